@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// vmlab — a virtualisation laboratory: a simulated RISC-V machine and VMM driven from Lua 5.4.
+//
+// Modules, in dependency order (a module never imports one to its right; see DESIGN in README):
+//   CLua / CLuaShim → LuaKit        generic Swift↔Lua bridge, knows nothing of vmlab
+//   RISCV                           ISA facts: encodings, decoder, disassembler, assembler, CSR names
+//   Machine                         hart, CSRs, traps, MMU/TLB, PMP, bus, RAM, interpreter, translator
+//   Devices, Boot                   UART, CLINT, PLIC, virtio, syscon, HTIF; ELF, device tree, SBI
+//   Hypervisor                      VMs, vCPUs, modes, paging techniques, costs, stats
+//   VMLab                           the Lua API
+//   VMLabCLI → vmlab                the command line
+import PackageDescription
+
+let package = Package(
+    name: "vmlab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vmlab", targets: ["vmlab"]),
+        .library(name: "VMLab", targets: ["VMLab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "LuaKit", dependencies: ["CLua", "CLuaShim"]),
+
+        .target(name: "RISCV"),
+        .target(name: "Machine", dependencies: ["RISCV"]),
+        .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
+        .target(name: "Boot", dependencies: ["Machine", "Devices", "RISCV"]),
+        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Boot", "RISCV"]),
+        .target(name: "VMLab", dependencies: ["LuaKit", "Hypervisor", "Machine", "Devices", "Boot", "RISCV"]),
+        .target(name: "VMLabCLI", dependencies: [
+            "VMLab",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "vmlab", dependencies: ["VMLabCLI"]),
+
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor"]),
+        .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit"]),
+        .testTarget(name: "VMLabCLITests", dependencies: ["VMLabCLI", "vmlab"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Boot module. See Package.swift for its place in the module graph.

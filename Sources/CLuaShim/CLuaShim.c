@@ -1,0 +1,2 @@
+#include "CLuaShim.h"
+int vmlab_clua_shim_version(void) { return 1; }

@@ -1,0 +1,1 @@
+// The Hypervisor module. See Package.swift for its place in the module graph.

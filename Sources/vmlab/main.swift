@@ -1,0 +1,2 @@
+import VMLabCLI
+VMLabCommand.main()

@@ -1,0 +1,4 @@
+import Testing
+@testable import Boot
+
+@Test func BootModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Devices
+
+@Test func DevicesModuleLinks() { #expect(Bool(true)) }

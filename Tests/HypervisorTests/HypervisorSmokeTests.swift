@@ -1,0 +1,4 @@
+import Testing
+@testable import Hypervisor
+
+@Test func HypervisorModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import LuaKit
+
+@Test func LuaKitModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Machine
+
+@Test func MachineModuleLinks() { #expect(Bool(true)) }

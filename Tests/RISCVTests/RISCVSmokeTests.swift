@@ -1,0 +1,4 @@
+import Testing
+@testable import RISCV
+
+@Test func RISCVModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import VMLabCLI
+
+@Test func VMLabCLIModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import VMLab
+
+@Test func VMLabModuleLinks() { #expect(Bool(true)) }
