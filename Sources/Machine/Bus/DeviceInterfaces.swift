@@ -33,6 +33,7 @@ public protocol TimedDevice: AnyObject {
 /// Interrupt Registers (mip and mie)"): software interrupts from the CLINT's msip, timer interrupts
 /// from its mtimecmp, external interrupts from the PLIC's per-context outputs.
 public enum InterruptPin: Int, Sendable {
+    case ssip = 1   // an SBI implementation in Swift delivering an IPI
     case msip = 3
     case stip = 5   // Sstc's stimecmp, or an SBI implementation in Swift
     case mtip = 7
