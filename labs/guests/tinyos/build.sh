@@ -36,7 +36,7 @@ done
 
 # Each program: an ELF at USER_BASE (kept with its symbols for debugging) and a stripped copy,
 # the one the kernel embeds.
-programs=(init bench echo forktest)
+programs=(init bench echo forktest faulttest)
 for p in "${programs[@]}"; do
     compile "$here/user/$p.c" "$out/obj/user/$p.o"
     "$CC" "${cflags[@]}" "${ldflags[@]}" -Wl,-T,"$here/user/user.ld" -o "$out/user/$p.elf" \

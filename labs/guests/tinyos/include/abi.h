@@ -23,6 +23,7 @@
 #define SYS_kbench     15   /* kbench(kind, n)              a loop inside the kernel          */
 #define SYS_halt       16   /* halt(status)                 power the machine off             */
 #define SYS_disksize   17   /* disksize()                   sectors, or -1 without a disk     */
+#define SYS_timebase   18   /* timebase()                   ticks per second of the time CSR  */
 
 /* kbench kinds: loops that must run in S-mode because what they measure is privileged. */
 #define KBENCH_CSR      1   /* write sscratch n times            */

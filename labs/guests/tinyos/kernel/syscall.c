@@ -160,6 +160,8 @@ static long sys_kbench(struct proc *p) {
     return -1;
 }
 
+static long sys_timebase(struct proc *p) { (void)p; return (long)boot.timebase; }
+
 static long sys_halt(struct proc *p) { arch_poweroff(arg(p, 0) != 0); }
 
 static long (*const syscalls[])(struct proc *) = {
@@ -168,7 +170,7 @@ static long (*const syscalls[])(struct proc *) = {
     [SYS_read] = sys_read,     [SYS_sbrk] = sys_sbrk,     [SYS_yield] = sys_yield,
     [SYS_pipe] = sys_pipe,     [SYS_close] = sys_close,   [SYS_map] = sys_map,
     [SYS_unmap] = sys_unmap,   [SYS_blkio] = sys_blkio,   [SYS_kbench] = sys_kbench,
-    [SYS_halt] = sys_halt,     [SYS_disksize] = sys_disksize,
+    [SYS_halt] = sys_halt,     [SYS_disksize] = sys_disksize, [SYS_timebase] = sys_timebase,
 };
 
 void syscall(struct proc *p) {

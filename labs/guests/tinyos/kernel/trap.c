@@ -71,7 +71,7 @@ void usertrap(struct trapframe *tf) {
                        cause == EXC_STORE_PAGE_FAULT) &&
                       user_fault(p, stval, cause == EXC_STORE_PAGE_FAULT) == 0;
         if (!handled) {
-            kprintf("tinyos: pid %d (%s) killed: %s at %p, pc %p\n", p->pid, p->name,
+            kprintf("tinyos: pid %d (%s) killed: %s, stval %p, pc %p\n", p->pid, p->name,
                     cause_name(cause), (void *)stval, (void *)tf->epc);
             exit(-1);
         }

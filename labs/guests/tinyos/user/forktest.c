@@ -5,7 +5,8 @@
      3. exec replaces the child's program (echo) while the parent waits;
      4. a pipe carries a message from child to parent;
      5. the stack and the heap grow on demand (a deep recursion, a large sbrk);
-     6. several children at once, reaped in whatever order they finish. */
+     6. several children at once, reaped in whatever order they finish;
+     7. the timer preempts a process that never gives up the CPU. */
 #include "user.h"
 
 static int global = 42;
@@ -86,6 +87,19 @@ int main(void) {
         sum += status;
     }
     check(sum == 15 && wait(&status) < 0, "five children reaped");
+
+    /* 7: a child spins without a system call until a deadline; the parent yields to it. Only
+       the timer can bring the parent back before the deadline. 25 ms of guest time is a few
+       scheduler ticks (trap.c). */
+    uint64_t deadline = rdtime() + 25 * ((uint64_t)timebase() / 1000);
+    pid = fork();
+    if (pid == 0) {
+        while (rdtime() < deadline) {}
+        exit(0);
+    }
+    yield();
+    check(rdtime() < deadline, "timer preemption");
+    wait(&status);
 
     printf("forktest: %s\n", failures ? "FAILED" : "all ok");
     return failures;

@@ -23,6 +23,7 @@ int blkio(uint64_t sector, void *buf, int write);
 long kbench(int kind, uint64_t n);
 __attribute__((noreturn)) void halt(int status);
 long disksize(void);
+long timebase(void);
 
 /* Helpers. printf writes each call's output with one write(). */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -33,6 +34,7 @@ int split_words(char *s, char **words, int max);
 int run(char *const argv[]);
 
 static inline uint64_t rdcycle(void) { uint64_t v; __asm__ volatile("rdcycle %0" : "=r"(v)); return v; }
+static inline uint64_t rdtime(void) { uint64_t v; __asm__ volatile("rdtime %0" : "=r"(v)); return v; }
 static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile("rdinstret %0" : "=r"(v)); return v; }
 
 #endif

@@ -105,3 +105,9 @@ disksize:
     li      a7, SYS_disksize
     ecall
     ret
+
+    .globl timebase
+timebase:
+    li      a7, SYS_timebase
+    ecall
+    ret
