@@ -107,6 +107,7 @@ const void *program_lookup(const char *name, size_t *size);
 
 /* ---- usercopy.c: moving bytes across the user/kernel boundary ---- */
 int user_fault(struct proc *p, uint64_t va, int write); /* demand paging and copy-on-write */
+#define FAULT_NO_MEMORY (-2)
 int copyout(struct proc *p, uint64_t dst_va, const void *src, size_t n);
 int copyin(struct proc *p, void *dst, uint64_t src_va, size_t n);
 int copyinstr(struct proc *p, char *dst, uint64_t src_va, size_t max);

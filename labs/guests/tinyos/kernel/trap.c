@@ -67,12 +67,13 @@ void usertrap(struct trapframe *tf) {
         syscall(p);
     } else {
         uint64_t stval = csr_read(stval);
-        int handled = (cause == EXC_INSN_PAGE_FAULT || cause == EXC_LOAD_PAGE_FAULT ||
-                       cause == EXC_STORE_PAGE_FAULT) &&
-                      user_fault(p, stval, cause == EXC_STORE_PAGE_FAULT) == 0;
-        if (!handled) {
-            kprintf("tinyos: pid %d (%s) killed: %s, stval %p, pc %p\n", p->pid, p->name,
-                    cause_name(cause), (void *)stval, (void *)tf->epc);
+        int fault = -1;
+        if (cause == EXC_INSN_PAGE_FAULT || cause == EXC_LOAD_PAGE_FAULT || cause == EXC_STORE_PAGE_FAULT)
+            fault = user_fault(p, stval, cause == EXC_STORE_PAGE_FAULT);
+        if (fault != 0) {
+            kprintf("tinyos: pid %d (%s) killed: %s%s, stval %p, pc %p\n", p->pid, p->name,
+                    cause_name(cause), fault == FAULT_NO_MEMORY ? " and out of memory" : "",
+                    (void *)stval, (void *)tf->epc);
             exit(-1);
         }
     }

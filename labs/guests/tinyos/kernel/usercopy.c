@@ -16,7 +16,8 @@ static int in_lazy_region(struct proc *p, uint64_t va) {
     return va >= USER_STACK_TOP - USER_STACK_MAX && va < USER_STACK_TOP;
 }
 
-/* Resolves a fault at va: 0 when the access can be retried, -1 when it is the program's fault. */
+/* Resolves a fault at va: 0 when the access can be retried, -1 when it is the program's fault,
+   FAULT_NO_MEMORY when it is nobody's fault but there is no page to give. */
 int user_fault(struct proc *p, uint64_t va, int write) {
     if (va < USER_BASE || va >= USER_STACK_TOP) return -1;
     va = PAGE_ROUND_DOWN(va);
@@ -31,7 +32,7 @@ int user_fault(struct proc *p, uint64_t va, int write) {
             arch_pte_write(pte, PA_TO_PTE(old) | flags);
         } else {
             void *copy = kalloc();
-            if (!copy) return -1;
+            if (!copy) return FAULT_NO_MEMORY;
             memcpy(copy, old, PAGE_SIZE);
             arch_pte_write(pte, PA_TO_PTE(copy) | flags);
             kfree(old);
@@ -42,10 +43,10 @@ int user_fault(struct proc *p, uint64_t va, int write) {
 
     if (!in_lazy_region(p, va)) return -1;
     void *page = kalloc();
-    if (!page) return -1;
+    if (!page) return FAULT_NO_MEMORY;
     if (vm_map(p->pagetable, va, (uint64_t)(uintptr_t)page, PTE_R | PTE_W | PTE_U) < 0) {
         kfree(page);
-        return -1;
+        return FAULT_NO_MEMORY;  /* no page for a page table */
     }
     /* The hart may have cached "not mapped" for va; the spec requires a fence even when an
        entry goes from invalid to valid (4.2.1). */
