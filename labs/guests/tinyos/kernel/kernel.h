@@ -66,7 +66,7 @@ struct trapframe {          /* the user registers, saved by uservec in trapvec.S
 };
 enum { REG_RA = 1, REG_SP = 2, REG_A0 = 10, REG_A1 = 11, REG_A2 = 12, REG_A7 = 17 };
 
-enum procstate { UNUSED, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
+enum procstate { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE }; /* EMBRYO: being set up */
 
 struct proc {
     enum procstate state;

@@ -62,7 +62,7 @@ static struct proc *alloc_proc(void) {
     /* This slot's ASID may still tag the previous owner's translations. The flush also orders
        the new tables' stores before the walker reads them (Privileged spec 4.2.1). */
     arch_tlb_flush_asid(p->asid);
-    p->state = SLEEPING;  /* not runnable until its creator has filled it in */
+    p->state = EMBRYO;    /* not runnable until its creator has filled it in */
     return p;
 }
 
@@ -136,7 +136,7 @@ void sleep(const void *chan) {
 
 void wakeup(const void *chan) {
     for (int i = 0; i < NPROC; i++)
-        if (procs[i].state == SLEEPING && procs[i].chan == chan && chan) procs[i].state = RUNNABLE;
+        if (procs[i].state == SLEEPING && procs[i].chan == chan) procs[i].state = RUNNABLE;
 }
 
 int fork(void) {
