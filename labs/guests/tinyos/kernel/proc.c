@@ -67,8 +67,8 @@ static struct proc *alloc_proc(void) {
 }
 
 static void free_proc(struct proc *p) {
+    if (active_root == p->pagetable) active_root = NULL; /* its address may come back as a new root */
     if (p->pagetable) vm_free(p->pagetable);
-    if (active_root == p->pagetable) active_root = NULL;
     p->pagetable = NULL;
     p->parent = NULL;
     p->pid = 0;
