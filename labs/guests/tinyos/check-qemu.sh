@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Boots tinyos under QEMU (the stand-in for vmlab's own QEMU-virt-compatible machine) once per
-# case below and compares each run's output with expected/CASE.out. Lines starting with "# "
-# (cycle counts, boot facts) and the firmware's banner are left out of the comparison, exactly
-# as labs do when they compare runs across virtualisation modes.
+# case of expected/cases.txt and compares each run's output with expected/CASE.out. Lines
+# starting with "# " (cycle counts, boot facts) and the firmware's banner are left out of the
+# comparison, exactly as labs do when they compare runs across virtualisation modes.
 #
 # Usage: labs/guests/tinyos/check-qemu.sh [--update] [CASE...]
 #   --update   rewrite the expected files from this run instead of comparing
@@ -13,23 +13,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 
-# case name | bootargs | disk ("disk" attaches the mkdisk.sh fixture, "none" nothing)
-cases=(
-    "syscall|bench=syscall n=100|disk"
-    "pagefault|bench=pagefault n=32|disk"
-    "csr|bench=csr n=100|disk"
-    "ctxsw|bench=ctxsw n=20|disk"
-    "fork|bench=fork n=5|disk"
-    "pte|bench=pte n=20|disk"
-    "mmio|bench=mmio n=100|disk"
-    "disk|bench=disk n=4|disk"
-    "disk-absent|bench=disk n=2|none"
-    "compute|bench=compute n=1000|disk"
-    "tlb|bench=tlb n=1000 pages=512|disk"
-    "several|bench=syscall,fork,compute n=3 init=echo after the benchmarks|disk"
-    "forktest|init=forktest; echo done; nosuch|disk"
-    "faulttest|init=faulttest|disk"
-)
+# The cases: NAME|BOOTARGS|DISK lines in expected/cases.txt (comments start with #).
+cases=()
+while IFS= read -r line; do
+    [[ -z $line || $line == \#* ]] || cases+=("$line")
+done < "$here/expected/cases.txt"
 
 update=0
 if [[ ${1:-} == --update ]]; then update=1; shift; fi
