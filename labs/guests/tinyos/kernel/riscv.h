@@ -20,7 +20,7 @@
 #define SIE_STIE (1UL << 5)
 #define SIE_SEIE (1UL << 9)
 
-/* scause (4.1.9): the top bit marks interrupts. */
+/* scause (4.1.8): the top bit marks interrupts. */
 #define SCAUSE_INTERRUPT (1UL << 63)
 #define IRQ_S_TIMER      5
 #define IRQ_S_EXTERNAL   9

@@ -1,4 +1,4 @@
-/* Traps: system calls, page faults and interrupts (Privileged spec 4.1.9 for the causes).
+/* Traps: system calls, page faults and interrupts (Privileged spec 4.1.8 for the causes).
 
    From U-mode, a trap arrives at uservec (trapvec.S), which saves the program's registers in its
    trapframe and calls usertrap() on the process's kernel stack. usertrap handles the cause and
