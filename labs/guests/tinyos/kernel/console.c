@@ -41,6 +41,7 @@ static struct {
 } in;
 
 void console_input(char c) {
+    if (c == 0x10) { proc_dump(); return; }    /* Ctrl-P: list the processes */
     if (c == '\r') c = '\n';
     if (c == 0x7f || c == '\b') {               /* backspace: erase on screen and in the line */
         if (in.line_len > 0) { in.line_len--; console_write("\b \b", 3); }

@@ -94,6 +94,7 @@ __attribute__((noreturn)) void scheduler(void);
 void yield(void);
 void sleep(const void *chan);
 void wakeup(const void *chan);
+void proc_dump(void);                      /* the process table on the console (Ctrl-P) */
 int fork(void);
 __attribute__((noreturn)) void exit(int status);
 int wait(uint64_t status_addr);

@@ -204,3 +204,19 @@ int wait(uint64_t status_addr) {
         sleep(p);
     }
 }
+
+/* For a student at the console: who exists, in what state, waiting for what. */
+void proc_dump(void) {
+    static const char *const names[] = {
+        [UNUSED] = "unused", [EMBRYO] = "embryo", [RUNNABLE] = "runnable",
+        [RUNNING] = "running", [SLEEPING] = "sleeping", [ZOMBIE] = "zombie",
+    };
+    kprintf("\n");
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = &procs[i];
+        if (p->state == UNUSED) continue;
+        kprintf("pid %d %s %s asid %u brk %p chan %p\n", p->pid, p->name, names[p->state], p->asid,
+                (void *)p->brk, p->chan);
+    }
+    kprintf("%lu pages free\n", kalloc_free_pages());
+}
