@@ -1,0 +1,88 @@
+import Testing
+@testable import LuaKit
+
+/// A userdata type whose Swift side records what happened to it.
+private final class Probe: LuaObject {
+    nonisolated(unsafe) static var deinits = 0
+    var closes = 0
+    static let luaClass = LuaClass("test.Probe", summary: "A probe.", methods: [
+        LuaFunction("closes", parameters: [.required("self", .object("test.Probe"))]) { call in
+            [.integer(Int64(try call.object(1, as: Probe.self).closes))]
+        },
+    ], close: { ($0 as! Probe).closes += 1 })
+    deinit { Probe.deinits += 1 }
+}
+
+private func stateWithProbes() -> LuaState {
+    let lua = LuaState()
+    lua.register(LuaFunction("probe", body: { _ in [.object(Probe())] }))
+    return lua
+}
+
+@Test func gcReleasesTheSwiftObject() throws {
+    let lua = stateWithProbes()
+    let before = Probe.deinits
+    try lua.run("for i = 1, 10 do local p = probe() end")
+    lua.collectGarbage()
+    #expect(Probe.deinits - before >= 10)
+}
+
+@Test func closeRunsForToBeClosedVariables() throws {
+    let lua = stateWithProbes()
+    let results = try lua.run("""
+        local kept
+        do
+          local p <close> = probe()
+          kept = p
+          assert(p:closes() == 0)
+        end
+        local after_scope = kept:closes()
+        kept:close()
+        return after_scope, kept:closes(), tostring(kept):match('^test.Probe')
+        """)
+    #expect(results == [.integer(1), .integer(2), .string("test.Probe")])
+}
+
+@Test func methodsCheckSelf() throws {
+    let lua = stateWithProbes()
+    let results = try lua.run("""
+        local p = probe()
+        local ok, e = pcall(p.closes, 42)
+        local ok2, e2 = pcall(function() return p.closes({}) end)
+        return e, e2
+        """, chunkName: "=t")
+    #expect(results.first == .string("bad argument #1 to '?' (test.Probe expected, got number)"))
+    #expect(results.last == .string("t:3: bad argument #1 to 'closes' (test.Probe expected, got table)"))
+}
+
+@Test func hundredThousandFailingCallsKeepMemoryBounded() throws {
+    let lua = LuaState()
+    lua.register(LuaFunction("f", parameters: [.required("x", .integer), .required("y", .string)]) { call in
+        _ = try call.integer(1)
+        throw LuaRaise.message("always fails with a long message " + String(repeating: "x", count: 200))
+    })
+    try lua.run("for i = 1, 1000 do pcall(f, i, 's'); pcall(f, nil) end")
+    lua.collectGarbage()
+    let baseline = lua.memoryInUse
+    try lua.run("""
+        local failures = 0
+        for i = 1, 50000 do
+          if not pcall(f, i, 's') then failures = failures + 1 end
+          if not pcall(f, 'no') then failures = failures + 1 end
+        end
+        assert(failures == 100000)
+        """)
+    lua.collectGarbage()
+    #expect(lua.memoryInUse < baseline + 64 * 1024)
+}
+
+@Test func luaValuesRoundTrip() throws {
+    let lua = LuaState()
+    let value: LuaValue = ["name": "x", "list": [1, 2.5, "three", true], "nested": ["deep": [:]]]
+    lua.setGlobal("v", value)
+    #expect(lua.global("v") == value)
+    #expect(try lua.run("return v.list[3], #v.list, v.nested.deep ~= nil") == [.string("three"), .integer(4), .boolean(true)])
+    #expect(try lua.run("return '\\xff\\x00'") == [.bytes([0xFF, 0x00])])
+    let cyclic = try? lua.run("local t = {} t.t = t return t")
+    #expect(cyclic == nil || cyclic?.first == .nil)
+}
