@@ -42,11 +42,11 @@ extension LuaModule {
         var out = ["### `\(qualified)(\(signature))`", "", function.summary, ""]
         for p in parameters {
             let optional = p.isOptional ? ", optional" : ""
-            out.append("- `\(p.name)` (`\(p.type.annotation)`\(optional)): \(p.summary)")
+            out.append("- `\(p.name)` (`\(p.type.annotation)`\(optional))" + (p.summary.isEmpty ? "" : ": \(p.summary)"))
         }
         for r in function.returns {
             let label = r.name.isEmpty ? "" : " `\(r.name)`"
-            out.append("- returns\(label) (`\(r.type.annotation)`): \(r.summary)")
+            out.append("- returns\(label) (`\(r.type.annotation)`)" + (r.summary.isEmpty ? "" : ": \(r.summary)"))
         }
         if !parameters.isEmpty || !function.returns.isEmpty { out.append("") }
         return out

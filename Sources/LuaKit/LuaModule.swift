@@ -52,7 +52,7 @@ public struct LuaField {
 
 /// A class for documentation: fields (including function-valued fields of plain tables) and
 /// colon-called methods.
-public struct LuaDocClass {
+public struct LuaDocClass: Sendable {
     public var name: String
     public var summary: String
     public var fields: [LuaParameter]

@@ -44,6 +44,9 @@ struct TestCommand: ParsableCommand {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
         if worker != nil && results == nil { throw ValidationError("--worker needs --results.") }
+        if worker == nil {
+            do { _ = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() throws {
@@ -57,7 +60,7 @@ struct TestCommand: ParsableCommand {
         do {
             files = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths)
         } catch {
-            throw ValidationError(error.description)
+            throw ValidationError(error.description)   // a path that vanished since validate()
         }
         if let shard { files = TestDiscovery.shard(files, index: shard.index, of: shard.count) }
         let runner = TestRunner(files: files, filter: filter, timeout: timeout,

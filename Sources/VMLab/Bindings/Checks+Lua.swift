@@ -175,7 +175,10 @@ extension Checks {
     -- Errors other than failed expectations carry a traceback of the check.
     local function handler(err)
       if getmetatable(err) == Failure then return err.message end
-      return debug.traceback(tostring(err), 2)
+      -- The frames below the check are the runner's own; they say nothing about the failure.
+      local trace = debug.traceback(tostring(err), 2)
+      local cut = trace:find("\n\t[^\n]*vmlab%.checks:")
+      return cut and trace:sub(1, cut - 1) or trace
     end
 
     local function hooks(block, key)
