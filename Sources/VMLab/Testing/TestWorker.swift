@@ -29,7 +29,11 @@ public enum TestWorker {
             do {
                 try session.runFile(file)
             } catch {
-                emit(TestResult(file: file, names: [], status: .fail, seconds: elapsed(), message: error.description))
+                // Results about the file itself obey the filter like checks do, so a focused run
+                // (--filter) is not drowned by unrelated broken files.
+                if try matches(file, filter, in: session) {
+                    emit(TestResult(file: file, names: [], status: .fail, seconds: elapsed(), message: error.description))
+                }
                 output.write(Data((doneMarker + "\n").utf8))
                 return 0
             }
