@@ -73,7 +73,7 @@ public struct LuaCall {
     /// The argument converted to plain data (tables copied recursively).
     public func value(_ index: Int32) throws -> LuaValue {
         if index > count { return .nil }
-        return try state.value(at: index)
+        return try state.value(at: index, on: L)
     }
 
     public func object<T: LuaObject>(_ index: Int32, as type: T.Type = T.self) throws -> T {
@@ -92,7 +92,14 @@ public struct LuaCall {
     /// A function (or any value) argument held past the call, e.g. a callback.
     public func reference(_ index: Int32) throws -> LuaRef {
         try require(index, .any)
-        return state.reference(at: index)
+        return state.reference(at: index, on: L)
+    }
+
+    /// Calls a Lua function (or callable value) from inside this call, protected, on the calling
+    /// thread's stack (which may be a coroutine's). A Lua error comes back as a thrown `LuaError`;
+    /// rethrowing it from the body re-raises the original error value in the caller.
+    public func call(_ function: LuaValue, _ args: [LuaValue] = []) throws(LuaError) -> [LuaValue] {
+        try state.call(function, args, on: L)
     }
 
     // MARK: Options tables and choices
@@ -106,7 +113,7 @@ public struct LuaCall {
         if isNil(index) { return LuaOptions(values: [:], declared: options, index: index) }
         try require(index, .table)
         try checkOptions(index, options)
-        guard case .table(let table) = try state.value(at: index) else { return LuaOptions(values: [:], declared: options, index: index) }
+        guard case .table(let table) = try state.value(at: index, on: L) else { return LuaOptions(values: [:], declared: options, index: index) }
         var values: [String: LuaValue] = [:]
         for (key, value) in table { if case .string(let name) = key { values[name] = value } }
         return LuaOptions(values: values, declared: options, index: index)

@@ -54,7 +54,7 @@ public final class LuaFunction: Hashable, Sendable {
                 throw LuaRaise.message("too many results from '\(name)'")
             }
             let state = LuaState.owner(of: L)
-            for value in results { state.push(value) }
+            for value in results { state.push(value, on: L) }
             return Int32(results.count)
         } catch let raise as LuaRaise {
             return LuaFunction.stage(raise, L)
@@ -77,7 +77,7 @@ public final class LuaFunction: Hashable, Sendable {
             LuaState.pushString(L, message)
             return Int32(LUASHIM_RAISE_MESSAGE)
         case .value(let value):
-            LuaState.owner(of: L).push(value)
+            LuaState.owner(of: L).push(value, on: L)
             return Int32(LUASHIM_RAISE_VALUE)
         }
     }

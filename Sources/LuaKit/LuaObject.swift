@@ -46,13 +46,12 @@ public final class LuaClass: Sendable {
 /// Userdata payloads and metatables. A payload is one pointer: the retained Swift object, or null
 /// once `__gc` has released it.
 enum LuaObjects {
-    static func push(_ object: any LuaObject, in state: LuaState) {
-        let L = state.L
+    static func push(_ object: any LuaObject, in state: LuaState, on L: OpaquePointer) {
         let cls = type(of: object).luaClass
         let payload = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer?>.size, 0)!
         payload.storeBytes(of: Unmanaged.passRetained(object as AnyObject).toOpaque(),
                            as: UnsafeMutableRawPointer?.self)
-        pushMetatable(cls, in: state)
+        pushMetatable(cls, in: state, on: L)
         lua_setmetatable(L, -2)
     }
 
@@ -72,8 +71,7 @@ enum LuaObjects {
     /// as a Swift object).
     static let markerKey = "__luakit"
 
-    private static func pushMetatable(_ cls: LuaClass, in state: LuaState) {
-        let L = state.L
+    private static func pushMetatable(_ cls: LuaClass, in state: LuaState, on L: OpaquePointer) {
         if luaL_newmetatable(L, cls.name) == 0 {
             precondition(state.classes[cls.name] === cls,
                          "two LuaKit classes share the metatable name '\(cls.name)'")
@@ -81,7 +79,7 @@ enum LuaObjects {
         }
         state.classes[cls.name] = cls
         func set(_ key: String, _ value: LuaValue) {
-            state.push(value)
+            state.push(value, on: L)
             lua_setfield(L, -2, key)
         }
         set(markerKey, .boolean(true))

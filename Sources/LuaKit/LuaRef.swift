@@ -19,9 +19,9 @@ public final class LuaRef: Hashable {
         if let state { luaL_unref(state.L, luashim_registryindex(), ref) }
     }
 
-    func push(into state: LuaState) {
+    func push(into state: LuaState, on L: OpaquePointer) {
         precondition(state === self.state, "a LuaRef belongs to the state that created it")
-        lua_rawgeti(state.L, luashim_registryindex(), lua_Integer(ref))
+        lua_rawgeti(L, luashim_registryindex(), lua_Integer(ref))
     }
 
     public static func == (a: LuaRef, b: LuaRef) -> Bool { a === b }

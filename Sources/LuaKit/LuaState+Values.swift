@@ -6,7 +6,11 @@ import CLuaShim
 extension LuaState {
     /// Pushes a value. Objects get their class's metatable; Swift functions stay alive as long as
     /// this state.
-    public func push(_ value: LuaValue) {
+    public func push(_ value: LuaValue) { push(value, on: L) }
+
+    /// Pushes onto the stack of `L`, this state's main thread or one of its coroutines (a Swift
+    /// function called inside a coroutine works on the coroutine's stack).
+    func push(_ value: LuaValue, on L: OpaquePointer) {
         _ = lua_checkstack(L, 3)
         switch value {
         case .nil: lua_pushnil(L)
@@ -21,17 +25,17 @@ extension LuaState {
         case .table(let table):
             lua_createtable(L, 0, Int32(clamping: table.count))
             for (key, item) in table where key != .nil && item != .nil {
-                push(key)
-                push(item)
+                push(key, on: L)
+                push(item, on: L)
                 lua_rawset(L, -3)
             }
         case .object(let box):
-            LuaObjects.push(box.object, in: self)
+            LuaObjects.push(box.object, in: self, on: L)
         case .function(let function):
             retain(function)
             luashim_push_swift_function(L, Unmanaged.passUnretained(function).toOpaque())
         case .reference(let ref):
-            ref.push(into: self)
+            ref.push(into: self, on: L)
         }
     }
 
@@ -40,12 +44,14 @@ extension LuaState {
 
     /// The value at a stack index as plain data. Tables are copied recursively; a table that
     /// contains itself cannot be copied and throws.
-    public func value(at index: Int32) throws(LuaRaise) -> LuaValue {
+    public func value(at index: Int32) throws(LuaRaise) -> LuaValue { try value(at: index, on: L) }
+
+    func value(at index: Int32, on L: OpaquePointer) throws(LuaRaise) -> LuaValue {
         var visiting: Set<UnsafeRawPointer> = []
-        return try value(at: lua_absindex(L, index), visiting: &visiting)
+        return try value(at: lua_absindex(L, index), on: L, visiting: &visiting)
     }
 
-    private func value(at index: Int32, visiting: inout Set<UnsafeRawPointer>) throws(LuaRaise) -> LuaValue {
+    private func value(at index: Int32, on L: OpaquePointer, visiting: inout Set<UnsafeRawPointer>) throws(LuaRaise) -> LuaValue {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return .nil
         case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)
@@ -70,8 +76,8 @@ extension LuaState {
                 do {
                     // Copy the key first: converting it in place would confuse lua_next.
                     lua_pushvalue(L, top - 1)
-                    let key = try value(at: top + 1, visiting: &visiting)
-                    let item = try value(at: top, visiting: &visiting)
+                    let key = try value(at: top + 1, on: L, visiting: &visiting)
+                    let item = try value(at: top, on: L, visiting: &visiting)
                     table[key] = item
                     lua_settop(L, top - 1)
                 } catch {
@@ -82,14 +88,16 @@ extension LuaState {
             return .table(table)
         case LUA_TUSERDATA:
             if let object = LuaObjects.object(L, index) { return .object(object) }
-            return .reference(reference(at: index))
+            return .reference(reference(at: index, on: L))
         default:
-            return .reference(reference(at: index))
+            return .reference(reference(at: index, on: L))
         }
     }
 
     /// A registry reference to the value at `index`, keeping it alive until the reference dies.
-    public func reference(at index: Int32) -> LuaRef {
+    public func reference(at index: Int32) -> LuaRef { reference(at: index, on: L) }
+
+    func reference(at index: Int32, on L: OpaquePointer) -> LuaRef {
         lua_pushvalue(L, index)
         let typeName = String(cString: luashim_typename(L, -1))
         let ref = luaL_ref(L, luashim_registryindex())

@@ -20,11 +20,14 @@ public final class LuaState {
         // inside a protected call is an ordinary LuaError.
         guard let L = luaL_newstate() else { fatalError("Lua: cannot create a state (out of memory)") }
         self.L = L
-        luashim_set_dispatch(luaKitDispatch)
+        _ = LuaState.installDispatch
         luashim_getextraspace(L).storeBytes(of: Unmanaged.passUnretained(self).toOpaque(),
                                             as: UnsafeMutableRawPointer.self)
         if libraries { luaL_openlibs(L) }
     }
+
+    /// Installs the trampoline's dispatcher once per process (a static let initialises atomically).
+    private static let installDispatch: Void = luashim_set_dispatch(luaKitDispatch)
 
     deinit {
         lua_close(L)   // runs pending __gc and __close metamethods, which still need `retained`
@@ -81,41 +84,53 @@ public final class LuaState {
 
     /// Calls the function below `nargs` pushed arguments under a protected call with the traceback
     /// handler; on success leaves `nresults` results (or all with LUA_MULTRET) on the stack.
-    public func pcall(nargs: Int32, nresults: Int32) throws(LuaError) {
+    public func pcall(nargs: Int32, nresults: Int32) throws(LuaError) { try pcall(nargs: nargs, nresults: nresults, on: L) }
+
+    func pcall(nargs: Int32, nresults: Int32, on L: OpaquePointer) throws(LuaError) {
         let functionIndex = lua_gettop(L) - nargs
         luashim_push_traceback_handler(L)
         luashim_insert(L, functionIndex)
         let status = luashim_pcall(L, nargs, nresults, functionIndex)
         luashim_remove(L, functionIndex)
-        if status != LUA_OK { throw popError(status) }
+        if status != LUA_OK { throw popError(status, on: L) }
     }
 
     /// Calls a Lua value (function or callable) with arguments, protected, returning its results.
     @discardableResult
     public func call(_ function: LuaValue, _ args: [LuaValue] = []) throws(LuaError) -> [LuaValue] {
+        try call(function, args, on: L)
+    }
+
+    func call(_ function: LuaValue, _ args: [LuaValue], on L: OpaquePointer) throws(LuaError) -> [LuaValue] {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
-        push(function)
-        return try callLoaded(args: args, base: top)
+        push(function, on: L)
+        return try callLoaded(args: args, base: top, on: L)
     }
 
     private func callLoaded(args: [LuaValue], base: Int32) throws(LuaError) -> [LuaValue] {
+        try callLoaded(args: args, base: base, on: L)
+    }
+
+    private func callLoaded(args: [LuaValue], base: Int32, on L: OpaquePointer) throws(LuaError) -> [LuaValue] {
         guard lua_checkstack(L, Int32(args.count) + 8) != 0 else {
             throw LuaError(status: .memory, value: .string("stack overflow"), message: "stack overflow")
         }
-        for arg in args { push(arg) }
-        try pcall(nargs: Int32(args.count), nresults: LUA_MULTRET)
+        for arg in args { push(arg, on: L) }
+        try pcall(nargs: Int32(args.count), nresults: LUA_MULTRET, on: L)
         var results: [LuaValue] = []
         let top = lua_gettop(L)
         if top > base {
-            for i in (base + 1)...top { results.append((try? value(at: i)) ?? .nil) }
+            for i in (base + 1)...top { results.append((try? value(at: i, on: L)) ?? .nil) }
         }
         return results
     }
 
     /// Pops the error value of a failed call and describes it.
-    private func popError(_ status: Int32) -> LuaError {
-        let value = (try? value(at: -1)) ?? .nil
+    private func popError(_ status: Int32) -> LuaError { popError(status, on: L) }
+
+    private func popError(_ status: Int32, on L: OpaquePointer) -> LuaError {
+        let value = (try? value(at: -1, on: L)) ?? .nil
         var message: String
         if luashim_protected_tostring(L, -1) == LUA_OK {
             message = LuaState.bytes(L, -1).withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }

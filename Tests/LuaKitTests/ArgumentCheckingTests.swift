@@ -77,10 +77,32 @@ private func caughtMessage(_ lua: LuaState, _ code: String) throws -> String {
     let lua = LuaState()
     lua.register(LuaFunction("call_it", parameters: [.required("fn", .function)]) { call in
         let fn = try call.value(1)
-        return try call.state.call(fn, [.integer(41)])
+        return try call.call(fn, [.integer(41)])
     })
     #expect(try lua.run("return call_it(function(x) return x + 1 end)") == [.integer(42)])
     let message = try caughtMessage(lua, "call_it(function() error({ tag = 'inner' }) end)")
     #expect(message.isEmpty)   // a table error value arrives unchanged, so it has no string form
     #expect(try lua.run("local ok, e = pcall(call_it, function() error({ tag = 'inner' }) end) return e.tag") == [.string("inner")])
+}
+
+@Test func swiftFunctionsWorkInsideCoroutines() throws {
+    let lua = LuaState()
+    lua.register(LuaFunction("pair", parameters: [.required("n", .integer)]) { call in
+        let n = try call.integer(1)
+        return [.integer(n), ["double": .integer(n * 2)]]
+    })
+    lua.register(LuaFunction("call_it", parameters: [.required("fn", .function)]) { call in
+        try call.call(try call.value(1), [.integer(1)])
+    })
+    let results = try lua.run("""
+        local co = coroutine.wrap(function()
+          local a, t = pair(3)
+          coroutine.yield(a + t.double)
+          local r = call_it(function(x) return x + 100 end)
+          local ok, e = pcall(pair, 'x')
+          return r, e
+        end)
+        return co(), co()
+        """, chunkName: "=co")
+    #expect(results == [.integer(9), .integer(101), .string("bad argument #1 to 'pair' (integer expected, got string)")])
 }

@@ -1,30 +1,37 @@
 import Testing
 @testable import LuaKit
 
+/// Counts deinitialised probes of one test (each test has its own state and counter).
+private final class Counter: @unchecked Sendable { var deinits = 0 }
+
 /// A userdata type whose Swift side records what happened to it.
 private final class Probe: LuaObject {
-    nonisolated(unsafe) static var deinits = 0
+    let counter: Counter
     var closes = 0
+    init(_ counter: Counter) { self.counter = counter }
     static let luaClass = LuaClass("test.Probe", summary: "A probe.", methods: [
         LuaFunction("closes", parameters: [.required("self", .object("test.Probe"))]) { call in
             [.integer(Int64(try call.object(1, as: Probe.self).closes))]
         },
     ], close: { ($0 as! Probe).closes += 1 })
-    deinit { Probe.deinits += 1 }
+    deinit { counter.deinits += 1 }
 }
 
-private func stateWithProbes() -> LuaState {
+private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
     let lua = LuaState()
-    lua.register(LuaFunction("probe", body: { _ in [.object(Probe())] }))
+    lua.register(LuaFunction("probe", body: { _ in [.object(Probe(counter))] }))
     return lua
 }
 
 @Test func gcReleasesTheSwiftObject() throws {
-    let lua = stateWithProbes()
-    let before = Probe.deinits
+    let counter = Counter()
+    let lua = stateWithProbes(counter)
     try lua.run("for i = 1, 10 do local p = probe() end")
     lua.collectGarbage()
-    #expect(Probe.deinits - before >= 10)
+    #expect(counter.deinits == 10)
+    try lua.run("kept = probe()")
+    lua.collectGarbage()
+    #expect(counter.deinits == 10)   // still referenced by a global
 }
 
 @Test func closeRunsForToBeClosedVariables() throws {
@@ -85,4 +92,14 @@ private func stateWithProbes() -> LuaState {
     #expect(try lua.run("return '\\xff\\x00'") == [.bytes([0xFF, 0x00])])
     let cyclic = try? lua.run("local t = {} t.t = t return t")
     #expect(cyclic == nil || cyclic?.first == .nil)
+}
+
+@Test func closingTheStateReleasesEveryObject() throws {
+    let counter = Counter()
+    do {
+        let lua = stateWithProbes(counter)
+        try lua.run("kept = probe(); also = { probe(), probe() }")
+        #expect(counter.deinits == 0)
+    }
+    #expect(counter.deinits == 3)   // lua_close ran __gc for all of them
 }
