@@ -53,8 +53,11 @@ public final class LuaFunction: Hashable, Sendable {
             guard lua_checkstack(L, Int32(results.count) + 4) != 0 else {
                 throw LuaRaise.message("too many results from '\(name)'")
             }
-            let state = LuaState.owner(of: L)
-            for value in results { state.push(value, on: L) }
+            if !results.isEmpty {
+                // Only looked up when needed: __gc bodies run during lua_close, inside the state's deinit.
+                let state = LuaState.owner(of: L)
+                for value in results { state.push(value, on: L) }
+            }
             return Int32(results.count)
         } catch let raise as LuaRaise {
             return LuaFunction.stage(raise, L)

@@ -131,13 +131,23 @@ public final class LuaState {
 
     private func popError(_ status: Int32, on L: OpaquePointer) -> LuaError {
         let value = (try? value(at: -1, on: L)) ?? .nil
-        var message: String
-        if luashim_protected_tostring(L, -1) == LUA_OK {
-            message = LuaState.bytes(L, -1).withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-        } else {
-            message = "(error object is a \(String(cString: luashim_typename(L, -2))) value)"
+        // As the standalone interpreter reports errors: strings and numbers as they are, objects
+        // through __tostring, anything else by its type.
+        let typeName = String(cString: luashim_typename(L, -1))
+        var message = "(error object is a \(typeName) value)"
+        let type = lua_type(L, -1)
+        var describes = type == LUA_TSTRING || type == LUA_TNUMBER
+        if !describes && luaL_getmetafield(L, -1, "__tostring") != LUA_TNIL {
+            luashim_pop(L, 1)
+            describes = true
         }
-        luashim_pop(L, 2)
+        if describes {
+            if luashim_protected_tostring(L, -1) == LUA_OK {
+                message = LuaState.bytes(L, -1).withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+            }
+            luashim_pop(L, 1)
+        }
+        luashim_pop(L, 1)
         var traceback: String?
         if lua_getfield(L, luashim_registryindex(), LuaState.tracebackKey) == LUA_TSTRING {
             traceback = String(cString: lua_tolstring(L, -1, nil))

@@ -49,3 +49,16 @@ import Testing
         #expect(error.traceback?.contains("lab.lua:2: in main chunk") == true)
     }
 }
+
+@Test func nonStringErrorValuesAreDescribed() throws {
+    let lua = LuaState()
+    do { try lua.run("error({ code = 1 })") } catch {
+        #expect(error.message == "(error object is a table value)")
+        #expect(error.value["code"] == .integer(1))
+    }
+    do { try lua.run("error(setmetatable({}, { __tostring = function() return 'custom' end }))") } catch {
+        #expect(error.message == "custom")
+    }
+    do { try lua.run("error(42)") } catch { #expect(error.message == "42") }
+    do { try lua.run("error()") } catch { #expect(error.message == "(error object is a nil value)") }
+}
