@@ -62,10 +62,22 @@ private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
     #expect(results.last == .string("t:3: bad argument #1 to 'closes' (test.Probe expected, got table)"))
 }
 
+/// Counts live instances: if an error longjmped through the Swift body, the body's local
+/// `Tracker` would never be released and the count would grow.
+private final class Tracker: @unchecked Sendable {
+    final class Live: @unchecked Sendable { var count = 0, made = 0 }
+    let live: Live
+    init(_ live: Live) { self.live = live; live.count += 1; live.made += 1 }
+    deinit { live.count -= 1 }
+}
+
 @Test func hundredThousandFailingCallsKeepMemoryBounded() throws {
     let lua = LuaState()
+    let live = Tracker.Live()
     lua.register(LuaFunction("f", parameters: [.required("x", .integer), .required("y", .string)]) { call in
+        let tracker = Tracker(live)
         _ = try call.integer(1)
+        withExtendedLifetime(tracker) {}
         throw LuaRaise.message("always fails with a long message " + String(repeating: "x", count: 200))
     })
     try lua.run("for i = 1, 1000 do pcall(f, i, 's'); pcall(f, nil) end")
@@ -81,6 +93,10 @@ private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
         """)
     lua.collectGarbage()
     #expect(lua.memoryInUse < baseline + 64 * 1024)
+    // f(i, 's') reaches the body (51,000 times) and throws from it; f('no') and f(nil) fail the
+    // declared argument check before the body runs.
+    #expect(live.made == 51_000)
+    #expect(live.count == 0)
 }
 
 @Test func luaValuesRoundTrip() throws {

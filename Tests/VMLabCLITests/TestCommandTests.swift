@@ -89,7 +89,7 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     #expect(withoutTimes(t.lines) == [
         "ok   timeout/quick_test.lua › is quick",
         "ok   timeout/spin_test.lua › finishes",
-        "FAIL timeout/spin_test.lua",
+        "FAIL timeout/spin_test.lua › spins forever",
         "     timed out after 1.00s; the worker was killed",
         "2 passed, 1 failed",
     ])

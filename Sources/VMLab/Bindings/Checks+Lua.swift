@@ -196,14 +196,16 @@ extension Checks {
     function session.count() return #checks end
 
     -- Runs the declared checks whose full name ("prefix › a › b") contains the Lua pattern
-    -- `filter` (all when nil); report(names, status, seconds, message) is called for each.
-    function session.run(prefix, filter, report)
+    -- `filter` (all when nil); report(names, status, seconds, message) is called for each, and
+    -- starting(names), when given, before each check runs.
+    function session.run(prefix, filter, report, starting)
       for _, c in ipairs(checks) do
         local full = prefix .. " › " .. table.concat(c.names, " › ")
         if filter == nil or full:find(filter) then
           if c.skipped then
             report(c.names, "skip", 0, nil)
           else
+            if starting then starting(c.names) end
             local started = clock()
             local ok, err = xpcall(function()
               for _, fn in ipairs(hooks(c.block, "before")) do fn() end

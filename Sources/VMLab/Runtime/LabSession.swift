@@ -50,9 +50,10 @@ public final class LabSession {
     }
 
     /// Runs the declared checks whose full name ("file › describe › it") contains the Lua pattern
-    /// `filter`, calling `report` after each one.
-    public func runChecks(file: String, filter: String?, report: @escaping (TestResult) -> Void) throws(LuaError) {
-        let sink = ResultSink(file: file, report: report)
+    /// `filter`, calling `starting` before and `report` after each one.
+    public func runChecks(file: String, filter: String?, starting: (([String]) -> Void)? = nil,
+                          report: @escaping (TestResult) -> Void) throws(LuaError) {
+        let sink = ResultSink(file: file, report: report, starting: starting)
         let reporter = LuaFunction("report", body: { call in
             let names = (try call.value(1)).arrayItems.compactMap(\.string)
             let status = TestResult.Status(rawValue: try call.string(2)) ?? .fail
@@ -61,7 +62,12 @@ public final class LabSession {
             sink.report(TestResult(file: sink.file, names: names, status: status, seconds: seconds, message: message))
             return []
         })
-        try lua.call(checks["run"], [.string(file), filter.map { .string($0) } ?? .nil, .function(reporter)])
+        let starter = LuaFunction("starting", body: { call in
+            sink.starting?((try call.value(1)).arrayItems.compactMap(\.string))
+            return []
+        })
+        try lua.call(checks["run"], [.string(file), filter.map { .string($0) } ?? .nil, .function(reporter),
+                                     starting == nil ? .nil : .function(starter)])
     }
 
     /// Monotonic seconds, for timing checks.
@@ -73,8 +79,10 @@ public final class LabSession {
 private final class ResultSink: @unchecked Sendable {
     let file: String
     let report: (TestResult) -> Void
-    init(file: String, report: @escaping (TestResult) -> Void) {
+    let starting: (([String]) -> Void)?
+    init(file: String, report: @escaping (TestResult) -> Void, starting: (([String]) -> Void)?) {
         self.file = file
         self.report = report
+        self.starting = starting
     }
 }

@@ -105,15 +105,15 @@ public struct TestRunner {
     private func collect(_ index: Int, _ process: WorkerProcess, _ paths: (results: String, log: String),
                          timedOut: Bool) -> FileOutcome {
         let file = files[index]
-        var (results, finished) = TestWorker.readResults(paths.results)
+        var (results, finished, unfinished) = TestWorker.readResults(paths.results)
         let log = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
         let seconds = process.elapsed
         if timedOut {
-            results.append(TestResult(file: file, names: [], status: .fail, seconds: seconds,
+            results.append(TestResult(file: file, names: unfinished ?? [], status: .fail, seconds: seconds,
                                       message: "timed out after \(ConsoleReport.formatSeconds(timeout))s; the worker was killed"))
         } else if !finished {
             let how = process.abnormalEnd ?? "exited with status \(process.exitStatus ?? -1)"
-            results.append(TestResult(file: file, names: [], status: .fail, seconds: seconds,
+            results.append(TestResult(file: file, names: unfinished ?? [], status: .fail, seconds: seconds,
                                       message: "the worker \(how) before the file finished"))
         }
         return FileOutcome(results: results, log: log, seconds: seconds)

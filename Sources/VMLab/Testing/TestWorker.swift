@@ -3,11 +3,17 @@ import LuaKit
 
 /// `vmlab test --worker FILE --results PATH`: runs one file in its own process and writes one JSON
 /// line per result to PATH as each result is known (so a worker killed by the time-out still leaves
-/// what finished), then the line `done`. The runner treats a missing `done` as a failure of the file.
+/// what finished), then the line `done`. Before each check it writes `{"running":[names]}`, so a
+/// time-out can name the check that was running. The runner treats a missing `done` as a failure
+/// of the file.
 public enum TestWorker {
     public static let doneMarker = "done"
 
+    /// The check a worker has started.
+    struct Running: Codable { var running: [String] }
+
     public static func run(file: String, resultsPath: String, filter: String?, interpreter: [String]) -> Int32 {
+        watchParent()
         guard FileManager.default.createFile(atPath: resultsPath, contents: nil),
               let output = FileHandle(forWritingAtPath: resultsPath)
         else {
@@ -43,7 +49,12 @@ public enum TestWorker {
                     emit(TestResult(file: file, names: [], status: .pass, seconds: elapsed()))
                 }
             } else {
-                try session.runChecks(file: file, filter: filter, report: emit)
+                try session.runChecks(file: file, filter: filter, starting: { names in
+                    if var line = try? encoder.encode(Running(running: names)) {
+                        line.append(0x0A)
+                        output.write(line)
+                    }
+                }, report: emit)
             }
         } catch {
             emit(TestResult(file: file, names: [], status: .fail, seconds: elapsed(), message: error.description))
@@ -51,6 +62,20 @@ public enum TestWorker {
         StandardStreams.flushOutput()
         output.write(Data((doneMarker + "\n").utf8))
         return 0
+    }
+
+    /// Ends the worker when the runner goes away (interrupted, killed): a worker runs in its own
+    /// process group, so the terminal's ^C does not reach it, and a looping check would otherwise
+    /// run on with nobody to enforce its time-out.
+    private static func watchParent() {
+        let parent = getppid()
+        let watchdog = Thread {
+            while true {
+                if getppid() != parent { _exit(70) }
+                usleep(200_000)
+            }
+        }
+        watchdog.start()
     }
 
     /// Whether the Lua pattern `filter` is found in `name` (Lua's own matcher, as checks use).
@@ -61,16 +86,23 @@ public enum TestWorker {
         return found.first == .boolean(true)
     }
 
-    /// Reads a worker's results file: the results, and whether the worker got to the end.
-    public static func readResults(_ path: String) -> (results: [TestResult], finished: Bool) {
-        guard let data = FileManager.default.contents(atPath: path) else { return ([], false) }
+    /// Reads a worker's results file: the results, whether the worker got to the end, and the
+    /// check it had started without finishing, if any.
+    public static func readResults(_ path: String) -> (results: [TestResult], finished: Bool, unfinished: [String]?) {
+        guard let data = FileManager.default.contents(atPath: path) else { return ([], false, nil) }
         let decoder = JSONDecoder()
         var results: [TestResult] = []
         var finished = false
+        var unfinished: [String]?
         for line in data.split(separator: 0x0A) {
             if line.elementsEqual(doneMarker.utf8) { finished = true; continue }
-            if let result = try? decoder.decode(TestResult.self, from: Data(line)) { results.append(result) }
+            if let result = try? decoder.decode(TestResult.self, from: Data(line)) {
+                results.append(result)
+                unfinished = nil
+            } else if let running = try? decoder.decode(Running.self, from: Data(line)) {
+                unfinished = running.running
+            }
         }
-        return (results, finished)
+        return (results, finished, unfinished)
     }
 }
