@@ -27,17 +27,7 @@ public struct LuaCall {
     /// Whether argument `index` is absent or nil.
     public func isNil(_ index: Int32) -> Bool { index > count || lua_type(L, index) <= LUA_TNIL }
 
-    func check(_ index: Int32, _ parameter: LuaParameter) throws {
-        if parameter.isOptional && isNil(index) { return }
-        if let problem = parameter.type.problem(L, index) { throw LuaRaise.argument(index, problem) }
-        switch parameter.type {
-        case .options(_, let options): try checkOptions(index, options)
-        case .choice(let names): try checkChoice(index, names, what: parameter.name)
-        default: break
-        }
-    }
-
-    private func require(_ index: Int32, _ type: LuaType) throws {
+    func require(_ index: Int32, _ type: LuaType) throws {
         if let problem = type.problem(L, index) { throw LuaRaise.argument(index, problem) }
     }
 
@@ -111,56 +101,11 @@ public struct LuaCall {
               case .options(_, let options) = function.parameters[declared].type
         else { preconditionFailure("parameter \(index) of '\(function.name)' is not declared as options") }
         if isNil(index) { return LuaOptions(values: [:], declared: options, index: index) }
-        try require(index, .table)
-        try checkOptions(index, options)
+        try validate(.options(name: "", options), at: index, argument: index, what: function.parameters[declared].name, context: "")
         guard case .table(let table) = try state.value(at: index, on: L) else { return LuaOptions(values: [:], declared: options, index: index) }
         var values: [String: LuaValue] = [:]
         for (key, value) in table { if case .string(let name) = key { values[name] = value } }
         return LuaOptions(values: values, declared: options, index: index)
-    }
-
-    private func checkOptions(_ index: Int32, _ options: [LuaOption]) throws {
-        let table = lua_absindex(L, index)
-        _ = lua_checkstack(L, 4)
-        lua_pushnil(L)
-        while lua_next(L, table) != 0 {
-            // Stack: key, value. The key is inspected without conversion (lua_next needs it intact).
-            guard lua_type(L, -2) == LUA_TSTRING else {
-                let keyType = LuaType.errorTypeName(L, lua_gettop(L) - 1)
-                luashim_pop(L, 2)
-                throw LuaRaise.argument(index, "option names must be strings, got \(keyType)")
-            }
-            let name = String(cString: lua_tolstring(L, -2, nil))
-            guard let option = options.first(where: { $0.name == name }) else {
-                luashim_pop(L, 2)
-                let valid = options.map(\.name).sorted().joined(separator: ", ")
-                throw LuaRaise.message("unknown option '\(name)' to '\(calleeName)' (expected one of: \(valid))")
-            }
-            let valueIndex = lua_gettop(L)
-            if let problem = option.type.problem(L, valueIndex) {
-                luashim_pop(L, 2)
-                throw LuaRaise.argument(index, "option '\(name)': \(problem)")
-            }
-            if case .choice(let names) = option.type {
-                let value = String(cString: lua_tolstring(L, valueIndex, nil))
-                if !names.contains(value) {
-                    luashim_pop(L, 2)
-                    throw LuaRaise.message(LuaCall.unknownChoice(option.name, value, names))
-                }
-            }
-            luashim_pop(L, 1)
-        }
-        for option in options where option.isRequired {
-            lua_pushstring(L, option.name)
-            let type = lua_rawget(L, table)
-            luashim_pop(L, 1)
-            if type == LUA_TNIL { throw LuaRaise.argument(index, "option '\(option.name)' is required") }
-        }
-    }
-
-    private func checkChoice(_ index: Int32, _ names: [String], what: String) throws {
-        let value = try string(index)
-        if !names.contains(value) { throw LuaRaise.message(LuaCall.unknownChoice(what, value, names)) }
     }
 
     static func unknownChoice(_ what: String, _ value: String, _ names: [String]) -> String {

@@ -106,3 +106,26 @@ private func caughtMessage(_ lua: LuaState, _ code: String) throws -> String {
         """, chunkName: "=co")
     #expect(results == [.integer(9), .integer(101), .string("bad argument #1 to 'pair' (integer expected, got string)")])
 }
+
+@Test func nestedOptionsAndListsAreCheckedItemByItem() throws {
+    let lua = LuaState()
+    let disk: LuaType = .options(name: "Disk", [LuaOption("file", .string, required: true), LuaOption("writable", .boolean)])
+    let tlb: LuaType = .options(name: "TLB", [LuaOption("entries", .integer), LuaOption("tagged", .boolean)])
+    lua.register(LuaFunction("vm", parameters: [.optional("options", .options(name: "VM", [
+        LuaOption("disks", .list(disk)), LuaOption("tlb", tlb),
+    ]))]) { call in
+        let options = try call.options(1)
+        return [.integer(Int64(options["disks"].arrayItems.count))]
+    })
+    #expect(try caughtMessage(lua, "vm { disks = { { file = 'a' }, 'b' } }")
+        == "test:1: bad argument #1 to 'vm' (option 'disks': item 2: table expected, got string)")
+    #expect(try caughtMessage(lua, "vm { disks = { { file = 'a', writable = 1 } } }")
+        == "test:1: bad argument #1 to 'vm' (option 'disks': item 1: option 'writable': boolean expected, got number)")
+    #expect(try caughtMessage(lua, "vm { disks = { { writable = true } } }")
+        == "test:1: bad argument #1 to 'vm' (option 'disks': item 1: option 'file' is required)")
+    #expect(try caughtMessage(lua, "vm { tlb = { entires = 4 } }")
+        == "test:1: unknown option 'entires' in option 'tlb' to 'vm' (expected one of: entries, tagged)")
+    #expect(try lua.run("return vm { disks = { { file = 'a' }, { file = 'b', writable = true } }, tlb = { entries = 64 } }")
+        == [.integer(2)])
+    #expect(try lua.run("return vm()") == [.integer(0)])
+}

@@ -35,9 +35,9 @@ extension Checks {
       local block = { names = names, parent = current, before = {}, after = {} }
       local outer = current
       current = block
-      local ok, err = pcall(body)
+      -- Not protected: an error here fails the whole file, and its traceback should show where.
+      body()
       current = outer
-      if not ok then error(err, 0) end
     end
 
     function vmlab.it(name, body)
