@@ -95,17 +95,35 @@ public struct LuaCall {
     // MARK: Options tables and choices
 
     /// The options table at `index`, checked against the declared options of that parameter.
+    /// Values arrive converted to their declared type, as Lua converts arguments: an `.integer`
+    /// option given as 2.0 or "2" reads as `.integer(2)`, a `.string` option given as 3 as "3".
     public func options(_ index: Int32) throws -> LuaOptions {
         let declared = Int(index) - 1
         guard declared < function.parameters.count,
               case .options(_, let options) = function.parameters[declared].type
         else { preconditionFailure("parameter \(index) of '\(function.name)' is not declared as options") }
-        if isNil(index) { return LuaOptions(values: [:], declared: options, index: index) }
-        try validate(.options(name: "", options), at: index, argument: index, what: function.parameters[declared].name, context: "")
-        guard case .table(let table) = try state.value(at: index, on: L) else { return LuaOptions(values: [:], declared: options, index: index) }
+        if isNil(index) { return LuaOptions(values: [:], declared: options) }
+        try validate(function.parameters[declared].type, at: index, argument: index,
+                     what: function.parameters[declared].name, context: "")
+        let table = lua_absindex(L, index)
+        _ = lua_checkstack(L, 4)
         var values: [String: LuaValue] = [:]
-        for (key, value) in table { if case .string(let name) = key { values[name] = value } }
-        return LuaOptions(values: values, declared: options, index: index)
+        for option in options {
+            lua_pushstring(L, option.name)
+            lua_rawget(L, table)
+            defer { luashim_pop(L, 1) }
+            let top = lua_gettop(L)
+            guard lua_type(L, top) != LUA_TNIL else { continue }
+            switch option.type {
+            case .integer: values[option.name] = .integer(lua_tointegerx(L, top, nil))
+            case .number: values[option.name] = .number(lua_tonumberx(L, top, nil))
+            case .string, .choice:
+                let bytes = LuaState.bytes(L, top)   // a number converts in place, on our own copy
+                values[option.name] = String(validating: bytes, as: UTF8.self).map { .string($0) } ?? .bytes(bytes)
+            default: values[option.name] = try state.value(at: top, on: L)
+            }
+        }
+        return LuaOptions(values: values, declared: options)
     }
 
     static func unknownChoice(_ what: String, _ value: String, _ names: [String]) -> String {
@@ -117,7 +135,6 @@ public struct LuaCall {
 public struct LuaOptions {
     public let values: [String: LuaValue]
     let declared: [LuaOption]
-    let index: Int32
 
     public subscript(name: String) -> LuaValue {
         precondition(declared.contains { $0.name == name }, "option '\(name)' is not declared")

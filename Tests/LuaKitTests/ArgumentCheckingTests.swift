@@ -48,6 +48,8 @@ private func caughtMessage(_ lua: LuaState, _ code: String) throws -> String {
     #expect(try caughtMessage(lua, "vm { [1] = 2 }")
         == "test:1: bad argument #1 to 'vm' (option names must be strings, got number)")
     #expect(try lua.run("return vm { memory = '128M', harts = 2 }") == [.string("128M"), .integer(2)])
+    #expect(try lua.run("return vm { memory = 64, harts = '3' }") == [.string("64"), .integer(3)])
+    #expect(try lua.run("return vm { harts = 4.0 }") == [.string("none"), .integer(4)])
 }
 
 @Test func unsignedIntegersKeepTheirBitPattern() throws {
