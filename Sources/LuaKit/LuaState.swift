@@ -17,7 +17,10 @@ public final class LuaState {
     /// A new state; `libraries` opens Lua's standard libraries.
     public init(libraries: Bool = true) {
         // luaL_newstate uses the C allocator and installs a panic handler; running out of memory
-        // inside a protected call is an ordinary LuaError.
+        // inside a protected call is an ordinary LuaError. The one error LuaKit cannot route
+        // through the trampoline is an allocation failure while Swift itself is pushing a value
+        // (Lua raises LUA_ERRMEM from inside lua_push*); with Linux's overcommitting allocator
+        // that does not happen in practice, so it is accepted rather than guarded.
         guard let L = luaL_newstate() else { fatalError("Lua: cannot create a state (out of memory)") }
         self.L = L
         _ = LuaState.installDispatch
@@ -64,14 +67,10 @@ public final class LuaState {
 
     /// Compiles `code` and pushes the chunk as a function.
     public func load(_ code: String, chunkName: String = "=(string)") throws(LuaError) {
-        let status = code.utf8.withContiguousStorageIfAvailable { buffer in
+        var text = code
+        let status = text.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) { luashim_loadbuffer(L, $0.baseAddress, $0.count, chunkName) }
-        } ?? {
-            var copy = code
-            return copy.withUTF8 { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { luashim_loadbuffer(L, $0.baseAddress, $0.count, chunkName) }
-            }
-        }()
+        }
         if status != LUA_OK { throw popError(status) }
     }
 
