@@ -79,3 +79,13 @@ import Testing
 @Test func junitEscapesMarkupAndControlCharacters() {
     #expect(JUnitReport.escape("a<b>&\"c'\u{1}\n") == "a&lt;b&gt;&amp;&quot;c&apos;?\n")
 }
+
+@Test func declaringACheckInsideACheckFails() throws {
+    let session = try LabSession()
+    try session.run("it('outer', function() it('inner', function() end) end)")
+    var results: [TestResult] = []
+    try session.runChecks(file: "f.lua", filter: nil) { results.append($0) }
+    #expect(results.count == 1)
+    #expect(results.first?.status == .fail)
+    #expect(results.first?.message?.contains("checks are declared while the file loads") == true)
+}

@@ -21,7 +21,10 @@ extension Checks {
     local current = root
     local checks = {}
 
+    local running = false   -- true while checks run: declaring one then is a mistake
+
     local function declare(name, body, skipped)
+      if running then error("checks are declared while the file loads, not inside another check", 3) end
       local names = table.move(current.names, 1, #current.names, 1, {})
       names[#names + 1] = name
       checks[#checks + 1] = { names = names, body = body, skipped = skipped, block = current }
@@ -199,6 +202,7 @@ extension Checks {
     -- `filter` (all when nil); report(names, status, seconds, message) is called for each, and
     -- starting(names), when given, before each check runs.
     function session.run(prefix, filter, report, starting)
+      running = true
       for _, c in ipairs(checks) do
         local full = prefix .. " › " .. table.concat(c.names, " › ")
         if filter == nil or full:find(filter) then
