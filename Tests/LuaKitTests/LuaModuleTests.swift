@@ -10,7 +10,7 @@ private final class Machine: LuaObject {
     ], close: { _ in })
 }
 
-private let demo = LuaModule(
+private func makeDemo() -> LuaModule { LuaModule(
     name: "demo",
     summary: "A demo module.",
     fields: [LuaField("answer", .integer, "The answer.", value: 42)],
@@ -22,9 +22,10 @@ private let demo = LuaModule(
                     returns: [LuaReturn(.object("demo.Machine"))]) { _ in [.object(Machine())] },
         .described("helper", summary: "Defined in Lua.", parameters: [.required("x", .any)]),
     ],
-    classes: [LuaDocClass(Machine.luaClass)])
+    classes: [LuaDocClass(Machine.luaClass)]) }
 
 @Test func moduleTableHoldsFieldsAndSwiftFunctions() throws {
+    let demo = makeDemo()
     let lua = LuaState()
     lua.preload("demo", demo.table)
     let results = try lua.run("""
@@ -37,7 +38,7 @@ private let demo = LuaModule(
 }
 
 @Test func annotationsDescribeFunctionsClassesAndOptions() {
-    let text = demo.annotations(header: "generated")
+    let text = makeDemo().annotations(header: "generated")
     #expect(text.hasPrefix("---@meta demo\n-- generated\n"))
     #expect(text.contains("---@field answer integer The answer.\nlocal demo = {}"))
     #expect(text.contains("---@param options demo.Options\n---@return demo.Machine\nfunction demo.make(options) end"))
@@ -51,7 +52,7 @@ private let demo = LuaModule(
 }
 
 @Test func referenceListsEverything() {
-    let text = demo.referenceMarkdown(title: "Demo")
+    let text = makeDemo().referenceMarkdown(title: "Demo")
     #expect(text.hasPrefix("# Demo\n"))
     #expect(text.contains("### `demo.make(options)`"))
     #expect(text.contains("### `demo.Machine:run([limits])`"))
