@@ -37,6 +37,15 @@ public final class LuaFunction: Hashable, Sendable {
         LuaFunction(name, summary: summary, parameters: parameters, returns: returns, body: nil)
     }
 
+    /// A method of the userdata class `className`: parameter 1 is `self`, checked to be such an
+    /// object (a wrong `self` reads "calling 'run' on bad self"), followed by `parameters`.
+    public static func method(_ name: String, of className: String, summary: String = "",
+                              parameters: [LuaParameter] = [], returns: [LuaReturn] = [],
+                              body: @escaping Body) -> LuaFunction {
+        LuaFunction(name, summary: summary, parameters: [.required("self", .object(className))] + parameters,
+                    returns: returns, body: body)
+    }
+
     public static func == (a: LuaFunction, b: LuaFunction) -> Bool { a === b }
     public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
 

@@ -24,6 +24,10 @@ public enum LuaValue: Hashable {
     /// The integer whose 64-bit pattern is `value` (so 0xFFFF_FFFF_FFFF_FFFF becomes -1 in Lua).
     public static func unsigned(_ value: UInt64) -> LuaValue { .integer(Int64(bitPattern: value)) }
 
+    /// The results of an expected failure, by the convention of Lua's own libraries (`io.open`):
+    /// `nil, message`. Misuse raises instead (throw `LuaRaise`).
+    public static func failure(_ message: String) -> [LuaValue] { [.nil, .string(message)] }
+
     /// A Lua sequence `{ v1, v2, ... }`.
     public static func array(_ items: [LuaValue]) -> LuaValue {
         var table: [LuaValue: LuaValue] = [:]

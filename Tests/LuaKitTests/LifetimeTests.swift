@@ -10,8 +10,11 @@ private final class Probe: LuaObject {
     var closes = 0
     init(_ counter: Counter) { self.counter = counter }
     static let luaClass = LuaClass("test.Probe", summary: "A probe.", methods: [
-        LuaFunction("closes", parameters: [.required("self", .object("test.Probe"))]) { call in
+        LuaFunction.method("closes", of: "test.Probe") { call in
             [.integer(Int64(try call.object(1, as: Probe.self).closes))]
+        },
+        LuaFunction.method("open", of: "test.Probe", parameters: [.required("path", .string)]) { call in
+            LuaValue.failure("cannot open \(try call.string(2))")
         },
     ], close: { ($0 as! Probe).closes += 1 })
     deinit { counter.deinits += 1 }
@@ -48,6 +51,18 @@ private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
         return after_scope, kept:closes(), tostring(kept):match('^test.Probe')
         """)
     #expect(results == [.integer(1), .integer(2), .string("test.Probe")])
+}
+
+@Test func expectedFailuresReturnNilAndAMessage() throws {
+    let lua = stateWithProbes()
+    #expect(try lua.run("return probe():open('x.img')") == [.nil, .string("cannot open x.img")])
+    #expect(try lua.run("local p = probe() return select(3, pcall(p.open, p, 1, 2))") == [.string("cannot open 1")])
+    let message = try lua.run("local p = probe() return select(2, pcall(function() return p:open() end))", chunkName: "=m")
+    #expect(message == [.string("m:1: bad argument #1 to 'open' (string expected, got no value)")])
+    let badSelf = try lua.run("local p = probe() return select(2, pcall(function() return p.open({}, 'x') end))", chunkName: "=m")
+    #expect(badSelf == [.string("m:1: bad argument #1 to 'open' (test.Probe expected, got table)")])
+    let methodBadSelf = try lua.run("local p = probe() local t = { open = p.open } return select(2, pcall(function() return t:open('x') end))", chunkName: "=m")
+    #expect(methodBadSelf == [.string("m:1: calling 'open' on bad self (test.Probe expected, got table)")])
 }
 
 @Test func methodsCheckSelf() throws {
