@@ -83,14 +83,15 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
 
 @Test func aFileExceedingTheTimeoutIsKilledAndFails() throws {
     let started = Date()
-    let t = try vmlab(["test", "timeout", "--timeout", "1", "-j", "2"])
+    // 3 s leaves the quick file time to finish on a loaded machine; the spinning one never does.
+    let t = try vmlab(["test", "timeout", "--timeout", "3", "-j", "2"])
     #expect(Date().timeIntervalSince(started) < 20)
     #expect(t.status == 1)
     #expect(withoutTimes(t.lines) == [
         "ok   timeout/quick_test.lua › is quick",
         "ok   timeout/spin_test.lua › finishes",
         "FAIL timeout/spin_test.lua › spins forever",
-        "     timed out after 1.00s; the worker was killed",
+        "     timed out after 3.00s; the worker was killed",
         "2 passed, 1 failed",
     ])
 }
