@@ -63,3 +63,13 @@ private func scriptDirectory(_ name: String, _ code: String) throws -> URL {
     #expect(t.lines.first == "vmlab 0.1.0")
     #expect(t.lines.last == "2 passed, 0 failed")
 }
+
+@Test func scriptsRequireModulesBesideThem() throws {
+    let dir = try scriptDirectory("main.lua", "local helper = require 'helper' print(helper.greeting)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "return { greeting = 'hello from the helper' }".write(to: dir.appendingPathComponent("helper.lua"),
+                                                          atomically: true, encoding: .utf8)
+    let t = try vmlab(["run", dir.appendingPathComponent("main.lua").path], in: packageRoot)
+    #expect(t.status == 0)
+    #expect(t.lines == ["hello from the helper"])
+}

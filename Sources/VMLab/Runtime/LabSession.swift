@@ -33,8 +33,17 @@ public final class LabSession {
         lua.setGlobal("arg", .table(table))
     }
 
-    /// Runs a script file; its chunk name is "@path" so messages read "path:line: ...".
+    /// Runs a script file; its chunk name is "@path" so messages read "path:line: ...". Modules
+    /// next to the script can be required by name (`require "helpers"` finds helpers.lua beside
+    /// it), wherever vmlab was started from.
     public func runFile(_ path: String, arguments: [String] = []) throws(LuaError) {
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        try lua.run("""
+            local dir = ...
+            if not package.path:find(dir .. "/?.lua;", 1, true) then
+              package.path = dir .. "/?.lua;" .. dir .. "/?/init.lua;" .. package.path
+            end
+            """, chunkName: "=vmlab.path", args: [.string(directory.isEmpty ? "/" : directory)])
         try lua.runFile(path, args: arguments.map { .string($0) })
     }
 
