@@ -28,7 +28,12 @@ final class WorkerProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &fileActions, &attributes, argv, environ)
+        #if canImport(Darwin)
+        let environment = _NSGetEnviron().pointee   // `environ` is not visible to Swift on Darwin
+        #else
+        let environment = environ
+        #endif
+        let status = posix_spawn(&pid, executable, &fileActions, &attributes, argv, environment)
         guard status == 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO)
         }
