@@ -64,6 +64,7 @@ extension AssemblerSession {
 
     func csrNumber(_ g: [Token]) throws(AssemblyError) -> Int32 {
         if g.count == 2, case .identifier(let name) = g[0].kind, let n = CSR.number(name.lowercased()) {
+            guard !CSR.isRV32Only(n) else { throw location(g).error("system register '\(name)' is RV32 only") }
             return Int32(n)
         }
         if g.count == 2, case .identifier(let name) = g[0].kind, equates[name] == nil {
@@ -114,7 +115,7 @@ extension AssemblerSession {
             // grow during layout if the target is out of reach.
             switch inst.opcode {
             case .jal: relaxable = inst.rd == 0
-            case .beq, .bne: relaxable = inst.rs2 == 0 && (8...15).contains(inst.rs1)
+            case .beq, .bne: relaxable = (inst.rs2 == 0 && (8...15).contains(inst.rs1)) || (inst.rs1 == 0 && (8...15).contains(inst.rs2))
             default: break
             }
         }

@@ -36,7 +36,7 @@ public enum Disassembler {
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
     static func csrName(_ n: Int32) -> String {
         let number = UInt16(truncatingIfNeeded: n & 0xfff)
-        return CSR.name(number) ?? hex(UInt64(number))
+        return CSR.rv64Name(number) ?? hex(UInt64(number))
     }
     static func orderingSet(_ bits: UInt8) -> String {
         if bits == 0 { return "0" }

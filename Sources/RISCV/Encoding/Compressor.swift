@@ -90,8 +90,10 @@ public enum Compressor {
             guard imm == 0, rs1 != 0, rd <= 1 else { return nil }
             return (rd == 0 ? 0x8002 : 0x9002) | reg(rs1, at: 7)
         case .beq, .bne:
-            guard rs2 == 0, isPrime(rs1), imm & 1 == 0, fits(imm, bits: 9) else { return nil }
-            return (inst.opcode == .beq ? 0xc001 : 0xe001) | p(rs1) << 7 | b(imm, 8, 1, to: 12) | b(imm, 3, 2, to: 10)
+            // Equality is symmetric: `beq x0, rs` compresses like `beq rs, x0`.
+            let r = rs2 == 0 ? rs1 : rs1 == 0 ? rs2 : 0
+            guard isPrime(r), imm & 1 == 0, fits(imm, bits: 9) else { return nil }
+            return (inst.opcode == .beq ? 0xc001 : 0xe001) | p(r) << 7 | b(imm, 8, 1, to: 12) | b(imm, 3, 2, to: 10)
                 | b(imm, 6, 2, to: 5) | b(imm, 1, 2, to: 3) | b(imm, 5, 1, to: 2)
         case .ebreak:
             return 0x9002
