@@ -77,6 +77,7 @@ final class Hart {
     func invalidateFetch() {
         state.pointee.fetchBase = 0
         state.pointee.fetchOps = machine.code.refillPage
+        state.pointee.exitSlice = .checkInterrupts
     }
 
     /// satp MODE as the number of page-table levels (0 = Bare).

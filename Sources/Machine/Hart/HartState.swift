@@ -40,6 +40,8 @@ struct HartState {
     /// Virtual page base of the page `fetchOps` decodes, and that page's decoded instructions.
     var fetchBase: UInt64 = 0
     var fetchOps: UnsafeMutablePointer<DecodedOp>
+    /// Physical address of that page (for decoding its bytes).
+    var fetchPhys: UInt64 = 0
     /// Soft TLB: [privilege 0...2][AccessType][softTLBSize].
     var soft: UnsafeMutablePointer<SoftTLBEntry>
     /// Physical page address behind each soft TLB entry (for invalidation by physical page).
