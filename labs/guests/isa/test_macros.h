@@ -555,6 +555,28 @@ s_trap_area:  .skip TR_SIZE
     ecall
 .endm
 
+/* Check n: in privilege mode `mode`, `insn` traps (to M) with cause; back in M-mode after it. */
+.macro EXPECT_TRAP_IN mode, n, cause, insn:vararg
+    CHECK   \n
+    GO_MODE \mode
+    EXPECT_TRAP \n, \cause, \insn
+.endm
+/* Check n: in privilege mode `mode`, `insn` executes without trapping; back in M-mode after it
+ * (the only trap seen is the ECALL of M_RETURN, from that mode). */
+.macro EXPECT_OK_IN mode, n, insn:vararg
+    CHECK   \n
+    CLEAR_TRAPS
+    GO_MODE \mode
+    \insn
+    M_RETURN
+    EXPECT_MCOUNT \n, 1
+    .if (\mode) == PRV_U
+    EXPECT_MCAUSE \n, CAUSE_ECALL_U
+    .else
+    EXPECT_MCAUSE \n, CAUSE_ECALL_S
+    .endif
+.endm
+
 /* ---- floating point ---- */
 
 /* Load a bit pattern into an FP register: 64-bit (D) or 32-bit NaN-boxed (S). */
