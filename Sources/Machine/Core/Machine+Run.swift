@@ -69,7 +69,7 @@ extension Machine {
                     return .budgetExhausted
                 }
                 globalCycles = target
-            } else if !timedDevices.contains(where: { ($0.nextDeadline ?? .max) <= mtime }) {
+            } else if (earliestDeadline ?? .max) > mtime {
                 return .idle
             }
             syncIdleHarts()
@@ -94,20 +94,19 @@ extension Machine {
     }
 
     /// The earliest deadline of any timed device, in mtime ticks.
-    var nextDeadline: UInt64? {
-        var best: UInt64? = nil
-        for d in timedDevices {
-            if let t = d.nextDeadline { best = min(best ?? t, t) }
-        }
-        return best
-    }
+    var nextDeadline: UInt64? { earliestDeadline }
 
     /// Brings every device whose deadline has come up to the present.
+    @inline(__always)
     func advanceDevices() {
-        guard !timedDevices.isEmpty else { return }
+        guard let e = earliestDeadline, e <= mtime else { return }
         let now = mtime
-        for d in timedDevices {
-            if let t = d.nextDeadline, t <= now { d.advance(to: now) }
+        for (i, d) in timedDevices.enumerated() {
+            if let t = deadlines[i], t <= now {
+                d.advance(to: now)
+                deadlines[i] = d.nextDeadline
+            }
         }
+        recomputeEarliestDeadline()
     }
 }

@@ -99,6 +99,9 @@ struct HartState {
 
     var runState: HartRunState = .stopped
 
+    /// The machine's cost table, copied here so charging a cost touches no object.
+    var costs: CostTable
+
     @inline(__always) var mip: UInt64 { mipSoft | mipPins }
 }
 
