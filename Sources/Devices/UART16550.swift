@@ -19,6 +19,9 @@
 // - Host input waits in an unbounded, flow-controlled queue and moves into the receive FIFO (16 bytes,
 //   or the 1-byte holding register with FIFOs off) whenever there is room, so host input never
 //   overruns; only loopback can overrun (LSR.OE). Baud divisors are stored but do not pace anything.
+// - Host input is never lost: resetting the receive FIFO (FCR bit 1, or toggling FIFO mode, as every
+//   driver does while initialising) discards loopback bytes but returns host bytes to the front of
+//   the queue, so input a script queues before the guest sets up its UART still arrives whole.
 // - With FIFOs on, data below the trigger level is reported at once as a character timeout (IIR 0xC)
 //   instead of after four character times: drivers treat both the same and no timer is needed.
 // - Any access width is accepted at offsets 0-7 (the byte register; wider reads zero-extend), as QEMU's
@@ -58,6 +61,7 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     // Receive path
     private var rxFIFO: [UInt8] = []
+    private var rxFromHost: [Bool] = []      // parallel to rxFIFO: where each byte came from
     private var hostQueue: [UInt8] = []
     private var hostQueueHead = 0
 
@@ -159,6 +163,7 @@ public final class UART16550: MMIODevice, CountingDevice {
     private func readRBR() -> UInt8 {
         guard !rxFIFO.isEmpty else { return 0 }
         let b = rxFIFO.removeFirst()
+        rxFromHost.removeFirst()
         stats.bytesToGuest &+= 1
         refillFromHost()
         return b
@@ -203,11 +208,10 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     private func writeFCR(_ v: UInt8) {
         let enable = v & 0x01 != 0
-        if enable != fifoEnabled {              // toggling FIFO mode clears both FIFOs
-            rxFIFO.removeAll()
+        if enable != fifoEnabled || v & 0x02 != 0 {   // toggling FIFO mode clears both FIFOs too
+            resetReceiveFIFO()
         }
         fifoEnabled = enable
-        if v & 0x02 != 0 { rxFIFO.removeAll(); overrun = false }
         // bit 2 clears the transmit FIFO, which is always empty here.
         triggerLevel = [1, 4, 8, 14][Int(v >> 6)]
         refillFromHost()
@@ -225,10 +229,23 @@ public final class UART16550: MMIODevice, CountingDevice {
         refillFromHost()                         // leaving loopback reconnects the host input
     }
 
+    /// Empties the receive FIFO; host bytes go back to the front of the host queue (never lost).
+    private func resetReceiveFIFO() {
+        let host = zip(rxFIFO, rxFromHost).filter { $0.1 }.map { $0.0 }
+        if !host.isEmpty {
+            hostQueue = host + hostQueue[hostQueueHead...]
+            hostQueueHead = 0
+        }
+        rxFIFO.removeAll()
+        rxFromHost.removeAll()
+        overrun = false
+    }
+
     /// A byte arriving at the receiver (from loopback); a full FIFO overruns and loses it.
     private func receive(_ b: UInt8) {
         if rxFIFO.count < rxCapacity {
             rxFIFO.append(b)
+            rxFromHost.append(false)
         } else {
             overrun = true
         }
@@ -238,6 +255,7 @@ public final class UART16550: MMIODevice, CountingDevice {
         guard mcr & 0x10 == 0 else { return }    // in loopback the serial input is disconnected
         while rxFIFO.count < rxCapacity && hostQueueHead < hostQueue.count {
             rxFIFO.append(hostQueue[hostQueueHead])
+            rxFromHost.append(true)
             hostQueueHead += 1
         }
         if hostQueueHead == hostQueue.count {

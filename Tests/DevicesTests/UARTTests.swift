@@ -117,6 +117,18 @@ import Machine
         #expect(r(u, 0) == UInt8(ascii: "h"))
     }
 
+    @Test func fifoResetKeepsHostInputButDropsLoopbackBytes() {
+        let u = make()
+        u.enqueueInput("hi")                        // queued before the guest sets up the UART
+        w(u, 2, 0x07)                               // FIFO on + reset both FIFOs, as drivers do
+        #expect(r(u, 0) == UInt8(ascii: "h"))
+        #expect(r(u, 0) == UInt8(ascii: "i"))
+        w(u, 4, 0x10)
+        w(u, 0, 0x55)                               // a loopback byte...
+        w(u, 2, 0x03)                               // ...is discarded by a FIFO reset
+        #expect(r(u, 5) & 1 == 0)
+    }
+
     @Test func wideAndOutOfRangeAccesses() {
         let u = make()
         #expect(u.mmioWrite(offset: 7, size: 4, value: 0x1234_56AB))
