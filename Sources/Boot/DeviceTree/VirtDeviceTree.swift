@@ -100,7 +100,10 @@ public enum VirtDeviceTree {
                 .string("mmu-type", machine.mmuType),
                 .u32("phandle", cpuPhandle(hart)),
             ], children: [
+                // `#address-cells = 0`: an interrupt provider's unit addresses are empty, which
+                // interrupt-map parsing (and dtc's interrupt_provider check) relies on.
                 FDTNode("interrupt-controller", [
+                    .u32("#address-cells", 0),
                     .u32("#interrupt-cells", 1),
                     .empty("interrupt-controller"),
                     .string("compatible", "riscv,cpu-intc"),
