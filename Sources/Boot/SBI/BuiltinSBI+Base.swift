@@ -17,6 +17,6 @@ extension BuiltinSBI {
 
     /// Whether extension `eid` is available (`sbi_probe_extension`).
     public func probe(_ eid: UInt64) -> Bool {
-        SBIExtension(rawValue: UInt64(UInt32(truncatingIfNeeded: eid))) != nil
+        SBIExtension(rawValue: eid) != nil
     }
 }

@@ -19,7 +19,8 @@ public final class BuiltinSBI {
     /// keeps a guest's `num_bytes = 2^64 - 1` from becoming a host allocation.
     public static let debugConsoleChunk = 4096
 
-    unowned let platform: any SBIPlatform
+    /// Held strongly: the platform adapter is the SBI's alone; it refers to the machine weakly.
+    let platform: any SBIPlatform
     /// Per hart: the TIME extension's deadline (`nil` when none is pending).
     var timerDeadlines: [UInt64?]
     /// Per hart: suspended through HSM (as opposed to sleeping in a WFI of its own).
@@ -58,9 +59,11 @@ public final class BuiltinSBI {
     /// Runs one call for `hart` and says how the hart continues; registers are not touched.
     public func handle(_ call: SBICall, hart: Int) -> SBIOutcome {
         guard hart >= 0, hart < platform.hartCount else { return .returns(.failure(.failed)) }
-        // EIDs and FIDs are 32-bit values passed sign-extended (SBI v2.0 "Binary Encoding").
-        let eid = UInt64(UInt32(truncatingIfNeeded: call.extensionID))
-        let fid = UInt64(UInt32(truncatingIfNeeded: call.functionID))
+        // EIDs and FIDs are signed 32-bit values passed sign-extended (SBI v2.0 "Binary
+        // Encoding"); every defined one is positive, so a register with stray upper bits names no
+        // extension — the full value is compared, as OpenSBI does.
+        let eid = call.extensionID
+        let fid = call.functionID
         callCounts[eid, default: 0] &+= 1
         // A hart making a call is running, whatever suspend it came back from.
         suspended[hart] = false
