@@ -3,6 +3,8 @@
 // Linux's drivers and OpenSBI's generic platform match on them. Bindings: DTSpec v0.4 chapter 3
 // (memory, cpus, chosen), Linux Documentation/devicetree/bindings for riscv/cpus.yaml,
 // sifive,plic-1.0.0, sifive,clint0, ns16550a, virtio,mmio, google,goldfish-rtc, syscon-poweroff.
+// Addresses and interrupt numbers come from `VirtPlatform` (Devices), which the board wires by.
+import Devices
 
 /// What the device tree says about the machine: the parts that vary between machines.
 public struct VirtMachineDescription: Equatable, Sendable {
@@ -22,9 +24,9 @@ public struct VirtMachineDescription: Equatable, Sendable {
     /// Regions the guest must not use (the memory reservation block).
     public var reservations: [FDTReservation]
 
-    public init(ram: RAMRegion = RAMRegion(base: VirtMemoryMap.ramBase, size: VirtMemoryMap.defaultRAMSize),
+    public init(ram: RAMRegion = RAMRegion(base: VirtPlatform.ram.base, size: VirtPlatform.ram.size),
                 harts: Int = 1, isa: String = "rv64imafdc_zicsr_zifencei", mmuType: String = "riscv,sv48",
-                bootargs: String = "", initrd: MemoryRange? = nil, virtioSlots: Int = VirtMemoryMap.virtioSlots,
+                bootargs: String = "", initrd: MemoryRange? = nil, virtioSlots: Int = VirtPlatform.virtioSlotCount,
                 model: String = "riscv-virtio,vmlab", reservations: [FDTReservation] = []) {
         self.ram = ram
         self.harts = harts
@@ -41,7 +43,9 @@ public struct VirtMachineDescription: Equatable, Sendable {
 /// Builds the `virt` device tree.
 public enum VirtDeviceTree {
     /// The path `/chosen/stdout-path` names: the UART, which OpenSBI and Linux's earlycon use.
-    public static let stdoutPath = "/soc/serial@\(String(VirtMemoryMap.uartBase, radix: 16))"
+    public static let stdoutPath = "/soc/serial@\(String(VirtPlatform.uart0.base, radix: 16))"
+    /// The UART's input clock, which Linux's 8250 driver divides for the baud rate (as QEMU says).
+    static let uartClockFrequency: UInt32 = 3_686_400
 
     // M-mode and S-mode external / software / timer interrupt numbers (privileged spec, "mip").
     private static let machineSoftware: UInt32 = 3, machineTimer: UInt32 = 7, machineExternal: UInt32 = 11
@@ -68,8 +72,8 @@ public enum VirtDeviceTree {
             ]),
             cpus(machine),
             soc(machine),
-            syscon("poweroff", compatible: "syscon-poweroff", value: VirtMemoryMap.testPass, harts: machine.harts),
-            syscon("reboot", compatible: "syscon-reboot", value: VirtMemoryMap.testReset, harts: machine.harts),
+            syscon("poweroff", compatible: "syscon-poweroff", value: TestFinisher.pass, harts: machine.harts),
+            syscon("reboot", compatible: "syscon-reboot", value: TestFinisher.reset, harts: machine.harts),
         ])
         return DeviceTree(root: root, reservations: machine.reservations, bootCPU: 0)
     }
@@ -117,7 +121,7 @@ public enum VirtDeviceTree {
         return FDTNode("cpus", [
             .u32("#address-cells", 1),
             .u32("#size-cells", 0),
-            .u32("timebase-frequency", VirtMemoryMap.timebaseFrequency),
+            .u32("timebase-frequency", UInt32(VirtPlatform.timebaseFrequency)),
         ], children: children)
     }
 
@@ -125,53 +129,53 @@ public enum VirtDeviceTree {
         let plic = plicPhandle(harts: machine.harts)
         let harts = 0..<machine.harts
         var children: [FDTNode] = [
-            FDTNode("test@\(unit(VirtMemoryMap.testBase))", [
+            FDTNode("test@\(unit(VirtPlatform.testFinisher.base))", [
                 .strings("compatible", ["sifive,test1", "sifive,test0", "syscon"]),
-                .reg64("reg", [(VirtMemoryMap.testBase, VirtMemoryMap.testSize)]),
+                .reg64("reg", [(VirtPlatform.testFinisher.base, VirtPlatform.testFinisher.size)]),
                 .u32("phandle", testPhandle(harts: machine.harts)),
             ]),
-            FDTNode("rtc@\(unit(VirtMemoryMap.rtcBase))", [
+            FDTNode("rtc@\(unit(VirtPlatform.rtc.base))", [
                 .string("compatible", "google,goldfish-rtc"),
-                .reg64("reg", [(VirtMemoryMap.rtcBase, VirtMemoryMap.rtcSize)]),
+                .reg64("reg", [(VirtPlatform.rtc.base, VirtPlatform.rtc.size)]),
                 .u32("interrupt-parent", plic),
-                .u32("interrupts", VirtMemoryMap.rtcIRQ),
+                .u32("interrupts", UInt32(VirtPlatform.rtcIRQ)),
             ]),
             // The CLINT drives each hart's machine software and timer interrupts.
-            FDTNode("clint@\(unit(VirtMemoryMap.clintBase))", [
+            FDTNode("clint@\(unit(VirtPlatform.clint.base))", [
                 .strings("compatible", ["sifive,clint0", "riscv,clint0"]),
-                .reg64("reg", [(VirtMemoryMap.clintBase, VirtMemoryMap.clintSize)]),
+                .reg64("reg", [(VirtPlatform.clint.base, VirtPlatform.clint.size)]),
                 .cells("interrupts-extended", harts.flatMap {
                     [intcPhandle($0), machineSoftware, intcPhandle($0), machineTimer]
                 }),
             ]),
             // PLIC contexts 2n and 2n+1 are hart n's M-mode and S-mode external interrupt inputs.
-            FDTNode("plic@\(unit(VirtMemoryMap.plicBase))", [
+            FDTNode("plic@\(unit(VirtPlatform.plic.base))", [
                 .u32("#interrupt-cells", 1),
                 .u32("#address-cells", 0),
                 .strings("compatible", ["sifive,plic-1.0.0", "riscv,plic0"]),
                 .empty("interrupt-controller"),
-                .reg64("reg", [(VirtMemoryMap.plicBase, VirtMemoryMap.plicSize)]),
-                .u32("riscv,ndev", VirtMemoryMap.plicSourceCount),
+                .reg64("reg", [(VirtPlatform.plic.base, VirtPlatform.plic.size)]),
+                .u32("riscv,ndev", UInt32(VirtPlatform.plicSourceCount)),
                 .cells("interrupts-extended", harts.flatMap {
                     [intcPhandle($0), machineExternal, intcPhandle($0), supervisorExternal]
                 }),
                 .u32("phandle", plic),
             ]),
-            FDTNode("serial@\(unit(VirtMemoryMap.uartBase))", [
+            FDTNode("serial@\(unit(VirtPlatform.uart0.base))", [
                 .string("compatible", "ns16550a"),
-                .reg64("reg", [(VirtMemoryMap.uartBase, VirtMemoryMap.uartSize)]),
-                .u32("clock-frequency", VirtMemoryMap.uartClockFrequency),
+                .reg64("reg", [(VirtPlatform.uart0.base, VirtPlatform.uart0.size)]),
+                .u32("clock-frequency", uartClockFrequency),
                 .u32("interrupt-parent", plic),
-                .u32("interrupts", VirtMemoryMap.uartIRQ),
+                .u32("interrupts", UInt32(VirtPlatform.uart0IRQ)),
             ]),
         ]
         for slot in 0..<machine.virtioSlots {
-            let address = VirtMemoryMap.virtioAddress(slot: slot)
-            children.append(FDTNode("virtio_mmio@\(unit(address))", [
+            let region = VirtPlatform.virtio(slot: slot)
+            children.append(FDTNode("virtio_mmio@\(unit(region.base))", [
                 .string("compatible", "virtio,mmio"),
-                .reg64("reg", [(address, VirtMemoryMap.virtioStride)]),
+                .reg64("reg", [(region.base, region.size)]),
                 .u32("interrupt-parent", plic),
-                .u32("interrupts", VirtMemoryMap.virtioIRQ(slot: slot)),
+                .u32("interrupts", UInt32(VirtPlatform.virtioIRQ(slot: slot))),
             ]))
         }
         return FDTNode("soc", [
