@@ -7,10 +7,10 @@ import Machine
 
 extension BuiltinSBI: TimedDevice {
     func setTimer(hart: Int, _ deadline: UInt64) -> SBIResult {
-        platform.setPin(.stip, hart: hart, level: false)
+        platform.setSupervisorTimerPending(hart: hart, false)
         if deadline <= platform.mtime {
             timerDeadlines[hart] = nil
-            platform.setPin(.stip, hart: hart, level: true)
+            platform.setSupervisorTimerPending(hart: hart, true)
         } else {
             // (uint64_t)-1 is "never" by the spec's own suggestion; it simply never arrives.
             timerDeadlines[hart] = deadline
@@ -23,7 +23,7 @@ extension BuiltinSBI: TimedDevice {
         for hart in timerDeadlines.indices {
             if let deadline = timerDeadlines[hart], deadline <= mtime {
                 timerDeadlines[hart] = nil
-                platform.setPin(.stip, hart: hart, level: true)
+                platform.setSupervisorTimerPending(hart: hart, true)
             }
         }
     }

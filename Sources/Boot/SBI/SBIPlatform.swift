@@ -60,7 +60,12 @@ public protocol SBIPlatform: AnyObject {
     func register(_ index: Int, hart: Int) -> UInt64
     func setRegister(_ index: Int, hart: Int, value: UInt64)
 
-    func setPin(_ pin: InterruptPin, hart: Int, level: Bool)
+    /// Drives `mip.STIP` of `hart`: a level the SBI holds until the next `set_timer` (S-mode cannot
+    /// clear STIP itself).
+    func setSupervisorTimerPending(hart: Int, _ pending: Bool)
+    /// Sets the software-writable `mip.SSIP` of `hart`, as M-mode firmware does for an IPI; the
+    /// receiving S-mode clears it through `sip`, so this is an edge, not a held level.
+    func raiseSupervisorSoftwareInterrupt(hart: Int)
     /// The SBI's timer deadline moved; the machine re-reads `nextDeadline`.
     func timerDeadlineChanged()
 

@@ -30,6 +30,8 @@ final class FakeSBIPlatform: SBIPlatform {
     func register(_ index: Int, hart: Int) -> UInt64 { registers[hart][index] }
     func setRegister(_ index: Int, hart: Int, value: UInt64) { if index != 0 { registers[hart][index] = value } }
     func setPin(_ pin: InterruptPin, hart: Int, level: Bool) { pins["\(pin)\(hart)"] = level }
+    func setSupervisorTimerPending(hart: Int, _ pending: Bool) { setPin(.stip, hart: hart, level: pending) }
+    func raiseSupervisorSoftwareInterrupt(hart: Int) { setPin(.ssip, hart: hart, level: true) }
     func pin(_ pin: InterruptPin, _ hart: Int) -> Bool? { pins["\(pin)\(hart)"] }
     func timerDeadlineChanged() { deadlineNotifications += 1 }
     func activity(ofHart hart: Int) -> SBIHartActivity { activities[hart] }
