@@ -31,7 +31,11 @@ let package = Package(
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaShim"]),
 
         .target(name: "RISCV"),
-        .target(name: "Machine", dependencies: ["RISCV"]),
+        .target(name: "Machine", dependencies: ["RISCV"],
+                // The hart's state lives in class properties reached on every TLB miss, trap and CSR
+                // access; dynamic exclusivity checks there cost more than the work (measured with
+                // perf on labs/guests/bench, see Sources/Machine/Engine/Interpreter.swift).
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
         .target(name: "Boot", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Boot", "RISCV"]),
@@ -47,7 +51,7 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
-        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"], exclude: ["Golden"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor"]),
         .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit"]),
         .testTarget(name: "VMLabCLITests", dependencies: ["VMLabCLI", "vmlab"],

@@ -1,0 +1,112 @@
+// The scheduler: harts take turns in slices of at most `quantum` instructions (round-robin, one host
+// thread, so results never depend on host timing). A slice also ends at the next device deadline,
+// so timers fire at a deterministic instruction. Between slices the machine advances timed devices,
+// takes interrupts, and, when every hart waits, skips time to the next deadline.
+
+extension Machine {
+    /// Runs until a budget is used up or something stops the machine.
+    ///
+    /// - Parameters:
+    ///   - maxInstructions: instructions retired by all harts together in this call.
+    ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
+    public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
+        let startInstructions = totalInstructions
+        let startCycles = globalCycles
+        var resumeFromBreakpoint = lastBreakpoint
+        lastBreakpoint = nil
+        while true {
+            if let stop = pendingStop { pendingStop = nil; return stop }
+            advanceDevices()
+            var anyRan = false
+            for h in harts {
+                let s = h.state
+                h.checkInterrupts()
+                guard s.pointee.runState == .started else { continue }
+                let done = totalInstructions &- startInstructions
+                if done >= maxInstructions { return .budgetExhausted }
+                let cyclesUsed = currentCyclesOf(h) &- startCycles
+                if cyclesUsed >= maxCycles { return .budgetExhausted }
+                var limit = min(maxInstructions - done, harts.count == 1 ? .max : configuration.quantum)
+                if maxCycles != .max {
+                    limit = min(limit, max(1, (maxCycles - cyclesUsed) / max(1, instructionCost)))
+                }
+                if let deadline = nextDeadline {
+                    let dc = deadline &* configuration.cyclesPerTick
+                    let now = s.pointee.cycles
+                    limit = min(limit, dc > now ? max(1, (dc - now + max(1, instructionCost) - 1) / max(1, instructionCost)) : 1)
+                }
+                if !breakpoints.isEmpty {
+                    let pc = s.pointee.pc
+                    if breakpoints.contains(pc) && resumeFromBreakpoint.map({ $0.hart != h.id || $0.pc != pc }) ?? true {
+                        lastBreakpoint = (h.id, pc)
+                        return .breakpoint(hart: h.id, pc: pc)
+                    }
+                    resumeFromBreakpoint = nil
+                    limit = 1
+                }
+                currentHart = h.id
+                _ = h.runSlice(limit: limit)
+                currentHart = nil
+                globalCycles = max(globalCycles, s.pointee.cycles)
+                anyRan = true
+                if let stop = pendingStop { pendingStop = nil; return stop }
+                advanceDevices()
+            }
+            // Harts that waited kept time with the others.
+            for h in harts where h.state.pointee.runState != .started {
+                h.state.pointee.cycles = max(h.state.pointee.cycles, globalCycles)
+            }
+            if anyRan { continue }
+            // Nobody can run: wake on a pending interrupt, or skip to the next device deadline.
+            if harts.contains(where: { $0.state.pointee.runState == .waitingForInterrupt
+                                       && $0.state.pointee.mip & $0.state.pointee.mie != 0 }) { continue }
+            guard let deadline = nextDeadline else { return .idle }
+            let target = deadline &* configuration.cyclesPerTick
+            if target > globalCycles {
+                if maxCycles != .max && target &- startCycles > maxCycles {
+                    globalCycles = startCycles &+ maxCycles
+                    syncIdleHarts()
+                    return .budgetExhausted
+                }
+                globalCycles = target
+            } else if (earliestDeadline ?? .max) > mtime {
+                return .idle
+            }
+            syncIdleHarts()
+        }
+    }
+
+    /// Executes one instruction (or takes one interrupt) on the first runnable hart.
+    public func step() -> StopReason { run(maxInstructions: 1) }
+
+    private func syncIdleHarts() {
+        for h in harts where h.state.pointee.runState != .started {
+            h.state.pointee.cycles = max(h.state.pointee.cycles, globalCycles)
+        }
+    }
+
+    private func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
+
+    var totalInstructions: UInt64 {
+        var n: UInt64 = 0
+        for h in harts { n &+= h.state.pointee.instret }
+        return n
+    }
+
+    /// The earliest deadline of any timed device, in mtime ticks.
+    var nextDeadline: UInt64? { earliestDeadline }
+
+    /// Brings every device whose deadline has come up to the present.
+    @inline(__always)
+    func advanceDevices() {
+        guard let e = earliestDeadline, e <= mtime else { return }
+        let now = mtime
+        for (i, d) in timedDevices.enumerated() {
+            if let t = deadlines[i], t <= now {
+                d.advance(to: now)
+                deadlines[i] = d.nextDeadline
+            }
+        }
+        recomputeEarliestDeadline()
+    }
+}

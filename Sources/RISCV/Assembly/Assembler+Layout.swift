@@ -1,0 +1,194 @@
+// Layout and encoding: place items at addresses, grow compressed jumps and branches that cannot
+// reach, then evaluate every expression and produce the bytes.
+
+extension AssemblerSession {
+    static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { a <= 1 ? v : (v + a - 1) / a * a }
+
+    func itemSize(_ item: Item, at offset: UInt64) -> UInt64 {
+        switch item.kind {
+        case .instruction(_, _, let compressed, let relaxable):
+            if relaxable { return item.wide ? 4 : 2 }
+            return compressed != nil ? 2 : 4
+        case .data(let width, let values): return UInt64(width * values.count)
+        case .bytes(let b): return UInt64(b.count)
+        case .fill(let count, _): return UInt64(count)
+        case .align(let bytes, _, _, _): return Self.alignUp(offset, UInt64(bytes)) - offset
+        }
+    }
+
+    func layout() throws(AssemblyError) {
+        var next = options.base
+        for s in sections.indices {
+            var offset: UInt64 = 0
+            for i in sections[s].items.indices {
+                sections[s].items[i].offset = offset
+                offset += itemSize(sections[s].items[i], at: offset)
+            }
+            sections[s].size = offset
+            if let fixed = options.sectionAddresses[sections[s].name] {
+                sections[s].address = fixed
+            } else {
+                sections[s].address = s == 0 ? next : Self.alignUp(next, max(sections[s].alignment, 16))
+            }
+            next = sections[s].address &+ offset
+        }
+    }
+
+    /// The instruction with its expression operand evaluated at `pc`.
+    func resolve(_ template: Instruction, _ operand: ImmediateOperand?, pc: UInt64) throws(AssemblyError) -> Instruction {
+        guard let operand else { return template }
+        var inst = template
+        let value = try operand.expr.evaluate(environment(pc: pc))
+        let v = value.value
+        let loc = operand.location
+        switch operand.kind {
+        case .signed12:
+            guard v >= -2048 && v <= 2047 else {
+                throw loc.error("immediate \(v) out of range [-2048, 2047]")
+            }
+            inst.imm = Int32(v)
+        case .shamt(let maximum):
+            guard v >= 0 && v <= Int64(maximum) else { throw loc.error("shift amount \(v) out of range [0, \(maximum)]") }
+            inst.imm = Int32(v)
+        case .upper20:
+            guard v >= 0 && v <= 0xfffff else { throw loc.error("immediate \(v) out of range [0, 1048575]") }
+            inst.imm = Int32(truncatingIfNeeded: v << 12)
+        case .branch, .jump:
+            let offset = value.isAddress ? v &- Int64(bitPattern: pc) : v
+            let limit: Int64 = if case .branch = operand.kind { 4096 } else { 1 << 20 }
+            guard offset & 1 == 0 else { throw loc.error("target offset \(offset) is not a multiple of 2") }
+            guard offset >= -limit && offset < limit else {
+                throw loc.error("target out of range: offset \(offset) not in [\(-limit), \(limit - 2)]")
+            }
+            inst.imm = Int32(offset)
+        }
+        return inst
+    }
+
+    func finish() throws(AssemblyError) -> AssembledProgram {
+        for (name, loc) in pendingForward where labels[name] == nil {
+            throw loc.error("local label '\(name.dropFirst(2).split(separator: "$")[0])f' is not defined later")
+        }
+        // Relax: start with every relaxable item compressed and widen those out of reach.
+        var changed = true
+        while changed {
+            changed = false
+            try layout()
+            for s in sections.indices {
+                let base = sections[s].address
+                for i in sections[s].items.indices where !sections[s].items[i].wide {
+                    guard case .instruction(let t, let op, _, true) = sections[s].items[i].kind else { continue }
+                    let pc = base &+ sections[s].items[i].offset
+                    let fits: Bool
+                    do {
+                        fits = Compressor.compress(try resolve(t, op, pc: pc)) != nil
+                    } catch {
+                        fits = false  // out of range even for the wide form: reported below
+                    }
+                    if !fits {
+                        sections[s].items[i].wide = true
+                        changed = true
+                    }
+                }
+            }
+        }
+        try checkOverlaps()
+
+        pcrelHi = [:]
+        for s in sections {
+            for item in s.items {
+                if case .instruction(let t, let op?, _, _) = item.kind, t.opcode == .auipc,
+                   case .modifier(.pcrel_hi, let target, _) = op.expr {
+                    pcrelHi[s.address &+ item.offset] = (target, op.location)
+                }
+            }
+        }
+
+        var out: [AssembledSection] = []
+        for s in sections {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(Int(s.size))
+            for item in s.items {
+                let pc = s.address &+ item.offset
+                try encode(item, pc: pc, into: &bytes)
+            }
+            out.append(AssembledSection(name: s.name, address: s.address, bytes: bytes))
+        }
+
+        var symbols: [String: UInt64] = [:]
+        for name in labels.keys where !name.contains("$local") { symbols[name] = labelAddress(name) }
+        for (name, e) in equates {
+            if let v = try? e.evaluate(environment(pc: nil)) { symbols[name] = UInt64(bitPattern: v.value) }
+        }
+
+        let used = out.filter { !$0.bytes.isEmpty }
+        let start = used.map(\.address).min() ?? options.base
+        let end = used.map { $0.address &+ UInt64($0.bytes.count) }.max() ?? start
+        var image = [UInt8](repeating: 0, count: Int(end - start))
+        for s in used {
+            let at = Int(s.address - start)
+            image.replaceSubrange(at..<(at + s.bytes.count), with: s.bytes)
+        }
+        return AssembledProgram(base: start, bytes: image, sections: out, symbols: symbols, globals: globals)
+    }
+
+    func checkOverlaps() throws(AssemblyError) {
+        let used = sections.filter { $0.size > 0 }.sorted { $0.address < $1.address }
+        for (a, b) in zip(used, used.dropFirst()) where a.address &+ a.size > b.address {
+            let loc = b.items.first?.location ?? SourceLocation(line: 1, column: 1)
+            throw loc.error("section '\(b.name)' at 0x\(String(b.address, radix: 16)) overlaps '\(a.name)'")
+        }
+        if let first = used.first, first.address < options.base, options.sectionAddresses[first.name] == nil {
+            throw SourceLocation(line: 1, column: 1).error("section '\(first.name)' starts below the base address")
+        }
+    }
+
+    func encode(_ item: Item, pc: UInt64, into bytes: inout [UInt8]) throws(AssemblyError) {
+        func put(_ v: UInt64, _ width: Int) {
+            for k in 0..<width { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
+        }
+        switch item.kind {
+        case .instruction(let template, let operand, let compressed, let relaxable):
+            if let compressed {
+                put(UInt64(compressed), 2)
+                return
+            }
+            let inst = try resolve(template, operand, pc: pc)
+            if relaxable && !item.wide, let half = Compressor.compress(inst) {
+                put(UInt64(half), 2)
+            } else {
+                put(UInt64(Encoder.encode(inst)), 4)
+            }
+        case .data(let width, let exprs):
+            for (k, e) in exprs.enumerated() {
+                let v = try e.evaluate(environment(pc: pc &+ UInt64(k * width))).value
+                if width < 8 {
+                    let bits = Int64(width * 8)
+                    guard v >= -(1 << (bits - 1)) && v < (1 << bits) else {
+                        throw item.location.error("value \(v) does not fit in \(width) byte\(width == 1 ? "" : "s")")
+                    }
+                }
+                put(UInt64(bitPattern: v), width)
+            }
+        case .bytes(let b):
+            bytes.append(contentsOf: b)
+        case .fill(let count, let value):
+            bytes.append(contentsOf: repeatElement(value, count: count))
+        case .align(let alignment, let fill, let code, let rvc):
+            var count = Int(Self.alignUp(item.offset, UInt64(alignment)) - item.offset)
+            if let fill, !code {
+                bytes.append(contentsOf: repeatElement(fill, count: count))
+                return
+            }
+            guard code else {
+                bytes.append(contentsOf: repeatElement(0, count: count))
+                return
+            }
+            // Code padding is nops, as the LLVM and GNU assemblers emit: an odd byte of zero, a c.nop
+            // (or two zero bytes without C) to reach a multiple of 4, then `addi x0, x0, 0`.
+            if count % 2 == 1 { bytes.append(0); count -= 1 }
+            if count % 4 == 2 { put(rvc ? 0x0001 : 0, 2); count -= 2 }
+            while count >= 4 { put(0x13, 4); count -= 4 }
+        }
+    }
+}
