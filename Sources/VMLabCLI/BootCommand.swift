@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import VMLab
+
+/// `vmlab boot`: a guest without a script, like qemu. It builds the same machine as `vmlab.vm{...}`
+/// (VMSpec) and runs it with the console on standard output.
+struct BootCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Boot a guest on the virt machine, like qemu, without a script.",
+        discussion: """
+        What FILE is: with --kernel, FILE is the M-mode firmware (as qemu's -bios), e.g. \
+        `vmlab boot fw_jump.elf --kernel payload.elf`. Without --kernel, FILE is the kernel, and it \
+        runs under --firmware (default: vmlab's built-in SBI, the kernel entered in S-mode), except \
+        that an ELF whose entry is the RAM base 0x80000000 is a bare-metal program and runs in M-mode \
+        without firmware: `vmlab boot tinyos.elf` boots tinyos under the built-in SBI, `vmlab boot \
+        hello.elf` runs a bare-metal program.
+
+        The guest's console goes to standard output as it is written. Exit status: the guest's exit \
+        code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
+        multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
+        be booted, the instruction budget used up, a reset, a machine that is idle for good or \
+        halted by a trap no firmware handles).
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The kernel or bare-metal ELF; the firmware when --kernel is given.", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("The kernel, when FILE is the firmware.", valueName: "path"))
+    var kernel: String?
+
+    @Option(help: ArgumentHelp("An initial RAM disk.", valueName: "path"))
+    var initrd: String?
+
+    @Option(help: ArgumentHelp("The kernel command line (/chosen/bootargs).", valueName: "args"))
+    var append: String?
+
+    @Option(help: ArgumentHelp("RAM size with a binary unit: K, M, G (default 128M).", valueName: "size"))
+    var memory: String = "128M"
+
+    @Option(help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))
+    var harts: Int = 1
+
+    @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))
+    var firmware: String?
+
+    @Option(help: ArgumentHelp("A virtio-blk disk image, read-only unless ',rw' follows; repeat for more.", valueName: "file[,rw]"))
+    var disk: [String] = []
+
+    @Option(help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
+    var maxInstructions: UInt64?
+
+    @Option(help: ArgumentHelp("Write the device tree the guest would get to this file, then exit without running (as qemu's dumpdtb).", valueName: "file"))
+    var dumpDtb: String?
+
+    @Flag(help: "Print the machine's counters to standard error after the run.")
+    var stats = false
+
+    func validate() throws {
+        guard VMSpec.parseMemory(memory) != nil else {
+            throw ValidationError("--memory: bad size '\(memory)' (expected a number with K, M, G or T, e.g. 128M).")
+        }
+        guard (1...64).contains(harts) else { throw ValidationError("--harts must be 1 to 64.") }
+        if kernel != nil && firmware != nil {
+            throw ValidationError("--firmware cannot be combined with --kernel: with --kernel, FILE is the firmware.")
+        }
+        for d in disk { _ = try Self.parseDisk(d) }
+    }
+
+    static func parseDisk(_ text: String) throws -> VMSpec.Disk {
+        var parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var writable = false
+        if parts.count > 1 {
+            let flag = parts.removeLast()
+            switch flag {
+            case "rw": writable = true
+            case "ro": writable = false
+            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw or ro).")
+            }
+        }
+        let path = parts.joined(separator: ",")
+        guard !path.isEmpty else { throw ValidationError("--disk needs a file.") }
+        return VMSpec.Disk(path: path, writable: writable)
+    }
+
+    /// The machine these options describe.
+    func spec() throws -> VMSpec {
+        var spec = VMSpec()
+        spec.memory = VMSpec.parseMemory(memory) ?? spec.memory
+        spec.harts = harts
+        if let kernel {
+            spec.firmware = .file(file)
+            spec.kernel = kernel
+        } else {
+            spec.kernel = file
+            switch firmware {
+            case nil: spec.firmware = .automatic
+            case "builtin": spec.firmware = .builtin
+            case "none": spec.firmware = .none
+            case let path?: spec.firmware = .file(path)
+            }
+        }
+        spec.initrd = initrd
+        spec.bootargs = append ?? ""
+        spec.disks = try disk.map(Self.parseDisk)
+        spec.echo = dumpDtb == nil
+        return spec
+    }
+
+    func run() throws {
+        let status = boot()
+        StandardStreams.flushOutput()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Builds, runs and reports; returns the exit status.
+    func boot() -> Int32 {
+        let vm: VirtualMachine
+        do {
+            vm = try VirtualMachine(try spec())
+        } catch {
+            StandardStreams.writeError("vmlab: \(error)\n")
+            return 1
+        }
+        defer { vm.close() }
+        if let dumpDtb {
+            do { try vm.writeDeviceTree(to: dumpDtb) } catch {
+                StandardStreams.writeError("vmlab: \(error)\n")
+                return 1
+            }
+            return 0
+        }
+        let stop = vm.run(maxInstructions: maxInstructions)
+        if stats, let counters = vm.stats {
+            StandardStreams.writeError(counters.lines.joined(separator: "\n") + "\n")
+        }
+        if stop.name == "poweroff", let code = stop.exitCode {
+            // The shell sees only the low 8 bits: a failure must not read as success.
+            return code != 0 && code & 0xFF == 0 ? 1 : Int32(truncatingIfNeeded: code & 0xFF)
+        }
+        var message = "vmlab: \(stop.message)"
+        if stop.name == "budget" { message += " (\(stop.instructions) instructions, --max-instructions)" }
+        StandardStreams.writeError(message + "\n")
+        return 1
+    }
+}
