@@ -36,7 +36,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The kernel command line (/chosen/bootargs).", valueName: "args"))
     var append: String?
 
-    @Option(help: ArgumentHelp("RAM size with a binary unit: K, M, G (default 128M).", valueName: "size"))
+    @Option(help: ArgumentHelp("RAM size with a binary unit: K, M, G.", valueName: "size"))
     var memory: String = "128M"
 
     @Option(help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))
@@ -45,7 +45,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))
     var firmware: String?
 
-    @Option(help: ArgumentHelp("A virtio-blk disk image, read-only unless ',rw' follows; repeat for more.", valueName: "file[,rw]"))
+    @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). Repeat for more.", valueName: "file[,rw]"))
     var disk: [String] = []
 
     @Option(help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
@@ -75,8 +75,7 @@ struct BootCommand: ParsableCommand {
             let flag = parts.removeLast()
             switch flag {
             case "rw": writable = true
-            case "ro": writable = false
-            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw or ro).")
+            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw).")
             }
         }
         let path = parts.joined(separator: ",")

@@ -18,7 +18,7 @@ enum VMBinding {
 
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file."),
-        LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: the disk is read-only)."),
+        LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
     ]
 
     static let options: [LuaOption] = [

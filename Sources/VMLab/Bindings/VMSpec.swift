@@ -57,9 +57,9 @@ public struct VMSpec: Sendable {
         c.bootargs = bootargs
         c.consoleEcho = echo
         c.initrd = initrd.map { .file($0) }
-        // A readable file is never changed: the guest's writes to a read-only disk fail as on
-        // hardware write-protect, and `writable` writes go through to the file.
-        c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .readOnly) }
+        // Without `writable` the file never changes, yet the guest still sees a writable disk:
+        // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
+        c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite) }
         if let image {
             c.firmware = .none
             c.kernel = .bytes(image, name: "image")
