@@ -1,0 +1,165 @@
+// The `virt` board: a `Machine` with QEMU virt's devices at QEMU virt's addresses, a generated
+// device tree, and firmware and kernel loaded as QEMU's `-bios`/`-kernel`/`-initrd`/`-append` do.
+//
+//   0x0010_0000 test finisher   0x0200_0000 CLINT          0x1000_0000 UART (PLIC 10)
+//   0x0010_1000 goldfish RTC    0x0C00_0000 PLIC           0x1000_1000 + n*0x1000 virtio-mmio n (PLIC 1+n)
+//   (PLIC 11)                                              0x8000_0000 RAM
+//
+// Console output from the UART, the SBI console and HTIF all goes to one capture, in order.
+import Devices
+import Foundation
+import Machine
+
+public final class VirtBoard {
+    public let configuration: VirtBoardConfiguration
+    public let machine: Machine
+    /// Everything the guest printed, on any console.
+    public let console: ConsoleCapture
+    /// Guest misbehaviour the devices and firmware noticed (bad register accesses, stray traps).
+    public let errors: GuestErrorLog
+    public let clint: CLINT
+    public let plic: PLIC
+    public let uart: UART16550
+    public let testFinisher: TestFinisher
+    public let rtc: GoldfishRTC
+    /// The eight virtio-mmio transports, slot 0 first; disks occupy the first slots.
+    public let virtio: [VirtioMMIO]
+    public let disks: [VirtioBlock]
+    public let htif: HTIF?
+    /// The built-in SBI, when the board boots without firmware instructions.
+    public let firmware: BuiltinFirmware?
+    /// What was loaded where, and how the harts started.
+    public let plan: BootPlan
+
+    /// Builds the machine, loads the images and starts the harts; nothing runs until `run`.
+    public init(_ configuration: VirtBoardConfiguration) throws(BootError) {
+        try Self.validate(configuration)
+        self.configuration = configuration
+        let machine = Machine(configuration.machineConfiguration)
+        self.machine = machine
+        let errors = GuestErrorLog()
+        self.errors = errors
+        console = ConsoleCapture(echo: configuration.consoleEcho ? { bytes in
+            FileHandle.standardOutput.write(Data(bytes))
+        } : nil)
+
+        let plic = PLIC(hartCount: configuration.harts, pins: machine, errors: errors)
+        self.plic = plic
+        clint = CLINT(hartCount: configuration.harts, pins: machine, time: machine, errors: errors)
+        uart = UART16550(irq: InterruptLine(plic, source: VirtPlatform.uart0IRQ), sink: console, errors: errors)
+        testFinisher = TestFinisher(onFinish: { [unowned machine] event in
+            machine.requestStop(Self.stopReason(for: event))
+        }, errors: errors)
+        rtc = GoldfishRTC(time: machine, irq: InterruptLine(plic, source: VirtPlatform.rtcIRQ), errors: errors)
+        var disks: [VirtioBlock] = []
+        for disk in configuration.disks {
+            do {
+                disks.append(VirtioBlock(image: try BlockImage(path: disk.path, mode: disk.mode)))
+            } catch {
+                throw .unreadableFile(role: "disk", path: disk.path, reason: error.description)
+            }
+        }
+        self.disks = disks
+        let disksBySlot = disks
+        virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
+            VirtioMMIO(backend: slot < disksBySlot.count ? disksBySlot[slot] : nil, memory: machine,
+                       irq: InterruptLine(plic, source: VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
+        }
+
+        machine.attach(testFinisher, at: VirtPlatform.testFinisher.base)
+        machine.attach(rtc, at: VirtPlatform.rtc.base)
+        machine.attach(clint, at: VirtPlatform.clint.base)
+        machine.attach(plic, at: VirtPlatform.plic.base)
+        machine.attach(uart, at: VirtPlatform.uart0.base)
+        for (slot, transport) in virtio.enumerated() { machine.attach(transport, at: VirtPlatform.virtio(slot: slot).base) }
+
+        var description = VirtMachineDescription(
+            ram: RAMRegion(base: VirtPlatform.ram.base, size: configuration.memory), harts: configuration.harts,
+            isa: configuration.isa, mmuType: configuration.mmuType)
+        description.bootargs = configuration.bootargs
+        let boot = BootConfiguration(firmware: configuration.firmware, kernel: configuration.kernel,
+                                     kernelAddress: configuration.kernelAddress, initrd: configuration.initrd,
+                                     bootargs: configuration.bootargs, machine: description)
+        let plan = try BootLoader.load(boot, into: machine)
+        self.plan = plan
+
+        htif = configuration.htif ? Self.attachHTIF(plan: plan, machine: machine, console: console, errors: errors) : nil
+
+        if configuration.firmware == .builtin {
+            let firmware = BuiltinFirmware(machine: machine, console: console, errors: errors)
+            machine.trapHandler = firmware
+            machine.addTimedDevice(firmware.sbi)
+            for hart in 0..<configuration.harts { firmware.prepare(machine: machine, hart: hart) }
+            self.firmware = firmware
+        } else {
+            firmware = nil
+        }
+        let privilege: PrivilegeMode = plan.mode == .supervisor ? .supervisor : .machine
+        for hart in 0..<configuration.harts where hart == 0 || plan.secondaryHartsStart {
+            machine.startHart(hart, privilege: privilege, pc: plan.entry, a0: UInt64(hart), a1: plan.deviceTreeAddress)
+        }
+    }
+
+    /// Runs until the guest powers off, resets, the budget is spent, or nothing can happen.
+    @discardableResult
+    public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
+        machine.run(maxInstructions: maxInstructions, maxCycles: maxCycles)
+    }
+
+    /// The device tree handed to the guest.
+    public var deviceTree: DeviceTree { plan.deviceTree }
+
+    /// Writes the guest's device tree blob to `path` (`vmlab boot --dump-dtb`).
+    public func writeDeviceTree(to path: String) throws(BootError) { try plan.deviceTree.write(toFile: path) }
+
+    /// Input for the guest: the UART receives it, and so does the SBI console when the built-in
+    /// firmware runs (whichever the guest reads first consumes it there).
+    public func enqueueInput(_ bytes: [UInt8]) {
+        uart.enqueueInput(bytes)
+        firmware?.enqueueInput(bytes)
+    }
+
+    // MARK: -
+
+    static func validate(_ c: VirtBoardConfiguration) throws(BootError) {
+        guard (1...64).contains(c.harts) else {
+            throw .invalidConfiguration("harts must be 1...64 (got \(c.harts))")
+        }
+        guard c.memory >= 1 << 20, c.memory % 4096 == 0 else {
+            throw .invalidConfiguration("memory must be at least 1 MiB and a whole number of 4 KiB pages (got \(c.memory) bytes)")
+        }
+        guard c.memory <= 1 << 40 else {
+            throw .invalidConfiguration("memory must be at most 1 TiB (got \(c.memory) bytes)")
+        }
+        guard c.disks.count <= VirtPlatform.virtioSlotCount else {
+            throw .invalidConfiguration("at most \(VirtPlatform.virtioSlotCount) disks fit the virtio-mmio slots (got \(c.disks.count))")
+        }
+        guard [0, 16, 64].contains(c.machine.pmpEntries) else {
+            throw .invalidConfiguration("PMP entries must be 0, 16 or 64 (got \(c.machine.pmpEntries))")
+        }
+    }
+
+    static func stopReason(for event: FinisherEvent) -> StopReason {
+        switch event {
+        case .pass: .poweredOff(code: 0)
+        case .fail(let code): .poweredOff(code: Int(truncatingIfNeeded: code))
+        case .reset: .reset
+        }
+    }
+
+    /// HTIF's two words sit at the kernel's `tohost`; a symbol outside RAM or misaligned is ignored
+    /// with a logged guest error rather than mapped over something else.
+    static func attachHTIF(plan: BootPlan, machine: Machine, console: ConsoleCapture, errors: GuestErrorLog) -> HTIF? {
+        guard let tohost = plan.kernelSymbol("tohost") else { return nil }
+        let ram = RAMRegion(base: machine.configuration.ramBase, size: machine.configuration.ramSize)
+        guard tohost % 8 == 0, ram.contains(tohost, length: 16) else {
+            errors.log("board", "tohost at 0x\(String(tohost, radix: 16)) is not an aligned RAM address; no HTIF attached")
+            return nil
+        }
+        let device = HTIF(memory: machine, sink: console, onFinish: { [unowned machine] event in
+            machine.requestStop(stopReason(for: event))
+        }, errors: errors)
+        machine.attach(device, at: tohost)
+        return device
+    }
+}
