@@ -66,6 +66,25 @@ import Testing
         #expect(stop == .poweredOff(code: 0), "console:\n\(board.console.text)")
     }
 
+    /// SBI calls through real interrupts: set_timer → STIP, send_ipi → SSIP, HSM start/stop of hart
+    /// 1 — served by the built-in SBI, or by OpenSBI through the CLINT and M-mode interrupts.
+    @Test(arguments: [(false, 1), (false, 2), (true, 1), (true, 2)])
+    func sbitestPasses(openSBI: Bool, harts: Int) throws {
+        if openSBI && !FileManager.default.fileExists(atPath: Self.openSBI) {
+            print("skipping: \(Self.openSBI) not installed")
+            return
+        }
+        guard let sbitest = Guests.path("payload", "sbitest.bin") else { return }
+        let board = try Self.board(firmware: openSBI ? .elf(.file(Self.openSBI)) : .builtin, kernel: sbitest, harts: harts)
+        let stop = board.run(maxInstructions: 4 * Self.budget)
+        let text = board.console.text.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(stop == .poweredOff(code: 0), "console:\n\(text)")
+        #expect(text.contains("sbitest: IPI delivered\n"))
+        #expect(text.contains("sbitest: timer interrupt after "))
+        #expect(text.contains(" started, reported and stopped\n") == (harts > 1))
+        #expect(text.hasSuffix("sbitest: all checks passed\n"), "console:\n\(text)")
+    }
+
     @Test func aBareMetalProgramRunsWithoutFirmware() throws {
         guard let hello = Guests.path("examples", "hello.elf") else { return }
         let board = try Self.board(firmware: .none, kernel: hello)
