@@ -97,4 +97,33 @@ import Machine
         d.w32(0x70, 15)                                                  // DRIVER_OK processes it
         #expect(d.takeUsed(0).count == 1)
     }
+
+    @Test func queueSizeMustBeAPowerOfTwo() {
+        let t = VirtioMMIO(backend: VirtioRNG(), memory: ram)
+        let d = VirtioTestDriver(t, ram: ram)
+        d.w32(0x30, 0)
+        d.w32(0x38, 6)
+        #expect(d.r32(0x38) == 0)
+        d.w32(0x38, 512)                                                 // above QueueNumMax
+        #expect(d.r32(0x38) == 0)
+        d.w32(0x38, 16)
+        #expect(d.r32(0x38) == 16)
+    }
+
+    @Test func ringIndicesWrapAt65536() {
+        let t = VirtioMMIO(backend: VirtioRNG(), memory: ram)
+        let d = VirtioTestDriver(t, ram: ram)
+        d.initialize(queueSizes: [8])
+        let buffer = d.allocate(4)
+        d.putDescriptor(0, index: 3, address: buffer, length: 4, flags: 2, next: 0)
+        var completed = 0
+        for _ in 0..<65_540 {
+            d.publish(0, head: 3)
+            d.notify(0)
+            completed += d.takeUsed(0).filter { $0.id == 3 && $0.length == 4 }.count
+        }
+        #expect(completed == 65_540)
+        #expect(d.r32(0x70) & VirtioStatus.deviceNeedsReset == 0)
+        #expect(t.queues[0].usedIndex == UInt16(65_540 % 65_536))
+    }
 }

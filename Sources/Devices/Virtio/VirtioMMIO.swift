@@ -222,8 +222,10 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         case 0x030: queueSel = v
         case 0x038:
             guard hasQueue, !queues[q].ready else { break }
-            if v == 0 || v > UInt32(queues[q].maxSize) {
-                logGuestError("queue \(q) size \(v) outside 1...\(queues[q].maxSize)")
+            // §2.7: a split virtqueue's size is a power of 2 (ring slots are index mod size, which
+            // must stay continuous when the 16-bit indices wrap).
+            if v == 0 || v > UInt32(queues[q].maxSize) || v & (v - 1) != 0 {
+                logGuestError("queue \(q) size \(v) is not a power of 2 in 1...\(queues[q].maxSize)")
             } else {
                 queues[q].size = UInt16(v)
             }
