@@ -108,7 +108,8 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
         guard alarmRunning else { return nil }
         let now = nowNs
         if alarmNs <= now { return time.mtime }
-        let ticks = (alarmNs - now + Self.nsPerTick - 1) / Self.nsPerTick
+        let wait = alarmNs - now                 // round up without overflowing near UInt64.max
+        let ticks = wait / Self.nsPerTick + (wait % Self.nsPerTick == 0 ? 0 : 1)
         let at = time.mtime &+ ticks
         return at < time.mtime ? nil : at
     }
