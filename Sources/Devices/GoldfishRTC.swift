@@ -13,7 +13,9 @@
 //
 // Time is derived, never read from the host clock: ns = epoch + mtime * 100 (the 10 MHz timebase)
 // + an offset the guest sets by writing the time, so runs are deterministic and an experiment can
-// pick its wall-clock date. Only 32-bit aligned accesses are accepted (as QEMU); others are rejected.
+// pick its wall-clock date. Registers are 32-bit; an aligned 64-bit access is split into two 32-bit
+// ones, low address first, as QEMU splits it (so a 64-bit read of TIME_LOW returns the whole time).
+// Other widths are rejected (access fault).
 // An alarm at or before "now" fires at once; a later one is a TimedDevice deadline.
 
 import Machine
@@ -58,6 +60,11 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
     public var nowNs: UInt64 { offsetNs &+ time.mtime &* Self.nsPerTick }
 
     public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
+        if size == 8 && offset % 8 == 0 {
+            guard let low = mmioRead(offset: offset, size: 4), let high = mmioRead(offset: offset + 4, size: 4) else { return nil }
+            stats.reads &-= 1
+            return high << 32 | low
+        }
         stats.reads &+= 1
         guard check(offset, size) else { return nil }
         switch offset {
@@ -75,6 +82,12 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
     }
 
     public func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
+        if size == 8 && offset % 8 == 0 {
+            let ok = mmioWrite(offset: offset, size: 4, value: value & 0xFFFF_FFFF)
+                && mmioWrite(offset: offset + 4, size: 4, value: value >> 32)
+            stats.writes &-= 1
+            return ok
+        }
         stats.writes &+= 1
         guard check(offset, size) else { return false }
         let v = value & 0xFFFF_FFFF

@@ -25,7 +25,8 @@
 // - With FIFOs on, data below the trigger level is reported at once as a character timeout (IIR 0xC)
 //   instead of after four character times: drivers treat both the same and no timer is needed.
 // - Any access width is accepted at offsets 0-7 (the byte register; wider reads zero-extend), as QEMU's
-//   serial_mm; offsets 8-255 read 0 and ignore writes. The IRQ is not gated by MCR.OUT2 (as QEMU).
+//   serial_mm; offsets 8-255 of the device tree's 256-byte window decode to nothing and fault, as on
+//   QEMU. MCR resets to OUT2 (0x08) as QEMU's does; the IRQ is not gated by OUT2 (as QEMU).
 
 import Machine
 
@@ -48,7 +49,7 @@ public final class UART16550: MMIODevice, CountingDevice {
     // Registers
     private var ier: UInt8 = 0
     private var lcr: UInt8 = 0
-    private var mcr: UInt8 = 0
+    private var mcr: UInt8 = 0x08           // OUT2, as QEMU's reset leaves it
     private var scr: UInt8 = 0
     private var dll: UInt8 = 0
     private var dlm: UInt8 = 0
@@ -93,7 +94,7 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
         stats.reads &+= 1
-        guard offset < 8 else { return 0 }
+        guard offset < 8 else { return outsideRegisters(offset) }
         let dlab = lcr & 0x80 != 0
         let value: UInt8
         switch offset {
@@ -117,7 +118,7 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     public func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
         stats.writes &+= 1
-        guard offset < 8 else { return true }
+        guard offset < 8 else { return outsideRegisters(offset) != nil }
         let v = UInt8(truncatingIfNeeded: value)
         let dlab = lcr & 0x80 != 0
         switch offset {
@@ -134,6 +135,12 @@ public final class UART16550: MMIODevice, CountingDevice {
         }
         updateIRQ()
         return true
+    }
+
+    private func outsideRegisters(_ offset: UInt64) -> UInt64? {
+        stats.guestErrors &+= 1
+        errors?.log(name, "access at offset 0x\(String(offset, radix: 16)), past the eight registers")
+        return nil
     }
 
     // MARK: Registers

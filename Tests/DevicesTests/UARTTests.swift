@@ -18,6 +18,7 @@ import Machine
         #expect(r(u, 2) == 0x01)                    // no interrupt, FIFOs off
         #expect(r(u, 5) == 0x60)                    // THRE | TEMT, no data
         #expect(r(u, 6) == 0xB0)                    // DCD DSR CTS
+        #expect(r(u, 4) == 0x08)                    // OUT2 after reset, as QEMU
         for c in "hi\n".utf8 { w(u, 0, c) }
         #expect(console.text == "hi\n")
         #expect(u.counters.bytesFromGuest == 3)
@@ -133,7 +134,8 @@ import Machine
         let u = make()
         #expect(u.mmioWrite(offset: 7, size: 4, value: 0x1234_56AB))
         #expect(u.mmioRead(offset: 7, size: 4) == 0xAB)
-        #expect(u.mmioRead(offset: 0x80, size: 1) == 0)
-        #expect(u.mmioWrite(offset: 0x80, size: 1, value: 1))
+        #expect(u.mmioRead(offset: 0x80, size: 1) == nil)      // past the registers: fault, as QEMU
+        #expect(!u.mmioWrite(offset: 8, size: 1, value: 1))
+        #expect(u.counters.guestErrors == 2)
     }
 }

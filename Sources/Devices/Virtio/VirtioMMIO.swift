@@ -12,7 +12,7 @@
 //   0x024  DriverFeaturesSel     W
 //   0x030  QueueSel              W
 //   0x034  QueueNumMax           R    0 for a queue that does not exist
-//   0x038  QueueNum              W
+//   0x038  QueueNum              W    reads 0, as on QEMU
 //   0x044  QueueReady            RW
 //   0x050  QueueNotify           W    queue index
 //   0x060  InterruptStatus       R    bit 0 used buffer, bit 1 configuration change
@@ -31,7 +31,9 @@
 //   12-byte net header unless it negotiated nothing that changes layout), as QEMU's modern virtio-mmio
 //   tolerates such drivers. Accepting a feature the device did not offer makes the device refuse
 //   FEATURES_OK (§2.2.2: the driver re-reads Status and sees it clear).
-// - Register accesses other than 32-bit, aligned, read 0 / are ignored and logged, as QEMU does.
+// - Register accesses other than 32-bit, aligned, read 0 / are ignored and logged, as QEMU does;
+//   an aligned 64-bit access is split into two 32-bit ones, low address first, as QEMU splits it.
+// - QueueNumMax is 1024 by default, QEMU's VIRTQUEUE_MAX_SIZE.
 // - Queue memory and buffers are reached only through DMAMemory. A malformed ring sets
 //   DEVICE_NEEDS_RESET, raises a configuration-change interrupt if DRIVER_OK (§2.1.2), logs a guest
 //   error and stops the device until the driver resets it.
@@ -44,7 +46,7 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
     public static let version: UInt32 = 2
     public static let vendorID: UInt32 = 0x554D_4551
     public static let configOffset: UInt64 = 0x100
-    public static let defaultQueueSize: UInt16 = 256
+    public static let defaultQueueSize: UInt16 = 1024
     public static let transportFeatures: UInt64 =
         VirtioFeature.bit(VirtioFeature.version1) | VirtioFeature.bit(VirtioFeature.indirectDesc)
         | VirtioFeature.bit(VirtioFeature.eventIdx)
@@ -166,6 +168,13 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
             guard let backend else { return 0 }
             return backend.readConfig(offset: Int(offset - Self.configOffset), size: size)
         }
+        if size == 8 && offset % 8 == 0 {
+            // QEMU splits an 8-byte access into two 32-bit ones, low address first.
+            let low = mmioRead(offset: offset, size: 4) ?? 0
+            let high = mmioRead(offset: offset + 4, size: 4) ?? 0
+            stats.reads &-= 2
+            return high << 32 | low
+        }
         guard size == 4, offset % 4 == 0 else {
             logGuestError("\(size)-byte read of register 0x\(String(offset, radix: 16)); registers are 32-bit")
             return 0
@@ -181,7 +190,7 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         case 0x010:
             v = deviceFeaturesSel < 2 ? UInt32(truncatingIfNeeded: offeredFeatures >> (32 * UInt64(deviceFeaturesSel))) : 0
         case 0x034: v = hasQueue ? UInt32(queues[q].maxSize) : 0
-        case 0x038: v = hasQueue ? UInt32(queues[q].size) : 0
+        case 0x038: v = 0                        // QueueNum is write-only (§4.2.2); QEMU reads 0
         case 0x044: v = hasQueue && queues[q].ready ? 1 : 0
         case 0x060: v = interruptStatus
         case 0x070: v = status
@@ -191,7 +200,7 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         case 0x094: v = hasQueue ? UInt32(truncatingIfNeeded: queues[q].driverAddress >> 32) : 0
         case 0x0A0: v = hasQueue ? UInt32(truncatingIfNeeded: queues[q].deviceAddress) : 0
         case 0x0A4: v = hasQueue ? UInt32(truncatingIfNeeded: queues[q].deviceAddress >> 32) : 0
-        case 0x0B0, 0x0B4: v = 0xFFFF_FFFF       // no shared memory region: length -1 (§4.2.2)
+        case 0x0B0, 0x0B4: v = backend == nil ? 0 : 0xFFFF_FFFF   // no shared memory: length -1
         case 0x0FC: v = configGeneration
         default: v = 0
         }
@@ -202,6 +211,12 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         stats.writes &+= 1
         if offset >= Self.configOffset {
             backend?.writeConfig(offset: Int(offset - Self.configOffset), size: size, value: value)
+            return true
+        }
+        if size == 8 && offset % 8 == 0 {
+            _ = mmioWrite(offset: offset, size: 4, value: value & 0xFFFF_FFFF)
+            _ = mmioWrite(offset: offset + 4, size: 4, value: value >> 32)
+            stats.writes &-= 2
             return true
         }
         guard size == 4, offset % 4 == 0 else {
