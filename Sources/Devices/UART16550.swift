@@ -225,8 +225,16 @@ public final class UART16550: MMIODevice, CountingDevice {
     }
 
     private func writeMCR(_ v: UInt8) {
+        let loopToggled = (mcr ^ v) & 0x10 != 0
         mcr = v
         let now = modemStatusLines
+        // Entering or leaving loopback re-routes the inputs rather than changing the far end's lines,
+        // so it records no deltas (as QEMU); changes of MCR while looped back do (data sheet).
+        if loopToggled {
+            lastModemStatus = now
+            refillFromHost()
+            return
+        }
         let changed = now ^ lastModemStatus
         if changed & 0x10 != 0 { msrDeltas |= 0x01 }                          // DCTS
         if changed & 0x20 != 0 { msrDeltas |= 0x02 }                          // DDSR

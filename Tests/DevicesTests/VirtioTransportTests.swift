@@ -13,6 +13,9 @@ import Machine
         #expect(t.mmioRead(offset: 8, size: 4) == 0)
         #expect(t.mmioRead(offset: 0xC, size: 4) == 0x554D_4551)
         #expect(t.mmioRead(offset: 0x34, size: 4) == 0)
+        #expect(t.mmioRead(offset: 0, size: 1) == 0x76)          // any width, as QEMU's empty slot
+        #expect(t.mmioRead(offset: 1, size: 2) == 0x7269)
+        #expect(t.mmioRead(offset: 0xB0, size: 4) == 0)
         #expect(t.mmioWrite(offset: 0x70, size: 4, value: 1))
         #expect(t.mmioRead(offset: 0x70, size: 4) == 0)
     }

@@ -175,6 +175,12 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
             stats.reads &-= 2
             return high << 32 | low
         }
+        if backend == nil && size < 4 {
+            // An empty slot answers any width with its (truncated) register, as QEMU's does.
+            let word = mmioRead(offset: offset & ~3, size: 4) ?? 0
+            stats.reads &-= 1
+            return (word >> (8 * (offset & 3))) & ((1 << UInt64(8 * size)) - 1)
+        }
         guard size == 4, offset % 4 == 0 else {
             logGuestError("\(size)-byte read of register 0x\(String(offset, radix: 16)); registers are 32-bit")
             return 0

@@ -47,18 +47,21 @@ final class Board {
             backends.append(n)
         }
         for slot in 0..<8 {
-            let b: (any VirtioBackend)? = slot < backends.count ? backends[slot] : nil
+            // As QEMU: the first device takes the last slot (0x10008000), the next the one below.
+            let index = 7 - slot
+            let b: (any VirtioBackend)? = index < backends.count ? backends[index] : nil
             let t = VirtioMMIO(backend: b, memory: machine, irq: InterruptLine(plic, source: 1 + slot), errors: log)
             machine.attach(t, at: VirtPlatform.virtio(slot: slot).base)
         }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let path = root.appendingPathComponent(".build/guests/devices/\(name).bin").path
+        let path = repositoryRoot.appendingPathComponent(".build/guests/devices/\(name).bin").path
         let bin = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(machine.loadPhysical(bin, at: 0x8000_0000))
         machine.startHart(0, privilege: .machine, pc: 0x8000_0000, a0: 0, a1: 0)
     }
 }
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// The blk fixture, as labs/guests/devices/make-blk-fixture.sh writes it.
 func fixture() -> [UInt8] {
@@ -106,5 +109,18 @@ func fixture() -> [UInt8] {
         print(a.console.text, b.console.text)
         #expect(ra == .poweredOff(code: 0))
         #expect(rb == .poweredOff(code: 0))
+    }
+
+    /// What the guest sees in every device register matches QEMU's virt (expected/regdump.out was
+    /// recorded under QEMU 7.2 by run-under-qemu.sh), with a 64 KiB virtio-blk disk in the last slot.
+    @Test func registerDumpMatchesQEMU() throws {
+        let b = try Board(name: "regdump", disk: BlockImage(bytes: [UInt8](repeating: 0, count: 65536), mode: .writable))
+        let r = b.machine.run(maxInstructions: 50_000_000)
+        #expect(r == .poweredOff(code: 0))
+        let expected = try String(contentsOf: repositoryRoot.appendingPathComponent("labs/guests/devices/expected/regdump.out"), encoding: .utf8)
+        let got = b.console.text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, line) in expected.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            #expect(i < got.count && got[i] == line, "line \(i + 1): QEMU '\(line)', vmlab '\(i < got.count ? String(got[i]) : "<missing>")'")
+        }
     }
 }
