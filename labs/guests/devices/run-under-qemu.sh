@@ -31,6 +31,10 @@ cmp -s "$tmp/disk.img" "$tmp/orig.img" && { echo "FAIL image not written"; fail=
 run virtio_net_two_nics q -kernel "$out/virtio_net.elf" \
     -netdev hubport,id=n0,hubid=0 -device virtio-net-device,netdev=n0,mac=52:54:00:00:00:0a \
     -netdev hubport,id=n1,hubid=0 -device virtio-net-device,netdev=n1,mac=52:54:00:00:00:0b </dev/null
+run virtio_rng_console q -kernel "$out/virtio_rng_console.elf" -device virtio-rng-device \
+    -chardev "file,id=c0,path=$tmp/vc.txt" -device virtio-serial-device -device virtconsole,chardev=c0 </dev/null
+grep -q "hello from virtio-console" "$tmp/vc.txt" && echo "pass virtio-console output arrived" || { echo "FAIL virtio-console output"; fail=1; }
+
 # The register dump must match the recorded one (expected/regdump.out; refresh it with --update).
 head -c 65536 /dev/zero > "$tmp/zero.img"
 q -kernel "$out/regdump.elf" -drive "file=$tmp/zero.img,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0 \

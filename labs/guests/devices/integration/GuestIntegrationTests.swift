@@ -20,7 +20,8 @@ final class Board {
     let plic: PLIC
     let uart: UART16550
     var nics: [VirtioNet] = []
-    init(name: String, disk: BlockImage? = nil, nics macs: [[UInt8]] = [], networkSwitch: NetworkSwitch? = nil) throws {
+    init(name: String, disk: BlockImage? = nil, nics macs: [[UInt8]] = [], networkSwitch: NetworkSwitch? = nil,
+         more: [any VirtioBackend] = []) throws {
         var cfg = MachineConfiguration()
         cfg.harts = 1
         machine = Machine(cfg)
@@ -49,6 +50,7 @@ final class Board {
             nics.append(n)
             backends.append(n)
         }
+        backends += more
         for slot in 0..<8 {
             // As QEMU: the first device takes the last slot (0x10008000), the next the one below.
             let index = 7 - slot
@@ -125,5 +127,14 @@ func fixture() -> [UInt8] {
         for (i, line) in expected.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             #expect(i < got.count && got[i] == line, "line \(i + 1): QEMU '\(line)', vmlab '\(i < got.count ? String(got[i]) : "<missing>")'")
         }
+    }
+
+    @Test func rngAndConsole() throws {
+        let capture = ConsoleCapture()
+        let b = try Board(name: "virtio_rng_console", more: [VirtioRNG(seed: 7), VirtioConsole(sink: capture)])
+        let r = b.machine.run(maxInstructions: 50_000_000)
+        print(b.console.text)
+        #expect(r == .poweredOff(code: 0))
+        #expect(capture.text == "hello from virtio-console\n")
     }
 }
