@@ -2,7 +2,7 @@
 // 0x1000_1000 + n*0x1000, PLIC source 1 + n, vendor "QEMU" (0x554d4551).
 //
 //   off    register              dir  notes
-//   0x000  MagicValue            R    0x74726976 ("virt")
+//   0x000  MagicValue            R    0x74726976 ("virt"); an empty slot answers any width
 //   0x004  Version               R    2 (no legacy interface)
 //   0x008  DeviceID              R    0 for an empty slot
 //   0x00c  VendorID              R    0x554d4551
@@ -21,15 +21,16 @@
 //   0x080  QueueDescLow/High     W    (0x084)
 //   0x090  QueueDriverLow/High   W    (0x094)
 //   0x0a0  QueueDeviceLow/High   W    (0x0a4)
-//   0x0ac  SHMSel                W    no shared memory regions: SHMLen reads all ones (0x0b0/0x0b4)
+//   0x0ac  SHMSel                W    no shared memory regions: SHMLen (0x0b0/0x0b4) reads all
+//                                     ones, or 0 in an empty slot (as QEMU)
 //   0x0fc  ConfigGeneration      R
-//   0x100+ device configuration  RW   8/16/32-bit accesses (64-bit allowed, as two halves)
+//   0x100+ device configuration  RW   8/16/32/64-bit accesses, little-endian
 //
 // Decisions, where the spec leaves room or QEMU shows the way:
 // - Offered transport features: VERSION_1, INDIRECT_DESC, EVENT_IDX. A driver that sets FEATURES_OK
-//   without accepting VERSION_1 is accepted and served with the version-1 layout (little-endian,
-//   12-byte net header unless it negotiated nothing that changes layout), as QEMU's modern virtio-mmio
-//   tolerates such drivers. Accepting a feature the device did not offer makes the device refuse
+//   without accepting VERSION_1 is accepted, as QEMU's modern virtio-mmio tolerates such drivers: the
+//   rings stay little-endian with the version-1 layout; only what the spec ties to the feature
+//   changes (virtio-net's header is then the legacy 10 bytes, without num_buffers). Accepting a feature the device did not offer makes the device refuse
 //   FEATURES_OK (§2.2.2: the driver re-reads Status and sees it clear).
 // - Register accesses other than 32-bit, aligned, read 0 / are ignored and logged, as QEMU does;
 //   an aligned 64-bit access is split into two 32-bit ones, low address first, as QEMU splits it.
