@@ -43,6 +43,10 @@ public final class VirtioBlock: VirtioBackend {
     public private(set) var flushes: UInt64 = 0
     public private(set) var failures: UInt64 = 0
 
+    /// Requests still to fail on purpose (fault injection, issue 6): each completes with IOERR
+    /// without touching the image, in the order the driver submits them.
+    public var injectedFailures = 0
+
     public init(image: BlockImage, serial: String = "vmlab-disk") {
         self.image = image
         self.serial = serial
@@ -88,6 +92,10 @@ public final class VirtioBlock: VirtioBackend {
         }
         guard chain.readableLength >= 16 else {
             t.logGuestError("block request header of \(chain.readableLength) bytes")
+            return try finish(Self.statusIOError)
+        }
+        if injectedFailures > 0 {
+            injectedFailures -= 1
             return try finish(Self.statusIOError)
         }
         let header = try chain.read(t.memory, count: 16)

@@ -29,6 +29,10 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     /// When true, transmitted frames come straight back to this NIC (no switch needed).
     public var loopback: Bool
 
+    /// Frames still to lose on purpose (fault injection, issue 6): the next frames this NIC would
+    /// deliver to its guest are dropped and counted in `framesDropped`.
+    public var injectedReceiveDrops = 0
+
     public private(set) var framesSent: UInt64 = 0
     public private(set) var framesReceived: UInt64 = 0
     public private(set) var framesDropped: UInt64 = 0
@@ -100,6 +104,11 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     }
 
     public func receiveFrame(_ frame: [UInt8]) {
+        if injectedReceiveDrops > 0 {
+            injectedReceiveDrops -= 1
+            framesDropped &+= 1
+            return
+        }
         if backlog.count >= Self.backlogLimit {
             framesDropped &+= 1
             return
