@@ -48,4 +48,13 @@ import Machine
         for _ in 0..<3 { nic.receiveFrame([UInt8](repeating: 0xFF, count: 60)) }
         #expect(nic.framesDropped == 2 && nic.backlogCount == 1)
     }
+
+    @Test func macAddressesParseAndPrint() {
+        #expect(VirtioNet.parseMAC("52:54:00:12:34:5a") == [0x52, 0x54, 0, 0x12, 0x34, 0x5A])
+        #expect(VirtioNet.parseMAC("52-54-00-12-34-5A") == [0x52, 0x54, 0, 0x12, 0x34, 0x5A])
+        for bad in ["", "52:54:00:12:34", "52:54:00:12:34:5g", "52:54:00:12:34:567", "52:54:00:12::34", "52:54:00:12:34:+5"] {
+            #expect(VirtioNet.parseMAC(bad) == nil, "\(bad)")
+        }
+        #expect(VirtioNet(mac: [0x52, 0x54, 0, 0x0A, 0xBC, 1]).macString == "52:54:00:0a:bc:01")
+    }
 }

@@ -49,6 +49,24 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
         self.loopback = loopback
     }
 
+    /// Parses "52:54:00:12:34:56" (or with dashes) into 6 bytes; nil for anything else, so a script's
+    /// typo becomes an error message rather than a precondition failure.
+    public static func parseMAC(_ text: String) -> [UInt8]? {
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "-" })
+        guard parts.count == 6 else { return nil }
+        var bytes: [UInt8] = []
+        for p in parts {
+            guard p.count == 2, p.allSatisfy(\.isHexDigit), let b = UInt8(p, radix: 16) else { return nil }
+            bytes.append(b)
+        }
+        return bytes
+    }
+
+    /// The MAC address as text, e.g. "52:54:00:12:34:56".
+    public var macString: String {
+        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+    }
+
     /// Plugs this NIC into a switch (unplugging it from any previous one).
     public func connect(to networkSwitch: NetworkSwitch) {
         if let old = self.networkSwitch { old.disconnect(port: port) }
