@@ -56,6 +56,10 @@ public final class CLINT: MMIODevice, TimedDevice, CountingDevice {
     /// The guest-visible mtime now.
     public var mtime: UInt64 { time.mtime &+ offset }
 
+    /// What a guest store to mtime added to the timebase (0 until one happens). The `time` CSR must
+    /// read `TimeSource.mtime &+ mtimeOffset` to agree with this register, as QEMU's rdtime does.
+    public var mtimeOffset: UInt64 { offset }
+
     /// mtimecmp of one hart (for the SBI in Swift and for tests).
     public func mtimecmp(hart: Int) -> UInt64 { mtimecmp[hart] }
 
