@@ -186,3 +186,31 @@ public final class CLINT: MMIODevice, TimedDevice, CountingDevice {
         return (reg & ~mask) | ((value & 0xFFFF_FFFF) << UInt64(shift))
     }
 }
+
+// MARK: Snapshots
+
+public struct CLINTState: DeviceState, Equatable {
+    public let msip: [Bool]
+    public let mtimecmp: [UInt64]
+    public let mtimeOffset: UInt64
+}
+
+extension CLINT: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        CLINTState(msip: msip, mtimecmp: mtimecmp, mtimeOffset: offset)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? CLINTState, s.msip.count == hartCount, s.mtimecmp.count == hartCount else { return false }
+        msip = s.msip
+        mtimecmp = s.mtimecmp
+        offset = s.mtimeOffset
+        for h in 0..<hartCount {
+            pins.setPin(.msip, hart: h, level: msip[h])
+            mtipLevel[h] = mtime >= mtimecmp[h]
+            pins.setPin(.mtip, hart: h, level: mtipLevel[h])
+        }
+        return true
+    }
+}

@@ -145,3 +145,36 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
         return true
     }
 }
+
+// MARK: Snapshots
+
+public struct GoldfishRTCState: DeviceState, Equatable {
+    public let offsetNs: UInt64
+    public let latchedHigh: UInt32
+    public let stagedTimeHigh: UInt32
+    public let alarmNs: UInt64
+    public let alarmRunning: Bool
+    public let irqEnabled: Bool
+    public let irqPending: Bool
+}
+
+extension GoldfishRTC: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        GoldfishRTCState(offsetNs: offsetNs, latchedHigh: latchedHigh, stagedTimeHigh: stagedTimeHigh, alarmNs: alarmNs,
+                         alarmRunning: alarmRunning, irqEnabled: irqEnabled, irqPending: irqPending)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? GoldfishRTCState else { return false }
+        offsetNs = s.offsetNs
+        latchedHigh = s.latchedHigh
+        stagedTimeHigh = s.stagedTimeHigh
+        alarmNs = s.alarmNs
+        alarmRunning = s.alarmRunning
+        irqEnabled = s.irqEnabled
+        irqPending = s.irqPending
+        irq.restoreLevel(irqPending && irqEnabled)
+        return true
+    }
+}

@@ -205,3 +205,28 @@ public final class HTIFWord: MMIODevice {
         htif.mmioWrite(offset: self.offset + offset, size: size, value: value)
     }
 }
+
+// MARK: Snapshots
+
+public struct HTIFState: DeviceState, Equatable {
+    public let tohost: UInt64
+    public let fromhost: UInt64
+    public let input: [UInt8]
+    public let getcWaiting: Bool
+}
+
+extension HTIF: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        HTIFState(tohost: tohost, fromhost: fromhost, input: input, getcWaiting: getcWaiting)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? HTIFState else { return false }
+        tohost = s.tohost
+        fromhost = s.fromhost
+        input = s.input
+        getcWaiting = s.getcWaiting
+        return true
+    }
+}

@@ -40,14 +40,14 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
 
     private let pins: any InterruptPins
     private let errors: GuestErrorLog?
-    private var priority: [UInt32]
-    private var level: [Bool]          // the input line as the device drives it
-    private var pending: [Bool]        // gateway has forwarded a request not yet claimed
-    private var inService: [Bool]      // claimed, waiting for completion
-    private var enable: [[UInt32]]     // [context][word]
-    private var threshold: [UInt32]
-    private var outputLevel: [Bool]    // what each context currently drives
-    private let words: Int
+    fileprivate var priority: [UInt32]
+    fileprivate var level: [Bool]          // the input line as the device drives it
+    fileprivate var pending: [Bool]        // gateway has forwarded a request not yet claimed
+    fileprivate var inService: [Bool]      // claimed, waiting for completion
+    fileprivate var enable: [[UInt32]]     // [context][word]
+    fileprivate var threshold: [UInt32]
+    fileprivate var outputLevel: [Bool]    // what each context currently drives
+    fileprivate let words: Int
 
     public init(hartCount: Int, pins: any InterruptPins, sourceCount: Int = VirtPlatform.plicSourceCount,
                 mmioSize: UInt64 = VirtPlatform.plic.size, errors: GuestErrorLog? = nil, name: String = "plic") {
@@ -227,5 +227,41 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
                 pins.setPin(t.pin, hart: t.hart, level: out)
             }
         }
+    }
+}
+
+// MARK: Snapshots
+
+public struct PLICState: DeviceState, Equatable {
+    public let priority: [UInt32]
+    public let level: [Bool]
+    public let pending: [Bool]
+    public let inService: [Bool]
+    public let enable: [[UInt32]]
+    public let threshold: [UInt32]
+}
+
+extension PLIC: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        PLICState(priority: priority, level: level, pending: pending, inService: inService, enable: enable,
+                  threshold: threshold)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? PLICState, s.priority.count == priority.count, s.enable.count == enable.count,
+              s.enable.allSatisfy({ $0.count == words }) else { return false }
+        priority = s.priority
+        level = s.level
+        pending = s.pending
+        inService = s.inService
+        enable = s.enable
+        threshold = s.threshold
+        for c in 0..<contextCount {
+            outputLevel[c] = bestPending(context: c) != nil
+            let t = Self.target(context: c)
+            pins.setPin(t.pin, hart: t.hart, level: outputLevel[c])
+        }
+        return true
     }
 }

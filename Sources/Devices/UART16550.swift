@@ -283,3 +283,44 @@ public final class UART16550: MMIODevice, CountingDevice {
         irq.set(interruptID != 0x01)
     }
 }
+
+// MARK: Snapshots
+
+public struct UART16550State: DeviceState, Equatable {
+    public let registers: [UInt8]            // ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus
+    public let fifoEnabled: Bool
+    public let triggerLevel: Int
+    public let overrun: Bool
+    public let thrInterrupt: Bool
+    public let rxFIFO: [UInt8]
+    public let rxFromHost: [Bool]
+    public let hostQueue: [UInt8]            // host input not yet taken into the receiver
+}
+
+extension UART16550: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        UART16550State(registers: [ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus],
+                       fifoEnabled: fifoEnabled, triggerLevel: triggerLevel, overrun: overrun,
+                       thrInterrupt: thrInterrupt, rxFIFO: rxFIFO, rxFromHost: rxFromHost,
+                       hostQueue: Array(hostQueue[hostQueueHead...]))
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? UART16550State, s.registers.count == 8, s.rxFIFO.count == s.rxFromHost.count else {
+            return false
+        }
+        (ier, lcr, mcr, scr) = (s.registers[0], s.registers[1], s.registers[2], s.registers[3])
+        (dll, dlm, msrDeltas, lastModemStatus) = (s.registers[4], s.registers[5], s.registers[6], s.registers[7])
+        fifoEnabled = s.fifoEnabled
+        triggerLevel = s.triggerLevel
+        overrun = s.overrun
+        thrInterrupt = s.thrInterrupt
+        rxFIFO = s.rxFIFO
+        rxFromHost = s.rxFromHost
+        hostQueue = s.hostQueue
+        hostQueueHead = 0
+        irq.restoreLevel(interruptID != 0x01)
+        return true
+    }
+}

@@ -66,4 +66,11 @@ public final class InterruptLine {
         driven = value
         controller?.setIRQ(source: source, level: value)
     }
+
+    /// Sets the level after a snapshot restore without telling the controller, whose own restored
+    /// state already holds the request (see DeviceSnapshot.swift).
+    public func restoreLevel(_ newLevel: Bool) {
+        level = newLevel
+        driven = masked ? false : newLevel
+    }
 }

@@ -143,3 +143,19 @@ func readConfigBytes(_ config: [UInt8], offset: Int, size: Int) -> UInt64 {
     }
     return v
 }
+
+// MARK: Snapshots
+
+public struct VirtioBlockState: DeviceState, Equatable {
+    public let image: BlockImageState
+}
+
+extension VirtioBlock {
+    public func saveBackendState() -> any DeviceState { VirtioBlockState(image: image.saveState()) }
+
+    public func restoreBackendState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioBlockState else { return false }
+        image.restoreState(s.image)
+        return true
+    }
+}

@@ -326,3 +326,39 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         guarded { () throws(VirtioRingError) in try backend.queueNotified(queue) }
     }
 }
+
+// MARK: Snapshots
+
+public struct VirtioMMIOState: DeviceState {
+    public let status: UInt32
+    public let interruptStatus: UInt32
+    public let driverFeatures: UInt64
+    public let configGeneration: UInt32
+    public let selectors: [UInt32]           // DeviceFeaturesSel, DriverFeaturesSel, QueueSel
+    public let queues: [SplitVirtqueue]
+    public let backend: (any DeviceState)?
+}
+
+extension VirtioMMIO: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        VirtioMMIOState(status: status, interruptStatus: interruptStatus, driverFeatures: driverFeatures,
+                        configGeneration: configGeneration,
+                        selectors: [deviceFeaturesSel, driverFeaturesSel, queueSel], queues: queues,
+                        backend: backend?.saveBackendState())
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioMMIOState, s.queues.count == queues.count, s.selectors.count == 3,
+              (s.backend == nil) == (backend == nil) else { return false }
+        if let backend, let b = s.backend, !backend.restoreBackendState(b) { return false }
+        status = s.status
+        interruptStatus = s.interruptStatus
+        driverFeatures = s.driverFeatures
+        configGeneration = s.configGeneration
+        (deviceFeaturesSel, driverFeaturesSel, queueSel) = (s.selectors[0], s.selectors[1], s.selectors[2])
+        queues = s.queues
+        irq.restoreLevel(interruptStatus != 0)
+        return true
+    }
+}

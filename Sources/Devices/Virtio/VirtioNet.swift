@@ -168,3 +168,19 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
         if delivered { try transport.signalUsed(queue: Self.receiveQueue) }
     }
 }
+
+// MARK: Snapshots
+
+public struct VirtioNetState: DeviceState, Equatable {
+    public let backlog: [[UInt8]]
+}
+
+extension VirtioNet {
+    public func saveBackendState() -> any DeviceState { VirtioNetState(backlog: backlog) }
+
+    public func restoreBackendState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioNetState else { return false }
+        backlog = s.backlog
+        return true
+    }
+}
