@@ -35,6 +35,8 @@ run virtio_rng_console q -kernel "$out/virtio_rng_console.elf" -device virtio-rn
     -chardev "file,id=c0,path=$tmp/vc.txt" -device virtio-serial-device -device virtconsole,chardev=c0 </dev/null
 grep -q "hello from virtio-console" "$tmp/vc.txt" && echo "pass virtio-console output arrived" || { echo "FAIL virtio-console output"; fail=1; }
 
+run htif_console timeout 60 qemu-system-riscv64 -M spike -nographic -bios none -kernel "$out/htif_console.elf" </dev/null
+
 # The register dump must match the recorded one (expected/regdump.out; refresh it with --update).
 head -c 65536 /dev/zero > "$tmp/zero.img"
 q -kernel "$out/regdump.elf" -drive "file=$tmp/zero.img,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0 \
