@@ -12,7 +12,8 @@
 //                                          u64 words [n, a0, a1, a2, ...]; supported: write (64) to
 //                                          fd 1/2 (console), exit (93); the result goes to
 //                                          magic_mem[0] and fromhost = 1
-//   device 1, command 1                    putchar(payload & 0xFF); fromhost = 1 << 56 | 1 << 48
+//   device 1, command 1                    putchar(payload & 0xFF); fromhost = 1 << 56 | 1 << 48 |
+//                                          0x100 | the byte
 //   device 1, command 0                    getchar; replied when input is available, with the byte
 //
 // riscv-tests place `fromhost` 64 bytes after `tohost` (and some programs have no `fromhost`), so
@@ -118,7 +119,7 @@ public final class HTIF: MMIODevice, CountingDevice {
         case (1, 1):
             counters.bytesFromGuest &+= 1
             sink?.consoleWrite([UInt8(truncatingIfNeeded: payload)])
-            fromhost = 1 << 56 | 1 << 48
+            fromhost = 1 << 56 | 1 << 48 | 0x100 | (payload & 0xFF)   // as spike and QEMU answer
         case (1, 0):
             getcWaiting = true
             answerGetchar()
