@@ -21,6 +21,7 @@ import Machine
         #expect(r(u, 4) == 0x08)                    // OUT2 after reset, as QEMU
         for c in "hi\n".utf8 { w(u, 0, c) }
         #expect(console.text == "hi\n")
+        #expect(console.drain() == Array("hi\n".utf8) && console.bytes.isEmpty)
         #expect(u.counters.bytesFromGuest == 3)
         #expect(!irq)
     }
