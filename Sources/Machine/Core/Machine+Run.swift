@@ -7,7 +7,8 @@ extension Machine {
     /// Runs until a budget is used up or something stops the machine.
     ///
     /// - Parameters:
-    ///   - maxInstructions: instructions retired by all harts together in this call.
+    ///   - maxInstructions: instructions retired or trapped (an exception) by all harts together in
+    ///     this call.
     ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
         let startInstructions = totalInstructions
@@ -87,9 +88,11 @@ extension Machine {
 
     private func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
 
+    /// Instructions retired plus instructions that trapped, over all harts: what the instruction
+    /// budget counts, so that a guest stuck in a loop of faults still comes back.
     var totalInstructions: UInt64 {
         var n: UInt64 = 0
-        for h in harts { n &+= h.state.pointee.instret }
+        for h in harts { n &+= h.state.pointee.instret &+ h.state.pointee.exceptionsTaken }
         return n
     }
 
