@@ -1,7 +1,9 @@
 /* paging.h — page-table building for the paging tests (privileged spec 4.3-4.5, Sv39/Sv48).
  *
  * PAGING_LIB (place it after TEST_END) emits:
- *   pt_reset              zero the table pool and start a new, empty root table
+ *   pt_reset              zero the table pool and start a new, empty root table (pt_root)
+ *   pt_new_root           take a fresh root table from the pool and make it current (a0 := it):
+ *                         later pt_map calls and SATP_ON use it (for several address spaces)
  *   pt_map                a0 = va, a1 = leaf PTE value, a2 = leaf level (0 = 4 KiB, 1 = 2 MiB,
  *                         2 = 1 GiB, 3 = 512 GiB); allocates intermediate tables from the pool,
  *                         writes the leaf and returns a0 = the leaf PTE's physical address.
@@ -46,9 +48,10 @@
     call    pt_map
 .endm
 
-/* satp := mode | root PPN (ASID 0), then SFENCE.VMA. */
+/* satp := mode | the current root's PPN (ASID 0), then SFENCE.VMA. */
 .macro SATP_ON mode
-    la      t0, pt_root
+    la      t0, pt_cur_root
+    ld      t0, 0(t0)
     srli    t0, t0, 12
     li      t1, \mode
     or      t0, t0, t1
@@ -72,13 +75,27 @@ pt_reset:
     la      t0, pt_next
     la      t1, pt_pool
     sd      t1, 0(t0)
+    la      t0, pt_cur_root
+    la      t1, pt_root
+    sd      t1, 0(t0)
+    ret
+
+pt_new_root:
+    la      t0, pt_next
+    ld      a0, 0(t0)
+    li      t1, 4096
+    add     t1, t1, a0
+    sd      t1, 0(t0)
+    la      t0, pt_cur_root
+    sd      a0, 0(t0)
     ret
 
 pt_map:
     la      t0, pt_levels
     ld      t1, 0(t0)
     addi    t1, t1, -1                  /* t1 = current level, from the top */
-    la      t2, pt_root                 /* t2 = current table */
+    la      t2, pt_cur_root
+    ld      t2, 0(t2)                   /* t2 = current table */
 1:  li      t3, 9
     mul     t3, t3, t1
     addi    t3, t3, 12
@@ -112,6 +129,7 @@ pt_map:
     .balign 8
 pt_levels: .dword 3
 pt_next:   .dword 0
+pt_cur_root: .dword 0
     .balign 4096
 pt_root:   .skip 4096
 pt_pool:   .skip PT_POOL_PAGES * 4096
