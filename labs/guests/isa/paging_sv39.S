@@ -5,7 +5,9 @@
  * non-canonical addresses, stores to read-only pages, fetches from non-executable pages and loads
  * from execute-only pages; hardware A and D updates (the default here and in QEMU); SFENCE.VMA
  * after a PTE change (whole and per-address); satp ignores writes with an unsupported MODE;
- * a delegated page fault reaches S with scause/stval. S-mode code runs on an identity gigapage. */
+ * a delegated page fault reaches S with scause/stval; a 32-bit instruction straddling two pages
+ * runs when both are mapped and otherwise faults with mepc = its start and mtval = the second page.
+ * S-mode code runs on an identity gigapage. */
 #include "test_macros.h"
 #include "paging.h"
 
@@ -24,6 +26,8 @@
 #define VA_AD    0x140007000
 #define VA_XA    0x140008000
 #define VA_SF    0x140009000
+#define VA_CROSS  0x14000a000          /* xpage2, next page unmapped */
+#define VA_CROSS2 0x14000c000          /* xpage2, next page = xpage3 */
 #define VA_2M    0x140200000
 #define VA_BAD2M 0x140400000
 #define VA_1G    0x180000000
@@ -53,6 +57,9 @@ TEST_BEGIN
     mv      s9, a0                                   /* &PTE(VA_XA) */
     MAP_LABEL VA_SF, page_a, 0, RW_AD
     mv      s8, a0                                   /* &PTE(VA_SF) */
+    MAP_LABEL VA_CROSS, xpage2, 0, X_A
+    MAP_LABEL VA_CROSS2, xpage2, 0, X_A
+    MAP_LABEL VA_CROSS2 + 0x1000, xpage3, 0, X_A
     MAP_CONST VA_2M, PA_2M, 1, RW_AD
     MAP_CONST VA_BAD2M, PA_2M + 0x1000, 1, RW_AD     /* PPN[0] != 0: misaligned */
     MAP_CONST VA_1G, 0x80000000, 2, RW_AD
@@ -229,6 +236,27 @@ TEST_BEGIN
     EXPECT_SEPC 63, 60b
     csrw    medeleg, zero
 
+    /* ---- a 32-bit instruction straddling two pages (4.3.2; 3.1.16: mtval = the address of the
+       portion that faulted, mepc = the start of the instruction) ---- */
+    CHECK   70
+    CLEAR_TRAPS
+    GO_MODE PRV_S
+    li      s0, VA_CROSS2 + 0xffe
+    jalr    s0                                       /* both pages mapped: it executes */
+    M_RETURN
+    EXPECT_MCOUNT 70, 1
+    EXPECT  71, a0, 55
+    CHECK   72
+    SET_RESUME 73f
+    GO_MODE PRV_S
+    li      s0, VA_CROSS + 0xffe
+    jalr    s0                                       /* the second half is unmapped */
+    j       test_fail
+73: EXPECT_MCAUSE 72, CAUSE_FETCH_PAGE_FAULT
+    TRAP_FIELD t0, TR_EPC
+    EXPECT  73, t0, VA_CROSS + 0xffe
+    EXPECT_MTVAL 74, VA_CROSS + 0x1000
+
     SATP_OFF
 TEST_PASS
 
@@ -236,6 +264,16 @@ TEST_PASS
 xpage:                                               /* an executable page */
     li      a0, 77
     ret
+    .balign 4096
+xpage2:                                              /* ends with the first half of addi a0, zero, 55 */
+    .skip   0xffe
+    .hword  0x0513
+xpage3:                                              /* starts with its second half */
+    .hword  0x0370
+    .option push
+    .option norvc
+    ret
+    .option pop
     .balign 4096
 TEST_END
 PAGING_LIB
