@@ -7,7 +7,8 @@ extension Machine {
     /// Runs until a budget is used up or something stops the machine.
     ///
     /// - Parameters:
-    ///   - maxInstructions: instructions retired by all harts together in this call.
+    ///   - maxInstructions: instructions retired or trapped (an exception) by all harts together in
+    ///     this call.
     ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
         let startInstructions = totalInstructions
@@ -69,7 +70,7 @@ extension Machine {
                     return .budgetExhausted
                 }
                 globalCycles = target
-            } else if !timedDevices.contains(where: { ($0.nextDeadline ?? .max) <= mtime }) {
+            } else if (earliestDeadline ?? .max) > mtime {
                 return .idle
             }
             syncIdleHarts()
@@ -87,27 +88,28 @@ extension Machine {
 
     private func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
 
+    /// Instructions retired plus instructions that trapped, over all harts: what the instruction
+    /// budget counts, so that a guest stuck in a loop of faults still comes back.
     var totalInstructions: UInt64 {
         var n: UInt64 = 0
-        for h in harts { n &+= h.state.pointee.instret }
+        for h in harts { n &+= h.state.pointee.instret &+ h.state.pointee.exceptionsTaken }
         return n
     }
 
     /// The earliest deadline of any timed device, in mtime ticks.
-    var nextDeadline: UInt64? {
-        var best: UInt64? = nil
-        for d in timedDevices {
-            if let t = d.nextDeadline { best = min(best ?? t, t) }
-        }
-        return best
-    }
+    var nextDeadline: UInt64? { earliestDeadline }
 
     /// Brings every device whose deadline has come up to the present.
+    @inline(__always)
     func advanceDevices() {
-        guard !timedDevices.isEmpty else { return }
+        guard let e = earliestDeadline, e <= mtime else { return }
         let now = mtime
-        for d in timedDevices {
-            if let t = d.nextDeadline, t <= now { d.advance(to: now) }
+        for (i, d) in timedDevices.enumerated() {
+            if let t = deadlines[i], t <= now {
+                d.advance(to: now)
+                deadlines[i] = d.nextDeadline
+            }
         }
+        recomputeEarliestDeadline()
     }
 }

@@ -8,6 +8,11 @@ public final class Machine {
     let code: DecodedCode
     var harts: [Hart] = []
     var timedDevices: [any TimedDevice] = []
+    /// Each timed device's deadline as last read; re-read after its `advance` and after each MMIO
+    /// access to it (the `TimedDevice` contract), so slices cost no existential calls.
+    var deadlines: [UInt64?] = []
+    /// The minimum of `deadlines`.
+    var earliestDeadline: UInt64? = nil
     /// The installed firmware-in-Swift, offered traps bound for M-mode.
     public var trapHandler: (any MachineModeTrapHandler)?
     /// Cycles per retired instruction, cached from the cost table for the engine.
@@ -19,7 +24,13 @@ public final class Machine {
     /// A stop requested by a device or the host, taken at the next slice boundary.
     var pendingStop: StopReason? = nil
     /// Physical pages holding an LR reservation (only tracked with several harts).
-    var reservedPages: Set<UInt64> = []
+    var reservedPages: Set<UInt64> = [] { didSet { reservedPageCount.pointee = reservedPages.count } }
+    /// `reservedPages.count`, where harts read it without touching the machine object.
+    let reservedPageCount: UnsafeMutablePointer<Int> = {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
     /// Host breakpoints: execution stops before the instruction at one of these pcs (any hart).
     /// While any is set, harts run one instruction per slice.
     public var breakpoints: Set<UInt64> = []
@@ -28,9 +39,13 @@ public final class Machine {
     /// The cost table in use; changing it takes effect at once.
     public var costs: CostTable {
         get { costTable }
-        set { costTable = newValue; instructionCost = newValue.instruction }
+        set {
+            costTable = newValue
+            instructionCost = newValue.instruction
+            for h in harts { h.state.pointee.costs = newValue }
+        }
     }
-    private var costTable: CostTable
+    var costTable: CostTable
 
     public init(_ configuration: MachineConfiguration = MachineConfiguration()) {
         precondition((1...64).contains(configuration.harts), "1...64 harts")
@@ -46,6 +61,8 @@ public final class Machine {
         }
     }
 
+    deinit { reservedPageCount.deallocate() }
+
     public var hartCount: Int { harts.count }
 
     // MARK: devices
@@ -53,15 +70,41 @@ public final class Machine {
     /// Maps `device` at physical `base`; a `TimedDevice` is also scheduled.
     public func attach(_ device: any MMIODevice, at base: UInt64) {
         bus.attach(device, at: base)
-        if let t = device as? any TimedDevice, !timedDevices.contains(where: { $0 === t }) {
-            timedDevices.append(t)
-        }
+        if let t = device as? any TimedDevice { addTimedDevice(t) }
         for h in harts { h.flushSoftTLB() }
     }
 
     /// Schedules a timed device that has no MMIO registers.
     public func addTimedDevice(_ device: any TimedDevice) {
-        if !timedDevices.contains(where: { $0 === device }) { timedDevices.append(device) }
+        if !timedDevices.contains(where: { $0 === device }) {
+            timedDevices.append(device)
+            deadlines.append(device.nextDeadline)
+            recomputeEarliestDeadline()
+        }
+    }
+
+    func recomputeEarliestDeadline() {
+        var best: UInt64? = nil
+        for d in deadlines { if let t = d { best = min(best ?? t, t) } }
+        earliestDeadline = best
+    }
+
+    /// Tells the machine that `device`'s `nextDeadline` changed other than through its MMIO
+    /// registers or `advance` (for example firmware in Swift programmed a timer).
+    public func timedDeviceChanged(_ device: any TimedDevice) { refreshDeadline(of: device) }
+
+    /// Re-reads every timed device's deadline.
+    func refreshAllDeadlines() {
+        for (i, d) in timedDevices.enumerated() { deadlines[i] = d.nextDeadline }
+        recomputeEarliestDeadline()
+    }
+
+    /// Re-reads the deadline of `device` (after an access that may have changed it).
+    func refreshDeadline(of device: any TimedDevice) {
+        for (i, d) in timedDevices.enumerated() where d === device {
+            deadlines[i] = d.nextDeadline
+        }
+        recomputeEarliestDeadline()
     }
 
     // MARK: time
@@ -80,7 +123,9 @@ public final class Machine {
         hart.mmioAccesses &+= 1
         hart.state.pointee.cycles &+= costTable.mmioAccess
         hart.state.pointee.exitSlice = .checkInterrupts
-        return r.device.mmioRead(offset: pa - r.base, size: Int(size))
+        let v = r.device.mmioRead(offset: pa - r.base, size: Int(size))
+        if let t = r.timed { refreshDeadline(of: t) }
+        return v
     }
 
     func mmioWrite(_ pa: UInt64, size: UInt64, value: UInt64, hart: Hart) -> Bool {
@@ -88,7 +133,9 @@ public final class Machine {
         hart.mmioAccesses &+= 1
         hart.state.pointee.cycles &+= costTable.mmioAccess
         hart.state.pointee.exitSlice = .checkInterrupts
-        return r.device.mmioWrite(offset: pa - r.base, size: Int(size), value: value)
+        let ok = r.device.mmioWrite(offset: pa - r.base, size: Int(size), value: value)
+        if let t = r.timed { refreshDeadline(of: t) }
+        return ok
     }
 
     // MARK: coherence

@@ -44,13 +44,13 @@ extension Hart {
         case .sfence_vma:
             guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tvm == 0) else { return illegal(op) }
             let va: UInt64? = op.rs1 == 0 ? nil : x[Int(op.rs1)]
-            let asid: UInt16? = op.rs2 == 0 ? nil : UInt16(truncatingIfNeeded: x[Int(op.rs2)] & ((1 << UInt64(machine.configuration.asidBits)) - 1))
+            let asid: UInt16? = op.rs2 == 0 ? nil : UInt16(truncatingIfNeeded: x[Int(op.rs2)] & ((1 << UInt64(config.asidBits)) - 1))
             switch (va, asid) {
             case (nil, nil): tlb.counters.fullFlushes &+= 1
             case (nil, _): tlb.counters.asidFlushes &+= 1
             default: tlb.counters.addressFlushes &+= 1
             }
-            s.pointee.cycles &+= machine.configuration.costs.tlbFlush
+            s.pointee.cycles &+= state.pointee.costs.tlbFlush
             flushTLB(vaddr: va, asid: asid)
             s.pointee.pc = next
             return .exit
@@ -98,21 +98,20 @@ extension Hart {
         let size: UInt64 = word ? 4 : 8
         let va = x[Int(op.rs1)]
         let src = x[Int(op.rs2)]
-        let ram = machine.bus.ram
         @inline(__always) func extend(_ v: UInt64) -> UInt64 {
             word ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) : v
         }
         switch op.opcode {
         case .lr_w, .lr_d:
             guard let pa = atomicAddress(va, size: size, isLoadReserved: true) else { return .trapped }
-            let v = Hart.loadRAM(ram.pointer(pa), size: size)
+            let v = Hart.loadRAM(host(pa), size: size)
             machine.reserve(pa, hart: self)
             x[Int(op.rd)] = extend(v)
         case .sc_w, .sc_d:
             guard let pa = atomicAddress(va, size: size, isLoadReserved: false) else { return .trapped }
             if s.pointee.reservation == pa & ~7 {
-                Hart.storeRAM(ram.pointer(pa), size: size, src)
-                machine.noteRAMWrite(pa, count: size, by: id)
+                Hart.storeRAM(host(pa), size: size, src)
+                noteWrite(pa, count: size)
                 x[Int(op.rd)] = 0
             } else {
                 x[Int(op.rd)] = 1
@@ -120,7 +119,7 @@ extension Hart {
             s.pointee.reservation = noReservation
         default:
             guard let pa = atomicAddress(va, size: size, isLoadReserved: false) else { return .trapped }
-            let p = ram.pointer(pa)
+            let p = host(pa)
             let old = Hart.loadRAM(p, size: size)
             let a = extend(old), b = extend(src)
             let new: UInt64
@@ -136,7 +135,7 @@ extension Hart {
             default: new = (word ? a & 0xFFFF_FFFF : a) > (word ? b & 0xFFFF_FFFF : b) ? a : b
             }
             Hart.storeRAM(p, size: size, new)
-            machine.noteRAMWrite(pa, count: size, by: id)
+            noteWrite(pa, count: size)
             x[Int(op.rd)] = a
         }
         x[0] = 0

@@ -35,7 +35,7 @@ extension Hart {
     func commit(_ c: inout SliceCounts, _ remaining: inout UInt64) {
         let s = state
         s.pointee.instret &+= c.pending
-        s.pointee.cycles &+= c.pending &* machine.instructionCost
+        s.pointee.cycles &+= c.pending &* s.pointee.costs.instruction
         s.pointee.translatedFetches &+= c.fetched
         s.pointee.softLoadHits &+= c.loadHits
         s.pointee.softStoreHits &+= c.storeHits
@@ -117,7 +117,7 @@ extension Hart {
     func fetchSlow() -> Flow {
         let s = state
         let pc = s.pointee.pc
-        if pc &- s.pointee.fetchBase >= 4096 || s.pointee.fetchOps == machine.code.refillPage {
+        if pc &- s.pointee.fetchBase >= 4096 || s.pointee.fetchOps == refillPage {
             switch refillFetch(pc) {
             case .cached: break
             case .trapped: return .trapped
@@ -136,7 +136,7 @@ extension Hart {
             return executeUncached(pc)
         default:
             // Decode the slot from RAM.
-            let host = machine.bus.ram.pointer(s.pointee.fetchPhys | (pc & 0xFFE))
+            let host = host(s.pointee.fetchPhys | (pc & 0xFFE))
             let low = host.load(as: UInt16.self)
             if low & 3 != 3 {
                 s.pointee.fetchOps[slot] = Decoder.decode(UInt32(low))

@@ -186,8 +186,8 @@ extension Hart {
     func writeSatp(_ v: UInt64) {
         let s = state
         let mode = v >> 60
-        guard mode == 0 || mode == 8 || mode == 9 || (mode == 10 && machine.configuration.sv57) else { return }
-        let asidMask: UInt64 = ((1 << UInt64(machine.configuration.asidBits)) - 1) << 44
+        guard mode == 0 || mode == 8 || mode == 9 || (mode == 10 && config.sv57) else { return }
+        let asidMask: UInt64 = ((1 << UInt64(config.asidBits)) - 1) << 44
         let new = (v & ((0xF << 60) | ((1 << 44) - 1))) | (v & asidMask)
         foldCounters()
         s.pointee.satp = new
@@ -195,7 +195,7 @@ extension Hart {
             // Like a classic x86 CR3 load: an untagged TLB cannot keep entries across spaces.
             tlb.flushAll()
             tlb.counters.satpFlushes &+= 1
-            s.pointee.cycles &+= machine.configuration.costs.tlbFlush
+            s.pointee.cycles &+= state.pointee.costs.tlbFlush
         }
         flushSoftTLB()
     }

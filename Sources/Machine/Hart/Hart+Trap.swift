@@ -35,8 +35,9 @@ extension Hart {
     @inline(never)
     func raise(_ cause: UInt64, tval: UInt64) {
         let s = state
-        let costs = machine.configuration.costs
+        let costs = state.pointee.costs
         exceptionCounts[Int(cause)] &+= 1
+        s.pointee.exceptionsTaken &+= 1
         let priv = s.pointee.priv
         let delegated = priv <= 1 && (s.pointee.medeleg >> cause) & 1 != 0
         if !delegated, priv < 3, let handler = machine.trapHandler {
@@ -45,7 +46,10 @@ extension Hart {
             if isEcall { s.pointee.pc = epc &+ 4 }
             let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
                                    privilege: PrivilegeMode(rawValue: priv) ?? .machine)
-            if handler.handleMachineTrap(trap, machine: machine, hart: id) {
+            let handled = handler.handleMachineTrap(trap, machine: machine, hart: id)
+            // Firmware may have programmed a timer or raised a pin without MMIO.
+            machine.refreshAllDeadlines()
+            if handled {
                 handledCounts[Int(cause)] &+= 1
                 s.pointee.cycles &+= costs.handledTrap
                 s.pointee.exitSlice = .checkInterrupts
@@ -61,7 +65,7 @@ extension Hart {
     /// Delivers interrupt `cause` (its mip bit number).
     func takeInterrupt(_ cause: UInt64, toSupervisor: Bool) {
         interruptCounts[Int(cause)] &+= 1
-        state.pointee.cycles &+= machine.configuration.costs.interrupt
+        state.pointee.cycles &+= state.pointee.costs.interrupt
         enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
     }
 

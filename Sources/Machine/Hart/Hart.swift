@@ -21,13 +21,29 @@ public struct HartCounters: Sendable, Equatable {
 
 final class Hart {
     let id: Int
+    // Unowned-unsafe references: the machine owns its harts and outlives them, and the hot paths
+    // must not retain or release anything.
     unowned(unsafe) let machine: Machine
+    unowned(unsafe) let bus: PhysicalBus
+    unowned(unsafe) let ram: RAM
+    unowned(unsafe) let code: DecodedCode
+    let config: MachineConfiguration
     let state: UnsafeMutablePointer<HartState>
+    // Plain copies of machine-wide memory facts, so hot paths touch no object at all.
+    let ramBase: UInt64
+    let ramSize: UInt64
+    let ramHost: UnsafeMutableRawPointer
+    let overlay: UnsafeMutablePointer<UInt8>
+    let codePages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedOp>?>
+    let refillPage: UnsafeMutablePointer<DecodedOp>
+    /// Machine-wide count of pages holding LR reservations (several harts only).
+    let reservedPageCount: UnsafeMutablePointer<Int>
     var tlb: TLB
     var pmp: PMP
-    var exceptionCounts = [UInt64](repeating: 0, count: 64)
-    var interruptCounts = [UInt64](repeating: 0, count: 64)
-    var handledCounts = [UInt64](repeating: 0, count: 64)
+    /// Traps by cause: exceptions, interrupts, and exceptions handled by the host (64 each).
+    let exceptionCounts: UnsafeMutablePointer<UInt64>
+    let interruptCounts: UnsafeMutablePointer<UInt64>
+    let handledCounts: UnsafeMutablePointer<UInt64>
     var waits: UInt64 = 0
     var mmioAccesses: UInt64 = 0
     /// mcycle/minstret values frozen while mcountinhibit holds them.
@@ -38,7 +54,22 @@ final class Hart {
     init(id: Int, machine: Machine, configuration c: MachineConfiguration) {
         self.id = id
         self.machine = machine
+        bus = machine.bus
+        ram = machine.bus.ram
+        code = machine.code
+        config = c
+        ramBase = machine.bus.ram.base
+        ramSize = machine.bus.ram.size
+        ramHost = machine.bus.ram.host
+        overlay = machine.bus.overlay
+        codePages = machine.code.pages
+        refillPage = machine.code.refillPage
+        reservedPageCount = machine.reservedPageCount
         tlb = TLB(c.tlb)
+        exceptionCounts = .allocate(capacity: 192)
+        exceptionCounts.initialize(repeating: 0, count: 192)
+        interruptCounts = exceptionCounts + 64
+        handledCounts = exceptionCounts + 128
         pmp = PMP(count: c.pmpEntries)
         let regs = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
         regs.initialize(repeating: 0, count: 64)
@@ -48,15 +79,47 @@ final class Hart {
         let phys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         phys.initialize(repeating: 0, count: n)
         state = .allocate(capacity: 1)
-        state.initialize(to: HartState(regs: regs, fetchOps: machine.code.refillPage, soft: soft, softPhys: phys))
+        state.initialize(to: HartState(regs: regs, fetchOps: code.refillPage, soft: soft, softPhys: phys, costs: machine.costTable))
     }
 
     deinit {
+        tlb.deallocate()
+        exceptionCounts.deallocate()
+        pmp.deallocate()
         state.pointee.regs.deallocate()
         state.pointee.soft.deallocate()
         state.pointee.softPhys.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
+    }
+
+    // MARK: memory facts
+
+    @inline(__always)
+    func inRAM(_ address: UInt64, count: UInt64) -> Bool {
+        let off = address &- ramBase
+        return address >= ramBase && off < ramSize && count <= ramSize &- off
+    }
+
+    @inline(__always)
+    func host(_ address: UInt64) -> UnsafeMutableRawPointer { ramHost + Int(address &- ramBase) }
+
+    /// An MMIO region intersects the RAM page of `address` (which is in RAM).
+    @inline(__always)
+    func hasMMIO(_ address: UInt64) -> Bool { overlay[Int((address &- ramBase) >> 12)] != 0 }
+
+    /// The RAM page of `address` (in RAM) holds decoded code.
+    @inline(__always)
+    func isCode(_ address: UInt64) -> Bool { codePages[Int((address &- ramBase) >> 12)] != nil }
+
+    /// Keeps decoded code and other harts' reservations coherent after a store to RAM made
+    /// outside the fast path.
+    @inline(__always)
+    func noteWrite(_ pa: UInt64, count: UInt64) {
+        if isCode(pa) || isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= ramBase &+ 2 && isCode(pa &- 2))
+            || reservedPageCount.pointee != 0 {
+            machine.noteRAMWrite(pa, count: count, by: id)
+        }
     }
 
     // MARK: derived state
@@ -76,7 +139,7 @@ final class Hart {
     @inline(__always)
     func invalidateFetch() {
         state.pointee.fetchBase = 0
-        state.pointee.fetchOps = machine.code.refillPage
+        state.pointee.fetchOps = code.refillPage
         state.pointee.exitSlice = .checkInterrupts
     }
 
@@ -116,9 +179,9 @@ final class Hart {
         var c = HartCounters()
         c.instructions = state.pointee.instret
         c.cycles = state.pointee.cycles
-        c.exceptions = exceptionCounts
-        c.interrupts = interruptCounts
-        c.handledByHost = handledCounts
+        c.exceptions = Array(UnsafeBufferPointer(start: exceptionCounts, count: 64))
+        c.interrupts = Array(UnsafeBufferPointer(start: interruptCounts, count: 64))
+        c.handledByHost = Array(UnsafeBufferPointer(start: handledCounts, count: 64))
         c.tlb = tlb.counters
         c.waits = waits
         c.mmioAccesses = mmioAccesses

@@ -8,16 +8,15 @@ extension Hart {
     /// Installs a soft TLB entry for the page of `va` → physical `pa`, if the whole page may take the
     /// fast path for this access type and privilege.
     private func installSoft(_ va: UInt64, _ pa: UInt64, _ type: AccessType, priv: UInt8) {
-        let bus = machine.bus
         let page = pa & ~0xFFF
-        guard bus.ram.contains(page, count: 4096), !bus.ramPageHasMMIO(page),
+        guard inRAM(page, count: 4096), !hasMMIO(page),
               pmp.pageAllowed(page, type: type, priv: priv) else { return }
         if type == .store {
-            if machine.code.isCode(page) || machine.reservedPages.contains(page) { return }
+            if isCode(page) || machine.reservedPages.contains(page) { return }
         }
         let idx = (Hart.privIndex(priv) * 3 + type.rawValue) * softTLBSize + Int((va >> 12) & UInt64(softTLBSize - 1))
         let vpage = va & ~0xFFF
-        let host = UInt64(UInt(bitPattern: bus.ram.pointer(page)))
+        let host = UInt64(UInt(bitPattern: host(page)))
         state.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: host &- vpage)
         state.pointee.softPhys[idx] = page
     }
@@ -32,10 +31,9 @@ extension Hart {
             raise(.loadAccessFault, tval: va)
             return nil
         }
-        let bus = machine.bus
-        if bus.ram.contains(pa, count: size) && (!bus.ramPageHasMMIO(pa) || bus.region(pa, size: size) == nil) {
+        if inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil) {
             installSoft(va, pa, .load, priv: priv)
-            return Hart.loadRAM(bus.ram.pointer(pa), size: size)
+            return Hart.loadRAM(host(pa), size: size)
         }
         guard let v = machine.mmioRead(pa, size: size, hart: self) else {
             raise(.loadAccessFault, tval: va)
@@ -74,10 +72,9 @@ extension Hart {
             raise(.storeAccessFault, tval: va)
             return false
         }
-        let bus = machine.bus
-        if bus.ram.contains(pa, count: size) && (!bus.ramPageHasMMIO(pa) || bus.region(pa, size: size) == nil) {
-            Hart.storeRAM(bus.ram.pointer(pa), size: size, value)
-            machine.noteRAMWrite(pa, count: size, by: id)
+        if inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil) {
+            Hart.storeRAM(host(pa), size: size, value)
+            noteWrite(pa, count: size)
             installSoft(va, pa, .store, priv: priv)
             return true
         }
@@ -94,7 +91,7 @@ extension Hart {
     /// once; nil after raising a trap. Misaligned accesses must be to RAM (MMIO regions do not
     /// support them), and every byte must pass PMP.
     private func misalignedBytes(_ va: UInt64, size: UInt64, _ type: AccessType, priv: UInt8) -> [UInt64]? {
-        if machine.configuration.misaligned == .trap {
+        if config.misaligned == .trap {
             raise(type.misaligned, tval: va)
             return nil
         }
@@ -107,12 +104,11 @@ extension Hart {
         }
         var out: [UInt64] = []
         out.reserveCapacity(Int(size))
-        let bus = machine.bus
         for k in 0..<size {
             let v = va &+ k
             let p = v & ~0xFFF == va & ~0xFFF ? pa0 &+ k : pa1 &+ (v & 0xFFF)
-            guard pmp.check(p, size: 1, type: type, priv: priv), bus.ram.contains(p, count: 1),
-                  !bus.ramPageHasMMIO(p) || bus.region(p, size: 1) == nil else {
+            guard pmp.check(p, size: 1, type: type, priv: priv), inRAM(p, count: 1),
+                  !hasMMIO(p) || bus.region(p, size: 1) == nil else {
                 raise(type.accessFault, tval: va)
                 return nil
             }
@@ -125,7 +121,7 @@ extension Hart {
         guard let bytes = misalignedBytes(va, size: size, .load, priv: priv) else { return nil }
         var v: UInt64 = 0
         for (k, p) in bytes.enumerated() {
-            v |= UInt64(machine.bus.ram.pointer(p).load(as: UInt8.self)) << (8 * UInt64(k))
+            v |= UInt64(host(p).load(as: UInt8.self)) << (8 * UInt64(k))
         }
         return v
     }
@@ -133,8 +129,8 @@ extension Hart {
     private func storeMisaligned(_ va: UInt64, size: UInt64, value: UInt64, priv: UInt8) -> Bool {
         guard let bytes = misalignedBytes(va, size: size, .store, priv: priv) else { return false }
         for (k, p) in bytes.enumerated() {
-            machine.bus.ram.pointer(p).storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))), as: UInt8.self)
-            machine.noteRAMWrite(p, count: 1, by: id)
+            host(p).storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))), as: UInt8.self)
+            noteWrite(p, count: 1)
         }
         return true
     }
@@ -151,11 +147,10 @@ extension Hart {
             return nil
         }
         guard let pa = translate(va, type, priv: priv) else { return nil }
-        let bus = machine.bus
         let readOK = pmp.check(pa, size: size, type: .load, priv: priv)
         let writeOK = isLoadReserved || pmp.check(pa, size: size, type: .store, priv: priv)
-        guard readOK, writeOK, bus.ram.contains(pa, count: size),
-              !bus.ramPageHasMMIO(pa) || bus.region(pa, size: size) == nil else {
+        guard readOK, writeOK, inRAM(pa, count: size),
+              !hasMMIO(pa) || bus.region(pa, size: size) == nil else {
             raise(type.accessFault, tval: va)
             return nil
         }
@@ -184,9 +179,8 @@ extension Hart {
         }
         let missesBefore = tlb.counters.fetchMisses
         guard let pa = translate(pc, .fetch, priv: priv) else { return .trapped }
-        let bus = machine.bus
         let page = pa & ~0xFFF
-        guard bus.ram.contains(page, count: 4096), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
+        guard inRAM(page, count: 4096), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
             raise(.instructionAccessFault, tval: pc)
             return .trapped
         }
@@ -195,7 +189,7 @@ extension Hart {
         if tlb.counters.fetchMisses != missesBefore { fetchMissCompensation &+= 1 }
         // The lookup that hit is the fetch's own lookup, which the engine counts again.
         else if translationLevels != 0 && priv != 3 { tlb.counters.fetchHits &-= 1 }
-        let (ops, isNew) = machine.code.page(page)
+        let (ops, isNew) = code.page(page)
         if isNew { machine.pageBecameCode(page) }
         s.pointee.fetchBase = vpage
         s.pointee.fetchOps = ops
@@ -208,12 +202,11 @@ extension Hart {
     /// Reads a 16-bit parcel of instruction at virtual `va` with full checks, or nil after a trap.
     func fetchParcel(_ va: UInt64) -> UInt16? {
         let priv = state.pointee.priv
-        let bus = machine.bus
         guard let pa = translate(va, .fetch, priv: priv) else { return nil }
-        guard bus.ram.contains(pa, count: 2), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
+        guard inRAM(pa, count: 2), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
             raise(.instructionAccessFault, tval: va)
             return nil
         }
-        return bus.ram.pointer(pa).loadUnaligned(as: UInt16.self)
+        return host(pa).loadUnaligned(as: UInt16.self)
     }
 }

@@ -9,18 +9,27 @@ struct PMP {
 
     /// Entries implemented (0, 16 or 64).
     let count: Int
-    var cfg: [UInt8]
-    var addr: [UInt64]
-    /// Decoded ranges [lo, hi) per entry, or nil when OFF; rebuilt on every write.
-    private var ranges: [(lo: UInt64, hi: UInt64)?]
-    /// No entry is active: M-mode needs no check and S/U fail (when count > 0) without searching.
-    private(set) var anyActive = false
+    // Raw storage owned by the hart (freed in `deallocate`): no reference counting on checks.
+    let cfg: UnsafeMutablePointer<UInt8>
+    let addr: UnsafeMutablePointer<UInt64>
+    /// Decoded ranges [lo, hi) per entry (lo == hi when OFF); rebuilt on every write.
+    private let lo: UnsafeMutablePointer<UInt64>
+    private let hi: UnsafeMutablePointer<UInt64>
+    /// Highest active entry + 1: entries above it cannot match.
+    private(set) var activeLimit = 0
+
+    var anyActive: Bool { activeLimit > 0 }
 
     init(count: Int) {
         self.count = count
-        cfg = Array(repeating: 0, count: 64)
-        addr = Array(repeating: 0, count: 64)
-        ranges = Array(repeating: nil, count: 64)
+        cfg = .allocate(capacity: 64); cfg.initialize(repeating: 0, count: 64)
+        addr = .allocate(capacity: 64); addr.initialize(repeating: 0, count: 64)
+        lo = .allocate(capacity: 64); lo.initialize(repeating: 0, count: 64)
+        hi = .allocate(capacity: 64); hi.initialize(repeating: 0, count: 64)
+    }
+
+    func deallocate() {
+        cfg.deallocate(); addr.deallocate(); lo.deallocate(); hi.deallocate()
     }
 
     private func isLocked(_ i: Int) -> Bool { cfg[i] & PMP.locked != 0 }
@@ -56,27 +65,30 @@ struct PMP {
     }
 
     private mutating func rebuild() {
-        anyActive = false
+        activeLimit = 0
         for i in 0..<count {
             let a = (cfg[i] >> PMP.aShift) & 3
             switch a {
             case 1:  // TOR: [pmpaddr(i-1), pmpaddr(i)) in 4-byte units
-                let lo = i == 0 ? 0 : addr[i - 1] << 2
-                ranges[i] = (lo, addr[i] << 2)
+                lo[i] = i == 0 ? 0 : addr[i - 1] << 2
+                hi[i] = addr[i] << 2
             case 2:  // NA4
-                ranges[i] = (addr[i] << 2, (addr[i] << 2) + 4)
+                lo[i] = addr[i] << 2
+                hi[i] = (addr[i] << 2) + 4
             case 3:  // NAPOT: trailing ones k give 2^(k+3) bytes
                 let k = UInt64((~addr[i]).trailingZeroBitCount)
                 if k >= 54 {
-                    ranges[i] = (0, UInt64.max)
+                    lo[i] = 0
+                    hi[i] = .max
                 } else {
-                    let base = (addr[i] & ~((1 << k) - 1)) << 2
-                    ranges[i] = (base, base &+ (1 << (k + 3)))
+                    lo[i] = (addr[i] & ~((1 << k) - 1)) << 2
+                    hi[i] = lo[i] &+ (1 << (k + 3))
                 }
             default:
-                ranges[i] = nil
+                lo[i] = 0
+                hi[i] = 0
             }
-            if ranges[i] != nil { anyActive = true }
+            if a != 0 { activeLimit = i + 1 }
         }
     }
 
@@ -95,12 +107,11 @@ struct PMP {
     func check(_ address: UInt64, size: UInt64, type: AccessType, priv: UInt8) -> Bool {
         if !anyActive { return priv == 3 || count == 0 }
         let end = address &+ size
-        for i in 0..<count {
-            guard let r = ranges[i], r.lo < r.hi else { continue }
-            let touchesAny = address < r.hi && end > r.lo
-            guard touchesAny else { continue }
+        for i in 0..<activeLimit {
+            let l = lo[i], h = hi[i]
+            guard l < h, address < h && end > l else { continue }
             // The matching entry must cover every byte of the access.
-            guard address >= r.lo && end <= r.hi else { return false }
+            guard address >= l && end <= h else { return false }
             return allowed(i, type, priv)
         }
         return priv == 3 || count == 0

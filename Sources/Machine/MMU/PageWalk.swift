@@ -72,7 +72,7 @@ extension Hart {
                 return e.physical | (va & (size - 1))
             }
             // A store through a clean entry: the walker must set D (or fault, under Svade).
-            if machine.configuration.adBits == .pageFault {
+            if config.adBits == .pageFault {
                 countHit(type)
                 raise(type.pageFault, tval: va)
                 return nil
@@ -100,13 +100,12 @@ extension Hart {
         case .store: tlb.counters.storeMisses &+= 1
         case .fetch: tlb.counters.fetchMisses &+= 1
         }
-        state.pointee.cycles &+= machine.configuration.costs.tlbMiss
+        state.pointee.cycles &+= state.pointee.costs.tlbMiss
     }
 
     private func walk(_ va: UInt64, _ type: AccessType, priv: UInt8, levels: Int, asid: UInt16) -> UInt64? {
         let s = state
-        let ram = machine.bus.ram
-        let walkCost = machine.configuration.costs.walkReference
+        let walkCost = state.pointee.costs.walkReference
         var table = (s.pointee.satp & ((1 << 44) - 1)) << 12
         var level = levels - 1
         // A G bit in a non-leaf PTE makes every mapping below it global.
@@ -117,12 +116,12 @@ extension Hart {
             tlb.counters.walkReferences &+= 1
             s.pointee.cycles &+= walkCost
             // PTE reads are implicit S-mode accesses for PMP, and must be RAM (PMA).
-            guard pmp.check(pteAddress, size: 8, type: .load, priv: 1), ram.contains(pteAddress, count: 8),
-                  !machine.bus.ramPageHasMMIO(pteAddress) else {
+            guard pmp.check(pteAddress, size: 8, type: .load, priv: 1), inRAM(pteAddress, count: 8),
+                  !hasMMIO(pteAddress) else {
                 raise(type.accessFault, tval: va)
                 return nil
             }
-            var pte = ram.pointer(pteAddress).load(as: UInt64.self)
+            var pte = host(pteAddress).load(as: UInt64.self)
             // V clear, the reserved W-without-R encoding, or reserved high bits (N, PBMT and bits 60:54
             // are not implemented) are page faults.
             if pte & PTE.v == 0 || (pte & PTE.r == 0 && pte & PTE.w != 0) || pte >> 54 != 0 {
@@ -153,7 +152,7 @@ extension Hart {
             }
             let need = PTE.a | (type == .store ? PTE.d : 0)
             if pte & need != need {
-                if machine.configuration.adBits == .pageFault {
+                if config.adBits == .pageFault {
                     raise(type.pageFault, tval: va)
                     return nil
                 }
@@ -163,8 +162,8 @@ extension Hart {
                     return nil
                 }
                 pte |= need
-                ram.pointer(pteAddress).storeBytes(of: pte, as: UInt64.self)
-                machine.noteRAMWrite(pteAddress, count: 8, by: id)
+                host(pteAddress).storeBytes(of: pte, as: UInt64.self)
+                noteWrite(pteAddress, count: 8)
                 tlb.counters.walkReferences &+= 1
                 s.pointee.cycles &+= walkCost
             }

@@ -67,26 +67,41 @@ enum PTE {
     static let u: UInt64 = 16, g: UInt64 = 32, a: UInt64 = 64, d: UInt64 = 128
 }
 
+/// The TLB's storage is raw memory owned by its hart (freed in `deallocate`), so lookups and
+/// updates on the miss path cost no reference counting.
 struct TLB {
     let sets: Int
     let ways: Int
     let tagged: Bool
-    var entries: [ArchTLBEntry]
+    let entries: UnsafeMutablePointer<ArchTLBEntry>
     /// Next way to replace, per set.
-    var fifo: [Int]
+    let fifo: UnsafeMutablePointer<Int>
     /// Valid entries per level, so lookups skip sizes not present.
-    var perLevel: [Int] = [0, 0, 0, 0, 0]
+    let perLevel: UnsafeMutablePointer<Int>
     var counters = TLBCounters()
+
+    var count: Int { sets * ways }
 
     init(_ c: TLBConfiguration) {
         ways = c.ways
         sets = max(1, c.entries / c.ways)
         tagged = c.asidTagged
-        entries = Array(repeating: ArchTLBEntry(), count: sets * ways)
-        fifo = Array(repeating: 0, count: sets)
+        entries = .allocate(capacity: sets * ways)
+        entries.initialize(repeating: ArchTLBEntry(), count: sets * ways)
+        fifo = .allocate(capacity: sets)
+        fifo.initialize(repeating: 0, count: sets)
+        perLevel = .allocate(capacity: 5)
+        perLevel.initialize(repeating: 0, count: 5)
+    }
+
+    func deallocate() {
+        entries.deallocate()
+        fifo.deallocate()
+        perLevel.deallocate()
     }
 
     /// Index of a valid entry translating `vaddr` for `asid`, or nil.
+    @inline(__always)
     func lookup(_ vaddr: UInt64, asid: UInt16) -> Int? {
         for level in 0..<5 where perLevel[level] > 0 {
             let tag = vaddr >> (12 + 9 * UInt64(level))
@@ -112,33 +127,34 @@ struct TLB {
         if way < 0 {
             way = fifo[set]
             fifo[set] = (way + 1) % ways
-            victim = entries[base + way]
-            perLevel[Int(victim!.level)] -= 1
+            let v = entries[base + way]
+            perLevel[Int(v.level)] -= 1
             counters.evictions &+= 1
+            victim = v
         }
         entries[base + way] = e
         perLevel[Int(e.level)] += 1
         return victim
     }
 
-    mutating func invalidate(_ i: Int) {
+    func invalidate(_ i: Int) {
         guard entries[i].valid else { return }
         entries[i].valid = false
         perLevel[Int(entries[i].level)] -= 1
     }
 
-    mutating func flushAll() {
-        for i in entries.indices { entries[i].valid = false }
-        perLevel = [0, 0, 0, 0, 0]
-        for s in fifo.indices { fifo[s] = 0 }
+    func flushAll() {
+        for i in 0..<count { entries[i].valid = false }
+        for l in 0..<5 { perLevel[l] = 0 }
+        for s in 0..<sets { fifo[s] = 0 }
     }
 
     /// sfence.vma semantics (privileged spec, "Supervisor Memory-Management Fence Instruction"):
     /// `vaddr` nil = all addresses; `asid` nil = all address spaces; global entries are spared by an
-    /// ASID-specific flush. Returns the virtual ranges dropped so the soft TLB can follow.
-    mutating func flush(vaddr: UInt64?, asid: UInt16?) {
+    /// ASID-specific flush.
+    func flush(vaddr: UInt64?, asid: UInt16?) {
         if vaddr == nil && asid == nil { flushAll(); return }
-        for i in entries.indices where entries[i].valid {
+        for i in 0..<count where entries[i].valid {
             let e = entries[i]
             if let va = vaddr, (va >> (12 + 9 * UInt64(e.level))) != e.tag { continue }
             // An untagged TLB cannot tell address spaces apart: an ASID flush drops every
@@ -150,7 +166,8 @@ struct TLB {
 
     func publicEntries() -> [TLBEntry] {
         var out: [TLBEntry] = []
-        for (i, e) in entries.enumerated() where e.valid {
+        for i in 0..<count where entries[i].valid {
+            let e = entries[i]
             let f = UInt64(e.flags)
             out.append(TLBEntry(virtualAddress: e.virtual, physicalAddress: e.physical, level: Int(e.level),
                                 asid: e.asid, global: e.global,

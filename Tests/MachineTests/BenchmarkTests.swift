@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+import Machine
+
+// The benchmark guests (labs/guests/bench) run on this hart, printing MIPS. Only when
+// VMLAB_BENCH=1 (they take seconds and mean something only in a release build:
+// `VMLAB_BENCH=1 swift test -c release --filter MachineTests.benchmarkGuest`).
+
+enum BenchGuests {
+    static let enabled = ProcessInfo.processInfo.environment["VMLAB_BENCH"] == "1"
+    static let names = ProcessInfo.processInfo.environment["VMLAB_BENCH_ONLY"].map { [$0] } ?? ["cpu", "paging", "ecall"]
+}
+
+@Test(.enabled(if: BenchGuests.enabled), .serialized, arguments: BenchGuests.names)
+func benchmarkGuest(_ name: String) throws {
+    try Guest.sh([Guest.root.appendingPathComponent("scripts/build-guests").path, "bench"])
+    let image = Array(try Data(contentsOf: Guest.root.appendingPathComponent(".build/guests/bench/\(name).bin")))
+    let rig = Guest.Rig { $0.ramSize = 128 << 20 }
+    rig.boot(image)
+    let t0 = Date()
+    let stop = rig.run(1_000_000_000)
+    let dt = Date().timeIntervalSince(t0)
+    let c = rig.machine.counters()
+    let mips = Double(c.instructions) / dt / 1e6
+    print("bench \(name): \(c.instructions) instructions in \(String(format: "%.3f", dt)) s = \(String(format: "%.1f", mips)) MIPS; tlb hits \(c.tlb.hits) misses \(c.tlb.misses) walk refs \(c.tlb.walkReferences); exceptions \(c.exceptions.reduce(0, +))")
+    #expect(stop == .poweredOff(code: 0))
+}
