@@ -5,6 +5,7 @@
 //   0x0010_1000 goldfish RTC    0x0C00_0000 PLIC           0x1000_1000 + n*0x1000 virtio-mmio n (PLIC 1+n)
 //   (PLIC 11)                                              0x8000_0000 RAM
 //
+// Virtio devices take the slots from the top (the first disk at 0x1000_8000), as QEMU places them.
 // Console output from the UART, the SBI console and HTIF all goes to one capture, in order.
 import Devices
 import Foundation
@@ -22,7 +23,7 @@ public final class VirtBoard {
     public let uart: UART16550
     public let testFinisher: TestFinisher
     public let rtc: GoldfishRTC
-    /// The eight virtio-mmio transports, slot 0 first; disks occupy the first slots.
+    /// The eight virtio-mmio transports, slot 0 (0x10001000) first; disks fill them from the top.
     public let virtio: [VirtioMMIO]
     public let disks: [VirtioBlock]
     public let htif: HTIF?
@@ -60,9 +61,11 @@ public final class VirtBoard {
             }
         }
         self.disks = disks
-        let disksBySlot = disks
+        // Devices fill the slots from the top, as QEMU does: disk 0 at 0x10008000 (PLIC 8).
+        var backends = [(any VirtioBackend)?](repeating: nil, count: VirtPlatform.virtioSlotCount)
+        for (index, disk) in disks.enumerated() { backends[VirtPlatform.qemuVirtioSlot(forDevice: index)] = disk }
         virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
-            VirtioMMIO(backend: slot < disksBySlot.count ? disksBySlot[slot] : nil, memory: machine,
+            VirtioMMIO(backend: backends[slot], memory: machine,
                        irq: InterruptLine(plic, source: VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
         }
 
@@ -112,11 +115,12 @@ public final class VirtBoard {
     /// Writes the guest's device tree blob to `path` (`vmlab boot --dump-dtb`).
     public func writeDeviceTree(to path: String) throws(BootError) { try plan.deviceTree.write(toFile: path) }
 
-    /// Input for the guest: the UART receives it, and so does the SBI console when the built-in
-    /// firmware runs (whichever the guest reads first consumes it there).
+    /// Input for the guest: the UART receives it, and so do the SBI console (with the built-in
+    /// firmware) and HTIF (when mapped); each console the guest reads sees the same bytes.
     public func enqueueInput(_ bytes: [UInt8]) {
         uart.enqueueInput(bytes)
         firmware?.enqueueInput(bytes)
+        htif?.enqueueInput(bytes)
     }
 
     // MARK: -
@@ -147,19 +151,31 @@ public final class VirtBoard {
         }
     }
 
-    /// HTIF's two words sit at the kernel's `tohost`; a symbol outside RAM or misaligned is ignored
-    /// with a logged guest error rather than mapped over something else.
+    /// HTIF's words sit at the kernel's `tohost` and `fromhost` symbols (riscv-tests put them 64
+    /// bytes apart). A symbol that is not an aligned RAM address, or that would overlap the other
+    /// word, is ignored with a logged guest error rather than mapped over something else.
     static func attachHTIF(plan: BootPlan, machine: Machine, console: ConsoleCapture, errors: GuestErrorLog) -> HTIF? {
         guard let tohost = plan.kernelSymbol("tohost") else { return nil }
         let ram = RAMRegion(base: machine.configuration.ramBase, size: machine.configuration.ramSize)
-        guard tohost % 8 == 0, ram.contains(tohost, length: 16) else {
-            errors.log("board", "tohost at 0x\(String(tohost, radix: 16)) is not an aligned RAM address; no HTIF attached")
-            return nil
+        func usable(_ address: UInt64, _ name: String) -> Bool {
+            guard address % 8 == 0, ram.contains(address, length: 8) else {
+                errors.log("board", "\(name) at 0x\(String(address, radix: 16)) is not an aligned RAM address; not mapped")
+                return false
+            }
+            return true
         }
+        guard usable(tohost, "tohost") else { return nil }
         let device = HTIF(memory: machine, sink: console, onFinish: { [unowned machine] event in
             machine.requestStop(stopReason(for: event))
         }, errors: errors)
-        machine.attach(device, at: tohost)
+        machine.attach(device.tohostWindow, at: tohost)
+        if let fromhost = plan.kernelSymbol("fromhost"), fromhost != tohost, usable(fromhost, "fromhost") {
+            if fromhost &+ 8 <= tohost || tohost &+ 8 <= fromhost {
+                machine.attach(device.fromhostWindow, at: fromhost)
+            } else {
+                errors.log("board", "fromhost at 0x\(String(fromhost, radix: 16)) overlaps tohost; not mapped")
+            }
+        }
         return device
     }
 }

@@ -169,7 +169,9 @@ public enum VirtDeviceTree {
                 .u32("interrupts", UInt32(VirtPlatform.uart0IRQ)),
             ]),
         ]
-        for slot in 0..<machine.virtioSlots {
+        // Highest slot first, as QEMU's tree lists them: Linux probes in tree order, so the first
+        // device (which QEMU and the board put in the top slot) becomes vda / the first NIC.
+        for slot in (0..<machine.virtioSlots).reversed() {
             let region = VirtPlatform.virtio(slot: slot)
             children.append(FDTNode("virtio_mmio@\(unit(region.base))", [
                 .string("compatible", "virtio,mmio"),
