@@ -85,6 +85,22 @@ import Testing
         #expect(text.hasSuffix("sbitest: all checks passed\n"), "console:\n\(text)")
     }
 
+    /// Same images, same budget: the same console, instruction count and modelled time, bit for bit.
+    @Test func bootsAreDeterministic() throws {
+        guard let sbitest = Guests.path("payload", "sbitest.bin") else { return }
+        func run() throws -> (String, UInt64, UInt64, StopReason) {
+            let board = try Self.board(firmware: .builtin, kernel: sbitest, harts: 2)
+            let stop = board.run(maxInstructions: Self.budget)
+            let instructions = (0..<2).map { board.machine.counters(hart: $0).instructions }.reduce(0, +)
+            return (board.console.text, instructions, board.machine.mtime, stop)
+        }
+        let first = try run(), second = try run()
+        #expect(first.3 == .poweredOff(code: 0))
+        #expect(first.0 == second.0)
+        #expect(first.1 == second.1)
+        #expect(first.2 == second.2)
+    }
+
     @Test func aBareMetalProgramRunsWithoutFirmware() throws {
         guard let hello = Guests.path("examples", "hello.elf") else { return }
         let board = try Self.board(firmware: .none, kernel: hello)
