@@ -11,7 +11,13 @@ enum Guests {
         let script = root.appendingPathComponent("scripts/build-guests").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["bash", script, folder]
+        // Test suites run in parallel in one process; a lock keeps two builds of one folder apart.
+        let lock = root.appendingPathComponent(".build/guests.lock").path
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") {
+            process.arguments = ["/usr/bin/flock", lock, "bash", script, folder]
+        } else {
+            process.arguments = ["bash", script, folder]
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(
             ["VMLAB_GUESTS_OUT": root.appendingPathComponent(".build/guests").path]) { $1 }
         let errors = Pipe()
