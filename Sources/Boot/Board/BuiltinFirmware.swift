@@ -17,6 +17,9 @@ public final class BuiltinFirmware: MachineModeTrapHandler {
     /// those are delegated in hardware instead, so S-mode sees the same traps.
     public static let delegatedExceptions: UInt64 =
         1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 12 | 1 << 13 | 1 << 15
+    /// With the H extension, also what OpenSBI delegates to HS-mode: ecall from VS-mode, the guest
+    /// page faults and virtual instruction (privileged spec, "Hypervisor Extension", trap causes).
+    public static let delegatedHypervisorExceptions: UInt64 = 1 << 10 | 1 << 20 | 1 << 21 | 1 << 22 | 1 << 23
     /// SSIP, STIP, SEIP: S-mode's own interrupts (privileged spec, "Machine Interrupt Delegation").
     public static let delegatedInterrupts: UInt64 = 1 << 1 | 1 << 5 | 1 << 9
 
@@ -30,7 +33,8 @@ public final class BuiltinFirmware: MachineModeTrapHandler {
     /// delegation, counter access, a PMP entry granting S/U all memory, and the FPU switched on.
     public func prepare(machine: Machine, hart: Int) {
         machine.grantFullPMPAccess(hart: hart)
-        machine.writeCSR(CSR.medeleg, Self.delegatedExceptions, hart: hart)
+        let hasH = (machine.readCSR(CSR.misa, hart: hart) ?? 0) & (1 << 7) != 0
+        machine.writeCSR(CSR.medeleg, Self.delegatedExceptions | (hasH ? Self.delegatedHypervisorExceptions : 0), hart: hart)
         machine.writeCSR(CSR.mideleg, Self.delegatedInterrupts, hart: hart)
         machine.writeCSR(CSR.mcounteren, 0xFFFF_FFFF, hart: hart)
         let mstatus = machine.readCSR(CSR.mstatus, hart: hart) ?? 0
