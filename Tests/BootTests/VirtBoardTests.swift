@@ -58,6 +58,26 @@ import Testing
         #expect(calls[0x5352_5354] == 1)
     }
 
+    /// The M-mode state the built-in firmware leaves, as OpenSBI would before its first mret.
+    @Test func builtinFirmwarePreparesEveryHart() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.harts = 2
+        let board = try VirtBoard(configuration)
+        for hart in 0..<2 {
+            #expect(board.machine.readCSR(0x302, hart: hart) == 0xB1FF)   // medeleg
+            #expect(board.machine.readCSR(0x303, hart: hart) == 0x222)    // mideleg
+            #expect(board.machine.readCSR(0x306, hart: hart) == 0xFFFF_FFFF)   // mcounteren
+            #expect(board.machine.readCSR(0x3B0, hart: hart) == UInt64.max >> 10)   // pmpaddr0: everything
+        }
+        #expect(board.machine.privilege(hart: 0) == .supervisor)
+        #expect(board.machine.pc(hart: 0) == 0x8020_0000)
+        #expect(board.machine.register(10, hart: 0) == 0)
+        #expect(board.machine.register(11, hart: 0) == board.plan.deviceTreeAddress)
+        #expect(board.machine.runState(hart: 0) == .started)
+        #expect(board.machine.runState(hart: 1) == .stopped)
+    }
+
     @Test func builtinSBIBootsThePayloadELFOnTwoHarts() throws {
         guard let payload = Guests.path("payload", "payload.elf") else { return }
         let board = try Self.board(firmware: .builtin, kernel: payload, harts: 2)
