@@ -1,10 +1,10 @@
 /* sbitest: an S-mode program that exercises the SBI a firmware provides, through real interrupts:
    TIME (set_timer raises a supervisor timer interrupt, taken through stvec), IPI (send_ipi to itself
-   raises a supervisor software interrupt), HSM (start another hart, which reports back and stops), DBCN
-   read, and SRST to finish. It passes with SRST shutdown/no reason; a failure prints why and shuts
+   raises a supervisor software interrupt), HSM (start another hart, which reports back and stops),
+   RFENCE on itself, DBCN read, and SRST to finish. It passes with SRST shutdown/no reason; a failure prints why and shuts
    down with reason "system failure". Runs under OpenSBI and vmlab's built-in SBI alike.
    References: RISC-V SBI v2.0 chapters 6 (TIME), 7 (IPI), 9 (HSM), 10 (SRST), 12 (DBCN); privileged
-   spec "Supervisor Interrupt Registers (sip and sie)". */
+   spec "Supervisor Interrupt Registers (sip and sie)"; RFENCE is SBI v2.0 chapter 8. */
 #include <stdint.h>
 #include "baremetal.h"
 
@@ -13,6 +13,8 @@
 #define SBI_EXT_HSM 0x48534DL
 #define SBI_EXT_SRST 0x53525354L
 #define SBI_EXT_DBCN 0x4442434EL
+#define SBI_EXT_RFENCE 0x52464E43L
+#define SBI_EXT_BASE 0x10L
 #define SIP_SSIP (1UL << 1)
 #define SIP_STIP (1UL << 5)
 #define SSTATUS_SIE (1UL << 1)
@@ -29,6 +31,18 @@ static struct sbiret sbi_call(long eid, long fid, long arg0, long arg1, long arg
     register long a6 __asm__("a6") = fid;
     register long a7 __asm__("a7") = eid;
     __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+    struct sbiret ret = {a0, a1};
+    return ret;
+}
+
+static struct sbiret sbi_call4(long eid, long fid, long arg0, long arg1, long arg2, long arg3) {
+    register long a0 __asm__("a0") = arg0;
+    register long a1 __asm__("a1") = arg1;
+    register long a2 __asm__("a2") = arg2;
+    register long a3 __asm__("a3") = arg3;
+    register long a6 __asm__("a6") = fid;
+    register long a7 __asm__("a7") = eid;
+    __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a6), "r"(a7) : "memory");
     struct sbiret ret = {a0, a1};
     return ret;
 }
@@ -128,6 +142,16 @@ __attribute__((noreturn)) void payload_main(unsigned long hartid, const void *dt
         uart_dec(other);
         uart_puts(" started, reported and stopped\n");
     }
+
+    /* RFENCE on ourselves: fence.i, sfence.vma of one page, and of everything. (A mask naming a
+       missing hart is an error only since SBI v2.0; OpenSBI 1.1 ignores it, so it is not checked.) */
+    if (sbi_call(SBI_EXT_BASE, 3, SBI_EXT_RFENCE, 0, 0).value == 0) finish("RFENCE is not offered");
+    if (sbi_call(SBI_EXT_RFENCE, 0, 1L << hartid, 0, 0).error != 0) finish("remote_fence_i failed");
+    if (sbi_call4(SBI_EXT_RFENCE, 1, 1L << hartid, 0, 0x80200000L, 4096).error != 0)
+        finish("remote_sfence_vma of one page failed");
+    if (sbi_call4(SBI_EXT_RFENCE, 1, 1L << hartid, 0, 0, 0).error != 0)
+        finish("remote_sfence_vma of everything failed");
+    uart_puts("sbitest: remote fences done\n");
 
     /* DBCN read with no input pending: zero bytes, when the extension exists. */
     static char buffer[8];
