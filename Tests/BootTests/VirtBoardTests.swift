@@ -56,6 +56,8 @@ import Testing
         let calls = try #require(board.firmware?.sbi.callCounts)
         #expect(calls[0x01, default: 0] == UInt64("payload: hello through the legacy SBI console\n".utf8.count))
         #expect(calls[0x5352_5354] == 1)
+        #expect(board.firmware?.sbi.callsByExtension["SRST"] == 1)
+        #expect(board.firmware?.sbi.callsByExtension["DBCN"] == 1)
     }
 
     /// The M-mode state the built-in firmware leaves, as OpenSBI would before its first mret.

@@ -25,8 +25,17 @@ public final class BuiltinSBI {
     var timerDeadlines: [UInt64?]
     /// Per hart: suspended through HSM (as opposed to sleeping in a WFI of its own).
     var suspended: [Bool]
-    /// Calls served, by extension, for statistics.
+    /// Calls made, by extension ID (unknown IDs included), for statistics.
     public private(set) var callCounts: [UInt64: UInt64] = [:]
+
+    /// Calls made to implemented extensions, by `SBIExtension.name` (plain data for `vm:stats()`).
+    public var callsByExtension: [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for (eid, count) in callCounts {
+            if let ext = SBIExtension(rawValue: eid) { result[ext.name, default: 0] += count }
+        }
+        return result
+    }
 
     public init(platform: any SBIPlatform) {
         self.platform = platform
