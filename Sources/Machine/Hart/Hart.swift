@@ -200,7 +200,6 @@ final class Hart {
     /// Drops soft entries that mirror an architectural entry being removed.
     func dropSoft(for e: ArchTLBEntry) {
         let s = state
-        foldCounters()
         if e.level == 0 {
             let idx = Int((e.virtual >> 12) & UInt64(softTLBSize - 1))
             for set in 0..<6 where s.pointee.soft[set * softTLBSize + idx].tag & ~0xFFF == e.virtual {

@@ -12,7 +12,7 @@ extension Hart {
         guard inRAM(page, count: 4096), !hasMMIO(page),
               pmp.pageAllowed(page, type: type, priv: priv) else { return }
         if type == .store {
-            if isCode(page) || machine.reservedPages.contains(page) { return }
+            if isCode(page) || (reservedPageCount.pointee != 0 && machine.reservedPages.contains(page)) { return }
         }
         let idx = (Hart.privIndex(priv) * 3 + type.rawValue) * softTLBSize + Int((va >> 12) & UInt64(softTLBSize - 1))
         let vpage = va & ~0xFFF
