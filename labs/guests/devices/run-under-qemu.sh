@@ -17,6 +17,7 @@ run() { local name=$1; shift; if "$@" > "$tmp/$name.log" 2>&1; then echo "pass $
 
 run clint_timer q -kernel "$out/clint_timer.elf" </dev/null
 run plic_external q -kernel "$out/plic_external.elf" </dev/null
+run mmio_access_fault q -kernel "$out/mmio_access_fault.elf" </dev/null
 run uart_echo bash -c "(sleep 1; printf 'hello\n') | timeout 60 qemu-system-riscv64 -M virt -nographic -bios none -kernel '$out/uart_echo.elf'"
 
 "$root/labs/guests/devices/make-blk-fixture.sh" "$tmp/disk.img"
