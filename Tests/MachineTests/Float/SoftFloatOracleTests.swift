@@ -7,7 +7,7 @@ import Glibc
 import Testing
 @testable import Machine
 
-private let casesPerMode = 12_000
+private let casesPerMode = 30_000
 
 private func hex<T: BinaryInteger>(_ x: T) -> String { "0x" + String(x, radix: 16) }
 
@@ -34,6 +34,21 @@ private func sameDouble(_ a: UInt64, _ b: UInt64) -> Bool {
 
 private let modeIndices = Array(0..<4)
 
+extension OperandGenerator {
+    /// The second operand: random, or close in exponent to the first (cancellation in add/sub),
+    /// or placing the product or the quotient next to the subnormal boundary (tininess).
+    mutating func second(for a: UInt64, _ i: Int) -> UInt64 {
+        let bias = (1 << (expBits - 1)) - 1
+        let ea = exponentOf(a)
+        switch i % 4 {
+        case 0: return any()
+        case 1: return near(ea)
+        case 2: return near(bias + 1 - ea)  // product around 2^(1 − bias)
+        default: return near(ea - 1)  // quotient around 1, sums with one-bit shifts
+        }
+    }
+}
+
 @Suite("SoftFloat against the host FPU")
 struct SoftFloatOracleTests {
     @Test("binary32 add/sub/mul/div/sqrt/fma", arguments: modeIndices)
@@ -43,7 +58,7 @@ struct SoftFloatOracleTests {
         var bad = Mismatches()
         for i in 0..<casesPerMode {
             let a = UInt32(g.any())
-            let b = UInt32(i % 2 == 0 ? g.any() : g.near(g.exponentOf(UInt64(a))))
+            let b = UInt32(g.second(for: UInt64(a), i))
             let fa = Float(bitPattern: a), fb = Float(bitPattern: b)
             typealias Op = (String, (UInt32, UInt32, RoundingMode, inout UInt8) -> UInt32,
                             (Float, Float) -> Float)
@@ -82,7 +97,7 @@ struct SoftFloatOracleTests {
         var bad = Mismatches()
         for i in 0..<casesPerMode {
             let a = g.any()
-            let b = i % 2 == 0 ? g.any() : g.near(g.exponentOf(a))
+            let b = g.second(for: a, i)
             let fa = Double(bitPattern: a), fb = Double(bitPattern: b)
             typealias Op = (String, (UInt64, UInt64, RoundingMode, inout UInt8) -> UInt64,
                             (Double, Double) -> Double)
@@ -111,6 +126,35 @@ struct SoftFloatOracleTests {
                       "fma \(rm) \(hex(a)) \(hex(b)) \(hex(c)): soft \(hex(rf)) flags \(ff), host \(hex(hfma.bitPattern)) flags \(hff)")
         }
         bad.expectNone("binary64 \(rm)")
+    }
+
+    /// Products within a few units of the smallest normal number, where tininess after rounding
+    /// and tininess before rounding disagree: b is 2^emin / a nudged by a few units.
+    @Test("products at the subnormal boundary", arguments: modeIndices)
+    func tininessBoundary(modeIndex: Int) {
+        let (rm, hostMode) = HostOracle.modes[modeIndex]
+        var rng = SplitMix64(seed: 0x71D &+ UInt64(modeIndex))
+        var bad = Mismatches()
+        for _ in 0..<casesPerMode / 4 {
+            let a = UInt32(0x3F80_0000 | (rng.next() & 0x7F_FFFF)) ^ UInt32(rng.next() & 0x8000_0000)
+            let quotient = Float.leastNormalMagnitude / Float(bitPattern: a).magnitude
+            let b = quotient.bitPattern &+ UInt32(truncatingIfNeeded: Int(rng.next() % 7) - 3)
+            var flags: UInt8 = 0
+            let r = SoftFloat.mul32(a, b, rm, &flags)
+            let (h, hf) = HostOracle.run(hostMode) { HostOracle.mul(Float(bitPattern: a), Float(bitPattern: b)) }
+            bad.check(r == h.bitPattern && flags == hf,
+                      "mul \(rm) \(hex(a)) \(hex(b)): soft \(hex(r)) flags \(flags), host \(hex(h.bitPattern)) flags \(hf)")
+
+            let c = 0x3FF0_0000_0000_0000 | (rng.next() & 0xF_FFFF_FFFF_FFFF)
+            let dq = Double.leastNormalMagnitude / Double(bitPattern: c)
+            let d = dq.bitPattern &+ UInt64(bitPattern: Int64(rng.next() % 7) - 3)
+            var flags64: UInt8 = 0
+            let r64 = SoftFloat.mul64(c, d, rm, &flags64)
+            let (h64, hf64) = HostOracle.run(hostMode) { HostOracle.mul(Double(bitPattern: c), Double(bitPattern: d)) }
+            bad.check(r64 == h64.bitPattern && flags64 == hf64,
+                      "mul \(rm) \(hex(c)) \(hex(d)): soft \(hex(r64)) flags \(flags64), host \(hex(h64.bitPattern)) flags \(hf64)")
+        }
+        bad.expectNone("boundary \(rm)")
     }
 }
 #endif
