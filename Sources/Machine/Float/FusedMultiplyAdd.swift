@@ -2,8 +2,8 @@
 // as the RISC-V FMADD family uses it; the hart forms FMSUB/FNMSUB/FNMADD by flipping operand signs.
 //
 // RISC-V departs from IEEE's "may" in one case: 0 × ∞ + qNaN raises NV (unpriv. spec, F extension,
-// "Single-Precision Fused Multiply-Add Instructions": "set the invalid operation exception flag
-// when the multiplicands are ∞ and zero, even when the addend is a quiet NaN").
+// "Single-Precision Floating-Point Computational Instructions": the fused multiply-add
+// instructions set NV when the multiplicands are ∞ and zero even if the addend is a quiet NaN).
 
 /// A 128-bit unsigned value as two words; only the operations fused multiply-add needs.
 struct Wide128 {

@@ -3,9 +3,8 @@
 // - overflow (§7.4) when the result rounded with an unbounded exponent exceeds the largest finite
 //   number; the result is ±∞ or ±maxFinite depending on the rounding direction;
 // - underflow (§7.5) when the result is tiny AND inexact, where RISC-V detects tininess AFTER
-//   rounding (unpriv. spec, F extension, "Accrued exception flags": "detects tininess after
-//   rounding"): tiny means the value rounded to full precision with an unbounded exponent is still
-//   below the smallest normal magnitude;
+//   rounding (unpriv. spec, F extension, "Subnormal Arithmetic"): tiny means the value rounded
+//   to full precision with an unbounded exponent is still below the smallest normal magnitude;
 // - inexact whenever the delivered result differs from the exact one (including on overflow).
 
 extension RoundingMode {

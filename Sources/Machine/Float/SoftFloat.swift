@@ -102,24 +102,27 @@ public enum SoftFloat {
 
     @inline(__always)
     public static func i32ToF32(_ x: Int32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.fromInteger(magnitude: UInt64(x.magnitude), negative: x < 0, rm, &flags))
+        UInt32(truncatingIfNeeded:
+               Binary32Format.fromInteger(magnitude: UInt64(x.magnitude), negative: x < 0, rm, &flags))
     }
 
     @inline(__always)
     public static func u32ToF32(_ x: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.fromInteger(magnitude: UInt64(x), negative: false, rm, &flags))
+        UInt32(truncatingIfNeeded:
+               Binary32Format.fromInteger(magnitude: UInt64(x), negative: false, rm, &flags))
     }
 
     @inline(__always)
     public static func i64ToF32(_ x: Int64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.fromInteger(magnitude: UInt64(x.magnitude), negative: x < 0, rm, &flags))
+        UInt32(truncatingIfNeeded:
+               Binary32Format.fromInteger(magnitude: UInt64(x.magnitude), negative: x < 0, rm, &flags))
     }
 
     @inline(__always)
     public static func u64ToF32(_ x: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.fromInteger(magnitude: UInt64(x), negative: false, rm, &flags))
+        UInt32(truncatingIfNeeded:
+               Binary32Format.fromInteger(magnitude: UInt64(x), negative: false, rm, &flags))
     }
-
 
     // MARK: binary64
 
