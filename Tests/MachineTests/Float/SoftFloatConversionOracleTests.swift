@@ -8,7 +8,7 @@ import Glibc
 import Testing
 @testable import Machine
 
-private let casesPerMode = 20_000
+private let casesPerMode = 12_000
 private func hex<T: BinaryInteger>(_ x: T) -> String { "0x" + String(x, radix: 16) }
 
 /// The expected RISC-V float → integer result from the host's rounded value `r` (exact integer

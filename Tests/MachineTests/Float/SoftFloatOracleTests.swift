@@ -7,7 +7,7 @@ import Glibc
 import Testing
 @testable import Machine
 
-private let casesPerMode = 30_000
+private let casesPerMode = 20_000
 
 private func hex<T: BinaryInteger>(_ x: T) -> String { "0x" + String(x, radix: 16) }
 
