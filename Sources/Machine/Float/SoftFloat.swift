@@ -1,6 +1,8 @@
 // The soft-float interface the hart calls for the F and D extensions: IEEE 754-2019 arithmetic on
 // bit patterns, exact in every rounding mode, with RISC-V's NaN and flag rules (unpriv. spec, F and
-// D extensions). Everything is integer arithmetic; results never depend on the host FPU.
+// D extensions). The arithmetic is integer code on bit patterns; the one exception is
+// `HostFastPath`, used for RNE add/sub/mul of ordinary operands where the host's IEEE result and
+// flags are provably the same, so results never depend on the host.
 //
 // Conventions for callers:
 // - Operands and results are raw bit patterns (`UInt32` binary32, `UInt64` binary64). NaN-boxing
@@ -20,17 +22,22 @@ public enum SoftFloat {
 
     @inline(__always)
     public static func add32(_ a: UInt32, _ b: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.add(UInt64(a), UInt64(b), subtract: false, rm, &flags))
+        if rm == .rne, let r = HostFastPath.add32(a, b, &flags) { return r }
+        return UInt32(truncatingIfNeeded:
+            Binary32Format.add(UInt64(a), UInt64(b), subtract: false, rm, &flags))
     }
 
     @inline(__always)
     public static func sub32(_ a: UInt32, _ b: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.add(UInt64(a), UInt64(b), subtract: true, rm, &flags))
+        if rm == .rne, let r = HostFastPath.add32(a, b ^ (1 << 31), &flags) { return r }
+        return UInt32(truncatingIfNeeded:
+            Binary32Format.add(UInt64(a), UInt64(b), subtract: true, rm, &flags))
     }
 
     @inline(__always)
     public static func mul32(_ a: UInt32, _ b: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.mul(UInt64(a), UInt64(b), rm, &flags))
+        if rm == .rne, let r = HostFastPath.mul32(a, b, &flags) { return r }
+        return UInt32(truncatingIfNeeded: Binary32Format.mul(UInt64(a), UInt64(b), rm, &flags))
     }
 
     @inline(__always)
@@ -128,17 +135,20 @@ public enum SoftFloat {
 
     @inline(__always)
     public static func add64(_ a: UInt64, _ b: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
-        Binary64Format.add(a, b, subtract: false, rm, &flags)
+        if rm == .rne, let r = HostFastPath.add64(a, b, &flags) { return r }
+        return Binary64Format.add(a, b, subtract: false, rm, &flags)
     }
 
     @inline(__always)
     public static func sub64(_ a: UInt64, _ b: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
-        Binary64Format.add(a, b, subtract: true, rm, &flags)
+        if rm == .rne, let r = HostFastPath.add64(a, b ^ (1 << 63), &flags) { return r }
+        return Binary64Format.add(a, b, subtract: true, rm, &flags)
     }
 
     @inline(__always)
     public static func mul64(_ a: UInt64, _ b: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
-        Binary64Format.mul(a, b, rm, &flags)
+        if rm == .rne, let r = HostFastPath.mul64(a, b, &flags) { return r }
+        return Binary64Format.mul(a, b, rm, &flags)
     }
 
     @inline(__always)

@@ -1,0 +1,72 @@
+// A fast path for the most frequent floating-point work — addition, subtraction and
+// multiplication in round-to-nearest-even with ordinary operands — that lets the host FPU compute
+// the result and proves the flags in a few instructions. It is used only where it provably gives
+// the soft-float's bits and flags, so results stay identical on every host:
+//
+// - IEEE 754-2019 §4.3 and §5.4.1 require +, − and × to be correctly rounded, and every host
+//   Swift targets (x86-64 SSE2, AArch64) implements binary32/binary64 arithmetic to the standard.
+//   vmlab never changes the host's rounding direction (round to nearest, ties to even, the C and
+//   Swift default) nor enables flush-to-zero, and the guards below keep operands and results
+//   normal, so neither could matter anyway except the rounding direction.
+// - The guards exclude zeros, subnormals, infinities and NaNs as operands, and any result that
+//   could overflow or be tiny; so NV, DZ, OF and UF cannot arise and the only flag is NX.
+// - NX for a sum: with |x| ≥ |y| and round-to-nearest, z = (x + y) − x is exact and y − z is the
+//   exact rounding error (Dekker's Fast2Sum theorem), so the sum is exact iff z == y.
+// - NX for a product: the exact product is (odd part of x) × (odd part of y) × 2^k; it is
+//   representable iff the product of the odd parts fits in the precision.
+// Anything outside the guards returns `nil` and takes the integer soft-float path.
+
+enum HostFastPath {
+    /// Both binary64 exponent fields in [54, 2045]: every non-zero sum or difference is at least
+    /// 2^(54 − 1023 − 52) > 2^−1022 (normal), and |x| + |y| < 2^1024 rounds to at most maxFinite.
+    @inline(__always)
+    static func add64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64? {
+        let ea = (a >> 52) & 0x7FF, eb = (b >> 52) & 0x7FF
+        guard ea &- 54 < 2045 - 54 + 1, eb &- 54 < 2045 - 54 + 1 else { return nil }
+        let x = Double(bitPattern: a), y = Double(bitPattern: b)
+        let s = x + y
+        let aIsBigger = a & ~(1 << 63) >= b & ~(1 << 63)
+        let big = aIsBigger ? x : y, small = aIsBigger ? y : x
+        if s - big != small { flags |= FFlags.nx }
+        return s.bitPattern
+    }
+
+    /// Both binary64 operands normal and the product's exponent field before normalisation in
+    /// [1, 2044]: the product is at least 2^−1022 (normal) and below 2^1023 (far from overflow).
+    @inline(__always)
+    static func mul64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64? {
+        let ea = (a >> 52) & 0x7FF, eb = (b >> 52) & 0x7FF
+        guard ea &- 1 < 2046, eb &- 1 < 2046, (ea &+ eb) &- 1024 < 2044 else { return nil }
+        let p = Double(bitPattern: a) * Double(bitPattern: b)
+        let ma = (a & 0xF_FFFF_FFFF_FFFF) | (1 << 52), mb = (b & 0xF_FFFF_FFFF_FFFF) | (1 << 52)
+        let odd = (ma >> UInt64(ma.trailingZeroBitCount))
+            .multipliedReportingOverflow(by: mb >> UInt64(mb.trailingZeroBitCount))
+        if odd.overflow || odd.partialValue >= 1 << 53 { flags |= FFlags.nx }
+        return p.bitPattern
+    }
+
+    /// binary32 version of `add64`: exponent fields in [25, 253].
+    @inline(__always)
+    static func add32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32? {
+        let ea = (a >> 23) & 0xFF, eb = (b >> 23) & 0xFF
+        guard ea &- 25 < 253 - 25 + 1, eb &- 25 < 253 - 25 + 1 else { return nil }
+        let x = Float(bitPattern: a), y = Float(bitPattern: b)
+        let s = x + y
+        let aIsBigger = a & ~(1 << 31) >= b & ~(1 << 31)
+        let big = aIsBigger ? x : y, small = aIsBigger ? y : x
+        if s - big != small { flags |= FFlags.nx }
+        return s.bitPattern
+    }
+
+    /// binary32 version of `mul64`: product exponent field in [1, 252], so below 2^127.
+    @inline(__always)
+    static func mul32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32? {
+        let ea = (a >> 23) & 0xFF, eb = (b >> 23) & 0xFF
+        guard ea &- 1 < 254, eb &- 1 < 254, (ea &+ eb) &- 128 < 252 else { return nil }
+        let p = Float(bitPattern: a) * Float(bitPattern: b)
+        let ma = UInt64((a & 0x7F_FFFF) | (1 << 23)), mb = UInt64((b & 0x7F_FFFF) | (1 << 23))
+        let odd = (ma >> UInt64(ma.trailingZeroBitCount)) &* (mb >> UInt64(mb.trailingZeroBitCount))
+        if odd >= 1 << 24 { flags |= FFlags.nx }
+        return p.bitPattern
+    }
+}

@@ -1,0 +1,92 @@
+// The RNE fast path must be indistinguishable from the integer soft-float: same bits, same flags,
+// for operands on both sides of its guards (exponent fields next to each limit) and at random.
+
+import Testing
+@testable import Machine
+
+@Suite("Host fast path agrees with the soft-float")
+struct HostFastPathTests {
+    /// Operands whose exponent fields sit at and next to the fast path's limits, plus random ones.
+    private func operands(_ g: inout OperandGenerator, limits: [Int], _ i: Int) -> UInt64 {
+        if i % 2 == 0 { return g.any() }
+        let e = limits[Int(g.rng.next() % UInt64(limits.count))] + Int(g.rng.next() % 3) - 1
+        return g.value(exponent: e)
+    }
+
+    @Test("binary64 add, sub, mul")
+    func binary64() {
+        var g = OperandGenerator(seed: 0xFA57_64, expBits: 11, fracBits: 52)
+        var failures: [String] = []
+        for i in 0..<60_000 {
+            let a = operands(&g, limits: [1, 54, 1023, 2045, 2046], i)
+            // For products, aim the second exponent so the sum of fields lands near 1024 or 3067.
+            let b = i % 3 == 0
+                ? g.value(exponent: [1024, 3067][i % 2] - g.exponentOf(a) + Int(g.rng.next() % 5) - 2)
+                : operands(&g, limits: [1, 54, 1023, 2045, 2046], i / 2)
+            for op in 0..<3 {
+                var fast: UInt8 = 0, soft: UInt8 = 0
+                let r: UInt64, s: UInt64
+                switch op {
+                case 0: r = SoftFloat.add64(a, b, .rne, &fast); s = Binary64Format.add(a, b, subtract: false, .rne, &soft)
+                case 1: r = SoftFloat.sub64(a, b, .rne, &fast); s = Binary64Format.add(a, b, subtract: true, .rne, &soft)
+                default: r = SoftFloat.mul64(a, b, .rne, &fast); s = Binary64Format.mul(a, b, .rne, &soft)
+                }
+                if (r != s || fast != soft) && failures.count < 8 {
+                    failures.append("op \(op) 0x\(String(a, radix: 16)) 0x\(String(b, radix: 16))")
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    @Test("binary32 add, sub, mul")
+    func binary32() {
+        var g = OperandGenerator(seed: 0xFA57_32, expBits: 8, fracBits: 23)
+        var failures: [String] = []
+        for i in 0..<60_000 {
+            let a = UInt32(operands(&g, limits: [1, 25, 127, 253, 254], i))
+            let b = UInt32(i % 3 == 0
+                ? g.value(exponent: [128, 380][i % 2] - g.exponentOf(UInt64(a)) + Int(g.rng.next() % 5) - 2)
+                : operands(&g, limits: [1, 25, 127, 253, 254], i / 2))
+            for op in 0..<3 {
+                var fast: UInt8 = 0, soft: UInt8 = 0
+                let r: UInt32, s: UInt64
+                switch op {
+                case 0:
+                    r = SoftFloat.add32(a, b, .rne, &fast)
+                    s = Binary32Format.add(UInt64(a), UInt64(b), subtract: false, .rne, &soft)
+                case 1:
+                    r = SoftFloat.sub32(a, b, .rne, &fast)
+                    s = Binary32Format.add(UInt64(a), UInt64(b), subtract: true, .rne, &soft)
+                default:
+                    r = SoftFloat.mul32(a, b, .rne, &fast)
+                    s = Binary32Format.mul(UInt64(a), UInt64(b), .rne, &soft)
+                }
+                if (UInt64(r) != s || fast != soft) && failures.count < 8 {
+                    failures.append("op \(op) 0x\(String(a, radix: 16)) 0x\(String(b, radix: 16))")
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    @Test("exactness decided right at the edges")
+    func exactness() {
+        var f: UInt8 = 0
+        // Products whose odd parts need exactly 53 bits, and one more.
+        #expect(SoftFloat.mul64(0x4330_0000_0000_0001, 0x4000_0000_0000_0000, .rne, &f) == 0x4340_0000_0000_0001)
+        #expect(f == 0)  // (2^52 + 1) × 2 is exact
+        #expect(SoftFloat.mul64(0x4330_0000_0000_0001, 0x4008_0000_0000_0000, .rne, &f) == 0x4348_0000_0000_0002)
+        #expect(f == FFlags.nx)  // (2^52 + 1) × 3 needs 54 bits
+        f = 0
+        #expect(SoftFloat.add64(0x3FF0_0000_0000_0000, 0x3CA0_0000_0000_0000, .rne, &f) == 0x3FF0_0000_0000_0000)
+        #expect(f == FFlags.nx)  // 1 + 2^-53: a tie, rounded to even
+        f = 0
+        #expect(SoftFloat.add64(0x3FF8_0000_0000_0000, 0x3FE0_0000_0000_0000, .rne, &f) == 0x4000_0000_0000_0000)
+        #expect(f == 0)  // 1.5 + 0.5: the low bits cancel into a carry, exactly
+        #expect(SoftFloat.sub64(0x3FF0_0000_0000_0000, 0x3FF0_0000_0000_0000, .rne, &f) == 0)
+        #expect(f == 0)  // x − x = +0
+        #expect(SoftFloat.mul32(0x4B00_0001, 0x4040_0000, .rne, &f) == 0x4BC0_0002)
+        #expect(f == FFlags.nx)  // (2^23 + 1) × 3 needs 25 bits
+    }
+}
