@@ -1,9 +1,9 @@
-// A fast path for the most frequent floating-point work — addition, subtraction and
-// multiplication in round-to-nearest-even with ordinary operands — that lets the host FPU compute
-// the result and proves the flags in a few instructions. It is used only where it provably gives
+// A fast path for the most frequent floating-point work — addition, subtraction, multiplication,
+// division and square root in round-to-nearest-even with ordinary operands — that lets the host
+// FPU compute the result and proves the flags in a few instructions. It is used only where it provably gives
 // the soft-float's bits and flags, so results stay identical on every host:
 //
-// - IEEE 754-2019 §4.3 and §5.4.1 require +, − and × to be correctly rounded, and every host
+// - IEEE 754-2019 §4.3 and §5.4.1 require +, −, ×, / and √ to be correctly rounded, and every host
 //   Swift targets (x86-64 SSE2, AArch64) implements binary32/binary64 arithmetic to the standard.
 //   vmlab never changes the host's rounding direction (round to nearest, ties to even, the C and
 //   Swift default) nor enables flush-to-zero, and the guards below keep operands and results
@@ -14,6 +14,8 @@
 //   exact rounding error (Dekker's Fast2Sum theorem), so the sum is exact iff z == y.
 // - NX for a product: the exact product is (odd part of x) × (odd part of y) × 2^k; it is
 //   representable iff the product of the odd parts fits in the precision.
+// - NX for a quotient q = x / y or a root q = √x: the result is exact iff q × y = x (q × q = x),
+//   which is an integer identity between significands, checked with a full-width product.
 // Anything outside the guards returns `nil` and takes the integer soft-float path.
 
 enum HostFastPath {
@@ -68,5 +70,66 @@ enum HostFastPath {
         let odd = (ma >> UInt64(ma.trailingZeroBitCount)) &* (mb >> UInt64(mb.trailingZeroBitCount))
         if odd >= 1 << 24 { flags |= FFlags.nx }
         return p.bitPattern
+    }
+
+    /// Both binary64 operands normal and the quotient's exponent field ea − eb + 1023 in
+    /// [2, 2045]: the quotient (significand ratio in (½, 2)) is at least 2^−1022 and below 2^1023.
+    @inline(__always)
+    static func div64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64? {
+        let ea = (a >> 52) & 0x7FF, eb = (b >> 52) & 0x7FF
+        guard ea &- 1 < 2046, eb &- 1 < 2046, (ea &+ 1021) &- eb < 2044 else { return nil }
+        let q = (Double(bitPattern: a) / Double(bitPattern: b)).bitPattern
+        let eq = (q >> 52) & 0x7FF
+        // q × b = a  ⇔  mq × mb = ma × 2^t with t = ea − eq − eb + 1075 (52 or 53 if exact).
+        let t = (ea &+ 1075) &- eq &- eb
+        let mq = (q & 0xF_FFFF_FFFF_FFFF) | (1 << 52), mb = (b & 0xF_FFFF_FFFF_FFFF) | (1 << 52)
+        let ma = (a & 0xF_FFFF_FFFF_FFFF) | (1 << 52)
+        let p = mq.multipliedFullWidth(by: mb)
+        if t &- 52 > 1 || p.high != ma >> (64 - t) || p.low != ma << t { flags |= FFlags.nx }
+        return q
+    }
+
+    /// A positive normal binary64 operand: its root is normal, finite and non-zero.
+    @inline(__always)
+    static func sqrt64(_ a: UInt64, _ flags: inout UInt8) -> UInt64? {
+        let ea = a >> 52  // the sign bit included: negative operands fail the guard
+        guard ea &- 1 < 2046 else { return nil }
+        let q = Double(bitPattern: a).squareRoot().bitPattern
+        let eq = q >> 52
+        // q × q = a  ⇔  mq² = ma × 2^t with t = ea − 2·eq + 1075 (52 or 53 if exact).
+        let t = (ea &+ 1075) &- 2 &* eq
+        let mq = (q & 0xF_FFFF_FFFF_FFFF) | (1 << 52), ma = (a & 0xF_FFFF_FFFF_FFFF) | (1 << 52)
+        let p = mq.multipliedFullWidth(by: mq)
+        if t &- 52 > 1 || p.high != ma >> (64 - t) || p.low != ma << t { flags |= FFlags.nx }
+        return q
+    }
+
+    /// binary32 version of `div64`: quotient exponent field ea − eb + 127 in [2, 253].
+    @inline(__always)
+    static func div32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32? {
+        let ea = (a >> 23) & 0xFF, eb = (b >> 23) & 0xFF
+        guard ea &- 1 < 254, eb &- 1 < 254, (ea &+ 125) &- eb < 252 else { return nil }
+        let q = (Float(bitPattern: a) / Float(bitPattern: b)).bitPattern
+        let eq = (q >> 23) & 0xFF
+        // q × b = a  ⇔  mq × mb = ma × 2^t with t = ea − eq − eb + 150 (23 or 24 if exact).
+        let t = (ea &+ 150) &- eq &- eb
+        let mq = UInt64((q & 0x7F_FFFF) | (1 << 23)), mb = UInt64((b & 0x7F_FFFF) | (1 << 23))
+        let ma = UInt64((a & 0x7F_FFFF) | (1 << 23))
+        if t &- 23 > 1 || mq &* mb != ma << UInt64(t) { flags |= FFlags.nx }
+        return q
+    }
+
+    /// binary32 version of `sqrt64`.
+    @inline(__always)
+    static func sqrt32(_ a: UInt32, _ flags: inout UInt8) -> UInt32? {
+        let ea = a >> 23
+        guard ea &- 1 < 254 else { return nil }
+        let q = Float(bitPattern: a).squareRoot().bitPattern
+        let eq = q >> 23
+        // q × q = a  ⇔  mq² = ma × 2^t with t = ea − 2·eq + 150 (23 or 24 if exact).
+        let t = (ea &+ 150) &- 2 &* eq
+        let mq = UInt64((q & 0x7F_FFFF) | (1 << 23)), ma = UInt64((a & 0x7F_FFFF) | (1 << 23))
+        if t &- 23 > 1 || mq &* mq != ma << UInt64(t) { flags |= FFlags.nx }
+        return q
     }
 }

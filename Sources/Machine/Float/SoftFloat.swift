@@ -1,8 +1,8 @@
 // The soft-float interface the hart calls for the F and D extensions: IEEE 754-2019 arithmetic on
 // bit patterns, exact in every rounding mode, with RISC-V's NaN and flag rules (unpriv. spec, F and
 // D extensions). The arithmetic is integer code on bit patterns; the one exception is
-// `HostFastPath`, used for RNE add/sub/mul of ordinary operands where the host's IEEE result and
-// flags are provably the same, so results never depend on the host.
+// `HostFastPath`, used for RNE add/sub/mul/div/sqrt of ordinary operands where the host's IEEE
+// result and flags are provably the same, so results never depend on the host.
 //
 // Conventions for callers:
 // - Operands and results are raw bit patterns (`UInt32` binary32, `UInt64` binary64). NaN-boxing
@@ -42,12 +42,14 @@ public enum SoftFloat {
 
     @inline(__always)
     public static func div32(_ a: UInt32, _ b: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.div(UInt64(a), UInt64(b), rm, &flags))
+        if rm == .rne, let r = HostFastPath.div32(a, b, &flags) { return r }
+        return UInt32(truncatingIfNeeded: Binary32Format.div(UInt64(a), UInt64(b), rm, &flags))
     }
 
     @inline(__always)
     public static func sqrt32(_ a: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.sqrt(UInt64(a), rm, &flags))
+        if rm == .rne, let r = HostFastPath.sqrt32(a, &flags) { return r }
+        return UInt32(truncatingIfNeeded: Binary32Format.sqrt(UInt64(a), rm, &flags))
     }
 
     /// a × b + c with one rounding.
@@ -153,12 +155,14 @@ public enum SoftFloat {
 
     @inline(__always)
     public static func div64(_ a: UInt64, _ b: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
-        Binary64Format.div(a, b, rm, &flags)
+        if rm == .rne, let r = HostFastPath.div64(a, b, &flags) { return r }
+        return Binary64Format.div(a, b, rm, &flags)
     }
 
     @inline(__always)
     public static func sqrt64(_ a: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
-        Binary64Format.sqrt(a, rm, &flags)
+        if rm == .rne, let r = HostFastPath.sqrt64(a, &flags) { return r }
+        return Binary64Format.sqrt(a, rm, &flags)
     }
 
     /// a × b + c with one rounding.

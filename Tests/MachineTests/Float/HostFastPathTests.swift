@@ -13,23 +13,29 @@ struct HostFastPathTests {
         return g.value(exponent: e)
     }
 
-    @Test("binary64 add, sub, mul")
+    @Test("binary64 add, sub, mul, div, sqrt")
     func binary64() {
         var g = OperandGenerator(seed: 0xFA57_64, expBits: 11, fracBits: 52)
         var failures: [String] = []
         for i in 0..<60_000 {
             let a = operands(&g, limits: [1, 54, 1023, 2045, 2046], i)
             // For products, aim the second exponent so the sum of fields lands near 1024 or 3067.
+            // The second exponent aims the product's field sum at 1024 or 3067, or the quotient's
+            // difference at 2 or 2045 (the limits of the guards), or sits near a limit itself.
+            let aim = [1024 - g.exponentOf(a), 3067 - g.exponentOf(a),
+                       g.exponentOf(a) + 1021, g.exponentOf(a) - 1022][i % 4]
             let b = i % 3 == 0
-                ? g.value(exponent: [1024, 3067][i % 2] - g.exponentOf(a) + Int(g.rng.next() % 5) - 2)
+                ? g.value(exponent: aim + Int(g.rng.next() % 5) - 2)
                 : operands(&g, limits: [1, 54, 1023, 2045, 2046], i / 2)
-            for op in 0..<3 {
+            for op in 0..<5 {
                 var fast: UInt8 = 0, soft: UInt8 = 0
                 let r: UInt64, s: UInt64
                 switch op {
                 case 0: r = SoftFloat.add64(a, b, .rne, &fast); s = Binary64Format.add(a, b, subtract: false, .rne, &soft)
                 case 1: r = SoftFloat.sub64(a, b, .rne, &fast); s = Binary64Format.add(a, b, subtract: true, .rne, &soft)
-                default: r = SoftFloat.mul64(a, b, .rne, &fast); s = Binary64Format.mul(a, b, .rne, &soft)
+                case 2: r = SoftFloat.mul64(a, b, .rne, &fast); s = Binary64Format.mul(a, b, .rne, &soft)
+                case 3: r = SoftFloat.div64(a, b, .rne, &fast); s = Binary64Format.div(a, b, .rne, &soft)
+                default: r = SoftFloat.sqrt64(a, .rne, &fast); s = Binary64Format.sqrt(a, .rne, &soft)
                 }
                 if (r != s || fast != soft) && failures.count < 8 {
                     failures.append("op \(op) 0x\(String(a, radix: 16)) 0x\(String(b, radix: 16))")
@@ -39,16 +45,18 @@ struct HostFastPathTests {
         #expect(failures.isEmpty, "\(failures)")
     }
 
-    @Test("binary32 add, sub, mul")
+    @Test("binary32 add, sub, mul, div, sqrt")
     func binary32() {
         var g = OperandGenerator(seed: 0xFA57_32, expBits: 8, fracBits: 23)
         var failures: [String] = []
         for i in 0..<60_000 {
             let a = UInt32(operands(&g, limits: [1, 25, 127, 253, 254], i))
+            let ea = g.exponentOf(UInt64(a))
+            let aim = [128 - ea, 380 - ea, ea + 125, ea - 126][i % 4]
             let b = UInt32(i % 3 == 0
-                ? g.value(exponent: [128, 380][i % 2] - g.exponentOf(UInt64(a)) + Int(g.rng.next() % 5) - 2)
+                ? g.value(exponent: aim + Int(g.rng.next() % 5) - 2)
                 : operands(&g, limits: [1, 25, 127, 253, 254], i / 2))
-            for op in 0..<3 {
+            for op in 0..<5 {
                 var fast: UInt8 = 0, soft: UInt8 = 0
                 let r: UInt32, s: UInt64
                 switch op {
@@ -58,9 +66,15 @@ struct HostFastPathTests {
                 case 1:
                     r = SoftFloat.sub32(a, b, .rne, &fast)
                     s = Binary32Format.add(UInt64(a), UInt64(b), subtract: true, .rne, &soft)
-                default:
+                case 2:
                     r = SoftFloat.mul32(a, b, .rne, &fast)
                     s = Binary32Format.mul(UInt64(a), UInt64(b), .rne, &soft)
+                case 3:
+                    r = SoftFloat.div32(a, b, .rne, &fast)
+                    s = Binary32Format.div(UInt64(a), UInt64(b), .rne, &soft)
+                default:
+                    r = SoftFloat.sqrt32(a, .rne, &fast)
+                    s = Binary32Format.sqrt(UInt64(a), .rne, &soft)
                 }
                 if (UInt64(r) != s || fast != soft) && failures.count < 8 {
                     failures.append("op \(op) 0x\(String(a, radix: 16)) 0x\(String(b, radix: 16))")
@@ -88,5 +102,18 @@ struct HostFastPathTests {
         #expect(f == 0)  // x − x = +0
         #expect(SoftFloat.mul32(0x4B00_0001, 0x4040_0000, .rne, &f) == 0x4BC0_0002)
         #expect(f == FFlags.nx)  // (2^23 + 1) × 3 needs 25 bits
+        f = 0
+        #expect(SoftFloat.div64(0x4018_0000_0000_0000, 0x4008_0000_0000_0000, .rne, &f) == 0x4000_0000_0000_0000)
+        #expect(f == 0)  // 6 / 3
+        #expect(SoftFloat.div64(0x3FF0_0000_0000_0000, 0x4008_0000_0000_0000, .rne, &f) == 0x3FD5_5555_5555_5555)
+        #expect(f == FFlags.nx)  // 1 / 3
+        f = 0
+        #expect(SoftFloat.sqrt64(0x4022_0000_0000_0000, .rne, &f) == 0x4008_0000_0000_0000)
+        #expect(f == 0)  // √9
+        #expect(SoftFloat.sqrt64(0x4000_0000_0000_0000, .rne, &f) == 0x3FF6_A09E_667F_3BCD)
+        #expect(f == FFlags.nx)  // √2
+        f = 0
+        #expect(SoftFloat.sqrt32(0x4080_0000, .rne, &f) == 0x4000_0000 && f == 0)  // √4
+        #expect(SoftFloat.div32(0x3F80_0000, 0x4040_0000, .rne, &f) == 0x3EAA_AAAB && f == FFlags.nx)
     }
 }
