@@ -16,6 +16,7 @@
 //   representable iff the product of the odd parts fits in the precision.
 // - NX for a quotient q = x / y or a root q = √x: the result is exact iff q × y = x (q × q = x),
 //   which is an integer identity between significands, checked with a full-width product.
+// - binary32 fused multiply-add goes through binary64 (see `fma32`).
 // Anything outside the guards returns `nil` and takes the integer soft-float path.
 
 enum HostFastPath {
@@ -131,5 +132,30 @@ enum HostFastPath {
         let mq = UInt64((q & 0x7F_FFFF) | (1 << 23)), ma = UInt64((a & 0x7F_FFFF) | (1 << 23))
         if t &- 23 > 1 || mq &* mq != ma << UInt64(t) { flags |= FFlags.nx }
         return q
+    }
+
+    /// binary32 a × b + c with one rounding, computed in binary64: the product of two 24-bit
+    /// significands is exact in 53 bits; s = a × b + c rounded to binary64 has the exact error
+    /// e from TwoSum (Knuth), and rounding s again to binary32 is the correct rounding of the
+    /// exact sum unless the first rounding landed exactly on a binary32 midpoint (double rounding
+    /// can only go wrong there: midpoints and binary32 numbers are binary64 numbers, so the first
+    /// rounding cannot cross one). That case, and sums outside [2^−125, 2^127), fall back.
+    @inline(__always)
+    static func fma32(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ flags: inout UInt8) -> UInt32? {
+        let ea = (a >> 23) & 0xFF, eb = (b >> 23) & 0xFF, ec = (c >> 23) & 0xFF
+        guard ea &- 1 < 254, eb &- 1 < 254, ec &- 1 < 254 else { return nil }
+        let p = Double(Float(bitPattern: a)) * Double(Float(bitPattern: b))
+        let z = Double(Float(bitPattern: c))
+        let s = p + z
+        let pp = s - z, zz = s - pp
+        let error = (p - pp) + (z - zz)
+        let bits = s.bitPattern
+        // binary32 exponent field = binary64 field − 896; keep it in [2, 253].
+        guard ((bits >> 52) & 0x7FF) &- 898 < 253 - 2 + 1 else { return nil }
+        // The 29 binary64 fraction bits below binary32 precision; 1 << 28 marks a midpoint.
+        let below = bits & ((1 << 29) - 1)
+        if error != 0 && below == 1 << 28 { return nil }
+        if error != 0 || below != 0 { flags |= FFlags.nx }
+        return Float(s).bitPattern
     }
 }

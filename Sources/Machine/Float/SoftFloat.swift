@@ -1,8 +1,8 @@
 // The soft-float interface the hart calls for the F and D extensions: IEEE 754-2019 arithmetic on
 // bit patterns, exact in every rounding mode, with RISC-V's NaN and flag rules (unpriv. spec, F and
 // D extensions). The arithmetic is integer code on bit patterns; the one exception is
-// `HostFastPath`, used for RNE add/sub/mul/div/sqrt of ordinary operands where the host's IEEE
-// result and flags are provably the same, so results never depend on the host.
+// `HostFastPath`, used for RNE add/sub/mul/div/sqrt (and binary32 fma) of ordinary operands
+// where the host's IEEE result and flags are provably the same, so results never depend on it.
 //
 // Conventions for callers:
 // - Operands and results are raw bit patterns (`UInt32` binary32, `UInt64` binary64). NaN-boxing
@@ -56,7 +56,8 @@ public enum SoftFloat {
     @inline(__always)
     public static func fma32(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ rm: RoundingMode,
                              _ flags: inout UInt8) -> UInt32 {
-        UInt32(truncatingIfNeeded: Binary32Format.fma(UInt64(a), UInt64(b), UInt64(c), rm, &flags))
+        if rm == .rne, let r = HostFastPath.fma32(a, b, c, &flags) { return r }
+        return UInt32(truncatingIfNeeded: Binary32Format.fma(UInt64(a), UInt64(b), UInt64(c), rm, &flags))
     }
 
     @inline(__always)

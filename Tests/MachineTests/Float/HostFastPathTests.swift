@@ -116,4 +116,38 @@ struct HostFastPathTests {
         #expect(SoftFloat.sqrt32(0x4080_0000, .rne, &f) == 0x4000_0000 && f == 0)  // √4
         #expect(SoftFloat.div32(0x3F80_0000, 0x4040_0000, .rne, &f) == 0x3EAA_AAAB && f == FFlags.nx)
     }
+
+    @Test("binary32 fma through binary64")
+    func binary32FusedMultiplyAdd() {
+        var g = OperandGenerator(seed: 0xFA57_F3A, expBits: 8, fracBits: 23)
+        var failures: [String] = []
+        for i in 0..<60_000 {
+            let a = UInt32(operands(&g, limits: [1, 64, 127, 190, 254], i))
+            let b = UInt32(operands(&g, limits: [1, 64, 127, 190, 254], i / 2))
+            let ep = g.exponentOf(UInt64(a)) + g.exponentOf(UInt64(b)) - 127
+            // Addends that cancel the product, sit just below its rounding point, or are random.
+            let c: UInt32
+            switch i % 4 {
+            case 0: c = UInt32(g.any())
+            case 1: c = UInt32(g.near(ep))
+            case 2: c = UInt32(g.near(ep - 24))
+            default: c = UInt32(g.near(ep - 48))
+            }
+            var fast: UInt8 = 0, soft: UInt8 = 0
+            let r = SoftFloat.fma32(a, b, c, .rne, &fast)
+            let s = Binary32Format.fma(UInt64(a), UInt64(b), UInt64(c), .rne, &soft)
+            if (UInt64(r) != s || fast != soft) && failures.count < 8 {
+                failures.append("0x\(String(a, radix: 16)) 0x\(String(b, radix: 16)) 0x\(String(c, radix: 16))")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        // (1 + 2^-23)(1 − 2^-24) + 2^-47(1 + 2^-23) = 1 + 2^-24 + 2^-70: binary64 rounding lands
+        // on the binary32 midpoint 1 + 2^-24, but the exact sum is above it, so it rounds up.
+        var f: UInt8 = 0
+        #expect(SoftFloat.fma32(0x3F80_0001, 0x3F7F_FFFF, 0x2800_0001, .rne, &f) == 0x3F80_0001)
+        #expect(f == FFlags.nx)
+        f = 0
+        #expect(SoftFloat.fma32(0x3F80_0001, 0x3F7F_FFFF, 0xA800_0001, .rne, &f) == 0x3F80_0000)
+        #expect(f == FFlags.nx)  // just below the midpoint: rounds down
+    }
 }
