@@ -1,13 +1,12 @@
 // A fast path for the most frequent floating-point work — addition, subtraction, multiplication,
 // division and square root in round-to-nearest-even with ordinary operands — that lets the host
-// FPU compute the result and proves the flags in a few instructions. It is used only where it provably gives
-// the soft-float's bits and flags, so results stay identical on every host:
+// FPU compute the result and proves the flags in a few instructions. It is used only where it
+// provably gives the soft-float's bits and flags, so results stay identical on every host:
 //
 // - IEEE 754-2019 §4.3 and §5.4.1 require +, −, ×, / and √ to be correctly rounded, and every host
 //   Swift targets (x86-64 SSE2, AArch64) implements binary32/binary64 arithmetic to the standard.
-//   vmlab never changes the host's rounding direction (round to nearest, ties to even, the C and
-//   Swift default) nor enables flush-to-zero, and the guards below keep operands and results
-//   normal, so neither could matter anyway except the rounding direction.
+//   vmlab never moves the host's rounding direction from round-to-nearest-even (the C and Swift
+//   default); flush-to-zero or denormals-are-zero could not matter, as everything here is normal.
 // - The guards exclude zeros, subnormals, infinities and NaNs as operands, and any result that
 //   could overflow or be tiny; so NV, DZ, OF and UF cannot arise and the only flag is NX.
 // - NX for a sum: with |x| ≥ |y| and round-to-nearest, z = (x + y) − x is exact and y − z is the
@@ -25,8 +24,8 @@
 // host fused multiply-add is a library call on baseline x86-64 and its exactness is not cheap.
 
 enum HostFastPath {
-    /// Both binary64 exponent fields in [54, 2045]: every non-zero sum or difference is at least
-    /// 2^(54 − 1023 − 52) > 2^−1022 (normal), and |x| + |y| < 2^1024 rounds to at most maxFinite.
+    /// Both binary64 exponent fields in [54, 2045]: every non-zero sum or difference is a multiple
+    /// of 2^(54 − 1023 − 52) = 2^−1021 (normal), and |x| + |y| ≤ maxFinite, so nothing overflows.
     @inline(__always)
     static func add64(_ a: UInt64, _ b: UInt64, _ flags: inout UInt8) -> UInt64? {
         let ea = (a >> 52) & 0x7FF, eb = (b >> 52) & 0x7FF
@@ -53,7 +52,8 @@ enum HostFastPath {
         return p.bitPattern
     }
 
-    /// binary32 version of `add64`: exponent fields in [25, 253].
+    /// binary32 version of `add64`: exponent fields in [25, 253] (multiples of 2^−125, sums up to
+    /// maxFinite).
     @inline(__always)
     static func add32(_ a: UInt32, _ b: UInt32, _ flags: inout UInt8) -> UInt32? {
         let ea = (a >> 23) & 0xFF, eb = (b >> 23) & 0xFF
