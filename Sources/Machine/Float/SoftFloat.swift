@@ -283,14 +283,15 @@ public enum SoftFloat {
 
     // MARK: between the formats
 
-    /// Exact (binary64 holds every binary32 value); `rm` is accepted for symmetry with the
-    /// instruction encoding, and only a signalling NaN raises a flag (NV).
+    /// FCVT.D.S: exact (binary64 holds every binary32 value); `rm` is accepted for symmetry with
+    /// the instruction encoding, and only a signalling NaN raises a flag (NV).
     @inline(__always)
     public static func f32ToF64(_ a: UInt32, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
         Binary64Format.convert(UInt64(a), from: Binary32Format.self, rm, &flags)
     }
 
-    /// FCVT.S.D: rounds; NV only for a signalling NaN.
+    /// FCVT.S.D: rounds like any operation (NX, UF, OF); NaNs become the canonical NaN, with NV
+    /// only for a signalling one.
     @inline(__always)
     public static func f64ToF32(_ a: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt32 {
         UInt32(truncatingIfNeeded: Binary32Format.convert(a, from: Binary64Format.self, rm, &flags))
