@@ -194,7 +194,8 @@ public enum SoftFloat {
     @inline(__always)
     public static func fma64(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ rm: RoundingMode,
                              _ flags: inout UInt8) -> UInt64 {
-        Binary64Format.fma(a, b, c, rm, &flags)
+        if let r = Binary64Format.fmaNormal(a, b, c, rm, &flags) { return r }
+        return Binary64Format.fma(a, b, c, rm, &flags)
     }
 
     /// FMIN.D: the smaller of a and b (−0 < +0); one NaN operand yields the other operand.

@@ -1,11 +1,12 @@
-// The RNE fast path must be indistinguishable from the integer soft-float: same bits, same flags,
-// for operands on both sides of its guards (exponent fields next to each limit) and at random.
+// The fast paths (host RNE arithmetic, binary32 fma through binary64, binary64 fma for normal
+// operands) must be indistinguishable from the general integer soft-float: same bits, same flags,
+// for operands on both sides of their guards (exponent fields next to each limit) and at random.
 
 import Testing
 @testable import Machine
 
-@Suite("Host fast path agrees with the soft-float")
-struct HostFastPathTests {
+@Suite("Fast paths agree with the general soft-float")
+struct FastPathTests {
     /// Operands whose exponent fields sit at and next to the fast path's limits, plus random ones.
     private func operands(_ g: inout OperandGenerator, limits: [Int], _ i: Int) -> UInt64 {
         if i % 2 == 0 { return g.any() }
@@ -149,5 +150,34 @@ struct HostFastPathTests {
         f = 0
         #expect(SoftFloat.fma32(0x3F80_0001, 0x3F7F_FFFF, 0xA800_0001, .rne, &f) == 0x3F80_0000)
         #expect(f == FFlags.nx)  // just below the midpoint: rounds down
+    }
+
+    @Test("binary64 fma normal-operand path", arguments: [RoundingMode.rne, .rtz, .rdn, .rup, .rmm])
+    func binary64FusedMultiplyAdd(rm: RoundingMode) {
+        var g = OperandGenerator(seed: 0xF3A_64 &+ UInt64(rm.rawValue), expBits: 11, fracBits: 52)
+        var failures: [String] = []
+        for i in 0..<40_000 {
+            let a = operands(&g, limits: [1, 500, 1023, 1500, 2046], i)
+            let b = operands(&g, limits: [1, 500, 1023, 1500, 2046], i / 2)
+            let ep = g.exponentOf(a) + g.exponentOf(b) - 1023
+            // Addends around every regime of the frame: far below, overlapping (cancellation),
+            // just above the 74-bit limit and far above; and the product's own boundaries.
+            let c: UInt64
+            switch i % 6 {
+            case 0: c = g.any()
+            case 1: c = g.near(ep)
+            case 2: c = g.near(ep - 60)
+            case 3: c = g.near(ep + 53)
+            case 4: c = g.near(ep + 100)
+            default: c = g.near(ep - 120)
+            }
+            var fast: UInt8 = 0, soft: UInt8 = 0
+            let r = SoftFloat.fma64(a, b, c, rm, &fast)
+            let s = Binary64Format.fma(a, b, c, rm, &soft)
+            if (r != s || fast != soft) && failures.count < 8 {
+                failures.append("0x\(String(a, radix: 16)) 0x\(String(b, radix: 16)) 0x\(String(c, radix: 16))")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
     }
 }
