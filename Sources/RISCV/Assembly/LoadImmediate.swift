@@ -3,8 +3,9 @@
 // Zbs), so that vmlab's output equals clang's byte for byte:
 //
 // 1. Recursive split: a 32-bit signed value is `lui` + `addi` (`addiw` where the sum must wrap
-//    at 32 bits), or a lone `addi`/`lui`. Otherwise peel off the sign-extended low 12 bits (a final `addi`), shift out the trailing zeros of the
-//    rest (a `slli`) — keeping 12 of them when that makes the remainder `lui`-shaped — and recurse.
+//    at 32 bits), or a lone `addi`/`lui`. Otherwise peel off the sign-extended low 12 bits (a
+//    final `addi`), shift out the trailing zeros of the rest (a `slli`) — keeping 12 of them when
+//    that makes the remainder `lui`-shaped — and recurse.
 // 2. Alternatives, kept only when strictly shorter: strip trailing zeros of the whole value and
 //    finish with `slli` (also preferred when the stripped value is a 6-bit `c.li` constant); turn a
 //    low part like 0x17ff into 0x1800 and finish with `addi -1`; for positive values, shift the
