@@ -94,7 +94,7 @@ extension AssemblerSession {
         case ".zero", ".space", ".skip":
             try count(1...2)
             let n = try constantValue(try expression(ops[0]))
-            guard n >= 0 && n < 1 << 28 else { throw ops[0][0].location.error("size \(n) out of range") }
+            guard n >= 0 && n <= 64 << 20 else { throw ops[0][0].location.error("size \(n) out of range") }
             emit(.fill(count: Int(n), value: ops.count == 2 ? try byteValue(ops[1]) : 0), at: loc)
         case ".align", ".p2align":
             // On RISC-V `.align n` means 2^n bytes, like `.p2align`.

@@ -2,6 +2,9 @@
 // reach, then evaluate every expression and produce the bytes.
 
 extension AssemblerSession {
+    /// The largest flat image the assembler builds (sections far apart would need gigabytes).
+    static let maximumImageSize: UInt64 = 64 << 20
+
     static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { a <= 1 ? v : (v + a - 1) / a * a }
 
     func itemSize(_ item: Item, at offset: UInt64) -> UInt64 {
@@ -124,6 +127,10 @@ extension AssemblerSession {
         let used = out.filter { !$0.bytes.isEmpty }
         let start = used.map(\.address).min() ?? options.base
         let end = used.map { $0.address &+ UInt64($0.bytes.count) }.max() ?? start
+        guard end - start <= Self.maximumImageSize else {
+            throw SourceLocation(line: 1, column: 1).error(
+                "sections span 0x\(String(end - start, radix: 16)) bytes, more than a flat image may (\(Self.maximumImageSize >> 20) MiB)")
+        }
         var image = [UInt8](repeating: 0, count: Int(end - start))
         for s in used {
             let at = Int(s.address - start)

@@ -42,6 +42,8 @@ final class AssemblerSession {
     var pendingForward: [(name: String, location: SourceLocation)] = []
     /// `%pcrel_hi` targets by auipc address, filled before encoding.
     var pcrelHi: [UInt64: (Expr, SourceLocation)] = [:]
+    /// Nesting of %pcrel_lo → %pcrel_hi evaluations, bounded so a self-reference is an error.
+    var pcrelDepth = 0
 
     init(options: AssemblerOptions) {
         self.options = options
@@ -198,6 +200,9 @@ final class AssemblerSession {
             guard let (target, _) = pcrelHi[anchor] else {
                 throw loc.error("%pcrel_lo does not name an auipc with %pcrel_hi")
             }
+            pcrelDepth += 1
+            defer { pcrelDepth -= 1 }
+            guard pcrelDepth < 16 else { throw loc.error("%pcrel_lo refers to itself") }
             return try target.evaluate(environment(pc: anchor)).value
         })
         return env
