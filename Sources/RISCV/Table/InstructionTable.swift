@@ -49,7 +49,7 @@ public enum InstructionTable {
     private static let maskFenceVMA: UInt32 = 0xfe00_7fff
 
     static func describe(_ opcode: Opcode) -> InstructionInfo {
-        let name = opcode == .illegal ? "unimp" : String(String(describing: opcode).map { $0 == "_" ? "." : $0 })
+        let name = opcode == .illegal ? "illegal" : String(String(describing: opcode).map { $0 == "_" ? "." : $0 })
         var rmDefault: UInt8 = 7
         let (match, mask, format, ext): (UInt32, UInt32, InstructionFormat, ISAExtension)
         switch opcode {
@@ -264,7 +264,7 @@ public enum InstructionTable {
 extension Opcode {
     /// The table entry for this opcode.
     @inlinable public var info: InstructionInfo { InstructionTable.entries[Int(rawValue)] }
-    /// The assembly mnemonic ("fence.i", "lr.w", "unimp" for `.illegal`).
+    /// The assembly mnemonic ("fence.i", "lr.w"; "illegal" for `.illegal`).
     public var name: String { info.name }
     /// The extension that defines this opcode.
     public var `extension`: ISAExtension { info.extension }

@@ -1,0 +1,52 @@
+import Testing
+@testable import RISCV
+
+@Suite struct ClassificationTests {
+    @Test func memoryAccesses() {
+        for op in Opcode.allCases {
+            // Every memory instruction has a width and every other has none.
+            #expect((op.memoryAccessWidth != 0) == op.accessesMemory, "\(op.name)")
+            // Nothing is both a plain load and a plain store.
+            #expect(!(op.isLoad && op.isStore), "\(op.name)")
+        }
+        #expect(Opcode.lbu.memoryAccessWidth == 1 && !Opcode.lbu.signExtendsLoad)
+        #expect(Opcode.lh.signExtendsLoad)
+        #expect(Opcode.hlvx_wu.memoryAccessWidth == 4 && Opcode.hlvx_wu.isLoad)
+        #expect(Opcode.amomaxu_w.memoryAccessWidth == 4 && Opcode.amomaxu_w.isAMO && Opcode.amomaxu_w.signExtendsLoad)
+        #expect(Opcode.amoswap_d.memoryAccessWidth == 8)
+        #expect(Opcode.sc_d.isStore && Opcode.lr_d.isLoad)
+        #expect(Opcode.fsd.isStore && Opcode.fsd.memoryAccessWidth == 8)
+    }
+
+    @Test func controlFlow() {
+        #expect(Opcode.bgeu.isBranch && !Opcode.jal.isBranch)
+        #expect(Opcode.jalr.isJump)
+        for op in [Opcode.beq, .jal, .jalr, .ecall, .ebreak, .mret, .sret, .wfi, .fence_i, .sfence_vma, .hfence_gvma, .csrrw, .illegal] {
+            #expect(op.endsBlock, "\(op.name)")
+        }
+        for op in [Opcode.add, .ld, .sd, .fence, .amoadd_w, .fadd_d, .hlv_d] {
+            #expect(!op.endsBlock, "\(op.name)")
+        }
+        #expect(Instruction(opcode: .jal, rd: 1).isCall)
+        #expect(!Instruction(opcode: .jal, rd: 0).isCall)
+    }
+
+    @Test func privilegeAndSensitivity() throws {
+        #expect(Opcode.mret.isPrivileged && Opcode.sfence_vma.isPrivileged && Opcode.hlv_b.isPrivileged)
+        #expect(!Opcode.ecall.isPrivileged && !Opcode.csrrw.isPrivileged)
+        // csrr a0, sstatus reads, does not write
+        let readStatus = Decoder.decode(0x1000_2573)
+        #expect(readStatus.csr == CSR.sstatus && readStatus.readsCSR && !readStatus.writesCSR && readStatus.isSensitive)
+        // csrw satp, a0 writes without reading
+        let writeSatp = Decoder.decode(0x1805_1073)
+        #expect(writeSatp.writesCSR && !writeSatp.readsCSR && writeSatp.isSensitive)
+        // frflags a0 is not sensitive; rdtime is (a VMM virtualises time)
+        #expect(!Decoder.decode(0x0010_2573).isSensitive)
+        #expect(try Decoder.decode(words(Assembler.bytes("rdtime a0"))[0]).isSensitive)
+        // csrrsi with uimm 0 does not write
+        #expect(!Instruction(opcode: .csrrsi, rd: 1, rs1: 0, imm: 0x300).writesCSR)
+        #expect(!Instruction(opcode: .add, rd: 1, rs1: 2, rs2: 3).isSensitive)
+        #expect(Instruction(opcode: .wfi).isSensitive)
+        #expect(Opcode.fmadd_d.usesFloatingPoint && !Opcode.add.usesFloatingPoint)
+    }
+}
