@@ -279,6 +279,36 @@ import Testing
         """)
     }
 
+    /// Branches beyond ±4 KiB become an inverted branch over a jal, compressed where possible.
+    @Test func longBranches() throws {
+        try Self.compare("""
+        .option norvc
+        back:
+            beq a0, a1, far
+            bltu a2, a3, far
+            bge t0, zero, back
+            bnez s0, near
+        near:
+            .zero 5000
+        far:
+            bgeu a0, a1, back
+            blt a0, a1, far
+        .option rvc
+            beqz a0, far2
+            bnez s1, far2
+            beqz a0, back
+            bge a0, a1, far2
+            beqz a5, mid
+            .zero 200
+        mid:
+            .zero 5000
+        far2:
+            bnez a0, back
+            bltu a0, a1, mid
+            nop
+        """)
+    }
+
     @Test func optionPushPopAndMixedAlignment() throws {
         try Self.compare("""
         .option norvc

@@ -103,23 +103,23 @@ extension AssemblerSession {
     /// Appends an instruction, choosing the compressed form under `.option rvc` when one exists.
     func emitInstruction(_ inst: Instruction, _ operand: ImmediateOperand? = nil, at loc: SourceLocation) throws(AssemblyError) {
         var compressed: UInt16?
-        var relaxable = false
+        var relax = Relaxation.none
         if let operand, !operand.expr.hasModifier, isConstant(operand.expr) {
             // Constant operand: check it now, and decide the size now.
             let resolved = try resolve(inst, operand, pc: 0)
             if rvc { compressed = Compressor.compress(resolved) }
         } else if operand == nil {
             if rvc { compressed = Compressor.compress(inst) }
-        } else if rvc {
-            // A label operand: jumps and branches that have a compressed form start compressed and
-            // grow during layout if the target is out of reach.
-            switch inst.opcode {
-            case .jal: relaxable = inst.rd == 0
-            case .beq, .bne: relaxable = (inst.rs2 == 0 && (8...15).contains(inst.rs1)) || (inst.rs1 == 0 && (8...15).contains(inst.rs2))
-            default: break
-            }
+        } else if inst.opcode.isBranch {
+            // A label operand: the size is decided during layout.
+            let zeroTest = (inst.opcode == .beq || inst.opcode == .bne)
+                && ((inst.rs2 == 0 && (8...15).contains(inst.rs1)) || (inst.rs1 == 0 && (8...15).contains(inst.rs2)))
+            relax = .branch(compressible: rvc && zeroTest)
+        } else if rvc && inst.opcode == .jal && inst.rd == 0 {
+            relax = .jump
         }
-        emit(.instruction(inst, operand, compressed: compressed, relaxable: relaxable), at: loc)
+        sections[current].items.append(Item(kind: .instruction(inst, operand, compressed: compressed, relax: relax),
+                                            location: loc, stage: relax == .branch(compressible: false) ? 1 : 0))
     }
 
     func expectCount(_ name: String, _ ops: [[Token]], _ n: ClosedRange<Int>, at loc: SourceLocation) throws(AssemblyError) {

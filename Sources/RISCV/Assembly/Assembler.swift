@@ -5,8 +5,9 @@
 // the tests), so lab material can be written in either.
 //
 // It works in three steps: parse every statement into items (instructions with their expression
-// operand still symbolic, data, alignment); lay the items out, growing compressed jumps and branches
-// whose targets turn out to be too far until nothing changes; then evaluate and encode.
+// operand still symbolic, data, alignment); lay the items out, growing jumps and branches whose
+// targets turn out to be too far (c.j → jal; c.beqz → beq → inverted branch over jal) until
+// nothing changes; then evaluate and encode.
 
 public enum Assembler {
     /// Assembles `source`. Throws an `AssemblyError` pointing at the first problem.
