@@ -3,7 +3,7 @@
 // is a flat array with no reference counting.
 
 /// One decoded instruction: 16 bytes, plain data, decoded once and cached by the interpreter.
-public struct Instruction: Equatable, Sendable {
+public struct Instruction: Hashable, Sendable {
     public var opcode: Opcode
     /// Integer or FP register numbers 0...31 (which file depends on the opcode's operand format).
     public var rd: UInt8, rs1: UInt8, rs2: UInt8, rs3: UInt8

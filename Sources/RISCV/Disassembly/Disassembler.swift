@@ -148,3 +148,8 @@ public enum Disassembler {
         return nil
     }
 }
+
+extension Instruction: CustomStringConvertible {
+    /// The canonical disassembly, for debugging and test messages.
+    public var description: String { Disassembler.disassemble(self) }
+}
