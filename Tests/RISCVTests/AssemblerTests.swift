@@ -81,6 +81,14 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         }
     }
 
+    @Test func explicitCompressedMnemonics() throws {
+        // Always 16 bits, with or without .option rvc, and to labels too.
+        #expect(try Assembler.bytes("c.addi a0, 1") == [0x05, 0x05])
+        #expect(try Assembler.bytes("c.addi16sp sp, 16") == [0x41, 0x61])  // not c.addi sp, 16
+        #expect(try Assembler.bytes("c.lwsp ra, 12(sp)\nc.unimp") == [0xb2, 0x40, 0, 0])
+        #expect(try Assembler.bytes("top: c.j top") == [0x01, 0xa0])
+    }
+
     @Test func compressionIsOptIn() throws {
         #expect(try Assembler.bytes("addi a0, a0, 1").count == 4)
         #expect(try Assembler.bytes(".option rvc\naddi a0, a0, 1") == [0x05, 0x05])
@@ -162,6 +170,10 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         (".option frob", 1, 9, "unknown option 'frob' (expected rvc, norvc, push, pop, relax, norelax)"),
         ("addi a0, a0, 1 +", 1, 17, "expected an expression, got 'end of statement'"),
         (".ascii \"abc", 1, 8, "unterminated string"),
+        ("c.addi a0, 100", 1, 12, "operands do not fit 'c.addi'"),
+        ("c.lw a0, 4(a6)", 1, 10, "operands do not fit 'c.lw'"),
+        ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),
+        ("c.j far\n.zero 4096\nfar: nop", 1, 5, "operands do not fit 'c.j'"),
         ("la a0, %hi(x)\nx:", 1, 8, "%hi: value 0x80000008 is out of range of a sign-extended 32-bit address"),
     ] as [(String, Int, Int, String)])
     func errorsCarryLineAndColumn(_ source: String, _ line: Int, _ column: Int, _ message: String) {

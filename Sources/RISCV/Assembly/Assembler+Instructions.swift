@@ -133,6 +133,10 @@ extension AssemblerSession {
 
     func instruction(_ name: String, _ ops: [[Token]], at loc: SourceLocation) throws(AssemblyError) {
         if try pseudoInstruction(name, ops, at: loc) { return }
+        if name.hasPrefix("c.") {
+            try compressedInstruction(name, ops, at: loc)
+            return
+        }
         var base = name
         var ordering: UInt8 = 0
         for (suffix, bits) in [(".aqrl", UInt8(3)), (".aq", 2), (".rl", 1)] where name.hasSuffix(suffix) {

@@ -12,6 +12,7 @@ extension AssemblerSession {
         case .instruction(let inst, _, let compressed, let relax):
             switch relax {
             case .none: return compressed != nil ? 2 : 4
+            case .form: return 2
             case .jump: return item.stage == 0 ? 2 : 4
             case .branch(let compressible):
                 switch item.stage {
@@ -90,7 +91,9 @@ extension AssemblerSession {
                 let base = sections[s].address
                 for i in sections[s].items.indices {
                     let item = sections[s].items[i]
-                    guard case .instruction(let t, let op, _, let relax) = item.kind, relax != .none else { continue }
+                    guard case .instruction(let t, let op, _, let relax) = item.kind else { continue }
+                    if case .none = relax { continue }
+                    if case .form = relax { continue }
                     let pc = base &+ item.offset
                     let fits: Bool
                     switch item.stage {
@@ -187,6 +190,14 @@ extension AssemblerSession {
         case .instruction(let template, let operand, let compressed, let relax):
             if let compressed {
                 put(UInt64(compressed), 2)
+                return
+            }
+            if case .form(let form) = relax {
+                let inst = try resolve(template, operand, pc: pc)
+                guard let half = form.encode(inst) else {
+                    throw (operand?.location ?? item.location).error("operands do not fit '\(form.name)'")
+                }
+                put(UInt64(half), 2)
                 return
             }
             if case .branch(let compressible) = relax, item.stage >= 2 {

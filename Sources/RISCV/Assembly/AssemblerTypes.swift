@@ -65,6 +65,8 @@ enum Relaxation: Equatable {
     /// the 4-byte branch, stage 2 the inverted branch over a `jal` (as the LLVM assembler relaxes
     /// branches beyond ±4 KiB).
     case branch(compressible: Bool)
+    /// An explicit `c.*` mnemonic: always this 16-bit form; an operand that does not fit is an error.
+    case form(CompressedForm)
 }
 
 enum ItemKind {
