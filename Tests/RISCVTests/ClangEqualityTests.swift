@@ -148,10 +148,17 @@ import Testing
         2:  auipc a1, %pcrel_hi(data)
             ld a1, %pcrel_lo(2b)(a1)
             sd a1, %pcrel_lo(2b)(a1)
+            lw a0, data
+            ld a1, data + 8
+            lbu a2, data
+            sw a0, data, t0
+            sd a1, data + 8, t1
+            flw fa0, data, t2
+            fsd fa1, data, t3
         far:
             ret
         data:
-            .dword 0x1122334455667788
+            .dword 0x1122334455667788, 0
         """)
     }
 

@@ -151,8 +151,33 @@ extension AssemblerSession {
         try realInstruction(opcode, name: name, ordering: ordering, ops, at: loc)
     }
 
+    func endsWithParenthesis(_ g: [Token]) -> Bool {
+        guard g.count >= 2, case .punctuation(")") = g[g.count - 2].kind else { return false }
+        return true
+    }
+
+    /// `lw rd, symbol` and `sw rs, symbol, temp` (and the FP forms): a pc-relative access through
+    /// auipc, as the GNU and LLVM assemblers expand it. Loads use rd as the temporary.
+    func symbolAccess(_ opcode: Opcode, name: String, _ ops: [[Token]], at loc: SourceLocation) throws(AssemblyError) {
+        let format = opcode.info.format
+        let isLoad = format == .load || format == .fpLoad
+        let floating = format == .fpLoad || format == .fpStore
+        try expectCount(name, ops, (isLoad && !floating ? 2 : 3)...(isLoad && !floating ? 2 : 3), at: loc)
+        let data = floating ? try f(ops[0]) : try x(ops[0])
+        let temp = isLoad && !floating ? data : try x(ops[2])
+        let hi = Expr.modifier(.pcrel_hi, try expression(ops[1]), location(ops[1]))
+        try emitInstruction(Instruction(opcode: .auipc, rd: temp), ImmediateOperand(expr: hi, kind: .upper20, location: location(ops[1])), at: loc)
+        var access = Instruction(opcode: opcode, rs1: temp)
+        if isLoad { access.rd = data } else { access.rs2 = data }
+        try emitInstruction(access, ImmediateOperand(expr: pcrelLoOfPrevious(loc), kind: .signed12, location: location(ops[1])), at: loc)
+    }
+
     func realInstruction(_ opcode: Opcode, name: String, ordering: UInt8, _ ops: [[Token]], at loc: SourceLocation) throws(AssemblyError) {
         let info = opcode.info
+        if [.load, .store, .fpLoad, .fpStore].contains(info.format), ops.count >= 2, !endsWithParenthesis(ops[1]) {
+            try symbolAccess(opcode, name: name, ops, at: loc)
+            return
+        }
         let kinds = info.format.operands
         let required = kinds.filter { $0 != .roundingMode }.count
         try expectCount(name, ops, required...kinds.count, at: loc)
