@@ -25,9 +25,10 @@ import Testing
         }
     }
 
-    @Test func baseInstructionsAndLabels() throws {
-        try Self.compare("""
-        .option norvc
+    @Test(arguments: [".option norvc", ".option rvc"])
+    func baseInstructionsAndLabels(mode: String) throws {
+        try Self.compare(mode + """
+
         .globl _start
         _start:
         1:  nop
@@ -76,9 +77,10 @@ import Testing
         """)
     }
 
-    @Test func pseudoInstructions() throws {
-        try Self.compare("""
-        .option norvc
+    @Test(arguments: [".option norvc", ".option rvc"])
+    func pseudoInstructions(mode: String) throws {
+        try Self.compare(mode + """
+
         start:
             nop
             mv a0, a1

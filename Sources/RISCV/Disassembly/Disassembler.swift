@@ -6,6 +6,10 @@
 // `ret`, `csrr` ...), which reassemble to the same instructions. Immediates print in decimal
 // (objdump prints hex), except upper immediates and unnamed CSRs.
 //
+// One class of legal encodings does not reassemble bit for bit: a fence or fence.i whose reserved
+// fields (rd, rs1, unknown fm, fence.i's immediate) are non-zero prints as the fence it executes
+// as, since no assembly syntax spells those fields.
+//
 // Branch and jump targets print as a signed byte offset from the instruction (the form the
 // assembler reads back); given the instruction's address, the absolute target follows as a comment.
 
