@@ -50,3 +50,21 @@ import Testing
         #expect(Opcode.fmadd_d.usesFloatingPoint && !Opcode.add.usesFloatingPoint)
     }
 }
+
+@Suite struct TransformedInstructionTests {
+    @Test func loadsStoresAndAtomics() throws {
+        // ld a0, 8(sp): imm and rs1 cleared
+        #expect(TransformedInstruction.of(Decoder.decode(0x0081_3503)) == 0x0000_3503)
+        // sd ra, -8(sp): both immediate fields and rs1 cleared, rs2 kept
+        let sd = try words(Assembler.bytes("sd ra, -8(sp)"))[0]
+        #expect(TransformedInstruction.of(Decoder.decode(sd)) == 0x0010_3023)
+        // amoadd.d.aqrl a0, a1, (a2): all but rs1 kept; address offset goes into rs1
+        #expect(TransformedInstruction.of(Decoder.decode(0x06b6_352f), addressOffset: 3) == 0x06b1_b52f)
+        // c.lw a0, 0(s0) → lw a0, 0(x0) with bit 1 clear
+        #expect(TransformedInstruction.of(Decoder.decode(0x4008)) == 0x0000_2501)
+        // hlv.b a0, (a1)
+        #expect(TransformedInstruction.of(Decoder.decode(0x6005_c573)) == 0x6000_4573)
+        // not a memory access
+        #expect(TransformedInstruction.of(Decoder.decode(0x0015_0513)) == 0)
+    }
+}
