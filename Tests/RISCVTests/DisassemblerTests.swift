@@ -51,3 +51,13 @@ import Testing
         #expect(Disassembler.disassemble(Decoder.decode(0xffff_ffff)) == ".word 0xffffffff")
     }
 }
+
+@Suite struct ListingTests {
+    @Test func mixedWidthsAndTrailingBytes() throws {
+        let code = try Assembler.bytes(".option rvc\naddi a0, a0, 1\nlui a0, 0x12345\nret\n.byte 0x13")
+        let lines = Disassembler.listing(code, address: 0x8000_0000)
+        #expect(lines.map(\.address) == [0x8000_0000, 0x8000_0002, 0x8000_0006, 0x8000_0008])
+        #expect(lines.map(\.text) == ["c.addi a0, 1", "lui a0, 0x12345", "c.jr ra", ".byte 0x13"])
+        #expect(Disassembler.listing(code, address: 0, style: .aliases)[2].text == "ret")
+    }
+}
