@@ -142,6 +142,11 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(try value("%lo(0x12345fff)") == -1)
     }
 
+    @Test func repeatBlocks() throws {
+        let b = try Assembler.bytes(".rept 2\n.rept 3\n.byte 1\n.endr\n.byte 2\n.endr\n.rept 0\n.byte 9\n.endr")
+        #expect(b == [1, 1, 1, 2, 1, 1, 1, 2])
+    }
+
     @Test func stringsAndData() throws {
         let b = try Assembler.bytes(".ascii \"ab\"\n.asciz \"c\\n\"\n.byte 1, -1\n.half 0x1234\n.align 2\n.word -1")
         #expect(b == [0x61, 0x62, 0x63, 0x0a, 0x00, 0x01, 0xff, 0x34, 0x12, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])
@@ -171,6 +176,10 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         (".option frob", 1, 9, "unknown option 'frob' (expected rvc, norvc, push, pop, relax, norelax)"),
         ("addi a0, a0, 1 +", 1, 17, "expected an expression, got 'end of statement'"),
         (".ascii \"abc", 1, 8, "unterminated string"),
+        (".rept 2\nnop", 1, 1, "'.rept' without '.endr'"),
+        ("nop\n.endr", 2, 1, "'.endr' without '.rept'"),
+        ("x: .rept 2\nnop\n.endr", 1, 4, "'.rept' must begin its statement (put a label before it on its own line)"),
+        (".rept 1000\n.rept 1000\n.rept 1000\nnop\n.endr\n.endr\n.endr", 1, 1, "'.rept' expands to more than 1000000 statements"),
         ("c.addi a0, 100", 1, 12, "operands do not fit 'c.addi'"),
         ("c.lw a0, 4(a6)", 1, 10, "operands do not fit 'c.lw'"),
         ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),

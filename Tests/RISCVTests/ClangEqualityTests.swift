@@ -208,6 +208,14 @@ import Testing
             .space 2, 0x5a
             .p2align 3
         end:
+        .rept 3
+        1:  addi a0, a0, 1
+            bnez a0, 1b
+        .rept 2
+            .byte 7
+        .endr
+            .align 2
+        .endr
         .data
         table:
             .dword start, end, table
