@@ -250,8 +250,8 @@ public enum InstructionTable {
     /// fixed bits match, subject to the one legality rule masks cannot express (reserved rounding
     /// modes 5 and 6). Tests compare `Decoder.decode` against it; nothing on a hot path uses it.
     public static func referenceOpcode(_ word: UInt32) -> Opcode {
-        for entry in entries.dropFirst() where word & entry.mask == entry.match {
-            if entry.format.hasRoundingMode {
+        for entry in matchList where word & entry.mask == entry.match {
+            if entry.hasRoundingMode {
                 let rm = (word >> 12) & 7
                 if rm == 5 || rm == 6 { return .illegal }
             }
@@ -259,6 +259,10 @@ public enum InstructionTable {
         }
         return .illegal
     }
+
+    /// The fixed bits of every opcode, flattened for `referenceOpcode`'s linear scan.
+    static let matchList: [(mask: UInt32, match: UInt32, opcode: Opcode, hasRoundingMode: Bool)] =
+        entries.dropFirst().map { ($0.mask, $0.match, $0.opcode, $0.format.hasRoundingMode) }
 }
 
 extension Opcode {
