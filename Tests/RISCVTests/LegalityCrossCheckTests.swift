@@ -40,6 +40,8 @@ import Testing
             let reference = InstructionTable.referenceOpcode(w)
             #expect(fast == reference, "word 0x\(String(w, radix: 16)): decoder \(fast), table \(reference)")
             if fast != reference { return }
+            // Every decoded word prints (and printing never traps).
+            #expect(!Disassembler.disassemble(Decoder.decode(w), style: .aliases, pc: 0x8000_0000).isEmpty)
         }
     }
 
