@@ -79,6 +79,12 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(throws: AssemblyError.self) {
             try Assembler.assemble(".text\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x1_0000_0000]))
         }
+        #expect(throws: AssemblyError.self) {
+            try Assembler.assemble("nop\nnop", options: AssemblerOptions(base: UInt64.max - 3))
+        }
+        #expect(throws: AssemblyError.self) {
+            try Assembler.assemble("nop\n.data\n.byte 1", options: AssemblerOptions(base: UInt64.max - 7))
+        }
     }
 
     @Test func explicitCompressedMnemonics() throws {

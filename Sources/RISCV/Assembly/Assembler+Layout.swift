@@ -5,7 +5,7 @@ extension AssemblerSession {
     /// The largest flat image the assembler builds (sections far apart would need gigabytes).
     static let maximumImageSize: UInt64 = 64 << 20
 
-    static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { a <= 1 ? v : (v + a - 1) / a * a }
+    static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { a <= 1 ? v : (v &+ (a - 1)) / a &* a }
 
     func itemSize(_ item: Item, at offset: UInt64) -> UInt64 {
         switch item.kind {
@@ -173,6 +173,10 @@ extension AssemblerSession {
 
     func checkOverlaps() throws(AssemblyError) {
         let used = sections.filter { $0.size > 0 }.sorted { $0.address < $1.address }
+        for s in used where s.address > UInt64.max - s.size {
+            let loc = s.items.first?.location ?? SourceLocation(line: 1, column: 1)
+            throw loc.error("section '\(s.name)' at 0x\(String(s.address, radix: 16)) runs past the end of the address space")
+        }
         for (a, b) in zip(used, used.dropFirst()) where a.address &+ a.size > b.address {
             let loc = b.items.first?.location ?? SourceLocation(line: 1, column: 1)
             throw loc.error("section '\(b.name)' at 0x\(String(b.address, radix: 16)) overlaps '\(a.name)'")

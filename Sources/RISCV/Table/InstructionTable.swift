@@ -4,7 +4,7 @@
 //
 // The `switch` in `InstructionTable.describe` is exhaustive over `Opcode`, so adding an opcode
 // without a table entry does not compile. The encoder and disassembler read this table; the fast
-// decoder is a hand-written switch that the tests check against `InstructionTable.referenceDecode`.
+// decoder is a hand-written switch that the tests check against `InstructionTable.referenceOpcode`.
 
 /// Everything the ISA says about one opcode.
 public struct InstructionInfo: Sendable {
