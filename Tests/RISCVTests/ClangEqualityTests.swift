@@ -183,8 +183,9 @@ import Testing
         .equ COUNT, 4
         .set MASK, (1 << COUNT) - 1
         SIZE = COUNT * 8 + 2
-        .text
+        .section .init, "ax", @progbits
         .option norvc
+        .type start, @function
         start:
             li a0, COUNT
             li a1, MASK ^ 0x5
@@ -222,6 +223,7 @@ import Testing
             .word 7
         .section .rodata
             .byte 9
+        .size start, end - start
         """)
     }
 

@@ -37,7 +37,8 @@ struct Lexer {
         var lineStart = 0
         func loc(_ at: Int) -> SourceLocation { SourceLocation(line: line, column: at - lineStart + 1) }
         func isIdentStart(_ c: UInt8) -> Bool {
-            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c == 46 || c == 36
+            // '@' for ELF type tags such as @function and @progbits
+            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c == 46 || c == 36 || c == 64
         }
         func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
         func isIdentBody(_ c: UInt8) -> Bool { isIdentStart(c) || isDigit(c) }
