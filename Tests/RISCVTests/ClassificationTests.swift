@@ -31,6 +31,17 @@ import Testing
         #expect(!Instruction(opcode: .jal, rd: 0).isCall)
     }
 
+    @Test func misaRequirements() {
+        let rv64imafd: UInt64 = (1 << 8) | (1 << 12) | (1 << 0) | (1 << 5) | (1 << 3) | (1 << 18) | (1 << 20)
+        #expect(Decoder.decode(0x0015_0513).isImplemented(misa: rv64imafd))          // addi
+        #expect(!Decoder.decode(0x0505).isImplemented(misa: rv64imafd))               // c.addi needs C
+        #expect(Decoder.decode(0x0505).isImplemented(misa: rv64imafd | 1 << 2))
+        #expect(!Decoder.decode(0x2008).isImplemented(misa: (1 << 8) | (1 << 2)))     // c.fld needs D
+        #expect(!Decoder.decode(0x6005_c573).isImplemented(misa: rv64imafd))          // hlv.b needs H
+        #expect(Decoder.decode(0x3020_0073).isImplemented(misa: 1 << 8))               // mret: base
+        #expect(!Decoder.decode(0x1020_0073).isImplemented(misa: 1 << 8))              // sret needs S
+    }
+
     @Test func privilegeAndSensitivity() throws {
         #expect(Opcode.mret.isPrivileged && Opcode.sfence_vma.isPrivileged && Opcode.hlv_b.isPrivileged)
         #expect(!Opcode.ecall.isPrivileged && !Opcode.csrrw.isPrivileged)
