@@ -109,7 +109,8 @@ final class AssemblerSession {
                 let block = try repetition(tokens, at: index, end: end)
                 let body = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
                 let (product, overflow) = block.count.multipliedReportingOverflow(by: body)
-                total += overflow ? Int64(Self.maximumStatements) + 1 : product
+                if overflow || product > Int64(Self.maximumStatements) { return Int64(Self.maximumStatements) + 1 }
+                total += product
                 index = block.after
             } else {
                 total += 1
@@ -129,7 +130,7 @@ final class AssemblerSession {
                 // Refuse a runaway expansion before building any of it.
                 let size = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
                 let (product, overflow) = block.count.multipliedReportingOverflow(by: size)
-                guard !overflow, statementsParsed + Int(clamping: product) <= Self.maximumStatements else {
+                guard !overflow, product <= Int64(Self.maximumStatements - statementsParsed) else {
                     throw tokens[index].location.error("'.rept' expands to more than \(Self.maximumStatements) statements")
                 }
                 for _ in 0..<block.count {
