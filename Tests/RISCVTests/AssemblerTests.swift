@@ -186,6 +186,7 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         ("nop\n.endr", 2, 1, "'.endr' without '.rept'"),
         ("x: .rept 2\nnop\n.endr", 1, 4, "'.rept' must begin its statement (put a label before it on its own line)"),
         (".rept 1000\n.rept 1000\n.rept 1000\nnop\n.endr\n.endr\n.endr", 1, 1, "'.rept' expands to more than 1000000 statements"),
+        ("1: li a0, 1b", 1, 11, "'li' needs a constant: local label 1 is not a constant"),
         ("c.addi a0, 100", 1, 12, "operands do not fit 'c.addi'"),
         ("c.lw a0, 4(a6)", 1, 10, "operands do not fit 'c.lw'"),
         ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),

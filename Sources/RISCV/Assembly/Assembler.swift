@@ -151,6 +151,14 @@ final class AssemblerSession {
 
     func localLabelName(_ n: Int, _ instance: Int) -> String { ".L\(n)$local\(instance)" }
 
+    /// How to name a symbol in a message: numeric local labels by their number.
+    func displayName(_ name: String) -> String {
+        if name.hasPrefix(".L"), let dollar = name.firstIndex(of: "$"), name.contains("$local") {
+            return "local label \(name[name.index(name.startIndex, offsetBy: 2)..<dollar])"
+        }
+        return "'\(name)'"
+    }
+
     func localLabelResolver() -> (Int, Bool, SourceLocation) throws(AssemblyError) -> String {
         return { [self] (n: Int, forward: Bool, loc: SourceLocation) throws(AssemblyError) -> String in
             let count = localLabelCounts[n, default: 0]
@@ -246,7 +254,7 @@ final class AssemblerSession {
         var depth = 0
         func lookup(_ name: String, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue? {
             if labels[name] != nil || name.hasPrefix(".L") && name.contains("$local") {
-                throw loc.error("'\(name)' is not a constant")
+                throw loc.error("\(displayName(name)) is not a constant")
             }
             guard let eq = equates[name] else { throw loc.error("'\(name)' is not a constant (undefined here)") }
             depth += 1
