@@ -298,6 +298,38 @@ import Testing
         """)
     }
 
+    @Test func macros() throws {
+        try Self.compare("""
+        .option norvc
+        .macro SAVE reg, slot
+            sd \\reg, (\\slot * 8)(sp)
+        .endm
+        .macro RESTORE reg, slot=0
+            ld \\reg, (\\slot * 8)(sp)
+        .endm
+        .macro SPIN n
+        1:  addi \\n, \\n, -1
+            bnez \\n, 1b
+        .endm
+        .macro TWICE insn, a, b
+            \\insn \\a, \\b, 1
+            \\insn \\a, \\b, 2
+        .endm
+        entry:
+            SAVE ra, 0
+            SAVE s0, 1
+            RESTORE ra
+            RESTORE s0, 1
+            SPIN a0
+            SPIN t1
+            TWICE addi, a0, a1
+            TWICE slli, t0, t0
+        .rept 2
+            SAVE a0, 3
+        .endr
+        """)
+    }
+
     /// Branches beyond ±4 KiB become an inverted branch over a jal, compressed where possible.
     @Test func longBranches() throws {
         try Self.compare("""

@@ -47,6 +47,9 @@ final class AssemblerSession {
     /// from exhausting the host.
     var statementsParsed = 0
     static let maximumStatements = 1_000_000
+    /// Macros by lower-cased name, and how deeply expansions nest right now.
+    var macros: [String: Macro] = [:]
+    var macroDepth = 0
     /// Nesting of %pcrel_lo → %pcrel_hi evaluations, bounded so a self-reference is an error.
     var pcrelDepth = 0
 
@@ -142,7 +145,17 @@ final class AssemblerSession {
             if repetitionDirective(tokens, at: index) == ".endr" {
                 throw tokens[index].location.error("'.endr' without '.rept'")
             }
+            if startsWith(".macro", tokens, at: index) {
+                index = try defineMacro(tokens, at: index, end: end)
+                continue
+            }
+            if startsWith(".endm", tokens, at: index) {
+                throw tokens[index].location.error("'.endm' without '.macro'")
+            }
             statementsParsed += 1
+            guard statementsParsed <= Self.maximumStatements else {
+                throw tokens[index].location.error("more than \(Self.maximumStatements) statements")
+            }
             var cursor = TokenCursor(tokens: tokens, index: index)
             try statement(&cursor)
             index = nextStatement(tokens, after: index)
@@ -206,6 +219,10 @@ final class AssemblerSession {
             return
         }
         let operands = splitOperands(&c)
+        if let macro = macros[word.lowercased()] {
+            try expandMacro(macro, name: word, operands, at: head.location)
+            return
+        }
         if word.hasPrefix(".") && word.count > 1 {
             try directive(word.lowercased(), operands, at: head.location)
         } else {

@@ -8,6 +8,7 @@ enum TokenKind: Equatable, Sendable {
     case localLabelRef(Int, forward: Bool)
     case string([UInt8])
     case punctuation(String)    // , ( ) : + - * / % << >> & | ^ ~ ! =
+    case macroParameter(String) // \name inside a .macro body
     case endOfStatement
 }
 
@@ -22,6 +23,7 @@ struct Token: Sendable {
         case .localLabelRef(let n, let forward): "\(n)\(forward ? "f" : "b")"
         case .string: "string"
         case .punctuation(let p): p
+        case .macroParameter(let name): "\\" + name
         case .endOfStatement: "end of statement"
         }
     }
@@ -89,6 +91,12 @@ struct Lexer {
                     }
                 }
                 tokens.append(Token(kind: .string(value), location: start))
+            case 92 where i + 1 < bytes.count && isIdentStart(bytes[i + 1]):  // \name: a macro parameter
+                let start = loc(i)
+                var j = i + 1
+                while j < bytes.count && isIdentBody(bytes[j]) { j += 1 }
+                tokens.append(Token(kind: .macroParameter(String(decoding: bytes[(i + 1)..<j], as: UTF8.self)), location: start))
+                i = j
             case 39:  // character literal
                 let start = loc(i)
                 i += 1
