@@ -11,7 +11,7 @@ import Testing
         "a0", "sp", "zero", "x31", "fa0", "f32", "mstatus", "rtz", "(", ")", ",", ":", ";", "\n", "+", "-",
         "*", "/", "%", "<<", ">>", "&", "|", "^", "~", "%hi", "%lo", "%pcrel_hi", "%pcrel_lo", ".",
         "0", "-1", "2047", "4096", "0x7fffffffffffffff", "-9223372036854775808", "'a'", "\"s\"", "#", "//",
-        "64", "65536", "iorw", "=", "!",
+        "64", "65536", "iorw", "=", "!", ".macro", ".endm", "m", "\\x", "\\m",
     ]
 
     @Test func randomTokenSoupNeverCrashes() {
