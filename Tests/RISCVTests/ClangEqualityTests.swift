@@ -4,7 +4,7 @@ import Testing
 
 /// vmlab's assembler against clang's integrated assembler (linked with ld.lld at the same section
 /// addresses, no relaxation): the same source must give the same bytes, section by section.
-@Suite struct ClangEqualityTests {
+@Suite(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked in /opt/swift/usr/bin and PATH)")) struct ClangEqualityTests {
     static func compare(_ source: String, options: AssemblerOptions = AssemblerOptions(),
                         sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         guard Toolchain.available else {
