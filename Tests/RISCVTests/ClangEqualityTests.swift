@@ -327,6 +327,28 @@ import Testing
         .rept 2
             SAVE a0, 3
         .endr
+        .macro PICK n
+        .if \\n > 2
+            li a0, \\n
+        .else
+            li a1, \\n
+        .if \\n == 0
+            nop
+        .endif
+        .endif
+        .endm
+            PICK 5
+            PICK 1
+            PICK 0
+        .equ FEATURE, 1
+        .ifdef FEATURE
+            ebreak
+        .endif
+        .ifndef FEATURE
+            ecall
+        .else
+            wfi
+        .endif
         """)
     }
 

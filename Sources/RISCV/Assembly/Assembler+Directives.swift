@@ -106,7 +106,7 @@ extension AssemblerSession {
             try count(1...3)
             let n = try constantValue(try expression(ops[0]))
             try alignTo(n, fill: ops.count >= 2 && ops[1].count > 1 ? try byteValue(ops[1]) : nil, at: loc)
-        case ".rept", ".endr", ".macro", ".endm":
+        case ".rept", ".endr", ".macro", ".endm", ".if", ".ifdef", ".ifndef", ".else", ".endif":
             throw loc.error("'\(name)' must begin its statement (put a label before it on its own line)")
         default:
             throw loc.error("unknown directive '\(name)'")

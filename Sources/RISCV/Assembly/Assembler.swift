@@ -145,6 +145,14 @@ final class AssemblerSession {
             if repetitionDirective(tokens, at: index) == ".endr" {
                 throw tokens[index].location.error("'.endr' without '.rept'")
             }
+            switch conditionalDirective(tokens, at: index) {
+            case ".if", ".ifdef", ".ifndef":
+                index = try conditional(tokens, at: index, end: end)
+                continue
+            case ".else", ".endif":
+                throw tokens[index].location.error("'\(conditionalDirective(tokens, at: index)!)' without '.if'")
+            default: break
+            }
             if startsWith(".macro", tokens, at: index) {
                 index = try defineMacro(tokens, at: index, end: end)
                 continue
