@@ -196,6 +196,8 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         (".else", 1, 1, "'.else' without '.if'"),
         (".if 1\n.else\n.else\n.endif", 3, 1, "second '.else' for one '.if'"),
         (".if later\n.endif\nlater:", 1, 5, "'later' is not a constant (undefined here)"),
+        ("li a0, 1.5", 1, 8, "a floating-point number is allowed only in .float and .double"),
+        (".double x", 1, 9, "expected a number, got 'x'"),
         ("c.addi a0, 100", 1, 12, "operands do not fit 'c.addi'"),
         ("c.lw a0, 4(a6)", 1, 10, "operands do not fit 'c.lw'"),
         ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),

@@ -218,6 +218,8 @@ import Testing
             .align 2
         .endr
         .data
+            .float 1.5, -2, 0.1, 3e10, 6.02e-23
+            .double 2.5, -0.0, 1e-300, 12345678.875
         table:
             .dword start, end, table
             .word 7

@@ -181,6 +181,7 @@ struct TokenCursor {
         let t = next()
         switch t.kind {
         case .integer(let v): return .number(v)
+        case .float: throw t.location.error("a floating-point number is allowed only in .float and .double")
         case .localLabelRef(let n, let forward): return .symbol(try localLabel(n, forward, t.location), t.location)
         case .identifier(let name):
             if name == "." { return .here(t.location) }

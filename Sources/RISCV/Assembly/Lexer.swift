@@ -5,6 +5,7 @@
 enum TokenKind: Equatable, Sendable {
     case identifier(String)     // mnemonics, registers, symbols, directives (with their leading '.')
     case integer(Int64)
+    case float(String)          // decimal text; only .float and .double take these
     case localLabelRef(Int, forward: Bool)
     case string([UInt8])
     case punctuation(String)    // , ( ) : + - * / % << >> & | ^ ~ ! =
@@ -20,6 +21,7 @@ struct Token: Sendable {
         switch kind {
         case .identifier(let s): s
         case .integer(let v): String(v)
+        case .float(let v): v
         case .localLabelRef(let n, let forward): "\(n)\(forward ? "f" : "b")"
         case .string: "string"
         case .punctuation(let p): p
@@ -117,8 +119,20 @@ struct Lexer {
                 let start = loc(i)
                 var j = i
                 while j < bytes.count && isIdentBody(bytes[j]) { j += 1 }
-                let text = String(decoding: bytes[i..<j], as: UTF8.self).lowercased()
+                var text = String(decoding: bytes[i..<j], as: UTF8.self).lowercased()
+                // A decimal floating-point literal (1.5, 2e10, 6.02e-23) for .float/.double.
+                let decimal = !text.hasPrefix("0x") && !text.hasPrefix("0b")
+                if decimal, text.hasSuffix("e"), j + 1 < bytes.count, bytes[j] == 43 || bytes[j] == 45, isDigit(bytes[j + 1]) {
+                    var k = j + 1
+                    while k < bytes.count && isDigit(bytes[k]) { k += 1 }
+                    text = String(decoding: bytes[i..<k], as: UTF8.self).lowercased()
+                    j = k
+                }
                 i = j
+                if decimal, text.contains(".") || text.contains("e"), Double(text) != nil {
+                    tokens.append(Token(kind: .float(text), location: start))
+                    continue
+                }
                 // 1f / 1b: a reference to a numeric local label
                 if let last = text.last, last == "f" || last == "b", text.count > 1,
                    text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(text.dropLast()) {
