@@ -1,6 +1,8 @@
 // Splits assembly source into tokens. Statements end at a newline or `;`; comments start at `#` or
-// `//` and run to the end of the line. Numbers are decimal, 0x hex, 0b binary, 0o/leading-0 octal
-// or a character literal ('a'); `1f`/`1b` are references to numeric local labels.
+// `//` and run to the end of the line, or sit between `/*` and `*/`. Numbers are decimal, 0x hex,
+// 0b binary, 0o/leading-0 octal or a character literal ('a'); decimal literals with a point or an
+// exponent are floating-point (for .float/.double); `1f`/`1b` are references to numeric local
+// labels; `\name` is a macro parameter.
 
 enum TokenKind: Equatable, Sendable {
     case identifier(String)     // mnemonics, registers, symbols, directives (with their leading '.')
