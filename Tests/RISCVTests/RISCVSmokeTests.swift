@@ -1,4 +1,0 @@
-import Testing
-@testable import RISCV
-
-@Test func RISCVModuleLinks() { #expect(Bool(true)) }
