@@ -1,0 +1,326 @@
+// NS16550A UART as on QEMU `virt` (compatible "ns16550a", base 0x1000_0000, 256-byte window,
+// reg-shift 0, PLIC source 10). Reference: the National Semiconductor / TI PC16550D data sheet
+// (register set, §8.6 interrupt identification priorities, FIFO control), as Linux's 8250 driver and
+// OpenSBI's uart8250 driver program it.
+//
+//   off  DLAB=0 read   DLAB=0 write   DLAB=1     notes
+//   0    RBR           THR            DLL        receive buffer / transmit holding / divisor low
+//   1    IER           IER            DLM        bits: 0 RX data, 1 THR empty, 2 line status, 3 modem
+//   2    IIR           FCR                       IIR bits 3:1 id, 0 = 1 none pending, 7:6 FIFOs on
+//   3    LCR                                     bit 7 DLAB
+//   4    MCR                                     bits: 0 DTR, 1 RTS, 2 OUT1, 3 OUT2, 4 loopback
+//   5    LSR           (ignored)                 0 DR, 1 OE, 5 THRE, 6 TEMT
+//   6    MSR           (ignored)                 4 CTS, 5 DSR, 6 RI, 7 DCD; bits 3:0 their deltas
+//   7    SCR           SCR                       scratch
+//
+// Model decisions (deterministic, as the design asks):
+// - Transmission is instantaneous: a THR write reaches the console sink at once, so THRE and TEMT
+//   always read 1 and a THR-empty interrupt follows every write while IER bit 1 is set.
+// - Host input waits in an unbounded, flow-controlled queue and moves into the receive FIFO (16 bytes,
+//   or the 1-byte holding register with FIFOs off) whenever there is room, so host input never
+//   overruns; only loopback can overrun (LSR.OE). Baud divisors are stored but do not pace anything.
+// - Host input is never lost: resetting the receive FIFO (FCR bit 1, or toggling FIFO mode, as every
+//   driver does while initialising) discards loopback bytes but returns host bytes to the front of
+//   the queue, so input a script queues before the guest sets up its UART still arrives whole.
+// - With FIFOs on, data below the trigger level is reported at once as a character timeout (IIR 0xC)
+//   instead of after four character times: drivers treat both the same and no timer is needed.
+// - Any access width is accepted at offsets 0-7 (the byte register; wider reads zero-extend), as QEMU's
+//   serial_mm; offsets 8-255 of the device tree's 256-byte window decode to nothing and fault, as on
+//   QEMU. MCR resets to OUT2 (0x08) as QEMU's does; the IRQ is not gated by OUT2 (as QEMU).
+
+import Machine
+
+public final class UART16550: MMIODevice, CountingDevice {
+    public let mmioSize: UInt64 = VirtPlatform.uart0.size
+    public let name: String
+    public static let fifoDepth = 16
+    public var counters: DeviceCounters {
+        var c = stats
+        c.interrupts = irq.risingEdges
+        return c
+    }
+
+    /// Where transmitted bytes go (unless loopback is on).
+    public var sink: (any ConsoleSink)?
+    private let irq: InterruptLine
+    private let errors: GuestErrorLog?
+    private var stats = DeviceCounters()
+
+    // Registers
+    private var ier: UInt8 = 0
+    private var lcr: UInt8 = 0
+    private var mcr: UInt8 = 0x08           // OUT2, as QEMU's reset leaves it
+    private var scr: UInt8 = 0
+    private var dll: UInt8 = 0
+    private var dlm: UInt8 = 0
+    private var fifoEnabled = false
+    private var triggerLevel = 1
+    private var overrun = false
+    private var thrInterrupt = false
+    private var msrDeltas: UInt8 = 0
+    private var lastModemStatus: UInt8
+
+    // Receive path
+    private var rxFIFO: [UInt8] = []
+    private var rxFromHost: [Bool] = []      // parallel to rxFIFO: where each byte came from
+    private var hostQueue: [UInt8] = []
+    private var hostQueueHead = 0
+
+    public init(irq: InterruptLine = .unconnected(), sink: (any ConsoleSink)? = nil,
+                errors: GuestErrorLog? = nil, name: String = "uart0") {
+        self.irq = irq
+        self.sink = sink
+        self.errors = errors
+        self.name = name
+        lastModemStatus = 0
+        lastModemStatus = modemStatusLines
+    }
+
+    // MARK: Host side
+
+    /// Queues bytes typed on the host terminal or supplied by a script; they reach the guest in order.
+    public func enqueueInput(_ bytes: [UInt8]) {
+        hostQueue.append(contentsOf: bytes)
+        refillFromHost()
+        updateIRQ()
+    }
+
+    public func enqueueInput(_ text: String) { enqueueInput(Array(text.utf8)) }
+
+    /// Host bytes not yet taken into the receive FIFO.
+    public var pendingInputCount: Int { hostQueue.count - hostQueueHead + rxFIFO.count }
+
+    // MARK: MMIODevice
+
+    public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
+        stats.reads &+= 1
+        guard offset < 8 else { return outsideRegisters(offset) }
+        let dlab = lcr & 0x80 != 0
+        let value: UInt8
+        switch offset {
+        case 0:
+            if dlab { value = dll } else { value = readRBR() }
+        case 1: value = dlab ? dlm : ier
+        case 2: value = readIIR()
+        case 3: value = lcr
+        case 4: value = mcr
+        case 5:
+            value = lsr
+            overrun = false   // reading LSR clears the error bits
+        case 6:
+            value = modemStatusLines | msrDeltas
+            msrDeltas = 0
+        default: value = scr
+        }
+        updateIRQ()
+        return UInt64(value)
+    }
+
+    public func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
+        stats.writes &+= 1
+        guard offset < 8 else { return outsideRegisters(offset) != nil }
+        let v = UInt8(truncatingIfNeeded: value)
+        let dlab = lcr & 0x80 != 0
+        switch offset {
+        case 0:
+            if dlab { dll = v } else { writeTHR(v) }
+        case 1:
+            if dlab { dlm = v } else { writeIER(v) }
+        case 2: writeFCR(v)
+        case 3: lcr = v
+        case 4: writeMCR(v & 0x1F)
+        case 7: scr = v
+        default:
+            break   // LSR and MSR are read-only; factory-test writes are ignored as on QEMU
+        }
+        updateIRQ()
+        return true
+    }
+
+    private func outsideRegisters(_ offset: UInt64) -> UInt64? {
+        stats.guestErrors &+= 1
+        errors?.log(name, "access at offset 0x\(String(offset, radix: 16)), past the eight registers")
+        return nil
+    }
+
+    // MARK: Registers
+
+    private var lsr: UInt8 {
+        var v: UInt8 = 0x60               // THRE | TEMT: transmission is instantaneous
+        if !rxFIFO.isEmpty { v |= 0x01 }
+        if overrun { v |= 0x02 }
+        return v
+    }
+
+    /// CTS, DSR, RI, DCD: wired back from MCR in loopback; otherwise a connected, ready terminal.
+    private var modemStatusLines: UInt8 {
+        if mcr & 0x10 != 0 {
+            var v: UInt8 = 0
+            if mcr & 0x02 != 0 { v |= 0x10 }   // RTS → CTS
+            if mcr & 0x01 != 0 { v |= 0x20 }   // DTR → DSR
+            if mcr & 0x04 != 0 { v |= 0x40 }   // OUT1 → RI
+            if mcr & 0x08 != 0 { v |= 0x80 }   // OUT2 → DCD
+            return v
+        }
+        return 0xB0                             // DCD | DSR | CTS
+    }
+
+    private var rxCapacity: Int { fifoEnabled ? Self.fifoDepth : 1 }
+
+    private func readRBR() -> UInt8 {
+        guard !rxFIFO.isEmpty else { return 0 }
+        let b = rxFIFO.removeFirst()
+        rxFromHost.removeFirst()
+        stats.bytesToGuest &+= 1
+        refillFromHost()
+        return b
+    }
+
+    private func readIIR() -> UInt8 {
+        let id = interruptID
+        // Reading IIR while it reports THR empty acknowledges that interrupt (data sheet table 4).
+        if id == 0x02 { thrInterrupt = false }
+        return id | (fifoEnabled ? 0xC0 : 0)
+    }
+
+    /// The highest-priority pending interrupt's identification (IIR bits 3:0).
+    private var interruptID: UInt8 {
+        if ier & 0x04 != 0 && overrun { return 0x06 }
+        if ier & 0x01 != 0 && !rxFIFO.isEmpty {
+            return (fifoEnabled && rxFIFO.count < triggerLevel) ? 0x0C : 0x04
+        }
+        if ier & 0x02 != 0 && thrInterrupt { return 0x02 }
+        if ier & 0x08 != 0 && msrDeltas != 0 { return 0x00 }
+        return 0x01
+    }
+
+    private func writeTHR(_ v: UInt8) {
+        stats.bytesFromGuest &+= 1
+        if mcr & 0x10 != 0 {
+            receive(v)                          // loopback: the transmitter feeds the receiver
+        } else {
+            sink?.consoleWrite([v])
+        }
+        thrInterrupt = true                     // the byte left at once: THR is empty again
+    }
+
+    private func writeIER(_ v: UInt8) {
+        let old = ier
+        ier = v & 0x0F
+        // Enabling the THR-empty interrupt while THR is empty raises it (QEMU and real parts do), which
+        // is how Linux's 8250 driver starts transmission.
+        if ier & 0x02 != 0 && old & 0x02 == 0 { thrInterrupt = true }
+        if ier & 0x02 == 0 { thrInterrupt = false }
+    }
+
+    private func writeFCR(_ v: UInt8) {
+        let enable = v & 0x01 != 0
+        if enable != fifoEnabled || v & 0x02 != 0 {   // toggling FIFO mode clears both FIFOs too
+            resetReceiveFIFO()
+        }
+        fifoEnabled = enable
+        // bit 2 clears the transmit FIFO, which is always empty here.
+        triggerLevel = [1, 4, 8, 14][Int(v >> 6)]
+        refillFromHost()
+    }
+
+    private func writeMCR(_ v: UInt8) {
+        let loopToggled = (mcr ^ v) & 0x10 != 0
+        mcr = v
+        let now = modemStatusLines
+        // Entering or leaving loopback re-routes the inputs rather than changing the far end's lines,
+        // so it records no deltas (as QEMU); changes of MCR while looped back do (data sheet).
+        if loopToggled {
+            lastModemStatus = now
+            refillFromHost()
+            return
+        }
+        let changed = now ^ lastModemStatus
+        if changed & 0x10 != 0 { msrDeltas |= 0x01 }                          // DCTS
+        if changed & 0x20 != 0 { msrDeltas |= 0x02 }                          // DDSR
+        if lastModemStatus & 0x40 != 0 && now & 0x40 == 0 { msrDeltas |= 0x04 } // TERI: RI fell
+        if changed & 0x80 != 0 { msrDeltas |= 0x08 }                          // DDCD
+        lastModemStatus = now
+        refillFromHost()                         // leaving loopback reconnects the host input
+    }
+
+    /// Empties the receive FIFO; host bytes go back to the front of the host queue (never lost).
+    private func resetReceiveFIFO() {
+        let host = zip(rxFIFO, rxFromHost).filter { $0.1 }.map { $0.0 }
+        if !host.isEmpty {
+            hostQueue = host + hostQueue[hostQueueHead...]
+            hostQueueHead = 0
+        }
+        rxFIFO.removeAll()
+        rxFromHost.removeAll()
+        overrun = false
+    }
+
+    /// A byte arriving at the receiver (from loopback); a full FIFO overruns and loses it.
+    private func receive(_ b: UInt8) {
+        if rxFIFO.count < rxCapacity {
+            rxFIFO.append(b)
+            rxFromHost.append(false)
+        } else {
+            overrun = true
+        }
+    }
+
+    private func refillFromHost() {
+        guard mcr & 0x10 == 0 else { return }    // in loopback the serial input is disconnected
+        while rxFIFO.count < rxCapacity && hostQueueHead < hostQueue.count {
+            rxFIFO.append(hostQueue[hostQueueHead])
+            rxFromHost.append(true)
+            hostQueueHead += 1
+        }
+        if hostQueueHead == hostQueue.count {
+            hostQueue.removeAll(keepingCapacity: true)
+            hostQueueHead = 0
+        }
+    }
+
+    private func updateIRQ() {
+        irq.set(interruptID != 0x01)
+    }
+}
+
+// MARK: Snapshots
+
+public struct UART16550State: DeviceState, Equatable {
+    public let registers: [UInt8]            // ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus
+    public let fifoEnabled: Bool
+    public let triggerLevel: Int
+    public let overrun: Bool
+    public let thrInterrupt: Bool
+    public let rxFIFO: [UInt8]
+    public let rxFromHost: [Bool]
+    public let hostQueue: [UInt8]            // host input not yet taken into the receiver
+}
+
+extension UART16550: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        UART16550State(registers: [ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus],
+                       fifoEnabled: fifoEnabled, triggerLevel: triggerLevel, overrun: overrun,
+                       thrInterrupt: thrInterrupt, rxFIFO: rxFIFO, rxFromHost: rxFromHost,
+                       hostQueue: Array(hostQueue[hostQueueHead...]))
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? UART16550State, s.registers.count == 8, s.rxFIFO.count == s.rxFromHost.count else {
+            return false
+        }
+        (ier, lcr, mcr, scr) = (s.registers[0], s.registers[1], s.registers[2], s.registers[3])
+        (dll, dlm, msrDeltas, lastModemStatus) = (s.registers[4], s.registers[5], s.registers[6], s.registers[7])
+        fifoEnabled = s.fifoEnabled
+        triggerLevel = s.triggerLevel
+        overrun = s.overrun
+        thrInterrupt = s.thrInterrupt
+        rxFIFO = s.rxFIFO
+        rxFromHost = s.rxFromHost
+        hostQueue = s.hostQueue
+        hostQueueHead = 0
+        irq.restoreLevel(interruptID != 0x01)
+        return true
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Devices
-
-@Test func DevicesModuleLinks() { #expect(Bool(true)) }

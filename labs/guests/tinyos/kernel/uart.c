@@ -1,0 +1,28 @@
+/* The console UART: an NS16550A at 0x10000000 on QEMU virt, IRQ 10. The firmware has already
+   set the baud rate, so the kernel only turns on the receive interrupt. Output is polled
+   (arch_console_putc); input arrives by interrupt and goes to the line discipline (console.c).
+   Registers (offsets, 8 bits each): 0 RBR/THR data, 1 IER interrupt enable, 2 FCR FIFO control,
+   4 MCR modem control, 5 LSR line status (bit 0: data ready, bit 5: THR empty). */
+#include "kernel.h"
+
+#define UART_BASE 0x10000000UL
+#define UART_RBR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_MCR 4
+#define UART_LSR 5
+
+static volatile uint8_t *uart_reg(int offset) { return (volatile uint8_t *)(UART_BASE + (uint64_t)offset); }
+
+void uart_init(void) {
+    *uart_reg(UART_FCR) = 0x07;  /* FIFOs on and cleared */
+    *uart_reg(UART_MCR) |= 0x08; /* OUT2: routes the interrupt out on PC-style boards */
+    *uart_reg(UART_IER) = 0x01;  /* interrupt when received data is available */
+    plic_enable(UART_IRQ);
+}
+
+void uart_interrupt(void) {
+    while (*uart_reg(UART_LSR) & 0x01) console_input((char)*uart_reg(UART_RBR));
+}
+
+uint8_t uart_read_lsr(void) { return *uart_reg(UART_LSR); }
