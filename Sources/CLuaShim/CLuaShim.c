@@ -1,2 +1,112 @@
+// See include/CLuaShim.h for why this file exists.
 #include "CLuaShim.h"
-int vmlab_clua_shim_version(void) { return 1; }
+#include <string.h>
+
+static luashim_dispatch_fn swift_dispatch = NULL;
+
+void luashim_set_dispatch(luashim_dispatch_fn dispatch) { swift_dispatch = dispatch; }
+
+// The trampoline: the only C function Lua sees for every Swift function. By the time it raises,
+// the Swift dispatcher has returned, so no Swift frame is skipped by the longjmp.
+static int trampoline(lua_State *L) {
+    void *target = lua_touserdata(L, lua_upvalueindex(1));
+    int status = swift_dispatch(L, target);
+    if (status >= 0) return status;
+    switch (status) {
+    case LUASHIM_RAISE_ARGUMENT: {
+        int arg = (int)lua_tointeger(L, -2);
+        // luaL_argerror copies the message into a new string before raising, so it is safe that
+        // `message` points into a string still on the stack.
+        const char *message = lua_tostring(L, -1);
+        return luaL_argerror(L, arg, message ? message : "?");
+    }
+    case LUASHIM_RAISE_MESSAGE:
+        luaL_where(L, 1);           // "chunk:line: " of the Lua code that called us
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        return lua_error(L);
+    default:
+        return lua_error(L);
+    }
+}
+
+void luashim_push_swift_function(lua_State *L, void *target) {
+    lua_pushlightuserdata(L, target);
+    lua_pushcclosure(L, trampoline, 1);
+}
+
+// Message handler for LuaKit's protected calls. It leaves the error value unchanged (so Swift can
+// re-raise it exactly) and stores a traceback of the failing stack in the registry under
+// LUASHIM_TRACEBACK_KEY, where LuaKit picks it up after lua_pcall returns.
+static int traceback_handler(lua_State *L) {
+    luaL_traceback(L, L, NULL, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUASHIM_TRACEBACK_KEY);
+    lua_settop(L, 1);
+    return 1;
+}
+
+void luashim_push_traceback_handler(lua_State *L) { lua_pushcfunction(L, traceback_handler); }
+
+int luashim_registryindex(void) { return LUA_REGISTRYINDEX; }
+int luashim_upvalueindex(int i) { return lua_upvalueindex(i); }
+void luashim_pop(lua_State *L, int n) { lua_pop(L, n); }
+void luashim_newtable(lua_State *L) { lua_newtable(L); }
+void luashim_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+void luashim_remove(lua_State *L, int idx) { lua_remove(L, idx); }
+void luashim_replace(lua_State *L, int idx) { lua_replace(L, idx); }
+int luashim_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    return lua_pcall(L, nargs, nresults, msgh);
+}
+int luashim_loadbuffer(lua_State *L, const char *buffer, size_t size, const char *name) {
+    return luaL_loadbufferx(L, buffer, size, name, NULL);
+}
+int luashim_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, NULL); }
+void *luashim_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+int luashim_getmetatable_named(lua_State *L, const char *name) { return luaL_getmetatable(L, name); }
+const char *luashim_typename(lua_State *L, int idx) { return luaL_typename(L, idx); }
+void luashim_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
+
+long long luashim_memory_in_use(lua_State *L) {
+    return (long long)lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB);
+}
+void luashim_collect_garbage(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
+
+const char *luashim_callee_name(lua_State *L) {
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar)) return NULL;
+    lua_getinfo(L, "n", &ar);
+    return ar.name;
+}
+
+int luashim_called_as_method(lua_State *L) {
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar)) return 0;
+    lua_getinfo(L, "n", &ar);
+    return ar.namewhat != NULL && strcmp(ar.namewhat, "method") == 0;
+}
+
+// Lua 5.4 manual §5.4.1 (luaL_typeerror): the type name is the `__name` metafield when it is a
+// string, "light userdata" for light userdata, else the basic type name.
+void luashim_push_error_typename(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    int type = luaL_getmetafield(L, idx, "__name");   // pushes nothing when it returns LUA_TNIL
+    if (type == LUA_TSTRING) return;
+    if (type != LUA_TNIL) lua_pop(L, 1);
+    if (lua_type(L, idx) == LUA_TLIGHTUSERDATA) {
+        lua_pushliteral(L, "light userdata");
+    } else {
+        lua_pushstring(L, luaL_typename(L, idx));
+    }
+}
+
+static int tostring_body(lua_State *L) {
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+int luashim_protected_tostring(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, tostring_body);
+    lua_pushvalue(L, idx);
+    return lua_pcall(L, 1, 1, 0);
+}

@@ -26,6 +26,23 @@ extension CSR {
     /// The number of the CSR called `name`.
     public static func number(_ name: String) -> UInt16? { numberByName[name] }
 
+    /// Whether the CSR exists only when XLEN = 32: the upper halves (`cycleh`, `mstatush`,
+    /// `henvcfgh` ...) and the odd-numbered `pmpcfg` registers. On RV64 these addresses are not
+    /// implemented, so the disassembler prints them as numbers and the assembler refuses the names.
+    public static func isRV32Only(_ number: UInt16) -> Bool {
+        switch number {
+        case 0xC80...0xC9F, 0xB80...0xB9F, 0x720...0x73F: true
+        case 0x310, 0x312, 0x31A, 0x757, 0x15D, 0x25D, 0x612, 0x615, 0x61A: true
+        case 0x3A0...0x3AF: number & 1 == 1
+        default: false
+        }
+    }
+
+    /// The name of CSR `number` on RV64 (nil for unnamed and RV32-only addresses).
+    public static func rv64Name(_ number: UInt16) -> String? {
+        isRV32Only(number & 0xfff) ? nil : name(number)
+    }
+
     /// Whether writes to this address are illegal (bits 11:10 = 0b11).
     @inlinable public static func isReadOnly(_ number: UInt16) -> Bool { (number >> 10) & 3 == 3 }
 

@@ -1,0 +1,329 @@
+// The RISC-V assembler: RV64GC with the privileged and hypervisor instructions, the common
+// pseudo-instructions, labels (including numeric local labels 1f/1b), a useful set of GNU-style
+// directives and expressions with %hi/%lo/%pcrel_hi/%pcrel_lo. Its output for a source is
+// byte-identical to `clang --target=riscv64 -mno-relax` + `llvm-objcopy -O binary` (checked by
+// the tests), so lab material can be written in either.
+//
+// It works in three steps: parse every statement into items (instructions with their expression
+// operand still symbolic, data, alignment); lay the items out, growing jumps and branches whose
+// targets turn out to be too far (c.j → jal; c.beqz → beq → inverted branch over jal) until
+// nothing changes; then evaluate and encode.
+
+public enum Assembler {
+    /// Assembles `source`. Throws an `AssemblyError` pointing at the first problem.
+    public static func assemble(_ source: String, options: AssemblerOptions = AssemblerOptions())
+        throws(AssemblyError) -> AssembledProgram
+    {
+        let session = AssemblerSession(options: options)
+        try session.parse(source)
+        return try session.finish()
+    }
+
+    /// Assembles `source` and returns only the flat image.
+    public static func bytes(_ source: String, options: AssemblerOptions = AssemblerOptions())
+        throws(AssemblyError) -> [UInt8]
+    {
+        try assemble(source, options: options).bytes
+    }
+}
+
+final class AssemblerSession {
+    let options: AssemblerOptions
+    var sections: [SectionState] = [SectionState(name: ".text")]
+    var current = 0
+    var rvc: Bool
+    var rvcStack: [Bool] = []
+    /// Labels: name → (section, index of the item that follows the label).
+    var labels: [String: (section: Int, item: Int, location: SourceLocation)] = [:]
+    var equates: [String: Expr] = [:]
+    var globals: Set<String> = []
+    /// How many times each numeric local label has been defined so far.
+    var localLabelCounts: [Int: Int] = [:]
+    /// Forward references to numeric local labels, checked at the end.
+    var pendingForward: [(name: String, location: SourceLocation)] = []
+    /// `%pcrel_hi` targets by auipc address, filled before encoding.
+    var pcrelHi: [UInt64: (Expr, SourceLocation)] = [:]
+    /// Statements parsed so far, counting `.rept` copies: a bound that keeps a runaway repeat
+    /// from exhausting the host.
+    var statementsParsed = 0
+    static let maximumStatements = 1_000_000
+    /// Macros by lower-cased name, and how deeply expansions nest right now.
+    var macros: [String: Macro] = [:]
+    var macroDepth = 0
+    /// Nesting of %pcrel_lo → %pcrel_hi evaluations, bounded so a self-reference is an error.
+    var pcrelDepth = 0
+
+    init(options: AssemblerOptions) {
+        self.options = options
+        self.rvc = options.compressed
+    }
+
+    // MARK: Statements
+
+    func parse(_ source: String) throws(AssemblyError) {
+        let tokens = try Lexer.tokenize(source)
+        try run(tokens, from: 0, to: tokens.count)
+    }
+
+    /// The index just after the end of the statement starting at `index`.
+    func nextStatement(_ tokens: [Token], after index: Int) -> Int {
+        var i = index
+        while i < tokens.count, tokens[i].kind != .endOfStatement { i += 1 }
+        return i + 1
+    }
+
+    /// The directive name a statement starts with, if it is `.rept` or `.endr`.
+    func repetitionDirective(_ tokens: [Token], at index: Int) -> String? {
+        guard index < tokens.count, case .identifier(let word) = tokens[index].kind else { return nil }
+        let lower = word.lowercased()
+        return lower == ".rept" || lower == ".endr" ? lower : nil
+    }
+
+    /// A `.rept` block starting at `index`: its count, body range and the index after its `.endr`.
+    func repetition(_ tokens: [Token], at index: Int, end: Int) throws(AssemblyError) -> (count: Int64, body: Range<Int>, after: Int) {
+        let loc = tokens[index].location
+        var cursor = TokenCursor(tokens: tokens, index: index + 1)
+        let count = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver()))
+        guard cursor.atEnd else { throw cursor.peek.location.error("unexpected '\(cursor.peek.text)' after expression") }
+        guard count >= 0 && count <= Int64(Self.maximumStatements) else { throw loc.error("repeat count \(count) out of range") }
+        // Find the matching .endr, allowing nested blocks.
+        let bodyStart = nextStatement(tokens, after: index)
+        var depth = 1
+        var scan = bodyStart
+        while scan < end {
+            switch repetitionDirective(tokens, at: scan) {
+            case ".rept": depth += 1
+            case ".endr": depth -= 1
+            default: break
+            }
+            if depth == 0 { break }
+            scan = nextStatement(tokens, after: scan)
+        }
+        guard depth == 0 else { throw loc.error("'.rept' without '.endr'") }
+        return (count, bodyStart..<scan, nextStatement(tokens, after: scan))
+    }
+
+    /// How many statements tokens[start..<end] expand to, `.rept` blocks multiplied out (capped).
+    func expandedSize(_ tokens: [Token], from start: Int, to end: Int) throws(AssemblyError) -> Int64 {
+        var total: Int64 = 0
+        var index = start
+        while index < end {
+            if repetitionDirective(tokens, at: index) == ".rept" {
+                let block = try repetition(tokens, at: index, end: end)
+                let body = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
+                let (product, overflow) = block.count.multipliedReportingOverflow(by: body)
+                if overflow || product > Int64(Self.maximumStatements) { return Int64(Self.maximumStatements) + 1 }
+                total += product
+                index = block.after
+            } else {
+                total += 1
+                index = nextStatement(tokens, after: index)
+            }
+            if total > Int64(Self.maximumStatements) { return total }
+        }
+        return total
+    }
+
+    /// Parses the statements in tokens[start..<end], expanding `.rept n` ... `.endr` blocks.
+    func run(_ tokens: [Token], from start: Int, to end: Int) throws(AssemblyError) {
+        var index = start
+        while index < end {
+            if repetitionDirective(tokens, at: index) == ".rept" {
+                let block = try repetition(tokens, at: index, end: end)
+                // Refuse a runaway expansion before building any of it.
+                let size = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
+                let (product, overflow) = block.count.multipliedReportingOverflow(by: size)
+                guard !overflow, product <= Int64(Self.maximumStatements - statementsParsed) else {
+                    throw tokens[index].location.error("'.rept' expands to more than \(Self.maximumStatements) statements")
+                }
+                for _ in 0..<block.count {
+                    try run(tokens, from: block.body.lowerBound, to: block.body.upperBound)
+                }
+                index = block.after
+                continue
+            }
+            if repetitionDirective(tokens, at: index) == ".endr" {
+                throw tokens[index].location.error("'.endr' without '.rept'")
+            }
+            switch conditionalDirective(tokens, at: index) {
+            case ".if", ".ifdef", ".ifndef":
+                index = try conditional(tokens, at: index, end: end)
+                continue
+            case ".else", ".endif":
+                throw tokens[index].location.error("'\(conditionalDirective(tokens, at: index)!)' without '.if'")
+            default: break
+            }
+            if startsWith(".macro", tokens, at: index) {
+                index = try defineMacro(tokens, at: index, end: end)
+                continue
+            }
+            if startsWith(".endm", tokens, at: index) {
+                throw tokens[index].location.error("'.endm' without '.macro'")
+            }
+            statementsParsed += 1
+            guard statementsParsed <= Self.maximumStatements else {
+                throw tokens[index].location.error("more than \(Self.maximumStatements) statements")
+            }
+            var cursor = TokenCursor(tokens: tokens, index: index)
+            try statement(&cursor)
+            index = nextStatement(tokens, after: index)
+        }
+    }
+
+    func localLabelName(_ n: Int, _ instance: Int) -> String { ".L\(n)$local\(instance)" }
+
+    /// How to name a symbol in a message: numeric local labels by their number.
+    func displayName(_ name: String) -> String {
+        if name.hasPrefix(".L"), let dollar = name.firstIndex(of: "$"), name.contains("$local") {
+            return "local label \(name[name.index(name.startIndex, offsetBy: 2)..<dollar])"
+        }
+        return "'\(name)'"
+    }
+
+    func localLabelResolver() -> (Int, Bool, SourceLocation) throws(AssemblyError) -> String {
+        return { [self] (n: Int, forward: Bool, loc: SourceLocation) throws(AssemblyError) -> String in
+            let count = localLabelCounts[n, default: 0]
+            if forward {
+                let name = localLabelName(n, count)
+                pendingForward.append((name, loc))
+                return name
+            }
+            guard count > 0 else { throw loc.error("no earlier definition of local label \(n)") }
+            return localLabelName(n, count - 1)
+        }
+    }
+
+    func defineLabel(_ name: String, at loc: SourceLocation) throws(AssemblyError) {
+        if labels[name] != nil || equates[name] != nil { throw loc.error("symbol '\(name)' is already defined") }
+        labels[name] = (current, sections[current].items.count, loc)
+    }
+
+    func statement(_ c: inout TokenCursor) throws(AssemblyError) {
+        // Labels: `name:` or `1:`, any number of them.
+        while !c.atEnd {
+            let t = c.peek
+            if case .identifier(let name) = t.kind, c.isPunctuation(":", offset: 1) {
+                try defineLabel(name, at: t.location)
+                c.index += 2
+            } else if case .integer(let n) = t.kind, c.isPunctuation(":", offset: 1) {
+                guard n >= 0 else { throw t.location.error("invalid local label") }
+                let count = localLabelCounts[Int(n), default: 0]
+                try defineLabel(localLabelName(Int(n), count), at: t.location)
+                localLabelCounts[Int(n)] = count + 1
+                c.index += 2
+            } else {
+                break
+            }
+        }
+        if c.atEnd { return }
+        let head = c.next()
+        guard case .identifier(let word) = head.kind else {
+            throw head.location.error("expected an instruction or directive, got '\(head.text)'")
+        }
+        if c.isPunctuation("=") {  // `name = expr` is .set
+            c.index += 1
+            let e = try c.parseExpression(localLabel: localLabelResolver())
+            try define(word, e, at: head.location)
+            return
+        }
+        let operands = splitOperands(&c)
+        if let macro = macros[word.lowercased()] {
+            try expandMacro(macro, name: word, operands, at: head.location)
+            return
+        }
+        if word.hasPrefix(".") && word.count > 1 {
+            try directive(word.lowercased(), operands, at: head.location)
+        } else {
+            try instruction(word.lowercased(), operands, at: head.location)
+        }
+    }
+
+    /// Operand token groups, split at top-level commas, each ending in an end-of-statement token.
+    func splitOperands(_ c: inout TokenCursor) -> [[Token]] {
+        var groups: [[Token]] = []
+        var group: [Token] = []
+        var depth = 0
+        while !c.atEnd {
+            let t = c.next()
+            if case .punctuation(let p) = t.kind {
+                if p == "(" { depth += 1 }
+                if p == ")" { depth -= 1 }
+                if p == "," && depth == 0 {
+                    groups.append(group + [Token(kind: .endOfStatement, location: t.location)])
+                    group = []
+                    continue
+                }
+            }
+            group.append(t)
+        }
+        if !group.isEmpty || !groups.isEmpty {
+            groups.append(group + [Token(kind: .endOfStatement, location: c.peek.location)])
+        }
+        return groups
+    }
+
+    func define(_ name: String, _ e: Expr, at loc: SourceLocation) throws(AssemblyError) {
+        if labels[name] != nil { throw loc.error("symbol '\(name)' is already defined") }
+        // A later .set replaces the value; evaluation happens where the symbol is used.
+        if let constant = try? constantValue(e) { equates[name] = .number(constant) } else { equates[name] = e }
+    }
+
+    func emit(_ kind: ItemKind, at loc: SourceLocation) {
+        sections[current].items.append(Item(kind: kind, location: loc))
+    }
+
+    // MARK: Evaluation
+
+    /// The value of `e` when it must be known while parsing (li, .zero counts, CSR numbers...).
+    func constantValue(_ e: Expr) throws(AssemblyError) -> Int64 {
+        var depth = 0
+        func lookup(_ name: String, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue? {
+            if labels[name] != nil || name.hasPrefix(".L") && name.contains("$local") {
+                throw loc.error("\(displayName(name)) is not a constant")
+            }
+            guard let eq = equates[name] else { throw loc.error("'\(name)' is not a constant (undefined here)") }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 64 else { throw loc.error("recursive definition of '\(name)'") }
+            return try eq.evaluate(env)
+        }
+        var env: ExprEnvironment!
+        env = ExprEnvironment(pc: nil, lookup: lookup, pcrelHiTarget: { _, loc throws(AssemblyError) in
+            throw loc.error("%pcrel_lo needs a label")
+        })
+        let v = try e.evaluate(env)
+        return v.value
+    }
+
+    func isConstant(_ e: Expr) -> Bool { (try? constantValue(e)) != nil }
+
+    func labelAddress(_ name: String) -> UInt64? {
+        guard let l = labels[name] else { return nil }
+        let s = sections[l.section]
+        return s.address &+ (l.item < s.items.count ? s.items[l.item].offset : s.size)
+    }
+
+    /// The environment for evaluating at `pc` once the layout is known.
+    func environment(pc: UInt64?) -> ExprEnvironment {
+        var depth = 0
+        var env: ExprEnvironment!
+        func lookup(_ name: String, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue? {
+            if let a = labelAddress(name) { return ExprValue(value: Int64(bitPattern: a), isAddress: true) }
+            guard let eq = equates[name] else { return nil }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 64 else { throw loc.error("recursive definition of '\(name)'") }
+            return try eq.evaluate(env)
+        }
+        env = ExprEnvironment(pc: pc, lookup: lookup, pcrelHiTarget: { [self] anchor, loc throws(AssemblyError) in
+            guard let (target, _) = pcrelHi[anchor] else {
+                throw loc.error("%pcrel_lo does not name an auipc with %pcrel_hi")
+            }
+            pcrelDepth += 1
+            defer { pcrelDepth -= 1 }
+            guard pcrelDepth < 16 else { throw loc.error("%pcrel_lo refers to itself") }
+            return try target.evaluate(environment(pc: anchor)).value
+        })
+        return env
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import LuaKit
+
+/// A Lua state with the vmlab module loaded, the check API installed and busted-style globals set:
+/// the environment every lab and test file runs in (`vmlab run`, `vmlab test` workers).
+public final class LabSession {
+    public let lua: LuaState
+    /// The check API's session table (Checks+Lua.swift): `count`, `run`.
+    private let checks: LuaValue
+
+    public init() throws(LuaError) {
+        lua = LuaState()
+        let module = VMLab.module
+        lua.preload("vmlab", module.table)
+        let host: LuaValue = ["clock": .function(LabSession.clock)]
+        checks = try lua.run(Checks.luaSource, chunkName: "=vmlab.checks", args: [host]).first ?? .nil
+        // The module is preloaded for `require "vmlab"` and also a global, like a library the
+        // interpreter opened; busted-style names (`describe`, `it`, `expect`...) are globals too.
+        let aliases = LuaValue.array(module.globalAliases.map { .string($0) })
+        try lua.run("""
+            local vmlab, aliases = require "vmlab", ...
+            _G.vmlab = vmlab
+            for _, name in ipairs(aliases) do _G[name] = vmlab[name] end
+            """, chunkName: "=vmlab.globals", args: [aliases])
+    }
+
+    /// Sets the standard interpreter's `arg` table: `arg[0]` is the script, `arg[1...]` its
+    /// arguments, negative indices the interpreter's own words before the script.
+    public func setArguments(script: String, arguments: [String], interpreter: [String]) {
+        var table: [LuaValue: LuaValue] = [.integer(0): .string(script)]
+        for (i, word) in arguments.enumerated() { table[.integer(Int64(i + 1))] = .string(word) }
+        for (i, word) in interpreter.reversed().enumerated() { table[.integer(-Int64(i + 1))] = .string(word) }
+        lua.setGlobal("arg", .table(table))
+    }
+
+    /// Runs a script file; its chunk name is "@path" so messages read "path:line: ...". Modules
+    /// next to the script can be required by name (`require "helpers"` finds helpers.lua beside
+    /// it), wherever vmlab was started from.
+    public func runFile(_ path: String, arguments: [String] = []) throws(LuaError) {
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        try lua.run("""
+            local dir = ...
+            if not package.path:find(dir .. "/?.lua;", 1, true) then
+              package.path = dir .. "/?.lua;" .. dir .. "/?/init.lua;" .. package.path
+            end
+            """, chunkName: "=vmlab.path", args: [.string(directory.isEmpty ? "/" : directory)])
+        try lua.runFile(path, args: arguments.map { .string($0) })
+    }
+
+    /// Runs a string of code (as `vmlab run -e`).
+    public func run(_ code: String, chunkName: String = "=(command line)") throws(LuaError) {
+        try lua.run(code, chunkName: chunkName)
+    }
+
+    /// The number of checks the scripts run so far have declared.
+    public var checkCount: Int {
+        let count = (try? lua.call(checks["count"]).first) ?? .nil
+        return Int(count.int64 ?? 0)
+    }
+
+    /// Runs the declared checks whose full name ("file › describe › it") contains the Lua pattern
+    /// `filter`, calling `starting` before and `report` after each one.
+    public func runChecks(file: String, filter: String?, starting: (([String]) -> Void)? = nil,
+                          report: @escaping (TestResult) -> Void) throws(LuaError) {
+        let sink = ResultSink(file: file, report: report, starting: starting)
+        let reporter = LuaFunction("report", body: { call in
+            let names = (try call.value(1)).arrayItems.compactMap(\.string)
+            let status = TestResult.Status(rawValue: try call.string(2)) ?? .fail
+            let seconds = try call.number(3)
+            let message = try call.optionalString(4)
+            sink.report(TestResult(file: sink.file, names: names, status: status, seconds: seconds, message: message))
+            return []
+        })
+        let starter = LuaFunction("starting", body: { call in
+            sink.starting?((try call.value(1)).arrayItems.compactMap(\.string))
+            return []
+        })
+        try lua.call(checks["run"], [.string(file), filter.map { .string($0) } ?? .nil, .function(reporter),
+                                     starting == nil ? .nil : .function(starter)])
+    }
+
+    /// Monotonic seconds, for timing checks.
+    static let clock = LuaFunction("clock", body: { _ in [.number(ProcessInfo.processInfo.systemUptime)] })
+}
+
+/// Carries the report callback into a LuaFunction body. A session is used on one thread only (the
+/// Lua state's), so the unchecked Sendable is sound.
+private final class ResultSink: @unchecked Sendable {
+    let file: String
+    let report: (TestResult) -> Void
+    let starting: (([String]) -> Void)?
+    init(file: String, report: @escaping (TestResult) -> Void, starting: (([String]) -> Void)?) {
+        self.file = file
+        self.report = report
+        self.starting = starting
+    }
+}

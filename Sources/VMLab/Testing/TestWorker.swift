@@ -1,0 +1,108 @@
+import Foundation
+import LuaKit
+
+/// `vmlab test --worker FILE --results PATH`: runs one file in its own process and writes one JSON
+/// line per result to PATH as each result is known (so a worker killed by the time-out still leaves
+/// what finished), then the line `done`. Before each check it writes `{"running":[names]}`, so a
+/// time-out can name the check that was running. The runner treats a missing `done` as a failure
+/// of the file.
+public enum TestWorker {
+    public static let doneMarker = "done"
+
+    /// The check a worker has started.
+    struct Running: Codable { var running: [String] }
+
+    public static func run(file: String, resultsPath: String, filter: String?, interpreter: [String]) -> Int32 {
+        watchParent()
+        guard FileManager.default.createFile(atPath: resultsPath, contents: nil),
+              let output = FileHandle(forWritingAtPath: resultsPath)
+        else {
+            StandardStreams.writeError("vmlab test: cannot write results to \(resultsPath)\n")
+            return 1
+        }
+        let encoder = JSONEncoder()
+        func emit(_ result: TestResult) {
+            StandardStreams.flushOutput()
+            guard var line = try? encoder.encode(result) else { return }
+            line.append(0x0A)
+            output.write(line)
+        }
+        let started = ProcessInfo.processInfo.systemUptime
+        func elapsed() -> Double { ProcessInfo.processInfo.systemUptime - started }
+        do {
+            let session = try LabSession()
+            session.setArguments(script: file, arguments: [], interpreter: interpreter)
+            do {
+                try session.runFile(file)
+            } catch {
+                // Results about the file itself obey the filter like checks do, so a focused run
+                // (--filter) is not drowned by unrelated broken files.
+                if try matches(file, filter, in: session) {
+                    emit(TestResult(file: file, names: [], status: .fail, seconds: elapsed(), message: error.description))
+                }
+                output.write(Data((doneMarker + "\n").utf8))
+                return 0
+            }
+            if session.checkCount == 0 {
+                // A lab without checks is a smoke test: it passes by running without error.
+                if try matches(file, filter, in: session) {
+                    emit(TestResult(file: file, names: [], status: .pass, seconds: elapsed()))
+                }
+            } else {
+                try session.runChecks(file: file, filter: filter, starting: { names in
+                    if var line = try? encoder.encode(Running(running: names)) {
+                        line.append(0x0A)
+                        output.write(line)
+                    }
+                }, report: emit)
+            }
+        } catch {
+            emit(TestResult(file: file, names: [], status: .fail, seconds: elapsed(), message: error.description))
+        }
+        StandardStreams.flushOutput()
+        output.write(Data((doneMarker + "\n").utf8))
+        return 0
+    }
+
+    /// Ends the worker when the runner goes away (interrupted, killed): a worker runs in its own
+    /// process group, so the terminal's ^C does not reach it, and a looping check would otherwise
+    /// run on with nobody to enforce its time-out.
+    private static func watchParent() {
+        let parent = getppid()
+        let watchdog = Thread {
+            while true {
+                if getppid() != parent { _exit(70) }
+                usleep(200_000)
+            }
+        }
+        watchdog.start()
+    }
+
+    /// Whether the Lua pattern `filter` is found in `name` (Lua's own matcher, as checks use).
+    private static func matches(_ name: String, _ filter: String?, in session: LabSession) throws(LuaError) -> Bool {
+        guard let filter else { return true }
+        let found = try session.lua.run("local s, p = ... return s:find(p) ~= nil", chunkName: "=filter",
+                                        args: [.string(name), .string(filter)])
+        return found.first == .boolean(true)
+    }
+
+    /// Reads a worker's results file: the results, whether the worker got to the end, and the
+    /// check it had started without finishing, if any.
+    public static func readResults(_ path: String) -> (results: [TestResult], finished: Bool, unfinished: [String]?) {
+        guard let data = FileManager.default.contents(atPath: path) else { return ([], false, nil) }
+        let decoder = JSONDecoder()
+        var results: [TestResult] = []
+        var finished = false
+        var unfinished: [String]?
+        for line in data.split(separator: 0x0A) {
+            if line.elementsEqual(doneMarker.utf8) { finished = true; continue }
+            if let result = try? decoder.decode(TestResult.self, from: Data(line)) {
+                results.append(result)
+                unfinished = nil
+            } else if let running = try? decoder.decode(Running.self, from: Data(line)) {
+                unfinished = running.running
+            }
+        }
+        return (results, finished, unfinished)
+    }
+}

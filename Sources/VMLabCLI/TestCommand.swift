@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import VMLab
+
+/// `vmlab test`: the regression-suite runner.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run test files and labs as a regression suite.",
+        discussion: """
+        Directories are searched for test files (*_test.lua) and numbered labs (NN-name.lua); files \
+        named directly always run. A file that declares checks (describe/it/vmlab.check) reports \
+        one line per check; a lab without checks passes when it runs without error. Each file runs \
+        in its own worker process. Output is in sorted path order and ends with the line \
+        "N passed, N failed". Exit status: 0 when nothing failed, 1 otherwise.
+        """
+    )
+
+    @Argument(help: "Files and directories to test (default: the current directory).")
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("Run only checks whose full name (\"file › describe › it\") contains this Lua pattern.", valueName: "pattern"))
+    var filter: String?
+
+    @Option(help: ArgumentHelp("Kill a file's worker and fail the file after this many seconds.", valueName: "seconds"))
+    var timeout: Double = 60
+
+    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Run this many workers at once (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+
+    @Option(help: ArgumentHelp("Run shard K of N: every Nth file of the sorted list, starting at the Kth.", valueName: "K/N"))
+    var shard: Shard?
+
+    @Option(help: ArgumentHelp("Also write the results as JUnit XML to this file.", valueName: "file"))
+    var junit: String?
+
+    @Option(help: .hidden)
+    var worker: String?
+
+    @Option(help: .hidden)
+    var results: String?
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        if worker != nil && results == nil { throw ValidationError("--worker needs --results.") }
+        if worker == nil {
+            do { _ = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    func run() throws {
+        if let worker, let results {
+            let status = TestWorker.run(file: worker, resultsPath: results, filter: filter,
+                                        interpreter: [CommandLine.arguments.first ?? "vmlab", "test"])
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        var files: [String]
+        do {
+            files = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths)
+        } catch {
+            throw ValidationError(error.description)   // a path that vanished since validate()
+        }
+        if let shard { files = TestDiscovery.shard(files, index: shard.index, of: shard.count) }
+        let runner = TestRunner(files: files, filter: filter, timeout: timeout,
+                                jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                junitPath: junit)
+        let status = runner.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `--shard K/N` with 1 ≤ K ≤ N.
+struct Shard: ExpressibleByArgument {
+    var index: Int
+    var count: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]),
+              count >= 1, (1...count).contains(index)
+        else { return nil }
+        self.index = index
+        self.count = count
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import LuaKit
-
-@Test func LuaKitModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,2 @@
+-- Fixture: a quick file.
+it("is quick", function() end)

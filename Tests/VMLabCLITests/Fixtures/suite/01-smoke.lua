@@ -1,0 +1,3 @@
+-- Fixture: a lab without checks; it passes by running without error.
+local vmlab = require "vmlab"
+print(vmlab.hex(4096))

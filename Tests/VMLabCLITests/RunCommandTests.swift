@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// Writes a script into a fresh directory and returns the directory.
+private func scriptDirectory(_ name: String, _ code: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try code.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    return dir
+}
+
+@Test func runSetsArgLikeTheLuaInterpreter() throws {
+    let dir = try scriptDirectory("args.lua", """
+        print(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)
+        print(arg[-1])
+        """)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let t = try vmlab(["run", "args.lua", "--", "one", "two"], in: dir)
+    #expect(t.status == 0)
+    #expect(t.lines == ["args.lua\tone\ttwo\t2\t2\tone\ttwo", "run"])
+    let plain = try vmlab(["run", "args.lua", "x"], in: dir)
+    #expect(plain.lines.first == "args.lua\tx\tnil\t1\t1\tx")
+}
+
+@Test func runEvaluatesCodeWithTheModulePreloaded() throws {
+    let t = try vmlab(["run", "-e", "print(vmlab.hex(-1))", "-e", "print(require('vmlab').version ~= nil)"])
+    #expect(t.status == 0)
+    #expect(t.lines == ["0xffffffffffffffff", "true"])
+}
+
+@Test func scriptErrorsPrintPositionAndTracebackAndExit1() throws {
+    let dir = try scriptDirectory("broken.lua", """
+        print("before the error")
+        local function f() error("it went wrong") end
+        f()
+        """)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let t = try vmlab(["run", "broken.lua"], in: dir)
+    #expect(t.status == 1)
+    #expect(t.stdout == "before the error\n")
+    #expect(t.stderr.hasPrefix("broken.lua:2: it went wrong\nstack traceback:\n"))
+    #expect(t.stderr.contains("broken.lua:3: in main chunk"))
+}
+
+@Test func labChecksRunAfterTheScript() throws {
+    let dir = try scriptDirectory("lab.lua", """
+        print("lab body")
+        vmlab.check("passes", function() expect(1).to_equal(1) end)
+        vmlab.check("fails", function() expect("a").to_equal("b") end)
+        """)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let t = try vmlab(["run", "lab.lua"], in: dir)
+    #expect(t.status == 1)
+    #expect(withoutTimes(t.lines) == [
+        "lab body", "ok   lab.lua › passes", "FAIL lab.lua › fails",
+        "     lab.lua:3: expected: \"a\" to equal \"b\"", "1 passed, 1 failed",
+    ])
+}
+
+@Test func theFirstLabRunsAndPasses() throws {
+    let t = try vmlab(["run", "labs/00-hello.lua"], in: packageRoot)
+    #expect(t.status == 0)
+    #expect(t.lines.first == "vmlab 0.1.0")
+    #expect(t.lines.last == "2 passed, 0 failed")
+}
+
+@Test func scriptsRequireModulesBesideThem() throws {
+    let dir = try scriptDirectory("main.lua", "local helper = require 'helper' print(helper.greeting)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "return { greeting = 'hello from the helper' }".write(to: dir.appendingPathComponent("helper.lua"),
+                                                          atomically: true, encoding: .utf8)
+    let t = try vmlab(["run", dir.appendingPathComponent("main.lua").path], in: packageRoot)
+    #expect(t.status == 0)
+    #expect(t.lines == ["hello from the helper"])
+}

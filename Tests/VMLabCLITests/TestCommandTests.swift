@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// Every discoverable file of the fixture suite (helper.lua is neither a test nor a numbered lab).
+private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite/nested/02-broken.lua", "suite/passing_test.lua"]
+
+@Test func suiteCountsPassesFailuresAndSkips() throws {
+    let t = try vmlab(["test", "suite", "-j", "2"])
+    #expect(t.status == 1)
+    #expect(t.lines.last == "4 passed, 3 failed, 1 skipped")
+    #expect(t.lines.filter { $0.hasPrefix("ok   ") }.count == 4)
+    #expect(t.lines.filter { $0.hasPrefix("FAIL ") }.count == 3)
+    #expect(t.lines.filter { $0.hasPrefix("SKIP ") } == ["SKIP suite/passing_test.lua › arithmetic › divides by zero someday"])
+    #expect(t.lines.contains { $0.hasPrefix("ok   suite/01-smoke.lua (") })
+    #expect(t.lines.contains { $0.hasPrefix("FAIL suite/failing_test.lua › deliberate › fails an expectation (") })
+    #expect(t.lines.contains("     suite/failing_test.lua:4: expected: 1 to equal 2"))
+    #expect(t.lines.contains("     suite/nested/02-broken.lua:3: bad argument #1 to 'hex' (integer expected, got string)"))
+    #expect(t.lines.contains("     | output from failing_test.lua"))
+    #expect(!t.stdout.contains("helper.lua"))
+}
+
+@Test func passingFilesExitZero() throws {
+    let t = try vmlab(["test", "suite/passing_test.lua", "suite/01-smoke.lua"])
+    #expect(t.status == 0)
+    #expect(t.lines.last == "3 passed, 0 failed, 1 skipped")
+}
+
+@Test func filterSelectsChecks() throws {
+    let t = try vmlab(["test", "suite", "--filter", "multipl"])
+    #expect(t.status == 0)
+    #expect(withoutTimes(t.lines) == ["ok   suite/passing_test.lua › arithmetic › multiplies", "1 passed, 0 failed"])
+}
+
+@Test func junitOutputIsWellFormed() throws {
+    let xmlURL = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-junit-\(UUID().uuidString).xml")
+    defer { try? FileManager.default.removeItem(at: xmlURL) }
+    let t = try vmlab(["test", "suite", "--junit", xmlURL.path])
+    #expect(t.status == 1)
+    let document = try XMLDocument(contentsOf: xmlURL, options: [])
+    let root = try #require(document.rootElement())
+    #expect(root.name == "testsuites")
+    #expect(root.attribute(forName: "tests")?.stringValue == "8")
+    #expect(root.attribute(forName: "failures")?.stringValue == "3")
+    #expect(root.attribute(forName: "skipped")?.stringValue == "1")
+    let suites = root.elements(forName: "testsuite")
+    #expect(suites.compactMap { $0.attribute(forName: "name")?.stringValue } == suiteFiles)
+    let cases = suites.flatMap { $0.elements(forName: "testcase") }
+    #expect(cases.count == 8)
+    #expect(cases.filter { !$0.elements(forName: "failure").isEmpty }.count == 3)
+    #expect(cases.filter { !$0.elements(forName: "skipped").isEmpty }.count == 1)
+    let failure = try #require(cases.first { $0.attribute(forName: "name")?.stringValue == "deliberate › fails an expectation" })
+    #expect(failure.elements(forName: "failure").first?.stringValue == "suite/failing_test.lua:4: expected: 1 to equal 2")
+}
+
+@Test func shardsSplitTheSuiteDisjointlyAndCompletely() throws {
+    var seen: [String] = []
+    for k in 1...3 {
+        let t = try vmlab(["test", "suite", "--shard", "\(k)/3"])
+        let files = Set(t.lines.compactMap { line -> String? in
+            guard line.hasPrefix("ok   ") || line.hasPrefix("FAIL ") || line.hasPrefix("SKIP ") else { return nil }
+            let name = line.dropFirst(5)
+            return String(name.prefix { $0 != " " })
+        })
+        seen += files
+        #expect(t.lines.last?.hasSuffix("failed") == true || t.lines.last?.hasSuffix("skipped") == true)
+    }
+    #expect(seen.sorted() == suiteFiles)   // every file once: complete and disjoint
+}
+
+@Test func outputOrderDoesNotDependOnWorkers() throws {
+    let serial = try vmlab(["test", "order", "-j", "1"])
+    let parallel = try vmlab(["test", "order", "-j", "4"])
+    #expect(serial.status == 0 && parallel.status == 0)
+    #expect(withoutTimes(parallel.lines) == withoutTimes(serial.lines))
+    #expect(withoutTimes(parallel.lines) == [
+        "ok   order/a_test.lua › is slow", "ok   order/b_test.lua › is quick",
+        "ok   order/c_test.lua › is quick", "ok   order/d_test.lua › is quick", "4 passed, 0 failed",
+    ])
+}
+
+@Test func aFileExceedingTheTimeoutIsKilledAndFails() throws {
+    let started = Date()
+    // 3 s leaves the quick file time to finish on a loaded machine; the spinning one never does.
+    let t = try vmlab(["test", "timeout", "--timeout", "3", "-j", "2"])
+    #expect(Date().timeIntervalSince(started) < 20)
+    #expect(t.status == 1)
+    #expect(withoutTimes(t.lines) == [
+        "ok   timeout/quick_test.lua › is quick",
+        "ok   timeout/spin_test.lua › finishes",
+        "FAIL timeout/spin_test.lua › spins forever",
+        "     timed out after 3.00s; the worker was killed",
+        "2 passed, 1 failed",
+    ])
+}

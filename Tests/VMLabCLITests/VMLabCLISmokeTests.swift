@@ -1,4 +1,0 @@
-import Testing
-@testable import VMLabCLI
-
-@Test func VMLabCLIModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,91 @@
+import Foundation
+import LuaKit
+import Testing
+@testable import VMLab
+
+@Test func checksRunAfterTheScriptInDeclarationOrder() throws {
+    let session = try LabSession()
+    try session.run("""
+        order = {}
+        describe("outer", function()
+          before_each(function() order[#order + 1] = "before" end)
+          after_each(function() order[#order + 1] = "after" end)
+          it("first", function() order[#order + 1] = "first" end)
+          describe("inner", function()
+            it("second", function() order[#order + 1] = "second"; expect(1).to_equal(2) end)
+          end)
+        end)
+        it("third")
+        vmlab.check("fourth", function() error("boom") end)
+        """)
+    #expect(session.checkCount == 4)
+    var results: [TestResult] = []
+    try session.runChecks(file: "f.lua", filter: nil) { results.append($0) }
+    #expect(results.map(\.names) == [["outer", "first"], ["outer", "inner", "second"], ["third"], ["fourth"]])
+    #expect(results.map(\.status) == [.pass, .fail, .skip, .fail])
+    #expect(results[1].message == "(command line):7: expected: 1 to equal 2")
+    #expect(results[3].message?.hasPrefix("(command line):11: boom\nstack traceback:") == true)
+    let order = try session.lua.run("return table.concat(order, ' ')").first
+    #expect(order == .string("before first after before second after"))
+}
+
+@Test func filterSelectsChecksByLuaPattern() throws {
+    let session = try LabSession()
+    try session.run("it('alpha', function() end) it('beta', function() end) it('alphabet', function() end)")
+    var names: [String] = []
+    try session.runChecks(file: "x.lua", filter: "› alpha") { names.append($0.fullName) }
+    #expect(names == ["x.lua › alpha", "x.lua › alphabet"])
+}
+
+@Test func argTableFollowsTheStandardInterpreter() throws {
+    let session = try LabSession()
+    session.setArguments(script: "lab.lua", arguments: ["a", "b"], interpreter: ["vmlab", "run"])
+    let values = try session.lua.run("return arg[-2], arg[-1], arg[0], arg[1], arg[2], #arg")
+    #expect(values == [.string("vmlab"), .string("run"), .string("lab.lua"), .string("a"), .string("b"), .integer(2)])
+}
+
+@Test func consoleLinesAndSummary() {
+    let results = [
+        TestResult(file: "a.lua", names: ["d", "i"], status: .pass, seconds: 0.014),
+        TestResult(file: "a.lua", names: ["x"], status: .fail, seconds: 1.5, message: "a.lua:3: no\nmore"),
+        TestResult(file: "b.lua", names: [], status: .skip, seconds: 0),
+    ]
+    #expect(ConsoleReport.lines(results[0]) == ["ok   a.lua › d › i (0.01s)"])
+    #expect(ConsoleReport.lines(results[1]) == ["FAIL a.lua › x (1.50s)", "     a.lua:3: no", "     more"])
+    #expect(ConsoleReport.lines(results[2]) == ["SKIP b.lua"])
+    #expect(ConsoleReport.summary(results) == "1 passed, 1 failed, 1 skipped")
+    #expect(ConsoleReport.summary(Array(results.prefix(1))) == "1 passed, 0 failed")
+}
+
+@Test func discoveryFindsTestsAndNumberedLabsOnly() {
+    #expect(TestDiscovery.isTestOrLab("x/hex_test.lua"))
+    #expect(TestDiscovery.isTestOrLab("labs/00-hello.lua"))
+    #expect(TestDiscovery.isTestOrLab("12-x.lua"))
+    #expect(!TestDiscovery.isTestOrLab("labs/helper.lua"))
+    #expect(!TestDiscovery.isTestOrLab("labs/2fast.lua"))
+    #expect(!TestDiscovery.isTestOrLab("hex_test.lua.bak"))
+}
+
+@Test func shardsAreDisjointAndComplete() {
+    let files = (0..<17).map { "f\($0).lua" }
+    for count in 1...5 {
+        let shards = (1...count).map { TestDiscovery.shard(files, index: $0, of: count) }
+        #expect(shards.flatMap { $0 }.sorted() == files.sorted())
+        #expect(Set(shards.flatMap { $0 }).count == files.count)
+        #expect(shards.allSatisfy { abs($0.count - files.count / count) <= 1 })
+    }
+}
+
+@Test func junitEscapesMarkupAndControlCharacters() {
+    #expect(JUnitReport.escape("a<b>&\"c'\u{1}\n") == "a&lt;b&gt;&amp;&quot;c&apos;?\n")
+}
+
+@Test func declaringACheckInsideACheckFails() throws {
+    let session = try LabSession()
+    try session.run("it('outer', function() it('inner', function() end) end)")
+    var results: [TestResult] = []
+    try session.runChecks(file: "f.lua", filter: nil) { results.append($0) }
+    #expect(results.count == 1)
+    #expect(results.first?.status == .fail)
+    #expect(results.first?.message?.contains("checks are declared while the file loads") == true)
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import VMLab
-
-@Test func VMLabModuleLinks() { #expect(Bool(true)) }
