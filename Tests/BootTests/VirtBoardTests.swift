@@ -124,6 +124,21 @@ import Testing
         #expect(first.2 == second.2)
     }
 
+    /// After a stop, `reboot` runs the same boot again from power-on: same output, same result.
+    @Test(arguments: [false, true])
+    func rebootRunsTheBootAgain(openSBI: Bool) throws {
+        if openSBI && !FileManager.default.fileExists(atPath: Self.openSBI) { return }
+        guard let payload = Guests.path("payload", "payload.bin") else { return }
+        let board = try Self.board(firmware: openSBI ? .elf(.file(Self.openSBI)) : .builtin, kernel: payload)
+        #expect(board.run(maxInstructions: Self.budget) == .poweredOff(code: 0))
+        let first = board.console.text
+        board.machine.setRegister(11, 0xdead, hart: 0)   // state a reboot must not keep
+        try board.reboot()
+        #expect(board.machine.register(11, hart: 0) == board.plan.deviceTreeAddress)
+        #expect(board.run(maxInstructions: Self.budget) == .poweredOff(code: 0))
+        #expect(board.console.text == first + first, "console:\n\(board.console.text)")
+    }
+
     @Test func aBareMetalProgramRunsWithoutFirmware() throws {
         guard let hello = Guests.path("examples", "hello.elf") else { return }
         let board = try Self.board(firmware: .none, kernel: hello)

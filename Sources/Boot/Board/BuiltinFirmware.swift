@@ -41,6 +41,12 @@ public final class BuiltinFirmware: MachineModeTrapHandler {
         machine.writeCSR(CSR.mstatus, mstatus | (1 << 13), hart: hart)   // FS = Initial
     }
 
+    /// Forgets the SBI's per-hart state after a machine reset: pending timers (and the STIP they
+    /// raised) and suspends.
+    public func reset() {
+        sbi.reset()
+    }
+
     /// Bytes for the SBI console (legacy getchar, DBCN read).
     public func enqueueInput(_ bytes: [UInt8]) { platform.input += bytes }
 

@@ -31,6 +31,8 @@ public final class VirtBoard {
     public let firmware: BuiltinFirmware?
     /// What was loaded where, and how the harts started.
     public let plan: BootPlan
+    /// What `BootLoader` loaded, kept for `reboot`.
+    let bootConfiguration: BootConfiguration
 
     /// Builds the machine, loads the images and starts the harts; nothing runs until `run`.
     public init(_ configuration: VirtBoardConfiguration) throws(BootError) {
@@ -80,9 +82,16 @@ public final class VirtBoard {
             ram: RAMRegion(base: VirtPlatform.ram.base, size: configuration.memory), harts: configuration.harts,
             isa: configuration.isa, mmuType: configuration.mmuType)
         description.bootargs = configuration.bootargs
-        let boot = BootConfiguration(firmware: configuration.firmware, kernel: configuration.kernel,
-                                     kernelAddress: configuration.kernelAddress, initrd: configuration.initrd,
+        // Images are read once, as QEMU keeps its ROM blobs: a reboot reloads these bytes, whatever
+        // happened to the files since.
+        var firmwareChoice = configuration.firmware
+        if case .elf(let source) = configuration.firmware { firmwareChoice = .elf(try Self.resolve(source, role: "firmware")) }
+        let boot = BootConfiguration(firmware: firmwareChoice,
+                                     kernel: try configuration.kernel.map { source throws(BootError) in try Self.resolve(source, role: "kernel") },
+                                     kernelAddress: configuration.kernelAddress,
+                                     initrd: try configuration.initrd.map { source throws(BootError) in try Self.resolve(source, role: "initrd") },
                                      bootargs: configuration.bootargs, machine: description)
+        bootConfiguration = boot
         let plan = try BootLoader.load(boot, into: machine)
         self.plan = plan
 
@@ -92,15 +101,36 @@ public final class VirtBoard {
             let firmware = BuiltinFirmware(machine: machine, console: console, errors: errors)
             machine.trapHandler = firmware
             machine.addTimedDevice(firmware.sbi)
-            for hart in 0..<configuration.harts { firmware.prepare(machine: machine, hart: hart) }
             self.firmware = firmware
         } else {
             firmware = nil
+        }
+        startHarts()
+    }
+
+    /// Brings the harts to their boot state: the built-in firmware's M-mode set-up, then hart 0 (or
+    /// every hart, for M-mode firmware) at the entry with `a0 = hartid`, `a1 = dtb`.
+    private func startHarts() {
+        if let firmware {
+            for hart in 0..<configuration.harts { firmware.prepare(machine: machine, hart: hart) }
         }
         let privilege: PrivilegeMode = plan.mode == .supervisor ? .supervisor : .machine
         for hart in 0..<configuration.harts where hart == 0 || plan.secondaryHartsStart {
             machine.startHart(hart, privilege: privilege, pc: plan.entry, a0: UInt64(hart), a1: plan.deviceTreeAddress)
         }
+    }
+
+    /// Starts again as after power-on, what a `.reset` stop (SRST reboot, the test finisher's 0x7777)
+    /// asks of the host: harts reset (`Machine.reset`), RAM cleared and every image reloaded, the
+    /// SBI's timers and suspend state forgotten. Device registers keep their values — the device
+    /// models have no reset yet — which firmware and kernels tolerate because they program every
+    /// device they use (a virtio driver resets its device first). Console output is kept.
+    public func reboot() throws(BootError) {
+        machine.reset(clearRAM: true)
+        let reloaded = try BootLoader.load(bootConfiguration, into: machine)
+        precondition(reloaded == plan, "the same bytes loaded differently")
+        firmware?.reset()
+        startHarts()
     }
 
     /// Runs until the guest powers off, resets, the budget is spent, or nothing can happen.
@@ -141,6 +171,11 @@ public final class VirtBoard {
         guard [0, 16, 64].contains(c.machine.pmpEntries) else {
             throw .invalidConfiguration("PMP entries must be 0, 16 or 64 (got \(c.machine.pmpEntries))")
         }
+    }
+
+    /// The image's bytes, read now (messages keep naming the file).
+    static func resolve(_ source: ImageSource, role: String) throws(BootError) -> ImageSource {
+        .bytes(try source.read(role: role), name: source.name)
     }
 
     static func stopReason(for event: FinisherEvent) -> StopReason {

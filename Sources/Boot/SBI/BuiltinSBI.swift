@@ -43,6 +43,16 @@ public final class BuiltinSBI {
         suspended = Array(repeating: false, count: platform.hartCount)
     }
 
+    /// Back to the power-on state: no timer pending (STIP dropped), no hart suspended.
+    public func reset() {
+        for hart in timerDeadlines.indices {
+            timerDeadlines[hart] = nil
+            suspended[hart] = false
+            platform.setSupervisorTimerPending(hart: hart, false)
+        }
+        platform.timerDeadlineChanged()
+    }
+
     /// Serves the `ecall` `hart` just made from S-mode: reads `a0`–`a7`, runs the call and writes
     /// the results back as the outcome says. The caller has already moved the pc past the `ecall`.
     @discardableResult
