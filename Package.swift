@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "vmlab", dependencies: ["VMLabCLI"]),
 
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
-        .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV"], exclude: ["Golden"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
         .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"], exclude: ["Golden"]),

@@ -56,6 +56,10 @@ public final class CLINT: MMIODevice, TimedDevice, CountingDevice {
     /// The guest-visible mtime now.
     public var mtime: UInt64 { time.mtime &+ offset }
 
+    /// What a guest store to mtime added to the timebase (0 until one happens). The `time` CSR must
+    /// read `TimeSource.mtime &+ mtimeOffset` to agree with this register, as QEMU's rdtime does.
+    public var mtimeOffset: UInt64 { offset }
+
     /// mtimecmp of one hart (for the SBI in Swift and for tests).
     public func mtimecmp(hart: Int) -> UInt64 { mtimecmp[hart] }
 
@@ -180,5 +184,33 @@ public final class CLINT: MMIODevice, TimedDevice, CountingDevice {
         if width == 64 { return value }
         let mask: UInt64 = 0xFFFF_FFFF << UInt64(shift)
         return (reg & ~mask) | ((value & 0xFFFF_FFFF) << UInt64(shift))
+    }
+}
+
+// MARK: Snapshots
+
+public struct CLINTState: DeviceState, Equatable {
+    public let msip: [Bool]
+    public let mtimecmp: [UInt64]
+    public let mtimeOffset: UInt64
+}
+
+extension CLINT: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        CLINTState(msip: msip, mtimecmp: mtimecmp, mtimeOffset: offset)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? CLINTState, s.msip.count == hartCount, s.mtimecmp.count == hartCount else { return false }
+        msip = s.msip
+        mtimecmp = s.mtimecmp
+        offset = s.mtimeOffset
+        for h in 0..<hartCount {
+            pins.setPin(.msip, hart: h, level: msip[h])
+            mtipLevel[h] = mtime >= mtimecmp[h]
+            pins.setPin(.mtip, hart: h, level: mtipLevel[h])
+        }
+        return true
     }
 }

@@ -13,7 +13,9 @@
 //
 // Time is derived, never read from the host clock: ns = epoch + mtime * 100 (the 10 MHz timebase)
 // + an offset the guest sets by writing the time, so runs are deterministic and an experiment can
-// pick its wall-clock date. Only 32-bit aligned accesses are accepted (as QEMU); others are rejected.
+// pick its wall-clock date. Registers are 32-bit; an aligned 64-bit access is split into two 32-bit
+// ones, low address first, as QEMU splits it (so a 64-bit read of TIME_LOW returns the whole time).
+// Other widths are rejected (access fault).
 // An alarm at or before "now" fires at once; a later one is a TimedDevice deadline.
 
 import Machine
@@ -58,6 +60,11 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
     public var nowNs: UInt64 { offsetNs &+ time.mtime &* Self.nsPerTick }
 
     public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
+        if size == 8 && offset % 8 == 0 {
+            guard let low = mmioRead(offset: offset, size: 4), let high = mmioRead(offset: offset + 4, size: 4) else { return nil }
+            stats.reads &-= 1
+            return high << 32 | low
+        }
         stats.reads &+= 1
         guard check(offset, size) else { return nil }
         switch offset {
@@ -75,6 +82,12 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
     }
 
     public func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
+        if size == 8 && offset % 8 == 0 {
+            let ok = mmioWrite(offset: offset, size: 4, value: value & 0xFFFF_FFFF)
+                && mmioWrite(offset: offset + 4, size: 4, value: value >> 32)
+            stats.writes &-= 1
+            return ok
+        }
         stats.writes &+= 1
         guard check(offset, size) else { return false }
         let v = value & 0xFFFF_FFFF
@@ -108,7 +121,8 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
         guard alarmRunning else { return nil }
         let now = nowNs
         if alarmNs <= now { return time.mtime }
-        let ticks = (alarmNs - now + Self.nsPerTick - 1) / Self.nsPerTick
+        let wait = alarmNs - now                 // round up without overflowing near UInt64.max
+        let ticks = wait / Self.nsPerTick + (wait % Self.nsPerTick == 0 ? 0 : 1)
         let at = time.mtime &+ ticks
         return at < time.mtime ? nil : at
     }
@@ -128,6 +142,39 @@ public final class GoldfishRTC: MMIODevice, TimedDevice, CountingDevice {
             errors?.log(name, "rejected \(size)-byte access at offset 0x\(String(offset, radix: 16))")
             return false
         }
+        return true
+    }
+}
+
+// MARK: Snapshots
+
+public struct GoldfishRTCState: DeviceState, Equatable {
+    public let offsetNs: UInt64
+    public let latchedHigh: UInt32
+    public let stagedTimeHigh: UInt32
+    public let alarmNs: UInt64
+    public let alarmRunning: Bool
+    public let irqEnabled: Bool
+    public let irqPending: Bool
+}
+
+extension GoldfishRTC: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        GoldfishRTCState(offsetNs: offsetNs, latchedHigh: latchedHigh, stagedTimeHigh: stagedTimeHigh, alarmNs: alarmNs,
+                         alarmRunning: alarmRunning, irqEnabled: irqEnabled, irqPending: irqPending)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? GoldfishRTCState else { return false }
+        offsetNs = s.offsetNs
+        latchedHigh = s.latchedHigh
+        stagedTimeHigh = s.stagedTimeHigh
+        alarmNs = s.alarmNs
+        alarmRunning = s.alarmRunning
+        irqEnabled = s.irqEnabled
+        irqPending = s.irqPending
+        irq.restoreLevel(irqPending && irqEnabled)
         return true
     }
 }

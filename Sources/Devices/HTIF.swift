@@ -12,8 +12,13 @@
 //                                          u64 words [n, a0, a1, a2, ...]; supported: write (64) to
 //                                          fd 1/2 (console), exit (93); the result goes to
 //                                          magic_mem[0] and fromhost = 1
-//   device 1, command 1                    putchar(payload & 0xFF); fromhost = 1 << 56 | 1 << 48
+//   device 1, command 1                    putchar(payload & 0xFF); fromhost = 1 << 56 | 1 << 48 |
+//                                          0x100 | the byte
 //   device 1, command 0                    getchar; replied when input is available, with the byte
+//
+// riscv-tests place `fromhost` 64 bytes after `tohost` (and some programs have no `fromhost`), so
+// besides the 16-byte window (tohost, then fromhost) the device offers one 8-byte window per word —
+// `tohostWindow` and `fromhostWindow` — for the board to map at each symbol's own address.
 //
 // A command runs when a store touches the low word of tohost (riscv-tests store the low word, then
 // the high word, of a value whose high word is 0); tohost then reads 0 again, as spike clears it.
@@ -51,6 +56,11 @@ public final class HTIF: MMIODevice, CountingDevice {
         self.errors = errors
         self.name = name
     }
+
+    /// An 8-byte window onto tohost alone, to map at the `tohost` symbol.
+    public private(set) lazy var tohostWindow = HTIFWord(htif: self, offset: 0)
+    /// An 8-byte window onto fromhost alone, to map at the `fromhost` symbol.
+    public private(set) lazy var fromhostWindow = HTIFWord(htif: self, offset: 8)
 
     /// Input for the console getchar command.
     public func enqueueInput(_ bytes: [UInt8]) {
@@ -109,7 +119,7 @@ public final class HTIF: MMIODevice, CountingDevice {
         case (1, 1):
             counters.bytesFromGuest &+= 1
             sink?.consoleWrite([UInt8(truncatingIfNeeded: payload)])
-            fromhost = 1 << 56 | 1 << 48
+            fromhost = 1 << 56 | 1 << 48 | 0x100 | (payload & 0xFF)   // as spike and QEMU answer
         case (1, 0):
             getcWaiting = true
             answerGetchar()
@@ -174,5 +184,50 @@ public final class HTIF: MMIODevice, CountingDevice {
         }
         var out = UInt64(bitPattern: result).littleEndian
         _ = withUnsafeBytes(of: &out) { memory.dmaWrite(magic, from: $0) }
+    }
+}
+
+/// One of HTIF's two words as its own 8-byte MMIO device (see `HTIF.tohostWindow`).
+public final class HTIFWord: MMIODevice {
+    public let mmioSize: UInt64 = 8
+    private unowned let htif: HTIF
+    private let offset: UInt64
+
+    init(htif: HTIF, offset: UInt64) {
+        self.htif = htif
+        self.offset = offset
+    }
+
+    public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
+        htif.mmioRead(offset: self.offset + offset, size: size)
+    }
+
+    public func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
+        htif.mmioWrite(offset: self.offset + offset, size: size, value: value)
+    }
+}
+
+// MARK: Snapshots
+
+public struct HTIFState: DeviceState, Equatable {
+    public let tohost: UInt64
+    public let fromhost: UInt64
+    public let input: [UInt8]
+    public let getcWaiting: Bool
+}
+
+extension HTIF: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        HTIFState(tohost: tohost, fromhost: fromhost, input: input, getcWaiting: getcWaiting)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? HTIFState else { return false }
+        tohost = s.tohost
+        fromhost = s.fromhost
+        input = s.input
+        getcWaiting = s.getcWaiting
+        return true
     }
 }

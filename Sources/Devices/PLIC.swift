@@ -14,9 +14,11 @@
 // S-mode (drives mip.SEIP). N = 96 sources (the device tree's riscv,ndev). Only naturally aligned
 // 32-bit accesses are accepted, as QEMU's PLIC; other widths are rejected (access fault).
 //
-// Gateways are level-triggered (§4): an asserted source becomes pending unless it is being serviced
-// (claimed and not yet completed); dropping the line before a claim withdraws the request, as QEMU
-// does for level sources. A completion re-arms the gateway, so a source still asserted is pending again.
+// Gateways are level-triggered (§4): an asserting source becomes pending unless it is being serviced
+// (claimed and not yet completed). The request is latched: dropping the line before the claim leaves
+// it pending (the claim then returns it and the driver finds nothing to do), which is what a guest
+// reading the pending bits sees on QEMU. A completion re-arms the gateway, so a source still asserted
+// is pending again at once. Enable bit 0 (source 0, which never interrupts) is stored as QEMU does.
 
 import Machine
 
@@ -38,14 +40,14 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
 
     private let pins: any InterruptPins
     private let errors: GuestErrorLog?
-    private var priority: [UInt32]
-    private var level: [Bool]          // the input line as the device drives it
-    private var pending: [Bool]        // gateway has forwarded a request not yet claimed
-    private var inService: [Bool]      // claimed, waiting for completion
-    private var enable: [[UInt32]]     // [context][word]
-    private var threshold: [UInt32]
-    private var outputLevel: [Bool]    // what each context currently drives
-    private let words: Int
+    fileprivate var priority: [UInt32]
+    fileprivate var level: [Bool]          // the input line as the device drives it
+    fileprivate var pending: [Bool]        // gateway has forwarded a request not yet claimed
+    fileprivate var inService: [Bool]      // claimed, waiting for completion
+    fileprivate var enable: [[UInt32]]     // [context][word]
+    fileprivate var threshold: [UInt32]
+    fileprivate var outputLevel: [Bool]    // what each context currently drives
+    fileprivate let words: Int
 
     public init(hartCount: Int, pins: any InterruptPins, sourceCount: Int = VirtPlatform.plicSourceCount,
                 mmioSize: UInt64 = VirtPlatform.plic.size, errors: GuestErrorLog? = nil, name: String = "plic") {
@@ -80,9 +82,11 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
         guard source >= 1 && source <= sourceCount else { return }  // wiring error: ignore, not a crash
         guard level[source] != newLevel else { return }
         level[source] = newLevel
-        if newLevel { counters.interrupts &+= 1 }
-        pending[source] = newLevel && !inService[source]
-        updateOutputs()
+        if newLevel {
+            counters.interrupts &+= 1
+            if !inService[source] { pending[source] = true }
+            updateOutputs()
+        }
     }
 
     // MARK: Inspection (tests, stats, a hypervisor's virtual PLIC)
@@ -110,7 +114,7 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
             return
         }
         inService[source] = false
-        pending[source] = level[source]
+        if level[source] { pending[source] = true }
         updateOutputs()
     }
 
@@ -165,7 +169,6 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
             let w = Int((offset - Self.enableBase) % Self.enableStride / 4)
             guard w < words else { break }
             var bits = v
-            if w == 0 { bits &= ~1 }                      // source 0 does not exist
             if w == words - 1 {                           // nor do sources beyond sourceCount
                 let valid = sourceCount + 1 - w * 32
                 if valid < 32 { bits &= (UInt32(1) << UInt32(valid)) &- 1 }
@@ -224,5 +227,41 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
                 pins.setPin(t.pin, hart: t.hart, level: out)
             }
         }
+    }
+}
+
+// MARK: Snapshots
+
+public struct PLICState: DeviceState, Equatable {
+    public let priority: [UInt32]
+    public let level: [Bool]
+    public let pending: [Bool]
+    public let inService: [Bool]
+    public let enable: [[UInt32]]
+    public let threshold: [UInt32]
+}
+
+extension PLIC: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        PLICState(priority: priority, level: level, pending: pending, inService: inService, enable: enable,
+                  threshold: threshold)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? PLICState, s.priority.count == priority.count, s.enable.count == enable.count,
+              s.enable.allSatisfy({ $0.count == words }) else { return false }
+        priority = s.priority
+        level = s.level
+        pending = s.pending
+        inService = s.inService
+        enable = s.enable
+        threshold = s.threshold
+        for c in 0..<contextCount {
+            outputLevel[c] = bestPending(context: c) != nil
+            let t = Self.target(context: c)
+            pins.setPin(t.pin, hart: t.hart, level: outputLevel[c])
+        }
+        return true
     }
 }

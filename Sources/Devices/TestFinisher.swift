@@ -7,7 +7,7 @@
 //                     (code << 16) | 0x3333       fail with `code` (16 bits)
 //                     0x7777                      reset the machine
 //
-// Reads return 0. Other values are ignored (QEMU logs them as guest errors). 16- and 32-bit writes
+// Reads return 0. Other values are ignored (QEMU logs them as guest errors). 16- and 32-bit accesses
 // are accepted as on QEMU; a 16-bit write carries the status only (code 0). Other widths are
 // rejected (access fault).
 
@@ -43,6 +43,11 @@ public final class TestFinisher: MMIODevice, CountingDevice {
 
     public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
         counters.reads &+= 1
+        guard size == 2 || size == 4, offset % UInt64(size) == 0 else {
+            counters.guestErrors &+= 1
+            errors?.log(name, "rejected \(size)-byte read at offset 0x\(String(offset, radix: 16))")
+            return nil
+        }
         return 0
     }
 

@@ -25,7 +25,8 @@
 // - With FIFOs on, data below the trigger level is reported at once as a character timeout (IIR 0xC)
 //   instead of after four character times: drivers treat both the same and no timer is needed.
 // - Any access width is accepted at offsets 0-7 (the byte register; wider reads zero-extend), as QEMU's
-//   serial_mm; offsets 8-255 read 0 and ignore writes. The IRQ is not gated by MCR.OUT2 (as QEMU).
+//   serial_mm; offsets 8-255 of the device tree's 256-byte window decode to nothing and fault, as on
+//   QEMU. MCR resets to OUT2 (0x08) as QEMU's does; the IRQ is not gated by OUT2 (as QEMU).
 
 import Machine
 
@@ -48,7 +49,7 @@ public final class UART16550: MMIODevice, CountingDevice {
     // Registers
     private var ier: UInt8 = 0
     private var lcr: UInt8 = 0
-    private var mcr: UInt8 = 0
+    private var mcr: UInt8 = 0x08           // OUT2, as QEMU's reset leaves it
     private var scr: UInt8 = 0
     private var dll: UInt8 = 0
     private var dlm: UInt8 = 0
@@ -93,7 +94,7 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     public func mmioRead(offset: UInt64, size: Int) -> UInt64? {
         stats.reads &+= 1
-        guard offset < 8 else { return 0 }
+        guard offset < 8 else { return outsideRegisters(offset) }
         let dlab = lcr & 0x80 != 0
         let value: UInt8
         switch offset {
@@ -117,7 +118,7 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     public func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
         stats.writes &+= 1
-        guard offset < 8 else { return true }
+        guard offset < 8 else { return outsideRegisters(offset) != nil }
         let v = UInt8(truncatingIfNeeded: value)
         let dlab = lcr & 0x80 != 0
         switch offset {
@@ -134,6 +135,12 @@ public final class UART16550: MMIODevice, CountingDevice {
         }
         updateIRQ()
         return true
+    }
+
+    private func outsideRegisters(_ offset: UInt64) -> UInt64? {
+        stats.guestErrors &+= 1
+        errors?.log(name, "access at offset 0x\(String(offset, radix: 16)), past the eight registers")
+        return nil
     }
 
     // MARK: Registers
@@ -218,8 +225,16 @@ public final class UART16550: MMIODevice, CountingDevice {
     }
 
     private func writeMCR(_ v: UInt8) {
+        let loopToggled = (mcr ^ v) & 0x10 != 0
         mcr = v
         let now = modemStatusLines
+        // Entering or leaving loopback re-routes the inputs rather than changing the far end's lines,
+        // so it records no deltas (as QEMU); changes of MCR while looped back do (data sheet).
+        if loopToggled {
+            lastModemStatus = now
+            refillFromHost()
+            return
+        }
         let changed = now ^ lastModemStatus
         if changed & 0x10 != 0 { msrDeltas |= 0x01 }                          // DCTS
         if changed & 0x20 != 0 { msrDeltas |= 0x02 }                          // DDSR
@@ -266,5 +281,46 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     private func updateIRQ() {
         irq.set(interruptID != 0x01)
+    }
+}
+
+// MARK: Snapshots
+
+public struct UART16550State: DeviceState, Equatable {
+    public let registers: [UInt8]            // ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus
+    public let fifoEnabled: Bool
+    public let triggerLevel: Int
+    public let overrun: Bool
+    public let thrInterrupt: Bool
+    public let rxFIFO: [UInt8]
+    public let rxFromHost: [Bool]
+    public let hostQueue: [UInt8]            // host input not yet taken into the receiver
+}
+
+extension UART16550: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        UART16550State(registers: [ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus],
+                       fifoEnabled: fifoEnabled, triggerLevel: triggerLevel, overrun: overrun,
+                       thrInterrupt: thrInterrupt, rxFIFO: rxFIFO, rxFromHost: rxFromHost,
+                       hostQueue: Array(hostQueue[hostQueueHead...]))
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? UART16550State, s.registers.count == 8, s.rxFIFO.count == s.rxFromHost.count else {
+            return false
+        }
+        (ier, lcr, mcr, scr) = (s.registers[0], s.registers[1], s.registers[2], s.registers[3])
+        (dll, dlm, msrDeltas, lastModemStatus) = (s.registers[4], s.registers[5], s.registers[6], s.registers[7])
+        fifoEnabled = s.fifoEnabled
+        triggerLevel = s.triggerLevel
+        overrun = s.overrun
+        thrInterrupt = s.thrInterrupt
+        rxFIFO = s.rxFIFO
+        rxFromHost = s.rxFromHost
+        hostQueue = s.hostQueue
+        hostQueueHead = 0
+        irq.restoreLevel(interruptID != 0x01)
+        return true
     }
 }

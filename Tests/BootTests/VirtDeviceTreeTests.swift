@@ -23,6 +23,8 @@ import Testing
             #expect(cpu.property("device_type")?.stringValues == ["cpu"])
             #expect(cpu.property("riscv,isa")?.stringValues == ["rv64imafdc_zicsr_zifencei"])
             #expect(cpu.property("mmu-type")?.stringValues == ["riscv,sv39"])
+            #expect(cpu.property("riscv,isa-base")?.stringValues == ["rv64i"])
+            #expect(cpu.property("riscv,isa-extensions")?.stringValues == ["i", "m", "a", "f", "d", "c", "zicsr", "zifencei"])
             let intc = try #require(cpu.child("interrupt-controller"))
             #expect(intc.property("compatible")?.stringValues == ["riscv,cpu-intc"])
             #expect(intc.property("#interrupt-cells")?.cellValues == [1])
@@ -72,6 +74,15 @@ import Testing
         #expect(root.node(at: "/poweroff")?.property("regmap")?.cellValues == test.property("phandle")?.cellValues)
         #expect(root.node(at: "/poweroff")?.property("value")?.cellValues == [0x5555])
         #expect(root.node(at: "/reboot")?.property("value")?.cellValues == [0x7777])
+    }
+
+    @Test func isaStringsSplitIntoTheNewBinding() {
+        #expect(VirtDeviceTree.isaBase("rv64imafdch_zicsr_zifencei_sstc") == "rv64i")
+        #expect(VirtDeviceTree.isaExtensions("rv64imafdch_zicsr_zifencei_sstc")
+                == ["i", "m", "a", "f", "d", "c", "h", "zicsr", "zifencei", "sstc"])
+        #expect(VirtDeviceTree.isaExtensions("RV64GC") == ["i", "m", "a", "f", "d", "zicsr", "zifencei", "c"])
+        #expect(VirtDeviceTree.isaBase("rv32e") == "rv32e")
+        #expect(VirtDeviceTree.isaExtensions("") == [])
     }
 
     @Test func phandlesAreUnique() throws {

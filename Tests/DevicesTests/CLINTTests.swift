@@ -28,6 +28,7 @@ import Machine
         #expect(clint.mmioRead(offset: 0xBFFC, size: 4) == 1)             // high half
         #expect(clint.mmioWrite(offset: 0xBFFC, size: 4, value: 2))       // 32-bit write of the high half
         #expect(clint.mtime == 0x2_0000_000A)
+        #expect(time.mtime &+ clint.mtimeOffset == clint.mtime)
     }
 
     @Test func timerInterruptAndDeadline() {

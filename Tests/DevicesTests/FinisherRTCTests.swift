@@ -15,8 +15,9 @@ import Machine
         #expect(events == [.pass, .fail(code: 42), .reset, .fail(code: 0)])
         #expect(f.lastEvent == .fail(code: 0))
         #expect(f.mmioRead(offset: 0, size: 4) == 0)
+        #expect(f.mmioRead(offset: 0, size: 8) == nil)
         #expect(f.counters.requests == 4)
-        #expect(f.counters.guestErrors == 2)
+        #expect(f.counters.guestErrors == 3)
     }
 }
 
@@ -43,7 +44,8 @@ import Machine
         #expect(read64(rtc) == 0x10_0000_0020)
         time.mtime += 5
         #expect(read64(rtc) == 0x10_0000_0020 + 500)
-        #expect(rtc.mmioRead(offset: 0, size: 8) == nil)
+        #expect(rtc.mmioRead(offset: 0, size: 8) == 0x10_0000_0020 + 500)   // split as on QEMU
+        #expect(rtc.mmioRead(offset: 0, size: 2) == nil)
     }
 
     @Test func alarmFiresAtDeadlineAndInterrupts() {

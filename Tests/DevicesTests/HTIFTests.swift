@@ -21,7 +21,7 @@ import Machine
         let h = HTIF(memory: ram, sink: console)
         for c in "ok".utf8 {
             #expect(h.mmioWrite(offset: 0, size: 8, value: 1 << 56 | 1 << 48 | UInt64(c)))
-            #expect(h.mmioRead(offset: 8, size: 8) == 1 << 56 | 1 << 48)
+            #expect(h.mmioRead(offset: 8, size: 8) == 1 << 56 | 1 << 48 | 0x100 | UInt64(c))
             #expect(h.mmioWrite(offset: 8, size: 8, value: 0))
         }
         #expect(console.text == "ok")
@@ -56,5 +56,18 @@ import Machine
         h.enqueueInput([0x41])
         #expect(h.mmioRead(offset: 8, size: 8) == 1 << 56 | 0x41)
         #expect(h.mmioRead(offset: 0, size: 2) == nil)
+    }
+
+    @Test func separateWindowsForSeparateSymbols() {
+        var events: [FinisherEvent] = []
+        let h = HTIF(memory: ram, sink: console, onFinish: { events.append($0) })
+        let to = h.tohostWindow, from = h.fromhostWindow
+        #expect(to.mmioSize == 8 && from.mmioSize == 8)
+        #expect(to.mmioWrite(offset: 0, size: 8, value: 1 << 56 | 1 << 48 | 0x21))
+        #expect(console.text == "!")
+        #expect(from.mmioRead(offset: 0, size: 8) == 1 << 56 | 1 << 48 | 0x121)
+        #expect(from.mmioWrite(offset: 0, size: 8, value: 0))
+        #expect(to.mmioWrite(offset: 0, size: 4, value: 1))
+        #expect(events == [.pass])
     }
 }

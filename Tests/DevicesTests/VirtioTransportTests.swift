@@ -13,6 +13,9 @@ import Machine
         #expect(t.mmioRead(offset: 8, size: 4) == 0)
         #expect(t.mmioRead(offset: 0xC, size: 4) == 0x554D_4551)
         #expect(t.mmioRead(offset: 0x34, size: 4) == 0)
+        #expect(t.mmioRead(offset: 0, size: 1) == 0x76)          // any width, as QEMU's empty slot
+        #expect(t.mmioRead(offset: 1, size: 2) == 0x7269)
+        #expect(t.mmioRead(offset: 0xB0, size: 4) == 0)
         #expect(t.mmioWrite(offset: 0x70, size: 4, value: 1))
         #expect(t.mmioRead(offset: 0x70, size: 4) == 0)
     }
@@ -26,7 +29,7 @@ import Machine
         #expect(f & (1 << 28) != 0)                       // INDIRECT_DESC
         #expect(f & (1 << 29) != 0)                       // EVENT_IDX
         d.w32(0x30, 0)
-        #expect(d.r32(0x34) == 256)
+        #expect(d.r32(0x34) == 1024)
         d.w32(0x30, 1)
         #expect(d.r32(0x34) == 0)                         // no queue 1
         // Accepting an unoffered feature: FEATURES_OK refused.
@@ -36,11 +39,13 @@ import Machine
         let ok = d.initialize(queueSizes: [8])
         #expect(ok == VirtioStatus.acknowledge | VirtioStatus.driver | VirtioStatus.featuresOK | VirtioStatus.driverOK)
         d.w32(0x30, 0)
-        #expect(d.r32(0x38) == 8 && d.r32(0x44) == 1)
+        #expect(t.queues[0].size == 8 && d.r32(0x44) == 1)
+        #expect(d.r32(0x38) == 0)                         // QueueNum is write-only
+        #expect(t.mmioRead(offset: 0, size: 8) == 0x2_7472_6976)   // split like QEMU: magic, version
         #expect(UInt64(d.r32(0x80)) | UInt64(d.r32(0x84)) << 32 == d.queues[0]!.desc)
         // Reset by writing 0 clears queues and status.
         d.w32(0x70, 0)
-        #expect(d.r32(0x70) == 0 && d.r32(0x44) == 0 && d.r32(0x38) == 0)
+        #expect(d.r32(0x70) == 0 && d.r32(0x44) == 0 && t.queues[0].size == 0)
         #expect(t.mmioRead(offset: 0x70, size: 2) == 0)   // non-32-bit register access: 0, logged
         #expect(t.counters.guestErrors >= 2)
     }
@@ -96,5 +101,34 @@ import Machine
         #expect(d.takeUsed(0).isEmpty)
         d.w32(0x70, 15)                                                  // DRIVER_OK processes it
         #expect(d.takeUsed(0).count == 1)
+    }
+
+    @Test func queueSizeMustBeAPowerOfTwo() {
+        let t = VirtioMMIO(backend: VirtioRNG(), memory: ram)
+        let d = VirtioTestDriver(t, ram: ram)
+        d.w32(0x30, 0)
+        d.w32(0x38, 6)
+        #expect(t.queues[0].size == 0)
+        d.w32(0x38, 2048)                                                // above QueueNumMax
+        #expect(t.queues[0].size == 0)
+        d.w32(0x38, 16)
+        #expect(t.queues[0].size == 16)
+    }
+
+    @Test func ringIndicesWrapAt65536() {
+        let t = VirtioMMIO(backend: VirtioRNG(), memory: ram)
+        let d = VirtioTestDriver(t, ram: ram)
+        d.initialize(queueSizes: [8])
+        let buffer = d.allocate(4)
+        d.putDescriptor(0, index: 3, address: buffer, length: 4, flags: 2, next: 0)
+        var completed = 0
+        for _ in 0..<65_540 {
+            d.publish(0, head: 3)
+            d.notify(0)
+            completed += d.takeUsed(0).filter { $0.id == 3 && $0.length == 4 }.count
+        }
+        #expect(completed == 65_540)
+        #expect(d.r32(0x70) & VirtioStatus.deviceNeedsReset == 0)
+        #expect(t.queues[0].usedIndex == UInt16(65_540 % 65_536))
     }
 }

@@ -31,3 +31,28 @@ func isaProgram(_ name: String) throws {
     let stop = rig.run(200_000_000)
     #expect(stop == .poweredOff(code: 0), "\(name): \(stop); UART: \(rig.uart.text)")
 }
+
+/// The suite can fail: a machine without PMP cannot pass the PMP program.
+@Test func isaSuiteDetectsAMissingFeature() throws {
+    guard ISASuite.programs.contains("pmp") else { return }
+    let rig = Guest.Rig { $0.pmpEntries = 0 }
+    rig.boot(try ISASuite.image("pmp"))
+    #expect(rig.run(50_000_000) != .poweredOff(code: 0))
+}
+
+/// Both misaligned-access policies are allowed by the specification; the program accepts either.
+@Test func misalignedProgramUnderTrappingPolicy() throws {
+    guard ISASuite.programs.contains("misaligned") else { return }
+    let rig = Guest.Rig { $0.misaligned = .trap }
+    rig.boot(try ISASuite.image("misaligned"))
+    #expect(rig.run(50_000_000) == .poweredOff(code: 0), "\(rig.uart.text)")
+}
+
+/// With several harts the programs park every hart but hart 0 and still pass.
+@Test(arguments: ["rv64a", "interrupts"])
+func isaProgramOnFourHarts(_ name: String) throws {
+    guard ISASuite.programs.contains(name) else { return }
+    let rig = Guest.Rig { $0.harts = 4; $0.quantum = 100 }
+    rig.boot(try ISASuite.image(name))
+    #expect(rig.run(200_000_000) == .poweredOff(code: 0), "\(rig.uart.text)")
+}

@@ -31,9 +31,189 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(p.symbols["start"] == 0x8000_0000)
     }
 
-    @Test func errorsCarryLineAndColumn() {
-        #expect(throws: AssemblyError(line: 2, column: 9, message: "unknown register 'x32'")) {
-            try Assembler.assemble("nop\naddi a0,x32, 1")
+    @Test func numericLocalLabelsPickTheNearestDefinition() throws {
+        let p = try Assembler.assemble("""
+        1: nop
+        1: j 1b
+           j 1f
+        1: j 1b
+        """)
+        // j 1b at 4 → 4 (offset 0); j 1f at 8 → 12 (offset 4); j 1b at 12 → 12 (offset 0)
+        #expect(words(p.bytes) == [0x13, 0x6f, 0x0040_006f, 0x6f])
+        #expect(p.symbols.keys.allSatisfy { !$0.contains("$") })
+    }
+
+    @Test func sectionsAndSymbols() throws {
+        let p = try Assembler.assemble("""
+        .globl _start
+        _start: la a0, value
+                ld a0, 0(a0)
+                ret
+        .data
+        value:  .dword 42
+        .equ ANSWER, 6 * 7
+        """, options: AssemblerOptions(base: 0x8020_0000))
+        #expect(p.sections.map(\.name) == [".text", ".data"])
+        #expect(p.section(".text")?.address == 0x8020_0000)
+        #expect(p.section(".data")?.address == 0x8020_0010)
+        #expect(p.symbols["value"] == 0x8020_0010)
+        #expect(p.symbols["ANSWER"] == 42)
+        #expect(p.globals == ["_start"])
+        #expect(p.bytes.count == 0x18)
+        // The flat image has the gap filled and the data in place.
+        #expect(Array(p.bytes[0x10..<0x18]) == [42, 0, 0, 0, 0, 0, 0, 0])
+        // auipc a0, 0; addi a0, a0, 16
+        #expect(words(p.bytes).prefix(2) == [0x0000_0517, 0x0105_0513])
+    }
+
+    @Test func explicitSectionAddresses() throws {
+        let p = try Assembler.assemble(".text\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x8000_1000]))
+        #expect(p.section(".data")?.address == 0x8000_1000)
+        #expect(p.bytes.count == 0x1004)
+    }
+
+    @Test func overlappingSectionsAreAnError() {
+        #expect(throws: AssemblyError.self) {
+            try Assembler.assemble(".text\nnop\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x8000_0004]))
         }
+        #expect(throws: AssemblyError.self) {
+            try Assembler.assemble(".text\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x1_0000_0000]))
+        }
+        #expect(throws: AssemblyError.self) {
+            try Assembler.assemble("nop\nnop", options: AssemblerOptions(base: UInt64.max - 3))
+        }
+        #expect(throws: AssemblyError.self) {
+            try Assembler.assemble("nop\n.data\n.byte 1", options: AssemblerOptions(base: UInt64.max - 7))
+        }
+    }
+
+    @Test func explicitCompressedMnemonics() throws {
+        // Always 16 bits, with or without .option rvc, and to labels too.
+        #expect(try Assembler.bytes("c.addi a0, 1") == [0x05, 0x05])
+        #expect(try Assembler.bytes("c.addi16sp sp, 16") == [0x41, 0x61])  // not c.addi sp, 16
+        #expect(try Assembler.bytes("c.lwsp ra, 12(sp)\nc.unimp") == [0xb2, 0x40, 0, 0])
+        #expect(try Assembler.bytes("top: c.j top") == [0x01, 0xa0])
+    }
+
+    @Test func compressionIsOptIn() throws {
+        #expect(try Assembler.bytes("addi a0, a0, 1").count == 4)
+        #expect(try Assembler.bytes(".option rvc\naddi a0, a0, 1") == [0x05, 0x05])
+        #expect(try Assembler.bytes("addi a0, a0, 1", options: AssemblerOptions(compressed: true)) == [0x05, 0x05])
+        #expect(try Assembler.bytes(".option rvc\n.option norvc\naddi a0, a0, 1").count == 4)
+    }
+
+    @Test func compressedJumpsGrowWhenOutOfReach() throws {
+        // c.beqz reaches ±256 bytes; the first branch fits, the second must become a 4-byte beq.
+        let p = try Assembler.bytes(".option rvc\nbeqz a0, near\nbeqz a0, far\nnear: .zero 300\nfar: nop")
+        let first = Decoder.decode(UInt32(p[0]) | UInt32(p[1]) << 8)
+        #expect(first.opcode == .beq && first.length == 2 && first.imm == 6)
+        let second = Decoder.decode(words(Array(p[2..<6]))[0])
+        #expect(second.opcode == .beq && second.length == 4 && second.imm == 304)
+    }
+
+    @Test func loadImmediateSequencesCompute() throws {
+        // Evaluate each li sequence symbolically and check it produces the constant.
+        for value: Int64 in [0, -1, 0x7fff_ffff, 0x8000_0000, 0x1234_5678_9abc_def0, .min, .max, 0xfff, -2049, 0x7ff_ffff_f800] {
+            var a0: Int64 = 0
+            for inst in LoadImmediate.instructions(rd: 10, value: value) {
+                let src: Int64 = inst.rs1 == 0 ? 0 : a0
+                switch inst.opcode {
+                case .lui: a0 = Int64(inst.imm)
+                case .addi: a0 = src &+ Int64(inst.imm)
+                case .addiw: a0 = Int64(Int32(truncatingIfNeeded: src &+ Int64(inst.imm)))
+                case .slli: a0 = src << Int64(inst.imm)
+                case .srli: a0 = Int64(bitPattern: UInt64(bitPattern: src) >> UInt64(inst.imm))
+                case .xori: a0 = src ^ Int64(inst.imm)
+                default: Issue.record("unexpected \(inst.opcode)")
+                }
+            }
+            #expect(a0 == value, "li \(value)")
+            #expect(LoadImmediate.instructions(rd: 10, value: value).count <= 8)
+        }
+    }
+
+    @Test func expressionsFollowGNUPrecedence() throws {
+        func value(_ e: String) throws -> Int64 {
+            let p = try Assembler.assemble(".equ X, \(e)")
+            return Int64(bitPattern: p.symbols["X"]!)
+        }
+        #expect(try value("1 + 2 * 3") == 7)
+        #expect(try value("1 + 2 & 3") == 3)   // | & ^ bind tighter than + -
+        #expect(try value("(1 + 2) & 3") == 3)
+        #expect(try value("-8 >> 1") == Int64(bitPattern: 0x7fff_ffff_ffff_fffc))
+        #expect(try value("~0 << 4") == -16)
+        #expect(try value("'A' + 1") == 66)
+        #expect(try value("0b101 | 0x10 | 010") == 0b1_1101)
+        #expect(try value("%hi(0x12345678)") == 0x12345)
+        #expect(try value("%lo(0x12345fff)") == -1)
+    }
+
+    @Test func repeatBlocks() throws {
+        let b = try Assembler.bytes(".rept 2\n.rept 3\n.byte 1\n.endr\n.byte 2\n.endr\n.rept 0\n.byte 9\n.endr")
+        #expect(b == [1, 1, 1, 2, 1, 1, 1, 2])
+    }
+
+    @Test func stringsAndData() throws {
+        let b = try Assembler.bytes(".ascii \"ab\"\n.asciz \"c\\n\"\n.byte 1, -1\n.half 0x1234\n.align 2\n.word -1")
+        #expect(b == [0x61, 0x62, 0x63, 0x0a, 0x00, 0x01, 0xff, 0x34, 0x12, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])
+    }
+
+    @Test(arguments: [
+        ("nop\naddi a0,x32, 1", 2, 9, "unknown register 'x32'"),
+        ("addi a0, a0, 4096", 1, 14, "immediate 4096 out of range [-2048, 2047]"),
+        ("  frobnicate a0", 1, 3, "unknown instruction 'frobnicate'"),
+        ("addi a0, a0", 1, 1, "'addi' expects 3 operands, got 2"),
+        ("j nowhere", 1, 3, "undefined symbol 'nowhere'"),
+        ("x: nop\nx: nop", 2, 1, "symbol 'x' is already defined"),
+        ("slli a0, a0, 64", 1, 14, "shift amount 64 out of range [0, 63]"),
+        ("csrr a0, nosuchcsr", 1, 10, "unknown CSR 'nosuchcsr'"),
+        ("csrr a0, cycleh", 1, 10, "system register 'cycleh' is RV32 only"),
+        ("fadd.s a0, fa1, fa2", 1, 8, "expected a floating-point register, got 'a0'"),
+        ("beq a0, a1, 3", 1, 13, "target offset 3 is not a multiple of 2"),
+        ("ld a0, 8[sp]", 1, 9, "unexpected character '['"),
+        ("sd a0, data", 1, 1, "'sd' expects 3 operands, got 2"),
+        ("lr.w a0, a1", 1, 10, "expected a memory operand 'offset(register)', got 'a1'"),
+        ("j 1b", 1, 3, "no earlier definition of local label 1"),
+        ("j 1f\nnop", 1, 3, "local label '1f' is not defined later"),
+        (".frob 1", 1, 1, "unknown directive '.frob'"),
+        ("li a0, later\nlater: nop", 1, 8, "'li' needs a constant: 'later' is not a constant (undefined here)"),
+        ("lr.w a0, 4(a1)", 1, 10, "this instruction takes no offset: expected '(register)'"),
+        ("fence rw, x", 1, 11, "expected a fence set (a subsequence of 'iorw', or 0), got 'x'"),
+        (".option frob", 1, 9, "unknown option 'frob' (expected rvc, norvc, push, pop, relax, norelax)"),
+        ("addi a0, a0, 1 +", 1, 17, "expected an expression, got 'end of statement'"),
+        (".ascii \"abc", 1, 8, "unterminated string"),
+        (".rept 2\nnop", 1, 1, "'.rept' without '.endr'"),
+        ("nop\n.endr", 2, 1, "'.endr' without '.rept'"),
+        ("x: .rept 2\nnop\n.endr", 1, 4, "'.rept' must begin its statement (put a label before it on its own line)"),
+        (".rept 1000\n.rept 1000\n.rept 1000\nnop\n.endr\n.endr\n.endr", 1, 1, "'.rept' expands to more than 1000000 statements"),
+        ("1: li a0, 1b", 1, 11, "'li' needs a constant: local label 1 is not a constant"),
+        (".macro m a\nnop\n", 1, 1, "'.macro' without '.endm'"),
+        (".endm", 1, 1, "'.endm' without '.macro'"),
+        (".macro m a\naddi \\a, \\a, 1\n.endm\nm", 4, 1, "missing argument 'a' to macro 'm'"),
+        (".macro m a\naddi \\b, a0, 1\n.endm\nm a0", 2, 6, "unknown macro parameter '\\b'"),
+        (".macro m\nm\n.endm\nm", 2, 1, "macro 'm' nests too deeply (recursive?)"),
+        (".if 1\nnop", 1, 1, "'.if' without '.endif'"),
+        (".else", 1, 1, "'.else' without '.if'"),
+        (".if 1\n.else\n.else\n.endif", 3, 1, "second '.else' for one '.if'"),
+        (".if later\n.endif\nlater:", 1, 5, "'later' is not a constant (undefined here)"),
+        ("li a0, 1.5", 1, 8, "a floating-point number is allowed only in .float and .double"),
+        (".double x", 1, 9, "expected a number, got 'x'"),
+        ("c.addi a0, 100", 1, 12, "operands do not fit 'c.addi'"),
+        ("c.lw a0, 4(a6)", 1, 10, "operands do not fit 'c.lw'"),
+        ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),
+        ("c.j far\n.zero 4096\nfar: nop", 1, 5, "operands do not fit 'c.j'"),
+        ("la a0, %hi(x)\nx:", 1, 8, "%hi: value 0x80000008 is out of range of a sign-extended 32-bit address"),
+    ] as [(String, Int, Int, String)])
+    func errorsCarryLineAndColumn(_ source: String, _ line: Int, _ column: Int, _ message: String) {
+        do {
+            _ = try Assembler.assemble(source)
+            Issue.record("'\(source)' assembled")
+        } catch {
+            #expect(error == AssemblyError(line: line, column: column, message: message))
+        }
+    }
+
+    @Test func errorDescriptionIsCompilerStyle() {
+        #expect(AssemblyError(line: 2, column: 9, message: "unknown register 'x32'").description == "2:9: unknown register 'x32'")
     }
 }

@@ -80,6 +80,28 @@ public enum VirtDeviceTree {
 
     private static func unit(_ address: UInt64) -> String { String(address, radix: 16) }
 
+    /// "rv64i" from "rv64imafdc_zicsr_zifencei".
+    static func isaBase(_ isa: String) -> String {
+        let lower = isa.lowercased()
+        let prefix = lower.prefix { !$0.isLetter || $0 == "r" || $0 == "v" }
+        return prefix + (lower.dropFirst(prefix.count).first.map { String($0) } ?? "i")
+    }
+
+    /// ["i", "m", "a", "f", "d", "c", "zicsr", "zifencei"] from "rv64imafdc_zicsr_zifencei": the
+    /// single-letter extensions one by one, then each multi-letter one (unprivileged spec, "ISA
+    /// Extension Naming Conventions").
+    static func isaExtensions(_ isa: String) -> [String] {
+        let parts = isa.lowercased().split(separator: "_")
+        guard let first = parts.first else { return [] }
+        let letters = first.drop { !$0.isLetter || $0 == "r" || $0 == "v" }
+        var result = letters.map { String($0) }
+        // G is shorthand for IMAFD_Zicsr_Zifencei.
+        if let g = result.firstIndex(of: "g") { result.replaceSubrange(g...g, with: ["i", "m", "a", "f", "d", "zicsr", "zifencei"]) }
+        for part in parts.dropFirst() where !result.contains(String(part)) { result.append(String(part)) }
+        var seen = Set<String>()
+        return result.filter { seen.insert($0).inserted }
+    }
+
     private static func chosen(_ machine: VirtMachineDescription) -> FDTNode {
         var properties: [FDTProperty] = []
         if !machine.bootargs.isEmpty { properties.append(.string("bootargs", machine.bootargs)) }
@@ -101,6 +123,10 @@ public enum VirtDeviceTree {
                 .string("status", "okay"),
                 .string("compatible", "riscv"),
                 .string("riscv,isa", machine.isa),
+                // The newer binding (Linux 6.7+ prefers it; QEMU 8 emits both): the base and the
+                // extensions as a list instead of one string to parse.
+                .string("riscv,isa-base", isaBase(machine.isa)),
+                .strings("riscv,isa-extensions", isaExtensions(machine.isa)),
                 .string("mmu-type", machine.mmuType),
                 .u32("phandle", cpuPhandle(hart)),
             ], children: [
@@ -169,7 +195,9 @@ public enum VirtDeviceTree {
                 .u32("interrupts", UInt32(VirtPlatform.uart0IRQ)),
             ]),
         ]
-        for slot in 0..<machine.virtioSlots {
+        // Highest slot first, as QEMU's tree lists them: Linux probes in tree order, so the first
+        // device (which QEMU and the board put in the top slot) becomes vda / the first NIC.
+        for slot in (0..<machine.virtioSlots).reversed() {
             let region = VirtPlatform.virtio(slot: slot)
             children.append(FDTNode("virtio_mmio@\(unit(region.base))", [
                 .string("compatible", "virtio,mmio"),

@@ -25,13 +25,32 @@ public final class BuiltinSBI {
     var timerDeadlines: [UInt64?]
     /// Per hart: suspended through HSM (as opposed to sleeping in a WFI of its own).
     var suspended: [Bool]
-    /// Calls served, by extension, for statistics.
+    /// Calls made, by extension ID (unknown IDs included), for statistics.
     public private(set) var callCounts: [UInt64: UInt64] = [:]
+
+    /// Calls made to implemented extensions, by `SBIExtension.name` (plain data for `vm:stats()`).
+    public var callsByExtension: [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for (eid, count) in callCounts {
+            if let ext = SBIExtension(rawValue: eid) { result[ext.name, default: 0] += count }
+        }
+        return result
+    }
 
     public init(platform: any SBIPlatform) {
         self.platform = platform
         timerDeadlines = Array(repeating: nil, count: platform.hartCount)
         suspended = Array(repeating: false, count: platform.hartCount)
+    }
+
+    /// Back to the power-on state: no timer pending (STIP dropped), no hart suspended.
+    public func reset() {
+        for hart in timerDeadlines.indices {
+            timerDeadlines[hart] = nil
+            suspended[hart] = false
+            platform.setSupervisorTimerPending(hart: hart, false)
+        }
+        platform.timerDeadlineChanged()
     }
 
     /// Serves the `ecall` `hart` just made from S-mode: reads `a0`–`a7`, runs the call and writes

@@ -90,4 +90,21 @@ public enum SBIExtension: UInt64, Sendable, CaseIterable {
     case hartStateManagement = 0x48_534D  // "HSM"
     case systemReset = 0x5352_5354     // "SRST"
     case debugConsole = 0x4442_434E    // "DBCN"
+
+    /// The name statistics and messages use: the spec's four-letter tag, or the legacy call's name.
+    public var name: String {
+        switch self {
+        case .legacySetTimer: "legacy_set_timer"
+        case .legacyConsolePutchar: "legacy_console_putchar"
+        case .legacyConsoleGetchar: "legacy_console_getchar"
+        case .legacyShutdown: "legacy_shutdown"
+        case .base: "BASE"
+        case .timer: "TIME"
+        case .ipi: "IPI"
+        case .remoteFence: "RFNC"
+        case .hartStateManagement: "HSM"
+        case .systemReset: "SRST"
+        case .debugConsole: "DBCN"
+        }
+    }
 }

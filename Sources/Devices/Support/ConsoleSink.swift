@@ -25,4 +25,10 @@ public final class ConsoleCapture: ConsoleSink {
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     public func clear() { bytes.removeAll() }
+
+    /// Everything captured since the last drain, removing it (for a console read incrementally).
+    public func drain() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
 }

@@ -8,9 +8,11 @@ public struct DeviceCounters: Sendable, Equatable {
     public var reads: UInt64 = 0
     /// MMIO stores the device received (accepted or not).
     public var writes: UInt64 = 0
-    /// Rising edges of the device's interrupt output (a level held high counts once).
+    /// Rising edges of the device's interrupt output (a level held high counts once); for the CLINT,
+    /// msip and mtip assertions; for the PLIC, rising edges of its source inputs.
     public var interrupts: UInt64 = 0
-    /// Device-level operations: virtio requests completed, HTIF commands, finisher events, alarms.
+    /// Device-level operations: virtio chains taken, HTIF commands, finisher events, RTC alarms
+    /// armed, PLIC claims that returned a source.
     public var requests: UInt64 = 0
     /// Bytes the device took from the guest (UART/console transmit, disk writes, frames sent).
     public var bytesFromGuest: UInt64 = 0

@@ -22,6 +22,11 @@ public enum VirtPlatform {
         Region(base: 0x1000_1000 + UInt64(slot) * 0x1000, size: 0x1000)
     }
 
+    /// The slot QEMU gives its `n`th virtio-mmio device (0-based, in command-line order): QEMU fills
+    /// the slots from the top, so the first device sits at 0x1000_8000 (IRQ 8). Guests that scan
+    /// every slot do not care; a board that wants identical addresses to QEMU's follows this order.
+    public static func qemuVirtioSlot(forDevice n: Int) -> Int { virtioSlotCount - 1 - n }
+
     public static let uart0IRQ = 10
     public static let rtcIRQ = 11
     /// virtio-mmio slot n raises PLIC source 1 + n.

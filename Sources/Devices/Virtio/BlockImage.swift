@@ -150,3 +150,21 @@ public final class BlockImage {
         return true
     }
 }
+
+// MARK: Snapshots
+
+/// What a guest could have changed: the copy-on-write overlay, or an in-memory writable image's
+/// bytes. Writes to a writable image *file* are on disk and cannot be taken back by a restore.
+public struct BlockImageState: DeviceState, Equatable {
+    public let overlay: [UInt64: [UInt8]]
+    public let bytes: [UInt8]
+}
+
+extension BlockImage {
+    public func saveState() -> BlockImageState { BlockImageState(overlay: overlay, bytes: fd < 0 ? bytes : []) }
+
+    public func restoreState(_ s: BlockImageState) {
+        overlay = s.overlay
+        if fd < 0 { bytes = s.bytes }
+    }
+}

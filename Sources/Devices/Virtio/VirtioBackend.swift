@@ -22,4 +22,8 @@ public protocol VirtioBackend: AnyObject {
     func reset()
     /// The driver notified `queue` (or DRIVER_OK was just set): consume what is available.
     func queueNotified(_ queue: Int) throws(VirtioRingError)
+    /// The device type's own state (see DeviceSnapshot.swift): queued input, backlogs, disk overlays.
+    func saveBackendState() -> any DeviceState
+    /// Puts back a state from `saveBackendState` of the same type; false, changing nothing, otherwise.
+    func restoreBackendState(_ state: any DeviceState) -> Bool
 }

@@ -43,6 +43,10 @@ public final class VirtioBlock: VirtioBackend {
     public private(set) var flushes: UInt64 = 0
     public private(set) var failures: UInt64 = 0
 
+    /// Requests still to fail on purpose (fault injection, issue 6): each completes with IOERR
+    /// without touching the image, in the order the driver submits them.
+    public var injectedFailures = 0
+
     public init(image: BlockImage, serial: String = "vmlab-disk") {
         self.image = image
         self.serial = serial
@@ -90,6 +94,10 @@ public final class VirtioBlock: VirtioBackend {
             t.logGuestError("block request header of \(chain.readableLength) bytes")
             return try finish(Self.statusIOError)
         }
+        if injectedFailures > 0 {
+            injectedFailures -= 1
+            return try finish(Self.statusIOError)
+        }
         let header = try chain.read(t.memory, count: 16)
         let type = le32(header, 0)
         let sector = le64(header, 8)
@@ -134,4 +142,20 @@ func readConfigBytes(_ config: [UInt8], offset: Int, size: Int) -> UInt64 {
         v |= UInt64(config[offset + i]) << UInt64(8 * i)
     }
     return v
+}
+
+// MARK: Snapshots
+
+public struct VirtioBlockState: DeviceState, Equatable {
+    public let image: BlockImageState
+}
+
+extension VirtioBlock {
+    public func saveBackendState() -> any DeviceState { VirtioBlockState(image: image.saveState()) }
+
+    public func restoreBackendState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioBlockState else { return false }
+        image.restoreState(s.image)
+        return true
+    }
 }

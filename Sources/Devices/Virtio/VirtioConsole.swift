@@ -67,3 +67,19 @@ public final class VirtioConsole: VirtioBackend {
         if delivered { try transport.signalUsed(queue: Self.receiveQueue) }
     }
 }
+
+// MARK: Snapshots
+
+public struct VirtioConsoleState: DeviceState, Equatable {
+    public let input: [UInt8]
+}
+
+extension VirtioConsole {
+    public func saveBackendState() -> any DeviceState { VirtioConsoleState(input: input) }
+
+    public func restoreBackendState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioConsoleState else { return false }
+        input = s.input
+        return true
+    }
+}

@@ -2,7 +2,7 @@
 // 0x1000_1000 + n*0x1000, PLIC source 1 + n, vendor "QEMU" (0x554d4551).
 //
 //   off    register              dir  notes
-//   0x000  MagicValue            R    0x74726976 ("virt")
+//   0x000  MagicValue            R    0x74726976 ("virt"); an empty slot answers any width
 //   0x004  Version               R    2 (no legacy interface)
 //   0x008  DeviceID              R    0 for an empty slot
 //   0x00c  VendorID              R    0x554d4551
@@ -12,7 +12,7 @@
 //   0x024  DriverFeaturesSel     W
 //   0x030  QueueSel              W
 //   0x034  QueueNumMax           R    0 for a queue that does not exist
-//   0x038  QueueNum              W
+//   0x038  QueueNum              W    reads 0, as on QEMU
 //   0x044  QueueReady            RW
 //   0x050  QueueNotify           W    queue index
 //   0x060  InterruptStatus       R    bit 0 used buffer, bit 1 configuration change
@@ -21,17 +21,20 @@
 //   0x080  QueueDescLow/High     W    (0x084)
 //   0x090  QueueDriverLow/High   W    (0x094)
 //   0x0a0  QueueDeviceLow/High   W    (0x0a4)
-//   0x0ac  SHMSel                W    no shared memory regions: SHMLen reads all ones (0x0b0/0x0b4)
+//   0x0ac  SHMSel                W    no shared memory regions: SHMLen (0x0b0/0x0b4) reads all
+//                                     ones, or 0 in an empty slot (as QEMU)
 //   0x0fc  ConfigGeneration      R
-//   0x100+ device configuration  RW   8/16/32-bit accesses (64-bit allowed, as two halves)
+//   0x100+ device configuration  RW   8/16/32/64-bit accesses, little-endian
 //
 // Decisions, where the spec leaves room or QEMU shows the way:
 // - Offered transport features: VERSION_1, INDIRECT_DESC, EVENT_IDX. A driver that sets FEATURES_OK
-//   without accepting VERSION_1 is accepted and served with the version-1 layout (little-endian,
-//   12-byte net header unless it negotiated nothing that changes layout), as QEMU's modern virtio-mmio
-//   tolerates such drivers. Accepting a feature the device did not offer makes the device refuse
+//   without accepting VERSION_1 is accepted, as QEMU's modern virtio-mmio tolerates such drivers: the
+//   rings stay little-endian with the version-1 layout; only what the spec ties to the feature
+//   changes (virtio-net's header is then the legacy 10 bytes, without num_buffers). Accepting a feature the device did not offer makes the device refuse
 //   FEATURES_OK (§2.2.2: the driver re-reads Status and sees it clear).
-// - Register accesses other than 32-bit, aligned, read 0 / are ignored and logged, as QEMU does.
+// - Register accesses other than 32-bit, aligned, read 0 / are ignored and logged, as QEMU does;
+//   an aligned 64-bit access is split into two 32-bit ones, low address first, as QEMU splits it.
+// - QueueNumMax is 1024 by default, QEMU's VIRTQUEUE_MAX_SIZE.
 // - Queue memory and buffers are reached only through DMAMemory. A malformed ring sets
 //   DEVICE_NEEDS_RESET, raises a configuration-change interrupt if DRIVER_OK (§2.1.2), logs a guest
 //   error and stops the device until the driver resets it.
@@ -44,7 +47,7 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
     public static let version: UInt32 = 2
     public static let vendorID: UInt32 = 0x554D_4551
     public static let configOffset: UInt64 = 0x100
-    public static let defaultQueueSize: UInt16 = 256
+    public static let defaultQueueSize: UInt16 = 1024
     public static let transportFeatures: UInt64 =
         VirtioFeature.bit(VirtioFeature.version1) | VirtioFeature.bit(VirtioFeature.indirectDesc)
         | VirtioFeature.bit(VirtioFeature.eventIdx)
@@ -166,6 +169,19 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
             guard let backend else { return 0 }
             return backend.readConfig(offset: Int(offset - Self.configOffset), size: size)
         }
+        if size == 8 && offset % 8 == 0 {
+            // QEMU splits an 8-byte access into two 32-bit ones, low address first.
+            let low = mmioRead(offset: offset, size: 4) ?? 0
+            let high = mmioRead(offset: offset + 4, size: 4) ?? 0
+            stats.reads &-= 2
+            return high << 32 | low
+        }
+        if backend == nil && size < 4 {
+            // An empty slot answers any width with its (truncated) register, as QEMU's does.
+            let word = mmioRead(offset: offset & ~3, size: 4) ?? 0
+            stats.reads &-= 1
+            return (word >> (8 * (offset & 3))) & ((1 << UInt64(8 * size)) - 1)
+        }
         guard size == 4, offset % 4 == 0 else {
             logGuestError("\(size)-byte read of register 0x\(String(offset, radix: 16)); registers are 32-bit")
             return 0
@@ -181,7 +197,7 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         case 0x010:
             v = deviceFeaturesSel < 2 ? UInt32(truncatingIfNeeded: offeredFeatures >> (32 * UInt64(deviceFeaturesSel))) : 0
         case 0x034: v = hasQueue ? UInt32(queues[q].maxSize) : 0
-        case 0x038: v = hasQueue ? UInt32(queues[q].size) : 0
+        case 0x038: v = 0                        // QueueNum is write-only (§4.2.2); QEMU reads 0
         case 0x044: v = hasQueue && queues[q].ready ? 1 : 0
         case 0x060: v = interruptStatus
         case 0x070: v = status
@@ -191,7 +207,7 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         case 0x094: v = hasQueue ? UInt32(truncatingIfNeeded: queues[q].driverAddress >> 32) : 0
         case 0x0A0: v = hasQueue ? UInt32(truncatingIfNeeded: queues[q].deviceAddress) : 0
         case 0x0A4: v = hasQueue ? UInt32(truncatingIfNeeded: queues[q].deviceAddress >> 32) : 0
-        case 0x0B0, 0x0B4: v = 0xFFFF_FFFF       // no shared memory region: length -1 (§4.2.2)
+        case 0x0B0, 0x0B4: v = backend == nil ? 0 : 0xFFFF_FFFF   // no shared memory: length -1
         case 0x0FC: v = configGeneration
         default: v = 0
         }
@@ -202,6 +218,12 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         stats.writes &+= 1
         if offset >= Self.configOffset {
             backend?.writeConfig(offset: Int(offset - Self.configOffset), size: size, value: value)
+            return true
+        }
+        if size == 8 && offset % 8 == 0 {
+            _ = mmioWrite(offset: offset, size: 4, value: value & 0xFFFF_FFFF)
+            _ = mmioWrite(offset: offset + 4, size: 4, value: value >> 32)
+            stats.writes &-= 2
             return true
         }
         guard size == 4, offset % 4 == 0 else {
@@ -222,8 +244,10 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         case 0x030: queueSel = v
         case 0x038:
             guard hasQueue, !queues[q].ready else { break }
-            if v == 0 || v > UInt32(queues[q].maxSize) {
-                logGuestError("queue \(q) size \(v) outside 1...\(queues[q].maxSize)")
+            // §2.7: a split virtqueue's size is a power of 2 (ring slots are index mod size, which
+            // must stay continuous when the 16-bit indices wrap).
+            if v == 0 || v > UInt32(queues[q].maxSize) || v & (v - 1) != 0 {
+                logGuestError("queue \(q) size \(v) is not a power of 2 in 1...\(queues[q].maxSize)")
             } else {
                 queues[q].size = UInt16(v)
             }
@@ -300,5 +324,41 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
         }
         guard isLive, queues[queue].ready else { return }
         guarded { () throws(VirtioRingError) in try backend.queueNotified(queue) }
+    }
+}
+
+// MARK: Snapshots
+
+public struct VirtioMMIOState: DeviceState {
+    public let status: UInt32
+    public let interruptStatus: UInt32
+    public let driverFeatures: UInt64
+    public let configGeneration: UInt32
+    public let selectors: [UInt32]           // DeviceFeaturesSel, DriverFeaturesSel, QueueSel
+    public let queues: [SplitVirtqueue]
+    public let backend: (any DeviceState)?
+}
+
+extension VirtioMMIO: SnapshottableDevice {
+    public func saveState() -> any DeviceState {
+        VirtioMMIOState(status: status, interruptStatus: interruptStatus, driverFeatures: driverFeatures,
+                        configGeneration: configGeneration,
+                        selectors: [deviceFeaturesSel, driverFeaturesSel, queueSel], queues: queues,
+                        backend: backend?.saveBackendState())
+    }
+
+    @discardableResult
+    public func restoreState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioMMIOState, s.queues.count == queues.count, s.selectors.count == 3,
+              (s.backend == nil) == (backend == nil) else { return false }
+        if let backend, let b = s.backend, !backend.restoreBackendState(b) { return false }
+        status = s.status
+        interruptStatus = s.interruptStatus
+        driverFeatures = s.driverFeatures
+        configGeneration = s.configGeneration
+        (deviceFeaturesSel, driverFeaturesSel, queueSel) = (s.selectors[0], s.selectors[1], s.selectors[2])
+        queues = s.queues
+        irq.restoreLevel(interruptStatus != 0)
+        return true
     }
 }

@@ -29,6 +29,10 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     /// When true, transmitted frames come straight back to this NIC (no switch needed).
     public var loopback: Bool
 
+    /// Frames still to lose on purpose (fault injection, issue 6): the next frames this NIC would
+    /// deliver to its guest are dropped and counted in `framesDropped`.
+    public var injectedReceiveDrops = 0
+
     public private(set) var framesSent: UInt64 = 0
     public private(set) var framesReceived: UInt64 = 0
     public private(set) var framesDropped: UInt64 = 0
@@ -43,6 +47,24 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
         precondition(mac.count == 6, "a MAC address is 6 bytes")
         self.mac = mac
         self.loopback = loopback
+    }
+
+    /// Parses "52:54:00:12:34:56" (or with dashes) into 6 bytes; nil for anything else, so a script's
+    /// typo becomes an error message rather than a precondition failure.
+    public static func parseMAC(_ text: String) -> [UInt8]? {
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "-" })
+        guard parts.count == 6 else { return nil }
+        var bytes: [UInt8] = []
+        for p in parts {
+            guard p.count == 2, p.allSatisfy(\.isHexDigit), let b = UInt8(p, radix: 16) else { return nil }
+            bytes.append(b)
+        }
+        return bytes
+    }
+
+    /// The MAC address as text, e.g. "52:54:00:12:34:56".
+    public var macString: String {
+        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 
     /// Plugs this NIC into a switch (unplugging it from any previous one).
@@ -100,6 +122,11 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     }
 
     public func receiveFrame(_ frame: [UInt8]) {
+        if injectedReceiveDrops > 0 {
+            injectedReceiveDrops -= 1
+            framesDropped &+= 1
+            return
+        }
         if backlog.count >= Self.backlogLimit {
             framesDropped &+= 1
             return
@@ -139,5 +166,21 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
             delivered = true
         }
         if delivered { try transport.signalUsed(queue: Self.receiveQueue) }
+    }
+}
+
+// MARK: Snapshots
+
+public struct VirtioNetState: DeviceState, Equatable {
+    public let backlog: [[UInt8]]
+}
+
+extension VirtioNet {
+    public func saveBackendState() -> any DeviceState { VirtioNetState(backlog: backlog) }
+
+    public func restoreBackendState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioNetState else { return false }
+        backlog = s.backlog
+        return true
     }
 }

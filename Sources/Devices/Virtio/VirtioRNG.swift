@@ -58,3 +58,22 @@ public final class VirtioRNG: VirtioBackend {
         try transport.signalUsed(queue: queue)
     }
 }
+
+// MARK: Snapshots
+
+/// The generator's position: a restored run draws the same bytes again.
+public struct VirtioRNGState: DeviceState, Equatable {
+    public let state: UInt64
+    public let spare: [UInt8]
+}
+
+extension VirtioRNG {
+    public func saveBackendState() -> any DeviceState { VirtioRNGState(state: state, spare: spare) }
+
+    public func restoreBackendState(_ s: any DeviceState) -> Bool {
+        guard let s = s as? VirtioRNGState else { return false }
+        state = s.state
+        spare = s.spare
+        return true
+    }
+}

@@ -7,10 +7,11 @@ extension Machine {
     /// Runs until a budget is used up or something stops the machine.
     ///
     /// - Parameters:
-    ///   - maxInstructions: instructions retired by all harts together in this call.
+    ///   - maxInstructions: instructions retired or trapped (an exception) by all harts together in
+    ///     this call.
     ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
-        let startInstructions = totalInstructions
+        var done: UInt64 = 0
         let startCycles = globalCycles
         var resumeFromBreakpoint = lastBreakpoint
         lastBreakpoint = nil
@@ -20,37 +21,45 @@ extension Machine {
             var anyRan = false
             for h in harts {
                 let s = h.state
-                h.checkInterrupts()
-                guard s.pointee.runState == .started else { continue }
-                let done = totalInstructions &- startInstructions
-                if done >= maxInstructions { return .budgetExhausted }
-                let cyclesUsed = currentCyclesOf(h) &- startCycles
-                if cyclesUsed >= maxCycles { return .budgetExhausted }
-                var limit = min(maxInstructions - done, harts.count == 1 ? .max : configuration.quantum)
-                if maxCycles != .max {
-                    limit = min(limit, max(1, (maxCycles - cyclesUsed) / max(1, instructionCost)))
-                }
-                if let deadline = nextDeadline {
-                    let dc = deadline &* configuration.cyclesPerTick
-                    let now = s.pointee.cycles
-                    limit = min(limit, dc > now ? max(1, (dc - now + max(1, instructionCost) - 1) / max(1, instructionCost)) : 1)
-                }
-                if !breakpoints.isEmpty {
-                    let pc = s.pointee.pc
-                    if breakpoints.contains(pc) && resumeFromBreakpoint.map({ $0.hart != h.id || $0.pc != pc }) ?? true {
-                        lastBreakpoint = (h.id, pc)
-                        return .breakpoint(hart: h.id, pc: pc)
+                // The hart's turn: up to `quantum` instructions (retired or trapped), in slices
+                // that end at traps, interrupts, CSR side effects and device deadlines.
+                var turnLeft = harts.count == 1 ? UInt64.max : configuration.quantum
+                while turnLeft > 0 {
+                    h.checkInterrupts()
+                    guard s.pointee.runState == .started else { break }
+                    if done >= maxInstructions { return .budgetExhausted }
+                    let cyclesUsed = currentCyclesOf(h) &- startCycles
+                    if cyclesUsed >= maxCycles { return .budgetExhausted }
+                    var limit = min(maxInstructions - done, turnLeft)
+                    if maxCycles != .max {
+                        limit = min(limit, max(1, (maxCycles - cyclesUsed) / max(1, instructionCost)))
                     }
-                    resumeFromBreakpoint = nil
-                    limit = 1
+                    if let deadline = earliestDeadline {
+                        let dc = deadline &* configuration.cyclesPerTick
+                        let now = s.pointee.cycles
+                        limit = min(limit, dc > now ? max(1, (dc - now + max(1, instructionCost) - 1) / max(1, instructionCost)) : 1)
+                    }
+                    if !breakpoints.isEmpty {
+                        let pc = s.pointee.pc
+                        if breakpoints.contains(pc) && resumeFromBreakpoint.map({ $0.hart != h.id || $0.pc != pc }) ?? true {
+                            lastBreakpoint = (h.id, pc)
+                            return .breakpoint(hart: h.id, pc: pc)
+                        }
+                        resumeFromBreakpoint = nil
+                        limit = 1
+                    }
+                    let before = s.pointee.instret &+ s.pointee.exceptionsTaken
+                    currentHart = h.id
+                    _ = h.runSlice(limit: limit)
+                    currentHart = nil
+                    let used = (s.pointee.instret &+ s.pointee.exceptionsTaken) &- before
+                    done &+= used
+                    turnLeft &-= min(turnLeft, max(used, 1))
+                    if s.pointee.cycles > globalCycles { globalCycles = s.pointee.cycles }
+                    anyRan = true
+                    if let stop = pendingStop { pendingStop = nil; return stop }
+                    advanceDevices()
                 }
-                currentHart = h.id
-                _ = h.runSlice(limit: limit)
-                currentHart = nil
-                globalCycles = max(globalCycles, s.pointee.cycles)
-                anyRan = true
-                if let stop = pendingStop { pendingStop = nil; return stop }
-                advanceDevices()
             }
             // Harts that waited kept time with the others.
             for h in harts where h.state.pointee.runState != .started {
@@ -87,9 +96,11 @@ extension Machine {
 
     private func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
 
+    /// Instructions retired plus instructions that trapped, over all harts: what the instruction
+    /// budget counts, so that a guest stuck in a loop of faults still comes back.
     var totalInstructions: UInt64 {
         var n: UInt64 = 0
-        for h in harts { n &+= h.state.pointee.instret }
+        for h in harts { n &+= h.state.pointee.instret &+ h.state.pointee.exceptionsTaken }
         return n
     }
 

@@ -41,7 +41,7 @@ extension IEEEFormat {
         // Jamming the shifted-out bits is exact enough even for a subtraction: sx has zero low
         // bits, so the difference is odd exactly when bits were lost, and it stays on the same
         // side of every rounding boundary as the true difference.
-        let sy = shiftRightJam(sy0, ex - ey)
+        let sy = shiftRightJam(sy0, ex &- ey)
         if (x ^ y) & signMask == 0 {
             return roundPack(negative: negative, e: ex, sig: sx &+ sy, rm, &flags)
         }
@@ -73,7 +73,7 @@ extension IEEEFormat {
         let (eb, sb) = unpack(b)
         // sa × sb × 2^(ea + eb − 124); dropping 62 bits leaves sig × 2^(ea + eb − 62).
         let sig = collapseProduct(sa.multipliedFullWidth(by: sb))
-        return roundPack(negative: sign != 0, e: ea + eb, sig: sig, rm, &flags)
+        return roundPack(negative: sign != 0, e: ea &+ eb, sig: sig, rm, &flags)
     }
 
     static func div(_ a: UInt64, _ b: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {
@@ -104,7 +104,7 @@ extension IEEEFormat {
         // q = ⌊sa × 2^63 / sb⌋ lies in (2^62, 2^64); the dividend's high word sa >> 1 < 2^62 ≤ sb,
         // so the hardware-width division cannot overflow. A non-zero remainder is the sticky bit.
         let (q, r) = sb.dividingFullWidth((high: sa >> 1, low: sa << 63))
-        return roundPack(negative: sign != 0, e: ea - eb - 1, sig: q | (r != 0 ? 1 : 0), rm, &flags)
+        return roundPack(negative: sign != 0, e: ea &- eb &- 1, sig: q | (r != 0 ? 1 : 0), rm, &flags)
     }
 
     static func sqrt(_ a: UInt64, _ rm: RoundingMode, _ flags: inout UInt8) -> UInt64 {

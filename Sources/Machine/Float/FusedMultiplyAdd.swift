@@ -2,8 +2,8 @@
 // as the RISC-V FMADD family uses it; the hart forms FMSUB/FNMSUB/FNMADD by flipping operand signs.
 //
 // RISC-V departs from IEEE's "may" in one case: 0 × ∞ + qNaN raises NV (unpriv. spec, F extension,
-// "Single-Precision Fused Multiply-Add Instructions": "set the invalid operation exception flag
-// when the multiplicands are ∞ and zero, even when the addend is a quiet NaN").
+// "Single-Precision Floating-Point Computational Instructions": the fused multiply-add
+// instructions set NV when the multiplicands are ∞ and zero even if the addend is a quiet NaN).
 
 /// A 128-bit unsigned value as two words; only the operations fused multiply-add needs.
 struct Wide128 {
@@ -100,12 +100,15 @@ extension IEEEFormat {
         // Both terms on the scale 2^(e − 124): the addend's significand moves up by 62 bits.
         let p = Wide128(product)
         let q = Wide128(high: sc >> 2, low: sc << 62)
-        let ep = ea + eb
+        let ep = ea &+ eb
         // Align to the larger exponent. As in `add`, jamming is exact enough for a subtraction
         // because the unshifted term has zero low bits (at least 20 in either case).
-        let (big, small, e, bigSign, smallSign) = ep >= ec
-            ? (p, q.shiftedRightJam(ep - ec), ep, signP, c & signMask)
-            : (q, p.shiftedRightJam(ec - ep), ec, c & signMask, signP)
+        let big: Wide128, small: Wide128, e: Int, bigSign: UInt64, smallSign: UInt64
+        if ep >= ec {
+            (big, small, e, bigSign, smallSign) = (p, q.shiftedRightJam(ep &- ec), ep, signP, c & signMask)
+        } else {
+            (big, small, e, bigSign, smallSign) = (q, p.shiftedRightJam(ec &- ep), ec, c & signMask, signP)
+        }
         let sum: Wide128
         let sign: UInt64
         if bigSign == smallSign {
@@ -121,6 +124,6 @@ extension IEEEFormat {
         }
         let (sig, shift) = sum.normalizedTo62()
         // sum × 2^(e − 124) = sig × 2^(e − 124 + shift) = sig × 2^((e − 62 + shift) − 62).
-        return roundPack(negative: sign != 0, e: e - 62 + shift, sig: sig, rm, &flags)
+        return roundPack(negative: sign != 0, e: e &- 62 &+ shift, sig: sig, rm, &flags)
     }
 }

@@ -62,11 +62,11 @@ extension IEEEFormat {
         let field = Int(truncatingIfNeeded: (x >> UInt64(fracBits))) & expMax
         let frac = x & fracMask
         if field != 0 {
-            return (field - bias, (frac | (fracMask + 1)) << UInt64(roundShift))
+            return (field &- bias, (frac | (fracMask + 1)) << UInt64(roundShift))
         }
         // Subnormal: value = frac × 2^(1 − bias − fracBits).
         let lz = frac.leadingZeroBitCount
-        return (1 - bias + roundShift - (lz - 1), frac << UInt64(lz - 1))
+        return (1 &- bias &+ roundShift &- (lz &- 1), frac << UInt64(lz &- 1))
     }
 }
 

@@ -37,6 +37,7 @@ extension Hart {
         let s = state
         let costs = state.pointee.costs
         exceptionCounts[Int(cause)] &+= 1
+        s.pointee.exceptionsTaken &+= 1
         let priv = s.pointee.priv
         let delegated = priv <= 1 && (s.pointee.medeleg >> cause) & 1 != 0
         if !delegated, priv < 3, let handler = machine.trapHandler {

@@ -62,6 +62,8 @@ struct HartState {
     // Counters (Zicntr): kept in modelled cycles and retired instructions.
     var cycles: UInt64 = 0
     var instret: UInt64 = 0
+    /// Exceptions raised (instructions that trapped instead of retiring); they use budget too.
+    var exceptionsTaken: UInt64 = 0
     /// Offsets so that writes to mcycle/minstret take effect without disturbing the machine's clock.
     var mcycleOffset: UInt64 = 0
     var minstretOffset: UInt64 = 0

@@ -12,13 +12,14 @@ extension Hart {
         guard inRAM(page, count: 4096), !hasMMIO(page),
               pmp.pageAllowed(page, type: type, priv: priv) else { return }
         if type == .store {
-            if isCode(page) || machine.reservedPages.contains(page) { return }
+            if isCode(page) || (reservedPageCount.pointee != 0 && machine.reservedPages.contains(page)) { return }
         }
         let idx = (Hart.privIndex(priv) * 3 + type.rawValue) * softTLBSize + Int((va >> 12) & UInt64(softTLBSize - 1))
         let vpage = va & ~0xFFF
         let host = UInt64(UInt(bitPattern: host(page)))
         state.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: host &- vpage)
         state.pointee.softPhys[idx] = page
+        noteSuperpageSoft(idx)
     }
 
     /// Loads `size` bytes (1, 2, 4, 8) at virtual `va`, zero-extended; nil after raising a trap.
@@ -196,6 +197,7 @@ extension Hart {
         s.pointee.fetchPhys = page
         s.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: UInt64(UInt(bitPattern: ops)))
         s.pointee.softPhys[idx] = page
+        noteSuperpageSoft(idx)
         return .cached
     }
 

@@ -81,11 +81,20 @@ struct TLB {
     var counters = TLBCounters()
 
     var count: Int { sets * ways }
+    /// `sets - 1` when `sets` is a power of two (the usual case), so indexing is a mask.
+    let setMask: UInt64?
+
+    @inline(__always)
+    func setIndex(_ tag: UInt64) -> Int {
+        if let m = setMask { return Int(truncatingIfNeeded: tag & m) }
+        return Int(tag % UInt64(sets))
+    }
 
     init(_ c: TLBConfiguration) {
         ways = c.ways
         sets = max(1, c.entries / c.ways)
         tagged = c.asidTagged
+        setMask = sets & (sets - 1) == 0 ? UInt64(sets - 1) : nil
         entries = .allocate(capacity: sets * ways)
         entries.initialize(repeating: ArchTLBEntry(), count: sets * ways)
         fifo = .allocate(capacity: sets)
@@ -105,7 +114,7 @@ struct TLB {
     func lookup(_ vaddr: UInt64, asid: UInt16) -> Int? {
         for level in 0..<5 where perLevel[level] > 0 {
             let tag = vaddr >> (12 + 9 * UInt64(level))
-            let base = Int(tag % UInt64(sets)) * ways
+            let base = setIndex(tag) * ways
             for w in 0..<ways {
                 let e = entries[base + w]
                 if e.valid && e.level == level && e.tag == tag && (e.global || !tagged || e.asid == asid) {
@@ -118,7 +127,7 @@ struct TLB {
 
     /// Inserts an entry, returning the evicted one if a valid entry was replaced.
     mutating func insert(_ e: ArchTLBEntry) -> ArchTLBEntry? {
-        let set = Int(e.tag % UInt64(sets))
+        let set = setIndex(e.tag)
         let base = set * ways
         // An invalid way is used first; otherwise FIFO.
         var way = -1

@@ -83,6 +83,33 @@ extension AssemblerSession {
             var exprs: [Expr] = []
             for g in ops { exprs.append(try expression(g)) }
             emit(.data(width: width, exprs), at: loc)
+        case ".float", ".double":
+            // IEEE 754 binary32/binary64, little-endian, as the data of FP labs.
+            var bytes: [UInt8] = []
+            for g in ops {
+                var negative = false
+                var k = 0
+                if g.count > 2, case .punctuation("-") = g[0].kind { negative = true; k = 1 }
+                guard g.count == k + 2 else { throw location(g).error("expected a number, got '\(g.dropLast().map(\.text).joined())'") }
+                // Parsed from the text in the target precision, so each value is rounded once.
+                let text: String
+                switch g[k].kind {
+                case .float(let t): text = t
+                case .integer(let v): text = String(v)
+                case .identifier(let word) where ["inf", "nan"].contains(word.lowercased()): text = word.lowercased()
+                default: throw g[k].location.error("expected a number, got '\(g[k].text)'")
+                }
+                if name == ".float" {
+                    let magnitude = Float(text) ?? 0
+                    let bits = (negative ? -magnitude : magnitude).bitPattern
+                    for b in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt32(b)))) }
+                } else {
+                    let magnitude = Double(text) ?? 0
+                    let bits = (negative ? -magnitude : magnitude).bitPattern
+                    for b in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(b)))) }
+                }
+            }
+            emit(.bytes(bytes), at: loc)
         case ".ascii", ".asciz", ".string":
             guard !ops.isEmpty else { throw loc.error("'\(name)' needs a string") }
             for g in ops {
@@ -94,7 +121,7 @@ extension AssemblerSession {
         case ".zero", ".space", ".skip":
             try count(1...2)
             let n = try constantValue(try expression(ops[0]))
-            guard n >= 0 && n < 1 << 28 else { throw ops[0][0].location.error("size \(n) out of range") }
+            guard n >= 0 && n <= 64 << 20 else { throw ops[0][0].location.error("size \(n) out of range") }
             emit(.fill(count: Int(n), value: ops.count == 2 ? try byteValue(ops[1]) : 0), at: loc)
         case ".align", ".p2align":
             // On RISC-V `.align n` means 2^n bytes, like `.p2align`.
@@ -106,6 +133,8 @@ extension AssemblerSession {
             try count(1...3)
             let n = try constantValue(try expression(ops[0]))
             try alignTo(n, fill: ops.count >= 2 && ops[1].count > 1 ? try byteValue(ops[1]) : nil, at: loc)
+        case ".rept", ".endr", ".macro", ".endm", ".if", ".ifdef", ".ifndef", ".else", ".endif":
+            throw loc.error("'\(name)' must begin its statement (put a label before it on its own line)")
         default:
             throw loc.error("unknown directive '\(name)'")
         }

@@ -103,23 +103,23 @@ extension AssemblerSession {
     /// Appends an instruction, choosing the compressed form under `.option rvc` when one exists.
     func emitInstruction(_ inst: Instruction, _ operand: ImmediateOperand? = nil, at loc: SourceLocation) throws(AssemblyError) {
         var compressed: UInt16?
-        var relaxable = false
+        var relax = Relaxation.none
         if let operand, !operand.expr.hasModifier, isConstant(operand.expr) {
             // Constant operand: check it now, and decide the size now.
             let resolved = try resolve(inst, operand, pc: 0)
             if rvc { compressed = Compressor.compress(resolved) }
         } else if operand == nil {
             if rvc { compressed = Compressor.compress(inst) }
-        } else if rvc {
-            // A label operand: jumps and branches that have a compressed form start compressed and
-            // grow during layout if the target is out of reach.
-            switch inst.opcode {
-            case .jal: relaxable = inst.rd == 0
-            case .beq, .bne: relaxable = (inst.rs2 == 0 && (8...15).contains(inst.rs1)) || (inst.rs1 == 0 && (8...15).contains(inst.rs2))
-            default: break
-            }
+        } else if inst.opcode.isBranch {
+            // A label operand: the size is decided during layout.
+            let zeroTest = (inst.opcode == .beq || inst.opcode == .bne)
+                && ((inst.rs2 == 0 && (8...15).contains(inst.rs1)) || (inst.rs1 == 0 && (8...15).contains(inst.rs2)))
+            relax = .branch(compressible: rvc && zeroTest)
+        } else if rvc && inst.opcode == .jal && inst.rd == 0 {
+            relax = .jump
         }
-        emit(.instruction(inst, operand, compressed: compressed, relaxable: relaxable), at: loc)
+        sections[current].items.append(Item(kind: .instruction(inst, operand, compressed: compressed, relax: relax),
+                                            location: loc, stage: relax == .branch(compressible: false) ? 1 : 0))
     }
 
     func expectCount(_ name: String, _ ops: [[Token]], _ n: ClosedRange<Int>, at loc: SourceLocation) throws(AssemblyError) {
@@ -133,6 +133,10 @@ extension AssemblerSession {
 
     func instruction(_ name: String, _ ops: [[Token]], at loc: SourceLocation) throws(AssemblyError) {
         if try pseudoInstruction(name, ops, at: loc) { return }
+        if name.hasPrefix("c.") {
+            try compressedInstruction(name, ops, at: loc)
+            return
+        }
         var base = name
         var ordering: UInt8 = 0
         for (suffix, bits) in [(".aqrl", UInt8(3)), (".aq", 2), (".rl", 1)] where name.hasSuffix(suffix) {
@@ -147,8 +151,33 @@ extension AssemblerSession {
         try realInstruction(opcode, name: name, ordering: ordering, ops, at: loc)
     }
 
+    func endsWithParenthesis(_ g: [Token]) -> Bool {
+        guard g.count >= 2, case .punctuation(")") = g[g.count - 2].kind else { return false }
+        return true
+    }
+
+    /// `lw rd, symbol` and `sw rs, symbol, temp` (and the FP forms): a pc-relative access through
+    /// auipc, as the GNU and LLVM assemblers expand it. Loads use rd as the temporary.
+    func symbolAccess(_ opcode: Opcode, name: String, _ ops: [[Token]], at loc: SourceLocation) throws(AssemblyError) {
+        let format = opcode.info.format
+        let isLoad = format == .load || format == .fpLoad
+        let floating = format == .fpLoad || format == .fpStore
+        try expectCount(name, ops, (isLoad && !floating ? 2 : 3)...(isLoad && !floating ? 2 : 3), at: loc)
+        let data = floating ? try f(ops[0]) : try x(ops[0])
+        let temp = isLoad && !floating ? data : try x(ops[2])
+        let hi = Expr.modifier(.pcrel_hi, try expression(ops[1]), location(ops[1]))
+        try emitInstruction(Instruction(opcode: .auipc, rd: temp), ImmediateOperand(expr: hi, kind: .upper20, location: location(ops[1])), at: loc)
+        var access = Instruction(opcode: opcode, rs1: temp)
+        if isLoad { access.rd = data } else { access.rs2 = data }
+        try emitInstruction(access, ImmediateOperand(expr: pcrelLoOfPrevious(loc), kind: .signed12, location: location(ops[1])), at: loc)
+    }
+
     func realInstruction(_ opcode: Opcode, name: String, ordering: UInt8, _ ops: [[Token]], at loc: SourceLocation) throws(AssemblyError) {
         let info = opcode.info
+        if [.load, .store, .fpLoad, .fpStore].contains(info.format), ops.count >= 2, !endsWithParenthesis(ops[1]) {
+            try symbolAccess(opcode, name: name, ops, at: loc)
+            return
+        }
         let kinds = info.format.operands
         let required = kinds.filter { $0 != .roundingMode }.count
         try expectCount(name, ops, required...kinds.count, at: loc)

@@ -2,13 +2,25 @@
 // reach, then evaluate every expression and produce the bytes.
 
 extension AssemblerSession {
-    static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { a <= 1 ? v : (v + a - 1) / a * a }
+    /// The largest flat image the assembler builds (sections far apart would need gigabytes).
+    static let maximumImageSize: UInt64 = 64 << 20
+
+    static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { a <= 1 ? v : (v &+ (a - 1)) / a &* a }
 
     func itemSize(_ item: Item, at offset: UInt64) -> UInt64 {
         switch item.kind {
-        case .instruction(_, _, let compressed, let relaxable):
-            if relaxable { return item.wide ? 4 : 2 }
-            return compressed != nil ? 2 : 4
+        case .instruction(let inst, _, let compressed, let relax):
+            switch relax {
+            case .none: return compressed != nil ? 2 : 4
+            case .form: return 2
+            case .jump: return item.stage == 0 ? 2 : 4
+            case .branch(let compressible):
+                switch item.stage {
+                case 0: return 2
+                case 1: return 4
+                default: return UInt64(longBranchHead(inst, compressible: compressible).size + 4)
+                }
+            }
         case .data(let width, let values): return UInt64(width * values.count)
         case .bytes(let b): return UInt64(b.count)
         case .fill(let count, _): return UInt64(count)
@@ -69,24 +81,28 @@ extension AssemblerSession {
         for (name, loc) in pendingForward where labels[name] == nil {
             throw loc.error("local label '\(name.dropFirst(2).split(separator: "$")[0])f' is not defined later")
         }
-        // Relax: start with every relaxable item compressed and widen those out of reach.
+        // Relax: start every jump and branch to a label at its smallest form and grow those whose
+        // target is out of reach, until nothing changes.
         var changed = true
         while changed {
             changed = false
             try layout()
             for s in sections.indices {
                 let base = sections[s].address
-                for i in sections[s].items.indices where !sections[s].items[i].wide {
-                    guard case .instruction(let t, let op, _, true) = sections[s].items[i].kind else { continue }
-                    let pc = base &+ sections[s].items[i].offset
+                for i in sections[s].items.indices {
+                    let item = sections[s].items[i]
+                    guard case .instruction(let t, let op, _, let relax) = item.kind else { continue }
+                    if case .none = relax { continue }
+                    if case .form = relax { continue }
+                    let pc = base &+ item.offset
                     let fits: Bool
-                    do {
-                        fits = Compressor.compress(try resolve(t, op, pc: pc)) != nil
-                    } catch {
-                        fits = false  // out of range even for the wide form: reported below
+                    switch item.stage {
+                    case 0: fits = (try? resolve(t, op, pc: pc)).flatMap(Compressor.compress) != nil
+                    case 1: fits = relax == .jump || (try? resolve(t, op, pc: pc)) != nil
+                    default: fits = true  // the long form's jal is checked when encoding
                     }
                     if !fits {
-                        sections[s].items[i].wide = true
+                        sections[s].items[i].stage += 1
                         changed = true
                     }
                 }
@@ -124,6 +140,10 @@ extension AssemblerSession {
         let used = out.filter { !$0.bytes.isEmpty }
         let start = used.map(\.address).min() ?? options.base
         let end = used.map { $0.address &+ UInt64($0.bytes.count) }.max() ?? start
+        guard end - start <= Self.maximumImageSize else {
+            throw SourceLocation(line: 1, column: 1).error(
+                "sections span 0x\(String(end - start, radix: 16)) bytes, more than a flat image may (\(Self.maximumImageSize >> 20) MiB)")
+        }
         var image = [UInt8](repeating: 0, count: Int(end - start))
         for s in used {
             let at = Int(s.address - start)
@@ -132,8 +152,31 @@ extension AssemblerSession {
         return AssembledProgram(base: start, bytes: image, sections: out, symbols: symbols, globals: globals)
     }
 
+    /// The first instruction of a long branch: the inverse condition, skipping the jal after it.
+    func longBranchHead(_ branch: Instruction, compressible: Bool) -> (bits: UInt32, size: Int) {
+        var inverse = branch
+        switch branch.opcode {
+        case .beq: inverse.opcode = .bne
+        case .bne: inverse.opcode = .beq
+        case .blt: inverse.opcode = .bge
+        case .bge: inverse.opcode = .blt
+        case .bltu: inverse.opcode = .bgeu
+        default: inverse.opcode = .bltu
+        }
+        if compressible {
+            inverse.imm = 6
+            if let half = Compressor.compress(inverse) { return (UInt32(half), 2) }
+        }
+        inverse.imm = 8
+        return (Encoder.encode(inverse), 4)
+    }
+
     func checkOverlaps() throws(AssemblyError) {
         let used = sections.filter { $0.size > 0 }.sorted { $0.address < $1.address }
+        for s in used where s.address > UInt64.max - s.size {
+            let loc = s.items.first?.location ?? SourceLocation(line: 1, column: 1)
+            throw loc.error("section '\(s.name)' at 0x\(String(s.address, radix: 16)) runs past the end of the address space")
+        }
         for (a, b) in zip(used, used.dropFirst()) where a.address &+ a.size > b.address {
             let loc = b.items.first?.location ?? SourceLocation(line: 1, column: 1)
             throw loc.error("section '\(b.name)' at 0x\(String(b.address, radix: 16)) overlaps '\(a.name)'")
@@ -148,13 +191,31 @@ extension AssemblerSession {
             for k in 0..<width { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
         }
         switch item.kind {
-        case .instruction(let template, let operand, let compressed, let relaxable):
+        case .instruction(let template, let operand, let compressed, let relax):
             if let compressed {
                 put(UInt64(compressed), 2)
                 return
             }
+            if case .form(let form) = relax {
+                let inst = try resolve(template, operand, pc: pc)
+                guard let half = form.encode(inst) else {
+                    throw (operand?.location ?? item.location).error("operands do not fit '\(form.name)'")
+                }
+                put(UInt64(half), 2)
+                return
+            }
+            if case .branch(let compressible) = relax, item.stage >= 2 {
+                // The inverted branch skips the jal that reaches the far target.
+                let head = longBranchHead(template, compressible: compressible)
+                put(UInt64(head.bits), head.size)
+                var jump = Instruction(opcode: .jal)
+                jump = try resolve(jump, operand.map { ImmediateOperand(expr: $0.expr, kind: .jump, location: $0.location) },
+                                   pc: pc &+ UInt64(head.size))
+                put(UInt64(Encoder.encode(jump)), 4)
+                return
+            }
             let inst = try resolve(template, operand, pc: pc)
-            if relaxable && !item.wide, let half = Compressor.compress(inst) {
+            if relax != .none && item.stage == 0, let half = Compressor.compress(inst) {
                 put(UInt64(half), 2)
             } else {
                 put(UInt64(Encoder.encode(inst)), 4)

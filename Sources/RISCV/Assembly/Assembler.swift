@@ -5,8 +5,9 @@
 // the tests), so lab material can be written in either.
 //
 // It works in three steps: parse every statement into items (instructions with their expression
-// operand still symbolic, data, alignment); lay the items out, growing compressed jumps and branches
-// whose targets turn out to be too far until nothing changes; then evaluate and encode.
+// operand still symbolic, data, alignment); lay the items out, growing jumps and branches whose
+// targets turn out to be too far (c.j → jal; c.beqz → beq → inverted branch over jal) until
+// nothing changes; then evaluate and encode.
 
 public enum Assembler {
     /// Assembles `source`. Throws an `AssemblyError` pointing at the first problem.
@@ -42,6 +43,15 @@ final class AssemblerSession {
     var pendingForward: [(name: String, location: SourceLocation)] = []
     /// `%pcrel_hi` targets by auipc address, filled before encoding.
     var pcrelHi: [UInt64: (Expr, SourceLocation)] = [:]
+    /// Statements parsed so far, counting `.rept` copies: a bound that keeps a runaway repeat
+    /// from exhausting the host.
+    var statementsParsed = 0
+    static let maximumStatements = 1_000_000
+    /// Macros by lower-cased name, and how deeply expansions nest right now.
+    var macros: [String: Macro] = [:]
+    var macroDepth = 0
+    /// Nesting of %pcrel_lo → %pcrel_hi evaluations, bounded so a self-reference is an error.
+    var pcrelDepth = 0
 
     init(options: AssemblerOptions) {
         self.options = options
@@ -52,16 +62,123 @@ final class AssemblerSession {
 
     func parse(_ source: String) throws(AssemblyError) {
         let tokens = try Lexer.tokenize(source)
-        var cursor = TokenCursor(tokens: tokens, index: 0)
-        while cursor.index < tokens.count {
+        try run(tokens, from: 0, to: tokens.count)
+    }
+
+    /// The index just after the end of the statement starting at `index`.
+    func nextStatement(_ tokens: [Token], after index: Int) -> Int {
+        var i = index
+        while i < tokens.count, tokens[i].kind != .endOfStatement { i += 1 }
+        return i + 1
+    }
+
+    /// The directive name a statement starts with, if it is `.rept` or `.endr`.
+    func repetitionDirective(_ tokens: [Token], at index: Int) -> String? {
+        guard index < tokens.count, case .identifier(let word) = tokens[index].kind else { return nil }
+        let lower = word.lowercased()
+        return lower == ".rept" || lower == ".endr" ? lower : nil
+    }
+
+    /// A `.rept` block starting at `index`: its count, body range and the index after its `.endr`.
+    func repetition(_ tokens: [Token], at index: Int, end: Int) throws(AssemblyError) -> (count: Int64, body: Range<Int>, after: Int) {
+        let loc = tokens[index].location
+        var cursor = TokenCursor(tokens: tokens, index: index + 1)
+        let count = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver()))
+        guard cursor.atEnd else { throw cursor.peek.location.error("unexpected '\(cursor.peek.text)' after expression") }
+        guard count >= 0 && count <= Int64(Self.maximumStatements) else { throw loc.error("repeat count \(count) out of range") }
+        // Find the matching .endr, allowing nested blocks.
+        let bodyStart = nextStatement(tokens, after: index)
+        var depth = 1
+        var scan = bodyStart
+        while scan < end {
+            switch repetitionDirective(tokens, at: scan) {
+            case ".rept": depth += 1
+            case ".endr": depth -= 1
+            default: break
+            }
+            if depth == 0 { break }
+            scan = nextStatement(tokens, after: scan)
+        }
+        guard depth == 0 else { throw loc.error("'.rept' without '.endr'") }
+        return (count, bodyStart..<scan, nextStatement(tokens, after: scan))
+    }
+
+    /// How many statements tokens[start..<end] expand to, `.rept` blocks multiplied out (capped).
+    func expandedSize(_ tokens: [Token], from start: Int, to end: Int) throws(AssemblyError) -> Int64 {
+        var total: Int64 = 0
+        var index = start
+        while index < end {
+            if repetitionDirective(tokens, at: index) == ".rept" {
+                let block = try repetition(tokens, at: index, end: end)
+                let body = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
+                let (product, overflow) = block.count.multipliedReportingOverflow(by: body)
+                if overflow || product > Int64(Self.maximumStatements) { return Int64(Self.maximumStatements) + 1 }
+                total += product
+                index = block.after
+            } else {
+                total += 1
+                index = nextStatement(tokens, after: index)
+            }
+            if total > Int64(Self.maximumStatements) { return total }
+        }
+        return total
+    }
+
+    /// Parses the statements in tokens[start..<end], expanding `.rept n` ... `.endr` blocks.
+    func run(_ tokens: [Token], from start: Int, to end: Int) throws(AssemblyError) {
+        var index = start
+        while index < end {
+            if repetitionDirective(tokens, at: index) == ".rept" {
+                let block = try repetition(tokens, at: index, end: end)
+                // Refuse a runaway expansion before building any of it.
+                let size = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
+                let (product, overflow) = block.count.multipliedReportingOverflow(by: size)
+                guard !overflow, product <= Int64(Self.maximumStatements - statementsParsed) else {
+                    throw tokens[index].location.error("'.rept' expands to more than \(Self.maximumStatements) statements")
+                }
+                for _ in 0..<block.count {
+                    try run(tokens, from: block.body.lowerBound, to: block.body.upperBound)
+                }
+                index = block.after
+                continue
+            }
+            if repetitionDirective(tokens, at: index) == ".endr" {
+                throw tokens[index].location.error("'.endr' without '.rept'")
+            }
+            switch conditionalDirective(tokens, at: index) {
+            case ".if", ".ifdef", ".ifndef":
+                index = try conditional(tokens, at: index, end: end)
+                continue
+            case ".else", ".endif":
+                throw tokens[index].location.error("'\(conditionalDirective(tokens, at: index)!)' without '.if'")
+            default: break
+            }
+            if startsWith(".macro", tokens, at: index) {
+                index = try defineMacro(tokens, at: index, end: end)
+                continue
+            }
+            if startsWith(".endm", tokens, at: index) {
+                throw tokens[index].location.error("'.endm' without '.macro'")
+            }
+            statementsParsed += 1
+            guard statementsParsed <= Self.maximumStatements else {
+                throw tokens[index].location.error("more than \(Self.maximumStatements) statements")
+            }
+            var cursor = TokenCursor(tokens: tokens, index: index)
             try statement(&cursor)
-            // Skip to just after the end of this statement.
-            while cursor.index < tokens.count, !cursor.atEnd { _ = cursor.next() }
-            cursor.index += 1
+            index = nextStatement(tokens, after: index)
         }
     }
 
     func localLabelName(_ n: Int, _ instance: Int) -> String { ".L\(n)$local\(instance)" }
+
+    /// How to name a symbol in a message: numeric local labels by their number.
+    func displayName(_ name: String) -> String {
+        if name.hasPrefix(".L"), let dollar = name.firstIndex(of: "$"), name.contains("$local") {
+            return "local label \(name[name.index(name.startIndex, offsetBy: 2)..<dollar])"
+        }
+        return "'\(name)'"
+    }
 
     func localLabelResolver() -> (Int, Bool, SourceLocation) throws(AssemblyError) -> String {
         return { [self] (n: Int, forward: Bool, loc: SourceLocation) throws(AssemblyError) -> String in
@@ -110,6 +227,10 @@ final class AssemblerSession {
             return
         }
         let operands = splitOperands(&c)
+        if let macro = macros[word.lowercased()] {
+            try expandMacro(macro, name: word, operands, at: head.location)
+            return
+        }
         if word.hasPrefix(".") && word.count > 1 {
             try directive(word.lowercased(), operands, at: head.location)
         } else {
@@ -158,7 +279,7 @@ final class AssemblerSession {
         var depth = 0
         func lookup(_ name: String, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue? {
             if labels[name] != nil || name.hasPrefix(".L") && name.contains("$local") {
-                throw loc.error("'\(name)' is not a constant")
+                throw loc.error("\(displayName(name)) is not a constant")
             }
             guard let eq = equates[name] else { throw loc.error("'\(name)' is not a constant (undefined here)") }
             depth += 1
@@ -198,6 +319,9 @@ final class AssemblerSession {
             guard let (target, _) = pcrelHi[anchor] else {
                 throw loc.error("%pcrel_lo does not name an auipc with %pcrel_hi")
             }
+            pcrelDepth += 1
+            defer { pcrelDepth -= 1 }
+            guard pcrelDepth < 16 else { throw loc.error("%pcrel_lo refers to itself") }
             return try target.evaluate(environment(pc: anchor)).value
         })
         return env

@@ -55,11 +55,24 @@ struct ImmediateOperand {
     var location: SourceLocation
 }
 
+/// How a jump or branch to a label may change size during layout. Items start at their smallest
+/// stage and only grow, so layout terminates.
+enum Relaxation: Equatable {
+    case none
+    /// `j label` under `.option rvc`: stage 0 is c.j, stage 1 is jal.
+    case jump
+    /// A conditional branch to a label: stage 0 is c.beqz/c.bnez (only if `compressible`), stage 1
+    /// the 4-byte branch, stage 2 the inverted branch over a `jal` (as the LLVM assembler relaxes
+    /// branches beyond ±4 KiB).
+    case branch(compressible: Bool)
+    /// An explicit `c.*` mnemonic: always this 16-bit form; an operand that does not fit is an error.
+    case form(CompressedForm)
+}
+
 enum ItemKind {
     /// An instruction with every field but the expression operand filled in. `compressed` is the
-    /// 16-bit form chosen at parse time; `relaxable` items start compressed and widen if the
-    /// target turns out to be out of reach (c.j, c.beqz, c.bnez to labels).
-    case instruction(Instruction, ImmediateOperand?, compressed: UInt16?, relaxable: Bool)
+    /// 16-bit form chosen at parse time (for constant operands).
+    case instruction(Instruction, ImmediateOperand?, compressed: UInt16?, relax: Relaxation)
     case data(width: Int, [Expr])
     case bytes([UInt8])
     case fill(count: Int, value: UInt8)
@@ -71,7 +84,8 @@ struct Item {
     var kind: ItemKind
     var location: SourceLocation
     var offset: UInt64 = 0
-    var wide = false
+    /// The relaxation stage (see `Relaxation`).
+    var stage: UInt8 = 0
 }
 
 struct SectionState {

@@ -2,7 +2,7 @@
 // and the relocation modifiers %hi, %lo, %pcrel_hi, %pcrel_lo (psABI, "Assembler Relocation
 // Functions"). Operator precedence follows the GNU assembler syntax as LLVM implements it, from
 // loosest to tightest: || &&, then == != < <= > >=, then + -, then | ^ & !, then * / % << >>.
-// Arithmetic wraps at 64 bits.
+// Arithmetic wraps at 64 bits; `>>` shifts in zeros (LLVM's choice for RISC-V).
 
 enum RelocationModifier: String, Sendable {
     case hi, lo, pcrel_hi, pcrel_lo
@@ -80,7 +80,8 @@ extension Expr {
                 if l == .min && r == -1 { return ExprValue(value: op == "/" ? l : 0, isAddress: false) }
                 return ExprValue(value: op == "/" ? l / r : l % r, isAddress: false)
             case "<<": return ExprValue(value: r >= 64 || r < 0 ? 0 : l << r, isAddress: false)
-            case ">>": return ExprValue(value: r >= 64 || r < 0 ? (l < 0 ? -1 : 0) : l >> r, isAddress: false)
+            // `>>` is a logical shift, as in LLVM's assembler.
+            case ">>": return ExprValue(value: r >= 64 || r < 0 ? 0 : Int64(bitPattern: UInt64(bitPattern: l) >> UInt64(r)), isAddress: false)
             case "&": return ExprValue(value: l & r, isAddress: false)
             case "|": return ExprValue(value: l | r, isAddress: false)
             case "^": return ExprValue(value: l ^ r, isAddress: false)
@@ -100,12 +101,20 @@ extension Expr {
             let v = try e.evaluate(env).value
             switch m {
             case .hi:
+                // lui sign-extends on RV64, so %hi reaches only values that are sign-extended
+                // 32-bit numbers (what the linker checks for R_RISCV_HI20).
+                guard v &+ 0x800 >= -0x8000_0000 && v &+ 0x800 < 0x8000_0000 else {
+                    throw loc.error("%hi: value 0x\(String(UInt64(bitPattern: v), radix: 16)) is out of range of a sign-extended 32-bit address")
+                }
                 return ExprValue(value: ((v &+ 0x800) >> 12) & 0xfffff, isAddress: false)
             case .lo:
                 return ExprValue(value: signExtend12(v), isAddress: false)
             case .pcrel_hi:
                 guard let pc = env.pc else { throw loc.error("%pcrel_hi needs an instruction address") }
                 let delta = v &- Int64(bitPattern: pc)
+                guard delta &+ 0x800 >= -0x8000_0000 && delta &+ 0x800 < 0x8000_0000 else {
+                    throw loc.error("%pcrel_hi: target is more than 2 GiB away")
+                }
                 return ExprValue(value: ((delta &+ 0x800) >> 12) & 0xfffff, isAddress: false)
             case .pcrel_lo:
                 // The operand names the auipc whose %pcrel_hi this completes (psABI).
@@ -172,6 +181,7 @@ struct TokenCursor {
         let t = next()
         switch t.kind {
         case .integer(let v): return .number(v)
+        case .float: throw t.location.error("a floating-point number is allowed only in .float and .double")
         case .localLabelRef(let n, let forward): return .symbol(try localLabel(n, forward, t.location), t.location)
         case .identifier(let name):
             if name == "." { return .here(t.location) }

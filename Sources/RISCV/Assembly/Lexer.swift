@@ -1,13 +1,17 @@
 // Splits assembly source into tokens. Statements end at a newline or `;`; comments start at `#` or
-// `//` and run to the end of the line. Numbers are decimal, 0x hex, 0b binary, 0o/leading-0 octal
-// or a character literal ('a'); `1f`/`1b` are references to numeric local labels.
+// `//` and run to the end of the line, or sit between `/*` and `*/`. Numbers are decimal, 0x hex,
+// 0b binary, 0o/leading-0 octal or a character literal ('a'); decimal literals with a point or an
+// exponent are floating-point (for .float/.double); `1f`/`1b` are references to numeric local
+// labels; `\name` is a macro parameter.
 
 enum TokenKind: Equatable, Sendable {
     case identifier(String)     // mnemonics, registers, symbols, directives (with their leading '.')
     case integer(Int64)
+    case float(String)          // decimal text; only .float and .double take these
     case localLabelRef(Int, forward: Bool)
     case string([UInt8])
     case punctuation(String)    // , ( ) : + - * / % << >> & | ^ ~ ! =
+    case macroParameter(String) // \name inside a .macro body
     case endOfStatement
 }
 
@@ -19,9 +23,11 @@ struct Token: Sendable {
         switch kind {
         case .identifier(let s): s
         case .integer(let v): String(v)
+        case .float(let v): v
         case .localLabelRef(let n, let forward): "\(n)\(forward ? "f" : "b")"
         case .string: "string"
         case .punctuation(let p): p
+        case .macroParameter(let name): "\\" + name
         case .endOfStatement: "end of statement"
         }
     }
@@ -37,7 +43,8 @@ struct Lexer {
         var lineStart = 0
         func loc(_ at: Int) -> SourceLocation { SourceLocation(line: line, column: at - lineStart + 1) }
         func isIdentStart(_ c: UInt8) -> Bool {
-            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c == 46 || c == 36
+            // '@' for ELF type tags such as @function and @progbits
+            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c == 46 || c == 36 || c == 64
         }
         func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
         func isIdentBody(_ c: UInt8) -> Bool { isIdentStart(c) || isDigit(c) }
@@ -88,6 +95,12 @@ struct Lexer {
                     }
                 }
                 tokens.append(Token(kind: .string(value), location: start))
+            case 92 where i + 1 < bytes.count && isIdentStart(bytes[i + 1]):  // \name: a macro parameter
+                let start = loc(i)
+                var j = i + 1
+                while j < bytes.count && isIdentBody(bytes[j]) { j += 1 }
+                tokens.append(Token(kind: .macroParameter(String(decoding: bytes[(i + 1)..<j], as: UTF8.self)), location: start))
+                i = j
             case 39:  // character literal
                 let start = loc(i)
                 i += 1
@@ -108,8 +121,20 @@ struct Lexer {
                 let start = loc(i)
                 var j = i
                 while j < bytes.count && isIdentBody(bytes[j]) { j += 1 }
-                let text = String(decoding: bytes[i..<j], as: UTF8.self).lowercased()
+                var text = String(decoding: bytes[i..<j], as: UTF8.self).lowercased()
+                // A decimal floating-point literal (1.5, 2e10, 6.02e-23) for .float/.double.
+                let decimal = !text.hasPrefix("0x") && !text.hasPrefix("0b")
+                if decimal, text.hasSuffix("e"), j + 1 < bytes.count, bytes[j] == 43 || bytes[j] == 45, isDigit(bytes[j + 1]) {
+                    var k = j + 1
+                    while k < bytes.count && isDigit(bytes[k]) { k += 1 }
+                    text = String(decoding: bytes[i..<k], as: UTF8.self).lowercased()
+                    j = k
+                }
                 i = j
+                if decimal, text.contains(".") || text.contains("e"), Double(text) != nil {
+                    tokens.append(Token(kind: .float(text), location: start))
+                    continue
+                }
                 // 1f / 1b: a reference to a numeric local label
                 if let last = text.last, last == "f" || last == "b", text.count > 1,
                    text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(text.dropLast()) {

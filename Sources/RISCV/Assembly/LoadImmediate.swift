@@ -2,9 +2,10 @@
 // we can find. The search is the one LLVM's RISC-V backend performs for the base ISA (no Zba/Zbb/
 // Zbs), so that vmlab's output equals clang's byte for byte:
 //
-// 1. Recursive split: a 32-bit signed value is `lui` + `addiw` (or a lone `addi`/`lui`). Otherwise
-//    peel off the sign-extended low 12 bits (a final `addi`), shift out the trailing zeros of the
-//    rest (a `slli`) — keeping 12 of them when that makes the remainder `lui`-shaped — and recurse.
+// 1. Recursive split: a 32-bit signed value is `lui` + `addi` (`addiw` where the sum must wrap
+//    at 32 bits), or a lone `addi`/`lui`. Otherwise peel off the sign-extended low 12 bits (a
+//    final `addi`), shift out the trailing zeros of the rest (a `slli`) — keeping 12 of them when
+//    that makes the remainder `lui`-shaped — and recurse.
 // 2. Alternatives, kept only when strictly shorter: strip trailing zeros of the whole value and
 //    finish with `slli` (also preferred when the stripped value is a 6-bit `c.li` constant); turn a
 //    low part like 0x17ff into 0x1800 and finish with `addi -1`; for positive values, shift the
@@ -31,7 +32,11 @@ enum LoadImmediate {
             let hi20 = ((value &+ 0x800) >> 12) & 0xfffff
             let lo12 = signExtend12(value)
             if hi20 != 0 { seq.append(.lui(hi20)) }
-            if lo12 != 0 || hi20 == 0 { seq.append(hi20 != 0 ? .addiw(lo12) : .addi(lo12)) }
+            if lo12 != 0 || hi20 == 0 {
+                // addiw only where lui + addi would leave the 32-bit range (LLVM prefers addi).
+                let sum = Int64(Int32(truncatingIfNeeded: hi20 << 12)) + lo12
+                seq.append(hi20 != 0 && !isInt(sum, bits: 32) ? .addiw(lo12) : .addi(lo12))
+            }
             return
         }
         let lo12 = signExtend12(value)

@@ -43,8 +43,9 @@ extension Decoder {
         switch h & 3 {
         case 0:  // Quadrant 0: stack-pointer-based addi and the CL/CS loads and stores
             // offset[5:3] at bits 12:10 for all; doubleword forms add [7:6] at 6:5, word forms [2] at 6 and [6] at 5.
-            let dOff = Int32(bitPattern: bits(h, 10, 3, to: 3) | bits(h, 5, 2, to: 6))
-            let wOff = Int32(bitPattern: bits(h, 10, 3, to: 3) | bits(h, 6, 1, to: 2) | bits(h, 5, 1, to: 6))
+            // (Computed per case: the decoder fills the interpreter's cache, so unused work is waste.)
+            var dOff: Int32 { Int32(bitPattern: bits(h, 10, 3, to: 3) | bits(h, 5, 2, to: 6)) }
+            var wOff: Int32 { Int32(bitPattern: bits(h, 10, 3, to: 3) | bits(h, 6, 1, to: 2) | bits(h, 5, 1, to: 6)) }
             let base = cPrime(h, 7), low = cPrime(h, 2)
             switch f3 {
             case 0:  // c.addi4spn: nzuimm[5:4|9:6|2|3]; nzuimm = 0 is reserved (this covers the all-zero word)
@@ -108,8 +109,8 @@ extension Decoder {
             }
         case 2:  // Quadrant 2: stack-pointer loads/stores, register moves, jumps through registers
             let rd = cFull(h, 7), rs2 = cFull(h, 2)
-            let dLoad = Int32(bitPattern: bits(h, 12, 1, to: 5) | bits(h, 5, 2, to: 3) | bits(h, 2, 3, to: 6))
-            let dStore = Int32(bitPattern: bits(h, 10, 3, to: 3) | bits(h, 7, 3, to: 6))
+            var dLoad: Int32 { Int32(bitPattern: bits(h, 12, 1, to: 5) | bits(h, 5, 2, to: 3) | bits(h, 2, 3, to: 6)) }
+            var dStore: Int32 { Int32(bitPattern: bits(h, 10, 3, to: 3) | bits(h, 7, 3, to: 6)) }
             switch f3 {
             case 0: return c(.slli, rd: rd, rs1: rd, imm: ciShamt(h), h)  // rd = 0 or shamt = 0: HINT
             case 1: return c(.fld, rd: rd, rs1: 2, imm: dLoad, h)

@@ -3,7 +3,12 @@
 // is a flat array with no reference counting.
 
 /// One decoded instruction: 16 bytes, plain data, decoded once and cached by the interpreter.
-public struct Instruction: Equatable, Sendable {
+///
+/// Which fields carry operands is given by `opcode.info.format.operands`; the decoder sets every
+/// other field to zero, except that fence and fence.i keep their reserved rd/rs1 (and fence.i its
+/// immediate), which the spec says to ignore. Compressed instructions carry the fields of the
+/// base instruction they expand to.
+public struct Instruction: Hashable, Sendable {
     public var opcode: Opcode
     /// Integer or FP register numbers 0...31 (which file depends on the opcode's operand format).
     public var rd: UInt8, rs1: UInt8, rs2: UInt8, rs3: UInt8

@@ -1,8 +1,14 @@
 // Instruction → assembly text in the syntax of LLVM's and GNU's objdump: ABI register names, CSR
 // names, `offset(base)` memory operands, `.aq`/`.rl` suffixes, a trailing rounding mode when it is
 // not the instruction's default. The canonical style is objdump's `-M no-aliases` (every instruction
-// under its own mnemonic), and it reassembles to the same bits; the alias style prints the
-// pseudo-instructions of the assembly manual (`li`, `mv`, `ret`, `csrr` ...), which also reassemble.
+// under its own mnemonic, compressed ones as `c.*`), and it reassembles to the same bits; the alias
+// style prints expanded instructions and the pseudo-instructions of the assembly manual (`li`, `mv`,
+// `ret`, `csrr` ...), which reassemble to the same instructions. Immediates print in decimal
+// (objdump prints hex), except upper immediates and unnamed CSRs.
+//
+// One class of legal encodings does not reassemble bit for bit: a fence or fence.i whose reserved
+// fields (rd, rs1, unknown fm, fence.i's immediate) are non-zero prints as the fence it executes
+// as, since no assembly syntax spells those fields.
 //
 // Branch and jump targets print as a signed byte offset from the instruction (the form the
 // assembler reads back); given the instruction's address, the absolute target follows as a comment.
@@ -24,7 +30,7 @@ public enum Disassembler {
         if inst.opcode == .illegal {
             return inst.length == 2 ? ".half \(hex(UInt64(inst.raw & 0xffff)))" : ".word \(hex(UInt64(inst.raw)))"
         }
-        var text = style == .aliases ? (alias(inst) ?? plain(inst)) : plain(inst)
+        var text = style == .aliases ? (alias(inst) ?? plain(inst, compressedNames: false)) : plain(inst)
         if let pc, inst.opcode.isBranch || inst.opcode == .jal {
             text += " # \(hex(pc &+ UInt64(bitPattern: Int64(inst.imm))))"
         }
@@ -60,8 +66,10 @@ public enum Disassembler {
         }
     }
 
-    /// The canonical text (no aliases).
-    static func plain(_ inst: Instruction) -> String {
+    /// The canonical text (no aliases). Compressed encodings print under their `c.*` mnemonic,
+    /// as `objdump -M no-aliases` shows them; HINTs print as the instruction they expand to.
+    static func plain(_ inst: Instruction, compressedNames: Bool = true) -> String {
+        if compressedNames, inst.length == 2, let form = CompressedForm.of(inst) { return compressed(form, inst) }
         let info = inst.opcode.info
         if inst.opcode == .fence {
             let fm = (inst.imm >> 8) & 0xf
@@ -92,6 +100,26 @@ public enum Disassembler {
         }
         let name = mnemonic(inst)
         return parts.isEmpty ? name : name + " " + parts.joined(separator: ", ")
+    }
+
+    /// A compressed instruction in LLVM's operand syntax for its form.
+    static func compressed(_ form: CompressedForm, _ inst: Instruction) -> String {
+        let n = form.name
+        switch form {
+        case .nop, .ebreak: return n
+        case .addi, .addiw, .li, .andi, .slli, .srli, .srai: return "\(n) \(x(inst.rd)), \(inst.imm)"
+        case .addi16sp: return "\(n) sp, \(inst.imm)"
+        case .addi4spn: return "\(n) \(x(inst.rd)), sp, \(inst.imm)"
+        case .lui: return "\(n) \(x(inst.rd)), \(hex(UInt64(UInt32(bitPattern: inst.imm) >> 12)))"
+        case .sub, .xor, .or, .and, .subw, .addw, .mv, .add: return "\(n) \(x(inst.rd)), \(x(inst.rs2))"
+        case .j: return "\(n) \(inst.imm)"
+        case .beqz, .bnez: return "\(n) \(x(inst.rs1)), \(inst.imm)"
+        case .jr, .jalr: return "\(n) \(x(inst.rs1))"
+        case .lw, .ld, .lwsp, .ldsp: return "\(n) \(x(inst.rd)), \(inst.imm)(\(x(inst.rs1)))"
+        case .fld, .fldsp: return "\(n) \(f(inst.rd)), \(inst.imm)(\(x(inst.rs1)))"
+        case .sw, .sd, .swsp, .sdsp: return "\(n) \(x(inst.rs2)), \(inst.imm)(\(x(inst.rs1)))"
+        case .fsd, .fsdsp: return "\(n) \(f(inst.rs2)), \(inst.imm)(\(x(inst.rs1)))"
+        }
     }
 
     /// The pseudo-instruction form, if one applies (the assembly manual's tables of pseudo-instructions).
@@ -147,4 +175,9 @@ public enum Disassembler {
         }
         return nil
     }
+}
+
+extension Instruction: CustomStringConvertible {
+    /// The canonical disassembly, for debugging and test messages.
+    public var description: String { Disassembler.disassemble(self) }
 }

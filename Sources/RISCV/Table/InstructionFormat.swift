@@ -9,6 +9,22 @@ public enum ISAExtension: String, CaseIterable, Sendable {
     /// The privileged architecture's instructions (mret, sret, wfi, sfence.vma).
     case privileged = "Priv"
     case h = "H"
+
+    /// The bit this extension sets in `misa` (privileged spec, "Machine ISA Register"), or nil for
+    /// the Z* extensions, which `misa` does not show. The privileged instructions stand for S.
+    public var misaBit: UInt64? {
+        switch self {
+        case .i: 1 << 8
+        case .m: 1 << 12
+        case .a: 1 << 0
+        case .f: 1 << 5
+        case .d: 1 << 3
+        case .c: 1 << 2
+        case .h: 1 << 7
+        case .privileged: 1 << 18
+        case .zicsr, .zifencei: nil
+        }
+    }
 }
 
 /// One operand as it appears in assembly text.

@@ -4,7 +4,7 @@
 //
 // The `switch` in `InstructionTable.describe` is exhaustive over `Opcode`, so adding an opcode
 // without a table entry does not compile. The encoder and disassembler read this table; the fast
-// decoder is a hand-written switch that the tests check against `InstructionTable.referenceDecode`.
+// decoder is a hand-written switch that the tests check against `InstructionTable.referenceOpcode`.
 
 /// Everything the ISA says about one opcode.
 public struct InstructionInfo: Sendable {
@@ -49,7 +49,7 @@ public enum InstructionTable {
     private static let maskFenceVMA: UInt32 = 0xfe00_7fff
 
     static func describe(_ opcode: Opcode) -> InstructionInfo {
-        let name = opcode == .illegal ? "unimp" : String(String(describing: opcode).map { $0 == "_" ? "." : $0 })
+        let name = opcode == .illegal ? "illegal" : String(String(describing: opcode).map { $0 == "_" ? "." : $0 })
         var rmDefault: UInt8 = 7
         let (match, mask, format, ext): (UInt32, UInt32, InstructionFormat, ISAExtension)
         switch opcode {
@@ -250,8 +250,8 @@ public enum InstructionTable {
     /// fixed bits match, subject to the one legality rule masks cannot express (reserved rounding
     /// modes 5 and 6). Tests compare `Decoder.decode` against it; nothing on a hot path uses it.
     public static func referenceOpcode(_ word: UInt32) -> Opcode {
-        for entry in entries.dropFirst() where word & entry.mask == entry.match {
-            if entry.format.hasRoundingMode {
+        for entry in matchList where word & entry.mask == entry.match {
+            if entry.hasRoundingMode {
                 let rm = (word >> 12) & 7
                 if rm == 5 || rm == 6 { return .illegal }
             }
@@ -259,12 +259,16 @@ public enum InstructionTable {
         }
         return .illegal
     }
+
+    /// The fixed bits of every opcode, flattened for `referenceOpcode`'s linear scan.
+    static let matchList: [(mask: UInt32, match: UInt32, opcode: Opcode, hasRoundingMode: Bool)] =
+        entries.dropFirst().map { ($0.mask, $0.match, $0.opcode, $0.format.hasRoundingMode) }
 }
 
 extension Opcode {
     /// The table entry for this opcode.
     @inlinable public var info: InstructionInfo { InstructionTable.entries[Int(rawValue)] }
-    /// The assembly mnemonic ("fence.i", "lr.w", "unimp" for `.illegal`).
+    /// The assembly mnemonic ("fence.i", "lr.w"; "illegal" for `.illegal`).
     public var name: String { info.name }
     /// The extension that defines this opcode.
     public var `extension`: ISAExtension { info.extension }

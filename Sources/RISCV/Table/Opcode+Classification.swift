@@ -121,6 +121,22 @@ extension Instruction {
         return CSR.minimumPrivilege(number) != .user || !(number <= CSR.fcsr)
     }
 
+    /// The `misa` bits that must be set for this instruction to exist: its extension's, plus C for
+    /// a compressed encoding (and D for c.fld/c.fsd through the opcode). `mret` needs none beyond
+    /// the base; `sret` and `sfence.vma` need S; the H instructions need H.
+    public var requiredMISABits: UInt64 {
+        var bits: UInt64 = 0
+        switch opcode {
+        case .mret, .wfi: break
+        default: bits |= opcode.extension.misaBit ?? 0
+        }
+        if length == 2 { bits |= ISAExtension.c.misaBit! }
+        return bits
+    }
+
+    /// Whether a hart with this `misa` implements the instruction (illegal-instruction otherwise).
+    @inlinable public func isImplemented(misa: UInt64) -> Bool { misa & requiredMISABits == requiredMISABits }
+
     /// Whether a control-flow instruction writes a return address (jal/jalr with rd != x0).
     @inlinable public var isCall: Bool { opcode.isJump && rd != 0 }
 }

@@ -3,7 +3,8 @@
 // exception flags readable with `fetestexcept`. x86 SSE detects tininess after rounding, like
 // RISC-V (the SSE underflow flag is raised for a tiny-after-rounding inexact result; the randomised
 // tests compare UF and pass, which confirms it). The NaN a host produces is not RISC-V's canonical
-// one, so NaN results are compared only as "is NaN". RMM has no host counterpart.
+// one, so NaN results are compared only as "is NaN". RMM has no host counterpart. x86 also leaves
+// NV clear for 0 × ∞ + qNaN in fused multiply-add, where RISC-V raises it; the fma tests add it.
 //
 // Each oracle call runs unoptimised (`@_optimize(none)`) so that the compiler cannot move the
 // operation across `feclearexcept`/`fetestexcept`, which it would otherwise treat as unrelated.

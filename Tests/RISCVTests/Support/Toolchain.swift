@@ -9,13 +9,18 @@ enum Toolchain {
         if let path = ProcessInfo.processInfo.environment["PATH"] { dirs += path.split(separator: ":").map(String.init) }
         for dir in dirs {
             let candidate = dir + "/" + tool
-            if FileManager.default.isExecutableFile(atPath: candidate) {
-                // Only LLVM new enough to know the H extension will do (the Swift toolchain's is).
-                if tool == "llvm-objdump" && dir != "/opt/swift/usr/bin" { continue }
-                return candidate
-            }
+            guard FileManager.default.isExecutableFile(atPath: candidate) else { continue }
+            // Only LLVM new enough to know the H extension (ratified in 2021; LLVM 17+) will do.
+            if tool == "clang" || tool == "llvm-objdump", (llvmMajorVersion(candidate) ?? 0) < 17 { continue }
+            return candidate
         }
         return nil
+    }
+
+    /// The major version in `tool --version` ("clang version 21.0.0", "LLVM version 21.0.0").
+    static func llvmMajorVersion(_ tool: String) -> Int? {
+        guard let text = try? run(tool, ["--version"]), let range = text.range(of: "version ") else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
     }
 
     static let clang = find("clang")

@@ -6,6 +6,8 @@
 #
 # Usage: labs/guests/isa/check-qemu.sh [NAME...]     (builds first; exit status 1 if any failed)
 # Environment: QEMU (default qemu-system-riscv64), TIMEOUT seconds per program (default 10),
+#              QEMU_ARGS extra arguments (e.g. "-icount shift=0" for time driven by instructions,
+#              as in vmlab; "-smp 2" to check that other harts park),
 #              VMLAB_GUESTS_OUT (default .build/guests, as scripts/build-guests).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -27,7 +29,8 @@ for name in "${names[@]}"; do
     elf="$out/$name.elf"
     if [[ ! -f $elf ]]; then echo "MISSING $name"; failed=1; continue; fi
     log=$(mktemp)
-    timeout "$timeout_s" "$qemu" -M virt -m 128M -smp 1 -nographic -bios none -kernel "$elf" \
+    # shellcheck disable=SC2086
+    timeout "$timeout_s" "$qemu" -M virt -m 128M -nographic -bios none ${QEMU_ARGS:-} -kernel "$elf" \
         >"$log" 2>&1 </dev/null
     rc=$?
     case $rc in

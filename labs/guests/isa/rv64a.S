@@ -66,7 +66,8 @@ TEST_BEGIN
     ld      a0, 0(s0)
     EXPECT  10, a0, 0x0102030405060708
 
-    /* SC to an address in another page than the reserved one fails */
+    /* SC to an address in another page than the reserved one fails (the reservation set may be
+       larger than the word, 8.2; this assumes it is not larger than a 4 KiB page) */
     lr.d    a0, (s0)
     la      s1, far_data
     li      a2, 99

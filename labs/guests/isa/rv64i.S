@@ -237,6 +237,8 @@ TEST_BEGIN
     fence   rw, rw
     fence   iorw, iorw
     fence   r, w
+    .word   0x8330000f                     /* FENCE.TSO */
+    .word   0x0100000f                     /* PAUSE (Zihintpause): a FENCE hint, a no-op here */
     li      a0, 1
     EXPECT  140, a0, 1
 TEST_PASS

@@ -214,6 +214,7 @@ TEST_BEGIN
     EXPECT_TRAP 66, CAUSE_ILLEGAL, .2byte 0x8002     /* C.JR x0: reserved */
     EXPECT_TRAP 67, CAUSE_ILLEGAL, .2byte 0x6002     /* C.LDSP x0: reserved */
     EXPECT_TRAP 68, CAUSE_ILLEGAL, .2byte 0x4002     /* C.LWSP x0: reserved */
+    EXPECT_TRAP 69, CAUSE_ILLEGAL, .2byte 0x2001     /* C.ADDIW x0: reserved */
 
     /* ---- mixing: a 32-bit instruction at a 2-byte aligned address ---- */
     CHECK   70

@@ -17,14 +17,14 @@
  * t6 (x31) are scratch for the macros and the trap handlers. Everything else belongs to the test.
  *
  * Traps. An M-mode handler records mcause, mepc, mtval and mstatus (as seen on entry) in memory
- * (trap_mcause...), then:
+ * (m_trap_area; read it with TRAP_FIELD or the EXPECT_M* macros), counts the trap, then:
  *   - if a resume address was set with SET_RESUME, it resumes there in M-mode, with MPRV cleared and
  *     MIE left clear (MPIE := 0, so a still-pending interrupt does not re-enter at once);
  *   - else if the trap is an ECALL from U or S and GO_MODE armed it, it resumes after the ECALL in
  *     M-mode (this is how M_RETURN leaves a lower privilege mode);
  *   - else the trap was unexpected: it prints the cause on the UART and fails with the current check.
  * An S-mode handler (stvec), used when traps are delegated, records scause, sepc, stval and sstatus
- * (strap_scause...), then resumes at the address set by SET_SRESUME in S-mode if any, else executes
+ * (s_trap_area; STRAP_FIELD, EXPECT_S*), then resumes at the address set by SET_SRESUME in S-mode if any, else executes
  * ECALL so that the M-mode handler takes over (resume or failure as above).
  */
 #ifndef VMLAB_ISA_TEST_MACROS_H

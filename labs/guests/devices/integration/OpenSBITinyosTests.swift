@@ -59,4 +59,27 @@ import Boot
         #expect(r == .poweredOff(code: 0))
         #expect(console.text.contains("tinyos: halt"))
     }
+
+    /// HTIF at the ELF's own `tohost`/`fromhost` symbols (64 bytes apart), as a spike-style board maps it.
+    @Test func htifConsoleThroughELFSymbols() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let elf = try ELFFile(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/.build/guests/devices/htif_console.elf"))))
+        let tohost = try #require(elf.symbols.first { $0.name == "tohost" }?.value)
+        let fromhost = try #require(elf.symbols.first { $0.name == "fromhost" }?.value)
+        var cfg = MachineConfiguration()
+        cfg.harts = 1
+        let machine = Machine(cfg)
+        let console = ConsoleCapture()
+        let htif = HTIF(memory: machine, sink: console, onFinish: { e in
+            machine.requestStop(.poweredOff(code: e == .pass ? 0 : 1))
+        })
+        machine.attach(htif.tohostWindow, at: tohost)
+        machine.attach(htif.fromhostWindow, at: fromhost)
+        let bin = try [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/.build/guests/devices/htif_console.bin")))
+        #expect(machine.loadPhysical(bin, at: 0x8000_0000))
+        machine.startHart(0, privilege: .machine, pc: 0x8000_0000, a0: 0, a1: 0)
+        #expect(machine.run(maxInstructions: 10_000_000) == .poweredOff(code: 0))
+        #expect(console.text == "htif: putchar ok\n")
+    }
 }
