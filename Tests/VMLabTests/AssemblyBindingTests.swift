@@ -22,11 +22,11 @@ import Testing
 @Test func disassemblyListsOneInstructionPerLine() {
     let bytes: [UInt8] = [0x13, 0x05, 0x10, 0x00, 0x05, 0x05, 0x6f, 0x00]
     let text = Assembly.listing(bytes, base: 0x8000_0000, style: .canonical)
-    // A compressed instruction shows its 16 bits and the base instruction it expands to; the
+    // A compressed instruction shows its 16 bits and its compressed mnemonic; the
     // trailing halfword announces a 32-bit instruction (low bits 11) that the bytes cut short.
     #expect(text.split(separator: "\n") == [
         "0x80000000: 00100513  addi a0, zero, 1",
-        "0x80000004: 0505      addi a0, a0, 1",
+        "0x80000004: 0505      c.addi a0, 1",
         "0x80000006: 006f      .half 0x6f",
     ])
 }
