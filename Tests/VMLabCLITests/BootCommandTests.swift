@@ -103,3 +103,23 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     #expect(blob.starts(with: [0xd0, 0x0d, 0xfe, 0xed]))   // the FDT magic (devicetree spec §5.2)
     #expect(String(decoding: blob, as: UTF8.self).contains("console=hvc0"))
 }
+
+/// `echo = true` copies the console to standard output in order with the script's own prints.
+@Test func echoedConsoleInterleavesWithPrint() throws {
+    let t = try vmlab(["run", "-e", """
+        print("before")
+        local vm <close> = assert(vmlab.vm { echo = true, image = vmlab.asm [[
+            li t0, 0x10000000
+            li t1, 0x68
+            sb t1, 0(t0)
+            li t1, 0x0a
+            sb t1, 0(t0)
+          1: wfi
+            j 1b
+        ]] })
+        print((vm:run { max_instructions = 100 }))
+        print("after")
+        """])
+    #expect(t.status == 0, "\(t.stderr)")
+    #expect(t.stdout == "before\nh\nidle\nafter\n")
+}

@@ -192,6 +192,20 @@ describe("a bundled guest", function()
     expect(vm:symbols().main).to_be_a("integer")
   end)
 
+  it("takes console input: tinyos's shell", function()
+    local vm <close> = assert(vmlab.vm { kernel = vmlab.guest "tinyos" })
+    expect((vm:run { max_instructions = 3e6 })).to_equal("budget")
+    expect(vm:console()).to_match("%$ $")
+    -- One line at a time: the shell reads a line, runs it, then prompts again.
+    vm:input("echo hello there\n")
+    expect((vm:run { max_instructions = 3e6 })).to_equal("budget")
+    vm:input("halt\n")
+    local stop, details = vm:run { max_instructions = 10e6 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(0)
+    expect(vm:console()).to_match("\nhello there\r?\n")
+  end)
+
   it("raises for names that are not guests", function()
     expect(function() vmlab.guest "no-such-guest" end).to_raise("unknown guest 'no%-such%-guest'")
     expect(function() vmlab.guest "../etc" end).to_raise("bad guest name")
