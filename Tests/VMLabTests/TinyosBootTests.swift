@@ -21,11 +21,6 @@ struct TinyosCase: CustomTestStringConvertible, Sendable {
             return TinyosCase(name: fields[0], bootargs: fields[1], disk: fields[2] == "disk")
         }
     }()
-
-    /// Cases whose output differs on the machine today (the same under OpenSBI's fw_jump.elf, so
-    /// the difference is the machine's, not the firmware's); reported to the lead. When one is
-    /// fixed its known issue stops occurring and the test says so.
-    static let knownDifferences: Set<String> = ["tlb", "several", "forktest", "faulttest"]
 }
 
 /// The console as check-qemu.sh normalises it: no carriage returns, no "# " commentary lines.
@@ -59,16 +54,9 @@ func tinyosMatchesItsPinnedOutput(_ test: TinyosCase) throws {
     let stop = vm.run(maxInstructions: 400_000_000)
     let expected = try String(contentsOf: packageRoot.appendingPathComponent("labs/guests/tinyos/expected/\(test.name).out"),
                               encoding: .utf8)
-    let check = {
-        #expect(stop.name == "poweroff", "\(stop.message)")
-        #expect(stop.exitCode == 0)
-        #expect(normalisedConsole(vm.console) == expected)
-    }
-    if TinyosCase.knownDifferences.contains(test.name) {
-        withKnownIssue("the machine's output differs from QEMU's for '\(test.name)'") { check() }
-    } else {
-        check()
-    }
+    #expect(stop.name == "poweroff", "\(stop.message)")
+    #expect(stop.exitCode == 0)
+    #expect(normalisedConsole(vm.console) == expected)
 }
 
 @Test func syscallBenchmarkWithTenIterations() throws {

@@ -2,15 +2,11 @@ import LuaKit
 import Testing
 @testable import VMLab
 
-/// Machine behaviour that tinyos's pinned outputs expose (see TinyosBootTests), reduced to a
-/// vmlab.asm guest so the Machine's owners can reproduce it. When the machine is fixed the known
-/// issue stops occurring and this test fails, asking for the marker to be removed.
-///
-/// A store in U-mode that page-faults on the way out of a hot loop must report the store's own
-/// address in `sepc` (privileged spec, "Supervisor Exception Program Counter": sepc holds the
-/// virtual address of the instruction that took the trap), so the kernel can map the page and
-/// retry it. The machine reports the next instruction's address instead, which makes demand-paged
-/// stacks skip the store: tinyos's forktest then returns to 0.
+/// A store in U-mode that page-faults on the way out of a hot loop reports the store's own address
+/// in `sepc` (privileged spec, "Supervisor Exception Program Counter": sepc holds the virtual
+/// address of the instruction that took the trap), so a kernel can map the page and retry it.
+/// Reduced from tinyos's forktest, whose demand-paged stack skipped the store and returned to 0
+/// while the machine reported the next instruction's address (fixed in the Machine's fast path).
 @Test func storePageFaultInAHotLoopReportsTheStoreAddress() throws {
     let session = try LabSession()
     let program = #"""
@@ -72,7 +68,5 @@ mhandler:
     #expect(results.first == .string("idle"))
     #expect(results[1] == .integer(15))                 // scause: store/AMO page fault
     #expect(results[2] == .integer(0xC000_0008))        // stval: the first unmapped address
-    withKnownIssue("sepc is the address after the faulting store") {
-        #expect(results[3] == results[4])
-    }
+    #expect(results[3] == results[4])                  // sepc: the store itself
 }
