@@ -194,6 +194,10 @@ describe("a bundled guest", function()
 
   it("takes console input: tinyos's shell", function()
     local vm <close> = assert(vmlab.vm { kernel = vmlab.guest "tinyos" })
+    -- A kernel at 0x80200000 starts in S-mode under the built-in SBI, at its entry symbol.
+    expect(vm:read("priv")).to_equal("S")
+    expect(vm:read("pc")).to_equal(vm:symbols()._start)
+    expect(vm:symbols()._start).to_equal(0x80200000)
     expect((vm:run { max_instructions = 3e6 })).to_equal("budget")
     expect(vm:console()).to_match("%$ $")
     -- One line at a time: the shell reads a line, runs it, then prompts again.
