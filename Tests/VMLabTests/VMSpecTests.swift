@@ -69,3 +69,15 @@ import Testing
     #expect(vm.stats == nil)
     #expect(vm.run().name == "closed")
 }
+
+/// The documented `vmlab.Stats` fields are exactly the top-level keys `vm:stats()` returns.
+@Test func statsDocumentationNamesEveryTopLevelCounter() throws {
+    var spec = VMSpec()
+    spec.image = [0x73, 0x00, 0x50, 0x10]   // wfi
+    let vm = try VirtualMachine(spec)
+    guard case .group(let entries) = try #require(vm.stats) else {
+        Issue.record("stats is not a group")
+        return
+    }
+    #expect(entries.map(\.0) == VMBinding.statsClass.fields.map(\.name))
+}

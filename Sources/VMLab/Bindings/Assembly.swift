@@ -6,9 +6,10 @@ import RISCV
 enum Assembly {
     static func contribute(to module: inout LuaModule) {
         module.functions += [asm, disasm]
-        module.classes.append(LuaDocClass("vmlab.Symbols",
-            summary: "Symbol name → address (a Lua integer; addresses ≥ 2^63 are negative, print them with `vmlab.hex`)."))
     }
+
+    /// Name → address tables (`vmlab.asm`'s second result, `vm:symbols()`).
+    static let symbolsType = LuaType.documented("table<string, integer>")
 
     static let asmOptions: [LuaOption] = [
         LuaOption("base", .integer, "Address of the first byte (default 0x80000000, where `vmlab.vm` loads an image)."),
@@ -27,7 +28,7 @@ enum Assembly {
         ],
         returns: [
             LuaReturn(.string, "code", "The flat image: every section laid out from `base`, gaps zero-filled."),
-            LuaReturn(.documented("vmlab.Symbols"), "symbols", "Labels and `.equ` constants by name."),
+            LuaReturn(symbolsType, "symbols", "Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them)."),
         ]
     ) { call in
         let source = try call.string(1)

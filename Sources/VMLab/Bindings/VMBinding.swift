@@ -10,6 +10,7 @@ enum VMBinding {
         module.functions.append(vm)
         module.classes.append(LuaDocClass(VirtualMachine.luaClass))
         module.classes.append(stopClass)
+        module.classes.append(statsClass)
     }
 
     /// Every mode a later issue adds; only these are available now.
@@ -134,6 +135,20 @@ enum VMBinding {
             .optional("hart", .integer, "The hart at the breakpoint."),
         ])
 
+    static let statsClass = LuaDocClass(
+        "vmlab.Stats", summary: "The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.",
+        fields: [
+            .required("instructions", .integer, "Instructions retired."),
+            .required("cycles", .documented("{ total: integer }"), "Modelled cycles (the clock `mtime` follows)."),
+            .required("traps", .documented("{ total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } }"),
+                      "Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled."),
+            .required("tlb", .documented("{ hits: integer, misses: integer, flushes: integer, evictions: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } }"),
+                      "The architectural TLB."),
+            .required("walk", .documented("{ references: integer }"), "Page-table entries read, or written back to set A/D, by the page walker."),
+            .required("wfi", .integer, "WFI instructions that put a hart to sleep."),
+            .required("mmio", .documented("{ accesses: integer }"), "Device register accesses."),
+        ])
+
     static let stopReturns = [
         LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "idle", "halted"]), "reason",
                   "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
@@ -184,7 +199,7 @@ enum VMBinding {
         },
         .method("stats", of: "vmlab.VM",
                 summary: "The counters so far, as a plain nested table: `instructions`, `cycles.total`, `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.",
-                returns: [LuaReturn(.table, "stats")]) { call in
+                returns: [LuaReturn(.documented("vmlab.Stats"), "stats")]) { call in
             [try machine(call).stats?.luaValue ?? .nil]
         },
         .method("read", of: "vmlab.VM",
@@ -239,7 +254,7 @@ enum VMBinding {
             return []
         },
         .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols: name → address (empty for an image).",
-                returns: [LuaReturn(.documented("vmlab.Symbols"), "symbols")]) { call in
+                returns: [LuaReturn(Assembly.symbolsType, "symbols")]) { call in
             var table: [LuaValue: LuaValue] = [:]
             for (name, address) in try machine(call).symbols { table[.string(name)] = .unsigned(address) }
             return [.table(table)]

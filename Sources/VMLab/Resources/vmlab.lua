@@ -16,7 +16,7 @@ function vmlab.after_each(fn) end
 ---@param source string The assembly text.
 ---@param options? vmlab.AsmOptions
 ---@return string code # The flat image: every section laid out from `base`, gaps zero-filled.
----@return vmlab.Symbols symbols # Labels and `.equ` constants by name.
+---@return table<string, integer> symbols # Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them).
 function vmlab.asm(source, options) end
 
 ---Runs `fn` before each check of the enclosing `describe` (and those nested in it).
@@ -84,6 +84,17 @@ function vmlab.vm(options) end
 ---@field to_be_near fun(expected: number, tolerance: number) A number within `tolerance` of `expected`.
 local vmlab_Expectation = {}
 
+---The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.
+---@class vmlab.Stats
+---@field instructions integer Instructions retired.
+---@field cycles { total: integer } Modelled cycles (the clock `mtime` follows).
+---@field traps { total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } } Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled.
+---@field tlb { hits: integer, misses: integer, flushes: integer, evictions: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } } The architectural TLB.
+---@field walk { references: integer } Page-table entries read, or written back to set A/D, by the page walker.
+---@field wfi integer WFI instructions that put a hart to sleep.
+---@field mmio { accesses: integer } Device register accesses.
+local vmlab_Stats = {}
+
 ---Details of why a run stopped (the second result of `vm:run`).
 ---@class vmlab.Stop
 ---@field message string A sentence for people.
@@ -92,10 +103,6 @@ local vmlab_Expectation = {}
 ---@field pc? integer The breakpoint's address, for "breakpoint".
 ---@field hart? integer The hart at the breakpoint.
 local vmlab_Stop = {}
-
----Symbol name → address (a Lua integer; addresses ≥ 2^63 are negative, print them with `vmlab.hex`).
----@class vmlab.Symbols
-local vmlab_Symbols = {}
 
 ---A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.
 ---@class vmlab.VM
@@ -121,7 +128,7 @@ function vmlab_VM:console() end
 function vmlab_VM:input(text) end
 
 ---The counters so far, as a plain nested table: `instructions`, `cycles.total`, `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.
----@return table stats
+---@return vmlab.Stats stats
 function vmlab_VM:stats() end
 
 ---A register: "pc", "priv" ("M", "S" or "U"), "x5" or "t0", "f10" or "fa0" (raw bits), "csr.satp" or "csr.0x180". Integers are the 64-bit pattern as a Lua integer (≥ 2^63 reads negative; `vmlab.hex` prints it).
@@ -148,7 +155,7 @@ function vmlab_VM:read_memory(address, length) end
 function vmlab_VM:write_memory(address, bytes) end
 
 ---The kernel's and firmware's ELF symbols: name → address (empty for an image).
----@return vmlab.Symbols symbols
+---@return table<string, integer> symbols
 function vmlab_VM:symbols() end
 
 ---Releases the resources this handle holds.
