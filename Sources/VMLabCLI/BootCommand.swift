@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import Foundation
 import VMLab
@@ -16,7 +21,9 @@ struct BootCommand: ParsableCommand {
         without firmware: `vmlab boot tinyos.elf` boots tinyos under the built-in SBI, `vmlab boot \
         hello.elf` runs a bare-metal program.
 
-        The guest's console goes to standard output as it is written. Exit status: the guest's exit \
+        The guest's console goes to standard output as it is written, and standard input is the \
+        console's input (a terminal delivers whole lines); while input is open, a guest that is idle \
+        waits for it. Exit status: the guest's exit \
         code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
         be booted, the instruction budget used up, a reset, a machine that is idle for good or \
@@ -130,7 +137,7 @@ struct BootCommand: ParsableCommand {
             }
             return 0
         }
-        let stop = vm.run(maxInstructions: maxInstructions)
+        let stop = runWithInput(vm)
         if stats, let counters = vm.stats {
             StandardStreams.writeError(counters.lines.joined(separator: "\n") + "\n")
         }
@@ -139,8 +146,52 @@ struct BootCommand: ParsableCommand {
             return code != 0 && code & 0xFF == 0 ? 1 : Int32(truncatingIfNeeded: code & 0xFF)
         }
         var message = "vmlab: \(stop.message)"
-        if stop.name == "budget" { message += " (\(stop.instructions) instructions, --max-instructions)" }
+        if stop.name == "budget", let limit = maxInstructions { message += " (\(limit) instructions, --max-instructions)" }
         StandardStreams.writeError(message + "\n")
         return 1
+    }
+
+    /// Instructions per run between looks at standard input: a few milliseconds of guest time, so
+    /// typing feels immediate, while a guest that reads nothing runs exactly as in one run (a
+    /// budget stop resumes where it left off).
+    static let inputSlice: UInt64 = 1_000_000
+
+    /// Runs the guest with standard input as its console input (a terminal delivers whole lines).
+    /// While standard input is open, an idle guest waits for it instead of stopping: it may be
+    /// waiting for a key. At end of input (or /dev/null) the guest runs on alone.
+    func runWithInput(_ vm: VirtualMachine) -> VirtualMachine.Stop {
+        var remaining = maxInstructions
+        var inputOpen = true
+        while true {
+            let slice = min(remaining ?? .max, Self.inputSlice)
+            let stop = vm.run(maxInstructions: slice)
+            switch stop.name {
+            case "budget":
+                if let left = remaining {
+                    remaining = left - slice
+                    if left <= slice { return stop }
+                }
+                if inputOpen { inputOpen = Self.forwardInput(to: vm, wait: false) }
+            case "idle" where inputOpen:
+                inputOpen = Self.forwardInput(to: vm, wait: true)
+                if !inputOpen { return stop }
+            default:
+                return stop
+            }
+        }
+    }
+
+    /// Feeds what standard input has ready to the guest (waiting for some when `wait`); false at
+    /// end of input or on an error.
+    static func forwardInput(to vm: VirtualMachine, wait: Bool) -> Bool {
+        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, wait ? -1 : 0)
+        if ready < 0 { return errno == EINTR }
+        if ready == 0 { return true }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        vm.input(Array(buffer[..<count]))
+        return true
     }
 }

@@ -123,3 +123,25 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     #expect(t.status == 0, "\(t.stderr)")
     #expect(t.stdout == "before\nh\nidle\nafter\n")
 }
+
+/// Standard input is the guest's console input: tinyos's shell reads `halt` and powers off.
+@Test func standardInputReachesTheGuestConsole() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("in"), output = dir.appendingPathComponent("out")
+    try "halt\n".write(to: input, atomically: true, encoding: .utf8)
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    let process = Process()
+    process.executableURL = try vmlabExecutable()
+    process.arguments = ["boot", tinyos, "--max-instructions", "100000000"]
+    process.standardInput = try FileHandle(forReadingFrom: input)
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let text = try String(contentsOf: output, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
+    #expect(text.contains("$ halt\ntinyos: halt\n"))
+}
