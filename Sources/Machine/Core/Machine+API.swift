@@ -1,0 +1,186 @@
+// The outside API for the layers above (built-in SBI, boot loaders, the Lua layer, the VMM):
+// registers, CSRs, hart lifecycle, TLB, physical memory, counters, and the platform contracts.
+
+extension Machine {
+    private func hart(_ i: Int) -> Hart {
+        precondition(harts.indices.contains(i), "no hart \(i)")
+        return harts[i]
+    }
+
+    // MARK: registers
+
+    /// x-register `n` (0...31) of `hart`.
+    public func register(_ n: Int, hart h: Int = 0) -> UInt64 {
+        precondition((0..<32).contains(n))
+        return hart(h).state.pointee.regs[n]
+    }
+
+    public func setRegister(_ n: Int, _ value: UInt64, hart h: Int = 0) {
+        precondition((0..<32).contains(n))
+        if n != 0 { hart(h).state.pointee.regs[n] = value }
+    }
+
+    /// f-register `n` (0...31), raw 64 bits (singles are NaN-boxed).
+    public func floatRegister(_ n: Int, hart h: Int = 0) -> UInt64 {
+        precondition((0..<32).contains(n))
+        return hart(h).state.pointee.regs[32 + n]
+    }
+
+    public func setFloatRegister(_ n: Int, _ value: UInt64, hart h: Int = 0) {
+        precondition((0..<32).contains(n))
+        hart(h).state.pointee.regs[32 + n] = value
+    }
+
+    public func pc(hart h: Int = 0) -> UInt64 { hart(h).state.pointee.pc }
+
+    public func setPC(_ pc: UInt64, hart h: Int = 0) {
+        let t = hart(h)
+        t.state.pointee.pc = pc & ~1
+        t.invalidateFetch()
+    }
+
+    public func privilege(hart h: Int = 0) -> PrivilegeMode {
+        PrivilegeMode(rawValue: hart(h).state.pointee.priv) ?? .machine
+    }
+
+    public func setPrivilege(_ p: PrivilegeMode, hart h: Int = 0) {
+        let t = hart(h)
+        t.foldCounters()
+        t.state.pointee.priv = p.rawValue
+        t.privilegeChanged()
+    }
+
+    /// CSR `number`. `checked`: as a csrr instruction at the hart's current privilege would (nil
+    /// where it would raise illegal instruction); otherwise any implemented CSR, with no checks.
+    public func readCSR(_ number: UInt16, hart h: Int = 0, checked: Bool = false) -> UInt64? {
+        let t = hart(h)
+        if checked && !t.csrAccessible(number, write: false) { return nil }
+        t.foldCounters()
+        return t.csrRead(number)
+    }
+
+    /// Writes CSR `number` with its WARL rules and side effects. Returns false when the CSR does
+    /// not exist or is read-only (or, `checked`, is not writable at the hart's privilege).
+    @discardableResult
+    public func writeCSR(_ number: UInt16, _ value: UInt64, hart h: Int = 0, checked: Bool = false) -> Bool {
+        let t = hart(h)
+        if checked && !t.csrAccessible(number, write: true) { return false }
+        if (number >> 10) & 3 == 3 && checked { return false }
+        return t.csrWrite(number, value)
+    }
+
+    // MARK: hart lifecycle (SBI HSM)
+
+    /// Starts `hart` at `pc` in `privilege` with a0 = `a0`, a1 = `a1` (the boot protocol: a0 =
+    /// hartid, a1 = device-tree address).
+    public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64) {
+        let t = hart(h)
+        t.foldCounters()
+        t.state.pointee.regs[10] = a0
+        t.state.pointee.regs[11] = a1
+        t.state.pointee.priv = privilege.rawValue
+        t.state.pointee.pc = pc & ~1
+        t.state.pointee.runState = .started
+        t.privilegeChanged()
+    }
+
+    /// Stops `hart` (SBI `hart_stop`): it executes nothing until started again.
+    public func stopHart(_ h: Int) {
+        let t = hart(h)
+        t.state.pointee.runState = .stopped
+        t.state.pointee.exitSlice = .stop
+    }
+
+    public func runState(hart h: Int) -> HartRunState { hart(h).state.pointee.runState }
+
+    /// A convenience for firmware in Swift: one PMP entry (entry 0, NAPOT over all memory, RWX),
+    /// as M-mode firmware sets up before entering S-mode, since S/U accesses fail when no entry
+    /// matches.
+    public func grantFullPMPAccess(hart h: Int) {
+        let t = hart(h)
+        guard t.pmp.count > 0 else { return }
+        t.pmp.writeAddr(0, .max)
+        t.pmp.writeCfg(0, (t.pmp.readCfg(0) & ~0xFF) | 0x1F)
+        t.flushSoftTLB()
+    }
+
+    // MARK: TLB
+
+    /// Flushes `hart`'s TLB (counted as a host flush).
+    public func flushTLB(hart h: Int) {
+        let t = hart(h)
+        t.tlb.counters.hostFlushes &+= 1
+        t.flushTLB(vaddr: nil, asid: nil)
+    }
+
+    /// The valid entries of `hart`'s TLB.
+    public func tlbEntries(hart h: Int = 0) -> [TLBEntry] { hart(h).tlb.publicEntries() }
+
+    /// Counters of `hart` (exact, including the fast path's TLB hits).
+    public func counters(hart h: Int = 0) -> HartCounters { hart(h).counters }
+
+    /// Cycles of the machine's clock.
+    public var cycles: UInt64 { currentCycles }
+
+    // MARK: stopping
+
+    /// Stops `run` at the next instruction boundary with `reason` (a device powering off or
+    /// resetting the machine, or the host).
+    public func requestStop(_ reason: StopReason) {
+        pendingStop = reason
+        if let h = currentHart { harts[h].state.pointee.exitSlice = .stop }
+    }
+
+    // MARK: physical memory (loaders, tests)
+
+    /// Copies `bytes` into RAM at physical `address`; false (copying nothing) unless all is RAM.
+    @discardableResult
+    public func loadPhysical(_ bytes: [UInt8], at address: UInt64) -> Bool {
+        bytes.withUnsafeBytes { dmaWrite(address, from: $0) }
+    }
+
+    /// `count` bytes of RAM at physical `address`, or nil unless all is RAM.
+    public func readPhysical(at address: UInt64, count: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: count)
+        let ok = out.withUnsafeMutableBytes { dmaRead(address, into: $0) }
+        return ok ? out : nil
+    }
+}
+
+extension Machine: InterruptPins {
+    public func setPin(_ pin: InterruptPin, hart h: Int, level: Bool) {
+        guard harts.indices.contains(h) else { return }
+        let s = harts[h].state
+        let bit: UInt64 = 1 << UInt64(pin.rawValue)
+        let old = s.pointee.mipPins
+        s.pointee.mipPins = level ? old | bit : old & ~bit
+        if old != s.pointee.mipPins {
+            s.pointee.exitSlice = .checkInterrupts
+            if let c = currentHart, c != h { harts[c].state.pointee.exitSlice = .checkInterrupts }
+        }
+    }
+}
+
+extension Machine: TimeSource {}
+
+extension Machine: DMAMemory {
+    public func dmaRead(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard bus.ram.contains(address, count: UInt64(buffer.count)) else { return false }
+        if buffer.count > 0 { buffer.baseAddress!.copyMemory(from: bus.ram.pointer(address), byteCount: buffer.count) }
+        return true
+    }
+
+    public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
+        let n = UInt64(buffer.count)
+        guard bus.ram.contains(address, count: n) else { return false }
+        guard n > 0 else { return true }
+        bus.ram.pointer(address).copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
+        code.invalidate(address, count: n)
+        // A device's write breaks every hart's reservation on the bytes it covers.
+        for h in harts {
+            let r = h.state.pointee.reservation
+            if r != noReservation && r < address &+ n && address < r &+ 8 { h.state.pointee.reservation = noReservation }
+        }
+        return true
+    }
+}

@@ -1,0 +1,179 @@
+// The machine: harts, the physical bus (RAM + MMIO devices), the decoded-code cache, modelled time,
+// and the round-robin scheduler that runs harts deterministically on one host thread.
+
+/// A simulated RISC-V machine (RV64GC, M/S/U, Sv39/Sv48/Sv57, PMP) with `configuration.harts` harts.
+public final class Machine {
+    public let configuration: MachineConfiguration
+    let bus: PhysicalBus
+    let code: DecodedCode
+    var harts: [Hart] = []
+    var timedDevices: [any TimedDevice] = []
+    /// Each timed device's deadline as last read; re-read after its `advance` and after each MMIO
+    /// access to it (the `TimedDevice` contract), so slices cost no existential calls.
+    var deadlines: [UInt64?] = []
+    /// The minimum of `deadlines`.
+    var earliestDeadline: UInt64? = nil
+    /// The installed firmware-in-Swift, offered traps bound for M-mode.
+    public var trapHandler: (any MachineModeTrapHandler)?
+    /// Cycles per retired instruction, cached from the cost table for the engine.
+    var instructionCost: UInt64
+    /// Global modelled time in cycles: the furthest any hart has got (see `mtime`).
+    var globalCycles: UInt64 = 0
+    /// The hart currently running a slice (its clock is the machine's clock meanwhile).
+    var currentHart: Int? = nil
+    /// A stop requested by a device or the host, taken at the next slice boundary.
+    var pendingStop: StopReason? = nil
+    /// Physical pages holding an LR reservation (only tracked with several harts).
+    var reservedPages: Set<UInt64> = [] { didSet { reservedPageCount.pointee = reservedPages.count } }
+    /// `reservedPages.count`, where harts read it without touching the machine object.
+    let reservedPageCount: UnsafeMutablePointer<Int> = {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+    /// Host breakpoints: execution stops before the instruction at one of these pcs (any hart).
+    /// While any is set, harts run one instruction per slice.
+    public var breakpoints: Set<UInt64> = []
+    /// The breakpoint `run` last stopped at, so the next `run` executes past it.
+    var lastBreakpoint: (hart: Int, pc: UInt64)? = nil
+    /// The cost table in use; changing it takes effect at once.
+    public var costs: CostTable {
+        get { costTable }
+        set {
+            costTable = newValue
+            instructionCost = newValue.instruction
+            for h in harts { h.state.pointee.costs = newValue }
+        }
+    }
+    var costTable: CostTable
+
+    public init(_ configuration: MachineConfiguration = MachineConfiguration()) {
+        precondition((1...64).contains(configuration.harts), "1...64 harts")
+        precondition([0, 16, 64].contains(configuration.pmpEntries), "PMP entries must be 0, 16 or 64")
+        self.configuration = configuration
+        let ram = RAM(base: configuration.ramBase, size: configuration.ramSize)
+        bus = PhysicalBus(ram: ram)
+        code = DecodedCode(ramBase: configuration.ramBase, ramSize: configuration.ramSize)
+        instructionCost = configuration.costs.instruction
+        costTable = configuration.costs
+        for i in 0..<configuration.harts {
+            harts.append(Hart(id: i, machine: self, configuration: configuration))
+        }
+    }
+
+    deinit { reservedPageCount.deallocate() }
+
+    public var hartCount: Int { harts.count }
+
+    // MARK: devices
+
+    /// Maps `device` at physical `base`; a `TimedDevice` is also scheduled.
+    public func attach(_ device: any MMIODevice, at base: UInt64) {
+        bus.attach(device, at: base)
+        if let t = device as? any TimedDevice { addTimedDevice(t) }
+        for h in harts { h.flushSoftTLB() }
+    }
+
+    /// Schedules a timed device that has no MMIO registers.
+    public func addTimedDevice(_ device: any TimedDevice) {
+        if !timedDevices.contains(where: { $0 === device }) {
+            timedDevices.append(device)
+            deadlines.append(device.nextDeadline)
+            recomputeEarliestDeadline()
+        }
+    }
+
+    func recomputeEarliestDeadline() {
+        var best: UInt64? = nil
+        for d in deadlines { if let t = d { best = min(best ?? t, t) } }
+        earliestDeadline = best
+    }
+
+    /// Tells the machine that `device`'s `nextDeadline` changed other than through its MMIO
+    /// registers or `advance` (for example firmware in Swift programmed a timer).
+    public func timedDeviceChanged(_ device: any TimedDevice) { refreshDeadline(of: device) }
+
+    /// Re-reads every timed device's deadline.
+    func refreshAllDeadlines() {
+        for (i, d) in timedDevices.enumerated() { deadlines[i] = d.nextDeadline }
+        recomputeEarliestDeadline()
+    }
+
+    /// Re-reads the deadline of `device` (after an access that may have changed it).
+    func refreshDeadline(of device: any TimedDevice) {
+        for (i, d) in timedDevices.enumerated() where d === device {
+            deadlines[i] = d.nextDeadline
+        }
+        recomputeEarliestDeadline()
+    }
+
+    // MARK: time
+
+    /// Ticks of the 10 MHz timebase: modelled cycles / `cyclesPerTick`.
+    public var mtime: UInt64 { currentCycles / configuration.cyclesPerTick }
+
+    /// The machine's clock in cycles: while a hart runs, its own clock (never behind the global one).
+    var currentCycles: UInt64 {
+        if let h = currentHart { return max(globalCycles, harts[h].state.pointee.cycles) }
+        return globalCycles
+    }
+
+    func mmioRead(_ pa: UInt64, size: UInt64, hart: Hart) -> UInt64? {
+        guard let r = bus.region(pa, size: size), pa & (size - 1) == 0 else { return nil }
+        hart.mmioAccesses &+= 1
+        hart.state.pointee.cycles &+= costTable.mmioAccess
+        hart.state.pointee.exitSlice = .checkInterrupts
+        let v = r.device.mmioRead(offset: pa - r.base, size: Int(size))
+        if let t = r.timed { refreshDeadline(of: t) }
+        return v
+    }
+
+    func mmioWrite(_ pa: UInt64, size: UInt64, value: UInt64, hart: Hart) -> Bool {
+        guard let r = bus.region(pa, size: size), pa & (size - 1) == 0 else { return false }
+        hart.mmioAccesses &+= 1
+        hart.state.pointee.cycles &+= costTable.mmioAccess
+        hart.state.pointee.exitSlice = .checkInterrupts
+        let ok = r.device.mmioWrite(offset: pa - r.base, size: Int(size), value: value)
+        if let t = r.timed { refreshDeadline(of: t) }
+        return ok
+    }
+
+    // MARK: coherence
+
+    /// Called after every store to RAM not made through a hart's fast path (the fast path never
+    /// covers code pages or reserved pages): keeps decoded code and LR reservations coherent.
+    func noteRAMWrite(_ pa: UInt64, count: UInt64, by hartID: Int?) {
+        if code.isCode(pa) || code.isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= bus.ram.base + 2 && code.isCode(pa - 2)) {
+            code.invalidate(pa, count: count)
+        }
+        if !reservedPages.isEmpty && reservedPages.contains(pa & ~0xFFF) {
+            var stillReserved = false
+            for h in harts {
+                let r = h.state.pointee.reservation
+                if r == noReservation { continue }
+                if h.id != hartID && r < pa &+ count && pa < r &+ 8 {
+                    h.state.pointee.reservation = noReservation
+                } else if r & ~0xFFF == pa & ~0xFFF {
+                    stillReserved = true
+                }
+            }
+            if !stillReserved { reservedPages.remove(pa & ~0xFFF) }
+        }
+    }
+
+    /// Records an LR reservation. With several harts the page's store fast path is closed in every
+    /// hart, so other harts' stores reach `noteRAMWrite` and break the reservation.
+    func reserve(_ pa: UInt64, hart: Hart) {
+        hart.state.pointee.reservation = pa & ~7
+        guard harts.count > 1 else { return }
+        let page = pa & ~0xFFF
+        if reservedPages.insert(page).inserted {
+            for h in harts { h.dropSoftStores(physicalPage: page) }
+        }
+    }
+
+    /// A RAM page was decoded for the first time: no hart may store to it on the fast path.
+    func pageBecameCode(_ page: UInt64) {
+        for h in harts { h.dropSoftStores(physicalPage: page) }
+    }
+}

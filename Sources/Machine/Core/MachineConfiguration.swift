@@ -1,0 +1,89 @@
+// The knobs of a machine, fixed when it is built. Everything a lab may want to vary about the
+// hardware (memory size, hart count, TLB geometry, the A/D and misaligned-access policies, the
+// round-robin quantum and the cost table) lives here as plain data.
+
+/// How page-table A/D bits are kept (privileged spec, "Svade" and "Svadu" extensions).
+public enum ADBitPolicy: Sendable, Equatable {
+    /// The page walker sets A (and D on stores) itself, atomically with the walk, as QEMU does.
+    case hardwareUpdate
+    /// A page fault is raised when A is clear, or D is clear on a store (Svade); software sets them.
+    case pageFault
+}
+
+/// What a misaligned load or store does (unprivileged spec, "Misaligned Accesses").
+public enum MisalignedPolicy: Sendable, Equatable {
+    /// Performed in hardware, byte by byte, translating every page it touches (like Zicclsm).
+    case handleInHardware
+    /// Raises a load/store address-misaligned exception.
+    case trap
+}
+
+/// Geometry and tagging of the architectural TLB.
+///
+/// The TLB is unified (instruction fetches and data accesses share it), set-associative, and
+/// replaces FIFO within a set: a hit changes nothing, so its counters do not depend on any host-side
+/// cache in front of it. Superpage entries live in the set selected by their own virtual page number
+/// at their size, so a lookup probes each page size present.
+public struct TLBConfiguration: Sendable, Equatable {
+    /// Total entries; a multiple of `ways`.
+    public var entries: Int
+    /// Entries per set (`entries` for fully associative).
+    public var ways: Int
+    /// Entries carry the ASID of `satp`; when `false` every `satp` write flushes the TLB.
+    public var asidTagged: Bool
+
+    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true) {
+        self.entries = max(1, entries)
+        self.ways = max(1, min(ways, max(1, entries)))
+        self.asidTagged = asidTagged
+    }
+}
+
+/// Modelled cycles charged per event. The machine advances `cycles` (and so `mtime`) with these;
+/// a cost profile in the Hypervisor layer overwrites them.
+public struct CostTable: Sendable, Equatable {
+    /// Per retired instruction.
+    public var instruction: UInt64 = 1
+    /// Per page-table entry read or written back by the page walker.
+    public var walkReference: UInt64 = 0
+    /// Per TLB miss (in addition to its walk references).
+    public var tlbMiss: UInt64 = 0
+    /// Per TLB flush (sfence.vma, or a satp write on an untagged TLB).
+    public var tlbFlush: UInt64 = 0
+    /// Per exception taken.
+    public var exception: UInt64 = 0
+    /// Per interrupt taken.
+    public var interrupt: UInt64 = 0
+    /// Per trap handled by an installed `MachineModeTrapHandler` (an SBI call in Swift).
+    public var handledTrap: UInt64 = 0
+    /// Per MMIO access.
+    public var mmioAccess: UInt64 = 0
+
+    public init() {}
+}
+
+/// Everything needed to build a `Machine`.
+public struct MachineConfiguration: Sendable {
+    /// Guest-physical address of RAM (QEMU `virt`: 0x8000_0000).
+    public var ramBase: UInt64 = 0x8000_0000
+    /// Bytes of RAM; host memory is reserved lazily, so a large guest costs only what it touches.
+    public var ramSize: UInt64 = 128 << 20
+    /// Number of harts, 1...64.
+    public var harts: Int = 1
+    public var tlb = TLBConfiguration()
+    public var adBits: ADBitPolicy = .hardwareUpdate
+    public var misaligned: MisalignedPolicy = .handleInHardware
+    /// Implemented PMP entries: 0, 16 or 64 (privileged spec, "Physical Memory Protection").
+    public var pmpEntries: Int = 16
+    /// ASID bits implemented in `satp` (0...16).
+    public var asidBits: Int = 16
+    /// Sv57 in addition to Sv39 and Sv48.
+    public var sv57: Bool = true
+    /// Instructions a hart runs before the next hart gets its turn.
+    public var quantum: UInt64 = 1000
+    /// Modelled cycles per tick of the 10 MHz timebase: 100 is a 1 GHz hart.
+    public var cyclesPerTick: UInt64 = 100
+    public var costs = CostTable()
+
+    public init() {}
+}

@@ -1,0 +1,145 @@
+import RISCV
+
+// SYSTEM instructions (privileged spec, "Privileged Instructions"; unprivileged "Zicsr") and the
+// A extension ("Load-Reserved/Store-Conditional", "Atomic Memory Operations"). All run with
+// `state.pc` at the instruction and set it to the next pc; they return how the slice goes on.
+
+extension Hart {
+    @inline(never)
+    func illegal(_ op: DecodedOp) -> Flow {
+        raise(.illegalInstruction, tval: UInt64(op.raw))
+        return .trapped
+    }
+
+    @inline(never)
+    func executeSystem(_ op: DecodedOp) -> Flow {
+        let s = state
+        let x = s.pointee.regs
+        let priv = s.pointee.priv
+        let next = s.pointee.pc &+ UInt64(op.length)
+        switch op.opcode {
+        case .ecall:
+            raise(8 + UInt64(priv), tval: 0)
+            return .trapped
+        case .ebreak:
+            raise(.breakpoint, tval: s.pointee.pc)
+            return .trapped
+        case .mret:
+            guard priv == 3 else { return illegal(op) }
+            mret()
+            return .exit
+        case .sret:
+            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tsr == 0) else { return illegal(op) }
+            sret()
+            return .exit
+        case .wfi:
+            // U-mode WFI, and S-mode WFI under TW, trap at once (the "bounded time" is zero).
+            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tw == 0) else { return illegal(op) }
+            s.pointee.pc = next
+            if s.pointee.mip & s.pointee.mie == 0 {
+                s.pointee.runState = .waitingForInterrupt
+                waits &+= 1
+            }
+            return .exit
+        case .sfence_vma:
+            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tvm == 0) else { return illegal(op) }
+            let va: UInt64? = op.rs1 == 0 ? nil : x[Int(op.rs1)]
+            let asid: UInt16? = op.rs2 == 0 ? nil : UInt16(truncatingIfNeeded: x[Int(op.rs2)] & ((1 << UInt64(config.asidBits)) - 1))
+            switch (va, asid) {
+            case (nil, nil): tlb.counters.fullFlushes &+= 1
+            case (nil, _): tlb.counters.asidFlushes &+= 1
+            default: tlb.counters.addressFlushes &+= 1
+            }
+            s.pointee.cycles &+= state.pointee.costs.tlbFlush
+            flushTLB(vaddr: va, asid: asid)
+            s.pointee.pc = next
+            return .exit
+        default:
+            return executeCSR(op, next: next)
+        }
+    }
+
+    private func executeCSR(_ op: DecodedOp, next: UInt64) -> Flow {
+        let s = state
+        let x = s.pointee.regs
+        let n = UInt16(truncatingIfNeeded: op.imm) & 0xFFF
+        let isImmediate = op.opcode == .csrrwi || op.opcode == .csrrsi || op.opcode == .csrrci
+        let operand = isImmediate ? UInt64(op.rs1) : x[Int(op.rs1)]
+        let isWrite = op.opcode == .csrrw || op.opcode == .csrrwi
+        // csrrs/csrrc with x0 (or zimm 0) do not write, so read-only CSRs may be read that way.
+        let writes = isWrite || op.rs1 != 0
+        guard csrAccessible(n, write: writes), let old = csrRead(n) else { return illegal(op) }
+        if writes {
+            let value: UInt64
+            switch op.opcode {
+            case .csrrw, .csrrwi: value = operand
+            case .csrrs, .csrrsi: value = old | operand
+            default: value = old & ~operand
+            }
+            s.pointee.exitSlice = .none
+            guard csrWrite(n, value) else { return illegal(op) }
+        }
+        x[Int(op.rd)] = old
+        x[0] = 0
+        s.pointee.pc = next
+        return s.pointee.exitSlice != .none ? .exit : .next
+    }
+
+    @inline(never)
+    func executeAtomic(_ op: DecodedOp) -> Flow {
+        let s = state
+        let x = s.pointee.regs
+        let word: Bool
+        switch op.opcode {
+        case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
+             .amominu_w, .amomaxu_w: word = true
+        default: word = false
+        }
+        let size: UInt64 = word ? 4 : 8
+        let va = x[Int(op.rs1)]
+        let src = x[Int(op.rs2)]
+        @inline(__always) func extend(_ v: UInt64) -> UInt64 {
+            word ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) : v
+        }
+        switch op.opcode {
+        case .lr_w, .lr_d:
+            guard let pa = atomicAddress(va, size: size, isLoadReserved: true) else { return .trapped }
+            let v = Hart.loadRAM(host(pa), size: size)
+            machine.reserve(pa, hart: self)
+            x[Int(op.rd)] = extend(v)
+        case .sc_w, .sc_d:
+            guard let pa = atomicAddress(va, size: size, isLoadReserved: false) else { return .trapped }
+            if s.pointee.reservation == pa & ~7 {
+                Hart.storeRAM(host(pa), size: size, src)
+                noteWrite(pa, count: size)
+                x[Int(op.rd)] = 0
+            } else {
+                x[Int(op.rd)] = 1
+            }
+            s.pointee.reservation = noReservation
+        default:
+            guard let pa = atomicAddress(va, size: size, isLoadReserved: false) else { return .trapped }
+            let p = host(pa)
+            let old = Hart.loadRAM(p, size: size)
+            let a = extend(old), b = extend(src)
+            let new: UInt64
+            switch op.opcode {
+            case .amoswap_w, .amoswap_d: new = b
+            case .amoadd_w, .amoadd_d: new = a &+ b
+            case .amoxor_w, .amoxor_d: new = a ^ b
+            case .amoand_w, .amoand_d: new = a & b
+            case .amoor_w, .amoor_d: new = a | b
+            case .amomin_w, .amomin_d: new = Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b
+            case .amomax_w, .amomax_d: new = Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b
+            case .amominu_w, .amominu_d: new = (word ? a & 0xFFFF_FFFF : a) < (word ? b & 0xFFFF_FFFF : b) ? a : b
+            default: new = (word ? a & 0xFFFF_FFFF : a) > (word ? b & 0xFFFF_FFFF : b) ? a : b
+            }
+            Hart.storeRAM(p, size: size, new)
+            noteWrite(pa, count: size)
+            x[Int(op.rd)] = a
+        }
+        x[0] = 0
+        s.pointee.pc = s.pointee.pc &+ UInt64(op.length)
+        return .next
+    }
+}

@@ -1,0 +1,224 @@
+import RISCV
+
+// The meaning of each integer instruction (unprivileged spec, "RV32I", "RV64I", "M"), with the
+// load/store fast path: a soft TLB tag compare and a host-pointer add. Everything else is called
+// out of line.
+
+extension Hart {
+    @inline(__always)
+    func load<T: FixedWidthInteger>(_ va: UInt64, _: T.Type, _ tlb: UnsafeMutablePointer<SoftTLBEntry>,
+                                    _ c: inout SliceCounts, _ remaining: inout UInt64) -> UInt64? {
+        let size = UInt64(MemoryLayout<T>.size)
+        let e = tlb[Int(truncatingIfNeeded: va &>> 12) & (softTLBSize - 1)]
+        if e.tag == va & (~0xFFF | (size &- 1)) {
+            c.loadHits &+= 1
+            let p = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.addend)).unsafelyUnwrapped
+            return UInt64(truncatingIfNeeded: p.load(as: T.self))
+        }
+        commit(&c, &remaining)
+        return loadSlow(va, size: size)
+    }
+
+    @inline(__always)
+    func store<T: FixedWidthInteger>(_ va: UInt64, _ value: UInt64, _: T.Type,
+                                     _ tlb: UnsafeMutablePointer<SoftTLBEntry>,
+                                     _ c: inout SliceCounts, _ remaining: inout UInt64) -> Bool {
+        let size = UInt64(MemoryLayout<T>.size)
+        let e = tlb[Int(truncatingIfNeeded: va &>> 12) & (softTLBSize - 1)]
+        if e.tag == va & (~0xFFF | (size &- 1)) {
+            c.storeHits &+= 1
+            let p = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.addend)).unsafelyUnwrapped
+            p.storeBytes(of: T(truncatingIfNeeded: value), as: T.self)
+            return true
+        }
+        commit(&c, &remaining)
+        return storeSlow(va, size: size, value: value)
+    }
+
+    @inline(__always)
+    func execute(_ op: DecodedOp, _ pc: inout UInt64, _ x: UnsafeMutablePointer<UInt64>,
+                 _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
+                 _ c: inout SliceCounts, _ remaining: inout UInt64) -> Flow {
+        let rd = Int(op.rd), rs1 = Int(op.rs1), rs2 = Int(op.rs2)
+        let imm = UInt64(bitPattern: Int64(op.imm))
+        let len = UInt64(op.length)
+        @inline(__always) func sx32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
+        @inline(__always) func branch(_ taken: Bool) { pc = taken ? pc &+ imm : pc &+ len }
+
+        switch op.opcode {
+        // RV64I: upper immediates and jumps
+        case .lui: x[rd] = imm; pc &+= len
+        case .auipc: x[rd] = pc &+ imm; pc &+= len
+        case .jal: x[rd] = pc &+ len; pc = pc &+ imm
+        case .jalr:
+            let target = (x[rs1] &+ imm) & ~1
+            x[rd] = pc &+ len
+            pc = target
+        case .beq: branch(x[rs1] == x[rs2])
+        case .bne: branch(x[rs1] != x[rs2])
+        case .blt: branch(Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]))
+        case .bge: branch(Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]))
+        case .bltu: branch(x[rs1] < x[rs2])
+        case .bgeu: branch(x[rs1] >= x[rs2])
+
+        // Loads and stores
+        case .lb:
+            guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))); pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .lh:
+            guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))); pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .lw:
+            guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = sx32(v); pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .ld:
+            guard let v = load(x[rs1] &+ imm, UInt64.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = v; pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .lbu:
+            guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = v; pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .lhu:
+            guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = v; pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .lwu:
+            guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining) else { return .trapped }
+            x[rd] = v; pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .sb:
+            guard store(x[rs1] &+ imm, x[rs2], UInt8.self, storeTLB, &c, &remaining) else { return .trapped }
+            pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .sh:
+            guard store(x[rs1] &+ imm, x[rs2], UInt16.self, storeTLB, &c, &remaining) else { return .trapped }
+            pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .sw:
+            guard store(x[rs1] &+ imm, x[rs2], UInt32.self, storeTLB, &c, &remaining) else { return .trapped }
+            pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+        case .sd:
+            guard store(x[rs1] &+ imm, x[rs2], UInt64.self, storeTLB, &c, &remaining) else { return .trapped }
+            pc &+= len
+            if state.pointee.exitSlice != .none { return .exit }
+
+        // Register-immediate
+        case .addi: x[rd] = x[rs1] &+ imm; pc &+= len
+        case .slti: x[rd] = Int64(bitPattern: x[rs1]) < Int64(op.imm) ? 1 : 0; pc &+= len
+        case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; pc &+= len
+        case .xori: x[rd] = x[rs1] ^ imm; pc &+= len
+        case .ori: x[rd] = x[rs1] | imm; pc &+= len
+        case .andi: x[rd] = x[rs1] & imm; pc &+= len
+        case .slli: x[rd] = x[rs1] &<< (imm & 63); pc &+= len
+        case .srli: x[rd] = x[rs1] &>> (imm & 63); pc &+= len
+        case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) &>> Int64(imm & 63)); pc &+= len
+        case .addiw: x[rd] = sx32(x[rs1] &+ imm); pc &+= len
+        case .slliw: x[rd] = sx32(x[rs1] &<< (imm & 31)); pc &+= len
+        case .srliw: x[rd] = sx32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) &>> UInt32(imm & 31))); pc &+= len
+        case .sraiw:
+            x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) &>> Int32(imm & 31))); pc &+= len
+
+        // Register-register
+        case .add: x[rd] = x[rs1] &+ x[rs2]; pc &+= len
+        case .sub: x[rd] = x[rs1] &- x[rs2]; pc &+= len
+        case .sll: x[rd] = x[rs1] &<< (x[rs2] & 63); pc &+= len
+        case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; pc &+= len
+        case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; pc &+= len
+        case .xor: x[rd] = x[rs1] ^ x[rs2]; pc &+= len
+        case .srl: x[rd] = x[rs1] &>> (x[rs2] & 63); pc &+= len
+        case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) &>> Int64(x[rs2] & 63)); pc &+= len
+        case .or: x[rd] = x[rs1] | x[rs2]; pc &+= len
+        case .and: x[rd] = x[rs1] & x[rs2]; pc &+= len
+        case .addw: x[rd] = sx32(x[rs1] &+ x[rs2]); pc &+= len
+        case .subw: x[rd] = sx32(x[rs1] &- x[rs2]); pc &+= len
+        case .sllw: x[rd] = sx32(x[rs1] &<< (x[rs2] & 31)); pc &+= len
+        case .srlw: x[rd] = sx32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) &>> UInt32(x[rs2] & 31))); pc &+= len
+        case .sraw:
+            x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) &>> Int32(x[rs2] & 31))); pc &+= len
+
+        // M extension ("M" chapter: division by zero and overflow have defined results)
+        case .mul: x[rd] = x[rs1] &* x[rs2]; pc &+= len
+        case .mulh:
+            x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
+            pc &+= len
+        case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high; pc &+= len
+        case .mulhsu:
+            // signed × unsigned: the unsigned high part, corrected when rs1 is negative.
+            let a = x[rs1], b = x[rs2]
+            var hi = a.multipliedFullWidth(by: b).high
+            if Int64(bitPattern: a) < 0 { hi = hi &- b }
+            x[rd] = hi; pc &+= len
+        case .div:
+            let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
+            x[rd] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: a) : UInt64(bitPattern: a / b)
+            pc &+= len
+        case .divu:
+            let b = x[rs2]
+            x[rd] = b == 0 ? .max : x[rs1] / b; pc &+= len
+        case .rem:
+            let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
+            x[rd] = b == 0 ? UInt64(bitPattern: a) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: a % b)
+            pc &+= len
+        case .remu:
+            let b = x[rs2]
+            x[rd] = b == 0 ? x[rs1] : x[rs1] % b; pc &+= len
+        case .mulw: x[rd] = sx32(x[rs1] &* x[rs2]); pc &+= len
+        case .divw:
+            let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
+            let r: Int32 = b == 0 ? -1 : (a == .min && b == -1) ? a : a / b
+            x[rd] = UInt64(bitPattern: Int64(r)); pc &+= len
+        case .divuw:
+            let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
+            x[rd] = sx32(UInt64(b == 0 ? UInt32.max : a / b)); pc &+= len
+        case .remw:
+            let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
+            let r: Int32 = b == 0 ? a : (a == .min && b == -1) ? 0 : a % b
+            x[rd] = UInt64(bitPattern: Int64(r)); pc &+= len
+        case .remuw:
+            let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
+            x[rd] = sx32(UInt64(b == 0 ? a : a % b)); pc &+= len
+
+        // Memory ordering: harts never run concurrently and code is always coherent with memory,
+        // so both fences have nothing to wait for.
+        case .fence, .fence_i: pc &+= len
+
+        case .illegal:
+            if op.length == 0 { return .marker }
+            commit(&c, &remaining)
+            state.pointee.pc = pc
+            raise(.illegalInstruction, tval: UInt64(op.raw))
+            return .trapped
+
+        case .ecall, .ebreak, .mret, .sret, .wfi, .sfence_vma,
+             .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            commit(&c, &remaining)
+            state.pointee.pc = pc
+            let flow = executeSystem(op)
+            if flow != .trapped { pc = state.pointee.pc }
+            return flow
+
+        case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
+             .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
+             .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
+            commit(&c, &remaining)
+            state.pointee.pc = pc
+            let flow = executeAtomic(op)
+            if flow != .trapped { pc = state.pointee.pc }
+            return flow
+
+        default:
+            // F, D, and the hypervisor instructions (illegal in a hart without H).
+            commit(&c, &remaining)
+            state.pointee.pc = pc
+            let flow = executeFloat(op)
+            if flow != .trapped { pc = state.pointee.pc }
+            return flow
+        }
+        return .next
+    }
+}

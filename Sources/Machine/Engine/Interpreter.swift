@@ -1,0 +1,185 @@
+import RISCV
+
+// The interpreter engine: a loop over pre-decoded instructions of the current code page. The
+// semantics of every instruction live in `execute` (inlined here); slow paths (TLB misses, MMIO,
+// CSRs, traps, atomics, floating point) are out of line. A block translator can call the same
+// `execute` per instruction, so there is one definition of each instruction's meaning.
+//
+// Within a slice the fetch privilege, data privilege and translation regime are constant: every
+// event that could change them (traps, xRET, CSR writes that matter, sfence.vma) ends the slice.
+// Interrupts are therefore checked between slices, which is exactly after the instruction that
+// could have made one pending or enabled.
+
+/// What an instruction did.
+enum Flow {
+    /// Retired; continue.
+    case next
+    /// Retired; the slice ends (something the loop caches may have changed).
+    case exit
+    /// Raised a trap (not retired); `state.pc` is the handler.
+    case trapped
+    /// The slot was a marker (undecoded, crosses a page, refill): not an instruction yet.
+    case marker
+}
+
+/// Counts the loop keeps in registers and commits to `HartState` before any slow path.
+struct SliceCounts {
+    var pending: UInt64 = 0
+    var fetched: UInt64 = 0
+    var loadHits: UInt64 = 0
+    var storeHits: UInt64 = 0
+}
+
+extension Hart {
+    @inline(__always)
+    func commit(_ c: inout SliceCounts, _ remaining: inout UInt64) {
+        let s = state
+        s.pointee.instret &+= c.pending
+        s.pointee.cycles &+= c.pending &* s.pointee.costs.instruction
+        s.pointee.translatedFetches &+= c.fetched
+        s.pointee.softLoadHits &+= c.loadHits
+        s.pointee.softStoreHits &+= c.storeHits
+        remaining &-= c.pending
+        c = SliceCounts()
+    }
+
+    /// Runs up to `limit` instructions of this hart. Returns the number retired.
+    @inline(never)
+    func runSlice(limit: UInt64) -> UInt64 {
+        let s = state
+        let x = s.pointee.regs
+        let dp = Hart.privIndex(s.pointee.dataPriv)
+        let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
+        let storeTLB = loadTLB + softTLBSize
+        var pc = s.pointee.pc
+        var fetchBase = s.pointee.fetchBase
+        var ops = s.pointee.fetchOps
+        var remaining = limit
+        var c = SliceCounts()
+        s.pointee.exitSlice = .none
+        var trapped = false
+        while c.pending < remaining {
+            let off = pc &- fetchBase
+            let flow: Flow
+            if off < 4096 {
+                let op = ops[Int(truncatingIfNeeded: off &>> 1)]
+                c.fetched &+= 1
+                flow = execute(op, &pc, x, loadTLB, storeTLB, &c, &remaining)
+            } else {
+                flow = .marker
+            }
+            switch flow {
+            case .next:
+                x[0] = 0
+                c.pending &+= 1
+            case .exit:
+                x[0] = 0
+                c.pending &+= 1
+                s.pointee.pc = pc
+                commit(&c, &remaining)
+                return limit &- remaining
+            case .trapped:
+                x[0] = 0
+                trapped = true
+            case .marker:
+                if off < 4096 { c.fetched &-= 1 }
+                commit(&c, &remaining)
+                s.pointee.pc = pc
+                let before = s.pointee.instret
+                let slow = fetchSlow()
+                // An instruction executed outside the cache counts against the budget too.
+                remaining &-= min(remaining, s.pointee.instret &- before)
+                switch slow {
+                case .next:
+                    fetchBase = s.pointee.fetchBase
+                    ops = s.pointee.fetchOps
+                    pc = s.pointee.pc
+                    x[0] = 0
+                    continue
+                case .exit:
+                    return limit &- remaining
+                default:
+                    trapped = true
+                }
+            }
+            if trapped { break }
+        }
+        if !trapped { s.pointee.pc = pc }
+        commit(&c, &remaining)
+        return limit &- remaining
+    }
+
+    /// Handles what the fetch cache cannot: leaving the cached page, undecoded slots, 32-bit
+    /// instructions split across pages, and pages PMP splits. `.next` when the loop may go on
+    /// (`state.pc` and the fetch cache are current; an instruction may have retired, which is
+    /// already counted), `.exit` after an instruction that ends the slice, `.trapped` after a trap.
+    @inline(never)
+    func fetchSlow() -> Flow {
+        let s = state
+        let pc = s.pointee.pc
+        if pc &- s.pointee.fetchBase >= 4096 || s.pointee.fetchOps == refillPage {
+            switch refillFetch(pc) {
+            case .cached: break
+            case .trapped: return .trapped
+            case .uncached: return executeUncached(pc)
+            }
+        }
+        let slot = Int((pc & 0xFFF) >> 1)
+        let op = s.pointee.fetchOps[slot]
+        guard op.opcode == .illegal && op.length == 0 else { return .next }
+        switch op.raw {
+        case SlotMarker.refill:
+            invalidateFetch()
+            s.pointee.exitSlice = .none
+            return refillFetch(pc) == .trapped ? .trapped : .next
+        case SlotMarker.crossesPage:
+            return executeUncached(pc)
+        default:
+            // Decode the slot from RAM.
+            let host = host(s.pointee.fetchPhys | (pc & 0xFFE))
+            let low = host.load(as: UInt16.self)
+            if low & 3 != 3 {
+                s.pointee.fetchOps[slot] = Decoder.decode(UInt32(low))
+            } else if pc & 0xFFF == 0xFFE {
+                s.pointee.fetchOps[slot] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
+                return executeUncached(pc)
+            } else {
+                s.pointee.fetchOps[slot] = Decoder.decode(host.loadUnaligned(as: UInt32.self))
+            }
+            return .next
+        }
+    }
+
+    /// Fetches (with full checks) and executes one instruction outside the fetch cache.
+    @inline(never)
+    func executeUncached(_ pc: UInt64) -> Flow {
+        let s = state
+        guard let low = fetchParcel(pc) else { return .trapped }
+        var bits = UInt32(low)
+        if low & 3 == 3 {
+            guard let high = fetchParcel(pc &+ 2) else { return .trapped }
+            bits |= UInt32(high) << 16
+        }
+        let op = Decoder.decode(bits)
+        let x = s.pointee.regs
+        let dp = Hart.privIndex(s.pointee.dataPriv)
+        let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
+        var newPC = pc
+        var c = SliceCounts()
+        var remaining: UInt64 = 1
+        let flow = execute(op, &newPC, x, loadTLB, loadTLB + softTLBSize, &c, &remaining)
+        x[0] = 0
+        switch flow {
+        case .next, .exit:
+            c.pending &+= 1
+            s.pointee.pc = newPC
+            commit(&c, &remaining)
+            invalidateFetch()
+            s.pointee.exitSlice = .none
+            return flow == .exit ? .exit : .next
+        default:
+            commit(&c, &remaining)
+            return .trapped
+        }
+    }
+}

@@ -1,0 +1,93 @@
+// CSR numbers and field layouts the hart implements (privileged spec, "Control and Status Registers"
+// tables; unprivileged spec, "Zicsr", "Zicntr", "F" for fcsr).
+
+enum CSR {
+    static let fflags: UInt16 = 0x001, frm: UInt16 = 0x002, fcsr: UInt16 = 0x003
+    static let cycle: UInt16 = 0xC00, time: UInt16 = 0xC01, instret: UInt16 = 0xC02
+    static let hpmcounter3: UInt16 = 0xC03, hpmcounter31: UInt16 = 0xC1F
+
+    static let sstatus: UInt16 = 0x100, sie: UInt16 = 0x104, stvec: UInt16 = 0x105
+    static let scounteren: UInt16 = 0x106, senvcfg: UInt16 = 0x10A
+    static let sscratch: UInt16 = 0x140, sepc: UInt16 = 0x141, scause: UInt16 = 0x142
+    static let stval: UInt16 = 0x143, sip: UInt16 = 0x144, stimecmp: UInt16 = 0x14D
+    static let satp: UInt16 = 0x180
+
+    static let mvendorid: UInt16 = 0xF11, marchid: UInt16 = 0xF12, mimpid: UInt16 = 0xF13
+    static let mhartid: UInt16 = 0xF14, mconfigptr: UInt16 = 0xF15
+    static let mstatus: UInt16 = 0x300, misa: UInt16 = 0x301, medeleg: UInt16 = 0x302
+    static let mideleg: UInt16 = 0x303, mie: UInt16 = 0x304, mtvec: UInt16 = 0x305
+    static let mcounteren: UInt16 = 0x306, menvcfg: UInt16 = 0x30A
+    static let mcountinhibit: UInt16 = 0x320
+    static let mhpmevent3: UInt16 = 0x323, mhpmevent31: UInt16 = 0x33F
+    static let mscratch: UInt16 = 0x340, mepc: UInt16 = 0x341, mcause: UInt16 = 0x342
+    static let mtval: UInt16 = 0x343, mip: UInt16 = 0x344
+    static let pmpcfg0: UInt16 = 0x3A0, pmpcfg15: UInt16 = 0x3AF
+    static let pmpaddr0: UInt16 = 0x3B0, pmpaddr63: UInt16 = 0x3EF
+    static let mcycle: UInt16 = 0xB00, minstret: UInt16 = 0xB02
+    static let mhpmcounter3: UInt16 = 0xB03, mhpmcounter31: UInt16 = 0xB1F
+}
+
+/// `mstatus` bits (privileged spec, "Machine Status Registers (mstatus and mstatush)").
+enum Mstatus {
+    static let sie: UInt64 = 1 << 1
+    static let mie: UInt64 = 1 << 3
+    static let spie: UInt64 = 1 << 5
+    static let mpie: UInt64 = 1 << 7
+    static let spp: UInt64 = 1 << 8
+    static let mppShift: UInt64 = 11
+    static let mpp: UInt64 = 3 << 11
+    static let fsShift: UInt64 = 13
+    static let fs: UInt64 = 3 << 13
+    static let mprv: UInt64 = 1 << 17
+    static let sum: UInt64 = 1 << 18
+    static let mxr: UInt64 = 1 << 19
+    static let tvm: UInt64 = 1 << 20
+    static let tw: UInt64 = 1 << 21
+    static let tsr: UInt64 = 1 << 22
+    /// UXL and SXL are fixed at 2 (64-bit): XLEN never changes in this machine.
+    static let uxlSxl: UInt64 = (2 << 32) | (2 << 34)
+    static let sd: UInt64 = 1 << 63
+
+    /// Bits an `mstatus` write may change; the rest are read-only (zero or fixed).
+    static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr
+    /// The `sstatus` view (privileged spec, "Supervisor Status Register (sstatus)").
+    static let sstatusReadable: UInt64 = sie | spie | spp | fs | sum | mxr | uxlSxl | sd
+    static let sstatusWritable: UInt64 = sie | spie | spp | fs | sum | mxr
+}
+
+/// Interrupt bits of `mip`/`mie` (privileged spec, "Machine Interrupt Registers").
+enum Irq {
+    static let ssi: UInt64 = 1 << 1, msi: UInt64 = 1 << 3
+    static let sti: UInt64 = 1 << 5, mti: UInt64 = 1 << 7
+    static let sei: UInt64 = 1 << 9, mei: UInt64 = 1 << 11
+    static let all: UInt64 = ssi | msi | sti | mti | sei | mei
+    static let supervisor: UInt64 = ssi | sti | sei
+    /// The `mip` bits software writes in M-mode; MSIP/MTIP/MEIP follow the platform's pins only.
+    static let mipWritable: UInt64 = ssi | sti | sei
+    /// Decreasing priority (privileged spec: MEI, MSI, MTI, SEI, SSI, STI).
+    static let priorityOrder: [UInt64] = [11, 3, 7, 9, 1, 5]
+}
+
+/// Exception cause codes (privileged spec, "Machine Cause Register (mcause)").
+public enum ExceptionCause: UInt64, Sendable, CaseIterable {
+    case instructionAddressMisaligned = 0
+    case instructionAccessFault = 1
+    case illegalInstruction = 2
+    case breakpoint = 3
+    case loadAddressMisaligned = 4
+    case loadAccessFault = 5
+    case storeAddressMisaligned = 6
+    case storeAccessFault = 7
+    case ecallFromU = 8
+    case ecallFromS = 9
+    case ecallFromM = 11
+    case instructionPageFault = 12
+    case loadPageFault = 13
+    case storePageFault = 15
+}
+
+/// `misa` of this hart: RV64 with A, C, D, F, I, M, S, U (privileged spec, "Machine ISA Register").
+let misaValue: UInt64 = (2 << 62) | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20)
+
+/// Exceptions that `medeleg` may delegate: all but ecall from M (read-only zero) and reserved codes.
+let medelegWritable: UInt64 = 0xB3FF

@@ -1,0 +1,169 @@
+// Trap delivery (privileged spec, "Machine Trap Delegation Registers", "Machine Trap-Vector Base-
+// Address Register", "Trap Entry"): delegation to S-mode for traps from S/U, the xPP/xPIE/xIE stack,
+// vectored interrupts, xRET, and interrupt selection by priority and enable rules.
+
+/// A trap that would enter M-mode, as offered to a `MachineModeTrapHandler`.
+public struct MachineTrap: Sendable, Equatable {
+    /// mcause without the interrupt bit.
+    public var cause: UInt64
+    public var isInterrupt: Bool
+    /// What mtval would hold.
+    public var tval: UInt64
+    /// The pc of the trapping instruction (what mepc would hold).
+    public var pc: UInt64
+    /// The privilege the trap came from.
+    public var privilege: PrivilegeMode
+}
+
+/// Firmware in Swift (a built-in SBI) standing where M-mode software would.
+///
+/// When installed, every exception from S- or U-mode that would enter M-mode is offered to it (the machine never
+/// offers interrupts). If it returns `true` the trap is consumed: the hart stays in its privilege
+/// and resumes at `pc + 4` for an ecall, or at whatever pc the handler set (`Machine.setPC`) for other
+/// causes; the trap's modelled cost is charged. Returning `false` delivers the trap normally.
+public protocol MachineModeTrapHandler: AnyObject {
+    func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool
+}
+
+extension Hart {
+    /// Takes exception `cause` for the instruction at `state.pc`. Always cold.
+    @inline(never)
+    func raise(_ cause: ExceptionCause, tval: UInt64) {
+        raise(cause.rawValue, tval: tval)
+    }
+
+    @inline(never)
+    func raise(_ cause: UInt64, tval: UInt64) {
+        let s = state
+        let costs = state.pointee.costs
+        exceptionCounts[Int(cause)] &+= 1
+        s.pointee.exceptionsTaken &+= 1
+        let priv = s.pointee.priv
+        let delegated = priv <= 1 && (s.pointee.medeleg >> cause) & 1 != 0
+        if !delegated, priv < 3, let handler = machine.trapHandler {
+            let epc = s.pointee.pc
+            let isEcall = cause >= 8 && cause <= 11
+            if isEcall { s.pointee.pc = epc &+ 4 }
+            let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
+                                   privilege: PrivilegeMode(rawValue: priv) ?? .machine)
+            let handled = handler.handleMachineTrap(trap, machine: machine, hart: id)
+            // Firmware may have programmed a timer or raised a pin without MMIO.
+            machine.refreshAllDeadlines()
+            if handled {
+                handledCounts[Int(cause)] &+= 1
+                s.pointee.cycles &+= costs.handledTrap
+                s.pointee.exitSlice = .checkInterrupts
+                invalidateFetch()
+                return
+            }
+            s.pointee.pc = epc
+        }
+        s.pointee.cycles &+= costs.exception
+        enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
+    }
+
+    /// Delivers interrupt `cause` (its mip bit number).
+    func takeInterrupt(_ cause: UInt64, toSupervisor: Bool) {
+        interruptCounts[Int(cause)] &+= 1
+        state.pointee.cycles &+= state.pointee.costs.interrupt
+        enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
+    }
+
+    private func enterTrap(cause: UInt64, tval: UInt64, interrupt: Bool, toSupervisor: Bool) {
+        let s = state
+        foldCounters()
+        let priv = UInt64(s.pointee.priv)
+        let code = interrupt ? cause | (1 << 63) : cause
+        var ms = s.pointee.mstatus
+        let tvec: UInt64
+        if toSupervisor {
+            s.pointee.scause = code
+            s.pointee.sepc = s.pointee.pc
+            s.pointee.stval = tval
+            ms = (ms & ~Mstatus.spp) | (priv == 1 ? Mstatus.spp : 0)
+            ms = (ms & ~Mstatus.spie) | (ms & Mstatus.sie != 0 ? Mstatus.spie : 0)
+            ms &= ~Mstatus.sie
+            s.pointee.priv = 1
+            tvec = s.pointee.stvec
+        } else {
+            s.pointee.mcause = code
+            s.pointee.mepc = s.pointee.pc
+            s.pointee.mtval = tval
+            ms = (ms & ~Mstatus.mpp) | (priv << Mstatus.mppShift)
+            ms = (ms & ~Mstatus.mpie) | (ms & Mstatus.mie != 0 ? Mstatus.mpie : 0)
+            ms &= ~Mstatus.mie
+            s.pointee.priv = 3
+            tvec = s.pointee.mtvec
+        }
+        s.pointee.mstatus = ms
+        let base = tvec & ~3
+        s.pointee.pc = (interrupt && tvec & 3 == 1) ? base &+ 4 &* cause : base
+        privilegeChanged()
+    }
+
+    /// mret (privileged spec, "Trap-Return Instructions").
+    func mret() {
+        let s = state
+        foldCounters()
+        var ms = s.pointee.mstatus
+        let mpp = UInt8((ms >> Mstatus.mppShift) & 3)
+        ms = (ms & ~Mstatus.mie) | (ms & Mstatus.mpie != 0 ? Mstatus.mie : 0)
+        ms |= Mstatus.mpie
+        ms &= ~Mstatus.mpp  // U, the least-privileged mode
+        if mpp != 3 { ms &= ~Mstatus.mprv }
+        s.pointee.mstatus = ms
+        s.pointee.priv = mpp
+        s.pointee.pc = s.pointee.mepc & ~1
+        privilegeChanged()
+    }
+
+    func sret() {
+        let s = state
+        foldCounters()
+        var ms = s.pointee.mstatus
+        let spp: UInt8 = ms & Mstatus.spp != 0 ? 1 : 0
+        ms = (ms & ~Mstatus.sie) | (ms & Mstatus.spie != 0 ? Mstatus.sie : 0)
+        ms |= Mstatus.spie
+        ms &= ~Mstatus.spp
+        ms &= ~Mstatus.mprv  // the new mode is below M
+        s.pointee.mstatus = ms
+        s.pointee.priv = spp
+        s.pointee.pc = s.pointee.sepc & ~1
+        privilegeChanged()
+    }
+
+    /// The interrupt to take now, if any, as (cause, toSupervisor).
+    func pendingInterrupt() -> (UInt64, Bool)? {
+        let s = state
+        let pending = s.pointee.mip & s.pointee.mie
+        if pending == 0 { return nil }
+        let priv = s.pointee.priv
+        let ms = s.pointee.mstatus
+        // M-level interrupts: enabled below M, or in M with MIE.
+        let mEnabled = priv < 3 || ms & Mstatus.mie != 0
+        let mPending = pending & ~s.pointee.mideleg
+        if mEnabled && mPending != 0 {
+            for c in Irq.priorityOrder where (mPending >> c) & 1 != 0 { return (c, false) }
+        }
+        // S-level (delegated) interrupts: never taken in M; enabled below S, or in S with SIE.
+        let sEnabled = priv < 1 || (priv == 1 && ms & Mstatus.sie != 0)
+        let sPending = pending & s.pointee.mideleg
+        if sEnabled && sPending != 0 {
+            for c in Irq.priorityOrder where (sPending >> c) & 1 != 0 { return (c, true) }
+        }
+        return nil
+    }
+
+    /// Takes the highest-priority enabled pending interrupt, if any; wakes a waiting hart when any
+    /// interrupt is pending and locally enabled (WFI ignores the global enables).
+    @discardableResult
+    func checkInterrupts() -> Bool {
+        let s = state
+        if s.pointee.runState == .waitingForInterrupt && s.pointee.mip & s.pointee.mie != 0 {
+            s.pointee.runState = .started
+        }
+        guard s.pointee.runState == .started, let (cause, toS) = pendingInterrupt() else { return false }
+        takeInterrupt(cause, toSupervisor: toS)
+        return true
+    }
+}

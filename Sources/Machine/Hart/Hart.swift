@@ -1,0 +1,235 @@
+// One hart: its engine-facing state (behind a pointer), its TLB, PMP and event counters.
+
+/// Per-hart event counters (all modelled, deterministic).
+public struct HartCounters: Sendable, Equatable {
+    /// Instructions retired (not reset by writes to minstret).
+    public var instructions: UInt64 = 0
+    /// Modelled cycles this hart has used or waited.
+    public var cycles: UInt64 = 0
+    /// Exceptions taken, indexed by cause code (0...63).
+    public var exceptions: [UInt64] = Array(repeating: 0, count: 64)
+    /// Interrupts taken, indexed by cause code (0...63).
+    public var interrupts: [UInt64] = Array(repeating: 0, count: 64)
+    /// Traps bound for M-mode that the installed `MachineModeTrapHandler` handled, by cause.
+    public var handledByHost: [UInt64] = Array(repeating: 0, count: 64)
+    public var tlb = TLBCounters()
+    /// WFI instructions that put the hart to sleep.
+    public var waits: UInt64 = 0
+    /// MMIO accesses made by this hart.
+    public var mmioAccesses: UInt64 = 0
+}
+
+final class Hart {
+    let id: Int
+    // Unowned-unsafe references: the machine owns its harts and outlives them, and the hot paths
+    // must not retain or release anything.
+    unowned(unsafe) let machine: Machine
+    unowned(unsafe) let bus: PhysicalBus
+    unowned(unsafe) let ram: RAM
+    unowned(unsafe) let code: DecodedCode
+    let config: MachineConfiguration
+    let state: UnsafeMutablePointer<HartState>
+    // Plain copies of machine-wide memory facts, so hot paths touch no object at all.
+    let ramBase: UInt64
+    let ramSize: UInt64
+    let ramHost: UnsafeMutableRawPointer
+    let overlay: UnsafeMutablePointer<UInt8>
+    let codePages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedOp>?>
+    let refillPage: UnsafeMutablePointer<DecodedOp>
+    /// Machine-wide count of pages holding LR reservations (several harts only).
+    let reservedPageCount: UnsafeMutablePointer<Int>
+    var tlb: TLB
+    var pmp: PMP
+    /// Traps by cause: exceptions, interrupts, and exceptions handled by the host (64 each).
+    let exceptionCounts: UnsafeMutablePointer<UInt64>
+    let interruptCounts: UnsafeMutablePointer<UInt64>
+    let handledCounts: UnsafeMutablePointer<UInt64>
+    var waits: UInt64 = 0
+    var mmioAccesses: UInt64 = 0
+    /// mcycle/minstret values frozen while mcountinhibit holds them.
+    var frozenCycle: UInt64 = 0, frozenInstret: UInt64 = 0
+    /// Instruction fetches the loop will count that the architectural TLB already counted as misses.
+    var fetchMissCompensation: UInt64 = 0
+
+    init(id: Int, machine: Machine, configuration c: MachineConfiguration) {
+        self.id = id
+        self.machine = machine
+        bus = machine.bus
+        ram = machine.bus.ram
+        code = machine.code
+        config = c
+        ramBase = machine.bus.ram.base
+        ramSize = machine.bus.ram.size
+        ramHost = machine.bus.ram.host
+        overlay = machine.bus.overlay
+        codePages = machine.code.pages
+        refillPage = machine.code.refillPage
+        reservedPageCount = machine.reservedPageCount
+        tlb = TLB(c.tlb)
+        exceptionCounts = .allocate(capacity: 192)
+        exceptionCounts.initialize(repeating: 0, count: 192)
+        interruptCounts = exceptionCounts + 64
+        handledCounts = exceptionCounts + 128
+        pmp = PMP(count: c.pmpEntries)
+        let regs = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
+        regs.initialize(repeating: 0, count: 64)
+        let n = 3 * 3 * softTLBSize
+        let soft = UnsafeMutablePointer<SoftTLBEntry>.allocate(capacity: n)
+        soft.initialize(repeating: SoftTLBEntry(tag: softTLBInvalid, addend: 0), count: n)
+        let phys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        phys.initialize(repeating: 0, count: n)
+        state = .allocate(capacity: 1)
+        state.initialize(to: HartState(regs: regs, fetchOps: code.refillPage, soft: soft, softPhys: phys, costs: machine.costTable))
+    }
+
+    deinit {
+        tlb.deallocate()
+        exceptionCounts.deallocate()
+        pmp.deallocate()
+        state.pointee.regs.deallocate()
+        state.pointee.soft.deallocate()
+        state.pointee.softPhys.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    // MARK: memory facts
+
+    @inline(__always)
+    func inRAM(_ address: UInt64, count: UInt64) -> Bool {
+        let off = address &- ramBase
+        return address >= ramBase && off < ramSize && count <= ramSize &- off
+    }
+
+    @inline(__always)
+    func host(_ address: UInt64) -> UnsafeMutableRawPointer { ramHost + Int(address &- ramBase) }
+
+    /// An MMIO region intersects the RAM page of `address` (which is in RAM).
+    @inline(__always)
+    func hasMMIO(_ address: UInt64) -> Bool { overlay[Int((address &- ramBase) >> 12)] != 0 }
+
+    /// The RAM page of `address` (in RAM) holds decoded code.
+    @inline(__always)
+    func isCode(_ address: UInt64) -> Bool { codePages[Int((address &- ramBase) >> 12)] != nil }
+
+    /// Keeps decoded code and other harts' reservations coherent after a store to RAM made
+    /// outside the fast path.
+    @inline(__always)
+    func noteWrite(_ pa: UInt64, count: UInt64) {
+        if isCode(pa) || isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= ramBase &+ 2 && isCode(pa &- 2))
+            || reservedPageCount.pointee != 0 {
+            machine.noteRAMWrite(pa, count: count, by: id)
+        }
+    }
+
+    // MARK: derived state
+
+    /// Recomputes what depends on priv and mstatus (effective data privilege, FP enable) and drops
+    /// the fetch cache, which belongs to the old translation regime.
+    func privilegeChanged() {
+        let s = state
+        let ms = s.pointee.mstatus
+        let priv = s.pointee.priv
+        s.pointee.dataPriv = (priv == 3 && ms & Mstatus.mprv != 0) ? UInt8((ms >> Mstatus.mppShift) & 3) : priv
+        s.pointee.fpEnabled = ms & Mstatus.fs != 0
+        invalidateFetch()
+        s.pointee.exitSlice = .checkInterrupts
+    }
+
+    @inline(__always)
+    func invalidateFetch() {
+        state.pointee.fetchBase = 0
+        state.pointee.fetchOps = code.refillPage
+        state.pointee.exitSlice = .checkInterrupts
+    }
+
+    /// satp MODE as the number of page-table levels (0 = Bare).
+    var translationLevels: Int {
+        switch state.pointee.satp >> 60 {
+        case 8: 3
+        case 9: 4
+        case 10: 5
+        default: 0
+        }
+    }
+
+    var asid: UInt16 { UInt16(truncatingIfNeeded: state.pointee.satp >> 44) }
+
+    /// Counts the fast path's TLB hits into the architectural counters. Called whenever the
+    /// translation regime may change and before counters are read.
+    func foldCounters() {
+        let s = state
+        let translatedData = translationLevels != 0 && s.pointee.dataPriv != 3
+        let translatedFetch = translationLevels != 0 && s.pointee.priv != 3
+        if translatedData {
+            tlb.counters.loadHits &+= s.pointee.softLoadHits
+            tlb.counters.storeHits &+= s.pointee.softStoreHits
+        }
+        if translatedFetch {
+            tlb.counters.fetchHits &+= s.pointee.translatedFetches &- fetchMissCompensation
+        }
+        fetchMissCompensation = 0
+        s.pointee.softLoadHits = 0
+        s.pointee.softStoreHits = 0
+        s.pointee.translatedFetches = 0
+    }
+
+    var counters: HartCounters {
+        foldCounters()
+        var c = HartCounters()
+        c.instructions = state.pointee.instret
+        c.cycles = state.pointee.cycles
+        c.exceptions = Array(UnsafeBufferPointer(start: exceptionCounts, count: 64))
+        c.interrupts = Array(UnsafeBufferPointer(start: interruptCounts, count: 64))
+        c.handledByHost = Array(UnsafeBufferPointer(start: handledCounts, count: 64))
+        c.tlb = tlb.counters
+        c.waits = waits
+        c.mmioAccesses = mmioAccesses
+        return c
+    }
+
+    // MARK: soft TLB maintenance
+
+    func flushSoftTLB() {
+        let s = state
+        foldCounters()
+        for i in 0..<(9 * softTLBSize) { s.pointee.soft[i].tag = softTLBInvalid }
+        invalidateFetch()
+    }
+
+    /// Drops soft entries that mirror an architectural entry being removed.
+    func dropSoft(for e: ArchTLBEntry) {
+        let s = state
+        if e.level == 0 {
+            let idx = Int((e.virtual >> 12) & UInt64(softTLBSize - 1))
+            for set in 0..<6 where s.pointee.soft[set * softTLBSize + idx].tag & ~0xFFF == e.virtual {
+                s.pointee.soft[set * softTLBSize + idx].tag = softTLBInvalid
+            }
+        } else {
+            let size: UInt64 = 1 << (12 + 9 * UInt64(e.level))
+            for i in 0..<(6 * softTLBSize) where s.pointee.soft[i].tag != softTLBInvalid
+                && s.pointee.soft[i].tag &- e.virtual < size {
+                s.pointee.soft[i].tag = softTLBInvalid
+            }
+        }
+        if s.pointee.fetchBase &- e.virtual < (1 << (12 + 9 * UInt64(e.level))) { invalidateFetch() }
+    }
+
+    /// Drops store entries for a physical page (it became code, or holds a reservation).
+    func dropSoftStores(physicalPage: UInt64) {
+        let s = state
+        for p in 0..<3 {
+            let base = (p * 3 + AccessType.store.rawValue) * softTLBSize
+            for i in base..<(base + softTLBSize) where s.pointee.softPhys[i] == physicalPage {
+                s.pointee.soft[i].tag = softTLBInvalid
+            }
+        }
+    }
+
+    // MARK: TLB operations with soft TLB coherence
+
+    func flushTLB(vaddr: UInt64?, asid: UInt16?) {
+        tlb.flush(vaddr: vaddr, asid: asid)
+        flushSoftTLB()
+    }
+}

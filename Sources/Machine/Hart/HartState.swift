@@ -1,0 +1,110 @@
+// The state of one hart, laid out for the engine: a plain struct behind a pointer, so the
+// interpreter reaches every field without ARC traffic or exclusivity checks.
+
+/// One entry of the host-side "soft TLB" in front of the architectural TLB: virtual page → host
+/// address. It is only a view: every entry for a translated page mirrors an architectural TLB entry
+/// and is dropped with it, so a hit here is counted as an architectural TLB hit.
+struct SoftTLBEntry {
+    /// Virtual page address, or `softTLBInvalid`. For loads and stores the low bits are compared
+    /// with the access address's alignment bits, so a misaligned access never hits.
+    var tag: UInt64
+    /// Host address minus virtual address (loads/stores), or the decoded-page pointer (fetches).
+    var addend: UInt64
+}
+
+/// A tag no access address can produce: page-masked, alignment-checked addresses never have bit 11
+let softTLBInvalid: UInt64 = 0x800
+
+/// Entries per (privilege, access type) in the soft TLB; a power of two.
+let softTLBSize = 256
+
+/// Access types, also the middle index of the soft TLB.
+enum AccessType: Int {
+    case load = 0, store = 1, fetch = 2
+}
+
+/// Why the engine left its inner loop early.
+enum SliceExit: UInt8 {
+    case none = 0
+    /// Something changed that may make an interrupt pending, enabled, or a hart state change.
+    case checkInterrupts
+    /// A stop was requested (power off, reset, host).
+    case stop
+}
+
+struct HartState {
+    // Hot: the interpreter reads these every instruction.
+    var pc: UInt64 = 0
+    /// x0...x31 then f0...f31.
+    var regs: UnsafeMutablePointer<UInt64>
+    /// Virtual page base of the page `fetchOps` decodes, and that page's decoded instructions.
+    var fetchBase: UInt64 = 0
+    var fetchOps: UnsafeMutablePointer<DecodedOp>
+    /// Physical address of that page (for decoding its bytes).
+    var fetchPhys: UInt64 = 0
+    /// Soft TLB: [privilege 0...2][AccessType][softTLBSize].
+    var soft: UnsafeMutablePointer<SoftTLBEntry>
+    /// Physical page address behind each soft TLB entry (for invalidation by physical page).
+    var softPhys: UnsafeMutablePointer<UInt64>
+    /// Privilege of instruction fetch and of loads/stores (differs under `mstatus.MPRV`).
+    var priv: UInt8 = 3
+    var dataPriv: UInt8 = 3
+    /// `mstatus.FS != Off`: floating-point instructions are legal.
+    var fpEnabled: Bool = false
+    /// Set by slow paths when the engine must leave its inner loop after the current instruction.
+    var exitSlice: SliceExit = .none
+    /// Soft TLB hits (loads, stores) since the last fold into the architectural counters.
+    var softLoadHits: UInt64 = 0
+    var softStoreHits: UInt64 = 0
+    /// Instruction fetches served from `fetchOps` while fetch translation is on, since the last fold.
+    var translatedFetches: UInt64 = 0
+
+    // Counters (Zicntr): kept in modelled cycles and retired instructions.
+    var cycles: UInt64 = 0
+    var instret: UInt64 = 0
+    /// Exceptions raised (instructions that trapped instead of retiring); they use budget too.
+    var exceptionsTaken: UInt64 = 0
+    /// Offsets so that writes to mcycle/minstret take effect without disturbing the machine's clock.
+    var mcycleOffset: UInt64 = 0
+    var minstretOffset: UInt64 = 0
+
+    // CSRs (privileged spec).
+    var mstatus: UInt64 = Mstatus.uxlSxl
+    var medeleg: UInt64 = 0
+    var mideleg: UInt64 = 0
+    var mie: UInt64 = 0
+    /// Software-written `mip` bits (SSIP, STIP, SEIP).
+    var mipSoft: UInt64 = 0
+    /// Pin levels driven by the platform (MSIP, MTIP, MEIP, and SSIP/STIP/SEIP from Swift devices).
+    var mipPins: UInt64 = 0
+    var mtvec: UInt64 = 0
+    var stvec: UInt64 = 0
+    var mcounteren: UInt64 = 0
+    var scounteren: UInt64 = 0
+    var menvcfg: UInt64 = 0
+    var senvcfg: UInt64 = 0
+    var mcountinhibit: UInt64 = 0
+    var mscratch: UInt64 = 0
+    var sscratch: UInt64 = 0
+    var mepc: UInt64 = 0
+    var sepc: UInt64 = 0
+    var mcause: UInt64 = 0
+    var scause: UInt64 = 0
+    var mtval: UInt64 = 0
+    var stval: UInt64 = 0
+    var satp: UInt64 = 0
+    var fflags: UInt64 = 0
+    var frm: UInt64 = 0
+
+    /// LR/SC reservation: the reserved physical address (aligned down to 8), or `noReservation`.
+    var reservation: UInt64 = noReservation
+
+    var runState: HartRunState = .stopped
+
+    /// The machine's cost table, copied here so charging a cost touches no object.
+    var costs: CostTable
+
+    @inline(__always) var mip: UInt64 { mipSoft | mipPins }
+}
+
+let noReservation: UInt64 = .max

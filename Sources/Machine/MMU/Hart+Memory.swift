@@ -1,0 +1,212 @@
+// The slow paths of memory access: translation, PMP and PMA checks, MMIO dispatch, misaligned
+// accesses, and filling the soft TLB so that the next access to the page is a tag compare and an add.
+
+extension Hart {
+    @inline(__always)
+    static func privIndex(_ priv: UInt8) -> Int { priv == 3 ? 2 : Int(priv) }
+
+    /// Installs a soft TLB entry for the page of `va` → physical `pa`, if the whole page may take the
+    /// fast path for this access type and privilege.
+    private func installSoft(_ va: UInt64, _ pa: UInt64, _ type: AccessType, priv: UInt8) {
+        let page = pa & ~0xFFF
+        guard inRAM(page, count: 4096), !hasMMIO(page),
+              pmp.pageAllowed(page, type: type, priv: priv) else { return }
+        if type == .store {
+            if isCode(page) || (reservedPageCount.pointee != 0 && machine.reservedPages.contains(page)) { return }
+        }
+        let idx = (Hart.privIndex(priv) * 3 + type.rawValue) * softTLBSize + Int((va >> 12) & UInt64(softTLBSize - 1))
+        let vpage = va & ~0xFFF
+        let host = UInt64(UInt(bitPattern: host(page)))
+        state.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: host &- vpage)
+        state.pointee.softPhys[idx] = page
+    }
+
+    /// Loads `size` bytes (1, 2, 4, 8) at virtual `va`, zero-extended; nil after raising a trap.
+    @inline(never)
+    func loadSlow(_ va: UInt64, size: UInt64) -> UInt64? {
+        let priv = state.pointee.dataPriv
+        if va & (size - 1) != 0 { return loadMisaligned(va, size: size, priv: priv) }
+        guard let pa = translate(va, .load, priv: priv) else { return nil }
+        guard pmp.check(pa, size: size, type: .load, priv: priv) else {
+            raise(.loadAccessFault, tval: va)
+            return nil
+        }
+        if inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil) {
+            installSoft(va, pa, .load, priv: priv)
+            return Hart.loadRAM(host(pa), size: size)
+        }
+        guard let v = machine.mmioRead(pa, size: size, hart: self) else {
+            raise(.loadAccessFault, tval: va)
+            return nil
+        }
+        return v
+    }
+
+    @inline(__always)
+    static func loadRAM(_ p: UnsafeMutableRawPointer, size: UInt64) -> UInt64 {
+        switch size {
+        case 1: UInt64(p.load(as: UInt8.self))
+        case 2: UInt64(p.loadUnaligned(as: UInt16.self))
+        case 4: UInt64(p.loadUnaligned(as: UInt32.self))
+        default: p.loadUnaligned(as: UInt64.self)
+        }
+    }
+
+    @inline(__always)
+    static func storeRAM(_ p: UnsafeMutableRawPointer, size: UInt64, _ v: UInt64) {
+        switch size {
+        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: v), as: UInt8.self)
+        case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: v), toByteOffset: 0, as: UInt16.self)
+        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: v), toByteOffset: 0, as: UInt32.self)
+        default: p.storeBytes(of: v, toByteOffset: 0, as: UInt64.self)
+        }
+    }
+
+    /// Stores the low `size` bytes of `value` at virtual `va`; false after raising a trap.
+    @inline(never)
+    func storeSlow(_ va: UInt64, size: UInt64, value: UInt64) -> Bool {
+        let priv = state.pointee.dataPriv
+        if va & (size - 1) != 0 { return storeMisaligned(va, size: size, value: value, priv: priv) }
+        guard let pa = translate(va, .store, priv: priv) else { return false }
+        guard pmp.check(pa, size: size, type: .store, priv: priv) else {
+            raise(.storeAccessFault, tval: va)
+            return false
+        }
+        if inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil) {
+            Hart.storeRAM(host(pa), size: size, value)
+            noteWrite(pa, count: size)
+            installSoft(va, pa, .store, priv: priv)
+            return true
+        }
+        guard machine.mmioWrite(pa, size: size, value: value, hart: self) else {
+            raise(.storeAccessFault, tval: va)
+            return false
+        }
+        return true
+    }
+
+    // MARK: misaligned accesses (performed in hardware unless the policy traps)
+
+    /// Physical addresses of each byte of a misaligned access, translating each page it touches
+    /// once; nil after raising a trap. Misaligned accesses must be to RAM (MMIO regions do not
+    /// support them), and every byte must pass PMP.
+    private func misalignedBytes(_ va: UInt64, size: UInt64, _ type: AccessType, priv: UInt8) -> [UInt64]? {
+        if config.misaligned == .trap {
+            raise(type.misaligned, tval: va)
+            return nil
+        }
+        guard let pa0 = translate(va, type, priv: priv) else { return nil }
+        var pa1 = pa0
+        let lastVA = va &+ size &- 1
+        if lastVA & ~0xFFF != va & ~0xFFF {
+            guard let p = translate(lastVA & ~0xFFF, type, priv: priv) else { return nil }
+            pa1 = p
+        }
+        var out: [UInt64] = []
+        out.reserveCapacity(Int(size))
+        for k in 0..<size {
+            let v = va &+ k
+            let p = v & ~0xFFF == va & ~0xFFF ? pa0 &+ k : pa1 &+ (v & 0xFFF)
+            guard pmp.check(p, size: 1, type: type, priv: priv), inRAM(p, count: 1),
+                  !hasMMIO(p) || bus.region(p, size: 1) == nil else {
+                raise(type.accessFault, tval: va)
+                return nil
+            }
+            out.append(p)
+        }
+        return out
+    }
+
+    private func loadMisaligned(_ va: UInt64, size: UInt64, priv: UInt8) -> UInt64? {
+        guard let bytes = misalignedBytes(va, size: size, .load, priv: priv) else { return nil }
+        var v: UInt64 = 0
+        for (k, p) in bytes.enumerated() {
+            v |= UInt64(host(p).load(as: UInt8.self)) << (8 * UInt64(k))
+        }
+        return v
+    }
+
+    private func storeMisaligned(_ va: UInt64, size: UInt64, value: UInt64, priv: UInt8) -> Bool {
+        guard let bytes = misalignedBytes(va, size: size, .store, priv: priv) else { return false }
+        for (k, p) in bytes.enumerated() {
+            host(p).storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))), as: UInt8.self)
+            noteWrite(p, count: 1)
+        }
+        return true
+    }
+
+    // MARK: atomics (A extension): always aligned, always RAM
+
+    /// Translates and checks an AMO/LR/SC address; returns the physical address or nil after a trap.
+    /// LR checks as a load; SC and AMOs as stores (and AMOs need read permission too).
+    func atomicAddress(_ va: UInt64, size: UInt64, isLoadReserved: Bool) -> UInt64? {
+        let priv = state.pointee.dataPriv
+        let type: AccessType = isLoadReserved ? .load : .store
+        if va & (size - 1) != 0 {
+            raise(type.misaligned, tval: va)
+            return nil
+        }
+        guard let pa = translate(va, type, priv: priv) else { return nil }
+        let readOK = pmp.check(pa, size: size, type: .load, priv: priv)
+        let writeOK = isLoadReserved || pmp.check(pa, size: size, type: .store, priv: priv)
+        guard readOK, writeOK, inRAM(pa, count: size),
+              !hasMMIO(pa) || bus.region(pa, size: size) == nil else {
+            raise(type.accessFault, tval: va)
+            return nil
+        }
+        return pa
+    }
+
+    // MARK: instruction fetch
+
+    /// Outcome of pointing the fetch cache at a page.
+    enum FetchRefill { case cached, trapped, uncached }
+
+    /// Points the fetch cache at the decoded page holding `pc`, translating it. `.uncached` when
+    /// PMP splits the page, so each fetch from it must be checked on its own.
+    @inline(never)
+    func refillFetch(_ pc: UInt64) -> FetchRefill {
+        let s = state
+        let priv = s.pointee.priv
+        let vpage = pc & ~0xFFF
+        let idx = (Hart.privIndex(priv) * 3 + AccessType.fetch.rawValue) * softTLBSize
+            + Int((pc >> 12) & UInt64(softTLBSize - 1))
+        if s.pointee.soft[idx].tag == vpage {
+            s.pointee.fetchBase = vpage
+            s.pointee.fetchOps = UnsafeMutablePointer(bitPattern: UInt(s.pointee.soft[idx].addend))!
+            s.pointee.fetchPhys = s.pointee.softPhys[idx]
+            return .cached
+        }
+        let missesBefore = tlb.counters.fetchMisses
+        guard let pa = translate(pc, .fetch, priv: priv) else { return .trapped }
+        let page = pa & ~0xFFF
+        guard inRAM(page, count: 4096), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
+            raise(.instructionAccessFault, tval: pc)
+            return .trapped
+        }
+        guard pmp.pageAllowed(page, type: .fetch, priv: priv) else { return .uncached }
+        // The fetch that follows is counted by the engine as a hit; this lookup was a miss.
+        if tlb.counters.fetchMisses != missesBefore { fetchMissCompensation &+= 1 }
+        // The lookup that hit is the fetch's own lookup, which the engine counts again.
+        else if translationLevels != 0 && priv != 3 { tlb.counters.fetchHits &-= 1 }
+        let (ops, isNew) = code.page(page)
+        if isNew { machine.pageBecameCode(page) }
+        s.pointee.fetchBase = vpage
+        s.pointee.fetchOps = ops
+        s.pointee.fetchPhys = page
+        s.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: UInt64(UInt(bitPattern: ops)))
+        s.pointee.softPhys[idx] = page
+        return .cached
+    }
+
+    /// Reads a 16-bit parcel of instruction at virtual `va` with full checks, or nil after a trap.
+    func fetchParcel(_ va: UInt64) -> UInt16? {
+        let priv = state.pointee.priv
+        guard let pa = translate(va, .fetch, priv: priv) else { return nil }
+        guard inRAM(pa, count: 2), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
+            raise(.instructionAccessFault, tval: va)
+            return nil
+        }
+        return host(pa).loadUnaligned(as: UInt16.self)
+    }
+}

@@ -1,0 +1,189 @@
+// The architectural TLB: a teaching object whose geometry, tagging and counters a lab can see.
+//
+// Unified (fetches and data share it), `sets × ways`, FIFO replacement within a set. A hit changes no
+// state, so the counters do not depend on the host-side soft TLB in front of it: every soft TLB hit
+// mirrors an entry present here and is counted here as a hit. Superpage entries are indexed by their
+// own page number at their size; a lookup probes each size that currently has entries, smallest
+// first, which is how split-size TLBs are often modelled.
+
+/// One TLB entry as plain data (for the Lua layer).
+public struct TLBEntry: Sendable, Equatable {
+    /// Virtual address of the page's first byte.
+    public var virtualAddress: UInt64
+    /// Physical address of the page's first byte.
+    public var physicalAddress: UInt64
+    /// 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB, 3 = 512 GiB.
+    public var level: Int
+    public var asid: UInt16
+    public var global: Bool
+    /// PTE permission and status bits R, W, X, U, A, D as in the PTE (bits 1...7).
+    public var readable: Bool, writable: Bool, executable: Bool, user: Bool, accessed: Bool, dirty: Bool
+    /// Set index and way it occupies.
+    public var set: Int, way: Int
+}
+
+/// TLB event counters. Loads and stores from the fast path are included.
+public struct TLBCounters: Sendable, Equatable {
+    public var fetchHits: UInt64 = 0, loadHits: UInt64 = 0, storeHits: UInt64 = 0
+    public var fetchMisses: UInt64 = 0, loadMisses: UInt64 = 0, storeMisses: UInt64 = 0
+    /// sfence.vma x0, x0 (or an untagged TLB's satp write, counted in `satpFlushes` instead).
+    public var fullFlushes: UInt64 = 0
+    /// sfence.vma x0, asid.
+    public var asidFlushes: UInt64 = 0
+    /// sfence.vma addr, x0 and sfence.vma addr, asid.
+    public var addressFlushes: UInt64 = 0
+    /// Whole-TLB flushes caused by satp writes on an untagged TLB.
+    public var satpFlushes: UInt64 = 0
+    /// Flushes requested by the host (`Machine.flushTLB`).
+    public var hostFlushes: UInt64 = 0
+    /// Page-walk memory references: each PTE read counts one, and each PTE written back to set A
+    /// or D counts one more.
+    public var walkReferences: UInt64 = 0
+    /// Entries evicted to make room (capacity or conflict misses follow these).
+    public var evictions: UInt64 = 0
+
+    public var hits: UInt64 { fetchHits &+ loadHits &+ storeHits }
+    public var misses: UInt64 { fetchMisses &+ loadMisses &+ storeMisses }
+    public var flushes: UInt64 { fullFlushes &+ asidFlushes &+ addressFlushes &+ satpFlushes &+ hostFlushes }
+}
+
+struct ArchTLBEntry {
+    var valid = false
+    /// Virtual page number at the entry's size: vaddr >> (12 + 9 * level), masked to the VA width.
+    var tag: UInt64 = 0
+    var level: UInt8 = 0
+    var global = false
+    var asid: UInt16 = 0
+    /// The leaf PTE's low 8 bits (V R W X U G A D).
+    var flags: UInt8 = 0
+    /// Physical address of the page's first byte.
+    var physical: UInt64 = 0
+    /// Virtual address of the page's first byte (canonical).
+    var virtual: UInt64 = 0
+}
+
+enum PTE {
+    static let v: UInt64 = 1, r: UInt64 = 2, w: UInt64 = 4, x: UInt64 = 8
+    static let u: UInt64 = 16, g: UInt64 = 32, a: UInt64 = 64, d: UInt64 = 128
+}
+
+/// The TLB's storage is raw memory owned by its hart (freed in `deallocate`), so lookups and
+/// updates on the miss path cost no reference counting.
+struct TLB {
+    let sets: Int
+    let ways: Int
+    let tagged: Bool
+    let entries: UnsafeMutablePointer<ArchTLBEntry>
+    /// Next way to replace, per set.
+    let fifo: UnsafeMutablePointer<Int>
+    /// Valid entries per level, so lookups skip sizes not present.
+    let perLevel: UnsafeMutablePointer<Int>
+    var counters = TLBCounters()
+
+    var count: Int { sets * ways }
+    /// `sets - 1` when `sets` is a power of two (the usual case), so indexing is a mask.
+    let setMask: UInt64?
+
+    @inline(__always)
+    func setIndex(_ tag: UInt64) -> Int {
+        if let m = setMask { return Int(truncatingIfNeeded: tag & m) }
+        return Int(tag % UInt64(sets))
+    }
+
+    init(_ c: TLBConfiguration) {
+        ways = c.ways
+        sets = max(1, c.entries / c.ways)
+        tagged = c.asidTagged
+        setMask = sets & (sets - 1) == 0 ? UInt64(sets - 1) : nil
+        entries = .allocate(capacity: sets * ways)
+        entries.initialize(repeating: ArchTLBEntry(), count: sets * ways)
+        fifo = .allocate(capacity: sets)
+        fifo.initialize(repeating: 0, count: sets)
+        perLevel = .allocate(capacity: 5)
+        perLevel.initialize(repeating: 0, count: 5)
+    }
+
+    func deallocate() {
+        entries.deallocate()
+        fifo.deallocate()
+        perLevel.deallocate()
+    }
+
+    /// Index of a valid entry translating `vaddr` for `asid`, or nil.
+    @inline(__always)
+    func lookup(_ vaddr: UInt64, asid: UInt16) -> Int? {
+        for level in 0..<5 where perLevel[level] > 0 {
+            let tag = vaddr >> (12 + 9 * UInt64(level))
+            let base = setIndex(tag) * ways
+            for w in 0..<ways {
+                let e = entries[base + w]
+                if e.valid && e.level == level && e.tag == tag && (e.global || !tagged || e.asid == asid) {
+                    return base + w
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Inserts an entry, returning the evicted one if a valid entry was replaced.
+    mutating func insert(_ e: ArchTLBEntry) -> ArchTLBEntry? {
+        let set = setIndex(e.tag)
+        let base = set * ways
+        // An invalid way is used first; otherwise FIFO.
+        var way = -1
+        for w in 0..<ways where !entries[base + w].valid { way = w; break }
+        var victim: ArchTLBEntry? = nil
+        if way < 0 {
+            way = fifo[set]
+            fifo[set] = (way + 1) % ways
+            let v = entries[base + way]
+            perLevel[Int(v.level)] -= 1
+            counters.evictions &+= 1
+            victim = v
+        }
+        entries[base + way] = e
+        perLevel[Int(e.level)] += 1
+        return victim
+    }
+
+    func invalidate(_ i: Int) {
+        guard entries[i].valid else { return }
+        entries[i].valid = false
+        perLevel[Int(entries[i].level)] -= 1
+    }
+
+    func flushAll() {
+        for i in 0..<count { entries[i].valid = false }
+        for l in 0..<5 { perLevel[l] = 0 }
+        for s in 0..<sets { fifo[s] = 0 }
+    }
+
+    /// sfence.vma semantics (privileged spec, "Supervisor Memory-Management Fence Instruction"):
+    /// `vaddr` nil = all addresses; `asid` nil = all address spaces; global entries are spared by an
+    /// ASID-specific flush.
+    func flush(vaddr: UInt64?, asid: UInt16?) {
+        if vaddr == nil && asid == nil { flushAll(); return }
+        for i in 0..<count where entries[i].valid {
+            let e = entries[i]
+            if let va = vaddr, (va >> (12 + 9 * UInt64(e.level))) != e.tag { continue }
+            // An untagged TLB cannot tell address spaces apart: an ASID flush drops every
+            // non-global entry.
+            if let a = asid, e.global || (tagged && e.asid != a) { continue }
+            invalidate(i)
+        }
+    }
+
+    func publicEntries() -> [TLBEntry] {
+        var out: [TLBEntry] = []
+        for i in 0..<count where entries[i].valid {
+            let e = entries[i]
+            let f = UInt64(e.flags)
+            out.append(TLBEntry(virtualAddress: e.virtual, physicalAddress: e.physical, level: Int(e.level),
+                                asid: e.asid, global: e.global,
+                                readable: f & PTE.r != 0, writable: f & PTE.w != 0, executable: f & PTE.x != 0,
+                                user: f & PTE.u != 0, accessed: f & PTE.a != 0, dirty: f & PTE.d != 0,
+                                set: i / ways, way: i % ways))
+        }
+        return out
+    }
+}

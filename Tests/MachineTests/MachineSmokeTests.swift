@@ -1,4 +1,0 @@
-import Testing
-@testable import Machine
-
-@Test func MachineModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,173 @@
+import Testing
+import Machine
+
+// The TLB as a teaching object: exact hit/miss/walk counts, tagged vs untagged behaviour on satp
+// writes, sfence.vma operand semantics, global entries, and its readable contents.
+
+@Suite struct TLBTests {
+    /// A rig with code identity-mapped by a global gigapage and data pages at 0x4000_0000 + n·4 KiB.
+    static func rig(tagged: Bool = true, entries: Int = 64, ways: Int = 4) -> (Guest.Rig, PageTables) {
+        let r = Guest.Rig { $0.tlb = TLBConfiguration(entries: entries, ways: ways, asidTagged: tagged) }
+        r.machine.grantFullPMPAccess(hart: 0)
+        var pt = PageTables(r.machine)
+        pt.map(0x8000_0000, to: 0x8000_0000, level: 2, flags: PTEBits.rwxad | PTEBits.g)
+        for n in 0..<16 {
+            pt.map(0x4000_0000 + UInt64(n) * 0x1000, to: 0x8020_0000 + UInt64(n) * 0x1000, flags: PTEBits.r | PTEBits.w | PTEBits.a | PTEBits.d)
+        }
+        return (r, pt)
+    }
+
+    @Test func exactCountsForRepeatedAccesses() throws {
+        let (r, pt) = TLBTests.rig()
+        try r.start("""
+            li t0, 0x40000000
+            li t1, 0x40001000
+            ld a0, 0(t0)
+            ld a0, 8(t0)
+            sd a0, 16(t0)
+            ld a0, 0(t1)
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp)
+        _ = r.run(100)
+        let c = r.machine.counters().tlb
+        #expect(c.loadMisses == 2, "one per data page")
+        #expect(c.loadHits == 1)
+        #expect(c.storeHits == 1)
+        #expect(c.storeMisses == 0)
+        #expect(c.fetchMisses == 1, "the code gigapage")
+        // Every instruction fetched under translation is one lookup: 7 fetched (6 retired + ecall).
+        #expect(c.fetchHits + c.fetchMisses == 7)
+        #expect(c.walkReferences == 1 + 3 + 3, "the code gigapage is a root-level leaf (one read); three per 4 KiB page")
+    }
+
+    @Test func walkCountsAnADUpdateAsAReference() throws {
+        let (r, pt) = TLBTests.rig()
+        var t = pt
+        t.map(0x4010_0000, to: 0x8030_0000, flags: PTEBits.r | PTEBits.w)   // A and D clear
+        try r.start("li t0, 0x40100000\n sd a0, 0(t0)\n ecall", mode: .supervisor)
+        r.machine.writeCSR(0x180, t.satp)
+        _ = r.run(100)
+        let c = r.machine.counters().tlb
+        #expect(c.walkReferences == 1 + 3 + 1, "gigapage walk, data walk, and one PTE write-back")
+    }
+
+    @Test(arguments: [true, false])
+    func satpWriteFlushesOnlyUntaggedTLB(_ tagged: Bool) throws {
+        let (r, pt) = TLBTests.rig(tagged: tagged)
+        try r.start("""
+            li t0, 0x40000000
+            ld a0, 0(t0)
+            csrr t1, satp
+            csrw satp, t1
+            ld a0, 0(t0)
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp)
+        _ = r.run(100)
+        let c = r.machine.counters().tlb
+        // The test's own satp write before starting counts too.
+        #expect(c.satpFlushes == (tagged ? 0 : 2))
+        #expect(c.loadMisses == (tagged ? 1 : 2))
+        #expect(c.fetchMisses == (tagged ? 1 : 2), "the code page is refetched after the flush")
+    }
+
+    @Test func sfenceVMAOperands() throws {
+        let (r, pt) = TLBTests.rig()
+        try r.start("""
+            li t0, 0x40000000
+            li t2, 0x40001000
+            ld a0, 0(t0)
+            ld a0, 0(t2)
+            sfence.vma t0, zero          # drop one page
+            ld a0, 0(t0)                 # miss
+            ld a0, 0(t2)                 # hit
+            li t1, 5
+            sfence.vma zero, t1          # ASID 5: non-global entries of ASID 5 (ours is 0)
+            ld a0, 0(t2)                 # still a hit: tagged TLB, different ASID
+            sfence.vma zero, zero        # everything, even the global code page
+            ld a0, 0(t2)                 # miss
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp)
+        _ = r.run(100)
+        let c = r.machine.counters().tlb
+        #expect(c.addressFlushes == 1 && c.asidFlushes == 1 && c.fullFlushes == 1)
+        #expect(c.loadMisses == 4)
+        #expect(c.loadHits == 2)
+        #expect(c.fetchMisses == 2, "the global code page survives all but the full flush")
+    }
+
+    @Test func asidFlushSparesGlobalEntries() throws {
+        let (r, pt) = TLBTests.rig()
+        try r.start("""
+            li t0, 0x40000000
+            ld a0, 0(t0)
+            li t1, 7
+            sfence.vma zero, t1
+            ld a0, 0(t0)
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp(asid: 7))
+        _ = r.run(100)
+        let c = r.machine.counters().tlb
+        #expect(c.loadMisses == 2, "the ASID-7 data entry went")
+        #expect(c.fetchMisses == 1, "the global code entry stayed")
+        let entries = r.machine.tlbEntries()
+        #expect(entries.contains { $0.global && $0.level == 2 })
+        #expect(entries.contains { $0.asid == 7 && !$0.global && $0.virtualAddress == 0x4000_0000 })
+    }
+
+    @Test func capacityAndFIFOReplacement() throws {
+        // A 4-entry fully associative TLB touching 5 data pages in a loop misses every time.
+        let (r, pt) = TLBTests.rig(entries: 4, ways: 4)
+        try r.start("""
+            li s0, 3
+        1:  li t0, 0x40000000
+            ld a0, 0(t0)
+            li t0, 0x40001000
+            ld a0, 0(t0)
+            li t0, 0x40002000
+            ld a0, 0(t0)
+            li t0, 0x40003000
+            ld a0, 0(t0)
+            addi s0, s0, -1
+            bnez s0, 1b
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp)
+        _ = r.run(1000)
+        let c = r.machine.counters().tlb
+        // 4 data pages + 1 code page in 4 entries, FIFO: every data access evicts something it will need.
+        #expect(c.loadMisses == 12)
+        #expect(c.evictions > 0)
+        #expect(r.machine.tlbEntries().count == 4)
+    }
+
+    @Test func hostFlushAndDeterminism() throws {
+        func once() throws -> HartCounters {
+            let (r, pt) = TLBTests.rig(entries: 8, ways: 2)
+            try r.start("""
+                li s0, 50
+            1:  li t0, 0x40000000
+                slli t1, s0, 12
+                lui t2, 0xF
+                and t1, t1, t2
+                add t0, t0, t1
+                ld a0, 0(t0)
+                sd a0, 8(t0)
+                addi s0, s0, -1
+                bnez s0, 1b
+                ecall
+            """, mode: .supervisor)
+            r.machine.writeCSR(0x180, pt.satp)
+            _ = r.run(10_000)
+            r.machine.flushTLB(hart: 0)
+            return r.machine.counters()
+        }
+        let a = try once(), b = try once()
+        #expect(a == b)
+        #expect(a.tlb.hostFlushes == 1)
+        #expect(a.tlb.misses > 0 && a.tlb.hits > 0)
+    }
+}

@@ -1,0 +1,259 @@
+import Testing
+import Machine
+
+// Trap delivery, delegation, vectored mtvec, xRET, WFI, and interrupt priority (privileged spec,
+// "Machine Trap Delegation Registers", "Machine Trap-Vector Base-Address Register", "Machine
+// Interrupt Registers", "Wait for Interrupt").
+
+/// The interrupt bit of mcause/scause.
+let interruptBit: UInt64 = 1 << 63
+
+@Suite struct TrapTests {
+    let rig = Guest.Rig()
+    var m: Machine { rig.machine }
+
+    @Test func ecallFromSGoesToMWithMPP() throws {
+        m.grantFullPMPAccess(hart: 0)
+        try rig.start("nop\n ecall", mode: .supervisor)   // c.nop: 2 bytes
+        #expect(rig.run(100) == .poweredOff(code: 0))
+        #expect(rig.csr(0x342) == 9)
+        #expect(rig.csr(0x341) == Layout.main + 2)
+        #expect((rig.csr(0x300) >> 11) & 3 == 1, "MPP = S")
+        #expect(m.privilege() == .machine)
+        #expect(m.counters().exceptions[9] == 1)
+    }
+
+    @Test func delegatedEcallFromUGoesToS() throws {
+        m.grantFullPMPAccess(hart: 0)
+        m.writeCSR(0x302, 1 << 8)              // medeleg: ecall from U
+        m.writeCSR(0x300, 1 << 1)              // SIE set: SPIE must capture it
+        try rig.start("ecall", mode: .user)
+        #expect(rig.run(100) == .poweredOff(code: 0))
+        #expect(rig.csr(0x142) == 8, "scause")
+        #expect(rig.csr(0x141) == Layout.main, "sepc")
+        // The S handler's ecall then went to M from S.
+        #expect(rig.csr(0x342) == 9)
+        let ms = rig.csr(0x300)
+        #expect(ms & (1 << 8) == 0, "SPP recorded U")
+        #expect(ms & (1 << 5) != 0, "SPIE captured SIE")
+        #expect(ms & (1 << 1) == 0, "SIE cleared on entry")
+    }
+
+    @Test func mretRestoresPrivilegeAndEnables() throws {
+        m.grantFullPMPAccess(hart: 0)
+        try rig.start("""
+            la t0, 1f
+            csrw mepc, t0
+            li t0, (1 << 11) | (1 << 7)   # MPP = S, MPIE = 1
+            csrw mstatus, t0
+            mret
+        1:  csrr a0, sstatus               # legal in S
+            ecall
+        """)
+        #expect(rig.run(100) == .poweredOff(code: 0))
+        #expect(rig.csr(0x342) == 9, "ecall came from S")
+        // mret set MIE from MPIE (1) and MPIE to 1; the ecall then saved MIE into MPIE and cleared MIE.
+        let ms = rig.csr(0x300)
+        #expect(ms & (1 << 7) != 0)
+        #expect(ms & (1 << 3) == 0)
+    }
+
+    @Test func vectoredInterruptsAndDirectExceptions() throws {
+        // Vectored mtvec: the machine-timer interrupt enters at base + 4 * 7; mtrap is 16-aligned
+        // but the vector slot for cause 7 is mtrap + 28, which lies inside mtrap's own code.
+        // Use a base whose slot 7 is a finisher write: base = main region.
+        try rig.start("""
+            li t0, 0x2004000
+            sd zero, 0(t0)                  # mtimecmp = 0: MTIP at once
+            li t0, 1 << 7
+            csrw mie, t0
+            la t0, vec
+            ori t0, t0, 1
+            csrw mtvec, t0
+            csrsi mstatus, 8                # MIE
+        1:  j 1b
+        .balign 256
+        .option norvc
+        vec:
+            .rept 7
+            j fail
+            .endr
+            j mtrap_v                        # slot 7
+        fail:
+            li t5, 0x100000
+            li t6, (9 << 16) | 0x3333
+            sw t6, 0(t5)
+        mtrap_v:
+            li t5, 0x100000
+            li t6, 0x5555
+            sw t6, 0(t5)
+        2:  j 2b
+        """)
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+        #expect(rig.csr(0x342) == interruptBit | 7)
+        #expect(m.counters().interrupts[7] == 1)
+    }
+
+    @Test func interruptPriority() throws {
+        // With MEI, MSI, MTI pending and enabled, MEI is taken first; then MSI, then MTI.
+        m.writeCSR(0x304, 0xAAA)
+        m.setPin(.meip, hart: 0, level: true)
+        m.setPin(.msip, hart: 0, level: true)
+        m.setPin(.mtip, hart: 0, level: true)
+        try rig.start("csrsi mstatus, 8\n 1: j 1b")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == interruptBit | 11)
+        m.setPin(.meip, hart: 0, level: false)
+        try rig.start("csrsi mstatus, 8\n 1: j 1b")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == interruptBit | 3)
+        m.setPin(.msip, hart: 0, level: false)
+        // SEI (not delegated) loses to MTI.
+        m.writeCSR(0x344, 1 << 9)
+        try rig.start("csrsi mstatus, 8\n 1: j 1b")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == interruptBit | 7)
+        m.setPin(.mtip, hart: 0, level: false)
+        try rig.start("csrsi mstatus, 8\n 1: j 1b")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == interruptBit | 9)
+    }
+
+    @Test func delegatedInterruptsAreNotTakenInM() throws {
+        m.writeCSR(0x303, 0x222)   // delegate S interrupts
+        m.writeCSR(0x304, 0x222)
+        m.writeCSR(0x344, 1 << 1)  // SSIP
+        try rig.start("csrsi mstatus, 10\n li a0, 1\n 1: j 1b")  // MIE | SIE in M
+        #expect(rig.run(50) == .budgetExhausted)
+        #expect(m.counters().interrupts[1] == 0)
+        #expect(m.privilege() == .machine)
+    }
+
+    @Test func supervisorInterruptTakenInUEvenWithSIEClear() throws {
+        m.grantFullPMPAccess(hart: 0)
+        m.writeCSR(0x303, 0x222)
+        m.writeCSR(0x304, 0x222)
+        m.writeCSR(0x344, 1 << 1)
+        try rig.start("1: j 1b", mode: .user)
+        #expect(rig.run(50) == .poweredOff(code: 0))
+        #expect(rig.csr(0x142) == interruptBit | 1, "scause: SSI")
+        #expect(rig.csr(0x342) == 9, "then the S handler's ecall")
+    }
+
+    @Test func wfiWithNothingToWakeIsIdle() throws {
+        try rig.start("wfi\n j .")
+        #expect(rig.run(100) == .idle)
+        #expect(m.runState(hart: 0) == .waitingForInterrupt)
+    }
+
+    @Test func wfiSkipsTimeToTheTimer() throws {
+        try rig.start("""
+            li t0, 0x2004000
+            li t1, 50000                   # 5 ms of mtime
+            sd t1, 0(t0)
+            li t0, 1 << 7
+            csrw mie, t0                   # MTIE, but MIE clear: wake without a trap
+            wfi
+            li t5, 0x100000
+            li t6, 0x5555
+            sw t6, 0(t5)
+        """)
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+        #expect(m.mtime >= 50000)
+        #expect(m.counters().instructions < 20, "time passed without executing instructions")
+        #expect(m.counters().waits == 1)
+    }
+
+    @Test func wfiTrapsUnderTWAndInU() throws {
+        m.grantFullPMPAccess(hart: 0)
+        m.writeCSR(0x300, 1 << 21)
+        try rig.start("wfi", mode: .supervisor)
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 2)
+        try rig.start("wfi", mode: .user)
+        m.writeCSR(0x300, 0)
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 2)
+    }
+
+    @Test func sretTrapsUnderTSR() throws {
+        m.grantFullPMPAccess(hart: 0)
+        m.writeCSR(0x300, 1 << 22)
+        try rig.start("sret", mode: .supervisor)
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 2)
+        #expect(rig.csr(0x343) == 0x1020_0073, "mtval = sret's bits")
+    }
+
+    @Test func ebreakAndIllegal() throws {
+        try rig.start(".word 0\n")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 2)
+        #expect(rig.csr(0x343) == 0, "the all-zero parcel is illegal; tval is its bits")
+        try rig.start("c.ebreak")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 3)
+        #expect(rig.csr(0x343) == Layout.main)
+    }
+
+    @Test func accessFaultOnUnmappedPhysical() throws {
+        try rig.start("li t0, 0x1000000000\n ld a0, 0(t0)")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 5)
+        #expect(rig.csr(0x343) == 0x10_0000_0000)
+        try rig.start("li t0, 0x1000000000\n sw a0, 0(t0)")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 7)
+        try rig.start("li t0, 0x1000000000\n jr t0")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 1)
+        #expect(rig.csr(0x341) == 0x10_0000_0000)
+    }
+
+    @Test func misalignedPolicies() throws {
+        try rig.start("""
+            li t0, 0x80001ffd
+            li t1, 0x1122334455667788
+            sd t1, 0(t0)
+            ld a0, 0(t0)
+            lw a1, 1(t0)
+            ebreak
+        """)
+        _ = rig.run(100)
+        #expect(rig.csr(0x342) == 3)
+        #expect(rig.x(10) == 0x1122_3344_5566_7788)
+        #expect(rig.x(11) == 0x4455_6677)
+        let trapping = Guest.Rig { $0.misaligned = .trap }
+        try trapping.start("li t0, 0x80001ffd\n ld a0, 0(t0)")
+        _ = trapping.run(10)
+        #expect(trapping.csr(0x342) == 4)
+        #expect(trapping.csr(0x343) == 0x8000_1FFD)
+        try trapping.start("li t0, 0x80001ffd\n amoadd.w a0, a1, (t0)")
+        _ = trapping.run(10)
+        #expect(trapping.csr(0x342) == 6)
+        try rig.start("li t0, 0x80001ffd\n lr.d a0, (t0)")
+        _ = rig.run(10)
+        #expect(rig.csr(0x342) == 4, "LR misaligned even when loads are handled in hardware")
+    }
+
+    @Test func machineModeTrapHandlerHandlesSBICalls() throws {
+        final class FakeSBI: MachineModeTrapHandler {
+            var calls: [UInt64] = []
+            func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
+                guard trap.cause == 9 else { return false }
+                calls.append(machine.register(17, hart: hart))
+                machine.setRegister(10, 42, hart: hart)
+                return true
+            }
+        }
+        let sbi = FakeSBI()
+        m.trapHandler = sbi
+        m.grantFullPMPAccess(hart: 0)
+        try rig.start("li a7, 0x54494D45\n ecall\n mv s0, a0\n ebreak", mode: .supervisor)
+        _ = rig.run(100)
+        #expect(sbi.calls == [0x5449_4D45])
+        #expect(rig.x(8) == 42)
+        #expect(rig.csr(0x342) == 3, "the ebreak was not handled and went to M")
+        #expect(m.counters().handledByHost[9] == 1)
+    }
+}
