@@ -112,7 +112,8 @@ public struct CostProfile: Sendable, Equatable, CustomStringConvertible {
 
     /// Microseconds that `cycles` take at the profile's clock.
     public func microseconds(_ cycles: UInt64) -> Double {
-        Double(cycles) / Double(clockHz) * 1e6
+        // Cycles per µs first: exact for every clock that is a whole number of MHz.
+        Double(cycles) / (Double(clockHz) / 1e6)
     }
 
     // MARK: editing

@@ -55,7 +55,7 @@ public struct CycleAccount: Sendable, Equatable {
     public func cycles(_ event: CostEvent) -> UInt64 { counts[event.rawValue] &* profile.cycles(event) }
 
     /// Cycles of every event in `category`.
-    public func cycles(_ category: CostCategory) -> UInt64 {
+    public func cycles(in category: CostCategory) -> UInt64 {
         var sum: UInt64 = 0
         for e in CostEvent.allCases where e.category == category { sum &+= cycles(e) }
         return sum
@@ -76,7 +76,7 @@ public struct CycleAccount: Sendable, Equatable {
 
     /// Cycles per category, in `CostCategory.allCases` order (zeros included, so tables line up).
     public var byCategory: [(category: CostCategory, cycles: UInt64)] {
-        CostCategory.allCases.map { ($0, cycles($0)) }
+        CostCategory.allCases.map { ($0, cycles(in: $0)) }
     }
 
     /// Counts and cycles of every event that happened, in taxonomy order.
