@@ -17,6 +17,19 @@ private final class ProbeDevice: MMIODevice {
     }
 }
 
+/// A timer with no registers: raises MTIP once `mtime` reaches `deadline`.
+private final class OneShotTimer: TimedDevice {
+    weak var machine: Machine?
+    var deadline: UInt64?
+    init(deadline: UInt64) { self.deadline = deadline }
+    var nextDeadline: UInt64? { deadline }
+    func advance(to mtime: UInt64) {
+        guard let d = deadline, mtime >= d else { return }
+        deadline = nil
+        machine?.setPin(.mtip, hart: 0, level: true)
+    }
+}
+
 /// Firmware in Swift that services `ecall` with a0 = 1 and declines everything else.
 private final class Firmware: MachineModeTrapHandler {
     func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
@@ -145,5 +158,59 @@ private final class Firmware: MachineModeTrapHandler {
         let a = CycleAccount.native(machine: try Self.run(.core2_2006), profile: .core2_2006)
         let b = CycleAccount.native(machine: try Self.run(.core2_2006), profile: .core2_2006)
         #expect(a == b)
+    }
+
+    /// A guest that sleeps in WFI until a timer fires: the time asleep is charged to no event and
+    /// appears as `waitedCycles`, exactly the distance from the WFI to the timer's deadline.
+    @Test(arguments: [CostProfile.classic2006, CostProfile.modern])
+    func waitingIsAccountedApart(_ profile: CostProfile) throws {
+        let program = try Assembler.assemble("""
+            .equ DEV, 0x10000000
+        _start:
+            la t0, mtrap
+            csrw mtvec, t0
+            li t0, 0x80             # mie.MTIE
+            csrw mie, t0
+            csrsi mstatus, 8        # mstatus.MIE
+        sleep:
+            wfi
+            j sleep
+        .align 2
+        mtrap:
+            li t0, DEV
+            sw zero, 8(t0)
+        1:  j 1b
+        """)
+        var c = MachineConfiguration()
+        c.ramSize = 16 << 20
+        c.costs = profile.machineCostTable
+        let machine = Machine(c)
+        let device = ProbeDevice()
+        device.machine = machine
+        machine.attach(device, at: 0x1000_0000)
+        let deadlineTicks: UInt64 = 50_000
+        let timer = OneShotTimer(deadline: deadlineTicks)
+        timer.machine = machine
+        machine.addTimedDevice(timer)
+        machine.loadPhysical(program.bytes, at: 0x8000_0000)
+        machine.startHart(0, privilege: .machine, pc: 0x8000_0000, a0: 0, a1: 0)
+
+        // Up to the WFI nothing waits.
+        let wfi = try #require(program.symbols["sleep"])
+        machine.breakpoints = [wfi]
+        #expect(machine.run(maxInstructions: 1000) == .breakpoint(hart: 0, pc: wfi))
+        let before = CycleAccount.native(machine: machine, profile: profile)
+        #expect(before.waitedCycles == 0 && before.total == machine.cycles)
+
+        machine.breakpoints = []
+        #expect(machine.run(maxInstructions: 1000) == .hostStop("guest finished"))
+        let after = CycleAccount.native(machine: machine, profile: profile)
+        #expect(after.total == machine.cycles)
+        #expect(after.count(.interrupt) == 1)
+        // The hart slept from just after the WFI retired to the deadline.
+        let deadline = deadlineTicks * c.cyclesPerTick
+        #expect(after.waitedCycles == deadline - before.chargedCycles - profile.cycles(.instruction))
+        // What it did after waking is charged: the interrupt, the handler, the device store.
+        #expect(machine.cycles - deadline == after.chargedCycles - before.chargedCycles - profile.cycles(.instruction))
     }
 }
