@@ -68,3 +68,18 @@ import Testing
         #expect(Self.sample() != Self.sample(.modern))
     }
 }
+
+@Suite struct CycleAccountDescriptionTests {
+    @Test func printsTheProfileTotalAndNonEmptyCategories() throws {
+        var a = CycleAccount(profile: try CostProfile.classic2006.with(["vm_entry": 1000]))
+        a.record(.instruction, count: 3800)
+        a.record(.vmEntry, count: 2)
+        a.waitedCycles = 1900
+        #expect(a.description == """
+            classic-2006 (edited: vm_entry=1000): 7700 cycles (2.02 µs at 3.8 GHz)
+              guest           3800
+              exit            2000
+              waited          1900
+            """)
+    }
+}
