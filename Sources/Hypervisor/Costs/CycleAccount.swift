@@ -21,14 +21,9 @@ public struct CycleAccount: Sendable, Equatable {
 
     // MARK: counting
 
-    /// Counts `n` more occurrences of `event`.
-    @inlinable
+    /// Counts `n` more occurrences of `event`. An array store: cheap next to any event worth
+    /// counting, but per-instruction events (interpretation) are better counted in batches.
     public mutating func record(_ event: CostEvent, count n: UInt64 = 1) {
-        add(event, n)
-    }
-
-    @usableFromInline
-    mutating func add(_ event: CostEvent, _ n: UInt64) {
         counts[event.rawValue] &+= n
     }
 
