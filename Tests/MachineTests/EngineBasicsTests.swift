@@ -53,3 +53,76 @@ import Machine
     #expect(rig.machine.register(10) == 501)
     #expect(rig.machine.cycles == 1001)
 }
+
+@Test func resetReturnsHartsToMachineModeAndKeepsRAM() throws {
+    let rig = Guest.Rig()
+    rig.machine.grantFullPMPAccess(hart: 0)
+    try rig.start("li a0, 7\n csrw sscratch, a0\n ecall", mode: .supervisor)
+    _ = rig.run(100)
+    #expect(rig.csr(0x140) == 7)
+    rig.machine.reset()
+    #expect(rig.machine.privilege() == .machine)
+    #expect(rig.csr(0x140) == 0)
+    #expect(rig.csr(0x3A0) == 0, "PMP is off after reset")
+    #expect(rig.machine.runState(hart: 0) == .stopped)
+    #expect(rig.machine.register(10) == 0)
+    #expect(rig.machine.readPhysical(at: Layout.main, count: 2) != [0, 0], "RAM kept")
+    #expect(rig.run(100) == .idle, "no hart runs until started")
+    rig.machine.reset(clearRAM: true)
+    #expect(rig.machine.readPhysical(at: Layout.main, count: 4) == [0, 0, 0, 0])
+}
+
+@Test func selfModifyingCodeIsCoherent() throws {
+    // A store over an already-executed instruction changes what executes next time (no fence.i
+    // needed in this implementation; the ISA program zifencei checks the fence.i path).
+    let rig = Guest.Rig()
+    try rig.start("""
+        .option norvc
+        li s0, 2
+    1:  la t0, 2f
+        li a0, 0
+    2:  addi a0, a0, 1          # rewritten to addi a0, a0, 5 below
+        addi s0, s0, -1
+        beqz s0, 3f
+        li t1, 0x00550513       # addi a0, a0, 5
+        sw t1, 0(t0)
+        j 1b
+    3:  ebreak
+    """)
+    _ = rig.run(100)
+    #expect(rig.csr(0x342) == 3)
+    #expect(rig.x(10) == 5)
+}
+
+@Test func dmaWritesInvalidateDecodedCodeAndReservations() throws {
+    let rig = Guest.Rig()
+    try rig.start("""
+        li s0, 0x80100000
+        lr.d a1, (s0)
+        ecall
+        li a2, 1
+        sc.d a3, a2, (s0)
+        ebreak
+    """)
+    _ = rig.run(100)
+    #expect(rig.csr(0x342) == 11)
+    rig.machine.loadPhysical([1, 2, 3, 4], at: 0x8010_0004)   // a device writes the reserved doubleword
+    rig.machine.setPC(rig.csr(0x341) + 4)
+    _ = rig.run(100)
+    #expect(rig.csr(0x342) == 3)
+    #expect(rig.x(13) == 1, "the sc failed")
+}
+
+@Test func breakpointsStopBeforeTheInstructionAndResume() throws {
+    let rig = Guest.Rig()
+    try rig.start("li a0, 1\n li a0, 2\n li a0, 3\n ebreak")
+    rig.machine.breakpoints = [Layout.main + 2]
+    #expect(rig.run(100) == .breakpoint(hart: 0, pc: Layout.main + 2))
+    #expect(rig.x(10) == 1)
+    rig.machine.breakpoints = [Layout.main + 4]
+    #expect(rig.run(100) == .breakpoint(hart: 0, pc: Layout.main + 4))
+    #expect(rig.x(10) == 2)
+    rig.machine.breakpoints = []
+    _ = rig.run(100)
+    #expect(rig.x(10) == 3)
+}

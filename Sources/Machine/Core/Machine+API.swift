@@ -184,3 +184,55 @@ extension Machine: DMAMemory {
         return true
     }
 }
+
+extension Machine {
+    /// Puts every hart in its reset state (privileged spec, "Reset"): M-mode, MIE and MPRV clear,
+    /// no delegation, interrupts disabled, satp Bare, PMP entries off and unlocked, TLBs empty, no
+    /// reservation, registers zero; each hart is stopped until `startHart`. Event counters keep
+    /// counting across a reset; the machine's clock is not rewound. `clearRAM` also zeroes RAM.
+    public func reset(clearRAM: Bool = false) {
+        if clearRAM {
+            bus.ram.zero()
+            code.clear()
+        }
+        for h in harts {
+            let s = h.state
+            h.foldCounters()
+            for i in 0..<64 { s.pointee.regs[i] = 0 }
+            s.pointee.priv = 3
+            s.pointee.mstatus = Mstatus.uxlSxl
+            s.pointee.medeleg = 0
+            s.pointee.mideleg = 0
+            s.pointee.mie = 0
+            s.pointee.mipSoft = 0
+            s.pointee.mtvec = 0
+            s.pointee.stvec = 0
+            s.pointee.mcounteren = 0
+            s.pointee.scounteren = 0
+            s.pointee.menvcfg = 0
+            s.pointee.senvcfg = 0
+            s.pointee.mcountinhibit = 0
+            s.pointee.mscratch = 0
+            s.pointee.sscratch = 0
+            s.pointee.mepc = 0
+            s.pointee.sepc = 0
+            s.pointee.mcause = 0
+            s.pointee.scause = 0
+            s.pointee.mtval = 0
+            s.pointee.stval = 0
+            s.pointee.satp = 0
+            s.pointee.fflags = 0
+            s.pointee.frm = 0
+            s.pointee.reservation = noReservation
+            s.pointee.runState = .stopped
+            s.pointee.pc = configuration.ramBase
+            h.pmp.reset()
+            h.tlb.flushAll()
+            h.flushSoftTLB()
+            h.privilegeChanged()
+        }
+        reservedPages = []
+        pendingStop = nil
+        lastBreakpoint = nil
+    }
+}

@@ -50,6 +50,12 @@ final class Hart {
     var frozenCycle: UInt64 = 0, frozenInstret: UInt64 = 0
     /// Instruction fetches the loop will count that the architectural TLB already counted as misses.
     var fetchMissCompensation: UInt64 = 0
+    /// Level of the last translation (0 for 4 KiB pages and for physical accesses).
+    var lastTranslationLevel = 0
+    /// Soft TLB slots filled from superpage translations, so evicting a superpage entry visits only
+    /// them; `superSoftOverflow` when more were filled than recorded (then all slots are visited).
+    var superSoftSlots: [Int] = []
+    var superSoftOverflow = false
 
     init(id: Int, machine: Machine, configuration c: MachineConfiguration) {
         self.id = id
@@ -194,6 +200,8 @@ final class Hart {
         let s = state
         foldCounters()
         for i in 0..<(9 * softTLBSize) { s.pointee.soft[i].tag = softTLBInvalid }
+        superSoftSlots.removeAll(keepingCapacity: true)
+        superSoftOverflow = false
         invalidateFetch()
     }
 
@@ -207,12 +215,36 @@ final class Hart {
             }
         } else {
             let size: UInt64 = 1 << (12 + 9 * UInt64(e.level))
-            for i in 0..<(6 * softTLBSize) where s.pointee.soft[i].tag != softTLBInvalid
-                && s.pointee.soft[i].tag &- e.virtual < size {
-                s.pointee.soft[i].tag = softTLBInvalid
+            if superSoftOverflow {
+                for i in 0..<(6 * softTLBSize) where s.pointee.soft[i].tag != softTLBInvalid
+                    && s.pointee.soft[i].tag &- e.virtual < size {
+                    s.pointee.soft[i].tag = softTLBInvalid
+                }
+                superSoftOverflow = false
+                superSoftSlots.removeAll(keepingCapacity: true)
+            } else {
+                var k = 0
+                while k < superSoftSlots.count {
+                    let i = superSoftSlots[k]
+                    let tag = s.pointee.soft[i].tag
+                    if tag == softTLBInvalid || tag &- e.virtual < size {
+                        s.pointee.soft[i].tag = softTLBInvalid
+                        superSoftSlots.swapAt(k, superSoftSlots.count - 1)
+                        superSoftSlots.removeLast()
+                    } else {
+                        k += 1
+                    }
+                }
             }
         }
         if s.pointee.fetchBase &- e.virtual < (1 << (12 + 9 * UInt64(e.level))) { invalidateFetch() }
+    }
+
+    /// Records a soft slot just filled from a superpage translation (only U/S slots mirror TLB entries).
+    @inline(__always)
+    func noteSuperpageSoft(_ idx: Int) {
+        guard lastTranslationLevel > 0, idx < 6 * softTLBSize else { return }
+        if superSoftSlots.count < 64 { superSoftSlots.append(idx) } else { superSoftOverflow = true }
     }
 
     /// Drops store entries for a physical page (it became code, or holds a reservation).

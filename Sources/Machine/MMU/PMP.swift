@@ -28,6 +28,12 @@ struct PMP {
         hi = .allocate(capacity: 64); hi.initialize(repeating: 0, count: 64)
     }
 
+    /// All entries OFF and unlocked, addresses zero (the reset state).
+    mutating func reset() {
+        for i in 0..<64 { cfg[i] = 0; addr[i] = 0; lo[i] = 0; hi[i] = 0 }
+        activeLimit = 0
+    }
+
     func deallocate() {
         cfg.deallocate(); addr.deallocate(); lo.deallocate(); hi.deallocate()
     }

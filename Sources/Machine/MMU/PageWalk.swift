@@ -50,7 +50,7 @@ extension Hart {
     /// address, or nil after raising the fault.
     func translate(_ va: UInt64, _ type: AccessType, priv: UInt8) -> UInt64? {
         let levels = translationLevels
-        if levels == 0 || priv == 3 { return va }
+        if levels == 0 || priv == 3 { lastTranslationLevel = 0; return va }
         let vaBits = UInt64(12 + 9 * levels)
         let canonical = UInt64(bitPattern: Int64(bitPattern: va << (64 - vaBits)) >> (64 - vaBits))
         guard canonical == va else {
@@ -69,6 +69,7 @@ extension Hart {
             }
             if type != .store || flags & PTE.d != 0 {
                 countHit(type)
+                lastTranslationLevel = Int(e.level)
                 return e.physical | (va & (size - 1))
             }
             // A store through a clean entry: the walker must set D (or fault, under Svade).
@@ -174,6 +175,7 @@ extension Hart {
                                      global: global, asid: asid, flags: UInt8(truncatingIfNeeded: pte),
                                      physical: physicalBase, virtual: virtualBase)
             if let victim = tlb.insert(entry) { dropSoft(for: victim) }
+            lastTranslationLevel = level
             return physicalBase | (va & ((1 << pageBits) - 1))
         }
     }
