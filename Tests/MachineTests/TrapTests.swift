@@ -257,3 +257,23 @@ let interruptBit: UInt64 = 1 << 63
         #expect(m.counters().handledByHost[9] == 1)
     }
 }
+
+/// A fault in the middle of straight-line code reports the faulting instruction, not the start of
+/// the run of instructions the engine executed without leaving its loop.
+@Test(arguments: ["ld a0, 0(t0)", "sw a0, 0(t0)", "lbu a0, 0(t0)", "sh a0, 0(t0)"])
+func faultsArePrecise(_ access: String) throws {
+    let rig = Guest.Rig()
+    try rig.start("""
+        .option norvc
+        li t0, 0x1000000000
+        addi a1, a1, 1
+        addi a1, a1, 2
+        addi a1, a1, 3
+        \(access)
+        ebreak
+    """)
+    _ = rig.run(100)
+    #expect(rig.csr(0x341) == Layout.main + 4 * 5, "mepc at the access (li expands to 2 instructions)")
+    #expect(rig.csr(0x343) == 0x10_0000_0000)
+    #expect(rig.x(11) == 6)
+}

@@ -7,7 +7,7 @@ import RISCV
 extension Hart {
     @inline(__always)
     func load<T: FixedWidthInteger>(_ va: UInt64, _: T.Type, _ tlb: UnsafeMutablePointer<SoftTLBEntry>,
-                                    _ c: inout SliceCounts, _ remaining: inout UInt64) -> UInt64? {
+                                    _ c: inout SliceCounts, _ remaining: inout UInt64, pc: UInt64) -> UInt64? {
         let size = UInt64(MemoryLayout<T>.size)
         let e = tlb[Int(truncatingIfNeeded: va &>> 12) & (softTLBSize - 1)]
         if e.tag == va & (~0xFFF | (size &- 1)) {
@@ -16,13 +16,14 @@ extension Hart {
             return UInt64(truncatingIfNeeded: p.load(as: T.self))
         }
         commit(&c, &remaining)
+        state.pointee.pc = pc   // a fault reports this instruction
         return loadSlow(va, size: size)
     }
 
     @inline(__always)
     func store<T: FixedWidthInteger>(_ va: UInt64, _ value: UInt64, _: T.Type,
                                      _ tlb: UnsafeMutablePointer<SoftTLBEntry>,
-                                     _ c: inout SliceCounts, _ remaining: inout UInt64) -> Bool {
+                                     _ c: inout SliceCounts, _ remaining: inout UInt64, pc: UInt64) -> Bool {
         let size = UInt64(MemoryLayout<T>.size)
         let e = tlb[Int(truncatingIfNeeded: va &>> 12) & (softTLBSize - 1)]
         if e.tag == va & (~0xFFF | (size &- 1)) {
@@ -32,6 +33,7 @@ extension Hart {
             return true
         }
         commit(&c, &remaining)
+        state.pointee.pc = pc   // a fault reports this instruction
         return storeSlow(va, size: size, value: value)
     }
 
@@ -63,47 +65,47 @@ extension Hart {
 
         // Loads and stores
         case .lb:
-            guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))); pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lh:
-            guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))); pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lw:
-            guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = sx32(v); pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .ld:
-            guard let v = load(x[rs1] &+ imm, UInt64.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt64.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lbu:
-            guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lhu:
-            guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lwu:
-            guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining) else { return .trapped }
+            guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
             x[rd] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .sb:
-            guard store(x[rs1] &+ imm, x[rs2], UInt8.self, storeTLB, &c, &remaining) else { return .trapped }
+            guard store(x[rs1] &+ imm, x[rs2], UInt8.self, storeTLB, &c, &remaining, pc: pc) else { return .trapped }
             pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .sh:
-            guard store(x[rs1] &+ imm, x[rs2], UInt16.self, storeTLB, &c, &remaining) else { return .trapped }
+            guard store(x[rs1] &+ imm, x[rs2], UInt16.self, storeTLB, &c, &remaining, pc: pc) else { return .trapped }
             pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .sw:
-            guard store(x[rs1] &+ imm, x[rs2], UInt32.self, storeTLB, &c, &remaining) else { return .trapped }
+            guard store(x[rs1] &+ imm, x[rs2], UInt32.self, storeTLB, &c, &remaining, pc: pc) else { return .trapped }
             pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .sd:
-            guard store(x[rs1] &+ imm, x[rs2], UInt64.self, storeTLB, &c, &remaining) else { return .trapped }
+            guard store(x[rs1] &+ imm, x[rs2], UInt64.self, storeTLB, &c, &remaining, pc: pc) else { return .trapped }
             pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
 
