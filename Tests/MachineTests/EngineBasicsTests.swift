@@ -126,3 +126,51 @@ import Machine
     _ = rig.run(100)
     #expect(rig.x(10) == 3)
 }
+
+/// A device overlaying part of a RAM page (as HTIF's tohost does) sees every access to its bytes,
+/// however often the page is used; the rest of the page stays RAM.
+@Test func mmioOverlayingRAMSeesEveryAccess() throws {
+    final class Word: MMIODevice {
+        var writes: [UInt64] = []
+        var mmioSize: UInt64 { 8 }
+        func mmioRead(offset: UInt64, size: Int) -> UInt64? { 0xABCD }
+        func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool { writes.append(value); return true }
+    }
+    let rig = Guest.Rig()
+    let tohost = Word()
+    rig.machine.attach(tohost, at: 0x8010_0008)
+    try rig.start("""
+        li s0, 0x80100000
+        li s1, 3
+    1:  sd s1, 8(s0)          # the device
+        sd s1, 0(s0)          # RAM on the same page
+        ld a0, 8(s0)
+        ld a1, 0(s0)
+        addi s1, s1, -1
+        bnez s1, 1b
+        ebreak
+    """)
+    _ = rig.run(1000)
+    #expect(tohost.writes == [3, 2, 1])
+    #expect(rig.x(10) == 0xABCD)
+    #expect(rig.x(11) == 1)
+    #expect(rig.machine.readPhysical(at: 0x8010_0000, count: 1) == [1])
+    #expect(rig.machine.counters().mmioAccesses == 7, "six to the word, one to the finisher")
+}
+
+@Test func cycleBudgetAndCosts() throws {
+    let rig = Guest.Rig()
+    var costs = CostTable()
+    costs.instruction = 2
+    costs.exception = 50
+    rig.machine.costs = costs
+    try rig.start("1: addi a0, a0, 1\n j 1b")
+    #expect(rig.machine.run(maxCycles: 1000) == .budgetExhausted)
+    #expect(rig.machine.counters().instructions == 500)
+    #expect(rig.machine.cycles == 1000)
+    #expect(rig.machine.mtime == 10)
+    try rig.start("ecall")
+    let before = rig.machine.counters().cycles
+    _ = rig.run(1)
+    #expect(rig.machine.counters().cycles - before == 50, "one exception, no retired instruction")
+}

@@ -70,7 +70,6 @@ extension Hart {
             }
             switch flow {
             case .next:
-                x[0] = 0
                 c.pending &+= 1
             case .exit:
                 x[0] = 0
@@ -139,14 +138,32 @@ extension Hart {
             let host = host(s.pointee.fetchPhys | (pc & 0xFFE))
             let low = host.load(as: UInt16.self)
             if low & 3 != 3 {
-                s.pointee.fetchOps[slot] = Decoder.decode(UInt32(low))
+                s.pointee.fetchOps[slot] = Hart.cacheable(Decoder.decode(UInt32(low)))
             } else if pc & 0xFFF == 0xFFE {
                 s.pointee.fetchOps[slot] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
                 return executeUncached(pc)
             } else {
-                s.pointee.fetchOps[slot] = Decoder.decode(host.loadUnaligned(as: UInt32.self))
+                s.pointee.fetchOps[slot] = Hart.cacheable(Decoder.decode(host.loadUnaligned(as: UInt32.self)))
             }
             return .next
+        }
+    }
+
+    /// The form of a decoded instruction kept in the cache: an integer instruction whose rd is x0
+    /// writes the scratch slot `sinkRegister` instead, so the loop need not re-zero x0 after every
+    /// instruction. (Slow paths that write x[rd] themselves still zero x0.)
+    static func cacheable(_ op: DecodedOp) -> DecodedOp {
+        guard op.rd == 0 else { return op }
+        switch op.opcode {
+        case .lui, .auipc, .jal, .jalr, .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu,
+             .addi, .slti, .sltiu, .xori, .ori, .andi, .slli, .srli, .srai, .addiw, .slliw, .srliw, .sraiw,
+             .add, .sub, .sll, .slt, .sltu, .xor, .srl, .sra, .or, .and, .addw, .subw, .sllw, .srlw, .sraw,
+             .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu, .mulw, .divw, .divuw, .remw, .remuw:
+            var o = op
+            o.rd = UInt8(sinkRegister)
+            return o
+        default:
+            return op
         }
     }
 

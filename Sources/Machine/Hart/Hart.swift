@@ -77,8 +77,8 @@ final class Hart {
         interruptCounts = exceptionCounts + 64
         handledCounts = exceptionCounts + 128
         pmp = PMP(count: c.pmpEntries)
-        let regs = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
-        regs.initialize(repeating: 0, count: 64)
+        let regs = UnsafeMutablePointer<UInt64>.allocate(capacity: 65)
+        regs.initialize(repeating: 0, count: 65)
         let n = 3 * 3 * softTLBSize
         let soft = UnsafeMutablePointer<SoftTLBEntry>.allocate(capacity: n)
         soft.initialize(repeating: SoftTLBEntry(tag: softTLBInvalid, addend: 0), count: n)

@@ -35,7 +35,7 @@ enum SliceExit: UInt8 {
 struct HartState {
     // Hot: the interpreter reads these every instruction.
     var pc: UInt64 = 0
-    /// x0...x31 then f0...f31.
+    /// x0...x31, f0...f31, then the write sink for rd = x0 (`sinkRegister`).
     var regs: UnsafeMutablePointer<UInt64>
     /// Virtual page base of the page `fetchOps` decodes, and that page's decoded instructions.
     var fetchBase: UInt64 = 0
@@ -108,3 +108,6 @@ struct HartState {
 }
 
 let noReservation: UInt64 = .max
+
+/// Index in `HartState.regs` (after x0...x31, f0...f31) that cached instructions with rd = x0 write.
+let sinkRegister = 64
