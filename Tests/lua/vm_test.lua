@@ -167,6 +167,9 @@ describe("vmlab.vm options", function()
     expect(tostring(vm)).to_equal("vmlab.VM (native, 16 MiB, 2 harts)")
     expect(vm:read("pc", { hart = 1 })).to_equal(0x80000000)
     local small <close> = assert(vmlab.vm { image = image, memory = 1 << 20 })
+    local float <close> = assert(vmlab.vm { image = image, memory = 2 * 2^20 })   -- a float with an integer value
+    expect(tostring(float)).to_equal("vmlab.VM (native, 2 MiB, 1 hart)")
+    expect(function() vmlab.vm { image = image, memory = 1.5e6 + 0.5 } end).to_raise("no integer representation")
     expect(function() small:read_memory(0x80100000, 1) end).to_raise("not all RAM")
   end)
 

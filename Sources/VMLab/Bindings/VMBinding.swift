@@ -61,11 +61,15 @@ enum VMBinding {
             throw LuaRaise.message("mode '\(mode)' is not available yet (available: \(modes.filter(availableModes.contains).joined(separator: ", ")); "
                 + "not available yet: \(modes.filter { !availableModes.contains($0) }.joined(separator: ", ")))")
         }
+        // Bytes arrive as an integer, or as a float with an integer value (`128 * 2^20`).
         switch o["memory"] {
         case .nil: break
-        case .integer(let bytes):
+        case let value where value.int64 != nil:
+            let bytes = value.int64!
             guard bytes > 0 else { throw LuaRaise.argument(1, "option 'memory': must be positive, got \(bytes)") }
             spec.memory = UInt64(bytes)
+        case .number(let number):
+            throw LuaRaise.argument(1, "option 'memory': number has no integer representation (\(number))")
         case let value:
             let text = value.string ?? ""
             guard let bytes = VMSpec.parseMemory(text) else {
