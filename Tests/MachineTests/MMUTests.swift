@@ -85,6 +85,22 @@ import Machine
         #expect(r.machine.counters().tlb.walkReferences == 4 + 2)
     }
 
+    @Test func sv57Walk() throws {
+        let r = Guest.Rig()
+        r.machine.grantFullPMPAccess(hart: 0)
+        var t = PageTables(r.machine, levels: 5)
+        t.map(0x8000_0000, to: 0x8000_0000, level: 2, flags: PTEBits.rwxad)
+        t.map(0x00FF_0000_0000_0000, to: 0x8020_0000, flags: PTEBits.r | PTEBits.a)
+        r.machine.loadPhysical([0x3C], at: 0x8020_0010)
+        try r.start("li t0, 0x00ff000000000010\n lbu a0, 0(t0)\n ecall", mode: .supervisor)
+        r.machine.writeCSR(0x180, t.satp)
+        #expect(r.machine.readCSR(0x180)! >> 60 == 10)
+        _ = r.run(100)
+        #expect(r.csr(0x342) == 9)
+        #expect(r.x(10) == 0x3C)
+        #expect(r.machine.counters().tlb.walkReferences == 5 + 3)
+    }
+
     @Test func nonCanonicalAddressFaults() throws {
         try runS("li t0, 0x0000004000000000\n ld a0, 0(t0)\n ecall")
         #expect(rig.csr(0x342) == 13)

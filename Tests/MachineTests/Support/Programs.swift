@@ -63,7 +63,7 @@ struct PageTables {
         machine.loadPhysical([UInt8](repeating: 0, count: 0x1000), at: root)
     }
 
-    var satp: UInt64 { ((levels == 3 ? 8 : 9) << 60) | (root >> 12) }
+    var satp: UInt64 { (UInt64(levels + 5) << 60) | (root >> 12) }   // Sv39 = 8, Sv48 = 9, Sv57 = 10
     func satp(asid: UInt64) -> UInt64 { satp | (asid << 44) }
 
     func read(_ pa: UInt64) -> UInt64 {
