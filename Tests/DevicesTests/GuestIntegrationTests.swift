@@ -1,12 +1,9 @@
-// Runs the device-proving guests of labs/guests/devices on the real Machine (branch `hart`) with the
-// real devices — the integration the lead wires up once `hart`, `boot` and `devices` are merged.
-// It is kept here, outside any SwiftPM target, because the `devices` branch alone has no `Machine`
-// class; after the merge, move it to Tests/DevicesTests/ (it needs only Machine and Devices) and run
-// scripts/build-guests devices first. Verified against hart@738b326 + boot@a90f2ad merged with devices:
-// all pass except mmio_access_fault and registerDumpMatchesQEMU, which fail only where a device
-// rejects an access: on hart@738b326 an MMIO access fault inside a decoded block reports mepc at the
-// block's start, not at the faulting load/store (mmio_access_fault prints both) — a hart bug, not a
-// device one.
+// Runs the device-proving guests of labs/guests/devices (built by scripts/build-guests with the
+// toolchain's clang) on the real Machine with the real devices, wired by hand as a minimal virt
+// board so that the devices are proved without the Boot module: UART echo, CLINT timer, PLIC external
+// interrupt, an access fault from a device that rejects an access, virtio-blk in three disk modes,
+// virtio-net between two NICs and between two machines, virtio-rng and -console, and every register
+// as QEMU's virt shows it.
 import Foundation
 import Testing
 import Machine
@@ -59,6 +56,7 @@ final class DeviceTestBoard {
             let t = VirtioMMIO(backend: b, memory: machine, irq: InterruptLine(plic, source: 1 + slot), errors: log)
             machine.attach(t, at: VirtPlatform.virtio(slot: slot).base)
         }
+        try buildDeviceGuests()
         let path = repositoryRoot.appendingPathComponent(".build/guests/devices/\(name).bin").path
         let bin = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(machine.loadPhysical(bin, at: 0x8000_0000))
@@ -68,6 +66,16 @@ final class DeviceTestBoard {
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
+
+/// Builds labs/guests/devices (scripts/build-guests rebuilds only what changed, one build at a time).
+func buildDeviceGuests() throws {
+    let p = Process()
+    p.executableURL = repositoryRoot.appendingPathComponent("scripts/build-guests")
+    p.arguments = ["devices"]
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "scripts/build-guests devices failed")
+}
 
 /// The blk fixture, as labs/guests/devices/make-blk-fixture.sh writes it.
 func fixture() -> [UInt8] {
