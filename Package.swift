@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"], exclude: ["Golden"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
-        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"], exclude: ["Golden"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor"]),
         .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit"]),
         .testTarget(name: "VMLabCLITests", dependencies: ["VMLabCLI", "vmlab"],

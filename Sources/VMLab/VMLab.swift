@@ -19,6 +19,9 @@ public enum VMLab {
                                       value: .string(version)))
         Formatting.contribute(to: &module)
         Checks.contribute(to: &module)
+        Assembly.contribute(to: &module)
+        Guests.contribute(to: &module)
+        VMBinding.contribute(to: &module)
         return module
     }
 

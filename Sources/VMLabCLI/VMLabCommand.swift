@@ -14,7 +14,7 @@ public struct VMLabCommand: ParsableCommand {
         Labs are Lua 5.4 scripts that use the `vmlab` module. See labs/README.md.
         """,
         version: VMLab.version,
-        subcommands: [RunCommand.self, TestCommand.self, AnnotationsCommand.self]
+        subcommands: [RunCommand.self, TestCommand.self, BootCommand.self, AnnotationsCommand.self]
     )
 
     public init() {}

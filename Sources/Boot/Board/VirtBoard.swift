@@ -1,0 +1,216 @@
+// The `virt` board: a `Machine` with QEMU virt's devices at QEMU virt's addresses, a generated
+// device tree, and firmware and kernel loaded as QEMU's `-bios`/`-kernel`/`-initrd`/`-append` do.
+//
+//   0x0010_0000 test finisher   0x0200_0000 CLINT          0x1000_0000 UART (PLIC 10)
+//   0x0010_1000 goldfish RTC    0x0C00_0000 PLIC           0x1000_1000 + n*0x1000 virtio-mmio n (PLIC 1+n)
+//   (PLIC 11)                                              0x8000_0000 RAM
+//
+// Virtio devices take the slots from the top (the first disk at 0x1000_8000), as QEMU places them.
+// Console output from the UART, the SBI console and HTIF all goes to one capture, in order.
+import Devices
+import Foundation
+import Machine
+
+public final class VirtBoard {
+    public let configuration: VirtBoardConfiguration
+    public let machine: Machine
+    /// Everything the guest printed, on any console.
+    public let console: ConsoleCapture
+    /// Guest misbehaviour the devices and firmware noticed (bad register accesses, stray traps).
+    public let errors: GuestErrorLog
+    public let clint: CLINT
+    public let plic: PLIC
+    public let uart: UART16550
+    public let testFinisher: TestFinisher
+    public let rtc: GoldfishRTC
+    /// The eight virtio-mmio transports, slot 0 (0x10001000) first; disks fill them from the top.
+    public let virtio: [VirtioMMIO]
+    public let disks: [VirtioBlock]
+    public let htif: HTIF?
+    /// The built-in SBI, when the board boots without firmware instructions.
+    public let firmware: BuiltinFirmware?
+    /// What was loaded where, and how the harts started.
+    public let plan: BootPlan
+    /// What `BootLoader` loaded, kept for `reboot`.
+    let bootConfiguration: BootConfiguration
+
+    /// Builds the machine, loads the images and starts the harts; nothing runs until `run`.
+    public init(_ configuration: VirtBoardConfiguration) throws(BootError) {
+        try Self.validate(configuration)
+        self.configuration = configuration
+        let machine = Machine(configuration.machineConfiguration)
+        self.machine = machine
+        let errors = GuestErrorLog()
+        self.errors = errors
+        console = ConsoleCapture(echo: configuration.consoleEcho ? { bytes in
+            FileHandle.standardOutput.write(Data(bytes))
+        } : nil)
+
+        let plic = PLIC(hartCount: configuration.harts, pins: machine, errors: errors)
+        self.plic = plic
+        clint = CLINT(hartCount: configuration.harts, pins: machine, time: machine, errors: errors)
+        uart = UART16550(irq: InterruptLine(plic, source: VirtPlatform.uart0IRQ), sink: console, errors: errors)
+        testFinisher = TestFinisher(onFinish: { [unowned machine] event in
+            machine.requestStop(Self.stopReason(for: event))
+        }, errors: errors)
+        rtc = GoldfishRTC(time: machine, irq: InterruptLine(plic, source: VirtPlatform.rtcIRQ), errors: errors)
+        var disks: [VirtioBlock] = []
+        for disk in configuration.disks {
+            do {
+                disks.append(VirtioBlock(image: try BlockImage(path: disk.path, mode: disk.mode)))
+            } catch {
+                throw .unreadableFile(role: "disk", path: disk.path, reason: error.description)
+            }
+        }
+        self.disks = disks
+        // Devices fill the slots from the top, as QEMU does: disk 0 at 0x10008000 (PLIC 8).
+        var backends = [(any VirtioBackend)?](repeating: nil, count: VirtPlatform.virtioSlotCount)
+        for (index, disk) in disks.enumerated() { backends[VirtPlatform.qemuVirtioSlot(forDevice: index)] = disk }
+        virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
+            VirtioMMIO(backend: backends[slot], memory: machine,
+                       irq: InterruptLine(plic, source: VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
+        }
+
+        machine.attach(testFinisher, at: VirtPlatform.testFinisher.base)
+        machine.attach(rtc, at: VirtPlatform.rtc.base)
+        machine.attach(clint, at: VirtPlatform.clint.base)
+        machine.attach(plic, at: VirtPlatform.plic.base)
+        machine.attach(uart, at: VirtPlatform.uart0.base)
+        for (slot, transport) in virtio.enumerated() { machine.attach(transport, at: VirtPlatform.virtio(slot: slot).base) }
+
+        var description = VirtMachineDescription(
+            ram: RAMRegion(base: VirtPlatform.ram.base, size: configuration.memory), harts: configuration.harts,
+            isa: configuration.isa, mmuType: configuration.mmuType)
+        description.bootargs = configuration.bootargs
+        // Images are read once, as QEMU keeps its ROM blobs: a reboot reloads these bytes, whatever
+        // happened to the files since.
+        var firmwareChoice = configuration.firmware
+        if case .elf(let source) = configuration.firmware { firmwareChoice = .elf(try Self.resolve(source, role: "firmware")) }
+        let boot = BootConfiguration(firmware: firmwareChoice,
+                                     kernel: try configuration.kernel.map { source throws(BootError) in try Self.resolve(source, role: "kernel") },
+                                     kernelAddress: configuration.kernelAddress,
+                                     initrd: try configuration.initrd.map { source throws(BootError) in try Self.resolve(source, role: "initrd") },
+                                     bootargs: configuration.bootargs, machine: description)
+        bootConfiguration = boot
+        let plan = try BootLoader.load(boot, into: machine)
+        self.plan = plan
+
+        htif = configuration.htif ? Self.attachHTIF(plan: plan, machine: machine, console: console, errors: errors) : nil
+
+        if configuration.firmware == .builtin {
+            let firmware = BuiltinFirmware(machine: machine, console: console, errors: errors)
+            machine.trapHandler = firmware
+            machine.addTimedDevice(firmware.sbi)
+            self.firmware = firmware
+        } else {
+            firmware = nil
+        }
+        startHarts()
+    }
+
+    /// Brings the harts to their boot state: the built-in firmware's M-mode set-up, then hart 0 (or
+    /// every hart, for M-mode firmware) at the entry with `a0 = hartid`, `a1 = dtb`.
+    private func startHarts() {
+        if let firmware {
+            for hart in 0..<configuration.harts { firmware.prepare(machine: machine, hart: hart) }
+        }
+        let privilege: PrivilegeMode = plan.mode == .supervisor ? .supervisor : .machine
+        for hart in 0..<configuration.harts where hart == 0 || plan.secondaryHartsStart {
+            machine.startHart(hart, privilege: privilege, pc: plan.entry, a0: UInt64(hart), a1: plan.deviceTreeAddress)
+        }
+    }
+
+    /// Starts again as after power-on, what a `.reset` stop (SRST reboot, the test finisher's 0x7777)
+    /// asks of the host: harts reset (`Machine.reset`), RAM cleared and every image reloaded, the
+    /// SBI's timers and suspend state forgotten. Device registers keep their values — the device
+    /// models have no reset yet — which firmware and kernels tolerate because they program every
+    /// device they use (a virtio driver resets its device first). Console output is kept.
+    public func reboot() throws(BootError) {
+        machine.reset(clearRAM: true)
+        let reloaded = try BootLoader.load(bootConfiguration, into: machine)
+        precondition(reloaded == plan, "the same bytes loaded differently")
+        firmware?.reset()
+        startHarts()
+    }
+
+    /// Runs until the guest powers off, resets, the budget is spent, or nothing can happen.
+    @discardableResult
+    public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
+        machine.run(maxInstructions: maxInstructions, maxCycles: maxCycles)
+    }
+
+    /// The device tree handed to the guest.
+    public var deviceTree: DeviceTree { plan.deviceTree }
+
+    /// Writes the guest's device tree blob to `path` (`vmlab boot --dump-dtb`).
+    public func writeDeviceTree(to path: String) throws(BootError) { try plan.deviceTree.write(toFile: path) }
+
+    /// Input for the guest: the UART receives it, and so do the SBI console (with the built-in
+    /// firmware) and HTIF (when mapped); each console the guest reads sees the same bytes.
+    public func enqueueInput(_ bytes: [UInt8]) {
+        uart.enqueueInput(bytes)
+        firmware?.enqueueInput(bytes)
+        htif?.enqueueInput(bytes)
+    }
+
+    // MARK: -
+
+    static func validate(_ c: VirtBoardConfiguration) throws(BootError) {
+        guard (1...64).contains(c.harts) else {
+            throw .invalidConfiguration("harts must be 1...64 (got \(c.harts))")
+        }
+        guard c.memory >= 1 << 20, c.memory % 4096 == 0 else {
+            throw .invalidConfiguration("memory must be at least 1 MiB and a whole number of 4 KiB pages (got \(c.memory) bytes)")
+        }
+        guard c.memory <= 1 << 40 else {
+            throw .invalidConfiguration("memory must be at most 1 TiB (got \(c.memory) bytes)")
+        }
+        guard c.disks.count <= VirtPlatform.virtioSlotCount else {
+            throw .invalidConfiguration("at most \(VirtPlatform.virtioSlotCount) disks fit the virtio-mmio slots (got \(c.disks.count))")
+        }
+        guard [0, 16, 64].contains(c.machine.pmpEntries) else {
+            throw .invalidConfiguration("PMP entries must be 0, 16 or 64 (got \(c.machine.pmpEntries))")
+        }
+    }
+
+    /// The image's bytes, read now (messages keep naming the file).
+    static func resolve(_ source: ImageSource, role: String) throws(BootError) -> ImageSource {
+        .bytes(try source.read(role: role), name: source.name)
+    }
+
+    static func stopReason(for event: FinisherEvent) -> StopReason {
+        switch event {
+        case .pass: .poweredOff(code: 0)
+        case .fail(let code): .poweredOff(code: Int(truncatingIfNeeded: code))
+        case .reset: .reset
+        }
+    }
+
+    /// HTIF's words sit at the kernel's `tohost` and `fromhost` symbols (riscv-tests put them 64
+    /// bytes apart). A symbol that is not an aligned RAM address, or that would overlap the other
+    /// word, is ignored with a logged guest error rather than mapped over something else.
+    static func attachHTIF(plan: BootPlan, machine: Machine, console: ConsoleCapture, errors: GuestErrorLog) -> HTIF? {
+        guard let tohost = plan.kernelSymbol("tohost") else { return nil }
+        let ram = RAMRegion(base: machine.configuration.ramBase, size: machine.configuration.ramSize)
+        func usable(_ address: UInt64, _ name: String) -> Bool {
+            guard address % 8 == 0, ram.contains(address, length: 8) else {
+                errors.log("board", "\(name) at 0x\(String(address, radix: 16)) is not an aligned RAM address; not mapped")
+                return false
+            }
+            return true
+        }
+        guard usable(tohost, "tohost") else { return nil }
+        let device = HTIF(memory: machine, sink: console, onFinish: { [unowned machine] event in
+            machine.requestStop(stopReason(for: event))
+        }, errors: errors)
+        machine.attach(device.tohostWindow, at: tohost)
+        if let fromhost = plan.kernelSymbol("fromhost"), fromhost != tohost, usable(fromhost, "fromhost") {
+            if fromhost &+ 8 <= tohost || tohost &+ 8 <= fromhost {
+                machine.attach(device.fromhostWindow, at: fromhost)
+            } else {
+                errors.log("board", "fromhost at 0x\(String(fromhost, radix: 16)) overlaps tohost; not mapped")
+            }
+        }
+        return device
+    }
+}

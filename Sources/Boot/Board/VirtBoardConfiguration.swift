@@ -1,0 +1,51 @@
+// The options of a `virt` board: the plain data `vmlab.vm{...}` and `vmlab boot` fill in. Later
+// issues add fields (mode, profile, ...); every field has a default so old callers keep working.
+import Devices
+import Machine
+
+/// A virtio-blk disk: a raw image file and what writes do to it.
+public struct DiskConfiguration: Equatable, Sendable {
+    public var path: String
+    /// `.copyOnWrite` by default: the guest may write, the file never changes.
+    public var mode: BlockImage.Mode
+
+    public init(path: String, mode: BlockImage.Mode = .copyOnWrite) {
+        self.path = path
+        self.mode = mode
+    }
+}
+
+public struct VirtBoardConfiguration: Sendable {
+    /// Bytes of RAM at 0x80000000 (QEMU virt's default: 128 MiB); whole 4 KiB pages.
+    public var memory: UInt64 = 128 << 20
+    public var harts: Int = 1
+    public var firmware: Firmware = .builtin
+    public var kernel: ImageSource?
+    /// Where a raw kernel goes (`nil`: 0x80200000, or after the firmware; RAM base with no firmware).
+    public var kernelAddress: UInt64?
+    public var initrd: ImageSource?
+    public var bootargs: String = ""
+    /// virtio-blk disks, in slot order from 0x10001000 (at most 8 with the other virtio devices).
+    public var disks: [DiskConfiguration] = []
+    /// Copy console output to the host's standard output as it arrives (it is captured either way).
+    public var consoleEcho: Bool = false
+    /// The `riscv,isa` string the device tree advertises.
+    public var isa: String = "rv64imafdc_zicsr_zifencei"
+    /// The device tree's `mmu-type`.
+    public var mmuType: String = "riscv,sv48"
+    /// Attach an HTIF device at the kernel's `tohost` symbol when it has one (riscv-tests style).
+    public var htif: Bool = true
+    /// Hart and cost options; its `ramSize` and `harts` are set from `memory` and `harts`.
+    public var machine = MachineConfiguration()
+
+    public init() {}
+
+    /// The machine configuration with this board's memory and hart count.
+    var machineConfiguration: MachineConfiguration {
+        var configuration = machine
+        configuration.ramBase = VirtPlatform.ram.base
+        configuration.ramSize = memory
+        configuration.harts = harts
+        return configuration
+    }
+}

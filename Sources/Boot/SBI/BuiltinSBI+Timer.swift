@@ -1,0 +1,34 @@
+// SBI Timer extension (EID "TIME"; SBI v2.0 chapter 6) and the timer device behind it. Without Sstc,
+// S-mode cannot program a timer itself: `sbi_set_timer(stime_value)` clears the hart's pending
+// supervisor timer interrupt and raises STIP once `mtime` reaches `stime_value`. OpenSBI does this
+// with the CLINT's mtimecmp and an M-mode interrupt; here the SBI is itself a `TimedDevice`, so
+// the machine calls `advance(to:)` exactly when a deadline passes.
+import Machine
+
+extension BuiltinSBI: TimedDevice {
+    func setTimer(hart: Int, _ deadline: UInt64) -> SBIResult {
+        platform.setSupervisorTimerPending(hart: hart, false)
+        if deadline <= platform.mtime {
+            timerDeadlines[hart] = nil
+            platform.setSupervisorTimerPending(hart: hart, true)
+        } else {
+            // (uint64_t)-1 is "never" by the spec's own suggestion; it simply never arrives.
+            timerDeadlines[hart] = deadline
+        }
+        platform.timerDeadlineChanged()
+        return .success()
+    }
+
+    public func advance(to mtime: UInt64) {
+        for hart in timerDeadlines.indices {
+            if let deadline = timerDeadlines[hart], deadline <= mtime {
+                timerDeadlines[hart] = nil
+                platform.setSupervisorTimerPending(hart: hart, true)
+            }
+        }
+    }
+
+    public var nextDeadline: UInt64? {
+        timerDeadlines.compactMap { $0 }.min()
+    }
+}

@@ -1,0 +1,276 @@
+import LuaKit
+
+/// `vmlab.vm{...}` and the `vmlab.VM` handle's methods: the Lua face of `VirtualMachine`.
+///
+/// Misuse (a misspelt option, a bad value, an unknown register, an address outside RAM, a closed
+/// VM) raises at once; expected failures while building (a missing kernel file, a malformed ELF,
+/// RAM too small for the images) return `nil, message`.
+enum VMBinding {
+    static func contribute(to module: inout LuaModule) {
+        module.functions.append(vm)
+        module.classes.append(LuaDocClass(VirtualMachine.luaClass))
+        module.classes.append(stopClass)
+        module.classes.append(statsClass)
+    }
+
+    /// Every mode a later issue adds; only these are available now.
+    static let modes = ["native", "interpret", "trap", "bt", "pv", "hw"]
+    static let availableModes: Set<String> = ["native"]
+
+    static let diskOptions: [LuaOption] = [
+        LuaOption("file", .string, required: true, "A raw disk image file."),
+        LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
+    ]
+
+    static let options: [LuaOption] = [
+        LuaOption("mode", .choice(modes), "How the guest kernel runs (default \"native\"; the others come with later issues)."),
+        LuaOption("memory", .oneOf([.string, .integer]), "RAM at 0x80000000: bytes, or text with a binary unit (\"128M\", \"1G\"). Default 128M."),
+        LuaOption("harts", .integer, "Number of harts, 1 to 64 (default 1)."),
+        LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000."),
+        LuaOption("kernel", .string, "Path of the kernel ELF (or raw image) — `vmlab.guest \"tinyos\"`."),
+        LuaOption("initrd", .string, "Path of an initial RAM disk."),
+        LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs)."),
+        LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
+        LuaOption("image", .string, "Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware."),
+        LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
+    ]
+
+    static let vm = LuaFunction(
+        "vm",
+        summary: """
+        Builds a machine (QEMU `virt` board: RAM at 0x80000000, UART, CLINT, PLIC, virtio-mmio, test \
+        finisher) with the images loaded and the harts at their entry; nothing runs until `vm:run`. \
+        A misspelt option or a bad value raises; a missing or malformed file, or images that do not \
+        fit in RAM, return `nil, message`.
+        """,
+        parameters: [.required("options", .options(name: "vmlab.VMOptions", options))],
+        returns: [LuaReturn(.object("vmlab.VM"), "vm"), LuaReturn(.string, "message", "Why the VM could not be built.")]
+    ) { call in
+        let spec = try readSpec(call.options(1))
+        do {
+            return [.object(try VirtualMachine(spec))]
+        } catch let error as VirtualMachine.BuildFailure {
+            return LuaValue.failure(error.description)
+        }
+    }
+
+    /// The spec from checked options; the remaining misuse (values, combinations) raises here.
+    static func readSpec(_ o: LuaOptions) throws -> VMSpec {
+        var spec = VMSpec()
+        if let mode = o.string("mode"), !availableModes.contains(mode) {
+            throw LuaRaise.message("mode '\(mode)' is not available yet (available: \(modes.filter(availableModes.contains).joined(separator: ", ")); "
+                + "not available yet: \(modes.filter { !availableModes.contains($0) }.joined(separator: ", ")))")
+        }
+        switch o["memory"] {
+        case .nil: break
+        case .integer(let bytes):
+            guard bytes > 0 else { throw LuaRaise.argument(1, "option 'memory': must be positive, got \(bytes)") }
+            spec.memory = UInt64(bytes)
+        case let value:
+            let text = value.string ?? ""
+            guard let bytes = VMSpec.parseMemory(text) else {
+                throw LuaRaise.argument(1, "option 'memory': bad size '\(text)' (expected bytes, or a number with K, M, G or T, e.g. \"128M\")")
+            }
+            spec.memory = bytes
+        }
+        if let harts = o.integer("harts") {
+            guard (1...64).contains(harts) else { throw LuaRaise.argument(1, "option 'harts': must be 1 to 64, got \(harts)") }
+            spec.harts = Int(harts)
+        }
+        if let image = o["image"].bytes {
+            for name in ["kernel", "firmware", "initrd"] where o[name] != .nil {
+                throw LuaRaise.message("'\(name)' and 'image' cannot be combined: an image runs alone, in M-mode, from 0x80000000")
+            }
+            guard !image.isEmpty else { throw LuaRaise.argument(1, "option 'image': the image is empty") }
+            spec.image = image
+        } else {
+            guard let kernel = o.string("kernel") else {
+                throw LuaRaise.argument(1, "a VM needs 'kernel' (a path) or 'image' (machine code)")
+            }
+            spec.kernel = kernel
+        }
+        switch o.string("firmware") {
+        case nil: break
+        case "builtin": spec.firmware = .builtin
+        case "none": spec.firmware = .none
+        case let path?: spec.firmware = .file(path)
+        }
+        spec.initrd = o.string("initrd")
+        spec.bootargs = o.string("bootargs") ?? ""
+        spec.disks = o["disks"].arrayItems.map { disk in
+            VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false)
+        }
+        spec.echo = o.boolean("echo") ?? false
+        return spec
+    }
+
+    // MARK: the handle
+
+    static func machine(_ call: LuaCall) throws -> VirtualMachine {
+        let vm = try call.object(1, as: VirtualMachine.self)
+        if vm.isClosed { throw LuaRaise.message("the VM is closed") }
+        return vm
+    }
+
+    static let runOptions: [LuaOption] = [
+        LuaOption("max_instructions", .integer, "Stop after this many instructions (summed over harts)."),
+        LuaOption("max_cycles", .integer, "Stop after this many modelled cycles."),
+    ]
+
+    static func stopValues(_ stop: VirtualMachine.Stop) -> [LuaValue] {
+        var details: [String: LuaValue] = ["message": .string(stop.message), "instructions": .unsigned(stop.instructions)]
+        if let code = stop.exitCode { details["exit_code"] = .integer(Int64(code)) }
+        if let pc = stop.pc { details["pc"] = .unsigned(pc) }
+        if let hart = stop.hart { details["hart"] = .integer(Int64(hart)) }
+        return [.string(stop.name), .record(details)]
+    }
+
+    static let stopClass = LuaDocClass(
+        "vmlab.Stop", summary: "Details of why a run stopped (the second result of `vm:run`).",
+        fields: [
+            .required("message", .string, "A sentence for people."),
+            .required("instructions", .integer, "Instructions retired during this run, over all harts."),
+            .optional("exit_code", .integer, "The guest's exit code, for \"poweroff\"."),
+            .optional("pc", .integer, "The breakpoint's address, for \"breakpoint\"."),
+            .optional("hart", .integer, "The hart at the breakpoint."),
+        ])
+
+    static let statsClass = LuaDocClass(
+        "vmlab.Stats", summary: "The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.",
+        fields: [
+            .required("instructions", .integer, "Instructions retired."),
+            .required("cycles", .documented("{ total: integer }"), "Modelled cycles (the clock `mtime` follows)."),
+            .required("traps", .documented("{ total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } }"),
+                      "Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled."),
+            .required("tlb", .documented("{ hits: integer, misses: integer, flushes: integer, evictions: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } }"),
+                      "The architectural TLB."),
+            .required("walk", .documented("{ references: integer }"), "Page-table entries read, or written back to set A/D, by the page walker."),
+            .required("wfi", .integer, "WFI instructions that put a hart to sleep."),
+            .required("mmio", .documented("{ accesses: integer }"), "Device register accesses."),
+        ])
+
+    static let stopReturns = [
+        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "idle", "halted"]), "reason",
+                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
+        LuaReturn(.documented("vmlab.Stop"), "details"),
+    ]
+
+    static let readOptions: [LuaOption] = [LuaOption("hart", .integer, "The hart (default 0).")]
+
+    static func hart(_ o: LuaOptions) -> Int { Int(o.integer("hart") ?? 0) }
+
+    static func register(_ call: LuaCall) throws -> VirtualMachine.Register {
+        let name = try call.string(2)
+        guard let register = VirtualMachine.Register(name) else {
+            throw LuaRaise.argument(2, "unknown register '\(name)' (expected \(VirtualMachine.Register.help))")
+        }
+        return register
+    }
+
+    static func misuse<T>(_ body: () throws(VirtualMachine.Misuse) -> T) throws -> T {
+        do { return try body() } catch { throw LuaRaise.message(error.message) }
+    }
+
+    static let methods: [LuaFunction] = [
+        .method("run", of: "vmlab.VM",
+                summary: "Runs until the guest stops or a budget is used up (no budget: until it stops). With `echo`, console output appears as it is written.",
+                parameters: [.optional("budget", .options(name: "vmlab.RunOptions", runOptions))],
+                returns: stopReturns) { call in
+            let vm = try machine(call)
+            let o = try call.options(2)
+            for name in ["max_instructions", "max_cycles"] {
+                if let n = o.integer(name), n < 0 { throw LuaRaise.argument(2, "option '\(name)': must not be negative, got \(n)") }
+            }
+            return stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles")))
+        },
+        .method("step", of: "vmlab.VM", summary: "Runs one instruction (on the hart whose turn it is).",
+                returns: stopReturns) { call in
+            stopValues(try machine(call).run(maxInstructions: 1))
+        },
+        .method("console", of: "vmlab.VM", summary: "Everything the guest printed so far (UART, SBI console and HTIF, in order).",
+                returns: [LuaReturn(.string, "text")]) { call in
+            [.bytes(try machine(call).console)]
+        },
+        .method("input", of: "vmlab.VM", summary: "Queues bytes for the guest's console input (the UART receiver, and the SBI console under the built-in SBI).",
+                parameters: [.required("text", .string)]) { call in
+            let vm = try machine(call)
+            vm.input(try call.bytes(2))
+            return []
+        },
+        .method("stats", of: "vmlab.VM",
+                summary: "The counters so far, as a plain nested table: `instructions`, `cycles.total`, `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.",
+                returns: [LuaReturn(.documented("vmlab.Stats"), "stats")]) { call in
+            [try machine(call).stats?.luaValue ?? .nil]
+        },
+        .method("read", of: "vmlab.VM",
+                summary: "A register: \"pc\", \"priv\" (\"M\", \"S\" or \"U\"), \"x5\" or \"t0\", \"f10\" or \"fa0\" (raw bits), \"csr.satp\" or \"csr.0x180\". Integers are the 64-bit pattern as a Lua integer (≥ 2^63 reads negative; `vmlab.hex` prints it).",
+                parameters: [.required("register", .string), .optional("options", .options(name: "vmlab.HartOptions", readOptions))],
+                returns: [LuaReturn(.oneOf([.integer, .string]), "value")]) { call in
+            let vm = try machine(call)
+            let register = try register(call)
+            let options = try call.options(3)
+            let value = try misuse { () throws(VirtualMachine.Misuse) in try vm.read(register, hart: hart(options)) }
+            switch value {
+            case .integer(let bits): return [.unsigned(bits)]
+            case .text(let text): return [.string(text)]
+            }
+        },
+        .method("write", of: "vmlab.VM",
+                summary: "Sets a register (names as `read`; \"priv\" takes \"M\", \"S\" or \"U\"). CSRs keep their WARL rules; writing x0 changes nothing.",
+                parameters: [.required("register", .string), .required("value", .oneOf([.integer, .string])),
+                             .optional("options", .options(name: "vmlab.HartOptions", readOptions))]) { call in
+            let vm = try machine(call)
+            let register = try register(call)
+            let value: VirtualMachine.ReadValue
+            switch try call.value(3) {
+            case .integer(let n): value = .integer(UInt64(bitPattern: n))
+            case let other:
+                if case .privilege = register { value = .text(other.string ?? "") }
+                else { value = .integer(try call.uint64(3)) }
+            }
+            let options = try call.options(4)
+            try misuse { () throws(VirtualMachine.Misuse) in try vm.write(register, value, hart: hart(options)) }
+            return []
+        },
+        .method("read_memory", of: "vmlab.VM",
+                summary: "`length` bytes of RAM at a physical address (no translation). An address range outside RAM raises.",
+                parameters: [.required("address", .integer), .required("length", .integer)],
+                returns: [LuaReturn(.string, "bytes")]) { call in
+            let vm = try machine(call)
+            let address = try call.uint64(2)
+            let length = try call.integer(3)
+            guard length >= 0 && length <= 1 << 30 else {
+                throw LuaRaise.argument(3, "length must be 0 to 2^30, got \(length)")
+            }
+            return [.bytes(try misuse { () throws(VirtualMachine.Misuse) in try vm.readMemory(address, count: Int(length)) })]
+        },
+        .method("write_memory", of: "vmlab.VM",
+                summary: "Writes bytes into RAM at a physical address (no translation). An address range outside RAM raises.",
+                parameters: [.required("address", .integer), .required("bytes", .string)]) { call in
+            let vm = try machine(call)
+            let address = try call.uint64(2)
+            let bytes = try call.bytes(3)
+            try misuse { () throws(VirtualMachine.Misuse) in try vm.writeMemory(address, bytes) }
+            return []
+        },
+        .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols: name → address (empty for an image).",
+                returns: [LuaReturn(Assembly.symbolsType, "symbols")]) { call in
+            var table: [LuaValue: LuaValue] = [:]
+            for (name, address) in try machine(call).symbols { table[.string(name)] = .unsigned(address) }
+            return [.table(table)]
+        },
+    ]
+}
+
+extension VirtualMachine: LuaObject {
+    public static let luaClass = LuaClass(
+        "vmlab.VM",
+        summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
+        methods: VMBinding.methods,
+        close: { ($0 as? VirtualMachine)?.close() },
+        describe: { object in
+            guard let vm = object as? VirtualMachine else { return "vmlab.VM" }
+            if vm.isClosed { return "vmlab.VM (closed)" }
+            return "vmlab.VM (native, \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"))"
+        })
+}

@@ -1,0 +1,119 @@
+import Boot
+import Devices
+import Foundation
+import Machine
+
+/// What a VM is built from: the plain data of `vmlab.vm{...}` and of `vmlab boot`'s options, so
+/// both spell the same machine the same way.
+///
+/// Firmware and entry, one rule for both:
+/// - `image` (raw code) is loaded at 0x80000000 and entered in M-mode, with no firmware;
+/// - otherwise the kernel runs under the chosen firmware, and when none is chosen, under the
+///   built-in SBI in S-mode — unless the kernel is an ELF whose entry is the RAM base
+///   (0x80000000): no firmware can sit below such a program, so it is a bare-metal program and is
+///   entered in M-mode (as `qemu -bios none -kernel` would run it).
+public struct VMSpec: Sendable {
+    public enum FirmwareChoice: Sendable, Equatable {
+        /// Built-in SBI, or none for a kernel entered at the RAM base (see above).
+        case automatic
+        case builtin
+        case none
+        /// An M-mode firmware ELF (OpenSBI's fw_jump.elf).
+        case file(String)
+    }
+
+    public struct Disk: Sendable, Equatable {
+        public var path: String
+        public var writable: Bool
+        public init(path: String, writable: Bool = false) {
+            self.path = path
+            self.writable = writable
+        }
+    }
+
+    public var memory: UInt64 = 128 << 20
+    public var harts: Int = 1
+    public var firmware: FirmwareChoice = .automatic
+    public var kernel: String?
+    public var initrd: String?
+    public var bootargs: String = ""
+    public var disks: [Disk] = []
+    /// Raw machine code for address 0x80000000, entered in M-mode (a `vmlab.asm` result).
+    public var image: [UInt8]?
+    /// Copy console output to standard output as the guest writes it.
+    public var echo: Bool = false
+
+    public init() {}
+
+    /// Where RAM starts (QEMU virt), and so where `image` goes.
+    public static let ramBase: UInt64 = VirtPlatform.ram.base
+
+    /// The board configuration, with the firmware rule applied. Conflicting choices were rejected
+    /// when the spec was read; a kernel that cannot be read is reported by the board itself.
+    func boardConfiguration() -> VirtBoardConfiguration {
+        var c = VirtBoardConfiguration()
+        c.memory = memory
+        c.harts = harts
+        c.bootargs = bootargs
+        c.consoleEcho = echo
+        c.initrd = initrd.map { .file($0) }
+        // Without `writable` the file never changes, yet the guest still sees a writable disk:
+        // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
+        c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite) }
+        if let image {
+            c.firmware = .none
+            c.kernel = .bytes(image, name: "image")
+            c.kernelAddress = Self.ramBase
+            return c
+        }
+        c.kernel = kernel.map { .file($0) }
+        switch firmware {
+        case .builtin: c.firmware = .builtin
+        case .none: c.firmware = .none
+        case .file(let path): c.firmware = .elf(.file(path))
+        case .automatic: c.firmware = kernel.map(Self.isBareMetal) == true ? .none : .builtin
+        }
+        return c
+    }
+
+    /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is
+    /// not: the board then reports what is wrong with it.
+    static func isBareMetal(_ path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path), let file = try? ELFFile(bytes: [UInt8](data)) else {
+            return false
+        }
+        return file.entry == ramBase
+    }
+
+    /// Bytes from "128M", "1G", "64K", "4096B" (binary units, as QEMU's `-m`). A bare number needs
+    /// a unit in a string: "128" could mean bytes or MiB, and guessing wrong wastes a run.
+    public static func parseMemory(_ text: String) -> UInt64? {
+        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        var shift: UInt64 = 0
+        for suffix in ["iB", "B"] where digits.hasSuffix(suffix) && digits.count > suffix.count {
+            digits = digits.dropLast(suffix.count)
+            break
+        }
+        switch digits.last?.uppercased() {
+        case "K": shift = 10
+        case "M": shift = 20
+        case "G": shift = 30
+        case "T": shift = 40
+        default:
+            guard text.hasSuffix("B") else { return nil }   // "4096B": bytes
+        }
+        if shift > 0 { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = UInt64(digits),
+              value <= UInt64.max >> shift else { return nil }
+        return value << shift
+    }
+
+    /// Memory sizes as people write them: 128 MiB, 4 KiB, 1000 bytes.
+    static func describeMemory(_ bytes: UInt64) -> String {
+        for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] as [(UInt64, String)]
+        where bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return "\(bytes >> shift) \(unit)"
+        }
+        return "\(bytes) bytes"
+    }
+}

@@ -1,0 +1,129 @@
+import Boot
+import Machine
+import RISCV
+
+/// Architectural state as `vm:read`/`vm:write` name it: "pc", "priv", "x5"/"t0", "f10"/"fa0",
+/// "csr.satp"/"csr.0x180"; and physical memory.
+extension VirtualMachine {
+    enum Register: Equatable {
+        case pc
+        case privilege
+        case integer(Int)
+        case float(Int)
+        case csr(UInt16, name: String)
+
+        static let help = "pc, priv, x0-x31 or ABI names (a0, sp...), f0-f31 or fa0..., csr.NAME or csr.0xNNN"
+
+        init?(_ name: String) {
+            switch name {
+            case "pc": self = .pc
+            case "priv": self = .privilege
+            default:
+                if let n = RegisterNames.integerNumber(name) {
+                    self = .integer(Int(n))
+                } else if let n = RegisterNames.floatingPointNumber(name) {
+                    self = .float(Int(n))
+                } else if name.hasPrefix("csr.") {
+                    let csr = String(name.dropFirst(4))
+                    if let number = CSR.number(csr) {
+                        self = .csr(number, name: csr)
+                    } else if csr.hasPrefix("0x"), let number = UInt16(csr.dropFirst(2), radix: 16), number <= 0xFFF {
+                        self = .csr(number, name: CSR.rv64Name(number) ?? csr)
+                    } else {
+                        return nil
+                    }
+                } else {
+                    return nil
+                }
+            }
+        }
+    }
+
+    /// A misuse of the state API, raised in the calling script.
+    struct Misuse: Error {
+        var message: String
+    }
+
+    /// Privilege letters as the privileged spec's tables write them.
+    static let privilegeNames: [PrivilegeMode: String] = [.machine: "M", .supervisor: "S", .user: "U"]
+
+    func checkedHart(_ machine: Machine, _ hart: Int) throws(Misuse) -> Int {
+        guard (0..<machine.hartCount).contains(hart) else {
+            throw Misuse(message: "no hart \(hart) (this VM has \(machine.hartCount))")
+        }
+        return hart
+    }
+
+    /// The register's value: integers as their 64-bit pattern, "priv" as "M", "S" or "U".
+    func read(_ register: Register, hart: Int) throws(Misuse) -> ReadValue {
+        guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
+        let h = try checkedHart(machine, hart)
+        switch register {
+        case .pc: return .integer(machine.pc(hart: h))
+        case .privilege: return .text(Self.privilegeNames[machine.privilege(hart: h)] ?? "M")
+        case .integer(let n): return .integer(machine.register(n, hart: h))
+        case .float(let n): return .integer(machine.floatRegister(n, hart: h))
+        case .csr(let number, let name):
+            guard let value = machine.readCSR(number, hart: h) else {
+                throw Misuse(message: "CSR '\(name)' is not implemented")
+            }
+            return .integer(value)
+        }
+    }
+
+    enum ReadValue: Equatable {
+        case integer(UInt64)
+        case text(String)
+    }
+
+    /// Writes the register as the host (no privilege checks; CSRs keep their WARL rules and side
+    /// effects). x0 stays zero, as the architecture says.
+    func write(_ register: Register, _ value: ReadValue, hart: Int) throws(Misuse) {
+        guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
+        let h = try checkedHart(machine, hart)
+        if case .privilege = register {
+            guard case .text(let letter) = value,
+                  let mode = Self.privilegeNames.first(where: { $0.value == letter })?.key else {
+                throw Misuse(message: "priv is \"M\", \"S\" or \"U\"")
+            }
+            machine.setPrivilege(mode, hart: h)
+            return
+        }
+        guard case .integer(let bits) = value else { throw Misuse(message: "integer expected for a register") }
+        switch register {
+        case .pc: machine.setPC(bits, hart: h)
+        case .privilege: break
+        case .integer(let n): machine.setRegister(n, bits, hart: h)
+        case .float(let n): machine.setFloatRegister(n, bits, hart: h)
+        case .csr(let number, let name):
+            guard machine.writeCSR(number, bits, hart: h) else {
+                throw Misuse(message: "CSR '\(name)' is read-only or not implemented")
+            }
+        }
+    }
+
+    // MARK: memory
+
+    /// Bytes of RAM at physical `address`.
+    func readMemory(_ address: UInt64, count: Int) throws(Misuse) -> [UInt8] {
+        guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
+        guard let bytes = machine.readPhysical(at: address, count: count) else {
+            throw Misuse(message: notRAM(address, count, machine))
+        }
+        return bytes
+    }
+
+    func writeMemory(_ address: UInt64, _ bytes: [UInt8]) throws(Misuse) {
+        guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
+        guard machine.loadPhysical(bytes, at: address) else {
+            throw Misuse(message: notRAM(address, bytes.count, machine))
+        }
+    }
+
+    private func notRAM(_ address: UInt64, _ count: Int, _ machine: Machine) -> String {
+        let base = machine.configuration.ramBase
+        let end = base &+ machine.configuration.ramSize &- 1
+        return "\(count) bytes at \(Formatting.hexText(address)) are not all RAM (physical RAM is "
+            + "\(Formatting.hexText(base))-\(Formatting.hexText(end)))"
+    }
+}

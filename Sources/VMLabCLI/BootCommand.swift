@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import Foundation
+import VMLab
+
+/// `vmlab boot`: a guest without a script, like qemu. It builds the same machine as `vmlab.vm{...}`
+/// (VMSpec) and runs it with the console on standard output.
+struct BootCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Boot a guest on the virt machine, like qemu, without a script.",
+        discussion: """
+        What FILE is: with --kernel, FILE is the M-mode firmware (as qemu's -bios), e.g. \
+        `vmlab boot fw_jump.elf --kernel payload.elf`. Without --kernel, FILE is the kernel, and it \
+        runs under --firmware (default: vmlab's built-in SBI, the kernel entered in S-mode), except \
+        that an ELF whose entry is the RAM base 0x80000000 is a bare-metal program and runs in M-mode \
+        without firmware: `vmlab boot tinyos.elf` boots tinyos under the built-in SBI, `vmlab boot \
+        hello.elf` runs a bare-metal program.
+
+        The guest's console goes to standard output as it is written, and standard input is the \
+        console's input (a terminal delivers whole lines); while input is open, a guest that is idle \
+        waits for it. Exit status: the guest's exit \
+        code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
+        multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
+        be booted, the instruction budget used up, a reset, a machine that is idle for good or \
+        halted by a trap no firmware handles).
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The kernel or bare-metal ELF; the firmware when --kernel is given.", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("The kernel, when FILE is the firmware.", valueName: "path"))
+    var kernel: String?
+
+    @Option(help: ArgumentHelp("An initial RAM disk.", valueName: "path"))
+    var initrd: String?
+
+    @Option(help: ArgumentHelp("The kernel command line (/chosen/bootargs).", valueName: "args"))
+    var append: String?
+
+    @Option(help: ArgumentHelp("RAM size with a binary unit: K, M, G.", valueName: "size"))
+    var memory: String = "128M"
+
+    @Option(help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))
+    var harts: Int = 1
+
+    @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))
+    var firmware: String?
+
+    @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). Repeat for more.", valueName: "file[,rw]"))
+    var disk: [String] = []
+
+    @Option(help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
+    var maxInstructions: UInt64?
+
+    @Option(help: ArgumentHelp("Write the device tree the guest would get to this file, then exit without running (as qemu's dumpdtb).", valueName: "file"))
+    var dumpDtb: String?
+
+    @Flag(help: "Print the machine's counters to standard error after the run.")
+    var stats = false
+
+    func validate() throws {
+        guard VMSpec.parseMemory(memory) != nil else {
+            throw ValidationError("--memory: bad size '\(memory)' (expected a number with K, M, G or T, e.g. 128M).")
+        }
+        guard (1...64).contains(harts) else { throw ValidationError("--harts must be 1 to 64.") }
+        if kernel != nil && firmware != nil {
+            throw ValidationError("--firmware cannot be combined with --kernel: with --kernel, FILE is the firmware.")
+        }
+        for d in disk { _ = try Self.parseDisk(d) }
+    }
+
+    static func parseDisk(_ text: String) throws -> VMSpec.Disk {
+        var parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var writable = false
+        if parts.count > 1 {
+            let flag = parts.removeLast()
+            switch flag {
+            case "rw": writable = true
+            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw).")
+            }
+        }
+        let path = parts.joined(separator: ",")
+        guard !path.isEmpty else { throw ValidationError("--disk needs a file.") }
+        return VMSpec.Disk(path: path, writable: writable)
+    }
+
+    /// The machine these options describe.
+    func spec() throws -> VMSpec {
+        var spec = VMSpec()
+        spec.memory = VMSpec.parseMemory(memory) ?? spec.memory
+        spec.harts = harts
+        if let kernel {
+            spec.firmware = .file(file)
+            spec.kernel = kernel
+        } else {
+            spec.kernel = file
+            switch firmware {
+            case nil: spec.firmware = .automatic
+            case "builtin": spec.firmware = .builtin
+            case "none": spec.firmware = .none
+            case let path?: spec.firmware = .file(path)
+            }
+        }
+        spec.initrd = initrd
+        spec.bootargs = append ?? ""
+        spec.disks = try disk.map(Self.parseDisk)
+        spec.echo = dumpDtb == nil
+        return spec
+    }
+
+    func run() throws {
+        let status = boot()
+        StandardStreams.flushOutput()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Builds, runs and reports; returns the exit status.
+    func boot() -> Int32 {
+        let vm: VirtualMachine
+        do {
+            vm = try VirtualMachine(try spec())
+        } catch {
+            StandardStreams.writeError("vmlab: \(error)\n")
+            return 1
+        }
+        defer { vm.close() }
+        if let dumpDtb {
+            do { try vm.writeDeviceTree(to: dumpDtb) } catch {
+                StandardStreams.writeError("vmlab: \(error)\n")
+                return 1
+            }
+            return 0
+        }
+        let stop = runWithInput(vm)
+        if stats, let counters = vm.stats {
+            StandardStreams.writeError(counters.lines.joined(separator: "\n") + "\n")
+        }
+        if stop.name == "poweroff", let code = stop.exitCode {
+            // The shell sees only the low 8 bits: a failure must not read as success.
+            return code != 0 && code & 0xFF == 0 ? 1 : Int32(truncatingIfNeeded: code & 0xFF)
+        }
+        var message = "vmlab: \(stop.message)"
+        if stop.name == "budget", let limit = maxInstructions { message += " (\(limit) instructions, --max-instructions)" }
+        StandardStreams.writeError(message + "\n")
+        return 1
+    }
+
+    /// Instructions per run between looks at standard input: a few milliseconds of guest time, so
+    /// typing feels immediate, while a guest that reads nothing runs exactly as in one run (a
+    /// budget stop resumes where it left off).
+    static let inputSlice: UInt64 = 1_000_000
+
+    /// Runs the guest with standard input as its console input (a terminal delivers whole lines).
+    /// While standard input is open, an idle guest waits for it instead of stopping: it may be
+    /// waiting for a key. At end of input (or /dev/null) the guest runs on alone.
+    func runWithInput(_ vm: VirtualMachine) -> VirtualMachine.Stop {
+        var remaining = maxInstructions
+        var inputOpen = true
+        while true {
+            let slice = min(remaining ?? .max, Self.inputSlice)
+            let stop = vm.run(maxInstructions: slice)
+            switch stop.name {
+            case "budget":
+                if let left = remaining {
+                    remaining = left - slice
+                    if left <= slice { return stop }
+                }
+                if inputOpen { inputOpen = Self.forwardInput(to: vm, wait: false) }
+            case "idle" where inputOpen:
+                inputOpen = Self.forwardInput(to: vm, wait: true)
+                if !inputOpen { return stop }
+            default:
+                return stop
+            }
+        }
+    }
+
+    /// Feeds what standard input has ready to the guest (waiting for some when `wait`); false at
+    /// end of input or on an error.
+    static func forwardInput(to vm: VirtualMachine, wait: Bool) -> Bool {
+        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, wait ? -1 : 0)
+        if ready < 0 { return errno == EINTR }
+        if ready == 0 { return true }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        vm.input(Array(buffer[..<count]))
+        return true
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Boot
-
-@Test func BootModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,192 @@
+import Foundation
+import Machine
+import Testing
+@testable import Boot
+
+/// The `virt` board end to end: real firmware, the project's own payload, real devices.
+@Suite(.serialized) struct VirtBoardTests {
+    static let openSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+    static let budget: UInt64 = 50_000_000
+
+    static func board(firmware: Firmware, kernel: String, harts: Int = 1) throws -> VirtBoard {
+        var configuration = VirtBoardConfiguration()
+        configuration.firmware = firmware
+        configuration.kernel = .file(kernel)
+        configuration.harts = harts
+        configuration.bootargs = "console=ttyS0"
+        return try VirtBoard(configuration)
+    }
+
+    /// The acceptance test: Debian's OpenSBI prints its banner and hands over to the payload, which
+    /// prints through the legacy SBI console and the UART and powers off through SRST.
+    @Test func openSBIBootsThePayload() throws {
+        guard FileManager.default.fileExists(atPath: Self.openSBI) else {
+            print("skipping: \(Self.openSBI) not installed (apt install opensbi)")
+            return
+        }
+        guard let payload = Guests.path("payload", "payload.bin") else { return }
+        let board = try Self.board(firmware: .elf(.file(Self.openSBI)), kernel: payload)
+        let stop = board.run(maxInstructions: Self.budget)
+        // OpenSBI's console puts a carriage return before each newline, its own and the payload's.
+        let text = board.console.text.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(stop == .poweredOff(code: 0), "console:\n\(text)")
+        #expect(text.contains("OpenSBI v1."))
+        #expect(text.contains("Domain0 Next Address      : 0x0000000080200000"))
+        #expect(text.contains("payload: hello through the legacy SBI console\n"))
+        #expect(text.contains("payload: hello through the UART\n"))
+        #expect(text.contains("payload: hart 0, device tree at 0x0000000082200000"))
+        #expect(text.contains("payload: powering off through SBI SRST\n"))
+        #expect(!text.contains("SRST returned"))
+    }
+
+    @Test func builtinSBIBootsThePayload() throws {
+        guard let payload = Guests.path("payload", "payload.bin") else { return }
+        let board = try Self.board(firmware: .builtin, kernel: payload)
+        let stop = board.run(maxInstructions: Self.budget)
+        let text = board.console.text
+        #expect(stop == .poweredOff(code: 0), "console:\n\(text)")
+        #expect(text.hasPrefix("payload: hello through the legacy SBI console\n"
+                               + "payload: hello through the SBI debug console\n"
+                               + "payload: hello through the UART\n"), "console:\n\(text)")
+        #expect(text.contains("payload: hart 0, device tree at 0x0000000087e00000"))
+        #expect(text.contains("payload: SBI specification 2.0, implementation 0x00000000766d6c62\n"))
+        #expect(board.machine.privilege() == .supervisor)
+        #expect(board.errors.messages.isEmpty, "\(board.errors.messages)")
+        // Every SBI call was served in Swift: counted per extension.
+        let calls = try #require(board.firmware?.sbi.callCounts)
+        #expect(calls[0x01, default: 0] == UInt64("payload: hello through the legacy SBI console\n".utf8.count))
+        #expect(calls[0x5352_5354] == 1)
+        #expect(board.firmware?.sbi.callsByExtension["SRST"] == 1)
+        #expect(board.firmware?.sbi.callsByExtension["DBCN"] == 1)
+    }
+
+    /// The M-mode state the built-in firmware leaves, as OpenSBI would before its first mret.
+    @Test func builtinFirmwarePreparesEveryHart() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.harts = 2
+        let board = try VirtBoard(configuration)
+        for hart in 0..<2 {
+            #expect(board.machine.readCSR(0x302, hart: hart) == 0xB1FF)   // medeleg
+            #expect(board.machine.readCSR(0x303, hart: hart) == 0x222)    // mideleg
+            #expect(board.machine.readCSR(0x306, hart: hart) == 0xFFFF_FFFF)   // mcounteren
+            #expect(board.machine.readCSR(0x3B0, hart: hart) == UInt64.max >> 10)   // pmpaddr0: everything
+        }
+        #expect(board.machine.privilege(hart: 0) == .supervisor)
+        #expect(board.machine.pc(hart: 0) == 0x8020_0000)
+        #expect(board.machine.register(10, hart: 0) == 0)
+        #expect(board.machine.register(11, hart: 0) == board.plan.deviceTreeAddress)
+        #expect(board.machine.runState(hart: 0) == .started)
+        #expect(board.machine.runState(hart: 1) == .stopped)
+    }
+
+    @Test func builtinSBIBootsThePayloadELFOnTwoHarts() throws {
+        guard let payload = Guests.path("payload", "payload.elf") else { return }
+        let board = try Self.board(firmware: .builtin, kernel: payload, harts: 2)
+        #expect(board.machine.runState(hart: 1) == .stopped)   // waits for HSM hart_start
+        let stop = board.run(maxInstructions: Self.budget)
+        #expect(stop == .poweredOff(code: 0), "console:\n\(board.console.text)")
+    }
+
+    /// SBI calls through real interrupts: set_timer → STIP, send_ipi → SSIP, HSM start/stop of hart
+    /// 1 — served by the built-in SBI, or by OpenSBI through the CLINT and M-mode interrupts.
+    @Test(arguments: [(false, 1), (false, 2), (true, 1), (true, 2)])
+    func sbitestPasses(openSBI: Bool, harts: Int) throws {
+        if openSBI && !FileManager.default.fileExists(atPath: Self.openSBI) {
+            print("skipping: \(Self.openSBI) not installed")
+            return
+        }
+        guard let sbitest = Guests.path("payload", "sbitest.bin") else { return }
+        let board = try Self.board(firmware: openSBI ? .elf(.file(Self.openSBI)) : .builtin, kernel: sbitest, harts: harts)
+        let stop = board.run(maxInstructions: 4 * Self.budget)
+        let text = board.console.text.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(stop == .poweredOff(code: 0), "console:\n\(text)")
+        #expect(text.contains("sbitest: IPI delivered\n"))
+        #expect(text.contains("sbitest: timer interrupt after "))
+        #expect(text.contains(" started, reported and stopped\n") == (harts > 1))
+        #expect(text.contains("sbitest: remote fences done\n"))
+        #expect(text.hasSuffix("sbitest: all checks passed\n"), "console:\n\(text)")
+    }
+
+    /// Same images, same budget: the same console, instruction count and modelled time, bit for bit.
+    @Test func bootsAreDeterministic() throws {
+        guard let sbitest = Guests.path("payload", "sbitest.bin") else { return }
+        func run() throws -> (String, UInt64, UInt64, StopReason) {
+            let board = try Self.board(firmware: .builtin, kernel: sbitest, harts: 2)
+            let stop = board.run(maxInstructions: Self.budget)
+            let instructions = (0..<2).map { board.machine.counters(hart: $0).instructions }.reduce(0, +)
+            return (board.console.text, instructions, board.machine.mtime, stop)
+        }
+        let first = try run(), second = try run()
+        #expect(first.3 == .poweredOff(code: 0))
+        #expect(first.0 == second.0)
+        #expect(first.1 == second.1)
+        #expect(first.2 == second.2)
+    }
+
+    /// After a stop, `reboot` runs the same boot again from power-on: same output, same result.
+    @Test(arguments: [false, true])
+    func rebootRunsTheBootAgain(openSBI: Bool) throws {
+        if openSBI && !FileManager.default.fileExists(atPath: Self.openSBI) { return }
+        guard let payload = Guests.path("payload", "payload.bin") else { return }
+        let board = try Self.board(firmware: openSBI ? .elf(.file(Self.openSBI)) : .builtin, kernel: payload)
+        #expect(board.run(maxInstructions: Self.budget) == .poweredOff(code: 0))
+        let first = board.console.text
+        board.machine.setRegister(11, 0xdead, hart: 0)   // state a reboot must not keep
+        try board.reboot()
+        #expect(board.machine.register(11, hart: 0) == board.plan.deviceTreeAddress)
+        #expect(board.run(maxInstructions: Self.budget) == .poweredOff(code: 0))
+        #expect(board.console.text == first + first, "console:\n\(board.console.text)")
+    }
+
+    @Test func aBareMetalProgramRunsWithoutFirmware() throws {
+        guard let hello = Guests.path("examples", "hello.elf") else { return }
+        let board = try Self.board(firmware: .none, kernel: hello)
+        let stop = board.run(maxInstructions: Self.budget)
+        #expect(stop == .poweredOff(code: 0), "console:\n\(board.console.text)")
+        #expect(!board.console.text.isEmpty)
+    }
+
+    /// With no M-mode firmware, a trap that reaches M-mode other than an S-mode ecall (everything
+    /// else is delegated, so only a hart bug or a future cause gets here) stops the run with a
+    /// message instead of vectoring to an mtvec nobody set.
+    @Test func aTrapNoFirmwareHandlesStopsTheRun() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")   // j .
+        let board = try VirtBoard(configuration)
+        let firmware = try #require(board.firmware)
+        firmware.stopForUnhandledTrap(cause: 19, privilege: .supervisor, pc: 0x8020_0000, tval: 0x1234,
+                                      machine: board.machine, hart: 0)
+        let message = "no firmware handles hardwareError from supervisor mode at pc 0x80200000 (tval 0x1234) on hart 0"
+        #expect(board.run(maxInstructions: 1000) == .hostStop(message))
+        #expect(board.errors.messages.last?.contains(message) == true)
+    }
+
+    @Test func misconfigurationsAreErrors() {
+        func message(_ change: (inout VirtBoardConfiguration) -> Void) -> String? {
+            var configuration = VirtBoardConfiguration()
+            configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+            change(&configuration)
+            do { _ = try VirtBoard(configuration); return nil } catch { return error.description }
+        }
+        #expect(message { $0.harts = 0 } == "harts must be 1...64 (got 0)")
+        #expect(message { $0.memory = 12345 }?.hasPrefix("memory must be at least 1 MiB") == true)
+        #expect(message { $0.kernel = .file("/nonexistent/payload.bin") } == "kernel '/nonexistent/payload.bin' does not exist")
+        #expect(message { $0.disks = [DiskConfiguration(path: "/nonexistent/disk.img")] }?
+                .hasPrefix("cannot read disk '/nonexistent/disk.img'") == true)
+        #expect(message { $0.memory = 2 << 20 }?.hasPrefix("kernel at 0x80200000") == true)
+    }
+
+    @Test func dumpsTheDeviceTreeItBooted() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.bootargs = "quiet"
+        let board = try VirtBoard(configuration)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-board-\(getpid()).dtb").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try board.writeDeviceTree(to: path)
+        let blob = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(try DeviceTree(flattened: blob) == board.deviceTree)
+        #expect(board.machine.readPhysical(at: board.plan.deviceTreeAddress, count: blob.count) == blob)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Hypervisor
-
-@Test func HypervisorModuleLinks() { #expect(Bool(true)) }

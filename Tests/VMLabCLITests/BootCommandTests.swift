@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import VMLabCLI
+
+/// `vmlab boot` on real guests. Guests are built by scripts/build-guests, as `vmlab.guest` does.
+private func guest(_ folder: String, _ program: String) throws -> String {
+    let process = Process()
+    process.executableURL = packageRoot.appendingPathComponent("scripts/build-guests")
+    process.arguments = [folder]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    return packageRoot.appendingPathComponent(".build/guests/\(folder)/\(program).elf").path
+}
+
+@Test func bootHelpMatchesItsGoldenFile() throws {
+    let text = VMLabCommand.helpMessage(for: BootCommand.self, columns: 80) + "\n"
+    let url = packageRoot.appendingPathComponent("Tests/VMLabCLITests/Golden/boot.txt")
+    if ProcessInfo.processInfo.environment["VMLAB_UPDATE_GOLDEN"] == "1" {
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return
+    }
+    #expect(text == (try String(contentsOf: url, encoding: .utf8)), "help for 'boot' differs from Golden/boot.txt")
+    let transcript = try vmlab(["help", "boot"])
+    #expect(transcript.status == 0)
+    #expect(transcript.stdout == text)
+}
+
+@Test func bareMetalGuestPrintsAndExitsWithItsCode() throws {
+    let hello = try guest("examples", "hello")
+    let t = try vmlab(["boot", hello])
+    #expect(t.status == 0)
+    #expect(t.stdout == "hello from a bare-metal guest\n")
+    #expect(t.stderr == "")
+}
+
+@Test func guestExitCodeBecomesTheExitStatus() throws {
+    // A bare-metal program built from assembly: exit code 5 through the test finisher.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let code: [UInt8] = [
+        0xb7, 0x02, 0x10, 0x00,   // lui t0, 0x100        (the finisher at 0x100000)
+        0x37, 0x33, 0x05, 0x00,   // lui t1, 0x53         (t1 = 0x53000)
+        0x1b, 0x03, 0x33, 0x33,   // addiw t1, t1, 0x333  (t1 = 0x53333: code 5 << 16 | FAIL 0x3333)
+        0x23, 0xa0, 0x62, 0x00,   // sw t1, 0(t0)
+        0x6f, 0x00, 0x00, 0x00,   // j .
+    ]
+    let image = dir.appendingPathComponent("fail5.bin")
+    try Data(code).write(to: image)
+    // A raw image is not an ELF, so name the firmware: none (bare-metal, at the RAM base).
+    let t = try vmlab(["boot", image.path, "--firmware", "none", "--max-instructions", "1000"])
+    #expect(t.status == 5, "stderr: \(t.stderr)")
+}
+
+@Test func tinyosBootsUnderTheBuiltinSBIAndPrintsStats() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let t = try vmlab(["boot", tinyos, "--append", "bench=syscall n=10", "--stats"])
+    #expect(t.status == 0)
+    #expect(t.stdout.contains("bench=syscall iterations=10 status=ok checksum=0x000000000000000a"))
+    #expect(t.stderr.split(separator: "\n").first?.hasPrefix("instructions ") == true)
+    #expect(t.stderr.contains("\ntraps.by_cause.ecall_u "))
+    #expect(t.stderr.contains("\nwalk.references "))
+}
+
+@Test func opensbiFirmwareBootsTheKernelGivenWithDashDashKernel() throws {
+    let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+    guard FileManager.default.fileExists(atPath: firmware) else { return }
+    let tinyos = try guest("tinyos", "tinyos")
+    let t = try vmlab(["boot", firmware, "--kernel", tinyos, "--append", "bench=syscall n=3"])
+    #expect(t.status == 0)
+    #expect(t.stdout.contains("OpenSBI"))
+    #expect(t.stdout.contains("bench=syscall iterations=3 status=ok"))
+}
+
+@Test func budgetsFailuresAndUsageErrors() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let budget = try vmlab(["boot", tinyos, "--max-instructions", "1000"])
+    #expect(budget.status == 1)
+    #expect(budget.stderr.hasPrefix("vmlab: the budget is used up (1000 instructions"))
+    let missing = try vmlab(["boot", "/no/such/kernel.elf"])
+    #expect(missing.status == 1)
+    #expect(missing.stderr == "vmlab: kernel '/no/such/kernel.elf' does not exist\n")
+    let small = try vmlab(["boot", tinyos, "--memory", "1M"])
+    #expect(small.status == 1)
+    #expect(small.stderr.contains("outside RAM"))
+    for arguments in [["boot"], ["boot", tinyos, "--memory", "128"], ["boot", tinyos, "--harts", "0"],
+                      ["boot", tinyos, "--kernel", tinyos, "--firmware", "builtin"],
+                      ["boot", tinyos, "--disk", "x.img,bogus"]] {
+        let t = try vmlab(arguments)
+        #expect(t.status == 64, "vmlab \(arguments.joined(separator: " ")) exited \(t.status)")
+    }
+}
+
+@Test func dumpDtbWritesTheTreeWithoutRunning() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-\(UUID().uuidString).dtb").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let t = try vmlab(["boot", tinyos, "--append", "console=hvc0", "--dump-dtb", path])
+    #expect(t.status == 0)
+    #expect(t.stdout == "")
+    let blob = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    #expect(blob.starts(with: [0xd0, 0x0d, 0xfe, 0xed]))   // the FDT magic (devicetree spec §5.2)
+    #expect(String(decoding: blob, as: UTF8.self).contains("console=hvc0"))
+}
+
+/// `echo = true` copies the console to standard output in order with the script's own prints.
+@Test func echoedConsoleInterleavesWithPrint() throws {
+    let t = try vmlab(["run", "-e", """
+        print("before")
+        local vm <close> = assert(vmlab.vm { echo = true, image = vmlab.asm [[
+            li t0, 0x10000000
+            li t1, 0x68
+            sb t1, 0(t0)
+            li t1, 0x0a
+            sb t1, 0(t0)
+          1: wfi
+            j 1b
+        ]] })
+        print((vm:run { max_instructions = 100 }))
+        print("after")
+        """])
+    #expect(t.status == 0, "\(t.stderr)")
+    #expect(t.stdout == "before\nh\nidle\nafter\n")
+}
+
+/// Standard input is the guest's console input: tinyos's shell reads `halt` and powers off.
+@Test func standardInputReachesTheGuestConsole() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("in"), output = dir.appendingPathComponent("out")
+    try "halt\n".write(to: input, atomically: true, encoding: .utf8)
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    let process = Process()
+    process.executableURL = try vmlabExecutable()
+    process.arguments = ["boot", tinyos, "--max-instructions", "100000000"]
+    process.standardInput = try FileHandle(forReadingFrom: input)
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let text = try String(contentsOf: output, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
+    #expect(text.contains("$ halt\ntinyos: halt\n"))
+}

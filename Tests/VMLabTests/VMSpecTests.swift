@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import VMLab
+
+@Test func memorySizesNeedABinaryUnit() {
+    #expect(VMSpec.parseMemory("128M") == 128 << 20)
+    #expect(VMSpec.parseMemory("128MiB") == 128 << 20)
+    #expect(VMSpec.parseMemory("1G") == 1 << 30)
+    #expect(VMSpec.parseMemory("64k") == 64 << 10)
+    #expect(VMSpec.parseMemory("4096B") == 4096)
+    #expect(VMSpec.parseMemory("128") == nil)
+    #expect(VMSpec.parseMemory("M") == nil)
+    #expect(VMSpec.parseMemory("-1M") == nil)
+    #expect(VMSpec.parseMemory("99999999999999999999G") == nil)
+    #expect(VMSpec.describeMemory(128 << 20) == "128 MiB")
+    #expect(VMSpec.describeMemory(1000) == "1000 bytes")
+}
+
+/// One firmware rule for `vmlab.vm` and `vmlab boot`: a kernel ELF entered at the RAM base runs
+/// bare-metal in M-mode; any other kernel runs in S-mode under the built-in SBI.
+@Test func kernelsAtTheRAMBaseRunBareMetal() throws {
+    var bare = VMSpec()
+    bare.kernel = try Guests.path(of: "examples/hello")
+    #expect(bare.boardConfiguration().firmware == .none)
+    let vm = try VirtualMachine(bare)
+    #expect(try vm.read(.privilege, hart: 0) == .text("M"))
+    var kernel = VMSpec()
+    kernel.kernel = try Guests.path(of: "tinyos")
+    #expect(kernel.boardConfiguration().firmware == .builtin)
+    let tinyos = try VirtualMachine(kernel)
+    #expect(try tinyos.read(.privilege, hart: 0) == .text("S"))
+    #expect(try tinyos.read(.pc, hart: 0) == .integer(0x8020_0000))
+    kernel.firmware = .none
+    #expect(kernel.boardConfiguration().firmware == .none)
+    var missing = VMSpec()
+    missing.kernel = "/no/such/file"
+    #expect(missing.boardConfiguration().firmware == .builtin)
+    #expect(throws: VirtualMachine.BuildFailure.self) { try VirtualMachine(missing) }
+}
+
+@Test func registerNames() {
+    typealias R = VirtualMachine.Register
+    #expect(R("pc") == .pc)
+    #expect(R("priv") == .privilege)
+    #expect(R("a0") == .integer(10))
+    #expect(R("x31") == .integer(31))
+    #expect(R("fp") == .integer(8))
+    #expect(R("fa1") == .float(11))
+    #expect(R("csr.satp") == .csr(0x180, name: "satp"))
+    #expect(R("csr.0x180") == .csr(0x180, name: "satp"))
+    #expect(R("csr.0x1000") == nil)
+    #expect(R("x32") == nil)
+    #expect(R("csr.") == nil)
+}
+
+@Test func statsLinesFollowTheTree() throws {
+    var spec = VMSpec()
+    spec.image = [0x73, 0x00, 0x50, 0x10]   // wfi
+    let vm = try VirtualMachine(spec)
+    #expect(vm.run(maxInstructions: 10).name == "idle")
+    let stats = try #require(vm.stats)
+    let lines = stats.lines
+    #expect(lines.first == "instructions 1")
+    #expect(lines.contains("traps.by_cause.ecall_u 0"))
+    #expect(lines.contains("wfi 1"))
+    #expect(stats["cycles.total"] == 1)
+    #expect(stats["traps"] == nil)          // a group, not a count
+    vm.close()
+    #expect(vm.stats == nil)
+    #expect(vm.run().name == "closed")
+}
+
+/// The documented `vmlab.Stats` fields are exactly the top-level keys `vm:stats()` returns.
+@Test func statsDocumentationNamesEveryTopLevelCounter() throws {
+    var spec = VMSpec()
+    spec.image = [0x73, 0x00, 0x50, 0x10]   // wfi
+    let vm = try VirtualMachine(spec)
+    guard case .group(let entries) = try #require(vm.stats) else {
+        Issue.record("stats is not a group")
+        return
+    }
+    #expect(entries.map(\.0) == VMBinding.statsClass.fields.map(\.name))
+}

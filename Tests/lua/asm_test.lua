@@ -1,0 +1,65 @@
+-- vmlab.asm and vmlab.disasm: inline guests as Lua strings of machine code.
+local vmlab = require "vmlab"
+
+describe("vmlab.asm", function()
+  it("returns little-endian machine code and the symbols", function()
+    local code, symbols = vmlab.asm [[
+    start:
+      addi a0, zero, 1
+    next:
+      ecall
+    ]]
+    expect(code).to_equal(string.pack("<I4I4", 0x00100513, 0x00000073))
+    expect(symbols.start).to_equal(0x80000000)
+    expect(symbols.next).to_equal(0x80000004)
+  end)
+
+  it("takes a base address and compressed encodings", function()
+    local _, symbols = vmlab.asm("a: nop\nb: nop", { base = 0x1000 })
+    expect(symbols.b).to_equal(0x1004)
+    local compressed = vmlab.asm("addi a0, a0, 1", { rvc = true })
+    expect(#compressed).to_equal(2)
+  end)
+
+  it("round-trips through the disassembler", function()
+    local source = "addi a0, zero, 42\nlui t0, 0x100\nsw t1, 0(t0)\ncsrrw zero, mscratch, a0\nmret"
+    local code = vmlab.asm(source)
+    local text = vmlab.disasm(code)
+    local lines = {}
+    for line in text:gmatch("[^\n]+") do
+      lines[#lines + 1] = line:match("^0x%x+: %x+%s+(.*)$")
+    end
+    expect(#lines).to_equal(5)
+    expect(vmlab.asm(table.concat(lines, "\n"))).to_equal(code)
+  end)
+
+  it("raises assembly errors as asm:LINE:COL: message", function()
+    expect(function() vmlab.asm("nop\n  frobnicate a0") end).to_raise("^asm:2:3: ")
+    expect(function() vmlab.asm("addi a0, a0, 99999") end).to_raise("^asm:1:")
+  end)
+
+  it("rejects misspelt options, naming the valid ones", function()
+    expect(function() vmlab.asm("nop", { bsae = 0 }) end)
+      .to_raise("unknown option 'bsae' to 'asm' %(expected one of: base, rvc%)")
+  end)
+end)
+
+describe("vmlab.disasm", function()
+  it("disassembles one instruction given as an integer", function()
+    expect(vmlab.disasm(0x00100513)).to_equal("0x80000000: 00100513  addi a0, zero, 1")
+    expect(vmlab.disasm(0x0505, { base = 0 })).to_equal("0x00000000: 0505      c.addi a0, 1")
+  end)
+
+  it("prints pseudo-instructions when asked", function()
+    expect(vmlab.disasm(0x00100513, { aliases = true })).to_match("li a0, 1$")
+  end)
+
+  it("shows branch targets at their addresses", function()
+    expect(vmlab.disasm(vmlab.asm("1: j 1b"))).to_match("# 0x80000000$")
+  end)
+
+  it("marks bytes that are not instructions", function()
+    expect(vmlab.disasm("\0\0\0\0")).to_match("%.half 0x0")
+    expect(vmlab.disasm("\x13")).to_match("%.byte 0x13$")
+  end)
+end)

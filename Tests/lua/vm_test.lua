@@ -1,0 +1,217 @@
+-- vmlab.vm: building a machine, running it, and reading what it did.
+local vmlab = require "vmlab"
+
+-- Powers off through the test finisher (0x100000) with exit code `code` (0 = pass).
+local function finisher_program(code)
+  local value = code == 0 and 0x5555 or ((code << 16) | 0x3333)
+  return vmlab.asm(([[
+    li a0, 7
+    li t0, 0x100000
+    li t1, %d
+    sw t1, 0(t0)
+  1: j 1b
+  ]]):format(value))
+end
+
+describe("a vmlab.asm guest", function()
+  it("runs in M-mode from 0x80000000 and powers off with its exit code", function()
+    local vm <close> = assert(vmlab.vm { image = finisher_program(0) })
+    expect(vm:read("pc")).to_equal(0x80000000)
+    expect(vm:read("priv")).to_equal("M")
+    local stop, details = vm:run { max_instructions = 1000 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(0)
+    expect(vm:read("a0")).to_equal(7)
+    -- A powered-off machine stays off.
+    expect((vm:run())).to_equal("poweroff")
+  end)
+
+  it("reports a failing exit code", function()
+    local vm <close> = assert(vmlab.vm { image = finisher_program(3) })
+    local stop, details = vm:run { max_instructions = 1000 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(3)
+  end)
+
+  it("stops at the budget and can run on, one step at a time", function()
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm("1: addi a0, a0, 1\n j 1b") })
+    local stop, details = vm:run { max_instructions = 10 }
+    expect(stop).to_equal("budget")
+    expect(details.instructions).to_equal(10)
+    expect(vm:read("a0")).to_equal(5)
+    expect((vm:step())).to_equal("budget")
+    expect(vm:read("a0")).to_equal(6)
+    expect(vm:stats().instructions).to_equal(11)
+  end)
+
+  it("goes idle when it waits for an interrupt that cannot come", function()
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm("wfi\n1: j 1b") })
+    expect((vm:run { max_instructions = 1000 })).to_equal("idle")
+  end)
+
+  it("prints on the UART", function()
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm [[
+        li t0, 0x10000000
+        la t1, text
+      1:lbu t2, 0(t1)
+        beqz t2, 2f
+        sb t2, 0(t0)
+        addi t1, t1, 1
+        j 1b
+      2:wfi
+        j 2b
+      text: .asciz "hi\n"
+    ]] })
+    vm:run { max_instructions = 1000 }
+    expect(vm:console()).to_equal("hi\n")
+  end)
+end)
+
+describe("registers and memory", function()
+  it("reads and writes registers by every name", function()
+    local vm <close> = assert(vmlab.vm { image = finisher_program(0) })
+    vm:write("a0", -1)
+    expect(vm:read("x10")).to_equal(-1)
+    expect(vmlab.hex(vm:read("a0"))).to_equal("0xffffffffffffffff")
+    vm:write("x0", 5)
+    expect(vm:read("zero")).to_equal(0)
+    vm:write("csr.mscratch", 0x1234)
+    expect(vm:read("csr.0x340")).to_equal(0x1234)
+    vm:write("fa0", 0x3ff0000000000000)
+    expect(vm:read("f10")).to_equal(0x3ff0000000000000)
+    vm:write("priv", "S")
+    expect(vm:read("priv")).to_equal("S")
+    vm:write("pc", 0x80000010)
+    expect(vm:read("pc")).to_equal(0x80000010)
+  end)
+
+  it("raises on unknown registers and read-only CSRs", function()
+    local vm <close> = assert(vmlab.vm { image = finisher_program(0) })
+    expect(function() vm:read("x32") end).to_raise("unknown register 'x32'")
+    expect(function() vm:read("csr.nosuch") end).to_raise("unknown register 'csr.nosuch'")
+    expect(function() vm:write("csr.mvendorid", 1) end).to_raise("read%-only")
+    expect(function() vm:read("a0", { hart = 1 }) end).to_raise("no hart 1")
+  end)
+
+  it("reads and writes physical memory", function()
+    local code = finisher_program(0)
+    local vm <close> = assert(vmlab.vm { image = code })
+    expect(vm:read_memory(0x80000000, #code)).to_equal(code)
+    vm:write_memory(0x80001000, "\1\2\3")
+    expect(vm:read_memory(0x80001000, 3)).to_equal("\1\2\3")
+    expect(function() vm:read_memory(0x1000, 4) end).to_raise("not all RAM")
+    expect(function() vm:read_memory(0x80000000, -1) end).to_raise("bad argument #2 to 'read_memory'")
+  end)
+end)
+
+describe("vm:stats", function()
+  it("is a plain nested table with every trap cause", function()
+    -- The trap goes to a handler that waits: with mtvec left at 0 the hart would fault forever.
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm [[
+        la t0, handler
+        csrw mtvec, t0
+        ecall
+      handler:
+        wfi
+        j handler
+    ]] })
+    expect((vm:run { max_instructions = 100 })).to_equal("idle")
+    local s = vm:stats()
+    expect(s.instructions).to_equal(4)       -- auipc, addi, csrw, wfi: the ecall traps instead of retiring
+    expect(s.traps.by_cause.ecall_m).to_equal(1)
+    expect(s.traps.by_cause.load_page_fault).to_equal(0)
+    expect(s.traps.by_cause.supervisor_timer).to_equal(0)
+    expect(s.traps.exceptions).to_equal(1)
+    expect(s.cycles.total).to_be_a("integer")
+    for _, key in ipairs { "hits", "misses", "flushes" } do expect(s.tlb[key]).to_be_a("integer") end
+    expect(s.walk.references).to_equal(0)    -- M-mode runs untranslated
+    expect(getmetatable(s)).to_be_nil()
+  end)
+end)
+
+describe("vmlab.vm options", function()
+  local image = vmlab.asm("wfi")
+
+  it("name the valid options when one is misspelt", function()
+    expect(function() vmlab.vm { imgae = image } end)
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: bootargs, disks, echo, firmware, harts, image, initrd, kernel, memory, mode%)")
+    expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
+      .to_raise("unknown option 'fiel'")
+  end)
+
+  it("list the modes, and say which are not available yet", function()
+    expect(function() vmlab.vm { image = image, mode = "trapp" } end)
+      .to_raise("unknown mode 'trapp' %(expected one of: native, interpret, trap, bt, pv, hw%)")
+    expect(function() vmlab.vm { image = image, mode = "bt" } end).to_raise("not available yet")
+    local vm <close> = assert(vmlab.vm { image = image, mode = "native" })
+  end)
+
+  it("check values and combinations", function()
+    expect(function() vmlab.vm { image = image, memory = "lots" } end).to_raise("bad size 'lots'")
+    expect(function() vmlab.vm { image = image, harts = 0 } end).to_raise("must be 1 to 64")
+    expect(function() vmlab.vm { image = image, kernel = "k.elf" } end).to_raise("cannot be combined")
+    expect(function() vmlab.vm {} end).to_raise("needs 'kernel'")
+  end)
+
+  it("return nil and a message for expected failures", function()
+    local vm, message = vmlab.vm { kernel = "/no/such/kernel.elf" }
+    expect(vm).to_be_nil()
+    expect(message).to_match("kernel '/no/such/kernel.elf' does not exist")
+    vm, message = vmlab.vm { image = image, memory = "64K" }
+    expect(vm).to_be_nil()
+    expect(message).to_match("memory")
+  end)
+
+  it("take memory in bytes or with a unit, and several harts", function()
+    local vm <close> = assert(vmlab.vm { image = image, memory = "16M", harts = 2 })
+    expect(tostring(vm)).to_equal("vmlab.VM (native, 16 MiB, 2 harts)")
+    expect(vm:read("pc", { hart = 1 })).to_equal(0x80000000)
+    local small <close> = assert(vmlab.vm { image = image, memory = 1 << 20 })
+    expect(function() small:read_memory(0x80100000, 1) end).to_raise("not all RAM")
+  end)
+
+  it("close handles for good", function()
+    local vm = assert(vmlab.vm { image = image })
+    vm:close()
+    vm:close()
+    expect(tostring(vm)).to_equal("vmlab.VM (closed)")
+    expect(function() vm:run() end).to_raise("the VM is closed")
+  end)
+end)
+
+describe("a bundled guest", function()
+  it("builds on demand and runs bare-metal in M-mode", function()
+    local path = vmlab.guest "examples/hello"
+    expect(path).to_match("/examples/hello%.elf$")
+    local vm <close> = assert(vmlab.vm { kernel = path })
+    expect(vm:read("priv")).to_equal("M")
+    local stop, details = vm:run { max_instructions = 100000 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(0)
+    expect(vm:console()).to_equal("hello from a bare-metal guest\n")
+    expect(vm:symbols().main).to_be_a("integer")
+  end)
+
+  it("takes console input: tinyos's shell", function()
+    local vm <close> = assert(vmlab.vm { kernel = vmlab.guest "tinyos" })
+    -- A kernel at 0x80200000 starts in S-mode under the built-in SBI, at its entry symbol.
+    expect(vm:read("priv")).to_equal("S")
+    expect(vm:read("pc")).to_equal(vm:symbols()._start)
+    expect(vm:symbols()._start).to_equal(0x80200000)
+    expect((vm:run { max_instructions = 3e6 })).to_equal("budget")
+    expect(vm:console()).to_match("%$ $")
+    -- One line at a time: the shell reads a line, runs it, then prompts again.
+    vm:input("echo hello there\n")
+    expect((vm:run { max_instructions = 3e6 })).to_equal("budget")
+    vm:input("halt\n")
+    local stop, details = vm:run { max_instructions = 10e6 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(0)
+    expect(vm:console()).to_match("\nhello there\r?\n")
+  end)
+
+  it("raises for names that are not guests", function()
+    expect(function() vmlab.guest "no-such-guest" end).to_raise("unknown guest 'no%-such%-guest'")
+    expect(function() vmlab.guest "../etc" end).to_raise("bad guest name")
+  end)
+end)
