@@ -15,7 +15,7 @@ extension Hart {
             let p = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.addend)).unsafelyUnwrapped
             return UInt64(truncatingIfNeeded: p.load(as: T.self))
         }
-        commit(&c, &remaining)
+        commitInFlight(&c, &remaining)
         state.pointee.pc = pc   // a fault reports this instruction
         return loadSlow(va, size: size)
     }
@@ -32,7 +32,7 @@ extension Hart {
             p.storeBytes(of: T(truncatingIfNeeded: value), as: T.self)
             return true
         }
-        commit(&c, &remaining)
+        commitInFlight(&c, &remaining)
         state.pointee.pc = pc   // a fault reports this instruction
         return storeSlow(va, size: size, value: value)
     }
@@ -191,14 +191,14 @@ extension Hart {
 
         case .illegal:
             if op.length == 0 { return .marker }
-            commit(&c, &remaining)
+            commitInFlight(&c, &remaining)
             state.pointee.pc = pc
             raise(.illegalInstruction, tval: UInt64(op.raw))
             return .trapped
 
         case .ecall, .ebreak, .mret, .sret, .wfi, .sfence_vma,
              .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-            commit(&c, &remaining)
+            commitInFlight(&c, &remaining)
             state.pointee.pc = pc
             let flow = executeSystem(op)
             if flow != .trapped { pc = state.pointee.pc }
@@ -207,7 +207,7 @@ extension Hart {
         case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
              .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
              .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-            commit(&c, &remaining)
+            commitInFlight(&c, &remaining)
             state.pointee.pc = pc
             let flow = executeAtomic(op)
             if flow != .trapped { pc = state.pointee.pc }
@@ -215,7 +215,7 @@ extension Hart {
 
         default:
             // F, D, and the hypervisor instructions (illegal in a hart without H).
-            commit(&c, &remaining)
+            commitInFlight(&c, &remaining)
             state.pointee.pc = pc
             let flow = executeFloat(op)
             if flow != .trapped { pc = state.pointee.pc }

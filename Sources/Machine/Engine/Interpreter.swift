@@ -35,24 +35,38 @@ enum Flow {
 }
 
 /// Counts the loop keeps in registers and commits to `HartState` before any slow path.
+///
+/// Every instruction the loop takes from the fetch cache is one fetch (a TLB lookup when
+/// translation is on), so fetches are counted through `pending` rather than by a second counter:
+/// a slow path commits the fetch of the instruction in flight too (a trap there folds counters),
+/// and `prefetched` remembers that this fetch must not be counted again when it retires.
 struct SliceCounts {
     var pending: UInt64 = 0
-    var fetched: UInt64 = 0
+    var prefetched: UInt64 = 0
     var loadHits: UInt64 = 0
     var storeHits: UInt64 = 0
 }
 
 extension Hart {
+    /// Commits what retired (between instructions).
     @inline(__always)
     func commit(_ c: inout SliceCounts, _ remaining: inout UInt64) {
         let s = state
         s.pointee.instret &+= c.pending
         s.pointee.cycles &+= c.pending &* s.pointee.costs.instruction
-        s.pointee.translatedFetches &+= c.fetched
+        s.pointee.translatedFetches &+= c.pending &- c.prefetched
         s.pointee.softLoadHits &+= c.loadHits
         s.pointee.softStoreHits &+= c.storeHits
         remaining &-= c.pending
         c = SliceCounts()
+    }
+
+    /// Commits before an instruction's slow path: what retired, plus this instruction's fetch.
+    @inline(__always)
+    func commitInFlight(_ c: inout SliceCounts, _ remaining: inout UInt64) {
+        commit(&c, &remaining)
+        state.pointee.translatedFetches &+= 1
+        c.prefetched = 1
     }
 
     /// Runs up to `limit` instructions of this hart. Returns the number retired.
@@ -75,7 +89,6 @@ extension Hart {
             let flow: Flow
             if off < 4096 {
                 let op = ops[Int(truncatingIfNeeded: off &>> 1)]
-                c.fetched &+= 1
                 flow = execute(op, &pc, x, loadTLB, storeTLB, &c, &remaining)
             } else {
                 flow = .marker
@@ -91,9 +104,9 @@ extension Hart {
                 return limit &- remaining
             case .trapped:
                 x[0] = 0
+                c.prefetched = 0   // its fetch was committed; nothing retires
                 trapped = true
             case .marker:
-                if off < 4096 { c.fetched &-= 1 }
                 commit(&c, &remaining)
                 s.pointee.pc = pc
                 let before = s.pointee.instret

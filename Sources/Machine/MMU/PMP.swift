@@ -19,6 +19,11 @@ struct PMP {
     private(set) var activeLimit = 0
 
     var anyActive: Bool { activeLimit > 0 }
+    /// No entry is locked: M-mode accesses always pass.
+    private(set) var noneLocked = true
+    /// The highest-priority active entry covers all addresses with R, W and X: every S/U access
+    /// passes (the usual firmware set-up), so checks cost nothing.
+    private(set) var openForSU = false
 
     init(count: Int) {
         self.count = count
@@ -32,6 +37,8 @@ struct PMP {
     mutating func reset() {
         for i in 0..<64 { cfg[i] = 0; addr[i] = 0; lo[i] = 0; hi[i] = 0 }
         activeLimit = 0
+        noneLocked = true
+        openForSU = false
     }
 
     func deallocate() {
@@ -96,6 +103,11 @@ struct PMP {
             }
             if a != 0 { activeLimit = i + 1 }
         }
+        noneLocked = !(0..<count).contains { cfg[$0] & PMP.locked != 0 }
+        openForSU = false
+        if let first = (0..<activeLimit).first(where: { (cfg[$0] >> PMP.aShift) & 3 != 0 }) {
+            openForSU = lo[first] == 0 && hi[first] == .max && cfg[first] & 7 == 7
+        }
     }
 
     // MARK: checks
@@ -111,6 +123,7 @@ struct PMP {
 
     /// Whether an access of `size` bytes at physical `address` with effective privilege `priv` passes.
     func check(_ address: UInt64, size: UInt64, type: AccessType, priv: UInt8) -> Bool {
+        if priv == 3 ? noneLocked : openForSU { return true }
         if !anyActive { return priv == 3 || count == 0 }
         let end = address &+ size
         for i in 0..<activeLimit {
