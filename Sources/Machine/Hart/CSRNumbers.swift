@@ -68,24 +68,6 @@ enum Irq {
     static let priorityOrder: [UInt64] = [11, 3, 7, 9, 1, 5]
 }
 
-/// Exception cause codes (privileged spec, "Machine Cause Register (mcause)").
-public enum ExceptionCause: UInt64, Sendable, CaseIterable {
-    case instructionAddressMisaligned = 0
-    case instructionAccessFault = 1
-    case illegalInstruction = 2
-    case breakpoint = 3
-    case loadAddressMisaligned = 4
-    case loadAccessFault = 5
-    case storeAddressMisaligned = 6
-    case storeAccessFault = 7
-    case ecallFromU = 8
-    case ecallFromS = 9
-    case ecallFromM = 11
-    case instructionPageFault = 12
-    case loadPageFault = 13
-    case storePageFault = 15
-}
-
 /// `misa` of this hart: RV64 with A, C, D, F, I, M, S, U (privileged spec, "Machine ISA Register").
 let misaValue: UInt64 = (2 << 62) | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20)
 

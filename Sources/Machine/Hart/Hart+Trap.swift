@@ -2,6 +2,7 @@
 // Address Register", "Trap Entry"): delegation to S-mode for traps from S/U, the xPP/xPIE/xIE stack,
 // vectored interrupts, xRET, and interrupt selection by priority and enable rules.
 
+import RISCV
 /// A trap that would enter M-mode, as offered to a `MachineModeTrapHandler`.
 public struct MachineTrap: Sendable, Equatable {
     /// mcause without the interrupt bit.

@@ -3,6 +3,8 @@
 // PTE reference, superpage alignment, permission rules (SUM, MXR, U) and A/D handling per
 // `ADBitPolicy`. A fault raises the exception and returns nil.
 
+import RISCV
+
 extension AccessType {
     var pageFault: ExceptionCause {
         switch self {
