@@ -3,6 +3,7 @@
 // vectored interrupts, xRET, and interrupt selection by priority and enable rules.
 
 import RISCV
+
 /// A trap that would enter M-mode, as offered to a `MachineModeTrapHandler`.
 public struct MachineTrap: Sendable, Equatable {
     /// mcause without the interrupt bit.
