@@ -202,8 +202,7 @@ enum CostsBinding {
             .required("clock_hz", .integer, "The core clock converting cycles to time (not editable)."),
             .required("clock_source", .string, "Where the clock rate comes from."),
             .required("edits", .list(.string), "Events whose price was edited, in taxonomy order."),
-            .required("<event>", .integer, "The price of every event (`instruction`, `trap`, `firmware_call`, `vm_entry`...) in cycles."),
-        ],
+        ] + CostEvent.allCases.map { .required($0.name, .integer, "Price in cycles of one event: \($0.meaning) (category `\($0.category.name)`).") },
         methods: [
             documented("table", "Every price as a plain table: event → cycles.",
                        returns: [LuaReturn(.documented("table<string, integer>"), "prices")]),
