@@ -62,7 +62,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the device tree the guest would get to this file, then exit without running (as qemu's dumpdtb).", valueName: "file"))
     var dumpDtb: String?
 
-    @Option(help: ArgumentHelp("The cost profile the machine charges: classic-2006 (default), core2-2006 or modern. Modelled cycles and guest-visible time follow it.", valueName: "name"))
+    @Option(help: ArgumentHelp("The cost profile the machine charges: classic-2006, core2-2006 or modern. Modelled cycles and guest-visible time follow it.", valueName: "name"))
     var profile: String = "classic-2006"
 
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run.")
