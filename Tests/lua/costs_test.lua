@@ -123,3 +123,19 @@ describe("profile = and vm:stats().cycles", function()
     expect(a.cycles.total > 0).to_be(true)
   end)
 end)
+
+describe("a profile table edited in place", function()
+  it("reads as the edited profile in its methods, tostring and profile=", function()
+    local p = vmlab.costs "modern"
+    p.trap = 3
+    expect(p:table().trap).to_equal(3)
+    expect(p:basis("trap")).to_equal("edited")
+    expect(tostring(p):find("modern (edited: trap=3)", 1, true)).to_equal(1)
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm("wfi"), profile = p })
+    expect(vm:stats().profile).to_equal("modern (edited: trap=3)")
+    p.trap = "x"
+    expect(function() return p:table() end).to_raise("bad cost for 'trap'")
+    p.trap, p.clock_hz = 3, 1
+    expect(function() return tostring(p) end).to_raise("'clock_hz' of a cost profile cannot be changed")
+  end)
+end)

@@ -149,15 +149,15 @@ enum CostsBinding {
     /// Sets the metatable. LuaKit copies tables that cross into Swift, so the Lua side hands the
     /// finished table to `sink`, which keeps a reference to that very table.
     static let metatableSource = """
-    local data, methods, text, sink = ...
-    sink(setmetatable(data, {
-      __index = methods,
-      __tostring = function() return text end,
-      __name = "vmlab.CostProfile",
-    }))
+    local data, methods, describe, sink = ...
+    sink(setmetatable(data, { __index = methods, __tostring = describe, __name = "vmlab.CostProfile" }))
     """
 
     final class Captured: @unchecked Sendable { var ref: LuaRef? }
+
+    /// The profile a method's `self` describes now: methods read the table, not the profile it
+    /// was made from, so an edit in place (`p.trap = 3`) shows in `p:table()` and `tostring(p)`.
+    static func this(_ call: LuaCall) throws -> CostProfile { try read(try call.value(1), argument: 1) }
 
     static func event(_ call: LuaCall) throws -> CostEvent {
         let name = try call.string(2)
@@ -165,15 +165,20 @@ enum CostsBinding {
         return event
     }
 
+    /// The methods every profile table shares (its metatable's `__index`).
+    static var methods: [LuaValue: LuaValue] { [
+        .string("table"): .function(LuaFunction("table") { call in
+            let profile = try this(call)
+            return [.table(Dictionary(uniqueKeysWithValues: CostEvent.allCases.map { (.string($0.name), .unsigned(profile.cycles($0))) }))]
+        }),
+        .string("source"): .function(LuaFunction("source") { call in [.string(try this(call)[try event(call)].source)] }),
+        .string("basis"): .function(LuaFunction("basis") { call in [.string(try this(call)[try event(call)].basis.rawValue)] }),
+    ] }
+
+    static let describe = LuaFunction("__tostring") { call in [.string(text(try this(call)))] }
+
     /// The profile as a Lua table with its methods.
     static func value(_ profile: CostProfile, in call: LuaCall) throws -> LuaValue {
-        let methods: [LuaValue: LuaValue] = [
-            .string("table"): .function(LuaFunction("table") { _ in
-                [.table(Dictionary(uniqueKeysWithValues: CostEvent.allCases.map { (.string($0.name), .unsigned(profile.cycles($0))) }))]
-            }),
-            .string("source"): .function(LuaFunction("source") { call in [.string(profile[try event(call)].source)] }),
-            .string("basis"): .function(LuaFunction("basis") { call in [.string(profile[try event(call)].basis.rawValue)] }),
-        ]
         let captured = Captured()
         let sink = LuaFunction("sink") { call in
             captured.ref = try call.reference(1)
@@ -181,7 +186,7 @@ enum CostsBinding {
         }
         let load = try call.call(call.state.global("load"), [.string(metatableSource), .string("=vmlab.costs")])
         guard let chunk = load.first, chunk != .nil else { throw LuaRaise.message("vmlab.costs: the standard function 'load' is unavailable") }
-        _ = try call.call(chunk, [.table(fields(profile)), .table(methods), .string(text(profile)), .function(sink)])
+        _ = try call.call(chunk, [.table(fields(profile)), .table(methods), .function(describe), .function(sink)])
         guard let ref = captured.ref else { throw LuaRaise.message("vmlab.costs: the profile table was not built") }
         return .reference(ref)
     }
