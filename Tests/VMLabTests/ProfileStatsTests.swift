@@ -92,3 +92,20 @@ func cyclesFollowTheProfileAndSumToTheMachineClock(name: String) throws {
     #expect(results.first == .string("modern (edited: trap=3, vm_entry=1000)"))
     #expect(results.dropFirst().first == .string("vmlab.VM (native, 128 MiB, 1 hart, core2-2006)"))
 }
+
+/// Several harts: `total` is the machine's clock, and the categories split the harts' clocks
+/// added together (each hart's work, priced, plus its waiting).
+@Test func severalHartsSplitTheirClocksAddedTogether() throws {
+    var spec = VMSpec()
+    spec.harts = 2
+    spec.image = [0x6F, 0x00, 0x00, 0x00]   // 1: j 1b
+    spec.profile = try CostProfile.named("modern")
+    let vm = try VirtualMachine(spec)
+    #expect(vm.run(maxInstructions: 10_000).name == "budget")
+    let machine = try vm.live().machine
+    let stats = try #require(vm.stats)
+    #expect(stats["cycles.total"] == machine.cycles)
+    let hartClocks = (0..<machine.hartCount).reduce(UInt64(0)) { $0 + machine.counters(hart: $1).cycles }
+    #expect(categorySum(stats) == hartClocks)
+    #expect(stats["cycles.by_category.guest"] == stats["instructions"]! * spec.profile.cycles(.instruction))
+}
