@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import Foundation
+import Hypervisor
 import VMLab
 
 /// `vmlab boot`: a guest without a script, like qemu. It builds the same machine as `vmlab.vm{...}`
@@ -61,7 +62,10 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the device tree the guest would get to this file, then exit without running (as qemu's dumpdtb).", valueName: "file"))
     var dumpDtb: String?
 
-    @Flag(help: "Print the machine's counters to standard error after the run.")
+    @Option(help: ArgumentHelp("The cost profile the machine charges: classic-2006, core2-2006 or modern. Modelled cycles and guest-visible time follow it.", valueName: "name"))
+    var profile: String = "classic-2006"
+
+    @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run.")
     var stats = false
 
     func validate() throws {
@@ -73,6 +77,7 @@ struct BootCommand: ParsableCommand {
             throw ValidationError("--firmware cannot be combined with --kernel: with --kernel, FILE is the firmware.")
         }
         for d in disk { _ = try Self.parseDisk(d) }
+        do { _ = try CostProfile.named(profile) } catch { throw ValidationError("--profile: \(error.description).") }
     }
 
     static func parseDisk(_ text: String) throws -> VMSpec.Disk {
@@ -111,6 +116,7 @@ struct BootCommand: ParsableCommand {
         spec.bootargs = append ?? ""
         spec.disks = try disk.map(Self.parseDisk)
         spec.echo = dumpDtb == nil
+        spec.profile = try CostProfile.named(profile)
         return spec
     }
 

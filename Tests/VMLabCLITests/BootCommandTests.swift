@@ -58,9 +58,23 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     let t = try vmlab(["boot", tinyos, "--append", "bench=syscall n=10", "--stats"])
     #expect(t.status == 0)
     #expect(t.stdout.contains("bench=syscall iterations=10 status=ok checksum=0x000000000000000a"))
-    #expect(t.stderr.split(separator: "\n").first?.hasPrefix("instructions ") == true)
+    // Every printed result names its cost profile first.
+    #expect(t.stderr.split(separator: "\n").first == "profile classic-2006")
+    #expect(t.stderr.contains("\ninstructions "))
     #expect(t.stderr.contains("\ntraps.by_cause.ecall_u "))
     #expect(t.stderr.contains("\nwalk.references "))
+    #expect(t.stderr.contains("\ncycles.by_category.trap "))
+    #expect(t.stderr.contains("\ncycles.by_event.firmware_call.count "))
+}
+
+@Test func bootChargesTheProfileItIsGiven() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let t = try vmlab(["boot", tinyos, "--append", "bench=syscall n=3", "--stats", "--profile", "modern"])
+    #expect(t.status == 0)
+    #expect(t.stderr.split(separator: "\n").first == "profile modern")
+    let bad = try vmlab(["boot", tinyos, "--profile", "pentium"])
+    #expect(bad.status != 0)
+    #expect(bad.stderr.contains("unknown cost profile 'pentium' (expected one of classic-2006, core2-2006, modern)"))
 }
 
 @Test func opensbiFirmwareBootsTheKernelGivenWithDashDashKernel() throws {

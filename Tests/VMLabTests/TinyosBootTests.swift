@@ -1,4 +1,5 @@
 import Foundation
+import Hypervisor
 import Testing
 @testable import VMLab
 
@@ -76,5 +77,7 @@ func tinyosMatchesItsPinnedOutput(_ test: TinyosCase) throws {
     #expect(stats["traps.by_cause.ecall_u"]! >= 10)
     #expect(stats["traps.firmware.by_cause.ecall_s"]! > 0)
     #expect(stats["tlb.misses"]! > 0 && stats["walk.references"]! >= stats["tlb.misses"]!)
-    #expect(stats["instructions"] == stats["cycles.total"])   // the default cost table: 1 cycle each
+    // The standard profile prices every ecall the built-in SBI serviced as a firmware call.
+    #expect(stats["cycles.by_event.firmware_call.count"] == stats["traps.firmware.total"])
+    #expect(stats["cycles.by_event.firmware_call.cycles"] == stats["traps.firmware.total"]! * CostProfile.standard.cycles(.firmwareCall))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Hypervisor
 import Testing
 @testable import VMLab
 
@@ -60,10 +61,13 @@ import Testing
     #expect(vm.run(maxInstructions: 10).name == "idle")
     let stats = try #require(vm.stats)
     let lines = stats.lines
-    #expect(lines.first == "instructions 1")
+    #expect(lines.first == "profile classic-2006")
+    #expect(lines.contains("instructions 1"))
     #expect(lines.contains("traps.by_cause.ecall_u 0"))
     #expect(lines.contains("wfi 1"))
-    #expect(stats["cycles.total"] == 1)
+    // One instruction at the standard profile's price; the hart then sleeps and nothing wakes it.
+    #expect(stats["cycles.total"] == CostProfile.standard.cycles(.instruction))
+    #expect(stats["cycles.by_category.guest"] == CostProfile.standard.cycles(.instruction))
     #expect(stats["traps"] == nil)          // a group, not a count
     vm.close()
     #expect(vm.stats == nil)

@@ -1,3 +1,4 @@
+import Hypervisor
 import LuaKit
 
 /// `vmlab.vm{...}` and the `vmlab.VM` handle's methods: the Lua face of `VirtualMachine`.
@@ -11,6 +12,8 @@ enum VMBinding {
         module.classes.append(LuaDocClass(VirtualMachine.luaClass))
         module.classes.append(stopClass)
         module.classes.append(statsClass)
+        // Profiles are what `profile=` takes, so they come with the VM.
+        CostsBinding.contribute(to: &module)
     }
 
     /// Every mode a later issue adds; only these are available now.
@@ -33,6 +36,8 @@ enum VMBinding {
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware."),
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
+        LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
+                  "The cost profile the machine charges (`vmlab.costs`): a name (\(CostProfile.names.map { "\"\($0)\"" }.joined(separator: ", "))) or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default \"\(CostProfile.standard.name)\"."),
     ]
 
     static let vm = LuaFunction(
@@ -105,6 +110,7 @@ enum VMBinding {
             VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false)
         }
         spec.echo = o.boolean("echo") ?? false
+        if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: 1) }
         return spec
     }
 
@@ -142,8 +148,10 @@ enum VMBinding {
     static let statsClass = LuaDocClass(
         "vmlab.Stats", summary: "The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.",
         fields: [
+            .required("profile", .string, "The cost profile that priced the cycles, with its edits: `classic-2006 (edited: vm_entry=1000)`."),
             .required("instructions", .integer, "Instructions retired."),
-            .required("cycles", .documented("{ total: integer }"), "Modelled cycles (the clock `mtime` follows)."),
+            .required("cycles", .documented("{ total: integer, by_category: table<string, integer>, by_event: table<string, { count: integer, cycles: integer }> }"),
+                      "Modelled cycles: `total` is the machine's clock (the one `mtime` follows); `by_category` (`guest`, `mmu`, `trap`, `exit`, `emulation`, `hypercall`, `translation`, `device`, `interpretation`, and `waited`: WFI sleep and catching up with another hart) and `by_event` (every event of `vmlab.costs`, with its count) split the harts' work, priced by `profile`. With one hart `by_category` sums to `total`."),
             .required("traps", .documented("{ total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } }"),
                       "Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled."),
             .required("tlb", .documented("{ hits: integer, misses: integer, flushes: integer, evictions: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } }"),
@@ -202,7 +210,7 @@ enum VMBinding {
             return []
         },
         .method("stats", of: "vmlab.VM",
-                summary: "The counters so far, as a plain nested table: `instructions`, `cycles.total`, `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.",
+                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.",
                 returns: [LuaReturn(.documented("vmlab.Stats"), "stats")]) { call in
             [try machine(call).stats?.luaValue ?? .nil]
         },
@@ -275,6 +283,6 @@ extension VirtualMachine: LuaObject {
         describe: { object in
             guard let vm = object as? VirtualMachine else { return "vmlab.VM" }
             if vm.isClosed { return "vmlab.VM (closed)" }
-            return "vmlab.VM (native, \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"))"
+            return "vmlab.VM (native, \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"), \(vm.spec.profile))"
         })
 }

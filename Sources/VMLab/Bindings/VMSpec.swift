@@ -1,6 +1,7 @@
 import Boot
 import Devices
 import Foundation
+import Hypervisor
 import Machine
 
 /// What a VM is built from: the plain data of `vmlab.vm{...}` and of `vmlab boot`'s options, so
@@ -42,6 +43,9 @@ public struct VMSpec: Sendable {
     public var image: [UInt8]?
     /// Copy console output to standard output as the guest writes it.
     public var echo: Bool = false
+    /// The prices the machine charges as it runs (`CostProfile.machineCostTable`): modelled cycles
+    /// and guest-visible time (`mtime`) follow them, and `vm:stats()` splits cycles by them.
+    public var profile: CostProfile = .standard
 
     public init() {}
 

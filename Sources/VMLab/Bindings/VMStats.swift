@@ -1,3 +1,4 @@
+import Hypervisor
 import LuaKit
 import Machine
 import RISCV
@@ -5,21 +6,45 @@ import RISCV
 /// The counters a VM collected, as one ordered tree: `vm:stats()` turns it into a plain nested
 /// Lua table and `vmlab boot --stats` into `path value` lines, so both show the same names.
 /// Counts are summed over harts; every trap cause is present (zero when it never happened), so a
-/// lab can compare `s.traps.by_cause.ecall_u` without guarding against nil.
+/// lab can compare `s.traps.by_cause.ecall_u` without guarding against nil. The one text leaf,
+/// `profile`, names the prices behind every cycle count, so a printed result is never without them.
 public indirect enum VMStats: Equatable, Sendable {
     case count(UInt64)
+    case text(String)
     case group([(String, VMStats)])
 
     public static func == (a: VMStats, b: VMStats) -> Bool {
         switch (a, b) {
         case (.count(let x), .count(let y)): x == y
+        case (.text(let x), .text(let y)): x == y
         case (.group(let x), .group(let y)): x.map(\.0) == y.map(\.0) && zip(x, y).allSatisfy { $0.1 == $1.1 }
         default: false
         }
     }
 
-    /// The counters of `machine` now.
-    static func collect(_ machine: Machine) -> VMStats {
+    /// Modelled cycles: the machine's clock (`total`), and the work of every hart priced by
+    /// `profile` (`CycleAccount.native`), summed over harts, by category and by event. `waited`
+    /// (in `by_category`) is the clock time no event accounts for: WFI sleep, catching up with
+    /// another hart. With one hart the categories sum to `total` exactly; with several they sum
+    /// to the harts' clocks added together.
+    static func cycles(_ machine: Machine, profile: CostProfile) -> VMStats {
+        var account = CycleAccount(profile: profile)
+        for h in 0..<max(1, machine.hartCount) { account.add(.native(machine: machine, hart: h, profile: profile)) }
+        var byCategory: [(String, VMStats)] = account.byCategory.map { ($0.category.name, .count($0.cycles)) }
+        byCategory.append(("waited", .count(account.waitedCycles)))
+        // Every event, zero or not, so `s.cycles.by_event.vm_exit` is never nil.
+        let byEvent: [(String, VMStats)] = CostEvent.allCases.map { event in
+            (event.name, .group([("count", .count(account.count(event))), ("cycles", .count(account.cycles(event)))]))
+        }
+        return .group([
+            ("total", .count(machine.cycles)),
+            ("by_category", .group(byCategory)),
+            ("by_event", .group(byEvent)),
+        ])
+    }
+
+    /// The counters of `machine` now, cycles priced by `profile` (the one the machine charges).
+    static func collect(_ machine: Machine, profile: CostProfile) -> VMStats {
         // Hart 0's counters, plus every other hart's (a machine has at least one hart).
         var total = machine.counters(hart: 0)
         for h in 1..<max(1, machine.hartCount) {
@@ -51,9 +76,9 @@ public indirect enum VMStats: Equatable, Sendable {
         let interrupts = total.interrupts.reduce(0, &+)
         let t = total.tlb
         return .group([
+            ("profile", .text(profile.description)),
             ("instructions", .count(total.instructions)),
-            // A table, not a number: later modes add `by_category` beside `total`.
-            ("cycles", .group([("total", .count(machine.cycles))])),
+            ("cycles", cycles(machine, profile: profile)),
             ("traps", .group([
                 ("total", .count(exceptions &+ interrupts)),
                 ("exceptions", .count(exceptions)),
@@ -86,6 +111,7 @@ public indirect enum VMStats: Equatable, Sendable {
     var luaValue: LuaValue {
         switch self {
         case .count(let n): .unsigned(n)
+        case .text(let s): .string(s)
         case .group(let entries):
             .table(Dictionary(uniqueKeysWithValues: entries.map { (LuaValue.string($0.0), $0.1.luaValue) }))
         }
@@ -96,6 +122,7 @@ public indirect enum VMStats: Equatable, Sendable {
         func walk(_ node: VMStats, _ path: String, _ out: inout [String]) {
             switch node {
             case .count(let n): out.append("\(path) \(n)")
+            case .text(let s): out.append("\(path) \(s)")
             case .group(let entries):
                 for (key, child) in entries { walk(child, path.isEmpty ? key : path + "." + key, &out) }
             }
@@ -105,19 +132,30 @@ public indirect enum VMStats: Equatable, Sendable {
         return out
     }
 
-    /// The value at a dotted path, for Swift callers and tests.
-    public subscript(path: String) -> UInt64? {
+    /// The node at a dotted path.
+    public func node(_ path: String) -> VMStats? {
         var node = self
         for key in path.split(separator: ".") {
             guard case .group(let entries) = node, let next = entries.first(where: { $0.0 == key })?.1 else { return nil }
             node = next
         }
-        if case .count(let n) = node { return n }
+        return node
+    }
+
+    /// The count at a dotted path, for Swift callers and tests.
+    public subscript(path: String) -> UInt64? {
+        if case .count(let n) = node(path) { return n }
+        return nil
+    }
+
+    /// The text at a dotted path (`profile`).
+    public func text(_ path: String) -> String? {
+        if case .text(let s) = node(path) { return s }
         return nil
     }
 }
 
 extension VirtualMachine {
     /// The counters now (nil once closed).
-    public var stats: VMStats? { board.map { VMStats.collect($0.machine) } }
+    public var stats: VMStats? { board.map { VMStats.collect($0.machine, profile: spec.profile) } }
 }

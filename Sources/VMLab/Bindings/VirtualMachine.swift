@@ -1,5 +1,6 @@
 import Boot
 import Devices
+import Hypervisor
 import Machine
 import RISCV
 
@@ -22,7 +23,10 @@ public final class VirtualMachine {
     public init(_ spec: VMSpec) throws(BuildFailure) {
         self.spec = spec
         do {
-            board = try VirtBoard(spec.boardConfiguration())
+            let board = try VirtBoard(spec.boardConfiguration())
+            // Before the first instruction, so every cycle of the run is priced by the profile.
+            board.machine.costs = spec.profile.machineCostTable
+            self.board = board
         } catch {
             throw BuildFailure(description: error.description)
         }

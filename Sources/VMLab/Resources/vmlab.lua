@@ -28,6 +28,12 @@ function vmlab.before_each(fn) end
 ---@param body function
 function vmlab.check(name, body) end
 
+---A cost profile: the price in modelled cycles of every event, each with its source. `vmlab.costs("core2-2006")` is a built-in profile ("classic-2006", "core2-2006", "modern"); `vmlab.costs(p, { vm_entry = 1000 })` is `p` (a name or a profile) with prices replaced, and `vmlab.costs{ vm_entry = 1000 }` the standard profile ("classic-2006") with them. Without arguments, the list of built-in profile names. An unknown profile or event, or a price that is not a non-negative integer, raises. The sources are documented in the "Cost profiles" article of the Hypervisor documentation.
+---@param profile? string|vmlab.CostProfile
+---@param edits? table<string, integer>
+---@return vmlab.CostProfile|string[] profile # The profile, or the built-in names when called without arguments.
+function vmlab.costs(profile, edits) end
+
 ---Groups checks under a name; `body` runs at once to declare them.
 ---@param name string
 ---@param body function
@@ -70,6 +76,57 @@ function vmlab.pending(name) end
 ---@return string message # Why the VM could not be built.
 function vmlab.vm(options) end
 
+---A cost profile (`vmlab.costs`): a plain table of prices with methods. `tostring` lists every price with its basis. Pass it as `vmlab.vm{ profile = p }` or to `vmlab.costs(p, edits)`; changing a field in place is an edit too.
+---@class vmlab.CostProfile
+---@field name string The built-in profile it is, or was edited from.
+---@field description string The name with its edits, as results print it: `classic-2006 (edited: vm_entry=1000)`.
+---@field summary string What machine the profile describes.
+---@field clock_hz integer The core clock converting cycles to time (not editable).
+---@field clock_source string Where the clock rate comes from.
+---@field edits string[] Events whose price was edited, in taxonomy order.
+---@field instruction integer Price in cycles of one event: a guest instruction retired by direct execution (category `guest`).
+---@field walk_reference integer Price in cycles of one event: one page-table entry read or written back by a page walk (hardware or VMM software) (category `mmu`).
+---@field tlb_miss integer Price in cycles of one event: fixed cost of a TLB miss beyond its walk references (category `mmu`).
+---@field tlb_flush integer Price in cycles of one event: a TLB flush (sfence.vma, or a satp write on an untagged TLB) (category `mmu`).
+---@field trap integer Price in cycles of one event: an exception taken by the hardware: trap entry and return (category `trap`).
+---@field interrupt integer Price in cycles of one event: an interrupt taken by the hardware: trap entry and return (category `trap`).
+---@field firmware_call integer Price in cycles of one event: a trap into M-mode firmware (an SBI call) serviced and returned (category `trap`).
+---@field exception_reflected integer Price in cycles of one event: the VMM delivering a guest exception to the guest kernel in software (category `trap`).
+---@field interrupt_injected integer Price in cycles of one event: the VMM injecting a virtual interrupt into a guest (category `trap`).
+---@field vm_exit integer Price in cycles of one event: a VM exit: guest state saved, VMM state loaded (category `exit`).
+---@field vm_entry integer Price in cycles of one event: a VM entry: VMM state saved, guest state checked and loaded (category `exit`).
+---@field vmcs_read integer Price in cycles of one event: one read of a VM control structure field by the VMM (category `exit`).
+---@field vmcs_write integer Price in cycles of one event: one write of a VM control structure field by the VMM (category `exit`).
+---@field world_switch integer Price in cycles of one event: a hosted VMM's round trip between the VMM world and the host OS (category `exit`).
+---@field privileged_emulated integer Price in cycles of one event: VMM software decoding and emulating one trapped privileged instruction (category `emulation`).
+---@field bt_callout integer Price in cycles of one event: a privileged instruction in translated code emulated by a call into the VMM (category `emulation`).
+---@field bt_inline integer Price in cycles of one event: a privileged instruction emulated inline in translated code (category `emulation`).
+---@field shadow_fault integer Price in cycles of one event: VMM software handling a hidden page fault: guest walk and shadow fill (category `emulation`).
+---@field traced_write integer Price in cycles of one event: VMM software emulating a trapped store to a write-protected guest page table (category `emulation`).
+---@field traced_write_inline integer Price in cycles of one event: a store to a guest page table emulated by adapted translated code (category `emulation`).
+---@field hypercall integer Price in cycles of one event: a hypercall: entry into the VMM and return (category `hypercall`).
+---@field pv_update integer Price in cycles of one event: one page-table update validated and applied inside a (batched) hypercall (category `hypercall`).
+---@field translation integer Price in cycles of one event: translating one guest instruction into the translation cache (category `translation`).
+---@field mmio_access integer Price in cycles of one event: a device register access on real hardware (category `device`).
+---@field device_emulated integer Price in cycles of one event: VMM software emulating one trapped device register access (category `device`).
+---@field dma integer Price in cycles of one event: a device model moving one 64-byte line of guest memory (category `device`).
+---@field interpretation integer Price in cycles of one event: a guest instruction run by the software CPU (instead of `instruction`) (category `interpretation`).
+local vmlab_CostProfile = {}
+
+---Every price as a plain table: event → cycles.
+---@return table<string, integer> prices
+function vmlab_CostProfile:table() end
+
+---Where the price of `event` comes from: a citation or a derivation.
+---@param event string
+---@return string source
+function vmlab_CostProfile:source(event) end
+
+---How the price of `event` was obtained: "measured", "derived", "estimate", "convention" or "edited".
+---@param event string
+---@return string basis
+function vmlab_CostProfile:basis(event) end
+
 ---Matchers about one value. They are called with a dot: `expect(x).to_equal(y)`; a failed matcher raises an error naming the line of the check.
 ---@class vmlab.Expectation
 ---@field never vmlab.Expectation The same matchers, negated: `expect(x).never.to_equal(y)`.
@@ -86,8 +143,9 @@ local vmlab_Expectation = {}
 
 ---The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.
 ---@class vmlab.Stats
+---@field profile string The cost profile that priced the cycles, with its edits: `classic-2006 (edited: vm_entry=1000)`.
 ---@field instructions integer Instructions retired.
----@field cycles { total: integer } Modelled cycles (the clock `mtime` follows).
+---@field cycles { total: integer, by_category: table<string, integer>, by_event: table<string, { count: integer, cycles: integer }> } Modelled cycles: `total` is the machine's clock (the one `mtime` follows); `by_category` (`guest`, `mmu`, `trap`, `exit`, `emulation`, `hypercall`, `translation`, `device`, `interpretation`, and `waited`: WFI sleep and catching up with another hart) and `by_event` (every event of `vmlab.costs`, with its count) split the harts' work, priced by `profile`. With one hart `by_category` sums to `total`.
 ---@field traps { total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } } Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled.
 ---@field tlb { hits: integer, misses: integer, flushes: integer, evictions: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } } The architectural TLB.
 ---@field walk { references: integer } Page-table entries read, or written back to set A/D, by the page walker.
@@ -127,7 +185,7 @@ function vmlab_VM:console() end
 ---@param text string
 function vmlab_VM:input(text) end
 
----The counters so far, as a plain nested table: `instructions`, `cycles.total`, `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.
+---The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.
 ---@return vmlab.Stats stats
 function vmlab_VM:stats() end
 
@@ -191,6 +249,7 @@ function vmlab_VM:close() end
 ---@field disks? vmlab.DiskOptions[] virtio-blk disks, in slot order.
 ---@field image? string Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
+---@field profile? string|vmlab.CostProfile The cost profile the machine charges (`vmlab.costs`): a name ("classic-2006", "core2-2006", "modern") or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default "classic-2006".
 
 after_each = vmlab.after_each
 before_each = vmlab.before_each
