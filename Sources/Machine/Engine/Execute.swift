@@ -38,16 +38,24 @@ extension Hart {
     }
 
     @inline(__always)
-    func execute(_ op: DecodedOp, _ pc: inout UInt64, _ x: UnsafeMutablePointer<UInt64>,
+    func execute(_ p: UnsafePointer<DecodedOp>, _ pc: inout UInt64, _ x: UnsafeMutablePointer<UInt64>,
                  _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
                  _ c: inout SliceCounts, _ remaining: inout UInt64) -> Flow {
-        let rd = Int(op.rd), rs1 = Int(op.rs1), rs2 = Int(op.rs2)
-        let imm = UInt64(bitPattern: Int64(op.imm))
-        let len = UInt64(op.length)
+        // The slot is read field by field where a case needs it, not copied whole: copying the
+        // 16-byte record loaded every field (rs3, rm, raw too) before the dispatch and spilled
+        // registers in the hot loop (cpu bench 238 → ~400 MIPS). Only `len`, which nearly every
+        // case needs, is read up front. Slow paths take a copy (`p.pointee`) before they run.
+        // Loads read rd before the access: a slow path may drop this very slot (a store to code
+        // invalidates it in DecodedCode), and the instruction must still complete as decoded.
+        var rd: Int { Int(p.pointee.rd) }
+        var rs1: Int { Int(p.pointee.rs1) }
+        var rs2: Int { Int(p.pointee.rs2) }
+        var imm: UInt64 { UInt64(bitPattern: Int64(p.pointee.imm)) }
+        let len = UInt64(p.pointee.length)
         @inline(__always) func sx32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
         @inline(__always) func branch(_ taken: Bool) { pc = taken ? pc &+ imm : pc &+ len }
 
-        switch op.opcode {
+        switch p.pointee.opcode {
         // RV64I: upper immediates and jumps
         case .lui: x[rd] = imm; pc &+= len
         case .auipc: x[rd] = pc &+ imm; pc &+= len
@@ -65,32 +73,39 @@ extension Hart {
 
         // Loads and stores
         case .lb:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))); pc &+= len
+            x[d] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))); pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lh:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))); pc &+= len
+            x[d] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))); pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lw:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = sx32(v); pc &+= len
+            x[d] = sx32(v); pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .ld:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt64.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = v; pc &+= len
+            x[d] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lbu:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt8.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = v; pc &+= len
+            x[d] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lhu:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt16.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = v; pc &+= len
+            x[d] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .lwu:
+            let d = rd
             guard let v = load(x[rs1] &+ imm, UInt32.self, loadTLB, &c, &remaining, pc: pc) else { return .trapped }
-            x[rd] = v; pc &+= len
+            x[d] = v; pc &+= len
             if state.pointee.exitSlice != .none { return .exit }
         case .sb:
             guard store(x[rs1] &+ imm, x[rs2], UInt8.self, storeTLB, &c, &remaining, pc: pc) else { return .trapped }
@@ -111,7 +126,7 @@ extension Hart {
 
         // Register-immediate
         case .addi: x[rd] = x[rs1] &+ imm; pc &+= len
-        case .slti: x[rd] = Int64(bitPattern: x[rs1]) < Int64(op.imm) ? 1 : 0; pc &+= len
+        case .slti: x[rd] = Int64(bitPattern: x[rs1]) < Int64(p.pointee.imm) ? 1 : 0; pc &+= len
         case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; pc &+= len
         case .xori: x[rd] = x[rs1] ^ imm; pc &+= len
         case .ori: x[rd] = x[rs1] | imm; pc &+= len
@@ -190,17 +205,17 @@ extension Hart {
         case .fence, .fence_i: pc &+= len
 
         case .illegal:
-            if op.length == 0 { return .marker }
+            if p.pointee.length == 0 { return .marker }
             commitInFlight(&c, &remaining)
             state.pointee.pc = pc
-            raise(.illegalInstruction, tval: UInt64(op.raw))
+            raise(.illegalInstruction, tval: UInt64(p.pointee.raw))
             return .trapped
 
         case .ecall, .ebreak, .mret, .sret, .wfi, .sfence_vma,
              .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             commitInFlight(&c, &remaining)
             state.pointee.pc = pc
-            let flow = executeSystem(op)
+            let flow = executeSystem(p.pointee)
             if flow != .trapped { pc = state.pointee.pc }
             return flow
 
@@ -209,7 +224,7 @@ extension Hart {
              .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
             commitInFlight(&c, &remaining)
             state.pointee.pc = pc
-            let flow = executeAtomic(op)
+            let flow = executeAtomic(p.pointee)
             if flow != .trapped { pc = state.pointee.pc }
             return flow
 
@@ -217,7 +232,7 @@ extension Hart {
             // F, D, and the hypervisor instructions (illegal in a hart without H).
             commitInFlight(&c, &remaining)
             state.pointee.pc = pc
-            let flow = executeFloat(op)
+            let flow = executeFloat(p.pointee)
             if flow != .trapped { pc = state.pointee.pc }
             return flow
         }

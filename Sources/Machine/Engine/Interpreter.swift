@@ -88,8 +88,7 @@ extension Hart {
             let off = pc &- fetchBase
             let flow: Flow
             if off < 4096 {
-                let op = ops[Int(truncatingIfNeeded: off &>> 1)]
-                flow = execute(op, &pc, x, loadTLB, storeTLB, &c, &remaining)
+                flow = execute(ops + Int(truncatingIfNeeded: off &>> 1), &pc, x, loadTLB, storeTLB, &c, &remaining)
             } else {
                 flow = .marker
             }
@@ -209,7 +208,9 @@ extension Hart {
         var newPC = pc
         var c = SliceCounts()
         var remaining: UInt64 = 1
-        let flow = execute(op, &newPC, x, loadTLB, loadTLB + softTLBSize, &c, &remaining)
+        let flow = withUnsafePointer(to: op) {
+            execute($0, &newPC, x, loadTLB, loadTLB + softTLBSize, &c, &remaining)
+        }
         x[0] = 0
         switch flow {
         case .next, .exit:
