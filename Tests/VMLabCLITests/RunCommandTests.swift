@@ -61,7 +61,8 @@ private func scriptDirectory(_ name: String, _ code: String) throws -> URL {
     let t = try vmlab(["run", "labs/00-hello.lua"], in: packageRoot)
     #expect(t.status == 0)
     #expect(t.lines.first == "vmlab 0.1.0")
-    #expect(t.lines.last == "2 passed, 0 failed")
+    #expect(t.lines.contains("the guest said: hello from RISC-V"))
+    #expect(t.lines.last == "3 passed, 0 failed")
 }
 
 @Test func scriptsRequireModulesBesideThem() throws {
