@@ -39,7 +39,7 @@ extension Machine {
 
     public func setPC(_ pc: UInt64, hart h: Int = 0) {
         let t = hart(h)
-        if !delivering { pcRedirect.removeValue(forKey: h) }
+        if !delivering { t.state.pointee.redirectPC = noRedirect }
         t.state.pointee.pc = pc & ~1
         t.invalidateFetch()
     }
@@ -86,7 +86,7 @@ extension Machine {
     public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64) {
         let t = hart(h)
         t.foldCounters()
-        if !delivering { pcRedirect.removeValue(forKey: h) }
+        if !delivering { t.state.pointee.redirectPC = noRedirect }
         t.state.pointee.regs[10] = a0
         t.state.pointee.regs[11] = a1
         t.state.pointee.priv = privilege.rawValue
@@ -210,8 +210,8 @@ extension Machine: DMAMemory {
     /// A device reads guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaRead(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
         guard copyOut(address, into: buffer) else { return false }
-        dmaCounters.dmaReads &+= 1
-        dmaCounters.dmaBytesRead &+= UInt64(buffer.count)
+        tally.dmaReads &+= 1
+        tally.dmaBytesRead &+= UInt64(buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: false), hart: currentHart) }
         return true
     }
@@ -219,8 +219,8 @@ extension Machine: DMAMemory {
     /// A device writes guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
         guard copyIn(address, from: buffer) else { return false }
-        dmaCounters.dmaWrites &+= 1
-        dmaCounters.dmaBytesWritten &+= UInt64(buffer.count)
+        tally.dmaWrites &+= 1
+        tally.dmaBytesWritten &+= UInt64(buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: true), hart: currentHart) }
         return true
     }
@@ -290,6 +290,7 @@ extension Machine {
             s.pointee.fflags = 0
             s.pointee.frm = 0
             s.pointee.reservation = noReservation
+            s.pointee.redirectPC = noRedirect
             s.pointee.runState = .stopped
             s.pointee.pc = configuration.ramBase
             h.pmp.reset()
@@ -298,7 +299,6 @@ extension Machine {
             h.privilegeChanged()
         }
         reservedPages = []
-        pcRedirect = [:]
         pendingStop = nil
         lastBreakpoint = nil
     }

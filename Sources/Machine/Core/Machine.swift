@@ -57,10 +57,10 @@ public final class Machine {
     var observedMask: UInt32 = 0
     /// An event is being delivered: events the observer causes are not reported back to it.
     var delivering = false
-    /// Pcs observers set while an instruction was in flight, applied once it completed.
-    var pcRedirect: [Int: UInt64] = [:]
-    /// DMA, watchpoint and delivery counters (privileged counts live in each hart's state).
-    var dmaCounters = ObservationCounters()
+    /// DMA and watchpoint counters (privileged counts live in each hart's state).
+    var tally = ObservationTally()
+    /// Events delivered to the observer (read by the fetch path to see whether one was).
+    var eventsDelivered: UInt64 = 0
     /// Physical ranges whose data accesses by harts stop the run; setting it drops every hart's
     /// soft TLB so watched pages leave the fast path for the watched access kind.
     public var watchpoints: Set<Watchpoint> = [] {

@@ -71,7 +71,7 @@ extension Machine {
     @inline(never)
     func checkWatchpoints(_ address: UInt64, count: UInt64, isWrite: Bool, hart h: Hart) {
         guard let hit = watchpoints.first(where: { $0.catches(address, count: count, isWrite: isWrite) }) else { return }
-        dmaCounters.watchpointHits &+= 1
+        tally.watchpointHits &+= 1
         guard pendingStop == nil else { return }
         let first = max(address, hit.base)
         requestStop(.watchpoint(hart: h.id, pc: h.state.pointee.pc, address: first, isWrite: isWrite))

@@ -66,6 +66,9 @@ struct HartState {
     var exceptionsTaken: UInt64 = 0
     /// SYSTEM-class instructions (privileged instructions, CSR accesses) executed or attempted.
     var privilegedExecuted: UInt64 = 0
+    /// A pc an observer set while an instruction was in flight, taken once it completed
+    /// (`noRedirect` when none; see `Machine.deliver`).
+    var redirectPC: UInt64 = noRedirect
     /// The pc at which a fetch last ended its slice early for an observer (see `refillFetch`).
     var fetchBailPC: UInt64 = .max
     /// Offsets so that writes to mcycle/minstret take effect without disturbing the machine's clock.
@@ -112,6 +115,9 @@ struct HartState {
 }
 
 let noReservation: UInt64 = .max
+
+/// `HartState.redirectPC` when no redirect is pending (never a pc: pcs are even).
+let noRedirect: UInt64 = .max
 
 /// Index in `HartState.regs` (after x0...x31, f0...f31) that cached instructions with rd = x0 write.
 let sinkRegister = 64

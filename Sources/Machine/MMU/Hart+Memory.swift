@@ -212,9 +212,9 @@ extension Hart {
             return .cached
         }
         let missesBefore = tlb.counters.fetchMisses
-        let delivered = machine.dmaCounters.eventsDelivered
+        let delivered = machine.eventsDelivered
         guard let pa = translate(pc, .fetch, priv: priv) else { return .trapped }
-        if machine.dmaCounters.eventsDelivered != delivered && s.pointee.fetchBailPC != pc {
+        if machine.eventsDelivered != delivered && s.pointee.fetchBailPC != pc {
             // An observer saw this fetch's page walk: end the slice before the instruction runs
             // (no trap is raised; the next slice refills from the TLB entry the walk made), so that
             // what the observer changed is seen. The miss was this fetch's; the engine will count
