@@ -33,7 +33,7 @@ extension Machine {
 
     public func pc(hart h: Int = 0) -> UInt64 {
         let t = hart(h)
-        if !delivering { applyRedirect(t) }
+        if !delivering { t.applyRedirect() }
         return t.state.pointee.pc
     }
 

@@ -22,10 +22,14 @@ public final class Machine {
     /// The hart currently running a slice (its clock is the machine's clock meanwhile).
     var currentHart: Int? = nil
     /// A stop requested by a device or the host, taken at the next slice boundary.
-    var pendingStop: StopReason? = nil { didSet { stopPending = pendingStop != nil } }
-    /// `pendingStop != nil`, for the fetch refill path: a hart whose slice starts (or crosses a
-    /// page) while a stop is pending ends the slice at once instead of running on.
-    var stopPending = false
+    /// Each hart's state has a copy of `pendingStop != nil`, for the fetch refill path: a hart
+    /// whose slice starts (or crosses a page) while a stop is pending ends the slice at once.
+    var pendingStop: StopReason? = nil {
+        didSet {
+            let pending = pendingStop != nil
+            for h in harts { h.state.pointee.stopPending = pending }
+        }
+    }
     /// Physical pages holding an LR reservation (only tracked with several harts).
     var reservedPages: Set<UInt64> = [] { didSet { reservedPageCount.pointee = reservedPages.count } }
     /// `reservedPages.count`, where harts read it without touching the machine object.
@@ -54,7 +58,9 @@ public final class Machine {
 
     /// The observer and the raw `observedEvents` bits, which slow paths test with one load.
     var observerRef: (any MachineObserver)? = nil
-    var observedMask: UInt32 = 0
+    var observedMask: UInt32 = 0 {
+        didSet { for h in harts { h.state.pointee.observedMask = observedMask } }
+    }
     /// An event is being delivered: events the observer causes are not reported back to it.
     var delivering = false
     /// DMA and watchpoint counters (privileged counts live in each hart's state).
@@ -66,14 +72,13 @@ public final class Machine {
     public var watchpoints: Set<Watchpoint> = [] {
         didSet {
             hasWatchpoints = !watchpoints.isEmpty
+            for h in harts { h.state.pointee.watching = hasWatchpoints }
             watchpointsChanged()
         }
     }
     var hasWatchpoints = false
     /// Per RAM page: `watchReadBit` / `watchWriteBit` when a watchpoint of that kind meets it.
     let watchPages: UnsafeMutablePointer<UInt8>
-    /// Some watchpoint covers addresses outside RAM (MMIO accesses are then checked too).
-    var watchOutsideRAM = false
 
     public init(_ configuration: MachineConfiguration = MachineConfiguration()) {
         precondition((1...64).contains(configuration.harts), "1...64 harts")
@@ -87,7 +92,9 @@ public final class Machine {
         instructionCost = configuration.costs.instruction
         costTable = configuration.costs
         for i in 0..<configuration.harts {
-            harts.append(Hart(id: i, machine: self, configuration: configuration))
+            let h = Hart(id: i, machine: self, configuration: configuration)
+            h.state.pointee.watchPages = watchPages
+            harts.append(h)
         }
     }
 

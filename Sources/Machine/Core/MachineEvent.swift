@@ -145,6 +145,7 @@ extension Machine {
         guard let h = hart else { return }
         let t = harts[h]
         let s = t.state
+        s.pointee.eventsSeen &+= 1
         if s.pointee.pc != pcBefore {
             // The engine writes the pc of the completed instruction when the slice ends; the
             // observer's pc wins once the instruction is over.
@@ -155,14 +156,22 @@ extension Machine {
         if s.pointee.exitSlice == .none { s.pointee.exitSlice = .checkInterrupts }
     }
 
+}
+
+extension Hart {
+    /// True when events of `kind` reach an observer (the hart's copy of the machine's mask, so
+    /// the test touches no object).
+    @inline(__always)
+    func observes(_ kind: MachineEventKinds) -> Bool { state.pointee.observedMask & kind.rawValue != 0 }
+
     /// Applies a pc an observer set while an instruction was in flight. Called between slices
     /// (before interrupts are checked) and before the host reads the pc.
-    @inline(__always)
-    func applyRedirect(_ h: Hart) {
-        let pc = h.state.pointee.redirectPC
+    @inline(never)
+    func applyRedirect() {
+        let pc = state.pointee.redirectPC
         guard pc != noRedirect else { return }
-        h.state.pointee.redirectPC = noRedirect
-        h.state.pointee.pc = pc & ~1
-        h.invalidateFetch()
+        state.pointee.redirectPC = noRedirect
+        state.pointee.pc = pc & ~1
+        invalidateFetch()
     }
 }

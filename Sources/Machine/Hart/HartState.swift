@@ -66,6 +66,18 @@ struct HartState {
     var exceptionsTaken: UInt64 = 0
     /// SYSTEM-class instructions (privileged instructions, CSR accesses) executed or attempted.
     var privilegedExecuted: UInt64 = 0
+    // Observation: copies of machine-wide facts, so slow paths test them without touching the
+    // machine object (which would cost reference counting).
+    /// `Machine.observedEvents` raw bits.
+    var observedMask: UInt32 = 0
+    /// A stop is pending (`Machine.pendingStop != nil`).
+    var stopPending = false
+    /// Some watchpoint is set; `watchPages` then tells which RAM pages it meets (`watchReadBit`,
+    /// `watchWriteBit` per page; the machine's array).
+    var watching = false
+    var watchPages: UnsafeMutablePointer<UInt8>? = nil
+    /// Events delivered for this hart's instructions (the fetch path compares it across a walk).
+    var eventsSeen: UInt64 = 0
     /// A pc an observer set while an instruction was in flight, taken once it completed
     /// (`noRedirect` when none; see `Machine.deliver`).
     var redirectPC: UInt64 = noRedirect
