@@ -39,7 +39,7 @@ extension Machine {
 
     public func setPC(_ pc: UInt64, hart h: Int = 0) {
         let t = hart(h)
-        if !delivering { t.state.pointee.redirectPC = noRedirect }
+        if !delivering { t.dropRedirect() }
         t.state.pointee.pc = pc & ~1
         t.invalidateFetch()
     }
@@ -86,7 +86,7 @@ extension Machine {
     public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64) {
         let t = hart(h)
         t.foldCounters()
-        if !delivering { t.state.pointee.redirectPC = noRedirect }
+        if !delivering { t.dropRedirect() }
         t.state.pointee.regs[10] = a0
         t.state.pointee.regs[11] = a1
         t.state.pointee.priv = privilege.rawValue
@@ -290,7 +290,7 @@ extension Machine {
             s.pointee.fflags = 0
             s.pointee.frm = 0
             s.pointee.reservation = noReservation
-            s.pointee.redirectPC = noRedirect
+            h.dropRedirect()
             s.pointee.runState = .stopped
             s.pointee.pc = configuration.ramBase
             h.pmp.reset()

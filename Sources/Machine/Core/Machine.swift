@@ -27,7 +27,9 @@ public final class Machine {
     var pendingStop: StopReason? = nil {
         didSet {
             let pending = pendingStop != nil
-            for h in harts { h.state.pointee.stopPending = pending }
+            for h in harts {
+                if pending { h.state.pointee.refillHold |= holdStop } else { h.state.pointee.refillHold &= ~holdStop }
+            }
         }
     }
     /// Physical pages holding an LR reservation (only tracked with several harts).

@@ -150,6 +150,7 @@ extension Machine {
             // The engine writes the pc of the completed instruction when the slice ends; the
             // observer's pc wins once the instruction is over.
             s.pointee.redirectPC = s.pointee.pc
+            s.pointee.refillHold |= holdRedirect
             s.pointee.pc = pcBefore
             t.invalidateFetch()
         }
@@ -164,6 +165,12 @@ extension Hart {
     @inline(__always)
     func observes(_ kind: MachineEventKinds) -> Bool { state.pointee.observedMask & kind.rawValue != 0 }
 
+    /// Forgets a pc an observer set (the host set the pc itself, or restarted the hart).
+    func dropRedirect() {
+        state.pointee.redirectPC = noRedirect
+        state.pointee.refillHold &= ~holdRedirect
+    }
+
     /// Applies a pc an observer set while an instruction was in flight. Called between slices
     /// (before interrupts are checked) and before the host reads the pc.
     @inline(never)
@@ -171,6 +178,7 @@ extension Hart {
         let pc = state.pointee.redirectPC
         guard pc != noRedirect else { return }
         state.pointee.redirectPC = noRedirect
+        state.pointee.refillHold &= ~holdRedirect
         state.pointee.pc = pc & ~1
         invalidateFetch()
     }

@@ -70,8 +70,10 @@ struct HartState {
     // machine object (which would cost reference counting).
     /// `Machine.observedEvents` raw bits.
     var observedMask: UInt32 = 0
-    /// A stop is pending (`Machine.pendingStop != nil`).
-    var stopPending = false
+    /// Why the next fetch refill must end the slice before its instruction: `holdStop` (a stop is
+    /// pending, `Machine.pendingStop != nil`), `holdRedirect` (an observer's pc waits in
+    /// `redirectPC`, applied between slices). One byte, so the refill path tests one load.
+    var refillHold: UInt8 = 0
     /// Some watchpoint is set; `watchPages` then tells which RAM pages it meets (`watchReadBit`,
     /// `watchWriteBit` per page; the machine's array).
     var watching = false
@@ -127,6 +129,9 @@ struct HartState {
 }
 
 let noReservation: UInt64 = .max
+
+let holdStop: UInt8 = 1
+let holdRedirect: UInt8 = 2
 
 /// `HartState.redirectPC` when no redirect is pending (never a pc: pcs are even).
 let noRedirect: UInt64 = .max

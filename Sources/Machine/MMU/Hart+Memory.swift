@@ -197,9 +197,10 @@ extension Hart {
     @inline(never)
     func refillFetch(_ pc: UInt64) -> FetchRefill {
         let s = state
-        // A stop is pending (requested between slices, or by an observer): end the slice before
-        // this instruction, raising nothing; the run returns the stop.
-        if s.pointee.stopPending { return .trapped }
+        // A stop is pending (requested between slices, or by an observer), or an observer's pc
+        // waits: end the slice before this instruction, raising nothing; the run returns the
+        // stop, or the next slice starts at the observer's pc.
+        if s.pointee.refillHold != 0 { return .trapped }
         let priv = s.pointee.priv
         let vpage = pc & ~0xFFF
         let idx = (Hart.privIndex(priv) * 3 + AccessType.fetch.rawValue) * softTLBSize
