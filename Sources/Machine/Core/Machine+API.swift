@@ -169,7 +169,7 @@ extension Machine {
 
     /// The host address of physical `[address, address + count)`, or nil unless it is wholly RAM.
     /// Memory written through it bypasses this machine's coherence: call `memoryChanged` after
-    /// writing (see the Observation article, "External RAM").
+    /// writing (see "Observing a Machine", "External RAM").
     public func hostPointer(physical address: UInt64, count: UInt64) -> UnsafeMutableRawPointer? {
         guard bus.ram.contains(address, count: count) else { return nil }
         return bus.ram.pointer(address)
