@@ -285,4 +285,17 @@ final class Recorder: MachineObserver {
         #expect(rig.x(12) == 2)
         #expect(rig.csr(0x341) == 0x4000_0202, "the ecall at the new pc trapped")
     }
+
+    @Test func theObserverIsHeldWeakly() {
+        let r = Guest.Rig()
+        weak var gone: Recorder?
+        do {
+            let temporary = Recorder()
+            gone = temporary
+            r.machine.observer = temporary
+            #expect(r.machine.observer === temporary)
+        }
+        #expect(gone == nil, "the machine does not keep its observer alive")
+        #expect(r.machine.observer == nil)
+    }
 }

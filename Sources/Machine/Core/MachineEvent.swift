@@ -100,7 +100,9 @@ struct ObservationTally {
 }
 
 extension Machine {
-    /// Receives the events whose kinds are in `observedEvents`; nil = nobody listens.
+    /// Receives the events whose kinds are in `observedEvents`; nil = nobody listens. Held weakly
+    /// (an observer typically owns the machine, or both belong to one VM object), so keep a strong
+    /// reference to it elsewhere.
     public var observer: (any MachineObserver)? {
         get { observerRef }
         set { observerRef = newValue }
