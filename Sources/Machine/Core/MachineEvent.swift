@@ -155,6 +155,9 @@ extension Machine {
             s.pointee.refillHold |= holdRedirect
             s.pointee.pc = pcBefore
             t.invalidateFetch()
+            // Back to the run loop after this instruction (an engine must not go on to its next
+            // slice by itself), which applies the pc before the next slice.
+            s.pointee.exitSlice = .stop
         }
         if s.pointee.exitSlice == .none { s.pointee.exitSlice = .checkInterrupts }
     }
