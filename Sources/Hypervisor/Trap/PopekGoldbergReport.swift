@@ -178,3 +178,19 @@ public struct PopekGoldbergReport: Sendable {
         String(name.reversed().drop(while: \.isNumber).reversed())
     }
 }
+
+extension PopekGoldberg {
+    /// Marks the start of the generated block in the "Popek–Goldberg" article.
+    public static let documentationBegin = "<!-- BEGIN GENERATED: PopekGoldberg.documentationTable -->"
+    /// Marks the end of the generated block in the article.
+    public static let documentationEnd = "<!-- END GENERATED: PopekGoldberg.documentationTable -->"
+
+    /// Markdown for the article: the default configuration, the checker's verdict and the
+    /// condensed table, as `check()` produces them.
+    public static var documentationTable: String {
+        let report = check()
+        return "Configuration: \(report.configurationDescription).\n\n"
+            + "Verdict: \(report.summary).\n\n"
+            + report.groupedTable
+    }
+}
