@@ -135,6 +135,16 @@ import RISCV
                 == "guest kernel in S-mode; TVM on, TSR off, TW off; mcounteren 0x2, scounteren 0x0; holes: sret, wfi")
     }
 
+    @Test func configurationFromAMachine() {
+        let m = Machine(SensitiveInstruction.scratchConfiguration)
+        m.writeCSR(RISCV.CSR.mstatus, (1 << 20) | (1 << 22))
+        m.writeCSR(RISCV.CSR.mcounteren, 5)
+        m.holes = SensitiveHole.x86Like
+        let c = PopekGoldbergConfiguration(machine: m, guestPrivilege: .supervisor)
+        #expect(c == PopekGoldbergConfiguration(guestPrivilege: .supervisor, tvm: true, tsr: true, tw: false,
+                                                mcounteren: 5, scounteren: 0, holes: SensitiveHole.x86Like))
+    }
+
     @Test func groupedTableCondensesFamilies() {
         let table = PopekGoldberg.check().groupedTable
         #expect(table.contains("| `pmpaddr0`…`pmpaddr63` | all 9 write forms | control | yes | traps (illegal_instruction) | traps |"))

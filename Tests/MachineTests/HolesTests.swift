@@ -172,6 +172,20 @@ import RISCV
         #expect(try run("csrr a0, sstatus\n ebreak", mode: .user, holes: SensitiveHole.x86Like) == 3)
         #expect(try run("csrr a0, sstatus\n ebreak", mode: .user, holes: []) == 2)
         #expect(SensitiveHole.supervisorCSRs.count == 22)
-        #expect(SensitiveHole.csrWrite(0x180).description == "csr_write:0x180")
+        #expect(SensitiveHole.csrWrite(0x180).description == "csr_write:satp")
+        #expect(SensitiveHole.csrRead(0x7C0).description == "csr_read:0x7c0")
+    }
+
+    @Test func holesParseFromNames() {
+        for hole in SensitiveHole.supervisorCSRs.union(SensitiveHole.privilegedInstructions).union([.csrRead(0x7C0)]) {
+            #expect(SensitiveHole.parse(hole.description) == [hole], "\(hole)")
+        }
+        #expect(SensitiveHole.parse("csr_read:0x100") == [.csrRead(RISCV.CSR.sstatus)])
+        #expect(SensitiveHole.parse("csr:satp") == SensitiveHole.csr(RISCV.CSR.satp))
+        #expect(SensitiveHole.parse("x86_like") == SensitiveHole.x86Like)
+        for group in SensitiveHole.groupNames { #expect(SensitiveHole.parse(group) != nil, "\(group)") }
+        for bad in ["", "csr_read:", "csr_read:nosuch", "csr_read:0x1000", "csr_peek:sstatus", "sfence.vma"] {
+            #expect(SensitiveHole.parse(bad) == nil, "\(bad)")
+        }
     }
 }

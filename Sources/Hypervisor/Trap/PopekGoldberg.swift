@@ -48,6 +48,17 @@ public struct PopekGoldbergConfiguration: Sendable, Equatable {
         self.holes = holes
     }
 
+    /// The configuration `machine`'s hart `hart` is in now: its mstatus TVM/TSR/TW bits, counter
+    /// enables and the machine's holes, for a guest kernel at `guestPrivilege`.
+    public init(machine: Machine, hart: Int = 0, guestPrivilege: PrivilegeMode) {
+        let mstatus = machine.readCSR(RISCV.CSR.mstatus, hart: hart) ?? 0
+        self.init(guestPrivilege: guestPrivilege,
+                  tvm: mstatus & (1 << 20) != 0, tsr: mstatus & (1 << 22) != 0, tw: mstatus & (1 << 21) != 0,
+                  mcounteren: UInt32(truncatingIfNeeded: machine.readCSR(RISCV.CSR.mcounteren, hart: hart) ?? 0),
+                  scounteren: UInt32(truncatingIfNeeded: machine.readCSR(RISCV.CSR.scounteren, hart: hart) ?? 0),
+                  holes: machine.holes)
+    }
+
     /// Trap-and-emulate: the guest kernel in U-mode, counters denied. The default.
     public static let trapAndEmulate = PopekGoldbergConfiguration()
     /// A guest kernel in S-mode under an M-mode VMM with TVM, TSR and TW set and counters denied.

@@ -16,6 +16,8 @@
 // The checks sit on the illegal-instruction paths only, so an empty set costs nothing on the
 // paths that legal instructions take.
 
+import RISCV
+
 /// A sensitive instruction (or part of one) that executes without trapping when the hart's
 /// privilege is too low for it. Set them with ``Machine/holes``.
 public enum SensitiveHole: Hashable, Sendable {
@@ -64,15 +66,52 @@ public enum SensitiveHole: Hashable, Sendable {
 }
 
 extension SensitiveHole: CustomStringConvertible {
-    /// `csr_read:0x100`, `csr_write:0x180`, `sret`, `mret`, `wfi`, `sfence_vma`.
+    /// `csr_read:sstatus`, `csr_write:satp` (a number in hex for an unnamed CSR), `sret`, `mret`,
+    /// `wfi`, `sfence_vma`: the names `parse` reads.
     public var description: String {
         switch self {
-        case .csrRead(let n): "csr_read:0x\(String(n, radix: 16))"
-        case .csrWrite(let n): "csr_write:0x\(String(n, radix: 16))"
+        case .csrRead(let n): "csr_read:\(Self.csrName(n))"
+        case .csrWrite(let n): "csr_write:\(Self.csrName(n))"
         case .sret: "sret"
         case .mret: "mret"
         case .wfi: "wfi"
         case .sfenceVMA: "sfence_vma"
+        }
+    }
+
+    private static func csrName(_ n: UInt16) -> String { RISCV.CSR.name(n) ?? "0x\(String(n, radix: 16))" }
+
+    /// The groups `parse` knows, by name.
+    public static let groupNames = ["x86_like", "supervisor_csrs", "privileged_instructions"]
+
+    /// Reads one hole or group by name, for scripts: a `description` (`csr_write:sstatus`,
+    /// `csr_read:0x180`, `wfi`), `csr:NAME` for both holes of a CSR, or a group (`x86_like`,
+    /// `supervisor_csrs`, `privileged_instructions`). Nil for anything else.
+    public static func parse(_ text: String) -> Set<SensitiveHole>? {
+        switch text {
+        case "sret": return [.sret]
+        case "mret": return [.mret]
+        case "wfi": return [.wfi]
+        case "sfence_vma": return [.sfenceVMA]
+        case "x86_like": return x86Like
+        case "supervisor_csrs": return supervisorCSRs
+        case "privileged_instructions": return privilegedInstructions
+        default: break
+        }
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let kind = text[..<colon], name = String(text[text.index(after: colon)...])
+        let number: UInt16?
+        if name.hasPrefix("0x") {
+            number = UInt16(name.dropFirst(2), radix: 16).flatMap { $0 <= 0xFFF ? $0 : nil }
+        } else {
+            number = RISCV.CSR.number(name)
+        }
+        guard let n = number else { return nil }
+        switch kind {
+        case "csr_read": return [.csrRead(n)]
+        case "csr_write": return [.csrWrite(n)]
+        case "csr": return csr(n)
+        default: return nil
         }
     }
 }
