@@ -152,5 +152,9 @@ import RISCV
         #expect(table.contains("| `sret` | — | control | yes | traps (illegal_instruction) | traps |"))
         let hole = PopekGoldberg.check(PopekGoldbergConfiguration(holes: [.csrWrite(RISCV.CSR.sstatus)])).groupedTable
         #expect(hole.contains("| `sstatus` | `csrw csr, t1` | control | no | the write is silently dropped | does not trap |"))
+        let violations = PopekGoldberg.check(PopekGoldbergConfiguration(holes: [.csrWrite(RISCV.CSR.sstatus)]))
+            .groupedTable(verdicts: [.violation])
+        #expect(violations.split(separator: "\n").count == 3, "header and one line for the three dropped writes")
+        #expect(violations.contains("| `sstatus` | `csrw csr, t1`, `csrs csr, t1`, `csrc csr, t1` | control | no | the write is silently dropped | does not trap |"))
     }
 }

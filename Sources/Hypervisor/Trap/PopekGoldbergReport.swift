@@ -100,7 +100,14 @@ public struct PopekGoldbergReport: Sendable {
 
     /// Markdown, condensed: the forms of one CSR that behave alike share a line, and the members
     /// of a numbered family (`pmpaddr0`…`pmpaddr63`) that behave alike share their lines.
-    public var groupedTable: String {
+    public var groupedTable: String { groupedTable(of: rows) }
+
+    /// The condensed table of the rows with one of `verdicts`: `[.violation]` shows what breaks.
+    public func groupedTable(verdicts: Set<PopekGoldbergVerdict>) -> String {
+        groupedTable(of: rows.filter { verdicts.contains($0.verdict) })
+    }
+
+    private func groupedTable(of rows: [PopekGoldbergRow]) -> String {
         // Lines of one subject (a CSR or an instruction): consecutive rows with the same outcome.
         struct Line: Equatable {
             var forms: [String], writes: Bool, sensitivity: SensitivityClass, traps: Bool
