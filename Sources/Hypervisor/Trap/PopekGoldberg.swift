@@ -108,7 +108,7 @@ private struct Scratch {
 
     static let sie: UInt64 = 1 << 1, spie: UInt64 = 1 << 5
     static let tvm: UInt64 = 1 << 20, tw: UInt64 = 1 << 21, tsr: UInt64 = 1 << 22
-    /// satp values a write uses: Sv39 with a root in RAM (any other MODE is ignored by the write).
+    /// The satp value csrrw/csrrs write: Sv39 with a root in RAM.
     static let sv39Root: UInt64 = (8 << 60) | 0x80400
 
     /// Resets the scratch machine and puts `instruction` at the reset pc, to run at `privilege`.
@@ -144,11 +144,12 @@ private struct Scratch {
         m.startHart(0, privilege: privilege, pc: base, a0: 0, a1: 0)
     }
 
-    /// The source operand: a value that changes the CSR (every bit flipped by csrrw, every clear
-    /// bit set by csrrs, every bit cleared by csrrc), or a valid Sv39 satp.
+    /// The source register's value: one that changes the CSR if the write is performed (csrrw
+    /// flips every bit, csrrs sets every clear bit, csrrc clears every bit), except for satp,
+    /// which csrrw/csrrs load with a valid Sv39 value (a write of any other MODE is ignored).
     func operand(_ instruction: SensitiveInstruction) -> UInt64 {
         guard let n = instruction.csr else { return 0 }
-        if instruction.operand != 0 { return instruction.operand }
+        if instruction.opcode == .csrrc { return .max }
         if n == RISCV.CSR.satp { return Self.sv39Root }
         return ~(machine.readCSR(n) ?? 0)
     }

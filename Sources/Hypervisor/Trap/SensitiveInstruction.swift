@@ -50,8 +50,8 @@ public struct SensitiveInstruction: Sendable, Hashable {
     public let reason: String
     /// The CSR name, or the mnemonic for the other privileged instructions.
     public let name: String
-    /// The value the checker puts in the source register (t1) before executing it.
-    public let operand: UInt64
+    /// The instruction's opcode (`csrrw`, `sret`...).
+    public let opcode: Opcode
 
     /// The CSR number for a CSR instruction.
     public var csr: UInt16? {
@@ -101,7 +101,7 @@ extension SensitiveInstruction {
     private static func plain(_ opcode: Opcode, _ subject: Subject, _ name: String, _ reason: String) -> SensitiveInstruction {
         let inst = Instruction(opcode: opcode)
         return SensitiveInstruction(text: Disassembler.disassemble(inst, style: .aliases), encoding: Encoder.encode(inst),
-                                    subject: subject, sensitivity: .control, reason: reason, name: name, operand: 0)
+                                    subject: subject, sensitivity: .control, reason: reason, name: name, opcode: opcode)
     }
 
     /// The forms of a CSR instruction on CSR `n`: four read-only forms, and (unless the CSR is
@@ -125,11 +125,10 @@ extension SensitiveInstruction {
             } else {
                 reason = "reads \(name), \(purpose): the result is the real machine's, not the virtual one's"
             }
-            let operand: UInt64 = form.opcode == .csrrc ? .max : 0   // csrrw/csrrs: set by the checker
             out.append(SensitiveInstruction(
                 text: Disassembler.disassemble(inst, style: .aliases), encoding: Encoder.encode(inst),
                 subject: .csr(number: n, reads: form.rd != 0 || !writesCSR, writes: writesCSR),
-                sensitivity: sensitivity, reason: reason, name: name, operand: operand))
+                sensitivity: sensitivity, reason: reason, name: name, opcode: form.opcode))
         }
         return out
     }
