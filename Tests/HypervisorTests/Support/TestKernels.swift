@@ -79,6 +79,7 @@ enum TestKernels {
         1:  ld t1, 0(s2)
             bnez t1, fail
             bnez s1, fail
+            csrr t3, sscratch       # a privileged instruction per iteration, for hooks
             addi s0, s0, -1
             bnez s0, 1b
         \(shutdown(0))
