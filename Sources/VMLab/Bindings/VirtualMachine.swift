@@ -99,6 +99,8 @@ public final class VirtualMachine {
                 self.init(name: "breakpoint", pc: pc, hart: hart, message: reason.description)
             case .idle: self.init(name: "idle", message: "every hart waits and nothing can wake one")
             case .hostStop(let why): self.init(name: "halted", message: why)
+            case .watchpoint(let hart, let pc, _, _):
+                self.init(name: "watchpoint", pc: pc, hart: hart, message: reason.description)
             }
             self.instructions = instructions
         }
