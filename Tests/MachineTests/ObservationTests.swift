@@ -242,4 +242,18 @@ final class Recorder: MachineObserver {
         #expect(rig.run(1000) == .poweredOff(code: 0))
         #expect(rig.x(11) == 1001)
     }
+
+    @Test func observerOfAnInterruptStopsBeforeTheHandlerRuns() throws {
+        m.observedEvents = [.interrupt]
+        rec.action = { machine, _ in machine.requestStop(.hostStop("interrupted")) }
+        try rig.start("li t0, 0x80\n csrw mie, t0\n csrsi mstatus, 8\n1: j 1b")
+        #expect(m.run(maxInstructions: 10) == .budgetExhausted)
+        m.setPin(.mtip, hart: 0, level: true)
+        let retired = m.counters().instructions
+        #expect(rig.run(1000) == .hostStop("interrupted"))
+        #expect(m.pc() == Layout.mtrap)
+        #expect(m.counters().instructions == retired, "no instruction of the handler ran")
+        rec.action = nil
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+    }
 }

@@ -86,6 +86,7 @@ extension Machine {
     public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64) {
         let t = hart(h)
         t.foldCounters()
+        if !delivering { pcRedirect.removeValue(forKey: h) }
         t.state.pointee.regs[10] = a0
         t.state.pointee.regs[11] = a1
         t.state.pointee.priv = privilege.rawValue
@@ -139,7 +140,13 @@ extension Machine {
     /// resetting the machine, or the host).
     public func requestStop(_ reason: StopReason) {
         pendingStop = reason
-        if let h = currentHart { harts[h].state.pointee.exitSlice = .stop }
+        if let h = currentHart {
+            harts[h].state.pointee.exitSlice = .stop
+        } else {
+            // Between slices (a device's deadline, an observer of an interrupt): the next slice
+            // must not run, so its first fetch goes through the refill path, which sees the stop.
+            for t in harts { t.invalidateFetch() }
+        }
     }
 
     // MARK: physical memory (loaders, tests)

@@ -22,7 +22,10 @@ public final class Machine {
     /// The hart currently running a slice (its clock is the machine's clock meanwhile).
     var currentHart: Int? = nil
     /// A stop requested by a device or the host, taken at the next slice boundary.
-    var pendingStop: StopReason? = nil
+    var pendingStop: StopReason? = nil { didSet { stopPending = pendingStop != nil } }
+    /// `pendingStop != nil`, for the fetch refill path: a hart whose slice starts (or crosses a
+    /// page) while a stop is pending ends the slice at once instead of running on.
+    var stopPending = false
     /// Physical pages holding an LR reservation (only tracked with several harts).
     var reservedPages: Set<UInt64> = [] { didSet { reservedPageCount.pointee = reservedPages.count } }
     /// `reservedPages.count`, where harts read it without touching the machine object.

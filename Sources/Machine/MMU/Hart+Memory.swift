@@ -192,10 +192,15 @@ extension Hart {
     enum FetchRefill { case cached, trapped, uncached }
 
     /// Points the fetch cache at the decoded page holding `pc`, translating it. `.uncached` when
-    /// PMP splits the page, so each fetch from it must be checked on its own.
+    /// PMP splits the page, so each fetch from it must be checked on its own. `.trapped` after a
+    /// trap, and also, with no trap, when the slice must end before the instruction (a stop is
+    /// pending, or an observer saw this fetch's page walk).
     @inline(never)
     func refillFetch(_ pc: UInt64) -> FetchRefill {
         let s = state
+        // A stop is pending (requested between slices, or by an observer): end the slice before
+        // this instruction, raising nothing; the run returns the stop.
+        if machine.stopPending { return .trapped }
         let priv = s.pointee.priv
         let vpage = pc & ~0xFFF
         let idx = (Hart.privIndex(priv) * 3 + AccessType.fetch.rawValue) * softTLBSize
