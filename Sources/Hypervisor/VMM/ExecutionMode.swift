@@ -32,7 +32,8 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         switch self {
         case .native: NativeTechnique()
         case .interpret: InterpretTechnique()
-        case .trap, .bt, .pv, .hw:
+        case .trap: TrapTechnique()
+        case .bt, .pv, .hw:
             throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
         }
     }
