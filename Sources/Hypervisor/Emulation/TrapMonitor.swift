@@ -13,6 +13,8 @@ import Machine
 public struct TrapCounters: Sendable, Equatable {
     /// Hardware traps from the guest into the monitor.
     public var traps: UInt64 = 0
+    /// Hardware interrupts taken into the monitor (the PLIC's, turned into virtual ones).
+    public var hardwareInterrupts: UInt64 = 0
     public var privilegedEmulated: UInt64 = 0
     public var exceptionsReflected: UInt64 = 0
     public var interruptsInjected: UInt64 = 0
@@ -75,7 +77,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     public func start(pc: UInt64, a0: UInt64, a1: UInt64) {
         vcpu = VirtualCPU(asidBits: 16)
         vcpu.privilege = .supervisor
+        // As firmware leaves it: the FPU on (FS = Initial), so a kernel may use it from the start.
+        vcpu.csrs.setStatus(SupervisorBits.fs, 1 << SupervisorBits.fsShift)
         asleep = false
+        setRealEnable(SupervisorBits.sei, true)
         PrivilegedEmulator.mirrorFloatingPoint(vcpu, machine: machine, hart: hart)
         shadow.setTranslationControls(sum: false, mxr: false)
         shadow.activate(satp: 0, view: .kernel, hart: hart)
@@ -100,6 +105,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
 
     public func advance(to mtime: UInt64) {
         if vcpu.updateTimer(now: mtime) { deliverPendingInterrupt() }
+        if asleep {
+            syncExternalInterrupt()
+            deliverPendingInterrupt()
+        }
     }
 
     public var nextDeadline: UInt64? {
@@ -108,9 +117,27 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
 
     // MARK: traps
 
+    /// External interrupts from the VM's PLIC reach the monitor as M-level interrupts.
+    public var handlesInterrupts: Bool { true }
+
     public func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart h: Int) -> Bool {
-        guard h == hart, !trap.isInterrupt else { return false }
+        guard h == hart else { return false }
+        if trap.isInterrupt {
+            counters.hardwareInterrupts &+= 1
+            if trap.cause == InterruptCause.supervisorExternal.rawValue {
+                // The PLIC's supervisor context asserts SEIP: it becomes the vCPU's, and the real
+                // enable stays masked until the guest has claimed it (see `syncExternalInterrupt`).
+                setRealEnable(SupervisorBits.sei, false)
+                vcpu.setInterrupt(.supervisorExternal, pending: true)
+            } else {
+                // Nothing else is enabled; should it ever arrive, it is masked, not looped on.
+                setRealEnable(1 << trap.cause, false)
+            }
+            deliverPendingInterrupt()
+            return true
+        }
         counters.traps &+= 1
+        syncExternalInterrupt()
         let cause = ExceptionCause(rawValue: trap.cause)
         let name = cause?.name ?? "exception_\(trap.cause)"
         counters.trapsByCause[name, default: 0] &+= 1
@@ -137,6 +164,21 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         }
         deliverPendingInterrupt()
         return true
+    }
+
+    /// Follows the PLIC's SEIP pin into the vCPU; once the guest has claimed the interrupt (the pin
+    /// is low) the real enable is restored so the next one reaches the monitor.
+    func syncExternalInterrupt() {
+        let pin = (machine.readCSR(CSR.mip, hart: hart) ?? 0) & SupervisorBits.sei != 0
+        if vcpu.csrs.sip & SupervisorBits.sei != 0 && !pin { vcpu.setInterrupt(.supervisorExternal, pending: false) }
+        if !pin { setRealEnable(SupervisorBits.sei, true) }
+        else if vcpu.csrs.sip & SupervisorBits.sei == 0 { vcpu.setInterrupt(.supervisorExternal, pending: true) }
+    }
+
+    func setRealEnable(_ bits: UInt64, _ on: Bool) {
+        let mie = machine.readCSR(CSR.mie, hart: hart) ?? 0
+        let new = on ? mie | bits : mie & ~bits
+        if new != mie { machine.writeCSR(CSR.mie, new, hart: hart) }
     }
 
     func emulate(_ trap: MachineTrap) {
