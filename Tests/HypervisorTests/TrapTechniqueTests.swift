@@ -1,4 +1,5 @@
 import Boot
+import Foundation
 import Machine
 import Testing
 @testable import Hypervisor
@@ -24,30 +25,56 @@ import Testing
         #expect(counters["shadow"]?["hidden_faults"] == account.count(.shadowFault))
     }
 
-    /// Runs tinyos with `bootargs` under `mode`; returns its console text without `# ` lines.
-    static func tinyos(_ bootargs: String, mode: ExecutionMode, budget: UInt64 = 400_000_000) throws -> (String, Guest)? {
-        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return nil }
-        var board = VirtBoardConfiguration()
-        board.memory = 64 << 20
-        board.kernel = .file(kernel)
-        board.bootargs = bootargs
-        let guest = try Guest(GuestConfiguration(mode: mode, board: board))
-        let stop = guest.run(maxInstructions: budget)
-        #expect(stop == .poweredOff(code: 0), "\(mode) \(bootargs): \(stop)\n\(guest.consoleText)")
-        let text = guest.consoleText.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("# ") }.joined(separator: "\n")
-        return (text, guest)
+    /// tinyos's pinned cases (labs/guests/tinyos/expected/cases.txt: NAME|BOOTARGS|DISK).
+    static let tinyosFolder = Guests.root.appendingPathComponent("labs/guests/tinyos")
+    static let cases: [(name: String, bootargs: String, disk: Bool)] = {
+        guard let text = try? String(contentsOf: tinyosFolder.appendingPathComponent("expected/cases.txt"), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            return line.hasPrefix("#") || f.count != 3 ? nil : (f[0], f[1], f[2] == "disk")
+        }
+    }()
+
+    static func disk() -> String? {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-trap-tinyos-\(getpid()).img").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let process = Process()
+        process.executableURL = tinyosFolder.appendingPathComponent("mkdisk.sh")
+        process.arguments = [path]
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? path : nil
     }
 
-    @Test(arguments: ["bench=syscall n=200", "bench=pagefault n=50", "bench=pte n=50", "bench=fork n=5"])
-    func tinyosBenchmarkLikeNative(_ bootargs: String) throws {
-        guard let (native, ng) = try Self.tinyos(bootargs, mode: .native) else { return }
-        defer { ng.close() }
-        guard let (trap, tg) = try Self.tinyos(bootargs, mode: .trap) else { return }
-        defer { tg.close() }
-        #expect(trap == native)
-        if let t = tg.technique as? TrapTechnique, let m = t.monitor {
-            #expect(m.shadow.checkCoherence() == [], "no stale shadow entry after \(bootargs)")
+    /// The console from tinyos's first line, without carriage returns and "# " lines.
+    static func comparable(_ console: String) -> String {
+        let lines = console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("# tinyos: ") }) else { return "" }
+        return lines[start...].filter { !$0.hasPrefix("# ") }.joined(separator: "\n").trimmingCharacters(in: .newlines)
+    }
+
+    /// Each pinned tinyos case under `trap` gives the output pinned under QEMU (the same file the
+    /// native board tests compare with), and leaves no stale shadow entry behind.
+    @Test(arguments: cases.map(\.name))
+    func tinyosLikeNative(_ name: String) throws {
+        guard let c = Self.cases.first(where: { $0.name == name }), let kernel = Guests.path("tinyos", "tinyos.elf") else { return }
+        var board = VirtBoardConfiguration()
+        board.kernel = .file(kernel)
+        board.bootargs = c.bootargs
+        if c.disk {
+            guard let disk = Self.disk() else { Issue.record("mkdisk.sh failed"); return }
+            board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
         }
+        let guest = try Guest(GuestConfiguration(mode: .trap, board: board))
+        defer { guest.close() }
+        let stop = guest.run(maxInstructions: 2_000_000_000)
+        let expected = (try? String(contentsOf: Self.tinyosFolder.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
+        #expect(stop == .poweredOff(code: 0), "console:\n\(guest.consoleText)")
+        #expect(Self.comparable(guest.consoleText) == expected.trimmingCharacters(in: .newlines), "console:\n\(guest.consoleText)")
+        #expect(!expected.isEmpty)
+        let technique = try #require(guest.technique as? TrapTechnique)
+        let monitor = try #require(technique.monitor)
+        #expect(monitor.shadow.checkCoherence() == [], "no stale shadow entry after \(name)")
+        #expect(monitor.counters.privilegedEmulated > 0 && monitor.shadow.counters.hiddenFaults > 0)
     }
 }
