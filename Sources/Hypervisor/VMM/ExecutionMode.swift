@@ -18,7 +18,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     case hw
 
     /// The modes this build implements.
-    public static var available: [ExecutionMode] { [.native, .interpret] }
+    public static var available: [ExecutionMode] { [.native, .interpret, .trap] }
 
     public var isAvailable: Bool { Self.available.contains(self) }
 
