@@ -25,6 +25,19 @@ import Testing
         #expect(counters["shadow"]?["hidden_faults"] == account.count(.shadowFault))
     }
 
+    @Test func availableAndSharesAHost() throws {
+        #expect(ExecutionMode.available.contains(.trap))
+        let host = Host(HostConfiguration(memory: 32 << 20))
+        defer { host.close() }
+        let a = try host.createGuest(TestKernels.configuration(TestKernels.hello("one"), mode: .trap))
+        let b = try host.createGuest(TestKernels.configuration(TestKernels.hello("two"), mode: .trap))
+        // Each carve-out holds the guest's RAM and its VMM's shadow pool behind it.
+        #expect(a.carveout?.size == (4 << 20) + TrapTechnique.shadowPoolSize)
+        _ = host.run(maxInstructions: 10_000_000)
+        #expect(a.finalStop == .poweredOff(code: 0) && b.finalStop == .poweredOff(code: 0))
+        #expect(a.consoleText == "one\n" && b.consoleText == "two\n")
+    }
+
     /// tinyos's pinned cases (labs/guests/tinyos/expected/cases.txt: NAME|BOOTARGS|DISK).
     static let tinyosFolder = Guests.root.appendingPathComponent("labs/guests/tinyos")
     static let cases: [(name: String, bootargs: String, disk: Bool)] = {
