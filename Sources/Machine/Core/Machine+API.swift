@@ -134,6 +134,12 @@ extension Machine {
     /// Cycles of the machine's clock.
     public var cycles: UInt64 { currentCycles }
 
+    /// Advances `hart`'s clock by `cycles`: work a VMM in Swift did on the hart's behalf (emulating
+    /// an instruction, filling a shadow entry), so that guest-visible time includes it.
+    public func charge(_ cycles: UInt64, hart h: Int = 0) {
+        hart(h).state.pointee.cycles &+= cycles
+    }
+
     // MARK: stopping
 
     /// Stops `run` at the next instruction boundary with `reason` (a device powering off or
