@@ -21,6 +21,10 @@ import Testing
         #expect(account.count(.firmwareCall) == 7)
         #expect(account.count(.trap) == account.count(.privilegedEmulated) + account.count(.exceptionReflected)
                 + account.count(.firmwareCall) + account.count(.shadowFault) + account.count(.tracedWrite))
+        // The monitor charged its work to the clock: the account reproduces it.
+        #expect(account.waitedCycles == 0)
+        #expect(account.chargedCycles == trap.machine.cycles)
+        #expect(trap.statistics().cycles.total == account.total)
         let counters = trap.technique.counters(trap)
         #expect(counters["shadow"]?["hidden_faults"] == account.count(.shadowFault))
     }
@@ -89,5 +93,8 @@ import Testing
         let monitor = try #require(technique.monitor)
         #expect(monitor.shadow.checkCoherence() == [], "no stale shadow entry after \(name)")
         #expect(monitor.counters.privilegedEmulated > 0 && monitor.shadow.counters.hiddenFaults > 0)
+        let account = technique.account(guest)
+        #expect(account.chargedCycles <= guest.machine.cycles, "the clock includes every charged event")
+        #expect(account.total == guest.machine.cycles)
     }
 }

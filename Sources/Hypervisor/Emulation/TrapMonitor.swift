@@ -29,6 +29,20 @@ public struct TrapCounters: Sendable, Equatable {
     public var reflectedByCause: [String: UInt64] = [:]
 }
 
+/// Modelled cycles of the monitor's software work, charged to the hart's clock as it happens (the
+/// hardware trap that brought the monitor in is charged by the machine).
+public struct TrapPrices: Sendable, Equatable {
+    public var privilegedEmulated: UInt64 = 0
+    public var exceptionReflected: UInt64 = 0
+    public var interruptInjected: UInt64 = 0
+    public var shadowFault: UInt64 = 0
+    public var tracedWrite: UInt64 = 0
+    /// A virtual SBI call.
+    public var supervisorCall: UInt64 = 0
+
+    public init() {}
+}
+
 /// One thing the monitor did, for observers (hooks, traces).
 public struct TrapMonitorEvent: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -54,6 +68,8 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// elsewhere and the monitor must not move its pc).
     public var supervisorCall: ((TrapMonitor, Int) -> Bool)?
     public var onEvent: ((TrapMonitorEvent) -> Void)?
+    /// What the monitor's work costs on the hart's clock.
+    public var prices = TrapPrices()
     /// The hart is stopped because the vCPU executed wfi.
     public private(set) var asleep = false
     /// The machine's `time` ticks (mtime), read for the virtual timer.
@@ -148,6 +164,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         case .ecallU:
             if vcpu.privilege == .supervisor {
                 counters.supervisorCalls &+= 1
+                charge(prices.supervisorCall)
                 emit(.supervisorCall, pc: trap.pc, cause: nil, address: machine.register(17, hart: hart))
                 machine.setPC(trap.pc, hart: hart)
                 if supervisorCall?(self, hart) ?? false { machine.setPC(trap.pc &+ 4, hart: hart) }
@@ -199,6 +216,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             shadow.fence(va: va, asid: asid)
         case .supervisorCall:
             counters.supervisorCalls &+= 1
+                charge(prices.supervisorCall)
             if supervisorCall?(self, hart) ?? false { machine.setPC(trap.pc &+ 4, hart: hart) }
         case .reflect(let t):
             reflect(t, pc: trap.pc)
@@ -209,6 +227,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
 
     func privileged(_ pc: UInt64, _ bits: UInt32) {
         counters.privilegedEmulated &+= 1
+        charge(prices.privilegedEmulated)
         emit(.privileged, pc: pc, cause: nil, address: UInt64(bits))
     }
 
@@ -228,6 +247,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         switch shadow.handleFault(va: va, access: access) {
         case .filled:
             counters.shadowFaults &+= 1
+            charge(prices.shadowFault)
             emit(.shadowFault, pc: pc, cause: access.pageFault.name, address: va)
             machine.setPC(pc, hart: hart)
         case .guestFault(let t):
@@ -236,6 +256,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             switch shadow.emulateTracedStore(pc: pc, hart: hart) {
             case .emulated:
                 counters.tracedWrites &+= 1
+                charge(prices.tracedWrite)
                 emit(.tracedWrite, pc: pc, cause: nil, address: gpa)
             case .guestFault(let t): reflect(t, pc: pc)
             case .retry: machine.setPC(pc, hart: hart)
@@ -248,6 +269,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         let wasUser = vcpu.privilege == .user
         let target = ExceptionReflection.deliver(t, to: &vcpu, pc: pc)
         counters.exceptionsReflected &+= 1
+        charge(prices.exceptionReflected)
         counters.reflectedByCause[t.name, default: 0] &+= 1
         emit(.exceptionReflected, pc: pc, cause: t.name, address: t.tval)
         machine.setPC(target, hart: hart)
@@ -262,6 +284,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             let wasUser = vcpu.privilege == .user
             let target = ExceptionReflection.deliver(.interrupt(irq), to: &vcpu, pc: pc)
             counters.interruptsInjected &+= 1
+            charge(prices.interruptInjected)
             emit(.interruptInjected, pc: pc, cause: irq.name, address: nil)
             if wasUser { activateShadow() }
             resume(at: target)
@@ -278,6 +301,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         } else {
             machine.setPC(pc, hart: hart)
         }
+    }
+
+    func charge(_ cycles: UInt64) {
+        if cycles != 0 { machine.charge(cycles, hart: hart) }
     }
 
     func emit(_ kind: TrapMonitorEvent.Kind, pc: UInt64, cause: String?, address: UInt64?) {

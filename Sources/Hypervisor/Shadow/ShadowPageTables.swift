@@ -80,6 +80,8 @@ public final class ShadowPageTables {
     public private(set) var view: ShadowView = .kernel
     /// The satp value loaded into the hart.
     public private(set) var machineSATP: UInt64 = 0
+    /// Modelled cycles charged to the hart's clock per hardware TLB flush made for the guest.
+    public var flushPrice: UInt64 = 0
 
     struct ContextKey: Hashable {
         var root: UInt64
@@ -243,6 +245,7 @@ public final class ShadowPageTables {
 
     func flushHardwareTLB() {
         counters.flushes &+= 1
+        if flushPrice != 0 { machine.charge(flushPrice, hart: hart) }
         for h in 0..<machine.hartCount { machine.flushTLB(hart: h) }
     }
 

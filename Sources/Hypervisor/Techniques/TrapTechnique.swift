@@ -33,7 +33,10 @@ public final class TrapTechnique: Technique {
         var table = guest.profile.machineCostTable
         table.handledTrap = guest.profile.cycles(.trap)
         guest.machine.costs = table
-        guard monitor == nil else { return }   // re-pricing only
+        if let monitor {   // re-pricing only
+            price(monitor, guest.profile)
+            return
+        }
 
         let machine = guest.machine
         let memory = guest.board.configuration.memory
@@ -79,6 +82,7 @@ public final class TrapTechnique: Technique {
             event.asid = monitor.vcpu.csrs.asid
             guest.events.dispatch(event)
         }
+        price(monitor, guest.profile)
         // Harts other than the first stay parked: the monitor runs one vCPU.
         for h in 1..<max(1, machine.hartCount) { machine.stopHart(h) }
         monitor.start(pc: pc, a0: a0, a1: a1)
@@ -87,14 +91,29 @@ public final class TrapTechnique: Technique {
         self.sbi = sbi
     }
 
+    /// The monitor charges its software work to the hart's clock as it goes, so the account
+    /// reproduces the clock and guest-visible time includes the VMM's work.
+    func price(_ monitor: TrapMonitor, _ p: CostProfile) {
+        var prices = TrapPrices()
+        prices.privilegedEmulated = p.cycles(.privilegedEmulated)
+        prices.exceptionReflected = p.cycles(.exceptionReflected)
+        prices.interruptInjected = p.cycles(.interruptInjected)
+        prices.shadowFault = p.cycles(.shadowFault)
+        prices.tracedWrite = p.cycles(.tracedWrite)
+        prices.supervisorCall = p.cycles(.firmwareCall)
+        monitor.prices = prices
+        monitor.shadow.flushPrice = p.cycles(.tlbFlush)
+    }
+
     public func account(_ guest: Guest, vcpu: Int) -> CycleAccount {
         let c = guest.machine.counters(hart: vcpu)
         var a = CycleAccount(profile: guest.profile)
         a.record(.instruction, count: c.instructions)
         a.record(.walkReference, count: c.tlb.walkReferences)
         a.record(.tlbMiss, count: c.tlb.misses)
-        // Every flush is the VMM's, made for the guest (its sfence.vma, shadow downgrades).
-        a.record(.tlbFlush, count: c.tlb.flushes)
+        // The guest's own flushes (a satp write on an untagged TLB) and those the VMM makes for it
+        // (its sfence.vma, shadow downgrades and drops), which the shadow counts.
+        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vcpu == 0 ? monitor?.shadow.counters.flushes ?? 0 : 0))
         a.record(.mmioAccess, count: c.mmioAccesses)
         if vcpu == 0, let m = monitor?.counters {
             a.record(.trap, count: m.traps)
