@@ -29,6 +29,76 @@ import Testing
         #expect(counters["shadow"]?["hidden_faults"] == account.count(.shadowFault))
     }
 
+    /// A kernel that sleeps in wfi until its SBI timer fires, three times, printing a digit per
+    /// tick from its (vectored) interrupt handler.
+    static let ticker = """
+        _start:
+            la t0, vectors
+            ori t0, t0, 1            # vectored
+            csrw stvec, t0
+            li t0, 0x20
+            csrw sie, t0             # STIE
+            li s0, 0
+            call arm
+        1:  wfi
+            li t0, 3
+            blt s0, t0, 1b
+            li t0, 0x2
+            csrc sstatus, t0
+        \(TestKernels.print("\n"))
+        \(TestKernels.shutdown(0))
+        arm:
+            csrr a0, time
+            addi a0, a0, 1000
+            li a7, TIME
+            li a6, 0
+            ecall
+            li t0, 0x2
+            csrs sstatus, t0         # SIE
+            ret
+        .align 2
+        vectors:
+            j bad
+            j bad
+            j bad
+            j bad
+            j bad
+            j tick
+        bad:
+        \(TestKernels.shutdown(1))
+        tick:
+            addi s0, s0, 1
+            addi a0, s0, 48
+            li a7, 1
+            ecall
+            csrr a0, time
+            addi a0, a0, 1000
+            li a7, TIME
+            li a6, 0
+            ecall
+            sret
+        """
+
+    @Test func timerInterruptsWakeWfiLikeNative() throws {
+        let native = try Guest(TestKernels.configuration(Self.ticker, mode: .native))
+        defer { native.close() }
+        let trap = try Guest(TestKernels.configuration(Self.ticker, mode: .trap))
+        defer { trap.close() }
+        var injected: [String] = []
+        _ = trap.events.add(.interruptInjected) { injected.append($0.cause ?? "?"); return .proceed }
+        var privileged = 0
+        _ = trap.events.add(.privileged) { _ in privileged += 1; return .proceed }
+        #expect(native.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(trap.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(native.consoleText == "123\n")
+        #expect(trap.consoleText == native.consoleText)
+        #expect(injected == ["supervisor_timer", "supervisor_timer", "supervisor_timer"])
+        #expect(privileged > 10, "csrw/csrr/wfi/sret reach hooks as privileged events")
+        let m = try #require((trap.technique as? TrapTechnique)?.monitor)
+        #expect(m.counters.interruptsInjected == 3)
+        #expect(trap.technique.account(trap).count(.interruptInjected) == 3)
+    }
+
     @Test func availableAndSharesAHost() throws {
         #expect(ExecutionMode.available.contains(.trap))
         let host = Host(HostConfiguration(memory: 32 << 20))
