@@ -150,6 +150,8 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
                 setRealEnable(1 << trap.cause, false)
             }
             deliverPendingInterrupt()
+            // The hardware woke a hart sleeping for the vCPU's wfi; unless the vCPU woke too, it sleeps on.
+            if asleep { machine.waitForInterrupt(hart: hart) }
             return true
         }
         counters.traps &+= 1
@@ -210,7 +212,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             privileged(trap.pc, bits)
             // The hart sleeps until the monitor wakes it with a virtual interrupt.
             asleep = true
-            machine.stopHart(hart)
+            machine.waitForInterrupt(hart: hart)
         case .fence(let va, let asid):
             privileged(trap.pc, bits)
             shadow.fence(va: va, asid: asid)

@@ -76,8 +76,8 @@ struct MachineWords {
 }
 
 enum GuestPageWalker {
-    /// Whether a guest leaf with `pte` permits `access` in context `c` (privileged spec, "Sv32"
-    /// step 5's rules, shared by Sv39): U pages are never executed by S and read/written by S only
+    /// Whether a guest leaf with `pte` permits `access` in context `c` (privileged spec, "Virtual
+    /// Address Translation Process", step 5): U pages are never executed by S and read/written by S only
     /// with SUM; S pages never reached from U; MXR makes execute-only pages readable.
     static func permits(_ pte: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext) -> Bool {
         if pte & Sv39.u != 0 {
