@@ -92,6 +92,14 @@ import RISCV
         } else {
             Issue.record("no shadow translation: \(shadow)")
         }
+        // Under the guest's kernel superpage one fault filled the whole 2 MiB: a page never
+        // touched is present, and the guest's page-table pages in it are read-only.
+        #expect(rig.shadow.walk(.shadow, va: 0x8001_F000, view: .kernel).physical == 0x8001_F000)
+        if case .translated(_, let leaf, _) = rig.shadow.walk(.shadow, va: R.l0User, view: .kernel).result {
+            #expect(leaf & Sv39.w == 0 && leaf & Sv39.r != 0)
+        } else {
+            Issue.record("the kernel's view of its own page table is missing")
+        }
         let guest = rig.shadow.walk(.guest, va: 0x4000_0000)
         #expect(guest.steps.map(\.pteAddress) == [R.root + 8, R.l1User, R.l0User])
         #expect(guest.physical == 0x8018_0000)

@@ -366,9 +366,33 @@ public final class ShadowPageTables {
         let flags = leafFlags(guestLeaf: leaf, frame: frame)
         words.write(slot, Sv39.entry(target, flags))
         if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(slot) }
+        if case .translated(_, _, let level) = walk.result, level > 0 { prefetch(table, va: va, gpa: gpa, leaf: leaf) }
         // An upgrade (a first write to a clean page) must not meet the old entry in the TLB.
         if old & Sv39.v != 0 { flushHardwareTLB() }
         return true
+    }
+
+    /// Under a guest superpage, one fault fills the whole 2 MiB of it that the shadow leaf table
+    /// covers (as shadow MMUs prefetch neighbouring entries): the guest's one leaf decides all 512
+    /// entries, so a kernel's direct map costs one hidden fault per 2 MiB, not per page. Entries
+    /// already present are left alone; pages outside the VM stay unmapped.
+    func prefetch(_ table: UInt64, va: UInt64, gpa: UInt64, leaf: UInt64) {
+        guard var bytes = machine.readPhysical(at: table, count: Int(Sv39.pageSize)) else { return }
+        let base = gpa & ~((1 << 21) - 1)
+        var changed = false
+        for i in 0..<512 {
+            var e: UInt64 = 0
+            for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            guard e & Sv39.v == 0 else { continue }
+            let frame = base + UInt64(i) << 12
+            guard let (target, _) = map.machineAddress(frame) else { continue }
+            let flags = leafFlags(guestLeaf: leaf, frame: frame)
+            e = Sv39.entry(target, flags)
+            for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: e >> (8 * UInt64(b))) }
+            if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(table &+ UInt64(i) &* 8) }
+            changed = true
+        }
+        if changed { machine.loadPhysical(bytes, at: table) }
     }
 
     /// The flags of a shadow leaf mapping guest page `frame` under guest leaf `pte`, in the current view.
