@@ -17,13 +17,13 @@ final class ShadowRig {
     var exitCode: UInt64?
     var shadow: ShadowPageTables { monitor.shadow }
 
-    init(_ source: String, capacity: Int = 8) throws {
+    init(_ source: String, capacity: Int = 8, poolSize: UInt64 = 1 << 20) throws {
         var c = MachineConfiguration()
         c.ramSize = 4 << 20
         machine = Machine(c)
         machine.grantFullPMPAccess(hart: 0)
         let map = GuestPhysicalMap([.init(guestBase: Self.guestBase, size: Self.guestSize, machineBase: Self.guestBase, isRAM: true)])
-        monitor = TrapMonitor(machine: machine, map: map, poolBase: Self.poolBase, poolSize: 1 << 20, shadowCapacity: capacity)
+        monitor = TrapMonitor(machine: machine, map: map, poolBase: Self.poolBase, poolSize: poolSize, shadowCapacity: capacity)
         program = try Assembler.assemble(source)
         machine.loadPhysical(program.bytes, at: Self.guestBase)
         monitor.supervisorCall = { [unowned self] m, h in

@@ -148,4 +148,29 @@ import RISCV
         #expect(rig.shadow.walk(.shadow, va: 0x4000_0000, view: .user).physical == rig.symbol("user"))
         #expect(rig.shadow.checkCoherence() == [])
     }
+
+    @Test func mxrMakesExecuteOnlyPagesReadable() throws {
+        let rig = try ShadowRig("""
+            \(R.prologue)
+            li t0, 0x40000
+            csrs sstatus, t0         # SUM
+            li t1, 0x40000000
+            ld a0, 0(t1)             # execute-only: a load page fault
+            li t0, 0x80000
+            csrs sstatus, t0         # MXR
+            ld a1, 0(t1)             # now readable
+            csrc sstatus, t0
+            ld a2, 0(t1)             # and not again
+            \(R.shutdown)
+            \(R.logAndSkip)
+            """)
+        rig.buildTables()
+        rig.write64(R.l0User, R.pte(0x8018_0000, Sv39.v | Sv39.x | Sv39.u))
+        rig.write64(0x8018_0000, 0x77)
+        rig.start()
+        #expect(rig.run() == .hostStop("shutdown"))
+        #expect(rig.x(8) == 0x0D0D, "faults without MXR, before and after")
+        #expect(rig.x(11) == 0x77)
+        #expect(rig.shadow.checkCoherence() == [])
+    }
 }
