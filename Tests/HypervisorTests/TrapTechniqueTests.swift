@@ -88,12 +88,19 @@ import Testing
         _ = trap.events.add(.interruptInjected) { injected.append($0.cause ?? "?"); return .proceed }
         var privileged = 0
         _ = trap.events.add(.privileged) { _ in privileged += 1; return .proceed }
+        var exits = 0
+        _ = trap.events.add(.exit) { _ in exits += 1; return .proceed }
+        var nativePrivileged = 0
+        _ = native.events.add(.privileged) { _ in nativePrivileged += 1; return .proceed }
         #expect(native.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
         #expect(trap.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
         #expect(native.consoleText == "123\n")
         #expect(trap.consoleText == native.consoleText)
         #expect(injected == ["supervisor_timer", "supervisor_timer", "supervisor_timer"])
-        #expect(privileged > 10, "csrw/csrr/wfi/sret reach hooks as privileged events")
+        #expect(privileged == nativePrivileged, "each system instruction is one privileged event, as natively")
+        #expect(privileged > 10)
+        let m0 = try #require((trap.technique as? TrapTechnique)?.monitor)
+        #expect(exits == Int(m0.counters.traps), "every trap into the VMM is an exit")
         let m = try #require((trap.technique as? TrapTechnique)?.monitor)
         #expect(m.counters.interruptsInjected == 3)
         #expect(trap.technique.account(trap).count(.interruptInjected) == 3)

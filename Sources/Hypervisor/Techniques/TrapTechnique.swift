@@ -65,15 +65,17 @@ public final class TrapTechnique: Technique {
             return true
         }
         monitor.onEvent = { [unowned guest, unowned monitor] e in
+            // The machine itself reports every hardware trap (`trap`) and every system instruction
+            // (`privileged`) it executes; the monitor adds what only the VMM knows. A trap into the
+            // VMM is also the guest's `exit`; a reflected trap is counted, not reported twice.
             let kind: GuestEventKind
             switch e.kind {
             case .trap: kind = .exit
-            case .privileged: kind = .privileged
-            case .exceptionReflected: kind = .trap
             case .interruptInjected: kind = .interruptInjected
             case .shadowFault: kind = .shadowFault
             case .tracedWrite: kind = .tracedWrite
             case .supervisorCall: kind = .hypercall
+            case .privileged, .exceptionReflected: return
             }
             var event = GuestEvent(kind: kind, vcpu: e.hart, pc: e.pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
