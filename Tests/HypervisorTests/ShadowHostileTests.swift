@@ -147,7 +147,7 @@ import RISCV
         #expect(rig.shadow.checkCoherence() == [])
     }
 
-    @Test(arguments: [(8, UInt64(1) << 20), (2, UInt64(1) << 20), (8, UInt64(16) << 12)])
+    @Test(arguments: [(8, UInt64(1) << 20), (2, UInt64(1) << 20), (1, UInt64(1) << 20), (8, UInt64(16) << 12)])
     func satpSwitchesBeyondTheCacheEvict(capacity: Int, poolSize: UInt64) throws {
         // Three address spaces (roots at 0x80110000, 0x80120000, 0x80130000), each mapping VA
         // 0x40000000 to its own page; the guest cycles through them with a cache of two.

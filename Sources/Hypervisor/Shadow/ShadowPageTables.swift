@@ -189,7 +189,10 @@ public final class ShadowPageTables {
         if let free = contexts.firstIndex(where: { $0 == nil }) {
             slot = free
         } else {
-            let victim = contexts.compactMap { $0 }.filter { $0 !== current }.min { $0.lastUse < $1.lastUse }!
+            // The least recently used; with a cache of one, that is the address space being left.
+            let all = contexts.compactMap { $0 }
+            let victim = all.filter { $0 !== current }.min { $0.lastUse < $1.lastUse } ?? all[0]
+            if victim === current { current = nil }
             slot = victim.slot
             evict(victim)
         }
