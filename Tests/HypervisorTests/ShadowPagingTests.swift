@@ -173,4 +173,36 @@ import RISCV
         #expect(rig.x(11) == 0x77)
         #expect(rig.shadow.checkCoherence() == [])
     }
+
+    /// With satp Bare there is no U/S page protection: the guest's user mode reaches all of its
+    /// memory (a fuzzed guest found the user view mapping nothing, then a permissionless entry).
+    @Test func bareUserModeReachesItsMemory() throws {
+        let rig = try ShadowRig("""
+            la t0, handler
+            csrw stvec, t0
+            la t0, user
+            csrw sepc, t0
+            sret
+            user:
+            li t1, 0x80180000
+            ld a1, 0(t1)
+            sd a1, 8(t1)
+            ecall
+            .align 2
+            handler:
+            csrr s0, scause
+            \(R.shutdown)
+            """)
+        rig.write64(0x8018_0000, 0x4242)
+        rig.start()
+        #expect(rig.run() == .hostStop("shutdown"))
+        #expect(rig.x(8) == 8, "the user program's ecall")
+        #expect(rig.x(11) == 0x4242 && rig.read64(0x8018_0008) == 0x4242)
+        if case .translated(_, let leaf, _) = rig.shadow.walk(.shadow, va: 0x8018_0000, view: .user).result {
+            #expect(leaf & (Sv39.r | Sv39.w) == Sv39.r | Sv39.w)
+        } else {
+            Issue.record("no user-view entry")
+        }
+        #expect(rig.shadow.checkCoherence() == [])
+    }
 }

@@ -103,6 +103,11 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         machine.startHart(hart, privilege: .user, pc: pc, a0: a0, a1: a1)
     }
 
+    /// Edits the vCPU directly (tests and tools: set a CSR without the guest executing anything).
+    public func vcpuForTesting(_ edit: (inout VirtualCPU) -> Void) {
+        edit(&vcpu)
+    }
+
     /// Raises or lowers a virtual interrupt line (external from the virtual PLIC, software from an
     /// SBI IPI) and delivers it if the guest takes it now.
     public func setInterrupt(_ cause: InterruptCause, pending: Bool) {

@@ -326,6 +326,14 @@ public final class ShadowPageTables {
             return .guestFault(.exception(access.accessFault, tval: va))
         }
         if access == .store && isWriteProtected(guestPhysical: gpa) { return .tracedWrite(guestPhysical: gpa) }
+        let flags = leafFlags(guestLeaf: leaf, frame: gpa & ~(Sv39.pageSize - 1))
+        let needed = access == .fetch ? Sv39.x : access == .load ? Sv39.r : Sv39.w
+        if flags & needed == 0 {
+            // The guest's tables and the view disagree (never expected): a fault for the guest,
+            // not a fill that would fault again forever.
+            counters.trueFaults &+= 1
+            return .guestFault(.exception(access.pageFault, tval: va))
+        }
         if !fill(ctx, va: va, walk: walk, leaf: leaf, gpa: gpa) {
             // The pool cannot hold even this address space: start it over and fill once more.
             drop(ctx, view: .user)
@@ -367,6 +375,7 @@ public final class ShadowPageTables {
         let frame = gpa & ~(Sv39.pageSize - 1)
         guard let (target, _) = map.machineAddress(frame) else { return false }
         let flags = leafFlags(guestLeaf: leaf, frame: frame)
+        guard flags != 0 else { return true }
         words.write(slot, Sv39.entry(target, flags))
         if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(slot) }
         if case .translated(_, _, let level) = walk.result, level > 0 { prefetch(table, va: va, gpa: gpa, leaf: leaf) }
@@ -390,6 +399,7 @@ public final class ShadowPageTables {
             let frame = base + UInt64(i) << 12
             guard let (target, _) = map.machineAddress(frame) else { continue }
             let flags = leafFlags(guestLeaf: leaf, frame: frame)
+            guard flags != 0 else { continue }
             e = Sv39.entry(target, flags)
             for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: e >> (8 * UInt64(b))) }
             if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(table &+ UInt64(i) &* 8) }
@@ -403,7 +413,9 @@ public final class ShadowPageTables {
         var r = pte & Sv39.r != 0 || (mxr && pte & Sv39.x != 0)
         var w = pte & Sv39.w != 0
         var x = pte & Sv39.x != 0
-        if pte & Sv39.u != 0 {
+        if current?.key.bare == true {
+            // Bare: no translation in the guest's view, so no U/S page protection either.
+        } else if pte & Sv39.u != 0 {
             if view == .kernel {
                 // The guest kernel never executes its user pages, and touches them only with SUM.
                 x = false
@@ -415,6 +427,8 @@ public final class ShadowPageTables {
         // Writable only once the guest's D bit is set (so the first store reaches the VMM, which
         // sets it), and never for a page the shadows mirror.
         if pte & Sv39.d == 0 || isWriteProtected(guestPhysical: frame) { w = false }
+        // No access at all is no entry: a valid entry without R or X would be a pointer to a table.
+        guard r || x else { return 0 }
         var flags = Sv39.v | Sv39.u | Sv39.a | Sv39.d
         if r { flags |= Sv39.r }
         if w && r { flags |= Sv39.w }
