@@ -256,4 +256,33 @@ final class Recorder: MachineObserver {
         rec.action = nil
         #expect(rig.run(1000) == .poweredOff(code: 0))
     }
+
+    @Test func redirectFromAWalkInsideAnInstructionThatCrossesPages() throws {
+        // A 4-byte instruction at the end of a 4 KiB page: its second half is fetched through a
+        // walk of the next page while it executes outside the fetch cache. An observer that moves
+        // the pc there must see the hart go to the new pc right after that instruction.
+        var pt = PageTables(m)
+        pt.map(0x4000_0000, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | PTEBits.a)
+        pt.map(0x4000_1000, to: 0x8000_1000, flags: PTEBits.r | PTEBits.x | PTEBits.a)
+        m.observedEvents = [.pageWalk]
+        rec.action = { machine, e in
+            if case .pageWalk(_, 0x4000_1000, _, _, false) = e { machine.setPC(0x4000_0200) }
+        }
+        try rig.start("""
+            .org 0x200
+            li a2, 2
+            ecall
+            .org 0xFFE
+            .option norvc
+            addi a0, a0, 1
+            li a1, 1
+            ecall
+            """, mode: .supervisor, pc: 0x4000_0FFE)
+        m.writeCSR(0x180, pt.satp)
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+        #expect(rig.x(10) == 1, "the crossing instruction completed")
+        #expect(rig.x(11) == 0, "the instruction after it did not run")
+        #expect(rig.x(12) == 2)
+        #expect(rig.csr(0x341) == 0x4000_0202, "the ecall at the new pc trapped")
+    }
 }

@@ -65,7 +65,7 @@ extension Hart {
                 s.pointee.cycles &+= costs.handledTrap
                 s.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
-                if machine.observes(.exception) {
+                if observes(.exception) {
                     machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc, from: trap.privilege,
                                                handledByFirmware: true), hart: id)
                 }
@@ -76,7 +76,7 @@ extension Hart {
         s.pointee.cycles &+= costs.exception
         let epc = s.pointee.pc
         enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
-        if machine.observes(.exception) {
+        if observes(.exception) {
             machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
                                        from: PrivilegeMode(rawValue: priv) ?? .machine, handledByFirmware: false), hart: id)
         }
@@ -98,7 +98,7 @@ extension Hart {
             }
         }
         enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
-        if machine.observes(.interrupt) {
+        if observes(.interrupt) {
             // Between slices: the observer's changes (pc included) apply directly.
             machine.deliver(.interrupt(hart: id, cause: cause, pc: pc, from: from), hart: nil)
         }
@@ -195,7 +195,7 @@ extension Hart {
     func checkInterrupts() -> Bool {
         let s = state
         // Between slices: a pc an observer set during the last instruction takes effect now.
-        machine.applyRedirect(self)
+        if s.pointee.redirectPC != noRedirect { applyRedirect() }
         if s.pointee.runState == .waitingForInterrupt && s.pointee.mip & s.pointee.mie != 0 {
             s.pointee.runState = .started
         }
