@@ -168,7 +168,13 @@ import Testing
         #expect(!expected.isEmpty)
         let technique = try #require(guest.technique as? TrapTechnique)
         let monitor = try #require(technique.monitor)
-        #expect(monitor.shadow.checkCoherence() == [], "no stale shadow entry after \(name)")
+        #expect(technique.checkCoherence() == [], "no stale shadow entry after \(name)")
+        // The kernel's own code as both walks see it: the guest's tables, and the shadow's 4 KiB leaf.
+        let pc = guest.machine.pc()
+        let guestWalk = try #require(technique.pageTables(.guest, va: pc))
+        let shadowWalk = try #require(technique.pageTables(.shadow, va: pc))
+        #expect(guestWalk.mode == "sv39" && !guestWalk.steps.isEmpty)
+        if let shadowPA = shadowWalk.physical { #expect(shadowPA == guestWalk.physical) }
         #expect(monitor.counters.privilegedEmulated > 0 && monitor.shadow.counters.hiddenFaults > 0)
         let account = technique.account(guest)
         #expect(account.chargedCycles <= guest.machine.cycles, "the clock includes every charged event")

@@ -93,6 +93,17 @@ public final class TrapTechnique: Technique {
         self.sbi = sbi
     }
 
+    /// The walk of `va` through the guest's own tables or through the shadow the hart walks, in
+    /// the vCPU's current view (or `view`), as data: what `vm:page_tables{which=, va=}` returns.
+    public func pageTables(_ source: PageTableSource, va: UInt64, view: ShadowView? = nil) -> PageTableWalk? {
+        monitor?.shadow.walk(source, va: va, view: view)
+    }
+
+    /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
+    public func checkCoherence() -> [ShadowIncoherence] {
+        monitor?.shadow.checkCoherence() ?? []
+    }
+
     /// The monitor charges its software work to the hart's clock as it goes, so the account
     /// reproduces the clock and guest-visible time includes the VMM's work.
     func price(_ monitor: TrapMonitor, _ p: CostProfile) {
