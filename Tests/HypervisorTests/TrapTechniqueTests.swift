@@ -106,6 +106,19 @@ import Testing
         #expect(trap.technique.account(trap).count(.interruptInjected) == 3)
     }
 
+    @Test func theMonitorHoldsNoCycleWithItsMachine() throws {
+        weak var machine: Machine?
+        weak var monitor: TrapMonitor?
+        do {
+            let rig = try ShadowRig("li a7, 8\n li a0, 0\n ecall\n")
+            rig.start()
+            _ = rig.run()
+            machine = rig.machine
+            monitor = rig.monitor
+        }
+        #expect(machine == nil && monitor == nil, "the machine owns the monitor (trap handler, timed device), not the reverse")
+    }
+
     @Test func availableAndSharesAHost() throws {
         #expect(ExecutionMode.available.contains(.trap))
         let host = Host(HostConfiguration(memory: 32 << 20))

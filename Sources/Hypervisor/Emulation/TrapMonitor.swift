@@ -58,7 +58,8 @@ public struct TrapMonitorEvent: Sendable, Equatable {
 
 /// A trap-and-emulate VMM for one vCPU on hart 0 of `machine`.
 public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
-    public let machine: Machine
+    /// The machine holds the monitor (its trap handler and a timed device), so not the reverse.
+    public unowned let machine: Machine
     public let shadow: ShadowPageTables
     public let hart = 0
     public private(set) var vcpu: VirtualCPU

@@ -58,7 +58,7 @@ public struct GuestTranslationContext: Sendable, Equatable {
 
 /// Reads and writes 64-bit words of machine RAM for the VMM's slow paths.
 struct MachineWords {
-    let machine: Machine
+    unowned let machine: Machine
 
     func read(_ ma: UInt64) -> UInt64? {
         guard let b = machine.readPhysical(at: ma, count: 8) else { return nil }

@@ -67,7 +67,8 @@ public enum ShadowFaultResolution: Sendable, Equatable {
 
 /// The shadow page tables of one VM.
 public final class ShadowPageTables {
-    public let machine: Machine
+    /// Unowned: the machine holds the monitor that holds these shadows.
+    public unowned let machine: Machine
     public let map: GuestPhysicalMap
     /// Cached guest address spaces (satp values) at most; the least recently used is evicted.
     public let capacity: Int
