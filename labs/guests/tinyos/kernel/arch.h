@@ -17,6 +17,7 @@ void arch_satp_switch(pagetable_t root, unsigned asid); /* asid 0: flushes, sinc
 void arch_tlb_flush_page(uint64_t va, unsigned asid);
 void arch_tlb_flush_asid(unsigned asid);
 unsigned arch_asid_bits(void);        /* how many satp.ASID bits the hart implements */
+void arch_pagetable_free(pagetable_t root); /* before vm_free() releases a tree (the PV VMM unpins it) */
 
 /* Interrupts. The kernel runs with them off, except while the scheduler idles. */
 void arch_intr_on(void);

@@ -89,7 +89,10 @@ static void free_table(pagetable_t table, int level) {
     kfree(table);
 }
 
-void vm_free(pagetable_t root) { free_table(root, 2); }
+void vm_free(pagetable_t root) {
+    arch_pagetable_free(root);
+    free_table(root, 2);
+}
 
 /* fork: the child gets its own tables mapping the parent's pages. Writable pages become
    read-only in both and are marked COW; the first write by either side faults, and
