@@ -102,6 +102,8 @@ public enum DomainInfo: UInt64, CaseIterable, Sendable {
     case abiVersion = 4
     case vcpus = 5
     case sharedInfo = 6
+    /// How many satp.ASID bits the vCPU implements (the kernel cannot probe satp itself).
+    case asidBits = 7
 }
 
 /// Hypercall errors: the SBI error table (SBI v2.0, "Standard SBI Errors"), each with the meaning

@@ -86,6 +86,7 @@ extension ParavirtualDomain {
         case .abiVersion: return .success(HypercallABI.version)
         case .vcpus: return .success(UInt64(machine.hartCount))
         case .sharedInfo: return .success(sharedInfo ?? 0)
+        case .asidBits: return .success(UInt64(machine.configuration.asidBits))
         }
     }
 
