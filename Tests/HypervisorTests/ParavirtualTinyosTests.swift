@@ -1,0 +1,76 @@
+// tinyos's para-virtual flavour (tinyos-pv.elf, kernel/arch_pv.c) under the para-virtual VMM:
+// its benchmarks print what the native kernel prints (expected/NAME.out, pinned under QEMU), and
+// the VMM's counters show the kernel cooperating (validated updates, no emulated privileged
+// instruction: nothing was forgotten).
+import Boot
+import Foundation
+import Machine
+import Testing
+@testable import Hypervisor
+
+@Suite(.serialized) struct ParavirtualTinyosTests {
+    static let tinyos = Guests.root.appendingPathComponent("labs/guests/tinyos")
+
+    static func bootargs(_ name: String) -> (String, Bool)? {
+        guard let text = try? String(contentsOf: tinyos.appendingPathComponent("expected/cases.txt"), encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if f.count == 3 && f[0] == name { return (f[1], f[2] == "disk") }
+        }
+        return nil
+    }
+
+    static func comparable(_ console: String) -> String {
+        let lines = console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("# tinyos: ") }) else { return "" }
+        return lines[start...].filter { !$0.hasPrefix("# ") }.joined(separator: "\n")
+            .trimmingCharacters(in: .newlines)
+    }
+
+    static func disk() -> String? {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-pv-tinyos-\(getpid()).img").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let process = Process()
+        process.executableURL = tinyos.appendingPathComponent("mkdisk.sh")
+        process.arguments = [path]
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? path : nil
+    }
+
+    /// The board of case `name` running `kernel`, with the PV VMM installed on it when `pv`.
+    static func board(_ name: String, kernel: String, pv: Bool) throws -> (VirtBoard, ParavirtualDomain?)? {
+        guard let (args, needsDisk) = bootargs(name), let path = Guests.path("tinyos", kernel) else { return nil }
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .file(path)
+        configuration.bootargs = args
+        if needsDisk, let disk = disk() { configuration.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)] }
+        let board = try VirtBoard(configuration)
+        guard pv else { return (board, nil) }
+        let domain = ParavirtualDomain(id: 1, machine: board.machine, firmware: board.firmware?.sbi, console: board.console)
+        board.machine.trapHandler = ParavirtualTrapHandler(domain: domain, firmware: board.firmware)
+        ParavirtualTechnique.deprivilege(board.machine, hart: 0, policy: domain.policy)
+        return (board, domain)
+    }
+
+    @Test(arguments: ["syscall", "pagefault", "fork", "ctxsw", "pte", "csr", "compute"])
+    func benchmarkOutputMatchesNative(name: String) throws {
+        guard let (board, domain) = try Self.board(name, kernel: "tinyos-pv.elf", pv: true), let domain else {
+            Issue.record("no tinyos-pv board for \(name)")
+            return
+        }
+        let stop = board.run(maxInstructions: 2_000_000_000)
+        let expected = (try? String(contentsOf: Self.tinyos.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
+        #expect(stop == .poweredOff(code: 0), "console:\n\(board.console.text)")
+        #expect(Self.comparable(board.console.text) == expected.trimmingCharacters(in: .newlines), "console:\n\(board.console.text)")
+        #expect(board.console.text.contains("# tinyos: arch pv"), "the banner names the arch layer")
+        // The PV kernel forgot nothing, and every update it made was valid.
+        #expect(domain.emulated.isEmpty, "\(domain.emulated)")
+        #expect(domain.refusals == 0, "\(domain.errors)")
+        #expect(domain.updatesApplied > 0)
+        #expect((domain.calls["set_satp"] ?? 0) > 0)
+        if ProcessInfo.processInfo.environment["VMLAB_PV_VERBOSE"] != nil {
+            print("\(name): \(domain.calls) updates \(domain.updatesApplied) pins \(domain.implicitPins) tables \(domain.frames.pageTableFrames) cycles \(board.machine.cycles)")
+        }
+    }
+}
