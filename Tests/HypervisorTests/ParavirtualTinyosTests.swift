@@ -73,4 +73,43 @@ import Testing
             print("\(name): \(domain.calls) updates \(domain.updatesApplied) pins \(domain.implicitPins) tables \(domain.frames.pageTableFrames) cycles \(board.machine.cycles)")
         }
     }
+
+    /// A guest of case `name` in `mode` running `kernel`.
+    static func guest(_ name: String, kernel: String, mode: ExecutionMode) throws -> Guest? {
+        guard let (args, needsDisk) = bootargs(name), let path = Guests.path("tinyos", kernel) else { return nil }
+        var board = VirtBoardConfiguration()
+        board.kernel = .file(path)
+        board.bootargs = args
+        if needsDisk, let disk = disk() { board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)] }
+        return try Guest(GuestConfiguration(mode: mode, board: board))
+    }
+
+    /// `pv` is an available mode: a `Guest` in it runs tinyos-pv (on a carve-out of its host's
+    /// RAM) and prints the same result lines as tinyos under `native`; the PV account charges
+    /// hypercalls and validated updates, which native has none of.
+    @Test(arguments: ["syscall", "pagefault", "fork"])
+    func pvGuestMatchesNativeGuest(name: String) throws {
+        #expect(ExecutionMode.pv.isAvailable)
+        guard let native = try Self.guest(name, kernel: "tinyos.elf", mode: .native),
+              let pv = try Self.guest(name, kernel: "tinyos-pv.elf", mode: .pv) else {
+            Issue.record("no tinyos guests for \(name)")
+            return
+        }
+        defer { native.close(); pv.close() }
+        #expect(pv.carveout != nil)
+        #expect(native.run(maxInstructions: 2_000_000_000) == .poweredOff(code: 0))
+        #expect(pv.run(maxInstructions: 2_000_000_000) == .poweredOff(code: 0))
+        let expected = Self.comparable(native.consoleText)
+        #expect(!expected.isEmpty)
+        #expect(Self.comparable(pv.consoleText) == expected, "pv console:\n\(pv.consoleText)")
+        let account = pv.technique.account(pv)
+        #expect(account.count(.hypercall) > 0)
+        #expect(account.count(.pvUpdate) > 0)
+        #expect(account.count(.privilegedEmulated) == 0)
+        #expect(native.technique.account(native).count(.hypercall) == 0)
+        let counters = pv.technique.counters(pv)
+        #expect((counters["pv"]?["updates_applied"] ?? 0) == account.count(.pvUpdate))
+        #expect((counters["hypercalls"]?["mmu_update"] ?? 0) > 0)
+        #expect((counters["pv"]?["refusals"] ?? 1) == 0)
+    }
 }
