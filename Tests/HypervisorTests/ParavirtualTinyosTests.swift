@@ -112,4 +112,62 @@ import Testing
         #expect((counters["hypercalls"]?["mmu_update"] ?? 0) > 0)
         #expect((counters["pv"]?["refusals"] ?? 1) == 0)
     }
+
+    /// A hostile PV kernel: an endless stream of hypercalls with pseudo-random numbers and
+    /// arguments (half of them addresses in its RAM).
+    static let hostile = """
+        .equ PV, 0x0A564D4C
+    _start:
+        li s0, 0x9E3779B97F4A7C15
+    1:  slli t0, s0, 13
+        xor s0, s0, t0
+        srli t0, s0, 7
+        xor s0, s0, t0
+        slli t0, s0, 17
+        xor s0, s0, t0
+        andi a6, s0, 31
+        mv a0, s0
+        srli a1, s0, 40
+        andi t1, s0, 0x100
+        beqz t1, 2f
+        li t2, 0x3FFFF8
+        and a0, s0, t2
+        li t2, 0x80000000
+        add a0, a0, t2
+        andi a1, a1, 15
+    2:  li a7, PV
+        ecall
+        j 1b
+    """
+
+    /// Two PV VMs on one host: a hostile kernel fuzzing the hypercall interface from inside its
+    /// VM changes nothing for tinyos-pv next to it, whose output stays the native kernel's; the
+    /// hostile VM's refusals are counted in its own domain.
+    @Test func aHostilePVNeighbourChangesNothing() throws {
+        guard let (args, needsDisk) = Self.bootargs("syscall"), let path = Guests.path("tinyos", "tinyos-pv.elf"),
+              let nativePath = Guests.path("tinyos", "tinyos.elf") else {
+            Issue.record("no tinyos")
+            return
+        }
+        let host = Host(HostConfiguration(memory: 256 << 20, slice: 10_000))
+        defer { host.close() }
+        var board = VirtBoardConfiguration()
+        board.kernel = .file(path)
+        board.bootargs = args
+        if needsDisk, let disk = Self.disk() { board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)] }
+        let good = try host.createGuest(GuestConfiguration(mode: .pv, board: board))
+        let bad = try host.createGuest(try TestKernels.configuration(Self.hostile, mode: .pv))
+        _ = host.run(maxInstructions: 4_000_000)
+        #expect(good.finalStop == .poweredOff(code: 0), "console:\n\(good.consoleText)")
+        board.kernel = .file(nativePath)
+        let native = try Guest(GuestConfiguration(mode: .native, board: board))
+        defer { native.close() }
+        native.run(maxInstructions: 2_000_000_000)
+        #expect(Self.comparable(good.consoleText) == Self.comparable(native.consoleText))
+        let hostile = (bad.technique as! ParavirtualTechnique).domain!
+        #expect(hostile.refusals > 100, "\(hostile.errors)")
+        let calm = (good.technique as! ParavirtualTechnique).domain!
+        #expect(calm.refusals == 0)
+    }
 }
+
