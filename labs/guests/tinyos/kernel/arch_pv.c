@@ -19,9 +19,15 @@
 static unsigned asid_bits;
 static uintptr_t current_root;   /* what satp points at, to step off a root being freed */
 static struct vmlab_shared_info shared __attribute__((aligned(4096)));
+/* Page-table updates waiting to go out together (see arch_pte_write). */
+#define BATCH_MAX 2048
+static struct mmu_update batch[BATCH_MAX];
+static unsigned batch_length, batch_limit = 1, batching;
 
 void arch_init(void) {
     asid_bits = (unsigned)hypercall(HC_DOMAIN_INFO, DI_ASID_BITS, 0).value;
+    batch_limit = (unsigned)hypercall(HC_DOMAIN_INFO, DI_BATCH_LIMIT, 0).value;
+    if (batch_limit == 0 || batch_limit > BATCH_MAX) batch_limit = BATCH_MAX;
     /* Before paging: kernel addresses are physical, as the VMM wants. Afterwards the kernel
        maps RAM at its physical address, so they stay valid. */
     if (hypercall(HC_REGISTER_SHARED_INFO, (uintptr_t)&shared, 0).error)
@@ -31,15 +37,36 @@ void arch_init(void) {
 const char *arch_name(void) { return "pv"; }
 unsigned arch_asid_bits(void) { return asid_bits; }
 
+/* Page-table updates go out in batches of up to the VMM's limit (one hypercall for K updates
+   costs one entry, not K). Outside a batch (arch.h: arch_pte_batch_begin/_end) every write is
+   sent at once, since the kernel reads its tables right after writing them; inside one, leaf
+   writes wait, and a table link — which the caller will walk next — is sent at once with them. */
+
+static void batch_flush(void) {
+    if (batch_length == 0) return;
+    struct hcret r = hypercall(HC_MMU_UPDATE, (uintptr_t)batch, batch_length);
+    if (r.error) {
+        unsigned i = r.value < batch_length ? (unsigned)r.value : 0;
+        panic("mmu_update: the VMM refused %p at %p (error %d)", (void *)batch[i].val, (void *)batch[i].ptr,
+              (int)r.error);
+    }
+    batch_length = 0;
+}
+
 void arch_pte_write(pte_t *pte, pte_t value) {
-    /* One validated update. The kernel reads its tables right after writing them (vm_walk), so
-       this layer cannot hold updates back for a bigger batch without a hint from its caller. */
-    struct mmu_update u = { (uintptr_t)pte, value };
-    struct hcret r = hypercall(HC_MMU_UPDATE, (uintptr_t)&u, 1);
-    if (r.error) panic("arch_pte_write: the VMM refused %p at %p (error %d)", (void *)value, (void *)pte, (int)r.error);
+    batch[batch_length++] = (struct mmu_update){ (uintptr_t)pte, value };
+    if (!batching || !(value & PTE_LEAF) || batch_length >= batch_limit) batch_flush();
+}
+
+void arch_pte_batch_begin(void) { batching = 1; }
+
+void arch_pte_batch_end(void) {
+    batching = 0;
+    batch_flush();
 }
 
 void arch_pagetable_free(pagetable_t root) {
+    batch_flush();
     /* The VMM keeps a root in use typed; step onto the kernel's own table first. */
     if ((uintptr_t)root == current_root) arch_satp_switch(kernel_pagetable, 0);
     hypercall(HC_UNPIN_TABLE, (uintptr_t)root, 0);
@@ -48,13 +75,21 @@ void arch_pagetable_free(pagetable_t root) {
 void arch_satp_switch(pagetable_t root, unsigned asid) {
     uint64_t satp = SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | ((uintptr_t)root >> PAGE_SHIFT);
     /* ASID 0 is shared by every address space: flush it all, in the same hypercall. */
+    batch_flush();
     struct hcret r = hypercall(HC_SET_SATP, satp, asid == 0);
     if (r.error) panic("arch_satp_switch: the VMM refused root %p (error %d)", (void *)root, (int)r.error);
     current_root = (uintptr_t)root;
 }
 
-void arch_tlb_flush_page(uint64_t va, unsigned asid) { hypercall(HC_TLB_FLUSH, va, asid); }
-void arch_tlb_flush_asid(unsigned asid) { hypercall(HC_TLB_FLUSH, ~0UL, asid == 0 ? ~0UL : asid); }
+void arch_tlb_flush_page(uint64_t va, unsigned asid) {
+    batch_flush();
+    hypercall(HC_TLB_FLUSH, va, asid);
+}
+
+void arch_tlb_flush_asid(unsigned asid) {
+    batch_flush();
+    hypercall(HC_TLB_FLUSH, ~0UL, asid == 0 ? ~0UL : asid);
+}
 
 void arch_intr_on(void) {
     shared.upcall_mask = 0;
