@@ -1,5 +1,6 @@
 // The other hypercalls: event channels and the shared info page, multicall, domain info, console,
 // and a fuzz of every hypercall with random arguments.
+import Devices
 import Machine
 import Testing
 @testable import Hypervisor
@@ -115,6 +116,12 @@ import Testing
         let f = PVFixture()
         var rng = SplitMix64(state: 0x5EED &+ call.rawValue)
         #expect(f.call(.registerSharedInfo, f.page(250)) == .success())
+        // A split block back-end on a port, with its ring granted, so notifications reach it.
+        f.domain.blockBackend = BlockBackend(image: BlockImage(bytes: [UInt8](repeating: 1, count: 8 * 512), mode: .copyOnWrite))
+        #expect(f.call(.eventChannelAlloc) == .success(0))
+        #expect(f.call(.eventChannelBind, 0, EventSource.block.rawValue) == .success())
+        #expect(f.call(.blockConnect, f.call(.grantAccess, f.page(100), 0).value) == .success())
+        for k in 0..<8 { _ = f.call(.grantAccess, f.page(101 + k), UInt64(k & 1)) }
         // Random words in RAM so lists, tables and PTEs contain garbage too.
         for _ in 0..<2000 { f.write64(f.page(Int(rng.below(240))) + 8 * rng.below(512), rng.next()) }
         func argument(_ rng: inout SplitMix64) -> UInt64 {

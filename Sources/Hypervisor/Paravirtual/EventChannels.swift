@@ -132,8 +132,9 @@ extension ParavirtualDomain {
         case .unbound:
             raise(port: p)
         case .timer, .console, .block:
-            // The back-end's side of the channel: the VMM takes note (a back-end serves it).
+            // The back-end's side of the channel.
             notifications[source.description, default: 0] &+= 1
+            if source == .block { serveBlockRing() }
         }
         return .success()
     }

@@ -27,6 +27,8 @@ public enum HypercallABI {
     public static let eventChannels = 64
     /// Most bytes one `console_write` moves (the rest is the caller's to send again).
     public static let consoleChunk = 4096
+    /// Grant references a domain may hold at once.
+    public static let grants = 256
 }
 
 /// The hypercall numbers (a6).
@@ -66,6 +68,14 @@ public enum Hypercall: UInt64, CaseIterable, Sendable, CustomStringConvertible {
     case yield = 15
     /// Waits until an event is pending (returns at once if one is).
     case block = 16
+    /// a0 = a frame of the VM's RAM, a1 = 1 for read-only → a1 = a grant reference for the
+    /// VMM's back-ends (GrantTable.swift).
+    case grantAccess = 17
+    /// a0 = grant reference: back-ends may no longer use it.
+    case grantRevoke = 18
+    /// a0 = grant reference of the block request ring: connects the split block driver's
+    /// back-end to it (BlockBackend.swift).
+    case blockConnect = 19
 
     /// The snake_case name used in statistics and documentation.
     public var name: String {
@@ -87,6 +97,9 @@ public enum Hypercall: UInt64, CaseIterable, Sendable, CustomStringConvertible {
         case .eventChannelClose: "evtchn_close"
         case .yield: "yield"
         case .block: "block"
+        case .grantAccess: "grant_access"
+        case .grantRevoke: "grant_revoke"
+        case .blockConnect: "block_connect"
         }
     }
 

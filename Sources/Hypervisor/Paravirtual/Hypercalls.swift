@@ -66,6 +66,12 @@ extension ParavirtualDomain {
             // Returns at once with 1 when an unmasked event is pending, else 0; the Machine has
             // no way for a VMM call to put the hart to sleep, so the caller polls.
             return .success(eventPending ? 1 : 0)
+        case .grantAccess:
+            return grantAccess(frame: request[0], readOnly: request[1])
+        case .grantRevoke:
+            return grantRevoke(request[0])
+        case .blockConnect:
+            return blockConnect(ring: request[0])
         }
     }
 

@@ -41,6 +41,9 @@ public final class ParavirtualDomain {
     public let policy: ParavirtualPolicy
     public var frames: FrameTable
     public var channels = EventChannelTable()
+    public var grants = GrantTable()
+    /// The split block driver's back-end, when the VM has a disk for it.
+    public var blockBackend: BlockBackend?
     /// The registered shared info page (guest-physical), if any.
     public internal(set) var sharedInfo: UInt64?
     /// The built-in SBI serving the timer (set_timer goes through its TIME extension).
@@ -79,6 +82,9 @@ public final class ParavirtualDomain {
     public internal(set) var notifications: [String: UInt64] = [:]
     /// TLB flushes made for the guest.
     public internal(set) var flushes: UInt64 = 0
+    /// Grant uses by back-ends, and those refused (revoked, read-only, never granted).
+    public internal(set) var grantUses: UInt64 = 0
+    public internal(set) var grantRefusals: UInt64 = 0
 
     public init(id: Int, machine: Machine, firmware: BuiltinSBI? = nil, console: (any ConsoleSink)? = nil,
                 policy: ParavirtualPolicy = ParavirtualPolicy()) {
@@ -143,12 +149,16 @@ public final class ParavirtualDomain {
             "page_table_frames": UInt64(frames.pageTableFrames), "pinned_roots": UInt64(frames.pinnedFrames),
             "refusals": refusals, "inconsistencies": inconsistencies, "reflected_exceptions": reflected,
             "upcalls": upcalls, "tlb_flushes": flushes,
+            "grant_uses": grantUses, "grant_refusals": grantRefusals, "grants_active": UInt64(grants.active),
         ]
         pv["emulated_privileged"] = emulated.values.reduce(0, &+)
         var groups: [String: [String: UInt64]] = ["pv": pv, "hypercalls": calls]
         if !errors.isEmpty { groups["hypercall_errors"] = errors }
         if !emulated.isEmpty { groups["emulated"] = emulated }
         if !notifications.isEmpty { groups["notifications"] = notifications }
+        if let b = blockBackend {
+            groups["block_backend"] = ["requests": b.requestsServed, "failed": b.requestsFailed, "batches": b.batches]
+        }
         return groups
     }
 }

@@ -44,6 +44,8 @@ public final class ParavirtualTechnique: Technique {
         let domain = ParavirtualDomain(id: guest.id, machine: machine, firmware: guest.board.firmware?.sbi,
                                        console: guest.board.console, policy: policy)
         self.domain = domain
+        // The first disk also gets a split-driver back-end (the emulated virtio device stays).
+        if let disk = guest.board.disks.first { domain.blockBackend = BlockBackend(image: disk.image) }
         machine.trapHandler = ParavirtualTrapHandler(domain: domain, firmware: guest.board.firmware)
         for hart in 0..<machine.hartCount { Self.deprivilege(machine, hart: hart, policy: policy) }
     }
