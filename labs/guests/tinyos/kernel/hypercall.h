@@ -28,6 +28,9 @@ enum hypercall {
     HC_EVTCHN_CLOSE = 14,        /* a0 = port                                                  */
     HC_YIELD = 15,
     HC_BLOCK = 16,               /*                                -> 1 if an event is pending */
+    HC_GRANT_ACCESS = 17,        /* a0 = frame, a1 = 1: read-only            -> grant reference */
+    HC_GRANT_REVOKE = 18,        /* a0 = grant reference                                       */
+    HC_BLOCK_CONNECT = 19,       /* a0 = grant reference of the block request ring             */
 };
 
 enum domain_info { DI_DOMAIN_ID, DI_RAM_BASE, DI_RAM_SIZE, DI_BATCH_LIMIT, DI_ABI_VERSION, DI_VCPUS,
