@@ -174,5 +174,47 @@ import Testing
         let calm = (good.technique as! ParavirtualTechnique).domain!
         #expect(calm.refusals == 0)
     }
+
+    /// The unmodified kernel under `pv`: its satp accesses trap (TVM) and are emulated — the
+    /// ASID probe in Bare mode works — until it switches to a root the VMM never validated (it
+    /// wrote its tables directly): refused and reflected as the illegal instruction it is. The
+    /// kernel never runs a benchmark, and the VMM's counters show the forgotten paths.
+    @Test func anUnmodifiedKernelShowsWhatItForgot() throws {
+        guard let guest = try Self.guest("syscall", kernel: "tinyos.elf", mode: .pv) else {
+            Issue.record("no tinyos guest")
+            return
+        }
+        defer { guest.close() }
+        guest.run(maxInstructions: 3_000_000)
+        #expect(!guest.consoleText.contains("bench=syscall end"), "console:\n\(guest.consoleText)")
+        let domain = (guest.technique as! ParavirtualTechnique).domain!
+        #expect((domain.emulated["satp_write"] ?? 0) >= 3, "\(domain.emulated)")
+        #expect((domain.emulated["satp_read"] ?? 0) >= 2, "\(domain.emulated)")
+        #expect(domain.reflected >= 1)
+        #expect(domain.updatesApplied == 0)
+        #expect(guest.technique.counters(guest)["emulated"]?["satp_write"] != nil)
+    }
+
+    /// Modelled cost of the syscall and fork benchmarks, native vs pv (printed with
+    /// VMLAB_PV_VERBOSE): the null system call stays within a few percent of native.
+    @Test func syscallCostsAboutWhatNativeCosts() throws {
+        guard let native = try Self.guest("syscall", kernel: "tinyos.elf", mode: .native),
+              let pv = try Self.guest("syscall", kernel: "tinyos-pv.elf", mode: .pv) else {
+            Issue.record("no tinyos guests")
+            return
+        }
+        defer { native.close(); pv.close() }
+        native.run(maxInstructions: 2_000_000_000)
+        pv.run(maxInstructions: 2_000_000_000)
+        let n = native.technique.account(native), p = pv.technique.account(pv)
+        // The system call path is the same code, delegated to the kernel in both modes.
+        #expect(p.count(.trap) == n.count(.trap))
+        if ProcessInfo.processInfo.environment["VMLAB_PV_VERBOSE"] != nil {
+            print("native: \(n.total) \(n.byEvent.map { "\($0.event)=\($0.count)" })")
+            print("pv: \(p.total) \(p.byEvent.map { "\($0.event)=\($0.count)" })")
+            print(native.consoleText)
+            print(pv.consoleText)
+        }
+    }
 }
 

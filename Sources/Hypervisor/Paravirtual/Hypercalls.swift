@@ -101,7 +101,9 @@ extension ParavirtualDomain {
         guard flush <= 1 else { return .failure(.invalidParam) }
         switch satp >> 60 {
         case 0:
-            guard satp == 0 else { return .failure(.invalidParam) }
+            // Bare: the PPN must be zero; an ASID is accepted (a kernel probes satp.ASID's
+            // width by writing ones there in Bare mode, Privileged spec 4.1.11).
+            guard satp & ((1 << 44) - 1) == 0 else { return .failure(.invalidParam) }
         case 8:
             let root = (satp & ((1 << 44) - 1)) << 12
             guard let frame = frames.frame(of: root) else { return .failure(.invalidAddress) }
