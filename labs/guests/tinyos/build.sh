@@ -72,7 +72,11 @@ build_kernel() { # arch
     mkdir -p "$out/obj/kernel-$a"
     local kernel_objs=("$out/obj/programs.o")
     for f in "$here"/kernel/*.S "$here"/kernel/*.c; do
-        case $(basename "$f") in arch_*.c) [[ $(basename "$f") == "arch_$a.c" ]] || continue ;; esac
+        case $(basename "$f") in
+        arch_*.c) [[ $(basename "$f") == "arch_$a.c" ]] || continue ;;
+        virtio_blk.c) [[ $a != pv ]] || continue ;;   # pv: the split driver's front-end instead
+        blkfront.c) [[ $a == pv ]] || continue ;;
+        esac
         o="$out/obj/kernel-$a/$(basename "${f%.*}").o"; compile "$f" "$o"; kernel_objs+=("$o")
     done
     "$CC" "${cflags[@]}" "${ldflags[@]}" -Wl,-T,"$here/kernel/kernel.ld" -o "$out/$name.elf" \
