@@ -35,7 +35,8 @@ extension ParavirtualDomain {
         guard let backend = blockBackend else { return .failure(.notSupported) }
         guard useGrant(ref, write: true) != nil else { return .failure(.denied) }
         backend.ringGrant = ref
-        return .success()
+        // The disk's size, so the front-end needs no other channel to learn it.
+        return .success(backend.image.sectorCount)
     }
 
     /// Serves the requests queued in the ring (the front-end notified the `block` channel).

@@ -74,7 +74,7 @@ public enum Hypercall: UInt64, CaseIterable, Sendable, CustomStringConvertible {
     /// a0 = grant reference: back-ends may no longer use it.
     case grantRevoke = 18
     /// a0 = grant reference of the block request ring: connects the split block driver's
-    /// back-end to it (BlockBackend.swift).
+    /// back-end to it (BlockBackend.swift) → a1 = the disk's size in sectors.
     case blockConnect = 19
 
     /// The snake_case name used in statistics and documentation.
