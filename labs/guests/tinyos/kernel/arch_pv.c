@@ -129,8 +129,7 @@ void arch_console_putc(char c) {
 }
 
 void arch_blk_submit(uintptr_t notify_register, uint32_t queue) {
-    /* The block device is still the emulated virtio one (a split driver would notify an event
-       channel instead). */
+    /* Unused in this flavour (blkfront.c replaces the virtio driver); kept for the interface. */
     __asm__ volatile("fence w, o" ::: "memory");
     *(volatile uint32_t *)notify_register = queue;
 }
