@@ -226,4 +226,22 @@ import Testing
             print("\(name) pv:     \(measured(pv)) account \(p.total) \(p.byEvent.map { "\($0.event)=\($0.count)" })")
         }
     }
+
+    /// The same PV run twice: the same clock, account and VMM counters, to the cycle.
+    @Test func pvRunsAreDeterministic() throws {
+        var results: [(UInt64, CycleAccount, [String: [String: UInt64]])] = []
+        for _ in 0..<2 {
+            guard let pv = try Self.guest("fork", kernel: "tinyos-pv.elf", mode: .pv) else {
+                Issue.record("no tinyos guest")
+                return
+            }
+            #expect(pv.run(maxInstructions: 2_000_000_000) == .poweredOff(code: 0))
+            results.append((pv.cycles, pv.technique.account(pv), pv.technique.counters(pv)))
+            pv.close()
+        }
+        #expect(results[0].0 == results[1].0)
+        #expect(results[0].1 == results[1].1)
+        #expect(results[0].2 == results[1].2)
+    }
 }
+
