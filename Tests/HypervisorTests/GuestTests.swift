@@ -101,6 +101,6 @@ import Testing
         } catch {
             #expect("\(error)".contains("not available"))
         }
-        #expect(ExecutionMode.available == [.native, .interpret, .trap])
+        #expect(ExecutionMode.available == [.native, .interpret, .trap, .pv])
     }
 }

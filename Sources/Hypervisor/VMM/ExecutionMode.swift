@@ -18,7 +18,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     case hw
 
     /// The modes this build implements.
-    public static var available: [ExecutionMode] { [.native, .interpret, .trap] }
+    public static var available: [ExecutionMode] { [.native, .interpret, .trap, .pv] }
 
     public var isAvailable: Bool { Self.available.contains(self) }
 
@@ -33,7 +33,8 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         case .native: NativeTechnique()
         case .interpret: InterpretTechnique()
         case .trap: TrapTechnique()
-        case .bt, .pv, .hw:
+        case .pv: ParavirtualTechnique()
+        case .bt, .hw:
             throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
         }
     }

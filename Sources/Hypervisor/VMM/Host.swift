@@ -126,10 +126,10 @@ public final class Host {
                 }
                 if lastRan != nil && lastRan != index { switches &+= 1 }
                 lastRan = index
-                let i0 = guest.executedInstructions, c0 = guest.machine.cycles
+                let i0 = guest.executedInstructions, c0 = guest.cycles
                 let stop = guest.run(maxInstructions: min(configuration.slice, maxInstructions - doneInstructions),
                                      maxCycles: maxCycles == .max ? .max : maxCycles - doneCycles)
-                let di = guest.executedInstructions &- i0, dc = guest.machine.cycles &- c0
+                let di = guest.executedInstructions &- i0, dc = guest.cycles &- c0
                 doneInstructions &+= di
                 doneCycles &+= dc
                 cycles &+= dc

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds tinyos into OUTDIR: the user programs (OUTDIR/user/*.elf), then the kernel with those
-# programs embedded (OUTDIR/tinyos.elf, and OUTDIR/tinyos.bin, its flat image for 0x80200000).
+# programs embedded (OUTDIR/tinyos.elf, and OUTDIR/tinyos.bin, its flat image for 0x80200000), and
+# the same kernel with the para-virtual arch layer (OUTDIR/tinyos-pv.elf, .bin).
 # scripts/build-guests runs it with CC, LD, OBJCOPY and GUEST_CFLAGS set (the Swift toolchain's
-# clang and lld). TINYOS_ARCH selects the arch layer, kernel/arch_$TINYOS_ARCH.c (default native).
+# clang and lld). TINYOS_ARCH=ARCH builds only the kernel with kernel/arch_ARCH.c (tinyos-ARCH.elf).
 set -euo pipefail
 out=${1:?usage: build.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,12 +62,30 @@ done
     echo "    .dword 0, 0, 0"
 } > "$out/obj/programs.S"
 
-kernel_objs=("$out/obj/programs.o")
 compile "$out/obj/programs.S" "$out/obj/programs.o"
-for f in "$here"/kernel/*.S "$here"/kernel/*.c; do
-    case $(basename "$f") in arch_*.c) [[ $(basename "$f") == "arch_$arch.c" ]] || continue ;; esac
-    o="$out/obj/kernel/$(basename "${f%.*}").o"; compile "$f" "$o"; kernel_objs+=("$o")
-done
-"$CC" "${cflags[@]}" "${ldflags[@]}" -Wl,-T,"$here/kernel/kernel.ld" -o "$out/tinyos.elf" \
-    "${kernel_objs[@]}" "${lib_objs[@]}"
-"$OBJCOPY" -O binary "$out/tinyos.elf" "$out/tinyos.bin"
+
+# One kernel per arch layer: tinyos.elf (native) and tinyos-ARCH.elf for the others, all from
+# the same sources but kernel/arch_ARCH.c. TINYOS_ARCH builds only that one.
+build_kernel() { # arch
+    local a=$1 name=tinyos f o
+    [[ $a == native ]] || name=tinyos-$a
+    mkdir -p "$out/obj/kernel-$a"
+    local kernel_objs=("$out/obj/programs.o")
+    for f in "$here"/kernel/*.S "$here"/kernel/*.c; do
+        case $(basename "$f") in
+        arch_*.c) [[ $(basename "$f") == "arch_$a.c" ]] || continue ;;
+        virtio_blk.c) [[ $a != pv ]] || continue ;;   # pv: the split driver's front-end instead
+        blkfront.c) [[ $a == pv ]] || continue ;;
+        esac
+        o="$out/obj/kernel-$a/$(basename "${f%.*}").o"; compile "$f" "$o"; kernel_objs+=("$o")
+    done
+    "$CC" "${cflags[@]}" "${ldflags[@]}" -Wl,-T,"$here/kernel/kernel.ld" -o "$out/$name.elf" \
+        "${kernel_objs[@]}" "${lib_objs[@]}"
+    "$OBJCOPY" -O binary "$out/$name.elf" "$out/$name.bin"
+}
+if [[ -n ${TINYOS_ARCH:-} ]]; then
+    build_kernel "$arch"
+else
+    build_kernel native
+    build_kernel pv
+fi

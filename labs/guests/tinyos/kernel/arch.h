@@ -17,6 +17,11 @@ void arch_satp_switch(pagetable_t root, unsigned asid); /* asid 0: flushes, sinc
 void arch_tlb_flush_page(uint64_t va, unsigned asid);
 void arch_tlb_flush_asid(unsigned asid);
 unsigned arch_asid_bits(void);        /* how many satp.ASID bits the hart implements */
+void arch_pagetable_free(pagetable_t root); /* before vm_free() releases a tree (the PV VMM unpins it) */
+/* Between these, the caller reads back no leaf entry it wrote and needs none of them walked
+   before _end, so leaf writes may be deferred and sent together (a para-virtual batch). */
+void arch_pte_batch_begin(void);
+void arch_pte_batch_end(void);
 
 /* Interrupts. The kernel runs with them off, except while the scheduler idles. */
 void arch_intr_on(void);

@@ -89,13 +89,16 @@ static void free_table(pagetable_t table, int level) {
     kfree(table);
 }
 
-void vm_free(pagetable_t root) { free_table(root, 2); }
+void vm_free(pagetable_t root) {
+    arch_pagetable_free(root);
+    free_table(root, 2);
+}
 
 /* fork: the child gets its own tables mapping the parent's pages. Writable pages become
    read-only in both and are marked COW; the first write by either side faults, and
    user_fault() (usercopy.c) gives the writer a private copy. Read-only pages (program text)
    are simply shared. The caller flushes the parent's TLB entries, now stale. */
-int vm_fork(pagetable_t parent, pagetable_t child) {
+static int fork_tables(pagetable_t parent, pagetable_t child) {
     pte_t top = parent[USER_ROOT_SLOT];
     if (!(top & PTE_V)) return 0;
     pagetable_t l1 = (pagetable_t)(uintptr_t)PTE_TO_PA(top);
@@ -117,4 +120,13 @@ int vm_fork(pagetable_t parent, pagetable_t child) {
         }
     }
     return 0;
+}
+
+/* The copy writes many entries and reads back only the tables it links (vm_walk), never a leaf
+   it wrote: the arch layer may batch its leaf writes (arch.h). */
+int vm_fork(pagetable_t parent, pagetable_t child) {
+    arch_pte_batch_begin();
+    int result = fork_tables(parent, child);
+    arch_pte_batch_end();
+    return result;
 }
