@@ -50,7 +50,7 @@ extension Machine {
                     }
                     let before = s.pointee.instret &+ s.pointee.exceptionsTaken
                     currentHart = h.id
-                    _ = h.runSlice(limit: limit)
+                    _ = h.run(limit: limit)
                     currentHart = nil
                     let used = (s.pointee.instret &+ s.pointee.exceptionsTaken) &- before
                     done &+= used

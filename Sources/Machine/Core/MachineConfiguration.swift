@@ -84,6 +84,9 @@ public struct MachineConfiguration: Sendable {
     /// Modelled cycles per tick of the 10 MHz timebase: 100 is a 1 GHz hart.
     public var cyclesPerTick: UInt64 = 100
     public var costs = CostTable()
+    /// The engine that runs guest code: translated blocks, or the interpreter (same semantics;
+    /// the interpreter stays for lockstep testing and comparison).
+    public var engine: ExecutionEngine = .blocks
 
     public init() {}
 }

@@ -56,6 +56,11 @@ final class Hart {
     /// them; `superSoftOverflow` when more were filled than recorded (then all slots are visited).
     var superSoftSlots: [Int] = []
     var superSoftOverflow = false
+    /// Runs translated blocks (`ExecutionEngine.blocks`) rather than the interpreter.
+    let usesBlocks: Bool
+    /// Lockstep testing: the block engine appends the instruction count at every block end.
+    var recordBlockEnds = false
+    var blockEnds: [UInt64] = []
 
     init(id: Int, machine: Machine, configuration c: MachineConfiguration) {
         self.id = id
@@ -64,6 +69,7 @@ final class Hart {
         ram = machine.bus.ram
         code = machine.code
         config = c
+        usesBlocks = c.engine == .blocks
         ramBase = machine.bus.ram.base
         ramSize = machine.bus.ram.size
         ramHost = machine.bus.ram.host
@@ -98,6 +104,10 @@ final class Hart {
         state.deinitialize(count: 1)
         state.deallocate()
     }
+
+    /// Runs up to `limit` instructions with the configured engine. Returns the number retired.
+    @inline(__always)
+    func run(limit: UInt64) -> UInt64 { usesBlocks ? runBlocks(limit: limit) : runSlice(limit: limit) }
 
     // MARK: memory facts
 

@@ -1,0 +1,206 @@
+import RISCV
+
+// The block engine: runs translated blocks (Block.swift) instead of locating every instruction in
+// the fetch page. Per instruction it does only what the instruction means (`execute`, the same
+// inlined function the interpreter runs, so both engines share one definition of every
+// instruction) plus one loop test; the page bound, the budget and the next-instruction lookup are
+// paid once per block. Blocks are chained: the end of a block follows a direct link to the block
+// at its fall-through or static branch target (validated by one load of the target's `count`),
+// falling back to the page's block table, then to building the block.
+//
+// Exactness: a block ends after every control transfer and SYSTEM instruction; a block is entered
+// only for as many instructions as the budget allows (the rest run from the same block next
+// slice); every instruction's flow (`.exit`, `.trapped`) is handled exactly as the interpreter
+// handles it, so slices, and with them interrupt points, device deadlines and breakpoints (limit 1),
+// fall on the same instructions in both engines. Counters are committed by the same `SliceCounts`.
+// A store that overwrites bytes of a live block kills it (`count = 0`), and the running block is
+// left after that store, so the next instruction is decoded from the new bytes, as in the
+// interpreter.
+
+/// Which engine runs guest code.
+public enum ExecutionEngine: Sendable, Equatable {
+    /// One instruction at a time from the pre-decoded page cache.
+    case interpreter
+    /// Translated blocks, chained (the default).
+    case blocks
+}
+
+extension Hart {
+    /// Longest block: long enough that the per-block costs vanish, short enough that a budget cut
+    /// mid-block is rare.
+    static let maxBlockLength = 128
+
+    /// Instructions after which a block ends: control transfers, and SYSTEM instructions (which
+    /// usually end the slice anyway).
+    @inline(__always)
+    static func endsBlock(_ op: Opcode) -> Bool {
+        switch op {
+        case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu,
+             .ecall, .ebreak, .mret, .sret, .wfi, .sfence_vma, .fence_i,
+             .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Builds the block starting at page offset `offset` of decoded page `page` (physical `phys`),
+    /// or nil when the slot there cannot start one (a marker: refill, or a 32-bit instruction
+    /// crossing the page end), which the interpreter's `fetchSlow` handles.
+    @inline(never)
+    func buildBlock(_ page: UnsafeMutablePointer<DecodedOp>, phys: UInt64, offset: Int) -> BlockRef? {
+        var n = 0
+        var o = offset
+        var last = offset
+        while o < 4096 && n < Hart.maxBlockLength {
+            var op = page[o >> 1]
+            if op.opcode == .illegal && op.length == 0 {
+                guard op.raw == SlotMarker.undecoded, decodeSlot(page, phys: phys, offset: o) else { break }
+                op = page[o >> 1]
+            }
+            n += 1
+            last = o
+            o += Int(op.length)
+            if Hart.endsBlock(op.opcode) { break }
+        }
+        guard n > 0 else { return nil }
+        let b = code.allocateBlock(page, count: n)
+        let ops = b.ops
+        var at = offset
+        for i in 0..<n {
+            let op = page[at >> 1]
+            (ops + i).initialize(to: op)
+            at += Int(op.length)
+        }
+        let lastOp = page[last >> 1]
+        var target = BlockHeader.noTarget
+        switch lastOp.opcode {
+        case .jal, .beq, .bne, .blt, .bge, .bltu, .bgeu:
+            let t = last + Int(lastOp.imm)
+            if t >= 0 && t < 4096 { target = UInt16(t) }
+        default:
+            break
+        }
+        b.initialize(to: BlockHeader(count: Int32(n), built: Int32(n), start: UInt16(offset), end: UInt16(o),
+                                     target: target, fall: nil, taken: nil))
+        CodePageLayout.table(page)[offset >> 1] = b
+        return b
+    }
+
+    /// The live block at page offset `offset` of the current fetch page, built if need be.
+    @inline(__always)
+    func block(_ table: UnsafeMutablePointer<BlockRef?>, _ page: UnsafeMutablePointer<DecodedOp>, _ offset: UInt64) -> BlockRef? {
+        if let b = table[Int(truncatingIfNeeded: offset >> 1)] { return b }
+        return buildBlock(page, phys: state.pointee.fetchPhys, offset: Int(truncatingIfNeeded: offset))
+    }
+
+    /// Runs up to `limit` instructions of this hart from translated blocks. Returns the number
+    /// retired. Same contract as `runSlice`.
+    @inline(never)
+    func runBlocks(limit: UInt64) -> UInt64 {
+        // No block is executing now: arenas retired since the last slice can go.
+        if !code.graveyard.isEmpty { code.collect() }
+        let s = state
+        let x = s.pointee.regs
+        let dp = Hart.privIndex(s.pointee.dataPriv)
+        let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
+        let storeTLB = loadTLB + softTLBSize
+        var pc = s.pointee.pc
+        var fetchBase = s.pointee.fetchBase
+        var page = s.pointee.fetchOps
+        var table = CodePageLayout.table(page)
+        var remaining = limit
+        var c = SliceCounts()
+        var next: BlockRef? = nil
+        var chained: UInt64 = 0
+        s.pointee.exitSlice = .none
+        defer { code.blockCounters.chained &+= chained }
+        while c.pending < remaining {
+            let b: BlockRef
+            let off = pc &- fetchBase
+            if let n = next {
+                b = n
+            } else if off < 4096, let found = block(table, page, off) {
+                b = found
+            } else {
+                // Not in the page, or a slot no block can start at: the interpreter's slow path.
+                commit(&c, &remaining)
+                s.pointee.pc = pc
+                let before = s.pointee.instret
+                let slow = fetchSlow()
+                remaining &-= min(remaining, s.pointee.instret &- before)
+                guard slow == .next else { return limit &- remaining }
+                fetchBase = s.pointee.fetchBase
+                page = s.pointee.fetchOps
+                table = CodePageLayout.table(page)
+                pc = s.pointee.pc
+                x[0] = 0
+                continue
+            }
+            next = nil
+            let ops = b.ops
+            let budget = remaining &- c.pending
+            let n = budget < UInt64(b.pointee.count) ? Int(truncatingIfNeeded: budget) : Int(b.pointee.count)
+            var i = 0
+            repeat {
+                switch execute(ops + i, &pc, x, loadTLB, storeTLB, &c, &remaining) {
+                case .next:
+                    c.pending &+= 1
+                case .exit:
+                    x[0] = 0
+                    c.pending &+= 1
+                    s.pointee.pc = pc
+                    commit(&c, &remaining)
+                    return limit &- remaining
+                case .trapped:
+                    x[0] = 0
+                    c.prefetched = 0   // its fetch was committed; nothing retires
+                    commit(&c, &remaining)
+                    return limit &- remaining
+                case .marker:
+                    // Blocks hold no markers; should one appear, the slice ends before it.
+                    s.pointee.pc = pc
+                    commit(&c, &remaining)
+                    return limit &- remaining
+                }
+                i &+= 1
+            } while i < n && i < Int(b.pointee.count)
+            if recordBlockEnds { noteBlockEnd(c.pending) }
+            // Chain to the successor when the whole block ran and is still alive.
+            guard i == Int(b.pointee.built) && b.pointee.count != 0 else { continue }
+            let to = pc &- fetchBase
+            if to == UInt64(b.pointee.end) {
+                if let f = b.pointee.fall, f.pointee.count != 0 {
+                    next = f
+                    chained &+= 1
+                } else if to < 4096 {
+                    next = block(table, page, to)
+                    b.pointee.fall = next
+                }
+            } else if to == UInt64(b.pointee.target) {
+                if let t = b.pointee.taken, t.pointee.count != 0 {
+                    next = t
+                    chained &+= 1
+                } else {
+                    next = block(table, page, to)
+                    b.pointee.taken = next
+                }
+            }
+        }
+        s.pointee.pc = pc
+        commit(&c, &remaining)
+        return limit &- remaining
+    }
+
+    /// Records a block end for the lockstep test: instructions retired or trapped so far,
+    /// counting the `pending` not yet committed.
+    @inline(never)
+    func noteBlockEnd(_ pending: UInt64) {
+        blockEnds.append(state.pointee.instret &+ state.pointee.exceptionsTaken &+ pending)
+    }
+}
+
+extension Machine {
+    /// Statistics of the block engine (zero under the interpreter).
+    public var blockEngineCounters: BlockEngineCounters { code.blockCounters }
+}
