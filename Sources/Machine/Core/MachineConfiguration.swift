@@ -85,8 +85,9 @@ public struct MachineConfiguration: Sendable {
     public var cyclesPerTick: UInt64 = 100
     public var costs = CostTable()
     /// The engine that runs guest code: translated blocks, or the interpreter (same semantics;
-    /// the interpreter stays for lockstep testing and comparison).
-    public var engine: ExecutionEngine = .blocks
+    /// the interpreter stays for lockstep testing and comparison). Default: `.blocks`, or what the
+    /// environment variable `VMLAB_ENGINE` (`interpreter`, `blocks`) says.
+    public var engine: ExecutionEngine = .standard
 
     public init() {}
 }

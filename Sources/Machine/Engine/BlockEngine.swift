@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RISCV
 
 // The block engine: runs translated blocks (Block.swift) instead of locating every instruction in
@@ -23,6 +28,13 @@ public enum ExecutionEngine: Sendable, Equatable {
     case interpreter
     /// Translated blocks, chained (the default).
     case blocks
+
+    /// The default engine: `.blocks`, unless the environment variable `VMLAB_ENGINE` says
+    /// `interpreter` (so `scripts/bench` can time both engines with the same `vmlab` binary).
+    public static let standard: ExecutionEngine = {
+        guard let v = getenv("VMLAB_ENGINE") else { return .blocks }
+        return String(cString: v) == "interpreter" ? .interpreter : .blocks
+    }()
 }
 
 extension Hart {
@@ -95,101 +107,127 @@ extension Hart {
     }
 
     /// Runs up to `limit` instructions of this hart from translated blocks. Returns the number
-    /// retired. Same contract as `runSlice`.
+    /// retired. Same contract as `runSlice`, except that after an instruction that ends the slice
+    /// the engine asks the run loop (`Machine.continueTurn`) whether the next slice may start at
+    /// once, and if so goes on with the new limit instead of returning.
     @inline(never)
     func runBlocks(limit: UInt64) -> UInt64 {
         // No block is executing now: arenas retired since the last slice can go.
         if !code.graveyard.isEmpty { code.collect() }
         let s = state
         let x = s.pointee.regs
-        let dp = Hart.privIndex(s.pointee.dataPriv)
-        let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
-        let storeTLB = loadTLB + softTLBSize
-        var pc = s.pointee.pc
-        var fetchBase = s.pointee.fetchBase
-        var page = s.pointee.fetchOps
-        var table = CodePageLayout.table(page)
+        var limit = limit
+        var retired: UInt64 = 0
         var remaining = limit
         var c = SliceCounts()
-        var next: BlockRef? = nil
         var chained: UInt64 = 0
-        s.pointee.exitSlice = .none
         defer { code.blockCounters.chained &+= chained }
-        while c.pending < remaining {
-            let b: BlockRef
-            let off = pc &- fetchBase
-            if let n = next {
-                b = n
-            } else if off < 4096, let found = block(table, page, off) {
-                b = found
-            } else {
-                // Not in the page, or a slot no block can start at: the interpreter's slow path.
-                commit(&c, &remaining)
-                s.pointee.pc = pc
-                let before = s.pointee.instret
-                let slow = fetchSlow()
-                remaining &-= min(remaining, s.pointee.instret &- before)
-                guard slow == .next else { return limit &- remaining }
-                fetchBase = s.pointee.fetchBase
-                page = s.pointee.fetchOps
-                table = CodePageLayout.table(page)
-                pc = s.pointee.pc
-                x[0] = 0
-                continue
-            }
-            next = nil
-            let ops = b.ops
-            let budget = remaining &- c.pending
-            let n = budget < UInt64(b.pointee.count) ? Int(truncatingIfNeeded: budget) : Int(b.pointee.count)
-            var i = 0
-            repeat {
-                switch execute(ops + i, &pc, x, loadTLB, storeTLB, &c, &remaining) {
-                case .next:
-                    c.pending &+= 1
-                case .exit:
-                    x[0] = 0
-                    c.pending &+= 1
-                    s.pointee.pc = pc
-                    commit(&c, &remaining)
-                    return limit &- remaining
-                case .trapped:
-                    x[0] = 0
-                    c.prefetched = 0   // its fetch was committed; nothing retires
-                    commit(&c, &remaining)
-                    return limit &- remaining
-                case .marker:
-                    // Blocks hold no markers; should one appear, the slice ends before it.
-                    s.pointee.pc = pc
-                    commit(&c, &remaining)
-                    return limit &- remaining
-                }
-                i &+= 1
-            } while i < n && i < Int(b.pointee.count)
-            if recordBlockEnds { noteBlockEnd(c.pending) }
-            // Chain to the successor when the whole block ran and is still alive.
-            guard i == Int(b.pointee.built) && b.pointee.count != 0 else { continue }
-            let to = pc &- fetchBase
-            if to == UInt64(b.pointee.end) {
-                if let f = b.pointee.fall, f.pointee.count != 0 {
-                    next = f
-                    chained &+= 1
-                } else if to < 4096 {
-                    next = block(table, page, to)
-                    b.pointee.fall = next
-                }
-            } else if to == UInt64(b.pointee.target) {
-                if let t = b.pointee.taken, t.pointee.count != 0 {
-                    next = t
-                    chained &+= 1
+        // Each pass of `slice` is one slice: the state it caches is constant within a slice.
+        slice: while true {
+            let dp = Hart.privIndex(s.pointee.dataPriv)
+            let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
+            let storeTLB = loadTLB + softTLBSize
+            var pc = s.pointee.pc
+            var fetchBase = s.pointee.fetchBase
+            var page = s.pointee.fetchOps
+            var table = CodePageLayout.table(page)
+            var next: BlockRef? = nil
+            s.pointee.exitSlice = .none
+            while c.pending < remaining {
+                let b: BlockRef
+                let off = pc &- fetchBase
+                if let n = next {
+                    b = n
+                } else if off < 4096, let found = block(table, page, off) {
+                    b = found
                 } else {
-                    next = block(table, page, to)
-                    b.pointee.taken = next
+                    // Not in the page, or a slot no block can start at: the interpreter's slow path.
+                    commit(&c, &remaining)
+                    s.pointee.pc = pc
+                    let before = s.pointee.instret
+                    let slow = fetchSlow()
+                    remaining &-= min(remaining, s.pointee.instret &- before)
+                    if slow != .next {
+                        if let more = nextSlice(&limit, &remaining, &retired) { _ = more; continue slice }
+                        return retired &+ limit &- remaining
+                    }
+                    fetchBase = s.pointee.fetchBase
+                    page = s.pointee.fetchOps
+                    table = CodePageLayout.table(page)
+                    pc = s.pointee.pc
+                    x[0] = 0
+                    continue
+                }
+                next = nil
+                let ops = b.ops
+                let budget = remaining &- c.pending
+                let n = budget < UInt64(b.pointee.count) ? Int(truncatingIfNeeded: budget) : Int(b.pointee.count)
+                var i = 0
+                repeat {
+                    switch execute(ops + i, &pc, x, loadTLB, storeTLB, &c, &remaining) {
+                    case .next:
+                        c.pending &+= 1
+                    case .exit:
+                        x[0] = 0
+                        c.pending &+= 1
+                        s.pointee.pc = pc
+                        commit(&c, &remaining)
+                        if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
+                        return retired &+ limit &- remaining
+                    case .trapped:
+                        x[0] = 0
+                        c.prefetched = 0   // its fetch was committed; nothing retires
+                        commit(&c, &remaining)
+                        if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
+                        return retired &+ limit &- remaining
+                    case .marker:
+                        // Blocks hold no markers; should one appear, the slice ends before it.
+                        s.pointee.pc = pc
+                        commit(&c, &remaining)
+                        return retired &+ limit &- remaining
+                    }
+                    i &+= 1
+                } while i < n && i < Int(b.pointee.count)
+                if recordBlockEnds { noteBlockEnd(c.pending) }
+                // Chain to the successor when the whole block ran and is still alive.
+                guard i == Int(b.pointee.built) && b.pointee.count != 0 else { continue }
+                let to = pc &- fetchBase
+                if to == UInt64(b.pointee.end) {
+                    if let f = b.pointee.fall, f.pointee.count != 0 {
+                        next = f
+                        chained &+= 1
+                    } else if to < 4096 {
+                        next = block(table, page, to)
+                        b.pointee.fall = next
+                    }
+                } else if to == UInt64(b.pointee.target) {
+                    if let t = b.pointee.taken, t.pointee.count != 0 {
+                        next = t
+                        chained &+= 1
+                    } else {
+                        next = block(table, page, to)
+                        b.pointee.taken = next
+                    }
                 }
             }
+            s.pointee.pc = pc
+            commit(&c, &remaining)
+            return retired &+ limit &- remaining
         }
-        s.pointee.pc = pc
-        commit(&c, &remaining)
-        return limit &- remaining
+    }
+
+    /// After an instruction that ended the slice (counts committed, `state.pc` current): the next
+    /// slice's limit when the run loop lets the engine go on (then `limit`/`remaining` are reset
+    /// for it), or nil when the engine must return.
+    @inline(__always)
+    func nextSlice(_ limit: inout UInt64, _ remaining: inout UInt64, _ retired: inout UInt64) -> UInt64? {
+        guard state.pointee.exitSlice != .stop else { return nil }
+        let more = machine.continueTurn(self)
+        guard more != 0 else { return nil }
+        retired &+= limit &- remaining
+        limit = more
+        remaining = more
+        return more
     }
 
     /// Records a block end for the lockstep test: instructions retired or trapped so far,

@@ -61,6 +61,8 @@ final class Hart {
     /// Lockstep testing: the block engine appends the instruction count at every block end.
     var recordBlockEnds = false
     var blockEnds: [UInt64] = []
+    /// The run loop's accounts while this hart has its turn (see `Machine.continueTurn`).
+    var turn: UnsafeMutablePointer<TurnAccount>? = nil
 
     init(id: Int, machine: Machine, configuration c: MachineConfiguration) {
         self.id = id
