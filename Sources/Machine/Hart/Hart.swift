@@ -157,7 +157,7 @@ final class Hart {
     @inline(__always)
     func invalidateFetch() {
         state.pointee.fetchBase = 0
-        state.pointee.fetchOps = code.refillPage
+        state.pointee.fetchOps = refillPage
         state.pointee.exitSlice = .checkInterrupts
     }
 
