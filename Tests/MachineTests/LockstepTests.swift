@@ -97,6 +97,11 @@ enum Lockstep {
         Lockstep.compare(try ISASuite.image(name)) { $0.harts = 2; $0.quantum = 37 }
     }
 
+    /// Code that rewrites itself inside a running block.
+    @Test func selfModifyingCode() throws {
+        #expect(Lockstep.compare(try Guest.assemble(EngineBlockTests.selfModifying)) > 10)
+    }
+
     /// The comparison can fail: a block machine that charges one more cycle per exception diverges.
     @Test func detectsADivergence() throws {
         guard ISASuite.programs.contains("exceptions") else { return }
