@@ -11,14 +11,14 @@ import RISCV
 //
 // Memory: each decoded page carries a block table (one entry per halfword offset: the live block
 // starting there) and an arena the page's blocks are bump-allocated in. Blocks are never freed one
-// by one: an invalidated block is marked dead (`count == 0`), so a chain link to it or an engine
-// still executing it sees the change with one load; whole arenas are retired to a graveyard that
+// by one: an invalidated block is marked dead (`count == 0`), so a chain link to it sees the
+// change with one load; whole arenas are retired to a graveyard that
 // the engine empties when no block is executing (at the start of a slice).
 
 /// The header of a block; `count` decoded instructions follow it in the arena.
 struct BlockHeader {
-    /// Live instructions; 0 once the block is invalidated. The engine reads it after every
-    /// instruction, so a store that overwrites code of the running block ends the block there.
+    /// Live instructions; 0 once the block is invalidated (a chain link to it is then not taken).
+    /// A store that kills the running block ends the slice after it (`Hart.noteWrite`).
     var count: Int32
     /// Instructions the block was built with (the arena space it uses).
     var built: Int32

@@ -18,8 +18,8 @@ import RISCV
 // slice); every instruction's flow (`.exit`, `.trapped`) is handled exactly as the interpreter
 // handles it, so slices, and with them interrupt points, device deadlines and breakpoints (limit 1),
 // fall on the same instructions in both engines. Counters are committed by the same `SliceCounts`.
-// A store that overwrites bytes of a live block kills it (`count = 0`), and the running block is
-// left after that store, so the next instruction is decoded from the new bytes, as in the
+// A store that overwrites bytes of a live block kills it (`count = 0`) and ends the slice after
+// that store (`Hart.noteWrite`), so the next instruction is decoded from the new bytes, as in the
 // interpreter.
 
 /// Which engine runs guest code.
@@ -202,6 +202,8 @@ extension Hart {
             let budget = left &- counts.pending
             let count = Int(b.pointee.count)
             let n = budget < UInt64(count) ? Int(truncatingIfNeeded: budget) : count
+            // A store that kills this block (or any translated code) ends the slice after it
+            // (`Hart.noteWrite`, flow `.exit`), so the loop need not re-read `count`.
             let ops = b.ops
             var k = 0
             repeat {
@@ -209,7 +211,7 @@ extension Hart {
                 guard flow == .next else { return flow }
                 counts.pending &+= 1
                 k &+= 1
-            } while k < n && k < Int(b.pointee.count)
+            } while k < n
             if recordBlockEnds { noteBlockEnd(counts.pending) }
             // Chain when the whole block ran, is still alive, and budget is left.
             guard k == Int(b.pointee.built) && b.pointee.count != 0 && counts.pending < left else { return .next }

@@ -131,12 +131,16 @@ final class Hart {
     func isCode(_ address: UInt64) -> Bool { codePages[Int((address &- ramBase) >> 12)] != nil }
 
     /// Keeps decoded code and other harts' reservations coherent after a store to RAM made
-    /// outside the fast path.
+    /// outside the fast path. A store that kills translated blocks ends the slice after the
+    /// instruction, so the block engine never runs on in a block whose bytes changed (it checks
+    /// nothing per instruction for that).
     @inline(__always)
     func noteWrite(_ pa: UInt64, count: UInt64) {
         if isCode(pa) || isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= ramBase &+ 2 && isCode(pa &- 2))
             || reservedPageCount.pointee != 0 {
+            let killed = code.blockCounters.blocksInvalidated
             machine.noteRAMWrite(pa, count: count, by: id)
+            if code.blockCounters.blocksInvalidated != killed { state.pointee.exitSlice = .checkInterrupts }
         }
     }
 
