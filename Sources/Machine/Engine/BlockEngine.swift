@@ -137,7 +137,9 @@ extension Hart {
                 let off = pc &- fetchBase
                 guard off < 4096, let b = block(table, page, off) else {
                     // Not in the page, or a slot no block can start at: the interpreter's slow path.
-                    commit(&c, &remaining)
+                    // (Nothing to commit right after a slice restart; skipping it avoids reloading
+                    // counts runChain just stored.)
+                    if c.pending != 0 || c.loadHits != 0 || c.storeHits != 0 || c.prefetched != 0 { commit(&c, &remaining) }
                     s.pointee.pc = pc
                     let before = s.pointee.instret
                     let slow = fetchSlow()
@@ -156,17 +158,8 @@ extension Hart {
                 switch runChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained) {
                 case .next:
                     break
-                case .exit:
-                    x[0] = 0
-                    c.pending &+= 1
-                    s.pointee.pc = pc
-                    commit(&c, &remaining)
-                    if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
-                    return retired &+ limit &- remaining
-                case .trapped:
-                    x[0] = 0
-                    c.prefetched = 0   // its fetch was committed; nothing retires
-                    commit(&c, &remaining)
+                case .exit, .trapped:
+                    // runChain committed the counts and set `state.pc`.
                     if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
                     return retired &+ limit &- remaining
                 case .marker:
@@ -183,7 +176,8 @@ extension Hart {
     }
 
     /// Runs block `first` and the blocks it chains to, within the slice's budget, until an
-    /// instruction does not simply go on (its flow is returned: `.exit`, `.trapped`), the budget
+    /// instruction does not simply go on (its flow is returned: `.exit`, `.trapped`, with the
+    /// counts committed and `state.pc` set as the interpreter does), the budget
     /// is used up, or the successor is not translated yet (`.next`; `pc` is where to go on). The
     /// hot loop of the engine, in a function of its own so that `execute` is inlined into it
     /// (inlined into `runBlocks` it was not) and its state stays in registers.
@@ -208,7 +202,25 @@ extension Hart {
             var k = 0
             repeat {
                 let flow = execute(ops + k, &p, x, loadTLB, storeTLB, &counts, &left)
-                guard flow == .next else { return flow }
+                guard flow == .next else {
+                    // Settle here, while the counts are in registers (committing them in the
+                    // caller reloaded them with a wide load right after this function's narrow
+                    // stores: a store-forwarding stall, 40% of `runBlocks`' samples on the ecall bench).
+                    switch flow {
+                    case .exit:
+                        x[0] = 0
+                        counts.pending &+= 1
+                        state.pointee.pc = p
+                        commit(&counts, &left)
+                    case .trapped:
+                        x[0] = 0
+                        counts.prefetched = 0   // its fetch was committed; nothing retires
+                        commit(&counts, &left)
+                    default:
+                        break
+                    }
+                    return flow
+                }
                 counts.pending &+= 1
                 k &+= 1
             } while k < n
