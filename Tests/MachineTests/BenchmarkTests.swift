@@ -27,7 +27,7 @@ func benchmarkGuest(_ name: String) throws {
     let t0 = Date()
     // VMLAB_BENCH_MAX caps the instructions (for instruction-counting profilers such as callgrind).
     let cap = ProcessInfo.processInfo.environment["VMLAB_BENCH_MAX"].flatMap { UInt64($0) }
-    let stop = rig.run(cap ?? 1_000_000_000)
+    let stop = rig.run(cap ?? 4_000_000_000)
     let dt = Date().timeIntervalSince(t0)
     let ct = cpuTime() - c0
     let c = rig.machine.counters()

@@ -11,8 +11,7 @@ extension Machine {
     ///     this call.
     ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
-        var done: UInt64 = 0
-        let startCycles = globalCycles
+        var account = TurnAccount(maxInstructions: maxInstructions, maxCycles: maxCycles, startCycles: globalCycles)
         var resumeFromBreakpoint = lastBreakpoint
         lastBreakpoint = nil
         while true {
@@ -23,22 +22,14 @@ extension Machine {
                 let s = h.state
                 // The hart's turn: up to `quantum` instructions (retired or trapped), in slices
                 // that end at traps, interrupts, CSR side effects and device deadlines.
-                var turnLeft = harts.count == 1 ? UInt64.max : configuration.quantum
-                while turnLeft > 0 {
+                account.turnLeft = harts.count == 1 ? UInt64.max : configuration.quantum
+                while account.turnLeft > 0 {
                     h.checkInterrupts()
                     guard s.pointee.runState == .started else { break }
-                    if done >= maxInstructions { return .budgetExhausted }
-                    let cyclesUsed = currentCyclesOf(h) &- startCycles
+                    if account.done >= maxInstructions { return .budgetExhausted }
+                    let cyclesUsed = currentCyclesOf(h) &- account.startCycles
                     if cyclesUsed >= maxCycles { return .budgetExhausted }
-                    var limit = min(maxInstructions - done, turnLeft)
-                    if maxCycles != .max {
-                        limit = min(limit, max(1, (maxCycles - cyclesUsed) / max(1, instructionCost)))
-                    }
-                    if let deadline = earliestDeadline {
-                        let dc = deadline &* configuration.cyclesPerTick
-                        let now = s.pointee.cycles
-                        limit = min(limit, dc > now ? max(1, (dc - now + max(1, instructionCost) - 1) / max(1, instructionCost)) : 1)
-                    }
+                    var limit = sliceLimit(h, account, cyclesUsed: cyclesUsed)
                     if !breakpoints.isEmpty {
                         let pc = s.pointee.pc
                         if breakpoints.contains(pc) && resumeFromBreakpoint.map({ $0.hart != h.id || $0.pc != pc }) ?? true {
@@ -48,13 +39,17 @@ extension Machine {
                         resumeFromBreakpoint = nil
                         limit = 1
                     }
-                    let before = s.pointee.instret &+ s.pointee.exceptionsTaken
+                    account.sliceStart = s.pointee.instret &+ s.pointee.exceptionsTaken
                     currentHart = h.id
-                    _ = h.runSlice(limit: limit)
+                    withUnsafeMutablePointer(to: &account) { p in
+                        h.turn = p
+                        _ = h.run(limit: limit)
+                        h.turn = nil
+                    }
                     currentHart = nil
-                    let used = (s.pointee.instret &+ s.pointee.exceptionsTaken) &- before
-                    done &+= used
-                    turnLeft &-= min(turnLeft, max(used, 1))
+                    let used = (s.pointee.instret &+ s.pointee.exceptionsTaken) &- account.sliceStart
+                    account.done &+= used
+                    account.turnLeft &-= min(account.turnLeft, max(used, 1))
                     if s.pointee.cycles > globalCycles { globalCycles = s.pointee.cycles }
                     anyRan = true
                     if let stop = pendingStop { pendingStop = nil; return stop }
@@ -72,8 +67,8 @@ extension Machine {
             guard let deadline = nextDeadline else { return .idle }
             let target = deadline &* configuration.cyclesPerTick
             if target > globalCycles {
-                if maxCycles != .max && target &- startCycles > maxCycles {
-                    globalCycles = startCycles &+ maxCycles
+                if maxCycles != .max && target &- account.startCycles > maxCycles {
+                    globalCycles = account.startCycles &+ maxCycles
                     syncIdleHarts()
                     return .budgetExhausted
                 }
@@ -85,6 +80,53 @@ extension Machine {
         }
     }
 
+    /// The instruction limit of the next slice of `h`: the budgets, the rest of the turn, and the
+    /// next device deadline (so that timers fire at a deterministic instruction).
+    @inline(__always)
+    private func sliceLimit(_ h: Hart, _ a: TurnAccount, cyclesUsed: UInt64) -> UInt64 {
+        var limit = min(a.maxInstructions - a.done, a.turnLeft)
+        if a.maxCycles != .max {
+            limit = min(limit, max(1, (a.maxCycles - cyclesUsed) / max(1, instructionCost)))
+        }
+        if let deadline = earliestDeadline {
+            let dc = deadline &* configuration.cyclesPerTick
+            let now = h.state.pointee.cycles
+            limit = min(limit, dc > now ? max(1, (dc - now + max(1, instructionCost) - 1) / max(1, instructionCost)) : 1)
+        }
+        return limit
+    }
+
+    /// Called by an engine after an instruction that ended its slice (a trap, xRET, a CSR write
+    /// with side effects...): when the run loop would do nothing between this slice and the next
+    /// slice of the same hart (no stop requested, no device due, no interrupt to take, the turn and
+    /// the budgets not used up, no breakpoints), settles the slice as the run loop would and returns
+    /// the next slice's limit, so the engine goes on without leaving its loop. Returns 0 otherwise;
+    /// the engine then returns and the run loop does the rest. Either way the slices, and so
+    /// every interrupt point and deadline, are the run loop's.
+    @inline(never)
+    func continueTurn(_ h: Hart) -> UInt64 {
+        guard let a = h.turn else { return 0 }
+        let s = h.state
+        guard pendingStop == nil, breakpoints.isEmpty, s.pointee.runState == .started else { return 0 }
+        let now = s.pointee.instret &+ s.pointee.exceptionsTaken
+        let used = now &- a.pointee.sliceStart
+        let turnLeft = a.pointee.turnLeft &- min(a.pointee.turnLeft, max(used, 1))
+        let done = a.pointee.done &+ used
+        guard turnLeft > 0, done < a.pointee.maxInstructions else { return 0 }
+        let global = max(globalCycles, s.pointee.cycles)
+        // advanceDevices would bring a device up to date (and might raise an interrupt).
+        if let e = earliestDeadline, e <= global / configuration.cyclesPerTick { return 0 }
+        // checkInterrupts would take one.
+        if s.pointee.mip & s.pointee.mie != 0 && h.pendingInterrupt() != nil { return 0 }
+        let cyclesUsed = global &- a.pointee.startCycles
+        guard cyclesUsed < a.pointee.maxCycles else { return 0 }
+        globalCycles = global
+        a.pointee.done = done
+        a.pointee.turnLeft = turnLeft
+        a.pointee.sliceStart = now
+        return sliceLimit(h, a.pointee, cyclesUsed: cyclesUsed)
+    }
+
     /// Executes one instruction (or takes one interrupt) on the first runnable hart.
     public func step() -> StopReason { run(maxInstructions: 1) }
 
@@ -94,7 +136,7 @@ extension Machine {
         }
     }
 
-    private func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
+    func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
 
     /// Instructions retired plus instructions that trapped, over all harts: what the instruction
     /// budget counts, so that a guest stuck in a loop of faults still comes back.
@@ -119,5 +161,26 @@ extension Machine {
             }
         }
         recomputeEarliestDeadline()
+    }
+}
+
+/// The run loop's accounts while a hart has its turn, shared with the engine through
+/// `Hart.turn` so that `continueTurn` can settle a slice exactly as the run loop does.
+struct TurnAccount {
+    /// Instructions (retired or trapped) by all harts in this `run` call.
+    var done: UInt64 = 0
+    let maxInstructions: UInt64
+    let maxCycles: UInt64
+    /// The machine's clock when `run` was called.
+    let startCycles: UInt64
+    /// Instructions left in the current hart's turn.
+    var turnLeft: UInt64 = 0
+    /// The hart's retired + trapped instructions when the current slice began.
+    var sliceStart: UInt64 = 0
+
+    init(maxInstructions: UInt64, maxCycles: UInt64, startCycles: UInt64) {
+        self.maxInstructions = maxInstructions
+        self.maxCycles = maxCycles
+        self.startCycles = startCycles
     }
 }

@@ -88,5 +88,10 @@ public struct MachineConfiguration: Sendable {
     /// host's RAM); nil = the machine reserves its own.
     public var ramBacking: ExternalRAM? = nil
 
+    /// The engine that runs guest code: translated blocks, or the interpreter (same semantics;
+    /// the interpreter stays for lockstep testing and comparison). Default: `.blocks`, or what the
+    /// environment variable `VMLAB_ENGINE` (`interpreter`, `blocks`) says.
+    public var engine: ExecutionEngine = .standard
+
     public init() {}
 }

@@ -16,9 +16,10 @@ enum SlotMarker {
 }
 
 /// The pre-decoded instruction cache: for each RAM page that has been executed, 2048 slots (one per
-/// halfword offset), decoded lazily. A store to a page drops the slots it overlaps, so the next
-/// execution decodes the new bits (privileged spec's FENCE.I/SMC rules are thereby exceeded: code
-/// is always coherent with memory, which is a legal implementation).
+/// halfword offset), decoded lazily, and the page's translated blocks (Block.swift). A store to a
+/// page drops the slots and kills the blocks it overlaps, so the next execution decodes the new
+/// bits (the unprivileged spec's Zifencei rules are thereby exceeded: code is always coherent with
+/// memory, which is a legal implementation, and FENCE.I has nothing left to do).
 final class DecodedCode {
     static let slotsPerPage = 2048
     let ramBase: UInt64
@@ -29,28 +30,34 @@ final class DecodedCode {
 
     static let undecodedOp = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.undecoded)
 
+    /// Arenas of dropped blocks, freed by `collect()` when no block is executing.
+    private(set) var graveyard: [UnsafeMutableRawPointer] = []
+    /// Block engine statistics.
+    var blockCounters = BlockEngineCounters()
+
     init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase
         pageCount = Int(ramSize / 4096)
         pages = .allocate(capacity: pageCount)
         pages.initialize(repeating: nil, count: pageCount)
-        refillPage = .allocate(capacity: DecodedCode.slotsPerPage)
-        refillPage.initialize(repeating: DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.refill),
-                              count: DecodedCode.slotsPerPage)
+        // The refill page has a block table too (always empty), so the engine needs no test for it.
+        refillPage = CodePageLayout.allocate(fill: DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.refill))
     }
 
     deinit {
-        for i in 0..<pageCount { pages[i]?.deallocate() }
+        for i in 0..<pageCount {
+            if let p = pages[i] { CodePageLayout.arena(p).pointee.chunk?.deallocate(); p.deallocate() }
+        }
         pages.deallocate()
         refillPage.deallocate()
+        collect()
     }
 
     /// The slots of the RAM page at physical `page` (page-aligned, in RAM), and whether they are new.
     func page(_ page: UInt64) -> (UnsafeMutablePointer<DecodedOp>, Bool) {
         let i = Int((page &- ramBase) >> 12)
         if let p = pages[i] { return (p, false) }
-        let p = UnsafeMutablePointer<DecodedOp>.allocate(capacity: DecodedCode.slotsPerPage)
-        p.initialize(repeating: DecodedCode.undecodedOp, count: DecodedCode.slotsPerPage)
+        let p = CodePageLayout.allocate(fill: DecodedCode.undecodedOp)
         pages[i] = p
         return (p, true)
     }
@@ -76,6 +83,13 @@ final class DecodedCode {
                 let stop = min(end, pageEnd)
                 let last = Int(((stop &- 1) & 0xFFF) >> 1)
                 for k in first...last { p[k] = DecodedCode.undecodedOp }
+                // Blocks hold copies of the bytes [address, end) exactly, so they are killed by an
+                // exact overlap (the slot widening by 2 above is for the slot decoded two bytes earlier).
+                let pageStart = a & ~0xFFF
+                let lo = max(address, pageStart) &- pageStart, hi = stop &- pageStart
+                if CodePageLayout.arena(p).pointee.used != 0 && lo < hi {
+                    killBlocks(p, from: Int(lo), to: Int(hi))
+                }
                 a = pageEnd
             } else {
                 a = (a & ~0xFFF) &+ 4096
@@ -83,10 +97,64 @@ final class DecodedCode {
         }
     }
 
+    /// Kills the blocks of page `p` that overlap the page offsets [from, to).
+    private func killBlocks(_ p: UnsafeMutablePointer<DecodedOp>, from: Int, to: Int) {
+        let arena = CodePageLayout.arena(p)
+        let table = CodePageLayout.table(p)
+        guard let chunk = arena.pointee.chunk else { return }
+        var at = 0
+        while at < arena.pointee.used {
+            let b = (chunk + at).assumingMemoryBound(to: BlockHeader.self)
+            if b.pointee.count != 0 && Int(b.pointee.start) < to && from < Int(b.pointee.end) {
+                b.pointee.count = 0
+                let slot = Int(b.pointee.start >> 1)
+                if table[slot] == b { table[slot] = nil }
+                blockCounters.blocksInvalidated &+= 1
+            }
+            at += BlockHeader.size(Int(b.pointee.built))
+        }
+    }
+
+    /// Kills every block of page `p` and retires its arena (a full arena, or a reset).
+    func dropBlocks(_ p: UnsafeMutablePointer<DecodedOp>) {
+        let arena = CodePageLayout.arena(p)
+        guard let chunk = arena.pointee.chunk else { return }
+        killBlocks(p, from: 0, to: 4096)
+        graveyard.append(chunk)
+        arena.pointee = BlockArena()
+    }
+
+    /// Space for a block of `n` instructions in page `p`'s arena; a full arena is retired with its
+    /// blocks first (they are rebuilt on demand), so the result is always valid.
+    func allocateBlock(_ p: UnsafeMutablePointer<DecodedOp>, count n: Int) -> BlockRef {
+        let arena = CodePageLayout.arena(p)
+        let size = BlockHeader.size(n)
+        if arena.pointee.used + size > arena.pointee.capacity {
+            let capacity = min(max(2 * arena.pointee.capacity, 8192), 256 << 10)
+            dropBlocks(p)
+            arena.pointee.chunk = .allocate(byteCount: capacity, alignment: 16)
+            arena.pointee.capacity = capacity
+        }
+        let b = (arena.pointee.chunk! + arena.pointee.used).bindMemory(to: BlockHeader.self, capacity: 1)
+        arena.pointee.used += size
+        blockCounters.blocksBuilt &+= 1
+        return b
+    }
+
+    /// Frees retired arenas. Only when no block is executing (the engine calls it at slice start).
+    func collect() {
+        for chunk in graveyard { chunk.deallocate() }
+        graveyard.removeAll(keepingCapacity: true)
+    }
+
     /// Drops every decoded page (fence.i is not needed for that; used on reset).
     func clear() {
         for i in 0..<pageCount {
-            if let p = pages[i] { p.deallocate(); pages[i] = nil }
+            if let p = pages[i] {
+                dropBlocks(p)
+                p.deallocate()
+                pages[i] = nil
+            }
         }
     }
 }

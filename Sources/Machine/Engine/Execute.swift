@@ -226,7 +226,8 @@ extension Hart {
             state.pointee.pc = pc
             let flow = executeAtomic(p.pointee)
             if flow != .trapped { pc = state.pointee.pc }
-            return flow
+            // A slow path (an observer, a write to code) may have asked the slice to end.
+            return flow == .next && state.pointee.exitSlice != .none ? .exit : flow
 
         default:
             // F, D, and the hypervisor instructions (illegal in a hart without H).

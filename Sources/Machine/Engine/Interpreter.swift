@@ -158,19 +158,27 @@ extension Hart {
         case SlotMarker.crossesPage:
             return executeUncached(pc)
         default:
-            // Decode the slot from RAM.
-            let host = host(s.pointee.fetchPhys | (pc & 0xFFE))
-            let low = host.load(as: UInt16.self)
-            if low & 3 != 3 {
-                s.pointee.fetchOps[slot] = Hart.cacheable(Decoder.decode(UInt32(low)))
-            } else if pc & 0xFFF == 0xFFE {
-                s.pointee.fetchOps[slot] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
-                return executeUncached(pc)
-            } else {
-                s.pointee.fetchOps[slot] = Hart.cacheable(Decoder.decode(host.loadUnaligned(as: UInt32.self)))
-            }
-            return .next
+            return decodeSlot(s.pointee.fetchOps, phys: s.pointee.fetchPhys, offset: Int(pc & 0xFFE))
+                ? .next : executeUncached(pc)
         }
+    }
+
+    /// Decodes the slot at page offset `offset` of decoded page `ops` (physical page `phys`) from
+    /// RAM. False when it holds a 32-bit instruction whose upper half is on the next page (the slot
+    /// then holds the `crossesPage` marker). Shared by the interpreter and the block builder.
+    @inline(never)
+    func decodeSlot(_ ops: UnsafeMutablePointer<DecodedOp>, phys: UInt64, offset: Int) -> Bool {
+        let host = host(phys | UInt64(offset))
+        let low = host.load(as: UInt16.self)
+        if low & 3 != 3 {
+            ops[offset >> 1] = Hart.cacheable(Decoder.decode(UInt32(low)))
+        } else if offset == 0xFFE {
+            ops[offset >> 1] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
+            return false
+        } else {
+            ops[offset >> 1] = Hart.cacheable(Decoder.decode(host.loadUnaligned(as: UInt32.self)))
+        }
+        return true
     }
 
     /// The form of a decoded instruction kept in the cache: an integer instruction whose rd is x0

@@ -56,6 +56,13 @@ final class Hart {
     /// them; `superSoftOverflow` when more were filled than recorded (then all slots are visited).
     var superSoftSlots: [Int] = []
     var superSoftOverflow = false
+    /// Runs translated blocks (`ExecutionEngine.blocks`) rather than the interpreter.
+    let usesBlocks: Bool
+    /// Lockstep testing: the block engine appends the instruction count at every block end.
+    var recordBlockEnds = false
+    var blockEnds: [UInt64] = []
+    /// The run loop's accounts while this hart has its turn (see `Machine.continueTurn`).
+    var turn: UnsafeMutablePointer<TurnAccount>? = nil
 
     init(id: Int, machine: Machine, configuration c: MachineConfiguration) {
         self.id = id
@@ -64,6 +71,7 @@ final class Hart {
         ram = machine.bus.ram
         code = machine.code
         config = c
+        usesBlocks = c.engine == .blocks
         ramBase = machine.bus.ram.base
         ramSize = machine.bus.ram.size
         ramHost = machine.bus.ram.host
@@ -99,6 +107,10 @@ final class Hart {
         state.deallocate()
     }
 
+    /// Runs up to `limit` instructions with the configured engine. Returns the number retired.
+    @inline(__always)
+    func run(limit: UInt64) -> UInt64 { usesBlocks ? runBlocks(limit: limit) : runSlice(limit: limit) }
+
     // MARK: memory facts
 
     @inline(__always)
@@ -119,12 +131,16 @@ final class Hart {
     func isCode(_ address: UInt64) -> Bool { codePages[Int((address &- ramBase) >> 12)] != nil }
 
     /// Keeps decoded code and other harts' reservations coherent after a store to RAM made
-    /// outside the fast path.
+    /// outside the fast path. A store that kills translated blocks ends the slice after the
+    /// instruction, so the block engine never runs on in a block whose bytes changed (it checks
+    /// nothing per instruction for that).
     @inline(__always)
     func noteWrite(_ pa: UInt64, count: UInt64) {
         if isCode(pa) || isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= ramBase &+ 2 && isCode(pa &- 2))
             || reservedPageCount.pointee != 0 {
+            let killed = code.blockCounters.blocksInvalidated
             machine.noteRAMWrite(pa, count: count, by: id)
+            if code.blockCounters.blocksInvalidated != killed { state.pointee.exitSlice = .checkInterrupts }
         }
     }
 
@@ -145,7 +161,7 @@ final class Hart {
     @inline(__always)
     func invalidateFetch() {
         state.pointee.fetchBase = 0
-        state.pointee.fetchOps = code.refillPage
+        state.pointee.fetchOps = refillPage
         state.pointee.exitSlice = .checkInterrupts
     }
 
