@@ -140,8 +140,9 @@ public final class Host {
             }
             if !anyRan {
                 let all = guests
-                if !all.isEmpty, all.allSatisfy({ $0.finalStop != nil }) {
-                    return HostStop(reason: all.count == 1 ? all[0].finalStop! : .poweredOff(code: 0), guest: all.count == 1 ? all[0].id : nil)
+                if let last = all.last(where: { $0.finalStop != nil }), all.allSatisfy({ $0.finalStop != nil }) {
+                    // Every VM is over: report the last one's end (each VM's own is its `finalStop`).
+                    return HostStop(reason: last.finalStop!, guest: all.count == 1 ? last.id : nil)
                 }
                 return HostStop(reason: .idle, guest: nil)
             }
