@@ -44,6 +44,7 @@ extension Guest {
         case nil: break
         }
         defer {
+            host?.charge(cycles &- startCycles)
             if let untilHook { events.remove(untilHook) }
             machine.breakpoints = breakpoints
         }

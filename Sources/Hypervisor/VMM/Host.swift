@@ -35,6 +35,8 @@ public final class Host {
         var guest: Guest? { strongGuest ?? weakGuest }
     }
     private var nextID = 1
+    /// Host time: the modelled cycles of every VM turn (through `run` or a VM's own `Guest.run`),
+    /// one after another on the host's hart.
     public private(set) var cycles: UInt64 = 0
     public private(set) var switches: UInt64 = 0
     /// Index (into `guests`) of the VM that ran last, to count switches across `run` calls.
@@ -86,6 +88,9 @@ public final class Host {
         return (id, window, board)
     }
 
+    /// A VM ran for `cycles`.
+    func charge(_ cycles: UInt64) { self.cycles &+= cycles }
+
     func register(_ guest: Guest, retained: Bool) {
         members.append(retained ? Member(strongGuest: guest) : Member(weakGuest: guest))
     }
@@ -131,7 +136,6 @@ public final class Host {
                 let di = guest.executedInstructions &- i0, dc = guest.cycles &- c0
                 doneInstructions &+= di
                 doneCycles &+= dc
-                cycles &+= dc
                 switch stop {
                 case .budgetExhausted: anyRan = true
                 case .idle, .poweredOff, .reset: continue
