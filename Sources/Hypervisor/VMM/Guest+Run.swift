@@ -34,11 +34,13 @@ extension Guest {
         case .event(let kind, let filter, let count)?:
             var seen = 0
             let wanted = max(1, count)
-            untilHook = events.add(kind, filter: filter, internal: true) { [unowned self] _ in
+            untilHook = events.add(kind, filter: filter, internal: true) { [unowned self] event in
                 seen += 1
                 if seen == wanted && !untilMet {
                     untilMet = true
-                    self.machine.requestStop(.hostStop("until: \(wanted) \(kind.rawValue) event\(wanted == 1 ? "" : "s")"))
+                    if !self.events.stopsTheMachineItself(event) {
+                        self.machine.requestStop(.hostStop("until: \(wanted) \(kind.rawValue) event\(wanted == 1 ? "" : "s")"))
+                    }
                 }
                 return .proceed
             }
@@ -96,6 +98,7 @@ extension Guest {
                 if faults.releaseDelayedNow() { continue }
                 return stop
             case .poweredOff, .reset:
+                untilReached = untilMet
                 finalStop = stop
                 return stop
             default:
