@@ -155,6 +155,14 @@ extension Machine {
     /// Stops `run` at the next instruction boundary with `reason` (a device powering off or
     /// resetting the machine, or the host).
     public func requestStop(_ reason: StopReason) {
+        // A power-off or reset already requested ends the machine's life: a later, weaker request
+        // (a hook, a budget trigger) on the same instruction must not replace it, or the run would
+        // go on past the guest's last store.
+        switch pendingStop {
+        case .poweredOff?, .reset?:
+            if case .poweredOff = reason {} else if case .reset = reason {} else { return }
+        default: break
+        }
         pendingStop = reason
         if let h = currentHart {
             harts[h].state.pointee.exitSlice = .stop
