@@ -22,6 +22,7 @@ public enum VMLab {
         Assembly.contribute(to: &module)
         Guests.contribute(to: &module)
         VMBinding.contribute(to: &module)
+        ComparisonBinding.contribute(to: &module)
         return module
     }
 

@@ -16,9 +16,41 @@ enum VMBinding {
         CostsBinding.contribute(to: &module)
     }
 
-    /// Every mode a later issue adds; only these are available now.
-    static let modes = ["native", "interpret", "trap", "bt", "pv", "hw"]
-    static let availableModes: Set<String> = ["native"]
+    /// Every mode the lab knows (`ExecutionMode`); those not yet available raise when named.
+    static let modes = ExecutionMode.allCases.map(\.rawValue)
+
+    /// The mode `name` names, if it is available now; otherwise raises, listing both sets.
+    static func mode(named name: String) throws -> ExecutionMode {
+        guard let mode = ExecutionMode(rawValue: name) else {
+            throw LuaRaise.message("unknown mode '\(name)' (expected one of: \(modes.joined(separator: ", ")))")
+        }
+        let available = ExecutionMode.available
+        guard available.contains(mode) else {
+            throw LuaRaise.message("mode '\(name)' is not available yet (available: \(available.map(\.rawValue).joined(separator: ", ")); "
+                + "not available yet: \(ExecutionMode.allCases.filter { !available.contains($0) }.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return mode
+    }
+
+    /// Bytes from a `memory` option: an integer, a float with an integer value (`128 * 2^20`), or
+    /// text with a binary unit ("128M"); nil when absent. Anything else raises.
+    static func memory(_ value: LuaValue, argument: Int32) throws -> UInt64? {
+        switch value {
+        case .nil: return nil
+        case let value where value.int64 != nil:
+            let bytes = value.int64!
+            guard bytes > 0 else { throw LuaRaise.argument(argument, "option 'memory': must be positive, got \(bytes)") }
+            return UInt64(bytes)
+        case .number(let number):
+            throw LuaRaise.argument(argument, "option 'memory': number has no integer representation (\(number))")
+        case let value:
+            let text = value.string ?? ""
+            guard let bytes = VMSpec.parseMemory(text) else {
+                throw LuaRaise.argument(argument, "option 'memory': bad size '\(text)' (expected bytes, or a number with K, M, G or T, e.g. \"128M\")")
+            }
+            return bytes
+        }
+    }
 
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file."),
@@ -62,26 +94,8 @@ enum VMBinding {
     /// The spec from checked options; the remaining misuse (values, combinations) raises here.
     static func readSpec(_ o: LuaOptions) throws -> VMSpec {
         var spec = VMSpec()
-        if let mode = o.string("mode"), !availableModes.contains(mode) {
-            throw LuaRaise.message("mode '\(mode)' is not available yet (available: \(modes.filter(availableModes.contains).joined(separator: ", ")); "
-                + "not available yet: \(modes.filter { !availableModes.contains($0) }.joined(separator: ", ")))")
-        }
-        // Bytes arrive as an integer, or as a float with an integer value (`128 * 2^20`).
-        switch o["memory"] {
-        case .nil: break
-        case let value where value.int64 != nil:
-            let bytes = value.int64!
-            guard bytes > 0 else { throw LuaRaise.argument(1, "option 'memory': must be positive, got \(bytes)") }
-            spec.memory = UInt64(bytes)
-        case .number(let number):
-            throw LuaRaise.argument(1, "option 'memory': number has no integer representation (\(number))")
-        case let value:
-            let text = value.string ?? ""
-            guard let bytes = VMSpec.parseMemory(text) else {
-                throw LuaRaise.argument(1, "option 'memory': bad size '\(text)' (expected bytes, or a number with K, M, G or T, e.g. \"128M\")")
-            }
-            spec.memory = bytes
-        }
+        if let name = o.string("mode") { spec.mode = try mode(named: name) }
+        if let memory = try memory(o["memory"], argument: 1) { spec.memory = memory }
         if let harts = o.integer("harts") {
             guard (1...64).contains(harts) else { throw LuaRaise.argument(1, "option 'harts': must be 1 to 64, got \(harts)") }
             spec.harts = Int(harts)

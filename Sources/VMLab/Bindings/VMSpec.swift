@@ -32,6 +32,8 @@ public struct VMSpec: Sendable {
         }
     }
 
+    /// How the guest runs: on the machine itself (`native`) or under the VMM with a technique.
+    public var mode: ExecutionMode = .native
     public var memory: UInt64 = 128 << 20
     public var harts: Int = 1
     public var firmware: FirmwareChoice = .automatic
