@@ -18,8 +18,8 @@ enum ComparisonBinding {
     static let options: [LuaOption] = [
         LuaOption("guest", .string, required: true, "A bundled guest (`\"tinyos\"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks."),
         LuaOption("bench", .oneOf([.string, .list(.string)]), required: true, "A benchmark name, or a list of them; each runs on a fresh VM under every mode."),
-        LuaOption("modes", .list(.choice(ExecutionMode.allCases.map(\.rawValue))),
-                  "The modes to compare, in column order (default: every available mode, \(ExecutionMode.available.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))). Ratios are relative to native when it is listed, else to the first mode."),
+        LuaOption("modes", .list(.string),
+                  "The modes to compare (\(ExecutionMode.allCases.map(\.rawValue).joined(separator: ", "))), in row order (default: every available mode, \(ExecutionMode.available.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))). Ratios are relative to native when it is listed, else to the first mode."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]), "The cost profile every run is priced by (default \"\(CostProfile.standard.name)\")."),
         LuaOption("n", .integer, "Iterations of every benchmark (`n=` on the command line; default: each benchmark's own)."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM of every VM, as `vmlab.vm`'s `memory` (default 128M)."),

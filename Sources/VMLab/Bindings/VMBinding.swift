@@ -12,6 +12,9 @@ enum VMBinding {
         module.classes.append(LuaDocClass(VirtualMachine.luaClass))
         module.classes.append(stopClass)
         module.classes.append(statsClass)
+        module.classes.append(EventsBinding.eventClass)
+        module.classes.append(EventsBinding.handleClass)
+        module.classes.append(untilClass)
         // Profiles are what `profile=` takes, so they come with the VM.
         CostsBinding.contribute(to: &module)
     }
@@ -139,15 +142,66 @@ enum VMBinding {
     static let runOptions: [LuaOption] = [
         LuaOption("max_instructions", .integer, "Stop after this many instructions (summed over harts)."),
         LuaOption("max_cycles", .integer, "Stop after this many modelled cycles."),
+        LuaOption("until", .oneOf([.integer, .string, .documented("vmlab.UntilEvent")]),
+                  "Stop (reason \"until\") before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`), or after the `count`th event matching `{ event = \"mmio\", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run."),
     ]
+
+    /// The `until` of `vm:run`.
+    static func until(_ value: LuaValue, _ vm: VirtualMachine) throws -> StopCondition? {
+        switch value {
+        case .nil: return nil
+        case .table:
+            guard let name = value["event"].string else { throw LuaRaise.argument(2, "option 'until': a table needs 'event' (an event name)") }
+            let kind = try EventsBinding.kind(name)
+            let count = value["count"] == .nil ? 1 : value["count"].int64 ?? 0
+            guard count >= 1 else { throw LuaRaise.argument(2, "option 'until': 'count' must be a positive integer") }
+            let filter = try EventsBinding.filter(value, function: "run", extra: ["event", "count"])
+            return .event(kind, filter, count: Int(count))
+        case let other:
+            return .pc(try address(other, argument: 2, vm, what: "option 'until'"))
+        }
+    }
+
+    /// A guest address given as an integer or a symbol name.
+    static func address(_ value: LuaValue, argument: Int32, _ vm: VirtualMachine, what: String) throws -> UInt64 {
+        if let n = value.int64 { return UInt64(bitPattern: n) }
+        guard case .string(let name) = value else { throw LuaRaise.argument(argument, "\(what): an address or a symbol name expected, got \(value.typeName)") }
+        if let n = Int64(name) { return UInt64(bitPattern: n) }
+        guard let address = vm.symbols[name] else {
+            throw LuaRaise.message("unknown symbol '\(name)' (the VM's kernel and firmware have \(vm.symbols.count) symbols; see vm:symbols())")
+        }
+        return address
+    }
+
+    static func address(_ call: LuaCall, _ index: Int32, _ vm: VirtualMachine) throws -> UInt64 {
+        try address(try call.value(index), argument: index, vm, what: "argument")
+    }
+
+    static let memoryOptions: [LuaOption] = [
+        LuaOption("space", .choice(["guest-physical", "guest-virtual"]), "\"guest-physical\" (default: the VM's RAM, no translation) or \"guest-virtual\" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write; no TLB fill, no A/D update, no trap)."),
+        LuaOption("vcpu", .integer, "The vCPU whose translation \"guest-virtual\" uses (default 0)."),
+    ]
+
+    static func space(_ o: LuaOptions) -> AddressSpace {
+        o.string("space") == "guest-virtual" ? .guestVirtual(vcpu: Int(o.integer("vcpu") ?? 0)) : .guestPhysical
+    }
 
     static func stopValues(_ stop: VirtualMachine.Stop) -> [LuaValue] {
         var details: [String: LuaValue] = ["message": .string(stop.message), "instructions": .unsigned(stop.instructions)]
         if let code = stop.exitCode { details["exit_code"] = .integer(Int64(code)) }
         if let pc = stop.pc { details["pc"] = .unsigned(pc) }
         if let hart = stop.hart { details["hart"] = .integer(Int64(hart)) }
+        if let address = stop.address { details["address"] = .unsigned(address) }
+        if let write = stop.isWrite { details["write"] = .boolean(write) }
         return [.string(stop.name), .record(details)]
     }
+
+    static let untilClass = LuaDocClass(
+        "vmlab.UntilEvent", summary: "An `until` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.",
+        fields: [
+            .required("event", .choice(EventsBinding.eventNames), "The kind of event."),
+            .optional("count", .integer, "Stop after this many matching events of this run (default 1)."),
+        ])
 
     static let stopClass = LuaDocClass(
         "vmlab.Stop", summary: "Details of why a run stopped (the second result of `vm:run`).",
@@ -155,8 +209,10 @@ enum VMBinding {
             .required("message", .string, "A sentence for people."),
             .required("instructions", .integer, "Instructions retired during this run, over all harts."),
             .optional("exit_code", .integer, "The guest's exit code, for \"poweroff\"."),
-            .optional("pc", .integer, "The breakpoint's address, for \"breakpoint\"."),
-            .optional("hart", .integer, "The hart at the breakpoint."),
+            .optional("pc", .integer, "For \"breakpoint\" and \"until\" at a pc: the pc reached (not yet executed); for \"watchpoint\": the pc after the accessing instruction."),
+            .optional("hart", .integer, "The hart (vCPU) at the breakpoint or watchpoint."),
+            .optional("address", .integer, "For \"watchpoint\": the first watched byte the access touched (guest-physical)."),
+            .optional("write", .boolean, "For \"watchpoint\": whether the access wrote."),
         ])
 
     static let statsClass = LuaDocClass(
@@ -176,12 +232,13 @@ enum VMBinding {
         ])
 
     static let stopReturns = [
-        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "idle", "halted"]), "reason",
-                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
+        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "until", "hook", "idle", "halted"]), "reason",
+                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"until\" (the run's `until` was met) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
         LuaReturn(.documented("vmlab.Stop"), "details"),
     ]
 
     static let readOptions: [LuaOption] = [LuaOption("hart", .integer, "The hart (default 0).")]
+    static let vcpuOptions: [LuaOption] = [LuaOption("vcpu", .integer, "The vCPU (default 0).")]
 
     static func hart(_ o: LuaOptions) -> Int { Int(o.integer("hart") ?? 0) }
 
@@ -199,7 +256,7 @@ enum VMBinding {
 
     static let methods: [LuaFunction] = [
         .method("run", of: "vmlab.VM",
-                summary: "Runs until the guest stops or a budget is used up (no budget: until it stops). With `echo`, console output appears as it is written.",
+                summary: "Runs until the guest stops, a budget is used up, `until` is met, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (its message and traceback). Not allowed inside a hook.",
                 parameters: [.optional("budget", .options(name: "vmlab.RunOptions", runOptions))],
                 returns: stopReturns) { call in
             let vm = try machine(call)
@@ -207,11 +264,15 @@ enum VMBinding {
             for name in ["max_instructions", "max_cycles"] {
                 if let n = o.integer(name), n < 0 { throw LuaRaise.argument(2, "option '\(name)': must not be negative, got \(n)") }
             }
-            return stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles")))
+            let condition = try until(o["until"], vm)
+            return try vm.withLua(call) {
+                stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles"), until: condition))
+            }
         },
-        .method("step", of: "vmlab.VM", summary: "Runs one instruction (on the hart whose turn it is).",
+        .method("step", of: "vmlab.VM", summary: "Runs one instruction (on the hart whose turn it is); hooks fire as in `run`.",
                 returns: stopReturns) { call in
-            stopValues(try machine(call).run(maxInstructions: 1))
+            let vm = try machine(call)
+            return try vm.withLua(call) { stopValues(vm.run(maxInstructions: 1)) }
         },
         .method("console", of: "vmlab.VM", summary: "Everything the guest printed so far (UART, SBI console and HTIF, in order).",
                 returns: [LuaReturn(.string, "text")]) { call in
@@ -259,25 +320,47 @@ enum VMBinding {
             return []
         },
         .method("read_memory", of: "vmlab.VM",
-                summary: "`length` bytes of RAM at a physical address (no translation). An address range outside RAM raises.",
-                parameters: [.required("address", .integer), .required("length", .integer)],
-                returns: [LuaReturn(.string, "bytes")]) { call in
+                summary: "`length` bytes of guest memory: guest-physical by default (the VM's RAM), or guest-virtual through the guest's page tables (`{ space = \"guest-virtual\" }`). A physical range outside the VM's RAM raises; an unmapped virtual address returns `nil, message`.",
+                parameters: [.required("address", .integer), .required("length", .integer),
+                             .optional("options", .options(name: "vmlab.MemoryOptions", memoryOptions))],
+                returns: [LuaReturn(.string, "bytes"), LuaReturn(.string, "message", "Why a virtual address could not be read.")]) { call in
             let vm = try machine(call)
             let address = try call.uint64(2)
             let length = try call.integer(3)
             guard length >= 0 && length <= 1 << 30 else {
                 throw LuaRaise.argument(3, "length must be 0 to 2^30, got \(length)")
             }
-            return [.bytes(try misuse { () throws(VirtualMachine.Misuse) in try vm.readMemory(address, count: Int(length)) })]
+            let o = try call.options(4)
+            switch try misuse({ () throws(VirtualMachine.Misuse) in try vm.readMemory(address, count: Int(length), space: space(o)) }) {
+            case .done(let bytes): return [.bytes(bytes)]
+            case .unmapped(let message): return LuaValue.failure(message)
+            }
         },
         .method("write_memory", of: "vmlab.VM",
-                summary: "Writes bytes into RAM at a physical address (no translation). An address range outside RAM raises.",
-                parameters: [.required("address", .integer), .required("bytes", .string)]) { call in
+                summary: "Writes bytes into guest memory (spaces as `read_memory`); nothing is written unless every byte can be. The guest executes what was written (decoded instructions on those bytes are dropped). A physical range outside the VM's RAM raises; an unmapped virtual address returns `nil, message`.",
+                parameters: [.required("address", .integer), .required("bytes", .string),
+                             .optional("options", .options(name: "vmlab.MemoryOptions", memoryOptions))],
+                returns: [LuaReturn(.boolean, "ok"), LuaReturn(.string, "message")]) { call in
             let vm = try machine(call)
             let address = try call.uint64(2)
             let bytes = try call.bytes(3)
-            try misuse { () throws(VirtualMachine.Misuse) in try vm.writeMemory(address, bytes) }
-            return []
+            let o = try call.options(4)
+            switch try misuse({ () throws(VirtualMachine.Misuse) in try vm.writeMemory(address, bytes, space: space(o)) }) {
+            case .done: return [.boolean(true)]
+            case .unmapped(let message): return LuaValue.failure(message)
+            }
+        },
+        .method("translate", of: "vmlab.VM",
+                summary: "The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege, as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.",
+                parameters: [.required("va", .integer), .optional("options", .options(name: "vmlab.VCPUOptions", vcpuOptions))],
+                returns: [LuaReturn(.integer, "pa"), LuaReturn(.string, "message")]) { call in
+            let vm = try machine(call)
+            let va = try call.uint64(2)
+            let o = try call.options(3)
+            switch try misuse({ () throws(VirtualMachine.Misuse) in try vm.translate(va, vcpu: Int(o.integer("vcpu") ?? 0)) }) {
+            case .done(let pa): return [.unsigned(pa)]
+            case .unmapped(let message): return LuaValue.failure(message)
+            }
         },
         .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols: name → address (empty for an image).",
                 returns: [LuaReturn(Assembly.symbolsType, "symbols")]) { call in
@@ -292,11 +375,11 @@ extension VirtualMachine: LuaObject {
     public static let luaClass = LuaClass(
         "vmlab.VM",
         summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
-        methods: VMBinding.methods,
+        methods: VMBinding.methods + EventsBinding.methods + FaultsBinding.methods,
         close: { ($0 as? VirtualMachine)?.close() },
         describe: { object in
             guard let vm = object as? VirtualMachine else { return "vmlab.VM" }
             if vm.isClosed { return "vmlab.VM (closed)" }
-            return "vmlab.VM (native, \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"), \(vm.spec.profile))"
+            return "vmlab.VM (\(vm.spec.mode.rawValue), \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"), \(vm.spec.profile))"
         })
 }

@@ -82,6 +82,11 @@ public struct VMSpec: Sendable {
         return c
     }
 
+    /// The Hypervisor's description of the VM.
+    func guestConfiguration() -> GuestConfiguration {
+        GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration())
+    }
+
     /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is
     /// not: the board then reports what is wrong with it.
     static func isBareMetal(_ path: String) -> Bool {
