@@ -27,6 +27,9 @@ public final class VirtBoard {
     public let virtio: [VirtioMMIO]
     public let disks: [VirtioBlock]
     public let htif: HTIF?
+    /// Every device's interrupt line, by PLIC source (UART 10, RTC 11, virtio slot n at 1 + n): where
+    /// a VMM masks (drops, delays) or pulses (spurious) a device interrupt.
+    public let interruptLines: [Int: InterruptLine]
     /// The built-in SBI, when the board boots without firmware instructions.
     public let firmware: BuiltinFirmware?
     /// What was loaded where, and how the harts started.
@@ -49,11 +52,17 @@ public final class VirtBoard {
         let plic = PLIC(hartCount: configuration.harts, pins: machine, errors: errors)
         self.plic = plic
         clint = CLINT(hartCount: configuration.harts, pins: machine, time: machine, errors: errors)
-        uart = UART16550(irq: InterruptLine(plic, source: VirtPlatform.uart0IRQ), sink: console, errors: errors)
+        var lines: [Int: InterruptLine] = [:]
+        func line(_ source: Int) -> InterruptLine {
+            let l = InterruptLine(plic, source: source)
+            lines[source] = l
+            return l
+        }
+        uart = UART16550(irq: line(VirtPlatform.uart0IRQ), sink: console, errors: errors)
         testFinisher = TestFinisher(onFinish: { [unowned machine] event in
             machine.requestStop(Self.stopReason(for: event))
         }, errors: errors)
-        rtc = GoldfishRTC(time: machine, irq: InterruptLine(plic, source: VirtPlatform.rtcIRQ), errors: errors)
+        rtc = GoldfishRTC(time: machine, irq: line(VirtPlatform.rtcIRQ), errors: errors)
         var disks: [VirtioBlock] = []
         for disk in configuration.disks {
             do {
@@ -68,8 +77,9 @@ public final class VirtBoard {
         for (index, disk) in disks.enumerated() { backends[VirtPlatform.qemuVirtioSlot(forDevice: index)] = disk }
         virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
             VirtioMMIO(backend: backends[slot], memory: machine,
-                       irq: InterruptLine(plic, source: VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
+                       irq: line(VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
         }
+        interruptLines = lines
 
         machine.attach(testFinisher, at: VirtPlatform.testFinisher.base)
         machine.attach(rtc, at: VirtPlatform.rtc.base)

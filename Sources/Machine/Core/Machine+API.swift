@@ -31,10 +31,15 @@ extension Machine {
         hart(h).state.pointee.regs[32 + n] = value
     }
 
-    public func pc(hart h: Int = 0) -> UInt64 { hart(h).state.pointee.pc }
+    public func pc(hart h: Int = 0) -> UInt64 {
+        let t = hart(h)
+        if !delivering { applyRedirect(t) }
+        return t.state.pointee.pc
+    }
 
     public func setPC(_ pc: UInt64, hart h: Int = 0) {
         let t = hart(h)
+        if !delivering { pcRedirect.removeValue(forKey: h) }
         t.state.pointee.pc = pc & ~1
         t.invalidateFetch()
     }
@@ -66,7 +71,12 @@ extension Machine {
         let t = hart(h)
         if checked && !t.csrAccessible(number, write: true) { return false }
         if (number >> 10) & 3 == 3 && checked { return false }
-        return t.csrWrite(number, value)
+        let flushes = t.tlb.counters.satpFlushes
+        let ok = t.csrWrite(number, value)
+        if t.tlb.counters.satpFlushes != flushes && observes(.tlbFlush) {
+            deliver(.tlbFlush(hart: h, va: nil, asid: nil), hart: currentHart)
+        }
+        return ok
     }
 
     // MARK: hart lifecycle (SBI HSM)
@@ -111,6 +121,7 @@ extension Machine {
         let t = hart(h)
         t.tlb.counters.hostFlushes &+= 1
         t.flushTLB(vaddr: nil, asid: nil)
+        if observes(.tlbFlush) { deliver(.tlbFlush(hart: h, va: nil, asid: nil), hart: currentHart) }
     }
 
     /// The valid entries of `hart`'s TLB.
@@ -134,16 +145,40 @@ extension Machine {
     // MARK: physical memory (loaders, tests)
 
     /// Copies `bytes` into RAM at physical `address`; false (copying nothing) unless all is RAM.
+    /// Not DMA: no event, no counter, no watchpoint.
     @discardableResult
     public func loadPhysical(_ bytes: [UInt8], at address: UInt64) -> Bool {
-        bytes.withUnsafeBytes { dmaWrite(address, from: $0) }
+        bytes.withUnsafeBytes { copyIn(address, from: $0) }
     }
 
     /// `count` bytes of RAM at physical `address`, or nil unless all is RAM.
     public func readPhysical(at address: UInt64, count: Int) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: count)
-        let ok = out.withUnsafeMutableBytes { dmaRead(address, into: $0) }
+        let ok = out.withUnsafeMutableBytes { copyOut(address, into: $0) }
         return ok ? out : nil
+    }
+
+    // MARK: host memory (a VMM carving guest RAM out of this machine's RAM)
+
+    /// The host address of physical `[address, address + count)`, or nil unless it is wholly RAM.
+    /// Memory written through it bypasses this machine's coherence: call `memoryChanged` after
+    /// writing (see the Observation article, "External RAM").
+    public func hostPointer(physical address: UInt64, count: UInt64) -> UnsafeMutableRawPointer? {
+        guard bus.ram.contains(address, count: count) else { return nil }
+        return bus.ram.pointer(address)
+    }
+
+    /// Something that keeps this machine's RAM alive, for `ExternalRAM.owner`.
+    public var ramOwner: AnyObject { bus.ram }
+
+    /// Tells the machine that physical `[address, address + count)` of its RAM was written behind
+    /// its back (through a host pointer, or by another machine sharing the memory): decoded
+    /// instructions and LR reservations on it are dropped, as for a DMA write.
+    public func memoryChanged(physical address: UInt64, count: UInt64) {
+        let ram = bus.ram
+        let lo = max(address, ram.base), hi = min(address &+ count, ram.base &+ ram.size)
+        guard lo < hi else { return }
+        invalidateWritten(lo, count: hi - lo)
     }
 }
 
@@ -157,6 +192,7 @@ extension Machine: InterruptPins {
         if old != s.pointee.mipPins {
             s.pointee.exitSlice = .checkInterrupts
             if let c = currentHart, c != h { harts[c].state.pointee.exitSlice = .checkInterrupts }
+            if observes(.pin) { deliver(.pin(hart: h, pin: pin, level: level), hart: currentHart) }
         }
     }
 }
@@ -164,24 +200,47 @@ extension Machine: InterruptPins {
 extension Machine: TimeSource {}
 
 extension Machine: DMAMemory {
+    /// A device reads guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaRead(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard copyOut(address, into: buffer) else { return false }
+        dmaCounters.dmaReads &+= 1
+        dmaCounters.dmaBytesRead &+= UInt64(buffer.count)
+        if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: false), hart: currentHart) }
+        return true
+    }
+
+    /// A device writes guest memory: counted and reported as DMA (never a watchpoint hit).
+    public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
+        guard copyIn(address, from: buffer) else { return false }
+        dmaCounters.dmaWrites &+= 1
+        dmaCounters.dmaBytesWritten &+= UInt64(buffer.count)
+        if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: true), hart: currentHart) }
+        return true
+    }
+
+    func copyOut(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
         guard bus.ram.contains(address, count: UInt64(buffer.count)) else { return false }
         if buffer.count > 0 { buffer.baseAddress!.copyMemory(from: bus.ram.pointer(address), byteCount: buffer.count) }
         return true
     }
 
-    public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
+    func copyIn(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
         let n = UInt64(buffer.count)
         guard bus.ram.contains(address, count: n) else { return false }
         guard n > 0 else { return true }
         bus.ram.pointer(address).copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
+        invalidateWritten(address, count: n)
+        return true
+    }
+
+    /// Keeps decoded code and reservations coherent after a write to RAM not made by a hart.
+    func invalidateWritten(_ address: UInt64, count n: UInt64) {
         code.invalidate(address, count: n)
-        // A device's write breaks every hart's reservation on the bytes it covers.
+        // A write from outside the harts breaks every hart's reservation on the bytes it covers.
         for h in harts {
             let r = h.state.pointee.reservation
             if r != noReservation && r < address &+ n && address < r &+ 8 { h.state.pointee.reservation = noReservation }
         }
-        return true
     }
 }
 
@@ -232,6 +291,7 @@ extension Machine {
             h.privilegeChanged()
         }
         reservedPages = []
+        pcRedirect = [:]
         pendingStop = nil
         lastBreakpoint = nil
     }

@@ -47,11 +47,38 @@ public final class Machine {
     }
     var costTable: CostTable
 
+    // MARK: observation (see MachineEvent.swift, Watchpoint.swift)
+
+    /// The observer and the raw `observedEvents` bits, which slow paths test with one load.
+    var observerRef: (any MachineObserver)? = nil
+    var observedMask: UInt32 = 0
+    /// An event is being delivered: events the observer causes are not reported back to it.
+    var delivering = false
+    /// Pcs observers set while an instruction was in flight, applied once it completed.
+    var pcRedirect: [Int: UInt64] = [:]
+    /// DMA, watchpoint and delivery counters (privileged counts live in each hart's state).
+    var dmaCounters = ObservationCounters()
+    /// Physical ranges whose data accesses by harts stop the run; setting it drops every hart's
+    /// soft TLB so watched pages leave the fast path for the watched access kind.
+    public var watchpoints: Set<Watchpoint> = [] {
+        didSet {
+            hasWatchpoints = !watchpoints.isEmpty
+            watchpointsChanged()
+        }
+    }
+    var hasWatchpoints = false
+    /// Per RAM page: `watchReadBit` / `watchWriteBit` when a watchpoint of that kind meets it.
+    let watchPages: UnsafeMutablePointer<UInt8>
+    /// Some watchpoint covers addresses outside RAM (MMIO accesses are then checked too).
+    var watchOutsideRAM = false
+
     public init(_ configuration: MachineConfiguration = MachineConfiguration()) {
         precondition((1...64).contains(configuration.harts), "1...64 harts")
         precondition([0, 16, 64].contains(configuration.pmpEntries), "PMP entries must be 0, 16 or 64")
         self.configuration = configuration
-        let ram = RAM(base: configuration.ramBase, size: configuration.ramSize)
+        let ram = RAM(base: configuration.ramBase, size: configuration.ramSize, backing: configuration.ramBacking)
+        watchPages = .allocate(capacity: Int(configuration.ramSize / 4096))
+        watchPages.initialize(repeating: 0, count: Int(configuration.ramSize / 4096))
         bus = PhysicalBus(ram: ram)
         code = DecodedCode(ramBase: configuration.ramBase, ramSize: configuration.ramSize)
         instructionCost = configuration.costs.instruction
@@ -61,7 +88,10 @@ public final class Machine {
         }
     }
 
-    deinit { reservedPageCount.deallocate() }
+    deinit {
+        reservedPageCount.deallocate()
+        watchPages.deallocate()
+    }
 
     public var hartCount: Int { harts.count }
 
@@ -125,6 +155,13 @@ public final class Machine {
         hart.state.pointee.exitSlice = .checkInterrupts
         let v = r.device.mmioRead(offset: pa - r.base, size: Int(size))
         if let t = r.timed { refreshDeadline(of: t) }
+        if let v {
+            if observes(.mmio) {
+                deliver(.mmio(hart: hart.id, address: pa, size: Int(size), value: v, isWrite: false,
+                              pc: hart.state.pointee.pc), hart: hart.id)
+            }
+            if hasWatchpoints { checkWatchpoints(pa, count: size, isWrite: false, hart: hart) }
+        }
         return v
     }
 
@@ -135,6 +172,14 @@ public final class Machine {
         hart.state.pointee.exitSlice = .checkInterrupts
         let ok = r.device.mmioWrite(offset: pa - r.base, size: Int(size), value: value)
         if let t = r.timed { refreshDeadline(of: t) }
+        if ok {
+            if observes(.mmio) {
+                let v = size == 8 ? value : value & ((1 << (8 * size)) - 1)
+                deliver(.mmio(hart: hart.id, address: pa, size: Int(size), value: v, isWrite: true,
+                              pc: hart.state.pointee.pc), hart: hart.id)
+            }
+            if hasWatchpoints { checkWatchpoints(pa, count: size, isWrite: true, hart: hart) }
+        }
         return ok
     }
 

@@ -84,6 +84,9 @@ public struct MachineConfiguration: Sendable {
     /// Modelled cycles per tick of the 10 MHz timebase: 100 is a 1 GHz hart.
     public var cyclesPerTick: UInt64 = 100
     public var costs = CostTable()
+    /// Host memory to use as RAM instead of a private mapping (a VMM carving guest RAM out of its
+    /// host's RAM); nil = the machine reserves its own.
+    public var ramBacking: ExternalRAM? = nil
 
     public init() {}
 }

@@ -13,6 +13,9 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case idle
     /// The host asked the machine to stop (`Machine.requestStop`).
     case hostStop(String)
+    /// A hart's data access met a watchpoint (`Machine.watchpoints`). The accessing instruction at
+    /// `pc` completed; `address` is the first watched byte it touched (physical).
+    case watchpoint(hart: Int, pc: UInt64, address: UInt64, isWrite: Bool)
 
     public var description: String {
         switch self {
@@ -22,6 +25,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .breakpoint(let hart, let pc): "breakpoint on hart \(hart) at 0x\(String(pc, radix: 16))"
         case .idle: "idle: all harts wait and nothing can wake them"
         case .hostStop(let why): "stopped by host: \(why)"
+        case .watchpoint(let hart, let pc, let address, let isWrite):
+            "watchpoint: hart \(hart) \(isWrite ? "wrote" : "read") 0x\(String(address, radix: 16)) at pc 0x\(String(pc, radix: 16))"
         }
     }
 }

@@ -14,6 +14,19 @@ extension Hart {
     @inline(never)
     func executeSystem(_ op: DecodedOp) -> Flow {
         let s = state
+        s.pointee.privilegedExecuted &+= 1
+        if machine.observes(.privileged) {
+            machine.deliver(.privileged(hart: id, pc: s.pointee.pc, instruction: op.raw), hart: id)
+            // The observer's changes must be seen: the slice ends after this instruction.
+            let flow = executeSystemOp(op)
+            return flow == .next ? .exit : flow
+        }
+        return executeSystemOp(op)
+    }
+
+    @inline(__always)
+    private func executeSystemOp(_ op: DecodedOp) -> Flow {
+        let s = state
         let x = s.pointee.regs
         let priv = s.pointee.priv
         let next = s.pointee.pc &+ UInt64(op.length)
@@ -53,6 +66,7 @@ extension Hart {
             s.pointee.cycles &+= state.pointee.costs.tlbFlush
             flushTLB(vaddr: va, asid: asid)
             s.pointee.pc = next
+            if machine.observes(.tlbFlush) { machine.deliver(.tlbFlush(hart: id, va: va, asid: asid), hart: id) }
             return .exit
         default:
             return executeCSR(op, next: next)
@@ -77,7 +91,12 @@ extension Hart {
             default: value = old & ~operand
             }
             s.pointee.exitSlice = .none
+            let satpFlushes = tlb.counters.satpFlushes
             guard csrWrite(n, value) else { return illegal(op) }
+            if tlb.counters.satpFlushes != satpFlushes && machine.observes(.tlbFlush) {
+                // An untagged TLB flushed on this satp write.
+                machine.deliver(.tlbFlush(hart: id, va: nil, asid: nil), hart: id)
+            }
         }
         x[Int(op.rd)] = old
         x[0] = 0
@@ -108,7 +127,7 @@ extension Hart {
             machine.reserve(pa, hart: self)
             x[Int(op.rd)] = extend(v)
         case .sc_w, .sc_d:
-            guard let pa = atomicAddress(va, size: size, isLoadReserved: false) else { return .trapped }
+            guard let pa = atomicAddress(va, size: size, isLoadReserved: false, isStoreConditional: true) else { return .trapped }
             if s.pointee.reservation == pa & ~7 {
                 Hart.storeRAM(host(pa), size: size, src)
                 noteWrite(pa, count: size)
@@ -140,6 +159,7 @@ extension Hart {
         }
         x[0] = 0
         s.pointee.pc = s.pointee.pc &+ UInt64(op.length)
-        return .next
+        // An observed event or a watchpoint hit during the access ends the slice.
+        return s.pointee.exitSlice != .none ? .exit : .next
     }
 }

@@ -56,19 +56,34 @@ extension Hart {
                 s.pointee.cycles &+= costs.handledTrap
                 s.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
+                if machine.observes(.exception) {
+                    machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc, from: trap.privilege,
+                                               handledByFirmware: true), hart: id)
+                }
                 return
             }
             s.pointee.pc = epc
         }
         s.pointee.cycles &+= costs.exception
+        let epc = s.pointee.pc
         enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
+        if machine.observes(.exception) {
+            machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
+                                       from: PrivilegeMode(rawValue: priv) ?? .machine, handledByFirmware: false), hart: id)
+        }
     }
 
     /// Delivers interrupt `cause` (its mip bit number).
     func takeInterrupt(_ cause: UInt64, toSupervisor: Bool) {
         interruptCounts[Int(cause)] &+= 1
         state.pointee.cycles &+= state.pointee.costs.interrupt
+        let pc = state.pointee.pc
+        let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine
         enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
+        if machine.observes(.interrupt) {
+            // Between slices: the observer's changes (pc included) apply directly.
+            machine.deliver(.interrupt(hart: id, cause: cause, pc: pc, from: from), hart: nil)
+        }
     }
 
     private func enterTrap(cause: UInt64, tval: UInt64, interrupt: Bool, toSupervisor: Bool) {
@@ -161,6 +176,8 @@ extension Hart {
     @discardableResult
     func checkInterrupts() -> Bool {
         let s = state
+        // Between slices: a pc an observer set during the last instruction takes effect now.
+        machine.applyRedirect(self)
         if s.pointee.runState == .waitingForInterrupt && s.pointee.mip & s.pointee.mie != 0 {
             s.pointee.runState = .started
         }

@@ -64,6 +64,10 @@ struct HartState {
     var instret: UInt64 = 0
     /// Exceptions raised (instructions that trapped instead of retiring); they use budget too.
     var exceptionsTaken: UInt64 = 0
+    /// SYSTEM-class instructions (privileged instructions, CSR accesses) executed or attempted.
+    var privilegedExecuted: UInt64 = 0
+    /// The pc at which a fetch last ended its slice early for an observer (see `refillFetch`).
+    var fetchBailPC: UInt64 = .max
     /// Offsets so that writes to mcycle/minstret take effect without disturbing the machine's clock.
     var mcycleOffset: UInt64 = 0
     var minstretOffset: UInt64 = 0

@@ -14,6 +14,11 @@ extension Hart {
         if type == .store {
             if isCode(page) || (reservedPageCount.pointee != 0 && machine.reservedPages.contains(page)) { return }
         }
+        // A watched page leaves the fast path for the watched kind (fetches are never watched).
+        if type != .fetch && machine.hasWatchpoints
+            && machine.watchPages[Int((page &- ramBase) >> 12)] & (type == .store ? watchWriteBit : watchReadBit) != 0 {
+            return
+        }
         let idx = (Hart.privIndex(priv) * 3 + type.rawValue) * softTLBSize + Int((va >> 12) & UInt64(softTLBSize - 1))
         let vpage = va & ~0xFFF
         let host = UInt64(UInt(bitPattern: host(page)))
@@ -34,7 +39,11 @@ extension Hart {
         }
         if inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil) {
             installSoft(va, pa, .load, priv: priv)
-            return Hart.loadRAM(host(pa), size: size)
+            let v = Hart.loadRAM(host(pa), size: size)
+            if machine.mayWatch(pa, count: size, isWrite: false) {
+                machine.checkWatchpoints(pa, count: size, isWrite: false, hart: self)
+            }
+            return v
         }
         guard let v = machine.mmioRead(pa, size: size, hart: self) else {
             raise(.loadAccessFault, tval: va)
@@ -77,6 +86,9 @@ extension Hart {
             Hart.storeRAM(host(pa), size: size, value)
             noteWrite(pa, count: size)
             installSoft(va, pa, .store, priv: priv)
+            if machine.mayWatch(pa, count: size, isWrite: true) {
+                machine.checkWatchpoints(pa, count: size, isWrite: true, hart: self)
+            }
             return true
         }
         guard machine.mmioWrite(pa, size: size, value: value, hart: self) else {
@@ -124,6 +136,9 @@ extension Hart {
         for (k, p) in bytes.enumerated() {
             v |= UInt64(host(p).load(as: UInt8.self)) << (8 * UInt64(k))
         }
+        for p in bytes where machine.mayWatch(p, count: 1, isWrite: false) {
+            machine.checkWatchpoints(p, count: 1, isWrite: false, hart: self)
+        }
         return v
     }
 
@@ -133,6 +148,9 @@ extension Hart {
             host(p).storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))), as: UInt8.self)
             noteWrite(p, count: 1)
         }
+        for p in bytes where machine.mayWatch(p, count: 1, isWrite: true) {
+            machine.checkWatchpoints(p, count: 1, isWrite: true, hart: self)
+        }
         return true
     }
 
@@ -140,7 +158,7 @@ extension Hart {
 
     /// Translates and checks an AMO/LR/SC address; returns the physical address or nil after a trap.
     /// LR checks as a load; SC and AMOs as stores (and AMOs need read permission too).
-    func atomicAddress(_ va: UInt64, size: UInt64, isLoadReserved: Bool) -> UInt64? {
+    func atomicAddress(_ va: UInt64, size: UInt64, isLoadReserved: Bool, isStoreConditional: Bool = false) -> UInt64? {
         let priv = state.pointee.dataPriv
         let type: AccessType = isLoadReserved ? .load : .store
         if va & (size - 1) != 0 {
@@ -154,6 +172,16 @@ extension Hart {
               !hasMMIO(pa) || bus.region(pa, size: size) == nil else {
             raise(type.accessFault, tval: va)
             return nil
+        }
+        // The access now completes (its instruction cannot trap any more), so a watchpoint hit is
+        // recorded here: LR reads, SC writes (or tries to), AMOs read and write.
+        if machine.hasWatchpoints {
+            if !isStoreConditional && machine.mayWatch(pa, count: size, isWrite: false) {
+                machine.checkWatchpoints(pa, count: size, isWrite: false, hart: self)
+            }
+            if !isLoadReserved && machine.mayWatch(pa, count: size, isWrite: true) {
+                machine.checkWatchpoints(pa, count: size, isWrite: true, hart: self)
+            }
         }
         return pa
     }
@@ -179,7 +207,20 @@ extension Hart {
             return .cached
         }
         let missesBefore = tlb.counters.fetchMisses
+        let delivered = machine.dmaCounters.eventsDelivered
         guard let pa = translate(pc, .fetch, priv: priv) else { return .trapped }
+        if machine.dmaCounters.eventsDelivered != delivered && s.pointee.fetchBailPC != pc {
+            // An observer saw this fetch's page walk: end the slice before the instruction runs
+            // (no trap is raised; the next slice refills from the TLB entry the walk made), so that
+            // what the observer changed is seen. The miss was this fetch's; the engine will count
+            // the fetch again when the instruction runs.
+            // Only once per pc in a row, so an observer that flushes the TLB on every walk cannot
+            // keep the hart from making progress.
+            if tlb.counters.fetchMisses != missesBefore { fetchMissCompensation &+= 1 }
+            s.pointee.fetchBailPC = pc
+            return .trapped
+        }
+        s.pointee.fetchBailPC = .max
         let page = pa & ~0xFFF
         guard inRAM(page, count: 4096), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
             raise(.instructionAccessFault, tval: pc)

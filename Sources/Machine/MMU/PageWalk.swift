@@ -106,79 +106,146 @@ extension Hart {
         state.pointee.cycles &+= state.pointee.costs.tlbMiss
     }
 
+    /// The hardware walk on a TLB miss: `walkTables` with its references counted and charged, the
+    /// A/D update written back, and the result installed in the TLB. Raises the fault and returns
+    /// nil on failure.
     private func walk(_ va: UInt64, _ type: AccessType, priv: UInt8, levels: Int, asid: UInt16) -> UInt64? {
         let s = state
-        let walkCost = state.pointee.costs.walkReference
-        var table = (s.pointee.satp & ((1 << 44) - 1)) << 12
+        var counter = WalkCounter(walkCost: s.pointee.costs.walkReference)
+        let root = (s.pointee.satp & ((1 << 44) - 1)) << 12
+        let found = walkTables(va, type, priv: priv, levels: levels, root: root, visitor: &counter)
+        var pte = found.pte
+        if found.fault == nil && found.setBits != 0 {
+            // The A/D update is a write of the PTE (already checked like one), counted as a reference.
+            pte |= found.setBits
+            host(found.pteAddress).storeBytes(of: pte, as: UInt64.self)
+            noteWrite(found.pteAddress, count: 8)
+            counter.reference(level: found.level, pteAddress: found.pteAddress, pte: pte)
+        }
+        tlb.counters.walkReferences &+= UInt64(counter.references)
+        s.pointee.cycles &+= counter.cycles
+        // The walk is reported before the fault it may raise, in the order the hardware did them.
+        if machine.observes(.pageWalk) {
+            machine.deliver(.pageWalk(hart: id, va: va, references: counter.references, asid: asid,
+                                      faulted: found.fault != nil), hart: id)
+        }
+        if let cause = found.fault {
+            raise(cause, tval: va)
+            return nil
+        }
+        let level = found.level
+        let ppn = (pte >> 10) & ((1 << 44) - 1)
+        let pageBits = 12 + 9 * UInt64(level)
+        let virtualBase = va & ~((1 << pageBits) - 1)
+        let physicalBase = (ppn << 12) & ~((1 << pageBits) - 1)
+        let entry = ArchTLBEntry(valid: true, tag: va >> pageBits, level: UInt8(level),
+                                 global: found.global, asid: asid, flags: UInt8(truncatingIfNeeded: pte),
+                                 physical: physicalBase, virtual: virtualBase)
+        if let victim = tlb.insert(entry) { dropSoft(for: victim) }
+        lastTranslationLevel = level
+        return physicalBase | (va & ((1 << pageBits) - 1))
+    }
+
+    /// One walk of the page tables rooted at `root` for an access of `type` at privilege `priv`
+    /// (privileged spec, "Virtual-Address Translation Process", steps 2-8), with no side effects:
+    /// it reads PTEs from RAM and reports each read to `visitor`; it never writes memory, counts,
+    /// charges or traps. The hardware walk and the tools (`Machine.translate`, `Machine.pageWalk`)
+    /// share it, so they agree by construction.
+    func walkTables<V: WalkVisitor>(_ va: UInt64, _ type: AccessType, priv: UInt8, levels: Int, root: UInt64,
+                                    visitor: inout V) -> WalkResult {
+        var table = root
         var level = levels - 1
         // A G bit in a non-leaf PTE makes every mapping below it global.
         var global = false
+        var out = WalkResult()
         while true {
             let shift = UInt64(12 + 9 * level)
             let pteAddress = table &+ ((va >> shift) & 0x1FF) &* 8
-            tlb.counters.walkReferences &+= 1
-            s.pointee.cycles &+= walkCost
             // PTE reads are implicit S-mode accesses for PMP, and must be RAM (PMA).
             guard pmp.check(pteAddress, size: 8, type: .load, priv: 1), inRAM(pteAddress, count: 8),
                   !hasMMIO(pteAddress) else {
-                raise(type.accessFault, tval: va)
-                return nil
+                visitor.reference(level: level, pteAddress: pteAddress, pte: nil)
+                out.fault = type.accessFault
+                return out
             }
-            var pte = host(pteAddress).load(as: UInt64.self)
+            let pte = host(pteAddress).load(as: UInt64.self)
+            visitor.reference(level: level, pteAddress: pteAddress, pte: pte)
+            out.pte = pte
+            out.pteAddress = pteAddress
+            out.level = level
             // V clear, the reserved W-without-R encoding, or reserved high bits (N, PBMT and bits 60:54
             // are not implemented) are page faults.
             if pte & PTE.v == 0 || (pte & PTE.r == 0 && pte & PTE.w != 0) || pte >> 54 != 0 {
-                raise(type.pageFault, tval: va)
-                return nil
+                out.fault = type.pageFault
+                return out
             }
             let ppn = (pte >> 10) & ((1 << 44) - 1)
             global = global || pte & PTE.g != 0
             if pte & (PTE.r | PTE.x) == 0 {
                 // A pointer to the next level: D, A and U are reserved in non-leaf PTEs.
                 if pte & (PTE.d | PTE.a | PTE.u) != 0 || level == 0 {
-                    raise(type.pageFault, tval: va)
-                    return nil
+                    out.fault = type.pageFault
+                    return out
                 }
                 table = ppn << 12
                 level -= 1
                 continue
             }
             // A leaf.
+            out.global = global
             if !permits(pte, type, priv: priv) {
-                raise(type.pageFault, tval: va)
-                return nil
+                out.fault = type.pageFault
+                return out
             }
             let lowPPNMask: UInt64 = (1 << (9 * UInt64(level))) - 1
             if ppn & lowPPNMask != 0 {  // a misaligned superpage
-                raise(type.pageFault, tval: va)
-                return nil
+                out.fault = type.pageFault
+                return out
             }
             let need = PTE.a | (type == .store ? PTE.d : 0)
             if pte & need != need {
                 if config.adBits == .pageFault {
-                    raise(type.pageFault, tval: va)
-                    return nil
+                    out.fault = type.pageFault
+                    return out
                 }
-                // The A/D update is a write of the PTE, checked like one, and counted as a reference.
+                // The A/D update writes the PTE, so it must pass PMP as a write.
                 guard pmp.check(pteAddress, size: 8, type: .store, priv: 1) else {
-                    raise(type.accessFault, tval: va)
-                    return nil
+                    out.fault = type.accessFault
+                    return out
                 }
-                pte |= need
-                host(pteAddress).storeBytes(of: pte, as: UInt64.self)
-                noteWrite(pteAddress, count: 8)
-                tlb.counters.walkReferences &+= 1
-                s.pointee.cycles &+= walkCost
+                out.setBits = need
             }
-            let pageBits = 12 + 9 * UInt64(level)
-            let virtualBase = va & ~((1 << pageBits) - 1)
-            let physicalBase = (ppn << 12) & ~((1 << pageBits) - 1)
-            let entry = ArchTLBEntry(valid: true, tag: va >> pageBits, level: UInt8(level),
-                                     global: global, asid: asid, flags: UInt8(truncatingIfNeeded: pte),
-                                     physical: physicalBase, virtual: virtualBase)
-            if let victim = tlb.insert(entry) { dropSoft(for: victim) }
-            lastTranslationLevel = level
-            return physicalBase | (va & ((1 << pageBits) - 1))
+            return out
         }
+    }
+}
+
+/// What `walkTables` found: the last PTE read and where, its level, and either a fault or the A/D
+/// bits a hardware walk must set before using the leaf.
+struct WalkResult {
+    var fault: ExceptionCause? = nil
+    var pte: UInt64 = 0
+    var pteAddress: UInt64 = 0
+    var level = 0
+    var global = false
+    var setBits: UInt64 = 0
+}
+
+/// Sees each PTE reference of a walk (`pte` nil when the reference itself failed PMP/PMA checks).
+/// Generic, so the hardware walk's visitor is specialised and costs no existential call.
+protocol WalkVisitor {
+    mutating func reference(level: Int, pteAddress: UInt64, pte: UInt64?)
+}
+
+/// The hardware walk's visitor: counts references and their modelled cycles.
+struct WalkCounter: WalkVisitor {
+    let walkCost: UInt64
+    var references = 0
+    var cycles: UInt64 = 0
+
+    @inline(__always)
+    mutating func reference(level: Int, pteAddress: UInt64, pte: UInt64?) {
+        references += 1
+        cycles &+= walkCost
     }
 }

@@ -1,0 +1,155 @@
+// The physical machine a VMM runs on. It owns host RAM (a `Machine` whose RAM is lazily backed),
+// carves each VM's guest-physical RAM out of it, and time-shares its hart between the VMs: round
+// robin, `slice` guest instructions per turn. Host time is the sum of the slices' modelled cycles
+// (the VMs run one after another on the one physical hart), and every change of VM is a switch.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Boot
+import Machine
+
+/// Why `Host.run` returned, and which VM stopped it (nil when no single VM did).
+public struct HostStop: Sendable, Equatable {
+    public var reason: StopReason
+    public var guest: Int?
+
+    public init(reason: StopReason, guest: Int?) {
+        self.reason = reason
+        self.guest = guest
+    }
+}
+
+public final class Host {
+    public let configuration: HostConfiguration
+    /// The host hardware; its RAM holds every VM's carve-out.
+    public let machine: Machine
+    private var allocator: CarveoutAllocator
+    /// VMs in creation order. A private host (a standalone `Guest`'s) holds its one VM weakly, so
+    /// the VM owning the host is no cycle.
+    private var members: [Member] = []
+    private struct Member {
+        weak var weakGuest: Guest?
+        var strongGuest: Guest?
+        var guest: Guest? { strongGuest ?? weakGuest }
+    }
+    private var nextID = 1
+    public private(set) var cycles: UInt64 = 0
+    public private(set) var switches: UInt64 = 0
+    /// Index (into `guests`) of the VM that ran last, to count switches across `run` calls.
+    private var lastRan: Int?
+
+    public init(_ configuration: HostConfiguration) {
+        self.configuration = configuration
+        var mc = MachineConfiguration()
+        mc.ramSize = max(CarveoutAllocator.pageSize, (configuration.memory + 4095) / 4096 * 4096)
+        mc.harts = max(1, min(64, configuration.harts))
+        machine = Machine(mc)
+        allocator = CarveoutAllocator(base: mc.ramBase, size: mc.ramSize)
+    }
+
+    public var guests: [Guest] { members.compactMap(\.guest) }
+
+    /// Host RAM not carved out.
+    public var freeMemory: UInt64 { allocator.freeBytes }
+
+    /// Every carve-out in use, by address.
+    public var carveouts: [Carveout] { allocator.allocated }
+
+    /// Builds a VM whose RAM is a carve-out of host RAM; `native` is refused (native means no VMM).
+    public func createGuest(_ configuration: GuestConfiguration) throws(GuestBuildError) -> Guest {
+        try createGuest(configuration, retained: true)
+    }
+
+    func createGuest(_ configuration: GuestConfiguration, retained: Bool) throws(GuestBuildError) -> Guest {
+        try Guest(configuration: configuration, host: self, ownsHost: !retained)
+    }
+
+    /// A VM's id, carve-out, and board configuration with its RAM backed by the carve-out.
+    func reserve(_ configuration: GuestConfiguration) throws(GuestBuildError) -> (id: Int, carveout: Carveout, board: VirtBoardConfiguration) {
+        guard configuration.mode.needsVMM else {
+            throw GuestBuildError("a VM on a host needs a VMM mode (got 'native'; use \(ExecutionMode.available.filter(\.needsVMM).map { "'\($0.rawValue)'" }.joined(separator: ", ")))")
+        }
+        let memory = configuration.board.memory
+        guard memory > 0, let window = allocator.allocate(memory) else {
+            throw GuestBuildError("not enough host memory for a VM of \(memory) bytes (\(allocator.freeBytes) of \(allocator.size) bytes free)")
+        }
+        guard let pointer = machine.hostPointer(physical: window.hostBase, count: window.size) else {
+            allocator.free(window)
+            throw GuestBuildError("host memory at 0x\(String(window.hostBase, radix: 16)) is not RAM")
+        }
+        var board = configuration.board
+        board.machine.ramBacking = ExternalRAM(pointer: pointer, owner: machine.ramOwner)
+        let id = nextID
+        nextID += 1
+        return (id, window, board)
+    }
+
+    func register(_ guest: Guest, retained: Bool) {
+        members.append(retained ? Member(strongGuest: guest) : Member(weakGuest: guest))
+    }
+
+    /// Removes a VM and gives its RAM back (zeroed, so the next VM sees none of its bytes).
+    public func remove(_ guest: Guest) {
+        guard let i = members.firstIndex(where: { $0.guest === guest }) else { return }
+        members.remove(at: i)
+        if let c = guest.carveout { release(c) }
+        guest.detach()
+        lastRan = nil
+    }
+
+    func release(_ c: Carveout) {
+        if let p = machine.hostPointer(physical: c.hostBase, count: c.size) {
+            #if os(Linux)
+            madvise(p, Int(c.size), MADV_DONTNEED)   // anonymous private pages read as zero again
+            #else
+            memset(p, 0, Int(c.size))
+            #endif
+        }
+        allocator.free(c)
+    }
+
+    /// Round robin over the VMs that can still run, `slice` instructions each, until every VM has
+    /// stopped for good (powered off, reset) or is idle, a VM stops for another reason (a breakpoint,
+    /// a hook), or a budget is used. Budgets count every VM's instructions and cycles together.
+    public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> HostStop {
+        var doneInstructions: UInt64 = 0
+        var doneCycles: UInt64 = 0
+        while true {
+            var anyRan = false
+            let all = guests
+            for (index, guest) in all.enumerated() where guest.finalStop == nil {
+                if doneInstructions >= maxInstructions || doneCycles >= maxCycles {
+                    return HostStop(reason: .budgetExhausted, guest: nil)
+                }
+                if lastRan != nil && lastRan != index { switches &+= 1 }
+                lastRan = index
+                let i0 = guest.executedInstructions, c0 = guest.machine.cycles
+                let stop = guest.run(maxInstructions: min(configuration.slice, maxInstructions - doneInstructions),
+                                     maxCycles: maxCycles == .max ? .max : maxCycles - doneCycles)
+                let di = guest.executedInstructions &- i0, dc = guest.machine.cycles &- c0
+                doneInstructions &+= di
+                doneCycles &+= dc
+                cycles &+= dc
+                switch stop {
+                case .budgetExhausted: anyRan = true
+                case .idle, .poweredOff, .reset: continue
+                default: return HostStop(reason: stop, guest: guest.id)
+                }
+            }
+            if !anyRan {
+                let all = guests
+                if !all.isEmpty, all.allSatisfy({ $0.finalStop != nil }) {
+                    return HostStop(reason: all.count == 1 ? all[0].finalStop! : .poweredOff(code: 0), guest: all.count == 1 ? all[0].id : nil)
+                }
+                return HostStop(reason: .idle, guest: nil)
+            }
+        }
+    }
+
+    /// Gives every VM's carve-out back. The host's VMs cannot run afterwards.
+    public func close() {
+        for g in guests { remove(g) }
+    }
+}

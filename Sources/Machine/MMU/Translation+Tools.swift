@@ -1,0 +1,112 @@
+// Address translation for tools (a debugger, `vm:translate`, `vm:page_tables`): the same walk the
+// hardware does (`Hart.walkTables`), run with no side effects at all: no TLB lookup or fill, no A/D
+// update, no counters, no cycles, no traps. It answers "what would a walk of the page tables as they
+// are in memory now give", which is what a real access gives unless the TLB holds a stale entry.
+
+import RISCV
+
+/// The kind of access to translate for.
+public enum MemoryAccessKind: Sendable, Equatable {
+    case fetch, load, store
+
+    var accessType: AccessType {
+        switch self {
+        case .fetch: .fetch
+        case .load: .load
+        case .store: .store
+        }
+    }
+}
+
+/// The outcome of a translation: a physical address, or the exception a real access would raise.
+public enum TranslationResult: Sendable, Equatable {
+    case physical(UInt64)
+    case fault(ExceptionCause)
+}
+
+/// One PTE a walk read.
+public struct PageWalkStep: Sendable, Equatable {
+    /// Page-table level of the PTE: `levels - 1` at the root, 0 for 4 KiB leaves.
+    public var level: Int
+    /// Physical address of the PTE.
+    public var pteAddress: UInt64
+    /// Its value as read.
+    public var pte: UInt64
+}
+
+/// What a walk of one virtual address read and found.
+public struct PageWalkTrace: Sendable, Equatable {
+    /// "bare", "sv39", "sv48" or "sv57" (satp.MODE).
+    public var mode: String
+    /// Physical address of the root page table (0 in bare mode).
+    public var root: UInt64
+    /// The PTEs read, root first.
+    public var steps: [PageWalkStep]
+    /// What the access would get.
+    public var result: TranslationResult
+}
+
+/// Records the steps of a tool walk.
+struct WalkRecorder: WalkVisitor {
+    var steps: [PageWalkStep] = []
+
+    mutating func reference(level: Int, pteAddress: UInt64, pte: UInt64?) {
+        if let pte { steps.append(PageWalkStep(level: level, pteAddress: pteAddress, pte: pte)) }
+    }
+}
+
+extension Machine {
+    /// Translates `va` as an access of kind `access` by `hart` at `privilege` (default: the hart's
+    /// effective privilege for that kind: its privilege for fetches, the MPRV-adjusted one for
+    /// loads and stores), under the hart's current satp, mstatus (SUM, MXR) and PMP, without any
+    /// side effect. Bare mode and M-mode give `.physical(va)`. PMP is checked on the PTE reads (as
+    /// the walk does) but not on the final physical address, which is a property of the access.
+    public func translate(_ va: UInt64, hart: Int, access: MemoryAccessKind,
+                          privilege: PrivilegeMode? = nil) -> TranslationResult {
+        precondition(harts.indices.contains(hart), "no hart \(hart)")
+        let t = harts[hart]
+        var none = WalkRecorder()
+        return toolWalk(va, t, access.accessType, privilege: privilege, visitor: &none)
+    }
+
+    /// The PTEs a walk of `va` by `hart` reads (for a load at the hart's data privilege, or
+    /// supervisor when the hart is in M-mode so that the tables are walked at all), and its result.
+    public func pageWalk(_ va: UInt64, hart: Int) -> PageWalkTrace {
+        precondition(harts.indices.contains(hart), "no hart \(hart)")
+        let t = harts[hart]
+        let satp = t.state.pointee.satp
+        let mode: String
+        switch t.translationLevels {
+        case 3: mode = "sv39"
+        case 4: mode = "sv48"
+        case 5: mode = "sv57"
+        default: mode = "bare"
+        }
+        let root = mode == "bare" ? 0 : (satp & ((1 << 44) - 1)) << 12
+        var priv = t.state.pointee.dataPriv
+        if priv == 3 { priv = 1 }
+        var recorder = WalkRecorder()
+        let result = toolWalk(va, t, .load, privilege: PrivilegeMode(rawValue: priv), visitor: &recorder)
+        return PageWalkTrace(mode: mode, root: root, steps: recorder.steps, result: result)
+    }
+
+    private func toolWalk<V: WalkVisitor>(_ va: UInt64, _ t: Hart, _ type: AccessType, privilege: PrivilegeMode?,
+                                          visitor: inout V) -> TranslationResult {
+        let s = t.state
+        let priv = privilege?.rawValue ?? (type == .fetch ? s.pointee.priv : s.pointee.dataPriv)
+        let levels = t.translationLevels
+        if levels == 0 || priv == 3 { return .physical(va) }
+        // A non-canonical address faults before any walk (privileged spec, "Sv39": bits 63..39
+        // must equal bit 38).
+        let vaBits = UInt64(12 + 9 * levels)
+        let canonical = UInt64(bitPattern: Int64(bitPattern: va << (64 - vaBits)) >> (64 - vaBits))
+        guard canonical == va else { return .fault(type.pageFault) }
+        let root = (s.pointee.satp & ((1 << 44) - 1)) << 12
+        let found = t.walkTables(va, type, priv: priv, levels: levels, root: root, visitor: &visitor)
+        if let cause = found.fault { return .fault(cause) }
+        let ppn = (found.pte >> 10) & ((1 << 44) - 1)
+        let pageBits = 12 + 9 * UInt64(found.level)
+        let physicalBase = (ppn << 12) & ~((1 << pageBits) - 1)
+        return .physical(physicalBase | (va & ((1 << pageBits) - 1)))
+    }
+}
