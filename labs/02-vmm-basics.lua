@@ -12,9 +12,10 @@
 --      number in a7: that one call becomes an unknown system call, and the benchmark notices;
 --   4. `vmlab.compare` runs two benchmarks under both modes and checks the output is identical.
 --
--- Questions: why is `interpret`'s instruction count the same as native's, and its cycle count not?
--- Which category holds the difference? Why does the `compute` benchmark's ratio differ from
--- `syscall`'s? What would a fault on bit 0 of a7 have done instead (see include/abi.h)?
+-- Questions: why is the timed loop's instruction count (the guest's own `instret`) the same under
+-- both modes, while the whole run's differs a little? Which category holds the extra cycles? Why
+-- is the `compute` loop's ratio exactly the profile's interpretation price, and `syscall`'s lower?
+-- What would a fault on bit 0 of a7 have done instead (see labs/guests/tinyos/include/abi.h)?
 local vmlab = require "vmlab"
 
 local kernel = vmlab.guest "tinyos"
@@ -40,6 +41,7 @@ end)
 -- The kernel's SBI calls, served by the VMM's virtual SBI.
 local on_call <close> = vm:on("hypercall", function(ev) calls[ev.cause] = (calls[ev.cause] or 0) + 1 end)
 local stop1 = vm:run { max_instructions = 50e6 }
+local console1, stats1 = vm:console(), vm:stats()
 
 local function counts(title, t)
   local names = {}
@@ -58,8 +60,9 @@ print(("the first system call: ecall at pc %s in %s mode, after %d instructions 
 local vm2 <close> = tinyos()
 local bp = vm2:breakpoint "sys_getpid"
 local stop2, at = vm2:run { max_instructions = 50e6 }
+local sys_getpid, priv2, a7 = vm2:symbols().sys_getpid, vm2:read "priv", vm2:read "a7"
 print(("\n2. breakpoint on sys_getpid: %s at %s, in %s-mode; a7 (the call number) = %d")
-  :format(stop2, vmlab.hex(at.pc), vm2:read "priv", vm2:read "a7"))
+  :format(stop2, vmlab.hex(at.pc), priv2, a7))
 bp:remove()
 
 -- 3. A fault -----------------------------------------------------------------------------------
@@ -77,7 +80,8 @@ local stop3 = vm3:run { max_instructions = 50e6 }
 tenth:remove()
 local fault = vm3:inject { fault = "bitflip_register", register = "a7", bit = 5 }
 vm3:run { max_instructions = 50e6 }
-local fired = vm3:stats().faults[1]
+local faults3 = vm3:stats().faults
+local fired = faults3[1]
 local faulty = vm3:console():match("bench=syscall iterations=%d+ [^\r\n]*")
 print(("\n3. stopped by the hook (%s) at the tenth getpid; fault %d: %s"):format(stop3, fault, fired.effect))
 print("   the benchmark now says: " .. faulty)
@@ -91,7 +95,9 @@ t:print()
 -- What `vmlab test labs` verifies.
 vmlab.check("the guest runs to its poweroff under interpret, and prints its result", function()
   expect(stop1).to_equal("poweroff")
-  expect(vm:console()).to_match(("bench=syscall iterations=%d status=ok"):format(n))
+  expect(console1).to_match(("bench=syscall iterations=%d status=ok"):format(n))
+  expect(stats1.mode).to_equal("interpret")
+  expect(stats1.cycles.by_category.interpretation > 0).to_be(true)
 end)
 
 vmlab.check("the hook saw every system call; the kernel's SBI calls are hypercalls", function()
@@ -99,31 +105,34 @@ vmlab.check("the hook saw every system call; the kernel's SBI calls are hypercal
   expect(first.kind).to_equal("trap")
   expect(first.privilege).to_equal("user")
   expect(calls.sbi_srst or calls.sbi_legacy).to_be_truthy()
-  expect(vm:stats().events.trap >= traps.ecall_u).to_be(true)
+  expect(stats1.events.trap >= traps.ecall_u).to_be(true)
 end)
 
 vmlab.check("the breakpoint stops in the kernel, at the symbol", function()
   expect(stop2).to_equal("breakpoint")
-  expect(at.pc).to_equal(vm2:symbols().sys_getpid)
-  expect(vm2:read "priv").to_equal("S")
-  expect(vm2:read "a7").to_equal(5)
+  expect(at.pc).to_equal(sys_getpid)
+  expect(priv2).to_equal("S")
+  expect(a7).to_equal(5)
 end)
 
 vmlab.check("the fault fired once, where the hook stopped, and one getpid went wrong", function()
   expect(stop3).to_equal("hook")
-  expect(#vm3:stats().faults).to_equal(1)
+  expect(#faults3).to_equal(1)
   expect(fired.fault).to_equal("bitflip_register")
   expect(faulty).to_match(("iterations=%d status=wrong%%-pid checksum=0x0*%x$"):format(n, n - 1))
 end)
 
-vmlab.check("both modes print the same and retire the same instructions; interpret costs more", function()
+vmlab.check("both modes print the same and run the same timed loop; interpret costs more", function()
   expect(t.profile).to_equal(profile)
   for i = 1, #t.rows, 2 do
     local native, interpret = t.rows[i], t.rows[i + 1]
     expect(native.mode).to_equal("native")
     expect(interpret.mode).to_equal("interpret")
     expect(interpret.result).to_equal(native.result)
-    expect(interpret.instructions).to_equal(native.instructions)
+    -- The timed loop is the same instructions; the whole run differs by a few idle-loop rounds,
+    -- since the timer fires at other instructions when time runs at another pace.
+    expect(interpret.guest_instructions).to_equal(native.guest_instructions)
+    expect(math.abs(interpret.instructions - native.instructions) < native.instructions // 100).to_be(true)
     expect(interpret.ratio > 1).to_be(true)
     expect(interpret.by_category.interpretation > 0).to_be(true)
   end

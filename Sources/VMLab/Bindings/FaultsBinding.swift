@@ -110,10 +110,9 @@ enum FaultsBinding {
             let vm = try VMBinding.machine(call)
             let spec = try spec(try call.value(2), vm)
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
-            do {
-                return [.integer(Int64(try guest.faults.schedule(spec)))]
-            } catch {
-                throw LuaRaise.message(error.description)
+            switch Result(catching: { () throws(FaultError) in try guest.faults.schedule(spec) }) {
+            case .success(let id): return [.integer(Int64(id))]
+            case .failure(let error): throw LuaRaise.message(error.description)
             }
         },
     ]

@@ -219,6 +219,7 @@ enum VMBinding {
         "vmlab.Stats", summary: "The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.",
         fields: [
             .required("profile", .string, "The cost profile that priced the cycles, with its edits: `classic-2006 (edited: vm_entry=1000)`."),
+            .required("mode", .string, "The execution mode: \"native\", \"interpret\"..."),
             .required("instructions", .integer, "Instructions retired."),
             .required("cycles", .documented("{ total: integer, by_category: table<string, integer>, by_event: table<string, { count: integer, cycles: integer }> }"),
                       "Modelled cycles: `total` is the machine's clock (the one `mtime` follows); `by_category` (`guest`, `mmu`, `trap`, `exit`, `emulation`, `hypercall`, `translation`, `device`, `interpretation`, and `waited`: WFI sleep and catching up with another hart) and `by_event` (every event of `vmlab.costs`, with its count) split the harts' work, priced by `profile`. With one hart `by_category` sums to `total`."),
@@ -229,6 +230,15 @@ enum VMBinding {
             .required("walk", .documented("{ references: integer }"), "Page-table entries read, or written back to set A/D, by the page walker."),
             .required("wfi", .integer, "WFI instructions that put a hart to sleep."),
             .required("mmio", .documented("{ accesses: integer }"), "Device register accesses."),
+            .required("exits", .documented("{ total: integer, by_cause: table<string, integer> }"), "VM exits to the VMM by cause (every trap cause present; none under `native` and `interpret`)."),
+            .required("hypercalls", .documented("{ total: integer, by_cause: table<string, integer> }"), "Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty."),
+            .required("privileged", .integer, "Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them)."),
+            .required("dma", .documented("{ reads: integer, writes: integer, bytes_read: integer, bytes_written: integer }"), "Device transfers to and from guest memory."),
+            .required("events", .documented("table<string, integer>"), "Events by kind (every kind of `vm:on` present), counted while some hook, `until` or fault trigger observes that kind."),
+            .required("vcpus", .list(.documented("{ instructions: integer, cycles: integer, traps: integer }")), "Per vCPU: instructions, cycles priced by the technique, traps delivered."),
+            .required("technique", .documented("table<string, table<string, integer>>"), "The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...)."),
+            .required("faults", .list(.documented("vmlab.InjectedFault")), "The faults that fired (`vm:inject`), in order, each with its effect."),
+            .optional("host", .documented("{ cycles: integer, switches: integer, vms: integer }"), "For a VM under a VMM: the host's modelled time, its VM switches, and how many VMs share it."),
         ])
 
     static let stopReturns = [
@@ -285,7 +295,7 @@ enum VMBinding {
             return []
         },
         .method("stats", of: "vmlab.VM",
-                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.",
+                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook.",
                 returns: [LuaReturn(.documented("vmlab.Stats"), "stats")]) { call in
             [try machine(call).stats?.luaValue ?? .nil]
         },
