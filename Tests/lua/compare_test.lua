@@ -37,9 +37,10 @@ describe("vmlab.compare", function()
     end
   end)
 
-  it("runs the same guest instructions under every mode, and charges interpretation", function()
+  it("runs the same timed loop under every mode, and charges interpretation", function()
     local native, interpret = t.rows[1], t.rows[2]
-    expect(interpret.instructions).to_equal(native.instructions)
+    expect(interpret.guest_instructions).to_equal(native.guest_instructions)
+    expect(interpret.guest_ratio > 1).to_be(true)
     expect(native.ratio).to_equal(1.0)
     expect(interpret.ratio > 1).to_be(true)
     expect(interpret.by_category.interpretation > 0).to_be(true)

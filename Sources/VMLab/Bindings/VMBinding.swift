@@ -14,7 +14,7 @@ enum VMBinding {
         module.classes.append(statsClass)
         module.classes.append(EventsBinding.eventClass)
         module.classes.append(EventsBinding.handleClass)
-        module.classes.append(untilClass)
+        module.classes.append(runToClass)
         // Profiles are what `profile=` takes, so they come with the VM.
         CostsBinding.contribute(to: &module)
     }
@@ -142,23 +142,24 @@ enum VMBinding {
     static let runOptions: [LuaOption] = [
         LuaOption("max_instructions", .integer, "Stop after this many instructions (summed over harts)."),
         LuaOption("max_cycles", .integer, "Stop after this many modelled cycles."),
-        LuaOption("until", .oneOf([.integer, .string, .documented("vmlab.UntilEvent")]),
-                  "Stop (reason \"until\") before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`), or after the `count`th event matching `{ event = \"mmio\", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run."),
+        // `until` would read best, but it is a Lua keyword: `{ until = x }` does not parse.
+        LuaOption("to", .oneOf([.integer, .string, .documented("vmlab.RunToEvent")]),
+                  "Run to a point and stop there (reason \"reached\"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = \"sys_getpid\" }`), or after the `count`th event matching `{ event = \"mmio\", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run."),
     ]
 
-    /// The `until` of `vm:run`.
-    static func until(_ value: LuaValue, _ vm: VirtualMachine) throws -> StopCondition? {
+    /// The `to` of `vm:run`.
+    static func runTo(_ value: LuaValue, _ vm: VirtualMachine) throws -> StopCondition? {
         switch value {
         case .nil: return nil
         case .table:
-            guard let name = value["event"].string else { throw LuaRaise.argument(2, "option 'until': a table needs 'event' (an event name)") }
+            guard let name = value["event"].string else { throw LuaRaise.argument(2, "option 'to': a table needs 'event' (an event name)") }
             let kind = try EventsBinding.kind(name)
             let count = value["count"] == .nil ? 1 : value["count"].int64 ?? 0
-            guard count >= 1 else { throw LuaRaise.argument(2, "option 'until': 'count' must be a positive integer") }
+            guard count >= 1 else { throw LuaRaise.argument(2, "option 'to': 'count' must be a positive integer") }
             let filter = try EventsBinding.filter(value, function: "run", extra: ["event", "count"])
             return .event(kind, filter, count: Int(count))
         case let other:
-            return .pc(try address(other, argument: 2, vm, what: "option 'until'"))
+            return .pc(try address(other, argument: 2, vm, what: "option 'to'"))
         }
     }
 
@@ -196,8 +197,8 @@ enum VMBinding {
         return [.string(stop.name), .record(details)]
     }
 
-    static let untilClass = LuaDocClass(
-        "vmlab.UntilEvent", summary: "An `until` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.",
+    static let runToClass = LuaDocClass(
+        "vmlab.RunToEvent", summary: "A `to` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.",
         fields: [
             .required("event", .choice(EventsBinding.eventNames), "The kind of event."),
             .optional("count", .integer, "Stop after this many matching events of this run (default 1)."),
@@ -209,7 +210,7 @@ enum VMBinding {
             .required("message", .string, "A sentence for people."),
             .required("instructions", .integer, "Instructions retired during this run, over all harts."),
             .optional("exit_code", .integer, "The guest's exit code, for \"poweroff\"."),
-            .optional("pc", .integer, "For \"breakpoint\" and \"until\" at a pc: the pc reached (not yet executed); for \"watchpoint\": the pc after the accessing instruction."),
+            .optional("pc", .integer, "For \"breakpoint\" and \"reached\" at a pc: the pc reached (not yet executed); for \"watchpoint\": the pc after the accessing instruction."),
             .optional("hart", .integer, "The hart (vCPU) at the breakpoint or watchpoint."),
             .optional("address", .integer, "For \"watchpoint\": the first watched byte the access touched (guest-physical)."),
             .optional("write", .boolean, "For \"watchpoint\": whether the access wrote."),
@@ -234,7 +235,7 @@ enum VMBinding {
             .required("hypercalls", .documented("{ total: integer, by_cause: table<string, integer> }"), "Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty."),
             .required("privileged", .integer, "Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them)."),
             .required("dma", .documented("{ reads: integer, writes: integer, bytes_read: integer, bytes_written: integer }"), "Device transfers to and from guest memory."),
-            .required("events", .documented("table<string, integer>"), "Events by kind (every kind of `vm:on` present), counted while some hook, `until` or fault trigger observes that kind."),
+            .required("events", .documented("table<string, integer>"), "Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind."),
             .required("vcpus", .list(.documented("{ instructions: integer, cycles: integer, traps: integer }")), "Per vCPU: instructions, cycles priced by the technique, traps delivered."),
             .required("technique", .documented("table<string, table<string, integer>>"), "The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...)."),
             .required("faults", .list(.documented("vmlab.InjectedFault")), "The faults that fired (`vm:inject`), in order, each with its effect."),
@@ -242,8 +243,8 @@ enum VMBinding {
         ])
 
     static let stopReturns = [
-        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "until", "hook", "idle", "halted"]), "reason",
-                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"until\" (the run's `until` was met) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
+        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached", "hook", "idle", "halted"]), "reason",
+                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"reached\" (the run reached its `to`) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
         LuaReturn(.documented("vmlab.Stop"), "details"),
     ]
 
@@ -266,7 +267,7 @@ enum VMBinding {
 
     static let methods: [LuaFunction] = [
         .method("run", of: "vmlab.VM",
-                summary: "Runs until the guest stops, a budget is used up, `until` is met, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (its message and traceback). Not allowed inside a hook.",
+                summary: "Runs until the guest stops, a budget is used up, it reaches `to`, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (its message and traceback). Not allowed inside a hook.",
                 parameters: [.optional("budget", .options(name: "vmlab.RunOptions", runOptions))],
                 returns: stopReturns) { call in
             let vm = try machine(call)
@@ -274,7 +275,7 @@ enum VMBinding {
             for name in ["max_instructions", "max_cycles"] {
                 if let n = o.integer(name), n < 0 { throw LuaRaise.argument(2, "option '\(name)': must not be negative, got \(n)") }
             }
-            let condition = try until(o["until"], vm)
+            let condition = try runTo(o["to"], vm)
             return try vm.withLua(call) {
                 stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles"), until: condition))
             }

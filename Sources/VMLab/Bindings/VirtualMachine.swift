@@ -92,7 +92,7 @@ public final class VirtualMachine {
     // MARK: running
 
     /// Runs until the guest stops, a budget (retired instructions, summed over harts; modelled
-    /// cycles) is used up, `until` is met, or a breakpoint, watchpoint or hook stops it. Console
+    /// cycles) is used up, `until` is met ("reached"), or a breakpoint, watchpoint or hook stops it. Console
     /// echo is flushed in order with the host's own output.
     public func run(maxInstructions: UInt64? = nil, maxCycles: UInt64? = nil, until: StopCondition? = nil) -> Stop {
         guard let guest else { return Stop(name: "closed", message: "the VM is closed") }
@@ -108,8 +108,8 @@ public final class VirtualMachine {
     func stop(_ reason: StopReason, instructions: UInt64) -> Stop {
         var stop = Stop(reason, instructions: instructions)
         if guest?.untilReached == true {
-            stop.name = "until"
-            stop.message = "the run reached its 'until' condition"
+            stop.name = "reached"
+            stop.message = "the run reached its 'to' point"
         } else if hookStopped, case .hostStop = reason {
             stop.name = "hook"
             stop.message = hookFailure == nil ? "a hook stopped the run" : "a hook raised an error"
@@ -120,7 +120,7 @@ public final class VirtualMachine {
 
     /// Why a run ended, in the vocabulary of the Lua API.
     public struct Stop: Sendable, Equatable {
-        /// "budget", "poweroff", "reset", "breakpoint", "watchpoint", "until", "hook", "idle",
+        /// "budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached" (`to`), "hook", "idle",
         /// "halted" (the machine cannot go on: a trap no firmware handles), "closed".
         public var name: String
         /// The guest's exit code for "poweroff" (test finisher, HTIF, SBI system reset).
