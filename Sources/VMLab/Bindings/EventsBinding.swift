@@ -167,7 +167,7 @@ enum EventsBinding {
                 `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it \
                 resumes. Returning \"stop\" (or false) stops the run after the current instruction \
                 (reason \"hook\"). An error in the hook stops the run and `vm:run` raises it, with the \
-                hook's message and traceback. It may not run, step or close the VM.
+                hook's message and traceback. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
                 """,
                 parameters: [.required("event", .choice(eventNames)),
                              .optional("filter", .oneOf([.options(name: "vmlab.EventFilter", filterOptions), .function]),
