@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
         .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"], exclude: ["Golden"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Machine", "RISCV"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Machine", "RISCV", "Boot", "Devices"]),
         .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit"]),
         .testTarget(name: "VMLabCLITests", dependencies: ["VMLabCLI", "vmlab"],
                     exclude: ["Fixtures", "Golden"]),   // Lua fixtures and help transcripts the tests read

@@ -32,6 +32,12 @@ public struct PageWalkStep: Sendable, Equatable {
     public var pteAddress: UInt64
     /// Its value as read.
     public var pte: UInt64
+
+    public init(level: Int, pteAddress: UInt64, pte: UInt64) {
+        self.level = level
+        self.pteAddress = pteAddress
+        self.pte = pte
+    }
 }
 
 /// What a walk of one virtual address read and found.
@@ -44,6 +50,13 @@ public struct PageWalkTrace: Sendable, Equatable {
     public var steps: [PageWalkStep]
     /// What the access would get.
     public var result: TranslationResult
+
+    public init(mode: String, root: UInt64, steps: [PageWalkStep], result: TranslationResult) {
+        self.mode = mode
+        self.root = root
+        self.steps = steps
+        self.result = result
+    }
 }
 
 /// Records the steps of a tool walk.
