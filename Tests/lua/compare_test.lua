@@ -119,6 +119,43 @@ describe("vmlab.compare misuse", function()
       .to_raise("unknown cost profile 'fast'")
   end)
 
+  it("fails when the guest's output differs between modes, naming the first differing line", function()
+    -- An S-mode kernel (a raw image at 0x80200000, under the built-in SBI) that prints the time
+    -- (rdtime) after a loop in 16 letters, then shuts down: time follows the modelled cycles, so
+    -- the line differs between native and interpret.
+    local code = vmlab.asm([[
+        li s0, 200
+      1:addi s0, s0, -1
+        bnez s0, 1b
+        rdtime s1
+        li t0, 0x10000000
+        li s2, 60
+      2:srl t1, s1, s2
+        andi t1, t1, 15
+        addi t1, t1, 0x41
+        sb t1, 0(t0)
+        addi s2, s2, -4
+        bgez s2, 2b
+        li t1, 10
+        sb t1, 0(t0)
+        li a7, 0x53525354   # SBI system reset: shutdown
+        li a6, 0
+        li a0, 0
+        li a1, 0
+        ecall
+      3:j 3b
+    ]], { base = 0x80200000 })
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(code)
+    f:close()
+    local ok, err = pcall(vmlab.compare, { guest = path, bench = "clock", modes = { "native", "interpret" } })
+    os.remove(path)
+    expect(ok).to_be(false)
+    expect(err).to_match("bench 'clock': the guest's output differs between native and interpret at line 1: "
+      .. "native printed 'A+%u+', interpret printed 'A+%u+'")
+  end)
+
   it("fails a run that does not finish", function()
     expect(function() compare { bench = "syscall", modes = { "native" }, max_instructions = 1000 } end)
       .to_raise("bench 'syscall' under native did not finish cleanly: the budget is used up %(1000 instructions; raise max_instructions%)")
