@@ -52,6 +52,40 @@ describe("vmlab.host", function()
     expect(function() a:read_memory(0x80000000 + 8 * 2^20 // 1, 1) end).to_raise("not all RAM")
   end)
 
+  it("keeps a hostile guest's random instructions and wild stores inside its own VM", function()
+    -- Random bytes as code (a fixed-seed generator, so every run is the same), entered in M-mode:
+    -- illegal instructions, loads and stores anywhere, jumps into the weeds.
+    local state, words = 12345, {}
+    for i = 1, 16384 do
+      state = (state * 6364136223846793005 + 1442695040888963407) & 0xffffffffffffffff
+      words[i] = string.pack("<I4", (state >> 32) & 0xffffffff)
+    end
+    local host <close> = vmlab.host { memory = "32M", slice = 1000 }
+    -- Every trap skips the faulting instruction and goes on, so the random code keeps running.
+    local preamble = vmlab.asm [[
+        la t0, handler
+        csrw mtvec, t0
+        j random
+      .align 2
+      handler:
+        csrr t0, mepc
+        addi t0, t0, 4
+        csrw mepc, t0
+        mret
+      random:
+    ]]
+    local hostile = assert(host:vm { image = preamble .. table.concat(words), memory = "8M" })
+    local victim = assert(host:vm { image = printer("v", 1000000), memory = "8M" })
+    local before = victim:read_memory(0x80000000, 8 * 2^20 // 1)
+    local stop = host:run { max_instructions = 2e6 }
+    expect(stop).to_equal("budget")
+    local h = hostile:stats()
+    expect(h.instructions > 1000).to_be(true)
+    expect(h.traps.total > 100).to_be(true)
+    expect(victim:read_memory(0x80000000, 8 * 2^20 // 1) == before).to_be(true)
+    expect(victim:console()).to_match("^v+$")
+  end)
+
   it("runs hooks of every VM, and names the VM that stopped", function()
     local host <close> = vmlab.host { slice = 10 }
     local a = assert(host:vm { image = printer("a", 5), memory = "4M" })
