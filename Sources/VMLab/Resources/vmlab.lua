@@ -377,6 +377,10 @@ function vmlab_VM:read(register, options) end
 ---@param options? vmlab.HartOptions
 function vmlab_VM:write(register, value, options) end
 
+---The kernel's and firmware's ELF symbols: name → address (empty for an image).
+---@return table<string, integer> symbols
+function vmlab_VM:symbols() end
+
 ---`length` bytes of guest memory: guest-physical by default (the VM's RAM), or guest-virtual through the guest's page tables (`{ space = "guest-virtual" }`). A physical range outside the VM's RAM raises; an unmapped virtual address returns `nil, message`.
 ---@param address integer
 ---@param length integer
@@ -399,10 +403,6 @@ function vmlab_VM:write_memory(address, bytes, options) end
 ---@return integer pa
 ---@return string message
 function vmlab_VM:translate(va, options) end
-
----The kernel's and firmware's ELF symbols: name → address (empty for an image).
----@return table<string, integer> symbols
-function vmlab_VM:symbols() end
 
 ---Calls `fn(event)` after every event of kind `event` that matches `filter` (checked in Swift, before Lua runs), while `vm:run`, `vm:step` or `host:run` runs this VM. Kinds: trap, exit, privileged, hypercall, shadow_fault, traced_write, translation, callout, page_walk, tlb_flush, interrupt_injected, mmio, dma, world_switch (kinds a mode never produces simply never fire). The hook runs after the event took effect (a trap has been delivered, an MMIO access completed); it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it resumes. Returning "stop" (or false) stops the run after the current instruction (reason "hook"). An error in the hook stops the run and `vm:run` raises it, with the hook's message and traceback. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
 ---@param event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch"
