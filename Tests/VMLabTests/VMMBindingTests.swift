@@ -49,9 +49,11 @@ private let hookedRun = """
     #expect(EventsBinding.eventNames == GuestEventKind.allCases.map(\.rawValue))
     #expect(FaultsBinding.kindNames == FaultKind.allCases.map(\.rawValue))
     #expect(VMBinding.modes == ExecutionMode.allCases.map(\.rawValue))
-    for cause in ["ecall_u", "store_page_fault", "supervisor_timer", "sbi_time"] {
+    for cause in ["ecall_u", "store_page_fault", "supervisor_timer", "sbi_time", "sbi_srst", "sbi_legacy_set_timer", "fault"] {
         #expect(EventsBinding.causeNames.contains(cause))
     }
+    #expect(EventsBinding.isNumberedCause("exception_24") && EventsBinding.isNumberedCause("sbi_0x4a"))
+    #expect(!EventsBinding.isNumberedCause("exception_x") && !EventsBinding.isNumberedCause("interrupt_64"))
     let on = VMBinding.methods + EventsBinding.methods
     #expect(on.contains { $0.name == "on" } && on.contains { $0.name == "watch" } && on.contains { $0.name == "breakpoint" })
 }

@@ -1,3 +1,4 @@
+import Boot
 import Hypervisor
 import LuaKit
 import Machine
@@ -14,15 +15,22 @@ import RISCV
 enum EventsBinding {
     static let eventNames = GuestEventKind.allCases.map(\.rawValue)
 
-    /// Every cause name a filter may use: exceptions, interrupts, and the virtual SBI's
-    /// extensions as hypercalls name them ("sbi_<extension>").
+    /// Every cause name a filter may use: exceptions and interrupts (RISC-V cause names), the SBI
+    /// extensions as hypercalls name them ("sbi_" + `SBIExtension.name`, lowercased: `sbi_time`,
+    /// `sbi_srst`...), and "fault" (a page walk that faulted).
     static var causeNames: [String] {
-        RISCV.ExceptionCause.allCases.map(\.name) + RISCV.InterruptCause.allCases.map(\.name) + sbiCauseNames
+        RISCV.ExceptionCause.allCases.map(\.name) + RISCV.InterruptCause.allCases.map(\.name)
+            + SBIExtension.allCases.map { "sbi_" + $0.name.lowercased() } + ["fault"]
     }
 
-    /// SBI extensions by the names the virtual SBI reports (SBI spec v2.0, chapters 4-10).
-    static let sbiCauseNames = ["sbi_base", "sbi_time", "sbi_ipi", "sbi_rfence", "sbi_hsm", "sbi_srst", "sbi_pmu",
-                                "sbi_dbcn", "sbi_susp", "sbi_legacy"]
+    /// Causes without a name, as the Hypervisor spells them: `exception_24`, `interrupt_13`,
+    /// `sbi_0x4a` (an SBI extension this SBI does not implement).
+    static func isNumberedCause(_ name: String) -> Bool {
+        for prefix in ["exception_", "interrupt_"] where name.hasPrefix(prefix) {
+            return UInt64(name.dropFirst(prefix.count)).map { $0 < 64 } ?? false
+        }
+        return name.hasPrefix("sbi_0x") && UInt64(name.dropFirst(6), radix: 16) != nil
+    }
 
     static let privilegeNames: [(String, PrivilegeMode)] = [("user", .user), ("supervisor", .supervisor), ("machine", .machine)]
 
@@ -31,7 +39,7 @@ enum EventsBinding {
     }
 
     static let filterOptions: [LuaOption] = [
-        LuaOption("cause", .oneOf([.string, .list(.string)]), "A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`..., or `sbi_<extension>` for hypercalls. An unknown name raises, listing the valid ones."),
+        LuaOption("cause", .oneOf([.string, .list(.string)]), "A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for hypercalls (`sbi_0xN` for an extension the SBI does not implement), \"fault\" for a page walk that faulted. An unknown name raises, listing the valid ones."),
         LuaOption("address", .documented("{ [1]: integer, [2]: integer }"), "`{ lo, hi }`, inclusive: the event's address (trap value, device register, page-walk address) must lie in it; events without an address do not match."),
         LuaOption("privilege", .choice(privilegeNames.map(\.0)), "The privilege the guest was in."),
         LuaOption("asid", .integer, "The address-space identifier in use (events that carry one)."),
@@ -92,7 +100,7 @@ enum EventsBinding {
     }
 
     static func cause(_ name: String) throws -> String {
-        guard causeNames.contains(name) else {
+        guard causeNames.contains(name) || isNumberedCause(name) else {
             throw LuaRaise.message("unknown cause '\(name)' (expected one of: \(causeNames.joined(separator: ", ")))")
         }
         return name
@@ -163,7 +171,8 @@ enum EventsBinding {
                 before Lua runs), while `vm:run`, `vm:step` or `host:run` runs this VM. Kinds: \
                 \(eventNames.joined(separator: ", ")) (kinds a mode never produces simply never fire). \
                 The hook runs after the event took effect (a trap has been delivered, an MMIO access \
-                completed); it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, \
+                completed, a page walk finished), except `privileged`, which runs before the instruction's \
+                effect; it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, \
                 `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it \
                 resumes. Returning \"stop\" (or false) stops the run after the current instruction \
                 (reason \"hook\"). An error in the hook stops the run and `vm:run` raises it, with the \
