@@ -52,6 +52,7 @@ private var sample: Comparison {
     #expect(lines[1].hasPrefix("bench    mode"))
     #expect(lines[1].contains("interpretation"))
     #expect(!lines[1].contains("waited"))
+    #expect(!lines[1].contains("exits"))   // no row has any
     // Not every row has the guest's own measurement: no loop columns.
     #expect(!lines[1].contains("loop"))
     #expect(lines[3].contains("5.00"))

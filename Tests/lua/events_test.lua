@@ -81,6 +81,14 @@ describe("vm:on", function()
     expect(vm:read "s1").to_equal(101)
   end)
 
+  it("may read the statistics inside a hook", function()
+    local vm <close> = vm_with(3)
+    local counts = {}
+    vm:on("trap", function() counts[#counts + 1] = vm:stats().traps.by_cause.ecall_m end)
+    vm:run { max_instructions = 10000 }
+    expect(counts).to_equal({ 1, 2, 3 })
+  end)
+
   it("stops the run when the hook returns \"stop\", and the run goes on after", function()
     local vm <close> = vm_with(5)
     local n = 0

@@ -141,13 +141,15 @@ public struct Comparison: Sendable, Equatable {
         let loops = !rows.isEmpty && rows.allSatisfy { $0.guestCycles != nil }
         var header = ["bench", "mode", "instructions", "cycles", "ratio"]
         if loops { header += ["loop cycles", "loop ratio"] }
-        header += ["traps", "exits", "tlb misses"]
+        // Exits only where a technique makes them (none under native or interpret).
+        let exits = rows.contains { $0.exits > 0 }
+        header += exits ? ["traps", "exits", "tlb misses"] : ["traps", "tlb misses"]
         header += categories
         var table: [[String]] = [header]
         for row in rows {
             var cells = [row.bench, row.mode, String(row.instructions), String(row.cycles), Self.ratioText(row.ratio)]
             if loops { cells += [String(row.guestCycles ?? 0), Self.ratioText(row.guestRatio)] }
-            cells += [String(row.traps), String(row.exits), String(row.tlbMisses)]
+            cells += exits ? [String(row.traps), String(row.exits), String(row.tlbMisses)] : [String(row.traps), String(row.tlbMisses)]
             cells += categories.map { String(row.cycles(in: $0)) }
             table.append(cells)
         }
