@@ -142,6 +142,7 @@ describe("vm:on", function()
     expect(function() vm:on("trap", { privilege = "kernel" }, f) end).to_raise("unknown privilege 'kernel' %(expected one of: user, supervisor, machine%)")
     expect(function() vm:on("trap", { address = { 5, 1 } }, f) end).to_raise("filter 'address': lo %(0x5%) is above hi %(0x1%)")
     expect(function() vm:on("trap", {}) end).to_raise("bad argument #3 to 'on' %(function expected, got no value%)")
+    expect(function() vm:on("trap", f, f) end).to_raise("bad argument #2 to 'on' %(table expected, got function%)")
   end)
 end)
 

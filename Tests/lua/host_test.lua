@@ -102,6 +102,15 @@ describe("vmlab.host", function()
     expect(a:console()).to_equal("aaaaa")
   end)
 
+  it("closes a host from a hook when its run returns", function()
+    local host = vmlab.host {}
+    local vm = assert(host:vm { image = printer("x", 3), memory = "4M" })
+    vm:on("mmio", function() host:close() end)
+    expect((host:run { max_instructions = 1e5 })).to_equal("poweroff")
+    expect(tostring(host)).to_equal("vmlab.Host (closed)")
+    expect(tostring(vm)).to_equal("vmlab.VM (closed)")
+  end)
+
   it("refuses native VMs, VMs that do not fit, and use after close", function()
     local host = vmlab.host { memory = "8M" }
     expect(function() host:vm { image = printer("x", 1), mode = "native" } end).to_raise("needs a VMM mode")

@@ -198,6 +198,10 @@ enum EventsBinding {
             guard case .reference(let function) = try call.value(fnIndex), function.typeName == "function" else {
                 throw LuaRaise.argument(fnIndex, "function expected, got \(try call.value(fnIndex).typeName)")
             }
+            switch filterValue {
+            case .nil, .table: break
+            default: throw LuaRaise.argument(3, "table expected, got \(filterValue.typeName)")
+            }
             let filter = try filter(filterValue, function: "on")
             let handle = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in
                 try vm.addHook(kind, filter: filter, function: function)

@@ -88,6 +88,11 @@ enum HostBinding {
                 if let n = o.integer(name), n < 0 { throw LuaRaise.argument(2, "option '\(name)': must not be negative, got \(n)") }
             }
             let vms = handle.liveVMs
+            handle.isRunning = true
+            defer {
+                handle.isRunning = false
+                if handle.closePending { handle.close() }
+            }
             return try VMHost.withLua(call, vms[...]) {
                 let stop = host.run(maxInstructions: o.uint64("max_instructions") ?? .max, maxCycles: o.uint64("max_cycles") ?? .max)
                 let vm = stop.guest.flatMap { id in vms.first { $0.guest?.id == id } }
@@ -138,8 +143,18 @@ final class VMHost: LuaObject {
 
     var liveVMs: [VirtualMachine] { members.compactMap(\.vm).filter { !$0.isClosed } }
 
+    /// While `host:run` runs: a hook that closes the host only asks for it, and the host closes
+    /// when the run returns (its VMs' RAM cannot be taken away under them).
+    var isRunning = false
+    var closePending = false
+
     /// Closes every VM and releases host RAM. Idempotent.
     func close() {
+        if isRunning {
+            closePending = true
+            return
+        }
+        closePending = false
         for vm in liveVMs { vm.close() }
         members = []
         host?.close()
