@@ -92,6 +92,19 @@ describe("vmlab.compare", function()
     expect(message).to_match("cannot write '/nonexistent%-dir/x.csv'")
   end)
 
+  it("writes CSV and JSON when asked by csv= and json=", function()
+    local csv, json = os.tmpname(), os.tmpname()
+    local one = compare { bench = "compute", modes = { "native" }, n = 1, csv = csv, json = json }
+    for path, text in pairs { [csv] = one:csv(), [json] = one:json() } do
+      local f = assert(io.open(path, "rb"))
+      expect(f:read("a")).to_equal(text)
+      f:close()
+      os.remove(path)
+    end
+    expect(function() compare { bench = "compute", modes = { "native" }, n = 1, csv = "/nonexistent-dir/x.csv" } end)
+      .to_raise("cannot write '/nonexistent%-dir/x.csv'")
+  end)
+
   it("gives the same numbers every time", function()
     local again = compare { bench = { "syscall", "compute" }, modes = { "native", "interpret" }, profile = "core2-2006" }
     expect(again:csv()).to_equal(t:csv())
