@@ -61,7 +61,7 @@ enum VMBinding {
     ]
 
     static let options: [LuaOption] = [
-        LuaOption("mode", .choice(modes), "How the guest kernel runs (default \"native\"; the others come with later issues)."),
+        LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM at 0x80000000: bytes, or text with a binary unit (\"128M\", \"1G\"). Default 128M."),
         LuaOption("harts", .integer, "Number of harts, 1 to 64 (default 1)."),
         LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000."),

@@ -486,7 +486,7 @@ function vmlab_VM:close() end
 ---@field vcpu? integer The vCPU (default 0).
 
 ---@class vmlab.VMOptions
----@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest kernel runs (default "native"; the others come with later issues).
+---@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price). "trap", "bt", "pv", "hw" raise "not available yet".
 ---@field memory? string|integer RAM at 0x80000000: bytes, or text with a binary unit ("128M", "1G"). Default 128M.
 ---@field harts? integer Number of harts, 1 to 64 (default 1).
 ---@field firmware? string "builtin" (vmlab's SBI in Swift), "none" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000.
