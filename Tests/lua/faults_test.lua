@@ -110,3 +110,86 @@ describe("vm:inject", function()
       .to_raise("bad 'bit' for fault 'bitflip_memory': integer or string expected, got table")
   end)
 end)
+
+describe("injectors on tinyos", function()
+  local kernel = vmlab.guest "tinyos"
+
+  -- tinyos under interpret, computing long enough for the timer to tick (every 10 ms of guest
+  -- time); returns the stats and the benchmark's result line.
+  local function run(spec, bootargs)
+    local vm <close> = assert(vmlab.vm { kernel = kernel, bootargs = bootargs or "bench=compute n=300000", mode = "interpret" })
+    if spec then vm:inject(spec) end
+    expect((vm:run { max_instructions = 5e7 })).to_equal("poweroff")
+    return vm:stats(), vm:console():match("bench=%S+ iterations[^\r\n]*")
+  end
+
+  local baseline = run()
+
+  it("interrupt_drop: a dropped timer tick is never re-armed, so the ticks stop", function()
+    expect(baseline.traps.by_cause.supervisor_timer > 5).to_be(true)
+    local s, result = run { fault = "interrupt_drop", source = "timer", at = { instructions = 100000 } }
+    expect(s.traps.by_cause.supervisor_timer).to_equal(0)
+    expect(s.faults[1].effect).to_match("^dropped 1 of 1 assertion")
+    expect(result).to_match("status=ok")
+  end)
+
+  it("interrupt_spurious: one timer interrupt more than the kernel asked for", function()
+    local s = run { fault = "interrupt_spurious", source = "timer", at = { instructions = 1000000 } }
+    expect(s.traps.by_cause.supervisor_timer).to_equal(baseline.traps.by_cause.supervisor_timer + 1)
+    expect(s.faults[1].effect).to_match("with no cause behind it")
+  end)
+
+  it("interrupt_delay: recorded with its delay", function()
+    local s = run { fault = "interrupt_delay", source = "timer", cycles = 1000, at = { instructions = 100000 } }
+    expect(s.faults[1].fault).to_equal("interrupt_delay")
+    expect(s.faults[1].parameters.cycles).to_equal(1000)
+    expect(s.faults[1].effect).to_match("delayed by 1000 cycles")
+  end)
+
+  it("bitflip_pte: clearing V of the first program's text page faults its first fetch", function()
+    local s, result = run({ fault = "bitflip_pte", address = 0x40000000, bit = 0, at = { pc = 0x40000000 } }, "bench=syscall n=5")
+    expect(s.traps.by_cause.instruction_page_fault).to_equal(1)
+    expect(s.faults[1].effect).to_match("^flipped bit 0 of the level%-0 entry for 0x40000000")
+    expect(result).to_be_nil()   -- init was killed before it could start the benchmark
+  end)
+
+  it("device_failure: needs a device the VM has", function()
+    local vm <close> = assert(vmlab.vm { kernel = kernel, mode = "interpret" })
+    expect(function() vm:inject { fault = "device_failure", device = "disk0" } end).to_raise("the VM has 0 disks")
+  end)
+end)
+
+describe("device_failure on a disk", function()
+  -- The disk benchmark's fixture (labs/guests/tinyos/mkdisk.sh): sectors 0-1023 carry their
+  -- number and a pattern, sectors 1024-2047 are scratch.
+  local function fixture()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    for s = 0, 1023 do
+      local bytes = { string.pack("<I8", s) }
+      for j = 8, 511 do bytes[#bytes + 1] = string.char((s * 7 + j) & 0xff) end
+      f:write(table.concat(bytes))
+    end
+    f:write(("\0"):rep(1024 * 512))
+    f:close()
+    return path
+  end
+
+  it("fails the next disk request: the benchmark sees an I/O error", function()
+    local disk = fixture()
+    local function run(fail)
+      local vm <close> = assert(vmlab.vm { kernel = vmlab.guest "tinyos", bootargs = "bench=disk n=2", mode = "interpret",
+                                           disks = { { file = disk } } })
+      if fail then vm:inject { fault = "device_failure", device = "disk0", at = { instructions = 800000 } } end
+      vm:run { max_instructions = 5e7 }
+      return vm:console():match("bench=disk iterations[^\r\n]*"), vm:stats().faults
+    end
+    local good = run(false)
+    local bad, faults = run(true)
+    os.remove(disk)
+    expect(good).to_match("status=ok")
+    expect(bad).to_match("status=io%-error")
+    expect(faults[1].fault).to_equal("device_failure")
+    expect(faults[1].effect).to_be_a("string")
+  end)
+end)
