@@ -19,7 +19,7 @@ public final class VirtualMachine {
     /// While a Lua call runs this VM (`vm:run`, `vm:step`, `host:run`): the call, on whose thread
     /// hooks run. Hooks fire only then.
     var lua: LuaCall?
-    /// Nesting depth of hook calls: a hook may not run, step or close its VM.
+    /// Nesting depth of hook calls: a hook may not run or step its VM (closing it is deferred).
     var hookDepth = 0
     /// Set when a hook asked to stop; read and cleared by `run`.
     var hookStopped = false
