@@ -242,4 +242,47 @@ final class Recorder: MachineObserver {
         #expect(rig.run(1000) == .poweredOff(code: 0))
         #expect(rig.x(11) == 1001)
     }
+
+    @Test func observerOfAnInterruptStopsBeforeTheHandlerRuns() throws {
+        m.observedEvents = [.interrupt]
+        rec.action = { machine, _ in machine.requestStop(.hostStop("interrupted")) }
+        try rig.start("li t0, 0x80\n csrw mie, t0\n csrsi mstatus, 8\n1: j 1b")
+        #expect(m.run(maxInstructions: 10) == .budgetExhausted)
+        m.setPin(.mtip, hart: 0, level: true)
+        let retired = m.counters().instructions
+        #expect(rig.run(1000) == .hostStop("interrupted"))
+        #expect(m.pc() == Layout.mtrap)
+        #expect(m.counters().instructions == retired, "no instruction of the handler ran")
+        rec.action = nil
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+    }
+
+    @Test func redirectFromAWalkInsideAnInstructionThatCrossesPages() throws {
+        // A 4-byte instruction at the end of a 4 KiB page: its second half is fetched through a
+        // walk of the next page while it executes outside the fetch cache. An observer that moves
+        // the pc there must see the hart go to the new pc right after that instruction.
+        var pt = PageTables(m)
+        pt.map(0x4000_0000, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | PTEBits.a)
+        pt.map(0x4000_1000, to: 0x8000_1000, flags: PTEBits.r | PTEBits.x | PTEBits.a)
+        m.observedEvents = [.pageWalk]
+        rec.action = { machine, e in
+            if case .pageWalk(_, 0x4000_1000, _, _, false) = e { machine.setPC(0x4000_0200) }
+        }
+        try rig.start("""
+            .org 0x200
+            li a2, 2
+            ecall
+            .org 0xFFE
+            .option norvc
+            addi a0, a0, 1
+            li a1, 1
+            ecall
+            """, mode: .supervisor, pc: 0x4000_0FFE)
+        m.writeCSR(0x180, pt.satp)
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+        #expect(rig.x(10) == 1, "the crossing instruction completed")
+        #expect(rig.x(11) == 0, "the instruction after it did not run")
+        #expect(rig.x(12) == 2)
+        #expect(rig.csr(0x341) == 0x4000_0202, "the ecall at the new pc trapped")
+    }
 }

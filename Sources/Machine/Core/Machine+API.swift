@@ -33,13 +33,13 @@ extension Machine {
 
     public func pc(hart h: Int = 0) -> UInt64 {
         let t = hart(h)
-        if !delivering { applyRedirect(t) }
+        if !delivering { t.applyRedirect() }
         return t.state.pointee.pc
     }
 
     public func setPC(_ pc: UInt64, hart h: Int = 0) {
         let t = hart(h)
-        if !delivering { pcRedirect.removeValue(forKey: h) }
+        if !delivering { t.dropRedirect() }
         t.state.pointee.pc = pc & ~1
         t.invalidateFetch()
     }
@@ -86,6 +86,7 @@ extension Machine {
     public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64) {
         let t = hart(h)
         t.foldCounters()
+        if !delivering { t.dropRedirect() }
         t.state.pointee.regs[10] = a0
         t.state.pointee.regs[11] = a1
         t.state.pointee.priv = privilege.rawValue
@@ -139,7 +140,13 @@ extension Machine {
     /// resetting the machine, or the host).
     public func requestStop(_ reason: StopReason) {
         pendingStop = reason
-        if let h = currentHart { harts[h].state.pointee.exitSlice = .stop }
+        if let h = currentHart {
+            harts[h].state.pointee.exitSlice = .stop
+        } else {
+            // Between slices (a device's deadline, an observer of an interrupt): the next slice
+            // must not run, so its first fetch goes through the refill path, which sees the stop.
+            for t in harts { t.invalidateFetch() }
+        }
     }
 
     // MARK: physical memory (loaders, tests)
@@ -162,7 +169,7 @@ extension Machine {
 
     /// The host address of physical `[address, address + count)`, or nil unless it is wholly RAM.
     /// Memory written through it bypasses this machine's coherence: call `memoryChanged` after
-    /// writing (see the Observation article, "External RAM").
+    /// writing (see "Observing a Machine", "External RAM").
     public func hostPointer(physical address: UInt64, count: UInt64) -> UnsafeMutableRawPointer? {
         guard bus.ram.contains(address, count: count) else { return nil }
         return bus.ram.pointer(address)
@@ -203,8 +210,8 @@ extension Machine: DMAMemory {
     /// A device reads guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaRead(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
         guard copyOut(address, into: buffer) else { return false }
-        dmaCounters.dmaReads &+= 1
-        dmaCounters.dmaBytesRead &+= UInt64(buffer.count)
+        tally.dmaReads &+= 1
+        tally.dmaBytesRead &+= UInt64(buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: false), hart: currentHart) }
         return true
     }
@@ -212,8 +219,8 @@ extension Machine: DMAMemory {
     /// A device writes guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
         guard copyIn(address, from: buffer) else { return false }
-        dmaCounters.dmaWrites &+= 1
-        dmaCounters.dmaBytesWritten &+= UInt64(buffer.count)
+        tally.dmaWrites &+= 1
+        tally.dmaBytesWritten &+= UInt64(buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: true), hart: currentHart) }
         return true
     }
@@ -283,6 +290,7 @@ extension Machine {
             s.pointee.fflags = 0
             s.pointee.frm = 0
             s.pointee.reservation = noReservation
+            h.dropRedirect()
             s.pointee.runState = .stopped
             s.pointee.pc = configuration.ramBase
             h.pmp.reset()
@@ -291,7 +299,6 @@ extension Machine {
             h.privilegeChanged()
         }
         reservedPages = []
-        pcRedirect = [:]
         pendingStop = nil
         lastBreakpoint = nil
     }

@@ -22,7 +22,16 @@ public final class Machine {
     /// The hart currently running a slice (its clock is the machine's clock meanwhile).
     var currentHart: Int? = nil
     /// A stop requested by a device or the host, taken at the next slice boundary.
-    var pendingStop: StopReason? = nil
+    /// Each hart's state has a copy of `pendingStop != nil`, for the fetch refill path: a hart
+    /// whose slice starts (or crosses a page) while a stop is pending ends the slice at once.
+    var pendingStop: StopReason? = nil {
+        didSet {
+            let pending = pendingStop != nil
+            for h in harts {
+                if pending { h.state.pointee.refillHold |= holdStop } else { h.state.pointee.refillHold &= ~holdStop }
+            }
+        }
+    }
     /// Physical pages holding an LR reservation (only tracked with several harts).
     var reservedPages: Set<UInt64> = [] { didSet { reservedPageCount.pointee = reservedPages.count } }
     /// `reservedPages.count`, where harts read it without touching the machine object.
@@ -51,26 +60,27 @@ public final class Machine {
 
     /// The observer and the raw `observedEvents` bits, which slow paths test with one load.
     var observerRef: (any MachineObserver)? = nil
-    var observedMask: UInt32 = 0
+    var observedMask: UInt32 = 0 {
+        didSet { for h in harts { h.state.pointee.observedMask = observedMask } }
+    }
     /// An event is being delivered: events the observer causes are not reported back to it.
     var delivering = false
-    /// Pcs observers set while an instruction was in flight, applied once it completed.
-    var pcRedirect: [Int: UInt64] = [:]
-    /// DMA, watchpoint and delivery counters (privileged counts live in each hart's state).
-    var dmaCounters = ObservationCounters()
+    /// DMA and watchpoint counters (privileged counts live in each hart's state).
+    var tally = ObservationTally()
+    /// Events delivered to the observer (read by the fetch path to see whether one was).
+    var eventsDelivered: UInt64 = 0
     /// Physical ranges whose data accesses by harts stop the run; setting it drops every hart's
     /// soft TLB so watched pages leave the fast path for the watched access kind.
     public var watchpoints: Set<Watchpoint> = [] {
         didSet {
             hasWatchpoints = !watchpoints.isEmpty
+            for h in harts { h.state.pointee.watching = hasWatchpoints }
             watchpointsChanged()
         }
     }
     var hasWatchpoints = false
     /// Per RAM page: `watchReadBit` / `watchWriteBit` when a watchpoint of that kind meets it.
     let watchPages: UnsafeMutablePointer<UInt8>
-    /// Some watchpoint covers addresses outside RAM (MMIO accesses are then checked too).
-    var watchOutsideRAM = false
 
     public init(_ configuration: MachineConfiguration = MachineConfiguration()) {
         precondition((1...64).contains(configuration.harts), "1...64 harts")
@@ -84,7 +94,9 @@ public final class Machine {
         instructionCost = configuration.costs.instruction
         costTable = configuration.costs
         for i in 0..<configuration.harts {
-            harts.append(Hart(id: i, machine: self, configuration: configuration))
+            let h = Hart(id: i, machine: self, configuration: configuration)
+            h.state.pointee.watchPages = watchPages
+            harts.append(h)
         }
     }
 

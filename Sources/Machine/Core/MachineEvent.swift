@@ -89,6 +89,16 @@ public struct ObservationCounters: Sendable, Equatable {
     public init() {}
 }
 
+/// The machine's plain counters behind `ObservationCounters` (no arrays, so updating them on a slow
+/// path touches nothing but integers).
+struct ObservationTally {
+    var dmaReads: UInt64 = 0
+    var dmaWrites: UInt64 = 0
+    var dmaBytesRead: UInt64 = 0
+    var dmaBytesWritten: UInt64 = 0
+    var watchpointHits: UInt64 = 0
+}
+
 extension Machine {
     /// Receives the events whose kinds are in `observedEvents`; nil = nobody listens.
     public var observer: (any MachineObserver)? {
@@ -104,8 +114,14 @@ extension Machine {
 
     /// Counters of privileged instructions, DMA and watchpoints.
     public var observationCounters: ObservationCounters {
-        var c = dmaCounters
+        var c = ObservationCounters()
         c.privileged = harts.map { $0.state.pointee.privilegedExecuted }
+        c.dmaReads = tally.dmaReads
+        c.dmaWrites = tally.dmaWrites
+        c.dmaBytesRead = tally.dmaBytesRead
+        c.dmaBytesWritten = tally.dmaBytesWritten
+        c.watchpointHits = tally.watchpointHits
+        c.eventsDelivered = eventsDelivered
         return c
     }
 
@@ -122,29 +138,48 @@ extension Machine {
         guard !delivering, let o = observerRef else { return }
         delivering = true
         defer { delivering = false }
-        dmaCounters.eventsDelivered &+= 1
+        eventsDelivered &+= 1
         var pcBefore: UInt64 = 0
         if let h = hart { pcBefore = harts[h].state.pointee.pc }
         o.machine(self, observed: event)
         guard let h = hart else { return }
         let t = harts[h]
         let s = t.state
+        s.pointee.eventsSeen &+= 1
         if s.pointee.pc != pcBefore {
             // The engine writes the pc of the completed instruction when the slice ends; the
             // observer's pc wins once the instruction is over.
-            pcRedirect[h] = s.pointee.pc
+            s.pointee.redirectPC = s.pointee.pc
+            s.pointee.refillHold |= holdRedirect
             s.pointee.pc = pcBefore
             t.invalidateFetch()
         }
         if s.pointee.exitSlice == .none { s.pointee.exitSlice = .checkInterrupts }
     }
 
+}
+
+extension Hart {
+    /// True when events of `kind` reach an observer (the hart's copy of the machine's mask, so
+    /// the test touches no object).
+    @inline(__always)
+    func observes(_ kind: MachineEventKinds) -> Bool { state.pointee.observedMask & kind.rawValue != 0 }
+
+    /// Forgets a pc an observer set (the host set the pc itself, or restarted the hart).
+    func dropRedirect() {
+        state.pointee.redirectPC = noRedirect
+        state.pointee.refillHold &= ~holdRedirect
+    }
+
     /// Applies a pc an observer set while an instruction was in flight. Called between slices
     /// (before interrupts are checked) and before the host reads the pc.
-    @inline(__always)
-    func applyRedirect(_ h: Hart) {
-        guard !pcRedirect.isEmpty, let pc = pcRedirect.removeValue(forKey: h.id) else { return }
-        h.state.pointee.pc = pc & ~1
-        h.invalidateFetch()
+    @inline(never)
+    func applyRedirect() {
+        let pc = state.pointee.redirectPC
+        guard pc != noRedirect else { return }
+        state.pointee.redirectPC = noRedirect
+        state.pointee.refillHold &= ~holdRedirect
+        state.pointee.pc = pc & ~1
+        invalidateFetch()
     }
 }

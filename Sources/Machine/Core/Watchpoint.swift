@@ -53,11 +53,9 @@ extension Machine {
         let ram = bus.ram
         let pages = Int(ram.size / 4096)
         for i in 0..<pages { watchPages[i] = 0 }
-        watchOutsideRAM = false
         for w in watchpoints {
             let lo = max(w.base, ram.base)
             let hi = min(w.base &+ w.size, ram.base &+ ram.size)
-            if w.base < ram.base || w.base &+ w.size > ram.base &+ ram.size { watchOutsideRAM = true }
             guard lo < hi else { continue }
             var p = Int((lo - ram.base) >> 12)
             let last = Int((hi - 1 - ram.base) >> 12)
@@ -71,24 +69,24 @@ extension Machine {
     @inline(never)
     func checkWatchpoints(_ address: UInt64, count: UInt64, isWrite: Bool, hart h: Hart) {
         guard let hit = watchpoints.first(where: { $0.catches(address, count: count, isWrite: isWrite) }) else { return }
-        dmaCounters.watchpointHits &+= 1
+        tally.watchpointHits &+= 1
         guard pendingStop == nil else { return }
         let first = max(address, hit.base)
         requestStop(.watchpoint(hart: h.id, pc: h.state.pointee.pc, address: first, isWrite: isWrite))
         h.state.pointee.exitSlice = .stop
     }
 
-    /// Whether a data access of `count` bytes at physical `address` may meet a watchpoint
-    /// (a cheap filter for the slow paths: a byte load per access).
+}
+
+extension Hart {
+    /// Whether a data access of `count` bytes at physical `address` may meet a watchpoint (the
+    /// caller checked `state.watching`): a filter on the per-page flags, exact checks follow.
+    /// Addresses outside RAM are left to the MMIO path, which checks every access itself.
     @inline(__always)
     func mayWatch(_ address: UInt64, count: UInt64, isWrite: Bool) -> Bool {
-        if !hasWatchpoints { return false }
-        let ram = bus.ram
         let bit = isWrite ? watchWriteBit : watchReadBit
-        if ram.contains(address, count: 1) {
-            let last = min(address &+ count &- 1, ram.base &+ ram.size &- 1)
-            return (watchPages[Int((address &- ram.base) >> 12)] | watchPages[Int((last &- ram.base) >> 12)]) & bit != 0
-        }
-        return watchOutsideRAM
+        guard inRAM(address, count: 1), let pages = state.pointee.watchPages else { return false }
+        let last = min(address &+ count &- 1, ramBase &+ ramSize &- 1)
+        return (pages[Int((address &- ramBase) >> 12)] | pages[Int((last &- ramBase) >> 12)]) & bit != 0
     }
 }

@@ -15,13 +15,13 @@ extension Hart {
     func executeSystem(_ op: DecodedOp) -> Flow {
         let s = state
         s.pointee.privilegedExecuted &+= 1
-        if machine.observes(.privileged) {
+        let observed = observes(.privileged)
+        if observed {
             machine.deliver(.privileged(hart: id, pc: s.pointee.pc, instruction: op.raw), hart: id)
-            // The observer's changes must be seen: the slice ends after this instruction.
-            let flow = executeSystemOp(op)
-            return flow == .next ? .exit : flow
         }
-        return executeSystemOp(op)
+        let flow = executeSystemOp(op)
+        // The observer's changes must be seen: the slice ends after this instruction.
+        return observed && flow == .next ? .exit : flow
     }
 
     @inline(__always)
@@ -66,7 +66,7 @@ extension Hart {
             s.pointee.cycles &+= state.pointee.costs.tlbFlush
             flushTLB(vaddr: va, asid: asid)
             s.pointee.pc = next
-            if machine.observes(.tlbFlush) { machine.deliver(.tlbFlush(hart: id, va: va, asid: asid), hart: id) }
+            if observes(.tlbFlush) { machine.deliver(.tlbFlush(hart: id, va: va, asid: asid), hart: id) }
             return .exit
         default:
             return executeCSR(op, next: next)
@@ -91,9 +91,9 @@ extension Hart {
             default: value = old & ~operand
             }
             s.pointee.exitSlice = .none
-            let satpFlushes = tlb.counters.satpFlushes
+            let flushes = observes(.tlbFlush) ? tlb.counters.satpFlushes : 0
             guard csrWrite(n, value) else { return illegal(op) }
-            if tlb.counters.satpFlushes != satpFlushes && machine.observes(.tlbFlush) {
+            if observes(.tlbFlush) && tlb.counters.satpFlushes != flushes {
                 // An untagged TLB flushed on this satp write.
                 machine.deliver(.tlbFlush(hart: id, va: nil, asid: nil), hart: id)
             }

@@ -56,7 +56,7 @@ extension Hart {
                 s.pointee.cycles &+= costs.handledTrap
                 s.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
-                if machine.observes(.exception) {
+                if observes(.exception) {
                     machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc, from: trap.privilege,
                                                handledByFirmware: true), hart: id)
                 }
@@ -67,7 +67,7 @@ extension Hart {
         s.pointee.cycles &+= costs.exception
         let epc = s.pointee.pc
         enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
-        if machine.observes(.exception) {
+        if observes(.exception) {
             machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
                                        from: PrivilegeMode(rawValue: priv) ?? .machine, handledByFirmware: false), hart: id)
         }
@@ -80,7 +80,7 @@ extension Hart {
         let pc = state.pointee.pc
         let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine
         enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
-        if machine.observes(.interrupt) {
+        if observes(.interrupt) {
             // Between slices: the observer's changes (pc included) apply directly.
             machine.deliver(.interrupt(hart: id, cause: cause, pc: pc, from: from), hart: nil)
         }
@@ -177,7 +177,7 @@ extension Hart {
     func checkInterrupts() -> Bool {
         let s = state
         // Between slices: a pc an observer set during the last instruction takes effect now.
-        machine.applyRedirect(self)
+        if s.pointee.redirectPC != noRedirect { applyRedirect() }
         if s.pointee.runState == .waitingForInterrupt && s.pointee.mip & s.pointee.mie != 0 {
             s.pointee.runState = .started
         }

@@ -66,6 +66,23 @@ struct HartState {
     var exceptionsTaken: UInt64 = 0
     /// SYSTEM-class instructions (privileged instructions, CSR accesses) executed or attempted.
     var privilegedExecuted: UInt64 = 0
+    // Observation: copies of machine-wide facts, so slow paths test them without touching the
+    // machine object (which would cost reference counting).
+    /// `Machine.observedEvents` raw bits.
+    var observedMask: UInt32 = 0
+    /// Why the next fetch refill must end the slice before its instruction: `holdStop` (a stop is
+    /// pending, `Machine.pendingStop != nil`), `holdRedirect` (an observer's pc waits in
+    /// `redirectPC`, applied between slices). One byte, so the refill path tests one load.
+    var refillHold: UInt8 = 0
+    /// Some watchpoint is set; `watchPages` then tells which RAM pages it meets (`watchReadBit`,
+    /// `watchWriteBit` per page; the machine's array).
+    var watching = false
+    var watchPages: UnsafeMutablePointer<UInt8>? = nil
+    /// Events delivered for this hart's instructions (the fetch path compares it across a walk).
+    var eventsSeen: UInt64 = 0
+    /// A pc an observer set while an instruction was in flight, taken once it completed
+    /// (`noRedirect` when none; see `Machine.deliver`).
+    var redirectPC: UInt64 = noRedirect
     /// The pc at which a fetch last ended its slice early for an observer (see `refillFetch`).
     var fetchBailPC: UInt64 = .max
     /// Offsets so that writes to mcycle/minstret take effect without disturbing the machine's clock.
@@ -112,6 +129,12 @@ struct HartState {
 }
 
 let noReservation: UInt64 = .max
+
+let holdStop: UInt8 = 1
+let holdRedirect: UInt8 = 2
+
+/// `HartState.redirectPC` when no redirect is pending (never a pc: pcs are even).
+let noRedirect: UInt64 = .max
 
 /// Index in `HartState.regs` (after x0...x31, f0...f31) that cached instructions with rd = x0 write.
 let sinkRegister = 64

@@ -15,8 +15,7 @@ extension Hart {
             if isCode(page) || (reservedPageCount.pointee != 0 && machine.reservedPages.contains(page)) { return }
         }
         // A watched page leaves the fast path for the watched kind (fetches are never watched).
-        if type != .fetch && machine.hasWatchpoints
-            && machine.watchPages[Int((page &- ramBase) >> 12)] & (type == .store ? watchWriteBit : watchReadBit) != 0 {
+        if state.pointee.watching && type != .fetch && mayWatch(page, count: 1, isWrite: type == .store) {
             return
         }
         let idx = (Hart.privIndex(priv) * 3 + type.rawValue) * softTLBSize + Int((va >> 12) & UInt64(softTLBSize - 1))
@@ -40,7 +39,7 @@ extension Hart {
         if inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil) {
             installSoft(va, pa, .load, priv: priv)
             let v = Hart.loadRAM(host(pa), size: size)
-            if machine.mayWatch(pa, count: size, isWrite: false) {
+            if state.pointee.watching && mayWatch(pa, count: size, isWrite: false) {
                 machine.checkWatchpoints(pa, count: size, isWrite: false, hart: self)
             }
             return v
@@ -86,7 +85,7 @@ extension Hart {
             Hart.storeRAM(host(pa), size: size, value)
             noteWrite(pa, count: size)
             installSoft(va, pa, .store, priv: priv)
-            if machine.mayWatch(pa, count: size, isWrite: true) {
+            if state.pointee.watching && mayWatch(pa, count: size, isWrite: true) {
                 machine.checkWatchpoints(pa, count: size, isWrite: true, hart: self)
             }
             return true
@@ -136,7 +135,7 @@ extension Hart {
         for (k, p) in bytes.enumerated() {
             v |= UInt64(host(p).load(as: UInt8.self)) << (8 * UInt64(k))
         }
-        for p in bytes where machine.mayWatch(p, count: 1, isWrite: false) {
+        for p in bytes where state.pointee.watching && mayWatch(p, count: 1, isWrite: false) {
             machine.checkWatchpoints(p, count: 1, isWrite: false, hart: self)
         }
         return v
@@ -148,7 +147,7 @@ extension Hart {
             host(p).storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(k))), as: UInt8.self)
             noteWrite(p, count: 1)
         }
-        for p in bytes where machine.mayWatch(p, count: 1, isWrite: true) {
+        for p in bytes where state.pointee.watching && mayWatch(p, count: 1, isWrite: true) {
             machine.checkWatchpoints(p, count: 1, isWrite: true, hart: self)
         }
         return true
@@ -175,11 +174,11 @@ extension Hart {
         }
         // The access now completes (its instruction cannot trap any more), so a watchpoint hit is
         // recorded here: LR reads, SC writes (or tries to), AMOs read and write.
-        if machine.hasWatchpoints {
-            if !isStoreConditional && machine.mayWatch(pa, count: size, isWrite: false) {
+        if state.pointee.watching {
+            if !isStoreConditional && mayWatch(pa, count: size, isWrite: false) {
                 machine.checkWatchpoints(pa, count: size, isWrite: false, hart: self)
             }
-            if !isLoadReserved && machine.mayWatch(pa, count: size, isWrite: true) {
+            if !isLoadReserved && mayWatch(pa, count: size, isWrite: true) {
                 machine.checkWatchpoints(pa, count: size, isWrite: true, hart: self)
             }
         }
@@ -192,10 +191,16 @@ extension Hart {
     enum FetchRefill { case cached, trapped, uncached }
 
     /// Points the fetch cache at the decoded page holding `pc`, translating it. `.uncached` when
-    /// PMP splits the page, so each fetch from it must be checked on its own.
+    /// PMP splits the page, so each fetch from it must be checked on its own. `.trapped` after a
+    /// trap, and also, with no trap, when the slice must end before the instruction (a stop is
+    /// pending, or an observer saw this fetch's page walk).
     @inline(never)
     func refillFetch(_ pc: UInt64) -> FetchRefill {
         let s = state
+        // A stop is pending (requested between slices, or by an observer), or an observer's pc
+        // waits: end the slice before this instruction, raising nothing; the run returns the
+        // stop, or the next slice starts at the observer's pc.
+        if s.pointee.refillHold != 0 { return .trapped }
         let priv = s.pointee.priv
         let vpage = pc & ~0xFFF
         let idx = (Hart.privIndex(priv) * 3 + AccessType.fetch.rawValue) * softTLBSize
@@ -207,20 +212,22 @@ extension Hart {
             return .cached
         }
         let missesBefore = tlb.counters.fetchMisses
-        let delivered = machine.dmaCounters.eventsDelivered
+        let delivered = s.pointee.eventsSeen
         guard let pa = translate(pc, .fetch, priv: priv) else { return .trapped }
-        if machine.dmaCounters.eventsDelivered != delivered && s.pointee.fetchBailPC != pc {
+        if s.pointee.eventsSeen != delivered {
             // An observer saw this fetch's page walk: end the slice before the instruction runs
             // (no trap is raised; the next slice refills from the TLB entry the walk made), so that
             // what the observer changed is seen. The miss was this fetch's; the engine will count
             // the fetch again when the instruction runs.
-            // Only once per pc in a row, so an observer that flushes the TLB on every walk cannot
-            // keep the hart from making progress.
-            if tlb.counters.fetchMisses != missesBefore { fetchMissCompensation &+= 1 }
-            s.pointee.fetchBailPC = pc
-            return .trapped
+            // Not twice in a row at one pc, so an observer that flushes the TLB on every walk
+            // cannot keep the hart from making progress.
+            if s.pointee.fetchBailPC != pc {
+                if tlb.counters.fetchMisses != missesBefore { fetchMissCompensation &+= 1 }
+                s.pointee.fetchBailPC = pc
+                return .trapped
+            }
+            s.pointee.fetchBailPC = .max
         }
-        s.pointee.fetchBailPC = .max
         let page = pa & ~0xFFF
         guard inRAM(page, count: 4096), pmp.check(pa, size: 2, type: .fetch, priv: priv) else {
             raise(.instructionAccessFault, tval: pc)

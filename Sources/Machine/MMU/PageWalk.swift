@@ -125,7 +125,7 @@ extension Hart {
         tlb.counters.walkReferences &+= UInt64(counter.references)
         s.pointee.cycles &+= counter.cycles
         // The walk is reported before the fault it may raise, in the order the hardware did them.
-        if machine.observes(.pageWalk) {
+        if observes(.pageWalk) {
             machine.deliver(.pageWalk(hart: id, va: va, references: counter.references, asid: asid,
                                       faulted: found.fault != nil), hart: id)
         }
@@ -151,6 +151,7 @@ extension Hart {
     /// it reads PTEs from RAM and reports each read to `visitor`; it never writes memory, counts,
     /// charges or traps. The hardware walk and the tools (`Machine.translate`, `Machine.pageWalk`)
     /// share it, so they agree by construction.
+    @inline(__always)
     func walkTables<V: WalkVisitor>(_ va: UInt64, _ type: AccessType, priv: UInt8, levels: Int, root: UInt64,
                                     visitor: inout V) -> WalkResult {
         var table = root
