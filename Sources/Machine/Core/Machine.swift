@@ -59,7 +59,8 @@ public final class Machine {
     // MARK: observation (see MachineEvent.swift, Watchpoint.swift)
 
     /// The observer and the raw `observedEvents` bits, which slow paths test with one load.
-    var observerRef: (any MachineObserver)? = nil
+    /// Weak: an observer usually owns (or is owned with) the machine it watches.
+    weak var observerRef: (any MachineObserver)? = nil
     var observedMask: UInt32 = 0 {
         didSet { for h in harts { h.state.pointee.observedMask = observedMask } }
     }

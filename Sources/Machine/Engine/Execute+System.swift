@@ -20,8 +20,12 @@ extension Hart {
             machine.deliver(.privileged(hart: id, pc: s.pointee.pc, instruction: op.raw), hart: id)
         }
         let flow = executeSystemOp(op)
-        // The observer's changes must be seen: the slice ends after this instruction.
-        return observed && flow == .next ? .exit : flow
+        guard observed else { return flow }
+        // The observer's changes must be seen: the slice ends after this instruction, and with a
+        // stop or a pc of its own pending, the run loop must have it (a CSR write resets
+        // `exitSlice` on its way).
+        if s.pointee.refillHold != 0 { s.pointee.exitSlice = .stop }
+        return flow == .next ? .exit : flow
     }
 
     @inline(__always)
