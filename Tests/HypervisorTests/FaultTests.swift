@@ -175,6 +175,24 @@ import Testing
         }
     }
 
+    @Test func deviceInterruptDelayed() throws {
+        func arrival(delay: UInt64?) throws -> UInt64 {
+            let g = try Self.guest(FaultKernels.interrupts(armTimer: nil, iterations: 100_000, plic: true))
+            defer { g.close() }
+            var at: UInt64 = 0
+            g.events.add(.trap, filter: EventFilter(causes: ["supervisor_external"])) { at = $0.cycles; return .proceed }
+            if let delay { try Self.inject(g, .interruptDelay, ["source": .string("uart"), "cycles": .integer(delay)]) }
+            _ = g.run(maxInstructions: 2000)
+            g.input([0x41])
+            #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+            #expect(try g.readMemory(0x8030_0008, count: 1).get() == [10])
+            if delay != nil { #expect(g.faults.record[0].effect.contains("released at cycle")) }
+            return at
+        }
+        let onTime = try arrival(delay: nil), late = try arrival(delay: 50_000)
+        #expect(late >= onTime + 50_000 && late < onTime + 50_000 + 1_000)
+    }
+
     @Test func faultsAreDeterministic() throws {
         func once() throws -> [InjectedFault] {
             let g = try Self.guest(FaultKernels.interrupts(armTimer: 50, iterations: 100_000))

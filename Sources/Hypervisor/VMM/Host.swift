@@ -35,6 +35,8 @@ public final class Host {
         var guest: Guest? { strongGuest ?? weakGuest }
     }
     private var nextID = 1
+    /// Host time: the modelled cycles of every VM turn (through `run` or a VM's own `Guest.run`),
+    /// one after another on the host's hart.
     public private(set) var cycles: UInt64 = 0
     public private(set) var switches: UInt64 = 0
     /// Index (into `guests`) of the VM that ran last, to count switches across `run` calls.
@@ -87,6 +89,9 @@ public final class Host {
         return (id, window, board)
     }
 
+    /// A VM ran for `cycles`.
+    func charge(_ cycles: UInt64) { self.cycles &+= cycles }
+
     func register(_ guest: Guest, retained: Bool) {
         members.append(retained ? Member(strongGuest: guest) : Member(weakGuest: guest))
     }
@@ -112,8 +117,9 @@ public final class Host {
     }
 
     /// Round robin over the VMs that can still run, `slice` instructions each, until every VM has
-    /// stopped for good (powered off, reset) or is idle, a VM stops for another reason (a breakpoint,
-    /// a hook), or a budget is used. Budgets count every VM's instructions and cycles together.
+    /// stopped for good (powered off, reset, halted) or is idle, a VM stops for another reason (a
+    /// breakpoint, a watchpoint, a hook), or a budget is used. Budgets count every VM's
+    /// instructions and cycles together. A VM that halts does not stop the others.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> HostStop {
         var doneInstructions: UInt64 = 0
         var doneCycles: UInt64 = 0
@@ -132,17 +138,18 @@ public final class Host {
                 let di = guest.executedInstructions &- i0, dc = guest.cycles &- c0
                 doneInstructions &+= di
                 doneCycles &+= dc
-                cycles &+= dc
+                if guest.finalStop != nil { continue }   // over for good (its own `finalStop` says why)
                 switch stop {
                 case .budgetExhausted: anyRan = true
-                case .idle, .poweredOff, .reset: continue
-                default: return HostStop(reason: stop, guest: guest.id)
+                case .idle: continue
+                default: return HostStop(reason: stop, guest: guest.id)   // a breakpoint, watchpoint, hook, until
                 }
             }
             if !anyRan {
                 let all = guests
-                if !all.isEmpty, all.allSatisfy({ $0.finalStop != nil }) {
-                    return HostStop(reason: all.count == 1 ? all[0].finalStop! : .poweredOff(code: 0), guest: all.count == 1 ? all[0].id : nil)
+                if let last = all.last(where: { $0.finalStop != nil }), all.allSatisfy({ $0.finalStop != nil }) {
+                    // Every VM is over: report the last one's end (each VM's own is its `finalStop`).
+                    return HostStop(reason: last.finalStop!, guest: all.count == 1 ? last.id : nil)
                 }
                 return HostStop(reason: .idle, guest: nil)
             }
