@@ -22,6 +22,9 @@ public enum VMLab {
         Assembly.contribute(to: &module)
         Guests.contribute(to: &module)
         VMBinding.contribute(to: &module)
+        HostBinding.contribute(to: &module)
+        FaultsBinding.contribute(to: &module)
+        ComparisonBinding.contribute(to: &module)
         return module
     }
 

@@ -65,6 +65,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The cost profile the machine charges: classic-2006, core2-2006 or modern. Modelled cycles and guest-visible time follow it.", valueName: "name"))
     var profile: String = "classic-2006"
 
+    @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine) or interpret (under the VMM, every instruction emulated in software and charged for it). trap, bt, pv and hw come later.", valueName: "mode"))
+    var mode: String = "native"
+
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run.")
     var stats = false
 
@@ -78,6 +81,18 @@ struct BootCommand: ParsableCommand {
         }
         for d in disk { _ = try Self.parseDisk(d) }
         do { _ = try CostProfile.named(profile) } catch { throw ValidationError("--profile: \(error.description).") }
+        _ = try executionMode()
+    }
+
+    /// The mode `--mode` names; an unknown or not yet available one is a usage error.
+    func executionMode() throws -> ExecutionMode {
+        guard let mode = ExecutionMode(rawValue: mode) else {
+            throw ValidationError("--mode: unknown mode '\(self.mode)' (expected one of: \(ExecutionMode.allCases.map(\.rawValue).joined(separator: ", "))).")
+        }
+        guard ExecutionMode.available.contains(mode) else {
+            throw ValidationError("--mode: mode '\(self.mode)' is not available yet (available: \(ExecutionMode.available.map(\.rawValue).joined(separator: ", "))).")
+        }
+        return mode
     }
 
     static func parseDisk(_ text: String) throws -> VMSpec.Disk {
@@ -117,6 +132,7 @@ struct BootCommand: ParsableCommand {
         spec.disks = try disk.map(Self.parseDisk)
         spec.echo = dumpDtb == nil
         spec.profile = try CostProfile.named(profile)
+        spec.mode = try executionMode()
         return spec
     }
 

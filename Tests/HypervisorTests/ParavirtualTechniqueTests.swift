@@ -69,7 +69,14 @@ import Testing
         li t0, 0x8000000000080300
         bne t1, t0, fail
         sfence.vma                 # TVM: emulated
-        wfi                        # TW: emulated
+        li t0, 0x20
+        csrw sie, t0               # STIE; sstatus.SIE stays clear, so wfi wakes without a trap
+        csrr a0, time
+        addi a0, a0, 100
+        li a7, TIME
+        li a6, 0
+        ecall
+        wfi                        # TW: emulated; the vCPU sleeps until the timer is pending
         .word 0                    # illegal: reflected to the trap handler below
         li t0, 1
         bne s5, t0, fail

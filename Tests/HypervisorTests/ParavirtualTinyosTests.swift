@@ -129,7 +129,8 @@ import Testing
     }
 
     /// A hostile PV kernel: an endless stream of hypercalls with pseudo-random numbers and
-    /// arguments (half of them addresses in its RAM).
+    /// arguments (half of them addresses in its RAM). `block` becomes `yield`: with no interrupt
+    /// enabled, a blocked vCPU (rightly) sleeps for good, which would end the stream.
     static let hostile = """
         .equ PV, 0x0A564D4C
     _start:
@@ -141,6 +142,10 @@ import Testing
         slli t0, s0, 17
         xor s0, s0, t0
         andi a6, s0, 31
+        li t2, 16
+        bne a6, t2, 3f
+        li a6, 15
+    3:
         mv a0, s0
         srli a1, s0, 40
         andi t1, s0, 0x100

@@ -77,6 +77,26 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     #expect(bad.stderr.contains("unknown cost profile 'pentium' (expected one of classic-2006, core2-2006, modern)"))
 }
 
+@Test func bootRunsTheGuestInTheModeItIsGiven() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let native = try vmlab(["boot", tinyos, "--append", "bench=syscall n=3", "--stats"])
+    let interpret = try vmlab(["boot", tinyos, "--append", "bench=syscall n=3", "--stats", "--mode", "interpret"])
+    #expect(interpret.status == 0)
+    // The same guest output, but for the guest's own timings ("# " lines).
+    func output(_ t: Transcript) -> [String] { t.lines.filter { !$0.hasPrefix("# ") } }
+    #expect(output(interpret) == output(native))
+    #expect(interpret.stdout.contains("bench=syscall iterations=3 status=ok"))
+    let stats = interpret.stderr.split(separator: "\n")
+    #expect(stats.contains("mode interpret"))
+    #expect(!stats.contains("cycles.by_category.interpretation 0"))
+    let unavailable = try vmlab(["boot", tinyos, "--mode", "trap"])
+    #expect(unavailable.status == 64)
+    #expect(unavailable.stderr.contains("--mode: mode 'trap' is not available yet (available: native, interpret)"))
+    let unknown = try vmlab(["boot", tinyos, "--mode", "fast"])
+    #expect(unknown.status == 64)
+    #expect(unknown.stderr.contains("--mode: unknown mode 'fast' (expected one of: native, interpret, trap, bt, pv, hw)"))
+}
+
 @Test func opensbiFirmwareBootsTheKernelGivenWithDashDashKernel() throws {
     let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
     guard FileManager.default.fileExists(atPath: firmware) else { return }

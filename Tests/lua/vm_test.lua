@@ -218,3 +218,47 @@ describe("a bundled guest", function()
     expect(function() vmlab.guest "../etc" end).to_raise("bad guest name")
   end)
 end)
+
+describe("modes", function()
+  local code = vmlab.asm [[
+    li t0, 0x10000000
+    li t1, 0x6f
+    sb t1, 0(t0)
+    sb t1, 0(t0)
+    li t0, 0x100000
+    li t1, 0x5555
+    sw t1, 0(t0)
+  1: j 1b
+  ]]
+
+  it("runs the same guest under native and interpret; interpret charges every instruction", function()
+    local native <close> = assert(vmlab.vm { image = code })
+    local interpret <close> = assert(vmlab.vm { image = code, mode = "interpret" })
+    expect(tostring(interpret)).to_match("^vmlab.VM %(interpret, 128 MiB, 1 hart, classic%-2006%)$")
+    for _, vm in ipairs { native, interpret } do
+      expect((vm:run { max_instructions = 100 })).to_equal("poweroff")
+      expect(vm:console()).to_equal("oo")
+    end
+    local n, i = native:stats(), interpret:stats()
+    expect(n.mode).to_equal("native")
+    expect(i.mode).to_equal("interpret")
+    expect(i.instructions).to_equal(n.instructions)
+    expect(n.cycles.by_category.interpretation).to_equal(0)
+    expect(i.cycles.by_category.guest).to_equal(0)
+    expect(i.cycles.by_event.interpretation.count).to_equal(i.instructions)
+    expect(i.cycles.total > n.cycles.total).to_be(true)
+    expect(i.technique.interpreter.instructions).to_equal(i.instructions)
+    expect(i.host.vms).to_equal(1)
+    expect(n.host).to_be_nil()
+    expect(#i.vcpus).to_equal(1)
+    expect(i.vcpus[1].instructions).to_equal(i.instructions)
+  end)
+
+  it("closes a VM from its own hook when the run returns", function()
+    local vm = assert(vmlab.vm { image = code, mode = "interpret" })
+    vm:on("mmio", function() vm:close() end)
+    local stop = vm:run { max_instructions = 100 }
+    expect(stop).to_equal("hook")
+    expect(tostring(vm)).to_equal("vmlab.VM (closed)")
+  end)
+end)

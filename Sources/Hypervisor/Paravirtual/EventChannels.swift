@@ -102,6 +102,7 @@ extension ParavirtualDomain {
         if mip & 2 == 0 {
             machine.writeCSR(0x344, mip | 2, hart: hart)
             upcalls &+= 1
+            charge(.upcall, hart: hart)
         }
     }
 

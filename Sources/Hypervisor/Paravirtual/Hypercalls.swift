@@ -27,7 +27,7 @@ extension ParavirtualDomain {
         case .domainInfo:
             return domainInfo(request[0])
         case .mmuUpdate:
-            return mmuUpdate(list: request[0], count: request[1])
+            return mmuUpdate(list: request[0], count: request[1], hart: hart)
         case .pinTable:
             do { try pin(request[0]) } catch { return .failure(error) }
             return .success()
@@ -63,9 +63,12 @@ extension ParavirtualDomain {
             // counted and returns.
             return .success()
         case .block:
-            // Returns at once with 1 when an unmasked event is pending, else 0; the Machine has
-            // no way for a VMM call to put the hart to sleep, so the caller polls.
-            return .success(eventPending ? 1 : 0)
+            // Returns at once with 1 when an unmasked event is pending; else the vCPU sleeps
+            // as a `wfi` would (Machine.waitForInterrupt: until an interrupt enabled in `mie`
+            // is pending — the upcall's SSIP, the timer's STIP, a device's SEIP) and returns 0.
+            if eventPending { return .success(1) }
+            machine.waitForInterrupt(hart: hart)
+            return .success(0)
         case .grantAccess:
             return grantAccess(frame: request[0], readOnly: request[1])
         case .grantRevoke:
@@ -127,6 +130,7 @@ extension ParavirtualDomain {
     func flushTLB(hart: Int) {
         machine.flushTLB(hart: hart)
         flushes &+= 1
+        charge(.flush, hart: hart)
     }
 
     func setTimer(_ deadline: UInt64, hart: Int) -> HypercallResult {

@@ -160,7 +160,7 @@ extension ParavirtualDomain {
     }
 
     /// `mmu_update(list, count)`: applies requests in order, stopping at the first refused one.
-    func mmuUpdate(list: UInt64, count: UInt64) -> HypercallResult {
+    func mmuUpdate(list: UInt64, count: UInt64, hart: Int = 0) -> HypercallResult {
         guard count <= UInt64(policy.batchLimit) else { return .failure(.invalidParam) }
         guard count > 0 else { return .success(0) }
         guard list & 7 == 0 else { return .failure(.invalidParam) }
@@ -171,6 +171,7 @@ extension ParavirtualDomain {
             do {
                 try update(pointer: pointer, value: value)
                 updatesApplied &+= 1
+                charge(.update, hart: hart)
             } catch {
                 updatesRefused &+= 1
                 return .failure(error, value: i)

@@ -85,6 +85,10 @@ public final class ParavirtualDomain {
     /// Grant uses by back-ends, and those refused (revoked, read-only, never granted).
     public internal(set) var grantUses: UInt64 = 0
     public internal(set) var grantRefusals: UInt64 = 0
+    /// The VMM's work by vCPU, each unit charged to that vCPU's clock (DomainCosts.swift).
+    public internal(set) var work: [ParavirtualWork]
+    /// What each unit of work costs; the technique sets it from the guest's profile.
+    public var prices = ParavirtualPrices()
 
     public init(id: Int, machine: Machine, firmware: BuiltinSBI? = nil, console: (any ConsoleSink)? = nil,
                 policy: ParavirtualPolicy = ParavirtualPolicy()) {
@@ -93,6 +97,7 @@ public final class ParavirtualDomain {
         self.firmware = firmware
         self.console = console
         self.policy = policy
+        work = Array(repeating: ParavirtualWork(), count: max(1, machine.hartCount))
         frames = FrameTable(ramBase: machine.configuration.ramBase, ramSize: machine.configuration.ramSize)
     }
 

@@ -46,12 +46,15 @@ extension ParavirtualDomain {
     /// Emulates `instruction` trapped from S-mode by TVM/TSR/TW; false when it is not one of those.
     func emulate(_ instruction: UInt32, pc: UInt64, hart: Int) -> Bool {
         switch instruction {
-        case 0x1050_0073:   // wfi: the hart may not sleep on the VMM's behalf; resume (a yield)
+        case 0x1050_0073:   // wfi: the vCPU sleeps until an interrupt enabled in mie is pending
             emulated["wfi", default: 0] &+= 1
+            charge(.emulated, hart: hart)
             machine.setPC(pc &+ 4, hart: hart)
+            machine.waitForInterrupt(hart: hart)
             return true
         case 0x1020_0073:   // sret (only trapped with TSR)
             emulated["sret", default: 0] &+= 1
+            charge(.emulated, hart: hart)
             emulateSRET(hart: hart)
             return true
         default:
@@ -59,6 +62,7 @@ extension ParavirtualDomain {
         }
         if instruction & 0xFE00_7FFF == 0x1200_0073 {   // sfence.vma rs1, rs2
             emulated["sfence_vma", default: 0] &+= 1
+            charge(.emulated, hart: hart)
             flushTLB(hart: hart)
             machine.setPC(pc &+ 4, hart: hart)
             return true
@@ -77,11 +81,13 @@ extension ParavirtualDomain {
         }
         if let new {
             emulated["satp_write", default: 0] &+= 1
+            charge(.emulated, hart: hart)
             // The same rule as set_satp: a refused root is the kernel's error, delivered as the
             // illegal instruction it executed.
             guard setSATP(new, flush: 0, hart: hart).error == nil else { return false }
         } else {
             emulated["satp_read", default: 0] &+= 1
+            charge(.emulated, hart: hart)
         }
         if rd != 0 { machine.setRegister(rd, old, hart: hart) }
         machine.setPC(pc &+ 4, hart: hart)
@@ -103,6 +109,7 @@ extension ParavirtualDomain {
     /// 4.1.1, 4.1.2: scause, stval, sepc, SPP, SPIE, SIE; pc = stvec's base).
     func reflect(_ trap: MachineTrap, hart: Int) {
         reflected &+= 1
+        charge(.reflected, hart: hart)
         machine.writeCSR(RISCV.CSR.scause, trap.cause, hart: hart)
         machine.writeCSR(RISCV.CSR.stval, trap.tval, hart: hart)
         machine.writeCSR(RISCV.CSR.sepc, trap.pc, hart: hart)

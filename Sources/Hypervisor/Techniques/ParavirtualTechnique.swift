@@ -14,8 +14,9 @@
 // Costs (CostEvent rules): every VMM entry — hypercall, SBI call, emulated instruction — is a
 // `hypercall` on the machine's clock; on top, the account carries `pv_update` per validated
 // update, `privileged_emulated` per emulated instruction, `exception_reflected` per reflection and
-// `tlb_flush` per flush the VMM makes. The Machine has no way for a VMM to charge cycles inside a
-// trap, so those extras are in the account but not (yet) in guest-visible time.
+// `tlb_flush` per flush the VMM makes and `interrupt_injected` per upcall, each charged to the
+// vCPU's clock as the VMM does the work (DomainCosts.swift), so guest-visible time includes it
+// and the account equals the clock.
 import Boot
 import Machine
 import RISCV
@@ -39,10 +40,15 @@ public final class ParavirtualTechnique: Technique {
     public func install(on guest: Guest) throws(GuestBuildError) {
         let machine = guest.machine
         machine.costs = Self.costTable(guest.profile)
-        // Re-installing (a new profile) keeps the domain and its page types.
-        guard domain == nil else { return }
+        // Re-installing (a new profile) keeps the domain and its page types; work from now on
+        // is charged at the new prices.
+        if let domain {
+            domain.prices = ParavirtualPrices(guest.profile)
+            return
+        }
         let domain = ParavirtualDomain(id: guest.id, machine: machine, firmware: guest.board.firmware?.sbi,
                                        console: guest.board.console, policy: policy)
+        domain.prices = ParavirtualPrices(guest.profile)
         self.domain = domain
         // The first disk also gets a split-driver back-end (the emulated virtio device stays).
         if let disk = guest.board.disks.first { domain.blockBackend = BlockBackend(image: disk.image) }
@@ -87,13 +93,14 @@ public final class ParavirtualTechnique: Technique {
         a.record(.interrupt, count: counters.interrupts.reduce(0, &+))
         a.record(.mmioAccess, count: counters.mmioAccesses)
         a.record(.hypercall, count: handled)
-        if vcpu == 0, let domain {
-            // The domain's work is per VM; it is charged to vCPU 0.
-            a.record(.pvUpdate, count: domain.updatesApplied)
-            a.record(.privilegedEmulated, count: domain.emulated.values.reduce(0, &+))
-            a.record(.exceptionReflected, count: domain.reflected)
-            a.record(.tlbFlush, count: domain.flushes)
-            a.record(.interruptInjected, count: domain.upcalls)
+        if let domain, vcpu < domain.work.count {
+            // The VMM's work for this vCPU, charged to its clock as it was done.
+            let w = domain.work[vcpu]
+            a.record(.pvUpdate, count: w.updates)
+            a.record(.privilegedEmulated, count: w.emulated)
+            a.record(.exceptionReflected, count: w.reflected)
+            a.record(.tlbFlush, count: w.flushes)
+            a.record(.interruptInjected, count: w.upcalls)
         }
         let charged = a.chargedCycles
         a.waitedCycles = counters.cycles > charged ? counters.cycles - charged : 0

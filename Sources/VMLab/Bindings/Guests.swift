@@ -10,7 +10,8 @@ import LuaKit
 /// `scripts/build-guests` (which rebuilds only what changed) with the Swift toolchain's own clang.
 ///
 /// Names: a folder with its own build (`tinyos`) names its main program `<folder>/<folder>.elf`;
-/// any other guest is `<folder>/<program>` (`isa/rv64i`, `examples/hello`).
+/// any other guest is `<folder>/<program>` (`isa/rv64i`, `examples/hello`); `<folder>-<flavour>`
+/// (`tinyos-pv`) is `<folder>/<folder>-<flavour>.elf` when no folder has that name.
 enum Guests {
     static func contribute(to module: inout LuaModule) {
         module.functions.append(guest)
@@ -50,8 +51,15 @@ enum Guests {
         guard let root = checkoutRoot() else {
             throw Failure(message: "cannot find the vmlab checkout (scripts/build-guests) for guest '\(name)'; set VMLAB_ROOT to it")
         }
-        let folder = parts[0]
+        var folder = parts[0]
         let program = parts.count == 2 ? parts[1] : parts[0]
+        // A flavour of a folder's main program (`tinyos-pv`: tinyos's build makes tinyos-pv.elf)
+        // when no folder has that name.
+        if parts.count == 1, !FileManager.default.fileExists(atPath: root + "/labs/guests/" + folder),
+           let dash = folder.firstIndex(of: "-"),
+           FileManager.default.fileExists(atPath: root + "/labs/guests/" + folder[..<dash]) {
+            folder = String(folder[..<dash])
+        }
         let source = root + "/labs/guests/" + folder
         guard FileManager.default.fileExists(atPath: source) else {
             throw Failure(message: "unknown guest '\(name)' (guests: \(available(root: root).joined(separator: ", ")))")

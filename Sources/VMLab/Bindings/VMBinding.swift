@@ -12,13 +12,48 @@ enum VMBinding {
         module.classes.append(LuaDocClass(VirtualMachine.luaClass))
         module.classes.append(stopClass)
         module.classes.append(statsClass)
+        module.classes.append(EventsBinding.eventClass)
+        module.classes.append(EventsBinding.handleClass)
+        module.classes.append(runToClass)
         // Profiles are what `profile=` takes, so they come with the VM.
         CostsBinding.contribute(to: &module)
     }
 
-    /// Every mode a later issue adds; only these are available now.
-    static let modes = ["native", "interpret", "trap", "bt", "pv", "hw"]
-    static let availableModes: Set<String> = ["native"]
+    /// Every mode the lab knows (`ExecutionMode`); those not yet available raise when named.
+    static let modes = ExecutionMode.allCases.map(\.rawValue)
+
+    /// The mode `name` names, if it is available now; otherwise raises, listing both sets.
+    static func mode(named name: String) throws -> ExecutionMode {
+        guard let mode = ExecutionMode(rawValue: name) else {
+            throw LuaRaise.message("unknown mode '\(name)' (expected one of: \(modes.joined(separator: ", ")))")
+        }
+        let available = ExecutionMode.available
+        guard available.contains(mode) else {
+            throw LuaRaise.message("mode '\(name)' is not available yet (available: \(available.map(\.rawValue).joined(separator: ", ")); "
+                + "not available yet: \(ExecutionMode.allCases.filter { !available.contains($0) }.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return mode
+    }
+
+    /// Bytes from a `memory` option: an integer, a float with an integer value (`128 * 2^20`), or
+    /// text with a binary unit ("128M"); nil when absent. Anything else raises.
+    static func memory(_ value: LuaValue, argument: Int32) throws -> UInt64? {
+        switch value {
+        case .nil: return nil
+        case let value where value.int64 != nil:
+            let bytes = value.int64!
+            guard bytes > 0 else { throw LuaRaise.argument(argument, "option 'memory': must be positive, got \(bytes)") }
+            return UInt64(bytes)
+        case .number(let number):
+            throw LuaRaise.argument(argument, "option 'memory': number has no integer representation (\(number))")
+        case let value:
+            let text = value.string ?? ""
+            guard let bytes = VMSpec.parseMemory(text) else {
+                throw LuaRaise.argument(argument, "option 'memory': bad size '\(text)' (expected bytes, or a number with K, M, G or T, e.g. \"128M\")")
+            }
+            return bytes
+        }
+    }
 
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file."),
@@ -26,7 +61,7 @@ enum VMBinding {
     ]
 
     static let options: [LuaOption] = [
-        LuaOption("mode", .choice(modes), "How the guest kernel runs (default \"native\"; the others come with later issues)."),
+        LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM at 0x80000000: bytes, or text with a binary unit (\"128M\", \"1G\"). Default 128M."),
         LuaOption("harts", .integer, "Number of harts, 1 to 64 (default 1)."),
         LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000."),
@@ -62,26 +97,8 @@ enum VMBinding {
     /// The spec from checked options; the remaining misuse (values, combinations) raises here.
     static func readSpec(_ o: LuaOptions) throws -> VMSpec {
         var spec = VMSpec()
-        if let mode = o.string("mode"), !availableModes.contains(mode) {
-            throw LuaRaise.message("mode '\(mode)' is not available yet (available: \(modes.filter(availableModes.contains).joined(separator: ", ")); "
-                + "not available yet: \(modes.filter { !availableModes.contains($0) }.joined(separator: ", ")))")
-        }
-        // Bytes arrive as an integer, or as a float with an integer value (`128 * 2^20`).
-        switch o["memory"] {
-        case .nil: break
-        case let value where value.int64 != nil:
-            let bytes = value.int64!
-            guard bytes > 0 else { throw LuaRaise.argument(1, "option 'memory': must be positive, got \(bytes)") }
-            spec.memory = UInt64(bytes)
-        case .number(let number):
-            throw LuaRaise.argument(1, "option 'memory': number has no integer representation (\(number))")
-        case let value:
-            let text = value.string ?? ""
-            guard let bytes = VMSpec.parseMemory(text) else {
-                throw LuaRaise.argument(1, "option 'memory': bad size '\(text)' (expected bytes, or a number with K, M, G or T, e.g. \"128M\")")
-            }
-            spec.memory = bytes
-        }
+        if let name = o.string("mode") { spec.mode = try mode(named: name) }
+        if let memory = try memory(o["memory"], argument: 1) { spec.memory = memory }
         if let harts = o.integer("harts") {
             guard (1...64).contains(harts) else { throw LuaRaise.argument(1, "option 'harts': must be 1 to 64, got \(harts)") }
             spec.harts = Int(harts)
@@ -125,15 +142,59 @@ enum VMBinding {
     static let runOptions: [LuaOption] = [
         LuaOption("max_instructions", .integer, "Stop after this many instructions (summed over harts)."),
         LuaOption("max_cycles", .integer, "Stop after this many modelled cycles."),
+        // `until` would read best, but it is a Lua keyword: `{ until = x }` does not parse.
+        LuaOption("to", .oneOf([.integer, .string, .documented("vmlab.RunToEvent")]),
+                  "Run to a point and stop there (reason \"reached\"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = \"sys_getpid\" }`), or after the `count`th event matching `{ event = \"mmio\", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run."),
     ]
+
+    /// The `to` of `vm:run`.
+    static func runTo(_ value: LuaValue, _ vm: VirtualMachine) throws -> StopCondition? {
+        switch value {
+        case .nil: return nil
+        case .table:
+            guard let name = value["event"].string else { throw LuaRaise.argument(2, "option 'to': a table needs 'event' (an event name)") }
+            let kind = try EventsBinding.kind(name)
+            let count = value["count"] == .nil ? 1 : value["count"].int64 ?? 0
+            guard count >= 1 else { throw LuaRaise.argument(2, "option 'to': 'count' must be a positive integer") }
+            let filter = try EventsBinding.filter(value, function: "run", extra: ["event", "count"])
+            return .event(kind, filter, count: Int(count))
+        case let other:
+            return .pc(try address(other, argument: 2, vm, what: "option 'to'"))
+        }
+    }
+
+    /// A guest address given as an integer or a symbol name.
+    static func address(_ value: LuaValue, argument: Int32, _ vm: VirtualMachine, what: String) throws -> UInt64 {
+        if let n = value.int64 { return UInt64(bitPattern: n) }
+        guard case .string(let name) = value else { throw LuaRaise.argument(argument, "\(what): an address or a symbol name expected, got \(value.typeName)") }
+        if let n = Int64(name) { return UInt64(bitPattern: n) }
+        guard let address = vm.symbols[name] else {
+            throw LuaRaise.message("unknown symbol '\(name)' (the VM's kernel and firmware have \(vm.symbols.count) symbols; see vm:symbols())")
+        }
+        return address
+    }
+
+    static func address(_ call: LuaCall, _ index: Int32, _ vm: VirtualMachine) throws -> UInt64 {
+        try address(try call.value(index), argument: index, vm, what: "argument")
+    }
+
 
     static func stopValues(_ stop: VirtualMachine.Stop) -> [LuaValue] {
         var details: [String: LuaValue] = ["message": .string(stop.message), "instructions": .unsigned(stop.instructions)]
         if let code = stop.exitCode { details["exit_code"] = .integer(Int64(code)) }
         if let pc = stop.pc { details["pc"] = .unsigned(pc) }
         if let hart = stop.hart { details["hart"] = .integer(Int64(hart)) }
+        if let address = stop.address { details["address"] = .unsigned(address) }
+        if let write = stop.isWrite { details["write"] = .boolean(write) }
         return [.string(stop.name), .record(details)]
     }
+
+    static let runToClass = LuaDocClass(
+        "vmlab.RunToEvent", summary: "A `to` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.",
+        fields: [
+            .required("event", .choice(EventsBinding.eventNames), "The kind of event."),
+            .optional("count", .integer, "Stop after this many matching events of this run (default 1)."),
+        ])
 
     static let stopClass = LuaDocClass(
         "vmlab.Stop", summary: "Details of why a run stopped (the second result of `vm:run`).",
@@ -141,14 +202,17 @@ enum VMBinding {
             .required("message", .string, "A sentence for people."),
             .required("instructions", .integer, "Instructions retired during this run, over all harts."),
             .optional("exit_code", .integer, "The guest's exit code, for \"poweroff\"."),
-            .optional("pc", .integer, "The breakpoint's address, for \"breakpoint\"."),
-            .optional("hart", .integer, "The hart at the breakpoint."),
+            .optional("pc", .integer, "For \"breakpoint\" and \"reached\" at a pc: the pc reached (not yet executed); for \"watchpoint\": the pc after the accessing instruction."),
+            .optional("hart", .integer, "The hart (vCPU) at the breakpoint or watchpoint."),
+            .optional("address", .integer, "For \"watchpoint\": the first watched byte the access touched (guest-physical)."),
+            .optional("write", .boolean, "For \"watchpoint\": whether the access wrote."),
         ])
 
     static let statsClass = LuaDocClass(
         "vmlab.Stats", summary: "The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.",
         fields: [
             .required("profile", .string, "The cost profile that priced the cycles, with its edits: `classic-2006 (edited: vm_entry=1000)`."),
+            .required("mode", .string, "The execution mode: \"native\", \"interpret\"..."),
             .required("instructions", .integer, "Instructions retired."),
             .required("cycles", .documented("{ total: integer, by_category: table<string, integer>, by_event: table<string, { count: integer, cycles: integer }> }"),
                       "Modelled cycles: `total` is the machine's clock (the one `mtime` follows); `by_category` (`guest`, `mmu`, `trap`, `exit`, `emulation`, `hypercall`, `translation`, `device`, `interpretation`, and `waited`: WFI sleep and catching up with another hart) and `by_event` (every event of `vmlab.costs`, with its count) split the harts' work, priced by `profile`. With one hart `by_category` sums to `total`."),
@@ -159,11 +223,20 @@ enum VMBinding {
             .required("walk", .documented("{ references: integer }"), "Page-table entries read, or written back to set A/D, by the page walker."),
             .required("wfi", .integer, "WFI instructions that put a hart to sleep."),
             .required("mmio", .documented("{ accesses: integer }"), "Device register accesses."),
+            .required("exits", .documented("{ total: integer, by_cause: table<string, integer> }"), "VM exits to the VMM by cause (every trap cause present; none under `native` and `interpret`)."),
+            .required("hypercalls", .documented("{ total: integer, by_cause: table<string, integer> }"), "Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty."),
+            .required("privileged", .integer, "Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them)."),
+            .required("dma", .documented("{ reads: integer, writes: integer, bytes_read: integer, bytes_written: integer }"), "Device transfers to and from guest memory."),
+            .required("events", .documented("table<string, integer>"), "Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind."),
+            .required("vcpus", .list(.documented("{ instructions: integer, cycles: integer, traps: integer }")), "Per vCPU: instructions, cycles priced by the technique, traps delivered."),
+            .required("technique", .documented("table<string, table<string, integer>>"), "The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...)."),
+            .required("faults", .list(.documented("vmlab.InjectedFault")), "The faults that fired (`vm:inject`), in order, each with its effect."),
+            .optional("host", .documented("{ cycles: integer, switches: integer, vms: integer }"), "For a VM under a VMM: the host's modelled time, its VM switches, and how many VMs share it."),
         ])
 
     static let stopReturns = [
-        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "idle", "halted"]), "reason",
-                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
+        LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached", "hook", "idle", "halted"]), "reason",
+                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"reached\" (the run reached its `to`) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles)."),
         LuaReturn(.documented("vmlab.Stop"), "details"),
     ]
 
@@ -185,7 +258,7 @@ enum VMBinding {
 
     static let methods: [LuaFunction] = [
         .method("run", of: "vmlab.VM",
-                summary: "Runs until the guest stops or a budget is used up (no budget: until it stops). With `echo`, console output appears as it is written.",
+                summary: "Runs until the guest stops, a budget is used up, it reaches `to`, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (its message and traceback). Not allowed inside a hook.",
                 parameters: [.optional("budget", .options(name: "vmlab.RunOptions", runOptions))],
                 returns: stopReturns) { call in
             let vm = try machine(call)
@@ -193,11 +266,15 @@ enum VMBinding {
             for name in ["max_instructions", "max_cycles"] {
                 if let n = o.integer(name), n < 0 { throw LuaRaise.argument(2, "option '\(name)': must not be negative, got \(n)") }
             }
-            return stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles")))
+            let condition = try runTo(o["to"], vm)
+            return try vm.withLua(call) {
+                stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles"), until: condition))
+            }
         },
-        .method("step", of: "vmlab.VM", summary: "Runs one instruction (on the hart whose turn it is).",
+        .method("step", of: "vmlab.VM", summary: "Runs one instruction (on the hart whose turn it is); hooks fire as in `run`.",
                 returns: stopReturns) { call in
-            stopValues(try machine(call).run(maxInstructions: 1))
+            let vm = try machine(call)
+            return try vm.withLua(call) { stopValues(vm.run(maxInstructions: 1)) }
         },
         .method("console", of: "vmlab.VM", summary: "Everything the guest printed so far (UART, SBI console and HTIF, in order).",
                 returns: [LuaReturn(.string, "text")]) { call in
@@ -210,7 +287,7 @@ enum VMBinding {
             return []
         },
         .method("stats", of: "vmlab.VM",
-                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.",
+                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook.",
                 returns: [LuaReturn(.documented("vmlab.Stats"), "stats")]) { call in
             [try machine(call).stats?.luaValue ?? .nil]
         },
@@ -244,27 +321,6 @@ enum VMBinding {
             try misuse { () throws(VirtualMachine.Misuse) in try vm.write(register, value, hart: hart(options)) }
             return []
         },
-        .method("read_memory", of: "vmlab.VM",
-                summary: "`length` bytes of RAM at a physical address (no translation). An address range outside RAM raises.",
-                parameters: [.required("address", .integer), .required("length", .integer)],
-                returns: [LuaReturn(.string, "bytes")]) { call in
-            let vm = try machine(call)
-            let address = try call.uint64(2)
-            let length = try call.integer(3)
-            guard length >= 0 && length <= 1 << 30 else {
-                throw LuaRaise.argument(3, "length must be 0 to 2^30, got \(length)")
-            }
-            return [.bytes(try misuse { () throws(VirtualMachine.Misuse) in try vm.readMemory(address, count: Int(length)) })]
-        },
-        .method("write_memory", of: "vmlab.VM",
-                summary: "Writes bytes into RAM at a physical address (no translation). An address range outside RAM raises.",
-                parameters: [.required("address", .integer), .required("bytes", .string)]) { call in
-            let vm = try machine(call)
-            let address = try call.uint64(2)
-            let bytes = try call.bytes(3)
-            try misuse { () throws(VirtualMachine.Misuse) in try vm.writeMemory(address, bytes) }
-            return []
-        },
         .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols: name → address (empty for an image).",
                 returns: [LuaReturn(Assembly.symbolsType, "symbols")]) { call in
             var table: [LuaValue: LuaValue] = [:]
@@ -278,11 +334,11 @@ extension VirtualMachine: LuaObject {
     public static let luaClass = LuaClass(
         "vmlab.VM",
         summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
-        methods: VMBinding.methods,
+        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods,
         close: { ($0 as? VirtualMachine)?.close() },
         describe: { object in
             guard let vm = object as? VirtualMachine else { return "vmlab.VM" }
             if vm.isClosed { return "vmlab.VM (closed)" }
-            return "vmlab.VM (native, \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"), \(vm.spec.profile))"
+            return "vmlab.VM (\(vm.spec.mode.rawValue), \(VMSpec.describeMemory(vm.spec.memory)), \(vm.spec.harts) hart\(vm.spec.harts == 1 ? "" : "s"), \(vm.spec.profile))"
         })
 }

@@ -32,6 +32,8 @@ public struct VMSpec: Sendable {
         }
     }
 
+    /// How the guest runs: on the machine itself (`native`) or under the VMM with a technique.
+    public var mode: ExecutionMode = .native
     public var memory: UInt64 = 128 << 20
     public var harts: Int = 1
     public var firmware: FirmwareChoice = .automatic
@@ -78,6 +80,11 @@ public struct VMSpec: Sendable {
         case .automatic: c.firmware = kernel.map(Self.isBareMetal) == true ? .none : .builtin
         }
         return c
+    }
+
+    /// The Hypervisor's description of the VM.
+    func guestConfiguration() -> GuestConfiguration {
+        GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration())
     }
 
     /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is

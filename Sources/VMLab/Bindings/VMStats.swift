@@ -12,29 +12,32 @@ public indirect enum VMStats: Equatable, Sendable {
     case count(UInt64)
     case text(String)
     case group([(String, VMStats)])
+    /// A sequence (per-vCPU counters, faults that fired): a Lua list, `path.1.key` in lines.
+    case list([VMStats])
 
     public static func == (a: VMStats, b: VMStats) -> Bool {
         switch (a, b) {
         case (.count(let x), .count(let y)): x == y
         case (.text(let x), .text(let y)): x == y
         case (.group(let x), .group(let y)): x.map(\.0) == y.map(\.0) && zip(x, y).allSatisfy { $0.1 == $1.1 }
+        case (.list(let x), .list(let y)): x == y
         default: false
         }
     }
 
-    /// Modelled cycles: the machine's clock (`total`), and the work of every hart priced by
-    /// `profile` (`CycleAccount.native`), summed over harts, by category and by event. `waited`
-    /// (in `by_category`) is the clock time no event accounts for: WFI sleep, catching up with
-    /// another hart. With one hart the categories sum to `total` exactly; with several they sum
-    /// to the harts' clocks added together.
-    static func cycles(_ machine: Machine, profile: CostProfile) -> VMStats {
-        var account = CycleAccount(profile: profile)
-        for h in 0..<max(1, machine.hartCount) { account.add(.native(machine: machine, hart: h, profile: profile)) }
-        var byCategory: [(String, VMStats)] = account.byCategory.map { ($0.category.name, .count($0.cycles)) }
-        byCategory.append(("waited", .count(account.waitedCycles)))
+    /// Modelled cycles: the machine's clock (`total`), and the work of every vCPU priced by the
+    /// technique's account (`Technique.account`: direct execution for `native`, the software
+    /// CPU's prices for `interpret`), summed over vCPUs, by category and by event. `waited` (in
+    /// `by_category`) is the clock time no event accounts for: WFI sleep, catching up with another
+    /// hart. With one hart the categories sum to `total` exactly; with several they sum to the
+    /// harts' clocks added together.
+    static func cycles(_ machine: Machine, _ s: GuestStatistics) -> VMStats {
+        var byCategory: [(String, VMStats)] = CostCategory.allCases.map { ($0.name, .count(s.cycles.byCategory[$0.name] ?? 0)) }
+        byCategory.append(("waited", .count(s.cycles.waited)))
         // Every event, zero or not, so `s.cycles.by_event.vm_exit` is never nil.
         let byEvent: [(String, VMStats)] = CostEvent.allCases.map { event in
-            (event.name, .group([("count", .count(account.count(event))), ("cycles", .count(account.cycles(event)))]))
+            let cost = s.cycles.byEvent[event.name]
+            return (event.name, .group([("count", .count(cost?.count ?? 0)), ("cycles", .count(cost?.cycles ?? 0))]))
         }
         return .group([
             ("total", .count(machine.cycles)),
@@ -43,8 +46,56 @@ public indirect enum VMStats: Equatable, Sendable {
         ])
     }
 
-    /// The counters of `machine` now, cycles priced by `profile` (the one the machine charges).
-    static func collect(_ machine: Machine, profile: CostProfile) -> VMStats {
+    /// A dictionary of counts, every name of `names` present (zero when absent), then any other
+    /// name sorted: a lab reads `s.exits.by_cause.ecall_s` without guarding against nil.
+    static func counts(_ values: [String: UInt64], names: [String] = []) -> VMStats {
+        var entries: [(String, VMStats)] = names.map { ($0, .count(values[$0] ?? 0)) }
+        for name in values.keys.sorted() where !names.contains(name) { entries.append((name, .count(values[name]!))) }
+        return .group(entries)
+    }
+
+    static func fault(_ f: InjectedFault) -> VMStats {
+        .group([
+            ("id", .count(UInt64(f.id))), ("fault", .text(f.kind.rawValue)),
+            ("parameters", .group(f.parameters.keys.sorted().map { name in
+                switch f.parameters[name]! {
+                case .integer(let n): (name, .count(n))
+                case .string(let text): (name, .text(text))
+                }
+            })),
+            ("trigger", .text(f.trigger.description)), ("instructions", .count(f.instructions)),
+            ("cycles", .count(f.cycles)), ("pc", .count(f.pc)), ("effect", .text(f.effect)),
+        ])
+    }
+
+    /// What the VMM adds to the machine's counters: the mode, exits, hypercalls, events, per-vCPU
+    /// counters, the technique's own counters, the faults that fired, and the host's share.
+    static func vmm(_ s: GuestStatistics) -> [(String, VMStats)] {
+        let causes = RISCV.ExceptionCause.allCases.map(\.name) + RISCV.InterruptCause.allCases.map(\.name)
+        var entries: [(String, VMStats)] = [
+            ("exits", .group([("total", .count(s.exits.values.reduce(0, &+))), ("by_cause", counts(s.exits, names: causes))])),
+            ("hypercalls", .group([("total", .count(s.hypercalls.values.reduce(0, &+))), ("by_cause", counts(s.hypercalls))])),
+            ("privileged", .count(s.privileged)),
+            ("dma", .group([("reads", .count(s.dma.reads)), ("writes", .count(s.dma.writes)),
+                            ("bytes_read", .count(s.dma.bytesRead)), ("bytes_written", .count(s.dma.bytesWritten))])),
+            ("events", counts(s.events, names: GuestEventKind.allCases.map(\.rawValue))),
+            ("vcpus", .list(s.vcpus.map { .group([("instructions", .count($0.instructions)), ("cycles", .count($0.cycles)),
+                                                  ("traps", .count($0.traps))]) })),
+            ("technique", .group(s.technique.keys.sorted().map { ($0, counts(s.technique[$0]!)) })),
+            ("faults", .list(s.faults.map(fault))),
+        ]
+        if let host = s.host {
+            entries.append(("host", .group([("cycles", .count(host.cycles)), ("switches", .count(host.switches)),
+                                            ("vms", .count(UInt64(host.guests)))])))
+        }
+        return entries
+    }
+
+    /// The counters of `guest` now: the machine's (summed over harts), cycles priced by the
+    /// guest's technique and profile, and the VMM's own.
+    static func collect(_ guest: Guest) -> VMStats {
+        let machine = guest.machine
+        let s = guest.statistics()
         // Hart 0's counters, plus every other hart's (a machine has at least one hart).
         var total = machine.counters(hart: 0)
         for h in 1..<max(1, machine.hartCount) {
@@ -76,9 +127,10 @@ public indirect enum VMStats: Equatable, Sendable {
         let interrupts = total.interrupts.reduce(0, &+)
         let t = total.tlb
         return .group([
-            ("profile", .text(profile.description)),
+            ("profile", .text(s.profile)),
+            ("mode", .text(s.mode)),
             ("instructions", .count(total.instructions)),
-            ("cycles", cycles(machine, profile: profile)),
+            ("cycles", cycles(machine, s)),
             ("traps", .group([
                 ("total", .count(exceptions &+ interrupts)),
                 ("exceptions", .count(exceptions)),
@@ -104,7 +156,7 @@ public indirect enum VMStats: Equatable, Sendable {
             ("walk", .group([("references", .count(t.walkReferences))])),
             ("wfi", .count(total.waits)),
             ("mmio", .group([("accesses", .count(total.mmioAccesses))])),
-        ])
+        ] + vmm(s))
     }
 
     /// A plain nested Lua table.
@@ -114,6 +166,7 @@ public indirect enum VMStats: Equatable, Sendable {
         case .text(let s): .string(s)
         case .group(let entries):
             .table(Dictionary(uniqueKeysWithValues: entries.map { (LuaValue.string($0.0), $0.1.luaValue) }))
+        case .list(let items): .array(items.map(\.luaValue))
         }
     }
 
@@ -125,6 +178,8 @@ public indirect enum VMStats: Equatable, Sendable {
             case .text(let s): out.append("\(path) \(s)")
             case .group(let entries):
                 for (key, child) in entries { walk(child, path.isEmpty ? key : path + "." + key, &out) }
+            case .list(let items):
+                for (i, child) in items.enumerated() { walk(child, path + ".\(i + 1)", &out) }
             }
         }
         var out: [String] = []
@@ -136,6 +191,10 @@ public indirect enum VMStats: Equatable, Sendable {
     public func node(_ path: String) -> VMStats? {
         var node = self
         for key in path.split(separator: ".") {
+            if case .list(let items) = node, let i = Int(key), i >= 1 && i <= items.count {
+                node = items[i - 1]
+                continue
+            }
             guard case .group(let entries) = node, let next = entries.first(where: { $0.0 == key })?.1 else { return nil }
             node = next
         }
@@ -157,5 +216,5 @@ public indirect enum VMStats: Equatable, Sendable {
 
 extension VirtualMachine {
     /// The counters now (nil once closed).
-    public var stats: VMStats? { board.map { VMStats.collect($0.machine, profile: spec.profile) } }
+    public var stats: VMStats? { guest.map(VMStats.collect) }
 }

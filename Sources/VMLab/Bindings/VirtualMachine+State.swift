@@ -1,4 +1,5 @@
 import Boot
+import Hypervisor
 import Machine
 import RISCV
 
@@ -104,20 +105,38 @@ extension VirtualMachine {
 
     // MARK: memory
 
-    /// Bytes of RAM at physical `address`.
-    func readMemory(_ address: UInt64, count: Int) throws(Misuse) -> [UInt8] {
-        guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
-        guard let bytes = machine.readPhysical(at: address, count: count) else {
-            throw Misuse(message: notRAM(address, count, machine))
-        }
-        return bytes
+    /// What a memory access could not do: misuse raises (a physical range outside the VM's RAM, a
+    /// vCPU that does not exist); an unmapped virtual address is an expected failure (`nil, message`).
+    enum MemoryOutcome<T> {
+        case done(T)
+        case unmapped(String)
     }
 
-    func writeMemory(_ address: UInt64, _ bytes: [UInt8]) throws(Misuse) {
-        guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
-        guard machine.loadPhysical(bytes, at: address) else {
-            throw Misuse(message: notRAM(address, bytes.count, machine))
+    private func outcome<T>(_ result: Result<T, GuestMemoryError>, _ machine: Machine) throws(Misuse) -> MemoryOutcome<T> {
+        switch result {
+        case .success(let value): return .done(value)
+        case .failure(.translationFault(let address, let cause)):
+            return .unmapped("guest-virtual \(Formatting.hexText(address)) is not mapped (\(cause))")
+        case .failure(.notRAM(let address, let count)): throw Misuse(message: notRAM(address, count, machine))
+        case .failure(.noSuchVCPU(let vcpu)): throw Misuse(message: "no vCPU \(vcpu) (this VM has \(machine.hartCount))")
         }
+    }
+
+    /// Bytes of guest memory at `address` in `space`.
+    func readMemory(_ address: UInt64, count: Int, space: AddressSpace = .guestPhysical) throws(Misuse) -> MemoryOutcome<[UInt8]> {
+        let guest = try live()
+        return try outcome(guest.readMemory(address, count: count, space: space), guest.machine)
+    }
+
+    func writeMemory(_ address: UInt64, _ bytes: [UInt8], space: AddressSpace = .guestPhysical) throws(Misuse) -> MemoryOutcome<Void> {
+        let guest = try live()
+        return try outcome(guest.writeMemory(address, bytes, space: space), guest.machine)
+    }
+
+    /// The guest-physical address of `va` for `vcpu`, or why it has none.
+    func translate(_ va: UInt64, vcpu: Int) throws(Misuse) -> MemoryOutcome<UInt64> {
+        let guest = try live()
+        return try outcome(guest.translate(va, vcpu: vcpu), guest.machine)
     }
 
     private func notRAM(_ address: UInt64, _ count: Int, _ machine: Machine) -> String {

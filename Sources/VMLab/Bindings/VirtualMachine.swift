@@ -2,18 +2,33 @@ import Boot
 import Devices
 import Hypervisor
 import Machine
+import LuaKit
 import RISCV
 
-/// A machine as a lab or `vmlab boot` drives it: a `virt` board built from a `VMSpec`, run in
-/// budgets, with its console, counters, registers and memory readable between runs. `vmlab.vm`
-/// hands it to Lua as a `vmlab.VM` handle (VMBinding.swift).
+/// A machine as a lab or `vmlab boot` drives it: a Hypervisor `Guest` (a `virt` board run natively
+/// or under a VMM technique) built from a `VMSpec`, run in budgets, with its console, counters,
+/// registers and memory readable between runs and from hooks. `vmlab.vm` hands it to Lua as a
+/// `vmlab.VM` handle (VMBinding.swift); `host:vm` builds one on a shared host (HostBinding.swift).
 public final class VirtualMachine {
     public let spec: VMSpec
     /// Nil once closed.
-    private(set) var board: VirtBoard?
-    /// A poweroff or reset ends the guest's run for good: running on would execute the instructions
-    /// after the store that powered the machine off, which the hardware never does.
-    private(set) var final: StopReason?
+    private(set) var guest: Guest?
+    /// The host handle this VM was made by (`host:vm`), kept alive while the VM lives.
+    let host: VMHost?
+
+    /// While a Lua call runs this VM (`vm:run`, `vm:step`, `host:run`): the call, on whose thread
+    /// hooks run. Hooks fire only then.
+    var lua: LuaCall?
+    /// Nesting depth of hook calls: a hook may not run or step its VM (closing it is deferred).
+    var hookDepth = 0
+    /// Set when a hook asked to stop; read and cleared by `run`.
+    var hookStopped = false
+    /// The error a hook raised during this run; `vm:run` raises it once the run is over.
+    var hookFailure: LuaError?
+    /// Breakpoint handles per pc (several may share a pc; the last removal clears it).
+    var breakpointUses: [UInt64: Int] = [:]
+    /// Watchpoint handles per watchpoint.
+    var watchpointUses: [Watchpoint: Int] = [:]
 
     /// Why a VM could not be built: a missing or malformed file, images that do not fit.
     public struct BuildFailure: Error, CustomStringConvertible {
@@ -22,59 +37,99 @@ public final class VirtualMachine {
 
     public init(_ spec: VMSpec) throws(BuildFailure) {
         self.spec = spec
+        host = nil
         do {
-            let board = try VirtBoard(spec.boardConfiguration())
-            // Before the first instruction, so every cycle of the run is priced by the profile.
-            board.machine.costs = spec.profile.machineCostTable
-            self.board = board
+            // The guest installs its technique and the profile's prices before the first instruction.
+            guest = try Guest(spec.guestConfiguration())
         } catch {
             throw BuildFailure(description: error.description)
         }
     }
 
-    /// The board, or a failure for a closed VM.
-    func live() throws(Closed) -> VirtBoard {
-        guard let board else { throw Closed() }
-        return board
+    /// A VM on `host` (its RAM a carve-out of the host's).
+    init(_ spec: VMSpec, on host: VMHost) throws(BuildFailure) {
+        self.spec = spec
+        self.host = host
+        guard let h = host.host else { throw BuildFailure(description: "the host is closed") }
+        do {
+            guest = try h.createGuest(spec.guestConfiguration())
+        } catch {
+            throw BuildFailure(description: error.description)
+        }
     }
 
-    struct Closed: Error {}
+    /// The board, or nil for a closed VM.
+    var board: VirtBoard? { guest?.board }
 
-    public var isClosed: Bool { board == nil }
+    /// The guest, or a misuse for a closed VM.
+    func live() throws(Misuse) -> Guest {
+        guard let guest else { throw Misuse(message: "the VM is closed") }
+        return guest
+    }
 
-    /// Releases the machine (its RAM, open disk images). Idempotent.
-    public func close() { board = nil }
+    public var isClosed: Bool { guest == nil }
+
+    /// The execution mode it runs in.
+    public var mode: ExecutionMode { spec.mode }
+
+    /// Set when the VM is closed while a Lua run is under way (by a hook, or a `<close>`
+    /// variable going out of scope inside one): the run stops and the VM closes when it returns.
+    var closePending = false
+
+    /// Releases the VM (its RAM or carve-out, open disk images, hooks). Idempotent.
+    public func close() {
+        if lua != nil {
+            closePending = true
+            return
+        }
+        closePending = false
+        guest?.close()
+        guest = nil
+        breakpointUses = [:]
+        watchpointUses = [:]
+    }
 
     // MARK: running
 
-    /// Runs until the guest stops or a budget (retired instructions, summed over harts; modelled
-    /// cycles) is used up. Console echo is flushed in order with the host's own output.
-    public func run(maxInstructions: UInt64? = nil, maxCycles: UInt64? = nil) -> Stop {
-        guard let board else { return Stop(name: "closed", message: "the VM is closed") }
-        if let final { return Stop(final, instructions: 0) }
+    /// Runs until the guest stops, a budget (retired instructions, summed over harts; modelled
+    /// cycles) is used up, `until` is met ("reached"), or a breakpoint, watchpoint or hook stops it. Console
+    /// echo is flushed in order with the host's own output.
+    public func run(maxInstructions: UInt64? = nil, maxCycles: UInt64? = nil, until: StopCondition? = nil) -> Stop {
+        guard let guest else { return Stop(name: "closed", message: "the VM is closed") }
+        if let final = guest.finalStop { return Stop(final, instructions: 0) }
         if spec.echo { StandardStreams.flushOutput() }
-        let before = totalInstructions(board.machine)
-        let reason = board.run(maxInstructions: maxInstructions ?? .max, maxCycles: maxCycles ?? .max)
-        switch reason {
-        case .poweredOff, .reset: final = reason
-        default: break
-        }
-        return Stop(reason, instructions: totalInstructions(board.machine) &- before)
+        let before = guest.instructions
+        hookStopped = false
+        let reason = guest.run(maxInstructions: maxInstructions ?? .max, maxCycles: maxCycles ?? .max, until: until)
+        return stop(reason, instructions: guest.instructions &- before)
     }
 
-    func totalInstructions(_ machine: Machine) -> UInt64 {
-        (0..<machine.hartCount).reduce(0) { $0 &+ machine.counters(hart: $1).instructions }
+    /// A stop in the Lua vocabulary, telling a hook's or an `until`'s stop from the host's.
+    func stop(_ reason: StopReason, instructions: UInt64) -> Stop {
+        var stop = Stop(reason, instructions: instructions)
+        if guest?.untilReached == true {
+            stop.name = "reached"
+            stop.message = "the run reached its 'to' point"
+        } else if hookStopped, case .hostStop = reason {
+            stop.name = "hook"
+            stop.message = hookFailure == nil ? "a hook stopped the run" : "a hook raised an error"
+        }
+        hookStopped = false
+        return stop
     }
 
     /// Why a run ended, in the vocabulary of the Lua API.
     public struct Stop: Sendable, Equatable {
-        /// "budget", "poweroff", "reset", "breakpoint", "idle", "halted" (the machine cannot go
-        /// on: a trap no firmware handles), "closed".
+        /// "budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached" (`to`), "hook", "idle",
+        /// "halted" (the machine cannot go on: a trap no firmware handles), "closed".
         public var name: String
         /// The guest's exit code for "poweroff" (test finisher, HTIF, SBI system reset).
         public var exitCode: Int?
         public var pc: UInt64?
         public var hart: Int?
+        /// The watched address a "watchpoint" stop accessed, and whether it wrote.
+        public var address: UInt64?
+        public var isWrite: Bool?
         /// A sentence for people.
         public var message: String
         /// Instructions retired during this run, over all harts.
@@ -99,8 +154,10 @@ public final class VirtualMachine {
                 self.init(name: "breakpoint", pc: pc, hart: hart, message: reason.description)
             case .idle: self.init(name: "idle", message: "every hart waits and nothing can wake one")
             case .hostStop(let why): self.init(name: "halted", message: why)
-            case .watchpoint(let hart, let pc, _, _):
+            case .watchpoint(let hart, let pc, let address, let isWrite):
                 self.init(name: "watchpoint", pc: pc, hart: hart, message: reason.description)
+                self.address = address
+                self.isWrite = isWrite
             }
             self.instructions = instructions
         }
@@ -109,10 +166,10 @@ public final class VirtualMachine {
     // MARK: console
 
     /// Everything the guest printed so far, on the UART, the SBI console and HTIF.
-    public var console: [UInt8] { board?.console.bytes ?? [] }
+    public var console: [UInt8] { guest?.console ?? [] }
 
     /// Bytes for the guest's console input (the UART, and the SBI console under the built-in SBI).
-    public func input(_ bytes: [UInt8]) { board?.enqueueInput(bytes) }
+    public func input(_ bytes: [UInt8]) { guest?.input(bytes) }
 
     /// Writes the device tree the guest was given (`vmlab boot --dump-dtb`).
     public func writeDeviceTree(to path: String) throws(BuildFailure) {

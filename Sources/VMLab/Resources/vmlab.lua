@@ -28,6 +28,11 @@ function vmlab.before_each(fn) end
 ---@param body function
 function vmlab.check(name, body) end
 
+---Runs a guest's benchmarks under several modes and compares them: each (benchmark, mode) boots a fresh VM, runs to its poweroff and keeps its counters; then each benchmark's console output, without the lines starting with "# " (the guest's own timings), must be identical under every mode. Returns a `vmlab.Comparison`: rows in benchmark-then-mode order, cycles relative to native. Raises when a VM cannot be built, a run does not power off with exit code 0 (for instance when `max_instructions` is used up), or the outputs differ (the message names the first differing line); with `csv=`/`json=`, a file that cannot be written raises too.
+---@param options vmlab.CompareOptions
+---@return vmlab.Comparison comparison
+function vmlab.compare(options) end
+
 ---A cost profile: the price in modelled cycles of every event, each with its source. `vmlab.costs("core2-2006")` is a built-in profile ("classic-2006", "core2-2006", "modern"); `vmlab.costs(p, { vm_entry = 1000 })` is `p` (a name or a profile) with prices replaced, and `vmlab.costs{ vm_entry = 1000 }` the standard profile ("classic-2006") with them. Without arguments, the list of built-in profile names. An unknown profile or event, or a price that is not a non-negative integer, raises. The sources are documented in the "Cost profiles" article of the Hypervisor documentation.
 ---@param profile? string|vmlab.CostProfile
 ---@param edits? table<string, integer>
@@ -50,6 +55,10 @@ function vmlab.disasm(code, options) end
 ---@return vmlab.Expectation
 function vmlab.expect(value) end
 
+---Every fault injector `vm:inject` knows, as plain data: name, summary and parameters (name, type, meaning, required). Now: `bitflip_memory` (`address`, `bit`, `space`?, `vcpu`?): flip one bit of one byte of guest memory; `bitflip_register` (`register`, `bit`, `vcpu`?): flip one bit of an integer register or the pc of a vCPU; `bitflip_pte` (`address`, `bit`, `level`?, `vcpu`?): flip one bit of a page-table entry the guest's tables use for an address; `interrupt_drop` (`source`, `count`?, `vcpu`?): the next assertions of an interrupt are never delivered; `interrupt_delay` (`source`, `cycles`, `count`?, `vcpu`?): the next assertions of an interrupt reach the guest late; `interrupt_spurious` (`source`, `vcpu`?): raise an interrupt once with no cause behind it; `device_failure` (`device`?, `count`?): a device fails its next requests: virtio-blk completes them with IOERR, virtio-net drops received frames.
+---@return vmlab.FaultInfo[] faults
+function vmlab.faults() end
+
 ---The path of a bundled guest ELF, built from labs/guests first if it is missing or stale: `vmlab.guest "tinyos"` is `.build/guests/tinyos/tinyos.elf`, `vmlab.guest "isa/rv64i"` is `.build/guests/isa/rv64i.elf`. The checkout is found from `VMLAB_ROOT`, else above the vmlab executable, else above the current directory. An unknown name or a failed build (for instance when the toolchain's clang is missing) raises an error with the build's messages: a lab cannot go on without its guest.
 ---@param name string `folder` or `folder/program`, as under labs/guests.
 ---@return string path
@@ -60,6 +69,11 @@ function vmlab.guest(name) end
 ---@param digits? integer Minimum number of hex digits (zero-padded), 1 to 16.
 ---@return string text
 function vmlab.hex(x, digits) end
+
+---A host: the physical machine a VMM runs on. `host:vm{...}` builds VMs whose RAM is carved out of the host's (a VM can never reach outside its carve-out), and `host:run` time-shares the host between them.
+---@param options? vmlab.HostOptions
+---@return vmlab.Host host
+function vmlab.host(options) end
 
 ---Declares a check. Without `body` the check is pending (reported as skipped).
 ---@param name string
@@ -75,6 +89,61 @@ function vmlab.pending(name) end
 ---@return vmlab.VM vm
 ---@return string message # Why the VM could not be built.
 function vmlab.vm(options) end
+
+---What `vmlab.compare` returns: a plain table of the runs with methods to print and export them. The methods read the table, so rows a script removed are not printed.
+---@class vmlab.Comparison
+---@field guest string The guest that ran.
+---@field profile string The cost profile that priced every cycle, with its edits.
+---@field baseline string The mode `ratio` is relative to: "native" when it ran, else the first mode.
+---@field n? integer The iterations asked of every benchmark.
+---@field rows vmlab.ComparisonRow[] One row per (benchmark, mode), benchmarks outer, modes inner.
+local vmlab_Comparison = {}
+
+---Prints `:text()` with `print`: a title naming the guest, the profile and the baseline, then one line per row (instructions, cycles, ratio, traps, exits, TLB misses, and the cycles of every category that has any).
+function vmlab_Comparison:print() end
+
+---The table `:print()` prints.
+---@return string text
+function vmlab_Comparison:text() end
+
+---CSV (RFC 4180, CRLF line ends): a header, then one line per row with the guest and the profile in every line, and a `cycles_<category>` column for every category.
+---@return string csv
+function vmlab_Comparison:csv() end
+
+---JSON: `{ guest, profile, baseline, n, rows = [...] }` with each row's fields and `by_category`; keys in a fixed order.
+---@return string json
+function vmlab_Comparison:json() end
+
+---Writes `:csv()` to a file; `true`, or `nil, message` when the file cannot be written.
+---@param path string
+---@return boolean ok
+---@return string message
+function vmlab_Comparison:write_csv(path) end
+
+---Writes `:json()` to a file; `true`, or `nil, message` when the file cannot be written.
+---@param path string
+---@return boolean ok
+---@return string message
+function vmlab_Comparison:write_json(path) end
+
+---One run of a comparison: a benchmark under a mode, boot to poweroff.
+---@class vmlab.ComparisonRow
+---@field bench string 
+---@field mode string 
+---@field instructions integer Guest instructions retired.
+---@field cycles integer Modelled cycles of the whole run.
+---@field ratio number `cycles` over the baseline row's of the same benchmark (1.0 for the baseline).
+---@field by_category table<string, integer> Cycles by category, as `vm:stats().cycles.by_category`.
+---@field traps integer Traps taken (exceptions and interrupts).
+---@field exits integer VM exits (0 where no VMM runs).
+---@field tlb_misses integer 
+---@field walk_references integer 
+---@field mmio integer Device register accesses.
+---@field result string The benchmark's result line (`bench=NAME iterations=N status=ok ...`), or "".
+---@field guest_cycles? integer The cycles the guest measured itself around its timed loop (its `# bench=` line).
+---@field guest_instructions? integer The instructions the guest measured itself around its timed loop.
+---@field guest_ratio? number `guest_cycles` over the baseline row's.
+local vmlab_ComparisonRow = {}
 
 ---A cost profile (`vmlab.costs`): a plain table of prices with methods. `tostring` lists every price with its basis. Pass it as `vmlab.vm{ profile = p }` or to `vmlab.costs(p, edits)`; changing a field in place is an edit too.
 ---@class vmlab.CostProfile
@@ -127,6 +196,24 @@ function vmlab_CostProfile:source(event) end
 ---@return string basis
 function vmlab_CostProfile:basis(event) end
 
+---What a hook receives: a plain table describing one event, after it took effect.
+---@class vmlab.Event
+---@field kind "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch" The event's kind (the name `vm:on` was given).
+---@field vcpu integer The vCPU it happened on.
+---@field cause? string For traps, exits, hypercalls: `ecall_u`, `store_page_fault`, `sbi_time`...
+---@field cause_code? integer The cause as `mcause`/`scause` encodes it (interrupts with bit 63 set).
+---@field pc integer The guest pc of the instruction concerned (for an interrupt, where the guest was).
+---@field address? integer A trap's value (faulting address), a device register's or DMA's physical address, a page walk's virtual address.
+---@field value? integer The value read or written (MMIO).
+---@field size? integer The access size in bytes (MMIO), or bytes moved (DMA).
+---@field write? boolean Whether the access was a write.
+---@field privilege "user"|"supervisor"|"machine" The privilege the guest was in.
+---@field asid? integer The ASID in use.
+---@field references? integer Page-table entries a walk read or wrote back.
+---@field instructions integer The guest's instructions retired when it happened.
+---@field cycles integer The guest's modelled cycles when it happened.
+local vmlab_Event = {}
+
 ---Matchers about one value. They are called with a dot: `expect(x).to_equal(y)`; a failed matcher raises an error naming the line of the check.
 ---@class vmlab.Expectation
 ---@field never vmlab.Expectation The same matchers, negated: `expect(x).never.to_equal(y)`.
@@ -141,9 +228,87 @@ function vmlab_CostProfile:basis(event) end
 ---@field to_be_near fun(expected: number, tolerance: number) A number within `tolerance` of `expected`.
 local vmlab_Expectation = {}
 
+---One injector of `vmlab.faults()`.
+---@class vmlab.FaultInfo
+---@field name string What `vm:inject{ fault = ... }` calls it.
+---@field summary string What it does.
+---@field parameters { name: string, type: string, meaning: string, required: boolean }[] Its parameters; `type` is "integer", "string" or "integer|string".
+local vmlab_FaultInfo = {}
+
+---What `vm:inject` takes: the injector, its parameters (see `vmlab.faults()`), and `at`.
+---@class vmlab.FaultSpec
+---@field fault "bitflip_memory"|"bitflip_register"|"bitflip_pte"|"interrupt_drop"|"interrupt_delay"|"interrupt_spurious"|"device_failure" The injector.
+---@field at? { instructions: integer?, cycles: integer?, pc: integer|string?, event: string?, count: integer? } When it fires, one trigger: the guest's retired instructions reach `instructions`; its modelled clock reaches `cycles`; it is about to execute `pc` (an address or a symbol); right after the `count`th (default 1) event of kind `event` from now. Without `at`: now.
+local vmlab_FaultSpec = {}
+
+---A hook, breakpoint or watchpoint on a VM. `:remove()` (or `:close()`, or the end of a `<close>` variable's scope) takes it away; removing twice is harmless.
+---@class vmlab.Hook
+local vmlab_Hook = {}
+
+---Takes the hook, breakpoint or watchpoint away (also from inside a hook: it runs no more).
+function vmlab_Hook:remove() end
+
+---Releases the resources this handle holds.
+function vmlab_Hook:close() end
+
+---A host made by `vmlab.host`. Closing it closes its VMs and releases its RAM.
+---@class vmlab.Host
+local vmlab_Host = {}
+
+---Builds a VM on this host: the options of `vmlab.vm`, with a VMM mode (default the first available: "interpret"; "native" is no VMM, so it is refused). Its RAM is carved out of the host's; a host without room for it returns `nil, message`.
+---@param options vmlab.VMOptions
+---@return vmlab.VM vm
+---@return string message
+function vmlab_Host:vm(options) end
+
+---Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off or reset, all are idle, one stops for another reason (a breakpoint, watchpoint, hook or halt: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.
+---@param budget? vmlab.HostRunOptions
+---@return "budget"|"poweroff"|"reset"|"breakpoint"|"watchpoint"|"hook"|"idle"|"halted" reason
+---@return { message: string, vm: vmlab.VM? } details
+function vmlab_Host:run(budget) end
+
+---The host's counters and its VMs (see `vmlab.HostStats`).
+---@return vmlab.HostStats stats
+function vmlab_Host:stats() end
+
+---The host's open VMs, in creation order.
+---@return vmlab.VM[] vms
+function vmlab_Host:vms() end
+
+---Releases the resources this handle holds.
+function vmlab_Host:close() end
+
+---What `host:stats()` returns: a plain table.
+---@class vmlab.HostStats
+---@field cycles integer Host time in modelled cycles: the sum of every VM turn's cycles.
+---@field switches integer Changes of VM made by the scheduler.
+---@field memory integer Host RAM in bytes.
+---@field free_memory integer Host RAM not carved out.
+---@field vms { name: string, mode: string, memory: integer, instructions: integer, cycles: integer }[] The VMs, in creation order.
+local vmlab_HostStats = {}
+
+---A fault that fired (`vm:stats().faults`).
+---@class vmlab.InjectedFault
+---@field id integer What `vm:inject` returned.
+---@field fault string The injector.
+---@field parameters table<string, integer|string> 
+---@field trigger string When it was set to fire, in words.
+---@field instructions integer The guest's retired instructions when it fired.
+---@field cycles integer The guest's modelled cycles when it fired.
+---@field pc integer Where the vCPU was.
+---@field effect string What it did, in a sentence.
+local vmlab_InjectedFault = {}
+
+---A `to` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.
+---@class vmlab.RunToEvent
+---@field event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch" The kind of event.
+---@field count? integer Stop after this many matching events of this run (default 1).
+local vmlab_RunToEvent = {}
+
 ---The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.
 ---@class vmlab.Stats
 ---@field profile string The cost profile that priced the cycles, with its edits: `classic-2006 (edited: vm_entry=1000)`.
+---@field mode string The execution mode: "native", "interpret"...
 ---@field instructions integer Instructions retired.
 ---@field cycles { total: integer, by_category: table<string, integer>, by_event: table<string, { count: integer, cycles: integer }> } Modelled cycles: `total` is the machine's clock (the one `mtime` follows); `by_category` (`guest`, `mmu`, `trap`, `exit`, `emulation`, `hypercall`, `translation`, `device`, `interpretation`, and `waited`: WFI sleep and catching up with another hart) and `by_event` (every event of `vmlab.costs`, with its count) split the harts' work, priced by `profile`. With one hart `by_category` sums to `total`.
 ---@field traps { total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } } Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled.
@@ -151,6 +316,15 @@ local vmlab_Expectation = {}
 ---@field walk { references: integer } Page-table entries read, or written back to set A/D, by the page walker.
 ---@field wfi integer WFI instructions that put a hart to sleep.
 ---@field mmio { accesses: integer } Device register accesses.
+---@field exits { total: integer, by_cause: table<string, integer> } VM exits to the VMM by cause (every trap cause present; none under `native` and `interpret`).
+---@field hypercalls { total: integer, by_cause: table<string, integer> } Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty.
+---@field privileged integer Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them).
+---@field dma { reads: integer, writes: integer, bytes_read: integer, bytes_written: integer } Device transfers to and from guest memory.
+---@field events table<string, integer> Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind.
+---@field vcpus { instructions: integer, cycles: integer, traps: integer }[] Per vCPU: instructions, cycles priced by the technique, traps delivered.
+---@field technique table<string, table<string, integer>> The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...).
+---@field faults vmlab.InjectedFault[] The faults that fired (`vm:inject`), in order, each with its effect.
+---@field host? { cycles: integer, switches: integer, vms: integer } For a VM under a VMM: the host's modelled time, its VM switches, and how many VMs share it.
 local vmlab_Stats = {}
 
 ---Details of why a run stopped (the second result of `vm:run`).
@@ -158,22 +332,24 @@ local vmlab_Stats = {}
 ---@field message string A sentence for people.
 ---@field instructions integer Instructions retired during this run, over all harts.
 ---@field exit_code? integer The guest's exit code, for "poweroff".
----@field pc? integer The breakpoint's address, for "breakpoint".
----@field hart? integer The hart at the breakpoint.
+---@field pc? integer For "breakpoint" and "reached" at a pc: the pc reached (not yet executed); for "watchpoint": the pc after the accessing instruction.
+---@field hart? integer The hart (vCPU) at the breakpoint or watchpoint.
+---@field address? integer For "watchpoint": the first watched byte the access touched (guest-physical).
+---@field write? boolean For "watchpoint": whether the access wrote.
 local vmlab_Stop = {}
 
 ---A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.
 ---@class vmlab.VM
 local vmlab_VM = {}
 
----Runs until the guest stops or a budget is used up (no budget: until it stops). With `echo`, console output appears as it is written.
+---Runs until the guest stops, a budget is used up, it reaches `to`, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (its message and traceback). Not allowed inside a hook.
 ---@param budget? vmlab.RunOptions
----@return "budget"|"poweroff"|"reset"|"breakpoint"|"idle"|"halted" reason # "budget": a budget ran out (run again to go on); "poweroff" (test finisher, HTIF or SBI system reset; see `exit_code`) and "reset" end the guest for good: later runs return them again at once; "idle": every hart waits and nothing can wake one; "halted": the machine cannot go on (a trap that no firmware handles).
+---@return "budget"|"poweroff"|"reset"|"breakpoint"|"watchpoint"|"reached"|"hook"|"idle"|"halted" reason # "budget": a budget ran out (run again to go on); "poweroff" (test finisher, HTIF or SBI system reset; see `exit_code`) and "reset" end the guest for good: later runs return them again at once; "breakpoint" (`vm:breakpoint`), "watchpoint" (`vm:watch`), "reached" (the run reached its `to`) and "hook" (a hook returned "stop") can run on; "idle": every hart waits and nothing can wake one; "halted": the machine cannot go on (a trap that no firmware handles).
 ---@return vmlab.Stop details
 function vmlab_VM:run(budget) end
 
----Runs one instruction (on the hart whose turn it is).
----@return "budget"|"poweroff"|"reset"|"breakpoint"|"idle"|"halted" reason # "budget": a budget ran out (run again to go on); "poweroff" (test finisher, HTIF or SBI system reset; see `exit_code`) and "reset" end the guest for good: later runs return them again at once; "idle": every hart waits and nothing can wake one; "halted": the machine cannot go on (a trap that no firmware handles).
+---Runs one instruction (on the hart whose turn it is); hooks fire as in `run`.
+---@return "budget"|"poweroff"|"reset"|"breakpoint"|"watchpoint"|"reached"|"hook"|"idle"|"halted" reason # "budget": a budget ran out (run again to go on); "poweroff" (test finisher, HTIF or SBI system reset; see `exit_code`) and "reset" end the guest for good: later runs return them again at once; "breakpoint" (`vm:breakpoint`), "watchpoint" (`vm:watch`), "reached" (the run reached its `to`) and "hook" (a hook returned "stop") can run on; "idle": every hart waits and nothing can wake one; "halted": the machine cannot go on (a trap that no firmware handles).
 ---@return vmlab.Stop details
 function vmlab_VM:step() end
 
@@ -185,7 +361,7 @@ function vmlab_VM:console() end
 ---@param text string
 function vmlab_VM:input(text) end
 
----The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`. Summed over harts.
+---The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook.
 ---@return vmlab.Stats stats
 function vmlab_VM:stats() end
 
@@ -201,20 +377,54 @@ function vmlab_VM:read(register, options) end
 ---@param options? vmlab.HartOptions
 function vmlab_VM:write(register, value, options) end
 
----`length` bytes of RAM at a physical address (no translation). An address range outside RAM raises.
----@param address integer
----@param length integer
----@return string bytes
-function vmlab_VM:read_memory(address, length) end
-
----Writes bytes into RAM at a physical address (no translation). An address range outside RAM raises.
----@param address integer
----@param bytes string
-function vmlab_VM:write_memory(address, bytes) end
-
 ---The kernel's and firmware's ELF symbols: name → address (empty for an image).
 ---@return table<string, integer> symbols
 function vmlab_VM:symbols() end
+
+---`length` bytes of guest memory: guest-physical by default (the VM's RAM), or guest-virtual through the guest's page tables (`{ space = "guest-virtual" }`). A physical range outside the VM's RAM raises; an unmapped virtual address returns `nil, message`.
+---@param address integer
+---@param length integer
+---@param options? vmlab.MemoryOptions
+---@return string bytes
+---@return string message # Why a virtual address could not be read.
+function vmlab_VM:read_memory(address, length, options) end
+
+---Writes bytes into guest memory (spaces as `read_memory`); nothing is written unless every byte can be. The guest executes what was written (decoded instructions on those bytes are dropped). A physical range outside the VM's RAM raises; an unmapped virtual address returns `nil, message`.
+---@param address integer
+---@param bytes string
+---@param options? vmlab.MemoryOptions
+---@return boolean ok
+---@return string message
+function vmlab_VM:write_memory(address, bytes, options) end
+
+---The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege, as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.
+---@param va integer
+---@param options? vmlab.VCPUOptions
+---@return integer pa
+---@return string message
+function vmlab_VM:translate(va, options) end
+
+---Calls `fn(event)` after every event of kind `event` that matches `filter` (checked in Swift, before Lua runs), while `vm:run`, `vm:step` or `host:run` runs this VM. Kinds: trap, exit, privileged, hypercall, shadow_fault, traced_write, translation, callout, page_walk, tlb_flush, interrupt_injected, mmio, dma, world_switch (kinds a mode never produces simply never fire). The hook runs after the event took effect (a trap has been delivered, an MMIO access completed, a page walk finished), except `privileged`, which runs before the instruction's effect; it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it resumes. Returning "stop" (or false) stops the run after the current instruction (reason "hook"). An error in the hook stops the run and `vm:run` raises it, with the hook's message and traceback. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
+---@param event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch"
+---@param filter? vmlab.EventFilter|function What must match (may be omitted: `vm:on("trap", fn)`).
+---@param fn? function `function(event: vmlab.Event): "stop"|false|nil`
+---@return vmlab.Hook hook # Remove it with `hook:remove()` (or `:close()`, or a `<close>` variable).
+function vmlab_VM:on(event, filter, fn) end
+
+---Stops a run (reason "breakpoint", with `pc` and `hart`) before the instruction at a guest pc executes: an address, or a symbol of `vm:symbols()`. An unknown symbol raises.
+---@param at integer|string A guest pc or a symbol name.
+---@return vmlab.Hook breakpoint # `:remove()` it to run past it.
+function vmlab_VM:breakpoint(at) end
+
+---A watchpoint on guest memory: a run stops (reason "watchpoint", with `pc`, `address` and `write`) after an instruction that accessed the range as `access` says. Device memory cannot be watched (it raises), nor a virtual range that is not mapped.
+---@param options vmlab.WatchOptions
+---@return vmlab.Hook watchpoint
+function vmlab_VM:watch(options) end
+
+---Schedules a fault: `{ fault = NAME, <its parameters>, at = { instructions = N } | { cycles = N } | { pc = ADDRESS_OR_SYMBOL } | { event = KIND, count = N } }` (without `at`: now, before the next instruction). Faults fire deterministically, at the same instruction in every run, and each one that fired is listed in `vm:stats().faults` with its effect. An unknown fault or parameter, a missing required one or a bad value raises. Injectors: `bitflip_memory` (`address`, `bit`, `space`?, `vcpu`?): flip one bit of one byte of guest memory; `bitflip_register` (`register`, `bit`, `vcpu`?): flip one bit of an integer register or the pc of a vCPU; `bitflip_pte` (`address`, `bit`, `level`?, `vcpu`?): flip one bit of a page-table entry the guest's tables use for an address; `interrupt_drop` (`source`, `count`?, `vcpu`?): the next assertions of an interrupt are never delivered; `interrupt_delay` (`source`, `cycles`, `count`?, `vcpu`?): the next assertions of an interrupt reach the guest late; `interrupt_spurious` (`source`, `vcpu`?): raise an interrupt once with no cause behind it; `device_failure` (`device`?, `count`?): a device fails its next requests: virtio-blk completes them with IOERR, virtio-net drops received frames.
+---@param fault vmlab.FaultSpec The fault, its parameters and its trigger.
+---@return integer id # The fault's number in `vm:stats().faults`.
+function vmlab_VM:inject(fault) end
 
 ---Releases the resources this handle holds.
 function vmlab_VM:close() end
@@ -222,6 +432,18 @@ function vmlab_VM:close() end
 ---@class vmlab.AsmOptions
 ---@field base? integer Address of the first byte (default 0x80000000, where `vmlab.vm` loads an image).
 ---@field rvc? boolean Use compressed encodings where they fit, as if the source began `.option rvc` (default false: every instruction is 4 bytes).
+
+---@class vmlab.CompareOptions
+---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
+---@field bench string|string[] A benchmark name, or a list of them; each runs on a fresh VM under every mode.
+---@field modes? string[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret"). Ratios are relative to native when it is listed, else to the first mode.
+---@field profile? string|vmlab.CostProfile The cost profile every run is priced by (default "classic-2006").
+---@field n? integer Iterations of every benchmark (`n=` on the command line; default: each benchmark's own).
+---@field memory? string|integer RAM of every VM, as `vmlab.vm`'s `memory` (default 128M).
+---@field bootargs? string More command-line words after `bench=` and `n=`, e.g. "pages=64".
+---@field max_instructions? integer Instructions one run may take before the comparison fails (default 1e9).
+---@field csv? string Also write the CSV to this file.
+---@field json? string Also write the JSON to this file.
 
 ---@class vmlab.DisasmOptions
 ---@field base? integer Address of the first byte, used for branch and jump targets (default 0x80000000).
@@ -231,15 +453,40 @@ function vmlab_VM:close() end
 ---@field file string A raw disk image file.
 ---@field writable? boolean Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes).
 
+---@class vmlab.EventFilter
+---@field cause? string|string[] A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for hypercalls (`sbi_0xN` for an extension the SBI does not implement), "fault" for a page walk that faulted. An unknown name raises, listing the valid ones.
+---@field address? { [1]: integer, [2]: integer } `{ lo, hi }`, inclusive: the event's address (trap value, device register, page-walk address) must lie in it; events without an address do not match.
+---@field privilege? "user"|"supervisor"|"machine" The privilege the guest was in.
+---@field asid? integer The address-space identifier in use (events that carry one).
+---@field vcpu? integer The vCPU (hart) the event happened on.
+
 ---@class vmlab.HartOptions
 ---@field hart? integer The hart (default 0).
+
+---@class vmlab.HostOptions
+---@field memory? string|integer Host RAM the VMs are carved from, as `vmlab.vm`'s `memory` (default 1G; only pages a VM touches cost real memory).
+---@field harts? integer Host harts, 1 to 64 (default 1).
+---@field slice? integer Guest instructions per VM turn of the round-robin scheduler (default 100000).
+---@field profile? string|vmlab.CostProfile The cost profile of VMs that do not name their own (default "classic-2006").
+
+---@class vmlab.HostRunOptions
+---@field max_instructions? integer Stop after this many instructions (summed over harts).
+---@field max_cycles? integer Stop after this many modelled cycles.
+
+---@class vmlab.MemoryOptions
+---@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write; no TLB fill, no A/D update, no trap).
+---@field vcpu? integer The vCPU whose translation "guest-virtual" uses (default 0).
 
 ---@class vmlab.RunOptions
 ---@field max_instructions? integer Stop after this many instructions (summed over harts).
 ---@field max_cycles? integer Stop after this many modelled cycles.
+---@field to? integer|string|vmlab.RunToEvent Run to a point and stop there (reason "reached"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = "sys_getpid" }`), or after the `count`th event matching `{ event = "mmio", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run.
+
+---@class vmlab.VCPUOptions
+---@field vcpu? integer The vCPU (default 0).
 
 ---@class vmlab.VMOptions
----@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest kernel runs (default "native"; the others come with later issues).
+---@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price). "trap", "bt", "pv", "hw" raise "not available yet".
 ---@field memory? string|integer RAM at 0x80000000: bytes, or text with a binary unit ("128M", "1G"). Default 128M.
 ---@field harts? integer Number of harts, 1 to 64 (default 1).
 ---@field firmware? string "builtin" (vmlab's SBI in Swift), "none" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000.
@@ -250,6 +497,13 @@ function vmlab_VM:close() end
 ---@field image? string Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
 ---@field profile? string|vmlab.CostProfile The cost profile the machine charges (`vmlab.costs`): a name ("classic-2006", "core2-2006", "modern") or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default "classic-2006".
+
+---@class vmlab.WatchOptions
+---@field address integer The first byte watched.
+---@field size? integer Bytes watched (default 8).
+---@field access? "write"|"read"|"rw" Which accesses hit (default "write").
+---@field space? "guest-physical"|"guest-virtual" How `address` is read (default "guest-physical"); a virtual range is translated now, through vCPU `vcpu`'s page tables, and the watchpoint stays on the physical bytes.
+---@field vcpu? integer The vCPU whose page tables translate a virtual address (default 0).
 
 after_each = vmlab.after_each
 before_each = vmlab.before_each

@@ -101,8 +101,8 @@ void arch_intr_off(void) {
     shared.upcall_mask = 1;
 }
 
-/* Nothing to run: ask the VMM. `block` returns at once (the VMM cannot park the hart), so the
-   scheduler polls, one hypercall per round, until an interrupt arrives. */
+/* Nothing to run: ask the VMM. `block` sleeps the vCPU until an interrupt enabled in sie is
+   pending (as wfi would), or returns at once when an event is already pending. */
 void arch_wait_for_interrupt(void) { hypercall(HC_BLOCK, 0, 0); }
 
 uint64_t arch_time_now(void) { return csr_read(time); }

@@ -1,0 +1,150 @@
+import Hypervisor
+
+/// Running a comparison: every benchmark under every mode, each from boot to poweroff on a fresh
+/// VM, then the check that makes the numbers comparable at all — the guest printed the same thing
+/// under every mode.
+extension Comparison {
+    /// What `vmlab.compare` asks for.
+    public struct Request: Sendable {
+        /// The name results print (a bundled guest's name, or the path).
+        public var guest: String
+        /// The kernel ELF.
+        public var kernel: String
+        public var benches: [String]
+        public var modes: [ExecutionMode]
+        public var profile: CostProfile = .standard
+        /// `n=` on the command line, for every benchmark.
+        public var iterations: Int?
+        public var memory: UInt64 = 128 << 20
+        /// More kernel command-line words, after `bench=` and `n=`.
+        public var bootargs: String = ""
+        /// Instructions one run may take before the comparison gives up on it.
+        public var maxInstructions: UInt64 = 1_000_000_000
+
+        public init(guest: String, kernel: String, benches: [String], modes: [ExecutionMode]) {
+            self.guest = guest
+            self.kernel = kernel
+            self.benches = benches
+            self.modes = modes
+        }
+
+        /// The kernel command line of one benchmark's runs.
+        func commandLine(_ bench: String) -> String {
+            var words = ["bench=\(bench)"]
+            if let iterations { words.append("n=\(iterations)") }
+            if !bootargs.isEmpty { words.append(bootargs) }
+            return words.joined(separator: " ")
+        }
+    }
+
+    /// Why a comparison has no result: a VM that could not be built or did not finish cleanly, or
+    /// guest output that differs between modes.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The lines that must match across modes: all but the guest's own measurements, which tinyos
+    /// marks with "# " (labs/guests/tinyos/README.md, "Benchmarks").
+    static func comparableLines(_ console: [UInt8]) -> [String] {
+        lines(console).filter { !$0.hasPrefix("# ") }
+    }
+
+    /// The console's lines. Split on bytes: the guest ends lines with CR LF, which Swift reads as
+    /// one Character, so splitting the String on "\n" would find none.
+    static func lines(_ console: [UInt8]) -> [String] {
+        console.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line[...], as: UTF8.self)
+        }
+    }
+
+    /// The first line where two outputs differ, as a sentence naming both versions.
+    static func firstDifference(_ a: [String], _ b: [String], modes: (String, String)) -> String? {
+        for i in 0..<max(a.count, b.count) {
+            let x = i < a.count ? a[i] : nil
+            let y = i < b.count ? b[i] : nil
+            if x != y {
+                func show(_ line: String?) -> String { line.map { "'\($0)'" } ?? "(no line: the output ended)" }
+                return "line \(i + 1): \(modes.0) printed \(show(x)), \(modes.1) printed \(show(y))"
+            }
+        }
+        return nil
+    }
+
+    /// The guest's own window of a benchmark: `# bench=NAME cycles=C instret=I`.
+    static func guestWindow(_ console: [UInt8], bench: String) -> (cycles: UInt64, instructions: UInt64)? {
+        for line in lines(console) where line.hasPrefix("# bench=\(bench) ") {
+            var cycles: UInt64?
+            var instret: UInt64?
+            for word in line.split(separator: " ") {
+                if word.hasPrefix("cycles=") { cycles = UInt64(word.dropFirst(7)) }
+                if word.hasPrefix("instret=") { instret = UInt64(word.dropFirst(8)) }
+            }
+            if let cycles, let instret { return (cycles, instret) }
+        }
+        return nil
+    }
+
+    /// The benchmark's result line (`bench=NAME iterations=...`), or "".
+    static func resultLine(_ lines: [String], bench: String) -> String {
+        lines.first { $0.hasPrefix("bench=\(bench) iterations=") } ?? ""
+    }
+
+    /// One row from a finished run's counters.
+    static func row(bench: String, mode: ExecutionMode, stats: VMStats, console: [UInt8]) -> Row {
+        var categories: [Category] = []
+        if case .group(let entries)? = stats.node("cycles.by_category") {
+            for (name, node) in entries { if case .count(let n) = node { categories.append(Category(name, n)) } }
+        }
+        let window = guestWindow(console, bench: bench)
+        return Row(bench: bench, mode: mode.rawValue, instructions: stats["instructions"] ?? 0,
+                   cycles: stats["cycles.total"] ?? 0, byCategory: categories, traps: stats["traps.total"] ?? 0,
+                   exits: stats["exits.total"] ?? 0, tlbMisses: stats["tlb.misses"] ?? 0,
+                   walkReferences: stats["walk.references"] ?? 0, mmio: stats["mmio.accesses"] ?? 0,
+                   result: resultLine(comparableLines(console), bench: bench),
+                   guestCycles: window?.cycles, guestInstructions: window?.instructions)
+    }
+
+    /// Runs every (benchmark, mode) in order — benchmarks outer, modes inner, as the rows list
+    /// them — and checks each benchmark's output against the first mode's.
+    public static func run(_ request: Request) throws(Failure) -> Comparison {
+        let baseline = request.modes.contains(.native) ? ExecutionMode.native : request.modes.first ?? .native
+        var comparison = Comparison(guest: request.guest, profile: request.profile.description,
+                                    baseline: baseline.rawValue, iterations: request.iterations)
+        for bench in request.benches {
+            var reference: (mode: ExecutionMode, lines: [String])?
+            for mode in request.modes {
+                var spec = VMSpec()
+                spec.mode = mode
+                spec.kernel = request.kernel
+                spec.memory = request.memory
+                spec.bootargs = request.commandLine(bench)
+                spec.profile = request.profile
+                let where_ = "bench '\(bench)' under \(mode.rawValue)"
+                let vm: VirtualMachine
+                do { vm = try VirtualMachine(spec) } catch {
+                    throw Failure(description: "vmlab.compare: \(where_): \(error.description)")
+                }
+                defer { vm.close() }
+                let stop = vm.run(maxInstructions: request.maxInstructions)
+                guard stop.name == "poweroff", stop.exitCode == 0 else {
+                    var why = stop.message
+                    if stop.name == "budget" { why += " (\(request.maxInstructions) instructions; raise max_instructions)" }
+                    throw Failure(description: "vmlab.compare: \(where_) did not finish cleanly: \(why)")
+                }
+                let console = vm.console
+                let lines = comparableLines(console)
+                if let reference {
+                    if let difference = firstDifference(reference.lines, lines, modes: (reference.mode.rawValue, mode.rawValue)) {
+                        throw Failure(description: "vmlab.compare: bench '\(bench)': the guest's output differs between \(reference.mode.rawValue) and \(mode.rawValue) at \(difference)")
+                    }
+                } else {
+                    reference = (mode, lines)
+                }
+                guard let stats = vm.stats else { continue }
+                comparison.rows.append(row(bench: bench, mode: mode, stats: stats, console: console))
+            }
+        }
+        comparison.computeRatios()
+        return comparison
+    }
+}

@@ -1,0 +1,197 @@
+-- vmlab.faults and vm:inject: deterministic fault injection, recorded in vm:stats().faults.
+local vmlab = require "vmlab"
+
+-- M-mode guest: spins `n` times, then loads `cell` into a0 and powers off with exit code a0 & 0xff
+-- (the test finisher's FAIL code carries it), so a flipped bit of `cell` shows as the exit code.
+local function guest(n)
+  return vmlab.asm(([[
+    li s0, %d
+  1:addi s0, s0, -1
+    bnez s0, 1b
+  check:
+    la t0, cell
+    ld a0, 0(t0)
+    li t0, 0x100000
+    beqz a0, pass
+    li t2, 0x3333
+    andi t1, a0, 0xff
+    slli t1, t1, 16
+    or t1, t1, t2
+    sw t1, 0(t0)
+  2:j 2b
+  pass:
+    li t1, 0x5555
+    sw t1, 0(t0)
+  3:j 3b
+  .align 3
+  cell: .dword 0
+  ]]):format(n))
+end
+
+local function vm_with(n)
+  local code, symbols = guest(n)
+  return assert(vmlab.vm { image = code, mode = "interpret" }), symbols
+end
+
+describe("vmlab.faults", function()
+  it("lists every injector with its parameters", function()
+    local names = {}
+    for _, f in ipairs(vmlab.faults()) do
+      names[#names + 1] = f.name
+      expect(f.summary).to_be_a("string")
+      expect(#f.parameters > 0).to_be(true)
+      for _, p in ipairs(f.parameters) do
+        expect(p.name).to_be_a("string")
+        expect(({ integer = true, string = true, ["integer|string"] = true })[p.type]).to_be(true)
+        expect(p.required).to_be_a("boolean")
+      end
+    end
+    expect(names).to_equal({ "bitflip_memory", "bitflip_register", "bitflip_pte", "interrupt_drop",
+                             "interrupt_delay", "interrupt_spurious", "device_failure" })
+  end)
+end)
+
+describe("vm:inject", function()
+  it("flips a bit of guest memory at an instruction count, and records it", function()
+    local vm <close>, symbols = vm_with(100)
+    local id = vm:inject { fault = "bitflip_memory", address = symbols.cell, bit = 2, at = { instructions = 50 } }
+    expect(id).to_be_a("integer")
+    expect(#vm:stats().faults).to_equal(0)   -- not yet fired
+    local stop, details = vm:run { max_instructions = 10000 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(4)
+    local f = vm:stats().faults[1]
+    expect(f.id).to_equal(id)
+    expect(f.fault).to_equal("bitflip_memory")
+    expect(f.parameters.bit).to_equal(2)
+    expect(f.instructions).to_equal(50)
+    expect(f.effect).to_be_a("string")
+  end)
+
+  it("fires at a pc (an address or a label) and flips a register", function()
+    local vm <close>, symbols = vm_with(10)
+    vm:inject { fault = "bitflip_register", register = "s0", bit = 0, at = { pc = symbols.check } }
+    expect((vm:run { max_instructions = 10000 })).to_equal("poweroff")
+    expect(vm:read "s0").to_equal(1)
+    expect(vm:stats().faults[1].pc).to_equal(symbols.check)
+  end)
+
+  it("fires now without 'at', and after the Nth event with 'event'", function()
+    local vm <close>, symbols = vm_with(10)
+    vm:inject { fault = "bitflip_memory", address = symbols.cell, bit = 0 }
+    expect((select(2, vm:run { max_instructions = 10000 })).exit_code).to_equal(1)
+    -- The same run twice gives the same record.
+    local a <close> = vm_with(10)
+    local b <close> = vm_with(10)
+    for _, v in ipairs { a, b } do
+      v:inject { fault = "bitflip_register", register = "a0", bit = 3, at = { instructions = 7 } }
+      v:run { max_instructions = 10000 }
+    end
+    expect(a:stats().faults).to_equal(b:stats().faults)
+  end)
+
+  it("raises for unknown faults, parameters and triggers", function()
+    local vm <close> = vm_with(1)
+    expect(function() vm:inject { fault = "bitflip" } end)
+      .to_raise("unknown fault 'bitflip' %(expected one of: bitflip_memory, bitflip_register, bitflip_pte, ")
+    expect(function() vm:inject { address = 0 } end).to_raise("field 'fault' is required")
+    expect(function() vm:inject { fault = "bitflip_memory", bit = 1 } end).to_raise("fault 'bitflip_memory' needs 'address'")
+    expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = 1, bits = 2 } end)
+      .to_raise("unknown parameter 'bits' for fault 'bitflip_memory'")
+    expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = 1, at = { instruction = 5 } } end)
+      .to_raise("unknown trigger 'instruction' in 'at' %(expected one of: instructions, cycles, pc, event, count%)")
+    expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = 1, at = { pc = 1, cycles = 2 } } end)
+      .to_raise("'at' takes one trigger")
+    expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = 1, at = { count = 2 } } end)
+      .to_raise("'count' goes with 'event'")
+    expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = 1, at = { event = "traps" } } end)
+      .to_raise("unknown event 'traps'")
+    expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = {} } end)
+      .to_raise("bad 'bit' for fault 'bitflip_memory': integer or string expected, got table")
+  end)
+end)
+
+describe("injectors on tinyos", function()
+  local kernel = vmlab.guest "tinyos"
+
+  -- tinyos under interpret, computing long enough for the timer to tick (every 10 ms of guest
+  -- time); returns the stats and the benchmark's result line.
+  local function run(spec, bootargs)
+    local vm <close> = assert(vmlab.vm { kernel = kernel, bootargs = bootargs or "bench=compute n=300000", mode = "interpret" })
+    if spec then vm:inject(spec) end
+    expect((vm:run { max_instructions = 5e7 })).to_equal("poweroff")
+    return vm:stats(), vm:console():match("bench=%S+ iterations[^\r\n]*")
+  end
+
+  local baseline = run()
+
+  it("interrupt_drop: a dropped timer tick is never re-armed, so the ticks stop", function()
+    expect(baseline.traps.by_cause.supervisor_timer > 5).to_be(true)
+    local s, result = run { fault = "interrupt_drop", source = "timer", at = { instructions = 100000 } }
+    expect(s.traps.by_cause.supervisor_timer).to_equal(0)
+    expect(s.faults[1].effect).to_match("^dropped 1 of 1 assertion")
+    expect(result).to_match("status=ok")
+  end)
+
+  it("interrupt_spurious: one timer interrupt more than the kernel asked for", function()
+    local s = run { fault = "interrupt_spurious", source = "timer", at = { instructions = 1000000 } }
+    expect(s.traps.by_cause.supervisor_timer).to_equal(baseline.traps.by_cause.supervisor_timer + 1)
+    expect(s.faults[1].effect).to_match("with no cause behind it")
+  end)
+
+  it("interrupt_delay: the tick arrives late, and the ticks go on", function()
+    local s = run { fault = "interrupt_delay", source = "timer", cycles = 1000, at = { instructions = 100000 } }
+    expect(s.faults[1].fault).to_equal("interrupt_delay")
+    expect(s.faults[1].parameters.cycles).to_equal(1000)
+    local at, released = s.faults[1].effect:match("delayed by 1000 cycles .*last at cycle (%d+)%); released at cycle (%d+)")
+    expect(tonumber(released) - tonumber(at)).to_equal(1000)
+    expect(s.traps.by_cause.supervisor_timer > 5).to_be(true)
+  end)
+
+  it("bitflip_pte: clearing V of the first program's text page faults its first fetch", function()
+    local s, result = run({ fault = "bitflip_pte", address = 0x40000000, bit = 0, at = { pc = 0x40000000 } }, "bench=syscall n=5")
+    expect(s.traps.by_cause.instruction_page_fault).to_equal(1)
+    expect(s.faults[1].effect).to_match("^flipped bit 0 of the level%-0 entry for 0x40000000")
+    expect(result).to_be_nil()   -- init was killed before it could start the benchmark
+  end)
+
+  it("device_failure: needs a device the VM has", function()
+    local vm <close> = assert(vmlab.vm { kernel = kernel, mode = "interpret" })
+    expect(function() vm:inject { fault = "device_failure", device = "disk0" } end).to_raise("the VM has 0 disks")
+  end)
+end)
+
+describe("device_failure on a disk", function()
+  -- The disk benchmark's fixture (labs/guests/tinyos/mkdisk.sh): sectors 0-1023 carry their
+  -- number and a pattern, sectors 1024-2047 are scratch.
+  local function fixture()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    for s = 0, 1023 do
+      local bytes = { string.pack("<I8", s) }
+      for j = 8, 511 do bytes[#bytes + 1] = string.char((s * 7 + j) & 0xff) end
+      f:write(table.concat(bytes))
+    end
+    f:write(("\0"):rep(1024 * 512))
+    f:close()
+    return path
+  end
+
+  it("fails the next disk request: the benchmark sees an I/O error", function()
+    local disk = fixture()
+    local function run(fail)
+      local vm <close> = assert(vmlab.vm { kernel = vmlab.guest "tinyos", bootargs = "bench=disk n=2", mode = "interpret",
+                                           disks = { { file = disk } } })
+      if fail then vm:inject { fault = "device_failure", device = "disk0", at = { instructions = 800000 } } end
+      vm:run { max_instructions = 5e7 }
+      return vm:console():match("bench=disk iterations[^\r\n]*"), vm:stats().faults
+    end
+    local good = run(false)
+    local bad, faults = run(true)
+    os.remove(disk)
+    expect(good).to_match("status=ok")
+    expect(bad).to_match("status=io%-error")
+    expect(faults[1].fault).to_equal("device_failure")
+    expect(faults[1].effect).to_be_a("string")
+  end)
+end)

@@ -1,0 +1,129 @@
+-- vmlab.host: several VMs on one host, each with its own RAM (a carve-out) and console.
+local vmlab = require "vmlab"
+
+-- M-mode guest: prints `text` on the UART `times` times, then powers off.
+local function printer(text, times)
+  return (vmlab.asm(([[
+    li s0, %d
+  again:
+    li t0, 0x10000000
+    la t1, text
+  1:lbu t2, 0(t1)
+    beqz t2, 2f
+    sb t2, 0(t0)
+    addi t1, t1, 1
+    j 1b
+  2:addi s0, s0, -1
+    bnez s0, again
+    li t0, 0x100000
+    li t1, 0x5555
+    sw t1, 0(t0)
+  3:j 3b
+  text: .asciz "%s"
+  ]]):format(times, text)))
+end
+
+describe("vmlab.host", function()
+  it("runs two VMs side by side, each with its own console", function()
+    local host <close> = vmlab.host { memory = "64M", slice = 50 }
+    local a = assert(host:vm { image = printer("a", 40), memory = "16M" })
+    local b = assert(host:vm { image = printer("b", 40), memory = "16M" })
+    expect(#host:vms()).to_equal(2)
+    expect(tostring(host)).to_equal("vmlab.Host (64 MiB, 2 VMs)")
+    local stop = host:run { max_instructions = 1e6 }
+    expect(stop).to_equal("poweroff")
+    expect(a:console()).to_equal(("a"):rep(40))
+    expect(b:console()).to_equal(("b"):rep(40))
+    local s = host:stats()
+    expect(s.switches > 2).to_be(true)
+    expect(s.cycles > 0).to_be(true)
+    expect(s.free_memory).to_equal(32 * 2^20 // 1)
+    expect(#s.vms).to_equal(2)
+    expect(s.vms[1].mode).to_equal("interpret")
+    expect(a:stats().host.vms).to_equal(2)
+  end)
+
+  it("gives a VM its own RAM: the other's writes never reach it", function()
+    local host <close> = vmlab.host { memory = "32M" }
+    local a = assert(host:vm { image = printer("a", 1), memory = "8M" })
+    local b = assert(host:vm { image = printer("b", 1), memory = "8M" })
+    a:write_memory(0x80100000, "from a")
+    expect(b:read_memory(0x80100000, 6)).to_equal(("\0"):rep(6))
+    expect(function() a:read_memory(0x80000000 + 8 * 2^20 // 1, 1) end).to_raise("not all RAM")
+  end)
+
+  it("keeps a hostile guest's random instructions and wild stores inside its own VM", function()
+    -- Random bytes as code (a fixed-seed generator, so every run is the same), entered in M-mode:
+    -- illegal instructions, loads and stores anywhere, jumps into the weeds.
+    local state, words = 12345, {}
+    for i = 1, 16384 do
+      state = (state * 6364136223846793005 + 1442695040888963407) & 0xffffffffffffffff
+      words[i] = string.pack("<I4", (state >> 32) & 0xffffffff)
+    end
+    local host <close> = vmlab.host { memory = "32M", slice = 1000 }
+    -- Every trap skips the faulting instruction and goes on, so the random code keeps running.
+    local preamble = vmlab.asm [[
+        la t0, handler
+        csrw mtvec, t0
+        j random
+      .align 2
+      handler:
+        csrr t0, mepc
+        addi t0, t0, 4
+        csrw mepc, t0
+        mret
+      random:
+    ]]
+    local hostile = assert(host:vm { image = preamble .. table.concat(words), memory = "8M" })
+    local victim = assert(host:vm { image = printer("v", 1000000), memory = "8M" })
+    local before = victim:read_memory(0x80000000, 8 * 2^20 // 1)
+    local stop = host:run { max_instructions = 2e6 }
+    expect(stop).to_equal("budget")
+    local h = hostile:stats()
+    expect(h.instructions > 1000).to_be(true)
+    expect(h.traps.total > 100).to_be(true)
+    expect(victim:read_memory(0x80000000, 8 * 2^20 // 1) == before).to_be(true)
+    expect(victim:console()).to_match("^v+$")
+  end)
+
+  it("runs hooks of every VM, and names the VM that stopped", function()
+    local host <close> = vmlab.host { slice = 10 }
+    local a = assert(host:vm { image = printer("a", 5), memory = "4M" })
+    local b = assert(host:vm { image = printer("b", 5), memory = "4M" })
+    local writes = 0
+    b:on("mmio", { address = { 0x10000000, 0x10000007 } }, function(ev)
+      writes = writes + 1
+      if writes == 3 then return "stop" end
+    end)
+    local stop, details = host:run { max_instructions = 1e6 }
+    expect(stop).to_equal("hook")
+    expect(details.vm:console()).to_equal("bbb")
+    expect((host:run { max_instructions = 1e6 })).to_equal("poweroff")
+    expect(a:console()).to_equal("aaaaa")
+  end)
+
+  it("closes a host from a hook when its run returns", function()
+    local host = vmlab.host {}
+    local vm = assert(host:vm { image = printer("x", 3), memory = "4M" })
+    vm:on("mmio", function() host:close() end)
+    expect((host:run { max_instructions = 1e5 })).to_equal("poweroff")
+    expect(tostring(host)).to_equal("vmlab.Host (closed)")
+    expect(tostring(vm)).to_equal("vmlab.VM (closed)")
+  end)
+
+  it("refuses native VMs, VMs that do not fit, and use after close", function()
+    local host = vmlab.host { memory = "8M" }
+    expect(function() host:vm { image = printer("x", 1), mode = "native" } end).to_raise("needs a VMM mode")
+    local vm, message = host:vm { image = printer("x", 1), memory = "16M" }
+    expect(vm).to_be_nil()
+    expect(message).to_match("not enough host memory")
+    expect(function() vmlab.host { slice = 0 } end).to_raise("option 'slice': must be positive")
+    expect(function() vmlab.host { cpus = 2 } end).to_raise("unknown option 'cpus' to 'host'")
+    local small = assert(host:vm { image = printer("x", 1), memory = "4M" })
+    host:close()
+    expect(function() small:console() end).to_raise("the VM is closed")
+    expect(function() small:run() end).to_raise("the VM is closed")
+    expect(function() host:run() end).to_raise("the host is closed")
+    expect(tostring(host)).to_equal("vmlab.Host (closed)")
+  end)
+end)

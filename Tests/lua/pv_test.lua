@@ -1,0 +1,100 @@
+-- Mode "pv": tinyos's para-virtual flavour under the para-virtual VMM — what labs/05 relies on.
+local vmlab = require "vmlab"
+
+local PV = 0x0A564D4C      -- the hypercall extension in a7 (HypercallABI.md)
+
+-- The result lines of a tinyos run (its own "# " measurements dropped).
+local function results(console)
+  local lines = {}
+  for line in console:gmatch("[^\r\n]+") do
+    if line:match("^bench=") then lines[#lines + 1] = line end
+  end
+  return table.concat(lines, "\n")
+end
+
+local function run(mode, kernel, bootargs)
+  local vm <close> = assert(vmlab.vm { mode = mode, kernel = vmlab.guest(kernel), bootargs = bootargs })
+  local stop = vm:run { max_instructions = 100e6 }
+  return stop, vm:console(), vm:stats()
+end
+
+-- An S-mode kernel assembled here, booted by the built-in SBI from a raw image file.
+local function raw_kernel(source)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write((vmlab.asm(source, { base = 0x80200000 })))
+  f:close()
+  return path
+end
+
+describe("mode pv", function()
+  it("finds the pv flavour of tinyos by name", function()
+    expect(vmlab.guest "tinyos-pv").to_match("tinyos/tinyos%-pv%.elf$")
+    expect(vmlab.guest "tinyos").to_match("tinyos/tinyos%.elf$")
+    expect(function() vmlab.guest "tinyos-nonesuch" end).to_raise("tinyos%-nonesuch")
+  end)
+
+  it("runs tinyos-pv to the result native tinyos prints", function()
+    local nstop, nconsole = run("native", "tinyos", "bench=pagefault n=4")
+    local pstop, pconsole, stats = run("pv", "tinyos-pv", "bench=pagefault n=4")
+    expect(nstop).to_equal("poweroff")
+    expect(pstop).to_equal("poweroff")
+    expect(results(pconsole)).to_equal(results(nconsole))
+    expect(results(pconsole)).to_match("bench=pagefault")
+    expect(stats.mode).to_equal("pv")
+    expect(stats.technique.hypercalls.mmu_update > 0).to_be(true)
+    -- The one refusal: the block front-end's connect on a VM with no disk (its probe).
+    expect(stats.technique.hypercall_errors["block_connect.not_supported"]).to_equal(1)
+    expect(stats.technique.pv.refusals).to_equal(1)
+    expect(stats.technique.pv.emulated_privileged).to_equal(0)
+  end)
+
+  it("puts the VMM's work on the clock: the account adds up to it", function()
+    local _, _, stats = run("pv", "tinyos-pv", "bench=fork n=3")
+    local sum = 0
+    for _, cycles in pairs(stats.cycles.by_category) do sum = sum + cycles end
+    expect(sum).to_equal(stats.cycles.total)
+    expect(stats.cycles.by_event.pv_update.count).to_equal(stats.technique.pv.updates_applied)
+    expect(stats.cycles.by_event.pv_update.cycles > 0).to_be(true)
+    expect(stats.cycles.by_event.hypercall.count > 0).to_be(true)
+  end)
+
+  it("answers a bad hypercall with an error code and counts it", function()
+    local path = raw_kernel(([[
+      li a7, %d
+      li a6, 99                 # no such hypercall
+      ecall
+      mv s0, a0
+      li a7, %d
+      li a6, 0                  # domain_info(1): the RAM base
+      li a0, 1
+      ecall
+      mv s1, a1
+      li a7, 0x53525354         # SBI SRST: shut down
+      li a6, 0
+      li a0, 0
+      li a1, 0
+      ecall
+    ]]):format(PV, PV))
+    local vm <close> = assert(vmlab.vm { mode = "pv", kernel = path })
+    local stop = vm:run { max_instructions = 10000 }
+    os.remove(path)
+    expect(stop).to_equal("poweroff")
+    expect(vm:read "s0").to_equal(-2)            -- not_supported
+    expect(vm:read "s1").to_equal(0x80000000)
+    local t = vm:stats().technique
+    expect(t.hypercalls.unknown).to_equal(1)
+    expect(t.hypercalls.domain_info).to_equal(1)
+    expect(t.hypercall_errors["unknown.not_supported"]).to_equal(1)
+    expect(t.pv.refusals).to_equal(1)
+  end)
+
+  it("shows what an unmodified kernel forgot", function()
+    local vm <close> = assert(vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos", bootargs = "bench=syscall n=2" })
+    vm:run { max_instructions = 3e6 }
+    local t = vm:stats().technique
+    expect(t.emulated.satp_write > 0).to_be(true)
+    expect(t.pv.reflected_exceptions > 0).to_be(true)
+    expect(vm:console()).never.to_match("bench=syscall iterations")
+  end)
+end)
