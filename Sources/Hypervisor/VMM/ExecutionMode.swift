@@ -28,12 +28,12 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     public var description: String { rawValue }
 
     /// A technique implementing this mode.
-    func makeTechnique() throws(GuestBuildError) -> any Technique {
+    func makeTechnique(for configuration: GuestConfiguration) throws(GuestBuildError) -> any Technique {
         switch self {
         case .native: NativeTechnique()
         case .interpret: InterpretTechnique()
         case .trap: TrapTechnique()
-        case .pv: ParavirtualTechnique()
+        case .pv: ParavirtualTechnique(policy: configuration.paravirtualPolicy)
         case .bt, .hw:
             throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
         }

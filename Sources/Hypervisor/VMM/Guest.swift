@@ -60,7 +60,7 @@ public final class Guest {
     init(configuration: GuestConfiguration, host: Host?, ownsHost: Bool) throws(GuestBuildError) {
         var configuration = configuration
         configuration.board.hiddenMemory = max(configuration.board.hiddenMemory, configuration.mode.vmmMemory)
-        technique = try configuration.mode.makeTechnique()
+        technique = try configuration.mode.makeTechnique(for: configuration)
         var boardConfiguration = configuration.board
         if let host {
             let reservation = try host.reserve(configuration)

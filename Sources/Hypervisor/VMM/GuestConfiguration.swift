@@ -10,13 +10,18 @@ public struct GuestConfiguration: Sendable {
     public var profile: CostProfile = .standard
     /// Memory (the guest-physical RAM size), harts (= vCPUs), firmware, kernel, disks, bootargs, echo.
     public var board = VirtBoardConfiguration()
+    /// The para-virtual VMM's rules (batch limit, trust in the kernel's linear map, ...); used by
+    /// `pv` only.
+    public var paravirtualPolicy = ParavirtualPolicy()
 
     public init(name: String? = nil, mode: ExecutionMode = .native, profile: CostProfile = .standard,
-                board: VirtBoardConfiguration = VirtBoardConfiguration()) {
+                board: VirtBoardConfiguration = VirtBoardConfiguration(),
+                paravirtualPolicy: ParavirtualPolicy = ParavirtualPolicy()) {
         self.name = name
         self.mode = mode
         self.profile = profile
         self.board = board
+        self.paravirtualPolicy = paravirtualPolicy
     }
 }
 
