@@ -285,4 +285,34 @@ final class Recorder: MachineObserver {
         #expect(rig.x(12) == 2)
         #expect(rig.csr(0x341) == 0x4000_0202, "the ecall at the new pc trapped")
     }
+
+    @Test func theObserverIsHeldWeakly() {
+        let r = Guest.Rig()
+        weak var gone: Recorder?
+        do {
+            let temporary = Recorder()
+            gone = temporary
+            r.machine.observer = temporary
+            #expect(r.machine.observer === temporary)
+        }
+        #expect(gone == nil, "the machine does not keep its observer alive")
+        #expect(r.machine.observer == nil)
+    }
+
+    @Test func anObserverCanEmulateAFaultingInstruction() throws {
+        // Trap-and-emulate from an observer: on the illegal-instruction exception from S-mode, it
+        // writes the result, returns the hart to S-mode and resumes after the instruction.
+        m.observedEvents = [.exception]
+        rec.action = { machine, e in
+            guard case .exception(0, 2, _, let pc, .supervisor, false) = e else { return }
+            machine.setRegister(10, 0xE)
+            machine.setPrivilege(.supervisor)
+            machine.setPC(pc + 4)
+        }
+        try rig.start("csrr a0, mhartid\n addi a1, a0, 1\n ecall", mode: .supervisor)
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+        #expect(rig.x(10) == 0xE && rig.x(11) == 0xF)
+        #expect(rig.csr(0x342) == 9, "the ecall came from S-mode")
+        #expect(rec.events.count == 2)
+    }
 }

@@ -96,4 +96,17 @@ import Machine
         #expect(rig.run(1000) == .watchpoint(hart: 0, pc: Layout.main + 4, address: 0x1000_0005, isWrite: false))
         #expect(rig.x(10) == 0x60)
     }
+
+    @Test func theHartThatAccessedIsReported() throws {
+        let r = Guest.Rig { $0.harts = 2 }
+        r.machine.grantFullPMPAccess(hart: 0)
+        r.machine.grantFullPMPAccess(hart: 1)
+        r.machine.watchpoints = [Watchpoint(base: data, size: 8, access: .write)]
+        // Hart 0 spins; hart 1 stores to the watched word, then spins.
+        try r.start("beqz a0, 2f\n sd a0, 0(t0)\n2: j 2b")
+        r.machine.startHart(1, privilege: .machine, pc: Layout.main, a0: 1, a1: 0)
+        r.machine.setRegister(5, data, hart: 1)
+        #expect(r.run(100_000) == .watchpoint(hart: 1, pc: Layout.main + 2, address: data, isWrite: true))
+        #expect(r.machine.readPhysical(at: data, count: 1) == [1])
+    }
 }

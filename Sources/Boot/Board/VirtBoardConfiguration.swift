@@ -18,6 +18,9 @@ public struct DiskConfiguration: Equatable, Sendable {
 public struct VirtBoardConfiguration: Sendable {
     /// Bytes of RAM at 0x80000000 (QEMU virt's default: 128 MiB); whole 4 KiB pages.
     public var memory: UInt64 = 128 << 20
+    /// Bytes of RAM after `memory` that the device tree does not describe: pages a VMM keeps for
+    /// itself on the guest's machine (shadow page tables), out of the guest's sight.
+    public var hiddenMemory: UInt64 = 0
     public var harts: Int = 1
     public var firmware: Firmware = .builtin
     public var kernel: ImageSource?
@@ -44,7 +47,7 @@ public struct VirtBoardConfiguration: Sendable {
     var machineConfiguration: MachineConfiguration {
         var configuration = machine
         configuration.ramBase = VirtPlatform.ram.base
-        configuration.ramSize = memory
+        configuration.ramSize = memory + hiddenMemory
         configuration.harts = harts
         return configuration
     }

@@ -18,7 +18,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     case hw
 
     /// The modes this build implements.
-    public static var available: [ExecutionMode] { [.native, .interpret] }
+    public static var available: [ExecutionMode] { [.native, .interpret, .trap] }
 
     public var isAvailable: Bool { Self.available.contains(self) }
 
@@ -32,7 +32,8 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         switch self {
         case .native: NativeTechnique()
         case .interpret: InterpretTechnique()
-        case .trap, .bt, .pv, .hw:
+        case .trap: TrapTechnique()
+        case .bt, .pv, .hw:
             throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
         }
     }

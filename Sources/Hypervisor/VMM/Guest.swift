@@ -47,7 +47,8 @@ public final class Guest {
     /// sized to the VM.
     public convenience init(_ configuration: GuestConfiguration) throws(GuestBuildError) {
         if configuration.mode.needsVMM {
-            let host = Host(HostConfiguration(memory: configuration.board.memory, harts: configuration.board.harts,
+            let host = Host(HostConfiguration(memory: configuration.board.memory + configuration.mode.vmmMemory,
+                                              harts: configuration.board.harts,
                                               profile: configuration.profile))
             try self.init(configuration: configuration, host: host, ownsHost: true)
         } else {
@@ -57,6 +58,8 @@ public final class Guest {
 
     /// Builds the VM; with a host, its RAM is a carve-out of the host's and the host schedules it.
     init(configuration: GuestConfiguration, host: Host?, ownsHost: Bool) throws(GuestBuildError) {
+        var configuration = configuration
+        configuration.board.hiddenMemory = max(configuration.board.hiddenMemory, configuration.mode.vmmMemory)
         technique = try configuration.mode.makeTechnique()
         var boardConfiguration = configuration.board
         if let host {

@@ -71,7 +71,8 @@ public final class Host {
         guard configuration.mode.needsVMM else {
             throw GuestBuildError("a VM on a host needs a VMM mode (got 'native'; use \(ExecutionMode.available.filter(\.needsVMM).map { "'\($0.rawValue)'" }.joined(separator: ", ")))")
         }
-        let memory = configuration.board.memory
+        // The VMM's own pages (hiddenMemory) come out of the same carve-out, after the guest's RAM.
+        let memory = configuration.board.memory + configuration.board.hiddenMemory
         guard memory > 0, let window = allocator.allocate(memory) else {
             throw GuestBuildError("not enough host memory for a VM of \(memory) bytes (\(allocator.freeBytes) of \(allocator.size) bytes free)")
         }

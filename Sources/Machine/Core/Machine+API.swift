@@ -104,6 +104,16 @@ extension Machine {
 
     public func runState(hart h: Int) -> HartRunState { hart(h).state.pointee.runState }
 
+    /// Puts `hart` to sleep as a `wfi` would (a VMM emulating its guest's `wfi`): it executes
+    /// nothing until an interrupt is pending and enabled in `mie` (or `startHart`), while time
+    /// skips to the next device deadline when every hart sleeps.
+    public func waitForInterrupt(hart h: Int) {
+        let t = hart(h)
+        guard t.state.pointee.runState == .started else { return }
+        t.state.pointee.runState = .waitingForInterrupt
+        t.state.pointee.exitSlice = .stop
+    }
+
     /// A convenience for firmware in Swift: one PMP entry (entry 0, NAPOT over all memory, RWX),
     /// as M-mode firmware sets up before entering S-mode, since S/U accesses fail when no entry
     /// matches.
@@ -133,6 +143,12 @@ extension Machine {
 
     /// Cycles of the machine's clock.
     public var cycles: UInt64 { currentCycles }
+
+    /// Advances `hart`'s clock by `cycles`: work a VMM in Swift did on the hart's behalf (emulating
+    /// an instruction, filling a shadow entry), so that guest-visible time includes it.
+    public func charge(_ cycles: UInt64, hart h: Int = 0) {
+        hart(h).state.pointee.cycles &+= cycles
+    }
 
     // MARK: stopping
 

@@ -43,6 +43,7 @@ public final class Machine {
     /// Host breakpoints: execution stops before the instruction at one of these pcs (any hart).
     /// While any is set, harts run one instruction per slice.
     public var breakpoints: Set<UInt64> = []
+    public var holes: Set<SensitiveHole> = []  // sensitive instructions that do not trap (SensitiveHole.swift); read on illegal-instruction paths only
     /// The breakpoint `run` last stopped at, so the next `run` executes past it.
     var lastBreakpoint: (hart: Int, pc: UInt64)? = nil
     /// The cost table in use; changing it takes effect at once.
@@ -59,7 +60,8 @@ public final class Machine {
     // MARK: observation (see MachineEvent.swift, Watchpoint.swift)
 
     /// The observer and the raw `observedEvents` bits, which slow paths test with one load.
-    var observerRef: (any MachineObserver)? = nil
+    /// Weak: an observer usually owns (or is owned with) the machine it watches.
+    weak var observerRef: (any MachineObserver)? = nil
     var observedMask: UInt32 = 0 {
         didSet { for h in harts { h.state.pointee.observedMask = observedMask } }
     }

@@ -100,7 +100,9 @@ struct ObservationTally {
 }
 
 extension Machine {
-    /// Receives the events whose kinds are in `observedEvents`; nil = nobody listens.
+    /// Receives the events whose kinds are in `observedEvents`; nil = nobody listens. Held weakly
+    /// (an observer typically owns the machine, or both belong to one VM object), so keep a strong
+    /// reference to it elsewhere.
     public var observer: (any MachineObserver)? {
         get { observerRef }
         set { observerRef = newValue }
@@ -153,6 +155,9 @@ extension Machine {
             s.pointee.refillHold |= holdRedirect
             s.pointee.pc = pcBefore
             t.invalidateFetch()
+            // Back to the run loop after this instruction (an engine must not go on to its next
+            // slice by itself), which applies the pc before the next slice.
+            s.pointee.exitSlice = .stop
         }
         if s.pointee.exitSlice == .none { s.pointee.exitSlice = .checkInterrupts }
     }

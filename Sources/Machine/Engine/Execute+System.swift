@@ -20,8 +20,12 @@ extension Hart {
             machine.deliver(.privileged(hart: id, pc: s.pointee.pc, instruction: op.raw), hart: id)
         }
         let flow = executeSystemOp(op)
-        // The observer's changes must be seen: the slice ends after this instruction.
-        return observed && flow == .next ? .exit : flow
+        guard observed else { return flow }
+        // The observer's changes must be seen: the slice ends after this instruction, and with a
+        // stop or a pc of its own pending, the run loop must have it (a CSR write resets
+        // `exitSlice` on its way).
+        if s.pointee.refillHold != 0 { s.pointee.exitSlice = .stop }
+        return flow == .next ? .exit : flow
     }
 
     @inline(__always)
@@ -38,16 +42,20 @@ extension Hart {
             raise(.breakpoint, tval: s.pointee.pc)
             return .trapped
         case .mret:
-            guard priv == 3 else { return illegal(op) }
+            guard priv == 3 else { return refused(op, hole: .mret, next: next) }
             mret()
             return .exit
         case .sret:
-            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tsr == 0) else { return illegal(op) }
+            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tsr == 0) else {
+                return refused(op, hole: .sret, next: next)
+            }
             sret()
             return .exit
         case .wfi:
             // U-mode WFI, and S-mode WFI under TW, trap at once (the "bounded time" is zero).
-            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tw == 0) else { return illegal(op) }
+            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tw == 0) else {
+                return refused(op, hole: .wfi, next: next)
+            }
             s.pointee.pc = next
             if s.pointee.mip & s.pointee.mie == 0 {
                 s.pointee.runState = .waitingForInterrupt
@@ -55,7 +63,9 @@ extension Hart {
             }
             return .exit
         case .sfence_vma:
-            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tvm == 0) else { return illegal(op) }
+            guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tvm == 0) else {
+                return refused(op, hole: .sfenceVMA, next: next)
+            }
             let va: UInt64? = op.rs1 == 0 ? nil : x[Int(op.rs1)]
             let asid: UInt16? = op.rs2 == 0 ? nil : UInt16(truncatingIfNeeded: x[Int(op.rs2)] & ((1 << UInt64(config.asidBits)) - 1))
             switch (va, asid) {
@@ -82,7 +92,9 @@ extension Hart {
         let isWrite = op.opcode == .csrrw || op.opcode == .csrrwi
         // csrrs/csrrc with x0 (or zimm 0) do not write, so read-only CSRs may be read that way.
         let writes = isWrite || op.rs1 != 0
-        guard csrAccessible(n, write: writes), let old = csrRead(n) else { return illegal(op) }
+        guard csrAccessible(n, write: writes), let old = csrRead(n) else {
+            return refusedCSR(op, n, writes: writes, next: next)
+        }
         if writes {
             let value: UInt64
             switch op.opcode {
@@ -102,6 +114,36 @@ extension Hart {
         x[0] = 0
         s.pointee.pc = next
         return s.pointee.exitSlice != .none ? .exit : .next
+    }
+
+    // MARK: holes (SensitiveHole.swift)
+
+    /// sret/mret/wfi/sfence.vma refused for lack of privilege: illegal-instruction, unless the lab
+    /// made it a hole, in which case it does nothing at all and execution goes on.
+    @inline(never)
+    private func refused(_ op: DecodedOp, hole: SensitiveHole, next: UInt64) -> Flow {
+        guard !machine.holes.isEmpty, machine.holes.contains(hole) else { return illegal(op) }
+        state.pointee.pc = next
+        return .next
+    }
+
+    /// A CSR access `csrAccessible` refused. A hole applies only to a refusal for lack of
+    /// privilege, and only if it covers every part of the instruction: the read when its result
+    /// is observed (rd ≠ x0) or when the instruction does nothing but read, the write when it
+    /// writes. A holed read returns the real value; a holed write is dropped.
+    @inline(never)
+    private func refusedCSR(_ op: DecodedOp, _ n: UInt16, writes: Bool, next: UInt64) -> Flow {
+        let holes = machine.holes
+        guard !holes.isEmpty, csrRefusedForPrivilege(n, write: writes) else { return illegal(op) }
+        let needsRead = op.rd != 0 || !writes
+        if needsRead && !holes.contains(.csrRead(n)) { return illegal(op) }
+        if writes && !holes.contains(.csrWrite(n)) { return illegal(op) }
+        guard let value = csrRead(n) else { return illegal(op) }
+        let x = state.pointee.regs
+        x[Int(op.rd)] = value
+        x[0] = 0
+        state.pointee.pc = next
+        return .next
     }
 
     @inline(never)

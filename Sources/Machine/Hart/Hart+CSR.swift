@@ -23,6 +23,16 @@ extension Hart {
         return true
     }
 
+    /// Whether an access `csrAccessible` refuses is refused only for lack of privilege (CSR level,
+    /// mstatus.TVM for satp, the counter-enable registers), so that a ``SensitiveHole`` may let it
+    /// through. Writes to read-only CSRs, CSRs that do not exist and FP CSRs with FS Off are
+    /// illegal at every privilege and never holed. Cold: called on the illegal-instruction path.
+    func csrRefusedForPrivilege(_ n: UInt16, write: Bool) -> Bool {
+        if write && (n >> 10) & 3 == 3 { return false }
+        if n == CSR.fflags || n == CSR.frm || n == CSR.fcsr { return false }
+        return csrRead(n) != nil
+    }
+
     var mcycleValue: UInt64 {
         state.pointee.mcountinhibit & 1 != 0 ? frozenCycle : state.pointee.cycles &+ state.pointee.mcycleOffset
     }

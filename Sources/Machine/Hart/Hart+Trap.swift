@@ -19,12 +19,21 @@ public struct MachineTrap: Sendable, Equatable {
 
 /// Firmware in Swift (a built-in SBI) standing where M-mode software would.
 ///
-/// When installed, every exception from S- or U-mode that would enter M-mode is offered to it (the machine never
-/// offers interrupts). If it returns `true` the trap is consumed: the hart stays in its privilege
+/// When installed, every exception from S- or U-mode that would enter M-mode is offered to it (interrupts
+/// only when it sets `handlesInterrupts`). If it returns `true` the trap is consumed: the hart stays in its privilege
 /// and resumes at `pc + 4` for an ecall, or at whatever pc the handler set (`Machine.setPC`) for other
 /// causes; the trap's modelled cost is charged. Returning `false` delivers the trap normally.
 public protocol MachineModeTrapHandler: AnyObject {
     func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool
+    /// Whether M-level interrupts taken from S- or U-mode are offered too (a VMM in M-mode wants
+    /// them; firmware that never enables them does not). Returning `true` for one consumes it: the
+    /// hart resumes at whatever pc the handler set, and the handler must quiet its source (mask the
+    /// enable or lower the pin) or it is offered again.
+    var handlesInterrupts: Bool { get }
+}
+
+extension MachineModeTrapHandler {
+    public var handlesInterrupts: Bool { false }
 }
 
 extension Hart {
@@ -79,6 +88,15 @@ extension Hart {
         state.pointee.cycles &+= state.pointee.costs.interrupt
         let pc = state.pointee.pc
         let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine
+        if !toSupervisor, state.pointee.priv < 3, let handler = machine.trapHandler, handler.handlesInterrupts {
+            let trap = MachineTrap(cause: cause, isInterrupt: true, tval: 0, pc: pc, privilege: from)
+            if handler.handleMachineTrap(trap, machine: machine, hart: id) {
+                machine.refreshAllDeadlines()
+                state.pointee.exitSlice = .checkInterrupts
+                invalidateFetch()
+                return
+            }
+        }
         enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
         if observes(.interrupt) {
             // Between slices: the observer's changes (pc included) apply directly.

@@ -199,8 +199,12 @@ extension Hart {
         let s = state
         // A stop is pending (requested between slices, or by an observer), or an observer's pc
         // waits: end the slice before this instruction, raising nothing; the run returns the
-        // stop, or the next slice starts at the observer's pc.
-        if s.pointee.refillHold != 0 { return .trapped }
+        // stop, or the next slice starts at the observer's pc (taken here, so that an engine that
+        // goes on to its next slice without the run loop starts there too).
+        if s.pointee.refillHold != 0 {
+            if s.pointee.refillHold & holdRedirect != 0 { applyRedirect() }
+            return .trapped
+        }
         let priv = s.pointee.priv
         let vpage = pc & ~0xFFF
         let idx = (Hart.privIndex(priv) * 3 + AccessType.fetch.rawValue) * softTLBSize

@@ -1,0 +1,321 @@
+// The trap-and-emulate monitor: the VMM standing in M-mode under a guest whose kernel runs in
+// U-mode (ring compression). No trap is delegated (medeleg = mideleg = 0), so everything the guest
+// does that a U-mode program may not — every CSR access, sret, wfi, sfence.vma, ecall and page
+// fault — reaches this handler, which decides what the guest's own (virtual) supervisor would have
+// seen: emulate the instruction against the vCPU, fill a shadow entry the guest never knows was
+// missing, perform a store to a guest page table, or reflect the trap into the guest kernel. The
+// virtual timer is a timed device of the machine, so it fires at a deterministic instruction.
+
+import RISCV
+import Machine
+
+/// What the monitor has done, by kind (the events a technique charges).
+public struct TrapCounters: Sendable, Equatable {
+    /// Hardware traps from the guest into the monitor.
+    public var traps: UInt64 = 0
+    /// Hardware interrupts taken into the monitor (the PLIC's, turned into virtual ones).
+    public var hardwareInterrupts: UInt64 = 0
+    public var privilegedEmulated: UInt64 = 0
+    public var exceptionsReflected: UInt64 = 0
+    public var interruptsInjected: UInt64 = 0
+    /// Hidden shadow faults (filled without the guest knowing).
+    public var shadowFaults: UInt64 = 0
+    public var tracedWrites: UInt64 = 0
+    /// ecalls from the guest kernel to the virtual SBI.
+    public var supervisorCalls: UInt64 = 0
+    /// Traps taken from the guest by scause name (hardware causes: the guest runs in U-mode).
+    public var trapsByCause: [String: UInt64] = [:]
+    /// Traps reflected into the guest kernel, by the cause the guest sees.
+    public var reflectedByCause: [String: UInt64] = [:]
+}
+
+/// Modelled cycles of the monitor's software work, charged to the hart's clock as it happens (the
+/// hardware trap that brought the monitor in is charged by the machine).
+public struct TrapPrices: Sendable, Equatable {
+    public var privilegedEmulated: UInt64 = 0
+    public var exceptionReflected: UInt64 = 0
+    public var interruptInjected: UInt64 = 0
+    public var shadowFault: UInt64 = 0
+    public var tracedWrite: UInt64 = 0
+    /// A virtual SBI call.
+    public var supervisorCall: UInt64 = 0
+
+    public init() {}
+}
+
+/// One thing the monitor did, for observers (hooks, traces).
+public struct TrapMonitorEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case trap, privileged, exceptionReflected = "exception_reflected", interruptInjected = "interrupt_injected"
+        case shadowFault = "shadow_fault", tracedWrite = "traced_write", supervisorCall = "hypercall"
+    }
+    public var kind: Kind
+    public var hart: Int
+    public var pc: UInt64
+    public var cause: String?
+    public var address: UInt64?
+}
+
+/// A trap-and-emulate VMM for one vCPU on hart 0 of `machine`.
+public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
+    /// The machine holds the monitor (its trap handler and a timed device), so not the reverse.
+    public unowned let machine: Machine
+    public let shadow: ShadowPageTables
+    public let hart = 0
+    public private(set) var vcpu: VirtualCPU
+    public private(set) var counters = TrapCounters()
+    /// Serves the guest kernel's ecall (the virtual SBI). It reads and writes the guest's registers
+    /// and returns whether the guest continues after the ecall (false: it was stopped or restarted
+    /// elsewhere and the monitor must not move its pc).
+    public var supervisorCall: ((TrapMonitor, Int) -> Bool)?
+    public var onEvent: ((TrapMonitorEvent) -> Void)?
+    /// What the monitor's work costs on the hart's clock.
+    public var prices = TrapPrices()
+    /// The hart is stopped because the vCPU executed wfi.
+    public private(set) var asleep = false
+    /// The machine's `time` ticks (mtime), read for the virtual timer.
+    var now: UInt64 { machine.mtime }
+
+    /// A monitor for `machine` whose guest memory is `map`; shadow tables live in the machine RAM
+    /// [poolBase, poolBase + poolSize), outside the guest's reach. Installs itself as the trap
+    /// handler and timed device and removes all delegation so every guest trap comes here.
+    public init(machine: Machine, map: GuestPhysicalMap, poolBase: UInt64, poolSize: UInt64, shadowCapacity: Int = 8) {
+        self.machine = machine
+        shadow = ShadowPageTables(machine: machine, map: map, poolBase: poolBase, poolSize: poolSize, capacity: shadowCapacity)
+        vcpu = VirtualCPU(asidBits: 16)
+        machine.trapHandler = self
+        machine.addTimedDevice(self)
+        machine.writeCSR(CSR.medeleg, 0, hart: hart)
+        machine.writeCSR(CSR.mideleg, 0, hart: hart)
+    }
+
+    /// Enters the guest kernel at `pc` (virtual S-mode, satp Bare, SIE clear) with a0, a1 set, as
+    /// an SBI hart start would: the hart itself runs in U-mode under the bare shadow.
+    public func start(pc: UInt64, a0: UInt64, a1: UInt64) {
+        vcpu = VirtualCPU(asidBits: 16)
+        vcpu.privilege = .supervisor
+        // As firmware leaves it: the FPU on (FS = Initial), so a kernel may use it from the start.
+        vcpu.csrs.setStatus(SupervisorBits.fs, 1 << SupervisorBits.fsShift)
+        asleep = false
+        setRealEnable(SupervisorBits.sei, true)
+        PrivilegedEmulator.mirrorFloatingPoint(vcpu, machine: machine, hart: hart)
+        shadow.setTranslationControls(sum: false, mxr: false)
+        shadow.activate(satp: 0, view: .kernel, hart: hart)
+        machine.startHart(hart, privilege: .user, pc: pc, a0: a0, a1: a1)
+    }
+
+    /// Edits the vCPU directly (tests and tools: set a CSR without the guest executing anything).
+    public func vcpuForTesting(_ edit: (inout VirtualCPU) -> Void) {
+        edit(&vcpu)
+    }
+
+    /// Raises or lowers a virtual interrupt line (external from the virtual PLIC, software from an
+    /// SBI IPI) and delivers it if the guest takes it now.
+    public func setInterrupt(_ cause: InterruptCause, pending: Bool) {
+        vcpu.setInterrupt(cause, pending: pending)
+        if pending { deliverPendingInterrupt() }
+    }
+
+    /// Programs the virtual timer (SBI set_timer).
+    public func setTimer(_ compare: UInt64) {
+        vcpu.setTimer(compare, now: now)
+        machine.timedDeviceChanged(self)
+        deliverPendingInterrupt()
+    }
+
+    // MARK: TimedDevice (the virtual timer)
+
+    public func advance(to mtime: UInt64) {
+        if vcpu.updateTimer(now: mtime) { deliverPendingInterrupt() }
+        if asleep {
+            syncExternalInterrupt()
+            deliverPendingInterrupt()
+        }
+    }
+
+    public var nextDeadline: UInt64? {
+        vcpu.timerCompare == .max || vcpu.csrs.sip & SupervisorBits.sti != 0 ? nil : vcpu.timerCompare
+    }
+
+    // MARK: traps
+
+    /// External interrupts from the VM's PLIC reach the monitor as M-level interrupts.
+    public var handlesInterrupts: Bool { true }
+
+    public func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart h: Int) -> Bool {
+        guard h == hart else { return false }
+        if trap.isInterrupt {
+            counters.hardwareInterrupts &+= 1
+            if trap.cause == InterruptCause.supervisorExternal.rawValue {
+                // The PLIC's supervisor context asserts SEIP: it becomes the vCPU's, and the real
+                // enable stays masked until the guest has claimed it (see `syncExternalInterrupt`).
+                setRealEnable(SupervisorBits.sei, false)
+                vcpu.setInterrupt(.supervisorExternal, pending: true)
+            } else {
+                // Nothing else is enabled; should it ever arrive, it is masked, not looped on.
+                setRealEnable(1 << trap.cause, false)
+            }
+            deliverPendingInterrupt()
+            // The hardware woke a hart sleeping for the vCPU's wfi; unless the vCPU woke too, it sleeps on.
+            if asleep { machine.waitForInterrupt(hart: hart) }
+            return true
+        }
+        counters.traps &+= 1
+        syncExternalInterrupt()
+        let cause = ExceptionCause(rawValue: trap.cause)
+        let name = cause?.name ?? "exception_\(trap.cause)"
+        counters.trapsByCause[name, default: 0] &+= 1
+        emit(.trap, pc: trap.pc, cause: name, address: trap.tval)
+        switch cause {
+        case .illegalInstruction:
+            emulate(trap)
+        case .ecallU:
+            if vcpu.privilege == .supervisor {
+                counters.supervisorCalls &+= 1
+                charge(prices.supervisorCall)
+                emit(.supervisorCall, pc: trap.pc, cause: nil, address: machine.register(17, hart: hart))
+                machine.setPC(trap.pc, hart: hart)
+                if supervisorCall?(self, hart) ?? false { machine.setPC(trap.pc &+ 4, hart: hart) }
+            } else {
+                reflect(.exception(.ecallU), pc: trap.pc)
+            }
+        case .instructionPageFault, .loadPageFault, .storePageFault:
+            let access: GuestAccess = cause == .instructionPageFault ? .fetch : cause == .loadPageFault ? .load : .store
+            shadowFault(va: trap.tval, access: access, pc: trap.pc)
+        default:
+            // Everything else (misaligned accesses, access faults from the VM's own devices,
+            // breakpoints) is exactly what the guest would have taken natively.
+            reflect(VirtualTrap(cause: trap.cause, isInterrupt: false, tval: trap.tval), pc: trap.pc)
+        }
+        deliverPendingInterrupt()
+        return true
+    }
+
+    /// Follows the PLIC's SEIP pin into the vCPU; once the guest has claimed the interrupt (the pin
+    /// is low) the real enable is restored so the next one reaches the monitor.
+    func syncExternalInterrupt() {
+        let pin = (machine.readCSR(CSR.mip, hart: hart) ?? 0) & SupervisorBits.sei != 0
+        if vcpu.csrs.sip & SupervisorBits.sei != 0 && !pin { vcpu.setInterrupt(.supervisorExternal, pending: false) }
+        if !pin { setRealEnable(SupervisorBits.sei, true) }
+        else if vcpu.csrs.sip & SupervisorBits.sei == 0 { vcpu.setInterrupt(.supervisorExternal, pending: true) }
+    }
+
+    func setRealEnable(_ bits: UInt64, _ on: Bool) {
+        let mie = machine.readCSR(CSR.mie, hart: hart) ?? 0
+        let new = on ? mie | bits : mie & ~bits
+        if new != mie { machine.writeCSR(CSR.mie, new, hart: hart) }
+    }
+
+    func emulate(_ trap: MachineTrap) {
+        var bits = UInt32(truncatingIfNeeded: trap.tval)
+        if bits == 0, let inst = shadow.fetchInstruction(at: trap.pc) { bits = inst.raw }
+        let outcome = PrivilegedEmulator.emulate(bits, pc: trap.pc, vcpu: &vcpu, machine: machine, hart: hart)
+        switch outcome {
+        case .completed(let effects), .returned(let effects):
+            privileged(trap.pc, bits)
+            apply(effects)
+        case .waiting:
+            privileged(trap.pc, bits)
+            // The hart sleeps until the monitor wakes it with a virtual interrupt.
+            asleep = true
+            machine.waitForInterrupt(hart: hart)
+        case .fence(let va, let asid):
+            privileged(trap.pc, bits)
+            shadow.fence(va: va, asid: asid)
+        case .supervisorCall:
+            counters.supervisorCalls &+= 1
+                charge(prices.supervisorCall)
+            if supervisorCall?(self, hart) ?? false { machine.setPC(trap.pc &+ 4, hart: hart) }
+        case .reflect(let t):
+            reflect(t, pc: trap.pc)
+        case .notPrivileged:
+            reflect(.exception(.illegalInstruction, tval: trap.tval), pc: trap.pc)
+        }
+    }
+
+    func privileged(_ pc: UInt64, _ bits: UInt32) {
+        counters.privilegedEmulated &+= 1
+        charge(prices.privilegedEmulated)
+        emit(.privileged, pc: pc, cause: nil, address: UInt64(bits))
+    }
+
+    func apply(_ effects: EmulationEffects) {
+        if effects.contains(.translation) {
+            let s = vcpu.csrs.sstatus
+            shadow.setTranslationControls(sum: s & SupervisorBits.sum != 0, mxr: s & SupervisorBits.mxr != 0)
+        }
+        if effects.contains(.satp) || effects.contains(.privilege) { activateShadow() }
+    }
+
+    func activateShadow() {
+        shadow.activate(satp: vcpu.csrs.satp, view: vcpu.privilege == .user ? .user : .kernel, hart: hart)
+    }
+
+    func shadowFault(va: UInt64, access: GuestAccess, pc: UInt64) {
+        switch shadow.handleFault(va: va, access: access) {
+        case .filled:
+            counters.shadowFaults &+= 1
+            charge(prices.shadowFault)
+            emit(.shadowFault, pc: pc, cause: access.pageFault.name, address: va)
+            machine.setPC(pc, hart: hart)
+        case .guestFault(let t):
+            reflect(t, pc: pc)
+        case .tracedWrite(let gpa):
+            switch shadow.emulateTracedStore(pc: pc, hart: hart) {
+            case .emulated:
+                counters.tracedWrites &+= 1
+                charge(prices.tracedWrite)
+                emit(.tracedWrite, pc: pc, cause: nil, address: gpa)
+            case .guestFault(let t): reflect(t, pc: pc)
+            case .retry: machine.setPC(pc, hart: hart)
+            }
+        }
+    }
+
+    /// Delivers `t`, taken at `pc`, into the guest kernel.
+    func reflect(_ t: VirtualTrap, pc: UInt64) {
+        let wasUser = vcpu.privilege == .user
+        let target = ExceptionReflection.deliver(t, to: &vcpu, pc: pc)
+        counters.exceptionsReflected &+= 1
+        charge(prices.exceptionReflected)
+        counters.reflectedByCause[t.name, default: 0] &+= 1
+        emit(.exceptionReflected, pc: pc, cause: t.name, address: t.tval)
+        machine.setPC(target, hart: hart)
+        if wasUser { activateShadow() }
+    }
+
+    /// Injects the virtual interrupt the guest takes now, if any, before its next instruction; a
+    /// vCPU waiting in wfi wakes (a locally enabled interrupt wakes it even when SIE masks it).
+    func deliverPendingInterrupt() {
+        let pc = machine.pc(hart: hart)
+        if let irq = ExceptionReflection.pendingInterrupt(vcpu) {
+            let wasUser = vcpu.privilege == .user
+            let target = ExceptionReflection.deliver(.interrupt(irq), to: &vcpu, pc: pc)
+            counters.interruptsInjected &+= 1
+            charge(prices.interruptInjected)
+            emit(.interruptInjected, pc: pc, cause: irq.name, address: nil)
+            if wasUser { activateShadow() }
+            resume(at: target)
+        } else if asleep && !vcpu.waitingForInterrupt {
+            // Woken (wfi ignores SIE) without an interrupt to take: continue after the wfi.
+            resume(at: pc)
+        }
+    }
+
+    func resume(at pc: UInt64) {
+        if asleep {
+            asleep = false
+            machine.startHart(hart, privilege: .user, pc: pc, a0: machine.register(10, hart: hart), a1: machine.register(11, hart: hart))
+        } else {
+            machine.setPC(pc, hart: hart)
+        }
+    }
+
+    func charge(_ cycles: UInt64) {
+        if cycles != 0 { machine.charge(cycles, hart: hart) }
+    }
+
+    func emit(_ kind: TrapMonitorEvent.Kind, pc: UInt64, cause: String?, address: UInt64?) {
+        onEvent?(TrapMonitorEvent(kind: kind, hart: hart, pc: pc, cause: cause, address: address))
+    }
+}

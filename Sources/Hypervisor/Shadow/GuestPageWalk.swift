@@ -1,0 +1,139 @@
+// The guest's own page walk, done in software by the VMM (privileged spec, "Virtual Address
+// Translation Process", for Sv39): the shadow pager needs to know what the guest's tables say before
+// it may put anything in a shadow entry, and students read the walk as data (`vm:page_tables`).
+// Every table read goes through the VM's guest-physical map: a table outside the VM's RAM is an
+// access fault for the guest, never a read of someone else's memory.
+
+import RISCV
+import Machine
+
+/// One page-table entry read by a walk.
+public struct PageTableStep: Sendable, Equatable {
+    public var level: Int
+    /// Where the entry is: guest-physical for a guest walk, machine-physical for a shadow walk.
+    public var pteAddress: UInt64
+    public var pte: UInt64
+}
+
+/// A walk as data: the entries read and its outcome.
+public struct PageTableWalk: Sendable, Equatable {
+    /// "bare" or "sv39".
+    public var mode: String
+    /// The root table's address (0 for bare).
+    public var root: UInt64
+    public var steps: [PageTableStep]
+    public var result: Result
+
+    public enum Result: Sendable, Equatable {
+        /// `physical` is the translated address; `leaf` the leaf PTE (after any A/D update) and
+        /// `level` its level (0 = 4 KiB page).
+        case translated(physical: UInt64, leaf: UInt64, level: Int)
+        case fault(ExceptionCause)
+    }
+
+    public var physical: UInt64? {
+        if case .translated(let p, _, _) = result { return p }
+        return nil
+    }
+}
+
+/// The parameters of a guest walk that the guest's CSRs decide.
+public struct GuestTranslationContext: Sendable, Equatable {
+    public var satp: UInt64
+    /// The privilege the guest believes the access is made at.
+    public var privilege: PrivilegeMode
+    public var sum: Bool
+    public var mxr: Bool
+
+    public init(satp: UInt64, privilege: PrivilegeMode, sum: Bool, mxr: Bool) {
+        self.satp = satp
+        self.privilege = privilege
+        self.sum = sum
+        self.mxr = mxr
+    }
+
+    var isBare: Bool { satp >> 60 == 0 }
+    var root: UInt64 { (satp & ((1 << 44) - 1)) << 12 }
+}
+
+/// Reads and writes 64-bit words of machine RAM for the VMM's slow paths.
+struct MachineWords {
+    unowned let machine: Machine
+
+    func read(_ ma: UInt64) -> UInt64? {
+        guard let b = machine.readPhysical(at: ma, count: 8) else { return nil }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(b[i]) << (8 * UInt64(i)) }
+        return v
+    }
+
+    @discardableResult
+    func write(_ ma: UInt64, _ value: UInt64) -> Bool {
+        var b = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        return machine.loadPhysical(b, at: ma)
+    }
+}
+
+enum GuestPageWalker {
+    /// Whether a guest leaf with `pte` permits `access` in context `c` (privileged spec, "Virtual
+    /// Address Translation Process", step 5): U pages are never executed by S and read/written by S only
+    /// with SUM; S pages never reached from U; MXR makes execute-only pages readable.
+    static func permits(_ pte: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext) -> Bool {
+        if pte & Sv39.u != 0 {
+            if c.privilege == .supervisor && (access == .fetch || !c.sum) { return false }
+        } else if c.privilege == .user {
+            return false
+        }
+        switch access {
+        case .fetch: return pte & Sv39.x != 0
+        case .load: return pte & Sv39.r != 0 || (c.mxr && pte & Sv39.x != 0)
+        case .store: return pte & Sv39.w != 0
+        }
+    }
+
+    /// Walks the guest's tables for `va`. With `updateAD`, sets A (and D for a store) in the
+    /// guest's leaf as the hardware's walker would (Svadu behaviour, the machine's default) — the
+    /// shadow pager's emulation of A/D bits; without it the walk has no side effect at all.
+    static func walk(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
+                     memory: MachineWords, updateAD: Bool) -> PageTableWalk {
+        if c.isBare {
+            return PageTableWalk(mode: "bare", root: 0, steps: [],
+                                 result: .translated(physical: va, leaf: Sv39.v | Sv39.r | Sv39.w | Sv39.x | Sv39.a | Sv39.d, level: 0))
+        }
+        var w = PageTableWalk(mode: "sv39", root: c.root, steps: [], result: .fault(access.pageFault))
+        guard Sv39.isCanonical(va) else { return w }
+        var table = c.root
+        var level = Sv39.levels - 1
+        while true {
+            let pteAddress = table &+ Sv39.index(va, level: level) &* 8
+            guard let (ma, isRAM) = map.machineAddress(pteAddress), isRAM, let read = memory.read(ma) else {
+                w.result = .fault(access.accessFault)
+                return w
+            }
+            var pte = read
+            w.steps.append(PageTableStep(level: level, pteAddress: pteAddress, pte: pte))
+            if pte & Sv39.v == 0 || (pte & Sv39.r == 0 && pte & Sv39.w != 0) || pte >> 54 != 0 { return w }
+            if !Sv39.isLeaf(pte) {
+                // D, A and U are reserved in non-leaf entries (and faulted on, as the machine does).
+                if pte & (Sv39.d | Sv39.a | Sv39.u) != 0 || level == 0 { return w }
+                table = Sv39.address(pte)
+                level -= 1
+                continue
+            }
+            guard permits(pte, access, c) else { return w }
+            let pageBits = 12 + 9 * UInt64(level)
+            let ppn = pte >> 10 & ((1 << 44) - 1)
+            if ppn & ((1 << (9 * UInt64(level))) - 1) != 0 { return w }  // a misaligned superpage
+            let need = Sv39.a | (access == .store ? Sv39.d : 0)
+            if updateAD && pte & need != need {
+                pte |= need
+                memory.write(ma, pte)
+                w.steps[w.steps.count - 1].pte = pte
+            }
+            let physical = (Sv39.address(pte) & ~((1 << pageBits) - 1)) | (va & ((1 << pageBits) - 1))
+            w.result = .translated(physical: physical, leaf: pte, level: level)
+            return w
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Looking at shadows: a walk of either the guest's tables or the shadow the hart uses, as data
+// (`vm:page_tables`), and a coherence checker that compares every shadow leaf with what the guest's
+// tables say now. A shadow may hold less than the guest's tables allow (entries are filled lazily,
+// first writes are trapped to emulate D), never more: each entry must map the machine page the
+// guest's tables and the VM's map give, with no permission the guest's tables (in that view) deny,
+// and never write access to a page the shadows mirror.
+
+import RISCV
+import Machine
+
+/// Whose tables a walk reads.
+public enum PageTableSource: String, Sendable, CaseIterable {
+    /// The guest's own tables (guest-physical addresses).
+    case guest
+    /// The shadow tables the hart walks (machine-physical addresses).
+    case shadow
+}
+
+/// One shadow entry that disagrees with the guest's tables.
+public struct ShadowIncoherence: Sendable, Equatable, CustomStringConvertible {
+    /// The guest satp of the shadow address space.
+    public var guestSATP: UInt64
+    public var view: ShadowView
+    public var va: UInt64
+    /// The shadow leaf and where it is (machine-physical).
+    public var shadowPTE: UInt64
+    public var shadowAddress: UInt64
+    public var problem: String
+
+    public var description: String {
+        "satp 0x\(String(guestSATP, radix: 16)) \(view) va 0x\(String(va, radix: 16)): \(problem) (shadow pte 0x\(String(shadowPTE, radix: 16)))"
+    }
+}
+
+extension ShadowPageTables {
+    /// The walk of `va` through the guest's tables (in the current view's privilege, without A/D
+    /// side effects) or through the shadow the hart walks for `view` (default: the current one).
+    public func walk(_ source: PageTableSource, va: UInt64, view v: ShadowView? = nil) -> PageTableWalk {
+        let which = v ?? view
+        switch source {
+        case .guest:
+            return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, updateAD: false)
+        case .shadow:
+            guard let root = current?.roots[which.rawValue] else {
+                return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
+            }
+            var w = PageTableWalk(mode: "sv39", root: root, steps: [], result: .fault(.loadPageFault))
+            guard Sv39.isCanonical(va) else { return w }
+            var table = root
+            for level in stride(from: Sv39.levels - 1, through: 0, by: -1) {
+                let a = table &+ Sv39.index(va, level: level) &* 8
+                guard let e = words.read(a) else { return w }
+                w.steps.append(PageTableStep(level: level, pteAddress: a, pte: e))
+                guard e & Sv39.v != 0 else { return w }
+                if Sv39.isLeaf(e) {
+                    let bits = 12 + 9 * UInt64(level)
+                    w.result = .translated(physical: (Sv39.address(e) & ~((1 << bits) - 1)) | (va & ((1 << bits) - 1)), leaf: e, level: level)
+                    return w
+                }
+                table = Sv39.address(e)
+            }
+            return w
+        }
+    }
+
+    /// Every shadow leaf, in every cached address space and view, that disagrees with the guest's
+    /// tables as they are now. Empty when the shadows are coherent.
+    public func checkCoherence() -> [ShadowIncoherence] {
+        var problems: [ShadowIncoherence] = []
+        for case let ctx? in contexts {
+            let satp = ctx.key.bare ? 0 : (Sv39.satpMode << 60) | (UInt64(ctx.key.asid) << 44) | (ctx.key.root >> 12)
+            for v in ShadowView.allCases {
+                guard let root = ctx.roots[v.rawValue] else { continue }
+                let context = GuestTranslationContext(satp: satp, privilege: v.guestPrivilege, sum: sum, mxr: mxr)
+                visit(root, level: Sv39.levels - 1, vpn: 0) { va, address, pte in
+                    if let p = self.disagreement(va: va, pte: pte, context: context) {
+                        problems.append(ShadowIncoherence(guestSATP: satp, view: v, va: va, shadowPTE: pte,
+                                                          shadowAddress: address, problem: p))
+                    }
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Calls `body` for each valid leaf under shadow table `page`.
+    func visit(_ page: UInt64, level: Int, vpn: UInt64, _ body: (UInt64, UInt64, UInt64) -> Void) {
+        guard let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) else { return }
+        for i in 0..<512 {
+            var e: UInt64 = 0
+            for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            guard e & Sv39.v != 0 else { continue }
+            let n = vpn << 9 | UInt64(i)
+            if Sv39.isLeaf(e) || level == 0 {
+                body(Sv39.virtualAddress(n << (9 * UInt64(level))), page &+ UInt64(i) &* 8, e)
+            } else {
+                visit(Sv39.address(e), level: level - 1, vpn: n, body)
+            }
+        }
+    }
+
+    /// Why shadow leaf `pte` for `va` disagrees with the guest's tables, or nil if it does not.
+    func disagreement(va: UInt64, pte: UInt64, context: GuestTranslationContext) -> String? {
+        if !Sv39.isLeaf(pte) { return "a pointer where a 4 KiB leaf belongs" }
+        if pte & Sv39.u == 0 { return "a leaf without U (the deprivileged guest could not use it)" }
+        let target = Sv39.address(pte)
+        if pool.contains(target) { return "maps the VMM's own shadow pool" }
+        let accesses: [(GuestAccess, UInt64)] = [(.load, Sv39.r), (.store, Sv39.w), (.fetch, Sv39.x)]
+        for (access, bit) in accesses where pte & bit != 0 {
+            let w = GuestPageWalker.walk(va, access, context, map: map, memory: words, updateAD: false)
+            guard case .translated(let gpa, let leaf, _) = w.result else {
+                return "grants \(access) that the guest's tables deny"
+            }
+            guard let (ma, _) = map.machineAddress(gpa & ~(Sv39.pageSize - 1)) else { return "maps memory outside the VM" }
+            if ma != target { return "maps machine 0x\(String(target, radix: 16)), the guest's tables say 0x\(String(ma, radix: 16))" }
+            if leaf & Sv39.a == 0 && !context.isBare { return "the guest's A bit is clear" }
+            if access == .store {
+                if leaf & Sv39.d == 0 && !context.isBare { return "writable while the guest's D bit is clear" }
+                if isWriteProtected(guestPhysical: gpa) { return "writable mapping of a guest page-table page" }
+            }
+        }
+        return nil
+    }
+}

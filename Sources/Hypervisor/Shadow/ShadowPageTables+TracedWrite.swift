@@ -1,0 +1,133 @@
+// Traced writes: the guest stored to one of its own page-table pages, which every shadow maps
+// read-only. The VMM decodes the store at the guest's pc, performs it on the guest's memory as the
+// hart would have (including AMOs and sc), drops the shadow entries that mirrored the bytes it
+// changed, and moves the guest past the instruction. The guest cannot tell it happened, except by
+// the time it took.
+
+import RISCV
+import Machine
+
+/// The result of emulating a store that hit a write-protected guest page.
+public enum TracedWriteOutcome: Sendable, Equatable {
+    /// Performed; the hart's pc is past the store.
+    case emulated
+    /// The store faults in the guest's own view (a byte of it on a page the guest may not write).
+    case guestFault(VirtualTrap)
+    /// The instruction at pc is not a store (the guest changed it meanwhile): let the hart retry it.
+    case retry
+}
+
+extension ShadowPageTables {
+    /// Emulates the store at the guest's `pc` on `hart` that hit a write-protected page.
+    public func emulateTracedStore(pc: UInt64, hart h: Int) -> TracedWriteOutcome {
+        guard let inst = fetchInstruction(at: pc) else { return .retry }
+        let x = { (n: UInt8) in self.machine.register(Int(n), hart: h) }
+        let address: UInt64
+        let size: Int
+        var value: UInt64
+        var result: ((UInt64) -> UInt64)?  // for AMOs: old value → value to store
+        switch inst.opcode {
+        case .sb, .sh, .sw, .sd:
+            address = x(inst.rs1) &+ UInt64(bitPattern: Int64(inst.imm))
+            size = inst.opcode == .sb ? 1 : inst.opcode == .sh ? 2 : inst.opcode == .sw ? 4 : 8
+            value = x(inst.rs2)
+        case .fsw, .fsd:
+            address = x(inst.rs1) &+ UInt64(bitPattern: Int64(inst.imm))
+            size = inst.opcode == .fsw ? 4 : 8
+            value = machine.floatRegister(Int(inst.rs2), hart: h)
+        case .sc_w, .sc_d:
+            // The reservation is the hart's; a VMM-performed sc succeeds (sc may fail spuriously,
+            // never succeed wrongly — a guest's retry loop tolerates either, and this never livelocks).
+            address = x(inst.rs1)
+            size = inst.opcode == .sc_w ? 4 : 8
+            value = x(inst.rs2)
+        default:
+            guard let op = Self.amo(inst.opcode) else { return .retry }
+            address = x(inst.rs1)
+            size = op.size
+            value = x(inst.rs2)
+            let operand = value
+            result = { old in op.apply(old, operand) }
+        }
+        guard address & UInt64(size - 1) == 0 || result == nil else {
+            return .guestFault(.exception(.storeAddressMisaligned, tval: address))
+        }
+        // Translate every byte: a misaligned store may cross into another page.
+        var physical: [UInt64] = []
+        for i in 0..<size {
+            let va = address &+ UInt64(i)
+            let w = GuestPageWalker.walk(va, .store, guestContext(view), map: map, memory: words, updateAD: true)
+            guard case .translated(let gpa, _, _) = w.result else {
+                if case .fault(let cause) = w.result { return .guestFault(.exception(cause, tval: va)) }
+                return .retry
+            }
+            guard let (ma, isRAM) = map.machineAddress(gpa), isRAM else {
+                return .guestFault(.exception(.storeAccessFault, tval: va))
+            }
+            physical.append(ma)
+        }
+        if let f = result {
+            var old: UInt64 = 0
+            for i in 0..<size { old |= UInt64(machine.readPhysical(at: physical[i], count: 1)?[0] ?? 0) << (8 * UInt64(i)) }
+            if size == 4 { old = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) }
+            value = f(old)
+            machine.setRegister(Int(inst.rd), old, hart: h)
+        } else if inst.opcode == .sc_w || inst.opcode == .sc_d {
+            machine.setRegister(Int(inst.rd), 0, hart: h)
+        }
+        for i in 0..<size {
+            machine.loadPhysical([UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))], at: physical[i])
+            if let gpa = map.guestAddress(ofMachine: physical[i]) { guestWrote(guestPhysical: gpa, size: 1) }
+        }
+        counters.tracedWrites &+= 1
+        machine.setPC(pc &+ UInt64(inst.length), hart: h)
+        return .emulated
+    }
+
+    /// The instruction at guest virtual `pc`, read through the guest's own tables in the current view.
+    public func fetchInstruction(at pc: UInt64) -> Instruction? {
+        func half(_ va: UInt64) -> UInt32? {
+            let w = GuestPageWalker.walk(va, .fetch, guestContext(view), map: map, memory: words, updateAD: false)
+            guard let gpa = w.physical, let (ma, isRAM) = map.machineAddress(gpa), isRAM,
+                  let b = machine.readPhysical(at: ma, count: 2) else { return nil }
+            return UInt32(b[0]) | UInt32(b[1]) << 8
+        }
+        guard let low = half(pc) else { return nil }
+        if low & 3 != 3 { return Decoder.decode(low) }
+        guard let high = half(pc &+ 2) else { return nil }
+        return Decoder.decode(low | high << 16)
+    }
+
+    struct AMO {
+        var size: Int
+        var apply: (UInt64, UInt64) -> UInt64
+    }
+
+    /// The read-modify-write of an AMO (unprivileged spec, "Atomic Memory Operations"); word forms
+    /// compare their sign-extended 32-bit values.
+    static func amo(_ op: Opcode) -> AMO? {
+        func s32(_ v: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: v)) }
+        func u32(_ v: UInt64) -> UInt64 { v & 0xFFFF_FFFF }
+        switch op {
+        case .amoswap_w: return AMO(size: 4) { _, b in b }
+        case .amoadd_w: return AMO(size: 4) { a, b in a &+ b }
+        case .amoxor_w: return AMO(size: 4) { a, b in a ^ b }
+        case .amoand_w: return AMO(size: 4) { a, b in a & b }
+        case .amoor_w: return AMO(size: 4) { a, b in a | b }
+        case .amomin_w: return AMO(size: 4) { a, b in s32(a) < s32(b) ? a : b }
+        case .amomax_w: return AMO(size: 4) { a, b in s32(a) > s32(b) ? a : b }
+        case .amominu_w: return AMO(size: 4) { a, b in u32(a) < u32(b) ? a : b }
+        case .amomaxu_w: return AMO(size: 4) { a, b in u32(a) > u32(b) ? a : b }
+        case .amoswap_d: return AMO(size: 8) { _, b in b }
+        case .amoadd_d: return AMO(size: 8) { a, b in a &+ b }
+        case .amoxor_d: return AMO(size: 8) { a, b in a ^ b }
+        case .amoand_d: return AMO(size: 8) { a, b in a & b }
+        case .amoor_d: return AMO(size: 8) { a, b in a | b }
+        case .amomin_d: return AMO(size: 8) { a, b in Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b }
+        case .amomax_d: return AMO(size: 8) { a, b in Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b }
+        case .amominu_d: return AMO(size: 8) { a, b in a < b ? a : b }
+        case .amomaxu_d: return AMO(size: 8) { a, b in a > b ? a : b }
+        default: return nil
+        }
+    }
+}

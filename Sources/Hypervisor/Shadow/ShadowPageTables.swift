@@ -1,0 +1,463 @@
+// Shadow page tables: the tables the MMU really walks while a deprivileged guest runs. The guest
+// keeps its own Sv39 tables in its memory; the VMM derives from them, lazily, tables that map the
+// guest's virtual addresses straight to machine addresses of the VM's own memory — and never to
+// anything else. Coherence is kept by write protection: every guest page that a shadow table mirrors
+// is mapped read-only in every shadow, so the guest's stores to its own page tables trap, and the
+// VMM performs them (a traced write) and drops the shadow entries they affect.
+//
+// Ring compression: the guest kernel runs in U-mode, so every shadow leaf has U set, and the
+// architecture's U/S page protection must be rebuilt in two views of each guest address space:
+// the guest-kernel view maps the guest's kernel pages (and its user pages, without execute, when
+// the guest sets sstatus.SUM); the guest-user view maps only the guest's user pages.
+//
+// Shadow leaves are always 4 KiB pages, whatever the guest's page size, so that one write-protected
+// page-table page inside a guest superpage costs one read-only 4 KiB entry, not the whole superpage.
+
+import RISCV
+import Machine
+
+/// Which of a guest address space's two shadow views the hart walks.
+public enum ShadowView: Int, Sendable, CaseIterable, CustomStringConvertible {
+    /// The guest's user mode: only its U pages.
+    case user = 0
+    /// The guest's kernel: its S pages, and its U pages as data when SUM is set.
+    case kernel = 1
+
+    public var description: String { self == .user ? "user" : "kernel" }
+    /// The privilege the guest believes it runs at in this view.
+    public var guestPrivilege: PrivilegeMode { self == .user ? .user : .supervisor }
+}
+
+/// What the shadow pager has done so far.
+public struct ShadowCounters: Sendable, Equatable {
+    /// Faults the guest never sees: a shadow entry filled (or upgraded for a first write).
+    public var hiddenFaults: UInt64 = 0
+    /// Faults the guest's own tables cause: reflected to the guest kernel.
+    public var trueFaults: UInt64 = 0
+    /// Stores to write-protected guest page-table pages, performed by the VMM.
+    public var tracedWrites: UInt64 = 0
+    /// Shadow table pages in use now.
+    public var shadowPages: UInt64 = 0
+    /// Shadow table pages ever allocated.
+    public var pagesAllocated: UInt64 = 0
+    /// Guest address-space switches (satp writes selecting another shadow).
+    public var satpSwitches: UInt64 = 0
+    /// Hardware TLB flushes made for the guest (its sfence.vma, shadow downgrades, view drops).
+    public var flushes: UInt64 = 0
+    /// Cached shadow address spaces dropped to make room.
+    public var evictions: UInt64 = 0
+
+    /// The counters under their snake_case names, for `vm:stats()`.
+    public var dictionary: [String: UInt64] {
+        ["hidden_faults": hiddenFaults, "true_faults": trueFaults, "traced_writes": tracedWrites,
+         "shadow_pages": shadowPages, "pages_allocated": pagesAllocated, "satp_switches": satpSwitches,
+         "flushes": flushes, "evictions": evictions]
+    }
+}
+
+/// How the shadow pager resolved a page fault of the guest.
+public enum ShadowFaultResolution: Sendable, Equatable {
+    /// A hidden fault: the shadow entry is filled; the guest retries the instruction.
+    case filled
+    /// The guest's own tables forbid the access (or name memory outside the VM): reflect this trap.
+    case guestFault(VirtualTrap)
+    /// A store to one of the guest's page-table pages: emulate it (`emulateTracedStore`).
+    case tracedWrite(guestPhysical: UInt64)
+}
+
+/// The shadow page tables of one VM.
+public final class ShadowPageTables {
+    /// Unowned: the machine holds the monitor that holds these shadows.
+    public unowned let machine: Machine
+    public let map: GuestPhysicalMap
+    /// Cached guest address spaces (satp values) at most; the least recently used is evicted.
+    public let capacity: Int
+    public internal(set) var counters = ShadowCounters()
+    /// The guest's sstatus.SUM and MXR, which shape the views (`setTranslationControls`).
+    public private(set) var sum = false
+    public private(set) var mxr = false
+    /// The guest's satp and view the hart is running now.
+    public private(set) var guestSATP: UInt64 = 0
+    public private(set) var view: ShadowView = .kernel
+    /// The satp value loaded into the hart.
+    public private(set) var machineSATP: UInt64 = 0
+    /// Modelled cycles charged to the hart's clock per hardware TLB flush made for the guest.
+    public var flushPrice: UInt64 = 0
+
+    struct ContextKey: Hashable {
+        var root: UInt64
+        var asid: UInt16
+        var bare: Bool
+    }
+
+    final class Context {
+        let key: ContextKey
+        let slot: Int
+        var roots: [UInt64?] = [nil, nil]
+        var pages: Set<UInt64> = []
+        var lastUse: UInt64 = 0
+        init(key: ContextKey, slot: Int) { self.key = key; self.slot = slot }
+    }
+
+    struct PageInfo {
+        /// 2 = root, 0 = leaf table.
+        var level: Int
+        /// The guest table page (guest-physical) this shadow page mirrors; nil for a table that
+        /// splits a guest superpage or maps bare memory.
+        var source: UInt64?
+        var slot: Int
+    }
+
+    var contexts: [Context?]
+    var current: Context?
+    var hart = 0
+    var pool: ShadowPool
+    var pageInfo: [UInt64: PageInfo] = [:]
+    /// Guest page-table page → the shadow pages mirroring it. A page with an entry here is
+    /// write-protected in every shadow.
+    var derived: [UInt64: Set<UInt64>] = [:]
+    /// Guest page → shadow leaf entries (machine addresses) that mapped it writable. Checked
+    /// lazily: an entry that no longer maps the page writable is skipped.
+    var writableMappings: [UInt64: [UInt64]] = [:]
+    var clock: UInt64 = 0
+    let words: MachineWords
+
+    /// Shadows for `machine`, with tables in the machine RAM [poolBase, poolBase + poolSize), which
+    /// must lie outside every region of `map` (so no shadow can ever map it).
+    public init(machine: Machine, map: GuestPhysicalMap, poolBase: UInt64, poolSize: UInt64, capacity: Int = 8) {
+        precondition(!map.overlapsMachine(poolBase, poolSize), "the shadow pool overlaps the guest's memory")
+        self.machine = machine
+        self.map = map
+        self.capacity = max(1, capacity)
+        pool = ShadowPool(base: poolBase, size: poolSize)
+        precondition(pool.pages >= 16, "the shadow pool needs at least 16 pages")
+        precondition(machine.readPhysical(at: pool.base, count: 8) != nil, "the shadow pool is not RAM")
+        contexts = Array(repeating: nil, count: self.capacity)
+        words = MachineWords(machine: machine)
+    }
+
+    /// Whether guest-physical page `frame` is mirrored by some shadow table (and so write-protected).
+    public func isWriteProtected(guestPhysical gpa: UInt64) -> Bool {
+        derived[gpa & ~(Sv39.pageSize - 1)]?.isEmpty == false
+    }
+
+    /// The guest's translation context in `view`.
+    func guestContext(_ v: ShadowView) -> GuestTranslationContext {
+        GuestTranslationContext(satp: guestSATP, privilege: v.guestPrivilege, sum: sum, mxr: mxr)
+    }
+
+    // MARK: switching
+
+    /// Selects (building on demand) the shadow for the guest's `satp` in `view` and loads it into
+    /// `hart`'s satp. Call it for every guest satp write and every change of virtual privilege.
+    public func activate(satp: UInt64, view newView: ShadowView, hart h: Int) {
+        hart = h
+        let bare = satp >> 60 == 0
+        let key = ContextKey(root: bare ? 0 : (satp & ((1 << 44) - 1)) << 12,
+                             asid: bare ? 0 : UInt16(truncatingIfNeeded: satp >> 44), bare: bare)
+        if current?.key != key { counters.satpSwitches &+= 1 }
+        guestSATP = satp
+        view = newView
+        let ctx = context(for: key)
+        current = ctx
+        clock &+= 1
+        ctx.lastUse = clock
+        load()
+    }
+
+    /// Loads the current context's root for the current view into the hart, building the root if needed.
+    func load() {
+        guard let ctx = current else { return }
+        if ctx.roots[view.rawValue] == nil {
+            let source = ctx.key.bare ? nil : ctx.key.root
+            var page = allocate(for: ctx, level: 2, source: source)
+            if page == nil {
+                // Even the current address space's other view could not make room: start over.
+                drop(ctx, view: view == .user ? .kernel : .user)
+                page = allocate(for: ctx, level: 2, source: source)
+            }
+            guard let root = page else { preconditionFailure("shadow pool too small for one root") }
+            ctx.roots[view.rawValue] = root
+        }
+        let asid = UInt64(ctx.slot * 2 + view.rawValue + 1)
+        machineSATP = (Sv39.satpMode << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
+        machine.writeCSR(CSR.satp, machineSATP, hart: hart)
+    }
+
+    func context(for key: ContextKey) -> Context {
+        if let c = contexts.lazy.compactMap({ $0 }).first(where: { $0.key == key }) { return c }
+        let slot: Int
+        if let free = contexts.firstIndex(where: { $0 == nil }) {
+            slot = free
+        } else {
+            // The least recently used; with a cache of one, that is the address space being left.
+            let all = contexts.compactMap { $0 }
+            let victim = all.filter { $0 !== current }.min { $0.lastUse < $1.lastUse } ?? all[0]
+            if victim === current { current = nil }
+            slot = victim.slot
+            evict(victim)
+        }
+        let c = Context(key: key, slot: slot)
+        contexts[slot] = c
+        return c
+    }
+
+    func evict(_ ctx: Context) {
+        drop(ctx, view: .user)
+        drop(ctx, view: .kernel)
+        contexts[ctx.slot] = nil
+        counters.evictions &+= 1
+        // Its machine ASIDs will be reused by the next address space in this slot.
+        flushHardwareTLB()
+    }
+
+    /// Frees one view's whole tree.
+    func drop(_ ctx: Context, view v: ShadowView) {
+        guard let root = ctx.roots[v.rawValue] else { return }
+        freeTree(root)
+        ctx.roots[v.rawValue] = nil
+    }
+
+    /// The guest changed sstatus.SUM or MXR: the views they shape are rebuilt from scratch. SUM
+    /// shapes only the guest-kernel view; MXR both.
+    public func setTranslationControls(sum newSUM: Bool, mxr newMXR: Bool) {
+        guard newSUM != sum || newMXR != mxr else { return }
+        let views: [ShadowView] = newMXR != mxr ? [.user, .kernel] : [.kernel]
+        sum = newSUM
+        mxr = newMXR
+        for case let ctx? in contexts { for v in views { drop(ctx, view: v) } }
+        flushHardwareTLB()
+        load()
+    }
+
+    /// Drops every shadow (all cached address spaces) and reloads the current one empty.
+    public func flushAll() {
+        for case let ctx? in contexts where ctx !== current { evict(ctx) }
+        if let ctx = current {
+            drop(ctx, view: .user)
+            drop(ctx, view: .kernel)
+        }
+        flushHardwareTLB()
+        load()
+    }
+
+    /// The guest's sfence.vma. Shadows are kept coherent by write protection, so only the hardware
+    /// TLB (which caches shadow entries) is flushed.
+    public func fence(va: UInt64?, asid: UInt16?) {
+        flushHardwareTLB()
+    }
+
+    func flushHardwareTLB() {
+        counters.flushes &+= 1
+        if flushPrice != 0 { machine.charge(flushPrice, hart: hart) }
+        for h in 0..<machine.hartCount { machine.flushTLB(hart: h) }
+    }
+
+    // MARK: page management
+
+    /// A fresh shadow table page for `ctx`, evicting other address spaces when the pool is empty.
+    func allocate(for ctx: Context, level: Int, source: UInt64?) -> UInt64? {
+        var page = pool.allocate(in: machine)
+        while page == nil {
+            guard let victim = contexts.compactMap({ $0 }).filter({ $0 !== ctx && $0 !== current })
+                .min(by: { $0.lastUse < $1.lastUse }) else { return nil }
+            evict(victim)
+            page = pool.allocate(in: machine)
+        }
+        guard let p = page else { return nil }
+        pageInfo[p] = PageInfo(level: level, source: source, slot: ctx.slot)
+        ctx.pages.insert(p)
+        counters.shadowPages &+= 1
+        counters.pagesAllocated &+= 1
+        if let s = source {
+            let first = derived[s]?.isEmpty != false
+            derived[s, default: []].insert(p)
+            if first { writeProtect(s) }
+        }
+        return p
+    }
+
+    /// Frees shadow page `page` and every table below it.
+    func freeTree(_ page: UInt64) {
+        guard let info = pageInfo[page] else { return }
+        if info.level > 0, let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) {
+            for i in 0..<512 {
+                var e: UInt64 = 0
+                for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+                if e & Sv39.v != 0 && !Sv39.isLeaf(e) { freeTree(Sv39.address(e)) }
+            }
+        }
+        if let s = info.source {
+            derived[s]?.remove(page)
+            if derived[s]?.isEmpty == true { derived[s] = nil }
+        }
+        contexts[info.slot]?.pages.remove(page)
+        pageInfo[page] = nil
+        pool.release(page)
+        counters.shadowPages &-= 1
+    }
+
+    /// Guest page `frame` became a page-table page: no shadow may map it writable any longer.
+    func writeProtect(_ frame: UInt64) {
+        guard let entries = writableMappings.removeValue(forKey: frame),
+              let target = map.machineAddress(frame)?.address else { return }
+        var changed = false
+        for a in entries {
+            guard let e = words.read(a), e & Sv39.v != 0, e & Sv39.w != 0, Sv39.address(e) == target else { continue }
+            words.write(a, e & ~Sv39.w)
+            changed = true
+        }
+        if changed { flushHardwareTLB() }
+    }
+
+    // MARK: faults
+
+    /// Resolves a page fault the hart took for the guest at `va` (what mtval held) for `access`.
+    public func handleFault(va: UInt64, access: GuestAccess) -> ShadowFaultResolution {
+        guard let ctx = current else { preconditionFailure("no shadow is active") }
+        let walk = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, updateAD: true)
+        guard case .translated(let gpa, let leaf, _) = walk.result else {
+            counters.trueFaults &+= 1
+            if case .fault(let cause) = walk.result { return .guestFault(.exception(cause, tval: va)) }
+            return .guestFault(.exception(access.pageFault, tval: va))
+        }
+        guard map.machineAddress(gpa) != nil else {
+            // The guest's tables name memory outside the VM: no shadow entry, an access fault instead.
+            counters.trueFaults &+= 1
+            return .guestFault(.exception(access.accessFault, tval: va))
+        }
+        if access == .store && isWriteProtected(guestPhysical: gpa) { return .tracedWrite(guestPhysical: gpa) }
+        let flags = leafFlags(guestLeaf: leaf, frame: gpa & ~(Sv39.pageSize - 1))
+        let needed = access == .fetch ? Sv39.x : access == .load ? Sv39.r : Sv39.w
+        if flags & needed == 0 {
+            // The guest's tables and the view disagree (never expected): a fault for the guest,
+            // not a fill that would fault again forever.
+            counters.trueFaults &+= 1
+            return .guestFault(.exception(access.pageFault, tval: va))
+        }
+        if !fill(ctx, va: va, walk: walk, leaf: leaf, gpa: gpa) {
+            // The pool cannot hold even this address space: start it over and fill once more.
+            drop(ctx, view: .user)
+            drop(ctx, view: .kernel)
+            flushHardwareTLB()
+            load()
+            let again = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, updateAD: true)
+            guard case .translated(let g, let l, _) = again.result, fill(ctx, va: va, walk: again, leaf: l, gpa: g) else {
+                preconditionFailure("shadow pool too small for one walk")
+            }
+        }
+        counters.hiddenFaults &+= 1
+        return .filled
+    }
+
+    /// Builds the shadow path for `va` in the current view and writes its 4 KiB leaf. False when
+    /// the pool ran dry.
+    func fill(_ ctx: Context, va: UInt64, walk: PageTableWalk, leaf: UInt64, gpa: UInt64) -> Bool {
+        guard var table = ctx.roots[view.rawValue] else { return false }
+        for level in stride(from: Sv39.levels - 1, to: 0, by: -1) {
+            let slot = table &+ Sv39.index(va, level: level) &* 8
+            let e = words.read(slot) ?? 0
+            if e & Sv39.v != 0 {
+                table = Sv39.address(e)
+                continue
+            }
+            // The next shadow table mirrors the guest's next table, unless the guest maps a
+            // superpage here (or runs bare), which the shadow splits into 4 KiB pages.
+            var source: UInt64?
+            if let step = walk.steps.first(where: { $0.level == level }), !Sv39.isLeaf(step.pte) {
+                source = Sv39.address(step.pte)
+            }
+            guard let page = allocate(for: ctx, level: level - 1, source: source) else { return false }
+            words.write(slot, Sv39.entry(page, Sv39.v))
+            table = page
+        }
+        let slot = table &+ Sv39.index(va, level: 0) &* 8
+        let old = words.read(slot) ?? 0
+        let frame = gpa & ~(Sv39.pageSize - 1)
+        guard let (target, _) = map.machineAddress(frame) else { return false }
+        let flags = leafFlags(guestLeaf: leaf, frame: frame)
+        guard flags != 0 else { return true }
+        words.write(slot, Sv39.entry(target, flags))
+        if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(slot) }
+        if case .translated(_, _, let level) = walk.result, level > 0 { prefetch(table, va: va, gpa: gpa, leaf: leaf) }
+        // An upgrade (a first write to a clean page) must not meet the old entry in the TLB.
+        if old & Sv39.v != 0 { flushHardwareTLB() }
+        return true
+    }
+
+    /// Under a guest superpage, one fault fills the whole 2 MiB of it that the shadow leaf table
+    /// covers (as shadow MMUs prefetch neighbouring entries): the guest's one leaf decides all 512
+    /// entries, so a kernel's direct map costs one hidden fault per 2 MiB, not per page. Entries
+    /// already present are left alone; pages outside the VM stay unmapped.
+    func prefetch(_ table: UInt64, va: UInt64, gpa: UInt64, leaf: UInt64) {
+        guard var bytes = machine.readPhysical(at: table, count: Int(Sv39.pageSize)) else { return }
+        let base = gpa & ~((1 << 21) - 1)
+        var changed = false
+        for i in 0..<512 {
+            var e: UInt64 = 0
+            for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            guard e & Sv39.v == 0 else { continue }
+            let frame = base + UInt64(i) << 12
+            guard let (target, _) = map.machineAddress(frame) else { continue }
+            let flags = leafFlags(guestLeaf: leaf, frame: frame)
+            guard flags != 0 else { continue }
+            e = Sv39.entry(target, flags)
+            for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: e >> (8 * UInt64(b))) }
+            if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(table &+ UInt64(i) &* 8) }
+            changed = true
+        }
+        if changed { machine.loadPhysical(bytes, at: table) }
+    }
+
+    /// The flags of a shadow leaf mapping guest page `frame` under guest leaf `pte`, in the current view.
+    func leafFlags(guestLeaf pte: UInt64, frame: UInt64) -> UInt64 {
+        var r = pte & Sv39.r != 0 || (mxr && pte & Sv39.x != 0)
+        var w = pte & Sv39.w != 0
+        var x = pte & Sv39.x != 0
+        if current?.key.bare == true {
+            // Bare: no translation in the guest's view, so no U/S page protection either.
+        } else if pte & Sv39.u != 0 {
+            if view == .kernel {
+                // The guest kernel never executes its user pages, and touches them only with SUM.
+                x = false
+                if !sum { r = false; w = false }
+            }
+        } else if view == .user {
+            r = false; w = false; x = false
+        }
+        // Writable only once the guest's D bit is set (so the first store reaches the VMM, which
+        // sets it), and never for a page the shadows mirror.
+        if pte & Sv39.d == 0 || isWriteProtected(guestPhysical: frame) { w = false }
+        // No access at all is no entry: a valid entry without R or X would be a pointer to a table.
+        guard r || x else { return 0 }
+        var flags = Sv39.v | Sv39.u | Sv39.a | Sv39.d
+        if r { flags |= Sv39.r }
+        if w && r { flags |= Sv39.w }
+        if x { flags |= Sv39.x }
+        return flags
+    }
+
+    /// The guest (or a device, or the VMM) wrote `size` bytes at guest-physical `gpa`: every shadow
+    /// entry mirroring a guest page-table entry in that range is dropped (and the subtree below it).
+    public func guestWrote(guestPhysical gpa: UInt64, size: Int) {
+        guard size > 0 else { return }
+        var changed = false
+        var slot = gpa & ~7
+        while slot < gpa &+ UInt64(size) {
+            let frame = slot & ~(Sv39.pageSize - 1)
+            if let pages = derived[frame] {
+                let index = (slot & (Sv39.pageSize - 1)) >> 3
+                for page in pages {
+                    guard let info = pageInfo[page] else { continue }
+                    let a = page &+ index &* 8
+                    guard let e = words.read(a), e & Sv39.v != 0 else { continue }
+                    if info.level > 0 && !Sv39.isLeaf(e) { freeTree(Sv39.address(e)) }
+                    words.write(a, 0)
+                    changed = true
+                }
+            }
+            slot &+= 8
+        }
+        if changed { flushHardwareTLB() }
+    }
+}

@@ -1,0 +1,41 @@
+// The VMM's own page frames for shadow tables: a range of machine RAM outside every guest region,
+// handed out a page at a time. Pages return to a free list when their table is dropped; a fresh
+// page is zeroed (an all-invalid table) before use.
+
+import Machine
+
+/// A fixed pool of 4 KiB machine pages.
+struct ShadowPool {
+    let base: UInt64
+    let pages: Int
+    private var next = 0
+    private var free: [UInt64] = []
+
+    init(base: UInt64, size: UInt64) {
+        self.base = (base + Sv39.pageSize - 1) & ~(Sv39.pageSize - 1)
+        pages = Int((size - (self.base - base)) / Sv39.pageSize)
+    }
+
+    var inUse: Int { next - free.count }
+
+    func contains(_ ma: UInt64) -> Bool { ma >= base && ma - base < UInt64(pages) * Sv39.pageSize }
+
+    /// A zeroed page, or nil when the pool is exhausted.
+    mutating func allocate(in machine: Machine) -> UInt64? {
+        let page: UInt64
+        if let p = free.popLast() {
+            page = p
+        } else if next < pages {
+            page = base + UInt64(next) * Sv39.pageSize
+            next += 1
+        } else {
+            return nil
+        }
+        machine.loadPhysical(ShadowPool.zeroPage, at: page)
+        return page
+    }
+
+    mutating func release(_ page: UInt64) { free.append(page) }
+
+    static let zeroPage = [UInt8](repeating: 0, count: Int(Sv39.pageSize))
+}

@@ -1,0 +1,48 @@
+// Sv39 page-table entries (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"),
+// the only format the shadow pager builds and the only one it offers the guest.
+
+import RISCV
+
+/// Bits of an Sv39 page-table entry.
+public enum Sv39 {
+    public static let v: UInt64 = 1 << 0
+    public static let r: UInt64 = 1 << 1
+    public static let w: UInt64 = 1 << 2
+    public static let x: UInt64 = 1 << 3
+    public static let u: UInt64 = 1 << 4
+    public static let g: UInt64 = 1 << 5
+    public static let a: UInt64 = 1 << 6
+    public static let d: UInt64 = 1 << 7
+    public static let levels = 3
+    public static let pageSize: UInt64 = 4096
+    public static let satpMode: UInt64 = 8
+
+    /// The physical address a PTE points at (its PPN, shifted).
+    @inlinable public static func address(_ pte: UInt64) -> UInt64 { ((pte >> 10) & ((1 << 44) - 1)) << 12 }
+    /// A PTE pointing at `physical` with `flags`.
+    @inlinable public static func entry(_ physical: UInt64, _ flags: UInt64) -> UInt64 { ((physical >> 12) << 10) | flags }
+    /// Whether a valid PTE is a leaf (R or X set).
+    @inlinable public static func isLeaf(_ pte: UInt64) -> Bool { pte & (r | x) != 0 }
+    /// The 9-bit index of `va` at `level`.
+    @inlinable public static func index(_ va: UInt64, level: Int) -> UInt64 { (va >> (12 + 9 * UInt64(level))) & 0x1FF }
+    /// Whether `va` is canonical: bits 63:39 copy bit 38.
+    @inlinable public static func isCanonical(_ va: UInt64) -> Bool {
+        UInt64(bitPattern: Int64(bitPattern: va << 25) >> 25) == va
+    }
+    /// The canonical virtual address of `index`es at each level (the top bit sign-extended).
+    @inlinable public static func virtualAddress(_ vpn: UInt64) -> UInt64 {
+        UInt64(bitPattern: Int64(bitPattern: (vpn << 12) << 25) >> 25)
+    }
+}
+
+/// An access a guest makes, as the page walk sees it.
+public enum GuestAccess: Sendable, Hashable, CaseIterable {
+    case fetch, load, store
+
+    public var pageFault: ExceptionCause {
+        switch self { case .fetch: .instructionPageFault; case .load: .loadPageFault; case .store: .storePageFault }
+    }
+    public var accessFault: ExceptionCause {
+        switch self { case .fetch: .instructionAccessFault; case .load: .loadAccessFault; case .store: .storeAccessFault }
+    }
+}

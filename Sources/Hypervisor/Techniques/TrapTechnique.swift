@@ -1,0 +1,167 @@
+// `trap`: classic trap-and-emulate (IBM VM/370; Popek and Goldberg's construction). The guest kernel
+// runs deprivileged in U-mode (ring compression) on the guest's machine; the VMM is a Swift
+// `TrapMonitor` standing in M-mode with no trap delegated, so every privileged instruction, page
+// fault and ecall of the guest reaches it to be emulated, reflected or absorbed; the MMU walks
+// shadow page tables the VMM keeps in pages of the machine's RAM that the device tree does not
+// describe (`VirtBoardConfiguration.hiddenMemory`). The guest's SBI is the board's SBI running
+// against the vCPU's virtual state (`VirtualSBIPlatform`).
+//
+// Costs follow CostEvent.swift's rules: the machine charges each hardware trap into the VMM as
+// `trap` (and executes guest instructions at native prices); the VMM's software work is counted
+// by the monitor and priced as `privileged_emulated`, `exception_reflected`, `interrupt_injected`,
+// `shadow_fault`, `traced_write` and `firmware_call` (a virtual SBI call).
+
+import Boot
+import Devices
+import Machine
+import RISCV
+
+public final class TrapTechnique: Technique {
+    /// RAM after the guest's for shadow tables (1024 pages).
+    public static let shadowPoolSize: UInt64 = 4 << 20
+    /// Guest address spaces whose shadows are kept at once.
+    public static let shadowCapacity = 16
+
+    public private(set) var monitor: TrapMonitor?
+    var sbi: BuiltinSBI?
+    var platform: VirtualSBIPlatform?
+
+    public init() {}
+    public var mode: ExecutionMode { .trap }
+
+    public func install(on guest: Guest) throws(GuestBuildError) {
+        var table = guest.profile.machineCostTable
+        table.handledTrap = guest.profile.cycles(.trap)
+        guest.machine.costs = table
+        if let monitor {   // re-pricing only
+            price(monitor, guest.profile)
+            return
+        }
+
+        let machine = guest.machine
+        let memory = guest.board.configuration.memory
+        guard machine.configuration.ramSize >= memory + Self.shadowPoolSize else {
+            throw GuestBuildError("trap mode needs \(Self.shadowPoolSize) bytes of hidden memory for shadow page tables")
+        }
+        guard guest.board.firmware != nil, machine.privilege(hart: 0) == .supervisor else {
+            throw GuestBuildError("trap mode runs the guest kernel under its own virtual SBI: use the built-in firmware")
+        }
+        let ramBase = machine.configuration.ramBase
+        // Guest-physical = machine-physical for the guest's RAM and for its devices (everything
+        // below RAM); the shadow pool behind the guest's RAM is in neither.
+        let map = GuestPhysicalMap([
+            .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
+            .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
+        ])
+        let pc = machine.pc(hart: 0), a0 = machine.register(10, hart: 0), a1 = machine.register(11, hart: 0)
+        let monitor = TrapMonitor(machine: machine, map: map, poolBase: ramBase + memory, poolSize: Self.shadowPoolSize,
+                                  shadowCapacity: Self.shadowCapacity)
+        let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console)
+        let sbi = BuiltinSBI(platform: platform)
+        platform.sbi = sbi
+        machine.addTimedDevice(sbi)
+        monitor.supervisorCall = { [unowned sbi] _, hart in
+            if case .noReturn = sbi.handleEcall(hart: hart) { return false }
+            return true
+        }
+        monitor.onEvent = { [unowned guest, unowned monitor] e in
+            // The machine itself reports every hardware trap (`trap`) and every system instruction
+            // (`privileged`) it executes; the monitor adds what only the VMM knows. A trap into the
+            // VMM is also the guest's `exit`; a reflected trap is counted, not reported twice.
+            let kind: GuestEventKind
+            switch e.kind {
+            case .trap: kind = .exit
+            case .interruptInjected: kind = .interruptInjected
+            case .shadowFault: kind = .shadowFault
+            case .tracedWrite: kind = .tracedWrite
+            case .supervisorCall: kind = .hypercall
+            case .privileged, .exceptionReflected: return
+            }
+            var event = GuestEvent(kind: kind, vcpu: e.hart, pc: e.pc, privilege: monitor.vcpu.privilege,
+                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            event.cause = e.cause
+            event.address = e.address
+            event.asid = monitor.vcpu.csrs.asid
+            guest.events.dispatch(event)
+        }
+        price(monitor, guest.profile)
+        // Harts other than the first stay parked: the monitor runs one vCPU.
+        for h in 1..<max(1, machine.hartCount) { machine.stopHart(h) }
+        monitor.start(pc: pc, a0: a0, a1: a1)
+        self.monitor = monitor
+        self.platform = platform
+        self.sbi = sbi
+    }
+
+    /// The walk of `va` through the guest's own tables or through the shadow the hart walks, in
+    /// the vCPU's current view (or `view`), as data: what `vm:page_tables{which=, va=}` returns.
+    public func pageTables(_ source: PageTableSource, va: UInt64, view: ShadowView? = nil) -> PageTableWalk? {
+        monitor?.shadow.walk(source, va: va, view: view)
+    }
+
+    /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
+    public func checkCoherence() -> [ShadowIncoherence] {
+        monitor?.shadow.checkCoherence() ?? []
+    }
+
+    /// The monitor charges its software work to the hart's clock as it goes, so the account
+    /// reproduces the clock and guest-visible time includes the VMM's work.
+    func price(_ monitor: TrapMonitor, _ p: CostProfile) {
+        var prices = TrapPrices()
+        prices.privilegedEmulated = p.cycles(.privilegedEmulated)
+        prices.exceptionReflected = p.cycles(.exceptionReflected)
+        prices.interruptInjected = p.cycles(.interruptInjected)
+        prices.shadowFault = p.cycles(.shadowFault)
+        prices.tracedWrite = p.cycles(.tracedWrite)
+        prices.supervisorCall = p.cycles(.firmwareCall)
+        monitor.prices = prices
+        monitor.shadow.flushPrice = p.cycles(.tlbFlush)
+    }
+
+    public func account(_ guest: Guest, vcpu: Int) -> CycleAccount {
+        let c = guest.machine.counters(hart: vcpu)
+        var a = CycleAccount(profile: guest.profile)
+        a.record(.instruction, count: c.instructions)
+        a.record(.walkReference, count: c.tlb.walkReferences)
+        a.record(.tlbMiss, count: c.tlb.misses)
+        // The guest's own flushes (a satp write on an untagged TLB) and those the VMM makes for it
+        // (its sfence.vma, shadow downgrades and drops), which the shadow counts.
+        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vcpu == 0 ? monitor?.shadow.counters.flushes ?? 0 : 0))
+        a.record(.mmioAccess, count: c.mmioAccesses)
+        if vcpu == 0, let m = monitor?.counters {
+            a.record(.trap, count: m.traps)
+            a.record(.interrupt, count: m.hardwareInterrupts)
+            a.record(.privilegedEmulated, count: m.privilegedEmulated)
+            a.record(.exceptionReflected, count: m.exceptionsReflected)
+            a.record(.interruptInjected, count: m.interruptsInjected)
+            a.record(.shadowFault, count: m.shadowFaults)
+            a.record(.tracedWrite, count: m.tracedWrites)
+            a.record(.firmwareCall, count: m.supervisorCalls)
+        }
+        let charged = a.chargedCycles
+        a.waitedCycles = c.cycles > charged ? c.cycles - charged : 0
+        return a
+    }
+
+    public func counters(_ guest: Guest) -> [String: [String: UInt64]] {
+        guard let monitor else { return [:] }
+        var groups: [String: [String: UInt64]] = [:]
+        groups["shadow"] = monitor.shadow.counters.dictionary
+        let m = monitor.counters
+        groups["trap"] = ["traps": m.traps, "privileged_emulated": m.privilegedEmulated,
+                          "exceptions_reflected": m.exceptionsReflected, "interrupts_injected": m.interruptsInjected,
+                          "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites,
+                          "hardware_interrupts": m.hardwareInterrupts, "sbi_calls": m.supervisorCalls]
+        groups["traps_by_cause"] = m.trapsByCause
+        groups["reflected_by_cause"] = m.reflectedByCause
+        if let sbi {
+            groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })
+        }
+        return groups
+    }
+}
+
+extension ExecutionMode {
+    /// RAM a mode's VMM keeps on the guest's machine beyond the guest's own (hidden from it).
+    var vmmMemory: UInt64 { self == .trap ? TrapTechnique.shadowPoolSize : 0 }
+}

@@ -1,0 +1,131 @@
+import Testing
+import Machine
+import RISCV
+@testable import Hypervisor
+
+// The virtual supervisor CSRs' field rules (privileged spec, "Supervisor-Level CSRs").
+@Suite struct EmulationCSRTests {
+    @Test func sstatusKeepsOnlyWritableFieldsAndComputesSD() {
+        var c = VirtualCSRs()
+        c.write(CSR.sstatus, .max)
+        let v = c.read(CSR.sstatus)!
+        #expect(v & SupervisorBits.sstatusWritable == SupervisorBits.sstatusWritable)
+        #expect(v & (1 << 6) == 0, "UBE is read-only zero")
+        #expect(v & (3 << 9) == 0, "VS is read-only zero")
+        #expect(v & (3 << 15) == 0, "XS is read-only zero")
+        #expect((v >> 32) & 3 == 2, "UXL reads 64-bit")
+        #expect(v & SupervisorBits.sd != 0, "SD follows FS = Dirty")
+        c.write(CSR.sstatus, 1 << 13)  // FS = Initial
+        #expect(c.read(CSR.sstatus)! & SupervisorBits.sd == 0)
+        #expect((c.read(CSR.sstatus)! >> 32) & 3 == 2, "UXL survives a write of zero")
+    }
+
+    @Test func interruptRegisters() {
+        var c = VirtualCSRs()
+        c.write(CSR.sie, .max)
+        #expect(c.sie == SupervisorBits.interrupts)
+        c.write(CSR.sip, .max)
+        #expect(c.sip == SupervisorBits.ssi, "only SSIP is writable through sip")
+        c.setPending(SupervisorBits.sti | SupervisorBits.sei, true)
+        c.write(CSR.sip, 0)
+        #expect(c.sip == SupervisorBits.sti | SupervisorBits.sei, "a write cannot clear STIP or SEIP")
+    }
+
+    @Test func trapVectorAndEpc() {
+        var c = VirtualCSRs()
+        c.write(CSR.stvec, 0x8000_1001)
+        #expect(c.stvec == 0x8000_1001)
+        c.write(CSR.stvec, 0x8000_2003)
+        #expect(c.stvec == 0x8000_2001, "a reserved MODE keeps the old MODE")
+        c.write(CSR.sepc, 0x8000_0003)
+        #expect(c.read(CSR.sepc) == 0x8000_0002)
+        c.write(CSR.scounteren, .max)
+        #expect(c.scounteren == 0xFFFF_FFFF)
+        c.write(CSR.senvcfg, .max)
+        #expect(c.senvcfg == 1)
+    }
+
+    @Test func satpOnlyBareAndSv39AndASIDLength() {
+        var c = VirtualCSRs(asidBits: 9)
+        c.write(CSR.satp, (8 << 60) | (0xFFFF << 44) | 0x80123)
+        #expect(c.satpMode == 8)
+        #expect(c.asid == 0x1FF)
+        #expect(c.rootTable == 0x8012_3000)
+        let before = c.satp
+        c.write(CSR.satp, (9 << 60) | 0x80456)  // Sv48: not offered, so the write has no effect
+        #expect(c.satp == before)
+        c.write(CSR.satp, 0)
+        #expect(c.satp == 0)
+    }
+
+    @Test func unknownCSRsAreNotVirtualised() {
+        var c = VirtualCSRs()
+        #expect(c.read(CSR.stimecmp) == nil)
+        #expect(c.read(CSR.mstatus) == nil)
+        let written = c.write(CSR.mstatus, 0)
+        #expect(!written)
+    }
+}
+
+// Delivering traps into the guest kernel.
+@Suite struct EmulationReflectionTests {
+    @Test func exceptionFromUserSetsStatusStack() {
+        var v = VirtualCPU()
+        v.privilege = .user
+        v.csrs.write(CSR.stvec, 0x8000_0101)  // vectored: exceptions still go to BASE
+        v.csrs.write(CSR.sstatus, SupervisorBits.sie | SupervisorBits.spp)
+        let pc = ExceptionReflection.deliver(.exception(.loadPageFault, tval: 0x1234), to: &v, pc: 0x4000)
+        #expect(pc == 0x8000_0100)
+        #expect(v.privilege == .supervisor)
+        #expect(v.csrs.scause == 13 && v.csrs.sepc == 0x4000 && v.csrs.stval == 0x1234)
+        #expect(v.csrs.sstatus & SupervisorBits.spp == 0, "SPP records U")
+        #expect(v.csrs.sstatus & SupervisorBits.spie != 0, "SPIE records SIE")
+        #expect(v.csrs.sstatus & SupervisorBits.sie == 0)
+    }
+
+    @Test func vectoredInterruptAndReturn() {
+        var v = VirtualCPU()
+        v.csrs.write(CSR.stvec, 0x8000_0101)
+        v.csrs.write(CSR.sstatus, 0)
+        let pc = ExceptionReflection.deliver(.interrupt(.supervisorTimer), to: &v, pc: 0x8000_2000)
+        #expect(pc == 0x8000_0100 + 4 * 5)
+        #expect(v.csrs.scause == causeInterruptBit | 5 && v.csrs.stval == 0)
+        #expect(v.csrs.sstatus & SupervisorBits.spp != 0, "SPP records S")
+        #expect(v.csrs.sstatus & SupervisorBits.spie == 0)
+        let back = ExceptionReflection.returnFromSupervisor(&v)
+        #expect(back == 0x8000_2000 && v.privilege == .supervisor)
+        #expect(v.csrs.sstatus & SupervisorBits.spie != 0, "sret sets SPIE")
+        #expect(v.csrs.sstatus & SupervisorBits.spp == 0, "sret clears SPP")
+        #expect(v.csrs.sstatus & SupervisorBits.sie == 0, "SIE ← old SPIE (0)")
+    }
+
+    @Test func interruptSelectionFollowsEnablesAndPrivilege() {
+        var v = VirtualCPU()
+        v.setInterrupt(.supervisorTimer, pending: true)
+        #expect(ExceptionReflection.pendingInterrupt(v) == nil, "not enabled in sie")
+        v.csrs.write(CSR.sie, SupervisorBits.sti | SupervisorBits.sei)
+        #expect(ExceptionReflection.pendingInterrupt(v) == nil, "kernel with SIE clear")
+        v.privilege = .user
+        #expect(ExceptionReflection.pendingInterrupt(v) == .supervisorTimer, "user mode: always enabled")
+        v.privilege = .supervisor
+        v.csrs.write(CSR.sstatus, SupervisorBits.sie)
+        v.setInterrupt(.supervisorExternal, pending: true)
+        #expect(ExceptionReflection.pendingInterrupt(v) == .supervisorExternal, "SEI outranks STI")
+    }
+
+    @Test func timerAndWfiWakeup() {
+        var v = VirtualCPU()
+        v.csrs.write(CSR.sie, SupervisorBits.sti)
+        v.waitingForInterrupt = true
+        v.setTimer(1000, now: 10)
+        #expect(v.csrs.sip & SupervisorBits.sti == 0 && v.waitingForInterrupt)
+        let early = v.updateTimer(now: 999)
+        #expect(!early)
+        let due = v.updateTimer(now: 1000)
+        #expect(due)
+        #expect(v.csrs.sip & SupervisorBits.sti != 0)
+        #expect(!v.waitingForInterrupt, "a locally enabled interrupt wakes wfi even with SIE clear")
+        v.setTimer(5000, now: 1001)
+        #expect(v.csrs.sip & SupervisorBits.sti == 0, "set_timer clears a pending timer interrupt")
+    }
+}

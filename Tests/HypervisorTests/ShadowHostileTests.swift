@@ -1,0 +1,200 @@
+import Testing
+import Machine
+import RISCV
+@testable import Hypervisor
+
+// Guests that attack their own shadows: stores to their page tables in every width and atomic
+// form, tables naming memory outside the VM, a root outside the VM, and satp switches beyond the
+// shadow cache. None may crash the host, reach outside the VM, or leave a stale shadow entry.
+@Suite struct ShadowHostileTests {
+    typealias R = ShadowRig
+    static let urw = Sv39.v | Sv39.r | Sv39.w | Sv39.u
+
+    @Test func storesToOwnTablesInEveryPattern() throws {
+        let p = { (i: UInt64) in R.pte(0x8018_0000 + i * 0x1000, Self.urw) }
+        let rig = try ShadowRig("""
+            \(R.prologue)
+            li t0, 0x40000
+            csrs sstatus, t0         # SUM
+            li t0, 0x2000
+            csrs sstatus, t0         # FS = Initial
+            li t1, 0x40000000
+            ld a0, 0(t1)             # a shadow now mirrors the guest's L0: it is write-protected
+            li t3, 0x80102000
+            ld a0, 0(t3)             # a load first: the table page is filled read-only
+            li t4, \(p(0))
+            sd t4, 0(t3)             # sd
+            li t4, \(p(1))
+            sw t4, 8(t3)             # two sw
+            srli t5, t4, 32
+            sw t5, 12(t3)
+            li t4, \(p(2))
+            sh t4, 16(t3)            # four sh
+            srli t5, t4, 16
+            sh t5, 18(t3)
+            srli t5, t4, 32
+            sh t5, 20(t3)
+            srli t5, t4, 48
+            sh t5, 22(t3)
+            li t5, 0x17
+            sb t5, 24(t3)            # sb: sets V|R|W|U in a preset entry 3
+            li t5, 1
+            addi t6, t3, 32
+            amoor.d a5, t5, (t6)     # amoor.d: sets V of entry 4
+            li t4, \(p(5) & 0xFFFF_FFFF)
+            addi t6, t3, 40
+            amoswap.w a6, t4, (t6)   # amoswap.w: the low word of entry 5
+            li t4, \(p(6))
+            addi t6, t3, 48
+            1: lr.d a7, (t6)
+            sc.d t5, t4, (t6)
+            bnez t5, 1b
+            li t4, \(p(7))
+            fmv.d.x ft0, t4
+            fsd ft0, 56(t3)          # fsd
+            li t4, \(p(8))
+            sd t4, 68(t3)            # misaligned: half of entry 8, half of entry 9 (garbage)
+            sd zero, 72(t3)          # entry 9 invalid again
+            sd t4, 64(t3)            # entry 8 whole
+            sfence.vma
+            li t1, 0x40000000
+            li s1, 0
+            li s2, 9
+            li s3, 1
+            2: sd s3, 0(t1)
+            ld s4, 0(t1)
+            add s1, s1, s4
+            li s5, 0x1000
+            add t1, t1, s5
+            addi s3, s3, 1
+            addi s2, s2, -1
+            bnez s2, 2b
+            \(R.shutdown)
+            \(R.logAndSkip)
+            """)
+        rig.buildTables()
+        rig.write64(R.l0User, p(0))
+        rig.write64(R.l0User + 24, p(3) & ~0xFF)                  // entry 3 without its flags
+        rig.write64(R.l0User + 32, p(4) & ~Sv39.v)                // entry 4 without V
+        rig.write64(R.l0User + 40, p(5) & 0xFFFF_FFFF_0000_0000)  // entry 5: high word only
+        rig.start()
+        #expect(rig.run() == .hostStop("shutdown"))
+        #expect(rig.x(8) == 0, "no fault reached the guest")
+        #expect(rig.x(9) == 45, "each of the nine pages holds its own value")
+        for i in 0..<9 as Range<UInt64> {
+            #expect(rig.read64(0x8018_0000 + i * 0x1000) == i + 1)
+            #expect(rig.read64(R.l0User + i * 8) & ~(Sv39.a | Sv39.d) == p(i), "entry \(i)")
+        }
+        #expect(rig.x(15) == p(4) & ~Sv39.v, "amoor.d returned the old entry")
+        // 1 + 2 + 4 + 1 + 1 + 1 + 1 + 1 + 3 stores to the table page, every one traced.
+        #expect(rig.shadow.counters.tracedWrites == 15)
+        #expect(rig.shadow.checkCoherence() == [])
+    }
+
+    @Test func tablesNamingMemoryOutsideTheVM() throws {
+        let rig = try ShadowRig("""
+            \(R.prologue)
+            li t0, 0x40000
+            csrs sstatus, t0
+            li t2, 0xDEADBEEF
+            li t1, 0x40000000
+            sd t2, 0(t1)             # → the VMM's shadow pool
+            li t1, 0x40001000
+            ld a0, 0(t1)             # → nothing at all
+            li t1, 0x40002000
+            sd t2, 0(t1)             # → a device address the VM has no device at
+            li t1, 0x40003000
+            ld a1, 0(t1)             # a misaligned superpage is the guest's own page fault
+            \(R.shutdown)
+            \(R.logAndSkip)
+            """)
+        rig.buildTables()
+        rig.write64(R.l0User, R.pte(R.poolBase, Self.urw))
+        rig.write64(R.l0User + 8, R.pte(0x9000_0000, Self.urw))
+        rig.write64(R.l0User + 16, R.pte(0x1000_0000, Self.urw))
+        rig.write64(R.l1User + 8, R.pte(0x8000_1000, Self.urw))  // VA 0x40200000: 2 MiB leaf, misaligned
+        rig.write64(R.l0User + 24, 0)
+        let poolBefore = rig.machine.readPhysical(at: R.poolBase, count: 1 << 20)!
+        rig.start()
+        #expect(rig.run() == .hostStop("shutdown"))
+        #expect(rig.x(8) == 0x0705_070D, "store access fault, load access fault, store access fault, load page fault")
+        let pool = rig.machine.readPhysical(at: R.poolBase, count: 1 << 20)!
+        #expect(!stride(from: 0, to: pool.count, by: 8).contains { i in
+            (0..<4).allSatisfy { pool[i + $0] == [0xEF, 0xBE, 0xAD, 0xDE][$0] }
+        }, "the guest's value never reached the pool")
+        _ = poolBefore
+        #expect(rig.shadow.checkCoherence() == [])
+    }
+
+    @Test func rootOutsideTheVMCannotEscape() throws {
+        let rig = try ShadowRig("""
+            la t0, handler
+            csrw stvec, t0
+            li t0, \(R.satp(R.poolBase))
+            csrw satp, t0
+            sfence.vma
+            li a0, 1
+            \(R.shutdown)
+            handler:
+            j handler
+            """)
+        rig.start()
+        let stop = rig.run(2_000)
+        #expect(stop == .budgetExhausted)
+        #expect((rig.monitor.counters.reflectedByCause["instruction_access_fault"] ?? 0) > 10,
+                "every fetch through a root outside the VM is an access fault for the guest")
+        #expect(rig.x(10) == 0)
+        #expect(rig.shadow.checkCoherence() == [])
+    }
+
+    @Test(arguments: [(8, UInt64(1) << 20), (2, UInt64(1) << 20), (1, UInt64(1) << 20), (8, UInt64(16) << 12)])
+    func satpSwitchesBeyondTheCacheEvict(capacity: Int, poolSize: UInt64) throws {
+        // Three address spaces (roots at 0x80110000, 0x80120000, 0x80130000), each mapping VA
+        // 0x40000000 to its own page; the guest cycles through them with a cache of two.
+        let rig = try ShadowRig("""
+            \(R.prologue)
+            li t0, 0x40000
+            csrs sstatus, t0
+            la s1, roots
+            li s2, 12                # 12 switches
+            li s3, 0
+            li t1, 0x40000000
+            1: andi t0, s3, 3
+            li t2, 3
+            bne t0, t2, 2f
+            li s3, 0
+            li t0, 0
+            2: slli t0, t0, 3
+            add t0, t0, s1
+            ld t0, 0(t0)
+            csrw satp, t0
+            ld t2, 0(t1)
+            add s4, s4, t2
+            addi s3, s3, 1
+            addi s2, s2, -1
+            bnez s2, 1b
+            \(R.shutdown)
+            .align 3
+            roots:
+            .dword \(R.satp(0x8011_0000, asid: 1)), \(R.satp(0x8012_0000, asid: 2)), \(R.satp(0x8013_0000, asid: 3))
+            \(R.logAndSkip)
+            """, capacity: capacity, poolSize: poolSize)
+        rig.buildTables()
+        for k in 1...3 as ClosedRange<UInt64> {
+            let root = 0x8010_0000 + k * 0x10000
+            rig.write64(root + 2 * 8, R.pte(R.l1Kernel, Sv39.v))   // share the kernel half
+            rig.write64(root + 8, R.pte(root + 0x1000, Sv39.v))
+            rig.write64(root + 0x1000, R.pte(root + 0x2000, Sv39.v))
+            rig.write64(root + 0x2000, R.pte(0x8018_0000 + k * 0x1000, Self.urw))
+            rig.write64(0x8018_0000 + k * 0x1000, k * 100)
+        }
+        rig.start()
+        #expect(rig.run() == .hostStop("shutdown"))
+        #expect(rig.x(20) == 4 * (100 + 200 + 300), "every switch saw its own address space")
+        // Three address spaces need room for three: a cache of two, or a pool of 16 pages, evicts.
+        #expect((rig.shadow.counters.evictions > 0) == (capacity < 3 || poolSize < 1 << 20))
+        #expect(rig.shadow.counters.shadowPages <= poolSize / 4096)
+        #expect(rig.shadow.counters.satpSwitches >= 12)
+        #expect(rig.shadow.checkCoherence() == [])
+    }
+}
