@@ -139,11 +139,13 @@ describe("injectors on tinyos", function()
     expect(s.faults[1].effect).to_match("with no cause behind it")
   end)
 
-  it("interrupt_delay: recorded with its delay", function()
+  it("interrupt_delay: the tick arrives late, and the ticks go on", function()
     local s = run { fault = "interrupt_delay", source = "timer", cycles = 1000, at = { instructions = 100000 } }
     expect(s.faults[1].fault).to_equal("interrupt_delay")
     expect(s.faults[1].parameters.cycles).to_equal(1000)
-    expect(s.faults[1].effect).to_match("delayed by 1000 cycles")
+    local at, released = s.faults[1].effect:match("delayed by 1000 cycles .*last at cycle (%d+)%); released at cycle (%d+)")
+    expect(tonumber(released) - tonumber(at)).to_equal(1000)
+    expect(s.traps.by_cause.supervisor_timer > 5).to_be(true)
   end)
 
   it("bitflip_pte: clearing V of the first program's text page faults its first fetch", function()

@@ -271,7 +271,8 @@ extension FaultInjector {
                 interceptions[n].remaining -= 1
                 interceptions[n].affected += 1
                 if i.kind == .interruptDelay {
-                    delayed.append(DelayedRelease(at: guest.machine.cycles &+ i.delay, target: i.target, interception: i.record))
+                    delayed.append(DelayedRelease(at: guest.cycles &+ i.delay, target: i.target, interception: i.record))
+                    replan()
                 }
                 describe(interceptions[n], guest: guest)
                 break
@@ -299,8 +300,9 @@ extension FaultInjector {
                 interceptions[n].remaining -= taken
                 interceptions[n].affected += taken
                 if interceptions[n].kind == .interruptDelay {
-                    delayed.append(DelayedRelease(at: guest.machine.cycles &+ interceptions[n].delay,
+                    delayed.append(DelayedRelease(at: guest.cycles &+ interceptions[n].delay,
                                                   target: interceptions[n].target, interception: interceptions[n].record))
+                    replan()
                 }
                 describe(interceptions[n], guest: guest)
                 changed = true
@@ -336,7 +338,7 @@ extension FaultInjector {
             if more { line.masked = true }           // the PLIC latched the request; hide the next edge
         }
         if record.indices.contains(d.interception) {
-            record[d.interception].effect += "; released at cycle \(guest.machine.cycles)"
+            record[d.interception].effect += "; released at cycle \(guest.cycles)"
         }
         pollLines(guest)
         updateObservation()
@@ -345,7 +347,7 @@ extension FaultInjector {
     private func describe(_ i: Interception, guest: Guest) {
         let verb = i.kind == .interruptDrop ? "dropped" : "delayed by \(i.delay) cycles"
         let total = i.affected + i.remaining
-        record[i.record].effect = "\(verb) \(i.affected) of \(total) assertion\(total == 1 ? "" : "s") of \(i.target.description) (last at cycle \(guest.machine.cycles))"
+        record[i.record].effect = "\(verb) \(i.affected) of \(total) assertion\(total == 1 ? "" : "s") of \(i.target.description) (last at cycle \(guest.cycles))"
     }
 
     /// Turns device failures that happened into effects.

@@ -76,7 +76,10 @@ public final class FaultInjector {
                 }
                 return .proceed
             }
-        default: break
+        default:
+            // A fault scheduled by a hook during a run: the run's current chunk was planned
+            // without it, so stop and plan again.
+            replan()
         }
         pendingFaults.append(p)
         return id
@@ -107,7 +110,7 @@ public final class FaultInjector {
     /// Cycles until the next cycle-triggered fault or delayed interrupt, if any.
     var cyclesUntilNext: UInt64? {
         guard let guest else { return nil }
-        let now = guest.machine.cycles
+        let now = guest.cycles
         var best: UInt64?
         for p in pendingFaults {
             if case .cycles(let c) = p.spec.trigger { best = min(best ?? .max, c > now ? c - now : 0) }
@@ -129,7 +132,7 @@ public final class FaultInjector {
         pollDevices()
         pollLines(guest)
         let instructions = guest.instructions
-        let cycles = guest.machine.cycles
+        let cycles = guest.cycles
         let due = pendingFaults.filter { p in
             switch p.spec.trigger {
             case .instructions(let n): n <= instructions
@@ -165,6 +168,14 @@ public final class FaultInjector {
         return true
     }
 
+    /// Ends the machine's current chunk so the run loop recomputes where to stop next (a deadline
+    /// appeared while the machine ran). Outside a run, the next run starts by planning anyway.
+    func replan() {
+        guard let guest, !internalStop else { return }
+        internalStop = true
+        guest.machine.requestStop(.hostStop("the fault injector plans its next deadline"))
+    }
+
     /// Whether the last host stop was the injector's own; clears it.
     func consumeInternalStop() -> Bool {
         defer { internalStop = false }
@@ -176,7 +187,7 @@ public final class FaultInjector {
     private func fire(_ p: Pending, guest: Guest) {
         let vcpu = Self.vcpu(p.spec, guest: guest)
         var entry = InjectedFault(id: p.id, kind: p.spec.kind, parameters: p.spec.parameters, trigger: p.spec.trigger,
-                                  instructions: guest.instructions, cycles: guest.machine.cycles,
+                                  instructions: guest.instructions, cycles: guest.cycles,
                                   pc: guest.machine.pc(hart: vcpu), effect: "")
         let index = record.count
         record.append(entry)

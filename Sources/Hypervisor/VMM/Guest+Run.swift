@@ -22,7 +22,7 @@ extension Guest {
         untilReached = false
         if let finalStop { return finalStop }
         let startInstructions = executedInstructions
-        let startCycles = machine.cycles
+        let startCycles = cycles
         var instructionBudget = maxInstructions
         var untilPC: UInt64?
         var untilHook: HookID?
@@ -44,6 +44,7 @@ extension Guest {
         case nil: break
         }
         defer {
+            host?.charge(cycles &- startCycles)
             if let untilHook { events.remove(untilHook) }
             machine.breakpoints = breakpoints
         }
@@ -51,7 +52,7 @@ extension Guest {
         while true {
             faults.fireDue()
             let usedInstructions = executedInstructions &- startInstructions
-            let usedCycles = machine.cycles &- startCycles
+            let usedCycles = cycles &- startCycles
             if usedInstructions >= instructionBudget || usedCycles >= maxCycles {
                 if case .instructions = until { untilReached = true }
                 return .budgetExhausted
@@ -78,9 +79,12 @@ extension Guest {
                 faults.reachedPC(pc)
                 continue
             case .hostStop:
+                // One stop slot serves hooks, `until` and the injector's re-planning; whoever asked,
+                // the injector's request is spent.
+                let injector = faults.consumeInternalStop()
                 if untilMet { untilReached = true; return stop }
                 if events.stopRequested { return stop }
-                if faults.consumeInternalStop() { continue }
+                if injector { continue }
                 return stop
             case .idle:
                 // A delayed interrupt waiting for a time the idle machine will never reach is

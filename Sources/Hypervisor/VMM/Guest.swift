@@ -125,8 +125,14 @@ public final class Guest {
         return n
     }
 
-    /// The VM's modelled clock.
-    public var cycles: UInt64 { machine.cycles }
+    /// The VM's modelled clock: the furthest any vCPU's clock has run. (`Machine.cycles` is the
+    /// machine's clock between slices; a vCPU that took an interrupt just before a run ended on
+    /// its cycle budget is already ahead of it.)
+    public var cycles: UInt64 {
+        var c = machine.cycles
+        for h in 0..<machine.hartCount { c = max(c, machine.counters(hart: h).cycles) }
+        return c
+    }
 
     // MARK: console
 

@@ -33,7 +33,7 @@ public struct HostConfiguration: Sendable {
     public var harts: Int = 1
     /// Guest instructions per VM turn of the round-robin scheduler.
     public var slice: UInt64 = 100_000
-    /// The profile VMs created on this host get unless their configuration names another.
+    /// The profile that prices the host's own work (each VM is priced by its configuration's).
     public var profile: CostProfile = .standard
 
     public init(memory: UInt64 = 1 << 30, harts: Int = 1, slice: UInt64 = 100_000, profile: CostProfile = .standard) {

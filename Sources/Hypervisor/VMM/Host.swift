@@ -35,6 +35,8 @@ public final class Host {
         var guest: Guest? { strongGuest ?? weakGuest }
     }
     private var nextID = 1
+    /// Host time: the modelled cycles of every VM turn (through `run` or a VM's own `Guest.run`),
+    /// one after another on the host's hart.
     public private(set) var cycles: UInt64 = 0
     public private(set) var switches: UInt64 = 0
     /// Index (into `guests`) of the VM that ran last, to count switches across `run` calls.
@@ -87,6 +89,9 @@ public final class Host {
         return (id, window, board)
     }
 
+    /// A VM ran for `cycles`.
+    func charge(_ cycles: UInt64) { self.cycles &+= cycles }
+
     func register(_ guest: Guest, retained: Bool) {
         members.append(retained ? Member(strongGuest: guest) : Member(weakGuest: guest))
     }
@@ -126,13 +131,12 @@ public final class Host {
                 }
                 if lastRan != nil && lastRan != index { switches &+= 1 }
                 lastRan = index
-                let i0 = guest.executedInstructions, c0 = guest.machine.cycles
+                let i0 = guest.executedInstructions, c0 = guest.cycles
                 let stop = guest.run(maxInstructions: min(configuration.slice, maxInstructions - doneInstructions),
                                      maxCycles: maxCycles == .max ? .max : maxCycles - doneCycles)
-                let di = guest.executedInstructions &- i0, dc = guest.machine.cycles &- c0
+                let di = guest.executedInstructions &- i0, dc = guest.cycles &- c0
                 doneInstructions &+= di
                 doneCycles &+= dc
-                cycles &+= dc
                 switch stop {
                 case .budgetExhausted: anyRan = true
                 case .idle, .poweredOff, .reset: continue
@@ -141,8 +145,9 @@ public final class Host {
             }
             if !anyRan {
                 let all = guests
-                if !all.isEmpty, all.allSatisfy({ $0.finalStop != nil }) {
-                    return HostStop(reason: all.count == 1 ? all[0].finalStop! : .poweredOff(code: 0), guest: all.count == 1 ? all[0].id : nil)
+                if let last = all.last(where: { $0.finalStop != nil }), all.allSatisfy({ $0.finalStop != nil }) {
+                    // Every VM is over: report the last one's end (each VM's own is its `finalStop`).
+                    return HostStop(reason: last.finalStop!, guest: all.count == 1 ? last.id : nil)
                 }
                 return HostStop(reason: .idle, guest: nil)
             }

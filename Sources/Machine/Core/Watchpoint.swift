@@ -29,6 +29,7 @@ public struct Watchpoint: Hashable, Sendable {
     public var size: UInt64
     public var access: WatchAccess
 
+    /// A `size` of 0 watches one byte.
     public init(base: UInt64, size: UInt64, access: WatchAccess) {
         self.base = base
         self.size = max(1, size)
