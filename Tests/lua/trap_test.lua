@@ -134,6 +134,15 @@ describe("holes = {...}", function()
     expect(result(native)).to_match("status=ok")
   end)
 
+  it("apply to a VM on a host too", function()
+    local host <close> = vmlab.host { memory = "512M" }
+    local vm = assert(host:vm { mode = "trap", kernel = kernel, bootargs = "bench=syscall n=5", holes = { "wfi" } })
+    expect(vmlab.popek_goldberg { vm = vm }.configuration.holes).to_equal({ "wfi" })
+    expect(host:run { max_instructions = 50e6 }).to_equal("poweroff")
+    expect(result(vm)).to_match("status=ok")
+    expect(vm:check_shadows()).to_equal({})
+  end)
+
   it("raises for an unknown hole, listing the valid ones", function()
     expect(function() vmlab.vm { kernel = kernel, holes = { "pushf" } } end)
       .to_raise("unknown hole 'pushf' %(valid: sret, mret, wfi, sfence_vma, csr_read:NAME, csr_write:NAME, csr:NAME")
