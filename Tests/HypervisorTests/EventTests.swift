@@ -44,6 +44,14 @@ import Testing
         #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
     }
 
+    @Test func stoppingAtThePowerOffCallKeepsThePowerOff() throws {
+        let g = try Self.guest()
+        defer { g.close() }
+        g.events.add(.hypercall, filter: EventFilter(causes: ["sbi_srst"])) { _ in .stop }
+        #expect(g.run(until: .event(.hypercall, EventFilter(causes: ["sbi_srst"]), count: 1)) == .poweredOff(code: 0))
+        #expect(g.untilReached && g.finalStop == .poweredOff(code: 0))
+    }
+
     @Test func hooksWriteRegisters() throws {
         // The watcher fails as soon as s1 is nonzero: a hook at the second privileged instruction
         // (the first in its loop) sets it.

@@ -64,6 +64,27 @@ import Testing
         #expect(i.cycles.total > n.cycles.total)
     }
 
+    @Test func aKernelsEventsReachTheirHooks() throws {
+        guard let c = try Self.configuration("bench=disk n=2", mode: .interpret) else { return }
+        let g = try Guest(c)
+        defer { g.close() }
+        var walks = 0, references = 0, userWalks = 0, flushes = 0, dma = 0, diskRegisters = 0, syscalls = 0
+        g.events.add(.pageWalk) { walks += 1; references += $0.references ?? 0; return .proceed }
+        g.events.add(.pageWalk, filter: EventFilter(privilege: .user)) { _ in userWalks += 1; return .proceed }
+        g.events.add(.tlbFlush) { _ in flushes += 1; return .proceed }
+        g.events.add(.dma) { e in dma += e.size ?? 0; return .proceed }
+        g.events.add(.mmio, filter: EventFilter(addresses: 0x1000_8000...0x1000_8FFF)) { _ in diskRegisters += 1; return .proceed }
+        g.events.add(.trap, filter: EventFilter(causes: ["ecall_u"])) { _ in syscalls += 1; return .proceed }
+        #expect(g.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
+        let s = g.statistics()
+        #expect(walks > 0 && userWalks > 0 && userWalks < walks)
+        #expect(UInt64(references) == s.walkReferences)
+        #expect(flushes > 0 && dma > 0 && diskRegisters > 0 && syscalls > 0)
+        #expect(s.events["page_walk"] == UInt64(walks) && s.events["dma"] != nil)
+        #expect(s.dma.bytesRead + s.dma.bytesWritten > 0)
+        #expect(s.traps["ecall_u"] == UInt64(syscalls))
+    }
+
     @Test func aFailingDiskRequestReachesTheDriver() throws {
         guard let c = try Self.configuration("bench=disk n=4", mode: .interpret) else { return }
         let g = try Guest(c)

@@ -95,9 +95,18 @@ public final class EventHub {
             guard hooks.contains(where: { $0.id == h.id }) else { continue }   // removed by an earlier handler
             if h.handler(event) == .stop && !stopRequested {
                 stopRequested = true
-                machine.requestStop(.hostStop("a hook stopped the run"))
+                if !stopsTheMachineItself(event) { machine.requestStop(.hostStop("a hook stopped the run")) }
             }
         }
+    }
+
+    /// Whether `event` is an SBI call that already stopped the run with a power-off or reset, which
+    /// a host stop requested now would replace (the machine keeps one pending stop): a successful
+    /// SRST call (SBI v2.0 §10: it returns only on failure, a0 = error) or the legacy shutdown.
+    func stopsTheMachineItself(_ event: GuestEvent) -> Bool {
+        guard event.kind == .hypercall, let eid = event.causeCode else { return false }
+        if eid == SBIExtension.legacyShutdown.rawValue { return true }
+        return eid == SBIExtension.systemReset.rawValue && machine.register(10, hart: event.vcpu) == 0
     }
 
     private func stamp(_ kind: GuestEventKind, hart: Int, pc: UInt64, privilege: PrivilegeMode) -> GuestEvent {

@@ -139,7 +139,13 @@ extension FaultInjector {
         var plicSource: Int
         switch spec.parameters["source"] {
         case .integer(let n)?: plicSource = Int(clamping: n)
-        case .string("timer")?: return .timer(vcpu: vcpu)
+        case .string("timer")?:
+            // The timer is intercepted at the STIP pin the built-in SBI drives; M-mode firmware
+            // (OpenSBI) raises STIP by writing mip, which no pin carries.
+            if !allowSoftware && guest.board.firmware == nil {
+                throw FaultError("fault '\(name)' on the timer needs the built-in SBI (this VM boots M-mode firmware, which raises STIP in software)")
+            }
+            return .timer(vcpu: vcpu)
         case .string("software")? where allowSoftware: return .software(vcpu: vcpu)
         case .string("uart")?: plicSource = VirtPlatform.uart0IRQ
         case .string("rtc")?: plicSource = VirtPlatform.rtcIRQ

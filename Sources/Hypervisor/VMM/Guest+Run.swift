@@ -16,7 +16,8 @@ public enum StopCondition: Sendable {
 extension Guest {
     /// Runs until a budget is used (instructions retired or trapped, modelled cycles, both counted
     /// from this call), `until` is met (`untilReached` is then true), a breakpoint or watchpoint is
-    /// hit, a hook stops the run, or the guest stops for good (`finalStop`).
+    /// hit, a hook stops the run, or the guest stops for good (`finalStop`: powered off, reset, or
+    /// halted by its board, e.g. a trap no firmware handles).
     @discardableResult
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max, until: StopCondition? = nil) -> StopReason {
         untilReached = false
@@ -33,11 +34,13 @@ extension Guest {
         case .event(let kind, let filter, let count)?:
             var seen = 0
             let wanted = max(1, count)
-            untilHook = events.add(kind, filter: filter, internal: true) { [unowned self] _ in
+            untilHook = events.add(kind, filter: filter, internal: true) { [unowned self] event in
                 seen += 1
                 if seen == wanted && !untilMet {
                     untilMet = true
-                    self.machine.requestStop(.hostStop("until: \(wanted) \(kind.rawValue) event\(wanted == 1 ? "" : "s")"))
+                    if !self.events.stopsTheMachineItself(event) {
+                        self.machine.requestStop(.hostStop("until: \(wanted) \(kind.rawValue) event\(wanted == 1 ? "" : "s")"))
+                    }
                 }
                 return .proceed
             }
@@ -85,6 +88,9 @@ extension Guest {
                 if untilMet { untilReached = true; return stop }
                 if events.stopRequested { return stop }
                 if injector { continue }
+                // Nobody in the VMM asked: the board stopped the guest (its firmware met a trap it
+                // cannot handle). The guest is halted for good.
+                finalStop = stop
                 return stop
             case .idle:
                 // A delayed interrupt waiting for a time the idle machine will never reach is
@@ -92,6 +98,7 @@ extension Guest {
                 if faults.releaseDelayedNow() { continue }
                 return stop
             case .poweredOff, .reset:
+                untilReached = untilMet
                 finalStop = stop
                 return stop
             default:

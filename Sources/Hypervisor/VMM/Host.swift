@@ -117,8 +117,9 @@ public final class Host {
     }
 
     /// Round robin over the VMs that can still run, `slice` instructions each, until every VM has
-    /// stopped for good (powered off, reset) or is idle, a VM stops for another reason (a breakpoint,
-    /// a hook), or a budget is used. Budgets count every VM's instructions and cycles together.
+    /// stopped for good (powered off, reset, halted) or is idle, a VM stops for another reason (a
+    /// breakpoint, a watchpoint, a hook), or a budget is used. Budgets count every VM's
+    /// instructions and cycles together. A VM that halts does not stop the others.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> HostStop {
         var doneInstructions: UInt64 = 0
         var doneCycles: UInt64 = 0
@@ -137,10 +138,11 @@ public final class Host {
                 let di = guest.executedInstructions &- i0, dc = guest.cycles &- c0
                 doneInstructions &+= di
                 doneCycles &+= dc
+                if guest.finalStop != nil { continue }   // over for good (its own `finalStop` says why)
                 switch stop {
                 case .budgetExhausted: anyRan = true
-                case .idle, .poweredOff, .reset: continue
-                default: return HostStop(reason: stop, guest: guest.id)
+                case .idle: continue
+                default: return HostStop(reason: stop, guest: guest.id)   // a breakpoint, watchpoint, hook, until
                 }
             }
             if !anyRan {
