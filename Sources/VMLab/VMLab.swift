@@ -25,6 +25,7 @@ public enum VMLab {
         HostBinding.contribute(to: &module)
         FaultsBinding.contribute(to: &module)
         ComparisonBinding.contribute(to: &module)
+        PopekGoldbergBinding.contribute(to: &module)
         return module
     }
 

@@ -61,7 +61,7 @@ enum VMBinding {
     ]
 
     static let options: [LuaOption] = [
-        LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
+        LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or \"trap\" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM at 0x80000000: bytes, or text with a binary unit (\"128M\", \"1G\"). Default 128M."),
         LuaOption("harts", .integer, "Number of harts, 1 to 64 (default 1)."),
         LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000."),
@@ -73,6 +73,7 @@ enum VMBinding {
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
                   "The cost profile the machine charges (`vmlab.costs`): a name (\(CostProfile.names.map { "\"\($0)\"" }.joined(separator: ", "))) or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default \"\(CostProfile.standard.name)\"."),
+        LuaOption("holes", .list(.string), PopekGoldbergBinding.holesDescription + " They matter where the guest kernel runs deprivileged (`trap`); `vmlab.popek_goldberg{ vm = vm }` names what they break."),
     ]
 
     static let vm = LuaFunction(
@@ -128,6 +129,7 @@ enum VMBinding {
         }
         spec.echo = o.boolean("echo") ?? false
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: 1) }
+        if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: 1) }
         return spec
     }
 
@@ -334,7 +336,7 @@ extension VirtualMachine: LuaObject {
     public static let luaClass = LuaClass(
         "vmlab.VM",
         summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
-        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods,
+        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods,
         close: { ($0 as? VirtualMachine)?.close() },
         describe: { object in
             guard let vm = object as? VirtualMachine else { return "vmlab.VM" }

@@ -48,6 +48,8 @@ public struct VMSpec: Sendable {
     /// The prices the machine charges as it runs (`CostProfile.machineCostTable`): modelled cycles
     /// and guest-visible time (`mtime`) follow them, and `vm:stats()` splits cycles by them.
     public var profile: CostProfile = .standard
+    /// Sensitive instructions made not to trap (`Machine.holes`; PopekGoldbergBinding.swift).
+    public var holes: Set<SensitiveHole> = []
 
     public init() {}
 

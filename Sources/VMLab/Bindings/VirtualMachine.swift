@@ -41,6 +41,7 @@ public final class VirtualMachine {
         do {
             // The guest installs its technique and the profile's prices before the first instruction.
             guest = try Guest(spec.guestConfiguration())
+            guest?.machine.holes = spec.holes
         } catch {
             throw BuildFailure(description: error.description)
         }
@@ -53,6 +54,7 @@ public final class VirtualMachine {
         guard let h = host.host else { throw BuildFailure(description: "the host is closed") }
         do {
             guest = try h.createGuest(spec.guestConfiguration())
+            guest?.machine.holes = spec.holes
         } catch {
             throw BuildFailure(description: error.description)
         }

@@ -84,6 +84,11 @@ function vmlab.it(name, body) end
 ---@param name string
 function vmlab.pending(name) end
 
+---The Popek–Goldberg checker: executes every sensitive instruction of RV64 (every CSR instruction on a supervisor- or machine-level CSR, the counters, sret, mret, wfi, sfence.vma) at the guest kernel's privilege under the given configuration and reports which trap. The ISA is classically virtualisable when every sensitive instruction traps. A misspelt option, a bad value or an unknown hole raises.
+---@param options? vmlab.PopekGoldbergOptions
+---@return vmlab.PopekGoldbergReport report
+function vmlab.popek_goldberg(options) end
+
 ---Builds a machine (QEMU `virt` board: RAM at 0x80000000, UART, CLINT, PLIC, virtio-mmio, test finisher) with the images loaded and the harts at their entry; nothing runs until `vm:run`. A misspelt option or a bad value raises; a missing or malformed file, or images that do not fit in RAM, return `nil, message`.
 ---@param options vmlab.VMOptions
 ---@return vmlab.VM vm
@@ -299,11 +304,73 @@ local vmlab_HostStats = {}
 ---@field effect string What it did, in a sentence.
 local vmlab_InjectedFault = {}
 
+---A page walk (`vm:page_tables`).
+---@class vmlab.PageWalk
+---@field va integer The address walked.
+---@field which string "guest" or "shadow".
+---@field view? string Under `trap`: "kernel" or "user".
+---@field mode string "bare", "sv39", "sv48" or "sv57".
+---@field root integer The root table's address (0 for bare).
+---@field levels vmlab.PageWalkLevel[] The PTEs read, root first.
+---@field ok boolean Whether the walk translates `va`.
+---@field physical? integer Where `va` maps to (guest-physical for "guest", machine-physical for "shadow").
+---@field page_size? integer The size of the page the leaf maps (4096, 2 MiB, 1 GiB...).
+---@field fault? string The exception the access would raise (`load_page_fault`...).
+local vmlab_PageWalk = {}
+
+---One page-table entry read by a walk.
+---@class vmlab.PageWalkLevel
+---@field level integer Its level: the root's is the highest, 0 maps 4 KiB pages.
+---@field pte_address integer Where the entry is.
+---@field pte integer Its value.
+---@field flags { v: boolean, r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean } The permission and status bits 0–7 (privileged spec, "Sv39").
+---@field flags_text string The same bits as text, `DAGUXWRV` with `-` for a clear bit.
+---@field leaf boolean Whether it is a leaf (valid, with R or X set).
+---@field next integer The address its PPN names: the next table, or the page for a leaf.
+local vmlab_PageWalkLevel = {}
+
+---What `vmlab.popek_goldberg` found.
+---@class vmlab.PopekGoldbergReport
+---@field virtualisable boolean Every sensitive instruction traps: trap-and-emulate suffices (Popek and Goldberg's theorem 1).
+---@field summary string The verdict in one line, naming up to ten violations.
+---@field configuration { guest: string, tvm: boolean, tsr: boolean, tw: boolean, mcounteren: integer, scounteren: integer, holes: string[], description: string } The configuration checked.
+---@field rows vmlab.PopekGoldbergRow[] Every instruction executed, in catalogue order.
+---@field violations vmlab.PopekGoldbergRow[] The sensitive instructions that did not trap.
+---@field table string Markdown, condensed: forms of one CSR that behave alike share a line.
+---@field violations_table string The condensed table of the violations only (empty when there are none).
+---@field full_table string Markdown, one line per instruction, with why it is sensitive.
+local vmlab_PopekGoldbergReport = {}
+
+---One instruction as the checker executed it.
+---@class vmlab.PopekGoldbergRow
+---@field instruction string Its text: `csrw sstatus, t1`, `sret`.
+---@field name string The CSR it accesses, or the mnemonic.
+---@field writes boolean A write form of a CSR instruction.
+---@field class "control"|"behaviour" Popek and Goldberg's kind of sensitivity.
+---@field sensitive boolean Sensitive for a guest kernel at the configured privilege.
+---@field reason string Why it is sensitive.
+---@field traps boolean It raised an exception when executed.
+---@field cause? string The exception (`illegal_instruction`) when it trapped.
+---@field effect string What it did: `traps (illegal_instruction)`, `the write is silently dropped`...
+---@field verdict "traps"|"does not trap"|"guest state" "traps", "does not trap" (a violation) or "guest state" (not sensitive here).
+local vmlab_PopekGoldbergRow = {}
+
 ---A `to` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.
 ---@class vmlab.RunToEvent
 ---@field event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch" The kind of event.
 ---@field count? integer Stop after this many matching events of this run (default 1).
 local vmlab_RunToEvent = {}
+
+---A shadow entry that disagrees with the guest's tables (`vm:check_shadows`).
+---@class vmlab.ShadowIncoherence
+---@field satp integer The guest satp of the shadowed address space.
+---@field view string "kernel" or "user".
+---@field va integer The virtual address the entry maps.
+---@field shadow_pte integer The shadow entry.
+---@field shadow_address integer Where it is (machine-physical).
+---@field problem string What is wrong.
+---@field message string All of it in one line.
+local vmlab_ShadowIncoherence = {}
 
 ---The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.
 ---@class vmlab.Stats
@@ -426,6 +493,16 @@ function vmlab_VM:watch(options) end
 ---@return integer id # The fault's number in `vm:stats().faults`.
 function vmlab_VM:inject(fault) end
 
+---The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = "shadow"` outside `trap` returns `nil, message`.
+---@param options vmlab.PageTablesOptions
+---@return vmlab.PageWalk walk
+---@return string message # Why there is no such walk.
+function vmlab_VM:page_tables(options) end
+
+---The shadow coherence checker (under `trap`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.
+---@return vmlab.ShadowIncoherence[] problems
+function vmlab_VM:check_shadows() end
+
 ---Releases the resources this handle holds.
 function vmlab_VM:close() end
 
@@ -436,7 +513,7 @@ function vmlab_VM:close() end
 ---@class vmlab.CompareOptions
 ---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
 ---@field bench string|string[] A benchmark name, or a list of them; each runs on a fresh VM under every mode.
----@field modes? string[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret"). Ratios are relative to native when it is listed, else to the first mode.
+---@field modes? string[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret", "trap"). Ratios are relative to native when it is listed, else to the first mode.
 ---@field profile? string|vmlab.CostProfile The cost profile every run is priced by (default "classic-2006").
 ---@field n? integer Iterations of every benchmark (`n=` on the command line; default: each benchmark's own).
 ---@field memory? string|integer RAM of every VM, as `vmlab.vm`'s `memory` (default 128M).
@@ -477,6 +554,22 @@ function vmlab_VM:close() end
 ---@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write; no TLB fill, no A/D update, no trap).
 ---@field vcpu? integer The vCPU whose translation "guest-virtual" uses (default 0).
 
+---@class vmlab.PageTablesOptions
+---@field va integer The guest-virtual address to walk.
+---@field which? "guest"|"shadow" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`).
+---@field view? "user"|"kernel" Under `trap`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Other modes have one view and ignore it.
+---@field vcpu? integer The vCPU whose satp the walk starts from, in modes other than `trap` (default 0).
+
+---@class vmlab.PopekGoldbergOptions
+---@field guest? "user"|"supervisor" Where the guest kernel runs: "user" (default: trap-and-emulate, ring compression) or "supervisor" (an M-mode VMM relying on TVM/TSR/TW).
+---@field tvm? boolean mstatus.TVM: satp and sfence.vma trap from S-mode (default false).
+---@field tsr? boolean mstatus.TSR: sret traps from S-mode (default false).
+---@field tw? boolean mstatus.TW: wfi traps from S-mode (default false).
+---@field mcounteren? integer Counters S-mode may read: bit 0 cycle, 1 time, 2 instret (default 0).
+---@field scounteren? integer Counters U-mode may read, within `mcounteren` (default 0).
+---@field holes? string[] Sensitive instructions made NOT to trap when executed with too little privilege (`SensitiveHole`): a deprivileged CSR read returns the real value (`csr_read:sstatus`, like x86's PUSHF), a deprivileged CSR write is silently dropped (`csr_write:sstatus`, like POPF), `sret`, `mret`, `wfi`, `sfence_vma` become no-ops. Names: sret, mret, wfi, sfence_vma, csr_read:NAME, csr_write:NAME, csr:NAME (both; NAME a CSR name such as sstatus, or a number such as 0x100), or a group: x86_like, supervisor_csrs, privileged_instructions. An unknown name raises.
+---@field vm? vmlab.VM Start from a VM's configuration now: its hart 0's mstatus TVM/TSR/TW and counter enables, and its machine's holes (`vmlab.vm{ holes = ... }`); the other options override. `guest` defaults to "user" under `trap` and to "supervisor" otherwise.
+
 ---@class vmlab.RunOptions
 ---@field max_instructions? integer Stop after this many instructions (summed over harts).
 ---@field max_cycles? integer Stop after this many modelled cycles.
@@ -486,7 +579,7 @@ function vmlab_VM:close() end
 ---@field vcpu? integer The vCPU (default 0).
 
 ---@class vmlab.VMOptions
----@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price). "trap", "bt", "pv", "hw" raise "not available yet".
+---@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or "trap" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`). "bt", "pv", "hw" raise "not available yet".
 ---@field memory? string|integer RAM at 0x80000000: bytes, or text with a binary unit ("128M", "1G"). Default 128M.
 ---@field harts? integer Number of harts, 1 to 64 (default 1).
 ---@field firmware? string "builtin" (vmlab's SBI in Swift), "none" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000.
@@ -497,6 +590,7 @@ function vmlab_VM:close() end
 ---@field image? string Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
 ---@field profile? string|vmlab.CostProfile The cost profile the machine charges (`vmlab.costs`): a name ("classic-2006", "core2-2006", "modern") or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default "classic-2006".
+---@field holes? string[] Sensitive instructions made NOT to trap when executed with too little privilege (`SensitiveHole`): a deprivileged CSR read returns the real value (`csr_read:sstatus`, like x86's PUSHF), a deprivileged CSR write is silently dropped (`csr_write:sstatus`, like POPF), `sret`, `mret`, `wfi`, `sfence_vma` become no-ops. Names: sret, mret, wfi, sfence_vma, csr_read:NAME, csr_write:NAME, csr:NAME (both; NAME a CSR name such as sstatus, or a number such as 0x100), or a group: x86_like, supervisor_csrs, privileged_instructions. An unknown name raises. They matter where the guest kernel runs deprivileged (`trap`); `vmlab.popek_goldberg{ vm = vm }` names what they break.
 
 ---@class vmlab.WatchOptions
 ---@field address integer The first byte watched.

@@ -1,0 +1,165 @@
+import Hypervisor
+import LuaKit
+import Machine
+import RISCV
+
+/// `vm:page_tables{...}` and `vm:check_shadows()`: page walks as plain data for students, and the
+/// shadow coherence checker.
+///
+/// Under `trap` the hart walks shadow tables the VMM built from the guest's (TrapAndEmulate.md), so
+/// there are two walks of one address: the guest's own (guest-physical PTE addresses, what the
+/// guest kernel believes) and the shadow (machine-physical, what the MMU uses), each in the guest
+/// kernel's or the guest user's view (ring compression keeps them apart). In the other modes the
+/// hart walks the guest's tables itself: "guest" is the machine's walk (`Machine.pageWalk`) and
+/// there is no shadow.
+enum PageTablesBinding {
+    static let options: [LuaOption] = [
+        LuaOption("va", .integer, required: true, "The guest-virtual address to walk."),
+        LuaOption("which", .choice(PageTableSource.allCases.map(\.rawValue)),
+                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`)."),
+        LuaOption("view", .choice(ShadowView.allCases.map(\.description)),
+                  "Under `trap`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Other modes have one view and ignore it."),
+        LuaOption("vcpu", .integer, "The vCPU whose satp the walk starts from, in modes other than `trap` (default 0)."),
+    ]
+
+    static let methods: [LuaFunction] = [
+        .method("page_tables", of: "vmlab.VM",
+                summary: "The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = \"shadow\"` outside `trap` returns `nil, message`.",
+                parameters: [.required("options", .options(name: "vmlab.PageTablesOptions", options))],
+                returns: [LuaReturn(.documented("vmlab.PageWalk"), "walk"), LuaReturn(.string, "message", "Why there is no such walk.")]) { call in
+            let vm = try VMBinding.machine(call)
+            let o = try call.options(2)
+            let va = o.uint64("va") ?? 0
+            let source = PageTableSource(rawValue: o.string("which") ?? "guest") ?? .guest
+            let view = o.string("view").flatMap { name in ShadowView.allCases.first { $0.description == name } }
+            let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
+            if let trap = guest.technique as? TrapTechnique {
+                guard let walk = trap.pageTables(source, va: va, view: view) else {
+                    return LuaValue.failure("the trap monitor has not started")
+                }
+                let shown = view ?? trap.monitor?.shadow.view ?? .kernel
+                return [value(walk, va: va, which: source, view: shown.description)]
+            }
+            guard source == .guest else {
+                return LuaValue.failure("no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only 'trap' keeps shadows)")
+            }
+            let vcpu = Int(o.integer("vcpu") ?? 0)
+            guard (0..<guest.machine.hartCount).contains(vcpu) else {
+                throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
+            }
+            return [value(guest.machine.pageWalk(va, hart: vcpu), va: va)]
+        },
+        .method("check_shadows", of: "vmlab.VM",
+                summary: "The shadow coherence checker (under `trap`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.",
+                returns: [LuaReturn(.list(.documented("vmlab.ShadowIncoherence")), "problems")]) { call in
+            let vm = try VMBinding.machine(call)
+            let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
+            guard let trap = guest.technique as? TrapTechnique else { return [.array([])] }
+            return [.array(trap.checkCoherence().map { p in
+                .record([
+                    "satp": .unsigned(p.guestSATP), "view": .string(p.view.description), "va": .unsigned(p.va),
+                    "shadow_pte": .unsigned(p.shadowPTE), "shadow_address": .unsigned(p.shadowAddress),
+                    "problem": .string(p.problem), "message": .string(p.description),
+                ])
+            })]
+        },
+    ]
+
+    static let walkClass = LuaDocClass(
+        "vmlab.PageWalk", summary: "A page walk (`vm:page_tables`).",
+        fields: [
+            .required("va", .integer, "The address walked."),
+            .required("which", .string, "\"guest\" or \"shadow\"."),
+            .optional("view", .string, "Under `trap`: \"kernel\" or \"user\"."),
+            .required("mode", .string, "\"bare\", \"sv39\", \"sv48\" or \"sv57\"."),
+            .required("root", .integer, "The root table's address (0 for bare)."),
+            .required("levels", .list(.documented("vmlab.PageWalkLevel")), "The PTEs read, root first."),
+            .required("ok", .boolean, "Whether the walk translates `va`."),
+            .optional("physical", .integer, "Where `va` maps to (guest-physical for \"guest\", machine-physical for \"shadow\")."),
+            .optional("page_size", .integer, "The size of the page the leaf maps (4096, 2 MiB, 1 GiB...)."),
+            .optional("fault", .string, "The exception the access would raise (`load_page_fault`...)."),
+        ])
+
+    static let levelClass = LuaDocClass(
+        "vmlab.PageWalkLevel", summary: "One page-table entry read by a walk.",
+        fields: [
+            .required("level", .integer, "Its level: the root's is the highest, 0 maps 4 KiB pages."),
+            .required("pte_address", .integer, "Where the entry is."),
+            .required("pte", .integer, "Its value."),
+            .required("flags", .documented("{ v: boolean, r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean }"), "The permission and status bits 0–7 (privileged spec, \"Sv39\")."),
+            .required("flags_text", .string, "The same bits as text, `DAGUXWRV` with `-` for a clear bit."),
+            .required("leaf", .boolean, "Whether it is a leaf (valid, with R or X set)."),
+            .required("next", .integer, "The address its PPN names: the next table, or the page for a leaf."),
+        ])
+
+    static let incoherenceClass = LuaDocClass(
+        "vmlab.ShadowIncoherence", summary: "A shadow entry that disagrees with the guest's tables (`vm:check_shadows`).",
+        fields: [
+            .required("satp", .integer, "The guest satp of the shadowed address space."),
+            .required("view", .string, "\"kernel\" or \"user\"."),
+            .required("va", .integer, "The virtual address the entry maps."),
+            .required("shadow_pte", .integer, "The shadow entry."),
+            .required("shadow_address", .integer, "Where it is (machine-physical)."),
+            .required("problem", .string, "What is wrong."),
+            .required("message", .string, "All of it in one line."),
+        ])
+
+    // MARK: plain data
+
+    /// One PTE's bits 0–7 (privileged spec, "Sv39": V R W X U G A D), and the PPN as an address.
+    static func level(_ level: Int, address: UInt64, pte: UInt64) -> LuaValue {
+        let names = ["v", "r", "w", "x", "u", "g", "a", "d"]
+        var flags: [String: LuaValue] = [:]
+        var text = ""
+        for (bit, name) in names.enumerated() {
+            let on = pte >> UInt64(bit) & 1 != 0
+            flags[name] = .boolean(on)
+            text = (on ? name.uppercased() : "-") + text   // printed high bit first, as the spec draws it
+        }
+        let ppn = (pte >> 10) & ((1 << 44) - 1)
+        return .record([
+            "level": .integer(Int64(level)), "pte_address": .unsigned(address), "pte": .unsigned(pte),
+            "flags": .record(flags), "flags_text": .string(text),
+            "leaf": .boolean(pte & 1 != 0 && pte & 0b1010 != 0), "next": .unsigned(ppn << 12),
+        ])
+    }
+
+    /// A walk by the VMM (`TrapTechnique.pageTables`).
+    static func value(_ walk: PageTableWalk, va: UInt64, which: PageTableSource, view: String) -> LuaValue {
+        var fields: [String: LuaValue] = [
+            "va": .unsigned(va), "which": .string(which.rawValue), "view": .string(view),
+            "mode": .string(walk.mode), "root": .unsigned(walk.root),
+            "levels": .array(walk.steps.map { level($0.level, address: $0.pteAddress, pte: $0.pte) }),
+        ]
+        switch walk.result {
+        case .translated(let physical, _, let level):
+            fields["ok"] = .boolean(true)
+            fields["physical"] = .unsigned(physical)
+            fields["page_size"] = .unsigned(1 << (12 + 9 * UInt64(level)))
+        case .fault(let cause):
+            fields["ok"] = .boolean(false)
+            fields["fault"] = .string(cause.name)
+        }
+        return .record(fields)
+    }
+
+    /// A walk by the machine's page walker (`Machine.pageWalk`): the guest's tables in modes
+    /// without shadows.
+    static func value(_ trace: PageWalkTrace, va: UInt64) -> LuaValue {
+        var fields: [String: LuaValue] = [
+            "va": .unsigned(va), "which": .string("guest"), "mode": .string(trace.mode), "root": .unsigned(trace.root),
+            "levels": .array(trace.steps.map { level($0.level, address: $0.pteAddress, pte: $0.pte) }),
+        ]
+        switch trace.result {
+        case .physical(let physical):
+            fields["ok"] = .boolean(true)
+            fields["physical"] = .unsigned(physical)
+            // The last step read is the leaf; bare mode reads none and has no pages.
+            if let leaf = trace.steps.last { fields["page_size"] = .unsigned(1 << (12 + 9 * UInt64(leaf.level))) }
+        case .fault(let cause):
+            fields["ok"] = .boolean(false)
+            fields["fault"] = .string(cause.name)
+        }
+        return .record(fields)
+    }
+}

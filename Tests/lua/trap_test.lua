@@ -1,0 +1,152 @@
+-- mode = "trap": the guest kernel deprivileged under the VMM, shadow page tables as data
+-- (vm:page_tables, vm:check_shadows), the shadow counters in vm:stats(), and holes.
+local vmlab = require "vmlab"
+
+local kernel = vmlab.guest "tinyos"
+
+local function tinyos(mode, bench, extra)
+  local o = { mode = mode, kernel = kernel, bootargs = ("bench=%s n=5"):format(bench) }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return assert(vmlab.vm(o))
+end
+
+local function result(vm) return vm:console():match("bench=%w+ iterations[^\r\n]*") end
+
+describe("mode = \"trap\"", function()
+  it("is available, and runs tinyos to the same output as native", function()
+    local native <close> = tinyos("native", "pte")
+    local trap <close> = tinyos("trap", "pte")
+    expect(tostring(trap)).to_match("^vmlab.VM %(trap,")
+    expect(native:run { max_instructions = 50e6 }).to_equal("poweroff")
+    expect(trap:run { max_instructions = 50e6 }).to_equal("poweroff")
+    expect(result(trap)).to_match("bench=pte iterations=5 status=ok")
+    expect(result(trap)).to_equal(result(native))
+  end)
+
+  it("shows the shadow pager's and the monitor's counters in vm:stats()", function()
+    local vm <close> = tinyos("trap", "pte")
+    vm:run { max_instructions = 50e6 }
+    local s = vm:stats()
+    expect(s.mode).to_equal("trap")
+    local shadow, trap = s.technique.shadow, s.technique.trap
+    for _, name in ipairs { "hidden_faults", "true_faults", "traced_writes", "shadow_pages", "satp_switches", "flushes", "evictions" } do
+      expect(math.type(shadow[name])).to_equal("integer")
+    end
+    expect(shadow.hidden_faults > 0).to_be(true)
+    expect(shadow.traced_writes >= 10).to_be(true)   -- map and unmap, 5 times
+    expect(shadow.shadow_pages > 0).to_be(true)
+    expect(trap.privileged_emulated > 0).to_be(true)
+    expect(trap.traced_writes).to_equal(shadow.traced_writes)
+    expect(s.cycles.by_event.shadow_fault.count).to_equal(trap.shadow_faults)
+    expect(s.cycles.by_event.traced_write.count).to_equal(trap.traced_writes)
+    expect(vm:check_shadows()).to_equal({})
+  end)
+end)
+
+describe("vm:page_tables", function()
+  it("walks the guest's tables and the shadow, in the kernel's and the user's view", function()
+    local vm <close> = tinyos("trap", "syscall")
+    local bp <close> = vm:breakpoint "sys_getpid"
+    expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
+    local va = vm:symbols().sys_getpid
+    local g = vm:page_tables { va = va }
+    expect(g.which).to_equal("guest")
+    expect(g.view).to_equal("kernel")
+    expect(g.mode).to_equal("sv39")
+    expect(g.ok).to_be(true)
+    expect(g.physical).to_equal(vm:translate(va))
+    local leaf = g.levels[#g.levels]
+    expect(leaf.leaf).to_be(true)
+    expect(leaf.flags.v and leaf.flags.x and leaf.flags.r).to_be(true)
+    expect(leaf.flags_text:sub(-1)).to_equal("V")
+    expect(g.levels[1].pte_address >> 12).to_equal(g.root >> 12)
+    expect(g.levels[1].pte_address).to_equal(g.root + ((va >> 30) & 511) * 8)
+    local s = vm:page_tables { which = "shadow", va = va }
+    expect(s.which).to_equal("shadow")
+    expect(s.physical).to_equal(g.physical)
+    expect(#s.levels).to_equal(3)
+    expect(s.page_size).to_equal(4096)
+    expect(s.levels[3].flags.u).to_be(true)      -- the guest kernel runs in U-mode
+    -- The guest user cannot see kernel pages: its view faults where the kernel's translates.
+    local gu = vm:page_tables { va = va, view = "user" }
+    expect(gu.view).to_equal("user")
+    expect(gu.ok).to_be(false)
+    expect(gu.fault).to_match("page_fault")
+    local su = vm:page_tables { which = "shadow", va = va, view = "user" }
+    expect(su.ok).to_be(false)
+    -- An address the guest never mapped.
+    local none = vm:page_tables { va = 0x3f00000000 }
+    expect(none.ok).to_be(false)
+    expect(none.physical).to_be(nil)
+    expect(vm:check_shadows()).to_equal({})
+  end)
+
+  it("uses the machine's walk in other modes, which have no shadow", function()
+    for _, mode in ipairs { "native", "interpret" } do
+      local vm <close> = tinyos(mode, "syscall")
+      local bp <close> = vm:breakpoint "sys_getpid"
+      expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
+      local va = vm:symbols().sys_getpid
+      local g = vm:page_tables { which = "guest", va = va }
+      expect(g.ok).to_be(true)
+      expect(g.physical).to_equal(vm:translate(va))
+      expect(g.mode).to_equal("sv39")
+      expect(g.view).to_be(nil)
+      local s, why = vm:page_tables { which = "shadow", va = va }
+      expect(s).to_be(nil)
+      expect(why).to_match("no shadow page tables under '" .. mode .. "'")
+      expect(vm:check_shadows()).to_equal({})
+    end
+  end)
+
+  it("reports bare mode before the kernel turns paging on", function()
+    local vm <close> = tinyos("native", "syscall")
+    local w = vm:page_tables { va = 0x80200000 }
+    expect(w.mode).to_equal("bare")
+    expect(w.physical).to_equal(0x80200000)
+    expect(#w.levels).to_equal(0)
+  end)
+
+  it("raises on misuse", function()
+    local vm <close> = tinyos("trap", "syscall")
+    expect(function() vm:page_tables {} end).to_raise("va")
+    expect(function() vm:page_tables { va = 0, which = "nested" } end).to_raise("nested")
+    expect(function() vm:page_tables { va = 0, view = "machine" } end).to_raise("machine")
+    expect(function() vm:page_tables { va = 0, level = 2 } end).to_raise("level")
+    local native <close> = tinyos("native", "syscall")
+    expect(function() native:page_tables { va = 0, vcpu = 3 } end).to_raise("no vCPU 3")
+    vm:close()
+    expect(function() vm:page_tables { va = 0 } end).to_raise("closed")
+    expect(function() vm:check_shadows() end).to_raise("closed")
+  end)
+end)
+
+describe("holes = {...}", function()
+  it("makes a deprivileged sret a no-op: the guest goes wrong under trap, not natively", function()
+    local trap <close> = tinyos("trap", "syscall", { holes = { "sret" } })
+    local stop, details = trap:run { max_instructions = 20e6 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(1)
+    expect(trap:console()).to_match("pid 1 %(init%) killed")
+    expect(result(trap)).to_be(nil)
+    local native <close> = tinyos("native", "syscall", { holes = { "sret" } })
+    native:run { max_instructions = 20e6 }
+    expect(result(native)).to_match("status=ok")
+  end)
+
+  it("apply to a VM on a host too", function()
+    local host <close> = vmlab.host { memory = "512M" }
+    local vm = assert(host:vm { mode = "trap", kernel = kernel, bootargs = "bench=syscall n=5", holes = { "wfi" } })
+    expect(vmlab.popek_goldberg { vm = vm }.configuration.holes).to_equal({ "wfi" })
+    expect(host:run { max_instructions = 50e6 }).to_equal("poweroff")
+    expect(result(vm)).to_match("status=ok")
+    expect(vm:check_shadows()).to_equal({})
+  end)
+
+  it("raises for an unknown hole, listing the valid ones", function()
+    expect(function() vmlab.vm { kernel = kernel, holes = { "pushf" } } end)
+      .to_raise("unknown hole 'pushf' %(valid: sret, mret, wfi, sfence_vma, csr_read:NAME, csr_write:NAME, csr:NAME")
+    expect(function() vmlab.vm { kernel = kernel, holes = "sret" } end).to_raise("holes")
+    expect(function() vmlab.vm { kernel = kernel, holes = { true } } end).to_raise("item 1: string expected, got boolean")
+  end)
+end)
