@@ -13,9 +13,14 @@ public protocol Technique: AnyObject {
     func account(_ guest: Guest, vcpu: Int) -> CycleAccount
     /// Technique-specific counters for statistics, grouped: `["sbi": ["TIME": 3], ...]`.
     func counters(_ guest: Guest) -> [String: [String: UInt64]]
+    /// Entries into the VMM by cause name (`vm:stats().exits`): empty for a mode with no VMM on
+    /// the guest's path (native) or one that never leaves it (interpret).
+    func exits(_ guest: Guest) -> [String: UInt64]
 }
 
 extension Technique {
+    public func exits(_ guest: Guest) -> [String: UInt64] { [:] }
+
     /// The account of the whole VM: every vCPU's counts added.
     public func account(_ guest: Guest) -> CycleAccount {
         var total = account(guest, vcpu: 0)

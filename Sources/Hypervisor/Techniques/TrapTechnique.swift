@@ -143,6 +143,9 @@ public final class TrapTechnique: Technique {
         return a
     }
 
+    /// Every trap of the deprivileged guest enters the monitor: the exits are the traps, by cause.
+    public func exits(_ guest: Guest) -> [String: UInt64] { monitor?.counters.trapsByCause ?? [:] }
+
     public func counters(_ guest: Guest) -> [String: [String: UInt64]] {
         guard let monitor else { return [:] }
         var groups: [String: [String: UInt64]] = [:]

@@ -114,7 +114,7 @@ extension Guest {
         let share = host.map { GuestStatistics.HostShare(cycles: $0.cycles, switches: $0.switches, guests: $0.guests.count) }
         return GuestStatistics(
             name: name, mode: mode.rawValue, profile: profile.description, profileName: profile.name,
-            instructions: instructions, cycles: cycles, traps: traps, exits: [:],
+            instructions: instructions, cycles: cycles, traps: traps, exits: technique.exits(self),
             hypercalls: mode == .native ? [:] : sbiCalls, firmwareCalls: mode == .native ? sbiCalls : [:],
             privileged: observation.privileged.reduce(0, &+), tlb: tlb, walkReferences: walk, mmio: mmio,
             dma: .init(reads: observation.dmaReads, writes: observation.dmaWrites,
