@@ -91,7 +91,7 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     #expect(!stats.contains("cycles.by_category.interpretation 0"))
     let unavailable = try vmlab(["boot", tinyos, "--mode", "bt"])
     #expect(unavailable.status == 64)
-    #expect(unavailable.stderr.contains("--mode: mode 'bt' is not available yet (available: native, interpret, trap)"))
+    #expect(unavailable.stderr.contains("--mode: mode 'bt' is not available yet (available: native, interpret, trap, pv)"))
     let unknown = try vmlab(["boot", tinyos, "--mode", "fast"])
     #expect(unknown.status == 64)
     #expect(unknown.stderr.contains("--mode: unknown mode 'fast' (expected one of: native, interpret, trap, bt, pv, hw)"))

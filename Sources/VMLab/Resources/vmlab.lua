@@ -513,7 +513,7 @@ function vmlab_VM:close() end
 ---@class vmlab.CompareOptions
 ---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
 ---@field bench string|string[] A benchmark name, or a list of them; each runs on a fresh VM under every mode.
----@field modes? string[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret", "trap"). Ratios are relative to native when it is listed, else to the first mode.
+---@field modes? string[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret", "trap", "pv"). Ratios are relative to native when it is listed, else to the first mode.
 ---@field profile? string|vmlab.CostProfile The cost profile every run is priced by (default "classic-2006").
 ---@field n? integer Iterations of every benchmark (`n=` on the command line; default: each benchmark's own).
 ---@field memory? string|integer RAM of every VM, as `vmlab.vm`'s `memory` (default 128M).
@@ -579,7 +579,7 @@ function vmlab_VM:close() end
 ---@field vcpu? integer The vCPU (default 0).
 
 ---@class vmlab.VMOptions
----@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or "trap" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`). "bt", "pv", "hw" raise "not available yet".
+---@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or "trap" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`) or "pv" (para-virtualisation: a kernel built for vmlab's hypercall interface, such as `vmlab.guest "tinyos-pv"`, runs in S-mode with TVM/TW set and makes hypercalls for page-table updates, address-space switches and its block I/O; an unmodified kernel still runs, its privileged instructions trapping and emulated). "bt", "hw" raise "not available yet".
 ---@field memory? string|integer RAM at 0x80000000: bytes, or text with a binary unit ("128M", "1G"). Default 128M.
 ---@field harts? integer Number of harts, 1 to 64 (default 1).
 ---@field firmware? string "builtin" (vmlab's SBI in Swift), "none" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000.
