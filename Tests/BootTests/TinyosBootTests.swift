@@ -43,27 +43,15 @@ import Testing
         return process.terminationStatus == 0 ? path : nil
     }
 
-    /// Cases that fail on hart@cf60810 under either firmware and pass when the machine runs one
-    /// instruction per slice (`oneInstructionPerSlice` below): a trap taken inside a multi-
-    /// instruction slice resumes at the wrong instruction (forktest's "stack grew on demand" jumps to
-    /// pc 0). A hart engine bug, not a board or SBI one; empty this set once it is fixed.
-    static let slicedEngineIssue: Set<String> = ["forktest", "faulttest", "tlb", "several"]
-
     @Test(arguments: [false, true], cases.map(\.name))
     func matchesQEMU(openSBI: Bool, name: String) throws {
         guard let board = try Self.board(openSBI: openSBI, name: name) else { return }
-        if Self.slicedEngineIssue.contains(name) {
-            withKnownIssue("hart: a trap inside a slice resumes at the wrong pc", isIntermittent: true) {
-                Self.check(board, name)
-            }
-        } else {
-            Self.check(board, name)
-        }
+        Self.check(board, name)
     }
 
-    /// Two of those cases with one instruction per slice (a host breakpoint that is never hit makes
+    /// Two trap-heavy cases again with one instruction per slice (a host breakpoint that is never hit makes
     /// the scheduler single-step, which is slow, hence only two, under the built-in SBI): the board,
-    /// the devices and the SBI give QEMU's output. (All four pass so under OpenSBI too.)
+    /// the devices and the SBI give QEMU's output whatever the slice length.
     @Test(arguments: ["forktest", "faulttest"])
     func matchesQEMUOneInstructionPerSlice(name: String) throws {
         guard let board = try Self.board(openSBI: false, name: name) else { return }
