@@ -37,6 +37,10 @@ public final class VirtBoard {
     /// What `BootLoader` loaded, kept for `reboot`.
     let bootConfiguration: BootConfiguration
 
+    /// The machine's devices and firmware point back at it; letting go of the board lets go of
+    /// them all (see `Machine.detachAllDevices`).
+    deinit { machine.detachAllDevices() }
+
     /// Builds the machine, loads the images and starts the harts; nothing runs until `run`.
     public init(_ configuration: VirtBoardConfiguration) throws(BootError) {
         try Self.validate(configuration)

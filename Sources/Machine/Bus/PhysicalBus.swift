@@ -51,6 +51,12 @@ final class PhysicalBus {
         }
     }
 
+    /// Unmaps every region (the machine is being taken apart).
+    func detachAll() {
+        regions = []
+        overlay.update(repeating: 0, count: ramPages)
+    }
+
     /// The region holding `[address, address + size)`, if one holds it whole.
     @inline(__always)
     func region(_ address: UInt64, size: UInt64) -> MMIORegion? {

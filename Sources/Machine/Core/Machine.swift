@@ -109,6 +109,19 @@ public final class Machine {
 
     public var hartCount: Int { harts.count }
 
+    /// Drops every device, timed device and the firmware-in-Swift. Devices hold the machine that
+    /// drives their pins, clock and DMA (`InterruptPins`, `TimeSource`, `DMAMemory`) while the
+    /// machine holds them on its bus, so the two keep each other alive; whoever assembled the
+    /// machine (a `VirtBoard`) breaks that cycle here when it is done with it.
+    public func detachAllDevices() {
+        bus.detachAll()
+        timedDevices = []
+        deadlines = []
+        earliestDeadline = nil
+        trapHandler = nil
+        for h in harts { h.flushSoftTLB() }
+    }
+
     // MARK: devices
 
     /// Maps `device` at physical `base`; a `TimedDevice` is also scheduled.
