@@ -23,3 +23,18 @@ import Testing
         #expect(technique.policy.batchLimit == 2048)
     }
 }
+
+/// Hooks see a pv hypercall by its name, not as an unknown SBI extension.
+@Suite struct ParavirtualEventTests {
+    @Test func hypercallEventsAreNamedByTheCall() throws {
+        let source = ParavirtualTechniqueTests.pvMacros + "\n" + ParavirtualTechniqueTests.kernel
+        let guest = try Guest(TestKernels.configuration(source, mode: .pv))
+        defer { guest.close() }
+        var causes: [String] = []
+        _ = guest.events.add(.hypercall) { causes.append($0.cause ?? "?"); return .proceed }
+        _ = guest.run(maxInstructions: 100_000)
+        #expect(causes.contains("pv_console_write"))
+        #expect(causes.contains("pv_pin_table"))
+        #expect(!causes.contains { $0.hasPrefix("sbi_0x") })
+    }
+}

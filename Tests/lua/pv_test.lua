@@ -49,6 +49,21 @@ describe("mode pv", function()
     expect(stats.technique.pv.emulated_privileged).to_equal(0)
   end)
 
+  it("lets a hook filter hypercalls by name", function()
+    local vm <close> = assert(vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos-pv", bootargs = "bench=pagefault n=4" })
+    local updates, satps = 0, 0
+    vm:on("hypercall", { cause = "pv_mmu_update" }, function(ev) updates = updates + 1 end)
+    vm:on("hypercall", { cause = { "pv_set_satp" } }, function(ev)
+      expect(ev.cause).to_equal("pv_set_satp")
+      satps = satps + 1
+    end)
+    expect(vm:run { max_instructions = 100e6 }).to_equal("poweroff")
+    local stats = vm:stats()
+    expect(updates).to_equal(stats.technique.hypercalls.mmu_update)
+    expect(satps).to_equal(stats.technique.hypercalls.set_satp)
+    expect(function() vm:on("hypercall", { cause = "pv_nonesuch" }, function() end) end).to_raise("unknown cause 'pv_nonesuch'")
+  end)
+
   it("puts the VMM's work on the clock: the account adds up to it", function()
     local _, _, stats = run("pv", "tinyos-pv", "bench=fork n=3")
     local sum = 0

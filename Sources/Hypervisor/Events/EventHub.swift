@@ -123,7 +123,13 @@ public final class EventHub {
                 // extension ID (SBI v2.0, "Binary Encoding": a7 = EID).
                 var e = stamp(.hypercall, hart: hart, pc: pc, privilege: from)
                 let eid = machine.register(17, hart: hart)
-                e.cause = "sbi_" + (SBIExtension(rawValue: eid)?.name.lowercased() ?? "0x" + String(eid, radix: 16))
+                if eid == HypercallABI.extensionID {
+                    // vmlab's own hypercall interface (HypercallABI.md): named by the call in a6.
+                    let call = machine.register(16, hart: hart)
+                    e.cause = "pv_" + (Hypercall(rawValue: call)?.name ?? "0x" + String(call, radix: 16))
+                } else {
+                    e.cause = "sbi_" + (SBIExtension(rawValue: eid)?.name.lowercased() ?? "0x" + String(eid, radix: 16))
+                }
                 e.causeCode = eid
                 e.value = machine.register(16, hart: hart)   // a6 = function ID
                 return [e]

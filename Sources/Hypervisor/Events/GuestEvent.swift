@@ -12,7 +12,8 @@ public enum GuestEventKind: String, CaseIterable, Sendable, Hashable {
     case exit
     /// A privileged or CSR instruction executed by the guest (system opcode class).
     case privileged
-    /// A call into the VMM: an SBI call served by the VMM's virtual SBI (cause "sbi_<extension>").
+    /// A call into the VMM: an SBI call served by the VMM's virtual SBI (cause "sbi_<extension>"),
+    /// or a para-virtual hypercall (cause "pv_<call>", e.g. "pv_mmu_update").
     case hypercall
     case shadowFault = "shadow_fault"
     case tracedWrite = "traced_write"
@@ -53,7 +54,7 @@ public enum GuestEventKind: String, CaseIterable, Sendable, Hashable {
 public struct GuestEvent: Sendable, Equatable {
     public var kind: GuestEventKind
     public var vcpu: Int
-    /// snake_case: `ExceptionCause.name`, `InterruptCause.name`, or "sbi_<extension>".
+    /// snake_case: `ExceptionCause.name`, `InterruptCause.name`, "sbi_<extension>" or "pv_<hypercall>".
     public var cause: String?
     public var causeCode: UInt64?
     /// Guest pc of the instruction concerned (for an interrupt: where the guest was interrupted).

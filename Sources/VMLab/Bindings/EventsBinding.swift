@@ -17,19 +17,24 @@ enum EventsBinding {
 
     /// Every cause name a filter may use: exceptions and interrupts (RISC-V cause names), the SBI
     /// extensions as hypercalls name them ("sbi_" + `SBIExtension.name`, lowercased: `sbi_time`,
-    /// `sbi_srst`...), and "fault" (a page walk that faulted).
+    /// `sbi_srst`...), vmlab's para-virtual hypercalls ("pv_" + `Hypercall.name`: `pv_mmu_update`...),
+    /// and "fault" (a page walk that faulted).
     static var causeNames: [String] {
         RISCV.ExceptionCause.allCases.map(\.name) + RISCV.InterruptCause.allCases.map(\.name)
-            + SBIExtension.allCases.map { "sbi_" + $0.name.lowercased() } + ["fault"]
+            + SBIExtension.allCases.map { "sbi_" + $0.name.lowercased() }
+            + Hypercall.allCases.map { "pv_" + $0.name } + ["fault"]
     }
 
     /// Causes without a name, as the Hypervisor spells them: `exception_24`, `interrupt_13`,
-    /// `sbi_0x4a` (an SBI extension this SBI does not implement).
+    /// `sbi_0x4a` (an SBI extension this SBI does not implement), `pv_0x40` (an unknown hypercall).
     static func isNumberedCause(_ name: String) -> Bool {
         for prefix in ["exception_", "interrupt_"] where name.hasPrefix(prefix) {
             return UInt64(name.dropFirst(prefix.count)).map { $0 < 64 } ?? false
         }
-        return name.hasPrefix("sbi_0x") && UInt64(name.dropFirst(6), radix: 16) != nil
+        for prefix in ["sbi_0x", "pv_0x"] where name.hasPrefix(prefix) {
+            return UInt64(name.dropFirst(prefix.count), radix: 16) != nil
+        }
+        return false
     }
 
     static let privilegeNames: [(String, PrivilegeMode)] = [("user", .user), ("supervisor", .supervisor), ("machine", .machine)]
@@ -39,7 +44,7 @@ enum EventsBinding {
     }
 
     static let filterOptions: [LuaOption] = [
-        LuaOption("cause", .oneOf([.string, .list(.string)]), "A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for hypercalls (`sbi_0xN` for an extension the SBI does not implement), \"fault\" for a page walk that faulted. An unknown name raises, listing the valid ones."),
+        LuaOption("cause", .oneOf([.string, .list(.string)]), "A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for SBI calls (`sbi_0xN` for an extension the SBI does not implement), `pv_mmu_update`, `pv_set_satp`... for para-virtual hypercalls (`pv_0xN` for an unknown call number), \"fault\" for a page walk that faulted. An unknown name raises, listing the valid ones."),
         LuaOption("address", .documented("{ [1]: integer, [2]: integer }"), "`{ lo, hi }`, inclusive: the event's address (trap value, device register, page-walk address) must lie in it; events without an address do not match."),
         LuaOption("privilege", .choice(privilegeNames.map(\.0)), "The privilege the guest was in."),
         LuaOption("asid", .integer, "The address-space identifier in use (events that carry one)."),

@@ -531,7 +531,7 @@ function vmlab_VM:close() end
 ---@field writable? boolean Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes).
 
 ---@class vmlab.EventFilter
----@field cause? string|string[] A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for hypercalls (`sbi_0xN` for an extension the SBI does not implement), "fault" for a page walk that faulted. An unknown name raises, listing the valid ones.
+---@field cause? string|string[] A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for SBI calls (`sbi_0xN` for an extension the SBI does not implement), `pv_mmu_update`, `pv_set_satp`... for para-virtual hypercalls (`pv_0xN` for an unknown call number), "fault" for a page walk that faulted. An unknown name raises, listing the valid ones.
 ---@field address? { [1]: integer, [2]: integer } `{ lo, hi }`, inclusive: the event's address (trap value, device register, page-walk address) must lie in it; events without an address do not match.
 ---@field privilege? "user"|"supervisor"|"machine" The privilege the guest was in.
 ---@field asid? integer The address-space identifier in use (events that carry one).
