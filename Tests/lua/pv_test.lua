@@ -64,6 +64,24 @@ describe("mode pv", function()
     expect(function() vm:on("hypercall", { cause = "pv_nonesuch" }, function() end) end).to_raise("unknown cause 'pv_nonesuch'")
   end)
 
+  it("takes the VMM's policy from pv={...}: a batch limit of 1 splits every batch", function()
+    local function fork(pv)
+      local vm <close> = assert(vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos-pv", bootargs = "bench=fork n=3", pv = pv })
+      expect(vm:run { max_instructions = 100e6 }).to_equal("poweroff")
+      return vm:stats().technique
+    end
+    local batched, single = fork(nil), fork { batch_limit = 1 }
+    expect(batched.pv.updates_applied).to_equal(single.pv.updates_applied)
+    expect(batched.hypercalls.mmu_update < batched.pv.updates_applied).to_be(true)
+    expect(single.hypercalls.mmu_update >= single.pv.updates_applied).to_be(true)
+    expect(function() vmlab.vm { mode = "native", kernel = vmlab.guest "tinyos", pv = { batch_limit = 4 } } end)
+      .to_raise("option 'pv' needs mode \"pv\"")
+    expect(function() vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos-pv", pv = { batch_limit = 0 } } end)
+      .to_raise("pv.batch_limit")
+    expect(function() vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos-pv", pv = { batch = 4 } } end)
+      .to_raise("batch")
+  end)
+
   it("puts the VMM's work on the clock: the account adds up to it", function()
     local _, _, stats = run("pv", "tinyos-pv", "bench=fork n=3")
     local sum = 0

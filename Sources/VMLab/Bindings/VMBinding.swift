@@ -55,6 +55,12 @@ enum VMBinding {
         }
     }
 
+    static let paravirtualOptions: [LuaOption] = [
+        LuaOption("batch_limit", .integer, "Most page-table updates one `mmu_update` hypercall may carry (default 2048, Xen's)."),
+        LuaOption("trust_kernel_linear_map", .boolean, "Whether a supervisor-only global superpage over all RAM (the kernel's linear map) may cover page-table pages without counting as a writable mapping of them (default true; false checks strictly, as Xen does with 4 KiB mappings)."),
+        LuaOption("trap_sret", .boolean, "Set mstatus.TSR so each `sret` of the guest kernel traps and is emulated (default false)."),
+    ]
+
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file."),
         LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
@@ -69,6 +75,7 @@ enum VMBinding {
         LuaOption("initrd", .string, "Path of an initial RAM disk."),
         LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs)."),
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
+        LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware."),
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
@@ -130,6 +137,20 @@ enum VMBinding {
         spec.echo = o.boolean("echo") ?? false
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: 1) }
         if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: 1) }
+        if o["pv"] != .nil {
+            let pv = o["pv"]
+            if let limit = pv["batch_limit"].int64 {
+                guard limit >= 1 && limit <= Int64(HypercallABI.defaultBatchLimit) * 16 else {
+                    throw LuaRaise.argument(1, "option 'pv.batch_limit': must be 1 to \(HypercallABI.defaultBatchLimit * 16), got \(limit)")
+                }
+                spec.paravirtualPolicy.batchLimit = Int(limit)
+            }
+            if let trust = pv["trust_kernel_linear_map"].bool { spec.paravirtualPolicy.trustKernelLinearMap = trust }
+            if let tsr = pv["trap_sret"].bool { spec.paravirtualPolicy.trapSupervisorReturn = tsr }
+            if spec.mode != .pv {
+                throw LuaRaise.argument(1, "option 'pv' needs mode \"pv\" (got mode \"\(spec.mode.rawValue)\")")
+            }
+        }
         return spec
     }
 

@@ -50,6 +50,8 @@ public struct VMSpec: Sendable {
     public var profile: CostProfile = .standard
     /// Sensitive instructions made not to trap (`Machine.holes`; PopekGoldbergBinding.swift).
     public var holes: Set<SensitiveHole> = []
+    /// The para-virtual VMM's policy (`pv={...}`; mode "pv" only).
+    public var paravirtualPolicy = ParavirtualPolicy()
 
     public init() {}
 
@@ -86,7 +88,7 @@ public struct VMSpec: Sendable {
 
     /// The Hypervisor's description of the VM.
     func guestConfiguration() -> GuestConfiguration {
-        GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration())
+        GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration(), paravirtualPolicy: paravirtualPolicy)
     }
 
     /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is

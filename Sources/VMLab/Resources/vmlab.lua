@@ -560,6 +560,11 @@ function vmlab_VM:close() end
 ---@field view? "user"|"kernel" Under `trap`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Other modes have one view and ignore it.
 ---@field vcpu? integer The vCPU whose satp the walk starts from, in modes other than `trap` (default 0).
 
+---@class vmlab.ParavirtualOptions
+---@field batch_limit? integer Most page-table updates one `mmu_update` hypercall may carry (default 2048, Xen's).
+---@field trust_kernel_linear_map? boolean Whether a supervisor-only global superpage over all RAM (the kernel's linear map) may cover page-table pages without counting as a writable mapping of them (default true; false checks strictly, as Xen does with 4 KiB mappings).
+---@field trap_sret? boolean Set mstatus.TSR so each `sret` of the guest kernel traps and is emulated (default false).
+
 ---@class vmlab.PopekGoldbergOptions
 ---@field guest? "user"|"supervisor" Where the guest kernel runs: "user" (default: trap-and-emulate, ring compression) or "supervisor" (an M-mode VMM relying on TVM/TSR/TW).
 ---@field tvm? boolean mstatus.TVM: satp and sfence.vma trap from S-mode (default false).
@@ -587,6 +592,7 @@ function vmlab_VM:close() end
 ---@field initrd? string Path of an initial RAM disk.
 ---@field bootargs? string The kernel command line (/chosen/bootargs).
 ---@field disks? vmlab.DiskOptions[] virtio-blk disks, in slot order.
+---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
 ---@field profile? string|vmlab.CostProfile The cost profile the machine charges (`vmlab.costs`): a name ("classic-2006", "core2-2006", "modern") or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default "classic-2006".
