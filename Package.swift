@@ -51,8 +51,11 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"], exclude: ["Golden"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
-        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine"], exclude: ["Golden"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Machine", "RISCV", "Boot", "Devices"]),
+        // Test support shared by the test targets that boot guests (builds them with scripts/build-guests).
+        .target(name: "GuestTestSupport", path: "Tests/GuestTestSupport"),
+        .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine", "GuestTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "HypervisorTests",
+                    dependencies: ["Hypervisor", "Machine", "RISCV", "Boot", "Devices", "GuestTestSupport"]),
         .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit"]),
         .testTarget(name: "VMLabCLITests", dependencies: ["VMLabCLI", "vmlab"],
                     exclude: ["Fixtures", "Golden"]),   // Lua fixtures and help transcripts the tests read

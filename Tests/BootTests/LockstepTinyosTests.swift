@@ -1,4 +1,5 @@
 import Foundation
+import GuestTestSupport
 import Testing
 @testable import Boot
 @testable import Machine
@@ -22,7 +23,7 @@ import Testing
     }
 
     static func board(_ name: String, _ engine: ExecutionEngine) throws -> VirtBoard? {
-        guard let testCase = TinyosBootTests.cases.first(where: { $0.name == name }),
+        guard let testCase = TinyosGuest.cases.first(where: { $0.name == name }),
               let kernel = Guests.path("tinyos", "tinyos.elf") else { return nil }
         var configuration = VirtBoardConfiguration()
         configuration.firmware = .builtin
@@ -30,7 +31,7 @@ import Testing
         configuration.bootargs = testCase.bootargs
         configuration.machine.engine = engine
         if testCase.disk {
-            guard let disk = try TinyosBootTests.disk() else { return nil }
+            guard let disk = try TinyosGuest.disk(tag: "boot") else { return nil }
             configuration.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
         }
         return try VirtBoard(configuration)

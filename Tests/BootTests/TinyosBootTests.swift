@@ -1,4 +1,5 @@
 import Foundation
+import GuestTestSupport
 import Machine
 import Testing
 @testable import Boot
@@ -8,40 +9,7 @@ import Testing
 /// match the output pinned under QEMU (expected/NAME.out, from check-qemu.sh), compared the same way:
 /// from tinyos's first line, without carriage returns and without "# " lines.
 @Suite(.serialized) struct TinyosBootTests {
-    struct Case: Sendable, CustomStringConvertible {
-        let name: String, bootargs: String, disk: Bool
-        var description: String { name }
-    }
-
-    static let tinyos = Guests.root.appendingPathComponent("labs/guests/tinyos")
-
-    /// The pinned cases of expected/cases.txt (NAME|BOOTARGS|DISK).
-    static let cases: [Case] = {
-        guard let text = try? String(contentsOf: tinyos.appendingPathComponent("expected/cases.txt"), encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard !line.hasPrefix("#") else { return nil }
-            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 3 else { return nil }
-            return Case(name: fields[0], bootargs: fields[1], disk: fields[2] == "disk")
-        }
-    }()
-
-    static func comparable(_ console: String) -> String {
-        let lines = console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { $0.hasPrefix("# tinyos: ") }) else { return "" }
-        return lines[start...].filter { !$0.hasPrefix("# ") }.joined(separator: "\n")
-    }
-
-    static func disk() throws -> String? {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-tinyos-\(getpid()).img").path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        let process = Process()
-        process.executableURL = tinyos.appendingPathComponent("mkdisk.sh")
-        process.arguments = [path]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
-    }
+    static let cases = TinyosGuest.cases
 
     @Test(arguments: [false, true], cases.map(\.name))
     func matchesQEMU(openSBI: Bool, name: String) throws {
@@ -75,7 +43,7 @@ import Testing
         configuration.kernel = .file(kernel)
         configuration.bootargs = testCase.bootargs
         if testCase.disk {
-            guard let disk = try Self.disk() else { print("skipping: mkdisk.sh failed"); return nil }
+            guard let disk = try TinyosGuest.disk(tag: "boot") else { print("skipping: mkdisk.sh failed"); return nil }
             configuration.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
         }
         return try VirtBoard(configuration)
@@ -83,9 +51,9 @@ import Testing
 
     static func check(_ board: VirtBoard, _ name: String) {
         let stop = board.run(maxInstructions: 2_000_000_000)
-        let expected = (try? String(contentsOf: tinyos.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
+        let expected = TinyosGuest.expected(name)
         #expect(stop == .poweredOff(code: 0), "console:\n\(board.console.text)")
-        #expect(comparable(board.console.text).trimmingCharacters(in: .newlines)
+        #expect(TinyosGuest.comparable(board.console.text).trimmingCharacters(in: .newlines)
                 == expected.trimmingCharacters(in: .newlines), "console:\n\(board.console.text)")
         #expect(board.errors.messages.isEmpty, "\(board.errors.messages)")
     }

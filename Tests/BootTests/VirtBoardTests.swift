@@ -1,4 +1,5 @@
 import Foundation
+import GuestTestSupport
 import Machine
 import Testing
 @testable import Boot

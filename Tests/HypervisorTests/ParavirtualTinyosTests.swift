@@ -4,39 +4,23 @@
 // instruction: nothing was forgotten).
 import Boot
 import Foundation
+import GuestTestSupport
 import Machine
 import Testing
 @testable import Hypervisor
 
 @Suite(.serialized) struct ParavirtualTinyosTests {
-    static let tinyos = Guests.root.appendingPathComponent("labs/guests/tinyos")
-
+    /// The bootargs of pinned case `name` and whether it needs the disk.
     static func bootargs(_ name: String) -> (String, Bool)? {
-        guard let text = try? String(contentsOf: tinyos.appendingPathComponent("expected/cases.txt"), encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            if f.count == 3 && f[0] == name { return (f[1], f[2] == "disk") }
-        }
-        return nil
+        TinyosGuest.cases.first(where: { $0.name == name }).map { ($0.bootargs, $0.disk) }
     }
 
+    /// `TinyosGuest.comparable` without surrounding blank lines.
     static func comparable(_ console: String) -> String {
-        let lines = console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { $0.hasPrefix("# tinyos: ") }) else { return "" }
-        return lines[start...].filter { !$0.hasPrefix("# ") }.joined(separator: "\n")
-            .trimmingCharacters(in: .newlines)
+        TinyosGuest.comparable(console).trimmingCharacters(in: .newlines)
     }
 
-    static func disk() -> String? {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-pv-tinyos-\(getpid()).img").path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        let process = Process()
-        process.executableURL = tinyos.appendingPathComponent("mkdisk.sh")
-        process.arguments = [path]
-        guard (try? process.run()) != nil else { return nil }
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
-    }
+    static func disk() -> String? { try? TinyosGuest.disk(tag: "pv") }
 
     /// The board of case `name` running `kernel`, with the PV VMM installed on it when `pv`.
     static func board(_ name: String, kernel: String, pv: Bool) throws -> (VirtBoard, ParavirtualDomain?)? {
@@ -61,7 +45,7 @@ import Testing
             return
         }
         let stop = board.run(maxInstructions: 2_000_000_000)
-        let expected = (try? String(contentsOf: Self.tinyos.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
+        let expected = TinyosGuest.expected(name)
         #expect(stop == .poweredOff(code: 0), "console:\n\(board.console.text)")
         #expect(Self.comparable(board.console.text) == expected.trimmingCharacters(in: .newlines), "console:\n\(board.console.text)")
         #expect(board.console.text.contains("# tinyos: arch pv"), "the banner names the arch layer")
@@ -113,7 +97,7 @@ import Testing
         #expect(native.run(maxInstructions: 2_000_000_000) == .poweredOff(code: 0))
         #expect(pv.run(maxInstructions: 2_000_000_000) == .poweredOff(code: 0))
         let expected = Self.comparable(native.consoleText)
-        let pinned = (try? String(contentsOf: Self.tinyos.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
+        let pinned = TinyosGuest.expected(name)
         #expect(expected == pinned.trimmingCharacters(in: .newlines), "the native kernel's own output")
         #expect(Self.comparable(pv.consoleText) == expected, "pv console:\n\(pv.consoleText)")
         let account = pv.technique.account(pv)

@@ -1,5 +1,6 @@
 import Boot
 import Foundation
+import GuestTestSupport
 import Machine
 import Testing
 @testable import Hypervisor
@@ -8,35 +9,15 @@ import Testing
 /// output (ignoring "# " lines, which carry timings), the interpreter charged per instruction, and a
 /// failing disk request seen by the kernel's driver.
 @Suite(.serialized) struct TinyosModesTests {
-    static let tinyos = Guests.root.appendingPathComponent("labs/guests/tinyos")
-
-    static func disk() throws -> String? {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-vmm-tinyos-\(getpid()).img").path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        let process = Process()
-        process.executableURL = tinyos.appendingPathComponent("mkdisk.sh")
-        process.arguments = [path]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
-    }
-
     static func configuration(_ bootargs: String, mode: ExecutionMode) throws -> GuestConfiguration? {
         guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return nil }
         var board = VirtBoardConfiguration()
         board.memory = 32 << 20
         board.kernel = .file(kernel)
         board.bootargs = bootargs
-        guard let disk = try disk() else { Issue.record("mkdisk.sh failed"); return nil }
+        guard let disk = try TinyosGuest.disk(tag: "vmm") else { Issue.record("mkdisk.sh failed"); return nil }
         board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
         return GuestConfiguration(mode: mode, board: board)
-    }
-
-    /// The console from tinyos's first line on, without carriage returns and "# " lines.
-    static func comparable(_ console: String) -> String {
-        let lines = console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { $0.hasPrefix("# tinyos: ") }) else { return "" }
-        return lines[start...].filter { !$0.hasPrefix("# ") }.joined(separator: "\n")
     }
 
     @Test(arguments: ["bench=syscall n=20", "bench=pagefault n=8", "bench=fork n=2"])
@@ -48,7 +29,7 @@ import Testing
             let g = try Guest(c)
             defer { g.close() }
             #expect(g.run(maxInstructions: 200_000_000) == .poweredOff(code: 0), "\(mode): \(g.consoleText)")
-            outputs[mode] = Self.comparable(g.consoleText)
+            outputs[mode] = TinyosGuest.comparable(g.consoleText)
             stats[mode] = g.statistics()
             #expect(g.technique.account(g).total == g.statistics().cycles.total)
         }
@@ -91,10 +72,10 @@ import Testing
         defer { g.close() }
         _ = try g.faults.schedule(FaultSpec(kind: .deviceFailure, parameters: ["device": .string("disk0"), "count": .integer(1)]))
         _ = g.run(maxInstructions: 200_000_000)
-        let expected = (try? String(contentsOf: Self.tinyos.appendingPathComponent("expected/disk.out"), encoding: .utf8)) ?? ""
+        let expected = TinyosGuest.expected("disk")
         #expect(g.board.disks[0].failures == 1)
         #expect(g.faults.record[0].effect == "1 of 1 request of disk0 (virtio-blk) failed with IOERR")
-        #expect(Self.comparable(g.consoleText).trimmingCharacters(in: .newlines) != expected.trimmingCharacters(in: .newlines),
+        #expect(TinyosGuest.comparable(g.consoleText).trimmingCharacters(in: .newlines) != expected.trimmingCharacters(in: .newlines),
                 "\(g.consoleText)")
     }
 }

@@ -1,5 +1,6 @@
 import Boot
 import Foundation
+import GuestTestSupport
 import Machine
 import Testing
 @testable import Hypervisor
@@ -136,31 +137,13 @@ import Testing
     }
 
     /// tinyos's pinned cases (labs/guests/tinyos/expected/cases.txt: NAME|BOOTARGS|DISK).
-    static let tinyosFolder = Guests.root.appendingPathComponent("labs/guests/tinyos")
-    static let cases: [(name: String, bootargs: String, disk: Bool)] = {
-        guard let text = try? String(contentsOf: tinyosFolder.appendingPathComponent("expected/cases.txt"), encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            return line.hasPrefix("#") || f.count != 3 ? nil : (f[0], f[1], f[2] == "disk")
-        }
-    }()
+    static let cases = TinyosGuest.cases
 
-    static func disk() -> String? {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-trap-tinyos-\(getpid()).img").path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        let process = Process()
-        process.executableURL = tinyosFolder.appendingPathComponent("mkdisk.sh")
-        process.arguments = [path]
-        guard (try? process.run()) != nil else { return nil }
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
-    }
+    static func disk() -> String? { try? TinyosGuest.disk(tag: "trap") }
 
-    /// The console from tinyos's first line, without carriage returns and "# " lines.
+    /// `TinyosGuest.comparable` without surrounding blank lines.
     static func comparable(_ console: String) -> String {
-        let lines = console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { $0.hasPrefix("# tinyos: ") }) else { return "" }
-        return lines[start...].filter { !$0.hasPrefix("# ") }.joined(separator: "\n").trimmingCharacters(in: .newlines)
+        TinyosGuest.comparable(console).trimmingCharacters(in: .newlines)
     }
 
     /// Each pinned tinyos case under `trap` gives the output pinned under QEMU (the same file the
@@ -178,7 +161,7 @@ import Testing
         let guest = try Guest(GuestConfiguration(mode: .trap, board: board))
         defer { guest.close() }
         let stop = guest.run(maxInstructions: 2_000_000_000)
-        let expected = (try? String(contentsOf: Self.tinyosFolder.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
+        let expected = TinyosGuest.expected(name)
         #expect(stop == .poweredOff(code: 0), "console:\n\(guest.consoleText)")
         #expect(Self.comparable(guest.consoleText) == expected.trimmingCharacters(in: .newlines), "console:\n\(guest.consoleText)")
         #expect(!expected.isEmpty)

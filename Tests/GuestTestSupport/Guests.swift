@@ -1,15 +1,17 @@
 // Builds guest programs from labs/guests with scripts/build-guests (the toolchain's clang), so the
 // board's tests run real RISC-V code. A guest that cannot be built is a failure: the toolchain's
-// clang is all it needs, and the README promises that.
+// clang is all it needs, and the README promises that. Shared by the test targets that boot guests
+// (BootTests, HypervisorTests), so the build-guests locking lives in one place.
 import Foundation
 import Testing
 
-enum Guests {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public enum Guests {
+    /// The package root: this file is Tests/GuestTestSupport/Guests.swift.
+    public static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `.build/guests/<folder>/<name>` after building `folder`, or nil after recording the failure.
-    static func path(_ folder: String, _ name: String) -> String? {
+    public static func path(_ folder: String, _ name: String) -> String? {
         let script = root.appendingPathComponent("scripts/build-guests").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
