@@ -161,18 +161,7 @@ public struct CostProfile: Sendable, Equatable, CustomStringConvertible {
 
     /// The prices the native machine charges by itself as it runs (`Machine.costs`), so that a
     /// `native` run advances guest-visible time (`mtime`, `time`) with this profile's cycles.
-    public var machineCostTable: CostTable {
-        var t = CostTable()
-        t.instruction = cycles(.instruction)
-        t.walkReference = cycles(.walkReference)
-        t.tlbMiss = cycles(.tlbMiss)
-        t.tlbFlush = cycles(.tlbFlush)
-        t.exception = cycles(.trap)
-        t.interrupt = cycles(.interrupt)
-        t.handledTrap = cycles(.firmwareCall)
-        t.mmioAccess = cycles(.mmioAccess)
-        return t
-    }
+    public var machineCostTable: CostTable { MachinePricing.native.costTable(self) }
 
     /// The name to print next to results: the profile's name and its edits
     /// (`classic-2006 (edited: vm_entry=1000)`).

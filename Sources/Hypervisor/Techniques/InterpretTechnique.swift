@@ -16,19 +16,9 @@ public final class InterpretTechnique: Technique {
         guest.machine.costs = Self.costTable(guest.profile)
     }
 
-    /// The software CPU's prices, event by event (see CycleAccount+Interpreted.swift).
+    /// The software CPU's prices, event by event (`MachinePricing.interpreted`).
     public static func costTable(_ p: CostProfile) -> CostTable {
-        var t = CostTable()
-        t.instruction = p.cycles(.interpretation)
-        t.walkReference = p.cycles(.walkReference)
-        // The software TLB's miss costs only its walk: `interpretation` is all-inclusive.
-        t.tlbMiss = 0
-        t.tlbFlush = p.cycles(.tlbFlush)
-        t.exception = p.cycles(.exceptionReflected)
-        t.interrupt = p.cycles(.interruptInjected)
-        t.handledTrap = p.cycles(.privilegedEmulated)
-        t.mmioAccess = p.cycles(.deviceEmulated)
-        return t
+        MachinePricing.interpreted.costTable(p)
     }
 
     public func account(_ guest: Guest, vcpu: Int) -> CycleAccount {
