@@ -62,9 +62,7 @@ struct MachineWords {
 
     func read(_ ma: UInt64) -> UInt64? {
         guard let b = machine.readPhysical(at: ma, count: 8) else { return nil }
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(b[i]) << (8 * UInt64(i)) }
-        return v
+        return Sv39.entry(0, in: b)
     }
 
     @discardableResult

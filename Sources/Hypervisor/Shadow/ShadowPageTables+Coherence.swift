@@ -87,8 +87,7 @@ extension ShadowPageTables {
     func visit(_ page: UInt64, level: Int, vpn: UInt64, _ body: (UInt64, UInt64, UInt64) -> Void) {
         guard let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) else { return }
         for i in 0..<512 {
-            var e: UInt64 = 0
-            for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            let e = Sv39.entry(i, in: bytes)
             guard e & Sv39.v != 0 else { continue }
             let n = vpn << 9 | UInt64(i)
             if Sv39.isLeaf(e) || level == 0 {

@@ -282,8 +282,7 @@ public final class ShadowPageTables {
         guard let info = pageInfo[page] else { return }
         if info.level > 0, let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) {
             for i in 0..<512 {
-                var e: UInt64 = 0
-                for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+                let e = Sv39.entry(i, in: bytes)
                 if e & Sv39.v != 0 && !Sv39.isLeaf(e) { freeTree(Sv39.address(e)) }
             }
         }
@@ -394,14 +393,12 @@ public final class ShadowPageTables {
         let base = gpa & ~((1 << 21) - 1)
         var changed = false
         for i in 0..<512 {
-            var e: UInt64 = 0
-            for b in 0..<8 { e |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
-            guard e & Sv39.v == 0 else { continue }
+            guard Sv39.entry(i, in: bytes) & Sv39.v == 0 else { continue }
             let frame = base + UInt64(i) << 12
             guard let (target, _) = map.machineAddress(frame) else { continue }
             let flags = leafFlags(guestLeaf: leaf, frame: frame)
             guard flags != 0 else { continue }
-            e = Sv39.entry(target, flags)
+            let e = Sv39.entry(target, flags)
             for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: e >> (8 * UInt64(b))) }
             if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(table &+ UInt64(i) &* 8) }
             changed = true

@@ -21,6 +21,12 @@ public enum Sv39 {
     @inlinable public static func address(_ pte: UInt64) -> UInt64 { ((pte >> 10) & ((1 << 44) - 1)) << 12 }
     /// A PTE pointing at `physical` with `flags`.
     @inlinable public static func entry(_ physical: UInt64, _ flags: UInt64) -> UInt64 { ((physical >> 12) << 10) | flags }
+    /// Entry `i` of a page-table page read as bytes (entries are little-endian 64-bit words).
+    @inlinable public static func entry(_ i: Int, in table: [UInt8]) -> UInt64 {
+        var e: UInt64 = 0
+        for b in 0..<8 { e |= UInt64(table[i * 8 + b]) << (8 * UInt64(b)) }
+        return e
+    }
     /// Whether a valid PTE is a leaf (R or X set).
     @inlinable public static func isLeaf(_ pte: UInt64) -> Bool { pte & (r | x) != 0 }
     /// The 9-bit index of `va` at `level`.
