@@ -13,15 +13,20 @@ public struct GuestConfiguration: Sendable {
     /// The para-virtual VMM's rules (batch limit, trust in the kernel's linear map, ...); used by
     /// `pv` only.
     public var paravirtualPolicy = ParavirtualPolicy()
+    /// The binary translator's rules (adaptation threshold, inline emulation, afterburning); used
+    /// by `bt` only.
+    public var binaryTranslationPolicy = BinaryTranslationPolicy()
 
     public init(name: String? = nil, mode: ExecutionMode = .native, profile: CostProfile = .standard,
                 board: VirtBoardConfiguration = VirtBoardConfiguration(),
-                paravirtualPolicy: ParavirtualPolicy = ParavirtualPolicy()) {
+                paravirtualPolicy: ParavirtualPolicy = ParavirtualPolicy(),
+                binaryTranslationPolicy: BinaryTranslationPolicy = BinaryTranslationPolicy()) {
         self.name = name
         self.mode = mode
         self.profile = profile
         self.board = board
         self.paravirtualPolicy = paravirtualPolicy
+        self.binaryTranslationPolicy = binaryTranslationPolicy
     }
 }
 

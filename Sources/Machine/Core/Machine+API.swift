@@ -327,3 +327,12 @@ extension Machine {
         lastBreakpoint = nil
     }
 }
+
+extension Machine {
+    /// Drops the decoded code (and blocks) overlapping [physical, physical + count) without a
+    /// write, so the next execution decodes it again and shows it to the `translator` afresh
+    /// (a translator that changed its mind about an instruction, e.g. adaptive translation).
+    public func retranslate(physical address: UInt64, count: UInt64) {
+        code.invalidate(address, count: count)
+    }
+}

@@ -43,6 +43,9 @@ public final class Machine {
     /// Host breakpoints: execution stops before the instruction at one of these pcs (any hart).
     /// While any is set, harts run one instruction per slice.
     public var breakpoints: Set<UInt64> = []
+    /// The binary translator shown every decoded instruction (CodeTranslator.swift); setting it
+    /// drops all decoded code so that everything is shown to it. Weak: a VMM owns its translator.
+    public weak var translator: (any CodeTranslator)? = nil
     public var holes: Set<SensitiveHole> = []  // sensitive instructions that do not trap (SensitiveHole.swift); read on illegal-instruction paths only
     /// The breakpoint `run` last stopped at, so the next `run` executes past it.
     var lastBreakpoint: (hart: Int, pc: UInt64)? = nil

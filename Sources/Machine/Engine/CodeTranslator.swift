@@ -1,0 +1,56 @@
+import RISCV
+
+// The hook a binary-translating VMM uses to rewrite guest code as the engines decode it. Both
+// engines take every instruction from the decoded-code cache, which is filled lazily, one slot at
+// a time, the first time a hart executes the bytes there (and again after they are written). A
+// `CodeTranslator` installed on the machine is shown each instruction at that moment and may
+// replace it by a *callout*: a cache slot that, when executed, calls the translator's `callout`
+// instead of executing the instruction, with no trap taken. Guest memory is never changed: the
+// rewrite lives in the cache only, as a translation cache holds rewritten copies of guest code.
+// Rewriting costs nothing on the hot path: a callout is an `.illegal` slot with a tag, and the
+// illegal-instruction case is already a slow path.
+
+/// What a translator does with one instruction it is shown.
+public enum CodeRewrite: Sendable, Equatable {
+    /// Run the instruction as decoded.
+    case keep
+    /// Replace it, in the cache only, by callout `id`: executing it calls `CodeTranslator.callout`.
+    case callout(UInt32)
+}
+
+/// What a callout did with the instruction it replaced.
+public enum CalloutOutcome: Sendable, Equatable {
+    /// It did the instruction's work and set the hart's pc (usually to pc + length): the
+    /// instruction retires (instret and one instruction's cycles, as for any instruction).
+    case retired
+    /// It did not complete the instruction and sent the hart elsewhere (a trap delivered in
+    /// software, a restart): the instruction does not retire; the hart goes on at the pc the
+    /// callout set.
+    case abandoned
+    /// The rewrite does not apply now (say, the guest is not in the context it was made for):
+    /// execute the original instruction as the hardware would, traps included.
+    case native
+}
+
+/// A binary translator: shown every instruction a hart decodes, called for every callout it
+/// installed. Its methods run on the engines' slow paths, between instructions; the hart's
+/// registers and pc (the callout's own pc) are current in the machine when `callout` runs, and
+/// the slice ends after a callout (so the callout may change privilege, CSRs or mappings).
+public protocol CodeTranslator: AnyObject {
+    /// Hart `hart` decodes `instruction` at physical address `physical` (its first execution
+    /// since the bytes there were last written, retranslated, or the translator installed).
+    func translate(_ instruction: Instruction, physical: UInt64, hart: Int) -> CodeRewrite
+    /// Callout `id`, which replaced `instruction`, executes at virtual `pc` on `hart`.
+    func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome
+    /// The block engine built a block of `instructions` instructions at `physical` on `hart`
+    /// (every slot of it already shown to `translate`). The interpreter builds no blocks.
+    func blockBuilt(physical: UInt64, instructions: Int, hart: Int)
+    /// Decoded code overlapping [physical, physical + count) was dropped because the bytes were
+    /// written (a store, DMA, a host write) or `retranslate` was called.
+    func codeInvalidated(physical: UInt64, count: UInt64)
+}
+
+extension CodeTranslator {
+    public func blockBuilt(physical: UInt64, instructions: Int, hart: Int) {}
+    public func codeInvalidated(physical: UInt64, count: UInt64) {}
+}
