@@ -109,7 +109,7 @@ import Machine
         let p = CostProfile.modern
         #expect(throws: CostProfileError.unknownEvent("vm_entri")) { try p.with(["vm_entri": 1]) }
         let message = CostProfileError.unknownEvent("vm_entri").description
-        #expect(message.hasPrefix("unknown cost event 'vm_entri' (expected one of instruction, walk_reference, "))
+        #expect(message.hasPrefix("unknown cost event 'vm_entri' (expected one of instruction, csr_write, walk_reference, "))
         #expect(CostEvent.names.allSatisfy { message.contains($0) })
         #expect(throws: CostProfileError.badCycles(event: "vm_exit", value: "-1")) { try p.with(["vm_exit": -1]) }
         #expect(throws: CostProfileError.badCycles(event: "vm_exit", value: "1.5")) { try p.with(["vm_exit": 1.5]) }

@@ -45,6 +45,7 @@ public enum CostCategory: String, CaseIterable, Sendable, Hashable, CustomString
 public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConvertible {
     // guest
     case instruction
+    case csrWrite
     // mmu
     case walkReference
     case tlbMiss
@@ -65,6 +66,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
     case privilegedEmulated
     case btCallout
     case btInline
+    case btInlineCSR
     case shadowFault
     case tracedWrite
     case tracedWriteInline
@@ -84,6 +86,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
     public var name: String {
         switch self {
         case .instruction: "instruction"
+        case .csrWrite: "csr_write"
         case .walkReference: "walk_reference"
         case .tlbMiss: "tlb_miss"
         case .tlbFlush: "tlb_flush"
@@ -100,6 +103,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
         case .privilegedEmulated: "privileged_emulated"
         case .btCallout: "bt_callout"
         case .btInline: "bt_inline"
+        case .btInlineCSR: "bt_inline_csr"
         case .shadowFault: "shadow_fault"
         case .tracedWrite: "traced_write"
         case .tracedWriteInline: "traced_write_inline"
@@ -128,11 +132,11 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
 
     public var category: CostCategory {
         switch self {
-        case .instruction: .guest
+        case .instruction, .csrWrite: .guest
         case .walkReference, .tlbMiss, .tlbFlush: .mmu
         case .trap, .interrupt, .firmwareCall, .exceptionReflected, .interruptInjected: .trap
         case .vmExit, .vmEntry, .vmcsRead, .vmcsWrite, .worldSwitch: .exit
-        case .privilegedEmulated, .btCallout, .btInline, .shadowFault, .tracedWrite, .tracedWriteInline: .emulation
+        case .privilegedEmulated, .btCallout, .btInline, .btInlineCSR, .shadowFault, .tracedWrite, .tracedWriteInline: .emulation
         case .hypercall, .pvUpdate: .hypercall
         case .translation: .translation
         case .mmioAccess, .deviceEmulated, .dma: .device
@@ -144,6 +148,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
     public var meaning: String {
         switch self {
         case .instruction: "a guest instruction retired by direct execution"
+        case .csrWrite: "the extra cost of a privileged CSR write executed by the hardware (it serialises the pipeline)"
         case .walkReference: "one page-table entry read or written back by a page walk (hardware or VMM software)"
         case .tlbMiss: "fixed cost of a TLB miss beyond its walk references"
         case .tlbFlush: "a TLB flush (sfence.vma, or a satp write on an untagged TLB)"
@@ -160,6 +165,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
         case .privilegedEmulated: "VMM software decoding and emulating one trapped privileged instruction"
         case .btCallout: "a privileged instruction in translated code emulated by a call into the VMM"
         case .btInline: "a privileged instruction emulated inline in translated code"
+        case .btInlineCSR: "a CSR access emulated inline in translated code as a load or store of the virtual register"
         case .shadowFault: "VMM software handling a hidden page fault: guest walk and shadow fill"
         case .tracedWrite: "VMM software emulating a trapped store to a write-protected guest page table"
         case .tracedWriteInline: "a store to a guest page table emulated by adapted translated code"

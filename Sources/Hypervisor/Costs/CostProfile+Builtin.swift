@@ -61,6 +61,8 @@ extension CostProfile {
     private static let classicValues: [CostEvent: CostValue] = [
         .instruction: CostValue(1, .convention,
             "CPI 1 in every profile: [AA06] and [X03] find compute-bound code at native speed under every technique, so this price cancels in comparisons"),
+        .csrWrite: CostValue(149, .derived,
+            "[AA06] cr8 write (interrupt priority), native, P4: 150 cycles, less the instruction's own cycle (instruction, 1)"),
         .walkReference: CostValue(11, .measured,
             "[B08] default per-reference cost without a page-walk cache: an L2 hit"),
         .tlbMiss: CostValue(0, .convention,
@@ -88,6 +90,8 @@ extension CostProfile {
         .btCallout: CostValue(1254, .measured, "[AA06] rdtsc emulated by a callout from translated code, P4"),
         .btInline: CostValue(216, .measured,
             "[AA06] rdtsc emulated inline in translated code, P4 (an `in` from an emulated port under BT: also 216)"),
+        .btInlineCSR: CostValue(34, .derived,
+            "[AA06] cr8 write under BT, P4: 35 cycles, less the rewritten instruction's own cycle (instruction, 1); translated code updates the virtual register in memory, no call into the VMM"),
         .shadowFault: CostValue(2834, .derived,
             "[AA06] page fault BT 3927 − native 1093, P4: BT adds no hardware transition, so the difference is shadow-paging software"),
         .tracedWrite: CostValue(8393, .derived,

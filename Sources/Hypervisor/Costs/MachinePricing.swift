@@ -23,19 +23,23 @@ public struct MachinePricing: Sendable, Equatable {
     public var interrupt: CostEvent
     /// A device register access.
     public var mmioAccess: CostEvent
+    /// A privileged CSR write executed by the hardware; nil when it costs no more than an instruction.
+    public var csrWrite: CostEvent?
 
     /// The hardware itself: no VMM.
     public static let native = MachinePricing(
         instruction: .instruction, walkReference: .walkReference, tlbMiss: .tlbMiss, tlbFlush: .tlbFlush,
-        exception: .trap, handledTrap: .firmwareCall, interrupt: .interrupt, mmioAccess: .mmioAccess)
+        exception: .trap, handledTrap: .firmwareCall, interrupt: .interrupt, mmioAccess: .mmioAccess,
+        csrWrite: .csrWrite)
 
     /// The VMM's software CPU: every instruction `interpretation` (all-inclusive, so a software TLB
     /// miss costs only its walk), exceptions reflected and interrupts injected in software, device
-    /// accesses emulated, an SBI call served by the virtual SBI as an emulated privileged operation.
+    /// accesses emulated, an SBI call served by the virtual SBI as an emulated privileged operation,
+    /// a CSR write one more interpreted instruction (no pipeline to serialise).
     public static let interpreted = MachinePricing(
         instruction: .interpretation, walkReference: .walkReference, tlbMiss: nil, tlbFlush: .tlbFlush,
         exception: .exceptionReflected, handledTrap: .privilegedEmulated, interrupt: .interruptInjected,
-        mmioAccess: .deviceEmulated)
+        mmioAccess: .deviceEmulated, csrWrite: nil)
 
     /// The prices the machine charges as it runs.
     public func costTable(_ profile: CostProfile) -> CostTable {
@@ -48,6 +52,7 @@ public struct MachinePricing: Sendable, Equatable {
         t.interrupt = profile.cycles(interrupt)
         t.handledTrap = profile.cycles(handledTrap)
         t.mmioAccess = profile.cycles(mmioAccess)
+        t.csrWrite = csrWrite.map(profile.cycles) ?? 0
         return t
     }
 
@@ -68,6 +73,7 @@ public struct MachinePricing: Sendable, Equatable {
         a.record(handledTrap, count: handled)
         a.record(interrupt, count: counters.interrupts.reduce(0, &+))
         a.record(mmioAccess, count: counters.mmioAccesses)
+        if let csrWrite { a.record(csrWrite, count: counters.privilegedCSRWrites) }
         let charged = a.chargedCycles
         a.waitedCycles = counters.cycles > charged ? counters.cycles - charged : 0
         return a

@@ -92,6 +92,8 @@ public final class ParavirtualTechnique: Technique {
         a.record(.trap, count: exceptions &- handled)
         a.record(.interrupt, count: counters.interrupts.reduce(0, &+))
         a.record(.mmioAccess, count: counters.mmioAccesses)
+        // The PV kernel runs in S-mode and writes its CSRs itself.
+        a.record(.csrWrite, count: counters.privilegedCSRWrites)
         a.record(.hypercall, count: handled)
         if let domain, vcpu < domain.work.count {
             // The VMM's work for this vCPU, charged to its clock as it was done.

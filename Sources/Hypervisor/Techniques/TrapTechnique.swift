@@ -128,6 +128,8 @@ public final class TrapTechnique: Technique {
         // (its sfence.vma, shadow downgrades and drops), which the shadow counts.
         a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vcpu == 0 ? monitor?.shadow.counters.flushes ?? 0 : 0))
         a.record(.mmioAccess, count: c.mmioAccesses)
+        // Kernel CSR writes trap; only those made holes execute (and pay) as on the hardware.
+        a.record(.csrWrite, count: c.privilegedCSRWrites)
         if vcpu == 0, let m = monitor?.counters {
             a.record(.trap, count: m.traps)
             a.record(.interrupt, count: m.hardwareInterrupts)

@@ -58,6 +58,9 @@ public struct CostTable: Sendable, Equatable {
     public var handledTrap: UInt64 = 0
     /// Per MMIO access.
     public var mmioAccess: UInt64 = 0
+    /// Per write to a privileged (S-, H- or M-level) CSR executed without a trap: such writes
+    /// serialise the pipeline on real cores.
+    public var csrWrite: UInt64 = 0
 
     public init() {}
 }

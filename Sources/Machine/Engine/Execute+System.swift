@@ -105,6 +105,7 @@ extension Hart {
             s.pointee.exitSlice = .none
             let flushes = observes(.tlbFlush) ? tlb.counters.satpFlushes : 0
             guard csrWrite(n, value) else { return illegal(op) }
+            if n & 0x300 != 0 { notePrivilegedCSRWrite() }
             if observes(.tlbFlush) && tlb.counters.satpFlushes != flushes {
                 // An untagged TLB flushed on this satp write.
                 machine.deliver(.tlbFlush(hart: id, va: nil, asid: nil), hart: id)
@@ -117,6 +118,13 @@ extension Hart {
     }
 
     // MARK: holes (SensitiveHole.swift)
+
+    /// Counts and charges a write to a privileged CSR (bits 9:8 of the number, the lowest level
+    /// that may access it, are not U: privileged spec, "CSR Address Mapping Conventions").
+    func notePrivilegedCSRWrite() {
+        privilegedCSRWrites &+= 1
+        state.pointee.cycles &+= state.pointee.costs.csrWrite
+    }
 
     /// sret/mret/wfi/sfence.vma refused for lack of privilege: illegal-instruction, unless the lab
     /// made it a hole, in which case it does nothing at all and execution goes on.
@@ -139,6 +147,8 @@ extension Hart {
         if needsRead && !holes.contains(.csrRead(n)) { return illegal(op) }
         if writes && !holes.contains(.csrWrite(n)) { return illegal(op) }
         guard let value = csrRead(n) else { return illegal(op) }
+        // The holed write is dropped, but the instruction ran without a trap like any CSR write.
+        if writes && n & 0x300 != 0 { notePrivilegedCSRWrite() }
         let x = state.pointee.regs
         x[Int(op.rd)] = value
         x[0] = 0

@@ -17,6 +17,8 @@ public struct HartCounters: Sendable, Equatable {
     public var waits: UInt64 = 0
     /// MMIO accesses made by this hart.
     public var mmioAccesses: UInt64 = 0
+    /// Writes to privileged (S-, H- or M-level) CSRs executed without a trap.
+    public var privilegedCSRWrites: UInt64 = 0
 }
 
 final class Hart {
@@ -46,6 +48,7 @@ final class Hart {
     let handledCounts: UnsafeMutablePointer<UInt64>
     var waits: UInt64 = 0
     var mmioAccesses: UInt64 = 0
+    var privilegedCSRWrites: UInt64 = 0
     /// mcycle/minstret values frozen while mcountinhibit holds them.
     var frozenCycle: UInt64 = 0, frozenInstret: UInt64 = 0
     /// Instruction fetches the loop will count that the architectural TLB already counted as misses.
@@ -207,6 +210,7 @@ final class Hart {
         c.tlb = tlb.counters
         c.waits = waits
         c.mmioAccesses = mmioAccesses
+        c.privilegedCSRWrites = privilegedCSRWrites
         return c
     }
 

@@ -159,6 +159,7 @@ local vmlab_ComparisonRow = {}
 ---@field clock_source string Where the clock rate comes from.
 ---@field edits string[] Events whose price was edited, in taxonomy order.
 ---@field instruction integer Price in cycles of one event: a guest instruction retired by direct execution (category `guest`).
+---@field csr_write integer Price in cycles of one event: the extra cost of a privileged CSR write executed by the hardware (it serialises the pipeline) (category `guest`).
 ---@field walk_reference integer Price in cycles of one event: one page-table entry read or written back by a page walk (hardware or VMM software) (category `mmu`).
 ---@field tlb_miss integer Price in cycles of one event: fixed cost of a TLB miss beyond its walk references (category `mmu`).
 ---@field tlb_flush integer Price in cycles of one event: a TLB flush (sfence.vma, or a satp write on an untagged TLB) (category `mmu`).
@@ -175,6 +176,7 @@ local vmlab_ComparisonRow = {}
 ---@field privileged_emulated integer Price in cycles of one event: VMM software decoding and emulating one trapped privileged instruction (category `emulation`).
 ---@field bt_callout integer Price in cycles of one event: a privileged instruction in translated code emulated by a call into the VMM (category `emulation`).
 ---@field bt_inline integer Price in cycles of one event: a privileged instruction emulated inline in translated code (category `emulation`).
+---@field bt_inline_csr integer Price in cycles of one event: a CSR access emulated inline in translated code as a load or store of the virtual register (category `emulation`).
 ---@field shadow_fault integer Price in cycles of one event: VMM software handling a hidden page fault: guest walk and shadow fill (category `emulation`).
 ---@field traced_write integer Price in cycles of one event: VMM software emulating a trapped store to a write-protected guest page table (category `emulation`).
 ---@field traced_write_inline integer Price in cycles of one event: a store to a guest page table emulated by adapted translated code (category `emulation`).
