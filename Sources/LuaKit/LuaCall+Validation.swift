@@ -32,6 +32,12 @@ extension LuaCall {
                 defer { luashim_pop(L, 1) }
                 try validate(item, at: lua_gettop(L), argument: argument, what: what, context: context + "item \(i): ")
             }
+        case .oneOf(let types):
+            // An options table among the alternatives is checked as deeply as on its own (a
+            // misspelt name in `{ "native", { mode = "bt", bt = { inlne = true } } }` raises).
+            if let chosen = types.first(where: { $0.problem(L, index) == nil }), case .options = chosen {
+                try validate(chosen, at: index, argument: argument, what: what, context: context)
+            }
         default:
             break
         }

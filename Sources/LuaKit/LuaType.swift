@@ -42,6 +42,9 @@ public indirect enum LuaType: Sendable {
         case .options(let name, _): name
         case .choice(let names): names.map { "\"\($0)\"" }.joined(separator: "|")
         case .oneOf(let types): types.map(\.annotation).joined(separator: "|")
+        // `string|T[]` would read as "a string, or a list of T": a union item needs parentheses.
+        case .list(.oneOf(let types)) where types.count > 1: "(\(LuaType.oneOf(types).annotation))[]"
+        case .list(.choice(let names)) where names.count > 1: "(\(LuaType.choice(names).annotation))[]"
         case .list(let item): "\(item.annotation)[]"
         case .documented(let name): name
         }
