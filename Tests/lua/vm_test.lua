@@ -134,7 +134,7 @@ describe("vmlab.vm options", function()
 
   it("name the valid options when one is misspelt", function()
     expect(function() vmlab.vm { imgae = image } end)
-      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: bootargs, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, mode, profile, pv%)")
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, mode, profile, pv%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
   end)

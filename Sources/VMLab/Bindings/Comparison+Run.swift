@@ -11,7 +11,10 @@ extension Comparison {
         /// The kernel ELF.
         public var kernel: String
         public var benches: [String]
-        public var modes: [ExecutionMode]
+        /// The columns, in row order: a mode, with its policy and the name its rows carry.
+        public var columns: [Column]
+        /// The columns' modes.
+        public var modes: [ExecutionMode] { columns.map(\.mode) }
         public var profile: CostProfile = .standard
         /// `n=` on the command line, for every benchmark.
         public var iterations: Int?
@@ -22,10 +25,14 @@ extension Comparison {
         public var maxInstructions: UInt64 = 1_000_000_000
 
         public init(guest: String, kernel: String, benches: [String], modes: [ExecutionMode]) {
+            self.init(guest: guest, kernel: kernel, benches: benches, columns: modes.map { Column($0) })
+        }
+
+        public init(guest: String, kernel: String, benches: [String], columns: [Column]) {
             self.guest = guest
             self.kernel = kernel
             self.benches = benches
-            self.modes = modes
+            self.columns = columns
         }
 
         /// The kernel command line of one benchmark's runs.
@@ -34,6 +41,21 @@ extension Comparison {
             if let iterations { words.append("n=\(iterations)") }
             if !bootargs.isEmpty { words.append(bootargs) }
             return words.joined(separator: " ")
+        }
+    }
+
+    /// One mode as a comparison runs it: the technique's policy (a mode entry's `bt=`/`pv=`) and
+    /// the name of its rows — the mode's own name unless the entry gave a `label`, so one mode can
+    /// appear twice with different policies (runtime BT beside afterburning).
+    public struct Column: Sendable, Equatable {
+        public var mode: ExecutionMode
+        public var label: String
+        public var paravirtualPolicy = ParavirtualPolicy()
+        public var binaryTranslationPolicy = BinaryTranslationPolicy()
+
+        public init(_ mode: ExecutionMode, label: String? = nil) {
+            self.mode = mode
+            self.label = label ?? mode.rawValue
         }
     }
 
@@ -90,13 +112,13 @@ extension Comparison {
     }
 
     /// One row from a finished run's counters.
-    static func row(bench: String, mode: ExecutionMode, stats: VMStats, console: [UInt8]) -> Row {
+    static func row(bench: String, mode: String, stats: VMStats, console: [UInt8]) -> Row {
         var categories: [Category] = []
         if case .group(let entries)? = stats.node("cycles.by_category") {
             for (name, node) in entries { if case .count(let n) = node { categories.append(Category(name, n)) } }
         }
         let window = guestWindow(console, bench: bench)
-        return Row(bench: bench, mode: mode.rawValue, instructions: stats["instructions"] ?? 0,
+        return Row(bench: bench, mode: mode, instructions: stats["instructions"] ?? 0,
                    cycles: stats["cycles.total"] ?? 0, byCategory: categories, traps: stats["traps.total"] ?? 0,
                    exits: stats["exits.total"] ?? 0, tlbMisses: stats["tlb.misses"] ?? 0,
                    walkReferences: stats["walk.references"] ?? 0, mmio: stats["mmio.accesses"] ?? 0,
@@ -104,22 +126,25 @@ extension Comparison {
                    guestCycles: window?.cycles, guestInstructions: window?.instructions)
     }
 
-    /// Runs every (benchmark, mode) in order — benchmarks outer, modes inner, as the rows list
-    /// them — and checks each benchmark's output against the first mode's.
+    /// Runs every (benchmark, column) in order — benchmarks outer, columns inner, as the rows list
+    /// them — and checks each benchmark's output against the first column's.
     public static func run(_ request: Request) throws(Failure) -> Comparison {
-        let baseline = request.modes.contains(.native) ? ExecutionMode.native : request.modes.first ?? .native
+        let baseline = request.columns.first { $0.mode == .native }?.label ?? request.columns.first?.label ?? "native"
         var comparison = Comparison(guest: request.guest, profile: request.profile.description,
-                                    baseline: baseline.rawValue, iterations: request.iterations)
+                                    baseline: baseline, iterations: request.iterations)
         for bench in request.benches {
-            var reference: (mode: ExecutionMode, lines: [String])?
-            for mode in request.modes {
+            var reference: (label: String, lines: [String])?
+            for column in request.columns {
                 var spec = VMSpec()
-                spec.mode = mode
+                spec.mode = column.mode
+                spec.paravirtualPolicy = column.paravirtualPolicy
+                spec.binaryTranslationPolicy = column.binaryTranslationPolicy
                 spec.kernel = request.kernel
                 spec.memory = request.memory
                 spec.bootargs = request.commandLine(bench)
                 spec.profile = request.profile
-                let where_ = "bench '\(bench)' under \(mode.rawValue)"
+                let named = column.label == column.mode.rawValue ? column.label : "\(column.label) (mode \(column.mode.rawValue))"
+                let where_ = "bench '\(bench)' under \(named)"
                 let vm: VirtualMachine
                 do { vm = try VirtualMachine(spec) } catch {
                     throw Failure(description: "vmlab.compare: \(where_): \(error.description)")
@@ -134,14 +159,14 @@ extension Comparison {
                 let console = vm.console
                 let lines = comparableLines(console)
                 if let reference {
-                    if let difference = firstDifference(reference.lines, lines, modes: (reference.mode.rawValue, mode.rawValue)) {
-                        throw Failure(description: "vmlab.compare: bench '\(bench)': the guest's output differs between \(reference.mode.rawValue) and \(mode.rawValue) at \(difference)")
+                    if let difference = firstDifference(reference.lines, lines, modes: (reference.label, column.label)) {
+                        throw Failure(description: "vmlab.compare: bench '\(bench)': the guest's output differs between \(reference.label) and \(column.label) at \(difference)")
                     }
                 } else {
-                    reference = (mode, lines)
+                    reference = (column.label, lines)
                 }
                 guard let stats = vm.stats else { continue }
-                comparison.rows.append(row(bench: bench, mode: mode, stats: stats, console: console))
+                comparison.rows.append(row(bench: bench, mode: column.label, stats: stats, console: console))
             }
         }
         comparison.computeRatios()

@@ -15,11 +15,19 @@ enum ComparisonBinding {
         module.classes.append(rowClass)
     }
 
+    /// A mode entry that is a table: one mode with its technique's policy, under a name of its own.
+    static let modeOptions: [LuaOption] = [
+        LuaOption("mode", .string, required: true, "The mode (a name `modes` takes as a string)."),
+        LuaOption("label", .string, "The name of this entry's rows (`row.mode`) and of its column in the printed table (default: the mode's name). Two entries may share a mode, not a label."),
+        LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", VMBinding.binaryTranslationOptions), "The binary translator's policy, as `vmlab.vm`'s `bt` (mode \"bt\" only)."),
+        LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", VMBinding.paravirtualOptions), "The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode \"pv\" only)."),
+    ]
+
     static let options: [LuaOption] = [
         LuaOption("guest", .string, required: true, "A bundled guest (`\"tinyos\"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks."),
         LuaOption("bench", .oneOf([.string, .list(.string)]), required: true, "A benchmark name, or a list of them; each runs on a fresh VM under every mode."),
-        LuaOption("modes", .list(.string),
-                  "The modes to compare (\(ExecutionMode.allCases.map(\.rawValue).joined(separator: ", "))), in row order (default: every available mode, \(ExecutionMode.available.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))). Ratios are relative to native when it is listed, else to the first mode."),
+        LuaOption("modes", .list(.oneOf([.string, .options(name: "vmlab.CompareMode", modeOptions)])),
+                  "The modes to compare (\(ExecutionMode.allCases.map(\.rawValue).joined(separator: ", "))), in row order (default: every available mode, \(ExecutionMode.available.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))). An entry may be a table that runs a mode with a policy under a label of its own: `{ mode = \"bt\", bt = { afterburn = true }, label = \"afterburn\" }`. Ratios are relative to native when it is listed, else to the first mode."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]), "The cost profile every run is priced by (default \"\(CostProfile.standard.name)\")."),
         LuaOption("n", .integer, "Iterations of every benchmark (`n=` on the command line; default: each benchmark's own)."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM of every VM, as `vmlab.vm`'s `memory` (default 128M)."),
@@ -77,18 +85,21 @@ enum ComparisonBinding {
         for bench in benches where bench.isEmpty || bench.contains(where: { $0 == " " || $0 == "," || $0 == "\n" }) {
             throw LuaRaise.argument(1, "option 'bench': bad benchmark name '\(bench)' (one word each; give several as a list)")
         }
-        var modes = ExecutionMode.available
+        var columns = ExecutionMode.available.map { Comparison.Column($0) }
         if o["modes"] != .nil {
-            let names = o["modes"].arrayItems.compactMap(\.string)
-            guard !names.isEmpty else { throw LuaRaise.argument(1, "option 'modes': the list is empty") }
-            modes = []
-            for name in names {
-                let mode = try VMBinding.mode(named: name)
-                guard !modes.contains(mode) else { throw LuaRaise.argument(1, "option 'modes': '\(name)' is listed twice") }
-                modes.append(mode)
+            let entries = o["modes"].arrayItems
+            guard !entries.isEmpty else { throw LuaRaise.argument(1, "option 'modes': the list is empty") }
+            columns = []
+            for (i, entry) in entries.enumerated() {
+                let column = try self.column(entry, item: i + 1)
+                guard !columns.contains(where: { $0.label == column.label }) else {
+                    throw LuaRaise.argument(1, "option 'modes': '\(column.label)' is listed twice"
+                        + (column.label == column.mode.rawValue ? "" : " (give each entry its own label)"))
+                }
+                columns.append(column)
             }
         }
-        var request = Comparison.Request(guest: guest, kernel: kernel, benches: benches, modes: modes)
+        var request = Comparison.Request(guest: guest, kernel: kernel, benches: benches, columns: columns)
         if o["profile"] != .nil { request.profile = try CostsBinding.read(o["profile"], argument: 1) }
         if let n = o.integer("n") {
             guard n > 0 && n <= Int64(Int32.max) else { throw LuaRaise.argument(1, "option 'n': must be 1 to 2^31-1, got \(n)") }
@@ -101,6 +112,26 @@ enum ComparisonBinding {
             request.maxInstructions = UInt64(limit)
         }
         return request
+    }
+
+    /// One entry of `modes` (already checked against `modeOptions` when it is a table): a mode's
+    /// name, or a mode with its policy and label.
+    static func column(_ entry: LuaValue, item: Int) throws -> Comparison.Column {
+        // A number passed the check as a string (Lua converts them): name it as Lua would print it.
+        guard case .table = entry else { return Comparison.Column(try VMBinding.mode(named: entry.string ?? entry.int64.map { String($0) } ?? "")) }
+        let mode = try VMBinding.mode(named: entry["mode"].string ?? "")
+        var column = Comparison.Column(mode, label: entry["label"].string)
+        let place = "option 'modes': item \(item): "
+        guard !column.label.isEmpty else { throw LuaRaise.argument(1, place + "option 'label': the label is empty") }
+        if entry["pv"] != .nil {
+            column.paravirtualPolicy = try VMBinding.paravirtualPolicy(entry["pv"], argument: 1, context: place)
+            try VMBinding.requireMode(.pv, for: "pv", got: mode, argument: 1, context: place)
+        }
+        if entry["bt"] != .nil {
+            column.binaryTranslationPolicy = try VMBinding.binaryTranslationPolicy(entry["bt"], argument: 1, context: place)
+            try VMBinding.requireMode(.bt, for: "bt", got: mode, argument: 1, context: place)
+        }
+        return column
     }
 
     /// Writes `text` to `path`; the problem as a sentence, or nil.
@@ -250,7 +281,7 @@ enum ComparisonBinding {
         "vmlab.ComparisonRow",
         summary: "One run of a comparison: a benchmark under a mode, boot to poweroff.",
         fields: [
-            .required("bench", .string), .required("mode", .string),
+            .required("bench", .string), .required("mode", .string, "The mode, or the `label` of its entry in `modes`."),
             .required("instructions", .integer, "Guest instructions retired."),
             .required("cycles", .integer, "Modelled cycles of the whole run."),
             .required("ratio", .number, "`cycles` over the baseline row's of the same benchmark (1.0 for the baseline)."),

@@ -55,19 +55,13 @@ enum VMBinding {
         }
     }
 
-    static let paravirtualOptions: [LuaOption] = [
-        LuaOption("batch_limit", .integer, "Most page-table updates one `mmu_update` hypercall may carry (default 2048, Xen's)."),
-        LuaOption("trust_kernel_linear_map", .boolean, "Whether a supervisor-only global superpage over all RAM (the kernel's linear map) may cover page-table pages without counting as a writable mapping of them (default true; false checks strictly, as Xen does with 4 KiB mappings)."),
-        LuaOption("trap_sret", .boolean, "Set mstatus.TSR so each `sret` of the guest kernel traps and is emulated (default false)."),
-    ]
-
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file."),
         LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
     ]
 
     static let options: [LuaOption] = [
-        LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or \"trap\" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`) or \"pv\" (para-virtualisation: a kernel built for vmlab's hypercall interface, such as `vmlab.guest \"tinyos-pv\"`, runs in S-mode with TVM/TW set and makes hypercalls for page-table updates, address-space switches and its block I/O; an unmodified kernel still runs, its privileged instructions trapping and emulated). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
+        LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or \"trap\" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`) or \"pv\" (para-virtualisation: a kernel built for vmlab's hypercall interface, such as `vmlab.guest \"tinyos-pv\"`, runs in S-mode with TVM/TW set and makes hypercalls for page-table updates, address-space switches and its block I/O; an unmodified kernel still runs, its privileged instructions trapping and emulated) or \"bt\" (binary translation: the unmodified kernel runs deprivileged on shadow page tables as under \"trap\", but its code is translated block by block before it runs — sensitive instructions become callouts into the VMM or inline emulation instead of traps, and hot stores to page-table pages are retranslated (adaptive BT); user code runs directly; see `bt=`). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM at 0x80000000: bytes, or text with a binary unit (\"128M\", \"1G\"). Default 128M."),
         LuaOption("harts", .integer, "Number of harts, 1 to 64 (default 1)."),
         LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000."),
@@ -76,6 +70,7 @@ enum VMBinding {
         LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs)."),
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
+        LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware."),
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
@@ -138,18 +133,12 @@ enum VMBinding {
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: 1) }
         if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: 1) }
         if o["pv"] != .nil {
-            let pv = o["pv"]
-            if let limit = pv["batch_limit"].int64 {
-                guard limit >= 1 && limit <= Int64(HypercallABI.defaultBatchLimit) * 16 else {
-                    throw LuaRaise.argument(1, "option 'pv.batch_limit': must be 1 to \(HypercallABI.defaultBatchLimit * 16), got \(limit)")
-                }
-                spec.paravirtualPolicy.batchLimit = Int(limit)
-            }
-            if let trust = pv["trust_kernel_linear_map"].bool { spec.paravirtualPolicy.trustKernelLinearMap = trust }
-            if let tsr = pv["trap_sret"].bool { spec.paravirtualPolicy.trapSupervisorReturn = tsr }
-            if spec.mode != .pv {
-                throw LuaRaise.argument(1, "option 'pv' needs mode \"pv\" (got mode \"\(spec.mode.rawValue)\")")
-            }
+            spec.paravirtualPolicy = try paravirtualPolicy(o["pv"], argument: 1)
+            try requireMode(.pv, for: "pv", got: spec.mode, argument: 1)
+        }
+        if o["bt"] != .nil {
+            spec.binaryTranslationPolicy = try binaryTranslationPolicy(o["bt"], argument: 1)
+            try requireMode(.bt, for: "bt", got: spec.mode, argument: 1)
         }
         return spec
     }

@@ -52,6 +52,8 @@ public struct VMSpec: Sendable {
     public var holes: Set<SensitiveHole> = []
     /// The para-virtual VMM's policy (`pv={...}`; mode "pv" only).
     public var paravirtualPolicy = ParavirtualPolicy()
+    /// The binary translator's policy (`bt={...}`; mode "bt" only).
+    public var binaryTranslationPolicy = BinaryTranslationPolicy()
 
     public init() {}
 
@@ -88,7 +90,8 @@ public struct VMSpec: Sendable {
 
     /// The Hypervisor's description of the VM.
     func guestConfiguration() -> GuestConfiguration {
-        GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration(), paravirtualPolicy: paravirtualPolicy)
+        GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration(), paravirtualPolicy: paravirtualPolicy,
+                           binaryTranslationPolicy: binaryTranslationPolicy)
     }
 
     /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is

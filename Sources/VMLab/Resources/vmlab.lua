@@ -134,7 +134,7 @@ function vmlab_Comparison:write_json(path) end
 ---One run of a comparison: a benchmark under a mode, boot to poweroff.
 ---@class vmlab.ComparisonRow
 ---@field bench string 
----@field mode string 
+---@field mode string The mode, or the `label` of its entry in `modes`.
 ---@field instructions integer Guest instructions retired.
 ---@field cycles integer Modelled cycles of the whole run.
 ---@field ratio number `cycles` over the baseline row's of the same benchmark (1.0 for the baseline).
@@ -512,10 +512,21 @@ function vmlab_VM:close() end
 ---@field base? integer Address of the first byte (default 0x80000000, where `vmlab.vm` loads an image).
 ---@field rvc? boolean Use compressed encodings where they fit, as if the source began `.option rvc` (default false: every instruction is 4 bytes).
 
+---@class vmlab.BinaryTranslationOptions
+---@field adapt_threshold? integer Traps a kernel store may take on a traced page-table page before it is retranslated into a callout that emulates it without a trap (VMware's adaptive binary translation; default 4; 0 never adapts).
+---@field inline? boolean Emulate simple privileged instructions (reads and writes of virtual CSRs whose only effect is the CSR) inline in translated code, priced `bt_inline_csr`, rather than by a callout, `bt_callout` (default true).
+---@field afterburn? boolean Patch the kernel's sensitive instructions once, at load time (L4Ka afterburning), instead of translating its code at run time (default false; see Afterburning in the Hypervisor documentation).
+
+---@class vmlab.CompareMode
+---@field mode string The mode (a name `modes` takes as a string).
+---@field label? string The name of this entry's rows (`row.mode`) and of its column in the printed table (default: the mode's name). Two entries may share a mode, not a label.
+---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy, as `vmlab.vm`'s `bt` (mode "bt" only).
+---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode "pv" only).
+
 ---@class vmlab.CompareOptions
 ---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
 ---@field bench string|string[] A benchmark name, or a list of them; each runs on a fresh VM under every mode.
----@field modes? string[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret", "trap", "pv"). Ratios are relative to native when it is listed, else to the first mode.
+---@field modes? (string|vmlab.CompareMode)[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret", "trap", "pv"). An entry may be a table that runs a mode with a policy under a label of its own: `{ mode = "bt", bt = { afterburn = true }, label = "afterburn" }`. Ratios are relative to native when it is listed, else to the first mode.
 ---@field profile? string|vmlab.CostProfile The cost profile every run is priced by (default "classic-2006").
 ---@field n? integer Iterations of every benchmark (`n=` on the command line; default: each benchmark's own).
 ---@field memory? string|integer RAM of every VM, as `vmlab.vm`'s `memory` (default 128M).
@@ -586,7 +597,7 @@ function vmlab_VM:close() end
 ---@field vcpu? integer The vCPU (default 0).
 
 ---@class vmlab.VMOptions
----@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or "trap" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`) or "pv" (para-virtualisation: a kernel built for vmlab's hypercall interface, such as `vmlab.guest "tinyos-pv"`, runs in S-mode with TVM/TW set and makes hypercalls for page-table updates, address-space switches and its block I/O; an unmodified kernel still runs, its privileged instructions trapping and emulated). "bt", "hw" raise "not available yet".
+---@field mode? "native"|"interpret"|"trap"|"bt"|"pv"|"hw" How the guest runs: "native" (default: directly on the machine, no VMM) or "interpret" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or "trap" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`) or "pv" (para-virtualisation: a kernel built for vmlab's hypercall interface, such as `vmlab.guest "tinyos-pv"`, runs in S-mode with TVM/TW set and makes hypercalls for page-table updates, address-space switches and its block I/O; an unmodified kernel still runs, its privileged instructions trapping and emulated) or "bt" (binary translation: the unmodified kernel runs deprivileged on shadow page tables as under "trap", but its code is translated block by block before it runs — sensitive instructions become callouts into the VMM or inline emulation instead of traps, and hot stores to page-table pages are retranslated (adaptive BT); user code runs directly; see `bt=`). "bt", "hw" raise "not available yet".
 ---@field memory? string|integer RAM at 0x80000000: bytes, or text with a binary unit ("128M", "1G"). Default 128M.
 ---@field harts? integer Number of harts, 1 to 64 (default 1).
 ---@field firmware? string "builtin" (vmlab's SBI in Swift), "none" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000.
@@ -595,6 +606,7 @@ function vmlab_VM:close() end
 ---@field bootargs? string The kernel command line (/chosen/bootargs).
 ---@field disks? vmlab.DiskOptions[] virtio-blk disks, in slot order.
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
+---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
 ---@field profile? string|vmlab.CostProfile The cost profile the machine charges (`vmlab.costs`): a name ("classic-2006", "core2-2006", "modern") or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default "classic-2006".

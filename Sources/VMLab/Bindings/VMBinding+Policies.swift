@@ -1,0 +1,58 @@
+import Hypervisor
+import LuaKit
+
+/// The techniques' policy tables of `vmlab.vm` — `pv={...}` and `bt={...}` — read into the
+/// Hypervisor's policies. `vmlab.compare` reads the same tables in a mode entry, so both spell a
+/// policy, and reject a bad one, the same way.
+extension VMBinding {
+    static let paravirtualOptions: [LuaOption] = [
+        LuaOption("batch_limit", .integer, "Most page-table updates one `mmu_update` hypercall may carry (default 2048, Xen's)."),
+        LuaOption("trust_kernel_linear_map", .boolean, "Whether a supervisor-only global superpage over all RAM (the kernel's linear map) may cover page-table pages without counting as a writable mapping of them (default true; false checks strictly, as Xen does with 4 KiB mappings)."),
+        LuaOption("trap_sret", .boolean, "Set mstatus.TSR so each `sret` of the guest kernel traps and is emulated (default false)."),
+    ]
+
+    static let binaryTranslationOptions: [LuaOption] = [
+        LuaOption("adapt_threshold", .integer, "Traps a kernel store may take on a traced page-table page before it is retranslated into a callout that emulates it without a trap (VMware's adaptive binary translation; default 4; 0 never adapts)."),
+        LuaOption("inline", .boolean, "Emulate simple privileged instructions (reads and writes of virtual CSRs whose only effect is the CSR) inline in translated code, priced `bt_inline_csr`, rather than by a callout, `bt_callout` (default true)."),
+        LuaOption("afterburn", .boolean, "Patch the kernel's sensitive instructions once, at load time (L4Ka afterburning), instead of translating its code at run time (default false; see Afterburning in the Hypervisor documentation)."),
+    ]
+
+    /// The most traps `adapt_threshold` may wait for: more would never adapt in any lab run, and
+    /// 0 says "never" plainly.
+    static let maximumAdaptThreshold: Int64 = 1 << 20
+
+    /// The para-virtual policy of a `pv={...}` table (checked against its declared options).
+    static func paravirtualPolicy(_ pv: LuaValue, argument: Int32, context: String = "") throws -> ParavirtualPolicy {
+        var policy = ParavirtualPolicy()
+        if let limit = pv["batch_limit"].int64 {
+            guard limit >= 1 && limit <= Int64(HypercallABI.defaultBatchLimit) * 16 else {
+                throw LuaRaise.argument(argument, context + "option 'pv.batch_limit': must be 1 to \(HypercallABI.defaultBatchLimit * 16), got \(limit)")
+            }
+            policy.batchLimit = Int(limit)
+        }
+        if let trust = pv["trust_kernel_linear_map"].bool { policy.trustKernelLinearMap = trust }
+        if let tsr = pv["trap_sret"].bool { policy.trapSupervisorReturn = tsr }
+        return policy
+    }
+
+    /// The binary translator's policy of a `bt={...}` table (checked against its declared options).
+    static func binaryTranslationPolicy(_ bt: LuaValue, argument: Int32, context: String = "") throws -> BinaryTranslationPolicy {
+        var policy = BinaryTranslationPolicy()
+        if let threshold = bt["adapt_threshold"].int64 {
+            guard threshold >= 0 && threshold <= maximumAdaptThreshold else {
+                throw LuaRaise.argument(argument, context + "option 'bt.adapt_threshold': must be 0 (never adapt) to \(maximumAdaptThreshold), got \(threshold)")
+            }
+            policy.adaptThreshold = Int(threshold)
+        }
+        if let inline = bt["inline"].bool { policy.inlineEmulation = inline }
+        if let afterburn = bt["afterburn"].bool { policy.afterburn = afterburn }
+        return policy
+    }
+
+    /// Raises when a technique's policy table is given for another mode: it would be silently unused.
+    static func requireMode(_ mode: ExecutionMode, for option: String, got actual: ExecutionMode, argument: Int32, context: String = "") throws {
+        guard actual == mode else {
+            throw LuaRaise.argument(argument, context + "option '\(option)' needs mode \"\(mode.rawValue)\" (got mode \"\(actual.rawValue)\")")
+        }
+    }
+}
