@@ -406,6 +406,53 @@ final class TestTranslator: CodeTranslator {
         #expect(rig.x(10) == 5)
     }
 
+    /// With a translator installed, an illegal instruction it keeps still traps as one; one it
+    /// replaces by a callout is emulated (a translator may implement what the hart lacks).
+    @Test(arguments: engines)
+    func illegalInstructionsTrapOrAreEmulated(_ engine: ExecutionEngine) throws {
+        let body = """
+            li a0, 1
+            .word 0xFFFFFFFF
+            li a0, 2
+            j mtrap
+        """
+        final class Emulating: CodeTranslator {
+            unowned let machine: Machine
+            var emulate = false
+            var calls = 0
+            init(_ m: Machine) { machine = m }
+            func translate(_ i: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
+                emulate && i.opcode == .illegal ? .callout(9) : .keep
+            }
+            func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome {
+                calls += 1
+                machine.setRegister(11, UInt64(instruction.raw), hart: hart)
+                machine.setPC(pc + UInt64(instruction.length), hart: hart)
+                return .retired
+            }
+        }
+        for emulate in [false, true] {
+            let rig = Guest.Rig { $0.engine = engine }
+            let t = Emulating(rig.machine)
+            t.emulate = emulate
+            rig.machine.translator = t
+            try rig.start(body)
+            #expect(rig.run(100_000) == .poweredOff(code: 0))
+            if emulate {
+                #expect(t.calls == 1)
+                #expect(rig.x(10) == 2)
+                #expect(rig.x(11) == 0xFFFF_FFFF)
+                #expect(rig.machine.counters().exceptions[2] == 0)
+            } else {
+                #expect(t.calls == 0)
+                #expect(rig.x(10) == 1)
+                #expect(rig.csr(0x342) == 2, "mcause: illegal instruction")
+                #expect(rig.csr(0x343) == 0xFFFF_FFFF, "mtval: its bits")
+                #expect(rig.machine.counters().exceptions[2] == 1)
+            }
+        }
+    }
+
     /// A 32-bit instruction crossing a page is executed outside the cache: it is shown (at every
     /// execution) and its callout runs all the same.
     @Test(arguments: engines)
