@@ -44,7 +44,7 @@ extension Hart {
     /// Why the slot is found again here rather than passed: the case in `execute` must keep the
     /// exact shape it had as a plain trap (one call taking the raw bits). Any other shape (a
     /// test of rs3 there, a returned flow, the slot's pointer as argument) changed the register
-    /// allocation of the inlined hot loops: measured with callgrind on the cpu bench, 0.9 to 2.2
+    /// allocation of the inlined hot loops: measured with callgrind on the cpu bench, 0.9 to 2.9
     /// more host instructions per guest instruction in the interpreter (a reload of the register
     /// file or page pointer per instruction). The slot executing is the current fetch page's
     /// slot at `state.pc`: the interpreter runs the page's slots, and the block engine copies of
