@@ -453,6 +453,61 @@ final class TestTranslator: CodeTranslator {
         }
     }
 
+    /// The decoded-code cache is shared by the harts: an instruction is shown once, and its
+    /// callout runs on every hart that executes it, told which.
+    @Test(arguments: engines)
+    func calloutsRunOnEveryHart(_ engine: ExecutionEngine) throws {
+        let image = try Guest.assemble("""
+        .globl _start
+        _start:
+            mv s0, a0
+            csrr a0, mscratch
+            la t0, results
+            slli t1, s0, 3
+            add t0, t0, t1
+            sd a0, 0(t0)
+            bnez s0, park
+        wait:
+            la t0, results
+            ld t1, 8(t0)
+            beqz t1, wait
+            li t5, 0x100000
+            li t6, 0x5555
+            sw t6, 0(t5)
+        park:
+            j park
+        .balign 8
+        results:
+            .dword 0, 0
+        """)
+        final class PerHart: CodeTranslator {
+            unowned let machine: Machine
+            var shown = 0
+            var harts: [Int] = []
+            init(_ m: Machine) { machine = m }
+            func translate(_ i: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
+                guard TestTranslator.isTarget(i) else { return .keep }
+                shown += 1
+                return .callout(3)
+            }
+            func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome {
+                harts.append(hart)
+                machine.setRegister(Int(instruction.rd), 100 + UInt64(hart), hart: hart)
+                machine.setPC(pc + 4, hart: hart)
+                return .retired
+            }
+        }
+        let rig = Guest.Rig { $0.engine = engine; $0.harts = 2 }
+        let t = PerHart(rig.machine)
+        rig.machine.translator = t
+        rig.boot(image)
+        #expect(rig.run(1_000_000) == .poweredOff(code: 0))
+        #expect(t.shown == 1)
+        #expect(t.harts.sorted() == [0, 1])
+        #expect(rig.x(10, hart: 0) == 100)
+        #expect(rig.x(10, hart: 1) == 101)
+    }
+
     /// A 32-bit instruction crossing a page is executed outside the cache: it is shown (at every
     /// execution) and its callout runs all the same.
     @Test(arguments: engines)

@@ -44,7 +44,9 @@ public protocol CodeTranslator: AnyObject {
     /// since the bytes there were last written, retranslated, or the translator installed).
     ///
     /// `instruction` is as `Decoder` decodes the bits (illegal encodings included, so a
-    /// translator may emulate them). An instruction the cache cannot hold (a 32-bit instruction
+    /// translator may emulate them). The cache is the machine's, shared by its harts: the
+    /// rewrite applies to every hart that executes these bytes (`hart` is the one that decoded
+    /// them first; `callout` is told which hart runs it). An instruction the cache cannot hold (a 32-bit instruction
     /// crossing a page end, code on a page PMP splits) is shown at every execution instead, its
     /// callout run all the same. Called while the engine decodes: it must not write guest memory,
     /// call `Machine.retranslate` or change the translator (do that from a callout).
