@@ -208,6 +208,12 @@ extension Hart {
             if p.pointee.length == 0 { return .marker }
             commitInFlight(&c, &remaining)
             state.pointee.pc = pc
+            if p.pointee.rs3 == CalloutSlot.tag {
+                // A translator's callout in place of the instruction (TranslatorHook.swift).
+                let flow = executeCallout(p.pointee)
+                pc = state.pointee.pc
+                return flow
+            }
             raise(.illegalInstruction, tval: UInt64(p.pointee.raw))
             return .trapped
 

@@ -166,18 +166,21 @@ extension Hart {
     /// Decodes the slot at page offset `offset` of decoded page `ops` (physical page `phys`) from
     /// RAM. False when it holds a 32-bit instruction whose upper half is on the next page (the slot
     /// then holds the `crossesPage` marker). Shared by the interpreter and the block builder.
+    /// An installed translator is shown the instruction and may have a callout stored instead.
     @inline(never)
     func decodeSlot(_ ops: UnsafeMutablePointer<DecodedOp>, phys: UInt64, offset: Int) -> Bool {
         let host = host(phys | UInt64(offset))
         let low = host.load(as: UInt16.self)
+        let op: DecodedOp
         if low & 3 != 3 {
-            ops[offset >> 1] = Hart.cacheable(Decoder.decode(UInt32(low)))
+            op = Decoder.decode(UInt32(low))
         } else if offset == 0xFFE {
             ops[offset >> 1] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
             return false
         } else {
-            ops[offset >> 1] = Hart.cacheable(Decoder.decode(host.loadUnaligned(as: UInt32.self)))
+            op = Decoder.decode(host.loadUnaligned(as: UInt32.self))
         }
+        ops[offset >> 1] = Hart.cacheable(code.translating ? rewritten(op, physical: phys | UInt64(offset)) : op)
         return true
     }
 
@@ -209,7 +212,9 @@ extension Hart {
             guard let high = fetchParcel(pc &+ 2) else { return .trapped }
             bits |= UInt32(high) << 16
         }
-        let op = Decoder.decode(bits)
+        var op = Decoder.decode(bits)
+        // Not cached, so shown to a translator at every execution (a callout runs from here too).
+        if code.translating { op = rewritten(op, physical: fetchedPhysical(pc)) }
         let x = s.pointee.regs
         let dp = Hart.privIndex(s.pointee.dataPriv)
         let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
