@@ -120,6 +120,7 @@ vmlab.check("a null system call under pv costs what it costs natively, with no h
   expect(math.abs(r.pv.per - r.native.per) <= r.native.per * 0.05).to_be(true)
   for name, count in pairs(r.pv.calls) do expect(("%s %s"):format(name, count)).to_equal(name .. " 0") end
   expect(r.trap.per > 10 * r.native.per).to_be(true)
+  expect(r.pv.per < r.bt.per).to_be(true)          -- native ≈ pv < bt, trap
 end)
 
 vmlab.check("a pv page fault costs native + two VMM entries (the PTE update and its flush)", function()
@@ -158,6 +159,9 @@ vmlab.check("page-table stores cost ceil(K/N) hypercalls: one per unbatched stor
   expect(fork.pv.updates > fork.pv.calls.mmu_update).to_be(true)
   expect(fork.pv.calls.mmu_update >= math.ceil(fork.pv.updates / 2048)).to_be(true)
   expect(pte.pv.per < pte.trap.per).to_be(true)
+  -- native ≪ pv (batched) < bt (adaptive) ≪ trap.
+  expect(pte.pv.per < pte.bt.per).to_be(true)
+  expect(pte.bt.per < pte.trap.per).to_be(true)
 end)
 
 vmlab.check("fork/exit/wait between native and bt: native < pv < bt < trap", function()
