@@ -65,7 +65,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The cost profile the machine charges: classic-2006, core2-2006 or modern. Modelled cycles and guest-visible time follow it.", valueName: "name"))
     var profile: String = "classic-2006"
 
-    @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables) or pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf). bt and hw come later.", valueName: "mode"))
+    @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables) or pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf). hw comes later.", valueName: "mode"))
     var mode: String = "native"
 
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run.")

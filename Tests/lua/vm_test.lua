@@ -142,7 +142,7 @@ describe("vmlab.vm options", function()
   it("list the modes, and say which are not available yet", function()
     expect(function() vmlab.vm { image = image, mode = "trapp" } end)
       .to_raise("unknown mode 'trapp' %(expected one of: native, interpret, trap, bt, pv, hw%)")
-    expect(function() vmlab.vm { image = image, mode = "bt" } end).to_raise("not available yet")
+    expect(function() vmlab.vm { image = image, mode = "hw" } end).to_raise("not available yet")
     local vm <close> = assert(vmlab.vm { image = image, mode = "native" })
   end)
 
