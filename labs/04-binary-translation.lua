@@ -21,14 +21,17 @@
 --      emulations, adaptations;
 --   4. why BT existed: a "hole" (`sret` made not to trap when deprivileged, as x86's POPF ignored
 --      IF in ring 3 [RI00]) breaks trap-and-emulate — the Popek–Goldberg condition fails [PG74] —
---      while bt, which rewrites `sret` before it ever runs, is unaffected.
+--      while bt, which rewrites `sret` before it ever runs, is unaffected;
+--   5. runtime translation against load-time patching (L4Ka "afterburning", `bt.afterburn`): the
+--      loader rewrites the kernel's sensitive instructions once, before it runs.
 --
--- Questions: why does a null system call cost ~10× native under bt, when the user code runs
+-- Questions: why does a null system call cost ~5× native under bt, when the user code runs
 -- directly (where do the guest's two privilege changes go)? Why can a CSR write be *cheaper*
 -- than on the bare machine? What does adaptation buy on `pte`, and why does `fork` gain less?
 -- The translator pays 2300 cycles per instruction it translates: how many times must a block
--- run to pay that back against trapping? Which hole could bt not cover, had the kernel generated
--- code at run time without a `fence.i`?
+-- run to pay that back against trapping (compare csr at n = 20 and n = 2000)? Why is afterburning
+-- cheaper than runtime BT on csr and ~13× dearer on fork? Which hole could bt not cover, had the
+-- kernel generated code at run time without a `fence.i`?
 local vmlab = require "vmlab"
 
 local profile = "classic-2006"
