@@ -332,7 +332,17 @@ extension Machine {
     /// Drops the decoded code (and blocks) overlapping [physical, physical + count) without a
     /// write, so the next execution decodes it again and shows it to the `translator` afresh
     /// (a translator that changed its mind about an instruction, e.g. adaptive translation).
+    /// A hart fetching from those bytes refills its fetch page (so the next execution there,
+    /// even later in the current slice, decodes again). Bytes outside RAM hold no decoded code.
     public func retranslate(physical address: UInt64, count: UInt64) {
-        code.invalidate(address, count: count)
+        let ram = bus.ram
+        let lo = max(address, ram.base), hi = min(address &+ count, ram.base &+ ram.size)
+        guard lo < hi else { return }
+        code.invalidate(lo, count: hi - lo)
+        for h in harts where h.state.pointee.fetchOps != h.refillPage {
+            // The dropped slots include a 32-bit instruction starting two bytes before `lo`.
+            let page = h.state.pointee.fetchPhys
+            if page < hi && lo &- 2 < page &+ 4096 { h.invalidateFetch() }
+        }
     }
 }

@@ -45,7 +45,18 @@ public final class Machine {
     public var breakpoints: Set<UInt64> = []
     /// The binary translator shown every decoded instruction (CodeTranslator.swift); setting it
     /// drops all decoded code so that everything is shown to it. Weak: a VMM owns its translator.
-    public weak var translator: (any CodeTranslator)? = nil
+    /// (Kept weakly by the decoded-code cache, whose decode paths consult it.)
+    public var translator: (any CodeTranslator)? {
+        get { code.translator }
+        set {
+            code.translator = newValue
+            code.translating = newValue != nil
+            // Every slot and block goes, and every hart's fetch page, so no instruction decoded
+            // under the old translator (or none) runs again without being shown to the new one.
+            code.dropAll()
+            for h in harts { h.invalidateFetch() }
+        }
+    }
     public var holes: Set<SensitiveHole> = []  // sensitive instructions that do not trap (SensitiveHole.swift); read on illegal-instruction paths only
     /// The breakpoint `run` last stopped at, so the next `run` executes past it.
     var lastBreakpoint: (hart: Int, pc: UInt64)? = nil

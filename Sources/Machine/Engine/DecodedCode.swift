@@ -34,6 +34,11 @@ final class DecodedCode {
     private(set) var graveyard: [UnsafeMutableRawPointer] = []
     /// Block engine statistics.
     var blockCounters = BlockEngineCounters()
+    /// The machine's binary translator (`Machine.translator` is stored here, next to the code it
+    /// rewrites), and whether one was installed: a plain flag the decode path tests without a
+    /// weak load (the translator may since have gone; the hooks then find nil and keep the code).
+    weak var translator: (any CodeTranslator)?
+    var translating = false
 
     init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase
@@ -69,12 +74,14 @@ final class DecodedCode {
     }
 
     /// Drops the decoded slots a write of `[address, address + count)` (within RAM) overlaps,
-    /// including a 32-bit instruction starting two bytes before it.
+    /// including a 32-bit instruction starting two bytes before it. When slots that had been
+    /// decoded were dropped, the translator hears of it (`CodeTranslator.codeInvalidated`).
     func invalidate(_ address: UInt64, count: UInt64) {
         guard count > 0 else { return }
         var a = address &- 2
         let end = address &+ count
         if address < ramBase + 2 { a = ramBase }
+        var dropped = false
         while a < end {
             let pageIndex = Int((a &- ramBase) >> 12)
             if pageIndex >= 0 && pageIndex < pageCount, let p = pages[pageIndex] {
@@ -82,7 +89,12 @@ final class DecodedCode {
                 let pageEnd = (a & ~0xFFF) &+ 4096
                 let stop = min(end, pageEnd)
                 let last = Int(((stop &- 1) & 0xFFF) >> 1)
-                for k in first...last { p[k] = DecodedCode.undecodedOp }
+                for k in first...last {
+                    // Anything but the undecoded marker was a decode (an instruction, a callout,
+                    // or the crosses-page marker).
+                    if p[k].length != 0 || p[k].raw != SlotMarker.undecoded { dropped = true }
+                    p[k] = DecodedCode.undecodedOp
+                }
                 // Blocks hold copies of the bytes [address, end) exactly, so they are killed by an
                 // exact overlap (the slot widening by 2 above is for the slot decoded two bytes earlier).
                 let pageStart = a & ~0xFFF
@@ -94,6 +106,19 @@ final class DecodedCode {
             } else {
                 a = (a & ~0xFFF) &+ 4096
             }
+        }
+        if dropped && translating, let t = translator { t.codeInvalidated(physical: address, count: count) }
+    }
+
+    /// Drops every decoded slot and block but keeps the pages (harts' fetch caches and soft TLB
+    /// entries point at them), so that every instruction is decoded, and shown to a new
+    /// translator, again. Blocks go to the graveyard: one may be executing.
+    func dropAll() {
+        for i in 0..<pageCount {
+            guard let p = pages[i] else { continue }
+            p.update(repeating: DecodedCode.undecodedOp, count: DecodedCode.slotsPerPage)
+            dropBlocks(p)
+            CodePageLayout.table(p).update(repeating: nil, count: DecodedCode.slotsPerPage)
         }
     }
 

@@ -28,7 +28,8 @@ enum Flow {
     case next
     /// Retired; the slice ends (something the loop caches may have changed).
     case exit
-    /// Raised a trap (not retired); `state.pc` is the handler.
+    /// Raised a trap (not retired); `state.pc` is the handler. Also after a translator's callout,
+    /// which counted what it retired itself (TranslatorHook.swift); `state.pc` is where to go on.
     case trapped
     /// The slot was a marker (undecoded, crosses a page, refill): not an instruction yet.
     case marker
@@ -166,18 +167,21 @@ extension Hart {
     /// Decodes the slot at page offset `offset` of decoded page `ops` (physical page `phys`) from
     /// RAM. False when it holds a 32-bit instruction whose upper half is on the next page (the slot
     /// then holds the `crossesPage` marker). Shared by the interpreter and the block builder.
+    /// An installed translator is shown the instruction and may have a callout stored instead.
     @inline(never)
     func decodeSlot(_ ops: UnsafeMutablePointer<DecodedOp>, phys: UInt64, offset: Int) -> Bool {
         let host = host(phys | UInt64(offset))
         let low = host.load(as: UInt16.self)
+        let op: DecodedOp
         if low & 3 != 3 {
-            ops[offset >> 1] = Hart.cacheable(Decoder.decode(UInt32(low)))
+            op = Decoder.decode(UInt32(low))
         } else if offset == 0xFFE {
             ops[offset >> 1] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
             return false
         } else {
-            ops[offset >> 1] = Hart.cacheable(Decoder.decode(host.loadUnaligned(as: UInt32.self)))
+            op = Decoder.decode(host.loadUnaligned(as: UInt32.self))
         }
+        ops[offset >> 1] = Hart.cacheable(code.translating ? rewritten(op, physical: phys | UInt64(offset)) : op)
         return true
     }
 
@@ -209,7 +213,13 @@ extension Hart {
             guard let high = fetchParcel(pc &+ 2) else { return .trapped }
             bits |= UInt32(high) << 16
         }
-        let op = Decoder.decode(bits)
+        var op = Decoder.decode(bits)
+        // Not cached, so shown to a translator at every execution, and a callout runs from here
+        // (not through `execute`, whose callouts are found in the fetch page).
+        if code.translating {
+            op = rewritten(op, physical: fetchedPhysical(pc))
+            if op.opcode == .illegal && op.rs3 == CalloutSlot.tag { return executeUncachedCallout(op) }
+        }
         let x = s.pointee.regs
         let dp = Hart.privIndex(s.pointee.dataPriv)
         let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
