@@ -18,17 +18,20 @@ public enum CodeRewrite: Sendable, Equatable {
     case callout(UInt32)
 }
 
-/// What a callout did with the instruction it replaced.
+/// What a callout did with the instruction it replaced. The slice ends after a callout whatever
+/// the outcome.
 public enum CalloutOutcome: Sendable, Equatable {
     /// It did the instruction's work and set the hart's pc (usually to pc + length): the
     /// instruction retires (instret and one instruction's cycles, as for any instruction).
     case retired
     /// It did not complete the instruction and sent the hart elsewhere (a trap delivered in
     /// software, a restart): the instruction does not retire; the hart goes on at the pc the
-    /// callout set.
+    /// callout set. Nothing is counted: no instret, no cycles (a callout charges its own work
+    /// with `Machine.charge`), and no exception, since the hardware took none.
     case abandoned
     /// The rewrite does not apply now (say, the guest is not in the context it was made for):
-    /// execute the original instruction as the hardware would, traps included.
+    /// execute the original instruction as the hardware would, traps included. Also what a
+    /// callout slot does once its translator has gone (the machine holds it weakly).
     case native
 }
 
@@ -39,14 +42,31 @@ public enum CalloutOutcome: Sendable, Equatable {
 public protocol CodeTranslator: AnyObject {
     /// Hart `hart` decodes `instruction` at physical address `physical` (its first execution
     /// since the bytes there were last written, retranslated, or the translator installed).
+    ///
+    /// `instruction` is as `Decoder` decodes the bits (illegal encodings included, so a
+    /// translator may emulate them). The cache is the machine's, shared by its harts: the
+    /// rewrite applies to every hart that executes these bytes (`hart` is the one that decoded
+    /// them first; `callout` is told which hart runs it). An instruction the cache cannot hold (a 32-bit instruction
+    /// crossing a page end, code on a page PMP splits) is shown at every execution instead, its
+    /// callout run all the same. Called while the engine decodes: it must not write guest memory,
+    /// call `Machine.retranslate` or change the translator (do that from a callout).
     func translate(_ instruction: Instruction, physical: UInt64, hart: Int) -> CodeRewrite
     /// Callout `id`, which replaced `instruction`, executes at virtual `pc` on `hart`.
+    ///
+    /// The counts of what retired before it are committed and `Machine.pc(hart:)` is `pc`; the
+    /// callout uses the machine's API (`setRegister`, `setPC`, `writeCSR`, `charge`...) and, for
+    /// `.retired` and `.abandoned`, sets the pc the hart goes on at. It may write memory and call
+    /// `Machine.retranslate` (its own slot included: it was copied before the call).
     func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome
     /// The block engine built a block of `instructions` instructions at `physical` on `hart`
     /// (every slot of it already shown to `translate`). The interpreter builds no blocks.
+    /// Same restrictions as `translate`.
     func blockBuilt(physical: UInt64, instructions: Int, hart: Int)
     /// Decoded code overlapping [physical, physical + count) was dropped because the bytes were
-    /// written (a store, DMA, a host write) or `retranslate` was called.
+    /// written (a store, DMA, a host write) or `retranslate` was called. The range is the one
+    /// written (or retranslated); the dropped slots are those of the instructions overlapping it,
+    /// which includes a 32-bit instruction starting two bytes before it. Called only when slots
+    /// that had been decoded were dropped.
     func codeInvalidated(physical: UInt64, count: UInt64)
 }
 

@@ -208,13 +208,10 @@ extension Hart {
             if p.pointee.length == 0 { return .marker }
             commitInFlight(&c, &remaining)
             state.pointee.pc = pc
-            if p.pointee.rs3 == CalloutSlot.tag {
-                // A translator's callout in place of the instruction (TranslatorHook.swift).
-                let flow = executeCallout(p.pointee)
-                pc = state.pointee.pc
-                return flow
-            }
-            raise(.illegalInstruction, tval: UInt64(p.pointee.raw))
+            // Raises illegal-instruction, or runs the translator's callout the slot is (which
+            // counts what it retires itself, so this case stays the trap it always was: its shape
+            // decides the hot loop's register allocation, see TranslatorHook.swift).
+            illegalOrCallout(tval: UInt64(p.pointee.raw))
             return .trapped
 
         case .ecall, .ebreak, .mret, .sret, .wfi, .sfence_vma,

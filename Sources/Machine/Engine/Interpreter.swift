@@ -28,7 +28,8 @@ enum Flow {
     case next
     /// Retired; the slice ends (something the loop caches may have changed).
     case exit
-    /// Raised a trap (not retired); `state.pc` is the handler.
+    /// Raised a trap (not retired); `state.pc` is the handler. Also after a translator's callout,
+    /// which counted what it retired itself (TranslatorHook.swift); `state.pc` is where to go on.
     case trapped
     /// The slot was a marker (undecoded, crosses a page, refill): not an instruction yet.
     case marker
@@ -213,8 +214,12 @@ extension Hart {
             bits |= UInt32(high) << 16
         }
         var op = Decoder.decode(bits)
-        // Not cached, so shown to a translator at every execution (a callout runs from here too).
-        if code.translating { op = rewritten(op, physical: fetchedPhysical(pc)) }
+        // Not cached, so shown to a translator at every execution, and a callout runs from here
+        // (not through `execute`, whose callouts are found in the fetch page).
+        if code.translating {
+            op = rewritten(op, physical: fetchedPhysical(pc))
+            if op.opcode == .illegal && op.rs3 == CalloutSlot.tag { return executeUncachedCallout(op) }
+        }
         let x = s.pointee.regs
         let dp = Hart.privIndex(s.pointee.dataPriv)
         let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
