@@ -228,6 +228,27 @@ import Testing
         #expect(g.technique.account(g).total == g.machine.cycles)
     }
 
+    /// The ticker kernel (wfi, timer interrupts, SBI calls, sret) runs as natively, and each
+    /// system instruction is one `privileged` event, as natively, though none of the kernel's trap.
+    @Test func timerInterruptsAndPrivilegedEventsLikeNative() throws {
+        let native = try Guest(TestKernels.configuration(TrapTechniqueTests.ticker, mode: .native))
+        defer { native.close() }
+        let bt = try Guest(TestKernels.configuration(TrapTechniqueTests.ticker, mode: .bt))
+        defer { bt.close() }
+        var counts: [Int] = [0, 0]
+        _ = native.events.add(.privileged) { _ in counts[0] += 1; return .proceed }
+        _ = bt.events.add(.privileged) { _ in counts[1] += 1; return .proceed }
+        var injected = 0
+        _ = bt.events.add(.interruptInjected) { _ in injected += 1; return .proceed }
+        #expect(native.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(bt.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(bt.consoleText == "123\n" && native.consoleText == "123\n")
+        #expect(counts[0] == counts[1] && counts[1] > 10)
+        #expect(injected == 3)
+        #expect(bt.technique.counters(bt)["callouts_by_kind"]?["wfi"] == 3)
+        #expect(bt.technique.account(bt).total == bt.machine.cycles)
+    }
+
     @Test func deterministic() throws {
         guard let c = TinyosGuest.cases.first(where: { $0.name == "fork" }) else { return }
         var results: [(String, UInt64, [String: [String: UInt64]])] = []

@@ -83,6 +83,10 @@ public final class BinaryTranslator: CodeTranslator {
     var translatedPages: Set<UInt64> = []
     /// Set while the translator drops code itself (retranslation is not an invalidation).
     var retranslating = false
+    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
+    /// its effect: the machine reports those it executes itself (`privileged` events), and a
+    /// callout replaced this one.
+    public var onPrivileged: ((UInt64, UInt32) -> Void)?
 
     public init(machine: Machine, monitor: TrapMonitor, policy: BinaryTranslationPolicy) {
         self.machine = machine
