@@ -72,6 +72,10 @@ public final class BinaryTranslator: CodeTranslator {
     public let monitor: TrapMonitor
     public let policy: BinaryTranslationPolicy
     public var prices = BinaryTranslationPrices()
+    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
+    /// its effect: the machine reports those it executes itself (`privileged` events), and a
+    /// callout replaced this one.
+    public var onPrivileged: ((UInt64, UInt32) -> Void)?
     public internal(set) var counters = BinaryTranslationCounters()
     /// Traced-write faults so far, by the physical pc of the store.
     var tracedFaults: [UInt64: Int] = [:]
@@ -83,10 +87,6 @@ public final class BinaryTranslator: CodeTranslator {
     var translatedPages: Set<UInt64> = []
     /// Set while the translator drops code itself (retranslation is not an invalidation).
     var retranslating = false
-    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
-    /// its effect: the machine reports those it executes itself (`privileged` events), and a
-    /// callout replaced this one.
-    public var onPrivileged: ((UInt64, UInt32) -> Void)?
 
     public init(machine: Machine, monitor: TrapMonitor, policy: BinaryTranslationPolicy) {
         self.machine = machine
