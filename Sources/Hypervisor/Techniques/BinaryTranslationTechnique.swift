@@ -42,17 +42,24 @@ public final class BinaryTranslationTechnique: Technique {
         }
         let translator = BinaryTranslator(machine: guest.machine, monitor: monitor, policy: policy)
         price(translator, guest.profile)
+        monitor.tracedWriteEmulated = { [unowned translator] pc in translator.tracedWriteTrapped(pc: pc) }
+        monitor.interceptException = { [unowned translator] trap in translator.interceptedException(trap) }
+        translator.protectDevices()
+        self.translator = translator
+        guest.machine.translator = translator
+        reportPrivileged(translator, to: guest)
+    }
+
+    /// System instructions emulated by callouts reach the guest's hooks as `privileged` events,
+    /// as those the machine executes do.
+    func reportPrivileged(_ translator: BinaryTranslator, to guest: Guest) {
+        let monitor = translator.monitor
         translator.onPrivileged = { [unowned guest, unowned monitor] pc, bits in
             var event = GuestEvent(kind: .privileged, vcpu: monitor.hart, pc: pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
             event.value = UInt64(bits)
             guest.events.dispatch(event)
         }
-        monitor.tracedWriteEmulated = { [unowned translator] pc in translator.tracedWriteTrapped(pc: pc) }
-        monitor.interceptException = { [unowned translator] trap in translator.interceptedException(trap) }
-        translator.protectDevices()
-        self.translator = translator
-        guest.machine.translator = translator
     }
 
     func price(_ t: BinaryTranslator, _ p: CostProfile) {
