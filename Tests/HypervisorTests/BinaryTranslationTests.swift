@@ -62,6 +62,16 @@ import Testing
         #expect(g.carveout?.size == (4 << 20) + TrapTechnique.shadowPoolSize)
     }
 
+    @Test func needsTheBuiltInFirmware() throws {
+        var c = try TestKernels.configuration(TestKernels.hello(), mode: .bt)
+        c.board.firmware = .none
+        #expect {
+            _ = try Guest(c)
+        } throws: { error in
+            "\(error)".contains("bt mode runs the guest kernel under its own virtual SBI")
+        }
+    }
+
     @Test func twoGuestsShareAHost() throws {
         let host = Host(HostConfiguration(memory: 32 << 20))
         defer { host.close() }

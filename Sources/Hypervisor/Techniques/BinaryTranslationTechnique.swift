@@ -34,7 +34,12 @@ public final class BinaryTranslationTechnique: Technique {
     public var monitor: TrapMonitor? { base.monitor }
 
     public func install(on guest: Guest) throws(GuestBuildError) {
-        try base.install(on: guest)
+        do {
+            try base.install(on: guest)
+        } catch {
+            // Same requirements as trap's (hidden memory for shadows, the built-in SBI), named for bt.
+            throw GuestBuildError(error.description.replacingOccurrences(of: "trap mode", with: "bt mode"))
+        }
         guard let monitor = base.monitor else { throw GuestBuildError("bt mode: the monitor did not start") }
         if let translator {   // re-pricing only
             price(translator, guest.profile)
