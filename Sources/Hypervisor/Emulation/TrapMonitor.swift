@@ -56,6 +56,14 @@ public struct TrapMonitorEvent: Sendable, Equatable {
     public var address: UInt64?
 }
 
+/// What emulating one instruction did to the guest's flow (`TrapMonitor.perform`).
+public enum EmulatedInstruction: Sendable, Equatable {
+    /// Done; the hart's pc is where the guest goes on.
+    case retired
+    /// Not completed: a trap was reflected into the guest, or an SBI call stopped or restarted the hart.
+    case abandoned
+}
+
 /// A trap-and-emulate VMM for one vCPU on hart 0 of `machine`.
 public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// The machine holds the monitor (its trap handler and a timed device), so not the reverse.
@@ -69,6 +77,13 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// elsewhere and the monitor must not move its pc).
     public var supervisorCall: ((TrapMonitor, Int) -> Bool)?
     public var onEvent: ((TrapMonitorEvent) -> Void)?
+    /// Extension point for a technique built on the monitor (`bt`): called with the guest's pc
+    /// after the monitor emulated a trapped store to a traced page-table page.
+    public var tracedWriteEmulated: ((UInt64) -> Void)?
+    /// Extension point: an exception the monitor would reflect into the guest as it is (access
+    /// faults, misaligned accesses, breakpoints) is offered here first; true means the technique
+    /// handled it (`bt`: a device access on a page it protects) and the monitor reflects nothing.
+    public var interceptException: ((MachineTrap) -> Bool)?
     /// What the monitor's work costs on the hart's clock.
     public var prices = TrapPrices()
     /// The hart is stopped because the vCPU executed wfi.
@@ -185,6 +200,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         default:
             // Everything else (misaligned accesses, access faults from the VM's own devices,
             // breakpoints) is exactly what the guest would have taken natively.
+            if interceptException?(trap) ?? false { break }
             reflect(VirtualTrap(cause: trap.cause, isInterrupt: false, tval: trap.tval), pc: trap.pc)
         }
         deliverPendingInterrupt()
@@ -209,27 +225,52 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     func emulate(_ trap: MachineTrap) {
         var bits = UInt32(truncatingIfNeeded: trap.tval)
         if bits == 0, let inst = shadow.fetchInstruction(at: trap.pc) { bits = inst.raw }
-        let outcome = PrivilegedEmulator.emulate(bits, pc: trap.pc, vcpu: &vcpu, machine: machine, hart: hart)
+        perform(bits, pc: trap.pc, trapped: true)
+    }
+
+    /// Emulates instruction `bits` at the guest's `pc` against the vCPU. `trapped`: it came by a
+    /// trap, and the monitor counts and charges its work (`privileged_emulated`, `firmware_call`);
+    /// otherwise translated code called it without a trap (`bt`) and the caller charges it.
+    /// Reflected traps are counted and charged either way. Returns whether the instruction
+    /// retired (the hart's pc is where the guest goes on) or was abandoned (a trap reflected, an
+    /// SBI call that stopped or restarted the hart).
+    @discardableResult
+    public func perform(_ bits: UInt32, pc: UInt64, trapped: Bool) -> EmulatedInstruction {
+        let outcome = PrivilegedEmulator.emulate(bits, pc: pc, vcpu: &vcpu, machine: machine, hart: hart)
         switch outcome {
         case .completed(let effects), .returned(let effects):
-            privileged(trap.pc, bits)
+            if trapped { privileged(pc, bits) }
             apply(effects)
+            return .retired
         case .waiting:
-            privileged(trap.pc, bits)
+            if trapped { privileged(pc, bits) }
             // The hart sleeps until the monitor wakes it with a virtual interrupt.
             asleep = true
             machine.waitForInterrupt(hart: hart)
+            return .retired
         case .fence(let va, let asid):
-            privileged(trap.pc, bits)
+            if trapped { privileged(pc, bits) }
             shadow.fence(va: va, asid: asid)
+            return .retired
         case .supervisorCall:
-            counters.supervisorCalls &+= 1
+            if trapped {
+                counters.supervisorCalls &+= 1
                 charge(prices.supervisorCall)
-            if supervisorCall?(self, hart) ?? false { machine.setPC(trap.pc &+ 4, hart: hart) }
+            } else {
+                emit(.supervisorCall, pc: pc, cause: nil, address: machine.register(17, hart: hart))
+            }
+            machine.setPC(pc, hart: hart)
+            if supervisorCall?(self, hart) ?? false {
+                machine.setPC(pc &+ 4, hart: hart)
+                return .retired
+            }
+            return .abandoned
         case .reflect(let t):
-            reflect(t, pc: trap.pc)
+            reflect(t, pc: pc)
+            return .abandoned
         case .notPrivileged:
-            reflect(.exception(.illegalInstruction, tval: trap.tval), pc: trap.pc)
+            reflect(.exception(.illegalInstruction, tval: UInt64(bits)), pc: pc)
+            return .abandoned
         }
     }
 
@@ -266,6 +307,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
                 counters.tracedWrites &+= 1
                 charge(prices.tracedWrite)
                 emit(.tracedWrite, pc: pc, cause: nil, address: gpa)
+                tracedWriteEmulated?(pc)
             case .guestFault(let t): reflect(t, pc: pc)
             case .retry: machine.setPC(pc, hart: hart)
             }

@@ -168,5 +168,5 @@ public final class TrapTechnique: Technique {
 
 extension ExecutionMode {
     /// RAM a mode's VMM keeps on the guest's machine beyond the guest's own (hidden from it).
-    var vmmMemory: UInt64 { self == .trap ? TrapTechnique.shadowPoolSize : 0 }
+    var vmmMemory: UInt64 { self == .trap || self == .bt ? TrapTechnique.shadowPoolSize : 0 }
 }

@@ -2,6 +2,8 @@
 // is one `Technique` type in Sources/Hypervisor/Techniques/; the others are named here so a lab that
 // asks for them gets a clear "not available yet" rather than "unknown".
 
+import Machine
+
 /// How a guest's vCPUs run.
 public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
     /// No VMM: the guest runs on the machine directly (the baseline).
@@ -18,7 +20,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     case hw
 
     /// The modes this build implements.
-    public static var available: [ExecutionMode] { [.native, .interpret, .trap, .pv] }
+    public static var available: [ExecutionMode] { [.native, .interpret, .trap, .bt, .pv] }
 
     public var isAvailable: Bool { Self.available.contains(self) }
 
@@ -27,6 +29,10 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
 
     public var description: String { rawValue }
 
+    /// The engine the mode's guests run on, when it needs one: `bt`'s translation cache is the
+    /// block engine's block cache. nil: the configuration's (or the default) engine.
+    public var requiredEngine: ExecutionEngine? { self == .bt ? .blocks : nil }
+
     /// A technique implementing this mode.
     func makeTechnique(for configuration: GuestConfiguration) throws(GuestBuildError) -> any Technique {
         switch self {
@@ -34,7 +40,8 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         case .interpret: InterpretTechnique()
         case .trap: TrapTechnique()
         case .pv: ParavirtualTechnique(policy: configuration.paravirtualPolicy)
-        case .bt, .hw:
+        case .bt: BinaryTranslationTechnique(policy: configuration.binaryTranslationPolicy)
+        case .hw:
             throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
         }
     }

@@ -60,6 +60,7 @@ public final class Guest {
     init(configuration: GuestConfiguration, host: Host?, ownsHost: Bool) throws(GuestBuildError) {
         var configuration = configuration
         configuration.board.hiddenMemory = max(configuration.board.hiddenMemory, configuration.mode.vmmMemory)
+        if let engine = configuration.mode.requiredEngine { configuration.board.machine.engine = engine }
         technique = try configuration.mode.makeTechnique(for: configuration)
         var boardConfiguration = configuration.board
         if let host {

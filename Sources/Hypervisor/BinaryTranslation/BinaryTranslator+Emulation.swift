@@ -1,0 +1,104 @@
+// What a callout does: the sensitive instruction emulated against the vCPU by the same code the
+// trap path uses (PrivilegedEmulator through `TrapMonitor.perform`, the shadow's fence and traced
+// store, the virtual SBI), with no trap taken and the translator's own price charged instead of
+// the trap's [AA06, §3.2: "in-TC" emulation and callouts]. A callout made for the guest kernel does
+// nothing for code running in guest user mode (the same physical code, or a kernel running
+// user code): it answers `.native`, and the hardware runs the original instruction, traps included.
+
+import Machine
+import RISCV
+
+extension BinaryTranslator {
+    /// Performs callout `kind`, which replaced `instruction`, at the guest's virtual `pc`: the
+    /// function the runtime translator's callouts and load-time patches share. Pending virtual
+    /// interrupts are delivered afterwards, as the monitor does after a trap.
+    public func emulate(_ kind: CalloutKind, instruction: Instruction, pc: UInt64) -> CalloutOutcome {
+        guard inKernel, !monitor.asleep else { return .native }
+        // The PLIC's pin may have dropped (the guest claimed its interrupt through a device
+        // callout, with no trap for the monitor to notice): follow it first.
+        monitor.syncExternalInterrupt()
+        if kind != .tracedStore && kind != .device { onPrivileged?(pc, instruction.raw) }
+        let outcome: CalloutOutcome
+        switch kind {
+        case .csrInline:
+            if policy.inlineEmulation {
+                counters.inline &+= 1
+                counters.inlineCSR &+= 1
+                charge(prices.inlineCSR)
+            } else {
+                counters.callouts &+= 1
+                charge(prices.callout)
+            }
+            outcome = perform(instruction, pc: pc)
+        case .csr, .sret, .wfi, .sfenceVMA, .ecall, .mret:
+            counters.callouts &+= 1
+            charge(prices.callout)
+            outcome = perform(instruction, pc: pc)
+        case .tracedStore:
+            outcome = tracedStore(instruction, pc: pc)
+        case .device:
+            outcome = deviceAccess(instruction, pc: pc)
+        }
+        if outcome != .native {
+            counters.byKind[kind.name, default: 0] &+= 1
+            monitor.deliverPendingInterrupt()
+        }
+        return outcome
+    }
+
+    /// A privileged instruction through the monitor's emulator, without a trap.
+    func perform(_ instruction: Instruction, pc: UInt64) -> CalloutOutcome {
+        monitor.perform(instruction.raw, pc: pc, trapped: false) == .retired ? .retired : .abandoned
+    }
+
+    // MARK: adapted traced stores
+
+    /// An adapted store: emulated like the monitor's traced store when it hits a traced page;
+    /// any other store (the same instruction writing ordinary memory) runs natively.
+    func tracedStore(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
+        guard let (va, _) = Self.storeTarget(inst, machine: machine, hart: monitor.hart),
+              let gpa = guestPhysical(va, .store, updateAD: false),
+              monitor.shadow.isWriteProtected(guestPhysical: gpa) else { return .native }
+        switch monitor.shadow.emulateTracedStore(pc: pc, hart: monitor.hart) {
+        case .emulated:
+            counters.inline &+= 1
+            counters.tracedWriteInline &+= 1
+            charge(prices.tracedWriteInline)
+            return .retired
+        case .guestFault(let t):
+            // The store faults in the guest's own view: the VMM delivers the fault, as a callout.
+            counters.callouts &+= 1
+            charge(prices.callout)
+            monitor.reflect(t, pc: pc)
+            return .abandoned
+        case .retry:
+            return .native
+        }
+    }
+
+    /// The virtual address and size a store (plain, FP, sc, AMO) writes; nil for anything else.
+    static func storeTarget(_ inst: Instruction, machine: Machine, hart: Int) -> (UInt64, Int)? {
+        let base = machine.register(Int(inst.rs1), hart: hart)
+        let offset = base &+ UInt64(bitPattern: Int64(inst.imm))
+        switch inst.opcode {
+        case .sb: return (offset, 1)
+        case .sh: return (offset, 2)
+        case .sw, .fsw: return (offset, 4)
+        case .sd, .fsd: return (offset, 8)
+        case .sc_w: return (base, 4)
+        case .sc_d: return (base, 8)
+        default:
+            guard let amo = ShadowPageTables.amo(inst.opcode) else { return nil }
+            return (base, amo.size)
+        }
+    }
+
+    /// Guest-physical address of `va` for `access` in the guest's current view; nil when the
+    /// guest's tables refuse it (the hardware then takes the fault through the shadow).
+    func guestPhysical(_ va: UInt64, _ access: GuestAccess, updateAD: Bool) -> UInt64? {
+        let shadow = monitor.shadow
+        let w = GuestPageWalker.walk(va, access, shadow.guestContext(shadow.view), map: shadow.map,
+                                     memory: shadow.words, updateAD: updateAD)
+        return w.physical
+    }
+}

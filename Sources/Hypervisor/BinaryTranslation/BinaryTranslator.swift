@@ -1,0 +1,179 @@
+// The `bt` mode's translator: VMware-style binary translation of the guest kernel [AA06, §3]. The
+// machine's decoded-code cache (and the block engine's blocks built from it) is the translation
+// cache: every instruction the guest kernel executes is shown to `translate` the first time it is
+// decoded, which charges the translation and replaces each sensitive instruction by a callout
+// (CalloutKind.swift); the rest of the kernel's code runs as it is. Guest user code is not
+// translated — it runs directly, as under VMware's BT, whose user mode ran on the hardware — and
+// whatever it does that the hardware refuses traps into the TrapMonitor as under `trap`.
+//
+// Adaptive translation [AA06, §3.3]: the monitor tells the translator of every trapped store to a
+// traced page-table page; once one store instruction (by physical pc) has faulted
+// `policy.adaptThreshold` times, it is retranslated into a callout that emulates it with no trap
+// (`traced_write_inline`). A kernel load or store that reaches a device is learnt on its first
+// (trapped) access and retranslated into a callout that performs the access on the device model.
+
+import Machine
+import RISCV
+
+/// What the translator has done.
+public struct BinaryTranslationCounters: Sendable, Equatable {
+    /// Guest kernel instructions translated (each charged `translation`).
+    public var translatedInstructions: UInt64 = 0
+    /// Blocks the block engine built from translated kernel code.
+    public var blocksTranslated: UInt64 = 0
+    /// Ranges of translated code dropped because the guest (or a device) wrote them.
+    public var invalidations: UInt64 = 0
+    /// Calls into the VMM from translated code (each charged `bt_callout`).
+    public var callouts: UInt64 = 0
+    /// Instructions emulated inline in translated code (`bt_inline_csr`, `bt_inline`, `traced_write_inline`).
+    public var inline: UInt64 = 0
+    /// CSR accesses emulated inline (`bt_inline_csr`).
+    public var inlineCSR: UInt64 = 0
+    /// Stores retranslated after `adaptThreshold` traced-write faults.
+    public var adaptations: UInt64 = 0
+    /// Traced stores emulated by adapted code without a trap (`traced_write_inline`).
+    public var tracedWriteInline: UInt64 = 0
+    /// Device register accesses performed by translated code (`bt_inline`).
+    public var deviceInline: UInt64 = 0
+    /// Device register accesses that trapped (on a page the VMM protects) and were emulated by
+    /// the monitor (`device_emulated`): a kernel instruction's first, and guest user code's.
+    public var deviceEmulated: UInt64 = 0
+    /// Kernel instructions learnt to access devices and retranslated.
+    public var devicesLearnt: UInt64 = 0
+    /// Callouts executed (emulated, not sent back to the hardware), by kind.
+    public var byKind: [String: UInt64] = [:]
+
+    /// The counters under their snake_case names, for `vm:stats()`.
+    public var dictionary: [String: UInt64] {
+        ["translated_instructions": translatedInstructions, "blocks_translated": blocksTranslated,
+         "invalidations": invalidations, "callouts": callouts, "inline": inline, "inline_csr": inlineCSR,
+         "adaptations": adaptations, "traced_write_inline": tracedWriteInline, "device_inline": deviceInline,
+         "device_emulated": deviceEmulated, "devices_learnt": devicesLearnt]
+    }
+}
+
+/// Modelled cycles of the translator's work, charged to the hart's clock as it happens.
+public struct BinaryTranslationPrices: Sendable, Equatable {
+    public var translation: UInt64 = 0
+    public var callout: UInt64 = 0
+    public var inline: UInt64 = 0
+    public var inlineCSR: UInt64 = 0
+    public var tracedWriteInline: UInt64 = 0
+    public var deviceEmulated: UInt64 = 0
+
+    public init() {}
+}
+
+/// The binary translator of one `bt` VM (one vCPU on hart 0, like the monitor it extends).
+public final class BinaryTranslator: CodeTranslator {
+    /// The machine holds the monitor, the technique holds the translator; the machine's
+    /// reference to the translator is weak.
+    public unowned let machine: Machine
+    public let monitor: TrapMonitor
+    public let policy: BinaryTranslationPolicy
+    public var prices = BinaryTranslationPrices()
+    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
+    /// its effect: the machine reports those it executes itself (`privileged` events), and a
+    /// callout replaced this one.
+    public var onPrivileged: ((UInt64, UInt32) -> Void)?
+    public internal(set) var counters = BinaryTranslationCounters()
+    /// Traced-write faults so far, by the physical pc of the store.
+    var tracedFaults: [UInt64: Int] = [:]
+    /// Physical pcs of stores adapted into traced-store callouts.
+    public internal(set) var adaptedStores: Set<UInt64> = []
+    /// Physical pcs of kernel loads and stores learnt to access devices.
+    public internal(set) var deviceAccesses: Set<UInt64> = []
+    /// Physical pages holding translated kernel code.
+    var translatedPages: Set<UInt64> = []
+    /// Set while the translator drops code itself (retranslation is not an invalidation).
+    var retranslating = false
+
+    public init(machine: Machine, monitor: TrapMonitor, policy: BinaryTranslationPolicy) {
+        self.machine = machine
+        self.monitor = monitor
+        self.policy = policy
+    }
+
+    /// The guest kernel is running (virtual S-mode), so decoded code is kernel code.
+    var inKernel: Bool { monitor.vcpu.privilege == .supervisor }
+
+    // MARK: CodeTranslator
+
+    public func translate(_ instruction: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
+        guard hart == monitor.hart, inKernel else { return .keep }
+        counters.translatedInstructions &+= 1
+        charge(prices.translation)
+        translatedPages.insert(physical >> 12)
+        // Learnt kinds first: an adapted instruction is a load or store, never sensitive itself.
+        if adaptedStores.contains(physical) { return .callout(CalloutKind.tracedStore.id) }
+        if deviceAccesses.contains(physical) { return .callout(CalloutKind.device.id) }
+        if let kind = CalloutKind.classify(instruction) { return .callout(kind.id) }
+        return .keep
+    }
+
+    public func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome {
+        guard hart == monitor.hart, let kind = CalloutKind(id: id) else { return .native }
+        return emulate(kind, instruction: instruction, pc: pc)
+    }
+
+    public func blockBuilt(physical: UInt64, instructions: Int, hart: Int) {
+        if hart == monitor.hart && inKernel { counters.blocksTranslated &+= 1 }
+    }
+
+    public func codeInvalidated(physical: UInt64, count: UInt64) {
+        guard !retranslating, count > 0, !translatedPages.isEmpty else { return }
+        let first = physical >> 12
+        let last = (physical &+ (count - 1)) >> 12
+        guard last >= first else { return }
+        var hit = false
+        if last - first < UInt64(translatedPages.count) {
+            for page in first...last where translatedPages.contains(page) {
+                hit = true
+                // A page the range covers whole holds no translated code any more.
+                if page << 12 >= physical && (page + 1) << 12 <= physical &+ count { translatedPages.remove(page) }
+            }
+        } else {
+            for page in translatedPages where page >= first && page <= last {
+                hit = true
+                if page << 12 >= physical && (page + 1) << 12 <= physical &+ count { translatedPages.remove(page) }
+            }
+        }
+        if hit { counters.invalidations &+= 1 }
+    }
+
+    // MARK: adaptation
+
+    /// The monitor emulated a trapped store at the guest's `pc` to a traced page: count it
+    /// against the store, and adapt the store once it reaches the threshold.
+    func tracedWriteTrapped(pc: UInt64) {
+        guard policy.adaptThreshold > 0, inKernel, let (physical, length) = physicalInstruction(at: pc) else { return }
+        let n = (tracedFaults[physical] ?? 0) + 1
+        tracedFaults[physical] = n
+        guard n == policy.adaptThreshold, !adaptedStores.contains(physical) else { return }
+        adaptedStores.insert(physical)
+        counters.adaptations &+= 1
+        retranslate(physical, length)
+    }
+
+    /// Drops the decoded code of one instruction so that `translate` sees it again.
+    func retranslate(_ physical: UInt64, _ length: UInt64) {
+        retranslating = true
+        machine.retranslate(physical: physical, count: length)
+        retranslating = false
+    }
+
+    /// The machine-physical address and length of the instruction at the guest's virtual `pc`
+    /// (through the guest's own tables in the current view), or nil when it cannot be fetched.
+    func physicalInstruction(at pc: UInt64) -> (UInt64, UInt64)? {
+        let shadow = monitor.shadow
+        let w = GuestPageWalker.walk(pc, .fetch, shadow.guestContext(shadow.view), map: shadow.map,
+                                     memory: shadow.words, updateAD: false)
+        guard let gpa = w.physical, let (ma, isRAM) = shadow.map.machineAddress(gpa), isRAM,
+              let inst = shadow.fetchInstruction(at: pc) else { return nil }
+        return (ma, UInt64(inst.length))
+    }
+
+    func charge(_ cycles: UInt64) {
+        if cycles != 0 { machine.charge(cycles, hart: monitor.hart) }
+    }
+}

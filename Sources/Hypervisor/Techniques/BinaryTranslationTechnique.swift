@@ -1,0 +1,117 @@
+// `bt`: VMware-style binary translation of the guest kernel [AA06]. As under `trap` the guest
+// kernel runs deprivileged (U-mode) on shadow page tables under a TrapMonitor, which handles all
+// that still traps: guest user code runs directly (its ecalls, faults and interrupts trap and are
+// reflected), page faults fill shadows, traced page-table stores are emulated, interrupts are
+// injected, the virtual SBI serves the kernel. What changes is the kernel's own code: it runs
+// translated (BinaryTranslator), its sensitive instructions rewritten into inline emulation or
+// callouts, so they never trap — which is also why `bt` is correct on a machine with holes
+// (sensitive instructions that do not trap, `Machine.holes`), where `trap` is not [RI00].
+// The translation cache is the block engine's: a `bt` guest always runs on `ExecutionEngine.blocks`.
+//
+// Costs: the machine charges guest instructions and the traps into the monitor; the monitor
+// charges its work as under `trap`; the translator charges `translation` per kernel instruction
+// translated, `bt_callout`, `bt_inline_csr`, `bt_inline`, `traced_write_inline` and
+// `device_emulated` (BinaryTranslator.swift). All of them reach the hart's clock as they happen,
+// so the account reproduces the clock.
+
+import Boot
+import Devices
+import Machine
+import RISCV
+
+public final class BinaryTranslationTechnique: Technique {
+    public let policy: BinaryTranslationPolicy
+    /// The trap-and-emulate machinery `bt` shares with `trap` (monitor, shadows, virtual SBI).
+    let base = TrapTechnique()
+    /// Held strongly here: the machine's reference is weak.
+    public private(set) var translator: BinaryTranslator?
+
+    public init(policy: BinaryTranslationPolicy = BinaryTranslationPolicy()) {
+        self.policy = policy
+    }
+
+    public var mode: ExecutionMode { .bt }
+    public var monitor: TrapMonitor? { base.monitor }
+
+    public func install(on guest: Guest) throws(GuestBuildError) {
+        do {
+            try base.install(on: guest)
+        } catch {
+            // Same requirements as trap's (hidden memory for shadows, the built-in SBI), named for bt.
+            throw GuestBuildError(error.description.replacingOccurrences(of: "trap mode", with: "bt mode"))
+        }
+        guard let monitor = base.monitor else { throw GuestBuildError("bt mode: the monitor did not start") }
+        if let translator {   // re-pricing only
+            price(translator, guest.profile)
+            return
+        }
+        let translator = BinaryTranslator(machine: guest.machine, monitor: monitor, policy: policy)
+        price(translator, guest.profile)
+        monitor.tracedWriteEmulated = { [unowned translator] pc in translator.tracedWriteTrapped(pc: pc) }
+        monitor.interceptException = { [unowned translator] trap in translator.interceptedException(trap) }
+        translator.protectDevices()
+        self.translator = translator
+        guest.machine.translator = translator
+        reportPrivileged(translator, to: guest)
+    }
+
+    /// System instructions emulated by callouts reach the guest's hooks as `privileged` events,
+    /// as those the machine executes do.
+    func reportPrivileged(_ translator: BinaryTranslator, to guest: Guest) {
+        let monitor = translator.monitor
+        translator.onPrivileged = { [unowned guest, unowned monitor] pc, bits in
+            var event = GuestEvent(kind: .privileged, vcpu: monitor.hart, pc: pc, privilege: monitor.vcpu.privilege,
+                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            event.value = UInt64(bits)
+            guest.events.dispatch(event)
+        }
+    }
+
+    func price(_ t: BinaryTranslator, _ p: CostProfile) {
+        var prices = BinaryTranslationPrices()
+        prices.translation = p.cycles(.translation)
+        prices.callout = p.cycles(.btCallout)
+        prices.inline = p.cycles(.btInline)
+        prices.inlineCSR = p.cycles(.btInlineCSR)
+        prices.tracedWriteInline = p.cycles(.tracedWriteInline)
+        prices.deviceEmulated = p.cycles(.deviceEmulated)
+        t.prices = prices
+    }
+
+    /// The walk of `va` through the guest's own tables or the shadow (as `trap`'s).
+    public func pageTables(_ source: PageTableSource, va: UInt64, view: ShadowView? = nil) -> PageTableWalk? {
+        base.pageTables(source, va: va, view: view)
+    }
+
+    /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
+    public func checkCoherence() -> [ShadowIncoherence] { base.checkCoherence() }
+
+    public func account(_ guest: Guest, vcpu: Int) -> CycleAccount {
+        var a = base.account(guest, vcpu: vcpu)
+        if vcpu == 0, let c = translator?.counters {
+            a.record(.translation, count: c.translatedInstructions)
+            a.record(.btCallout, count: c.callouts)
+            a.record(.btInlineCSR, count: c.inlineCSR)
+            a.record(.btInline, count: c.deviceInline)
+            a.record(.tracedWriteInline, count: c.tracedWriteInline)
+            a.record(.deviceEmulated, count: c.deviceEmulated)
+            let charged = a.chargedCycles
+            let clock = guest.machine.counters(hart: vcpu).cycles
+            a.waitedCycles = clock > charged ? clock - charged : 0
+        }
+        return a
+    }
+
+    /// Traps into the monitor, by cause (translated kernel code no longer traps on its sensitive
+    /// instructions; what remains is user code's traps, faults, and first device accesses).
+    public func exits(_ guest: Guest) -> [String: UInt64] { base.exits(guest) }
+
+    public func counters(_ guest: Guest) -> [String: [String: UInt64]] {
+        var groups = base.counters(guest)
+        if let t = translator {
+            groups["bt"] = t.counters.dictionary
+            groups["callouts_by_kind"] = t.counters.byKind
+        }
+        return groups
+    }
+}
