@@ -99,8 +99,9 @@ public final class BinaryTranslator: CodeTranslator {
     // MARK: CodeTranslator
 
     public func translate(_ instruction: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
-        // Afterburnt: patch words call out (in any mode: the callout checks), nothing else changes.
-        if let afterburner { return hart == monitor.hart ? afterburner.rewrite(instruction, physical: physical) : .keep }
+        // Afterburnt: patch words call out (in any mode, for every hart: the callout checks),
+        // nothing else changes.
+        if let afterburner { return afterburner.rewrite(instruction, physical: physical) }
         guard hart == monitor.hart, inKernel else { return .keep }
         counters.translatedInstructions &+= 1
         charge(prices.translation)
