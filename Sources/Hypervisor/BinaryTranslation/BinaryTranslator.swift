@@ -86,6 +86,10 @@ public final class BinaryTranslator: CodeTranslator {
     /// Under `policy.afterburn`, the load-time patcher whose patch words are this translator's
     /// only callouts (Afterburner+BinaryTranslator.swift): nothing is translated then.
     public internal(set) var afterburner: Afterburner?
+    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
+    /// its effect: the machine reports those it executes itself (`privileged` events), and a
+    /// callout replaced this one.
+    public var onPrivileged: ((UInt64, UInt32) -> Void)?
 
     public init(machine: Machine, monitor: TrapMonitor, policy: BinaryTranslationPolicy) {
         self.machine = machine

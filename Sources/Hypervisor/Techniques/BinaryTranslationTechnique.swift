@@ -42,6 +42,12 @@ public final class BinaryTranslationTechnique: Technique {
         }
         let translator = BinaryTranslator(machine: guest.machine, monitor: monitor, policy: policy)
         price(translator, guest.profile)
+        translator.onPrivileged = { [unowned guest, unowned monitor] pc, bits in
+            var event = GuestEvent(kind: .privileged, vcpu: monitor.hart, pc: pc, privilege: monitor.vcpu.privilege,
+                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            event.value = UInt64(bits)
+            guest.events.dispatch(event)
+        }
         if policy.afterburn {
             // Load-time patching instead (Afterburner.swift): no adaptation, no learnt devices.
             translator.afterburn(guest)
