@@ -134,6 +134,22 @@ import Testing
         #expect(bt.technique.account(bt).count(.translation) > 0)
     }
 
+    /// Hooks see the patched instructions as they see them natively: one `privileged` event each.
+    @Test func patchCallsReachHooksAsPrivilegedEvents() throws {
+        let image = try Self.elf(Self.kernel, late: Self.late)
+        var counts: [String: Int] = [:]
+        for (label, mode) in [("native", ExecutionMode.native), ("afterburn", .bt)] {
+            let g = try Guest(Self.configuration(image, mode: mode))
+            defer { g.close() }
+            var n = 0
+            g.events.add(.privileged) { _ in n += 1; return .proceed }
+            #expect(g.run(maxInstructions: 5_000_000) == .poweredOff(code: 0))
+            counts[label] = n
+        }
+        #expect(counts["native"] ?? 0 > 110)
+        #expect(counts["afterburn"] == counts["native"])
+    }
+
     /// The kernel writes the original instruction back over one of its patch sites: code written
     /// after load time is not patched, so it traps and is emulated as under `trap`, five times.
     @Test func codeWrittenLaterTraps() throws {
