@@ -62,6 +62,27 @@ import Testing
         #expect(g.carveout?.size == (4 << 20) + TrapTechnique.shadowPoolSize)
     }
 
+    @Test func needsTheBuiltInFirmware() throws {
+        var c = try TestKernels.configuration(TestKernels.hello(), mode: .bt)
+        c.board.firmware = .none
+        #expect {
+            _ = try Guest(c)
+        } throws: { error in
+            "\(error)".contains("bt mode runs the guest kernel under its own virtual SBI")
+        }
+    }
+
+    @Test func twoGuestsShareAHost() throws {
+        let host = Host(HostConfiguration(memory: 32 << 20))
+        defer { host.close() }
+        let a = try host.createGuest(TestKernels.configuration(TestKernels.hello("one"), mode: .bt))
+        let b = try host.createGuest(TestKernels.configuration(TestKernels.hello("two"), mode: .bt))
+        _ = host.run(maxInstructions: 10_000_000)
+        #expect(a.finalStop == .poweredOff(code: 0) && b.finalStop == .poweredOff(code: 0))
+        #expect(a.consoleText == "one\n" && b.consoleText == "two\n")
+        #expect(a.technique.account(a).total == a.machine.cycles && b.technique.account(b).total == b.machine.cycles)
+    }
+
     @Test func runsTheTestKernelLikeNative() throws {
         let native = try Self.run(TestKernels.hello(), mode: .native)
         defer { native.close() }

@@ -72,6 +72,10 @@ public final class BinaryTranslator: CodeTranslator {
     public let monitor: TrapMonitor
     public let policy: BinaryTranslationPolicy
     public var prices = BinaryTranslationPrices()
+    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
+    /// its effect: the machine reports those it executes itself (`privileged` events), and a
+    /// callout replaced this one.
+    public var onPrivileged: ((UInt64, UInt32) -> Void)?
     public internal(set) var counters = BinaryTranslationCounters()
     /// Traced-write faults so far, by the physical pc of the store.
     var tracedFaults: [UInt64: Int] = [:]
@@ -86,10 +90,6 @@ public final class BinaryTranslator: CodeTranslator {
     /// Under `policy.afterburn`, the load-time patcher whose patch words are this translator's
     /// only callouts (Afterburner+BinaryTranslator.swift): nothing is translated then.
     public internal(set) var afterburner: Afterburner?
-    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
-    /// its effect: the machine reports those it executes itself (`privileged` events), and a
-    /// callout replaced this one.
-    public var onPrivileged: ((UInt64, UInt32) -> Void)?
 
     public init(machine: Machine, monitor: TrapMonitor, policy: BinaryTranslationPolicy) {
         self.machine = machine
