@@ -87,6 +87,9 @@ public final class BinaryTranslator: CodeTranslator {
     var translatedPages: Set<UInt64> = []
     /// Set while the translator drops code itself (retranslation is not an invalidation).
     var retranslating = false
+    /// Under `policy.afterburn`, the load-time patcher whose patch words are this translator's
+    /// only callouts (Afterburner+BinaryTranslator.swift): nothing is translated then.
+    public internal(set) var afterburner: Afterburner?
 
     public init(machine: Machine, monitor: TrapMonitor, policy: BinaryTranslationPolicy) {
         self.machine = machine
@@ -100,6 +103,9 @@ public final class BinaryTranslator: CodeTranslator {
     // MARK: CodeTranslator
 
     public func translate(_ instruction: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
+        // Afterburnt: patch words call out (in any mode, for every hart: the callout checks),
+        // nothing else changes.
+        if let afterburner { return afterburner.rewrite(instruction, physical: physical) }
         guard hart == monitor.hart, inKernel else { return .keep }
         counters.translatedInstructions &+= 1
         charge(prices.translation)
@@ -112,12 +118,15 @@ public final class BinaryTranslator: CodeTranslator {
     }
 
     public func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome {
+        if let afterburner, Afterburner.isPatchCallout(id) {
+            return afterburner.callout(id, pc: pc, hart: hart, emulation: self)
+        }
         guard hart == monitor.hart, let kind = CalloutKind(id: id) else { return .native }
         return emulate(kind, instruction: instruction, pc: pc)
     }
 
     public func blockBuilt(physical: UInt64, instructions: Int, hart: Int) {
-        if hart == monitor.hart && inKernel { counters.blocksTranslated &+= 1 }
+        if hart == monitor.hart && inKernel && afterburner == nil { counters.blocksTranslated &+= 1 }
     }
 
     public func codeInvalidated(physical: UInt64, count: UInt64) {

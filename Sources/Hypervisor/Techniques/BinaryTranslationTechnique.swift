@@ -47,9 +47,14 @@ public final class BinaryTranslationTechnique: Technique {
         }
         let translator = BinaryTranslator(machine: guest.machine, monitor: monitor, policy: policy)
         price(translator, guest.profile)
-        monitor.tracedWriteEmulated = { [unowned translator] pc in translator.tracedWriteTrapped(pc: pc) }
-        monitor.interceptException = { [unowned translator] trap in translator.interceptedException(trap) }
-        translator.protectDevices()
+        if policy.afterburn {
+            // Load-time patching instead (Afterburner.swift): no adaptation, no learnt devices.
+            translator.afterburn(guest)
+        } else {
+            monitor.tracedWriteEmulated = { [unowned translator] pc in translator.tracedWriteTrapped(pc: pc) }
+            monitor.interceptException = { [unowned translator] trap in translator.interceptedException(trap) }
+            translator.protectDevices()
+        }
         self.translator = translator
         guest.machine.translator = translator
         reportPrivileged(translator, to: guest)
@@ -111,6 +116,7 @@ public final class BinaryTranslationTechnique: Technique {
         if let t = translator {
             groups["bt"] = t.counters.dictionary
             groups["callouts_by_kind"] = t.counters.byKind
+            if let a = t.afterburner { groups.merge(a.counterGroups) { $1 } }
         }
         return groups
     }
