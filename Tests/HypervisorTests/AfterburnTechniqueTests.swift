@@ -134,6 +134,56 @@ import Testing
         #expect(bt.technique.account(bt).count(.translation) > 0)
     }
 
+    /// Hooks see the patched instructions as they see them natively: one `privileged` event each.
+    @Test func patchCallsReachHooksAsPrivilegedEvents() throws {
+        let image = try Self.elf(Self.kernel, late: Self.late)
+        var counts: [String: Int] = [:]
+        for (label, mode) in [("native", ExecutionMode.native), ("afterburn", .bt)] {
+            let g = try Guest(Self.configuration(image, mode: mode))
+            defer { g.close() }
+            var n = 0
+            g.events.add(.privileged) { _ in n += 1; return .proceed }
+            #expect(g.run(maxInstructions: 5_000_000) == .poweredOff(code: 0))
+            counts[label] = n
+        }
+        #expect(counts["native"] ?? 0 > 110)
+        #expect(counts["afterburn"] == counts["native"])
+    }
+
+    /// The kernel writes the original instruction back over one of its patch sites: code written
+    /// after load time is not patched, so it traps and is emulated as under `trap`, five times.
+    @Test func codeWrittenLaterTraps() throws {
+        let original = Encoder.encode(Instruction(opcode: .csrrs, rd: 6, rs1: 0, imm: Int32(CSR.sscratch)))
+        let source = """
+            _start:
+                la t0, trap
+                csrw stvec, t0
+                la t0, site
+                li t1, \(original)
+                sw t1, 0(t0)
+                fence.i
+                li s0, 5
+            site:
+                csrr t1, sscratch
+                addi s0, s0, -1
+                bnez s0, site
+            \(TestKernels.shutdown(0))
+            .align 2
+            trap:
+            \(TestKernels.shutdown(1))
+            """
+        let image = try Self.elf(source)
+        let burnt = try Self.run(image, mode: .bt)
+        defer { burnt.close() }
+        #expect(burnt.finalStop == .poweredOff(code: 0))
+        let afterburn = try #require(burnt.technique.counters(burnt)["afterburn"])
+        #expect(afterburn["sites_patched"] == 4)           // csrw stvec, the site, both shutdowns' ecalls
+        #expect(afterburn["patched_calls"] == 2)           // csrw stvec, the final ecall
+        let account = burnt.technique.account(burnt)
+        #expect(account.count(.privilegedEmulated) == 5)
+        #expect(account.total == burnt.machine.cycles)
+    }
+
     /// The kernel drops to U-mode on one of its patched instructions: there it is an illegal
     /// instruction for the guest, as the csrr it replaced is natively (the handler powers off
     /// with 0 on scause 2, with 1 on anything else).

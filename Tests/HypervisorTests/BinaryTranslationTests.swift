@@ -62,6 +62,27 @@ import Testing
         #expect(g.carveout?.size == (4 << 20) + TrapTechnique.shadowPoolSize)
     }
 
+    @Test func needsTheBuiltInFirmware() throws {
+        var c = try TestKernels.configuration(TestKernels.hello(), mode: .bt)
+        c.board.firmware = .none
+        #expect {
+            _ = try Guest(c)
+        } throws: { error in
+            "\(error)".contains("bt mode runs the guest kernel under its own virtual SBI")
+        }
+    }
+
+    @Test func twoGuestsShareAHost() throws {
+        let host = Host(HostConfiguration(memory: 32 << 20))
+        defer { host.close() }
+        let a = try host.createGuest(TestKernels.configuration(TestKernels.hello("one"), mode: .bt))
+        let b = try host.createGuest(TestKernels.configuration(TestKernels.hello("two"), mode: .bt))
+        _ = host.run(maxInstructions: 10_000_000)
+        #expect(a.finalStop == .poweredOff(code: 0) && b.finalStop == .poweredOff(code: 0))
+        #expect(a.consoleText == "one\n" && b.consoleText == "two\n")
+        #expect(a.technique.account(a).total == a.machine.cycles && b.technique.account(b).total == b.machine.cycles)
+    }
+
     @Test func runsTheTestKernelLikeNative() throws {
         let native = try Self.run(TestKernels.hello(), mode: .native)
         defer { native.close() }
@@ -180,6 +201,73 @@ import Testing
         let trap = try Self.perIteration(body, mode: .trap, setup: Self.pagedSetup)
         #expect(bt == 2 + 1 + 390, "bt \(bt)")
         #expect(bt < trap)
+    }
+
+    /// A kernel that rewrites one of its own translated instructions: the translation is dropped
+    /// (an invalidation) and the new instruction is translated and runs.
+    @Test func writingTranslatedCodeInvalidatesIt() throws {
+        let source = """
+        _start:
+            la t0, trap
+            csrw stvec, t0
+            call f
+            li t3, 1
+            bne a0, t3, fail
+            la t1, f
+            li t2, 0x00200513        # addi a0, x0, 2
+            sw t2, 0(t1)
+            fence.i
+            call f
+            li t3, 2
+            bne a0, t3, fail
+        \(TestKernels.shutdown(0))
+        fail:
+        \(TestKernels.shutdown(1))
+        .align 2
+        f:
+            .word 0x00100513         # addi a0, x0, 1
+            ret
+        .align 2
+        trap:
+        \(TestKernels.shutdown(1))
+        """
+        let g = try Self.run(source, mode: .bt)
+        defer { g.close() }
+        let c = try #require((g.technique as? BinaryTranslationTechnique)?.translator?.counters)
+        #expect(c.invalidations >= 1)
+        #expect(g.technique.counters(g)["bt"]?["invalidations"] == c.invalidations)
+    }
+
+    @Test func aNewProfilePricesTheTranslatorToo() throws {
+        let g = try Guest(TestKernels.configuration(TestKernels.hello(), mode: .bt))
+        defer { g.close() }
+        g.profile = .classic2006
+        #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        let t = try #require((g.technique as? BinaryTranslationTechnique)?.translator)
+        #expect(t.prices.inlineCSR == CostProfile.classic2006.cycles(.btInlineCSR))
+        #expect(t.prices.translation == CostProfile.classic2006.cycles(.translation))
+        #expect(g.technique.account(g).total == g.machine.cycles)
+    }
+
+    /// The ticker kernel (wfi, timer interrupts, SBI calls, sret) runs as natively, and each
+    /// system instruction is one `privileged` event, as natively, though none of the kernel's trap.
+    @Test func timerInterruptsAndPrivilegedEventsLikeNative() throws {
+        let native = try Guest(TestKernels.configuration(TrapTechniqueTests.ticker, mode: .native))
+        defer { native.close() }
+        let bt = try Guest(TestKernels.configuration(TrapTechniqueTests.ticker, mode: .bt))
+        defer { bt.close() }
+        var counts: [Int] = [0, 0]
+        _ = native.events.add(.privileged) { _ in counts[0] += 1; return .proceed }
+        _ = bt.events.add(.privileged) { _ in counts[1] += 1; return .proceed }
+        var injected = 0
+        _ = bt.events.add(.interruptInjected) { _ in injected += 1; return .proceed }
+        #expect(native.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(bt.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(bt.consoleText == "123\n" && native.consoleText == "123\n")
+        #expect(counts[0] == counts[1] && counts[1] > 10)
+        #expect(injected == 3)
+        #expect(bt.technique.counters(bt)["callouts_by_kind"]?["wfi"] == 3)
+        #expect(bt.technique.account(bt).total == bt.machine.cycles)
     }
 
     @Test func deterministic() throws {

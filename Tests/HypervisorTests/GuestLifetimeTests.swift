@@ -6,7 +6,7 @@ import Testing
 @testable import Hypervisor
 
 @Suite struct GuestLifetimeTests {
-    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .pv])
+    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt, .pv])
     func aClosedGuestReleasesItsMachine(mode: ExecutionMode) throws {
         weak var machine: Machine?
         weak var guest: Guest?

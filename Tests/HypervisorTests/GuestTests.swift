@@ -23,7 +23,7 @@ import Testing
         #expect((guest.carveout == nil) == (mode == .native))
     }
 
-    @Test(arguments: [ExecutionMode.native, .interpret])
+    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
     func accountEqualsTheModelledClock(_ mode: ExecutionMode) throws {
         for profile in CostProfile.all {
             let guest = try Guest(TestKernels.configuration(TestKernels.hello(), mode: mode, profile: profile))
@@ -65,7 +65,7 @@ import Testing
         #expect(i.host != nil && n.host == nil)
     }
 
-    @Test(arguments: [ExecutionMode.native, .interpret])
+    @Test(arguments: [ExecutionMode.native, .interpret, .bt])
     func sameRunSameStatistics(_ mode: ExecutionMode) throws {
         func once() throws -> GuestStatistics {
             let guest = try Guest(TestKernels.configuration(TestKernels.hello(iterations: 5000), mode: mode))
@@ -75,12 +75,14 @@ import Testing
             _ = try guest.faults.schedule(FaultSpec(kind: .registerBitflip, parameters: ["register": .string("t2"), "bit": .integer(3)],
                                                     trigger: .instructions(500)))
             _ = guest.run(maxInstructions: 1_000_000)
-            #expect(traps == 1)
+            // bt's guest kernel runs deprivileged: its device access and its ebreak reach the VMM
+            // as hardware traps, beside the ones the kernel sees.
+            if mode != .bt { #expect(traps == 1) }
             return guest.statistics()
         }
         let a = try once(), b = try once()
         #expect(a == b)
-        #expect(a.events["trap"] == 1)
+        if mode != .bt { #expect(a.events["trap"] == 1) }
         #expect(a.faults.count == 1)
     }
 
@@ -95,12 +97,12 @@ import Testing
     }
 
     @Test func unavailableModesSayWhy() throws {
-        #expect(throws: GuestBuildError.self) { try Guest(TestKernels.configuration(TestKernels.hello(), mode: .bt)) }
+        #expect(throws: GuestBuildError.self) { try Guest(TestKernels.configuration(TestKernels.hello(), mode: .hw)) }
         do {
             _ = try Guest(TestKernels.configuration(TestKernels.hello(), mode: .hw))
         } catch {
             #expect("\(error)".contains("not available"))
         }
-        #expect(ExecutionMode.available == [.native, .interpret, .trap, .pv])
+        #expect(ExecutionMode.available == [.native, .interpret, .trap, .bt, .pv])
     }
 }

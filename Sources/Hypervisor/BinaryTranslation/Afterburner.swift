@@ -56,7 +56,6 @@ public struct AfterburnReport: Sendable, Equatable {
 public struct AfterburnCounters: Sendable, Equatable {
     /// Patch words executed by the guest kernel and emulated.
     public var patchedCalls: UInt64 = 0
-    public var callsByKind: [String: UInt64] = [:]
     /// Patch words executed in guest user mode: illegal instructions for the guest.
     public var userModePatchWords: UInt64 = 0
     /// Custom-0 words decoded that are not one of the afterburner's (no such site, or not at the
@@ -73,6 +72,9 @@ public final class Afterburner {
     public private(set) var sites: [AfterburnSite] = []
     public private(set) var report = AfterburnReport()
     public private(set) var counters = AfterburnCounters()
+    /// Patch words executed and emulated, by site index (an array, not a dictionary of kinds:
+    /// a callout counts with one increment).
+    public private(set) var callsPerSite: [UInt64] = []
 
     /// Scans `text` as it is in `machine`'s RAM and records every instruction `classify` calls
     /// sensitive as a site; nothing is written until `patch`.
@@ -114,6 +116,7 @@ public final class Afterburner {
             report.sitesPatched &+= 1
             report.sitesByKind[site.kind, default: 0] &+= 1
         }
+        callsPerSite = [UInt64](repeating: 0, count: sites.count)
     }
 
     /// The site a decoded `instruction` at `physical` calls, if it is one of the afterburner's
@@ -140,15 +143,21 @@ public final class Afterburner {
     /// (`.native`: the hardware traps and the monitor reflects it).
     public func callout(_ id: UInt32, pc: UInt64, hart: Int, emulation: any AfterburnerEmulation) -> CalloutOutcome {
         let index = Int(id & ~Self.calloutTag)
-        guard index < sites.count else { return .native }
+        guard index < callsPerSite.count else { return .native }
         guard emulation.runsGuestKernel(hart: hart) else {
             counters.userModePatchWords &+= 1
             return .native
         }
-        let site = sites[index]
         counters.patchedCalls &+= 1
-        counters.callsByKind[site.kind, default: 0] &+= 1
-        return emulation.emulateSensitive(site.original, pc: pc, hart: hart)
+        callsPerSite[index] &+= 1
+        return emulation.emulateSensitive(sites[index].original, pc: pc, hart: hart)
+    }
+
+    /// Patch words executed and emulated, by the kind of the instruction they replaced.
+    public var callsByKind: [String: UInt64] {
+        var byKind: [String: UInt64] = [:]
+        for (index, n) in callsPerSite.enumerated() where n > 0 { byKind[sites[index].kind, default: 0] &+= n }
+        return byKind
     }
 
     /// Counter groups for `Technique.counters`: "afterburn" (totals), "afterburn_sites_by_kind",
@@ -159,6 +168,6 @@ public final class Afterburner {
                        "user_mode_patch_words": counters.userModePatchWords,
                        "foreign_patch_words": counters.foreignPatchWords],
          "afterburn_sites_by_kind": report.sitesByKind,
-         "afterburn_calls_by_kind": counters.callsByKind]
+         "afterburn_calls_by_kind": callsByKind]
     }
 }

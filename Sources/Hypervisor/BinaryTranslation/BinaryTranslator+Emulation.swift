@@ -17,6 +17,7 @@ extension BinaryTranslator {
         // The PLIC's pin may have dropped (the guest claimed its interrupt through a device
         // callout, with no trap for the monitor to notice): follow it first.
         monitor.syncExternalInterrupt()
+        if kind != .tracedStore && kind != .device { onPrivileged?(pc, instruction.raw) }
         let outcome: CalloutOutcome
         switch kind {
         case .csrInline:

@@ -72,6 +72,10 @@ public final class BinaryTranslator: CodeTranslator {
     public let monitor: TrapMonitor
     public let policy: BinaryTranslationPolicy
     public var prices = BinaryTranslationPrices()
+    /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
+    /// its effect: the machine reports those it executes itself (`privileged` events), and a
+    /// callout replaced this one.
+    public var onPrivileged: ((UInt64, UInt32) -> Void)?
     public internal(set) var counters = BinaryTranslationCounters()
     /// Traced-write faults so far, by the physical pc of the store.
     var tracedFaults: [UInt64: Int] = [:]
@@ -99,8 +103,9 @@ public final class BinaryTranslator: CodeTranslator {
     // MARK: CodeTranslator
 
     public func translate(_ instruction: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
-        // Afterburnt: patch words call out (in any mode: the callout checks), nothing else changes.
-        if let afterburner { return hart == monitor.hart ? afterburner.rewrite(instruction, physical: physical) : .keep }
+        // Afterburnt: patch words call out (in any mode, for every hart: the callout checks),
+        // nothing else changes.
+        if let afterburner { return afterburner.rewrite(instruction, physical: physical) }
         guard hart == monitor.hart, inKernel else { return .keep }
         counters.translatedInstructions &+= 1
         charge(prices.translation)

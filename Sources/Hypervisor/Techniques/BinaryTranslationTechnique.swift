@@ -34,7 +34,12 @@ public final class BinaryTranslationTechnique: Technique {
     public var monitor: TrapMonitor? { base.monitor }
 
     public func install(on guest: Guest) throws(GuestBuildError) {
-        try base.install(on: guest)
+        do {
+            try base.install(on: guest)
+        } catch {
+            // Same requirements as trap's (hidden memory for shadows, the built-in SBI), named for bt.
+            throw GuestBuildError(error.description.replacingOccurrences(of: "trap mode", with: "bt mode"))
+        }
         guard let monitor = base.monitor else { throw GuestBuildError("bt mode: the monitor did not start") }
         if let translator {   // re-pricing only
             price(translator, guest.profile)
@@ -52,6 +57,19 @@ public final class BinaryTranslationTechnique: Technique {
         }
         self.translator = translator
         guest.machine.translator = translator
+        reportPrivileged(translator, to: guest)
+    }
+
+    /// System instructions emulated by callouts reach the guest's hooks as `privileged` events,
+    /// as those the machine executes do.
+    func reportPrivileged(_ translator: BinaryTranslator, to guest: Guest) {
+        let monitor = translator.monitor
+        translator.onPrivileged = { [unowned guest, unowned monitor] pc, bits in
+            var event = GuestEvent(kind: .privileged, vcpu: monitor.hart, pc: pc, privilege: monitor.vcpu.privilege,
+                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            event.value = UInt64(bits)
+            guest.events.dispatch(event)
+        }
     }
 
     func price(_ t: BinaryTranslator, _ p: CostProfile) {

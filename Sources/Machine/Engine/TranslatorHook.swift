@@ -112,6 +112,13 @@ extension Hart {
         case .abandoned:
             return .trapped
         case .native:
+            // An original that is itself illegal (a callout made of an illegal encoding, e.g. an
+            // afterburner's patch word) traps as the hardware would: executing it would find this
+            // callout slot again, and again.
+            if original.opcode == .illegal {
+                raise(.illegalInstruction, tval: UInt64(slot.raw))
+                return .trapped
+            }
             return executeNative(original)
         }
     }
