@@ -24,3 +24,29 @@ import Testing
     #expect(afterburn.label == "afterburn" && afterburn != Comparison.Column(.bt))
     #expect(Comparison.Column(.bt).binaryTranslationPolicy == BinaryTranslationPolicy())
 }
+
+/// A bt VM's counters carry the translator's groups once each, beside the trap monitor's, and its
+/// policy reaches the technique (adapt_threshold 0: nothing adapts).
+@Test func binaryTranslationStatsShowTheTranslatorsGroups() throws {
+    func run(_ policy: BinaryTranslationPolicy) throws -> VMStats {
+        var spec = VMSpec()
+        spec.mode = .bt
+        spec.kernel = try Guests.path(of: "tinyos")
+        spec.bootargs = "bench=pte n=6"
+        spec.binaryTranslationPolicy = policy
+        let vm = try VirtualMachine(spec)
+        defer { vm.close() }
+        #expect(vm.run(maxInstructions: 100_000_000).name == "poweroff")
+        return try #require(vm.stats)
+    }
+    let adaptive = try run(BinaryTranslationPolicy())
+    #expect(adaptive.text("mode") == "bt")
+    #expect((adaptive["technique.bt.blocks_translated"] ?? 0) > 0)
+    #expect((adaptive["technique.bt.adaptations"] ?? 0) > 0)
+    #expect(adaptive["technique.callouts_by_kind.sret"] != nil)
+    #expect(adaptive["technique.trap.traps"] == adaptive["exits.total"])
+    #expect(adaptive.lines.filter { $0.hasPrefix("technique.bt.blocks_translated ") }.count == 1)
+    let never = try run(BinaryTranslationPolicy(adaptThreshold: 0))
+    #expect(never["technique.bt.adaptations"] == 0)
+    #expect(never["technique.bt.traced_write_inline"] == 0)
+}
