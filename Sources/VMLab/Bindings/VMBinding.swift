@@ -241,7 +241,7 @@ enum VMBinding {
             .required("dma", .documented("{ reads: integer, writes: integer, bytes_read: integer, bytes_written: integer }"), "Device transfers to and from guest memory."),
             .required("events", .documented("table<string, integer>"), "Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind."),
             .required("vcpus", .list(.documented("{ instructions: integer, cycles: integer, traps: integer }")), "Per vCPU: instructions, cycles priced by the technique, traps delivered."),
-            .required("technique", .documented("table<string, table<string, integer>>"), "The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...)."),
+            .required("technique", .documented("table<string, table<string, integer>>"), "The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...; under trap `trap`, `shadow`; under bt also `bt.blocks_translated`, `bt.callouts`, `bt.adaptations`..., `callouts_by_kind`, and `afterburn` with `bt={afterburn=true}`; under pv `pv`, `hypercalls`)."),
             .required("faults", .list(.documented("vmlab.InjectedFault")), "The faults that fired (`vm:inject`), in order, each with its effect."),
             .optional("host", .documented("{ cycles: integer, switches: integer, vms: integer }"), "For a VM under a VMM: the host's modelled time, its VM switches, and how many VMs share it."),
         ])

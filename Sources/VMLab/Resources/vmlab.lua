@@ -391,7 +391,7 @@ local vmlab_ShadowIncoherence = {}
 ---@field dma { reads: integer, writes: integer, bytes_read: integer, bytes_written: integer } Device transfers to and from guest memory.
 ---@field events table<string, integer> Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind.
 ---@field vcpus { instructions: integer, cycles: integer, traps: integer }[] Per vCPU: instructions, cycles priced by the technique, traps delivered.
----@field technique table<string, table<string, integer>> The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...).
+---@field technique table<string, table<string, integer>> The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...; under trap `trap`, `shadow`; under bt also `bt.blocks_translated`, `bt.callouts`, `bt.adaptations`..., `callouts_by_kind`, and `afterburn` with `bt={afterburn=true}`; under pv `pv`, `hypercalls`).
 ---@field faults vmlab.InjectedFault[] The faults that fired (`vm:inject`), in order, each with its effect.
 ---@field host? { cycles: integer, switches: integer, vms: integer } For a VM under a VMM: the host's modelled time, its VM switches, and how many VMs share it.
 local vmlab_Stats = {}
