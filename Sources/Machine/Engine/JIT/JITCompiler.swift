@@ -1,0 +1,512 @@
+import RISCV
+
+// The block compiler of the native-code engine: one block engine block → x86-64 code that does
+// what `execute` does for each instruction (Execute.swift is the reference for every case), with
+// the guest registers as memory operands in the hart's register file (no register allocation).
+//
+// Pinned host registers (set by the trampoline, JIT.swift): rbx = x registers, r12 = context,
+// r13 = hart state, rbp = virtual base of the code page, r14 = `pending`, r15 = budget left.
+// Within a block r14 is pending at the block's entry; instruction i's exits store r14 + i (the
+// instructions before it). A slow-path call commits the counts (`commitInFlight`), after which
+// r14 is reloaded as the committed count minus i, so `add r14, n` at the block's end stays right.
+//
+// A compiled block:
+//   entry:  the block is alive (`count != 0`) and the budget covers it (r14 + n <= r15), else
+//           return at this boundary, having done nothing (the Swift engine then does what the
+//           block engine does: a partial block, a rebuilt block...);
+//   body:   instructions 0..<k, k the first one not compiled (CSR, SYSTEM, atomics, FP...);
+//   end:    k < n: return `partial` (Swift runs k..<n with `execute`); else pending += n, then a
+//           jump per static successor: each starts as a jump to a stub that returns `boundary`
+//           with the successor's pc and its own address, which the engine patches into a direct
+//           jump once the successor is compiled (chaining: a hot loop never leaves native code).
+//           jalr and successors outside the page always return.
+// Loads and stores: the soft-TLB fast path inline (index, tag compare with the alignment bits,
+// host address = va + addend), counted in the context's hit counters; a miss calls the Swift
+// helper (JITHelpers.swift), which does the rest of the instruction as `execute` does. After each
+// load and store `exitSlice` is tested, as `execute` tests it.
+
+struct JITCompiler {
+    /// Addresses of the helpers generated code calls.
+    struct Helpers {
+        let load: UInt
+        let store: UInt
+        let blockEnd: UInt
+    }
+
+    /// Whether an instruction can be compiled.
+    static func compilable(_ op: DecodedOp) -> Bool {
+        switch op.opcode {
+        case .lui, .auipc, .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu,
+             .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .sb, .sh, .sw, .sd,
+             .addi, .slti, .sltiu, .xori, .ori, .andi, .slli, .srli, .srai, .addiw, .slliw, .srliw, .sraiw,
+             .add, .sub, .sll, .slt, .sltu, .xor, .srl, .sra, .or, .and, .addw, .subw, .sllw, .srlw, .sraw,
+             .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu, .mulw, .divw, .divuw, .remw, .remuw,
+             .fence, .fence_i:
+            return op.length != 0
+        default:
+            return false
+        }
+    }
+
+    private var a: X86Assembler
+    private let b: BlockRef
+    private let epilogue: UInt
+    private let helpers: Helpers
+    private let record: Bool
+    /// Out-of-line code (miss paths, exits), emitted after the block's straight line.
+    private var cold: [(inout X86Assembler) -> Void] = []
+
+    private static let ctxPending = JITContext.offset(\.pending)
+    private static let ctxLeft = JITContext.offset(\.left)
+    private static let ctxPC = JITContext.offset(\.pc)
+    private static let ctxBlock = JITContext.offset(\.block)
+    private static let ctxIndex = JITContext.offset(\.index)
+    private static let ctxLinkSite = JITContext.offset(\.linkSite)
+    private static let ctxLoadTLB = JITContext.offset(\.loadTLB)
+    private static let ctxStoreTLB = JITContext.offset(\.storeTLB)
+    private static let ctxLoadHits = JITContext.offset(\.loadHits)
+    private static let ctxStoreHits = JITContext.offset(\.storeHits)
+    private static let ctxNative = JITContext.offset(\.nativeInstructions)
+    private static let exitSliceOffset = Int32(MemoryLayout<HartState>.offset(of: \HartState.exitSlice)!)
+
+    /// Compiles block `b` into code assembled at `origin`. Nil when its first instruction cannot
+    /// be compiled. `record`: call the block-end helper at every block end (lockstep tests).
+    static func compile(_ b: BlockRef, origin: UInt, epilogue: UInt, helpers: Helpers, record: Bool)
+        -> (bytes: [UInt8], instructions: Int)? {
+        precondition(MemoryLayout<SoftTLBEntry>.stride == 16 && softTLBSize == 256)
+        let n = Int(b.pointee.count)
+        guard n > 0 else { return nil }
+        var k = 0
+        while k < n && compilable(b.ops[k]) { k += 1 }
+        guard k > 0 else { return nil }
+        var c = JITCompiler(a: X86Assembler(origin: origin), b: b, epilogue: epilogue, helpers: helpers, record: record)
+        c.emitBlock(n: n, k: k)
+        return (c.a.bytes, k)
+    }
+
+    private init(a: X86Assembler, b: BlockRef, epilogue: UInt, helpers: Helpers, record: Bool) {
+        self.a = a; self.b = b; self.epilogue = epilogue; self.helpers = helpers; self.record = record
+    }
+
+    @inline(__always) private func x(_ r: UInt8) -> X86Mem { X86Mem(.rbx, Int32(r) * 8) }
+    @inline(__always) private func ctx(_ off: Int32) -> X86Mem { X86Mem(.r12, off) }
+
+    private mutating func emitBlock(n: Int, k: Int) {
+        let start = Int(b.pointee.start)
+        let bail = a.label()
+        // Entry checks.
+        a.movImm(.rax, UInt64(UInt(bitPattern: b)))
+        a.cmpDword(X86Mem(.rax, 0), 0)           // BlockHeader.count is the first field
+        a.jcc(.e, bail)
+        a.lea(.rax, X86Mem(.r14, Int32(n)))
+        a.alu(.cmp, .rax, .r15)
+        a.jcc(.a, bail)
+        a.alu(.add, ctx(Self.ctxNative), imm: Int32(k))
+
+        var off = start
+        for i in 0..<k {
+            let op = b.ops[i]
+            if i == n - 1 && Hart.endsBlock(op.opcode) {
+                emitEnd(op, index: i, n: n, offset: off)
+                off += Int(op.length)
+                break
+            }
+            emit(op, index: i, offset: off)
+            off += Int(op.length)
+            if i == n - 1 {
+                // The block ends without a control transfer (length, page end, an untranslatable
+                // slot next): fall through to the block at its end.
+                blockEnd(n)
+                exitTo(offset: off)
+            }
+        }
+        if k < n {
+            // Partial: instruction k onwards runs in Swift.
+            a.alu(.add, .r14, imm: Int32(k))
+            a.store(ctx(Self.ctxPending), .r14)
+            a.lea(.rax, X86Mem(.rbp, Int32(off)))
+            a.store(ctx(Self.ctxPC), .rax)
+            a.movImm(.rax, UInt64(UInt(bitPattern: b)))
+            a.store(ctx(Self.ctxBlock), .rax)
+            a.storeImm(ctx(Self.ctxIndex), Int32(k))
+            a.movImm(.rax, JITExit.partial.rawValue)
+            a.jmp(absolute: epilogue)
+        }
+        // Bail out at the entry: nothing ran; go on at the block's start in Swift.
+        a.bind(bail)
+        a.store(ctx(Self.ctxPending), .r14)
+        a.lea(.rax, X86Mem(.rbp, Int32(start)))
+        a.store(ctx(Self.ctxPC), .rax)
+        a.storeImm(ctx(Self.ctxLinkSite), 0)
+        a.movImm(.rax, JITExit.boundary.rawValue)
+        a.jmp(absolute: epilogue)
+        let pieces = cold
+        cold = []
+        for p in pieces { p(&a) }
+        a.finish()
+    }
+
+    // MARK: block ends
+
+    /// pending += n; the lockstep hook.
+    private mutating func blockEnd(_ n: Int) {
+        a.alu(.add, .r14, imm: Int32(n))
+        if record {
+            a.store(ctx(Self.ctxPending), .r14)
+            a.mov(.rdi, .r12)
+            a.movImm(.rax, UInt64(helpers.blockEnd))
+            a.call(.rax)
+        }
+    }
+
+    /// Leaves for the instruction at page offset `offset` (pending already counts the block): a
+    /// patchable jump when the target is in this page, else a plain return.
+    private mutating func exitTo(offset: Int) {
+        let linkable = offset >= 0 && offset < 4096
+        let stub = a.label()
+        var sitePosition = -1
+        if linkable {
+            // jmp rel32 to the stub for now; the engine may redirect it to the successor's code.
+            a.byte(0xE9)
+            sitePosition = a.position
+            a.imm32(0)
+            // The rel32 is fixed below by emitting the stub right here (offset 0 = next byte).
+        }
+        a.bind(stub)
+        a.store(ctx(Self.ctxPending), .r14)
+        if let d = Int32(exactly: offset) {
+            a.lea(.rax, X86Mem(.rbp, d))
+        } else {
+            a.movImm(.rax, UInt64(bitPattern: Int64(offset)))
+            a.alu(.add, .rax, .rbp)
+        }
+        a.store(ctx(Self.ctxPC), .rax)
+        if linkable {
+            a.movImm(.rax, UInt64(a.origin) + UInt64(sitePosition))
+            a.store(ctx(Self.ctxLinkSite), .rax)
+        } else {
+            a.storeImm(ctx(Self.ctxLinkSite), 0)
+        }
+        a.movImm(.rax, JITExit.boundary.rawValue)
+        a.jmp(absolute: epilogue)
+    }
+
+    /// The last instruction of a block that ends it: branches, jal, jalr.
+    private mutating func emitEnd(_ op: DecodedOp, index i: Int, n: Int, offset off: Int) {
+        let len = Int(op.length)
+        switch op.opcode {
+        case .beq, .bne, .blt, .bge, .bltu, .bgeu:
+            let cond: X86Cond
+            switch op.opcode {
+            case .beq: cond = .e
+            case .bne: cond = .ne
+            case .blt: cond = .l
+            case .bge: cond = .ge
+            case .bltu: cond = .b
+            default: cond = .ae
+            }
+            blockEnd(n)
+            a.load(.rax, x(op.rs1))
+            a.alu(.cmp, .rax, x(op.rs2))
+            let taken = a.label()
+            a.jcc(cond, taken)
+            exitTo(offset: off + len)
+            a.bind(taken)
+            exitTo(offset: off + Int(op.imm))
+        case .jal:
+            a.lea(.rax, X86Mem(.rbp, Int32(off + len)))
+            a.store(x(op.rd), .rax)
+            blockEnd(n)
+            exitTo(offset: off + Int(op.imm))
+        case .jalr:
+            a.load(.rax, x(op.rs1))
+            if op.imm != 0 { a.alu(.add, .rax, imm: op.imm) }
+            a.alu(.and, .rax, imm: -2)
+            a.lea(.rcx, X86Mem(.rbp, Int32(off + len)))
+            a.store(x(op.rd), .rcx)
+            a.store(ctx(Self.ctxPC), .rax)
+            blockEnd(n)
+            a.store(ctx(Self.ctxPending), .r14)
+            a.storeImm(ctx(Self.ctxLinkSite), 0)
+            a.movImm(.rax, JITExit.boundary.rawValue)
+            a.jmp(absolute: epilogue)
+        default:
+            preconditionFailure("not a block end")
+        }
+        _ = i
+    }
+
+    // MARK: instructions
+
+    /// x[rd] = rax (x0 is never written: cached forms send rd = 0 to the sink register).
+    private mutating func setRD(_ op: DecodedOp, _ r: X86Reg = .rax) {
+        if op.rd != 0 { a.store(x(op.rd), r) }
+    }
+
+    private mutating func emit(_ op: DecodedOp, index i: Int, offset off: Int) {
+        let imm = op.imm
+        switch op.opcode {
+        case .lui:
+            if op.rd != 0 { a.storeImm(x(op.rd), imm) }
+        case .auipc:
+            let d = Int64(off) + Int64(imm)
+            if let d32 = Int32(exactly: d) {
+                a.lea(.rax, X86Mem(.rbp, d32))
+            } else {
+                a.movImm(.rax, UInt64(bitPattern: d))
+                a.alu(.add, .rax, .rbp)
+            }
+            setRD(op)
+        case .add, .sub, .xor, .or, .and:
+            let alu: X86Assembler.ALU = op.opcode == .add ? .add : op.opcode == .sub ? .sub
+                : op.opcode == .xor ? .xor : op.opcode == .or ? .or : .and
+            a.load(.rax, x(op.rs1))
+            a.alu(alu, .rax, x(op.rs2))
+            setRD(op)
+        case .addi, .xori, .ori, .andi:
+            let alu: X86Assembler.ALU = op.opcode == .addi ? .add : op.opcode == .xori ? .xor
+                : op.opcode == .ori ? .or : .and
+            a.load(.rax, x(op.rs1))
+            if imm != 0 || alu == .and { a.alu(alu, .rax, imm: imm) }
+            setRD(op)
+        case .slt, .sltu:
+            a.load(.rcx, x(op.rs1))
+            a.alu(.cmp, .rcx, x(op.rs2))
+            a.setccRAX(op.opcode == .slt ? .l : .b)
+            setRD(op)
+        case .slti, .sltiu:
+            // The immediate is sign-extended for both (sltiu then compares unsigned).
+            a.load(.rcx, x(op.rs1))
+            a.alu(.cmp, .rcx, imm: imm)
+            a.setccRAX(op.opcode == .slti ? .l : .b)
+            setRD(op)
+        case .slli, .srli, .srai:
+            a.load(.rax, x(op.rs1))
+            let s: X86Assembler.Shift = op.opcode == .slli ? .shl : op.opcode == .srli ? .shr : .sar
+            let count = UInt8(truncatingIfNeeded: imm & 63)
+            if count != 0 { a.shift(s, .rax, count) }
+            setRD(op)
+        case .sll, .srl, .sra:
+            a.load(.rcx, x(op.rs2))
+            a.load(.rax, x(op.rs1))
+            a.shiftCL(op.opcode == .sll ? .shl : op.opcode == .srl ? .shr : .sar, .rax)
+            setRD(op)
+        case .addiw:
+            a.load32(.rax, x(op.rs1))
+            if imm != 0 { a.alu(.add, .rax, imm: imm, w: false) }
+            a.movsxd(.rax, .rax)
+            setRD(op)
+        case .slliw, .srliw, .sraiw:
+            a.load32(.rax, x(op.rs1))
+            let s: X86Assembler.Shift = op.opcode == .slliw ? .shl : op.opcode == .srliw ? .shr : .sar
+            let count = UInt8(truncatingIfNeeded: imm & 31)
+            if count != 0 { a.shift(s, .rax, count, w: false) }
+            a.movsxd(.rax, .rax)
+            setRD(op)
+        case .addw, .subw:
+            a.load32(.rax, x(op.rs1))
+            a.alu(op.opcode == .addw ? .add : .sub, .rax, x(op.rs2), w: false)
+            a.movsxd(.rax, .rax)
+            setRD(op)
+        case .sllw, .srlw, .sraw:
+            a.load(.rcx, x(op.rs2))
+            a.load32(.rax, x(op.rs1))
+            a.shiftCL(op.opcode == .sllw ? .shl : op.opcode == .srlw ? .shr : .sar, .rax, w: false)
+            a.movsxd(.rax, .rax)
+            setRD(op)
+        case .mul:
+            a.load(.rax, x(op.rs1))
+            a.imul(.rax, x(op.rs2))
+            setRD(op)
+        case .mulw:
+            a.load32(.rax, x(op.rs1))
+            a.imul(.rax, x(op.rs2), w: false)
+            a.movsxd(.rax, .rax)
+            setRD(op)
+        case .mulh, .mulhu:
+            a.load(.rax, x(op.rs1))
+            a.f7(op.opcode == .mulh ? 5 : 4, x(op.rs2))
+            setRD(op, .rdx)
+        case .mulhsu:
+            // The unsigned high half, minus rs2 when rs1 is negative ("M": mulhsu).
+            a.load(.rax, x(op.rs1))
+            a.f7(4, x(op.rs2))
+            a.load(.rax, x(op.rs1))
+            a.shift(.sar, .rax, 63)
+            a.alu(.and, .rax, x(op.rs2))
+            a.alu(.sub, .rdx, .rax)
+            setRD(op, .rdx)
+        case .div, .divu, .rem, .remu, .divw, .divuw, .remw, .remuw:
+            emitDivide(op)
+        case .fence, .fence_i:
+            break
+        case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu:
+            emitLoad(op, index: i, offset: off)
+        case .sb, .sh, .sw, .sd:
+            emitStore(op, index: i, offset: off)
+        default:
+            preconditionFailure("not compilable: \(op.opcode)")
+        }
+    }
+
+    /// Division and remainder with the "M" chapter's defined results: x / 0 = all ones,
+    /// x % 0 = x; the signed overflow (min / -1) = min, remainder 0. x86 div faults on both, so
+    /// they are tested first.
+    private mutating func emitDivide(_ op: DecodedOp) {
+        let w = !(op.opcode == .divw || op.opcode == .divuw || op.opcode == .remw || op.opcode == .remuw)
+        let signed = op.opcode == .div || op.opcode == .rem || op.opcode == .divw || op.opcode == .remw
+        let remainder = op.opcode == .rem || op.opcode == .remu || op.opcode == .remw || op.opcode == .remuw
+        let zero = a.label(), done = a.label(), normal = a.label()
+        if w { a.load(.rcx, x(op.rs2)) } else { a.load32(.rcx, x(op.rs2)) }
+        a.test(.rcx, .rcx, w: w)
+        a.jcc(.e, zero)
+        if signed {
+            a.alu(.cmp, .rcx, imm: -1, w: w)
+            a.jcc(.ne, normal)
+            // Divisor -1: quotient = -dividend (min stays min), remainder 0.
+            if remainder {
+                if op.rd != 0 { a.storeImm(x(op.rd), 0) }
+            } else {
+                if w { a.load(.rax, x(op.rs1)) } else { a.load32(.rax, x(op.rs1)) }
+                a.f7(3, .rax, w: w)
+                if !w { a.movsxd(.rax, .rax) }
+                setRD(op)
+            }
+            a.jmp(done)
+        }
+        a.bind(normal)
+        if w { a.load(.rax, x(op.rs1)) } else { a.load32(.rax, x(op.rs1)) }
+        if signed {
+            a.signExtendAccumulator(w: w)
+            a.f7(7, .rcx, w: w)
+        } else {
+            a.alu(.xor, .rdx, .rdx, w: false)
+            a.f7(6, .rcx, w: w)
+        }
+        let result: X86Reg = remainder ? .rdx : .rax
+        if !w { a.movsxd(result, result) }
+        setRD(op, result)
+        a.jmp(done)
+        a.bind(zero)
+        if remainder {
+            // x % 0 = x (the W forms: sign-extended low word).
+            if w { a.load(.rax, x(op.rs1)) } else { a.load32(.rax, x(op.rs1)); a.movsxd(.rax, .rax) }
+            setRD(op)
+        } else if op.rd != 0 {
+            a.storeImm(x(op.rd), -1)
+        }
+        a.bind(done)
+    }
+
+    // MARK: memory
+
+    private static func width(_ size: Int) -> X86Width {
+        switch size { case 1: .b8; case 2: .b16; case 4: .b32; default: .b64 }
+    }
+
+    /// rsi = va = x[rs1] + imm; rax = &tlb[(va >> 12) & 255]; compares the tag with the page and
+    /// alignment bits of va, jumping to `miss` when it differs; then rcx = host address.
+    private mutating func emitTLB(_ op: DecodedOp, tlb: Int32, size: Int, miss: X86Assembler.Label) {
+        a.load(.rsi, x(op.rs1))
+        if op.imm != 0 { a.alu(.add, .rsi, imm: op.imm) }
+        a.mov(.rax, .rsi)
+        a.shift(.shr, .rax, 12)
+        a.alu(.and, .rax, imm: 255, w: false)
+        a.shift(.shl, .rax, 4)
+        a.alu(.add, .rax, ctx(tlb))
+        a.mov(.rcx, .rsi)
+        a.alu(.and, .rcx, imm: Int32(bitPattern: 0xFFFF_F000 | UInt32(size - 1)))
+        a.alu(.cmp, .rcx, X86Mem(.rax, 0))
+        a.jcc(.ne, miss)
+        a.mov(.rcx, .rsi)
+        a.alu(.add, .rcx, X86Mem(.rax, 8))
+    }
+
+    /// After an access: leave when a slow path earlier in the slice asked for it (as `execute`
+    /// tests `exitSlice` after every load and store). The instruction has retired.
+    private mutating func emitExitSliceTest(index i: Int, next: Int) {
+        let out = a.label()
+        a.cmpByte(X86Mem(.r13, Self.exitSliceOffset), 0)
+        a.jcc(.ne, out)
+        let epilogue = self.epilogue
+        cold.append { a in
+            a.bind(out)
+            a.lea(.rax, X86Mem(.r14, Int32(i + 1)))
+            a.store(X86Mem(.r12, JITCompiler.ctxPending), .rax)
+            a.lea(.rax, X86Mem(.rbp, Int32(next)))
+            a.store(X86Mem(.r12, JITCompiler.ctxPC), .rax)
+            a.movImm(.rax, JITExit.exit.rawValue)
+            a.jmp(absolute: epilogue)
+        }
+    }
+
+    /// The call of a miss helper: pending = r14 + i committed by it; rdi = context, rsi = va,
+    /// rdx = pc, rcx = the instruction's facts, r8 = the store value. Returns to `resume` when the
+    /// instruction completed and the slice goes on, else leaves with the helper's JITExit.
+    private mutating func emitMissCall(miss: X86Assembler.Label, resume: X86Assembler.Label, helper: UInt,
+                                       index i: Int, offset off: Int, info: UInt64, value rs2: UInt8?) {
+        let epilogue = self.epilogue
+        let xs2 = rs2.map { x($0) }
+        cold.append { a in
+            a.bind(miss)
+            a.lea(.rax, X86Mem(.r14, Int32(i)))
+            a.store(X86Mem(.r12, JITCompiler.ctxPending), .rax)
+            a.mov(.rdi, .r12)
+            a.lea(.rdx, X86Mem(.rbp, Int32(off)))
+            a.movImm(.rcx, info)
+            if let m = xs2 { a.load(.r8, m) }
+            a.movImm(.rax, UInt64(helper))
+            a.call(.rax)
+            a.test(.rax, .rax)
+            a.jcc(.ne, absolute: epilogue)
+            a.load(.r14, X86Mem(.r12, JITCompiler.ctxPending))
+            if i != 0 { a.alu(.sub, .r14, imm: Int32(i)) }
+            a.load(.r15, X86Mem(.r12, JITCompiler.ctxLeft))
+            a.jmp(resume)
+        }
+    }
+
+    /// The facts a miss helper needs: size | signed << 4 | rd << 8 | length << 16.
+    private static func info(size: Int, signed: Bool, rd: UInt8, length: UInt8) -> UInt64 {
+        UInt64(size) | (signed ? 16 : 0) | UInt64(rd) << 8 | UInt64(length) << 16
+    }
+
+    private mutating func emitLoad(_ op: DecodedOp, index i: Int, offset off: Int) {
+        let (size, signed): (Int, Bool) = switch op.opcode {
+        case .lb: (1, true)
+        case .lbu: (1, false)
+        case .lh: (2, true)
+        case .lhu: (2, false)
+        case .lw: (4, true)
+        case .lwu: (4, false)
+        default: (8, false)
+        }
+        let miss = a.label(), resume = a.label()
+        emitTLB(op, tlb: Self.ctxLoadTLB, size: size, miss: miss)
+        a.loadExtend(.rcx, X86Mem(.rcx, 0), width: Self.width(size), signed: signed)
+        setRD(op, .rcx)
+        a.inc(ctx(Self.ctxLoadHits))
+        emitExitSliceTest(index: i, next: off + Int(op.length))
+        a.bind(resume)
+        emitMissCall(miss: miss, resume: resume, helper: helpers.load, index: i, offset: off,
+                     info: Self.info(size: size, signed: signed, rd: op.rd, length: op.length), value: nil)
+    }
+
+    private mutating func emitStore(_ op: DecodedOp, index i: Int, offset off: Int) {
+        let size: Int = switch op.opcode {
+        case .sb: 1
+        case .sh: 2
+        case .sw: 4
+        default: 8
+        }
+        let miss = a.label(), resume = a.label()
+        emitTLB(op, tlb: Self.ctxStoreTLB, size: size, miss: miss)
+        a.load(.rdx, x(op.rs2))
+        a.store(X86Mem(.rcx, 0), .rdx, width: Self.width(size))
+        a.inc(ctx(Self.ctxStoreHits))
+        emitExitSliceTest(index: i, next: off + Int(op.length))
+        a.bind(resume)
+        emitMissCall(miss: miss, resume: resume, helper: helpers.store, index: i, offset: off,
+                     info: Self.info(size: size, signed: false, rd: 0, length: op.length), value: op.rs2)
+    }
+}
