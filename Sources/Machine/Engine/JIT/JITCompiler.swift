@@ -56,6 +56,103 @@ struct JITCompiler {
     /// Out-of-line code (miss paths, exits), emitted after the block's straight line.
     private var cold: [(inout X86Assembler) -> Void] = []
 
+    // MARK: register cache
+    //
+    // Within a block, guest registers once read or written stay in host registers of `pool`
+    // (write-through: every write also goes to the register file, so the file is always current
+    // and leaving the block, calling Swift or trapping needs no write-back; what the cache saves is
+    // the reload, whose store-to-load forwarding put ~5 cycles on every dependent instruction).
+    // A call into Swift clobbers the pool; its return path reloads what the cache held. Code with
+    // internal control flow (division) uses the register file only and drops its rd from the cache.
+
+    private static let pool: [X86Reg] = [.rdi, .r8, .r9, .r10, .r11, .rdx]
+    /// Guest register held by each pool register (index into `pool`), or -1.
+    private var held: [Int] = Array(repeating: -1, count: 6)
+    private var lastUse: [Int] = Array(repeating: 0, count: 6)
+    private var clock = 0
+
+    private enum Operand {
+        case reg(X86Reg)
+        case mem(X86Mem)
+    }
+
+    private func slot(of r: UInt8) -> Int? { held.firstIndex(of: Int(r)) }
+
+    /// A pool register for guest register `r`: a free one, else the least recently used.
+    private mutating func allocate(_ r: UInt8) -> X86Reg {
+        var best = 0
+        for i in 0..<held.count {
+            if held[i] == -1 { best = i; break }
+            if lastUse[i] < lastUse[best] { best = i }
+        }
+        held[best] = Int(r)
+        clock += 1
+        lastUse[best] = clock
+        return Self.pool[best]
+    }
+
+    /// Guest register `r` as an operand: its host register (loaded into the cache on first use).
+    private mutating func operand(_ r: UInt8) -> Operand {
+        if r == 0 || r >= 32 { return .mem(x(r)) }
+        if let i = slot(of: r) {
+            clock += 1
+            lastUse[i] = clock
+            return .reg(Self.pool[i])
+        }
+        let h = allocate(r)
+        a.load(h, x(r))
+        return .reg(h)
+    }
+
+    /// x[rd] = `src` (a scratch register), in the register file and the cache.
+    private mutating func write(_ rd: UInt8, _ src: X86Reg) {
+        guard rd != 0 else { return }
+        a.store(x(rd), src)
+        guard rd < 32 else { return }   // the sink register is never read
+        let h: X86Reg
+        if let i = slot(of: rd) {
+            clock += 1
+            lastUse[i] = clock
+            h = Self.pool[i]
+        } else {
+            h = allocate(rd)
+        }
+        if h != src { a.mov(h, src) }
+    }
+
+    /// Forgets guest register `r` (its file copy is current).
+    private mutating func drop(_ r: UInt8) {
+        if let i = slot(of: r) { held[i] = -1 }
+    }
+
+    /// Forgets whatever host register `h` holds.
+    private mutating func clobber(_ h: X86Reg) {
+        if let i = Self.pool.firstIndex(of: h) { held[i] = -1 }
+    }
+
+    private mutating func clearCache() {
+        for i in 0..<held.count { held[i] = -1 }
+    }
+
+    /// (host, guest) pairs the cache holds now, for a return path to reload.
+    private var cacheSnapshot: [(X86Reg, UInt8)] {
+        held.indices.compactMap { held[$0] >= 0 ? (Self.pool[$0], UInt8(held[$0])) : nil }
+    }
+
+    private mutating func movTo(_ dst: X86Reg, _ o: Operand, w: Bool = true) {
+        switch o {
+        case .reg(let h): if w { a.mov(dst, h) } else { a.mov32(dst, h) }
+        case .mem(let m): if w { a.load(dst, m) } else { a.load32(dst, m) }
+        }
+    }
+
+    private mutating func alu(_ op: X86Assembler.ALU, _ dst: X86Reg, _ o: Operand, w: Bool = true) {
+        switch o {
+        case .reg(let h): a.alu(op, dst, h, w: w)
+        case .mem(let m): a.alu(op, dst, m, w: w)
+        }
+    }
+
     private static let ctxPending = JITContext.offset(\.pending)
     private static let ctxLeft = JITContext.offset(\.left)
     private static let ctxPC = JITContext.offset(\.pc)
@@ -156,6 +253,7 @@ struct JITCompiler {
             a.mov(.rdi, .r12)
             a.movImm(.rax, UInt64(helpers.blockEnd))
             a.call(.rax)
+            clearCache()
         }
     }
 
@@ -206,8 +304,8 @@ struct JITCompiler {
             default: cond = .ae
             }
             blockEnd(n)
-            a.load(.rax, x(op.rs1))
-            a.alu(.cmp, .rax, x(op.rs2))
+            movTo(.rax, operand(op.rs1))
+            self.alu(.cmp, .rax, operand(op.rs2))
             let taken = a.label()
             a.jcc(cond, taken)
             exitTo(offset: off + len)
@@ -215,15 +313,17 @@ struct JITCompiler {
             exitTo(offset: off + Int(op.imm))
         case .jal:
             a.lea(.rax, X86Mem(.rbp, Int32(off + len)))
-            a.store(x(op.rd), .rax)
+            if op.rd != 0 { a.store(x(op.rd), .rax) }
+            drop(op.rd)
             blockEnd(n)
             exitTo(offset: off + Int(op.imm))
         case .jalr:
-            a.load(.rax, x(op.rs1))
+            movTo(.rax, operand(op.rs1))
             if op.imm != 0 { a.alu(.add, .rax, imm: op.imm) }
             a.alu(.and, .rax, imm: -2)
             a.lea(.rcx, X86Mem(.rbp, Int32(off + len)))
-            a.store(x(op.rd), .rcx)
+            if op.rd != 0 { a.store(x(op.rd), .rcx) }
+            drop(op.rd)
             a.store(ctx(Self.ctxPC), .rax)
             blockEnd(n)
             a.store(ctx(Self.ctxPending), .r14)
@@ -238,16 +338,23 @@ struct JITCompiler {
 
     // MARK: instructions
 
-    /// x[rd] = rax (x0 is never written: cached forms send rd = 0 to the sink register).
+    /// x[rd] = r in the register file only, dropping rd from the cache (code with internal
+    /// control flow, whose paths must leave the cache alike). x0 is never written: cached forms
+    /// send rd = 0 to the sink register.
     private mutating func setRD(_ op: DecodedOp, _ r: X86Reg = .rax) {
         if op.rd != 0 { a.store(x(op.rd), r) }
+        drop(op.rd)
     }
+
+    /// x[rd] = r, cached.
+    private mutating func result(_ op: DecodedOp, _ r: X86Reg = .rax) { write(op.rd, r) }
 
     private mutating func emit(_ op: DecodedOp, index i: Int, offset off: Int) {
         let imm = op.imm
         switch op.opcode {
         case .lui:
-            if op.rd != 0 { a.storeImm(x(op.rd), imm) }
+            a.movImm(.rax, UInt64(bitPattern: Int64(imm)))
+            result(op)
         case .auipc:
             let d = Int64(off) + Int64(imm)
             if let d32 = Int32(exactly: d) {
@@ -256,79 +363,82 @@ struct JITCompiler {
                 a.movImm(.rax, UInt64(bitPattern: d))
                 a.alu(.add, .rax, .rbp)
             }
-            setRD(op)
+            result(op)
         case .add, .sub, .xor, .or, .and:
             let alu: X86Assembler.ALU = op.opcode == .add ? .add : op.opcode == .sub ? .sub
                 : op.opcode == .xor ? .xor : op.opcode == .or ? .or : .and
-            a.load(.rax, x(op.rs1))
-            a.alu(alu, .rax, x(op.rs2))
-            setRD(op)
+            movTo(.rax, operand(op.rs1))
+            self.alu(alu, .rax, operand(op.rs2))
+            result(op)
         case .addi, .xori, .ori, .andi:
             let alu: X86Assembler.ALU = op.opcode == .addi ? .add : op.opcode == .xori ? .xor
                 : op.opcode == .ori ? .or : .and
-            a.load(.rax, x(op.rs1))
+            movTo(.rax, operand(op.rs1))
             if imm != 0 || alu == .and { a.alu(alu, .rax, imm: imm) }
-            setRD(op)
+            result(op)
         case .slt, .sltu:
-            a.load(.rcx, x(op.rs1))
-            a.alu(.cmp, .rcx, x(op.rs2))
+            movTo(.rcx, operand(op.rs1))
+            self.alu(.cmp, .rcx, operand(op.rs2))
             a.setccRAX(op.opcode == .slt ? .l : .b)
-            setRD(op)
+            result(op)
         case .slti, .sltiu:
             // The immediate is sign-extended for both (sltiu then compares unsigned).
-            a.load(.rcx, x(op.rs1))
+            movTo(.rcx, operand(op.rs1))
             a.alu(.cmp, .rcx, imm: imm)
             a.setccRAX(op.opcode == .slti ? .l : .b)
-            setRD(op)
+            result(op)
         case .slli, .srli, .srai:
-            a.load(.rax, x(op.rs1))
+            movTo(.rax, operand(op.rs1))
             let s: X86Assembler.Shift = op.opcode == .slli ? .shl : op.opcode == .srli ? .shr : .sar
             let count = UInt8(truncatingIfNeeded: imm & 63)
             if count != 0 { a.shift(s, .rax, count) }
-            setRD(op)
+            result(op)
         case .sll, .srl, .sra:
-            a.load(.rcx, x(op.rs2))
-            a.load(.rax, x(op.rs1))
+            movTo(.rcx, operand(op.rs2))
+            movTo(.rax, operand(op.rs1))
             a.shiftCL(op.opcode == .sll ? .shl : op.opcode == .srl ? .shr : .sar, .rax)
-            setRD(op)
+            result(op)
         case .addiw:
-            a.load32(.rax, x(op.rs1))
+            movTo(.rax, operand(op.rs1), w: false)
             if imm != 0 { a.alu(.add, .rax, imm: imm, w: false) }
             a.movsxd(.rax, .rax)
-            setRD(op)
+            result(op)
         case .slliw, .srliw, .sraiw:
-            a.load32(.rax, x(op.rs1))
+            movTo(.rax, operand(op.rs1), w: false)
             let s: X86Assembler.Shift = op.opcode == .slliw ? .shl : op.opcode == .srliw ? .shr : .sar
             let count = UInt8(truncatingIfNeeded: imm & 31)
             if count != 0 { a.shift(s, .rax, count, w: false) }
             a.movsxd(.rax, .rax)
-            setRD(op)
+            result(op)
         case .addw, .subw:
-            a.load32(.rax, x(op.rs1))
-            a.alu(op.opcode == .addw ? .add : .sub, .rax, x(op.rs2), w: false)
+            movTo(.rax, operand(op.rs1), w: false)
+            self.alu(op.opcode == .addw ? .add : .sub, .rax, operand(op.rs2), w: false)
             a.movsxd(.rax, .rax)
-            setRD(op)
+            result(op)
         case .sllw, .srlw, .sraw:
-            a.load(.rcx, x(op.rs2))
-            a.load32(.rax, x(op.rs1))
+            movTo(.rcx, operand(op.rs2))
+            movTo(.rax, operand(op.rs1), w: false)
             a.shiftCL(op.opcode == .sllw ? .shl : op.opcode == .srlw ? .shr : .sar, .rax, w: false)
             a.movsxd(.rax, .rax)
-            setRD(op)
-        case .mul:
-            a.load(.rax, x(op.rs1))
-            a.imul(.rax, x(op.rs2))
-            setRD(op)
-        case .mulw:
-            a.load32(.rax, x(op.rs1))
-            a.imul(.rax, x(op.rs2), w: false)
-            a.movsxd(.rax, .rax)
-            setRD(op)
+            result(op)
+        case .mul, .mulw:
+            let w = op.opcode == .mul
+            movTo(.rax, operand(op.rs1), w: w)
+            switch operand(op.rs2) {
+            case .reg(let h): a.imul(.rax, h, w: w)
+            case .mem(let m): a.imul(.rax, m, w: w)
+            }
+            if !w { a.movsxd(.rax, .rax) }
+            result(op)
         case .mulh, .mulhu:
+            // rdx:rax = rax * x[rs2]: rdx is scratch here, so the register file is read directly.
+            clobber(.rdx)
             a.load(.rax, x(op.rs1))
             a.f7(op.opcode == .mulh ? 5 : 4, x(op.rs2))
             setRD(op, .rdx)
         case .mulhsu:
             // The unsigned high half, minus rs2 when rs1 is negative ("M": mulhsu).
+            clobber(.rdx)
             a.load(.rax, x(op.rs1))
             a.f7(4, x(op.rs2))
             a.load(.rax, x(op.rs1))
@@ -337,6 +447,7 @@ struct JITCompiler {
             a.alu(.sub, .rdx, .rax)
             setRD(op, .rdx)
         case .div, .divu, .rem, .remu, .divw, .divuw, .remw, .remuw:
+            clobber(.rdx)
             emitDivide(op)
         case .fence, .fence_i:
             break
@@ -407,7 +518,7 @@ struct JITCompiler {
     /// rsi = va = x[rs1] + imm; rax = &tlb[(va >> 12) & 255]; compares the tag with the page and
     /// alignment bits of va, jumping to `miss` when it differs; then rcx = host address.
     private mutating func emitTLB(_ op: DecodedOp, tlb: Int32, size: Int, miss: X86Assembler.Label) {
-        a.load(.rsi, x(op.rs1))
+        movTo(.rsi, operand(op.rs1))
         if op.imm != 0 { a.alu(.add, .rsi, imm: op.imm) }
         a.mov(.rax, .rsi)
         a.shift(.shr, .rax, 12)
@@ -447,6 +558,8 @@ struct JITCompiler {
                                        index i: Int, offset off: Int, info: UInt64, value rs2: UInt8?) {
         let epilogue = self.epilogue
         let xs2 = rs2.map { x($0) }
+        // What the cache holds at `resume` (the helper has written rd to the register file).
+        let reload = cacheSnapshot.map { ($0.0, x($0.1)) }
         cold.append { a in
             a.bind(miss)
             a.lea(.rax, X86Mem(.r14, Int32(i)))
@@ -462,6 +575,7 @@ struct JITCompiler {
             a.load(.r14, X86Mem(.r12, JITCompiler.ctxPending))
             if i != 0 { a.alu(.sub, .r14, imm: Int32(i)) }
             a.load(.r15, X86Mem(.r12, JITCompiler.ctxLeft))
+            for (h, m) in reload { a.load(h, m) }
             a.jmp(resume)
         }
     }
@@ -484,7 +598,7 @@ struct JITCompiler {
         let miss = a.label(), resume = a.label()
         emitTLB(op, tlb: Self.ctxLoadTLB, size: size, miss: miss)
         a.loadExtend(.rcx, X86Mem(.rcx, 0), width: Self.width(size), signed: signed)
-        setRD(op, .rcx)
+        result(op, .rcx)
         a.inc(ctx(Self.ctxLoadHits))
         emitExitSliceTest(index: i, next: off + Int(op.length))
         a.bind(resume)
@@ -501,8 +615,8 @@ struct JITCompiler {
         }
         let miss = a.label(), resume = a.label()
         emitTLB(op, tlb: Self.ctxStoreTLB, size: size, miss: miss)
-        a.load(.rdx, x(op.rs2))
-        a.store(X86Mem(.rcx, 0), .rdx, width: Self.width(size))
+        movTo(.rax, operand(op.rs2))
+        a.store(X86Mem(.rcx, 0), .rax, width: Self.width(size))
         a.inc(ctx(Self.ctxStoreHits))
         emitExitSliceTest(index: i, next: off + Int(op.length))
         a.bind(resume)

@@ -147,6 +147,8 @@ struct X86Assembler {
     mutating func load32(_ r: X86Reg, _ m: X86Mem) { rm([0x8B], w: false, reg: r.rawValue, m) }
     /// mov qword [m], simm32  (REX.W C7 /0 id)
     mutating func storeImm(_ m: X86Mem, _ v: Int32) { rm([0xC7], w: true, reg: 0, m); imm32(v) }
+    /// mov r32, r32  (89 /r; zero-extends into r64)
+    mutating func mov32(_ dst: X86Reg, _ src: X86Reg) { rr([0x89], w: false, reg: src.rawValue, rm: dst) }
     /// mov r64, r64  (REX.W 89 /r)
     mutating func mov(_ dst: X86Reg, _ src: X86Reg) { rr([0x89], w: true, reg: src.rawValue, rm: dst) }
     /// mov r64, imm: the shortest of mov r32, imm32 (zero-extending), mov r64, simm32, movabs.
@@ -214,6 +216,8 @@ struct X86Assembler {
 
     /// imul r64, [m]  (REX.W 0F AF /r): the low half, the same for signed and unsigned.
     mutating func imul(_ r: X86Reg, _ m: X86Mem, w: Bool = true) { rm([0x0F, 0xAF], w: w, reg: r.rawValue, m) }
+    /// imul r, r  (0F AF /r)
+    mutating func imul(_ r: X86Reg, _ src: X86Reg, w: Bool = true) { rr([0x0F, 0xAF], w: w, reg: r.rawValue, rm: src) }
     /// The F7 group on a memory operand: /3 neg, /4 mul, /5 imul (rdx:rax = rax * [m]).
     mutating func f7(_ digit: UInt8, _ m: X86Mem, w: Bool = true) { rm([0xF7], w: w, reg: digit, m) }
     /// The F7 group on a register: /3 neg, /6 div, /7 idiv.
