@@ -100,7 +100,8 @@ extension Hart {
         while true {
             let count = Int(b.pointee.count)
             var k = 0
-            if left &- counts.pending >= UInt64(count), let entry = jit.code(b) ?? jit.consider(b, self) {
+            if left &- counts.pending >= UInt64(count), let e = jit.index(b) ?? jit.consider(b, self),
+               jit.entries[e].shortRuns < JIT.shortRunLimit {
                 ctx.pointee.fetchBase = fetchBase
                 ctx.pointee.pending = counts.pending
                 ctx.pointee.prefetched = counts.prefetched
@@ -108,8 +109,10 @@ extension Hart {
                 ctx.pointee.storeHits = counts.storeHits
                 ctx.pointee.left = left
                 let generation = jit.generation
-                let status = jit.enter(UnsafeMutableRawPointer(ctx), UnsafeRawPointer(bitPattern: entry).unsafelyUnwrapped)
+                let started = ctx.pointee.nativeInstructions
+                let status = jit.enter(UnsafeMutableRawPointer(ctx), UnsafeRawPointer(bitPattern: jit.entries[e].code).unsafelyUnwrapped)
                 jit.counters.nativeEntries &+= 1
+                if ctx.pointee.nativeInstructions &- started < JIT.shortRun { jit.entries[e].shortRuns &+= 1 }
                 counts.pending = ctx.pointee.pending
                 counts.prefetched = ctx.pointee.prefetched
                 counts.loadHits = ctx.pointee.loadHits
@@ -205,7 +208,7 @@ extension JIT {
     /// Counts one more execution of block `b` outside compiled code and compiles it when that
     /// makes it hot. Returns its code, or nil.
     @inline(never)
-    func consider(_ b: BlockRef, _ hart: Hart) -> UInt? {
+    func consider(_ b: BlockRef, _ hart: Hart) -> Int? {
         let tag = b.pointee.pad
         guard tag < JIT.uncompilable else { return nil }
         if tag &+ 1 < threshold {

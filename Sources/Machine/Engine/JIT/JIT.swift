@@ -101,7 +101,21 @@ final class JIT {
     var used: Int = 0
     /// Bumped on every flush, so a link site read before a flush is never patched after it.
     var generation: UInt64 = 0
-    let entries: UnsafeMutablePointer<(block: UnsafeMutableRawPointer?, code: UInt)>
+    /// A compiled block: its address, its code, and how many of its entries from Swift ran only
+    /// a few instructions natively (see `worthEntering`).
+    struct Compiled {
+        var block: UnsafeMutableRawPointer?
+        var code: UInt
+        var shortRuns: UInt32
+    }
+    let entries: UnsafeMutablePointer<Compiled>
+    /// Entries from Swift that ran fewer than `shortRun` instructions natively after which a
+    /// block is no longer entered from Swift (it still runs natively when chained to). Leaving
+    /// Swift for native code and coming back costs about as much as a few instructions run by
+    /// `execute`, so a block that always returns at once — two instructions between two traps,
+    /// as in a trap loop — is faster left to the block engine.
+    static let shortRun: UInt64 = 4
+    static let shortRunLimit: UInt32 = 64
     var entryCount = 0
     let enter: Entry
     let epilogue: UInt
@@ -130,7 +144,7 @@ final class JIT {
         self.arena = arena
         self.capacity = capacity
         entries = .allocate(capacity: JIT.maxEntries)
-        entries.initialize(repeating: (nil, 0), count: JIT.maxEntries)
+        entries.initialize(repeating: Compiled(block: nil, code: 0, shortRuns: 0), count: JIT.maxEntries)
         contextCount = harts
         contexts = .allocate(capacity: harts)
         // The trampoline: enter(ctx, code) saves the callee-saved registers (System V AMD64 ABI),
@@ -167,7 +181,7 @@ final class JIT {
 
     /// Drops all compiled code (the arena or the table is full). Only between native runs.
     func flush() {
-        for i in 0..<entryCount { entries[i] = (nil, 0) }
+        for i in 0..<entryCount { entries[i] = Compiled(block: nil, code: 0, shortRuns: 0) }
         entryCount = 0
         used = JIT.trampolineBytes(self)
         generation &+= 1
@@ -178,30 +192,34 @@ final class JIT {
         (Int(j.epilogue - UInt(bitPattern: j.arena)) + 16 + 63) & ~63
     }
 
-    /// The compiled code of live block `b`, if it has some.
+    /// The index in `entries` of live block `b`'s compiled code, if it has some.
     @inline(__always)
-    func code(_ b: BlockRef) -> UInt? {
+    func index(_ b: BlockRef) -> Int? {
         let tag = b.pointee.pad
         guard tag & JIT.compiledBit != 0 else { return nil }
-        let e = entries[Int(tag & ~JIT.compiledBit)]
-        guard e.block == UnsafeMutableRawPointer(b) else {
+        let i = Int(tag & ~JIT.compiledBit)
+        guard entries[i].block == UnsafeMutableRawPointer(b) else {
             b.pointee.pad = 0   // compiled before a flush: count again from zero
             return nil
         }
-        return e.code
+        return i
     }
 
+    /// The compiled code of live block `b`, if it has some.
+    @inline(__always)
+    func code(_ b: BlockRef) -> UInt? { index(b).map { entries[$0].code } }
+
     /// Installs code for `b` (bytes assembled at the arena's current end).
-    func install(_ b: BlockRef, _ bytes: [UInt8], instructions: Int) -> UInt {
+    func install(_ b: BlockRef, _ bytes: [UInt8], instructions: Int) -> Int {
         let at = arena + used
         at.copyMemory(from: bytes, byteCount: bytes.count)
         used = (used + bytes.count + 15) & ~15
-        entries[entryCount] = (UnsafeMutableRawPointer(b), UInt(bitPattern: at))
+        entries[entryCount] = Compiled(block: UnsafeMutableRawPointer(b), code: UInt(bitPattern: at), shortRuns: 0)
         b.pointee.pad = JIT.compiledBit | UInt16(entryCount)
         entryCount += 1
         counters.blocksCompiled &+= 1
         counters.instructionsCompiled &+= UInt64(instructions)
-        return UInt(bitPattern: at)
+        return entryCount - 1
     }
 
     /// Room for one more block: flushes when the table or the arena (with a margin larger than

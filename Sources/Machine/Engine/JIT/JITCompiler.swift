@@ -48,6 +48,13 @@ struct JITCompiler {
         }
     }
 
+    static func accessesMemory(_ op: Opcode) -> Bool {
+        switch op {
+        case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .sb, .sh, .sw, .sd: true
+        default: false
+        }
+    }
+
     private var a: X86Assembler
     private let b: BlockRef
     private let epilogue: UInt
@@ -351,6 +358,9 @@ struct JITCompiler {
 
     private mutating func emit(_ op: DecodedOp, index i: Int, offset off: Int) {
         let imm = op.imm
+        // An integer computation whose result goes nowhere (rd = x0, sent to the sink register;
+        // nop is addi x0, x0, 0) has no effect: RV64IM arithmetic never traps.
+        if (op.rd == 0 || op.rd >= 32) && !JITCompiler.accessesMemory(op.opcode) { return }
         switch op.opcode {
         case .lui:
             a.movImm(.rax, UInt64(bitPattern: Int64(imm)))
