@@ -121,6 +121,21 @@ enum JitLockstep {
         #expect((r.counters?.nativeInstructions ?? 0) > 10_000)
     }
 
+    /// Random integer code mixed with CSR accesses and ecalls: compiled blocks that stop before an
+    /// instruction they leave to Swift, chained into from other compiled blocks; traps between.
+    @Test(arguments: [5, 6, 7])
+    func randomCodeWithSystemInstructions(_ seed: Int) throws {
+        guard JitLockstep.available else { return }
+        let image = try Guest.assemble(JitPrograms.random(seed: UInt64(seed), system: true))
+        for threshold: UInt16 in [1, 3] {
+            // (Some seeds never reach the finisher; both engines then agree on that too, so the
+            // run is bounded by a budget.)
+            let r = JitLockstep.compare(image, threshold: threshold, budget: 2_000_000, maxPoints: 4_000)
+            #expect(r.compared > 10)
+            #expect((r.counters?.nativeInstructions ?? 0) > 10_000)
+        }
+    }
+
     /// The comparison can fail: a JIT machine that charges one more cycle per exception diverges.
     @Test func detectsADivergence() throws {
         guard JitLockstep.available, ISASuite.programs.contains("exceptions") else { return }

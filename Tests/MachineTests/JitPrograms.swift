@@ -31,7 +31,9 @@ enum JitPrograms {
     static let loads: [(String, Int)] = [("lb", 1), ("lbu", 1), ("lh", 2), ("lhu", 2), ("lw", 4), ("lwu", 4), ("ld", 8)]
     static let stores: [(String, Int)] = [("sb", 1), ("sh", 2), ("sw", 4), ("sd", 8)]
 
-    static func random(seed: UInt64, instructions: Int = 400, iterations: Int = 300) -> String {
+    /// `system`: also CSR accesses and ecalls (which compiled code leaves to Swift: partial
+    /// blocks, traps and returns into the middle of compiled code).
+    static func random(seed: UInt64, instructions: Int = 400, iterations: Int = 300, system: Bool = false) -> String {
         var r = Random(state: seed)
         func reg(dest: Bool = false) -> String {
             dest ? r.pick(registers) : r.pick(Array(registers.dropFirst()) + ["zero"])
@@ -39,6 +41,14 @@ enum JitPrograms {
         var body: [String] = []
         var label = 0
         for _ in 0..<instructions {
+            if system && r.below(12) == 0 {
+                switch r.below(3) {
+                case 0: body.append("csrrw \(reg(dest: true)), mscratch, \(reg())")
+                case 1: body.append("csrr \(reg(dest: true)), mscratch")
+                default: body.append("ecall")
+                }
+                continue
+            }
             switch r.below(20) {
             case 0..<7:
                 body.append("\(r.pick(registerOps)) \(reg(dest: true)), \(reg()), \(reg())")
@@ -75,6 +85,8 @@ enum JitPrograms {
         return """
         .globl _start
         _start:
+            la t6, trap
+            csrw mtvec, t6
             la s0, data
             li s1, \(iterations)
             li a0, 0x8000000000000000
@@ -99,6 +111,11 @@ enum JitPrograms {
             li t1, 0x5555
             sw t1, 0(t0)
         1:  j 1b
+        trap:                       # ecall: go on after it (t6 is not used by the random code)
+            csrr t6, mepc
+            addi t6, t6, 4
+            csrw mepc, t6
+            mret
         helper:
             addi a7, a7, 7
             slli t4, t4, 1

@@ -149,9 +149,12 @@ extension Hart {
                 }
             }
             // Instructions k..<count of b (within the budget) through `execute`, as runChain does.
+            // (After a partial native run, b is the block compiled code stopped in, which may be
+            // a successor of the one entered.)
+            let total = Int(b.pointee.count)
             let budget = left &- counts.pending
-            let rest = UInt64(count &- k)
-            let n = budget < rest ? k &+ Int(truncatingIfNeeded: budget) : count
+            let rest = UInt64(total &- k)
+            let n = budget < rest ? k &+ Int(truncatingIfNeeded: budget) : total
             let ops = b.ops
             var i = k
             repeat {
