@@ -11,7 +11,7 @@ import Darwin
 //
 // Where compiled code lives: a block's `pad` field (Block.swift) holds its JIT state — below
 // `JIT.uncompilable` a count of executions in Swift, `JIT.uncompilable` when its first
-// instruction cannot be compiled, and `0x8000 | index` once compiled, `index` naming an entry of
+// instruction cannot be compiled (or its code is not worth entering from Swift), and `0x8000 | index` once compiled, `index` naming an entry of
 // `entries` that records the block's address and its code. The entry is valid only while it still
 // names the block (the table is reset when the arena fills), so a stale index is harmless. The
 // state dies with the block: a block built again after a store starts at 0.
@@ -110,7 +110,8 @@ final class JIT {
     }
     let entries: UnsafeMutablePointer<Compiled>
     /// Entries from Swift that ran fewer than `shortRun` instructions natively after which a
-    /// block is no longer entered from Swift (it still runs natively when chained to). Leaving
+    /// block is no longer entered from Swift (its `pad` becomes `uncompilable`; it still runs
+    /// natively where compiled code already jumps to it). Leaving
     /// Swift for native code and coming back costs about as much as a few instructions run by
     /// `execute`, so a block that always returns at once — two instructions between two traps,
     /// as in a trap loop — is faster left to the block engine.
