@@ -109,7 +109,7 @@ enum JitLockstep {
     /// Random integer instruction sequences (every compiled ALU, M and memory form, with operands
     /// chosen to hit the edge cases: 0, -1, the most negative value, shift counts ≥ 32) in a loop,
     /// compared at every block end.
-    @Test(arguments: [1, 2, 3, 4])
+    @Test(arguments: [1, 2, 3, 4, 8, 9, 10, 11])
     func randomIntegerCode(_ seed: Int) throws {
         guard JitLockstep.available else { return }
         let image = try Guest.assemble(JitPrograms.random(seed: UInt64(seed)))

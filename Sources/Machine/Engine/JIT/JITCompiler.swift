@@ -127,6 +127,18 @@ struct JITCompiler {
         if h != src { a.mov(h, src) }
     }
 
+    /// The host register guest register `r` (1...31) lives in, allocated if need be, to compute
+    /// its new value in place. The operands of the instruction were fetched just before, so they
+    /// are the most recently used and never the register evicted here (the pool has six).
+    private mutating func home(_ r: UInt8) -> X86Reg {
+        if let i = slot(of: r) {
+            clock += 1
+            lastUse[i] = clock
+            return Self.pool[i]
+        }
+        return allocate(r)
+    }
+
     /// Forgets guest register `r` (its file copy is current).
     private mutating func drop(_ r: UInt8) {
         if let i = slot(of: r) { held[i] = -1 }
@@ -377,15 +389,27 @@ struct JITCompiler {
         case .add, .sub, .xor, .or, .and:
             let alu: X86Assembler.ALU = op.opcode == .add ? .add : op.opcode == .sub ? .sub
                 : op.opcode == .xor ? .xor : op.opcode == .or ? .or : .and
-            movTo(.rax, operand(op.rs1))
-            self.alu(alu, .rax, operand(op.rs2))
-            result(op)
+            let o1 = operand(op.rs1)
+            let o2 = operand(op.rs2)
+            if op.rd != op.rs2 || op.rd == op.rs1 {
+                // In rd's own host register: rd = rs1 (op) rs2, then the register file.
+                let hd = home(op.rd)
+                if op.rd != op.rs1 { movTo(hd, o1) }
+                self.alu(alu, hd, o2)
+                a.store(x(op.rd), hd)
+            } else {
+                movTo(.rax, o1)
+                self.alu(alu, .rax, o2)
+                result(op)
+            }
         case .addi, .xori, .ori, .andi:
             let alu: X86Assembler.ALU = op.opcode == .addi ? .add : op.opcode == .xori ? .xor
                 : op.opcode == .ori ? .or : .and
-            movTo(.rax, operand(op.rs1))
-            if imm != 0 || alu == .and { a.alu(alu, .rax, imm: imm) }
-            result(op)
+            let o1 = operand(op.rs1)
+            let hd = home(op.rd)
+            if op.rd != op.rs1 { movTo(hd, o1) }
+            if imm != 0 || alu == .and { a.alu(alu, hd, imm: imm) }
+            a.store(x(op.rd), hd)
         case .slt, .sltu:
             movTo(.rcx, operand(op.rs1))
             self.alu(.cmp, .rcx, operand(op.rs2))
@@ -398,11 +422,13 @@ struct JITCompiler {
             a.setccRAX(op.opcode == .slti ? .l : .b)
             result(op)
         case .slli, .srli, .srai:
-            movTo(.rax, operand(op.rs1))
+            let o1 = operand(op.rs1)
+            let hd = home(op.rd)
+            if op.rd != op.rs1 { movTo(hd, o1) }
             let s: X86Assembler.Shift = op.opcode == .slli ? .shl : op.opcode == .srli ? .shr : .sar
             let count = UInt8(truncatingIfNeeded: imm & 63)
-            if count != 0 { a.shift(s, .rax, count) }
-            result(op)
+            if count != 0 { a.shift(s, hd, count) }
+            a.store(x(op.rd), hd)
         case .sll, .srl, .sra:
             movTo(.rcx, operand(op.rs2))
             movTo(.rax, operand(op.rs1))
