@@ -55,13 +55,13 @@ struct JITCompiler {
         }
     }
 
-    private var a: X86Assembler
-    private let b: BlockRef
-    private let epilogue: UInt
-    private let helpers: Helpers
-    private let record: Bool
+    var a: X86Assembler
+    let b: BlockRef
+    let epilogue: UInt
+    let helpers: Helpers
+    let record: Bool
     /// Out-of-line code (miss paths, exits), emitted after the block's straight line.
-    private var cold: [(inout X86Assembler) -> Void] = []
+    var cold: [(inout X86Assembler) -> Void] = []
 
     // MARK: register cache
     //
@@ -72,21 +72,21 @@ struct JITCompiler {
     // A call into Swift clobbers the pool; its return path reloads what the cache held. Code with
     // internal control flow (division) uses the register file only and drops its rd from the cache.
 
-    private static let pool: [X86Reg] = [.rdi, .r8, .r9, .r10, .r11, .rdx]
+    static let pool: [X86Reg] = [.rdi, .r8, .r9, .r10, .r11, .rdx]
     /// Guest register held by each pool register (index into `pool`), or -1.
-    private var held: [Int] = Array(repeating: -1, count: 6)
-    private var lastUse: [Int] = Array(repeating: 0, count: 6)
-    private var clock = 0
+    var held: [Int] = Array(repeating: -1, count: 6)
+    var lastUse: [Int] = Array(repeating: 0, count: 6)
+    var clock = 0
 
-    private enum Operand {
+    enum Operand {
         case reg(X86Reg)
         case mem(X86Mem)
     }
 
-    private func slot(of r: UInt8) -> Int? { held.firstIndex(of: Int(r)) }
+    func slot(of r: UInt8) -> Int? { held.firstIndex(of: Int(r)) }
 
     /// A pool register for guest register `r`: a free one, else the least recently used.
-    private mutating func allocate(_ r: UInt8) -> X86Reg {
+    mutating func allocate(_ r: UInt8) -> X86Reg {
         var best = 0
         for i in 0..<held.count {
             if held[i] == -1 { best = i; break }
@@ -99,7 +99,7 @@ struct JITCompiler {
     }
 
     /// Guest register `r` as an operand: its host register (loaded into the cache on first use).
-    private mutating func operand(_ r: UInt8) -> Operand {
+    mutating func operand(_ r: UInt8) -> Operand {
         if r == 0 || r >= 32 { return .mem(x(r)) }
         if let i = slot(of: r) {
             clock += 1
@@ -112,7 +112,7 @@ struct JITCompiler {
     }
 
     /// x[rd] = `src` (a scratch register), in the register file and the cache.
-    private mutating func write(_ rd: UInt8, _ src: X86Reg) {
+    mutating func write(_ rd: UInt8, _ src: X86Reg) {
         guard rd != 0 else { return }
         a.store(x(rd), src)
         guard rd < 32 else { return }   // the sink register is never read
@@ -130,7 +130,7 @@ struct JITCompiler {
     /// The host register guest register `r` (1...31) lives in, allocated if need be, to compute
     /// its new value in place. The operands of the instruction were fetched just before, so they
     /// are the most recently used and never the register evicted here (the pool has six).
-    private mutating func home(_ r: UInt8) -> X86Reg {
+    mutating func home(_ r: UInt8) -> X86Reg {
         if let i = slot(of: r) {
             clock += 1
             lastUse[i] = clock
@@ -140,50 +140,50 @@ struct JITCompiler {
     }
 
     /// Forgets guest register `r` (its file copy is current).
-    private mutating func drop(_ r: UInt8) {
+    mutating func drop(_ r: UInt8) {
         if let i = slot(of: r) { held[i] = -1 }
     }
 
     /// Forgets whatever host register `h` holds.
-    private mutating func clobber(_ h: X86Reg) {
+    mutating func clobber(_ h: X86Reg) {
         if let i = Self.pool.firstIndex(of: h) { held[i] = -1 }
     }
 
-    private mutating func clearCache() {
+    mutating func clearCache() {
         for i in 0..<held.count { held[i] = -1 }
     }
 
     /// (host, guest) pairs the cache holds now, for a return path to reload.
-    private var cacheSnapshot: [(X86Reg, UInt8)] {
+    var cacheSnapshot: [(X86Reg, UInt8)] {
         held.indices.compactMap { held[$0] >= 0 ? (Self.pool[$0], UInt8(held[$0])) : nil }
     }
 
-    private mutating func movTo(_ dst: X86Reg, _ o: Operand, w: Bool = true) {
+    mutating func movTo(_ dst: X86Reg, _ o: Operand, w: Bool = true) {
         switch o {
         case .reg(let h): if w { a.mov(dst, h) } else { a.mov32(dst, h) }
         case .mem(let m): if w { a.load(dst, m) } else { a.load32(dst, m) }
         }
     }
 
-    private mutating func alu(_ op: X86Assembler.ALU, _ dst: X86Reg, _ o: Operand, w: Bool = true) {
+    mutating func alu(_ op: X86Assembler.ALU, _ dst: X86Reg, _ o: Operand, w: Bool = true) {
         switch o {
         case .reg(let h): a.alu(op, dst, h, w: w)
         case .mem(let m): a.alu(op, dst, m, w: w)
         }
     }
 
-    private static let ctxPending = JITContext.offset(\.pending)
-    private static let ctxLeft = JITContext.offset(\.left)
-    private static let ctxPC = JITContext.offset(\.pc)
-    private static let ctxBlock = JITContext.offset(\.block)
-    private static let ctxIndex = JITContext.offset(\.index)
-    private static let ctxLinkSite = JITContext.offset(\.linkSite)
-    private static let ctxLoadTLB = JITContext.offset(\.loadTLB)
-    private static let ctxStoreTLB = JITContext.offset(\.storeTLB)
-    private static let ctxLoadHits = JITContext.offset(\.loadHits)
-    private static let ctxStoreHits = JITContext.offset(\.storeHits)
-    private static let ctxNative = JITContext.offset(\.nativeInstructions)
-    private static let exitSliceOffset = Int32(MemoryLayout<HartState>.offset(of: \HartState.exitSlice)!)
+    static let ctxPending = JITContext.offset(\.pending)
+    static let ctxLeft = JITContext.offset(\.left)
+    static let ctxPC = JITContext.offset(\.pc)
+    static let ctxBlock = JITContext.offset(\.block)
+    static let ctxIndex = JITContext.offset(\.index)
+    static let ctxLinkSite = JITContext.offset(\.linkSite)
+    static let ctxLoadTLB = JITContext.offset(\.loadTLB)
+    static let ctxStoreTLB = JITContext.offset(\.storeTLB)
+    static let ctxLoadHits = JITContext.offset(\.loadHits)
+    static let ctxStoreHits = JITContext.offset(\.storeHits)
+    static let ctxNative = JITContext.offset(\.nativeInstructions)
+    static let exitSliceOffset = Int32(MemoryLayout<HartState>.offset(of: \HartState.exitSlice)!)
 
     /// Compiles block `b` into code assembled at `origin`. Nil when its first instruction cannot
     /// be compiled. `record`: call the block-end helper at every block end (lockstep tests).
@@ -204,10 +204,10 @@ struct JITCompiler {
         self.a = a; self.b = b; self.epilogue = epilogue; self.helpers = helpers; self.record = record
     }
 
-    @inline(__always) private func x(_ r: UInt8) -> X86Mem { X86Mem(.rbx, Int32(r) * 8) }
-    @inline(__always) private func ctx(_ off: Int32) -> X86Mem { X86Mem(.r12, off) }
+    @inline(__always) func x(_ r: UInt8) -> X86Mem { X86Mem(.rbx, Int32(r) * 8) }
+    @inline(__always) func ctx(_ off: Int32) -> X86Mem { X86Mem(.r12, off) }
 
-    private mutating func emitBlock(n: Int, k: Int) {
+    mutating func emitBlock(n: Int, k: Int) {
         let start = Int(b.pointee.start)
         let bail = a.label()
         // Entry checks.
@@ -265,7 +265,7 @@ struct JITCompiler {
     // MARK: block ends
 
     /// pending += n; the lockstep hook.
-    private mutating func blockEnd(_ n: Int) {
+    mutating func blockEnd(_ n: Int) {
         a.alu(.add, .r14, imm: Int32(n))
         if record {
             a.store(ctx(Self.ctxPending), .r14)
@@ -278,7 +278,7 @@ struct JITCompiler {
 
     /// Leaves for the instruction at page offset `offset` (pending already counts the block): a
     /// patchable jump when the target is in this page, else a plain return.
-    private mutating func exitTo(offset: Int) {
+    mutating func exitTo(offset: Int) {
         let linkable = offset >= 0 && offset < 4096
         let stub = a.label()
         var sitePosition = -1
@@ -309,7 +309,7 @@ struct JITCompiler {
     }
 
     /// The last instruction of a block that ends it: branches, jal, jalr.
-    private mutating func emitEnd(_ op: DecodedOp, index i: Int, n: Int, offset off: Int) {
+    mutating func emitEnd(_ op: DecodedOp, index i: Int, n: Int, offset off: Int) {
         let len = Int(op.length)
         switch op.opcode {
         case .beq, .bne, .blt, .bge, .bltu, .bgeu:
@@ -360,15 +360,15 @@ struct JITCompiler {
     /// x[rd] = r in the register file only, dropping rd from the cache (code with internal
     /// control flow, whose paths must leave the cache alike). x0 is never written: cached forms
     /// send rd = 0 to the sink register.
-    private mutating func setRD(_ op: DecodedOp, _ r: X86Reg = .rax) {
+    mutating func setRD(_ op: DecodedOp, _ r: X86Reg = .rax) {
         if op.rd != 0 { a.store(x(op.rd), r) }
         drop(op.rd)
     }
 
     /// x[rd] = r, cached.
-    private mutating func result(_ op: DecodedOp, _ r: X86Reg = .rax) { write(op.rd, r) }
+    mutating func result(_ op: DecodedOp, _ r: X86Reg = .rax) { write(op.rd, r) }
 
-    private mutating func emit(_ op: DecodedOp, index i: Int, offset off: Int) {
+    mutating func emit(_ op: DecodedOp, index i: Int, offset off: Int) {
         let imm = op.imm
         // An integer computation whose result goes nowhere (rd = x0, sent to the sink register;
         // nop is addi x0, x0, 0) has no effect: RV64IM arithmetic never traps.
@@ -499,7 +499,7 @@ struct JITCompiler {
     /// Division and remainder with the "M" chapter's defined results: x / 0 = all ones,
     /// x % 0 = x; the signed overflow (min / -1) = min, remainder 0. x86 div faults on both, so
     /// they are tested first.
-    private mutating func emitDivide(_ op: DecodedOp) {
+    mutating func emitDivide(_ op: DecodedOp) {
         let w = !(op.opcode == .divw || op.opcode == .divuw || op.opcode == .remw || op.opcode == .remuw)
         let signed = op.opcode == .div || op.opcode == .rem || op.opcode == .divw || op.opcode == .remw
         let remainder = op.opcode == .rem || op.opcode == .remu || op.opcode == .remw || op.opcode == .remuw
@@ -543,120 +543,5 @@ struct JITCompiler {
             a.storeImm(x(op.rd), -1)
         }
         a.bind(done)
-    }
-
-    // MARK: memory
-
-    private static func width(_ size: Int) -> X86Width {
-        switch size { case 1: .b8; case 2: .b16; case 4: .b32; default: .b64 }
-    }
-
-    /// rsi = va = x[rs1] + imm; rax = &tlb[(va >> 12) & 255]; compares the tag with the page and
-    /// alignment bits of va, jumping to `miss` when it differs; then rcx = host address.
-    private mutating func emitTLB(_ op: DecodedOp, tlb: Int32, size: Int, miss: X86Assembler.Label) {
-        movTo(.rsi, operand(op.rs1))
-        if op.imm != 0 { a.alu(.add, .rsi, imm: op.imm) }
-        a.mov(.rax, .rsi)
-        a.shift(.shr, .rax, 12)
-        a.alu(.and, .rax, imm: 255, w: false)
-        a.shift(.shl, .rax, 4)
-        a.alu(.add, .rax, ctx(tlb))
-        a.mov(.rcx, .rsi)
-        a.alu(.and, .rcx, imm: Int32(bitPattern: 0xFFFF_F000 | UInt32(size - 1)))
-        a.alu(.cmp, .rcx, X86Mem(.rax, 0))
-        a.jcc(.ne, miss)
-        a.mov(.rcx, .rsi)
-        a.alu(.add, .rcx, X86Mem(.rax, 8))
-    }
-
-    /// After an access: leave when a slow path earlier in the slice asked for it (as `execute`
-    /// tests `exitSlice` after every load and store). The instruction has retired.
-    private mutating func emitExitSliceTest(index i: Int, next: Int) {
-        let out = a.label()
-        a.cmpByte(X86Mem(.r13, Self.exitSliceOffset), 0)
-        a.jcc(.ne, out)
-        let epilogue = self.epilogue
-        cold.append { a in
-            a.bind(out)
-            a.lea(.rax, X86Mem(.r14, Int32(i + 1)))
-            a.store(X86Mem(.r12, JITCompiler.ctxPending), .rax)
-            a.lea(.rax, X86Mem(.rbp, Int32(next)))
-            a.store(X86Mem(.r12, JITCompiler.ctxPC), .rax)
-            a.movImm(.rax, JITExit.exit.rawValue)
-            a.jmp(absolute: epilogue)
-        }
-    }
-
-    /// The call of a miss helper: pending = r14 + i committed by it; rdi = context, rsi = va,
-    /// rdx = pc, rcx = the instruction's facts, r8 = the store value. Returns to `resume` when the
-    /// instruction completed and the slice goes on, else leaves with the helper's JITExit.
-    private mutating func emitMissCall(miss: X86Assembler.Label, resume: X86Assembler.Label, helper: UInt,
-                                       index i: Int, offset off: Int, info: UInt64, value rs2: UInt8?) {
-        let epilogue = self.epilogue
-        let xs2 = rs2.map { x($0) }
-        // What the cache holds at `resume` (the helper has written rd to the register file).
-        let reload = cacheSnapshot.map { ($0.0, x($0.1)) }
-        cold.append { a in
-            a.bind(miss)
-            a.lea(.rax, X86Mem(.r14, Int32(i)))
-            a.store(X86Mem(.r12, JITCompiler.ctxPending), .rax)
-            a.mov(.rdi, .r12)
-            a.lea(.rdx, X86Mem(.rbp, Int32(off)))
-            a.movImm(.rcx, info)
-            if let m = xs2 { a.load(.r8, m) }
-            a.movImm(.rax, UInt64(helper))
-            a.call(.rax)
-            a.test(.rax, .rax)
-            a.jcc(.ne, absolute: epilogue)
-            a.load(.r14, X86Mem(.r12, JITCompiler.ctxPending))
-            if i != 0 { a.alu(.sub, .r14, imm: Int32(i)) }
-            a.load(.r15, X86Mem(.r12, JITCompiler.ctxLeft))
-            for (h, m) in reload { a.load(h, m) }
-            a.jmp(resume)
-        }
-    }
-
-    /// The facts a miss helper needs: size | signed << 4 | rd << 8 | length << 16.
-    private static func info(size: Int, signed: Bool, rd: UInt8, length: UInt8) -> UInt64 {
-        UInt64(size) | (signed ? 16 : 0) | UInt64(rd) << 8 | UInt64(length) << 16
-    }
-
-    private mutating func emitLoad(_ op: DecodedOp, index i: Int, offset off: Int) {
-        let (size, signed): (Int, Bool) = switch op.opcode {
-        case .lb: (1, true)
-        case .lbu: (1, false)
-        case .lh: (2, true)
-        case .lhu: (2, false)
-        case .lw: (4, true)
-        case .lwu: (4, false)
-        default: (8, false)
-        }
-        let miss = a.label(), resume = a.label()
-        emitTLB(op, tlb: Self.ctxLoadTLB, size: size, miss: miss)
-        a.loadExtend(.rcx, X86Mem(.rcx, 0), width: Self.width(size), signed: signed)
-        result(op, .rcx)
-        a.inc(ctx(Self.ctxLoadHits))
-        emitExitSliceTest(index: i, next: off + Int(op.length))
-        a.bind(resume)
-        emitMissCall(miss: miss, resume: resume, helper: helpers.load, index: i, offset: off,
-                     info: Self.info(size: size, signed: signed, rd: op.rd, length: op.length), value: nil)
-    }
-
-    private mutating func emitStore(_ op: DecodedOp, index i: Int, offset off: Int) {
-        let size: Int = switch op.opcode {
-        case .sb: 1
-        case .sh: 2
-        case .sw: 4
-        default: 8
-        }
-        let miss = a.label(), resume = a.label()
-        emitTLB(op, tlb: Self.ctxStoreTLB, size: size, miss: miss)
-        movTo(.rax, operand(op.rs2))
-        a.store(X86Mem(.rcx, 0), .rax, width: Self.width(size))
-        a.inc(ctx(Self.ctxStoreHits))
-        emitExitSliceTest(index: i, next: off + Int(op.length))
-        a.bind(resume)
-        emitMissCall(miss: miss, resume: resume, helper: helpers.store, index: i, offset: off,
-                     info: Self.info(size: size, signed: false, rd: 0, length: op.length), value: op.rs2)
     }
 }
