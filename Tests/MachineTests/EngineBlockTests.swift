@@ -106,10 +106,11 @@ import Testing
         #expect(c.chained > 900)
     }
 
-    /// The interpreter is the default until the block engine is faster; VMLAB_ENGINE=blocks selects
-    /// the block engine for a whole process (CI can run the suite under either).
+    /// The interpreter is the default until the block engine is faster; VMLAB_ENGINE=blocks (or
+    /// jit) selects that engine for a whole process (CI can run the suite under any).
     @Test func theDefaultEngineFollowsTheEnvironment() {
         let chosen = ProcessInfo.processInfo.environment["VMLAB_ENGINE"]
-        #expect(MachineConfiguration().engine == (chosen == "blocks" ? .blocks : .interpreter))
+        let expected: ExecutionEngine = chosen == "blocks" ? .blocks : chosen == "jit" ? .jit : .interpreter
+        #expect(MachineConfiguration().engine == expected)
     }
 }

@@ -43,7 +43,9 @@ extension Machine {
                     currentHart = h.id
                     withUnsafeMutablePointer(to: &account) { p in
                         h.turn = p
-                        _ = h.run(limit: limit)
+                        // The engine: native code where the machine has it (ExecutionEngine.jit),
+                        // else the interpreter or the block engine (Hart.run).
+                        _ = h.jit != nil ? h.runJIT(limit: limit) : h.run(limit: limit)
                         h.turn = nil
                     }
                     currentHart = nil

@@ -30,15 +30,22 @@ public enum ExecutionEngine: Sendable, Equatable {
     case interpreter
     /// Translated blocks, chained.
     case blocks
+    /// Translated blocks compiled to host code once hot (x86-64 hosts; elsewhere, or when no
+    /// executable memory can be mapped, the machine runs `.blocks`). See Engine/JIT.
+    case jit
 
     /// The default engine: `.interpreter`, unless the environment variable `VMLAB_ENGINE` says
-    /// `blocks` (so `scripts/bench` can time both engines with the same `vmlab` binary). The
+    /// `blocks` or `jit` (so `scripts/bench` can time both engines with the same `vmlab` binary). The
     /// interpreter stays the default while the block engine, exact as it is, is not faster: on
     /// scripts/bench it ran cpu at 392 MIPS against the interpreter's 411 and the ecall loop at 46
     /// against 64 (see the Engine article).
     public static let standard: ExecutionEngine = {
         guard let v = getenv("VMLAB_ENGINE") else { return .interpreter }
-        return String(cString: v) == "blocks" ? .blocks : .interpreter
+        switch String(cString: v) {
+        case "blocks": return .blocks
+        case "jit": return .jit
+        default: return .interpreter
+        }
     }()
 }
 

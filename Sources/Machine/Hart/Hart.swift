@@ -59,8 +59,12 @@ final class Hart {
     /// them; `superSoftOverflow` when more were filled than recorded (then all slots are visited).
     var superSoftSlots: [Int] = []
     var superSoftOverflow = false
-    /// Runs translated blocks (`ExecutionEngine.blocks`) rather than the interpreter.
+    /// Runs translated blocks (`ExecutionEngine.blocks`, or `.jit` without native code) rather
+    /// than the interpreter.
     let usesBlocks: Bool
+    /// The machine's native-code engine (shared by its harts), under `ExecutionEngine.jit` where
+    /// the host has one (Engine/JIT).
+    let jit: JIT?
     /// Lockstep testing: the block engine appends the instruction count at every block end.
     var recordBlockEnds = false
     var blockEnds: [UInt64] = []
@@ -74,7 +78,8 @@ final class Hart {
         ram = machine.bus.ram
         code = machine.code
         config = c
-        usesBlocks = c.engine == .blocks
+        usesBlocks = c.engine == .blocks || c.engine == .jit
+        jit = c.engine != .jit ? nil : id == 0 ? JIT.make(harts: c.harts) : machine.harts.first?.jit
         ramBase = machine.bus.ram.base
         ramSize = machine.bus.ram.size
         ramHost = machine.bus.ram.host
@@ -97,6 +102,7 @@ final class Hart {
         phys.initialize(repeating: 0, count: n)
         state = .allocate(capacity: 1)
         state.initialize(to: HartState(regs: regs, fetchOps: code.refillPage, soft: soft, softPhys: phys, costs: machine.costTable))
+        attachJIT()
     }
 
     deinit {

@@ -1,0 +1,274 @@
+// The run loop of the native-code engine: the block engine's loop (BlockEngine.swift), with compiled
+// code entered wherever a block has some and the budget covers the whole block. Everything that
+// compiled code does not do — blocks not (yet) compiled, the rest of a block after an instruction
+// the compiler does not handle, budget cuts, building blocks, leaving the page, the ends of slices —
+// is done exactly as the block engine does it, with the same `execute`, `SliceCounts` and
+// `continueTurn`; compiled code hands over the counts in the context at every exit. So instret,
+// cycles, TLB counters, traps and slice ends are the block engine's, which are the interpreter's
+// (the lockstep tests compare the three).
+
+extension Hart {
+    /// Sets up this hart's context in the machine's native-code engine (at the end of `init`).
+    func attachJIT() {
+        guard let j = jit else { return }
+        let s = state
+        (j.contexts + id).initialize(to: JITContext(
+            regs: s.pointee.regs, state: s, loadTLB: s.pointee.soft, storeTLB: s.pointee.soft,
+            hart: Unmanaged.passUnretained(self).toOpaque()))
+    }
+
+    /// Runs up to `limit` instructions with compiled code where there is some: `runBlocks`'
+    /// contract and structure.
+    @inline(never)
+    func runJIT(limit: UInt64) -> UInt64 {
+        guard let jit else { return runBlocks(limit: limit) }
+        if !code.graveyard.isEmpty { Unmanaged.passUnretained(code)._withUnsafeGuaranteedRef { $0.collect() } }
+        let ctx = jit.contexts + id
+        let s = state
+        let x = s.pointee.regs
+        var limit = limit
+        var retired: UInt64 = 0
+        var remaining = limit
+        var c = SliceCounts()
+        var chained: UInt64 = 0
+        defer { code.blockCounters.chained &+= chained }
+        slice: while true {
+            let dp = Hart.privIndex(s.pointee.dataPriv)
+            let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
+            let storeTLB = loadTLB + softTLBSize
+            ctx.pointee.loadTLB = loadTLB
+            ctx.pointee.storeTLB = storeTLB
+            var pc = s.pointee.pc
+            var fetchBase = s.pointee.fetchBase
+            var page = s.pointee.fetchOps
+            var table = CodePageLayout.table(page)
+            s.pointee.exitSlice = .none
+            while c.pending < remaining {
+                let off = pc &- fetchBase
+                guard off < 4096, let b = block(table, page, off) else {
+                    if c.pending != 0 || c.loadHits != 0 || c.storeHits != 0 || c.prefetched != 0 { commit(&c, &remaining) }
+                    s.pointee.pc = pc
+                    let before = s.pointee.instret
+                    let slow = fetchSlow()
+                    remaining &-= min(remaining, s.pointee.instret &- before)
+                    if slow != .next {
+                        if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
+                        return retired &+ limit &- remaining
+                    }
+                    fetchBase = s.pointee.fetchBase
+                    page = s.pointee.fetchOps
+                    table = CodePageLayout.table(page)
+                    pc = s.pointee.pc
+                    x[0] = 0
+                    continue
+                }
+                // Blocks left to Swift go straight to the Swift chain (the trap loops' path).
+                var flow: Flow
+                if b.pointee.pad == JIT.uncompilable {
+                    var resume: BlockRef? = nil
+                    flow = runSwiftChain(b, 0, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained)
+                    if flow == .next, let r = resume {
+                        flow = runJITChain(r, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
+                    }
+                } else {
+                    flow = runJITChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
+                }
+                switch flow {
+                case .next:
+                    break
+                case .exit, .trapped:
+                    if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
+                    return retired &+ limit &- remaining
+                case .marker:
+                    s.pointee.pc = pc
+                    commit(&c, &remaining)
+                    return retired &+ limit &- remaining
+                }
+            }
+            s.pointee.pc = pc
+            commit(&c, &remaining)
+            return retired &+ limit &- remaining
+        }
+    }
+
+    /// `runChain` with compiled code: runs block `first` and its successors within the budget.
+    /// A block with code (compiled now if it just became hot) is entered natively when the budget
+    /// covers all of it; compiled code returns at a block boundary it cannot chain across (the
+    /// jump is patched to chain next time), before an instruction it does not handle (the rest of
+    /// that block runs here), or after an instruction that ended the slice.
+    @inline(never)
+    func runJITChain(_ first: BlockRef, _ pc: inout UInt64, _ fetchBase: UInt64, _ table: UnsafeMutablePointer<BlockRef?>,
+                     _ x: UnsafeMutablePointer<UInt64>,
+                     _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
+                     _ c: inout SliceCounts, _ remaining: inout UInt64, _ chained: inout UInt64,
+                     _ jit: JIT, _ ctx: UnsafeMutablePointer<JITContext>) -> Flow {
+        var b = first
+        var p = pc
+        var counts = c
+        var left = remaining
+        var links: UInt64 = 0
+        defer { pc = p; c = counts; remaining = left; chained &+= links }
+        while true {
+            let count = Int(b.pointee.count)
+            var k = 0
+            // (One compare for the blocks left to Swift: `uncompilable` marks them.)
+            if b.pointee.pad != JIT.uncompilable, left &- counts.pending >= UInt64(count),
+               let e = jit.index(b) ?? jit.consider(b, self) {
+                ctx.pointee.fetchBase = fetchBase
+                ctx.pointee.pending = counts.pending
+                ctx.pointee.prefetched = counts.prefetched
+                ctx.pointee.loadHits = counts.loadHits
+                ctx.pointee.storeHits = counts.storeHits
+                ctx.pointee.left = left
+                let generation = jit.generation
+                let started = ctx.pointee.nativeInstructions
+                let status = jit.enter(UnsafeMutableRawPointer(ctx), UnsafeRawPointer(bitPattern: jit.entries[e].code).unsafelyUnwrapped)
+                jit.counters.nativeEntries &+= 1
+                if ctx.pointee.nativeInstructions &- started < JIT.shortRun {
+                    jit.entries[e].shortRuns &+= 1
+                    // Not worth entering from Swift any more (links from compiled code stay).
+                    if jit.entries[e].shortRuns >= JIT.shortRunLimit { b.pointee.pad = JIT.uncompilable }
+                }
+                counts.pending = ctx.pointee.pending
+                counts.prefetched = ctx.pointee.prefetched
+                counts.loadHits = ctx.pointee.loadHits
+                counts.storeHits = ctx.pointee.storeHits
+                left = ctx.pointee.left
+                switch JITExit(rawValue: status).unsafelyUnwrapped {
+                case .boundary:
+                    p = ctx.pointee.pc
+                    guard counts.pending < left else { return .next }
+                    let to = p &- fetchBase
+                    guard to < 4096, let next = table[Int(truncatingIfNeeded: to >> 1)] else { return .next }
+                    // Chain next time: the jump that led here goes straight to the successor.
+                    let site = ctx.pointee.linkSite
+                    if site != 0, let target = jit.code(next), generation == jit.generation {
+                        jit.patch(site: UInt(site), to: target)
+                    }
+                    b = next
+                    continue
+                case .partial:
+                    b = BlockRef(ctx.pointee.block.unsafelyUnwrapped.assumingMemoryBound(to: BlockHeader.self))
+                    k = Int(ctx.pointee.index)
+                    p = ctx.pointee.pc
+                case .settledExit, .settledTrap:
+                    // A helper settled it as `runChain` does (counts committed, `state.pc` set).
+                    x[0] = 0
+                    p = state.pointee.pc
+                    return status == JITExit.settledExit.rawValue ? .exit : .trapped
+                case .exit:
+                    x[0] = 0
+                    p = ctx.pointee.pc
+                    state.pointee.pc = p
+                    commit(&counts, &left)
+                    return .exit
+                }
+            }
+            // The rest in Swift, as the block engine runs it, up to a block that may have code.
+            var resume: BlockRef? = nil
+            let flow = runSwiftChain(b, k, &resume, &p, fetchBase, table, x, loadTLB, storeTLB, &counts, &left, &links)
+            guard flow == .next, let next = resume else { return flow }
+            b = next
+        }
+    }
+
+    /// `runChain` from instruction `start` of block `first`, following successors only while they
+    /// are left to Swift (`JIT.uncompilable`); a successor that has code or may get some is
+    /// returned in `resume` (flow `.next`). A function of its own, like `runChain`, so that
+    /// `execute` is inlined into its loop (inside `runJITChain` it was not: callgrind, ecall
+    /// bench, 12% more host instructions than the block engine).
+    @inline(never)
+    func runSwiftChain(_ first: BlockRef, _ start: Int, _ resume: inout BlockRef?, _ pc: inout UInt64, _ fetchBase: UInt64,
+                       _ table: UnsafeMutablePointer<BlockRef?>, _ x: UnsafeMutablePointer<UInt64>,
+                       _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
+                       _ c: inout SliceCounts, _ remaining: inout UInt64, _ links: inout UInt64) -> Flow {
+        var b = first
+        var k = start
+        var p = pc
+        var counts = c
+        var left = remaining
+        defer { pc = p; c = counts; remaining = left }
+        while true {
+            // (After a partial native run, b is the block compiled code stopped in, which may be
+            // a successor of the one entered; the budget covers the rest of it.)
+            let count = Int(b.pointee.count)
+            let budget = left &- counts.pending
+            let rest = UInt64(count &- k)
+            let n = budget < rest ? k &+ Int(truncatingIfNeeded: budget) : count
+            let ops = b.ops
+            repeat {
+                let flow = execute(ops + k, &p, x, loadTLB, storeTLB, &counts, &left)
+                guard flow == .next else {
+                    switch flow {
+                    case .exit:
+                        x[0] = 0
+                        counts.pending &+= 1
+                        state.pointee.pc = p
+                        commit(&counts, &left)
+                    case .trapped:
+                        x[0] = 0
+                        counts.prefetched = 0
+                        commit(&counts, &left)
+                    default:
+                        break
+                    }
+                    return flow
+                }
+                counts.pending &+= 1
+                k &+= 1
+            } while k < n
+            if recordBlockEnds { noteBlockEnd(counts.pending) }
+            guard k == Int(b.pointee.built) && b.pointee.count != 0 && counts.pending < left else { return .next }
+            let to = p &- fetchBase
+            var successor: BlockRef? = nil
+            if to == UInt64(b.pointee.end) {
+                if let f = b.pointee.fall, f.pointee.count != 0 {
+                    successor = f
+                    links &+= 1
+                } else if to < 4096, let t = table[Int(truncatingIfNeeded: to >> 1)] {
+                    b.pointee.fall = t
+                    successor = t
+                }
+            } else if to == UInt64(b.pointee.target) {
+                if let t = b.pointee.taken, t.pointee.count != 0 {
+                    successor = t
+                    links &+= 1
+                } else if let t = table[Int(truncatingIfNeeded: to >> 1)] {
+                    b.pointee.taken = t
+                    successor = t
+                }
+            } else if to < 4096 {
+                successor = table[Int(truncatingIfNeeded: to >> 1)]
+            }
+            guard let next = successor else { return .next }
+            guard next.pointee.pad == JIT.uncompilable else {
+                resume = next
+                return .next
+            }
+            b = next
+            k = 0
+        }
+    }
+}
+
+extension JIT {
+    /// Counts one more execution of block `b` outside compiled code and compiles it when that
+    /// makes it hot. Returns its code, or nil.
+    @inline(never)
+    func consider(_ b: BlockRef, _ hart: Hart) -> Int? {
+        let tag = b.pointee.pad
+        guard tag < JIT.uncompilable else { return nil }
+        if tag &+ 1 < threshold {
+            b.pointee.pad = tag &+ 1
+            return nil
+        }
+        let origin = reserve()
+        guard let r = JITCompiler.compile(b, origin: origin, epilogue: epilogue, helpers: JITHelpers.addresses,
+                                          record: hart.recordBlockEnds) else {
+            b.pointee.pad = JIT.uncompilable
+            counters.blocksNotCompilable &+= 1
+            return nil
+        }
+        return install(b, r.bytes, instructions: r.instructions)
+    }
+}

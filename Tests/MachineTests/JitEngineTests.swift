@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import Machine
+
+// The native-code engine's own behaviour: where it runs, that compiled loops stay in compiled code,
+// exact budgets inside compiled blocks, breakpoints, stores into compiled code, the encoder.
+
+@Suite struct JitEngineTests {
+    static func rig(threshold: UInt16 = 1) -> Guest.Rig {
+        JitLockstep.rig(.jit, threshold: threshold) { _ in }
+    }
+
+    /// `.jit` runs native code on an x86-64 host; other engines have no JIT counters.
+    @Test func availability() {
+        var c = MachineConfiguration()
+        c.engine = .jit
+        let m = Machine(c)
+        #if arch(x86_64)
+        #expect(m.effectiveEngine == .jit)
+        #expect(m.jitCounters != nil)
+        #else
+        #expect(m.effectiveEngine == .blocks)
+        #endif
+        c.engine = .blocks
+        #expect(Machine(c).effectiveEngine == .blocks)
+        #expect(Machine(c).jitCounters == nil)
+    }
+
+    /// A hot loop is compiled, its blocks chained to each other, and it no longer returns to Swift.
+    @Test func loopsStayInCompiledCode() throws {
+        guard JitLockstep.available else { return }
+        let rig = Self.rig(threshold: 4)
+        rig.boot(try Guest.assemble(EngineBlockTests.loop))
+        #expect(rig.run(100_000) == .poweredOff(code: 0))
+        #expect(rig.machine.register(10) == 3000)
+        let c = try #require(rig.machine.jitCounters)
+        #expect(c.blocksCompiled >= 1)
+        #expect(c.linksPatched >= 1)
+        #expect(c.nativeInstructions > 4_500)   // 5 instructions × 1000 iterations, nearly all native
+        #expect(c.nativeEntries < 20)
+    }
+
+    /// Every budget stops after exactly that many instructions, also inside compiled blocks.
+    @Test func budgetsInsideCompiledBlocksAreExact() throws {
+        guard JitLockstep.available else { return }
+        let image = try Guest.assemble(EngineBlockTests.loop)
+        for budget: UInt64 in [1, 2, 3, 4, 5, 6, 7, 13, 64, 999, 4001] {
+            let rig = Self.rig()
+            rig.boot(image)
+            #expect(rig.run(budget) == .budgetExhausted)
+            #expect(rig.machine.counters().instructions == budget)
+            while rig.run(3) == .budgetExhausted {}
+            #expect(rig.machine.register(10) == 3000)
+        }
+    }
+
+    /// A breakpoint inside a compiled block stops before that instruction.
+    @Test func breakpointInsideACompiledBlock() throws {
+        guard JitLockstep.available else { return }
+        let rig = Self.rig()
+        rig.boot(try Guest.assemble(EngineBlockTests.loop))
+        _ = rig.run(50)
+        #expect((rig.machine.jitCounters?.blocksCompiled ?? 0) > 0)
+        let target: UInt64 = 0x8000_0000 + 8 + 4
+        rig.machine.breakpoints = [target]
+        #expect(rig.run(10_000) == .breakpoint(hart: 0, pc: target))
+        #expect(rig.machine.pc() == target)
+        rig.machine.breakpoints = []
+        #expect(rig.run(10_000) == .poweredOff(code: 0))
+        #expect(rig.machine.register(10) == 3000)
+    }
+
+    /// A store into a compiled block kills it: the new instruction runs, never the old code.
+    @Test func storeIntoCompiledCodeTakesEffect() throws {
+        guard JitLockstep.available else { return }
+        let rig = Self.rig()
+        rig.boot(try Guest.assemble(EngineBlockTests.selfModifying))
+        #expect(rig.run(100_000) == .poweredOff(code: 0))
+        #expect(rig.machine.register(10) == 2000)
+        #expect(rig.machine.blockEngineCounters.blocksInvalidated > 0)
+    }
+
+    /// The encoder against the SDM's encodings of a few forms with each addressing special case.
+    @Test func encodings() {
+        var a = X86Assembler(origin: 0x1000)
+        a.load(.rax, X86Mem(.rbx, 8))          // mov rax, [rbx+8]
+        a.store(X86Mem(.r12, 0x18), .r14)      // mov [r12+0x18], r14 (SIB for r12)
+        a.cmpByte(X86Mem(.r13, 0x40), 0)       // cmp byte [r13+0x40], 0
+        a.load(.r8, X86Mem(.rbx, 0x200))       // mov r8, [rbx+0x200] (disp32)
+        a.alu(.and, .rax, imm: 255, w: false)  // and eax, 255
+        a.setccRAX(.b)                         // setb al; movzx eax, al
+        a.movsxd(.rax, .rax)                   // movsxd rax, eax
+        a.push(.r15); a.pop(.rbx)
+        #expect(a.bytes == [0x48, 0x8B, 0x43, 0x08,
+                            0x4D, 0x89, 0x74, 0x24, 0x18,
+                            0x41, 0x80, 0x7D, 0x40, 0x00,
+                            0x4C, 0x8B, 0x83, 0x00, 0x02, 0x00, 0x00,
+                            0x81, 0xE0, 0xFF, 0x00, 0x00, 0x00,
+                            0x0F, 0x92, 0xC0, 0x0F, 0xB6, 0xC0,
+                            0x48, 0x63, 0xC0,
+                            0x41, 0x57, 0x5B])
+    }
+}
