@@ -107,6 +107,11 @@ import Testing
         #expect(counters["callouts_by_kind"]?["csr_inline"] == account.count(.btInlineCSR))
         #expect(counters["callouts_by_kind"]?["ecall"] == 7)
         #expect(bt.statistics().exits["illegal_instruction"] == nil, "no kernel CSR access traps")
+        // The 1000-iteration loop runs from the cache: its blocks are built once, entered again and again.
+        let cache = try #require(counters["block_cache"])
+        let built = try #require(cache["built"]), entries = try #require(cache["entries"])
+        #expect(built >= counters["bt"]?["blocks_translated"] ?? .max)
+        #expect(entries > 1000 && cache["hits"] == entries - built)
     }
 
     /// [AA06]: a cr8 write costs 150 cycles natively, 35 under BT, 177 under VT (and a trap-and-emulate

@@ -118,6 +118,13 @@ public final class BinaryTranslationTechnique: Technique {
             groups["callouts_by_kind"] = t.counters.byKind
             if let a = t.afterburner { groups.merge(a.counterGroups) { $1 } }
         }
+        // The translation cache as the block engine keeps it: one cache for the translated kernel
+        // and the guest's directly executed user code alike (both run from blocks), so its hits
+        // are the whole guest's.
+        let cache = guest.machine.blockEngineCounters
+        groups["block_cache"] = ["entries": cache.entered, "built": cache.blocksBuilt,
+                                 "hits": cache.entered &- min(cache.entered, cache.blocksBuilt),
+                                 "chained": cache.chained, "invalidated": cache.blocksInvalidated]
         return groups
     }
 }

@@ -91,9 +91,9 @@ public struct MachineConfiguration: Sendable {
     /// host's RAM); nil = the machine reserves its own.
     public var ramBacking: ExternalRAM? = nil
 
-    /// The engine that runs guest code: translated blocks, or the interpreter (same semantics;
-    /// the interpreter stays for lockstep testing and comparison). Default: `.blocks`, or what the
-    /// environment variable `VMLAB_ENGINE` (`interpreter`, `blocks`) says.
+    /// The engine that runs guest code: compiled blocks, translated blocks, or the interpreter
+    /// (same semantics; the others stay for lockstep testing and comparison). Default: `.jit`, or
+    /// what the environment variable `VMLAB_ENGINE` (`interpreter`, `blocks`, `jit`) says.
     public var engine: ExecutionEngine = .standard
 
     public init() {}

@@ -93,5 +93,9 @@ public struct BlockEngineCounters: Sendable, Equatable {
     public var blocksInvalidated: UInt64 = 0
     /// Block entries through a chain link (no table lookup).
     public var chained: UInt64 = 0
+    /// Block executions by the block engine's chain loop (entries through links, through the
+    /// page's table, and of blocks just built); `entered - blocksBuilt` are the cache hits.
+    /// The native-code engine's compiled chains are not counted.
+    public var entered: UInt64 = 0
     public init() {}
 }
