@@ -248,32 +248,39 @@ extension Hart {
             if recordBlockEnds { noteBlockEnd(counts.pending) }
             // Chain when the whole block ran, is still alive, and budget is left.
             guard k == Int(b.pointee.built) && b.pointee.count != 0 && counts.pending < left else { return .next }
-            let to = p &- fetchBase
-            var successor: BlockRef? = nil
-            if to == UInt64(b.pointee.end) {
-                if let f = b.pointee.fall, f.pointee.count != 0 {
-                    successor = f
-                    links &+= 1
-                } else if to < 4096, let t = table[Int(truncatingIfNeeded: to >> 1)] {
-                    b.pointee.fall = t
-                    successor = t
-                }
-            } else if to == UInt64(b.pointee.target) {
-                if let t = b.pointee.taken, t.pointee.count != 0 {
-                    successor = t
-                    links &+= 1
-                } else if let t = table[Int(truncatingIfNeeded: to >> 1)] {
-                    b.pointee.taken = t
-                    successor = t
-                }
-            } else if to < 4096 {
-                // A dynamic target (jalr): the page's table.
-                successor = table[Int(truncatingIfNeeded: to >> 1)]
-            }
-            guard let next = successor else { return .next }
+            guard let next = Hart.successor(of: b, at: p &- fetchBase, table, &links) else { return .next }
             entered &+= 1
             b = next
         }
+    }
+
+    /// The block to chain to after block `b` ran whole and left the pc at page offset `to`: its
+    /// fall-through or static target through the link (counted in `links`) or, the first time,
+    /// through the page's table (which sets the link); a dynamic target (jalr) through the table.
+    /// Nil when the successor is not translated yet or lies in another page. Shared by the block
+    /// engine's and the native-code engine's chain loops, inlined into each.
+    @inline(__always)
+    static func successor(of b: BlockRef, at to: UInt64, _ table: UnsafeMutablePointer<BlockRef?>,
+                          _ links: inout UInt64) -> BlockRef? {
+        if to == UInt64(b.pointee.end) {
+            if let f = b.pointee.fall, f.pointee.count != 0 {
+                links &+= 1
+                return f
+            }
+            guard to < 4096, let t = table[Int(truncatingIfNeeded: to >> 1)] else { return nil }
+            b.pointee.fall = t
+            return t
+        }
+        if to == UInt64(b.pointee.target) {
+            if let t = b.pointee.taken, t.pointee.count != 0 {
+                links &+= 1
+                return t
+            }
+            guard let t = table[Int(truncatingIfNeeded: to >> 1)] else { return nil }
+            b.pointee.taken = t
+            return t
+        }
+        return to < 4096 ? table[Int(truncatingIfNeeded: to >> 1)] : nil
     }
 
     /// After an instruction that ended the slice (counts committed, `state.pc` current): the next

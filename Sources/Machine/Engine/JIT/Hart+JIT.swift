@@ -219,28 +219,7 @@ extension Hart {
             } while k < n
             if recordBlockEnds { noteBlockEnd(counts.pending) }
             guard k == Int(b.pointee.built) && b.pointee.count != 0 && counts.pending < left else { return .next }
-            let to = p &- fetchBase
-            var successor: BlockRef? = nil
-            if to == UInt64(b.pointee.end) {
-                if let f = b.pointee.fall, f.pointee.count != 0 {
-                    successor = f
-                    links &+= 1
-                } else if to < 4096, let t = table[Int(truncatingIfNeeded: to >> 1)] {
-                    b.pointee.fall = t
-                    successor = t
-                }
-            } else if to == UInt64(b.pointee.target) {
-                if let t = b.pointee.taken, t.pointee.count != 0 {
-                    successor = t
-                    links &+= 1
-                } else if let t = table[Int(truncatingIfNeeded: to >> 1)] {
-                    b.pointee.taken = t
-                    successor = t
-                }
-            } else if to < 4096 {
-                successor = table[Int(truncatingIfNeeded: to >> 1)]
-            }
-            guard let next = successor else { return .next }
+            guard let next = Hart.successor(of: b, at: p &- fetchBase, table, &links) else { return .next }
             guard next.pointee.pad == JIT.uncompilable else {
                 resume = next
                 return .next
