@@ -19,41 +19,8 @@ import Testing
 
     @Test(arguments: ["syscall", "pagefault", "forktest"])
     func tinyosInLockstep(_ name: String) throws {
-        guard let probe = try Self.board(name, .jit), probe.machine.effectiveEngine == .jit,
-              let a = try Self.board(name, .interpreter), let b = try Self.board(name, .jit) else { return }
-        for h in probe.machine.harts { h.recordBlockEnds = true }
-        let probeStop = probe.run(maxInstructions: 2_000_000_000)
-        #expect(probeStop == .poweredOff(code: 0))
-        #expect((probe.machine.jitCounters?.nativeInstructions ?? 0) > 100_000)
-        var ends = Array(Set(probe.machine.harts.flatMap(\.blockEnds))).sorted()
-        let maxPoints = 5_000
-        if ends.count > maxPoints {
-            let stride = ends.count / maxPoints + 1
-            ends = ends.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
-        }
-        var compared = 0
-        var last = StopReason.budgetExhausted
-        for end in ends {
-            let done = b.machine.totalInstructions
-            guard end > done else { continue }
-            let stopA = a.run(maxInstructions: end - done)
-            let stopB = b.run(maxInstructions: end - done)
-            compared += 1
-            let sa = LockstepTinyosTests.snapshot(a.machine), sb = LockstepTinyosTests.snapshot(b.machine)
-            guard stopA == stopB && sa == sb else {
-                Issue.record("\(name): diverged by instruction \(end) (\(stopA) vs \(stopB)):\ninterpreter: \(sa)\njit:         \(sb)")
-                return
-            }
-            last = stopA
-            if last != .budgetExhausted { break }
-        }
-        if last == .budgetExhausted {
-            last = a.run(maxInstructions: 2_000_000_000)
-            #expect(b.run(maxInstructions: 2_000_000_000) == last)
-            #expect(LockstepTinyosTests.snapshot(a.machine) == LockstepTinyosTests.snapshot(b.machine))
-        }
-        #expect(last == probeStop)
-        #expect(a.console.text == b.console.text)
-        #expect(compared > 100)
+        let probe = try LockstepTinyosTests.compareWithInterpreter(name, .jit, board: Self.board,
+                                                                   accept: { $0.machine.effectiveEngine == .jit })
+        if let probe { #expect((probe.machine.jitCounters?.nativeInstructions ?? 0) > 100_000) }
     }
 }

@@ -39,8 +39,19 @@ import Testing
 
     @Test(arguments: ["syscall", "pagefault", "forktest"])
     func tinyosInLockstep(_ name: String) throws {
-        guard let probe = try Self.board(name, .blocks),
-              let a = try Self.board(name, .interpreter), let b = try Self.board(name, .blocks) else { return }
+        try Self.compareWithInterpreter(name, .blocks, board: Self.board)
+    }
+
+    /// Runs tinyos case `name` on a probe board of `engine` (boards from `board`) recording its
+    /// block ends, then an interpreter board and a second `engine` board to each of those ends
+    /// (sampled evenly when there are many), comparing their harts' whole state at each. Returns
+    /// the probe after its run, or nil when the guest is missing or `accept` refuses the probe.
+    @discardableResult
+    static func compareWithInterpreter(_ name: String, _ engine: ExecutionEngine,
+                                       board: (String, ExecutionEngine) throws -> VirtBoard?,
+                                       accept: (VirtBoard) -> Bool = { _ in true }) throws -> VirtBoard? {
+        guard let probe = try board(name, engine), accept(probe),
+              let a = try board(name, .interpreter), let b = try board(name, engine) else { return nil }
         for h in probe.machine.harts { h.recordBlockEnds = true }
         let probeStop = probe.run(maxInstructions: 2_000_000_000)
         #expect(probeStop == .poweredOff(code: 0))
@@ -58,10 +69,10 @@ import Testing
             let stopA = a.run(maxInstructions: end - done)
             let stopB = b.run(maxInstructions: end - done)
             compared += 1
-            let sa = Self.snapshot(a.machine), sb = Self.snapshot(b.machine)
+            let sa = snapshot(a.machine), sb = snapshot(b.machine)
             guard stopA == stopB && sa == sb else {
-                Issue.record("\(name): diverged by instruction \(end) (\(stopA) vs \(stopB)):\ninterpreter: \(sa)\nblocks:      \(sb)")
-                return
+                Issue.record("\(name): diverged by instruction \(end) (\(stopA) vs \(stopB)):\ninterpreter: \(sa)\n\(engine): \(sb)")
+                return probe
             }
             last = stopA
             if last != .budgetExhausted { break }
@@ -69,10 +80,11 @@ import Testing
         if last == .budgetExhausted {
             last = a.run(maxInstructions: 2_000_000_000)
             #expect(b.run(maxInstructions: 2_000_000_000) == last)
-            #expect(Self.snapshot(a.machine) == Self.snapshot(b.machine))
+            #expect(snapshot(a.machine) == snapshot(b.machine))
         }
         #expect(last == probeStop)
         #expect(a.console.text == b.console.text)
         #expect(compared > 100)
+        return probe
     }
 }
