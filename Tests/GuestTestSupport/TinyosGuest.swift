@@ -27,18 +27,28 @@ public enum TinyosGuest {
         (try? String(contentsOf: folder.appendingPathComponent("expected/\(name).out"), encoding: .utf8)) ?? ""
     }
 
-    /// A disk image made by mkdisk.sh, once per process and `tag`: suites that run in parallel use
-    /// different tags, so no two of them write one image at the same time. Nil when mkdisk.sh fails.
+    /// A disk image made by mkdisk.sh, once per process and `tag`. mkdisk.sh writes its output
+    /// progressively, so the image is written under a private name and renamed into place when
+    /// complete, under a lock: a suite running in parallel never sees a half-written image, even
+    /// when two suites share a tag (a partial image once made tinyos diverge between two boards
+    /// of one lockstep test). Nil when mkdisk.sh fails.
     public static func disk(tag: String) throws -> String? {
+        diskLock.lock()
+        defer { diskLock.unlock() }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-\(tag)-tinyos-\(getpid()).img").path
         if FileManager.default.fileExists(atPath: path) { return path }
+        let partial = path + ".partial"
         let process = Process()
         process.executableURL = folder.appendingPathComponent("mkdisk.sh")
-        process.arguments = [path]
+        process.arguments = [partial]
         try process.run()
         process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
+        guard process.terminationStatus == 0 else { return nil }
+        guard rename(partial, path) == 0 else { return nil }
+        return path
     }
+
+    private static let diskLock = NSLock()
 
     /// The console from tinyos's first line on, without carriage returns and without "# " lines
     /// (they carry timings), compared the way check-qemu.sh compares QEMU's.

@@ -110,7 +110,7 @@ import Testing
     /// jit) selects that engine for a whole process (CI can run the suite under any).
     @Test func theDefaultEngineFollowsTheEnvironment() {
         let chosen = ProcessInfo.processInfo.environment["VMLAB_ENGINE"]
-        let expected: ExecutionEngine = chosen == "blocks" ? .blocks : chosen == "jit" ? .jit : .interpreter
+        let expected: ExecutionEngine = chosen == "blocks" ? .blocks : chosen == "interpreter" ? .interpreter : .jit
         #expect(MachineConfiguration().engine == expected)
     }
 }

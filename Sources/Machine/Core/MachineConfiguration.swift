@@ -92,7 +92,7 @@ public struct MachineConfiguration: Sendable {
     public var ramBacking: ExternalRAM? = nil
 
     /// The engine that runs guest code: compiled blocks, translated blocks, or the interpreter
-    /// (same semantics, compared in lockstep tests). Default: `.interpreter`, or
+    /// (same semantics; the others stay for lockstep testing and comparison). Default: `.jit`, or
     /// what the environment variable `VMLAB_ENGINE` (`interpreter`, `blocks`, `jit`) says.
     public var engine: ExecutionEngine = .standard
 
