@@ -41,6 +41,17 @@ extension Hart {
     func execute(_ p: UnsafePointer<DecodedOp>, _ pc: inout UInt64, _ x: UnsafeMutablePointer<UInt64>,
                  _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
                  _ c: inout SliceCounts, _ remaining: inout UInt64) -> Flow {
+        execute(p, &pc, x, loadTLB, storeTLB, &c, &remaining, length: UInt64(p.pointee.length))
+    }
+
+    /// `execute` with the slot's length given: a caller that has branched on the length passes
+    /// a constant, so that the next pc does not wait for the slot's length to be loaded (see the
+    /// interpreter's loop). `len` must equal `p.pointee.length` except for markers (length 0).
+    /// Transparent: the interpreter inlines it twice, and `@inline(__always)` inlined only one.
+    @_transparent
+    func execute(_ p: UnsafePointer<DecodedOp>, _ pc: inout UInt64, _ x: UnsafeMutablePointer<UInt64>,
+                 _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
+                 _ c: inout SliceCounts, _ remaining: inout UInt64, length len: UInt64) -> Flow {
         // The slot is read field by field where a case needs it, not copied whole: copying the
         // 16-byte record loaded every field (rs3, rm, raw too) before the dispatch and spilled
         // registers in the hot loop (cpu bench 238 → ~400 MIPS). Only `len`, which nearly every
@@ -51,7 +62,6 @@ extension Hart {
         var rs1: Int { Int(p.pointee.rs1) }
         var rs2: Int { Int(p.pointee.rs2) }
         var imm: UInt64 { UInt64(bitPattern: Int64(p.pointee.imm)) }
-        let len = UInt64(p.pointee.length)
         @inline(__always) func sx32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
         @inline(__always) func branch(_ taken: Bool) { pc = taken ? pc &+ imm : pc &+ len }
 
