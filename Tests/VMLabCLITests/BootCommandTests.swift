@@ -173,8 +173,7 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     process.standardInput = try FileHandle(forReadingFrom: input)
     process.standardOutput = try FileHandle(forWritingTo: output)
     process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
+    try runWithTimeout(process, arguments: process.arguments ?? [])
     #expect(process.terminationStatus == 0)
     let text = try String(contentsOf: output, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
     #expect(text.contains("$ halt\ntinyos: halt\n"))

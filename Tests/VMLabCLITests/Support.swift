@@ -48,11 +48,24 @@ func vmlab(_ arguments: [String], in directory: URL = fixtures) throws -> Transc
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
-    try process.run()
-    process.waitUntilExit()
+    try runWithTimeout(process, arguments: arguments)
     return Transcript(status: process.terminationStatus,
                       stdout: try String(contentsOf: out, encoding: .utf8),
                       stderr: try String(contentsOf: err, encoding: .utf8))
+}
+
+/// Runs `process` to its end, or kills it after `seconds` and records the hang as a test failure:
+/// a guest that never stops (a hole that breaks the kernel, a missing budget) must fail one test,
+/// not stall the whole suite until CI's own limit.
+func runWithTimeout(_ process: Process, arguments: [String], seconds: Double = 300) throws {
+    let ended = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in ended.signal() }
+    try process.run()
+    if ended.wait(timeout: .now() + seconds) == .timedOut {
+        process.terminate()
+        if ended.wait(timeout: .now() + 10) == .timedOut { kill(process.processIdentifier, SIGKILL); ended.wait() }
+        Issue.record("vmlab \(arguments.joined(separator: " ")) did not finish in \(Int(seconds)) s and was killed")
+    }
 }
 
 /// Result lines with their times removed, for comparing runs.
@@ -61,4 +74,16 @@ func withoutTimes(_ lines: [String]) -> [String] {
         guard let open = line.range(of: " (", options: .backwards), line.hasSuffix("s)") else { return line }
         return String(line[..<open.lowerBound])
     }
+}
+
+@Test func aCommandThatHangsIsKilledAndFailsItsTest() throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    process.arguments = ["60"]
+    let started = Date()
+    withKnownIssue("the hang is recorded as a failure") {
+        try runWithTimeout(process, arguments: ["(sleep 60)"], seconds: 0.5)
+    }
+    #expect(process.terminationReason == .uncaughtSignal)
+    #expect(Date().timeIntervalSince(started) < 20)
 }
