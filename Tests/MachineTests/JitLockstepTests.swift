@@ -18,7 +18,7 @@ enum JitLockstep {
         return Machine(c).effectiveEngine == .jit
     }()
 
-    static func rig(_ engine: ExecutionEngine, threshold: UInt16, skew: Bool = false,
+    static func rig(_ engine: ExecutionEngine, threshold: UInt16, skew: Bool = false, entryLimit: Int? = nil,
                     configure: (inout MachineConfiguration) -> Void) -> Guest.Rig {
         let r = Guest.Rig {
             configure(&$0)
@@ -26,6 +26,7 @@ enum JitLockstep {
             if skew { $0.costs.exception += 1 }
         }
         r.machine.harts.first?.jit?.threshold = threshold
+        if let entryLimit { r.machine.harts.first?.jit?.entryLimit = entryLimit }
         return r
     }
 
@@ -36,8 +37,8 @@ enum JitLockstep {
     static func compare(_ image: [UInt8], threshold: UInt16 = 1,
                         configure: @escaping (inout MachineConfiguration) -> Void = { _ in },
                         budget: UInt64 = 50_000_000, maxPoints: Int = 20_000,
-                        skew: Bool = false) -> (compared: Int, counters: JITCounters?) {
-        let probe = rig(.jit, threshold: threshold, configure: configure)
+                        skew: Bool = false, entryLimit: Int? = nil) -> (compared: Int, counters: JITCounters?) {
+        let probe = rig(.jit, threshold: threshold, entryLimit: entryLimit, configure: configure)
         probe.boot(image)
         for h in probe.machine.harts { h.recordBlockEnds = true }
         let probeStop = probe.run(budget)
@@ -48,7 +49,7 @@ enum JitLockstep {
         }
         ends.append(probe.machine.totalInstructions)
         let a = rig(.interpreter, threshold: threshold, configure: configure)
-        let b = rig(.jit, threshold: threshold, skew: skew, configure: configure)
+        let b = rig(.jit, threshold: threshold, skew: skew, entryLimit: entryLimit, configure: configure)
         a.boot(image)
         b.boot(image)
         var compared = 0
@@ -118,6 +119,19 @@ enum JitLockstep {
         let alone = JitLockstep.rig(.jit, threshold: 1) { _ in }
         alone.boot(image)
         #expect(alone.run(50_000_000) == .poweredOff(code: 0))
+        #expect((r.counters?.nativeInstructions ?? 0) > 10_000)
+    }
+
+    /// Room for only a few compiled blocks: the table fills and everything compiled is dropped
+    /// again and again, while blocks are linked, half-linked (a link site read before a flush is
+    /// never patched after it) and recompiled.
+    @Test(arguments: [1, 5])
+    func flushesKeepTheEngineExact(_ seed: Int) throws {
+        guard JitLockstep.available else { return }
+        let image = try Guest.assemble(JitPrograms.random(seed: UInt64(seed), system: seed == 5))
+        let r = JitLockstep.compare(image, budget: 2_000_000, maxPoints: 4_000, entryLimit: 3)
+        #expect(r.compared > 10)
+        #expect((r.counters?.flushes ?? 0) > 10)
         #expect((r.counters?.nativeInstructions ?? 0) > 10_000)
     }
 

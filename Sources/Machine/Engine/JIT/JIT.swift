@@ -91,6 +91,9 @@ final class JIT {
 
     /// Executions in Swift after which a block is compiled (tests set 1).
     var threshold: UInt16 = 16
+    /// Compiled blocks held before everything is flushed (at most `maxEntries`; tests set a few,
+    /// so that flushes happen all the time).
+    var entryLimit = JIT.maxEntries
     static let uncompilable: UInt16 = 0x7FFF
     static let compiledBit: UInt16 = 0x8000
     static let maxEntries = 0x7FFF
@@ -226,7 +229,7 @@ final class JIT {
     /// Room for one more block: flushes when the table or the arena (with a margin larger than
     /// any block's code) is full. Returns the address the next block's code will start at.
     func reserve() -> UInt {
-        if entryCount >= JIT.maxEntries || capacity - used < 256 << 10 { flush() }
+        if entryCount >= min(entryLimit, JIT.maxEntries) || capacity - used < 256 << 10 { flush() }
         return UInt(bitPattern: arena) + UInt(used)
     }
 
