@@ -40,6 +40,32 @@ import Testing
         #expect(c.nativeEntries < 20)
     }
 
+    /// Calls and returns within a page stay in compiled code: `ret` (jalr) finds its target's code
+    /// through the page's block table instead of returning to Swift.
+    @Test func returnsStayInCompiledCode() throws {
+        guard JitLockstep.available else { return }
+        let rig = Self.rig(threshold: 2)
+        rig.boot(try Guest.assemble("""
+            _start:
+                li a0, 0
+                li s1, 1000
+            1:  call twice
+                addi s1, s1, -1
+                bnez s1, 1b
+                li t0, 0x100000
+                li t1, 0x5555
+                sw t1, 0(t0)
+            twice:
+                addi a0, a0, 2
+                ret
+            """))
+        #expect(rig.run(100_000) == .poweredOff(code: 0))
+        #expect(rig.machine.register(10) == 2000)
+        let c = try #require(rig.machine.jitCounters)
+        #expect(c.indirectLinks > 990)
+        #expect(c.nativeEntries < 20)
+    }
+
     /// Every budget stops after exactly that many instructions, also inside compiled blocks.
     @Test func budgetsInsideCompiledBlocksAreExact() throws {
         guard JitLockstep.available else { return }

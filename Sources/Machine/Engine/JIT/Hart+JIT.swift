@@ -113,7 +113,7 @@ extension Hart {
             var k = 0
             // (One compare for the blocks left to Swift: `uncompilable` marks them.)
             if b.pointee.pad != JIT.uncompilable, left &- counts.pending >= UInt64(count),
-               let e = jit.index(b) ?? jit.consider(b, self) {
+               let e = jit.index(b) ?? jit.consider(b, self, table: table) {
                 ctx.pointee.fetchBase = fetchBase
                 ctx.pointee.pending = counts.pending
                 ctx.pointee.prefetched = counts.prefetched
@@ -231,10 +231,10 @@ extension Hart {
 }
 
 extension JIT {
-    /// Counts one more execution of block `b` outside compiled code and compiles it when that
-    /// makes it hot. Returns its code, or nil.
+    /// Counts one more execution of block `b` (of the page whose block table is `table`) outside
+    /// compiled code and compiles it when that makes it hot. Returns its code, or nil.
     @inline(never)
-    func consider(_ b: BlockRef, _ hart: Hart) -> Int? {
+    func consider(_ b: BlockRef, _ hart: Hart, table: UnsafeMutablePointer<BlockRef?>) -> Int? {
         let tag = b.pointee.pad
         guard tag < JIT.uncompilable else { return nil }
         if tag &+ 1 < threshold {
@@ -242,8 +242,9 @@ extension JIT {
             return nil
         }
         let origin = reserve()
+        let lookup = JITCompiler.Lookup(table: UInt(bitPattern: table), entries: UInt(bitPattern: entries))
         guard let r = JITCompiler.compile(b, origin: origin, epilogue: epilogue, helpers: JITHelpers.addresses,
-                                          record: hart.recordBlockEnds) else {
+                                          lookup: lookup, record: hart.recordBlockEnds) else {
             b.pointee.pad = JIT.uncompilable
             counters.blocksNotCompilable &+= 1
             return nil

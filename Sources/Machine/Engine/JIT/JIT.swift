@@ -45,6 +45,8 @@ struct JITContext {
     var hart: UnsafeMutableRawPointer
     /// Instructions of compiled code entered (statistics).
     var nativeInstructions: UInt64 = 0
+    /// `jalr`s that went straight to their target's compiled code (statistics).
+    var indirectLinks: UInt64 = 0
 
     static func offset(_ k: PartialKeyPath<JITContext>) -> Int32 {
         Int32(MemoryLayout<JITContext>.offset(of: k)!)
@@ -80,6 +82,9 @@ public struct JITCounters: Sendable, Equatable {
     public var nativeInstructions: UInt64 = 0
     /// Jumps between compiled blocks patched to go directly (no return to Swift).
     public var linksPatched: UInt64 = 0
+    /// `jalr`s (returns, indirect calls and jumps) that found their target's compiled code in
+    /// the page's block table and went there without returning to Swift.
+    public var indirectLinks: UInt64 = 0
     /// Times the code arena or the block table filled and everything compiled was dropped.
     public var flushes: UInt64 = 0
     public init() {}
@@ -247,7 +252,10 @@ extension Machine {
     public var jitCounters: JITCounters? {
         guard let j = harts.first?.jit else { return nil }
         var c = j.counters
-        for i in 0..<j.contextCount { c.nativeInstructions &+= j.contexts[i].nativeInstructions }
+        for i in 0..<j.contextCount {
+            c.nativeInstructions &+= j.contexts[i].nativeInstructions
+            c.indirectLinks &+= j.contexts[i].indirectLinks
+        }
         return c
     }
 

@@ -19,7 +19,8 @@ import RISCV
 //           jump per static successor: each starts as a jump to a stub that returns `boundary`
 //           with the successor's pc and its own address, which the engine patches into a direct
 //           jump once the successor is compiled (chaining: a hot loop never leaves native code).
-//           jalr and successors outside the page always return.
+//           A jalr looks its target up in the page's block table and the compiled-block table
+//           and jumps to its code if it has some; successors outside the page always return.
 // Loads and stores: the soft-TLB fast path inline (index, tag compare with the alignment bits,
 // host address = va + addend), counted in the context's hit counters; a miss calls the Swift
 // helper (JITHelpers.swift), which does the rest of the instruction as `execute` does. After each
@@ -31,6 +32,13 @@ struct JITCompiler {
         let load: UInt
         let store: UInt
         let blockEnd: UInt
+    }
+
+    /// Where a `jalr` looks for its target's code: the block table of the block's page and the
+    /// engine's table of compiled blocks (JIT.entries).
+    struct Lookup {
+        let table: UInt
+        let entries: UInt
     }
 
     /// Whether an instruction can be compiled.
@@ -59,6 +67,7 @@ struct JITCompiler {
     let b: BlockRef
     let epilogue: UInt
     let helpers: Helpers
+    let lookup: Lookup
     let record: Bool
     /// Out-of-line code (miss paths, exits), emitted after the block's straight line.
     var cold: [(inout X86Assembler) -> Void] = []
@@ -183,11 +192,12 @@ struct JITCompiler {
     static let ctxLoadHits = JITContext.offset(\.loadHits)
     static let ctxStoreHits = JITContext.offset(\.storeHits)
     static let ctxNative = JITContext.offset(\.nativeInstructions)
+    static let ctxIndirectLinks = JITContext.offset(\.indirectLinks)
     static let exitSliceOffset = Int32(MemoryLayout<HartState>.offset(of: \HartState.exitSlice)!)
 
     /// Compiles block `b` into code assembled at `origin`. Nil when its first instruction cannot
     /// be compiled. `record`: call the block-end helper at every block end (lockstep tests).
-    static func compile(_ b: BlockRef, origin: UInt, epilogue: UInt, helpers: Helpers, record: Bool)
+    static func compile(_ b: BlockRef, origin: UInt, epilogue: UInt, helpers: Helpers, lookup: Lookup, record: Bool)
         -> (bytes: [UInt8], instructions: Int)? {
         precondition(MemoryLayout<SoftTLBEntry>.stride == 16 && softTLBSize == 256)
         let n = Int(b.pointee.count)
@@ -195,13 +205,15 @@ struct JITCompiler {
         var k = 0
         while k < n && compilable(b.ops[k]) { k += 1 }
         guard k > 0 else { return nil }
-        var c = JITCompiler(a: X86Assembler(origin: origin), b: b, epilogue: epilogue, helpers: helpers, record: record)
+        var c = JITCompiler(a: X86Assembler(origin: origin), b: b, epilogue: epilogue, helpers: helpers,
+                            lookup: lookup, record: record)
         c.emitBlock(n: n, k: k)
         return (c.a.bytes, k)
     }
 
-    private init(a: X86Assembler, b: BlockRef, epilogue: UInt, helpers: Helpers, record: Bool) {
-        self.a = a; self.b = b; self.epilogue = epilogue; self.helpers = helpers; self.record = record
+    private init(a: X86Assembler, b: BlockRef, epilogue: UInt, helpers: Helpers, lookup: Lookup, record: Bool) {
+        self.a = a; self.b = b; self.epilogue = epilogue; self.helpers = helpers; self.lookup = lookup
+        self.record = record
     }
 
     @inline(__always) func x(_ r: UInt8) -> X86Mem { X86Mem(.rbx, Int32(r) * 8) }
@@ -345,6 +357,7 @@ struct JITCompiler {
             drop(op.rd)
             a.store(ctx(Self.ctxPC), .rax)
             blockEnd(n)
+            emitIndirectLookup()
             a.store(ctx(Self.ctxPending), .r14)
             a.storeImm(ctx(Self.ctxLinkSite), 0)
             a.movImm(.rax, JITExit.boundary.rawValue)
@@ -353,6 +366,44 @@ struct JITCompiler {
             preconditionFailure("not a block end")
         }
         _ = i
+    }
+
+    /// rax = the target of a `jalr` (pending already counts the block): when it lies in this
+    /// page and its block has compiled code, jump there, as a patched link would; else fall
+    /// through to the exit. The checks are `JIT.index`'s: the table's live block at the target,
+    /// its `pad` naming an entry, and that entry naming the block. Returns, calls and indirect
+    /// calls within a page then stay in compiled code (mix bench: one exit per ~30 instructions
+    /// before). The target block's own entry checks its budget and whether it is alive.
+    mutating func emitIndirectLookup() {
+        let out = a.label()
+        let padOffset = Int32(MemoryLayout<BlockHeader>.offset(of: \BlockHeader.pad)!)
+        let stride = Int32(MemoryLayout<JIT.Compiled>.stride)
+        let blockOffset = Int32(MemoryLayout<JIT.Compiled>.offset(of: \JIT.Compiled.block)!)
+        let codeOffset = Int32(MemoryLayout<JIT.Compiled>.offset(of: \JIT.Compiled.code)!)
+        a.load(.rax, ctx(Self.ctxPC))               // (the lockstep hook's call clobbered rax)
+        a.mov(.rcx, .rax)
+        a.alu(.sub, .rcx, .rbp)
+        a.alu(.cmp, .rcx, imm: 4096)
+        a.jcc(.ae, out)                             // unsigned: below the page too
+        // table entry of halfword offset off: table + (off >> 1) * 8 = table + off * 4 (off even).
+        a.shift(.shl, .rcx, 2)
+        a.movImm(.rdx, UInt64(lookup.table))
+        a.alu(.add, .rcx, .rdx)
+        a.load(.rcx, X86Mem(.rcx, 0))
+        a.test(.rcx, .rcx)
+        a.jcc(.e, out)
+        a.loadExtend(.rdx, X86Mem(.rcx, padOffset), width: .b16, signed: false)
+        a.alu(.cmp, .rdx, imm: Int32(JIT.compiledBit), w: false)
+        a.jcc(.b, out)
+        a.alu(.and, .rdx, imm: Int32(~JIT.compiledBit & 0xFFFF), w: false)
+        a.imul(.rdx, .rdx, imm: stride)
+        a.movImm(.rsi, UInt64(lookup.entries))
+        a.alu(.add, .rdx, .rsi)
+        a.alu(.cmp, .rcx, X86Mem(.rdx, blockOffset))
+        a.jcc(.ne, out)
+        a.inc(ctx(Self.ctxIndirectLinks))
+        a.jmp(X86Mem(.rdx, codeOffset))
+        a.bind(out)
     }
 
     // MARK: instructions

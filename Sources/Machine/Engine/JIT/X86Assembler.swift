@@ -259,6 +259,10 @@ struct X86Assembler {
     /// call r64 (FF /2), jmp r64 (FF /4)
     mutating func call(_ r: X86Reg) { rr([0xFF], w: false, reg: 2, rm: r) }
     mutating func jmp(_ r: X86Reg) { rr([0xFF], w: false, reg: 4, rm: r) }
+    /// jmp qword [m]: an indirect jump through memory.
+    mutating func jmp(_ m: X86Mem) { rm([0xFF], w: false, reg: 4, m) }
+    /// dst = src * imm (64-bit).
+    mutating func imul(_ dst: X86Reg, _ src: X86Reg, imm: Int32) { rr([0x69], w: true, reg: dst.rawValue, rm: src); imm32(imm) }
     mutating func push(_ r: X86Reg) { if r.high != 0 { byte(0x41) }; byte(0x50 + r.low) }
     mutating func pop(_ r: X86Reg) { if r.high != 0 { byte(0x41) }; byte(0x58 + r.low) }
     mutating func ret() { byte(0xC3) }
