@@ -68,7 +68,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables) or pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf). hw comes later.", valueName: "mode"))
     var mode: String = "native"
 
-    @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run.")
+    @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run; the last line names the host engine that ran the guest.")
     var stats = false
 
     func validate() throws {
@@ -161,7 +161,9 @@ struct BootCommand: ParsableCommand {
         }
         let stop = runWithInput(vm)
         if stats, let counters = vm.stats {
-            StandardStreams.writeError(counters.lines.joined(separator: "\n") + "\n")
+            // The engine last: it is the host's, not the guest's (scripts/bench checks it).
+            let engine = vm.engine.map { ["engine \($0)"] } ?? []
+            StandardStreams.writeError((counters.lines + engine).joined(separator: "\n") + "\n")
         }
         if stop.name == "poweroff", let code = stop.exitCode {
             // The shell sees only the low 8 bits: a failure must not read as success.

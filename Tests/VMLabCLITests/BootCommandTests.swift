@@ -77,6 +77,26 @@ private func guest(_ folder: String, _ program: String) throws -> String {
     #expect(bad.stderr.contains("unknown cost profile 'pentium' (expected one of classic-2006, core2-2006, modern)"))
 }
 
+/// `--stats` ends with the engine that ran the guest, which `VMLAB_ENGINE` picks; the counters
+/// before it are the same under every engine.
+@Test func statsNameTheEngineAndNothingElseDependsOnIt() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    var counters: [[String]] = []
+    for engine in ["interpreter", "blocks", "jit"] {
+        let t = try vmlab(["boot", tinyos, "--append", "bench=compute n=20", "--stats"], environment: ["VMLAB_ENGINE": engine])
+        #expect(t.status == 0)
+        var lines = t.stderr.split(separator: "\n").map(String.init)
+        let last = lines.removeLast()
+        #if arch(x86_64)
+        #expect(last == "engine \(engine)")
+        #else
+        #expect(last == "engine \(engine == "jit" ? "blocks" : engine)")
+        #endif
+        counters.append(lines)
+    }
+    #expect(counters[0] == counters[1] && counters[1] == counters[2])
+}
+
 @Test func bootRunsTheGuestInTheModeItIsGiven() throws {
     let tinyos = try guest("tinyos", "tinyos")
     let native = try vmlab(["boot", tinyos, "--append", "bench=syscall n=3", "--stats"])

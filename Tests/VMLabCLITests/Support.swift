@@ -31,7 +31,7 @@ struct Transcript {
 }
 
 /// Runs vmlab with `arguments` in `directory`; output goes through files, so no pipe can fill up.
-func vmlab(_ arguments: [String], in directory: URL = fixtures) throws -> Transcript {
+func vmlab(_ arguments: [String], in directory: URL = fixtures, environment extra: [String: String] = [:]) throws -> Transcript {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -44,6 +44,7 @@ func vmlab(_ arguments: [String], in directory: URL = fixtures) throws -> Transc
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
     environment["COLUMNS"] = "80"
+    environment.merge(extra) { $1 }
     process.environment = environment
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = try FileHandle(forWritingTo: out)

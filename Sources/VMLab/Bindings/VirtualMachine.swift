@@ -74,6 +74,11 @@ public final class VirtualMachine {
     /// The execution mode it runs in.
     public var mode: ExecutionMode { spec.mode }
 
+    /// The engine that runs its guest code on the host (`VMLAB_ENGINE`, or the native-code engine
+    /// where the host has it), or nil for a closed VM. Host-side only: counters and modelled
+    /// cycles are the same under every engine.
+    public var engine: ExecutionEngine? { guest?.machine.effectiveEngine }
+
     /// Set when the VM is closed while a Lua run is under way (by a hook, or a `<close>`
     /// variable going out of scope inside one): the run stops and the VM closes when it returns.
     var closePending = false
