@@ -99,4 +99,15 @@ enum RandomBytes {
             #expect((r.counters?.nativeInstructions ?? 0) > 1_000)
         }
     }
+
+    /// Two harts run the same random page (each one's stores can rewrite the code the other is
+    /// running), switching every 29 instructions.
+    @Test(arguments: [201, 202])
+    func twoHartsAgreeOnRandomCode(_ seed: Int) throws {
+        let image = try Guest.assemble(RandomBytes.program(seed: UInt64(seed)))
+        let smp: (inout MachineConfiguration) -> Void = { $0.harts = 2; $0.quantum = 29 }
+        #expect(Lockstep.compare(image, configure: smp, budget: 1_000_000, maxPoints: 3_000) > 10)
+        guard JitLockstep.available else { return }
+        #expect(JitLockstep.compare(image, threshold: 2, configure: smp, budget: 1_000_000, maxPoints: 3_000).compared > 10)
+    }
 }
