@@ -31,52 +31,17 @@ enum JitLockstep {
     }
 
     /// Runs `image` under the interpreter and the JIT, comparing at every recorded block end of the
-    /// JIT (at most `maxPoints`, evenly sampled). Returns the comparisons made and the JIT
-    /// machine's counters.
+    /// JIT (at most `maxPoints`, evenly sampled; `Lockstep.compare`). Returns the comparisons made
+    /// and the JIT machine's counters.
     @discardableResult
     static func compare(_ image: [UInt8], threshold: UInt16 = 1,
                         configure: @escaping (inout MachineConfiguration) -> Void = { _ in },
                         budget: UInt64 = 50_000_000, maxPoints: Int = 20_000,
                         skew: Bool = false, entryLimit: Int? = nil) -> (compared: Int, counters: JITCounters?) {
-        let probe = rig(.jit, threshold: threshold, entryLimit: entryLimit, configure: configure)
-        probe.boot(image)
-        for h in probe.machine.harts { h.recordBlockEnds = true }
-        let probeStop = probe.run(budget)
-        var ends = Array(Set(probe.machine.harts.flatMap(\.blockEnds))).sorted()
-        if ends.count > maxPoints {
-            let stride = ends.count / maxPoints + 1
-            ends = ends.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+        let r = Lockstep.compare(image, engine: .jit, budget: budget, maxPoints: maxPoints) { engine, role in
+            rig(engine, threshold: threshold, skew: skew && role == .subject, entryLimit: entryLimit, configure: configure)
         }
-        ends.append(probe.machine.totalInstructions)
-        let a = rig(.interpreter, threshold: threshold, configure: configure)
-        let b = rig(.jit, threshold: threshold, skew: skew, entryLimit: entryLimit, configure: configure)
-        a.boot(image)
-        b.boot(image)
-        var compared = 0
-        var last = StopReason.budgetExhausted
-        for end in ends {
-            let done = b.machine.totalInstructions
-            guard end > done else { continue }
-            let stopA = a.run(end - done)
-            let stopB = b.run(end - done)
-            compared += 1
-            let sa = Lockstep.snapshot(a.machine), sb = Lockstep.snapshot(b.machine)
-            if stopA != stopB || sa != sb {
-                let diff = zip(sa, sb).filter { $0 != $1 }.map { "interpreter: \($0)\njit:         \($1)" }
-                Issue.record("diverged by instruction \(end) (stop \(stopA) vs \(stopB)):\n\(diff.joined(separator: "\n"))")
-                return (compared, b.machine.jitCounters)
-            }
-            last = stopA
-            if last != .budgetExhausted { break }
-        }
-        if last == .budgetExhausted {
-            last = a.run(budget)
-            #expect(b.run(budget) == last)
-            #expect(Lockstep.snapshot(a.machine) == Lockstep.snapshot(b.machine))
-        }
-        #expect(last == probeStop)
-        #expect(a.uart.text == b.uart.text)
-        return (compared, b.machine.jitCounters)
+        return (r.compared, r.machine.jitCounters)
     }
 }
 

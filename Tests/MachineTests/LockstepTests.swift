@@ -33,16 +33,28 @@ enum Lockstep {
     static func compare(_ image: [UInt8], configure: @escaping (inout MachineConfiguration) -> Void = { _ in },
                         budget: UInt64 = 50_000_000, maxPoints: Int = 20_000,
                         skewBlocks: Bool = false) -> Int {
-        func rig(_ engine: ExecutionEngine) -> Guest.Rig {
+        compare(image, engine: .blocks, budget: budget, maxPoints: maxPoints) { engine, _ in
             Guest.Rig {
                 configure(&$0)
                 $0.engine = engine
                 // The self-test: a machine that differs (one extra modelled cycle per trap).
                 if skewBlocks && engine == .blocks { $0.costs.exception += 1 }
             }
-        }
-        // Pass 1: where the block engine's blocks end.
-        let probe = rig(.blocks)
+        }.compared
+    }
+
+    /// The machines of a comparison: the probe (records where `engine`'s blocks end), the
+    /// interpreter that is the reference, and the `engine` machine compared with it.
+    enum Role { case probe, reference, subject }
+
+    /// Runs `image` on a probe machine of `engine` recording its block ends (native and Swift
+    /// ones), then on an interpreter machine and a second `engine` machine to each of those ends
+    /// (at most `maxPoints`, evenly sampled), comparing their whole state (`snapshot`) at each.
+    /// Returns the comparisons made and the compared `engine` machine.
+    static func compare(_ image: [UInt8], engine: ExecutionEngine, budget: UInt64, maxPoints: Int,
+                        rig: (ExecutionEngine, Role) -> Guest.Rig) -> (compared: Int, machine: Machine) {
+        // Pass 1: where the engine's blocks end.
+        let probe = rig(engine, .probe)
         probe.boot(image)
         for h in probe.machine.harts { h.recordBlockEnds = true }
         let probeStop = probe.run(budget)
@@ -53,11 +65,12 @@ enum Lockstep {
         }
         ends.append(probe.machine.totalInstructions)
         // Pass 2: both engines to each point.
-        let a = rig(.interpreter), b = rig(.blocks)
+        let a = rig(.interpreter, .reference), b = rig(engine, .subject)
         a.boot(image)
         b.boot(image)
         var compared = 0
         var last = StopReason.budgetExhausted
+        let label = "\(engine):".padding(toLength: 13, withPad: " ", startingAt: 0)
         for end in ends {
             let done = b.machine.totalInstructions
             guard end > done else { continue }
@@ -66,9 +79,9 @@ enum Lockstep {
             compared += 1
             let sa = snapshot(a.machine), sb = snapshot(b.machine)
             if stopA != stopB || sa != sb {
-                let diff = zip(sa, sb).filter { $0 != $1 }.map { "interpreter: \($0)\nblocks:      \($1)" }
+                let diff = zip(sa, sb).filter { $0 != $1 }.map { "interpreter: \($0)\n\(label)\($1)" }
                 Issue.record("diverged by instruction \(end) (stop \(stopA) vs \(stopB)):\n\(diff.joined(separator: "\n"))")
-                return compared
+                return (compared, b.machine)
             }
             last = stopA
             if last != .budgetExhausted { break }
@@ -80,7 +93,7 @@ enum Lockstep {
         }
         #expect(last == probeStop)
         #expect(a.uart.text == b.uart.text)
-        return compared
+        return (compared, b.machine)
     }
 }
 
