@@ -56,6 +56,13 @@ public struct CycleAccount: Sendable, Equatable {
         return sum
     }
 
+    /// Sets `waitedCycles` to what the hart's `clock` (its modelled cycles) advanced beyond the
+    /// events recorded so far: every account is settled this way once its events are in.
+    public mutating func settleWaitedCycles(clock: UInt64) {
+        let charged = chargedCycles
+        waitedCycles = clock > charged ? clock - charged : 0
+    }
+
     /// Cycles charged to events (everything but `waitedCycles`).
     public var chargedCycles: UInt64 {
         var sum: UInt64 = 0

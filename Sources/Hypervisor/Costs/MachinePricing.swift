@@ -74,8 +74,7 @@ public struct MachinePricing: Sendable, Equatable {
         a.record(interrupt, count: counters.interrupts.reduce(0, &+))
         a.record(mmioAccess, count: counters.mmioAccesses)
         if let csrWrite { a.record(csrWrite, count: counters.privilegedCSRWrites) }
-        let charged = a.chargedCycles
-        a.waitedCycles = counters.cycles > charged ? counters.cycles - charged : 0
+        a.settleWaitedCycles(clock: counters.cycles)
         return a
     }
 }

@@ -100,9 +100,7 @@ public final class BinaryTranslationTechnique: Technique {
             a.record(.btInline, count: c.deviceInline)
             a.record(.tracedWriteInline, count: c.tracedWriteInline)
             a.record(.deviceEmulated, count: c.deviceEmulated)
-            let charged = a.chargedCycles
-            let clock = guest.machine.counters(hart: vcpu).cycles
-            a.waitedCycles = clock > charged ? clock - charged : 0
+            a.settleWaitedCycles(clock: guest.machine.counters(hart: vcpu).cycles)
         }
         return a
     }

@@ -104,8 +104,7 @@ public final class ParavirtualTechnique: Technique {
             a.record(.tlbFlush, count: w.flushes)
             a.record(.interruptInjected, count: w.upcalls)
         }
-        let charged = a.chargedCycles
-        a.waitedCycles = counters.cycles > charged ? counters.cycles - charged : 0
+        a.settleWaitedCycles(clock: counters.cycles)
         return a
     }
 

@@ -140,8 +140,7 @@ public final class TrapTechnique: Technique {
             a.record(.tracedWrite, count: m.tracedWrites)
             a.record(.firmwareCall, count: m.supervisorCalls)
         }
-        let charged = a.chargedCycles
-        a.waitedCycles = c.cycles > charged ? c.cycles - charged : 0
+        a.settleWaitedCycles(clock: c.cycles)
         return a
     }
 
