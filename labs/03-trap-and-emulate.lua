@@ -17,8 +17,9 @@
 --      x86's POPF silently ignored IF in ring 3): the guest goes wrong, and the checker names why.
 --
 -- Questions: which exits dominate the syscall benchmark under trap, and why is a guest system
--- call at least two hardware traps? Where do the ~32000 hidden faults every benchmark takes come
--- from (hint: the boot, and how many 4 KiB pages 128 MiB holds)? Why is the pte benchmark's
+-- call at least two hardware traps? tinyos writes to every 4 KiB page of its 128 MiB before it
+-- turns paging on: why does its boot take only about a hundred hidden faults (hint: what the
+-- guest's "page" is while it runs bare, or under a gigapage)? Why is the pte benchmark's
 -- count of traced writes so much larger than 2 × n? Why is the shadow's leaf for a kernel page
 -- a 4 KiB page with U set, when the guest mapped a 1 GiB page without U? Why are the
 -- `csr_write:sstatus`, `sfence_vma` and `wfi` holes harmless to tinyos (try them) while `sret`

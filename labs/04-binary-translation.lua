@@ -39,9 +39,8 @@ local n = 20                 -- iterations of the short runs
 local long = 2000            -- iterations that pay the translation back
 local benches = { "syscall", "csr", "mmio", "pte", "fork" }
 local kernel = vmlab.guest "tinyos"
--- 32 MiB of RAM rather than the default 128: booting under trap or bt costs a hidden fault for
--- every page the kernel's allocator touches (lab 03), so a smaller VM boots faster; the timed
--- loops cost the same.
+-- 32 MiB of RAM rather than the default 128: enough for every benchmark here, and smaller VMs
+-- build faster; the timed loops cost the same.
 local memory = "32M"
 local prices = vmlab.costs(profile)
 

@@ -185,4 +185,22 @@ import Testing
         #expect(account.chargedCycles <= guest.machine.cycles, "the clock includes every charged event")
         #expect(account.total == guest.machine.cycles)
     }
+
+    /// tinyos builds its free list before it turns paging on, writing to every 4 KiB page of RAM
+    /// while it runs bare: the shadow fills the 2 MiB around each fault, as under a superpage, so
+    /// the boot costs a few dozen hidden faults, not one per page (32 768 for 128 MiB).
+    @Test func aBareKernelTouchingAllOfRAMCostsAFaultPer2MiB() throws {
+        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return }
+        var board = VirtBoardConfiguration()
+        board.kernel = .file(kernel)
+        board.bootargs = "bench=syscall n=1"
+        let guest = try Guest(GuestConfiguration(mode: .trap, board: board))
+        defer { guest.close() }
+        #expect(guest.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
+        let monitor = try #require((guest.technique as? TrapTechnique)?.monitor)
+        let ramPages = board.memory / 4096
+        #expect(monitor.shadow.counters.hiddenFaults < ramPages / 100,
+                "\(monitor.shadow.counters.hiddenFaults) hidden faults for \(ramPages) pages of RAM")
+        #expect(monitor.shadow.checkCoherence() == [])
+    }
 }

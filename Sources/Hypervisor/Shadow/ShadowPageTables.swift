@@ -378,16 +378,21 @@ public final class ShadowPageTables {
         guard flags != 0 else { return true }
         words.write(slot, Sv39.entry(target, flags))
         if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(slot) }
-        if case .translated(_, _, let level) = walk.result, level > 0 { prefetch(table, va: va, gpa: gpa, leaf: leaf) }
+        // A guest superpage, or no translation at all (a kernel runs bare before it turns paging
+        // on, and touches every page of RAM while it builds its free list), decides all of the
+        // 2 MiB this leaf table covers.
+        if case .translated(_, _, let level) = walk.result, level > 0 || ctx.key.bare {
+            prefetch(table, va: va, gpa: gpa, leaf: leaf)
+        }
         // An upgrade (a first write to a clean page) must not meet the old entry in the TLB.
         if old & Sv39.v != 0 { flushHardwareTLB() }
         return true
     }
 
-    /// Under a guest superpage, one fault fills the whole 2 MiB of it that the shadow leaf table
-    /// covers (as shadow MMUs prefetch neighbouring entries): the guest's one leaf decides all 512
-    /// entries, so a kernel's direct map costs one hidden fault per 2 MiB, not per page. Entries
-    /// already present are left alone; pages outside the VM stay unmapped.
+    /// Under a guest superpage (or bare), one fault fills the whole 2 MiB of it that the shadow
+    /// leaf table covers (as shadow MMUs prefetch neighbouring entries): the guest's one leaf decides
+    /// all 512 entries, so a kernel's direct map costs one hidden fault per 2 MiB, not per page.
+    /// Entries already present are left alone; pages outside the VM stay unmapped.
     func prefetch(_ table: UInt64, va: UInt64, gpa: UInt64, leaf: UInt64) {
         guard var bytes = machine.readPhysical(at: table, count: Int(Sv39.pageSize)) else { return }
         let base = gpa & ~((1 << 21) - 1)
