@@ -132,6 +132,22 @@ extension Hart {
     /// once, and if so goes on with the new limit instead of returning.
     @inline(never)
     func runBlocks(limit: UInt64) -> UInt64 {
+        runSlices(limit: limit, startSlice: { _, _ in }) { b, pc, fetchBase, table, x, loadTLB, storeTLB, c, remaining, chained in
+            runChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained)
+        }
+    }
+
+    /// The block engine's slices, shared with the native-code engine (`runJIT`): finds the block
+    /// at pc (built if need be) and hands it to `chain`, which runs it and its successors (as
+    /// `runChain` does); everything outside blocks goes through the interpreter's slow path.
+    /// `startSlice` is told each slice's soft-TLB views. Inlined into both engines, so each has
+    /// its own loop with its chain call direct.
+    @inline(__always)
+    func runSlices(limit: UInt64,
+                   startSlice: (UnsafeMutablePointer<SoftTLBEntry>, UnsafeMutablePointer<SoftTLBEntry>) -> Void,
+                   chain: (BlockRef, inout UInt64, UInt64, UnsafeMutablePointer<BlockRef?>, UnsafeMutablePointer<UInt64>,
+                           UnsafeMutablePointer<SoftTLBEntry>, UnsafeMutablePointer<SoftTLBEntry>,
+                           inout SliceCounts, inout UInt64, inout UInt64) -> Flow) -> UInt64 {
         // No block is executing now: arenas retired since the last slice can go.
         if !code.graveyard.isEmpty { Unmanaged.passUnretained(code)._withUnsafeGuaranteedRef { $0.collect() } }
         let s = state
@@ -147,6 +163,7 @@ extension Hart {
             let dp = Hart.privIndex(s.pointee.dataPriv)
             let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
             let storeTLB = loadTLB + softTLBSize
+            startSlice(loadTLB, storeTLB)
             var pc = s.pointee.pc
             var fetchBase = s.pointee.fetchBase
             var page = s.pointee.fetchOps
@@ -174,11 +191,11 @@ extension Hart {
                     x[0] = 0
                     continue
                 }
-                switch runChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained) {
+                switch chain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained) {
                 case .next:
                     break
                 case .exit, .trapped:
-                    // runChain committed the counts and set `state.pc`.
+                    // The chain committed the counts and set `state.pc`.
                     if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
                     return retired &+ limit &- remaining
                 case .marker:

@@ -17,77 +17,24 @@ extension Hart {
             hart: Unmanaged.passUnretained(self).toOpaque()))
     }
 
-    /// Runs up to `limit` instructions with compiled code where there is some: `runBlocks`'
-    /// contract and structure.
+    /// Runs up to `limit` instructions with compiled code where there is some: the block engine's
+    /// slices (`runSlices`), with chains run by `runJITChain`.
     @inline(never)
     func runJIT(limit: UInt64) -> UInt64 {
         guard let jit else { return runBlocks(limit: limit) }
-        if !code.graveyard.isEmpty { Unmanaged.passUnretained(code)._withUnsafeGuaranteedRef { $0.collect() } }
         let ctx = jit.contexts + id
-        let s = state
-        let x = s.pointee.regs
-        var limit = limit
-        var retired: UInt64 = 0
-        var remaining = limit
-        var c = SliceCounts()
-        var chained: UInt64 = 0
-        defer { code.blockCounters.chained &+= chained }
-        slice: while true {
-            let dp = Hart.privIndex(s.pointee.dataPriv)
-            let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
-            let storeTLB = loadTLB + softTLBSize
+        return runSlices(limit: limit, startSlice: { loadTLB, storeTLB in
             ctx.pointee.loadTLB = loadTLB
             ctx.pointee.storeTLB = storeTLB
-            var pc = s.pointee.pc
-            var fetchBase = s.pointee.fetchBase
-            var page = s.pointee.fetchOps
-            var table = CodePageLayout.table(page)
-            s.pointee.exitSlice = .none
-            while c.pending < remaining {
-                let off = pc &- fetchBase
-                guard off < 4096, let b = block(table, page, off) else {
-                    if c.pending != 0 || c.loadHits != 0 || c.storeHits != 0 || c.prefetched != 0 { commit(&c, &remaining) }
-                    s.pointee.pc = pc
-                    let before = s.pointee.instret
-                    let slow = fetchSlow()
-                    remaining &-= min(remaining, s.pointee.instret &- before)
-                    if slow != .next {
-                        if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
-                        return retired &+ limit &- remaining
-                    }
-                    fetchBase = s.pointee.fetchBase
-                    page = s.pointee.fetchOps
-                    table = CodePageLayout.table(page)
-                    pc = s.pointee.pc
-                    x[0] = 0
-                    continue
-                }
-                // Blocks left to Swift go straight to the Swift chain (the trap loops' path).
-                var flow: Flow
-                if b.pointee.pad == JIT.uncompilable {
-                    var resume: BlockRef? = nil
-                    flow = runSwiftChain(b, 0, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained)
-                    if flow == .next, let r = resume {
-                        flow = runJITChain(r, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
-                    }
-                } else {
-                    flow = runJITChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
-                }
-                switch flow {
-                case .next:
-                    break
-                case .exit, .trapped:
-                    if nextSlice(&limit, &remaining, &retired) != nil { continue slice }
-                    return retired &+ limit &- remaining
-                case .marker:
-                    s.pointee.pc = pc
-                    commit(&c, &remaining)
-                    return retired &+ limit &- remaining
-                }
+        }) { b, pc, fetchBase, table, x, loadTLB, storeTLB, c, remaining, chained in
+            // Blocks left to Swift go straight to the Swift chain (the trap loops' path).
+            guard b.pointee.pad == JIT.uncompilable else {
+                return runJITChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
             }
-            s.pointee.pc = pc
-            commit(&c, &remaining)
-            return retired &+ limit &- remaining
+            var resume: BlockRef? = nil
+            let flow = runSwiftChain(b, 0, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained)
+            guard flow == .next, let r = resume else { return flow }
+            return runJITChain(r, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
         }
     }
 
