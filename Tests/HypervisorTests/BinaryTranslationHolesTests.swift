@@ -41,36 +41,24 @@ import Testing
         }
     }
 
-    struct LCG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 16
-        }
-    }
-
     /// Random kernel code (half sensitive instructions with random operands, half random words),
     /// with a handler that skips whatever traps: the host survives, the account still equals the
     /// clock, and the shadows stay coherent.
     @Test(arguments: 0..<8)
     func hostileKernelCodeNeverCrashesTheHost(seed: Int) throws {
-        var rng = LCG(state: UInt64(seed) &* 0x9E37_79B9 &+ 7)
-        let csrs: [UInt32] = [0x100, 0x104, 0x105, 0x106, 0x140, 0x141, 0x142, 0x143, 0x144, 0x180, 0xC01, 0x300]
+        var rng = HostileKernel.LCG(state: UInt64(seed) &* 0x9E37_79B9 &+ 7)
         var words: [UInt32] = []
         for _ in 0..<2048 {
             let r = rng.next()
             switch r % 4 {
             case 0:
-                let csr = csrs[Int(r >> 8) % csrs.count]
-                let funct3 = UInt32(1 + (r >> 16) % 3) | UInt32((r >> 20) & 4)
-                words.append(csr << 20 | UInt32((r >> 24) & 31) << 15 | funct3 << 12 | UInt32((r >> 30) & 31) << 7 | 0x73)
+                words.append(HostileKernel.csrAccess(r))
             case 1:
                 // sret, mret, wfi, sfence.vma, ecall
                 words.append([0x1020_0073, 0x3020_0073, 0x1050_0073, 0x1200_0073, 0x0000_0073][Int(r >> 8) % 5])
             case 2:
                 // A load or store through a random register.
-                let store = UInt32((r >> 8) & 0x7F) << 25 | UInt32((r >> 16) & 31) << 20 | UInt32((r >> 21) & 31) << 15
-                    | 3 << 12 | UInt32((r >> 26) & 31) << 7 | 0x23
+                let store = HostileKernel.store(r)
                 let load = UInt32((r >> 8) & 0xFFF) << 20 | UInt32((r >> 21) & 31) << 15 | UInt32((r >> 33) & 7) << 12
                     | UInt32((r >> 26) & 31) << 7 | 0x03
                 words.append(r & (1 << 40) != 0 ? store : load)
@@ -78,32 +66,7 @@ import Testing
                 words.append(UInt32(truncatingIfNeeded: r))
             }
         }
-        let source = """
-            la t6, handler
-            csrw stvec, t6
-            j stream
-            .align 2
-            handler:
-            csrr t6, sepc
-            addi t6, t6, 4
-            csrw sepc, t6
-            la t5, stream
-            bltu t6, t5, restart
-            la t5, end
-            bltu t6, t5, back
-            restart:
-            la t6, stream
-            csrw sepc, t6
-            back:
-            la t6, handler
-            csrw stvec, t6
-            li t6, 0x100
-            csrs sstatus, t6
-            sret
-            stream:
-            .word \(words.map { String($0) }.joined(separator: ", "))
-            end:
-            """
+        let source = HostileKernel.source(words)
         let g = try Guest(TestKernels.configuration(source, mode: .bt))
         defer { g.close() }
         _ = g.run(maxInstructions: 300_000)

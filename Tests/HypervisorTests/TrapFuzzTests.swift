@@ -8,66 +8,28 @@ import RISCV
 /// own tables. The host must survive, the shadows stay coherent, and nothing outside the guest's RAM
 /// may change (the shadow pool is the VMM's, and the test compares the rest of the machine).
 @Suite struct TrapFuzzTests {
-    struct LCG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 16
-        }
-    }
-
     @Test(arguments: 0..<24)
     func randomGuestsStayInside(seed: Int) throws {
-        var rng = LCG(state: UInt64(seed) &* 0x9E37_79B9 &+ 1)
+        var rng = HostileKernel.LCG(state: UInt64(seed) &* 0x9E37_79B9 &+ 1)
         // Half real privileged instructions (CSR ops on supervisor CSRs, sret, sfence.vma) with
         // random registers, half random words; registers start random within guest RAM.
-        let csrs: [UInt32] = [0x100, 0x104, 0x105, 0x106, 0x140, 0x141, 0x142, 0x143, 0x144, 0x180, 0xC01, 0x300]
         var words: [UInt32] = []
         for _ in 0..<4096 {
             let r = rng.next()
             switch r % 4 {
             case 0:
-                let csr = csrs[Int(r >> 8) % csrs.count]
-                let funct3 = UInt32(1 + (r >> 16) % 3) | UInt32((r >> 20) & 4)
-                words.append(csr << 20 | UInt32((r >> 24) & 31) << 15 | funct3 << 12 | UInt32((r >> 30) & 31) << 7 | 0x73)
+                words.append(HostileKernel.csrAccess(r))
             case 1:
                 words.append([0x1020_0073, 0x1200_0073, 0x1200_0073 | UInt32((r >> 12) & 0x3FF) << 15, 0x0000_0073][Int(r >> 8) % 4])  // sret, sfence.vma (two forms), ecall
             case 2:
-                // A store of a random register to [random register + small offset].
-                words.append(UInt32((r >> 8) & 0x7F) << 25 | UInt32((r >> 16) & 31) << 20 | UInt32((r >> 21) & 31) << 15
-                             | 3 << 12 | UInt32((r >> 26) & 31) << 7 | 0x23)
+                words.append(HostileKernel.store(r))
             default:
                 words.append(UInt32(truncatingIfNeeded: r))
             }
         }
         // A handler that skips the faulting instruction and returns to the guest kernel, so the
         // stream runs on (unless it rewrites stvec itself).
-        let source = """
-            la t6, handler
-            csrw stvec, t6
-            j stream
-            .align 2
-            handler:
-            csrr t6, sepc
-            addi t6, t6, 4
-            csrw sepc, t6
-            la t5, stream
-            bltu t6, t5, restart
-            la t5, end
-            bltu t6, t5, back
-            restart:
-            la t6, stream
-            csrw sepc, t6
-            back:
-            la t6, handler
-            csrw stvec, t6
-            li t6, 0x100
-            csrs sstatus, t6
-            sret
-            stream:
-            .word \(words.map { String($0) }.joined(separator: ", "))
-            end:
-            """
+        let source = HostileKernel.source(words)
         let rig = try ShadowRig(source)
         // Random contents in the rest of guest RAM: whatever a random satp points at is a table.
         var fill = [UInt8](repeating: 0, count: 1 << 20)
