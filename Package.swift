@@ -48,8 +48,8 @@ let package = Package(
         .executableTarget(name: "vmlab", dependencies: ["VMLabCLI"]),
 
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
-        .testTarget(name: "RISCVTests", dependencies: ["RISCV"], exclude: ["Golden"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "GuestTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "GuestTestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
         // Test support shared by the test targets that boot guests (builds them with scripts/build-guests).
         .target(name: "GuestTestSupport", path: "Tests/GuestTestSupport"),

@@ -1,5 +1,6 @@
 // The other hypercalls: event channels and the shared info page, multicall, domain info, console,
 // and a fuzz of every hypercall with random arguments.
+import GuestTestSupport
 import Devices
 import Machine
 import Testing

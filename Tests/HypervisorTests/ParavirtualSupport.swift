@@ -66,15 +66,3 @@ enum PTEBits {
     static func leaf(_ pa: UInt64, _ perm: UInt64) -> UInt64 { (pa >> 12) << 10 | perm | v | ad }
 }
 
-/// SplitMix64: a deterministic generator for the fuzz tests.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: UInt64) -> UInt64 { next() % n }
-}

@@ -1,23 +1,10 @@
+import GuestTestSupport
 import Foundation
 
 // Guest programs for the native-code engine's tests: random integer code (every instruction form
 // the block compiler handles) in a loop, so that compiled and interpreted results can be compared.
 
 enum JitPrograms {
-    /// A deterministic generator (SplitMix64), so a failing seed can be reproduced.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
-    }
-
     /// Registers the random code reads and writes (s0 = data pointer, s1 = loop counter and ra
     /// are kept out; x0 may be a destination, which the engines send to their sink register).
     static let registers = ["zero", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t0", "t1", "t2", "t3", "t4", "t5"]
@@ -34,7 +21,7 @@ enum JitPrograms {
     /// `system`: also CSR accesses and ecalls (which compiled code leaves to Swift: partial
     /// blocks, traps and returns into the middle of compiled code).
     static func random(seed: UInt64, instructions: Int = 400, iterations: Int = 300, system: Bool = false) -> String {
-        var r = Random(state: seed)
+        var r = SplitMix64(state: seed)
         func reg(dest: Bool = false) -> String {
             dest ? r.pick(registers) : r.pick(Array(registers.dropFirst()) + ["zero"])
         }

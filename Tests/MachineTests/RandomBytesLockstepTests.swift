@@ -1,3 +1,4 @@
+import GuestTestSupport
 import Foundation
 import Testing
 @testable import Machine
@@ -15,7 +16,7 @@ enum RandomBytes {
                                     0x3B, 0x43, 0x47, 0x4B, 0x4F, 0x53, 0x63, 0x67, 0x6F, 0x73]
 
     static func words(seed: UInt64, count: Int) -> [UInt32] {
-        var r = JitPrograms.Random(state: seed)
+        var r = SplitMix64(state: seed)
         var out: [UInt32] = []
         while out.count < count {
             let raw = UInt32(truncatingIfNeeded: r.next())
@@ -42,7 +43,7 @@ enum RandomBytes {
     /// The handler resumes two bytes on (so decoding restarts inside words), or at the start of
     /// the random code after a fetch fault.
     static func program(seed: UInt64) -> String {
-        var r = JitPrograms.Random(state: seed ^ 0x5EED)
+        var r = SplitMix64(state: seed ^ 0x5EED)
         var lines = ["_start:", "    la t0, handler", "    csrw mtvec, t0",
                      // pmp0: the first page (prologue, handler) R+X; pmp1: 16 MiB of RAM, RWX (NAPOT).
                      "    li t0, (0x80000000 >> 2) | 0x1ff", "    csrw pmpaddr0, t0",

@@ -1,3 +1,4 @@
+import GuestTestSupport
 import Foundation
 import Testing
 @testable import RISCV

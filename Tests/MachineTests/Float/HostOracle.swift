@@ -9,6 +9,8 @@
 // Each oracle call runs unoptimised (`@_optimize(none)`) so that the compiler cannot move the
 // operation across `feclearexcept`/`fetestexcept`, which it would otherwise treat as unrelated.
 
+import GuestTestSupport
+
 #if canImport(Glibc) && arch(x86_64)
 import Glibc
 @testable import Machine
@@ -73,19 +75,6 @@ enum HostOracle {
     @_optimize(none) static func f32(_ x: UInt32) -> Float { Float(x) }
 }
 #endif
-
-/// SplitMix64: a small seeded generator, so every run tests the same cases.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random operands that visit the interesting places often: every exponent from subnormal to
 /// NaN, significands with long runs of ones or zeros (rounding boundaries), and exponents close

@@ -4,6 +4,7 @@
 // host conversions directly (cvtsi2ss/cvtsd2ss honour MXCSR's rounding and raise its flags).
 
 #if canImport(Glibc) && arch(x86_64)
+import GuestTestSupport
 import Glibc
 import Testing
 @testable import Machine

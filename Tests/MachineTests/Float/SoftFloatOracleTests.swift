@@ -3,6 +3,7 @@
 // Seeded, so a failure reproduces; the first mismatches are reported with operands in hex.
 
 #if canImport(Glibc) && arch(x86_64)
+import GuestTestSupport
 import Glibc
 import Testing
 @testable import Machine

@@ -1,3 +1,4 @@
+import GuestTestSupport
 @testable import RISCV
 
 /// Random, valid instances of every opcode, with every operand field drawn from its whole range
