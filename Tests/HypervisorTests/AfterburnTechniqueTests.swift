@@ -289,13 +289,7 @@ import Testing
     // MARK: tinyos
 
     static func tinyos(_ bootargs: String, mode: ExecutionMode) throws -> GuestConfiguration? {
-        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return nil }
-        var board = VirtBoardConfiguration()
-        board.memory = 32 << 20
-        board.kernel = .file(kernel)
-        board.bootargs = bootargs
-        guard let disk = try TinyosGuest.disk(tag: "afterburn") else { Issue.record("mkdisk.sh failed"); return nil }
-        board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
+        guard let board = try TinyosBoards.configuration(bootargs, tag: "afterburn", memory: 32 << 20) else { return nil }
         return GuestConfiguration(mode: mode, board: board, binaryTranslationPolicy: BinaryTranslationPolicy(afterburn: true))
     }
 

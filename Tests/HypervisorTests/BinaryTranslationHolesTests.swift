@@ -12,11 +12,7 @@ import Testing
 /// code) never crashes the host under `bt`.
 @Suite struct BinaryTranslationHolesTests {
     static func tinyos(_ bootargs: String, mode: ExecutionMode, holes: Set<SensitiveHole>) throws -> (String, StopReason)? {
-        guard let kernel = Guests.path("tinyos", "tinyos.elf"), let disk = try TinyosGuest.disk(tag: "bt-holes") else { return nil }
-        var board = VirtBoardConfiguration()
-        board.kernel = .file(kernel)
-        board.bootargs = bootargs
-        board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
+        guard let board = try TinyosBoards.configuration(bootargs, tag: "bt-holes") else { return nil }
         let g = try Guest(GuestConfiguration(mode: mode, board: board))
         defer { g.close() }
         g.machine.holes = holes

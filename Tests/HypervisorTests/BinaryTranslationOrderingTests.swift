@@ -10,11 +10,7 @@ import Testing
 @Suite struct BinaryTranslationOrderingTests {
     static func perIteration(_ bench: String, _ mode: ExecutionMode) throws -> UInt64? {
         func cycles(_ n: Int) throws -> UInt64? {
-            guard let kernel = Guests.path("tinyos", "tinyos.elf"), let disk = try TinyosGuest.disk(tag: "bt-order") else { return nil }
-            var board = VirtBoardConfiguration()
-            board.kernel = .file(kernel)
-            board.bootargs = "bench=\(bench) n=\(n)"
-            board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
+            guard let board = try TinyosBoards.configuration("bench=\(bench) n=\(n)", tag: "bt-order") else { return nil }
             let g = try Guest(GuestConfiguration(mode: mode, profile: .classic2006, board: board))
             defer { g.close() }
             #expect(g.run(maxInstructions: 2_000_000_000) == .poweredOff(code: 0))

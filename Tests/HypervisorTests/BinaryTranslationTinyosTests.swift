@@ -9,17 +9,8 @@ import Testing
 /// tests compare with), the account equal to the clock, the kernel translated and its sensitive
 /// instructions no longer trapping.
 @Suite struct BinaryTranslationTinyosTests {
-    static func disk() -> String? { try? TinyosGuest.disk(tag: "bt") }
-
     static func guest(_ c: TinyosGuest.Case, policy: BinaryTranslationPolicy = BinaryTranslationPolicy()) throws -> Guest? {
-        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return nil }
-        var board = VirtBoardConfiguration()
-        board.kernel = .file(kernel)
-        board.bootargs = c.bootargs
-        if c.disk {
-            guard let disk = Self.disk() else { Issue.record("mkdisk.sh failed"); return nil }
-            board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
-        }
+        guard let board = try TinyosBoards.configuration(c.bootargs, disk: c.disk, tag: "bt") else { return nil }
         return try Guest(GuestConfiguration(mode: .bt, board: board, binaryTranslationPolicy: policy))
     }
 

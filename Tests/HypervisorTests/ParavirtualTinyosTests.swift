@@ -20,15 +20,10 @@ import Testing
         TinyosGuest.comparable(console).trimmingCharacters(in: .newlines)
     }
 
-    static func disk() -> String? { try? TinyosGuest.disk(tag: "pv") }
-
     /// The board of case `name` running `kernel`, with the PV VMM installed on it when `pv`.
     static func board(_ name: String, kernel: String, pv: Bool) throws -> (VirtBoard, ParavirtualDomain?)? {
-        guard let (args, needsDisk) = bootargs(name), let path = Guests.path("tinyos", kernel) else { return nil }
-        var configuration = VirtBoardConfiguration()
-        configuration.kernel = .file(path)
-        configuration.bootargs = args
-        if needsDisk, let disk = disk() { configuration.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)] }
+        guard let (args, needsDisk) = bootargs(name),
+              let configuration = try TinyosBoards.configuration(args, disk: needsDisk, tag: "pv", kernel: kernel) else { return nil }
         let board = try VirtBoard(configuration)
         guard pv else { return (board, nil) }
         let domain = ParavirtualDomain(id: 1, machine: board.machine, firmware: board.firmware?.sbi, console: board.console)
@@ -73,11 +68,8 @@ import Testing
 
     /// A guest of case `name` in `mode` running `kernel`.
     static func guest(_ name: String, kernel: String, mode: ExecutionMode) throws -> Guest? {
-        guard let (args, needsDisk) = bootargs(name), let path = Guests.path("tinyos", kernel) else { return nil }
-        var board = VirtBoardConfiguration()
-        board.kernel = .file(path)
-        board.bootargs = args
-        if needsDisk, let disk = disk() { board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)] }
+        guard let (args, needsDisk) = bootargs(name),
+              let board = try TinyosBoards.configuration(args, disk: needsDisk, tag: "pv", kernel: kernel) else { return nil }
         return try Guest(GuestConfiguration(mode: mode, board: board))
     }
 
@@ -148,17 +140,14 @@ import Testing
     /// VM changes nothing for tinyos-pv next to it, whose output stays the native kernel's; the
     /// hostile VM's refusals are counted in its own domain.
     @Test func aHostilePVNeighbourChangesNothing() throws {
-        guard let (args, needsDisk) = Self.bootargs("syscall"), let path = Guests.path("tinyos", "tinyos-pv.elf"),
+        guard let (args, needsDisk) = Self.bootargs("syscall"),
+              var board = try TinyosBoards.configuration(args, disk: needsDisk, tag: "pv", kernel: "tinyos-pv.elf"),
               let nativePath = Guests.path("tinyos", "tinyos.elf") else {
             Issue.record("no tinyos")
             return
         }
         let host = Host(HostConfiguration(memory: 256 << 20, slice: 10_000))
         defer { host.close() }
-        var board = VirtBoardConfiguration()
-        board.kernel = .file(path)
-        board.bootargs = args
-        if needsDisk, let disk = Self.disk() { board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)] }
         let good = try host.createGuest(GuestConfiguration(mode: .pv, board: board))
         let bad = try host.createGuest(try TestKernels.configuration(Self.hostile, mode: .pv))
         _ = host.run(maxInstructions: 4_000_000)

@@ -10,13 +10,7 @@ import Testing
 /// failing disk request seen by the kernel's driver.
 @Suite(.serialized) struct TinyosModesTests {
     static func configuration(_ bootargs: String, mode: ExecutionMode) throws -> GuestConfiguration? {
-        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return nil }
-        var board = VirtBoardConfiguration()
-        board.memory = 32 << 20
-        board.kernel = .file(kernel)
-        board.bootargs = bootargs
-        guard let disk = try TinyosGuest.disk(tag: "vmm") else { Issue.record("mkdisk.sh failed"); return nil }
-        board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
+        guard let board = try TinyosBoards.configuration(bootargs, tag: "vmm", memory: 32 << 20) else { return nil }
         return GuestConfiguration(mode: mode, board: board)
     }
 

@@ -139,8 +139,6 @@ import Testing
     /// tinyos's pinned cases (labs/guests/tinyos/expected/cases.txt: NAME|BOOTARGS|DISK).
     static let cases = TinyosGuest.cases
 
-    static func disk() -> String? { try? TinyosGuest.disk(tag: "trap") }
-
     /// `TinyosGuest.comparable` without surrounding blank lines.
     static func comparable(_ console: String) -> String {
         TinyosGuest.comparable(console).trimmingCharacters(in: .newlines)
@@ -150,14 +148,8 @@ import Testing
     /// native board tests compare with), and leaves no stale shadow entry behind.
     @Test(arguments: cases.map(\.name))
     func tinyosLikeNative(_ name: String) throws {
-        guard let c = Self.cases.first(where: { $0.name == name }), let kernel = Guests.path("tinyos", "tinyos.elf") else { return }
-        var board = VirtBoardConfiguration()
-        board.kernel = .file(kernel)
-        board.bootargs = c.bootargs
-        if c.disk {
-            guard let disk = Self.disk() else { Issue.record("mkdisk.sh failed"); return }
-            board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite)]
-        }
+        guard let c = Self.cases.first(where: { $0.name == name }),
+              let board = try TinyosBoards.configuration(c.bootargs, disk: c.disk, tag: "trap") else { return }
         let guest = try Guest(GuestConfiguration(mode: .trap, board: board))
         defer { guest.close() }
         let stop = guest.run(maxInstructions: 2_000_000_000)
@@ -190,10 +182,7 @@ import Testing
     /// while it runs bare: the shadow fills the 2 MiB around each fault, as under a superpage, so
     /// the boot costs a few dozen hidden faults, not one per page (32 768 for 128 MiB).
     @Test func aBareKernelTouchingAllOfRAMCostsAFaultPer2MiB() throws {
-        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return }
-        var board = VirtBoardConfiguration()
-        board.kernel = .file(kernel)
-        board.bootargs = "bench=syscall n=1"
+        guard let board = try TinyosBoards.configuration("bench=syscall n=1", disk: false, tag: "trap") else { return }
         let guest = try Guest(GuestConfiguration(mode: .trap, board: board))
         defer { guest.close() }
         #expect(guest.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
