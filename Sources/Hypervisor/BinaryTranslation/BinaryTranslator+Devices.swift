@@ -51,14 +51,7 @@ extension BinaryTranslator {
     func deviceAccess(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
         guard let access = Self.deviceAccess(inst, machine: machine, hart: monitor.hart),
               let target = deviceTarget(access, updateAD: true) else { return .native }
-        if policy.inlineEmulation {
-            counters.inline &+= 1
-            counters.deviceInline &+= 1
-            charge(prices.inline)
-        } else {
-            counters.callouts &+= 1
-            charge(prices.callout)
-        }
+        chargeEmulation(\.deviceInline, price: prices.inline)
         return perform(access, inst, at: target, pc: pc) ? .retired : .abandoned
     }
 

@@ -21,18 +21,10 @@ extension BinaryTranslator {
         let outcome: CalloutOutcome
         switch kind {
         case .csrInline:
-            if policy.inlineEmulation {
-                counters.inline &+= 1
-                counters.inlineCSR &+= 1
-                charge(prices.inlineCSR)
-            } else {
-                counters.callouts &+= 1
-                charge(prices.callout)
-            }
+            chargeEmulation(\.inlineCSR, price: prices.inlineCSR)
             outcome = perform(instruction, pc: pc)
         case .csr, .sret, .wfi, .sfenceVMA, .ecall, .mret:
-            counters.callouts &+= 1
-            charge(prices.callout)
+            chargeCallout()
             outcome = perform(instruction, pc: pc)
         case .tracedStore:
             outcome = tracedStore(instruction, pc: pc)
@@ -67,8 +59,7 @@ extension BinaryTranslator {
             return .retired
         case .guestFault(let t):
             // The store faults in the guest's own view: the VMM delivers the fault, as a callout.
-            counters.callouts &+= 1
-            charge(prices.callout)
+            chargeCallout()
             monitor.reflect(t, pc: pc)
             return .abandoned
         case .retry:

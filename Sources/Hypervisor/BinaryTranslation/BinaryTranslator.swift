@@ -185,4 +185,19 @@ public final class BinaryTranslator: CodeTranslator {
     func charge(_ cycles: UInt64) {
         if cycles != 0 { machine.charge(cycles, hart: monitor.hart) }
     }
+
+    /// Counts and charges one callout.
+    func chargeCallout() {
+        counters.callouts &+= 1
+        charge(prices.callout)
+    }
+
+    /// Counts and charges one emulation in translated code: inline (counted also under `kind`,
+    /// at `price`) when the policy emulates inline, else a callout.
+    func chargeEmulation(_ kind: WritableKeyPath<BinaryTranslationCounters, UInt64>, price: UInt64) {
+        guard policy.inlineEmulation else { return chargeCallout() }
+        counters.inline &+= 1
+        counters[keyPath: kind] &+= 1
+        charge(price)
+    }
 }
