@@ -222,22 +222,40 @@ extension Hart {
                   _ x: UnsafeMutablePointer<UInt64>,
                   _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
                   _ c: inout SliceCounts, _ remaining: inout UInt64, _ chained: inout UInt64) -> Flow {
-        var b = first
-        var p = pc
-        var counts = c
-        var left = remaining
+        var resume: BlockRef? = nil
         var links: UInt64 = 0
         // Blocks entered from the cache: this one and every successor (a link or a table lookup).
         var entered: UInt64 = 1
-        defer { pc = p; c = counts; remaining = left; chained &+= links; code.blockCounters.entered &+= entered }
+        defer { chained &+= links; code.blockCounters.entered &+= entered }
+        return chainLoop(first, 0, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &links, &entered) { _ in true }
+    }
+
+    /// The chain loop of the block engine (`runChain`) and of the native-code engine's Swift part
+    /// (`runSwiftChain`): runs block `first` from instruction `start`, then each successor
+    /// `follow` accepts (counted in `entered`); one it refuses is returned in `resume`, flow
+    /// `.next`. Inlined into each, so that `execute` is inlined into a loop of its own.
+    @inline(__always)
+    func chainLoop(_ first: BlockRef, _ start: Int, _ resume: inout BlockRef?, _ pc: inout UInt64, _ fetchBase: UInt64,
+                   _ table: UnsafeMutablePointer<BlockRef?>, _ x: UnsafeMutablePointer<UInt64>,
+                   _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
+                   _ c: inout SliceCounts, _ remaining: inout UInt64, _ links: inout UInt64, _ entered: inout UInt64,
+                   follow: (BlockRef) -> Bool) -> Flow {
+        var b = first
+        var k = start
+        var p = pc
+        var counts = c
+        var left = remaining
+        defer { pc = p; c = counts; remaining = left }
         while true {
-            let budget = left &- counts.pending
+            // (After a partial native run, b is the block compiled code stopped in, which may be
+            // a successor of the one entered; the budget covers the rest of it.)
             let count = Int(b.pointee.count)
-            let n = budget < UInt64(count) ? Int(truncatingIfNeeded: budget) : count
+            let budget = left &- counts.pending
+            let rest = UInt64(count &- k)
+            let n = budget < rest ? k &+ Int(truncatingIfNeeded: budget) : count
             // A store that kills this block (or any translated code) ends the slice after it
             // (`Hart.noteWrite`, flow `.exit`), so the loop need not re-read `count`.
             let ops = b.ops
-            var k = 0
             repeat {
                 let flow = execute(ops + k, &p, x, loadTLB, storeTLB, &counts, &left)
                 guard flow == .next else {
@@ -266,8 +284,13 @@ extension Hart {
             // Chain when the whole block ran, is still alive, and budget is left.
             guard k == Int(b.pointee.built) && b.pointee.count != 0 && counts.pending < left else { return .next }
             guard let next = Hart.successor(of: b, at: p &- fetchBase, table, &links) else { return .next }
+            guard follow(next) else {
+                resume = next
+                return .next
+            }
             entered &+= 1
             b = next
+            k = 0
         }
     }
 

@@ -123,56 +123,16 @@ extension Hart {
     /// are left to Swift (`JIT.uncompilable`); a successor that has code or may get some is
     /// returned in `resume` (flow `.next`). A function of its own, like `runChain`, so that
     /// `execute` is inlined into its loop (inside `runJITChain` it was not: callgrind, ecall
-    /// bench, 12% more host instructions than the block engine).
+    /// bench, 12% more host instructions than the block engine). Compiled chains are not counted
+    /// in `BlockEngineCounters.entered`.
     @inline(never)
     func runSwiftChain(_ first: BlockRef, _ start: Int, _ resume: inout BlockRef?, _ pc: inout UInt64, _ fetchBase: UInt64,
                        _ table: UnsafeMutablePointer<BlockRef?>, _ x: UnsafeMutablePointer<UInt64>,
                        _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
                        _ c: inout SliceCounts, _ remaining: inout UInt64, _ links: inout UInt64) -> Flow {
-        var b = first
-        var k = start
-        var p = pc
-        var counts = c
-        var left = remaining
-        defer { pc = p; c = counts; remaining = left }
-        while true {
-            // (After a partial native run, b is the block compiled code stopped in, which may be
-            // a successor of the one entered; the budget covers the rest of it.)
-            let count = Int(b.pointee.count)
-            let budget = left &- counts.pending
-            let rest = UInt64(count &- k)
-            let n = budget < rest ? k &+ Int(truncatingIfNeeded: budget) : count
-            let ops = b.ops
-            repeat {
-                let flow = execute(ops + k, &p, x, loadTLB, storeTLB, &counts, &left)
-                guard flow == .next else {
-                    switch flow {
-                    case .exit:
-                        x[0] = 0
-                        counts.pending &+= 1
-                        state.pointee.pc = p
-                        commit(&counts, &left)
-                    case .trapped:
-                        x[0] = 0
-                        counts.prefetched = 0
-                        commit(&counts, &left)
-                    default:
-                        break
-                    }
-                    return flow
-                }
-                counts.pending &+= 1
-                k &+= 1
-            } while k < n
-            if recordBlockEnds { noteBlockEnd(counts.pending) }
-            guard k == Int(b.pointee.built) && b.pointee.count != 0 && counts.pending < left else { return .next }
-            guard let next = Hart.successor(of: b, at: p &- fetchBase, table, &links) else { return .next }
-            guard next.pointee.pad == JIT.uncompilable else {
-                resume = next
-                return .next
-            }
-            b = next
-            k = 0
+        var entered: UInt64 = 0
+        return chainLoop(first, start, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &links, &entered) {
+            $0.pointee.pad == JIT.uncompilable
         }
     }
 }
