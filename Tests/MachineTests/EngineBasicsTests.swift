@@ -174,3 +174,50 @@ import Machine
     _ = rig.run(1)
     #expect(rig.machine.counters().cycles - before == 50, "one exception, no retired instruction")
 }
+
+/// Straight-line code runs off the end of a page in the three ways it can: a 32-bit instruction
+/// ending at the page end, a compressed one ending there, and a 32-bit one straddling it. The
+/// interpreter walks a page by slot pointer and leaves it through the page's sentinel slot, so
+/// each case must arrive at the next page's first instruction, in every engine, many times over
+/// (the loop runs them from the cache after the first pass).
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func straightLineCodeRunsOffPageEnds(engine: ExecutionEngine) throws {
+    let rig = Guest.Rig { $0.engine = engine }
+    rig.boot(try Guest.assemble("""
+        .option norvc
+        .globl _start
+    _start:
+        li a0, 0
+        li s0, 50
+    loop:
+        j 1f
+        .balign 4096
+        .space 4088
+    1:  addi a0, a0, 1          # page offset 0xFF8
+        addi a0, a0, 2          # 0xFFC: ends at the page end
+        addi a0, a0, 4          # next page, offset 0
+        j 2f
+        .balign 4096
+        .space 4092
+    2:
+        .option rvc
+        c.addi a0, 8            # 0xFFC
+        c.addi a0, 16           # 0xFFE: ends at the page end
+        .option norvc
+        addi a0, a0, 32         # next page
+        j 3f
+        .balign 4096
+        .space 4094
+    3:  addi a0, a0, 64         # 0xFFE: straddles the page end
+        addi a0, a0, 128
+        addi s0, s0, -1
+        bnez s0, loop
+        li t0, 0x100000
+        li t1, 0x5555
+        sw t1, 0(t0)
+    4:  j 4b
+    """))
+    #expect(rig.run(100_000) == .poweredOff(code: 0))
+    #expect(rig.machine.register(10) == 50 * 255)
+    #expect(rig.machine.counters().instructions == 2 + 50 * 14 + 3)
+}

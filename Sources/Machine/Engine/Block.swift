@@ -55,10 +55,15 @@ struct BlockArena {
     var capacity: Int = 0
 }
 
-/// Layout of a decoded page: 2048 decoded slots, 2048 block-table entries, the arena header.
+/// Layout of a decoded page: 2048 decoded slots, the sentinel slot, 2048 block-table entries, the
+/// arena header.
+///
+/// The sentinel (slot 2048, never written after allocation) is a marker: the interpreter steps its
+/// slot pointer past the page's last instruction onto it, and so leaves the page through its slow
+/// path without testing the page bound on every instruction.
 enum CodePageLayout {
     static let slots = DecodedCode.slotsPerPage
-    static let tableOffset = slots * MemoryLayout<DecodedOp>.stride
+    static let tableOffset = (slots + 1) * MemoryLayout<DecodedOp>.stride
     static let arenaOffset = tableOffset + slots * MemoryLayout<BlockRef?>.stride
     static let bytes = arenaOffset + MemoryLayout<BlockArena>.stride
     static let alignment = 16
@@ -76,8 +81,9 @@ enum CodePageLayout {
     /// A new page: every slot `fill`, an empty block table and arena.
     static func allocate(fill: DecodedOp) -> UnsafeMutablePointer<DecodedOp> {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
-        let ops = raw.bindMemory(to: DecodedOp.self, capacity: slots)
+        let ops = raw.bindMemory(to: DecodedOp.self, capacity: slots + 1)
         ops.initialize(repeating: fill, count: slots)
+        (ops + slots).initialize(to: DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.pageEnd))
         raw.advanced(by: tableOffset).bindMemory(to: BlockRef?.self, capacity: slots)
             .initialize(repeating: nil, count: slots)
         raw.advanced(by: arenaOffset).bindMemory(to: BlockArena.self, capacity: 1).initialize(to: BlockArena())

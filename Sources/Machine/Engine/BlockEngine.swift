@@ -175,7 +175,7 @@ extension Hart {
                     // Not in the page, or a slot no block can start at: the interpreter's slow path.
                     // (Nothing to commit right after a slice restart; skipping it avoids reloading
                     // counts runChain just stored.)
-                    if c.pending != 0 || c.loadHits != 0 || c.storeHits != 0 || c.prefetched != 0 { commit(&c, &remaining) }
+                    if c.pending != 0 || c.loadHits != 0 || c.storeHits != 0 || s.pointee.prefetchedFetch != 0 { commit(&c, &remaining) }
                     s.pointee.pc = pc
                     let before = s.pointee.instret
                     let slow = fetchSlow()
@@ -192,7 +192,7 @@ extension Hart {
                     continue
                 }
                 switch chain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained) {
-                case .next:
+                case .next, .jumped:
                     break
                 case .exit, .trapped:
                     // The chain committed the counts and set `state.pc`.
@@ -258,7 +258,8 @@ extension Hart {
             let ops = b.ops
             repeat {
                 let flow = execute(ops + k, &p, x, loadTLB, storeTLB, &counts, &left)
-                guard flow == .next else {
+                // (`.jumped` only ends a block; the chain finds the successor from the pc.)
+                guard flow == .next || flow == .jumped else {
                     // Settle here, while the counts are in registers (committing them in the
                     // caller reloaded them with a wide load right after this function's narrow
                     // stores: a store-forwarding stall, 40% of `runBlocks`' samples on the ecall bench).
@@ -270,7 +271,7 @@ extension Hart {
                         commit(&counts, &left)
                     case .trapped:
                         x[0] = 0
-                        counts.prefetched = 0   // its fetch was committed; nothing retires
+                        state.pointee.prefetchedFetch = 0   // its fetch was committed; nothing retires
                         commit(&counts, &left)
                     default:
                         break

@@ -13,6 +13,8 @@ enum SlotMarker {
     static let crossesPage: UInt32 = 1
     /// The engine must refill its fetch page (used by the shared "no page" sentinel page).
     static let refill: UInt32 = 2
+    /// The sentinel after a page's last slot (CodePageLayout): the pc is outside the page.
+    static let pageEnd: UInt32 = 3
 }
 
 /// The pre-decoded instruction cache: for each RAM page that has been executed, 2048 slots (one per

@@ -126,7 +126,8 @@ extension Hart {
     /// Executes `op` (a callout's original instruction) at `state.pc` as the hardware would,
     /// traps included; `state.pc` is set to the next pc unless it trapped (`.exit` / `.trapped`).
     /// The caller counts the retirement; this instruction's fetch is already counted (hence
-    /// `prefetched`, which makes a slow path's `commitInFlight` count it once, not twice).
+    /// `HartState.prefetchedFetch`, which makes a slow path's `commitInFlight` count it once, not
+    /// twice; the caller's value is restored after, as this instruction's counts are private).
     @inline(never)
     func executeNative(_ op: DecodedOp) -> Flow {
         let s = state
@@ -135,17 +136,19 @@ extension Hart {
         let loadTLB = s.pointee.soft + dp * 3 * softTLBSize
         var pc = s.pointee.pc
         var c = SliceCounts()
-        c.prefetched = 1
+        let callersPrefetch = s.pointee.prefetchedFetch
+        s.pointee.prefetchedFetch = 1
         var remaining: UInt64 = 1
         let flow = withUnsafePointer(to: op) {
             execute($0, &pc, x, loadTLB, loadTLB + softTLBSize, &c, &remaining)
         }
+        s.pointee.prefetchedFetch = callersPrefetch
         // Nothing retired through `c` (the loop, not `execute`, counts retirements): only the
         // fast path's TLB hits are left to fold in.
         s.pointee.softLoadHits &+= c.loadHits
         s.pointee.softStoreHits &+= c.storeHits
         switch flow {
-        case .next, .exit:
+        case .next, .jumped, .exit:
             s.pointee.pc = pc
             return .exit
         default:

@@ -58,6 +58,11 @@ struct HartState {
     var softStoreHits: UInt64 = 0
     /// Instruction fetches served from `fetchOps` while fetch translation is on, since the last fold.
     var translatedFetches: UInt64 = 0
+    /// 1 while the instruction in flight has had its fetch counted by `Hart.commitInFlight` (its
+    /// retirement, counted later through `SliceCounts.pending`, must not count it again); 0
+    /// otherwise. Kept here rather than in `SliceCounts`: the engines' loops never touch it, and
+    /// there it held a host register of the interpreter's loop.
+    var prefetchedFetch: UInt64 = 0
 
     // Counters (Zicntr): kept in modelled cycles and retired instructions.
     var cycles: UInt64 = 0

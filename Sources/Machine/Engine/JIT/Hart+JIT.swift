@@ -63,7 +63,6 @@ extension Hart {
                let e = jit.index(b) ?? jit.consider(b, self, table: table) {
                 ctx.pointee.fetchBase = fetchBase
                 ctx.pointee.pending = counts.pending
-                ctx.pointee.prefetched = counts.prefetched
                 ctx.pointee.loadHits = counts.loadHits
                 ctx.pointee.storeHits = counts.storeHits
                 ctx.pointee.left = left
@@ -77,7 +76,6 @@ extension Hart {
                     if jit.entries[e].shortRuns >= JIT.shortRunLimit { b.pointee.pad = JIT.uncompilable }
                 }
                 counts.pending = ctx.pointee.pending
-                counts.prefetched = ctx.pointee.prefetched
                 counts.loadHits = ctx.pointee.loadHits
                 counts.storeHits = ctx.pointee.storeHits
                 left = ctx.pointee.left

@@ -30,7 +30,6 @@ struct JITContext {
     /// `SliceCounts` and the slice's `remaining`, handed over on entry and exit.
     var pending: UInt64 = 0
     var left: UInt64 = 0
-    var prefetched: UInt64 = 0
     var loadHits: UInt64 = 0
     var storeHits: UInt64 = 0
     var loadTLB: UnsafeMutablePointer<SoftTLBEntry>

@@ -32,13 +32,11 @@ private func jitBlockEnd(_ raw: UnsafeMutableRawPointer) {
 
 extension Hart {
     private func counts(_ ctx: UnsafeMutablePointer<JITContext>) -> SliceCounts {
-        SliceCounts(pending: ctx.pointee.pending, prefetched: ctx.pointee.prefetched,
-                    loadHits: ctx.pointee.loadHits, storeHits: ctx.pointee.storeHits)
+        SliceCounts(pending: ctx.pointee.pending, loadHits: ctx.pointee.loadHits, storeHits: ctx.pointee.storeHits)
     }
 
     private func hand(_ c: SliceCounts, _ left: UInt64, to ctx: UnsafeMutablePointer<JITContext>) {
         ctx.pointee.pending = c.pending
-        ctx.pointee.prefetched = c.prefetched
         ctx.pointee.loadHits = c.loadHits
         ctx.pointee.storeHits = c.storeHits
         ctx.pointee.left = left
@@ -56,7 +54,7 @@ extension Hart {
         let size = info & 15
         guard let v = loadSlow(va, size: size) else {
             x[0] = 0
-            c.prefetched = 0
+            state.pointee.prefetchedFetch = 0
             commit(&c, &left)
             hand(c, left, to: ctx)
             return JITExit.settledTrap.rawValue
@@ -85,7 +83,7 @@ extension Hart {
         state.pointee.pc = pc
         guard storeSlow(va, size: info & 15, value: value) else {
             state.pointee.regs[0] = 0
-            c.prefetched = 0
+            state.pointee.prefetchedFetch = 0
             commit(&c, &left)
             hand(c, left, to: ctx)
             return JITExit.settledTrap.rawValue
