@@ -27,9 +27,10 @@ import RISCV
 // - the loop walks by slot pointer, with a sentinel slot at the page end (no page-bound test), a
 //   jump table without a range test, and the in-flight fetch flag out of the loop's registers:
 //   host instructions per guest instruction 30.1 → 24.6 (cpu), 34.1 → 27.4 (mix), wall time
-//   unchanged on the bench guests (a loop of independent instructions: −35%). Results read by
-//   the very next instruction, through the in-memory register file, set their pace, not the
-//   loop's instruction count (Engine.md, "The interpreter's limit").
+//   unchanged on the bench guests (a loop of independent `addi`s: −35%). Their pace is set by
+//   the dispatch jump's mispredictions: one jump site per length serves every guest
+//   instruction, and a sequence of different operations runs 55% slower than a run of one
+//   (Engine.md, "The interpreter's limit").
 
 /// What an instruction did.
 enum Flow {
