@@ -1,5 +1,7 @@
 // See include/CLuaShim.h for why this file exists.
 #include "CLuaShim.h"
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 static luashim_dispatch_fn swift_dispatch = NULL;
@@ -110,3 +112,42 @@ int luashim_protected_tostring(lua_State *L, int idx) {
     lua_pushvalue(L, idx);
     return lua_pcall(L, 1, 1, 0);
 }
+
+// Interrupts (Ctrl-C), as the standalone `lua` interpreter handles them (lua.c, laction): the
+// signal handler only sets a flag and a hook, because nothing else may touch a Lua state from a
+// signal handler; the hook raises the error at the next call, return or instruction of Lua code,
+// where a longjmp crosses no Swift frame. The handler restores the default action first, so a
+// second Ctrl-C ends the process at once.
+static lua_State *volatile interrupt_target = NULL;
+static volatile sig_atomic_t interrupt_flag = 0;
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+static void on_interrupt(int signal_number) {
+    signal(signal_number, SIG_DFL);
+    interrupt_flag = 1;
+    lua_State *L = interrupt_target;
+    if (L != NULL) lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+void luashim_catch_interrupt(lua_State *L) {
+    interrupt_target = L;
+    interrupt_flag = 0;
+    signal(SIGINT, on_interrupt);
+    // A process started from a thread that blocks signals (a thread pool's worker, as test
+    // runners use) inherits the block, and Ctrl-C would never arrive.
+    sigset_t interrupt_only;
+    sigemptyset(&interrupt_only);
+    sigaddset(&interrupt_only, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &interrupt_only, NULL);
+}
+
+void luashim_release_interrupt(lua_State *L) {
+    if (interrupt_target == L) interrupt_target = NULL;
+}
+
+const volatile sig_atomic_t *luashim_interrupt_flag(void) { return &interrupt_flag; }

@@ -33,6 +33,7 @@ public final class LuaState {
     private static let installDispatch: Void = luashim_set_dispatch(luaKitDispatch)
 
     deinit {
+        luashim_release_interrupt(L)
         lua_close(L)   // runs pending __gc and __close metamethods, which still need `retained`
     }
 

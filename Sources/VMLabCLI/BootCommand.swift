@@ -28,7 +28,8 @@ struct BootCommand: ParsableCommand {
         code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
         be booted, the instruction budget used up, a reset, a machine that is idle for good or \
-        halted by a trap no firmware handles).
+        halted by a trap no firmware handles, or Ctrl-C: "vmlab: interrupted", after the counters \
+        when --stats is given; a second Ctrl-C ends vmlab at once).
         """
     )
 
@@ -159,6 +160,7 @@ struct BootCommand: ParsableCommand {
             }
             return 0
         }
+        HostInterrupt.catchInterrupt()
         let stop = runWithInput(vm)
         if stats, let counters = vm.stats {
             // The engine last: it is the host's, not the guest's (scripts/bench checks it).

@@ -10,7 +10,9 @@ struct RunCommand: ParsableCommand {
         The script runs with the `vmlab` module preloaded (also `require "vmlab"`) and `arg` set as \
         the `lua` interpreter sets it: arg[0] is the script, arg[1...] the arguments after it, \
         negative indices the words before it. Checks the script declares run after it; any failure \
-        exits 1. An error prints "file:line: message" and a traceback to stderr and exits 1.
+        exits 1. An error prints "file:line: message" and a traceback to stderr and exits 1. Ctrl-C \
+        stops the running machine and raises "interrupted!" where the script was (an error like \
+        any other); a second Ctrl-C ends vmlab at once.
         """
     )
 
@@ -32,8 +34,10 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var passed = arguments
         if passed.first == "--" { passed.removeFirst() }
-        let status = LabRun(script: script, chunks: chunks, arguments: passed,
-                            interpreter: [CommandLine.arguments.first ?? "vmlab", "run"]).execute()
+        var lab = LabRun(script: script, chunks: chunks, arguments: passed,
+                         interpreter: [CommandLine.arguments.first ?? "vmlab", "run"])
+        lab.catchesInterrupt = true
+        let status = lab.execute()
         StandardStreams.flushOutput()
         if status != 0 { throw ExitCode(status) }
     }

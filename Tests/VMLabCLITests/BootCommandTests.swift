@@ -3,7 +3,7 @@ import Testing
 @testable import VMLabCLI
 
 /// `vmlab boot` on real guests. Guests are built by scripts/build-guests, as `vmlab.guest` does.
-private func guest(_ folder: String, _ program: String) throws -> String {
+func guest(_ folder: String, _ program: String) throws -> String {
     let process = Process()
     process.executableURL = packageRoot.appendingPathComponent("scripts/build-guests")
     process.arguments = [folder]

@@ -30,29 +30,50 @@ struct Transcript {
     var lines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
 }
 
-/// Runs vmlab with `arguments` in `directory`; output goes through files, so no pipe can fill up.
-func vmlab(_ arguments: [String], in directory: URL = fixtures, environment extra: [String: String] = [:]) throws -> Transcript {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+/// A vmlab process whose output goes to files in a scratch folder of its own, so no pipe can fill
+/// up. Not started yet.
+struct VMLabProcess {
     let process = Process()
-    process.executableURL = try vmlabExecutable()
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    var environment = ProcessInfo.processInfo.environment
-    environment["COLUMNS"] = "80"
-    environment.merge(extra) { $1 }
-    process.environment = environment
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    try runWithTimeout(process, arguments: arguments)
-    return Transcript(status: process.terminationStatus,
-                      stdout: try String(contentsOf: out, encoding: .utf8),
-                      stderr: try String(contentsOf: err, encoding: .utf8))
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-cli-\(UUID().uuidString)")
+    var out: URL { scratch.appendingPathComponent("out") }
+    var err: URL { scratch.appendingPathComponent("err") }
+
+    init(_ arguments: [String], in directory: URL = fixtures, environment extra: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.executableURL = try vmlabExecutable()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["COLUMNS"] = "80"
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+    }
+
+    /// What it has printed so far.
+    var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+
+    /// Its status and output, once it has ended; the scratch folder goes.
+    func finish() throws -> Transcript {
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        return Transcript(status: process.terminationStatus,
+                          stdout: try String(contentsOf: out, encoding: .utf8),
+                          stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+}
+
+/// Runs vmlab with `arguments` in `directory` to its end.
+func vmlab(_ arguments: [String], in directory: URL = fixtures, environment extra: [String: String] = [:]) throws -> Transcript {
+    let run = try VMLabProcess(arguments, in: directory, environment: extra)
+    do { try runWithTimeout(run.process, arguments: arguments) } catch {
+        try? FileManager.default.removeItem(at: run.scratch)
+        throw error
+    }
+    return try run.finish()
 }
 
 /// Runs `process` to its end, or kills it after `seconds` and records the hang as a test failure:

@@ -10,6 +10,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <signal.h>
 
 // Negative results of the Swift dispatcher; non-negative results are the number of return values.
 enum {
@@ -55,6 +56,16 @@ void luashim_pushglobaltable(lua_State *L);
 long long luashim_memory_in_use(lua_State *L);
 /// A full garbage-collection cycle.
 void luashim_collect_garbage(lua_State *L);
+
+/// Catches SIGINT (Ctrl-C) as the standalone `lua` interpreter does: the first one sets the flag
+/// below and makes Lua code running in `L` (which may be NULL: no Lua state) raise "interrupted!"
+/// at its next call, return or instruction; the second ends the process.
+void luashim_catch_interrupt(lua_State *L);
+/// Forgets `L` as the state Ctrl-C interrupts (before it is closed); the flag stays.
+void luashim_release_interrupt(lua_State *L);
+/// Nonzero once SIGINT arrived after `luashim_catch_interrupt` (for hosts that poll, such as a
+/// simulator's run loop).
+const volatile sig_atomic_t *luashim_interrupt_flag(void);
 
 /// The name the running C function was called by, as luaL_argerror finds it, or NULL.
 const char *luashim_callee_name(lua_State *L);

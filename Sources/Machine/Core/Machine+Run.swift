@@ -4,6 +4,19 @@
 // takes interrupts, and, when every hart waits, skips time to the next deadline.
 
 extension Machine {
+    /// A flag the host sets asynchronously to stop every machine's `run` (a command-line tool's
+    /// Ctrl-C: `LuaState.interruptFlag`), or nil. Polled between slices, which are then at most
+    /// `interruptibleSlice` instructions long; `run` returns `.hostStop("interrupted")`. Slices
+    /// end where the machine would be in the same state anyway, so shorter ones change no result.
+    nonisolated(unsafe) public static var hostInterrupt: UnsafePointer<Int32>? = nil
+    static let interruptibleSlice: UInt64 = 1 << 24
+    static let interruptedMessage = "interrupted"
+
+    static var hostInterrupted: Bool {
+        guard let flag = hostInterrupt else { return false }
+        return flag.pointee != 0
+    }
+
     /// Runs until a budget is used up or something stops the machine.
     ///
     /// - Parameters:
@@ -16,6 +29,7 @@ extension Machine {
         lastBreakpoint = nil
         while true {
             if let stop = pendingStop { pendingStop = nil; return stop }
+            if Machine.hostInterrupted { return .hostStop(Machine.interruptedMessage) }
             advanceDevices()
             var anyRan = false
             for h in harts {
@@ -55,6 +69,7 @@ extension Machine {
                     if s.pointee.cycles > globalCycles { globalCycles = s.pointee.cycles }
                     anyRan = true
                     if let stop = pendingStop { pendingStop = nil; return stop }
+                    if Machine.hostInterrupted { return .hostStop(Machine.interruptedMessage) }
                     advanceDevices()
                 }
             }
@@ -90,6 +105,8 @@ extension Machine {
         if a.maxCycles != .max {
             limit = min(limit, max(1, (a.maxCycles - cyclesUsed) / max(1, instructionCost)))
         }
+        // Where the host can be interrupted, no slice runs so long that Ctrl-C waits for it.
+        if Machine.hostInterrupt != nil { limit = min(limit, Machine.interruptibleSlice) }
         if let deadline = earliestDeadline {
             let dc = deadline &* configuration.cyclesPerTick
             let now = h.state.pointee.cycles
@@ -109,7 +126,7 @@ extension Machine {
     func continueTurn(_ h: Hart) -> UInt64 {
         guard let a = h.turn else { return 0 }
         let s = h.state
-        guard pendingStop == nil, breakpoints.isEmpty, s.pointee.runState == .started else { return 0 }
+        guard pendingStop == nil, breakpoints.isEmpty, s.pointee.runState == .started, !Machine.hostInterrupted else { return 0 }
         let now = s.pointee.instret &+ s.pointee.exceptionsTaken
         let used = now &- a.pointee.sliceStart
         let turnLeft = a.pointee.turnLeft &- min(a.pointee.turnLeft, max(used, 1))

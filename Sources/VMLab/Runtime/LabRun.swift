@@ -8,6 +8,9 @@ public struct LabRun {
     public var arguments: [String]
     /// The words that started the interpreter (e.g. ["vmlab", "run"]), as arg's negative indices.
     public var interpreter: [String]
+    /// Ctrl-C interrupts the lab (`HostInterrupt`): for a command-line run, not for a test runner
+    /// that runs labs side by side.
+    public var catchesInterrupt = false
 
     public init(script: String?, chunks: [String] = [], arguments: [String] = [], interpreter: [String] = ["vmlab", "run"]) {
         self.script = script
@@ -21,6 +24,7 @@ public struct LabRun {
     public func execute() -> Int32 {
         do {
             let session = try LabSession()
+            if catchesInterrupt { HostInterrupt.catchInterrupt(in: session.lua) }
             if let script {
                 session.setArguments(script: script, arguments: arguments, interpreter: interpreter)
             } else {

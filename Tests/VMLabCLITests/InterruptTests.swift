@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+// Ctrl-C: the first SIGINT stops the running machine and ends the run with a message (and, under
+// `vmlab run`, the Lua error "interrupted!" with a traceback at the script's line).
+
+/// Starts vmlab with `arguments`, waits until its standard output contains `marker`, sends SIGINT
+/// and returns what it printed and its status.
+private func interrupt(_ arguments: [String], after marker: String) throws -> Transcript {
+    let run = try VMLabProcess(arguments)
+    let ended = DispatchSemaphore(value: 0)
+    run.process.terminationHandler = { _ in ended.signal() }
+    try run.process.run()
+    // The marker is printed before the long run starts; the signal may then arrive before or
+    // during it, and either way must stop it.
+    var seen = false
+    for _ in 0..<1200 where !seen {
+        seen = run.stdout.contains(marker)
+        if !seen { usleep(100_000) }
+    }
+    #expect(seen, "vmlab never printed \(marker)")
+    kill(run.process.processIdentifier, SIGINT)
+    if ended.wait(timeout: .now() + 120) == .timedOut {
+        kill(run.process.processIdentifier, SIGKILL)
+        ended.wait()
+        Issue.record("vmlab \(arguments.joined(separator: " ")) went on after SIGINT and was killed")
+    }
+    return try run.finish()
+}
+
+@Test func ctrlCInterruptsALabWhereItIs() throws {
+    _ = try guest("tinyos", "tinyos")
+    let script = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-int-\(UUID().uuidString).lua")
+    try """
+    local vmlab = require "vmlab"
+    local vm <close> = vmlab.vm { kernel = vmlab.guest "tinyos", bootargs = "bench=syscall n=1000000000" }
+    print("running")
+    io.stdout:flush()
+    local stop = vm:run {}
+    print("after the run", stop)
+    """.write(to: script, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: script) }
+    let t = try interrupt(["run", script.path], after: "running")
+    #expect(t.status == 1)
+    #expect(t.stderr.contains("\(script.lastPathComponent):5: interrupted!") || t.stderr.contains(":5: interrupted!"),
+            "stderr: \(t.stderr)")
+    #expect(t.stderr.contains("in method 'run'"), "stderr: \(t.stderr)")
+    #expect(!t.stdout.contains("after the run"))
+}
+
+@Test func ctrlCStopsABootAndItsStatsArePrinted() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let t = try interrupt(["boot", tinyos, "--append", "bench=syscall n=1000000000", "--stats"], after: "bench=syscall begin")
+    #expect(t.status == 1)
+    #expect(t.stderr.contains("vmlab: interrupted"), "stderr: \(t.stderr)")
+    #expect(t.stderr.contains("\ninstructions "), "the counters come first: \(t.stderr)")
+}
