@@ -6,8 +6,9 @@
 extension Machine {
     /// A flag the host sets asynchronously to stop every machine's `run` (a command-line tool's
     /// Ctrl-C: `LuaState.interruptFlag`), or nil. Polled between slices, which are then at most
-    /// `interruptibleSlice` instructions long; `run` returns `.hostStop("interrupted")`. Slices
-    /// end where the machine would be in the same state anyway, so shorter ones change no result.
+    /// `interruptibleSlice` instructions long; `run` returns `.hostStop("interrupted")`. A slice
+    /// boundary is invisible to the guest and to every counter (the engines are exact across
+    /// them), so the shorter slices change no result.
     nonisolated(unsafe) public static var hostInterrupt: UnsafePointer<Int32>? = nil
     static let interruptibleSlice: UInt64 = 1 << 24
     static let interruptedMessage = "interrupted"

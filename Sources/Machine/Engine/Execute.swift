@@ -5,6 +5,8 @@ import RISCV
 // out of line.
 
 extension Hart {
+    // `exit` is set only by the slow path: a soft-TLB hit touches plain RAM that holds no decoded
+    // code (such pages never enter the store TLB) and no device, so it cannot end the slice.
     @inline(__always)
     func load<T: FixedWidthInteger>(_ va: UInt64, _: T.Type, _ tlb: UnsafeMutablePointer<SoftTLBEntry>,
                                     _ c: inout SliceCounts, _ remaining: inout UInt64, pc: UInt64,
@@ -70,8 +72,7 @@ extension Hart {
         var rs2: Int { Int(p.pointee.rs2) }
         var imm: UInt64 { UInt64(bitPattern: Int64(p.pointee.imm)) }
         @inline(__always) func sx32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
-        // Branches stay branch-free here (the outcome is data; the next dispatch depends on it
-        // anyway) and report `.jumped` taken or not: the interpreter then finds the slot from pc.
+        // Branches report `.jumped`, taken or not: the interpreter then finds the slot from pc.
         @inline(__always) func branch(_ taken: Bool) -> Flow { pc = taken ? pc &+ imm : pc &+ len; return .jumped }
 
         switch p.pointee.opcode {
