@@ -27,7 +27,9 @@ struct BlockHeader {
     var end: UInt16
     /// Page offset of the last instruction's static target (branch or jal), or `noTarget`.
     var target: UInt16
-    var pad: UInt16 = 0
+    /// The native-code engine's state of this block (JIT.swift): a count of executions in Swift,
+    /// `JIT.uncompilable`, or `JIT.compiledBit | index` of its compiled code. 0 for the others.
+    var jit: UInt16 = 0
     /// Chain links: the block at `end` (fall-through) and the block at `target`, when known.
     var fall: UnsafeMutablePointer<BlockHeader>?
     var taken: UnsafeMutablePointer<BlockHeader>?

@@ -28,7 +28,7 @@ extension Hart {
             ctx.pointee.storeTLB = storeTLB
         }) { b, pc, fetchBase, table, x, loadTLB, storeTLB, c, remaining, chained in
             // Blocks left to Swift go straight to the Swift chain (the trap loops' path).
-            guard b.pointee.pad == JIT.uncompilable else {
+            guard b.pointee.jit == JIT.uncompilable else {
                 return runJITChain(b, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &chained, jit, ctx)
             }
             var resume: BlockRef? = nil
@@ -59,7 +59,7 @@ extension Hart {
             let count = Int(b.pointee.count)
             var k = 0
             // (One compare for the blocks left to Swift: `uncompilable` marks them.)
-            if b.pointee.pad != JIT.uncompilable, left &- counts.pending >= UInt64(count),
+            if b.pointee.jit != JIT.uncompilable, left &- counts.pending >= UInt64(count),
                let e = jit.index(b) ?? jit.consider(b, self, table: table) {
                 ctx.pointee.fetchBase = fetchBase
                 ctx.pointee.pending = counts.pending
@@ -73,7 +73,7 @@ extension Hart {
                 if ctx.pointee.nativeInstructions &- started < JIT.shortRun {
                     jit.entries[e].shortRuns &+= 1
                     // Not worth entering from Swift any more (links from compiled code stay).
-                    if jit.entries[e].shortRuns >= JIT.shortRunLimit { b.pointee.pad = JIT.uncompilable }
+                    if jit.entries[e].shortRuns >= JIT.shortRunLimit { b.pointee.jit = JIT.uncompilable }
                 }
                 counts.pending = ctx.pointee.pending
                 counts.loadHits = ctx.pointee.loadHits
@@ -130,7 +130,7 @@ extension Hart {
                        _ c: inout SliceCounts, _ remaining: inout UInt64, _ links: inout UInt64) -> Flow {
         var entered: UInt64 = 0
         return chainLoop(first, start, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &links, &entered) {
-            $0.pointee.pad == JIT.uncompilable
+            $0.pointee.jit == JIT.uncompilable
         }
     }
 }
@@ -140,17 +140,17 @@ extension JIT {
     /// compiled code and compiles it when that makes it hot. Returns its code, or nil.
     @inline(never)
     func consider(_ b: BlockRef, _ hart: Hart, table: UnsafeMutablePointer<BlockRef?>) -> Int? {
-        let tag = b.pointee.pad
+        let tag = b.pointee.jit
         guard tag < JIT.uncompilable else { return nil }
         if tag &+ 1 < threshold {
-            b.pointee.pad = tag &+ 1
+            b.pointee.jit = tag &+ 1
             return nil
         }
         let origin = reserve()
         let lookup = JITCompiler.Lookup(table: UInt(bitPattern: table), entries: UInt(bitPattern: entries))
         guard let r = JITCompiler.compile(b, origin: origin, epilogue: epilogue, helpers: JITHelpers.addresses,
                                           lookup: lookup, record: hart.recordBlockEnds) else {
-            b.pointee.pad = JIT.uncompilable
+            b.pointee.jit = JIT.uncompilable
             counters.blocksNotCompilable &+= 1
             return nil
         }

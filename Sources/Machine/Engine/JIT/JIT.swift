@@ -9,7 +9,7 @@ import Darwin
 // engine's blocks (Block.swift) are compiled to x86-64 once they are hot (JITCompiler.swift); the
 // run loop (Hart+JIT.swift) enters them and follows what they return.
 //
-// Where compiled code lives: a block's `pad` field (Block.swift) holds its JIT state — below
+// Where compiled code lives: a block's `jit` field (Block.swift) holds its JIT state — below
 // `JIT.uncompilable` a count of executions in Swift, `JIT.uncompilable` when its first
 // instruction cannot be compiled (or its code is not worth entering from Swift), and `0x8000 | index` once compiled, `index` naming an entry of
 // `entries` that records the block's address and its code. The entry is valid only while it still
@@ -117,7 +117,7 @@ final class JIT {
     }
     let entries: UnsafeMutablePointer<Compiled>
     /// Entries from Swift that ran fewer than `shortRun` instructions natively after which a
-    /// block is no longer entered from Swift (its `pad` becomes `uncompilable`; it still runs
+    /// block is no longer entered from Swift (its `jit` field becomes `uncompilable`; it still runs
     /// natively where compiled code already jumps to it). Leaving
     /// Swift for native code and coming back costs about as much as a few instructions run by
     /// `execute`, so a block that always returns at once — two instructions between two traps,
@@ -203,11 +203,11 @@ final class JIT {
     /// The index in `entries` of live block `b`'s compiled code, if it has some.
     @inline(__always)
     func index(_ b: BlockRef) -> Int? {
-        let tag = b.pointee.pad
+        let tag = b.pointee.jit
         guard tag & JIT.compiledBit != 0 else { return nil }
         let i = Int(tag & ~JIT.compiledBit)
         guard entries[i].block == UnsafeMutableRawPointer(b) else {
-            b.pointee.pad = 0   // compiled before a flush: count again from zero
+            b.pointee.jit = 0   // compiled before a flush: count again from zero
             return nil
         }
         return i
@@ -223,7 +223,7 @@ final class JIT {
         at.copyMemory(from: bytes, byteCount: bytes.count)
         used = (used + bytes.count + 15) & ~15
         entries[entryCount] = Compiled(block: UnsafeMutableRawPointer(b), code: UInt(bitPattern: at), shortRuns: 0)
-        b.pointee.pad = JIT.compiledBit | UInt16(entryCount)
+        b.pointee.jit = JIT.compiledBit | UInt16(entryCount)
         entryCount += 1
         counters.blocksCompiled &+= 1
         counters.instructionsCompiled &+= UInt64(instructions)

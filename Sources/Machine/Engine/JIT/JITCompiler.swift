@@ -371,12 +371,12 @@ struct JITCompiler {
     /// rax = the target of a `jalr` (pending already counts the block): when it lies in this
     /// page and its block has compiled code, jump there, as a patched link would; else fall
     /// through to the exit. The checks are `JIT.index`'s: the table's live block at the target,
-    /// its `pad` naming an entry, and that entry naming the block. Returns, calls and indirect
+    /// its `jit` field naming an entry, and that entry naming the block. Returns, calls and indirect
     /// calls within a page then stay in compiled code (mix bench: one exit per ~30 instructions
     /// before). The target block's own entry checks its budget and whether it is alive.
     mutating func emitIndirectLookup() {
         let out = a.label()
-        let padOffset = Int32(MemoryLayout<BlockHeader>.offset(of: \BlockHeader.pad)!)
+        let jitStateOffset = Int32(MemoryLayout<BlockHeader>.offset(of: \BlockHeader.jit)!)
         let stride = Int32(MemoryLayout<JIT.Compiled>.stride)
         let blockOffset = Int32(MemoryLayout<JIT.Compiled>.offset(of: \JIT.Compiled.block)!)
         let codeOffset = Int32(MemoryLayout<JIT.Compiled>.offset(of: \JIT.Compiled.code)!)
@@ -392,7 +392,7 @@ struct JITCompiler {
         a.load(.rcx, X86Mem(.rcx, 0))
         a.test(.rcx, .rcx)
         a.jcc(.e, out)
-        a.loadExtend(.rdx, X86Mem(.rcx, padOffset), width: .b16, signed: false)
+        a.loadExtend(.rdx, X86Mem(.rcx, jitStateOffset), width: .b16, signed: false)
         a.alu(.cmp, .rdx, imm: Int32(JIT.compiledBit), w: false)
         a.jcc(.b, out)
         a.alu(.and, .rdx, imm: Int32(~JIT.compiledBit & 0xFFFF), w: false)
