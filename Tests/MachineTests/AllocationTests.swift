@@ -53,31 +53,33 @@ private func allocationCalls(_ body: () -> Void) -> UInt? {
         #expect(witness != nil && witness! >= 1, "the interposer must see an array allocation")
 
         // Loads, stores, ALU, branches, a CSR access and a compressed instruction, in S-mode under
-        // Sv39 so the TLB fast path is exercised.
-        let rig = Guest.Rig()
-        rig.machine.grantFullPMPAccess(hart: 0)
-        var pt = PageTables(rig.machine)
-        pt.identityMapRAM()
-        try rig.start("""
-            li s0, 0x80200000
-            li s1, 0
-        1:  ld t0, 0(s0)
-            addi t0, t0, 3
-            sd t0, 8(s0)
-            csrr t1, sscratch
-            c.addi s1, 1
-            xor t2, t0, s1
-            sw t2, 16(s0)
-            j 1b
-        """, mode: .supervisor)
-        rig.machine.writeCSR(0x180, pt.satp)
-        _ = rig.run(10_000)   // warm up: decode the page, fill the TLBs
-        let n1 = allocationCalls { _ = rig.run(1_000_000) } ?? .max
-        let n2 = allocationCalls { _ = rig.run(2_000_000) } ?? .max
-        #expect(rig.machine.counters().instructions == 3_010_000)
-        print("VMLAB_ALLOC_PROBE allocations: 1M run \(n1), 2M run \(n2)")
-        #expect(n1 <= 16, "a run may allocate a few times (debug builds box locals), never per instruction: \(n1)")
-        #expect(n2 <= n1, "twice the instructions must not allocate more: \(n1) vs \(n2)")
+        // Sv39 so the TLB fast path is exercised; under each engine.
+        for engine in [ExecutionEngine.interpreter, .blocks, .jit] {
+            let rig = Guest.Rig { $0.engine = engine }
+            rig.machine.grantFullPMPAccess(hart: 0)
+            var pt = PageTables(rig.machine)
+            pt.identityMapRAM()
+            try rig.start("""
+                li s0, 0x80200000
+                li s1, 0
+            1:  ld t0, 0(s0)
+                addi t0, t0, 3
+                sd t0, 8(s0)
+                csrr t1, sscratch
+                c.addi s1, 1
+                xor t2, t0, s1
+                sw t2, 16(s0)
+                j 1b
+            """, mode: .supervisor)
+            rig.machine.writeCSR(0x180, pt.satp)
+            _ = rig.run(10_000)   // warm up: decode the page, fill the TLBs, compile
+            let n1 = allocationCalls { _ = rig.run(1_000_000) } ?? .max
+            let n2 = allocationCalls { _ = rig.run(2_000_000) } ?? .max
+            #expect(rig.machine.counters().instructions == 3_010_000)
+            print("VMLAB_ALLOC_PROBE allocations (\(engine)): 1M run \(n1), 2M run \(n2)")
+            #expect(n1 <= 16, "\(engine): a run may allocate a few times (debug builds box locals), never per instruction: \(n1)")
+            #expect(n2 <= n1, "\(engine): twice the instructions must not allocate more: \(n1) vs \(n2)")
+        }
     }
 
     @Test(.enabled(if: !AllocationTests.underProbe)) func aMillionInstructionsAllocateNothingPerInstruction() throws {
