@@ -17,7 +17,4 @@ public enum HostInterrupt {
         LuaState.catchInterruptWithoutLua()
         Machine.hostInterrupt = LuaState.interruptFlag
     }
-
-    /// Whether Ctrl-C arrived since it was caught.
-    public static var interrupted: Bool { LuaState.interruptFlag.pointee != 0 }
 }
