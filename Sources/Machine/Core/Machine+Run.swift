@@ -18,6 +18,13 @@ extension Machine {
         return flag.pointee != 0
     }
 
+    /// The stop `run` returns now, if any: one requested (`requestStop`, consumed here), else the
+    /// host's interrupt.
+    private func takeStop() -> StopReason? {
+        if let stop = pendingStop { pendingStop = nil; return stop }
+        return Machine.hostInterrupted ? .hostStop(Machine.interruptedMessage) : nil
+    }
+
     /// Runs until a budget is used up or something stops the machine.
     ///
     /// - Parameters:
@@ -29,8 +36,7 @@ extension Machine {
         var resumeFromBreakpoint = lastBreakpoint
         lastBreakpoint = nil
         while true {
-            if let stop = pendingStop { pendingStop = nil; return stop }
-            if Machine.hostInterrupted { return .hostStop(Machine.interruptedMessage) }
+            if let stop = takeStop() { return stop }
             advanceDevices()
             var anyRan = false
             for h in harts {
@@ -69,8 +75,7 @@ extension Machine {
                     account.turnLeft &-= min(account.turnLeft, max(used, 1))
                     if s.pointee.cycles > globalCycles { globalCycles = s.pointee.cycles }
                     anyRan = true
-                    if let stop = pendingStop { pendingStop = nil; return stop }
-                    if Machine.hostInterrupted { return .hostStop(Machine.interruptedMessage) }
+                    if let stop = takeStop() { return stop }
                     advanceDevices()
                 }
             }
