@@ -7,25 +7,17 @@ import Testing
 /// Starts vmlab with `arguments`, waits until its standard output contains `marker`, sends SIGINT
 /// and returns what it printed and its status.
 private func interrupt(_ arguments: [String], after marker: String) throws -> Transcript {
-    let run = try VMLabProcess(arguments)
-    let ended = DispatchSemaphore(value: 0)
-    run.process.terminationHandler = { _ in ended.signal() }
-    try run.process.run()
-    // The marker is printed before the long run starts; the signal may then arrive before or
-    // during it, and either way must stop it.
-    var seen = false
-    for _ in 0..<1200 where !seen {
-        seen = run.stdout.contains(marker)
-        if !seen { usleep(100_000) }
+    try vmlab(arguments) { run in
+        // The marker is printed before the long run starts; the signal may then arrive before or
+        // during it, and either way must stop it.
+        var seen = false
+        for _ in 0..<1200 where !seen {
+            seen = run.stdout.contains(marker)
+            if !seen { usleep(100_000) }
+        }
+        #expect(seen, "vmlab never printed \(marker)")
+        kill(run.process.processIdentifier, SIGINT)
     }
-    #expect(seen, "vmlab never printed \(marker)")
-    kill(run.process.processIdentifier, SIGINT)
-    if ended.wait(timeout: .now() + 120) == .timedOut {
-        kill(run.process.processIdentifier, SIGKILL)
-        ended.wait()
-        Issue.record("vmlab \(arguments.joined(separator: " ")) went on after SIGINT and was killed")
-    }
-    return try run.finish()
 }
 
 @Test func ctrlCInterruptsALabWhereItIs() throws {

@@ -66,10 +66,12 @@ struct VMLabProcess {
     }
 }
 
-/// Runs vmlab with `arguments` in `directory` to its end.
-func vmlab(_ arguments: [String], in directory: URL = fixtures, environment extra: [String: String] = [:]) throws -> Transcript {
+/// Runs vmlab with `arguments` in `directory` to its end; `whileRunning` is called once it has
+/// started (to watch its output, send it a signal).
+func vmlab(_ arguments: [String], in directory: URL = fixtures, environment extra: [String: String] = [:],
+           whileRunning: (VMLabProcess) -> Void = { _ in }) throws -> Transcript {
     let run = try VMLabProcess(arguments, in: directory, environment: extra)
-    do { try runWithTimeout(run.process, arguments: arguments) } catch {
+    do { try runWithTimeout(run.process, arguments: arguments) { whileRunning(run) } } catch {
         try? FileManager.default.removeItem(at: run.scratch)
         throw error
     }
@@ -78,11 +80,14 @@ func vmlab(_ arguments: [String], in directory: URL = fixtures, environment extr
 
 /// Runs `process` to its end, or kills it after `seconds` and records the hang as a test failure:
 /// a guest that never stops (a hole that breaks the kernel, a missing budget) must fail one test,
-/// not stall the whole suite until CI's own limit.
-func runWithTimeout(_ process: Process, arguments: [String], seconds: Double = 300) throws {
+/// not stall the whole suite until CI's own limit. `whileRunning` is called once it has started
+/// (to watch its output, send it a signal).
+func runWithTimeout(_ process: Process, arguments: [String], seconds: Double = 300,
+                    whileRunning: () -> Void = {}) throws {
     let ended = DispatchSemaphore(value: 0)
     process.terminationHandler = { _ in ended.signal() }
     try process.run()
+    whileRunning()
     if ended.wait(timeout: .now() + seconds) == .timedOut {
         process.terminate()
         if ended.wait(timeout: .now() + 10) == .timedOut { kill(process.processIdentifier, SIGKILL); ended.wait() }
