@@ -85,8 +85,13 @@ TEST_BEGIN
     SET_RESUME 34f
 33: csrrw   zero, mhartid, zero
     j       test_fail
-34: la      t0, 33b
-    lwu     t0, 0(t0)
+    /* the instruction's bits, read as two halfwords: with compressed code around it, it may sit
+       on a 2-byte boundary, and a misaligned load traps on some harts */
+34: la      t2, 33b
+    lhu     t0, 0(t2)
+    lhu     t2, 2(t2)
+    slli    t2, t2, 16
+    or      t0, t0, t2
     TRAP_FIELD t1, TR_TVAL
     beqz    t1, 35f
     EXPECT_REG 33, t1, t0
