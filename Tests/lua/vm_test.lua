@@ -134,7 +134,7 @@ describe("vmlab.vm options", function()
 
   it("name the valid options when one is misspelt", function()
     expect(function() vmlab.vm { imgae = image } end)
-      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, mode, profile, pv%)")
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, misaligned, mode, profile, pv, tlb%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
   end)
@@ -179,6 +179,59 @@ describe("vmlab.vm options", function()
     vm:close()
     expect(tostring(vm)).to_equal("vmlab.VM (closed)")
     expect(function() vm:run() end).to_raise("the VM is closed")
+  end)
+end)
+
+describe("the hart's options", function()
+  -- Runs an ISA test program (labs/guests/isa) to its end; returns its exit code and counters.
+  local function isa(name, options)
+    options.kernel = vmlab.guest("isa/" .. name)
+    local vm <close> = assert(vmlab.vm(options))
+    local stop, details = vm:run { max_instructions = 10000000 }
+    expect(stop).to_equal("poweroff")
+    return details.exit_code, vm:stats()
+  end
+
+  it("size the TLB, and tag it with the ASID or flush it on every satp write", function()
+    local _, default = isa("paging_asid", {})
+    local code, one = isa("paging_asid", { tlb = { entries = 1, ways = 1 } })
+    expect(code).to_equal(0)   -- the same answers from a smaller TLB, with more misses
+    expect(one.tlb.misses > default.tlb.misses).to_be(true)
+    expect(default.tlb.flushes_by_kind.satp).to_equal(0)
+    local untagged
+    code, untagged = isa("paging_asid", { tlb = { tagged = false } })
+    expect(code).to_equal(0)
+    expect(untagged.tlb.flushes_by_kind.satp > 0).to_be(true)
+    expect(untagged.tlb.misses > default.tlb.misses).to_be(true)
+    local full = isa("paging_asid", { tlb = { entries = 16, ways = 16 } })
+    expect(full).to_equal(0)
+  end)
+
+  it("let software set A and D (Svade): a program that expects the hardware to fails", function()
+    expect((isa("paging_sv39", {}))).to_equal(0)
+    expect((isa("paging_sv39", { ad_bits = "hardware" }))).to_equal(0)
+    expect((isa("paging_sv39", { ad_bits = "fault" }))).to_equal(31)   -- its first A/D check
+  end)
+
+  it("trap misaligned accesses, which the misaligned program accepts", function()
+    local code, hardware = isa("misaligned", {})
+    expect(code).to_equal(0)
+    expect(hardware.traps.by_cause.load_address_misaligned).to_equal(0)
+    local trapped
+    code, trapped = isa("misaligned", { misaligned = "trap" })
+    expect(code).to_equal(0)
+    expect(trapped.traps.by_cause.load_address_misaligned > 0).to_be(true)
+  end)
+
+  it("check their values", function()
+    local image = vmlab.asm("wfi")
+    expect(function() vmlab.vm { image = image, tlb = { entries = 0 } } end).to_raise("'tlb.entries': must be 1 to 65536, got 0")
+    expect(function() vmlab.vm { image = image, tlb = { entries = 8, ways = 3 } } end).to_raise("'tlb.ways': must divide 'entries' %(8%), got 3")
+    expect(function() vmlab.vm { image = image, tlb = { entries = 6 } } end).to_raise("got 4 %(the default; give 'ways'%)")
+    expect(function() vmlab.vm { image = image, tlb = { size = 8 } } end).to_raise("unknown option 'size'")
+    expect(function() vmlab.vm { image = image, ad_bits = "software" } end).to_raise("expected one of: hardware, fault")
+    expect(function() vmlab.vm { image = image, misaligned = true } end).to_raise("misaligned")
+    local small <close> = assert(vmlab.vm { image = image, tlb = { entries = 2 } })   -- ways: 2, not 4
   end)
 end)
 

@@ -76,7 +76,7 @@ enum VMBinding {
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
                   "The cost profile the machine charges (`vmlab.costs`): a name (\(CostProfile.names.map { "\"\($0)\"" }.joined(separator: ", "))) or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default \"\(CostProfile.standard.name)\"."),
         LuaOption("holes", .list(.string), PopekGoldbergBinding.holesDescription + " They matter where the guest kernel runs deprivileged (`trap`); `vmlab.popek_goldberg{ vm = vm }` names what they break."),
-    ]
+    ] + hardwareOptions
 
     static let vm = LuaFunction(
         "vm",
@@ -132,6 +132,7 @@ enum VMBinding {
         spec.echo = o.boolean("echo") ?? false
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: 1) }
         if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: 1) }
+        try readHardware(o, into: &spec, argument: 1)
         if o["pv"] != .nil {
             spec.paravirtualPolicy = try paravirtualPolicy(o["pv"], argument: 1)
             try requireMode(.pv, for: "pv", got: spec.mode, argument: 1)

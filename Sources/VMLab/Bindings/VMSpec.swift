@@ -54,6 +54,11 @@ public struct VMSpec: Sendable {
     public var paravirtualPolicy = ParavirtualPolicy()
     /// The binary translator's policy (`bt={...}`; mode "bt" only).
     public var binaryTranslationPolicy = BinaryTranslationPolicy()
+    /// The hart's TLB (`tlb={...}`), and the A/D and misaligned-access behaviours: the machine's,
+    /// so in every mode (VMBinding+Hardware.swift).
+    public var tlb = TLBConfiguration()
+    public var adBits: ADBitPolicy = .hardwareUpdate
+    public var misaligned: MisalignedPolicy = .handleInHardware
 
     public init() {}
 
@@ -68,6 +73,9 @@ public struct VMSpec: Sendable {
         c.harts = harts
         c.bootargs = bootargs
         c.consoleEcho = echo
+        c.machine.tlb = tlb
+        c.machine.adBits = adBits
+        c.machine.misaligned = misaligned
         c.initrd = initrd.map { .file($0) }
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
         // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.

@@ -593,6 +593,11 @@ function vmlab_VM:close() end
 ---@field max_cycles? integer Stop after this many modelled cycles.
 ---@field to? integer|string|vmlab.RunToEvent Run to a point and stop there (reason "reached"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = "sys_getpid" }`), or after the `count`th event matching `{ event = "mmio", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run.
 
+---@class vmlab.TLBOptions
+---@field entries? integer Entries in all (default 64), 1 to 65536; a multiple of `ways`.
+---@field ways? integer Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped.
+---@field tagged? boolean Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the whole TLB, as x86's CR3 load did before PCIDs.
+
 ---@class vmlab.VCPUOptions
 ---@field vcpu? integer The vCPU (default 0).
 
@@ -611,6 +616,9 @@ function vmlab_VM:close() end
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
 ---@field profile? string|vmlab.CostProfile The cost profile the machine charges (`vmlab.costs`): a name ("classic-2006", "core2-2006", "modern") or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default "classic-2006".
 ---@field holes? string[] Sensitive instructions made NOT to trap when executed with too little privilege (`SensitiveHole`): a deprivileged CSR read returns the real value (`csr_read:sstatus`, like x86's PUSHF), a deprivileged CSR write is silently dropped (`csr_write:sstatus`, like POPF), `sret`, `mret`, `wfi`, `sfence_vma` become no-ops. Names: sret, mret, wfi, sfence_vma, csr_read:NAME, csr_write:NAME, csr:NAME (both; NAME a CSR name such as sstatus, or a number such as 0x100), or a group: x86_like, supervisor_csrs, privileged_instructions. An unknown name raises. They matter where the guest kernel runs deprivileged (`trap`); `vmlab.popek_goldberg{ vm = vm }` names what they break.
+---@field tlb? vmlab.TLBOptions The architectural TLB: unified, set-associative, FIFO within a set; its counters are `vm:stats().tlb`.
+---@field ad_bits? "hardware"|"fault" Who sets a PTE's A and D bits: "hardware" (default: the page walker, atomically, as QEMU does; Svadu) or "fault" (a page fault, for software to set them; Svade).
+---@field misaligned? "hardware"|"trap" What a misaligned load or store does: "hardware" (default: performed, byte by byte, as QEMU does) or "trap" (an address-misaligned exception, as Spike does). Misaligned atomics always trap.
 
 ---@class vmlab.WatchOptions
 ---@field address integer The first byte watched.
