@@ -6,6 +6,7 @@ import Darwin
 import ArgumentParser
 import Foundation
 import Hypervisor
+import Machine
 import VMLab
 
 /// `vmlab boot`: a guest without a script, like qemu. It builds the same machine as `vmlab.vm{...}`
@@ -69,6 +70,15 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables) or pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf). hw comes later.", valueName: "mode"))
     var mode: String = "native"
 
+    @Option(help: ArgumentHelp("The hart's TLB, as vmlab.vm's tlb option: entries (default 64), ways (default 4; = entries for fully associative), tagged=false to flush it on every satp write.", valueName: "entries=N,ways=N,tagged=BOOL"))
+    var tlb: String?
+
+    @Option(help: ArgumentHelp("Who sets page-table A/D bits: hardware (the page walker, as QEMU) or fault (a page fault, for software; Svade, as Spike).", valueName: "hardware|fault"))
+    var adBits: String = "hardware"
+
+    @Option(help: ArgumentHelp("What a misaligned load or store does: hardware (performed, as QEMU) or trap (an exception, as Spike).", valueName: "hardware|trap"))
+    var misaligned: String = "hardware"
+
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run; the last line names the host engine that ran the guest.")
     var stats = false
 
@@ -83,6 +93,48 @@ struct BootCommand: ParsableCommand {
         for d in disk { _ = try Self.parseDisk(d) }
         do { _ = try CostProfile.named(profile) } catch { throw ValidationError("--profile: \(error.description).") }
         _ = try executionMode()
+        _ = try hardware()
+    }
+
+    /// The hart's options: `--tlb`, `--ad-bits`, `--misaligned` (VMSpec's names and checks).
+    func hardware() throws -> (tlb: TLBConfiguration, adBits: ADBitPolicy, misaligned: MisalignedPolicy) {
+        guard let adBits = VMSpec.adBitPolicies.first(where: { $0.name == self.adBits })?.policy else {
+            throw ValidationError("--ad-bits: unknown policy '\(self.adBits)' (expected one of: \(VMSpec.adBitPolicies.map(\.name).joined(separator: ", "))).")
+        }
+        guard let misaligned = VMSpec.misalignedPolicies.first(where: { $0.name == self.misaligned })?.policy else {
+            throw ValidationError("--misaligned: unknown policy '\(self.misaligned)' (expected one of: \(VMSpec.misalignedPolicies.map(\.name).joined(separator: ", "))).")
+        }
+        return (try tlb.map(Self.parseTLB) ?? TLBConfiguration(), adBits, misaligned)
+    }
+
+    /// `entries=64,ways=4,tagged=false`, each part optional.
+    static func parseTLB(_ text: String) throws -> TLBConfiguration {
+        var fields: [String: String] = [:]
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, ["entries", "ways", "tagged"].contains(pair[0]) else {
+                throw ValidationError("--tlb \(text): '\(part)' is not entries=N, ways=N or tagged=true|false.")
+            }
+            guard fields[pair[0]] == nil else { throw ValidationError("--tlb \(text): \(pair[0]) is given twice.") }
+            fields[pair[0]] = pair[1]
+        }
+        func number(_ field: String) throws -> Int64? {
+            guard let value = fields[field] else { return nil }
+            guard let n = Int64(value) else { throw ValidationError("--tlb: \(field) must be a number, got '\(value)'.") }
+            return n
+        }
+        var tagged: Bool?
+        switch fields["tagged"] {
+        case nil: break
+        case "true": tagged = true
+        case "false": tagged = false
+        case let other?: throw ValidationError("--tlb: tagged must be true or false, got '\(other)'.")
+        }
+        do {
+            return try VMSpec.tlbConfiguration(entries: try number("entries"), ways: try number("ways"), tagged: tagged)
+        } catch let error as VMSpec.TLBOptionError {
+            throw ValidationError("--tlb: \(error.field) \(error.reason).")
+        }
     }
 
     /// The mode `--mode` names; an unknown or not yet available one is a usage error.
@@ -134,6 +186,7 @@ struct BootCommand: ParsableCommand {
         spec.echo = dumpDtb == nil
         spec.profile = try CostProfile.named(profile)
         spec.mode = try executionMode()
+        (spec.tlb, spec.adBits, spec.misaligned) = try hardware()
         return spec
     }
 

@@ -146,6 +146,37 @@ func guest(_ folder: String, _ program: String) throws -> String {
     }
 }
 
+/// The hart's options reach the machine: the TLB's size and tagging change its counters, Svade
+/// fails an ISA program that expects the hardware to set A/D (at its first such check, 31), and
+/// bad values are usage errors that say what was expected.
+@Test func bootTakesTheHartsTLBAndPolicies() throws {
+    let asid = try guest("isa", "paging_asid")
+    func stat(_ t: Transcript, _ name: String) -> Int? {
+        t.stderr.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) }
+    }
+    let standard = try vmlab(["boot", asid, "--stats"])
+    let small = try vmlab(["boot", asid, "--stats", "--tlb", "entries=1,ways=1"])
+    let untagged = try vmlab(["boot", asid, "--stats", "--tlb", "tagged=false"])
+    #expect([standard.status, small.status, untagged.status] == [0, 0, 0])
+    #expect((stat(small, "tlb.misses") ?? 0) > (stat(standard, "tlb.misses") ?? .max))
+    #expect(stat(standard, "tlb.flushes_by_kind.satp") == 0)
+    #expect((stat(untagged, "tlb.flushes_by_kind.satp") ?? 0) > 0)
+    let sv39 = try guest("isa", "paging_sv39")
+    #expect(try vmlab(["boot", sv39, "--ad-bits", "fault"]).status == 31)
+    let misaligned = try vmlab(["boot", try guest("isa", "misaligned"), "--stats", "--misaligned", "trap"])
+    #expect(misaligned.status == 0)
+    #expect((stat(misaligned, "traps.by_cause.load_address_misaligned") ?? 0) > 0)
+    for (arguments, message) in [(["--tlb", "entries=6"], "--tlb: ways must divide 'entries' (6), got 4 (the default; give 'ways')."),
+                                 (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N or tagged=true|false."),
+                                 (["--tlb", "entries=0"], "--tlb: entries must be 1 to 65536, got 0."),
+                                 (["--ad-bits", "soft"], "--ad-bits: unknown policy 'soft' (expected one of: hardware, fault)."),
+                                 (["--misaligned", "yes"], "--misaligned: unknown policy 'yes' (expected one of: hardware, trap).")] {
+        let t = try vmlab(["boot", asid] + arguments)
+        #expect(t.status == 64)
+        #expect(t.stderr.contains(message), "\(arguments): \(t.stderr)")
+    }
+}
+
 @Test func dumpDtbWritesTheTreeWithoutRunning() throws {
     let tinyos = try guest("tinyos", "tinyos")
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-\(UUID().uuidString).dtb").path

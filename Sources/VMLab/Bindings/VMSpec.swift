@@ -102,6 +102,36 @@ public struct VMSpec: Sendable {
                            binaryTranslationPolicy: binaryTranslationPolicy)
     }
 
+    /// The A/D-bit policies by the names `ad_bits =` and `--ad-bits` give them, the default first.
+    public static let adBitPolicies: [(name: String, policy: ADBitPolicy)] = [("hardware", .hardwareUpdate), ("fault", .pageFault)]
+    /// The misaligned-access policies by the names `misaligned =` and `--misaligned` give them.
+    public static let misalignedPolicies: [(name: String, policy: MisalignedPolicy)] = [("hardware", .handleInHardware), ("trap", .trap)]
+
+    /// More TLB entries than any lab could want to compare (a real L2 TLB has a few thousand).
+    public static let maximumTLBEntries: Int64 = 1 << 16
+
+    /// A TLB option that cannot be: which field (`entries`, `ways`) and why.
+    public struct TLBOptionError: Error {
+        public var field: String
+        public var reason: String
+    }
+
+    /// The TLB geometry `vmlab.vm{ tlb = ... }` and `vmlab boot --tlb` describe, checked the same
+    /// way for both; an omitted field takes the machine's default (`ways` at most `entries`).
+    public static func tlbConfiguration(entries: Int64?, ways: Int64?, tagged: Bool?) throws(TLBOptionError) -> TLBConfiguration {
+        let defaults = TLBConfiguration()
+        let entryCount = entries ?? Int64(defaults.entries)
+        guard (1...maximumTLBEntries).contains(entryCount) else {
+            throw TLBOptionError(field: "entries", reason: "must be 1 to \(maximumTLBEntries), got \(entryCount)")
+        }
+        let wayCount = ways ?? min(Int64(defaults.ways), entryCount)
+        guard wayCount >= 1 && wayCount <= entryCount && entryCount % wayCount == 0 else {
+            throw TLBOptionError(field: "ways", reason: "must divide 'entries' (\(entryCount)), got \(wayCount)"
+                                 + (ways == nil ? " (the default; give 'ways')" : ""))
+        }
+        return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: tagged ?? defaults.asidTagged)
+    }
+
     /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is
     /// not: the board then reports what is wrong with it.
     static func isBareMetal(_ path: String) -> Bool {
