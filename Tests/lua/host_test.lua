@@ -114,6 +114,11 @@ describe("vmlab.host", function()
   it("refuses native VMs, VMs that do not fit, and use after close", function()
     local host = vmlab.host { memory = "8M" }
     expect(function() host:vm { image = printer("x", 1), mode = "native" } end).to_raise("needs a VMM mode")
+    -- A bad value names the options table, the method's first argument, not its self.
+    expect(function() host:vm { image = printer("x", 1), harts = 0 } end)
+      .to_raise("bad argument #1 to 'vm' %(option 'harts': must be 1 to 64, got 0%)")
+    expect(function() host:vm { image = printer("x", 1), tlb = { ways = 3 } } end)
+      .to_raise("bad argument #1 to 'vm' %(option 'tlb.ways'")
     local vm, message = host:vm { image = printer("x", 1), memory = "16M" }
     expect(vm).to_be_nil()
     expect(message).to_match("not enough host memory")

@@ -62,7 +62,7 @@ enum HostBinding {
                 parameters: [.required("options", .options(name: "vmlab.VMOptions", VMBinding.options))],
                 returns: [LuaReturn(.object("vmlab.VM"), "vm"), LuaReturn(.string, "message")]) { call in
             let (handle, _) = try live(call)
-            var spec = try VMBinding.readSpec(try call.options(2))
+            var spec = try VMBinding.readSpec(try call.options(2), argument: 2)
             let o = try call.options(2)
             if o["mode"] == .nil, let mode = ExecutionMode.available.first(where: { $0 != .native }) { spec.mode = mode }
             guard spec.mode != .native else {

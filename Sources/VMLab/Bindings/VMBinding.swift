@@ -97,24 +97,26 @@ enum VMBinding {
         }
     }
 
-    /// The spec from checked options; the remaining misuse (values, combinations) raises here.
-    static func readSpec(_ o: LuaOptions) throws -> VMSpec {
+    /// The spec from checked options; the remaining misuse (values, combinations) raises here,
+    /// naming `argument`, the options' place in the call (2 for the method `host:vm`, whose self
+    /// is argument 1).
+    static func readSpec(_ o: LuaOptions, argument: Int32 = 1) throws -> VMSpec {
         var spec = VMSpec()
         if let name = o.string("mode") { spec.mode = try mode(named: name) }
-        if let memory = try memory(o["memory"], argument: 1) { spec.memory = memory }
+        if let memory = try memory(o["memory"], argument: argument) { spec.memory = memory }
         if let harts = o.integer("harts") {
-            guard (1...64).contains(harts) else { throw LuaRaise.argument(1, "option 'harts': must be 1 to 64, got \(harts)") }
+            guard (1...64).contains(harts) else { throw LuaRaise.argument(argument, "option 'harts': must be 1 to 64, got \(harts)") }
             spec.harts = Int(harts)
         }
         if let image = o["image"].bytes {
             for name in ["kernel", "firmware", "initrd"] where o[name] != .nil {
                 throw LuaRaise.message("'\(name)' and 'image' cannot be combined: an image runs alone, in M-mode, from 0x80000000")
             }
-            guard !image.isEmpty else { throw LuaRaise.argument(1, "option 'image': the image is empty") }
+            guard !image.isEmpty else { throw LuaRaise.argument(argument, "option 'image': the image is empty") }
             spec.image = image
         } else {
             guard let kernel = o.string("kernel") else {
-                throw LuaRaise.argument(1, "a VM needs 'kernel' (a path) or 'image' (machine code)")
+                throw LuaRaise.argument(argument, "a VM needs 'kernel' (a path) or 'image' (machine code)")
             }
             spec.kernel = kernel
         }
@@ -130,16 +132,16 @@ enum VMBinding {
             VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false)
         }
         spec.echo = o.boolean("echo") ?? false
-        if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: 1) }
-        if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: 1) }
-        try readHardware(o, into: &spec, argument: 1)
+        if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: argument) }
+        if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: argument) }
+        try readHardware(o, into: &spec, argument: argument)
         if o["pv"] != .nil {
-            spec.paravirtualPolicy = try paravirtualPolicy(o["pv"], argument: 1)
-            try requireMode(.pv, for: "pv", got: spec.mode, argument: 1)
+            spec.paravirtualPolicy = try paravirtualPolicy(o["pv"], argument: argument)
+            try requireMode(.pv, for: "pv", got: spec.mode, argument: argument)
         }
         if o["bt"] != .nil {
-            spec.binaryTranslationPolicy = try binaryTranslationPolicy(o["bt"], argument: 1)
-            try requireMode(.bt, for: "bt", got: spec.mode, argument: 1)
+            spec.binaryTranslationPolicy = try binaryTranslationPolicy(o["bt"], argument: argument)
+            try requireMode(.bt, for: "bt", got: spec.mode, argument: argument)
         }
         return spec
     }
