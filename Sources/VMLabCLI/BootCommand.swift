@@ -29,7 +29,7 @@ struct BootCommand: ParsableCommand {
         code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
         be booted, the instruction budget used up, a reset, a machine that is idle for good or \
-        halted by a trap no firmware handles, or Ctrl-C: "vmlab: interrupted", after the counters \
+        halted by a trap no firmware handles or a hart stuck on a trap vector it cannot fetch, or Ctrl-C: "vmlab: interrupted", after the counters \
         when --stats is given; a second Ctrl-C ends vmlab at once).
         """
     )

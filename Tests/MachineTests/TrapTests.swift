@@ -277,3 +277,37 @@ func faultsArePrecise(_ access: String) throws {
     #expect(rig.csr(0x343) == 0x10_0000_0000)
     #expect(rig.x(11) == 6)
 }
+
+/// A hart in M-mode whose trap vector cannot be fetched would take the same instruction access
+/// fault there forever. The run stops with `.stuck` at the first such trap, names the trap that led
+/// there, and every engine stops at the same point with the same counters. A second run stops
+/// again after one more trap; a vector that can be fetched is never reported, however many traps.
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func stuckOnAnUnfetchableTrapVector(_ engine: ExecutionEngine) throws {
+    let rig = Guest.Rig { $0.engine = engine }
+    try rig.start("csrw mtvec, zero\n .word 0")   // no handler, then an illegal instruction
+    let stop = rig.run(1_000_000)
+    guard case .stuck(let hart, let pc, let why) = stop else {
+        Issue.record("\(engine): \(stop)")
+        return
+    }
+    #expect(hart == 0 && pc == 0)
+    #expect(why == "hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000044 (tval 0x0)")
+    let c = rig.machine.counters()
+    #expect(c.instructions == 1, "\(engine)")   // the csrw: the two traps retire nothing
+    #expect(c.exceptions[2] == 1 && c.exceptions[1] == 1)
+    #expect(rig.csr(0x341) == 0 && rig.csr(0x342) == 1)   // mepc, mcause: the vector's own fault
+    guard case .stuck = rig.run(1_000_000) else { Issue.record("the second run did not stop"); return }
+    #expect(rig.machine.counters().exceptions[1] == 2)
+
+    // Straight to an address with nothing there, and mtvec there too: stuck at the first trap,
+    // with nothing before it to name.
+    let direct = Guest.Rig { $0.engine = engine }
+    try direct.start("li t0, 0x1000\n csrw mtvec, t0\n jr t0")
+    #expect(direct.run(1_000_000) == .stuck(hart: 0, pc: 0x1000, why: "hart 0 is stuck: its trap vector 0x1000 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it"))
+
+    // A handler that itself traps, but from RAM: a loop of traps, not a stuck hart.
+    let looping = Guest.Rig { $0.engine = engine }
+    try looping.start("la t0, 1f\n csrw mtvec, t0\n1: .word 0")
+    #expect(looping.run(10_000) == .budgetExhausted)
+}

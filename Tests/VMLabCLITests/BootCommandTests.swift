@@ -53,6 +53,19 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(t.status == 5, "stderr: \(t.stderr)")
 }
 
+/// A bare-metal program that traps before it has a trap vector (here: its first word is
+/// illegal, and mtvec is 0, where nothing is) would spin forever; vmlab stops at once and says why.
+@Test func aHartStuckOnItsTrapVectorEndsTheBoot() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-stuck-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = dir.appendingPathComponent("zero.bin")
+    try Data([0, 0, 0, 0]).write(to: image)
+    let t = try vmlab(["boot", image.path, "--firmware", "none"])
+    #expect(t.status == 1)
+    #expect(t.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0)\n")
+}
+
 @Test func tinyosBootsUnderTheBuiltinSBIAndPrintsStats() throws {
     let tinyos = try guest("tinyos", "tinyos")
     let t = try vmlab(["boot", tinyos, "--append", "bench=syscall n=10", "--stats"])

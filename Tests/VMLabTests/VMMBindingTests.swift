@@ -30,7 +30,7 @@ private let hookedRun = """
 @Test func aHookErrorIsRaisedByRunAfterTheRunStopped() throws {
     let session = try LabSession()
     let results = try session.lua.run("""
-        local vm <close> = assert(vmlab.vm { image = vmlab.asm("1: ecall\\n j 1b"), mode = "interpret" })
+        local vm <close> = assert(vmlab.vm { image = vmlab.asm("la t0, 1f\\n csrw mtvec, t0\\n 1: ecall\\n j 1b"), mode = "interpret" })
         local calls = 0
         local h = vm:on("trap", function() calls = calls + 1; error({ code = 7 }) end)
         local ok, err = pcall(vm.run, vm, { max_instructions = 100 })

@@ -44,6 +44,17 @@ describe("a vmlab.asm guest", function()
     expect(vm:stats().instructions).to_equal(11)
   end)
 
+  it("halts when its trap vector cannot be fetched, naming the trap that led there", function()
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm(".word 0") })   -- mtvec is 0 at reset
+    local stop, details = vm:run { max_instructions = 1000000 }
+    expect(stop).to_equal("halted")
+    expect(details.hart).to_equal(0)
+    expect(details.pc).to_equal(0)
+    expect(details.message).to_match("hart 0 is stuck: its trap vector 0x0 %(mtvec%) cannot be fetched")
+    expect(details.message).to_match("illegal_instruction at pc 0x80000000")
+    expect(vm:stats().traps.by_cause.instruction_access_fault).to_equal(1)
+  end)
+
   it("goes idle when it waits for an interrupt that cannot come", function()
     local vm <close> = assert(vmlab.vm { image = vmlab.asm("wfi\n1: j 1b") })
     expect((vm:run { max_instructions = 1000 })).to_equal("idle")

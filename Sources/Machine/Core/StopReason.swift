@@ -16,6 +16,10 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     /// A hart's data access met a watchpoint (`Machine.watchpoints`). The accessing instruction at
     /// `pc` completed; `address` is the first watched byte it touched (physical).
     case watchpoint(hart: Int, pc: UInt64, address: UInt64, isWrite: Bool)
+    /// A hart in M-mode took an instruction access fault at `pc`, and `pc` is where its trap vector
+    /// (mtvec) sends it: every later step would take the same trap again, for good (see
+    /// `Hart.raise`). `why` says how it got there, for a person.
+    case stuck(hart: Int, pc: UInt64, why: String)
 
     public var description: String {
         switch self {
@@ -27,6 +31,7 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .hostStop(let why): "stopped by host: \(why)"
         case .watchpoint(let hart, let pc, let address, let isWrite):
             "watchpoint: hart \(hart) \(isWrite ? "wrote" : "read") 0x\(String(address, radix: 16)) at pc 0x\(String(pc, radix: 16))"
+        case .stuck(_, _, let why): why
         }
     }
 }

@@ -75,11 +75,36 @@ extension Hart {
         }
         s.pointee.cycles &+= costs.exception
         let epc = s.pointee.pc
+        let previous = (cause: s.pointee.mcause, pc: s.pointee.mepc, tval: s.pointee.mtval)
         enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
         if observes(.exception) {
             machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
                                        from: PrivilegeMode(rawValue: priv) ?? .machine, handledByFirmware: false), hart: id)
         }
+        // An M-mode fetch that faults at the very address mtvec sends the trap back to: MIE is now
+        // clear, so no interrupt can lead elsewhere; an M-mode fetch faults only where there is
+        // nothing to execute or a locked PMP entry forbids it, and neither changes until reset;
+        // and only this hart's own code could change mtvec. Every later step repeats this trap,
+        // so the run stops here instead of spinning until its budget (a bare-metal program that
+        // faulted before setting mtvec, or a file that is not a program at all).
+        if cause == ExceptionCause.instructionAccessFault.rawValue, priv == 3, !delegated, s.pointee.pc == epc {
+            reportStuck(at: epc, previous: previous)
+        }
+    }
+
+    @inline(never)
+    private func reportStuck(at pc: UInt64, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) {
+        let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
+        var why = "hart \(id) is stuck: its trap vector \(hex(pc)) (mtvec) cannot be fetched (instruction access fault), so every trap returns to it"
+        let fault = ExceptionCause.instructionAccessFault.rawValue
+        // mcause/mepc/mtval still hold the trap before this one (all zero if there was none, as at
+        // reset); when it was another trap, it is the one that led here.
+        let none = previous.cause == 0 && previous.pc == 0 && previous.tval == 0
+        if !none, previous.cause >> 63 == 0, previous.cause != fault || previous.pc != pc {
+            let name = ExceptionCause(rawValue: previous.cause)?.name ?? "cause \(previous.cause)"
+            why += "; the trap that led there: \(name) at pc \(hex(previous.pc)) (tval \(hex(previous.tval)))"
+        }
+        machine.requestStop(.stuck(hart: id, pc: pc, why: why))
     }
 
     /// Delivers interrupt `cause` (its mip bit number).

@@ -128,7 +128,8 @@ public final class VirtualMachine {
     /// Why a run ended, in the vocabulary of the Lua API.
     public struct Stop: Sendable, Equatable {
         /// "budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached" (`to`), "hook", "idle",
-        /// "halted" (the machine cannot go on: a trap no firmware handles), "closed".
+        /// "halted" (the machine cannot go on: a trap no firmware handles, a hart stuck on its trap
+        /// vector), "closed".
         public var name: String
         /// The guest's exit code for "poweroff" (test finisher, HTIF, SBI system reset).
         public var exitCode: Int?
@@ -161,6 +162,7 @@ public final class VirtualMachine {
                 self.init(name: "breakpoint", pc: pc, hart: hart, message: reason.description)
             case .idle: self.init(name: "idle", message: "every hart waits and nothing can wake one")
             case .hostStop(let why): self.init(name: "halted", message: why)
+            case .stuck(let hart, let pc, let why): self.init(name: "halted", pc: pc, hart: hart, message: why)
             case .watchpoint(let hart, let pc, let address, let isWrite):
                 self.init(name: "watchpoint", pc: pc, hart: hart, message: reason.description)
                 self.address = address
