@@ -306,6 +306,12 @@ func stuckOnAnUnfetchableTrapVector(_ engine: ExecutionEngine) throws {
     try direct.start("li t0, 0x1000\n csrw mtvec, t0\n jr t0")
     #expect(direct.run(1_000_000) == .stuck(hart: 0, pc: 0x1000, why: "hart 0 is stuck: its trap vector 0x1000 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it"))
 
+    // With a second hart the machine goes on (that hart could still finish the program), so the
+    // stuck one spins as the hardware would.
+    let two = Guest.Rig { $0.engine = engine; $0.harts = 2 }
+    try two.start("csrw mtvec, zero\n .word 0")
+    #expect(two.run(10_000) == .budgetExhausted)
+
     // A handler that itself traps, but from RAM: a loop of traps, not a stuck hart.
     let looping = Guest.Rig { $0.engine = engine }
     try looping.start("la t0, 1f\n csrw mtvec, t0\n1: .word 0")

@@ -86,8 +86,12 @@ extension Hart {
         // nothing to execute or a locked PMP entry forbids it, and neither changes until reset;
         // and only this hart's own code could change mtvec. Every later step repeats this trap,
         // so the run stops here instead of spinning until its budget (a bare-metal program that
-        // faulted before setting mtvec, or a file that is not a program at all).
-        if cause == ExceptionCause.instructionAccessFault.rawValue, priv == 3, !delegated, s.pointee.pc == epc {
+        // faulted before setting mtvec, or a file that is not a program at all). The state is
+        // read after the observers ran: a hook may have moved the pc or mtvec. With other harts
+        // the machine goes on: they may still finish the program.
+        if cause == ExceptionCause.instructionAccessFault.rawValue, priv == 3, !delegated,
+           s.pointee.pc == epc, s.pointee.mtvec & ~3 == epc, s.pointee.mstatus & Mstatus.mie == 0,
+           machine.harts.count == 1 {
             reportStuck(at: epc, previous: previous)
         }
     }
