@@ -317,3 +317,28 @@ func stuckOnAnUnfetchableTrapVector(_ engine: ExecutionEngine) throws {
     try looping.start("la t0, 1f\n csrw mtvec, t0\n1: .word 0")
     #expect(looping.run(10_000) == .budgetExhausted)
 }
+
+/// The S-mode twin: a kernel that faults before setting stvec, under firmware that leaves S-mode
+/// alone (the built-in SBI), is stuck for good and reported, naming the trap from scause/sepc.
+/// Under a handler that might redirect it (a VMM), or with translation on, it spins on.
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func stuckOnAnUnfetchableSupervisorTrapVector(_ engine: ExecutionEngine) throws {
+    final class Firmware: MachineModeTrapHandler {
+        let leavesSupervisorAlone: Bool
+        init(leavesSupervisorAlone: Bool) { self.leavesSupervisorAlone = leavesSupervisorAlone }
+        func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool { false }
+    }
+    func rig(leavingSupervisorAlone: Bool) throws -> Guest.Rig {
+        let rig = Guest.Rig { $0.engine = engine }
+        rig.machine.trapHandler = Firmware(leavesSupervisorAlone: leavingSupervisorAlone)
+        rig.machine.grantFullPMPAccess(hart: 0)
+        try rig.start("csrw stvec, zero\n .word 0", mode: .supervisor)
+        rig.machine.writeCSR(0x302, 1 << 1 | 1 << 2, hart: 0)   // medeleg: access faults, illegal
+        return rig
+    }
+    let stuck = try rig(leavingSupervisorAlone: true)
+    #expect(stuck.run(1_000_000) == .stuck(hart: 0, pc: 0, why: "hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000044 (tval 0x0)"))
+    #expect(stuck.machine.counters().exceptions[1] == 1)
+    let redirectable = try rig(leavingSupervisorAlone: false)
+    #expect(redirectable.run(10_000) == .budgetExhausted)
+}

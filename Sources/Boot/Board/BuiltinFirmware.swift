@@ -47,6 +47,10 @@ public final class BuiltinFirmware: MachineModeTrapHandler {
         sbi.reset()
     }
 
+    /// It never touches S-mode's CSRs, satp or PMP after `prepare`, and resumes an S-mode hart only
+    /// past an `ecall` it served (any other trap stops the run).
+    public var leavesSupervisorAlone: Bool { true }
+
     /// Bytes for the SBI console (legacy getchar, DBCN read).
     public func enqueueInput(_ bytes: [UInt8]) { platform.input += bytes }
 

@@ -16,9 +16,10 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     /// A hart's data access met a watchpoint (`Machine.watchpoints`). The accessing instruction at
     /// `pc` completed; `address` is the first watched byte it touched (physical).
     case watchpoint(hart: Int, pc: UInt64, address: UInt64, isWrite: Bool)
-    /// The machine's one hart, in M-mode, took an instruction access fault at `pc`, and `pc` is
-    /// where its trap vector (mtvec) sends it: every later step would take the same trap again,
-    /// for good (see `Hart.raise`). `why` says how it got there, for a person.
+    /// The machine's one hart took an instruction access fault at `pc`, and `pc` is where its trap
+    /// vector sends it: mtvec in M-mode, or stvec in S-mode without translation under firmware
+    /// that leaves S-mode alone. Every later step would take the same trap again, for good (see
+    /// `Hart.raise`). `why` says how it got there, for a person.
     case stuck(hart: Int, pc: UInt64, why: String)
 
     public var description: String {

@@ -30,10 +30,16 @@ public protocol MachineModeTrapHandler: AnyObject {
     /// hart resumes at whatever pc the handler set, and the handler must quiet its source (mask the
     /// enable or lower the pin) or it is offered again.
     var handlesInterrupts: Bool { get }
+    /// Whether the handler leaves S-mode to itself: it never writes S-mode's CSRs, satp or PMP, and
+    /// never moves an S-mode hart's pc but past an `ecall` it served. Firmware like that (the
+    /// built-in SBI) cannot rescue an S-mode hart stuck on its trap vector, so the machine may say
+    /// it is stuck; a VMM, which redirects its guest at will, does not.
+    var leavesSupervisorAlone: Bool { get }
 }
 
 extension MachineModeTrapHandler {
     public var handlesInterrupts: Bool { false }
+    public var leavesSupervisorAlone: Bool { false }
 }
 
 extension Hart {
@@ -75,7 +81,8 @@ extension Hart {
         }
         s.pointee.cycles &+= costs.exception
         let epc = s.pointee.pc
-        let previous = (cause: s.pointee.mcause, pc: s.pointee.mepc, tval: s.pointee.mtval)
+        let previous = delegated ? (cause: s.pointee.scause, pc: s.pointee.sepc, tval: s.pointee.stval)
+                                 : (cause: s.pointee.mcause, pc: s.pointee.mepc, tval: s.pointee.mtval)
         enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
         if observes(.exception) {
             machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
@@ -89,19 +96,27 @@ extension Hart {
         // faulted before setting mtvec, or a file that is not a program at all). The state is
         // read after the observers ran: a hook may have moved the pc or mtvec. With other harts
         // the machine goes on: they may still finish the program.
-        if cause == ExceptionCause.instructionAccessFault.rawValue, priv == 3, !delegated,
-           s.pointee.pc == epc, s.pointee.mtvec & ~3 == epc, s.pointee.mstatus & Mstatus.mie == 0,
-           machine.harts.count == 1 {
-            reportStuck(at: epc, previous: previous)
+        guard cause == ExceptionCause.instructionAccessFault.rawValue, s.pointee.pc == epc,
+              machine.harts.count == 1 else { return }
+        if priv == 3, !delegated, s.pointee.mtvec & ~3 == epc, s.pointee.mstatus & Mstatus.mie == 0 {
+            reportStuck(at: epc, vector: "mtvec", previous: previous)
+        }
+        // The same in S-mode, without translation (so no page table that a device could rewrite),
+        // where nothing from M-mode can step in: firmware that leaves S-mode alone, and no M-level
+        // interrupt enabled to divert the hart (SIE, now clear, masks S-mode's own).
+        if priv == 1, delegated, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
+           s.pointee.satp >> 60 == 0, s.pointee.mie & ~s.pointee.mideleg == 0,
+           machine.trapHandler?.leavesSupervisorAlone == true {
+            reportStuck(at: epc, vector: "stvec", previous: previous)
         }
     }
 
     @inline(never)
-    private func reportStuck(at pc: UInt64, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) {
+    private func reportStuck(at pc: UInt64, vector: String, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) {
         let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
-        var why = "hart \(id) is stuck: its trap vector \(hex(pc)) (mtvec) cannot be fetched (instruction access fault), so every trap returns to it"
+        var why = "hart \(id) is stuck: its trap vector \(hex(pc)) (\(vector)) cannot be fetched (instruction access fault), so every trap returns to it"
         let fault = ExceptionCause.instructionAccessFault.rawValue
-        // mcause/mepc/mtval still hold the trap before this one (all zero if there was none, as at
+        // xcause/xepc/xtval still hold the trap before this one (all zero if there was none, as at
         // reset); when it was another trap, it is the one that led here.
         let none = previous.cause == 0 && previous.pc == 0 && previous.tval == 0
         if !none, previous.cause >> 63 == 0, previous.cause != fault || previous.pc != pc {
