@@ -98,11 +98,11 @@ struct BootCommand: ParsableCommand {
 
     /// The hart's options: `--tlb`, `--ad-bits`, `--misaligned` (VMSpec's names and checks).
     func hardware() throws -> (tlb: TLBConfiguration, adBits: ADBitPolicy, misaligned: MisalignedPolicy) {
-        guard let adBits = VMSpec.adBitPolicies.first(where: { $0.name == self.adBits })?.policy else {
-            throw ValidationError("--ad-bits: unknown policy '\(self.adBits)' (expected one of: \(VMSpec.adBitPolicies.map(\.name).joined(separator: ", "))).")
+        guard let adBits = VMSpec.adBitPolicies[self.adBits] else {
+            throw ValidationError("--ad-bits: unknown policy '\(self.adBits)' (expected one of: \(VMSpec.adBitPolicies.names.joined(separator: ", "))).")
         }
-        guard let misaligned = VMSpec.misalignedPolicies.first(where: { $0.name == self.misaligned })?.policy else {
-            throw ValidationError("--misaligned: unknown policy '\(self.misaligned)' (expected one of: \(VMSpec.misalignedPolicies.map(\.name).joined(separator: ", "))).")
+        guard let misaligned = VMSpec.misalignedPolicies[self.misaligned] else {
+            throw ValidationError("--misaligned: unknown policy '\(self.misaligned)' (expected one of: \(VMSpec.misalignedPolicies.names.joined(separator: ", "))).")
         }
         return (try tlb.map(Self.parseTLB) ?? TLBConfiguration(), adBits, misaligned)
     }

@@ -14,20 +14,16 @@ extension VMBinding {
 
     static let hardwareOptions: [LuaOption] = [
         LuaOption("tlb", .options(name: "vmlab.TLBOptions", tlbOptions), "The architectural TLB: unified, set-associative, FIFO within a set; its counters are `vm:stats().tlb`."),
-        LuaOption("ad_bits", .choice(VMSpec.adBitPolicies.map(\.name)), "Who sets a PTE's A and D bits: \"hardware\" (default: the page walker, atomically, as QEMU does; Svadu) or \"fault\" (a page fault, for software to set them; Svade)."),
-        LuaOption("misaligned", .choice(VMSpec.misalignedPolicies.map(\.name)), "What a misaligned load or store does: \"hardware\" (default: performed, byte by byte, as QEMU does) or \"trap\" (an address-misaligned exception, as Spike does). Misaligned atomics always trap."),
+        LuaOption("ad_bits", .choice(VMSpec.adBitPolicies.names), "Who sets a PTE's A and D bits: \"hardware\" (default: the page walker, atomically, as QEMU does; Svadu) or \"fault\" (a page fault, for software to set them; Svade)."),
+        LuaOption("misaligned", .choice(VMSpec.misalignedPolicies.names), "What a misaligned load or store does: \"hardware\" (default: performed, byte by byte, as QEMU does) or \"trap\" (an address-misaligned exception, as Spike does). Misaligned atomics always trap."),
     ]
 
     /// The hart options of `vmlab.vm{...}` (already checked against their declared types) into `spec`.
     static func readHardware(_ o: LuaOptions, into spec: inout VMSpec, argument: Int32) throws {
         if o["tlb"] != .nil { spec.tlb = try tlbConfiguration(o["tlb"], argument: argument) }
         // `.choice` has checked the names.
-        if let name = o.string("ad_bits"), let policy = VMSpec.adBitPolicies.first(where: { $0.name == name }) {
-            spec.adBits = policy.policy
-        }
-        if let name = o.string("misaligned"), let policy = VMSpec.misalignedPolicies.first(where: { $0.name == name }) {
-            spec.misaligned = policy.policy
-        }
+        if let name = o.string("ad_bits"), let policy = VMSpec.adBitPolicies[name] { spec.adBits = policy }
+        if let name = o.string("misaligned"), let policy = VMSpec.misalignedPolicies[name] { spec.misaligned = policy }
     }
 
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {

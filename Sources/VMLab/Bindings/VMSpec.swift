@@ -102,10 +102,20 @@ public struct VMSpec: Sendable {
                            binaryTranslationPolicy: binaryTranslationPolicy)
     }
 
-    /// The A/D-bit policies by the names `ad_bits =` and `--ad-bits` give them, the default first.
-    public static let adBitPolicies: [(name: String, policy: ADBitPolicy)] = [("hardware", .hardwareUpdate), ("fault", .pageFault)]
-    /// The misaligned-access policies by the names `misaligned =` and `--misaligned` give them.
-    public static let misalignedPolicies: [(name: String, policy: MisalignedPolicy)] = [("hardware", .handleInHardware), ("trap", .trap)]
+    /// A hart policy's values by the names the Lua options and the command line give them, the
+    /// default first.
+    public struct PolicyNames<Policy: Sendable>: Sendable {
+        let entries: [(name: String, policy: Policy)]
+        /// The names, in order (for `.choice` and for error messages).
+        public var names: [String] { entries.map(\.name) }
+        /// The policy `name` stands for, or nil.
+        public subscript(name: String) -> Policy? { entries.first { $0.name == name }?.policy }
+    }
+
+    /// `ad_bits =` and `--ad-bits`.
+    public static let adBitPolicies = PolicyNames<ADBitPolicy>(entries: [("hardware", .hardwareUpdate), ("fault", .pageFault)])
+    /// `misaligned =` and `--misaligned`.
+    public static let misalignedPolicies = PolicyNames<MisalignedPolicy>(entries: [("hardware", .handleInHardware), ("trap", .trap)])
 
     /// More TLB entries than any lab could want to compare (a real L2 TLB has a few thousand).
     public static let maximumTLBEntries: Int64 = 1 << 16
