@@ -36,9 +36,6 @@ func guest(_ folder: String, _ program: String) throws -> String {
 
 @Test func guestExitCodeBecomesTheExitStatus() throws {
     // A bare-metal program built from assembly: exit code 5 through the test finisher.
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
     let code: [UInt8] = [
         0xb7, 0x02, 0x10, 0x00,   // lui t0, 0x100        (the finisher at 0x100000)
         0x37, 0x33, 0x05, 0x00,   // lui t1, 0x53         (t1 = 0x53000)
@@ -46,28 +43,29 @@ func guest(_ folder: String, _ program: String) throws -> String {
         0x23, 0xa0, 0x62, 0x00,   // sw t1, 0(t0)
         0x6f, 0x00, 0x00, 0x00,   // j .
     ]
-    let image = dir.appendingPathComponent("fail5.bin")
-    try Data(code).write(to: image)
-    // A raw image is not an ELF, so name the firmware: none (bare-metal, at the RAM base).
-    let t = try vmlab(["boot", image.path, "--firmware", "none", "--max-instructions", "1000"])
-    #expect(t.status == 5, "stderr: \(t.stderr)")
+    try withTemporaryDirectory { dir in
+        let image = dir.appendingPathComponent("fail5.bin")
+        try Data(code).write(to: image)
+        // A raw image is not an ELF, so name the firmware: none (bare-metal, at the RAM base).
+        let t = try vmlab(["boot", image.path, "--firmware", "none", "--max-instructions", "1000"])
+        #expect(t.status == 5, "stderr: \(t.stderr)")
+    }
 }
 
 /// A bare-metal program that traps before it has a trap vector (here: its first word is
 /// illegal, and mtvec is 0, where nothing is) would spin forever; vmlab stops at once and says why.
 @Test func aHartStuckOnItsTrapVectorEndsTheBoot() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-stuck-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let image = dir.appendingPathComponent("zero.bin")
-    try Data([0, 0, 0, 0]).write(to: image)
-    let t = try vmlab(["boot", image.path, "--firmware", "none"])
-    #expect(t.status == 1)
-    #expect(t.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0)\n")
-    // The same file as a kernel, under the built-in SBI: stuck in S-mode, on stvec.
-    let kernel = try vmlab(["boot", image.path])
-    #expect(kernel.status == 1)
-    #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n")
+    try withTemporaryDirectory { dir in
+        let image = dir.appendingPathComponent("zero.bin")
+        try Data([0, 0, 0, 0]).write(to: image)
+        let t = try vmlab(["boot", image.path, "--firmware", "none"])
+        #expect(t.status == 1)
+        #expect(t.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0)\n")
+        // The same file as a kernel, under the built-in SBI: stuck in S-mode, on stvec.
+        let kernel = try vmlab(["boot", image.path])
+        #expect(kernel.status == 1)
+        #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n")
+    }
 }
 
 @Test func tinyosBootsUnderTheBuiltinSBIAndPrintsStats() throws {
@@ -229,20 +227,19 @@ func guest(_ folder: String, _ program: String) throws -> String {
 /// Standard input is the guest's console input: tinyos's shell reads `halt` and powers off.
 @Test func standardInputReachesTheGuestConsole() throws {
     let tinyos = try guest("tinyos", "tinyos")
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let input = dir.appendingPathComponent("in"), output = dir.appendingPathComponent("out")
-    try "halt\n".write(to: input, atomically: true, encoding: .utf8)
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    let process = Process()
-    process.executableURL = try vmlabExecutable()
-    process.arguments = ["boot", tinyos, "--max-instructions", "100000000"]
-    process.standardInput = try FileHandle(forReadingFrom: input)
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    process.standardError = FileHandle.nullDevice
-    try runWithTimeout(process, arguments: process.arguments ?? [])
-    #expect(process.terminationStatus == 0)
-    let text = try String(contentsOf: output, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
-    #expect(text.contains("$ halt\ntinyos: halt\n"))
+    try withTemporaryDirectory { dir in
+        let input = dir.appendingPathComponent("in"), output = dir.appendingPathComponent("out")
+        try "halt\n".write(to: input, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = try vmlabExecutable()
+        process.arguments = ["boot", tinyos, "--max-instructions", "100000000"]
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try runWithTimeout(process, arguments: process.arguments ?? [])
+        #expect(process.terminationStatus == 0)
+        let text = try String(contentsOf: output, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
+        #expect(text.contains("$ halt\ntinyos: halt\n"))
+    }
 }

@@ -53,24 +53,23 @@ private func interrupt(_ arguments: [String], after marker: String) throws -> Tr
 /// what is otherwise one slice; `vmlab test` runs the same script without the cut.
 @Test func cuttingSlicesForCtrlCChangesNoCounter() throws {
     _ = try guest("bench", "same")
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-cut-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let script = dir.appendingPathComponent("cut_test.lua")
-    try """
-    local vmlab = require "vmlab"
-    local vm <close> = vmlab.vm { kernel = "\(packageRoot.path)/.build/guests/bench/same.elf" }
-    local stop = vm:run {}
-    local s = vm:stats()
-    local out = assert(io.open(os.getenv("CUT_OUT"), "w"))
-    out:write(tostring(stop), " ", s.instructions, " ", s.cycles.total, " ", s.traps.total, "\\n")
-    out:close()
-    """.write(to: script, atomically: true, encoding: .utf8)
-    let cut = dir.appendingPathComponent("cut.txt"), whole = dir.appendingPathComponent("whole.txt")
-    let run = try vmlab(["run", script.path], environment: ["CUT_OUT": cut.path])
-    let test = try vmlab(["test", script.path], environment: ["CUT_OUT": whole.path])
-    #expect(run.status == 0 && test.status == 0, "\(run.stderr)\(test.stdout)")
-    let a = try String(contentsOf: cut, encoding: .utf8), b = try String(contentsOf: whole, encoding: .utf8)
-    #expect(a == b)
-    #expect(a.hasPrefix("poweroff 360000028 "), "\(a)")
+    try withTemporaryDirectory { dir in
+        let script = dir.appendingPathComponent("cut_test.lua")
+        try """
+        local vmlab = require "vmlab"
+        local vm <close> = vmlab.vm { kernel = "\(packageRoot.path)/.build/guests/bench/same.elf" }
+        local stop = vm:run {}
+        local s = vm:stats()
+        local out = assert(io.open(os.getenv("CUT_OUT"), "w"))
+        out:write(tostring(stop), " ", s.instructions, " ", s.cycles.total, " ", s.traps.total, "\\n")
+        out:close()
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let cut = dir.appendingPathComponent("cut.txt"), whole = dir.appendingPathComponent("whole.txt")
+        let run = try vmlab(["run", script.path], environment: ["CUT_OUT": cut.path])
+        let test = try vmlab(["test", script.path], environment: ["CUT_OUT": whole.path])
+        #expect(run.status == 0 && test.status == 0, "\(run.stderr)\(test.stdout)")
+        let a = try String(contentsOf: cut, encoding: .utf8), b = try String(contentsOf: whole, encoding: .utf8)
+        #expect(a == b)
+        #expect(a.hasPrefix("poweroff 360000028 "), "\(a)")
+    }
 }

@@ -114,3 +114,11 @@ func withoutTimes(_ lines: [String]) -> [String] {
     #expect(process.terminationReason == .uncaughtSignal)
     #expect(Date().timeIntervalSince(started) < 20)
 }
+
+/// Runs `body` with a fresh, empty directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    return try body(dir)
+}
