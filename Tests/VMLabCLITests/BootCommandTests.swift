@@ -61,10 +61,13 @@ func guest(_ folder: String, _ program: String) throws -> String {
         let t = try vmlab(["boot", image.path, "--firmware", "none"])
         #expect(t.status == 1)
         #expect(t.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0)\n")
-        // The same file as a kernel, under the built-in SBI: stuck in S-mode, on stvec.
-        let kernel = try vmlab(["boot", image.path])
-        #expect(kernel.status == 1)
-        #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n")
+        // The same file as a kernel, under the built-in SBI: stuck in S-mode, on stvec; and under
+        // each VMM, on the guest's stvec (it used to spin until killed).
+        for mode in ["native", "interpret", "trap", "bt", "pv"] {
+            let kernel = try vmlab(["boot", image.path, "--mode", mode])
+            #expect(kernel.status == 1, "--mode \(mode)")
+            #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n", "--mode \(mode)")
+        }
     }
 }
 

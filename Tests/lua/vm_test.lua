@@ -55,6 +55,23 @@ describe("a vmlab.asm guest", function()
     expect(vm:stats().traps.by_cause.instruction_access_fault).to_equal(1)
   end)
 
+  it("halts the same way under every mode when a kernel's stvec cannot be fetched", function()
+    local path = os.tmpname()
+    local f <close> = assert(io.open(path, "wb"))
+    f:write((vmlab.asm(".word 0")))   -- illegal, and stvec is 0, where the board has nothing
+    f:flush()
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, kernel = path })
+      local stop, details = vm:run { max_instructions = 1000000 }
+      expect(stop).to_equal("halted")
+      expect(details.pc).to_equal(0)
+      expect(details.message).to_equal("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), "
+        .. "so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)")
+      expect(vm:stats().instructions).to_equal(0)
+    end
+    os.remove(path)
+  end)
+
   it("goes idle when it waits for an interrupt that cannot come", function()
     local vm <close> = assert(vmlab.vm { image = vmlab.asm("wfi\n1: j 1b") })
     expect((vm:run { max_instructions = 1000 })).to_equal("idle")

@@ -317,6 +317,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Delivers `t`, taken at `pc`, into the guest kernel.
     func reflect(_ t: VirtualTrap, pc: UInt64) {
         let wasUser = vcpu.privilege == .user
+        let previous = (cause: vcpu.csrs.scause, pc: vcpu.csrs.sepc, tval: vcpu.csrs.stval)
         let target = ExceptionReflection.deliver(t, to: &vcpu, pc: pc)
         counters.exceptionsReflected &+= 1
         charge(prices.exceptionReflected)
@@ -324,6 +325,17 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         emit(.exceptionReflected, pc: pc, cause: t.name, address: t.tval)
         machine.setPC(target, hart: hart)
         if wasUser { activateShadow() }
+        // The guest kernel's fetch faults at the very address its stvec sends the fault to, with
+        // its translation off: the same trap comes back at every step, as on the machine
+        // (`Hart.raise`). SIE is now clear, so the monitor injects no interrupt; it moves the
+        // vCPU only in answer to the guest's own traps; with satp Bare no page table decides the
+        // fetch; and only the kernel's own code could change stvec. So the run stops here rather
+        // than spin until its budget (for ever under `vmlab boot`). Reported on a one-hart
+        // machine, as the machine does.
+        if !t.isInterrupt, t.cause == ExceptionCause.instructionAccessFault.rawValue, target == pc,
+           vcpu.csrs.satpMode == 0, machine.hartCount == 1 {
+            machine.requestStop(.stuckOnTrapVector(hart: hart, vector: target, register: "stvec", previous: previous))
+        }
     }
 
     /// Injects the virtual interrupt the guest takes now, if any, before its next instruction; a

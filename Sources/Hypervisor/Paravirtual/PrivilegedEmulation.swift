@@ -19,6 +19,11 @@ final class ParavirtualTrapHandler: MachineModeTrapHandler {
         self.firmware = firmware
     }
 
+    /// The domain acts on its kernel only in answer to the kernel's own traps (hypercalls, the
+    /// instructions it emulates or reflects) and signals events with SSIP; the rest is the
+    /// firmware's.
+    var leavesSupervisorAlone: Bool { firmware?.leavesSupervisorAlone ?? true }
+
     func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
         if !trap.isInterrupt && trap.cause == RISCV.ExceptionCause.ecallS.rawValue
             && machine.register(17, hart: hart) == HypercallABI.extensionID {

@@ -1,3 +1,5 @@
+import RISCV
+
 /// Why `Machine.run` returned.
 public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     /// The instruction or cycle budget was used up; the machine can run on.
@@ -18,8 +20,9 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case watchpoint(hart: Int, pc: UInt64, address: UInt64, isWrite: Bool)
     /// The machine's one hart took an instruction access fault at `pc`, and `pc` is where its trap
     /// vector sends it: mtvec in M-mode, or stvec in S-mode without translation under firmware
-    /// that leaves S-mode alone. Every later step would take the same trap again, for good (see
-    /// `Hart.raise`). `why` says how it got there, for a person.
+    /// that leaves S-mode alone (see `Hart.raise`), or a VMM's virtual stvec in the same case.
+    /// Every later step would take the same trap again, for good. `why` says how it got there, for
+    /// a person (`stuckOnTrapVector`).
     case stuck(hart: Int, pc: UInt64, why: String)
 
     public var description: String {
@@ -34,6 +37,26 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
             "watchpoint: hart \(hart) \(isWrite ? "wrote" : "read") 0x\(String(address, radix: 16)) at pc 0x\(String(pc, radix: 16))"
         case .stuck(_, _, let why): why
         }
+    }
+}
+
+extension StopReason {
+    /// `.stuck` for hart `hart`, whose trap vector `vector` (the CSR named `register`) cannot be
+    /// fetched. `previous` is what the trap CSRs (xcause, xepc, xtval) held before this trap: when
+    /// it was another trap (not this same fault, and not the all-zero state of a hart that never
+    /// trapped), it is the one that led here, and the message names it. One wording for the hart
+    /// and for a VMM's virtual hart.
+    public static func stuckOnTrapVector(hart: Int, vector: UInt64, register: String,
+                                         previous: (cause: UInt64, pc: UInt64, tval: UInt64)) -> StopReason {
+        let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
+        var why = "hart \(hart) is stuck: its trap vector \(hex(vector)) (\(register)) cannot be fetched (instruction access fault), so every trap returns to it"
+        let fault = ExceptionCause.instructionAccessFault.rawValue
+        let none = previous.cause == 0 && previous.pc == 0 && previous.tval == 0
+        if !none, previous.cause >> 63 == 0, previous.cause != fault || previous.pc != vector {
+            let name = ExceptionCause(rawValue: previous.cause)?.name ?? "cause \(previous.cause)"
+            why += "; the trap that led there: \(name) at pc \(hex(previous.pc)) (tval \(hex(previous.tval)))"
+        }
+        return .stuck(hart: hart, pc: vector, why: why)
     }
 }
 

@@ -30,10 +30,14 @@ public protocol MachineModeTrapHandler: AnyObject {
     /// hart resumes at whatever pc the handler set, and the handler must quiet its source (mask the
     /// enable or lower the pin) or it is offered again.
     var handlesInterrupts: Bool { get }
-    /// Whether the handler leaves S-mode to itself: it never writes S-mode's CSRs, satp or PMP, and
-    /// never moves an S-mode hart's pc but past an `ecall` it served. Firmware like that (the
-    /// built-in SBI) cannot rescue an S-mode hart stuck on its trap vector, so the machine may say
-    /// it is stuck; a VMM, which redirects its guest at will, does not.
+    /// Whether the handler leaves S-mode to itself between that mode's own traps: it writes an
+    /// S-mode hart's CSRs, satp, PMP or pc only in answer to a trap of that hart that reached it
+    /// (an `ecall` it serves, an instruction it emulates or reflects), and otherwise raises no
+    /// more than S-level interrupts for it. A hart whose every step is a trap delegated to S-mode
+    /// never reaches such a handler, so (with no M-level interrupt enabled) nothing from M-mode
+    /// can rescue it from its trap vector, and the machine may say it is stuck. True of the
+    /// built-in SBI and of the para-virtual VMM; a handler that redirects S-mode at will (on a
+    /// timer, say) must say false.
     var leavesSupervisorAlone: Bool { get }
 }
 
@@ -113,17 +117,7 @@ extension Hart {
 
     @inline(never)
     private func reportStuck(at pc: UInt64, vector: String, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) {
-        let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
-        var why = "hart \(id) is stuck: its trap vector \(hex(pc)) (\(vector)) cannot be fetched (instruction access fault), so every trap returns to it"
-        let fault = ExceptionCause.instructionAccessFault.rawValue
-        // xcause/xepc/xtval still hold the trap before this one (all zero if there was none, as at
-        // reset); when it was another trap, it is the one that led here.
-        let none = previous.cause == 0 && previous.pc == 0 && previous.tval == 0
-        if !none, previous.cause >> 63 == 0, previous.cause != fault || previous.pc != pc {
-            let name = ExceptionCause(rawValue: previous.cause)?.name ?? "cause \(previous.cause)"
-            why += "; the trap that led there: \(name) at pc \(hex(previous.pc)) (tval \(hex(previous.tval)))"
-        }
-        machine.requestStop(.stuck(hart: id, pc: pc, why: why))
+        machine.requestStop(.stuckOnTrapVector(hart: id, vector: pc, register: vector, previous: previous))
     }
 
     /// Delivers interrupt `cause` (its mip bit number).
