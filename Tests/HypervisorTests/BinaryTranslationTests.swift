@@ -129,6 +129,45 @@ import Testing
         #expect(callout == 2 + 1 + 1254 && callout < trap)
     }
 
+    /// [AA06]: a call/ret pair costs 11 cycles natively and 51 under BT. The call, a direct jump,
+    /// is translated in place; the return, an indirect jump, looks up its target's translation
+    /// (`bt_indirect_jump`, 40). Under trap the same code runs natively; afterburnt code is the
+    /// kernel's own, with no translation cache to look targets up in.
+    @Test(arguments: [
+        // jal, ret, j, addi, bnez
+        ("    jal ra, 3f\n    j 4f\n3:  ret\n4:", "", 5.0, 1.0),
+        // `call` beyond jal's reach is auipc + jalr: still a direct call, its target known
+        ("    call 3f\n    j 4f\n3:  ret\n4:", "", 6.0, 1.0),
+        // a call through a register (a function pointer) is indirect too: two lookups
+        ("    jalr s1", "    la s1, 5f\n    j 6f\n5:  ret\n6:", 4.0, 2.0),
+    ])
+    func indirectJumpsCostFortyMoreUnderBT(body: String, setup: String, instructions: Double, lookups: Double) throws {
+        let native = try Self.perIteration(body, mode: .native, setup: setup)
+        #expect(native == instructions)
+        #expect(try Self.perIteration(body, mode: .trap, setup: setup) == native)
+        #expect(try Self.perIteration(body, mode: .bt, setup: setup) == native + 40 * lookups)
+        #expect(try Self.perIteration(body, mode: .bt, setup: setup, policy: BinaryTranslationPolicy(afterburn: true)) == native)
+    }
+
+    /// Each return is counted (`indirect_jumps`) and priced in the account, which still reproduces
+    /// the clock.
+    @Test func indirectJumpsAreCountedAndAccounted() throws {
+        let body = """
+            jal ra, 3f
+            j 4f
+        3:  ret
+        4:
+        """
+        let g = try Self.run(Self.loop(body, iterations: 1000), mode: .bt, profile: .classic2006)
+        defer { g.close() }
+        let t = try #require(g.technique as? BinaryTranslationTechnique)
+        let jumps = try #require(t.translator?.counters.indirectJumps)
+        #expect(jumps >= 1000 && jumps < 1100, "\(jumps)")
+        let account = g.technique.account(g)
+        #expect(account.count(.btIndirectJump) == jumps)
+        #expect(account.chargedCycles == g.machine.cycles)
+    }
+
     /// [AA06]: `in` from an emulated port costs 216 cycles under BT, 3209 natively: "device register
     /// access: bt (inline emulation) < native".
     @Test func aDeviceAccessIsCheaperUnderBTThanNative() throws {

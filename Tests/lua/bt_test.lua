@@ -58,7 +58,7 @@ describe("mode bt", function()
     local s = bt.stats
     expect(s.mode).to_equal("bt")
     for _, key in ipairs { "translated_instructions", "blocks_translated", "invalidations", "callouts", "inline",
-                           "inline_csr", "adaptations", "traced_write_inline", "device_inline" } do
+                           "inline_csr", "adaptations", "traced_write_inline", "device_inline", "indirect_jumps" } do
       expect(s.technique.bt[key]).to_be_a("integer")
     end
     expect(s.technique.bt.blocks_translated > 0).to_be(true)
@@ -70,7 +70,10 @@ describe("mode bt", function()
     local sum = 0
     for _, cycles in pairs(s.cycles.by_category) do sum = sum + cycles end
     expect(sum).to_equal(s.cycles.total)
-    expect(s.cycles.by_category.translation).to_equal(s.technique.bt.translated_instructions * vmlab.costs("classic-2006").translation)
+    local prices = vmlab.costs("classic-2006")
+    expect(s.cycles.by_category.translation).to_equal(s.technique.bt.translated_instructions * prices.translation
+      + s.technique.bt.indirect_jumps * prices.bt_indirect_jump)
+    expect(s.technique.bt.indirect_jumps > 0).to_be(true)
     expect(tostring(assert(vmlab.vm { mode = "bt", kernel = vmlab.guest "tinyos" }))).to_match("^vmlab.VM %(bt,")
   end)
 

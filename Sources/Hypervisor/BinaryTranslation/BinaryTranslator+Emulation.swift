@@ -13,6 +13,8 @@ extension BinaryTranslator {
     /// function the runtime translator's callouts and load-time patches share. Pending virtual
     /// interrupts are delivered afterwards, as the monitor does after a trap.
     public func emulate(_ kind: CalloutKind, instruction: Instruction, pc: UInt64) -> CalloutOutcome {
+        // Not an emulation: a price on an instruction the hardware then runs.
+        if kind == .indirectJump { return indirectJump() }
         guard inKernel, !monitor.asleep else { return .native }
         // The PLIC's pin may have dropped (the guest claimed its interrupt through a device
         // callout, with no trap for the monitor to notice): follow it first.
@@ -30,6 +32,8 @@ extension BinaryTranslator {
             outcome = tracedStore(instruction, pc: pc)
         case .device:
             outcome = deviceAccess(instruction, pc: pc)
+        case .indirectJump:
+            outcome = .native   // priced above, never emulated
         }
         if outcome != .native {
             counters.byKind[kind.name, default: 0] &+= 1

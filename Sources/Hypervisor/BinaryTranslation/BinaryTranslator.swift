@@ -40,6 +40,8 @@ public struct BinaryTranslationCounters: Sendable, Equatable {
     public var deviceEmulated: UInt64 = 0
     /// Kernel instructions learnt to access devices and retranslated.
     public var devicesLearnt: UInt64 = 0
+    /// Indirect jumps executed in translated code (each charged `bt_indirect_jump`).
+    public var indirectJumps: UInt64 = 0
     /// Callouts executed (emulated, not sent back to the hardware), by kind.
     public var byKind: [String: UInt64] = [:]
 
@@ -48,7 +50,7 @@ public struct BinaryTranslationCounters: Sendable, Equatable {
         ["translated_instructions": translatedInstructions, "blocks_translated": blocksTranslated,
          "invalidations": invalidations, "callouts": callouts, "inline": inline, "inline_csr": inlineCSR,
          "adaptations": adaptations, "traced_write_inline": tracedWriteInline, "device_inline": deviceInline,
-         "device_emulated": deviceEmulated, "devices_learnt": devicesLearnt]
+         "device_emulated": deviceEmulated, "devices_learnt": devicesLearnt, "indirect_jumps": indirectJumps]
     }
 }
 
@@ -60,6 +62,7 @@ public struct BinaryTranslationPrices: Sendable, Equatable {
     public var inlineCSR: UInt64 = 0
     public var tracedWriteInline: UInt64 = 0
     public var deviceEmulated: UInt64 = 0
+    public var indirectJump: UInt64 = 0
 
     public init() {}
 }
@@ -114,7 +117,24 @@ public final class BinaryTranslator: CodeTranslator {
         if adaptedStores.contains(physical) { return .callout(CalloutKind.tracedStore.id) }
         if deviceAccesses.contains(physical) { return .callout(CalloutKind.device.id) }
         if let kind = CalloutKind.classify(instruction) { return .callout(kind.id) }
+        if instruction.opcode == .jalr && !isDirect(jalrAt: physical, base: instruction.rs1) {
+            return .callout(CalloutKind.indirectJump.id)
+        }
         return .keep
+    }
+
+    /// Whether the `jalr` at `physical` is the second half of a direct call or jump: `auipc`
+    /// (or `lui`) into its base register just before it, the pair every RISC-V code model emits
+    /// for `call` and `tail` beyond `jal`'s reach. Its target is then known at translation time,
+    /// as an x86 `call rel32`'s is, and the translator links it in place. (Read as the word
+    /// before it, on the same page. A compressed instruction after the upper half of a 32-bit
+    /// one could in principle look like such a word; the price would then be missed, no more.)
+    func isDirect(jalrAt physical: UInt64, base: UInt8) -> Bool {
+        guard base != 0, physical & 0xFFF >= 4,
+              let before = machine.hostPointer(physical: physical - 4, count: 4) else { return false }
+        let word = before.loadUnaligned(as: UInt32.self)
+        let opcode = word & 0x7F
+        return (opcode == 0x17 || opcode == 0x37) && (word >> 7) & 31 == UInt32(base)
     }
 
     public func callout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome {
@@ -148,6 +168,15 @@ public final class BinaryTranslator: CodeTranslator {
             }
         }
         if hit { counters.invalidations &+= 1 }
+    }
+
+    /// An indirect jump in translated kernel code: charged, then run by the hardware as it is
+    /// (traps included). The same physical code run by guest user code is not translated code.
+    func indirectJump() -> CalloutOutcome {
+        guard inKernel else { return .native }
+        counters.indirectJumps &+= 1
+        charge(prices.indirectJump)
+        return .native
     }
 
     // MARK: adaptation

@@ -7,7 +7,8 @@
 // sfence.vma; the translator adds ecall, which in the guest kernel is an SBI call to the (virtual)
 // machine mode. Two more kinds are learnt at run time rather than found by decoding (adaptive
 // translation [AA06, §3.3]): a store that keeps hitting a traced page-table page, and a load or
-// store that reaches a device.
+// store that reaches a device. One more is not sensitive at all: an indirect jump, which
+// translated code runs slower than the hardware does, and which is priced, not emulated.
 //
 // This file is the API the load-time patcher (afterburning) shares with the runtime translator:
 // `CalloutKind.classify` decides what an instruction becomes, `BinaryTranslator.emulate(_:...)`
@@ -36,6 +37,11 @@ public enum CalloutKind: UInt32, CaseIterable, Sendable, CustomStringConvertible
     case tracedStore = 8
     /// A load or store learnt to reach a device register: performed on the device model.
     case device = 9
+    /// An indirect jump (`jalr`: a return, an indirect call, a jump table). Not sensitive: it
+    /// runs as it is, but translated code must find the translation of a target known only at
+    /// run time, which costs (`bt_indirect_jump`, [AA06]'s call/ret pair). Only the runtime
+    /// translator installs it; the callout charges and lets the original run.
+    case indirectJump = 10
 
     /// The callout id for `CodeRewrite.callout`.
     public var id: UInt32 { rawValue }
@@ -55,6 +61,7 @@ public enum CalloutKind: UInt32, CaseIterable, Sendable, CustomStringConvertible
         case .mret: "mret"
         case .tracedStore: "traced_store"
         case .device: "device"
+        case .indirectJump: "indirect_jump"
         }
     }
 
@@ -62,7 +69,7 @@ public enum CalloutKind: UInt32, CaseIterable, Sendable, CustomStringConvertible
 
     /// Whether the kind is emulated inline in translated code (when the policy allows it) rather
     /// than by a call into the VMM.
-    public var isInline: Bool { self == .csrInline || self == .device || self == .tracedStore }
+    public var isInline: Bool { self == .csrInline || self == .device || self == .tracedStore || self == .indirectJump }
 
     /// CSRs whose writes change nothing but the virtual register (privileged spec, "Supervisor
     /// Scratch Register", "Supervisor Exception Program Counter", "Supervisor Cause Register",

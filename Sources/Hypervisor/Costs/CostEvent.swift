@@ -10,7 +10,7 @@
 //   `device_emulated`) excludes the transition that brought the VMM in; a trap-and-emulate VMM
 //   charges `trap` + `privileged_emulated`, a hardware-assisted one `vm_exit` +
 //   `privileged_emulated` + `vm_entry`.
-// - Binary-translation costs (`bt_callout`, `bt_inline`, `traced_write_inline`) and
+// - Binary-translation costs (`bt_callout`, `bt_inline`, `traced_write_inline`, `bt_indirect_jump`) and
 //   `interpretation` are all-inclusive: translated or interpreted code takes no transition.
 
 /// The category an event's cycles are reported under (`vm:stats().cycles.by_category`).
@@ -75,6 +75,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
     case pvUpdate
     // translation
     case translation
+    case btIndirectJump
     // device
     case mmioAccess
     case deviceEmulated
@@ -110,6 +111,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
         case .hypercall: "hypercall"
         case .pvUpdate: "pv_update"
         case .translation: "translation"
+        case .btIndirectJump: "bt_indirect_jump"
         case .mmioAccess: "mmio_access"
         case .deviceEmulated: "device_emulated"
         case .dma: "dma"
@@ -138,7 +140,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
         case .vmExit, .vmEntry, .vmcsRead, .vmcsWrite, .worldSwitch: .exit
         case .privilegedEmulated, .btCallout, .btInline, .btInlineCSR, .shadowFault, .tracedWrite, .tracedWriteInline: .emulation
         case .hypercall, .pvUpdate: .hypercall
-        case .translation: .translation
+        case .translation, .btIndirectJump: .translation
         case .mmioAccess, .deviceEmulated, .dma: .device
         case .interpretation: .interpretation
         }
@@ -172,6 +174,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
         case .hypercall: "a hypercall: entry into the VMM and return"
         case .pvUpdate: "one page-table update validated and applied inside a (batched) hypercall"
         case .translation: "translating one guest instruction into the translation cache"
+        case .btIndirectJump: "an indirect jump in translated code (a return, an indirect call, a jump table), beyond its own cycle: finding the translation of its target"
         case .mmioAccess: "a device register access on real hardware"
         case .deviceEmulated: "VMM software emulating one trapped device register access"
         case .dma: "a device model moving one 64-byte line of guest memory"

@@ -103,6 +103,8 @@ extension CostProfile {
         .pvUpdate: CostValue(110, .estimate,
             "no per-update figure in [X03]: validating one entry reads it and its frame's type and writes it, about ten cache hits of [B08]'s 11 cycles"),
         .translation: CostValue(2300, .measured, "[AA06] translation costs about 2300 cycles per guest instruction, P4"),
+        .btIndirectJump: CostValue(40, .derived,
+            "[AA06] call/ret pair under BT 51 − native 11, P4: the call, a direct jump, is translated in place; the return, an indirect jump, looks up its target's translation"),
         .mmioAccess: CostValue(3209, .measured, "[AA06] `in` from a port, native, P4: an uncached device register access"),
         .deviceEmulated: CostValue(11486, .derived,
             "[AA06] `in` under VT 15826 − VM exit 1931 − VM entry 2409, P4: the device model's work for one access"),

@@ -10,8 +10,8 @@
 //
 // Costs: the machine charges guest instructions and the traps into the monitor; the monitor
 // charges its work as under `trap`; the translator charges `translation` per kernel instruction
-// translated, `bt_callout`, `bt_inline_csr`, `bt_inline`, `traced_write_inline` and
-// `device_emulated` (BinaryTranslator.swift). All of them reach the hart's clock as they happen,
+// translated, `bt_callout`, `bt_inline_csr`, `bt_inline`, `traced_write_inline`,
+// `device_emulated` and `bt_indirect_jump` (BinaryTranslator.swift). All of them reach the hart's clock as they happen,
 // so the account reproduces the clock.
 
 import Boot
@@ -80,6 +80,7 @@ public final class BinaryTranslationTechnique: Technique {
         prices.inlineCSR = p.cycles(.btInlineCSR)
         prices.tracedWriteInline = p.cycles(.tracedWriteInline)
         prices.deviceEmulated = p.cycles(.deviceEmulated)
+        prices.indirectJump = p.cycles(.btIndirectJump)
         t.prices = prices
     }
 
@@ -100,6 +101,7 @@ public final class BinaryTranslationTechnique: Technique {
             a.record(.btInline, count: c.deviceInline)
             a.record(.tracedWriteInline, count: c.tracedWriteInline)
             a.record(.deviceEmulated, count: c.deviceEmulated)
+            a.record(.btIndirectJump, count: c.indirectJumps)
             a.settleWaitedCycles(clock: guest.machine.counters(hart: vcpu).cycles)
         }
         return a

@@ -183,6 +183,7 @@ local vmlab_ComparisonRow = {}
 ---@field hypercall integer Price in cycles of one event: a hypercall: entry into the VMM and return (category `hypercall`).
 ---@field pv_update integer Price in cycles of one event: one page-table update validated and applied inside a (batched) hypercall (category `hypercall`).
 ---@field translation integer Price in cycles of one event: translating one guest instruction into the translation cache (category `translation`).
+---@field bt_indirect_jump integer Price in cycles of one event: an indirect jump in translated code (a return, an indirect call, a jump table), beyond its own cycle: finding the translation of its target (category `translation`).
 ---@field mmio_access integer Price in cycles of one event: a device register access on real hardware (category `device`).
 ---@field device_emulated integer Price in cycles of one event: VMM software emulating one trapped device register access (category `device`).
 ---@field dma integer Price in cycles of one event: a device model moving one 64-byte line of guest memory (category `device`).
