@@ -39,6 +39,33 @@ import Testing
     #expect(throws: VirtualMachine.BuildFailure.self) { try VirtualMachine(missing) }
 }
 
+/// An image alone is a bare-metal program at the RAM base; under a firmware, named or the one a
+/// VMM mode implies, it is the kernel, entered in S-mode where the firmware enters one.
+@Test func anImageIsTheKernelUnderAFirmware() throws {
+    var spec = VMSpec()
+    spec.image = [0x73, 0x00, 0x50, 0x10]   // wfi
+    for (mode, firmware, expected, pc) in [
+        (ExecutionMode.native, VMSpec.FirmwareChoice.automatic, "M", UInt64(0x8000_0000)),
+        (.interpret, .automatic, "M", 0x8000_0000),
+        (.native, .builtin, "S", 0x8020_0000),
+        (.interpret, .builtin, "S", 0x8020_0000),
+        (.trap, .automatic, "S", 0x8020_0000),
+        (.bt, .automatic, "S", 0x8020_0000),
+        (.pv, .builtin, "S", 0x8020_0000),
+    ] {
+        spec.mode = mode
+        spec.firmware = firmware
+        let board = spec.boardConfiguration()
+        #expect(board.firmware == (pc == 0x8000_0000 ? .none : .builtin), "\(mode) \(firmware)")
+        #expect(board.kernelAddress == (pc == 0x8000_0000 ? pc : nil), "\(mode) \(firmware)")
+        let vm = try VirtualMachine(spec)
+        #expect(try vm.read(.pc, hart: 0) == .integer(pc), "\(mode) \(firmware)")
+        if mode == .native || mode == .interpret {
+            #expect(try vm.read(.privilege, hart: 0) == .text(expected), "\(mode) \(firmware)")
+        }
+    }
+}
+
 @Test func registerNames() {
     typealias R = VirtualMachine.Register
     #expect(R("pc") == .pc)

@@ -56,12 +56,9 @@ describe("a vmlab.asm guest", function()
   end)
 
   it("halts the same way under every mode when a kernel's stvec cannot be fetched", function()
-    local path = os.tmpname()
-    local f <close> = assert(io.open(path, "wb"))
-    f:write((vmlab.asm(".word 0")))   -- illegal, and stvec is 0, where the board has nothing
-    f:flush()
+    local kernel = vmlab.asm(".word 0")   -- illegal, and stvec is 0, where the board has nothing
     for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
-      local vm <close> = assert(vmlab.vm { mode = mode, kernel = path })
+      local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
       local stop, details = vm:run { max_instructions = 1000000 }
       expect(stop).to_equal("halted")
       expect(details.pc).to_equal(0)
@@ -69,7 +66,6 @@ describe("a vmlab.asm guest", function()
         .. "so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)")
       expect(vm:stats().instructions).to_equal(0)
     end
-    os.remove(path)
   end)
 
   it("goes idle when it waits for an interrupt that cannot come", function()
@@ -179,6 +175,40 @@ describe("vmlab.vm options", function()
     expect(function() vmlab.vm { image = image, harts = 0 } end).to_raise("must be 1 to 64")
     expect(function() vmlab.vm { image = image, kernel = "k.elf" } end).to_raise("cannot be combined")
     expect(function() vmlab.vm {} end).to_raise("needs 'kernel'")
+    -- Machine code where a path belongs says where it goes, not that no such file exists.
+    expect(function() vmlab.vm { kernel = image } end)
+      .to_raise("option 'kernel' is a path, and this string holds control bytes: machine code %(`vmlab.asm`%) goes in 'image'")
+  end)
+
+  it("run an image as the kernel under a firmware, in every mode", function()
+    -- An SBI console putchar, then an SBI system reset (shutdown) with the exit code in a1.
+    local kernel = vmlab.asm [[
+        csrr t0, sstatus          # S-mode: sstatus is readable (in M-mode too; mhartid would not be)
+        li a7, 1
+        li a0, 0x4b               # 'K'
+        ecall
+        li a7, 0x53525354
+        li a6, 0
+        li a0, 0
+        li a1, 0
+        ecall
+    ]]
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      -- trap, bt and pv run their kernel under the built-in SBI whether or not it is named.
+      local options = { mode = mode, image = kernel }
+      if mode == "native" or mode == "interpret" then options.firmware = "builtin" end
+      local vm <close> = assert(vmlab.vm(options))
+      expect(vm:read("pc")).to_equal(0x80200000)
+      local stop, details = vm:run { max_instructions = 100000 }
+      expect(stop).to_equal("poweroff")
+      expect(details.exit_code).to_equal(0)
+      expect(vm:console()).to_equal("K")
+    end
+    -- Without a firmware, natively, the same code is an M-mode program at the RAM base.
+    local bare <close> = assert(vmlab.vm { image = kernel })
+    expect(bare:read("pc")).to_equal(0x80000000)
+    -- A VMM cannot run its kernel without one.
+    expect(select(2, vmlab.vm { mode = "trap", image = kernel, firmware = "none" })).to_match("use the built%-in firmware")
   end)
 
   it("return nil and a message for expected failures", function()

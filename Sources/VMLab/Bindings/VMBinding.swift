@@ -64,14 +64,14 @@ enum VMBinding {
         LuaOption("mode", .choice(modes), "How the guest runs: \"native\" (default: directly on the machine, no VMM) or \"interpret\" (the VMM runs it in a software CPU over RAM carved out of a private host: every instruction emulated and charged the profile's `interpretation` price) or \"trap\" (trap-and-emulate: the guest kernel runs deprivileged, every privileged instruction traps to the VMM, the MMU walks shadow page tables; see `vm:page_tables`) or \"pv\" (para-virtualisation: a kernel built for vmlab's hypercall interface, such as `vmlab.guest \"tinyos-pv\"`, runs in S-mode with TVM/TW set and makes hypercalls for page-table updates, address-space switches and its block I/O; an unmodified kernel still runs, its privileged instructions trapping and emulated) or \"bt\" (binary translation: the unmodified kernel runs deprivileged on shadow page tables as under \"trap\", but its code is translated block by block before it runs — sensitive instructions become callouts into the VMM or inline emulation instead of traps, and hot stores to page-table pages are retranslated (adaptive BT); user code runs directly; see `bt=`). \(ExecutionMode.allCases.filter { !$0.isAvailable }.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) raise \"not available yet\"."),
         LuaOption("memory", .oneOf([.string, .integer]), "RAM at 0x80000000: bytes, or text with a binary unit (\"128M\", \"1G\"). Default 128M."),
         LuaOption("harts", .integer, "Number of harts, 1 to 64 (default 1)."),
-        LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000."),
+        LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000 and for an `image` under native and interpret."),
         LuaOption("kernel", .string, "Path of the kernel ELF (or raw image) — `vmlab.guest \"tinyos\"`."),
         LuaOption("initrd", .string, "Path of an initial RAM disk."),
         LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs)."),
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
-        LuaOption("image", .string, "Raw machine code (`vmlab.asm`) loaded at 0x80000000 and entered in M-mode, without firmware."),
+        LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
                   "The cost profile the machine charges (`vmlab.costs`): a name (\(CostProfile.names.map { "\"\($0)\"" }.joined(separator: ", "))) or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default \"\(CostProfile.standard.name)\"."),
@@ -109,14 +109,19 @@ enum VMBinding {
             spec.harts = Int(harts)
         }
         if let image = o["image"].bytes {
-            for name in ["kernel", "firmware", "initrd"] where o[name] != .nil {
-                throw LuaRaise.message("'\(name)' and 'image' cannot be combined: an image runs alone, in M-mode, from 0x80000000")
+            for name in ["kernel", "initrd"] where o[name] != .nil {
+                throw LuaRaise.message("'\(name)' and 'image' cannot be combined: the image is the program (or, under a firmware, the kernel)")
             }
             guard !image.isEmpty else { throw LuaRaise.argument(argument, "option 'image': the image is empty") }
             spec.image = image
         } else {
             guard let kernel = o.string("kernel") else {
                 throw LuaRaise.argument(argument, "a VM needs 'kernel' (a path) or 'image' (machine code)")
+            }
+            // Machine code passed as a path would be reported as a file that does not exist,
+            // named by its bytes. A path holds no control bytes (and never a NUL).
+            if let bytes = o["kernel"].bytes, bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                throw LuaRaise.argument(argument, "option 'kernel' is a path, and this string holds control bytes: machine code (`vmlab.asm`) goes in 'image'")
             }
             spec.kernel = kernel
         }

@@ -8,7 +8,10 @@ import Machine
 /// both spell the same machine the same way.
 ///
 /// Firmware and entry, one rule for both:
-/// - `image` (raw code) is loaded at 0x80000000 and entered in M-mode, with no firmware;
+/// - `image` (raw code) is loaded at 0x80000000 and entered in M-mode, with no firmware; or, when
+///   a firmware is chosen, it is the kernel (a raw image at 0x80200000, entered in S-mode). Under
+///   a VMM (`trap`, `bt`, `pv`), whose guest kernel always runs under the built-in SBI, the
+///   built-in SBI is chosen unless another is named;
 /// - otherwise the kernel runs under the chosen firmware, and when none is chosen, under the
 ///   built-in SBI in S-mode — unless the kernel is an ELF whose entry is the RAM base
 ///   (0x80000000): no firmware can sit below such a program, so it is a bare-metal program and is
@@ -41,7 +44,8 @@ public struct VMSpec: Sendable {
     public var initrd: String?
     public var bootargs: String = ""
     public var disks: [Disk] = []
-    /// Raw machine code for address 0x80000000, entered in M-mode (a `vmlab.asm` result).
+    /// Raw machine code (a `vmlab.asm` result): for address 0x80000000, entered in M-mode, or the
+    /// kernel under a firmware (see the rule above).
     public var image: [UInt8]?
     /// Copy console output to standard output as the guest writes it.
     public var echo: Bool = false
@@ -80,20 +84,23 @@ public struct VMSpec: Sendable {
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
         // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
         c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite) }
-        if let image {
-            c.firmware = .none
-            c.kernel = .bytes(image, name: "image")
-            c.kernelAddress = Self.ramBase
-            return c
-        }
-        c.kernel = kernel.map { .file($0) }
+        c.kernel = image.map { .bytes($0, name: "image") } ?? kernel.map { .file($0) }
         switch firmware {
         case .builtin: c.firmware = .builtin
         case .none: c.firmware = .none
         case .file(let path): c.firmware = .elf(.file(path))
+        case .automatic where image != nil: c.firmware = Self.runsUnderAVMM(mode) ? .builtin : .none
         case .automatic: c.firmware = kernel.map(Self.isBareMetal) == true ? .none : .builtin
         }
+        // Alone, an image is a bare-metal program at the RAM base; under firmware it is a kernel,
+        // placed where the firmware enters one.
+        if image != nil && c.firmware == .none { c.kernelAddress = Self.ramBase }
         return c
+    }
+
+    /// Whether `mode`'s guest kernel runs under a VMM's virtual SBI, so always under firmware.
+    static func runsUnderAVMM(_ mode: ExecutionMode) -> Bool {
+        mode != .native && mode != .interpret
     }
 
     /// The Hypervisor's description of the VM.
