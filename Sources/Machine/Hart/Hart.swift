@@ -93,14 +93,18 @@ final class Hart {
         interruptCounts = exceptionCounts + 64
         handledCounts = exceptionCounts + 128
         pmp = PMP(count: c.pmpEntries)
-        let regs = UnsafeMutablePointer<UInt64>.allocate(capacity: 65)
+        // The registers sit right after the state, in one allocation: the interpreter then
+        // reaches x[i] at a constant offset from the state pointer (`Hart.registers(of:)`)
+        // instead of keeping a register-file pointer live in its loop.
+        let block = UnsafeMutableRawPointer.allocate(byteCount: Hart.registersOffset + 65 * 8, alignment: 64)
+        let regs = (block + Hart.registersOffset).bindMemory(to: UInt64.self, capacity: 65)
         regs.initialize(repeating: 0, count: 65)
         let n = 3 * 3 * softTLBSize
         let soft = UnsafeMutablePointer<SoftTLBEntry>.allocate(capacity: n)
         soft.initialize(repeating: SoftTLBEntry(tag: softTLBInvalid, addend: 0), count: n)
         let phys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         phys.initialize(repeating: 0, count: n)
-        state = .allocate(capacity: 1)
+        state = block.bindMemory(to: HartState.self, capacity: 1)
         state.initialize(to: HartState(regs: regs, fetchOps: code.refillPage, soft: soft, softPhys: phys, costs: machine.costTable))
         attachJIT()
     }
@@ -109,11 +113,19 @@ final class Hart {
         tlb.deallocate()
         exceptionCounts.deallocate()
         pmp.deallocate()
-        state.pointee.regs.deallocate()
         state.pointee.soft.deallocate()
         state.pointee.softPhys.deallocate()
         state.deinitialize(count: 1)
-        state.deallocate()
+        UnsafeMutableRawPointer(state).deallocate()   // the registers with it
+    }
+
+    /// Where the registers start, from the state: after it, on a cache line of their own.
+    static var registersOffset: Int { (MemoryLayout<HartState>.stride + 63) & ~63 }
+
+    /// The register file of `s` (the same as `s.pointee.regs`, computed rather than loaded).
+    @inline(__always)
+    static func registers(of s: UnsafeMutablePointer<HartState>) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer(OpaquePointer(UnsafeMutableRawPointer(s) + registersOffset))
     }
 
     /// Runs up to `limit` instructions with the configured engine. Returns the number retired.
