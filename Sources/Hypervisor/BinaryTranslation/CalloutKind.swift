@@ -69,7 +69,7 @@ public enum CalloutKind: UInt32, CaseIterable, Sendable, CustomStringConvertible
 
     /// Whether the kind is emulated inline in translated code (when the policy allows it) rather
     /// than by a call into the VMM.
-    public var isInline: Bool { self == .csrInline || self == .device || self == .tracedStore || self == .indirectJump }
+    public var isInline: Bool { self == .csrInline || self == .device || self == .tracedStore }
 
     /// CSRs whose writes change nothing but the virtual register (privileged spec, "Supervisor
     /// Scratch Register", "Supervisor Exception Program Counter", "Supervisor Cause Register",

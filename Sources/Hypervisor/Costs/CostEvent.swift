@@ -10,8 +10,9 @@
 //   `device_emulated`) excludes the transition that brought the VMM in; a trap-and-emulate VMM
 //   charges `trap` + `privileged_emulated`, a hardware-assisted one `vm_exit` +
 //   `privileged_emulated` + `vm_entry`.
-// - Binary-translation costs (`bt_callout`, `bt_inline`, `traced_write_inline`, `bt_indirect_jump`) and
-//   `interpretation` are all-inclusive: translated or interpreted code takes no transition.
+// - Binary-translation costs (`bt_callout`, `bt_inline`, `traced_write_inline`,
+//   `bt_indirect_jump`) and `interpretation` are all-inclusive: translated or interpreted code
+//   takes no transition.
 
 /// The category an event's cycles are reported under (`vm:stats().cycles.by_category`).
 public enum CostCategory: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {

@@ -11,8 +11,8 @@
 // Costs: the machine charges guest instructions and the traps into the monitor; the monitor
 // charges its work as under `trap`; the translator charges `translation` per kernel instruction
 // translated, `bt_callout`, `bt_inline_csr`, `bt_inline`, `traced_write_inline`,
-// `device_emulated` and `bt_indirect_jump` (BinaryTranslator.swift). All of them reach the hart's clock as they happen,
-// so the account reproduces the clock.
+// `device_emulated` and `bt_indirect_jump` (BinaryTranslator.swift). All of them reach the
+// hart's clock as they happen, so the account reproduces the clock.
 
 import Boot
 import Devices
