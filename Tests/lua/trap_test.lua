@@ -43,6 +43,39 @@ describe("mode = \"trap\"", function()
   end)
 end)
 
+describe("exit events", function()
+  it("carry the instruction that trapped, read through the guest's own tables", function()
+    local vm <close> = tinyos("trap", "syscall")
+    local seen, ecalls = {}, {}
+    vm:on("exit", function(ev)
+      if not seen[ev.cause] then seen[ev.cause] = ev end
+      if ev.cause == "ecall_u" then ecalls[ev.privilege] = ev end
+    end)
+    expect(vm:run { max_instructions = 50e6 }).to_equal("poweroff")
+    -- A CSR access of the deprivileged kernel: insn is the instruction, which tval holds too.
+    local csr = seen.illegal_instruction
+    expect(csr.insn).to_equal(csr.address)
+    expect(vmlab.disasm(csr.insn)).to_match("csr")
+    -- A system call from user mode and an SBI call from the kernel (both ecall from the
+    -- hardware's U-mode): read at a user address and at a kernel one, in each one's view.
+    expect(ecalls.user.insn).to_equal(0x73)
+    expect(ecalls.supervisor.insn).to_equal(0x73)
+    expect(ecalls.user.pc < 0x80000000 and ecalls.supervisor.pc >= 0x80000000).to_be(true)
+    -- A hidden page fault on a fetch: the guest's tables map the page (the shadow did not yet),
+    -- so the instruction is there.
+    expect(math.type(seen.instruction_page_fault.insn)).to_equal("integer")
+    expect(seen.store_page_fault.insn).to_be_a("integer")
+  end)
+
+  it("have no insn in modes without exits", function()
+    local vm <close> = tinyos("native", "syscall")
+    local traps = 0
+    vm:on("trap", function(ev) traps = traps + 1; expect(ev.insn).to_be_nil() end)
+    vm:run { max_instructions = 50e6 }
+    expect(traps > 0).to_be(true)
+  end)
+end)
+
 describe("vm:page_tables", function()
   it("walks the guest's tables and the shadow, in the kernel's and the user's view", function()
     local vm <close> = tinyos("trap", "syscall")

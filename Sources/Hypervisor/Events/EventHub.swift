@@ -83,6 +83,10 @@ public final class EventHub {
 
     // MARK: dispatch
 
+    /// Whether any hook (a lab's or the VMM's own) watches `kind`: what an event of that kind
+    /// would carry need not be worked out otherwise.
+    func observes(_ kind: GuestEventKind) -> Bool { hooks.contains { $0.kind == kind } }
+
     /// Counts `event` and runs the matching handlers (a snapshot of them: a handler may add or
     /// remove hooks).
     func dispatch(_ event: GuestEvent) {

@@ -62,6 +62,9 @@ public struct GuestEvent: Sendable, Equatable {
     /// tval of a trap, the physical address of an MMIO access or DMA, the va of a walk or flush.
     public var address: UInt64?
     public var value: UInt64?
+    /// The bits of the instruction at `pc` that trapped (an `exit`), read through the guest's own
+    /// page tables as it fetched it; nil when they do not map it for a fetch (a fetch fault).
+    public var instruction: UInt32?
     public var size: Int?
     public var isWrite: Bool?
     /// The privilege the guest was in when the event happened.

@@ -82,6 +82,11 @@ public final class TrapTechnique: Technique {
             event.cause = e.cause
             event.address = e.address
             event.asid = monitor.vcpu.csrs.asid
+            // The monitor reports a trap before it handles it, so the guest's view is still the
+            // one the instruction was fetched in. Read only for a hook that can see it.
+            if kind == .exit && guest.events.observes(.exit) {
+                event.instruction = monitor.shadow.fetchInstruction(at: e.pc)?.raw
+            }
             guest.events.dispatch(event)
         }
         price(monitor, guest.profile)

@@ -131,6 +131,7 @@ enum EventsBinding {
         if let code = e.causeCode { t["cause_code"] = .unsigned(code) }
         if let address = e.address { t["address"] = .unsigned(address) }
         if let value = e.value { t["value"] = .unsigned(value) }
+        if let instruction = e.instruction { t["insn"] = .integer(Int64(instruction)) }
         if let size = e.size { t["size"] = .integer(Int64(size)) }
         if let write = e.isWrite { t["write"] = .boolean(write) }
         if let asid = e.asid { t["asid"] = .integer(Int64(asid)) }
@@ -148,6 +149,7 @@ enum EventsBinding {
             .required("pc", .integer, "The guest pc of the instruction concerned (for an interrupt, where the guest was)."),
             .optional("address", .integer, "A trap's value (faulting address), a device register's or DMA's physical address, a page walk's virtual address."),
             .optional("value", .integer, "The value read or written (MMIO)."),
+            .optional("insn", .integer, "For an exit: the bits of the instruction that trapped (16 bits when compressed; `vmlab.disasm(ev.insn)`), read through the guest's own page tables; absent when they do not map it for a fetch."),
             .optional("size", .integer, "The access size in bytes (MMIO), or bytes moved (DMA)."),
             .optional("write", .boolean, "Whether the access was a write."),
             .required("privilege", .choice(privilegeNames.map(\.0)), "The privilege the guest was in."),

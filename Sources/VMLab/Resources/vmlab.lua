@@ -213,6 +213,7 @@ function vmlab_CostProfile:basis(event) end
 ---@field pc integer The guest pc of the instruction concerned (for an interrupt, where the guest was).
 ---@field address? integer A trap's value (faulting address), a device register's or DMA's physical address, a page walk's virtual address.
 ---@field value? integer The value read or written (MMIO).
+---@field insn? integer For an exit: the bits of the instruction that trapped (16 bits when compressed; `vmlab.disasm(ev.insn)`), read through the guest's own page tables; absent when they do not map it for a fetch.
 ---@field size? integer The access size in bytes (MMIO), or bytes moved (DMA).
 ---@field write? boolean Whether the access was a write.
 ---@field privilege "user"|"supervisor"|"machine" The privilege the guest was in.
