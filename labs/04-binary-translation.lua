@@ -28,7 +28,7 @@
 --   5. runtime translation against load-time patching (L4Ka "afterburning", `bt.afterburn`): the
 --      loader rewrites the kernel's sensitive instructions once, before it runs;
 --   6. what translated code costs by itself: a call/ret pair, [AA06]'s 51 cycles under BT against
---      11 natively, as a five-line inline kernel.
+--      11 natively, as a small inline kernel.
 --
 -- Questions: why does a null system call cost ~5× native under bt, when the user code runs
 -- directly (where do the guest's two privilege changes go)? Why can a CSR write be *cheaper*
@@ -172,7 +172,7 @@ end
 -- 6. What translated code costs by itself: a call/ret pair -----------------------------------
 -- [AA06] timed a call/ret pair at 11 cycles natively and 51 under BT: the call, a direct jump, is
 -- translated in place, but the return's target is known only at run time, and translated code must
--- find that target's translation. A five-line kernel (an `image`, run under the built-in SBI) makes
+-- find that target's translation. A small inline kernel (an `image`, run under the built-in SBI) makes
 -- the pairs; one more iteration's cycles are the difference between two runs.
 local function pairs_kernel(iterations)
   return vmlab.asm(([[
