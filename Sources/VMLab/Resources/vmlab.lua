@@ -566,7 +566,7 @@ function vmlab_VM:close() end
 ---@field max_cycles? integer Stop after this many modelled cycles.
 
 ---@class vmlab.MemoryOptions
----@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write; no TLB fill, no A/D update, no trap).
+---@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`).
 ---@field vcpu? integer The vCPU whose translation "guest-virtual" uses (default 0).
 
 ---@class vmlab.PageTablesOptions
