@@ -199,9 +199,9 @@ local function pair_cycles(mode, policy)
   return (total[2].cycles.total - total[1].cycles.total) / 1000,
          total[2].technique.bt and total[2].technique.bt.indirect_jumps - total[1].technique.bt.indirect_jumps
 end
-local pair = {}
-for _, mode in ipairs { "native", "trap", "bt" } do pair[mode] = pair_cycles(mode) end
-local _, returns = pair_cycles("bt")
+local pair, returns = {}, nil
+pair.native, pair.trap = pair_cycles("native"), pair_cycles("trap")
+pair.bt, returns = pair_cycles("bt")
 pair.afterburn = pair_cycles("bt", { afterburn = true })
 print(("\n6. one loop iteration with a call/ret pair (auipc, jalr, ret, addi, bnez): native %.0f, trap %.0f, bt %.0f, afterburnt %.0f cycles")
   :format(pair.native, pair.trap, pair.bt, pair.afterburn))
