@@ -27,6 +27,10 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     /// Whether the mode needs a VMM (and so a host carve-out for the guest's RAM).
     public var needsVMM: Bool { self != .native }
 
+    /// Whether the mode's VMM serves its guest kernel through the built-in SBI (`trap`, `bt`, `pv`):
+    /// its guest is always a kernel under that firmware, never a bare-metal program.
+    public var runsKernelUnderBuiltinSBI: Bool { self == .trap || self == .bt || self == .pv }
+
     public var description: String { rawValue }
 
     /// The engine the mode's guests run on, when it needs one: `bt`'s translation cache is the

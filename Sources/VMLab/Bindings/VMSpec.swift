@@ -89,18 +89,13 @@ public struct VMSpec: Sendable {
         case .builtin: c.firmware = .builtin
         case .none: c.firmware = .none
         case .file(let path): c.firmware = .elf(.file(path))
-        case .automatic where image != nil: c.firmware = Self.runsUnderAVMM(mode) ? .builtin : .none
+        case .automatic where image != nil: c.firmware = mode.runsKernelUnderBuiltinSBI ? .builtin : .none
         case .automatic: c.firmware = kernel.map(Self.isBareMetal) == true ? .none : .builtin
         }
         // Alone, an image is a bare-metal program at the RAM base; under firmware it is a kernel,
         // placed where the firmware enters one.
         if image != nil && c.firmware == .none { c.kernelAddress = Self.ramBase }
         return c
-    }
-
-    /// Whether `mode`'s guest kernel runs under a VMM's virtual SBI, so always under firmware.
-    static func runsUnderAVMM(_ mode: ExecutionMode) -> Bool {
-        mode != .native && mode != .interpret
     }
 
     /// The Hypervisor's description of the VM.
