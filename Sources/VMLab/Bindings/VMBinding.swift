@@ -120,7 +120,7 @@ enum VMBinding {
             }
             // Machine code passed as a path would be reported as a file that does not exist,
             // named by its bytes. A path holds no control bytes (and never a NUL).
-            if let bytes = o["kernel"].bytes, bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            if kernel.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
                 throw LuaRaise.argument(argument, "option 'kernel' is a path, and this string holds control bytes: machine code (`vmlab.asm`) goes in 'image'")
             }
             spec.kernel = kernel
