@@ -126,6 +126,46 @@ describe("registers and memory", function()
     expect(function() vm:read_memory(0x1000, 4) end).to_raise("not all RAM")
     expect(function() vm:read_memory(0x80000000, -1) end).to_raise("bad argument #2 to 'read_memory'")
   end)
+
+  it("loads code and points a hart at it, under every mode", function()
+    local spin = vmlab.asm "1: j 1b"
+    local answer = vmlab.asm [[
+      li a0, 42
+    1: j 1b
+    ]]
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = spin })
+      local start = vm:read("pc")                     -- 0x80000000 bare, 0x80200000 as a kernel
+      expect((vm:run { max_instructions = 100 })).to_equal("budget")
+      expect(vm:read("a0")).never.to_equal(42)
+      -- By default the code replaces the image, decoded (and translated) code included.
+      expect(vm:load(answer)).to_equal(start)
+      expect(vm:read("pc")).to_equal(start)
+      expect(vm:read_memory(start, #answer)).to_equal(answer)
+      vm:run { max_instructions = 100 }
+      expect(vm:read("a0")).to_equal(42)
+      -- Elsewhere, with the address given.
+      local other = vmlab.asm "li a0, 7\n1: j 1b"
+      expect(vm:load(other, { address = start + 0x1000 })).to_equal(start + 0x1000)
+      vm:run { max_instructions = 100 }
+      expect(vm:read("a0")).to_equal(7)
+    end
+  end)
+
+  it("refuses to load what cannot be, and changes nothing", function()
+    local code = finisher_program(0)
+    local vm <close> = assert(vmlab.vm { image = code })
+    expect(function() vm:load("") end).to_raise("the code is empty")
+    expect(function() vm:load("\1\2\3\4", { address = 0x1000 }) end).to_raise("not all RAM")
+    expect(function() vm:load("\1\2\3\4", { address = 0x87fffffe }) end).to_raise("not all RAM")
+    expect(function() vm:load("\1\2\3\4", { hart = 1 }) end).to_raise("no hart 1")
+    expect(function() vm:load("\1\2\3\4", { adress = 0 }) end).to_raise("unknown option 'adress'")
+    expect(vm:read_memory(0x80000000, #code)).to_equal(code)
+    expect(vm:read("pc")).to_equal(0x80000000)
+    -- A guest that powered off stays off.
+    expect((vm:run { max_instructions = 1000 })).to_equal("poweroff")
+    expect(function() vm:load(code) end).to_raise("stopped for good")
+  end)
 end)
 
 describe("vm:stats", function()
@@ -178,6 +218,11 @@ describe("vmlab.vm options", function()
     -- Machine code where a path belongs says where it goes, not that no such file exists.
     expect(function() vmlab.vm { kernel = image } end)
       .to_raise("option 'kernel' is a path, and this string holds control bytes: machine code %(`vmlab.asm`%) goes in 'image'")
+    -- And a path where machine code belongs is not run as instructions.
+    for _, path in ipairs { "tinyos.elf", "/no/such/file", vmlab.guest "examples/hello" } do
+      expect(function() vmlab.vm { image = path } end)
+        .to_raise("option 'image' is machine code %(`vmlab.asm`%), and this string reads as a path: a kernel file goes in 'kernel'")
+    end
   end)
 
   it("run an image as the kernel under a firmware, in every mode", function()

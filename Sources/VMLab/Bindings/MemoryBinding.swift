@@ -16,6 +16,11 @@ enum MemoryBinding {
         o.string("space") == "guest-virtual" ? .guestVirtual(vcpu: Int(o.integer("vcpu") ?? 0)) : .guestPhysical
     }
 
+    static let loadOptions: [LuaOption] = [
+        LuaOption("address", .integer, "Guest-physical address of the code's first byte (default: where the VM's kernel or `image` was loaded)."),
+        LuaOption("hart", .integer, "The hart (vCPU) whose pc is set to `address` (default 0)."),
+    ]
+
     static let vcpuOptions: [LuaOption] = [LuaOption("vcpu", .integer, "The vCPU (default 0).")]
 
     static let methods: [LuaFunction] = [
@@ -49,6 +54,18 @@ enum MemoryBinding {
             case .done: return [.boolean(true)]
             case .unmapped(let message): return LuaValue.failure(message)
             }
+        },
+        .method("load", of: "vmlab.VM",
+                summary: "Loads machine code (`vmlab.asm`) into guest-physical memory at `address` and sets hart `hart`'s pc there, so that the next `vm:run` or `vm:step` runs it; every other register, the privilege and the rest of memory stay as they are. `address` defaults to where the VM's kernel (or `image`) was loaded. The guest executes what was written (decoded instructions on those bytes are dropped). A range outside the VM's RAM raises, and nothing is written.",
+                parameters: [.required("code", .string), .optional("options", .options(name: "vmlab.LoadOptions", loadOptions))],
+                returns: [LuaReturn(.integer, "address", "Where the code was loaded.")]) { call in
+            let vm = try VMBinding.machine(call)
+            let code = try call.bytes(2)
+            guard !code.isEmpty else { throw LuaRaise.argument(2, "the code is empty") }
+            let o = try call.options(3)
+            let hart = Int(o.integer("hart") ?? 0)
+            let address = try VMBinding.misuse({ () throws(VirtualMachine.Misuse) in try vm.load(code, at: o.uint64("address"), hart: hart) })
+            return [.unsigned(address)]
         },
         .method("translate", of: "vmlab.VM",
                 summary: "The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege, as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.",

@@ -1,3 +1,4 @@
+import Foundation
 import Hypervisor
 import LuaKit
 
@@ -113,6 +114,13 @@ enum VMBinding {
                 throw LuaRaise.message("'\(name)' and 'image' cannot be combined: the image is the program (or, under a firmware, the kernel)")
             }
             guard !image.isEmpty else { throw LuaRaise.argument(argument, "option 'image': the image is empty") }
+            // A path passed as the image would run its characters as instructions and fault at
+            // once. Machine code nearly always holds control bytes (a zero upper byte, a small
+            // register field); a string with none that names a file or reads as one is a path.
+            if let text = String(bytes: image, encoding: .utf8), !image.contains(where: { $0 < 0x20 || $0 == 0x7F }),
+               text.contains("/") || text.hasSuffix(".elf") || FileManager.default.fileExists(atPath: text) {
+                throw LuaRaise.argument(argument, "option 'image' is machine code (`vmlab.asm`), and this string reads as a path: a kernel file goes in 'kernel'")
+            }
             spec.image = image
         } else {
             guard let kernel = o.string("kernel") else {

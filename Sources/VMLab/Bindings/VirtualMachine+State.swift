@@ -133,6 +133,25 @@ extension VirtualMachine {
         return try outcome(guest.writeMemory(address, bytes, space: space), guest.machine)
     }
 
+    /// `vm:load`: writes `code` at `address` (default: where the kernel or image was loaded) and
+    /// points hart `hart` at it. Checks the hart before writing, so misuse changes nothing.
+    func load(_ code: [UInt8], at address: UInt64?, hart: Int) throws(Misuse) -> UInt64 {
+        let guest = try live()
+        _ = try checkedHart(guest.machine, hart)
+        if let final = guest.finalStop {
+            throw Misuse(message: "the guest has stopped for good (\(Stop(final, instructions: 0).message)): build a new VM to load code")
+        }
+        guard let target = address ?? board?.plan.range(of: "kernel")?.address else {
+            throw Misuse(message: "this VM has no kernel to load over: give the code an 'address'")
+        }
+        switch try outcome(guest.writeMemory(target, code), guest.machine) {
+        case .done: break
+        case .unmapped(let message): throw Misuse(message: message)   // physical: not reached
+        }
+        try write(.pc, .integer(target), hart: hart)
+        return target
+    }
+
     /// The guest-physical address of `va` for `vcpu`, or why it has none.
     func translate(_ va: UInt64, vcpu: Int) throws(Misuse) -> MemoryOutcome<UInt64> {
         let guest = try live()

@@ -468,6 +468,12 @@ function vmlab_VM:read_memory(address, length, options) end
 ---@return string message
 function vmlab_VM:write_memory(address, bytes, options) end
 
+---Loads machine code (`vmlab.asm`) into guest-physical memory at `address` and sets hart `hart`'s pc there, so that the next `vm:run` or `vm:step` runs it; every other register, the privilege and the rest of memory stay as they are. `address` defaults to where the VM's kernel (or `image`) was loaded. The guest executes what was written (decoded instructions on those bytes are dropped). A range outside the VM's RAM raises, and nothing is written.
+---@param code string
+---@param options? vmlab.LoadOptions
+---@return integer address # Where the code was loaded.
+function vmlab_VM:load(code, options) end
+
 ---The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege, as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.
 ---@param va integer
 ---@param options? vmlab.VCPUOptions
@@ -564,6 +570,10 @@ function vmlab_VM:close() end
 ---@class vmlab.HostRunOptions
 ---@field max_instructions? integer Stop after this many instructions (summed over harts).
 ---@field max_cycles? integer Stop after this many modelled cycles.
+
+---@class vmlab.LoadOptions
+---@field address? integer Guest-physical address of the code's first byte (default: where the VM's kernel or `image` was loaded).
+---@field hart? integer The hart (vCPU) whose pc is set to `address` (default 0).
 
 ---@class vmlab.MemoryOptions
 ---@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`).
