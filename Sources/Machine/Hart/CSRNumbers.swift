@@ -45,13 +45,15 @@ enum Mstatus {
     static let tw: UInt64 = 1 << 21
     static let tsr: UInt64 = 1 << 22
     /// UXL and SXL are fixed at 2 (64-bit): XLEN never changes in this machine.
-    static let uxlSxl: UInt64 = (2 << 32) | (2 << 34)
+    static let uxl: UInt64 = 2 << 32
+    static let uxlSxl: UInt64 = uxl | (2 << 34)
     static let sd: UInt64 = 1 << 63
 
     /// Bits an `mstatus` write may change; the rest are read-only (zero or fixed).
     static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr
-    /// The `sstatus` view (privileged spec, "Supervisor Status Register (sstatus)").
-    static let sstatusReadable: UInt64 = sie | spie | spp | fs | sum | mxr | uxlSxl | sd
+    /// The `sstatus` view (privileged spec, "Supervisor Status Register (sstatus)"): UXL, but not
+    /// SXL, which only `mstatus` shows.
+    static let sstatusReadable: UInt64 = sie | spie | spp | fs | sum | mxr | uxl | sd
     static let sstatusWritable: UInt64 = sie | spie | spp | fs | sum | mxr
 }
 

@@ -133,6 +133,10 @@ TEST_BEGIN
     srli    a0, a0, 32
     andi    a0, a0, 0xf
     EXPECT  62, a0, 0xa                        /* UXL = SXL = 2 (64-bit) */
+    csrr    a0, sstatus
+    srli    a0, a0, 32
+    andi    a0, a0, 0xf
+    EXPECT  65, a0, 0x2                        /* sstatus shows UXL, but not SXL (4.1.1) */
 
     /* ---- sie is mie restricted to delegated interrupts (3.1.9, 4.1.3) ---- */
     csrw    mie, zero
