@@ -78,7 +78,8 @@ end)
 
 describe("vm:page_tables", function()
   it("walks the guest's tables and the shadow, in the kernel's and the user's view", function()
-    local vm <close> = tinyos("trap", "syscall")
+   for _, mode in ipairs { "trap", "bt" } do   -- bt runs the kernel on the same shadows
+    local vm <close> = tinyos(mode, "syscall")
     local bp <close> = vm:breakpoint "sys_getpid"
     expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
     local va = vm:symbols().sys_getpid
@@ -112,6 +113,7 @@ describe("vm:page_tables", function()
     expect(none.ok).to_be(false)
     expect(none.physical).to_be(nil)
     expect(vm:check_shadows()).to_equal({})
+   end
   end)
 
   it("uses the machine's walk in other modes, which have no shadow", function()
@@ -151,6 +153,72 @@ describe("vm:page_tables", function()
     vm:close()
     expect(function() vm:page_tables { va = 0 } end).to_raise("closed")
     expect(function() vm:check_shadows() end).to_raise("closed")
+  end)
+end)
+
+describe("registers", function()
+  -- The point where tinyos has paging on, its trap vector set, and a syscall taken.
+  local function at_getpid(mode)
+    local vm = tinyos(mode, "syscall")
+    local bp <close> = vm:breakpoint "sys_getpid"
+    expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
+    return vm
+  end
+  local supervisor = { "priv", "csr.sstatus", "csr.satp", "csr.stvec", "csr.scause", "csr.sepc", "csr.sie", "csr.sscratch" }
+
+  it("are the guest's by default: the deprivileged kernel reads as natively", function()
+    local native <close> = at_getpid("native")
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      for _, name in ipairs(supervisor) do
+        expect(vm:read(name)).to_equal(native:read(name))
+      end
+      expect(vm:read("pc")).to_equal(native:read("pc"))
+      -- The hardware view is the hart as the VMM runs it: U-mode, on the shadow's root.
+      expect(vm:read("priv", { view = "hardware" })).to_equal("U")
+      expect(vm:read("csr.satp", { view = "hardware" })).never.to_equal(vm:read("csr.satp"))
+      expect(vm:read("csr.satp", { view = "hardware" }) >> 60).to_equal(8)
+      expect(native:read("csr.satp", { view = "hardware" })).to_equal(native:read("csr.satp"))
+    end
+  end)
+
+  it("written in the guest's view, have the effects of the guest's own write", function()
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      local satp, shadow = vm:read("csr.satp"), vm:read("csr.satp", { view = "hardware" })
+      -- Bare: the hart moves to the VMM's bare shadow; back again: to the same shadow as before.
+      vm:write("csr.satp", 0)
+      expect(vm:read("csr.satp")).to_equal(0)
+      expect(vm:read("csr.satp", { view = "hardware" })).never.to_equal(shadow)
+      vm:write("csr.satp", satp)
+      expect(vm:read("csr.satp", { view = "hardware" })).to_equal(shadow)
+      -- WARL as for the guest: Sv48 is not offered under shadow paging, so the write is ignored.
+      vm:write("csr.satp", (9 << 60) | (satp & 0xfffffffffff))
+      expect(vm:read("csr.satp")).to_equal(satp)
+      vm:write("csr.sscratch", 0x5eed)
+      expect(vm:read("csr.sscratch")).to_equal(0x5eed)
+      expect(vm:read("csr.sscratch", { view = "hardware" })).never.to_equal(0x5eed)
+      expect(function() vm:write("priv", "M") end).to_raise("the VMM is its M%-mode")
+      expect((vm:run { max_instructions = 50e6 })).to_equal("poweroff")
+      expect(result(vm)).to_match("iterations=5")
+    end
+  end)
+
+  it("reach a guest kernel that reads them back", function()
+    local kernel = vmlab.asm [[
+        csrr a0, sscratch
+        csrr a1, stvec
+      1: j 1b
+    ]]
+    for _, mode in ipairs { "native", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
+      expect(vm:read("priv")).to_equal("S")
+      vm:write("csr.sscratch", 0x1234)
+      vm:write("csr.stvec", 0x80200100)
+      vm:run { max_instructions = 10 }
+      expect(vm:read("a0")).to_equal(0x1234)
+      expect(vm:read("a1")).to_equal(0x80200100)
+    end
   end)
 end)
 

@@ -70,7 +70,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     public unowned let machine: Machine
     public let shadow: ShadowPageTables
     public let hart = 0
-    public private(set) var vcpu: VirtualCPU
+    public internal(set) var vcpu: VirtualCPU
     public private(set) var counters = TrapCounters()
     /// Serves the guest kernel's ecall (the virtual SBI). It reads and writes the guest's registers
     /// and returns whether the guest continues after the ecall (false: it was stopped or restarted

@@ -19,7 +19,7 @@ import Devices
 import Machine
 import RISCV
 
-public final class BinaryTranslationTechnique: Technique {
+public final class BinaryTranslationTechnique: ShadowingTechnique {
     public let policy: BinaryTranslationPolicy
     /// The trap-and-emulate machinery `bt` shares with `trap` (monitor, shadows, virtual SBI).
     let base = TrapTechnique()

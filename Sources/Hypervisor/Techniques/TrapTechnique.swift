@@ -16,7 +16,7 @@ import Devices
 import Machine
 import RISCV
 
-public final class TrapTechnique: Technique {
+public final class TrapTechnique: ShadowingTechnique {
     /// RAM after the guest's for shadow tables (1024 pages).
     public static let shadowPoolSize: UInt64 = 4 << 20
     /// Guest address spaces whose shadows are kept at once.
@@ -96,17 +96,6 @@ public final class TrapTechnique: Technique {
         self.monitor = monitor
         self.platform = platform
         self.sbi = sbi
-    }
-
-    /// The walk of `va` through the guest's own tables or through the shadow the hart walks, in
-    /// the vCPU's current view (or `view`), as data: what `vm:page_tables{which=, va=}` returns.
-    public func pageTables(_ source: PageTableSource, va: UInt64, view: ShadowView? = nil) -> PageTableWalk? {
-        monitor?.shadow.walk(source, va: va, view: view)
-    }
-
-    /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
-    public func checkCoherence() -> [ShadowIncoherence] {
-        monitor?.shadow.checkCoherence() ?? []
     }
 
     /// The monitor charges its software work to the hart's clock as it goes, so the account

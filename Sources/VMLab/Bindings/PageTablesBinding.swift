@@ -6,7 +6,7 @@ import RISCV
 /// `vm:page_tables{...}` and `vm:check_shadows()`: page walks as plain data for students, and the
 /// shadow coherence checker.
 ///
-/// Under `trap` the hart walks shadow tables the VMM built from the guest's (TrapAndEmulate.md), so
+/// Under `trap` and `bt` the hart walks shadow tables the VMM built from the guest's (TrapAndEmulate.md), so
 /// there are two walks of one address: the guest's own (guest-physical PTE addresses, what the
 /// guest kernel believes) and the shadow (machine-physical, what the MMU uses), each in the guest
 /// kernel's or the guest user's view (ring compression keeps them apart). In the other modes the
@@ -16,15 +16,15 @@ enum PageTablesBinding {
     static let options: [LuaOption] = [
         LuaOption("va", .integer, required: true, "The guest-virtual address to walk."),
         LuaOption("which", .choice(PageTableSource.allCases.map(\.rawValue)),
-                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`)."),
+                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`)."),
         LuaOption("view", .choice(ShadowView.allCases.map(\.description)),
-                  "Under `trap`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Other modes have one view and ignore it."),
-        LuaOption("vcpu", .integer, "The vCPU whose satp the walk starts from, in modes other than `trap` (default 0)."),
+                  "Under `trap` and `bt`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Other modes have one view and ignore it."),
+        LuaOption("vcpu", .integer, "The vCPU whose satp the walk starts from, in modes other than `trap` and `bt` (default 0)."),
     ]
 
     static let methods: [LuaFunction] = [
         .method("page_tables", of: "vmlab.VM",
-                summary: "The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = \"shadow\"` outside `trap` returns `nil, message`.",
+                summary: "The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = \"shadow\"` outside `trap` and `bt` returns `nil, message`.",
                 parameters: [.required("options", .options(name: "vmlab.PageTablesOptions", options))],
                 returns: [LuaReturn(.documented("vmlab.PageWalk"), "walk"), LuaReturn(.string, "message", "Why there is no such walk.")]) { call in
             let vm = try VMBinding.machine(call)
@@ -33,15 +33,15 @@ enum PageTablesBinding {
             let source = PageTableSource(rawValue: o.string("which") ?? "guest") ?? .guest
             let view = o.string("view").flatMap { name in ShadowView.allCases.first { $0.description == name } }
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
-            if let trap = guest.technique as? TrapTechnique {
-                guard let walk = trap.pageTables(source, va: va, view: view) else {
+            if let shadowing = guest.technique as? ShadowingTechnique {
+                guard let walk = shadowing.pageTables(source, va: va, view: view) else {
                     return LuaValue.failure("the trap monitor has not started")
                 }
-                let shown = view ?? trap.monitor?.shadow.view ?? .kernel
+                let shown = view ?? shadowing.monitor?.shadow.view ?? .kernel
                 return [value(walk, va: va, which: source, view: shown.description)]
             }
             guard source == .guest else {
-                return LuaValue.failure("no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only 'trap' keeps shadows)")
+                return LuaValue.failure("no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only 'trap' and 'bt' keep shadows)")
             }
             let vcpu = Int(o.integer("vcpu") ?? 0)
             guard (0..<guest.machine.hartCount).contains(vcpu) else {
@@ -50,12 +50,12 @@ enum PageTablesBinding {
             return [value(guest.machine.pageWalk(va, hart: vcpu), va: va)]
         },
         .method("check_shadows", of: "vmlab.VM",
-                summary: "The shadow coherence checker (under `trap`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.",
+                summary: "The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.",
                 returns: [LuaReturn(.list(.documented("vmlab.ShadowIncoherence")), "problems")]) { call in
             let vm = try VMBinding.machine(call)
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
-            guard let trap = guest.technique as? TrapTechnique else { return [.array([])] }
-            return [.array(trap.checkCoherence().map { p in
+            guard let shadowing = guest.technique as? ShadowingTechnique else { return [.array([])] }
+            return [.array(shadowing.checkCoherence().map { p in
                 .record([
                     "satp": .unsigned(p.guestSATP), "view": .string(p.view.description), "va": .unsigned(p.va),
                     "shadow_pte": .unsigned(p.shadowPTE), "shadow_address": .unsigned(p.shadowAddress),
@@ -70,7 +70,7 @@ enum PageTablesBinding {
         fields: [
             .required("va", .integer, "The address walked."),
             .required("which", .string, "\"guest\" or \"shadow\"."),
-            .optional("view", .string, "Under `trap`: \"kernel\" or \"user\"."),
+            .optional("view", .string, "Under `trap` and `bt`: \"kernel\" or \"user\"."),
             .required("mode", .string, "\"bare\", \"sv39\", \"sv48\" or \"sv57\"."),
             .required("root", .integer, "The root table's address (0 for bare)."),
             .required("levels", .list(.documented("vmlab.PageWalkLevel")), "The PTEs read, root first."),
@@ -124,7 +124,7 @@ enum PageTablesBinding {
         ])
     }
 
-    /// A walk by the VMM (`TrapTechnique.pageTables`).
+    /// A walk by the VMM (`ShadowingTechnique.pageTables`).
     static func value(_ walk: PageTableWalk, va: UInt64, which: PageTableSource, view: String) -> LuaValue {
         var fields: [String: LuaValue] = [
             "va": .unsigned(va), "which": .string(which.rawValue), "view": .string(view),

@@ -268,9 +268,14 @@ enum VMBinding {
         LuaReturn(.documented("vmlab.Stop"), "details"),
     ]
 
-    static let readOptions: [LuaOption] = [LuaOption("hart", .integer, "The hart (default 0).")]
+    static let registerOptions: [LuaOption] = [
+        LuaOption("hart", .integer, "The hart (vCPU; default 0)."),
+        LuaOption("view", .choice(["guest", "hardware"]), "\"guest\" (default): the register as the guest sees it. Under `trap` and `bt` the guest kernel runs deprivileged, so \"priv\" and the supervisor CSRs (sstatus, sie, stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, sip, satp) are the vCPU's, kept by the VMM; a write has the effects of the guest's own (a satp write switches the shadow, an unmasked interrupt is taken). \"hardware\": the hart as the VMM runs it (under `trap` and `bt`: U-mode, the shadow's satp). In the other modes both are the hart's."),
+    ]
 
     static func hart(_ o: LuaOptions) -> Int { Int(o.integer("hart") ?? 0) }
+
+    static func view(_ o: LuaOptions) -> VirtualMachine.RegisterView { o.string("view") == "hardware" ? .hardware : .guest }
 
     static func register(_ call: LuaCall) throws -> VirtualMachine.Register {
         let name = try call.string(2)
@@ -321,12 +326,12 @@ enum VMBinding {
         },
         .method("read", of: "vmlab.VM",
                 summary: "A register: \"pc\", \"priv\" (\"M\", \"S\" or \"U\"), \"x5\" or \"t0\", \"f10\" or \"fa0\" (raw bits), \"csr.satp\" or \"csr.0x180\". Integers are the 64-bit pattern as a Lua integer (≥ 2^63 reads negative; `vmlab.hex` prints it).",
-                parameters: [.required("register", .string), .optional("options", .options(name: "vmlab.HartOptions", readOptions))],
+                parameters: [.required("register", .string), .optional("options", .options(name: "vmlab.RegisterOptions", registerOptions))],
                 returns: [LuaReturn(.oneOf([.integer, .string]), "value")]) { call in
             let vm = try machine(call)
             let register = try register(call)
             let options = try call.options(3)
-            let value = try misuse { () throws(VirtualMachine.Misuse) in try vm.read(register, hart: hart(options)) }
+            let value = try misuse { () throws(VirtualMachine.Misuse) in try vm.read(register, hart: hart(options), view: view(options)) }
             switch value {
             case .integer(let bits): return [.unsigned(bits)]
             case .text(let text): return [.string(text)]
@@ -335,7 +340,7 @@ enum VMBinding {
         .method("write", of: "vmlab.VM",
                 summary: "Sets a register (names as `read`; \"priv\" takes \"M\", \"S\" or \"U\"). CSRs keep their WARL rules; writing x0 changes nothing.",
                 parameters: [.required("register", .string), .required("value", .oneOf([.integer, .string])),
-                             .optional("options", .options(name: "vmlab.HartOptions", readOptions))]) { call in
+                             .optional("options", .options(name: "vmlab.RegisterOptions", registerOptions))]) { call in
             let vm = try machine(call)
             let register = try register(call)
             let value: VirtualMachine.ReadValue
@@ -346,7 +351,7 @@ enum VMBinding {
                 else { value = .integer(try call.uint64(3)) }
             }
             let options = try call.options(4)
-            try misuse { () throws(VirtualMachine.Misuse) in try vm.write(register, value, hart: hart(options)) }
+            try misuse { () throws(VirtualMachine.Misuse) in try vm.write(register, value, hart: hart(options), view: view(options)) }
             return []
         },
         .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols: name → address (empty for an image).",

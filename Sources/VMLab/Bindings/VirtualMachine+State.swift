@@ -55,10 +55,30 @@ extension VirtualMachine {
         return hart
     }
 
+    /// Whose registers `vm:read` and `vm:write` see: the guest's (its vCPU, whose privilege and
+    /// supervisor CSRs the trap monitor keeps under trap and bt) or the hart's as the VMM runs it.
+    enum RegisterView {
+        case guest
+        case hardware
+    }
+
+    /// The trap monitor that keeps hart `hart`'s guest view, when `view` asks for it and one does.
+    private func monitor(hart: Int, view: RegisterView) -> TrapMonitor? {
+        guard view == .guest, let monitor = guest?.monitor, monitor.hart == hart else { return nil }
+        return monitor
+    }
+
     /// The register's value: integers as their 64-bit pattern, "priv" as "M", "S" or "U".
-    func read(_ register: Register, hart: Int) throws(Misuse) -> ReadValue {
+    func read(_ register: Register, hart: Int, view: RegisterView = .guest) throws(Misuse) -> ReadValue {
         guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
         let h = try checkedHart(machine, hart)
+        if let monitor = monitor(hart: h, view: view) {
+            switch register {
+            case .privilege: return .text(Self.privilegeNames[monitor.guestPrivilege] ?? "S")
+            case .csr(let number, _): if let value = monitor.guestCSR(number) { return .integer(value) }
+            default: break
+            }
+        }
         switch register {
         case .pc: return .integer(machine.pc(hart: h))
         case .privilege: return .text(Self.privilegeNames[machine.privilege(hart: h)] ?? "M")
@@ -79,18 +99,26 @@ extension VirtualMachine {
 
     /// Writes the register as the host (no privilege checks; CSRs keep their WARL rules and side
     /// effects). x0 stays zero, as the architecture says.
-    func write(_ register: Register, _ value: ReadValue, hart: Int) throws(Misuse) {
+    func write(_ register: Register, _ value: ReadValue, hart: Int, view: RegisterView = .guest) throws(Misuse) {
         guard let machine = board?.machine else { throw Misuse(message: "the VM is closed") }
         let h = try checkedHart(machine, hart)
+        let monitor = monitor(hart: h, view: view)
         if case .privilege = register {
             guard case .text(let letter) = value,
                   let mode = Self.privilegeNames.first(where: { $0.value == letter })?.key else {
                 throw Misuse(message: "priv is \"M\", \"S\" or \"U\"")
             }
-            machine.setPrivilege(mode, hart: h)
+            if let monitor {
+                guard monitor.setGuestPrivilege(mode) else {
+                    throw Misuse(message: "under '\(spec.mode.rawValue)' the guest runs in S or U (the VMM is its M-mode); { view = \"hardware\" } sets the hart's")
+                }
+            } else {
+                machine.setPrivilege(mode, hart: h)
+            }
             return
         }
         guard case .integer(let bits) = value else { throw Misuse(message: "integer expected for a register") }
+        if case .csr(let number, _) = register, let monitor, monitor.setGuestCSR(number, bits) { return }
         switch register {
         case .pc: machine.setPC(bits, hart: h)
         case .privilege: break

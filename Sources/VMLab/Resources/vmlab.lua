@@ -312,7 +312,7 @@ local vmlab_InjectedFault = {}
 ---@class vmlab.PageWalk
 ---@field va integer The address walked.
 ---@field which string "guest" or "shadow".
----@field view? string Under `trap`: "kernel" or "user".
+---@field view? string Under `trap` and `bt`: "kernel" or "user".
 ---@field mode string "bare", "sv39", "sv48" or "sv57".
 ---@field root integer The root table's address (0 for bare).
 ---@field levels vmlab.PageWalkLevel[] The PTEs read, root first.
@@ -438,14 +438,14 @@ function vmlab_VM:stats() end
 
 ---A register: "pc", "priv" ("M", "S" or "U"), "x5" or "t0", "f10" or "fa0" (raw bits), "csr.satp" or "csr.0x180". Integers are the 64-bit pattern as a Lua integer (≥ 2^63 reads negative; `vmlab.hex` prints it).
 ---@param register string
----@param options? vmlab.HartOptions
+---@param options? vmlab.RegisterOptions
 ---@return integer|string value
 function vmlab_VM:read(register, options) end
 
 ---Sets a register (names as `read`; "priv" takes "M", "S" or "U"). CSRs keep their WARL rules; writing x0 changes nothing.
 ---@param register string
 ---@param value integer|string
----@param options? vmlab.HartOptions
+---@param options? vmlab.RegisterOptions
 function vmlab_VM:write(register, value, options) end
 
 ---The kernel's and firmware's ELF symbols: name → address (empty for an image).
@@ -503,13 +503,13 @@ function vmlab_VM:watch(options) end
 ---@return integer id # The fault's number in `vm:stats().faults`.
 function vmlab_VM:inject(fault) end
 
----The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = "shadow"` outside `trap` returns `nil, message`.
+---The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = "shadow"` outside `trap` and `bt` returns `nil, message`.
 ---@param options vmlab.PageTablesOptions
 ---@return vmlab.PageWalk walk
 ---@return string message # Why there is no such walk.
 function vmlab_VM:page_tables(options) end
 
----The shadow coherence checker (under `trap`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.
+---The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.
 ---@return vmlab.ShadowIncoherence[] problems
 function vmlab_VM:check_shadows() end
 
@@ -558,9 +558,6 @@ function vmlab_VM:close() end
 ---@field asid? integer The address-space identifier in use (events that carry one).
 ---@field vcpu? integer The vCPU (hart) the event happened on.
 
----@class vmlab.HartOptions
----@field hart? integer The hart (default 0).
-
 ---@class vmlab.HostOptions
 ---@field memory? string|integer Host RAM the VMs are carved from, as `vmlab.vm`'s `memory` (default 1G; only pages a VM touches cost real memory).
 ---@field harts? integer Host harts, 1 to 64 (default 1).
@@ -581,9 +578,9 @@ function vmlab_VM:close() end
 
 ---@class vmlab.PageTablesOptions
 ---@field va integer The guest-virtual address to walk.
----@field which? "guest"|"shadow" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`).
----@field view? "user"|"kernel" Under `trap`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Other modes have one view and ignore it.
----@field vcpu? integer The vCPU whose satp the walk starts from, in modes other than `trap` (default 0).
+---@field which? "guest"|"shadow" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`).
+---@field view? "user"|"kernel" Under `trap` and `bt`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Other modes have one view and ignore it.
+---@field vcpu? integer The vCPU whose satp the walk starts from, in modes other than `trap` and `bt` (default 0).
 
 ---@class vmlab.ParavirtualOptions
 ---@field batch_limit? integer Most page-table updates one `mmu_update` hypercall may carry (default 2048, Xen's).
@@ -599,6 +596,10 @@ function vmlab_VM:close() end
 ---@field scounteren? integer Counters U-mode may read, within `mcounteren` (default 0).
 ---@field holes? string[] Sensitive instructions made NOT to trap when executed with too little privilege (`SensitiveHole`): a deprivileged CSR read returns the real value (`csr_read:sstatus`, like x86's PUSHF), a deprivileged CSR write is silently dropped (`csr_write:sstatus`, like POPF), `sret`, `mret`, `wfi`, `sfence_vma` become no-ops. Names: sret, mret, wfi, sfence_vma, csr_read:NAME, csr_write:NAME, csr:NAME (both; NAME a CSR name such as sstatus, or a number such as 0x100), or a group: x86_like, supervisor_csrs, privileged_instructions. An unknown name raises.
 ---@field vm? vmlab.VM Start from a VM's configuration now: its hart 0's mstatus TVM/TSR/TW and counter enables, and its machine's holes (`vmlab.vm{ holes = ... }`); the other options override. `guest` defaults to "user" under `trap` and to "supervisor" otherwise.
+
+---@class vmlab.RegisterOptions
+---@field hart? integer The hart (vCPU; default 0).
+---@field view? "guest"|"hardware" "guest" (default): the register as the guest sees it. Under `trap` and `bt` the guest kernel runs deprivileged, so "priv" and the supervisor CSRs (sstatus, sie, stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, sip, satp) are the vCPU's, kept by the VMM; a write has the effects of the guest's own (a satp write switches the shadow, an unmasked interrupt is taken). "hardware": the hart as the VMM runs it (under `trap` and `bt`: U-mode, the shadow's satp). In the other modes both are the hart's.
 
 ---@class vmlab.RunOptions
 ---@field max_instructions? integer Stop after this many instructions (summed over harts).
