@@ -171,9 +171,10 @@ extension FaultInjector {
         case .memory(let address, let bit, let virtual, let vcpu):
             var pa = address
             if virtual {
-                switch m.translate(address, hart: vcpu, access: .load) {
-                case .physical(let p): pa = p
-                case .fault(let cause): throw FaultError("guest-virtual 0x\(String(address, radix: 16)) does not translate (\(cause.name))")
+                switch guest.translate(address, vcpu: vcpu, access: .load) {
+                case .success(let p): pa = p
+                case .failure(.translationFault(_, let cause)): throw FaultError("guest-virtual 0x\(String(address, radix: 16)) does not translate (\(cause))")
+                case .failure(let other): throw FaultError("guest-virtual 0x\(String(address, radix: 16)): \(other)")
                 }
             }
             guard let old = m.readPhysical(at: pa, count: 1)?.first else {

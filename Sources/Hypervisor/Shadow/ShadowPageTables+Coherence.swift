@@ -63,6 +63,14 @@ extension ShadowPageTables {
         }
     }
 
+    /// Where `va` leads through the guest's own tables for `access` in the current view (at the
+    /// privilege the guest believes it has, with its SUM and MXR), without updating A/D: the
+    /// guest-physical address a tool reaches through "guest-virtual". The shadow would answer only
+    /// for what it has filled so far, and for the hart's privilege, not the guest's.
+    public func guestTranslation(_ va: UInt64, _ access: GuestAccess) -> PageTableWalk {
+        GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, updateAD: false)
+    }
+
     /// Every shadow leaf, in every cached address space and view, that disagrees with the guest's
     /// tables as they are now. Empty when the shadows are coherent.
     public func checkCoherence() -> [ShadowIncoherence] {

@@ -77,17 +77,22 @@ extension Guest {
         case .guestPhysical:
             return .success(address)
         case .guestVirtual(let vcpu):
-            guard (0..<machine.hartCount).contains(vcpu) else { return .failure(.noSuchVCPU(vcpu)) }
-            switch machine.translate(address, hart: vcpu, access: write ? .store : .load) {
-            case .physical(let pa): return .success(pa)
-            case .fault(let cause): return .failure(.translationFault(address: address, cause: cause.name))
-            }
+            return translate(address, vcpu: vcpu, access: write ? .store : .load)
         }
     }
 
-    /// The guest-physical address `va` translates to for vCPU `vcpu` (bare mode: itself).
+    /// The guest-physical address `va` translates to for vCPU `vcpu` (bare mode: itself), through
+    /// the guest's own tables at the privilege the guest believes it has. Under trap and bt the
+    /// hart walks shadows at U-mode, so the monitor's walk of the guest's tables answers instead.
     public func translate(_ va: UInt64, vcpu: Int = 0, access: MemoryAccessKind = .load) -> Result<UInt64, GuestMemoryError> {
         guard (0..<machine.hartCount).contains(vcpu) else { return .failure(.noSuchVCPU(vcpu)) }
+        if let monitor, monitor.hart == vcpu {
+            let kind: GuestAccess = switch access { case .fetch: .fetch; case .load: .load; case .store: .store }
+            switch monitor.shadow.guestTranslation(va, kind).result {
+            case .translated(let pa, _, _): return .success(pa)
+            case .fault(let cause): return .failure(.translationFault(address: va, cause: cause.name))
+            }
+        }
         switch machine.translate(va, hart: vcpu, access: access) {
         case .physical(let pa): return .success(pa)
         case .fault(let cause): return .failure(.translationFault(address: va, cause: cause.name))

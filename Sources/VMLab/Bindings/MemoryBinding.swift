@@ -8,7 +8,7 @@ import LuaKit
 /// expected failure and returns `nil, message`.
 enum MemoryBinding {
     static let memoryOptions: [LuaOption] = [
-        LuaOption("space", .choice(["guest-physical", "guest-virtual"]), "\"guest-physical\" (default: the VM's RAM, no translation) or \"guest-virtual\" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`)."),
+        LuaOption("space", .choice(["guest-physical", "guest-virtual"]), "\"guest-physical\" (default: the VM's RAM, no translation) or \"guest-virtual\" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now, under `trap` and `bt` the guest's own privilege and tables rather than the shadow the hart walks; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`)."),
         LuaOption("vcpu", .integer, "The vCPU whose translation \"guest-virtual\" uses (default 0)."),
     ]
 
@@ -68,7 +68,7 @@ enum MemoryBinding {
             return [.unsigned(address)]
         },
         .method("translate", of: "vmlab.VM",
-                summary: "The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege, as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.",
+                summary: "The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege (the guest's own under `trap` and `bt`, not the shadow's), as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.",
                 parameters: [.required("va", .integer), .optional("options", .options(name: "vmlab.VCPUOptions", vcpuOptions))],
                 returns: [LuaReturn(.integer, "pa"), LuaReturn(.string, "message")]) { call in
             let vm = try VMBinding.machine(call)

@@ -474,7 +474,7 @@ function vmlab_VM:write_memory(address, bytes, options) end
 ---@return integer address # Where the code was loaded.
 function vmlab_VM:load(code, options) end
 
----The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege, as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.
+---The guest-physical address a guest-virtual address maps to now, through vCPU `vcpu`'s page tables (`satp`) at its current privilege (the guest's own under `trap` and `bt`, not the shadow's), as a load would translate it; with paging off, the address itself. No TLB fill, no A/D update, no trap. An unmapped address returns `nil, message`.
 ---@param va integer
 ---@param options? vmlab.VCPUOptions
 ---@return integer pa
@@ -573,7 +573,7 @@ function vmlab_VM:close() end
 ---@field hart? integer The hart (vCPU) whose pc is set to `address` (default 0).
 
 ---@class vmlab.MemoryOptions
----@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`).
+---@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now, under `trap` and `bt` the guest's own privilege and tables rather than the shadow the hart walks; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`).
 ---@field vcpu? integer The vCPU whose translation "guest-virtual" uses (default 0).
 
 ---@class vmlab.PageTablesOptions
