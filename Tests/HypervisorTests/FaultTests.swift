@@ -140,12 +140,12 @@ import Testing
         #expect(late >= onTime + 100_000 && late < onTime + 100_000 + 1_000)
     }
 
-    @Test(arguments: ["timer", "software"])
-    func spuriousLocalInterrupt(_ source: String) throws {
-        let quiet = try Self.guest(FaultKernels.interrupts(armTimer: nil))
+    @Test(arguments: ["timer", "software"], ExecutionMode.allCases.filter(\.isAvailable))
+    func spuriousLocalInterrupt(_ source: String, _ mode: ExecutionMode) throws {
+        let quiet = try Self.guest(FaultKernels.interrupts(armTimer: nil), mode)
         #expect(quiet.run(maxInstructions: 1_000_000) == .poweredOff(code: 1))
         quiet.close()
-        let g = try Self.guest(FaultKernels.interrupts(armTimer: nil))
+        let g = try Self.guest(FaultKernels.interrupts(armTimer: nil), mode)
         defer { g.close() }
         try Self.inject(g, .interruptSpurious, ["source": .string(source)], at: .cycles(20_000))
         #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))

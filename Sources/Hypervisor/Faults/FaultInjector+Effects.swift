@@ -226,6 +226,12 @@ extension FaultInjector {
                 : "armed: the next \(count) assertion\(count == 1 ? "" : "s") of \(target.description) will be delivered \(delay) cycles late"
         case .spurious(let target):
             switch target {
+            // Under trap and bt the guest's S-level interrupts are the vCPU's, raised by the
+            // monitor: a pin or sip bit of the hart would reach the VMM, not the guest.
+            case .timer(let v) where guest.monitor?.hart == v:
+                guest.monitor?.setInterrupt(.supervisorTimer, pending: true)
+            case .software(let v) where guest.monitor?.hart == v:
+                guest.monitor?.setInterrupt(.supervisorSoftware, pending: true)
             case .timer(let v):
                 drivingPin = true
                 m.setPin(.stip, hart: v, level: true)
