@@ -90,17 +90,21 @@ import Testing
         #expect(g.statistics().traps["instruction_access_fault"] == 1)
     }
 
-    @Test(arguments: [nil, 2] as [Int?])
-    func pteBitflipMakesTheNextAccessFault(level: Int?) throws {
-        let g = try Self.guest(FaultKernels.paged)
+    /// Not under pv: the kernel writes satp with tables the pv VMM never validated, which it
+    /// refuses (an illegal-instruction trap, before any flip).
+    @Test(arguments: [nil, 2] as [Int?], [ExecutionMode.native, .interpret, .trap, .bt])
+    func pteBitflipMakesTheNextAccessFault(level: Int?, mode: ExecutionMode) throws {
+        let g = try Self.guest(FaultKernels.paged, mode)
         defer { g.close() }
         var ps: [String: FaultParameter] = ["address": .integer(0x1000), "bit": .integer(0)]
         if let level { ps["level"] = .integer(UInt64(level)) }
         try Self.inject(g, .pteBitflip, ps, at: .instructions(2000))
         #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 1))
         #expect(g.consoleText == "T")
-        #expect(g.statistics().traps["load_page_fault"] == 1)
-        #expect(g.faults.record[0].effect.contains("level-\(level ?? 0) entry"))
+        // Under a VMM the guest's traps are reflected (technique counters), not the machine's.
+        if mode == .native || mode == .interpret { #expect(g.statistics().traps["load_page_fault"] == 1) }
+        let record = try #require(g.faults.record.first, "the flip is recorded")
+        #expect(record.effect.contains("level-\(level ?? 0) entry"), "\(record.effect)")
     }
 
     @Test func pteBitflipWithoutPagingIsRecordedNotApplied() throws {

@@ -225,6 +225,22 @@ describe("registers", function()
     end
   end)
 
+  it("and a tool's write to a guest page table reaches the shadows", function()
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      local va = vm:symbols().sys_getpid
+      local leaf = vm:page_tables({ va = va }).levels
+      leaf = leaf[#leaf]
+      expect(vm:page_tables({ which = "shadow", va = va }).ok).to_be(true)
+      vm:write_memory(leaf.pte_address, string.pack("<I8", leaf.pte & ~(1 << 3)))   -- X taken away
+      expect(vm:check_shadows()).to_equal({})
+      expect(vm:page_tables({ which = "shadow", va = va }).ok).to_be(false)
+      vm:write_memory(leaf.pte_address, string.pack("<I8", leaf.pte))
+      expect((vm:run { max_instructions = 50e6 })).to_equal("poweroff")
+      expect(result(vm)).to_match("iterations=5")
+    end
+  end)
+
   it("reach a guest kernel that reads them back", function()
     local kernel = vmlab.asm [[
         csrr a0, sscratch

@@ -100,6 +100,9 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         vcpu = VirtualCPU(asidBits: 16)
         machine.trapHandler = self
         machine.addTimedDevice(self)
+        // A device's DMA into a guest page table must reach the shadows, as the guest's own
+        // stores do through tracing.
+        machine.dmaWriteObserver = { [weak shadow] address, count in shadow?.machineWrote(machinePhysical: address, count: count) }
         machine.writeCSR(CSR.medeleg, 0, hart: hart)
         machine.writeCSR(CSR.mideleg, 0, hart: hart)
     }

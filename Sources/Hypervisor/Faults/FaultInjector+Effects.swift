@@ -182,6 +182,7 @@ extension FaultInjector {
             }
             let new = old ^ UInt8(1 << bit)
             m.loadPhysical([new], at: pa)
+            guest.monitor?.shadow.guestWrote(guestPhysical: pa, size: 1)   // a flip in a guest page table reaches the shadows
             let where_ = virtual ? "guest-virtual 0x\(String(address, radix: 16)) (guest-physical 0x\(String(pa, radix: 16)))" : "guest-physical 0x\(String(pa, radix: 16))"
             return "flipped bit \(bit) of the byte at \(where_): 0x\(String(old, radix: 16)) became 0x\(String(new, radix: 16))"
         case .register(let vcpu, let register, let bit):
@@ -195,10 +196,21 @@ extension FaultInjector {
             m.setRegister(register, old ^ mask, hart: vcpu)
             return "flipped bit \(bit) of x\(register) (\(RegisterNames.integer[register])) of vCPU \(vcpu): 0x\(String(old, radix: 16)) became 0x\(String(old ^ mask, radix: 16))"
         case .pte(let va, let level, let bit, let vcpu):
-            let trace = m.pageWalk(va, hart: vcpu)
-            guard trace.mode != "bare" else { throw FaultError("vCPU \(vcpu) does not translate (satp is Bare): no page-table entry") }
-            let step: PageWalkStep?
-            if let level { step = trace.steps.first { $0.level == level } } else { step = trace.steps.last }
+            // The guest's own tables: under trap and bt the hart walks a shadow, which is the
+            // VMM's memory, not the guest's.
+            let mode: String
+            let steps: [(level: Int, pteAddress: UInt64, pte: UInt64)]
+            if let monitor = guest.monitor, monitor.hart == vcpu {
+                let walk = monitor.shadow.walk(.guest, va: va)
+                mode = walk.mode
+                steps = walk.steps.map { ($0.level, $0.pteAddress, $0.pte) }
+            } else {
+                let trace = m.pageWalk(va, hart: vcpu)
+                mode = trace.mode
+                steps = trace.steps.map { ($0.level, $0.pteAddress, $0.pte) }
+            }
+            guard mode != "bare" else { throw FaultError("vCPU \(vcpu) does not translate (satp is Bare): no page-table entry") }
+            let step = level.map { l in steps.first { $0.level == l } } ?? steps.last
             guard let step else { throw FaultError("the walk of 0x\(String(va, radix: 16)) reads no entry at level \(level ?? -1)") }
             let new = step.pte ^ (1 << UInt64(bit))
             let bytes = (0..<8).map { UInt8(truncatingIfNeeded: new >> (8 * UInt64($0))) }
@@ -207,8 +219,10 @@ extension FaultInjector {
             }
             m.loadPhysical(bytes, at: step.pteAddress)
             // The flip models corrupted table memory; every vCPU's TLB is flushed so the next access
-            // walks and sees it, rather than whenever the entry happens to be evicted.
+            // walks and sees it, rather than whenever the entry happens to be evicted. Under trap
+            // and bt the shadows derived from the entry are dropped for the same reason.
             for h in 0..<m.hartCount { m.flushTLB(hart: h) }
+            guest.monitor?.shadow.guestWrote(guestPhysical: step.pteAddress, size: 8)
             return "flipped bit \(bit) of the level-\(step.level) entry for 0x\(String(va, radix: 16)) at guest-physical 0x\(String(step.pteAddress, radix: 16)): 0x\(String(step.pte, radix: 16)) became 0x\(String(new, radix: 16))"
         case .drop(let target, let count), .delay(let target, _, let count):
             var delay: UInt64 = 0

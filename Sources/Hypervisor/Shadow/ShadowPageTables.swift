@@ -441,6 +441,18 @@ public final class ShadowPageTables {
 
     /// The guest (or a device, or the VMM) wrote `size` bytes at guest-physical `gpa`: every shadow
     /// entry mirroring a guest page-table entry in that range is dropped (and the subtree below it).
+    /// `guestWrote` for a write named by machine-physical address (a device's DMA), page by
+    /// page, since the guest's regions need not be contiguous in the machine.
+    public func machineWrote(machinePhysical ma: UInt64, count: Int) {
+        var done = 0
+        while done < count {
+            let at = ma &+ UInt64(done)
+            let chunk = min(count - done, Int(Sv39.pageSize - (at & (Sv39.pageSize - 1))))
+            if let gpa = map.guestAddress(ofMachine: at) { guestWrote(guestPhysical: gpa, size: chunk) }
+            done += chunk
+        }
+    }
+
     public func guestWrote(guestPhysical gpa: UInt64, size: Int) {
         guard size > 0 else { return }
         var changed = false

@@ -67,7 +67,11 @@ extension Guest {
             }
             done += chunk
         }
-        for (pa, slice) in pieces { machine.loadPhysical(Array(slice), at: pa) }
+        for (pa, slice) in pieces {
+            machine.loadPhysical(Array(slice), at: pa)
+            // Under trap and bt, shadows derived from a guest page table follow a tool's write.
+            monitor?.shadow.guestWrote(guestPhysical: pa, size: slice.count)
+        }
         return .success(())
     }
 

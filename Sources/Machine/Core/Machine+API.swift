@@ -245,6 +245,7 @@ extension Machine: DMAMemory {
         guard copyIn(address, from: buffer) else { return false }
         tally.dmaWrites &+= 1
         tally.dmaBytesWritten &+= UInt64(buffer.count)
+        dmaWriteObserver?(address, buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: true), hart: currentHart) }
         return true
     }

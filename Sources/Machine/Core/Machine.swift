@@ -15,6 +15,10 @@ public final class Machine {
     var earliestDeadline: UInt64? = nil
     /// The installed firmware-in-Swift, offered traps bound for M-mode.
     public var trapHandler: (any MachineModeTrapHandler)?
+    /// Told of every device write to RAM (`dmaWrite`), after the bytes are in: a VMM that keeps
+    /// copies derived from guest memory (shadow page tables) follows them here, as a real VMM's
+    /// emulated devices would tell it. Cleared with the devices.
+    public var dmaWriteObserver: ((_ address: UInt64, _ count: Int) -> Void)?
     /// Cycles per retired instruction, cached from the cost table for the engine.
     var instructionCost: UInt64
     /// Global modelled time in cycles: the furthest any hart has got (see `mtime`).
@@ -133,6 +137,7 @@ public final class Machine {
         deadlines = []
         earliestDeadline = nil
         trapHandler = nil
+        dmaWriteObserver = nil
         for h in harts { h.flushSoftTLB() }
     }
 
