@@ -259,6 +259,52 @@ describe("registers", function()
   end)
 end)
 
+describe("the VMM's own memory", function()
+  -- Under trap and bt the shadow page tables live in memory right behind the guest's RAM.
+  it("is out of reach of the guest's devices and of tools, in every mode alike", function()
+    local disk = os.tmpname()
+    local f <close> = assert(io.open(disk, "wb"))
+    f:write(string.rep("\255", 4096))
+    f:flush()
+    -- A guest that has virtio-blk read sector 0 into 0x81000000, just past its 16 MiB, then
+    -- touches fresh pages (shadow faults, under trap and bt).
+    local o = {}
+    local function store(width, address, value) o[#o + 1] = ("li t0, %d\nli t1, %d\n%s t1, 0(t0)"):format(address, value, width) end
+    local function descriptor(at, address, length, flags, next)
+      store("sd", at, address); store("sw", at + 8, length); store("sh", at + 12, flags); store("sh", at + 14, next)
+    end
+    local ring, header, status, slot = 0x80400000, 0x80100000, 0x80100400, 0x10008000
+    descriptor(ring, header, 16, 1, 1)                -- the request: read sector 0
+    descriptor(ring + 16, 0x81000000, 4096, 3, 2)     -- its data, past the end of RAM
+    descriptor(ring + 32, status, 1, 2, 0)
+    store("sd", header, 0); store("sd", header + 8, 0)
+    store("sw", ring + 0x1000, 0x10000)               -- avail: idx 1, ring[0] = descriptor 0
+    for _, w in ipairs { { 0x70, 0 }, { 0x70, 1 }, { 0x70, 3 }, { 0x24, 1 }, { 0x20, 1 }, { 0x70, 11 }, { 0x30, 0 },
+                         { 0x38, 8 }, { 0x80, ring }, { 0x90, ring + 0x1000 }, { 0xa0, ring + 0x2000 }, { 0x44, 1 },
+                         { 0x70, 15 }, { 0x50, 0 } } do
+      store("sw", slot + w[1], w[2])
+    end
+    o[#o + 1] = "li t2, 0x80600000\n1: ld t3, 0(t2)\nli t4, 4096\nadd t2, t2, t4\nj 1b"
+    local code = vmlab.asm(table.concat(o, "\n"))
+    local outcome
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = code, memory = "16M", disks = { { file = disk } } })
+      local stop, details = vm:run { max_instructions = 200000 }
+      -- The device refused the transfer (nothing used); the guest then runs off its RAM's end.
+      local used = select(2, string.unpack("<I2I2", vm:read_memory(0x80402000, 4)))
+      local seen = ("%s %d %s"):format(stop, used, details.message:match("load_access_fault at pc %w+ %(tval 0x81000000%)") and "past RAM" or details.message)
+      outcome = outcome or seen
+      expect(seen).to_equal(outcome)
+      expect(used).to_equal(0)
+      -- Tools: the VM's RAM ends where the guest's does.
+      expect(function() vm:read_memory(0x81000000, 8) end).to_raise("physical RAM is 0x80000000%-0x80ffffff")
+      expect(function() vm:write_memory(0x80fffffc, "12345678") end).to_raise("not all RAM")
+      expect(function() vm:inject { fault = "bitflip_memory", address = 0x81000000, bit = 0 } end).to_raise("RAM of this VM")
+    end
+    os.remove(disk)
+  end)
+end)
+
 describe("holes = {...}", function()
   it("makes a deprivileged sret a no-op: the guest goes wrong under trap, not natively", function()
     local trap <close> = tinyos("trap", "syscall", { holes = { "sret" } })

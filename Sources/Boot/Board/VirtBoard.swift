@@ -46,6 +46,8 @@ public final class VirtBoard {
         try Self.validate(configuration)
         self.configuration = configuration
         let machine = Machine(configuration.machineConfiguration)
+        // Devices reach the guest's RAM only, never the VMM's hidden memory behind it.
+        machine.dmaLimit = VirtPlatform.ram.base + configuration.memory
         self.machine = machine
         let errors = GuestErrorLog()
         self.errors = errors

@@ -81,7 +81,7 @@ extension FaultInjector {
             case .string("guest-virtual")?: virtual = true
             case let other?: throw FaultError("bad 'space' '\(other)' for fault '\(name)' (expected guest-physical or guest-virtual)")
             }
-            if !virtual && guest.machine.hostPointer(physical: address, count: 1) == nil {
+            if !virtual && !guest.isRAM(address, count: 1) {
                 throw FaultError("bad 'address' 0x\(String(address, radix: 16)) for fault '\(name)': not guest-physical RAM of this VM")
             }
             return .memory(address: address, bit: b, virtual: virtual, vcpu: v)
@@ -177,8 +177,8 @@ extension FaultInjector {
                 case .failure(let other): throw FaultError("guest-virtual 0x\(String(address, radix: 16)): \(other)")
                 }
             }
-            guard let old = m.readPhysical(at: pa, count: 1)?.first else {
-                throw FaultError("guest-physical 0x\(String(pa, radix: 16)) is not RAM")
+            guard guest.isRAM(pa, count: 1), let old = m.readPhysical(at: pa, count: 1)?.first else {
+                throw FaultError("guest-physical 0x\(String(pa, radix: 16)) is not RAM of this VM")
             }
             let new = old ^ UInt8(1 << bit)
             m.loadPhysical([new], at: pa)
@@ -214,7 +214,7 @@ extension FaultInjector {
             guard let step else { throw FaultError("the walk of 0x\(String(va, radix: 16)) reads no entry at level \(level ?? -1)") }
             let new = step.pte ^ (1 << UInt64(bit))
             let bytes = (0..<8).map { UInt8(truncatingIfNeeded: new >> (8 * UInt64($0))) }
-            guard m.hostPointer(physical: step.pteAddress, count: 8) != nil else {
+            guard guest.isRAM(step.pteAddress, count: 8), m.hostPointer(physical: step.pteAddress, count: 8) != nil else {
                 throw FaultError("the entry at 0x\(String(step.pteAddress, radix: 16)) is not RAM")
             }
             m.loadPhysical(bytes, at: step.pteAddress)

@@ -32,6 +32,18 @@ public enum GuestMemoryError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension Guest {
+    /// The guest's RAM, guest-physical: the board's memory, without the VMM's hidden memory that
+    /// follows it in the machine (shadow page tables under trap and bt).
+    public var ram: ClosedRange<UInt64> {
+        let base = machine.configuration.ramBase
+        return base...(base &+ board.configuration.memory &- 1)
+    }
+
+    /// Whether `count` bytes at guest-physical `address` are all the guest's RAM.
+    public func isRAM(_ address: UInt64, count: Int) -> Bool {
+        count >= 0 && ram.contains(address) && UInt64(count) <= ram.upperBound - address + 1
+    }
+
     /// `count` bytes at `address` in `space`.
     public func readMemory(_ address: UInt64, count: Int, space: AddressSpace = .guestPhysical) -> Result<[UInt8], GuestMemoryError> {
         guard count >= 0 else { return .failure(.notRAM(address: address, count: count)) }
@@ -44,7 +56,9 @@ extension Guest {
             switch physical(va, count: chunk, space: space, write: false) {
             case .failure(let e): return .failure(e)
             case .success(let pa):
-                guard let bytes = machine.readPhysical(at: pa, count: chunk) else { return .failure(.notRAM(address: pa, count: chunk)) }
+                guard isRAM(pa, count: chunk), let bytes = machine.readPhysical(at: pa, count: chunk) else {
+                    return .failure(.notRAM(address: pa, count: chunk))
+                }
                 out += bytes
             }
             done += chunk
@@ -62,7 +76,9 @@ extension Guest {
             switch physical(va, count: chunk, space: space, write: true) {
             case .failure(let e): return .failure(e)
             case .success(let pa):
-                guard machine.hostPointer(physical: pa, count: UInt64(chunk)) != nil else { return .failure(.notRAM(address: pa, count: chunk)) }
+                guard isRAM(pa, count: chunk), machine.hostPointer(physical: pa, count: UInt64(chunk)) != nil else {
+                    return .failure(.notRAM(address: pa, count: chunk))
+                }
                 pieces.append((pa, bytes[done..<done + chunk]))
             }
             done += chunk

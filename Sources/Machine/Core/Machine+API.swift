@@ -233,7 +233,7 @@ extension Machine: TimeSource {}
 extension Machine: DMAMemory {
     /// A device reads guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaRead(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        guard copyOut(address, into: buffer) else { return false }
+        guard reachableByDMA(address, buffer.count), copyOut(address, into: buffer) else { return false }
         tally.dmaReads &+= 1
         tally.dmaBytesRead &+= UInt64(buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: false), hart: currentHart) }
@@ -242,12 +242,17 @@ extension Machine: DMAMemory {
 
     /// A device writes guest memory: counted and reported as DMA (never a watchpoint hit).
     public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
-        guard copyIn(address, from: buffer) else { return false }
+        guard reachableByDMA(address, buffer.count), copyIn(address, from: buffer) else { return false }
         tally.dmaWrites &+= 1
         tally.dmaBytesWritten &+= UInt64(buffer.count)
         dmaWriteObserver?(address, buffer.count)
         if observes(.dma) { deliver(.dma(address: address, count: buffer.count, isWrite: true), hart: currentHart) }
         return true
+    }
+
+    /// Whether `count` bytes at `address` lie below `dmaLimit`.
+    func reachableByDMA(_ address: UInt64, _ count: Int) -> Bool {
+        address < dmaLimit && UInt64(count) <= dmaLimit - address
     }
 
     func copyOut(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {

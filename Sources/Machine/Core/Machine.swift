@@ -15,6 +15,11 @@ public final class Machine {
     var earliestDeadline: UInt64? = nil
     /// The installed firmware-in-Swift, offered traps bound for M-mode.
     public var trapHandler: (any MachineModeTrapHandler)?
+    /// The end (exclusive) of the physical addresses devices may reach by DMA; RAM above it
+    /// refuses a transfer as if it were not there. A board that keeps memory for the VMM behind
+    /// the guest's RAM (shadow page tables) sets it to the guest's RAM end, so a device the
+    /// guest programs cannot reach the VMM's pages.
+    public var dmaLimit: UInt64 = .max
     /// Told of every device write to RAM (`dmaWrite`), after the bytes are in: a VMM that keeps
     /// copies derived from guest memory (shadow page tables) follows them here, as a real VMM's
     /// emulated devices would tell it. Cleared with the devices.

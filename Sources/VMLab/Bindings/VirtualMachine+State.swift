@@ -187,9 +187,9 @@ extension VirtualMachine {
     }
 
     private func notRAM(_ address: UInt64, _ count: Int, _ machine: Machine) -> String {
-        let base = machine.configuration.ramBase
-        let end = base &+ machine.configuration.ramSize &- 1
+        // The guest's RAM, not the machine's: under trap and bt the VMM's memory follows it.
+        let ram = guest?.ram ?? machine.configuration.ramBase...(machine.configuration.ramBase &+ machine.configuration.ramSize &- 1)
         return "\(count) bytes at \(Formatting.hexText(address)) are not all RAM (physical RAM is "
-            + "\(Formatting.hexText(base))-\(Formatting.hexText(end)))"
+            + "\(Formatting.hexText(ram.lowerBound))-\(Formatting.hexText(ram.upperBound)))"
     }
 }
