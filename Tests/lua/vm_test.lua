@@ -68,6 +68,19 @@ describe("a vmlab.asm guest", function()
     end
   end)
 
+  it("uses its budget under every mode when its trap handler traps again and again", function()
+    -- stvec is a privileged instruction S-mode may not execute: each trap comes back to it. Under
+    -- bt the VMM delivers it from a callout, in software; those count against the budget too.
+    for _, handler in ipairs { "mret", "csrr t1, mepc" } do
+      local kernel = vmlab.asm("la t0, 1f\ncsrw stvec, t0\n1: " .. handler)
+      for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+        local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
+        expect((vm:run { max_instructions = 1000 })).to_equal("budget")
+        expect(vm:read("pc")).to_equal(0x8020000c)   -- the handler, trapping
+      end
+    end
+  end)
+
   it("goes idle when it waits for an interrupt that cannot come", function()
     local vm <close> = assert(vmlab.vm { image = vmlab.asm("wfi\n1: j 1b") })
     expect((vm:run { max_instructions = 1000 })).to_equal("idle")

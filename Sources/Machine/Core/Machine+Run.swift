@@ -163,9 +163,10 @@ extension Machine {
 
     func currentCyclesOf(_ h: Hart) -> UInt64 { max(globalCycles, h.state.pointee.cycles) }
 
-    /// Instructions retired plus instructions that trapped, over all harts: what the instruction
-    /// budget counts, so that a guest stuck in a loop of faults still comes back.
-    var totalInstructions: UInt64 {
+    /// Instructions retired plus instructions that trapped (an exception, or a translator's
+    /// callout that delivered a trap in software), over all harts: what the instruction budget
+    /// counts, so that a guest stuck in a loop of faults still comes back.
+    public var totalInstructions: UInt64 {
         var n: UInt64 = 0
         for h in harts { n &+= h.state.pointee.instret &+ h.state.pointee.exceptionsTaken }
         return n

@@ -110,6 +110,7 @@ extension Hart {
         case .retired:
             return .exit
         case .abandoned:
+            s.pointee.exceptionsTaken &+= 1   // budget, as for a trap the hardware takes
             return .trapped
         case .native:
             // An original that is itself illegal (a callout made of an illegal encoding, e.g. an

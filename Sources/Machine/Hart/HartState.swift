@@ -67,7 +67,9 @@ struct HartState {
     // Counters (Zicntr): kept in modelled cycles and retired instructions.
     var cycles: UInt64 = 0
     var instret: UInt64 = 0
-    /// Exceptions raised (instructions that trapped instead of retiring); they use budget too.
+    /// Instructions that trapped instead of retiring: exceptions raised, and translator callouts
+    /// that delivered a trap in software (abandoned). They use budget too, so a guest looping
+    /// through faults comes back at its budget whichever way its traps are delivered.
     var exceptionsTaken: UInt64 = 0
     /// SYSTEM-class instructions (privileged instructions, CSR accesses) executed or attempted.
     var privilegedExecuted: UInt64 = 0
