@@ -9,8 +9,8 @@
 //   map a page table only read-only, so the guest can change its tables only through `mmu_update`;
 // - a frame has one level at a time, which also rules out loops (a table that contains itself).
 //
-// Per frame this is three small integers in flat arrays indexed by frame number: no hashing, no
-// allocation after the domain is built.
+// Per frame this is a few small integers, in chunks indexed by frame number that are created as
+// the guest first uses their RAM: no hashing, and a large RAM costs nothing it does not use.
 
 /// What the VMM knows about one frame of guest RAM.
 public enum FrameType: Equatable, Sendable, CustomStringConvertible {
@@ -31,21 +31,38 @@ public enum FrameType: Equatable, Sendable, CustomStringConvertible {
 public struct FrameTable: Sendable {
     public let ramBase: UInt64
     public let frames: Int
-    /// -1 untyped, else the page-table level.
-    private var level: [Int8]
-    /// References holding the type: validated non-leaf entries pointing here, plus one for a pin.
-    private var typeReferences: [UInt32]
-    private var pinned: [Bool]
-    /// Validated leaves mapping the frame writable.
-    private var writableMappings: [UInt32]
+
+    /// One frame's record; its initial value is an untyped frame nobody maps.
+    struct Frame: Sendable {
+        /// -1 untyped, else the page-table level.
+        var level: Int8 = -1
+        /// References holding the type: validated non-leaf entries pointing here, plus one for a pin.
+        var typeReferences: UInt32 = 0
+        var pinned = false
+        /// Validated leaves mapping the frame writable.
+        var writableMappings: UInt32 = 0
+    }
+
+    /// Frames in chunks of `chunkFrames` (16 MiB of RAM), each created when one of its frames is
+    /// first written: a domain's page tables and writable mappings touch a few chunks, so a large
+    /// RAM costs nothing until it is used (1 TiB would otherwise be 2^28 records up front).
+    static let chunkFrames = 4096
+    private var chunks: [[Frame]?]
 
     public init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase
         frames = Int(ramSize >> 12)
-        level = Array(repeating: -1, count: frames)
-        typeReferences = Array(repeating: 0, count: frames)
-        pinned = Array(repeating: false, count: frames)
-        writableMappings = Array(repeating: 0, count: frames)
+        chunks = Array(repeating: nil, count: (frames + Self.chunkFrames - 1) / Self.chunkFrames)
+    }
+
+    private func record(_ frame: Int) -> Frame {
+        chunks[frame / Self.chunkFrames]?[frame % Self.chunkFrames] ?? Frame()
+    }
+
+    private mutating func update<T, E: Error>(_ frame: Int, _ body: (inout Frame) throws(E) -> T) throws(E) -> T {
+        let c = frame / Self.chunkFrames
+        if chunks[c] == nil { chunks[c] = Array(repeating: Frame(), count: Self.chunkFrames) }
+        return try body(&chunks[c]![frame % Self.chunkFrames])
     }
 
     /// The frame index of guest-physical `address`, or nil outside RAM.
@@ -58,54 +75,61 @@ public struct FrameTable: Sendable {
     public func address(of frame: Int) -> UInt64 { ramBase + UInt64(frame) << 12 }
 
     public func type(of frame: Int) -> FrameType {
-        level[frame] < 0 ? .untyped : .pageTable(level: Int(level[frame]))
+        let level = record(frame).level
+        return level < 0 ? .untyped : .pageTable(level: Int(level))
     }
 
-    public func references(of frame: Int) -> UInt32 { typeReferences[frame] }
-    public func isPinned(_ frame: Int) -> Bool { pinned[frame] }
-    public func writableMappings(of frame: Int) -> UInt32 { writableMappings[frame] }
+    public func references(of frame: Int) -> UInt32 { record(frame).typeReferences }
+    public func isPinned(_ frame: Int) -> Bool { record(frame).pinned }
+    public func writableMappings(of frame: Int) -> UInt32 { record(frame).writableMappings }
 
     /// Frames currently typed as page tables (for statistics).
-    public var pageTableFrames: Int { level.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
-    public var pinnedFrames: Int { pinned.reduce(0) { $0 + ($1 ? 1 : 0) } }
+    public var pageTableFrames: Int { count { $0.level >= 0 } }
+    public var pinnedFrames: Int { count { $0.pinned } }
+
+    private func count(_ matching: (Frame) -> Bool) -> Int {
+        chunks.reduce(0) { total, chunk in total + (chunk?.reduce(0) { $0 + (matching($1) ? 1 : 0) } ?? 0) }
+    }
 
     // MARK: mutation (MMUUpdate.swift keeps the invariants)
 
     /// Takes a type reference; `true` when this made the frame a page table (its entries must now
     /// be validated), `false` when it already was one of `newLevel`. Throws when the type conflicts.
     mutating func takeType(_ frame: Int, level newLevel: Int) throws(HypercallError) -> Bool {
-        if typeReferences[frame] > 0 {
-            guard Int(level[frame]) == newLevel else { throw .invalidState }
-            typeReferences[frame] &+= 1
-            return false
+        try update(frame) { (f: inout Frame) throws(HypercallError) -> Bool in
+            if f.typeReferences > 0 {
+                guard Int(f.level) == newLevel else { throw .invalidState }
+                f.typeReferences &+= 1
+                return false
+            }
+            // Becoming a page table while a writable mapping exists would let the guest write it
+            // behind the VMM's back.
+            guard f.writableMappings == 0 else { throw .denied }
+            f.level = Int8(newLevel)
+            f.typeReferences = 1
+            return true
         }
-        // Becoming a page table while a writable mapping exists would let the guest write it
-        // behind the VMM's back.
-        guard writableMappings[frame] == 0 else { throw .denied }
-        level[frame] = Int8(newLevel)
-        typeReferences[frame] = 1
-        return true
     }
 
     /// Drops a type reference; `true` when it was the last (the frame is untyped again and its
     /// entries' references must be dropped).
     mutating func dropType(_ frame: Int) -> Bool {
-        precondition(typeReferences[frame] > 0, "dropping an untaken page type")
-        typeReferences[frame] &-= 1
-        if typeReferences[frame] == 0 {
-            level[frame] = -1
+        precondition(record(frame).typeReferences > 0, "dropping an untaken page type")
+        return update(frame) { f in
+            f.typeReferences &-= 1
+            guard f.typeReferences == 0 else { return false }
+            f.level = -1
             return true
         }
-        return false
     }
 
-    mutating func setPinned(_ frame: Int, _ value: Bool) { pinned[frame] = value }
+    mutating func setPinned(_ frame: Int, _ value: Bool) { update(frame) { $0.pinned = value } }
 
     /// Whether a writable mapping of `frame` may be taken (it is not a page table).
-    func mayMapWritable(_ frame: Int) -> Bool { typeReferences[frame] == 0 }
+    func mayMapWritable(_ frame: Int) -> Bool { record(frame).typeReferences == 0 }
 
-    mutating func addWritableMapping(_ frame: Int) { writableMappings[frame] &+= 1 }
+    mutating func addWritableMapping(_ frame: Int) { update(frame) { $0.writableMappings &+= 1 } }
     mutating func removeWritableMapping(_ frame: Int) {
-        if writableMappings[frame] > 0 { writableMappings[frame] &-= 1 }
+        update(frame) { if $0.writableMappings > 0 { $0.writableMappings &-= 1 } }
     }
 }

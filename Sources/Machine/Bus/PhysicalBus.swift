@@ -26,11 +26,10 @@ final class PhysicalBus {
     init(ram: RAM) {
         self.ram = ram
         ramPages = Int(ram.size / 4096)
-        overlay = .allocate(capacity: ramPages)
-        overlay.initialize(repeating: 0, count: ramPages)
+        overlay = PageTable.allocate(UInt8.self, count: ramPages)
     }
 
-    deinit { overlay.deallocate() }
+    deinit { PageTable.deallocate(overlay, count: ramPages) }
 
     /// Maps `device` at `base`. Regions must not overlap one another.
     func attach(_ device: any MMIODevice, at base: UInt64) {
@@ -43,18 +42,23 @@ final class PhysicalBus {
         }
         regions.append(MMIORegion(base: base, size: size, device: device, timed: device as? any TimedDevice))
         regions.sort { $0.base < $1.base }
-        // Mark every RAM page the region touches.
+        markOverlay(base, size, 1)
+    }
+
+    /// Sets the overlay flag of every RAM page that `[base, base + size)` touches.
+    private func markOverlay(_ base: UInt64, _ size: UInt64, _ flag: UInt8) {
         let lo = max(base, ram.base), hi = min(base &+ size, ram.base &+ ram.size)
         if lo < hi {
             var page = (lo - ram.base) >> 12
-            while page <= (hi - 1 - ram.base) >> 12 { overlay[Int(page)] = 1; page += 1 }
+            while page <= (hi - 1 - ram.base) >> 12 { overlay[Int(page)] = flag; page += 1 }
         }
     }
 
-    /// Unmaps every region (the machine is being taken apart).
+    /// Unmaps every region (the machine is being taken apart). Only the regions' own pages are
+    /// cleared: the rest of the overlay was never written, and stays uncommitted.
     func detachAll() {
+        for r in regions { markOverlay(r.base, r.size, 0) }
         regions = []
-        overlay.update(repeating: 0, count: ramPages)
     }
 
     /// The region holding `[address, address + size)`, if one holds it whole.

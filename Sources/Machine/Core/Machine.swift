@@ -106,14 +106,15 @@ public final class Machine {
     var hasWatchpoints = false
     /// Per RAM page: `watchReadBit` / `watchWriteBit` when a watchpoint of that kind meets it.
     let watchPages: UnsafeMutablePointer<UInt8>
+    /// The pages `watchPages` flags now, so that a change clears them rather than the whole table.
+    var watchedPages: [Int] = []
 
     public init(_ configuration: MachineConfiguration = MachineConfiguration()) {
         precondition((1...64).contains(configuration.harts), "1...64 harts")
         precondition([0, 16, 64].contains(configuration.pmpEntries), "PMP entries must be 0, 16 or 64")
         self.configuration = configuration
         let ram = RAM(base: configuration.ramBase, size: configuration.ramSize, backing: configuration.ramBacking)
-        watchPages = .allocate(capacity: Int(configuration.ramSize / 4096))
-        watchPages.initialize(repeating: 0, count: Int(configuration.ramSize / 4096))
+        watchPages = PageTable.allocate(UInt8.self, count: Int(configuration.ramSize / 4096))
         bus = PhysicalBus(ram: ram)
         code = DecodedCode(ramBase: configuration.ramBase, ramSize: configuration.ramSize)
         instructionCost = configuration.costs.instruction
@@ -127,7 +128,7 @@ public final class Machine {
 
     deinit {
         reservedPageCount.deallocate()
-        watchPages.deallocate()
+        PageTable.deallocate(watchPages, count: Int(configuration.ramSize / 4096))
     }
 
     public var hartCount: Int { harts.count }

@@ -52,15 +52,19 @@ extension Machine {
     /// pages take the slow path from now on (and unwatched ones may take the fast path again).
     func watchpointsChanged() {
         let ram = bus.ram
-        let pages = Int(ram.size / 4096)
-        for i in 0..<pages { watchPages[i] = 0 }
+        for i in watchedPages { watchPages[i] = 0 }
+        watchedPages.removeAll(keepingCapacity: true)
         for w in watchpoints {
             let lo = max(w.base, ram.base)
             let hi = min(w.base &+ w.size, ram.base &+ ram.size)
             guard lo < hi else { continue }
             var p = Int((lo - ram.base) >> 12)
             let last = Int((hi - 1 - ram.base) >> 12)
-            while p <= last { watchPages[p] |= w.access.mask; p += 1 }
+            while p <= last {
+                if watchPages[p] == 0 { watchedPages.append(p) }
+                watchPages[p] |= w.access.mask
+                p += 1
+            }
         }
         for h in harts { h.flushSoftTLB() }
     }

@@ -27,6 +27,8 @@ final class DecodedCode {
     let ramBase: UInt64
     let pages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedOp>?>
     let pageCount: Int
+    /// The indices of `pages` that hold a page, so that whole-cache work visits those alone.
+    var decodedPages: [Int] = []
     /// A page of refill markers: the engine's fetch cache points here when it holds nothing.
     let refillPage: UnsafeMutablePointer<DecodedOp>
 
@@ -45,17 +47,16 @@ final class DecodedCode {
     init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase
         pageCount = Int(ramSize / 4096)
-        pages = .allocate(capacity: pageCount)
-        pages.initialize(repeating: nil, count: pageCount)
+        pages = PageTable.allocate(UnsafeMutablePointer<DecodedOp>?.self, count: pageCount)
         // The refill page has a block table too (always empty), so the engine needs no test for it.
         refillPage = CodePageLayout.allocate(fill: DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.refill))
     }
 
     deinit {
-        for i in 0..<pageCount {
+        for i in decodedPages {
             if let p = pages[i] { CodePageLayout.arena(p).pointee.chunk?.deallocate(); p.deallocate() }
         }
-        pages.deallocate()
+        PageTable.deallocate(pages, count: pageCount)
         refillPage.deallocate()
         collect()
     }
@@ -66,6 +67,7 @@ final class DecodedCode {
         if let p = pages[i] { return (p, false) }
         let p = CodePageLayout.allocate(fill: DecodedCode.undecodedOp)
         pages[i] = p
+        decodedPages.append(i)
         return (p, true)
     }
 
@@ -116,7 +118,7 @@ final class DecodedCode {
     /// entries point at them), so that every instruction is decoded, and shown to a new
     /// translator, again. Blocks go to the graveyard: one may be executing.
     func dropAll() {
-        for i in 0..<pageCount {
+        for i in decodedPages {
             guard let p = pages[i] else { continue }
             p.update(repeating: DecodedCode.undecodedOp, count: DecodedCode.slotsPerPage)
             dropBlocks(p)
@@ -176,12 +178,13 @@ final class DecodedCode {
 
     /// Drops every decoded page (fence.i is not needed for that; used on reset).
     func clear() {
-        for i in 0..<pageCount {
+        for i in decodedPages {
             if let p = pages[i] {
                 dropBlocks(p)
                 p.deallocate()
                 pages[i] = nil
             }
         }
+        decodedPages.removeAll()
     }
 }
