@@ -40,6 +40,33 @@ import Testing
         #expect(g.faults.pending.isEmpty)
     }
 
+    /// Lua's negative integers arrive as their bit patterns: each is refused with the value as the
+    /// user wrote it, never trapped on (a level of -1 was 2^64-1, and `Int(_:)` of it a crash).
+    @Test func negativeAndHugeIntegersAreRefusedAsWritten() throws {
+        let g = try Self.guest(TestKernels.watcher())
+        defer { g.close() }
+        func refused(_ kind: FaultKind, _ ps: [String: FaultParameter]) -> String? {
+            do { try Self.inject(g, kind, ps, at: .instructions(10)); return nil } catch { return "\(error)" }
+        }
+        let minusOne = FaultParameter.integer(UInt64(bitPattern: -1))
+        let huge = FaultParameter.integer(UInt64(Int64.max))
+        let pte: [String: FaultParameter] = ["address": .integer(0), "bit": .integer(1)]
+        #expect(refused(.pteBitflip, pte.merging(["level": minusOne]) { $1 }) == "bad 'level' -1 for fault 'bitflip_pte' (expected 0-4)")
+        #expect(refused(.pteBitflip, pte.merging(["level": huge]) { $1 }) == "bad 'level' \(Int64.max) for fault 'bitflip_pte' (expected 0-4)")
+        #expect(refused(.pteBitflip, pte.merging(["bit": minusOne]) { $1 }) == "bad 'bit' -1 for fault 'bitflip_pte' (expected 0-63)")
+        #expect(refused(.memoryBitflip, ["address": .integer(0x8030_0000), "bit": minusOne]) == "bad 'bit' -1 for fault 'bitflip_memory' (expected 0-7)")
+        #expect(refused(.registerBitflip, ["register": minusOne, "bit": .integer(1)])?.hasPrefix("bad 'register' -1 ") == true)
+        #expect(refused(.registerBitflip, ["register": .integer(5), "bit": .integer(1), "vcpu": minusOne])
+                == "bad 'vcpu' -1 for fault 'bitflip_register' (expected 0-0: the VM has 1 vCPU)")
+        #expect(refused(.interruptDrop, ["source": .string("uart"), "count": minusOne]) == "bad 'count' -1 for fault 'interrupt_drop' (expected 1-1073741824)")
+        #expect(refused(.interruptDrop, ["source": .string("uart"), "count": huge])?.contains("bad 'count' \(Int64.max) ") == true)
+        #expect(refused(.interruptDrop, ["source": minusOne])?.hasPrefix("bad 'source' -1 for fault 'interrupt_drop' (expected") == true)
+        #expect(refused(.interruptDrop, ["source": huge])?.hasPrefix("bad 'source' \(Int64.max) (no device drives it)") == true)
+        #expect(refused(.interruptDelay, ["source": .string("uart"), "cycles": minusOne]) == "bad 'cycles' -1 for fault 'interrupt_delay' (expected at least 1)")
+        #expect(refused(.deviceFailure, ["device": .string("disk-1")])?.contains("bad 'device' 'disk-1'") == true)
+        #expect(g.faults.pending.isEmpty)
+    }
+
     @Test(arguments: [ExecutionMode.native, .interpret])
     func memoryBitflipAtAnInstructionCount(_ mode: ExecutionMode) throws {
         let quiet = try Self.guest(TestKernels.watcher(), mode)

@@ -108,6 +108,13 @@ describe("vm:inject", function()
       .to_raise("unknown event 'traps'")
     expect(function() vm:inject { fault = "bitflip_memory", address = 0x80000000, bit = {} } end)
       .to_raise("bad 'bit' for fault 'bitflip_memory': integer or string expected, got table")
+    -- Negative integers are refused as written (a level of -1 crashed the injector).
+    expect(function() vm:inject { fault = "bitflip_pte", address = 0, bit = 1, level = -1 } end)
+      .to_raise("bad 'level' %-1 for fault 'bitflip_pte' %(expected 0%-4%)")
+    expect(function() vm:inject { fault = "bitflip_pte", address = 0, bit = -1 } end)
+      .to_raise("bad 'bit' %-1 for fault 'bitflip_pte' %(expected 0%-63%)")
+    expect(function() vm:inject { fault = "interrupt_drop", source = "uart", count = math.mininteger } end)
+      .to_raise("bad 'count' %-9223372036854775808 for fault 'interrupt_drop'")
   end)
 end)
 

@@ -45,6 +45,9 @@ enum FaultAction {
 extension FaultInjector {
     // MARK: resolving parameters
 
+    /// The most assertions or requests one fault may drop, delay or fail.
+    static let maxCount = 1 << 30
+
     func resolve(_ spec: FaultSpec, guest: Guest) throws(FaultError) -> FaultAction {
         let ps = spec.parameters
         let name = spec.kind.rawValue
@@ -53,21 +56,27 @@ extension FaultInjector {
             if let value { return value }
             throw FaultError("fault '\(name)' needs '\(key)'")
         }
+        // A parameter that numbers or counts something (not an address) is Lua's signed integer:
+        // range-checked as such, and shown as the user wrote it (-1, not 2^64-1).
+        func number(_ key: String, default value: Int64? = nil) throws(FaultError) -> Int64 {
+            Int64(bitPattern: try integer(key, default: value.map { UInt64(bitPattern: $0) }))
+        }
         func bit(max: Int) throws(FaultError) -> Int {
-            let b = try integer("bit")
-            guard b <= UInt64(max) else { throw FaultError("bad 'bit' \(b) for fault '\(name)' (expected 0-\(max))") }
+            let b = try number("bit")
+            guard (0...Int64(max)).contains(b) else { throw FaultError("bad 'bit' \(b) for fault '\(name)' (expected 0-\(max))") }
             return Int(b)
         }
         func vcpu() throws(FaultError) -> Int {
-            let v = try integer("vcpu", default: 0)
-            guard v < UInt64(guest.machine.hartCount) else {
-                throw FaultError("bad 'vcpu' \(v) for fault '\(name)' (the VM has \(guest.machine.hartCount) vCPU\(guest.machine.hartCount == 1 ? "" : "s"))")
+            let v = try number("vcpu", default: 0)
+            let harts = guest.machine.hartCount
+            guard v >= 0 && v < Int64(harts) else {
+                throw FaultError("bad 'vcpu' \(v) for fault '\(name)' (expected 0-\(harts - 1): the VM has \(harts) vCPU\(harts == 1 ? "" : "s"))")
             }
             return Int(v)
         }
         func count() throws(FaultError) -> Int {
-            let c = try integer("count", default: 1)
-            guard c >= 1 && c <= 1 << 30 else { throw FaultError("bad 'count' \(c) for fault '\(name)' (expected at least 1)") }
+            let c = try number("count", default: 1)
+            guard (1...Int64(Self.maxCount)).contains(c) else { throw FaultError("bad 'count' \(c) for fault '\(name)' (expected 1-\(Self.maxCount))") }
             return Int(c)
         }
         switch spec.kind {
@@ -94,19 +103,24 @@ extension FaultInjector {
                 if let n = RegisterNames.integerNumber(s), n != 0 { register = Int(n) }
                 else if s.hasPrefix("x"), let n = Int(s.dropFirst()), (1...31).contains(n) { register = n }
                 else { throw FaultError("bad 'register' '\(s)' for fault '\(name)' (expected x1-x31, an ABI name, or pc)") }
+            case .integer(let n)?: throw FaultError("bad 'register' \(Int64(bitPattern: n)) for fault '\(name)' (expected x1-x31, an ABI name, or pc)")
             case let other: throw FaultError("bad 'register' \(other.map { "\($0)" } ?? "nil") for fault '\(name)' (expected x1-x31, an ABI name, or pc)")
             }
             return .register(vcpu: try vcpu(), register: register, bit: try bit(max: 63))
         case .pteBitflip:
-            let level = ps["level"] == nil ? nil : Int(try integer("level"))
-            if let level, level > 4 { throw FaultError("bad 'level' \(level) for fault '\(name)' (expected 0-4)") }
+            var level: Int?
+            if ps["level"] != nil {
+                let l = try number("level")
+                guard (0...4).contains(l) else { throw FaultError("bad 'level' \(l) for fault '\(name)' (expected 0-4)") }
+                level = Int(l)
+            }
             return .pte(va: try integer("address"), level: level, bit: try bit(max: 63), vcpu: try vcpu())
         case .interruptDrop:
             return .drop(try source(spec, guest: guest, vcpu: try vcpu(), allowSoftware: false), count: try count())
         case .interruptDelay:
-            let cycles = try integer("cycles")
-            guard cycles >= 1 else { throw FaultError("bad 'cycles' 0 for fault '\(name)' (expected at least 1)") }
-            return .delay(try source(spec, guest: guest, vcpu: try vcpu(), allowSoftware: false), cycles: cycles, count: try count())
+            let cycles = try number("cycles")
+            guard cycles >= 1 else { throw FaultError("bad 'cycles' \(cycles) for fault '\(name)' (expected at least 1)") }
+            return .delay(try source(spec, guest: guest, vcpu: try vcpu(), allowSoftware: false), cycles: UInt64(cycles), count: try count())
         case .interruptSpurious:
             return .spurious(try source(spec, guest: guest, vcpu: try vcpu(), allowSoftware: true))
         case .deviceFailure:
@@ -138,7 +152,11 @@ extension FaultInjector {
         let bad = { (what: String) in FaultError("bad 'source' \(what) for fault '\(name)' (expected \(allowSoftware ? "timer, software" : "timer"), uart, rtc, disk<n>, virtio<slot> or a PLIC source number)") }
         var plicSource: Int
         switch spec.parameters["source"] {
-        case .integer(let n)?: plicSource = Int(clamping: n)
+        case .integer(let n)?:
+            // A PLIC source number, shown as the user wrote it.
+            let signed = Int64(bitPattern: n)
+            guard signed >= 0 else { throw bad("\(signed)") }
+            plicSource = Int(signed)
         case .string("timer")?:
             // The timer is intercepted at the STIP pin the built-in SBI drives; M-mode firmware
             // (OpenSBI) raises STIP by writing mip, which no pin carries.
