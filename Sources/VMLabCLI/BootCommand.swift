@@ -46,10 +46,12 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The kernel command line (/chosen/bootargs).", valueName: "args"))
     var append: String?
 
-    @Option(help: ArgumentHelp("RAM size with a binary unit: K, M, G.", valueName: "size"))
+    // Numeric options take the next word even when it starts with '-', so a negative number
+    // reaches the option's own check ("bad size '-1'") instead of reading as an unknown option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("RAM size with a binary unit: K, M, G.", valueName: "size"))
     var memory: String = "128M"
 
-    @Option(help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))
     var harts: Int = 1
 
     @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))
@@ -58,7 +60,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). Repeat for more.", valueName: "file[,rw]"))
     var disk: [String] = []
 
-    @Option(help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
     var maxInstructions: UInt64?
 
     @Option(help: ArgumentHelp("Write the device tree the guest would get to this file, then exit without running (as qemu's dumpdtb).", valueName: "file"))

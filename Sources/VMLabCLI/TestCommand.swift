@@ -22,13 +22,16 @@ struct TestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run only checks whose full name (\"file › describe › it\") contains this Lua pattern.", valueName: "pattern"))
     var filter: String?
 
-    @Option(help: ArgumentHelp("Kill a file's worker and fail the file after this many seconds.", valueName: "seconds"))
+    // Numeric options take the next word even when it starts with '-', so a negative number
+    // reaches the option's own check instead of reading as an unknown option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Kill a file's worker and fail the file after this many seconds.", valueName: "seconds"))
     var timeout: Double = 60
 
-    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Run this many workers at once (default: the number of cores).", valueName: "n"))
+    @Option(name: [.customShort("j"), .long], parsing: .unconditional, help: ArgumentHelp("Run this many workers at once (default: the number of cores).", valueName: "n"))
     var jobs: Int?
 
-    @Option(help: ArgumentHelp("Run shard K of N: every Nth file of the sorted list, starting at the Kth.", valueName: "K/N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Run shard K of N: every Nth file of the sorted list, starting at the Kth.", valueName: "K/N"),
+            transform: Shard.parse)
     var shard: Shard?
 
     @Option(help: ArgumentHelp("Also write the results as JUnit XML to this file.", valueName: "file"))
@@ -72,16 +75,18 @@ struct TestCommand: ParsableCommand {
 }
 
 /// `--shard K/N` with 1 ≤ K ≤ N.
-struct Shard: ExpressibleByArgument {
+struct Shard {
     var index: Int
     var count: Int
 
-    init?(argument: String) {
+    /// The shard `argument` names; a usage error that says what is wrong otherwise.
+    static func parse(_ argument: String) throws -> Shard {
         let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]),
-              count >= 1, (1...count).contains(index)
-        else { return nil }
-        self.index = index
-        self.count = count
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
+            throw ValidationError("expected two whole numbers K/N, such as 1/4")
+        }
+        guard count >= 1 else { throw ValidationError("N must be at least 1, got \(count)") }
+        guard (1...count).contains(index) else { throw ValidationError("K must be 1 to \(count), got \(index)") }
+        return Shard(index: index, count: count)
     }
 }

@@ -246,3 +246,16 @@ func guest(_ folder: String, _ program: String) throws -> String {
         #expect(text.contains("$ halt\ntinyos: halt\n"))
     }
 }
+
+/// A negative number after a numeric option is that option's value, checked as such, not an
+/// unknown option that leaves the value missing.
+@Test func bootNegativeNumbersReachTheOptionsOwnChecks() throws {
+    for (arguments, message) in [(["--memory", "-1"], "--memory: bad size '-1' (expected a number with K, M, G or T, e.g. 128M)."),
+                                 (["--harts", "-1"], "--harts must be 1 to 64."),
+                                 (["--max-instructions", "-1"], "The value '-1' is invalid for '--max-instructions <n>'")] {
+        let t = try vmlab(["boot", "kernel.elf"] + arguments)
+        #expect(t.status == 64)
+        #expect(t.stderr.contains(message), "\(arguments): \(t.stderr)")
+        #expect(!t.stderr.contains("Missing value"), "\(arguments): \(t.stderr)")
+    }
+}

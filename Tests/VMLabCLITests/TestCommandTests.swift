@@ -95,3 +95,19 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
         "2 passed, 1 failed",
     ])
 }
+
+/// A negative number after a numeric option is that option's value, checked as such, not an
+/// unknown option that leaves the value missing; a bad shard says what is wrong with it.
+@Test func testNegativeNumbersReachTheOptionsOwnChecks() throws {
+    for (arguments, message) in [(["-j", "-1"], "--jobs must be at least 1."),
+                                 (["--jobs", "-1"], "--jobs must be at least 1."),
+                                 (["--timeout", "-1"], "--timeout must be positive."),
+                                 (["--shard", "-1/2"], "The value '-1/2' is invalid for '--shard <K/N>': K must be 1 to 2, got -1"),
+                                 (["--shard", "1/0"], "N must be at least 1, got 0"),
+                                 (["--shard", "one/2"], "expected two whole numbers K/N, such as 1/4")] {
+        let t = try vmlab(["test", "suite"] + arguments)
+        #expect(t.status == 64)
+        #expect(t.stderr.contains(message), "\(arguments): \(t.stderr)")
+        #expect(!t.stderr.contains("Missing value"), "\(arguments): \(t.stderr)")
+    }
+}
