@@ -48,7 +48,7 @@ struct BootCommand: ParsableCommand {
 
     // Numeric options take the next word even when it starts with '-', so a negative number
     // reaches the option's own check ("bad size '-1'") instead of reading as an unknown option.
-    @Option(parsing: .unconditional, help: ArgumentHelp("RAM size with a binary unit: K, M, G.", valueName: "size"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("RAM size with a binary unit: K, M, G or T (at most 1T).", valueName: "size"))
     var memory: String = "128M"
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))

@@ -259,3 +259,11 @@ func guest(_ folder: String, _ program: String) throws -> String {
         #expect(!t.stderr.contains("Missing value"), "\(arguments): \(t.stderr)")
     }
 }
+
+/// --memory's help names the units its check accepts (K, M, G and T, up to the board's 1 TiB).
+@Test func memoryHelpAndErrorAgreeOnUnits() throws {
+    let help = try vmlab(["boot", "--help"])
+    #expect(help.stdout.contains("K, M, G or T"))
+    let bad = try vmlab(["boot", "kernel.elf", "--memory", "12X"])
+    #expect(bad.stderr.contains("expected a number with K, M, G or T"))
+}
