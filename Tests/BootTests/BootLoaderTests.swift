@@ -113,6 +113,34 @@ import Testing
                 .hasPrefix("firmware 'fw.bin' is not an ELF file") == true)
     }
 
+    /// An image must be a regular file, and one that is not an ELF must fit in RAM: that is checked
+    /// before it is read (a sparse 1 TiB initrd was read whole, or failed with "error 256").
+    @Test func imagesThatAreNotRegularFilesOrLargerThanRAMAreNamed() throws {
+        let ram = FakeRAM()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-images-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(Self.message(Self.configuration(kernel: .file(folder.path)), ram: ram) == "kernel '\(folder.path)' is a directory")
+        #expect(Self.message(Self.configuration(kernel: .file("/dev/zero")), ram: ram)
+                == "kernel '/dev/zero' is not a regular file (a character device)")
+        #expect(Self.message(Self.configuration(initrd: .file("/dev/null")), ram: ram)
+                == "initrd '/dev/null' is not a regular file (a character device)")
+        #expect(Self.message(Self.configuration(firmware: .elf(.file("/dev/zero"))), ram: ram)
+                == "firmware '/dev/zero' is not a regular file (a character device)")
+        // Sparse: it costs nothing on disk, and reading it would take hours.
+        let huge = folder.appendingPathComponent("huge.img").path
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil) && truncate(huge, 1 << 40) == 0)
+        #expect(Self.message(Self.configuration(initrd: .file(huge)), ram: ram)
+                == "initrd '\(huge)' is 1099511627776 bytes, more than the VM's RAM (128 MiB)")
+        #expect(Self.message(Self.configuration(ram: 16 << 20, kernel: .file(huge)), ram: FakeRAM(size: 16 << 20))
+                == "kernel '\(huge)' is 1099511627776 bytes, more than the VM's RAM (16 MiB)")
+        #if os(Linux)
+        // A file that fails as it is read: the system's reason.
+        #expect(Self.message(Self.configuration(initrd: .file("/proc/self/mem")), ram: ram)
+                == "cannot read initrd '/proc/self/mem': Input/output error")
+        #endif
+    }
+
     @Test func malformedKernelELFIsNamed() {
         var elf = ELFFileTests.program()
         elf.elfClass = 1

@@ -190,4 +190,17 @@ import Testing
         #expect(try DeviceTree(flattened: blob) == board.deviceTree)
         #expect(board.machine.readPhysical(at: board.plan.deviceTreeAddress, count: blob.count) == blob)
     }
+
+    /// A device tree that cannot be written says why in the system's words (a directory gave
+    /// "NSCocoaErrorDomain error 512").
+    @Test func aDeviceTreeThatCannotBeWrittenSaysWhy() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        let board = try VirtBoard(configuration)
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(throws: BootError.unwritableFile(path: folder, reason: "Is a directory")) { try board.writeDeviceTree(to: folder) }
+        #expect(throws: BootError.unwritableFile(path: "/nonexistent/x.dtb", reason: "No such file or directory")) {
+            try board.writeDeviceTree(to: "/nonexistent/x.dtb")
+        }
+    }
 }

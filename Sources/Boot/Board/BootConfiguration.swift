@@ -15,10 +15,12 @@ public enum ImageSource: Equatable, Sendable {
         }
     }
 
-    func read(role: String) throws(BootError) -> [UInt8] {
+    /// The image's bytes. A file that is not an ELF and is larger than `ram` bytes cannot be
+    /// loaded: it is refused before it is read.
+    func read(role: String, ram: UInt64) throws(BootError) -> [UInt8] {
         let bytes: [UInt8]
         switch self {
-        case .file(let path): bytes = try HostFile.read(path, role: role)
+        case .file(let path): bytes = try HostFile.read(path, role: role, ram: ram)
         case .bytes(let data, _): bytes = data
         }
         guard !bytes.isEmpty else { throw .emptyImage(role: role, path: name) }

@@ -27,7 +27,7 @@ public enum BootLoader {
         // Firmware: an M-mode ELF at its own addresses.
         var firmware: ELFFile?
         if case .elf(let source) = configuration.firmware {
-            guard case .elf(let file) = try Image(try source.read(role: "firmware"), role: "firmware", name: source.name) else {
+            guard case .elf(let file) = try Image(try source.read(role: "firmware", ram: ram.size), role: "firmware", name: source.name) else {
                 throw .invalidConfiguration("firmware '\(source.name)' is not an ELF file (a raw firmware image needs an address; load it as the kernel with firmware = none)")
             }
             try check(file, role: "firmware", name: source.name, ram: ram)
@@ -45,7 +45,7 @@ public enum BootLoader {
             return try finish(configuration, memory: memory, placed: placed, firmware: firmware, kernel: nil,
                               kernelEntry: nil, kernelRaw: nil)
         }
-        let kernel = try Image(try kernelSource.read(role: "kernel"), role: "kernel", name: kernelSource.name)
+        let kernel = try Image(try kernelSource.read(role: "kernel", ram: ram.size), role: "kernel", name: kernelSource.name)
         let kernelEntry: UInt64
         var kernelRaw: (RawImage, UInt64)?
         var kernelFile: ELFFile?
@@ -80,7 +80,7 @@ public enum BootLoader {
         let ram = configuration.machine.ram
         var machine = configuration.machine
         machine.bootargs = configuration.bootargs
-        let initrdBytes = try configuration.initrd?.read(role: "initrd")
+        let initrdBytes = try configuration.initrd?.read(role: "initrd", ram: ram.size)
 
         // The blob's size does not depend on the initrd's addresses, only on its presence.
         if let bytes = initrdBytes { machine.initrd = MemoryRange(address: 0, size: UInt64(bytes.count)) }

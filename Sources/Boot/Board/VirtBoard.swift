@@ -101,11 +101,11 @@ public final class VirtBoard {
         // Images are read once, as QEMU keeps its ROM blobs: a reboot reloads these bytes, whatever
         // happened to the files since.
         var firmwareChoice = configuration.firmware
-        if case .elf(let source) = configuration.firmware { firmwareChoice = .elf(try Self.resolve(source, role: "firmware")) }
+        if case .elf(let source) = configuration.firmware { firmwareChoice = .elf(try Self.resolve(source, role: "firmware", ram: configuration.memory)) }
         let boot = BootConfiguration(firmware: firmwareChoice,
-                                     kernel: try configuration.kernel.map { source throws(BootError) in try Self.resolve(source, role: "kernel") },
+                                     kernel: try configuration.kernel.map { source throws(BootError) in try Self.resolve(source, role: "kernel", ram: configuration.memory) },
                                      kernelAddress: configuration.kernelAddress,
-                                     initrd: try configuration.initrd.map { source throws(BootError) in try Self.resolve(source, role: "initrd") },
+                                     initrd: try configuration.initrd.map { source throws(BootError) in try Self.resolve(source, role: "initrd", ram: configuration.memory) },
                                      bootargs: configuration.bootargs, machine: description)
         bootConfiguration = boot
         let plan = try BootLoader.load(boot, into: machine)
@@ -190,8 +190,8 @@ public final class VirtBoard {
     }
 
     /// The image's bytes, read now (messages keep naming the file).
-    static func resolve(_ source: ImageSource, role: String) throws(BootError) -> ImageSource {
-        .bytes(try source.read(role: role), name: source.name)
+    static func resolve(_ source: ImageSource, role: String, ram: UInt64) throws(BootError) -> ImageSource {
+        .bytes(try source.read(role: role, ram: ram), name: source.name)
     }
 
     static func stopReason(for event: FinisherEvent) -> StopReason {

@@ -2,10 +2,17 @@
 // machine's RAM or collide with each other. Each message names the file or the addresses involved,
 // because the person reading it is deciding which option to change.
 
+import Devices
+
 /// Why a machine could not be booted as asked. `description` is the message shown to the user.
 public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingFile(role: String, path: String)
     case unreadableFile(role: String, path: String, reason: String)
+    /// A directory, a device, a pipe: `kind` says which ("a directory").
+    case notRegularFile(role: String, path: String, kind: String)
+    /// A file that is not an ELF and is larger than the VM's RAM, refused before it is read;
+    /// `size` is nil when the file's size is not known up front (/proc).
+    case largerThanRAM(role: String, path: String, size: UInt64?, ram: UInt64)
     case unwritableFile(path: String, reason: String)
     case badImage(role: String, path: String, ELFError)
     case emptyImage(role: String, path: String)
@@ -23,6 +30,10 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(role) '\(path)' does not exist"
         case .unreadableFile(let role, let path, let reason):
             return "cannot read \(role) '\(path)': \(reason)"
+        case .notRegularFile(let role, let path, let kind):
+            return HostFileKind.sentence(kind, path: path, role: role)
+        case .largerThanRAM(let role, let path, let size, let ram):
+            return "\(role) '\(path)' is \(size.map { "\($0) bytes, more" } ?? "more") than the VM's RAM (\(Self.bytes(ram)))"
         case .unwritableFile(let path, let reason):
             return "cannot write '\(path)': \(reason)"
         case .badImage(let role, let path, let error):

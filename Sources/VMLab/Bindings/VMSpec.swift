@@ -146,11 +146,18 @@ public struct VMSpec: Sendable {
 
     /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is
     /// not: the board then reports what is wrong with it.
+    /// Only the ELF header is read, and only from a regular file: a raw image of gigabytes is not
+    /// read here (the board refuses it before reading it), nor is a pipe's input consumed.
     static func isBareMetal(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path), let file = try? ELFFile(bytes: [UInt8](data)) else {
-            return false
-        }
-        return file.entry == ramBase
+        var info = stat()
+        guard stat(path, &info) == 0, HostFileKind.nonRegular(info.st_mode) == nil,
+              let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        // e_ident: the magic, ELFCLASS64, little-endian; e_entry at offset 24.
+        guard let header = try? handle.read(upToCount: 32), header.count == 32,
+              header.starts(with: [0x7f, 0x45, 0x4c, 0x46, 2, 1]) else { return false }
+        let entry = header[24..<32].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return entry == ramBase
     }
 
     /// Bytes from "128M", "1G", "64K", "4096B" (binary units, as QEMU's `-m`). A bare number needs
