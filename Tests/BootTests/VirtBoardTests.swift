@@ -176,6 +176,11 @@ import Testing
         #expect(message { $0.disks = [DiskConfiguration(path: "/nonexistent/disk.img")] }?
                 .hasPrefix("cannot read disk '/nonexistent/disk.img'") == true)
         #expect(message { $0.memory = 2 << 20 }?.hasPrefix("kernel at 0x80200000") == true)
+        // A disk image must be a regular file: a directory's size is no image's (it had 2^54-1 sectors).
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(message { $0.disks = [DiskConfiguration(path: folder)] } == "disk '\(folder)' is a directory")
+        #expect(message { $0.disks = [DiskConfiguration(path: "/dev/zero", mode: .writable)] }
+                == "disk '/dev/zero' is not a regular file (a character device)")
     }
 
     @Test func dumpsTheDeviceTreeItBooted() throws {

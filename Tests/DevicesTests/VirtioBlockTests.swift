@@ -124,4 +124,16 @@ import Machine
     @Test func missingFileIsAnError() {
         #expect(throws: BlockImage.OpenError.self) { try BlockImage(path: "/nonexistent/vmlab.img", mode: .readOnly) }
     }
+
+    /// Only a regular file is an image: a directory opened read-only seemed to hold 2^54-1 sectors.
+    @Test func anImageMustBeARegularFile() {
+        let folder = FileManager.default.temporaryDirectory.path
+        for mode in [BlockImage.Mode.readOnly, .copyOnWrite, .writable] {
+            #expect(throws: BlockImage.OpenError.notRegularFile(path: folder, kind: "a directory")) { try BlockImage(path: folder, mode: mode) }
+        }
+        #expect(throws: BlockImage.OpenError.notRegularFile(path: "/dev/zero", kind: "a character device")) {
+            try BlockImage(path: "/dev/zero", mode: .readOnly)
+        }
+        #expect(BlockImage.OpenError.notRegularFile(path: folder, kind: "a directory").description == "disk image '\(folder)' is a directory")
+    }
 }

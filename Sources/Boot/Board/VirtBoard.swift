@@ -73,6 +73,8 @@ public final class VirtBoard {
         for disk in configuration.disks {
             do {
                 disks.append(VirtioBlock(image: try BlockImage(path: disk.path, mode: disk.mode)))
+            } catch .notRegularFile(_, let kind) {
+                throw .notRegularFile(role: "disk", path: disk.path, kind: kind)
             } catch {
                 throw .unreadableFile(role: "disk", path: disk.path, reason: error.description)
             }

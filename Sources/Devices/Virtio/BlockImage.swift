@@ -26,11 +26,14 @@ public final class BlockImage {
     public enum OpenError: Error, Sendable, Equatable, CustomStringConvertible {
         case cannotOpen(path: String, errno: Int32)
         case cannotSize(path: String)
+        /// A directory, a device, a pipe: `kind` says which ("a directory").
+        case notRegularFile(path: String, kind: String)
 
         public var description: String {
             switch self {
             case .cannotOpen(let path, let e): "cannot open disk image '\(path)': \(String(cString: strerror(e)))"
             case .cannotSize(let path): "cannot determine the size of disk image '\(path)'"
+            case .notRegularFile(let path, let kind): HostFileKind.sentence(kind, path: path, role: "disk image")
             }
         }
     }
@@ -46,12 +49,24 @@ public final class BlockImage {
     private var bytes: [UInt8] = []
     private var overlay: [UInt64: [UInt8]] = [:]
 
-    /// Opens a raw image file; only `.writable` opens it for writing.
+    /// Opens a raw image file; only `.writable` opens it for writing. It must be a regular file: a
+    /// directory's or a device's size is no image's (a directory read as one had 2^54-1 sectors),
+    /// and opening a pipe would wait for a writer.
     public init(path: String, mode: Mode) throws(OpenError) {
         self.mode = mode
+        var info = stat()
+        if stat(path, &info) == 0, let kind = HostFileKind.nonRegular(info.st_mode) {
+            throw .notRegularFile(path: path, kind: kind)
+        }
         let flags = mode == .writable ? O_RDWR : O_RDONLY
         let fd = open(path, flags | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, errno: errno) }
+        // What was opened, in case the path changed since it was looked at.
+        guard fstat(fd, &info) == 0, HostFileKind.nonRegular(info.st_mode) == nil else {
+            let kind = HostFileKind.nonRegular(info.st_mode) ?? "not a regular file"
+            close(fd)
+            throw .notRegularFile(path: path, kind: kind)
+        }
         let end = lseek(fd, 0, SEEK_END)
         guard end >= 0 else {
             close(fd)
