@@ -47,9 +47,27 @@ struct TestCommand: ParsableCommand {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
         if worker != nil && results == nil { throw ValidationError("--worker needs --results.") }
+        if let junit, let problem = Self.unwritable(junit) { throw ValidationError("--junit: \(problem).") }
         if worker == nil {
             do { _ = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths) } catch { throw ValidationError(error.description) }
         }
+    }
+
+    /// Why the report could not be written to `path`, found before the suite runs rather than
+    /// after it; nil when it can be (as far as can be told without writing it).
+    static func unwritable(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { return "'\(path)' is a directory" }
+            return FileManager.default.isWritableFile(atPath: path) ? nil : "cannot write '\(path)': Permission denied"
+        }
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            return "cannot write '\(path)': no directory '\(folder)'"
+        }
+        guard isDirectory.boolValue else { return "cannot write '\(path)': '\(folder)' is not a directory" }
+        return FileManager.default.isWritableFile(atPath: folder) ? nil : "cannot write '\(path)': directory '\(folder)' is not writable"
     }
 
     func run() throws {

@@ -111,3 +111,16 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
         #expect(!t.stderr.contains("Missing value"), "\(arguments): \(t.stderr)")
     }
 }
+
+/// A JUnit file that cannot be written is a usage error before the suite runs, not a raw error
+/// dump after it.
+@Test func anUnwritableJUnitPathIsAUsageError() throws {
+    for (path, message) in [("/nonexistent/x.xml", "--junit: cannot write '/nonexistent/x.xml': no directory '/nonexistent'."),
+                            ("/", "--junit: '/' is a directory."),
+                            ("/dev/null/x.xml", "--junit: cannot write '/dev/null/x.xml': '/dev/null' is not a directory.")] {
+        let t = try vmlab(["test", "suite", "--junit", path])
+        #expect(t.status == 64)
+        #expect(t.stderr.contains(message), "\(path): \(t.stderr)")
+        #expect(t.stdout.isEmpty)
+    }
+}

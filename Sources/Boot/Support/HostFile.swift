@@ -9,7 +9,7 @@ import Darwin
 #endif
 import Devices
 
-enum HostFile {
+public enum HostFile {
     static let elfMagic: [UInt8] = [0x7f, 0x45, 0x4c, 0x46]
 
     /// The whole file at `path`; `role` ("kernel", "initrd", ...) goes into the error message. It
@@ -66,7 +66,7 @@ enum HostFile {
 
     /// Writes `bytes` to `path`, creating or truncating it; the error says why not, in the
     /// system's words ("cannot write 'x.dtb': Is a directory").
-    static func write(_ bytes: [UInt8], to path: String) throws(BootError) {
+    public static func write(_ bytes: [UInt8], to path: String) throws(BootError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .unwritableFile(path: path, reason: HostFileKind.reason(errno)) }
         var done = 0

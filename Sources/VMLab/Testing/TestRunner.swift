@@ -1,3 +1,4 @@
+import Boot
 import Foundation
 
 /// `vmlab test`: runs files in worker processes (`jobs` at a time, each killed after `timeout`
@@ -92,10 +93,10 @@ public struct TestRunner {
         StandardStreams.flushOutput()
         if let junitPath {
             let xml = JUnitReport.xml(files: files, outcomes: outcomes.map { $0 ?? FileOutcome(results: [], log: "", seconds: 0) })
-            do {
-                try xml.write(toFile: junitPath, atomically: true, encoding: .utf8)
+            do throws(BootError) {
+                try HostFile.write(Array(xml.utf8), to: junitPath)
             } catch {
-                StandardStreams.writeError("vmlab test: cannot write \(junitPath): \(error)\n")
+                StandardStreams.writeError("vmlab test: \(error.description)\n")
                 return 1
             }
         }
