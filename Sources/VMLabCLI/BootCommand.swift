@@ -150,18 +150,22 @@ struct BootCommand: ParsableCommand {
         return mode
     }
 
+    /// `file[,rw]`: the file is everything before the first comma, each word after it a flag, given
+    /// once ("f,rw,rw" is an error, not a file named "f,rw").
     static func parseDisk(_ text: String) throws -> VMSpec.Disk {
-        var parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let path = parts[0]
+        guard !path.isEmpty else { throw ValidationError("--disk needs a file.") }
         var writable = false
-        if parts.count > 1 {
-            let flag = parts.removeLast()
+        for flag in parts.dropFirst() {
             switch flag {
-            case "rw": writable = true
+            case "rw":
+                guard !writable else { throw ValidationError("--disk \(text): flag 'rw' is given twice.") }
+                writable = true
+            case "": throw ValidationError("--disk \(text): an empty flag (expected rw after the file).")
             default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw).")
             }
         }
-        let path = parts.joined(separator: ",")
-        guard !path.isEmpty else { throw ValidationError("--disk needs a file.") }
         return VMSpec.Disk(path: path, writable: writable)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VMLabCLI
+import VMLab
 
 /// `vmlab boot` on real guests. Guests are built by scripts/build-guests, as `vmlab.guest` does.
 func guest(_ folder: String, _ program: String) throws -> String {
@@ -266,4 +267,17 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(help.stdout.contains("K, M, G or T"))
     let bad = try vmlab(["boot", "kernel.elf", "--memory", "12X"])
     #expect(bad.stderr.contains("expected a number with K, M, G or T"))
+}
+
+/// `--disk file[,rw]`: the file before the first comma, then flags, each known and given once.
+@Test func diskFlagsAreParsedOneByOne() throws {
+    func problem(_ text: String) -> String? {
+        do { _ = try BootCommand.parseDisk(text); return nil } catch { return "\(error)" }
+    }
+    #expect(try BootCommand.parseDisk("x.img") == VMSpec.Disk(path: "x.img", writable: false))
+    #expect(try BootCommand.parseDisk("x.img,rw") == VMSpec.Disk(path: "x.img", writable: true))
+    #expect(problem("x.img,rw,rw") == "--disk x.img,rw,rw: flag 'rw' is given twice.")
+    #expect(problem("x.img,ro,rw") == "--disk x.img,ro,rw: unknown flag 'ro' (expected rw).")
+    #expect(problem("x.img,") == "--disk x.img,: an empty flag (expected rw after the file).")
+    #expect(problem(",rw") == "--disk needs a file.")
 }
