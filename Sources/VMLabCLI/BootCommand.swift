@@ -112,7 +112,10 @@ struct BootCommand: ParsableCommand {
     /// `entries=64,ways=4,tagged=false`, each part optional.
     static func parseTLB(_ text: String) throws -> TLBConfiguration {
         var fields: [String: String] = [:]
-        for part in text.split(separator: ",") {
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard !part.isEmpty else {
+                throw ValidationError("--tlb \(text): an empty field (expected entries=N, ways=N or tagged=true|false, separated by commas).")
+            }
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, ["entries", "ways", "tagged"].contains(pair[0]) else {
                 throw ValidationError("--tlb \(text): '\(part)' is not entries=N, ways=N or tagged=true|false.")

@@ -188,6 +188,8 @@ func guest(_ folder: String, _ program: String) throws -> String {
     for (arguments, message) in [(["--tlb", "entries=6"], "--tlb: ways must divide 'entries' (6), got 4 (the default; give 'ways')."),
                                  (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N or tagged=true|false."),
                                  (["--tlb", "entries=0"], "--tlb: entries must be 1 to 65536, got 0."),
+                                 (["--tlb=,,,"], "--tlb ,,,: an empty field (expected entries=N, ways=N or tagged=true|false, separated by commas)."),
+                                 (["--tlb", "entries=8,"], "--tlb entries=8,: an empty field"),
                                  (["--ad-bits", "soft"], "--ad-bits: unknown policy 'soft' (expected one of: hardware, fault)."),
                                  (["--misaligned", "yes"], "--misaligned: unknown policy 'yes' (expected one of: hardware, trap).")] {
         let t = try vmlab(["boot", asid] + arguments)
