@@ -172,6 +172,8 @@ import Testing
         }
         #expect(message { $0.harts = 0 } == "harts must be 1...64 (got 0)")
         #expect(message { $0.memory = 12345 }?.hasPrefix("memory must be at least 1 MiB") == true)
+        #expect(message { $0.memory = UInt64(Int64.max) } == "memory must be at most 1 TiB (got 9223372036854775807 bytes)")
+        #expect(message { $0.memory = (1 << 20) + 1 } == "memory must be a whole number of 4 KiB pages (got 1048577 bytes)")
         #expect(message { $0.kernel = .file("/nonexistent/payload.bin") } == "kernel '/nonexistent/payload.bin' does not exist")
         #expect(message { $0.disks = [DiskConfiguration(path: "/nonexistent/disk.img")] }?
                 .hasPrefix("cannot read disk '/nonexistent/disk.img'") == true)

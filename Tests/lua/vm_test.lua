@@ -276,6 +276,13 @@ describe("vmlab.vm options", function()
     vm, message = vmlab.vm { image = image, memory = "64K" }
     expect(vm).to_be_nil()
     expect(message).to_match("memory")
+    -- Far too much is above the maximum (it read as "at least 1 MiB and whole pages").
+    expect(select(2, vmlab.vm { image = image, memory = math.maxinteger }))
+      .to_equal("memory must be at most 1 TiB (got 9223372036854775807 bytes)")
+    expect(select(2, vmlab.vm { image = image, memory = (1 << 40) + 1 }))
+      .to_equal("memory must be at most 1 TiB (got 1099511627777 bytes)")
+    expect(select(2, vmlab.vm { image = image, memory = (1 << 20) + 1 }))
+      .to_equal("memory must be a whole number of 4 KiB pages (got 1048577 bytes)")
   end)
 
   it("take memory in bytes or with a unit, and several harts", function()

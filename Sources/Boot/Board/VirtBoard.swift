@@ -173,15 +173,23 @@ public final class VirtBoard {
 
     // MARK: -
 
+    /// The most RAM a board may have.
+    static let maximumMemory: UInt64 = 1 << 40
+
     static func validate(_ c: VirtBoardConfiguration) throws(BootError) {
         guard (1...64).contains(c.harts) else {
             throw .invalidConfiguration("harts must be 1...64 (got \(c.harts))")
         }
-        guard c.memory >= 1 << 20, c.memory % 4096 == 0 else {
+        // The bounds first: a size far too large (math.maxinteger) is above the maximum, whatever
+        // else is wrong with it.
+        guard c.memory >= 1 << 20 else {
             throw .invalidConfiguration("memory must be at least 1 MiB and a whole number of 4 KiB pages (got \(c.memory) bytes)")
         }
-        guard c.memory <= 1 << 40 else {
+        guard c.memory <= maximumMemory else {
             throw .invalidConfiguration("memory must be at most 1 TiB (got \(c.memory) bytes)")
+        }
+        guard c.memory % 4096 == 0 else {
+            throw .invalidConfiguration("memory must be a whole number of 4 KiB pages (got \(c.memory) bytes)")
         }
         guard c.disks.count <= VirtPlatform.virtioSlotCount else {
             throw .invalidConfiguration("at most \(VirtPlatform.virtioSlotCount) disks fit the virtio-mmio slots (got \(c.disks.count))")
