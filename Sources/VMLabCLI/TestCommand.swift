@@ -46,6 +46,8 @@ struct TestCommand: ParsableCommand {
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        // Checked once here: a bad pattern would otherwise fail every file, in every worker.
+        if let filter, let problem = LuaPattern.problem(filter) { throw ValidationError("--filter '\(filter)': \(problem).") }
         if worker != nil && results == nil { throw ValidationError("--worker needs --results.") }
         if let junit, let problem = Self.unwritable(junit) { throw ValidationError("--junit: \(problem).") }
         if worker == nil {

@@ -124,3 +124,11 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
         #expect(t.stdout.isEmpty)
     }
 }
+
+/// A malformed --filter pattern is a usage error, once, not a Lua traceback in every file.
+@Test func aMalformedFilterIsAUsageError() throws {
+    let t = try vmlab(["test", "suite", "--filter", "["])
+    #expect(t.status == 64)
+    #expect(t.stderr.contains("--filter '[': malformed pattern (missing ']')."))
+    #expect(t.stdout.isEmpty)
+}
