@@ -81,3 +81,14 @@ private var sample: Comparison {
     #expect(json == sample.json)
     #expect(Comparison.jsonString("a\"b\\c\n\u{1}") == "\"a\\\"b\\\\c\\n\\u0001\"")
 }
+
+/// `vmlab.compare` checks benchmark names against the list tinyos's bench program has: the two
+/// must not drift apart.
+@Test func theTinyosBenchmarkListIsBenchCsTable() throws {
+    let source = try String(contentsOf: packageRoot.appendingPathComponent("labs/guests/tinyos/user/bench.c"), encoding: .utf8)
+    let table = try #require(source.range(of: "benchmarks[] = {").map { source[$0.upperBound...] }?.prefix { $0 != ";" })
+    let names = table.split(separator: "{").dropFirst().compactMap { entry in
+        entry.split(separator: "\"").dropFirst().first.map(String.init)
+    }
+    #expect(names == Comparison.tinyosBenchmarks)
+}

@@ -130,6 +130,12 @@ describe("vmlab.compare misuse", function()
     expect(function() vmlab.compare { guest = "tinyos" } end).to_raise("option 'bench' is required")
     expect(function() vmlab.compare { guest = "tinyos", bench = {} } end).to_raise("option 'bench': the list is empty")
     expect(function() vmlab.compare { guest = "tinyos", bench = "a b" } end).to_raise("bad benchmark name 'a b'")
+    -- An unknown benchmark raises before anything runs, naming the ones there are (it made a row
+    -- whose result said status=unknown-benchmark).
+    expect(function() vmlab.compare { guest = "tinyos", bench = "nonexistent" } end)
+      .to_raise("option 'bench': unknown benchmark 'nonexistent' %(tinyos has: syscall, pagefault, csr, ctxsw, fork, pte, mmio, disk, compute, tlb%)")
+    expect(function() vmlab.compare { guest = "tinyos-pv", bench = { "syscall", "all" } } end)
+      .to_raise("unknown benchmark 'all' %(tinyos%-pv has: syscall, ")
   end)
 
   it("rejects unknown options and modes", function()

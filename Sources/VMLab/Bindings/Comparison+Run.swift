@@ -4,6 +4,12 @@ import Hypervisor
 /// VM, then the check that makes the numbers comparable at all — the guest printed the same thing
 /// under every mode.
 extension Comparison {
+    /// The benchmarks of the bundled tinyos guests (tinyos, tinyos-pv), in the order of
+    /// labs/guests/tinyos/user/bench.c's table, which a test keeps this list equal to. A name it
+    /// does not know is an error before anything runs, not a row whose result says
+    /// "status=unknown-benchmark".
+    public static let tinyosBenchmarks = ["syscall", "pagefault", "csr", "ctxsw", "fork", "pte", "mmio", "disk", "compute", "tlb"]
+
     /// What `vmlab.compare` asks for.
     public struct Request: Sendable {
         /// The name results print (a bundled guest's name, or the path).

@@ -25,7 +25,7 @@ enum ComparisonBinding {
 
     static let options: [LuaOption] = [
         LuaOption("guest", .string, required: true, "A bundled guest (`\"tinyos\"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks."),
-        LuaOption("bench", .oneOf([.string, .list(.string)]), required: true, "A benchmark name, or a list of them; each runs on a fresh VM under every mode."),
+        LuaOption("bench", .oneOf([.string, .list(.string)]), required: true, "A benchmark name, or a list of them; each runs on a fresh VM under every mode. The bundled tinyos guests have \(Comparison.tinyosBenchmarks.joined(separator: ", ")); another name raises before anything runs."),
         LuaOption("modes", .list(.oneOf([.string, .options(name: "vmlab.CompareMode", modeOptions)])),
                   "The modes to compare (\(ExecutionMode.allCases.map(\.rawValue).joined(separator: ", "))), in row order (default: every available mode, \(ExecutionMode.available.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))). An entry may be a table that runs a mode with a policy under a label of its own: `{ mode = \"bt\", bt = { afterburn = true }, label = \"afterburn\" }`. Ratios are relative to native when it is listed, else to the first mode."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]), "The cost profile every run is priced by (default \"\(CostProfile.standard.name)\")."),
@@ -65,15 +65,7 @@ enum ComparisonBinding {
 
     static func readRequest(_ o: LuaOptions) throws -> Comparison.Request {
         let guest = o.string("guest") ?? ""
-        let kernel: String
-        if guest.contains("/") && FileManager.default.fileExists(atPath: guest) || guest.hasSuffix(".elf") {
-            kernel = guest
-        } else {
-            switch Result(catching: { () throws(Guests.Failure) in try Guests.path(of: guest) }) {
-            case .success(let path): kernel = path
-            case .failure(let failure): throw LuaRaise.message(failure.message)
-            }
-        }
+        let isPath = guest.contains("/") && FileManager.default.fileExists(atPath: guest) || guest.hasSuffix(".elf")
         var benches: [String]
         switch o["bench"] {
         case .table(let t) where !t.isEmpty:
@@ -84,6 +76,22 @@ enum ComparisonBinding {
         }
         for bench in benches where bench.isEmpty || bench.contains(where: { $0 == " " || $0 == "," || $0 == "\n" }) {
             throw LuaRaise.argument(1, "option 'bench': bad benchmark name '\(bench)' (one word each; give several as a list)")
+        }
+        // A bundled tinyos's benchmarks are known: a name it lacks raises now, before a guest is
+        // built or a VM runs (a kernel given as a path may have others).
+        if !isPath && (guest == "tinyos" || guest.hasPrefix("tinyos-")) {
+            for bench in benches where !Comparison.tinyosBenchmarks.contains(bench) {
+                throw LuaRaise.argument(1, "option 'bench': unknown benchmark '\(bench)' (\(guest) has: \(Comparison.tinyosBenchmarks.joined(separator: ", ")))")
+            }
+        }
+        let kernel: String
+        if isPath {
+            kernel = guest
+        } else {
+            switch Result(catching: { () throws(Guests.Failure) in try Guests.path(of: guest) }) {
+            case .success(let path): kernel = path
+            case .failure(let failure): throw LuaRaise.message(failure.message)
+            }
         }
         var columns = ExecutionMode.available.map { Comparison.Column($0) }
         if o["modes"] != .nil {
