@@ -105,7 +105,7 @@ import Machine
         #expect(p.with([.vmExit: 12]) == (try p.with(["vm_exit": 12])))
     }
 
-    @Test func editingRejectsUnknownNamesAndBadNumbers() {
+    @Test func editingRejectsUnknownNamesAndBadNumbers() throws {
         let p = CostProfile.modern
         #expect(throws: CostProfileError.unknownEvent("vm_entri")) { try p.with(["vm_entri": 1]) }
         let message = CostProfileError.unknownEvent("vm_entri").description
@@ -118,7 +118,12 @@ import Machine
         #expect(throws: (any Error).self) { try p.with(["trap": Double.infinity]) }
         #expect(throws: (any Error).self) { try p.with(["trap": 0x1p64]) }
         #expect(CostProfileError.badCycles(event: "vm_exit", value: "-1").description
-                == "bad cost for 'vm_exit': -1 (expected a non-negative integer number of cycles)")
+                == "bad cost for 'vm_exit': -1 (expected a non-negative integer number of cycles, at most 2^32 = 4294967296)")
+        // A price beyond 2^32 is refused: counts times it would wrap the totals.
+        #expect(try p.with(["trap": 1 << 32]).cycles(.trap) == 1 << 32)
+        #expect(throws: CostProfileError.badCycles(event: "trap", value: "4294967297")) { try p.with(["trap": (1 << 32) + 1]) }
+        #expect(throws: CostProfileError.badCycles(event: "trap", value: "\(Int.max)")) { try p.with(["trap": Int.max]) }
+        #expect(throws: CostProfileError.badCycles(event: "trap", value: "5000000000")) { try p.with(["trap": 5e9]) }
         // Several bad entries: the first in name order is reported, every time.
         for _ in 0..<5 {
             #expect(throws: CostProfileError.unknownEvent("aaa")) { try p.with(["zzz": 1, "aaa": 1, "trap": -1]) }

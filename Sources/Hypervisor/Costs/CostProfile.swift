@@ -41,7 +41,7 @@ public struct CostValue: Sendable, Equatable {
 public enum CostProfileError: Error, Equatable, CustomStringConvertible {
     case unknownProfile(String)
     case unknownEvent(String)
-    /// A price that is negative, fractional, not finite or beyond 2^63 − 1 (a Lua integer).
+    /// A price that is negative, fractional, not finite or above `CostProfile.maximumCycles`.
     case badCycles(event: String, value: String)
 
     public var description: String {
@@ -51,7 +51,7 @@ public enum CostProfileError: Error, Equatable, CustomStringConvertible {
         case .unknownEvent(let name):
             "unknown cost event '\(name)' (expected one of \(CostEvent.names.joined(separator: ", ")))"
         case .badCycles(let event, let value):
-            "bad cost for '\(event)': \(value) (expected a non-negative integer number of cycles)"
+            "bad cost for '\(event)': \(value) (expected a non-negative integer number of cycles, at most 2^32 = \(CostProfile.maximumCycles))"
         }
     }
 }
@@ -131,13 +131,18 @@ public struct CostProfile: Sendable, Equatable, CustomStringConvertible {
         return p
     }
 
+    /// The most cycles one event may be priced at by name (`with(_: [String: Int])`, Lua's
+    /// `vmlab.costs`): 2^32, over a second of the slowest profile's clock for one event. A larger
+    /// price is a mistake, and the counts times such prices would wrap `cycles.total`.
+    public static let maximumCycles: UInt64 = 1 << 32
+
     /// This profile with prices replaced by event name (`["vm_entry": 1000]`). Names are checked
     /// in sorted order, so the error reported for several bad entries is always the same one.
     public func with(_ overrides: [String: Int]) throws(CostProfileError) -> CostProfile {
         var typed: [CostEvent: UInt64] = [:]
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {
             guard let event = CostEvent(name: name) else { throw .unknownEvent(name) }
-            guard value >= 0 else { throw .badCycles(event: name, value: String(value)) }
+            guard value >= 0, UInt64(value) <= Self.maximumCycles else { throw .badCycles(event: name, value: String(value)) }
             typed[event] = UInt64(value)
         }
         return with(typed)

@@ -26,11 +26,12 @@ enum CostsBinding {
         `vmlab.costs(p, { vm_entry = 1000 })` is `p` (a name or a profile) with prices replaced, and \
         `vmlab.costs{ vm_entry = 1000 }` the standard profile (\"\(CostProfile.standard.name)\") with them. \
         Without arguments, the list of built-in profile names. An unknown profile or event, or a \
-        price that is not a non-negative integer, raises. The sources are documented in the \
+        price that is not an integer from 0 to 2^32 cycles, raises. The sources are documented in the \
         \"Cost profiles\" article of the Hypervisor documentation.
         """,
         parameters: [.optional("profile", .oneOf([.string, .documented("vmlab.CostProfile")])),
-                     .optional("edits", .documented("table<string, integer>"))],
+                     .optional("edits", .documented("table<string, integer>"),
+                               "Prices to replace, by event name: whole numbers of cycles from 0 to 2^32 (\(CostProfile.maximumCycles)).")],
         returns: [LuaReturn(.oneOf([.documented("vmlab.CostProfile"), .list(.string)]), "profile",
                             "The profile, or the built-in names when called without arguments.")]
     ) { call in

@@ -33,9 +33,9 @@ function vmlab.check(name, body) end
 ---@return vmlab.Comparison comparison
 function vmlab.compare(options) end
 
----A cost profile: the price in modelled cycles of every event, each with its source. `vmlab.costs("core2-2006")` is a built-in profile ("classic-2006", "core2-2006", "modern"); `vmlab.costs(p, { vm_entry = 1000 })` is `p` (a name or a profile) with prices replaced, and `vmlab.costs{ vm_entry = 1000 }` the standard profile ("classic-2006") with them. Without arguments, the list of built-in profile names. An unknown profile or event, or a price that is not a non-negative integer, raises. The sources are documented in the "Cost profiles" article of the Hypervisor documentation.
+---A cost profile: the price in modelled cycles of every event, each with its source. `vmlab.costs("core2-2006")` is a built-in profile ("classic-2006", "core2-2006", "modern"); `vmlab.costs(p, { vm_entry = 1000 })` is `p` (a name or a profile) with prices replaced, and `vmlab.costs{ vm_entry = 1000 }` the standard profile ("classic-2006") with them. Without arguments, the list of built-in profile names. An unknown profile or event, or a price that is not an integer from 0 to 2^32 cycles, raises. The sources are documented in the "Cost profiles" article of the Hypervisor documentation.
 ---@param profile? string|vmlab.CostProfile
----@param edits? table<string, integer>
+---@param edits? table<string, integer> Prices to replace, by event name: whole numbers of cycles from 0 to 2^32 (4294967296).
 ---@return vmlab.CostProfile|string[] profile # The profile, or the built-in names when called without arguments.
 function vmlab.costs(profile, edits) end
 
