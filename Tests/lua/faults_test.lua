@@ -115,6 +115,18 @@ describe("vm:inject", function()
       .to_raise("bad 'bit' %-1 for fault 'bitflip_pte' %(expected 0%-63%)")
     expect(function() vm:inject { fault = "interrupt_drop", source = "uart", count = math.mininteger } end)
       .to_raise("bad 'count' %-9223372036854775808 for fault 'interrupt_drop'")
+    -- The timer needs the built-in SBI; the message says what the VM has instead: no firmware at
+    -- all for this bare-metal program (it said "boots M-mode firmware"), or an M-mode firmware.
+    expect(function() vm:inject { fault = "interrupt_drop", source = "timer" } end)
+      .to_raise("fault 'interrupt_drop' on the timer needs the built%-in SBI %(this VM runs a bare%-metal program in M%-mode, with no firmware: nothing raises STIP for it%)")
+    local opensbi = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+    local present = io.open(opensbi)
+    if present then
+      present:close()
+      local under <close> = assert(vmlab.vm { firmware = opensbi, image = vmlab.asm "1: j 1b" })
+      expect(function() under:inject { fault = "interrupt_delay", source = "timer", cycles = 10 } end)
+        .to_raise("%(this VM boots M%-mode firmware, which raises STIP in software%)")
+    end
   end)
 end)
 

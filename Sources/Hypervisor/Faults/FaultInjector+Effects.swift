@@ -161,7 +161,12 @@ extension FaultInjector {
             // The timer is intercepted at the STIP pin the built-in SBI drives; M-mode firmware
             // (OpenSBI) raises STIP by writing mip, which no pin carries.
             if !allowSoftware && guest.board.firmware == nil {
-                throw FaultError("fault '\(name)' on the timer needs the built-in SBI (this VM boots M-mode firmware, which raises STIP in software)")
+                let why = if case .elf = guest.board.configuration.firmware {
+                    "this VM boots M-mode firmware, which raises STIP in software"
+                } else {
+                    "this VM runs a bare-metal program in M-mode, with no firmware: nothing raises STIP for it"
+                }
+                throw FaultError("fault '\(name)' on the timer needs the built-in SBI (\(why))")
             }
             return .timer(vcpu: vcpu)
         case .string("software")? where allowSoftware: return .software(vcpu: vcpu)
