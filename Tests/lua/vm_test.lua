@@ -138,6 +138,13 @@ describe("registers and memory", function()
     expect(vm:read_memory(0x80001000, 3)).to_equal("\1\2\3")
     expect(function() vm:read_memory(0x1000, 4) end).to_raise("not all RAM")
     expect(function() vm:read_memory(0x80000000, -1) end).to_raise("bad argument #2 to 'read_memory'")
+    -- A range across the end of RAM is named as asked for, not by the page of it that failed.
+    expect(function() vm:read_memory(0x80000000, 1 << 30) end)
+      .to_raise("1073741824 bytes at 0x80000000 are not all RAM %(physical RAM is 0x80000000%-0x87ffffff%)")
+    expect(function() vm:write_memory(0x87fff000, ("x"):rep(8192)) end)
+      .to_raise("8192 bytes at 0x87fff000 are not all RAM %(physical RAM is 0x80000000%-0x87ffffff%)")
+    expect(function() vm:read_memory(0x90000000, 8, { space = "guest-virtual" }) end)
+      .to_raise("8 bytes at guest%-virtual 0x90000000 are not all RAM: part maps to guest%-physical 0x90000000 %(")
   end)
 
   it("loads code and points a hart at it, under every mode", function()

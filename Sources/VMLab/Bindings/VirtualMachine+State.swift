@@ -140,12 +140,21 @@ extension VirtualMachine {
         case unmapped(String)
     }
 
-    private func outcome<T>(_ result: Result<T, GuestMemoryError>, _ machine: Machine) throws(Misuse) -> MemoryOutcome<T> {
+    /// A memory access as it was asked for: the range named in a message about it.
+    struct Request {
+        var address: UInt64
+        var count: Int
+        var space: AddressSpace
+    }
+
+    private func outcome<T>(_ result: Result<T, GuestMemoryError>, _ machine: Machine,
+                            request: Request? = nil) throws(Misuse) -> MemoryOutcome<T> {
         switch result {
         case .success(let value): return .done(value)
         case .failure(.translationFault(let address, let cause)):
             return .unmapped("guest-virtual \(Formatting.hexText(address)) is not mapped (\(cause))")
-        case .failure(.notRAM(let address, let count)): throw Misuse(message: notRAM(address, count, machine))
+        case .failure(.notRAM(let address, let count)):
+            throw Misuse(message: request.map { notRAM($0, failing: address, machine) } ?? notRAM(address, count, machine))
         case .failure(.noSuchVCPU(let vcpu)): throw Misuse(message: "no vCPU \(vcpu) (this VM has \(machine.hartCount))")
         }
     }
@@ -153,12 +162,14 @@ extension VirtualMachine {
     /// Bytes of guest memory at `address` in `space`.
     func readMemory(_ address: UInt64, count: Int, space: AddressSpace = .guestPhysical) throws(Misuse) -> MemoryOutcome<[UInt8]> {
         let guest = try live()
-        return try outcome(guest.readMemory(address, count: count, space: space), guest.machine)
+        return try outcome(guest.readMemory(address, count: count, space: space), guest.machine,
+                           request: Request(address: address, count: count, space: space))
     }
 
     func writeMemory(_ address: UInt64, _ bytes: [UInt8], space: AddressSpace = .guestPhysical) throws(Misuse) -> MemoryOutcome<Void> {
         let guest = try live()
-        return try outcome(guest.writeMemory(address, bytes, space: space), guest.machine)
+        return try outcome(guest.writeMemory(address, bytes, space: space), guest.machine,
+                           request: Request(address: address, count: bytes.count, space: space))
     }
 
     /// `vm:load`: writes `code` at `address` (default: where the kernel or image was loaded) and
@@ -172,7 +183,8 @@ extension VirtualMachine {
         guard let target = address ?? board?.plan.range(of: "kernel")?.address else {
             throw Misuse(message: "this VM has no kernel to load over: give the code an 'address'")
         }
-        switch try outcome(guest.writeMemory(target, code), guest.machine) {
+        switch try outcome(guest.writeMemory(target, code), guest.machine,
+                           request: Request(address: target, count: code.count, space: .guestPhysical)) {
         case .done: break
         case .unmapped(let message): throw Misuse(message: message)   // physical: not reached
         }
@@ -187,9 +199,24 @@ extension VirtualMachine {
     }
 
     private func notRAM(_ address: UInt64, _ count: Int, _ machine: Machine) -> String {
+        "\(count) bytes at \(Formatting.hexText(address)) are not all RAM (\(physicalRAM(machine)))"
+    }
+
+    /// The range that was asked for, not the page of it that failed: a read of 1 GiB across the
+    /// end of RAM is named as such. A guest-virtual range adds the guest-physical page that is not RAM.
+    private func notRAM(_ request: Request, failing physical: UInt64, _ machine: Machine) -> String {
+        switch request.space {
+        case .guestPhysical:
+            return "\(request.count) bytes at \(Formatting.hexText(request.address)) are not all RAM (\(physicalRAM(machine)))"
+        case .guestVirtual:
+            return "\(request.count) bytes at guest-virtual \(Formatting.hexText(request.address)) are not all RAM: "
+                + "part maps to guest-physical \(Formatting.hexText(physical)) (\(physicalRAM(machine)))"
+        }
+    }
+
+    private func physicalRAM(_ machine: Machine) -> String {
         // The guest's RAM, not the machine's: under trap and bt the VMM's memory follows it.
         let ram = guest?.ram ?? machine.configuration.ramBase...(machine.configuration.ramBase &+ machine.configuration.ramSize &- 1)
-        return "\(count) bytes at \(Formatting.hexText(address)) are not all RAM (physical RAM is "
-            + "\(Formatting.hexText(ram.lowerBound))-\(Formatting.hexText(ram.upperBound)))"
+        return "physical RAM is \(Formatting.hexText(ram.lowerBound))-\(Formatting.hexText(ram.upperBound))"
     }
 }
