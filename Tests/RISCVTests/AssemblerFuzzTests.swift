@@ -1,3 +1,4 @@
+import Foundation
 import GuestTestSupport
 import Testing
 @testable import RISCV
@@ -64,5 +65,67 @@ import Testing
             }
             _ = try? Assembler.assemble(String(decoding: mutated, as: UTF8.self))
         }
+    }
+
+    /// Assembles each source on a thread of its own with a secondary thread's stack (macOS gives
+    /// one 512 KiB): an assembler that overflows this stack crashes the test run.
+    static func assembleOnSmallStack(_ sources: [String]) -> [Result<AssembledProgram, AssemblyError>] {
+        final class Results: @unchecked Sendable {  // written before `done` is signalled, read after
+            var all: [Result<AssembledProgram, AssemblyError>] = []
+        }
+        let results = Results()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            results.all = sources.map { source in Result { () throws(AssemblyError) in try Assembler.assemble(source) } }
+            done.signal()
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        done.wait()
+        return results.all
+    }
+
+    static func nested(_ open: String, _ inner: String, _ close: String, _ count: Int) -> String {
+        String(repeating: open, count: count) + inner + String(repeating: close, count: count)
+    }
+
+    /// Hostile nesting is an assembly error, never a stack overflow, and the deepest expression
+    /// allowed assembles on a secondary thread's stack (in a debug build too).
+    @Test func deepExpressionsAreErrorsNotStackOverflows() {
+        let limit = Expr.maximumNesting
+        let tooDeep = [
+            "li t0, " + Self.nested("(", "1", ")", 30_000),
+            "li t0, " + String(repeating: "-", count: 100_000) + "1",
+            "li t0, " + Self.nested("%lo(", "1", ")", 30_000),
+            "li t0, " + Self.nested("1+(", "1", ")", 30_000),
+            "li t0, " + Self.nested("(", "1", ")", limit),
+            "li t0, " + Self.nested("(", "1", ")", limit - 1) + "+1",
+        ]
+        let deepest = [
+            "li t0, " + Self.nested("(", "1", ")", limit - 1),
+            "li t0, " + String(repeating: "~", count: limit - 1) + "1",
+            "li t0, " + Self.nested("%lo(", "1", ")", limit - 1),
+            // Evaluated once the layout is known, where the label has an address.
+            "x: .dword " + String(repeating: "-", count: limit - 1) + "x",
+            "x: .dword " + Self.nested("0+(", "x", ")", limit / 2 - 1),
+        ]
+        let results = Self.assembleOnSmallStack(tooDeep + deepest)
+        for (source, result) in zip(tooDeep, results) {
+            guard case .failure(let error) = result else { Issue.record("\(source.prefix(40))... assembled"); continue }
+            #expect(error.message == "expression nested too deeply (more than \(limit) levels)", "\(source.prefix(40))...")
+        }
+        for (source, result) in zip(deepest, results.dropFirst(tooDeep.count)) {
+            if case .failure(let error) = result { Issue.record("\(source.prefix(40))...: \(error)") }
+        }
+    }
+
+    /// A long row of operators of one precedence is one level, not one per operator.
+    @Test func longSumsAreNotDeep() throws {
+        let sums = Self.assembleOnSmallStack([
+            ".equ X, " + String(repeating: "1+", count: 60_000) + "1",
+            ".equ X, " + String(repeating: "3*3-1*2+", count: 20_000) + "1",
+        ])
+        #expect(try sums[0].get().symbols["X"] == 60_001)
+        #expect(try sums[1].get().symbols["X"] == 140_001)
     }
 }

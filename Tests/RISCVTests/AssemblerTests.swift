@@ -203,6 +203,10 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),
         ("c.j far\n.zero 4096\nfar: nop", 1, 5, "operands do not fit 'c.j'"),
         ("la a0, %hi(x)\nx:", 1, 8, "%hi: value 0x80000008 is out of range of a sign-extended 32-bit address"),
+        // 256 levels at most: the 256th '-' would put the 1 below them.
+        ("li a0, " + String(repeating: "-", count: 300) + "1", 1, 263, "expression nested too deeply (more than 256 levels)"),
+        ("li a0, " + String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300), 1, 263,
+         "expression nested too deeply (more than 256 levels)"),
     ] as [(String, Int, Int, String)])
     func errorsCarryLineAndColumn(_ source: String, _ line: Int, _ column: Int, _ message: String) {
         do {

@@ -38,6 +38,18 @@ describe("vmlab.asm", function()
     expect(function() vmlab.asm("addi a0, a0, 99999") end).to_raise("^asm:1:")
   end)
 
+  it("refuses an expression nested too deeply, however deep, without crashing", function()
+    local parens = string.rep("(", 30000) .. "1" .. string.rep(")", 30000)
+    expect(function() vmlab.asm("li t0, " .. parens) end)
+      .to_raise("^asm:1:263: expression nested too deeply %(more than 256 levels%)$")
+    expect(function() vmlab.asm("li t0, " .. string.rep("-", 100000) .. "1") end)
+      .to_raise("^asm:1:263: expression nested too deeply")
+  end)
+
+  it("takes a long sum, which is not deep", function()
+    expect(vmlab.asm("li t0, " .. string.rep("1+", 60000) .. "1")).to_equal(vmlab.asm("li t0, 60001"))
+  end)
+
   it("rejects misspelt options, naming the valid ones", function()
     expect(function() vmlab.asm("nop", { bsae = 0 }) end)
       .to_raise("unknown option 'bsae' to 'asm' %(expected one of: base, rvc%)")

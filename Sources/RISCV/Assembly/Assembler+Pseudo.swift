@@ -5,7 +5,7 @@
 extension AssemblerSession {
     /// The pc-relative low part that completes the auipc just before the current instruction.
     func pcrelLoOfPrevious(_ loc: SourceLocation) -> Expr {
-        .modifier(.pcrel_lo, .binary("-", .here(loc), .number(4), loc), loc)
+        .modifier(.pcrel_lo, .chain(.here(loc), [Expr.Operation(op: "-", operand: .number(4), location: loc)]), loc)
     }
 
     /// Expands `name` if it is a pseudo-instruction in this operand form; returns false otherwise.

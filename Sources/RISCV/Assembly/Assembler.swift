@@ -50,8 +50,6 @@ final class AssemblerSession {
     /// Macros by lower-cased name, and how deeply expansions nest right now.
     var macros: [String: Macro] = [:]
     var macroDepth = 0
-    /// Nesting of %pcrel_lo → %pcrel_hi evaluations, bounded so a self-reference is an error.
-    var pcrelDepth = 0
 
     init(options: AssemblerOptions) {
         self.options = options
@@ -276,23 +274,16 @@ final class AssemblerSession {
 
     /// The value of `e` when it must be known while parsing (li, .zero counts, CSR numbers...).
     func constantValue(_ e: Expr) throws(AssemblyError) -> Int64 {
-        var depth = 0
-        func lookup(_ name: String, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue? {
+        let env = ExprEnvironment(pc: nil, lookup: { [self] name, loc throws(AssemblyError) in
             if labels[name] != nil || name.hasPrefix(".L") && name.contains("$local") {
                 throw loc.error("\(displayName(name)) is not a constant")
             }
             guard let eq = equates[name] else { throw loc.error("'\(name)' is not a constant (undefined here)") }
-            depth += 1
-            defer { depth -= 1 }
-            guard depth < 64 else { throw loc.error("recursive definition of '\(name)'") }
-            return try eq.evaluate(env)
-        }
-        var env: ExprEnvironment!
-        env = ExprEnvironment(pc: nil, lookup: lookup, pcrelHiTarget: { _, loc throws(AssemblyError) in
+            return .definition(eq)
+        }, pcrelHiTarget: { _, loc throws(AssemblyError) in
             throw loc.error("%pcrel_lo needs a label")
         })
-        let v = try e.evaluate(env)
-        return v.value
+        return try e.evaluate(env).value
     }
 
     func isConstant(_ e: Expr) -> Bool { (try? constantValue(e)) != nil }
@@ -305,25 +296,14 @@ final class AssemblerSession {
 
     /// The environment for evaluating at `pc` once the layout is known.
     func environment(pc: UInt64?) -> ExprEnvironment {
-        var depth = 0
-        var env: ExprEnvironment!
-        func lookup(_ name: String, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue? {
-            if let a = labelAddress(name) { return ExprValue(value: Int64(bitPattern: a), isAddress: true) }
-            guard let eq = equates[name] else { return nil }
-            depth += 1
-            defer { depth -= 1 }
-            guard depth < 64 else { throw loc.error("recursive definition of '\(name)'") }
-            return try eq.evaluate(env)
-        }
-        env = ExprEnvironment(pc: pc, lookup: lookup, pcrelHiTarget: { [self] anchor, loc throws(AssemblyError) in
+        ExprEnvironment(pc: pc, lookup: { [self] name, _ in
+            if let a = labelAddress(name) { return .value(ExprValue(value: Int64(bitPattern: a), isAddress: true)) }
+            return equates[name].map { .definition($0) }
+        }, pcrelHiTarget: { [self] anchor, loc throws(AssemblyError) in
             guard let (target, _) = pcrelHi[anchor] else {
                 throw loc.error("%pcrel_lo does not name an auipc with %pcrel_hi")
             }
-            pcrelDepth += 1
-            defer { pcrelDepth -= 1 }
-            guard pcrelDepth < 16 else { throw loc.error("%pcrel_lo refers to itself") }
-            return try target.evaluate(environment(pc: anchor)).value
+            return target
         })
-        return env
     }
 }

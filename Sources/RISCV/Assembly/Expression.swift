@@ -3,6 +3,12 @@
 // Functions"). Operator precedence follows the GNU assembler syntax as LLVM implements it, from
 // loosest to tightest: || &&, then == != < <= > >=, then + -, then | ^ & !, then * / % << >>.
 // Arithmetic wraps at 64 bits; `>>` shifts in zeros (LLVM's choice for RISC-V).
+//
+// Neither parsing nor evaluation recurses: both keep stacks of their own, so no expression and no
+// chain of symbol definitions can overflow the thread's stack. The parser bounds the depth of the
+// tree at `Expr.maximumNesting` levels all the same (counting parentheses, unary operators,
+// modifiers, and rows of binary operators), since a tree is still released recursively; operators
+// of one precedence in a row (`1+2-3+...`) make one node, so a long sum is not deep.
 
 enum RelocationModifier: String, Sendable {
     case hi, lo, pcrel_hi, pcrel_lo
@@ -13,17 +19,39 @@ indirect enum Expr: Sendable {
     case symbol(String, SourceLocation)
     case here(SourceLocation)
     case unary(String, Expr)
-    case binary(String, Expr, Expr, SourceLocation)
+    /// `first op e op e ...`: operators of one precedence, applied from left to right. One node for
+    /// the whole row keeps a long sum shallow (a left-deep tree would be as deep as it is long).
+    case chain(Expr, [Operation])
     case modifier(RelocationModifier, Expr, SourceLocation)
+
+    /// One step of a chain: the operator, its right operand and where the operator stands.
+    struct Operation: Sendable {
+        var op: String
+        var operand: Expr
+        var location: SourceLocation
+    }
+
+    /// How many levels an expression may nest (see the top of this file): far more than any real
+    /// program needs, and a tree this deep is released well within the stack of a secondary
+    /// thread (512 KiB on macOS): a debug build takes about 100 bytes a level, 26 KiB in all.
+    static let maximumNesting = 256
+
+    static func tooDeep(_ loc: SourceLocation) -> AssemblyError {
+        loc.error("expression nested too deeply (more than \(maximumNesting) levels)")
+    }
 
     /// Whether the expression mentions a modifier (so it is never a plain constant operand).
     var hasModifier: Bool {
-        switch self {
-        case .modifier: true
-        case .unary(_, let e): e.hasModifier
-        case .binary(_, let a, let b, _): a.hasModifier || b.hasModifier
-        default: false
+        var work = [self]
+        while let e = work.popLast() {
+            switch e {
+            case .modifier: return true
+            case .unary(_, let operand): work.append(operand)
+            case .chain(let first, let rest): work.append(first); work += rest.map(\.operand)
+            default: break
+            }
         }
+        return false
     }
 
     /// The modifier at the top of the expression, if it is one.
@@ -39,89 +67,168 @@ struct ExprValue {
     var isAddress: Bool
 }
 
+/// What a symbol stands for during evaluation.
+enum SymbolValue {
+    /// A label's address or a known constant.
+    case value(ExprValue)
+    /// An `.equ`/`.set` definition, evaluated where the symbol is used.
+    case definition(Expr)
+}
+
 /// What evaluation needs from the assembler.
 struct ExprEnvironment {
     /// The address of the instruction or data being assembled, if known.
     var pc: UInt64?
     /// Resolves a symbol: nil if unknown (or, for parse-time evaluation, not yet constant).
-    var lookup: (String, SourceLocation) throws(AssemblyError) -> ExprValue?
-    /// The target of the `%pcrel_hi` at `anchor`, for `%pcrel_lo(anchor)`.
-    var pcrelHiTarget: (UInt64, SourceLocation) throws(AssemblyError) -> Int64
+    var lookup: (String, SourceLocation) throws(AssemblyError) -> SymbolValue?
+    /// The operand of the `%pcrel_hi` at `anchor`, for `%pcrel_lo(anchor)`: evaluated with `.` at
+    /// the anchor.
+    var pcrelHiTarget: (UInt64, SourceLocation) throws(AssemblyError) -> Expr
 }
 
 extension Expr {
+    /// Nested symbol definitions and nested `%pcrel_lo` → `%pcrel_hi` targets allowed in one
+    /// evaluation: beyond them a definition or a `%pcrel_lo` must refer to itself.
+    static let maximumSymbolNesting = 64
+    static let maximumPcrelNesting = 16
+
+    /// What is left to do in an evaluation.
+    private enum Step {
+        /// Evaluate an expression with `.` at `pc`, pushing its value.
+        case visit(Expr, pc: UInt64?)
+        case unary(String)
+        /// Apply an operator of a chain to the last two values.
+        case operation(Operation)
+        case modifier(RelocationModifier, SourceLocation, pc: UInt64?)
+        /// The value on top is a `%pcrel_hi` target: the low part of its distance from `anchor`.
+        case pcrelLo(anchor: Int64)
+        /// A symbol's definition has been evaluated.
+        case endOfDefinition
+    }
+
+    /// The value of the expression. It is evaluated with a stack of steps rather than by
+    /// recursion, symbols' definitions and `%pcrel_lo` targets included.
     func evaluate(_ env: ExprEnvironment) throws(AssemblyError) -> ExprValue {
-        switch self {
-        case .number(let v):
-            return ExprValue(value: v, isAddress: false)
-        case .symbol(let name, let loc):
-            guard let v = try env.lookup(name, loc) else { throw loc.error("undefined symbol '\(name)'") }
-            return v
-        case .here(let loc):
-            guard let pc = env.pc else { throw loc.error("'.' is not known here") }
-            return ExprValue(value: Int64(bitPattern: pc), isAddress: true)
-        case .unary(let op, let e):
-            let v = try e.evaluate(env)
-            switch op {
-            case "-": return ExprValue(value: 0 &- v.value, isAddress: false)
-            case "~": return ExprValue(value: ~v.value, isAddress: false)
-            case "!": return ExprValue(value: v.value == 0 ? 1 : 0, isAddress: false)
-            default: return v  // unary +
-            }
-        case .binary(let op, let a, let b, let loc):
-            let x = try a.evaluate(env), y = try b.evaluate(env)
-            let l = x.value, r = y.value
-            switch op {
-            case "+": return ExprValue(value: l &+ r, isAddress: x.isAddress != y.isAddress)
-            case "-": return ExprValue(value: l &- r, isAddress: x.isAddress && !y.isAddress)
-            case "*": return ExprValue(value: l &* r, isAddress: false)
-            case "/", "%":
-                guard r != 0 else { throw loc.error("division by zero") }
-                if l == .min && r == -1 { return ExprValue(value: op == "/" ? l : 0, isAddress: false) }
-                return ExprValue(value: op == "/" ? l / r : l % r, isAddress: false)
-            case "<<": return ExprValue(value: r >= 64 || r < 0 ? 0 : l << r, isAddress: false)
-            // `>>` is a logical shift, as in LLVM's assembler.
-            case ">>": return ExprValue(value: r >= 64 || r < 0 ? 0 : Int64(bitPattern: UInt64(bitPattern: l) >> UInt64(r)), isAddress: false)
-            case "&": return ExprValue(value: l & r, isAddress: false)
-            case "|": return ExprValue(value: l | r, isAddress: false)
-            case "^": return ExprValue(value: l ^ r, isAddress: false)
-            case "!": return ExprValue(value: l | ~r, isAddress: false)  // GNU "or not"
-            case "&&": return ExprValue(value: l != 0 && r != 0 ? 1 : 0, isAddress: false)
-            case "||": return ExprValue(value: l != 0 || r != 0 ? 1 : 0, isAddress: false)
-            // Comparisons yield -1 for true, as in the GNU assembler.
-            case "==": return ExprValue(value: l == r ? -1 : 0, isAddress: false)
-            case "!=": return ExprValue(value: l != r ? -1 : 0, isAddress: false)
-            case "<": return ExprValue(value: l < r ? -1 : 0, isAddress: false)
-            case "<=": return ExprValue(value: l <= r ? -1 : 0, isAddress: false)
-            case ">": return ExprValue(value: l > r ? -1 : 0, isAddress: false)
-            case ">=": return ExprValue(value: l >= r ? -1 : 0, isAddress: false)
-            default: throw loc.error("unknown operator '\(op)'")
-            }
-        case .modifier(let m, let e, let loc):
-            let v = try e.evaluate(env).value
-            switch m {
-            case .hi:
-                // lui sign-extends on RV64, so %hi reaches only values that are sign-extended
-                // 32-bit numbers (what the linker checks for R_RISCV_HI20).
-                guard v &+ 0x800 >= -0x8000_0000 && v &+ 0x800 < 0x8000_0000 else {
-                    throw loc.error("%hi: value 0x\(String(UInt64(bitPattern: v), radix: 16)) is out of range of a sign-extended 32-bit address")
+        var work: [Step] = [.visit(self, pc: env.pc)]
+        var values: [ExprValue] = []
+        var definitions = 0, pcrelTargets = 0
+        while let step = work.popLast() {
+            switch step {
+            case .visit(let e, let pc):
+                switch e {
+                case .number(let v):
+                    values.append(ExprValue(value: v, isAddress: false))
+                case .symbol(let name, let loc):
+                    switch try env.lookup(name, loc) {
+                    case nil: throw loc.error("undefined symbol '\(name)'")
+                    case .value(let v)?: values.append(v)
+                    case .definition(let d)?:
+                        definitions += 1
+                        guard definitions < Self.maximumSymbolNesting else { throw loc.error("recursive definition of '\(name)'") }
+                        work.append(.endOfDefinition)
+                        work.append(.visit(d, pc: pc))
+                    }
+                case .here(let loc):
+                    guard let pc else { throw loc.error("'.' is not known here") }
+                    values.append(ExprValue(value: Int64(bitPattern: pc), isAddress: true))
+                case .unary(let op, let operand):
+                    work.append(.unary(op))
+                    work.append(.visit(operand, pc: pc))
+                case .chain(let first, let rest):
+                    // first, then each operand followed by its operator: pushed last to first.
+                    for operation in rest.reversed() {
+                        work.append(.operation(operation))
+                        work.append(.visit(operation.operand, pc: pc))
+                    }
+                    work.append(.visit(first, pc: pc))
+                case .modifier(let m, let operand, let loc):
+                    work.append(.modifier(m, loc, pc: pc))
+                    work.append(.visit(operand, pc: pc))
                 }
-                return ExprValue(value: ((v &+ 0x800) >> 12) & 0xfffff, isAddress: false)
-            case .lo:
-                return ExprValue(value: signExtend12(v), isAddress: false)
-            case .pcrel_hi:
-                guard let pc = env.pc else { throw loc.error("%pcrel_hi needs an instruction address") }
-                let delta = v &- Int64(bitPattern: pc)
-                guard delta &+ 0x800 >= -0x8000_0000 && delta &+ 0x800 < 0x8000_0000 else {
-                    throw loc.error("%pcrel_hi: target is more than 2 GiB away")
-                }
-                return ExprValue(value: ((delta &+ 0x800) >> 12) & 0xfffff, isAddress: false)
-            case .pcrel_lo:
+            case .unary(let op):
+                values.append(Self.apply(unary: op, values.removeLast()))
+            case .operation(let operation):
+                let y = values.removeLast(), x = values.removeLast()
+                values.append(try Self.apply(operation.op, x, y, operation.location))
+            case .modifier(.pcrel_lo, let loc, _):
                 // The operand names the auipc whose %pcrel_hi this completes (psABI).
-                let anchor = UInt64(bitPattern: v)
-                let target = try env.pcrelHiTarget(anchor, loc)
-                return ExprValue(value: signExtend12(target &- v), isAddress: false)
+                let anchor = values.removeLast().value
+                let target = try env.pcrelHiTarget(UInt64(bitPattern: anchor), loc)
+                pcrelTargets += 1
+                guard pcrelTargets < Self.maximumPcrelNesting else { throw loc.error("%pcrel_lo refers to itself") }
+                work.append(.pcrelLo(anchor: anchor))
+                work.append(.visit(target, pc: UInt64(bitPattern: anchor)))
+            case .modifier(let m, let loc, let pc):
+                values.append(try Self.apply(m, values.removeLast().value, pc: pc, loc))
+            case .pcrelLo(let anchor):
+                pcrelTargets -= 1
+                let target = values.removeLast().value
+                values.append(ExprValue(value: signExtend12(target &- anchor), isAddress: false))
+            case .endOfDefinition:
+                definitions -= 1
             }
+        }
+        return values[0]
+    }
+
+    static func apply(unary op: String, _ v: ExprValue) -> ExprValue {
+        switch op {
+        case "-": ExprValue(value: 0 &- v.value, isAddress: false)
+        case "~": ExprValue(value: ~v.value, isAddress: false)
+        case "!": ExprValue(value: v.value == 0 ? 1 : 0, isAddress: false)
+        default: v  // unary +
+        }
+    }
+
+    static func apply(_ op: String, _ x: ExprValue, _ y: ExprValue, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue {
+        let l = x.value, r = y.value
+        switch op {
+        case "+": return ExprValue(value: l &+ r, isAddress: x.isAddress != y.isAddress)
+        case "-": return ExprValue(value: l &- r, isAddress: x.isAddress && !y.isAddress)
+        case "*": return ExprValue(value: l &* r, isAddress: false)
+        case "/", "%":
+            guard r != 0 else { throw loc.error("division by zero") }
+            if l == .min && r == -1 { return ExprValue(value: op == "/" ? l : 0, isAddress: false) }
+            return ExprValue(value: op == "/" ? l / r : l % r, isAddress: false)
+        case "<<": return ExprValue(value: r >= 64 || r < 0 ? 0 : l << r, isAddress: false)
+        // `>>` is a logical shift, as in LLVM's assembler.
+        case ">>": return ExprValue(value: r >= 64 || r < 0 ? 0 : Int64(bitPattern: UInt64(bitPattern: l) >> UInt64(r)), isAddress: false)
+        case "&": return ExprValue(value: l & r, isAddress: false)
+        case "|": return ExprValue(value: l | r, isAddress: false)
+        case "^": return ExprValue(value: l ^ r, isAddress: false)
+        case "!": return ExprValue(value: l | ~r, isAddress: false)  // GNU "or not"
+        case "&&": return ExprValue(value: l != 0 && r != 0 ? 1 : 0, isAddress: false)
+        case "||": return ExprValue(value: l != 0 || r != 0 ? 1 : 0, isAddress: false)
+        // Comparisons yield -1 for true, as in the GNU assembler.
+        case "==": return ExprValue(value: l == r ? -1 : 0, isAddress: false)
+        case "!=": return ExprValue(value: l != r ? -1 : 0, isAddress: false)
+        case "<": return ExprValue(value: l < r ? -1 : 0, isAddress: false)
+        case "<=": return ExprValue(value: l <= r ? -1 : 0, isAddress: false)
+        case ">": return ExprValue(value: l > r ? -1 : 0, isAddress: false)
+        case ">=": return ExprValue(value: l >= r ? -1 : 0, isAddress: false)
+        default: throw loc.error("unknown operator '\(op)'")
+        }
+    }
+
+    /// %hi, %lo and %pcrel_hi of a value (%pcrel_lo needs its target evaluated first).
+    static func apply(_ m: RelocationModifier, _ v: Int64, pc: UInt64?, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue {
+        switch m {
+        case .hi:
+            // lui sign-extends on RV64, so %hi reaches only values that are sign-extended
+            // 32-bit numbers (what the linker checks for R_RISCV_HI20).
+            guard v &+ 0x800 >= -0x8000_0000 && v &+ 0x800 < 0x8000_0000 else {
+                throw loc.error("%hi: value 0x\(String(UInt64(bitPattern: v), radix: 16)) is out of range of a sign-extended 32-bit address")
+            }
+            return ExprValue(value: ((v &+ 0x800) >> 12) & 0xfffff, isAddress: false)
+        case .lo, .pcrel_lo:  // evaluate() hands %pcrel_lo the distance from its anchor
+            return ExprValue(value: signExtend12(v), isAddress: false)
+        case .pcrel_hi:
+            guard let pc else { throw loc.error("%pcrel_hi needs an instruction address") }
+            let delta = v &- Int64(bitPattern: pc)
+            guard delta &+ 0x800 >= -0x8000_0000 && delta &+ 0x800 < 0x8000_0000 else {
+                throw loc.error("%pcrel_hi: target is more than 2 GiB away")
+            }
+            return ExprValue(value: ((delta &+ 0x800) >> 12) & 0xfffff, isAddress: false)
         }
     }
 }
@@ -150,7 +257,7 @@ struct TokenCursor {
         index += 1
     }
 
-    // MARK: Expressions (precedence climbing)
+    // MARK: Expressions (operator precedence, with explicit stacks)
 
     static let precedence: [String: Int] = [
         "||": 1, "&&": 1,
@@ -160,49 +267,138 @@ struct TokenCursor {
         "*": 5, "/": 5, "%": 5, "<<": 5, ">>": 5,
     ]
 
-    /// Local label references are resolved to internal names by the caller's closure.
-    mutating func parseExpression(localLabel: (Int, Bool, SourceLocation) throws(AssemblyError) -> String,
-                                  minPrecedence: Int = 1) throws(AssemblyError) -> Expr {
-        var lhs = try parsePrimary(localLabel: localLabel)
-        while true {
-            guard case .punctuation(var op) = peek.kind else { break }
-            let loc = peek.location
-            // '<' '=' and '>' '=' arrive as two tokens.
-            if (op == "<" || op == ">") && isPunctuation("=", offset: 1) { op += "=" }
-            guard let prec = Self.precedence[op], prec >= minPrecedence else { break }
-            index += op.count == 2 && (op == "<=" || op == ">=") ? 2 : 1
-            let rhs = try parseExpression(localLabel: localLabel, minPrecedence: prec + 1)
-            lhs = .binary(op, lhs, rhs, loc)
-        }
-        return lhs
+    /// The operator at the cursor and how many tokens it takes, if it is a binary operator.
+    func binaryOperator() -> (op: String, width: Int, precedence: Int)? {
+        guard case .punctuation(let op) = peek.kind else { return nil }
+        // '<' '=' and '>' '=' arrive as two tokens.
+        if (op == "<" || op == ">") && isPunctuation("=", offset: 1) { return (op + "=", 2, 2) }
+        guard let prec = Self.precedence[op] else { return nil }
+        return (op, 1, prec)
     }
 
-    mutating func parsePrimary(localLabel: (Int, Bool, SourceLocation) throws(AssemblyError) -> String) throws(AssemblyError) -> Expr {
-        let t = next()
-        switch t.kind {
-        case .integer(let v): return .number(v)
-        case .float: throw t.location.error("a floating-point number is allowed only in .float and .double")
-        case .localLabelRef(let n, let forward): return .symbol(try localLabel(n, forward, t.location), t.location)
-        case .identifier(let name):
-            if name == "." { return .here(t.location) }
-            return .symbol(name, t.location)
-        case .punctuation("("):
-            let e = try parseExpression(localLabel: localLabel)
-            try expect(")")
-            return e
-        case .punctuation(let op) where op == "-" || op == "~" || op == "!" || op == "+":
-            return .unary(op, try parsePrimary(localLabel: localLabel))
-        case .punctuation("%"):
-            let nameToken = next()
-            guard case .identifier(let name) = nameToken.kind, let m = RelocationModifier(rawValue: name) else {
-                throw nameToken.location.error("unknown relocation modifier '%\(nameToken.text)'")
+    /// What an expression being parsed has open, waiting for operands.
+    private enum Pending {
+        case parenthesis
+        case unary(String)
+        case modifier(RelocationModifier, SourceLocation)  // `%hi(` and the like
+        case binary(String, precedence: Int, SourceLocation)
+    }
+
+    /// An operand parsed so far and its height, counting parentheses: a leaf is 1.
+    private typealias Operand = (expr: Expr, height: Int)
+
+    /// Parses an expression up to the first token that cannot continue it. Local label references
+    /// are resolved to internal names by the caller's closure.
+    ///
+    /// The parser keeps its operands and open constructs on stacks of its own instead of
+    /// recursing, and rejects an expression deeper than `Expr.maximumNesting` as soon as it gets
+    /// there. The depth is that of the tree it builds, where parentheses count as a level:
+    /// `open` is how many levels stand above the next operand (open parentheses, unary operators,
+    /// modifiers and rows of binary operators).
+    mutating func parseExpression(localLabel: (Int, Bool, SourceLocation) throws(AssemblyError) -> String)
+        throws(AssemblyError) -> Expr
+    {
+        var operands: [Operand] = []
+        var pending: [Pending] = []
+        var open = 0
+
+        /// Folds the row of binary operators of one precedence on top of `pending` into one node.
+        func reduceRow() {
+            guard case .binary(_, let prec, _)? = pending.last else { return }
+            var ops: [(String, SourceLocation)] = []
+            while case .binary(let op, let p, let loc)? = pending.last, p == prec {
+                ops.append((op, loc))
+                pending.removeLast()
             }
-            try expect("(")
-            let e = try parseExpression(localLabel: localLabel)
-            try expect(")")
-            return .modifier(m, e, t.location)
-        default:
-            throw t.location.error("expected an expression, got '\(t.text)'")
+            let first = operands.count - ops.count - 1
+            var height = operands[first].height
+            var rest: [Expr.Operation] = []
+            rest.reserveCapacity(ops.count)
+            for (k, (op, loc)) in ops.reversed().enumerated() {
+                let operand = operands[first + 1 + k]
+                rest.append(Expr.Operation(op: op, operand: operand.expr, location: loc))
+                height = max(height, operand.height)
+            }
+            let node: Operand = (.chain(operands[first].expr, rest), height + 1)
+            operands.removeSubrange(first...)
+            operands.append(node)
+            open -= 1
+        }
+
+        while true {
+            // An operand: any prefixes, then a number, a symbol or `.`.
+            let t = next()
+            switch t.kind {
+            case .integer(let v):
+                operands.append((.number(v), 1))
+            case .localLabelRef(let n, let forward):
+                operands.append((.symbol(try localLabel(n, forward, t.location), t.location), 1))
+            case .identifier(let name):
+                operands.append((name == "." ? .here(t.location) : .symbol(name, t.location), 1))
+            case .float:
+                throw t.location.error("a floating-point number is allowed only in .float and .double")
+            case .punctuation(let p) where p == "(" || p == "-" || p == "~" || p == "!" || p == "+" || p == "%":
+                // A prefix: the operand to come stands one level further down.
+                guard open + 1 < Expr.maximumNesting else { throw Expr.tooDeep(t.location) }
+                open += 1
+                if p == "(" {
+                    pending.append(.parenthesis)
+                } else if p == "%" {
+                    let nameToken = next()
+                    guard case .identifier(let name) = nameToken.kind, let m = RelocationModifier(rawValue: name) else {
+                        throw nameToken.location.error("unknown relocation modifier '%\(nameToken.text)'")
+                    }
+                    try expect("(")
+                    pending.append(.modifier(m, t.location))
+                } else {
+                    pending.append(.unary(p))
+                }
+                continue
+            default:
+                throw t.location.error("expected an expression, got '\(t.text)'")
+            }
+
+            // After an operand: apply unary operators, close parentheses, then an operator or the end.
+            while true {
+                while case .unary(let op)? = pending.last {
+                    pending.removeLast()
+                    open -= 1
+                    let e = operands.removeLast()
+                    operands.append((.unary(op, e.expr), e.height + 1))
+                }
+                if let next = binaryOperator() {
+                    // Tighter rows before this operator are complete.
+                    while case .binary(_, let p, _)? = pending.last, p > next.precedence { reduceRow() }
+                    // The operator goes on a row (`1 + 2 - 3` is one node) or starts one, one level
+                    // deep, over the operand just parsed.
+                    if case .binary(_, let p, _)? = pending.last, p == next.precedence {} else {
+                        guard open + operands[operands.count - 1].height < Expr.maximumNesting else {
+                            throw Expr.tooDeep(peek.location)
+                        }
+                        open += 1
+                    }
+                    pending.append(.binary(next.op, precedence: next.precedence, peek.location))
+                    index += next.width
+                    break
+                }
+                // Anything else ends the operand's rows.
+                while case .binary? = pending.last { reduceRow() }
+                if isPunctuation(")"), let last = pending.last {
+                    index += 1
+                    pending.removeLast()
+                    open -= 1
+                    let e = operands.removeLast()
+                    switch last {
+                    case .modifier(let m, let loc): operands.append((.modifier(m, e.expr, loc), e.height + 1))
+                    // Parentheses make no node but count as a level, as they nest.
+                    default: operands.append((e.expr, e.height + 1))
+                    }
+                    continue
+                }
+                // The end of the expression: nothing may be left open.
+                guard pending.isEmpty else { throw peek.location.error("expected ')', got '\(peek.text)'") }
+                return operands[0].expr
+            }
         }
     }
 }
