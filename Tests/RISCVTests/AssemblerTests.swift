@@ -148,6 +148,17 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(try value("%lo(0x12345fff)") == -1)
     }
 
+    @Test func numbersAndShiftsUpTo64Bits() throws {
+        let b = try Assembler.bytes("""
+            .dword -9223372036854775808, 18446744073709551615, 0xffffffffffffffff
+            .dword 1 << 63, -1 >> 63, 1 << 0, -(9223372036854775809)
+            """)
+        let dwords = stride(from: 0, to: b.count, by: 8).map { i in
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[i + $1]) << (8 * UInt64($1)) }
+        }
+        #expect(dwords == [1 << 63, .max, .max, 1 << 63, 1, 1, 0x7fff_ffff_ffff_ffff])
+    }
+
     @Test func repeatBlocks() throws {
         let b = try Assembler.bytes(".rept 2\n.rept 3\n.byte 1\n.endr\n.byte 2\n.endr\n.rept 0\n.byte 9\n.endr")
         #expect(b == [1, 1, 1, 2, 1, 1, 1, 2])
@@ -203,6 +214,13 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         ("c.addi16sp a0, 16", 1, 12, "'c.addi16sp' needs sp here"),
         ("c.j far\n.zero 4096\nfar: nop", 1, 5, "operands do not fit 'c.j'"),
         ("la a0, %hi(x)\nx:", 1, 8, "%hi: value 0x80000008 is out of range of a sign-extended 32-bit address"),
+        ("li a0, -9223372036854775809", 1, 8, "number '-9223372036854775809' does not fit in 64 bits"),
+        (".dword 18446744073709551616", 1, 8, "number '18446744073709551616' does not fit in 64 bits"),
+        ("li a0, 1 << 64", 1, 8, "'li' needs a constant: shift amount 64 out of range [0, 63]"),
+        (".dword 1 >> -1", 1, 10, "shift amount -1 out of range [0, 63]"),
+        // An equate of numbers alone is evaluated where it stands, used or not (as clang does).
+        (".equ X, 1 << 64", 1, 11, "shift amount 64 out of range [0, 63]"),
+        ("X = 1 / 0", 1, 7, "division by zero"),
         // 256 levels at most: the 256th '-' would put the 1 below them.
         ("li a0, " + String(repeating: "-", count: 300) + "1", 1, 263, "expression nested too deeply (more than 256 levels)"),
         ("li a0, " + String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300), 1, 263,

@@ -50,6 +50,21 @@ describe("vmlab.asm", function()
     expect(vmlab.asm("li t0, " .. string.rep("1+", 60000) .. "1")).to_equal(vmlab.asm("li t0, 60001"))
   end)
 
+  it("refuses a number that does not fit in 64 bits", function()
+    expect(function() vmlab.asm("li a0, -9223372036854775809") end)
+      .to_raise("^asm:1:8: number '%-9223372036854775809' does not fit in 64 bits$")
+    expect(function() vmlab.asm("li a0, 18446744073709551616") end)
+      .to_raise("^asm:1:8: number '18446744073709551616' does not fit in 64 bits$")
+    expect(vmlab.asm("li a0, -9223372036854775808")).to_equal(vmlab.asm("li a0, 1 << 63"))
+  end)
+
+  it("refuses a shift by a negative amount or by 64 or more", function()
+    for _, shift in ipairs { "1 << 64", "1 << -1", "1 >> 64", "1 >> -1" } do
+      expect(function() vmlab.asm(".dword " .. shift) end).to_raise("^asm:1:10: shift amount %-?%d+ out of range %[0, 63%]$")
+    end
+    expect(function() vmlab.asm(".equ unused, 1 << 64") end).to_raise("shift amount 64 out of range")
+  end)
+
   it("rejects misspelt options, naming the valid ones", function()
     expect(function() vmlab.asm("nop", { bsae = 0 }) end)
       .to_raise("unknown option 'bsae' to 'asm' %(expected one of: base, rvc%)")

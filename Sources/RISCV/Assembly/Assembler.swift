@@ -263,7 +263,14 @@ final class AssemblerSession {
     func define(_ name: String, _ e: Expr, at loc: SourceLocation) throws(AssemblyError) {
         if labels[name] != nil { throw loc.error("symbol '\(name)' is already defined") }
         // A later .set replaces the value; evaluation happens where the symbol is used.
-        if let constant = try? constantValue(e) { equates[name] = .number(constant) } else { equates[name] = e }
+        do throws(AssemblyError) {
+            equates[name] = .number(try constantValue(e))
+        } catch {
+            // Numbers alone that cannot be evaluated (a division by zero, a shift by 64) are wrong
+            // wherever the symbol is used, or if it is never used.
+            guard e.refersToSymbols else { throw error }
+            equates[name] = e
+        }
     }
 
     func emit(_ kind: ItemKind, at loc: SourceLocation) {

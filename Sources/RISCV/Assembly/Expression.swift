@@ -2,7 +2,8 @@
 // and the relocation modifiers %hi, %lo, %pcrel_hi, %pcrel_lo (psABI, "Assembler Relocation
 // Functions"). Operator precedence follows the GNU assembler syntax as LLVM implements it, from
 // loosest to tightest: || &&, then == != < <= > >=, then + -, then | ^ & !, then * / % << >>.
-// Arithmetic wraps at 64 bits; `>>` shifts in zeros (LLVM's choice for RISC-V).
+// Numbers are 64-bit: at most 2^64 - 1, and with a minus sign before them at least -2^63. Arithmetic
+// wraps at 64 bits; a shift amount must be 0 to 63; `>>` shifts in zeros (LLVM's choice for RISC-V).
 //
 // Neither parsing nor evaluation recurses: both keep stacks of their own, so no expression and no
 // chain of symbol definitions can overflow the thread's stack. The parser bounds the depth of the
@@ -40,18 +41,32 @@ indirect enum Expr: Sendable {
         loc.error("expression nested too deeply (more than \(maximumNesting) levels)")
     }
 
-    /// Whether the expression mentions a modifier (so it is never a plain constant operand).
-    var hasModifier: Bool {
+    /// Whether the expression or a part of it is one that `test` accepts (a walk without recursion).
+    func contains(where test: (Expr) -> Bool) -> Bool {
         var work = [self]
         while let e = work.popLast() {
+            if test(e) { return true }
             switch e {
-            case .modifier: return true
-            case .unary(_, let operand): work.append(operand)
+            case .unary(_, let operand), .modifier(_, let operand, _): work.append(operand)
             case .chain(let first, let rest): work.append(first); work += rest.map(\.operand)
             default: break
             }
         }
         return false
+    }
+
+    /// Whether the expression mentions a modifier (so it is never a plain constant operand).
+    var hasModifier: Bool { contains { if case .modifier = $0 { true } else { false } } }
+
+    /// Whether the expression mentions a symbol or `.`, so that its value may depend on where it is
+    /// used.
+    var refersToSymbols: Bool {
+        contains {
+            switch $0 {
+            case .symbol, .here: true
+            default: false
+            }
+        }
     }
 
     /// The modifier at the top of the expression, if it is one.
@@ -190,9 +205,12 @@ extension Expr {
             guard r != 0 else { throw loc.error("division by zero") }
             if l == .min && r == -1 { return ExprValue(value: op == "/" ? l : 0, isAddress: false) }
             return ExprValue(value: op == "/" ? l / r : l % r, isAddress: false)
-        case "<<": return ExprValue(value: r >= 64 || r < 0 ? 0 : l << r, isAddress: false)
-        // `>>` is a logical shift, as in LLVM's assembler.
-        case ">>": return ExprValue(value: r >= 64 || r < 0 ? 0 : Int64(bitPattern: UInt64(bitPattern: l) >> UInt64(r)), isAddress: false)
+        case "<<", ">>":
+            // A shift by a negative amount or by 64 or more is an error: GNU as warns and yields 0,
+            // LLVM takes the amount modulo 64, and neither is likely what was meant.
+            guard r >= 0 && r < 64 else { throw loc.error("shift amount \(r) out of range [0, 63]") }
+            // `>>` is a logical shift, as in LLVM's assembler.
+            return ExprValue(value: op == "<<" ? l << r : Int64(bitPattern: UInt64(bitPattern: l) >> UInt64(r)), isAddress: false)
         case "&": return ExprValue(value: l & r, isAddress: false)
         case "|": return ExprValue(value: l | r, isAddress: false)
         case "^": return ExprValue(value: l ^ r, isAddress: false)
@@ -351,6 +369,11 @@ struct TokenCursor {
                     try expect("(")
                     pending.append(.modifier(m, t.location))
                 } else {
+                    // A minus sign directly before a number makes a negative number, which must
+                    // fit in 64 bits too: at least -2^63 (clang would wrap -9223372036854775809).
+                    if p == "-", case .integer(let v) = peek.kind, UInt64(bitPattern: v) > UInt64(1) << 63 {
+                        throw t.location.error("number '-\(UInt64(bitPattern: v))' does not fit in 64 bits")
+                    }
                     pending.append(.unary(p))
                 }
                 continue

@@ -141,7 +141,8 @@ struct Lexer {
                     tokens.append(Token(kind: .localLabelRef(n, forward: last == "f"), location: start))
                     continue
                 }
-                guard let value = parseInteger(text) else { throw start.error("invalid number '\(text)'") }
+                guard let (value, fits) = parseInteger(text) else { throw start.error("invalid number '\(text)'") }
+                guard fits else { throw start.error("number '\(text)' does not fit in 64 bits") }
                 tokens.append(Token(kind: .integer(value), location: start))
             case _ where isIdentStart(c):
                 let start = loc(i)
@@ -208,8 +209,10 @@ struct Lexer {
         }
     }
 
-    /// Parses a number token (already lowercased); values wrap to 64 bits like the GNU assembler's.
-    static func parseInteger(_ text: String) -> Int64? {
+    /// Parses a number token (already lowercased) into its 64-bit pattern, and whether it fits:
+    /// a number above 2^64 - 1 does not (clang's "literal value out of range"). Nil if it is not a
+    /// number at all.
+    static func parseInteger(_ text: String) -> (value: Int64, fits: Bool)? {
         var digits = Substring(text)
         var radix = 10
         if text.hasPrefix("0x") { radix = 16; digits = digits.dropFirst(2) }
@@ -218,13 +221,14 @@ struct Lexer {
         else if text.count > 1 && text.hasPrefix("0") { radix = 8; digits = digits.dropFirst(1) }
         guard !digits.isEmpty else { return nil }
         var value: UInt64 = 0
+        var fits = true
         for ch in digits {
             guard let d = ch.hexDigitValue, d < radix else { return nil }
             let (m, o1) = value.multipliedReportingOverflow(by: UInt64(radix))
             let (s, o2) = m.addingReportingOverflow(UInt64(d))
-            guard !o1, !o2 else { return nil }
+            if o1 || o2 { fits = false }
             value = s
         }
-        return Int64(bitPattern: value)
+        return (Int64(bitPattern: value), fits)
     }
 }
