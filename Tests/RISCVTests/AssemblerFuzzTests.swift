@@ -85,29 +85,25 @@ import Testing
         return results.all
     }
 
-    static func nested(_ open: String, _ inner: String, _ close: String, _ count: Int) -> String {
-        String(repeating: open, count: count) + inner + String(repeating: close, count: count)
-    }
-
     /// Hostile nesting is an assembly error, never a stack overflow, and the deepest expression
     /// allowed assembles on a secondary thread's stack (in a debug build too).
     @Test func deepExpressionsAreErrorsNotStackOverflows() {
         let limit = Expr.maximumNesting
         let tooDeep = [
-            "li t0, " + Self.nested("(", "1", ")", 30_000),
+            "li t0, " + nested("(", "1", ")", 30_000),
             "li t0, " + String(repeating: "-", count: 100_000) + "1",
-            "li t0, " + Self.nested("%lo(", "1", ")", 30_000),
-            "li t0, " + Self.nested("1+(", "1", ")", 30_000),
-            "li t0, " + Self.nested("(", "1", ")", limit),
-            "li t0, " + Self.nested("(", "1", ")", limit - 1) + "+1",
+            "li t0, " + nested("%lo(", "1", ")", 30_000),
+            "li t0, " + nested("1+(", "1", ")", 30_000),
+            "li t0, " + nested("(", "1", ")", limit),
+            "li t0, " + nested("(", "1", ")", limit - 1) + "+1",
         ]
         let deepest = [
-            "li t0, " + Self.nested("(", "1", ")", limit - 1),
+            "li t0, " + nested("(", "1", ")", limit - 1),
             "li t0, " + String(repeating: "~", count: limit - 1) + "1",
-            "li t0, " + Self.nested("%lo(", "1", ")", limit - 1),
+            "li t0, " + nested("%lo(", "1", ")", limit - 1),
             // Evaluated once the layout is known, where the label has an address.
             "x: .dword " + String(repeating: "-", count: limit - 1) + "x",
-            "x: .dword " + Self.nested("0+(", "x", ")", limit / 2 - 1),
+            "x: .dword " + nested("0+(", "x", ")", limit / 2 - 1),
         ]
         let results = Self.assembleOnSmallStack(tooDeep + deepest)
         for (source, result) in zip(tooDeep, results) {
@@ -117,6 +113,22 @@ import Testing
         for (source, result) in zip(deepest, results.dropFirst(tooDeep.count)) {
             if case .failure(let error) = result { Issue.record("\(source.prefix(40))...: \(error)") }
         }
+    }
+
+    /// Blocks too: deeply nested `.rept` or `.if` is an error, not a stack overflow, and a macro
+    /// recursing as deep as it may, each level inside an `.if`, assembles on a small stack.
+    @Test func deepBlocksAreErrorsNotStackOverflows() throws {
+        let results = Self.assembleOnSmallStack([
+            nested(".rept 1\n", "nop\n", ".endr\n", 20_000),
+            nested(".if 1\n", "nop\n", ".endif\n", 20_000),
+            nested(".rept 2\n.if 1\n", "nop\n", ".endif\n.endr\n", 1000),
+            ".macro down n\n.if \\n\n.byte \\n\ndown \\n-1\n.endif\n.endm\ndown 63",
+        ])
+        for result in results.prefix(3) {
+            guard case .failure(let error) = result else { Issue.record("assembled"); continue }
+            #expect(error.message == "blocks nested too deeply (more than 256 of .rept, .if and macros)")
+        }
+        #expect(try results[3].get().bytes == (1...63).reversed().map { UInt8($0) })
     }
 
     /// A long row of operators of one precedence is one level, not one per operator.

@@ -1,6 +1,11 @@
 import Testing
 @testable import RISCV
 
+/// `inner` inside `count` of `open` and `close`.
+func nested(_ open: String, _ inner: String, _ close: String, _ count: Int) -> String {
+    String(repeating: open, count: count) + inner + String(repeating: close, count: count)
+}
+
 /// Little-endian 32-bit words of an assembled program.
 func words(_ bytes: [UInt8]) -> [UInt32] {
     var out: [UInt32] = []
@@ -221,10 +226,11 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         // An equate of numbers alone is evaluated where it stands, used or not (as clang does).
         (".equ X, 1 << 64", 1, 11, "shift amount 64 out of range [0, 63]"),
         ("X = 1 / 0", 1, 7, "division by zero"),
-        // 256 levels at most: the 256th '-' would put the 1 below them.
-        ("li a0, " + String(repeating: "-", count: 300) + "1", 1, 263, "expression nested too deeply (more than 256 levels)"),
-        ("li a0, " + String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300), 1, 263,
-         "expression nested too deeply (more than 256 levels)"),
+        (nested(".rept 1\n", "nop", "\n.endr", 300), 257, 1, "blocks nested too deeply (more than 256 of .rept, .if and macros)"),
+        (nested(".if 1\n", "nop", "\n.endif", 300), 257, 1, "blocks nested too deeply (more than 256 of .rept, .if and macros)"),
+        // 256 levels at most: the 256th '-' or '(' would put the 1 below them.
+        ("li a0, " + nested("-", "1", "", 300), 1, 263, "expression nested too deeply (more than 256 levels)"),
+        ("li a0, " + nested("(", "1", ")", 300), 1, 263, "expression nested too deeply (more than 256 levels)"),
     ] as [(String, Int, Int, String)])
     func errorsCarryLineAndColumn(_ source: String, _ line: Int, _ column: Int, _ message: String) {
         do {

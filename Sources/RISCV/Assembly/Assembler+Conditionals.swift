@@ -11,9 +11,9 @@ extension AssemblerSession {
         return Self.conditionalOpeners.contains(lower) || lower == ".else" || lower == ".endif" ? lower : nil
     }
 
-    /// Assembles the branch of the conditional at `index` that its condition selects; returns the
-    /// index after its `.endif`.
-    func conditional(_ tokens: [Token], at index: Int, end: Int) throws(AssemblyError) -> Int {
+    /// The branch of the conditional at `index` that its condition selects (nil if none), for
+    /// `run` to assemble, and the index after its `.endif`.
+    func conditional(_ tokens: [Token], at index: Int, end: Int) throws(AssemblyError) -> (branch: Range<Int>?, after: Int) {
         let loc = tokens[index].location
         let kind = conditionalDirective(tokens, at: index)!
         var cursor = TokenCursor(tokens: tokens, index: index + 1)
@@ -35,7 +35,10 @@ extension AssemblerSession {
         var scan = thenStart
         while scan < end {
             switch conditionalDirective(tokens, at: scan) {
-            case ".if", ".ifdef", ".ifndef": depth += 1
+            case ".if", ".ifdef", ".ifndef":
+                // Too deep to assemble: said at once, rather than after scans of every level.
+                depth += 1
+                guard depth <= Self.maximumBlockNesting else { throw Self.blocksTooDeep(tokens[scan].location) }
             case ".endif": depth -= 1
             case ".else" where depth == 1:
                 guard elseAt == nil else { throw tokens[scan].location.error("second '.else' for one '.if'") }
@@ -46,11 +49,9 @@ extension AssemblerSession {
             scan = nextStatement(tokens, after: scan)
         }
         guard depth == 0 else { throw loc.error("'\(kind)' without '.endif'") }
-        if condition {
-            try run(tokens, from: thenStart, to: elseAt ?? scan)
-        } else if let elseAt {
-            try run(tokens, from: nextStatement(tokens, after: elseAt), to: scan)
-        }
-        return nextStatement(tokens, after: scan)
+        let after = nextStatement(tokens, after: scan)
+        if condition { return (thenStart..<(elseAt ?? scan), after) }
+        if let elseAt { return (nextStatement(tokens, after: elseAt)..<scan, after) }
+        return (nil, after)
     }
 }

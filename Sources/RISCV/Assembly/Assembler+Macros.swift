@@ -77,9 +77,9 @@ extension AssemblerSession {
                 expanded.append(t)
             }
         }
+        // `run` assembles the expansion next, and counts the depth down when it is done.
         macroDepth += 1
-        defer { macroDepth -= 1 }
         guard macroDepth <= Self.maximumMacroDepth else { throw loc.error("macro '\(name)' nests too deeply (recursive?)") }
-        try run(expanded, from: 0, to: expanded.count)
+        macroExpansion = expanded
     }
 }

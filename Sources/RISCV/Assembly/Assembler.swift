@@ -50,6 +50,8 @@ final class AssemblerSession {
     /// Macros by lower-cased name, and how deeply expansions nest right now.
     var macros: [String: Macro] = [:]
     var macroDepth = 0
+    /// The expansion of the macro the current statement invoked, for `run` to assemble next.
+    var macroExpansion: [Token]?
 
     init(options: AssemblerOptions) {
         self.options = options
@@ -90,7 +92,10 @@ final class AssemblerSession {
         var scan = bodyStart
         while scan < end {
             switch repetitionDirective(tokens, at: scan) {
-            case ".rept": depth += 1
+            case ".rept":
+                // Too deep to assemble: said at once, rather than after scans of every level.
+                depth += 1
+                guard depth <= Self.maximumBlockNesting else { throw Self.blocksTooDeep(tokens[scan].location) }
             case ".endr": depth -= 1
             default: break
             }
@@ -102,42 +107,93 @@ final class AssemblerSession {
     }
 
     /// How many statements tokens[start..<end] expand to, `.rept` blocks multiplied out (capped).
+    /// A stack of the `.rept` blocks open stands in for recursion, bounded like the blocks `run`
+    /// opens.
     func expandedSize(_ tokens: [Token], from start: Int, to end: Int) throws(AssemblyError) -> Int64 {
-        var total: Int64 = 0
-        var index = start
-        while index < end {
-            if repetitionDirective(tokens, at: index) == ".rept" {
-                let block = try repetition(tokens, at: index, end: end)
-                let body = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
-                let (product, overflow) = block.count.multipliedReportingOverflow(by: body)
-                if overflow || product > Int64(Self.maximumStatements) { return Int64(Self.maximumStatements) + 1 }
-                total += product
-                index = block.after
-            } else {
-                total += 1
-                index = nextStatement(tokens, after: index)
+        let cap = Int64(Self.maximumStatements)
+        // Each level: where it has got to, where it ends, its statements so far, its repeat count.
+        var levels: [(index: Int, end: Int, total: Int64, count: Int64)] = [(start, end, 0, 1)]
+        while true {
+            let top = levels.count - 1
+            if levels[top].index >= levels[top].end || levels[top].total > cap {
+                let level = levels.removeLast()
+                let (product, overflow) = level.count.multipliedReportingOverflow(by: level.total)
+                let size = overflow || product > cap ? cap + 1 : product
+                if levels.isEmpty { return size }
+                levels[top - 1].total += size
+                continue
             }
-            if total > Int64(Self.maximumStatements) { return total }
+            let index = levels[top].index
+            if repetitionDirective(tokens, at: index) == ".rept" {
+                guard levels.count <= Self.maximumBlockNesting else { throw Self.blocksTooDeep(tokens[index].location) }
+                let block = try repetition(tokens, at: index, end: levels[top].end)
+                levels[top].index = block.after
+                levels.append((block.body.lowerBound, block.body.upperBound, 0, block.count))
+            } else {
+                levels[top].total += 1
+                levels[top].index = nextStatement(tokens, after: index)
+            }
         }
-        return total
     }
 
-    /// Parses the statements in tokens[start..<end], expanding `.rept n` ... `.endr` blocks.
+    /// A stretch of statements being assembled: the source, a `.rept` body (with the passes left
+    /// to make after this one), an `.if` branch or a macro's expansion.
+    struct Block {
+        var tokens: [Token]
+        var start: Int
+        var end: Int
+        var index: Int
+        var passesLeft: Int64 = 0
+        var isMacroExpansion = false
+
+        init(_ tokens: [Token], _ range: Range<Int>, passesLeft: Int64 = 0, isMacroExpansion: Bool = false) {
+            self.tokens = tokens
+            (start, end, index) = (range.lowerBound, range.upperBound, range.lowerBound)
+            self.passesLeft = passesLeft
+            self.isMacroExpansion = isMacroExpansion
+        }
+    }
+
+    /// How many blocks (`.rept` bodies, `.if` branches, macro expansions) may be open at once.
+    static let maximumBlockNesting = 256
+
+    static func blocksTooDeep(_ loc: SourceLocation) -> AssemblyError {
+        loc.error("blocks nested too deeply (more than \(maximumBlockNesting) of .rept, .if and macros)")
+    }
+
+    /// Parses the statements in tokens[start..<end], expanding `.rept n` ... `.endr` blocks,
+    /// conditionals and macros. The blocks open are kept on a stack of their own, not by
+    /// recursion, so that no nesting can overflow the thread's stack; it is bounded all the same
+    /// (`maximumBlockNesting`), as finding each block's end takes a scan of it.
     func run(_ tokens: [Token], from start: Int, to end: Int) throws(AssemblyError) {
-        var index = start
-        while index < end {
+        var blocks = [Block(tokens, start..<end)]
+        func open(_ block: Block, at loc: SourceLocation) throws(AssemblyError) {
+            guard blocks.count <= Self.maximumBlockNesting else { throw Self.blocksTooDeep(loc) }
+            blocks.append(block)
+        }
+        while let block = blocks.last {
+            let top = blocks.count - 1
+            guard block.index < block.end else {
+                if block.passesLeft > 0 {
+                    blocks[top].passesLeft -= 1
+                    blocks[top].index = block.start
+                } else {
+                    if block.isMacroExpansion { macroDepth -= 1 }
+                    blocks.removeLast()
+                }
+                continue
+            }
+            let (tokens, index, end) = (block.tokens, block.index, block.end)
             if repetitionDirective(tokens, at: index) == ".rept" {
-                let block = try repetition(tokens, at: index, end: end)
+                let rept = try repetition(tokens, at: index, end: end)
                 // Refuse a runaway expansion before building any of it.
-                let size = try expandedSize(tokens, from: block.body.lowerBound, to: block.body.upperBound)
-                let (product, overflow) = block.count.multipliedReportingOverflow(by: size)
+                let size = try expandedSize(tokens, from: rept.body.lowerBound, to: rept.body.upperBound)
+                let (product, overflow) = rept.count.multipliedReportingOverflow(by: size)
                 guard !overflow, product <= Int64(Self.maximumStatements - statementsParsed) else {
                     throw tokens[index].location.error("'.rept' expands to more than \(Self.maximumStatements) statements")
                 }
-                for _ in 0..<block.count {
-                    try run(tokens, from: block.body.lowerBound, to: block.body.upperBound)
-                }
-                index = block.after
+                blocks[top].index = rept.after
+                if rept.count > 0 { try open(Block(tokens, rept.body, passesLeft: rept.count - 1), at: tokens[index].location) }
                 continue
             }
             if repetitionDirective(tokens, at: index) == ".endr" {
@@ -145,14 +201,16 @@ final class AssemblerSession {
             }
             switch conditionalDirective(tokens, at: index) {
             case ".if", ".ifdef", ".ifndef":
-                index = try conditional(tokens, at: index, end: end)
+                let conditional = try conditional(tokens, at: index, end: end)
+                blocks[top].index = conditional.after
+                if let branch = conditional.branch { try open(Block(tokens, branch), at: tokens[index].location) }
                 continue
             case ".else", ".endif":
                 throw tokens[index].location.error("'\(conditionalDirective(tokens, at: index)!)' without '.if'")
             default: break
             }
             if startsWith(".macro", tokens, at: index) {
-                index = try defineMacro(tokens, at: index, end: end)
+                blocks[top].index = try defineMacro(tokens, at: index, end: end)
                 continue
             }
             if startsWith(".endm", tokens, at: index) {
@@ -164,7 +222,12 @@ final class AssemblerSession {
             }
             var cursor = TokenCursor(tokens: tokens, index: index)
             try statement(&cursor)
-            index = nextStatement(tokens, after: index)
+            blocks[top].index = nextStatement(tokens, after: index)
+            // A macro invoked by the statement: its expansion comes next.
+            if let expansion = macroExpansion {
+                macroExpansion = nil
+                try open(Block(expansion, 0..<expansion.count, isMacroExpansion: true), at: tokens[index].location)
+            }
         }
     }
 
