@@ -1,6 +1,7 @@
-// Guest memory as tools see it: guest-physical addresses (the VM's RAM, i.e. its carve-out), or
-// guest-virtual ones translated through the guest's own page tables as they are in memory now
-// (`Machine.translate`: no TLB fill, no A/D update, no trap). Accesses are byte copies with no side
+// Guest memory as tools see it: guest-physical addresses (the VM's RAM, i.e. its carve-out, never
+// the VMM's hidden memory after it), or guest-virtual ones translated through the guest's own page
+// tables as they are in memory now (`Machine.translate`, or under trap and bt the monitor's walk of
+// the guest's tables: no TLB fill, no A/D update, no trap). Accesses are byte copies with no side
 // effect on the guest but one: written bytes drop decoded instructions and LR reservations on them,
 // as a DMA write does, so the guest executes what was written.
 import Machine
