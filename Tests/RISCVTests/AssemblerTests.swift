@@ -71,6 +71,36 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(words(p.bytes).prefix(2) == [0x0000_0517, 0x0105_0513])
     }
 
+    /// `.` in an `.equ`/`.set` is where the definition stands, not where the symbol is used, and
+    /// a symbol defined from it is an address in the symbol table, as labels are.
+    @Test func locationCounterInAnEquateIsWhereItStands() throws {
+        let p = try Assembler.assemble("""
+            nop
+        .equ X, .
+            nop
+        .set Y, . + 8
+        Z = .
+            nop
+            .dword X, Y, Z, later
+        .equ W, . - X
+        .equ LATER, later
+            .dword W, LATER
+        later:
+        """)
+        #expect(p.symbols["X"] == 0x8000_0004)
+        #expect(p.symbols["Y"] == 0x8000_0010)
+        #expect(p.symbols["Z"] == 0x8000_0008)
+        #expect(p.symbols["W"] == 0x28)
+        #expect(p.symbols["LATER"] == 0x8000_003c)
+        #expect(p.symbols.keys.sorted() == ["LATER", "W", "X", "Y", "Z", "later"])
+        let dwords = stride(from: 12, to: p.bytes.count, by: 8).map { i in
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(p.bytes[i + $1]) << (8 * UInt64($1)) }
+        }
+        #expect(dwords == [0x8000_0004, 0x8000_0010, 0x8000_0008, 0x8000_003c, 0x28, 0x8000_003c])
+        // A branch to it is relative to the branch: beq a0, a1, -4.
+        #expect(words(try Assembler.bytes("nop\n.equ X, .\nnop\nbeq a0, a1, X")) == [0x13, 0x13, 0xfeb5_0ee3])
+    }
+
     @Test func explicitSectionAddresses() throws {
         let p = try Assembler.assemble(".text\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x8000_1000]))
         #expect(p.section(".data")?.address == 0x8000_1000)
@@ -203,6 +233,7 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         ("x: .rept 2\nnop\n.endr", 1, 4, "'.rept' must begin its statement (put a label before it on its own line)"),
         (".rept 1000\n.rept 1000\n.rept 1000\nnop\n.endr\n.endr\n.endr", 1, 1, "'.rept' expands to more than 1000000 statements"),
         ("1: li a0, 1b", 1, 11, "'li' needs a constant: local label 1 is not a constant"),
+        (".equ X, .\nli a0, X", 2, 8, "'li' needs a constant: '.' is not a constant"),
         (".macro m a\nnop\n", 1, 1, "'.macro' without '.endm'"),
         (".endm", 1, 1, "'.endm' without '.macro'"),
         (".macro m a\naddi \\a, \\a, 1\n.endm\nm", 4, 1, "missing argument 'a' to macro 'm'"),

@@ -355,6 +355,39 @@ import Testing
         """)
     }
 
+    /// `.` in `.equ`, `.set` and `=` is where the definition stands, in code that grows as branches
+    /// relax and in data.
+    @Test(arguments: [".option norvc", ".option rvc"])
+    func equatesOfTheLocationCounter(mode: String) throws {
+        try Self.compare(mode + """
+
+        start:
+            nop
+        .equ AFTER_FIRST, .
+            nop
+        .set MIDDLE, . + 2 * 4
+        here = .
+            beq a0, a1, AFTER_FIRST
+            beqz a0, FAR
+            j here
+            la a0, MIDDLE
+            nop
+        .equ LATER, later
+        .equ SPAN, . - start
+            .dword AFTER_FIRST, MIDDLE, here, SPAN, LATER
+            .word . - AFTER_FIRST, FAR - here
+        later:
+            .zero 5000
+        .equ FAR, .
+            j here
+        .data
+        d0: .word 1
+        .equ D, .
+            .word 2
+            .dword D, D - d0
+        """)
+    }
+
     /// Branches beyond ±4 KiB become an inverted branch over a jal, compressed where possible.
     @Test func longBranches() throws {
         try Self.compare("""

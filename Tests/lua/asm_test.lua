@@ -33,6 +33,22 @@ describe("vmlab.asm", function()
     expect(vmlab.asm(table.concat(lines, "\n"))).to_equal(code)
   end)
 
+  it("takes '.' in .equ, .set and = where the definition stands, and lists the symbol", function()
+    local code, symbols = vmlab.asm([[
+      nop
+    .equ X, .
+      nop
+    .set Y, . + 8
+    Z = .
+      nop
+      .dword X, Y, Z
+    ]], { base = 0x80000000 })
+    expect(symbols.X).to_equal(0x80000004)
+    expect(symbols.Y).to_equal(0x80000010)
+    expect(symbols.Z).to_equal(0x80000008)
+    expect(code:sub(13)).to_equal(string.pack("<I8I8I8", 0x80000004, 0x80000010, 0x80000008))
+  end)
+
   it("raises assembly errors as asm:LINE:COL: message", function()
     expect(function() vmlab.asm("nop\n  frobnicate a0") end).to_raise("^asm:2:3: ")
     expect(function() vmlab.asm("addi a0, a0, 99999") end).to_raise("^asm:1:")

@@ -132,7 +132,7 @@ extension AssemblerSession {
         }
 
         var symbols: [String: UInt64] = [:]
-        for name in labels.keys where !name.contains("$local") { symbols[name] = labelAddress(name) }
+        for name in labels.keys where !isInternalLabel(name) { symbols[name] = labelAddress(name) }
         for (name, e) in equates {
             if let v = try? e.evaluate(environment(pc: nil)) { symbols[name] = UInt64(bitPattern: v.value) }
         }

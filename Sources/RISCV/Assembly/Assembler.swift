@@ -41,6 +41,8 @@ final class AssemblerSession {
     var localLabelCounts: [Int: Int] = [:]
     /// Forward references to numeric local labels, checked at the end.
     var pendingForward: [(name: String, location: SourceLocation)] = []
+    /// How many labels stand for `.` in `.equ`/`.set` definitions (see `define`).
+    var locationLabelCount = 0
     /// `%pcrel_hi` targets by auipc address, filled before encoding.
     var pcrelHi: [UInt64: (Expr, SourceLocation)] = [:]
     /// Statements parsed so far, counting `.rept` copies: a bound that keeps a runaway repeat
@@ -233,8 +235,20 @@ final class AssemblerSession {
 
     func localLabelName(_ n: Int, _ instance: Int) -> String { ".L\(n)$local\(instance)" }
 
-    /// How to name a symbol in a message: numeric local labels by their number.
+    /// How the labels standing for `.` in `.equ`/`.set` definitions begin: with a space, so no
+    /// source can name one.
+    static let locationLabelPrefix = ". "
+
+    /// Whether a label is the assembler's own (a numeric local label or a `.` of a definition),
+    /// left out of the symbol table.
+    func isInternalLabel(_ name: String) -> Bool {
+        name.contains("$local") || name.hasPrefix(Self.locationLabelPrefix)
+    }
+
+    /// How to name a symbol in a message: numeric local labels by their number, the `.` of a
+    /// definition as '.'.
     func displayName(_ name: String) -> String {
+        if name.hasPrefix(Self.locationLabelPrefix) { return "'.'" }
         if name.hasPrefix(".L"), let dollar = name.firstIndex(of: "$"), name.contains("$local") {
             return "local label \(name[name.index(name.startIndex, offsetBy: 2)..<dollar])"
         }
@@ -325,7 +339,19 @@ final class AssemblerSession {
 
     func define(_ name: String, _ e: Expr, at loc: SourceLocation) throws(AssemblyError) {
         if labels[name] != nil { throw loc.error("symbol '\(name)' is already defined") }
-        // A later .set replaces the value; evaluation happens where the symbol is used.
+        // `.` in the definition is where the definition stands (as in the GNU and LLVM assemblers),
+        // not where the symbol is used: it becomes a label of its own at this point.
+        var anchor: String?
+        let e = e.replacingHere { [self] at in
+            if anchor == nil {
+                let label = Self.locationLabelPrefix + String(locationLabelCount)
+                locationLabelCount += 1
+                labels[label] = (current, sections[current].items.count, at)
+                anchor = label
+            }
+            return .symbol(anchor!, at)
+        }
+        // A later .set replaces the value; other symbols are evaluated where this one is used.
         do throws(AssemblyError) {
             equates[name] = .number(try constantValue(e))
         } catch {

@@ -31,7 +31,8 @@ public struct AssembledProgram: Sendable {
     /// All sections laid out from `base`, gaps filled with zeros: a loadable raw image.
     public var bytes: [UInt8]
     public var sections: [AssembledSection]
-    /// Labels (absolute addresses) and `.equ`/`.set` constants; numeric local labels are omitted.
+    /// Labels (absolute addresses) and `.equ`/`.set` symbols (addresses too if defined from `.` or
+    /// a label); numeric local labels are omitted.
     public var symbols: [String: UInt64]
     /// The names declared `.globl`.
     public var globals: Set<String>

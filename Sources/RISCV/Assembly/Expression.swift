@@ -55,6 +55,50 @@ indirect enum Expr: Sendable {
         return false
     }
 
+    /// The expression with each `.` in it replaced by `replacement(location of the '.')`, rebuilt
+    /// with a stack of its own rather than by recursion.
+    func replacingHere(with replacement: (SourceLocation) -> Expr) -> Expr {
+        guard contains(where: { if case .here = $0 { true } else { false } }) else { return self }
+        enum Step {
+            case visit(Expr)
+            case unary(String)
+            case chain([Operation])
+            case modifier(RelocationModifier, SourceLocation)
+        }
+        var work: [Step] = [.visit(self)]
+        var built: [Expr] = []
+        while let step = work.popLast() {
+            switch step {
+            case .visit(let e):
+                switch e {
+                case .here(let loc): built.append(replacement(loc))
+                case .number, .symbol: built.append(e)
+                case .unary(let op, let operand):
+                    work.append(.unary(op))
+                    work.append(.visit(operand))
+                case .chain(let first, let rest):
+                    // Built first, then the operands in order; the chain is put together last.
+                    work.append(.chain(rest))
+                    for operation in rest.reversed() { work.append(.visit(operation.operand)) }
+                    work.append(.visit(first))
+                case .modifier(let m, let operand, let loc):
+                    work.append(.modifier(m, loc))
+                    work.append(.visit(operand))
+                }
+            case .unary(let op):
+                built.append(.unary(op, built.removeLast()))
+            case .chain(var rest):
+                let operands = built.suffix(rest.count)
+                for k in rest.indices { rest[k].operand = operands[operands.startIndex + k] }
+                built.removeLast(rest.count)
+                built.append(.chain(built.removeLast(), rest))
+            case .modifier(let m, let loc):
+                built.append(.modifier(m, built.removeLast(), loc))
+            }
+        }
+        return built[0]
+    }
+
     /// Whether the expression mentions a modifier (so it is never a plain constant operand).
     var hasModifier: Bool { contains { if case .modifier = $0 { true } else { false } } }
 
