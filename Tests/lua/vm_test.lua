@@ -268,6 +268,8 @@ describe("vmlab.vm options", function()
       expect(stop).to_equal("poweroff")
       expect(details.exit_code).to_equal(0)
       expect(vm:console()).to_equal("K")
+      -- The pc rests after the shutdown's ecall in every mode, as natively.
+      expect(vm:read("pc")).to_equal(0x80200000 + #kernel)
     end
     -- Without a firmware, natively, the same code is an M-mode program at the RAM base.
     local bare <close> = assert(vmlab.vm { image = kernel })

@@ -192,8 +192,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
                 counters.supervisorCalls &+= 1
                 charge(prices.supervisorCall)
                 emit(.supervisorCall, pc: trap.pc, cause: nil, address: machine.register(17, hart: hart))
-                machine.setPC(trap.pc, hart: hart)
-                if supervisorCall?(self, hart) ?? false { machine.setPC(trap.pc &+ 4, hart: hart) }
+                serveSupervisorCall(at: trap.pc)
             } else {
                 reflect(.exception(.ecallU), pc: trap.pc)
             }
@@ -262,12 +261,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             } else {
                 emit(.supervisorCall, pc: pc, cause: nil, address: machine.register(17, hart: hart))
             }
-            machine.setPC(pc, hart: hart)
-            if supervisorCall?(self, hart) ?? false {
-                machine.setPC(pc &+ 4, hart: hart)
-                return .retired
-            }
-            return .abandoned
+            return serveSupervisorCall(at: pc) ? .retired : .abandoned
         case .reflect(let t):
             reflect(t, pc: pc)
             return .abandoned
@@ -275,6 +269,16 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             reflect(.exception(.illegalInstruction, tval: UInt64(bits)), pc: pc)
             return .abandoned
         }
+    }
+
+    /// Serves the guest kernel's `ecall` at `pc` with the virtual SBI; whether the call returned.
+    /// The pc moves past the ecall first, as the SBI expects of its caller and as the machine
+    /// leaves it natively, so a call that does not return (a shutdown, a hart stop) leaves it
+    /// there, or where the call sent the hart.
+    @discardableResult
+    func serveSupervisorCall(at pc: UInt64) -> Bool {
+        machine.setPC(pc &+ 4, hart: hart)
+        return supervisorCall?(self, hart) ?? false
     }
 
     func privileged(_ pc: UInt64, _ bits: UInt32) {
