@@ -107,6 +107,23 @@ import Testing
         #expect(differing > 0 && differing <= 4 * expected.count)
     }
 
+    /// The scan works from the bytes the board read at boot: the file is not read a second time,
+    /// so it may be gone (or have changed) by then.
+    @Test func scansTheKernelAsItWasReadAtBoot() throws {
+        guard let kernel = Guests.path("tinyos", "tinyos.elf") else { return }
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("afterburn-\(getpid()).elf").path
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: kernel, toPath: copy)
+        var c = VirtBoardConfiguration()
+        c.memory = 32 << 20
+        c.kernel = .file(copy)
+        let board = try VirtBoard(c)
+        try FileManager.default.removeItem(atPath: copy)
+        let text = AfterburnerText.of(board, in: board.machine)
+        #expect(text.notes.isEmpty)
+        #expect(text.ranges.count == 1 && text.ranges[0].address == 0x8020_0000)
+    }
+
     @Test func foreignPatchWordsAreLeftAlone() throws {
         guard let (board, _) = try Self.tinyosBoard() else { return }
         let burner = Afterburner(text: AfterburnerText.of(board, in: board.machine), in: board.machine, classify: Self.classify)

@@ -37,6 +37,13 @@ public final class VirtBoard {
     /// What `BootLoader` loaded, kept for `reboot`.
     let bootConfiguration: BootConfiguration
 
+    /// The kernel's bytes as they were read at boot (a file is read once, with its checks), or
+    /// nil when the board booted none.
+    public var kernelImage: [UInt8]? {
+        if case .bytes(let bytes, _)? = bootConfiguration.kernel { return bytes }
+        return nil
+    }
+
     /// The machine's devices and firmware point back at it; letting go of the board lets go of
     /// them all (see `Machine.detachAllDevices`).
     deinit { machine.detachAllDevices() }

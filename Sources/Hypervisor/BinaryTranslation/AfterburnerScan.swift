@@ -19,7 +19,6 @@
 // assumption and checks what it can (each segment's loaded bytes must equal the file's).
 
 import Boot
-import Foundation
 import Machine
 import RISCV
 
@@ -38,19 +37,10 @@ public struct AfterburnerText: Sendable, Equatable {
     /// The text of the kernel `board` was booted with, checked against what is in `machine`'s
     /// RAM now (the loaded bytes, before the guest runs).
     public static func of(_ board: VirtBoard, in machine: Machine) -> AfterburnerText {
-        guard let source = board.configuration.kernel else {
+        // The bytes the board read at boot (not the file again, which may have changed or grown
+        // since); they are still checked byte for byte against guest memory below.
+        guard let source = board.configuration.kernel, let bytes = board.kernelImage else {
             return AfterburnerText(notes: ["no kernel: nothing to patch"])
-        }
-        let bytes: [UInt8]
-        switch source {
-        case .bytes(let data, _): bytes = data
-        case .file(let path):
-            // The board read the file once at boot; read again, it is checked byte for byte
-            // against guest memory below, so a file changed since cannot misplace a patch.
-            guard let data = FileManager.default.contents(atPath: path) else {
-                return AfterburnerText(notes: ["kernel '\(path)' cannot be read again: nothing patched"])
-            }
-            bytes = [UInt8](data)
         }
         guard bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]), let file = try? ELFFile(bytes: bytes) else {
             return AfterburnerText(notes: ["kernel '\(source.name)' is a raw image: no program headers say where its code is, nothing patched"])
