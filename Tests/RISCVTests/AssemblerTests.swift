@@ -101,6 +101,32 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(words(try Assembler.bytes("nop\n.equ X, .\nnop\nbeq a0, a1, X")) == [0x13, 0x13, 0xfeb5_0ee3])
     }
 
+    /// A redefined `.set` symbol: each use takes the definition in force where it stands (a use
+    /// before any definition the first), and the symbol table lists the last, as in clang.
+    @Test func redefinedSymbolIsTheDefinitionInForce() throws {
+        let p = try Assembler.assemble("""
+            .word X
+        .set X, 1
+            .word X
+        .equ X, 2
+            .word X
+        X = X + 1
+            .word X
+        .set Y, .
+            .word Y
+        .set Y, .
+            .word Y
+        """)
+        #expect(words(p.bytes) == [1, 1, 2, 3, 0x8000_0010, 0x8000_0014])
+        #expect(p.symbols["X"] == 3)
+        #expect(p.symbols["Y"] == 0x8000_0014)
+        #expect(p.symbols.keys.sorted() == ["X", "Y"])
+        // A repeat counting with .set.
+        #expect(try Assembler.bytes(".set I, 0\n.rept 3\n.byte I\n.set I, I + 1\n.endr\n.byte I") == [0, 1, 2, 3])
+        // A use of a later definition of itself is reported by its name.
+        #expect(throws: AssemblyError.self) { try Assembler.bytes(".set X, 1\n.set X, Y\n.set Y, X\n.word Y") }
+    }
+
     @Test func explicitSectionAddresses() throws {
         let p = try Assembler.assemble(".text\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x8000_1000]))
         #expect(p.section(".data")?.address == 0x8000_1000)

@@ -388,6 +388,51 @@ import Testing
         """)
     }
 
+    /// A redefined `.equ`, `.set` or `=` symbol: each use takes the definition in force where it
+    /// stands, a use before any definition the first one, in code that grows as branches relax.
+    @Test(arguments: [".option norvc", ".option rvc"])
+    func redefinedSymbols(mode: String) throws {
+        try Self.compare(mode + """
+
+        start:
+            .word EARLY, TWICE
+        .set EARLY, 1
+            .word EARLY
+        .set EARLY, 2
+            .word EARLY
+        .equ EARLY, EARLY + 1
+            .word EARLY
+        EARLY = EARLY * 10
+            li a0, EARLY
+            addi a1, a1, EARLY
+        .set TWICE, 7
+        .set TWICE, 8
+        .set SUM, EARLY + TWICE
+        .set EARLY, 0
+            .word SUM, EARLY
+        .set AT, .
+            beq a0, a1, AT
+            beqz a0, far
+            .dword AT
+        .set AT, .
+            j AT
+            .dword AT, AT - start
+        .set AT, far
+            .dword AT
+        .set I, 0
+        .rept 3
+            .byte I
+        .set I, I + 1
+        .endr
+            .byte I
+            .zero 5000
+        far:
+        .set AT, .
+            j AT
+            .dword AT
+        """)
+    }
+
     /// Branches beyond ±4 KiB become an inverted branch over a jal, compressed where possible.
     @Test func longBranches() throws {
         try Self.compare("""

@@ -49,6 +49,24 @@ describe("vmlab.asm", function()
     expect(code:sub(13)).to_equal(string.pack("<I8I8I8", 0x80000004, 0x80000010, 0x80000008))
   end)
 
+  it("gives each use of a redefined .set symbol the definition in force where it stands", function()
+    local code, symbols = vmlab.asm([[
+      .word X
+    .set X, 1
+      .word X
+    .set X, 2
+      .word X
+    .set I, 0
+    .rept 3
+      .byte I
+    .set I, I + 1
+    .endr
+    ]], { base = 0x80000000 })
+    expect(code).to_equal(string.pack("<I4I4I4BBB", 1, 1, 2, 0, 1, 2))
+    expect(symbols.X).to_equal(2)
+    expect(symbols.I).to_equal(3)
+  end)
+
   it("raises assembly errors as asm:LINE:COL: message", function()
     expect(function() vmlab.asm("nop\n  frobnicate a0") end).to_raise("^asm:2:3: ")
     expect(function() vmlab.asm("addi a0, a0, 99999") end).to_raise("^asm:1:")

@@ -19,7 +19,7 @@ extension AssemblerSession {
         var cursor = TokenCursor(tokens: tokens, index: index + 1)
         let condition: Bool
         if kind == ".if" {
-            condition = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver())) != 0
+            condition = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver(), symbol: symbolInForce)) != 0
         } else {
             let t = cursor.next()
             guard case .identifier(let name) = t.kind else { throw t.location.error("'\(kind)' needs a symbol name") }

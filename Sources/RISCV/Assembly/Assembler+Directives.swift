@@ -5,7 +5,7 @@ extension AssemblerSession {
     func expression(_ group: [Token]) throws(AssemblyError) -> Expr {
         var c = TokenCursor(tokens: group, index: 0)
         guard !c.atEnd else { throw c.peek.location.error("expected an expression") }
-        let e = try c.parseExpression(localLabel: localLabelResolver())
+        let e = try c.parseExpression(localLabel: localLabelResolver(), symbol: symbolInForce)
         guard c.atEnd else { throw c.peek.location.error("unexpected '\(c.peek.text)' after expression") }
         return e
     }

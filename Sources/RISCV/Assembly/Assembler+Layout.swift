@@ -133,7 +133,9 @@ extension AssemblerSession {
 
         var symbols: [String: UInt64] = [:]
         for name in labels.keys where !isInternalLabel(name) { symbols[name] = labelAddress(name) }
-        for (name, e) in equates {
+        // A redefined symbol is listed with its last value, as clang lists it.
+        for (name, count) in definitionCounts {
+            guard let e = equates[Self.definitionKey(name, count - 1)] else { continue }
             if let v = try? e.evaluate(environment(pc: nil)) { symbols[name] = UInt64(bitPattern: v.value) }
         }
 

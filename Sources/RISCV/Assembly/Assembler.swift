@@ -35,7 +35,12 @@ final class AssemblerSession {
     var rvcStack: [Bool] = []
     /// Labels: name → (section, index of the item that follows the label).
     var labels: [String: (section: Int, item: Int, location: SourceLocation)] = [:]
+    /// `.equ`/`.set` definitions. The first definition of a name is kept under the name itself
+    /// (what a use before any definition refers to, as in clang), each later one under a key of its
+    /// own (see `definitionKey`), so that a use takes the definition in force where it stands.
     var equates: [String: Expr] = [:]
+    /// How many times each `.equ`/`.set` name has been defined so far.
+    var definitionCounts: [String: Int] = [:]
     var globals: Set<String> = []
     /// How many times each numeric local label has been defined so far.
     var localLabelCounts: [Int: Int] = [:]
@@ -85,7 +90,7 @@ final class AssemblerSession {
     func repetition(_ tokens: [Token], at index: Int, end: Int) throws(AssemblyError) -> (count: Int64, body: Range<Int>, after: Int) {
         let loc = tokens[index].location
         var cursor = TokenCursor(tokens: tokens, index: index + 1)
-        let count = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver()))
+        let count = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver(), symbol: symbolInForce))
         guard cursor.atEnd else { throw cursor.peek.location.error("unexpected '\(cursor.peek.text)' after expression") }
         guard count >= 0 && count <= Int64(Self.maximumStatements) else { throw loc.error("repeat count \(count) out of range") }
         // Find the matching .endr, allowing nested blocks.
@@ -249,10 +254,23 @@ final class AssemblerSession {
     /// definition as '.'.
     func displayName(_ name: String) -> String {
         if name.hasPrefix(Self.locationLabelPrefix) { return "'.'" }
+        if name.contains(" #") { return "'\(Expr.sourceName(name))'" }
         if name.hasPrefix(".L"), let dollar = name.firstIndex(of: "$"), name.contains("$local") {
             return "local label \(name[name.index(name.startIndex, offsetBy: 2)..<dollar])"
         }
         return "'\(name)'"
+    }
+
+    /// The key in `equates` of definition `n` (from 0) of `name`: the name itself for the first,
+    /// then the name with ` #n` after it, which no source can spell.
+    static func definitionKey(_ name: String, _ n: Int) -> String { n == 0 ? name : "\(name) #\(n)" }
+
+    /// The symbol a use of `name` refers to here: the latest definition of a `.equ`/`.set` name so
+    /// far, or the name itself (a label, or a forward reference, which takes the first definition,
+    /// as in clang).
+    func symbolInForce(_ name: String) -> String {
+        guard let count = definitionCounts[name] else { return name }
+        return Self.definitionKey(name, count - 1)
     }
 
     func localLabelResolver() -> (Int, Bool, SourceLocation) throws(AssemblyError) -> String {
@@ -297,7 +315,7 @@ final class AssemblerSession {
         }
         if c.isPunctuation("=") {  // `name = expr` is .set
             c.index += 1
-            let e = try c.parseExpression(localLabel: localLabelResolver())
+            let e = try c.parseExpression(localLabel: localLabelResolver(), symbol: symbolInForce)
             try define(word, e, at: head.location)
             return
         }
@@ -351,15 +369,20 @@ final class AssemblerSession {
             }
             return .symbol(anchor!, at)
         }
-        // A later .set replaces the value; other symbols are evaluated where this one is used.
+        // A redefinition (allowed for .equ, .set and = alike, as in clang) is kept apart from the
+        // earlier ones: uses that stand before it keep the value they saw. Symbols in the value
+        // were resolved to the definitions in force here when it was parsed.
+        let n = definitionCounts[name, default: 0]
+        let key = Self.definitionKey(name, n)
         do throws(AssemblyError) {
-            equates[name] = .number(try constantValue(e))
+            equates[key] = .number(try constantValue(e))
         } catch {
             // Numbers alone that cannot be evaluated (a division by zero, a shift by 64) are wrong
             // wherever the symbol is used, or if it is never used.
             guard e.refersToSymbols else { throw error }
-            equates[name] = e
+            equates[key] = e
         }
+        definitionCounts[name] = n + 1
     }
 
     func emit(_ kind: ItemKind, at loc: SourceLocation) {
@@ -374,7 +397,7 @@ final class AssemblerSession {
             if labels[name] != nil || name.hasPrefix(".L") && name.contains("$local") {
                 throw loc.error("\(displayName(name)) is not a constant")
             }
-            guard let eq = equates[name] else { throw loc.error("'\(name)' is not a constant (undefined here)") }
+            guard let eq = equates[name] else { throw loc.error("\(displayName(name)) is not a constant (undefined here)") }
             return .definition(eq)
         }, pcrelHiTarget: { _, loc throws(AssemblyError) in
             throw loc.error("%pcrel_lo needs a label")

@@ -151,6 +151,13 @@ extension Expr {
     static let maximumSymbolNesting = 64
     static let maximumPcrelNesting = 16
 
+    /// The name a symbol has in the source: a later definition of a redefined `.set` symbol is
+    /// evaluated under its name with ` #n` after it (see `AssemblerSession.definitionKey`).
+    static func sourceName(_ name: String) -> String {
+        guard name.contains(" #"), let space = name.firstIndex(of: " ") else { return name }
+        return String(name[..<space])
+    }
+
     /// What is left to do in an evaluation.
     private enum Step {
         /// Evaluate an expression with `.` at `pc`, pushing its value.
@@ -183,7 +190,7 @@ extension Expr {
                     case .value(let v)?: values.append(v)
                     case .definition(let d)?:
                         definitions += 1
-                        guard definitions < Self.maximumSymbolNesting else { throw loc.error("recursive definition of '\(name)'") }
+                        guard definitions < Self.maximumSymbolNesting else { throw loc.error("recursive definition of '\(Self.sourceName(name))'") }
                         work.append(.endOfDefinition)
                         work.append(.visit(d, pc: pc))
                     }
@@ -350,15 +357,18 @@ struct TokenCursor {
     private typealias Operand = (expr: Expr, height: Int)
 
     /// Parses an expression up to the first token that cannot continue it. Local label references
-    /// are resolved to internal names by the caller's closure.
+    /// are resolved to internal names by the caller's `localLabel` closure, and other symbols by its
+    /// `symbol` closure (which picks the definition of a redefined `.set` symbol in force here).
     ///
     /// The parser keeps its operands and open constructs on stacks of its own instead of
     /// recursing, and rejects an expression deeper than `Expr.maximumNesting` as soon as it gets
     /// there. The depth is that of the tree it builds, where parentheses count as a level:
     /// `open` is how many levels stand above the next operand (open parentheses, unary operators,
     /// modifiers and rows of binary operators).
-    mutating func parseExpression(localLabel: (Int, Bool, SourceLocation) throws(AssemblyError) -> String)
-        throws(AssemblyError) -> Expr
+    mutating func parseExpression(
+        localLabel: (Int, Bool, SourceLocation) throws(AssemblyError) -> String,
+        symbol: (String) -> String
+    ) throws(AssemblyError) -> Expr
     {
         var operands: [Operand] = []
         var pending: [Pending] = []
@@ -396,7 +406,7 @@ struct TokenCursor {
             case .localLabelRef(let n, let forward):
                 operands.append((.symbol(try localLabel(n, forward, t.location), t.location), 1))
             case .identifier(let name):
-                operands.append((name == "." ? .here(t.location) : .symbol(name, t.location), 1))
+                operands.append((name == "." ? .here(t.location) : .symbol(symbol(name), t.location), 1))
             case .float:
                 throw t.location.error("a floating-point number is allowed only in .float and .double")
             case .punctuation(let p) where p == "(" || p == "-" || p == "~" || p == "!" || p == "+" || p == "%":
