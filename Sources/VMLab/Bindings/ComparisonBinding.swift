@@ -1,3 +1,4 @@
+import Boot
 import Foundation
 import Hypervisor
 import LuaKit
@@ -145,10 +146,10 @@ enum ComparisonBinding {
     /// Writes `text` to `path`; the problem as a sentence, or nil.
     static func write(_ text: String, to path: String) -> String? {
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            try HostFile.write(Array(text.utf8), to: path)
             return nil
         } catch {
-            return "cannot write '\(path)': \((error as NSError).localizedDescription)"
+            return error.description   // "cannot write 'x.csv': No such file or directory"
         }
     }
 
