@@ -122,6 +122,8 @@ public struct CostProfile: Sendable, Equatable, CustomStringConvertible {
     public func with(_ overrides: [CostEvent: UInt64]) -> CostProfile {
         var p = self
         for (event, cycles) in overrides.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            // Past the cap, counts times prices could wrap the clock (the named forms check it).
+            precondition(cycles <= Self.maximumCycles, "cost of '\(event.name)' above \(Self.maximumCycles) cycles")
             let old = p.values[event.rawValue]
             let was = old.basis == .edited ? old.source : "\(name) value \(old.cycles): \(old.source)"
             p.values[event.rawValue] = CostValue(cycles, .edited, old.basis == .edited ? was : "set by the user (\(was))")
