@@ -129,17 +129,22 @@ public enum PrivilegedEmulator {
             return []
         default:
             guard let old = vcpu.csrs.read(number) else { return nil }
-            var effects: EmulationEffects = []
-            if writes {
-                let before = vcpu.csrs
-                vcpu.csrs.write(number, combine(inst.opcode, old, operand))
-                effects = changes(from: before, to: vcpu.csrs)
-                if effects.contains(.floatingPoint) { mirrorFloatingPoint(vcpu, machine: machine, hart: hart) }
-                vcpu.wakeIfInterruptible()
-            }
+            let effects = writes ? writeCSR(number, combine(inst.opcode, old, operand), vcpu: &vcpu, machine: machine, hart: hart) : []
             if reads { machine.setRegister(Int(inst.rd), old, hart: hart) }
             return effects
         }
+    }
+
+    /// Writes virtualised CSR `number` of the vCPU (WARL), keeping the hart's FPU state in step
+    /// and waking a vCPU an interrupt now reaches; what the VMM must act on. The guest's `csrw`
+    /// and a tool's write (`TrapMonitor.setGuestCSR`) both come here.
+    static func writeCSR(_ number: UInt16, _ value: UInt64, vcpu: inout VirtualCPU, machine: Machine, hart: Int) -> EmulationEffects {
+        let before = vcpu.csrs
+        vcpu.csrs.write(number, value)
+        let effects = changes(from: before, to: vcpu.csrs)
+        if effects.contains(.floatingPoint) { mirrorFloatingPoint(vcpu, machine: machine, hart: hart) }
+        vcpu.wakeIfInterruptible()
+        return effects
     }
 
     static func combine(_ op: Opcode, _ old: UInt64, _ operand: UInt64) -> UInt64 {

@@ -33,11 +33,7 @@ extension TrapMonitor {
     public func setGuestCSR(_ number: UInt16, _ value: UInt64) -> Bool {
         guard vcpu.csrs.read(number) != nil else { return false }
         PrivilegedEmulator.syncFloatingPoint(&vcpu, machine: machine, hart: hart)
-        let before = vcpu.csrs
-        vcpu.csrs.write(number, value)
-        let effects = PrivilegedEmulator.changes(from: before, to: vcpu.csrs)
-        if effects.contains(.floatingPoint) { PrivilegedEmulator.mirrorFloatingPoint(vcpu, machine: machine, hart: hart) }
-        vcpu.wakeIfInterruptible()
+        let effects = PrivilegedEmulator.writeCSR(number, value, vcpu: &vcpu, machine: machine, hart: hart)
         apply(effects)
         if effects.contains(.interrupts) { deliverPendingInterrupt() }
         return true
