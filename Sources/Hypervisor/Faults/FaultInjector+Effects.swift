@@ -200,12 +200,13 @@ extension FaultInjector {
                 case .failure(let other): throw FaultError("guest-virtual 0x\(String(address, radix: 16)): \(other)")
                 }
             }
-            guard guest.isRAM(pa, count: 1), let old = m.readPhysical(at: pa, count: 1)?.first else {
+            // Through the guest's memory access: only its RAM, and under trap and bt a flip in a
+            // guest page table reaches the shadows.
+            guard case .success(let byte) = guest.readMemory(pa, count: 1), let old = byte.first else {
                 throw FaultError("guest-physical 0x\(String(pa, radix: 16)) is not RAM of this VM")
             }
             let new = old ^ UInt8(1 << bit)
-            m.loadPhysical([new], at: pa)
-            guest.monitor?.shadow.guestWrote(guestPhysical: pa, size: 1)   // a flip in a guest page table reaches the shadows
+            _ = guest.writeMemory(pa, [new])
             let where_ = virtual ? "guest-virtual 0x\(String(address, radix: 16)) (guest-physical 0x\(String(pa, radix: 16)))" : "guest-physical 0x\(String(pa, radix: 16))"
             return "flipped bit \(bit) of the byte at \(where_): 0x\(String(old, radix: 16)) became 0x\(String(new, radix: 16))"
         case .register(let vcpu, let register, let bit):
@@ -237,15 +238,13 @@ extension FaultInjector {
             guard let step else { throw FaultError("the walk of 0x\(String(va, radix: 16)) reads no entry at level \(level ?? -1)") }
             let new = step.pte ^ (1 << UInt64(bit))
             let bytes = (0..<8).map { UInt8(truncatingIfNeeded: new >> (8 * UInt64($0))) }
-            guard guest.isRAM(step.pteAddress, count: 8), m.hostPointer(physical: step.pteAddress, count: 8) != nil else {
+            // The guest's memory access drops the shadows derived from the entry under trap and bt.
+            guard case .success = guest.writeMemory(step.pteAddress, bytes) else {
                 throw FaultError("the entry at 0x\(String(step.pteAddress, radix: 16)) is not RAM")
             }
-            m.loadPhysical(bytes, at: step.pteAddress)
             // The flip models corrupted table memory; every vCPU's TLB is flushed so the next access
-            // walks and sees it, rather than whenever the entry happens to be evicted. Under trap
-            // and bt the shadows derived from the entry are dropped for the same reason.
+            // walks and sees it, rather than whenever the entry happens to be evicted.
             for h in 0..<m.hartCount { m.flushTLB(hart: h) }
-            guest.monitor?.shadow.guestWrote(guestPhysical: step.pteAddress, size: 8)
             return "flipped bit \(bit) of the level-\(step.level) entry for 0x\(String(va, radix: 16)) at guest-physical 0x\(String(step.pteAddress, radix: 16)): 0x\(String(step.pte, radix: 16)) became 0x\(String(new, radix: 16))"
         case .drop(let target, let count), .delay(let target, _, let count):
             var delay: UInt64 = 0
