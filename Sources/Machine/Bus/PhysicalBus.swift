@@ -26,10 +26,10 @@ final class PhysicalBus {
     init(ram: RAM) {
         self.ram = ram
         ramPages = Int(ram.size / 4096)
-        overlay = PageTable.allocate(UInt8.self, count: ramPages)
+        overlay = ZeroedMapping.allocate(UInt8.self, count: ramPages, purpose: "MMIO page flags")
     }
 
-    deinit { PageTable.deallocate(overlay, count: ramPages) }
+    deinit { ZeroedMapping.deallocate(overlay, count: ramPages) }
 
     /// Maps `device` at `base`. Regions must not overlap one another.
     func attach(_ device: any MMIODevice, at base: UInt64) {

@@ -51,19 +51,13 @@ final class RAM {
             ownsMapping = false
             return
         }
-        var flags = MAP_PRIVATE | MAP_ANONYMOUS
-        #if os(Linux)
-        flags |= MAP_NORESERVE
-        #endif
-        let p = mmap(nil, Int(size), PROT_READ | PROT_WRITE, flags, -1, 0)
-        precondition(p != MAP_FAILED && p != nil, "cannot reserve \(size) bytes of host memory for guest RAM")
-        host = p!
+        host = UnsafeMutableRawPointer(ZeroedMapping.allocate(UInt8.self, count: Int(size), purpose: "guest RAM"))
         external = nil
         discardable = true
         ownsMapping = true
     }
 
-    deinit { if ownsMapping { munmap(host, Int(size)) } }
+    deinit { if ownsMapping { ZeroedMapping.deallocate(host.assumingMemoryBound(to: UInt8.self), count: Int(size)) } }
 
     /// True when `[address, address + count)` lies wholly in RAM.
     @inline(__always)

@@ -114,7 +114,7 @@ public final class Machine {
         precondition([0, 16, 64].contains(configuration.pmpEntries), "PMP entries must be 0, 16 or 64")
         self.configuration = configuration
         let ram = RAM(base: configuration.ramBase, size: configuration.ramSize, backing: configuration.ramBacking)
-        watchPages = PageTable.allocate(UInt8.self, count: Int(configuration.ramSize / 4096))
+        watchPages = ZeroedMapping.allocate(UInt8.self, count: Int(configuration.ramSize / 4096), purpose: "watchpoint page flags")
         bus = PhysicalBus(ram: ram)
         code = DecodedCode(ramBase: configuration.ramBase, ramSize: configuration.ramSize)
         instructionCost = configuration.costs.instruction
@@ -128,7 +128,7 @@ public final class Machine {
 
     deinit {
         reservedPageCount.deallocate()
-        PageTable.deallocate(watchPages, count: Int(configuration.ramSize / 4096))
+        ZeroedMapping.deallocate(watchPages, count: Int(configuration.ramSize / 4096))
     }
 
     public var hartCount: Int { harts.count }

@@ -47,7 +47,7 @@ final class DecodedCode {
     init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase
         pageCount = Int(ramSize / 4096)
-        pages = PageTable.allocate(UnsafeMutablePointer<DecodedOp>?.self, count: pageCount)
+        pages = ZeroedMapping.allocate(UnsafeMutablePointer<DecodedOp>?.self, count: pageCount, purpose: "the decoded-code page table")
         // The refill page has a block table too (always empty), so the engine needs no test for it.
         refillPage = CodePageLayout.allocate(fill: DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.refill))
     }
@@ -56,7 +56,7 @@ final class DecodedCode {
         for i in decodedPages {
             if let p = pages[i] { CodePageLayout.arena(p).pointee.chunk?.deallocate(); p.deallocate() }
         }
-        PageTable.deallocate(pages, count: pageCount)
+        ZeroedMapping.deallocate(pages, count: pageCount)
         refillPage.deallocate()
         collect()
     }
