@@ -147,28 +147,27 @@ extension VirtualMachine {
         var space: AddressSpace
     }
 
-    private func outcome<T>(_ result: Result<T, GuestMemoryError>, _ machine: Machine,
-                            request: Request? = nil) throws(Misuse) -> MemoryOutcome<T> {
+    private func outcome<T>(_ result: Result<T, GuestMemoryError>, _ guest: Guest, request: Request) throws(Misuse) -> MemoryOutcome<T> {
         switch result {
         case .success(let value): return .done(value)
         case .failure(.translationFault(let address, let cause)):
             return .unmapped("guest-virtual \(Formatting.hexText(address)) is not mapped (\(cause))")
-        case .failure(.notRAM(let address, let count)):
-            throw Misuse(message: request.map { notRAM($0, failing: address, machine) } ?? notRAM(address, count, machine))
-        case .failure(.noSuchVCPU(let vcpu)): throw Misuse(message: "no vCPU \(vcpu) (this VM has \(machine.hartCount))")
+        case .failure(.notRAM(let address, _)):
+            throw Misuse(message: notRAM(request, failing: address, guest))
+        case .failure(.noSuchVCPU(let vcpu)): throw Misuse(message: "no vCPU \(vcpu) (this VM has \(guest.machine.hartCount))")
         }
     }
 
     /// Bytes of guest memory at `address` in `space`.
     func readMemory(_ address: UInt64, count: Int, space: AddressSpace = .guestPhysical) throws(Misuse) -> MemoryOutcome<[UInt8]> {
         let guest = try live()
-        return try outcome(guest.readMemory(address, count: count, space: space), guest.machine,
+        return try outcome(guest.readMemory(address, count: count, space: space), guest,
                            request: Request(address: address, count: count, space: space))
     }
 
     func writeMemory(_ address: UInt64, _ bytes: [UInt8], space: AddressSpace = .guestPhysical) throws(Misuse) -> MemoryOutcome<Void> {
         let guest = try live()
-        return try outcome(guest.writeMemory(address, bytes, space: space), guest.machine,
+        return try outcome(guest.writeMemory(address, bytes, space: space), guest,
                            request: Request(address: address, count: bytes.count, space: space))
     }
 
@@ -183,8 +182,7 @@ extension VirtualMachine {
         guard let target = address ?? board?.plan.range(of: "kernel")?.address else {
             throw Misuse(message: "this VM has no kernel to load over: give the code an 'address'")
         }
-        switch try outcome(guest.writeMemory(target, code), guest.machine,
-                           request: Request(address: target, count: code.count, space: .guestPhysical)) {
+        switch try writeMemory(target, code) {
         case .done: break
         case .unmapped(let message): throw Misuse(message: message)   // physical: not reached
         }
@@ -195,28 +193,24 @@ extension VirtualMachine {
     /// The guest-physical address of `va` for `vcpu`, or why it has none.
     func translate(_ va: UInt64, vcpu: Int) throws(Misuse) -> MemoryOutcome<UInt64> {
         let guest = try live()
-        return try outcome(guest.translate(va, vcpu: vcpu), guest.machine)
-    }
-
-    private func notRAM(_ address: UInt64, _ count: Int, _ machine: Machine) -> String {
-        "\(count) bytes at \(Formatting.hexText(address)) are not all RAM (\(physicalRAM(machine)))"
+        return try outcome(guest.translate(va, vcpu: vcpu), guest, request: Request(address: va, count: 1, space: .guestVirtual(vcpu: vcpu)))
     }
 
     /// The range that was asked for, not the page of it that failed: a read of 1 GiB across the
     /// end of RAM is named as such. A guest-virtual range adds the guest-physical page that is not RAM.
-    private func notRAM(_ request: Request, failing physical: UInt64, _ machine: Machine) -> String {
+    private func notRAM(_ request: Request, failing physical: UInt64, _ guest: Guest) -> String {
         switch request.space {
         case .guestPhysical:
-            return "\(request.count) bytes at \(Formatting.hexText(request.address)) are not all RAM (\(physicalRAM(machine)))"
+            return "\(request.count) bytes at \(Formatting.hexText(request.address)) are not all RAM (\(physicalRAM(guest)))"
         case .guestVirtual:
             return "\(request.count) bytes at guest-virtual \(Formatting.hexText(request.address)) are not all RAM: "
-                + "part maps to guest-physical \(Formatting.hexText(physical)) (\(physicalRAM(machine)))"
+                + "part maps to guest-physical \(Formatting.hexText(physical)) (\(physicalRAM(guest)))"
         }
     }
 
-    private func physicalRAM(_ machine: Machine) -> String {
+    private func physicalRAM(_ guest: Guest) -> String {
         // The guest's RAM, not the machine's: under trap and bt the VMM's memory follows it.
-        let ram = guest?.ram ?? machine.configuration.ramBase...(machine.configuration.ramBase &+ machine.configuration.ramSize &- 1)
+        let ram = guest.ram
         return "physical RAM is \(Formatting.hexText(ram.lowerBound))-\(Formatting.hexText(ram.upperBound))"
     }
 }
