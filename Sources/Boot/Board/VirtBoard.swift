@@ -54,7 +54,7 @@ public final class VirtBoard {
         self.configuration = configuration
         let machine = Machine(configuration.machineConfiguration)
         // Devices reach the guest's RAM only, never the VMM's hidden memory behind it.
-        machine.dmaLimit = VirtPlatform.ram.base + configuration.memory
+        machine.dmaLimit = Self.guestRAM(configuration).end
         self.machine = machine
         let errors = GuestErrorLog()
         self.errors = errors
@@ -166,6 +166,14 @@ public final class VirtBoard {
 
     /// The device tree handed to the guest.
     public var deviceTree: DeviceTree { plan.deviceTree }
+
+    /// The guest's RAM: `memory` bytes at the RAM base. The machine's RAM may go on after it with
+    /// the VMM's hidden memory, which is not the guest's.
+    public var guestRAM: MemoryRange { Self.guestRAM(configuration) }
+
+    static func guestRAM(_ configuration: VirtBoardConfiguration) -> MemoryRange {
+        MemoryRange(address: VirtPlatform.ram.base, size: configuration.memory)
+    }
 
     /// Writes the guest's device tree blob to `path` (`vmlab boot --dump-dtb`).
     public func writeDeviceTree(to path: String) throws(BootError) { try plan.deviceTree.write(toFile: path) }

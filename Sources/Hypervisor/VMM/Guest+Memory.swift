@@ -36,8 +36,8 @@ extension Guest {
     /// The guest's RAM, guest-physical: the board's memory, without the VMM's hidden memory that
     /// follows it in the machine (shadow page tables under trap and bt).
     public var ram: ClosedRange<UInt64> {
-        let base = machine.configuration.ramBase
-        return base...(base &+ board.configuration.memory &- 1)
+        let r = board.guestRAM
+        return r.address...(r.end &- 1)
     }
 
     /// Whether `count` bytes at guest-physical `address` are all the guest's RAM.
