@@ -31,7 +31,7 @@ public final class BlockImage {
 
         public var description: String {
             switch self {
-            case .cannotOpen(let path, let e): "cannot open disk image '\(path)': \(String(cString: strerror(e)))"
+            case .cannotOpen(let path, let e): "cannot open disk image '\(path)': \(HostFileKind.reason(e))"
             case .cannotSize(let path): "cannot determine the size of disk image '\(path)'"
             case .notRegularFile(let path, let kind): HostFileKind.sentence(kind, path: path, role: "disk image")
             }
