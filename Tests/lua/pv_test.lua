@@ -47,6 +47,9 @@ describe("mode pv", function()
     expect(stats.technique.hypercall_errors["block_connect.not_supported"]).to_equal(1)
     expect(stats.technique.pv.refusals).to_equal(1)
     expect(stats.technique.pv.emulated_privileged).to_equal(0)
+    -- Groups with nothing in them are there, empty, so a script can index them.
+    expect(stats.technique.emulated).to_equal({})
+    expect(stats.technique.notifications).to_equal({})
   end)
 
   it("lets a hook filter hypercalls by name", function()

@@ -157,10 +157,9 @@ public final class ParavirtualDomain {
             "grant_uses": grantUses, "grant_refusals": grantRefusals, "grants_active": UInt64(grants.active),
         ]
         pv["emulated_privileged"] = emulated.values.reduce(0, &+)
-        var groups: [String: [String: UInt64]] = ["pv": pv, "hypercalls": calls]
-        if !errors.isEmpty { groups["hypercall_errors"] = errors }
-        if !emulated.isEmpty { groups["emulated"] = emulated }
-        if !notifications.isEmpty { groups["notifications"] = notifications }
+        // Every group is present, empty when nothing happened, so a script can index it.
+        var groups: [String: [String: UInt64]] = ["pv": pv, "hypercalls": calls, "hypercall_errors": errors,
+                                                  "emulated": emulated, "notifications": notifications]
         if let b = blockBackend {
             groups["block_backend"] = ["requests": b.requestsServed, "failed": b.requestsFailed, "batches": b.batches]
         }
