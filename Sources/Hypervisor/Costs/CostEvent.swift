@@ -150,7 +150,7 @@ public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConver
     /// What one occurrence of the event is, in a sentence (used by the documentation table).
     public var meaning: String {
         switch self {
-        case .instruction: "a guest instruction retired by direct execution"
+        case .instruction: "a guest instruction retired: executed directly, or completed by the VMM after a trap or callout (which charges its own work on top)"
         case .csrWrite: "the extra cost of a privileged CSR write executed by the hardware (it serialises the pipeline)"
         case .walkReference: "one page-table entry read or written back by a page walk (hardware or VMM software)"
         case .tlbMiss: "fixed cost of a TLB miss beyond its walk references"

@@ -281,7 +281,9 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         return supervisorCall?(self, hart) ?? false
     }
 
+    /// A trapped privileged instruction the monitor completed: it retires for the guest.
     func privileged(_ pc: UInt64, _ bits: UInt32) {
+        machine.retireEmulatedInstruction(hart: hart)
         counters.privilegedEmulated &+= 1
         charge(prices.privilegedEmulated)
         emit(.privileged, pc: pc, cause: nil, address: UInt64(bits))
@@ -311,6 +313,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         case .tracedWrite(let gpa):
             switch shadow.emulateTracedStore(pc: pc, hart: hart) {
             case .emulated:
+                machine.retireEmulatedInstruction(hart: hart)
                 counters.tracedWrites &+= 1
                 charge(prices.tracedWrite)
                 emit(.tracedWrite, pc: pc, cause: nil, address: gpa)

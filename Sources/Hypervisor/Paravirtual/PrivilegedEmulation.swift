@@ -37,6 +37,7 @@ final class ParavirtualTrapHandler: MachineModeTrapHandler {
         if !trap.isInterrupt && trap.cause == RISCV.ExceptionCause.illegalInstruction.rawValue {
             if trap.privilege == .supervisor,
                domain.emulate(UInt32(truncatingIfNeeded: trap.tval), pc: trap.pc, hart: hart) {
+                machine.retireEmulatedInstruction(hart: hart)
                 return true
             }
             domain.reflect(trap, hart: hart)

@@ -44,6 +44,18 @@ extension Machine {
         t.invalidateFetch()
     }
 
+    /// Counts the instruction that `hart`'s trap handler just emulated as retired: a VMM that
+    /// traps a guest instruction and completes it in software makes it retire for the guest, as
+    /// it would have natively (`instret`, `minstret` and one instruction's price), like an
+    /// instruction a translator's callout completes. The instruction budget counted the trap; it
+    /// goes on counting the instruction once, now as retired.
+    public func retireEmulatedInstruction(hart h: Int) {
+        let s = hart(h).state
+        s.pointee.instret &+= 1
+        s.pointee.cycles &+= s.pointee.costs.instruction
+        s.pointee.exceptionsTaken &-= min(1, s.pointee.exceptionsTaken)
+    }
+
     public func privilege(hart h: Int = 0) -> PrivilegeMode {
         PrivilegeMode(rawValue: hart(h).state.pointee.priv) ?? .machine
     }

@@ -158,7 +158,7 @@ local vmlab_ComparisonRow = {}
 ---@field clock_hz integer The core clock converting cycles to time (not editable).
 ---@field clock_source string Where the clock rate comes from.
 ---@field edits string[] Events whose price was edited, in taxonomy order.
----@field instruction integer Price in cycles of one event: a guest instruction retired by direct execution (category `guest`).
+---@field instruction integer Price in cycles of one event: a guest instruction retired: executed directly, or completed by the VMM after a trap or callout (which charges its own work on top) (category `guest`).
 ---@field csr_write integer Price in cycles of one event: the extra cost of a privileged CSR write executed by the hardware (it serialises the pipeline) (category `guest`).
 ---@field walk_reference integer Price in cycles of one event: one page-table entry read or written back by a page walk (hardware or VMM software) (category `mmu`).
 ---@field tlb_miss integer Price in cycles of one event: fixed cost of a TLB miss beyond its walk references (category `mmu`).
