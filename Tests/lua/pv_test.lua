@@ -133,4 +133,25 @@ describe("mode pv", function()
     expect(t.pv.reflected_exceptions > 0).to_be(true)
     expect(vm:console()).never.to_match("bench=syscall iterations")
   end)
+
+  it("retires the instructions it emulates, as they retire natively", function()
+    -- Two satp reads, trapped by mstatus.TVM and emulated; then an SBI shutdown (an ecall,
+    -- which never retires).
+    local kernel = vmlab.asm [[
+      csrr t0, satp
+      csrr t1, satp
+      li a7, 0x53525354
+      li a6, 0
+      li a0, 0
+      li a1, 0
+      ecall
+    ]]
+    local native <close> = assert(vmlab.vm { image = kernel, firmware = "builtin" })
+    local pv <close> = assert(vmlab.vm { mode = "pv", image = kernel, firmware = "builtin" })
+    expect(native:run()).to_equal("poweroff")
+    expect(pv:run()).to_equal("poweroff")
+    expect(pv:stats().technique.emulated.satp_read).to_equal(2)
+    expect(pv:stats().instructions).to_equal(native:stats().instructions)
+    expect(pv:stats().instructions).to_equal(7)
+  end)
 end)
