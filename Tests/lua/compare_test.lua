@@ -138,6 +138,13 @@ describe("vmlab.compare misuse", function()
       .to_raise("unknown benchmark 'all' %(tinyos%-pv has: syscall, ")
   end)
 
+  it("stops at a benchmark the guest, given by path, reports it did not run", function()
+    -- No list to check beforehand: tinyos's own result line says status=unknown-benchmark.
+    local ok, err = pcall(vmlab.compare, { guest = vmlab.guest "tinyos", bench = "nonexistent", modes = { "native" }, n = 1 })
+    expect(ok).to_be(false)
+    expect(err).to_match("bench 'nonexistent' under native: the guest reports status=unknown%-benchmark")
+  end)
+
   it("rejects unknown options and modes", function()
     expect(function() vmlab.compare { guest = "tinyos", bench = "syscall", mode = "native" } end)
       .to_raise("unknown option 'mode' to 'compare' %(expected one of: ")

@@ -73,6 +73,17 @@ extension Comparison {
 
     /// The lines that must match across modes: all but the guest's own measurements, which tinyos
     /// marks with "# " (labs/guests/tinyos/README.md, "Benchmarks").
+    /// The `status=` word of the guest's result line for `bench` (tinyos's convention:
+    /// `bench=NAME iterations=N status=WORD ...`), if it printed one.
+    static func reportedStatus(of bench: String, in console: [UInt8]) -> String? {
+        for line in lines(console) where line.hasPrefix("bench=\(bench) ") {
+            if let word = line.split(separator: " ").first(where: { $0.hasPrefix("status=") }) {
+                return String(word.dropFirst("status=".count))
+            }
+        }
+        return nil
+    }
+
     static func comparableLines(_ console: [UInt8]) -> [String] {
         lines(console).filter { !$0.hasPrefix("# ") }
     }
@@ -163,6 +174,11 @@ extension Comparison {
                     throw Failure(description: "vmlab.compare: \(where_) did not finish cleanly: \(why)")
                 }
                 let console = vm.console
+                // A guest given by path has no benchmark list to check beforehand; its own result
+                // line says whether it knew the benchmark and ran it well.
+                if let status = reportedStatus(of: bench, in: console), status != "ok" {
+                    throw Failure(description: "vmlab.compare: \(where_): the guest reports status=\(status)")
+                }
                 let lines = comparableLines(console)
                 if let reference {
                     if let difference = firstDifference(reference.lines, lines, modes: (reference.label, column.label)) {
