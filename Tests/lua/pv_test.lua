@@ -50,6 +50,10 @@ describe("mode pv", function()
     -- Groups with nothing in them are there, empty, so a script can index them.
     expect(stats.technique.emulated).to_equal({})
     expect(stats.technique.notifications).to_equal({})
+    -- Every hypercall has a count, zero for those never made.
+    expect(stats.technique.hypercalls.multicall).to_equal(0)
+    expect(stats.technique.hypercalls.evtchn_close).to_equal(0)
+    expect(stats.technique.hypercalls.unknown).to_be_nil()
   end)
 
   it("lets a hook filter hypercalls by name", function()

@@ -39,6 +39,11 @@ describe("mode = \"trap\"", function()
     expect(trap.traced_writes).to_equal(shadow.traced_writes)
     expect(s.cycles.by_event.shadow_fault.count).to_equal(trap.shadow_faults)
     expect(s.cycles.by_event.traced_write.count).to_equal(trap.traced_writes)
+    -- Every cause has a count, zero for those that never happened.
+    expect(s.technique.traps_by_cause.breakpoint).to_equal(0)
+    expect(s.technique.traps_by_cause.ecall_u > 0).to_be(true)
+    expect(s.technique.reflected_by_cause.supervisor_external).to_equal(0)
+    expect(s.technique.reflected_by_cause.ecall_u > 0).to_be(true)
     expect(vm:check_shadows()).to_equal({})
   end)
 

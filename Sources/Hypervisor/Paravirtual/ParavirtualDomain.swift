@@ -158,7 +158,9 @@ public final class ParavirtualDomain {
         ]
         pv["emulated_privileged"] = emulated.values.reduce(0, &+)
         // Every group is present, empty when nothing happened, so a script can index it.
-        var groups: [String: [String: UInt64]] = ["pv": pv, "hypercalls": calls, "hypercall_errors": errors,
+        // Every hypercall is there by name, zero when it was never made.
+        let hypercalls = calls.withZeros(for: Hypercall.allCases.map(\.name))
+        var groups: [String: [String: UInt64]] = ["pv": pv, "hypercalls": hypercalls, "hypercall_errors": errors,
                                                   "emulated": emulated, "notifications": notifications]
         if let b = blockBackend {
             groups["block_backend"] = ["requests": b.requestsServed, "failed": b.requestsFailed, "batches": b.batches]

@@ -28,3 +28,13 @@ extension Technique {
         return total
     }
 }
+
+extension Dictionary where Key == String, Value == UInt64 {
+    /// These counts with every one of `names` present, zero where nothing was counted, so that a
+    /// script can read any count by name.
+    func withZeros(for names: [String]) -> [String: UInt64] {
+        var all = self
+        for name in names where all[name] == nil { all[name] = 0 }
+        return all
+    }
+}

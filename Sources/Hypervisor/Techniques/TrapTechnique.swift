@@ -150,8 +150,11 @@ public final class TrapTechnique: ShadowingTechnique {
                           "exceptions_reflected": m.exceptionsReflected, "interrupts_injected": m.interruptsInjected,
                           "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites,
                           "hardware_interrupts": m.hardwareInterrupts, "sbi_calls": m.supervisorCalls]
-        groups["traps_by_cause"] = m.trapsByCause
-        groups["reflected_by_cause"] = m.reflectedByCause
+        // Every cause is there, zero when it never happened, as in `vm:stats().traps.by_cause`.
+        let exceptions = ExceptionCause.allCases.map(\.name)
+        let interrupts = InterruptCause.allCases.map(\.name)
+        groups["traps_by_cause"] = m.trapsByCause.withZeros(for: exceptions + interrupts)
+        groups["reflected_by_cause"] = m.reflectedByCause.withZeros(for: exceptions + interrupts)
         if let sbi {
             groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })
         }
