@@ -15,14 +15,8 @@ static int trampoline(lua_State *L) {
     int status = swift_dispatch(L, target);
     if (status >= 0) return status;
     switch (status) {
-    case LUASHIM_RAISE_ARGUMENT: {
-        int arg = (int)lua_tointeger(L, -2);
-        // luaL_argerror copies the message into a new string before raising, so it is safe that
-        // `message` points into a string still on the stack.
-        const char *message = lua_tostring(L, -1);
-        return luaL_argerror(L, arg, message ? message : "?");
-    }
     case LUASHIM_RAISE_MESSAGE:
+        // As luaL_error (and so luaL_argerror) raises a message.
         luaL_where(L, 1);           // "chunk:line: " of the Lua code that called us
         lua_insert(L, -2);
         lua_concat(L, 2);
@@ -73,11 +67,67 @@ long long luashim_memory_in_use(lua_State *L) {
 }
 void luashim_collect_garbage(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
 
-const char *luashim_callee_name(lua_State *L) {
+// Where Lua looks when a call site gives a function no name (luaL_argerror and luaL_traceback do,
+// Lua 5.4 lauxlib): among the loaded modules, package.loaded[m] itself or a field package.loaded[m][k]
+// that is the function, named "m" or "m.k" ("k" alone for m = "_G"). Pushes the name and returns 1,
+// or pushes nothing and returns 0. `function` is an absolute index.
+static int push_loaded_name(lua_State *L, int function) {
+    if (!lua_checkstack(L, 6)) return 0;
+    int top = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) != LUA_TTABLE) {
+        lua_settop(L, top);
+        return 0;
+    }
+    int loaded = top + 1;
+    lua_pushnil(L);
+    while (lua_next(L, loaded)) {                  // module name at top + 2, module at top + 3
+        if (lua_type(L, top + 2) == LUA_TSTRING) {
+            if (lua_rawequal(L, top + 3, function)) {
+                lua_pushvalue(L, top + 2);
+                break;
+            }
+            if (lua_type(L, top + 3) == LUA_TTABLE) {
+                lua_pushnil(L);
+                int found = 0;
+                while (lua_next(L, top + 3)) {     // field name at top + 4, value at top + 5
+                    if (lua_type(L, top + 4) == LUA_TSTRING && lua_rawequal(L, top + 5, function)) {
+                        found = 1;
+                        break;
+                    }
+                    lua_pop(L, 1);
+                }
+                if (found) {
+                    const char *module = lua_tostring(L, top + 2);
+                    if (strcmp(module, LUA_GNAME) == 0) lua_pushvalue(L, top + 4);
+                    else lua_pushfstring(L, "%s.%s", module, lua_tostring(L, top + 4));
+                    break;
+                }
+            }
+        }
+        lua_pop(L, 1);
+    }
+    if (lua_gettop(L) == top + 1) {                // nothing found: only the loaded table is left
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return 1;
+}
+
+int luashim_push_callee_name(lua_State *L) {
     lua_Debug ar;
-    if (!lua_getstack(L, 0, &ar)) return NULL;
-    lua_getinfo(L, "n", &ar);
-    return ar.name;
+    if (!lua_getstack(L, 0, &ar) || !lua_checkstack(L, 2)) return 0;
+    lua_getinfo(L, "nf", &ar);                     // pushes the running function
+    int function = lua_gettop(L);
+    if (ar.name != NULL) {
+        lua_pushstring(L, ar.name);
+    } else if (!push_loaded_name(L, function)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_remove(L, function);
+    return 1;
 }
 
 int luashim_called_as_method(lua_State *L) {

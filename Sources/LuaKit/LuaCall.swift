@@ -18,10 +18,25 @@ public struct LuaCall {
     /// The number of arguments passed.
     public var count: Int32 { lua_gettop(L) }
 
-    /// The function's name as the call site spells it (as `bad argument` messages use it).
+    /// The function's name as Lua's argument errors give it: as the call site spells it, else as
+    /// a loaded module holds it (`vmlab.hex`); where Lua knows no name (a method value passed to
+    /// `pcall`, say) and would say '?', the name the function was declared with.
     public var calleeName: String {
-        if let name = luashim_callee_name(L) { return String(cString: name) }
-        return function.name
+        guard luashim_push_callee_name(L) != 0 else { return function.name }
+        defer { luashim_pop(L, 1) }
+        return String(decoding: LuaState.bytes(L, -1), as: UTF8.self)
+    }
+
+    /// The text of an argument error, by `luaL_argerror`'s rules but for the name (``calleeName``,
+    /// never '?'): a method call (`obj:f(x)`) does not count `self`, so its argument `index` is
+    /// `#index - 1`, and a problem with `self` itself reads "calling 'f' on bad self".
+    func argumentErrorMessage(_ index: Int32, _ problem: String) -> String {
+        var number = index
+        if luashim_called_as_method(L) != 0 {
+            number -= 1
+            if number == 0 { return "calling '\(calleeName)' on bad self (\(problem))" }
+        }
+        return "bad argument #\(number) to '\(calleeName)' (\(problem))"
     }
 
     /// Whether argument `index` is absent or nil.

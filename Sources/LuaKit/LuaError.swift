@@ -48,7 +48,9 @@ public struct LuaError: Error, @unchecked Sendable, CustomStringConvertible {
 /// raises it once no Swift frame is left on the C stack (lua_error longjmps).
 /// Unchecked Sendable for the same reason as `LuaError`.
 public enum LuaRaise: Error, @unchecked Sendable, Equatable {
-    /// `bad argument #index to 'name' (message)`, named as the call site names the function.
+    /// `bad argument #index to 'name' (message)`, named as the call site names the function (as
+    /// Lua's `luaL_argerror` does, `self` discounted for method calls), or by its declared name
+    /// where Lua knows none (e.g. `pcall(obj.method, obj, x)`).
     case argument(Int32, String)
     /// A message prefixed with the caller's position, like `error(message)` in Lua.
     case message(String)

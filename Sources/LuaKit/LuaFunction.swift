@@ -69,22 +69,24 @@ public final class LuaFunction: Hashable, Sendable {
             }
             return Int32(results.count)
         } catch let raise as LuaRaise {
-            return LuaFunction.stage(raise, L)
+            return LuaFunction.stage(raise, call)
         } catch let error as LuaError {
-            return LuaFunction.stage(.value(error.value), L)
+            return LuaFunction.stage(.value(error.value), call)
         } catch {
-            return LuaFunction.stage(.message(String(describing: error)), L)
+            return LuaFunction.stage(.message(String(describing: error)), call)
         }
     }
 
     /// Leaves the error on the stack for the trampoline and says how to raise it.
-    static func stage(_ raise: LuaRaise, _ L: OpaquePointer) -> Int32 {
+    static func stage(_ raise: LuaRaise, _ call: LuaCall) -> Int32 {
+        let L = call.L
         _ = lua_checkstack(L, 4)
         switch raise {
-        case .argument(let index, let message):
-            lua_pushinteger(L, lua_Integer(index))
-            LuaState.pushString(L, message)
-            return Int32(LUASHIM_RAISE_ARGUMENT)
+        case .argument(let index, let problem):
+            // Worded here, where the function's declared name is at hand for a call Lua cannot
+            // name, and raised as luaL_argerror raises: a message after the caller's position.
+            LuaState.pushString(L, call.argumentErrorMessage(index, problem))
+            return Int32(LUASHIM_RAISE_MESSAGE)
         case .message(let message):
             LuaState.pushString(L, message)
             return Int32(LUASHIM_RAISE_MESSAGE)

@@ -73,8 +73,42 @@ private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
         local ok2, e2 = pcall(function() return p.closes({}) end)
         return e, e2
         """, chunkName: "=t")
-    #expect(results.first == .string("bad argument #1 to '?' (test.Probe expected, got number)"))
+    #expect(results.first == .string("bad argument #1 to 'closes' (test.Probe expected, got number)"))
     #expect(results.last == .string("t:3: bad argument #1 to 'closes' (test.Probe expected, got table)"))
+}
+
+/// A method or function Lua cannot name (passed to pcall as a value, nothing at the call site) is
+/// named as it was declared, never '?', with the arguments numbered as Lua numbers them: a plain
+/// call counts `self` as #1, a method call does not.
+@Test func argumentErrorsNameFunctionsLuaCannotName() throws {
+    let lua = stateWithProbes()
+    let messages = try lua.run("""
+        local p = probe()
+        local function message(...) return select(2, pcall(...)) end
+        local t = { o = p.open }
+        return message(p.open, p, {}),
+               message(p.open, {}, 'x'),
+               message(p.open),
+               message(function() t:o('x') end),
+               message(function() p:open() end),
+               message(function() local f = p.open; f(p, 1 < 2) end),
+               message(coroutine.wrap(function() return pcall(p.open, p, {}) end))
+        """, chunkName: "=m")
+    #expect(messages == [
+        .string("bad argument #2 to 'open' (string expected, got table)"),
+        .string("bad argument #1 to 'open' (test.Probe expected, got table)"),
+        .string("bad argument #1 to 'open' (test.Probe expected, got no value)"),
+        .string("m:7: calling 'o' on bad self (test.Probe expected, got table)"),
+        .string("m:8: bad argument #1 to 'open' (string expected, got no value)"),
+        .string("m:9: bad argument #2 to 'f' (string expected, got boolean)"),
+        .boolean(false), .string("bad argument #2 to 'open' (string expected, got table)"),
+    ])
+    // A global function passed as a value keeps the name Lua finds for it among the loaded modules.
+    lua.register(LuaFunction("twice", parameters: [.required("x", .integer)]) { call in [.integer(2 * (try call.integer(1)))] })
+    #expect(try lua.run("return select(2, pcall(twice, 'x'))") == [.string("bad argument #1 to 'twice' (integer expected, got string)")])
+    try lua.run("package.loaded.lib = { double = twice }; twice = nil")
+    #expect(try lua.run("return select(2, pcall(package.loaded.lib.double, 'x'))")
+        == [.string("bad argument #1 to 'lib.double' (integer expected, got string)")])
 }
 
 /// Counts live instances: if an error longjmped through the Swift body, the body's local

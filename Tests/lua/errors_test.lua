@@ -20,6 +20,17 @@ describe("argument errors", function()
     expect(function() h(true) end).to_raise("bad argument #1 to 'h' %(integer expected, got boolean%)")
   end)
 
+  it("name a method passed to pcall as it is declared, counting self as argument 1", function()
+    local vm <close> = vmlab.vm { image = vmlab.asm "1: j 1b" }
+    local ok, err = pcall(vm.read_memory, vm, "x")
+    expect(ok).to_be(false)
+    expect(err).to_be("bad argument #2 to 'read_memory' (integer expected, got string)")
+    expect(select(2, pcall(vm.run, vm, 5))).to_be("bad argument #2 to 'run' (table expected, got number)")
+    expect(select(2, pcall(vm.run, 5))).to_be("bad argument #1 to 'run' (vmlab.VM expected, got number)")
+    -- Called as a method, self is not counted.
+    expect(function() vm:read_memory("x") end).to_raise("bad argument #1 to 'read_memory' %(")
+  end)
+
   it("carry the position of the calling line", function()
     local ok, err = pcall(function()
       vmlab.hex("x")   -- this line

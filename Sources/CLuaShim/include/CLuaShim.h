@@ -16,9 +16,6 @@
 enum {
     // The top of the stack is a message; the caller's position ("chunk:line: ") is prefixed.
     LUASHIM_RAISE_MESSAGE = -1,
-    // The top two slots are an integer argument index and a message; raised like luaL_argerror,
-    // which names the function as the call site does and discounts `self` for method calls.
-    LUASHIM_RAISE_ARGUMENT = -2,
     // The top of the stack is an error value raised unchanged (e.g. an error propagated from a
     // Lua callback that Swift called with a protected call).
     LUASHIM_RAISE_VALUE = -3,
@@ -67,8 +64,10 @@ void luashim_release_interrupt(lua_State *L);
 /// simulator's run loop).
 const volatile sig_atomic_t *luashim_interrupt_flag(void);
 
-/// The name the running C function was called by, as luaL_argerror finds it, or NULL.
-const char *luashim_callee_name(lua_State *L);
+/// Pushes the name the running C function was called by, as luaL_argerror finds it (the call site's
+/// name, else a field of a loaded module holding the function) and returns 1; returns 0 and pushes
+/// nothing when Lua knows no name (where luaL_argerror would say '?').
+int luashim_push_callee_name(lua_State *L);
 /// Whether the running C function was called with method syntax (`obj:f()`).
 int luashim_called_as_method(lua_State *L);
 /// Pushes the type name used in Lua's "X expected, got Y" messages (honours `__name`).
