@@ -127,6 +127,25 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         #expect(throws: AssemblyError.self) { try Assembler.bytes(".set X, 1\n.set X, Y\n.set Y, X\n.word Y") }
     }
 
+    /// `.equiv` is `.equ` for a name defined once: the same value, with `.` where the definition
+    /// stands and uses before it allowed, but no other definition of the name before or after it.
+    @Test func equivDefinesANameOnce() throws {
+        let p = try Assembler.assemble("""
+            .word EARLY
+            nop
+        .equiv HERE, .
+        .EQUIV EARLY, 6 * 7
+            .word EARLY, HERE
+        .ifdef EARLY
+            .byte 1
+        .endif
+        """)
+        #expect(p.symbols["HERE"] == 0x8000_0008)
+        #expect(p.symbols["EARLY"] == 42)
+        #expect(Array(p.bytes[0..<4]) == [42, 0, 0, 0])
+        #expect(Array(p.bytes[8...]) == [42, 0, 0, 0, 0x08, 0, 0, 0x80, 1])
+    }
+
     @Test func explicitSectionAddresses() throws {
         let p = try Assembler.assemble(".text\nnop\n.data\n.word 1", options: AssemblerOptions(sectionAddresses: [".data": 0x8000_1000]))
         #expect(p.section(".data")?.address == 0x8000_1000)
@@ -237,6 +256,17 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
         ("addi a0, a0", 1, 1, "'addi' expects 3 operands, got 2"),
         ("j nowhere", 1, 3, "undefined symbol 'nowhere'"),
         ("x: nop\nx: nop", 2, 1, "symbol 'x' is already defined"),
+        // `.equiv` defines a name once: nothing may define it before or after (as in clang).
+        (".equiv x, 1\n.equiv x, 1", 2, 1, "symbol 'x' is already defined"),
+        (".equ x, 1\n.equiv x, 2", 2, 1, "symbol 'x' is already defined"),
+        ("x = 1\n.equiv x, 2", 2, 1, "symbol 'x' is already defined"),
+        ("x: nop\n.equiv x, 2", 2, 1, "symbol 'x' is already defined"),
+        (".equiv x, 1\nx: nop", 2, 1, "symbol 'x' is already defined"),
+        (".equiv x, 1\n.set x, 2", 2, 1, "symbol 'x' is already defined by '.equiv'"),
+        (".equiv x, 1\n .equ x, 2", 2, 2, "symbol 'x' is already defined by '.equiv'"),
+        (".equiv x, 1\nx = 2", 2, 1, "symbol 'x' is already defined by '.equiv'"),
+        (".rept 2\n.equiv x, 1\n.endr", 2, 1, "symbol 'x' is already defined"),
+        (".equiv x", 1, 1, "'.equiv' expects 2 operands, got 1"),
         ("slli a0, a0, 64", 1, 14, "shift amount 64 out of range [0, 63]"),
         ("csrr a0, nosuchcsr", 1, 10, "unknown CSR 'nosuchcsr'"),
         ("csrr a0, cycleh", 1, 10, "system register 'cycleh' is RV32 only"),

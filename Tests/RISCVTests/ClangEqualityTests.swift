@@ -433,6 +433,37 @@ import Testing
         """)
     }
 
+    /// `.equiv`: `.` is where the definition stands and uses may come before it, in code that
+    /// grows as branches relax; and clang, too, refuses every other definition of the name.
+    @Test(arguments: [".option norvc", ".option rvc"])
+    func equivalences(mode: String) throws {
+        try Self.compare(mode + """
+
+        start:
+            .word EARLY, LATER
+            beqz a0, FAR
+        .equiv HERE, .
+            nop
+        .equiv EARLY, 3 * 4
+        .equiv SPAN, . - start
+            j HERE
+            li a0, EARLY
+            .dword HERE, SPAN, FAR
+        .equiv LATER, FAR - HERE
+            .zero 5000
+        .equiv FAR, .
+            j HERE
+        """)
+        guard Toolchain.available else { return }
+        for source in [".equiv x, 1\n.equiv x, 1", ".equ x, 1\n.equiv x, 2", "x: nop\n.equiv x, 2",
+                       ".equiv x, 1\nx: nop", ".equiv x, 1\n.set x, 2", ".equiv x, 1\nx = 2"] {
+            #expect(throws: (any Error).self, "clang accepts \(source)") {
+                try Toolchain.clangSections(source, sections: [(".text", 0x8000_0000)])
+            }
+            #expect(throws: AssemblyError.self, "vmlab accepts \(source)") { try Assembler.assemble(source) }
+        }
+    }
+
     /// Branches beyond ±4 KiB become an inverted branch over a jal, compressed where possible.
     @Test func longBranches() throws {
         try Self.compare("""

@@ -70,9 +70,9 @@ extension AssemblerSession {
             case "relax", "norelax", "pic", "nopic": break
             case let other: throw ops[0][0].location.error("unknown option '\(other)' (expected rvc, norvc, push, pop, relax, norelax)")
             }
-        case ".equ", ".set":
+        case ".equ", ".set", ".equiv":
             try count(2...2)
-            try define(try identifier(ops[0], "a symbol name"), try expression(ops[1]), at: loc)
+            try define(try identifier(ops[0], "a symbol name"), try expression(ops[1]), once: name == ".equiv", at: loc)
         case ".byte", ".half", ".short", ".2byte", ".word", ".long", ".4byte", ".dword", ".quad", ".8byte":
             let width = switch name {
             case ".byte": 1

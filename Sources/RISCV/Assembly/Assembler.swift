@@ -41,6 +41,8 @@ final class AssemblerSession {
     var equates: [String: Expr] = [:]
     /// How many times each `.equ`/`.set` name has been defined so far.
     var definitionCounts: [String: Int] = [:]
+    /// Names defined by `.equiv`, which no definition may follow.
+    var equivalences: Set<String> = []
     var globals: Set<String> = []
     /// How many times each numeric local label has been defined so far.
     var localLabelCounts: [Int: Int] = [:]
@@ -355,8 +357,14 @@ final class AssemblerSession {
         return groups
     }
 
-    func define(_ name: String, _ e: Expr, at loc: SourceLocation) throws(AssemblyError) {
-        if labels[name] != nil { throw loc.error("symbol '\(name)' is already defined") }
+    /// Defines `name` as `e` for `.equ`, `.set` and `=`, which may redefine a name so defined,
+    /// or, with `once`, for `.equiv`, which may not define a name defined before (as a label or
+    /// by any of the four, as in clang and GNU as); nothing may redefine a name `.equiv` defined.
+    func define(_ name: String, _ e: Expr, once: Bool = false, at loc: SourceLocation) throws(AssemblyError) {
+        if labels[name] != nil || once && definitionCounts[name] != nil {
+            throw loc.error("symbol '\(name)' is already defined")
+        }
+        if equivalences.contains(name) { throw loc.error("symbol '\(name)' is already defined by '.equiv'") }
         // `.` in the definition is where the definition stands (as in the GNU and LLVM assemblers),
         // not where the symbol is used: it becomes a label of its own at this point.
         var anchor: String?
@@ -383,6 +391,7 @@ final class AssemblerSession {
             equates[key] = e
         }
         definitionCounts[name] = n + 1
+        if once { equivalences.insert(name) }
     }
 
     func emit(_ kind: ItemKind, at loc: SourceLocation) {
