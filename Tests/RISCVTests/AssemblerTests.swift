@@ -252,6 +252,26 @@ func words(_ bytes: [UInt8]) -> [UInt32] {
     @Test(arguments: [
         ("nop\naddi a0,x32, 1", 2, 9, "unknown register 'x32'"),
         ("addi a0, a0, 4096", 1, 14, "immediate 4096 out of range [-2048, 2047]"),
+        // A number is told as the source wrote it: a lone one as written, an expression's value in
+        // hex if it was written with hex numbers (and the bounds with it).
+        ("addi a0, a0, 0x1000", 1, 14, "immediate 0x1000 out of range [-0x800, 0x7ff]"),
+        ("addi a0, a0, 0X1000", 1, 14, "immediate 0X1000 out of range [-0x800, 0x7ff]"),
+        ("addi a0, a0, -0x801", 1, 14, "immediate -0x801 out of range [-0x800, 0x7ff]"),
+        ("addi a0, a0, 0x800 + 2048", 1, 14, "immediate 0x1000 out of range [-0x800, 0x7ff]"),
+        ("addi a0, a0, 0b100000000000", 1, 14, "immediate 0b100000000000 out of range [-2048, 2047]"),
+        ("slli a0, a0, 0x40", 1, 14, "shift amount 0x40 out of range [0, 0x3f]"),
+        ("lui a0, 0x100000", 1, 9, "immediate 0x100000 out of range [0, 0xfffff]"),
+        ("csrr a0, 0x1000", 1, 10, "CSR number 0x1000 out of range [0, 0xfff]"),
+        ("csrrwi a0, mstatus, 0x20", 1, 21, "immediate 0x20 out of range [0, 0x1f]"),
+        (".byte 1, 0x100", 1, 1, "value 0x100 does not fit in 1 byte"),
+        ("beq a0, a1, 0x3", 1, 13, "target offset 0x3 is not a multiple of 2"),
+        ("beq a0, a1, 0x2000", 1, 13, "target out of range: offset 0x2000 not in [-0x1000, 0xffe]"),
+        (".dword 1 << 0x40", 1, 10, "shift amount 0x40 out of range [0, 0x3f]"),
+        (".balign 0x30", 1, 1, "alignment 0x30 is not a power of two"),
+        (".zero 0x4000001", 1, 7, "size 0x4000001 out of range"),
+        (".rept 0x100000000\n.endr", 1, 1, "repeat count 0x100000000 out of range"),
+        // A distance to a label is no number of the source's: in decimal.
+        ("beq a0, a1, far + 0x11\nfar:", 1, 13, "target offset 21 is not a multiple of 2"),
         ("  frobnicate a0", 1, 3, "unknown instruction 'frobnicate'"),
         ("addi a0, a0", 1, 1, "'addi' expects 3 operands, got 2"),
         ("j nowhere", 1, 3, "undefined symbol 'nowhere'"),

@@ -26,9 +26,10 @@ extension AssemblerSession {
         }
     }
 
-    func alignTo(_ bytes: Int64, fill: UInt8?, at loc: SourceLocation) throws(AssemblyError) {
+    /// Aligns to `bytes`, a number the source wrote in `notation` (for the message if it is wrong).
+    func alignTo(_ bytes: Int64, notation: NumberNotation = .decimal, fill: UInt8?, at loc: SourceLocation) throws(AssemblyError) {
         guard bytes > 0, bytes & (bytes - 1) == 0, bytes <= 1 << 16 else {
-            throw loc.error("alignment \(bytes) is not a power of two")
+            throw loc.error("alignment \(notation.value(bytes)) is not a power of two")
         }
         sections[current].alignment = max(sections[current].alignment, UInt64(bytes))
         emit(.align(bytes: Int(bytes), fill: fill, code: sections[current].isCode, rvc: rvc), at: loc)
@@ -120,19 +121,22 @@ extension AssemblerSession {
             }
         case ".zero", ".space", ".skip":
             try count(1...2)
-            let n = try constantValue(try expression(ops[0]))
-            guard n >= 0 && n <= 64 << 20 else { throw ops[0][0].location.error("size \(n) out of range") }
+            let size = try expression(ops[0])
+            let n = try constantValue(size)
+            guard n >= 0 && n <= 64 << 20 else { throw ops[0][0].location.error("size \(size.notation.value(n)) out of range") }
             emit(.fill(count: Int(n), value: ops.count == 2 ? try byteValue(ops[1]) : 0), at: loc)
         case ".align", ".p2align":
             // On RISC-V `.align n` means 2^n bytes, like `.p2align`.
             try count(1...3)
-            let n = try constantValue(try expression(ops[0]))
-            guard n >= 0 && n <= 16 else { throw ops[0][0].location.error("alignment 2^\(n) out of range") }
+            let power = try expression(ops[0])
+            let n = try constantValue(power)
+            guard n >= 0 && n <= 16 else { throw ops[0][0].location.error("alignment 2^\(power.notation.value(n)) out of range") }
             try alignTo(1 << n, fill: ops.count >= 2 && ops[1].count > 1 ? try byteValue(ops[1]) : nil, at: loc)
         case ".balign":
             try count(1...3)
-            let n = try constantValue(try expression(ops[0]))
-            try alignTo(n, fill: ops.count >= 2 && ops[1].count > 1 ? try byteValue(ops[1]) : nil, at: loc)
+            let alignment = try expression(ops[0])
+            let n = try constantValue(alignment)
+            try alignTo(n, notation: alignment.notation, fill: ops.count >= 2 && ops[1].count > 1 ? try byteValue(ops[1]) : nil, at: loc)
         case ".rept", ".endr", ".macro", ".endm", ".if", ".ifdef", ".ifndef", ".else", ".endif":
             throw loc.error("'\(name)' must begin its statement (put a label before it on its own line)")
         default:

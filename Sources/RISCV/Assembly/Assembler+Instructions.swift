@@ -70,14 +70,16 @@ extension AssemblerSession {
         if g.count == 2, case .identifier(let name) = g[0].kind, equates[name] == nil {
             throw location(g).error("unknown CSR '\(name)'")
         }
-        let v = try constantValue(try expression(g))
-        guard v >= 0 && v <= 4095 else { throw location(g).error("CSR number \(v) out of range [0, 4095]") }
+        let e = try expression(g)
+        let v = try constantValue(e)
+        guard v >= 0 && v <= 4095 else { throw location(g).error("CSR number \(e.notation.range(v, 0, 4095))") }
         return Int32(v)
     }
 
     func zimm(_ g: [Token]) throws(AssemblyError) -> UInt8 {
-        let v = try constantValue(try expression(g))
-        guard v >= 0 && v <= 31 else { throw location(g).error("immediate \(v) out of range [0, 31]") }
+        let e = try expression(g)
+        let v = try constantValue(e)
+        guard v >= 0 && v <= 31 else { throw location(g).error("immediate \(e.notation.range(v, 0, 31))") }
         return UInt8(v)
     }
 

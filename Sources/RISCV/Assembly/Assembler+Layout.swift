@@ -53,24 +53,27 @@ extension AssemblerSession {
         let value = try operand.expr.evaluate(environment(pc: pc))
         let v = value.value
         let loc = operand.location
+        // Values are told as the operand writes them (0x1000 stays 0x1000).
+        let notation = operand.expr.notation
         switch operand.kind {
         case .signed12:
             guard v >= -2048 && v <= 2047 else {
-                throw loc.error("immediate \(v) out of range [-2048, 2047]")
+                throw loc.error("immediate \(notation.range(v, -2048, 2047))")
             }
             inst.imm = Int32(v)
         case .shamt(let maximum):
-            guard v >= 0 && v <= Int64(maximum) else { throw loc.error("shift amount \(v) out of range [0, \(maximum)]") }
+            guard v >= 0 && v <= Int64(maximum) else { throw loc.error("shift amount \(notation.range(v, 0, Int64(maximum)))") }
             inst.imm = Int32(v)
         case .upper20:
-            guard v >= 0 && v <= 0xfffff else { throw loc.error("immediate \(v) out of range [0, 1048575]") }
+            guard v >= 0 && v <= 0xfffff else { throw loc.error("immediate \(notation.range(v, 0, 0xfffff))") }
             inst.imm = Int32(truncatingIfNeeded: v << 12)
         case .branch, .jump:
-            let offset = value.isAddress ? v &- Int64(bitPattern: pc) : v
+            // An offset to an address is a distance the source never wrote: in decimal.
+            let (offset, written) = value.isAddress ? (v &- Int64(bitPattern: pc), NumberNotation.decimal) : (v, notation)
             let limit: Int64 = if case .branch = operand.kind { 4096 } else { 1 << 20 }
-            guard offset & 1 == 0 else { throw loc.error("target offset \(offset) is not a multiple of 2") }
+            guard offset & 1 == 0 else { throw loc.error("target offset \(written.value(offset)) is not a multiple of 2") }
             guard offset >= -limit && offset < limit else {
-                throw loc.error("target out of range: offset \(offset) not in [\(-limit), \(limit - 2)]")
+                throw loc.error("target out of range: offset \(written.value(offset)) not in [\(written.format(-limit)), \(written.format(limit - 2))]")
             }
             inst.imm = Int32(offset)
         }
@@ -228,7 +231,7 @@ extension AssemblerSession {
                 if width < 8 {
                     let bits = Int64(width * 8)
                     guard v >= -(1 << (bits - 1)) && v < (1 << bits) else {
-                        throw item.location.error("value \(v) does not fit in \(width) byte\(width == 1 ? "" : "s")")
+                        throw item.location.error("value \(e.notation.value(v)) does not fit in \(width) byte\(width == 1 ? "" : "s")")
                     }
                 }
                 put(UInt64(bitPattern: v), width)

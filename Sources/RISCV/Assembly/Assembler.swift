@@ -92,9 +92,10 @@ final class AssemblerSession {
     func repetition(_ tokens: [Token], at index: Int, end: Int) throws(AssemblyError) -> (count: Int64, body: Range<Int>, after: Int) {
         let loc = tokens[index].location
         var cursor = TokenCursor(tokens: tokens, index: index + 1)
-        let count = try constantValue(try cursor.parseExpression(localLabel: localLabelResolver(), symbol: symbolInForce))
+        let countExpr = try cursor.parseExpression(localLabel: localLabelResolver(), symbol: symbolInForce)
+        let count = try constantValue(countExpr)
         guard cursor.atEnd else { throw cursor.peek.location.error("unexpected '\(cursor.peek.text)' after expression") }
-        guard count >= 0 && count <= Int64(Self.maximumStatements) else { throw loc.error("repeat count \(count) out of range") }
+        guard count >= 0 && count <= Int64(Self.maximumStatements) else { throw loc.error("repeat count \(countExpr.notation.value(count)) out of range") }
         // Find the matching .endr, allowing nested blocks.
         let bodyStart = nextStatement(tokens, after: index)
         var depth = 1

@@ -16,7 +16,8 @@ enum RelocationModifier: String, Sendable {
 }
 
 indirect enum Expr: Sendable {
-    case number(Int64)
+    /// A number, with its text when the source wrote it (for messages: see `notation`).
+    case number(Int64, spelling: String? = nil)
     case symbol(String, SourceLocation)
     case here(SourceLocation)
     case unary(String, Expr)
@@ -182,7 +183,7 @@ extension Expr {
             switch step {
             case .visit(let e, let pc):
                 switch e {
-                case .number(let v):
+                case .number(let v, _):
                     values.append(ExprValue(value: v, isAddress: false))
                 case .symbol(let name, let loc):
                     switch try env.lookup(name, loc) {
@@ -215,7 +216,7 @@ extension Expr {
                 values.append(Self.apply(unary: op, values.removeLast()))
             case .operation(let operation):
                 let y = values.removeLast(), x = values.removeLast()
-                values.append(try Self.apply(operation.op, x, y, operation.location))
+                values.append(try Self.apply(operation.op, x, y, right: operation.operand, operation.location))
             case .modifier(.pcrel_lo, let loc, _):
                 // The operand names the auipc whose %pcrel_hi this completes (psABI).
                 let anchor = values.removeLast().value
@@ -246,7 +247,8 @@ extension Expr {
         }
     }
 
-    static func apply(_ op: String, _ x: ExprValue, _ y: ExprValue, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue {
+    /// `x op y`; `right` is the expression `y` is the value of, for how a message shows it.
+    static func apply(_ op: String, _ x: ExprValue, _ y: ExprValue, right: Expr, _ loc: SourceLocation) throws(AssemblyError) -> ExprValue {
         let l = x.value, r = y.value
         switch op {
         case "+": return ExprValue(value: l &+ r, isAddress: x.isAddress != y.isAddress)
@@ -259,7 +261,7 @@ extension Expr {
         case "<<", ">>":
             // A shift by a negative amount or by 64 or more is an error: GNU as warns and yields 0,
             // LLVM takes the amount modulo 64, and neither is likely what was meant.
-            guard r >= 0 && r < 64 else { throw loc.error("shift amount \(r) out of range [0, 63]") }
+            guard r >= 0 && r < 64 else { throw loc.error("shift amount \(right.notation.range(r, 0, 63))") }
             // `>>` is a logical shift, as in LLVM's assembler.
             return ExprValue(value: op == "<<" ? l << r : Int64(bitPattern: UInt64(bitPattern: l) >> UInt64(r)), isAddress: false)
         case "&": return ExprValue(value: l & r, isAddress: false)
@@ -303,6 +305,47 @@ extension Expr {
 }
 
 @inline(__always) func signExtend12(_ v: Int64) -> Int64 { (v << 52) >> 52 }
+
+/// How a message writes a value and the numbers it is compared with, so that it reads as the
+/// source does: `addi a0, a0, 0x1000` is told "immediate 0x1000 out of range [-0x800, 0x7ff]".
+struct NumberNotation {
+    /// Hexadecimal rather than decimal.
+    var hex: Bool
+    /// The text of the expression when it is one number (or a negated one): the value as written.
+    var literal: String?
+
+    /// Decimal, without a literal: for values the source wrote no number of (a distance to a label).
+    static let decimal = NumberNotation(hex: false, literal: nil)
+
+    /// A number in this notation: `-0x801` in hex (but 0 as `0`).
+    func format(_ v: Int64) -> String {
+        guard hex, v != 0 else { return String(v) }
+        return (v < 0 ? "-0x" : "0x") + String(v.magnitude, radix: 16)
+    }
+
+    /// The value of the expression this notation is of (its literal, if it is one).
+    func value(_ v: Int64) -> String { literal ?? format(v) }
+
+    /// "<value> out of range [<low>, <high>]".
+    func range(_ v: Int64, _ low: Int64, _ high: Int64) -> String {
+        "\(value(v)) out of range [\(format(low)), \(format(high))]"
+    }
+}
+
+extension Expr {
+    /// How a message about this expression's value writes it: a lone number (`0x1000`, `-0b1`,
+    /// `'a'`) as the source wrote it; otherwise in hex when any number in the expression was
+    /// written in hex (`0x800 + 0x800` is 0x1000), else in decimal. Symbols' definitions are not
+    /// looked into. Bounds compared with the value are in hex when the value is.
+    var notation: NumberNotation {
+        func isHex(_ spelling: String) -> Bool { spelling.lowercased().hasPrefix("0x") }
+        var e = self, sign = ""
+        if case .unary("-", let operand) = e { (e, sign) = (operand, "-") }
+        if case .number(_, let spelling?) = e { return NumberNotation(hex: isHex(spelling), literal: sign + spelling) }
+        let hex = contains { if case .number(_, let spelling?) = $0 { isHex(spelling) } else { false } }
+        return NumberNotation(hex: hex, literal: nil)
+    }
+}
 
 /// Reads tokens of one statement.
 struct TokenCursor {
@@ -402,7 +445,7 @@ struct TokenCursor {
             let t = next()
             switch t.kind {
             case .integer(let v):
-                operands.append((.number(v), 1))
+                operands.append((.number(v, spelling: t.spelling), 1))
             case .localLabelRef(let n, let forward):
                 operands.append((.symbol(try localLabel(n, forward, t.location), t.location), 1))
             case .identifier(let name):

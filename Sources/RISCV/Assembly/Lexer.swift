@@ -18,6 +18,8 @@ enum TokenKind: Equatable, Sendable {
 struct Token: Sendable {
     var kind: TokenKind
     var location: SourceLocation
+    /// A number's text as the source wrote it (`0x1F`, `'a'`), for messages about its value.
+    var spelling: String? = nil
 
     var text: String {
         switch kind {
@@ -103,6 +105,7 @@ struct Lexer {
                 i = j
             case 39:  // character literal
                 let start = loc(i)
+                let first = i
                 i += 1
                 guard i < bytes.count else { throw start.error("unterminated character literal") }
                 var value: UInt8
@@ -116,9 +119,11 @@ struct Lexer {
                 }
                 guard i < bytes.count, bytes[i] == 39 else { throw start.error("unterminated character literal") }
                 i += 1
-                tokens.append(Token(kind: .integer(Int64(value)), location: start))
+                tokens.append(Token(kind: .integer(Int64(value)), location: start,
+                                    spelling: String(decoding: bytes[first..<i], as: UTF8.self)))
             case _ where isDigit(c):
                 let start = loc(i)
+                let first = i
                 var j = i
                 while j < bytes.count && isIdentBody(bytes[j]) { j += 1 }
                 var text = String(decoding: bytes[i..<j], as: UTF8.self).lowercased()
@@ -143,7 +148,8 @@ struct Lexer {
                 }
                 guard let (value, fits) = parseInteger(text) else { throw start.error("invalid number '\(text)'") }
                 guard fits else { throw start.error("number '\(text)' does not fit in 64 bits") }
-                tokens.append(Token(kind: .integer(value), location: start))
+                tokens.append(Token(kind: .integer(value), location: start,
+                                    spelling: String(decoding: bytes[first..<i], as: UTF8.self)))
             case _ where isIdentStart(c):
                 let start = loc(i)
                 var j = i
