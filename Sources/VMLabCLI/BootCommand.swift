@@ -57,7 +57,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))
     var firmware: String?
 
-    @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). Repeat for more.", valueName: "file[,rw]"))
+    @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). A comma in the file name is written ',,' (as in qemu). Repeat for more.", valueName: "file[,rw]"))
     var disk: [String] = []
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
@@ -153,23 +153,46 @@ struct BootCommand: ParsableCommand {
         return mode
     }
 
-    /// `file[,rw]`: the file is everything before the first comma, each word after it a flag, given
-    /// once ("f,rw,rw" is an error, not a file named "f,rw").
+    /// `file[,rw]`: the file is everything before the first single comma, with `,,` in it standing
+    /// for one comma (QEMU's convention: `my,,disk.img` is the file `my,disk.img`); each word after
+    /// it is a flag, given once ("f,rw,rw" is an error, not a file named "f,rw"). A `,,` among the
+    /// flags is an error rather than a guess: it is a file name whose first comma was not doubled.
     static func parseDisk(_ text: String) throws -> VMSpec.Disk {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        let path = parts[0]
+        var path = String.UnicodeScalarView()
+        var flags: Substring.UnicodeScalarView?
+        let scalars = text.unicodeScalars
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            let next = scalars.index(after: i)
+            if scalars[i] == "," {
+                guard next < scalars.endIndex, scalars[next] == "," else {
+                    flags = scalars[next...]
+                    break
+                }
+                path.append(",")
+                i = scalars.index(after: next)
+            } else {
+                path.append(scalars[i])
+                i = next
+            }
+        }
         guard !path.isEmpty else { throw ValidationError("--disk needs a file.") }
+        let file = String(path)
+        guard let flags = flags.map(String.init) else { return VMSpec.Disk(path: file, writable: false) }
+        if flags.contains(",,") {
+            throw ValidationError("--disk \(text): ',,' after the file name, which ends at the first single comma ('\(file)'); write every comma in the file name as ',,'.")
+        }
         var writable = false
-        for flag in parts.dropFirst() {
+        for flag in flags.split(separator: ",", omittingEmptySubsequences: false) {
             switch flag {
             case "rw":
                 guard !writable else { throw ValidationError("--disk \(text): flag 'rw' is given twice.") }
                 writable = true
             case "": throw ValidationError("--disk \(text): an empty flag (expected rw after the file).")
-            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw).")
+            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw; a comma in the file name is written ',,').")
             }
         }
-        return VMSpec.Disk(path: path, writable: writable)
+        return VMSpec.Disk(path: file, writable: writable)
     }
 
     /// The machine these options describe.

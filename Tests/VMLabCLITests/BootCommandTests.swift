@@ -279,7 +279,27 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(try BootCommand.parseDisk("x.img") == VMSpec.Disk(path: "x.img", writable: false))
     #expect(try BootCommand.parseDisk("x.img,rw") == VMSpec.Disk(path: "x.img", writable: true))
     #expect(problem("x.img,rw,rw") == "--disk x.img,rw,rw: flag 'rw' is given twice.")
-    #expect(problem("x.img,ro,rw") == "--disk x.img,ro,rw: unknown flag 'ro' (expected rw).")
+    #expect(problem("x.img,ro,rw") == "--disk x.img,ro,rw: unknown flag 'ro' (expected rw; a comma in the file name is written ',,').")
     #expect(problem("x.img,") == "--disk x.img,: an empty flag (expected rw after the file).")
     #expect(problem(",rw") == "--disk needs a file.")
+}
+
+/// `,,` in `--disk` is one comma of the file name, as in QEMU's options; the name ends at the first
+/// single comma, and a `,,` after that (a file name whose first comma was not doubled) is an error.
+@Test func diskFileNamesTakeCommasDoubled() throws {
+    func problem(_ text: String) -> String? {
+        do { _ = try BootCommand.parseDisk(text); return nil } catch { return "\(error)" }
+    }
+    #expect(try BootCommand.parseDisk("my,,disk.img") == VMSpec.Disk(path: "my,disk.img", writable: false))
+    #expect(try BootCommand.parseDisk("my,,disk.img,rw") == VMSpec.Disk(path: "my,disk.img", writable: true))
+    #expect(try BootCommand.parseDisk("a,,,,b,,,rw") == VMSpec.Disk(path: "a,,b,", writable: true))
+    #expect(try BootCommand.parseDisk(",,x") == VMSpec.Disk(path: ",x", writable: false))
+    #expect(try BootCommand.parseDisk("x,,rw") == VMSpec.Disk(path: "x,rw", writable: false))
+    #expect(try BootCommand.parseDisk("dïsk,,ü.img") == VMSpec.Disk(path: "dïsk,ü.img", writable: false))
+    #expect(problem("my,disk.img,,rw")
+        == "--disk my,disk.img,,rw: ',,' after the file name, which ends at the first single comma ('my'); write every comma in the file name as ',,'.")
+    #expect(problem("x.img,rw,,") == "--disk x.img,rw,,: ',,' after the file name, which ends at the first single comma ('x.img'); write every comma in the file name as ',,'.")
+    #expect(problem("x,,,") == "--disk x,,,: an empty flag (expected rw after the file).")
+    #expect(problem(",,,rw") == nil)
+    #expect(problem(",rw,,") == "--disk needs a file.")
 }
