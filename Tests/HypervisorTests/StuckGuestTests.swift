@@ -6,7 +6,8 @@ import Testing
 /// A guest kernel whose stvec sends a fetch fault back to the address that faulted takes that
 /// trap at every step. Under every technique the run stops with `.stuck` and names the trap that
 /// led there, as the machine does for a hart on its own (MachineTests' `stuckOn…TrapVector`);
-/// with translation on it is not reported, since a page table could still change.
+/// with translation on, where a page table could still change, once the same fault has come back
+/// `TrapVectorLoop.reportAfter` times with nothing retired.
 @Suite struct StuckGuestTests {
     static let modes: [ExecutionMode] = [.native, .interpret, .trap, .bt, .pv]
 
@@ -24,10 +25,12 @@ import Testing
     }
 
     /// The same loop with Sv39 on (a gigapage maps va 0 to guest-physical 0, where nothing is):
-    /// the fetch still faults, but the page table is memory that could change, so the guest runs
-    /// on to its budget, as a hart would.
+    /// the fetch still faults, but the page table is memory that could change, so the loop is
+    /// reported only once it has come back `TrapVectorLoop.reportAfter` times with nothing
+    /// retired; a smaller budget runs out first, as on a hart. (Not pv: its VMM refuses the
+    /// unvalidated root.)
     @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
-    func withTranslationOnTheLoopIsNotReported(_ mode: ExecutionMode) throws {
+    func withTranslationOnTheLoopIsReportedOnceItRepeats(_ mode: ExecutionMode) throws {
         let source = """
         _start:
             li t0, DATA
@@ -45,5 +48,38 @@ import Testing
         defer { guest.close() }
         #expect(guest.run(maxInstructions: 20_000) == .budgetExhausted)
         #expect(guest.machine.pc(hart: 0) == 0)
+        let stop = guest.run(maxInstructions: 2 * TrapVectorLoop.reportAfter)
+        guard case .stuck(let hart, let pc, let why) = stop else {
+            Issue.record("\(mode): \(stop), not stuck"); return
+        }
+        #expect(hart == 0 && pc == 0)
+        #expect(why.hasPrefix("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it (with translation on: it came back 100000 times in a row, no instruction retired); the trap that led there: illegal_instruction at pc 0x802"), "\(mode): \(why)")
+        #expect(guest.executedInstructions < TrapVectorLoop.reportAfter + 100, "\(mode): it stopped at the report")
+    }
+
+    /// The classic bug: the kernel turns paging on with a page table that maps neither its code
+    /// nor its stvec. The fetch after the satp write faults, and so does stvec's, for good; the
+    /// message names the first fault.
+    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
+    func aKernelThatUnmapsItselfIsReported(_ mode: ExecutionMode) throws {
+        let source = """
+        _start:
+            li t0, DATA
+            srli t0, t0, 12
+            li t1, 8 << 60
+            or t0, t0, t1
+            csrw stvec, zero
+            csrw satp, t0            # Sv39, an empty root at DATA
+            sfence.vma
+            nop
+        """
+        let guest = try Guest(TestKernels.configuration(source, mode: mode))
+        defer { guest.close() }
+        guard case .stuck(let hart, let pc, let why) = guest.run() else {
+            Issue.record("\(mode): not reported as stuck"); return
+        }
+        #expect(hart == 0 && pc == 0)
+        #expect(why.hasPrefix("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction page fault)"), "\(why)")
+        #expect(why.hasSuffix("; the trap that led there: instruction_page_fault at pc 0x80200020 (tval 0x80200020)"), "\(mode): \(why)")
     }
 }

@@ -342,3 +342,29 @@ func stuckOnAnUnfetchableSupervisorTrapVector(_ engine: ExecutionEngine) throws 
     let redirectable = try rig(leavingSupervisorAlone: false)
     #expect(redirectable.run(10_000) == .budgetExhausted)
 }
+
+/// TrapVectorLoop counts returns to the same unfetchable vector with nothing retired in between,
+/// and starts over when anything retires or the fault moves; it keeps the trap that led in.
+@Test func trapVectorLoopCountsOnlyAnUnbrokenRun() {
+    var loop = TrapVectorLoop()
+    let first = (cause: UInt64(2), pc: UInt64(0x8000_0000), tval: UInt64(0))
+    let again = (cause: UInt64(12), pc: UInt64(0), tval: UInt64(0))
+    let n = TrapVectorLoop.reportAfter
+    /// Records `count` faults; how many of them reported.
+    func record(_ count: UInt64, at pc: UInt64, retired: UInt64, _ previous: (cause: UInt64, pc: UInt64, tval: UInt64)) -> Int {
+        var reports = 0
+        for _ in 0..<count where loop.record(faultAt: pc, retired: retired, previous: previous) { reports += 1 }
+        return reports
+    }
+    #expect(record(1, at: 0, retired: 7, first) == 0)
+    #expect(record(n - 2, at: 0, retired: 7, again) == 0)
+    #expect(loop.previous == first)
+    // Something retired: the run starts over, and so does the trap that led in.
+    #expect(record(n - 1, at: 0, retired: 8, again) == 0)
+    #expect(loop.previous == again)
+    // Another vector: over again; the n-th return in a row reports, and so does every later one.
+    #expect(record(1, at: 0x1000, retired: 8, first) == 0)
+    #expect(record(n - 2, at: 0x1000, retired: 8, again) == 0)
+    #expect(record(2, at: 0x1000, retired: 8, again) == 2)
+    #expect(loop.previous == first)
+}

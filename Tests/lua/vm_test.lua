@@ -68,6 +68,31 @@ describe("a vmlab.asm guest", function()
     end
   end)
 
+  it("halts, without a budget, a kernel that turns paging on without mapping itself", function()
+    local kernel = vmlab.asm [[
+      la t0, table
+      srli t0, t0, 12
+      li t1, 8 << 60
+      or t0, t0, t1
+      csrw stvec, zero
+      csrw satp, t0      # Sv39 on an empty table: the next fetch faults, and so does stvec's
+      nop
+      .balign 4096
+    table:
+      .zero 4096
+    ]]
+    for _, mode in ipairs { "native", "interpret", "trap", "bt" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
+      local stop, details = vm:run()
+      expect(stop).to_equal("halted")
+      expect(details.pc).to_equal(0)
+      expect(details.message).to_equal("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction page fault), "
+        .. "so every trap returns to it (with translation on: it came back 100000 times in a row, no instruction retired); "
+        .. "the trap that led there: instruction_page_fault at pc 0x80200020 (tval 0x80200020)")
+      expect(vm:stats().instructions).to_equal(8)   -- la and li are two each
+    end
+  end)
+
   it("uses its budget under every mode when its trap handler traps again and again", function()
     -- stvec is a privileged instruction S-mode may not execute: each trap comes back to it. Under
     -- bt the VMM delivers it from a callout, in software; those count against the budget too.

@@ -72,6 +72,8 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     public let hart = 0
     public internal(set) var vcpu: VirtualCPU
     public private(set) var counters = TrapCounters()
+    /// The guest kernel's returns to an unfetchable stvec with its translation on.
+    var trapVectorLoop = TrapVectorLoop()
     /// Serves the guest kernel's ecall (the virtual SBI). It reads and writes the guest's registers
     /// and returns whether the guest continues after the ecall (false: it was stopped or restarted
     /// elsewhere and the monitor must not move its pc).
@@ -342,9 +344,20 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         // fetch; and only the kernel's own code could change stvec. So the run stops here rather
         // than spin until its budget (for ever under `vmlab boot`). Reported on a one-hart
         // machine, as the machine does.
-        if !t.isInterrupt, t.cause == ExceptionCause.instructionAccessFault.rawValue, target == pc,
-           vcpu.csrs.satpMode == 0, machine.hartCount == 1 {
-            machine.requestStop(.stuckOnTrapVector(hart: hart, vector: target, register: "stvec", previous: previous))
+        // With its translation on, the guest's page tables decide the fetch, and they could still
+        // change by another hand: the loop is reported once it has come back many times with
+        // nothing retired (TrapVectorLoop).
+        let accessFault = t.cause == ExceptionCause.instructionAccessFault.rawValue
+        guard !t.isInterrupt, accessFault || t.cause == ExceptionCause.instructionPageFault.rawValue,
+              target == pc, machine.hartCount == 1 else { return }
+        if vcpu.csrs.satpMode == 0 {
+            if accessFault {
+                machine.requestStop(.stuckOnTrapVector(hart: hart, vector: target, register: "stvec", previous: previous))
+            }
+        } else if trapVectorLoop.record(faultAt: pc, retired: machine.counters(hart: hart).instructions, previous: previous) {
+            machine.requestStop(.stuckOnTrapVector(hart: hart, vector: target, register: "stvec",
+                                                   previous: trapVectorLoop.previous, fault: t.cause,
+                                                   repeats: TrapVectorLoop.reportAfter))
         }
     }
 

@@ -21,8 +21,9 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     /// The machine's one hart took an instruction access fault at `pc`, and `pc` is where its trap
     /// vector sends it: mtvec in M-mode, or stvec in S-mode without translation under firmware
     /// that leaves S-mode alone (see `Hart.raise`), or a VMM's virtual stvec in the same case.
-    /// Every later step would take the same trap again, for good. `why` says how it got there, for
-    /// a person (`stuckOnTrapVector`).
+    /// Every later step would take the same trap again, for good. With translation on, the same
+    /// loop on a page or access fault, once it has come back `TrapVectorLoop.reportAfter` times
+    /// with nothing retired. `why` says how it got there, for a person (`stuckOnTrapVector`).
     case stuck(hart: Int, pc: UInt64, why: String)
 
     public var description: String {
@@ -46,11 +47,20 @@ extension StopReason {
     /// it was another trap (not this same fault, and not the all-zero state of a hart that never
     /// trapped), it is the one that led here, and the message names it. One wording for the hart
     /// and for a VMM's virtual hart.
+    ///
+    /// `fault` is the cause of the fetch fault (an access fault, or with translation on a page
+    /// fault); `repeats`, when the loop was recognised by repetition (``TrapVectorLoop``), how many
+    /// times it came back.
     public static func stuckOnTrapVector(hart: Int, vector: UInt64, register: String,
-                                         previous: (cause: UInt64, pc: UInt64, tval: UInt64)) -> StopReason {
+                                         previous: (cause: UInt64, pc: UInt64, tval: UInt64),
+                                         fault: UInt64 = ExceptionCause.instructionAccessFault.rawValue,
+                                         repeats: UInt64? = nil) -> StopReason {
         let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
-        var why = "hart \(hart) is stuck: its trap vector \(hex(vector)) (\(register)) cannot be fetched (instruction access fault), so every trap returns to it"
-        let fault = ExceptionCause.instructionAccessFault.rawValue
+        let faultName = (ExceptionCause(rawValue: fault)?.name ?? "cause \(fault)").split(separator: "_").joined(separator: " ")
+        var why = "hart \(hart) is stuck: its trap vector \(hex(vector)) (\(register)) cannot be fetched (\(faultName)), so every trap returns to it"
+        if let repeats {
+            why += " (with translation on: it came back \(repeats) times in a row, no instruction retired)"
+        }
         let none = previous.cause == 0 && previous.pc == 0 && previous.tval == 0
         if !none, previous.cause >> 63 == 0, previous.cause != fault || previous.pc != vector {
             let name = ExceptionCause(rawValue: previous.cause)?.name ?? "cause \(previous.cause)"

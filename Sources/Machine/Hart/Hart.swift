@@ -47,6 +47,8 @@ final class Hart {
     let interruptCounts: UnsafeMutablePointer<UInt64>
     let handledCounts: UnsafeMutablePointer<UInt64>
     var waits: UInt64 = 0
+    /// Returns to an unfetchable stvec with translation on (reported when they go on and on).
+    var trapVectorLoop = TrapVectorLoop()
     var mmioAccesses: UInt64 = 0
     var privilegedCSRWrites: UInt64 = 0
     /// mcycle/minstret values frozen while mcountinhibit holds them.

@@ -264,7 +264,7 @@ enum VMBinding {
 
     static let stopReturns = [
         LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached", "hook", "idle", "halted"]), "reason",
-                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"reached\" (the run reached its `to`) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles, or a one-hart machine stuck on a trap vector it cannot fetch: mtvec in M-mode, or a kernel's stvec with its translation off, under the built-in SBI or any VMM; `pc`, `hart`; run again and it stops again)."),
+                  "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"reached\" (the run reached its `to`) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles, or a one-hart machine stuck on a trap vector it cannot fetch: mtvec in M-mode, or a kernel's stvec with its translation off, under the built-in SBI or any VMM, and with its translation on once the same fault has come back 100000 times with no instruction retired; `pc`, `hart`; run again and it stops again)."),
         LuaReturn(.documented("vmlab.Stop"), "details"),
     ]
 

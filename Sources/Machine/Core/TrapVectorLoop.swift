@@ -1,0 +1,39 @@
+/// Watches for a hart (or a VMM's virtual hart) that keeps returning to a trap vector it cannot
+/// fetch while translation is on: the classic kernel bug of turning paging on without mapping the
+/// code or `stvec`.
+///
+/// With translation off the loop is a certain fixed point and is reported at once (`Hart.raise`,
+/// `TrapMonitor.reflect`). With translation on, the fetch depends on page tables in memory, which
+/// something other than the stuck hart could in principle rewrite (a hook, a scheduled fault), so
+/// the loop is reported only after the same fault has come back `reportAfter` times in a row with
+/// no instruction retired in between: by then no run would leave it, and without a budget it
+/// would spin for ever. The count is of traps, so the report is as deterministic as the run.
+public struct TrapVectorLoop: Sendable {
+    /// Consecutive returns, with nothing retired, after which the loop is reported.
+    public static let reportAfter: UInt64 = 100_000
+
+    private var pc: UInt64 = 0
+    private var retired: UInt64 = 0
+    private var count: UInt64 = 0
+    /// The trap CSRs (cause, epc, tval) before the first fault of the current run of faults: the
+    /// trap that led into the loop, for the message.
+    public private(set) var previous: (cause: UInt64, pc: UInt64, tval: UInt64) = (0, 0, 0)
+
+    public init() {}
+
+    /// Records a fetch fault at `pc` that the trap vector sends straight back to `pc`, with
+    /// `retired` instructions retired so far and `previous` the trap CSRs before this trap. True
+    /// once the same fault has come back `reportAfter` times with nothing retired.
+    public mutating func record(faultAt pc: UInt64, retired: UInt64,
+                                previous: (cause: UInt64, pc: UInt64, tval: UInt64)) -> Bool {
+        if count > 0, pc == self.pc, retired == self.retired {
+            count &+= 1
+        } else {
+            self.pc = pc
+            self.retired = retired
+            self.previous = previous
+            count = 1
+        }
+        return count >= Self.reportAfter
+    }
+}
