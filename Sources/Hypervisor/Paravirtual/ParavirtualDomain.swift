@@ -157,8 +157,8 @@ public final class ParavirtualDomain {
             "grant_uses": grantUses, "grant_refusals": grantRefusals, "grants_active": UInt64(grants.active),
         ]
         pv["emulated_privileged"] = emulated.values.reduce(0, &+)
-        // Every group is present, empty when nothing happened, so a script can index it.
-        // Every hypercall is there by name, zero when it was never made.
+        // Every group is present, empty when nothing happened, and every hypercall is named, zero
+        // when never made: a script can index any of them.
         let hypercalls = calls.withZeros(for: Hypercall.allCases.map(\.name))
         var groups: [String: [String: UInt64]] = ["pv": pv, "hypercalls": hypercalls, "hypercall_errors": errors,
                                                   "emulated": emulated, "notifications": notifications]
