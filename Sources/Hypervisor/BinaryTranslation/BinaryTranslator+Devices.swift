@@ -34,7 +34,7 @@ extension BinaryTranslator {
         guard trap.cause == ExceptionCause.loadAccessFault.rawValue || trap.cause == ExceptionCause.storeAccessFault.rawValue,
               let inst = monitor.shadow.fetchInstruction(at: trap.pc),
               let access = Self.deviceAccess(inst, machine: machine, hart: monitor.hart),
-              let target = deviceTarget(access, updateAD: true) else { return false }
+              let target = deviceTarget(access, asGuestAccess: true) else { return false }
         counters.deviceEmulated &+= 1
         charge(prices.deviceEmulated)
         guard perform(access, inst, at: target, pc: trap.pc) else { return true }
@@ -50,7 +50,7 @@ extension BinaryTranslator {
     /// reaches a device; otherwise (ordinary memory, a fault in the guest's view) the hardware runs it.
     func deviceAccess(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
         guard let access = Self.deviceAccess(inst, machine: machine, hart: monitor.hart),
-              let target = deviceTarget(access, updateAD: true) else { return .native }
+              let target = deviceTarget(access, asGuestAccess: true) else { return .native }
         chargeEmulation(\.deviceInline, price: prices.inline)
         return perform(access, inst, at: target, pc: pc) ? .retired : .abandoned
     }
@@ -84,9 +84,9 @@ extension BinaryTranslator {
     /// The machine-physical device address `access` reaches in the guest's current view, or nil
     /// (misaligned — the hardware faults on misaligned device accesses —, refused by the guest's
     /// tables, RAM, or no device there).
-    func deviceTarget(_ access: DeviceAccess, updateAD: Bool) -> UInt64? {
+    func deviceTarget(_ access: DeviceAccess, asGuestAccess: Bool) -> UInt64? {
         guard access.va & UInt64(access.size - 1) == 0,
-              let gpa = guestPhysical(access.va, access.isWrite ? .store : .load, updateAD: updateAD),
+              let gpa = guestPhysical(access.va, access.isWrite ? .store : .load, asGuestAccess: asGuestAccess),
               let (ma, isRAM) = monitor.shadow.map.machineAddress(gpa), !isRAM,
               machine.isDevice(physical: ma, size: access.size) else { return nil }
         return ma

@@ -53,7 +53,7 @@ extension BinaryTranslator {
     /// any other store (the same instruction writing ordinary memory) runs natively.
     func tracedStore(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
         guard let (va, _) = Self.storeTarget(inst, machine: machine, hart: monitor.hart),
-              let gpa = guestPhysical(va, .store, updateAD: false),
+              let gpa = guestPhysical(va, .store, asGuestAccess: false),
               monitor.shadow.isWriteProtected(guestPhysical: gpa) else { return .native }
         switch monitor.shadow.emulateTracedStore(pc: pc, hart: monitor.hart) {
         case .emulated:
@@ -90,10 +90,10 @@ extension BinaryTranslator {
 
     /// Guest-physical address of `va` for `access` in the guest's current view; nil when the
     /// guest's tables refuse it (the hardware then takes the fault through the shadow).
-    func guestPhysical(_ va: UInt64, _ access: GuestAccess, updateAD: Bool) -> UInt64? {
+    func guestPhysical(_ va: UInt64, _ access: GuestAccess, asGuestAccess: Bool) -> UInt64? {
         let shadow = monitor.shadow
         let w = GuestPageWalker.walk(va, access, shadow.guestContext(shadow.view), map: shadow.map,
-                                     memory: shadow.words, updateAD: updateAD)
+                                     memory: shadow.words, asGuestAccess: asGuestAccess)
         return w.physical
     }
 }

@@ -205,7 +205,7 @@ public final class BinaryTranslator: CodeTranslator {
     func physicalInstruction(at pc: UInt64) -> (UInt64, UInt64)? {
         let shadow = monitor.shadow
         let w = GuestPageWalker.walk(pc, .fetch, shadow.guestContext(shadow.view), map: shadow.map,
-                                     memory: shadow.words, updateAD: false)
+                                     memory: shadow.words, asGuestAccess: false)
         guard let gpa = w.physical, let (ma, isRAM) = shadow.map.machineAddress(gpa), isRAM,
               let inst = shadow.fetchInstruction(at: pc) else { return nil }
         return (ma, UInt64(inst.length))

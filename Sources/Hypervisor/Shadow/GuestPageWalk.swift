@@ -90,11 +90,13 @@ enum GuestPageWalker {
         }
     }
 
-    /// Walks the guest's tables for `va`. With `updateAD`, sets A (and D for a store) in the
-    /// guest's leaf as the hardware's walker would (Svadu behaviour, the machine's default) — the
-    /// shadow pager's emulation of A/D bits; without it the walk has no side effect at all.
+    /// Walks the guest's tables for `va`. With `asGuestAccess` the walk is the guest's own access
+    /// and does to a leaf whose A (or, for a store, D) bit is clear what the machine's walker
+    /// would (`MachineConfiguration.adBits`): set the bits in the guest's leaf (Svadu, the
+    /// default) or fault (Svade) — the shadow pager's emulation of A/D bits. Without it the walk
+    /// is a look at the tables, with no side effect and no A/D fault.
     static func walk(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
-                     memory: MachineWords, updateAD: Bool) -> PageTableWalk {
+                     memory: MachineWords, asGuestAccess: Bool) -> PageTableWalk {
         if c.isBare {
             return PageTableWalk(mode: "bare", root: 0, steps: [],
                                  result: .translated(physical: va, leaf: Sv39.v | Sv39.r | Sv39.w | Sv39.x | Sv39.a | Sv39.d, level: 0))
@@ -124,7 +126,9 @@ enum GuestPageWalker {
             let ppn = pte >> 10 & ((1 << 44) - 1)
             if ppn & ((1 << (9 * UInt64(level))) - 1) != 0 { return w }  // a misaligned superpage
             let need = Sv39.a | (access == .store ? Sv39.d : 0)
-            if updateAD && pte & need != need {
+            if asGuestAccess && pte & need != need {
+                // Svade: the guest manages A and D itself; the access faults until it has.
+                if memory.machine.configuration.adBits == .pageFault { return w }
                 pte |= need
                 memory.write(ma, pte)
                 w.steps[w.steps.count - 1].pte = pte

@@ -39,7 +39,7 @@ extension ShadowPageTables {
         let which = v ?? view
         switch source {
         case .guest:
-            return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, updateAD: false)
+            return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, asGuestAccess: false)
         case .shadow:
             guard let root = current?.roots[which.rawValue] else {
                 return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
@@ -68,7 +68,7 @@ extension ShadowPageTables {
     /// guest-physical address a tool reaches through "guest-virtual". The shadow would answer only
     /// for what it has filled so far, and for the hart's privilege, not the guest's.
     public func guestTranslation(_ va: UInt64, _ access: GuestAccess) -> PageTableWalk {
-        GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, updateAD: false)
+        GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, asGuestAccess: false)
     }
 
     /// Every shadow leaf, in every cached address space and view, that disagrees with the guest's
@@ -114,7 +114,7 @@ extension ShadowPageTables {
         if pool.contains(target) { return "maps the VMM's own shadow pool" }
         let accesses: [(GuestAccess, UInt64)] = [(.load, Sv39.r), (.store, Sv39.w), (.fetch, Sv39.x)]
         for (access, bit) in accesses where pte & bit != 0 {
-            let w = GuestPageWalker.walk(va, access, context, map: map, memory: words, updateAD: false)
+            let w = GuestPageWalker.walk(va, access, context, map: map, memory: words, asGuestAccess: false)
             guard case .translated(let gpa, let leaf, _) = w.result else {
                 return "grants \(access) that the guest's tables deny"
             }

@@ -56,7 +56,7 @@ extension ShadowPageTables {
         var physical: [UInt64] = []
         for i in 0..<size {
             let va = address &+ UInt64(i)
-            let w = GuestPageWalker.walk(va, .store, guestContext(view), map: map, memory: words, updateAD: true)
+            let w = GuestPageWalker.walk(va, .store, guestContext(view), map: map, memory: words, asGuestAccess: true)
             guard case .translated(let gpa, _, _) = w.result else {
                 if case .fault(let cause) = w.result { return .guestFault(.exception(cause, tval: va)) }
                 return .retry
@@ -87,7 +87,7 @@ extension ShadowPageTables {
     /// The instruction at guest virtual `pc`, read through the guest's own tables in the current view.
     public func fetchInstruction(at pc: UInt64) -> Instruction? {
         func half(_ va: UInt64) -> UInt32? {
-            let w = GuestPageWalker.walk(va, .fetch, guestContext(view), map: map, memory: words, updateAD: false)
+            let w = GuestPageWalker.walk(va, .fetch, guestContext(view), map: map, memory: words, asGuestAccess: false)
             guard let gpa = w.physical, let (ma, isRAM) = map.machineAddress(gpa), isRAM,
                   let b = machine.readPhysical(at: ma, count: 2) else { return nil }
             return UInt32(b[0]) | UInt32(b[1]) << 8

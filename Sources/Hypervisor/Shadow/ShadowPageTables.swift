@@ -314,7 +314,7 @@ public final class ShadowPageTables {
     /// Resolves a page fault the hart took for the guest at `va` (what mtval held) for `access`.
     public func handleFault(va: UInt64, access: GuestAccess) -> ShadowFaultResolution {
         guard let ctx = current else { preconditionFailure("no shadow is active") }
-        let walk = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, updateAD: true)
+        let walk = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
         guard case .translated(let gpa, let leaf, _) = walk.result else {
             counters.trueFaults &+= 1
             if case .fault(let cause) = walk.result { return .guestFault(.exception(cause, tval: va)) }
@@ -340,7 +340,7 @@ public final class ShadowPageTables {
             drop(ctx, view: .kernel)
             flushHardwareTLB()
             load()
-            let again = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, updateAD: true)
+            let again = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
             guard case .translated(let g, let l, _) = again.result, fill(ctx, va: va, walk: again, leaf: l, gpa: g) else {
                 preconditionFailure("shadow pool too small for one walk")
             }
