@@ -28,6 +28,15 @@ typedef struct {
 
 extern void register_mmio_plugin(const char *name, const spike_mmio_plugin *plugin);
 
+/* The size of each device's register window on QEMU's virt board. Spike gives a device every
+ * address from its base up to the next device's, so an access past the window must fail here (an
+ * access fault for the guest), as it does on virt and in vmlab, rather than reach the device. */
+enum { FINISHER_WINDOW = 0x1000, UART_WINDOW = 0x100 };
+
+static bool inside(uint64_t offset, size_t length, uint64_t window) {
+    return offset < window && length <= window - offset;
+}
+
 /* Neither device keeps state; Spike only needs a non-null handle per instance. */
 static int instance;
 static void *alloc_device(const char *arguments) { (void)arguments; return &instance; }
@@ -35,13 +44,15 @@ static void dealloc_device(void *device) { (void)device; }
 
 /* The finisher reads as zero, as QEMU's does. */
 static bool finisher_load(void *device, uint64_t offset, size_t length, uint8_t *bytes) {
-    (void)device; (void)offset;
+    (void)device;
+    if (!inside(offset, length, FINISHER_WINDOW)) return false;
     memset(bytes, 0, length);
     return true;
 }
 
 static bool finisher_store(void *device, uint64_t offset, size_t length, const uint8_t *bytes) {
     (void)device;
+    if (!inside(offset, length, FINISHER_WINDOW)) return false;
     if (offset != 0 || length != 4) return true;
     uint32_t value;
     memcpy(&value, bytes, sizeof value);
@@ -56,6 +67,7 @@ enum { UART_DATA = 0, UART_LINE_STATUS = 5, UART_TRANSMITTER_EMPTY = 0x60 };
 
 static bool uart_load(void *device, uint64_t offset, size_t length, uint8_t *bytes) {
     (void)device;
+    if (!inside(offset, length, UART_WINDOW)) return false;
     memset(bytes, 0, length);
     if (offset == UART_LINE_STATUS && length >= 1) bytes[0] = UART_TRANSMITTER_EMPTY;
     return true;
@@ -63,6 +75,7 @@ static bool uart_load(void *device, uint64_t offset, size_t length, uint8_t *byt
 
 static bool uart_store(void *device, uint64_t offset, size_t length, const uint8_t *bytes) {
     (void)device;
+    if (!inside(offset, length, UART_WINDOW)) return false;
     if (offset == UART_DATA && length >= 1) putchar(bytes[0]);
     return true;
 }
