@@ -26,6 +26,8 @@ import Testing
     static let pageCount: UInt64 = 32
     /// The random virtual addresses: root[1] covers 0x4000_0000 up.
     static let window: UInt64 = 0x4000_0000
+    /// User mode runs the kernel's code here: root[3], RAM again with U set.
+    static let userAlias: UInt64 = 0x4000_0000
 
     /// The random kernel for `seed`.
     static func kernel(seed: UInt64) -> String {
@@ -42,8 +44,11 @@ import Testing
             if rng.next() % 2 == 0 { flags |= 2 }    // favour readable pages
             return (page >> 12) << 10 | flags
         }
-        // The kernel itself and the tables: an identity gigapage at 0x8000_0000 (V R W X A D).
+        // The kernel itself and the tables: an identity gigapage at 0x8000_0000 (V R W X A D),
+        // and the same RAM again at 0xC000_0000 for user mode (U set), where the random body runs
+        // while it is in U-mode.
         store(UInt64(0x8_0000) << 10 | 0xCF, at: root + 2 * 8)
+        store(UInt64(0x8_0000) << 10 | 0xDF, at: root + 3 * 8)
         store((level1 >> 12) << 10 | 1, at: root + 1 * 8)
         store((level0[0] >> 12) << 10 | 1, at: level1 + 0 * 8)
         store((level0[1] >> 12) << 10 | 1, at: level1 + 1 * 8)
@@ -78,9 +83,24 @@ import Testing
         func randomJumpTarget() -> UInt64 {
             window + (rng.next() % 2) * 0x20_0000 + (rng.next() % 8) * 0x1000
         }
+        var user = false
         for _ in 0..<300 {
             let r = rng.next()
-            switch r % 16 {
+            switch r % 17 {
+            case 16:
+                // Into U-mode at the same code's user alias, or back (an ecall the handler turns
+                // into a return to S-mode).
+                body.append(user ? "    ecall" : """
+                        la t0, 1f
+                        li t1, \(userAlias)
+                        add t0, t0, t1
+                        csrw sepc, t0
+                        li t0, 0x100
+                        csrc sstatus, t0
+                        sret
+                    1:
+                    """)
+                user.toggle()
             case 0..<4:
                 let (op, size) = [("ld", 8), ("lw", 4), ("lhu", 2), ("lbu", 1)][Int(r >> 8) % 4]
                 body.append("    li a1, \(randomAddress(aligned: UInt64(size)))\n    \(op) a0, 0(a1)\n    call mix")
@@ -107,6 +127,7 @@ import Testing
                 body.append(op.hasPrefix("s") ? "    li a1, \(a)\n    \(op) a1, 0(a1)" : "    li a1, \(a)\n    \(op) a0, 0(a1)\n    call mix")
             }
         }
+        if user { body.append("    ecall") }
         return """
             .option norvc
         _start:
@@ -124,8 +145,9 @@ import Testing
             slli s9, s9, 5
             add s9, s9, a0
             ret
-        # s10/s11 fold in every trap's scause and stval; a fault on a fetch returns to ra, any
-        # other trap skips its instruction.
+        # s10/s11 fold in every trap's scause and stval; a fault on a fetch returns to ra, an
+        # ecall from U-mode returns to S-mode after it (at the kernel's own address), any other
+        # trap skips its instruction.
         .align 2
         trap:
             csrr t3, scause
@@ -135,6 +157,8 @@ import Testing
             slli s11, s11, 1
             xor s11, s11, t3
             csrr t3, scause
+            li t4, 8
+            beq t3, t4, 2f
             li t4, 12
             beq t3, t4, 1f
             li t4, 1
@@ -145,6 +169,14 @@ import Testing
             sret
         1:  csrw sepc, ra
             sret
+        2:  csrr t3, sepc
+            addi t3, t3, 4
+            li t4, \(userAlias)
+            sub t3, t3, t4
+            csrw sepc, t3
+            li t4, 0x100
+            csrs sstatus, t4
+            sret
         """
     }
 
@@ -154,6 +186,8 @@ import Testing
         var stop: StopReason
         var registers: [UInt64]
         var memory: [UInt8]
+        /// The ecalls from U-mode the hart took (natively: the returns from the user stretches).
+        var userEcalls: UInt64
         var description: String {
             "\(stop), s9 \(registers[25]) s10 \(registers[26]) s11 \(registers[27])"
         }
@@ -168,9 +202,10 @@ import Testing
         let registers = (0..<32).map { guest.machine.register($0, hart: 0) }
         guard case .success(let memory) = guest.readMemory(root, count: Int(pages - root + pageCount * 0x1000)) else {
             Issue.record("\(mode): the tables cannot be read")
-            return Outcome(stop: stop, registers: registers, memory: [])
+            return Outcome(stop: stop, registers: registers, memory: [], userEcalls: 0)
         }
-        return Outcome(stop: stop, registers: registers, memory: memory)
+        let userEcalls = guest.machine.counters(hart: 0).exceptions[Int(ExceptionCause.ecallU.rawValue)]
+        return Outcome(stop: stop, registers: registers, memory: memory, userEcalls: userEcalls)
     }
 
     @Test(arguments: 0..<12)
@@ -178,8 +213,9 @@ import Testing
         for adBits in [ADBitPolicy.hardwareUpdate, .pageFault] {
             let native = try Self.run(seed: UInt64(seed), mode: .native, adBits: adBits)
             #expect(native.stop == .poweredOff(code: 0), "seed \(seed): \(native.stop)")
-            // The run took traps (most loads read zeros, so s9 may stay 0).
+            // The run took traps (most loads read zeros, so s9 may stay 0) and ran stretches in U-mode.
             #expect(native.registers[26] != 0, "seed \(seed): \(native)")
+            #expect(native.userEcalls > 0, "seed \(seed): no stretch in U-mode")
             for mode in Self.modes.dropFirst() {
                 let other = try Self.run(seed: UInt64(seed), mode: mode, adBits: adBits)
                 #expect(other.stop == native.stop, "seed \(seed), \(mode), \(adBits)")
