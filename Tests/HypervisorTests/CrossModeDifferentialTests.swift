@@ -32,6 +32,18 @@ import Testing
     /// User mode runs the kernel's code here: root[3], RAM again with U set.
     static let userAlias: UInt64 = 0x4000_0000
 
+    /// Both kernels start alike: full-size instructions only (the handler skips 4 bytes), their
+    /// handler at `trap`, and the registers the results fold into cleared.
+    static let prologue = """
+            .option norvc
+        _start:
+            la t0, trap
+            csrw stvec, t0
+            li s9, 0
+            li s10, 0
+            li s11, 0
+        """
+
     /// The random kernel for `seed`.
     static func kernel(seed: UInt64) -> String {
         var rng = HostileKernel.LCG(state: seed &* 0x9E37_79B9_7F4A_7C15 &+ 7)
@@ -132,13 +144,7 @@ import Testing
         }
         if user { body.append("    ecall") }
         return """
-            .option norvc
-        _start:
-            la t0, trap
-            csrw stvec, t0
-            li s9, 0
-            li s10, 0
-            li s11, 0
+        \(prologue)
         \(body.joined(separator: "\n"))
             csrw satp, zero
             sfence.vma
@@ -217,12 +223,7 @@ import Testing
             body.append("    csrr a0, \(csr)\n    call mix")
         }
         return """
-            .option norvc
-        _start:
-            la t0, trap
-            csrw stvec, t0
-            li s9, 0
-            li s10, 0
+        \(prologue)
         \(body.joined(separator: "\n"))
             csrw sie, zero
         \(TestKernels.shutdown(0))
