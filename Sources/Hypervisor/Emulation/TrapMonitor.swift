@@ -337,28 +337,18 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         emit(.exceptionReflected, pc: pc, cause: t.name, address: t.tval)
         machine.setPC(target, hart: hart)
         if wasUser { activateShadow() }
-        // The guest kernel's fetch faults at the very address its stvec sends the fault to, with
-        // its translation off: the same trap comes back at every step, as on the machine
-        // (`Hart.raise`). SIE is now clear, so the monitor injects no interrupt; it moves the
-        // vCPU only in answer to the guest's own traps; with satp Bare no page table decides the
-        // fetch; and only the kernel's own code could change stvec. So the run stops here rather
-        // than spin until its budget (for ever under `vmlab boot`). Reported on a one-hart
-        // machine, as the machine does.
-        // With its translation on, the guest's page tables decide the fetch, and they could still
-        // change by another hand: the loop is reported once it has come back many times with
-        // nothing retired (TrapVectorLoop).
-        let accessFault = t.cause == ExceptionCause.instructionAccessFault.rawValue
-        guard !t.isInterrupt, accessFault || t.cause == ExceptionCause.instructionPageFault.rawValue,
-              target == pc, machine.hartCount == 1 else { return }
-        if vcpu.csrs.satpMode == 0 {
-            if accessFault {
-                machine.requestStop(.stuckOnTrapVector(hart: hart, vector: target, register: "stvec", previous: previous))
-            }
-        } else if trapVectorLoop.record(faultAt: pc, retired: machine.counters(hart: hart).instructions, previous: previous) {
-            machine.requestStop(.stuckOnTrapVector(hart: hart, vector: target, register: "stvec",
-                                                   previous: trapVectorLoop.previous, fault: t.cause,
-                                                   repeats: TrapVectorLoop.reportAfter))
-        }
+        // The guest kernel's fetch faults at the very address its stvec sends the fault to: the
+        // same trap comes back at every step, as on the machine (`Hart.raise`). SIE is now clear,
+        // so the monitor injects no interrupt; it moves the vCPU only in answer to the guest's own
+        // traps; and only the kernel's own code could change stvec. With its translation off no
+        // page table decides the fetch, so the run stops here rather than spin until its budget
+        // (for ever under `vmlab boot`); with it on, TrapVectorLoop waits for the loop to come
+        // back many times with nothing retired. Reported on a one-hart machine, as the machine does.
+        guard !t.isInterrupt, target == pc, machine.hartCount == 1,
+              let stop = trapVectorLoop.stop(hart: hart, register: "stvec", fault: t.cause, translated: vcpu.csrs.satpMode != 0,
+                                             at: pc, retired: machine.counters(hart: hart).instructions, previous: previous)
+        else { return }
+        machine.requestStop(stop)
     }
 
     /// Injects the virtual interrupt the guest takes now, if any, before its next instruction; a

@@ -1,13 +1,16 @@
-/// Watches for a hart (or a VMM's virtual hart) that keeps returning to a trap vector it cannot
-/// fetch while translation is on: the classic kernel bug of turning paging on without mapping the
-/// code or `stvec`.
+import RISCV
+
+/// Decides when a hart (or a VMM's virtual hart) whose trap vector cannot be fetched is stuck:
+/// every trap sends it back to the fault. `Hart.raise` and `TrapMonitor.reflect` ask it once they
+/// know nothing else can move the hart (`stop(hart:register:fault:translated:at:retired:previous:)`).
 ///
-/// With translation off the loop is a certain fixed point and is reported at once (`Hart.raise`,
-/// `TrapMonitor.reflect`). With translation on, the fetch depends on page tables in memory, which
-/// something other than the stuck hart could in principle rewrite (a hook, a scheduled fault), so
-/// the loop is reported only after the same fault has come back `reportAfter` times in a row with
-/// no instruction retired in between: by then no run would leave it, and without a budget it
-/// would spin for ever. The count is of traps, so the report is as deterministic as the run.
+/// With translation off the loop is a certain fixed point and is reported at once. With
+/// translation on (the classic kernel bug of turning paging on without mapping the code or
+/// `stvec`), the fetch depends on page tables in memory, which something other than the stuck
+/// hart could in principle rewrite (a hook, a scheduled fault), so the loop is reported only after
+/// the same fault has come back `reportAfter` times in a row with no instruction retired in
+/// between: by then no run would leave it, and without a budget it would spin for ever. The count
+/// is of traps, so the report is as deterministic as the run.
 public struct TrapVectorLoop: Sendable {
     /// Consecutive returns, with nothing retired, after which the loop is reported.
     public static let reportAfter: UInt64 = 100_000
@@ -20,6 +23,23 @@ public struct TrapVectorLoop: Sendable {
     public private(set) var previous: (cause: UInt64, pc: UInt64, tval: UInt64) = (0, 0, 0)
 
     public init() {}
+
+    /// The stop for hart `hart` when its fetch fault `fault` (a cause) at `pc` is where its trap
+    /// vector (the CSR named `register`) sends it back to, or nil: not a fetch fault, a page fault
+    /// without translation, or with translation on not yet repeated `reportAfter` times with
+    /// nothing retired (`retired` instructions so far). `previous` is the trap CSRs (cause, epc,
+    /// tval) before this trap. The caller has checked that nothing else can move the hart.
+    public mutating func stop(hart: Int, register: String, fault: UInt64, translated: Bool, at pc: UInt64,
+                              retired: UInt64, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) -> StopReason? {
+        let accessFault = fault == ExceptionCause.instructionAccessFault.rawValue
+        guard accessFault || fault == ExceptionCause.instructionPageFault.rawValue else { return nil }
+        guard translated else {
+            return accessFault ? .stuckOnTrapVector(hart: hart, vector: pc, register: register, previous: previous) : nil
+        }
+        guard record(faultAt: pc, retired: retired, previous: previous) else { return nil }
+        return .stuckOnTrapVector(hart: hart, vector: pc, register: register, previous: self.previous,
+                                  fault: fault, repeats: Self.reportAfter)
+    }
 
     /// Records a fetch fault at `pc` that the trap vector sends straight back to `pc`, with
     /// `retired` instructions retired so far and `previous` the trap CSRs before this trap. True

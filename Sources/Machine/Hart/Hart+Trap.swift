@@ -100,32 +100,22 @@ extension Hart {
         // faulted before setting mtvec, or a file that is not a program at all). The state is
         // read after the observers ran: a hook may have moved the pc or mtvec. With other harts
         // the machine goes on: they may still finish the program.
-        let accessFault = cause == ExceptionCause.instructionAccessFault.rawValue
-        guard accessFault || cause == ExceptionCause.instructionPageFault.rawValue, s.pointee.pc == epc,
-              machine.harts.count == 1 else { return }
-        if accessFault, priv == 3, !delegated, s.pointee.mtvec & ~3 == epc, s.pointee.mstatus & Mstatus.mie == 0 {
-            reportStuck(at: epc, vector: "mtvec", previous: previous)
+        guard s.pointee.pc == epc, machine.harts.count == 1 else { return }
+        var stop: StopReason?
+        if priv == 3, !delegated, s.pointee.mtvec & ~3 == epc, s.pointee.mstatus & Mstatus.mie == 0 {
+            stop = trapVectorLoop.stop(hart: id, register: "mtvec", fault: cause, translated: false, at: epc,
+                                       retired: s.pointee.instret, previous: previous)
         }
-        // The same in S-mode, without translation (so no page table that a device could rewrite),
-        // where nothing from M-mode can step in: firmware that leaves S-mode alone, and no M-level
-        // interrupt enabled to divert the hart (SIE, now clear, masks S-mode's own).
-        // With translation on, the page tables decide the fetch, and something besides this hart
-        // could rewrite them: the loop is reported once it has come back many times with nothing
-        // retired (TrapVectorLoop).
-        guard priv == 1, delegated, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
-              s.pointee.mie & ~s.pointee.mideleg == 0, machine.trapHandler?.leavesSupervisorAlone == true else { return }
-        if s.pointee.satp >> 60 == 0 {
-            if accessFault { reportStuck(at: epc, vector: "stvec", previous: previous) }
-        } else if trapVectorLoop.record(faultAt: epc, retired: s.pointee.instret, previous: previous) {
-            machine.requestStop(.stuckOnTrapVector(hart: id, vector: epc, register: "stvec",
-                                                   previous: trapVectorLoop.previous, fault: cause,
-                                                   repeats: TrapVectorLoop.reportAfter))
+        // The same in S-mode, where nothing from M-mode can step in: firmware that leaves S-mode
+        // alone, and no M-level interrupt enabled to divert the hart (SIE, now clear, masks
+        // S-mode's own). Without translation there is no page table that a device could rewrite;
+        // with it, TrapVectorLoop waits for the loop to come back many times with nothing retired.
+        if priv == 1, delegated, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
+           s.pointee.mie & ~s.pointee.mideleg == 0, machine.trapHandler?.leavesSupervisorAlone == true {
+            stop = trapVectorLoop.stop(hart: id, register: "stvec", fault: cause, translated: s.pointee.satp >> 60 != 0,
+                                       at: epc, retired: s.pointee.instret, previous: previous)
         }
-    }
-
-    @inline(never)
-    private func reportStuck(at pc: UInt64, vector: String, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) {
-        machine.requestStop(.stuckOnTrapVector(hart: id, vector: pc, register: vector, previous: previous))
+        if let stop { machine.requestStop(stop) }
     }
 
     /// Delivers interrupt `cause` (its mip bit number).
