@@ -50,10 +50,9 @@ extension Machine {
     /// instruction a translator's callout completes. The instruction budget counted the trap; it
     /// goes on counting the instruction once, now as retired.
     public func retireEmulatedInstruction(hart h: Int) {
-        let s = hart(h).state
-        s.pointee.instret &+= 1
-        s.pointee.cycles &+= s.pointee.costs.instruction
-        s.pointee.exceptionsTaken &-= min(1, s.pointee.exceptionsTaken)
+        let t = hart(h)
+        t.retireOne()
+        t.state.pointee.exceptionsTaken &-= min(1, t.state.pointee.exceptionsTaken)
     }
 
     public func privilege(hart h: Int = 0) -> PrivilegeMode {

@@ -85,6 +85,13 @@ extension Hart {
     @inline(__always)
     func settle(_ flow: Flow) {
         guard flow == .next || flow == .exit else { return }
+        retireOne()
+    }
+
+    /// Counts one instruction retired outside the loop: instret and one instruction's cycles, as
+    /// `commit` counts each (a callout's, or one a VMM emulated after its trap).
+    @inline(__always)
+    func retireOne() {
         let s = state
         s.pointee.instret &+= 1
         s.pointee.cycles &+= s.pointee.costs.instruction
