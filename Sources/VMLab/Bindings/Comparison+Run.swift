@@ -71,12 +71,10 @@ extension Comparison {
         public var description: String
     }
 
-    /// The lines that must match across modes: all but the guest's own measurements, which tinyos
-    /// marks with "# " (labs/guests/tinyos/README.md, "Benchmarks").
     /// The `status=` word of the guest's result line for `bench` (tinyos's convention:
-    /// `bench=NAME iterations=N status=WORD ...`), if it printed one.
-    static func reportedStatus(of bench: String, in console: [UInt8]) -> String? {
-        for line in lines(console) where line.hasPrefix("bench=\(bench) ") {
+    /// `bench=NAME iterations=N status=WORD ...`) among its comparable `lines`, if it printed one.
+    static func reportedStatus(of bench: String, in lines: [String]) -> String? {
+        for line in lines where line.hasPrefix("bench=\(bench) ") {
             if let word = line.split(separator: " ").first(where: { $0.hasPrefix("status=") }) {
                 return String(word.dropFirst("status=".count))
             }
@@ -84,6 +82,8 @@ extension Comparison {
         return nil
     }
 
+    /// The lines that must match across modes: all but the guest's own measurements, which tinyos
+    /// marks with "# " (labs/guests/tinyos/README.md, "Benchmarks").
     static func comparableLines(_ console: [UInt8]) -> [String] {
         lines(console).filter { !$0.hasPrefix("# ") }
     }
@@ -174,12 +174,12 @@ extension Comparison {
                     throw Failure(description: "vmlab.compare: \(where_) did not finish cleanly: \(why)")
                 }
                 let console = vm.console
+                let lines = comparableLines(console)
                 // A guest given by path has no benchmark list to check beforehand; its own result
                 // line says whether it knew the benchmark and ran it well.
-                if let status = reportedStatus(of: bench, in: console), status != "ok" {
+                if let status = reportedStatus(of: bench, in: lines), status != "ok" {
                     throw Failure(description: "vmlab.compare: \(where_): the guest reports status=\(status)")
                 }
-                let lines = comparableLines(console)
                 if let reference {
                     if let difference = firstDifference(reference.lines, lines, modes: (reference.label, column.label)) {
                         throw Failure(description: "vmlab.compare: bench '\(bench)': the guest's output differs between \(reference.label) and \(column.label) at \(difference)")
