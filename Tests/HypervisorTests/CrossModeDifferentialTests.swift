@@ -197,6 +197,8 @@ import Testing
         var memory: [UInt8]
         /// The ecalls from U-mode the hart took (natively: the returns from the user stretches).
         var userEcalls: UInt64
+        /// The supervisor software interrupts the hart took (natively: those `sip` made pending).
+        var softwareInterrupts: UInt64
         var description: String {
             "\(stop), s9 \(registers[25]) s10 \(registers[26]) s11 \(registers[27])"
         }
@@ -254,27 +256,22 @@ import Testing
 
     @Test(arguments: 0..<12)
     func supervisorCSRsKeepTheSameBitsInEveryMode(seed: Int) throws {
-        func run(_ mode: ExecutionMode) throws -> (StopReason, [UInt64], interrupts: UInt64) {
-            let guest = try Guest(TestKernels.configuration(Self.csrKernel(seed: UInt64(seed)), mode: mode))
-            defer { guest.close() }
-            let stop = guest.run(maxInstructions: 1_000_000)
-            let software = guest.machine.counters(hart: 0).interrupts[Int(InterruptCause.supervisorSoftware.rawValue)]
-            return (stop, (0..<32).map { guest.machine.register($0, hart: 0) }, software)
-        }
-        let (stop, registers, interrupts) = try run(.native)
-        #expect(stop == .poweredOff(code: 0), "seed \(seed): \(stop)")
+        let kernel = Self.csrKernel(seed: UInt64(seed))
+        let native = try Self.run(kernel, mode: .native)
+        #expect(native.stop == .poweredOff(code: 0), "seed \(seed): \(native.stop)")
         // Natively the software interrupt made pending through sip is taken now and then.
-        #expect(interrupts > 0, "seed \(seed): no interrupt taken")
+        #expect(native.softwareInterrupts > 0, "seed \(seed): no interrupt taken")
         // pv too: its kernel runs in S-mode on the hart, and these CSRs do not trap there.
         for mode in Self.modes.dropFirst() + [.pv] {
-            let (otherStop, other, _) = try run(mode)
-            #expect(otherStop == stop, "seed \(seed), \(mode)")
-            #expect(other == registers, "seed \(seed), \(mode): s9 \(other[25]) s10 \(other[26]) against \(registers[25]) \(registers[26])")
+            let other = try Self.run(kernel, mode: mode)
+            #expect(other.stop == native.stop, "seed \(seed), \(mode)")
+            #expect(other.registers == native.registers, "seed \(seed), \(mode): \(other) against \(native)")
         }
     }
 
-    static func run(seed: UInt64, mode: ExecutionMode, adBits: ADBitPolicy) throws -> Outcome {
-        var configuration = try TestKernels.configuration(kernel(seed: seed), mode: mode)
+    /// Runs kernel `source` under `mode` to its end and collects what the guest could have seen.
+    static func run(_ source: String, mode: ExecutionMode, adBits: ADBitPolicy = .hardwareUpdate) throws -> Outcome {
+        var configuration = try TestKernels.configuration(source, mode: mode)
         configuration.board.machine.adBits = adBits
         let guest = try Guest(configuration)
         defer { guest.close() }
@@ -282,22 +279,25 @@ import Testing
         let registers = (0..<32).map { guest.machine.register($0, hart: 0) }
         guard case .success(let memory) = guest.readMemory(root, count: Int(pages - root + pageCount * 0x1000)) else {
             Issue.record("\(mode): the tables cannot be read")
-            return Outcome(stop: stop, registers: registers, memory: [], userEcalls: 0)
+            return Outcome(stop: stop, registers: registers, memory: [], userEcalls: 0, softwareInterrupts: 0)
         }
-        let userEcalls = guest.machine.counters(hart: 0).exceptions[Int(ExceptionCause.ecallU.rawValue)]
-        return Outcome(stop: stop, registers: registers, memory: memory, userEcalls: userEcalls)
+        let counters = guest.machine.counters(hart: 0)
+        return Outcome(stop: stop, registers: registers, memory: memory,
+                       userEcalls: counters.exceptions[Int(ExceptionCause.ecallU.rawValue)],
+                       softwareInterrupts: counters.interrupts[Int(InterruptCause.supervisorSoftware.rawValue)])
     }
 
     @Test(arguments: 0..<12)
     func everyModeEndsAsNatively(seed: Int) throws {
         for adBits in [ADBitPolicy.hardwareUpdate, .pageFault] {
-            let native = try Self.run(seed: UInt64(seed), mode: .native, adBits: adBits)
+            let kernel = Self.kernel(seed: UInt64(seed))
+            let native = try Self.run(kernel, mode: .native, adBits: adBits)
             #expect(native.stop == .poweredOff(code: 0), "seed \(seed): \(native.stop)")
             // The run took traps (most loads read zeros, so s9 may stay 0) and ran stretches in U-mode.
             #expect(native.registers[26] != 0, "seed \(seed): \(native)")
             #expect(native.userEcalls > 0, "seed \(seed): no stretch in U-mode")
             for mode in Self.modes.dropFirst() {
-                let other = try Self.run(seed: UInt64(seed), mode: mode, adBits: adBits)
+                let other = try Self.run(kernel, mode: mode, adBits: adBits)
                 #expect(other.stop == native.stop, "seed \(seed), \(mode), \(adBits)")
                 #expect(other.registers == native.registers, "seed \(seed), \(mode), \(adBits): \(other) against native \(native)")
                 if let i = other.memory.indices.first(where: { other.memory[$0] != native.memory[$0] }) {
