@@ -144,6 +144,46 @@ import Machine
         #expect(r.machine.tlbEntries().count == 4)
     }
 
+    /// The fast path's soft TLB clears only the slots filled since its last flush, unless more
+    /// were filled than it keeps track of: either way, after `sfence.vma` no page may still
+    /// reach its old frame. 16 pages stay within the tracked slots, 200 overflow them.
+    @Test(arguments: [16, 200])
+    func sfenceLeavesNoStaleFastPathEntry(_ pages: Int) throws {
+        let r = Guest.Rig()
+        r.machine.grantFullPMPAccess(hart: 0)
+        var pt = PageTables(r.machine)
+        pt.map(0x8000_0000, to: 0x8000_0000, level: 2, flags: PTEBits.rwxad | PTEBits.g)
+        var firstPTE: UInt64 = 0
+        for n in 0..<pages {
+            let frame = 0x8060_0000 + UInt64(n) * 0x1000
+            pt.write(frame, UInt64(n) + 1)
+            let pte = pt.map(0x4000_0000 + UInt64(n) * 0x1000, to: frame, flags: PTEBits.r | PTEBits.a)
+            if n == 0 { firstPTE = pte }
+        }
+        pt.write(0x8070_0000, 0xABCD)
+        try r.start("""
+            li t0, 0x40000000
+            li t1, \(pages)
+            li t2, 0x1000
+        1:  ld a0, 0(t0)             # every page once: a fast-path entry each
+            add t0, t0, t2
+            addi t1, t1, -1
+            bnez t1, 1b
+            li t0, 0x40000000
+            ld a1, 0(t0)             # page 0 through its fast-path entry
+            sd s1, 0(s0)             # page 0 now maps another frame
+            sfence.vma
+            ld a0, 0(t0)
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp)
+        r.machine.setRegister(8, firstPTE)                                          // s0
+        r.machine.setRegister(9, ((0x8070_0000 >> 12) << 10) | PTEBits.r | PTEBits.a | 1)   // s1
+        _ = r.run(10_000)
+        #expect(r.x(11) == 1, "page 0's first frame, before the remap")
+        #expect(r.x(10) == 0xABCD, "the new frame after sfence.vma")
+    }
+
     @Test func hostFlushAndDeterminism() throws {
         func once() throws -> HartCounters {
             let (r, pt) = TLBTests.rig(entries: 8, ways: 2)

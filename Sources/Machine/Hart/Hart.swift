@@ -61,6 +61,12 @@ final class Hart {
     /// them; `superSoftOverflow` when more were filled than recorded (then all slots are visited).
     var superSoftSlots: [Int] = []
     var superSoftOverflow = false
+    /// Every soft TLB slot filled since the last flush, so that a flush clears those few rather
+    /// than all 9 × `softTLBSize` (a VMM that switches shadow roots writes satp on every trap it
+    /// reflects); `filledSoftOverflow` when more were filled than recorded (then all are cleared).
+    var filledSoftSlots: [Int] = []
+    var filledSoftOverflow = false
+    static let filledSoftCapacity = 128
     /// Runs translated blocks (`ExecutionEngine.blocks`, or `.jit` without native code) rather
     /// than the interpreter.
     let usesBlocks: Bool
@@ -104,6 +110,7 @@ final class Hart {
         let n = 3 * 3 * softTLBSize
         let soft = UnsafeMutablePointer<SoftTLBEntry>.allocate(capacity: n)
         soft.initialize(repeating: SoftTLBEntry(tag: softTLBInvalid, addend: 0), count: n)
+        filledSoftSlots.reserveCapacity(Hart.filledSoftCapacity)
         let phys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         phys.initialize(repeating: 0, count: n)
         state = block.bindMemory(to: HartState.self, capacity: 1)
@@ -239,7 +246,13 @@ final class Hart {
     func flushSoftTLB() {
         let s = state
         foldCounters()
-        for i in 0..<(9 * softTLBSize) { s.pointee.soft[i].tag = softTLBInvalid }
+        if filledSoftOverflow {
+            for i in 0..<(9 * softTLBSize) { s.pointee.soft[i].tag = softTLBInvalid }
+        } else {
+            for i in filledSoftSlots { s.pointee.soft[i].tag = softTLBInvalid }
+        }
+        filledSoftSlots.removeAll(keepingCapacity: true)
+        filledSoftOverflow = false
         superSoftSlots.removeAll(keepingCapacity: true)
         superSoftOverflow = false
         invalidateFetch()
@@ -280,9 +293,16 @@ final class Hart {
         if s.pointee.fetchBase &- e.virtual < (1 << (12 + 9 * UInt64(e.level))) { invalidateFetch() }
     }
 
-    /// Records a soft slot just filled from a superpage translation (only U/S slots mirror TLB entries).
+    /// Records a soft slot just filled, for `flushSoftTLB`, and (from a superpage translation) for
+    /// the eviction of superpage entries: only U/S slots mirror TLB entries.
     @inline(__always)
-    func noteSuperpageSoft(_ idx: Int) {
+    func noteSoftFill(_ idx: Int) {
+        if filledSoftSlots.count < Hart.filledSoftCapacity { filledSoftSlots.append(idx) } else { filledSoftOverflow = true }
+        noteSuperpageSoft(idx)
+    }
+
+    @inline(__always)
+    private func noteSuperpageSoft(_ idx: Int) {
         guard lastTranslationLevel > 0, idx < 6 * softTLBSize else { return }
         if superSoftSlots.count < 64 { superSoftSlots.append(idx) } else { superSoftOverflow = true }
     }

@@ -23,7 +23,7 @@ extension Hart {
         let host = UInt64(UInt(bitPattern: host(page)))
         state.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: host &- vpage)
         state.pointee.softPhys[idx] = page
-        noteSuperpageSoft(idx)
+        noteSoftFill(idx)
     }
 
     /// Loads `size` bytes (1, 2, 4, 8) at virtual `va`, zero-extended; nil after raising a trap.
@@ -249,7 +249,7 @@ extension Hart {
         s.pointee.fetchPhys = page
         s.pointee.soft[idx] = SoftTLBEntry(tag: vpage, addend: UInt64(UInt(bitPattern: ops)))
         s.pointee.softPhys[idx] = page
-        noteSuperpageSoft(idx)
+        noteSoftFill(idx)
         return .cached
     }
 
