@@ -45,9 +45,8 @@ final class MachineSBIPlatform: SBIPlatform {
         machine.writeCSR(CSR.sip, sip | (1 << 1), hart: hart)
     }
 
-    /// The machine re-reads every timed device's deadline before each slice, and a handled trap
-    /// ends the slice, so a new deadline is seen before the next instruction: nothing to do.
-    func timerDeadlineChanged() {}
+    /// A handled trap ends the slice, so the new deadline bounds the next one.
+    func timerDeadlineChanged(_ timer: any TimedDevice) { machine.timedDeviceChanged(timer) }
 
     func activity(ofHart hart: Int) -> SBIHartActivity {
         switch machine.runState(hart: hart) {

@@ -15,7 +15,7 @@ extension BuiltinSBI: TimedDevice {
             // (uint64_t)-1 is "never" by the spec's own suggestion; it simply never arrives.
             timerDeadlines[hart] = deadline
         }
-        platform.timerDeadlineChanged()
+        platform.timerDeadlineChanged(self)
         return .success()
     }
 
@@ -28,7 +28,10 @@ extension BuiltinSBI: TimedDevice {
         }
     }
 
+    // Re-read on every set_timer, which a guest kernel calls on every tick: a loop, not an array.
     public var nextDeadline: UInt64? {
-        timerDeadlines.compactMap { $0 }.min()
+        var earliest: UInt64?
+        for case let deadline? in timerDeadlines { earliest = min(earliest ?? deadline, deadline) }
+        return earliest
     }
 }

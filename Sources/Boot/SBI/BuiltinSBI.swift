@@ -50,7 +50,7 @@ public final class BuiltinSBI {
             suspended[hart] = false
             platform.setSupervisorTimerPending(hart: hart, false)
         }
-        platform.timerDeadlineChanged()
+        platform.timerDeadlineChanged(self)
     }
 
     /// Serves the `ecall` `hart` just made from S-mode: reads `a0`–`a7`, runs the call and writes

@@ -66,8 +66,9 @@ public protocol SBIPlatform: AnyObject {
     /// Sets the software-writable `mip.SSIP` of `hart`, as M-mode firmware does for an IPI; the
     /// receiving S-mode clears it through `sip`, so this is an edge, not a held level.
     func raiseSupervisorSoftwareInterrupt(hart: Int)
-    /// The SBI's timer deadline moved; the machine re-reads `nextDeadline`.
-    func timerDeadlineChanged()
+    /// The SBI's timer deadline moved: the machine must re-read `timer.nextDeadline`
+    /// (`Machine.timedDeviceChanged`), since nothing else tells it.
+    func timerDeadlineChanged(_ timer: any TimedDevice)
 
     func activity(ofHart hart: Int) -> SBIHartActivity
     /// Whether S-mode may execute at `address` (RAM, PMP permitting).

@@ -14,8 +14,6 @@ public final class VirtualSBIPlatform: SBIPlatform {
     unowned let monitor: TrapMonitor
     let console: any ConsoleSink
     let guestMemory: ConfinedMemory
-    /// The SBI this platform serves (its timer is a timed device of the machine).
-    public weak var sbi: BuiltinSBI?
 
     public init(monitor: TrapMonitor, console: any ConsoleSink) {
         self.monitor = monitor
@@ -43,9 +41,7 @@ public final class VirtualSBIPlatform: SBIPlatform {
         monitor.setInterrupt(.supervisorSoftware, pending: true)
     }
 
-    public func timerDeadlineChanged() {
-        if let sbi { machine.timedDeviceChanged(sbi) }
-    }
+    public func timerDeadlineChanged(_ timer: any TimedDevice) { machine.timedDeviceChanged(timer) }
 
     public func activity(ofHart hart: Int) -> SBIHartActivity {
         if monitor.asleep { return .waitingForInterrupt }

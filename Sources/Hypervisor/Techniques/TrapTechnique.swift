@@ -58,7 +58,6 @@ public final class TrapTechnique: ShadowingTechnique {
                                   shadowCapacity: Self.shadowCapacity)
         let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console)
         let sbi = BuiltinSBI(platform: platform)
-        platform.sbi = sbi
         machine.addTimedDevice(sbi)
         monitor.supervisorCall = { [unowned sbi] _, hart in
             if case .noReturn = sbi.handleEcall(hart: hart) { return false }

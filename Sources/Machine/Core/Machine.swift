@@ -175,12 +175,6 @@ public final class Machine {
     /// registers or `advance` (for example firmware in Swift programmed a timer).
     public func timedDeviceChanged(_ device: any TimedDevice) { refreshDeadline(of: device) }
 
-    /// Re-reads every timed device's deadline.
-    func refreshAllDeadlines() {
-        for (i, d) in timedDevices.enumerated() { deadlines[i] = d.nextDeadline }
-        recomputeEarliestDeadline()
-    }
-
     /// Re-reads the deadline of `device` (after an access that may have changed it).
     func refreshDeadline(of device: any TimedDevice) {
         for (i, d) in timedDevices.enumerated() where d === device {

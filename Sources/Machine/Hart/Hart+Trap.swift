@@ -23,6 +23,11 @@ public struct MachineTrap: Sendable, Equatable {
 /// only when it sets `handlesInterrupts`). If it returns `true` the trap is consumed: the hart stays in its privilege
 /// and resumes at `pc + 4` for an ecall, or at whatever pc the handler set (`Machine.setPC`) for other
 /// causes; the trap's modelled cost is charged. Returning `false` delivers the trap normally.
+///
+/// A handler that moves a timed device's deadline other than through the device's registers (an
+/// SBI `set_timer` served in Swift, a VMM's virtual timer) calls `Machine.timedDeviceChanged`: the
+/// machine does not re-read every deadline after every trap, which a VMM takes thousands of times
+/// per guest system call.
 public protocol MachineModeTrapHandler: AnyObject {
     func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool
     /// Whether M-level interrupts taken from S- or U-mode are offered too (a VMM in M-mode wants
@@ -67,9 +72,8 @@ extension Hart {
             if isEcall { s.pointee.pc = epc &+ 4 }
             let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
                                    privilege: PrivilegeMode(rawValue: priv) ?? .machine)
+            // A timer the handler programmed is its to report (`Machine.timedDeviceChanged`).
             let handled = handler.handleMachineTrap(trap, machine: machine, hart: id)
-            // Firmware may have programmed a timer or raised a pin without MMIO.
-            machine.refreshAllDeadlines()
             if handled {
                 handledCounts[Int(cause)] &+= 1
                 s.pointee.cycles &+= costs.handledTrap
@@ -127,7 +131,6 @@ extension Hart {
         if !toSupervisor, state.pointee.priv < 3, let handler = machine.trapHandler, handler.handlesInterrupts {
             let trap = MachineTrap(cause: cause, isInterrupt: true, tval: 0, pc: pc, privilege: from)
             if handler.handleMachineTrap(trap, machine: machine, hart: id) {
-                machine.refreshAllDeadlines()
                 state.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
                 return

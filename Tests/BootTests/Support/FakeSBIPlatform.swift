@@ -33,7 +33,7 @@ final class FakeSBIPlatform: SBIPlatform {
     func setSupervisorTimerPending(hart: Int, _ pending: Bool) { setPin(.stip, hart: hart, level: pending) }
     func raiseSupervisorSoftwareInterrupt(hart: Int) { setPin(.ssip, hart: hart, level: true) }
     func pin(_ pin: InterruptPin, _ hart: Int) -> Bool? { pins["\(pin)\(hart)"] }
-    func timerDeadlineChanged() { deadlineNotifications += 1 }
+    func timerDeadlineChanged(_ timer: any TimedDevice) { deadlineNotifications += 1 }
     func activity(ofHart hart: Int) -> SBIHartActivity { activities[hart] }
     func isExecutable(physicalAddress address: UInt64) -> Bool { ram.region.contains(address, length: 2) }
     func enterSupervisor(hart: Int, at address: UInt64, a0: UInt64, a1: UInt64) {
