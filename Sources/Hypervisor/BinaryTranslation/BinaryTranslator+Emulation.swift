@@ -36,7 +36,7 @@ extension BinaryTranslator {
             outcome = .native   // priced above, never emulated
         }
         if outcome != .native {
-            counters.byKind[kind.name, default: 0] &+= 1
+            counters.calloutsByKind[Int(kind.rawValue)] &+= 1
             monitor.deliverPendingInterrupt()
         }
         return outcome
@@ -92,8 +92,7 @@ extension BinaryTranslator {
     /// guest's tables refuse it (the hardware then takes the fault through the shadow).
     func guestPhysical(_ va: UInt64, _ access: GuestAccess, asGuestAccess: Bool) -> UInt64? {
         let shadow = monitor.shadow
-        let w = GuestPageWalker.walk(va, access, shadow.guestContext(shadow.view), map: shadow.map,
-                                     memory: shadow.words, asGuestAccess: asGuestAccess)
-        return w.physical
+        return GuestPageWalker.physicalAddress(va, access, shadow.guestContext(shadow.view), map: shadow.map,
+                                               memory: shadow.words, asGuestAccess: asGuestAccess)
     }
 }

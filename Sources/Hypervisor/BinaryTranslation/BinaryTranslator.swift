@@ -42,8 +42,18 @@ public struct BinaryTranslationCounters: Sendable, Equatable {
     public var devicesLearnt: UInt64 = 0
     /// Indirect jumps executed in translated code (each charged `bt_indirect_jump`).
     public var indirectJumps: UInt64 = 0
-    /// Callouts executed (emulated, not sent back to the hardware), by kind.
-    public var byKind: [String: UInt64] = [:]
+    /// Callouts executed (emulated, not sent back to the hardware), by `CalloutKind` raw value:
+    /// counted on every callout, so by number rather than by name.
+    var calloutsByKind = [UInt64](repeating: 0, count: 16)
+    /// Callouts executed (emulated, not sent back to the hardware), by kind name; only the kinds
+    /// that happened.
+    public var byKind: [String: UInt64] {
+        var named: [String: UInt64] = [:]
+        for kind in CalloutKind.allCases where calloutsByKind[Int(kind.rawValue)] != 0 {
+            named[kind.name] = calloutsByKind[Int(kind.rawValue)]
+        }
+        return named
+    }
 
     /// The counters under their snake_case names, for `vm:stats()`.
     public var dictionary: [String: UInt64] {

@@ -23,10 +23,14 @@ public struct TrapCounters: Sendable, Equatable {
     public var tracedWrites: UInt64 = 0
     /// ecalls from the guest kernel to the virtual SBI.
     public var supervisorCalls: UInt64 = 0
-    /// Traps taken from the guest by scause name (hardware causes: the guest runs in U-mode).
-    public var trapsByCause: [String: UInt64] = [:]
+    /// Traps taken from the guest (hardware causes: the guest runs in U-mode).
+    public var trapCounts = CauseCounts()
     /// Traps reflected into the guest kernel, by the cause the guest sees.
-    public var reflectedByCause: [String: UInt64] = [:]
+    public var reflectedCounts = CauseCounts()
+    /// Traps taken from the guest by scause name.
+    public var trapsByCause: [String: UInt64] { trapCounts.byName }
+    /// Traps reflected into the guest kernel, by the name of the cause the guest sees.
+    public var reflectedByCause: [String: UInt64] { reflectedCounts.byName }
 }
 
 /// Modelled cycles of the monitor's software work, charged to the hart's clock as it happens (the
@@ -183,9 +187,9 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         counters.traps &+= 1
         syncExternalInterrupt()
         let cause = ExceptionCause(rawValue: trap.cause)
-        let name = cause?.name ?? "exception_\(trap.cause)"
-        counters.trapsByCause[name, default: 0] &+= 1
-        emit(.trap, pc: trap.pc, cause: name, address: trap.tval)
+        let taken = VirtualTrap(cause: trap.cause, isInterrupt: false, tval: trap.tval)
+        counters.trapCounts.count(taken)
+        emit(.trap, pc: trap.pc, cause: taken.name, address: trap.tval)
         switch cause {
         case .illegalInstruction:
             emulate(trap)
@@ -214,9 +218,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Follows the PLIC's SEIP pin into the vCPU; once the guest has claimed the interrupt (the pin
     /// is low) the real enable is restored so the next one reaches the monitor.
     func syncExternalInterrupt() {
-        let pin = (machine.readCSR(CSR.mip, hart: hart) ?? 0) & SupervisorBits.sei != 0
+        let (mip, mie) = machine.interruptRegisters(hart: hart)
+        let pin = mip & SupervisorBits.sei != 0
         if vcpu.csrs.sip & SupervisorBits.sei != 0 && !pin { vcpu.setInterrupt(.supervisorExternal, pending: false) }
-        if !pin { setRealEnable(SupervisorBits.sei, true) }
+        if !pin { if mie & SupervisorBits.sei == 0 { setRealEnable(SupervisorBits.sei, true) } }
         else if vcpu.csrs.sip & SupervisorBits.sei == 0 { vcpu.setInterrupt(.supervisorExternal, pending: true) }
     }
 
@@ -333,7 +338,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         let target = ExceptionReflection.deliver(t, to: &vcpu, pc: pc)
         counters.exceptionsReflected &+= 1
         charge(prices.exceptionReflected)
-        counters.reflectedByCause[t.name, default: 0] &+= 1
+        counters.reflectedCounts.count(t)
         emit(.exceptionReflected, pc: pc, cause: t.name, address: t.tval)
         machine.setPC(target, hart: hart)
         if wasUser { activateShadow() }
@@ -346,7 +351,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         // back many times with nothing retired. Reported on a one-hart machine, as the machine does.
         guard !t.isInterrupt, target == pc, machine.hartCount == 1,
               let stop = trapVectorLoop.stop(hart: hart, register: "stvec", fault: t.cause, translated: vcpu.csrs.satpMode != 0,
-                                             at: pc, retired: machine.counters(hart: hart).instructions, previous: previous)
+                                             at: pc, retired: machine.instructionsRetired(hart: hart), previous: previous)
         else { return }
         machine.requestStop(stop)
     }

@@ -60,10 +60,7 @@ public struct GuestTranslationContext: Sendable, Equatable {
 struct MachineWords {
     unowned let machine: Machine
 
-    func read(_ ma: UInt64) -> UInt64? {
-        guard let b = machine.readPhysical(at: ma, count: 8) else { return nil }
-        return Sv39.entry(0, in: b)
-    }
+    func read(_ ma: UInt64) -> UInt64? { machine.readPhysicalWord(at: ma) }
 
     @discardableResult
     func write(_ ma: UInt64, _ value: UInt64) -> Bool {
@@ -97,45 +94,67 @@ enum GuestPageWalker {
     /// is a look at the tables, with no side effect and no A/D fault.
     static func walk(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
                      memory: MachineWords, asGuestAccess: Bool) -> PageTableWalk {
-        if c.isBare {
-            return PageTableWalk(mode: "bare", root: 0, steps: [],
-                                 result: .translated(physical: va, leaf: Sv39.v | Sv39.r | Sv39.w | Sv39.x | Sv39.a | Sv39.d, level: 0))
-        }
-        var w = PageTableWalk(mode: "sv39", root: c.root, steps: [], result: .fault(access.pageFault))
-        guard Sv39.isCanonical(va) else { return w }
+        if c.isBare { return PageTableWalk(mode: "bare", root: 0, steps: [], result: bare(va)) }
+        var steps: [PageTableStep] = []
+        let result = resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { steps.append($0) }
+        return PageTableWalk(mode: "sv39", root: c.root, steps: steps, result: result)
+    }
+
+    /// The guest-physical address `walk` translates `va` to, or nil for a fault: the same walk,
+    /// without recording its steps (a binary translator asks on every store it traces).
+    static func physicalAddress(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
+                                memory: MachineWords, asGuestAccess: Bool) -> UInt64? {
+        let result = c.isBare ? bare(va) : resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { _ in }
+        if case .translated(let physical, _, _) = result { return physical }
+        return nil
+    }
+
+    private static func bare(_ va: UInt64) -> PageTableWalk.Result {
+        .translated(physical: va, leaf: Sv39.v | Sv39.r | Sv39.w | Sv39.x | Sv39.a | Sv39.d, level: 0)
+    }
+
+    /// The Sv39 walk itself. Each entry read is passed to `step` as the walk leaves it (a leaf
+    /// with the A/D bits it set).
+    @inline(__always)
+    private static func resolve(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
+                                memory: MachineWords, asGuestAccess: Bool,
+                                step: (PageTableStep) -> Void) -> PageTableWalk.Result {
+        let fault = PageTableWalk.Result.fault(access.pageFault)
+        guard Sv39.isCanonical(va) else { return fault }
         var table = c.root
         var level = Sv39.levels - 1
         while true {
             let pteAddress = table &+ Sv39.index(va, level: level) &* 8
             guard let (ma, isRAM) = map.machineAddress(pteAddress), isRAM, let read = memory.read(ma) else {
-                w.result = .fault(access.accessFault)
-                return w
+                return .fault(access.accessFault)
             }
             var pte = read
-            w.steps.append(PageTableStep(level: level, pteAddress: pteAddress, pte: pte))
-            if pte & Sv39.v == 0 || (pte & Sv39.r == 0 && pte & Sv39.w != 0) || pte >> 54 != 0 { return w }
-            if !Sv39.isLeaf(pte) {
+            let valid = pte & Sv39.v != 0 && !(pte & Sv39.r == 0 && pte & Sv39.w != 0) && pte >> 54 == 0
+            if !valid || !Sv39.isLeaf(pte) {
+                step(PageTableStep(level: level, pteAddress: pteAddress, pte: pte))
                 // D, A and U are reserved in non-leaf entries (and faulted on, as the machine does).
-                if pte & (Sv39.d | Sv39.a | Sv39.u) != 0 || level == 0 { return w }
+                if !valid || pte & (Sv39.d | Sv39.a | Sv39.u) != 0 || level == 0 { return fault }
                 table = Sv39.address(pte)
                 level -= 1
                 continue
             }
-            guard permits(pte, access, c) else { return w }
             let pageBits = 12 + 9 * UInt64(level)
             let ppn = pte >> 10 & ((1 << 44) - 1)
-            if ppn & ((1 << (9 * UInt64(level))) - 1) != 0 { return w }  // a misaligned superpage
             let need = Sv39.a | (access == .store ? Sv39.d : 0)
+            // Not permitted; a misaligned superpage; Svade: the guest manages A and D itself, and
+            // the access faults until it has.
+            if !permits(pte, access, c) || ppn & ((1 << (9 * UInt64(level))) - 1) != 0
+                || (asGuestAccess && pte & need != need && memory.machine.configuration.adBits == .pageFault) {
+                step(PageTableStep(level: level, pteAddress: pteAddress, pte: pte))
+                return fault
+            }
             if asGuestAccess && pte & need != need {
-                // Svade: the guest manages A and D itself; the access faults until it has.
-                if memory.machine.configuration.adBits == .pageFault { return w }
                 pte |= need
                 memory.write(ma, pte)
-                w.steps[w.steps.count - 1].pte = pte
             }
+            step(PageTableStep(level: level, pteAddress: pteAddress, pte: pte))
             let physical = (Sv39.address(pte) & ~((1 << pageBits) - 1)) | (va & ((1 << pageBits) - 1))
-            w.result = .translated(physical: physical, leaf: pte, level: level)
-            return w
+            return .translated(physical: physical, leaf: pte, level: level)
         }
     }
 }

@@ -65,6 +65,7 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
     func reportPrivileged(_ translator: BinaryTranslator, to guest: Guest) {
         let monitor = translator.monitor
         translator.onPrivileged = { [unowned guest, unowned monitor] pc, bits in
+            guard guest.events.observes(.privileged) else { return }
             var event = GuestEvent(kind: .privileged, vcpu: monitor.hart, pc: pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
             event.value = UInt64(bits)

@@ -76,6 +76,8 @@ public final class TrapTechnique: ShadowingTechnique {
             case .supervisorCall: kind = .hypercall
             case .privileged, .exceptionReflected: return
             }
+            // Every trap into the VMM comes here: with no hook watching, there is nothing to build.
+            guard guest.events.observes(kind) else { return }
             var event = GuestEvent(kind: kind, vcpu: e.hart, pc: e.pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
             event.cause = e.cause

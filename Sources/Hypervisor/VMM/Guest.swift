@@ -111,7 +111,7 @@ public final class Guest {
     /// Instructions retired by every vCPU.
     public var instructions: UInt64 {
         var n: UInt64 = 0
-        for h in 0..<machine.hartCount { n &+= machine.counters(hart: h).instructions }
+        for h in 0..<machine.hartCount { n &+= machine.instructionsRetired(hart: h) }
         return n
     }
 

@@ -71,8 +71,16 @@ extension Machine {
     public func readCSR(_ number: UInt16, hart h: Int = 0, checked: Bool = false) -> UInt64? {
         let t = hart(h)
         if checked && !t.csrAccessible(number, write: false) { return nil }
-        t.foldCounters()
+        // No CSR reads the soft TLB's hit counts, so nothing to fold first (a VMM reads mip and
+        // mie on every trap it takes).
         return t.csrRead(number)
+    }
+
+    /// mip and mie of `hart`, as `readCSR` reads them: for a VMM that follows the interrupt pins
+    /// on every trap and callout it handles.
+    public func interruptRegisters(hart h: Int = 0) -> (pending: UInt64, enabled: UInt64) {
+        let s = hart(h).state
+        return (s.pointee.mip, s.pointee.mie)
     }
 
     /// Writes CSR `number` with its WARL rules and side effects. Returns false when the CSR does
@@ -152,6 +160,10 @@ extension Machine {
     /// Counters of `hart` (exact, including the fast path's TLB hits).
     public func counters(hart h: Int = 0) -> HartCounters { hart(h).counters }
 
+    /// Instructions `hart` has retired (`HartCounters.instructions`), without gathering the other
+    /// counters: a VMM stamps every event it reports with it.
+    public func instructionsRetired(hart h: Int = 0) -> UInt64 { hart(h).state.pointee.instret }
+
     /// Cycles of the machine's clock.
     public var cycles: UInt64 { currentCycles }
 
@@ -198,6 +210,14 @@ extension Machine {
         var out = [UInt8](repeating: 0, count: count)
         let ok = out.withUnsafeMutableBytes { copyOut(address, into: $0) }
         return ok ? out : nil
+    }
+
+    /// The little-endian 64-bit word of RAM at physical `address`, or nil unless all of it is
+    /// RAM: `readPhysical` without an array, for a VMM's software page walks.
+    public func readPhysicalWord(at address: UInt64) -> UInt64? {
+        var word: UInt64 = 0
+        let ok = withUnsafeMutableBytes(of: &word) { copyOut(address, into: $0) }
+        return ok ? UInt64(littleEndian: word) : nil
     }
 
     // MARK: host memory (a VMM carving guest RAM out of this machine's RAM)
