@@ -11,6 +11,11 @@
 //   VMLabCLI → vmlab                the command line
 import PackageDescription
 
+/// Dynamic exclusivity checks off in release builds only (see the targets that use it).
+let releaseWithoutExclusivityChecks: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "vmlab",
     platforms: [.macOS(.v13)],
@@ -36,9 +41,14 @@ let package = Package(
                 // access; dynamic exclusivity checks there cost more than the work (measured with
                 // perf on labs/guests/bench, see Sources/Machine/Engine/Interpreter.swift).
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
-        .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
-        .target(name: "Boot", dependencies: ["Machine", "Devices", "RISCV"]),
-        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Boot", "RISCV"]),
+        // The devices, the firmware and the VMM run on every trap a VMM takes (a device's deadline
+        // is re-read after each one): their dynamic exclusivity checks cost a fifth of a
+        // trap-heavy guest's host instructions (callgrind, tinyos syscall under trap). Debug builds,
+        // which the tests use, keep the checks.
+        .target(name: "Devices", dependencies: ["Machine", "RISCV"], swiftSettings: releaseWithoutExclusivityChecks),
+        .target(name: "Boot", dependencies: ["Machine", "Devices", "RISCV"], swiftSettings: releaseWithoutExclusivityChecks),
+        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Boot", "RISCV"],
+                swiftSettings: releaseWithoutExclusivityChecks),
         .target(name: "VMLab", dependencies: ["LuaKit", "Hypervisor", "Machine", "Devices", "Boot", "RISCV"],
                 exclude: ["Resources"]),   // the generated editor annotations, checked by VMLabTests
         .target(name: "VMLabCLI", dependencies: [
