@@ -124,6 +124,25 @@ describe("vmlab.compare", function()
   end)
 end)
 
+describe("vmlab.compare under pv", function()
+  -- An unmodified kernel is refused under pv, so a bundled guest runs as its para-virtual
+  -- flavour there; the comparable output must still be the same as under the other modes.
+  it("runs tinyos-pv for the pv rows, every mode by default", function()
+    local t = compare { bench = "syscall", n = 2 }
+    local modes = {}
+    for i, row in ipairs(t.rows) do modes[i] = row.mode end
+    expect(modes).to_equal({ "native", "interpret", "trap", "bt", "pv" })
+    local pv = t.rows[5]
+    expect(pv.result).to_match("^bench=syscall iterations=2 status=ok")
+    expect(pv.by_category.hypercall > t.rows[1].by_category.hypercall).to_be(true)
+  end)
+
+  it("runs the guest as given when it names the flavour itself", function()
+    local t = compare { guest = "tinyos-pv", bench = "syscall", n = 2, modes = { "pv" } }
+    expect(t.rows[1].by_category.hypercall > 0).to_be(true)
+  end)
+end)
+
 describe("vmlab.compare misuse", function()
   it("needs a guest and a benchmark", function()
     expect(function() vmlab.compare { bench = "syscall" } end).to_raise("option 'guest' is required")

@@ -16,6 +16,9 @@ extension Comparison {
         public var guest: String
         /// The kernel ELF.
         public var kernel: String
+        /// The kernel ELF the `pv` columns boot, when not `kernel`: a bundled guest's para-virtual
+        /// flavour (tinyos-pv for tinyos), since an unmodified kernel is refused under pv.
+        public var paravirtualKernel: String?
         public var benches: [String]
         /// The columns, in row order: a mode, with its policy and the name its rows carry.
         public var columns: [Column]
@@ -156,7 +159,7 @@ extension Comparison {
                 spec.mode = column.mode
                 spec.paravirtualPolicy = column.paravirtualPolicy
                 spec.binaryTranslationPolicy = column.binaryTranslationPolicy
-                spec.kernel = request.kernel
+                spec.kernel = column.mode == .pv ? request.paravirtualKernel ?? request.kernel : request.kernel
                 spec.memory = request.memory
                 spec.bootargs = request.commandLine(bench)
                 spec.profile = request.profile

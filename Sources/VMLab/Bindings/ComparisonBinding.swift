@@ -25,7 +25,7 @@ enum ComparisonBinding {
     ]
 
     static let options: [LuaOption] = [
-        LuaOption("guest", .string, required: true, "A bundled guest (`\"tinyos\"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks."),
+        LuaOption("guest", .string, required: true, "A bundled guest (`\"tinyos\"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Under mode \"pv\" a bundled guest runs as its para-virtual flavour (`tinyos-pv`: the same sources with the hypercall layer), since an unmodified kernel is refused there. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks."),
         LuaOption("bench", .oneOf([.string, .list(.string)]), required: true, "A benchmark name, or a list of them; each runs on a fresh VM under every mode. The bundled tinyos guests have \(Comparison.tinyosBenchmarks.joined(separator: ", ")); another name raises before anything runs. A guest given by path is checked by what it prints: a result line `bench=NAME ... status=WORD` with a status other than `ok` raises."),
         LuaOption("modes", .list(.oneOf([.string, .options(name: "vmlab.CompareMode", modeOptions)])),
                   "The modes to compare (\(ExecutionMode.allCases.map(\.rawValue).joined(separator: ", "))), in row order (default: every available mode, \(ExecutionMode.available.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))). An entry may be a table that runs a mode with a policy under a label of its own: `{ mode = \"bt\", bt = { afterburn = true }, label = \"afterburn\" }`. Ratios are relative to native when it is listed, else to the first mode."),
@@ -109,6 +109,12 @@ enum ComparisonBinding {
             }
         }
         var request = Comparison.Request(guest: guest, kernel: kernel, benches: benches, columns: columns)
+        // Under pv a bundled guest runs as its para-virtual flavour, when it has one: the same
+        // sources built for the hypercall interface, as one field changed would ask of a lab.
+        if !isPath, columns.contains(where: { $0.mode == .pv }), !guest.hasSuffix("-pv"),
+           let flavour = try? Guests.path(of: guest + "-pv") {
+            request.paravirtualKernel = flavour
+        }
         if o["profile"] != .nil { request.profile = try CostsBinding.read(o["profile"], argument: 1) }
         if let n = o.integer("n") {
             guard n > 0 && n <= Int64(Int32.max) else { throw LuaRaise.argument(1, "option 'n': must be 1 to 2^31-1, got \(n)") }

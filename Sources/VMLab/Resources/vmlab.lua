@@ -532,7 +532,7 @@ function vmlab_VM:close() end
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode "pv" only).
 
 ---@class vmlab.CompareOptions
----@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
+---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Under mode "pv" a bundled guest runs as its para-virtual flavour (`tinyos-pv`: the same sources with the hypercall layer), since an unmodified kernel is refused there. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
 ---@field bench string|string[] A benchmark name, or a list of them; each runs on a fresh VM under every mode. The bundled tinyos guests have syscall, pagefault, csr, ctxsw, fork, pte, mmio, disk, compute, tlb; another name raises before anything runs. A guest given by path is checked by what it prints: a result line `bench=NAME ... status=WORD` with a status other than `ok` raises.
 ---@field modes? (string|vmlab.CompareMode)[] The modes to compare (native, interpret, trap, bt, pv, hw), in row order (default: every available mode, "native", "interpret", "trap", "bt", "pv"). An entry may be a table that runs a mode with a policy under a label of its own: `{ mode = "bt", bt = { afterburn = true }, label = "afterburn" }`. Ratios are relative to native when it is listed, else to the first mode.
 ---@field profile? string|vmlab.CostProfile The cost profile every run is priced by (default "classic-2006").
