@@ -100,11 +100,17 @@ enum GuestPageWalker {
         return PageTableWalk(mode: "sv39", root: c.root, steps: steps, result: result)
     }
 
-    /// The guest-physical address `walk` translates `va` to, or nil for a fault: the same walk,
-    /// without recording its steps (a binary translator asks on every store it traces).
+    /// What `walk` finds, without recording the steps: for the VMM's emulation of one access
+    /// (a traced store, an instruction fetched to emulate it), which needs only the outcome.
+    static func translate(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
+                          memory: MachineWords, asGuestAccess: Bool) -> PageTableWalk.Result {
+        c.isBare ? bare(va) : resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { _ in }
+    }
+
+    /// The guest-physical address `walk` translates `va` to, or nil for a fault (`translate`'s).
     static func physicalAddress(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
                                 memory: MachineWords, asGuestAccess: Bool) -> UInt64? {
-        let result = c.isBare ? bare(va) : resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { _ in }
+        let result = translate(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess)
         if case .translated(let physical, _, _) = result { return physical }
         return nil
     }

@@ -52,19 +52,25 @@ extension ShadowPageTables {
         guard address & UInt64(size - 1) == 0 || result == nil else {
             return .guestFault(.exception(.storeAddressMisaligned, tval: address))
         }
-        // Translate every byte: a misaligned store may cross into another page.
-        var physical: [UInt64] = []
+        // Translate every byte: a misaligned store may cross into another page. The bytes of one
+        // page share its walk (and the A/D bits it sets), so each page is walked once.
+        var physical = [UInt64](repeating: 0, count: size)
+        var walkedPage = UInt64.max, frame: UInt64 = 0
         for i in 0..<size {
             let va = address &+ UInt64(i)
-            let w = GuestPageWalker.walk(va, .store, guestContext(view), map: map, memory: words, asGuestAccess: true)
-            guard case .translated(let gpa, _, _) = w.result else {
-                if case .fault(let cause) = w.result { return .guestFault(.exception(cause, tval: va)) }
-                return .retry
+            if va & ~(Sv39.pageSize - 1) != walkedPage {
+                let result = GuestPageWalker.translate(va, .store, guestContext(view), map: map, memory: words, asGuestAccess: true)
+                guard case .translated(let gpa, _, _) = result else {
+                    if case .fault(let cause) = result { return .guestFault(.exception(cause, tval: va)) }
+                    return .retry
+                }
+                walkedPage = va & ~(Sv39.pageSize - 1)
+                frame = gpa & ~(Sv39.pageSize - 1)
             }
-            guard let (ma, isRAM) = map.machineAddress(gpa), isRAM else {
+            guard let (ma, isRAM) = map.machineAddress(frame | (va & (Sv39.pageSize - 1))), isRAM else {
                 return .guestFault(.exception(.storeAccessFault, tval: va))
             }
-            physical.append(ma)
+            physical[i] = ma
         }
         if let f = result {
             var old: UInt64 = 0
@@ -75,9 +81,15 @@ extension ShadowPageTables {
         } else if inst.opcode == .sc_w || inst.opcode == .sc_d {
             machine.setRegister(Int(inst.rd), 0, hart: h)
         }
-        for i in 0..<size {
-            machine.loadPhysical([UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))], at: physical[i])
-            if let gpa = map.guestAddress(ofMachine: physical[i]) { guestWrote(guestPhysical: gpa, size: 1) }
+        // The bytes in runs that are contiguous in machine memory (all of them, unless the store
+        // crosses into a page mapped elsewhere), each run written, then its shadows told, at once.
+        var start = 0
+        while start < size {
+            var end = start + 1
+            while end < size && physical[end] == physical[start] &+ UInt64(end - start) { end += 1 }
+            machine.loadPhysical((start..<end).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }, at: physical[start])
+            if let gpa = map.guestAddress(ofMachine: physical[start]) { guestWrote(guestPhysical: gpa, size: end - start) }
+            start = end
         }
         counters.tracedWrites &+= 1
         machine.setPC(pc &+ UInt64(inst.length), hart: h)
@@ -87,8 +99,8 @@ extension ShadowPageTables {
     /// The instruction at guest virtual `pc`, read through the guest's own tables in the current view.
     public func fetchInstruction(at pc: UInt64) -> Instruction? {
         func half(_ va: UInt64) -> UInt32? {
-            let w = GuestPageWalker.walk(va, .fetch, guestContext(view), map: map, memory: words, asGuestAccess: false)
-            guard let gpa = w.physical, let (ma, isRAM) = map.machineAddress(gpa), isRAM,
+            let gpa = GuestPageWalker.physicalAddress(va, .fetch, guestContext(view), map: map, memory: words, asGuestAccess: false)
+            guard let gpa, let (ma, isRAM) = map.machineAddress(gpa), isRAM,
                   let b = machine.readPhysical(at: ma, count: 2) else { return nil }
             return UInt32(b[0]) | UInt32(b[1]) << 8
         }
