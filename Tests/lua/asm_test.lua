@@ -119,6 +119,12 @@ describe("vmlab.disasm", function()
     expect(vmlab.disasm(0x0505, { base = 0 })).to_equal("0x00000000: 0505      c.addi a0, 1")
   end)
 
+  it("reads a float with an integer value as the instruction, not as the text of the number", function()
+    expect(vmlab.disasm(0x13 + 2^20)).to_equal("0x80000000: 00100013  addi zero, zero, 1")
+    expect(function() vmlab.disasm(1.5) end)
+      .to_raise("bad argument #1 to 'disasm' %(number has no integer representation%)")
+  end)
+
   it("prints pseudo-instructions when asked", function()
     expect(vmlab.disasm(0x00100513, { aliases = true })).to_match("li a0, 1$")
   end)

@@ -71,7 +71,13 @@ enum Assembly {
         let base = options.uint64("base") ?? 0x8000_0000
         let style: Disassembler.Style = options.boolean("aliases") == true ? .aliases : .canonical
         let bytes: [UInt8]
-        if case .integer(let bits) = try call.value(1) {
+        let code = try call.value(1)
+        // A float is a number too (`2^20` is one): it means the instruction's bits, never the
+        // bytes of its text, which is what Lua's string coercion would disassemble.
+        if case .number(let value) = code, Int64(exactly: value) == nil {
+            throw LuaRaise.argument(1, "number has no integer representation")
+        }
+        if let bits = code.int64 {
             guard bits >= 0 && bits <= 0xFFFF_FFFF else {
                 throw LuaRaise.argument(1, "an instruction is at most 32 bits, got \(Formatting.hexText(UInt64(bitPattern: bits)))")
             }
