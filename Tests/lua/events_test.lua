@@ -101,6 +101,18 @@ describe("vm:on", function()
     expect(n).to_equal(5)
   end)
 
+  it("raises when a hook returns something other than \"stop\", false, true or nothing", function()
+    local vm <close> = vm_with(3)
+    local h = vm:on("trap", function() return "Stop" end)
+    expect(function() vm:run { max_instructions = 10000 } end)
+      .to_raise("error in a hook: the hook on 'trap' returned \"Stop\" %(a hook returns \"stop\" or false to stop the run, nothing or true to let it go on%)")
+    h:remove()
+    local trues = 0
+    vm:on("trap", function() trues = trues + 1; return true end)
+    expect((vm:run { max_instructions = 10000 })).to_equal("poweroff")
+    expect(trues > 0).to_be(true)
+  end)
+
   it("raises a hook's error from vm:run, with its message, and the VM goes on", function()
     local vm <close> = vm_with(3)
     local h = vm:on("trap", function() error("boom in the hook") end)

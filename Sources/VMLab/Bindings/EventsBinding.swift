@@ -182,13 +182,14 @@ enum EventsBinding {
                 effect; it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, \
                 `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it \
                 resumes. Returning \"stop\" (or false) stops the run after the current instruction \
-                (reason \"hook\"). An error in the hook stops the run and `vm:run` raises it, with the \
+                (reason \"hook\"); returning nothing (or true) lets it go on, and any other value is an \
+                error. An error in the hook stops the run and `vm:run` raises it, with the \
                 hook's message and traceback. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
                 """,
                 parameters: [.required("event", .choice(eventNames)),
                              .optional("filter", .oneOf([.options(name: "vmlab.EventFilter", filterOptions), .function]),
                                        "What must match (may be omitted: `vm:on(\"trap\", fn)`)."),
-                             .optional("fn", .function, "`function(event: vmlab.Event): \"stop\"|false|nil`")],
+                             .optional("fn", .function, "`function(event: vmlab.Event): \"stop\"|boolean|nil`")],
                 returns: [LuaReturn(.object("vmlab.Hook"), "hook", "Remove it with `hook:remove()` (or `:close()`, or a `<close>` variable).")]) { call in
             let vm = try VMBinding.machine(call)
             let kind = try kind(try call.string(2))

@@ -48,8 +48,15 @@ extension VirtualMachine {
             case .string("stop")?, .boolean(false)?:
                 hookStopped = true
                 return .stop
-            default:
+            case nil, .nil?, .boolean(true)?:
                 return .proceed
+            case let other?:
+                // "Stop" or "halt" would otherwise let the run go on as if nothing were returned.
+                let shown = if case .string(let text) = other { "\"\(text)\"" } else { "a \(other.typeName)" }
+                let message = "the hook on '\(event.kind.rawValue)' returned \(shown) (a hook returns \"stop\" or false to stop the run, nothing or true to let it go on)"
+                hookFailure = LuaError(status: .runtime, value: .string(message), message: message)
+                hookStopped = true
+                return .stop
             }
         } catch {
             hookFailure = error
