@@ -149,6 +149,8 @@ describe("vmlab.compare misuse", function()
     expect(function() vmlab.compare { guest = "tinyos" } end).to_raise("option 'bench' is required")
     expect(function() vmlab.compare { guest = "tinyos", bench = {} } end).to_raise("option 'bench': the list is empty")
     expect(function() vmlab.compare { guest = "tinyos", bench = "a b" } end).to_raise("bad benchmark name 'a b'")
+    expect(function() vmlab.compare { guest = "tinyos", bench = { "syscall", "fork", "syscall" } } end)
+      .to_raise("option 'bench': 'syscall' is listed twice")
     -- An unknown benchmark raises before anything runs, naming the ones there are (it made a row
     -- whose result said status=unknown-benchmark).
     expect(function() vmlab.compare { guest = "tinyos", bench = "nonexistent" } end)

@@ -78,6 +78,11 @@ enum ComparisonBinding {
         for bench in benches where bench.isEmpty || bench.contains(where: { $0 == " " || $0 == "," || $0 == "\n" }) {
             throw LuaRaise.argument(1, "option 'bench': bad benchmark name '\(bench)' (one word each; give several as a list)")
         }
+        // Runs are deterministic: a second run of a benchmark would only repeat its rows, and a
+        // (bench, mode) pair would no longer name one row.
+        for (i, bench) in benches.enumerated() where benches[..<i].contains(bench) {
+            throw LuaRaise.argument(1, "option 'bench': '\(bench)' is listed twice")
+        }
         // A bundled tinyos's benchmarks are known: a name it lacks raises now, before a guest is
         // built or a VM runs (a kernel given as a path may have others).
         if !isPath && (guest == "tinyos" || guest.hasPrefix("tinyos-")) {
