@@ -239,4 +239,30 @@ describe("vmlab.compare misuse", function()
     expect(function() compare { bench = "syscall", modes = { "native" }, max_instructions = 1000 } end)
       .to_raise("bench 'syscall' under native did not finish cleanly: the budget is used up %(1000 instructions; raise max_instructions%)")
   end)
+
+  it("quotes the console's last line when a run does not finish cleanly", function()
+    -- A bare-metal guest that says why it gives up, then powers off with exit code 1.
+    local code = vmlab.asm [[
+        li t0, 0x10000000
+        la t2, message
+      1:lbu t1, 0(t2)
+        beqz t1, 2f
+        sb t1, 0(t0)
+        addi t2, t2, 1
+        j 1b
+      2:li t0, 0x100000     # the test finisher: (code << 16) | 0x3333 fails with code
+        li t1, 0x13333
+        sw t1, 0(t0)
+      3:j 3b
+      message: .string "panic: out of frames\n\n"
+    ]]
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(code)
+    f:close()
+    local ok, err = pcall(vmlab.compare, { guest = path, bench = "syscall", modes = { "native" } })
+    os.remove(path)
+    expect(ok).to_be(false)
+    expect(err).to_match("did not finish cleanly: the guest powered off %(exit code 1%); the console's last line: 'panic: out of frames'$")
+  end)
 end)

@@ -174,6 +174,11 @@ extension Comparison {
                 guard stop.name == "poweroff", stop.exitCode == 0 else {
                     var why = stop.message
                     if stop.name == "budget" { why += " (\(request.maxInstructions) instructions; raise max_instructions)" }
+                    // The VM is gone once this raises: the guest's last words (a panic, say) are
+                    // the only account of why it stopped.
+                    if let last = lines(vm.console).last(where: { !$0.allSatisfy(\.isWhitespace) }) {
+                        why += "; the console's last line: '\(last)'"
+                    }
                     throw Failure(description: "vmlab.compare: \(where_) did not finish cleanly: \(why)")
                 }
                 let console = vm.console

@@ -46,7 +46,7 @@ enum ComparisonBinding {
         without the lines starting with \"# \" (the guest's own timings), must be identical under every \
         mode. Returns a `vmlab.Comparison`: rows in benchmark-then-mode order, cycles relative to native. \
         Raises when a VM cannot be built, a run does not power off with exit code 0 (for instance when \
-        `max_instructions` is used up), or the outputs differ (the message names the first differing line); \
+        `max_instructions` is used up; the message quotes the guest's last console line), or the outputs differ (the message names the first differing line); \
         with `csv=`/`json=`, a file that cannot be written raises too.
         """,
         parameters: [.required("options", .options(name: "vmlab.CompareOptions", options))],

@@ -28,7 +28,7 @@ function vmlab.before_each(fn) end
 ---@param body function
 function vmlab.check(name, body) end
 
----Runs a guest's benchmarks under several modes and compares them: each (benchmark, mode) boots a fresh VM, runs to its poweroff and keeps its counters; then each benchmark's console output, without the lines starting with "# " (the guest's own timings), must be identical under every mode. Returns a `vmlab.Comparison`: rows in benchmark-then-mode order, cycles relative to native. Raises when a VM cannot be built, a run does not power off with exit code 0 (for instance when `max_instructions` is used up), or the outputs differ (the message names the first differing line); with `csv=`/`json=`, a file that cannot be written raises too.
+---Runs a guest's benchmarks under several modes and compares them: each (benchmark, mode) boots a fresh VM, runs to its poweroff and keeps its counters; then each benchmark's console output, without the lines starting with "# " (the guest's own timings), must be identical under every mode. Returns a `vmlab.Comparison`: rows in benchmark-then-mode order, cycles relative to native. Raises when a VM cannot be built, a run does not power off with exit code 0 (for instance when `max_instructions` is used up; the message quotes the guest's last console line), or the outputs differ (the message names the first differing line); with `csv=`/`json=`, a file that cannot be written raises too.
 ---@param options vmlab.CompareOptions
 ---@return vmlab.Comparison comparison
 function vmlab.compare(options) end
