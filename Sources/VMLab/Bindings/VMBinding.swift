@@ -230,7 +230,7 @@ enum VMBinding {
             .required("message", .string, "A sentence for people."),
             .required("instructions", .integer, "Instructions retired during this run, over all harts."),
             .optional("exit_code", .integer, "The guest's exit code, for \"poweroff\"."),
-            .optional("pc", .integer, "For \"breakpoint\" and \"reached\" at a pc: the pc reached (not yet executed); for \"watchpoint\": the pc after the accessing instruction."),
+            .optional("pc", .integer, "For \"breakpoint\" and \"reached\" at a pc: the pc reached (not yet executed); for \"watchpoint\": the pc of the accessing instruction, which has completed (the hart's own pc is past it)."),
             .optional("hart", .integer, "The hart (vCPU) at the breakpoint or watchpoint."),
             .optional("address", .integer, "For \"watchpoint\": the first watched byte the access touched (guest-physical)."),
             .optional("write", .boolean, "For \"watchpoint\": whether the access wrote."),

@@ -403,7 +403,7 @@ local vmlab_Stats = {}
 ---@field message string A sentence for people.
 ---@field instructions integer Instructions retired during this run, over all harts.
 ---@field exit_code? integer The guest's exit code, for "poweroff".
----@field pc? integer For "breakpoint" and "reached" at a pc: the pc reached (not yet executed); for "watchpoint": the pc after the accessing instruction.
+---@field pc? integer For "breakpoint" and "reached" at a pc: the pc reached (not yet executed); for "watchpoint": the pc of the accessing instruction, which has completed (the hart's own pc is past it).
 ---@field hart? integer The hart (vCPU) at the breakpoint or watchpoint.
 ---@field address? integer For "watchpoint": the first watched byte the access touched (guest-physical).
 ---@field write? boolean For "watchpoint": whether the access wrote.
