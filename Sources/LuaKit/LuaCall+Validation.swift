@@ -25,8 +25,9 @@ extension LuaCall {
         case .list(let item):
             let table = lua_absindex(L, index)
             let count = lua_rawlen(L, table)
-            guard count > 0 else { return }
             _ = lua_checkstack(L, 4)
+            try validateSequence(at: table, count: count, argument: argument, context: context)
+            guard count > 0 else { return }
             for i in 1...count {
                 lua_rawgeti(L, table, lua_Integer(i))
                 defer { luashim_pop(L, 1) }
@@ -40,6 +41,29 @@ extension LuaCall {
             }
         default:
             break
+        }
+    }
+
+    /// A list is read as items 1 to #list, so another key would be dropped without a word:
+    /// `disks = { file = "a.img" }` (one disk's table where a list of them belongs) would build a
+    /// machine with no disk. Any key outside the sequence raises, naming it.
+    private func validateSequence(at table: Int32, count: lua_Unsigned, argument: Int32, context: String) throws {
+        lua_pushnil(L)
+        while lua_next(L, table) != 0 {
+            let top = lua_gettop(L)
+            var isInteger: Int32 = 0
+            let key = lua_type(L, top - 1) == LUA_TNUMBER ? lua_tointegerx(L, top - 1, &isInteger) : 0
+            if isInteger != 0 && key >= 1 && lua_Unsigned(key) <= count {
+                lua_settop(L, top - 1)
+                continue
+            }
+            let shown = switch lua_type(L, top - 1) {
+            case LUA_TSTRING: "'\(String(decoding: LuaState.bytes(L, top - 1), as: UTF8.self))'"
+            case LUA_TNUMBER: isInteger != 0 ? "\(key)" : "\(lua_tonumberx(L, top - 1, nil))"
+            default: "of type \(LuaType.errorTypeName(L, top - 1))"
+            }
+            lua_settop(L, top - 2)
+            throw LuaRaise.argument(argument, context + "a list expected, got a table with key \(shown)")
         }
     }
 

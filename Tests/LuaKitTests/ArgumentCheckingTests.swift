@@ -125,6 +125,12 @@ private func caughtMessage(_ lua: LuaState, _ code: String) throws -> String {
         == "test:1: bad argument #1 to 'vm' (option 'disks': item 1: option 'writable': boolean expected, got number)")
     #expect(try caughtMessage(lua, "vm { disks = { { writable = true } } }")
         == "test:1: bad argument #1 to 'vm' (option 'disks': item 1: option 'file' is required)")
+    // One disk's table where the list of them belongs, or a key beside the items, would be
+    // dropped: the list is read as items 1 to #list.
+    #expect(try caughtMessage(lua, "vm { disks = { file = 'a' } }")
+        == "test:1: bad argument #1 to 'vm' (option 'disks': a list expected, got a table with key 'file')")
+    #expect(try caughtMessage(lua, "vm { disks = { { file = 'a' }, [3] = { file = 'c' } } }")
+        == "test:1: bad argument #1 to 'vm' (option 'disks': a list expected, got a table with key 3)")
     #expect(try caughtMessage(lua, "vm { tlb = { entires = 4 } }")
         == "test:1: unknown option 'entires' in option 'tlb' to 'vm' (expected one of: entries, tagged)")
     #expect(try lua.run("return vm { disks = { { file = 'a' }, { file = 'b', writable = true } }, tlb = { entries = 64 } }")

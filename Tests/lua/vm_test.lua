@@ -246,6 +246,9 @@ describe("vmlab.vm options", function()
       .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, misaligned, mode, profile, pv, tlb%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
+    -- One disk's table where the list belongs had built a machine with no disk.
+    expect(function() vmlab.vm { image = image, disks = { file = "x" } } end)
+      .to_raise("option 'disks': a list expected, got a table with key 'file'")
   end)
 
   it("list the modes, and say which are not available yet", function()
