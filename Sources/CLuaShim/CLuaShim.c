@@ -167,13 +167,19 @@ int luashim_protected_tostring(lua_State *L, int idx) {
 // signal handler only sets a flag and a hook, because nothing else may touch a Lua state from a
 // signal handler; the hook raises the error at the next call, return or instruction of Lua code,
 // where a longjmp crosses no Swift frame. The handler restores the default action first, so a
-// second Ctrl-C ends the process at once.
+// second Ctrl-C before the first is raised ends the process at once. Once raised, the interrupt
+// is spent: the flag is cleared and Ctrl-C armed again, so a script that catches the error goes on
+// as after any other (its machines run again) and the next Ctrl-C interrupts it again.
 static lua_State *volatile interrupt_target = NULL;
 static volatile sig_atomic_t interrupt_flag = 0;
+
+static void on_interrupt(int signal_number);
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
+    interrupt_flag = 0;
+    signal(SIGINT, on_interrupt);
     luaL_error(L, "interrupted!");
 }
 

@@ -12,7 +12,8 @@ struct RunCommand: ParsableCommand {
         negative indices the words before it. Checks the script declares run after it; any failure \
         exits 1. An error prints "file:line: message" and a traceback to stderr and exits 1. Ctrl-C \
         stops the running machine and raises "interrupted!" where the script was (an error like \
-        any other); a second Ctrl-C ends vmlab at once.
+        any other: a script that catches it goes on); a second Ctrl-C before it is raised ends \
+        vmlab at once.
         """
     )
 

@@ -25,5 +25,32 @@ import LuaKit
     #expect(swiftFinished.set)
     #expect(results.first == .boolean(false))
     #expect(results.last?.string?.contains("interrupted!") == true, "\(results)")
-    #expect(LuaState.interruptFlag.pointee != 0)
+}
+
+// Once raised, the interrupt is spent: a script that catches it carries on (a host's machines,
+// which poll the flag, run again), and the next Ctrl-C interrupts it again rather than ending the
+// process.
+@Test func aCaughtInterruptIsSpentAndCtrlCIsArmedAgain() throws {
+    let lua = LuaState()
+    final class Flags: @unchecked Sendable { var seen: [Int32] = [] }
+    let flags = Flags()
+    lua.register(LuaFunction("interrupt_me", body: { _ in
+        raise(SIGINT)
+        flags.seen.append(LuaState.interruptFlag.pointee)
+        return []
+    }))
+    lua.register(LuaFunction("flag", body: { _ in [.integer(Int64(LuaState.interruptFlag.pointee))] }))
+    lua.catchInterrupt()
+    let results = try lua.run("""
+    local first = select(2, pcall(interrupt_me))
+    local between = flag()
+    local second = select(2, pcall(interrupt_me))
+    return first, between, second, flag()
+    """)
+    #expect(flags.seen == [1, 1], "the flag is up while the Swift function runs")
+    #expect(results.count == 4)
+    #expect(results[0].string?.contains("interrupted!") == true, "\(results)")
+    #expect(results[1] == .integer(0), "spent once raised")
+    #expect(results[2].string?.contains("interrupted!") == true, "interrupted again, not ended")
+    #expect(results[3] == .integer(0))
 }
