@@ -159,3 +159,17 @@ describe("mode pv", function()
     expect(pv:stats().instructions).to_equal(7)
   end)
 end)
+
+describe("tinyos-pv outside mode pv", function()
+  -- Its console is a hypercall, so without the VMM it used to power off with exit code 1 and
+  -- nothing printed; it now says why, through the SBI's legacy console.
+  for _, mode in ipairs { "native", "trap" } do
+    it("says it needs mode pv (" .. mode .. ")", function()
+      local vm <close> = assert(vmlab.vm { mode = mode, kernel = vmlab.guest "tinyos-pv", bootargs = "bench=syscall n=2" })
+      local reason, details = vm:run { max_instructions = 100e6 }
+      expect(reason).to_equal("poweroff")
+      expect(details.exit_code).to_equal(1)
+      expect(vm:console()).to_match("tinyos: panic: tinyos%-pv runs under vmlab's para%-virtual VMM %(mode pv%)")
+    end)
+  end
+end)

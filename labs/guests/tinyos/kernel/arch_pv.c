@@ -25,7 +25,10 @@ static struct mmu_update batch[BATCH_MAX];
 static unsigned batch_length, batch_limit = 1, batching;
 
 void arch_init(void) {
-    asid_bits = (unsigned)hypercall(HC_DOMAIN_INFO, DI_ASID_BITS, 0).value;
+    struct hcret asid = hypercall(HC_DOMAIN_INFO, DI_ASID_BITS, 0);
+    if (asid.error) /* booted outside mode pv: firmware that knows no hypercalls */
+        panic("tinyos-pv runs under vmlab's para-virtual VMM (mode pv); here its hypercalls are refused");
+    asid_bits = (unsigned)asid.value;
     batch_limit = (unsigned)hypercall(HC_DOMAIN_INFO, DI_BATCH_LIMIT, 0).value;
     if (batch_limit == 0 || batch_limit > BATCH_MAX) batch_limit = BATCH_MAX;
     /* Before paging: kernel addresses are physical, as the VMM wants. Afterwards the kernel
@@ -117,7 +120,13 @@ static void console_flush(void) {
     unsigned done = 0;
     while (done < line_length) {
         struct hcret r = hypercall(HC_CONSOLE_WRITE, (uintptr_t)line + done, line_length - done);
-        if (r.error || r.value == 0) break;
+        if (r.error) {
+            /* No VMM takes the line (tinyos-pv booted outside mode pv, about to say so): the
+               SBI's legacy console, which every firmware has, one byte per call. */
+            for (; done < line_length; done++) sbi_call(0x01, 0, line[done], 0, 0);
+            break;
+        }
+        if (r.value == 0) break;
         done += (unsigned)r.value;
     }
     line_length = 0;
