@@ -12,7 +12,8 @@ struct TestCommand: ParsableCommand {
         named directly always run. A file that declares checks (describe/it/vmlab.check) reports \
         one line per check; a lab without checks passes when it runs without error. Each file runs \
         in its own worker process. Output is in sorted path order and ends with the line \
-        "N passed, N failed". Exit status: 0 when nothing failed, 1 otherwise.
+        "N passed, N failed". Exit status: 0 when nothing failed, 1 otherwise (also when --filter \
+        selects no check).
         """
     )
 

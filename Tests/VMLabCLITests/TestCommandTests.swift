@@ -34,6 +34,14 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     #expect(withoutTimes(t.lines) == ["ok   suite/passing_test.lua › arithmetic › multiplies", "1 passed, 0 failed"])
 }
 
+/// A filter that selects nothing fails the run and says so: it is most likely a typo.
+@Test func aFilterThatSelectsNothingFails() throws {
+    let t = try vmlab(["test", "suite/passing_test.lua", "--filter", "multipyl"])
+    #expect(t.status == 1)
+    #expect(t.lines.last == "0 passed, 0 failed")
+    #expect(t.stderr.contains("vmlab test: no check matches --filter 'multipyl'"), "stderr: \(t.stderr)")
+}
+
 @Test func junitOutputIsWellFormed() throws {
     let xmlURL = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-junit-\(UUID().uuidString).xml")
     defer { try? FileManager.default.removeItem(at: xmlURL) }

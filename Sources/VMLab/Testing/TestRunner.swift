@@ -91,6 +91,12 @@ public struct TestRunner {
 
         print(ConsoleReport.summary(all))
         StandardStreams.flushOutput()
+        // A filter that selects nothing is most likely a typo: a green run that tested nothing
+        // would hide it.
+        let nothingSelected = filter != nil && all.isEmpty
+        if nothingSelected, let filter {
+            StandardStreams.writeError("vmlab test: no check matches --filter '\(filter)'\n")
+        }
         if let junitPath {
             let xml = JUnitReport.xml(files: files, outcomes: outcomes.map { $0 ?? FileOutcome(results: [], log: "", seconds: 0) })
             do throws(BootError) {
@@ -100,7 +106,7 @@ public struct TestRunner {
                 return 1
             }
         }
-        return all.contains { $0.status == .fail } ? 1 : 0
+        return all.contains { $0.status == .fail } || nothingSelected ? 1 : 0
     }
 
     private func collect(_ index: Int, _ process: WorkerProcess, _ paths: (results: String, log: String),
