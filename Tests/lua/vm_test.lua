@@ -26,6 +26,40 @@ describe("a vmlab.asm guest", function()
     expect((vm:run())).to_equal("poweroff")
   end)
 
+  it("takes vmlab.asm's symbols, for breakpoints and run-to by label", function()
+    local code, symbols = vmlab.asm [[
+        li a0, 0
+    loop:
+        addi a0, a0, 1
+    check:
+        li t0, 5
+        bne a0, t0, loop
+    done:
+        j done
+    ]]
+    local vm <close> = assert(vmlab.vm { image = code, symbols = symbols })
+    expect(vm:symbols().check).to_equal(symbols.check)
+    vm:breakpoint("check")
+    local stop, details = vm:run { max_instructions = 1000 }
+    expect(stop).to_equal("breakpoint")
+    expect(details.pc).to_equal(symbols.check)
+    expect(vm:read("a0")).to_equal(1)
+    expect((vm:run { to = "done", max_instructions = 1000 })).to_equal("breakpoint")   -- check again, a0 = 2
+    expect(vm:read("a0")).to_equal(2)
+    -- Without them an image has no names.
+    local bare <close> = assert(vmlab.vm { image = code })
+    expect(function() bare:breakpoint("check") end).to_raise("unknown symbol 'check' %(the VM has 0 symbols")
+  end)
+
+  it("checks the symbols it is given", function()
+    local code = vmlab.asm "nop"
+    expect(function() vmlab.vm { image = code, symbols = { [1] = 0x80000000 } } end)
+      .to_raise("option 'symbols': names must be non%-empty strings, got number")
+    expect(function() vmlab.vm { image = code, symbols = { start = "here" } } end)
+      .to_raise("option 'symbols': 'start' must be an address %(integer%), got string")
+    expect(function() vmlab.vm { image = code, symbols = "start" } end).to_raise("option 'symbols'")
+  end)
+
   it("reports a failing exit code", function()
     local vm <close> = assert(vmlab.vm { image = finisher_program(3) })
     local stop, details = vm:run { max_instructions = 1000 }
@@ -243,7 +277,7 @@ describe("vmlab.vm options", function()
 
   it("name the valid options when one is misspelt", function()
     expect(function() vmlab.vm { imgae = image } end)
-      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, misaligned, mode, profile, pv, tlb%)")
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, misaligned, mode, profile, pv, symbols, tlb%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
     -- One disk's table where the list belongs had built a machine with no disk.

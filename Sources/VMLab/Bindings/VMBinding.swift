@@ -73,6 +73,7 @@ enum VMBinding {
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
+        LuaOption("symbols", Assembly.symbolsType, "More names of guest addresses, for `vm:symbols()`, `vm:breakpoint` and `vm:run{ to = }`: name → address, such as the second result of `vmlab.asm` for an `image` (give `vmlab.asm` the `base` the image is loaded at). They are added to the ELF files' symbols, and win over them."),
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
         LuaOption("profile", .oneOf([.string, .documented("vmlab.CostProfile")]),
                   "The cost profile the machine charges (`vmlab.costs`): a name (\(CostProfile.names.map { "\"\($0)\"" }.joined(separator: ", "))) or a profile. Modelled cycles and guest-visible time (`mtime`) follow its prices. Default \"\(CostProfile.standard.name)\"."),
@@ -108,6 +109,20 @@ enum VMBinding {
         if let harts = o.integer("harts") {
             guard (1...64).contains(harts) else { throw LuaRaise.argument(argument, "option 'harts': must be 1 to 64, got \(harts)") }
             spec.harts = Int(harts)
+        }
+        if case .table(let fields) = o["symbols"] {
+            // Sorted, so that of several bad entries the same one is always reported.
+            for (key, value) in fields.sorted(by: { $0.key.string ?? "" < $1.key.string ?? "" }) {
+                guard case .string(let name) = key, !name.isEmpty else {
+                    throw LuaRaise.argument(argument, "option 'symbols': names must be non-empty strings, got \(key.string.map { "'\($0)'" } ?? key.typeName)")
+                }
+                guard case .integer(let address) = value else {
+                    throw LuaRaise.argument(argument, "option 'symbols': '\(name)' must be an address (integer), got \(value.typeName)")
+                }
+                spec.symbols[name] = UInt64(bitPattern: address)
+            }
+        } else if o["symbols"] != .nil {
+            throw LuaRaise.argument(argument, "option 'symbols': table expected, got \(o["symbols"].typeName)")
         }
         if let image = o["image"].bytes {
             for name in ["kernel", "initrd"] where o[name] != .nil {
@@ -197,7 +212,7 @@ enum VMBinding {
         guard case .string(let name) = value else { throw LuaRaise.argument(argument, "\(what): an address or a symbol name expected, got \(value.typeName)") }
         if let n = Int64(name) { return UInt64(bitPattern: n) }
         guard let address = vm.symbols[name] else {
-            throw LuaRaise.message("unknown symbol '\(name)' (the VM's kernel and firmware have \(vm.symbols.count) symbols; see vm:symbols())")
+            throw LuaRaise.message("unknown symbol '\(name)' (the VM has \(vm.symbols.count) symbols; see vm:symbols())")
         }
         return address
     }
@@ -354,7 +369,7 @@ enum VMBinding {
             try misuse { () throws(VirtualMachine.Misuse) in try vm.write(register, value, hart: hart(options), view: view(options)) }
             return []
         },
-        .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols: name → address (empty for an image).",
+        .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols, and those given as `vmlab.vm`'s `symbols`: name → address.",
                 returns: [LuaReturn(Assembly.symbolsType, "symbols")]) { call in
             var table: [LuaValue: LuaValue] = [:]
             for (name, address) in try machine(call).symbols { table[.string(name)] = .unsigned(address) }

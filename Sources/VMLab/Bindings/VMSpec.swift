@@ -47,6 +47,8 @@ public struct VMSpec: Sendable {
     /// Raw machine code (a `vmlab.asm` result): for address 0x80000000, entered in M-mode, or the
     /// kernel under a firmware (see the rule above).
     public var image: [UInt8]?
+    /// Names of guest addresses beyond the ELF files' (`vmlab.vm`'s `symbols`).
+    public var symbols: [String: UInt64] = [:]
     /// Copy console output to standard output as the guest writes it.
     public var echo: Bool = false
     /// The prices the machine charges as it runs (`CostProfile.machineCostTable`): modelled cycles

@@ -191,16 +191,18 @@ public final class VirtualMachine {
 
     // MARK: symbols
 
-    /// Defined, named symbols of the kernel and firmware ELF files. On a clash the kernel's win
-    /// over the firmware's, and global symbols over local ones (a local label may be defined in
-    /// several files; the global name is the one a lab means).
+    /// Defined, named symbols of the kernel and firmware ELF files, then the spec's own (an
+    /// image's labels). On a clash the spec's win, then the kernel's over the firmware's, and
+    /// global symbols over local ones (a local label may be defined in several files; the global
+    /// name is the one a lab means).
     var symbols: [String: UInt64] {
-        guard let plan = board?.plan else { return [:] }
+        guard let plan = board?.plan else { return spec.symbols }
         let named = (plan.firmwareSymbols + plan.kernelSymbols)
             .filter { $0.isDefined && !$0.name.isEmpty && $0.kind != .section && $0.kind != .file }
         var table: [String: UInt64] = [:]
         for symbol in named where symbol.binding == .local { table[symbol.name] = symbol.value }
         for symbol in named where symbol.binding != .local { table[symbol.name] = symbol.value }
+        table.merge(spec.symbols) { _, given in given }
         return table
     }
 }
