@@ -49,7 +49,7 @@ describe("vmlab.host", function()
     local b = assert(host:vm { image = printer("b", 1), memory = "8M" })
     a:write_memory(0x80100000, "from a")
     expect(b:read_memory(0x80100000, 6)).to_equal(("\0"):rep(6))
-    expect(function() a:read_memory(0x80000000 + 8 * 2^20 // 1, 1) end).to_raise("not all RAM")
+    expect(function() a:read_memory(0x80000000 + 8 * 2^20 // 1, 1) end).to_raise("1 byte at 0x80800000 is not RAM")
   end)
 
   it("keeps a hostile guest's random instructions and wild stores inside its own VM", function()

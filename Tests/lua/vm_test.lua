@@ -204,6 +204,9 @@ describe("registers and memory", function()
       .to_raise("8192 bytes at 0x87fff000 are not all RAM %(physical RAM is 0x80000000%-0x87ffffff%)")
     expect(function() vm:read_memory(0x90000000, 8, { space = "guest-virtual" }) end)
       .to_raise("8 bytes at guest%-virtual 0x90000000 are not all RAM: part maps to guest%-physical 0x90000000 %(")
+    expect(function() vm:read_memory(0x1000, 1) end).to_raise("1 byte at 0x1000 is not RAM %(physical RAM is")
+    expect(function() vm:read_memory(0x90000000, 1, { space = "guest-virtual" }) end)
+      .to_raise("1 byte at guest%-virtual 0x90000000 is not RAM: it maps to guest%-physical 0x90000000 %(")
   end)
 
   it("loads code and points a hart at it, under every mode", function()
@@ -364,7 +367,7 @@ describe("vmlab.vm options", function()
     local float <close> = assert(vmlab.vm { image = image, memory = 2 * 2^20 })   -- a float with an integer value
     expect(tostring(float)).to_equal("vmlab.VM (native, 2 MiB, 1 hart, classic-2006)")
     expect(function() vmlab.vm { image = image, memory = 1.5e6 + 0.5 } end).to_raise("no integer representation")
-    expect(function() small:read_memory(0x80100000, 1) end).to_raise("not all RAM")
+    expect(function() small:read_memory(0x80100000, 1) end).to_raise("1 byte at 0x80100000 is not RAM")
   end)
 
   it("close handles for good", function()

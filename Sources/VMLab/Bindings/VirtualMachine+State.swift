@@ -199,12 +199,14 @@ extension VirtualMachine {
     /// The range that was asked for, not the page of it that failed: a read of 1 GiB across the
     /// end of RAM is named as such. A guest-virtual range adds the guest-physical page that is not RAM.
     private func notRAM(_ request: Request, failing physical: UInt64, _ guest: Guest) -> String {
+        let one = request.count == 1
+        let what = one ? "1 byte" : "\(request.count) bytes"
         switch request.space {
         case .guestPhysical:
-            return "\(request.count) bytes at \(Formatting.hexText(request.address)) are not all RAM (\(physicalRAM(guest)))"
+            return "\(what) at \(Formatting.hexText(request.address)) \(one ? "is not" : "are not all") RAM (\(physicalRAM(guest)))"
         case .guestVirtual:
-            return "\(request.count) bytes at guest-virtual \(Formatting.hexText(request.address)) are not all RAM: "
-                + "part maps to guest-physical \(Formatting.hexText(physical)) (\(physicalRAM(guest)))"
+            return "\(what) at guest-virtual \(Formatting.hexText(request.address)) \(one ? "is not" : "are not all") RAM: "
+                + "\(one ? "it maps" : "part maps") to guest-physical \(Formatting.hexText(physical)) (\(physicalRAM(guest)))"
         }
     }
 
