@@ -168,7 +168,11 @@ struct Lexer {
                 }
                 let one = String(UnicodeScalar(c))
                 guard ",():+-*/%&|^~!=<>".contains(one) else {
-                    throw start.error("unexpected character '\(one)'")
+                    // A control byte, or a byte of a multi-byte character, is named by its code:
+                    // printed raw it would not show, or would garble the terminal.
+                    let hex = String(c, radix: 16)
+                    let shown = c < 0x20 || c >= 0x7F ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : one
+                    throw start.error("unexpected character '\(shown)'")
                 }
                 tokens.append(Token(kind: .punctuation(one), location: start))
                 i += 1
