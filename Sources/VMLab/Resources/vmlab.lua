@@ -89,7 +89,7 @@ function vmlab.pending(name) end
 ---@return vmlab.PopekGoldbergReport report
 function vmlab.popek_goldberg(options) end
 
----Builds a machine (QEMU `virt` board: RAM at 0x80000000, UART, CLINT, PLIC, virtio-mmio, test finisher) with the images loaded and the harts at their entry; nothing runs until `vm:run`. A misspelt option or a bad value raises; a missing or malformed file, or images that do not fit in RAM, return `nil, message`.
+---Builds a machine (QEMU `virt` board: RAM at 0x80000000, UART, CLINT, PLIC, virtio-mmio, test finisher) with the images loaded and the harts at their entry; nothing runs until `vm:run`. A misspelt option or a malformed value (a wrong type, a size that does not parse, a negative number) raises; a machine that cannot be built as asked (a missing or malformed file, images that do not fit in RAM, a RAM size the board does not take: under 1 MiB, over 1 TiB, not whole 4 KiB pages) returns `nil, message`.
 ---@param options vmlab.VMOptions
 ---@return vmlab.VM vm
 ---@return string message # Why the VM could not be built.
