@@ -63,7 +63,9 @@ public final class TrapTechnique: ShadowingTechnique {
             if case .noReturn = sbi.handleEcall(hart: hart) { return false }
             return true
         }
-        monitor.onEvent = { [unowned guest, unowned monitor] e in
+        // The hub is held, not the guest: with no hook watching, the closure touches nothing else
+        // (an unowned reference costs a checked retain on every use, and this runs on every exit).
+        monitor.onEvent = { [events = guest.events, unowned guest, unowned monitor] e in
             // The machine itself reports every hardware trap (`trap`) and every system instruction
             // (`privileged`) it executes; the monitor adds what only the VMM knows. A trap into the
             // VMM is also the guest's `exit`; a reflected trap is counted, not reported twice.
@@ -77,7 +79,7 @@ public final class TrapTechnique: ShadowingTechnique {
             case .privileged, .exceptionReflected: return
             }
             // Every trap into the VMM comes here: with no hook watching, there is nothing to build.
-            guard guest.events.observes(kind) else { return }
+            guard events.observes(kind) else { return }
             var event = GuestEvent(kind: kind, vcpu: e.hart, pc: e.pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
             event.cause = e.cause
@@ -88,7 +90,7 @@ public final class TrapTechnique: ShadowingTechnique {
             if kind == .exit && guest.events.observes(.exit) {
                 event.instruction = monitor.shadow.fetchInstruction(at: e.pc)?.raw
             }
-            guest.events.dispatch(event)
+            events.dispatch(event)
         }
         price(monitor, guest.profile)
         // Harts other than the first stay parked: the monitor runs one vCPU.
