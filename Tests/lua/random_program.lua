@@ -4,15 +4,19 @@
 --
 -- A program is made from a seed by a generator of its own (splitmix64 on Lua integers, never
 -- math.random), so a seed gives the same bytes on every machine and every run. It runs bare-metal
--- in M-mode from 0x80000000, as QEMU's `-M virt -bios none -kernel FILE` runs a raw image, and
--- ends by printing its final state through the 16550 UART at 0x10000000 — x1..x31, f0..f31 (raw
--- bits), fcsr, the data area, the trap log — one 64-bit value per line in hex, then powering off
--- through the sifive_test finisher at 0x100000. Both boards print the same text when both
--- implement the instructions alike.
+-- in M-mode from 0x80000000, as QEMU's `-M virt -bios none -kernel FILE` runs a raw image, or as
+-- an S-mode kernel from 0x80200000 under a firmware (QEMU's OpenSBI, vmlab's built-in SBI, or a
+-- VMM's), and ends by printing its final state through the 16550 UART at 0x10000000 — x1..x31,
+-- f0..f31 (raw bits), fcsr, the data area, a signature of every result, the trap log — one 64-bit
+-- value per line in hex, then powers off through the sifive_test finisher at 0x100000. Both
+-- boards print the same text when both implement the instructions alike.
 --
 -- Only what the specification defines is generated. Left out, each where it would be chosen:
 --   * counters and time (cycle, time, instret, mip): they depend on how the host ran the guest;
---   * CSRs other than fflags, frm and fcsr (mstatus has implementation-defined bits);
+--   * CSRs other than fflags, frm, fcsr and the scratch CSR; the status register is written (FS)
+--     but never read (it has implementation-defined bits, and FS may stay Dirty);
+--   * in an S-mode program, traps: which reach the kernel, and how, is the firmware's delegation
+--     (and, under a VMM, the VMM's), not the ISA's;
 --   * reserved rounding modes, static (5, 6) or dynamic (frm 5..7): "reserved" since F 2.2, not
 --     required to trap, so frm is tracked while generating and every write leaves it valid;
 --   * reserved and HINT encodings, custom opcodes, instructions longer than 32 bits;
@@ -36,19 +40,39 @@ local vmlab = require "vmlab"
 
 local P = {}
 
--- The memory map of a program. The data area straddles a page boundary, so that misaligned
--- accesses cross it; code never reaches it (`build` checks), and it is the only memory the random
--- instructions read or write.
-P.BASE = 0x80000000
-P.DATA = 0x80010F00
+-- The memory map of a program, from its base: 0x80000000 for an M-mode program (QEMU `-bios
+-- none`), 0x80200000 for an S-mode one, the kernel above the firmware (QEMU's OpenSBI, vmlab's
+-- built-in SBI). The data area straddles a page boundary, so that misaligned accesses cross it;
+-- code never reaches it (`build` checks), and it is the only memory the random instructions read
+-- or write.
+local OFFSETS = {
+  data = 0x10F00,
+  save = 0x11400,          -- the epilogue's copy of x1..x31, f0..f31, fcsr (64 dwords)
+  hsave = 0x11600,         -- the trap handler's own scratch (xscratch points here)
+  sig = 0x12000,           -- the signature: results recorded as the program runs (gp = sig + 2048)
+  log = 0x13000,           -- the trap log: the count, then cause, epc, tval per trap
+  image_end = 0x15000,
+}
 P.DATA_SIZE = 512
-P.SAVE = 0x80011400        -- the epilogue's copy of x1..x31, f0..f31, fcsr (64 dwords)
-P.HSAVE = 0x80011600       -- the trap handler's own scratch (mscratch points here)
-P.SIG = 0x80012000         -- the signature: results recorded as the program runs (gp = SIG + 2048)
 P.SIG_SLOTS = 512
-P.LOG = 0x80013000         -- the trap log: the count, then mcause, mepc, mtval per trap
 P.LOG_MAX = 256            -- a program that traps more often stops there and dumps
-P.IMAGE_END = 0x80015000
+
+-- The trap CSRs and return of each privilege.
+local PRIVILEGES = {
+  M = { base = 0x80000000, tvec = "mtvec", scratch = "mscratch", cause = "mcause", epc = "mepc",
+        tval = "mtval", status = "mstatus", ret = "mret" },
+  S = { base = 0x80200000, tvec = "stvec", scratch = "sscratch", cause = "scause", epc = "sepc",
+        tval = "stval", status = "sstatus", ret = "sret" },
+}
+
+-- The addresses and CSR names of a program run in `privilege` ("M" or "S").
+function P.layout(privilege)
+  local at = { privilege = privilege }
+  for k, v in pairs(assert(PRIVILEGES[privilege], "privilege M or S")) do at[k] = v end
+  for k, off in pairs(OFFSETS) do at[k] = at.base + off end
+  return at
+end
+
 P.UNMAPPED = 0x2000000000  -- nothing there on either board (QEMU: above its high PCIe window): access faults
 P.UART = 0x10000000
 P.FINISHER = 0x100000
@@ -73,7 +97,7 @@ end
 function P.field_name(n)
   if n <= #P.FIELDS then return P.FIELDS[n] end
   local k = n - #P.FIELDS - 1
-  return ("trap %d %s"):format(k // 3 + 1, ({ "mcause", "mepc", "mtval" })[k % 3 + 1])
+  return ("trap %d %s"):format(k // 3 + 1, ({ "cause", "epc", "tval" })[k % 3 + 1])
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -323,8 +347,8 @@ end
 
 -- An address in the data area for an access of `width` bytes.
 function G:address(width, aligned)
-  if aligned then return P.DATA + width * self.r:below(P.DATA_SIZE // width) end
-  return P.DATA + self.r:below(P.DATA_SIZE - width + 1)
+  if aligned then return self.at.data + width * self.r:below(P.DATA_SIZE // width) end
+  return self.at.data + self.r:below(P.DATA_SIZE - width + 1)
 end
 
 -- `li base, A - imm` then the access at imm(base): the offset is mostly small, sometimes wide.
@@ -511,7 +535,8 @@ function G:item_amo(out)
 end
 
 -- LR then SC at the same address and width, with at most a little register arithmetic between
--- (the reservation holds on both); or an SC alone, which finds no reservation and fails: every
+-- (the specification would let such an SC fail spuriously; neither board does, and a VMM that
+-- lost the reservation would show here); or an SC alone, which finds no reservation and fails: every
 -- LR here is followed by its SC, and an SC ends the reservation whatever its outcome. Nothing is
 -- recorded between the two: a store there would be the implementation's business.
 function G:item_lrsc(out)
@@ -739,10 +764,10 @@ function G:item_trap(out)
       out[#out + 1] = ("csrr%s %s, %s, %s"):format(op, self:x(self:xdest()), csr, self:x(t))
     end
   elseif kind <= 6 then
-    -- mstatus.FS = Off: every F and D instruction and fcsr access is illegal
+    -- FS = Off: every F and D instruction and fcsr access is illegal
     local t = self:xdest(false)
     out[#out + 1] = ("li %s, 0x6000"):format(self:x(t))
-    out[#out + 1] = ("csrc mstatus, %s"):format(self:x(t))
+    out[#out + 1] = ("csrc %s, %s"):format(self.at.status, self:x(t))
     local which = r:below(5)
     self.quiet = true
     if which == 0 then self:item_farith(out)
@@ -752,7 +777,7 @@ function G:item_trap(out)
     else out[#out + 1] = ("c.fsdsp f%d, 8(sp)"):format(r:below(32)) end
     self.quiet = false
     out[#out + 1] = ("li %s, 0x2000"):format(self:x(t))
-    out[#out + 1] = ("csrs mstatus, %s"):format(self:x(t))
+    out[#out + 1] = ("csrs %s, %s"):format(self.at.status, self:x(t))
   else
     -- an aligned access where nothing is: access fault, mtval the address
     local base = self:xdest(false)
@@ -762,6 +787,47 @@ function G:item_trap(out)
     local reg = op[1]:sub(1, 1) == "f" and ("f" .. r:below(32))
       or self:x(op[1]:sub(1, 1) == "s" and self:xsrc() or self:xdest())
     out[#out + 1] = ("%s %s, 0(%s)"):format(op[1], reg, self:x(base))
+  end
+end
+
+-- The privilege's scratch CSR (mscratch or sscratch: read/write, every bit), changed by one of
+-- the six forms, read back, then given back the trap handler's pointer. In an S-mode program
+-- under trap or bt each access is the VMM's to emulate.
+function G:item_scratch(out)
+  local r = self.r
+  local csr = self.at.scratch
+  local op = r:pick { "w", "s", "c" }
+  local rd = self:xdest()
+  if r:chance(40) then
+    out[#out + 1] = ("csrr%si %s, %s, %d"):format(op, self:x(rd), csr, r:below(32))
+  else
+    local t = self:xdest(false)
+    out[#out + 1] = ("li %s, %d"):format(self:x(t), int_value(r))
+    out[#out + 1] = ("csrr%s %s, %s, %s"):format(op, self:x(rd), csr, self:x(t))
+  end
+  self:record(out, rd)
+  local back = self:xdest(false)
+  out[#out + 1] = ("li %s, 0x%x"):format(self:x(back), self.at.hsave)
+  self:wx(out, ("csrrw %s, %s, %s"):format(self:x(back), csr, self:x(back)), back)
+end
+
+-- Privileged instructions without an observable effect here: FS moved between Initial, Clean
+-- and Dirty (set the new bits first, so it is never Off; the status register is never read back,
+-- as an implementation may keep FS Dirty), SFENCE.VMA (no translation is on), and the fences.
+function G:item_quiet_privileged(out)
+  local r = self.r
+  local kind = r:below(3)
+  if kind == 0 then
+    local fs = r:range(1, 3)
+    local t = self:xdest(false)
+    out[#out + 1] = ("li %s, 0x%x"):format(self:x(t), fs << 13)
+    out[#out + 1] = ("csrs %s, %s"):format(self.at.status, self:x(t))
+    out[#out + 1] = ("li %s, 0x%x"):format(self:x(t), (~fs & 3) << 13)
+    out[#out + 1] = ("csrc %s, %s"):format(self.at.status, self:x(t))
+  elseif kind == 1 then
+    out[#out + 1] = ("sfence.vma %s, %s"):format(self:x(self:xsrc()), self:x(self:xsrc()))
+  else
+    out[#out + 1] = r:pick { "fence", "fence rw, rw", "fence r, w", "fence.tso", "fence iorw, iorw", "fence.i" }
   end
 end
 
@@ -819,11 +885,12 @@ local KINDS = {
   { 8, "li" }, { 14, "alu_rr" }, { 9, "alu_ri" }, { 2, "upper" }, { 5, "load" }, { 4, "store" },
   { 4, "fmem" }, { 7, "fset" }, { 14, "farith" }, { 9, "fconvert" }, { 3, "amo" }, { 2, "lrsc" },
   { 8, "compressed" }, { 3, "csr" }, { 4, "control" }, { 2, "loop" }, { 2, "trap" }, { 1, "smc" },
+  { 2, "scratch" }, { 2, "quiet_privileged" },
 }
 local LOOP_KINDS = {
   { 6, "li" }, { 20, "alu_rr" }, { 14, "alu_ri" }, { 3, "upper" }, { 10, "load" }, { 8, "store" },
   { 2, "fmem" }, { 2, "fset" }, { 3, "farith" }, { 2, "fconvert" }, { 1, "amo" }, { 1, "lrsc" },
-  { 8, "compressed" }, { 1, "csr" }, { 5, "control" }, { 2, "smc" }, { 1, "trap" },
+  { 8, "compressed" }, { 1, "csr" }, { 5, "control" }, { 2, "smc" }, { 1, "trap" }, { 1, "scratch" },
 }
 
 function G:item(out, in_loop)
@@ -837,14 +904,20 @@ function G:item(out, in_loop)
 end
 
 -- The source of seed `seed`'s program, its data area and its items (each a list of source lines).
--- options: items = how many items to keep (default all: a prefix of the same program),
--- length = how many items the program has (default: 150..350, from the seed), traps = false to
--- leave the trap category out.
+-- options: privilege = "M" (default: a bare-metal program) or "S" (a kernel under the firmware),
+-- items = how many items to keep (default all: a prefix of the same program), length = how many
+-- items the program has (default: 150..350, from the seed), traps = false to leave the trap
+-- category out. An S-mode program has no trap category: which traps reach an S-mode handler, and
+-- how, is the firmware's delegation and, under a VMM, the VMM's (a trap still reaching the handler
+-- is logged all the same).
 function P.generate(seed, options)
   options = options or {}
+  local privilege = options.privilege or "M"
   local r = P.random(seed)
-  local g = setmetatable({ r = r, reserved = { [3] = true }, labels = 0, frm = 0, in_loop = false,
-                           slots = 0, traps = options.traps ~= false }, G)
+  local at = P.layout(privilege)
+  local g = setmetatable({ r = r, at = at, reserved = { [3] = true }, labels = 0, frm = 0,
+                           in_loop = false, slots = 0,
+                           traps = options.traps ~= false and privilege == "M" }, G)
   local length = r:range(150, 350)
   if options.length then length = options.length end
   local keep = math.min(options.items or length, length)
@@ -859,7 +932,7 @@ function P.generate(seed, options)
   local init = {}
   for i = 0, 31 do init[#init + 1] = ("li t0, %d\nfmv.d.x f%d, t0"):format(freg_bits(r), i) end
   for i = 1, 31 do init[#init + 1] = ("li %s, %d"):format(P.XNAMES[i], int_value(r)) end
-  init[#init + 1] = ("li gp, 0x%x        # the signature's base, reserved"):format(P.SIG + 2048)
+  init[#init + 1] = ("li gp, 0x%x        # the signature's base, reserved"):format(at.sig + 2048)
 
   local items = {}
   for i = 1, length do
@@ -867,31 +940,26 @@ function P.generate(seed, options)
     g:item(out)
     if i <= keep then items[i] = out end
   end
-  return { seed = seed, data = data, init = init, items = items, length = length }
+  return { seed = seed, at = at, options = options, data = data, init = init, items = items,
+           length = length }
 end
 
+-- The prologue and epilogue, with {tvec}, {scratch}... standing for the privilege's CSRs.
 local PROLOGUE = [[
 _start:
   la t0, trap_handler
-  csrw mtvec, t0
+  csrw {tvec}, t0
   li t0, HSAVE
-  csrw mscratch, t0
-  li t0, 0x2000        # mstatus.FS = Initial: F and D on (QEMU resets it to Off)
-  csrs mstatus, t0
+  csrw {scratch}, t0
+  li t0, 0x2000        # FS = Initial: F and D on (QEMU resets mstatus.FS to Off)
+  csrs {status}, t0
   csrwi fcsr, 0
 ]]
 
--- The epilogue saves every register (x31 through mscratch, as the base for the rest), then
--- prints the saved registers, the data area and the trap log, and powers off.
-local function epilogue()
-  local s = { "epilogue:", "  csrw mscratch, t6", "  li t6, SAVE" }
-  for i = 1, 30 do s[#s + 1] = ("  sd x%d, %d(t6)"):format(i, (i - 1) * 8) end
-  s[#s + 1] = "  csrr t5, mscratch"
-  s[#s + 1] = "  sd t5, 240(t6)"
-  for i = 0, 31 do s[#s + 1] = ("  fsd f%d, %d(t6)"):format(i, 248 + i * 8) end
-  s[#s + 1] = "  frcsr t5"
-  s[#s + 1] = "  sd t5, 504(t6)"
-  s[#s + 1] = [[
+-- The epilogue saves every register (x31 through xscratch, as the base for the rest), then
+-- prints a header line (a firmware may have printed before it), the saved registers, the data
+-- area, the signature and the trap log, and powers off.
+local EPILOGUE = [[
   li a0, SAVE
   li a1, 64
   jal ra, dump
@@ -911,6 +979,9 @@ local function epilogue()
   li t1, 0x5555        # pass: QEMU exits with status 0, vmlab stops with "poweroff"
   sw t1, 0(t0)
 1: j 1b
+
+header:
+  .asciz "random program state\n"
 
 # Prints a1 dwords from a0, one a line as 16 hex digits.
 dump:
@@ -933,12 +1004,12 @@ dump:
   bnez a1, 1b
   ret
 
-# Logs mcause, mepc and mtval (for address exceptions only: elsewhere the specification lets it
+# Logs xcause, xepc and xtval (for address exceptions only: elsewhere the specification lets it
 # be 0 or other information) and resumes after the instruction, 2 or 4 bytes as its low bits say.
 # A program that fills the log goes to the epilogue instead.
   .balign 4
 trap_handler:
-  csrrw t0, mscratch, t0
+  csrrw t0, {scratch}, t0
   sd t1, 0(t0)
   sd t2, 8(t0)
   sd t3, 16(t0)
@@ -952,15 +1023,15 @@ trap_handler:
   add t3, t3, t2
   slli t3, t3, 3
   add t1, t1, t3
-  csrr t2, mcause
+  csrr t2, {cause}
   sd t2, 8(t1)
-  csrr t3, mepc
+  csrr t3, {epc}
   sd t3, 16(t1)
   li t0, 0
   addi t2, t2, -4
   sltiu t2, t2, 4
   beqz t2, 4f
-  csrr t0, mtval
+  csrr t0, {tval}
 4: sd t0, 24(t1)
   lhu t2, 0(t3)
   andi t2, t2, 3
@@ -968,48 +1039,74 @@ trap_handler:
   li t1, 3
   bne t2, t1, 6f
   addi t3, t3, 2
-6: csrw mepc, t3
+6: csrw {epc}, t3
   li t0, HSAVE
   ld t1, 0(t0)
   ld t2, 8(t0)
   ld t3, 16(t0)
-  csrrw t0, mscratch, t0
-  mret
+  csrrw t0, {scratch}, t0
+  {ret}
 5: la t3, epilogue
   j 6b
 ]]
+
+local function epilogue()
+  local s = { "epilogue:", "  csrw {scratch}, t6", "  li t6, SAVE" }
+  for i = 1, 30 do s[#s + 1] = ("  sd x%d, %d(t6)"):format(i, (i - 1) * 8) end
+  s[#s + 1] = "  csrr t5, {scratch}"
+  s[#s + 1] = "  sd t5, 240(t6)"
+  for i = 0, 31 do s[#s + 1] = ("  fsd f%d, %d(t6)"):format(i, 248 + i * 8) end
+  s[#s + 1] = "  frcsr t5"
+  s[#s + 1] = "  sd t5, 504(t6)"
+  s[#s + 1] = "  li t0, UART"
+  s[#s + 1] = "  la t1, header"
+  s[#s + 1] = "1: lbu t2, 0(t1)"
+  s[#s + 1] = "  beqz t2, 2f"
+  s[#s + 1] = "  sb t2, 0(t0)"
+  s[#s + 1] = "  addi t1, t1, 1"
+  s[#s + 1] = "  j 1b"
+  s[#s + 1] = "2:"
+  s[#s + 1] = EPILOGUE
   return table.concat(s, "\n")
 end
 
 -- The whole assembly source of a generated program.
 function P.source(program)
+  local at = program.at
   local s = {
-    ("# random program, seed %d (%d of %d items)"):format(program.seed, #program.items, program.length),
-    ("  .equ DATA, 0x%x"):format(P.DATA), ("  .equ DATA_DWORDS, %d"):format(P.DATA_SIZE // 8),
-    ("  .equ SAVE, 0x%x"):format(P.SAVE), ("  .equ HSAVE, 0x%x"):format(P.HSAVE),
-    ("  .equ LOG, 0x%x"):format(P.LOG), ("  .equ LOG_MAX, %d"):format(P.LOG_MAX),
-    ("  .equ SIG, 0x%x"):format(P.SIG), ("  .equ SIG_SLOTS, %d"):format(P.SIG_SLOTS),
+    ("# random program, seed %d, %s-mode (%d of %d items)"):format(program.seed, at.privilege,
+      #program.items, program.length),
+    ("  .equ DATA, 0x%x"):format(at.data), ("  .equ DATA_DWORDS, %d"):format(P.DATA_SIZE // 8),
+    ("  .equ SAVE, 0x%x"):format(at.save), ("  .equ HSAVE, 0x%x"):format(at.hsave),
+    ("  .equ LOG, 0x%x"):format(at.log), ("  .equ LOG_MAX, %d"):format(P.LOG_MAX),
+    ("  .equ SIG, 0x%x"):format(at.sig), ("  .equ SIG_SLOTS, %d"):format(P.SIG_SLOTS),
     ("  .equ UART, 0x%x"):format(P.UART), ("  .equ FINISHER, 0x%x"):format(P.FINISHER),
-    PROLOGUE,
+    (PROLOGUE:gsub("{(%a+)}", at)),
   }
   for _, line in ipairs(program.init) do s[#s + 1] = line end
   for i, item in ipairs(program.items) do
     s[#s + 1] = ("item_%d:"):format(i)
     for _, line in ipairs(item) do s[#s + 1] = line end
   end
-  s[#s + 1] = epilogue()
+  s[#s + 1] = (epilogue():gsub("{(%a+)}", at))
   return table.concat(s, "\n") .. "\n"
 end
 
--- The raw image: code from 0x80000000, zeros, the data area, zeros to the end of the log.
+-- The machine code of a program, and its symbols.
+function P.assemble(program)
+  return vmlab.asm(P.source(program), { base = program.at.base })
+end
+
+-- The raw image: code from the base, zeros, the data area, zeros to the end of the log.
 function P.build(program)
-  local code = vmlab.asm(P.source(program))
-  local gap = P.DATA - P.BASE - #code
+  local at = program.at
+  local code = P.assemble(program)
+  local gap = at.data - at.base - #code
   assert(gap >= 0, ("seed %d: the code (%d bytes) runs into the data area"):format(program.seed, #code))
   local data = {}
   for i, v in ipairs(program.data) do data[i] = string.pack("<i8", v) end
   local image = code .. string.rep("\0", gap) .. table.concat(data)
-  return image .. string.rep("\0", P.IMAGE_END - P.BASE - #image), code
+  return image .. string.rep("\0", at.image_end - at.base - #image), code
 end
 
 -- FNV-1a, 64 bits: a fingerprint of a program's bytes.
@@ -1024,16 +1121,28 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Running a program.
 
--- vmlab, in this process: the dump, or nil and why not.
-function P.run_vmlab(image, mode)
-  local vm <close> = assert(vmlab.vm { image = image, mode = mode })
+-- What a program printed after its header line (a firmware may print before it): the dump, or
+-- nil and why not.
+local HEADER = "random program state\n"
+
+local function dump_in(text, who)
+  local at = text:find(HEADER, 1, true)
+  if not at then return nil, who .. " printed no dump: " .. ("%q"):format(text:sub(-300)) end
+  return text:sub(at + #HEADER)
+end
+
+-- vmlab, in this process: the dump, or nil and why not. An S-mode program runs as the kernel
+-- under the built-in SBI (under trap, bt and pv the VMM's).
+function P.run_vmlab(image, mode, privilege)
+  local vm <close> = assert(vmlab.vm { image = image, mode = mode,
+                                       firmware = privilege == "S" and "builtin" or nil })
   local stop, details = vm:run { max_instructions = 5000000 }
   if stop ~= "poweroff" or details.exit_code ~= 0 then
     return nil, ("vmlab (%s) stopped with %s%s after %s instructions%s"):format(mode, stop,
       details.exit_code and (" (exit code " .. details.exit_code .. ")") or "",
       tostring(details.instructions), details.message and (": " .. details.message) or ""), vm:console()
   end
-  return vm:console()
+  return dump_in(vm:console(), "vmlab (" .. mode .. ")")
 end
 
 -- The QEMU that runs the programs (`name`: a command on PATH or a path): its path, or nil.
@@ -1046,14 +1155,15 @@ function P.find_qemu(name)
 end
 
 -- Starts QEMU on an image; `finish` waits for it and returns the dump (or nil and why not).
--- QEMU runs as its own process, so several can run while vmlab runs here.
-function P.start_qemu(qemu, image)
+-- QEMU runs as its own process, so several can run while vmlab runs here. An M-mode program runs
+-- without firmware; an S-mode one under QEMU's own OpenSBI, which loads it at 0x80200000.
+function P.start_qemu(qemu, image, privilege)
   local path = os.tmpname()
   local f = assert(io.open(path, "wb"))
   f:write(image)
   f:close()
-  local command = ("timeout 60 %s -M virt -m 128M -nographic -bios none -kernel %s < /dev/null 2> %s.err")
-    :format(qemu, path, path)
+  local command = ("timeout 60 %s -M virt -m 128M -nographic -bios %s -kernel %s < /dev/null 2> %s.err")
+    :format(qemu, privilege == "S" and "default" or "none", path, path)
   return { path = path, pipe = assert(io.popen(command, "r")) }
 end
 
@@ -1069,10 +1179,17 @@ function P.finish_qemu(run)
     return nil, ("QEMU ended with %s %s%s"):format(how, tostring(code),
       err ~= "" and (": " .. err:gsub("%s+$", "")) or ""), out
   end
-  return out
+  return dump_in(out, "QEMU")
 end
 
-function P.run_qemu(qemu, image) return P.finish_qemu(P.start_qemu(qemu, image)) end
+-- Runners for `bisect`: functions from an image to its dump.
+function P.vmlab_runner(mode, privilege)
+  return function(image) return P.run_vmlab(image, mode, privilege) end
+end
+
+function P.qemu_runner(qemu, privilege)
+  return function(image) return P.finish_qemu(P.start_qemu(qemu, image, privilege)) end
+end
 
 ---------------------------------------------------------------------------------------------------
 -- Comparing dumps.
@@ -1123,13 +1240,14 @@ end
 
 -- Item k of a program: its source, then the disassembly of its bytes.
 function P.item_listing(program, code, k)
-  local _, symbols = vmlab.asm(P.source(program))
+  local _, symbols = P.assemble(program)
   local from = symbols["item_" .. k]
   local to = symbols["item_" .. (k + 1)] or symbols.epilogue
   local s = {}
   for _, line in ipairs(program.items[k]) do s[#s + 1] = "    " .. line end
   s[#s + 1] = "  assembled:"
-  local text = vmlab.disasm(code:sub(from - P.BASE + 1, to - P.BASE), { base = from })
+  local base = program.at.base
+  local text = vmlab.disasm(code:sub(from - base + 1, to - base), { base = from })
   for line in text:gmatch("[^\n]+") do s[#s + 1] = "    " .. line end
   return table.concat(s, "\n")
 end
@@ -1163,7 +1281,9 @@ end
 -- epilogue alone differ) and the agreed dump before item k.
 function P.bisect(seed, options, run_a, run_b)
   local function differs(k)
-    local image = P.build(P.generate(seed, { items = k, traps = options.traps, length = options.length }))
+    local cut = { items = k }
+    for key, v in pairs(options) do if key ~= "items" then cut[key] = v end end
+    local image = P.build(P.generate(seed, cut))
     local a, b = run_a(image), run_b(image)
     return a ~= b, a
   end

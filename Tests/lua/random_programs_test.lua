@@ -1,21 +1,27 @@
 -- Random RV64GC programs on vmlab and on QEMU: the same program, generated from a fixed seed,
--- runs on vmlab (modes native and interpret, in this process) and on QEMU 7.2's virt board, and
--- all of them must print the same final state (the generator, and what it leaves out because
--- the specification or QEMU 7.2 leaves it open, is in random_program.lua).
+-- runs on vmlab (in this process, under several modes) and on QEMU 7.2's virt board, and all of
+-- them must print the same final state. M-mode programs run bare-metal (vmlab's native and
+-- interpret modes, QEMU -bios none); S-mode programs run as a kernel under a firmware (vmlab's
+-- native and interpret modes over the built-in SBI and the VMM techniques trap, bt and pv; QEMU
+-- over its OpenSBI). The generator, and what it leaves out because the specification or QEMU 7.2
+-- leaves it open, is in random_program.lua.
 --
---   vmlab test Tests/lua/random_programs_test.lua                  the CI seeds (1..40)
---   VMLAB_RANDOM_SEEDS=1-2000 vmlab test --timeout 3600 Tests/lua/random_programs_test.lua
+--   vmlab test Tests/lua/random_programs_test.lua                  the CI seeds (SUITES)
+--   VMLAB_RANDOM_SEEDS=1-2000 vmlab test --timeout 7200 Tests/lua/random_programs_test.lua
 --   VMLAB_RANDOM_SEEDS=17,42 ...                                   some seeds again
---   VMLAB_ENGINE=interpreter ...                                   "native" on the interpreter
+--   VMLAB_ENGINE=interpreter ...                                   on the interpreter (or blocks)
 --   VMLAB_QEMU=/path/to/qemu-system-riscv64 ...                    another QEMU
 --
--- Without QEMU the programs still run under both modes, compared with each other, and one
--- check is reported skipped, naming what is missing.
+-- Without QEMU the programs still run under every mode, compared with each other, and one check
+-- is reported skipped, naming what is missing.
 local vmlab = require "vmlab"
 local P = require "random_program"
 
-local CI_SEEDS = 40
-local MODES = { "native", "interpret" }
+-- The CI seeds: about 10 s on two shared cores, most of it QEMU starting.
+local SUITES = {
+  { privilege = "M", ci_seeds = 50, modes = { "native", "interpret" } },
+  { privilege = "S", ci_seeds = 20, modes = { "native", "interpret", "trap", "bt", "pv" } },
+}
 
 -- "17", "1-2000", "3,17,40-50"
 local function parse_seeds(spec)
@@ -33,26 +39,21 @@ local function parse_seeds(spec)
   return seeds
 end
 
-local seeds = {}
 local spec = os.getenv("VMLAB_RANDOM_SEEDS")
-if spec and spec ~= "" then seeds = parse_seeds(spec) else
-  for s = 1, CI_SEEDS do seeds[s] = s end
-end
-
 local qemu_name = os.getenv("VMLAB_QEMU") or "qemu-system-riscv64"
 local qemu = P.find_qemu(qemu_name)
 
 -- What a disagreement reports: the seed, the fields that differ, the first item that makes the
 -- two runs part (found by cutting the program shorter and shorter), that item's source and
 -- disassembly with the values of its registers just before it, and a file with everything.
-local function report(seed, name_a, dump_a, name_b, dump_b, run_a, run_b)
-  local program = P.generate(seed)
+local function report(seed, options, name_a, dump_a, name_b, dump_b, run_a, run_b)
+  local program = P.generate(seed, options)
   local image, code = P.build(program)
   local lines = {
-    ("seed %d: %s and %s disagree"):format(seed, name_a, name_b),
+    ("seed %d (%s-mode): %s and %s disagree"):format(seed, program.at.privilege, name_a, name_b),
     P.describe(P.differences(dump_a, dump_b), name_a, name_b, 12),
   }
-  local ok, k, before = pcall(P.bisect, seed, {}, run_a, run_b)
+  local ok, k, before = pcall(P.bisect, seed, options, run_a, run_b)
   if not ok then
     lines[#lines + 1] = "(finding the first differing item failed: " .. tostring(k) .. ")"
   elseif k == 0 then
@@ -64,22 +65,16 @@ local function report(seed, name_a, dump_a, name_b, dump_b, run_a, run_b)
     if values ~= "" then lines[#lines + 1] = "  registers before it: " .. values end
   end
   lines[#lines + 1] = ("reproduce: VMLAB_RANDOM_SEEDS=%d vmlab test Tests/lua/random_programs_test.lua"):format(seed)
-  local path = (os.getenv("TMPDIR") or "/tmp") .. ("/vmlab-random-seed-%d.txt"):format(seed)
+  local path = ("%s/vmlab-random-%s-seed-%d.txt"):format(os.getenv("TMPDIR") or "/tmp", program.at.privilege, seed)
   local f = io.open(path, "w")
   if f then
     f:write(table.concat(lines, "\n"), "\n\n# source\n", P.source(program), "\n# disassembly\n",
-      vmlab.disasm(code), "\n\n# ", name_a, "\n", dump_a, "\n# ", name_b, "\n", dump_b)
+      vmlab.disasm(code, { base = program.at.base }), "\n\n# ", name_a, "\n", dump_a, "\n# ", name_b, "\n", dump_b)
     f:close()
     lines[#lines + 1] = "the source, its disassembly and both dumps: " .. path
   end
   return table.concat(lines, "\n")
 end
-
-local function vmlab_runner(mode)
-  return function(image) return P.run_vmlab(image, mode) end
-end
-
-local function qemu_runner(image) return P.run_qemu(qemu, image) end
 
 describe("the random program generator", function()
   it("makes the same bytes from the same seed, and different ones from another", function()
@@ -87,8 +82,9 @@ describe("the random program generator", function()
     expect(P.build(P.generate(1))).to_equal(a)
     expect(P.build(P.generate(2)) ~= a).to_be(true)
     -- A change to the generator (or to what vmlab.asm emits) changes the programs of every seed;
-    -- when it is deliberate, put the new value here.
-    expect(vmlab.hex(P.hash(a))).to_equal("0x8a8e4f101e5d7aca")
+    -- when it is deliberate, put the new values here.
+    expect(vmlab.hex(P.hash(a))).to_equal("0x591df7ba90a13974")
+    expect(vmlab.hex(P.hash(P.build(P.generate(1, { privilege = "S" }))))).to_equal("0xa41c8706353899e0")
   end)
 
   it("cuts a program after any item without changing what comes before", function()
@@ -139,8 +135,8 @@ describe("the comparison", function()
     local short = P.differences(dump, table.concat(lines, "\n", 1, #lines - 1) .. "\n")
     expect(short[1].b).to_equal("(none)")
     expect(P.field_name(#P.FIELDS)).to_equal("traps")
-    expect(P.field_name(#P.FIELDS + 1)).to_equal("trap 1 mcause")
-    expect(P.field_name(#P.FIELDS + 6)).to_equal("trap 2 mtval")
+    expect(P.field_name(#P.FIELDS + 1)).to_equal("trap 1 cause")
+    expect(P.field_name(#P.FIELDS + 6)).to_equal("trap 2 tval")
   end)
 
   it("finds the first item where two runs part", function()
@@ -149,68 +145,79 @@ describe("the comparison", function()
     -- item 20 agrees, every other one differs.
     local seed, k = 3, 20
     local program = P.generate(seed)
-    local code, symbols = vmlab.asm(P.source(program))
+    local code, symbols = P.assemble(program)
     -- (the prologue's `la` of the trap handler differs with the length: compare from item 1 on)
-    local from, to = symbols.item_1 - P.BASE + 1, symbols["item_" .. (k + 1)] - P.BASE
+    local base = program.at.base
+    local from, to = symbols.item_1 - base + 1, symbols["item_" .. (k + 1)] - base
     local items = code:sub(from, to)
     local function flipped(image)
       local vm <close> = assert(vmlab.vm { image = image })
       if image:sub(from, to) == items then
-        vm:inject { fault = "bitflip_memory", address = P.SIG + 8 * (P.SIG_SLOTS - 1), bit = 0,
+        vm:inject { fault = "bitflip_memory", address = program.at.sig + 8 * (P.SIG_SLOTS - 1), bit = 0,
                     at = { pc = symbols["item_" .. k] } }
       end
       assert(vm:run { max_instructions = 5000000 } == "poweroff")
-      return vm:console()
+      return (vm:console():match("random program state\n(.*)$"))
     end
-    local first = P.bisect(seed, {}, vmlab_runner("native"), flipped)
+    local first = P.bisect(seed, {}, P.vmlab_runner("native", "M"), flipped)
     expect(first).to_equal(k)
   end)
 end)
 
-describe("random programs", function()
-  if not qemu then
-    pending(("against QEMU: skipped, %s not found (scripts/setup --with-test-tools installs it)"):format(qemu_name))
+for _, suite in ipairs(SUITES) do
+  local privilege, modes = suite.privilege, suite.modes
+  local options = { privilege = privilege }
+  local seeds = {}
+  if spec and spec ~= "" then seeds = parse_seeds(spec) else
+    for s = 1, suite.ci_seeds do seeds[s] = s end
   end
 
-  -- QEMU runs as a process of its own: the next few seeds' runs start before this one's vmlab
-  -- runs, so QEMU and vmlab share the cores.
-  local started = {}
-  local function start(i)
-    local seed = seeds[i]
-    if qemu and seed and not started[seed] then
-      started[seed] = P.start_qemu(qemu, (P.build(P.generate(seed))))
+  describe(("random %s-mode programs"):format(privilege), function()
+    if not qemu then
+      pending(("against QEMU: skipped, %s not found (scripts/setup --with-test-tools installs it)"):format(qemu_name))
     end
-  end
 
-  for i, seed in ipairs(seeds) do
-    local names = table.concat(MODES, ", ", 1, #MODES - 1) .. (qemu and ", " or " and ") .. MODES[#MODES]
+    -- QEMU runs as a process of its own: the next few seeds' runs start before this one's vmlab
+    -- runs, so QEMU and vmlab share the cores.
+    local started = {}
+    local function start(i)
+      local seed = seeds[i]
+      if qemu and seed and not started[seed] then
+        started[seed] = P.start_qemu(qemu, (P.build(P.generate(seed, options))), privilege)
+      end
+    end
+
+    local names = table.concat(modes, ", ", 1, #modes - 1) .. (qemu and ", " or " and ") .. modes[#modes]
       .. (qemu and " and QEMU" or "")
-    it(("seed %d: %s agree"):format(seed, names), function()
-      for j = i, i + 2 do start(j) end
-      local dumps = {}
-      local ran, failure = pcall(function()
-        local image = P.build(P.generate(seed))
-        for _, mode in ipairs(MODES) do
-          local dump, why = P.run_vmlab(image, mode)
-          assert(dump, ("seed %d: %s"):format(seed, why))
-          dumps[mode] = dump
+    for i, seed in ipairs(seeds) do
+      it(("seed %d: %s agree"):format(seed, names), function()
+        for j = i, i + 2 do start(j) end
+        local dumps = {}
+        local ran, failure = pcall(function()
+          local image = P.build(P.generate(seed, options))
+          for _, mode in ipairs(modes) do
+            local dump, why = P.run_vmlab(image, mode, privilege)
+            assert(dump, ("seed %d: %s"):format(seed, why))
+            dumps[mode] = dump
+          end
+        end)
+        -- QEMU's run is collected whatever happened here, so that no process or file is left.
+        local reference, why = dumps[modes[1]], nil
+        local name, runner = "vmlab " .. modes[1], P.vmlab_runner(modes[1], privilege)
+        if qemu then
+          reference, why = P.finish_qemu(started[seed])
+          started[seed] = nil
+          name, runner = "QEMU", P.qemu_runner(qemu, privilege)
+        end
+        if not ran then error(failure, 0) end
+        assert(reference, ("seed %d: %s"):format(seed, why))
+        for _, mode in ipairs(modes) do
+          if dumps[mode] ~= reference then
+            error(report(seed, options, "vmlab " .. mode, dumps[mode], name, reference,
+              P.vmlab_runner(mode, privilege), runner), 0)
+          end
         end
       end)
-      -- QEMU's run is collected whatever happened here, so that no process or file is left.
-      local reference, why = dumps[MODES[1]], nil
-      local name, runner = "vmlab " .. MODES[1], vmlab_runner(MODES[1])
-      if qemu then
-        reference, why = P.finish_qemu(started[seed])
-        started[seed] = nil
-        name, runner = "QEMU", qemu_runner
-      end
-      if not ran then error(failure, 0) end
-      assert(reference, ("seed %d: %s"):format(seed, why))
-      for _, mode in ipairs(MODES) do
-        if dumps[mode] ~= reference then
-          error(report(seed, "vmlab " .. mode, dumps[mode], name, reference, vmlab_runner(mode), runner), 0)
-        end
-      end
-    end)
-  end
-end)
+    end
+  end)
+end
