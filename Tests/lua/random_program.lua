@@ -21,7 +21,9 @@
 --     required to trap, so frm is tracked while generating and every write leaves it valid;
 --   * reserved and HINT encodings, custom opcodes, instructions longer than 32 bits;
 --   * mtval on illegal instructions, EBREAK and ECALL (0 or the bits or the pc: the
---     implementation's choice), so the trap log keeps mtval only for address exceptions;
+--     implementation's choice), so the trap log keeps mtval only for address exceptions (where
+--     the specification still lets it be 0, but vmlab, QEMU and every Linux-capable hart write
+--     the address, as labs/guests/isa/README.md says);
 --   * misaligned atomics (QEMU 7.2 reports a load-misaligned fault for a misaligned AMO and fails a
 --     misaligned SC without a trap: labs/guests/isa/README.md, "QEMU 7.2 deviations"), so LR/SC
 --     and AMOs are naturally aligned; AMOs and LR/SC to unmapped memory (QEMU 7.2: load access
@@ -556,6 +558,7 @@ function G:item_lrsc(out)
     self.reserved[base] = nil
   end
   local rd = self:xdest()
+  -- rd: 0, or the failure code 1 (the only one the specification defines; the others are reserved)
   out[#out + 1] = ("sc.%s%s %s, %s, (%s)"):format(w, r:pick(ORDER), self:x(rd), self:x(self:xsrc()), self:x(base))
   if written[1] then self:record(out, written[1]) end
   self:record(out, rd)
@@ -1278,7 +1281,8 @@ end
 -- The first item that makes two runners disagree: the smallest k such that the program cut
 -- after k items gives different dumps, while the one cut after k - 1 gives the same. `run_a` and
 -- `run_b` take an image and return a dump (or nil, message). Returns k (0 when the prologue and
--- epilogue alone differ) and the agreed dump before item k.
+-- epilogue alone differ) and the agreed dump before item k; nil when the whole program does not
+-- differ (any more).
 function P.bisect(seed, options, run_a, run_b)
   local function differs(k)
     local cut = { items = k }
@@ -1289,6 +1293,7 @@ function P.bisect(seed, options, run_a, run_b)
   end
   local full = P.generate(seed, options)
   local lo, hi = 0, #full.items
+  if not differs(hi) then return nil end
   local differ0, dump0 = differs(0)
   if differ0 then return 0, nil end
   local before = dump0

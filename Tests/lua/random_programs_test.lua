@@ -56,6 +56,8 @@ local function report(seed, options, name_a, dump_a, name_b, dump_b, run_a, run_
   local ok, k, before = pcall(P.bisect, seed, options, run_a, run_b)
   if not ok then
     lines[#lines + 1] = "(finding the first differing item failed: " .. tostring(k) .. ")"
+  elseif k == nil then
+    lines[#lines + 1] = "(run again, the two agree: the difference does not reproduce)"
   elseif k == 0 then
     lines[#lines + 1] = "the program without any item already differs: the prologue or the epilogue"
   else
@@ -159,8 +161,10 @@ describe("the comparison", function()
       assert(vm:run { max_instructions = 5000000 } == "poweroff")
       return (vm:console():match("random program state\n(.*)$"))
     end
-    local first = P.bisect(seed, {}, P.vmlab_runner("native", "M"), flipped)
-    expect(first).to_equal(k)
+    local native = P.vmlab_runner("native", "M")
+    expect(P.bisect(seed, {}, native, flipped)).to_equal(k)
+    -- Runs that agree on the whole program have no first differing item.
+    expect(P.bisect(seed, {}, native, native)).to_be_nil()
   end)
 end)
 
