@@ -320,10 +320,10 @@ end
 -- Operands are often set just before use, so that an operation meets the interesting values
 -- rather than what earlier results left (NaNs and zeros spread).
 function G:fresh_f(out, freg, precision, limits)
-  if self.quiet or not self.r:chance(limits and 60 or 40) then return end
+  if self.quiet or self.compact or not self.r:chance(limits and 75 or 40) then return end
   local t = self:xdest(false)
   local bits
-  if limits and self.r:chance(60) then bits = self.r:pick(limits) | (precision == "s" and -0x100000000 or 0)
+  if limits and self.r:chance(70) then bits = self.r:pick(limits) | (precision == "s" and -0x100000000 or 0)
   elseif self.r:chance(10) then bits = freg_bits(self.r)
   elseif precision == "s" then bits = single_bits(self.r) | -0x100000000
   else bits = double_bits(self.r) end
@@ -334,15 +334,15 @@ end
 -- `pool`, when given, lists the values that matter most for the operation (divisors 0 and -1,
 -- shift amounts at 31/32/63/64...), picked more often than the general ones.
 function G:fresh_x(out, n, pool)
-  if self.quiet or n == 0 or self.reserved[n] or not self.r:chance(pool and 65 or 30) then return end
-  local v = (pool and self.r:chance(65)) and self.r:pick(pool) or int_value(self.r)
+  if self.quiet or self.compact or n == 0 or self.reserved[n] or not self.r:chance(pool and 75 or 30) then return end
+  local v = (pool and self.r:chance(75)) and self.r:pick(pool) or int_value(self.r)
   out[#out + 1] = ("li %s, %d"):format(self:x(n), v)
 end
 
--- What a floating-point instruction raised, now and then: fflags is read and cleared into a
--- register, recorded like a result.
+-- What a floating-point instruction raised, more often than not: fflags is read and cleared into
+-- a register, recorded like a result.
 function G:flags(out)
-  if self.quiet or not self.r:chance(40) then return end
+  if self.quiet or self.compact or not self.r:chance(60) then return end
   local t = self:xdest(false)
   self:wx(out, ("csrrw %s, fflags, zero"):format(self:x(t)), t)
 end
@@ -693,12 +693,15 @@ function G:simple(out)
   else self:item_li(out) end
 end
 
--- One instruction, of 2 or 4 bytes: what a compressed branch may skip (it reaches ±256 bytes).
+-- One instruction and its record, without fresh operands or a read of fflags: what a compressed
+-- branch or jump may skip (it reaches ±256 bytes, and the assembler does not relax it).
 function G:short(out)
+  self.compact = true
   local kind = self.r:below(3)
   if kind == 0 then self:item_alu_rr(out)
   elseif kind == 1 then self:item_alu_ri(out)
   else self:item_farith(out) end
+  self.compact = false
 end
 
 -- Forward control flow only, so that every program ends: a branch over a few items (taken or
