@@ -38,6 +38,9 @@ extension BinaryTranslator {
         counters.deviceEmulated &+= 1
         charge(prices.deviceEmulated)
         guard perform(access, inst, at: target, pc: trap.pc) else { return true }
+        // Performed here, it retires for the guest as it would natively (and as the monitor's
+        // emulated privileged instructions do): instret must not depend on how the VMM did it.
+        machine.retireEmulatedInstruction(hart: monitor.hart)
         if inKernel, let (physical, length) = physicalInstruction(at: trap.pc), !deviceAccesses.contains(physical) {
             deviceAccesses.insert(physical)
             counters.devicesLearnt &+= 1
