@@ -1137,8 +1137,8 @@ local function dump_in(text, who)
   return text:sub(at + #HEADER)
 end
 
--- vmlab, in this process: the dump, or nil and why not. An S-mode program runs as the kernel
--- under the built-in SBI (under trap, bt and pv the VMM's).
+-- vmlab, in this process: the dump and the instructions retired, or nil and why not. An S-mode
+-- program runs as the kernel under the built-in SBI (under trap, bt and pv the VMM's).
 function P.run_vmlab(image, mode, privilege)
   local vm <close> = assert(vmlab.vm { image = image, mode = mode,
                                        firmware = privilege == "S" and "builtin" or nil })
@@ -1148,7 +1148,9 @@ function P.run_vmlab(image, mode, privilege)
       details.exit_code and (" (exit code " .. details.exit_code .. ")") or "",
       tostring(details.instructions), details.message and (": " .. details.message) or ""), vm:console()
   end
-  return dump_in(vm:console(), "vmlab (" .. mode .. ")")
+  local dump, why = dump_in(vm:console(), "vmlab (" .. mode .. ")")
+  if not dump then return nil, why end
+  return dump, vm:stats().instructions
 end
 
 -- The QEMU that runs the programs (`name`: a command on PATH or a path): its path, or nil.
