@@ -219,30 +219,29 @@ for _, sign in ipairs { 0, 1 } do
   end
 end
 
-local function double_bits(r)
-  if r:chance(12) then return r:pick(SPECIALS.d) end
-  if r:chance(5) then return r:pick(LIMITS.d.all) end
+-- The bits of a random value of one format: a special, a limit, a small integer or half
+-- (conversions and rounding ties), or any sign, exponent and significand.
+local FORMATS = {
+  d = { specials = SPECIALS.d, limits = LIMITS.d, pack = "<d", unpack = "<i8", sign = math.mininteger,
+        exponents = D_EXPONENTS, exponent_values = 0x800, significand_bits = 52 },
+  s = { specials = SPECIALS.s, limits = LIMITS.s, pack = "<f", unpack = "<I4", sign = 0x80000000,
+        exponents = S_EXPONENTS, exponent_values = 0x100, significand_bits = 23 },
+}
+
+local function float_bits(r, f)
+  if r:chance(12) then return r:pick(f.specials) end
+  if r:chance(5) then return r:pick(f.limits.all) end
   if r:chance(15) then
-    -- integers and halves: conversions and rounding ties
     local v = r:range(-40, 40) / 2
-    return string.unpack("<i8", string.pack("<d", v))
+    return string.unpack(f.unpack, string.pack(f.pack, v))
   end
-  local sign = r:chance(50) and math.mininteger or 0
-  local e = r:chance(80) and r:pick(D_EXPONENTS) or r:below(0x800)
-  return sign | (e << 52) | significand(r, 52)
+  local sign = r:chance(50) and f.sign or 0
+  local e = r:chance(80) and r:pick(f.exponents) or r:below(f.exponent_values)
+  return sign | (e << f.significand_bits) | significand(r, f.significand_bits)
 end
 
-local function single_bits(r)
-  if r:chance(12) then return r:pick(SPECIALS.s) end
-  if r:chance(5) then return r:pick(LIMITS.s.all) end
-  if r:chance(15) then
-    local v = r:range(-40, 40) / 2
-    return string.unpack("<I4", string.pack("<f", v))
-  end
-  local sign = r:chance(50) and 0x80000000 or 0
-  local e = r:chance(80) and r:pick(S_EXPONENTS) or r:below(0x100)
-  return sign | (e << 23) | significand(r, 23)
-end
+local function double_bits(r) return float_bits(r, FORMATS.d) end
+local function single_bits(r) return float_bits(r, FORMATS.s) end
 
 -- A value for an f register: a double, a NaN-boxed single, or (rarely) a single whose box is
 -- broken, which every single-precision operation must read as the canonical NaN.
