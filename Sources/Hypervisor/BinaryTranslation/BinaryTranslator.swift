@@ -214,9 +214,7 @@ public final class BinaryTranslator: CodeTranslator {
     /// (through the guest's own tables in the current view), or nil when it cannot be fetched.
     func physicalInstruction(at pc: UInt64) -> (UInt64, UInt64)? {
         let shadow = monitor.shadow
-        let w = GuestPageWalker.walk(pc, .fetch, shadow.guestContext(shadow.view), map: shadow.map,
-                                     memory: shadow.words, asGuestAccess: false)
-        guard let gpa = w.physical, let (ma, isRAM) = shadow.map.machineAddress(gpa), isRAM,
+        guard let gpa = guestPhysical(pc, .fetch, asGuestAccess: false), let (ma, isRAM) = shadow.map.machineAddress(gpa), isRAM,
               let inst = shadow.fetchInstruction(at: pc) else { return nil }
         return (ma, UInt64(inst.length))
     }

@@ -218,15 +218,14 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Follows the PLIC's SEIP pin into the vCPU; once the guest has claimed the interrupt (the pin
     /// is low) the real enable is restored so the next one reaches the monitor.
     func syncExternalInterrupt() {
-        let (mip, mie) = machine.interruptRegisters(hart: hart)
-        let pin = mip & SupervisorBits.sei != 0
+        let pin = machine.interruptRegisters(hart: hart).pending & SupervisorBits.sei != 0
         if vcpu.csrs.sip & SupervisorBits.sei != 0 && !pin { vcpu.setInterrupt(.supervisorExternal, pending: false) }
-        if !pin { if mie & SupervisorBits.sei == 0 { setRealEnable(SupervisorBits.sei, true) } }
+        if !pin { setRealEnable(SupervisorBits.sei, true) }
         else if vcpu.csrs.sip & SupervisorBits.sei == 0 { vcpu.setInterrupt(.supervisorExternal, pending: true) }
     }
 
     func setRealEnable(_ bits: UInt64, _ on: Bool) {
-        let mie = machine.readCSR(CSR.mie, hart: hart) ?? 0
+        let mie = machine.interruptRegisters(hart: hart).enabled
         let new = on ? mie | bits : mie & ~bits
         if new != mie { machine.writeCSR(CSR.mie, new, hart: hart) }
     }

@@ -86,8 +86,8 @@ public final class TrapTechnique: ShadowingTechnique {
             event.address = e.address
             event.asid = monitor.vcpu.csrs.asid
             // The monitor reports a trap before it handles it, so the guest's view is still the
-            // one the instruction was fetched in. Read only for a hook that can see it.
-            if kind == .exit && guest.events.observes(.exit) {
+            // one the instruction was fetched in.
+            if kind == .exit {
                 event.instruction = monitor.shadow.fetchInstruction(at: e.pc)?.raw
             }
             events.dispatch(event)
