@@ -25,9 +25,16 @@ extension BinaryTranslator {
         case .csrInline:
             chargeEmulation(\.inlineCSR, price: prices.inlineCSR)
             outcome = perform(instruction, pc: pc)
-        case .csr, .sret, .wfi, .sfenceVMA, .ecall, .mret:
+        case .csr, .sret, .wfi, .sfenceVMA, .mret:
             chargeCallout()
             outcome = perform(instruction, pc: pc)
+        case .ecall:
+            chargeCallout()
+            // An ecall never retires, even when the call returns: natively it is an exception
+            // that the firmware handles (the privileged spec's minstret does not count ECALL), so
+            // it counts as a trap taken, as under trap, and the guest's instret agrees.
+            perform(instruction, pc: pc)
+            outcome = .abandoned
         case .tracedStore:
             outcome = tracedStore(instruction, pc: pc)
         case .device:
@@ -43,6 +50,7 @@ extension BinaryTranslator {
     }
 
     /// A privileged instruction through the monitor's emulator, without a trap.
+    @discardableResult
     func perform(_ instruction: Instruction, pc: UInt64) -> CalloutOutcome {
         monitor.perform(instruction.raw, pc: pc, trapped: false) == .retired ? .retired : .abandoned
     }
