@@ -368,3 +368,41 @@ func stuckOnAnUnfetchableSupervisorTrapVector(_ engine: ExecutionEngine) throws 
     #expect(record(2, at: 0x1000, retired: 8, again) == 2)
     #expect(loop.previous == first)
 }
+
+/// A VMM takes its own traps back from the instruction budget (`uncountMonitorTrap`), but a
+/// handler that makes no progress (the same trap again and again, nothing retired) is only
+/// forgiven `uncountedTrapLimit` times in a row: the run still comes back at its budget.
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func uncountedTrapsStillEndARunThatMakesNoProgress(_ engine: ExecutionEngine) throws {
+    final class Monitor: MachineModeTrapHandler {
+        /// Traps to forgive that then go on to the next instruction, as a filled shadow fault does.
+        var resolveAfter: Int
+        var taken = 0
+        init(resolveAfter: Int) { self.resolveAfter = resolveAfter }
+        func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
+            taken += 1
+            machine.uncountMonitorTrap(hart: hart)
+            if taken % (resolveAfter + 1) == 0 { machine.setPC(trap.pc &+ 4, hart: hart) }
+            return true
+        }
+    }
+    func rig(_ monitor: Monitor) throws -> Guest.Rig {
+        let rig = Guest.Rig { $0.engine = engine }
+        rig.machine.trapHandler = monitor
+        rig.machine.grantFullPMPAccess(hart: 0)
+        try rig.start(".option norvc\n .rept 64\n .word 0\n nop\n .endr", mode: .supervisor)
+        return rig
+    }
+    // Never resolved: 16 traps forgiven, then each counts.
+    let stuck = Monitor(resolveAfter: .max - 1)
+    let r = try rig(stuck)
+    #expect(r.run(100) == .budgetExhausted)
+    #expect(stuck.taken == 100 + Machine.uncountedTrapLimit)
+    // Resolved by the fourth try (it moves on to the nop, which retires): none of them counts,
+    // and the budget of 10 is the ten nops.
+    let progressing = Monitor(resolveAfter: 3)
+    let p = try rig(progressing)
+    #expect(p.run(10) == .budgetExhausted)
+    #expect(progressing.taken == 40)
+    #expect(p.machine.counters().instructions == 10)
+}

@@ -86,14 +86,14 @@ describe("mode = \"trap\"", function()
       local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
       expect(vm:run()).to_equal("poweroff")
       counts[#counts + 1] = vm:stats().instructions
-      -- A budget of three counts the first three instructions once each (and, under a VMM,
-      -- the hidden shadow faults of the first fetches): an emulated csrr is one, not a trap and
-      -- a retirement.
+      -- A budget of three counts the first three instructions once each: an emulated csrr is
+      -- one, not a trap and a retirement, and the hidden shadow faults of the first fetches
+      -- are the VMM's, not the guest's.
       local stepped <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
       expect(stepped:run { max_instructions = 3 }).to_equal("budget")
       local s = stepped:stats()
-      local hidden = s.technique.shadow and s.technique.shadow.hidden_faults or 0
-      expect({ mode, s.instructions + hidden }).to_equal({ mode, 3 })
+      expect({ mode, s.instructions }).to_equal({ mode, 3 })
+      if mode ~= "native" then expect(s.technique.shadow.hidden_faults > 0).to_be(true) end
     end
     expect(counts).to_equal({ 8, 8, 8 })   -- li a7 is two (lui, addiw); the ecall traps
   end)

@@ -310,6 +310,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     func shadowFault(va: UInt64, access: GuestAccess, pc: UInt64) {
         switch shadow.handleFault(va: va, access: access) {
         case .filled:
+            machine.uncountMonitorTrap(hart: hart)
             counters.shadowFaults &+= 1
             charge(prices.shadowFault)
             emit(.shadowFault, pc: pc, cause: access.pageFault.name, address: va)
@@ -325,7 +326,9 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
                 emit(.tracedWrite, pc: pc, cause: nil, address: gpa)
                 tracedWriteEmulated?(pc)
             case .guestFault(let t): reflect(t, pc: pc)
-            case .retry: machine.setPC(pc, hart: hart)
+            case .retry:
+                machine.uncountMonitorTrap(hart: hart)
+                machine.setPC(pc, hart: hart)
             }
         }
     }

@@ -115,8 +115,8 @@ public final class Guest {
         return n
     }
 
-    /// Instructions retired or trapped: what instruction budgets count (a guest stuck in a loop of
-    /// faults still uses its budget).
+    /// Instructions retired or trapped, as the guest sees them: what instruction budgets count (a
+    /// guest stuck in a loop of faults still uses its budget; a VMM's hidden faults do not).
     public var executedInstructions: UInt64 { machine.totalInstructions }
 
     /// The VM's modelled clock: the furthest any vCPU's clock has run. (`Machine.cycles` is the

@@ -165,7 +165,8 @@ extension Machine {
 
     /// Instructions retired plus instructions that trapped (an exception, or a translator's
     /// callout that delivered a trap in software), over all harts: what the instruction budget
-    /// counts, so that a guest stuck in a loop of faults still comes back.
+    /// counts, so that a guest stuck in a loop of faults still comes back. Traps a VMM took for
+    /// itself (`uncountMonitorTrap`) are not among them.
     public var totalInstructions: UInt64 {
         var n: UInt64 = 0
         for h in harts { n &+= h.state.pointee.instret &+ h.state.pointee.exceptionsTaken }

@@ -51,6 +51,9 @@ final class Hart {
     var trapVectorLoop = TrapVectorLoop()
     var mmioAccesses: UInt64 = 0
     var privilegedCSRWrites: UInt64 = 0
+    /// Traps a VMM took back from the budget (`Machine.uncountMonitorTrap`) since `instret` last
+    /// moved, and the `instret` they were taken at.
+    var uncountedTrapStreak = 0, uncountedTrapInstret: UInt64 = 0
     /// mcycle/minstret values frozen while mcountinhibit holds them.
     var frozenCycle: UInt64 = 0, frozenInstret: UInt64 = 0
     /// Instruction fetches the loop will count that the architectural TLB already counted as misses.

@@ -185,7 +185,7 @@ enum VMBinding {
     }
 
     static let runOptions: [LuaOption] = [
-        LuaOption("max_instructions", .integer, "Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. Under trap and bt that includes traps the guest would not take natively (hidden shadow faults), so the same budget takes a guest less far; `vm:stats().instructions` counts retired ones only."),
+        LuaOption("max_instructions", .integer, "Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. A trap a VMM takes for itself and the guest never sees (a hidden shadow fault) does not count, so the same budget takes a guest exactly as far in every mode; `vm:stats().instructions` counts retired ones only."),
         LuaOption("max_cycles", .integer, "Stop after this many modelled cycles."),
         // `until` would read best, but it is a Lua keyword: `{ until = x }` does not parse.
         LuaOption("to", .oneOf([.integer, .string, .documented("vmlab.RunToEvent")]),

@@ -565,7 +565,7 @@ function vmlab_VM:close() end
 ---@field profile? string|vmlab.CostProfile The cost profile of VMs that do not name their own (default "classic-2006").
 
 ---@class vmlab.HostRunOptions
----@field max_instructions? integer Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. Under trap and bt that includes traps the guest would not take natively (hidden shadow faults), so the same budget takes a guest less far; `vm:stats().instructions` counts retired ones only.
+---@field max_instructions? integer Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. A trap a VMM takes for itself and the guest never sees (a hidden shadow fault) does not count, so the same budget takes a guest exactly as far in every mode; `vm:stats().instructions` counts retired ones only.
 ---@field max_cycles? integer Stop after this many modelled cycles.
 
 ---@class vmlab.LoadOptions
@@ -602,7 +602,7 @@ function vmlab_VM:close() end
 ---@field view? "guest"|"hardware" "guest" (default): the register as the guest sees it. Under `trap` and `bt` the guest kernel runs deprivileged, so "priv" and the supervisor CSRs (sstatus, sie, stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, sip, satp) are the vCPU's, kept by the VMM; a write has the effects of the guest's own (a satp write switches the shadow, an unmasked interrupt is taken). "hardware": the hart as the VMM runs it (under `trap` and `bt`: U-mode, the shadow's satp). In the other modes both are the hart's.
 
 ---@class vmlab.RunOptions
----@field max_instructions? integer Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. Under trap and bt that includes traps the guest would not take natively (hidden shadow faults), so the same budget takes a guest less far; `vm:stats().instructions` counts retired ones only.
+---@field max_instructions? integer Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. A trap a VMM takes for itself and the guest never sees (a hidden shadow fault) does not count, so the same budget takes a guest exactly as far in every mode; `vm:stats().instructions` counts retired ones only.
 ---@field max_cycles? integer Stop after this many modelled cycles.
 ---@field to? integer|string|vmlab.RunToEvent Run to a point and stop there (reason "reached"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = "sys_getpid" }`), or after the `count`th event matching `{ event = "mmio", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run.
 
