@@ -22,16 +22,23 @@ public struct LuaError: Error, @unchecked Sendable, CustomStringConvertible {
     }
 
     public var status: Status
-    /// The error value exactly as raised, so a Swift callback can re-raise it unchanged.
+    /// The error value as plain data, for Swift to read: a table is a copy, without its metatable
+    /// (and nil if it contains itself).
     public var value: LuaValue
+    /// The raised table itself, held in the registry, so that raising it again gives the caller
+    /// the very same table (`rawequal`, metatable and all), not a copy; nil for other values.
+    public var table: LuaRef?
+    /// The value to raise again to propagate this error unchanged: the table itself, else `value`.
+    public var raisable: LuaValue { table.map { .reference($0) } ?? value }
     /// The error value as text (`tostring` semantics); for `error("x")` this is "chunk:line: x".
     public var message: String
     /// "stack traceback:\n\t..." with file:line frames, when the call ran under LuaKit's handler.
     public var traceback: String?
 
-    public init(status: Status, value: LuaValue, message: String, traceback: String? = nil) {
+    public init(status: Status, value: LuaValue, message: String, traceback: String? = nil, table: LuaRef? = nil) {
         self.status = status
         self.value = value
+        self.table = table
         self.message = message
         self.traceback = traceback
     }

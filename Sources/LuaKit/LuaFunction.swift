@@ -71,7 +71,7 @@ public final class LuaFunction: Hashable, Sendable {
         } catch let raise as LuaRaise {
             return LuaFunction.stage(raise, call)
         } catch let error as LuaError {
-            return LuaFunction.stage(.value(error.value), call)
+            return LuaFunction.stage(.value(error.raisable), call)
         } catch {
             return LuaFunction.stage(.message(String(describing: error)), call)
         }

@@ -131,6 +131,7 @@ public final class LuaState {
 
     private func popError(_ status: Int32, on L: OpaquePointer) -> LuaError {
         let value = (try? value(at: -1, on: L)) ?? .nil
+        let table = lua_type(L, -1) == LUA_TTABLE ? reference(at: -1, on: L) : nil
         // As the standalone interpreter reports errors: strings and numbers as they are, objects
         // through __tostring, anything else by its type.
         let typeName = String(cString: luashim_typename(L, -1))
@@ -155,7 +156,7 @@ public final class LuaState {
         luashim_pop(L, 1)
         lua_pushnil(L)
         lua_setfield(L, luashim_registryindex(), LuaState.tracebackKey)
-        return LuaError(status: LuaError.Status(code: status), value: value, message: message, traceback: traceback)
+        return LuaError(status: LuaError.Status(code: status), value: value, message: message, traceback: traceback, table: table)
     }
 
     /// Where the traceback handler (CLuaShim) leaves the traceback of the last error.

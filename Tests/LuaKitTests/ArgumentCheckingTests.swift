@@ -85,6 +85,12 @@ private func caughtMessage(_ lua: LuaState, _ code: String) throws -> String {
     let message = try caughtMessage(lua, "call_it(function() error({ tag = 'inner' }) end)")
     #expect(message.isEmpty)   // a table error value arrives unchanged, so it has no string form
     #expect(try lua.run("local ok, e = pcall(call_it, function() error({ tag = 'inner' }) end) return e.tag") == [.string("inner")])
+    // The very table, not a copy: its identity and metatable (an error class's methods) survive.
+    #expect(try lua.run("""
+        local raised = setmetatable({}, { __index = { kind = function() return "mine" end } })
+        local ok, e = pcall(call_it, function() error(raised) end)
+        return rawequal(e, raised), e.kind and e:kind()
+        """) == [.boolean(true), .string("mine")])
 }
 
 @Test func swiftFunctionsWorkInsideCoroutines() throws {
