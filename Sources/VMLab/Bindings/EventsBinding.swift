@@ -183,8 +183,9 @@ enum EventsBinding {
                 `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it \
                 resumes. Returning \"stop\" (or false) stops the run after the current instruction \
                 (reason \"hook\"); returning nothing (or true) lets it go on, and any other value is an \
-                error. An error in the hook stops the run and `vm:run` raises it, with the \
-                hook's message and traceback. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
+                error. An error in the hook stops the run and `vm:run` raises it: a message as \
+                "error in a hook: " with the hook's message and traceback, any other value (`error({ code = 1 })`) \
+                unchanged, so `pcall` gets it back. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
                 """,
                 parameters: [.required("event", .choice(eventNames)),
                              .optional("filter", .oneOf([.options(name: "vmlab.EventFilter", filterOptions), .function]),

@@ -308,7 +308,7 @@ enum VMBinding {
 
     static let methods: [LuaFunction] = [
         .method("run", of: "vmlab.VM",
-                summary: "Runs until the guest stops, a budget is used up, it reaches `to`, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (its message and traceback). Not allowed inside a hook.",
+                summary: "Runs until the guest stops, a budget is used up, it reaches `to`, or a breakpoint, watchpoint or hook stops it (no budget: until it stops). With `echo`, console output appears as it is written. A hook that raised an error stops the run, and `run` then raises that error (a message with the hook's traceback; any other error value unchanged). Not allowed inside a hook.",
                 parameters: [.optional("budget", .options(name: "vmlab.RunOptions", runOptions))],
                 returns: stopReturns) { call in
             let vm = try machine(call)

@@ -8,7 +8,8 @@ import Machine
 /// itself called from a Lua function (`vm:run`). The hook therefore runs as a protected call
 /// (`LuaCall.call`) on the thread of that outer call: a Lua error inside it comes back as a Swift
 /// error, never as a longjmp through the Swift frames of the run. The error is kept, the run is
-/// stopped, and `vm:run` raises it once `Guest.run` has returned.
+/// stopped, and `vm:run` raises it once `Guest.run` has returned (through LuaKit's trampoline): a
+/// string as "error in a hook: " and its message and traceback, any other value unchanged.
 extension VirtualMachine {
     /// Runs `body` with `call` as the Lua call hooks run on. A hook's error is raised afterwards.
     func withLua<T>(_ call: LuaCall, _ body: () throws -> T) throws -> T {
@@ -25,6 +26,12 @@ extension VirtualMachine {
         let result = try body()
         if let failure = hookFailure {
             hookFailure = nil
+            // A value that is not a string (`error({ code = 7 })`) is the hook's own data: the
+            // caller's pcall gets it back unchanged, as it would from a Lua function it called.
+            switch failure.value {
+            case .string, .bytes: break
+            default: throw LuaRaise.value(failure.raisable)
+            }
             var message = "error in a hook: \(failure.message)"
             if let traceback = failure.traceback, !traceback.isEmpty { message += "\n" + traceback }
             throw LuaRaise.message(message)
