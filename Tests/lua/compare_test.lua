@@ -177,6 +177,8 @@ describe("vmlab.compare misuse", function()
       .to_raise("'native' is listed twice")
     expect(function() vmlab.compare { guest = "tinyos", bench = "syscall", profile = "fast" } end)
       .to_raise("unknown cost profile 'fast'")
+    expect(function() vmlab.compare { guest = "tinyos", bench = "syscall", bootargs = "pages=64\0" } end)
+      .to_raise("option 'bootargs': the kernel command line holds a NUL byte at offset 8")
   end)
 
   it("checks mode entries that are tables", function()

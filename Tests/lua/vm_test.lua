@@ -300,6 +300,11 @@ describe("vmlab.vm options", function()
     expect(function() vmlab.vm { image = image, harts = 0 } end).to_raise("must be 1 to 64")
     expect(function() vmlab.vm { image = image, kernel = "k.elf" } end).to_raise("cannot be combined")
     expect(function() vmlab.vm {} end).to_raise("needs 'kernel'")
+    -- A NUL ended the device tree's command line there, silently dropping the rest.
+    expect(function() vmlab.vm { image = image, bootargs = "console=ttyS0\0quiet" } end)
+      .to_raise("bad argument #1 to 'vm' %(option 'bootargs': the kernel command line holds a NUL byte at offset 13; ")
+    expect(function() vmlab.host():vm { image = image, memory = "8M", bootargs = "\0" } end)
+      .to_raise("option 'bootargs': the kernel command line holds a NUL byte at offset 0")
     -- Machine code where a path belongs says where it goes, not that no such file exists.
     expect(function() vmlab.vm { kernel = image } end)
       .to_raise("option 'kernel' is a path, and this string holds control bytes: machine code %(`vmlab.asm`%) goes in 'image'")

@@ -126,7 +126,7 @@ enum ComparisonBinding {
             request.iterations = Int(n)
         }
         if let memory = try VMBinding.memory(o["memory"], argument: 1) { request.memory = memory }
-        request.bootargs = o.string("bootargs") ?? ""
+        request.bootargs = try VMBinding.bootargs(o.string("bootargs"), argument: 1)
         if let limit = o.integer("max_instructions") {
             guard limit > 0 else { throw LuaRaise.argument(1, "option 'max_instructions': must be positive, got \(limit)") }
             request.maxInstructions = UInt64(limit)

@@ -56,6 +56,17 @@ enum VMBinding {
         }
     }
 
+    /// A `bootargs` option, "" when absent. The device tree holds the command line as a C string,
+    /// so a NUL byte would end it there and the kernel would never see the rest.
+    static func bootargs(_ text: String?, argument: Int32) throws -> String {
+        guard let text else { return "" }
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let offset = text.utf8.distance(from: text.utf8.startIndex, to: nul)
+            throw LuaRaise.argument(argument, "option 'bootargs': the kernel command line holds a NUL byte at offset \(offset); the device tree stores it as a C string, which would end there")
+        }
+        return text
+    }
+
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file."),
         LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
@@ -68,7 +79,7 @@ enum VMBinding {
         LuaOption("firmware", .string, "\"builtin\" (vmlab's SBI in Swift), \"none\" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000 and for an `image` under native and interpret."),
         LuaOption("kernel", .string, "Path of the kernel ELF (or raw image) — `vmlab.guest \"tinyos\"`."),
         LuaOption("initrd", .string, "Path of an initial RAM disk."),
-        LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs)."),
+        LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there)."),
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
@@ -157,7 +168,7 @@ enum VMBinding {
         case let path?: spec.firmware = .file(path)
         }
         spec.initrd = o.string("initrd")
-        spec.bootargs = o.string("bootargs") ?? ""
+        spec.bootargs = try bootargs(o.string("bootargs"), argument: argument)
         spec.disks = o["disks"].arrayItems.map { disk in
             VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false)
         }

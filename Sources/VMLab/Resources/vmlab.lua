@@ -621,7 +621,7 @@ function vmlab_VM:close() end
 ---@field firmware? string "builtin" (vmlab's SBI in Swift), "none" (the kernel runs bare-metal in M-mode) or the path of an M-mode firmware ELF such as OpenSBI's fw_jump.elf. Default: builtin, or none for a kernel ELF entered at 0x80000000 and for an `image` under native and interpret.
 ---@field kernel? string Path of the kernel ELF (or raw image) — `vmlab.guest "tinyos"`.
 ---@field initrd? string Path of an initial RAM disk.
----@field bootargs? string The kernel command line (/chosen/bootargs).
+---@field bootargs? string The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there).
 ---@field disks? vmlab.DiskOptions[] virtio-blk disks, in slot order.
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
