@@ -136,4 +136,18 @@ import Machine
         }
         #expect(BlockImage.OpenError.notRegularFile(path: folder, kind: "a directory").description == "disk image '\(folder)' is a directory")
     }
+
+    /// A file with a partial last sector is refused, in every mode, naming its size: it was cut to
+    /// whole sectors, and the guest never saw its tail.
+    @Test func anImageFileMustBeWholeSectors() throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("vmlab-blk-\(UInt64.random(in: 0...UInt64.max)).img").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(Self.fixture() + [1, 2, 3]).write(to: URL(fileURLWithPath: path))
+        for mode in [BlockImage.Mode.readOnly, .copyOnWrite, .writable] {
+            #expect(throws: BlockImage.OpenError.partialSector(path: path, size: 8195)) { try BlockImage(path: path, mode: mode) }
+        }
+        #expect(BlockImage.OpenError.partialSector(path: path, size: 8195).description
+                == "disk image '\(path)' is 8195 bytes, not a whole number of 512-byte sectors: virtio-blk reads and writes whole sectors, so its last 3 bytes would be out of the guest's reach (pad it to 8704 bytes, e.g. truncate -s 8704 '\(path)')")
+    }
 }

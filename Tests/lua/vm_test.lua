@@ -362,6 +362,20 @@ describe("vmlab.vm options", function()
       .to_equal("memory must be at most 1 TiB (got 1099511627777 bytes)")
     expect(select(2, vmlab.vm { image = image, memory = (1 << 20) + 1 }))
       .to_equal("memory must be a whole number of 4 KiB pages (got 1048577 bytes)")
+    -- A disk with a partial last sector was cut to whole sectors without a word.
+    local disk = os.tmpname()
+    local f = assert(io.open(disk, "wb"))
+    f:write(("x"):rep(1000))
+    f:flush()
+    local _, refused = vmlab.vm { image = image, disks = { { file = disk } } }
+    f:write(("x"):rep(24))
+    f:close()
+    local padded <close> = vmlab.vm { image = image, disks = { { file = disk } } }
+    os.remove(disk)
+    expect(refused)
+      .to_equal(("disk '%s' is 1000 bytes, not a whole number of 512-byte sectors: virtio-blk reads and writes whole sectors, "
+        .. "so its last 488 bytes would be out of the guest's reach (pad it to 1024 bytes, e.g. truncate -s 1024 '%s')"):format(disk, disk))
+    expect(padded).never.to_be_nil()
   end)
 
   it("take memory in bytes or with a unit, and several harts", function()

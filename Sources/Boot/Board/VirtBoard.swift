@@ -82,6 +82,8 @@ public final class VirtBoard {
                 disks.append(VirtioBlock(image: try BlockImage(path: disk.path, mode: disk.mode)))
             } catch .notRegularFile(_, let kind) {
                 throw .notRegularFile(role: "disk", path: disk.path, kind: kind)
+            } catch .partialSector(_, let size) {
+                throw .partialSector(role: "disk", path: disk.path, size: size)
             } catch .cannotOpen(_, let code) where code == ENOENT || code == ENOTDIR {
                 // Worded as a missing kernel or initrd is, not "cannot read disk: cannot open disk image".
                 throw .missingFile(role: "disk", path: disk.path)

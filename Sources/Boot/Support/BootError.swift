@@ -10,6 +10,8 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadableFile(role: String, path: String, reason: String)
     /// A directory, a device, a pipe: `kind` says which ("a directory").
     case notRegularFile(role: String, path: String, kind: String)
+    /// A disk image of `size` bytes, not a whole number of 512-byte sectors.
+    case partialSector(role: String, path: String, size: UInt64)
     /// A file that is not an ELF and is larger than the VM's RAM, refused before it is read;
     /// `size` is nil when the file's size is not known up front (/proc).
     case largerThanRAM(role: String, path: String, size: UInt64?, ram: UInt64)
@@ -32,6 +34,8 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot read \(role) '\(path)': \(reason)"
         case .notRegularFile(let role, let path, let kind):
             return HostFileKind.sentence(kind, path: path, role: role)
+        case .partialSector(let role, let path, let size):
+            return BlockImage.partialSectorSentence(role: role, path: path, size: size)
         case .largerThanRAM(let role, let path, let size, let ram):
             return "\(role) '\(path)' is \(size.map { "\($0) bytes, more" } ?? "more") than the VM's RAM (\(Self.bytes(ram)))"
         case .unwritableFile(let path, let reason):

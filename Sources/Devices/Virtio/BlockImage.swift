@@ -6,7 +6,9 @@
 //   .writable     writes go to the file (or, for an in-memory image, to its bytes)
 //
 // File I/O uses positioned reads and writes (pread/pwrite), so nothing is loaded up front and a
-// large image costs only the sectors a guest touches.
+// large image costs only the sectors a guest touches. An image file must be a whole number of
+// sectors: the device's capacity counts sectors (virtio 1.1 §5.2.4), so a trailing partial sector
+// could never be read or written, and the file is refused rather than silently cut short.
 
 #if canImport(Glibc)
 import Glibc
@@ -28,19 +30,23 @@ public final class BlockImage {
         case cannotSize(path: String)
         /// A directory, a device, a pipe: `kind` says which ("a directory").
         case notRegularFile(path: String, kind: String)
+        /// A file of `size` bytes, not a whole number of sectors.
+        case partialSector(path: String, size: UInt64)
 
         public var description: String {
             switch self {
             case .cannotOpen(let path, let e): "cannot open disk image '\(path)': \(HostFileKind.reason(e))"
             case .cannotSize(let path): "cannot determine the size of disk image '\(path)'"
             case .notRegularFile(let path, let kind): HostFileKind.sentence(kind, path: path, role: "disk image")
+            case .partialSector(let path, let size): BlockImage.partialSectorSentence(role: "disk image", path: path, size: size)
             }
         }
     }
 
     public static let sectorSize = 512
     public let mode: Mode
-    /// Whole sectors in the image (a trailing partial sector is not addressable).
+    /// Whole sectors in the image (an in-memory image's trailing partial sector is not addressable;
+    /// a file with one is refused).
     public let sectorCount: UInt64
     /// Sectors written into the copy-on-write overlay so far.
     public var overlaySectorCount: Int { overlay.count }
@@ -72,8 +78,22 @@ public final class BlockImage {
             close(fd)
             throw .cannotSize(path: path)
         }
+        guard end % off_t(Self.sectorSize) == 0 else {
+            close(fd)
+            throw .partialSector(path: path, size: UInt64(end))
+        }
         self.fd = fd
         sectorCount = UInt64(end) / UInt64(Self.sectorSize)
+    }
+
+    /// "`role` 'path' is N bytes, not a whole number of 512-byte sectors ...": what is wrong with
+    /// the file and how to pad it, for every layer that reports it.
+    public static func partialSectorSentence(role: String, path: String, size: UInt64) -> String {
+        let sector = UInt64(sectorSize)
+        let padded = (size / sector + 1) * sector
+        return "\(role) '\(path)' is \(size) bytes, not a whole number of \(sector)-byte sectors: virtio-blk reads "
+            + "and writes whole sectors, so its last \(size % sector) bytes would be out of the guest's reach "
+            + "(pad it to \(padded) bytes, e.g. truncate -s \(padded) '\(path)')"
     }
 
     /// An image held in memory (tests, images a script builds).

@@ -68,7 +68,7 @@ enum VMBinding {
     }
 
     static let diskOptions: [LuaOption] = [
-        LuaOption("file", .string, required: true, "A raw disk image file."),
+        LuaOption("file", .string, required: true, "A raw disk image file, a whole number of 512-byte sectors (the device reads and writes whole sectors; a file with a partial last sector is refused: `vmlab.vm` returns nil and a message naming its size)."),
         LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
     ]
 

@@ -548,7 +548,7 @@ function vmlab_VM:close() end
 ---@field aliases? boolean Print pseudo-instructions (`li`, `mv`, `ret`...) where one applies (default false: every instruction under its own mnemonic).
 
 ---@class vmlab.DiskOptions
----@field file string A raw disk image file.
+---@field file string A raw disk image file, a whole number of 512-byte sectors (the device reads and writes whole sectors; a file with a partial last sector is refused: `vmlab.vm` returns nil and a message naming its size).
 ---@field writable? boolean Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes).
 
 ---@class vmlab.EventFilter
