@@ -114,12 +114,19 @@ public struct LuaCall {
     /// option given as 2.0 or "2" reads as `.integer(2)`, a `.string` option given as 3 as "3".
     public func options(_ index: Int32) throws -> LuaOptions {
         let declared = Int(index) - 1
-        guard declared < function.parameters.count,
-              case .options(_, let options) = function.parameters[declared].type
+        guard declared < function.parameters.count, case .options = function.parameters[declared].type
         else { preconditionFailure("parameter \(index) of '\(function.name)' is not declared as options") }
+        return try options(index, as: function.parameters[declared].type)
+    }
+
+    /// The options table at `index`, checked against `type` (an `.options` type), for a parameter
+    /// declared as options or something else (`.oneOf`) once the body has decided it holds options.
+    public func options(_ index: Int32, as type: LuaType) throws -> LuaOptions {
+        guard case .options(_, let options) = type else { preconditionFailure("options(_:as:) needs an .options type") }
         if isNil(index) { return LuaOptions(values: [:], declared: options) }
-        try validate(function.parameters[declared].type, at: index, argument: index,
-                     what: function.parameters[declared].name, context: "")
+        let declared = Int(index) - 1
+        try validate(type, at: index, argument: index,
+                     what: declared < function.parameters.count ? function.parameters[declared].name : "options", context: "")
         let table = lua_absindex(L, index)
         _ = lua_checkstack(L, 4)
         var values: [String: LuaValue] = [:]

@@ -133,6 +133,35 @@ describe("vmlab.disasm", function()
     expect(vmlab.disasm(vmlab.asm("1: j 1b"))).to_match("# 0x80000000$")
   end)
 
+  it("takes vmlab.asm's symbols as they come, and labels the listing with them", function()
+    -- The natural call passed asm's second result as the options: "unknown option 'start'".
+    local listing = vmlab.disasm(vmlab.asm "start:\n  addi a0, zero, 1\nloop:\n  j loop\nfinish:")
+    expect(listing).to_equal(table.concat({
+      "start:",
+      "0x80000000: 00100513  addi a0, zero, 1",
+      "loop:",
+      "0x80000004: 0000006f  jal zero, 0 # 0x80000004 <loop>",
+      "finish:",
+    }, "\n"))
+    -- The same as an option, with a base; names outside the listing are left out.
+    local code, symbols = vmlab.asm("a: nop\nb: beq a0, a1, a", { base = 0x1000 })
+    symbols.elsewhere = 0x9000
+    expect(vmlab.disasm(code, { base = 0x1000, symbols = symbols })).to_equal(
+      "a:\n0x00001000: 00000013  addi zero, zero, 0\nb:\n0x00001004: feb50ee3  beq a0, a1, -4 # 0x1000 <a>")
+    -- Without names, or with a table of option names only, nothing changes.
+    expect(vmlab.disasm(vmlab.asm "nop")).to_equal("0x80000000: 00000013  addi zero, zero, 0")
+    expect(vmlab.disasm(0x13, { base = 0 })).to_equal("0x00000000: 00000013  addi zero, zero, 0")
+  end)
+
+  it("still rejects misspelt options, and bad symbols", function()
+    expect(function() vmlab.disasm(0x13, { alias = true }) end)
+      .to_raise("unknown option 'alias' to 'disasm' %(expected one of: aliases, base, symbols%)")
+    expect(function() vmlab.disasm(0x13, { symbols = { a = "x" } }) end)
+      .to_raise("bad argument #2 to 'disasm' %(option 'symbols': 'a' must be an address %(integer%), got string%)")
+    expect(function() vmlab.disasm(0x13, "base") end)
+      .to_raise("bad argument #2 to 'disasm' %(table expected, got string%)")
+  end)
+
   it("marks bytes that are not instructions", function()
     expect(vmlab.disasm("\0\0\0\0")).to_match("%.half 0x0")
     expect(vmlab.disasm("\x13")).to_match("%.byte 0x13$")

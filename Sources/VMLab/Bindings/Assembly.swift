@@ -28,7 +28,7 @@ enum Assembly {
         ],
         returns: [
             LuaReturn(.string, "code", "The flat image: every section laid out from `base`, gaps zero-filled."),
-            LuaReturn(symbolsType, "symbols", "Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them)."),
+            LuaReturn(symbolsType, "symbols", "Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them). `vmlab.disasm(code, symbols)` labels a listing with them."),
         ]
     ) { call in
         let source = try call.string(1)
@@ -52,24 +52,41 @@ enum Assembly {
     static let disasmOptions: [LuaOption] = [
         LuaOption("base", .integer, "Address of the first byte, used for branch and jump targets (default 0x80000000)."),
         LuaOption("aliases", .boolean, "Print pseudo-instructions (`li`, `mv`, `ret`...) where one applies (default false: every instruction under its own mnemonic)."),
+        LuaOption("symbols", symbolsType, "Names of addresses (name → address: `vmlab.asm`'s second result, `vm:symbols()`): a `name:` line before the instruction at each address, and `<name>` after a branch or jump target that has one. Give `base` too when the code was assembled at another base."),
     ]
+
+    static let disasmOptionsType = LuaType.options(name: "vmlab.DisasmOptions", disasmOptions)
 
     static let disasm = LuaFunction(
         "disasm",
         summary: """
-        Disassembles machine code: one line per instruction, `ADDRESS: HEX  TEXT`. An integer is one \
-        instruction's bits (compressed when its low two bits are not 11). Bytes that are not a valid \
-        instruction print as `.word`/`.half`; a trailing odd byte as `.byte`.
+        Disassembles machine code: one line per instruction, `ADDRESS: HEX  TEXT` (with `symbols`, \
+        also a `name:` line before each named address). An integer is one instruction's bits \
+        (compressed when its low two bits are not 11). Bytes that are not a valid instruction print \
+        as `.word`/`.half`; a trailing odd byte as `.byte`. `vmlab.disasm(vmlab.asm(source))` lists \
+        the code with its labels: a second argument that is a table of names → integers with a key \
+        that is not an option name is read as `{ symbols = ... }`.
         """,
         parameters: [
             .required("code", .oneOf([.string, .integer]), "Machine code bytes (as `vmlab.asm` returns) or one instruction as an integer."),
-            .optional("options", .options(name: "vmlab.DisasmOptions", disasmOptions)),
+            // The symbols come first so that LuaKit does not check the table as options before the
+            // body has told which of the two it is.
+            .optional("options", .oneOf([symbolsType, disasmOptionsType]),
+                      "The options, or a symbols table (name → address, as `vmlab.asm` returns second) standing for `{ symbols = ... }`. A table whose keys are all option names is the options."),
         ],
         returns: [LuaReturn(.string, "text")]
     ) { call in
-        let options = try call.options(2)
-        let base = options.uint64("base") ?? 0x8000_0000
-        let style: Disassembler.Style = options.boolean("aliases") == true ? .aliases : .canonical
+        var base: UInt64 = 0x8000_0000
+        var style = Disassembler.Style.canonical
+        var symbols: [String: UInt64] = [:]
+        if let positional = try positionalSymbols(call) {
+            symbols = positional
+        } else {
+            let options = try call.options(2, as: disasmOptionsType)
+            if let given = options.uint64("base") { base = given }
+            if options.boolean("aliases") == true { style = .aliases }
+            symbols = try Assembly.symbols(options["symbols"], argument: 2)
+        }
         let bytes: [UInt8]
         let code = try call.value(1)
         // A float is a number too (`2^20` is one): it means the instruction's bits, never the
@@ -87,16 +104,75 @@ enum Assembly {
         } else {
             bytes = try call.bytes(1)
         }
-        return [.string(listing(bytes, base: base, style: style))]
+        return [.string(listing(bytes, base: base, style: style, symbols: symbols))]
+    }
+
+    /// `disasm`'s second argument read as a symbols table (`vmlab.disasm(vmlab.asm(src))` passes
+    /// asm's symbols there): a table of string → integer entries with a key that is not an option
+    /// name. Nil for anything else, which is then checked as the options (a misspelt option with a
+    /// value that is not an integer still raises "unknown option").
+    static func positionalSymbols(_ call: LuaCall) throws -> [String: UInt64]? {
+        guard !call.isNil(2), case .table(let fields) = try call.value(2) else { return nil }
+        let optionNames = Set(disasmOptions.map(\.name))
+        var symbols: [String: UInt64] = [:]
+        var otherKey = false
+        for (key, value) in fields {
+            guard case .string(let name) = key, let address = value.int64 else { return nil }
+            if !optionNames.contains(name) { otherKey = true }
+            symbols[name] = UInt64(bitPattern: address)
+        }
+        return otherKey ? symbols : nil
+    }
+
+    /// The `symbols` option: name → address, or raises naming the bad entry.
+    static func symbols(_ value: LuaValue, argument: Int32) throws -> [String: UInt64] {
+        switch value {
+        case .nil:
+            return [:]
+        case .table(let fields):
+            var symbols: [String: UInt64] = [:]
+            // Sorted, so that of several bad entries the same one is always reported.
+            for (key, value) in fields.sorted(by: { $0.key.string ?? "" < $1.key.string ?? "" }) {
+                guard case .string(let name) = key, !name.isEmpty else {
+                    throw LuaRaise.argument(argument, "option 'symbols': names must be non-empty strings, got \(key.string.map { "'\($0)'" } ?? key.typeName)")
+                }
+                guard let address = value.int64 else {
+                    throw LuaRaise.argument(argument, "option 'symbols': '\(name)' must be an address (integer), got \(value.typeName)")
+                }
+                symbols[name] = UInt64(bitPattern: address)
+            }
+            return symbols
+        default:
+            throw LuaRaise.argument(argument, "option 'symbols': table expected, got \(value.typeName)")
+        }
     }
 
     /// One line per instruction. The length comes from the low bits of the first halfword
     /// (unprivileged spec, "Expanded Instruction-Length Encoding"): 11 is 32-bit, anything else 16.
-    static func listing(_ bytes: [UInt8], base: UInt64, style: Disassembler.Style) -> String {
+    /// With `symbols`, each address that has names gets a `name:` line before its instruction (and
+    /// after the last one, for a label at the end), and a branch or jump whose target has a name
+    /// ends in `<name>` (the first in sorted order).
+    static func listing(_ bytes: [UInt8], base: UInt64, style: Disassembler.Style, symbols: [String: UInt64] = [:]) -> String {
+        var names: [UInt64: [String]] = [:]
+        for (name, address) in symbols { names[address, default: []].append(name) }
+        for address in names.keys { names[address]!.sort() }
         var lines: [String] = []
+        func label(_ pc: UInt64) {
+            for name in names[pc] ?? [] { lines.append("\(name):") }
+        }
+        func text(_ bits: UInt32, at pc: UInt64) -> String {
+            let instruction = Decoder.decode(bits)
+            var text = Disassembler.disassemble(instruction, style: style, pc: pc)
+            if instruction.opcode.isBranch || instruction.opcode == .jal,
+               let name = names[pc &+ UInt64(bitPattern: Int64(instruction.imm))]?.first {
+                text += " <\(name)>"
+            }
+            return text
+        }
         var offset = 0
         while offset < bytes.count {
             let pc = base &+ UInt64(offset)
+            label(pc)
             let address = Formatting.hexText(pc, digits: 8)
             guard offset + 2 <= bytes.count else {
                 lines.append("\(address): \(hexDigits(UInt64(bytes[offset]), 2))        .byte 0x\(String(bytes[offset], radix: 16))")
@@ -109,15 +185,14 @@ enum Assembly {
                     break
                 }
                 let word = low | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
-                let text = Disassembler.disassemble(Decoder.decode(word), style: style, pc: pc)
-                lines.append("\(address): \(hexDigits(UInt64(word), 8))  \(text)")
+                lines.append("\(address): \(hexDigits(UInt64(word), 8))  \(text(word, at: pc))")
                 offset += 4
             } else {
-                let text = Disassembler.disassemble(Decoder.decode(low), style: style, pc: pc)
-                lines.append("\(address): \(hexDigits(UInt64(low), 4))      \(text)")
+                lines.append("\(address): \(hexDigits(UInt64(low), 4))      \(text(low, at: pc))")
                 offset += 2
             }
         }
+        if !bytes.isEmpty { label(base &+ UInt64(bytes.count)) }
         return lines.joined(separator: "\n")
     }
 

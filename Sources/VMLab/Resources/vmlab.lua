@@ -16,7 +16,7 @@ function vmlab.after_each(fn) end
 ---@param source string The assembly text.
 ---@param options? vmlab.AsmOptions
 ---@return string code # The flat image: every section laid out from `base`, gaps zero-filled.
----@return table<string, integer> symbols # Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them).
+---@return table<string, integer> symbols # Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them). `vmlab.disasm(code, symbols)` labels a listing with them.
 function vmlab.asm(source, options) end
 
 ---Runs `fn` before each check of the enclosing `describe` (and those nested in it).
@@ -44,9 +44,9 @@ function vmlab.costs(profile, edits) end
 ---@param body function
 function vmlab.describe(name, body) end
 
----Disassembles machine code: one line per instruction, `ADDRESS: HEX  TEXT`. An integer is one instruction's bits (compressed when its low two bits are not 11). Bytes that are not a valid instruction print as `.word`/`.half`; a trailing odd byte as `.byte`.
+---Disassembles machine code: one line per instruction, `ADDRESS: HEX  TEXT` (with `symbols`, also a `name:` line before each named address). An integer is one instruction's bits (compressed when its low two bits are not 11). Bytes that are not a valid instruction print as `.word`/`.half`; a trailing odd byte as `.byte`. `vmlab.disasm(vmlab.asm(source))` lists the code with its labels: a second argument that is a table of names → integers with a key that is not an option name is read as `{ symbols = ... }`.
 ---@param code string|integer Machine code bytes (as `vmlab.asm` returns) or one instruction as an integer.
----@param options? vmlab.DisasmOptions
+---@param options? table<string, integer>|vmlab.DisasmOptions The options, or a symbols table (name → address, as `vmlab.asm` returns second) standing for `{ symbols = ... }`. A table whose keys are all option names is the options.
 ---@return string text
 function vmlab.disasm(code, options) end
 
@@ -546,6 +546,7 @@ function vmlab_VM:close() end
 ---@class vmlab.DisasmOptions
 ---@field base? integer Address of the first byte, used for branch and jump targets (default 0x80000000).
 ---@field aliases? boolean Print pseudo-instructions (`li`, `mv`, `ret`...) where one applies (default false: every instruction under its own mnemonic).
+---@field symbols? table<string, integer> Names of addresses (name → address: `vmlab.asm`'s second result, `vm:symbols()`): a `name:` line before the instruction at each address, and `<name>` after a branch or jump target that has one. Give `base` too when the code was assembled at another base.
 
 ---@class vmlab.DiskOptions
 ---@field file string A raw disk image file, a whole number of 512-byte sectors (the device reads and writes whole sectors; a file with a partial last sector is refused: `vmlab.vm` returns nil and a message naming its size).
