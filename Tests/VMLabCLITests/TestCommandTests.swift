@@ -14,6 +14,9 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     #expect(t.lines.filter { $0.hasPrefix("ok   ") }.count == 4)
     #expect(t.lines.filter { $0.hasPrefix("FAIL ") }.count == 3)
     #expect(t.lines.filter { $0.hasPrefix("SKIP ") } == ["SKIP suite/passing_test.lua › arithmetic › divides by zero someday"])
+    // The reason pending() gave, beneath the SKIP line.
+    let skip = try #require(t.lines.firstIndex { $0.hasPrefix("SKIP ") })
+    #expect(t.lines[skip + 1] == "     no rule for it yet")
     #expect(t.lines.contains { $0.hasPrefix("ok   suite/01-smoke.lua (") })
     #expect(t.lines.contains { $0.hasPrefix("FAIL suite/failing_test.lua › deliberate › fails an expectation (") })
     #expect(t.lines.contains("     suite/failing_test.lua:4: expected: 1 to equal 2"))
@@ -59,6 +62,8 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     #expect(cases.count == 8)
     #expect(cases.filter { !$0.elements(forName: "failure").isEmpty }.count == 3)
     #expect(cases.filter { !$0.elements(forName: "skipped").isEmpty }.count == 1)
+    let skipped = cases.flatMap { $0.elements(forName: "skipped") }
+    #expect(skipped.first?.attribute(forName: "message")?.stringValue == "no rule for it yet")
     let failure = try #require(cases.first { $0.attribute(forName: "name")?.stringValue == "deliberate › fails an expectation" })
     #expect(failure.elements(forName: "failure").first?.stringValue == "suite/failing_test.lua:4: expected: 1 to equal 2")
 }

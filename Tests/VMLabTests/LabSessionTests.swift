@@ -17,12 +17,15 @@ import Testing
         end)
         it("third")
         vmlab.check("fourth", function() error("boom") end)
+        pending("fifth", "needs QEMU")
         """)
-    #expect(session.checkCount == 4)
+    #expect(session.checkCount == 5)
     var results: [TestResult] = []
     try session.runChecks(file: "f.lua", filter: nil) { results.append($0) }
-    #expect(results.map(\.names) == [["outer", "first"], ["outer", "inner", "second"], ["third"], ["fourth"]])
-    #expect(results.map(\.status) == [.pass, .fail, .skip, .fail])
+    #expect(results.map(\.names) == [["outer", "first"], ["outer", "inner", "second"], ["third"], ["fourth"], ["fifth"]])
+    #expect(results.map(\.status) == [.pass, .fail, .skip, .fail, .skip])
+    #expect(results[2].message == nil)
+    #expect(results[4].message == "needs QEMU")
     #expect(results[1].message == "(command line):7: expected: 1 to equal 2")
     #expect(results[3].message?.hasPrefix("(command line):11: boom\nstack traceback:") == true)
     let order = try session.lua.run("return table.concat(order, ' ')").first
@@ -49,11 +52,13 @@ import Testing
         TestResult(file: "a.lua", names: ["d", "i"], status: .pass, seconds: 0.014),
         TestResult(file: "a.lua", names: ["x"], status: .fail, seconds: 1.5, message: "a.lua:3: no\nmore"),
         TestResult(file: "b.lua", names: [], status: .skip, seconds: 0),
+        TestResult(file: "c.lua", names: ["q"], status: .skip, seconds: 0, message: "no QEMU"),
     ]
     #expect(ConsoleReport.lines(results[0]) == ["ok   a.lua › d › i (0.01s)"])
     #expect(ConsoleReport.lines(results[1]) == ["FAIL a.lua › x (1.50s)", "     a.lua:3: no", "     more"])
     #expect(ConsoleReport.lines(results[2]) == ["SKIP b.lua"])
-    #expect(ConsoleReport.summary(results) == "1 passed, 1 failed, 1 skipped")
+    #expect(ConsoleReport.lines(results[3]) == ["SKIP c.lua › q", "     no QEMU"])
+    #expect(ConsoleReport.summary(results) == "1 passed, 1 failed, 2 skipped")
     #expect(ConsoleReport.summary(Array(results.prefix(1))) == "1 passed, 0 failed")
 }
 

@@ -179,7 +179,7 @@ for _, suite in ipairs(SUITES) do
 
   describe(("random %s-mode programs"):format(privilege), function()
     if not qemu then
-      pending(("against QEMU: skipped, %s not found (scripts/setup --with-test-tools installs it)"):format(qemu_name))
+      pending("against QEMU", ("%s not found (scripts/setup --with-test-tools installs it)"):format(qemu_name))
     end
 
     -- QEMU runs as a process of its own: the next few seeds' runs start before this one's vmlab

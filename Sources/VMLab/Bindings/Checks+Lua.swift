@@ -23,11 +23,12 @@ extension Checks {
 
     local running = false   -- true while checks run: declaring one then is a mistake
 
-    local function declare(name, body, skipped)
+    -- `reason`, for a skipped check, is why (shown beneath its SKIP line); nil when none was given.
+    local function declare(name, body, skipped, reason)
       if running then error("checks are declared while the file loads, not inside another check", 3) end
       local names = table.move(current.names, 1, #current.names, 1, {})
       names[#names + 1] = name
-      checks[#checks + 1] = { names = names, body = body, skipped = skipped, block = current }
+      checks[#checks + 1] = { names = names, body = body, skipped = skipped, reason = reason, block = current }
     end
 
     function vmlab.describe(name, body)
@@ -55,9 +56,10 @@ extension Checks {
       declare(name, body, false)
     end
 
-    function vmlab.pending(name)
+    function vmlab.pending(name, reason)
       check_arg("pending", 1, name, "string")
-      declare(name, nil, true)
+      check_arg("pending", 2, reason, "string", true)
+      declare(name, nil, true, reason)
     end
 
     function vmlab.before_each(fn)
@@ -199,15 +201,16 @@ extension Checks {
     function session.count() return #checks end
 
     -- Runs the declared checks whose full name ("prefix › a › b") contains the Lua pattern
-    -- `filter` (all when nil); report(names, status, seconds, message) is called for each, and
-    -- starting(names), when given, before each check runs.
+    -- `filter` (all when nil); report(names, status, seconds, message) is called for each (the
+    -- message of a skipped check is its reason), and starting(names), when given, before each
+    -- check runs.
     function session.run(prefix, filter, report, starting)
       running = true
       for _, c in ipairs(checks) do
         local full = prefix .. " › " .. table.concat(c.names, " › ")
         if filter == nil or full:find(filter) then
           if c.skipped then
-            report(c.names, "skip", 0, nil)
+            report(c.names, "skip", 0, c.reason)
           else
             if starting then starting(c.names) end
             local started = clock()

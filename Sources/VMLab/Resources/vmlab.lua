@@ -80,9 +80,10 @@ function vmlab.host(options) end
 ---@param body? function
 function vmlab.it(name, body) end
 
----Declares a check that is not written yet (reported as skipped).
+---Declares a check that is not written yet, or that cannot run here (reported as skipped, with `reason` beneath its SKIP line): `if not found then pending("against QEMU", "qemu-system-riscv64 not found") else it(...) end`.
 ---@param name string
-function vmlab.pending(name) end
+---@param reason? string Why it is skipped, shown beneath the SKIP line (and as JUnit's `<skipped message>`).
+function vmlab.pending(name, reason) end
 
 ---The Popek–Goldberg checker: executes every sensitive instruction of RV64 (every CSR instruction on a supervisor- or machine-level CSR, the counters, sret, mret, wfi, sfence.vma) at the guest kernel's privilege under the given configuration and reports which trap. The ISA is classically virtualisable when every sensitive instruction traps. A misspelt option, a bad value or an unknown hole raises.
 ---@param options? vmlab.PopekGoldbergOptions

@@ -1,5 +1,6 @@
-/// The console transcript of a test run: one line per result, messages indented beneath failures,
-/// and a final line that is exactly "N passed, N failed" (", N skipped" when some were).
+/// The console transcript of a test run: one line per result, messages indented beneath failures
+/// and reasons beneath skips, and a final line that is exactly "N passed, N failed" (", N skipped"
+/// when some were).
 public enum ConsoleReport {
     /// The lines for one result.
     public static func lines(_ result: TestResult) -> [String] {
@@ -8,11 +9,16 @@ public enum ConsoleReport {
         case .pass:
             return ["ok   \(result.fullName) \(time)"]
         case .skip:
-            return ["SKIP \(result.fullName)"]
+            return ["SKIP \(result.fullName)"] + indented(result.message ?? "")
         case .fail:
-            let message = (result.message ?? "failed").split(separator: "\n", omittingEmptySubsequences: false)
-            return ["FAIL \(result.fullName) \(time)"] + message.map { "     \($0)" }
+            return ["FAIL \(result.fullName) \(time)"] + indented(result.message ?? "failed")
         }
+    }
+
+    /// A message's lines, beneath its result line.
+    private static func indented(_ message: String) -> [String] {
+        guard !message.isEmpty else { return [] }
+        return message.split(separator: "\n", omittingEmptySubsequences: false).map { "     \($0)" }
     }
 
     public static func summary(_ results: [TestResult]) -> String {

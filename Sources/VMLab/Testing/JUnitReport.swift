@@ -14,7 +14,8 @@ enum JUnitReport {
                 case .pass:
                     out.append(open + "/>")
                 case .skip:
-                    out.append(open + "><skipped/></testcase>")
+                    let reason = result.message.map { #" message="\#(escape($0))""# } ?? ""
+                    out.append(open + "><skipped\(reason)/></testcase>")
                 case .fail:
                     let message = result.message ?? "failed"
                     let first = message.split(separator: "\n").first.map(String.init) ?? message

@@ -9,6 +9,7 @@ public struct TestResult: Codable, Equatable, Sendable {
     public var names: [String]
     public var status: Status
     public var seconds: Double
+    /// Why a check failed (its error and traceback) or was skipped (`pending`'s reason).
     public var message: String?
 
     public init(file: String, names: [String], status: Status, seconds: Double, message: String? = nil) {
