@@ -119,15 +119,23 @@ describe("vm:inject", function()
     -- all for this bare-metal program (it said "boots M-mode firmware"), or an M-mode firmware.
     expect(function() vm:inject { fault = "interrupt_drop", source = "timer" } end)
       .to_raise("fault 'interrupt_drop' on the timer needs the built%-in SBI %(this VM runs a bare%-metal program in M%-mode, with no firmware: nothing raises STIP for it%)")
-    local opensbi = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
-    local present = io.open(opensbi)
-    if present then
-      present:close()
+  end)
+
+  -- Under an M-mode firmware the message names it. Without OpenSBI (Debian's opensbi package)
+  -- the check is reported skipped, saying so, rather than passing without having run.
+  local opensbi = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+  local present = io.open(opensbi)
+  local timer_under_firmware = "refuses timer faults under an M-mode firmware, naming it"
+  if present then
+    present:close()
+    it(timer_under_firmware, function()
       local under <close> = assert(vmlab.vm { firmware = opensbi, image = vmlab.asm "1: j 1b" })
       expect(function() under:inject { fault = "interrupt_delay", source = "timer", cycles = 10 } end)
         .to_raise("%(this VM boots M%-mode firmware, which raises STIP in software%)")
-    end
-  end)
+    end)
+  else
+    pending(timer_under_firmware, opensbi .. " not found (scripts/setup --with-test-tools installs it)")
+  end
 end)
 
 describe("injectors on tinyos", function()
