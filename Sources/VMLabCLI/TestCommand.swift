@@ -44,6 +44,10 @@ struct TestCommand: ParsableCommand {
     @Option(help: .hidden)
     var results: String?
 
+    /// The worker's own directory for `os.tmpname()`, which the runner removes after it.
+    @Option(help: .hidden)
+    var scratch: String?
+
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
@@ -76,7 +80,7 @@ struct TestCommand: ParsableCommand {
     func run() throws {
         if let worker, let results {
             let status = TestWorker.run(file: worker, resultsPath: results, filter: filter,
-                                        interpreter: [CommandLine.arguments.first ?? "vmlab", "test"])
+                                        interpreter: [CommandLine.arguments.first ?? "vmlab", "test"], scratch: scratch)
             if status != 0 { throw ExitCode(status) }
             return
         }

@@ -109,6 +109,19 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     ])
 }
 
+/// A worker killed by the time-out cannot clean up: the files it made with os.tmpname() (and
+/// files beside them) lie in a directory of its own, which the runner removes. They stayed in /tmp.
+@Test func aKilledWorkersTemporaryFilesAreRemoved() throws {
+    let t = try vmlab(["test", "leftovers", "--timeout", "2"])
+    #expect(t.status == 1)
+    let line = try #require(t.lines.first { $0.contains("| temporary file: ") }, "stdout: \(t.stdout)")
+    let path = String(line[line.range(of: "temporary file: ")!.upperBound...])
+    #expect(!path.hasPrefix("/tmp/lua_"))
+    #expect(!FileManager.default.fileExists(atPath: path))
+    #expect(!FileManager.default.fileExists(atPath: path + ".err"))
+    #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path))
+}
+
 /// A negative number after a numeric option is that option's value, checked as such, not an
 /// unknown option that leaves the value missing; a bad shard says what is wrong with it.
 @Test func testNegativeNumbersReachTheOptionsOwnChecks() throws {

@@ -47,6 +47,29 @@ public final class LabSession {
         try lua.runFile(path, args: arguments.map { .string($0) })
     }
 
+    /// Makes `os.tmpname()` create its files in `directory` (a `vmlab test` worker's own, which
+    /// the runner removes when the worker ends, however it ends) instead of /tmp, where the files
+    /// of a worker killed by the time-out would stay. Like Lua's, it creates the file (mkstemp)
+    /// and returns its name.
+    public func keepTemporaryFiles(in directory: String) throws(LuaError) {
+        let tmpname = LuaFunction("tmpname", body: { _ in
+            guard let path = LabSession.makeTemporaryFile(in: directory) else {
+                throw LuaRaise.message("unable to generate a unique filename in \(directory)")
+            }
+            return [.string(path)]
+        })
+        _ = try lua.run("os.tmpname = ...", chunkName: "=vmlab.tmpname", args: [.function(tmpname)])
+    }
+
+    /// A new empty file named like Lua's (`lua_XXXXXX`) in `directory`, or nil.
+    static func makeTemporaryFile(in directory: String) -> String? {
+        var template = Array((directory + "/lua_XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        close(fd)
+        return String(cString: template)
+    }
+
     /// Runs a string of code (as `vmlab run -e`).
     public func run(_ code: String, chunkName: String = "=(command line)") throws(LuaError) {
         try lua.run(code, chunkName: chunkName)

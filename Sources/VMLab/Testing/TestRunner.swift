@@ -50,12 +50,18 @@ public struct TestRunner {
         func paths(_ index: Int) -> (results: String, log: String) {
             (scratch.appendingPathComponent("\(index).jsonl").path, scratch.appendingPathComponent("\(index).log").path)
         }
+        // Each worker's os.tmpname() files go in a directory of its own, removed once the worker
+        // has ended: a worker killed by the time-out cannot clean up after itself.
+        func temporaryDirectory(_ index: Int) -> URL { scratch.appendingPathComponent("\(index).tmp") }
 
         while printed < files.count {
             while running.count < jobs && next < files.count {
                 let index = next
                 next += 1
                 var arguments = ["test", "--worker", files[index], "--results", paths(index).results]
+                if (try? FileManager.default.createDirectory(at: temporaryDirectory(index), withIntermediateDirectories: true)) != nil {
+                    arguments += ["--scratch", temporaryDirectory(index).path]
+                }
                 if let filter { arguments += ["--filter", filter] }
                 do {
                     let process = try WorkerProcess(executable: workerExecutable, arguments: arguments,
@@ -77,6 +83,7 @@ public struct TestRunner {
                 }
                 progressed = true
                 outcomes[entry.index] = collect(entry.index, entry.process, paths(entry.index), timedOut: timedOut)
+                try? FileManager.default.removeItem(at: temporaryDirectory(entry.index))
                 return true
             }
             // Print every file whose predecessors are all done, so output order is the sorted order.

@@ -1,18 +1,20 @@
 import Foundation
 import LuaKit
 
-/// `vmlab test --worker FILE --results PATH`: runs one file in its own process and writes one JSON
-/// line per result to PATH as each result is known (so a worker killed by the time-out still leaves
-/// what finished), then the line `done`. Before each check it writes `{"running":[names]}`, so a
-/// time-out can name the check that was running. The runner treats a missing `done` as a failure
-/// of the file.
+/// `vmlab test --worker FILE --results PATH [--scratch DIR]`: runs one file in its own process and
+/// writes one JSON line per result to PATH as each result is known (so a worker killed by the
+/// time-out still leaves what finished), then the line `done`. Before each check it writes
+/// `{"running":[names]}`, so a time-out can name the check that was running. The runner treats a
+/// missing `done` as a failure of the file. With DIR, `os.tmpname()` makes its files there (the
+/// runner removes DIR when the worker has ended, also when it killed it).
 public enum TestWorker {
     public static let doneMarker = "done"
 
     /// The check a worker has started.
     struct Running: Codable { var running: [String] }
 
-    public static func run(file: String, resultsPath: String, filter: String?, interpreter: [String]) -> Int32 {
+    public static func run(file: String, resultsPath: String, filter: String?, interpreter: [String],
+                           scratch: String? = nil) -> Int32 {
         watchParent()
         guard FileManager.default.createFile(atPath: resultsPath, contents: nil),
               let output = FileHandle(forWritingAtPath: resultsPath)
@@ -32,6 +34,7 @@ public enum TestWorker {
         do {
             let session = try LabSession()
             session.setArguments(script: file, arguments: [], interpreter: interpreter)
+            if let scratch { try session.keepTemporaryFiles(in: scratch) }
             do {
                 try session.runFile(file)
             } catch {
