@@ -1161,16 +1161,25 @@ function P.find_qemu(name)
   return nil
 end
 
+-- A word for sh, quoted.
+local function shell_word(text)
+  return "'" .. text:gsub("'", "'\\''") .. "'"
+end
+
 -- Starts QEMU on an image; `finish` waits for it and returns the dump (or nil and why not).
 -- QEMU runs as its own process, so several can run while vmlab runs here. An M-mode program runs
 -- without firmware; an S-mode one under QEMU's own OpenSBI, which loads it at 0x80200000.
+-- The image and QEMU's stderr go in os.tmpname() files, which under `vmlab test` lie in the
+-- worker's own directory, removed when the worker ends, even when the time-out kills it; and
+-- `timeout --foreground` keeps QEMU in the worker's process group (plain `timeout` starts a group
+-- of its own), so that the kill ends QEMU too instead of leaving it to run out its 60 s.
 function P.start_qemu(qemu, image, privilege)
   local path = os.tmpname()
   local f = assert(io.open(path, "wb"))
   f:write(image)
   f:close()
-  local command = ("timeout 60 %s -M virt -m 128M -nographic -bios %s -kernel %s < /dev/null 2> %s.err")
-    :format(qemu, privilege == "S" and "default" or "none", path, path)
+  local command = ("timeout --foreground 60 %s -M virt -m 128M -nographic -bios %s -kernel %s < /dev/null 2> %s")
+    :format(shell_word(qemu), privilege == "S" and "default" or "none", shell_word(path), shell_word(path .. ".err"))
   return { path = path, pipe = assert(io.popen(command, "r")) }
 end
 
