@@ -1,0 +1,243 @@
+-- mode = "trap" (and bt, which runs the kernel on the same shadows) seen by tools: the guest's
+-- page tables and the shadows (vm:page_tables), registers and memory in the guest's view, and the
+-- VMM's own memory out of every tool's and device's reach. (The technique itself: trap_test.lua.)
+local vmlab = require "vmlab"
+
+local kernel = vmlab.guest "tinyos"
+
+local function tinyos(mode, bench, extra)
+  local o = { mode = mode, kernel = kernel, bootargs = ("bench=%s n=5"):format(bench) }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return assert(vmlab.vm(o))
+end
+
+local function result(vm) return vm:console():match("bench=%w+ iterations[^\r\n]*") end
+
+describe("vm:page_tables", function()
+  it("walks the guest's tables and the shadow, in the kernel's and the user's view", function()
+   for _, mode in ipairs { "trap", "bt" } do   -- bt runs the kernel on the same shadows
+    local vm <close> = tinyos(mode, "syscall")
+    local bp <close> = vm:breakpoint "sys_getpid"
+    expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
+    local va = vm:symbols().sys_getpid
+    local g = vm:page_tables { va = va }
+    expect(g.which).to_equal("guest")
+    expect(g.view).to_equal("kernel")
+    expect(g.mode).to_equal("sv39")
+    expect(g.ok).to_be(true)
+    expect(g.physical).to_equal(vm:translate(va))
+    local leaf = g.levels[#g.levels]
+    expect(leaf.leaf).to_be(true)
+    expect(leaf.flags.v and leaf.flags.x and leaf.flags.r).to_be(true)
+    expect(leaf.flags_text:sub(-1)).to_equal("V")
+    expect(g.levels[1].pte_address >> 12).to_equal(g.root >> 12)
+    expect(g.levels[1].pte_address).to_equal(g.root + ((va >> 30) & 511) * 8)
+    local s = vm:page_tables { which = "shadow", va = va }
+    expect(s.which).to_equal("shadow")
+    expect(s.physical).to_equal(g.physical)
+    expect(#s.levels).to_equal(3)
+    expect(s.page_size).to_equal(4096)
+    expect(s.levels[3].flags.u).to_be(true)      -- the guest kernel runs in U-mode
+    -- The guest user cannot see kernel pages: its view faults where the kernel's translates.
+    local gu = vm:page_tables { va = va, view = "user" }
+    expect(gu.view).to_equal("user")
+    expect(gu.ok).to_be(false)
+    expect(gu.fault).to_match("page_fault")
+    local su = vm:page_tables { which = "shadow", va = va, view = "user" }
+    expect(su.ok).to_be(false)
+    -- An address the guest never mapped.
+    local none = vm:page_tables { va = 0x3f00000000 }
+    expect(none.ok).to_be(false)
+    expect(none.physical).to_be(nil)
+    expect(vm:check_shadows()).to_equal({})
+   end
+  end)
+
+  it("uses the machine's walk in other modes, which have no shadow", function()
+    for _, mode in ipairs { "native", "interpret" } do
+      local vm <close> = tinyos(mode, "syscall")
+      local bp <close> = vm:breakpoint "sys_getpid"
+      expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
+      local va = vm:symbols().sys_getpid
+      local g = vm:page_tables { which = "guest", va = va }
+      expect(g.ok).to_be(true)
+      expect(g.physical).to_equal(vm:translate(va))
+      expect(g.mode).to_equal("sv39")
+      expect(g.view).to_be(nil)
+      local s, why = vm:page_tables { which = "shadow", va = va }
+      expect(s).to_be(nil)
+      expect(why).to_match("no shadow page tables under '" .. mode .. "'")
+      expect(vm:check_shadows()).to_equal({})
+    end
+  end)
+
+  it("reports bare mode before the kernel turns paging on", function()
+    local vm <close> = tinyos("native", "syscall")
+    local w = vm:page_tables { va = 0x80200000 }
+    expect(w.mode).to_equal("bare")
+    expect(w.physical).to_equal(0x80200000)
+    expect(#w.levels).to_equal(0)
+  end)
+
+  it("raises on misuse", function()
+    local vm <close> = tinyos("trap", "syscall")
+    expect(function() vm:page_tables {} end).to_raise("va")
+    expect(function() vm:page_tables { va = 0, which = "nested" } end).to_raise("nested")
+    expect(function() vm:page_tables { va = 0, view = "machine" } end).to_raise("machine")
+    expect(function() vm:page_tables { va = 0, level = 2 } end).to_raise("level")
+    local native <close> = tinyos("native", "syscall")
+    expect(function() native:page_tables { va = 0, vcpu = 3 } end).to_raise("no vCPU 3")
+    vm:close()
+    expect(function() vm:page_tables { va = 0 } end).to_raise("closed")
+    expect(function() vm:check_shadows() end).to_raise("closed")
+  end)
+end)
+
+describe("registers", function()
+  -- The point where tinyos has paging on, its trap vector set, and a syscall taken.
+  local function at_getpid(mode)
+    local vm = tinyos(mode, "syscall")
+    local bp <close> = vm:breakpoint "sys_getpid"
+    expect(vm:run { max_instructions = 50e6 }).to_equal("breakpoint")
+    return vm
+  end
+  local supervisor = { "priv", "csr.sstatus", "csr.satp", "csr.stvec", "csr.scause", "csr.sepc", "csr.sie", "csr.sscratch" }
+
+  it("are the guest's by default: the deprivileged kernel reads as natively", function()
+    local native <close> = at_getpid("native")
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      for _, name in ipairs(supervisor) do
+        expect(vm:read(name)).to_equal(native:read(name))
+      end
+      expect(vm:read("pc")).to_equal(native:read("pc"))
+      -- The hardware view is the hart as the VMM runs it: U-mode, on the shadow's root.
+      expect(vm:read("priv", { view = "hardware" })).to_equal("U")
+      expect(vm:read("csr.satp", { view = "hardware" })).never.to_equal(vm:read("csr.satp"))
+      expect(vm:read("csr.satp", { view = "hardware" }) >> 60).to_equal(8)
+      expect(native:read("csr.satp", { view = "hardware" })).to_equal(native:read("csr.satp"))
+    end
+  end)
+
+  it("written in the guest's view, have the effects of the guest's own write", function()
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      local satp, shadow = vm:read("csr.satp"), vm:read("csr.satp", { view = "hardware" })
+      -- Bare: the hart moves to the VMM's bare shadow; back again: to the same shadow as before.
+      vm:write("csr.satp", 0)
+      expect(vm:read("csr.satp")).to_equal(0)
+      expect(vm:read("csr.satp", { view = "hardware" })).never.to_equal(shadow)
+      vm:write("csr.satp", satp)
+      expect(vm:read("csr.satp", { view = "hardware" })).to_equal(shadow)
+      -- WARL as for the guest: Sv48 is not offered under shadow paging, so the write is ignored.
+      vm:write("csr.satp", (9 << 60) | (satp & 0xfffffffffff))
+      expect(vm:read("csr.satp")).to_equal(satp)
+      vm:write("csr.sscratch", 0x5eed)
+      expect(vm:read("csr.sscratch")).to_equal(0x5eed)
+      expect(vm:read("csr.sscratch", { view = "hardware" })).never.to_equal(0x5eed)
+      expect(function() vm:write("priv", "M") end).to_raise("the VMM is its M%-mode")
+      expect((vm:run { max_instructions = 50e6 })).to_equal("poweroff")
+      expect(result(vm)).to_match("iterations=5")
+    end
+  end)
+
+  it("and guest-virtual memory go through the guest's own tables, not the shadow", function()
+    -- Every symbol of tinyos, kernel and not: the same translation and bytes as natively, also
+    -- for pages the shadow has not filled (or never fills: tinyos maps low addresses the VMM
+    -- leaves to its MMIO emulation).
+    local native <close> = at_getpid("native")
+    local function view(vm, va)
+      local pa, why = vm:translate(va)
+      local ok, bytes = pcall(vm.read_memory, vm, va, 4, { space = "guest-virtual" })
+      return tostring(pa) .. " " .. (why or "") .. " " .. tostring(ok and bytes)
+    end
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      local compared = 0
+      for name, va in pairs(native:symbols()) do
+        expect(view(vm, va)).to_equal(view(native, va))
+        compared = compared + 1
+      end
+      expect(compared > 100).to_be(true)
+    end
+  end)
+
+  it("and a tool's write to a guest page table reaches the shadows", function()
+    for _, mode in ipairs { "trap", "bt" } do
+      local vm <close> = at_getpid(mode)
+      local va = vm:symbols().sys_getpid
+      local leaf = vm:page_tables({ va = va }).levels
+      leaf = leaf[#leaf]
+      expect(vm:page_tables({ which = "shadow", va = va }).ok).to_be(true)
+      vm:write_memory(leaf.pte_address, string.pack("<I8", leaf.pte & ~(1 << 3)))   -- X taken away
+      expect(vm:check_shadows()).to_equal({})
+      expect(vm:page_tables({ which = "shadow", va = va }).ok).to_be(false)
+      vm:write_memory(leaf.pte_address, string.pack("<I8", leaf.pte))
+      expect((vm:run { max_instructions = 50e6 })).to_equal("poweroff")
+      expect(result(vm)).to_match("iterations=5")
+    end
+  end)
+
+  it("reach a guest kernel that reads them back", function()
+    local kernel = vmlab.asm [[
+        csrr a0, sscratch
+        csrr a1, stvec
+      1: j 1b
+    ]]
+    for _, mode in ipairs { "native", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
+      expect(vm:read("priv")).to_equal("S")
+      vm:write("csr.sscratch", 0x1234)
+      vm:write("csr.stvec", 0x80200100)
+      vm:run { max_instructions = 10 }
+      expect(vm:read("a0")).to_equal(0x1234)
+      expect(vm:read("a1")).to_equal(0x80200100)
+    end
+  end)
+end)
+
+describe("the VMM's own memory", function()
+  -- Under trap and bt the shadow page tables live in memory right behind the guest's RAM.
+  it("is out of reach of the guest's devices and of tools, in every mode alike", function()
+    local disk = os.tmpname()
+    local f <close> = assert(io.open(disk, "wb"))
+    f:write(string.rep("\255", 4096))
+    f:flush()
+    -- A guest that has virtio-blk read sector 0 into 0x81000000, just past its 16 MiB, then
+    -- touches fresh pages (shadow faults, under trap and bt).
+    local o = {}
+    local function store(width, address, value) o[#o + 1] = ("li t0, %d\nli t1, %d\n%s t1, 0(t0)"):format(address, value, width) end
+    local function descriptor(at, address, length, flags, next)
+      store("sd", at, address); store("sw", at + 8, length); store("sh", at + 12, flags); store("sh", at + 14, next)
+    end
+    local ring, header, status, slot = 0x80400000, 0x80100000, 0x80100400, 0x10008000
+    descriptor(ring, header, 16, 1, 1)                -- the request: read sector 0
+    descriptor(ring + 16, 0x81000000, 4096, 3, 2)     -- its data, past the end of RAM
+    descriptor(ring + 32, status, 1, 2, 0)
+    store("sd", header, 0); store("sd", header + 8, 0)
+    store("sw", ring + 0x1000, 0x10000)               -- avail: idx 1, ring[0] = descriptor 0
+    for _, w in ipairs { { 0x70, 0 }, { 0x70, 1 }, { 0x70, 3 }, { 0x24, 1 }, { 0x20, 1 }, { 0x70, 11 }, { 0x30, 0 },
+                         { 0x38, 8 }, { 0x80, ring }, { 0x90, ring + 0x1000 }, { 0xa0, ring + 0x2000 }, { 0x44, 1 },
+                         { 0x70, 15 }, { 0x50, 0 } } do
+      store("sw", slot + w[1], w[2])
+    end
+    o[#o + 1] = "li t2, 0x80600000\n1: ld t3, 0(t2)\nli t4, 4096\nadd t2, t2, t4\nj 1b"
+    local code = vmlab.asm(table.concat(o, "\n"))
+    local outcome
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = code, memory = "16M", disks = { { file = disk } } })
+      local stop, details = vm:run { max_instructions = 200000 }
+      -- The device refused the transfer (nothing used); the guest then runs off its RAM's end.
+      local used = select(2, string.unpack("<I2I2", vm:read_memory(0x80402000, 4)))
+      local seen = ("%s %d %s"):format(stop, used, details.message:match("load_access_fault at pc %w+ %(tval 0x81000000%)") and "past RAM" or details.message)
+      outcome = outcome or seen
+      expect(seen).to_equal(outcome)
+      expect(used).to_equal(0)
+      -- Tools: the VM's RAM ends where the guest's does.
+      expect(function() vm:read_memory(0x81000000, 8) end).to_raise("physical RAM is 0x80000000%-0x80ffffff")
+      expect(function() vm:write_memory(0x80fffffc, "12345678") end).to_raise("not all RAM")
+      expect(function() vm:inject { fault = "bitflip_memory", address = 0x81000000, bit = 0 } end).to_raise("RAM of this VM")
+    end
+    os.remove(disk)
+  end)
+end)
