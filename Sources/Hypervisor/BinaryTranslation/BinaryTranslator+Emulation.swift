@@ -60,10 +60,10 @@ extension BinaryTranslator {
     /// An adapted store: emulated like the monitor's traced store when it hits a traced page;
     /// any other store (the same instruction writing ordinary memory) runs natively.
     func tracedStore(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
+        let shadow = monitor.shadow
         guard let (va, _) = Self.storeTarget(inst, machine: machine, hart: monitor.hart),
-              let gpa = guestPhysical(va, .store, asGuestAccess: false),
-              monitor.shadow.isWriteProtected(guestPhysical: gpa) else { return .native }
-        switch monitor.shadow.emulateTracedStore(pc: pc, hart: monitor.hart) {
+              shadow.storeIsTraced(va: va) else { return .native }
+        switch shadow.emulateTracedStore(pc: pc, hart: monitor.hart) {
         case .emulated:
             counters.inline &+= 1
             counters.tracedWriteInline &+= 1

@@ -116,6 +116,9 @@ public final class ShadowPageTables {
     /// Guest page-table page → the shadow pages mirroring it. A page with an entry here is
     /// write-protected in every shadow.
     var derived: [UInt64: Set<UInt64>] = [:]
+    /// The pages with an entry in `derived`, as a bitmap over the guest's RAM (kept with it by
+    /// `allocate` and `freeTree`): what `isWriteProtected` reads.
+    var protected: ProtectedPages
     /// Guest page → shadow leaf entries (machine addresses) that mapped it writable. Checked
     /// lazily: an entry that no longer maps the page writable is skipped.
     var writableMappings: [UInt64: [UInt64]] = [:]
@@ -134,11 +137,22 @@ public final class ShadowPageTables {
         precondition(machine.readPhysical(at: pool.base, count: 8) != nil, "the shadow pool is not RAM")
         contexts = Array(repeating: nil, count: self.capacity)
         words = MachineWords(machine: machine)
+        protected = ProtectedPages(map: map)
     }
 
     /// Whether guest-physical page `frame` is mirrored by some shadow table (and so write-protected).
+    @inline(__always)
     public func isWriteProtected(guestPhysical gpa: UInt64) -> Bool {
-        derived[gpa & ~(Sv39.pageSize - 1)]?.isEmpty == false
+        protected.contains(page: gpa >> 12) ?? (derived[gpa & ~(Sv39.pageSize - 1)]?.isEmpty == false)
+    }
+
+    /// Whether a store to guest-virtual `va`, in the current view, lands on a write-protected
+    /// page: false when the guest's own tables refuse the store (the hardware then takes the
+    /// fault) or do not lead to the VM's memory. A look at the tables: no A/D bit is set.
+    public func storeIsTraced(va: UInt64) -> Bool {
+        guard let gpa = GuestPageWalker.physicalAddress(va, .store, guestContext(view), map: map, memory: words,
+                                                        asGuestAccess: false) else { return false }
+        return isWriteProtected(guestPhysical: gpa)
     }
 
     /// The guest's translation context in `view`.
@@ -272,7 +286,10 @@ public final class ShadowPageTables {
         if let s = source {
             let first = derived[s]?.isEmpty != false
             derived[s, default: []].insert(p)
-            if first { writeProtect(s) }
+            if first {
+                protected.set(page: s >> 12, true)
+                writeProtect(s)
+            }
         }
         return p
     }
@@ -288,7 +305,10 @@ public final class ShadowPageTables {
         }
         if let s = info.source {
             derived[s]?.remove(page)
-            if derived[s]?.isEmpty == true { derived[s] = nil }
+            if derived[s]?.isEmpty == true {
+                derived[s] = nil
+                protected.set(page: s >> 12, false)
+            }
         }
         contexts[info.slot]?.pages.remove(page)
         pageInfo[page] = nil
