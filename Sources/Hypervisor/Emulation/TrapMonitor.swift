@@ -107,8 +107,12 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         machine.trapHandler = self
         machine.addTimedDevice(self)
         // A device's DMA into a guest page table must reach the shadows, as the guest's own
-        // stores do through tracing.
-        machine.dmaWriteObserver = { [weak shadow] address, count in shadow?.machineWrote(machinePhysical: address, count: count) }
+        // stores do through tracing. The machine may outlive them, so the observer holds them
+        // weakly, through the shadows' own link (a weak reference to the shadows themselves would
+        // give them a side table, and make every retain of them on the exit and callout paths slow).
+        machine.dmaWriteObserver = { [weak link = shadow.link] address, count in
+            link?.shadow.machineWrote(machinePhysical: address, count: count)
+        }
         machine.writeCSR(CSR.medeleg, 0, hart: hart)
         machine.writeCSR(CSR.mideleg, 0, hart: hart)
     }
