@@ -221,15 +221,22 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
 
     /// Follows the PLIC's SEIP pin into the vCPU; once the guest has claimed the interrupt (the pin
     /// is low) the real enable is restored so the next one reaches the monitor.
+    /// (It runs before every callout a `bt` translator makes, so it reads the machine's interrupt
+    /// registers once: nothing here touches the machine before the enable is set.)
     func syncExternalInterrupt() {
-        let pin = machine.interruptRegisters(hart: hart).pending & SupervisorBits.sei != 0
+        let (pending, enabled) = machine.interruptRegisters(hart: hart)
+        let pin = pending & SupervisorBits.sei != 0
         if vcpu.csrs.sip & SupervisorBits.sei != 0 && !pin { vcpu.setInterrupt(.supervisorExternal, pending: false) }
-        if !pin { setRealEnable(SupervisorBits.sei, true) }
+        if !pin { setRealEnable(SupervisorBits.sei, true, mie: enabled) }
         else if vcpu.csrs.sip & SupervisorBits.sei == 0 { vcpu.setInterrupt(.supervisorExternal, pending: true) }
     }
 
     func setRealEnable(_ bits: UInt64, _ on: Bool) {
-        let mie = machine.interruptRegisters(hart: hart).enabled
+        setRealEnable(bits, on, mie: machine.interruptRegisters(hart: hart).enabled)
+    }
+
+    /// Sets or clears `bits` of the real mie, whose value is `mie`.
+    func setRealEnable(_ bits: UInt64, _ on: Bool, mie: UInt64) {
         let new = on ? mie | bits : mie & ~bits
         if new != mie { machine.writeCSR(CSR.mie, new, hart: hart) }
     }
