@@ -60,10 +60,25 @@ public final class Machine {
         set {
             code.translator = newValue
             code.translating = newValue != nil
+            code.storesOffFastPath = false
             // Every slot and block goes, and every hart's fetch page, so no instruction decoded
             // under the old translator (or none) runs again without being shown to the new one.
             code.dropAll()
             for h in harts { h.invalidateFetch() }
+        }
+    }
+    /// While true, every `CodeRewrite.calloutOnMiss` store calls out, hit or miss: the harts keep
+    /// no store entries in their soft TLBs (setting it drops them all), so every store takes the
+    /// slow path, where a guarded one finds its callout. The soft TLB is the host's cache, seen by
+    /// neither the guest nor any count, so this costs host time only. For a translator that must,
+    /// for a while, be called at every execution of its guarded stores. Setting `translator`
+    /// clears it.
+    public var guardedStoresAlwaysCallOut: Bool {
+        get { code.storesOffFastPath }
+        set {
+            guard newValue != code.storesOffFastPath else { return }
+            code.storesOffFastPath = newValue
+            if newValue { for h in harts { h.flushSoftTLB() } }
         }
     }
     public var holes: Set<SensitiveHole> = []  // sensitive instructions that do not trap (SensitiveHole.swift); read on illegal-instruction paths only

@@ -16,6 +16,18 @@ public enum CodeRewrite: Sendable, Equatable {
     case keep
     /// Replace it, in the cache only, by callout `id`: executing it calls `CodeTranslator.callout`.
     case callout(UInt32)
+    /// For a plain integer store (`sb`, `sh`, `sw`, `sd`, compressed forms included): keep it, and
+    /// call out (`id`, exactly as `.callout(id)` would) only when it leaves the hart's fast path.
+    /// A store that hits the hart's soft TLB — a page the hart's TLB maps writable, where PMP
+    /// allows the store, plain RAM holding no decoded code and no watchpoint — completes as the
+    /// plain store does, with no callout; any other (a TLB miss, a page walk, a fault, a device,
+    /// a misaligned address) calls out before the hart does anything else about it, and `.native`
+    /// then goes on with the hart's own slow path. For any other instruction, or an id above
+    /// 0xFFFF, it is `.callout(id)`. A translator that only needs to see the stores that cannot
+    /// complete on the fast path (a VMM whose traced pages are never writable in the tables the
+    /// hart walks) gets them with no callout on the others. See "Translators and callouts" in the
+    /// Engine article.
+    case calloutOnMiss(UInt32)
 }
 
 /// What a callout did with the instruction it replaced. The slice ends after a callout whatever

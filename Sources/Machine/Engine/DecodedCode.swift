@@ -43,6 +43,9 @@ final class DecodedCode {
     /// weak load (the translator may since have gone; the hooks then find nil and keep the code).
     weak var translator: (any CodeTranslator)?
     var translating = false
+    /// `Machine.guardedStoresAlwaysCallOut`: the harts install no store entries in their soft
+    /// TLBs, so that every store, guarded ones included, takes the slow path.
+    var storesOffFastPath = false
 
     init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase

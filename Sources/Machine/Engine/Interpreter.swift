@@ -259,6 +259,11 @@ extension Hart {
         if code.translating {
             op = rewritten(op, physical: fetchedPhysical(pc))
             if op.opcode == .illegal && op.rs3 == CalloutSlot.tag { return executeUncachedCallout(op) }
+            // A guarded store, whose slow path finds its callout in the fetch page, which does not
+            // hold this one: it calls out at every execution, as a callout slot would.
+            if GuardedStoreSlot.isGuarded(op) {
+                return executeUncachedCallout(CalloutSlot.make(GuardedStoreSlot.id(op), replacing: op))
+            }
         }
         let x = s.pointee.regs
         let dp = Hart.privIndex(s.pointee.dataPriv)

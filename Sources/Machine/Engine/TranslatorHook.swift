@@ -20,9 +20,46 @@ enum CalloutSlot {
     }
 }
 
+/// The form of a `CodeRewrite.calloutOnMiss` store in the decoded-code cache: the store itself,
+/// which every engine runs as it runs the plain store (its execution reads the opcode, rs1, rs2,
+/// imm and length only), with `rs3 == tag` and the callout id in `rd` (low byte) and `rm` (high
+/// byte) — fields a store does not have, which the decoder leaves zero. Only its slow path looks
+/// at them: `storeSlow` finds the slot at `state.pc` and calls out first (`guardedStoreCallout`).
+enum GuardedStoreSlot {
+    static let tag: UInt8 = 0xCB
+
+    /// Whether `.calloutOnMiss(id)` keeps `op` as a guarded store (rather than a callout slot).
+    static func applies(to op: DecodedOp, id: UInt32) -> Bool {
+        id <= 0xFFFF && size(op.opcode) != 0
+    }
+
+    /// The bytes a guardable store writes; 0 for any other opcode.
+    static func size(_ opcode: Opcode) -> UInt64 {
+        switch opcode {
+        case .sb: 1
+        case .sh: 2
+        case .sw: 4
+        case .sd: 8
+        default: 0
+        }
+    }
+
+    static func make(_ id: UInt32, replacing op: DecodedOp) -> DecodedOp {
+        var slot = op
+        slot.rs3 = tag
+        slot.rd = UInt8(truncatingIfNeeded: id)
+        slot.rm = UInt8(truncatingIfNeeded: id >> 8)
+        return slot
+    }
+
+    static func isGuarded(_ op: DecodedOp) -> Bool { op.rs3 == tag && size(op.opcode) != 0 }
+
+    static func id(_ op: DecodedOp) -> UInt32 { UInt32(op.rd) | UInt32(op.rm) << 8 }
+}
+
 extension Hart {
-    /// `op`, decoded at physical `physical`, as the installed translator wants it run: itself, or
-    /// a callout slot. (Called only while a translator is installed.)
+    /// `op`, decoded at physical `physical`, as the installed translator wants it run: itself, a
+    /// guarded store, or a callout slot. (Called only while a translator is installed.)
     @inline(never)
     func rewritten(_ op: DecodedOp, physical: UInt64) -> DecodedOp {
         let id = self.id
@@ -33,6 +70,53 @@ extension Hart {
         switch rewrite {
         case .keep: return op
         case .callout(let n): return CalloutSlot.make(n, replacing: op)
+        case .calloutOnMiss(let n):
+            return GuardedStoreSlot.applies(to: op, id: n) ? GuardedStoreSlot.make(n, replacing: op)
+                                                            : CalloutSlot.make(n, replacing: op)
+        }
+    }
+
+    /// The start of a store's slow path (`storeSlow`, with `state.pc` at the store and the counts
+    /// of what retired before it committed, as for any slow path): when the slot executing is a
+    /// guarded store (`CodeRewrite.calloutOnMiss`) writing `size` bytes at `va`, runs its callout
+    /// before anything else. Returns nil to go on with the slow path (not such a store, or the
+    /// callout said `.native`), or false when the callout retired or abandoned the store: the
+    /// caller then ends as after a trap (`.trapped`: `state.pc` is where the hart goes on), with
+    /// what it retired counted here, as `runCallout` counts it for a callout slot.
+    ///
+    /// The slot is found as `illegalOrCallout` finds a callout slot: the current fetch page's slot
+    /// at `state.pc` (see there why that is the slot executing). It must also be the store at
+    /// hand: a guarded store of `size` bytes whose address, from the registers (which a store does
+    /// not change), is `va`. A store executed outside the cache is never taken for it: it finds
+    /// its own callout (`executeUncached`).
+    @inline(never)
+    func guardedStoreCallout(_ va: UInt64, size: UInt64) -> Bool? {
+        let s = state
+        let off = s.pointee.pc &- s.pointee.fetchBase
+        guard off < 4096 else { return nil }
+        let slot = s.pointee.fetchOps[Int(truncatingIfNeeded: off >> 1)]
+        guard GuardedStoreSlot.isGuarded(slot), GuardedStoreSlot.size(slot.opcode) == size,
+              s.pointee.regs[Int(slot.rs1)] &+ UInt64(bitPattern: Int64(slot.imm)) == va else { return nil }
+        let original = Decoder.decode(slot.raw)
+        switch callTranslator(GuardedStoreSlot.id(slot), original) {
+        case .native:
+            return nil
+        case .retired:
+            retireOne()
+            return false
+        case .abandoned:
+            s.pointee.exceptionsTaken &+= 1   // budget, as for a trap the hardware takes
+            return false
+        }
+    }
+
+    /// Calls the translator's callout `id` for `original` at `state.pc` (`.native` when it has gone).
+    @inline(__always)
+    func callTranslator(_ id: UInt32, _ original: DecodedOp) -> CalloutOutcome {
+        let hart = self.id
+        let pc = state.pointee.pc
+        return Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef {
+            $0.translatorCallout(id, instruction: original, pc: pc, hart: hart)
         }
     }
 
@@ -108,12 +192,7 @@ extension Hart {
         let s = state
         // The slot is copied: the callout may drop it (a write, `retranslate`).
         let original = Decoder.decode(slot.raw)
-        let id = self.id
-        let pc = s.pointee.pc
-        let outcome = Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef {
-            $0.translatorCallout(UInt32(bitPattern: slot.imm), instruction: original, pc: pc, hart: id)
-        }
-        switch outcome {
+        switch callTranslator(UInt32(bitPattern: slot.imm), original) {
         case .retired:
             return .exit
         case .abandoned:

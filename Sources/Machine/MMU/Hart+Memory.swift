@@ -13,6 +13,7 @@ extension Hart {
               pmp.pageAllowed(page, type: type, priv: priv) else { return }
         if type == .store {
             if isCode(page) || (reservedPageCount.pointee != 0 && machine.reservedPages.contains(page)) { return }
+            if code.storesOffFastPath { return }
         }
         // A watched page leaves the fast path for the watched kind (fetches are never watched).
         if state.pointee.watching && type != .fetch && mayWatch(page, count: 1, isWrite: type == .store) {
@@ -74,6 +75,8 @@ extension Hart {
     /// Stores the low `size` bytes of `value` at virtual `va`; false after raising a trap.
     @inline(never)
     func storeSlow(_ va: UInt64, size: UInt64, value: UInt64) -> Bool {
+        // A translator's guarded store calls out here, before the hart does anything about it.
+        if code.translating, let done = guardedStoreCallout(va, size: size) { return done }
         let priv = state.pointee.dataPriv
         if va & (size - 1) != 0 { return storeMisaligned(va, size: size, value: value, priv: priv) }
         guard let pa = translate(va, .store, priv: priv) else { return false }
