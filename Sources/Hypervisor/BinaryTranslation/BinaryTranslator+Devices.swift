@@ -37,6 +37,8 @@ extension BinaryTranslator {
               let target = deviceTarget(access, asGuestAccess: true) else { return false }
         counters.deviceEmulated &+= 1
         charge(prices.deviceEmulated)
+        // The access may claim the PLIC's interrupt, which the monitor follows only at its next step.
+        defer { settleGuards() }
         guard perform(access, inst, at: target, pc: trap.pc) else { return true }
         // Performed here, it retires for the guest as it would natively (and as the monitor's
         // emulated privileged instructions do): instret must not depend on how the VMM did it.

@@ -46,6 +46,7 @@ extension BinaryTranslator {
             counters.calloutsByKind[Int(kind.rawValue)] &+= 1
             monitor.deliverPendingInterrupt()
         }
+        settleGuards()
         return outcome
     }
 
@@ -62,7 +63,10 @@ extension BinaryTranslator {
     func tracedStore(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
         let shadow = monitor.shadow
         guard let (va, _) = Self.storeTarget(inst, machine: machine, hart: monitor.hart),
-              shadow.storeIsTraced(va: va) else { return .native }
+              shadow.storeIsTraced(va: va) else {
+            counters.tracedStoreNative &+= 1
+            return .native
+        }
         switch shadow.emulateTracedStore(pc: pc, hart: monitor.hart) {
         case .emulated:
             counters.inline &+= 1

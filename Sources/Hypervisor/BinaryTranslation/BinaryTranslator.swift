@@ -9,7 +9,8 @@
 // Adaptive translation [AA06, §3.3]: the monitor tells the translator of every trapped store to a
 // traced page-table page; once one store instruction (by physical pc) has faulted
 // `policy.adaptThreshold` times, it is retranslated into a callout that emulates it with no trap
-// (`traced_write_inline`). A kernel load or store that reaches a device is learnt on its first
+// (`traced_write_inline`): a guarded store (`CodeRewrite.calloutOnMiss`), which calls out only
+// when it leaves the hart's fast path, as every store to a traced page does (`settleGuards`). A kernel load or store that reaches a device is learnt on its first
 // (trapped) access and retranslated into a callout that performs the access on the device model.
 
 import Machine
@@ -33,6 +34,13 @@ public struct BinaryTranslationCounters: Sendable, Equatable {
     public var adaptations: UInt64 = 0
     /// Traced stores emulated by adapted code without a trap (`traced_write_inline`).
     public var tracedWriteInline: UInt64 = 0
+    /// Adapted stores that called into the VMM and found no traced page there, so the hart
+    /// completed them itself (not charged: the guest sees a store). A guarded store calls in only
+    /// when it leaves the hart's fast path (a TLB refill, a first write to a page, a fault).
+    public var tracedStoreNative: UInt64 = 0
+    /// Times the adapted stores were made to call in at every execution for a while, because the
+    /// monitor's view of the external interrupt was behind the PLIC's (see `settleGuards`).
+    public var guardSuspensions: UInt64 = 0
     /// Device register accesses performed by translated code (`bt_inline`).
     public var deviceInline: UInt64 = 0
     /// Device register accesses that trapped (on a page the VMM protects) and were emulated by
@@ -59,7 +67,8 @@ public struct BinaryTranslationCounters: Sendable, Equatable {
     public var dictionary: [String: UInt64] {
         ["translated_instructions": translatedInstructions, "blocks_translated": blocksTranslated,
          "invalidations": invalidations, "callouts": callouts, "inline": inline, "inline_csr": inlineCSR,
-         "adaptations": adaptations, "traced_write_inline": tracedWriteInline, "device_inline": deviceInline,
+         "adaptations": adaptations, "traced_write_inline": tracedWriteInline, "traced_store_native": tracedStoreNative,
+         "guard_suspensions": guardSuspensions, "device_inline": deviceInline,
          "device_emulated": deviceEmulated, "devices_learnt": devicesLearnt, "indirect_jumps": indirectJumps]
     }
 }
@@ -124,7 +133,11 @@ public final class BinaryTranslator: CodeTranslator {
         charge(prices.translation)
         translatedPages.insert(physical >> 12)
         // Learnt kinds first: an adapted instruction is a load or store, never sensitive itself.
-        if adaptedStores.contains(physical) { return .callout(CalloutKind.tracedStore.id) }
+        // An adapted store calls out only where it could hit a traced page (`guardedStores`).
+        if adaptedStores.contains(physical) {
+            let id = CalloutKind.tracedStore.id
+            return policy.guardedStores ? .calloutOnMiss(id) : .callout(id)
+        }
         if deviceAccesses.contains(physical) { return .callout(CalloutKind.device.id) }
         if let kind = CalloutKind.classify(instruction) { return .callout(kind.id) }
         if instruction.opcode == .jalr && !isDirect(jalrAt: physical, base: instruction.rs1) {
@@ -201,6 +214,24 @@ public final class BinaryTranslator: CodeTranslator {
         adaptedStores.insert(physical)
         counters.adaptations &+= 1
         retranslate(physical, length)
+        settleGuards()
+    }
+
+    /// Suspends the guarded stores' fast path while a callout would not be a plain look: every
+    /// traced-store callout begins as every callout does, with the monitor following the PLIC's
+    /// pin (`TrapMonitor.syncExternalInterrupt`), and a guarded store that completes on the fast
+    /// path makes no callout. The two agree whenever that step would change nothing
+    /// (`TrapMonitor.externalInterruptSettled`), which only a guest access to the PLIC (a claim)
+    /// can undo between the monitor's steps: a device access, performed by a callout or after a
+    /// trap, both here. So after each of those, and after every callout (whose step settles it),
+    /// the fast path is suspended or restored (`Machine.guardedStoresAlwaysCallOut`): while
+    /// suspended every adapted store calls out, as it did before guarded stores existed.
+    func settleGuards() {
+        guard policy.guardedStores, !adaptedStores.isEmpty else { return }
+        let suspend = !monitor.externalInterruptSettled
+        guard suspend != machine.guardedStoresAlwaysCallOut else { return }
+        if suspend { counters.guardSuspensions &+= 1 }
+        machine.guardedStoresAlwaysCallOut = suspend
     }
 
     /// Drops the decoded code of one instruction so that `translate` sees it again.

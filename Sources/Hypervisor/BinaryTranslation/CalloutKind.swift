@@ -33,7 +33,9 @@ public enum CalloutKind: UInt32, CaseIterable, Sendable, CustomStringConvertible
     case ecall = 6
     /// mret: illegal in the guest kernel's view (there is no virtual M-mode to return from).
     case mret = 7
-    /// A store adapted after faulting on traced page-table pages: emulated without a trap.
+    /// A store adapted after faulting on traced page-table pages: emulated without a trap. Installed
+    /// as a guarded store (`CodeRewrite.calloutOnMiss`, `BinaryTranslationPolicy.guardedStores`):
+    /// it calls out only when it misses the hart's fast path, as every store to a traced page does.
     case tracedStore = 8
     /// A load or store learnt to reach a device register: performed on the device model.
     case device = 9

@@ -231,6 +231,14 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         else if vcpu.csrs.sip & SupervisorBits.sei == 0 { vcpu.setInterrupt(.supervisorExternal, pending: true) }
     }
 
+    /// Whether `syncExternalInterrupt` would change nothing now: the vCPU's SEIP is the PLIC's
+    /// pin, and the real enable is on unless the pin is up (the guest has not claimed it yet).
+    public var externalInterruptSettled: Bool {
+        let (pending, enabled) = machine.interruptRegisters(hart: hart)
+        let pin = pending & SupervisorBits.sei != 0
+        return pin == (vcpu.csrs.sip & SupervisorBits.sei != 0) && (pin || enabled & SupervisorBits.sei != 0)
+    }
+
     func setRealEnable(_ bits: UInt64, _ on: Bool) {
         setRealEnable(bits, on, mie: machine.interruptRegisters(hart: hart).enabled)
     }

@@ -1,10 +1,10 @@
 // Which guest pages the shadows write-protect, as a bitmap indexed by guest-physical page number.
 // `ShadowPageTables.derived` says which shadow pages mirror each guest table page (a dictionary of
 // sets, which the shadow pager needs to drop them); whether a page is protected at all is asked far
-// more often — by every store a `bt` translator adapted into a traced-store callout, about a
-// million times in tinyos's `pagefault` benchmark — and a dictionary lookup (hashing the page
-// number, probing, then the set) cost about 180 host instructions of each. This answers it with
-// one load and a shift.
+// more often — at every call of a store a `bt` translator adapted (while those were callouts at
+// every execution, about a million times in tinyos's `pagefault` benchmark for 2000 pages) and
+// at every shadow fill — and a dictionary lookup (hashing the page number, probing, then the
+// set) cost about 180 host instructions of each. This answers it with one load and a shift.
 
 /// A bit per guest page of the VM's RAM: set while some shadow table mirrors the page.
 struct ProtectedPages {
