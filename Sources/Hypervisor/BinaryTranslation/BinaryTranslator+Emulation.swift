@@ -46,7 +46,7 @@ extension BinaryTranslator {
             counters.calloutsByKind[Int(kind.rawValue)] &+= 1
             monitor.deliverPendingInterrupt()
         }
-        settleGuards()
+        settleGuards(after: kind)
         return outcome
     }
 

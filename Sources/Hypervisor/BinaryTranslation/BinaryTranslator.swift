@@ -10,8 +10,9 @@
 // traced page-table page; once one store instruction (by physical pc) has faulted
 // `policy.adaptThreshold` times, it is retranslated into a callout that emulates it with no trap
 // (`traced_write_inline`): a guarded store (`CodeRewrite.calloutOnMiss`), which calls out only
-// when it leaves the hart's fast path, as every store to a traced page does (`settleGuards`). A kernel load or store that reaches a device is learnt on its first
-// (trapped) access and retranslated into a callout that performs the access on the device model.
+// when it leaves the hart's fast path, as every store to a traced page does (`settleGuards`).
+// A kernel load or store that reaches a device is learnt on its first (trapped) access and
+// retranslated into a callout that performs the access on the device model.
 
 import Machine
 import RISCV
@@ -109,6 +110,8 @@ public final class BinaryTranslator: CodeTranslator {
     var translatedPages: Set<UInt64> = []
     /// Set while the translator drops code itself (retranslation is not an invalidation).
     var retranslating = false
+    /// What `settleGuards` last decided (the machine's switch is the authority: see there).
+    var guardsSuspended = false
     /// Under `policy.afterburn`, the load-time patcher whose patch words are this translator's
     /// only callouts (Afterburner+BinaryTranslator.swift): nothing is translated then.
     public internal(set) var afterburner: Afterburner?
@@ -223,15 +226,27 @@ public final class BinaryTranslator: CodeTranslator {
     /// path makes no callout. The two agree whenever that step would change nothing
     /// (`TrapMonitor.externalInterruptSettled`), which only a guest access to the PLIC (a claim)
     /// can undo between the monitor's steps: a device access, performed by a callout or after a
-    /// trap, both here. So after each of those, and after every callout (whose step settles it),
-    /// the fast path is suspended or restored (`Machine.guardedStoresAlwaysCallOut`): while
-    /// suspended every adapted store calls out, as it did before guarded stores existed.
+    /// trap, both here, or the virtual SBI's own use of a device (an `ecall` callout). So after
+    /// each of those the fast path is suspended while it is so
+    /// (`Machine.guardedStoresAlwaysCallOut`: every adapted store calls out, as it did before
+    /// guarded stores existed), and while suspended, every callout (whose first step settles it)
+    /// looks again to restore it. (A pin that rises while the real enable is on is not a window:
+    /// the hart takes the interrupt into the monitor before its next instruction.)
     func settleGuards() {
         guard policy.guardedStores, !adaptedStores.isEmpty else { return }
         let suspend = !monitor.externalInterruptSettled
+        guardsSuspended = suspend
         guard suspend != machine.guardedStoresAlwaysCallOut else { return }
         if suspend { counters.guardSuspensions &+= 1 }
         machine.guardedStoresAlwaysCallOut = suspend
+    }
+
+    /// `settleGuards` after callout `kind`: only a kind that may reach a device can suspend the
+    /// guards, and only while they are suspended can a callout restore them; the other callouts
+    /// (CSR accesses, sret, fences, adapted stores: most of them) skip the look.
+    @inline(__always)
+    func settleGuards(after kind: CalloutKind) {
+        if guardsSuspended || kind == .device || kind == .ecall { settleGuards() }
     }
 
     /// Drops the decoded code of one instruction so that `translate` sees it again.
