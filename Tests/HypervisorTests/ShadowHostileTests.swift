@@ -197,4 +197,48 @@ import RISCV
         #expect(rig.shadow.counters.satpSwitches >= 12)
         #expect(rig.shadow.checkCoherence() == [])
     }
+
+    /// When the pool cannot hold the other view's root, `load` drops the view being left: its
+    /// entries in the hart's TLB (under a machine ASID the next tree for that view reuses) must go
+    /// with it, or they would outlive the write protection the next tree puts in place.
+    @Test func droppingTheOtherViewForRoomFlushesItsTLBEntries() throws {
+        // The guest kernel fills exactly the 16-page pool: root, the L1 mirror and a split L0 for
+        // its code, the L1 and L0 mirrors of its user mapping (touched with SUM), and 11 split L0s
+        // for aliases of its superpage. Then it drops to U, whose root does not fit.
+        let rig = try ShadowRig("""
+            la t0, handler
+            csrw stvec, t0
+            li t0, 0x8000000000080100
+            csrw satp, t0
+            sfence.vma
+            li t0, 0x40000
+            csrs sstatus, t0
+            li t1, 0x40000000
+            ld t2, 0(t1)
+            li t1, 0x80200000
+            li t3, 11
+            li t4, 0x200000
+            1: ld t2, 0(t1)
+            add t1, t1, t4
+            addi t3, t3, -1
+            bnez t3, 1b
+            li t0, 0x100
+            csrc sstatus, t0
+            li t0, 0x40000000
+            csrw sepc, t0
+            sret
+            .align 2
+            handler:
+            \(R.shutdown)
+            """, capacity: 1, poolSize: 16 << 12)
+        rig.buildTables()
+        for k in 1...11 as ClosedRange<UInt64> { rig.write64(R.l1Kernel + k * 8, R.pte(R.guestBase, R.kernelRWX)) }
+        rig.write64(R.l0User, R.pte(0x8015_0000, Sv39.v | Sv39.r | Sv39.x | Sv39.u))
+        rig.write64(0x8015_0000, 0x73)   // the guest user's one instruction: ecall
+        rig.start()
+        #expect(rig.run() == .hostStop("shutdown"))
+        #expect(rig.shadow.counters.pagesAllocated > 16, "the user view's root took a page of the kernel view's")
+        #expect(rig.shadow.counters.evictions == 1, "only the bare address space the guest started in")
+        #expect(rig.shadow.checkCoherence() == [])
+    }
 }

@@ -72,7 +72,8 @@ extension ShadowPageTables {
     }
 
     /// Every shadow leaf, in every cached address space and view, that disagrees with the guest's
-    /// tables as they are now. Empty when the shadows are coherent.
+    /// tables as they are now, and every hart TLB entry the shadows no longer back. Empty when the
+    /// shadows (and the TLBs caching them) are coherent.
     public func checkCoherence() -> [ShadowIncoherence] {
         var problems: [ShadowIncoherence] = []
         for case let ctx? in contexts {
@@ -88,7 +89,47 @@ extension ShadowPageTables {
                 }
             }
         }
+        for h in 0..<machine.hartCount {
+            for entry in machine.tlbEntries(hart: h) {
+                if let p = staleness(of: entry, hart: h) { problems.append(p) }
+            }
+        }
         return problems
+    }
+
+    /// Why a hart's TLB entry is not backed by the shadow it was loaded from, or nil if it is. The
+    /// shadows stay coherent by changing their entries and flushing only when an entry changed, so
+    /// the TLB must never hold more than the shadows: an entry whose shadow is gone (a dropped view,
+    /// an evicted address space) would outlive the write protection the next shadow under that
+    /// machine ASID puts in place.
+    func staleness(of entry: TLBEntry, hart h: Int) -> ShadowIncoherence? {
+        // Machine ASIDs are slot * 2 + view + 1 (`load`).
+        let index = Int(entry.asid) - 1
+        let v = ShadowView(rawValue: index & 1) ?? .user
+        let ctx = index >= 0 && index / 2 < contexts.count ? contexts[index / 2] : nil
+        let satp = ctx.map { $0.key.bare ? 0 : (Sv39.satpMode << 60) | (UInt64($0.key.asid) << 44) | ($0.key.root >> 12) } ?? 0
+        func problem(_ text: String, pte: UInt64 = 0, at address: UInt64 = 0) -> ShadowIncoherence {
+            ShadowIncoherence(guestSATP: satp, view: v, va: entry.virtualAddress, shadowPTE: pte, shadowAddress: address,
+                              problem: "hart \(h)'s TLB (asid \(entry.asid)): \(text)")
+        }
+        if entry.level != 0 || entry.global { return problem("a superpage or global entry, which no shadow makes") }
+        guard let root = ctx?.roots[v.rawValue] else { return problem("stale: the shadow it came from is gone") }
+        var table = root
+        for level in stride(from: Sv39.levels - 1, through: 0, by: -1) {
+            let a = table &+ Sv39.index(entry.virtualAddress, level: level) &* 8
+            let e = words.read(a) ?? 0
+            guard e & Sv39.v != 0 else { return problem("stale: the shadow has no entry for it", pte: e, at: a) }
+            if Sv39.isLeaf(e) {
+                let granted = (!entry.readable || e & Sv39.r != 0) && (!entry.writable || e & Sv39.w != 0)
+                    && (!entry.executable || e & Sv39.x != 0)
+                guard level == 0, Sv39.address(e) == entry.physicalAddress, granted else {
+                    return problem("stale: more than the shadow entry grants now", pte: e, at: a)
+                }
+                return nil
+            }
+            table = Sv39.address(e)
+        }
+        return problem("stale: the shadow has no leaf for it")
     }
 
     /// Calls `body` for each valid leaf under shadow table `page`.

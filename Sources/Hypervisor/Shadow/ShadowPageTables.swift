@@ -199,7 +199,9 @@ public final class ShadowPageTables {
             var page = allocate(for: ctx, level: 2, source: source)
             if page == nil {
                 // Even the current address space's other view could not make room: start over.
+                // Its entries go from the TLB too: the next tree for that view reuses its machine ASID.
                 drop(ctx, view: view == .user ? .kernel : .user)
+                flushHardwareTLB()
                 page = allocate(for: ctx, level: 2, source: source)
             }
             guard let root = page else { preconditionFailure("shadow pool too small for one root") }

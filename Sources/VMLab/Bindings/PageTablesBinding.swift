@@ -50,7 +50,7 @@ enum PageTablesBinding {
             return [value(guest.machine.pageWalk(va, hart: vcpu), va: va)]
         },
         .method("check_shadows", of: "vmlab.VM",
-                summary: "The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.",
+                summary: "The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.",
                 returns: [LuaReturn(.list(.documented("vmlab.ShadowIncoherence")), "problems")]) { call in
             let vm = try VMBinding.machine(call)
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
@@ -93,13 +93,13 @@ enum PageTablesBinding {
         ])
 
     static let incoherenceClass = LuaDocClass(
-        "vmlab.ShadowIncoherence", summary: "A shadow entry that disagrees with the guest's tables (`vm:check_shadows`).",
+        "vmlab.ShadowIncoherence", summary: "A shadow entry that disagrees with the guest's tables, or a TLB entry the shadows no longer back (`vm:check_shadows`).",
         fields: [
             .required("satp", .integer, "The guest satp of the shadowed address space."),
             .required("view", .string, "\"kernel\" or \"user\"."),
             .required("va", .integer, "The virtual address the entry maps."),
-            .required("shadow_pte", .integer, "The shadow entry."),
-            .required("shadow_address", .integer, "Where it is (machine-physical)."),
+            .required("shadow_pte", .integer, "The shadow entry (for a TLB entry: the shadow's entry for its address, 0 if none)."),
+            .required("shadow_address", .integer, "Where it is (machine-physical; 0 when the shadow has no table there)."),
             .required("problem", .string, "What is wrong."),
             .required("message", .string, "All of it in one line."),
         ])

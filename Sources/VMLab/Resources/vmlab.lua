@@ -366,13 +366,13 @@ local vmlab_PopekGoldbergRow = {}
 ---@field count? integer Stop after this many matching events of this run (default 1).
 local vmlab_RunToEvent = {}
 
----A shadow entry that disagrees with the guest's tables (`vm:check_shadows`).
+---A shadow entry that disagrees with the guest's tables, or a TLB entry the shadows no longer back (`vm:check_shadows`).
 ---@class vmlab.ShadowIncoherence
 ---@field satp integer The guest satp of the shadowed address space.
 ---@field view string "kernel" or "user".
 ---@field va integer The virtual address the entry maps.
----@field shadow_pte integer The shadow entry.
----@field shadow_address integer Where it is (machine-physical).
+---@field shadow_pte integer The shadow entry (for a TLB entry: the shadow's entry for its address, 0 if none).
+---@field shadow_address integer Where it is (machine-physical; 0 when the shadow has no table there).
 ---@field problem string What is wrong.
 ---@field message string All of it in one line.
 local vmlab_ShadowIncoherence = {}
@@ -510,7 +510,7 @@ function vmlab_VM:inject(fault) end
 ---@return string message # Why there is no such walk.
 function vmlab_VM:page_tables(options) end
 
----The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page. An empty list means coherent. Other modes have no shadows: always empty.
+---The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.
 ---@return vmlab.ShadowIncoherence[] problems
 function vmlab_VM:check_shadows() end
 
