@@ -72,30 +72,12 @@ final class GuardingTranslator: CodeTranslator {
         .dword 0, 0
     """
 
-    struct Run {
-        let rig: Guest.Rig
-        let translator: GuardingTranslator?
-        let stop: StopReason
-        var counters: HartCounters { rig.machine.counters() }
-        var calls: Int { translator?.callouts.count ?? 0 }
-    }
-
     /// Runs `body` under `engine` (the JIT compiling at once), with a translator set up by
     /// `configure` (none when nil); `always` sets `guardedStoresAlwaysCallOut` after installing it.
     static func run(_ body: String, engine: ExecutionEngine, always: Bool = false,
-                    _ configure: ((GuardingTranslator) -> Void)?) throws -> Run {
-        let rig = JitLockstep.rig(engine, threshold: 1) { _ in }
-        var t: GuardingTranslator? = nil
-        if let configure {
-            let tr = GuardingTranslator(rig.machine)
-            configure(tr)
-            rig.machine.translator = tr
-            rig.machine.guardedStoresAlwaysCallOut = always
-            t = tr
-        }
-        try rig.start(body)
-        let stop = rig.run(100_000)
-        return Run(rig: rig, translator: t, stop: stop)
+                    _ configure: ((GuardingTranslator) -> Void)?) throws -> TranslatedRun<GuardingTranslator> {
+        try TranslatedRun(body, on: JitLockstep.rig(engine, threshold: 1) { _ in }, make: GuardingTranslator.init,
+                          installed: { $0.guardedStoresAlwaysCallOut = always }, configure)
     }
 
     /// Only the first store calls out (the soft TLB is cold); the other 49 hit and run as the
@@ -309,4 +291,9 @@ final class GuardingTranslator: CodeTranslator {
         // (natively) or always (a store the callout completes never fills it).
         #expect(calls[0].count == (outcome == .native ? 40 + 2 : 120))
     }
+}
+
+extension TranslatedRun where Translator == GuardingTranslator {
+    /// How many callouts the guarding translator saw.
+    var calls: Int { translator?.callouts.count ?? 0 }
 }

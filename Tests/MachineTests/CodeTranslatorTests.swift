@@ -76,29 +76,11 @@ final class TestTranslator: CodeTranslator {
         j mtrap
     """
 
-    struct Run {
-        let rig: Guest.Rig
-        let translator: TestTranslator?
-        let stop: StopReason
-        var counters: HartCounters { rig.machine.counters() }
-    }
-
     /// Runs `body` (Layout program) in `mode` under `engine`, with a translator set up by
     /// `configure` (none when nil).
     static func run(_ body: String, engine: ExecutionEngine, mode: PrivilegeMode = .machine,
-                    _ configure: ((TestTranslator) -> Void)?) throws -> Run {
-        let rig = Guest.Rig { $0.engine = engine }
-        if mode != .machine { rig.machine.grantFullPMPAccess(hart: 0) }
-        var t: TestTranslator? = nil
-        if let configure {
-            let tr = TestTranslator(rig.machine)
-            configure(tr)
-            rig.machine.translator = tr
-            t = tr
-        }
-        try rig.start(body, mode: mode)
-        let stop = rig.run(100_000)
-        return Run(rig: rig, translator: t, stop: stop)
+                    _ configure: ((TestTranslator) -> Void)?) throws -> TranslatedRun<TestTranslator> {
+        try TranslatedRun(body, on: Guest.Rig { $0.engine = engine }, mode: mode, make: TestTranslator.init, configure)
     }
 
     @Test(arguments: engines)
