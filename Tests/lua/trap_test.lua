@@ -2,15 +2,8 @@
 -- exit events, and holes. (What tools see of a trap guest: trap_views_test.lua.)
 local vmlab = require "vmlab"
 
-local kernel = vmlab.guest "tinyos"
-
-local function tinyos(mode, bench, extra)
-  local o = { mode = mode, kernel = kernel, bootargs = ("bench=%s n=5"):format(bench) }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return assert(vmlab.vm(o))
-end
-
-local function result(vm) return vm:console():match("bench=%w+ iterations[^\r\n]*") end
+local run = require "tinyos_run"
+local tinyos, result, kernel = run.vm, run.result, run.kernel
 
 describe("mode = \"trap\"", function()
   it("is available, and runs tinyos to the same output as native", function()

@@ -3,15 +3,8 @@
 -- VMM's own memory out of every tool's and device's reach. (The technique itself: trap_test.lua.)
 local vmlab = require "vmlab"
 
-local kernel = vmlab.guest "tinyos"
-
-local function tinyos(mode, bench, extra)
-  local o = { mode = mode, kernel = kernel, bootargs = ("bench=%s n=5"):format(bench) }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return assert(vmlab.vm(o))
-end
-
-local function result(vm) return vm:console():match("bench=%w+ iterations[^\r\n]*") end
+local run = require "tinyos_run"
+local tinyos, result = run.vm, run.result
 
 describe("vm:page_tables", function()
   it("walks the guest's tables and the shadow, in the kernel's and the user's view", function()
