@@ -52,7 +52,7 @@ extension Machine {
     public func retireEmulatedInstruction(hart h: Int) {
         let t = hart(h)
         t.retireOne()
-        t.state.pointee.exceptionsTaken &-= min(1, t.state.pointee.exceptionsTaken)
+        t.takeBackLastTrapFromBudget()
     }
 
     /// Takes the trap that `hart`'s trap handler just took back from the instruction budget: a VMM
@@ -70,7 +70,7 @@ extension Machine {
         }
         t.uncountedTrapStreak += 1
         guard t.uncountedTrapStreak <= Machine.uncountedTrapLimit else { return }
-        s.pointee.exceptionsTaken &-= min(1, s.pointee.exceptionsTaken)
+        t.takeBackLastTrapFromBudget()
     }
 
     /// How many traps in a row, with nothing retired between them, `uncountMonitorTrap` takes back.

@@ -52,6 +52,12 @@ extension MachineModeTrapHandler {
 }
 
 extension Hart {
+    /// Uncounts the trap `raise` last counted for the instruction budget (never below zero): a
+    /// VMM's handler made it retire the instruction after all, or it was the VMM's own business.
+    func takeBackLastTrapFromBudget() {
+        state.pointee.exceptionsTaken &-= min(1, state.pointee.exceptionsTaken)
+    }
+
     /// Takes exception `cause` for the instruction at `state.pc`. Always cold.
     @inline(never)
     func raise(_ cause: ExceptionCause, tval: UInt64) {
