@@ -51,7 +51,7 @@ struct BootCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("RAM size with a binary unit: K, M, G or T (at most 1T).", valueName: "size"))
     var memory: String = "128M"
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Number of harts, 1 to 64.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number of harts, 1 to 64 (modes trap and bt run one).", valueName: "n"))
     var harts: Int = 1
 
     @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))

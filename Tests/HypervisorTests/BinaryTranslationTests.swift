@@ -72,6 +72,22 @@ import Testing
         }
     }
 
+    /// The monitor keeps one vCPU: a VM of several harts is refused, not run with all but one
+    /// parked behind the guest's back (whose device tree names them all).
+    @Test(arguments: [ExecutionMode.trap, .bt])
+    func refusesSeveralHarts(_ mode: ExecutionMode) throws {
+        var c = try TestKernels.configuration(TestKernels.hello(), mode: mode)
+        c.board.harts = 2
+        #expect {
+            _ = try Guest(c)
+        } throws: { error in
+            "\(error)" == "\(mode.rawValue) mode runs one vCPU (got 2 harts): interpret and pv run several, as native does"
+        }
+        c.board.harts = 1
+        let g = try Guest(c)
+        g.close()
+    }
+
     @Test func twoGuestsShareAHost() throws {
         let host = Host(HostConfiguration(memory: 32 << 20))
         defer { host.close() }

@@ -16,6 +16,17 @@ describe("mode = \"trap\"", function()
     expect(result(trap)).to_equal(result(native))
   end)
 
+  it("runs one vCPU, and says so when asked for more", function()
+    for _, mode in ipairs { "trap", "bt" } do
+      expect(function() tinyos(mode, "pte", { harts = 2 }) end)
+        .to_raise(mode .. " mode runs one vCPU %(got 2 harts%): interpret and pv run several, as native does")
+      local host <close> = vmlab.host { memory = "512M" }
+      local vm, message = host:vm { mode = mode, kernel = kernel, harts = 3 }
+      expect(vm).to_be(nil)
+      expect(message).to_match("runs one vCPU %(got 3 harts%)")
+    end
+  end)
+
   it("shows the shadow pager's and the monitor's counters in vm:stats()", function()
     local vm <close> = tinyos("trap", "pte")
     vm:run { max_instructions = 50e6 }

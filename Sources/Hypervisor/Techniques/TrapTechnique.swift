@@ -43,6 +43,11 @@ public final class TrapTechnique: ShadowingTechnique {
         guard machine.configuration.ramSize >= memory + Self.shadowPoolSize else {
             throw GuestBuildError("trap mode needs \(Self.shadowPoolSize) bytes of hidden memory for shadow page tables")
         }
+        // The monitor keeps one vCPU's virtual state. More harts would be parked behind the
+        // guest's back (its device tree names them, their hart_start fails): refused instead.
+        guard machine.hartCount == 1 else {
+            throw GuestBuildError("trap mode runs one vCPU (got \(machine.hartCount) harts): interpret and pv run several, as native does")
+        }
         guard guest.board.firmware != nil, machine.privilege(hart: 0) == .supervisor else {
             throw GuestBuildError("trap mode runs the guest kernel under its own virtual SBI: use the built-in firmware")
         }
@@ -93,8 +98,6 @@ public final class TrapTechnique: ShadowingTechnique {
             events.dispatch(event)
         }
         price(monitor, guest.profile)
-        // Harts other than the first stay parked: the monitor runs one vCPU.
-        for h in 1..<max(1, machine.hartCount) { machine.stopHart(h) }
         monitor.start(pc: pc, a0: a0, a1: a1)
         self.monitor = monitor
         self.platform = platform
