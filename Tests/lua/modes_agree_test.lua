@@ -72,15 +72,40 @@ describe("instruction budgets", function()
 
 end)
 
+-- 4096 random words, most with a plausible major opcode (SYSTEM, loads and stores, AMOs,
+-- floating point, jumps; half of the SYSTEM ones a plain ecall: an SBI call with whatever is in a7).
+local function random_words(seed)
+  local P = require "random_program"
+  local opcodes = { 0x73, 0x03, 0x23, 0x2f, 0x07, 0x27, 0x53, 0x0f, 0x67, 0x6f, 0x63, 0x13, 0x33, 0x37, 0x17 }
+  local r = P.random(seed)
+  local words = {}
+  for i = 1, 4096 do
+    local w = r:next() & 0xffffffff
+    if r:chance(60) then
+      w = (w & ~0x7f) | r:pick(opcodes)
+      if w & 0x7f == 0x73 and r:chance(50) then w = 0x73 end
+    end
+    words[i] = string.pack("<I4", w)
+  end
+  return table.concat(words)
+end
+
+-- Where each of the `harts` harts of `vm` is, after a run that stopped with `stop`.
+local function where(vm, stop, harts)
+  local w = { stop = stop, instructions = vm:stats().instructions }
+  for hart = 0, (harts or 1) - 1 do
+    w[hart] = { pc = vmlab.hex(vm:read("pc", { hart = hart })), a0 = vmlab.hex(vm:read("a0", { hart = hart })),
+                sp = vmlab.hex(vm:read("sp", { hart = hart })) }
+  end
+  return w
+end
+
 describe("hostile guests", function()
   it("of random instruction words end in the same state under every mode", function()
-    -- A kernel of 4096 random words, most with a plausible major opcode (SYSTEM, loads and
-    -- stores, AMOs, floating point, jumps; half of the SYSTEM ones a plain ecall: an SBI call
-    -- with whatever is in a7), behind a trap handler that steps over whatever traps. Random CSR
+    -- A kernel of random words behind a trap handler that steps over whatever traps. Random CSR
     -- writes, bogus SBI calls, wild jumps, stores anywhere: the VMMs must neither crash nor part
     -- from the machine. Found two differences in bt and trap (their own traps counted against
     -- the budget; an SBI call retired under bt), fixed with these tests.
-    local P = require "random_program"
     local handler = vmlab.asm([[
       la t0, handler
       csrw stvec, t0
@@ -93,30 +118,54 @@ describe("hostile guests", function()
     .balign 8
     body:
     ]], { base = 0x80200000 })
-    local opcodes = { 0x73, 0x03, 0x23, 0x2f, 0x07, 0x27, 0x53, 0x0f, 0x67, 0x6f, 0x63, 0x13, 0x33, 0x37, 0x17 }
     for seed = 1, 3 do
-      local r = P.random(seed)
-      local words = {}
-      for i = 1, 4096 do
-        local w = r:next() & 0xffffffff
-        if r:chance(60) then
-          w = (w & ~0x7f) | r:pick(opcodes)
-          if w & 0x7f == 0x73 and r:chance(50) then w = 0x73 end
-        end
-        words[i] = string.pack("<I4", w)
-      end
-      local image = handler .. table.concat(words)
-      local where = {}
+      local image = handler .. random_words(seed)
+      local seen = {}
       for _, mode in ipairs(MODES) do
         local vm <close> = assert(vmlab.vm { mode = mode, image = image, firmware = "builtin" })
-        local stop = vm:run { max_instructions = 100000 }
-        where[mode] = { stop = stop, instructions = vm:stats().instructions, pc = vmlab.hex(vm:read("pc")),
-                        a0 = vmlab.hex(vm:read("a0")), sp = vmlab.hex(vm:read("sp")) }
+        seen[mode] = where(vm, (vm:run { max_instructions = 100000 }))
       end
       for _, mode in ipairs(MODES) do
-        expect({ seed, mode, where[mode] }).to_equal({ seed, mode, where.native })
+        expect({ seed, mode, seen[mode] }).to_equal({ seed, mode, seen.native })
+      end
+    end
+  end)
+
+  it("of random instruction words on two harts end in the same state under every mode that runs two", function()
+    -- Hart 0 starts hart 1 (SBI HSM hart_start) at the same entry; both then run the same random
+    -- words, each storing into the other's code. Found trap and bt parking the second hart (they
+    -- run one vCPU): they now refuse such a VM.
+    local handler = vmlab.asm([[
+    entry:
+      la t0, handler
+      csrw stvec, t0
+      bnez a0, body          # a0: the hart's id
+      li a7, 0x48534D        # HSM
+      li a6, 0               # hart_start
+      li a0, 1
+      la a1, entry
+      li a2, 0
+      ecall
+      j body
+    handler:
+      csrr t0, sepc
+      addi t0, t0, 4
+      csrw sepc, t0
+      sret
+    .balign 8
+    body:
+    ]], { base = 0x80200000 })
+    for seed = 4, 5 do
+      local image = handler .. random_words(seed)
+      local seen = {}
+      for _, mode in ipairs { "native", "interpret", "pv" } do
+        local vm <close> = assert(vmlab.vm { mode = mode, image = image, firmware = "builtin", harts = 2 })
+        seen[mode] = where(vm, (vm:run { max_instructions = 100000 }), 2)
+        expect(seen[mode][1].pc).never.to_equal(vmlab.hex(0))   -- hart 1 did start
+      end
+      for _, mode in ipairs { "interpret", "pv" } do
+        expect({ seed, mode, seen[mode] }).to_equal({ seed, mode, seen.native })
       end
     end
   end)
 end)
-
