@@ -162,6 +162,16 @@ let interruptBit: UInt64 = 1 << 63
         #expect(m.mtime >= 50000)
         #expect(m.counters().instructions < 20, "time passed without executing instructions")
         #expect(m.counters().waits == 1)
+        // The skipped time is sleep; the few instructions around it are not.
+        #expect(m.sleptCycles > 0 && m.sleptCycles < m.cycles)
+        #expect(m.cycles - m.sleptCycles < 2000, "only the few instructions around wfi are awake")
+    }
+
+    @Test func aBusyHartDoesNotSleep() throws {
+        try rig.start("j .")
+        #expect(rig.run(1000) == .budgetExhausted)
+        #expect(m.cycles > 0)
+        #expect(m.sleptCycles == 0)
     }
 
     @Test func wfiTrapsUnderTWAndInU() throws {

@@ -91,10 +91,13 @@ extension Machine {
             let target = deadline &* configuration.cyclesPerTick
             if target > globalCycles {
                 if maxCycles != .max && target &- account.startCycles > maxCycles {
-                    globalCycles = account.startCycles &+ maxCycles
+                    let end = account.startCycles &+ maxCycles
+                    if end > globalCycles { sleptCycles &+= end &- globalCycles }
+                    globalCycles = end
                     syncIdleHarts()
                     return .budgetExhausted
                 }
+                sleptCycles &+= target &- globalCycles
                 globalCycles = target
             } else if (earliestDeadline ?? .max) > mtime {
                 return .idle

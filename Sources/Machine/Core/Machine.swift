@@ -28,6 +28,10 @@ public final class Machine {
     var instructionCost: UInt64
     /// Global modelled time in cycles: the furthest any hart has got (see `mtime`).
     var globalCycles: UInt64 = 0
+    /// Modelled cycles the clock skipped because every hart waited for an interrupt: how long the
+    /// machine slept. A host tells a guest that waits for something (`vmlab boot`'s console input
+    /// after its standard input ended) from one that computes.
+    public internal(set) var sleptCycles: UInt64 = 0
     /// The hart currently running a slice (its clock is the machine's clock meanwhile).
     var currentHart: Int? = nil
     /// A stop requested by a device or the host, taken at the next slice boundary.
