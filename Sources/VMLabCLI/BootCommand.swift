@@ -25,10 +25,13 @@ struct BootCommand: ParsableCommand {
 
         The guest's console goes to standard output as it is written, and standard input is the \
         console's input (a terminal delivers whole lines); while input is open, a guest that is idle \
-        waits for it. Exit status: the guest's exit \
+        waits for it. At end of input the guest runs on alone while it computes; once it has slept \
+        (every hart in wfi) 10 s of guest time, summed, without writing to its console, it is \
+        waiting for input that will never come, and the run ends (qemu would leave it waiting; keep \
+        standard input open to let a guest sleep longer). Exit status: the guest's exit \
         code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
-        be booted, the instruction budget used up, a reset, a machine that is idle for good or \
+        be booted, the instruction budget used up, a reset, a guest that waits for input after standard input ended, a machine that is idle for good or \
         halted by a trap no firmware handles or a hart stuck on a trap vector it cannot fetch, or Ctrl-C: "vmlab: interrupted", after the counters \
         when --stats is given; a second Ctrl-C ends vmlab at once).
         """
@@ -267,21 +270,46 @@ struct BootCommand: ParsableCommand {
     /// budget stop resumes where it left off).
     static let inputSlice: UInt64 = 1_000_000
 
+    /// Guest seconds of sleep after standard input has ended, with nothing written to the console
+    /// meanwhile, that end the run: the guest is taken to wait for input that will never come.
+    static let sleepAfterInput: UInt64 = 10
+
     /// Runs the guest with standard input as its console input (a terminal delivers whole lines).
     /// While standard input is open, an idle guest waits for it instead of stopping: it may be
-    /// waiting for a key. At end of input (or /dev/null) the guest runs on alone.
+    /// waiting for a key. At end of input (or /dev/null) the guest runs on alone, until it sleeps
+    /// (every hart in wfi) for `sleepAfterInput` seconds of guest time, summed, without writing to
+    /// its console. A kernel waiting at its prompt still wakes for its timer tick, so it is never
+    /// "idle" and would otherwise run on forever (QEMU with `-serial stdio` does: it stops reading
+    /// at end of input and leaves the guest to wait); counting sleep rather than elapsed time lets
+    /// a guest that computes silently run on, however long it takes. The guest's clock, not the
+    /// host's, decides, so the end comes at the same place on every machine.
     func runWithInput(_ vm: VirtualMachine) -> VirtualMachine.Stop {
-        var remaining = maxInstructions
+        let startExecuted = vm.executedInstructions
         var inputOpen = true
+        let sleepLimit = Self.sleepAfterInput * (try! CostProfile.named(profile)).clockHz
+        // Once input has ended: the sleep counter and console length when the guest last wrote.
+        var quiet: (slept: UInt64, console: Int)?
         while true {
-            let slice = min(remaining ?? .max, Self.inputSlice)
-            let stop = vm.run(maxInstructions: slice)
+            let executed = vm.executedInstructions &- startExecuted
+            let slice = min(maxInstructions.map { $0 - min($0, executed) } ?? .max, Self.inputSlice)
+            // Its sleep can reach the limit no sooner than its clock moves that far, so a cycle
+            // budget of what is left of it ends the run at the limit, not a slice later.
+            let cycles = quiet.map { sleepLimit - (vm.sleptCycles &- $0.slept) }
+            var stop = vm.run(maxInstructions: slice, maxCycles: cycles)
+            if stop.name == "budget", let limit = maxInstructions, vm.executedInstructions &- startExecuted >= limit {
+                return stop
+            }
+            if var q = quiet {
+                if vm.console.count != q.console { q = (vm.sleptCycles, vm.console.count) }
+                quiet = q
+                if stop.name == "budget" && vm.sleptCycles &- q.slept >= sleepLimit {
+                    stop.name = "waiting"
+                    stop.message = "the guest waits for input after standard input ended: it has slept \(Self.sleepAfterInput) s of guest time without writing to its console"
+                    return stop
+                }
+            }
             switch stop.name {
             case "budget":
-                if let left = remaining {
-                    remaining = left - slice
-                    if left <= slice { return stop }
-                }
                 if inputOpen { inputOpen = Self.forwardInput(to: vm, wait: false) }
             case "idle" where inputOpen:
                 inputOpen = Self.forwardInput(to: vm, wait: true)
@@ -289,6 +317,7 @@ struct BootCommand: ParsableCommand {
             default:
                 return stop
             }
+            if !inputOpen && quiet == nil { quiet = (vm.sleptCycles, vm.console.count) }
         }
     }
 

@@ -250,6 +250,43 @@ func guest(_ folder: String, _ program: String) throws -> String {
     }
 }
 
+/// At end of standard input, tinyos's shell waits at its prompt for good, woken only by its timer
+/// tick, so it is never idle: vmlab ends the run once it has slept 10 s of guest time without
+/// writing (it used to run until killed). The same place every time, in every mode.
+@Test(arguments: ["native", "trap"])
+func aGuestWaitingForInputAfterItEndsStops(mode: String) throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let message = "vmlab: the guest waits for input after standard input ended: it has slept 10 s of guest time without writing to its console\n"
+    try withTemporaryDirectory { dir in
+        let input = dir.appendingPathComponent("in"), output = dir.appendingPathComponent("out")
+        try "ls\n".write(to: input, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let errors = dir.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let process = Process()
+        process.executableURL = try vmlabExecutable()
+        process.arguments = ["boot", tinyos, "--mode", mode]
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try runWithTimeout(process, arguments: process.arguments ?? [], seconds: 60)
+        #expect(process.terminationStatus == 1)
+        let text = try String(contentsOf: output, encoding: .utf8).replacingOccurrences(of: "\r", with: "")
+        #expect(text.hasSuffix("$ ls\nls: not found\n$ "), "the input was read and answered first")
+        #expect(try String(contentsOf: errors, encoding: .utf8) == message)
+    }
+    // Standard input that is empty from the start (vmlab's own runner gives /dev/null), with the
+    // counters: the stop comes at the same instruction on every run.
+    let runs = try (0..<2).map { _ in try vmlab(["boot", tinyos, "--mode", mode, "--stats"]) }
+    for t in runs {
+        #expect(t.status == 1)
+        #expect(t.stdout.hasSuffix("$ "))
+        #expect(t.stderr.hasSuffix("\n" + message))
+    }
+    let instructions = runs.map { $0.stderr.split(separator: "\n").first { $0.hasPrefix("instructions ") } }
+    #expect(instructions[0] != nil && instructions[0] == instructions[1])
+}
+
 /// A negative number after a numeric option is that option's value, checked as such, not an
 /// unknown option that leaves the value missing.
 @Test func bootNegativeNumbersReachTheOptionsOwnChecks() throws {

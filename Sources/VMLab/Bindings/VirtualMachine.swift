@@ -79,6 +79,12 @@ public final class VirtualMachine {
     /// cycles are the same under every engine.
     public var engine: ExecutionEngine? { guest?.machine.effectiveEngine }
 
+    /// Instructions retired or trapped, over all harts: what `run`'s `maxInstructions` counts.
+    public var executedInstructions: UInt64 { guest?.executedInstructions ?? 0 }
+
+    /// Modelled cycles the machine has slept so far, every hart waiting for an interrupt.
+    public var sleptCycles: UInt64 { guest?.machine.sleptCycles ?? 0 }
+
     /// Set when the VM is closed while a Lua run is under way (by a hook, or a `<close>`
     /// variable going out of scope inside one): the run stops and the VM closes when it returns.
     var closePending = false
