@@ -134,7 +134,7 @@ describe("vmlab.disasm", function()
   end)
 
   it("takes vmlab.asm's symbols as they come, and labels the listing with them", function()
-    -- The natural call passed asm's second result as the options: "unknown option 'start'".
+    -- The natural call passes asm's second result where the options go: it is marked as symbols.
     local listing = vmlab.disasm(vmlab.asm "start:\n  addi a0, zero, 1\nloop:\n  j loop\nfinish:")
     expect(listing).to_equal(table.concat({
       "start:",
@@ -151,6 +151,30 @@ describe("vmlab.disasm", function()
     -- Without names, or with a table of option names only, nothing changes.
     expect(vmlab.disasm(vmlab.asm "nop")).to_equal("0x80000000: 00000013  addi zero, zero, 0")
     expect(vmlab.disasm(0x13, { base = 0 })).to_equal("0x00000000: 00000013  addi zero, zero, 0")
+    -- A label that is spelt like an option is still a label: the mark tells, not the keys.
+    expect(vmlab.disasm(vmlab.asm "base:\n  nop")).to_equal("base:\n0x80000000: 00000013  addi zero, zero, 0")
+    expect(getmetatable(select(2, vmlab.asm "nop")).__name).to_equal("vmlab.Symbols")
+  end)
+
+  it("takes vm:symbols() as they come", function()
+    local code, symbols = vmlab.asm "entry:\n  nop"
+    local vm <close> = vmlab.vm { image = code, symbols = symbols }
+    expect(vmlab.disasm(code, vm:symbols())).to_equal("entry:\n0x80000000: 00000013  addi zero, zero, 0")
+  end)
+
+  it("reads any other table as the options: a misspelt integer option raises", function()
+    -- It used to be read as a symbol named 'bas', and the listing started at 0x80000000.
+    expect(function() vmlab.disasm(0x13, { bas = 0x1000 }) end)
+      .to_raise("unknown option 'bas' to 'disasm' %(expected one of: aliases, base, symbols; a table of names made in Lua goes in { symbols = ... }%)")
+    -- Names made in Lua, or a copy of asm's (the mark does not survive it), go in 'symbols'.
+    local code, symbols = vmlab.asm "start:\n  nop"
+    local copy = {}
+    for name, address in pairs(symbols) do copy[name] = address end
+    expect(function() vmlab.disasm(code, copy) end).to_raise("unknown option 'start' to 'disasm'")
+    expect(vmlab.disasm(code, { symbols = copy })).to_equal("start:\n0x80000000: 00000013  addi zero, zero, 0")
+    -- A look-alike mark is not the mark.
+    expect(function() vmlab.disasm(code, setmetatable({ start = 0 }, { __name = "vmlab.Symbols" })) end)
+      .to_raise("unknown option 'start'")
   end)
 
   it("still rejects misspelt options, and bad symbols", function()

@@ -11,6 +11,18 @@ enum Assembly {
     /// Name → address tables (`vmlab.asm`'s second result, `vm:symbols()`).
     static let symbolsType = LuaType.documented("table<string, integer>")
 
+    /// The tag (metatable name) of the symbols tables vmlab returns, by which `vmlab.disasm` knows
+    /// one passed where its options go from an options table: the keys cannot tell, since a label
+    /// may be called `base` and a misspelt option `bas` looks like a label.
+    static let symbolsTag = "vmlab.Symbols"
+
+    /// `symbols` as a tagged table for Lua.
+    static func symbolsTable(_ symbols: [String: UInt64], _ call: LuaCall) -> LuaValue {
+        var table: [LuaValue: LuaValue] = [:]
+        for (name, address) in symbols { table[.string(name)] = .unsigned(address) }
+        return call.taggedTable(table, tag: symbolsTag)
+    }
+
     static let asmOptions: [LuaOption] = [
         LuaOption("base", .integer, "Address of the first byte (default 0x80000000, where `vmlab.vm` loads an image)."),
         LuaOption("rvc", .boolean, "Use compressed encodings where they fit, as if the source began `.option rvc` (default false: every instruction is 4 bytes)."),
@@ -28,7 +40,7 @@ enum Assembly {
         ],
         returns: [
             LuaReturn(.string, "code", "The flat image: every section laid out from `base`, gaps zero-filled."),
-            LuaReturn(symbolsType, "symbols", "Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them). `vmlab.disasm(code, symbols)` labels a listing with them."),
+            LuaReturn(symbolsType, "symbols", "Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them). Marked as symbols (its metatable is named `vmlab.Symbols`), so `vmlab.disasm(code, symbols)` labels a listing with them."),
         ]
     ) { call in
         let source = try call.string(1)
@@ -44,9 +56,7 @@ enum Assembly {
             // inside the assembly text, so it replaces Lua's position prefix.
             throw LuaRaise.value(.string("asm:\(error.line):\(error.column): \(error.message)"))
         }
-        var symbols: [LuaValue: LuaValue] = [:]
-        for (name, address) in program.symbols { symbols[.string(name)] = .unsigned(address) }
-        return [.bytes(program.bytes), .table(symbols)]
+        return [.bytes(program.bytes), symbolsTable(program.symbols, call)]
     }
 
     static let disasmOptions: [LuaOption] = [
@@ -64,24 +74,26 @@ enum Assembly {
         also a `name:` line before each named address). An integer is one instruction's bits \
         (compressed when its low two bits are not 11). Bytes that are not a valid instruction print \
         as `.word`/`.half`; a trailing odd byte as `.byte`. `vmlab.disasm(vmlab.asm(source))` lists \
-        the code with its labels: a second argument that is a table of names → integers with a key \
-        that is not an option name is read as `{ symbols = ... }`.
+        the code with its labels: the symbols that `vmlab.asm` and `vm:symbols()` return are marked \
+        as such, and one given as the second argument stands for `{ symbols = ... }`. Any other \
+        table there is the options, and a key that is not an option raises.
         """,
         parameters: [
             .required("code", .oneOf([.string, .integer]), "Machine code bytes (as `vmlab.asm` returns) or one instruction as an integer."),
             // The symbols come first so that LuaKit does not check the table as options before the
             // body has told which of the two it is.
             .optional("options", .oneOf([symbolsType, disasmOptionsType]),
-                      "The options, or a symbols table (name → address, as `vmlab.asm` returns second) standing for `{ symbols = ... }`. A table whose keys are all option names is the options."),
+                      "The options, or a symbols table that `vmlab.asm` (second result) or `vm:symbols()` returned, standing for `{ symbols = ... }`. A table of names made otherwise (or copied) goes in the `symbols` option."),
         ],
         returns: [LuaReturn(.string, "text")]
     ) { call in
         var base: UInt64 = 0x8000_0000
         var style = Disassembler.Style.canonical
         var symbols: [String: UInt64] = [:]
-        if let positional = try positionalSymbols(call) {
-            symbols = positional
+        if call.isTable(2, taggedAs: symbolsTag) {
+            symbols = try Assembly.symbols(try call.value(2), argument: 2)
         } else {
+            try rejectUnknownOptions(call)
             let options = try call.options(2, as: disasmOptionsType)
             if let given = options.uint64("base") { base = given }
             if options.boolean("aliases") == true { style = .aliases }
@@ -107,21 +119,20 @@ enum Assembly {
         return [.string(listing(bytes, base: base, style: style, symbols: symbols))]
     }
 
-    /// `disasm`'s second argument read as a symbols table (`vmlab.disasm(vmlab.asm(src))` passes
-    /// asm's symbols there): a table of string → integer entries with a key that is not an option
-    /// name. Nil for anything else, which is then checked as the options (a misspelt option with a
-    /// value that is not an integer still raises "unknown option").
-    static func positionalSymbols(_ call: LuaCall) throws -> [String: UInt64]? {
-        guard !call.isNil(2), case .table(let fields) = try call.value(2) else { return nil }
+    /// `disasm`'s options are checked as any options (an unknown key raises, naming the valid
+    /// ones); a table that holds only names → integers may be symbols made in Lua, which stood for
+    /// the options before vmlab's own were marked, so its message says where they go now.
+    static func rejectUnknownOptions(_ call: LuaCall) throws {
+        guard !call.isNil(2), case .table(let fields) = try call.value(2) else { return }
         let optionNames = Set(disasmOptions.map(\.name))
-        var symbols: [String: UInt64] = [:]
-        var otherKey = false
+        var unknown: [String] = []
         for (key, value) in fields {
-            guard case .string(let name) = key, let address = value.int64 else { return nil }
-            if !optionNames.contains(name) { otherKey = true }
-            symbols[name] = UInt64(bitPattern: address)
+            guard case .string(let name) = key, value.int64 != nil else { return }
+            if !optionNames.contains(name) { unknown.append(name) }
         }
-        return otherKey ? symbols : nil
+        guard let first = unknown.min() else { return }
+        let valid = optionNames.sorted().joined(separator: ", ")
+        throw LuaRaise.message("unknown option '\(first)' to '\(call.calleeName)' (expected one of: \(valid); a table of names made in Lua goes in { symbols = ... })")
     }
 
     /// The `symbols` option: name → address, or raises naming the bad entry.

@@ -382,11 +382,9 @@ enum VMBinding {
             try misuse { () throws(VirtualMachine.Misuse) in try vm.write(register, value, hart: hart(options), view: view(options)) }
             return []
         },
-        .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols, and those given as `vmlab.vm`'s `symbols`: name → address.",
+        .method("symbols", of: "vmlab.VM", summary: "The kernel's and firmware's ELF symbols, and those given as `vmlab.vm`'s `symbols`: name → address, marked as symbols as `vmlab.asm`'s are (`vmlab.disasm(code, vm:symbols())`).",
                 returns: [LuaReturn(Assembly.symbolsType, "symbols")]) { call in
-            var table: [LuaValue: LuaValue] = [:]
-            for (name, address) in try machine(call).symbols { table[.string(name)] = .unsigned(address) }
-            return [.table(table)]
+            [Assembly.symbolsTable(try machine(call).symbols, call)]
         },
     ]
 }

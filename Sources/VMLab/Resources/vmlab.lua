@@ -16,7 +16,7 @@ function vmlab.after_each(fn) end
 ---@param source string The assembly text.
 ---@param options? vmlab.AsmOptions
 ---@return string code # The flat image: every section laid out from `base`, gaps zero-filled.
----@return table<string, integer> symbols # Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them). `vmlab.disasm(code, symbols)` labels a listing with them.
+---@return table<string, integer> symbols # Labels and `.equ` constants: name → address (addresses ≥ 2^63 read negative; `vmlab.hex` prints them). Marked as symbols (its metatable is named `vmlab.Symbols`), so `vmlab.disasm(code, symbols)` labels a listing with them.
 function vmlab.asm(source, options) end
 
 ---Runs `fn` before each check of the enclosing `describe` (and those nested in it).
@@ -44,9 +44,9 @@ function vmlab.costs(profile, edits) end
 ---@param body function
 function vmlab.describe(name, body) end
 
----Disassembles machine code: one line per instruction, `ADDRESS: HEX  TEXT` (with `symbols`, also a `name:` line before each named address). An integer is one instruction's bits (compressed when its low two bits are not 11). Bytes that are not a valid instruction print as `.word`/`.half`; a trailing odd byte as `.byte`. `vmlab.disasm(vmlab.asm(source))` lists the code with its labels: a second argument that is a table of names → integers with a key that is not an option name is read as `{ symbols = ... }`.
+---Disassembles machine code: one line per instruction, `ADDRESS: HEX  TEXT` (with `symbols`, also a `name:` line before each named address). An integer is one instruction's bits (compressed when its low two bits are not 11). Bytes that are not a valid instruction print as `.word`/`.half`; a trailing odd byte as `.byte`. `vmlab.disasm(vmlab.asm(source))` lists the code with its labels: the symbols that `vmlab.asm` and `vm:symbols()` return are marked as such, and one given as the second argument stands for `{ symbols = ... }`. Any other table there is the options, and a key that is not an option raises.
 ---@param code string|integer Machine code bytes (as `vmlab.asm` returns) or one instruction as an integer.
----@param options? table<string, integer>|vmlab.DisasmOptions The options, or a symbols table (name → address, as `vmlab.asm` returns second) standing for `{ symbols = ... }`. A table whose keys are all option names is the options.
+---@param options? table<string, integer>|vmlab.DisasmOptions The options, or a symbols table that `vmlab.asm` (second result) or `vm:symbols()` returned, standing for `{ symbols = ... }`. A table of names made otherwise (or copied) goes in the `symbols` option.
 ---@return string text
 function vmlab.disasm(code, options) end
 
@@ -449,7 +449,7 @@ function vmlab_VM:read(register, options) end
 ---@param options? vmlab.RegisterOptions
 function vmlab_VM:write(register, value, options) end
 
----The kernel's and firmware's ELF symbols, and those given as `vmlab.vm`'s `symbols`: name → address.
+---The kernel's and firmware's ELF symbols, and those given as `vmlab.vm`'s `symbols`: name → address, marked as symbols as `vmlab.asm`'s are (`vmlab.disasm(code, vm:symbols())`).
 ---@return table<string, integer> symbols
 function vmlab_VM:symbols() end
 
