@@ -286,7 +286,7 @@ struct BootCommand: ParsableCommand {
     func runWithInput(_ vm: VirtualMachine) -> VirtualMachine.Stop {
         let startExecuted = vm.executedInstructions
         var inputOpen = true
-        let sleepLimit = Self.sleepAfterInput * (try! CostProfile.named(profile)).clockHz
+        let sleepLimit = Self.sleepAfterInput * vm.spec.profile.clockHz
         // Once input has ended: the sleep counter and console length when the guest last wrote.
         var quiet: (slept: UInt64, console: Int)?
         while true {
