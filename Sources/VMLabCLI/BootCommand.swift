@@ -250,6 +250,9 @@ struct BootCommand: ParsableCommand {
         }
         HostInterrupt.catchInterrupt()
         let stop = runWithInput(vm)
+        if Self.breakLineBeforeReport(console: vm.console, outputIsTerminal: isatty(1) != 0, errorIsTerminal: isatty(2) != 0) {
+            StandardStreams.writeError("\n")
+        }
         if stats, let counters = vm.stats {
             // The engine last: it is the host's, not the guest's (scripts/bench checks it).
             let engine = vm.engine.map { ["engine \($0)"] } ?? []
@@ -263,6 +266,14 @@ struct BootCommand: ParsableCommand {
         if stop.name == "budget", let limit = maxInstructions { message += " (\(limit) instructions, --max-instructions)" }
         StandardStreams.writeError(message + "\n")
         return 1
+    }
+
+    /// Whether vmlab's own lines after the run (the counters, the reason it ended) need a line
+    /// break first: on a terminal they would otherwise go on the guest's last line, after a shell
+    /// prompt (`$ vmlab: ...`). Only when both streams are the terminal: a redirected stream keeps
+    /// exactly what was written to it.
+    static func breakLineBeforeReport(console: [UInt8], outputIsTerminal: Bool, errorIsTerminal: Bool) -> Bool {
+        outputIsTerminal && errorIsTerminal && !console.isEmpty && console.last != UInt8(ascii: "\n")
     }
 
     /// Instructions per run between looks at standard input: a few milliseconds of guest time, so

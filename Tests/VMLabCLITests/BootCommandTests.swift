@@ -289,6 +289,29 @@ func aGuestWaitingForInputAfterItEndsStops(mode: String) throws {
 
 /// A negative number after a numeric option is that option's value, checked as such, not an
 /// unknown option that leaves the value missing.
+/// On a terminal, vmlab's report goes on a line of its own after a guest that left the cursor
+/// mid-line (tinyos's prompt); redirected, each stream keeps exactly what was written to it (the
+/// test above). util-linux's `script` (in every Debian) gives the run a terminal.
+@Test func theReportStartsALineOfItsOwnOnATerminal() throws {
+    #expect(BootCommand.breakLineBeforeReport(console: Array("$ ".utf8), outputIsTerminal: true, errorIsTerminal: true))
+    #expect(!BootCommand.breakLineBeforeReport(console: Array("done\n".utf8), outputIsTerminal: true, errorIsTerminal: true))
+    #expect(!BootCommand.breakLineBeforeReport(console: [], outputIsTerminal: true, errorIsTerminal: true))
+    #expect(!BootCommand.breakLineBeforeReport(console: Array("$ ".utf8), outputIsTerminal: false, errorIsTerminal: true))
+    #expect(!BootCommand.breakLineBeforeReport(console: Array("$ ".utf8), outputIsTerminal: true, errorIsTerminal: false))
+    let script = "/usr/bin/script"
+    guard FileManager.default.isExecutableFile(atPath: script) else { return }
+    let tinyos = try guest("tinyos", "tinyos")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: script)
+    process.arguments = ["-qec", "'\(try vmlabExecutable().path)' boot '\(tinyos)' < /dev/null", "/dev/null"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardInput = FileHandle.nullDevice
+    try runWithTimeout(process, arguments: process.arguments ?? [], seconds: 60)
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(text.contains("$ \r\nvmlab: the guest waits for input"), "\(text.suffix(200))")
+}
+
 @Test func bootNegativeNumbersReachTheOptionsOwnChecks() throws {
     for (arguments, message) in [(["--memory", "-1"], "--memory: bad size '-1' (expected a number with K, M, G or T, e.g. 128M)."),
                                  (["--harts", "-1"], "--harts must be 1 to 64."),
