@@ -34,6 +34,7 @@ void arch_timer_set(uint64_t when);
 
 /* Devices. */
 void arch_console_putc(char c);                          /* one byte out of the console */
+void arch_console_flush(void);                           /* out now what putc may have held back */
 void arch_blk_submit(uintptr_t notify_register, uint32_t queue); /* "the queue has work" */
 
 /* The privileged write the csr benchmark measures (sscratch: the kernel may clobber it, since it

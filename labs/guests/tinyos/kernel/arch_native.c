@@ -63,6 +63,9 @@ void arch_console_putc(char c) {
     *(volatile uint8_t *)UART_THR = (uint8_t)c;
 }
 
+/* Every byte went out as it came. */
+void arch_console_flush(void) {}
+
 void arch_blk_submit(uintptr_t notify_register, uint32_t queue) {
     /* The device must see the ring updates before the doorbell (virtio 1.1, 2.6.13.6). */
     __asm__ volatile("fence w, o" ::: "memory");

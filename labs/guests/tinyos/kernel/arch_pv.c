@@ -112,11 +112,12 @@ uint64_t arch_time_now(void) { return csr_read(time); }
 void arch_timer_set(uint64_t when) { hypercall(HC_SET_TIMER, when, 0); }
 
 /* Console bytes go out a line at a time: one hypercall per line rather than two device
-   register accesses per byte. */
+   register accesses per byte, and what is left at the end of each console write (a prompt, an
+   echoed key) with one more, so nothing waits for a newline that may not come. */
 static char line[128];
 static unsigned line_length;
 
-static void console_flush(void) {
+void arch_console_flush(void) {
     unsigned done = 0;
     while (done < line_length) {
         struct hcret r = hypercall(HC_CONSOLE_WRITE, (uintptr_t)line + done, line_length - done);
@@ -134,7 +135,7 @@ static void console_flush(void) {
 
 void arch_console_putc(char c) {
     line[line_length++] = c;
-    if (c == '\n' || line_length == sizeof line) console_flush();
+    if (c == '\n' || line_length == sizeof line) arch_console_flush();
 }
 
 void arch_blk_submit(uintptr_t notify_register, uint32_t queue) {
@@ -147,7 +148,7 @@ void arch_csr_bench_write(uint64_t value) { csr_write(sscratch, value); }
 uint64_t arch_csr_bench_read(void) { return csr_read(sscratch); }
 
 void arch_poweroff(int failed) {
-    console_flush();
+    arch_console_flush();
     sbi_system_reset(0, failed ? 1 : 0);
     for (;;) hypercall(HC_BLOCK, 0, 0);
 }

@@ -1,7 +1,7 @@
 /* The console: kernel output (kprintf, panic) and the line discipline for input. Output goes
-   out through the arch layer a byte at a time. Input arrives byte by byte from the UART interrupt
-   (uart.c); it is echoed and collected into a line, and read() returns whole lines, so a program
-   never sees a half-typed command. */
+   out through the arch layer a byte at a time, flushed at the end of each write. Input arrives
+   byte by byte from the UART interrupt (uart.c); it is echoed and collected into a line, and
+   read() returns whole lines, so a program never sees a half-typed command. */
 #include "kernel.h"
 #include "arch.h"
 
@@ -10,6 +10,7 @@ void console_write(const char *s, size_t n) {
         if (s[i] == '\n') arch_console_putc('\r'); /* terminals want CR LF */
         arch_console_putc(s[i]);
     }
+    arch_console_flush();
 }
 
 void kprintf(const char *fmt, ...) {
