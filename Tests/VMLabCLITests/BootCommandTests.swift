@@ -59,16 +59,22 @@ func guest(_ folder: String, _ program: String) throws -> String {
     try withTemporaryDirectory { dir in
         let image = dir.appendingPathComponent("zero.bin")
         try Data([0, 0, 0, 0]).write(to: image)
+        // Not an ELF: it ran as a raw image, which the message says (a mistyped path looks so).
+        let note = "vmlab: note: '\(image.path)' is not an ELF file; it ran as a raw image, from its first byte (as qemu's -kernel runs one)\n"
         let t = try vmlab(["boot", image.path, "--firmware", "none"])
         #expect(t.status == 1)
-        #expect(t.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0)\n")
+        #expect(t.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0)\n" + note)
         // The same file as a kernel, under the built-in SBI: stuck in S-mode, on stvec; and under
         // each VMM, on the guest's stvec (it used to spin until killed).
         for mode in ["native", "interpret", "trap", "bt", "pv"] {
             let kernel = try vmlab(["boot", image.path, "--mode", mode])
             #expect(kernel.status == 1, "--mode \(mode)")
-            #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n", "--mode \(mode)")
+            #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n" + note, "--mode \(mode)")
         }
+        // An ELF that gets stuck gets no note.
+        let elf = dir.appendingPathComponent("stuck.elf")
+        try Data([0x7F, 0x45, 0x4C, 0x46]).write(to: elf)
+        #expect(BootCommand.isELF(elf.path) && !BootCommand.isELF(image.path) && !BootCommand.isELF(dir.path + "/nonesuch"))
     }
 }
 
