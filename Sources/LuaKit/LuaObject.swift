@@ -46,14 +46,46 @@ public final class LuaClass: Sendable {
 /// Userdata payloads and metatables. A payload is one pointer: the retained Swift object, or null
 /// once `__gc` has released it.
 enum LuaObjects {
+    /// Pushes the userdata of `object`: the one Lua already holds for it, if any, so that an
+    /// object reached twice (`host:vms()`, a stop's `details.vm`, `vm`) is the same value in Lua
+    /// (`==`, a table key), not two handles that compare unequal.
     static func push(_ object: any LuaObject, in state: LuaState, on L: OpaquePointer) {
+        _ = lua_checkstack(L, 4)
+        let key = Unmanaged.passUnretained(object as AnyObject).toOpaque()
+        pushIdentities(on: L)
+        if lua_rawgetp(L, -1, key) == LUA_TUSERDATA {
+            luashim_remove(L, -2)
+            return
+        }
+        luashim_pop(L, 1)
         let cls = type(of: object).luaClass
         let payload = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer?>.size, 0)!
         payload.storeBytes(of: Unmanaged.passRetained(object as AnyObject).toOpaque(),
                            as: UnsafeMutableRawPointer?.self)
         pushMetatable(cls, in: state, on: L)
         lua_setmetatable(L, -2)
+        lua_pushvalue(L, -1)
+        lua_rawsetp(L, -3, key)
+        luashim_remove(L, -2)
     }
+
+    /// The registry's table of the userdata Lua holds, keyed by their object's address. Its values
+    /// are weak: Lua drops an entry before it finalizes the userdata (Lua 5.4 manual §2.5.4), and
+    /// the object lives until that finalizer releases it, so no other object can have taken its
+    /// address while the entry is there.
+    private static func pushIdentities(on L: OpaquePointer) {
+        if lua_getfield(L, luashim_registryindex(), identitiesKey) == LUA_TTABLE { return }
+        luashim_pop(L, 1)
+        luashim_newtable(L)
+        luashim_newtable(L)
+        lua_pushstring(L, "v")
+        lua_setfield(L, -2, "__mode")
+        lua_setmetatable(L, -2)
+        lua_pushvalue(L, -1)
+        lua_setfield(L, luashim_registryindex(), identitiesKey)
+    }
+
+    static let identitiesKey = "luakit.objects"
 
     /// The Swift object of a LuaKit userdata at `index`, or nil for other values or collected ones.
     static func object(_ L: OpaquePointer, _ index: Int32) -> (any LuaObject)? {

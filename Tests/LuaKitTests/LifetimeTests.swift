@@ -20,6 +20,12 @@ private final class Probe: LuaObject {
     deinit { counter.deinits += 1 }
 }
 
+/// A probe Swift holds across calls (the functions Lua calls are `@Sendable`).
+private final class Held: @unchecked Sendable {
+    let probe: Probe
+    init(_ probe: Probe) { self.probe = probe }
+}
+
 private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
     let lua = LuaState()
     lua.register(LuaFunction("probe", body: { _ in [.object(Probe(counter))] }))
@@ -35,6 +41,28 @@ private func stateWithProbes(_ counter: Counter = Counter()) -> LuaState {
     try lua.run("kept = probe()")
     lua.collectGarbage()
     #expect(counter.deinits == 10)   // still referenced by a global
+}
+
+/// One Swift object is one Lua value: pushed again while Lua holds it, it is the same userdata
+/// (`==`, a table key); once collected, the next push makes a new one.
+@Test func anObjectPushedTwiceIsTheSameValue() throws {
+    let counter = Counter()
+    let lua = LuaState()
+    let held = Held(Probe(counter))
+    lua.register(LuaFunction("same", body: { _ in [.object(held.probe), .object(held.probe)] }))
+    lua.register(LuaFunction("fresh", body: { _ in [.object(Probe(counter))] }))
+    let results = try lua.run("""
+        local a, b = same()
+        local c = same()
+        local t = { [a] = true }
+        return a == b, rawequal(a, c), t[c] == true, rawequal(fresh(), fresh())
+        """)
+    #expect(results == [.boolean(true), .boolean(true), .boolean(true), .boolean(false)])
+    lua.collectGarbage()
+    #expect(counter.deinits == 2, "the two fresh probes; the shared one is still held by Swift")
+    #expect(try lua.run("local a = same() a:close() return same():closes()") == [.integer(1)])
+    lua.collectGarbage()
+    #expect(try lua.run("return same():closes()") == [.integer(1)], "a new userdata, the same object")
 }
 
 @Test func closeRunsForToBeClosedVariables() throws {

@@ -97,6 +97,8 @@ describe("vmlab.host", function()
     end)
     local stop, details = host:run { max_instructions = 1e6 }
     expect(stop).to_equal("hook")
+    expect(details.vm).to_be(b)                      -- the very value host:vm returned
+    expect(host:vms()[2]).to_be(b)
     expect(details.vm:console()).to_equal("bbb")
     expect((host:run { max_instructions = 1e6 })).to_equal("poweroff")
     expect(a:console()).to_equal("aaaaa")
