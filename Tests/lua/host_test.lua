@@ -87,40 +87,17 @@ describe("vmlab.host", function()
   end)
 
   it("runs a guest to the same result and count beside hostile kernels under every VMM mode", function()
-    -- Kernels of random words (most with a plausible opcode) behind a handler that steps over
-    -- whatever traps, one per VMM mode, share the host with tinyos under trap: tinyos prints and
-    -- retires exactly what it does alone. A neighbour that halts stops host:run and is closed.
-    local state = 777
-    local function random()
-      state = (state * 6364136223846793005 + 1442695040888963407) & 0xffffffffffffffff
-      return (state >> 32) & 0xffffffff
-    end
-    local handler = vmlab.asm([[
-        la t0, handler
-        csrw stvec, t0
-        j body
-      handler:
-        csrr t0, sepc
-        addi t0, t0, 4
-        csrw sepc, t0
-        sret
-      .balign 8
-      body:
-    ]], { base = 0x80200000 })
-    local opcodes = { 0x73, 0x03, 0x23, 0x2f, 0x6f, 0x67, 0x63, 0x13 }
+    -- Random-word kernels (hostile_kernel.lua), one per VMM mode, share the host with tinyos
+    -- under trap: tinyos prints and retires exactly what it does alone. A neighbour that halts
+    -- stops host:run and is closed.
+    local hostile = require "hostile_kernel"
     local options = { mode = "trap", kernel = vmlab.guest "tinyos", bootargs = "bench=syscall n=3", memory = "32M" }
     local alone <close> = assert(vmlab.vm(options))
     expect(alone:run { max_instructions = 5e7 }).to_equal("poweroff")
     local host <close> = vmlab.host { memory = "512M" }
     local victim = assert(host:vm(options))
-    for _, mode in ipairs { "interpret", "trap", "bt", "pv" } do
-      local words = {}
-      for i = 1, 4096 do
-        local w = random()
-        if w & 1 == 0 then w = (w & ~0x7f) | opcodes[(w >> 8) % #opcodes + 1] end
-        words[i] = string.pack("<I4", w)
-      end
-      assert(host:vm { mode = mode, image = handler .. table.concat(words), firmware = "builtin", memory = "16M" })
+    for seed, mode in ipairs { "interpret", "trap", "bt", "pv" } do
+      assert(host:vm { mode = mode, image = hostile.image(seed), firmware = "builtin", memory = "16M" })
     end
     for _ = 1, 100 do
       local stop, details = host:run { max_instructions = 1e6 }

@@ -72,23 +72,7 @@ describe("instruction budgets", function()
 
 end)
 
--- 4096 random words, most with a plausible major opcode (SYSTEM, loads and stores, AMOs,
--- floating point, jumps; half of the SYSTEM ones a plain ecall: an SBI call with whatever is in a7).
-local function random_words(seed)
-  local P = require "random_program"
-  local opcodes = { 0x73, 0x03, 0x23, 0x2f, 0x07, 0x27, 0x53, 0x0f, 0x67, 0x6f, 0x63, 0x13, 0x33, 0x37, 0x17 }
-  local r = P.random(seed)
-  local words = {}
-  for i = 1, 4096 do
-    local w = r:next() & 0xffffffff
-    if r:chance(60) then
-      w = (w & ~0x7f) | r:pick(opcodes)
-      if w & 0x7f == 0x73 and r:chance(50) then w = 0x73 end
-    end
-    words[i] = string.pack("<I4", w)
-  end
-  return table.concat(words)
-end
+local hostile = require "hostile_kernel"
 
 -- Where each of the `harts` harts of `vm` is, after a run that stopped with `stop`.
 local function where(vm, stop, harts)
@@ -102,24 +86,11 @@ end
 
 describe("hostile guests", function()
   it("of random instruction words end in the same state under every mode", function()
-    -- A kernel of random words behind a trap handler that steps over whatever traps. Random CSR
-    -- writes, bogus SBI calls, wild jumps, stores anywhere: the VMMs must neither crash nor part
-    -- from the machine. Found two differences in bt and trap (their own traps counted against
+    -- A kernel of random words (hostile_kernel.lua). Random CSR writes, bogus SBI calls, wild
+    -- jumps, stores anywhere: the VMMs must neither crash nor part from the machine. Found two differences in bt and trap (their own traps counted against
     -- the budget; an SBI call retired under bt), fixed with these tests.
-    local handler = vmlab.asm([[
-      la t0, handler
-      csrw stvec, t0
-      j body
-    handler:
-      csrr t0, sepc
-      addi t0, t0, 4
-      csrw sepc, t0
-      sret
-    .balign 8
-    body:
-    ]], { base = 0x80200000 })
     for seed = 1, 3 do
-      local image = handler .. random_words(seed)
+      local image = hostile.image(seed)
       local seen = {}
       for _, mode in ipairs(MODES) do
         local vm <close> = assert(vmlab.vm { mode = mode, image = image, firmware = "builtin" })
@@ -135,28 +106,8 @@ describe("hostile guests", function()
     -- Hart 0 starts hart 1 (SBI HSM hart_start) at the same entry; both then run the same random
     -- words, each storing into the other's code. Found trap and bt parking the second hart (they
     -- run one vCPU): they now refuse such a VM.
-    local handler = vmlab.asm([[
-    entry:
-      la t0, handler
-      csrw stvec, t0
-      bnez a0, body          # a0: the hart's id
-      li a7, 0x48534D        # HSM
-      li a6, 0               # hart_start
-      li a0, 1
-      la a1, entry
-      li a2, 0
-      ecall
-      j body
-    handler:
-      csrr t0, sepc
-      addi t0, t0, 4
-      csrw sepc, t0
-      sret
-    .balign 8
-    body:
-    ]], { base = 0x80200000 })
     for seed = 4, 5 do
-      local image = handler .. random_words(seed)
+      local image = hostile.image(seed, true)
       local seen = {}
       for _, mode in ipairs { "native", "interpret", "pv" } do
         local vm <close> = assert(vmlab.vm { mode = mode, image = image, firmware = "builtin", harts = 2 })
