@@ -31,9 +31,10 @@ struct BootCommand: ParsableCommand {
         standard input open to let a guest sleep longer). Exit status: the guest's exit \
         code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
-        be booted, the instruction budget used up, a reset, a guest that waits for input after standard input ended, a machine that is idle for good or \
-        halted by a trap no firmware handles or a hart stuck on a trap vector it cannot fetch, or Ctrl-C: "vmlab: interrupted", after the counters \
-        when --stats is given; a second Ctrl-C ends vmlab at once).
+        be booted, the instruction budget used up, a reset, a guest that waits for input after \
+        standard input ended, a machine that is idle for good or halted by a trap no firmware \
+        handles or a hart stuck on a trap vector it cannot fetch, or Ctrl-C: "vmlab: interrupted", \
+        after the counters when --stats is given; a second Ctrl-C ends vmlab at once).
         """
     )
 
@@ -319,7 +320,7 @@ struct BootCommand: ParsableCommand {
             let slice = min(maxInstructions.map { $0 - min($0, executed) } ?? .max, Self.inputSlice)
             // Its sleep can reach the limit no sooner than its clock moves that far, so a cycle
             // budget of what is left of it ends the run at the limit, not a slice later.
-            let cycles = quiet.map { sleepLimit - (vm.sleptCycles &- $0.slept) }
+            let cycles = quiet.map { sleepLimit - min(sleepLimit, vm.sleptCycles &- $0.slept) }
             var stop = vm.run(maxInstructions: slice, maxCycles: cycles)
             if stop.name == "budget", let limit = maxInstructions, vm.executedInstructions &- startExecuted >= limit {
                 return stop
