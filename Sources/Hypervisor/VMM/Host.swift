@@ -119,7 +119,9 @@ public final class Host {
     /// Round robin over the VMs that can still run, `slice` instructions each, until every VM has
     /// stopped for good (powered off, reset, halted) or is idle, a VM stops for another reason (a
     /// breakpoint, a watchpoint, a hook), or a budget is used. Budgets count every VM's
-    /// instructions and cycles together. A VM that halts does not stop the others.
+    /// instructions and cycles together. A VM halted for good (a trap no firmware handles) drops
+    /// out while the others run on; one stuck on its trap vector (`StopReason.stuck`, which a tool
+    /// may mend) stops the run like a breakpoint, every time, until it is mended or removed.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> HostStop {
         var doneInstructions: UInt64 = 0
         var doneCycles: UInt64 = 0

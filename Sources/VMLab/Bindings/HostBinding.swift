@@ -78,7 +78,7 @@ enum HostBinding {
             }
         },
         .method("run", of: "vmlab.Host",
-                summary: "Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off or reset, all are idle, one stops for another reason (a breakpoint, watchpoint, hook or halt: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.",
+                summary: "Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off, reset or been halted for good (a trap no firmware handles: that VM drops out while the others run on), all are idle, one stops for another reason (a breakpoint, watchpoint, hook, or a hart stuck on its trap vector, which stops every run until it is mended or closed: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.",
                 parameters: [.optional("budget", .options(name: "vmlab.HostRunOptions", Array(VMBinding.runOptions.prefix(2))))],
                 returns: [LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "hook", "idle", "halted"]), "reason"),
                           LuaReturn(.documented("{ message: string, vm: vmlab.VM? }"), "details")]) { call in

@@ -271,7 +271,7 @@ local vmlab_Host = {}
 ---@return string message
 function vmlab_Host:vm(options) end
 
----Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off or reset, all are idle, one stops for another reason (a breakpoint, watchpoint, hook or halt: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.
+---Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off, reset or been halted for good (a trap no firmware handles: that VM drops out while the others run on), all are idle, one stops for another reason (a breakpoint, watchpoint, hook, or a hart stuck on its trap vector, which stops every run until it is mended or closed: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.
 ---@param budget? vmlab.HostRunOptions
 ---@return "budget"|"poweroff"|"reset"|"breakpoint"|"watchpoint"|"hook"|"idle"|"halted" reason
 ---@return { message: string, vm: vmlab.VM? } details
