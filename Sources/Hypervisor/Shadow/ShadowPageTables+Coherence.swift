@@ -44,23 +44,28 @@ extension ShadowPageTables {
             guard let root = current?.roots[which.rawValue] else {
                 return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
             }
-            var w = PageTableWalk(mode: "sv39", root: root, steps: [], result: .fault(.loadPageFault))
-            guard Sv39.isCanonical(va) else { return w }
-            var table = root
-            for level in stride(from: Sv39.levels - 1, through: 0, by: -1) {
-                let a = table &+ Sv39.index(va, level: level) &* 8
-                guard let e = words.read(a) else { return w }
-                w.steps.append(PageTableStep(level: level, pteAddress: a, pte: e))
-                guard e & Sv39.v != 0 else { return w }
-                if Sv39.isLeaf(e) {
-                    let bits = 12 + 9 * UInt64(level)
-                    w.result = .translated(physical: (Sv39.address(e) & ~((1 << bits) - 1)) | (va & ((1 << bits) - 1)), leaf: e, level: level)
-                    return w
-                }
-                table = Sv39.address(e)
-            }
-            return w
+            return shadowWalk(va, root: root)
         }
+    }
+
+    /// The walk of `va` through the shadow tree at `root`, as the MMU makes it.
+    func shadowWalk(_ va: UInt64, root: UInt64) -> PageTableWalk {
+        var w = PageTableWalk(mode: "sv39", root: root, steps: [], result: .fault(.loadPageFault))
+        guard Sv39.isCanonical(va) else { return w }
+        var table = root
+        for level in stride(from: Sv39.levels - 1, through: 0, by: -1) {
+            let a = table &+ Sv39.index(va, level: level) &* 8
+            guard let e = words.read(a) else { return w }
+            w.steps.append(PageTableStep(level: level, pteAddress: a, pte: e))
+            guard e & Sv39.v != 0 else { return w }
+            if Sv39.isLeaf(e) {
+                let bits = 12 + 9 * UInt64(level)
+                w.result = .translated(physical: (Sv39.address(e) & ~((1 << bits) - 1)) | (va & ((1 << bits) - 1)), leaf: e, level: level)
+                return w
+            }
+            table = Sv39.address(e)
+        }
+        return w
     }
 
     /// Where `va` leads through the guest's own tables for `access` in the current view (at the
@@ -77,7 +82,7 @@ extension ShadowPageTables {
     public func checkCoherence() -> [ShadowIncoherence] {
         var problems: [ShadowIncoherence] = []
         for case let ctx? in contexts {
-            let satp = ctx.key.bare ? 0 : (Sv39.satpMode << 60) | (UInt64(ctx.key.asid) << 44) | (ctx.key.root >> 12)
+            let satp = ctx.key.guestSATP
             for v in ShadowView.allCases {
                 guard let root = ctx.roots[v.rawValue] else { continue }
                 let context = GuestTranslationContext(satp: satp, privilege: v.guestPrivilege, sum: sum, mxr: mxr)
@@ -107,29 +112,27 @@ extension ShadowPageTables {
         let index = Int(entry.asid) - 1
         let v = ShadowView(rawValue: index & 1) ?? .user
         let ctx = index >= 0 && index / 2 < contexts.count ? contexts[index / 2] : nil
-        let satp = ctx.map { $0.key.bare ? 0 : (Sv39.satpMode << 60) | (UInt64($0.key.asid) << 44) | ($0.key.root >> 12) } ?? 0
+        let satp = ctx?.key.guestSATP ?? 0
         func problem(_ text: String, pte: UInt64 = 0, at address: UInt64 = 0) -> ShadowIncoherence {
             ShadowIncoherence(guestSATP: satp, view: v, va: entry.virtualAddress, shadowPTE: pte, shadowAddress: address,
                               problem: "hart \(h)'s TLB (asid \(entry.asid)): \(text)")
         }
         if entry.level != 0 || entry.global { return problem("a superpage or global entry, which no shadow makes") }
         guard let root = ctx?.roots[v.rawValue] else { return problem("stale: the shadow it came from is gone") }
-        var table = root
-        for level in stride(from: Sv39.levels - 1, through: 0, by: -1) {
-            let a = table &+ Sv39.index(entry.virtualAddress, level: level) &* 8
-            let e = words.read(a) ?? 0
-            guard e & Sv39.v != 0 else { return problem("stale: the shadow has no entry for it", pte: e, at: a) }
-            if Sv39.isLeaf(e) {
-                let granted = (!entry.readable || e & Sv39.r != 0) && (!entry.writable || e & Sv39.w != 0)
-                    && (!entry.executable || e & Sv39.x != 0)
-                guard level == 0, Sv39.address(e) == entry.physicalAddress, granted else {
-                    return problem("stale: more than the shadow entry grants now", pte: e, at: a)
-                }
-                return nil
+        let walk = shadowWalk(entry.virtualAddress, root: root)
+        let last = walk.steps.last
+        guard case .translated(_, let leaf, let level) = walk.result, let at = last?.pteAddress else {
+            guard let last, last.pte & Sv39.v != 0 else {
+                return problem("stale: the shadow has no entry for it", pte: last?.pte ?? 0, at: last?.pteAddress ?? 0)
             }
-            table = Sv39.address(e)
+            return problem("stale: the shadow has no leaf for it")
         }
-        return problem("stale: the shadow has no leaf for it")
+        let granted = (!entry.readable || leaf & Sv39.r != 0) && (!entry.writable || leaf & Sv39.w != 0)
+            && (!entry.executable || leaf & Sv39.x != 0)
+        guard level == 0, Sv39.address(leaf) == entry.physicalAddress, granted else {
+            return problem("stale: more than the shadow entry grants now", pte: leaf, at: at)
+        }
+        return nil
     }
 
     /// Calls `body` for each valid leaf under shadow table `page`.

@@ -98,6 +98,9 @@ public final class ShadowPageTables {
         var root: UInt64
         var asid: UInt16
         var bare: Bool
+
+        /// The guest satp that selects this address space.
+        var guestSATP: UInt64 { bare ? 0 : (Sv39.satpMode << 60) | (UInt64(asid) << 44) | (root >> 12) }
     }
 
     final class Context {
