@@ -267,20 +267,11 @@ struct BootCommand: ParsableCommand {
         if stop.name == "budget", let limit = maxInstructions { message += " (\(limit) instructions, --max-instructions)" }
         // A file that is not a kernel at all (a mistyped path) boots as a raw image, as with
         // qemu's -kernel, and usually ends stuck on a trap vector: say what it was taken for.
-        let kernelPath = kernel ?? file
-        if stop.name == "halted", !Self.isELF(kernelPath) {
-            message += "\nvmlab: note: '\(kernelPath)' is not an ELF file; it ran as a raw image, from its first byte (as qemu's -kernel runs one)"
+        if stop.name == "halted", vm.kernelIsRawImage {
+            message += "\nvmlab: note: '\(kernel ?? file)' is not an ELF file; it ran as a raw image, from its first byte (as qemu's -kernel runs one)"
         }
         StandardStreams.writeError(message + "\n")
         return 1
-    }
-
-    /// Whether the file at `path` starts with the ELF magic number.
-    static func isELF(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let magic = (try? handle.read(upToCount: 4)) ?? nil
-        return magic.map { Array($0) == [0x7F, 0x45, 0x4C, 0x46] } ?? false
     }
 
     /// Whether vmlab's own lines after the run (the counters, the reason it ended) need a line

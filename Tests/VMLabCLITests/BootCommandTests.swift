@@ -71,10 +71,16 @@ func guest(_ folder: String, _ program: String) throws -> String {
             #expect(kernel.status == 1, "--mode \(mode)")
             #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n" + note, "--mode \(mode)")
         }
-        // An ELF that gets stuck gets no note.
-        let elf = dir.appendingPathComponent("stuck.elf")
-        try Data([0x7F, 0x45, 0x4C, 0x46]).write(to: elf)
-        #expect(BootCommand.isELF(elf.path) && !BootCommand.isELF(image.path) && !BootCommand.isELF(dir.path + "/nonesuch"))
+        // The loader's own verdict decides the note: raw for this file, not for an ELF kernel.
+        var spec = VMSpec()
+        spec.kernel = image.path
+        let raw = try VirtualMachine(spec)
+        #expect(raw.kernelIsRawImage)
+        raw.close()
+        spec.kernel = try guest("tinyos", "tinyos")
+        let elf = try VirtualMachine(spec)
+        #expect(!elf.kernelIsRawImage)
+        elf.close()
     }
 }
 

@@ -84,6 +84,9 @@ public struct BootPlan: Equatable, Sendable {
     public let images: [PlacedImage]
     /// The kernel's symbols (for `tohost`/`fromhost` and labs), empty for raw images.
     public let kernelSymbols: [ELFSymbol]
+    /// Whether the kernel was not an ELF file and was copied byte for byte (as QEMU's `-kernel`
+    /// loads a raw image): what a tool says when such a "kernel" goes wrong (a mistyped path).
+    public let kernelIsRawImage: Bool
     public let firmwareSymbols: [ELFSymbol]
 
     /// The range that `role` occupies, merged over its segments.

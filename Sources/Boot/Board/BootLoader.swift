@@ -116,7 +116,8 @@ public enum BootLoader {
         }
         return BootPlan(entry: entry, mode: mode, secondaryHartsStart: mode == .machine,
                         deviceTreeAddress: dtbAddress, deviceTree: tree, images: placed,
-                        kernelSymbols: kernel?.symbols ?? [], firmwareSymbols: firmware?.symbols ?? [])
+                        kernelSymbols: kernel?.symbols ?? [], kernelIsRawImage: kernelRaw != nil,
+                        firmwareSymbols: firmware?.symbols ?? [])
     }
 
     /// Writes an ELF whose placement and entry were already checked; only a refused write can fail.

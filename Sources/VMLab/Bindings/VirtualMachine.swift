@@ -195,6 +195,9 @@ public final class VirtualMachine {
     /// Guest errors the devices and firmware logged (bad register accesses, stray traps).
     public var guestErrors: [String] { board?.errors.messages ?? [] }
 
+    /// Whether the boot loader took the kernel for a raw image (it is not an ELF file).
+    public var kernelIsRawImage: Bool { board?.plan.kernelIsRawImage ?? false }
+
     // MARK: symbols
 
     /// Defined, named symbols of the kernel and firmware ELF files, then the spec's own (an
