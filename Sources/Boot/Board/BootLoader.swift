@@ -10,7 +10,7 @@ public enum BootLoader {
         case raw(RawImage)
 
         init(_ bytes: [UInt8], role: String, name: String) throws(BootError) {
-            if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
+            if bytes.starts(with: HostFile.elfMagic) {
                 do { self = .elf(try ELFFile(bytes: bytes)) } catch { throw .badImage(role: role, path: name, error) }
             } else {
                 self = .raw(RawImage(bytes: bytes))
