@@ -273,6 +273,69 @@ describe("vm:stats", function()
     expect(s.walk.references).to_equal(0)    -- M-mode runs untranslated
     expect(getmetatable(s)).to_be_nil()
   end)
+
+  -- Every leaf of the whole table, by its dotted path: `vm:stats(path)` computes only the
+  -- top-level entry the path starts with, so each entry's own code is checked against the whole.
+  local function expect_every_path_agrees(vm)
+    local function walk(node, path)
+      if type(node) ~= "table" then
+        expect(vm:stats(path)).to_equal(node)
+        return
+      end
+      for key, child in pairs(node) do walk(child, path == "" and tostring(key) or path .. "." .. key) end
+    end
+    local whole = vm:stats()
+    walk(whole, "")
+    expect(vm:stats("traps.by_cause").ecall_m).to_equal(whole.traps.by_cause.ecall_m)
+    return whole
+  end
+
+  it("answers a dotted path with that part alone", function()
+    local vm <close> = assert(vmlab.vm { mode = "interpret", image = vmlab.asm [[
+        la t0, handler
+        csrw mtvec, t0
+        ecall
+      handler:
+        wfi
+        j handler
+    ]] })
+    vm:run { max_instructions = 100 }
+    local s = expect_every_path_agrees(vm)
+    expect(vm:stats "instructions").to_equal(4)
+    expect(vm:stats "vcpus.1.instructions").to_equal(4)
+    expect(vm:stats "profile").to_equal(s.profile)
+    expect(vm:stats "host.vms").to_equal(1)   -- a VM under a VMM has a host of its own
+  end)
+
+  it("answers every path of a VM on a host, host share included", function()
+    local host <close> = vmlab.host { memory = "64M" }
+    local vm = assert(host:vm { mode = "trap", image = vmlab.asm [[
+        li a7, 0x4442434E   # SBI debug console: write a0 bytes from a1
+        li a6, 2            # write_byte
+        li a0, 'x'
+        ecall
+      1: wfi
+        j 1b
+    ]], memory = "16M" })
+    host:run { max_instructions = 1000 }
+    local s = expect_every_path_agrees(vm)
+    expect(s.host.vms).to_equal(1)
+    expect(vm:stats "host.vms").to_equal(1)
+  end)
+
+  it("names what there is when a path names nothing", function()
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm "wfi" })
+    expect(function() vm:stats "tlb.hitz" end)
+      .to_raise("bad argument #1 to 'stats' %('tlb' has no 'hitz' %(it has hits, misses, flushes, evictions, fetch, load, store, flushes_by_kind%)%)")
+    expect(function() vm:stats "instructionz" end).to_raise("the top level has no 'instructionz' %(it has profile, mode, instructions,")
+    expect(function() vm:stats "instructions.total" end).to_raise("'instructions' is a single value: it has no 'total'")
+    expect(function() vm:stats "vcpus.2" end).to_raise("'vcpus' is a list: no item '2' %(it has 1 to 1%)")
+    expect(function() vm:stats "tlb." end).to_raise("'tlb' has no ''")
+    expect(function() vm:stats "" end).to_raise("the top level has no ''")
+    -- Native runs on no VMM: no host share.
+    expect(function() vm:stats "host" end).to_raise("the top level has no 'host'")
+    expect(function() vm:stats {} end).to_raise("bad argument #1 to 'stats' %(string expected, got table%)")
+  end)
 end)
 
 describe("vmlab.vm options", function()

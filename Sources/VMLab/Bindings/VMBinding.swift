@@ -348,9 +348,16 @@ enum VMBinding {
             return []
         },
         .method("stats", of: "vmlab.VM",
-                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook.",
-                returns: [LuaReturn(.documented("vmlab.Stats"), "stats")]) { call in
-            [try machine(call).stats?.luaValue ?? .nil]
+                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats \"tlb.hits\"`, `\"traps.by_cause\"`, `\"vcpus.1.cycles\"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.",
+                parameters: [.optional("path", .string)],
+                returns: [LuaReturn(.oneOf([.documented("vmlab.Stats"), .integer, .string, .table]), "stats")]) { call in
+            let vm = try machine(call)
+            guard let path = try call.optionalString(2) else { return [vm.stats?.luaValue ?? .nil] }
+            switch vm.stats(at: path) {
+            case .success(let node)?: return [node.luaValue]
+            case .failure(let error)?: throw LuaRaise.argument(2, error.message)
+            case nil: return [.nil]
+            }
         },
         .method("read", of: "vmlab.VM",
                 summary: "A register: \"pc\", \"priv\" (\"M\", \"S\" or \"U\"), \"x5\" or \"t0\", \"f10\" or \"fa0\" (raw bits), \"csr.satp\" or \"csr.0x180\". Integers are the 64-bit pattern as a Lua integer (≥ 2^63 reads negative; `vmlab.hex` prints it).",

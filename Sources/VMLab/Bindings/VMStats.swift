@@ -70,33 +70,35 @@ public indirect enum VMStats: Equatable, Sendable {
 
     /// What the VMM adds to the machine's counters: the mode, exits, hypercalls, events, per-vCPU
     /// counters, the technique's own counters, the faults that fired, and the host's share.
-    static func vmm(_ s: GuestStatistics) -> [(String, VMStats)] {
+    static func vmm(_ guest: Guest, _ s: @escaping () -> GuestStatistics) -> [(String, () -> VMStats)] {
         let causes = RISCV.ExceptionCause.allCases.map(\.name) + RISCV.InterruptCause.allCases.map(\.name)
-        var entries: [(String, VMStats)] = [
-            ("exits", .group([("total", .count(s.exits.values.reduce(0, &+))), ("by_cause", counts(s.exits, names: causes))])),
-            ("hypercalls", .group([("total", .count(s.hypercalls.values.reduce(0, &+))), ("by_cause", counts(s.hypercalls))])),
-            ("privileged", .count(s.privileged)),
-            ("dma", .group([("reads", .count(s.dma.reads)), ("writes", .count(s.dma.writes)),
-                            ("bytes_read", .count(s.dma.bytesRead)), ("bytes_written", .count(s.dma.bytesWritten))])),
-            ("events", counts(s.events, names: GuestEventKind.allCases.map(\.rawValue))),
-            ("vcpus", .list(s.vcpus.map { .group([("instructions", .count($0.instructions)), ("cycles", .count($0.cycles)),
-                                                  ("traps", .count($0.traps))]) })),
-            ("technique", .group(s.technique.keys.sorted().map { ($0, counts(s.technique[$0]!)) })),
-            ("faults", .list(s.faults.map(fault))),
+        var sections: [(String, () -> VMStats)] = [
+            ("exits", { .group([("total", .count(s().exits.values.reduce(0, &+))), ("by_cause", counts(s().exits, names: causes))]) }),
+            ("hypercalls", { .group([("total", .count(s().hypercalls.values.reduce(0, &+))), ("by_cause", counts(s().hypercalls))]) }),
+            ("privileged", { .count(s().privileged) }),
+            ("dma", {
+                let dma = s().dma
+                return .group([("reads", .count(dma.reads)), ("writes", .count(dma.writes)),
+                               ("bytes_read", .count(dma.bytesRead)), ("bytes_written", .count(dma.bytesWritten))])
+            }),
+            ("events", { counts(s().events, names: GuestEventKind.allCases.map(\.rawValue)) }),
+            ("vcpus", { .list(s().vcpus.map { .group([("instructions", .count($0.instructions)), ("cycles", .count($0.cycles)),
+                                                      ("traps", .count($0.traps))]) }) }),
+            ("technique", { let technique = s().technique; return .group(technique.keys.sorted().map { ($0, counts(technique[$0]!)) }) }),
+            ("faults", { .list(s().faults.map(fault)) }),
         ]
-        if let host = s.host {
-            entries.append(("host", .group([("cycles", .count(host.cycles)), ("switches", .count(host.switches)),
-                                            ("vms", .count(UInt64(host.guests)))])))
+        if guest.host != nil {
+            sections.append(("host", {
+                let host = s().host!
+                return .group([("cycles", .count(host.cycles)), ("switches", .count(host.switches)),
+                               ("vms", .count(UInt64(host.guests)))])
+            }))
         }
-        return entries
+        return sections
     }
 
-    /// The counters of `guest` now: the machine's (summed over harts), cycles priced by the
-    /// guest's technique and profile, and the VMM's own.
-    static func collect(_ guest: Guest) -> VMStats {
-        let machine = guest.machine
-        let s = guest.statistics()
-        // Hart 0's counters, plus every other hart's (a machine has at least one hart).
+    /// The machine's counters summed over harts (a machine has at least one hart).
+    static func summedCounters(_ machine: Machine) -> HartCounters {
         var total = machine.counters(hart: 0)
         for h in 1..<max(1, machine.hartCount) {
             let c = machine.counters(hart: h)
@@ -118,45 +120,84 @@ public indirect enum VMStats: Equatable, Sendable {
             total.tlb.hostFlushes &+= t.hostFlushes
             total.tlb.walkReferences &+= t.walkReferences; total.tlb.evictions &+= t.evictions
         }
-        var byCause: [(String, VMStats)] = []
-        for cause in RISCV.ExceptionCause.allCases { byCause.append((cause.name, .count(total.exceptions[Int(cause.rawValue)]))) }
-        for cause in RISCV.InterruptCause.allCases { byCause.append((cause.name, .count(total.interrupts[Int(cause.rawValue)]))) }
-        var byFirmware: [(String, VMStats)] = []
-        for cause in RISCV.ExceptionCause.allCases { byFirmware.append((cause.name, .count(total.handledByHost[Int(cause.rawValue)]))) }
-        let exceptions = total.exceptions.reduce(0, &+)
-        let interrupts = total.interrupts.reduce(0, &+)
-        let t = total.tlb
-        return .group([
-            ("profile", .text(s.profile)),
-            ("mode", .text(s.mode)),
-            ("instructions", .count(total.instructions)),
-            ("cycles", cycles(machine, s)),
-            ("traps", .group([
-                ("total", .count(exceptions &+ interrupts)),
-                ("exceptions", .count(exceptions)),
-                ("interrupts", .count(interrupts)),
-                ("by_cause", .group(byCause)),
-                // Traps bound for M-mode that the built-in firmware (Swift SBI) handled.
-                ("firmware", .group([("total", .count(total.handledByHost.reduce(0, &+))), ("by_cause", .group(byFirmware))])),
-            ])),
-            ("tlb", .group([
-                ("hits", .count(t.hits)),
-                ("misses", .count(t.misses)),
-                ("flushes", .count(t.flushes)),
-                ("evictions", .count(t.evictions)),
-                ("fetch", .group([("hits", .count(t.fetchHits)), ("misses", .count(t.fetchMisses))])),
-                ("load", .group([("hits", .count(t.loadHits)), ("misses", .count(t.loadMisses))])),
-                ("store", .group([("hits", .count(t.storeHits)), ("misses", .count(t.storeMisses))])),
-                ("flushes_by_kind", .group([
-                    ("full", .count(t.fullFlushes)), ("asid", .count(t.asidFlushes)),
-                    ("address", .count(t.addressFlushes)), ("satp", .count(t.satpFlushes)),
-                    ("host", .count(t.hostFlushes)),
-                ])),
-            ])),
-            ("walk", .group([("references", .count(t.walkReferences))])),
-            ("wfi", .count(total.waits)),
-            ("mmio", .group([("accesses", .count(total.mmioAccesses))])),
-        ] + vmm(s))
+        return total
+    }
+
+    /// The counters of `guest` now: the machine's (summed over harts), cycles priced by the
+    /// guest's technique and profile, and the VMM's own. With `only`, just the top-level entry of
+    /// that name (an empty group if there is none): each entry is computed only when asked for,
+    /// so `vm:stats "instructions"` does not price every event or sort every cause.
+    static func collect(_ guest: Guest, only: Substring? = nil) -> VMStats {
+        let machine = guest.machine
+        var statistics: GuestStatistics?
+        let s = {
+            if let statistics { return statistics }
+            let computed = guest.statistics()
+            statistics = computed
+            return computed
+        }
+        var summed: HartCounters?
+        let total = {
+            if let summed { return summed }
+            let computed = summedCounters(machine)
+            summed = computed
+            return computed
+        }
+        let sections: [(String, () -> VMStats)] = [
+            ("profile", { .text(guest.profile.description) }),
+            ("mode", { .text(guest.mode.rawValue) }),
+            ("instructions", { .count(total().instructions) }),
+            ("cycles", { cycles(machine, s()) }),
+            ("traps", {
+                let total = total()
+                var byCause: [(String, VMStats)] = []
+                for cause in RISCV.ExceptionCause.allCases { byCause.append((cause.name, .count(total.exceptions[Int(cause.rawValue)]))) }
+                for cause in RISCV.InterruptCause.allCases { byCause.append((cause.name, .count(total.interrupts[Int(cause.rawValue)]))) }
+                var byFirmware: [(String, VMStats)] = []
+                for cause in RISCV.ExceptionCause.allCases { byFirmware.append((cause.name, .count(total.handledByHost[Int(cause.rawValue)]))) }
+                let exceptions = total.exceptions.reduce(0, &+)
+                let interrupts = total.interrupts.reduce(0, &+)
+                return .group([
+                    ("total", .count(exceptions &+ interrupts)),
+                    ("exceptions", .count(exceptions)),
+                    ("interrupts", .count(interrupts)),
+                    ("by_cause", .group(byCause)),
+                    // Traps bound for M-mode that the built-in firmware (Swift SBI) handled.
+                    ("firmware", .group([("total", .count(total.handledByHost.reduce(0, &+))), ("by_cause", .group(byFirmware))])),
+                ])
+            }),
+            ("tlb", {
+                let t = total().tlb
+                return .group([
+                    ("hits", .count(t.hits)),
+                    ("misses", .count(t.misses)),
+                    ("flushes", .count(t.flushes)),
+                    ("evictions", .count(t.evictions)),
+                    ("fetch", .group([("hits", .count(t.fetchHits)), ("misses", .count(t.fetchMisses))])),
+                    ("load", .group([("hits", .count(t.loadHits)), ("misses", .count(t.loadMisses))])),
+                    ("store", .group([("hits", .count(t.storeHits)), ("misses", .count(t.storeMisses))])),
+                    ("flushes_by_kind", .group([
+                        ("full", .count(t.fullFlushes)), ("asid", .count(t.asidFlushes)),
+                        ("address", .count(t.addressFlushes)), ("satp", .count(t.satpFlushes)),
+                        ("host", .count(t.hostFlushes)),
+                    ])),
+                ])
+            }),
+            ("walk", { .group([("references", .count(total().tlb.walkReferences))]) }),
+            ("wfi", { .count(total().waits) }),
+            ("mmio", { .group([("accesses", .count(total().mmioAccesses))]) }),
+        ] + vmm(guest, s)
+        return .group(sections.compactMap { name, make in only == nil || only! == name ? (name, make()) : nil })
+    }
+
+    /// The node at a dotted path of `guest`'s counters now, computing only the top-level entry
+    /// the path starts with.
+    static func select(_ path: String, of guest: Guest) -> Result<VMStats, SelectionError> {
+        let first = path.prefix { $0 != "." }
+        let part = collect(guest, only: first)
+        // A first name that is not there: the whole tree names the ones that are.
+        if case .group(let entries) = part, entries.isEmpty { return collect(guest).select(path) }
+        return part.select(path)
     }
 
     /// A plain nested Lua table.
@@ -189,16 +230,43 @@ public indirect enum VMStats: Equatable, Sendable {
 
     /// The node at a dotted path.
     public func node(_ path: String) -> VMStats? {
+        if case .success(let node) = select(path) { return node }
+        return nil
+    }
+
+    /// The node at a dotted path (`tlb.hits`, `vcpus.1.instructions`), or why there is none:
+    /// the first name that does not exist, and the names that do at that level, so a typo in a
+    /// lab is answered with the right spelling.
+    public func select(_ path: String) -> Result<VMStats, SelectionError> {
         var node = self
-        for key in path.split(separator: ".") {
-            if case .list(let items) = node, let i = Int(key), i >= 1 && i <= items.count {
+        var walked: [Substring] = []
+        for key in path.split(separator: ".", omittingEmptySubsequences: false) {
+            let here = walked.isEmpty ? "the top level" : "'" + walked.joined(separator: ".") + "'"
+            switch node {
+            case .list(let items):
+                guard let i = Int(key), i >= 1 && i <= items.count else {
+                    let range = items.isEmpty ? "it is empty" : "it has 1 to \(items.count)"
+                    return .failure(SelectionError(message: "\(here) is a list: no item '\(key)' (\(range))"))
+                }
                 node = items[i - 1]
-                continue
+            case .group(let entries):
+                guard let next = entries.first(where: { $0.0 == key })?.1 else {
+                    let names = entries.map(\.0).joined(separator: ", ")
+                    return .failure(SelectionError(message: "\(here) has no '\(key)' (it has \(names))"))
+                }
+                node = next
+            case .count, .text:
+                return .failure(SelectionError(message: "\(here) is a single value: it has no '\(key)'"))
             }
-            guard case .group(let entries) = node, let next = entries.first(where: { $0.0 == key })?.1 else { return nil }
-            node = next
+            walked.append(key)
         }
-        return node
+        return .success(node)
+    }
+
+    /// Why `select` found nothing at a path.
+    public struct SelectionError: Error, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 
     /// The count at a dotted path, for Swift callers and tests.
@@ -216,5 +284,10 @@ public indirect enum VMStats: Equatable, Sendable {
 
 extension VirtualMachine {
     /// The counters now (nil once closed).
-    public var stats: VMStats? { guest.map(VMStats.collect) }
+    public var stats: VMStats? { guest.map { VMStats.collect($0) } }
+
+    /// The counters at a dotted path (`tlb.hits`), computing only what the path needs.
+    public func stats(at path: String) -> Result<VMStats, VMStats.SelectionError>? {
+        guest.map { VMStats.select(path, of: $0) }
+    }
 }
