@@ -20,6 +20,15 @@ extension Guest {
     /// halted by its board, e.g. a trap no firmware handles).
     @discardableResult
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max, until: StopCondition? = nil) -> StopReason {
+        let stop = runUntilStop(maxInstructions: maxInstructions, maxCycles: maxCycles, until: until)
+        if case .stuck(let hart, let pc, _)? = lastStop, case .stuck(hart, pc, _) = stop {
+            return stop   // the same fault found again: the first report names the trap before it
+        }
+        lastStop = stop
+        return stop
+    }
+
+    private func runUntilStop(maxInstructions: UInt64, maxCycles: UInt64, until: StopCondition?) -> StopReason {
         untilReached = false
         if let finalStop { return finalStop }
         let startInstructions = executedInstructions

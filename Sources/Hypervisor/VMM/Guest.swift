@@ -26,6 +26,10 @@ public final class Guest {
     public let faults: FaultInjector
     /// Why the run ended for good (powered off, reset): the guest runs no further.
     public internal(set) var finalStop: StopReason?
+    /// Why the last `run` returned, for whoever did not make the call (`host:stats()` names each
+    /// VM's). A hart stuck on its trap vector keeps the first report of it, which names the trap
+    /// that led there; running it again only finds the same fault.
+    public internal(set) var lastStop: StopReason?
     /// True when the last `run` returned because its `until` condition was met.
     public internal(set) var untilReached = false
     private var detached = false

@@ -116,19 +116,25 @@ public final class Host {
         allocator.free(c)
     }
 
-    /// Round robin over the VMs that can still run, `slice` instructions each, until every VM has
-    /// stopped for good (powered off, reset, halted) or is idle, a VM stops for another reason (a
-    /// breakpoint, a watchpoint, a hook), or a budget is used. Budgets count every VM's
-    /// instructions and cycles together. A VM halted for good (a trap no firmware handles) drops
-    /// out while the others run on; one stuck on its trap vector (`StopReason.stuck`, which a tool
-    /// may mend) stops the run like a breakpoint, every time, until it is mended or removed.
+    /// Round robin over the VMs that can still run, `slice` instructions each, until none can (each
+    /// has stopped for good, is stuck or is idle), a VM stops for a reason the user asked for (a
+    /// breakpoint, a watchpoint, a hook, an `until`), or a budget is used. Budgets count every VM's
+    /// instructions and cycles together.
+    ///
+    /// What a guest does to itself never stops the others: a VM that powers off, resets or halts
+    /// (a trap no firmware handles, for good; or stuck on its trap vector, which a tool may mend)
+    /// drops out and the rest run on, as on a real host. A stuck VM is out for the rest of this
+    /// run only (so its loop is not found again every round); the next run tries it again, and
+    /// finds the same fault at once unless something changed it. Each VM's `lastStop` says why it
+    /// stopped.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> HostStop {
         var doneInstructions: UInt64 = 0
         var doneCycles: UInt64 = 0
+        var stuck: Set<ObjectIdentifier> = []
         while true {
             var anyRan = false
             let all = guests
-            for (index, guest) in all.enumerated() where guest.finalStop == nil {
+            for (index, guest) in all.enumerated() where guest.finalStop == nil && !stuck.contains(ObjectIdentifier(guest)) {
                 if doneInstructions >= maxInstructions || doneCycles >= maxCycles {
                     return HostStop(reason: .budgetExhausted, guest: nil)
                 }
@@ -144,14 +150,17 @@ public final class Host {
                 switch stop {
                 case .budgetExhausted: anyRan = true
                 case .idle: continue
+                case .stuck: stuck.insert(ObjectIdentifier(guest))
                 default: return HostStop(reason: stop, guest: guest.id)   // a breakpoint, watchpoint, hook, until
                 }
             }
             if !anyRan {
                 let all = guests
-                if let last = all.last(where: { $0.finalStop != nil }), all.allSatisfy({ $0.finalStop != nil }) {
-                    // Every VM is over: report the last one's end (each VM's own is its `finalStop`).
-                    return HostStop(reason: last.finalStop!, guest: all.count == 1 ? last.id : nil)
+                let ends = all.map { guest in guest.finalStop ?? (stuck.contains(ObjectIdentifier(guest)) ? guest.lastStop : nil) }
+                if let last = ends.last(where: { $0 != nil }) ?? nil, ends.allSatisfy({ $0 != nil }) {
+                    // Every VM is over or stuck: report the last one's end (each VM's own is its
+                    // `lastStop`), naming the VM when there is one.
+                    return HostStop(reason: last, guest: all.count == 1 ? all[0].id : nil)
                 }
                 return HostStop(reason: .idle, guest: nil)
             }

@@ -52,8 +52,8 @@ enum HostBinding {
             .required("switches", .integer, "Changes of VM made by the scheduler."),
             .required("memory", .integer, "Host RAM in bytes."),
             .required("free_memory", .integer, "Host RAM not carved out."),
-            .required("vms", .list(.documented("{ name: string, mode: string, memory: integer, instructions: integer, cycles: integer }")),
-                      "The VMs, in creation order."),
+            .required("vms", .list(.documented("{ name: string, mode: string, memory: integer, instructions: integer, cycles: integer, stop: string?, stop_message: string? }")),
+                      "The VMs, in creation order. `stop` and `stop_message` say why a VM's last turn ended (absent before its first), as `vm:run` names it: `\"budget\"` for one that used its slice, `\"poweroff\"`, `\"halted\"` (also a hart stuck on its trap vector) or `\"idle\"` for one that dropped out."),
         ])
 
     static let methods: [LuaFunction] = [
@@ -78,7 +78,7 @@ enum HostBinding {
             }
         },
         .method("run", of: "vmlab.Host",
-                summary: "Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off, reset or been halted for good (a trap no firmware handles: that VM drops out while the others run on), all are idle, one stops for another reason (a breakpoint, watchpoint, hook, or a hart stuck on its trap vector, which stops every run until it is mended or closed: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.",
+                summary: "Runs the VMs round robin, `slice` instructions each turn, until none can run on, one stops for a reason the script asked for (a breakpoint, watchpoint or hook: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. What a guest does to itself never stops the others: a VM that powers off, resets or halts (a trap no firmware handles; or a hart stuck on its trap vector, which a script may mend: the next `host:run` tries it again) drops out and the rest run on. When none is left running, the result is `\"idle\"` if one waits, else the end of the last VM in creation order (`details.vm` when there is one VM); `host:stats().vms[i].stop` says why each VM stopped. Hooks of every VM fire as in `vm:run`.",
                 parameters: [.optional("budget", .options(name: "vmlab.HostRunOptions", Array(VMBinding.runOptions.prefix(2))))],
                 returns: [LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "hook", "idle", "halted"]), "reason"),
                           LuaReturn(.documented("{ message: string, vm: vmlab.VM? }"), "details")]) { call in
@@ -111,11 +111,16 @@ enum HostBinding {
                 "memory": .unsigned(host.configuration.memory), "free_memory": .unsigned(host.freeMemory),
                 "vms": .array(handle.liveVMs.compactMap { vm in
                     guard let guest = vm.guest else { return nil }
-                    return .record([
+                    var fields: [String: LuaValue] = [
                         "name": .string(guest.name), "mode": .string(guest.mode.rawValue),
                         "memory": .unsigned(vm.spec.memory), "instructions": .unsigned(guest.instructions),
                         "cycles": .unsigned(guest.cycles),
-                    ])
+                    ]
+                    if let stop = vm.lastStop {
+                        fields["stop"] = .string(stop.name)
+                        fields["stop_message"] = .string(stop.message)
+                    }
+                    return .record(fields)
                 }),
             ])]
         },

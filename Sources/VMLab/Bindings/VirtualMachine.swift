@@ -118,6 +118,22 @@ public final class VirtualMachine {
     }
 
     /// A stop in the Lua vocabulary, telling a hook's or an `until`'s stop from the host's.
+    /// Why the VM's last run ended (nil before its first), for `host:stats()`: whoever asks did not
+    /// make that run, so this reads the record without consuming the hook flag `stop` clears.
+    var lastStop: Stop? {
+        guard let guest, let reason = guest.lastStop else { return nil }
+        var stop = Stop(reason, instructions: 0)
+        if guest.untilReached {
+            stop.name = "reached"
+            stop.message = "the run reached its 'to' point"
+        } else if guest.finalStop == nil, case .hostStop = reason {
+            // Not the board's halt (that one is final): a hook or the host stopped the run.
+            stop.name = "hook"
+            stop.message = "a hook stopped the run"
+        }
+        return stop
+    }
+
     func stop(_ reason: StopReason, instructions: UInt64) -> Stop {
         var stop = Stop(reason, instructions: instructions)
         if guest?.untilReached == true {

@@ -271,7 +271,7 @@ local vmlab_Host = {}
 ---@return string message
 function vmlab_Host:vm(options) end
 
----Runs the VMs round robin, `slice` instructions each turn, until every VM has powered off, reset or been halted for good (a trap no firmware handles: that VM drops out while the others run on), all are idle, one stops for another reason (a breakpoint, watchpoint, hook, or a hart stuck on its trap vector, which stops every run until it is mended or closed: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. Hooks of every VM fire as in `vm:run`.
+---Runs the VMs round robin, `slice` instructions each turn, until none can run on, one stops for a reason the script asked for (a breakpoint, watchpoint or hook: `details.vm` is that VM), or a budget (instructions or cycles, summed over the VMs) is used. What a guest does to itself never stops the others: a VM that powers off, resets or halts (a trap no firmware handles; or a hart stuck on its trap vector, which a script may mend: the next `host:run` tries it again) drops out and the rest run on. When none is left running, the result is `"idle"` if one waits, else the end of the last VM in creation order (`details.vm` when there is one VM); `host:stats().vms[i].stop` says why each VM stopped. Hooks of every VM fire as in `vm:run`.
 ---@param budget? vmlab.HostRunOptions
 ---@return "budget"|"poweroff"|"reset"|"breakpoint"|"watchpoint"|"hook"|"idle"|"halted" reason
 ---@return { message: string, vm: vmlab.VM? } details
@@ -294,7 +294,7 @@ function vmlab_Host:close() end
 ---@field switches integer Changes of VM made by the scheduler.
 ---@field memory integer Host RAM in bytes.
 ---@field free_memory integer Host RAM not carved out.
----@field vms { name: string, mode: string, memory: integer, instructions: integer, cycles: integer }[] The VMs, in creation order.
+---@field vms { name: string, mode: string, memory: integer, instructions: integer, cycles: integer, stop: string?, stop_message: string? }[] The VMs, in creation order. `stop` and `stop_message` say why a VM's last turn ended (absent before its first), as `vm:run` names it: `"budget"` for one that used its slice, `"poweroff"`, `"halted"` (also a hart stuck on its trap vector) or `"idle"` for one that dropped out.
 local vmlab_HostStats = {}
 
 ---A fault that fired (`vm:stats().faults`).
