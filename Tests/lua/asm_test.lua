@@ -184,6 +184,11 @@ describe("vmlab.disasm", function()
       .to_raise("bad argument #2 to 'disasm' %(option 'symbols': 'a' must be an address %(integer%), got string%)")
     expect(function() vmlab.disasm(0x13, "base") end)
       .to_raise("bad argument #2 to 'disasm' %(table expected, got string%)")
+    -- A marked table given in place of the options is named as what it is, not as an option.
+    local _, symbols = vmlab.asm "start: nop"
+    symbols.later = "x"
+    expect(function() vmlab.disasm(0x13, symbols) end)
+      .to_raise("bad argument #2 to 'disasm' %(symbols: 'later' must be an address %(integer%), got string%)")
   end)
 
   it("marks bytes that are not instructions", function()

@@ -91,7 +91,7 @@ enum Assembly {
         var style = Disassembler.Style.canonical
         var symbols: [String: UInt64] = [:]
         if call.isTable(2, taggedAs: symbolsTag) {
-            symbols = try Assembly.symbols(try call.value(2), argument: 2)
+            symbols = try Assembly.symbols(try call.value(2), argument: 2, label: "symbols")
         } else {
             try rejectUnknownOptions(call)
             let options = try call.options(2, as: disasmOptionsType)
@@ -135,8 +135,10 @@ enum Assembly {
         throw LuaRaise.message("unknown option '\(first)' to '\(call.calleeName)' (expected one of: \(valid); a table of names made in Lua goes in { symbols = ... })")
     }
 
-    /// The `symbols` option: name → address, or raises naming the bad entry.
-    static func symbols(_ value: LuaValue, argument: Int32) throws -> [String: UInt64] {
+    /// A symbols table (name → address), or raises naming the bad entry. `label` is how the
+    /// message names the table: the option it came in (`option 'symbols'`), or `symbols` for a
+    /// tagged table given in place of the options.
+    static func symbols(_ value: LuaValue, argument: Int32, label: String = "option 'symbols'") throws -> [String: UInt64] {
         switch value {
         case .nil:
             return [:]
@@ -145,16 +147,16 @@ enum Assembly {
             // Sorted, so that of several bad entries the same one is always reported.
             for (key, value) in fields.sorted(by: { $0.key.string ?? "" < $1.key.string ?? "" }) {
                 guard case .string(let name) = key, !name.isEmpty else {
-                    throw LuaRaise.argument(argument, "option 'symbols': names must be non-empty strings, got \(key.string.map { "'\($0)'" } ?? key.typeName)")
+                    throw LuaRaise.argument(argument, "\(label): names must be non-empty strings, got \(key.string.map { "'\($0)'" } ?? key.typeName)")
                 }
                 guard let address = value.int64 else {
-                    throw LuaRaise.argument(argument, "option 'symbols': '\(name)' must be an address (integer), got \(value.typeName)")
+                    throw LuaRaise.argument(argument, "\(label): '\(name)' must be an address (integer), got \(value.typeName)")
                 }
                 symbols[name] = UInt64(bitPattern: address)
             }
             return symbols
         default:
-            throw LuaRaise.argument(argument, "option 'symbols': table expected, got \(value.typeName)")
+            throw LuaRaise.argument(argument, "\(label): table expected, got \(value.typeName)")
         }
     }
 

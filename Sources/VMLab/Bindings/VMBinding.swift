@@ -123,20 +123,7 @@ enum VMBinding {
             guard (1...64).contains(harts) else { throw LuaRaise.argument(argument, "option 'harts': must be 1 to 64, got \(harts)") }
             spec.harts = Int(harts)
         }
-        if case .table(let fields) = o["symbols"] {
-            // Sorted, so that of several bad entries the same one is always reported.
-            for (key, value) in fields.sorted(by: { $0.key.string ?? "" < $1.key.string ?? "" }) {
-                guard case .string(let name) = key, !name.isEmpty else {
-                    throw LuaRaise.argument(argument, "option 'symbols': names must be non-empty strings, got \(key.string.map { "'\($0)'" } ?? key.typeName)")
-                }
-                guard case .integer(let address) = value else {
-                    throw LuaRaise.argument(argument, "option 'symbols': '\(name)' must be an address (integer), got \(value.typeName)")
-                }
-                spec.symbols[name] = UInt64(bitPattern: address)
-            }
-        } else if o["symbols"] != .nil {
-            throw LuaRaise.argument(argument, "option 'symbols': table expected, got \(o["symbols"].typeName)")
-        }
+        spec.symbols.merge(try Assembly.symbols(o["symbols"], argument: argument)) { _, given in given }
         if let image = o["image"].bytes {
             for name in ["kernel", "initrd"] where o[name] != .nil {
                 throw LuaRaise.message("'\(name)' and 'image' cannot be combined: the image is the program (or, under a firmware, the kernel)")
