@@ -251,16 +251,18 @@ describe("registers and memory", function()
 end)
 
 describe("vm:stats", function()
+  -- An ecall to a handler that waits: with mtvec left at 0 the hart would fault forever.
+  local ecall_then_wait = vmlab.asm [[
+      la t0, handler
+      csrw mtvec, t0
+      ecall
+    handler:
+      wfi
+      j handler
+  ]]
+
   it("is a plain nested table with every trap cause", function()
-    -- The trap goes to a handler that waits: with mtvec left at 0 the hart would fault forever.
-    local vm <close> = assert(vmlab.vm { image = vmlab.asm [[
-        la t0, handler
-        csrw mtvec, t0
-        ecall
-      handler:
-        wfi
-        j handler
-    ]] })
+    local vm <close> = assert(vmlab.vm { image = ecall_then_wait })
     expect((vm:run { max_instructions = 100 })).to_equal("idle")
     local s = vm:stats()
     expect(s.instructions).to_equal(4)       -- auipc, addi, csrw, wfi: the ecall traps instead of retiring
@@ -291,14 +293,7 @@ describe("vm:stats", function()
   end
 
   it("answers a dotted path with that part alone", function()
-    local vm <close> = assert(vmlab.vm { mode = "interpret", image = vmlab.asm [[
-        la t0, handler
-        csrw mtvec, t0
-        ecall
-      handler:
-        wfi
-        j handler
-    ]] })
+    local vm <close> = assert(vmlab.vm { mode = "interpret", image = ecall_then_wait })
     vm:run { max_instructions = 100 }
     local s = expect_every_path_agrees(vm)
     expect(vm:stats "instructions").to_equal(4)
