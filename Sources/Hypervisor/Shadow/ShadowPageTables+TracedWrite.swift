@@ -53,61 +53,66 @@ extension ShadowPageTables {
             return .guestFault(.exception(.storeAddressMisaligned, tval: address))
         }
         // Translate every byte: a misaligned store may cross into another page. The bytes of one
-        // page share its walk (and the A/D bits it sets), so each page is walked once.
-        var physical = [UInt64](repeating: 0, count: size)
-        var walkedPage = UInt64.max, frame: UInt64 = 0
-        for i in 0..<size {
-            let va = address &+ UInt64(i)
-            if va & ~(Sv39.pageSize - 1) != walkedPage {
-                let result = GuestPageWalker.translate(va, .store, guestContext(view), map: map, memory: words, asGuestAccess: true)
-                guard case .translated(let gpa, _, _) = result else {
-                    if case .fault(let cause) = result { return .guestFault(.exception(cause, tval: va)) }
-                    return .retry
+        // page share its walk (and the A/D bits it sets), so each page is walked once. At most
+        // eight addresses: on the stack, as this runs for every store to a page table.
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { physical in
+            var walkedPage = UInt64.max, frame: UInt64 = 0
+            for i in 0..<size {
+                let va = address &+ UInt64(i)
+                if va & ~(Sv39.pageSize - 1) != walkedPage {
+                    let result = GuestPageWalker.translate(va, .store, guestContext(view), map: map, memory: words, asGuestAccess: true)
+                    guard case .translated(let gpa, _, _) = result else {
+                        if case .fault(let cause) = result { return .guestFault(.exception(cause, tval: va)) }
+                        return .retry
+                    }
+                    walkedPage = va & ~(Sv39.pageSize - 1)
+                    frame = gpa & ~(Sv39.pageSize - 1)
                 }
-                walkedPage = va & ~(Sv39.pageSize - 1)
-                frame = gpa & ~(Sv39.pageSize - 1)
+                guard let (ma, isRAM) = map.machineAddress(frame | (va & (Sv39.pageSize - 1))), isRAM else {
+                    return .guestFault(.exception(.storeAccessFault, tval: va))
+                }
+                physical[i] = ma
             }
-            guard let (ma, isRAM) = map.machineAddress(frame | (va & (Sv39.pageSize - 1))), isRAM else {
-                return .guestFault(.exception(.storeAccessFault, tval: va))
+            if let f = result {
+                var old: UInt64 = 0
+                for i in 0..<size { old |= (machine.readPhysical(littleEndianAt: physical[i], count: 1) ?? 0) << (8 * UInt64(i)) }
+                if size == 4 { old = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) }
+                value = f(old)
+                machine.setRegister(Int(inst.rd), old, hart: h)
+            } else if inst.opcode == .sc_w || inst.opcode == .sc_d {
+                machine.setRegister(Int(inst.rd), 0, hart: h)
             }
-            physical[i] = ma
+            // The bytes in runs that are contiguous in machine memory (all of them, unless the store
+            // crosses into a page mapped elsewhere), each run written, then its shadows told, at once.
+            var start = 0
+            while start < size {
+                var end = start + 1
+                while end < size && physical[end] == physical[start] &+ UInt64(end - start) { end += 1 }
+                machine.loadPhysical(littleEndian: value >> (8 * UInt64(start)), count: end - start, at: physical[start])
+                if let gpa = map.guestAddress(ofMachine: physical[start]) { guestWrote(guestPhysical: gpa, size: end - start) }
+                start = end
+            }
+            counters.tracedWrites &+= 1
+            machine.setPC(pc &+ UInt64(inst.length), hart: h)
+            return .emulated
         }
-        if let f = result {
-            var old: UInt64 = 0
-            for i in 0..<size { old |= UInt64(machine.readPhysical(at: physical[i], count: 1)?[0] ?? 0) << (8 * UInt64(i)) }
-            if size == 4 { old = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) }
-            value = f(old)
-            machine.setRegister(Int(inst.rd), old, hart: h)
-        } else if inst.opcode == .sc_w || inst.opcode == .sc_d {
-            machine.setRegister(Int(inst.rd), 0, hart: h)
-        }
-        // The bytes in runs that are contiguous in machine memory (all of them, unless the store
-        // crosses into a page mapped elsewhere), each run written, then its shadows told, at once.
-        var start = 0
-        while start < size {
-            var end = start + 1
-            while end < size && physical[end] == physical[start] &+ UInt64(end - start) { end += 1 }
-            machine.loadPhysical((start..<end).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }, at: physical[start])
-            if let gpa = map.guestAddress(ofMachine: physical[start]) { guestWrote(guestPhysical: gpa, size: end - start) }
-            start = end
-        }
-        counters.tracedWrites &+= 1
-        machine.setPC(pc &+ UInt64(inst.length), hart: h)
-        return .emulated
     }
 
     /// The instruction at guest virtual `pc`, read through the guest's own tables in the current view.
     public func fetchInstruction(at pc: UInt64) -> Instruction? {
-        func half(_ va: UInt64) -> UInt32? {
+        func machineAddress(_ va: UInt64) -> UInt64? {
             let gpa = GuestPageWalker.physicalAddress(va, .fetch, guestContext(view), map: map, memory: words, asGuestAccess: false)
-            guard let gpa, let (ma, isRAM) = map.machineAddress(gpa), isRAM,
-                  let b = machine.readPhysical(at: ma, count: 2) else { return nil }
-            return UInt32(b[0]) | UInt32(b[1]) << 8
+            guard let gpa, let (ma, isRAM) = map.machineAddress(gpa), isRAM else { return nil }
+            return ma
         }
-        guard let low = half(pc) else { return nil }
-        if low & 3 != 3 { return Decoder.decode(low) }
-        guard let high = half(pc &+ 2) else { return nil }
-        return Decoder.decode(low | high << 16)
+        guard let low = machineAddress(pc), let lowBits = machine.readPhysical(littleEndianAt: low, count: 2) else { return nil }
+        if lowBits & 3 != 3 { return Decoder.decode(UInt32(lowBits)) }
+        // The upper half: in the same page, two bytes on (a walk gives one address per page);
+        // else through the next page's own walk.
+        let sameMachinePage = (pc & (Sv39.pageSize - 1)) <= Sv39.pageSize - 4
+        guard let high = sameMachinePage ? low &+ 2 : machineAddress(pc &+ 2),
+              let highBits = machine.readPhysical(littleEndianAt: high, count: 2) else { return nil }
+        return Decoder.decode(UInt32(lowBits | highBits << 16))
     }
 
     struct AMO {

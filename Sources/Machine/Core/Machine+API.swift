@@ -237,9 +237,27 @@ extension Machine {
     /// The little-endian 64-bit word of RAM at physical `address`, or nil unless all of it is
     /// RAM: `readPhysical` without an array, for a VMM's software page walks.
     public func readPhysicalWord(at address: UInt64) -> UInt64? {
+        readPhysical(littleEndianAt: address, count: 8)
+    }
+
+    /// The `count` (1 to 8) bytes of RAM at physical `address` as a little-endian number, or nil
+    /// unless all of them are RAM: `readPhysical` without an array, for a VMM's slow paths
+    /// (fetching the instruction at a guest pc, the old value of an emulated AMO).
+    public func readPhysical(littleEndianAt address: UInt64, count: Int) -> UInt64? {
+        precondition((1...8).contains(count), "1 to 8 bytes")
         var word: UInt64 = 0
-        let ok = withUnsafeMutableBytes(of: &word) { copyOut(address, into: $0) }
+        let ok = withUnsafeMutableBytes(of: &word) { copyOut(address, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count])) }
         return ok ? UInt64(littleEndian: word) : nil
+    }
+
+    /// Copies the low `count` (1 to 8) bytes of `value`, least significant first, into RAM at
+    /// physical `address`; false (copying nothing) unless all is RAM. `loadPhysical` without an
+    /// array, for a VMM that performs a guest's store (a traced write).
+    @discardableResult
+    public func loadPhysical(littleEndian value: UInt64, count: Int, at address: UInt64) -> Bool {
+        precondition((1...8).contains(count), "1 to 8 bytes")
+        var word = value.littleEndian
+        return withUnsafeBytes(of: &word) { copyIn(address, from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
     }
 
     // MARK: host memory (a VMM carving guest RAM out of this machine's RAM)
