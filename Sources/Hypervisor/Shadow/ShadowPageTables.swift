@@ -125,10 +125,12 @@ public final class ShadowPageTables {
     var current: Context?
     var hart = 0
     var pool: ShadowPool
-    var pageInfo: [UInt64: PageInfo] = [:]
-    /// Guest page-table page → the shadow pages mirroring it. A page with an entry here is
-    /// write-protected in every shadow.
-    var derived: [UInt64: Set<UInt64>] = [:]
+    /// What each pool page in use is, by its position in the pool (`ShadowPool.index(of:)`).
+    var pageInfo: [PageInfo?]
+    /// Guest page-table page → the shadow pages mirroring it, in the order they were made (a
+    /// page is mirrored by few: one per view of each address space that reaches it). A page with
+    /// an entry here is write-protected in every shadow.
+    var derived: [UInt64: [UInt64]] = [:]
     /// The pages with an entry in `derived`, as a bitmap over the guest's RAM (kept with it by
     /// `allocate` and `freeTree`): what `isWriteProtected` reads.
     var protected: ProtectedPages
@@ -151,6 +153,7 @@ public final class ShadowPageTables {
         precondition(pool.pages >= 16, "the shadow pool needs at least 16 pages")
         precondition(machine.readPhysical(at: pool.base, count: 8) != nil, "the shadow pool is not RAM")
         contexts = Array(repeating: nil, count: self.capacity)
+        pageInfo = Array(repeating: nil, count: pool.pages)
         words = MachineWords(machine: machine)
         protected = ProtectedPages(map: map)
     }
@@ -296,13 +299,13 @@ public final class ShadowPageTables {
             page = pool.allocate(in: machine)
         }
         guard let p = page else { return nil }
-        pageInfo[p] = PageInfo(level: level, source: source, slot: ctx.slot)
+        pageInfo[pool.index(of: p)!] = PageInfo(level: level, source: source, slot: ctx.slot)
         ctx.pages.insert(p)
         counters.shadowPages &+= 1
         counters.pagesAllocated &+= 1
         if let s = source {
             let first = derived[s]?.isEmpty != false
-            derived[s, default: []].insert(p)
+            derived[s, default: []].append(p)
             if first {
                 protected.set(page: s >> 12, true)
                 writeProtect(s)
@@ -313,7 +316,7 @@ public final class ShadowPageTables {
 
     /// Frees shadow page `page` and every table below it.
     func freeTree(_ page: UInt64) {
-        guard let info = pageInfo[page] else { return }
+        guard let index = pool.index(of: page), let info = pageInfo[index] else { return }
         if info.level > 0, let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) {
             for i in 0..<512 {
                 let e = Sv39.entry(i, in: bytes)
@@ -321,14 +324,14 @@ public final class ShadowPageTables {
             }
         }
         if let s = info.source {
-            derived[s]?.remove(page)
+            derived[s]?.removeAll { $0 == page }
             if derived[s]?.isEmpty == true {
                 derived[s] = nil
                 protected.set(page: s >> 12, false)
             }
         }
         contexts[info.slot]?.pages.remove(page)
-        pageInfo[page] = nil
+        pageInfo[index] = nil
         pool.release(page)
         counters.shadowPages &-= 1
     }
@@ -497,10 +500,10 @@ public final class ShadowPageTables {
         while slot < gpa &+ UInt64(size) {
             let frame = slot & ~(Sv39.pageSize - 1)
             if let pages = derived[frame] {
-                let index = (slot & (Sv39.pageSize - 1)) >> 3
+                let entry = (slot & (Sv39.pageSize - 1)) >> 3
                 for page in pages {
-                    guard let info = pageInfo[page] else { continue }
-                    let a = page &+ index &* 8
+                    guard let index = pool.index(of: page), let info = pageInfo[index] else { continue }
+                    let a = page &+ entry &* 8
                     guard let e = words.read(a), e & Sv39.v != 0 else { continue }
                     if info.level > 0 && !Sv39.isLeaf(e) { freeTree(Sv39.address(e)) }
                     words.write(a, 0)

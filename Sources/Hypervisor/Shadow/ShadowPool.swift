@@ -20,6 +20,14 @@ struct ShadowPool {
 
     func contains(_ ma: UInt64) -> Bool { ma >= base && ma - base < UInt64(pages) * Sv39.pageSize }
 
+    /// The position of pool page `ma` (0 to `pages` - 1): an array index for what is kept per
+    /// shadow page, where a dictionary would hash the address on every look-up.
+    @inline(__always)
+    func index(of ma: UInt64) -> Int? {
+        let i = (ma &- base) >> 12
+        return i < UInt64(pages) ? Int(i) : nil
+    }
+
     /// A zeroed page, or nil when the pool is exhausted.
     mutating func allocate(in machine: Machine) -> UInt64? {
         let page: UInt64
