@@ -90,8 +90,9 @@ public struct BinaryTranslationPrices: Sendable, Equatable {
 /// The binary translator of one `bt` VM (one vCPU on hart 0, like the monitor it extends).
 public final class BinaryTranslator: CodeTranslator {
     /// The machine holds the monitor, the technique holds the translator; the machine's
-    /// reference to the translator is weak.
-    public unowned let machine: Machine
+    /// reference to the translator is weak. Unchecked, as the monitor's is: the translator runs
+    /// only in the machine's callouts or through its guest, which holds the machine.
+    public unowned(unsafe) let machine: Machine
     public let monitor: TrapMonitor
     public let policy: BinaryTranslationPolicy
     public var prices = BinaryTranslationPrices()

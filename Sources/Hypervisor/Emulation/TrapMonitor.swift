@@ -71,7 +71,10 @@ public enum EmulatedInstruction: Sendable, Equatable {
 /// A trap-and-emulate VMM for one vCPU on hart 0 of `machine`.
 public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// The machine holds the monitor (its trap handler and a timed device), so not the reverse.
-    public unowned let machine: Machine
+    /// Unchecked: the monitor runs only as the machine's handler or through its guest, which
+    /// holds the machine; a checked `unowned` read costs an atomic retain and release on every
+    /// use, thousands per traced write.
+    public unowned(unsafe) let machine: Machine
     public let shadow: ShadowPageTables
     public let hart = 0
     public internal(set) var vcpu: VirtualCPU

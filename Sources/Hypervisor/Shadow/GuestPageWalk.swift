@@ -58,7 +58,8 @@ public struct GuestTranslationContext: Sendable, Equatable {
 
 /// Reads and writes 64-bit words of machine RAM for the VMM's slow paths.
 struct MachineWords {
-    unowned let machine: Machine
+    /// Unchecked, as `ShadowPageTables.machine` is (the shadows hold these words).
+    unowned(unsafe) let machine: Machine
 
     func read(_ ma: UInt64) -> UInt64? { machine.readPhysicalWord(at: ma) }
 

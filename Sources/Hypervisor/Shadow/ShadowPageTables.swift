@@ -71,14 +71,16 @@ public enum ShadowFaultResolution: Sendable, Equatable {
 /// would take the runtime's slow path: about 250 host instructions on each adapted store's
 /// callout, measured with callgrind.
 final class ShadowLink {
-    unowned let shadow: ShadowPageTables
+    /// Unchecked: the link cannot outlive the shadows, which alone hold it.
+    unowned(unsafe) let shadow: ShadowPageTables
     init(_ shadow: ShadowPageTables) { self.shadow = shadow }
 }
 
 /// The shadow page tables of one VM.
 public final class ShadowPageTables {
-    /// Unowned: the machine holds the monitor that holds these shadows.
-    public unowned let machine: Machine
+    /// Unowned: the machine holds the monitor that holds these shadows. Unchecked, as the
+    /// monitor's is: every traced write reads it several times.
+    public unowned(unsafe) let machine: Machine
     public let map: GuestPhysicalMap
     /// Cached guest address spaces (satp values) at most; the least recently used is evicted.
     public let capacity: Int
