@@ -61,13 +61,16 @@ struct MachineWords {
     /// Unchecked, as `ShadowPageTables.machine` is (the shadows hold these words).
     unowned(unsafe) let machine: Machine
 
-    func read(_ ma: UInt64) -> UInt64? { machine.readPhysicalWord(at: ma) }
+    // Through an unmanaged reference: a method called on the unowned(unsafe) `machine` retains
+    // and releases it around the call, and the software walks read thousands of words per traced
+    // write.
+    func read(_ ma: UInt64) -> UInt64? {
+        Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef { $0.readPhysicalWord(at: ma) }
+    }
 
     @discardableResult
     func write(_ ma: UInt64, _ value: UInt64) -> Bool {
-        var b = [UInt8](repeating: 0, count: 8)
-        for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
-        return machine.loadPhysical(b, at: ma)
+        Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef { $0.loadPhysical(littleEndian: value, count: 8, at: ma) }
     }
 }
 
