@@ -245,9 +245,13 @@ extension Machine {
     /// (fetching the instruction at a guest pc, the old value of an emulated AMO).
     public func readPhysical(littleEndianAt address: UInt64, count: Int) -> UInt64? {
         precondition((1...8).contains(count), "1 to 8 bytes")
+        let ram = bus.ram
+        guard ram.contains(address, count: UInt64(count)) else { return nil }
+        // A whole word (every step of a software page walk) is one load.
+        if count == 8 { return UInt64(littleEndian: ram.pointer(address).loadUnaligned(as: UInt64.self)) }
         var word: UInt64 = 0
-        let ok = withUnsafeMutableBytes(of: &word) { copyOut(address, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count])) }
-        return ok ? UInt64(littleEndian: word) : nil
+        withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: ram.pointer(address), byteCount: count) }
+        return UInt64(littleEndian: word)
     }
 
     /// Copies the low `count` (1 to 8) bytes of `value`, least significant first, into RAM at
