@@ -67,7 +67,7 @@ extension BinaryTranslator {
             counters.tracedStoreNative &+= 1
             return .native
         }
-        switch shadow.emulateTracedStore(pc: pc, hart: monitor.hart) {
+        switch shadow.emulateTracedStore(pc: pc, hart: monitor.hart, instruction: inst) {
         case .emulated:
             counters.inline &+= 1
             counters.tracedWriteInline &+= 1

@@ -19,8 +19,11 @@ public enum TracedWriteOutcome: Sendable, Equatable {
 
 extension ShadowPageTables {
     /// Emulates the store at the guest's `pc` on `hart` that hit a write-protected page.
-    public func emulateTracedStore(pc: UInt64, hart h: Int) -> TracedWriteOutcome {
-        guard let inst = fetchInstruction(at: pc) else { return .retry }
+    /// `instruction` is the store when the caller has it already (a binary translator's callout
+    /// carries the instruction it replaced, decoded from the same bytes); otherwise it is read
+    /// from the guest's memory through its own tables.
+    public func emulateTracedStore(pc: UInt64, hart h: Int, instruction: Instruction? = nil) -> TracedWriteOutcome {
+        guard let inst = instruction ?? fetchInstruction(at: pc) else { return .retry }
         let x = { (n: UInt8) in self.machine.register(Int(n), hart: h) }
         let address: UInt64
         let size: Int
