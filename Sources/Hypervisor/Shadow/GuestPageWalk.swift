@@ -15,6 +15,34 @@ public struct PageTableStep: Sendable, Equatable {
     public var pte: UInt64
 }
 
+/// The entry a guest walk read at each level (Sv39: levels 0 to 2), without an array.
+struct WalkedEntries {
+    private var ptes: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private var seen: UInt8 = 0
+
+    /// Keeps the first entry read at the step's level (a walk reads one per level).
+    mutating func record(_ step: PageTableStep) {
+        let bit = UInt8(1) << step.level
+        guard step.level < Sv39.levels, seen & bit == 0 else { return }
+        seen |= bit
+        switch step.level {
+        case 0: ptes.0 = step.pte
+        case 1: ptes.1 = step.pte
+        default: ptes.2 = step.pte
+        }
+    }
+
+    /// The entry read at `level`, or nil when the walk did not reach it.
+    func pte(atLevel level: Int) -> UInt64? {
+        guard level >= 0, level < Sv39.levels, seen & (UInt8(1) << level) != 0 else { return nil }
+        switch level {
+        case 0: return ptes.0
+        case 1: return ptes.1
+        default: return ptes.2
+        }
+    }
+}
+
 /// A walk as data: the entries read and its outcome.
 public struct PageTableWalk: Sendable, Equatable {
     /// "bare" or "sv39".
@@ -102,6 +130,16 @@ enum GuestPageWalker {
         var steps: [PageTableStep] = []
         let result = resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { steps.append($0) }
         return PageTableWalk(mode: "sv39", root: c.root, steps: steps, result: result)
+    }
+
+    /// What `walk` finds, with the entry read at each level kept inline rather than as a list of
+    /// steps: a shadow fill needs only those, on every hidden fault.
+    static func walkEntries(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
+                            memory: MachineWords, asGuestAccess: Bool) -> (PageTableWalk.Result, WalkedEntries) {
+        var entries = WalkedEntries()
+        if c.isBare { return (bare(va), entries) }
+        let result = resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { entries.record($0) }
+        return (result, entries)
     }
 
     /// What `walk` finds, without recording the steps: for the VMM's emulation of one access

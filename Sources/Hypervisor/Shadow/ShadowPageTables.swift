@@ -356,10 +356,10 @@ public final class ShadowPageTables {
     /// Resolves a page fault the hart took for the guest at `va` (what mtval held) for `access`.
     public func handleFault(va: UInt64, access: GuestAccess) -> ShadowFaultResolution {
         guard let ctx = current else { preconditionFailure("no shadow is active") }
-        let walk = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
-        guard case .translated(let gpa, let leaf, _) = walk.result else {
+        let (result, entries) = GuestPageWalker.walkEntries(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
+        guard case .translated(let gpa, let leaf, let level) = result else {
             counters.trueFaults &+= 1
-            if case .fault(let cause) = walk.result { return .guestFault(.exception(cause, tval: va)) }
+            if case .fault(let cause) = result { return .guestFault(.exception(cause, tval: va)) }
             return .guestFault(.exception(access.pageFault, tval: va))
         }
         guard map.machineAddress(gpa) != nil else {
@@ -376,14 +376,14 @@ public final class ShadowPageTables {
             counters.trueFaults &+= 1
             return .guestFault(.exception(access.pageFault, tval: va))
         }
-        if !fill(ctx, va: va, walk: walk, leaf: leaf, gpa: gpa) {
+        if !fill(ctx, va: va, entries: entries, level: level, leaf: leaf, gpa: gpa) {
             // The pool cannot hold even this address space: start it over and fill once more.
             drop(ctx, view: .user)
             drop(ctx, view: .kernel)
             flushHardwareTLB()
             load()
-            let again = GuestPageWalker.walk(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
-            guard case .translated(let g, let l, _) = again.result, fill(ctx, va: va, walk: again, leaf: l, gpa: g) else {
+            let (again, entries) = GuestPageWalker.walkEntries(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
+            guard case .translated(let g, let l, let level) = again, fill(ctx, va: va, entries: entries, level: level, leaf: l, gpa: g) else {
                 preconditionFailure("shadow pool too small for one walk")
             }
         }
@@ -391,9 +391,9 @@ public final class ShadowPageTables {
         return .filled
     }
 
-    /// Builds the shadow path for `va` in the current view and writes its 4 KiB leaf. False when
-    /// the pool ran dry.
-    func fill(_ ctx: Context, va: UInt64, walk: PageTableWalk, leaf: UInt64, gpa: UInt64) -> Bool {
+    /// Builds the shadow path for `va` in the current view and writes its 4 KiB leaf, from the
+    /// guest walk's `entries` and its `leaf` at `level`. False when the pool ran dry.
+    func fill(_ ctx: Context, va: UInt64, entries: WalkedEntries, level leafLevel: Int, leaf: UInt64, gpa: UInt64) -> Bool {
         guard var table = ctx.roots[view.rawValue] else { return false }
         for level in stride(from: Sv39.levels - 1, to: 0, by: -1) {
             let slot = table &+ Sv39.index(va, level: level) &* 8
@@ -405,8 +405,8 @@ public final class ShadowPageTables {
             // The next shadow table mirrors the guest's next table, unless the guest maps a
             // superpage here (or runs bare), which the shadow splits into 4 KiB pages.
             var source: UInt64?
-            if let step = walk.steps.first(where: { $0.level == level }), !Sv39.isLeaf(step.pte) {
-                source = Sv39.address(step.pte)
+            if let pte = entries.pte(atLevel: level), !Sv39.isLeaf(pte) {
+                source = Sv39.address(pte)
             }
             guard let page = allocate(for: ctx, level: level - 1, source: source) else { return false }
             words.write(slot, Sv39.entry(page, Sv39.v))
@@ -423,7 +423,7 @@ public final class ShadowPageTables {
         // A guest superpage, or no translation at all (a kernel runs bare before it turns paging
         // on, and touches every page of RAM while it builds its free list), decides all of the
         // 2 MiB this leaf table covers.
-        if case .translated(_, _, let level) = walk.result, level > 0 || ctx.key.bare {
+        if leafLevel > 0 || ctx.key.bare {
             prefetch(table, va: va, gpa: gpa, leaf: leaf)
         }
         // An upgrade (a first write to a clean page) must not meet the old entry in the TLB.
