@@ -138,7 +138,7 @@ public final class ShadowPageTables {
     var protected: ProtectedPages
     /// Guest page → shadow leaf entries (machine addresses) that mapped it writable. Checked
     /// lazily: an entry that no longer maps the page writable is skipped.
-    var writableMappings: [UInt64: [UInt64]] = [:]
+    var writableMappings: WritableMappings
     var clock: UInt64 = 0
     let words: MachineWords
     /// Held by these shadows alone: what a holder that must not keep them alive references weakly.
@@ -158,6 +158,7 @@ public final class ShadowPageTables {
         pageInfo = Array(repeating: nil, count: pool.pages)
         words = MachineWords(machine: machine)
         protected = ProtectedPages(map: map)
+        writableMappings = WritableMappings(map: map)
     }
 
     /// Whether guest-physical page `frame` is mirrored by some shadow table (and so write-protected).
@@ -340,8 +341,8 @@ public final class ShadowPageTables {
 
     /// Guest page `frame` became a page-table page: no shadow may map it writable any longer.
     func writeProtect(_ frame: UInt64) {
-        guard let entries = writableMappings.removeValue(forKey: frame),
-              let target = map.machineAddress(frame)?.address else { return }
+        let entries = writableMappings.removeAll(frame: frame)
+        guard !entries.isEmpty, let target = map.machineAddress(frame)?.address else { return }
         var changed = false
         for a in entries {
             guard let e = words.read(a), e & Sv39.v != 0, e & Sv39.w != 0, Sv39.address(e) == target else { continue }
@@ -419,7 +420,7 @@ public final class ShadowPageTables {
         let flags = leafFlags(guestLeaf: leaf, frame: frame)
         guard flags != 0 else { return true }
         words.write(slot, Sv39.entry(target, flags))
-        if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(slot) }
+        if flags & Sv39.w != 0 { writableMappings.append(slot, frame: frame) }
         // A guest superpage, or no translation at all (a kernel runs bare before it turns paging
         // on, and touches every page of RAM while it builds its free list), decides all of the
         // 2 MiB this leaf table covers.
@@ -447,7 +448,7 @@ public final class ShadowPageTables {
             guard flags != 0 else { continue }
             let e = Sv39.entry(target, flags)
             for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: e >> (8 * UInt64(b))) }
-            if flags & Sv39.w != 0 { writableMappings[frame, default: []].append(table &+ UInt64(i) &* 8) }
+            if flags & Sv39.w != 0 { writableMappings.append(table &+ UInt64(i) &* 8, frame: frame) }
             changed = true
         }
         if changed { machine.loadPhysical(bytes, at: table) }
