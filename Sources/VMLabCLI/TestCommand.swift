@@ -48,12 +48,20 @@ struct TestCommand: ParsableCommand {
     @Option(help: .hidden)
     var scratch: String?
 
+    /// How many of the file's declared checks the worker passes over: the runner resumes a file
+    /// after the check that ended its last worker. A count, not a name, because names need not be
+    /// unique.
+    @Option(name: .customLong("resume-after"), help: .hidden)
+    var resumeAfter: Int = 0
+
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
         // Checked once here: a bad pattern would otherwise fail every file, in every worker.
         if let filter, let problem = LuaPattern.problem(filter) { throw ValidationError("--filter '\(filter)': \(problem).") }
         if worker != nil && results == nil { throw ValidationError("--worker needs --results.") }
+        if resumeAfter != 0 && worker == nil { throw ValidationError("--resume-after needs --worker.") }
+        if resumeAfter < 0 { throw ValidationError("--resume-after must not be negative.") }
         if let junit, let problem = Self.unwritable(junit) { throw ValidationError("--junit: \(problem).") }
         if worker == nil {
             do { _ = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths) } catch { throw ValidationError(error.description) }
@@ -80,7 +88,8 @@ struct TestCommand: ParsableCommand {
     func run() throws {
         if let worker, let results {
             let status = TestWorker.run(file: worker, resultsPath: results, filter: filter,
-                                        interpreter: [CommandLine.arguments.first ?? "vmlab", "test"], scratch: scratch)
+                                        interpreter: [CommandLine.arguments.first ?? "vmlab", "test"], scratch: scratch,
+                                        resumeAfter: resumeAfter)
             if status != 0 { throw ExitCode(status) }
             return
         }

@@ -158,3 +158,9 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     #expect(t.stderr.contains("--filter '[': malformed pattern (missing ']')."))
     #expect(t.stdout.isEmpty)
 }
+
+@Test func resumeAfterIsForWorkersOnly() throws {
+    let t = try vmlab(["test", "suite", "--resume-after", "2"])
+    #expect(t.status == 64)
+    #expect(t.stderr.contains("--resume-after needs --worker."), "stderr: \(t.stderr)")
+}

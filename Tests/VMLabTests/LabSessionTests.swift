@@ -94,3 +94,25 @@ import Testing
     #expect(results.first?.status == .fail)
     #expect(results.first?.message?.contains("checks are declared while the file loads") == true)
 }
+
+/// A resumed run passes over the first `after` declared checks, counted whatever the filter, and
+/// each check is started with its position among all declared checks.
+@Test func checksResumeAfterAPositionAmongAllDeclaredChecks() throws {
+    let session = try LabSession()
+    try session.run("""
+        it('a1', function() end) pending('a2') it('b3', function() end) it('a4', function() end) it('a5', function() end)
+        """)
+    var started: [String] = []
+    var reported: [String] = []
+    try session.runChecks(file: "f.lua", filter: "› a", after: 3, starting: { names, position in
+        started.append("\(names.joined()) \(position)")
+    }, report: { reported.append($0.names.joined()) })
+    #expect(started == ["a4 4", "a5 5"])
+    #expect(reported == ["a4", "a5"])
+
+    var all: [String] = []
+    try session.runChecks(file: "f.lua", filter: nil, starting: { names, position in
+        all.append("\(names.joined()) \(position)")
+    }, report: { _ in })
+    #expect(all == ["a1 1", "b3 3", "a4 4", "a5 5"])   // a pending check is reported, not started
+}

@@ -1,6 +1,6 @@
 /// The Lua half of the check API (see Checks.swift). It runs once per state with a table of host
 /// functions, adds its functions to the (already loaded) vmlab module, and returns the session:
-/// `count()` and `run(prefix, filter, report)`.
+/// `count()` and `run(prefix, filter, report, starting, after)`.
 extension Checks {
     static let luaSource = #"""
     local host = ...
@@ -202,17 +202,20 @@ extension Checks {
 
     -- Runs the declared checks whose full name ("prefix › a › b") contains the Lua pattern
     -- `filter` (all when nil); report(names, status, seconds, message) is called for each (the
-    -- message of a skipped check is its reason), and starting(names), when given, before each
-    -- check runs.
-    function session.run(prefix, filter, report, starting)
+    -- message of a skipped check is its reason), and starting(names, position), when given,
+    -- before each check runs. `position` counts every declared check from 1, filtered or not, and
+    -- the first `after` (0 when nil) are passed over: a resumed worker picks up after the check
+    -- that ended the last one.
+    function session.run(prefix, filter, report, starting, after)
       running = true
-      for _, c in ipairs(checks) do
+      for position = (after or 0) + 1, #checks do
+        local c = checks[position]
         local full = prefix .. " › " .. table.concat(c.names, " › ")
         if filter == nil or full:find(filter) then
           if c.skipped then
             report(c.names, "skip", 0, c.reason)
           else
-            if starting then starting(c.names) end
+            if starting then starting(c.names, position) end
             local started = clock()
             local ok, err = xpcall(function()
               for _, fn in ipairs(hooks(c.block, "before")) do fn() end

@@ -82,8 +82,12 @@ public final class LabSession {
     }
 
     /// Runs the declared checks whose full name ("file › describe › it") contains the Lua pattern
-    /// `filter`, calling `starting` before and `report` after each one.
-    public func runChecks(file: String, filter: String?, starting: (([String]) -> Void)? = nil,
+    /// `filter`, calling `starting` before and `report` after each one. `starting` is given the
+    /// check's names and its position among all declared checks (from 1, whatever the filter);
+    /// the first `after` declared checks are passed over, so a run can resume after a check that
+    /// ended the process it ran in.
+    public func runChecks(file: String, filter: String?, after: Int = 0,
+                          starting: (([String], Int) -> Void)? = nil,
                           report: @escaping (TestResult) -> Void) throws(LuaError) {
         let sink = ResultSink(file: file, report: report, starting: starting)
         let reporter = LuaFunction("report", body: { call in
@@ -95,11 +99,11 @@ public final class LabSession {
             return []
         })
         let starter = LuaFunction("starting", body: { call in
-            sink.starting?((try call.value(1)).arrayItems.compactMap(\.string))
+            sink.starting?((try call.value(1)).arrayItems.compactMap(\.string), Int(try call.integer(2)))
             return []
         })
         try lua.call(checks["run"], [.string(file), filter.map { .string($0) } ?? .nil, .function(reporter),
-                                     starting == nil ? .nil : .function(starter)])
+                                     starting == nil ? .nil : .function(starter), .integer(Int64(max(0, after)))])
     }
 
     /// Monotonic seconds, for timing checks.
@@ -111,8 +115,8 @@ public final class LabSession {
 private final class ResultSink: @unchecked Sendable {
     let file: String
     let report: (TestResult) -> Void
-    let starting: (([String]) -> Void)?
-    init(file: String, report: @escaping (TestResult) -> Void, starting: (([String]) -> Void)?) {
+    let starting: (([String], Int) -> Void)?
+    init(file: String, report: @escaping (TestResult) -> Void, starting: (([String], Int) -> Void)?) {
         self.file = file
         self.report = report
         self.starting = starting

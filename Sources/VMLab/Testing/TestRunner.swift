@@ -123,11 +123,11 @@ public struct TestRunner {
         let log = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
         let seconds = process.elapsed
         if timedOut {
-            results.append(TestResult(file: file, names: unfinished ?? [], status: .fail, seconds: seconds,
+            results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: seconds,
                                       message: "timed out after \(ConsoleReport.formatSeconds(timeout))s; the worker was killed"))
         } else if !finished {
             let how = process.abnormalEnd ?? "exited with status \(process.exitStatus ?? -1)"
-            results.append(TestResult(file: file, names: unfinished ?? [], status: .fail, seconds: seconds,
+            results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: seconds,
                                       message: "the worker \(how) before the file finished"))
         }
         return FileOutcome(results: results, log: log, seconds: seconds)

@@ -1,20 +1,34 @@
 import Foundation
 import LuaKit
 
-/// `vmlab test --worker FILE --results PATH [--scratch DIR]`: runs one file in its own process and
-/// writes one JSON line per result to PATH as each result is known (so a worker killed by the
-/// time-out still leaves what finished), then the line `done`. Before each check it writes
-/// `{"running":[names]}`, so a time-out can name the check that was running. The runner treats a
-/// missing `done` as a failure of the file. With DIR, `os.tmpname()` makes its files there (the
-/// runner removes DIR when the worker has ended, also when it killed it).
+/// `vmlab test --worker FILE --results PATH [--scratch DIR] [--resume-after N]`: runs one file in
+/// its own process and writes one JSON line per result to PATH as each result is known (so a
+/// worker killed by the time-out still leaves what finished), then the line `done`. Before each
+/// check it writes `{"running":[names],"position":P,"declared":D}`, so a time-out can name the
+/// check that was running and the runner can start a new worker with `--resume-after P` for the
+/// checks after it. The runner treats a missing `done` as a failure of the file, or of the check
+/// that was running. With DIR, `os.tmpname()` makes its files there (the runner removes DIR when
+/// the worker has ended, also when it killed it).
 public enum TestWorker {
     public static let doneMarker = "done"
 
     /// The check a worker has started.
-    struct Running: Codable { var running: [String] }
+    public struct Running: Codable, Equatable, Sendable {
+        public var running: [String]
+        /// Its position among the file's declared checks, from 1. It counts every declared check,
+        /// whatever the filter, so it means the same in every worker for the file: the runner
+        /// need not know which checks the filter selects, and checks passed over by the filter
+        /// cannot shift it.
+        public var position: Int
+        /// How many checks the file declares: when the last one ends the worker, nothing is left
+        /// to resume.
+        public var declared: Int
+    }
 
+    /// Runs `file`'s checks after the first `resumeAfter` declared ones (all of them when 0). The
+    /// file's main chunk runs in full either way: it is what declares the checks.
     public static func run(file: String, resultsPath: String, filter: String?, interpreter: [String],
-                           scratch: String? = nil) -> Int32 {
+                           scratch: String? = nil, resumeAfter: Int = 0) -> Int32 {
         watchParent()
         guard FileManager.default.createFile(atPath: resultsPath, contents: nil),
               let output = FileHandle(forWritingAtPath: resultsPath)
@@ -46,14 +60,15 @@ public enum TestWorker {
                 output.write(Data((doneMarker + "\n").utf8))
                 return 0
             }
-            if session.checkCount == 0 {
+            let declared = session.checkCount
+            if declared == 0 && resumeAfter == 0 {
                 // A lab without checks is a smoke test: it passes by running without error.
                 if try matches(file, filter, in: session) {
                     emit(TestResult(file: file, names: [], status: .pass, seconds: elapsed()))
                 }
             } else {
-                try session.runChecks(file: file, filter: filter, starting: { names in
-                    if var line = try? encoder.encode(Running(running: names)) {
+                try session.runChecks(file: file, filter: filter, after: resumeAfter, starting: { names, position in
+                    if var line = try? encoder.encode(Running(running: names, position: position, declared: declared)) {
                         line.append(0x0A)
                         output.write(line)
                     }
@@ -91,19 +106,19 @@ public enum TestWorker {
 
     /// Reads a worker's results file: the results, whether the worker got to the end, and the
     /// check it had started without finishing, if any.
-    public static func readResults(_ path: String) -> (results: [TestResult], finished: Bool, unfinished: [String]?) {
+    public static func readResults(_ path: String) -> (results: [TestResult], finished: Bool, unfinished: Running?) {
         guard let data = FileManager.default.contents(atPath: path) else { return ([], false, nil) }
         let decoder = JSONDecoder()
         var results: [TestResult] = []
         var finished = false
-        var unfinished: [String]?
+        var unfinished: Running?
         for line in data.split(separator: 0x0A) {
             if line.elementsEqual(doneMarker.utf8) { finished = true; continue }
             if let result = try? decoder.decode(TestResult.self, from: Data(line)) {
                 results.append(result)
                 unfinished = nil
             } else if let running = try? decoder.decode(Running.self, from: Data(line)) {
-                unfinished = running.running
+                unfinished = running
             }
         }
         return (results, finished, unfinished)
