@@ -11,9 +11,10 @@ struct TestCommand: ParsableCommand {
         Directories are searched for test files (*_test.lua) and numbered labs (NN-name.lua); files \
         named directly always run. A file that declares checks (describe/it/vmlab.check) reports \
         one line per check; a lab without checks passes when it runs without error. Each file runs \
-        in its own worker process. Output is in sorted path order and ends with the line \
-        "N passed, N failed". Exit status: 0 when nothing failed, 1 otherwise (also when --filter \
-        selects no check).
+        in its own worker process. A check that ends its worker (--timeout, os.exit, a crash) \
+        fails, and a new worker runs the file again, main chunk included, for the checks after it. \
+        Output is in sorted path order and ends with the line "N passed, N failed". Exit status: \
+        0 when nothing failed, 1 otherwise (also when --filter selects no check).
         """
     )
 
@@ -25,7 +26,7 @@ struct TestCommand: ParsableCommand {
 
     // Numeric options take the next word even when it starts with '-', so a negative number
     // reaches the option's own check instead of reading as an unknown option.
-    @Option(parsing: .unconditional, help: ArgumentHelp("Kill a file's worker and fail the file after this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Kill a worker after this many seconds and fail the check it was running (or the file, if it was loading); each worker of a file has this long.", valueName: "seconds"))
     var timeout: Double = 60
 
     @Option(name: [.customShort("j"), .long], parsing: .unconditional, help: ArgumentHelp("Run this many workers at once (default: the number of cores).", valueName: "n"))

@@ -159,6 +159,114 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
     #expect(t.stdout.isEmpty)
 }
 
+/// Writes `source` as `name` in `directory`.
+private func write(_ source: String, as name: String, in directory: URL) throws {
+    try source.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+}
+
+/// A check that ends its worker fails, and a new worker runs the checks declared after it: one
+/// hanging check used to hide the rest of its file. The main chunk runs again in the new worker
+/// (it prints "loading" twice), and the log says why.
+@Test(arguments: [
+    ("while true do end", "timed out after 2.00s; the worker was killed"),
+    ("os.exit(3)", "the worker exited with status 3 before the file finished"),
+    ("os.execute('kill -9 $PPID')", "the worker killed by signal 9 before the file finished"),
+])
+func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: String) throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            print("loading")
+            it("A", function() expect(1).to_equal(1) end)
+            it("B", function() \(body) end)
+            it("C", function() expect(2).to_equal(2) end)
+            """, as: "resume_test.lua", in: dir)
+        let t = try vmlab(["test", "resume_test.lua", "--timeout", "2"], in: dir)
+        #expect(t.status == 1)
+        #expect(withoutTimes(t.lines) == [
+            "ok   resume_test.lua › A",
+            "FAIL resume_test.lua › B",
+            "     \(message)",
+            "ok   resume_test.lua › C",
+            "     output:",
+            "     | loading",
+            "     | vmlab test: a new worker runs the file again for the checks after 'B'",
+            "     | loading",
+            "2 passed, 1 failed",
+        ], "stdout: \(t.stdout)")
+    }
+}
+
+/// Each hanging check costs one time-out and one new worker; the results stay in declaration
+/// order, and the JUnit report has every check, those of the resumed workers too.
+@Test func twoHangingChecksInOneFileFailAndTheOthersRun() throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            describe("group", function()
+              it("A", function() end)
+              it("B", function() while true do end end)
+              pending("C", "later")
+              it("D", function() while true do end end)
+            end)
+            it("E", function() end)
+            """, as: "two_test.lua", in: dir)
+        let xml = dir.appendingPathComponent("report.xml")
+        let started = Date()
+        let t = try vmlab(["test", "two_test.lua", "--timeout", "2", "--junit", xml.path], in: dir)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(t.status == 1)
+        #expect(withoutTimes(t.lines).filter { !$0.hasPrefix("     ") } == [
+            "ok   two_test.lua › group › A",
+            "FAIL two_test.lua › group › B",
+            "SKIP two_test.lua › group › C",
+            "FAIL two_test.lua › group › D",
+            "ok   two_test.lua › E",
+            "2 passed, 2 failed, 1 skipped",
+        ], "stdout: \(t.stdout)")
+        let root = try #require(try XMLDocument(contentsOf: xml, options: []).rootElement())
+        #expect(root.attribute(forName: "tests")?.stringValue == "5")
+        #expect(root.attribute(forName: "failures")?.stringValue == "2")
+        let cases = root.elements(forName: "testsuite").flatMap { $0.elements(forName: "testcase") }
+        #expect(cases.compactMap { $0.attribute(forName: "name")?.stringValue } ==
+                ["group › A", "group › B", "group › C", "group › D", "E"])
+    }
+}
+
+/// Resuming counts declared checks whatever the filter: the checks the filter passes over, before
+/// the hanging one and after it, are not run by either worker.
+@Test func aResumedWorkerKeepsTheFilter() throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            it("skip me", function() end)
+            it("hang", function() while true do end end)
+            it("skip me too", function() end)
+            it("after", function() end)
+            """, as: "filter_test.lua", in: dir)
+        let t = try vmlab(["test", "filter_test.lua", "--timeout", "2", "--filter", "› [ha]"], in: dir)
+        #expect(t.status == 1)
+        #expect(withoutTimes(t.lines).filter { !$0.hasPrefix("     ") } == [
+            "FAIL filter_test.lua › hang", "ok   filter_test.lua › after", "1 passed, 1 failed",
+        ], "stdout: \(t.stdout)")
+    }
+}
+
+/// A worker that ends while the file loads is not resumed (a new one would end the same way):
+/// the file fails once, after one time-out.
+@Test func aFileWhoseMainChunkHangsFailsOnce() throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            it("A", function() end)
+            while true do end
+            """, as: "loops_test.lua", in: dir)
+        let started = Date()
+        let t = try vmlab(["test", "loops_test.lua", "--timeout", "2"], in: dir)
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(t.status == 1)
+        #expect(withoutTimes(t.lines) == [
+            "FAIL loops_test.lua", "     timed out after 2.00s; the worker was killed", "0 passed, 1 failed",
+        ], "stdout: \(t.stdout)")
+    }
+}
+
 @Test func resumeAfterIsForWorkersOnly() throws {
     let t = try vmlab(["test", "suite", "--resume-after", "2"])
     #expect(t.status == 64)

@@ -4,6 +4,12 @@ import Foundation
 /// `vmlab test`: runs files in worker processes (`jobs` at a time, each killed after `timeout`
 /// seconds), prints their results in sorted file order whatever order they finish in, and returns
 /// the exit status: 0 when nothing failed, 1 otherwise.
+///
+/// A worker that ends inside a check (killed by the time-out, `os.exit`, a crash) fails that check,
+/// and a new worker runs the file again for the checks declared after it, so one hanging check
+/// does not hide the rest of its file. Each worker has the whole `timeout`; every new worker starts
+/// past the check that ended the last, so a file takes at most one worker per check. A worker
+/// that ends while the file loads is not resumed: a new one would end the same way.
 public struct TestRunner {
     public var files: [String]
     public var filter: String?
@@ -25,9 +31,25 @@ public struct TestRunner {
     /// What one file produced.
     struct FileOutcome {
         var results: [TestResult]
-        /// The worker's captured stdout and stderr.
+        /// The workers' captured stdout and stderr.
         var log: String
         var seconds: Double
+
+        static let empty = FileOutcome(results: [], log: "", seconds: 0)
+
+        /// This outcome followed by a later worker's, for the same file.
+        func followed(by later: FileOutcome) -> FileOutcome {
+            FileOutcome(results: results + later.results, log: log + later.log, seconds: seconds + later.seconds)
+        }
+    }
+
+    /// A file's worker, with what the file's earlier workers produced.
+    private struct Attempt {
+        var index: Int
+        var process: WorkerProcess
+        /// The declared checks this worker passes over (`--resume-after`).
+        var resumeAfter: Int
+        var earlier: FileOutcome
     }
 
     public func run() -> Int32 {
@@ -42,7 +64,7 @@ public struct TestRunner {
         defer { try? FileManager.default.removeItem(at: scratch) }
 
         var outcomes: [FileOutcome?] = Array(repeating: nil, count: files.count)
-        var running: [(index: Int, process: WorkerProcess)] = []
+        var running: [Attempt] = []
         var next = 0
         var printed = 0
         var all: [TestResult] = []
@@ -54,37 +76,52 @@ public struct TestRunner {
         // has ended: a worker killed by the time-out cannot clean up after itself.
         func temporaryDirectory(_ index: Int) -> URL { scratch.appendingPathComponent("\(index).tmp") }
 
+        func start(_ index: Int, resumeAfter: Int = 0, earlier: FileOutcome = .empty) {
+            var arguments = ["test", "--worker", files[index], "--results", paths(index).results]
+            if (try? FileManager.default.createDirectory(at: temporaryDirectory(index), withIntermediateDirectories: true)) != nil {
+                arguments += ["--scratch", temporaryDirectory(index).path]
+            }
+            if let filter { arguments += ["--filter", filter] }
+            if resumeAfter > 0 { arguments += ["--resume-after", String(resumeAfter)] }
+            do {
+                let process = try WorkerProcess(executable: workerExecutable, arguments: arguments,
+                                                logPath: paths(index).log)
+                running.append(Attempt(index: index, process: process, resumeAfter: resumeAfter, earlier: earlier))
+            } catch {
+                outcomes[index] = earlier.followed(by: FileOutcome(results: [TestResult(
+                    file: files[index], names: [], status: .fail, seconds: 0,
+                    message: "cannot start a worker (\(workerExecutable)): \(error)")], log: "", seconds: 0))
+            }
+        }
+
         while printed < files.count {
             while running.count < jobs && next < files.count {
-                let index = next
                 next += 1
-                var arguments = ["test", "--worker", files[index], "--results", paths(index).results]
-                if (try? FileManager.default.createDirectory(at: temporaryDirectory(index), withIntermediateDirectories: true)) != nil {
-                    arguments += ["--scratch", temporaryDirectory(index).path]
-                }
-                if let filter { arguments += ["--filter", filter] }
-                do {
-                    let process = try WorkerProcess(executable: workerExecutable, arguments: arguments,
-                                                    logPath: paths(index).log)
-                    running.append((index, process))
-                } catch {
-                    outcomes[index] = FileOutcome(results: [TestResult(
-                        file: files[index], names: [], status: .fail, seconds: 0,
-                        message: "cannot start a worker (\(workerExecutable)): \(error)")], log: "", seconds: 0)
-                }
+                start(next - 1)
             }
             var progressed = false
-            running.removeAll { entry in
+            var resumptions: [(index: Int, after: Int, earlier: FileOutcome)] = []
+            running.removeAll { attempt in
                 var timedOut = false
-                if !entry.process.poll() {
-                    guard entry.process.elapsed > timeout else { return false }
-                    entry.process.kill()
+                if !attempt.process.poll() {
+                    guard attempt.process.elapsed > timeout else { return false }
+                    attempt.process.kill()
                     timedOut = true
                 }
                 progressed = true
-                outcomes[entry.index] = collect(entry.index, entry.process, paths(entry.index), timedOut: timedOut)
-                try? FileManager.default.removeItem(at: temporaryDirectory(entry.index))
+                let (outcome, resumeAfter) = collect(attempt, paths(attempt.index), timedOut: timedOut)
+                try? FileManager.default.removeItem(at: temporaryDirectory(attempt.index))
+                let sofar = attempt.earlier.followed(by: outcome)
+                if let resumeAfter {
+                    resumptions.append((attempt.index, resumeAfter, sofar))
+                } else {
+                    outcomes[attempt.index] = sofar
+                }
                 return true
+            }
+            // In the slots the ended workers left, so `jobs` still bounds the workers at once.
+            for resumption in resumptions {
+                start(resumption.index, resumeAfter: resumption.after, earlier: resumption.earlier)
             }
             // Print every file whose predecessors are all done, so output order is the sorted order.
             while printed < files.count, let outcome = outcomes[printed] {
@@ -105,7 +142,7 @@ public struct TestRunner {
             StandardStreams.writeError("vmlab test: no check matches --filter '\(filter)'\n")
         }
         if let junitPath {
-            let xml = JUnitReport.xml(files: files, outcomes: outcomes.map { $0 ?? FileOutcome(results: [], log: "", seconds: 0) })
+            let xml = JUnitReport.xml(files: files, outcomes: outcomes.map { $0 ?? .empty })
             do throws(BootError) {
                 try HostFile.write(Array(xml.utf8), to: junitPath)
             } catch {
@@ -116,11 +153,14 @@ public struct TestRunner {
         return all.contains { $0.status == .fail } || nothingSelected ? 1 : 0
     }
 
-    private func collect(_ index: Int, _ process: WorkerProcess, _ paths: (results: String, log: String),
-                         timedOut: Bool) -> FileOutcome {
-        let file = files[index]
+    /// What an ended worker produced, and how many declared checks the file's next worker passes
+    /// over when the worker ended inside a check that has checks declared after it (nil otherwise).
+    private func collect(_ attempt: Attempt, _ paths: (results: String, log: String),
+                         timedOut: Bool) -> (FileOutcome, resumeAfter: Int?) {
+        let file = files[attempt.index]
+        let process = attempt.process
         var (results, finished, unfinished) = TestWorker.readResults(paths.results)
-        let log = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
+        var log = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
         let seconds = process.elapsed
         if timedOut {
             results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: seconds,
@@ -130,7 +170,17 @@ public struct TestRunner {
             results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: seconds,
                                       message: "the worker \(how) before the file finished"))
         }
-        return FileOutcome(results: results, log: log, seconds: seconds)
+        // A worker that got to `done` and hung on the way out left nothing to resume; nor did one
+        // that ended outside a check (while the file loaded, or between checks), which a new
+        // worker would only repeat. The position always moves forward, so resuming cannot loop.
+        guard !finished, let unfinished, unfinished.position < unfinished.declared,
+              unfinished.position > attempt.resumeAfter
+        else { return (FileOutcome(results: results, log: log, seconds: seconds), nil) }
+        // Said in the log, which is shown beneath the failure, because the file's main chunk runs
+        // again and repeats whatever it printed.
+        if !log.isEmpty && !log.hasSuffix("\n") { log += "\n" }
+        log += "vmlab test: a new worker runs the file again for the checks after '\(unfinished.running.joined(separator: " › "))'\n"
+        return (FileOutcome(results: results, log: log, seconds: seconds), unfinished.position)
     }
 
     /// A file's results, and the tail of its output when something in it failed.
