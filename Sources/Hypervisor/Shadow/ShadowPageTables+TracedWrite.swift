@@ -1,8 +1,8 @@
 // Traced writes: the guest stored to one of its own page-table pages, which every shadow maps
-// read-only. The VMM decodes the store at the guest's pc, performs it on the guest's memory as the
-// hart would have (including AMOs and sc), drops the shadow entries that mirrored the bytes it
-// changed, and moves the guest past the instruction. The guest cannot tell it happened, except by
-// the time it took.
+// read-only. The VMM decodes the store at the guest's pc (or takes it from the bt callout that
+// replaced it), performs it on the guest's memory as the hart would have (including AMOs and sc),
+// drops the shadow entries that mirrored the bytes it changed, and moves the guest past the
+// instruction. The guest cannot tell it happened, except by the time it took.
 
 import RISCV
 import Machine
