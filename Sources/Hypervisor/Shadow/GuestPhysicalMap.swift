@@ -40,6 +40,15 @@ public struct GuestPhysicalMap: Sendable, Equatable {
         return nil
     }
 
+    /// The guest page numbers from the lowest to the highest RAM page (empty without RAM): the
+    /// span every table the guest walker can read lies in, which per-page records cover.
+    var ramPages: Range<UInt64> {
+        let ram = regions.filter { $0.isRAM && $0.size > 0 }
+        let first = ram.map { $0.guestBase >> 12 }.min() ?? 0
+        let end = ram.map { ($0.guestBase &+ $0.size &+ 0xFFF) >> 12 }.max() ?? 0
+        return end > first ? first..<end : first..<first
+    }
+
     /// Whether a machine-physical range overlaps any region (the VMM's own pool must not).
     public func overlapsMachine(_ base: UInt64, _ size: UInt64) -> Bool {
         regions.contains { base < $0.machineBase &+ $0.size && $0.machineBase < base &+ size }

@@ -17,11 +17,9 @@ struct ProtectedPages {
     /// walker reads is in RAM. (A satp root outside RAM is the one table page a shadow may mirror
     /// outside it; `ShadowPageTables` looks such pages up in `derived`.)
     init(map: GuestPhysicalMap) {
-        let ram = map.regions.filter { $0.isRAM && $0.size > 0 }
-        let first = ram.map { $0.guestBase >> 12 }.min() ?? 0
-        let end = ram.map { ($0.guestBase &+ $0.size &+ 0xFFF) >> 12 }.max() ?? 0
-        firstPage = first
-        pageCount = end > first ? end - first : 0
+        let span = map.ramPages
+        firstPage = span.lowerBound
+        pageCount = UInt64(span.count)
         bits = [UInt64](repeating: 0, count: Int((pageCount + 63) / 64))
     }
 

@@ -14,11 +14,9 @@ struct WritableMappings {
 
     /// Covers the same span as `ProtectedPages`: the lowest to the highest RAM page of `map`.
     init(map: GuestPhysicalMap) {
-        let ram = map.regions.filter { $0.isRAM && $0.size > 0 }
-        let first = ram.map { $0.guestBase >> 12 }.min() ?? 0
-        let end = ram.map { ($0.guestBase &+ $0.size &+ 0xFFF) >> 12 }.max() ?? 0
-        firstPage = first
-        inSpan = Array(repeating: [], count: Int(end > first ? end - first : 0))
+        let span = map.ramPages
+        firstPage = span.lowerBound
+        inSpan = Array(repeating: [], count: span.count)
     }
 
     /// Records that the shadow entry at machine address `entry` maps guest page `frame` writable.
