@@ -61,8 +61,13 @@ extension BinaryTranslator {
     /// An adapted store: emulated like the monitor's traced store when it hits a traced page;
     /// any other store (the same instruction writing ordinary memory) runs natively.
     func tracedStore(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
-        let shadow = monitor.shadow
-        guard let (va, _) = Self.storeTarget(inst, machine: machine, hart: monitor.hart),
+        // The shadows unretained (a local reference to them cost a retain and release on each
+        // call): the monitor, which this translator holds, holds them.
+        Unmanaged.passUnretained(monitor.shadow)._withUnsafeGuaranteedRef { tracedStore(inst, pc: pc, shadow: $0) }
+    }
+
+    func tracedStore(_ inst: Instruction, pc: UInt64, shadow: ShadowPageTables) -> CalloutOutcome {
+        guard let (va, _) = withMachine({ Self.storeTarget(inst, machine: $0, hart: monitor.hart) }),
               shadow.storeIsTraced(va: va) else {
             counters.tracedStoreNative &+= 1
             return .native

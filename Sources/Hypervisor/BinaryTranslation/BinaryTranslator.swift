@@ -123,6 +123,13 @@ public final class BinaryTranslator: CodeTranslator {
         self.policy = policy
     }
 
+    /// `body` applied to the machine without a retain, as `TrapMonitor.withMachine` (every
+    /// callout makes a few calls).
+    @inline(__always)
+    func withMachine<R>(_ body: (Machine) -> R) -> R {
+        Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef(body)
+    }
+
     /// The guest kernel is running (virtual S-mode), so decoded code is kernel code.
     var inKernel: Bool { monitor.vcpu.privilege == .supervisor }
 
@@ -237,9 +244,9 @@ public final class BinaryTranslator: CodeTranslator {
         guard policy.guardedStores, !adaptedStores.isEmpty else { return }
         let suspend = !monitor.externalInterruptSettled
         guardsSuspended = suspend
-        guard suspend != machine.guardedStoresAlwaysCallOut else { return }
+        guard suspend != withMachine({ $0.guardedStoresAlwaysCallOut }) else { return }
         if suspend { counters.guardSuspensions &+= 1 }
-        machine.guardedStoresAlwaysCallOut = suspend
+        withMachine { $0.guardedStoresAlwaysCallOut = suspend }
     }
 
     /// `settleGuards` after callout `kind`: only a kind that may reach a device can suspend the
@@ -267,7 +274,7 @@ public final class BinaryTranslator: CodeTranslator {
     }
 
     func charge(_ cycles: UInt64) {
-        if cycles != 0 { machine.charge(cycles, hart: monitor.hart) }
+        if cycles != 0 { withMachine { $0.charge(cycles, hart: monitor.hart) } }
     }
 
     /// Counts and charges one callout.

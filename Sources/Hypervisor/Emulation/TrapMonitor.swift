@@ -100,6 +100,15 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// The machine's `time` ticks (mtime), read for the virtual timer.
     var now: UInt64 { machine.mtime }
 
+    /// `body` applied to the machine without a retain: a method called on the unowned(unsafe)
+    /// `machine` retains and releases it around the call (an atomic pair), and every trap and
+    /// callout makes several. Safe for the reason `machine` is unchecked: the machine is running
+    /// the monitor, or its guest holds it.
+    @inline(__always)
+    func withMachine<R>(_ body: (Machine) -> R) -> R {
+        Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef(body)
+    }
+
     /// A monitor for `machine` whose guest memory is `map`; shadow tables live in the machine RAM
     /// [poolBase, poolBase + poolSize), outside the guest's reach. Installs itself as the trap
     /// handler and timed device and removes all delegation so every guest trap comes here.
@@ -204,7 +213,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             if vcpu.privilege == .supervisor {
                 counters.supervisorCalls &+= 1
                 charge(prices.supervisorCall)
-                emit(.supervisorCall, pc: trap.pc, cause: nil, address: machine.register(17, hart: hart))
+                emit(.supervisorCall, pc: trap.pc, cause: nil, address: withMachine { $0.register(17, hart: hart) })
                 serveSupervisorCall(at: trap.pc)
             } else {
                 reflect(.exception(.ecallU), pc: trap.pc)
@@ -227,7 +236,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// (It runs before every callout a `bt` translator makes, so it reads the machine's interrupt
     /// registers once: nothing here touches the machine before the enable is set.)
     func syncExternalInterrupt() {
-        let (pending, enabled) = machine.interruptRegisters(hart: hart)
+        let (pending, enabled) = withMachine { $0.interruptRegisters(hart: hart) }
         let pin = pending & SupervisorBits.sei != 0
         if vcpu.csrs.sip & SupervisorBits.sei != 0 && !pin { vcpu.setInterrupt(.supervisorExternal, pending: false) }
         if !pin { setRealEnable(SupervisorBits.sei, true, mie: enabled) }
@@ -237,19 +246,19 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Whether `syncExternalInterrupt` would change nothing now: the vCPU's SEIP is the PLIC's
     /// pin, and the real enable is on unless the pin is up (the guest has not claimed it yet).
     public var externalInterruptSettled: Bool {
-        let (pending, enabled) = machine.interruptRegisters(hart: hart)
+        let (pending, enabled) = withMachine { $0.interruptRegisters(hart: hart) }
         let pin = pending & SupervisorBits.sei != 0
         return pin == (vcpu.csrs.sip & SupervisorBits.sei != 0) && (pin || enabled & SupervisorBits.sei != 0)
     }
 
     func setRealEnable(_ bits: UInt64, _ on: Bool) {
-        setRealEnable(bits, on, mie: machine.interruptRegisters(hart: hart).enabled)
+        setRealEnable(bits, on, mie: withMachine { $0.interruptRegisters(hart: hart).enabled })
     }
 
     /// Sets or clears `bits` of the real mie, whose value is `mie`.
     func setRealEnable(_ bits: UInt64, _ on: Bool, mie: UInt64) {
         let new = on ? mie | bits : mie & ~bits
-        if new != mie { machine.writeCSR(CSR.mie, new, hart: hart) }
+        if new != mie { withMachine { $0.writeCSR(CSR.mie, new, hart: hart) } }
     }
 
     func emulate(_ trap: MachineTrap) {
@@ -266,7 +275,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// SBI call that stopped or restarted the hart).
     @discardableResult
     public func perform(_ bits: UInt32, pc: UInt64, trapped: Bool) -> EmulatedInstruction {
-        let outcome = PrivilegedEmulator.emulate(bits, pc: pc, vcpu: &vcpu, machine: machine, hart: hart)
+        let outcome = withMachine { PrivilegedEmulator.emulate(bits, pc: pc, vcpu: &vcpu, machine: $0, hart: hart) }
         switch outcome {
         case .completed(let effects), .returned(let effects):
             if trapped { privileged(pc, bits) }
@@ -287,7 +296,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
                 counters.supervisorCalls &+= 1
                 charge(prices.supervisorCall)
             } else {
-                emit(.supervisorCall, pc: pc, cause: nil, address: machine.register(17, hart: hart))
+                emit(.supervisorCall, pc: pc, cause: nil, address: withMachine { $0.register(17, hart: hart) })
             }
             return serveSupervisorCall(at: pc) ? .retired : .abandoned
         case .reflect(let t):
@@ -305,13 +314,13 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// there, or where the call sent the hart.
     @discardableResult
     func serveSupervisorCall(at pc: UInt64) -> Bool {
-        machine.setPC(pc &+ 4, hart: hart)
+        withMachine { $0.setPC(pc &+ 4, hart: hart) }
         return supervisorCall?(self, hart) ?? false
     }
 
     /// A trapped privileged instruction the monitor completed: it retires for the guest.
     func privileged(_ pc: UInt64, _ bits: UInt32) {
-        machine.retireEmulatedInstruction(hart: hart)
+        withMachine { $0.retireEmulatedInstruction(hart: hart) }
         counters.privilegedEmulated &+= 1
         charge(prices.privilegedEmulated)
         emit(.privileged, pc: pc, cause: nil, address: UInt64(bits))
@@ -332,25 +341,27 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     func shadowFault(va: UInt64, access: GuestAccess, pc: UInt64) {
         switch shadow.handleFault(va: va, access: access) {
         case .filled:
-            machine.uncountMonitorTrap(hart: hart)
+            withMachine { $0.uncountMonitorTrap(hart: hart) }
             counters.shadowFaults &+= 1
             charge(prices.shadowFault)
             emit(.shadowFault, pc: pc, cause: access.pageFault.name, address: va)
-            machine.setPC(pc, hart: hart)
+            withMachine { $0.setPC(pc, hart: hart) }
         case .guestFault(let t):
             reflect(t, pc: pc)
         case .tracedWrite(let gpa):
             switch shadow.emulateTracedStore(pc: pc, hart: hart) {
             case .emulated:
-                machine.retireEmulatedInstruction(hart: hart)
+                withMachine { $0.retireEmulatedInstruction(hart: hart) }
                 counters.tracedWrites &+= 1
                 charge(prices.tracedWrite)
                 emit(.tracedWrite, pc: pc, cause: nil, address: gpa)
                 tracedWriteEmulated?(pc)
             case .guestFault(let t): reflect(t, pc: pc)
             case .retry:
-                machine.uncountMonitorTrap(hart: hart)
-                machine.setPC(pc, hart: hart)
+                withMachine {
+                    $0.uncountMonitorTrap(hart: hart)
+                    $0.setPC(pc, hart: hart)
+                }
             }
         }
     }
@@ -364,7 +375,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         charge(prices.exceptionReflected)
         counters.reflectedCounts.count(t)
         emit(.exceptionReflected, pc: pc, cause: t.name, address: t.tval)
-        machine.setPC(target, hart: hart)
+        withMachine { $0.setPC(target, hart: hart) }
         if wasUser { activateShadow() }
         // The guest kernel's fetch faults at the very address its stvec sends the fault to: the
         // same trap comes back at every step, as on the machine (`Hart.raise`). SIE is now clear,
@@ -373,7 +384,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         // page table decides the fetch, so the run stops here rather than spin until its budget
         // (for ever under `vmlab boot`); with it on, TrapVectorLoop waits for the loop to come
         // back many times with nothing retired. Reported on a one-hart machine, as the machine does.
-        guard !t.isInterrupt, target == pc, machine.hartCount == 1,
+        guard !t.isInterrupt, target == pc, withMachine({ $0.hartCount }) == 1,
               let stop = trapVectorLoop.stop(hart: hart, register: "stvec", fault: t.cause, translated: vcpu.csrs.satpMode != 0,
                                              at: pc, retired: machine.instructionsRetired(hart: hart), previous: previous)
         else { return }
@@ -383,7 +394,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Injects the virtual interrupt the guest takes now, if any, before its next instruction; a
     /// vCPU waiting in wfi wakes (a locally enabled interrupt wakes it even when SIE masks it).
     func deliverPendingInterrupt() {
-        let pc = machine.pc(hart: hart)
+        let pc = withMachine { $0.pc(hart: hart) }
         if let irq = ExceptionReflection.pendingInterrupt(vcpu) {
             let wasUser = vcpu.privilege == .user
             let target = ExceptionReflection.deliver(.interrupt(irq), to: &vcpu, pc: pc)
@@ -403,12 +414,12 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             asleep = false
             machine.startHart(hart, privilege: .user, pc: pc, a0: machine.register(10, hart: hart), a1: machine.register(11, hart: hart))
         } else {
-            machine.setPC(pc, hart: hart)
+            withMachine { $0.setPC(pc, hart: hart) }
         }
     }
 
     func charge(_ cycles: UInt64) {
-        if cycles != 0 { machine.charge(cycles, hart: hart) }
+        if cycles != 0 { withMachine { $0.charge(cycles, hart: hart) } }
     }
 
     func emit(_ kind: TrapMonitorEvent.Kind, pc: UInt64, cause: String?, address: UInt64?) {

@@ -24,7 +24,7 @@ extension ShadowPageTables {
     /// from the guest's memory through its own tables.
     public func emulateTracedStore(pc: UInt64, hart h: Int, instruction: Instruction? = nil) -> TracedWriteOutcome {
         guard let inst = instruction ?? fetchInstruction(at: pc) else { return .retry }
-        let x = { (n: UInt8) in self.machine.register(Int(n), hart: h) }
+        let x = { (n: UInt8) in self.withMachine { $0.register(Int(n), hart: h) } }
         let address: UInt64
         let size: Int
         var value: UInt64
@@ -37,7 +37,7 @@ extension ShadowPageTables {
         case .fsw, .fsd:
             address = x(inst.rs1) &+ UInt64(bitPattern: Int64(inst.imm))
             size = inst.opcode == .fsw ? 4 : 8
-            value = machine.floatRegister(Int(inst.rs2), hart: h)
+            value = withMachine { $0.floatRegister(Int(inst.rs2), hart: h) }
         case .sc_w, .sc_d:
             // The reservation is the hart's; a VMM-performed sc succeeds (sc may fail spuriously,
             // never succeed wrongly — a guest's retry loop tolerates either, and this never livelocks).
@@ -78,12 +78,12 @@ extension ShadowPageTables {
             }
             if let f = result {
                 var old: UInt64 = 0
-                for i in 0..<size { old |= (machine.readPhysical(littleEndianAt: physical[i], count: 1) ?? 0) << (8 * UInt64(i)) }
+                for i in 0..<size { old |= (withMachine { $0.readPhysical(littleEndianAt: physical[i], count: 1) } ?? 0) << (8 * UInt64(i)) }
                 if size == 4 { old = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) }
                 value = f(old)
-                machine.setRegister(Int(inst.rd), old, hart: h)
+                withMachine { $0.setRegister(Int(inst.rd), old, hart: h) }
             } else if inst.opcode == .sc_w || inst.opcode == .sc_d {
-                machine.setRegister(Int(inst.rd), 0, hart: h)
+                withMachine { $0.setRegister(Int(inst.rd), 0, hart: h) }
             }
             // The bytes in runs that are contiguous in machine memory (all of them, unless the store
             // crosses into a page mapped elsewhere), each run written, then its shadows told, at once.
@@ -91,12 +91,12 @@ extension ShadowPageTables {
             while start < size {
                 var end = start + 1
                 while end < size && physical[end] == physical[start] &+ UInt64(end - start) { end += 1 }
-                machine.loadPhysical(littleEndian: value >> (8 * UInt64(start)), count: end - start, at: physical[start])
+                withMachine { $0.loadPhysical(littleEndian: value >> (8 * UInt64(start)), count: end - start, at: physical[start]) }
                 if let gpa = map.guestAddress(ofMachine: physical[start]) { guestWrote(guestPhysical: gpa, size: end - start) }
                 start = end
             }
             counters.tracedWrites &+= 1
-            machine.setPC(pc &+ UInt64(inst.length), hart: h)
+            withMachine { $0.setPC(pc &+ UInt64(inst.length), hart: h) }
             return .emulated
         }
     }
@@ -108,13 +108,13 @@ extension ShadowPageTables {
             guard let gpa, let (ma, isRAM) = map.machineAddress(gpa), isRAM else { return nil }
             return ma
         }
-        guard let low = machineAddress(pc), let lowBits = machine.readPhysical(littleEndianAt: low, count: 2) else { return nil }
+        guard let low = machineAddress(pc), let lowBits = withMachine({ $0.readPhysical(littleEndianAt: low, count: 2) }) else { return nil }
         if lowBits & 3 != 3 { return Decoder.decode(UInt32(lowBits)) }
         // The upper half: in the same page, two bytes on (a walk gives one address per page);
         // else through the next page's own walk.
         let sameMachinePage = (pc & (Sv39.pageSize - 1)) <= Sv39.pageSize - 4
         guard let high = sameMachinePage ? low &+ 2 : machineAddress(pc &+ 2),
-              let highBits = machine.readPhysical(littleEndianAt: high, count: 2) else { return nil }
+              let highBits = withMachine({ $0.readPhysical(littleEndianAt: high, count: 2) }) else { return nil }
         return Decoder.decode(UInt32(lowBits | highBits << 16))
     }
 

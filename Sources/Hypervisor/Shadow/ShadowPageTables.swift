@@ -161,6 +161,13 @@ public final class ShadowPageTables {
         writableMappings = WritableMappings(map: map)
     }
 
+    /// `body` applied to the machine without a retain, as `TrapMonitor.withMachine` (each
+    /// traced write makes several calls).
+    @inline(__always)
+    func withMachine<R>(_ body: (Machine) -> R) -> R {
+        Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef(body)
+    }
+
     /// Whether guest-physical page `frame` is mirrored by some shadow table (and so write-protected).
     @inline(__always)
     public func isWriteProtected(guestPhysical gpa: UInt64) -> Bool {
@@ -218,7 +225,7 @@ public final class ShadowPageTables {
         }
         let asid = UInt64(ctx.slot * 2 + view.rawValue + 1)
         machineSATP = (Sv39.satpMode << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
-        machine.writeCSR(CSR.satp, machineSATP, hart: hart)
+        withMachine { $0.writeCSR(CSR.satp, machineSATP, hart: hart) }
     }
 
     func context(for key: ContextKey) -> Context {
@@ -286,8 +293,10 @@ public final class ShadowPageTables {
 
     func flushHardwareTLB() {
         counters.flushes &+= 1
-        if flushPrice != 0 { machine.charge(flushPrice, hart: hart) }
-        for h in 0..<machine.hartCount { machine.flushTLB(hart: h) }
+        withMachine { machine in
+            if flushPrice != 0 { machine.charge(flushPrice, hart: hart) }
+            for h in 0..<machine.hartCount { machine.flushTLB(hart: h) }
+        }
     }
 
     // MARK: page management
