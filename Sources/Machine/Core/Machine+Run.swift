@@ -32,6 +32,8 @@ extension Machine {
     ///     this call.
     ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
+        code.runStarted()
+        defer { code.runEnded() }
         var account = TurnAccount(maxInstructions: maxInstructions, maxCycles: maxCycles, startCycles: globalCycles)
         var resumeFromBreakpoint = lastBreakpoint
         lastBreakpoint = nil

@@ -58,7 +58,8 @@ public final class Machine {
     public var breakpoints: Set<UInt64> = []
     /// The binary translator shown every decoded instruction (CodeTranslator.swift); setting it
     /// drops all decoded code so that everything is shown to it. Weak: a VMM owns its translator.
-    /// (Kept weakly by the decoded-code cache, whose decode paths consult it.)
+    /// (Kept weakly by the decoded-code cache, whose decode paths consult it; `run` holds it
+    /// strongly until it returns, so that its callouts need no weak load: see `DecodedCode`.)
     public var translator: (any CodeTranslator)? {
         get { code.translator }
         set {

@@ -43,7 +43,8 @@ public enum CalloutOutcome: Sendable, Equatable {
     case abandoned
     /// The rewrite does not apply now (say, the guest is not in the context it was made for):
     /// execute the original instruction as the hardware would, traps included. Also what a
-    /// callout slot does once its translator has gone (the machine holds it weakly).
+    /// callout slot does once its translator has gone (the machine holds it weakly, and strongly
+    /// only while it runs).
     case native
 }
 

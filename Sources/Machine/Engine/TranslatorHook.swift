@@ -287,17 +287,15 @@ extension Hart {
 extension Machine {
     /// The translator's rewrite of `op` (`.keep` when it has gone).
     func translatorRewrite(_ op: Instruction, physical: UInt64, hart: Int) -> CodeRewrite {
-        guard let t = code.translator else { return .keep }
-        return t.translate(op, physical: physical, hart: hart)
+        code.withTranslator { $0.translate(op, physical: physical, hart: hart) } ?? .keep
     }
 
     /// Runs callout `id` (`.native` when the translator has gone: the original runs).
     func translatorCallout(_ id: UInt32, instruction: Instruction, pc: UInt64, hart: Int) -> CalloutOutcome {
-        guard let t = code.translator else { return .native }
-        return t.callout(id, instruction: instruction, pc: pc, hart: hart)
+        code.withTranslator { $0.callout(id, instruction: instruction, pc: pc, hart: hart) } ?? .native
     }
 
     func translatorBlockBuilt(physical: UInt64, instructions: Int, hart: Int) {
-        code.translator?.blockBuilt(physical: physical, instructions: instructions, hart: hart)
+        code.withTranslator { $0.blockBuilt(physical: physical, instructions: instructions, hart: hart) }
     }
 }
