@@ -303,12 +303,12 @@ public final class ShadowPageTables {
 
     /// A fresh shadow table page for `ctx`, evicting other address spaces when the pool is empty.
     func allocate(for ctx: Context, level: Int, source: UInt64?) -> UInt64? {
-        var page = pool.allocate(in: machine)
+        var page = withMachine { pool.allocate(in: $0) }
         while page == nil {
             guard let victim = contexts.compactMap({ $0 }).filter({ $0 !== ctx && $0 !== current })
                 .min(by: { $0.lastUse < $1.lastUse }) else { return nil }
             evict(victim)
-            page = pool.allocate(in: machine)
+            page = withMachine { pool.allocate(in: $0) }
         }
         guard let p = page else { return nil }
         pageInfo[pool.index(of: p)!] = PageInfo(level: level, source: source, slot: ctx.slot)
@@ -329,9 +329,10 @@ public final class ShadowPageTables {
     /// Frees shadow page `page` and every table below it.
     func freeTree(_ page: UInt64) {
         guard let index = pool.index(of: page), let info = pageInfo[index] else { return }
-        if info.level > 0, let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) {
+        // Read in place: freeing the tables below writes no memory, this page's least of all.
+        if info.level > 0, let table = tableEntries(page) {
             for i in 0..<512 {
-                let e = Sv39.entry(i, in: bytes)
+                let e = table[i]
                 if e & Sv39.v != 0 && !Sv39.isLeaf(e) { freeTree(Sv39.address(e)) }
             }
         }
@@ -446,21 +447,29 @@ public final class ShadowPageTables {
     /// all 512 entries, so a kernel's direct map costs one hidden fault per 2 MiB, not per page.
     /// Entries already present are left alone; pages outside the VM stay unmapped.
     func prefetch(_ table: UInt64, va: UInt64, gpa: UInt64, leaf: UInt64) {
-        guard var bytes = machine.readPhysical(at: table, count: Int(Sv39.pageSize)) else { return }
+        // Written in place, then the machine told once, as one write of the page would: each
+        // entry is read and written alone, and nothing here reads the table otherwise.
+        guard let entries = tableEntries(table) else { return }
         let base = gpa & ~((1 << 21) - 1)
         var changed = false
         for i in 0..<512 {
-            guard Sv39.entry(i, in: bytes) & Sv39.v == 0 else { continue }
+            guard entries[i] & Sv39.v == 0 else { continue }
             let frame = base + UInt64(i) << 12
             guard let (target, _) = map.machineAddress(frame) else { continue }
             let flags = leafFlags(guestLeaf: leaf, frame: frame)
             guard flags != 0 else { continue }
-            let e = Sv39.entry(target, flags)
-            for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: e >> (8 * UInt64(b))) }
+            entries[i] = Sv39.entry(target, flags)
             if flags & Sv39.w != 0 { writableMappings.append(table &+ UInt64(i) &* 8, frame: frame) }
             changed = true
         }
-        if changed { machine.loadPhysical(bytes, at: table) }
+        if changed { withMachine { $0.memoryChanged(physical: table, count: Sv39.pageSize) } }
+    }
+
+    /// The 512 entries of the shadow table page at machine address `table`, in the machine's RAM
+    /// itself (nil unless it is RAM): a page walked or filled whole, where a copy would cost an
+    /// array. A write through it must be followed by `Machine.memoryChanged`.
+    func tableEntries(_ table: UInt64) -> TableEntries? {
+        withMachine { $0.hostPointer(physical: table, count: Sv39.pageSize) }.map(TableEntries.init)
     }
 
     /// The flags of a shadow leaf mapping guest page `frame` under guest leaf `pte`, in the current view.

@@ -41,6 +41,16 @@ public enum Sv39 {
     }
 }
 
+/// The entries of a page-table page in host memory, as little-endian 64-bit words.
+struct TableEntries {
+    let base: UnsafeMutableRawPointer
+
+    subscript(i: Int) -> UInt64 {
+        get { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)) }
+        nonmutating set { base.storeBytes(of: newValue.littleEndian, toByteOffset: i &* 8, as: UInt64.self) }
+    }
+}
+
 /// An access a guest makes, as the page walk sees it.
 public enum GuestAccess: Sendable, Hashable, CaseIterable {
     case fetch, load, store
