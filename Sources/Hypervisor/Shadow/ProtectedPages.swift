@@ -1,6 +1,6 @@
 // Which guest pages the shadows write-protect, as a bitmap indexed by guest-physical page number.
-// `ShadowPageTables.derived` says which shadow pages mirror each guest table page (a dictionary of
-// sets, which the shadow pager needs to drop them); whether a page is protected at all is asked far
+// `ShadowPageTables.derived` says which shadow pages mirror each guest table page (lists, which
+// the shadow pager needs to drop them); whether a page is protected at all is asked far
 // more often — at every call of a store a `bt` translator adapted (while those were callouts at
 // every execution, about a million times in tinyos's `pagefault` benchmark for 2000 pages) and
 // at every shadow fill — and a dictionary lookup (hashing the page number, probing, then the

@@ -132,13 +132,13 @@ public final class ShadowPageTables {
     /// Guest page-table page → the shadow pages mirroring it, in the order they were made (a
     /// page is mirrored by few: one per view of each address space that reaches it). A page with
     /// an entry here is write-protected in every shadow.
-    var derived: [UInt64: [UInt64]] = [:]
+    var derived: GuestPageLists
     /// The pages with an entry in `derived`, as a bitmap over the guest's RAM (kept with it by
     /// `allocate` and `freeTree`): what `isWriteProtected` reads.
     var protected: ProtectedPages
     /// Guest page → shadow leaf entries (machine addresses) that mapped it writable. Checked
     /// lazily: an entry that no longer maps the page writable is skipped.
-    var writableMappings: WritableMappings
+    var writableMappings: GuestPageLists
     var clock: UInt64 = 0
     let words: MachineWords
     /// Held by these shadows alone: what a holder that must not keep them alive references weakly.
@@ -158,7 +158,8 @@ public final class ShadowPageTables {
         pageInfo = Array(repeating: nil, count: pool.pages)
         words = MachineWords(machine: machine)
         protected = ProtectedPages(map: map)
-        writableMappings = WritableMappings(map: map)
+        derived = GuestPageLists(map: map)
+        writableMappings = GuestPageLists(map: map)
     }
 
     /// `body` applied to the machine without a retain, as `TrapMonitor.withMachine` (each
@@ -171,7 +172,7 @@ public final class ShadowPageTables {
     /// Whether guest-physical page `frame` is mirrored by some shadow table (and so write-protected).
     @inline(__always)
     public func isWriteProtected(guestPhysical gpa: UInt64) -> Bool {
-        protected.contains(page: gpa >> 12) ?? (derived[gpa & ~(Sv39.pageSize - 1)]?.isEmpty == false)
+        protected.contains(page: gpa >> 12) ?? !derived.isEmpty(page: gpa >> 12)
     }
 
     /// Whether a store to guest-virtual `va`, in the current view, lands on a write-protected
@@ -316,8 +317,8 @@ public final class ShadowPageTables {
         counters.shadowPages &+= 1
         counters.pagesAllocated &+= 1
         if let s = source {
-            let first = derived[s]?.isEmpty != false
-            derived[s, default: []].append(p)
+            let first = derived.isEmpty(page: s >> 12)
+            derived.append(p, page: s >> 12)
             if first {
                 protected.set(page: s >> 12, true)
                 writeProtect(s)
@@ -337,10 +338,9 @@ public final class ShadowPageTables {
             }
         }
         if let s = info.source {
-            derived[s]?.removeAll { $0 == page }
-            if derived[s]?.isEmpty == true {
-                derived[s] = nil
-                protected.set(page: s >> 12, false)
+            if !derived.isEmpty(page: s >> 12) {
+                derived.remove(page, page: s >> 12)
+                if derived.isEmpty(page: s >> 12) { protected.set(page: s >> 12, false) }
             }
         }
         contexts[info.slot]?.pages.remove(page)
@@ -351,7 +351,7 @@ public final class ShadowPageTables {
 
     /// Guest page `frame` became a page-table page: no shadow may map it writable any longer.
     func writeProtect(_ frame: UInt64) {
-        let entries = writableMappings.removeAll(frame: frame)
+        let entries = writableMappings.removeAll(page: frame >> 12)
         guard !entries.isEmpty, let target = map.machineAddress(frame)?.address else { return }
         var changed = false
         for a in entries {
@@ -430,7 +430,7 @@ public final class ShadowPageTables {
         let flags = leafFlags(guestLeaf: leaf, frame: frame)
         guard flags != 0 else { return true }
         words.write(slot, Sv39.entry(target, flags))
-        if flags & Sv39.w != 0 { writableMappings.append(slot, frame: frame) }
+        if flags & Sv39.w != 0 { writableMappings.append(slot, page: frame >> 12) }
         // A guest superpage, or no translation at all (a kernel runs bare before it turns paging
         // on, and touches every page of RAM while it builds its free list), decides all of the
         // 2 MiB this leaf table covers.
@@ -459,7 +459,7 @@ public final class ShadowPageTables {
             let flags = leafFlags(guestLeaf: leaf, frame: frame)
             guard flags != 0 else { continue }
             entries[i] = Sv39.entry(target, flags)
-            if flags & Sv39.w != 0 { writableMappings.append(table &+ UInt64(i) &* 8, frame: frame) }
+            if flags & Sv39.w != 0 { writableMappings.append(table &+ UInt64(i) &* 8, page: frame >> 12) }
             changed = true
         }
         if changed { withMachine { $0.memoryChanged(physical: table, count: Sv39.pageSize) } }
@@ -520,7 +520,9 @@ public final class ShadowPageTables {
         var slot = gpa & ~7
         while slot < gpa &+ UInt64(size) {
             let frame = slot & ~(Sv39.pageSize - 1)
-            if let pages = derived[frame] {
+            // A copy: freeing a subtree below changes the lists.
+            let pages = derived[frame >> 12]
+            if !pages.isEmpty {
                 let entry = (slot & (Sv39.pageSize - 1)) >> 3
                 for page in pages {
                     guard let index = pool.index(of: page), let info = pageInfo[index] else { continue }
