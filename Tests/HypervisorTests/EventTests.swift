@@ -44,6 +44,27 @@ import Testing
         #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
     }
 
+    /// The trap monitor builds and reports an event only while a hook watches its kind
+    /// (`EventHub.observes` reads a mask kept as hooks come and go): a hook added between runs
+    /// sees every exit after it, and none is reported once it is removed.
+    @Test func aHookAddedBetweenRunsSeesEveryExitAfterIt() throws {
+        let bits = GuestEventKind.allCases.map(\.bit)
+        #expect(Set(bits).count == bits.count && bits.allSatisfy { $0.nonzeroBitCount == 1 })
+        let g = try Self.guest(.trap)
+        defer { g.close() }
+        func exits() -> UInt64 { g.statistics().exits.values.reduce(0, &+) }
+        _ = g.run(maxInstructions: 2_000)
+        let before = exits()
+        #expect(before > 0 && !g.events.observes(.exit))
+        var seen: UInt64 = 0
+        let id = g.events.add(.exit) { _ in seen += 1; return .proceed }
+        #expect(g.events.observes(.exit) && !g.events.observes(.shadowFault))
+        #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(seen > 100 && seen == exits() - before)
+        g.events.remove(id)
+        #expect(!g.events.observes(.exit))
+    }
+
     @Test func stoppingAtThePowerOffCallKeepsThePowerOff() throws {
         let g = try Self.guest()
         defer { g.close() }

@@ -52,6 +52,21 @@ public struct TrapMonitorEvent: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case trap, privileged, exceptionReflected = "exception_reflected", interruptInjected = "interrupt_injected"
         case shadowFault = "shadow_fault", tracedWrite = "traced_write", supervisorCall = "hypercall"
+
+        /// The guest's hooks see it as this kind; nil for one they do not see. The machine itself
+        /// reports every hardware trap (`trap`) and every system instruction (`privileged`) it
+        /// executes; the monitor adds what only the VMM knows. A trap into the VMM is also the
+        /// guest's `exit`; a reflected trap is counted, not reported twice.
+        var guestKind: GuestEventKind? {
+            switch self {
+            case .trap: .exit
+            case .interruptInjected: .interruptInjected
+            case .shadowFault: .shadowFault
+            case .tracedWrite: .tracedWrite
+            case .supervisorCall: .hypercall
+            case .privileged, .exceptionReflected: nil
+            }
+        }
     }
     public var kind: Kind
     public var hart: Int
@@ -85,7 +100,12 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// and returns whether the guest continues after the ecall (false: it was stopped or restarted
     /// elsewhere and the monitor must not move its pc).
     public var supervisorCall: ((TrapMonitor, Int) -> Bool)?
-    public var onEvent: ((TrapMonitorEvent) -> Void)?
+    public var onEvent: ((TrapMonitorEvent) -> Void)? { didSet { eventHooks = nil } }
+    /// The hooks `onEvent` reports to (`Kind.guestKind`), when the closure does no more than that
+    /// (`TrapTechnique`'s; setting `onEvent` clears this): an event no hook watches is then not
+    /// reported at all. Every exit reports one or two, and each call of `onEvent` retains and
+    /// releases the closure's context.
+    var eventHooks: EventHub?
     /// Extension point for a technique built on the monitor (`bt`): called with the guest's pc
     /// after the monitor emulated a trapped store to a traced page-table page.
     public var tracedWriteEmulated: ((UInt64) -> Void)?
@@ -422,7 +442,11 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         if cycles != 0 { withMachine { $0.charge(cycles, hart: hart) } }
     }
 
-    func emit(_ kind: TrapMonitorEvent.Kind, pc: UInt64, cause: String?, address: UInt64?) {
-        onEvent?(TrapMonitorEvent(kind: kind, hart: hart, pc: pc, cause: cause, address: address))
+    /// Reports an event to `onEvent`; `cause` and `address` are worked out only if it is reported.
+    func emit(_ kind: TrapMonitorEvent.Kind, pc: UInt64, cause: @autoclosure () -> String?, address: @autoclosure () -> UInt64?) {
+        if let hooks = eventHooks {
+            guard let watched = kind.guestKind, hooks.observes(watched) else { return }
+        }
+        onEvent?(TrapMonitorEvent(kind: kind, hart: hart, pc: pc, cause: cause(), address: address()))
     }
 }

@@ -25,6 +25,9 @@ public final class EventHub {
     unowned let machine: Machine
     let mode: ExecutionMode
     private var hooks: [Hook] = []
+    /// The kinds some hook watches, as `GuestEventKind.bit`s (kept by `refresh`): what `observes`
+    /// reads, which the trap monitor asks on every exit.
+    private var observedMask: UInt32 = 0
     private var nextID = 1
     /// Kinds observed, and how many were seen while observed.
     public private(set) var counts: [GuestEventKind: UInt64] = [:]
@@ -77,6 +80,7 @@ public final class EventHub {
     private func refresh() {
         var kinds = extraMachineKinds
         for h in hooks { kinds.formUnion(h.kind.machineKinds) }
+        observedMask = hooks.reduce(0) { $0 | $1.kind.bit }
         machine.observedEvents = kinds
         machine.observer = kinds.isEmpty ? nil : self
     }
@@ -85,7 +89,8 @@ public final class EventHub {
 
     /// Whether any hook (a lab's or the VMM's own) watches `kind`: what an event of that kind
     /// would carry need not be worked out otherwise.
-    func observes(_ kind: GuestEventKind) -> Bool { hooks.contains { $0.kind == kind } }
+    @inline(__always)
+    func observes(_ kind: GuestEventKind) -> Bool { observedMask & kind.bit != 0 }
 
     /// Counts `event` and runs the matching handlers (a snapshot of them: a handler may add or
     /// remove hooks).

@@ -33,6 +33,26 @@ public enum GuestEventKind: String, CaseIterable, Sendable, Hashable {
     /// The Lua name.
     public var name: String { rawValue }
 
+    /// The kind's bit in `EventHub`'s mask of observed kinds.
+    var bit: UInt32 {
+        switch self {
+        case .trap: 1 << 0
+        case .exit: 1 << 1
+        case .privileged: 1 << 2
+        case .hypercall: 1 << 3
+        case .shadowFault: 1 << 4
+        case .tracedWrite: 1 << 5
+        case .translation: 1 << 6
+        case .callout: 1 << 7
+        case .pageWalk: 1 << 8
+        case .tlbFlush: 1 << 9
+        case .interruptInjected: 1 << 10
+        case .mmio: 1 << 11
+        case .dma: 1 << 12
+        case .worldSwitch: 1 << 13
+        }
+    }
+
     /// The machine events a hook on this kind needs observed (empty: the kind is never produced
     /// by the machine-level techniques).
     var machineKinds: MachineEventKinds {

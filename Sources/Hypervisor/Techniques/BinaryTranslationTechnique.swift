@@ -64,8 +64,10 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
     /// as those the machine executes do.
     func reportPrivileged(_ translator: BinaryTranslator, to guest: Guest) {
         let monitor = translator.monitor
-        translator.onPrivileged = { [unowned guest, unowned monitor] pc, bits in
-            guard guest.events.observes(.privileged) else { return }
+        // The hub is held, as the monitor's `onEvent` holds it: with no hook watching, the closure
+        // touches nothing else (a checked unowned reference is an atomic retain on each use).
+        translator.onPrivileged = { [events = guest.events, unowned guest, unowned monitor] pc, bits in
+            guard events.observes(.privileged) else { return }
             var event = GuestEvent(kind: .privileged, vcpu: monitor.hart, pc: pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
             event.value = UInt64(bits)

@@ -71,20 +71,9 @@ public final class TrapTechnique: ShadowingTechnique {
         // The hub is held, not the guest: with no hook watching, the closure touches nothing else
         // (an unowned reference costs a checked retain on every use, and this runs on every exit).
         monitor.onEvent = { [events = guest.events, unowned guest, unowned monitor] e in
-            // The machine itself reports every hardware trap (`trap`) and every system instruction
-            // (`privileged`) it executes; the monitor adds what only the VMM knows. A trap into the
-            // VMM is also the guest's `exit`; a reflected trap is counted, not reported twice.
-            let kind: GuestEventKind
-            switch e.kind {
-            case .trap: kind = .exit
-            case .interruptInjected: kind = .interruptInjected
-            case .shadowFault: kind = .shadowFault
-            case .tracedWrite: kind = .tracedWrite
-            case .supervisorCall: kind = .hypercall
-            case .privileged, .exceptionReflected: return
-            }
-            // Every trap into the VMM comes here: with no hook watching, there is nothing to build.
-            guard events.observes(kind) else { return }
+            // With no hook watching, there is nothing to build (and the monitor, told of the
+            // hooks below, does not even call).
+            guard let kind = e.kind.guestKind, events.observes(kind) else { return }
             var event = GuestEvent(kind: kind, vcpu: e.hart, pc: e.pc, privilege: monitor.vcpu.privilege,
                                    instructions: guest.instructions, cycles: guest.machine.cycles)
             event.cause = e.cause
@@ -97,6 +86,7 @@ public final class TrapTechnique: ShadowingTechnique {
             }
             events.dispatch(event)
         }
+        monitor.eventHooks = guest.events
         price(monitor, guest.profile)
         monitor.start(pc: pc, a0: a0, a1: a1)
         self.monitor = monitor

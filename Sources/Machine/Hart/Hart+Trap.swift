@@ -79,7 +79,7 @@ extension Hart {
             let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
                                    privilege: PrivilegeMode(rawValue: priv) ?? .machine)
             // A timer the handler programmed is its to report (`Machine.timedDeviceChanged`).
-            let handled = handler.handleMachineTrap(trap, machine: machine, hart: id)
+            let handled = handleMachineTrap(trap, by: handler)
             if handled {
                 handledCounts[Int(cause)] &+= 1
                 s.pointee.cycles &+= costs.handledTrap
@@ -128,6 +128,17 @@ extension Hart {
         if let stop { machine.requestStop(stop) }
     }
 
+    /// Offers `trap` to the machine's M-mode trap handler, which is given the machine through an
+    /// unmanaged reference, as `callTranslator` gives it to a translator: a VMM takes every trap of
+    /// its guest here, and the machine passed as it is would be retained and released around each.
+    @inline(__always)
+    func handleMachineTrap(_ trap: MachineTrap, by handler: any MachineModeTrapHandler) -> Bool {
+        let hart = id
+        return Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef {
+            handler.handleMachineTrap(trap, machine: $0, hart: hart)
+        }
+    }
+
     /// Delivers interrupt `cause` (its mip bit number).
     func takeInterrupt(_ cause: UInt64, toSupervisor: Bool) {
         interruptCounts[Int(cause)] &+= 1
@@ -136,7 +147,7 @@ extension Hart {
         let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine
         if !toSupervisor, state.pointee.priv < 3, let handler = machine.trapHandler, handler.handlesInterrupts {
             let trap = MachineTrap(cause: cause, isInterrupt: true, tval: 0, pc: pc, privilege: from)
-            if handler.handleMachineTrap(trap, machine: machine, hart: id) {
+            if handleMachineTrap(trap, by: handler) {
                 state.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
                 return
