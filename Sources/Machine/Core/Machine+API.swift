@@ -7,6 +7,15 @@ extension Machine {
         return harts[i]
     }
 
+    /// `body` on hart `i`, which it borrows without a retain: for what a VMM calls on every trap
+    /// of its guest (reading and writing CSRs), where `hart(_:)` retained and released the
+    /// array's buffer around the call (`Machine.hartTable`).
+    @inline(__always)
+    private func withHart<R>(_ i: Int, _ body: (Hart) -> R) -> R {
+        precondition(harts.indices.contains(i), "no hart \(i)")
+        return hartTable[i]._withUnsafeGuaranteedRef(body)
+    }
+
     // MARK: registers
 
     /// x-register `n` (0...31) of `hart`.
@@ -91,11 +100,12 @@ extension Machine {
     /// CSR `number`. `checked`: as a csrr instruction at the hart's current privilege would (nil
     /// where it would raise illegal instruction); otherwise any implemented CSR, with no checks.
     public func readCSR(_ number: UInt16, hart h: Int = 0, checked: Bool = false) -> UInt64? {
-        let t = hart(h)
-        if checked && !t.csrAccessible(number, write: false) { return nil }
-        // No CSR reads the soft TLB's hit counts, so nothing to fold first (a VMM reads mip and
-        // mie on every trap it takes).
-        return t.csrRead(number)
+        withHart(h) { t in
+            if checked && !t.csrAccessible(number, write: false) { return nil }
+            // No CSR reads the soft TLB's hit counts, so nothing to fold first (a VMM reads mip
+            // and mie on every trap it takes).
+            return t.csrRead(number)
+        }
     }
 
     /// mip and mie of `hart`, as `readCSR` reads them: for a VMM that follows the interrupt pins
@@ -109,15 +119,17 @@ extension Machine {
     /// not exist or is read-only (or, `checked`, is not writable at the hart's privilege).
     @discardableResult
     public func writeCSR(_ number: UInt16, _ value: UInt64, hart h: Int = 0, checked: Bool = false) -> Bool {
-        let t = hart(h)
-        if checked && !t.csrAccessible(number, write: true) { return false }
-        if (number >> 10) & 3 == 3 && checked { return false }
-        let flushes = t.tlb.counters.satpFlushes
-        let ok = t.csrWrite(number, value)
-        if t.tlb.counters.satpFlushes != flushes && observes(.tlbFlush) {
+        let written: (ok: Bool, flushed: Bool) = withHart(h) { t in
+            if checked && !t.csrAccessible(number, write: true) { return (false, false) }
+            if (number >> 10) & 3 == 3 && checked { return (false, false) }
+            let flushes = t.tlb.counters.satpFlushes
+            let ok = t.csrWrite(number, value)
+            return (ok, t.tlb.counters.satpFlushes != flushes)
+        }
+        if written.flushed && observes(.tlbFlush) {
             deliver(.tlbFlush(hart: h, va: nil, asid: nil), hart: currentHart)
         }
-        return ok
+        return written.ok
     }
 
     // MARK: hart lifecycle (SBI HSM)

@@ -86,7 +86,10 @@ public final class Machine {
             if newValue { for h in harts { h.flushSoftTLB() } }
         }
     }
-    public var holes: Set<SensitiveHole> = []  // sensitive instructions that do not trap (SensitiveHole.swift); read on illegal-instruction paths only
+    public var holes: Set<SensitiveHole> = [] { didSet { hasHoles = !holes.isEmpty } }  // sensitive instructions that do not trap (SensitiveHole.swift); read on illegal-instruction paths only
+    /// `!holes.isEmpty`, read without copying the set: a trap-and-emulate guest refuses a CSR on
+    /// every one of its privileged instructions, and the copy was a retain and a release.
+    private(set) var hasHoles = false
     /// The breakpoint `run` last stopped at, so the next `run` executes past it.
     var lastBreakpoint: (hart: Int, pc: UInt64)? = nil
     /// The cost table in use; changing it takes effect at once.
@@ -124,6 +127,10 @@ public final class Machine {
         }
     }
     var hasWatchpoints = false
+    /// `harts`, unretained (the array holds them): what a VMM's calls on every trap of its guest
+    /// reach a hart through (`withHart`), where reading the array retained its buffer around the
+    /// call.
+    let hartTable: UnsafeMutablePointer<Unmanaged<Hart>>
     /// Per RAM page: `watchReadBit` / `watchWriteBit` when a watchpoint of that kind meets it.
     let watchPages: UnsafeMutablePointer<UInt8>
     /// The pages `watchPages` flags now, so that a change clears them rather than the whole table.
@@ -139,14 +146,17 @@ public final class Machine {
         code = DecodedCode(ramBase: configuration.ramBase, ramSize: configuration.ramSize)
         instructionCost = configuration.costs.instruction
         costTable = configuration.costs
+        hartTable = .allocate(capacity: configuration.harts)
         for i in 0..<configuration.harts {
             let h = Hart(id: i, machine: self, configuration: configuration)
             h.state.pointee.watchPages = watchPages
             harts.append(h)
+            (hartTable + i).initialize(to: .passUnretained(h))
         }
     }
 
     deinit {
+        hartTable.deallocate()
         reservedPageCount.deallocate()
         ZeroedMapping.deallocate(watchPages, count: Int(configuration.ramSize / 4096))
     }

@@ -130,7 +130,7 @@ extension Hart {
     /// made it a hole, in which case it does nothing at all and execution goes on.
     @inline(never)
     private func refused(_ op: DecodedOp, hole: SensitiveHole, next: UInt64) -> Flow {
-        guard !machine.holes.isEmpty, machine.holes.contains(hole) else { return illegal(op) }
+        guard machine.hasHoles, machine.holes.contains(hole) else { return illegal(op) }
         state.pointee.pc = next
         return .next
     }
@@ -141,8 +141,8 @@ extension Hart {
     /// writes. A holed read returns the real value; a holed write is dropped.
     @inline(never)
     private func refusedCSR(_ op: DecodedOp, _ n: UInt16, writes: Bool, next: UInt64) -> Flow {
+        guard machine.hasHoles, csrRefusedForPrivilege(n, write: writes) else { return illegal(op) }
         let holes = machine.holes
-        guard !holes.isEmpty, csrRefusedForPrivilege(n, write: writes) else { return illegal(op) }
         let needsRead = op.rd != 0 || !writes
         if needsRead && !holes.contains(.csrRead(n)) { return illegal(op) }
         if writes && !holes.contains(.csrWrite(n)) { return illegal(op) }
