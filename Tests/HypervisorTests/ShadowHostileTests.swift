@@ -198,6 +198,36 @@ import RISCV
         #expect(rig.shadow.checkCoherence() == [])
     }
 
+    /// A guest that makes a new address space over and over (a new ASID each time, more than the
+    /// cache holds) has its kernel superpage refilled in every new shadow, each fill listing the
+    /// 512 entries that map the superpage's pages writable. The lists of entries mapping a page
+    /// writable drop stale entries when they fill up, so they stay near what is live (a shadow
+    /// each in the cache) instead of growing with every address space ever made.
+    @Test func writableMappingListsStayBoundedAcrossAddressSpaces() throws {
+        let rig = try ShadowRig("""
+            \(R.prologue)
+            li s1, 300
+            li s2, 0x8000000000080100
+            li s3, 1 << 44
+            li s4, 0x80008000
+            1: add s2, s2, s3
+            csrw satp, s2
+            sd s1, 0(s4)
+            addi s1, s1, -1
+            bnez s1, 1b
+            \(R.shutdown)
+            \(R.logAndSkip)
+            """, capacity: 8)
+        rig.buildTables()
+        rig.start()
+        #expect(rig.run(1_000_000) == .hostStop("shutdown"))
+        #expect(rig.shadow.counters.evictions >= 290)
+        let page = UInt64(0x8000_8000) >> 12
+        let listed = rig.shadow.writableMappings.count(page: page)
+        #expect(listed >= 8 && listed <= 2 * 64, "\(listed) entries listed for the page")
+        #expect(rig.shadow.checkCoherence() == [])
+    }
+
     /// When the pool cannot hold the other view's root, `load` drops the view being left: its
     /// entries in the hart's TLB (under a machine ASID the next tree for that view reuses) must go
     /// with it, or they would outlive the write protection the next tree puts in place.

@@ -125,7 +125,7 @@ public final class BinaryTranslator: CodeTranslator {
 
     /// `body` applied to the machine without a retain, as `TrapMonitor.withMachine` (every
     /// callout makes a few calls).
-    @inline(__always)
+    @inline(__always) @discardableResult
     func withMachine<R>(_ body: (Machine) -> R) -> R {
         Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef(body)
     }

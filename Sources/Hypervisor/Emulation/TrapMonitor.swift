@@ -124,7 +124,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// `machine` retains and releases it around the call (an atomic pair), and every trap and
     /// callout makes several. Safe for the reason `machine` is unchecked: the machine is running
     /// the monitor, or its guest holds it.
-    @inline(__always)
+    @inline(__always) @discardableResult
     func withMachine<R>(_ body: (Machine) -> R) -> R {
         Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef(body)
     }

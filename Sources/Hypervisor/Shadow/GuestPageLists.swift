@@ -41,6 +41,50 @@ struct GuestPageLists {
         if i < pageCount { inRAM[Int(i)].append(value) } else { outside[page, default: []].append(value) }
     }
 
+    /// Whether the list of `page` holds 64 or more and is full (appending would grow its
+    /// storage): when a list whose values go stale without being removed drops them
+    /// (`sortDroppingRepeats(page:andStale:)`) before the next append.
+    @inline(__always)
+    func isFull(page: UInt64) -> Bool {
+        let i = page &- firstPage
+        guard i < pageCount else { return outside[page].map { $0.count >= 64 && $0.count == $0.capacity } ?? false }
+        let list = inRAM[Int(i)]
+        return list.count >= 64 && list.count == list.capacity
+    }
+
+    /// Sorts the list of `page` and drops the values `isStale` names and the repeats; if fewer
+    /// than half of them went, makes room for twice as many as it held. Called when `isFull`, each
+    /// value is then examined a bounded number of times on average, and a list holds at most
+    /// about twice the values that are not stale. (For a list whose order does not matter.)
+    mutating func sortDroppingRepeats(page: UInt64, andStale isStale: (UInt64) -> Bool) {
+        let i = page &- firstPage
+        if i < pageCount {
+            Self.sortDroppingRepeats(&inRAM[Int(i)], andStale: isStale)
+        } else if outside[page] != nil {
+            Self.sortDroppingRepeats(&outside[page]!, andStale: isStale)
+        }
+    }
+
+    private static func sortDroppingRepeats(_ list: inout [UInt64], andStale isStale: (UInt64) -> Bool) {
+        let held = list.count
+        list.sort()
+        var kept = 0
+        list.withUnsafeMutableBufferPointer { values in
+            for j in values.indices where (kept == 0 || values[j] != values[kept - 1]) && !isStale(values[j]) {
+                values[kept] = values[j]
+                kept += 1
+            }
+        }
+        list.removeLast(held - kept)
+        if kept > held / 2 { list.reserveCapacity(2 * held) }
+    }
+
+    /// How many values the list of `page` holds.
+    func count(page: UInt64) -> Int {
+        let i = page &- firstPage
+        return i < pageCount ? inRAM[Int(i)].count : outside[page]?.count ?? 0
+    }
+
     /// Removes every `value` from the list of `page`.
     mutating func remove(_ value: UInt64, page: UInt64) {
         let i = page &- firstPage

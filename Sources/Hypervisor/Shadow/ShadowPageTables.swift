@@ -137,7 +137,8 @@ public final class ShadowPageTables {
     /// `allocate` and `freeTree`): what `isWriteProtected` reads.
     var protected: ProtectedPages
     /// Guest page → shadow leaf entries (machine addresses) that mapped it writable. Checked
-    /// lazily: an entry that no longer maps the page writable is skipped.
+    /// lazily: an entry that no longer maps the page writable is skipped, and dropped when its
+    /// list fills up (`noteWritable`).
     var writableMappings: GuestPageLists
     var clock: UInt64 = 0
     let words: MachineWords
@@ -164,7 +165,7 @@ public final class ShadowPageTables {
 
     /// `body` applied to the machine without a retain, as `TrapMonitor.withMachine` (each
     /// traced write makes several calls).
-    @inline(__always)
+    @inline(__always) @discardableResult
     func withMachine<R>(_ body: (Machine) -> R) -> R {
         Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef(body)
     }
@@ -362,6 +363,28 @@ public final class ShadowPageTables {
         if changed { flushHardwareTLB() }
     }
 
+    /// Records that the shadow entry at machine address `slot` maps guest page `frame` (machine
+    /// address `target`) writable, for `writeProtect`. Nothing else removes an entry, so a page
+    /// mapped writable again and again (a kernel's direct map, refilled in every shadow made and
+    /// dropped as address spaces come and go) would grow its list without bound; a full list
+    /// first drops the entries that no longer map the page writable, and repeats of one entry.
+    /// (Every write of a writable entry comes here, so one dropped and made writable again is
+    /// listed again.)
+    @inline(__always)
+    private func noteWritable(_ slot: UInt64, frame: UInt64, target: UInt64) {
+        let page = frame >> 12
+        if writableMappings.isFull(page: page) { dropStaleWritableMappings(page: page, target: target) }
+        writableMappings.append(slot, page: page)
+    }
+
+    @inline(never)
+    private func dropStaleWritableMappings(page: UInt64, target: UInt64) {
+        writableMappings.sortDroppingRepeats(page: page) { a in
+            guard let e = words.read(a) else { return true }
+            return e & Sv39.v == 0 || e & Sv39.w == 0 || Sv39.address(e) != target
+        }
+    }
+
     // MARK: faults
 
     /// Resolves a page fault the hart took for the guest at `va` (what mtval held) for `access`.
@@ -430,7 +453,7 @@ public final class ShadowPageTables {
         let flags = leafFlags(guestLeaf: leaf, frame: frame)
         guard flags != 0 else { return true }
         words.write(slot, Sv39.entry(target, flags))
-        if flags & Sv39.w != 0 { writableMappings.append(slot, page: frame >> 12) }
+        if flags & Sv39.w != 0 { noteWritable(slot, frame: frame, target: target) }
         // A guest superpage, or no translation at all (a kernel runs bare before it turns paging
         // on, and touches every page of RAM while it builds its free list), decides all of the
         // 2 MiB this leaf table covers.
@@ -459,7 +482,7 @@ public final class ShadowPageTables {
             let flags = leafFlags(guestLeaf: leaf, frame: frame)
             guard flags != 0 else { continue }
             entries[i] = Sv39.entry(target, flags)
-            if flags & Sv39.w != 0 { writableMappings.append(table &+ UInt64(i) &* 8, page: frame >> 12) }
+            if flags & Sv39.w != 0 { noteWritable(table &+ UInt64(i) &* 8, frame: frame, target: target) }
             changed = true
         }
         if changed { withMachine { $0.memoryChanged(physical: table, count: Sv39.pageSize) } }
