@@ -170,7 +170,7 @@ private func write(_ source: String, as name: String, in directory: URL) throws 
 @Test(arguments: [
     ("while true do end", "timed out after 2.00s; the worker was killed"),
     ("os.exit(3)", "the worker exited with status 3 before the file finished"),
-    ("os.execute('kill -9 $PPID')", "the worker killed by signal 9 before the file finished"),
+    ("os.execute('kill -9 $PPID')", "the worker was killed by signal 9 before the file finished"),
 ])
 func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: String) throws {
     try withTemporaryDirectory { dir in
@@ -193,6 +193,22 @@ func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: 
             "     | loading",
             "2 passed, 1 failed",
         ], "stdout: \(t.stdout)")
+    }
+}
+
+/// A failing file's output is shown beneath its results, cut to its last 40 lines; the cut says
+/// so, and where the whole of it is kept.
+@Test func longOutputOfAFailingFileIsCutAndSaysSo() throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            for i = 1, 100 do print("line " .. i) end
+            it("fails", function() expect(1).to_equal(2) end)
+            """, as: "chatty_test.lua", in: dir)
+        let t = try vmlab(["test", "chatty_test.lua"], in: dir)
+        #expect(t.status == 1)
+        let header = try #require(t.lines.firstIndex { $0.hasPrefix("     output") })
+        #expect(t.lines[header] == "     output (last 40 of 100 lines; --junit <file> keeps all):")
+        #expect(t.lines[header + 1] == "     | line 61" && t.lines[header + 40] == "     | line 100")
     }
 }
 

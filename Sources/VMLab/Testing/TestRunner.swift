@@ -189,10 +189,13 @@ public struct TestRunner {
             for line in ConsoleReport.lines(result) { Swift.print(line) }
         }
         if outcome.results.contains(where: { $0.status == .fail }) && !outcome.log.isEmpty {
-            let lines = outcome.log.split(separator: "\n", omittingEmptySubsequences: false)
+            var lines = outcome.log.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.last?.isEmpty == true { lines.removeLast() }   // what the last newline ends
             let tail = lines.suffix(40)
-            Swift.print("     output\(tail.count < lines.count ? " (last \(tail.count) lines)" : ""):")
-            for line in tail where !(line.isEmpty && line.endIndex == outcome.log.endIndex) { Swift.print("     | \(line)") }
+            // A file resumed after a hung check has several workers' output; --junit keeps all.
+            let cut = tail.count < lines.count ? " (last \(tail.count) of \(lines.count) lines; --junit <file> keeps all)" : ""
+            Swift.print("     output\(cut):")
+            for line in tail { Swift.print("     | \(line)") }
         }
         StandardStreams.flushOutput()
     }

@@ -11,7 +11,7 @@ final class WorkerProcess {
     let pid: pid_t
     let started: Double
     private(set) var exitStatus: Int32?
-    /// "killed by signal N" and similar, when the process did not exit normally.
+    /// "was killed by signal N", when the process did not exit normally.
     private(set) var abnormalEnd: String?
 
     init(executable: String, arguments: [String], logPath: String) throws {
@@ -66,7 +66,7 @@ final class WorkerProcess {
         if signal == 0 {
             exitStatus = (status >> 8) & 0xFF
         } else {
-            abnormalEnd = "killed by signal \(signal)"
+            abnormalEnd = "was killed by signal \(signal)"
         }
     }
 
