@@ -355,6 +355,25 @@ import Testing
         #expect(bt.technique.account(bt).total == bt.machine.cycles)
     }
 
+    /// The translator reports the system instructions its callouts emulate only while a hook
+    /// watches `privileged`: one added between runs sees those after it, and those alone.
+    @Test func aPrivilegedHookAddedBetweenRunsSeesTheCalloutsAfterIt() throws {
+        func events(afterRunning first: UInt64) throws -> (seen: [UInt64], addedAt: UInt64) {
+            let g = try Guest(TestKernels.configuration(TrapTechniqueTests.ticker, mode: .bt))
+            defer { g.close() }
+            if first > 0 { _ = g.run(maxInstructions: first) }
+            let addedAt = g.instructions
+            var seen: [UInt64] = []
+            _ = g.events.add(.privileged) { e in seen.append(e.instructions); return .proceed }
+            #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+            return (seen, addedAt)
+        }
+        let whole = try events(afterRunning: 0).seen
+        let later = try events(afterRunning: whole[whole.count / 2] + 1)
+        #expect(whole.count > 10 && later.seen.count > 5 && later.seen == whole.filter { $0 >= later.addedAt },
+                "\(whole); added at \(later.addedAt): \(later.seen)")
+    }
+
     @Test func deterministic() throws {
         guard let c = TinyosGuest.cases.first(where: { $0.name == "fork" }) else { return }
         var results: [(String, UInt64, [String: [String: UInt64]])] = []

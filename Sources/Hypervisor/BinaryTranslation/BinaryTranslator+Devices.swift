@@ -56,7 +56,7 @@ extension BinaryTranslator {
     func deviceAccess(_ inst: Instruction, pc: UInt64) -> CalloutOutcome {
         guard let access = Self.deviceAccess(inst, machine: machine, hart: monitor.hart),
               let target = deviceTarget(access, asGuestAccess: true) else { return .native }
-        chargeEmulation(\.deviceInline, price: prices.inline)
+        chargeEmulation(.device)
         return perform(access, inst, at: target, pc: pc) ? .retired : .abandoned
     }
 

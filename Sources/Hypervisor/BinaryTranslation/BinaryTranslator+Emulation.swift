@@ -19,11 +19,13 @@ extension BinaryTranslator {
         // The PLIC's pin may have dropped (the guest claimed its interrupt through a device
         // callout, with no trap for the monitor to notice): follow it first.
         monitor.syncExternalInterrupt()
-        if kind != .tracedStore && kind != .device { onPrivileged?(pc, instruction.raw) }
+        if kind != .tracedStore && kind != .device && eventHooks?.observes(.privileged) != false {
+            onPrivileged?(pc, instruction.raw)
+        }
         let outcome: CalloutOutcome
         switch kind {
         case .csrInline:
-            chargeEmulation(\.inlineCSR, price: prices.inlineCSR)
+            chargeEmulation(.csr)
             outcome = perform(instruction, pc: pc)
         case .csr, .sret, .wfi, .sfenceVMA, .mret:
             chargeCallout()

@@ -99,7 +99,11 @@ public final class BinaryTranslator: CodeTranslator {
     /// Called with the pc and bits of each SYSTEM-class instruction a callout emulates, before
     /// its effect: the machine reports those it executes itself (`privileged` events), and a
     /// callout replaced this one.
-    public var onPrivileged: ((UInt64, UInt32) -> Void)?
+    public var onPrivileged: ((UInt64, UInt32) -> Void)? { didSet { eventHooks = nil } }
+    /// The hooks `onPrivileged` reports to, when the closure does no more than that
+    /// (`BinaryTranslationTechnique`'s; setting `onPrivileged` clears this): while none watches
+    /// `privileged`, the closure is not called, as calling it retained and released its context.
+    var eventHooks: EventHub?
     public internal(set) var counters = BinaryTranslationCounters()
     /// Traced-write faults so far, by the physical pc of the store.
     var tracedFaults: [UInt64: Int] = [:]
@@ -283,12 +287,22 @@ public final class BinaryTranslator: CodeTranslator {
         charge(prices.callout)
     }
 
+    /// What an emulation in translated code emulated, for its counter and price.
+    enum InlineEmulation { case csr, device }
+
     /// Counts and charges one emulation in translated code: inline (counted also under `kind`,
-    /// at `price`) when the policy emulates inline, else a callout.
-    func chargeEmulation(_ kind: WritableKeyPath<BinaryTranslationCounters, UInt64>, price: UInt64) {
+    /// at its price) when the policy emulates inline, else a callout. (Not a key path: one is
+    /// instantiated by the runtime at each use, a tenth of a CSR callout's host time.)
+    func chargeEmulation(_ kind: InlineEmulation) {
         guard policy.inlineEmulation else { return chargeCallout() }
         counters.inline &+= 1
-        counters[keyPath: kind] &+= 1
-        charge(price)
+        switch kind {
+        case .csr:
+            counters.inlineCSR &+= 1
+            charge(prices.inlineCSR)
+        case .device:
+            counters.deviceInline &+= 1
+            charge(prices.inline)
+        }
     }
 }

@@ -73,6 +73,7 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
             event.value = UInt64(bits)
             guest.events.dispatch(event)
         }
+        translator.eventHooks = guest.events
     }
 
     func price(_ t: BinaryTranslator, _ p: CostProfile) {
