@@ -27,6 +27,9 @@ public indirect enum LuaType: Sendable {
     case list(LuaType)
     /// Documentation only: an annotation type that is not checked (e.g. a class defined in Lua).
     case documented(String)
+    /// A table whose fields an annotation class documents (e.g. "vmlab.FaultSpec"): checked only
+    /// as a table, so that a missing argument reads "table expected, got no value".
+    case documentedTable(String)
 
     /// The LuaLS annotation spelling.
     public var annotation: String {
@@ -46,7 +49,7 @@ public indirect enum LuaType: Sendable {
         case .list(.oneOf(let types)) where types.count > 1: "(\(LuaType.oneOf(types).annotation))[]"
         case .list(.choice(let names)) where names.count > 1: "(\(LuaType.choice(names).annotation))[]"
         case .list(let item): "\(item.annotation)[]"
-        case .documented(let name): name
+        case .documented(let name), .documentedTable(let name): name
         }
     }
 
@@ -59,6 +62,7 @@ public indirect enum LuaType: Sendable {
         case .list: "table"
         case .oneOf(let types): types.map(\.expectedName).joined(separator: " or ")
         case .documented: "value"
+        case .documentedTable: "table"
         default: annotation
         }
     }
@@ -86,7 +90,7 @@ public indirect enum LuaType: Sendable {
                 ? nil : mismatch(L, idx)
         case .string:
             return (type == LUA_TSTRING || type == LUA_TNUMBER) ? nil : mismatch(L, idx)
-        case .table, .list, .options:
+        case .table, .list, .options, .documentedTable:
             return type == LUA_TTABLE ? nil : mismatch(L, idx)
         case .function:
             return type == LUA_TFUNCTION ? nil : mismatch(L, idx)

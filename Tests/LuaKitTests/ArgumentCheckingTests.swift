@@ -36,6 +36,17 @@ private func caughtMessage(_ lua: LuaState, _ code: String) throws -> String {
     #expect(try lua.run("return f(2.0, '3')") == [.integer(5)])
 }
 
+/// A table documented by an annotation class is checked as a table: a missing one is "table
+/// expected, got no value", where an unchecked documented type only said "value expected".
+@Test func aDocumentedTableIsCheckedAsATable() throws {
+    let lua = LuaState()
+    lua.register(LuaFunction("g", parameters: [.required("spec", .documentedTable("Spec"))]) { _ in [] })
+    #expect(LuaType.documentedTable("Spec").annotation == "Spec")
+    #expect(try caughtMessage(lua, "g()") == "test:1: bad argument #1 to 'g' (table expected, got no value)")
+    #expect(try caughtMessage(lua, "g(1)") == "test:1: bad argument #1 to 'g' (table expected, got number)")
+    #expect(try lua.run("return g {}") == [])
+}
+
 @Test func optionsTablesRejectUnknownNamesAndWrongTypes() throws {
     let lua = stateWithFunctions()
     #expect(try caughtMessage(lua, "vm('x')") == "test:1: bad argument #1 to 'vm' (table expected, got string)")

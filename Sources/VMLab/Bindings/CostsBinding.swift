@@ -42,7 +42,7 @@ enum CostsBinding {
         if !call.isNil(2) {
             let edits = try call.value(2)
             guard case .table = edits else { throw LuaRaise.argument(2, "table expected, got \(edits.typeName)") }
-            profile = try edited(profile, with: edits)
+            profile = try edited(profile, with: edits, argument: 2)
         }
         return [try value(profile, in: call)]
     }
@@ -80,7 +80,7 @@ enum CostsBinding {
                    price.int64 != nil { continue }
                 prices[key] = price
             }
-            return try edited(base, with: .table(prices))
+            return try edited(base, with: .table(prices), argument: argument)
         default:
             throw LuaRaise.argument(argument, "cost profile name or table expected, got \(value.typeName)")
         }
@@ -91,15 +91,16 @@ enum CostsBinding {
     }
 
     /// `profile` with the prices of the table `edits` (event name → cycles), checked by the
-    /// Hypervisor: an unknown event or a bad price raises with its message.
-    static func edited(_ profile: CostProfile, with edits: LuaValue) throws -> CostProfile {
+    /// Hypervisor: an unknown event or a bad price raises with its message; a key that is not a
+    /// name, as a bad `argument`.
+    static func edited(_ profile: CostProfile, with edits: LuaValue, argument: Int32) throws -> CostProfile {
         guard case .table(let fields) = edits else { return profile }
         var integers: [String: Int] = [:]
         var floats: [String: Double] = [:]
         // Sorted, so that of several bad entries the same one is always reported.
         for (key, value) in fields.sorted(by: { $0.key.string ?? "" < $1.key.string ?? "" }) {
             guard case .string(let name) = key else {
-                throw LuaRaise.message("cost event names must be strings, got \(key.typeName)")
+                throw LuaRaise.argument(argument, "cost event names must be strings, got \(key.typeName)")
             }
             guard CostEvent(name: name) != nil else { throw LuaRaise.message(CostProfileError.unknownEvent(name).description) }
             switch value {

@@ -105,7 +105,7 @@ enum FaultsBinding {
     static let methods: [LuaFunction] = [
         .method("inject", of: "vmlab.VM",
                 summary: "Schedules a fault: `{ fault = NAME, <its parameters>, at = { instructions = N } | { cycles = N } | { pc = ADDRESS_OR_SYMBOL } | { event = KIND, count = N } }` (without `at`: now, before the next instruction). Faults fire deterministically, at the same instruction in every run, and each one that fired is listed in `vm:stats().faults` with its effect. An unknown fault or parameter, a missing required one or a bad value raises. Injectors: \(catalogueText).",
-                parameters: [.required("fault", .documented("vmlab.FaultSpec"), "The fault, its parameters and its trigger.")],
+                parameters: [.required("fault", .documentedTable("vmlab.FaultSpec"), "The fault, its parameters and its trigger.")],
                 returns: [LuaReturn(.integer, "id", "The fault's number in `vm:stats().faults`.")]) { call in
             let vm = try VMBinding.machine(call)
             let spec = try spec(try call.value(2), vm)

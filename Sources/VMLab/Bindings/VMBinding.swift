@@ -206,10 +206,15 @@ enum VMBinding {
         }
     }
 
-    /// A guest address given as an integer or a symbol name.
-    static func address(_ value: LuaValue, argument: Int32, _ vm: VirtualMachine, what: String) throws -> UInt64 {
+    /// A guest address given as an integer or a symbol name. `what` names the option it came
+    /// from in errors (nil: the argument itself).
+    static func address(_ value: LuaValue, argument: Int32, _ vm: VirtualMachine, what: String?) throws -> UInt64 {
         if let n = value.int64 { return UInt64(bitPattern: n) }
-        guard case .string(let name) = value else { throw LuaRaise.argument(argument, "\(what): an address or a symbol name expected, got \(value.typeName)") }
+        let prefix = what.map { "\($0): " } ?? ""
+        if case .number = value { throw LuaRaise.argument(argument, prefix + "number has no integer representation") }
+        guard case .string(let name) = value else {
+            throw LuaRaise.argument(argument, prefix + "an address or a symbol name expected, got \(value.typeName)")
+        }
         if let n = Int64(name) { return UInt64(bitPattern: n) }
         guard let address = vm.symbols[name] else {
             throw LuaRaise.message("unknown symbol '\(name)' (the VM has \(vm.symbols.count) symbols; see vm:symbols())")
@@ -218,7 +223,7 @@ enum VMBinding {
     }
 
     static func address(_ call: LuaCall, _ index: Int32, _ vm: VirtualMachine) throws -> UInt64 {
-        try address(try call.value(index), argument: index, vm, what: "argument")
+        try address(try call.value(index), argument: index, vm, what: nil)
     }
 
 
