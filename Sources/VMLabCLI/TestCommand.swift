@@ -55,6 +55,11 @@ struct TestCommand: ParsableCommand {
     @Option(name: .customLong("resume-after"), help: .hidden)
     var resumeAfter: Int = 0
 
+    /// How many checks the file declared in its first worker: a resumed worker whose file now
+    /// declares another number cannot tell which checks come after the one it resumes after.
+    @Option(name: .customLong("resume-declared"), help: .hidden)
+    var resumeDeclared: Int?
+
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
@@ -63,6 +68,7 @@ struct TestCommand: ParsableCommand {
         if worker != nil && results == nil { throw ValidationError("--worker needs --results.") }
         if resumeAfter != 0 && worker == nil { throw ValidationError("--resume-after needs --worker.") }
         if resumeAfter < 0 { throw ValidationError("--resume-after must not be negative.") }
+        if resumeDeclared != nil && resumeAfter == 0 { throw ValidationError("--resume-declared needs --resume-after.") }
         if let junit, let problem = Self.unwritable(junit) { throw ValidationError("--junit: \(problem).") }
         if worker == nil {
             do { _ = try TestDiscovery.discover(paths.isEmpty ? ["."] : paths) } catch { throw ValidationError(error.description) }
@@ -90,7 +96,7 @@ struct TestCommand: ParsableCommand {
         if let worker, let results {
             let status = TestWorker.run(file: worker, resultsPath: results, filter: filter,
                                         interpreter: [CommandLine.arguments.first ?? "vmlab", "test"], scratch: scratch,
-                                        resumeAfter: resumeAfter)
+                                        resumeAfter: resumeAfter, resumeDeclared: resumeDeclared)
             if status != 0 { throw ExitCode(status) }
             return
         }

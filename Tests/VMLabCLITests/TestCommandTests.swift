@@ -196,6 +196,34 @@ func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: 
     }
 }
 
+/// A resumed worker finds the checks after the one that ended the first by position; a file
+/// whose main chunk declares a different number of checks when it runs again cannot be resumed
+/// that way, and says so instead of running checks that may be the wrong ones.
+@Test func aFileThatDeclaresOtherChecksWhenItRunsAgainIsNotResumed() throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            local f = io.open("runs.txt")
+            local runs = f and tonumber(f:read("a")) or 0
+            if f then f:close() end
+            f = assert(io.open("runs.txt", "w")); f:write(runs + 1); f:close()
+            it("A", function() end)
+            it("B", function() os.exit(3) end)
+            for i = 1, runs + 1 do it("C" .. i, function() end) end
+            """, as: "varying_test.lua", in: dir)
+        let t = try vmlab(["test", "varying_test.lua"], in: dir)
+        #expect(t.status == 1)
+        let lines = withoutTimes(t.lines)
+        #expect(Array(lines.prefix(5)) == [
+            "ok   varying_test.lua › A",
+            "FAIL varying_test.lua › B",
+            "     the worker exited with status 3 before the file finished",
+            "FAIL varying_test.lua",
+            "     the file declared 4 checks when it ran again, not 3: the checks after the one that ended its first worker cannot be found, so they did not run",
+        ], "stdout: \(t.stdout)")
+        #expect(lines.last == "1 passed, 2 failed")
+    }
+}
+
 /// A failing file's output is shown beneath its results, cut to its last 40 lines; the cut says
 /// so, and where the whole of it is kept.
 @Test func longOutputOfAFailingFileIsCutAndSaysSo() throws {

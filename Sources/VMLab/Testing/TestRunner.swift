@@ -47,8 +47,10 @@ public struct TestRunner {
     private struct Attempt {
         var index: Int
         var process: WorkerProcess
-        /// The declared checks this worker passes over (`--resume-after`).
+        /// The declared checks this worker passes over (`--resume-after`), and how many checks
+        /// the file's first worker found declared (`--resume-declared`; 0 for a first worker).
         var resumeAfter: Int
+        var declared: Int
         var earlier: FileOutcome
     }
 
@@ -76,17 +78,17 @@ public struct TestRunner {
         // has ended: a worker killed by the time-out cannot clean up after itself.
         func temporaryDirectory(_ index: Int) -> URL { scratch.appendingPathComponent("\(index).tmp") }
 
-        func start(_ index: Int, resumeAfter: Int = 0, earlier: FileOutcome = .empty) {
+        func start(_ index: Int, resumeAfter: Int = 0, declared: Int = 0, earlier: FileOutcome = .empty) {
             var arguments = ["test", "--worker", files[index], "--results", paths(index).results]
             if (try? FileManager.default.createDirectory(at: temporaryDirectory(index), withIntermediateDirectories: true)) != nil {
                 arguments += ["--scratch", temporaryDirectory(index).path]
             }
             if let filter { arguments += ["--filter", filter] }
-            if resumeAfter > 0 { arguments += ["--resume-after", String(resumeAfter)] }
+            if resumeAfter > 0 { arguments += ["--resume-after", String(resumeAfter), "--resume-declared", String(declared)] }
             do {
                 let process = try WorkerProcess(executable: workerExecutable, arguments: arguments,
                                                 logPath: paths(index).log)
-                running.append(Attempt(index: index, process: process, resumeAfter: resumeAfter, earlier: earlier))
+                running.append(Attempt(index: index, process: process, resumeAfter: resumeAfter, declared: declared, earlier: earlier))
             } catch {
                 outcomes[index] = earlier.followed(by: FileOutcome(results: [TestResult(
                     file: files[index], names: [], status: .fail, seconds: 0,
@@ -100,7 +102,7 @@ public struct TestRunner {
                 start(next - 1)
             }
             var progressed = false
-            var resumptions: [(index: Int, after: Int, earlier: FileOutcome)] = []
+            var resumptions: [(index: Int, after: Int, declared: Int, earlier: FileOutcome)] = []
             running.removeAll { attempt in
                 var timedOut = false
                 if !attempt.process.poll() {
@@ -109,11 +111,11 @@ public struct TestRunner {
                     timedOut = true
                 }
                 progressed = true
-                let (outcome, resumeAfter) = collect(attempt, paths(attempt.index), timedOut: timedOut)
+                let (outcome, resume) = collect(attempt, paths(attempt.index), timedOut: timedOut)
                 try? FileManager.default.removeItem(at: temporaryDirectory(attempt.index))
                 let sofar = attempt.earlier.followed(by: outcome)
-                if let resumeAfter {
-                    resumptions.append((attempt.index, resumeAfter, sofar))
+                if let resume {
+                    resumptions.append((attempt.index, resume.after, resume.declared, sofar))
                 } else {
                     outcomes[attempt.index] = sofar
                 }
@@ -121,7 +123,7 @@ public struct TestRunner {
             }
             // In the slots the ended workers left, so `jobs` still bounds the workers at once.
             for resumption in resumptions {
-                start(resumption.index, resumeAfter: resumption.after, earlier: resumption.earlier)
+                start(resumption.index, resumeAfter: resumption.after, declared: resumption.declared, earlier: resumption.earlier)
             }
             // Print every file whose predecessors are all done, so output order is the sorted order.
             while printed < files.count, let outcome = outcomes[printed] {
@@ -154,9 +156,10 @@ public struct TestRunner {
     }
 
     /// What an ended worker produced, and how many declared checks the file's next worker passes
-    /// over when the worker ended inside a check that has checks declared after it (nil otherwise).
+    /// over (of how many declared) when the worker ended inside a check that has checks declared
+    /// after it (nil otherwise).
     private func collect(_ attempt: Attempt, _ paths: (results: String, log: String),
-                         timedOut: Bool) -> (FileOutcome, resumeAfter: Int?) {
+                         timedOut: Bool) -> (FileOutcome, resume: (after: Int, declared: Int)?) {
         let file = files[attempt.index]
         let process = attempt.process
         var (results, finished, unfinished) = TestWorker.readResults(paths.results)
@@ -180,7 +183,7 @@ public struct TestRunner {
         // again and repeats whatever it printed.
         if !log.isEmpty && !log.hasSuffix("\n") { log += "\n" }
         log += "vmlab test: a new worker runs the file again for the checks after '\(unfinished.running.joined(separator: " › "))'\n"
-        return (FileOutcome(results: results, log: log, seconds: seconds), unfinished.position)
+        return (FileOutcome(results: results, log: log, seconds: seconds), (unfinished.position, unfinished.declared))
     }
 
     /// A file's results, and the tail of its output when something in it failed.

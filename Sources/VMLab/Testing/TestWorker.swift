@@ -26,9 +26,12 @@ public enum TestWorker {
     }
 
     /// Runs `file`'s checks after the first `resumeAfter` declared ones (all of them when 0). The
-    /// file's main chunk runs in full either way: it is what declares the checks.
+    /// file's main chunk runs in full either way: it is what declares the checks. A resumed worker
+    /// is told how many checks the file declared in its first worker (`resumeDeclared`): when the
+    /// main chunk now declares another number, position `resumeAfter` may name another check, so
+    /// the worker runs none and fails the file, saying why.
     public static func run(file: String, resultsPath: String, filter: String?, interpreter: [String],
-                           scratch: String? = nil, resumeAfter: Int = 0) -> Int32 {
+                           scratch: String? = nil, resumeAfter: Int = 0, resumeDeclared: Int? = nil) -> Int32 {
         watchParent()
         guard FileManager.default.createFile(atPath: resultsPath, contents: nil),
               let output = FileHandle(forWritingAtPath: resultsPath)
@@ -61,7 +64,10 @@ public enum TestWorker {
                 return 0
             }
             let declared = session.checkCount
-            if declared == 0 && resumeAfter == 0 {
+            if resumeAfter > 0, let resumeDeclared, declared != resumeDeclared {
+                emit(TestResult(file: file, names: [], status: .fail, seconds: elapsed(), message:
+                    "the file declared \(declared) checks when it ran again, not \(resumeDeclared): the checks after the one that ended its first worker cannot be found, so they did not run"))
+            } else if declared == 0 && resumeAfter == 0 {
                 // A lab without checks is a smoke test: it passes by running without error.
                 if try matches(file, filter, in: session) {
                     emit(TestResult(file: file, names: [], status: .pass, seconds: elapsed()))
