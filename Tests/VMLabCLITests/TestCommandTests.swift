@@ -196,6 +196,22 @@ func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: 
     }
 }
 
+/// A check that ends its worker is timed from its own start, not from the worker's: loading the
+/// file (here a second of busy top level) is not the check's time.
+@Test func aCheckThatEndsItsWorkerIsTimedFromItsOwnStart() throws {
+    try withTemporaryDirectory { dir in
+        try write("""
+            local t = os.clock()
+            while os.clock() - t < 1 do end
+            it("ends", function() os.exit(3) end)
+            """, as: "slow_test.lua", in: dir)
+        let t = try vmlab(["test", "slow_test.lua"], in: dir)
+        let line = try #require(t.lines.first { $0.hasPrefix("FAIL slow_test.lua › ends (") }, "stdout: \(t.stdout)")
+        let seconds = try #require(Double(line.dropFirst("FAIL slow_test.lua › ends (".count).dropLast(2)), "\(line)")
+        #expect(seconds < 0.5, "\(line)")
+    }
+}
+
 /// A resumed worker finds the checks after the one that ended the first by position; a file
 /// whose main chunk declares a different number of checks when it runs again cannot be resumed
 /// that way, and says so instead of running checks that may be the wrong ones.

@@ -165,12 +165,14 @@ public struct TestRunner {
         var (results, finished, unfinished) = TestWorker.readResults(paths.results)
         var log = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
         let seconds = process.elapsed
+        // The check that ended the worker took the time since it started, not since the file did.
+        let checkSeconds = max(0, seconds - (unfinished?.started ?? 0))
         if timedOut {
-            results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: seconds,
+            results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: checkSeconds,
                                       message: "timed out after \(ConsoleReport.formatSeconds(timeout))s; the worker was killed"))
         } else if !finished {
             let how = process.abnormalEnd ?? "exited with status \(process.exitStatus ?? -1)"
-            results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: seconds,
+            results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: checkSeconds,
                                       message: "the worker \(how) before the file finished"))
         }
         // A worker that got to `done` and hung on the way out left nothing to resume; nor did one

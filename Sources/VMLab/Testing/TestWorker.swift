@@ -23,6 +23,9 @@ public enum TestWorker {
         /// How many checks the file declares: when the last one ends the worker, nothing is left
         /// to resume.
         public var declared: Int
+        /// When it started, in seconds since the worker did: a check that ends its worker is
+        /// timed from here, not from the start of the file (which loading took).
+        public var started: Double
     }
 
     /// Runs `file`'s checks after the first `resumeAfter` declared ones (all of them when 0). The
@@ -74,7 +77,7 @@ public enum TestWorker {
                 }
             } else {
                 try session.runChecks(file: file, filter: filter, after: resumeAfter, starting: { names, position in
-                    if var line = try? encoder.encode(Running(running: names, position: position, declared: declared)) {
+                    if var line = try? encoder.encode(Running(running: names, position: position, declared: declared, started: elapsed())) {
                         line.append(0x0A)
                         output.write(line)
                     }
