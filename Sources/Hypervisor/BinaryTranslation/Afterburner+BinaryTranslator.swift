@@ -25,7 +25,7 @@ extension BinaryTranslator: AfterburnerEmulation {
         // hardware run the original, which traps into the monitor; here the hardware would run
         // the patch word, an illegal instruction, so the monitor emulates the original as for a
         // trap instead (`privileged_emulated`, counted and charged by the monitor).
-        let outcome = monitor.perform(instruction, pc: pc, trapped: true)
+        let outcome = monitor.perform(decoded: instruction, pc: pc, trapped: true)
         monitor.deliverPendingInterrupt()
         return outcome == .retired ? .retired : .abandoned
     }

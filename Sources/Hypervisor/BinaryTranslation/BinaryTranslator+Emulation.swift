@@ -55,7 +55,7 @@ extension BinaryTranslator {
     /// A privileged instruction through the monitor's emulator, without a trap.
     @discardableResult
     func perform(_ instruction: Instruction, pc: UInt64) -> CalloutOutcome {
-        monitor.perform(instruction, pc: pc, trapped: false) == .retired ? .retired : .abandoned
+        monitor.perform(decoded: instruction, pc: pc, trapped: false) == .retired ? .retired : .abandoned
     }
 
     // MARK: adapted traced stores

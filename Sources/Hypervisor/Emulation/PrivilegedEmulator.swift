@@ -51,12 +51,12 @@ public enum PrivilegedEmulator {
 
     /// Emulates instruction `bits`, fetched at `pc`, for the guest running on `hart`.
     public static func emulate(_ bits: UInt32, pc: UInt64, vcpu: inout VirtualCPU, machine: Machine, hart: Int) -> EmulationOutcome {
-        emulate(Decoder.decode(bits), pc: pc, vcpu: &vcpu, machine: machine, hart: hart)
+        emulate(decoded: Decoder.decode(bits), pc: pc, vcpu: &vcpu, machine: machine, hart: hart)
     }
 
     /// Emulates `inst` (as `Decoder.decode` gives it), fetched at `pc`, for the guest running on
     /// `hart`: for a caller that decoded it already (a binary translator's callout).
-    public static func emulate(_ inst: Instruction, pc: UInt64, vcpu: inout VirtualCPU, machine: Machine, hart: Int) -> EmulationOutcome {
+    public static func emulate(decoded inst: Instruction, pc: UInt64, vcpu: inout VirtualCPU, machine: Machine, hart: Int) -> EmulationOutcome {
         let kernel = vcpu.privilege == .supervisor
         let illegal = EmulationOutcome.reflect(.exception(.illegalInstruction, tval: UInt64(inst.raw)))
         let next = pc &+ UInt64(inst.length)

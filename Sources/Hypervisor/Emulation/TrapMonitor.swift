@@ -295,15 +295,15 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// SBI call that stopped or restarted the hart).
     @discardableResult
     public func perform(_ bits: UInt32, pc: UInt64, trapped: Bool) -> EmulatedInstruction {
-        perform(Decoder.decode(bits), pc: pc, trapped: trapped)
+        perform(decoded: Decoder.decode(bits), pc: pc, trapped: trapped)
     }
 
     /// `perform(_:pc:trapped:)` of an instruction decoded already (`Decoder.decode`), as a
     /// binary translator's callout has it.
     @discardableResult
-    public func perform(_ instruction: Instruction, pc: UInt64, trapped: Bool) -> EmulatedInstruction {
+    public func perform(decoded instruction: Instruction, pc: UInt64, trapped: Bool) -> EmulatedInstruction {
         let bits = instruction.raw
-        let outcome = withMachine { PrivilegedEmulator.emulate(instruction, pc: pc, vcpu: &vcpu, machine: $0, hart: hart) }
+        let outcome = withMachine { PrivilegedEmulator.emulate(decoded: instruction, pc: pc, vcpu: &vcpu, machine: $0, hart: hart) }
         switch outcome {
         case .completed(let effects), .returned(let effects):
             if trapped { privileged(pc, bits) }
