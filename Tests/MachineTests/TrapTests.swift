@@ -268,6 +268,47 @@ let interruptBit: UInt64 = 1 << 63
     }
 }
 
+/// While the machine runs, the harts call its trap handler through a hold for the run, not the
+/// property: a handler that removes itself in the middle of its call (its last strong reference
+/// the machine's) lives until the run returns, and the traps after it go to whatever is installed
+/// then, a handler installed mid-run included.
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func aTrapHandlerMayReplaceItselfWhileItRuns(_ engine: ExecutionEngine) throws {
+    final class Counting: MachineModeTrapHandler {
+        let name: String
+        let replacement: (any MachineModeTrapHandler)?
+        init(_ name: String, then replacement: (any MachineModeTrapHandler)?) {
+            self.name = name
+            self.replacement = replacement
+        }
+        func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
+            guard trap.cause == 9 else { return false }
+            machine.trapHandler = replacement   // drops the last strong reference to self
+            machine.setRegister(10, machine.register(10, hart: hart) &* 10 &+ (name == "first" ? 1 : 2), hart: hart)
+            return true
+        }
+    }
+    let rig = Guest.Rig { $0.engine = engine }
+    weak var first: Counting?
+    weak var second: Counting?
+    do {
+        let second1 = Counting("second", then: nil)
+        let first1 = Counting("first", then: second1)
+        first = first1
+        second = second1
+        rig.machine.trapHandler = first1
+    }
+    rig.machine.grantFullPMPAccess(hart: 0)
+    // Three ecalls: the first handler takes one and installs the second, which takes one and
+    // removes itself; the third goes to M-mode (mcause 9).
+    try rig.start("li a0, 0\n ecall\n ecall\n ecall\n ebreak", mode: .supervisor)
+    _ = rig.run(100)
+    #expect(rig.x(10) == 12, "the first handler, then the second")
+    #expect(rig.csr(0x342) == 9, "the third ecall found no handler and trapped to M")
+    #expect(first == nil && second == nil, "both let go once the run returned")
+    #expect(rig.machine.trapHandler == nil)
+}
+
 /// A fault in the middle of straight-line code reports the faulting instruction, not the start of
 /// the run of instructions the engine executed without leaving its loop.
 @Test(arguments: ["ld a0, 0(t0)", "sw a0, 0(t0)", "lbu a0, 0(t0)", "sh a0, 0(t0)"])

@@ -25,6 +25,15 @@ extension Machine {
         return Machine.hostInterrupted ? .hostStop(Machine.interruptedMessage) : nil
     }
 
+    /// `body` applied to the M-mode trap handler, or nil when none is installed: while the machine
+    /// runs, through the run's hold, with no retain.
+    @inline(__always)
+    func withTrapHandler<R>(_ body: (any MachineModeTrapHandler) -> R) -> R? {
+        if let held = trapHandlerHolds.held { return held._withUnsafeGuaranteedRef { body($0.value) } }
+        guard trapHandlerHolds.runs == 0, let handler = trapHandler else { return nil }
+        return body(handler)
+    }
+
     /// Runs until a budget is used up or something stops the machine.
     ///
     /// - Parameters:
@@ -33,7 +42,11 @@ extension Machine {
     ///   - maxCycles: modelled cycles the machine's clock may advance in this call.
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
         code.runStarted()
-        defer { code.runEnded() }
+        trapHandlerHolds.runStarted(current: trapHandler)
+        defer {
+            code.runEnded()
+            trapHandlerHolds.runEnded()
+        }
         var account = TurnAccount(maxInstructions: maxInstructions, maxCycles: maxCycles, startCycles: globalCycles)
         var resumeFromBreakpoint = lastBreakpoint
         lastBreakpoint = nil

@@ -14,7 +14,13 @@ public final class Machine {
     /// The minimum of `deadlines`.
     var earliestDeadline: UInt64? = nil
     /// The installed firmware-in-Swift, offered traps bound for M-mode.
-    public var trapHandler: (any MachineModeTrapHandler)?
+    public var trapHandler: (any MachineModeTrapHandler)? {
+        didSet { trapHandlerHolds.installed(trapHandler) }
+    }
+    /// While the machine runs, the trap handler is also held for the run (`RunHolds`), and the
+    /// harts call it through that hold (`withTrapHandler`): a VMM takes every trap of its guest,
+    /// and loading `trapHandler` retained it around each.
+    var trapHandlerHolds = RunHolds<any MachineModeTrapHandler>()
     /// The end (exclusive) of the physical addresses devices may reach by DMA; RAM above it
     /// refuses a transfer as if it were not there. A board that keeps memory for the VMM behind
     /// the guest's RAM (shadow page tables) sets it to the guest's RAM end, so a device the

@@ -42,53 +42,32 @@ final class DecodedCode {
     /// rewrites), and whether one was installed: a plain flag the decode path tests without a
     /// weak load (the translator may since have gone; the hooks then find nil and keep the code).
     weak var translator: (any CodeTranslator)? {
-        didSet { if runs > 0 { holdTranslator() } }
+        didSet { translatorHolds.installed(translator) }
     }
     var translating = false
-    /// While the machine runs (`Machine.run`, `runs` deep), the translator is also held strongly,
-    /// and reached through `held`: the callouts and decode hooks call it with no weak load. A
-    /// weak load is an atomic retain of the translator, and its release an atomic decrement
-    /// through the side table a weakly referenced object has (the runtime's slow path), on every
-    /// callout: a twentieth of a `bt` guest's host time. So a translator whose owner lets it go
-    /// in the middle of a run is let go when the run returns (nothing in vmlab does: a VM closes
-    /// between runs); between runs the machine holds it only weakly.
-    private var runs = 0
-    private var holds: [TranslatorHold] = []
-    /// The translator installed now, while the machine runs (nil between runs): unmanaged, as
-    /// one of `holds` keeps it.
-    private var held: Unmanaged<TranslatorHold>?
+    /// While the machine runs, the translator is also held strongly (`RunHolds`): the callouts
+    /// and decode hooks call it with no weak load. A weak load is an atomic retain of the
+    /// translator, and its release an atomic decrement through the side table a weakly referenced
+    /// object has (the runtime's slow path), on every callout: a twentieth of a `bt` guest's host
+    /// time. So a translator whose owner lets it go in the middle of a run is let go when the run
+    /// returns (nothing in vmlab does: a VM closes between runs); between runs the machine holds
+    /// it only weakly.
+    private var translatorHolds = RunHolds<any CodeTranslator>()
     /// `Machine.guardedStoresAlwaysCallOut`: the harts install no store entries in their soft
     /// TLBs, so that every store, guarded ones included, takes the slow path.
     var storesOffFastPath = false
 
     /// The machine starts running (`Machine.run`): the translator is held until it stops.
-    func runStarted() {
-        runs += 1
-        if runs == 1 { holdTranslator() }
-    }
+    func runStarted() { translatorHolds.runStarted(current: translator) }
 
     /// The machine stops running: the translator is held weakly again.
-    func runEnded() {
-        runs -= 1
-        guard runs == 0 else { return }
-        held = nil
-        holds.removeAll()
-    }
-
-    /// Holds the translator installed now for the rest of the run. One installed earlier in
-    /// the run stays held too: its callout may be the one that replaced it, still on the stack.
-    private func holdTranslator() {
-        guard let translator else { held = nil; return }
-        let hold = TranslatorHold(translator)
-        holds.append(hold)
-        held = Unmanaged.passUnretained(hold)
-    }
+    func runEnded() { translatorHolds.runEnded() }
 
     /// `body` applied to the translator, or nil when none is installed (or it has gone).
     @inline(__always)
     func withTranslator<R>(_ body: (any CodeTranslator) -> R) -> R? {
-        if let held { return held._withUnsafeGuaranteedRef { body($0.translator) } }
-        guard runs == 0, let t = translator else { return nil }
+        if let held = translatorHolds.held { return held._withUnsafeGuaranteedRef { body($0.value) } }
+        guard translatorHolds.runs == 0, let t = translator else { return nil }
         return body(t)
     }
 
@@ -235,12 +214,4 @@ final class DecodedCode {
         }
         decodedPages.removeAll()
     }
-}
-
-/// A translator held strongly for the length of a run (`DecodedCode.runStarted`). Its `let`
-/// reference is read through a guaranteed reference to the hold, so a call through it retains
-/// nothing.
-final class TranslatorHold {
-    let translator: any CodeTranslator
-    init(_ translator: any CodeTranslator) { self.translator = translator }
 }

@@ -72,15 +72,14 @@ extension Hart {
         s.pointee.exceptionsTaken &+= 1
         let priv = s.pointee.priv
         let delegated = priv <= 1 && (s.pointee.medeleg >> cause) & 1 != 0
-        if !delegated, priv < 3, let handler = machine.trapHandler {
+        if !delegated, priv < 3 {
             let epc = s.pointee.pc
             let isEcall = cause >= 8 && cause <= 11
             if isEcall { s.pointee.pc = epc &+ 4 }
             let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
                                    privilege: PrivilegeMode(rawValue: priv) ?? .machine)
             // A timer the handler programmed is its to report (`Machine.timedDeviceChanged`).
-            let handled = handleMachineTrap(trap, by: handler)
-            if handled {
+            if offerToTrapHandler(trap) {
                 handledCounts[Int(cause)] &+= 1
                 s.pointee.cycles &+= costs.handledTrap
                 s.pointee.exitSlice = .checkInterrupts
@@ -128,14 +127,18 @@ extension Hart {
         if let stop { machine.requestStop(stop) }
     }
 
-    /// Offers `trap` to the machine's M-mode trap handler, which is given the machine through an
-    /// unmanaged reference, as `callTranslator` gives it to a translator: a VMM takes every trap of
-    /// its guest here, and the machine passed as it is would be retained and released around each.
+    /// Offers `trap` to the machine's M-mode trap handler, if one is installed (an interrupt only
+    /// if it `handlesInterrupts`); whether it handled it. The handler is reached through the run's
+    /// hold (`Machine.withTrapHandler`) and given the machine through an unmanaged reference, as
+    /// `callTranslator` gives it to a translator: a VMM takes every trap of its guest here, and
+    /// each of the two, loaded as it is, was retained and released around the call.
     @inline(__always)
-    func handleMachineTrap(_ trap: MachineTrap, by handler: any MachineModeTrapHandler) -> Bool {
+    func offerToTrapHandler(_ trap: MachineTrap) -> Bool {
         let hart = id
-        return Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef {
-            handler.handleMachineTrap(trap, machine: $0, hart: hart)
+        return Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef { machine in
+            machine.withTrapHandler { handler in
+                (!trap.isInterrupt || handler.handlesInterrupts) && handler.handleMachineTrap(trap, machine: machine, hart: hart)
+            } ?? false
         }
     }
 
@@ -145,9 +148,9 @@ extension Hart {
         state.pointee.cycles &+= state.pointee.costs.interrupt
         let pc = state.pointee.pc
         let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine
-        if !toSupervisor, state.pointee.priv < 3, let handler = machine.trapHandler, handler.handlesInterrupts {
+        if !toSupervisor, state.pointee.priv < 3 {
             let trap = MachineTrap(cause: cause, isInterrupt: true, tval: 0, pc: pc, privilege: from)
-            if handleMachineTrap(trap, by: handler) {
+            if offerToTrapHandler(trap) {
                 state.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
                 return
