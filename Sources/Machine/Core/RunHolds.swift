@@ -18,6 +18,10 @@ struct RunHolds<Value> {
     private(set) var runs = 0
     private var holds: [RunHold<Value>] = []
     /// The value installed now, while the machine runs; nil between runs or when none is.
+    /// Its owners read this field directly (`DecodedCode.withTranslator`,
+    /// `Machine.withTrapHandler`): a method of this struct, called on the owner's stored
+    /// property, copies the struct and retains `holds` on every call (measured: +2% host
+    /// instructions on a trap-heavy guest).
     private(set) var held: Unmanaged<RunHold<Value>>?
 
     /// The machine starts running with `current` installed.
