@@ -74,3 +74,34 @@ private func scriptDirectory(_ name: String, _ code: String) throws -> URL {
     #expect(t.status == 0)
     #expect(t.lines == ["hello from the helper"])
 }
+
+/// `vmlab.guest` runs the checkout's build script once per folder and process: a lab asks for its
+/// guests many times, and each check hashes the folder's sources. A failed build is tried again.
+@Test func aGuestFolderIsBuiltOncePerProcess() throws {
+    try withTemporaryDirectory { root in
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+        for folder in ["tiny", "broken"] {
+            try fm.createDirectory(at: root.appendingPathComponent("labs/guests/\(folder)"), withIntermediateDirectories: true)
+        }
+        // A stand-in for scripts/build-guests: logs each call, makes the ELF of `tiny`, fails `broken`.
+        let script = root.appendingPathComponent("scripts/build-guests")
+        try """
+            #!/bin/sh
+            echo "$1" >> "$VMLAB_GUESTS_OUT/calls"
+            [ "$1" = broken ] && { echo "no compiler here" >&2; exit 1; }
+            mkdir -p "$VMLAB_GUESTS_OUT/$1" && : > "$VMLAB_GUESTS_OUT/$1/$1.elf"
+            """.write(to: script, atomically: true, encoding: .utf8)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let output = root.appendingPathComponent("out")
+        let t = try vmlab(["run", "-e", """
+            for _ = 1, 3 do assert(vmlab.guest "tiny" == os.getenv "VMLAB_GUESTS_OUT" .. "/tiny/tiny.elf") end
+            for _ = 1, 2 do print((select(2, pcall(vmlab.guest, "broken")))) end
+            """], environment: ["VMLAB_ROOT": root.path, "VMLAB_GUESTS_OUT": output.path])
+        #expect(t.status == 0, "\(t.stderr)")
+        let failure = ["building guest 'broken' failed (scripts/build-guests broken, status 1):", "no compiler here"]
+        #expect(t.lines == failure + failure)
+        let calls = try String(contentsOf: output.appendingPathComponent("calls"), encoding: .utf8)
+        #expect(calls == "tiny\nbroken\nbroken\n")
+    }
+}

@@ -22,7 +22,8 @@ enum Guests {
         summary: """
         The path of a bundled guest ELF, built from labs/guests first if it is missing or stale: \
         `vmlab.guest "tinyos"` is `.build/guests/tinyos/tinyos.elf`, `vmlab.guest "isa/rv64i"` is \
-        `.build/guests/isa/rv64i.elf`. The checkout is found from `VMLAB_ROOT`, else above the vmlab \
+        `.build/guests/isa/rv64i.elf`. A folder is checked once per process: sources edited while a \
+        script runs are built by its next run. The checkout is found from `VMLAB_ROOT`, else above the vmlab \
         executable, else above the current directory. An unknown name or a failed build (for instance \
         when the toolchain's clang is missing) raises an error with the build's messages: a lab cannot \
         go on without its guest.
@@ -65,12 +66,30 @@ enum Guests {
             throw Failure(message: "unknown guest '\(name)' (guests: \(available(root: root).joined(separator: ", ")))")
         }
         let output = ProcessInfo.processInfo.environment["VMLAB_GUESTS_OUT"] ?? (root + "/.build/guests")
-        try build(folder: folder, root: root, output: output)
+        let built = output + "/" + folder
+        if !upToDate.contains(built) {
+            try build(folder: folder, root: root, output: output)
+            upToDate.insert(built)
+        }
         let elf = "\(output)/\(folder)/\(program).elf"
         guard FileManager.default.fileExists(atPath: elf) else {
             throw Failure(message: "guest '\(name)' was not built: no \(elf)")
         }
         return elf
+    }
+
+    /// The guest folders `scripts/build-guests` brought up to date in this process (by output
+    /// path). A script asks for its guests again and again (`labs/05-paravirtualisation.lua` 40
+    /// times, `vmlab.compare` once per row), and the script's check hashes every source of the
+    /// folder in a dozen processes, about 0.1 s each time; guest sources do not change under a
+    /// running script, so one check per process is enough. A failed build is not remembered.
+    static let upToDate = FolderSet()
+
+    final class FolderSet: @unchecked Sendable {
+        private let lock = NSLock()
+        private var folders: Set<String> = []
+        func contains(_ folder: String) -> Bool { lock.withLock { folders.contains(folder) } }
+        func insert(_ folder: String) { lock.withLock { _ = folders.insert(folder) } }
     }
 
     static func isPlainName(_ part: String) -> Bool {

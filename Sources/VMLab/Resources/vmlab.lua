@@ -59,7 +59,7 @@ function vmlab.expect(value) end
 ---@return vmlab.FaultInfo[] faults
 function vmlab.faults() end
 
----The path of a bundled guest ELF, built from labs/guests first if it is missing or stale: `vmlab.guest "tinyos"` is `.build/guests/tinyos/tinyos.elf`, `vmlab.guest "isa/rv64i"` is `.build/guests/isa/rv64i.elf`. The checkout is found from `VMLAB_ROOT`, else above the vmlab executable, else above the current directory. An unknown name or a failed build (for instance when the toolchain's clang is missing) raises an error with the build's messages: a lab cannot go on without its guest.
+---The path of a bundled guest ELF, built from labs/guests first if it is missing or stale: `vmlab.guest "tinyos"` is `.build/guests/tinyos/tinyos.elf`, `vmlab.guest "isa/rv64i"` is `.build/guests/isa/rv64i.elf`. A folder is checked once per process: sources edited while a script runs are built by its next run. The checkout is found from `VMLAB_ROOT`, else above the vmlab executable, else above the current directory. An unknown name or a failed build (for instance when the toolchain's clang is missing) raises an error with the build's messages: a lab cannot go on without its guest.
 ---@param name string `folder` or `folder/program`, as under labs/guests.
 ---@return string path
 function vmlab.guest(name) end
