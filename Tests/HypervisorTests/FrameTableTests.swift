@@ -1,13 +1,11 @@
-#if os(Linux)
-import GuestTestSupport
 import Testing
 @testable import Hypervisor
 
 /// The para-virtual VMM's frame table keeps a record per 4 KiB frame of the guest's RAM, created
-/// as frames are first typed or mapped: a 1 TiB domain costs nothing up front.
+/// as frames are first typed or mapped: a 1 TiB domain costs nothing up front. Counted in chunks
+/// of records, not in the process's memory, which the tests running beside this one change too.
 @Suite struct FrameTableTests {
     @Test func aTerabyteTableCostsOnlyTheFramesItRecords() throws {
-        let before = residentBytes()
         var table = FrameTable(ramBase: 0x8000_0000, ramSize: 1 << 40)
         let last = table.frames - 1
         #expect(table.type(of: last) == .untyped && table.references(of: last) == 0 && !table.isPinned(last))
@@ -23,8 +21,8 @@ import Testing
         #expect(table.pageTableFrames == 2 && table.pinnedFrames == 1)
         #expect(!table.dropType(last) && table.dropType(last))
         #expect(table.type(of: last) == .untyped && table.pageTableFrames == 1)
-        let grown = residentBytes() - before
-        #expect(grown < 64 << 20, "a 1 TiB frame table holds \(grown >> 20) MiB of host memory")
+        // Frames 0 and 1 share the first chunk; the last frame has its own.
+        #expect(table.chunksInUse == 2)
+        #expect(table.frames / FrameTable.chunkFrames == 65536)
     }
 }
-#endif

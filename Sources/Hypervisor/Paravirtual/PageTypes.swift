@@ -49,6 +49,9 @@ public struct FrameTable: Sendable {
     static let chunkFrames = 4096
     private var chunks: [[Frame]?]
 
+    /// The chunks whose records exist: what the table holds beyond one optional per chunk.
+    var chunksInUse: Int { chunks.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
     public init(ramBase: UInt64, ramSize: UInt64) {
         self.ramBase = ramBase
         frames = Int(ramSize >> 12)
