@@ -50,11 +50,17 @@ import Testing
         return Double(b.cycles - a.cycles) / 1000
     }
 
-    @Test func availableWithTheBlockEngine() throws {
+    /// bt's translation cache is the block cache, which the block engine and the native-code
+    /// engine keep: bt runs on the one configured, and on the block engine where the interpreter was.
+    @Test func availableOnTheEnginesThatBuildBlocks() throws {
         #expect(ExecutionMode.available.contains(.bt))
+        #expect(ExecutionMode.bt.engine(given: .interpreter) == .blocks)
+        #expect(ExecutionMode.bt.engine(given: .blocks) == .blocks)
+        #expect(ExecutionMode.bt.engine(given: .jit) == .jit)
+        #expect(ExecutionMode.trap.engine(given: .interpreter) == .interpreter)
         let g = try Self.run(TestKernels.hello(), mode: .bt)
         defer { g.close() }
-        #expect(g.machine.configuration.engine == .blocks)
+        #expect(g.machine.configuration.engine == ExecutionMode.bt.engine(given: .standard))
         #expect(g.consoleText == "hello\n")
         let t = try #require(g.technique as? BinaryTranslationTechnique)
         #expect(g.machine.translator === t.translator)

@@ -40,6 +40,30 @@ import Testing
         #expect(c.nativeEntries < 20)
     }
 
+    /// While a translator is installed (`JIT.countsBlocks`), the block cache's counters count
+    /// the blocks compiled code runs, as the block engine counts the blocks it runs: the same
+    /// blocks built and entered, and a loop's blocks entered through their links (the
+    /// binary-translation VMM reports them as its translation cache's). Otherwise compiled code
+    /// counts nothing.
+    @Test func compiledBlocksAreCountedAsTheBlockEngineCountsThem() throws {
+        guard JitLockstep.available else { return }
+        var counters: [BlockEngineCounters] = []
+        for (engine, counting) in [(ExecutionEngine.blocks, true), (.jit, true), (.jit, false)] {
+            let rig = JitLockstep.rig(engine, threshold: 4) { _ in }
+            rig.machine.harts.first?.jit?.countsBlocks = counting
+            rig.boot(try Guest.assemble(EngineBlockTests.loop))
+            #expect(rig.run(100_000) == .poweredOff(code: 0))
+            counters.append(rig.machine.blockEngineCounters)
+        }
+        let (blocks, jit, uncounted) = (counters[0], counters[1], counters[2])
+        #expect(jit.blocksBuilt == blocks.blocksBuilt)
+        #expect(jit.entered == blocks.entered)
+        #expect(jit.entered > 1000)   // the loop's block, once per iteration
+        // A link is patched at its first use, which the block engine takes through the table too.
+        #expect(jit.chained > 990 && jit.chained <= blocks.chained)
+        #expect(uncounted.blocksBuilt == blocks.blocksBuilt && uncounted.entered == 0)
+    }
+
     /// Calls and returns within a page stay in compiled code: `ret` (jalr) finds its target's code
     /// through the page's block table instead of returning to Swift.
     @Test func returnsStayInCompiledCode() throws {

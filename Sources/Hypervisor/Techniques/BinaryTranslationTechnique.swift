@@ -6,7 +6,8 @@
 // translated (BinaryTranslator), its sensitive instructions rewritten into inline emulation or
 // callouts, so they never trap — which is also why `bt` is correct on a machine with holes
 // (sensitive instructions that do not trap, `Machine.holes`), where `trap` is not [RI00].
-// The translation cache is the block engine's: a `bt` guest always runs on `ExecutionEngine.blocks`.
+// The translation cache is the block cache: a `bt` guest runs on the block engine or on the
+// native-code engine built on it (`ExecutionMode.engine(given:)`), never on the interpreter.
 //
 // Costs: the machine charges guest instructions and the traps into the monitor; the monitor
 // charges its work as under `trap`; the translator charges `translation` per kernel instruction

@@ -33,9 +33,13 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
 
     public var description: String { rawValue }
 
-    /// The engine the mode's guests run on, when it needs one: `bt`'s translation cache is the
-    /// block engine's block cache. nil: the configuration's (or the default) engine.
-    public var requiredEngine: ExecutionEngine? { self == .bt ? .blocks : nil }
+    /// The engine the mode's guests run on, given the one configured: `bt`'s translation cache
+    /// is the block cache, which the block engine and the native-code engine (built on it) keep
+    /// and the interpreter does not, so `bt` runs on the block engine where the interpreter was
+    /// asked for. Every other mode runs on the engine configured.
+    public func engine(given configured: ExecutionEngine) -> ExecutionEngine {
+        self == .bt && configured == .interpreter ? .blocks : configured
+    }
 
     /// A technique implementing this mode.
     func makeTechnique(for configuration: GuestConfiguration) throws(GuestBuildError) -> any Technique {

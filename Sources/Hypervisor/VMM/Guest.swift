@@ -64,7 +64,7 @@ public final class Guest {
     init(configuration: GuestConfiguration, host: Host?, ownsHost: Bool) throws(GuestBuildError) {
         var configuration = configuration
         configuration.board.hiddenMemory = max(configuration.board.hiddenMemory, configuration.mode.vmmMemory)
-        if let engine = configuration.mode.requiredEngine { configuration.board.machine.engine = engine }
+        configuration.board.machine.engine = configuration.mode.engine(given: configuration.board.machine.engine)
         technique = try configuration.mode.makeTechnique(for: configuration)
         var boardConfiguration = configuration.board
         if let host {

@@ -72,6 +72,8 @@ public final class Machine {
             code.translator = newValue
             code.translating = newValue != nil
             code.storesOffFastPath = false
+            // Compiled code counts the translation cache's block executions for the translator.
+            harts.first?.jit?.countsBlocks = newValue != nil
             // Every slot and block goes, and every hart's fetch page, so no instruction decoded
             // under the old translator (or none) runs again without being shown to the new one.
             code.dropAll()

@@ -101,9 +101,10 @@ public struct BlockEngineCounters: Sendable, Equatable {
     public var blocksInvalidated: UInt64 = 0
     /// Block entries through a chain link (no table lookup).
     public var chained: UInt64 = 0
-    /// Block executions by the block engine's chain loop (entries through links, through the
-    /// page's table, and of blocks just built); `entered - blocksBuilt` are the cache hits.
-    /// The native-code engine's compiled chains are not counted.
+    /// Block executions (entries through links, through the page's table, and of blocks just
+    /// built); `entered - blocksBuilt` are the cache hits. The native-code engine counts them,
+    /// compiled code's included (and its patched jumps taken in `chained`), only while a
+    /// translator is installed: its translation cache is the block cache.
     public var entered: UInt64 = 0
     public init() {}
 }

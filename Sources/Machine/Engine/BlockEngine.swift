@@ -350,5 +350,12 @@ extension Hart {
 
 extension Machine {
     /// Statistics of the block engine (zero under the interpreter).
-    public var blockEngineCounters: BlockEngineCounters { code.blockCounters }
+    public var blockEngineCounters: BlockEngineCounters {
+        var c = code.blockCounters
+        if let native = harts.first?.jit?.blockEntries {
+            c.entered &+= native.entered
+            c.chained &+= native.chained
+        }
+        return c
+    }
 }

@@ -121,14 +121,17 @@ extension Hart {
     /// are left to Swift (`JIT.uncompilable`); a successor that has code or may get some is
     /// returned in `resume` (flow `.next`). A function of its own, like `runChain`, so that
     /// `execute` is inlined into its loop (inside `runJITChain` it was not: callgrind, ecall
-    /// bench, 12% more host instructions than the block engine). Compiled chains are not counted
-    /// in `BlockEngineCounters.entered`.
+    /// bench, 12% more host instructions than the block engine). While `JIT.countsBlocks`, counts
+    /// its blocks in `BlockEngineCounters.entered` (`first` too when it starts at the top: from
+    /// instruction `start` > 0 it is the rest of a block compiled code entered and counted), as
+    /// compiled code counts the blocks it runs in its context (`JIT.blockEntries`).
     @inline(never)
     func runSwiftChain(_ first: BlockRef, _ start: Int, _ resume: inout BlockRef?, _ pc: inout UInt64, _ fetchBase: UInt64,
                        _ table: UnsafeMutablePointer<BlockRef?>, _ x: UnsafeMutablePointer<UInt64>,
                        _ loadTLB: UnsafeMutablePointer<SoftTLBEntry>, _ storeTLB: UnsafeMutablePointer<SoftTLBEntry>,
                        _ c: inout SliceCounts, _ remaining: inout UInt64, _ links: inout UInt64) -> Flow {
-        var entered: UInt64 = 0
+        var entered: UInt64 = start == 0 ? 1 : 0
+        defer { if jit?.countsBlocks == true { code.blockCounters.entered &+= entered } }
         return chainLoop(first, start, &resume, &pc, fetchBase, table, x, loadTLB, storeTLB, &c, &remaining, &links, &entered) {
             $0.pointee.jit == JIT.uncompilable
         }
@@ -149,7 +152,7 @@ extension JIT {
         let origin = reserve()
         let lookup = JITCompiler.Lookup(table: UInt(bitPattern: table), entries: UInt(bitPattern: entries))
         guard let r = JITCompiler.compile(b, origin: origin, epilogue: epilogue, helpers: JITHelpers.addresses,
-                                          lookup: lookup, record: hart.recordBlockEnds) else {
+                                          lookup: lookup, record: hart.recordBlockEnds, countBlocks: countsBlocks) else {
             b.pointee.jit = JIT.uncompilable
             counters.blocksNotCompilable &+= 1
             return nil

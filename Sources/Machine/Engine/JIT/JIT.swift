@@ -46,6 +46,11 @@ struct JITContext {
     var nativeInstructions: UInt64 = 0
     /// `jalr`s that went straight to their target's compiled code (statistics).
     var indirectLinks: UInt64 = 0
+    /// Blocks executed in compiled code, and of those the ones reached through a patched jump
+    /// from the block before: the block cache's entries and chained entries, as
+    /// `BlockEngineCounters` counts them for blocks run in Swift.
+    var nativeBlocks: UInt64 = 0
+    var nativeLinks: UInt64 = 0
 
     static func offset(_ k: PartialKeyPath<JITContext>) -> Int32 {
         Int32(MemoryLayout<JITContext>.offset(of: k)!)
@@ -95,6 +100,11 @@ final class JIT {
 
     /// Executions in Swift after which a block is compiled (tests set 1).
     var threshold: UInt16 = 16
+    /// Whether block executions are counted (`Machine.blockEngineCounters`), in compiled code
+    /// and in Swift: while a translator is installed, whose translation cache the block cache
+    /// is (`bt`). Two memory increments per compiled block cost a tight loop a fifth of its
+    /// speed, so other runs leave them out. Set with the translator, which drops every block.
+    var countsBlocks = false
     /// Compiled blocks held before everything is flushed (at most `maxEntries`; tests set a few,
     /// so that flushes happen all the time).
     var entryLimit = JIT.maxEntries
@@ -242,6 +252,18 @@ final class JIT {
         let rel = Int64(bitPattern: UInt64(target)) &- Int64(bitPattern: UInt64(site &+ 4))
         UnsafeMutableRawPointer(bitPattern: site)!.storeBytes(of: Int32(truncatingIfNeeded: rel), as: Int32.self)
         counters.linksPatched &+= 1
+    }
+}
+
+extension JIT {
+    /// The block executions compiled code counted, and of those the ones through a patched link.
+    var blockEntries: (entered: UInt64, chained: UInt64) {
+        var entered: UInt64 = 0, chained: UInt64 = 0
+        for i in 0..<contextCount {
+            entered &+= contexts[i].nativeBlocks
+            chained &+= contexts[i].nativeLinks
+        }
+        return (entered, chained)
     }
 }
 

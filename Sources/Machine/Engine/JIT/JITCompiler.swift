@@ -69,6 +69,8 @@ struct JITCompiler {
     let helpers: Helpers
     let lookup: Lookup
     let record: Bool
+    /// Count the block's executions and links taken in the context (`JITContext.nativeBlocks`).
+    let countBlocks: Bool
     /// Out-of-line code (miss paths, exits), emitted after the block's straight line.
     var cold: [(inout X86Assembler) -> Void] = []
 
@@ -193,11 +195,14 @@ struct JITCompiler {
     static let ctxStoreHits = JITContext.offset(\.storeHits)
     static let ctxNative = JITContext.offset(\.nativeInstructions)
     static let ctxIndirectLinks = JITContext.offset(\.indirectLinks)
+    static let ctxNativeBlocks = JITContext.offset(\.nativeBlocks)
+    static let ctxNativeLinks = JITContext.offset(\.nativeLinks)
     static let exitSliceOffset = Int32(MemoryLayout<HartState>.offset(of: \HartState.exitSlice)!)
 
     /// Compiles block `b` into code assembled at `origin`. Nil when its first instruction cannot
     /// be compiled. `record`: call the block-end helper at every block end (lockstep tests).
-    static func compile(_ b: BlockRef, origin: UInt, epilogue: UInt, helpers: Helpers, lookup: Lookup, record: Bool)
+    static func compile(_ b: BlockRef, origin: UInt, epilogue: UInt, helpers: Helpers, lookup: Lookup, record: Bool,
+                        countBlocks: Bool = false)
         -> (bytes: [UInt8], instructions: Int)? {
         precondition(MemoryLayout<SoftTLBEntry>.stride == 16 && softTLBSize == 256)
         let n = Int(b.pointee.count)
@@ -206,14 +211,16 @@ struct JITCompiler {
         while k < n && compilable(b.ops[k]) { k += 1 }
         guard k > 0 else { return nil }
         var c = JITCompiler(a: X86Assembler(origin: origin), b: b, epilogue: epilogue, helpers: helpers,
-                            lookup: lookup, record: record)
+                            lookup: lookup, record: record, countBlocks: countBlocks)
         c.emitBlock(n: n, k: k)
         return (c.a.bytes, k)
     }
 
-    private init(a: X86Assembler, b: BlockRef, epilogue: UInt, helpers: Helpers, lookup: Lookup, record: Bool) {
+    private init(a: X86Assembler, b: BlockRef, epilogue: UInt, helpers: Helpers, lookup: Lookup, record: Bool,
+                 countBlocks: Bool) {
         self.a = a; self.b = b; self.epilogue = epilogue; self.helpers = helpers; self.lookup = lookup
         self.record = record
+        self.countBlocks = countBlocks
     }
 
     @inline(__always) func x(_ r: UInt8) -> X86Mem { X86Mem(.rbx, Int32(r) * 8) }
@@ -230,6 +237,7 @@ struct JITCompiler {
         a.alu(.cmp, .rax, .r15)
         a.jcc(.a, bail)
         a.alu(.add, ctx(Self.ctxNative), imm: Int32(k))
+        if countBlocks { a.inc(ctx(Self.ctxNativeBlocks)) }
 
         var off = start
         for i in 0..<k {
@@ -294,6 +302,10 @@ struct JITCompiler {
         let linkable = offset >= 0 && offset < 4096
         let stub = a.label()
         var sitePosition = -1
+        if linkable && countBlocks {
+            // Counted as a link here, taken back in the stub when the jump was not patched.
+            a.inc(ctx(Self.ctxNativeLinks))
+        }
         if linkable {
             // jmp rel32 to the stub for now; the engine may redirect it to the successor's code.
             a.byte(0xE9)
@@ -302,6 +314,7 @@ struct JITCompiler {
             // The rel32 is fixed below by emitting the stub right here (offset 0 = next byte).
         }
         a.bind(stub)
+        if linkable && countBlocks { a.alu(.sub, ctx(Self.ctxNativeLinks), imm: 1) }
         a.store(ctx(Self.ctxPending), .r14)
         if let d = Int32(exactly: offset) {
             a.lea(.rax, X86Mem(.rbp, d))
