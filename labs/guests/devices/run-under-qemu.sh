@@ -7,6 +7,7 @@
 # Usage: labs/guests/devices/run-under-qemu.sh [--update]   (needs qemu-system-riscv64)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
+source "$root/scripts/lib/expected-output.sh"
 "$root/scripts/build-guests" devices
 out="$root/.build/guests/devices"
 tmp=$(mktemp -d)
@@ -42,11 +43,5 @@ run htif_console timeout 60 qemu-system-riscv64 -M spike -nographic -bios none -
 head -c 65536 /dev/zero > "$tmp/zero.img"
 q -kernel "$out/regdump.elf" -drive "file=$tmp/zero.img,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0 \
     </dev/null 2>&1 | tr -d '\r' > "$tmp/regdump.out" || true
-if [[ ${1:-} == --update ]]; then
-    cp "$tmp/regdump.out" "$root/labs/guests/devices/expected/regdump.out"; echo "updated expected/regdump.out"
-elif diff -u "$root/labs/guests/devices/expected/regdump.out" "$tmp/regdump.out"; then
-    echo "pass regdump matches expected/regdump.out"
-else
-    echo "FAIL regdump differs"; fail=1
-fi
+expect_output regdump "$tmp/regdump.out" "$root/labs/guests/devices/expected/regdump.out" "${1:-}" || fail=1
 exit $fail

@@ -5,6 +5,7 @@
 # Usage: labs/guests/differential/check-qemu.sh [--update]   (needs qemu-system-riscv64)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
+source "$root/scripts/lib/expected-output.sh"
 "$root/scripts/build-guests" differential
 out="${VMLAB_GUESTS_OUT:-$root/.build/guests}/differential"
 expected="$root/labs/guests/differential/expected"
@@ -14,12 +15,6 @@ fail=0
 for program in fp_random int_random; do
     timeout 120 qemu-system-riscv64 -M virt -m 128M -nographic -bios none -kernel "$out/$program.elf" \
         </dev/null 2>&1 | tr -d '\r' > "$tmp/$program.out" || { echo "FAIL $program: QEMU did not finish"; fail=1; continue; }
-    if [[ ${1:-} == --update ]]; then
-        cp "$tmp/$program.out" "$expected/$program.out"; echo "updated expected/$program.out"
-    elif diff -u "$expected/$program.out" "$tmp/$program.out"; then
-        echo "pass $program matches expected/$program.out"
-    else
-        echo "FAIL $program differs from expected/$program.out"; fail=1
-    fi
+    expect_output "$program" "$tmp/$program.out" "$expected/$program.out" "${1:-}" || fail=1
 done
 exit $fail
