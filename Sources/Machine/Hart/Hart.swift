@@ -254,9 +254,12 @@ final class Hart {
         } else {
             for i in filledSoftSlots { s.pointee.soft[i].tag = softTLBInvalid }
         }
-        filledSoftSlots.removeAll(keepingCapacity: true)
+        // Only when there is something to remove: on an array that has never held anything,
+        // removeAll(keepingCapacity:) allocates a buffer (empty arrays share the runtime's empty
+        // storage, which it does not keep), one allocation per flush of an untouched list.
+        if !filledSoftSlots.isEmpty { filledSoftSlots.removeAll(keepingCapacity: true) }
         filledSoftOverflow = false
-        superSoftSlots.removeAll(keepingCapacity: true)
+        if !superSoftSlots.isEmpty { superSoftSlots.removeAll(keepingCapacity: true) }
         superSoftOverflow = false
         invalidateFetch()
     }
