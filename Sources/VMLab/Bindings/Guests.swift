@@ -67,11 +67,12 @@ enum Guests {
         }
         let output = ProcessInfo.processInfo.environment["VMLAB_GUESTS_OUT"] ?? (root + "/.build/guests")
         let built = output + "/" + folder
-        if !upToDate.contains(built) {
+        let elf = "\(output)/\(folder)/\(program).elf"
+        // Checked again when its ELF has gone since (a `.build` removed while a script runs).
+        if !upToDate.contains(built) || !FileManager.default.fileExists(atPath: elf) {
             try build(folder: folder, root: root, output: output)
             upToDate.insert(built)
         }
-        let elf = "\(output)/\(folder)/\(program).elf"
         guard FileManager.default.fileExists(atPath: elf) else {
             throw Failure(message: "guest '\(name)' was not built: no \(elf)")
         }
