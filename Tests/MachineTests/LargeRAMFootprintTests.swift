@@ -23,12 +23,13 @@ import GuestTestSupport
 
         let pages = Int(configuration.ramSize / 4096)
         let ram = try #require(machine.hostPointer(physical: configuration.ramBase, count: configuration.ramSize))
-        let held = [
+        // (The machine owns the mappings: it must outlive the measuring.)
+        let held = withExtendedLifetime(machine) { [
             ("guest RAM", residentBytes(in: ram, count: Int(configuration.ramSize))),
             ("the decoded-code page table", residentBytes(in: machine.code.pages, count: pages * MemoryLayout<UnsafeMutableRawPointer?>.stride)),
             ("the watchpoint page flags", residentBytes(in: machine.watchPages, count: pages)),
             ("the MMIO page flags", residentBytes(in: machine.bus.overlay, count: pages)),
-        ]
+        ] }
         for (what, bytes) in held {
             // Two 2 MiB huge pages of RAM at most; a table page or two for each end.
             #expect(bytes <= 4 << 20, "\(what) of a 1 TiB machine holds \(bytes >> 10) KiB of host memory")

@@ -19,7 +19,8 @@ import Machine
         configuration.ramSize = 64 << 20
         let machine = Machine(configuration)
         let ram = try #require(machine.hostPointer(physical: configuration.ramBase, count: 1))
-        let eligible = try smapsField("THPeligible", ofMappingAt: UInt(bitPattern: ram))
+        // (The machine owns the mapping: it must outlive the reading.)
+        let eligible = try withExtendedLifetime(machine) { try smapsField("THPeligible", ofMappingAt: UInt(bitPattern: ram)) }
         #expect(eligible == 1)
     }
 
