@@ -256,14 +256,15 @@ final class JIT {
 }
 
 extension JIT {
+    /// A statistic compiled code keeps per hart in its context, summed over the harts (read
+    /// for reports, not on a hot path).
+    func contextTotal(_ counter: KeyPath<JITContext, UInt64>) -> UInt64 {
+        (0..<contextCount).reduce(0) { $0 &+ contexts[$1][keyPath: counter] }
+    }
+
     /// The block executions compiled code counted, and of those the ones through a patched link.
     var blockEntries: (entered: UInt64, chained: UInt64) {
-        var entered: UInt64 = 0, chained: UInt64 = 0
-        for i in 0..<contextCount {
-            entered &+= contexts[i].nativeBlocks
-            chained &+= contexts[i].nativeLinks
-        }
-        return (entered, chained)
+        (contextTotal(\.nativeBlocks), contextTotal(\.nativeLinks))
     }
 }
 
@@ -273,10 +274,8 @@ extension Machine {
     public var jitCounters: JITCounters? {
         guard let j = harts.first?.jit else { return nil }
         var c = j.counters
-        for i in 0..<j.contextCount {
-            c.nativeInstructions &+= j.contexts[i].nativeInstructions
-            c.indirectLinks &+= j.contexts[i].indirectLinks
-        }
+        c.nativeInstructions &+= j.contextTotal(\.nativeInstructions)
+        c.indirectLinks &+= j.contextTotal(\.indirectLinks)
         return c
     }
 
