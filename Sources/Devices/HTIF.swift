@@ -23,11 +23,17 @@
 // A command runs when a store touches the low word of tohost (riscv-tests store the low word, then
 // the high word, of a value whose high word is 0); tohost then reads 0 again, as spike clears it.
 // Writes are 4 or 8 bytes, aligned. Malformed commands are guest errors, never host crashes.
+//
+// Under spike the two words are plain RAM that the host polls, so AMOs on them work: riscv-tests'
+// virtual-memory environment has its other harts apply `amoadd.w zero, zero` to random words of
+// the test's memory, tohost included. Both devices accept AMOs (`acceptsAtomics`). Such a no-op
+// AMO on tohost reads 0 (a command runs as it is written) and writes 0 back: no command.
 
 import Machine
 
 public final class HTIF: MMIODevice, CountingDevice {
     public let mmioSize: UInt64 = 16
+    public var acceptsAtomics: Bool { true }
     public let name: String
     public private(set) var counters = DeviceCounters()
     /// Console output (putchar and write(1/2, ...)).
@@ -190,6 +196,7 @@ public final class HTIF: MMIODevice, CountingDevice {
 /// One of HTIF's two words as its own 8-byte MMIO device (see `HTIF.tohostWindow`).
 public final class HTIFWord: MMIODevice {
     public let mmioSize: UInt64 = 8
+    public var acceptsAtomics: Bool { true }
     private unowned let htif: HTIF
     private let offset: UInt64
 

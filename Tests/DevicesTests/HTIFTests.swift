@@ -70,4 +70,18 @@ import Machine
         #expect(to.mmioWrite(offset: 0, size: 4, value: 1))
         #expect(events == [.pass])
     }
+
+    /// The words are RAM under spike, so AMOs reach them (riscv-tests' multi-hart "v" environment
+    /// applies `amoadd.w zero, zero` to them); other devices refuse AMOs.
+    @Test func wordsAcceptAtomicsAsRAMWouldAndANoOpAMOIsNoCommand() {
+        var events: [FinisherEvent] = []
+        let h = HTIF(memory: ram, sink: console, onFinish: { events.append($0) })
+        #expect(h.acceptsAtomics && h.tohostWindow.acceptsAtomics && h.fromhostWindow.acceptsAtomics)
+        #expect(!TestFinisher().acceptsAtomics)
+        // amoadd.w zero, zero on tohost between commands: it reads 0 and writes 0 back.
+        let old = h.tohostWindow.mmioRead(offset: 0, size: 4)
+        #expect(old == 0)
+        #expect(h.tohostWindow.mmioWrite(offset: 0, size: 4, value: old ?? 1))
+        #expect(events.isEmpty && h.counters.requests == 0)
+    }
 }

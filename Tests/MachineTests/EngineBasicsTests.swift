@@ -158,6 +158,58 @@ import Machine
     #expect(rig.machine.counters().mmioAccesses == 7, "six to the word, one to the finisher")
 }
 
+/// An AMO on a device that accepts atomics (the AMOArithmetic PMA; HTIF's words, which are RAM
+/// under spike) is the device's read, then its write of the result; an AMO on any other device,
+/// and LR/SC on any device, raise an access fault with the address in mtval (privileged spec,
+/// "Physical Memory Attributes": "Atomicity PMAs", "Reservability PMA").
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func atomicsReachOnlyDevicesThatAcceptThem(engine: ExecutionEngine) throws {
+    final class Word: MMIODevice {
+        var value: UInt64 = 0xFFFF_FFFF_8000_0001
+        var log: [String] = []
+        let acceptsAtomics: Bool
+        init(atomics: Bool) { acceptsAtomics = atomics }
+        var mmioSize: UInt64 { 8 }
+        func mmioRead(offset: UInt64, size: Int) -> UInt64? {
+            log.append("r\(size)")
+            return size == 8 ? value : value & 0xFFFF_FFFF
+        }
+        func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool {
+            log.append("w\(size)=\(String(value, radix: 16))")
+            self.value = size == 8 ? value : (self.value & ~0xFFFF_FFFF) | (value & 0xFFFF_FFFF)
+            return true
+        }
+    }
+    func rig(_ body: String, device: Word) throws -> Guest.Rig {
+        let rig = Guest.Rig { $0.engine = engine }
+        rig.machine.attach(device, at: 0x8010_0008)
+        try rig.start("li s1, 0x80100008\n li a2, 5\n" + body)
+        _ = rig.run(100)
+        return rig
+    }
+
+    let atomic = Word(atomics: true)
+    var r = try rig("amoadd.w a0, a2, (s1)\n amoswap.d a1, a2, (s1)\n ebreak", device: atomic)
+    #expect(r.csr(0x342) == 3, "ran to the ebreak")
+    #expect(r.x(10) == 0xFFFF_FFFF_8000_0001, "the word read, sign-extended")
+    #expect(r.x(11) == 0xFFFF_FFFF_8000_0006)
+    #expect(atomic.log == ["r4", "w4=80000006", "r8", "w8=5"])
+    #expect(atomic.value == 5)
+
+    for instruction in ["lr.w a0, (s1)", "sc.w a0, a2, (s1)"] {
+        let device = Word(atomics: true)
+        r = try rig("\(instruction)\n ebreak", device: device)
+        #expect(r.csr(0x342) == (instruction.hasPrefix("lr") ? 5 : 7), "\(instruction): access fault")
+        #expect(r.csr(0x343) == 0x8010_0008)
+        #expect(device.log.isEmpty)
+    }
+    let plain = Word(atomics: false)
+    r = try rig("amoor.d a0, a2, (s1)\n ebreak", device: plain)
+    #expect(r.csr(0x342) == 7, "store/AMO access fault")
+    #expect(r.csr(0x343) == 0x8010_0008)
+    #expect(plain.log.isEmpty && plain.value == 0xFFFF_FFFF_8000_0001)
+}
+
 @Test func cycleBudgetAndCosts() throws {
     let rig = Guest.Rig()
     var costs = CostTable()

@@ -15,6 +15,16 @@ public protocol MMIODevice: AnyObject {
     func mmioRead(offset: UInt64, size: Int) -> UInt64?
     /// `false` when the device rejects the access; the hart then raises a store/AMO access fault.
     func mmioWrite(offset: UInt64, size: Int, value: UInt64) -> Bool
+    /// Whether AMOs may target the device's registers (the privileged spec's "AMOArithmetic" PMA
+    /// for an I/O region). An AMO on such a device is an `mmioRead`, then an `mmioWrite` of the
+    /// result, with nothing between them (harts take turns whole instructions at a time). LR/SC
+    /// stay RAM-only: no device region is reservable. Default `false`: an AMO raises a store/AMO
+    /// access fault, as on most I/O regions.
+    var acceptsAtomics: Bool { get }
+}
+
+extension MMIODevice {
+    public var acceptsAtomics: Bool { false }
 }
 
 /// A device that does work as modelled time passes (timer compare, DMA completion, console input).

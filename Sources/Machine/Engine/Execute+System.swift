@@ -189,25 +189,37 @@ extension Hart {
             }
             s.pointee.reservation = noReservation
         default:
-            guard let pa = atomicAddress(va, size: size, isLoadReserved: false) else { return .trapped }
-            let p = host(pa)
-            let old = Hart.loadRAM(p, size: size)
-            let a = extend(old), b = extend(src)
-            let new: UInt64
-            switch op.opcode {
-            case .amoswap_w, .amoswap_d: new = b
-            case .amoadd_w, .amoadd_d: new = a &+ b
-            case .amoxor_w, .amoxor_d: new = a ^ b
-            case .amoand_w, .amoand_d: new = a & b
-            case .amoor_w, .amoor_d: new = a | b
-            case .amomin_w, .amomin_d: new = Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b
-            case .amomax_w, .amomax_d: new = Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b
-            case .amominu_w, .amominu_d: new = (word ? a & 0xFFFF_FFFF : a) < (word ? b & 0xFFFF_FFFF : b) ? a : b
-            default: new = (word ? a & 0xFFFF_FFFF : a) > (word ? b & 0xFFFF_FFFF : b) ? a : b
+            var isRAM = true
+            guard let pa = atomicAddress(va, size: size, isLoadReserved: false, isRAM: &isRAM) else { return .trapped }
+            @inline(__always) func result(_ a: UInt64, _ b: UInt64) -> UInt64 {
+                switch op.opcode {
+                case .amoswap_w, .amoswap_d: b
+                case .amoadd_w, .amoadd_d: a &+ b
+                case .amoxor_w, .amoxor_d: a ^ b
+                case .amoand_w, .amoand_d: a & b
+                case .amoor_w, .amoor_d: a | b
+                case .amomin_w, .amomin_d: Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b
+                case .amomax_w, .amomax_d: Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b
+                case .amominu_w, .amominu_d: (word ? a & 0xFFFF_FFFF : a) < (word ? b & 0xFFFF_FFFF : b) ? a : b
+                default: (word ? a & 0xFFFF_FFFF : a) > (word ? b & 0xFFFF_FFFF : b) ? a : b
+                }
             }
-            Hart.storeRAM(p, size: size, new)
-            noteWrite(pa, count: size)
-            x[Int(op.rd)] = a
+            if isRAM {
+                let p = host(pa)
+                let a = extend(Hart.loadRAM(p, size: size))
+                Hart.storeRAM(p, size: size, result(a, extend(src)))
+                noteWrite(pa, count: size)
+                x[Int(op.rd)] = a
+            } else {
+                // A device that accepts atomics: its read, then its write, within this instruction.
+                guard let old = machine.mmioRead(pa, size: size, hart: self),
+                      machine.mmioWrite(pa, size: size, value: result(extend(old), extend(src)) & (word ? 0xFFFF_FFFF : .max),
+                                        hart: self) else {
+                    raise(.storeAccessFault, tval: va)
+                    return .trapped
+                }
+                x[Int(op.rd)] = extend(old)
+            }
         }
         x[0] = 0
         s.pointee.pc = s.pointee.pc &+ UInt64(op.length)

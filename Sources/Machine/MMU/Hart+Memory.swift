@@ -156,11 +156,14 @@ extension Hart {
         return true
     }
 
-    // MARK: atomics (A extension): always aligned, always RAM
+    // MARK: atomics (A extension): always aligned; RAM, or AMOs on a device that accepts them
 
     /// Translates and checks an AMO/LR/SC address; returns the physical address or nil after a trap.
-    /// LR checks as a load; SC and AMOs as stores (and AMOs need read permission too).
-    func atomicAddress(_ va: UInt64, size: UInt64, isLoadReserved: Bool, isStoreConditional: Bool = false) -> UInt64? {
+    /// LR checks as a load; SC and AMOs as stores (and AMOs need read permission too). LR/SC need
+    /// RAM; an AMO may also target a device that accepts atomics (`MMIODevice.acceptsAtomics`),
+    /// which `isRAM` then tells the caller is not RAM.
+    func atomicAddress(_ va: UInt64, size: UInt64, isLoadReserved: Bool, isStoreConditional: Bool = false,
+                       isRAM: UnsafeMutablePointer<Bool>? = nil) -> UInt64? {
         let priv = state.pointee.dataPriv
         let type: AccessType = isLoadReserved ? .load : .store
         if va & (size - 1) != 0 {
@@ -170,11 +173,15 @@ extension Hart {
         guard let pa = translate(va, type, priv: priv) else { return nil }
         let readOK = pmp.check(pa, size: size, type: .load, priv: priv)
         let writeOK = isLoadReserved || pmp.check(pa, size: size, type: .store, priv: priv)
-        guard readOK, writeOK, inRAM(pa, count: size),
-              !hasMMIO(pa) || bus.region(pa, size: size) == nil else {
+        let ram = inRAM(pa, count: size) && (!hasMMIO(pa) || bus.region(pa, size: size) == nil)
+        let device = !ram && isRAM != nil && bus.region(pa, size: size)?.device.acceptsAtomics == true
+        guard readOK, writeOK, ram || device else {
             raise(type.accessFault, tval: va)
             return nil
         }
+        isRAM?.pointee = ram
+        // The device access checks watchpoints itself (`Machine.mmioRead`/`mmioWrite`).
+        if device { return pa }
         // The access now completes (its instruction cannot trap any more), so a watchpoint hit is
         // recorded here: LR reads, SC writes (or tries to), AMOs read and write.
         if state.pointee.watching {
