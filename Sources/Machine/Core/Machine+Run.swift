@@ -75,14 +75,19 @@ extension Machine {
                         resumeFromBreakpoint = nil
                         limit = 1
                     }
+                    // Armed debug triggers look at every instruction before it runs.
+                    let triggers = h.triggers.armed
+                    if triggers { limit = 1 }
                     account.sliceStart = s.pointee.instret &+ s.pointee.exceptionsTaken
                     currentHart = h.id
-                    withUnsafeMutablePointer(to: &account) { p in
-                        h.turn = p
-                        // The engine: native code where the machine has it (ExecutionEngine.jit),
-                        // else the interpreter or the block engine (Hart.run).
-                        _ = h.jit != nil ? h.runJIT(limit: limit) : h.run(limit: limit)
-                        h.turn = nil
+                    if !triggers || !h.takeTrigger() {
+                        withUnsafeMutablePointer(to: &account) { p in
+                            h.turn = p
+                            // The engine: native code where the machine has it (ExecutionEngine.jit),
+                            // else the interpreter or the block engine (Hart.run).
+                            _ = h.jit != nil ? h.runJIT(limit: limit) : h.run(limit: limit)
+                            h.turn = nil
+                        }
                     }
                     currentHart = nil
                     let used = (s.pointee.instret &+ s.pointee.exceptionsTaken) &- account.sliceStart
@@ -142,15 +147,16 @@ extension Machine {
     /// Called by an engine after an instruction that ended its slice (a trap, xRET, a CSR write
     /// with side effects...): when the run loop would do nothing between this slice and the next
     /// slice of the same hart (no stop requested, no device due, no interrupt to take, the turn and
-    /// the budgets not used up, no breakpoints), settles the slice as the run loop would and returns
-    /// the next slice's limit, so the engine goes on without leaving its loop. Returns 0 otherwise;
-    /// the engine then returns and the run loop does the rest. Either way the slices, and so
-    /// every interrupt point and deadline, are the run loop's.
+    /// the budgets not used up, no breakpoints, no armed debug triggers), settles the slice as the
+    /// run loop would and returns the next slice's limit, so the engine goes on without leaving
+    /// its loop. Returns 0 otherwise; the engine then returns and the run loop does the rest.
+    /// Either way the slices, and so every interrupt point and deadline, are the run loop's.
     @inline(never)
     func continueTurn(_ h: Hart) -> UInt64 {
         guard let a = h.turn else { return 0 }
         let s = h.state
-        guard pendingStop == nil, breakpoints.isEmpty, s.pointee.runState == .started, !Machine.hostInterrupted else { return 0 }
+        guard pendingStop == nil, breakpoints.isEmpty, !h.triggers.armed, s.pointee.runState == .started,
+              !Machine.hostInterrupted else { return 0 }
         let now = s.pointee.instret &+ s.pointee.exceptionsTaken
         let used = now &- a.pointee.sliceStart
         let turnLeft = a.pointee.turnLeft &- min(a.pointee.turnLeft, max(used, 1))

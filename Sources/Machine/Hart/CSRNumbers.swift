@@ -25,6 +25,8 @@ enum CSR {
     static let pmpaddr0: UInt16 = 0x3B0, pmpaddr63: UInt16 = 0x3EF
     static let mcycle: UInt16 = 0xB00, minstret: UInt16 = 0xB02
     static let mhpmcounter3: UInt16 = 0xB03, mhpmcounter31: UInt16 = 0xB1F
+    static let tselect: UInt16 = 0x7A0, tdata1: UInt16 = 0x7A1, tdata2: UInt16 = 0x7A2
+    static let tdata3: UInt16 = 0x7A3, tinfo: UInt16 = 0x7A4
 }
 
 /// `mstatus` bits (privileged spec, "Machine Status Registers (mstatus and mstatush)").

@@ -85,6 +85,7 @@ extension Hart {
             let k = Int(n - CSR.pmpcfg0)
             return k & 1 == 0 ? pmp.readCfg(k) : nil
         case CSR.pmpaddr0...CSR.pmpaddr63: return pmp.readAddr(Int(n - CSR.pmpaddr0))
+        case CSR.tselect...CSR.tinfo: return readTriggerCSR(n)
         default: return nil
         }
     }
@@ -166,6 +167,7 @@ extension Hart {
         case CSR.pmpaddr0...CSR.pmpaddr63:
             pmp.writeAddr(Int(n - CSR.pmpaddr0), v)
             flushSoftTLB()
+        case CSR.tselect...CSR.tinfo: return writeTriggerCSR(n, v)
         default: return false
         }
         return true

@@ -42,6 +42,8 @@ final class Hart {
     let reservedPageCount: UnsafeMutablePointer<Int>
     var tlb: TLB
     var pmp: PMP
+    /// Sdtrig debug triggers (Hart+Triggers.swift).
+    var triggers = TriggerModule()
     /// Traps by cause: exceptions, interrupts, and exceptions handled by the host (64 each).
     let exceptionCounts: UnsafeMutablePointer<UInt64>
     let interruptCounts: UnsafeMutablePointer<UInt64>

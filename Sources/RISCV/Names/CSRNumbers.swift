@@ -96,6 +96,8 @@ public enum CSR {
     public static let tdata1: UInt16 = 0x7A1
     public static let tdata2: UInt16 = 0x7A2
     public static let tdata3: UInt16 = 0x7A3
+    public static let tinfo: UInt16 = 0x7A4
+    public static let tcontrol: UInt16 = 0x7A5
     public static let mcontext: UInt16 = 0x7A8
     public static let dcsr: UInt16 = 0x7B0
     public static let dpc: UInt16 = 0x7B1
@@ -203,6 +205,8 @@ public enum CSR {
             (0x7A1, "tdata1"),
             (0x7A2, "tdata2"),
             (0x7A3, "tdata3"),
+            (0x7A4, "tinfo"),
+            (0x7A5, "tcontrol"),
             (0x7A8, "mcontext"),
             (0x7B0, "dcsr"),
             (0x7B1, "dpc"),

@@ -1,0 +1,204 @@
+// Debug triggers: the Sdtrig extension (RISC-V Debug Specification 1.0, "Sdtrig (ISA Extension)"
+// and its register descriptions, xml/hwbp_registers.xml). M-mode software (a debugger stub, a
+// monitor, OpenSBI's debug-trigger SBI extension) programs hardware breakpoints and watchpoints
+// through tselect/tdata1/tdata2; a trigger that fires raises a breakpoint exception (cause 3)
+// before its instruction, with xtval the matched address.
+//
+// What this hart implements, per trigger (`TriggerModule.count` of them):
+// - types 2 (mcontrol) and 6 (mcontrol6), and 15 (disabled, the reset state); tinfo says so, with
+//   version 1 (the ratified 1.0). Writing another type, or 0, disables the trigger.
+// - address matches only (select = 0), timing "before", any access size (size = 0), action 0
+//   (breakpoint exception), no chaining: each of those fields is WARL and reads back 0 whatever
+//   was written. match: equal, napot, ge, lt, mask low, mask high, and the four negations.
+// - compare values: an instruction's pc (execute); every byte address an access touches (load,
+//   store; LR is a load, SC a store, an AMO both), as the specification recommends.
+// - dmode is only writable from Debug Mode, which this hart does not have: it reads 0.
+// - tdata3 (textra) reads 0 and ignores writes (no context matching); tcontrol is not implemented.
+//   Reentrancy follows the specification's first option instead: a trigger with action 0 does not
+//   fire in M-mode while mstatus.MIE is 0, nor in S-mode while SIE is 0 when medeleg delegates
+//   breakpoints to S-mode.
+//
+// Triggers cost nothing until one is armed (a type 2 or 6 trigger with a mode bit and an access
+// bit set). While one is, the hart runs one instruction per slice, as under a host breakpoint,
+// and `takeTrigger` looks at each instruction before it runs: its pc, and for a load or store
+// trigger its decoded effective address, read without side effects.
+
+import RISCV
+
+/// The hart's debug triggers and the trigger select register.
+struct TriggerModule {
+    static let count = 4
+
+    var select: UInt64 = 0
+    var tdata1 = [UInt64](repeating: TriggerModule.disabled, count: TriggerModule.count)
+    var tdata2 = [UInt64](repeating: 0, count: TriggerModule.count)
+    /// Some trigger can fire: the run loop steps the hart one instruction at a time.
+    private(set) var armed = false
+    /// Some armed trigger watches loads or stores (so each instruction's address is worked out).
+    private(set) var watchesData = false
+
+    // tdata1 fields (mcontrol and mcontrol6 share every field used here except hit).
+    static let typeShift: UInt64 = 60
+    static let disabled: UInt64 = 15 << typeShift
+    static let load: UInt64 = 1 << 0, store: UInt64 = 1 << 1, execute: UInt64 = 1 << 2
+    static let u: UInt64 = 1 << 3, s: UInt64 = 1 << 4, m: UInt64 = 1 << 6
+    static let matchShift: UInt64 = 7
+    static let mcontrolHit: UInt64 = 1 << 20
+    static let mcontrol6Hit0: UInt64 = 1 << 22, mcontrol6Hit1: UInt64 = 1 << 25
+    /// tinfo: types 2, 6 and 15; version 1.
+    static let info: UInt64 = 1 << 24 | 1 << 15 | 1 << 6 | 1 << 2
+
+    static func type(_ tdata1: UInt64) -> UInt64 { tdata1 >> typeShift }
+
+    /// tdata1 as written, made legal (WARL): the fields this hart does not implement read 0.
+    static func legal(_ v: UInt64) -> UInt64 {
+        let kept = load | store | execute | u | s | m
+        var match = (v >> matchShift) & 0xF
+        if ![0, 1, 2, 3, 4, 5, 8, 9, 12, 13].contains(match) { match = 0 }
+        switch type(v) {
+        case 2: return 2 << typeShift | (v & (kept | mcontrolHit)) | match << matchShift
+        case 6: return 6 << typeShift | (v & (kept | mcontrol6Hit0 | mcontrol6Hit1)) | match << matchShift
+        default: return disabled
+        }
+    }
+
+    mutating func write(tdata1 v: UInt64) {
+        guard select < UInt64(Self.count) else { return }
+        tdata1[Int(select)] = Self.legal(v)
+        rearm()
+    }
+
+    private mutating func rearm() {
+        armed = false
+        watchesData = false
+        for t in tdata1 where [2, 6].contains(Self.type(t)) && t & (Self.m | Self.s | Self.u) != 0 {
+            if t & (Self.load | Self.store | Self.execute) != 0 { armed = true }
+            if t & (Self.load | Self.store) != 0 { watchesData = true }
+        }
+    }
+
+    /// Whether trigger `i` (armed, of type 2 or 6) is enabled in privilege `priv` for `access`.
+    func enabled(_ i: Int, priv: UInt8, access: UInt64) -> Bool {
+        let t = tdata1[i]
+        guard Self.type(t) == 2 || Self.type(t) == 6, t & access != 0 else { return false }
+        switch priv {
+        case 3: return t & Self.m != 0
+        case 1: return t & Self.s != 0
+        default: return t & Self.u != 0
+        }
+    }
+
+    /// Whether trigger `i`'s match condition holds for any of the compare values
+    /// `first ..< first + count` ("match" field of mcontrol/mcontrol6).
+    func matches(_ i: Int, first: UInt64, count: UInt64) -> Bool {
+        let t = tdata1[i], data = tdata2[i]
+        let match = (t >> Self.matchShift) & 0xF
+        var any = false
+        for k in 0..<count where !any {
+            let value = first &+ k
+            switch match & 7 {
+            case 0: any = value == data
+            case 1:
+                // napot: all but the bits up to and including tdata2's lowest clear bit.
+                let ones = UInt64((~data).trailingZeroBitCount)
+                let ignored: UInt64 = ones >= 63 ? .max : (1 << (ones + 1)) - 1
+                any = value & ~ignored == data & ~ignored
+            case 2: any = value >= data
+            case 3: any = value < data
+            case 4: any = (value & 0xFFFF_FFFF) & (data >> 32) == data & 0xFFFF_FFFF
+            default: any = (value >> 32) & (data >> 32) == data & 0xFFFF_FFFF
+            }
+        }
+        return match & 8 != 0 ? !any : any
+    }
+
+    /// Records that trigger `i` fired before its instruction (hit, or hit1:hit0 = 01).
+    mutating func recordHit(_ i: Int) {
+        tdata1[i] |= Self.type(tdata1[i]) == 2 ? Self.mcontrolHit : Self.mcontrol6Hit0
+    }
+}
+
+extension Hart {
+    func readTriggerCSR(_ n: UInt16) -> UInt64? {
+        let t = triggers
+        let i = Int(t.select)
+        switch n {
+        case CSR.tselect: return t.select
+        case CSR.tdata1: return i < TriggerModule.count ? t.tdata1[i] : 0
+        case CSR.tdata2: return i < TriggerModule.count ? t.tdata2[i] : 0
+        case CSR.tdata3: return 0
+        case CSR.tinfo: return i < TriggerModule.count ? TriggerModule.info : 1
+        default: return nil
+        }
+    }
+
+    func writeTriggerCSR(_ n: UInt16, _ v: UInt64) -> Bool {
+        switch n {
+        // WARL: an index past the last trigger keeps the old one (a debugger reads back to check).
+        case CSR.tselect: if v < UInt64(TriggerModule.count) { triggers.select = v }
+        case CSR.tdata1: triggers.write(tdata1: v)
+        case CSR.tdata2: if triggers.select < UInt64(TriggerModule.count) { triggers.tdata2[Int(triggers.select)] = v }
+        case CSR.tdata3: break
+        case CSR.tinfo: return false
+        default: return false
+        }
+        // The run loop looks at `triggers.armed` between slices.
+        state.pointee.exitSlice = .checkInterrupts
+        return true
+    }
+
+    /// Before the instruction at pc runs: if an armed trigger matches it, raises the breakpoint
+    /// exception it asks for (instead of the instruction) and returns true. Execute triggers are
+    /// checked first: they come before the instruction's fetch faults. Load and store triggers
+    /// come after illegal-instruction and before address-translation faults (Sdtrig, "Priority"):
+    /// the instruction must decode to a legal access, and its address is compared before any
+    /// translation.
+    func takeTrigger() -> Bool {
+        let s = state
+        let priv = s.pointee.priv
+        // Reentrancy: no breakpoint exception where its handler would run with interrupts off.
+        switch priv {
+        case 3: if s.pointee.mstatus & Mstatus.mie == 0 { return false }
+        case 1: if (s.pointee.medeleg >> 3) & 1 != 0 && s.pointee.mstatus & Mstatus.sie == 0 { return false }
+        default: break
+        }
+        let pc = s.pointee.pc
+        if fire(first: pc, count: 1, access: TriggerModule.execute, priv: priv, tval: pc) { return true }
+        guard triggers.watchesData, let insn = instructionForTriggers(at: pc) else { return false }
+        let op = insn.opcode
+        guard op.accessesMemory, !op.usesFloatingPoint || s.pointee.fpEnabled else { return false }
+        let regs = s.pointee.regs
+        let address = regs[Int(insn.rs1)] &+ UInt64(bitPattern: Int64(insn.imm))
+        let width = UInt64(op.memoryAccessWidth)
+        var access: UInt64 = 0
+        if op.isLoad || op.isAMO { access |= TriggerModule.load }
+        if op.isStore || op.isAMO { access |= TriggerModule.store }
+        return fire(first: address, count: width, access: access, priv: priv, tval: address)
+    }
+
+    private func fire(first: UInt64, count: UInt64, access: UInt64, priv: UInt8, tval: UInt64) -> Bool {
+        var fired = false
+        for i in 0..<TriggerModule.count
+        where triggers.enabled(i, priv: priv, access: access) && triggers.matches(i, first: first, count: count) {
+            triggers.recordHit(i)
+            fired = true
+        }
+        if fired { raise(.breakpoint, tval: tval) }
+        return fired
+    }
+
+    /// The instruction at `pc`, read as the hart would fetch it but without any side effect (no
+    /// TLB fill, no A bit, no counter); nil where the fetch would fault, which the instruction
+    /// then raises itself.
+    private func instructionForTriggers(at pc: UInt64) -> Instruction? {
+        func parcel(_ va: UInt64) -> UInt16? {
+            guard case .physical(let pa) = machine.translate(va, hart: id, access: .fetch),
+                  let v = machine.readPhysical(littleEndianAt: pa, count: 2) else { return nil }
+            return UInt16(truncatingIfNeeded: v)
+        }
+        guard let low = parcel(pc) else { return nil }
+        if low & 3 != 3 { return Decoder.decode(UInt32(low)) }
+        guard let high = parcel(pc &+ 2) else { return nil }
+        return Decoder.decode(UInt32(high) << 16 | UInt32(low))
+    }
+}
