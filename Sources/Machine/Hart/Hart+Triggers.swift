@@ -138,8 +138,8 @@ extension Hart {
         case CSR.tselect: if v < UInt64(TriggerModule.count) { triggers.select = v }
         case CSR.tdata1: triggers.write(tdata1: v)
         case CSR.tdata2: if triggers.select < UInt64(TriggerModule.count) { triggers.tdata2[Int(triggers.select)] = v }
-        case CSR.tdata3: break
-        case CSR.tinfo: return false
+        // tdata3 (textra) is not implemented, and tinfo's fields are read-only: writes do nothing.
+        case CSR.tdata3, CSR.tinfo: break
         default: return false
         }
         // The run loop looks at `triggers.armed` between slices.

@@ -264,6 +264,10 @@ TEST_BEGIN
     EXPECT  60, a1, (1 << 2) | (1 << 6)   /* mcontrol and mcontrol6 */
     srli    a0, a0, 24
     EXPECT  61, a0, 1                     /* version 1: Sdtrig 1.0 */
+    csrr    a1, TINFO
+    csrw    TINFO, zero                   /* read-only fields in a read/write CSR: no effect */
+    csrr    a0, TINFO
+    EXPECT_REG 70, a0, a1
     TRIGGER MC_TYPE6 | MC_M | MC_LOAD, watched
     csrr    a0, TDATA1
     li      a1, MC_TYPE6 | MC_M | MC_LOAD
