@@ -14,13 +14,29 @@
 // S-mode (drives mip.SEIP). N = 96 sources (the device tree's riscv,ndev). Only naturally aligned
 // 32-bit accesses are accepted, as QEMU's PLIC; other widths are rejected (access fault).
 //
-// Gateways are level-triggered (§4): an asserting source becomes pending unless it is being serviced
-// (claimed and not yet completed). The request is latched: dropping the line before the claim leaves
-// it pending (the claim then returns it and the driver finds nothing to do), which is what a guest
-// reading the pending bits sees on QEMU. A completion re-arms the gateway, so a source still asserted
-// is pending again at once. Enable bit 0 (source 0, which never interrupts) is stored as QEMU does.
+// Gateways (§4), in one of two ways (`PLICGateway`):
+// - `.qemu` (the default), as QEMU's PLIC: a source becomes pending when its device raises its line,
+//   or raises it again while it is high (the device re-evaluated its interrupt after a change of its
+//   state), even while the source is being serviced (claimed and not yet completed); a completion
+//   does not look at the line. A device that stays asserted after its handler ran interrupts again
+//   only at its next event. xv6 depends on this: its UART handler never reads IIR, so THR-empty stays
+//   raised, and a level-triggered gateway would deliver it again after every completion for ever.
+// - `.level`, the specification's level-triggered gateway: a request is forwarded when the line
+//   rises and the source is not being serviced; a completion re-arms the gateway, so a source still
+//   asserted is pending again at once.
+// Either way the request is latched: dropping the line before the claim leaves it pending (the claim
+// then returns it and the driver finds nothing to do), which is what a guest reading the pending bits
+// sees on QEMU. Enable bit 0 (source 0, which never interrupts) is stored as QEMU does.
 
 import Machine
+
+/// How the PLIC's gateways turn device lines into requests (see PLIC.swift).
+public enum PLICGateway: String, Sendable, CaseIterable {
+    /// As QEMU's PLIC: a request each time the device raises its line; completions do not re-sample.
+    case qemu
+    /// The PLIC specification's level-triggered gateway: a completion re-arms it while the line is high.
+    case level
+}
 
 public final class PLIC: MMIODevice, InterruptController, CountingDevice {
     public static let priorityBase: UInt64 = 0x0
@@ -36,6 +52,7 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
     /// Highest valid source number (sources are 1...sourceCount).
     public let sourceCount: Int
     public let contextCount: Int
+    public let gateway: PLICGateway
     public private(set) var counters = DeviceCounters()
 
     private let pins: any InterruptPins
@@ -50,7 +67,8 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
     fileprivate let words: Int
 
     public init(hartCount: Int, pins: any InterruptPins, sourceCount: Int = VirtPlatform.plicSourceCount,
-                mmioSize: UInt64 = VirtPlatform.plic.size, errors: GuestErrorLog? = nil, name: String = "plic") {
+                mmioSize: UInt64 = VirtPlatform.plic.size, gateway: PLICGateway = .qemu,
+                errors: GuestErrorLog? = nil, name: String = "plic") {
         precondition(sourceCount >= 1 && sourceCount <= 1023, "PLIC supports sources 1...1023")
         precondition(hartCount >= 1)
         self.sourceCount = sourceCount
@@ -58,6 +76,7 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
         precondition(Self.contextBase + UInt64(contextCount) * Self.contextStride <= mmioSize,
                      "PLIC window too small for \(hartCount) harts")
         self.mmioSize = mmioSize
+        self.gateway = gateway
         self.pins = pins
         self.errors = errors
         self.name = name
@@ -80,11 +99,18 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
 
     public func setIRQ(source: Int, level newLevel: Bool) {
         guard source >= 1 && source <= sourceCount else { return }  // wiring error: ignore, not a crash
-        guard level[source] != newLevel else { return }
+        guard level[source] != newLevel else {
+            // Raised again while high: a new request only for a gateway that follows QEMU.
+            if newLevel && gateway == .qemu && !pending[source] {
+                pending[source] = true
+                updateOutputs()
+            }
+            return
+        }
         level[source] = newLevel
         if newLevel {
             counters.interrupts &+= 1
-            if !inService[source] { pending[source] = true }
+            if gateway == .qemu || !inService[source] { pending[source] = true }
             updateOutputs()
         }
     }
@@ -114,7 +140,7 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
             return
         }
         inService[source] = false
-        if level[source] { pending[source] = true }
+        if gateway == .level && level[source] { pending[source] = true }
         updateOutputs()
     }
 
@@ -208,7 +234,7 @@ public final class PLIC: MMIODevice, InterruptController, CountingDevice {
     private func bestPending(context c: Int) -> Int? {
         var best: Int?
         var bestPriority: UInt32 = 0
-        for s in 1...sourceCount where pending[s] && isEnabled(c, s) {
+        for s in 1...sourceCount where pending[s] && !inService[s] && isEnabled(c, s) {
             let p = priority[s]
             if p > threshold[c] && p > bestPriority {
                 best = s

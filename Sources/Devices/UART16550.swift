@@ -97,22 +97,28 @@ public final class UART16550: MMIODevice, CountingDevice {
         guard offset < 8 else { return outsideRegisters(offset) }
         let dlab = lcr & 0x80 != 0
         let value: UInt8
+        // The interrupt output is re-evaluated only after a read with a side effect (see updateIRQ).
+        var changed = false
         switch offset {
         case 0:
-            if dlab { value = dll } else { value = readRBR() }
+            if dlab { value = dll } else { value = readRBR(); changed = true }
         case 1: value = dlab ? dlm : ier
-        case 2: value = readIIR()
+        case 2:
+            value = readIIR()
+            changed = value & 0x0F == 0x02
         case 3: value = lcr
         case 4: value = mcr
         case 5:
             value = lsr
+            changed = overrun
             overrun = false   // reading LSR clears the error bits
         case 6:
             value = modemStatusLines | msrDeltas
+            changed = msrDeltas != 0
             msrDeltas = 0
         default: value = scr
         }
-        updateIRQ()
+        if changed { updateIRQ() }
         return UInt64(value)
     }
 
@@ -123,17 +129,16 @@ public final class UART16550: MMIODevice, CountingDevice {
         let dlab = lcr & 0x80 != 0
         switch offset {
         case 0:
-            if dlab { dll = v } else { writeTHR(v) }
+            if dlab { dll = v } else { writeTHR(v); updateIRQ() }
         case 1:
-            if dlab { dlm = v } else { writeIER(v) }
-        case 2: writeFCR(v)
+            if dlab { dlm = v } else { writeIER(v); updateIRQ() }
+        case 2: writeFCR(v); updateIRQ()
         case 3: lcr = v
-        case 4: writeMCR(v & 0x1F)
+        case 4: writeMCR(v & 0x1F); updateIRQ()
         case 7: scr = v
         default:
             break   // LSR and MSR are read-only; factory-test writes are ignored as on QEMU
         }
-        updateIRQ()
         return true
     }
 
@@ -279,6 +284,12 @@ public final class UART16550: MMIODevice, CountingDevice {
         }
     }
 
+    /// Drives the interrupt output after something that may have changed it: a received byte, a
+    /// THR, IER, FCR or MCR write, a read that takes data or clears a condition. Driving it high
+    /// again while it is high is a new request for a PLIC that follows QEMU (`PLICGateway.qemu`),
+    /// so it happens where QEMU's 16550 re-evaluates its interrupt, and never after a read with no
+    /// side effect: a driver that leaves THR-empty raised (xv6 reads LSR, never IIR) then gets one
+    /// interrupt per event, not one per handler run.
     private func updateIRQ() {
         irq.set(interruptID != 0x01)
     }

@@ -61,7 +61,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("builtin (vmlab's SBI), none (M-mode bare metal) or an M-mode firmware ELF; not with --kernel.", valueName: "builtin|none|path"))
     var firmware: String?
 
-    @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). A comma in the file name is written ',,' (as in qemu). Repeat for more.", valueName: "file[,rw]"))
+    @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). ',slot=N' puts it in virtio-mmio slot N, 0 to 7 (0x10001000 + N*0x1000, as qemu's bus=virtio-mmio-bus.N; xv6 wants slot=0); otherwise disks take the free slots from the top, as in qemu. A comma in the file name is written ',,' (as in qemu). Repeat for more.", valueName: "file[,rw][,slot=N]"))
     var disk: [String] = []
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
@@ -157,10 +157,11 @@ struct BootCommand: ParsableCommand {
         return mode
     }
 
-    /// `file[,rw]`: the file is everything before the first single comma, with `,,` in it standing
-    /// for one comma (QEMU's convention: `my,,disk.img` is the file `my,disk.img`); each word after
-    /// it is a flag, given once ("f,rw,rw" is an error, not a file named "f,rw"). A `,,` among the
-    /// flags is an error rather than a guess: it is a file name whose first comma was not doubled.
+    /// `file[,rw][,slot=N]`: the file is everything before the first single comma, with `,,` in it
+    /// standing for one comma (QEMU's convention: `my,,disk.img` is the file `my,disk.img`); each
+    /// word after it is a flag, given once ("f,rw,rw" is an error, not a file named "f,rw"). A `,,`
+    /// among the flags is an error rather than a guess: it is a file name whose first comma was not
+    /// doubled. Whether slot N exists and is free is the board's to say.
     static func parseDisk(_ text: String) throws -> VMSpec.Disk {
         var path = String.UnicodeScalarView()
         var flags: Substring.UnicodeScalarView?
@@ -183,6 +184,7 @@ struct BootCommand: ParsableCommand {
         guard !path.isEmpty else { throw ValidationError("--disk needs a file.") }
         let file = String(path)
         guard let flags = flags.map(String.init) else { return VMSpec.Disk(path: file, writable: false) }
+        var slot: Int?
         if flags.contains(",,") {
             throw ValidationError("--disk \(text): ',,' after the file name, which ends at the first single comma ('\(file)'); write every comma in the file name as ',,'.")
         }
@@ -192,11 +194,17 @@ struct BootCommand: ParsableCommand {
             case "rw":
                 guard !writable else { throw ValidationError("--disk \(text): flag 'rw' is given twice.") }
                 writable = true
-            case "": throw ValidationError("--disk \(text): an empty flag (expected rw after the file).")
-            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw; a comma in the file name is written ',,').")
+            case _ where flag.hasPrefix("slot="):
+                guard slot == nil else { throw ValidationError("--disk \(text): flag 'slot' is given twice.") }
+                guard let n = Int(flag.dropFirst(5)), n >= 0 else {
+                    throw ValidationError("--disk \(text): slot=\(flag.dropFirst(5)) is not a slot number (0 to 7).")
+                }
+                slot = n
+            case "": throw ValidationError("--disk \(text): an empty flag (expected rw or slot=N after the file).")
+            default: throw ValidationError("--disk \(text): unknown flag '\(flag)' (expected rw or slot=N; a comma in the file name is written ',,').")
             }
         }
-        return VMSpec.Disk(path: file, writable: writable)
+        return VMSpec.Disk(path: file, writable: writable, slot: slot)
     }
 
     /// The machine these options describe.

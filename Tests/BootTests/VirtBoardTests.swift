@@ -184,6 +184,36 @@ import Testing
                 == "disk '/dev/zero' is not a regular file (a character device)")
     }
 
+    /// Disks without a slot take the free slots from the top, as QEMU places its devices; a disk
+    /// may name its slot (QEMU's `bus=virtio-mmio-bus.N`; xv6 looks only at slot 0).
+    @Test func disksTakeTheirSlotOrQEMUsOrder() throws {
+        func slots(_ wanted: [Int?]) throws(BootError) -> [Int] {
+            try VirtBoard.virtioSlots(for: wanted.map { DiskConfiguration(path: "d", slot: $0) })
+        }
+        #expect(try slots([nil, nil, nil]) == [7, 6, 5])
+        #expect(try slots([0]) == [0])
+        #expect(try slots([nil, 7, nil, 0]) == [6, 7, 5, 0], "named slots first, the others around them")
+        #expect(try slots(Array(repeating: nil, count: 8)) == [7, 6, 5, 4, 3, 2, 1, 0])
+        func problem(_ wanted: [Int?]) -> String? {
+            do { _ = try slots(wanted); return nil } catch { return error.description }
+        }
+        #expect(problem([8]) == "disk 1 (d): slot 8 does not exist (virtio-mmio slots are 0 to 7)")
+        #expect(problem([nil, -1]) == "disk 2 (d): slot -1 does not exist (virtio-mmio slots are 0 to 7)")
+        #expect(problem([3, nil, 3]) == "disks 1 and 3 both ask for virtio-mmio slot 3")
+        #expect(problem(Array(repeating: nil, count: 9)) == "at most 8 disks fit the virtio-mmio slots (got 9)")
+
+        // The board puts the device there: slot 0 answers as a block device (ID 2), slot 7 as none.
+        let image = FileManager.default.temporaryDirectory.appendingPathComponent("slot-\(getpid()).img").path
+        FileManager.default.createFile(atPath: image, contents: Data(count: 4096))
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.disks = [DiskConfiguration(path: image, slot: 0)]
+        let board = try VirtBoard(configuration)
+        #expect(board.virtio[0].mmioRead(offset: 8, size: 4) == 2)
+        #expect(board.virtio[7].mmioRead(offset: 8, size: 4) == 0)
+    }
+
     @Test func dumpsTheDeviceTreeItBooted() throws {
         var configuration = VirtBoardConfiguration()
         configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")

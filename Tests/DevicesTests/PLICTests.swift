@@ -5,7 +5,7 @@ import Machine
 @Suite struct PLICTests {
     let pins = FakePins()
 
-    func make(harts: Int = 2) -> PLIC { PLIC(hartCount: harts, pins: pins) }
+    func make(harts: Int = 2, gateway: PLICGateway = .qemu) -> PLIC { PLIC(hartCount: harts, pins: pins, gateway: gateway) }
     func w(_ p: PLIC, _ off: UInt64, _ v: UInt64) { #expect(p.mmioWrite(offset: off, size: 4, value: v)) }
     func r(_ p: PLIC, _ off: UInt64) -> UInt64 { p.mmioRead(offset: off, size: 4) ?? 0xDEAD }
 
@@ -27,7 +27,7 @@ import Machine
     }
 
     @Test func claimCompleteWithLevelGateway() {
-        let p = make()
+        let p = make(gateway: .level)
         w(p, 4 * 10, 1)
         w(p, 0x2000 + 0x80 * 1, 1 << 10)                   // enable source 10 for hart 0 S-mode
         p.setIRQ(source: 10, level: true)
@@ -51,6 +51,58 @@ import Machine
         #expect(!pins.level(.seip, hart: 0))
         p.setIRQ(source: 10, level: true)                  // a new assertion is a new request
         #expect(p.isPending(10))
+    }
+
+    /// QEMU's gateway: a completion does not look at the line, so a source its handler left
+    /// asserted stays quiet until its device raises it again (xv6's UART, whose THR-empty
+    /// interrupt nobody acknowledges); a re-raise during service is delivered after completion.
+    @Test func claimCompleteWithQEMUGateway() {
+        let p = make()
+        #expect(p.gateway == .qemu, "the default")
+        w(p, 4 * 10, 1)
+        w(p, 0x2000 + 0x80 * 1, 1 << 10)
+        p.setIRQ(source: 10, level: true)
+        #expect(r(p, 0x20_1004) == 10)                     // claim
+        w(p, 0x20_1004, 10)                                // complete, the line still high
+        #expect(!p.isPending(10))
+        #expect(!pins.level(.seip, hart: 0))
+        p.setIRQ(source: 10, level: true)                  // the device re-raises it: a new request
+        #expect(p.isPending(10))
+        #expect(pins.level(.seip, hart: 0))
+        #expect(r(p, 0x20_1004) == 10)
+        p.setIRQ(source: 10, level: true)                  // again, while in service
+        #expect(p.isPending(10))
+        #expect(!pins.level(.seip, hart: 0), "not delivered while in service")
+        #expect(r(p, 0x20_1004) == 0)
+        w(p, 0x20_1004, 10)
+        #expect(pins.level(.seip, hart: 0), "delivered once completed")
+        #expect(r(p, 0x20_1004) == 10)
+        w(p, 0x20_1004, 10)
+        p.setIRQ(source: 10, level: false)
+        p.setIRQ(source: 10, level: true)                  // a new edge
+        #expect(p.isPending(10))
+    }
+
+    /// xv6's UART handler reads LSR and RBR, never IIR, so THR-empty stays raised. Under QEMU's
+    /// gateway it interrupts once per transmitted byte; under the level-triggered one it is pending
+    /// again after every completion (the interrupt storm that livelocked xv6 on one hart).
+    @Test(arguments: [PLICGateway.qemu, .level])
+    func aUARTHandlerThatNeverReadsIIR(gateway: PLICGateway) {
+        let p = make(gateway: gateway)
+        w(p, 4 * 10, 1)
+        w(p, 0x2000 + 0x80 * 1, 1 << 10)
+        let uart = UART16550(irq: InterruptLine(p, source: 10))
+        #expect(uart.mmioWrite(offset: 1, size: 1, value: 0x03))      // IER: RX data and THR empty
+        var delivered = 0
+        for round in 0..<5 {
+            if round == 2 { #expect(uart.mmioWrite(offset: 0, size: 1, value: 0x41)) }   // send a byte
+            guard r(p, 0x20_1004) == 10 else { continue }
+            delivered += 1
+            _ = uart.mmioRead(offset: 5, size: 1)                        // LSR: no received data
+            _ = uart.mmioRead(offset: 5, size: 1)                        // LSR again (uartstart)
+            w(p, 0x20_1004, 10)
+        }
+        #expect(delivered == (gateway == .qemu ? 2 : 5), "enabling THR empty, then the byte sent")
     }
 
     @Test func priorityOrderAndThresholdPerContext() {

@@ -344,16 +344,21 @@ func aGuestWaitingForInputAfterItEndsStops(mode: String, kernel: String) throws 
     #expect(bad.stderr.contains("expected a number with K, M, G or T"))
 }
 
-/// `--disk file[,rw]`: the file before the first comma, then flags, each known and given once.
+/// `--disk file[,rw][,slot=N]`: the file before the first comma, then flags, each known and given once.
 @Test func diskFlagsAreParsedOneByOne() throws {
     func problem(_ text: String) -> String? {
         do { _ = try BootCommand.parseDisk(text); return nil } catch { return "\(error)" }
     }
     #expect(try BootCommand.parseDisk("x.img") == VMSpec.Disk(path: "x.img", writable: false))
     #expect(try BootCommand.parseDisk("x.img,rw") == VMSpec.Disk(path: "x.img", writable: true))
+    #expect(try BootCommand.parseDisk("x.img,slot=0") == VMSpec.Disk(path: "x.img", writable: false, slot: 0))
+    #expect(try BootCommand.parseDisk("x.img,slot=3,rw") == VMSpec.Disk(path: "x.img", writable: true, slot: 3))
     #expect(problem("x.img,rw,rw") == "--disk x.img,rw,rw: flag 'rw' is given twice.")
-    #expect(problem("x.img,ro,rw") == "--disk x.img,ro,rw: unknown flag 'ro' (expected rw; a comma in the file name is written ',,').")
-    #expect(problem("x.img,") == "--disk x.img,: an empty flag (expected rw after the file).")
+    #expect(problem("x.img,slot=1,slot=2") == "--disk x.img,slot=1,slot=2: flag 'slot' is given twice.")
+    #expect(problem("x.img,slot=x") == "--disk x.img,slot=x: slot=x is not a slot number (0 to 7).")
+    #expect(problem("x.img,slot=-1") == "--disk x.img,slot=-1: slot=-1 is not a slot number (0 to 7).")
+    #expect(problem("x.img,ro,rw") == "--disk x.img,ro,rw: unknown flag 'ro' (expected rw or slot=N; a comma in the file name is written ',,').")
+    #expect(problem("x.img,") == "--disk x.img,: an empty flag (expected rw or slot=N after the file).")
     #expect(problem(",rw") == "--disk needs a file.")
 }
 
@@ -372,7 +377,7 @@ func aGuestWaitingForInputAfterItEndsStops(mode: String, kernel: String) throws 
     #expect(problem("my,disk.img,,rw")
         == "--disk my,disk.img,,rw: ',,' after the file name, which ends at the first single comma ('my'); write every comma in the file name as ',,'.")
     #expect(problem("x.img,rw,,") == "--disk x.img,rw,,: ',,' after the file name, which ends at the first single comma ('x.img'); write every comma in the file name as ',,'.")
-    #expect(problem("x,,,") == "--disk x,,,: an empty flag (expected rw after the file).")
+    #expect(problem("x,,,") == "--disk x,,,: an empty flag (expected rw or slot=N after the file).")
     #expect(problem(",,,rw") == nil)
     #expect(problem(",rw,,") == "--disk needs a file.")
 }

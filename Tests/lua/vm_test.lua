@@ -436,6 +436,28 @@ describe("vmlab.vm options", function()
     expect(padded).never.to_be_nil()
   end)
 
+  it("put a disk in the virtio-mmio slot it names, and refuse a slot that does not exist or is taken", function()
+    local disk = os.tmpname()
+    local f = assert(io.open(disk, "wb"))
+    f:write(("\0"):rep(512))
+    f:close()
+    local device_id = {}
+    for _, slot in ipairs { 0, 7 } do
+      -- A bare-metal program reads the slot's DeviceID register (offset 8) into a0.
+      local code = vmlab.asm(("li t0, 0x%x\n lw a0, 8(t0)\n ebreak"):format(0x10001000 + slot * 0x1000))
+      local vm <close> = assert(vmlab.vm { image = code, memory = "16M", disks = { { file = disk, slot = 0 } } })
+      vm:run { max_instructions = 10 }
+      device_id[slot] = vm:read "a0"
+    end
+    expect(device_id[0]).to_equal(2)   -- virtio-blk, where xv6 looks
+    expect(device_id[7]).to_equal(0)   -- QEMU's first slot stays empty
+    expect(select(2, vmlab.vm { image = image, disks = { { file = disk, slot = 8 } } }))
+      .to_equal(("disk 1 (%s): slot 8 does not exist (virtio-mmio slots are 0 to 7)"):format(disk))
+    expect(select(2, vmlab.vm { image = image, disks = { { file = disk, slot = 2 }, { file = disk, slot = 2 } } }))
+      .to_equal("disks 1 and 2 both ask for virtio-mmio slot 2")
+    os.remove(disk)
+  end)
+
   it("take memory in bytes or with a unit, and several harts", function()
     local vm <close> = assert(vmlab.vm { image = image, memory = "16M", harts = 2 })
     expect(tostring(vm)).to_equal("vmlab.VM (native, 16 MiB, 2 harts, classic-2006)")

@@ -62,7 +62,7 @@ public final class VirtBoard {
             FileHandle.standardOutput.write(Data(bytes))
         } : nil)
 
-        let plic = PLIC(hartCount: configuration.harts, pins: machine, errors: errors)
+        let plic = PLIC(hartCount: configuration.harts, pins: machine, gateway: configuration.plicGateway, errors: errors)
         self.plic = plic
         clint = CLINT(hartCount: configuration.harts, pins: machine, time: machine, errors: errors)
         var lines: [Int: InterruptLine] = [:]
@@ -94,9 +94,8 @@ public final class VirtBoard {
             }
         }
         self.disks = disks
-        // Devices fill the slots from the top, as QEMU does: disk 0 at 0x10008000 (PLIC 8).
         var backends = [(any VirtioBackend)?](repeating: nil, count: VirtPlatform.virtioSlotCount)
-        for (index, disk) in disks.enumerated() { backends[VirtPlatform.qemuVirtioSlot(forDevice: index)] = disk }
+        for (disk, slot) in zip(disks, try Self.virtioSlots(for: configuration.disks)) { backends[slot] = disk }
         virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
             VirtioMMIO(backend: backends[slot], memory: machine,
                        irq: line(VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
@@ -216,9 +215,39 @@ public final class VirtBoard {
         guard c.disks.count <= VirtPlatform.virtioSlotCount else {
             throw .invalidConfiguration("at most \(VirtPlatform.virtioSlotCount) disks fit the virtio-mmio slots (got \(c.disks.count))")
         }
+        _ = try virtioSlots(for: c.disks)
         guard [0, 16, 64].contains(c.machine.pmpEntries) else {
             throw .invalidConfiguration("PMP entries must be 0, 16 or 64 (got \(c.machine.pmpEntries))")
         }
+    }
+
+    /// The virtio-mmio slot of each disk: the slot it names, else the highest slot still free, so
+    /// that disks without one sit where QEMU puts its devices (the first at 0x10008000, PLIC 8;
+    /// `VirtPlatform.qemuVirtioSlot(forDevice:)`). A guest that looks only at slot 0, as xv6 does
+    /// (QEMU's `bus=virtio-mmio-bus.0`), needs its disk given slot 0.
+    public static func virtioSlots(for disks: [DiskConfiguration]) throws(BootError) -> [Int] {
+        let count = VirtPlatform.virtioSlotCount
+        var taken = [Int?](repeating: nil, count: count)            // slot → disk index
+        for (i, disk) in disks.enumerated() {
+            guard let slot = disk.slot else { continue }
+            guard (0..<count).contains(slot) else {
+                throw .invalidConfiguration("disk \(i + 1) (\(disk.path)): slot \(slot) does not exist (virtio-mmio slots are 0 to \(count - 1))")
+            }
+            if let other = taken[slot] {
+                throw .invalidConfiguration("disks \(other + 1) and \(i + 1) both ask for virtio-mmio slot \(slot)")
+            }
+            taken[slot] = i
+        }
+        var slots: [Int] = []
+        for (i, disk) in disks.enumerated() {
+            if let slot = disk.slot { slots.append(slot); continue }
+            guard let free = (0..<count).reversed().first(where: { taken[$0] == nil }) else {
+                throw .invalidConfiguration("at most \(count) disks fit the virtio-mmio slots (got \(disks.count))")
+            }
+            taken[free] = i
+            slots.append(free)
+        }
+        return slots
     }
 
     /// The image's bytes, read now (messages keep naming the file).

@@ -3,15 +3,19 @@
 import Devices
 import Machine
 
-/// A virtio-blk disk: a raw image file and what writes do to it.
+/// A virtio-blk disk: a raw image file, what writes do to it, and where it sits.
 public struct DiskConfiguration: Equatable, Sendable {
     public var path: String
     /// `.copyOnWrite` by default: the guest may write, the file never changes.
     public var mode: BlockImage.Mode
+    /// The virtio-mmio slot (0...7: 0x10001000 + slot × 0x1000, PLIC source slot + 1), as QEMU's
+    /// `bus=virtio-mmio-bus.N`; nil: QEMU's order, the free slots from the top (slot 7 first).
+    public var slot: Int?
 
-    public init(path: String, mode: BlockImage.Mode = .copyOnWrite) {
+    public init(path: String, mode: BlockImage.Mode = .copyOnWrite, slot: Int? = nil) {
         self.path = path
         self.mode = mode
+        self.slot = slot
     }
 }
 
@@ -28,7 +32,8 @@ public struct VirtBoardConfiguration: Sendable {
     public var kernelAddress: UInt64?
     public var initrd: ImageSource?
     public var bootargs: String = ""
-    /// virtio-blk disks, in slot order from 0x10001000 (at most 8 with the other virtio devices).
+    /// virtio-blk disks (at most 8, one per virtio-mmio slot): each in its `slot`, the others in
+    /// QEMU's order (`VirtBoard.virtioSlots(for:)`).
     public var disks: [DiskConfiguration] = []
     /// Copy console output to the host's standard output as it arrives (it is captured either way).
     public var consoleEcho: Bool = false
@@ -38,6 +43,9 @@ public struct VirtBoardConfiguration: Sendable {
     public var mmuType: String = "riscv,sv48"
     /// Attach an HTIF device at the kernel's `tohost` symbol when it has one (riscv-tests style).
     public var htif: Bool = true
+    /// How the PLIC's gateways take device interrupts: as QEMU's PLIC (default; xv6 depends on it)
+    /// or level-triggered, as the PLIC specification describes (see PLIC.swift).
+    public var plicGateway: PLICGateway = .qemu
     /// Hart and cost options; its `ramSize` and `harts` are set from `memory` and `harts`.
     public var machine = MachineConfiguration()
 

@@ -10,11 +10,14 @@
 /// An interrupt controller with numbered, level-sensitive inputs (the PLIC).
 public protocol InterruptController: AnyObject {
     /// Drives input `source` to `level`; levels, not edges: the device holds it until the cause clears.
+    /// `true` again while the input is high means the device re-evaluated its interrupt after a
+    /// change of its state (QEMU's devices re-raise then); the controller may take it as a request.
     func setIRQ(source: Int, level: Bool)
 }
 
-/// One device's interrupt output: a controller and a source number. Tracks the level it last drove
-/// so a device can set it freely and only edges reach the controller (and the counters).
+/// One device's interrupt output: a controller and a source number. Tracks the level it last drove:
+/// edges reach the controller and the counters; driving it high again while high reaches the
+/// controller as a re-raise (a device calls `set` where its interrupt state may have changed).
 public final class InterruptLine {
     public let controller: (any InterruptController)?
     public let source: Int
@@ -44,7 +47,12 @@ public final class InterruptLine {
     public static func unconnected() -> InterruptLine { InterruptLine(nil, source: 0) }
 
     public func set(_ newLevel: Bool) {
-        guard newLevel != level else { return }
+        guard newLevel != level else {
+            // Driven high again while high: the device re-evaluated its interrupt after a change of
+            // its state. The controller decides whether that is a new request (PLICGateway).
+            if newLevel && !masked { controller?.setIRQ(source: source, level: true) }
+            return
+        }
         level = newLevel
         if newLevel {
             risingEdges &+= 1

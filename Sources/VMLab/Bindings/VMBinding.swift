@@ -70,6 +70,7 @@ enum VMBinding {
     static let diskOptions: [LuaOption] = [
         LuaOption("file", .string, required: true, "A raw disk image file, a whole number of 512-byte sectors (the device reads and writes whole sectors; a file with a partial last sector is refused: `vmlab.vm` returns nil and a message naming its size)."),
         LuaOption("writable", .boolean, "Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes)."),
+        LuaOption("slot", .integer, "The virtio-mmio slot, 0 to 7 (slot n at 0x10001000 + n × 0x1000, PLIC source n + 1), as QEMU's `bus=virtio-mmio-bus.n`: xv6, for one, looks only at slot 0. Default: QEMU's order, the highest free slot (the first disk at 0x10008000). A slot that does not exist or is taken twice: `vmlab.vm` returns nil and a message."),
     ]
 
     static let options: [LuaOption] = [
@@ -80,7 +81,7 @@ enum VMBinding {
         LuaOption("kernel", .string, "Path of the kernel ELF (or raw image) — `vmlab.guest \"tinyos\"`."),
         LuaOption("initrd", .string, "Path of an initial RAM disk."),
         LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there)."),
-        LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, in slot order."),
+        LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, each in its `slot` or else in QEMU's order (the first at 0x10008000, the next below it)."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
@@ -157,7 +158,8 @@ enum VMBinding {
         spec.initrd = o.string("initrd")
         spec.bootargs = try bootargs(o.string("bootargs"), argument: argument)
         spec.disks = o["disks"].arrayItems.map { disk in
-            VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false)
+            VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false,
+                        slot: disk["slot"].int64.map { Int(clamping: $0) })
         }
         spec.echo = o.boolean("echo") ?? false
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: argument) }

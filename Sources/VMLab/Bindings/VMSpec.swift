@@ -29,9 +29,12 @@ public struct VMSpec: Sendable {
     public struct Disk: Sendable, Equatable {
         public var path: String
         public var writable: Bool
-        public init(path: String, writable: Bool = false) {
+        /// The virtio-mmio slot (`DiskConfiguration.slot`); nil: QEMU's order.
+        public var slot: Int?
+        public init(path: String, writable: Bool = false, slot: Int? = nil) {
             self.path = path
             self.writable = writable
+            self.slot = slot
         }
     }
 
@@ -85,7 +88,7 @@ public struct VMSpec: Sendable {
         c.initrd = initrd.map { .file($0) }
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
         // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
-        c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite) }
+        c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite, slot: $0.slot) }
         c.kernel = image.map { .bytes($0, name: "image") } ?? kernel.map { .file($0) }
         switch firmware {
         case .builtin: c.firmware = .builtin

@@ -553,6 +553,7 @@ function vmlab_VM:close() end
 ---@class vmlab.DiskOptions
 ---@field file string A raw disk image file, a whole number of 512-byte sectors (the device reads and writes whole sectors; a file with a partial last sector is refused: `vmlab.vm` returns nil and a message naming its size).
 ---@field writable? boolean Whether the guest's writes reach the file (default false: they stay in memory, copy-on-write, and the file never changes).
+---@field slot? integer The virtio-mmio slot, 0 to 7 (slot n at 0x10001000 + n × 0x1000, PLIC source n + 1), as QEMU's `bus=virtio-mmio-bus.n`: xv6, for one, looks only at slot 0. Default: QEMU's order, the highest free slot (the first disk at 0x10008000). A slot that does not exist or is taken twice: `vmlab.vm` returns nil and a message.
 
 ---@class vmlab.EventFilter
 ---@field cause? string|string[] A cause name or a list of them: `ecall_u`, `store_page_fault`, `supervisor_timer`... (also `exception_N`, `interrupt_N`), `sbi_time`, `sbi_srst`... for SBI calls (`sbi_0xN` for an extension the SBI does not implement), `pv_mmu_update`, `pv_set_satp`... for para-virtual hypercalls (`pv_0xN` for an unknown call number), "fault" for a page walk that faulted. An unknown name raises, listing the valid ones.
@@ -625,7 +626,7 @@ function vmlab_VM:close() end
 ---@field kernel? string Path of the kernel ELF (or raw image) — `vmlab.guest "tinyos"`.
 ---@field initrd? string Path of an initial RAM disk.
 ---@field bootargs? string The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there).
----@field disks? vmlab.DiskOptions[] virtio-blk disks, in slot order.
+---@field disks? vmlab.DiskOptions[] virtio-blk disks, each in its `slot` or else in QEMU's order (the first at 0x10008000, the next below it).
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = "builtin"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode.
