@@ -53,6 +53,11 @@
 .macro MIE_ON
     csrsi   mstatus, MSTATUS_MIE
 .endm
+/* Check n: with MIE set (the M-mode handler resumes with it clear), insn fires the trigger. */
+.macro FIRES n, insn:vararg
+    MIE_ON
+    EXPECT_TRAP \n, CAUSE_BREAKPOINT, \insn
+.endm
 
 TEST_BEGIN
     la      s0, watched
@@ -135,8 +140,7 @@ TEST_BEGIN
     sd      a0, 0(s0)
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD, watched
     li      a1, 0
-    MIE_ON
-    EXPECT_TRAP 21, CAUSE_BREAKPOINT, ld a1, 0(s0)
+    FIRES 21, ld a1, 0(s0)
     EXPECT  22, a1, 0                     /* the load did not write a1 */
     TRAP_FIELD t1, TR_TVAL
     beqz    t1, 1f
@@ -149,24 +153,17 @@ TEST_BEGIN
     sd      a0, 0(s0)
     TRIGGER MC_TYPE2 | MC_M | MC_STORE, watched
     li      a1, 99
-    MIE_ON
-    EXPECT_TRAP 25, CAUSE_BREAKPOINT, sd a1, 0(s0)
+    FIRES 25, sd a1, 0(s0)
     ld      a0, 0(s0)                     /* a store trigger does not see loads */
     EXPECT  26, a0, 7                     /* and the store did not happen */
-    MIE_ON
-    EXPECT_TRAP 27, CAUSE_BREAKPOINT, sw a1, 0(s0)
-    MIE_ON
-    EXPECT_TRAP 28, CAUSE_BREAKPOINT, fsd fa0, 0(s0)
+    FIRES 27, sw a1, 0(s0)
+    FIRES 28, fsd fa0, 0(s0)
     /* an AMO reads and writes: a load trigger and a store trigger both see it */
-    MIE_ON
-    EXPECT_TRAP 29, CAUSE_BREAKPOINT, amoadd.d a0, a1, (s0)
+    FIRES 29, amoadd.d a0, a1, (s0)
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD, watched
-    MIE_ON
-    EXPECT_TRAP 30, CAUSE_BREAKPOINT, amoor.d a0, a1, (s0)
-    MIE_ON
-    EXPECT_TRAP 31, CAUSE_BREAKPOINT, lr.d a0, (s0)
-    MIE_ON
-    EXPECT_TRAP 32, CAUSE_BREAKPOINT, c.ld a0, 0(s0)
+    FIRES 30, amoor.d a0, a1, (s0)
+    FIRES 31, lr.d a0, (s0)
+    FIRES 32, c.ld a0, 0(s0)
     TRIGGER_OFF
     ld      a0, 0(s0)                     /* the stores and AMOs did nothing: still 7 */
     EXPECT  33, a0, 7
@@ -174,8 +171,7 @@ TEST_BEGIN
     /* ---- match kinds: napot, ge, lt, not equal ---- */
     /* napot: tdata2 = watched + 7 (low bits 0111): the 16 bytes from watched */
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD | MC_MATCH_NAPOT, watched + 7
-    MIE_ON
-    EXPECT_TRAP 34, CAUSE_BREAKPOINT, lw a0, 12(s0)
+    FIRES 34, lw a0, 12(s0)
     MIE_ON
     CLEAR_TRAPS
     lw      a0, 16(s0)
@@ -186,29 +182,24 @@ TEST_BEGIN
      * reentrancy rule, which QEMU 7.2 lacks (it would trap again inside its handler). */
     SKIP_ON_QEMU72 .Lno_ranges
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD | MC_MATCH_GE, watched + 32
-    MIE_ON
-    EXPECT_TRAP 36, CAUSE_BREAKPOINT, lb a0, 40(s0)
+    FIRES 36, lb a0, 40(s0)
     MIE_ON
     CLEAR_TRAPS
     lb      a0, 31(s0)
     csrci   mstatus, MSTATUS_MIE
     EXPECT_MCOUNT 37, 0
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD | MC_MATCH_LT, watched
-    MIE_ON
-    EXPECT_TRAP 38, CAUSE_BREAKPOINT, lb a0, -1(s0)
+    FIRES 38, lb a0, -1(s0)
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD | MC_MATCH_NOT_EQUAL, watched
-    MIE_ON
-    EXPECT_TRAP 39, CAUSE_BREAKPOINT, lb a0, 64(s0)
+    FIRES 39, lb a0, 64(s0)
     TRIGGER_OFF
 .Lno_ranges:
 
     /* ---- every byte of an access is a compare value (recommended) ---- */
     SKIP_ON_QEMU72 .Lno_bytes
     TRIGGER MC_TYPE2 | MC_M | MC_STORE, watched + 5
-    MIE_ON
-    EXPECT_TRAP 40, CAUSE_BREAKPOINT, sd a1, 0(s0)
-    MIE_ON
-    EXPECT_TRAP 41, CAUSE_BREAKPOINT, sh a1, 4(s0)
+    FIRES 40, sd a1, 0(s0)
+    FIRES 41, sh a1, 4(s0)
     MIE_ON
     CLEAR_TRAPS
     sb      a1, 4(s0)
@@ -272,14 +263,12 @@ TEST_BEGIN
     csrr    a0, TDATA1
     li      a1, MC_TYPE6 | MC_M | MC_LOAD
     EXPECT_REG 62, a0, a1
-    MIE_ON
-    EXPECT_TRAP 63, CAUSE_BREAKPOINT, ld a0, 0(s0)
+    FIRES 63, ld a0, 0(s0)
     csrr    a0, TDATA1
     li      a1, MC_TYPE6 | MC_M | MC_LOAD | (1 << 22)
     EXPECT_REG 64, a0, a1                 /* mcontrol6 hit0 = 1, hit1 = 0: fired before */
     TRIGGER MC_TYPE2 | MC_M | MC_LOAD, watched
-    MIE_ON
-    EXPECT_TRAP 65, CAUSE_BREAKPOINT, ld a0, 0(s0)
+    FIRES 65, ld a0, 0(s0)
     csrr    a0, TDATA1
     li      a1, MC_TYPE2 | MC_M | MC_LOAD | MC_HIT
     EXPECT_REG 66, a0, a1                 /* mcontrol hit */
