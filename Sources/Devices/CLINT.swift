@@ -118,14 +118,19 @@ public final class CLINT: MMIODevice, TimedDevice, CountingDevice {
 
     /// The earliest TimeSource tick at which a not-yet-pending mtimecmp is reached. A hart whose
     /// mtip is already high needs nothing until its mtimecmp is rewritten (which re-evaluates).
+    /// An mtimecmp that time has already passed without `advance` raising its mtip is due now:
+    /// a hart whose clock ran past another hart's deadline within its slice (an MMIO access or a
+    /// trap costs more than an instruction) may touch this device (an IPI) before the machine
+    /// advances it, and that deadline must not be lost.
     public var nextDeadline: UInt64? {
         var best: UInt64?
         let now = time.mtime
+        let guestNow = now &+ offset
         for h in 0..<hartCount where !mtipLevel[h] && mtimecmp[h] != UInt64.max {
-            // Ticks until guest-visible mtime reaches mtimecmp; mtime < mtimecmp here (else mtip).
-            let wait = mtimecmp[h] &- (now &+ offset)
-            let at = now &+ wait
-            if at < now { continue }   // beyond the end of time: never
+            if mtimecmp[h] <= guestNow { return now }
+            // Ticks until guest-visible mtime reaches mtimecmp.
+            let (at, beyondTheEndOfTime) = now.addingReportingOverflow(mtimecmp[h] - guestNow)
+            if beyondTheEndOfTime { continue }
             best = min(best ?? at, at)
         }
         return best

@@ -68,6 +68,30 @@ import Machine
         #expect(pins.level(.mtip))
     }
 
+    /// A deadline that time passed before the machine advanced the CLINT stays due: with several
+    /// harts, one whose clock ran past another's mtimecmp within its slice may write msip (an
+    /// IPI) first. Losing that deadline left Linux under OpenSBI on two harts without its tick.
+    @Test func aPassedDeadlineIsDueUntilAdvanced() {
+        let clint = CLINT(hartCount: 2, pins: pins, time: time)
+        time.mtime = 100
+        #expect(clint.mmioWrite(offset: 0x4000, size: 8, value: 200))
+        #expect(clint.nextDeadline == 200)
+        time.mtime = 250                                                     // hart 1's clock, ahead
+        #expect(clint.mmioWrite(offset: 0x0004, size: 4, value: 1))          // its IPI
+        #expect(clint.nextDeadline == 250)                                   // due now, not lost
+        #expect(!pins.level(.mtip, hart: 0))
+        clint.advance(to: 250)
+        #expect(pins.level(.mtip, hart: 0))
+        #expect(clint.nextDeadline == nil)
+        // A compare value the timebase would reach only after wrapping around never fires.
+        #expect(clint.mmioWrite(offset: 0x4000, size: 8, value: UInt64.max))
+        #expect(clint.mmioWrite(offset: 0xBFF8, size: 8, value: 0))          // guest mtime set back
+        #expect(clint.mmioWrite(offset: 0x4008, size: 8, value: UInt64.max - 1))
+        #expect(clint.nextDeadline == nil)
+        #expect(clint.mmioWrite(offset: 0x4008, size: 8, value: 1000))
+        #expect(clint.nextDeadline == 1250)
+    }
+
     @Test func badAccessesAreRejectedOrIgnored() {
         let clint = CLINT(hartCount: 1, pins: pins, time: time)
         #expect(clint.mmioRead(offset: 0x4002, size: 4) == nil)      // misaligned
