@@ -457,3 +457,42 @@ func uncountedTrapsStillEndARunThatMakesNoProgress(_ engine: ExecutionEngine) th
     #expect(progressing.taken == 40)
     #expect(p.machine.counters().instructions == 10)
 }
+
+/// mip.SEIP reads as the OR of its software-writable bit and the external interrupt controller's
+/// signal, but CSRRS/CSRRC modify the software bit alone (privileged spec, "Machine Interrupt
+/// Registers"). OpenSBI sets and clears mip.STIP with csrs/csrc on every timer tick; done while the
+/// PLIC held SEIP high, the external signal used to be latched into the software bit, and Linux
+/// on two harts then took supervisor external interrupts for ever with nothing to claim.
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func mipSetAndClearModifyOnlyTheSoftwareBits(_ engine: ExecutionEngine) throws {
+    let rig = Guest.Rig { $0.engine = engine }
+    let m = rig.machine
+    m.setPin(.seip, hart: 0, level: true)
+    m.setPin(.mtip, hart: 0, level: true)
+    try rig.start("""
+        csrr a0, mip            # SEIP and MTIP, from the pins
+        li t0, 1 << 5
+        csrs mip, t0            # STIP: SEIP must stay the controller's
+        csrr a1, mip
+        csrc mip, t0
+        csrr a2, mip
+        ebreak
+        """)
+    _ = rig.run(20)
+    #expect(rig.x(10) == 0x280)
+    #expect(rig.x(11) == 0x2A0)
+    #expect(rig.x(12) == 0x280)
+    m.setPin(.seip, hart: 0, level: false)
+    m.setPin(.mtip, hart: 0, level: false)
+    #expect(m.readCSR(0x344) == 0, "nothing latched")
+    // The software SEIP is a bit of its own, ORed with the signal.
+    try rig.start("""
+        li t0, 1 << 9
+        csrs mip, t0
+        ebreak
+        """)
+    _ = rig.run(20)
+    m.setPin(.seip, hart: 0, level: true)
+    m.setPin(.seip, hart: 0, level: false)
+    #expect(m.readCSR(0x344) == 1 << 9)
+}

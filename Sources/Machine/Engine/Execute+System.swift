@@ -96,11 +96,16 @@ extension Hart {
             return refusedCSR(op, n, writes: writes, next: next)
         }
         if writes {
+            // mip's SEIP (and the other bits a device or the SBI drives beside the software one)
+            // reads as the OR of the two, but a set or clear modifies the software bit alone
+            // (privileged spec, "Machine Interrupt Registers"): M-mode firmware setting STIP
+            // while the PLIC holds SEIP high must not latch SEIP for ever.
+            let base = n == CSR.mip ? s.pointee.mipSoft | (old & ~Irq.mipWritable) : old
             let value: UInt64
             switch op.opcode {
             case .csrrw, .csrrwi: value = operand
-            case .csrrs, .csrrsi: value = old | operand
-            default: value = old & ~operand
+            case .csrrs, .csrrsi: value = base | operand
+            default: value = base & ~operand
             }
             s.pointee.exitSlice = .none
             let flushes = observes(.tlbFlush) ? tlb.counters.satpFlushes : 0
