@@ -145,4 +145,55 @@ import Machine
         #expect(a == b)
         #expect(a[0].instructions > 2000)
     }
+
+    /// A run split by budgets (or taken step by step) takes the harts through the interleaving of
+    /// one long run: the next run goes on with the hart whose turn was cut, for what was left of
+    /// it. (Runs used to start a new round at hart 0, so `vmlab boot`, which runs in slices to
+    /// poll its input, and a script's single `vm:run()` saw different interleavings.)
+    @Test func runsSplitAtAnyBudgetInterleaveAsOneRun() throws {
+        let program = try Guest.assemble("""
+        .globl _start
+        _start:
+            li s0, 0x80100000
+            csrr s2, mhartid
+            slli s2, s2, 3
+            add s2, s2, s0
+            li s1, 300
+        1:  lr.d t2, (s0)            # a shared sum, by LR/SC: its final order records the interleaving
+            slli t2, t2, 1
+            add t2, t2, s1
+            csrr t4, mhartid
+            add t2, t2, t4
+            sc.d t3, t2, (s0)
+            bnez t3, 1b
+            sd t2, 8(s2)             # what this hart last saw
+            addi s1, s1, -1
+            bnez s1, 1b
+            wfi
+        2:  j 2b
+        """)
+        func finish(_ split: (Guest.Rig) -> Void) -> [UInt8] {
+            let r = SMPTests.rig(harts: 3, quantum: 10)
+            r.boot(program)
+            split(r)
+            let counters = (0..<3).map { r.machine.counters(hart: $0) }
+            #expect(counters.allSatisfy { $0.waits == 1 })
+            return (r.machine.readPhysical(at: 0x8010_0000, count: 32) ?? [])
+                + counters.flatMap { withUnsafeBytes(of: $0.instructions) { Array($0) } }
+        }
+        let whole = finish { #expect($0.run(100_000) == .idle) }
+        for slice: UInt64 in [1, 7, 10, 13, 999] {
+            let split = finish { r in
+                var stop = StopReason.budgetExhausted
+                while stop == .budgetExhausted { stop = r.run(slice) }
+                #expect(stop == .idle)
+            }
+            #expect(split == whole, "slices of \(slice)")
+        }
+        let stepped = finish { r in
+            var stop = StopReason.budgetExhausted
+            while stop == .budgetExhausted { stop = r.machine.step() }
+        }
+        #expect(stepped == whole, "steps")
+    }
 }

@@ -135,13 +135,14 @@ extension Machine {
     // MARK: hart lifecycle (SBI HSM)
 
     /// Starts `hart` at `pc` in `privilege` with a0 = `a0`, a1 = `a1` (the boot protocol: a0 =
-    /// hartid, a1 = device-tree address).
-    public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64) {
+    /// hartid, a1 = device-tree address) and, when given, a2 = `a2` (OpenSBI's fw_dynamic_info).
+    public func startHart(_ h: Int, privilege: PrivilegeMode, pc: UInt64, a0: UInt64, a1: UInt64, a2: UInt64? = nil) {
         let t = hart(h)
         t.foldCounters()
         if !delivering { t.dropRedirect() }
         t.state.pointee.regs[10] = a0
         t.state.pointee.regs[11] = a1
+        if let a2 { t.state.pointee.regs[12] = a2 }
         t.state.pointee.priv = privilege.rawValue
         t.state.pointee.pc = pc & ~1
         t.state.pointee.runState = .started
@@ -378,6 +379,7 @@ extension Machine {
             bus.ram.zero()
             code.clear()
         }
+        interruptedTurn = nil
         for h in harts {
             let s = h.state
             h.foldCounters()

@@ -50,26 +50,43 @@ extension Machine {
         var account = TurnAccount(maxInstructions: maxInstructions, maxCycles: maxCycles, startCycles: globalCycles)
         var resumeFromBreakpoint = lastBreakpoint
         lastBreakpoint = nil
+        var resumed = interruptedTurn
+        interruptedTurn = nil
         while true {
-            if let stop = takeStop() { return stop }
+            if let stop = takeStop() {
+                interruptedTurn = resumed
+                return stop
+            }
             advanceDevices()
-            var anyRan = false
-            for h in harts {
+            var anyRan = resumed?.anyRan ?? false
+            for h in harts[(resumed?.hart ?? 0)...] {
                 let s = h.state
                 // The hart's turn: up to `quantum` instructions (retired or trapped), in slices
                 // that end at traps, interrupts, CSR side effects and device deadlines.
                 account.turnLeft = harts.count == 1 ? UInt64.max : configuration.quantum
+                if let turn = resumed {
+                    account.turnLeft = turn.left
+                    resumed = nil
+                }
+                // Every return inside the turn leaves the schedule where it stands (interruptedTurn).
                 while account.turnLeft > 0 {
                     h.checkInterrupts()
                     guard s.pointee.runState == .started else { break }
-                    if account.done >= maxInstructions { return .budgetExhausted }
+                    if account.done >= maxInstructions {
+                        interruptedTurn = InterruptedTurn(hart: h.id, left: account.turnLeft, anyRan: anyRan)
+                        return .budgetExhausted
+                    }
                     let cyclesUsed = currentCyclesOf(h) &- account.startCycles
-                    if cyclesUsed >= maxCycles { return .budgetExhausted }
+                    if cyclesUsed >= maxCycles {
+                        interruptedTurn = InterruptedTurn(hart: h.id, left: account.turnLeft, anyRan: anyRan)
+                        return .budgetExhausted
+                    }
                     var limit = sliceLimit(h, account, cyclesUsed: cyclesUsed)
                     if !breakpoints.isEmpty {
                         let pc = s.pointee.pc
                         if breakpoints.contains(pc) && resumeFromBreakpoint.map({ $0.hart != h.id || $0.pc != pc }) ?? true {
                             lastBreakpoint = (h.id, pc)
+                            interruptedTurn = InterruptedTurn(hart: h.id, left: account.turnLeft, anyRan: anyRan)
                             return .breakpoint(hart: h.id, pc: pc)
                         }
                         resumeFromBreakpoint = nil
@@ -95,7 +112,10 @@ extension Machine {
                     account.turnLeft &-= min(account.turnLeft, max(used, 1))
                     if s.pointee.cycles > globalCycles { globalCycles = s.pointee.cycles }
                     anyRan = true
-                    if let stop = takeStop() { return stop }
+                    if let stop = takeStop() {
+                        interruptedTurn = InterruptedTurn(hart: h.id, left: account.turnLeft, anyRan: true)
+                        return stop
+                    }
                     advanceDevices()
                 }
             }
@@ -176,7 +196,8 @@ extension Machine {
         return sliceLimit(h, a.pointee, cyclesUsed: cyclesUsed)
     }
 
-    /// Executes one instruction (or takes one interrupt) on the first runnable hart.
+    /// Executes one instruction (or takes one interrupt) on the hart whose turn it is: steps go
+    /// through the harts as one long run would.
     public func step() -> StopReason { run(maxInstructions: 1) }
 
     private func syncIdleHarts() {
@@ -213,6 +234,16 @@ extension Machine {
         }
         recomputeEarliestDeadline()
     }
+}
+
+/// Where `run` left the round-robin (`Machine.interruptedTurn`).
+struct InterruptedTurn {
+    /// The hart whose turn it was.
+    var hart: Int
+    /// Instructions left of that turn (0: the turn was over; the next hart's comes next).
+    var left: UInt64
+    /// Whether some hart ran earlier in the same pass (else the machine may be idle after it).
+    var anyRan: Bool
 }
 
 /// The run loop's accounts while a hart has its turn, shared with the engine through

@@ -100,6 +100,11 @@ public final class Machine {
     private(set) var hasHoles = false
     /// The breakpoint `run` last stopped at, so the next `run` executes past it.
     var lastBreakpoint: (hart: Int, pc: UInt64)? = nil
+    /// Where the round-robin stood when `run` last returned inside a pass over the harts: the hart
+    /// whose turn it was, what was left of that turn, and whether a hart had run earlier in the
+    /// pass. The next `run` takes up the schedule there, so that runs split at any budget take
+    /// the harts through exactly the interleaving of one long run. nil: a new pass from hart 0.
+    var interruptedTurn: InterruptedTurn? = nil
     /// The cost table in use; changing it takes effect at once.
     public var costs: CostTable {
         get { costTable }
