@@ -52,6 +52,30 @@ import Testing
         #expect(ram.read(0x8000_0000, count: 4) == [0x33, 0x04, 0x05, 0x00])   // add s0, a0, zero
     }
 
+    /// M-mode firmware finds OpenSBI's fw_dynamic_info after the device tree (a2 at entry), as
+    /// QEMU's boot ROM holds it for -bios; the built-in firmware and bare metal get none.
+    @Test func mModeFirmwareGetsDynamicInfoAfterTheDeviceTree() throws {
+        var firmware = ELFBuilder()
+        firmware.segments = [.init(physicalAddress: 0x8000_0000, data: [0x6f, 0, 0, 0], memorySize: 4)]
+        let ram = FakeRAM(size: 128 << 20)
+        let plan = try BootLoader.load(Self.configuration(firmware: .elf(.bytes(firmware.build(), name: "fw.elf"))), into: ram)
+        let tree = try #require(plan.range(of: "device tree"))
+        let info = try #require(plan.firmwareInfoAddress)
+        #expect(info == tree.address + (tree.size + 7) / 8 * 8)
+        #expect(plan.range(of: "firmware info") == MemoryRange(address: info, size: 48))
+        let words = stride(from: 0, to: 48, by: 8).map { offset in
+            ram.read(info + UInt64(offset), count: 8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
+        // magic "OSBI", version 2, next_addr = the kernel, next_mode = S, options, boot_hart 0.
+        #expect(words == [0x4942_534F, 2, 0x8020_0000, 1, 0, 0])
+
+        for firmware in [Firmware.builtin, .none] {
+            let plan = try BootLoader.load(Self.configuration(firmware: firmware), into: FakeRAM(size: 128 << 20))
+            #expect(plan.firmwareInfoAddress == nil)
+            #expect(plan.range(of: "firmware info") == nil)
+        }
+    }
+
     @Test func initrdGoesHalfwayUpAndIntoChosen() throws {
         let ram = FakeRAM(size: 128 << 20)
         let initrd = [UInt8](repeating: 0x42, count: 5000)

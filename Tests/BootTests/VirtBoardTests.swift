@@ -18,18 +18,26 @@ import Testing
         return try VirtBoard(configuration)
     }
 
+    /// The payload under one of Debian's OpenSBI firmwares, or nil (with a note) when it is not
+    /// installed: the board before it ran, how the run stopped, and the console with OpenSBI's
+    /// carriage returns (before each newline, its own and the payload's) taken out.
+    static func payloadUnderOpenSBI(_ firmware: String, harts: Int = 1,
+                                    before: (VirtBoard) throws -> Void = { _ in }) throws -> (stop: StopReason, text: String)? {
+        guard FileManager.default.fileExists(atPath: firmware) else {
+            print("skipping: \(firmware) not installed (apt install opensbi)")
+            return nil
+        }
+        guard let payload = Guests.path("payload", "payload.bin") else { return nil }
+        let board = try Self.board(firmware: .elf(.file(firmware)), kernel: payload, harts: harts)
+        try before(board)
+        let stop = board.run(maxInstructions: Self.budget)
+        return (stop, board.console.text.replacingOccurrences(of: "\r\n", with: "\n"))
+    }
+
     /// The acceptance test: Debian's OpenSBI prints its banner and hands over to the payload, which
     /// prints through the legacy SBI console and the UART and powers off through SRST.
     @Test func openSBIBootsThePayload() throws {
-        guard FileManager.default.fileExists(atPath: Self.openSBI) else {
-            print("skipping: \(Self.openSBI) not installed (apt install opensbi)")
-            return
-        }
-        guard let payload = Guests.path("payload", "payload.bin") else { return }
-        let board = try Self.board(firmware: .elf(.file(Self.openSBI)), kernel: payload)
-        let stop = board.run(maxInstructions: Self.budget)
-        // OpenSBI's console puts a carriage return before each newline, its own and the payload's.
-        let text = board.console.text.replacingOccurrences(of: "\r\n", with: "\n")
+        guard let (stop, text) = try Self.payloadUnderOpenSBI(Self.openSBI) else { return }
         #expect(stop == .poweredOff(code: 0), "console:\n\(text)")
         #expect(text.contains("OpenSBI v1."))
         #expect(text.contains("Domain0 Next Address      : 0x0000000080200000"))
@@ -38,6 +46,21 @@ import Testing
         #expect(text.contains("payload: hart 0, device tree at 0x0000000082200000"))
         #expect(text.contains("payload: powering off through SBI SRST\n"))
         #expect(!text.contains("SRST returned"))
+    }
+
+    /// fw_dynamic, QEMU's default -bios, learns where the kernel is from the fw_dynamic_info that
+    /// a2 points at on every hart.
+    @Test func openSBIDynamicFirmwareBootsThePayload() throws {
+        let dynamic = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf"
+        guard let (stop, text) = try Self.payloadUnderOpenSBI(dynamic, harts: 2, before: { board in
+            let info = try #require(board.plan.firmwareInfoAddress)
+            for hart in 0..<2 { #expect(board.machine.register(12, hart: hart) == info) }
+        }) else { return }
+        #expect(stop == .poweredOff(code: 0), "console:\n\(text)")
+        #expect(text.contains("Firmware Base             : 0x80000000"))
+        #expect(text.contains("Domain0 Next Address      : 0x0000000080200000"))
+        #expect(text.contains("Domain0 Next Mode         : S-mode"))
+        #expect(text.contains("payload: powering off through SBI SRST\n"))
     }
 
     @Test func builtinSBIBootsThePayload() throws {

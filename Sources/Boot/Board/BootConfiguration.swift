@@ -79,6 +79,9 @@ public struct BootPlan: Equatable, Sendable {
     public let secondaryHartsStart: Bool
     /// The device tree's physical address: `a1` at entry.
     public let deviceTreeAddress: UInt64
+    /// Where OpenSBI's `struct fw_dynamic_info` is (``FirmwareDynamicInfo``): `a2` at entry, as
+    /// QEMU passes it to its `-bios`. `nil` unless the firmware is an M-mode ELF.
+    public let firmwareInfoAddress: UInt64?
     public let deviceTree: DeviceTree
     /// Everything placed in RAM, by role.
     public let images: [PlacedImage]

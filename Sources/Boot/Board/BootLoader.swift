@@ -85,7 +85,10 @@ public enum BootLoader {
         // The blob's size does not depend on the initrd's addresses, only on its presence.
         if let bytes = initrdBytes { machine.initrd = MemoryRange(address: 0, size: UInt64(bytes.count)) }
         let blobSize = UInt64(VirtDeviceTree.build(machine).flattened().count)
-        let dtbAddress = try BootLayout.deviceTreeAddress(ram: ram, size: blobSize, avoiding: placed)
+        // M-mode firmware also gets OpenSBI's fw_dynamic_info, right after the blob (below).
+        let infoOffset = BootLayout.alignUp(blobSize, 8)
+        let reserved = firmware == nil ? blobSize : infoOffset + FirmwareDynamicInfo.size
+        let dtbAddress = try BootLayout.deviceTreeAddress(ram: ram, size: reserved, avoiding: placed)
         if let bytes = initrdBytes {
             let base = kernelEntry ?? BootLayout.kernelAddress(ram: ram, firmwareEnd: placed.map(\.range.end).max())
             let address = try BootLayout.initrdAddress(ram: ram, kernelEntry: base, size: UInt64(bytes.count),
@@ -97,6 +100,17 @@ public enum BootLoader {
         let blob = tree.flattened()
         precondition(UInt64(blob.count) == blobSize, "device tree size changed with the initrd address")
         placed.append(PlacedImage("device tree", MemoryRange(address: dtbAddress, size: blobSize)))
+        // QEMU writes fw_dynamic_info into its boot ROM beside the reset vector, which passes its
+        // address in a2 to whatever -bios is: OpenSBI's fw_dynamic reads the next stage's address
+        // and mode there (fw_jump and fw_payload ignore a2). vmlab has no reset-vector ROM, so the
+        // record goes into RAM after the device tree, in the slot reserved for both.
+        var firmwareInfo: (address: UInt64, bytes: [UInt8])?
+        if firmware != nil {
+            let address = dtbAddress + infoOffset
+            let info = FirmwareDynamicInfo(nextAddress: kernelEntry ?? 0)
+            firmwareInfo = (address, info.bytes)
+            placed.append(PlacedImage("firmware info", MemoryRange(address: address, size: FirmwareDynamicInfo.size)))
+        }
         try BootLayout.check(placed, ram: ram)
 
         // Everything fits: write it.
@@ -108,6 +122,7 @@ public enum BootLoader {
             try GuestMemoryWriter.write(bytes[...], at: range.address, into: memory)
         }
         try GuestMemoryWriter.write(blob[...], at: dtbAddress, into: memory)
+        if let (address, bytes) = firmwareInfo { try GuestMemoryWriter.write(bytes[...], at: address, into: memory) }
 
         let mode: BootPlan.EntryMode
         switch configuration.firmware {
@@ -115,7 +130,8 @@ public enum BootLoader {
         case .elf, .none: mode = .machine
         }
         return BootPlan(entry: entry, mode: mode, secondaryHartsStart: mode == .machine,
-                        deviceTreeAddress: dtbAddress, deviceTree: tree, images: placed,
+                        deviceTreeAddress: dtbAddress, firmwareInfoAddress: firmwareInfo?.address,
+                        deviceTree: tree, images: placed,
                         kernelSymbols: kernel?.symbols ?? [], kernelIsRawImage: kernelRaw != nil,
                         firmwareSymbols: firmware?.symbols ?? [])
     }

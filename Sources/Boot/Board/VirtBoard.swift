@@ -140,14 +140,16 @@ public final class VirtBoard {
     }
 
     /// Brings the harts to their boot state: the built-in firmware's M-mode set-up, then hart 0 (or
-    /// every hart, for M-mode firmware) at the entry with `a0 = hartid`, `a1 = dtb`.
+    /// every hart, for M-mode firmware) at the entry with `a0 = hartid`, `a1 = dtb` and, for M-mode
+    /// firmware, `a2` = its fw_dynamic_info (as QEMU's reset vector sets them).
     private func startHarts() {
         if let firmware {
             for hart in 0..<configuration.harts { firmware.prepare(machine: machine, hart: hart) }
         }
         let privilege: PrivilegeMode = plan.mode == .supervisor ? .supervisor : .machine
         for hart in 0..<configuration.harts where hart == 0 || plan.secondaryHartsStart {
-            machine.startHart(hart, privilege: privilege, pc: plan.entry, a0: UInt64(hart), a1: plan.deviceTreeAddress)
+            machine.startHart(hart, privilege: privilege, pc: plan.entry, a0: UInt64(hart), a1: plan.deviceTreeAddress,
+                              a2: plan.firmwareInfoAddress)
         }
     }
 
