@@ -1,0 +1,209 @@
+// The first (and only) user program of the Linux smoke test (scripts/check-linux): built with the
+// toolchain's clang for riscv64 Linux, with no C library (system calls by number, the generic table
+// RISC-V Linux uses), and packed into the kernel's initramfs as /init.
+//
+// It checks what a kernel needs from the machine once it is up: page faults and copy-on-write
+// (fork, then every child touches pages of its own), the FPU's state kept per process across
+// context switches, atomics on memory shared between harts (children pinned to every CPU), the
+// timer (a sleep), and /proc. It prints what it finds, then powers the machine off (vmlab exits 0)
+// or, when a check failed, restarts it (vmlab exits 1: "the guest reset the machine").
+typedef unsigned long u64;
+typedef long i64;
+
+enum {
+    SYS_dup3 = 24, SYS_mount = 40, SYS_openat = 56, SYS_close = 57, SYS_read = 63, SYS_write = 64,
+    SYS_exit = 93, SYS_nanosleep = 101, SYS_clock_gettime = 113, SYS_sched_setaffinity = 122,
+    SYS_sched_yield = 124, SYS_reboot = 142, SYS_getpid = 172, SYS_munmap = 215, SYS_clone = 220,
+    SYS_mmap = 222, SYS_wait4 = 260,
+};
+
+static i64 syscall6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e, i64 f) {
+    register i64 a0 __asm__("a0") = a;
+    register i64 a1 __asm__("a1") = b;
+    register i64 a2 __asm__("a2") = c;
+    register i64 a3 __asm__("a3") = d;
+    register i64 a4 __asm__("a4") = e;
+    register i64 a5 __asm__("a5") = f;
+    register i64 a7 __asm__("a7") = n;
+    __asm__ volatile("ecall" : "+r"(a0) : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(a7) : "memory");
+    return a0;
+}
+#define SYS(n, ...) syscall6_args(n, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
+#define syscall6_args(n, a, b, c, d, e, f, ...) syscall6(n, (i64)(a), (i64)(b), (i64)(c), (i64)(d), (i64)(e), (i64)(f))
+
+static u64 length(const char *s) { u64 n = 0; while (s[n]) n++; return n; }
+static void print(const char *s) { SYS(SYS_write, 1, s, length(s)); }
+static void print_number(u64 v) {
+    char digits[24];
+    int i = 23;
+    digits[i] = 0;
+    do { digits[--i] = (char)('0' + v % 10); v /= 10; } while (v);
+    print(digits + i);
+}
+static void print_hex(u64 v) {
+    char digits[19] = "0x";
+    for (int i = 0; i < 16; i++) digits[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+    digits[18] = 0;
+    print(digits);
+}
+
+static int failures;
+static void check(int ok, const char *what) {
+    print(ok ? "init: ok   " : "init: FAIL ");
+    print(what);
+    print("\n");
+    if (!ok) failures++;
+}
+
+static char file_buffer[8192];
+/// The whole of a small file (/proc), NUL-terminated; its length, or -1.
+static i64 read_file(const char *path) {
+    i64 fd = SYS(SYS_openat, -100, path, 0, 0);
+    if (fd < 0) return -1;
+    i64 total = 0, n;
+    while (total < (i64)sizeof file_buffer - 1 &&
+           (n = SYS(SYS_read, fd, file_buffer + total, sizeof file_buffer - 1 - total)) > 0) total += n;
+    SYS(SYS_close, fd);
+    file_buffer[total] = 0;
+    return total;
+}
+static int starts_with(const char *s, const char *prefix) {
+    while (*prefix) if (*s++ != *prefix++) return 0;
+    return 1;
+}
+/// Lines of file_buffer that start with `prefix`.
+static int count_lines(const char *prefix) {
+    int count = 0;
+    for (const char *line = file_buffer; *line;) {
+        if (starts_with(line, prefix)) count++;
+        while (*line && *line != '\n') line++;
+        if (*line) line++;
+    }
+    return count;
+}
+
+// What each child computes, and the parent again to check it: a hash over pages the child touched
+// (each a fresh page fault, in a copy-on-write bss after fork), and a floating-point sum whose
+// partial results stay in FPU registers across the yields between its steps.
+#define PAGES 64
+static unsigned char pages[PAGES * 4096];
+
+static u64 page_hash(u64 seed) {
+    u64 hash = 0xcbf29ce484222325ull ^ seed;
+    for (u64 i = 0; i < sizeof pages; i += 4096) {
+        pages[i] = (unsigned char)(seed + i / 4096);
+        pages[i + 4095] = (unsigned char)(seed * 7 + i / 4096);
+    }
+    for (u64 i = 0; i < sizeof pages; i += 4096) {
+        hash = (hash ^ pages[i]) * 0x100000001b3ull;
+        hash = (hash ^ pages[i + 4095]) * 0x100000001b3ull;
+    }
+    return hash;
+}
+
+static u64 fp_sum(u64 seed, int yield) {
+    double sum = 0, product = 1;
+    for (u64 k = 1; k <= 2000; k++) {
+        sum += 1.0 / (double)(k + seed);
+        product *= 1.0 + 1.0 / (double)(k * k + seed);
+        if (yield && k % 200 == 0) SYS(SYS_sched_yield, 0);
+    }
+    union { double d; u64 u; } a = { sum }, b = { product };
+    return a.u ^ (b.u << 1);
+}
+
+struct shared {
+    unsigned counter;
+    u64 results[16];
+};
+
+#define CHILDREN 8
+#define INCREMENTS 2000
+
+static void child(struct shared *shared, int index, int cpus) {
+    u64 mask = 1ull << (index % cpus);
+    SYS(SYS_sched_setaffinity, 0, sizeof mask, &mask);
+    u64 result = page_hash((u64)index) ^ fp_sum((u64)index, 1);
+    for (int i = 0; i < INCREMENTS; i++) __atomic_fetch_add(&shared->counter, 1, __ATOMIC_RELAXED);
+    shared->results[index] = result;
+    SYS(SYS_exit, 0);
+}
+
+static void finish(void) {
+    if (failures == 0) {
+        print("init: all checks passed; powering off\n");
+        SYS(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc /* LINUX_REBOOT_CMD_POWER_OFF */, 0);
+    } else {
+        print("init: ");
+        print_number((u64)failures);
+        print(" check(s) failed; restarting\n");
+        SYS(SYS_reboot, 0xfee1dead, 672274793, 0x01234567 /* LINUX_REBOOT_CMD_RESTART */, 0);
+    }
+    for (;;) {}
+}
+
+void start(void) {
+    print("init: hello from user space, pid ");
+    print_number((u64)SYS(SYS_getpid, 0));
+    print("\n");
+
+    check(SYS(SYS_mount, "proc", "/proc", "proc", 0, 0) == 0, "mount /proc");
+    int cpus = 0;
+    if (read_file("/proc/cpuinfo") > 0) {
+        cpus = count_lines("processor");
+        print(file_buffer);
+    }
+    check(cpus >= 1 && cpus <= 64, "/proc/cpuinfo lists the harts");
+    if (cpus < 1) cpus = 1;
+    if (read_file("/proc/version") > 0) print(file_buffer);
+
+    struct shared *shared = (struct shared *)SYS(SYS_mmap, 0, 4096, 3 /* read, write */,
+                                                 0x21 /* MAP_SHARED | MAP_ANONYMOUS */, -1, 0);
+    check((i64)shared > 0 || (i64)shared < -4096, "mmap a shared page");
+
+    i64 pids[CHILDREN];
+    for (int i = 0; i < CHILDREN; i++) {
+        pids[i] = SYS(SYS_clone, 17 /* SIGCHLD */, 0, 0, 0, 0);
+        if (pids[i] == 0) child(shared, i, cpus);
+    }
+    // The parent's own FP work runs while the children run theirs.
+    u64 parent_fp = fp_sum(100, 1);
+    int exited = 0;
+    for (int i = 0; i < CHILDREN; i++) {
+        int status = -1;
+        if (SYS(SYS_wait4, pids[i], &status, 0, 0) == pids[i] && status == 0) exited++;
+    }
+    check(exited == CHILDREN, "fork: every child ran and exited with 0");
+    int right = 0;
+    for (int i = 0; i < CHILDREN; i++) right += shared->results[i] == (page_hash((u64)i) ^ fp_sum((u64)i, 0));
+    check(right == CHILDREN, "each child's page hash and FP sum, as the parent computes them");
+    check(parent_fp == fp_sum(100, 0), "the parent's FP state survived the context switches");
+    check(shared->counter == CHILDREN * INCREMENTS, "atomic increments from every hart add up");
+    print("init: ");
+    print_number(shared->counter);
+    print(" increments from ");
+    print_number(CHILDREN);
+    print(" children on ");
+    print_number((u64)cpus);
+    print(" hart(s); result of child 0: ");
+    print_hex(shared->results[0]);
+    print("\n");
+    SYS(SYS_munmap, shared, 4096);
+
+    i64 before[2], after[2];
+    i64 request[2] = { 0, 20 * 1000 * 1000 };   // 20 ms
+    SYS(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, before);
+    i64 slept = SYS(SYS_nanosleep, request, 0);
+    SYS(SYS_clock_gettime, 1, after);
+    u64 elapsed = (u64)((after[0] - before[0]) * 1000000000 + (after[1] - before[1]));
+    check(slept == 0 && elapsed >= 20 * 1000 * 1000, "nanosleep 20 ms (the timer wakes the sleeper)");
+    print("init: slept ");
+    print_number(elapsed / 1000);
+    print(" us of guest time\n");
+
+    if (read_file("/proc/interrupts") > 0) print(file_buffer);
+    finish();
+}
+
+// The kernel enters with sp at argc; keep it 16-byte aligned for the C code.
+__asm__(".globl _start\n_start:\n  andi sp, sp, -16\n  call start\n  j .\n");
