@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import Foundation
+import Devices
 import Hypervisor
 import Machine
 import VMLab
@@ -85,6 +86,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What a misaligned load or store does: hardware (performed, as QEMU) or trap (an exception, as Spike).", valueName: "hardware|trap"))
     var misaligned: String = "hardware"
 
+    @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))
+    var plic: String = "qemu"
+
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run; the last line names the host engine that ran the guest.")
     var stats = false
 
@@ -100,6 +104,15 @@ struct BootCommand: ParsableCommand {
         do { _ = try CostProfile.named(profile) } catch { throw ValidationError("--profile: \(error.description).") }
         _ = try executionMode()
         _ = try hardware()
+        _ = try plicGateway()
+    }
+
+    /// `--plic` (VMSpec's names).
+    func plicGateway() throws -> PLICGateway {
+        guard let gateway = VMSpec.plicGateways[plic] else {
+            throw ValidationError("--plic: unknown gateway '\(plic)' (expected one of: \(VMSpec.plicGateways.names.joined(separator: ", "))).")
+        }
+        return gateway
     }
 
     /// The hart's options: `--tlb`, `--ad-bits`, `--misaligned` (VMSpec's names and checks).
@@ -231,6 +244,7 @@ struct BootCommand: ParsableCommand {
         spec.profile = try CostProfile.named(profile)
         spec.mode = try executionMode()
         (spec.tlb, spec.adBits, spec.misaligned) = try hardware()
+        spec.plicGateway = try plicGateway()
         return spec
     }
 

@@ -203,7 +203,8 @@ func guest(_ folder: String, _ program: String) throws -> String {
                                  (["--tlb=,,,"], "--tlb ,,,: an empty field (expected entries=N, ways=N or tagged=true|false, separated by commas)."),
                                  (["--tlb", "entries=8,"], "--tlb entries=8,: an empty field"),
                                  (["--ad-bits", "soft"], "--ad-bits: unknown policy 'soft' (expected one of: hardware, fault)."),
-                                 (["--misaligned", "yes"], "--misaligned: unknown policy 'yes' (expected one of: hardware, trap).")] {
+                                 (["--misaligned", "yes"], "--misaligned: unknown policy 'yes' (expected one of: hardware, trap)."),
+                                 (["--plic", "edge"], "--plic: unknown gateway 'edge' (expected one of: qemu, level).")] {
         let t = try vmlab(["boot", asid] + arguments)
         #expect(t.status == 64)
         #expect(t.stderr.contains(message), "\(arguments): \(t.stderr)")

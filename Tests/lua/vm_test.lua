@@ -338,7 +338,7 @@ describe("vmlab.vm options", function()
 
   it("name the valid options when one is misspelt", function()
     expect(function() vmlab.vm { imgae = image } end)
-      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, misaligned, mode, profile, pv, symbols, tlb%)")
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, image, initrd, kernel, memory, misaligned, mode, plic, profile, pv, symbols, tlb%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
     -- One disk's table where the list belongs had built a machine with no disk.
@@ -519,6 +519,48 @@ describe("the hart's options", function()
     expect(trapped.traps.by_cause.load_address_misaligned > 0).to_be(true)
   end)
 
+  it("let the PLIC's gateways follow QEMU, or the PLIC specification's level-triggered rule", function()
+    -- A UART handler that claims and completes but never reads IIR, as xv6's: THR-empty stays
+    -- raised. QEMU's gateway makes one request of it; a level-triggered one, one per completion.
+    local program = vmlab.asm [[
+        li t0, 0x0c000000 + 4 * 10    # source 10 (the UART): priority 1
+        li t1, 1
+        sw t1, 0(t0)
+        li t0, 0x0c002000             # context 0 (hart 0, M-mode): enable source 10
+        li t1, 1 << 10
+        sw t1, 0(t0)
+        la t0, handler
+        csrw mtvec, t0
+        li t0, 1 << 11
+        csrw mie, t0                  # MEIE
+        csrsi mstatus, 8              # MIE
+        li s0, 0                      # interrupts taken
+        li t0, 0x10000001
+        li t1, 2
+        sb t1, 0(t0)                  # IER: THR empty, which it is: the UART raises its line
+    1:  wfi
+        j 1b
+        .balign 4
+    handler:
+        li t0, 0x0c200004
+        lw t1, 0(t0)                  # claim
+        sw t1, 0(t0)                  # complete
+        addi s0, s0, 1
+        li t2, 5
+        bne s0, t2, 2f
+        li t0, 0x100000
+        li t1, 0x5555
+        sw t1, 0(t0)                  # the fifth: power off
+    2:  mret
+    ]]
+    local qemu <close> = assert(vmlab.vm { image = program })
+    expect(qemu:run { max_instructions = 100000 }).to_equal("idle")
+    expect(qemu:read("s0")).to_equal(1)
+    local level <close> = assert(vmlab.vm { image = program, plic = "level" })
+    expect(level:run { max_instructions = 100000 }).to_equal("poweroff")
+    expect(level:read("s0")).to_equal(5)
+  end)
+
   it("check their values", function()
     local image = vmlab.asm("wfi")
     expect(function() vmlab.vm { image = image, tlb = { entries = 0 } } end).to_raise("'tlb.entries': must be 1 to 65536, got 0")
@@ -527,6 +569,7 @@ describe("the hart's options", function()
     expect(function() vmlab.vm { image = image, tlb = { size = 8 } } end).to_raise("unknown option 'size'")
     expect(function() vmlab.vm { image = image, ad_bits = "software" } end).to_raise("expected one of: hardware, fault")
     expect(function() vmlab.vm { image = image, misaligned = true } end).to_raise("misaligned")
+    expect(function() vmlab.vm { image = image, plic = "edge" } end).to_raise("expected one of: qemu, level")
     local small <close> = assert(vmlab.vm { image = image, tlb = { entries = 2 } })   -- ways: 2, not 4
   end)
 end)

@@ -1,10 +1,11 @@
 import LuaKit
 import Machine
 
-// The hart's own choices that `vmlab.vm{...}` exposes: the TLB's geometry and tagging, and the two
+// The hardware's own choices that `vmlab.vm{...}` exposes: the TLB's geometry and tagging, and the
 // behaviours the specifications leave to the implementation that a lab may want to compare (who
-// sets page-table A/D bits, what a misaligned access does). They are the machine's, so they apply
-// in every mode: under a VMM they shape the hart the guest runs on.
+// sets page-table A/D bits, what a misaligned access does, how the PLIC's gateways sample device
+// lines). They are the machine's, so they apply in every mode: under a VMM they shape the hardware
+// the guest runs on.
 extension VMBinding {
     static let tlbOptions: [LuaOption] = [
         LuaOption("entries", .integer, "Entries in all (default 64), 1 to \(VMSpec.maximumTLBEntries); a multiple of `ways`."),
@@ -16,6 +17,7 @@ extension VMBinding {
         LuaOption("tlb", .options(name: "vmlab.TLBOptions", tlbOptions), "The architectural TLB: unified, set-associative, FIFO within a set; its counters are `vm:stats().tlb`."),
         LuaOption("ad_bits", .choice(VMSpec.adBitPolicies.names), "Who sets a PTE's A and D bits: \"hardware\" (default: the page walker, atomically, as QEMU does; Svadu) or \"fault\" (a page fault, for software to set them; Svade)."),
         LuaOption("misaligned", .choice(VMSpec.misalignedPolicies.names), "What a misaligned load or store does: \"hardware\" (default: performed, byte by byte, as QEMU does) or \"trap\" (an address-misaligned exception, as Spike does). Misaligned atomics always trap."),
+        LuaOption("plic", .choice(VMSpec.plicGateways.names), "How the PLIC's gateways turn a device's interrupt line into requests: \"qemu\" (default, as QEMU's PLIC: a request each time the device raises its line, none when a handler completes while it is still high) or \"level\" (the PLIC specification's level-triggered gateway: a completion while the line is high makes the source pending again at once). xv6, whose UART handler leaves THR-empty raised, takes an interrupt storm under \"level\"."),
     ]
 
     /// The hart options of `vmlab.vm{...}` (already checked against their declared types) into `spec`.
@@ -24,6 +26,7 @@ extension VMBinding {
         // `.choice` has checked the names.
         if let name = o.string("ad_bits"), let policy = VMSpec.adBitPolicies[name] { spec.adBits = policy }
         if let name = o.string("misaligned"), let policy = VMSpec.misalignedPolicies[name] { spec.misaligned = policy }
+        if let name = o.string("plic"), let gateway = VMSpec.plicGateways[name] { spec.plicGateway = gateway }
     }
 
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {

@@ -68,6 +68,8 @@ public struct VMSpec: Sendable {
     public var tlb = TLBConfiguration()
     public var adBits: ADBitPolicy = .hardwareUpdate
     public var misaligned: MisalignedPolicy = .handleInHardware
+    /// How the PLIC's gateways turn device lines into requests (`plic =`, `--plic`).
+    public var plicGateway: PLICGateway = .qemu
 
     public init() {}
 
@@ -85,6 +87,7 @@ public struct VMSpec: Sendable {
         c.machine.tlb = tlb
         c.machine.adBits = adBits
         c.machine.misaligned = misaligned
+        c.plicGateway = plicGateway
         c.initrd = initrd.map { .file($0) }
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
         // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
@@ -123,6 +126,8 @@ public struct VMSpec: Sendable {
     public static let adBitPolicies = PolicyNames<ADBitPolicy>(entries: [("hardware", .hardwareUpdate), ("fault", .pageFault)])
     /// `misaligned =` and `--misaligned`.
     public static let misalignedPolicies = PolicyNames<MisalignedPolicy>(entries: [("hardware", .handleInHardware), ("trap", .trap)])
+    /// `plic =` and `--plic`.
+    public static let plicGateways = PolicyNames<PLICGateway>(entries: [("qemu", .qemu), ("level", .level)])
 
     /// More TLB entries than any lab could want to compare (a real L2 TLB has a few thousand).
     public static let maximumTLBEntries: Int64 = 1 << 16
