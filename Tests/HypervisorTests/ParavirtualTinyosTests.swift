@@ -178,6 +178,7 @@ import Testing
         let domain = (guest.technique as! ParavirtualTechnique).domain!
         #expect((domain.emulated["satp_write"] ?? 0) >= 3, "\(domain.emulated)")
         #expect((domain.emulated["satp_read"] ?? 0) >= 2, "\(domain.emulated)")
+        #expect(domain.emulated["satp_refused"] == 1, "\(domain.emulated)")
         #expect(domain.reflected >= 1)
         #expect(domain.updatesApplied == 0)
         #expect(guest.technique.counters(guest)["emulated"]?["satp_write"] != nil)

@@ -177,6 +177,17 @@ func guest(_ folder: String, _ program: String) throws -> String {
     }
 }
 
+/// An unmodified kernel under pv is refused at its first satp write (tables the VMM never
+/// validated); however the run then ends, the message says why and what to run instead.
+@Test func bootUnderPVNamesARefusedKernel() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let t = try vmlab(["boot", tinyos, "--mode", "pv", "--append", "bench=syscall n=2", "--max-instructions", "3000000"])
+    #expect(t.status == 1)
+    #expect(t.stderr.contains("vmlab: note: the VMM refused 1 satp write of the kernel (page tables it never validated) and reflected it as an illegal instruction: pv runs a kernel built for vmlab's hypercalls (such as tinyos-pv.elf); an unmodified kernel runs under native, interpret, trap or bt\n"), "\(t.stderr)")
+    let native = try vmlab(["boot", tinyos, "--append", "bench=syscall n=2", "--max-instructions", "1000"])
+    #expect(!native.stderr.contains("refused"))
+}
+
 /// The hart's options reach the machine: the TLB's size and tagging change its counters, Svade
 /// fails an ISA program that expects the hardware to set A/D (at its first such check, 31), and
 /// bad values are usage errors that say what was expected.

@@ -90,7 +90,10 @@ extension ParavirtualDomain {
             charge(.emulated, hart: hart)
             // The same rule as set_satp: a refused root is the kernel's error, delivered as the
             // illegal instruction it executed.
-            guard setSATP(new, flush: 0, hart: hart).error == nil else { return false }
+            guard setSATP(new, flush: 0, hart: hart).error == nil else {
+                emulated["satp_refused", default: 0] &+= 1
+                return false
+            }
         } else {
             emulated["satp_read", default: 0] &+= 1
             charge(.emulated, hart: hart)
