@@ -109,21 +109,24 @@ struct BootCommand: ParsableCommand {
 
     /// `--plic` (VMSpec's names).
     func plicGateway() throws -> PLICGateway {
-        guard let gateway = VMSpec.plicGateways[plic] else {
-            throw ValidationError("--plic: unknown gateway '\(plic)' (expected one of: \(VMSpec.plicGateways.names.joined(separator: ", "))).")
-        }
-        return gateway
+        try Self.named(plic, in: VMSpec.plicGateways, option: "--plic", kind: "gateway")
     }
 
     /// The hart's options: `--tlb`, `--ad-bits`, `--misaligned` (VMSpec's names and checks).
     func hardware() throws -> (tlb: TLBConfiguration, adBits: ADBitPolicy, misaligned: MisalignedPolicy) {
-        guard let adBits = VMSpec.adBitPolicies[self.adBits] else {
-            throw ValidationError("--ad-bits: unknown policy '\(self.adBits)' (expected one of: \(VMSpec.adBitPolicies.names.joined(separator: ", "))).")
-        }
-        guard let misaligned = VMSpec.misalignedPolicies[self.misaligned] else {
-            throw ValidationError("--misaligned: unknown policy '\(self.misaligned)' (expected one of: \(VMSpec.misalignedPolicies.names.joined(separator: ", "))).")
-        }
+        let adBits = try Self.named(self.adBits, in: VMSpec.adBitPolicies, option: "--ad-bits")
+        let misaligned = try Self.named(self.misaligned, in: VMSpec.misalignedPolicies, option: "--misaligned")
         return (try tlb.map(Self.parseTLB) ?? TLBConfiguration(), adBits, misaligned)
+    }
+
+    /// The value `name` stands for among an option's names (`vmlab.vm`'s, from VMSpec), or a usage
+    /// error that lists them.
+    static func named<Value>(_ name: String, in names: VMSpec.PolicyNames<Value>, option: String,
+                             kind: String = "policy") throws -> Value {
+        guard let value = names[name] else {
+            throw ValidationError("\(option): unknown \(kind) '\(name)' (expected one of: \(names.names.joined(separator: ", "))).")
+        }
+        return value
     }
 
     /// `entries=64,ways=4,tagged=false`, each part optional.
