@@ -73,9 +73,8 @@ local trap, shadow = runs.trap.technique.trap, runs.trap.technique.shadow
 print("\n3. trap: " .. ("%d exits: %d privileged instructions emulated, %d hidden (shadow) faults, %d traced page-table writes, %d exceptions and %d interrupts reflected to the kernel")
   :format(trap.traps, trap.privileged_emulated, shadow.hidden_faults, shadow.traced_writes, trap.exceptions_reflected, trap.interrupts_injected))
 local bt = runs.bt.technique.bt
--- (Not blocks_translated: how the translated code is cut into blocks is the host engine's business.)
-print(("   bt: %d instructions translated (%.0f executions each on average), %d callouts, %d emulated inline, %d indirect jumps looked up")
-  :format(bt.translated_instructions, runs.bt.instructions / bt.translated_instructions,
+print(("   bt: %d instructions translated in %d blocks (%.0f executions each on average), %d callouts, %d emulated inline, %d indirect jumps looked up")
+  :format(bt.translated_instructions, bt.blocks_translated, runs.bt.instructions / bt.translated_instructions,
           bt.callouts, bt.inline, bt.indirect_jumps))
 
 -- What `vmlab test labs` verifies.

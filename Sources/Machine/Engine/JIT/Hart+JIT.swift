@@ -13,7 +13,7 @@ extension Hart {
         guard let j = jit else { return }
         let s = state
         (j.contexts + id).initialize(to: JITContext(
-            regs: s.pointee.regs, state: s, loadTLB: s.pointee.soft, storeTLB: s.pointee.soft,
+            regs: s.pointee.regs, loadTLB: s.pointee.soft, storeTLB: s.pointee.soft,
             hart: Unmanaged.passUnretained(self).toOpaque()))
     }
 
@@ -101,12 +101,6 @@ extension Hart {
                     x[0] = 0
                     p = state.pointee.pc
                     return status == JITExit.settledExit.rawValue ? .exit : .trapped
-                case .exit:
-                    x[0] = 0
-                    p = ctx.pointee.pc
-                    state.pointee.pc = p
-                    commit(&counts, &left)
-                    return .exit
                 }
             }
             // The rest in Swift, as the block engine runs it, up to a block that may have code.

@@ -17,14 +17,13 @@ import Darwin
 // state dies with the block: a block built again after a store starts at 0.
 //
 // Safety: generated code reads and writes only the hart's register file, the context below, the
-// hart state's `exitSlice` byte, the soft TLB entries and guest RAM through a soft-TLB hit
+// soft TLB entries and guest RAM through a soft-TLB hit
 // (tag compare + addend, exactly as `Hart.load`/`store`); everything else is a call into Swift.
 
 /// What generated code and the Swift side exchange (one per hart). Generated code addresses the
 /// fields at their `MemoryLayout.offset`, so the layout is whatever Swift chooses.
 struct JITContext {
     var regs: UnsafeMutablePointer<UInt64>
-    var state: UnsafeMutablePointer<HartState>
     /// Virtual base of the page the compiled blocks belong to (constant during a native run).
     var fetchBase: UInt64 = 0
     /// `SliceCounts` and the slice's `remaining`, handed over on entry and exit.
@@ -67,9 +66,6 @@ enum JITExit: UInt64 {
     case settledExit = 2
     /// An instruction trapped on a slow path, settled.
     case settledTrap = 3
-    /// A fast-path access found `exitSlice` set: the instruction retired (counted in `pending`),
-    /// `pc` is the next one; the engine settles the slice.
-    case exit = 4
 }
 
 /// Statistics of the native-code engine (host-side, not architectural).
@@ -166,23 +162,20 @@ final class JIT {
         contextCount = harts
         contexts = .allocate(capacity: harts)
         // The trampoline: enter(ctx, code) saves the callee-saved registers (System V AMD64 ABI),
-        // loads the pinned ones — rbx = x registers, r12 = context, r13 = hart state,
-        // rbp = fetch page base, r14 = pending, r15 = slice budget left — and jumps to `code`.
-        // Generated code leaves through `epilogue` with the JITExit in eax. The stack stays
-        // 16-byte aligned inside (six pushes + 8), so generated code may call Swift directly.
+        // loads the pinned ones — rbx = x registers, r12 = context, rbp = fetch page base,
+        // r14 = pending, r15 = slice budget left — and jumps to `code`. Generated code leaves
+        // through `epilogue` with the JITExit in eax. The stack stays 16-byte aligned inside (the
+        // return address and five pushes), so generated code may call Swift directly.
         var a = X86Assembler(origin: UInt(bitPattern: arena))
-        for r in [X86Reg.rbx, .rbp, .r12, .r13, .r14, .r15] { a.push(r) }
-        a.alu(.sub, .rsp, imm: 8)
+        for r in [X86Reg.rbx, .rbp, .r12, .r14, .r15] { a.push(r) }
         a.mov(.r12, .rdi)
         a.load(.rbx, X86Mem(.r12, JITContext.offset(\.regs)))
-        a.load(.r13, X86Mem(.r12, JITContext.offset(\.state)))
         a.load(.rbp, X86Mem(.r12, JITContext.offset(\.fetchBase)))
         a.load(.r14, X86Mem(.r12, JITContext.offset(\.pending)))
         a.load(.r15, X86Mem(.r12, JITContext.offset(\.left)))
         a.jmp(.rsi)
         let epilogueAt = a.position
-        a.alu(.add, .rsp, imm: 8)
-        for r in [X86Reg.r15, .r14, .r13, .r12, .rbp, .rbx] { a.pop(r) }
+        for r in [X86Reg.r15, .r14, .r12, .rbp, .rbx] { a.pop(r) }
         a.ret()
         a.finish()
         arena.copyMemory(from: a.bytes, byteCount: a.bytes.count)

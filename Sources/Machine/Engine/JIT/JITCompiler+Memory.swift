@@ -2,8 +2,11 @@ import RISCV
 
 // Loads and stores in compiled code (JITCompiler.swift): the soft-TLB fast path inline, exactly as
 // `Hart.load`/`Hart.store` (Execute.swift) do it — index, tag compare with the page and alignment
-// bits, host address = va + addend, a counted hit — then the `exitSlice` test `execute` makes
-// after every access; a miss calls the Swift helper (JITHelpers.swift) out of line.
+// bits, host address = va + addend, a counted hit; a miss calls the Swift helper (JITHelpers.swift)
+// out of line, which ends the slice when `exitSlice` asks for it. A hit tests nothing, as in
+// `execute`: it touches plain RAM (no code, no device), so it cannot ask for the slice's end, and
+// a request made earlier without ending the slice (a fetch refill whose page walk evicted the
+// fetch page's TLB entry, for one) is taken at the next slow path in every engine alike.
 
 extension JITCompiler {
     static func width(_ size: Int) -> X86Width {
@@ -26,24 +29,6 @@ extension JITCompiler {
         a.jcc(.ne, miss)
         a.mov(.rcx, .rsi)
         a.alu(.add, .rcx, X86Mem(.rax, 8))
-    }
-
-    /// After an access: leave when a slow path earlier in the slice asked for it (as `execute`
-    /// tests `exitSlice` after every load and store). The instruction has retired.
-    mutating func emitExitSliceTest(index i: Int, next: Int) {
-        let out = a.label()
-        a.cmpByte(X86Mem(.r13, Self.exitSliceOffset), 0)
-        a.jcc(.ne, out)
-        let epilogue = self.epilogue
-        cold.append { a in
-            a.bind(out)
-            a.lea(.rax, X86Mem(.r14, Int32(i + 1)))
-            a.store(X86Mem(.r12, JITCompiler.ctxPending), .rax)
-            a.lea(.rax, X86Mem(.rbp, Int32(next)))
-            a.store(X86Mem(.r12, JITCompiler.ctxPC), .rax)
-            a.movImm(.rax, JITExit.exit.rawValue)
-            a.jmp(absolute: epilogue)
-        }
     }
 
     /// The call of a miss helper: pending = r14 + i committed by it; rdi = context, rsi = va,
@@ -95,7 +80,6 @@ extension JITCompiler {
         a.loadExtend(.rcx, X86Mem(.rcx, 0), width: Self.width(size), signed: signed)
         result(op, .rcx)
         a.inc(ctx(Self.ctxLoadHits))
-        emitExitSliceTest(index: i, next: off + Int(op.length))
         a.bind(resume)
         emitMissCall(miss: miss, resume: resume, helper: helpers.load, index: i, offset: off,
                      info: Self.info(size: size, signed: signed, rd: op.rd, length: op.length), value: nil)
@@ -113,7 +97,6 @@ extension JITCompiler {
         movTo(.rax, operand(op.rs2))
         a.store(X86Mem(.rcx, 0), .rax, width: Self.width(size))
         a.inc(ctx(Self.ctxStoreHits))
-        emitExitSliceTest(index: i, next: off + Int(op.length))
         a.bind(resume)
         emitMissCall(miss: miss, resume: resume, helper: helpers.store, index: i, offset: off,
                      info: Self.info(size: size, signed: false, rd: 0, length: op.length), value: op.rs2)

@@ -5,7 +5,7 @@ import RISCV
 // the guest registers as memory operands in the hart's register file (no register allocation).
 //
 // Pinned host registers (set by the trampoline, JIT.swift): rbx = x registers, r12 = context,
-// r13 = hart state, rbp = virtual base of the code page, r14 = `pending`, r15 = budget left.
+// rbp = virtual base of the code page, r14 = `pending`, r15 = budget left.
 // Within a block r14 is pending at the block's entry; instruction i's exits store r14 + i (the
 // instructions before it). A slow-path call commits the counts (`commitInFlight`), after which
 // r14 is reloaded as the committed count minus i, so `add r14, n` at the block's end stays right.
@@ -23,8 +23,8 @@ import RISCV
 //           and jumps to its code if it has some; successors outside the page always return.
 // Loads and stores: the soft-TLB fast path inline (index, tag compare with the alignment bits,
 // host address = va + addend), counted in the context's hit counters; a miss calls the Swift
-// helper (JITHelpers.swift), which does the rest of the instruction as `execute` does. After each
-// load and store `exitSlice` is tested, as `execute` tests it.
+// helper (JITHelpers.swift), which does the rest of the instruction as `execute` does, ending the
+// slice when `exitSlice` asks for it; a hit tests nothing, as in `execute`.
 
 struct JITCompiler {
     /// Addresses of the helpers generated code calls.
@@ -197,7 +197,6 @@ struct JITCompiler {
     static let ctxIndirectLinks = JITContext.offset(\.indirectLinks)
     static let ctxNativeBlocks = JITContext.offset(\.nativeBlocks)
     static let ctxNativeLinks = JITContext.offset(\.nativeLinks)
-    static let exitSliceOffset = Int32(MemoryLayout<HartState>.offset(of: \HartState.exitSlice)!)
 
     /// Compiles block `b` into code assembled at `origin`. Nil when its first instruction cannot
     /// be compiled. `record`: call the block-end helper at every block end (lockstep tests).
