@@ -250,6 +250,23 @@ import Testing
         #expect(board.machine.readPhysical(at: board.plan.deviceTreeAddress, count: blob.count) == blob)
     }
 
+    /// Every CPU node's `mmu-type` names the widest translation mode the harts implement: Sv57,
+    /// or Sv48 on a machine configured without it (QEMU 7.2 says Sv48 while implementing Sv57).
+    @Test(arguments: [(true, "riscv,sv57"), (false, "riscv,sv48")])
+    func theDeviceTreeNamesTheWidestTranslationMode(sv57: Bool, mmuType: String) throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.harts = 2
+        configuration.machine.sv57 = sv57
+        let board = try VirtBoard(configuration)
+        for hart in 0..<2 {
+            #expect(board.deviceTree.root.node(at: "/cpus/cpu@\(hart)")?.property("mmu-type")?.stringValues == [mmuType])
+        }
+        // The harts agree: satp takes mode 10 (Sv57) only when the device tree says so.
+        board.machine.writeCSR(0x180, 10 << 60)
+        #expect(board.machine.readCSR(0x180)! >> 60 == (sv57 ? 10 : 0))
+    }
+
     /// A device tree that cannot be written says why in the system's words (a directory gave
     /// "NSCocoaErrorDomain error 512").
     @Test func aDeviceTreeThatCannotBeWrittenSaysWhy() throws {

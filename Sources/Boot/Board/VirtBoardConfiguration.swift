@@ -39,8 +39,10 @@ public struct VirtBoardConfiguration: Sendable {
     public var consoleEcho: Bool = false
     /// The `riscv,isa` string the device tree advertises.
     public var isa: String = "rv64imafdc_zicsr_zifencei"
-    /// The device tree's `mmu-type`.
-    public var mmuType: String = "riscv,sv48"
+    /// The device tree's `mmu-type`: the widest translation mode the harts implement, Sv57 unless
+    /// `machine.sv57` is off (QEMU 7.2 says `riscv,sv48` while it implements Sv57 too; later
+    /// QEMUs name the widest mode, as here).
+    public var mmuType: String { machine.sv57 ? "riscv,sv57" : "riscv,sv48" }
     /// Attach an HTIF device at the kernel's `tohost` symbol when it has one (riscv-tests style).
     public var htif: Bool = true
     /// How the PLIC's gateways take device interrupts: as QEMU's PLIC (default; xv6 depends on it)

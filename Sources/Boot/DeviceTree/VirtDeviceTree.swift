@@ -25,7 +25,7 @@ public struct VirtMachineDescription: Equatable, Sendable {
     public var reservations: [FDTReservation]
 
     public init(ram: RAMRegion = RAMRegion(base: VirtPlatform.ram.base, size: VirtPlatform.ram.size),
-                harts: Int = 1, isa: String = "rv64imafdc_zicsr_zifencei", mmuType: String = "riscv,sv48",
+                harts: Int = 1, isa: String = "rv64imafdc_zicsr_zifencei", mmuType: String = "riscv,sv57",
                 bootargs: String = "", initrd: MemoryRange? = nil, virtioSlots: Int = VirtPlatform.virtioSlotCount,
                 model: String = "riscv-virtio,vmlab", reservations: [FDTReservation] = []) {
         self.ram = ram
