@@ -102,8 +102,8 @@ extension BinaryTranslator {
         case .sc_w: return (base, 4)
         case .sc_d: return (base, 8)
         default:
-            guard let amo = ShadowPageTables.amo(inst.opcode) else { return nil }
-            return (base, amo.size)
+            guard inst.opcode.isAMO else { return nil }
+            return (base, inst.opcode.memoryAccessWidth)
         }
     }
 

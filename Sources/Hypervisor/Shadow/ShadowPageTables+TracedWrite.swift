@@ -45,12 +45,12 @@ extension ShadowPageTables {
             size = inst.opcode == .sc_w ? 4 : 8
             value = x(inst.rs2)
         default:
-            guard let op = Self.amo(inst.opcode) else { return .retry }
+            guard inst.opcode.isAMO else { return .retry }
             address = x(inst.rs1)
-            size = op.size
+            size = inst.opcode.memoryAccessWidth
             value = x(inst.rs2)
-            let operand = value
-            result = { old in op.apply(old, operand) }
+            let (opcode, operand) = (inst.opcode, value)
+            result = { old in opcode.amoResult(old: old, operand: operand) }
         }
         guard address & UInt64(size - 1) == 0 || result == nil else {
             return .guestFault(.exception(.storeAddressMisaligned, tval: address))
@@ -116,38 +116,5 @@ extension ShadowPageTables {
         guard let high = sameMachinePage ? low &+ 2 : machineAddress(pc &+ 2),
               let highBits = withMachine({ $0.readPhysical(littleEndianAt: high, count: 2) }) else { return nil }
         return Decoder.decode(UInt32(lowBits | highBits << 16))
-    }
-
-    struct AMO {
-        var size: Int
-        var apply: (UInt64, UInt64) -> UInt64
-    }
-
-    /// The read-modify-write of an AMO (unprivileged spec, "Atomic Memory Operations"); word forms
-    /// compare their sign-extended 32-bit values.
-    static func amo(_ op: Opcode) -> AMO? {
-        func s32(_ v: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: v)) }
-        func u32(_ v: UInt64) -> UInt64 { v & 0xFFFF_FFFF }
-        switch op {
-        case .amoswap_w: return AMO(size: 4) { _, b in b }
-        case .amoadd_w: return AMO(size: 4) { a, b in a &+ b }
-        case .amoxor_w: return AMO(size: 4) { a, b in a ^ b }
-        case .amoand_w: return AMO(size: 4) { a, b in a & b }
-        case .amoor_w: return AMO(size: 4) { a, b in a | b }
-        case .amomin_w: return AMO(size: 4) { a, b in s32(a) < s32(b) ? a : b }
-        case .amomax_w: return AMO(size: 4) { a, b in s32(a) > s32(b) ? a : b }
-        case .amominu_w: return AMO(size: 4) { a, b in u32(a) < u32(b) ? a : b }
-        case .amomaxu_w: return AMO(size: 4) { a, b in u32(a) > u32(b) ? a : b }
-        case .amoswap_d: return AMO(size: 8) { _, b in b }
-        case .amoadd_d: return AMO(size: 8) { a, b in a &+ b }
-        case .amoxor_d: return AMO(size: 8) { a, b in a ^ b }
-        case .amoand_d: return AMO(size: 8) { a, b in a & b }
-        case .amoor_d: return AMO(size: 8) { a, b in a | b }
-        case .amomin_d: return AMO(size: 8) { a, b in Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b }
-        case .amomax_d: return AMO(size: 8) { a, b in Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b }
-        case .amominu_d: return AMO(size: 8) { a, b in a < b ? a : b }
-        case .amomaxu_d: return AMO(size: 8) { a, b in a > b ? a : b }
-        default: return nil
-        }
     }
 }

@@ -196,29 +196,16 @@ extension Hart {
         default:
             var isRAM = true
             guard let pa = atomicAddress(va, size: size, isLoadReserved: false, isRAM: &isRAM) else { return .trapped }
-            @inline(__always) func result(_ a: UInt64, _ b: UInt64) -> UInt64 {
-                switch op.opcode {
-                case .amoswap_w, .amoswap_d: b
-                case .amoadd_w, .amoadd_d: a &+ b
-                case .amoxor_w, .amoxor_d: a ^ b
-                case .amoand_w, .amoand_d: a & b
-                case .amoor_w, .amoor_d: a | b
-                case .amomin_w, .amomin_d: Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b
-                case .amomax_w, .amomax_d: Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b
-                case .amominu_w, .amominu_d: (word ? a & 0xFFFF_FFFF : a) < (word ? b & 0xFFFF_FFFF : b) ? a : b
-                default: (word ? a & 0xFFFF_FFFF : a) > (word ? b & 0xFFFF_FFFF : b) ? a : b
-                }
-            }
             if isRAM {
                 let p = host(pa)
                 let a = extend(Hart.loadRAM(p, size: size))
-                Hart.storeRAM(p, size: size, result(a, extend(src)))
+                Hart.storeRAM(p, size: size, op.opcode.amoResult(old: a, operand: src))
                 noteWrite(pa, count: size)
                 x[Int(op.rd)] = a
             } else {
                 // A device that accepts atomics: its read, then its write, within this instruction.
                 guard let old = machine.mmioRead(pa, size: size, hart: self),
-                      machine.mmioWrite(pa, size: size, value: result(extend(old), extend(src)) & (word ? 0xFFFF_FFFF : .max),
+                      machine.mmioWrite(pa, size: size, value: op.opcode.amoResult(old: old, operand: src) & (word ? 0xFFFF_FFFF : .max),
                                         hart: self) else {
                     raise(.storeAccessFault, tval: va)
                     return .trapped
