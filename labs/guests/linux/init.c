@@ -5,16 +5,18 @@
 // It checks what a kernel needs from the machine once it is up: page faults and copy-on-write
 // (fork, then every child touches pages of its own), the FPU's state kept per process across
 // context switches, atomics on memory shared between harts (children pinned to every CPU), the
-// timer (a sleep), and /proc. It prints what it finds, then powers the machine off (vmlab exits 0)
-// or, when a check failed, restarts it (vmlab exits 1: "the guest reset the machine").
+// timer (a sleep), and /proc. With a virtio-blk disk attached (/dev/vda) it also reads the test
+// pattern scripts/check-linux wrote on it and writes a sector back, flushed, for the script to find
+// in the file. It prints what it finds, then powers the machine off (vmlab exits 0) or, when a
+// check failed, restarts it (vmlab exits 1: "the guest reset the machine").
 typedef unsigned long u64;
 typedef long i64;
 
 enum {
     SYS_dup3 = 24, SYS_mount = 40, SYS_openat = 56, SYS_close = 57, SYS_read = 63, SYS_write = 64,
-    SYS_exit = 93, SYS_nanosleep = 101, SYS_clock_gettime = 113, SYS_sched_setaffinity = 122,
-    SYS_sched_yield = 124, SYS_reboot = 142, SYS_getpid = 172, SYS_munmap = 215, SYS_clone = 220,
-    SYS_mmap = 222, SYS_wait4 = 260,
+    SYS_pread64 = 67, SYS_pwrite64 = 68, SYS_fsync = 82, SYS_exit = 93, SYS_nanosleep = 101,
+    SYS_clock_gettime = 113, SYS_sched_setaffinity = 122, SYS_sched_yield = 124, SYS_reboot = 142,
+    SYS_getpid = 172, SYS_munmap = 215, SYS_clone = 220, SYS_mmap = 222, SYS_wait4 = 260,
 };
 
 static i64 syscall6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e, i64 f) {
@@ -142,6 +144,37 @@ static void finish(void) {
     for (;;) {}
 }
 
+// The disk scripts/check-linux makes: DISK_BYTES bytes, byte i = disk_pattern(i), but for the
+// signature at offset 0; /init writes DISK_REPLY at DISK_REPLY_AT.
+#define DISK_BYTES (64 * 1024)
+#define DISK_SIGNATURE "vmlab disk for Linux\n"
+#define DISK_REPLY "written by Linux through virtio-blk\n"
+#define DISK_REPLY_AT 8192
+static unsigned char disk_pattern(u64 i) { return (unsigned char)(i * 7 + 3); }
+static unsigned char sectors[DISK_BYTES];
+
+/// Reads the whole test disk through the block layer (the page cache starts empty, so every byte
+/// comes from the device), then writes a sector and flushes it (VIRTIO_BLK_T_OUT, then _FLUSH).
+static void disk(void) {
+    i64 fd = SYS(SYS_openat, -100 /* AT_FDCWD */, "/dev/vda", 2 /* O_RDWR */, 0);
+    if (fd < 0) {
+        print("init: no disk (/dev/vda)\n");
+        return;
+    }
+    i64 got = SYS(SYS_pread64, fd, sectors, DISK_BYTES, 0);
+    u64 signature = length(DISK_SIGNATURE), wrong = 0;
+    for (u64 i = 0; i < DISK_BYTES; i++) {
+        unsigned char expected = i < signature ? (unsigned char)DISK_SIGNATURE[i] : disk_pattern(i);
+        wrong += sectors[i] != expected;
+    }
+    check(got == DISK_BYTES && wrong == 0, "/dev/vda: 128 sectors read, the test pattern in each");
+    unsigned char reply[512];
+    for (u64 i = 0; i < sizeof reply; i++) reply[i] = i < length(DISK_REPLY) ? (unsigned char)DISK_REPLY[i] : 0;
+    i64 wrote = SYS(SYS_pwrite64, fd, reply, sizeof reply, DISK_REPLY_AT);
+    check(wrote == (i64)sizeof reply && SYS(SYS_fsync, fd) == 0, "/dev/vda: a sector written and flushed");
+    SYS(SYS_close, fd);
+}
+
 void start(void) {
     print("init: hello from user space, pid ");
     print_number((u64)SYS(SYS_getpid, 0));
@@ -200,6 +233,10 @@ void start(void) {
     print("init: slept ");
     print_number(elapsed / 1000);
     print(" us of guest time\n");
+
+    // devtmpfs names the disk (the initramfs has /dev, holding only the console).
+    if (SYS(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0) == 0) disk();
+    else print("init: no devtmpfs\n");
 
     if (read_file("/proc/interrupts") > 0) print(file_buffer);
     finish();
