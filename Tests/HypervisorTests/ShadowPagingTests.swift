@@ -8,6 +8,29 @@ import RISCV
 @Suite struct ShadowPagingTests {
     typealias R = ShadowRig
 
+    /// The monitor reads a trapped instruction through the guest's own tables: a 32-bit one that
+    /// crosses a page takes its upper half from the next page's frame (here not the next machine
+    /// page); a compressed one at a page's end never needs the next page, mapped or not.
+    @Test func fetchesAnInstructionAcrossAPageThroughTheGuestsTables() throws {
+        let rig = try ShadowRig("\(R.prologue)\n\(R.shutdown)\n\(R.logAndSkip)")
+        rig.buildTables()
+        let code = Sv39.v | Sv39.r | Sv39.x | Sv39.a             // the guest kernel's (no U)
+        rig.write64(R.l0User, R.pte(0x8018_1000, code))          // VA 0x4000_0000
+        rig.write64(R.l0User + 8, R.pte(0x8018_0000, code))      // VA 0x4000_1000: the frame before
+        let csrr: UInt32 = 0x1000_2573                            // csrr a0, sstatus
+        rig.machine.loadPhysical([0x01, 0x00, 0x73, 0x25], at: 0x8018_1ffc)   // c.nop, then csrr's low half
+        rig.machine.loadPhysical([0x00, 0x10], at: 0x8018_0000)               // csrr's high half
+        rig.start()
+        rig.run()
+        #expect(rig.exitCode == 0)
+        let crossing = try #require(rig.shadow.fetchInstruction(at: 0x4000_0ffe))
+        #expect(crossing.raw == csrr && crossing.opcode == .csrrs && crossing.length == 4)
+        #expect(rig.shadow.fetchInstruction(at: 0x4000_0ffc)?.length == 2)
+        rig.write64(R.l0User + 8, 0)                              // unmap the second page
+        #expect(rig.shadow.fetchInstruction(at: 0x4000_0ffe) == nil)
+        #expect(rig.shadow.fetchInstruction(at: 0x4000_0ffc)?.opcode == .addi, "c.nop needs no second page")
+    }
+
     @Test func fillsTracesAndReflects() throws {
         let rig = try ShadowRig("""
             \(R.prologue)

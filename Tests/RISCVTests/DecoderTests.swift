@@ -3,6 +3,22 @@ import Testing
 
 /// Known encodings (cross-checked against the LLVM 21 disassembler) decode to the expected fields.
 @Suite struct DecoderTests {
+    /// Decoding from parcels reads the second only for a 32-bit instruction, and gives nil when
+    /// a parcel it needs cannot be read.
+    @Test func decodesFromParcels() {
+        // csrr a0, sstatus; c.nop; the lower half of csrr with nothing after it
+        let memory: [UInt64: UInt16] = [0x100: 0x2573, 0x102: 0x1000, 0x200: 0x0001, 0x300: 0x2573]
+        var reads: [UInt64] = []
+        func parcel(_ a: UInt64) -> UInt16? { reads.append(a); return memory[a] }
+        #expect(Decoder.decode(at: 0x100, parcel: parcel) == Decoder.decode(0x1000_2573))
+        #expect(reads == [0x100, 0x102])
+        reads = []
+        #expect(Decoder.decode(at: 0x200, parcel: parcel) == Decoder.decode(0x0001))
+        #expect(reads == [0x200], "a compressed instruction reads one parcel")
+        #expect(Decoder.decode(at: 0x300, parcel: parcel) == nil, "32 bits, and 0x302 is unreadable")
+        #expect(Decoder.decode(at: 0x400, parcel: parcel) == nil)
+    }
+
     @Test func decodesBaseWords() {
         #expect(Decoder.decode(0x02c5_f553) == Instruction(opcode: .fadd_d, rd: 10, rs1: 11, rs2: 12, rm: 7, raw: 0x02c5_f553))
         #expect(Decoder.decode(0x1405_a52f) == Instruction(opcode: .lr_w, rd: 10, rs1: 11, rm: 2, raw: 0x1405_a52f))

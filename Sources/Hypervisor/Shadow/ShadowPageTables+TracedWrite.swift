@@ -108,13 +108,21 @@ extension ShadowPageTables {
             guard let gpa, let (ma, isRAM) = map.machineAddress(gpa), isRAM else { return nil }
             return ma
         }
-        guard let low = machineAddress(pc), let lowBits = withMachine({ $0.readPhysical(littleEndianAt: low, count: 2) }) else { return nil }
-        if lowBits & 3 != 3 { return Decoder.decode(UInt32(lowBits)) }
-        // The upper half: in the same page, two bytes on (a walk gives one address per page);
-        // else through the next page's own walk.
-        let sameMachinePage = (pc & (Sv39.pageSize - 1)) <= Sv39.pageSize - 4
-        guard let high = sameMachinePage ? low &+ 2 : machineAddress(pc &+ 2),
-              let highBits = withMachine({ $0.readPhysical(littleEndianAt: high, count: 2) }) else { return nil }
-        return Decoder.decode(UInt32(lowBits | highBits << 16))
+        // One walk per page: the upper half of a 32-bit instruction within the page is two bytes
+        // on from the lower half; one crossing into the next page takes that page's own walk.
+        var walked: (page: UInt64, machinePage: UInt64)?
+        return Decoder.decode(at: pc) { va in
+            let page = va & ~(Sv39.pageSize - 1)
+            let machinePage: UInt64
+            if let w = walked, w.page == page {
+                machinePage = w.machinePage
+            } else {
+                guard let ma = machineAddress(page) else { return nil }
+                machinePage = ma
+                walked = (page, ma)
+            }
+            return withMachine { $0.readPhysical(littleEndianAt: machinePage &+ (va & (Sv39.pageSize - 1)), count: 2) }
+                .map { UInt16(truncatingIfNeeded: $0) }
+        }
     }
 }

@@ -191,14 +191,10 @@ extension Hart {
     /// TLB fill, no A bit, no counter); nil where the fetch would fault, which the instruction
     /// then raises itself.
     private func instructionForTriggers(at pc: UInt64) -> Instruction? {
-        func parcel(_ va: UInt64) -> UInt16? {
+        Decoder.decode(at: pc) { va in
             guard case .physical(let pa) = machine.translate(va, hart: id, access: .fetch),
                   let v = machine.readPhysical(littleEndianAt: pa, count: 2) else { return nil }
             return UInt16(truncatingIfNeeded: v)
         }
-        guard let low = parcel(pc) else { return nil }
-        if low & 3 != 3 { return Decoder.decode(UInt32(low)) }
-        guard let high = parcel(pc &+ 2) else { return nil }
-        return Decoder.decode(UInt32(high) << 16 | UInt32(low))
     }
 }

@@ -22,6 +22,19 @@ public enum Decoder {
         return decode32(bits)
     }
 
+    /// The instruction at `pc`, read one 16-bit parcel at a time by `parcel` (nil: that parcel
+    /// cannot be read, and neither can the instruction). The parcel at `pc + 2` is read only when
+    /// the first one says the instruction is 32 bits long, as a hart fetches (unprivileged spec,
+    /// "Instruction Length Encoding"): a compressed instruction at the end of a page does not
+    /// touch the next page. For readers outside the fetch path (a VMM emulating a trapped
+    /// instruction, trigger matching), which translate each parcel their own way.
+    public static func decode(at pc: UInt64, parcel: (UInt64) -> UInt16?) -> Instruction? {
+        guard let low = parcel(pc) else { return nil }
+        if low & 3 != 3 { return decodeCompressed(low) }
+        guard let high = parcel(pc &+ 2) else { return nil }
+        return decode32(UInt32(high) << 16 | UInt32(low))
+    }
+
     // MARK: Fields of the 32-bit formats ("Base Instruction Formats", "Immediate Encoding Variants")
 
     @inlinable static func rd(_ b: UInt32) -> UInt8 { UInt8(truncatingIfNeeded: (b >> 7) & 31) }
