@@ -52,6 +52,7 @@ struct TriggerWrite: Sendable, CustomTestStringConvertible {
     var testDescription: String { "tdata1 = 0x\(String(written, radix: 16))" }
 
     static let mcontrol: UInt64 = 2 << 60, mcontrol6: UInt64 = 6 << 60, disabled: UInt64 = 15 << 60
+    static let icount: UInt64 = 3 << 60
     static let load: UInt64 = 1 << 0, store: UInt64 = 1 << 1, execute: UInt64 = 1 << 2
     static let u: UInt64 = 1 << 3, s: UInt64 = 1 << 4, m: UInt64 = 1 << 6
     /// timing, select, an action of 5, chain, dmode: fields this hart does not implement.
@@ -68,7 +69,14 @@ struct TriggerWrite: Sendable, CustomTestStringConvertible {
         TriggerWrite(written: mcontrol | m | load | reservedMatch, read: mcontrol | m | load,
                      armed: true, watchesData: true),
         TriggerWrite(written: 0, read: disabled, armed: false, watchesData: false),
-        TriggerWrite(written: 3 << 60 | m | execute, read: disabled, armed: false, watchesData: false),
+        TriggerWrite(written: 4 << 60 | m | execute, read: disabled, armed: false, watchesData: false),
+        // icount: count (bits 23:10), m (9), s (7), u (6); action, vs and vu read 0.
+        TriggerWrite(written: icount | 1 << 10 | 1 << 9, read: icount | 1 << 10 | 1 << 9, armed: true, watchesData: false),
+        TriggerWrite(written: icount | 5 << 10 | 1 << 6 | 1 | 1 << 25 | 1 << 26, read: icount | 5 << 10 | 1 << 6,
+                     armed: true, watchesData: false),
+        TriggerWrite(written: icount | 1 << 10, read: icount | 1 << 10, armed: false, watchesData: false),
+        TriggerWrite(written: icount | 1 << 7, read: icount | 1 << 7, armed: false, watchesData: false),
+        TriggerWrite(written: icount | 1 << 8 | 1 << 7, read: icount | 1 << 8 | 1 << 7, armed: true, watchesData: false),
     ]
 }
 
@@ -84,4 +92,145 @@ func triggerRegisterIsLegalisedAndArmsOnlyWhenItCanFire(_ c: TriggerWrite) {
     #expect(module.watchesData == c.watchesData)
     module.write(tdata1: 0)
     #expect(!module.armed, "disarmed again")
+}
+
+/// Pieces of the icount tests' programs (M-mode, then U-mode code at `user`; PMP granted).
+enum IcountProgram {
+    /// Enters U-mode at `user` with s1 and a0 cleared.
+    static let enterUser = """
+        la t0, user
+        csrw mepc, t0
+        li t0, 0x1800
+        csrc mstatus, t0                # MPP = U
+        li s1, 0
+        li a0, 0
+        mret
+        """
+    /// Keeps mcause, mepc and mtval in s2, s3 and s5 and powers the machine off.
+    static let stop = """
+        csrr s2, mcause
+        csrr s3, mepc
+        csrr s5, mtval
+        li t5, 0x100000
+        li t6, 0x5555
+        sw t6, 0(t5)
+        """
+}
+
+/// icount as a single step for a U-mode program (Sdtrig, "icount"): each instruction fetched in
+/// U-mode that retires or traps takes one from count; the M-mode handler of a U-mode ecall is not
+/// counted and runs whole even when the ecall took count to 0; the trigger then fires before the
+/// next U-mode instruction, with mtval 0, hit set and pending cleared. Count 3: addi, ecall, addi,
+/// then the breakpoint before the fourth instruction. Count 2: addi, ecall (pending), the handler,
+/// then the breakpoint before the third. The same on every engine.
+@Test(arguments: [(UInt64(3), "fourth"), (2, "third")], [ExecutionEngine.interpreter, .blocks, .jit])
+func anInstructionCountTriggerStepsUserCode(_ step: (count: UInt64, stopsAt: String), engine: ExecutionEngine) throws {
+    let rig = Guest.Rig { $0.engine = engine }
+    try rig.start("""
+        la t0, handler
+        csrw mtvec, t0
+        la s4, \(step.stopsAt)
+        csrw 0x7a0, zero                # tselect = 0
+        li t0, (3 << 60) | (\(step.count) << 10) | (1 << 6)
+        csrw 0x7a1, t0                  # tdata1: icount, count, U-mode
+        \(IcountProgram.enterUser)
+    user:
+        addi a0, a0, 1
+        ecall
+    third:
+        addi a0, a0, 1
+    fourth:
+        addi a0, a0, 1
+        addi a0, a0, 1
+        ecall
+        .align 2
+    handler:
+        csrr t0, mcause
+        li t1, 8
+        bne t0, t1, 1f
+        addi s1, s1, 1                  # an ecall from U: step over it
+        csrr t0, mepc
+        addi t0, t0, 4
+        csrw mepc, t0
+        mret
+    1:  \(IcountProgram.stop)
+    """)
+    rig.machine.grantFullPMPAccess(hart: 0)   // U-mode code
+    #expect(rig.run(10_000) == .poweredOff(code: 0))
+    #expect(rig.x(18) == 3, "a breakpoint exception")
+    #expect(rig.x(19) == rig.x(20), "mepc: the instruction after the counted ones")
+    #expect(rig.x(21) == 0, "icount's breakpoint has tval 0")
+    #expect(rig.x(9) == 1, "the ecall's handler ran")
+    #expect(rig.x(10) == step.count - 1, "the addis that retired")
+    let tdata1 = rig.csr(0x7A1)
+    #expect(tdata1 >> 60 == 3 && tdata1 & (1 << 24) != 0, "icount, hit")
+    #expect(tdata1 & (1 << 8) == 0 && (tdata1 >> 10) & 0x3FFF == 0, "not pending; count 0")
+}
+
+/// An interrupt taken from a mode where icount is enabled matches it too: count 2 is used up by
+/// the machine software interrupt taken before the first U-mode instruction and by that
+/// instruction, so the trigger fires before the second (without the interrupt, before the third).
+@Test(arguments: [ExecutionEngine.interpreter, .blocks, .jit])
+func anInterruptCountsForAnInstructionCountTrigger(engine: ExecutionEngine) throws {
+    let rig = Guest.Rig { $0.engine = engine }
+    try rig.start("""
+        la t0, handler
+        csrw mtvec, t0
+        la s4, second
+        li t0, 8
+        csrs mie, t0                    # MSIE
+        li t0, (3 << 60) | (2 << 10) | (1 << 6)
+        csrw 0x7a1, t0                  # tdata1 (tselect 0): icount, count 2, U-mode
+        \(IcountProgram.enterUser)
+    user:
+        addi a0, a0, 1
+    second:
+        addi a0, a0, 1
+        addi a0, a0, 1
+        ecall
+        .align 2
+    handler:
+        csrr t0, mcause
+        bgez t0, 1f
+        addi s1, s1, 1                  # the software interrupt: mask it and return
+        li t0, 8
+        csrc mie, t0
+        mret
+    1:  \(IcountProgram.stop)
+    """)
+    rig.machine.grantFullPMPAccess(hart: 0)
+    rig.machine.setPin(.msip, hart: 0, level: true)
+    #expect(rig.run(10_000) == .poweredOff(code: 0))
+    #expect(rig.x(9) == 1, "one interrupt, taken from U-mode")
+    #expect(rig.x(18) == 3 && rig.x(19) == rig.x(20), "the breakpoint, before the second instruction")
+    #expect(rig.x(10) == 1)
+}
+
+/// The instruction that writes tdata1 does not count against the count it wrote, even while an
+/// icount trigger is counting: an M-mode icount of 100, rewritten to 2 (with MIE set, so it may
+/// fire in M-mode), fires after the next two instructions.
+@Test func theWriteOfAnInstructionCountIsNotCounted() throws {
+    let rig = Guest.Rig()
+    try rig.start("""
+        la t0, handler
+        csrw mtvec, t0
+        la s4, third
+        csrsi mstatus, 8                # MIE
+        li t0, (3 << 60) | (100 << 10) | (1 << 9)
+        csrw 0x7a1, t0                  # tdata1 (tselect 0): icount, count 100, M-mode
+        li t0, (3 << 60) | (2 << 10) | (1 << 9)
+        li a0, 0
+        csrw 0x7a1, t0                  # count 2, written while counting
+        addi a0, a0, 1
+        addi a0, a0, 1
+    third:
+        addi a0, a0, 1
+        ecall
+        .align 2
+    handler:
+        \(IcountProgram.stop)
+    """)
+    #expect(rig.run(10_000) == .poweredOff(code: 0))
+    #expect(rig.x(18) == 3 && rig.x(19) == rig.x(20), "the breakpoint, before the third addi")
+    #expect(rig.x(10) == 2)
 }

@@ -96,6 +96,8 @@ extension Machine {
                     let triggers = h.triggers.armed
                     if triggers { limit = 1 }
                     account.sliceStart = s.pointee.instret &+ s.pointee.exceptionsTaken
+                    // For an icount trigger: the mode the step's instruction is fetched in.
+                    let fetchedIn = s.pointee.priv, triggerWrites = triggers ? h.triggers.writes : 0
                     currentHart = h.id
                     if !triggers || !h.takeTrigger() {
                         withUnsafeMutablePointer(to: &account) { p in
@@ -108,6 +110,11 @@ extension Machine {
                     }
                     currentHart = nil
                     let used = (s.pointee.instret &+ s.pointee.exceptionsTaken) &- account.sliceStart
+                    // The one instruction stepped retired or trapped (a trigger's breakpoint too),
+                    // unless it wrote tdata1 itself: then the count is what it wrote.
+                    if triggers && used != 0 && h.triggers.countsInstructions && h.triggers.writes == triggerWrites {
+                        h.triggers.countInstruction(priv: fetchedIn)
+                    }
                     account.done &+= used
                     account.turnLeft &-= min(account.turnLeft, max(used, 1))
                     if s.pointee.cycles > globalCycles { globalCycles = s.pointee.cycles }

@@ -145,6 +145,8 @@ extension Hart {
     /// Delivers interrupt `cause` (its mip bit number).
     func takeInterrupt(_ cause: UInt64, toSupervisor: Bool) {
         interruptCounts[Int(cause)] &+= 1
+        // A trap taken from a mode where an icount trigger is enabled matches it (Sdtrig).
+        if triggers.countsInstructions { triggers.countInstruction(priv: state.pointee.priv) }
         state.pointee.cycles &+= state.pointee.costs.interrupt
         let pc = state.pointee.pc
         let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine

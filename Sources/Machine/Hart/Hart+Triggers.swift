@@ -5,8 +5,15 @@
 // before its instruction, with xtval the matched address.
 //
 // What this hart implements, per trigger (`TriggerModule.count` of them):
-// - types 2 (mcontrol) and 6 (mcontrol6), and 15 (disabled, the reset state); tinfo says so, with
-//   version 1 (the ratified 1.0). Writing another type, or 0, disables the trigger.
+// - types 2 (mcontrol), 3 (icount) and 6 (mcontrol6), and 15 (disabled, the reset state); tinfo
+//   says so, with version 1 (the ratified 1.0). Writing another type, or 0, disables the trigger.
+// - icount: a single step for monitors and debuggers. It matches once per instruction that
+//   retires or traps after being fetched in an enabled mode, and once per interrupt taken from an
+//   enabled mode; each match takes one from count (14 bits), and the match that takes it to 0 sets
+//   pending. A pending trigger fires before the next instruction in an enabled mode (so a U-mode
+//   step over an ecall runs the whole M-mode handler first), with tval 0, and clears pending. An
+//   instruction that writes tdata1 leaves the count it wrote (the spec lets pending go either way:
+//   it stays as written). vs and vu read 0 (no H extension), action is 0.
 // - address matches only (select = 0), timing "before", any access size (size = 0), action 0
 //   (breakpoint exception), no chaining: each of those fields is WARL and reads back 0 whatever
 //   was written. match: equal, napot, ge, lt, mask low, mask high, and the four negations.
@@ -19,9 +26,11 @@
 //   breakpoints to S-mode.
 //
 // Triggers cost nothing until one is armed (a type 2 or 6 trigger with a mode bit and an access
-// bit set). While one is, the hart runs one instruction per slice, as under a host breakpoint,
-// and `takeTrigger` looks at each instruction before it runs: its pc, and for a load or store
-// trigger its decoded effective address, read without side effects.
+// bit set, or an icount trigger with a mode bit and a count or pending). While one is, the hart
+// runs one instruction per slice, as under a host breakpoint, and `takeTrigger` looks at each
+// instruction before it runs: icount's pending, its pc, and for a load or store trigger its
+// decoded effective address, read without side effects. The run loop tells an icount trigger of
+// each instruction that ran (`countInstruction`), and `takeInterrupt` of each interrupt.
 
 import RISCV
 
@@ -36,6 +45,10 @@ struct TriggerModule {
     private(set) var armed = false
     /// Some armed trigger watches loads or stores (so each instruction's address is worked out).
     private(set) var watchesData = false
+    /// Some armed trigger is an icount: instructions and interrupts are counted for it.
+    private(set) var countsInstructions = false
+    /// tdata1 writes so far: the run loop does not count the instruction that wrote it.
+    private(set) var writes: UInt64 = 0
 
     // tdata1 fields (mcontrol and mcontrol6 share every field used here except hit).
     static let typeShift: UInt64 = 60
@@ -45,8 +58,12 @@ struct TriggerModule {
     static let matchShift: UInt64 = 7
     static let mcontrolHit: UInt64 = 1 << 20
     static let mcontrol6Hit0: UInt64 = 1 << 22, mcontrol6Hit1: UInt64 = 1 << 25
-    /// tinfo: types 2, 6 and 15; version 1.
-    static let info: UInt64 = 1 << 24 | 1 << 15 | 1 << 6 | 1 << 2
+    // icount's own fields (Sdtrig, "icount").
+    static let icountHit: UInt64 = 1 << 24
+    static let countShift: UInt64 = 10, countMask: UInt64 = 0x3FFF
+    static let icountM: UInt64 = 1 << 9, pending: UInt64 = 1 << 8, icountS: UInt64 = 1 << 7, icountU: UInt64 = 1 << 6
+    /// tinfo: types 2, 3, 6 and 15; version 1.
+    static let info: UInt64 = 1 << 24 | 1 << 15 | 1 << 6 | 1 << 3 | 1 << 2
 
     static func type(_ tdata1: UInt64) -> UInt64 { tdata1 >> typeShift }
 
@@ -58,6 +75,7 @@ struct TriggerModule {
         switch type(v) {
         case 2: return 2 << typeShift | (v & (kept | mcontrolHit)) | match << matchShift
         case 6: return 6 << typeShift | (v & (kept | mcontrol6Hit0 | mcontrol6Hit1)) | match << matchShift
+        case 3: return 3 << typeShift | (v & (icountHit | countMask << countShift | icountM | pending | icountS | icountU))
         default: return disabled
         }
     }
@@ -65,16 +83,62 @@ struct TriggerModule {
     mutating func write(tdata1 v: UInt64) {
         guard select < UInt64(Self.count) else { return }
         tdata1[Int(select)] = Self.legal(v)
+        writes &+= 1
         rearm()
     }
 
     private mutating func rearm() {
         armed = false
         watchesData = false
+        countsInstructions = false
         for t in tdata1 where [2, 6].contains(Self.type(t)) && t & (Self.m | Self.s | Self.u) != 0 {
             if t & (Self.load | Self.store | Self.execute) != 0 { armed = true }
             if t & (Self.load | Self.store) != 0 { watchesData = true }
         }
+        for t in tdata1 where Self.type(t) == 3 && t & (Self.icountM | Self.icountS | Self.icountU) != 0
+            && t & (Self.countMask << Self.countShift | Self.pending) != 0 {
+            armed = true
+            countsInstructions = true
+        }
+    }
+
+    /// Whether icount trigger `i` is enabled in privilege `priv`.
+    func icountEnabled(_ i: Int, priv: UInt8) -> Bool {
+        let t = tdata1[i]
+        guard Self.type(t) == 3 else { return false }
+        switch priv {
+        case 3: return t & Self.icountM != 0
+        case 1: return t & Self.icountS != 0
+        default: return t & Self.icountU != 0
+        }
+    }
+
+    /// An instruction fetched in `priv` retired or trapped, or an interrupt was taken from `priv`:
+    /// each icount trigger enabled there matches once (count - 1; from 1, count 0 and pending).
+    mutating func countInstruction(priv: UInt8) {
+        var changed = false
+        for i in 0..<Self.count where icountEnabled(i, priv: priv) {
+            let t = tdata1[i]
+            let count = (t >> Self.countShift) & Self.countMask
+            guard count != 0 else { continue }
+            var next = t & ~(Self.countMask << Self.countShift) | (count - 1) << Self.countShift
+            if count == 1 { next |= Self.pending }
+            tdata1[i] = next
+            changed = true
+        }
+        if changed { rearm() }
+    }
+
+    /// Fires the pending icount triggers enabled in `priv` (clearing pending, setting hit);
+    /// whether any fired.
+    mutating func firePendingCounts(priv: UInt8) -> Bool {
+        var fired = false
+        for i in 0..<Self.count where icountEnabled(i, priv: priv) && tdata1[i] & Self.pending != 0 {
+            tdata1[i] = tdata1[i] & ~Self.pending | Self.icountHit
+            fired = true
+        }
+        if fired { rearm() }
+        return fired
     }
 
     /// Whether trigger `i` (armed, of type 2 or 6) is enabled in privilege `priv` for `access`.
@@ -148,8 +212,8 @@ extension Hart {
     }
 
     /// Before the instruction at pc runs: if an armed trigger matches it, raises the breakpoint
-    /// exception it asks for (instead of the instruction) and returns true. Execute triggers are
-    /// checked first: they come before the instruction's fetch faults. Load and store triggers
+    /// exception it asks for (instead of the instruction) and returns true. A pending icount comes
+    /// first, then execute triggers: they come before the instruction's fetch faults. Load and store triggers
     /// come after illegal-instruction and before address-translation faults (Sdtrig, "Priority"):
     /// the instruction must decode to a legal access, and its address is compared before any
     /// translation.
@@ -161,6 +225,12 @@ extension Hart {
         case 3: if s.pointee.mstatus & Mstatus.mie == 0 { return false }
         case 1: if (s.pointee.medeleg >> 3) & 1 != 0 && s.pointee.mstatus & Mstatus.sie == 0 { return false }
         default: break
+        }
+        // icount first: it fires "just before" the next instruction, ahead of that instruction's
+        // own execute trigger (Sdtrig, "Priority").
+        if triggers.countsInstructions && triggers.firePendingCounts(priv: priv) {
+            raise(.breakpoint, tval: 0)
+            return true
         }
         let pc = s.pointee.pc
         if fire(first: pc, count: 1, access: TriggerModule.execute, priv: priv, tval: pc) { return true }
