@@ -1,7 +1,8 @@
 /* triggers.S — debug triggers, the Sdtrig extension (RISC-V Debug Specification 1.0, "Sdtrig" and
  * the tselect/tdata1/tdata2/tinfo/mcontrol/mcontrol6 register descriptions): address match
  * triggers (mcontrol, type 2; mcontrol6, type 6) on execute, load and store, that raise a
- * breakpoint exception (cause 3) before the instruction, with mepc at it and nothing of it done.
+ * breakpoint exception (cause 3) before the instruction, with mepc at it and nothing of it done;
+ * and an instruction count trigger (icount, type 3) as a single step.
  *
  * The choices the specification leaves, and what is checked of them:
  * - xtval after a trigger is 0 or the matched address (the pc, or the access's address).
@@ -12,7 +13,8 @@
  *   resumes with MIE clear).
  * - Compare values beyond the lowest accessed address are only recommended: vmlab compares every
  *   byte an access touches (checks 40-42), QEMU 7.2 only the first; skipped there.
- * QEMU 7.2 has no mcontrol6, and keeps the hit bit and unsupported fields as written: skipped too. */
+ * QEMU 7.2 has no mcontrol6 (nor a tested icount), and keeps the hit bit and unsupported fields as
+ * written: skipped too. */
 #include "test_macros.h"
 
 #define TSELECT 0x7a0
@@ -35,6 +37,9 @@
 #define MC_HIT   (1 << 20)
 #define MC_TIMING (1 << 18)
 #define MC_SELECT (1 << 19)
+#define IC_TYPE3 (3 << 60)
+#define IC_M     (1 << 9)
+#define IC_HIT   (1 << 24)
 
 /* Disable trigger 0: an mcontrol that matches in no mode (QEMU 7.2 ignores a write of 0). */
 .macro TRIGGER_OFF
@@ -251,8 +256,8 @@ TEST_BEGIN
     /* ---- what QEMU 7.2 lacks: tinfo's types, mcontrol6, hit, the WARL fields ---- */
     SKIP_ON_QEMU72 .Lno_newer
     csrr    a0, TINFO
-    andi    a1, a0, (1 << 2) | (1 << 6)
-    EXPECT  60, a1, (1 << 2) | (1 << 6)   /* mcontrol and mcontrol6 */
+    andi    a1, a0, (1 << 2) | (1 << 3) | (1 << 6)
+    EXPECT  60, a1, (1 << 2) | (1 << 3) | (1 << 6)   /* mcontrol, icount and mcontrol6 */
     srli    a0, a0, 24
     EXPECT  61, a0, 1                     /* version 1: Sdtrig 1.0 */
     csrr    a1, TINFO
@@ -283,6 +288,27 @@ TEST_BEGIN
     csrr    a0, TDATA1
     srli    a0, a0, 60
     EXPECT  69, a0, 15                    /* a trigger of several types is disabled as type 15 */
+    /* icount: count 2 in M-mode; the instruction writing tdata1 is not counted, the next two
+     * are, and the breakpoint comes before the third, with mtval 0, hit set, pending clear */
+    CHECK   71
+    SET_RESUME .Licount_resume
+    li      t0, IC_TYPE3 | (2 << 10) | IC_M
+    MIE_ON
+    csrw    TDATA1, t0
+    addi    a0, zero, 1
+    addi    a0, a0, 1
+.Licount_at:
+    addi    a0, a0, 1
+    j       test_fail
+.Licount_resume:
+    EXPECT_MCAUSE 71, CAUSE_BREAKPOINT
+    EXPECT_MEPC 71, .Licount_at
+    EXPECT_MTVAL 71, 0
+    EXPECT  72, a0, 2
+    csrr    a0, TDATA1
+    li      a1, IC_TYPE3 | IC_M | IC_HIT
+    EXPECT_REG 73, a0, a1                 /* count 0, pending 0, hit */
+    TRIGGER_OFF
 .Lno_newer:
 TEST_PASS
 TEST_END
