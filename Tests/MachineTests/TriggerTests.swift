@@ -69,7 +69,7 @@ struct TriggerWrite: Sendable, CustomTestStringConvertible {
         TriggerWrite(written: mcontrol | m | load | reservedMatch, read: mcontrol | m | load,
                      armed: true, watchesData: true),
         TriggerWrite(written: 0, read: disabled, armed: false, watchesData: false),
-        TriggerWrite(written: 4 << 60 | m | execute, read: disabled, armed: false, watchesData: false),
+        TriggerWrite(written: 7 << 60 | m | execute, read: disabled, armed: false, watchesData: false),
         // icount: count (bits 23:10), m (9), s (7), u (6); action, vs and vu read 0.
         TriggerWrite(written: icount | 1 << 10 | 1 << 9, read: icount | 1 << 10 | 1 << 9, armed: true, watchesData: false),
         TriggerWrite(written: icount | 5 << 10 | 1 << 6 | 1 | 1 << 25 | 1 << 26, read: icount | 5 << 10 | 1 << 6,
@@ -78,6 +78,25 @@ struct TriggerWrite: Sendable, CustomTestStringConvertible {
         TriggerWrite(written: icount | 1 << 7, read: icount | 1 << 7, armed: false, watchesData: false),
         TriggerWrite(written: icount | 1 << 8 | 1 << 7, read: icount | 1 << 8 | 1 << 7, armed: true, watchesData: false),
     ]
+}
+
+/// itrigger and etrigger: tdata2 keeps only the interrupt or exception codes the hart can take
+/// (WARL, whichever is written first), and the trigger arms once it has a mode and a code.
+@Test func trapTriggerRegistersAreLegalised() {
+    var module = TriggerModule()
+    let modes: UInt64 = 1 << 9 | 1 << 7 | 1 << 6, hit: UInt64 = 1 << 58
+    module.write(tdata1: 5 << 60 | modes | hit | 1 << 12 | 1 << 11 | 1)   // vs, vu, action 1: read 0
+    #expect(module.tdata1[0] == 5 << 60 | modes | hit)
+    #expect(!module.armed, "no exception code yet")
+    module.write(tdata2: .max)
+    #expect(module.tdata2[0] == 0xBBFF, "exception codes 0-9, 11, 12, 13, 15")
+    #expect(module.armed && module.watchesTraps && !module.watchesData)
+    module.write(tdata1: 4 << 60 | 1 << 6 | 1 << 10)   // itrigger; nmi reads 0
+    #expect(module.tdata1[0] == 4 << 60 | 1 << 6)
+    let interruptCodes: UInt64 = 0b1010_1010_1010   // 1, 3, 5, 7, 9, 11
+    #expect(module.tdata2[0] == interruptCodes, "the interrupt codes")
+    module.write(tdata2: 1 << 13)
+    #expect(module.tdata2[0] == 0 && !module.armed, "no counter-overflow interrupt here")
 }
 
 /// Only a trigger that can fire arms the module (and so makes the hart step one instruction at a
@@ -233,4 +252,75 @@ func anInterruptCountsForAnInstructionCountTrigger(engine: ExecutionEngine) thro
     #expect(rig.run(10_000) == .poweredOff(code: 0))
     #expect(rig.x(18) == 3 && rig.x(19) == rig.x(20), "the breakpoint, before the third addi")
     #expect(rig.x(10) == 2)
+}
+
+/// etrigger and itrigger (Sdtrig): a trap taken from U-mode and handled in S-mode, whose code is
+/// in tdata2, fires the trigger before the S-mode handler's first instruction: a breakpoint into
+/// M-mode (breakpoints are not delegated) with mepc at the handler, mtval 0 and hit set; the S
+/// handler has not run. An illegal instruction (etrigger, code 2) and a supervisor software
+/// interrupt (itrigger, code 1), on every engine.
+@Test(arguments: [true, false], [ExecutionEngine.interpreter, .blocks, .jit])
+func aTrapTriggerFiresBeforeTheHandler(interrupt: Bool, engine: ExecutionEngine) throws {
+    let rig = Guest.Rig { $0.engine = engine }
+    try rig.start("""
+        la t0, handler
+        csrw mtvec, t0
+        la s4, shandler
+        csrw stvec, s4
+        li t0, 4
+        csrw medeleg, t0                # illegal instructions to S
+        li t0, 2
+        csrw mideleg, t0                # supervisor software interrupts to S
+        csrs sie, t0
+        li t0, \(interrupt ? "(4 << 60) | (1 << 6)" : "(5 << 60) | (1 << 6)")
+        csrw 0x7a1, t0                  # tdata1 (tselect 0): itrigger or etrigger, from U-mode
+        li t0, \(interrupt ? 1 << 1 : 1 << 2)
+        csrw 0x7a2, t0                  # tdata2: code 1 or 2
+        \(interrupt ? "csrsi mip, 2" : "nop")   # SSIP: taken as soon as U-mode runs
+        \(IcountProgram.enterUser)
+    user:
+        addi a0, a0, 1
+        csrr t0, mstatus                # illegal in U-mode
+        ecall
+        .align 2
+    shandler:
+        li s1, 1                        # must not run before the breakpoint
+        sret
+        .align 2
+    handler:
+        \(IcountProgram.stop)
+    """)
+    rig.machine.grantFullPMPAccess(hart: 0)
+    #expect(rig.run(10_000) == .poweredOff(code: 0))
+    #expect(rig.x(18) == 3 && rig.x(19) == rig.x(20), "a breakpoint, at the S handler's first instruction")
+    #expect(rig.x(21) == 0 && rig.x(9) == 0, "mtval 0; the S handler has not run")
+    let scause: UInt64 = interrupt ? 1 << 63 | 1 : 2
+    #expect(rig.csr(0x142) == scause, "scause: the trap the handler was to see")
+    #expect(rig.x(10) == (interrupt ? 0 : 1), "the interrupt came before the first U instruction")
+    #expect(rig.csr(0x7A1) & (1 << 58) != 0, "hit")
+}
+
+/// The same etrigger on an exception handled in M-mode does nothing: the M handler runs with MIE
+/// clear, where this hart's reentrancy rule keeps triggers from firing.
+@Test func anExceptionTriggerCannotActOnAnMModeHandler() throws {
+    let rig = Guest.Rig()
+    try rig.start("""
+        la t0, handler
+        csrw mtvec, t0
+        la s4, handler
+        li t0, (5 << 60) | (1 << 6)
+        csrw 0x7a1, t0                  # etrigger, from U-mode
+        li t0, 1 << 2
+        csrw 0x7a2, t0                  # illegal instruction
+        \(IcountProgram.enterUser)
+    user:
+        csrr t0, mstatus                # illegal in U-mode, handled in M-mode
+        .align 2
+    handler:
+        \(IcountProgram.stop)
+    """)
+    rig.machine.grantFullPMPAccess(hart: 0)
+    #expect(rig.run(10_000) == .poweredOff(code: 0))
+    #expect(rig.x(18) == 2, "the illegal instruction itself, no breakpoint")
+    #expect(rig.csr(0x7A1) & (1 << 58) == 0, "not hit")
 }

@@ -169,6 +169,7 @@ extension Hart {
         let s = state
         foldCounters()
         let priv = UInt64(s.pointee.priv)
+        if triggers.watchesTraps { triggers.trapTaken(code: cause, interrupt: interrupt, from: UInt8(priv)) }
         let code = interrupt ? cause | (1 << 63) : cause
         var ms = s.pointee.mstatus
         let tvec: UInt64

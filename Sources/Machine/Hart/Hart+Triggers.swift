@@ -5,8 +5,9 @@
 // before its instruction, with xtval the matched address.
 //
 // What this hart implements, per trigger (`TriggerModule.count` of them):
-// - types 2 (mcontrol), 3 (icount) and 6 (mcontrol6), and 15 (disabled, the reset state); tinfo
-//   says so, with version 1 (the ratified 1.0). Writing another type, or 0, disables the trigger.
+// - types 2 (mcontrol), 3 (icount), 4 (itrigger), 5 (etrigger) and 6 (mcontrol6), and 15
+//   (disabled, the reset state); tinfo says so, with version 1 (the ratified 1.0). Writing another
+//   type, or 0, disables the trigger.
 // - icount: a single step for monitors and debuggers. It matches once per instruction that
 //   retires or traps after being fetched in an enabled mode, and once per interrupt taken from an
 //   enabled mode; each match takes one from count (14 bits), and the match that takes it to 0 sets
@@ -14,6 +15,12 @@
 //   step over an ecall runs the whole M-mode handler first), with tval 0, and clears pending. An
 //   instruction that writes tdata1 leaves the count it wrote (the spec lets pending go either way:
 //   it stays as written). vs and vu read 0 (no H extension), action is 0.
+// - itrigger and etrigger: tdata2 is a mask of interrupt (itrigger) or exception (etrigger)
+//   codes, WARL: only the codes this hart can take stay set. A trap taken from an enabled mode
+//   whose code is in the mask fires the trigger after the trap, before the handler's first
+//   instruction, with tval 0. Under this hart's reentrancy rule (below) that happens only for
+//   traps handled in S-mode, breakpoints going to M-mode: as the specification says of both of
+//   its rules, they cannot act on traps handled in M-mode. No NMIs, so itrigger's nmi reads 0.
 // - address matches only (select = 0), timing "before", any access size (size = 0), action 0
 //   (breakpoint exception), no chaining: each of those fields is WARL and reads back 0 whatever
 //   was written. match: equal, napot, ge, lt, mask low, mask high, and the four negations.
@@ -47,6 +54,11 @@ struct TriggerModule {
     private(set) var watchesData = false
     /// Some armed trigger is an icount: instructions and interrupts are counted for it.
     private(set) var countsInstructions = false
+    /// Some armed trigger is an itrigger or etrigger: traps taken are shown to it.
+    private(set) var watchesTraps = false
+    /// The itriggers and etriggers (a bit per trigger) a trap just taken matched: they fire
+    /// before the next instruction, the handler's first.
+    private(set) var trapMatches: UInt8 = 0
     /// tdata1 writes so far: the run loop does not count the instruction that wrote it.
     private(set) var writes: UInt64 = 0
 
@@ -62,8 +74,14 @@ struct TriggerModule {
     static let icountHit: UInt64 = 1 << 24
     static let countShift: UInt64 = 10, countMask: UInt64 = 0x3FFF
     static let icountM: UInt64 = 1 << 9, pending: UInt64 = 1 << 8, icountS: UInt64 = 1 << 7, icountU: UInt64 = 1 << 6
-    /// tinfo: types 2, 3, 6 and 15; version 1.
-    static let info: UInt64 = 1 << 24 | 1 << 15 | 1 << 6 | 1 << 3 | 1 << 2
+    /// itrigger's and etrigger's hit (bit XLEN-6); their m, s and u are icount's bits.
+    static let trapHit: UInt64 = 1 << 58
+    /// The interrupt codes this hart takes (SSI, MSI, STI, MTI, SEI, MEI) and its exception codes
+    /// (0-9, 11, 12, 13, 15): the bits of tdata2 an itrigger or etrigger keeps.
+    static let interruptCodes: UInt64 = 1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 11
+    static let exceptionCodes: UInt64 = 0x3FF | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 15
+    /// tinfo: types 2, 3, 4, 5, 6 and 15; version 1.
+    static let info: UInt64 = 1 << 24 | 1 << 15 | 1 << 6 | 1 << 5 | 1 << 4 | 1 << 3 | 1 << 2
 
     static func type(_ tdata1: UInt64) -> UInt64 { tdata1 >> typeShift }
 
@@ -76,15 +94,35 @@ struct TriggerModule {
         case 2: return 2 << typeShift | (v & (kept | mcontrolHit)) | match << matchShift
         case 6: return 6 << typeShift | (v & (kept | mcontrol6Hit0 | mcontrol6Hit1)) | match << matchShift
         case 3: return 3 << typeShift | (v & (icountHit | countMask << countShift | icountM | pending | icountS | icountU))
+        case 4, 5: return type(v) << typeShift | (v & (trapHit | icountM | icountS | icountU))
         default: return disabled
         }
     }
 
     mutating func write(tdata1 v: UInt64) {
         guard select < UInt64(Self.count) else { return }
-        tdata1[Int(select)] = Self.legal(v)
+        let i = Int(select)
+        tdata1[i] = Self.legal(v)
+        tdata2[i] = Self.legal(tdata2: tdata2[i], type: Self.type(tdata1[i]))
         writes &+= 1
         rearm()
+    }
+
+    mutating func write(tdata2 v: UInt64) {
+        guard select < UInt64(Self.count) else { return }
+        let i = Int(select)
+        tdata2[i] = Self.legal(tdata2: v, type: Self.type(tdata1[i]))
+        rearm()
+    }
+
+    /// tdata2 made legal for a trigger of `type` (WARL): an itrigger's or etrigger's keeps the
+    /// codes this hart can take; an address trigger's is any value.
+    static func legal(tdata2 v: UInt64, type: UInt64) -> UInt64 {
+        switch type {
+        case 4: v & interruptCodes
+        case 5: v & exceptionCodes
+        default: v
+        }
     }
 
     private mutating func rearm() {
@@ -95,23 +133,57 @@ struct TriggerModule {
             if t & (Self.load | Self.store | Self.execute) != 0 { armed = true }
             if t & (Self.load | Self.store) != 0 { watchesData = true }
         }
-        for t in tdata1 where Self.type(t) == 3 && t & (Self.icountM | Self.icountS | Self.icountU) != 0
-            && t & (Self.countMask << Self.countShift | Self.pending) != 0 {
-            armed = true
-            countsInstructions = true
+        watchesTraps = false
+        for (i, t) in tdata1.enumerated() where t & (Self.icountM | Self.icountS | Self.icountU) != 0 {
+            switch Self.type(t) {
+            case 3 where t & (Self.countMask << Self.countShift | Self.pending) != 0:
+                armed = true
+                countsInstructions = true
+            case 4, 5:
+                // (A `where` after `case 4, 5` would guard only the 5.)
+                if tdata2[i] != 0 {
+                    armed = true
+                    watchesTraps = true
+                }
+            default:
+                break
+            }
         }
     }
 
-    /// Whether icount trigger `i` is enabled in privilege `priv`.
-    func icountEnabled(_ i: Int, priv: UInt8) -> Bool {
+    /// Whether trigger `i`, of `type` (3, 4 or 5), is enabled in privilege `priv` (the mode an
+    /// instruction was fetched in, or a trap taken from): their m, s and u are the same bits.
+    private func enabled(_ i: Int, type: UInt64, priv: UInt8) -> Bool {
         let t = tdata1[i]
-        guard Self.type(t) == 3 else { return false }
+        guard Self.type(t) == type else { return false }
         switch priv {
         case 3: return t & Self.icountM != 0
         case 1: return t & Self.icountS != 0
         default: return t & Self.icountU != 0
         }
     }
+
+    /// A trap with code `code` was taken from `priv`: the itriggers (interrupts) or etriggers
+    /// (exceptions) enabled there with the code in tdata2 match, to fire before the handler runs.
+    mutating func trapTaken(code: UInt64, interrupt: Bool, from priv: UInt8) {
+        guard code < 64 else { return }
+        for i in 0..<Self.count where enabled(i, type: interrupt ? 4 : 5, priv: priv) && (tdata2[i] >> code) & 1 != 0 {
+            trapMatches |= 1 << UInt8(i)
+        }
+    }
+
+    /// Takes the trap matches waiting to fire (none are left, whether or not they may fire) and
+    /// sets the hit bits of those that fire when `fire`; whether there were any.
+    mutating func takeTrapMatches(fire: Bool) -> Bool {
+        let matches = trapMatches
+        trapMatches = 0
+        guard matches != 0 else { return false }
+        if fire { for i in 0..<Self.count where (matches >> UInt8(i)) & 1 != 0 { tdata1[i] |= Self.trapHit } }
+        return true
+    }
+
+    /// Whether icount trigger `i` is enabled in privilege `priv`.
+    func icountEnabled(_ i: Int, priv: UInt8) -> Bool { enabled(i, type: 3, priv: priv) }
 
     /// An instruction fetched in `priv` retired or trapped, or an interrupt was taken from `priv`:
     /// each icount trigger enabled there matches once (count - 1; from 1, count 0 and pending).
@@ -201,7 +273,7 @@ extension Hart {
         // WARL: an index past the last trigger keeps the old one (a debugger reads back to check).
         case CSR.tselect: if v < UInt64(TriggerModule.count) { triggers.select = v }
         case CSR.tdata1: triggers.write(tdata1: v)
-        case CSR.tdata2: if triggers.select < UInt64(TriggerModule.count) { triggers.tdata2[Int(triggers.select)] = v }
+        case CSR.tdata2: triggers.write(tdata2: v)
         // tdata3 (textra) is not implemented, and tinfo's fields are read-only: writes do nothing.
         case CSR.tdata3, CSR.tinfo: break
         default: return false
@@ -221,14 +293,20 @@ extension Hart {
         let s = state
         let priv = s.pointee.priv
         // Reentrancy: no breakpoint exception where its handler would run with interrupts off.
+        let mayFire: Bool
         switch priv {
-        case 3: if s.pointee.mstatus & Mstatus.mie == 0 { return false }
-        case 1: if (s.pointee.medeleg >> 3) & 1 != 0 && s.pointee.mstatus & Mstatus.sie == 0 { return false }
-        default: break
+        case 3: mayFire = s.pointee.mstatus & Mstatus.mie != 0
+        case 1: mayFire = (s.pointee.medeleg >> 3) & 1 == 0 || s.pointee.mstatus & Mstatus.sie != 0
+        default: mayFire = true
         }
-        // icount first: it fires "just before" the next instruction, ahead of that instruction's
-        // own execute trigger (Sdtrig, "Priority").
-        if triggers.countsInstructions && triggers.firePendingCounts(priv: priv) {
+        // A trap just taken that an itrigger or etrigger matched fires now, before the handler's
+        // first instruction, or never (the reentrancy rule prevents matching there).
+        let trapFired = triggers.watchesTraps && triggers.takeTrapMatches(fire: mayFire) && mayFire
+        guard mayFire else { return false }
+        // icount too fires "just before" the next instruction, ahead of that instruction's own
+        // execute trigger (Sdtrig, "Priority"); with a trap trigger, as one breakpoint.
+        let countFired = triggers.countsInstructions && triggers.firePendingCounts(priv: priv)
+        if trapFired || countFired {
             raise(.breakpoint, tval: 0)
             return true
         }

@@ -256,8 +256,8 @@ TEST_BEGIN
     /* ---- what QEMU 7.2 lacks: tinfo's types, mcontrol6, hit, the WARL fields ---- */
     SKIP_ON_QEMU72 .Lno_newer
     csrr    a0, TINFO
-    andi    a1, a0, (1 << 2) | (1 << 3) | (1 << 6)
-    EXPECT  60, a1, (1 << 2) | (1 << 3) | (1 << 6)   /* mcontrol, icount and mcontrol6 */
+    andi    a1, a0, (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
+    EXPECT  60, a1, (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)   /* mcontrol, icount, itrigger, etrigger, mcontrol6 */
     srli    a0, a0, 24
     EXPECT  61, a0, 1                     /* version 1: Sdtrig 1.0 */
     csrr    a1, TINFO
