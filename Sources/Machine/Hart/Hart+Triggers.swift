@@ -33,11 +33,13 @@
 //   breakpoints to S-mode.
 //
 // Triggers cost nothing until one is armed (a type 2 or 6 trigger with a mode bit and an access
-// bit set, or an icount trigger with a mode bit and a count or pending). While one is, the hart
-// runs one instruction per slice, as under a host breakpoint, and `takeTrigger` looks at each
-// instruction before it runs: icount's pending, its pc, and for a load or store trigger its
-// decoded effective address, read without side effects. The run loop tells an icount trigger of
-// each instruction that ran (`countInstruction`), and `takeInterrupt` of each interrupt.
+// bit set, an icount trigger with a mode bit and a count or pending, an itrigger or etrigger with
+// a mode bit and a code). While one is, the hart runs one instruction per slice, as under a host
+// breakpoint, and `takeTrigger` looks at each instruction before it runs: a trap trigger's match,
+// icount's pending, its pc, and for a load or store trigger its decoded effective address, read
+// without side effects. The run loop tells an icount trigger of each instruction that ran
+// (`countInstruction`), `takeInterrupt` of each interrupt, and `enterTrap` the trap triggers of
+// each trap (`trapTaken`).
 
 import RISCV
 
@@ -149,6 +151,8 @@ struct TriggerModule {
                 break
             }
         }
+        // A match left by a trap while the trigger was armed must not fire after it is rewritten.
+        if !watchesTraps { trapMatches = 0 }
     }
 
     /// Whether trigger `i`, of `type` (3, 4 or 5), is enabled in privilege `priv` (the mode an
@@ -284,8 +288,9 @@ extension Hart {
     }
 
     /// Before the instruction at pc runs: if an armed trigger matches it, raises the breakpoint
-    /// exception it asks for (instead of the instruction) and returns true. A pending icount comes
-    /// first, then execute triggers: they come before the instruction's fetch faults. Load and store triggers
+    /// exception it asks for (instead of the instruction) and returns true. A trap trigger's match
+    /// and a pending icount come first, then execute triggers: they come before the instruction's
+    /// fetch faults. Load and store triggers
     /// come after illegal-instruction and before address-translation faults (Sdtrig, "Priority"):
     /// the instruction must decode to a legal access, and its address is compared before any
     /// translation.
