@@ -153,8 +153,10 @@ static void finish(void) {
 static unsigned char disk_pattern(u64 i) { return (unsigned char)(i * 7 + 3); }
 static unsigned char sectors[DISK_BYTES];
 
-/// Reads the whole test disk through the block layer (the page cache starts empty, so every byte
-/// comes from the device), then writes a sector and flushes it (VIRTIO_BLK_T_OUT, then _FLUSH).
+/// Reads the whole test disk through the block layer (every byte from the device: nothing but
+/// the kernel's partition scan has read it before), then writes a sector and flushes it
+/// (VIRTIO_BLK_T_OUT, then _FLUSH). A disk without the signature is someone else's: it is left
+/// alone, neither checked nor written.
 static void disk(void) {
     i64 fd = SYS(SYS_openat, -100 /* AT_FDCWD */, "/dev/vda", 2 /* O_RDWR */, 0);
     if (fd < 0) {
@@ -163,6 +165,12 @@ static void disk(void) {
     }
     i64 got = SYS(SYS_pread64, fd, sectors, DISK_BYTES, 0);
     u64 signature = length(DISK_SIGNATURE), wrong = 0;
+    for (u64 i = 0; i < signature; i++) wrong += got < (i64)signature || sectors[i] != (unsigned char)DISK_SIGNATURE[i];
+    if (wrong) {
+        print("init: /dev/vda is not the test disk (no signature): left alone\n");
+        SYS(SYS_close, fd);
+        return;
+    }
     for (u64 i = 0; i < DISK_BYTES; i++) {
         unsigned char expected = i < signature ? (unsigned char)DISK_SIGNATURE[i] : disk_pattern(i);
         wrong += sectors[i] != expected;
