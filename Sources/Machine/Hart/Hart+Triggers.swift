@@ -131,22 +131,22 @@ struct TriggerModule {
         armed = false
         watchesData = false
         countsInstructions = false
-        for t in tdata1 where [2, 6].contains(Self.type(t)) && t & (Self.m | Self.s | Self.u) != 0 {
-            if t & (Self.load | Self.store | Self.execute) != 0 { armed = true }
-            if t & (Self.load | Self.store) != 0 { watchesData = true }
-        }
         watchesTraps = false
-        for (i, t) in tdata1.enumerated() where t & (Self.icountM | Self.icountS | Self.icountU) != 0 {
+        for (i, t) in tdata1.enumerated() {
             switch Self.type(t) {
-            case 3 where t & (Self.countMask << Self.countShift | Self.pending) != 0:
+            case 2, 6:
+                guard t & (Self.m | Self.s | Self.u) != 0 else { continue }
+                if t & (Self.load | Self.store | Self.execute) != 0 { armed = true }
+                if t & (Self.load | Self.store) != 0 { watchesData = true }
+            case 3:
+                guard t & (Self.icountM | Self.icountS | Self.icountU) != 0,
+                      t & (Self.countMask << Self.countShift | Self.pending) != 0 else { continue }
                 armed = true
                 countsInstructions = true
             case 4, 5:
-                // (A `where` after `case 4, 5` would guard only the 5.)
-                if tdata2[i] != 0 {
-                    armed = true
-                    watchesTraps = true
-                }
+                guard t & (Self.icountM | Self.icountS | Self.icountU) != 0, tdata2[i] != 0 else { continue }
+                armed = true
+                watchesTraps = true
             default:
                 break
             }
@@ -176,24 +176,21 @@ struct TriggerModule {
         }
     }
 
-    /// Takes the trap matches waiting to fire (none are left, whether or not they may fire) and
-    /// sets the hit bits of those that fire when `fire`; whether there were any.
+    /// Takes the trap matches waiting to fire (none are left, whether or not they may fire); when
+    /// `fire`, sets the hit bits of those that fire. Whether any fired.
     mutating func takeTrapMatches(fire: Bool) -> Bool {
         let matches = trapMatches
         trapMatches = 0
-        guard matches != 0 else { return false }
-        if fire { for i in 0..<Self.count where (matches >> UInt8(i)) & 1 != 0 { tdata1[i] |= Self.trapHit } }
+        guard fire && matches != 0 else { return false }
+        for i in 0..<Self.count where (matches >> UInt8(i)) & 1 != 0 { tdata1[i] |= Self.trapHit }
         return true
     }
-
-    /// Whether icount trigger `i` is enabled in privilege `priv`.
-    func icountEnabled(_ i: Int, priv: UInt8) -> Bool { enabled(i, type: 3, priv: priv) }
 
     /// An instruction fetched in `priv` retired or trapped, or an interrupt was taken from `priv`:
     /// each icount trigger enabled there matches once (count - 1; from 1, count 0 and pending).
     mutating func countInstruction(priv: UInt8) {
         var changed = false
-        for i in 0..<Self.count where icountEnabled(i, priv: priv) {
+        for i in 0..<Self.count where enabled(i, type: 3, priv: priv) {
             let t = tdata1[i]
             let count = (t >> Self.countShift) & Self.countMask
             guard count != 0 else { continue }
@@ -209,7 +206,7 @@ struct TriggerModule {
     /// whether any fired.
     mutating func firePendingCounts(priv: UInt8) -> Bool {
         var fired = false
-        for i in 0..<Self.count where icountEnabled(i, priv: priv) && tdata1[i] & Self.pending != 0 {
+        for i in 0..<Self.count where enabled(i, type: 3, priv: priv) && tdata1[i] & Self.pending != 0 {
             tdata1[i] = tdata1[i] & ~Self.pending | Self.icountHit
             fired = true
         }
@@ -306,7 +303,7 @@ extension Hart {
         }
         // A trap just taken that an itrigger or etrigger matched fires now, before the handler's
         // first instruction, or never (the reentrancy rule prevents matching there).
-        let trapFired = triggers.watchesTraps && triggers.takeTrapMatches(fire: mayFire) && mayFire
+        let trapFired = triggers.watchesTraps && triggers.takeTrapMatches(fire: mayFire)
         guard mayFire else { return false }
         // icount too fires "just before" the next instruction, ahead of that instruction's own
         // execute trigger (Sdtrig, "Priority"); with a trap trigger, as one breakpoint.
