@@ -18,10 +18,16 @@
 //   always read 1 and a THR-empty interrupt follows every write while IER bit 1 is set.
 // - Host input waits in an unbounded, flow-controlled queue and moves into the receive FIFO (16 bytes,
 //   or the 1-byte holding register with FIFOs off) whenever there is room, so host input never
-//   overruns; only loopback can overrun (LSR.OE). Baud divisors are stored but do not pace anything.
+//   overruns; only loopback can overrun (LSR.OE). The divisor paces nothing but the pause below.
 // - Host input is never lost: resetting the receive FIFO (FCR bit 1, or toggling FIFO mode, as every
 //   driver does while initialising) discards loopback bytes but returns host bytes to the front of
 //   the queue, so input a script queues before the guest sets up its UART still arrives whole.
+// - A receive-FIFO reset pauses the line for one character time (10 bits at the rate the divisor
+//   sets from the 3.6864 MHz input clock): the far end sends again, the returned bytes first, once
+//   the character on the wire would have ended. Drivers read the receive buffer "for luck" just
+//   after the reset (Linux's 8250 startup twice, OpenSBI's init once) and drop what they find; a
+//   line that refilled at once would lose the first bytes of input queued before the guest set its
+//   UART up. The pause is a deadline on the platform timebase, so it ends at a deterministic point.
 // - With FIFOs on, data below the trigger level is reported at once as a character timeout (IIR 0xC)
 //   instead of after four character times: drivers treat both the same and no timer is needed.
 // - Any access width is accepted at offsets 0-7 (the byte register; wider reads zero-extend), as QEMU's
@@ -30,10 +36,12 @@
 
 import Machine
 
-public final class UART16550: MMIODevice, CountingDevice {
+public final class UART16550: MMIODevice, TimedDevice, CountingDevice {
     public let mmioSize: UInt64 = VirtPlatform.uart0.size
     public let name: String
     public static let fifoDepth = 16
+    /// The input clock the divisor divides (16 clocks a bit), as on QEMU `virt`.
+    public static let clockFrequency: UInt64 = 3_686_400
     public var counters: DeviceCounters {
         var c = stats
         c.interrupts = irq.risingEdges
@@ -43,6 +51,7 @@ public final class UART16550: MMIODevice, CountingDevice {
     /// Where transmitted bytes go (unless loopback is on).
     public var sink: (any ConsoleSink)?
     private let irq: InterruptLine
+    private let time: (any TimeSource)?
     private let errors: GuestErrorLog?
     private var stats = DeviceCounters()
 
@@ -65,11 +74,16 @@ public final class UART16550: MMIODevice, CountingDevice {
     private var rxFromHost: [Bool] = []      // parallel to rxFIFO: where each byte came from
     private var hostQueue: [UInt8] = []
     private var hostQueueHead = 0
+    /// The `mtime` at which the line sends again after a receive-FIFO reset.
+    private var pausedUntil: UInt64?
 
+    /// `time` is the platform timebase that times the pause after a receive-FIFO reset; without
+    /// one (a register-level test) the line never pauses.
     public init(irq: InterruptLine = .unconnected(), sink: (any ConsoleSink)? = nil,
-                errors: GuestErrorLog? = nil, name: String = "uart0") {
+                time: (any TimeSource)? = nil, errors: GuestErrorLog? = nil, name: String = "uart0") {
         self.irq = irq
         self.sink = sink
+        self.time = time
         self.errors = errors
         self.name = name
         lastModemStatus = 0
@@ -89,6 +103,26 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     /// Host bytes not yet taken into the receive FIFO.
     public var pendingInputCount: Int { hostQueue.count - hostQueueHead + rxFIFO.count }
+
+    /// Ticks of the 10 MHz timebase one character takes on the line (start bit, 8 data bits, stop
+    /// bit, 16 input clocks each), at least one. A divisor of 0, which the data sheet leaves
+    /// undefined, counts as 1 (the fastest rate).
+    public var characterTicks: UInt64 {
+        let divisor = max(1, UInt64(dlm) << 8 | UInt64(dll))
+        let clocks = 10 * 16 * divisor
+        return max(1, (clocks * VirtPlatform.timebaseFrequency + Self.clockFrequency - 1) / Self.clockFrequency)
+    }
+
+    // MARK: TimedDevice
+
+    public var nextDeadline: UInt64? { pausedUntil }
+
+    public func advance(to mtime: UInt64) {
+        guard let until = pausedUntil, mtime >= until else { return }
+        pausedUntil = nil
+        refillFromHost()
+        updateIRQ()
+    }
 
     // MARK: MMIODevice
 
@@ -249,7 +283,8 @@ public final class UART16550: MMIODevice, CountingDevice {
         refillFromHost()                         // leaving loopback reconnects the host input
     }
 
-    /// Empties the receive FIFO; host bytes go back to the front of the host queue (never lost).
+    /// Empties the receive FIFO; host bytes go back to the front of the host queue (never lost),
+    /// and the line pauses for a character time.
     private func resetReceiveFIFO() {
         let host = zip(rxFIFO, rxFromHost).filter { $0.1 }.map { $0.0 }
         if !host.isEmpty {
@@ -259,6 +294,7 @@ public final class UART16550: MMIODevice, CountingDevice {
         rxFIFO.removeAll()
         rxFromHost.removeAll()
         overrun = false
+        if let time { pausedUntil = time.mtime &+ characterTicks }
     }
 
     /// A byte arriving at the receiver (from loopback); a full FIFO overruns and loses it.
@@ -273,6 +309,7 @@ public final class UART16550: MMIODevice, CountingDevice {
 
     private func refillFromHost() {
         guard mcr & 0x10 == 0 else { return }    // in loopback the serial input is disconnected
+        guard pausedUntil == nil else { return }  // after a receive-FIFO reset, until the deadline
         while rxFIFO.count < rxCapacity && hostQueueHead < hostQueue.count {
             rxFIFO.append(hostQueue[hostQueueHead])
             rxFromHost.append(true)
@@ -306,6 +343,7 @@ public struct UART16550State: DeviceState, Equatable {
     public let rxFIFO: [UInt8]
     public let rxFromHost: [Bool]
     public let hostQueue: [UInt8]            // host input not yet taken into the receiver
+    public let pausedUntil: UInt64?          // the line's pause after a receive-FIFO reset
 }
 
 extension UART16550: SnapshottableDevice {
@@ -313,7 +351,7 @@ extension UART16550: SnapshottableDevice {
         UART16550State(registers: [ier, lcr, mcr, scr, dll, dlm, msrDeltas, lastModemStatus],
                        fifoEnabled: fifoEnabled, triggerLevel: triggerLevel, overrun: overrun,
                        thrInterrupt: thrInterrupt, rxFIFO: rxFIFO, rxFromHost: rxFromHost,
-                       hostQueue: Array(hostQueue[hostQueueHead...]))
+                       hostQueue: Array(hostQueue[hostQueueHead...]), pausedUntil: pausedUntil)
     }
 
     @discardableResult
@@ -331,6 +369,7 @@ extension UART16550: SnapshottableDevice {
         rxFromHost = s.rxFromHost
         hostQueue = s.hostQueue
         hostQueueHead = 0
+        pausedUntil = s.pausedUntil
         irq.restoreLevel(interruptID != 0x01)
         return true
     }

@@ -50,6 +50,18 @@ import Machine
         #expect(first == second && first.count == 22)
     }
 
+    @Test func uartPauseAfterAFIFOResetSurvivesRestore() {
+        let time = FakeTime()
+        let u = UART16550(time: time)
+        u.enqueueInput("q")
+        _ = u.mmioWrite(offset: 2, size: 1, value: 0x07)               // reset: paused 435 ticks
+        let saved = u.saveState()
+        u.advance(to: 435)
+        #expect(u.nextDeadline == nil && u.mmioRead(offset: 5, size: 1)! & 1 == 1)
+        #expect(u.restoreState(saved))
+        #expect(u.nextDeadline == 435 && u.mmioRead(offset: 5, size: 1)! & 1 == 0)
+    }
+
     @Test func rtcAlarmSurvivesRestore() {
         let time = FakeTime(), ctl = FakeController()
         let rtc = GoldfishRTC(time: time, irq: InterruptLine(ctl, source: 11), epochNs: 0)

@@ -133,6 +133,41 @@ import Machine
         #expect(r(u, 5) & 1 == 0)
     }
 
+    /// Linux's 8250 startup resets the receive FIFO, then reads LSR, RBR, IIR and MSR and drops
+    /// what it read; input queued before the guest set the UART up must survive that.
+    @Test func aReceiveFIFOResetPausesTheLineForACharacterTime() {
+        let time = FakeTime()
+        let u = UART16550(irq: InterruptLine(controller, source: VirtPlatform.uart0IRQ), sink: console, time: time)
+        w(u, 3, 0x83); w(u, 0, 24); w(u, 1, 0); w(u, 3, 0x03)   // 9600 baud from 3.6864 MHz
+        #expect(u.characterTicks == 10_417)                      // 10 bits of 104.17 us, rounded up
+        u.enqueueInput("hi")                                     // typed before the driver starts
+        #expect(r(u, 5) & 1 == 1 && u.nextDeadline == nil)       // a line that never reset delivers
+        time.mtime = 1_000
+        w(u, 2, 0x07)                                            // FIFOs on and reset
+        #expect(u.nextDeadline == 11_417)                        // 1 000 + 10 417
+        _ = r(u, 5); #expect(r(u, 0) == 0)                       // the reads "for luck" find nothing
+        w(u, 1, 0x01)                                            // receive interrupt on
+        #expect(!irq && r(u, 5) & 1 == 0)
+        time.mtime = 11_416
+        u.advance(to: time.mtime)                                // one tick early: still paused
+        #expect(!irq && u.nextDeadline == 11_417)
+        time.mtime = 11_417
+        u.advance(to: time.mtime)
+        #expect(irq && u.nextDeadline == nil)                    // the line sends again: "hi", whole
+        #expect(r(u, 0) == UInt8(ascii: "h") && r(u, 0) == UInt8(ascii: "i") && !irq)
+        u.enqueueInput("!")                                      // no pause without a reset
+        #expect(irq && r(u, 0) == UInt8(ascii: "!"))
+    }
+
+    @Test func theCharacterTimeFollowsTheDivisor() {
+        let u = UART16550(time: FakeTime())
+        #expect(u.characterTicks == 435)                          // divisor 0 counts as 1 (230400 baud)
+        w(u, 3, 0x80); w(u, 0, 2)
+        #expect(u.characterTicks == 869)                          // 115200 baud: 86.8 us
+        w(u, 1, 0x01)
+        #expect(u.characterTicks == 111_980)                      // divisor 258 (DLM 1, DLL 2): 11.2 ms
+    }
+
     @Test func wideAndOutOfRangeAccesses() {
         let u = make()
         #expect(u.mmioWrite(offset: 7, size: 4, value: 0x1234_56AB))

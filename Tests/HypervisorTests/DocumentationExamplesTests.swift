@@ -28,7 +28,8 @@ private func devicesExample(machine: Machine, harts: Int) throws {
     let console = ConsoleCapture(echo: nil)
     let plic = PLIC(hartCount: harts, pins: machine, errors: log)
     let clint = CLINT(hartCount: harts, pins: machine, time: machine, errors: log)
-    let uart = UART16550(irq: InterruptLine(plic, source: VirtPlatform.uart0IRQ), sink: console, errors: log)
+    let uart = UART16550(irq: InterruptLine(plic, source: VirtPlatform.uart0IRQ), sink: console,
+                         time: machine, errors: log)
     let rtc = GoldfishRTC(time: machine, irq: InterruptLine(plic, source: VirtPlatform.rtcIRQ))
     let finisher = TestFinisher(onFinish: { event in /* stop the machine */ })
     let disk = try BlockImage(path: "disk.img", mode: .copyOnWrite)

@@ -71,7 +71,7 @@ public final class VirtBoard {
             lines[source] = l
             return l
         }
-        uart = UART16550(irq: line(VirtPlatform.uart0IRQ), sink: console, errors: errors)
+        uart = UART16550(irq: line(VirtPlatform.uart0IRQ), sink: console, time: machine, errors: errors)
         testFinisher = TestFinisher(onFinish: { [unowned machine] event in
             machine.requestStop(Self.stopReason(for: event))
         }, errors: errors)

@@ -45,7 +45,7 @@ public enum VirtDeviceTree {
     /// The path `/chosen/stdout-path` names: the UART, which OpenSBI and Linux's earlycon use.
     public static let stdoutPath = "/soc/serial@\(String(VirtPlatform.uart0.base, radix: 16))"
     /// The UART's input clock, which Linux's 8250 driver divides for the baud rate (as QEMU says).
-    static let uartClockFrequency: UInt32 = 3_686_400
+    static let uartClockFrequency = UInt32(UART16550.clockFrequency)
 
     // M-mode and S-mode external / software / timer interrupt numbers (privileged spec, "mip").
     private static let machineSoftware: UInt32 = 3, machineTimer: UInt32 = 7, machineExternal: UInt32 = 11

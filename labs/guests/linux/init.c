@@ -7,8 +7,9 @@
 // context switches, atomics on memory shared between harts (children pinned to every CPU), the
 // timer (a sleep), and /proc. With a virtio-blk disk attached (/dev/vda) it also reads the test
 // pattern scripts/check-linux wrote on it and writes a sector back, flushed, for the script to find
-// in the file. It prints what it finds, then powers the machine off (vmlab exits 0) or, when a
-// check failed, restarts it (vmlab exits 1: "the guest reset the machine").
+// in the file; told to on the kernel command line, it reads a line from the console. It prints
+// what it finds, then powers the machine off (vmlab exits 0) or, when a check failed, restarts it
+// (vmlab exits 1: "the guest reset the machine").
 typedef unsigned long u64;
 typedef long i64;
 
@@ -183,7 +184,42 @@ static void disk(void) {
     SYS(SYS_close, fd);
 }
 
-void start(void) {
+// With `read-console` on the kernel command line (the kernel hands init the words it does not
+// know as arguments), /init reads one line from its console, the 16550 through Linux's 8250
+// driver and tty layer, and checks it is CONSOLE_LINE, whole: scripts/check-linux feeds it on
+// vmlab's standard input before the kernel has started, so no byte may be lost on the way.
+#define CONSOLE_LINE "a line typed at the console\n"
+static void console_line(void) {
+    char line[128];
+    u64 got = 0;
+    print("init: reading a line from the console\n");
+    while (got < sizeof line - 1) {
+        i64 n = SYS(SYS_read, 0, line + got, sizeof line - 1 - got);
+        if (n <= 0) break;
+        got += (u64)n;
+        if (line[got - 1] == '\n') break;
+    }
+    line[got] = 0;
+    int same = got == length(CONSOLE_LINE);
+    for (u64 i = 0; same && i < got; i++) same = line[i] == CONSOLE_LINE[i];
+    print("init: the console said: ");
+    print(line);
+    if (got == 0 || line[got - 1] != '\n') print("\n");
+    check(same, "console input: the line fed on standard input, every byte");
+}
+
+static int has_argument(int argc, char **argv, const char *word) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *w = word;
+        while (*a && *a == *w) a++, w++;
+        if (*a == 0 && *w == 0) return 1;
+    }
+    return 0;
+}
+
+void start(i64 *stack) {
+    int argc = (int)stack[0];
+    char **argv = (char **)(stack + 1);
     print("init: hello from user space, pid ");
     print_number((u64)SYS(SYS_getpid, 0));
     print("\n");
@@ -246,9 +282,12 @@ void start(void) {
     if (SYS(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0) == 0) disk();
     else print("init: no devtmpfs\n");
 
+    if (has_argument(argc, argv, "read-console")) console_line();
+
     if (read_file("/proc/interrupts") > 0) print(file_buffer);
     finish();
 }
 
-// The kernel enters with sp at argc; keep it 16-byte aligned for the C code.
-__asm__(".globl _start\n_start:\n  andi sp, sp, -16\n  call start\n  j .\n");
+// The kernel enters with sp at argc (then argv); start gets that address, on a 16-byte aligned
+// stack for the C code.
+__asm__(".globl _start\n_start:\n  mv a0, sp\n  andi sp, sp, -16\n  call start\n  j .\n");
