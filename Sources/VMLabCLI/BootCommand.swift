@@ -25,8 +25,10 @@ struct BootCommand: ParsableCommand {
         hello.elf` runs a bare-metal program.
 
         The guest's console goes to standard output as it is written, and standard input is the \
-        console's input (a terminal delivers whole lines); while input is open, a guest that is idle \
-        waits for it. At end of input the guest runs on alone while it computes; once it has slept \
+        console's input (a terminal delivers whole lines): what arrives before the guest has set up \
+        its console waits for it, whole (`printf 'ls\\n' | vmlab boot ...` works from the start); \
+        while input is open, a guest that is idle waits for it. At end of input the guest runs on \
+        alone while it computes; once it has slept \
         (every hart in wfi) 10 s of guest time, summed, without writing to its console, it is \
         waiting for input that will never come, and the run ends (qemu would leave it waiting; keep \
         standard input open to let a guest sleep longer). Exit status: the guest's exit \
