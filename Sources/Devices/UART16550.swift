@@ -22,12 +22,17 @@
 // - Host input is never lost: resetting the receive FIFO (FCR bit 1, or toggling FIFO mode, as every
 //   driver does while initialising) discards loopback bytes but returns host bytes to the front of
 //   the queue, so input a script queues before the guest sets up its UART still arrives whole.
-// - A receive-FIFO reset pauses the line for one character time (10 bits at the rate the divisor
-//   sets from the 3.6864 MHz input clock): the far end sends again, the returned bytes first, once
-//   the character on the wire would have ended. Drivers read the receive buffer "for luck" just
-//   after the reset (Linux's 8250 startup twice, OpenSBI's init once) and drop what they find; a
-//   line that refilled at once would lose the first bytes of input queued before the guest set its
-//   UART up. The pause is a deadline on the platform timebase, so it ends at a deterministic point.
+// - After a receive-FIFO reset made with the receive-data interrupt off, the far end holds its
+//   bytes (the returned ones first) until the guest is ready for them: until it enables that
+//   interrupt (an interrupt-driven driver), or for 16 character times (10 bits each at the rate
+//   the divisor sets from the 3.6864 MHz input clock) for a driver that polls. Drivers read the
+//   receive buffer "for luck" after such a reset and drop what they find (Linux's 8250 startup
+//   twice, the second time after request_irq, before it enables the interrupt; OpenSBI's init
+//   once); a line that refilled at once would lose the first bytes of input queued before the
+//   guest set its UART up. One character time is not enough: under `interpret` (each instruction
+//   priced as the interpreter's work) Linux's second read comes 1.2 character times after its
+//   reset at 9600 baud. The pause is a deadline on the platform timebase, so it ends at a
+//   deterministic point.
 // - With FIFOs on, data below the trigger level is reported at once as a character timeout (IIR 0xC)
 //   instead of after four character times: drivers treat both the same and no timer is needed.
 // - Any access width is accepted at offsets 0-7 (the byte register; wider reads zero-extend), as QEMU's
@@ -74,8 +79,11 @@ public final class UART16550: MMIODevice, TimedDevice, CountingDevice {
     private var rxFromHost: [Bool] = []      // parallel to rxFIFO: where each byte came from
     private var hostQueue: [UInt8] = []
     private var hostQueueHead = 0
-    /// The `mtime` at which the line sends again after a receive-FIFO reset.
+    /// The `mtime` at which the line sends again after a receive-FIFO reset, unless the guest
+    /// enables the receive-data interrupt first.
     private var pausedUntil: UInt64?
+    /// Character times the line holds its bytes after a reset for a driver that polls.
+    public static let pauseCharacters: UInt64 = 16
 
     /// `time` is the platform timebase that times the pause after a receive-FIFO reset; without
     /// one (a register-level test) the line never pauses.
@@ -246,6 +254,11 @@ public final class UART16550: MMIODevice, TimedDevice, CountingDevice {
     private func writeIER(_ v: UInt8) {
         let old = ier
         ier = v & 0x0F
+        // The guest listens: the line paused by a reset sends again (see the model notes).
+        if ier & 0x01 != 0 && pausedUntil != nil {
+            pausedUntil = nil
+            refillFromHost()
+        }
         // Enabling the THR-empty interrupt while THR is empty raises it (QEMU and real parts do), which
         // is how Linux's 8250 driver starts transmission.
         if ier & 0x02 != 0 && old & 0x02 == 0 { thrInterrupt = true }
@@ -284,7 +297,7 @@ public final class UART16550: MMIODevice, TimedDevice, CountingDevice {
     }
 
     /// Empties the receive FIFO; host bytes go back to the front of the host queue (never lost),
-    /// and the line pauses for a character time.
+    /// and, with the receive-data interrupt off, the line pauses.
     private func resetReceiveFIFO() {
         let host = zip(rxFIFO, rxFromHost).filter { $0.1 }.map { $0.0 }
         if !host.isEmpty {
@@ -294,7 +307,7 @@ public final class UART16550: MMIODevice, TimedDevice, CountingDevice {
         rxFIFO.removeAll()
         rxFromHost.removeAll()
         overrun = false
-        if let time { pausedUntil = time.mtime &+ characterTicks }
+        if let time, ier & 0x01 == 0 { pausedUntil = time.mtime &+ Self.pauseCharacters &* characterTicks }
     }
 
     /// A byte arriving at the receiver (from loopback); a full FIFO overruns and loses it.

@@ -54,12 +54,12 @@ import Machine
         let time = FakeTime()
         let u = UART16550(time: time)
         u.enqueueInput("q")
-        _ = u.mmioWrite(offset: 2, size: 1, value: 0x07)               // reset: paused 435 ticks
+        _ = u.mmioWrite(offset: 2, size: 1, value: 0x07)               // reset: held 16 * 435 ticks
         let saved = u.saveState()
-        u.advance(to: 435)
+        u.advance(to: 16 * 435)
         #expect(u.nextDeadline == nil && u.mmioRead(offset: 5, size: 1)! & 1 == 1)
         #expect(u.restoreState(saved))
-        #expect(u.nextDeadline == 435 && u.mmioRead(offset: 5, size: 1)! & 1 == 0)
+        #expect(u.nextDeadline == 16 * 435 && u.mmioRead(offset: 5, size: 1)! & 1 == 0)
     }
 
     @Test func rtcAlarmSurvivesRestore() {
