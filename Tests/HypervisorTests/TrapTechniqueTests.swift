@@ -110,6 +110,31 @@ import Testing
         #expect(trap.technique.account(trap).count(.interruptInjected) == 3)
     }
 
+    /// A kernel that echoes what the SBI console gives it (legacy getchar, polled) up to a newline.
+    static let echo = """
+        _start:
+        1:  li a7, 2
+            ecall
+            bltz a0, 1b              # nothing yet: ask again
+            mv s0, a0
+            li a7, 1
+            ecall
+            li t0, 10
+            bne s0, t0, 1b
+        \(TestKernels.shutdown(0))
+        """
+
+    /// The board's console input reaches the guest's SBI console under a VMM whose own SBI serves
+    /// the guest, as under the board's firmware.
+    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
+    func readsTheSBIConsoleLikeNative(_ mode: ExecutionMode) throws {
+        let guest = try Guest(TestKernels.configuration(Self.echo, mode: mode))
+        defer { guest.close() }
+        guest.input(Array("typed\n".utf8))
+        #expect(guest.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(guest.consoleText == "typed\n")
+    }
+
     @Test func theMonitorHoldsNoCycleWithItsMachine() throws {
         weak var machine: Machine?
         weak var monitor: TrapMonitor?

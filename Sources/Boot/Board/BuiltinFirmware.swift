@@ -54,6 +54,10 @@ public final class BuiltinFirmware: MachineModeTrapHandler {
     /// Bytes for the SBI console (legacy getchar, DBCN read).
     public func enqueueInput(_ bytes: [UInt8]) { platform.input += bytes }
 
+    /// Takes up to `max` bytes of the SBI console's pending input: for a VMM whose own SBI serves
+    /// the guest (`trap`, `bt`), so that the board's console input reaches the guest there too.
+    public func takeConsoleInput(max: Int) -> [UInt8] { platform.consoleRead(max: max) }
+
     public func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
         if !trap.isInterrupt && trap.cause == RISCV.ExceptionCause.ecallS.rawValue {
             sbi.handleEcall(hart: hart)

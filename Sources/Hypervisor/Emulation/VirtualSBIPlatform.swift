@@ -2,7 +2,8 @@
 // the guest kernel's ecalls, with every duty that would touch the hart's real supervisor state
 // turned into the vCPU's virtual one — the timer raises the virtual STIP, an IPI the virtual SSIP,
 // hart start enters virtual S-mode, a remote fence flushes the shadows' TLB entries — and the
-// debug console confined to the VM's own RAM (never the VMM's shadow pool behind it).
+// debug console confined to the VM's own RAM (never the VMM's shadow pool behind it), reading the
+// board's console input as the board's own firmware would.
 
 import Boot
 import Devices
@@ -13,11 +14,14 @@ import RISCV
 public final class VirtualSBIPlatform: SBIPlatform {
     unowned let monitor: TrapMonitor
     let console: any ConsoleSink
+    /// The board's firmware, whose console input queue (`VirtBoard.enqueueInput`) this reads.
+    let input: BuiltinFirmware?
     let guestMemory: ConfinedMemory
 
-    public init(monitor: TrapMonitor, console: any ConsoleSink) {
+    public init(monitor: TrapMonitor, console: any ConsoleSink, input: BuiltinFirmware? = nil) {
         self.monitor = monitor
         self.console = console
+        self.input = input
         guestMemory = ConfinedMemory(machine: monitor.machine, map: monitor.shadow.map)
     }
 
@@ -70,7 +74,7 @@ public final class VirtualSBIPlatform: SBIPlatform {
     }
 
     public func consoleWrite(_ bytes: [UInt8]) { console.consoleWrite(bytes) }
-    public func consoleRead(max: Int) -> [UInt8] { [] }
+    public func consoleRead(max: Int) -> [UInt8] { input?.takeConsoleInput(max: max) ?? [] }
 }
 
 /// Guest-physical memory for the virtual SBI's buffers: only the VM's RAM regions.

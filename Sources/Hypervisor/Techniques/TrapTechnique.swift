@@ -61,7 +61,7 @@ public final class TrapTechnique: ShadowingTechnique {
         let pc = machine.pc(hart: 0), a0 = machine.register(10, hart: 0), a1 = machine.register(11, hart: 0)
         let monitor = TrapMonitor(machine: machine, map: map, poolBase: ramBase + memory, poolSize: Self.shadowPoolSize,
                                   shadowCapacity: Self.shadowCapacity)
-        let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console)
+        let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console, input: guest.board.firmware)
         let sbi = BuiltinSBI(platform: platform)
         machine.addTimedDevice(sbi)
         monitor.supervisorCall = { [unowned sbi] _, hart in
