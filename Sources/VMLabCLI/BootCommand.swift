@@ -28,10 +28,10 @@ struct BootCommand: ParsableCommand {
         console's input (a terminal delivers whole lines): what arrives before the guest has set up \
         its console waits for it, whole (`printf 'ls\\n' | vmlab boot ...` works from the start); \
         while input is open, a guest that is idle waits for it. At end of input the guest runs on \
-        alone while it computes; once it has slept \
-        (every hart in wfi) 10 s of guest time, summed, without writing to its console, it is \
-        waiting for input that will never come, and the run ends (qemu would leave it waiting; keep \
-        standard input open to let a guest sleep longer). Exit status: the guest's exit \
+        alone while it computes; once it has slept (every hart in wfi) 10 s of guest time, summed, \
+        without writing to its console, it is waiting for input that will never come, and the run \
+        ends (qemu would leave it waiting; keep standard input open to let a guest sleep longer). \
+        Exit status: the guest's exit \
         code when it powers off (test finisher, HTIF or SBI system reset; a code that is a nonzero \
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
         be booted, the instruction budget used up, a reset, a guest that waits for input after \
