@@ -124,9 +124,9 @@ import Testing
         \(TestKernels.shutdown(0))
         """
 
-    /// The board's console input reaches the guest's SBI console under a VMM whose own SBI serves
-    /// the guest, as under the board's firmware.
-    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
+    /// The board's console input reaches the guest's SBI console in every mode: from the board's
+    /// firmware (native, interpret, pv) or through the VMM's own SBI (trap, bt).
+    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt, .pv])
     func readsTheSBIConsoleLikeNative(_ mode: ExecutionMode) throws {
         let guest = try Guest(TestKernels.configuration(Self.echo, mode: mode))
         defer { guest.close() }
