@@ -15,10 +15,10 @@ public final class VirtualSBIPlatform: SBIPlatform {
     unowned let monitor: TrapMonitor
     let console: any ConsoleSink
     /// The board's firmware, whose console input queue (`VirtBoard.enqueueInput`) this reads.
-    let input: BuiltinFirmware?
+    let input: BuiltinFirmware
     let guestMemory: ConfinedMemory
 
-    public init(monitor: TrapMonitor, console: any ConsoleSink, input: BuiltinFirmware? = nil) {
+    public init(monitor: TrapMonitor, console: any ConsoleSink, input: BuiltinFirmware) {
         self.monitor = monitor
         self.console = console
         self.input = input
@@ -74,7 +74,7 @@ public final class VirtualSBIPlatform: SBIPlatform {
     }
 
     public func consoleWrite(_ bytes: [UInt8]) { console.consoleWrite(bytes) }
-    public func consoleRead(max: Int) -> [UInt8] { input?.takeConsoleInput(max: max) ?? [] }
+    public func consoleRead(max: Int) -> [UInt8] { input.takeConsoleInput(max: max) }
 }
 
 /// Guest-physical memory for the virtual SBI's buffers: only the VM's RAM regions.

@@ -48,7 +48,7 @@ public final class TrapTechnique: ShadowingTechnique {
         guard machine.hartCount == 1 else {
             throw GuestBuildError("trap mode runs one vCPU (got \(machine.hartCount) harts): interpret and pv run several, as native does")
         }
-        guard guest.board.firmware != nil, machine.privilege(hart: 0) == .supervisor else {
+        guard let firmware = guest.board.firmware, machine.privilege(hart: 0) == .supervisor else {
             throw GuestBuildError("trap mode runs the guest kernel under its own virtual SBI: use the built-in firmware")
         }
         let ramBase = machine.configuration.ramBase
@@ -61,7 +61,7 @@ public final class TrapTechnique: ShadowingTechnique {
         let pc = machine.pc(hart: 0), a0 = machine.register(10, hart: 0), a1 = machine.register(11, hart: 0)
         let monitor = TrapMonitor(machine: machine, map: map, poolBase: ramBase + memory, poolSize: Self.shadowPoolSize,
                                   shadowCapacity: Self.shadowCapacity)
-        let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console, input: guest.board.firmware)
+        let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)
         machine.addTimedDevice(sbi)
         monitor.supervisorCall = { [unowned sbi] _, hart in

@@ -70,6 +70,10 @@ static i64 read_file(const char *path) {
     file_buffer[total] = 0;
     return total;
 }
+static int equal(const char *a, const char *b) {
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
+}
 static int starts_with(const char *s, const char *prefix) {
     while (*prefix) if (*s++ != *prefix++) return 0;
     return 1;
@@ -200,20 +204,15 @@ static void console_line(void) {
         if (line[got - 1] == '\n') break;
     }
     line[got] = 0;
-    int same = got == length(CONSOLE_LINE);
-    for (u64 i = 0; same && i < got; i++) same = line[i] == CONSOLE_LINE[i];
     print("init: the console said: ");
     print(line);
     if (got == 0 || line[got - 1] != '\n') print("\n");
-    check(same, "console input: the line fed on standard input, every byte");
+    check(got == length(CONSOLE_LINE) && equal(line, CONSOLE_LINE),
+          "console input: the line fed on standard input, every byte");
 }
 
 static int has_argument(int argc, char **argv, const char *word) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *w = word;
-        while (*a && *a == *w) a++, w++;
-        if (*a == 0 && *w == 0) return 1;
-    }
+    for (int i = 1; i < argc; i++) if (equal(argv[i], word)) return 1;
     return 0;
 }
 
