@@ -605,6 +605,29 @@ describe("a bundled guest", function()
     expect(vm:console()).to_match("\nhello there\r?\n")
   end)
 
+  it("queues lines typed ahead of tinyos's shell, and holds back what does not fit, in every mode", function()
+    -- 40 commands (320 bytes) before the kernel has even booted: finished lines queue in a
+    -- 256-byte ring until the shell reads them, one per read; while the ring is full the kernel
+    -- turns the UART's receive interrupt off, and the rest waits in the UART until a read.
+    local typed = {}
+    for i = 10, 49 do typed[#typed + 1] = ("echo %d\n"):format(i) end
+    typed = table.concat(typed) .. "halt\n"
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      local vm <close> = assert(vmlab.vm {
+        mode = mode, kernel = vmlab.guest(mode == "pv" and "tinyos-pv" or "tinyos") })
+      vm:input(typed)
+      expect((vm:run { max_instructions = 100e6 })).to_equal("poweroff")
+      local console = vm:console():gsub("\r", "")
+      local ran = {}
+      -- Echo's output, a line of its own or after a prompt (typed lines are echoed as they arrive).
+      for line in console:gmatch("[^\n]+") do ran[#ran + 1] = line:match("^[$ ]*(%d%d)$") end
+      expect(#ran).to_equal(40)
+      expect(ran[1]).to_equal("10")
+      expect(ran[40]).to_equal("49")
+      expect(console).to_match("\n[$ ]*49\n%$ tinyos: halt\n")
+    end
+  end)
+
   it("raises for names that are not guests", function()
     expect(function() vmlab.guest "no-such-guest" end).to_raise("unknown guest 'no%-such%-guest'")
     expect(function() vmlab.guest "../etc" end).to_raise("bad guest name")

@@ -32,13 +32,17 @@ void panic(const char *fmt, ...) {
     arch_poweroff(1);
 }
 
-/* Typed input. `line` holds the line being edited; finished lines wait in `ready` until read. */
+/* Typed input. `line` holds the line being edited; finished lines queue in `ready`, a ring of
+   bytes (`queued` and `taken` count bytes in and out, as the pipes do), until read. Several short
+   lines fit, so lines typed (or piped in) faster than the shell reads them all arrive. The line
+   and the queue together never exceed the ring: when they fill it, the UART stops taking input
+   (uart.c) until a read makes room, so a finished line always fits and nothing is dropped. */
 #define CONSOLE_BUF 256
 static struct {
     char line[CONSOLE_BUF];
     size_t line_len;
     char ready[CONSOLE_BUF];
-    size_t ready_len, ready_pos;
+    size_t queued, taken;
 } in;
 
 void console_input(char c) {
@@ -52,21 +56,23 @@ void console_input(char c) {
     console_write(&c, 1);
     in.line[in.line_len++] = c;
     if (c == '\n') {
-        if (in.ready_pos >= in.ready_len) {      /* else the previous line is unread: drop this */
-            memcpy(in.ready, in.line, in.line_len);
-            in.ready_len = in.line_len;
-            in.ready_pos = 0;
-            wakeup(&in);
-        }
+        for (size_t i = 0; i < in.line_len; i++) in.ready[in.queued++ % CONSOLE_BUF] = in.line[i];
         in.line_len = 0;
+        wakeup(&in);
     }
 }
 
+int console_has_room(void) { return in.queued - in.taken + in.line_len < CONSOLE_BUF; }
+
+/* At most one line: a read stops after its newline, even when more lines are queued. */
 int console_read(char *dst, size_t n) {
-    while (in.ready_pos >= in.ready_len) sleep(&in);
-    size_t k = in.ready_len - in.ready_pos;
-    if (k > n) k = n;
-    memcpy(dst, in.ready + in.ready_pos, k);
-    in.ready_pos += k;
+    while (in.taken == in.queued) sleep(&in);
+    size_t k = 0;
+    while (k < n && in.taken != in.queued) {
+        char c = in.ready[in.taken++ % CONSOLE_BUF];
+        dst[k++] = c;
+        if (c == '\n') break;
+    }
+    uart_resume_input();
     return (int)k;
 }

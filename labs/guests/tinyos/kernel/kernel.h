@@ -31,6 +31,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_write(const char *s, size_t n);
 void console_input(char c);                 /* called by the UART interrupt with each byte */
+int console_has_room(void);                 /* whether console_input can take another byte */
 int console_read(char *dst, size_t n);      /* a line at a time, sleeping until one is typed */
 
 /* ---- fdt.c ---- */
@@ -140,6 +141,7 @@ void device_interrupt(void);                /* claim from the PLIC and dispatch 
 #define UART_IRQ 10
 void uart_init(void);
 void uart_interrupt(void);
+void uart_resume_input(void);               /* the console made room: take input again */
 uint8_t uart_read_lsr(void);
 
 void virtio_blk_init(void);

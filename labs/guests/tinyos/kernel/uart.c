@@ -1,6 +1,7 @@
 /* The console UART: an NS16550A at 0x10000000 on QEMU virt, IRQ 10. The firmware has already
    set the baud rate, so the kernel only turns on the receive interrupt. Output is polled
-   (arch_console_putc); input arrives by interrupt and goes to the line discipline (console.c).
+   (arch_console_putc); input arrives by interrupt and goes to the line discipline (console.c),
+   which holds it back when its buffer is full (below).
    Registers (offsets, 8 bits each): 0 RBR/THR data, 1 IER interrupt enable, 2 FCR FIFO control,
    4 MCR modem control, 5 LSR line status (bit 0: data ready, bit 5: THR empty). */
 #include "kernel.h"
@@ -21,8 +22,23 @@ void uart_init(void) {
     plic_enable(UART_IRQ);
 }
 
+/* Input is flow-controlled. While the console has no room for another byte, the receive
+   interrupt is off and further bytes wait in the UART (and, behind its FIFO, on the line);
+   console_read turns it back on once it has taken a line. Nothing typed is lost. */
+static int input_paused;
+
 void uart_interrupt(void) {
-    while (*uart_reg(UART_LSR) & 0x01) console_input((char)*uart_reg(UART_RBR));
+    while (console_has_room() && (*uart_reg(UART_LSR) & 0x01)) console_input((char)*uart_reg(UART_RBR));
+    if (!console_has_room()) {
+        *uart_reg(UART_IER) = 0x00;
+        input_paused = 1;
+    }
+}
+
+void uart_resume_input(void) {
+    if (!input_paused) return;
+    input_paused = 0;
+    *uart_reg(UART_IER) = 0x01;  /* interrupts at once if bytes are waiting */
 }
 
 uint8_t uart_read_lsr(void) { return *uart_reg(UART_LSR); }
