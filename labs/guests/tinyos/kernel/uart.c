@@ -24,7 +24,8 @@ void uart_init(void) {
 
 /* Input is flow-controlled. While the console has no room for another byte, the receive
    interrupt is off and further bytes wait in the UART (and, behind its FIFO, on the line);
-   console_read turns it back on once it has taken a line. Nothing typed is lost. */
+   console_read turns it back on once it has taken bytes out (a line, or the part of one a short
+   read asks for). Nothing typed is lost. */
 static int input_paused;
 
 void uart_interrupt(void) {
