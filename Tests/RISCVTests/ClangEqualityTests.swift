@@ -5,11 +5,11 @@ import Testing
 
 /// vmlab's assembler against clang's integrated assembler (linked with ld.lld at the same section
 /// addresses, no relaxation): the same source must give the same bytes, section by section.
-@Suite(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked in /opt/swift/usr/bin and PATH)")) struct ClangEqualityTests {
+@Suite(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked beside swift, then on PATH)")) struct ClangEqualityTests {
     static func compare(_ source: String, options: AssemblerOptions = AssemblerOptions(),
                         sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         guard Toolchain.available else {
-            print("skipping: clang/ld.lld/llvm-objcopy not found (looked in /opt/swift/usr/bin and PATH)")
+            print("skipping: clang/ld.lld/llvm-objcopy not found (looked beside swift, then on PATH)")
             return
         }
         let ours = try Assembler.assemble(source, options: options)

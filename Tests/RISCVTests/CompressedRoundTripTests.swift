@@ -59,10 +59,10 @@ import Testing
     }
 
     /// clang reads the canonical `c.*` text and produces the same halfwords.
-    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked in /opt/swift/usr/bin and PATH)"))
+    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked beside swift, then on PATH)"))
     func clangAgreesOnEveryCompressedForm() throws {
         guard Toolchain.available else {
-            print("skipping: clang/ld.lld/llvm-objcopy not found (looked in /opt/swift/usr/bin and PATH)")
+            print("skipping: clang/ld.lld/llvm-objcopy not found (looked beside swift, then on PATH)")
             return
         }
         let sample = Self.legal.enumerated().filter { !Self.isHint($0.element) && $0.offset % 3 == 0 }.map(\.element)

@@ -49,10 +49,10 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked in /opt/swift/usr/bin and PATH)"))
+    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked beside swift, then on PATH)"))
     func decoderAgreesWithLLVMOn32BitWords() throws {
         guard Toolchain.available else {
-            print("skipping: clang/llvm-objdump not found (looked in /opt/swift/usr/bin and PATH)")
+            print("skipping: clang/llvm-objdump not found (looked beside swift, then on PATH)")
             return
         }
         let words = Self.randomWords(count: Self.sampleSize, seed: 2024)
@@ -76,10 +76,10 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.count) disagreements, first: \(mismatches.prefix(20).joined(separator: "; "))")
     }
 
-    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked in /opt/swift/usr/bin and PATH)"))
+    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked beside swift, then on PATH)"))
     func decoderAgreesWithLLVMOn16BitWords() throws {
         guard Toolchain.available else {
-            print("skipping: clang/llvm-objdump not found (looked in /opt/swift/usr/bin and PATH)")
+            print("skipping: clang/llvm-objdump not found (looked beside swift, then on PATH)")
             return
         }
         var rng = SplitMix64(seed: 99)

@@ -42,10 +42,10 @@ import Testing
     }
 
     /// The canonical text of the whole corpus, assembled by clang, gives vmlab's bytes.
-    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked in /opt/swift/usr/bin and PATH)"))
+    @Test(.enabled(if: Toolchain.available, "needs clang, ld.lld, llvm-objcopy and llvm-objdump (looked beside swift, then on PATH)"))
     func clangAgreesOnEveryOpcode() throws {
         guard Toolchain.available else {
-            print("skipping: clang/ld.lld/llvm-objcopy not found (looked in /opt/swift/usr/bin and PATH)")
+            print("skipping: clang/ld.lld/llvm-objcopy not found (looked beside swift, then on PATH)")
             return
         }
         let source = ".option norvc\n" + Self.corpus.map { Disassembler.disassemble($0) }.joined(separator: "\n") + "\n"

@@ -1,11 +1,14 @@
 import Foundation
+import GuestTestSupport
 import Machine
 
 /// Builds and runs small guest programs for the tests.
 enum Guest {
     static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let toolDir = "/opt/swift/usr/bin"
+    /// The Swift toolchain's LLVM tools (scripts/lib/toolchain.sh). When none is found, the path
+    /// names the problem, so that the first tool run fails with it.
+    static let toolDir = ToolchainDirectory.path ?? "/no-swift-toolchain: \(ToolchainDirectory.problem)"
 
     enum Failure: Error, CustomStringConvertible {
         case tool(String)

@@ -1,11 +1,13 @@
 import Foundation
+import GuestTestSupport
 
 /// The LLVM tools of the Swift toolchain, used as an independent reference: clang assembles,
 /// ld.lld links at fixed addresses, llvm-objcopy extracts raw bytes, llvm-objdump disassembles.
 /// Tests that need them skip with a message when they are missing.
 enum Toolchain {
     static func find(_ tool: String) -> String? {
-        var dirs = ["/opt/swift/usr/bin"]
+        // The toolchain's own first (scripts/lib/toolchain.sh), then any new enough LLVM on PATH.
+        var dirs = ToolchainDirectory.path.map { [$0] } ?? []
         if let path = ProcessInfo.processInfo.environment["PATH"] { dirs += path.split(separator: ":").map(String.init) }
         for dir in dirs {
             let candidate = dir + "/" + tool

@@ -23,8 +23,16 @@ out=$(cd "$out" && pwd)
 
 # Everything from the Swift toolchain's LLVM, named one by one (LLVM=1 alone would also look for
 # llvm-readelf and llvm-strip, which the toolchain does not ship and this build does not need).
-compiler=${CC:-$(command -v clang || command -v swift)}
-tools=$(dirname "$(readlink -f "$compiler")")
+# CC (scripts/build-guests sets it) names the clang; run directly, the toolchain's (lib/toolchain.sh).
+if [[ -n ${CC:-} ]]; then
+    compiler=$CC
+    tools=$(dirname "$(readlink -f "$compiler")")
+else
+    # shellcheck source=../../../scripts/lib/toolchain.sh
+    source "$here/../../../scripts/lib/toolchain.sh"
+    tools=$(toolchain_bin linux/build.sh) || exit 1
+    compiler=$tools/clang
+fi
 for tool in clang ld.lld llvm-ar llvm-nm llvm-objcopy llvm-objdump; do
     [[ -x $tools/$tool ]] || fail "$tool not found beside $compiler (it ships with the Swift toolchain)"
 done
