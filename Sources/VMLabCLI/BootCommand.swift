@@ -20,8 +20,8 @@ struct BootCommand: ParsableCommand {
         What FILE is: with --kernel, FILE is the M-mode firmware (as qemu's -bios), e.g. \
         `vmlab boot fw_jump.elf --kernel payload.elf`. Without --kernel, FILE is the kernel, and it \
         runs under --firmware (default: vmlab's built-in SBI, the kernel entered in S-mode), except \
-        that an ELF whose entry is the RAM base 0x80000000 is a bare-metal program and runs in M-mode \
-        without firmware: `vmlab boot tinyos.elf` boots tinyos under the built-in SBI, `vmlab boot \
+        that an ELF loaded at the RAM base 0x80000000 is a bare-metal program and runs in M-mode \
+        without firmware, from its entry: `vmlab boot tinyos.elf` boots tinyos under the built-in SBI, `vmlab boot \
         hello.elf` runs a bare-metal program.
 
         The guest's console goes to standard output as it is written, and standard input is the \

@@ -13,12 +13,12 @@ import Machine
 ///   a VMM (`trap`, `bt`, `pv`), whose guest kernel always runs under the built-in SBI, the
 ///   built-in SBI is chosen unless another is named;
 /// - otherwise the kernel runs under the chosen firmware, and when none is chosen, under the
-///   built-in SBI in S-mode — unless the kernel is an ELF whose entry is the RAM base
-///   (0x80000000): no firmware can sit below such a program, so it is a bare-metal program and is
-///   entered in M-mode (as `qemu -bios none -kernel` would run it).
+///   built-in SBI in S-mode — unless the kernel is an ELF loaded at the RAM base (0x80000000, its
+///   lowest loadable segment): no firmware can sit below such a program, so it is a bare-metal
+///   program and is entered in M-mode at its entry (as `qemu -bios none -kernel` would run it).
 public struct VMSpec: Sendable {
     public enum FirmwareChoice: Sendable, Equatable {
-        /// Built-in SBI, or none for a kernel entered at the RAM base (see above).
+        /// Built-in SBI, or none for a kernel loaded at the RAM base (see above).
         case automatic
         case builtin
         case none
@@ -154,20 +154,37 @@ public struct VMSpec: Sendable {
         return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: tagged ?? defaults.asidTagged)
     }
 
-    /// Whether `path` is an ELF entered at the RAM base. A file that cannot be read or parsed is
-    /// not: the board then reports what is wrong with it.
-    /// Only the ELF header is read, and only from a regular file: a raw image of gigabytes is not
-    /// read here (the board refuses it before reading it), nor is a pipe's input consumed.
+    /// Whether `path` is an ELF loaded at the RAM base: its lowest loadable segment (by physical
+    /// address, where the board loads it) starts there. No firmware can sit below such a program.
+    /// The load address decides, not the entry: a linker may put data ahead of the reset code
+    /// (ld.lld places an unnamed `.rodata` first), and such a program is bare-metal all the same.
+    /// A file that cannot be read or parsed is not: the board then reports what is wrong with it.
+    /// Only the ELF and program headers are read, and only from a regular file: a raw image of
+    /// gigabytes is not read here (the board refuses it before reading it), nor is a pipe's input
+    /// consumed.
     static func isBareMetal(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0, HostFileKind.nonRegular(info.st_mode) == nil,
               let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        // e_ident: the magic, ELFCLASS64, little-endian; e_entry at offset 24.
-        guard let header = try? handle.read(upToCount: 32), header.count == 32,
+        func little(_ bytes: Data, _ at: Int, _ count: Int) -> UInt64 {
+            let from = bytes.startIndex + at
+            return bytes[from..<from + count].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
+        // e_ident: the magic, ELFCLASS64, little-endian; e_phoff at 32, e_phentsize and e_phnum at 54.
+        guard let header = try? handle.read(upToCount: 64), header.count == 64,
               header.starts(with: [0x7f, 0x45, 0x4c, 0x46, 2, 1]) else { return false }
-        let entry = header[24..<32].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return entry == ramBase
+        let tableOffset = little(header, 32, 8)
+        let entrySize = Int(little(header, 54, 2)), count = Int(little(header, 56, 2))
+        guard entrySize >= 56, count > 0, count < 0xFFFF,
+              (try? handle.seek(toOffset: tableOffset)) != nil,
+              let table = try? handle.read(upToCount: entrySize * count), table.count == entrySize * count
+        else { return false }
+        // Each program header: p_type at 0 (PT_LOAD = 1), p_paddr at 24, p_memsz at 40.
+        let lowest = (0..<count).lazy.map { $0 * entrySize }
+            .filter { little(table, $0, 4) == 1 && little(table, $0 + 40, 8) > 0 }
+            .map { little(table, $0 + 24, 8) }.min()
+        return lowest == ramBase
     }
 
     /// Bytes from "128M", "1G", "64K", "4096B" (binary units, as QEMU's `-m`). A bare number needs
