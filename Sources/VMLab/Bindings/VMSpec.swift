@@ -15,7 +15,7 @@ import Machine
 /// - otherwise the kernel runs under the chosen firmware, and when none is chosen, under the
 ///   built-in SBI in S-mode — unless the kernel is an ELF loaded at the RAM base (0x80000000, its
 ///   lowest loadable segment): no firmware can sit below such a program, so it is a bare-metal
-///   program and is entered in M-mode at its entry (as `qemu -bios none -kernel` would run it).
+///   program and is entered in M-mode at its entry (what `qemu -bios none -kernel` expects of one).
 public struct VMSpec: Sendable {
     public enum FirmwareChoice: Sendable, Equatable {
         /// Built-in SBI, or none for a kernel loaded at the RAM base (see above).
