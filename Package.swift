@@ -61,12 +61,13 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV", "GuestTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "GuestTestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
-        // Test support shared by the test targets that boot guests (builds them with scripts/build-guests).
+        // Test support shared by the test targets: guests built with scripts/build-guests, the
+        // toolchain's directory, an ELF writer.
         .target(name: "GuestTestSupport", path: "Tests/GuestTestSupport"),
         .testTarget(name: "BootTests", dependencies: ["Boot", "Devices", "Machine", "GuestTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "HypervisorTests",
                     dependencies: ["Hypervisor", "Machine", "RISCV", "Boot", "Devices", "GuestTestSupport"]),
-        .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit"]),
+        .testTarget(name: "VMLabTests", dependencies: ["VMLab", "LuaKit", "GuestTestSupport"]),
         .testTarget(name: "VMLabCLITests", dependencies: ["VMLabCLI", "vmlab"],
                     exclude: ["Fixtures", "Golden"]),   // Lua fixtures and help transcripts the tests read
     ]

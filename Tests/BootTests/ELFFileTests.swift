@@ -1,4 +1,5 @@
 import Foundation
+import GuestTestSupport
 import Testing
 @testable import Boot
 

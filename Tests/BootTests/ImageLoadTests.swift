@@ -1,3 +1,4 @@
+import GuestTestSupport
 import Testing
 @testable import Boot
 

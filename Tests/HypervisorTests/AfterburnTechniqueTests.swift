@@ -18,23 +18,11 @@ import Testing
 
     /// A minimal ELF64 kernel: `text` assembled at 0x80200000 (R+X), `late` at 0x80280000 (R+W).
     static func elf(_ text: String, late: String? = nil) throws -> [UInt8] {
-        var segments: [(address: UInt64, bytes: [UInt8], flags: UInt32)] = [
-            (textBase, try Assembler.bytes(TestKernels.macros + "\n" + text), 5)]
-        if let late { segments.append((lateBase, try Assembler.bytes(late), 6)) }
-        var out: [UInt8] = []
-        func le(_ v: UInt64, _ n: Int) { for i in 0..<n { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
-        // ELF header (gABI "ELF Header"): ELFCLASS64, little-endian, ET_EXEC, EM_RISCV.
-        out += [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
-        le(2, 2); le(243, 2); le(1, 4); le(textBase, 8); le(64, 8); le(0, 8)
-        le(0, 4); le(64, 2); le(56, 2); le(UInt64(segments.count), 2); le(64, 2); le(0, 2); le(0, 2)
-        var offset = UInt64(64 + 56 * segments.count)
-        for s in segments {   // program headers: PT_LOAD, flags, offset, vaddr, paddr, filesz, memsz, align
-            le(1, 4); le(UInt64(s.flags), 4); le(offset, 8); le(s.address, 8); le(s.address, 8)
-            le(UInt64(s.bytes.count), 8); le(UInt64(s.bytes.count), 8); le(4, 8)
-            offset += UInt64(s.bytes.count)
-        }
-        for s in segments { out += s.bytes }
-        return out
+        var elf = ELFBuilder(segments: [.init(physicalAddress: textBase,
+                                              data: try Assembler.bytes(TestKernels.macros + "\n" + text), flags: 5)],
+                             entry: textBase)
+        if let late { elf.segments.append(.init(physicalAddress: lateBase, data: try Assembler.bytes(late), flags: 6)) }
+        return elf.build()
     }
 
     static func configuration(_ kernel: [UInt8], mode: ExecutionMode, afterburn: Bool = true) -> GuestConfiguration {

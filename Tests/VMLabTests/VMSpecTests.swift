@@ -1,4 +1,5 @@
 import Foundation
+import GuestTestSupport
 import Hypervisor
 import Testing
 @testable import VMLab
@@ -39,23 +40,6 @@ import Testing
     #expect(throws: VirtualMachine.BuildFailure.self) { try VirtualMachine(missing) }
 }
 
-/// A little-endian ELF64 for RISC-V: the headers, then each segment's bytes (one page apart).
-private func elf(entry: UInt64, segments: [(type: UInt32, address: UInt64, bytes: [UInt8])]) -> [UInt8] {
-    func le(_ value: UInt64, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
-    var out: [UInt8] = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
-    out += le(2, 2) + le(243, 2) + le(1, 4) + le(entry, 8) + le(64, 8) + le(0, 8)   // type, machine, version, entry, phoff, shoff
-    out += le(0, 4) + le(64, 2) + le(56, 2) + le(UInt64(segments.count), 2) + le(64, 2) + le(0, 2) + le(0, 2)
-    var offset = UInt64(64 + 56 * segments.count)
-    for segment in segments {
-        let size = UInt64(segment.bytes.count)
-        out += le(UInt64(segment.type), 4) + le(7, 4) + le(offset, 8) + le(segment.address, 8) + le(segment.address, 8)
-        out += le(size, 8) + le(size, 8) + le(8, 8)
-        offset += size
-    }
-    for segment in segments { out += segment.bytes }
-    return out
-}
-
 /// The load address decides, not the entry: ld.lld may put read-only data at the RAM base ahead of
 /// the reset code (riscv-tests' `v` environment, built by clang 21), and such a program is still
 /// bare-metal, entered at its entry. Segments that load nothing do not count.
@@ -71,20 +55,23 @@ private func elf(entry: UInt64, segments: [(type: UInt32, address: UInt64, bytes
         spec.kernel = path
         return spec
     }
-    let dataFirst = try spec("data-first.elf", elf(entry: 0x8000_1000, segments: [
-        (1, 0x8000_0000, Array("strings".utf8)), (1, 0x8000_1000, wfi)]))
+    let dataFirst = try spec("data-first.elf", ELFBuilder(segments: [
+        .init(physicalAddress: 0x8000_0000, data: Array("strings".utf8)),
+        .init(physicalAddress: 0x8000_1000, data: wfi)], entry: 0x8000_1000).build())
     #expect(dataFirst.boardConfiguration().firmware == .none)
     let vm = try VirtualMachine(dataFirst)
     #expect(try vm.read(.privilege, hart: 0) == .text("M"))
     #expect(try vm.read(.pc, hart: 0) == .integer(0x8000_1000))
 
     // A note and an empty PT_LOAD at the RAM base load nothing: the kernel is at 0x80200000.
-    let kernel = try spec("kernel.elf", elf(entry: 0x8020_0000, segments: [
-        (4, 0x8000_0000, [0, 0, 0, 0]), (1, 0x8000_0000, []), (1, 0x8020_0000, wfi)]))
+    let kernel = try spec("kernel.elf", ELFBuilder(segments: [
+        .init(type: 4, physicalAddress: 0x8000_0000, data: [0, 0, 0, 0]),
+        .init(physicalAddress: 0x8000_0000, data: []),
+        .init(physicalAddress: 0x8020_0000, data: wfi)], entry: 0x8020_0000).build())
     #expect(kernel.boardConfiguration().firmware == .builtin)
 
     // Program headers cut off: not recognised here; the board says what is wrong.
-    let cut = try spec("cut.elf", Array(elf(entry: 0x8000_0000, segments: [(1, 0x8000_0000, wfi)]).prefix(80)))
+    let cut = try spec("cut.elf", Array(ELFBuilder(segments: [.init(physicalAddress: 0x8000_0000, data: wfi)]).build().prefix(80)))
     #expect(cut.boardConfiguration().firmware == .builtin)
     #expect(throws: VirtualMachine.BuildFailure.self) { try VirtualMachine(cut) }
 }

@@ -1,29 +1,48 @@
-// Writes small ELF64 images byte by byte for the loader's tests, including deliberately broken ones.
-// Layout: header, program headers, segment bytes, then .symtab/.strtab/.shstrtab and section headers.
+// Writes small ELF64 images byte by byte for the tests (the loader's, the firmware rule's, the
+// afterburner's), including deliberately broken ones. Shared by the test targets, so that there is
+// one ELF writer. Layout: header, program headers, segment bytes, then .symtab/.strtab/.shstrtab
+// and section headers.
 
-struct ELFBuilder {
-    struct Segment {
-        var type: UInt32 = 1   // PT_LOAD
-        var physicalAddress: UInt64
-        var virtualAddress: UInt64? = nil
-        var data: [UInt8]
-        var memorySize: UInt64? = nil
-        var flags: UInt32 = 7
+public struct ELFBuilder {
+    public struct Segment {
+        public var type: UInt32   // 1 = PT_LOAD
+        public var physicalAddress: UInt64
+        public var virtualAddress: UInt64?
+        public var data: [UInt8]
+        public var memorySize: UInt64?
+        public var flags: UInt32
         /// Overrides the computed file offset / size to make malformed images.
-        var fileOffset: UInt64? = nil
-        var fileSize: UInt64? = nil
+        public var fileOffset: UInt64?
+        public var fileSize: UInt64?
+
+        public init(type: UInt32 = 1, physicalAddress: UInt64, virtualAddress: UInt64? = nil, data: [UInt8],
+                    memorySize: UInt64? = nil, flags: UInt32 = 7, fileOffset: UInt64? = nil, fileSize: UInt64? = nil) {
+            self.type = type
+            self.physicalAddress = physicalAddress
+            self.virtualAddress = virtualAddress
+            self.data = data
+            self.memorySize = memorySize
+            self.flags = flags
+            self.fileOffset = fileOffset
+            self.fileSize = fileSize
+        }
     }
 
-    var segments: [Segment] = []
-    var entry: UInt64 = 0x8000_0000
-    var type: UInt16 = 2
-    var machine: UInt16 = 243
-    var elfClass: UInt8 = 2
-    var byteOrder: UInt8 = 1
-    var phentsize: UInt16 = 56
-    var symbols: [(name: String, value: UInt64, global: Bool)] = []
+    public var segments: [Segment] = []
+    public var entry: UInt64 = 0x8000_0000
+    public var type: UInt16 = 2
+    public var machine: UInt16 = 243
+    public var elfClass: UInt8 = 2
+    public var byteOrder: UInt8 = 1
+    public var phentsize: UInt16 = 56
+    public var symbols: [(name: String, value: UInt64, global: Bool)] = []
 
-    func build() -> [UInt8] {
+    public init(segments: [Segment] = [], entry: UInt64 = 0x8000_0000) {
+        self.segments = segments
+        self.entry = entry
+    }
+
+    public func build() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 64)
         let phoff = 64
         var dataOffset = phoff + 56 * segments.count
