@@ -11,19 +11,26 @@ public enum ToolchainDirectory {
     public static let problem: String = lookup.problem
 
     private static let lookup: (path: String?, problem: String) = {
+        let result = run(caller: "tests")
+        return result.status == 0 && !result.path.isEmpty ? (result.path, "") : (nil, result.message)
+    }()
+
+    /// Runs `toolchain_bin CALLER` from scripts/lib/toolchain.sh, with `path` as PATH when given
+    /// (else this process's): the directory it printed, its message and its exit status.
+    public static func run(caller: String, path: String? = nil) -> (path: String, message: String, status: Int32) {
         let script = Guests.root.appendingPathComponent("scripts/lib/toolchain.sh").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["bash", "-c", "source \"$1\" && toolchain_bin tests", "bash", script]
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "source \"$1\" && toolchain_bin \"$2\"", "bash", script, caller]
+        if let path { process.environment = ["PATH": path] }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        do { try process.run() } catch { return (nil, "cannot run bash: \(error)") }
-        let path = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        do { try process.run() } catch { return ("", "cannot run bash: \(error)", -1) }
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0, !path.isEmpty else { return (nil, message) }
-        return (path, "")
-    }()
+        return (printed, message, process.terminationStatus)
+    }
 }

@@ -32,23 +32,6 @@ struct ToolchainLookupTests {
         }
 
         deinit { try? FileManager.default.removeItem(at: dir) }
-
-        /// `toolchain_bin lookup-test` with PATH set to `path`: its output, message and status.
-        func lookup(path: String) throws -> (out: String, err: String, status: Int32) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            let script = Guests.root.appendingPathComponent("scripts/lib/toolchain.sh").path
-            process.arguments = ["-c", "source \"$1\" && toolchain_bin lookup-test", "bash", script]
-            process.environment = ["PATH": path]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (o.trimmingCharacters(in: .whitespacesAndNewlines), e, process.terminationStatus)
-        }
     }
 
     /// The real toolchain: the directory of the `swift` this test runs under.
@@ -62,27 +45,27 @@ struct ToolchainLookupTests {
         let linkDir = s.dir.appendingPathComponent("linked").path
         try FileManager.default.createDirectory(atPath: linkDir, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: "\(linkDir)/swift", withDestinationPath: "\(real)/swift")
-        let r = try s.lookup(path: "\(s.fake):\(linkDir):\(s.tools)")
-        #expect(r.status == 0, "\(r.err)")
-        #expect(r.out == real)
+        let r = ToolchainDirectory.run(caller: "lookup-test", path: "\(s.fake):\(linkDir):\(s.tools)")
+        #expect(r.status == 0, "\(r.message)")
+        #expect(r.path == real)
     }
 
     @Test("without swift, a clang on PATH serves, with the ld.lld beside it")
     func clangOnPath() throws {
         let s = try Scratch()
-        let r = try s.lookup(path: "\(s.fake):\(s.tools)")
-        #expect(r.status == 0, "\(r.err)")
-        #expect(r.out == s.fake)
+        let r = ToolchainDirectory.run(caller: "lookup-test", path: "\(s.fake):\(s.tools)")
+        #expect(r.status == 0, "\(r.message)")
+        #expect(r.path == s.fake)
     }
 
     @Test("a clang without its ld.lld is not taken, and with nothing found the message says what to install")
     func nothingFound() throws {
         let s = try Scratch()
         try FileManager.default.removeItem(atPath: "\(s.fake)/ld.lld")
-        let r = try s.lookup(path: "\(s.fake):\(s.tools)")
+        let r = ToolchainDirectory.run(caller: "lookup-test", path: "\(s.fake):\(s.tools)")
         #expect(r.status == 1)
-        #expect(r.out.isEmpty)
-        #expect(r.err.hasPrefix("lookup-test: the Swift toolchain's clang and ld.lld were not found"), "\(r.err)")
-        #expect(r.err.contains("install the Swift toolchain"))
+        #expect(r.path.isEmpty)
+        #expect(r.message.hasPrefix("lookup-test: the Swift toolchain's clang and ld.lld were not found"), "\(r.message)")
+        #expect(r.message.contains("install the Swift toolchain"))
     }
 }
