@@ -23,6 +23,7 @@ public enum VMLab {
         Guests.contribute(to: &module)
         VMBinding.contribute(to: &module)
         HostBinding.contribute(to: &module)
+        NetworkBinding.contribute(to: &module)
         FaultsBinding.contribute(to: &module)
         ComparisonBinding.contribute(to: &module)
         PopekGoldbergBinding.contribute(to: &module)

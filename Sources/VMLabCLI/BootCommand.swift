@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import Boot
 import Foundation
 import Devices
 import Hypervisor
@@ -67,6 +68,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A virtio-blk disk image; the guest's writes stay in memory unless ',rw' follows (then they reach the file). ',slot=N' puts it in virtio-mmio slot N, 0 to 7 (0x10001000 + N*0x1000, as qemu's bus=virtio-mmio-bus.N; xv6 wants slot=0); otherwise disks take the free slots from the top, as in qemu. A comma in the file name is written ',,' (as in qemu). Repeat for more.", valueName: "file[,rw][,slot=N]"))
     var disk: [String] = []
 
+    @Option(help: ArgumentHelp("A virtio-net card. 'hub=H' plugs it into switch H, shared by every card given the same H (as qemu's -netdev hubport,hubid=H); 'loopback' sends its frames back to it; otherwise its cable plugs into nothing. 'mac=52:54:00:00:00:0a' sets its address (default 52:54:00:12:34:56, :57 for the next card without one...), 'slot=N' its virtio-mmio slot (default: the free slots from the top, after the disks). '' is a card with every default. Repeat for more.", valueName: "[hub=H|loopback][,mac=M][,slot=N]"))
+    var nic: [String] = []
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
     var maxInstructions: UInt64?
 
@@ -103,6 +107,7 @@ struct BootCommand: ParsableCommand {
             throw ValidationError("--firmware cannot be combined with --kernel: with --kernel, FILE is the firmware.")
         }
         for d in disk { _ = try Self.parseDisk(d) }
+        for n in nic { _ = try Self.parseNIC(n) }
         do { _ = try CostProfile.named(profile) } catch { throw ValidationError("--profile: \(error.description).") }
         _ = try executionMode()
         _ = try hardware()
@@ -225,6 +230,40 @@ struct BootCommand: ParsableCommand {
         return VMSpec.Disk(path: file, writable: writable, slot: slot)
     }
 
+    /// `[hub=H|loopback][,mac=M][,slot=N]`, each flag once; "" is a card with every default. The
+    /// hub, if any, is the switch number the card plugs into.
+    static func parseNIC(_ text: String) throws -> (nic: NICConfiguration, hub: Int?) {
+        var nic = NICConfiguration()
+        var hub: Int?
+        var seen: Set<String> = []
+        for flag in text.split(separator: ",", omittingEmptySubsequences: false) where !text.isEmpty {
+            let name = flag.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            guard seen.insert(name).inserted else { throw ValidationError("--nic \(text): flag '\(name)' is given twice.") }
+            let value = String(flag.dropFirst(name.count + 1))
+            switch name {
+            case "hub":
+                guard let n = Int(value), n >= 0 else { throw ValidationError("--nic \(text): hub=\(value) is not a hub number (0 or more).") }
+                hub = n
+            case "loopback" where flag == "loopback":
+                nic.loopback = true
+            case "mac":
+                guard let mac = VirtioNet.parseMAC(value) else {
+                    throw ValidationError("--nic \(text): mac=\(value) is not a MAC address (six two-digit hex bytes, e.g. 52:54:00:00:00:0a).")
+                }
+                nic.mac = mac
+            case "slot":
+                guard let n = Int(value), n >= 0 else { throw ValidationError("--nic \(text): slot=\(value) is not a slot number (0 to 7).") }
+                nic.slot = n
+            case "": throw ValidationError("--nic \(text): an empty flag (expected hub=H, loopback, mac=M or slot=N).")
+            default: throw ValidationError("--nic \(text): unknown flag '\(flag)' (expected hub=H, loopback, mac=M or slot=N).")
+            }
+        }
+        if nic.loopback && hub != nil {
+            throw ValidationError("--nic \(text): 'loopback' and 'hub' cannot be combined: a looped-back card's frames never leave it.")
+        }
+        return (nic, hub)
+    }
+
     /// The machine these options describe.
     func spec() throws -> VMSpec {
         var spec = VMSpec()
@@ -245,6 +284,7 @@ struct BootCommand: ParsableCommand {
         spec.initrd = initrd
         spec.bootargs = append ?? ""
         spec.disks = try disk.map(Self.parseDisk)
+        spec.nics = try nic.map { try Self.parseNIC($0).nic }
         spec.echo = dumpDtb == nil
         spec.profile = try CostProfile.named(profile)
         spec.mode = try executionMode()
@@ -265,6 +305,22 @@ struct BootCommand: ParsableCommand {
         do {
             vm = try VirtualMachine(try spec())
         } catch {
+            StandardStreams.writeError("vmlab: \(error)\n")
+            return 1
+        }
+        // One switch per hub number, as qemu's hubs.
+        var hubs: [Int: NetworkSwitch] = [:]
+        do {
+            try vm.connect(nics: try nic.map { text in
+                try Self.parseNIC(text).hub.map { hub in
+                    if let existing = hubs[hub] { return existing }
+                    let made = NetworkSwitch()
+                    hubs[hub] = made
+                    return made
+                }
+            })
+        } catch {
+            vm.close()
             StandardStreams.writeError("vmlab: \(error)\n")
             return 1
         }

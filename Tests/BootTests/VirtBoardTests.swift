@@ -211,7 +211,7 @@ import Testing
     /// may name its slot (QEMU's `bus=virtio-mmio-bus.N`; xv6 looks only at slot 0).
     @Test func disksTakeTheirSlotOrQEMUsOrder() throws {
         func slots(_ wanted: [Int?]) throws(BootError) -> [Int] {
-            try VirtBoard.virtioSlots(for: wanted.map { DiskConfiguration(path: "d", slot: $0) })
+            try VirtBoard.virtioSlots(disks: wanted.map { DiskConfiguration(path: "d", slot: $0) })
         }
         #expect(try slots([nil, nil, nil]) == [7, 6, 5])
         #expect(try slots([0]) == [0])
@@ -235,6 +235,51 @@ import Testing
         let board = try VirtBoard(configuration)
         #expect(board.virtio[0].mmioRead(offset: 8, size: 4) == 2)
         #expect(board.virtio[7].mmioRead(offset: 8, size: 4) == 0)
+    }
+
+    /// Network cards take the slots the disks leave, from the top, unless they name one; a slot
+    /// asked for by a disk and a card is refused naming both, as is a ninth device.
+    @Test func networkCardsTakeTheSlotsTheDisksLeave() throws {
+        func slots(disks: [Int?], nics: [Int?]) throws(BootError) -> [Int] {
+            try VirtBoard.virtioSlots(disks: disks.map { DiskConfiguration(path: "d", slot: $0) },
+                                      nics: nics.map { NICConfiguration(slot: $0) })
+        }
+        #expect(try slots(disks: [nil], nics: [nil, nil]) == [7, 6, 5], "disks first, as when qemu's command line names them first")
+        #expect(try slots(disks: [nil], nics: [7]) == [6, 7], "a card's slot is taken before a disk looks for a free one")
+        #expect(try slots(disks: [], nics: [nil, 0]) == [7, 0])
+        func problem(disks: [Int?], nics: [Int?]) -> String? {
+            do { _ = try slots(disks: disks, nics: nics); return nil } catch { return error.description }
+        }
+        #expect(problem(disks: [3], nics: [3]) == "disk 1 and nic 1 both ask for virtio-mmio slot 3")
+        #expect(problem(disks: [], nics: [nil, 2, 2]) == "nics 2 and 3 both ask for virtio-mmio slot 2")
+        #expect(problem(disks: [], nics: [9]) == "nic 1: slot 9 does not exist (virtio-mmio slots are 0 to 7)")
+        #expect(problem(disks: [nil, nil, nil], nics: Array(repeating: nil, count: 6))
+                == "at most 8 disks and network cards fit the virtio-mmio slots (got 3 and 6)")
+        #expect(problem(disks: [], nics: Array(repeating: nil, count: 9)) == "at most 8 network cards fit the virtio-mmio slots (got 9)")
+    }
+
+    /// The board builds each card where its slot says: the transport reads device ID 1 (network)
+    /// and the card's address in its configuration space. Cards without an address get QEMU's
+    /// defaults, counted over those cards only; a malformed or group address is refused.
+    @Test func theBoardBuildsNetworkCards() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.nics = [NICConfiguration(), NICConfiguration(mac: [0x52, 0x54, 0, 0, 0, 0x0a], slot: 0), NICConfiguration(loopback: true)]
+        let board = try VirtBoard(configuration)
+        #expect(board.nics.map(\.macString) == ["52:54:00:12:34:56", "52:54:00:00:00:0a", "52:54:00:12:34:57"])
+        #expect(board.nics.map(\.loopback) == [false, false, true])
+        #expect([7, 0, 6].map { board.virtio[$0].mmioRead(offset: 8, size: 4) } == [1, 1, 1])
+        #expect(board.virtio[5].mmioRead(offset: 8, size: 4) == 0)
+        // Configuration space at 0x100: the MAC, a byte at a time.
+        #expect((0..<6).map { board.virtio[0].mmioRead(offset: 0x100 + $0, size: 1) } == [0x52, 0x54, 0, 0, 0, 0x0a])
+
+        func message(_ mac: [UInt8]) -> String? {
+            var c = configuration
+            c.nics = [NICConfiguration(), NICConfiguration(mac: mac)]
+            do { _ = try VirtBoard(c); return nil } catch { return error.description }
+        }
+        #expect(message([0x52, 0x54, 0, 0, 0]) == "nic 2: a MAC address is 6 bytes (got 5)")
+        #expect(message([0x33, 0x33, 0, 0, 0, 1]) == "nic 2: 33:33:00:00:00:01 is a multicast address (the low bit of its first byte is set); a card needs a unicast one")
     }
 
     @Test func dumpsTheDeviceTreeItBooted() throws {

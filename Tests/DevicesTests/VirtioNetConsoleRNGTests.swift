@@ -73,6 +73,44 @@ import Machine
         #expect(d.takeUsed(0).count == 1)
         #expect(ram.load(big[0] + 12, f.count) == f)
     }
+
+    /// A card unplugged, or gone with its machine, is off the switch: no frame reaches it, the
+    /// switch no longer holds it, and a frame for its learnt address is dropped and counted.
+    @Test func cardsLeaveTheSwitch() {
+        let sw = NetworkSwitch()
+        let a = VirtioNet(mac: Self.macA)
+        a.connect(to: sw)
+        weak var goneCard: VirtioNet?
+        do {
+            let b = VirtioNet(mac: Self.macB)
+            goneCard = b
+            b.connect(to: sw)
+            #expect(sw.portCount == 2 && b.connectedSwitch === sw)
+            sw.transmit(frame(to: Self.macA, from: Self.macB, payload: "hi"), from: 1)   // the switch learns B
+        }
+        #expect(goneCard == nil, "the switch holds its cards weakly")
+        #expect(sw.portCount == 1)
+        sw.transmit(frame(to: Self.macB, from: Self.macA, payload: "anyone?"), from: 0)
+        #expect(sw.statistics.framesDropped == 1)
+
+        let c = VirtioNet(mac: Self.macB)
+        c.connect(to: sw)
+        c.disconnect()
+        #expect(sw.portCount == 1 && c.connectedSwitch == nil)
+        sw.transmit(frame(to: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], from: Self.macA, payload: "all"), from: 0)
+        #expect(c.backlogCount == 0 && sw.statistics.framesDelivered == 1, "only the first frame, to A, was delivered")
+    }
+
+    /// Frames waiting for receive buffers when the driver resets the card are lost, and counted.
+    @Test func aResetLosesTheBacklogAndCountsIt() {
+        let ram = FakeRAM(), irq = FakeController()
+        let (nic, _) = makeNIC(Self.macA, ram, irq)
+        nic.receiveFrame(frame(to: Self.macA, from: Self.macB, payload: "one"))
+        nic.receiveFrame(frame(to: Self.macA, from: Self.macB, payload: "two"))
+        #expect(nic.backlogCount == 2 && nic.framesDropped == 0)
+        nic.reset()
+        #expect(nic.backlogCount == 0 && nic.framesDropped == 2)
+    }
 }
 
 @Suite struct VirtioConsoleRNGTests {

@@ -1,3 +1,4 @@
+import Boot
 import Foundation
 import Testing
 @testable import VMLabCLI
@@ -392,4 +393,41 @@ func aGuestWaitingForInputAfterItEndsStops(mode: String, kernel: String) throws 
     #expect(problem("x,,,") == "--disk x,,,: an empty flag (expected rw or slot=N after the file).")
     #expect(problem(",,,rw") == nil)
     #expect(problem(",rw,,") == "--disk needs a file.")
+}
+
+/// `--nic [hub=H|loopback][,mac=M][,slot=N]`: each flag known and given once; '' is a card with
+/// every default.
+@Test func nicFlagsAreParsedOneByOne() throws {
+    func problem(_ text: String) -> String? {
+        do { _ = try BootCommand.parseNIC(text); return nil } catch { return "\(error)" }
+    }
+    #expect(try BootCommand.parseNIC("") == (NICConfiguration(), nil))
+    #expect(try BootCommand.parseNIC("hub=2") == (NICConfiguration(), 2))
+    #expect(try BootCommand.parseNIC("loopback,slot=0") == (NICConfiguration(slot: 0, loopback: true), nil))
+    #expect(try BootCommand.parseNIC("mac=52-54-00-00-00-0A,hub=0") == (NICConfiguration(mac: [0x52, 0x54, 0, 0, 0, 0x0a]), 0))
+    #expect(problem("hub=0,hub=1") == "--nic hub=0,hub=1: flag 'hub' is given twice.")
+    #expect(problem("hub=x") == "--nic hub=x: hub=x is not a hub number (0 or more).")
+    #expect(problem("slot=-1") == "--nic slot=-1: slot=-1 is not a slot number (0 to 7).")
+    #expect(problem("mac=52:54") == "--nic mac=52:54: mac=52:54 is not a MAC address (six two-digit hex bytes, e.g. 52:54:00:00:00:0a).")
+    #expect(problem("loopback=yes") == "--nic loopback=yes: unknown flag 'loopback=yes' (expected hub=H, loopback, mac=M or slot=N).")
+    #expect(problem("hub=0,") == "--nic hub=0,: an empty flag (expected hub=H, loopback, mac=M or slot=N).")
+    #expect(problem("loopback,hub=0") == "--nic loopback,hub=0: 'loopback' and 'hub' cannot be combined: a looped-back card's frames never leave it.")
+}
+
+/// Two cards on one hub exchange frames (the virtio-net guest passes once each has heard the
+/// other); cards on two hubs hear nobody, and the guest fails; two cards with one
+/// address on a hub are refused before anything runs.
+@Test func nicsOnOneHubHearEachOther() throws {
+    let net = try guest("devices", "virtio_net")
+    let pair = try vmlab(["boot", net, "--nic", "hub=0,mac=52:54:00:00:00:0a", "--nic", "hub=0", "--stats"])
+    #expect(pair.status == 0)
+    #expect(pair.stdout.contains("nic 0a heard 52:54:00:12:34:56") && pair.stdout.contains("nic 56 heard 52:54:00:00:00:0a"))
+    #expect(pair.stderr.contains("nics.1.mac 52:54:00:00:00:0a\n") && pair.stderr.contains("nics.2.mac 52:54:00:12:34:56\n"))
+    let apart = try vmlab(["boot", net, "--nic", "hub=0", "--nic", "hub=1"])
+    #expect(apart.status == 2, "the guest exits with its failed checks: one per card")
+    #expect(apart.stdout.contains("virtio_net: FAILED"))
+    let clash = try vmlab(["boot", net, "--nic", "hub=0", "--nic", "hub=0,mac=52:54:00:12:34:56"])
+    #expect(clash.status == 1)
+    #expect(clash.stderr == "vmlab: nic 2: another card on its switch already has the address 52:54:00:12:34:56; give each card on a switch its own 'mac'\n")
+    #expect(clash.stdout == "")
 }

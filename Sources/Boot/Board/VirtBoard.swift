@@ -23,9 +23,14 @@ public final class VirtBoard {
     public let uart: UART16550
     public let testFinisher: TestFinisher
     public let rtc: GoldfishRTC
-    /// The eight virtio-mmio transports, slot 0 (0x10001000) first; disks fill them from the top.
+    /// The eight virtio-mmio transports, slot 0 (0x10001000) first; disks, then network cards,
+    /// fill them from the top.
     public let virtio: [VirtioMMIO]
     public let disks: [VirtioBlock]
+    /// The network cards, in `configuration.nics`' order. Their cables plug into nothing (frames
+    /// sent are dropped and counted) unless looped back or connected to a switch
+    /// (`VirtioNet.connect(to:)`), which whoever shares the switch between boards does.
+    public let nics: [VirtioNet]
     public let htif: HTIF?
     /// Every device's interrupt line, by PLIC source (UART 10, RTC 11, virtio slot n at 1 + n): where
     /// a VMM masks (drops, delays) or pulses (spurious) a device interrupt.
@@ -50,7 +55,7 @@ public final class VirtBoard {
 
     /// Builds the machine, loads the images and starts the harts; nothing runs until `run`.
     public init(_ configuration: VirtBoardConfiguration) throws(BootError) {
-        try Self.validate(configuration)
+        let slots = try Self.validate(configuration)
         self.configuration = configuration
         let machine = Machine(configuration.machineConfiguration)
         // Devices reach the guest's RAM only, never the VMM's hidden memory behind it.
@@ -94,8 +99,16 @@ public final class VirtBoard {
             }
         }
         self.disks = disks
+        // As QEMU numbers default addresses: only the cards without one count.
+        var defaults = 0
+        nics = configuration.nics.map { nic in
+            let mac = nic.mac ?? NICConfiguration.defaultMAC(index: defaults)
+            if nic.mac == nil { defaults += 1 }
+            return VirtioNet(mac: mac, loopback: nic.loopback)
+        }
         var backends = [(any VirtioBackend)?](repeating: nil, count: VirtPlatform.virtioSlotCount)
-        for (disk, slot) in zip(disks, try Self.virtioSlots(for: configuration.disks)) { backends[slot] = disk }
+        let devices: [any VirtioBackend] = disks + nics
+        for (device, slot) in zip(devices, slots) { backends[slot] = device }
         virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
             VirtioMMIO(backend: backends[slot], memory: machine,
                        irq: line(VirtPlatform.virtioIRQ(slot: slot)), errors: errors)
@@ -199,7 +212,8 @@ public final class VirtBoard {
     /// The most RAM a board may have.
     static let maximumMemory: UInt64 = 1 << 40
 
-    static func validate(_ c: VirtBoardConfiguration) throws(BootError) {
+    /// Checks the configuration; returns the virtio-mmio slot of each disk, then of each card.
+    static func validate(_ c: VirtBoardConfiguration) throws(BootError) -> [Int] {
         guard (1...64).contains(c.harts) else {
             throw .invalidConfiguration("harts must be 1...64 (got \(c.harts))")
         }
@@ -214,34 +228,55 @@ public final class VirtBoard {
         guard c.memory % 4096 == 0 else {
             throw .invalidConfiguration("memory must be a whole number of 4 KiB pages (got \(c.memory) bytes)")
         }
-        _ = try virtioSlots(for: c.disks)   // slots that exist, none named twice, at most 8 disks
         guard [0, 16, 64].contains(c.machine.pmpEntries) else {
             throw .invalidConfiguration("PMP entries must be 0, 16 or 64 (got \(c.machine.pmpEntries))")
         }
+        for (i, nic) in c.nics.enumerated() {
+            guard let mac = nic.mac else { continue }
+            guard mac.count == 6 else {
+                throw .invalidConfiguration("nic \(i + 1): a MAC address is 6 bytes (got \(mac.count))")
+            }
+            // As QEMU refuses one: a card answers to its address, and a group address is many cards'.
+            guard mac[0] & 1 == 0 else {
+                throw .invalidConfiguration("nic \(i + 1): \(VirtioNet.describeMAC(mac)) is a multicast address (the low bit of its first byte is set); a card needs a unicast one")
+            }
+        }
+        return try virtioSlots(disks: c.disks, nics: c.nics)
     }
 
-    /// The virtio-mmio slot of each disk: the slot it names, else the highest slot still free, so
-    /// that disks without one sit where QEMU puts its devices (the first at 0x10008000, PLIC 8;
-    /// `VirtPlatform.qemuVirtioSlot(forDevice:)`). A guest that looks only at slot 0, as xv6 does
+    /// The virtio-mmio slot of each disk, then of each network card: the slot it names, else the
+    /// highest slot still free, so that devices without one sit where QEMU puts its devices (the
+    /// first at 0x10008000, PLIC 8; `VirtPlatform.qemuVirtioSlot(forDevice:)`), disks before cards
+    /// as when QEMU's command line names them first. A guest that looks only at slot 0, as xv6 does
     /// (QEMU's `bus=virtio-mmio-bus.0`), needs its disk given slot 0.
-    public static func virtioSlots(for disks: [DiskConfiguration]) throws(BootError) -> [Int] {
+    public static func virtioSlots(disks: [DiskConfiguration], nics: [NICConfiguration] = []) throws(BootError) -> [Int] {
         let count = VirtPlatform.virtioSlotCount
-        var taken = [Int?](repeating: nil, count: count)            // slot → disk index
-        for (i, disk) in disks.enumerated() {
-            guard let slot = disk.slot else { continue }
+        let devices: [(kind: String, number: Int, name: String, slot: Int?)] =
+            disks.enumerated().map { ("disk", $0 + 1, "disk \($0 + 1) (\($1.path))", $1.slot) }
+            + nics.enumerated().map { ("nic", $0 + 1, "nic \($0 + 1)", $1.slot) }
+        var taken = [Int?](repeating: nil, count: count)            // slot → device index
+        for (i, device) in devices.enumerated() {
+            guard let slot = device.slot else { continue }
             guard (0..<count).contains(slot) else {
-                throw .invalidConfiguration("disk \(i + 1) (\(disk.path)): slot \(slot) does not exist (virtio-mmio slots are 0 to \(count - 1))")
+                throw .invalidConfiguration("\(device.name): slot \(slot) does not exist (virtio-mmio slots are 0 to \(count - 1))")
             }
             if let other = taken[slot] {
-                throw .invalidConfiguration("disks \(other + 1) and \(i + 1) both ask for virtio-mmio slot \(slot)")
+                let first = devices[other]
+                let both = first.kind == device.kind
+                    ? "\(device.kind)s \(first.number) and \(device.number)"
+                    : "\(first.kind) \(first.number) and \(device.kind) \(device.number)"
+                throw .invalidConfiguration("\(both) both ask for virtio-mmio slot \(slot)")
             }
             taken[slot] = i
         }
         var slots: [Int] = []
-        for (i, disk) in disks.enumerated() {
-            if let slot = disk.slot { slots.append(slot); continue }
+        for (i, device) in devices.enumerated() {
+            if let slot = device.slot { slots.append(slot); continue }
             guard let free = (0..<count).reversed().first(where: { taken[$0] == nil }) else {
-                throw .invalidConfiguration("at most \(count) disks fit the virtio-mmio slots (got \(disks.count))")
+                let got = nics.isEmpty ? "disks fit the virtio-mmio slots (got \(disks.count))"
+                    : disks.isEmpty ? "network cards fit the virtio-mmio slots (got \(nics.count))"
+                    : "disks and network cards fit the virtio-mmio slots (got \(disks.count) and \(nics.count))"
+                throw .invalidConfiguration("at most \(count) \(got)")
             }
             taken[free] = i
             slots.append(free)

@@ -19,6 +19,32 @@ public struct DiskConfiguration: Equatable, Sendable {
     }
 }
 
+/// A virtio-net card: its MAC address and where it sits. What its cable plugs into (a switch, or
+/// nothing) is wiring, made on the built board (`VirtBoard.nics`, `VirtioNet.connect(to:)`), since
+/// a switch is shared between boards and is no plain data.
+public struct NICConfiguration: Equatable, Sendable {
+    /// Six bytes, a unicast address (the group bit, bit 0 of the first byte, clear); nil: QEMU's
+    /// default, 52:54:00:12:34:56 for the board's first card without an address, :57 for the
+    /// second, and so on.
+    public var mac: [UInt8]?
+    /// The virtio-mmio slot, as `DiskConfiguration.slot`; nil: the free slots from the top, after
+    /// the disks have taken theirs.
+    public var slot: Int?
+    /// Transmitted frames come straight back to this card (`VirtioNet.loopback`).
+    public var loopback: Bool
+
+    public init(mac: [UInt8]? = nil, slot: Int? = nil, loopback: Bool = false) {
+        self.mac = mac
+        self.slot = slot
+        self.loopback = loopback
+    }
+
+    /// QEMU's default address for the board's `index`th card without one given (from 0).
+    public static func defaultMAC(index: Int) -> [UInt8] {
+        [0x52, 0x54, 0x00, 0x12, 0x34, UInt8(truncatingIfNeeded: 0x56 + index)]
+    }
+}
+
 public struct VirtBoardConfiguration: Sendable {
     /// Bytes of RAM at 0x80000000 (QEMU virt's default: 128 MiB); whole 4 KiB pages.
     public var memory: UInt64 = 128 << 20
@@ -32,9 +58,10 @@ public struct VirtBoardConfiguration: Sendable {
     public var kernelAddress: UInt64?
     public var initrd: ImageSource?
     public var bootargs: String = ""
-    /// virtio-blk disks (at most 8, one per virtio-mmio slot): each in its `slot`, the others in
-    /// QEMU's order (`VirtBoard.virtioSlots(for:)`).
+    /// virtio-blk disks and virtio-net cards (at most 8 together, one per virtio-mmio slot): each
+    /// in its `slot`, the others in QEMU's order, disks first (`VirtBoard.virtioSlots(disks:nics:)`).
     public var disks: [DiskConfiguration] = []
+    public var nics: [NICConfiguration] = []
     /// Copy console output to the host's standard output as it arrives (it is captured either way).
     public var consoleEcho: Bool = false
     /// The `riscv,isa` string the device tree advertises.

@@ -5,6 +5,7 @@
 //
 // Delivery is synchronous: `transmit` hands the frame to each receiving port before returning. All
 // ports must therefore be driven from one thread (the hypervisor's scheduler runs VMs in turn).
+// The switch holds its endpoints weakly: a card whose machine is gone has left it, as if unplugged.
 
 /// Something that can receive Ethernet frames from a switch (a virtio-net device).
 public protocol NetworkEndpoint: AnyObject {
@@ -21,7 +22,12 @@ public final class NetworkSwitch {
     }
 
     public private(set) var statistics = Statistics()
-    private var ports: [(id: Int, endpoint: any NetworkEndpoint)] = []
+    private struct Port {
+        let id: Int
+        weak var endpoint: (any NetworkEndpoint)?
+    }
+
+    private var ports: [Port] = []
     private var nextID = 0
     private var macTable: [[UInt8]: Int] = [:]
 
@@ -32,7 +38,8 @@ public final class NetworkSwitch {
     public func connect(_ endpoint: any NetworkEndpoint) -> Int {
         let id = nextID
         nextID += 1
-        ports.append((id, endpoint))
+        ports.removeAll { $0.endpoint == nil }
+        ports.append(Port(id: id, endpoint: endpoint))
         return id
     }
 
@@ -41,7 +48,11 @@ public final class NetworkSwitch {
         macTable = macTable.filter { $0.value != port }
     }
 
-    public var portCount: Int { ports.count }
+    /// Ports with something still plugged in.
+    public var portCount: Int { endpoints.count }
+
+    /// What is plugged in, in the order the ports were connected.
+    public var endpoints: [any NetworkEndpoint] { ports.compactMap(\.endpoint) }
 
     /// Forwards a frame sent by `port`. Frames shorter than an Ethernet header are dropped.
     public func transmit(_ frame: [UInt8], from port: Int) {
@@ -64,8 +75,9 @@ public final class NetworkSwitch {
         }
         statistics.framesFlooded &+= 1
         for p in ports where p.id != port {
+            guard let endpoint = p.endpoint else { continue }
             statistics.framesDelivered &+= 1
-            p.endpoint.receiveFrame(frame)
+            endpoint.receiveFrame(frame)
         }
     }
 }

@@ -63,16 +63,30 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     }
 
     /// The MAC address as text, e.g. "52:54:00:12:34:56".
-    public var macString: String {
-        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+    public var macString: String { Self.describeMAC(mac) }
+
+    /// Bytes as a MAC address is written, e.g. "52:54:00:12:34:56".
+    public static func describeMAC(_ bytes: [UInt8]) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 
     /// Plugs this NIC into a switch (unplugging it from any previous one).
     public func connect(to networkSwitch: NetworkSwitch) {
-        if let old = self.networkSwitch { old.disconnect(port: port) }
+        disconnect()
         self.networkSwitch = networkSwitch
         port = networkSwitch.connect(self)
     }
+
+    /// Unplugs this NIC from its switch, if any: frames it sends from now on are dropped, and the
+    /// switch forgets it (and stops holding it).
+    public func disconnect() {
+        if let old = networkSwitch { old.disconnect(port: port) }
+        networkSwitch = nil
+        port = -1
+    }
+
+    /// The switch this NIC is plugged into.
+    public var connectedSwitch: NetworkSwitch? { networkSwitch }
 
     public func attach(to transport: VirtioMMIO) { self.transport = transport }
 
@@ -83,7 +97,11 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     }
 
     public func writeConfig(offset: Int, size: Int, value: UInt64) {}
-    public func reset() { backlog.removeAll() }
+    /// A driver's reset: frames still waiting for buffers are lost, and counted so.
+    public func reset() {
+        framesDropped &+= UInt64(backlog.count)
+        backlog.removeAll()
+    }
 
     /// Frames waiting for receive buffers.
     public var backlogCount: Int { backlog.count }

@@ -70,7 +70,7 @@ enum HostBinding {
             }
             if o["profile"] == .nil, let profile = handle.host?.configuration.profile { spec.profile = profile }
             do {
-                let vm = try VirtualMachine(spec, on: handle)
+                let vm = try VMBinding.connected(VirtualMachine(spec, on: handle), o, argument: 2)
                 handle.members.append(VMHost.Member(vm: vm))
                 return [.object(vm)]
             } catch let error as VirtualMachine.BuildFailure {

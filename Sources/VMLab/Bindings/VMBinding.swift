@@ -82,6 +82,7 @@ enum VMBinding {
         LuaOption("initrd", .string, "Path of an initial RAM disk."),
         LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there)."),
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, each in its `slot` or else in QEMU's order (the first at 0x10008000, the next below it)."),
+        NetworkBinding.nicsOption,
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
@@ -105,12 +106,25 @@ enum VMBinding {
         parameters: [.required("options", .options(name: "vmlab.VMOptions", options))],
         returns: [LuaReturn(.object("vmlab.VM"), "vm"), LuaReturn(.string, "message", "Why the VM could not be built.")]
     ) { call in
-        let spec = try readSpec(call.options(1))
+        let o = try call.options(1)
+        let spec = try readSpec(o)
         do {
-            return [.object(try VirtualMachine(spec))]
+            return [.object(try connected(VirtualMachine(spec), o, argument: 1))]
         } catch let error as VirtualMachine.BuildFailure {
             return LuaValue.failure(error.description)
         }
+    }
+
+    /// `vm` with its network cards plugged into the switches `o` names; closed when that fails.
+    static func connected(_ vm: VirtualMachine, _ o: LuaOptions, argument: Int32) throws -> VirtualMachine {
+        let switches = try NetworkBinding.read(o["nics"], argument: argument).switches
+        do {
+            try vm.connect(nics: switches)
+        } catch {
+            vm.close()
+            throw error
+        }
+        return vm
     }
 
     /// The spec from checked options; the remaining misuse (values, combinations) raises here,
@@ -161,6 +175,7 @@ enum VMBinding {
             VMSpec.Disk(path: disk["file"].string ?? "", writable: disk["writable"].bool ?? false,
                         slot: disk["slot"].int64.map { Int(clamping: $0) })
         }
+        spec.nics = try NetworkBinding.read(o["nics"], argument: argument).nics
         spec.echo = o.boolean("echo") ?? false
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: argument) }
         if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: argument) }
@@ -277,6 +292,7 @@ enum VMBinding {
             .required("hypercalls", .documented("{ total: integer, by_cause: table<string, integer> }"), "Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty."),
             .required("privileged", .integer, "Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them)."),
             .required("dma", .documented("{ reads: integer, writes: integer, bytes_read: integer, bytes_written: integer }"), "Device transfers to and from guest memory."),
+            .required("nics", .list(.documented("{ mac: string, frames_sent: integer, frames_received: integer, frames_dropped: integer, backlog: integer }")), "Each network card (`nics`), in order: frames the guest sent and received, frames lost (no switch, a full backlog, a receive buffer too small, `device_failure`), and frames waiting for the guest to post receive buffers."),
             .required("events", .documented("table<string, integer>"), "Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind."),
             .required("vcpus", .list(.documented("{ instructions: integer, cycles: integer, traps: integer }")), "Per vCPU: instructions, cycles priced by the technique, traps delivered."),
             .required("technique", .documented("table<string, table<string, integer>>"), "The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...; under trap `trap`, `shadow`; under bt also `bt.blocks_translated`, `bt.callouts`, `bt.adaptations`..., `callouts_by_kind`, and `afterburn` with `bt={afterburn=true}`; under pv `pv`, `hypercalls`)."),
@@ -342,7 +358,7 @@ enum VMBinding {
             return []
         },
         .method("stats", of: "vmlab.VM",
-                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats \"tlb.hits\"`, `\"traps.by_cause\"`, `\"vcpus.1.cycles\"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.",
+                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `nics` (each network card's frames), `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats \"tlb.hits\"`, `\"traps.by_cause\"`, `\"vcpus.1.cycles\"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.",
                 parameters: [.optional("path", .string)],
                 returns: [LuaReturn(.oneOf([.documented("vmlab.Stats"), .integer, .string, .table]), "stats")]) { call in
             let vm = try machine(call)

@@ -47,6 +47,9 @@ public struct VMSpec: Sendable {
     public var initrd: String?
     public var bootargs: String = ""
     public var disks: [Disk] = []
+    /// virtio-net cards. Their cables are wiring, not data: the switch each plugs into is given
+    /// when the VM is built (`VirtualMachine.connect(nics:)`).
+    public var nics: [NICConfiguration] = []
     /// Raw machine code (a `vmlab.asm` result): for address 0x80000000, entered in M-mode, or the
     /// kernel under a firmware (see the rule above).
     public var image: [UInt8]?
@@ -92,6 +95,7 @@ public struct VMSpec: Sendable {
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
         // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
         c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite, slot: $0.slot) }
+        c.nics = nics
         c.kernel = image.map { .bytes($0, name: "image") } ?? kernel.map { .file($0) }
         switch firmware {
         case .builtin: c.firmware = .builtin

@@ -81,6 +81,11 @@ public indirect enum VMStats: Equatable, Sendable {
                 return .group([("reads", .count(dma.reads)), ("writes", .count(dma.writes)),
                                ("bytes_read", .count(dma.bytesRead)), ("bytes_written", .count(dma.bytesWritten))])
             }),
+            ("nics", { .list(guest.board.nics.map { nic in
+                .group([("mac", .text(nic.macString)), ("frames_sent", .count(nic.framesSent)),
+                        ("frames_received", .count(nic.framesReceived)), ("frames_dropped", .count(nic.framesDropped)),
+                        ("backlog", .count(UInt64(nic.backlogCount)))])
+            }) }),
             ("events", { counts(s().events, names: GuestEventKind.allCases.map(\.rawValue)) }),
             ("vcpus", { .list(s().vcpus.map { .group([("instructions", .count($0.instructions)), ("cycles", .count($0.cycles)),
                                                       ("traps", .count($0.traps))]) }) }),

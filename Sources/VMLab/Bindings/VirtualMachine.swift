@@ -63,6 +63,33 @@ public final class VirtualMachine {
     /// The board, or nil for a closed VM.
     var board: VirtBoard? { guest?.board }
 
+    /// Plugs the network cards into switches, `switches[i]` for card i (nil: its cable plugs into
+    /// nothing, or it loops back); one entry per card of `spec.nics`. Two cards with one address on
+    /// a switch would each get half the other's frames (the switch learns addresses), so that is
+    /// refused, naming the card; nothing is connected then.
+    public func connect(nics switches: [NetworkSwitch?]) throws(BuildFailure) {
+        guard let board else { throw BuildFailure(description: "the VM is closed") }
+        precondition(switches.count == board.nics.count, "one switch (or none) per network card")
+        var claimed: [(NetworkSwitch, [UInt8])] = []
+        for (index, (nic, networkSwitch)) in zip(board.nics, switches).enumerated() {
+            guard let networkSwitch else { continue }
+            let onSwitch = networkSwitch.endpoints.compactMap { ($0 as? VirtioNet)?.mac }
+            if onSwitch.contains(nic.mac) || claimed.contains(where: { $0.0 === networkSwitch && $0.1 == nic.mac }) {
+                throw BuildFailure(description: "nic \(index + 1): another card on its switch already has the address \(nic.macString); give each card on a switch its own 'mac'")
+            }
+            claimed.append((networkSwitch, nic.mac))
+        }
+        for (nic, networkSwitch) in zip(board.nics, switches) {
+            if let networkSwitch { nic.connect(to: networkSwitch) }
+        }
+        // A card holds its switch weakly; the VM keeps it, so that a script that dropped its
+        // handle to the switch does not cut the cables.
+        networkSwitches = switches.compactMap { $0 }
+    }
+
+    /// The switches this VM's cards are plugged into.
+    private var networkSwitches: [NetworkSwitch] = []
+
     /// The guest, or a misuse for a closed VM.
     func live() throws(Misuse) -> Guest {
         guard let guest else { throw Misuse(message: "the VM is closed") }
@@ -96,6 +123,9 @@ public final class VirtualMachine {
             return
         }
         closePending = false
+        // A switch outlives the VMs on it: it must stop holding (and sending to) this one's cards.
+        for nic in board?.nics ?? [] { nic.disconnect() }
+        networkSwitches = []
         guest?.close()
         guest = nil
         breakpointUses = [:]

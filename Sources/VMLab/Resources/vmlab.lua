@@ -90,6 +90,10 @@ function vmlab.pending(name, reason) end
 ---@return vmlab.PopekGoldbergReport report
 function vmlab.popek_goldberg(options) end
 
+---An Ethernet switch for the `nics` of VMs: it learns the source address of each frame, sends a frame for a known address to that card only, and floods broadcasts, multicasts and unknown addresses to every other card, in the order they were plugged in. A card leaves it when its VM is closed.
+---@return vmlab.Switch switch
+function vmlab.switch() end
+
 ---Builds a machine (QEMU `virt` board: RAM at 0x80000000, UART, CLINT, PLIC, virtio-mmio, test finisher) with the images loaded and the harts at their entry; nothing runs until `vm:run`. A misspelt option or a malformed value (a wrong type, a size that does not parse, a negative number) raises; a machine that cannot be built as asked (a missing or malformed file, images that do not fit in RAM, a RAM size the board does not take: under 1 MiB, over 1 TiB, not whole 4 KiB pages) returns `nil, message`.
 ---@param options vmlab.VMOptions
 ---@return vmlab.VM vm
@@ -392,6 +396,7 @@ local vmlab_ShadowIncoherence = {}
 ---@field hypercalls { total: integer, by_cause: table<string, integer> } Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty.
 ---@field privileged integer Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them).
 ---@field dma { reads: integer, writes: integer, bytes_read: integer, bytes_written: integer } Device transfers to and from guest memory.
+---@field nics { mac: string, frames_sent: integer, frames_received: integer, frames_dropped: integer, backlog: integer }[] Each network card (`nics`), in order: frames the guest sent and received, frames lost (no switch, a full backlog, a receive buffer too small, `device_failure`), and frames waiting for the guest to post receive buffers.
 ---@field events table<string, integer> Events by kind (every kind of `vm:on` present), counted while some hook, `vm:run{ to = ... }` or fault trigger observes that kind.
 ---@field vcpus { instructions: integer, cycles: integer, traps: integer }[] Per vCPU: instructions, cycles priced by the technique, traps delivered.
 ---@field technique table<string, table<string, integer>> The technique's own counters, by group (`interpreter.instructions`, `hypercalls.sbi_time`...; under trap `trap`, `shadow`; under bt also `bt.blocks_translated`, `bt.callouts`, `bt.adaptations`..., `callouts_by_kind`, and `afterburn` with `bt={afterburn=true}`; under pv `pv`, `hypercalls`).
@@ -409,6 +414,23 @@ local vmlab_Stats = {}
 ---@field address? integer For "watchpoint": the first watched byte the access touched (guest-physical).
 ---@field write? boolean For "watchpoint": whether the access wrote.
 local vmlab_Stop = {}
+
+---An Ethernet switch made by `vmlab.switch()`; VMs plug cards into it with `nics = { { switch = sw } }`.
+---@class vmlab.Switch
+local vmlab_Switch = {}
+
+---The switch's counters (see `vmlab.SwitchStats`).
+---@return vmlab.SwitchStats stats
+function vmlab_Switch:stats() end
+
+---What `switch:stats()` returns: a plain table.
+---@class vmlab.SwitchStats
+---@field frames_in integer Frames cards sent into the switch.
+---@field frames_delivered integer Copies of frames handed to receiving cards (a flooded frame counts once per card).
+---@field frames_flooded integer Frames sent to every other card: broadcast, multicast, or for an address the switch has not learnt.
+---@field frames_dropped integer Frames the switch dropped: shorter than an Ethernet header, or for the card that sent them or for one that has left.
+---@field ports integer Cards plugged in now.
+local vmlab_SwitchStats = {}
 
 ---A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.
 ---@class vmlab.VM
@@ -433,7 +455,7 @@ function vmlab_VM:console() end
 ---@param text string
 function vmlab_VM:input(text) end
 
----The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats "tlb.hits"`, `"traps.by_cause"`, `"vcpus.1.cycles"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.
+---The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `nics` (each network card's frames), `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats "tlb.hits"`, `"traps.by_cause"`, `"vcpus.1.cycles"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.
 ---@param path? string
 ---@return vmlab.Stats|integer|string|table stats
 function vmlab_VM:stats(path) end
@@ -580,6 +602,12 @@ function vmlab_VM:close() end
 ---@field space? "guest-physical"|"guest-virtual" "guest-physical" (default: the VM's RAM, no translation) or "guest-virtual" (translated through the guest's page tables as they are in memory now, as vCPU `vcpu` would translate a load, or a store for a write, at its privilege now, under `trap` and `bt` the guest's own privilege and tables rather than the shadow the hart walks; no TLB fill, no A/D update, no trap). In a hook that is after the event: after a trap, the handler's privilege, which may not reach the user page the trap came from (an `exit` event carries its instruction as `insn`).
 ---@field vcpu? integer The vCPU whose translation "guest-virtual" uses (default 0).
 
+---@class vmlab.NICOptions
+---@field mac? string The card's address, "52:54:00:00:00:0a" (or with dashes), a unicast one. Default: QEMU's, 52:54:00:12:34:56 for the VM's first card without one, :57 for the next... so cards of two VMs on one switch need theirs given: the same address twice on a switch returns `nil, message`.
+---@field switch? vmlab.Switch The switch its cable plugs into (`vmlab.switch()`). Without it (and without `loopback`) the cable plugs into nothing: frames sent are dropped and counted.
+---@field loopback? boolean Frames the card sends come straight back to it (default false); not with `switch`.
+---@field slot? integer The virtio-mmio slot, 0 to 7, as a disk's. Default: the highest slot still free once the disks have theirs.
+
 ---@class vmlab.PageTablesOptions
 ---@field va integer The guest-virtual address to walk.
 ---@field which? "guest"|"shadow" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`).
@@ -627,6 +655,7 @@ function vmlab_VM:close() end
 ---@field initrd? string Path of an initial RAM disk.
 ---@field bootargs? string The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there).
 ---@field disks? vmlab.DiskOptions[] virtio-blk disks, each in its `slot` or else in QEMU's order (the first at 0x10008000, the next below it).
+---@field nics? vmlab.NICOptions[] virtio-net cards (virtio 1.2 §5.1: a MAC, link up, no offloads), in the slots the disks leave, from the top. Cards on one `vmlab.switch()` exchange Ethernet frames; see `vm:stats().nics`.
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = "builtin"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode.

@@ -1,0 +1,143 @@
+-- vmlab.switch and the `nics` option: virtio-net cards of several VMs on an in-process switch.
+-- The guest (labs/guests/devices/virtio_net.c) broadcasts a frame every millisecond from each of
+-- its cards and passes once every card has heard one from another address; it fails after two
+-- seconds of guest time without.
+local vmlab = require "vmlab"
+
+local guest = vmlab.guest "devices/virtio_net"
+local A, B = "52:54:00:00:00:0a", "52:54:00:00:00:0b"
+
+-- Runs the VMs in turns of `slice` instructions until none asks for more; returns their stops.
+local function run_in_turns(vms, slice)
+  local stops = {}
+  for i = 1, #vms do stops[i] = "budget" end
+  for _ = 1, 5000 do
+    local more = false
+    for i, vm in ipairs(vms) do
+      if stops[i] == "budget" then
+        stops[i] = vm:run { max_instructions = slice }
+        more = more or stops[i] == "budget"
+      end
+    end
+    if not more then break end
+  end
+  return stops
+end
+
+describe("vmlab.switch", function()
+  it("carries frames between two VMs, which both pass", function()
+    local sw = vmlab.switch()
+    local a <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local b <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+    expect(tostring(sw)).to_equal("vmlab.Switch (2 cards)")
+    expect(run_in_turns({ a, b }, 100000)).to_equal({ "poweroff", "poweroff" })
+    expect(a:console()).to_match("nic 0a heard " .. B)
+    expect(b:console()).to_match("nic 0b heard " .. A)
+    expect(a:console()).to_match("virtio_net: PASS")
+    local na, nb, s = a:stats().nics[1], b:stats().nics[1], sw:stats()
+    expect(na.mac).to_equal(A)
+    expect(na.frames_sent + nb.frames_sent).to_equal(s.frames_in)
+    -- Every frame is a broadcast: flooded, each to the one other card.
+    expect(s.frames_flooded).to_equal(s.frames_in)
+    expect(s.frames_delivered).to_equal(s.frames_in)
+    expect(na.frames_received + na.frames_dropped + na.backlog).to_equal(nb.frames_sent)
+    expect(s.ports).to_equal(2)
+  end)
+
+  it("gives the same frames at the same instructions in every run", function()
+    local function once()
+      local sw = vmlab.switch()
+      local host <close> = vmlab.host { slice = 30000 }
+      local a = assert(host:vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+      local b = assert(host:vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+      local stop = host:run { max_instructions = 1e8 }
+      return { stop, a:stats().instructions, b:stats().instructions, a:stats().nics, b:stats().nics, sw:stats() }
+    end
+    local first = once()
+    expect(first[1]).to_equal("poweroff")
+    expect(once()).to_equal(first)
+  end)
+
+  it("connects two cards of one VM, and loops a card back to itself", function()
+    local sw = vmlab.switch()
+    local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw }, { switch = sw, mac = A } } })
+    expect(vm:run { max_instructions = 1e8 }).to_equal("poweroff")
+    expect(vm:console()).to_match("nic 56 heard " .. A)
+    -- Looped back, a card hears only its own address: the guest wants another's, so it fails,
+    -- with every frame it sent received.
+    local alone <close> = assert(vmlab.vm { kernel = guest, nics = { { loopback = true } } })
+    local stop, details = alone:run { max_instructions = 1e8 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(1)
+    local n = alone:stats().nics[1]
+    expect(n.frames_sent > 0).to_be(true)
+    expect(n.frames_received + n.frames_dropped + n.backlog).to_equal(n.frames_sent)
+  end)
+
+  it("drops the frames of a card whose cable plugs into nothing", function()
+    local vm <close> = assert(vmlab.vm { kernel = guest, nics = { {} } })
+    local _, details = vm:run { max_instructions = 1e8 }
+    expect(details.exit_code).to_equal(1)
+    local n = vm:stats().nics[1]
+    expect(n.mac).to_equal("52:54:00:12:34:56")
+    expect(n.frames_dropped).to_equal(n.frames_sent)
+    expect(n.frames_received).to_equal(0)
+  end)
+
+  it("lets go of a closed VM's card", function()
+    local sw = vmlab.switch()
+    local a = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local b <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+    a:close()
+    expect(sw:stats().ports).to_equal(1)
+    -- Its address is free again.
+    local c <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    expect(tostring(sw)).to_equal("vmlab.Switch (2 cards)")
+  end)
+
+  it("feeds device_failure on a card: the frames it would receive are lost", function()
+    local sw = vmlab.switch()
+    local a <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local b <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+    a:inject { fault = "device_failure", device = "net0", count = 1000 }
+    local stops = run_in_turns({ a, b }, 100000)
+    expect(stops[1]).to_equal("poweroff")
+    expect(a:console()).to_match("virtio_net: FAILED")
+    expect(a:stats().nics[1].frames_received).to_equal(0)
+    expect(a:stats().faults[1].fault).to_equal("device_failure")
+  end)
+end)
+
+describe("nics misuse", function()
+  it("refuses one address twice on a switch, naming the card", function()
+    local sw = vmlab.switch()
+    local a <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local vm, message = vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } }
+    expect(vm).to_be_nil()
+    expect(message).to_equal("nic 1: another card on its switch already has the address " .. A .. "; give each card on a switch its own 'mac'")
+    -- Two cards of one VM with the default addresses are told apart (:56, :57).
+    local two <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw }, { switch = sw } } })
+    expect(two:stats().nics[2].mac).to_equal("52:54:00:12:34:57")
+    expect(sw:stats().ports).to_equal(3)
+    -- A refused VM plugged nothing in.
+    local again, why = vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B }, { switch = sw } } }
+    expect(again).to_be_nil()
+    expect(why).to_match("nic 2: another card")
+    expect(sw:stats().ports).to_equal(3)
+  end)
+
+  it("raises on a malformed card", function()
+    local function build(nic) return function() vmlab.vm { kernel = guest, nics = { nic } } end end
+    expect(build { mac = "52:54:00" }).to_raise("option 'nics' %[1%]: bad MAC address '52:54:00'")
+    expect(build { mac = "01:00:5e:00:00:01" }).to_raise("is a multicast address")
+    expect(build { switch = vmlab.switch(), loopback = true }).to_raise("'loopback' and 'switch' cannot be combined")
+    expect(build { switch = "sw" }).to_raise("vmlab.Switch expected, got string")
+    expect(build { port = 1 }).to_raise("port")
+  end)
+
+  it("places cards in the slots the disks leave", function()
+    local vm, message = vmlab.vm { kernel = guest, nics = { { slot = 7 } }, disks = { { file = guest, slot = 7 } } }
+    expect(vm).to_be_nil()
+    expect(message).to_equal("disk 1 and nic 1 both ask for virtio-mmio slot 7")
+  end)
+end)
