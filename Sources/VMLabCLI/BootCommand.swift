@@ -71,6 +71,12 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A virtio-net card. 'hub=H' plugs it into switch H, shared by every card given the same H (as qemu's -netdev hubport,hubid=H); 'loopback' sends its frames back to it; otherwise its cable plugs into nothing. 'mac=52:54:00:00:00:0a' sets its address (default 52:54:00:12:34:56, :57 for the next card without one...), 'slot=N' its virtio-mmio slot (default: the free slots from the top, after the disks). '' is a card with every default. Repeat for more.", valueName: "[hub=H|loopback][,mac=M][,slot=N]"))
     var nic: [String] = []
 
+    @Flag(help: "A virtio-console (one port) after the disks and cards: what the guest writes to it joins the console output, and standard input reaches it as it reaches the UART.")
+    var virtioConsole = false
+
+    @Flag(help: "A virtio-rng after the disks, cards and console, drawing a repeatable stream from vmlab's default seed (vmlab.vm's rng = N takes another).")
+    var rng = false
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions (exit 1).", valueName: "n"))
     var maxInstructions: UInt64?
 
@@ -285,6 +291,8 @@ struct BootCommand: ParsableCommand {
         spec.bootargs = append ?? ""
         spec.disks = try disk.map(Self.parseDisk)
         spec.nics = try nic.map { try Self.parseNIC($0).nic }
+        spec.virtioConsole = virtioConsole
+        spec.rngSeed = rng ? VirtioRNG.defaultSeed : nil
         spec.echo = dumpDtb == nil
         spec.profile = try CostProfile.named(profile)
         spec.mode = try executionMode()

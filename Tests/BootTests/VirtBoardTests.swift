@@ -254,7 +254,16 @@ import Testing
         #expect(problem(disks: [], nics: [nil, 2, 2]) == "nics 2 and 3 both ask for virtio-mmio slot 2")
         #expect(problem(disks: [], nics: [9]) == "nic 1: slot 9 does not exist (virtio-mmio slots are 0 to 7)")
         #expect(problem(disks: [nil, nil, nil], nics: Array(repeating: nil, count: 6))
-                == "at most 8 disks and network cards fit the virtio-mmio slots (got 3 and 6)")
+                == "at most 8 virtio devices fit the virtio-mmio slots (got 3 disks, 6 network cards)")
+        // The console and the RNG take the free slots after the cards.
+        #expect(try VirtBoard.virtioSlots(disks: [DiskConfiguration(path: "d")], nics: [NICConfiguration(slot: 6)],
+                                          others: ["a console", "an RNG"]) == [7, 6, 5, 4])
+        do {
+            _ = try VirtBoard.virtioSlots(disks: [], nics: Array(repeating: NICConfiguration(), count: 7), others: ["a console", "an RNG"])
+            Issue.record("nine devices fitted eight slots")
+        } catch {
+            #expect(error.description == "at most 8 virtio devices fit the virtio-mmio slots (got 7 network cards, a console, an RNG)")
+        }
         #expect(problem(disks: [], nics: Array(repeating: nil, count: 9)) == "at most 8 network cards fit the virtio-mmio slots (got 9)")
     }
 
@@ -280,6 +289,27 @@ import Testing
         }
         #expect(message([0x52, 0x54, 0, 0, 0]) == "nic 2: a MAC address is 6 bytes (got 5)")
         #expect(message([0x33, 0x33, 0, 0, 0, 1]) == "nic 2: 33:33:00:00:00:01 is a multicast address (the low bit of its first byte is set); a card needs a unicast one")
+    }
+
+    /// The virtio-console and virtio-rng go after the disks and cards: device IDs 3 and 4; the
+    /// console writes to the board's capture and reads the board's input.
+    @Test func theBoardBuildsAConsoleAndAnRNG() throws {
+        var configuration = VirtBoardConfiguration()
+        configuration.kernel = .bytes([0x6f, 0, 0, 0], name: "loop")
+        configuration.nics = [NICConfiguration()]
+        configuration.virtioConsole = true
+        configuration.rngSeed = 7
+        let board = try VirtBoard(configuration)
+        #expect([7, 6, 5, 4].map { board.virtio[$0].mmioRead(offset: 8, size: 4) } == [1, 3, 4, 0])
+        #expect(board.rng?.seed == 7)
+        board.enqueueInput(Array("typed".utf8))
+        #expect(board.virtioConsole?.pendingInputCount == 5)
+        var without = configuration
+        without.virtioConsole = false
+        without.rngSeed = nil
+        let plain = try VirtBoard(without)
+        #expect(plain.virtioConsole == nil && plain.rng == nil)
+        #expect(plain.virtio[6].mmioRead(offset: 8, size: 4) == 0)
     }
 
     @Test func dumpsTheDeviceTreeItBooted() throws {

@@ -431,3 +431,15 @@ func aGuestWaitingForInputAfterItEndsStops(mode: String, kernel: String) throws 
     #expect(clash.stderr == "vmlab: nic 2: another card on its switch already has the address 52:54:00:12:34:56; give each card on a switch its own 'mac'\n")
     #expect(clash.stdout == "")
 }
+
+/// `--virtio-console` and `--rng` attach the two devices: the device guest finds both, draws
+/// entropy and writes its line through the console, which joins standard output.
+@Test func virtioConsoleAndRNGFlagsAttachTheDevices() throws {
+    let program = try guest("devices", "virtio_rng_console")
+    let both = try vmlab(["boot", program, "--virtio-console", "--rng"])
+    #expect(both.status == 0)
+    #expect(both.stdout.contains("\nhello from virtio-console\n"))
+    let neither = try vmlab(["boot", program])
+    #expect(neither.status != 0)
+    #expect(neither.stdout.contains("FAIL virtio-rng found") && neither.stdout.contains("FAIL virtio-console found"))
+}

@@ -31,6 +31,11 @@ public final class VirtBoard {
     /// sent are dropped and counted) unless looped back or connected to a switch
     /// (`VirtioNet.connect(to:)`), which whoever shares the switch between boards does.
     public let nics: [VirtioNet]
+    /// The virtio-console, when configured: its output goes to `console`, and `enqueueInput`
+    /// feeds it as it feeds the UART.
+    public let virtioConsole: VirtioConsole?
+    /// The virtio-rng, when configured.
+    public let rng: VirtioRNG?
     public let htif: HTIF?
     /// Every device's interrupt line, by PLIC source (UART 10, RTC 11, virtio slot n at 1 + n): where
     /// a VMM masks (drops, delays) or pulses (spurious) a device interrupt.
@@ -106,8 +111,12 @@ public final class VirtBoard {
             if nic.mac == nil { defaults += 1 }
             return VirtioNet(mac: mac, loopback: nic.loopback)
         }
+        virtioConsole = configuration.virtioConsole ? VirtioConsole(sink: console) : nil
+        rng = configuration.rngSeed.map { VirtioRNG(seed: $0) }
         var backends = [(any VirtioBackend)?](repeating: nil, count: VirtPlatform.virtioSlotCount)
-        let devices: [any VirtioBackend] = disks + nics
+        var devices: [any VirtioBackend] = disks + nics
+        if let virtioConsole { devices.append(virtioConsole) }
+        if let rng { devices.append(rng) }
         for (device, slot) in zip(devices, slots) { backends[slot] = device }
         virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
             VirtioMMIO(backend: backends[slot], memory: machine,
@@ -200,9 +209,11 @@ public final class VirtBoard {
     public func writeDeviceTree(to path: String) throws(BootError) { try plan.deviceTree.write(toFile: path) }
 
     /// Input for the guest: the UART receives it, and so do the SBI console (with the built-in
-    /// firmware) and HTIF (when mapped); each console the guest reads sees the same bytes.
+    /// firmware), HTIF (when mapped) and the virtio-console (when attached); each console the guest
+    /// reads sees the same bytes.
     public func enqueueInput(_ bytes: [UInt8]) {
         uart.enqueueInput(bytes)
+        virtioConsole?.enqueueInput(bytes)
         firmware?.enqueueInput(bytes)
         htif?.enqueueInput(bytes)
     }
@@ -241,19 +252,23 @@ public final class VirtBoard {
                 throw .invalidConfiguration("nic \(i + 1): \(VirtioNet.describeMAC(mac)) is a multicast address (the low bit of its first byte is set); a card needs a unicast one")
             }
         }
-        return try virtioSlots(disks: c.disks, nics: c.nics)
+        return try virtioSlots(disks: c.disks, nics: c.nics,
+                               others: (c.virtioConsole ? ["a console"] : []) + (c.rngSeed != nil ? ["an RNG"] : []))
     }
 
-    /// The virtio-mmio slot of each disk, then of each network card: the slot it names, else the
-    /// highest slot still free, so that devices without one sit where QEMU puts its devices (the
-    /// first at 0x10008000, PLIC 8; `VirtPlatform.qemuVirtioSlot(forDevice:)`), disks before cards
-    /// as when QEMU's command line names them first. A guest that looks only at slot 0, as xv6 does
-    /// (QEMU's `bus=virtio-mmio-bus.0`), needs its disk given slot 0.
-    public static func virtioSlots(disks: [DiskConfiguration], nics: [NICConfiguration] = []) throws(BootError) -> [Int] {
+    /// The virtio-mmio slot of each disk, then of each network card, then of each of `others`
+    /// (devices without a slot option, named as the message about too many devices names them):
+    /// the slot it names, else the highest slot still free, so that devices without one sit where
+    /// QEMU puts its devices (the first at 0x10008000, PLIC 8; `VirtPlatform.qemuVirtioSlot(forDevice:)`),
+    /// in this order, as when QEMU's command line names them so. A guest that looks only at slot 0,
+    /// as xv6 does (QEMU's `bus=virtio-mmio-bus.0`), needs its disk given slot 0.
+    public static func virtioSlots(disks: [DiskConfiguration], nics: [NICConfiguration] = [],
+                                   others: [String] = []) throws(BootError) -> [Int] {
         let count = VirtPlatform.virtioSlotCount
         let devices: [(kind: String, number: Int, name: String, slot: Int?)] =
             disks.enumerated().map { ("disk", $0 + 1, "disk \($0 + 1) (\($1.path))", $1.slot) }
             + nics.enumerated().map { ("nic", $0 + 1, "nic \($0 + 1)", $1.slot) }
+            + others.enumerated().map { ("other", $0 + 1, $1, nil) }
         var taken = [Int?](repeating: nil, count: count)            // slot → device index
         for (i, device) in devices.enumerated() {
             guard let slot = device.slot else { continue }
@@ -273,9 +288,12 @@ public final class VirtBoard {
         for (i, device) in devices.enumerated() {
             if let slot = device.slot { slots.append(slot); continue }
             guard let free = (0..<count).reversed().first(where: { taken[$0] == nil }) else {
-                let got = nics.isEmpty ? "disks fit the virtio-mmio slots (got \(disks.count))"
-                    : disks.isEmpty ? "network cards fit the virtio-mmio slots (got \(nics.count))"
-                    : "disks and network cards fit the virtio-mmio slots (got \(disks.count) and \(nics.count))"
+                let got = nics.isEmpty && others.isEmpty ? "disks fit the virtio-mmio slots (got \(disks.count))"
+                    : disks.isEmpty && others.isEmpty ? "network cards fit the virtio-mmio slots (got \(nics.count))"
+                    : "virtio devices fit the virtio-mmio slots (got " + ([
+                        disks.isEmpty ? nil : "\(disks.count) disk\(disks.count == 1 ? "" : "s")",
+                        nics.isEmpty ? nil : "\(nics.count) network card\(nics.count == 1 ? "" : "s")",
+                    ].compactMap { $0 } + others).joined(separator: ", ") + ")"
                 throw .invalidConfiguration("at most \(count) \(got)")
             }
             taken[free] = i

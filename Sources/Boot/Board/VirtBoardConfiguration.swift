@@ -58,10 +58,17 @@ public struct VirtBoardConfiguration: Sendable {
     public var kernelAddress: UInt64?
     public var initrd: ImageSource?
     public var bootargs: String = ""
-    /// virtio-blk disks and virtio-net cards (at most 8 together, one per virtio-mmio slot): each
-    /// in its `slot`, the others in QEMU's order, disks first (`VirtBoard.virtioSlots(disks:nics:)`).
+    /// virtio-blk disks and virtio-net cards (with the console and RNG below, at most 8, one per
+    /// virtio-mmio slot): each in its `slot`, the others in QEMU's order, disks first
+    /// (`VirtBoard.virtioSlots(disks:nics:others:)`).
     public var disks: [DiskConfiguration] = []
     public var nics: [NICConfiguration] = []
+    /// A virtio-console (one port) whose output joins the console capture and which reads the
+    /// board's console input, in the free slot after the cards.
+    public var virtioConsole: Bool = false
+    /// A virtio-rng drawing from this seed (`VirtioRNG`), in the free slot after the console; nil:
+    /// none.
+    public var rngSeed: UInt64?
     /// Copy console output to the host's standard output as it arrives (it is captured either way).
     public var consoleEcho: Bool = false
     /// The `riscv,isa` string the device tree advertises.

@@ -16,7 +16,10 @@ public final class VirtioRNG: VirtioBackend {
     private var spare: [UInt8] = []
     private weak var transport: VirtioMMIO?
 
-    public init(seed: UInt64 = 0x766D_6C61_625F_726E) {   // "vmlab_rn"
+    /// The seed a board's RNG draws from unless given another: "vmlab_rn" in ASCII.
+    public static let defaultSeed: UInt64 = 0x766D_6C61_625F_726E
+
+    public init(seed: UInt64 = VirtioRNG.defaultSeed) {
         self.seed = seed
         state = seed
     }

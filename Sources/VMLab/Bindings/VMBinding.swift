@@ -1,3 +1,4 @@
+import Devices
 import Foundation
 import Hypervisor
 import LuaKit
@@ -83,6 +84,8 @@ enum VMBinding {
         LuaOption("bootargs", .string, "The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there)."),
         LuaOption("disks", .list(.options(name: "vmlab.DiskOptions", diskOptions)), "virtio-blk disks, each in its `slot` or else in QEMU's order (the first at 0x10008000, the next below it)."),
         NetworkBinding.nicsOption,
+        LuaOption("virtio_console", .boolean, "A virtio-console (one port, virtio 1.2 §5.3) after the disks and cards: what the guest writes to it joins `vm:console()`, and `vm:input` reaches it as it reaches the UART (default false)."),
+        LuaOption("rng", .oneOf([.boolean, .integer]), "A virtio-rng (virtio 1.2 §5.4) after the disks, cards and console: `true` draws from vmlab's default seed, an integer from that seed (its 64 bits). The bytes are a SplitMix64 stream, the same in every run with the same seed; not cryptographic."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
@@ -176,6 +179,12 @@ enum VMBinding {
                         slot: disk["slot"].int64.map { Int(clamping: $0) })
         }
         spec.nics = try NetworkBinding.read(o["nics"], argument: argument).nics
+        spec.virtioConsole = o.boolean("virtio_console") ?? false
+        switch o["rng"] {
+        case .boolean(true): spec.rngSeed = VirtioRNG.defaultSeed
+        case let value where value.int64 != nil: spec.rngSeed = UInt64(bitPattern: value.int64!)
+        default: break
+        }
         spec.echo = o.boolean("echo") ?? false
         if o["profile"] != .nil { spec.profile = try CostsBinding.read(o["profile"], argument: argument) }
         if o["holes"] != .nil { spec.holes = try PopekGoldbergBinding.holes(o["holes"], argument: argument) }

@@ -50,6 +50,10 @@ public struct VMSpec: Sendable {
     /// virtio-net cards. Their cables are wiring, not data: the switch each plugs into is given
     /// when the VM is built (`VirtualMachine.connect(nics:)`).
     public var nics: [NICConfiguration] = []
+    /// A virtio-console joining the board's console (`virtio_console`, `--virtio-console`).
+    public var virtioConsole = false
+    /// A virtio-rng with this seed (`rng`, `--rng`); nil: none.
+    public var rngSeed: UInt64?
     /// Raw machine code (a `vmlab.asm` result): for address 0x80000000, entered in M-mode, or the
     /// kernel under a firmware (see the rule above).
     public var image: [UInt8]?
@@ -96,6 +100,8 @@ public struct VMSpec: Sendable {
         // its writes stay in memory (copy-on-write), so a run cannot spoil the next one's image.
         c.disks = disks.map { DiskConfiguration(path: $0.path, mode: $0.writable ? .writable : .copyOnWrite, slot: $0.slot) }
         c.nics = nics
+        c.virtioConsole = virtioConsole
+        c.rngSeed = rngSeed
         c.kernel = image.map { .bytes($0, name: "image") } ?? kernel.map { .file($0) }
         switch firmware {
         case .builtin: c.firmware = .builtin

@@ -656,6 +656,8 @@ function vmlab_VM:close() end
 ---@field bootargs? string The kernel command line (/chosen/bootargs); a NUL byte in it raises (the device tree's C string would end there).
 ---@field disks? vmlab.DiskOptions[] virtio-blk disks, each in its `slot` or else in QEMU's order (the first at 0x10008000, the next below it).
 ---@field nics? vmlab.NICOptions[] virtio-net cards (virtio 1.2 §5.1: a MAC, link up, no offloads), in the slots the disks leave, from the top. Cards on one `vmlab.switch()` exchange Ethernet frames; see `vm:stats().nics`.
+---@field virtio_console? boolean A virtio-console (one port, virtio 1.2 §5.3) after the disks and cards: what the guest writes to it joins `vm:console()`, and `vm:input` reaches it as it reaches the UART (default false).
+---@field rng? boolean|integer A virtio-rng (virtio 1.2 §5.4) after the disks, cards and console: `true` draws from vmlab's default seed, an integer from that seed (its 64 bits). The bytes are a SplitMix64 stream, the same in every run with the same seed; not cryptographic.
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = "builtin"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode.
