@@ -8,8 +8,9 @@
 // timer (a sleep), and /proc. With a virtio-blk disk attached (/dev/vda) it also reads the test
 // pattern scripts/check-linux wrote on it and writes a sector back, flushed, for the script to find
 // in the file; with virtio-net cards (eth0...) it sends Ethernet frames from each and waits until
-// each has heard one from another card; told to on the kernel command line, it reads a line from
-// the console. It prints
+// each has heard one from another card; with a virtio-rng it draws entropy (/dev/hwrng), with a
+// virtio-console it writes a line through it (/dev/hvc1); told to on the kernel command line, it
+// reads a line from the console. It prints
 // what it finds, then powers the machine off (vmlab exits 0) or, when a check failed, restarts it
 // (vmlab exits 1: "the guest reset the machine").
 typedef unsigned long u64;
@@ -330,6 +331,47 @@ static void network(void) {
     }
 }
 
+// The virtio-rng, through the hw_random core: two draws of 64 bytes, which must differ and not be
+// all zero (vmlab's stream is seeded, so the bytes are the same in every run with that seed). The
+// core's /dev/hwrng exists without a device too; reading it then fails with ENODEV.
+static void entropy(void) {
+    i64 fd = SYS(SYS_openat, -100, "/dev/hwrng", 0 /* O_RDONLY */, 0);
+    unsigned char draws[2][64];
+    i64 first = fd < 0 ? fd : SYS(SYS_read, fd, draws[0], 64);
+    if (first == -19 /* ENODEV */ || fd < 0) {
+        print("init: no hardware RNG (/dev/hwrng)\n");
+        if (fd >= 0) SYS(SYS_close, fd);
+        return;
+    }
+    int full = 1, zero = 1, same = 1;
+    for (int d = 0; d < 2; d++) {
+        i64 got = d == 0 && first > 0 ? first : 0, n;
+        while (got < 64 && (n = SYS(SYS_read, fd, draws[d] + got, 64 - got)) > 0) got += n;
+        full &= got == 64;
+    }
+    for (int i = 0; i < 64; i++) {
+        zero &= draws[0][i] == 0 && draws[1][i] == 0;
+        same &= draws[0][i] == draws[1][i];
+    }
+    SYS(SYS_close, fd);
+    check(full && !zero && !same, "/dev/hwrng: two draws of 64 bytes from virtio-rng, different, not zero");
+}
+
+// The virtio-console's port 0 is an hvc console after the SBI's (hvc0): /dev/hvc1 exists only when
+// the machine has one. The line goes to vmlab's console capture like the UART's output;
+// scripts/check-linux looks for it.
+#define VIRTIO_CONSOLE_LINE "init: this line went through virtio-console\n"
+static void virtio_console(void) {
+    i64 fd = SYS(SYS_openat, -100, "/dev/hvc1", 1 /* O_WRONLY */ | 0x100 /* O_NOCTTY */, 0);
+    if (fd < 0) {
+        print("init: no virtio-console (/dev/hvc1)\n");
+        return;
+    }
+    i64 wrote = SYS(SYS_write, fd, VIRTIO_CONSOLE_LINE, length(VIRTIO_CONSOLE_LINE));
+    SYS(SYS_close, fd);
+    check(wrote == (i64)length(VIRTIO_CONSOLE_LINE), "/dev/hvc1: a line written to virtio-console");
+}
+
 // With `read-console` on the kernel command line (the kernel hands init the words it does not
 // know as arguments), /init reads one line from its console, the 16550 through Linux's 8250
 // driver and tty layer, and checks it is CONSOLE_LINE, whole: scripts/check-linux feeds it on
@@ -420,8 +462,13 @@ void start(i64 *stack) {
     print(" us of guest time\n");
 
     // devtmpfs names the disk (the initramfs has /dev, holding only the console).
-    if (SYS(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0) == 0) disk();
-    else print("init: no devtmpfs\n");
+    if (SYS(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0) == 0) {
+        disk();
+        entropy();
+        virtio_console();
+    } else {
+        print("init: no devtmpfs\n");
+    }
     network();
 
     if (has_argument(argc, argv, "read-console")) console_line();
