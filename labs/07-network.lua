@@ -6,7 +6,8 @@
 -- from the other VM (then ten more, so that a slower peer hears it too). The VMs run in turns of
 -- 100 000 instructions, so they exchange the same frames at the same instructions in every run.
 --
---   1. per mode (native, trap, bt): what each VM sent and received, and what the switch carried;
+--   1. per mode (native, trap, bt): what each VM sent and received, and what the switch carried,
+--      with the last frames on the wire from the switch's capture;
 --   2. the card's registers as the driver used them once it was up, from `mmio` hooks: which
 --      registers, how often, per frame sent; and the memory the card moved (`dma` hooks);
 --   3. what those register accesses cost: natively and under trap each is an uncached device
@@ -70,7 +71,7 @@ end
 
 local runs = {}
 for _, mode in ipairs(modes) do
-  local switch = vmlab.switch()
+  local switch = vmlab.switch { capture = 4 }
   local vms, watches, stops = {}, {}, {}
   for i, mac in ipairs(macs) do
     vms[i] = assert(vmlab.vm { kernel = kernel, mode = mode, profile = profile, nics = { { switch = switch, mac = mac } } })
@@ -84,7 +85,7 @@ for _, mode in ipairs(modes) do
       if stops[i] == "budget" then stops[i] = vm:run { max_instructions = 100000 } end
     end
   end
-  local r = { switch = switch:stats(), vms = {} }
+  local r = { switch = switch:stats(), frames = switch:frames(), vms = {} }
   for i, vm in ipairs(vms) do
     local s = vm:stats()
     r.vms[i] = { stop = stops[i], console = vm:console(), card = s.nics[1], watch = watches[i],
@@ -106,6 +107,11 @@ for _, mode in ipairs(modes) do
   local s = runs[mode].switch
   print(("%-7s switch: %d frames in, %d flooded (broadcasts), %d copies delivered, %d dropped"):format("", s.frames_in,
     s.frames_flooded, s.frames_delivered, s.frames_dropped))
+end
+print("   the last frames on the wire under native (the switch's capture; time is the sender's guest time):")
+for _, f in ipairs(runs.native.frames) do
+  print(("   %10.6f s  %s > %s  type 0x%04x  %d bytes  \"%s\""):format(f.time / 1e7, f.card, f.destination, f.ethertype,
+    f.length, f.bytes:sub(15):match("^[%g ]*")))
 end
 
 -- 2. The card's registers, per frame -------------------------------------------------------------
@@ -151,6 +157,11 @@ vmlab.check("both VMs pass in every mode: each heard the other through the switc
 end)
 
 vmlab.check("the switch carried every frame the cards sent, to the other card", function()
+  for _, f in ipairs(runs.native.frames) do
+    expect(f.destination).to_equal("ff:ff:ff:ff:ff:ff")
+    expect(f.ethertype).to_equal(0x88b5)
+    expect(f.bytes:sub(15)).to_match("^hello from Linux on vmlab")
+  end
   for _, mode in ipairs(modes) do
     local a, b, s = runs[mode].vms[1].card, runs[mode].vms[2].card, runs[mode].switch
     expect(s.frames_in).to_equal(a.frames_sent + b.frames_sent)

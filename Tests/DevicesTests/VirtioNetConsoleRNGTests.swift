@@ -101,6 +101,39 @@ import Machine
         #expect(c.backlogCount == 0 && sw.statistics.framesDelivered == 1, "only the first frame, to A, was delivered")
     }
 
+    /// A capture keeps the most recent frames that entered, dropped or not, with the sending card's
+    /// address and guest time; `pcap()` lays them out as libpcap's classic format.
+    @Test func theCaptureKeepsTheLatestFramesAndWritesPcap() {
+        final class Clock: TimeSource { var mtime: UInt64 = 0 }
+        let sw = NetworkSwitch()
+        sw.captureLimit = 2
+        let clock = Clock()
+        let a = VirtioNet(mac: Self.macA)
+        a.time = clock
+        a.connect(to: sw)
+        let frames = (1...3).map { frame(to: Self.macB, from: Self.macA, payload: "n\($0)") }
+        for (i, f) in frames.enumerated() {
+            clock.mtime = UInt64(i) * 12_345_678        // 1.2345678 s apart
+            sw.transmit(f, from: 0, mtime: clock.mtime)
+        }
+        sw.transmit([1, 2, 3], from: 0)                   // a runt: dropped, and captured all the same
+        #expect(sw.captured.map(\.bytes) == [frames[2], [1, 2, 3]])
+        #expect(sw.captured.map(\.sender) == [Self.macA, Self.macA])
+        #expect(sw.captured.map(\.mtime) == [24_691_356, nil])
+        #expect(sw.capturesDiscarded == 2 && sw.statistics.framesDropped == 1)
+
+        let file = sw.pcap()
+        func word(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(file[at + $1]) << (8 * $1) } }
+        #expect(word(0) == 0xA1B2_C3D4 && file[4] == 2 && file[6] == 4 && word(20) == 1)
+        // Record 1 at 24: 2.469135 s, the frame's length twice, the frame.
+        #expect(word(24) == 2 && word(28) == 469_135 && word(32) == UInt32(frames[2].count) && word(36) == UInt32(frames[2].count))
+        #expect(Array(file[40..<40 + frames[2].count]) == frames[2])
+        let second = 40 + frames[2].count
+        #expect(word(second) == 0 && word(second + 8) == 3 && Array(file[(second + 16)...]) == [1, 2, 3])
+        sw.captureLimit = 0
+        #expect(sw.captured.isEmpty && sw.capturesDiscarded == 4)
+    }
+
     /// Frames waiting for receive buffers when the driver resets the card are lost, and counted.
     @Test func aResetLosesTheBacklogAndCountsIt() {
         let ram = FakeRAM(), irq = FakeController()

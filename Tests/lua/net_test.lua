@@ -141,3 +141,53 @@ describe("nics misuse", function()
     expect(message).to_equal("disk 1 and nic 1 both ask for virtio-mmio slot 7")
   end)
 end)
+
+describe("a switch's capture", function()
+  it("keeps the latest frames with their sender and time, and writes them as pcap", function()
+    local sw = vmlab.switch { capture = 5 }
+    local a <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local b <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+    expect(run_in_turns({ a, b }, 100000)).to_equal({ "poweroff", "poweroff" })
+    local s, frames = sw:stats(), sw:frames()
+    expect(#frames).to_equal(5)
+    expect(s.captured).to_equal(5)
+    expect(s.capture_discarded).to_equal(s.frames_in - 5)
+    local last = frames[5]
+    expect(last.destination).to_equal("ff:ff:ff:ff:ff:ff")
+    expect(last.ethertype).to_equal(0x88b5)
+    expect(last.source).to_equal(last.card)
+    expect(#last.bytes).to_equal(last.length)
+    for i = 2, 5 do
+      -- Each VM's clock runs on; a later frame of the same card is later.
+      for j = 1, i - 1 do
+        if frames[j].card == frames[i].card then expect(frames[i].time > frames[j].time).to_be(true) end
+      end
+    end
+    local path = os.tmpname()
+    expect(sw:write_pcap(path)).to_be(true)
+    local f <close> = assert(io.open(path, "rb"))
+    local pcap = f:read("a")
+    os.remove(path)
+    local magic, major, minor, _, _, _, link, at = string.unpack("<I4I2I2i4I4I4I4", pcap)
+    expect({ magic, major, minor, link }).to_equal({ 0xa1b2c3d4, 2, 4, 1 })
+    for i = 1, 5 do
+      local seconds, micros, included, original
+      seconds, micros, included, original, at = string.unpack("<I4I4I4I4", pcap, at)
+      expect(seconds * 1000000 + micros).to_equal(frames[i].time // 10)
+      expect({ included, original }).to_equal({ frames[i].length, frames[i].length })
+      expect(pcap:sub(at, at + included - 1)).to_equal(frames[i].bytes)
+      at = at + included
+    end
+    expect(at).to_equal(#pcap + 1)
+  end)
+
+  it("is off unless asked for; a bad size raises; an unwritable path is an expected failure", function()
+    local sw = vmlab.switch()
+    expect(sw:frames()).to_equal({})
+    expect(sw:stats().captured).to_equal(0)
+    expect(function() vmlab.switch { capture = -1 } end).to_raise("option 'capture': must be 0 to")
+    local ok, message = sw:write_pcap("/nonexistent/dir/x.pcap")
+    expect(ok).to_be_nil()
+    expect(message).to_match("cannot write '/nonexistent/dir/x.pcap'")
+  end)
+end)

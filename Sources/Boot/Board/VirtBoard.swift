@@ -109,7 +109,9 @@ public final class VirtBoard {
         nics = configuration.nics.map { nic in
             let mac = nic.mac ?? NICConfiguration.defaultMAC(index: defaults)
             if nic.mac == nil { defaults += 1 }
-            return VirtioNet(mac: mac, loopback: nic.loopback)
+            let card = VirtioNet(mac: mac, loopback: nic.loopback)
+            card.time = machine
+            return card
         }
         virtioConsole = configuration.virtioConsole ? VirtioConsole(sink: console) : nil
         rng = configuration.rngSeed.map { VirtioRNG(seed: $0) }

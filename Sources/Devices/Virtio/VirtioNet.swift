@@ -37,6 +37,9 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     public private(set) var framesReceived: UInt64 = 0
     public private(set) var framesDropped: UInt64 = 0
 
+    /// The machine's timebase, for the time a switch's capture stamps on frames this card sends.
+    public weak var time: (any TimeSource)?
+
     private weak var transport: VirtioMMIO?
     private weak var networkSwitch: NetworkSwitch?
     private var port = -1
@@ -157,7 +160,7 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
         if loopback {
             receiveFrame(frame)
         } else if let networkSwitch {
-            networkSwitch.transmit(frame, from: port)
+            networkSwitch.transmit(frame, from: port, mtime: time?.mtime)
         } else {
             framesDropped &+= 1                           // a cable to nowhere
         }

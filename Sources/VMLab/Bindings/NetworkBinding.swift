@@ -12,6 +12,7 @@ enum NetworkBinding {
         module.functions.append(newSwitch)
         module.classes.append(LuaDocClass(SwitchHandle.luaClass))
         module.classes.append(statsClass)
+        module.classes.append(frameClass)
     }
 
     static let nicOptions: [LuaOption] = [
@@ -55,13 +56,41 @@ enum NetworkBinding {
         return (nics, switches)
     }
 
+    static let switchOptions: [LuaOption] = [
+        LuaOption("capture", .integer, "Keep the most recent N frames that enter the switch (default 0: none), for `switch:frames()` and `switch:write_pcap(path)`: a port mirror, which records every frame whatever the switch then does with it."),
+    ]
+
+    /// The most frames a capture may keep (each is up to a jumbo frame's size).
+    static let maximumCapture: Int64 = 1 << 20
+
     static let newSwitch = LuaFunction(
         "switch",
         summary: "An Ethernet switch for the `nics` of VMs: it learns the source address of each frame, sends a frame for a known address to that card only, and floods broadcasts, multicasts and unknown addresses to every other card, in the order they were plugged in. A card leaves it when its VM is closed.",
+        parameters: [.optional("options", .options(name: "vmlab.SwitchOptions", switchOptions))],
         returns: [LuaReturn(.object("vmlab.Switch"), "switch")]
-    ) { _ in
-        [.object(SwitchHandle())]
+    ) { call in
+        let o = try call.options(1)
+        let handle = SwitchHandle()
+        if let capture = o.integer("capture") {
+            guard (0...maximumCapture).contains(capture) else {
+                throw LuaRaise.argument(1, "option 'capture': must be 0 to \(maximumCapture) frames, got \(capture)")
+            }
+            handle.networkSwitch.captureLimit = Int(capture)
+        }
+        return [.object(handle)]
     }
+
+    static let frameClass = LuaDocClass(
+        "vmlab.CapturedFrame", summary: "One frame of `switch:frames()`.",
+        fields: [
+            .required("card", .string, "The address of the card that sent it (the switch port's card, whatever the frame's own source field says)."),
+            .required("time", .integer, "The sender's guest time when it sent the frame, in ticks of the 10 MHz timebase (`mtime`)."),
+            .optional("destination", .string, "The frame's destination address (ff:ff:ff:ff:ff:ff for a broadcast)."),
+            .optional("source", .string, "The frame's source address, as the guest wrote it."),
+            .optional("ethertype", .integer, "The frame's EtherType (0x0800 IPv4, 0x0806 ARP, ...). The three header fields are absent for a frame shorter than a header."),
+            .required("length", .integer, "Bytes in the frame (headers included, no frame check sequence)."),
+            .required("bytes", .string, "The whole frame."),
+        ])
 
     static let statsClass = LuaDocClass(
         "vmlab.SwitchStats", summary: "What `switch:stats()` returns: a plain table.",
@@ -71,6 +100,8 @@ enum NetworkBinding {
             .required("frames_flooded", .integer, "Frames sent to every other card: broadcast, multicast, or for an address the switch has not learnt."),
             .required("frames_dropped", .integer, "Frames the switch dropped: shorter than an Ethernet header, or for the card that sent them or for one that has left."),
             .required("ports", .integer, "Cards plugged in now."),
+            .required("captured", .integer, "Frames the capture holds now (0 without `capture`)."),
+            .required("capture_discarded", .integer, "Frames the capture recorded and let go of to keep only the most recent `capture`."),
         ])
 
     static let methods: [LuaFunction] = [
@@ -82,7 +113,38 @@ enum NetworkBinding {
                 "frames_in": .unsigned(s.framesIn), "frames_delivered": .unsigned(s.framesDelivered),
                 "frames_flooded": .unsigned(s.framesFlooded), "frames_dropped": .unsigned(s.framesDropped),
                 "ports": .integer(Int64(networkSwitch.portCount)),
+                "captured": .integer(Int64(networkSwitch.captured.count)),
+                "capture_discarded": .unsigned(networkSwitch.capturesDiscarded),
             ])]
+        },
+        .method("frames", of: "vmlab.Switch", summary: "The frames the capture holds, oldest first (empty without `capture`).",
+                returns: [LuaReturn(.list(.documented("vmlab.CapturedFrame")), "frames")]) { call in
+            let networkSwitch = try call.object(1, as: SwitchHandle.self).networkSwitch
+            return [.array(networkSwitch.captured.map { frame in
+                let b = frame.bytes
+                var fields: [String: LuaValue] = [
+                    "card": .string(VirtioNet.describeMAC(frame.sender)), "time": .unsigned(frame.mtime ?? 0),
+                    "length": .integer(Int64(b.count)), "bytes": .bytes(b),
+                ]
+                if b.count >= 14 {
+                    fields["destination"] = .string(VirtioNet.describeMAC(Array(b[0..<6])))
+                    fields["source"] = .string(VirtioNet.describeMAC(Array(b[6..<12])))
+                    fields["ethertype"] = .integer(Int64(b[12]) << 8 | Int64(b[13]))
+                }
+                return .record(fields)
+            })]
+        },
+        .method("write_pcap", of: "vmlab.Switch", summary: "Writes the capture to `path` as a libpcap file (Ethernet; each frame stamped with its sender's guest time), for Wireshark or tcpdump. Returns true, or `nil, message` when the file cannot be written.",
+                parameters: [.required("path", .string)],
+                returns: [LuaReturn(.boolean, "ok"), LuaReturn(.string, "message")]) { call in
+            let networkSwitch = try call.object(1, as: SwitchHandle.self).networkSwitch
+            let path = try call.string(2)
+            do throws(BootError) {
+                try HostFile.write(networkSwitch.pcap(), to: path)
+            } catch {
+                return LuaValue.failure(error.description)   // "cannot write 'x.pcap': No such file or directory"
+            }
+            return [.boolean(true)]
         },
     ]
 }

@@ -91,14 +91,26 @@ function vmlab.pending(name, reason) end
 function vmlab.popek_goldberg(options) end
 
 ---An Ethernet switch for the `nics` of VMs: it learns the source address of each frame, sends a frame for a known address to that card only, and floods broadcasts, multicasts and unknown addresses to every other card, in the order they were plugged in. A card leaves it when its VM is closed.
+---@param options? vmlab.SwitchOptions
 ---@return vmlab.Switch switch
-function vmlab.switch() end
+function vmlab.switch(options) end
 
 ---Builds a machine (QEMU `virt` board: RAM at 0x80000000, UART, CLINT, PLIC, virtio-mmio, test finisher) with the images loaded and the harts at their entry; nothing runs until `vm:run`. A misspelt option or a malformed value (a wrong type, a size that does not parse, a negative number) raises; a machine that cannot be built as asked (a missing or malformed file, images that do not fit in RAM, a RAM size the board does not take: under 1 MiB, over 1 TiB, not whole 4 KiB pages) returns `nil, message`.
 ---@param options vmlab.VMOptions
 ---@return vmlab.VM vm
 ---@return string message # Why the VM could not be built.
 function vmlab.vm(options) end
+
+---One frame of `switch:frames()`.
+---@class vmlab.CapturedFrame
+---@field card string The address of the card that sent it (the switch port's card, whatever the frame's own source field says).
+---@field time integer The sender's guest time when it sent the frame, in ticks of the 10 MHz timebase (`mtime`).
+---@field destination? string The frame's destination address (ff:ff:ff:ff:ff:ff for a broadcast).
+---@field source? string The frame's source address, as the guest wrote it.
+---@field ethertype? integer The frame's EtherType (0x0800 IPv4, 0x0806 ARP, ...). The three header fields are absent for a frame shorter than a header.
+---@field length integer Bytes in the frame (headers included, no frame check sequence).
+---@field bytes string The whole frame.
+local vmlab_CapturedFrame = {}
 
 ---What `vmlab.compare` returns: a plain table of the runs with methods to print and export them. The methods read the table, so rows a script removed are not printed.
 ---@class vmlab.Comparison
@@ -423,6 +435,16 @@ local vmlab_Switch = {}
 ---@return vmlab.SwitchStats stats
 function vmlab_Switch:stats() end
 
+---The frames the capture holds, oldest first (empty without `capture`).
+---@return vmlab.CapturedFrame[] frames
+function vmlab_Switch:frames() end
+
+---Writes the capture to `path` as a libpcap file (Ethernet; each frame stamped with its sender's guest time), for Wireshark or tcpdump. Returns true, or `nil, message` when the file cannot be written.
+---@param path string
+---@return boolean ok
+---@return string message
+function vmlab_Switch:write_pcap(path) end
+
 ---What `switch:stats()` returns: a plain table.
 ---@class vmlab.SwitchStats
 ---@field frames_in integer Frames cards sent into the switch.
@@ -430,6 +452,8 @@ function vmlab_Switch:stats() end
 ---@field frames_flooded integer Frames sent to every other card: broadcast, multicast, or for an address the switch has not learnt.
 ---@field frames_dropped integer Frames the switch dropped: shorter than an Ethernet header, or for the card that sent them or for one that has left.
 ---@field ports integer Cards plugged in now.
+---@field captured integer Frames the capture holds now (0 without `capture`).
+---@field capture_discarded integer Frames the capture recorded and let go of to keep only the most recent `capture`.
 local vmlab_SwitchStats = {}
 
 ---A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.
@@ -637,6 +661,9 @@ function vmlab_VM:close() end
 ---@field max_instructions? integer Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. A trap a VMM takes for itself and the guest never sees (a hidden shadow fault) does not count, so the same budget takes a guest exactly as far in every mode; `vm:stats().instructions` counts retired ones only.
 ---@field max_cycles? integer Stop after this many modelled cycles.
 ---@field to? integer|string|vmlab.RunToEvent Run to a point and stop there (reason "reached"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = "sys_getpid" }`), or after the `count`th event matching `{ event = "mmio", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run.
+
+---@class vmlab.SwitchOptions
+---@field capture? integer Keep the most recent N frames that enter the switch (default 0: none), for `switch:frames()` and `switch:write_pcap(path)`: a port mirror, which records every frame whatever the switch then does with it.
 
 ---@class vmlab.TLBOptions
 ---@field entries? integer Entries in all (default 64), 1 to 65536; a multiple of `ways`.
