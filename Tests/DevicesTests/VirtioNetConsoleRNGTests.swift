@@ -101,6 +101,24 @@ import Machine
         #expect(c.backlogCount == 0 && sw.statistics.framesDelivered == 1, "only the first frame, to A, was delivered")
     }
 
+    /// A transmitted "frame" longer than any Ethernet frame (a chain may hold megabytes) is dropped
+    /// and counted, and never reaches a switch, whose receivers would keep it in their backlogs.
+    @Test func anOversizedFrameIsDropped() {
+        let ram = FakeRAM(), irq = FakeController()
+        let (nic, d) = makeNIC(Self.macA, ram, irq)
+        let sw = NetworkSwitch()
+        nic.connect(to: sw)
+        let huge = frame(to: Self.macB, from: Self.macA, payload: String(repeating: "x", count: VirtioNet.maximumFrameLength))
+        d.submit(1, out: [[UInt8](repeating: 0, count: 12) + huge], inLengths: [])
+        d.notify(1)
+        #expect(d.takeUsed(1).count == 1, "the buffer is returned all the same")
+        #expect(nic.framesDropped == 1 && nic.framesSent == 0 && sw.statistics.framesIn == 0)
+        let largest = frame(to: Self.macB, from: Self.macA, payload: String(repeating: "x", count: VirtioNet.maximumFrameLength - 14))
+        d.submit(1, out: [[UInt8](repeating: 0, count: 12) + largest], inLengths: [])
+        d.notify(1)
+        #expect(nic.framesSent == 1 && sw.statistics.framesIn == 1)
+    }
+
     /// A capture keeps the most recent frames that entered, dropped or not, with the sending card's
     /// address and guest time; `pcap()` lays them out as libpcap's classic format.
     @Test func theCaptureKeepsTheLatestFramesAndWritesPcap() {

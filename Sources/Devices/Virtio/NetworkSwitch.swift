@@ -123,7 +123,8 @@ public final class NetworkSwitch {
 
     /// The capture as a libpcap file (the classic format: magic 0xa1b2c3d4 little-endian, version
     /// 2.4, link type 1, Ethernet): each record stamped with its sender's guest time in
-    /// microseconds (0 without a clock), whole frames (no snap length cuts them).
+    /// microseconds (0 without a clock), whole frames (the snap length is above the longest frame a card
+    /// sends, `VirtioNet.maximumFrameLength`).
     public func pcap() -> [UInt8] {
         var out: [UInt8] = []
         func put(_ value: UInt64, _ bytes: Int) {
@@ -132,7 +133,7 @@ public final class NetworkSwitch {
         put(0xA1B2_C3D4, 4)
         put(2, 2); put(4, 2)              // version 2.4
         put(0, 4); put(0, 4)              // thiszone, sigfigs
-        put(65535, 4)                     // snaplen
+        put(262_144, 4)                   // snaplen: tcpdump's default, above any frame a card sends
         put(1, 4)                         // LINKTYPE_ETHERNET
         for frame in captured {
             let microseconds = (frame.mtime ?? 0) / 10

@@ -21,6 +21,11 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     public static let receiveQueue = 0
     public static let transmitQueue = 1
     public static let backlogLimit = 256
+    /// The longest frame a card sends: an Ethernet header with a VLAN tag (18 bytes) and the
+    /// largest MTU Linux's driver allows a card without VIRTIO_NET_F_MTU (65 535). A chain may
+    /// hold megabytes; a longer "frame" is a guest's error, and would otherwise sit in every
+    /// receiving card's backlog.
+    public static let maximumFrameLength = 65_535 + 18
 
     public let deviceID = VirtioDeviceID.network
     public let queueCount = 2
@@ -127,6 +132,11 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
                     continue
                 }
                 let frame = Array(bytes[headerLength...])
+                guard frame.count <= Self.maximumFrameLength else {
+                    framesDropped &+= 1
+                    transport.logGuestError("transmit frame of \(frame.count) bytes is longer than any Ethernet frame (at most \(Self.maximumFrameLength))")
+                    continue
+                }
                 framesSent &+= 1
                 transport.account(fromGuest: frame.count)
                 sent.append(frame)

@@ -60,8 +60,8 @@ enum NetworkBinding {
         LuaOption("capture", .integer, "Keep the most recent N frames that enter the switch (default 0: none), for `switch:frames()` and `switch:write_pcap(path)`: a port mirror, which records every frame whatever the switch then does with it."),
     ]
 
-    /// The most frames a capture may keep (each is up to a jumbo frame's size).
-    static let maximumCapture: Int64 = 1 << 20
+    /// The most frames a capture may keep: each may be a jumbo frame of up to 64 KiB.
+    static let maximumCapture: Int64 = 1 << 16
 
     static let newSwitch = LuaFunction(
         "switch",
