@@ -10,9 +10,8 @@
 // in the file; with virtio-net cards (eth0...) it sends Ethernet frames from each and waits until
 // each has heard one from another card; with a virtio-rng it draws entropy (/dev/hwrng), with a
 // virtio-console it writes a line through it (/dev/hvc1); told to on the kernel command line, it
-// reads a line from the console. It prints
-// what it finds, then powers the machine off (vmlab exits 0) or, when a check failed, restarts it
-// (vmlab exits 1: "the guest reset the machine").
+// reads a line from the console. It prints what it finds, then powers the machine off (vmlab exits
+// 0) or, when a check failed, restarts it (vmlab exits 1: "the guest reset the machine").
 typedef unsigned long u64;
 typedef long i64;
 
