@@ -19,9 +19,12 @@
 -- written once per frame? virtio was designed so that a frame costs few of them: what would an
 -- emulated NIC whose driver touches ten registers per frame cost under the exit-per-access model
 -- of section 3? The driver sends each frame with its own system call and notifies the card each
--- time; what would a driver that queued several frames and notified once save, and what does
--- virtio's VIRTIO_F_EVENT_IDX (which vmlab's card does not offer) let the device say to avoid
--- notifications? Why do the two VMs not send the same number of frames?
+-- time; what would a driver that queued several frames and notified once save? The card offers
+-- VIRTIO_F_EVENT_IDX, with which a device tells the driver after which new buffer it wants the
+-- next notification; vmlab's card takes each frame the moment it is notified, so it always asks
+-- for the next one. What would a device still busy with earlier frames (in a thread of its own, as
+-- QEMU's vhost is) ask for instead, and what would that save? Why do the two VMs not send the same
+-- number of frames?
 local vmlab = require "vmlab"
 
 local kernel = vmlab.guest "linux"
