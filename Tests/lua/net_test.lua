@@ -106,6 +106,21 @@ describe("vmlab.switch", function()
     expect(a:stats().nics[1].frames_received).to_equal(0)
     expect(a:stats().faults[1].fault).to_equal("device_failure")
   end)
+
+  it("names cards net0, net1... in the order the VM was given them", function()
+    local sw = vmlab.switch()
+    local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw }, { switch = sw, mac = A } } })
+    -- More drops than the guest sends in the two seconds it waits: the second card hears nothing.
+    vm:inject { fault = "device_failure", device = "net1", count = 5000 }
+    local _, details = vm:run { max_instructions = 1e8 }
+    expect(details.exit_code).to_equal(1)
+    local first, second = vm:stats().nics[1], vm:stats().nics[2]
+    expect(second.mac).to_equal(A)
+    expect(second.frames_received).to_equal(0)
+    expect(second.frames_dropped).to_equal(first.frames_sent)
+    expect(first.frames_received > 0).to_be(true)
+    expect(vm:console()).to_match("nic 56 heard " .. A)
+  end)
 end)
 
 describe("nics misuse", function()

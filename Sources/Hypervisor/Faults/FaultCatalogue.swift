@@ -61,7 +61,7 @@ extension FaultInjector {
             p("vcpu", "integer", "the vCPU, for \"timer\" and \"software\" (default 0)"),
         ]),
         FaultDescription(kind: .deviceFailure, summary: "a device fails its next requests: virtio-blk completes them with IOERR, virtio-net drops received frames", parameters: [
-            p("device", "string", "\"disk<n>\" (default \"disk0\") or \"net<n>\"", required: false),
+            p("device", "string", "\"disk<n>\" (default \"disk0\") or \"net<n>\": n counts from 0 in the order the VM was given its `disks` or `nics`", required: false),
             p("count", "integer", "how many requests (frames) fail (default 1)"),
         ]),
     ]

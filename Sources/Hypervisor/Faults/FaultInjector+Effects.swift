@@ -143,9 +143,9 @@ extension FaultInjector {
         }
     }
 
-    func networkCards(_ guest: Guest) -> [VirtioNet] {
-        guest.board.virtio.compactMap { $0.backend as? VirtioNet }
-    }
+    /// net<n>: the cards in the order the VM was given them (`vm:stats().nics`), as disk<n> counts
+    /// the disks; not the order of their slots, which runs the other way.
+    func networkCards(_ guest: Guest) -> [VirtioNet] { guest.board.nics }
 
     private func source(_ spec: FaultSpec, guest: Guest, vcpu: Int, allowSoftware: Bool) throws(FaultError) -> InterruptTarget {
         let name = spec.kind.rawValue
