@@ -132,20 +132,18 @@ extension FaultInjector {
             else if device == "net" { target = .net(0) }
             else if device.hasPrefix("net"), let n = Int(device.dropFirst(3)) { target = .net(n) }
             else { throw FaultError("bad 'device' '\(device)' for fault '\(name)' (expected disk<n> or net<n>)") }
+            // disk<n> and net<n> count in the order the VM was given them (`vm:stats().nics`), not
+            // in slot order, which runs the other way.
             switch target {
             case .disk(let n) where n < 0 || n >= guest.board.disks.count:
                 throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.disks.count) disk\(guest.board.disks.count == 1 ? "" : "s")")
-            case .net(let n) where n < 0 || n >= networkCards(guest).count:
-                throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(networkCards(guest).count) network card\(networkCards(guest).count == 1 ? "" : "s")")
+            case .net(let n) where n < 0 || n >= guest.board.nics.count:
+                throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.nics.count) network card\(guest.board.nics.count == 1 ? "" : "s")")
             default: break
             }
             return .device(target, count: try count())
         }
     }
-
-    /// net<n>: the cards in the order the VM was given them (`vm:stats().nics`), as disk<n> counts
-    /// the disks; not the order of their slots, which runs the other way.
-    func networkCards(_ guest: Guest) -> [VirtioNet] { guest.board.nics }
 
     private func source(_ spec: FaultSpec, guest: Guest, vcpu: Int, allowSoftware: Bool) throws(FaultError) -> InterruptTarget {
         let name = spec.kind.rawValue
@@ -286,7 +284,7 @@ extension FaultInjector {
                 deviceWatches.append((recordIndex, target, disk.failures, count))
                 disk.injectedFailures += count
             case .net(let n):
-                let card = networkCards(guest)[n]
+                let card = guest.board.nics[n]
                 deviceWatches.append((recordIndex, target, card.framesDropped, count))
                 card.injectedReceiveDrops += count
             }
@@ -407,7 +405,7 @@ extension FaultInjector {
             let now: UInt64
             switch w.device {
             case .disk(let n): now = guest.board.disks[n].failures
-            case .net(let n): now = networkCards(guest)[n].framesDropped
+            case .net(let n): now = guest.board.nics[n].framesDropped
             }
             let failed = min(Int(now &- w.before), w.count)
             if failed > 0 {
