@@ -16,12 +16,15 @@ import Testing
         #expect(trap.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
         #expect(trap.consoleText == native.consoleText)
         let account = trap.technique.account(trap)
-        // 1000 csrr sscratch, the stvec write, sret: emulated; the ebreak reflected; the putchars SBI calls.
+        // 1000 csrr sscratch, the stvec write, sret: emulated; the ebreak reflected; the putchars
+        // SBI calls; the UART read performed on the device model.
         #expect(account.count(.privilegedEmulated) >= 1002)
         #expect(account.count(.exceptionReflected) == 1)
         #expect(account.count(.firmwareCall) == 7)
+        #expect(account.count(.deviceEmulated) == 1 && account.count(.mmioAccess) == 0)
         #expect(account.count(.trap) == account.count(.privilegedEmulated) + account.count(.exceptionReflected)
-                + account.count(.firmwareCall) + account.count(.shadowFault) + account.count(.tracedWrite))
+                + account.count(.firmwareCall) + account.count(.shadowFault) + account.count(.tracedWrite)
+                + account.count(.deviceEmulated))
         // The monitor charged its work to the clock: the account reproduces it.
         #expect(account.waitedCycles == 0)
         #expect(account.chargedCycles == trap.machine.cycles)

@@ -51,10 +51,32 @@ describe("mode = \"trap\"", function()
     expect(vm:check_shadows()).to_equal({})
   end)
 
+  it("emulates every device register access: a trap each, seen by mmio hooks, none by the hardware", function()
+    local runs = {}
+    for _, mode in ipairs { "native", "trap" } do
+      local vm <close> = tinyos(mode, "mmio")
+      local seen = 0
+      vm:on("mmio", function() seen = seen + 1 end)
+      expect(vm:run { max_instructions = 50e6 }).to_equal("poweroff")
+      runs[mode] = { seen = seen, stats = vm:stats(), result = result(vm) }
+    end
+    local native, trap = runs.native, runs.trap
+    expect(trap.result).to_equal(native.result)
+    expect(native.stats.mmio.accesses).to_equal(native.seen)
+    local t = trap.stats.technique
+    expect(trap.stats.mmio.accesses).to_equal(0)
+    expect(t.trap.device_emulated).to_equal(trap.seen)
+    expect(t.traps_by_cause.load_access_fault + t.traps_by_cause.store_access_fault).to_equal(t.trap.device_emulated)
+    expect(t.reflected_by_cause.load_access_fault + t.reflected_by_cause.store_access_fault).to_equal(0)
+    expect(trap.stats.cycles.by_event.device_emulated.count).to_equal(t.trap.device_emulated)
+    expect(trap.stats.cycles.by_event.mmio_access.count).to_equal(0)
+  end)
+
   it("retires what the VMM emulates, so the guest counts the instructions it counts natively", function()
-    -- Privileged instructions (trapped and emulated) and a traced store to a page-table page
-    -- (tinyos's pagefault benchmark maps and unmaps), measured by the guest with rdinstret.
-    for _, bench in ipairs { "syscall", "pagefault" } do
+    -- Privileged instructions (trapped and emulated), a traced store to a page-table page
+    -- (tinyos's pagefault benchmark maps and unmaps) and device register accesses (mmio),
+    -- measured by the guest with rdinstret.
+    for _, bench in ipairs { "syscall", "pagefault", "mmio" } do
       local counted = {}
       for _, mode in ipairs { "native", "trap", "bt", "interpret" } do
         local vm <close> = tinyos(mode, bench)

@@ -110,8 +110,6 @@ extension BinaryTranslator {
     /// Guest-physical address of `va` for `access` in the guest's current view; nil when the
     /// guest's tables refuse it (the hardware then takes the fault through the shadow).
     func guestPhysical(_ va: UInt64, _ access: GuestAccess, asGuestAccess: Bool) -> UInt64? {
-        let shadow = monitor.shadow
-        return GuestPageWalker.physicalAddress(va, access, shadow.guestContext(shadow.view), map: shadow.map,
-                                               memory: shadow.words, asGuestAccess: asGuestAccess)
+        monitor.guestPhysical(va, access, asGuestAccess: asGuestAccess)
     }
 }

@@ -44,8 +44,9 @@ public struct BinaryTranslationCounters: Sendable, Equatable {
     public var guardSuspensions: UInt64 = 0
     /// Device register accesses performed by translated code (`bt_inline`).
     public var deviceInline: UInt64 = 0
-    /// Device register accesses that trapped (on a page the VMM protects) and were emulated by
-    /// the monitor (`device_emulated`): a kernel instruction's first, and guest user code's.
+    /// Device register accesses that trapped (the monitor denies the guest the devices) and were
+    /// emulated by the monitor (`device_emulated`, which the monitor counts and charges too): a
+    /// kernel instruction's first, and guest user code's.
     public var deviceEmulated: UInt64 = 0
     /// Kernel instructions learnt to access devices and retranslated.
     public var devicesLearnt: UInt64 = 0
@@ -81,7 +82,6 @@ public struct BinaryTranslationPrices: Sendable, Equatable {
     public var inline: UInt64 = 0
     public var inlineCSR: UInt64 = 0
     public var tracedWriteInline: UInt64 = 0
-    public var deviceEmulated: UInt64 = 0
     public var indirectJump: UInt64 = 0
 
     public init() {}

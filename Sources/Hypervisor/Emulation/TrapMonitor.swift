@@ -21,6 +21,8 @@ public struct TrapCounters: Sendable, Equatable {
     /// Hidden shadow faults (filled without the guest knowing).
     public var shadowFaults: UInt64 = 0
     public var tracedWrites: UInt64 = 0
+    /// Device register accesses the monitor performed on the device model (TrapMonitor+Devices.swift).
+    public var deviceEmulated: UInt64 = 0
     /// ecalls from the guest kernel to the virtual SBI.
     public var supervisorCalls: UInt64 = 0
     /// Traps taken from the guest (hardware causes: the guest runs in U-mode).
@@ -41,6 +43,7 @@ public struct TrapPrices: Sendable, Equatable {
     public var interruptInjected: UInt64 = 0
     public var shadowFault: UInt64 = 0
     public var tracedWrite: UInt64 = 0
+    public var deviceEmulated: UInt64 = 0
     /// A virtual SBI call.
     public var supervisorCall: UInt64 = 0
 
@@ -93,7 +96,7 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     public let shadow: ShadowPageTables
     public let hart = 0
     public internal(set) var vcpu: VirtualCPU
-    public private(set) var counters = TrapCounters()
+    public internal(set) var counters = TrapCounters()
     /// The guest kernel's returns to an unfetchable stvec with its translation on.
     var trapVectorLoop = TrapVectorLoop()
     /// Serves the guest kernel's ecall (the virtual SBI). It reads and writes the guest's registers
@@ -109,10 +112,12 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Extension point for a technique built on the monitor (`bt`): called with the guest's pc
     /// after the monitor emulated a trapped store to a traced page-table page.
     public var tracedWriteEmulated: ((UInt64) -> Void)?
-    /// Extension point: an exception the monitor would reflect into the guest as it is (access
-    /// faults, misaligned accesses, breakpoints) is offered here first; true means the technique
-    /// handled it (`bt`: a device access on a page it protects) and the monitor reflects nothing.
-    public var interceptException: ((MachineTrap) -> Bool)?
+    /// Whether the guest's device register accesses trap here to be emulated (`protectDevices`);
+    /// otherwise the devices are the guest's to access directly.
+    public internal(set) var emulatesDevices = false
+    /// Extension point for a technique built on the monitor (`bt`): called with the guest's pc
+    /// after the monitor emulated a trapped device access, and whether it completed.
+    public var deviceAccessEmulated: ((UInt64, Bool) -> Void)?
     /// What the monitor's work costs on the hart's clock.
     public var prices = TrapPrices()
     /// The hart is stopped because the vCPU executed wfi.
@@ -242,9 +247,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
             let access: GuestAccess = cause == .instructionPageFault ? .fetch : cause == .loadPageFault ? .load : .store
             shadowFault(va: trap.tval, access: access, pc: trap.pc)
         default:
-            // Everything else (misaligned accesses, access faults from the VM's own devices,
+            // A device register access (denied to the guest so that it traps) is emulated;
+            // everything else (misaligned accesses, access faults from the VM's own devices,
             // breakpoints) is exactly what the guest would have taken natively.
-            if interceptException?(trap) ?? false { break }
+            if emulatesDevices, emulateDeviceAccess(trap) { break }
             reflect(VirtualTrap(cause: trap.cause, isInterrupt: false, tval: trap.tval), pc: trap.pc)
         }
         deliverPendingInterrupt()

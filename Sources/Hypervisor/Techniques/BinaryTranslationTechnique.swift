@@ -23,12 +23,14 @@ import RISCV
 public final class BinaryTranslationTechnique: ShadowingTechnique {
     public let policy: BinaryTranslationPolicy
     /// The trap-and-emulate machinery `bt` shares with `trap` (monitor, shadows, virtual SBI).
-    let base = TrapTechnique()
+    /// Afterburnt code leaves device accesses to the hardware (no learning at load time).
+    let base: TrapTechnique
     /// Held strongly here: the machine's reference is weak.
     public private(set) var translator: BinaryTranslator?
 
     public init(policy: BinaryTranslationPolicy = BinaryTranslationPolicy()) {
         self.policy = policy
+        base = TrapTechnique(emulatesDevices: !policy.afterburn)
     }
 
     public var mode: ExecutionMode { .bt }
@@ -53,8 +55,7 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
             translator.afterburn(guest)
         } else {
             monitor.tracedWriteEmulated = { [unowned translator] pc in translator.tracedWriteTrapped(pc: pc) }
-            monitor.interceptException = { [unowned translator] trap in translator.interceptedException(trap) }
-            translator.protectDevices()
+            monitor.deviceAccessEmulated = { [unowned translator] pc, retired in translator.deviceAccessTrapped(pc: pc, retired: retired) }
         }
         self.translator = translator
         guest.machine.translator = translator
@@ -84,7 +85,6 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
         prices.inline = p.cycles(.btInline)
         prices.inlineCSR = p.cycles(.btInlineCSR)
         prices.tracedWriteInline = p.cycles(.tracedWriteInline)
-        prices.deviceEmulated = p.cycles(.deviceEmulated)
         prices.indirectJump = p.cycles(.btIndirectJump)
         t.prices = prices
     }
@@ -105,7 +105,6 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
             a.record(.btInlineCSR, count: c.inlineCSR)
             a.record(.btInline, count: c.deviceInline)
             a.record(.tracedWriteInline, count: c.tracedWriteInline)
-            a.record(.deviceEmulated, count: c.deviceEmulated)
             a.record(.btIndirectJump, count: c.indirectJumps)
             a.settleWaitedCycles(clock: guest.machine.counters(hart: vcpu).cycles)
         }

@@ -9,7 +9,8 @@
 // Costs follow CostEvent.swift's rules: the machine charges each hardware trap into the VMM as
 // `trap` (and executes guest instructions at native prices); the VMM's software work is counted
 // by the monitor and priced as `privileged_emulated`, `exception_reflected`, `interrupt_injected`,
-// `shadow_fault`, `traced_write` and `firmware_call` (a virtual SBI call).
+// `shadow_fault`, `traced_write`, `device_emulated` (a device register access: the guest is denied
+// the devices, so each access traps; TrapMonitor+Devices.swift) and `firmware_call` (a virtual SBI call).
 
 import Boot
 import Devices
@@ -26,7 +27,13 @@ public final class TrapTechnique: ShadowingTechnique {
     var sbi: BuiltinSBI?
     var platform: VirtualSBIPlatform?
 
-    public init() {}
+    /// Whether the guest's device register accesses trap to the monitor to be emulated (the
+    /// default: the classic emulated device) or reach the devices directly.
+    public let emulatesDevices: Bool
+
+    public init(emulatesDevices: Bool = true) {
+        self.emulatesDevices = emulatesDevices
+    }
     public var mode: ExecutionMode { .trap }
 
     public func install(on guest: Guest) throws(GuestBuildError) {
@@ -87,6 +94,7 @@ public final class TrapTechnique: ShadowingTechnique {
             events.dispatch(event)
         }
         monitor.eventHooks = guest.events
+        if emulatesDevices { monitor.protectDevices() }
         price(monitor, guest.profile)
         monitor.start(pc: pc, a0: a0, a1: a1)
         self.monitor = monitor
@@ -103,6 +111,7 @@ public final class TrapTechnique: ShadowingTechnique {
         prices.interruptInjected = p.cycles(.interruptInjected)
         prices.shadowFault = p.cycles(.shadowFault)
         prices.tracedWrite = p.cycles(.tracedWrite)
+        prices.deviceEmulated = p.cycles(.deviceEmulated)
         prices.supervisorCall = p.cycles(.firmwareCall)
         monitor.prices = prices
         monitor.shadow.flushPrice = p.cycles(.tlbFlush)
@@ -128,6 +137,7 @@ public final class TrapTechnique: ShadowingTechnique {
             a.record(.interruptInjected, count: m.interruptsInjected)
             a.record(.shadowFault, count: m.shadowFaults)
             a.record(.tracedWrite, count: m.tracedWrites)
+            a.record(.deviceEmulated, count: m.deviceEmulated)
             a.record(.firmwareCall, count: m.supervisorCalls)
         }
         a.settleWaitedCycles(clock: c.cycles)
@@ -144,7 +154,7 @@ public final class TrapTechnique: ShadowingTechnique {
         let m = monitor.counters
         groups["trap"] = ["traps": m.traps, "privileged_emulated": m.privilegedEmulated,
                           "exceptions_reflected": m.exceptionsReflected, "interrupts_injected": m.interruptsInjected,
-                          "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites,
+                          "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites, "device_emulated": m.deviceEmulated,
                           "hardware_interrupts": m.hardwareInterrupts, "sbi_calls": m.supervisorCalls]
         // Every cause is there, zero when it never happened, as in `vm:stats().traps.by_cause`.
         let exceptions = ExceptionCause.allCases.map(\.name)
