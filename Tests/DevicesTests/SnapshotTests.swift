@@ -105,6 +105,6 @@ import Machine
         let a = rng.nextBytes(16)
         #expect(rng.restoreBackendState(r))
         #expect(rng.nextBytes(16) == a)
-        #expect(!rng.restoreBackendState(VirtioNetState(backlog: [])))
+        #expect(!rng.restoreBackendState(VirtioNetState(backlog: [], linkUp: true)))
     }
 }

@@ -162,6 +162,48 @@ import Machine
         nic.reset()
         #expect(nic.backlogCount == 0 && nic.framesDropped == 2)
     }
+
+    /// A link taken down (QEMU's set_link): the driver is interrupted for a configuration change
+    /// and reads status without LINK_UP; frames either way are lost until it comes back.
+    @Test func aLinkDownLosesFramesBothWaysAndTellsTheDriver() {
+        let ramA = FakeRAM(), ramB = FakeRAM()
+        let irqA = FakeController(), irqB = FakeController()
+        let (nicA, a) = makeNIC(Self.macA, ramA, irqA)
+        let (nicB, b) = makeNIC(Self.macB, ramB, irqB)
+        let sw = NetworkSwitch()
+        nicA.connect(to: sw)
+        nicB.connect(to: sw)
+        _ = b.submit(0, out: [], inLengths: [1526])
+        b.notify(0)
+        let generation = a.r32(0xFC)
+
+        nicA.setLink(up: false)
+        #expect(!nicA.linkUp && nicA.linkChanges == 1)
+        #expect(a.config(6, 2) == 0)                                  // LINK_UP clear
+        #expect(a.r32(0xFC) == generation &+ 1)
+        #expect(a.r32(0x60) & 2 != 0 && irqA.levels[1] == true)       // a configuration change
+        // Sent: consumed (the ring moves on) but never on the wire.
+        a.submit(1, out: [[UInt8](repeating: 0, count: 12) + frame(to: Self.macB, from: Self.macA, payload: "lost")], inLengths: [])
+        a.notify(1)
+        #expect(a.takeUsed(1).count == 1)
+        #expect(nicA.framesSent == 0 && nicA.framesDropped == 1 && sw.statistics.framesIn == 0)
+        // Received: dropped at the card, never in the backlog.
+        nicA.receiveFrame(frame(to: Self.macA, from: Self.macB, payload: "lost too"))
+        #expect(nicA.backlogCount == 0 && nicA.framesDropped == 2)
+        nicA.setLink(up: false)                                       // already down: nothing
+        #expect(nicA.linkChanges == 1 && a.r32(0xFC) == generation &+ 1)
+
+        nicA.setLink(up: true)
+        #expect(a.config(6, 2) == 1 && a.r32(0xFC) == generation &+ 2 && nicA.linkChanges == 2)
+        a.submit(1, out: [[UInt8](repeating: 0, count: 12) + frame(to: Self.macB, from: Self.macA, payload: "back")], inLengths: [])
+        a.notify(1)
+        #expect(nicA.framesSent == 1 && nicB.framesReceived == 1)
+        // The link is part of the card's state.
+        nicA.setLink(up: false)
+        let saved = nicA.saveBackendState()
+        nicA.setLink(up: true)
+        #expect(nicA.restoreBackendState(saved) && !nicA.linkUp)
+    }
 }
 
 @Suite struct VirtioConsoleRNGTests {

@@ -107,6 +107,49 @@ describe("vmlab.switch", function()
     expect(a:stats().faults[1].fault).to_equal("device_failure")
   end)
 
+  it("takes a card's link down with link_down: nothing crosses until it comes back", function()
+    -- For good: A's card neither sends nor hears, so both guests fail.
+    local sw = vmlab.switch()
+    local a <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local b <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+    a:inject { fault = "link_down" }
+    expect(a:stats().nics[1].link).to_equal("down")
+    run_in_turns({ a, b }, 100000)
+    expect(a:console()).to_match("virtio_net: FAILED")
+    expect(b:console()).to_match("virtio_net: FAILED")
+    local na = a:stats().nics[1]
+    expect(na.frames_sent + na.frames_received).to_equal(0)
+    expect(na.frames_dropped > 0).to_be(true)
+    expect(sw:stats().frames_in).to_equal(b:stats().nics[1].frames_sent)
+    expect(a:stats().faults[1].effect).to_equal("took the link of net0 (virtio-net) down, for good")
+
+    -- For a while (5 ms of guest time, five broadcasts): frames are lost, then the guests pass.
+    local sw2 = vmlab.switch()
+    local c <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw2, mac = A } } })
+    local d <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw2, mac = B } } })
+    c:inject { fault = "link_down", device = "net0", cycles = 5000000 }
+    expect(run_in_turns({ c, d }, 100000)).to_equal({ "poweroff", "poweroff" })
+    expect(c:console()).to_match("virtio_net: PASS")
+    expect(d:console()).to_match("virtio_net: PASS")
+    local nc = c:stats().nics[1]
+    expect(nc.link).to_equal("up")
+    expect(nc.frames_dropped > 0).to_be(true)
+    expect(c:stats().faults[1].effect).to_match("^took the link of net0 %(virtio%-net%) down for 5000000 cycles; up again at cycle %d+$")
+  end)
+
+  it("refuses link_down on what is not a card", function()
+    local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { loopback = true } } })
+    expect(function() vm:inject { fault = "link_down", device = "disk0" } end)
+      .to_raise("bad 'device' 'disk0' for fault 'link_down' %(expected net<n>%)")
+    expect(function() vm:inject { fault = "link_down", device = "net1" } end)
+      .to_raise("bad 'device' 'net1' for fault 'link_down': the VM has 1 network card")
+    expect(function() vm:inject { fault = "link_down", cycles = 0 } end)
+      .to_raise("bad 'cycles' 0 for fault 'link_down' %(expected at least 1%)")
+    vm:inject { fault = "link_down" }
+    vm:inject { fault = "link_down" }
+    expect(vm:stats().faults[2].effect).to_equal("not applied: the link of net0 (virtio-net) is already down")
+  end)
+
   it("names cards net0, net1... in the order the VM was given them", function()
     local sw = vmlab.switch()
     local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw }, { switch = sw, mac = A } } })

@@ -8,6 +8,11 @@
 // included), 10 bytes for a driver that did not negotiate VERSION_1. Transmit strips it; receive
 // writes a zero header with num_buffers = 1 followed by the frame into one receive chain.
 //
+// The link (status bit VIRTIO_NET_S_LINK_UP) is up unless `setLink(up: false)` takes it down, as
+// QEMU's `set_link` does: the driver is told by a configuration-change interrupt (§2.5.1, §5.1.4:
+// it reads status again), and while the link is down every frame the driver transmits and every
+// frame sent to the card is lost (counted in `framesDropped`), as on a cable pulled out.
+//
 // Frames arrive from the switch (or from this NIC in loopback) at any time; they wait in a backlog
 // of up to `backlogLimit` frames until the driver has posted receive buffers, and are dropped (and
 // counted) beyond it, as a real NIC drops when its ring is full. A frame too large for the posted
@@ -41,6 +46,10 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     public private(set) var framesSent: UInt64 = 0
     public private(set) var framesReceived: UInt64 = 0
     public private(set) var framesDropped: UInt64 = 0
+    /// Whether the link is up (config status VIRTIO_NET_S_LINK_UP).
+    public private(set) var linkUp = true
+    /// Times the link went down or came back up.
+    public private(set) var linkChanges: UInt64 = 0
 
     /// The machine's timebase, for the time a switch's capture stamps on frames this card sends.
     public weak var time: (any TimeSource)?
@@ -100,8 +109,17 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
 
     public func readConfig(offset: Int, size: Int) -> UInt64 {
         var config = mac + [0, 0]
-        putLE(1, bytes: 2, into: &config, at: 6)        // link up
+        putLE(linkUp ? 1 : 0, bytes: 2, into: &config, at: 6)     // VIRTIO_NET_S_LINK_UP
         return readConfigBytes(config, offset: offset, size: size)
+    }
+
+    /// Takes the link down or brings it back up; a change interrupts the driver (configuration
+    /// change) once it is running. Setting the state it already has does nothing.
+    public func setLink(up: Bool) {
+        guard up != linkUp else { return }
+        linkUp = up
+        linkChanges &+= 1
+        transport?.configurationChanged()
     }
 
     public func writeConfig(offset: Int, size: Int, value: UInt64) {}
@@ -137,8 +155,12 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
                     transport.logGuestError("transmit frame of \(frame.count) bytes is longer than any Ethernet frame (at most \(Self.maximumFrameLength))")
                     continue
                 }
-                framesSent &+= 1
                 transport.account(fromGuest: frame.count)
+                guard linkUp else {
+                    framesDropped &+= 1                       // into a cable pulled out
+                    continue
+                }
+                framesSent &+= 1
                 sent.append(frame)
             }
             try transport.signalUsed(queue: queue)
@@ -153,6 +175,10 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
     }
 
     public func receiveFrame(_ frame: [UInt8]) {
+        if !linkUp {
+            framesDropped &+= 1
+            return
+        }
         if injectedReceiveDrops > 0 {
             injectedReceiveDrops -= 1
             framesDropped &+= 1
@@ -204,14 +230,16 @@ public final class VirtioNet: VirtioBackend, NetworkEndpoint {
 
 public struct VirtioNetState: DeviceState, Equatable {
     public let backlog: [[UInt8]]
+    public let linkUp: Bool
 }
 
 extension VirtioNet {
-    public func saveBackendState() -> any DeviceState { VirtioNetState(backlog: backlog) }
+    public func saveBackendState() -> any DeviceState { VirtioNetState(backlog: backlog, linkUp: linkUp) }
 
     public func restoreBackendState(_ state: any DeviceState) -> Bool {
         guard let s = state as? VirtioNetState else { return false }
         backlog = s.backlog
+        linkUp = s.linkUp
         return true
     }
 }

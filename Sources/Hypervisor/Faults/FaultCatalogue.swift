@@ -64,6 +64,10 @@ extension FaultInjector {
             p("device", "string", "\"disk<n>\" (default \"disk0\") or \"net<n>\": n counts from 0 in the order the VM was given its `disks` or `nics`", required: false),
             p("count", "integer", "how many requests (frames) fail (default 1)"),
         ]),
+        FaultDescription(kind: .linkDown, summary: "a network card loses its link, as a cable pulled out: the driver is told (a configuration-change interrupt; status without LINK_UP), and every frame it sends or is sent is lost until the link comes back", parameters: [
+            p("device", "string", "\"net<n>\" (default \"net0\"): n counts from 0 in the order the VM was given its `nics`", required: false),
+            p("cycles", "integer", "modelled cycles until the link comes back up (default: it stays down)"),
+        ]),
     ]
 
     /// The description of `kind`.

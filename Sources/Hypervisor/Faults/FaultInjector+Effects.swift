@@ -40,6 +40,8 @@ enum FaultAction {
     case delay(InterruptTarget, cycles: UInt64, count: Int)
     case spurious(InterruptTarget)
     case device(DeviceTarget, count: Int)
+    /// Card `card` (an index into the board's `nics`) loses its link, for `cycles` or for good.
+    case linkDown(card: Int, cycles: UInt64?)
 }
 
 extension FaultInjector {
@@ -124,24 +126,39 @@ extension FaultInjector {
         case .interruptSpurious:
             return .spurious(try source(spec, guest: guest, vcpu: try vcpu(), allowSoftware: true))
         case .deviceFailure:
-            var device = "disk0"
-            if case .string(let s)? = ps["device"] { device = s }
-            let target: DeviceTarget
-            if device == "disk" { target = .disk(0) }
-            else if device.hasPrefix("disk"), let n = Int(device.dropFirst(4)) { target = .disk(n) }
-            else if device == "net" { target = .net(0) }
-            else if device.hasPrefix("net"), let n = Int(device.dropFirst(3)) { target = .net(n) }
-            else { throw FaultError("bad 'device' '\(device)' for fault '\(name)' (expected disk<n> or net<n>)") }
-            // disk<n> and net<n> count in the order the VM was given them (`vm:stats().nics`), not
-            // in slot order, which runs the other way.
-            switch target {
-            case .disk(let n) where n < 0 || n >= guest.board.disks.count:
-                throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.disks.count) disk\(guest.board.disks.count == 1 ? "" : "s")")
-            case .net(let n) where n < 0 || n >= guest.board.nics.count:
-                throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.nics.count) network card\(guest.board.nics.count == 1 ? "" : "s")")
-            default: break
+            return .device(try device(spec, guest: guest, default: "disk0", disks: true), count: try count())
+        case .linkDown:
+            guard case .net(let card) = try device(spec, guest: guest, default: "net0", disks: false) else {
+                preconditionFailure("link_down resolved a disk")
             }
-            return .device(target, count: try count())
+            var cycles: UInt64?
+            if ps["cycles"] != nil {
+                let c = try number("cycles")
+                guard c >= 1 else { throw FaultError("bad 'cycles' \(c) for fault '\(name)' (expected at least 1)") }
+                cycles = UInt64(c)
+            }
+            return .linkDown(card: card, cycles: cycles)
+        }
+    }
+
+    /// The `device` parameter: disk<n> (when `disks`) or net<n>, counted in the order the VM was
+    /// given them (`vm:stats().nics`), not in slot order, which runs the other way.
+    private func device(_ spec: FaultSpec, guest: Guest, default fallback: String, disks: Bool) throws(FaultError) -> DeviceTarget {
+        let name = spec.kind.rawValue
+        var device = fallback
+        if case .string(let s)? = spec.parameters["device"] { device = s }
+        let target: DeviceTarget
+        if disks && device == "disk" { target = .disk(0) }
+        else if disks && device.hasPrefix("disk"), let n = Int(device.dropFirst(4)) { target = .disk(n) }
+        else if device == "net" { target = .net(0) }
+        else if device.hasPrefix("net"), let n = Int(device.dropFirst(3)) { target = .net(n) }
+        else { throw FaultError("bad 'device' '\(device)' for fault '\(name)' (expected \(disks ? "disk<n> or net<n>" : "net<n>"))") }
+        switch target {
+        case .disk(let n) where n < 0 || n >= guest.board.disks.count:
+            throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.disks.count) disk\(guest.board.disks.count == 1 ? "" : "s")")
+        case .net(let n) where n < 0 || n >= guest.board.nics.count:
+            throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.nics.count) network card\(guest.board.nics.count == 1 ? "" : "s")")
+        default: return target
         }
     }
 
@@ -290,7 +307,20 @@ extension FaultInjector {
             }
             updateObservation()
             return "armed: the next \(count) request\(count == 1 ? "" : "s") of \(Self.name(target)) will fail"
+        case .linkDown(let n, let cycles):
+            let card = guest.board.nics[n]
+            guard card.linkUp else { throw FaultError("the link of \(Self.name(.net(n))) is already down") }
+            card.setLink(up: false)
+            guard let cycles else { return "took the link of \(Self.name(.net(n))) down, for good" }
+            linkRestores.append(LinkRestore(at: guest.cycles &+ cycles, card: n, record: recordIndex))
+            return "took the link of \(Self.name(.net(n))) down for \(cycles) cycles"
         }
+    }
+
+    /// Brings a link back up (its `cycles` have passed, or the machine went idle before).
+    func restore(_ r: LinkRestore, guest: Guest) {
+        guest.board.nics[r.card].setLink(up: true)
+        record[r.record].effect += "; up again at cycle \(guest.cycles)"
     }
 
     static func isDisk(_ d: DeviceTarget) -> Bool {

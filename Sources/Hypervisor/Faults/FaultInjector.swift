@@ -33,6 +33,13 @@ public final class FaultInjector {
         let interception: Int
     }
 
+    /// A link taken down for a while, waiting for its cycle to come back up.
+    struct LinkRestore {
+        let at: UInt64
+        let card: Int
+        let record: Int
+    }
+
     weak var guest: Guest?
     private var nextID = 1
     private var pendingFaults: [Pending] = []
@@ -40,6 +47,7 @@ public final class FaultInjector {
     public internal(set) var record: [InjectedFault] = []
     var interceptions: [Interception] = []
     var delayed: [DelayedRelease] = []
+    var linkRestores: [LinkRestore] = []
     /// Device failures armed, to turn into effects as the devices count failures.
     var deviceWatches: [(record: Int, device: DeviceTarget, before: UInt64, count: Int)] = []
     /// Set while the injector itself drives a pin (so its own pin event is not taken for a device's).
@@ -91,6 +99,7 @@ public final class FaultInjector {
         pendingFaults.removeAll()
         interceptions.removeAll()
         delayed.removeAll()
+        linkRestores.removeAll()
         updateObservation()
     }
 
@@ -107,7 +116,7 @@ public final class FaultInjector {
         return best
     }
 
-    /// Cycles until the next cycle-triggered fault or delayed interrupt, if any.
+    /// Cycles until the next cycle-triggered fault, delayed interrupt or link restored, if any.
     var cyclesUntilNext: UInt64? {
         guard let guest else { return nil }
         let now = guest.cycles
@@ -116,6 +125,7 @@ public final class FaultInjector {
             if case .cycles(let c) = p.spec.trigger { best = min(best ?? .max, c > now ? c - now : 0) }
         }
         for d in delayed { best = min(best ?? .max, d.at > now ? d.at - now : 0) }
+        for r in linkRestores { best = min(best ?? .max, r.at > now ? r.at - now : 0) }
         return best
     }
 
@@ -126,7 +136,8 @@ public final class FaultInjector {
         return s
     }
 
-    /// Fires every fault whose instruction or cycle has come, and releases due delayed interrupts.
+    /// Fires every fault whose instruction or cycle has come, releases due delayed interrupts and
+    /// brings links back up.
     func fireDue() {
         guard let guest else { return }
         pollDevices()
@@ -147,6 +158,9 @@ public final class FaultInjector {
         let ready = delayed.filter { $0.at <= cycles }
         delayed.removeAll { $0.at <= cycles }
         for d in ready { release(d, guest: guest) }
+        let restored = linkRestores.filter { $0.at <= cycles }
+        linkRestores.removeAll { $0.at <= cycles }
+        for r in restored { restore(r, guest: guest) }
     }
 
     /// A pc trigger's breakpoint was reached.
@@ -159,12 +173,15 @@ public final class FaultInjector {
         }
     }
 
-    /// Releases every delayed interrupt at once (the machine went idle before their time).
+    /// Releases every delayed interrupt and brings every link back up at once (the machine went
+    /// idle before their time).
     func releaseDelayedNow() -> Bool {
-        guard let guest, !delayed.isEmpty else { return false }
-        let all = delayed
+        guard let guest, !delayed.isEmpty || !linkRestores.isEmpty else { return false }
+        let all = delayed, links = linkRestores
         delayed.removeAll()
+        linkRestores.removeAll()
         for d in all { release(d, guest: guest) }
+        for r in links { restore(r, guest: guest) }
         return true
     }
 

@@ -12,6 +12,7 @@ public enum FaultKind: String, CaseIterable, Sendable, Hashable {
     case interruptDelay = "interrupt_delay"
     case interruptSpurious = "interrupt_spurious"
     case deviceFailure = "device_failure"
+    case linkDown = "link_down"
 
     public var name: String { rawValue }
 }

@@ -84,7 +84,7 @@ public indirect enum VMStats: Equatable, Sendable {
             ("nics", { .list(guest.board.nics.map { nic in
                 .group([("mac", .text(nic.macString)), ("frames_sent", .count(nic.framesSent)),
                         ("frames_received", .count(nic.framesReceived)), ("frames_dropped", .count(nic.framesDropped)),
-                        ("backlog", .count(UInt64(nic.backlogCount)))])
+                        ("backlog", .count(UInt64(nic.backlogCount))), ("link", .text(nic.linkUp ? "up" : "down"))])
             }) }),
             ("events", { counts(s().events, names: GuestEventKind.allCases.map(\.rawValue)) }),
             ("vcpus", { .list(s().vcpus.map { .group([("instructions", .count($0.instructions)), ("cycles", .count($0.cycles)),
