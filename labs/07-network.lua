@@ -77,22 +77,28 @@ local function watch(vm)
   return w
 end
 
-local runs = {}
-for _, mode in ipairs(modes) do
-  local switch = vmlab.switch { capture = 4 }
-  local vms, watches, stops = {}, {}, {}
-  for i, mac in ipairs(macs) do
-    vms[i] = assert(vmlab.vm { kernel = kernel, mode = mode, profile = profile, nics = { { switch = switch, mac = mac } } })
-    watches[i] = watch(vms[i])
-    stops[i] = "budget"
-  end
-  -- In turns, until both have stopped (or a budget far beyond a boot is spent).
+-- Runs two VMs in turns of 100 000 instructions until both have stopped (or a budget far beyond
+-- a boot is spent); returns how each stopped.
+local function run_in_turns(vms)
+  local stops = { "budget", "budget" }
   for _ = 1, 3000 do
     if stops[1] ~= "budget" and stops[2] ~= "budget" then break end
     for i, vm in ipairs(vms) do
       if stops[i] == "budget" then stops[i] = vm:run { max_instructions = 100000 } end
     end
   end
+  return stops
+end
+
+local runs = {}
+for _, mode in ipairs(modes) do
+  local switch = vmlab.switch { capture = 4 }
+  local vms, watches = {}, {}
+  for i, mac in ipairs(macs) do
+    vms[i] = assert(vmlab.vm { kernel = kernel, mode = mode, profile = profile, nics = { { switch = switch, mac = mac } } })
+    watches[i] = watch(vms[i])
+  end
+  local stops = run_in_turns(vms)
   local r = { switch = switch:stats(), frames = switch:frames(), vms = {} }
   for i, vm in ipairs(vms) do
     local s = vm:stats()
@@ -160,17 +166,12 @@ print(("   per frame, for the card's %.1f accesses: %d cycles natively, %d under
 -- 4. A cable pulled out --------------------------------------------------------------------------
 local DOWN_AT, DOWN_FOR = 100000000, 150000000     -- cycles: 0.1 s and 0.15 s of guest time
 local cable = vmlab.switch { capture = 64 }
-local pair, status_reads, stops = {}, 0, { "budget", "budget" }
+local pair, status_reads = {}, 0
 for i, mac in ipairs(macs) do pair[i] = assert(vmlab.vm { kernel = kernel, profile = profile, nics = { { switch = cable, mac = mac } } }) end
 pair[1]:inject { fault = "link_down", device = "net0", cycles = DOWN_FOR, at = { cycles = DOWN_AT } }
 pair[1]:on("mmio", { address = { CARD + 0x106, CARD + 0x107 } }, function() status_reads = status_reads + 1 end)
-for _ = 1, 3000 do
-  if stops[1] ~= "budget" and stops[2] ~= "budget" then break end
-  for i, vm in ipairs(pair) do
-    if stops[i] == "budget" then stops[i] = vm:run { max_instructions = 100000 } end
-  end
-end
-local pulled = { stops = stops, status_reads = status_reads, fault = pair[1]:stats().faults[1], cards = {}, said = {} }
+local pulled_stops = run_in_turns(pair)
+local pulled = { stops = pulled_stops, status_reads = status_reads, fault = pair[1]:stats().faults[1], cards = {}, said = {} }
 for i, vm in ipairs(pair) do
   pulled.cards[i] = vm:stats().nics[1]
   pulled.said[i] = tonumber(vm:console():match("init: eth0 %([%x:]+%) sent (%d+) frames"))
