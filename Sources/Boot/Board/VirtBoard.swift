@@ -113,12 +113,19 @@ public final class VirtBoard {
             card.time = machine
             return card
         }
-        virtioConsole = configuration.virtioConsole ? VirtioConsole(sink: console) : nil
-        rng = configuration.rngSeed.map { VirtioRNG(seed: $0) }
+        let virtioConsole = configuration.virtioConsole ? VirtioConsole(sink: console) : nil
+        let rng = configuration.rngSeed.map { VirtioRNG(seed: $0) }
+        self.virtioConsole = virtioConsole
+        self.rng = rng
         var backends = [(any VirtioBackend)?](repeating: nil, count: VirtPlatform.virtioSlotCount)
-        var devices: [any VirtioBackend] = disks + nics
-        if let virtioConsole { devices.append(virtioConsole) }
-        if let rng { devices.append(rng) }
+        let others: [any VirtioBackend] = Self.otherVirtioDevices(configuration).map { kind in
+            switch kind {
+            case .console: virtioConsole!
+            case .rng: rng!
+            }
+        }
+        let devices: [any VirtioBackend] = disks + nics + others
+        precondition(devices.count == slots.count, "a slot for every virtio device")
         for (device, slot) in zip(devices, slots) { backends[slot] = device }
         virtio = (0..<VirtPlatform.virtioSlotCount).map { slot in
             VirtioMMIO(backend: backends[slot], memory: machine,
@@ -254,8 +261,26 @@ public final class VirtBoard {
                 throw .invalidConfiguration("nic \(i + 1): \(VirtioNet.describeMAC(mac)) is a multicast address (the low bit of its first byte is set); a card needs a unicast one")
             }
         }
-        return try virtioSlots(disks: c.disks, nics: c.nics,
-                               others: (c.virtioConsole ? ["a console"] : []) + (c.rngSeed != nil ? ["an RNG"] : []))
+        return try virtioSlots(disks: c.disks, nics: c.nics, others: otherVirtioDevices(c).map(\.name))
+    }
+
+    /// The virtio devices without a slot option, as they take the slots after the disks and cards.
+    enum OtherVirtioDevice {
+        case console, rng
+
+        /// As the message about too many devices names it.
+        var name: String {
+            switch self {
+            case .console: "a console"
+            case .rng: "an RNG"
+            }
+        }
+    }
+
+    /// The configuration's other virtio devices, in slot order: `validate` gives them slots and
+    /// `init` puts the backends there, both from this one list.
+    static func otherVirtioDevices(_ c: VirtBoardConfiguration) -> [OtherVirtioDevice] {
+        (c.virtioConsole ? [.console] : []) + (c.rngSeed != nil ? [.rng] : [])
     }
 
     /// The virtio-mmio slot of each disk, then of each network card, then of each of `others`
