@@ -72,8 +72,38 @@ import Testing
         #expect(try Self.monitor(trap).counters.deviceEmulated == 3 * 5)
     }
 
-    /// What reaches no device (a hole below RAM) or is not an integer load or store (an AMO) is
-    /// the guest's own access fault, delivered to its kernel as natively.
+    /// Floating-point loads and stores reach devices too, natively: emulated, a single NaN-boxed,
+    /// the FPU state made Dirty as the hardware makes it (the guest's sstatus shows it).
+    @Test(arguments: [ExecutionMode.trap, .bt])
+    func floatingPointAccessesAreEmulatedToo(_ mode: ExecutionMode) throws {
+        let source = BinaryTranslationTests.loop("""
+                li t0, 3
+                sw t0, 4(a5)            # the PLIC's priority of source 1
+                csrw sstatus, zero      # FS Off...
+                li t0, 0x2000
+                csrs sstatus, t0        # ...then Clean
+                flw ft0, 4(a5)
+                fsw ft0, 8(a5)          # the priority of source 2
+                lw s3, 8(a5)
+                fmv.x.d s4, ft0
+                csrr s5, sstatus
+            """, iterations: 3, setup: "    li a5, 0x0C000000")
+        let native = try BinaryTranslationTests.run(source, mode: .native)
+        defer { native.close() }
+        let vm = try BinaryTranslationTests.run(source, mode: mode)
+        defer { vm.close() }
+        #expect(native.machine.register(19) == 3)
+        #expect(native.machine.register(20) == 0xFFFF_FFFF_0000_0003)
+        #expect(native.machine.register(21) & 0x6000 == 0x6000, "FS Dirty")
+        for r in 19...21 {
+            #expect(vm.machine.register(r) == native.machine.register(r), "x\(r)")
+        }
+        #expect(vm.machine.counters().instructions == native.machine.counters().instructions)
+        #expect(vm.machine.counters().mmioAccesses == 0)
+    }
+
+    /// What reaches no device (a hole below RAM) or is no load or store (an AMO, which the board's
+    /// devices refuse) is the guest's own access fault, delivered to its kernel as natively.
     @Test(arguments: ["    ld t1, 0(zero)", "    li t0, 0x10000000\n    amoadd.w t1, t1, (t0)"])
     func whatReachesNoDeviceFaultsAsNatively(_ access: String) throws {
         let source = """

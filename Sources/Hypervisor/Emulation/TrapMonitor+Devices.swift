@@ -8,25 +8,31 @@
 // `in` costs 15 826 cycles under VT this way, against 3209 natively). `bt` shares the path for an
 // instruction's first access and then learns the instruction (BinaryTranslator+Devices.swift).
 //
-// Only integer loads and stores are emulated, as they are all a driver uses on a device register;
-// anything else aimed at a device (an AMO, a floating-point access, a misaligned access, a hole
-// between devices) is reflected to the guest as the access fault it took.
+// Loads and stores are emulated, integer and floating-point (which the hardware also performs on
+// a device: an FP load of a register sets FS to Dirty); anything else aimed at a device (an AMO or
+// LR/SC, which the board's devices refuse, a misaligned access, a hole between devices) is
+// reflected to the guest as the access fault it took, as natively.
 
 import Machine
 import RISCV
 
-/// One integer load or store of a guest instruction: its virtual address, size, direction and
-/// sign extension.
+/// One load or store of a guest instruction: its virtual address, size, direction, sign
+/// extension, and whether its register is a floating-point one.
 public struct DeviceAccess: Sendable, Equatable {
     public var va: UInt64
     public var size: Int
     public var isWrite: Bool
     public var signed: Bool
+    public var isFloat = false
 
-    /// The access `inst` makes with the hart's registers now, or nil when it is not an integer load or store.
+    /// The access `inst` makes with the hart's registers now, or nil when it is not a load or store.
     public init?(_ inst: Instruction, machine: Machine, hart: Int) {
         va = machine.register(Int(inst.rs1), hart: hart) &+ UInt64(bitPattern: Int64(inst.imm))
         switch inst.opcode {
+        case .flw: (size, isWrite, signed, isFloat) = (4, false, false, true)
+        case .fld: (size, isWrite, signed, isFloat) = (8, false, false, true)
+        case .fsw: (size, isWrite, signed, isFloat) = (4, true, false, true)
+        case .fsd: (size, isWrite, signed, isFloat) = (8, true, false, true)
         case .lb: (size, isWrite, signed) = (1, false, true)
         case .lh: (size, isWrite, signed) = (2, false, true)
         case .lw: (size, isWrite, signed) = (4, false, true)
@@ -104,10 +110,18 @@ extension TrapMonitor {
         let h = hart
         let done: Bool = withMachine { machine in
             if access.isWrite {
-                let value = machine.register(Int(inst.rs2), hart: h)
+                let value = access.isFloat ? machine.floatRegister(Int(inst.rs2), hart: h) : machine.register(Int(inst.rs2), hart: h)
                 return machine.deviceWrite(physical: target, size: access.size, value: value, hart: h)
             }
             guard var value = machine.deviceRead(physical: target, size: access.size, hart: h) else { return false }
+            if access.isFloat {
+                // A single is NaN-boxed in its 64-bit register (unprivileged spec, "NaN Boxing of
+                // Narrower Values"), and writing an f register makes the FPU state Dirty.
+                if access.size == 4 { value |= 0xFFFF_FFFF_0000_0000 }
+                machine.setFloatRegister(Int(inst.rd), value, hart: h)
+                if let ms = machine.readCSR(CSR.mstatus, hart: h) { machine.writeCSR(CSR.mstatus, ms | SupervisorBits.fs, hart: h) }
+                return true
+            }
             if access.signed && access.size < 8 {
                 let shift = UInt64(64 - 8 * access.size)
                 value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> Int64(shift))
