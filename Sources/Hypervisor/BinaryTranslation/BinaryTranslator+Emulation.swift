@@ -106,10 +106,4 @@ extension BinaryTranslator {
             return (base, inst.opcode.memoryAccessWidth)
         }
     }
-
-    /// Guest-physical address of `va` for `access` in the guest's current view; nil when the
-    /// guest's tables refuse it (the hardware then takes the fault through the shadow).
-    func guestPhysical(_ va: UInt64, _ access: GuestAccess, asGuestAccess: Bool) -> UInt64? {
-        monitor.guestPhysical(va, access, asGuestAccess: asGuestAccess)
-    }
 }

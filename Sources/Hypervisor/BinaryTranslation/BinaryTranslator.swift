@@ -272,7 +272,7 @@ public final class BinaryTranslator: CodeTranslator {
     /// (through the guest's own tables in the current view), or nil when it cannot be fetched.
     func physicalInstruction(at pc: UInt64) -> (UInt64, UInt64)? {
         let shadow = monitor.shadow
-        guard let gpa = guestPhysical(pc, .fetch, asGuestAccess: false), let (ma, isRAM) = shadow.map.machineAddress(gpa), isRAM,
+        guard let gpa = monitor.guestPhysical(pc, .fetch, asGuestAccess: false), let (ma, isRAM) = shadow.map.machineAddress(gpa), isRAM,
               let inst = shadow.fetchInstruction(at: pc) else { return nil }
         return (ma, UInt64(inst.length))
     }

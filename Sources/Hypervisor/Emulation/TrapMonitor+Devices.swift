@@ -58,7 +58,7 @@ extension TrapMonitor {
         withMachine { machine in
             let ramBase = machine.configuration.ramBase
             let cfg = machine.readCSR(CSR.pmpcfg(0), hart: hart) ?? 0
-            machine.writeCSR(CSR.pmpaddr(1), .max, hart: hart)        // pmpaddr1: NAPOT, all
+            machine.writeCSR(CSR.pmpaddr(1), .max, hart: hart)            // pmpaddr1: NAPOT, all
             machine.writeCSR(CSR.pmpaddr(0), ramBase >> 2, hart: hart)    // pmpaddr0: TOR top
             let entry0: UInt64 = 0x08                                     // A = TOR, no R/W/X
             let entry1: UInt64 = 0x1F                                     // A = NAPOT, R/W/X
@@ -98,7 +98,8 @@ extension TrapMonitor {
         return ma
     }
 
-    /// The guest-physical address of `va` through the guest's own tables in the current view.
+    /// The guest-physical address of `va` for `access` through the guest's own tables in the
+    /// current view; nil when they refuse it (the hardware then takes the fault through the shadow).
     public func guestPhysical(_ va: UInt64, _ access: GuestAccess, asGuestAccess: Bool) -> UInt64? {
         GuestPageWalker.physicalAddress(va, access, shadow.guestContext(shadow.view), map: shadow.map,
                                         memory: shadow.words, asGuestAccess: asGuestAccess)
