@@ -27,6 +27,7 @@ import Testing
         #expect(account.count(.deviceEmulated) == 100)
         #expect(account.chargedCycles == g.machine.cycles)
         #expect(g.technique.counters(g)["trap"]?["device_emulated"] == 100)
+        #expect(g.statistics().mmio == 100, "the guest's accesses, however performed")
     }
 
     /// One more access costs a trap and the emulation, where natively it costs `mmio_access`
@@ -145,5 +146,22 @@ import Testing
         defer { burnt.close() }
         #expect(burnt.technique.counters(burnt)["trap"]?["device_emulated"] == 0)
         #expect(burnt.machine.counters().mmioAccesses == 10)
+    }
+
+    /// `vm:stats().mmio` counts the guest's device accesses in every mode, whoever performs them:
+    /// the hardware, the monitor after a trap, or translated code (inline or by callout).
+    @Test func statisticsCountEveryAccessInEveryMode() throws {
+        let source = BinaryTranslationTests.loop("    lbu t1, 5(s1)", iterations: 10, setup: Self.uart)
+        var noInline = BinaryTranslationPolicy()
+        noInline.inlineEmulation = false
+        var burnt = BinaryTranslationPolicy()
+        burnt.afterburn = true
+        let runs: [(ExecutionMode, BinaryTranslationPolicy)] = [(.native, .init()), (.interpret, .init()), (.trap, .init()),
+                                                               (.bt, .init()), (.bt, noInline), (.bt, burnt)]
+        for (mode, policy) in runs {
+            let g = try BinaryTranslationTests.run(source, mode: mode, policy: policy)
+            defer { g.close() }
+            #expect(g.statistics().mmio == 10, "\(mode) \(policy)")
+        }
     }
 }

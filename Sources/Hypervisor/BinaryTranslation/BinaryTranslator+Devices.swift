@@ -31,6 +31,7 @@ extension BinaryTranslator {
         guard let access = withMachine({ DeviceAccess(inst, machine: $0, hart: monitor.hart) }),
               let target = monitor.deviceTarget(access, asGuestAccess: true) else { return .native }
         chargeEmulation(.device)
+        deviceAccessesInTranslatedCode &+= 1
         return monitor.performDeviceAccess(access, inst, at: target, pc: pc) ? .retired : .abandoned
     }
 }

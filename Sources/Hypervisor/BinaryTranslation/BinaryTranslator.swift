@@ -111,6 +111,9 @@ public final class BinaryTranslator: CodeTranslator {
     public internal(set) var adaptedStores: Set<UInt64> = []
     /// Physical pcs of kernel loads and stores learnt to access devices.
     public internal(set) var deviceAccesses: Set<UInt64> = []
+    /// Device register accesses translated code performed on the device model (inline or by
+    /// callout, as the policy says): the hardware never saw them.
+    public internal(set) var deviceAccessesInTranslatedCode: UInt64 = 0
     /// Physical pages holding translated kernel code.
     var translatedPages: Set<UInt64> = []
     /// Set while the translator drops code itself (retranslation is not an invalidation).

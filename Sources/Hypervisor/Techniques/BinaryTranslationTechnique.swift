@@ -111,6 +111,11 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
         return a
     }
 
+    /// The monitor's (an instruction's first access) and translated code's.
+    public func deviceAccessesPerformed(_ guest: Guest) -> UInt64 {
+        base.deviceAccessesPerformed(guest) &+ (translator?.deviceAccessesInTranslatedCode ?? 0)
+    }
+
     /// Traps into the monitor, by cause (translated kernel code no longer traps on its sensitive
     /// instructions; what remains is user code's traps, faults, and first device accesses).
     public func exits(_ guest: Guest) -> [String: UInt64] { base.exits(guest) }

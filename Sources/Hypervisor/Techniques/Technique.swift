@@ -16,10 +16,15 @@ public protocol Technique: AnyObject {
     /// Entries into the VMM by cause name (`vm:stats().exits`): empty for a mode with no VMM on
     /// the guest's path (native) or one that never leaves it (interpret).
     func exits(_ guest: Guest) -> [String: UInt64]
+    /// Device register accesses of the guest that the VMM performed on the device model rather than
+    /// the hardware (which counts its own): with them, `vm:stats().mmio` counts the same work the
+    /// same in every mode, as the instruction count does.
+    func deviceAccessesPerformed(_ guest: Guest) -> UInt64
 }
 
 extension Technique {
     public func exits(_ guest: Guest) -> [String: UInt64] { [:] }
+    public func deviceAccessesPerformed(_ guest: Guest) -> UInt64 { 0 }
 
     /// The account of the whole VM: every vCPU's counts added.
     public func account(_ guest: Guest) -> CycleAccount {

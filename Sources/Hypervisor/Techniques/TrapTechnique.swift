@@ -144,6 +144,9 @@ public final class TrapTechnique: ShadowingTechnique {
         return a
     }
 
+    /// Each one emulated after its access fault.
+    public func deviceAccessesPerformed(_ guest: Guest) -> UInt64 { monitor?.counters.deviceEmulated ?? 0 }
+
     /// Every trap of the deprivileged guest enters the monitor: the exits are the traps, by cause.
     public func exits(_ guest: Guest) -> [String: UInt64] { monitor?.counters.trapsByCause ?? [:] }
 

@@ -104,6 +104,7 @@ extension Guest {
             mmio &+= c.mmioAccesses
             instructions &+= c.instructions
         }
+        mmio &+= technique.deviceAccessesPerformed(self)
         let observation = machine.observationCounters
         var sbiCalls: [String: UInt64] = [:]
         if let sbi = board.firmware?.sbi {

@@ -296,7 +296,7 @@ enum VMBinding {
                       "The architectural TLB."),
             .required("walk", .documented("{ references: integer }"), "Page-table entries read, or written back to set A/D, by the page walker."),
             .required("wfi", .integer, "WFI instructions that put a hart to sleep."),
-            .required("mmio", .documented("{ accesses: integer }"), "Device register accesses."),
+            .required("mmio", .documented("{ accesses: integer }"), "Device register accesses the guest made, whether the hardware performed them or the VMM did for it (under trap and bt), so that the same work counts the same in every mode; `cycles.by_event` prices them (`mmio_access`, `device_emulated`, `bt_inline`)."),
             .required("exits", .documented("{ total: integer, by_cause: table<string, integer> }"), "VM exits to the VMM by cause (every trap cause present; none under `native` and `interpret`)."),
             .required("hypercalls", .documented("{ total: integer, by_cause: table<string, integer> }"), "Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty."),
             .required("privileged", .integer, "Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them)."),

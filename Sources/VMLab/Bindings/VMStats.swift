@@ -190,7 +190,8 @@ public indirect enum VMStats: Equatable, Sendable {
             }),
             ("walk", { .group([("references", .count(total().tlb.walkReferences))]) }),
             ("wfi", { .count(total().waits) }),
-            ("mmio", { .group([("accesses", .count(total().mmioAccesses))]) }),
+            // The hardware's and those the VMM performed for the guest (GuestStatistics.mmio's sum).
+            ("mmio", { .group([("accesses", .count(total().mmioAccesses &+ guest.technique.deviceAccessesPerformed(guest)))]) }),
         ] + vmm(guest, s)
         return .group(sections.compactMap { name, make in only == nil || only! == name ? (name, make()) : nil })
     }

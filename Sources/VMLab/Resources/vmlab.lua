@@ -403,7 +403,7 @@ local vmlab_ShadowIncoherence = {}
 ---@field tlb { hits: integer, misses: integer, flushes: integer, evictions: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } } The architectural TLB.
 ---@field walk { references: integer } Page-table entries read, or written back to set A/D, by the page walker.
 ---@field wfi integer WFI instructions that put a hart to sleep.
----@field mmio { accesses: integer } Device register accesses.
+---@field mmio { accesses: integer } Device register accesses the guest made, whether the hardware performed them or the VMM did for it (under trap and bt), so that the same work counts the same in every mode; `cycles.by_event` prices them (`mmio_access`, `device_emulated`, `bt_inline`).
 ---@field exits { total: integer, by_cause: table<string, integer> } VM exits to the VMM by cause (every trap cause present; none under `native` and `interpret`).
 ---@field hypercalls { total: integer, by_cause: table<string, integer> } Calls into the VMM's virtual SBI by extension (`sbi_time`, `sbi_srst`...); under `native` the built-in firmware serves them (`traps.firmware`) and this is empty.
 ---@field privileged integer Privileged and CSR instructions the guest executed (counted while a hook or trigger observes them).
