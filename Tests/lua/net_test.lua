@@ -137,6 +137,18 @@ describe("vmlab.switch", function()
     expect(c:stats().faults[1].effect).to_match("^took the link of net0 %(virtio%-net%) down for 5000000 cycles; up again at cycle %d+$")
   end)
 
+  it("brings a link back at its cycle even to a guest asleep meanwhile", function()
+    -- A kernel that sleeps for good: the link's return is a deadline of the machine, so the
+    -- machine sleeps until then rather than going idle at once.
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm "1: wfi\n j 1b", firmware = "builtin", nics = { { loopback = true } } })
+    vm:inject { fault = "link_down", cycles = 1000000000 }
+    expect(vm:run { max_instructions = 1e6 }).to_equal("idle")
+    local s = vm:stats()
+    expect(s.nics[1].link).to_equal("up")
+    expect(s.faults[1].effect).to_equal("took the link of net0 (virtio-net) down for 1000000000 cycles; up again at cycle 1000000000")
+    expect(s.cycles.total >= 1000000000).to_be(true)
+  end)
+
   it("refuses link_down on what is not a card", function()
     local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { loopback = true } } })
     expect(function() vm:inject { fault = "link_down", device = "disk0" } end)

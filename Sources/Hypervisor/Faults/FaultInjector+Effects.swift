@@ -313,11 +313,12 @@ extension FaultInjector {
             card.setLink(up: false)
             guard let cycles else { return "took the link of \(Self.name(.net(n))) down, for good" }
             linkRestores.append(LinkRestore(at: guest.cycles &+ cycles, card: n, record: recordIndex))
+            scheduleLinkClock()
             return "took the link of \(Self.name(.net(n))) down for \(cycles) cycles"
         }
     }
 
-    /// Brings a link back up (its `cycles` have passed, or the machine went idle before).
+    /// Brings a link back up (its `cycles` have passed).
     func restore(_ r: LinkRestore, guest: Guest) {
         guest.board.nics[r.card].setLink(up: true)
         record[r.record].effect += "; up again at cycle \(guest.cycles)"

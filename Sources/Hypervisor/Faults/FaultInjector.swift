@@ -40,6 +40,17 @@ public final class FaultInjector {
         let record: Int
     }
 
+    /// The next link's return as a deadline of the machine: a machine whose harts all sleep in
+    /// wfi skips its time to the earliest timed-device deadline, so a guest asleep while its link
+    /// is down sleeps until the link comes back (and its interrupt wakes it), rather than the
+    /// machine going idle for good.
+    final class LinkClock: TimedDevice {
+        weak var injector: FaultInjector?
+        var nextDeadline: UInt64?
+
+        func advance(to mtime: UInt64) { injector?.restoreDueLinks() }
+    }
+
     weak var guest: Guest?
     private var nextID = 1
     private var pendingFaults: [Pending] = []
@@ -48,6 +59,7 @@ public final class FaultInjector {
     var interceptions: [Interception] = []
     var delayed: [DelayedRelease] = []
     var linkRestores: [LinkRestore] = []
+    let linkClock = LinkClock()
     /// Device failures armed, to turn into effects as the devices count failures.
     var deviceWatches: [(record: Int, device: DeviceTarget, before: UInt64, count: Int)] = []
     /// Set while the injector itself drives a pin (so its own pin event is not taken for a device's).
@@ -55,7 +67,9 @@ public final class FaultInjector {
     /// Set when the injector stopped the machine to act (not a user-visible stop).
     private var internalStop = false
 
-    init() {}
+    init() {
+        linkClock.injector = self
+    }
 
     /// Faults waiting for their trigger.
     public var pending: [FaultSpec] { pendingFaults.map(\.spec) }
@@ -100,6 +114,7 @@ public final class FaultInjector {
         interceptions.removeAll()
         delayed.removeAll()
         linkRestores.removeAll()
+        scheduleLinkClock()
         updateObservation()
     }
 
@@ -158,9 +173,29 @@ public final class FaultInjector {
         let ready = delayed.filter { $0.at <= cycles }
         delayed.removeAll { $0.at <= cycles }
         for d in ready { release(d, guest: guest) }
-        let restored = linkRestores.filter { $0.at <= cycles }
+        restoreDueLinks()
+    }
+
+    /// Brings back up every link whose cycle has come.
+    func restoreDueLinks() {
+        guard let guest, !linkRestores.isEmpty else { return }
+        let cycles = guest.cycles
+        let due = linkRestores.filter { $0.at <= cycles }
+        guard !due.isEmpty else { return }
         linkRestores.removeAll { $0.at <= cycles }
-        for r in restored { restore(r, guest: guest) }
+        for r in due { restore(r, guest: guest) }
+        scheduleLinkClock()
+    }
+
+    /// Sets the link clock's deadline to the first tick at or after the next link's cycle.
+    func scheduleLinkClock() {
+        guard let machine = guest?.machine else { return }
+        let perTick = machine.configuration.cyclesPerTick
+        let next = linkRestores.map(\.at).min().map { ($0 &+ perTick &- 1) / perTick }
+        guard next != linkClock.nextDeadline else { return }
+        linkClock.nextDeadline = next
+        machine.addTimedDevice(linkClock)
+        machine.timedDeviceChanged(linkClock)
     }
 
     /// A pc trigger's breakpoint was reached.
@@ -173,15 +208,12 @@ public final class FaultInjector {
         }
     }
 
-    /// Releases every delayed interrupt and brings every link back up at once (the machine went
-    /// idle before their time).
+    /// Releases every delayed interrupt at once (the machine went idle before their time).
     func releaseDelayedNow() -> Bool {
-        guard let guest, !delayed.isEmpty || !linkRestores.isEmpty else { return false }
-        let all = delayed, links = linkRestores
+        guard let guest, !delayed.isEmpty else { return false }
+        let all = delayed
         delayed.removeAll()
-        linkRestores.removeAll()
         for d in all { release(d, guest: guest) }
-        for r in links { restore(r, guest: guest) }
         return true
     }
 
