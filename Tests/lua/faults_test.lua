@@ -139,6 +139,50 @@ describe("vm:inject", function()
   end
 end)
 
+describe("interrupt_delay on a sleeping guest", function()
+  -- A kernel that sets its SBI timer 1 ms ahead, sleeps in wfi, and reads the time when the tick
+  -- arrives. The delayed tick is a deadline of the machine: the guest sleeps until it comes.
+  local kernel = vmlab.asm [[
+      la t0, handler
+      csrw stvec, t0
+      li t0, 0x20
+      csrs sie, t0
+      rdtime a0
+      li t1, 10000
+      add a0, a0, t1
+      li a7, 0x54494D45
+      li a6, 0
+      ecall
+      csrsi sstatus, 2
+    1:
+      wfi
+      j 1b
+    .align 2
+    handler:
+      rdtime s2
+      li a7, 0x53525354
+      li a6, 0
+      li a0, 0
+      li a1, 0
+      ecall
+  ]]
+
+  it("delivers the tick late to a guest asleep in wfi, not at once", function()
+    local function tick(delay)
+      local vm <close> = assert(vmlab.vm { image = kernel, firmware = "builtin" })
+      if delay then vm:inject { fault = "interrupt_delay", source = "timer", cycles = delay } end
+      expect((vm:run { max_instructions = 1e6 })).to_equal("poweroff")
+      return vm:read("s2"), delay and vm:stats().faults[1].effect
+    end
+    local on_time = tick()
+    local late, effect = tick(1000000)
+    -- 10^6 cycles are 10 000 ticks of the 10 MHz timebase.
+    expect(late - on_time).to_equal(10000)
+    local at, released = effect:match("last at cycle (%d+)%); released at cycle (%d+)")
+    expect(tonumber(released) - tonumber(at)).to_equal(1000000)
+  end)
+end)
+
 describe("injectors on tinyos", function()
   local kernel = vmlab.guest "tinyos"
 

@@ -313,7 +313,6 @@ extension FaultInjector {
             card.setLink(up: false)
             guard let cycles else { return "took the link of \(Self.name(.net(n))) down, for good" }
             linkRestores.append(LinkRestore(at: guest.cycles &+ cycles, card: n, record: recordIndex))
-            scheduleLinkClock()
             return "took the link of \(Self.name(.net(n))) down for \(cycles) cycles"
         }
     }

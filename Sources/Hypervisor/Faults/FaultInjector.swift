@@ -40,15 +40,15 @@ public final class FaultInjector {
         let record: Int
     }
 
-    /// The next link's return as a deadline of the machine: a machine whose harts all sleep in
-    /// wfi skips its time to the earliest timed-device deadline, so a guest asleep while its link
-    /// is down sleeps until the link comes back (and its interrupt wakes it), rather than the
-    /// machine going idle for good.
-    final class LinkClock: TimedDevice {
+    /// The next delayed interrupt's release or link's return as a deadline of the machine: a
+    /// machine whose harts all sleep in wfi skips its time to the earliest timed-device deadline,
+    /// so a guest asleep meanwhile (waiting for the very interrupt being delayed, typically) sleeps
+    /// until then, rather than the machine going idle.
+    final class FaultClock: TimedDevice {
         weak var injector: FaultInjector?
         var nextDeadline: UInt64?
 
-        func advance(to mtime: UInt64) { injector?.restoreDueLinks() }
+        func advance(to mtime: UInt64) { injector?.fireTimed() }
     }
 
     weak var guest: Guest?
@@ -57,9 +57,9 @@ public final class FaultInjector {
     /// Every fault that fired, in firing order.
     public internal(set) var record: [InjectedFault] = []
     var interceptions: [Interception] = []
-    var delayed: [DelayedRelease] = []
-    var linkRestores: [LinkRestore] = []
-    let linkClock = LinkClock()
+    var delayed: [DelayedRelease] = [] { didSet { scheduleClock() } }
+    var linkRestores: [LinkRestore] = [] { didSet { scheduleClock() } }
+    let clock = FaultClock()
     /// Device failures armed, to turn into effects as the devices count failures.
     var deviceWatches: [(record: Int, device: DeviceTarget, before: UInt64, count: Int)] = []
     /// Set while the injector itself drives a pin (so its own pin event is not taken for a device's).
@@ -68,7 +68,7 @@ public final class FaultInjector {
     private var internalStop = false
 
     init() {
-        linkClock.injector = self
+        clock.injector = self
     }
 
     /// Faults waiting for their trigger.
@@ -114,7 +114,6 @@ public final class FaultInjector {
         interceptions.removeAll()
         delayed.removeAll()
         linkRestores.removeAll()
-        scheduleLinkClock()
         updateObservation()
     }
 
@@ -170,32 +169,34 @@ public final class FaultInjector {
             pendingFaults.removeAll { $0.id == p.id }
             fire(p, guest: guest)
         }
-        let ready = delayed.filter { $0.at <= cycles }
-        delayed.removeAll { $0.at <= cycles }
-        for d in ready { release(d, guest: guest) }
-        restoreDueLinks()
+        fireTimed()
     }
 
-    /// Brings back up every link whose cycle has come.
-    func restoreDueLinks() {
-        guard let guest, !linkRestores.isEmpty else { return }
+    /// Releases the delayed interrupts and brings back up the links whose cycle has come.
+    func fireTimed() {
+        guard let guest, !delayed.isEmpty || !linkRestores.isEmpty else { return }
         let cycles = guest.cycles
+        let ready = delayed.filter { $0.at <= cycles }
+        if !ready.isEmpty {
+            delayed.removeAll { $0.at <= cycles }
+            for d in ready { release(d, guest: guest) }
+        }
         let due = linkRestores.filter { $0.at <= cycles }
-        guard !due.isEmpty else { return }
-        linkRestores.removeAll { $0.at <= cycles }
-        for r in due { restore(r, guest: guest) }
-        scheduleLinkClock()
+        if !due.isEmpty {
+            linkRestores.removeAll { $0.at <= cycles }
+            for r in due { restore(r, guest: guest) }
+        }
     }
 
-    /// Sets the link clock's deadline to the first tick at or after the next link's cycle.
-    func scheduleLinkClock() {
+    /// Sets the clock's deadline to the first tick at or after the next release or return.
+    func scheduleClock() {
         guard let machine = guest?.machine else { return }
         let perTick = machine.configuration.cyclesPerTick
-        let next = linkRestores.map(\.at).min().map { ($0 &+ perTick &- 1) / perTick }
-        guard next != linkClock.nextDeadline else { return }
-        linkClock.nextDeadline = next
-        machine.addTimedDevice(linkClock)
-        machine.timedDeviceChanged(linkClock)
+        let next = (delayed.map(\.at) + linkRestores.map(\.at)).min().map { ($0 &+ perTick &- 1) / perTick }
+        guard next != clock.nextDeadline else { return }
+        clock.nextDeadline = next
+        machine.addTimedDevice(clock)
+        machine.timedDeviceChanged(clock)
     }
 
     /// A pc trigger's breakpoint was reached.
@@ -208,7 +209,9 @@ public final class FaultInjector {
         }
     }
 
-    /// Releases every delayed interrupt at once (the machine went idle before their time).
+    /// Releases every delayed interrupt at once: the machine went idle before their time, which
+    /// the clock's deadline keeps from happening while a hart sleeps (left for a machine whose harts
+    /// have all stopped).
     func releaseDelayedNow() -> Bool {
         guard let guest, !delayed.isEmpty else { return false }
         let all = delayed
