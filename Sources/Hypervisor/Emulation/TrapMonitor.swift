@@ -115,6 +115,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Whether the guest's device register accesses trap here to be emulated (`protectDevices`);
     /// otherwise the devices are the guest's to access directly.
     public internal(set) var emulatesDevices = false
+    /// Fault injection's say on the virtual timer's interrupt, asked as it fires: false withholds
+    /// it (dropped; or delayed, and raised later with `setInterrupt`). The vCPU's timer is the
+    /// monitor's, not the hart's STIP pin the injector watches natively.
+    public var timerFiring: (() -> Bool)?
     /// Extension point for a technique built on the monitor (`bt`): called with the guest's pc
     /// after the monitor emulated a trapped device access, and whether it completed.
     public var deviceAccessEmulated: ((UInt64, Bool) -> Void)?
@@ -185,13 +189,30 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     public func setTimer(_ compare: UInt64) {
         vcpu.setTimer(compare, now: now)
         machine.timedDeviceChanged(self)
-        deliverPendingInterrupt()
+        // A deadline already past fires at once, as the SBI's pin rises natively.
+        if vcpu.csrs.sip & SupervisorBits.sti != 0 { timerFired() } else { deliverPendingInterrupt() }
+    }
+
+    /// The guest's timer interrupt has come (from the virtual SBI's timer, or the vCPU's own):
+    /// raised on the vCPU unless fault injection withholds it (`timerFiring`). A withheld tick
+    /// leaves the timer spent until the guest's next set_timer, as a one-shot SBI timer whose
+    /// interrupt was lost.
+    public func timerFired() {
+        if let allow = timerFiring, !allow() {
+            vcpu.setInterrupt(.supervisorTimer, pending: false)
+            if vcpu.timerCompare != .max {
+                vcpu.timerCompare = .max
+                machine.timedDeviceChanged(self)
+            }
+            return
+        }
+        setInterrupt(.supervisorTimer, pending: true)
     }
 
     // MARK: TimedDevice (the virtual timer)
 
     public func advance(to mtime: UInt64) {
-        if vcpu.updateTimer(now: mtime) { deliverPendingInterrupt() }
+        if vcpu.updateTimer(now: mtime) { timerFired() }
         if asleep {
             syncExternalInterrupt()
             deliverPendingInterrupt()

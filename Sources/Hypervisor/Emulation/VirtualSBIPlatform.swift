@@ -38,7 +38,7 @@ public final class VirtualSBIPlatform: SBIPlatform {
     public func setRegister(_ index: Int, hart: Int, value: UInt64) { machine.setRegister(index, value, hart: monitor.hart) }
 
     public func setSupervisorTimerPending(hart: Int, _ pending: Bool) {
-        monitor.setInterrupt(.supervisorTimer, pending: pending)
+        if pending { monitor.timerFired() } else { monitor.setInterrupt(.supervisorTimer, pending: false) }
     }
 
     public func raiseSupervisorSoftwareInterrupt(hart: Int) {

@@ -270,6 +270,10 @@ extension FaultInjector {
                 i.seenDroppedEdges = line.droppedEdges
                 line.masked = true
             }
+            // Under trap and bt the guest's timer is the monitor's virtual one: intercepted there.
+            if case .timer(let v) = target, let monitor = guest.monitor, monitor.hart == v {
+                monitor.timerFiring = { [weak self] in self?.virtualTimerFired(vcpu: v) ?? true }
+            }
             interceptions.append(i)
             updateObservation()
             return kind == .interruptDrop
@@ -361,6 +365,25 @@ extension FaultInjector {
         pollDevices()
     }
 
+    /// The monitor's virtual timer fired on `vcpu`: true lets the tick through; false when an
+    /// interception takes it (dropped, or kept for its release).
+    func virtualTimerFired(vcpu: Int) -> Bool {
+        guard let guest, let n = interceptions.firstIndex(where: { $0.target == .timer(vcpu: vcpu) && $0.remaining > 0 }) else {
+            return true
+        }
+        interceptions[n].remaining -= 1
+        interceptions[n].affected += 1
+        let i = interceptions[n]
+        if i.kind == .interruptDelay {
+            delayed.append(DelayedRelease(at: guest.cycles &+ i.delay, target: i.target, interception: i.record))
+            replan()
+        }
+        describe(i, guest: guest)
+        interceptions.removeAll { $0.remaining == 0 && !isPLIC($0) }
+        updateObservation()
+        return false
+    }
+
     private func isPLIC(_ i: Interception) -> Bool {
         if case .plic = i.target { return true }
         return false
@@ -403,6 +426,8 @@ extension FaultInjector {
     /// Delivers a delayed interrupt.
     func release(_ d: DelayedRelease, guest: Guest) {
         switch d.target {
+        case .timer(let v) where guest.monitor?.hart == v:
+            guest.monitor?.setInterrupt(.supervisorTimer, pending: true)
         case .timer(let v):
             drivingPin = true
             guest.machine.setPin(.stip, hart: v, level: true)
