@@ -115,9 +115,10 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     /// Whether the guest's device register accesses trap here to be emulated (`protectDevices`);
     /// otherwise the devices are the guest's to access directly.
     public internal(set) var emulatesDevices = false
-    /// Fault injection's say on the virtual timer's interrupt, asked as it fires: false withholds
-    /// it (dropped; or delayed, and raised later with `setInterrupt`). The vCPU's timer is the
-    /// monitor's, not the hart's STIP pin the injector watches natively.
+    /// Fault injection's say on the guest's timer interrupt, asked as it fires (`timerFired`):
+    /// false withholds it (dropped; or delayed, and raised later with `setInterrupt`). Under a
+    /// monitor that interrupt is raised on the vCPU in software, never on the hart's STIP pin,
+    /// which is where the injector intercepts it natively.
     public var timerFiring: (() -> Bool)?
     /// Extension point for a technique built on the monitor (`bt`): called with the guest's pc
     /// after the monitor emulated a trapped device access, and whether it completed.
