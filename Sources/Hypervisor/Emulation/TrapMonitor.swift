@@ -4,7 +4,8 @@
 // fault — reaches this handler, which decides what the guest's own (virtual) supervisor would have
 // seen: emulate the instruction against the vCPU, fill a shadow entry the guest never knows was
 // missing, perform a store to a guest page table, or reflect the trap into the guest kernel. The
-// virtual timer is a timed device of the machine, so it fires at a deterministic instruction.
+// guest's timer is its virtual SBI's (the board's SBI serving the vCPU, a timed device of the
+// machine), so it fires at a deterministic instruction and raises the vCPU's STIP here.
 
 import RISCV
 import Machine
@@ -87,7 +88,7 @@ public enum EmulatedInstruction: Sendable, Equatable {
 }
 
 /// A trap-and-emulate VMM for one vCPU on hart 0 of `machine`.
-public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
+public final class TrapMonitor: MachineModeTrapHandler {
     /// The machine holds the monitor (its trap handler and a timed device), so not the reverse.
     /// Unchecked: the monitor runs only as the machine's handler or through its guest, which
     /// holds the machine; a checked `unowned` read costs an atomic retain and release on every
@@ -127,9 +128,6 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
     public var prices = TrapPrices()
     /// The hart is stopped because the vCPU executed wfi.
     public private(set) var asleep = false
-    /// The machine's `time` ticks (mtime), read for the virtual timer.
-    var now: UInt64 { machine.mtime }
-
     /// `body` applied to the machine without a retain: a method called on the unowned(unsafe)
     /// `machine` retains and releases it around the call (an atomic pair), and every trap and
     /// callout makes several. Safe for the reason `machine` is unchecked: the machine is running
@@ -141,13 +139,12 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
 
     /// A monitor for `machine` whose guest memory is `map`; shadow tables live in the machine RAM
     /// [poolBase, poolBase + poolSize), outside the guest's reach. Installs itself as the trap
-    /// handler and timed device and removes all delegation so every guest trap comes here.
+    /// handler and removes all delegation so every guest trap comes here.
     public init(machine: Machine, map: GuestPhysicalMap, poolBase: UInt64, poolSize: UInt64, shadowCapacity: Int = 8) {
         self.machine = machine
         shadow = ShadowPageTables(machine: machine, map: map, poolBase: poolBase, poolSize: poolSize, capacity: shadowCapacity)
         vcpu = VirtualCPU(asidBits: 16)
         machine.trapHandler = self
-        machine.addTimedDevice(self)
         // A device's DMA into a guest page table must reach the shadows, as the guest's own
         // stores do through tracing. The machine may outlive them, so the observer holds them
         // weakly, through the shadows' own link (a weak reference to the shadows themselves would
@@ -186,42 +183,13 @@ public final class TrapMonitor: MachineModeTrapHandler, TimedDevice {
         if pending { deliverPendingInterrupt() }
     }
 
-    /// Programs the virtual timer (SBI set_timer).
-    public func setTimer(_ compare: UInt64) {
-        vcpu.setTimer(compare, now: now)
-        machine.timedDeviceChanged(self)
-        // A deadline already past fires at once, as the SBI's pin rises natively.
-        if vcpu.csrs.sip & SupervisorBits.sti != 0 { timerFired() } else { deliverPendingInterrupt() }
-    }
-
-    /// The guest's timer interrupt has come (from the virtual SBI's timer, or the vCPU's own):
-    /// raised on the vCPU unless fault injection withholds it (`timerFiring`). A withheld tick
-    /// leaves the timer spent until the guest's next set_timer, as a one-shot SBI timer whose
-    /// interrupt was lost.
+    /// The guest's timer interrupt has come (the virtual SBI's timer reached its deadline, or a
+    /// set_timer named one already past): raised on the vCPU unless fault injection withholds it
+    /// (`timerFiring`). The SBI's timer is one-shot, so a withheld tick stays lost until the
+    /// guest's next set_timer, as natively.
     public func timerFired() {
-        if let allow = timerFiring, !allow() {
-            vcpu.setInterrupt(.supervisorTimer, pending: false)
-            if vcpu.timerCompare != .max {
-                vcpu.timerCompare = .max
-                machine.timedDeviceChanged(self)
-            }
-            return
-        }
+        if let allow = timerFiring, !allow() { return }
         setInterrupt(.supervisorTimer, pending: true)
-    }
-
-    // MARK: TimedDevice (the virtual timer)
-
-    public func advance(to mtime: UInt64) {
-        if vcpu.updateTimer(now: mtime) { timerFired() }
-        if asleep {
-            syncExternalInterrupt()
-            deliverPendingInterrupt()
-        }
-    }
-
-    public var nextDeadline: UInt64? {
-        vcpu.timerCompare == .max || vcpu.csrs.sip & SupervisorBits.sti != 0 ? nil : vcpu.timerCompare
     }
 
     // MARK: traps
