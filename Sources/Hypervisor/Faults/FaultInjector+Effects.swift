@@ -272,7 +272,7 @@ extension FaultInjector {
             }
             // Under trap and bt the guest's timer is the monitor's virtual one: intercepted there.
             if case .timer(let v) = target, let monitor = guest.monitor, monitor.hart == v {
-                monitor.timerFiring = { [weak self] in self?.virtualTimerFired(vcpu: v) ?? true }
+                monitor.timerFiring = { [weak self] in !(self?.takeTimerTick(vcpu: v) ?? false) }
             }
             interceptions.append(i)
             updateObservation()
@@ -344,32 +344,20 @@ extension FaultInjector {
     /// A machine event while interceptions or watches are active.
     func observed(_ event: MachineEvent) {
         guard let guest else { return }
-        if case .pin(let hart, let pin, let level) = event, pin == .stip, level, !drivingPin {
-            for (n, i) in interceptions.enumerated() where i.target == .timer(vcpu: hart) && i.remaining > 0 {
-                // The SBI raised STIP for the guest's timer: hide it (the observer's own pin change
-                // is not reported back to it).
-                guest.machine.setPin(.stip, hart: hart, level: false)
-                interceptions[n].remaining -= 1
-                interceptions[n].affected += 1
-                if i.kind == .interruptDelay {
-                    delayed.append(DelayedRelease(at: guest.cycles &+ i.delay, target: i.target, interception: i.record))
-                    replan()
-                }
-                describe(interceptions[n], guest: guest)
-                break
-            }
-            interceptions.removeAll { $0.remaining == 0 && !isPLIC($0) }
-            updateObservation()
+        if case .pin(let hart, let pin, let level) = event, pin == .stip, level, !drivingPin, takeTimerTick(vcpu: hart) {
+            // The SBI raised STIP for the guest's timer: hide it (the observer's own pin change is
+            // not reported back to it).
+            guest.machine.setPin(.stip, hart: hart, level: false)
         }
         pollLines(guest)
         pollDevices()
     }
 
-    /// The monitor's virtual timer fired on `vcpu`: true lets the tick through; false when an
-    /// interception takes it (dropped, or kept for its release).
-    func virtualTimerFired(vcpu: Int) -> Bool {
+    /// A timer tick of `vcpu` has come (the hart's STIP pin rose, or the monitor raises the vCPU's):
+    /// true when an interception takes it, to drop it or to keep it for its release.
+    func takeTimerTick(vcpu: Int) -> Bool {
         guard let guest, let n = interceptions.firstIndex(where: { $0.target == .timer(vcpu: vcpu) && $0.remaining > 0 }) else {
-            return true
+            return false
         }
         interceptions[n].remaining -= 1
         interceptions[n].affected += 1
@@ -381,7 +369,7 @@ extension FaultInjector {
         describe(i, guest: guest)
         interceptions.removeAll { $0.remaining == 0 && !isPLIC($0) }
         updateObservation()
-        return false
+        return true
     }
 
     private func isPLIC(_ i: Interception) -> Bool {
