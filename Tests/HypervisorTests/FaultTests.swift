@@ -18,7 +18,7 @@ import Testing
     @Test func theCatalogueNamesEveryInjector() {
         #expect(FaultInjector.catalogue.map(\.kind) == FaultKind.allCases)
         for d in FaultInjector.catalogue {
-            #expect(!d.summary.isEmpty && d.parameters.contains { $0.required } == (d.kind != .deviceFailure && d.kind != .linkDown))
+            #expect(!d.summary.isEmpty && d.parameters.contains { $0.required } == ![.deviceFailure, .linkDown, .linkUp].contains(d.kind))
         }
     }
 

@@ -47,7 +47,8 @@ describe("vmlab.faults", function()
       end
     end
     expect(names).to_equal({ "bitflip_memory", "bitflip_register", "bitflip_pte", "interrupt_drop",
-                             "interrupt_delay", "interrupt_spurious", "device_failure", "link_down" })
+                             "interrupt_delay", "interrupt_spurious", "device_failure", "link_down",
+                             "link_up" })
   end)
 end)
 

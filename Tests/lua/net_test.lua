@@ -149,6 +149,49 @@ describe("vmlab.switch", function()
     expect(s.cycles.total >= 1000000000).to_be(true)
   end)
 
+  it("plugs a card's cable back in with link_up", function()
+    -- Down for good, up again after 5 ms of guest time by a second fault: both guests pass.
+    local sw = vmlab.switch()
+    local a <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = A } } })
+    local b <close> = assert(vmlab.vm { kernel = guest, nics = { { switch = sw, mac = B } } })
+    a:inject { fault = "link_down" }
+    a:inject { fault = "link_up", device = "net0", at = { cycles = 5000000 } }
+    expect(run_in_turns({ a, b }, 100000)).to_equal({ "poweroff", "poweroff" })
+    expect(a:console()).to_match("virtio_net: PASS")
+    expect(b:console()).to_match("virtio_net: PASS")
+    local s = a:stats()
+    expect(s.nics[1].link).to_equal("up")
+    expect(s.nics[1].frames_dropped > 0).to_be(true)
+    expect(s.faults[1].effect).to_equal("took the link of net0 (virtio-net) down, for good")
+    expect(s.faults[2].effect).to_equal("brought the link of net0 (virtio-net) back up")
+    expect(s.faults[2].cycles >= 5000000).to_be(true)
+
+    -- An early return cancels the one link_down planned, and that fault's effect says when.
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm "1: wfi\n j 1b", firmware = "builtin", nics = { { loopback = true } } })
+    vm:inject { fault = "link_down", cycles = 1000000000 }
+    vm:inject { fault = "link_up", at = { cycles = 2000000 } }
+    expect(vm:run { max_instructions = 1e6 }).to_equal("idle")
+    local t = vm:stats()
+    expect(t.nics[1].link).to_equal("up")
+    expect(t.faults[1].effect).to_match("^took the link of net0 %(virtio%-net%) down for 1000000000 cycles; up again at cycle %d+, by link_up$")
+    expect(t.cycles.total < 1000000000).to_be(true)
+  end)
+
+  it("refuses link_up on what is not a card, and a link already up", function()
+    local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { loopback = true } } })
+    expect(function() vm:inject { fault = "link_up", device = "disk0" } end)
+      .to_raise("bad 'device' 'disk0' for fault 'link_up' %(expected net<n>%)")
+    expect(function() vm:inject { fault = "link_up", device = "net2" } end)
+      .to_raise("bad 'device' 'net2' for fault 'link_up': the VM has 1 network card")
+    expect(function() vm:inject { fault = "link_up", cycles = 5 } end)
+      .to_raise("unknown parameter 'cycles' for fault 'link_up' %(expected device%)")
+    vm:inject { fault = "link_up" }
+    expect(vm:stats().faults[1].effect).to_equal("not applied: the link of net0 (virtio-net) is already up")
+    local none <close> = assert(vmlab.vm { kernel = guest })
+    expect(function() none:inject { fault = "link_up" } end)
+      .to_raise("bad 'device' 'net0' for fault 'link_up': the VM has 0 network cards")
+  end)
+
   it("refuses link_down on what is not a card", function()
     local vm <close> = assert(vmlab.vm { kernel = guest, nics = { { loopback = true } } })
     expect(function() vm:inject { fault = "link_down", device = "disk0" } end)

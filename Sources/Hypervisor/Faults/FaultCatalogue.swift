@@ -68,6 +68,9 @@ extension FaultInjector {
             p("device", "string", "\"net<n>\" (default \"net0\"): n counts from 0 in the order the VM was given its `nics`", required: false),
             p("cycles", "integer", "modelled cycles until the link comes back up (default: it stays down)"),
         ]),
+        FaultDescription(kind: .linkUp, summary: "a network card's link comes back, as a cable plugged in again: the driver is told (a configuration-change interrupt; status with LINK_UP), and a return `link_down` had planned is cancelled", parameters: [
+            p("device", "string", "\"net<n>\" (default \"net0\"): n counts from 0 in the order the VM was given its `nics`", required: false),
+        ]),
     ]
 
     /// The description of `kind`.

@@ -42,6 +42,8 @@ enum FaultAction {
     case device(DeviceTarget, count: Int)
     /// Card `card` (an index into the board's `nics`) loses its link, for `cycles` or for good.
     case linkDown(card: Int, cycles: UInt64?)
+    /// Card `card` gets its link back.
+    case linkUp(card: Int)
 }
 
 extension FaultInjector {
@@ -126,11 +128,9 @@ extension FaultInjector {
         case .interruptSpurious:
             return .spurious(try source(spec, guest: guest, vcpu: try vcpu(), allowSoftware: true))
         case .deviceFailure:
-            return .device(try device(spec, guest: guest, default: "disk0", disks: true), count: try count())
+            return .device(try device(spec, guest: guest), count: try count())
         case .linkDown:
-            guard case .net(let card) = try device(spec, guest: guest, default: "net0", disks: false) else {
-                preconditionFailure("link_down resolved a disk")
-            }
+            let card = try networkCard(spec, guest: guest)
             var cycles: UInt64?
             if ps["cycles"] != nil {
                 let c = try number("cycles")
@@ -138,28 +138,52 @@ extension FaultInjector {
                 cycles = UInt64(c)
             }
             return .linkDown(card: card, cycles: cycles)
+        case .linkUp:
+            return .linkUp(card: try networkCard(spec, guest: guest))
         }
     }
 
-    /// The `device` parameter: disk<n> (when `disks`) or net<n>, counted in the order the VM was
-    /// given them (`vm:stats().nics`), not in slot order, which runs the other way.
-    private func device(_ spec: FaultSpec, guest: Guest, default fallback: String, disks: Bool) throws(FaultError) -> DeviceTarget {
-        let name = spec.kind.rawValue
-        var device = fallback
-        if case .string(let s)? = spec.parameters["device"] { device = s }
-        let target: DeviceTarget
-        if disks && device == "disk" { target = .disk(0) }
-        else if disks && device.hasPrefix("disk"), let n = Int(device.dropFirst(4)) { target = .disk(n) }
-        else if device == "net" { target = .net(0) }
-        else if device.hasPrefix("net"), let n = Int(device.dropFirst(3)) { target = .net(n) }
-        else { throw FaultError("bad 'device' '\(device)' for fault '\(name)' (expected \(disks ? "disk<n> or net<n>" : "net<n>"))") }
-        switch target {
-        case .disk(let n) where n < 0 || n >= guest.board.disks.count:
-            throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.disks.count) disk\(guest.board.disks.count == 1 ? "" : "s")")
-        case .net(let n) where n < 0 || n >= guest.board.nics.count:
-            throw FaultError("bad 'device' '\(device)' for fault '\(name)': the VM has \(guest.board.nics.count) network card\(guest.board.nics.count == 1 ? "" : "s")")
-        default: return target
+    /// The `device` parameter of `device_failure`: disk<n> (the default disk0) or net<n>, counted
+    /// in the order the VM was given them (`vm:stats().nics`), not in slot order, which runs the
+    /// other way.
+    private func device(_ spec: FaultSpec, guest: Guest) throws(FaultError) -> DeviceTarget {
+        let device = deviceName(spec, default: "disk0")
+        if let n = Self.index(device, prefix: "disk") {
+            return .disk(try checked(n, of: guest.board.disks.count, "disk", device: device, spec: spec))
         }
+        if let n = Self.index(device, prefix: "net") {
+            return .net(try checked(n, of: guest.board.nics.count, "network card", device: device, spec: spec))
+        }
+        throw FaultError("bad 'device' '\(device)' for fault '\(spec.kind.rawValue)' (expected disk<n> or net<n>)")
+    }
+
+    /// The `device` parameter of the link faults: net<n> (the default net0), an index into the
+    /// board's `nics`.
+    private func networkCard(_ spec: FaultSpec, guest: Guest) throws(FaultError) -> Int {
+        let device = deviceName(spec, default: "net0")
+        guard let n = Self.index(device, prefix: "net") else {
+            throw FaultError("bad 'device' '\(device)' for fault '\(spec.kind.rawValue)' (expected net<n>)")
+        }
+        return try checked(n, of: guest.board.nics.count, "network card", device: device, spec: spec)
+    }
+
+    private func deviceName(_ spec: FaultSpec, default fallback: String) -> String {
+        if case .string(let s)? = spec.parameters["device"] { return s }
+        return fallback
+    }
+
+    /// n of "<prefix><n>" ("<prefix>" alone is 0).
+    private static func index(_ device: String, prefix: String) -> Int? {
+        guard device.hasPrefix(prefix) else { return nil }
+        let digits = device.dropFirst(prefix.count)
+        return digits.isEmpty ? 0 : Int(digits)
+    }
+
+    private func checked(_ n: Int, of count: Int, _ noun: String, device: String, spec: FaultSpec) throws(FaultError) -> Int {
+        guard n >= 0 && n < count else {
+            throw FaultError("bad 'device' '\(device)' for fault '\(spec.kind.rawValue)': the VM has \(count) \(noun)\(count == 1 ? "" : "s")")
+        }
+        return n
     }
 
     private func source(_ spec: FaultSpec, guest: Guest, vcpu: Int, allowSoftware: Bool) throws(FaultError) -> InterruptTarget {
@@ -318,6 +342,16 @@ extension FaultInjector {
             guard let cycles else { return "took the link of \(Self.name(.net(n))) down, for good" }
             linkRestores.append(LinkRestore(at: guest.cycles &+ cycles, card: n, record: recordIndex))
             return "took the link of \(Self.name(.net(n))) down for \(cycles) cycles"
+        case .linkUp(let n):
+            let card = guest.board.nics[n]
+            guard !card.linkUp else { throw FaultError("the link of \(Self.name(.net(n))) is already up") }
+            card.setLink(up: true)
+            // The outage ends here: the `link_down` that planned a later return says so.
+            for r in linkRestores where r.card == n {
+                record[r.record].effect += "; up again at cycle \(guest.cycles), by link_up"
+            }
+            linkRestores.removeAll { $0.card == n }
+            return "brought the link of \(Self.name(.net(n))) back up"
         }
     }
 

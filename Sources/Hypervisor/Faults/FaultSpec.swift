@@ -13,6 +13,7 @@ public enum FaultKind: String, CaseIterable, Sendable, Hashable {
     case interruptSpurious = "interrupt_spurious"
     case deviceFailure = "device_failure"
     case linkDown = "link_down"
+    case linkUp = "link_up"
 
     public var name: String { rawValue }
 }

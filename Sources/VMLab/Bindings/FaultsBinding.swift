@@ -155,7 +155,7 @@ enum FaultsBinding {
         fields: [
             .required("id", .integer, "What `vm:inject` returned."),
             .required("fault", .string, "The injector."),
-            .required("parameters", .documented("table<string, integer|string>")),
+            .required("parameters", .documented("table<string, integer|string>"), "The parameters it was given, by name (without `fault` and `at`)."),
             .required("trigger", .string, "When it was set to fire, in words."),
             .required("instructions", .integer, "The guest's retired instructions when it fired."),
             .required("cycles", .integer, "The guest's modelled cycles when it fired."),
