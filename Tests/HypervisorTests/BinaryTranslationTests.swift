@@ -31,9 +31,10 @@ import Testing
     }
 
     static func run(_ source: String, mode: ExecutionMode, policy: BinaryTranslationPolicy = BinaryTranslationPolicy(),
-                    profile: CostProfile = .standard) throws -> Guest {
+                    shadow: ShadowPolicy = ShadowPolicy(), profile: CostProfile = .standard) throws -> Guest {
         var c = try TestKernels.configuration(source, mode: mode, profile: profile)
         c.binaryTranslationPolicy = policy
+        c.shadowPolicy = shadow
         let g = try Guest(c)
         #expect(g.run(maxInstructions: 10_000_000) == .poweredOff(code: 0), "\(mode): \(g.consoleText)")
         return g
@@ -42,10 +43,11 @@ import Testing
     /// Modelled cycles one more iteration of `body` costs under `mode` (the difference between
     /// 2000 and 1000 iterations, over 1000: translation and set-up cancel).
     static func perIteration(_ body: String, mode: ExecutionMode, setup: String = "",
-                             policy: BinaryTranslationPolicy = BinaryTranslationPolicy()) throws -> Double {
-        let a = try run(loop(body, iterations: 1000, setup: setup), mode: mode, policy: policy, profile: .classic2006)
+                             policy: BinaryTranslationPolicy = BinaryTranslationPolicy(),
+                             shadow: ShadowPolicy = ShadowPolicy()) throws -> Double {
+        let a = try run(loop(body, iterations: 1000, setup: setup), mode: mode, policy: policy, shadow: shadow, profile: .classic2006)
         defer { a.close() }
-        let b = try run(loop(body, iterations: 2000, setup: setup), mode: mode, policy: policy, profile: .classic2006)
+        let b = try run(loop(body, iterations: 2000, setup: setup), mode: mode, policy: policy, shadow: shadow, profile: .classic2006)
         defer { b.close() }
         return Double(b.cycles - a.cycles) / 1000
     }
@@ -256,11 +258,16 @@ import Testing
         li s1, 0x80312000
     """
 
+    /// One store writing a table again and again, with no access through the table in between,
+    /// is a write flood: the shadow pager stops tracing the table after three writes
+    /// (ShadowUnshadowingTests). The adaptation tests keep it traced, to see adaptation alone.
+    static let alwaysTraced = ShadowPolicy(unshadowAfter: 0)
+
     @Test(arguments: [1, 4, 7])
     func aTracedStoreAdaptsAtTheThreshold(threshold: Int) throws {
         // One store instruction writing an unused entry of the traced leaf table, 20 times.
         let source = Self.loop("    sd s0, 16(s1)", iterations: 20, setup: Self.pagedSetup)
-        let g = try Self.run(source, mode: .bt, policy: BinaryTranslationPolicy(adaptThreshold: threshold))
+        let g = try Self.run(source, mode: .bt, policy: BinaryTranslationPolicy(adaptThreshold: threshold), shadow: Self.alwaysTraced)
         defer { g.close() }
         let t = try #require(g.technique as? BinaryTranslationTechnique)
         let c = try #require(t.translator?.counters)
@@ -278,18 +285,33 @@ import Testing
 
     @Test func adaptationOff() throws {
         let source = Self.loop("    sd s0, 16(s1)", iterations: 20, setup: Self.pagedSetup)
-        let g = try Self.run(source, mode: .bt, policy: BinaryTranslationPolicy(adaptThreshold: 0))
+        let g = try Self.run(source, mode: .bt, policy: BinaryTranslationPolicy(adaptThreshold: 0), shadow: Self.alwaysTraced)
         defer { g.close() }
         let t = try #require(g.technique as? BinaryTranslationTechnique)
         #expect(t.monitor?.counters.tracedWrites == 20 && t.translator?.counters.adaptations == 0)
+    }
+
+    /// With the default policies the same loop is a write flood before it is a hot store: three
+    /// traced writes (below the adaptation threshold, 4), then the table is unshadowed and the
+    /// store runs natively, with nothing to adapt.
+    @Test func aWriteFloodUnshadowsBeforeTheStoreAdapts() throws {
+        let source = Self.loop("    sd s0, 16(s1)", iterations: 20, setup: Self.pagedSetup)
+        let g = try Self.run(source, mode: .bt)
+        defer { g.close() }
+        let t = try #require(g.technique as? BinaryTranslationTechnique)
+        #expect(t.monitor?.counters.tracedWrites == 3)
+        #expect(t.translator?.counters.adaptations == 0)
+        #expect(t.monitor?.shadow.counters.unshadowed == 1)
+        #expect(g.machine.readPhysical(at: 0x80312010, count: 1) == [1], "the last store (s0 = 1) landed")
+        #expect(t.checkCoherence() == [])
     }
 
     /// A traced PTE store after adaptation costs `traced_write_inline` (+ the instruction),
     /// far less than under trap ([AA06]: 391 under BT against 12733 under VT).
     @Test func anAdaptedStoreCostsTracedWriteInline() throws {
         let body = "    sd s0, 16(s1)"
-        let bt = try Self.perIteration(body, mode: .bt, setup: Self.pagedSetup)
-        let trap = try Self.perIteration(body, mode: .trap, setup: Self.pagedSetup)
+        let bt = try Self.perIteration(body, mode: .bt, setup: Self.pagedSetup, shadow: Self.alwaysTraced)
+        let trap = try Self.perIteration(body, mode: .trap, setup: Self.pagedSetup, shadow: Self.alwaysTraced)
         #expect(bt == 2 + 1 + 390, "bt \(bt)")
         #expect(bt < trap)
     }

@@ -200,7 +200,7 @@ import Testing
             #expect(monitor.counters.hardwareInterrupts > 0)
             #expect(monitor.counters.interruptsInjected >= monitor.counters.hardwareInterrupts)
         }
-        if name == "pte" { #expect(monitor.counters.tracedWrites > 1000, "the PTE benchmark's stores are traced") }
+        if name == "pte" { #expect(monitor.counters.tracedWrites >= 2 * 20, "the PTE benchmark's two stores an iteration (map, unmap) are traced") }
         let account = technique.account(guest)
         #expect(account.chargedCycles <= guest.machine.cycles, "the clock includes every charged event")
         #expect(account.total == guest.machine.cycles)

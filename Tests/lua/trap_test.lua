@@ -194,6 +194,44 @@ describe("mode = \"trap\"", function()
   end)
 end)
 
+describe("shadow = {...}", function()
+  -- tinyos's tlb benchmark with 32 pages: one of them is a page that was a page table of a
+  -- process that has exited, still mirrored by that process's cached shadow, so every store to
+  -- it traps as a traced write unless the shadow pager unshadows it.
+  local bootargs = "bench=tlb n=4096 pages=32"
+  local function loop(mode, shadow)
+    local vm <close> = tinyos(mode, "tlb", { bootargs = bootargs, shadow = shadow })
+    expect(vm:run { max_instructions = 50e6 }).to_equal("poweroff")
+    local cycles = tonumber(vm:console():match("# bench=tlb cycles=(%d+)"))
+    local shadows = mode ~= "native" and vm:stats().technique.shadow or nil
+    return cycles, shadows, result(vm)
+  end
+
+  it("unshadows a page table the guest freed and reuses as memory, after unshadow_after traced writes", function()
+    local native, _, want = loop("native")
+    for _, mode in ipairs { "trap", "bt" } do
+      local cycles, shadows, got = loop(mode)
+      expect(got).to_equal(want)
+      expect(shadows.unshadowed > 0).to_be(true)
+      expect({ mode, cycles < native * 1.2 }).to_equal({ mode, true })
+    end
+    -- Never unshadowing: the loop's stores to that page are traced writes.
+    local cycles, shadows, got = loop("trap", { unshadow_after = 0 })
+    expect(got).to_equal(want)
+    expect(shadows.unshadowed).to_equal(0)
+    expect(cycles > native * 5).to_be(true)
+  end)
+
+  it("is for the modes that shadow page tables, with a bounded threshold", function()
+    expect(function() vmlab.vm { kernel = kernel, shadow = { unshadow_after = 3 } } end)
+      .to_raise("option 'shadow' needs mode \"trap\" or \"bt\" %(got mode \"native\"%)")
+    expect(function() vmlab.vm { kernel = kernel, mode = "trap", shadow = { unshadow_after = -1 } } end)
+      .to_raise("option 'shadow.unshadow_after': must be 0 %(never unshadow%) to 1048576, got %-1")
+    expect(function() vmlab.vm { kernel = kernel, mode = "bt", shadow = { after = 3 } } end)
+      .to_raise("after")
+  end)
+end)
+
 describe("exit events", function()
   it("carry the instruction that trapped, read through the guest's own tables", function()
     local vm <close> = tinyos("trap", "syscall")

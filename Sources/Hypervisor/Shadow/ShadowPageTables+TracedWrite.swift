@@ -92,7 +92,10 @@ extension ShadowPageTables {
                 var end = start + 1
                 while end < size && physical[end] == physical[start] &+ UInt64(end - start) { end += 1 }
                 withMachine { $0.loadPhysical(littleEndian: value >> (8 * UInt64(start)), count: end - start, at: physical[start]) }
-                if let gpa = map.guestAddress(ofMachine: physical[start]) { guestWrote(guestPhysical: gpa, size: end - start) }
+                if let gpa = map.guestAddress(ofMachine: physical[start]) {
+                    guestWrote(guestPhysical: gpa, size: end - start)
+                    noteTracedWrite(guestPhysical: gpa)
+                }
                 start = end
             }
             counters.tracedWrites &+= 1

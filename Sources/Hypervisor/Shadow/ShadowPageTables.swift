@@ -46,12 +46,15 @@ public struct ShadowCounters: Sendable, Equatable {
     public var flushes: UInt64 = 0
     /// Cached shadow address spaces dropped to make room.
     public var evictions: UInt64 = 0
+    /// Shadow table pages dropped because the guest kept writing the table they mirror without
+    /// the shadow using them meanwhile (a write flood: `ShadowPageTables.unshadowAfter`).
+    public var unshadowed: UInt64 = 0
 
     /// The counters under their snake_case names, for `vm:stats()`.
     public var dictionary: [String: UInt64] {
         ["hidden_faults": hiddenFaults, "true_faults": trueFaults, "traced_writes": tracedWrites,
          "shadow_pages": shadowPages, "pages_allocated": pagesAllocated, "satp_switches": satpSwitches,
-         "flushes": flushes, "evictions": evictions]
+         "flushes": flushes, "evictions": evictions, "unshadowed": unshadowed]
     }
 }
 
@@ -95,6 +98,10 @@ public final class ShadowPageTables {
     public private(set) var machineSATP: UInt64 = 0
     /// Modelled cycles charged to the hart's clock per hardware TLB flush made for the guest.
     public var flushPrice: UInt64 = 0
+    /// Traced writes to a guest table page, with no shadow fault walking through a shadow page
+    /// that mirrors it in between, after which that shadow page is dropped (0: never). See
+    /// ShadowPageTables+Unshadowing.swift.
+    public var unshadowAfter = ShadowPageTables.defaultUnshadowAfter
 
     struct ContextKey: Hashable {
         var root: UInt64
@@ -121,6 +128,10 @@ public final class ShadowPageTables {
         /// splits a guest superpage or maps bare memory.
         var source: UInt64?
         var slot: Int
+        /// The shadow entry (machine address) that points at this page; nil for a root.
+        var parent: UInt64?
+        /// Traced writes to `source` since a shadow fault last walked through this page.
+        var floodCount = 0
     }
 
     var contexts: [Context?]
@@ -304,7 +315,7 @@ public final class ShadowPageTables {
     // MARK: page management
 
     /// A fresh shadow table page for `ctx`, evicting other address spaces when the pool is empty.
-    func allocate(for ctx: Context, level: Int, source: UInt64?) -> UInt64? {
+    func allocate(for ctx: Context, level: Int, source: UInt64?, parent: UInt64? = nil) -> UInt64? {
         var page = withMachine { pool.allocate(in: $0) }
         while page == nil {
             guard let victim = contexts.compactMap({ $0 }).filter({ $0 !== ctx && $0 !== current })
@@ -313,7 +324,7 @@ public final class ShadowPageTables {
             page = withMachine { pool.allocate(in: $0) }
         }
         guard let p = page else { return nil }
-        pageInfo[pool.index(of: p)!] = PageInfo(level: level, source: source, slot: ctx.slot)
+        pageInfo[pool.index(of: p)!] = PageInfo(level: level, source: source, slot: ctx.slot, parent: parent)
         ctx.pages.insert(p)
         counters.shadowPages &+= 1
         counters.pagesAllocated &+= 1
@@ -430,6 +441,7 @@ public final class ShadowPageTables {
     func fill(_ ctx: Context, va: UInt64, entries: WalkedEntries, level leafLevel: Int, leaf: UInt64, gpa: UInt64) -> Bool {
         guard var table = ctx.roots[view.rawValue] else { return false }
         for level in stride(from: Sv39.levels - 1, to: 0, by: -1) {
+            markUsed(table)
             let slot = table &+ Sv39.index(va, level: level) &* 8
             let e = words.read(slot) ?? 0
             if e & Sv39.v != 0 {
@@ -442,10 +454,11 @@ public final class ShadowPageTables {
             if let pte = entries.pte(atLevel: level), !Sv39.isLeaf(pte) {
                 source = Sv39.address(pte)
             }
-            guard let page = allocate(for: ctx, level: level - 1, source: source) else { return false }
+            guard let page = allocate(for: ctx, level: level - 1, source: source, parent: slot) else { return false }
             words.write(slot, Sv39.entry(page, Sv39.v))
             table = page
         }
+        markUsed(table)
         let slot = table &+ Sv39.index(va, level: 0) &* 8
         let old = words.read(slot) ?? 0
         let frame = gpa & ~(Sv39.pageSize - 1)

@@ -28,9 +28,9 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
     /// Held strongly here: the machine's reference is weak.
     public private(set) var translator: BinaryTranslator?
 
-    public init(policy: BinaryTranslationPolicy = BinaryTranslationPolicy()) {
+    public init(policy: BinaryTranslationPolicy = BinaryTranslationPolicy(), shadowPolicy: ShadowPolicy = ShadowPolicy()) {
         self.policy = policy
-        base = TrapTechnique(emulatesDevices: !policy.afterburn)
+        base = TrapTechnique(emulatesDevices: !policy.afterburn, shadowPolicy: shadowPolicy)
     }
 
     public var mode: ExecutionMode { .bt }

@@ -30,9 +30,11 @@ public final class TrapTechnique: ShadowingTechnique {
     /// Whether the guest's device register accesses trap to the monitor to be emulated (the
     /// default: the classic emulated device) or reach the devices directly.
     public let emulatesDevices: Bool
+    public let shadowPolicy: ShadowPolicy
 
-    public init(emulatesDevices: Bool = true) {
+    public init(emulatesDevices: Bool = true, shadowPolicy: ShadowPolicy = ShadowPolicy()) {
         self.emulatesDevices = emulatesDevices
+        self.shadowPolicy = shadowPolicy
     }
     public var mode: ExecutionMode { .trap }
 
@@ -68,6 +70,7 @@ public final class TrapTechnique: ShadowingTechnique {
         let pc = machine.pc(hart: 0), a0 = machine.register(10, hart: 0), a1 = machine.register(11, hart: 0)
         let monitor = TrapMonitor(machine: machine, map: map, poolBase: ramBase + memory, poolSize: Self.shadowPoolSize,
                                   shadowCapacity: Self.shadowCapacity)
+        monitor.shadow.unshadowAfter = shadowPolicy.unshadowAfter
         let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)
         machine.addTimedDevice(sbi)

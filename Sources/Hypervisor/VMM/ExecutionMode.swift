@@ -46,9 +46,9 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         switch self {
         case .native: NativeTechnique()
         case .interpret: InterpretTechnique()
-        case .trap: TrapTechnique()
+        case .trap: TrapTechnique(shadowPolicy: configuration.shadowPolicy)
         case .pv: ParavirtualTechnique(policy: configuration.paravirtualPolicy)
-        case .bt: BinaryTranslationTechnique(policy: configuration.binaryTranslationPolicy)
+        case .bt: BinaryTranslationTechnique(policy: configuration.binaryTranslationPolicy, shadowPolicy: configuration.shadowPolicy)
         case .hw:
             throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
         }

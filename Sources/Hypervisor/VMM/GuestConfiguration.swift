@@ -16,17 +16,21 @@ public struct GuestConfiguration: Sendable {
     /// The binary translator's rules (adaptation threshold, inline emulation, afterburning); used
     /// by `bt` only.
     public var binaryTranslationPolicy = BinaryTranslationPolicy()
+    /// The shadow pager's rules (unshadowing after a write flood); used by `trap` and `bt`.
+    public var shadowPolicy = ShadowPolicy()
 
     public init(name: String? = nil, mode: ExecutionMode = .native, profile: CostProfile = .standard,
                 board: VirtBoardConfiguration = VirtBoardConfiguration(),
                 paravirtualPolicy: ParavirtualPolicy = ParavirtualPolicy(),
-                binaryTranslationPolicy: BinaryTranslationPolicy = BinaryTranslationPolicy()) {
+                binaryTranslationPolicy: BinaryTranslationPolicy = BinaryTranslationPolicy(),
+                shadowPolicy: ShadowPolicy = ShadowPolicy()) {
         self.name = name
         self.mode = mode
         self.profile = profile
         self.board = board
         self.paravirtualPolicy = paravirtualPolicy
         self.binaryTranslationPolicy = binaryTranslationPolicy
+        self.shadowPolicy = shadowPolicy
     }
 }
 

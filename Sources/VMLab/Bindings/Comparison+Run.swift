@@ -53,7 +53,7 @@ extension Comparison {
         }
     }
 
-    /// One mode as a comparison runs it: the technique's policy (a mode entry's `bt=`/`pv=`) and
+    /// One mode as a comparison runs it: the technique's policy (a mode entry's `bt=`/`pv=`/`shadow=`) and
     /// the name of its rows — the mode's own name unless the entry gave a `label`, so one mode can
     /// appear twice with different policies (runtime BT beside afterburning).
     public struct Column: Sendable, Equatable {
@@ -61,6 +61,7 @@ extension Comparison {
         public var label: String
         public var paravirtualPolicy = ParavirtualPolicy()
         public var binaryTranslationPolicy = BinaryTranslationPolicy()
+        public var shadowPolicy = ShadowPolicy()
 
         public init(_ mode: ExecutionMode, label: String? = nil) {
             self.mode = mode
@@ -159,6 +160,7 @@ extension Comparison {
                 spec.mode = column.mode
                 spec.paravirtualPolicy = column.paravirtualPolicy
                 spec.binaryTranslationPolicy = column.binaryTranslationPolicy
+                spec.shadowPolicy = column.shadowPolicy
                 spec.kernel = column.mode == .pv ? request.paravirtualKernel ?? request.kernel : request.kernel
                 spec.memory = request.memory
                 spec.bootargs = request.commandLine(bench)

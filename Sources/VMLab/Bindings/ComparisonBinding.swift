@@ -22,6 +22,7 @@ enum ComparisonBinding {
         LuaOption("label", .string, "The name of this entry's rows (`row.mode`) and of its column in the printed table (default: the mode's name). Two entries may share a mode, not a label."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", VMBinding.binaryTranslationOptions), "The binary translator's policy, as `vmlab.vm`'s `bt` (mode \"bt\" only)."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", VMBinding.paravirtualOptions), "The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode \"pv\" only)."),
+        LuaOption("shadow", .options(name: "vmlab.ShadowOptions", VMBinding.shadowOptions), "The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes \"trap\" and \"bt\" only)."),
     ]
 
     static let options: [LuaOption] = [
@@ -150,6 +151,10 @@ enum ComparisonBinding {
         if entry["bt"] != .nil {
             column.binaryTranslationPolicy = try VMBinding.binaryTranslationPolicy(entry["bt"], argument: 1, context: place)
             try VMBinding.requireMode(.bt, for: "bt", got: mode, argument: 1, context: place)
+        }
+        if entry["shadow"] != .nil {
+            column.shadowPolicy = try VMBinding.shadowPolicy(entry["shadow"], argument: 1, context: place)
+            try VMBinding.requireMode(VMBinding.shadowingModes, for: "shadow", got: mode, argument: 1, context: place)
         }
         return column
     }

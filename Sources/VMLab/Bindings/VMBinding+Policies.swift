@@ -17,6 +17,10 @@ extension VMBinding {
         LuaOption("afterburn", .boolean, "Patch the kernel's sensitive instructions once, at load time (L4Ka afterburning), instead of translating its code at run time (default false; see Afterburning in the Hypervisor documentation)."),
     ]
 
+    static let shadowOptions: [LuaOption] = [
+        LuaOption("unshadow_after", .integer, "Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default \(ShadowPageTables.defaultUnshadowAfter), KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it)."),
+    ]
+
     /// The most traps `adapt_threshold` may wait for: more would never adapt in any lab run, and
     /// 0 says "never" plainly.
     static let maximumAdaptThreshold: Int64 = 1 << 20
@@ -49,10 +53,30 @@ extension VMBinding {
         return policy
     }
 
+    /// The shadow pager's policy of a `shadow={...}` table (checked against its declared options).
+    static func shadowPolicy(_ shadow: LuaValue, argument: Int32, context: String = "") throws -> ShadowPolicy {
+        var policy = ShadowPolicy()
+        if let after = shadow["unshadow_after"].int64 {
+            guard after >= 0 && after <= Int64(ShadowPolicy.maximumUnshadowAfter) else {
+                throw LuaRaise.argument(argument, context + "option 'shadow.unshadow_after': must be 0 (never unshadow) to \(ShadowPolicy.maximumUnshadowAfter), got \(after)")
+            }
+            policy.unshadowAfter = Int(after)
+        }
+        return policy
+    }
+
     /// Raises when a technique's policy table is given for another mode: it would be silently unused.
     static func requireMode(_ mode: ExecutionMode, for option: String, got actual: ExecutionMode, argument: Int32, context: String = "") throws {
-        guard actual == mode else {
-            throw LuaRaise.argument(argument, context + "option '\(option)' needs mode \"\(mode.rawValue)\" (got mode \"\(actual.rawValue)\")")
+        try requireMode([mode], for: option, got: actual, argument: argument, context: context)
+    }
+
+    static func requireMode(_ modes: [ExecutionMode], for option: String, got actual: ExecutionMode, argument: Int32, context: String = "") throws {
+        guard modes.contains(actual) else {
+            let names = modes.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            throw LuaRaise.argument(argument, context + "option '\(option)' needs mode \(names) (got mode \"\(actual.rawValue)\")")
         }
     }
+
+    /// The modes that shadow the guest's page tables, which `shadow={...}` applies to.
+    static let shadowingModes: [ExecutionMode] = [.trap, .bt]
 }

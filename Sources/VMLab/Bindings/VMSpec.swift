@@ -70,6 +70,8 @@ public struct VMSpec: Sendable {
     public var paravirtualPolicy = ParavirtualPolicy()
     /// The binary translator's policy (`bt={...}`; mode "bt" only).
     public var binaryTranslationPolicy = BinaryTranslationPolicy()
+    /// The shadow pager's policy (`shadow={...}`; modes "trap" and "bt").
+    public var shadowPolicy = ShadowPolicy()
     /// The hart's TLB (`tlb={...}`), and the A/D and misaligned-access behaviours: the machine's,
     /// so in every mode (VMBinding+Hardware.swift).
     public var tlb = TLBConfiguration()
@@ -119,7 +121,7 @@ public struct VMSpec: Sendable {
     /// The Hypervisor's description of the VM.
     func guestConfiguration() -> GuestConfiguration {
         GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration(), paravirtualPolicy: paravirtualPolicy,
-                           binaryTranslationPolicy: binaryTranslationPolicy)
+                           binaryTranslationPolicy: binaryTranslationPolicy, shadowPolicy: shadowPolicy)
     }
 
     /// A hart policy's values by the names the Lua options and the command line give them, the

@@ -578,6 +578,7 @@ function vmlab_VM:close() end
 ---@field label? string The name of this entry's rows (`row.mode`) and of its column in the printed table (default: the mode's name). Two entries may share a mode, not a label.
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy, as `vmlab.vm`'s `bt` (mode "bt" only).
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode "pv" only).
+---@field shadow? vmlab.ShadowOptions The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes "trap" and "bt" only).
 
 ---@class vmlab.CompareOptions
 ---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Under mode "pv" a bundled guest runs as its para-virtual flavour (`tinyos-pv`: the same sources with the hypercall layer), since an unmodified kernel is refused there. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
@@ -662,6 +663,9 @@ function vmlab_VM:close() end
 ---@field max_cycles? integer Stop after this many modelled cycles.
 ---@field to? integer|string|vmlab.RunToEvent Run to a point and stop there (reason "reached"): before the instruction at a guest pc (an integer, or a symbol of `vm:symbols()`: `vm:run{ to = "sys_getpid" }`), or after the `count`th event matching `{ event = "mmio", count = 3, <filter> }` (the filter keys of `vm:on`), counted from the start of this run.
 
+---@class vmlab.ShadowOptions
+---@field unshadow_after? integer Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default 3, KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it).
+
 ---@class vmlab.SwitchOptions
 ---@field capture? integer Keep the most recent N frames that enter the switch (default 0: none), for `switch:frames()` and `switch:write_pcap(path)`: a port mirror, which records every frame whatever the switch then does with it.
 
@@ -687,6 +691,7 @@ function vmlab_VM:close() end
 ---@field rng? boolean|integer A virtio-rng (virtio 1.2 §5.4) after the disks, cards and console: `true` draws from vmlab's default seed, an integer from that seed (its 64 bits). The bytes are a SplitMix64 stream, the same in every run with the same seed; not cryptographic.
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
+---@field shadow? vmlab.ShadowOptions The shadow pager's policy (modes "trap" and "bt", which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = "builtin"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode.
 ---@field symbols? table<string, integer> More names of guest addresses, for `vm:symbols()`, `vm:breakpoint` and `vm:run{ to = }`: name → address, such as the second result of `vmlab.asm` for an `image` (give `vmlab.asm` the `base` the image is loaded at). They are added to the ELF files' symbols, and win over them.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).

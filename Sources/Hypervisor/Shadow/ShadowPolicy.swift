@@ -1,0 +1,18 @@
+// The shadow pager's rules, which `trap` and `bt` (the two modes that shadow the guest's page
+// tables) take from the VM's configuration (`shadow={...}` in Lua).
+
+/// How the shadow page tables of a `trap` or `bt` VM behave.
+public struct ShadowPolicy: Sendable, Equatable {
+    /// Traced writes to a guest page-table page, with no shadow fault using a shadow table that
+    /// mirrors it in between, after which that shadow table is dropped and the page, once no
+    /// shadow mirrors it, is no longer write-protected (0: never; default 3, KVM's). See
+    /// ShadowPageTables+Unshadowing.swift.
+    public var unshadowAfter = ShadowPageTables.defaultUnshadowAfter
+
+    /// The most `unshadowAfter` may be: more would never unshadow in any lab run, and 0 says "never".
+    public static let maximumUnshadowAfter = 1 << 20
+
+    public init(unshadowAfter: Int = ShadowPageTables.defaultUnshadowAfter) {
+        self.unshadowAfter = unshadowAfter
+    }
+}
