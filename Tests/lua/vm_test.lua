@@ -503,6 +503,72 @@ describe("the hart's options", function()
     expect(full).to_equal(0)
   end)
 
+  it("list what the TLB holds with vm:tlb(): the kernel's global gigapage, a page of ASID 5", function()
+    local kernel, symbols = vmlab.asm([[
+      la t1, root              # root[1] -> l1 (va 0x40000000...)
+      la t0, l1
+      srli t0, t0, 2
+      ori t0, t0, 1
+      sd t0, 8(t1)
+      la t1, l1                # l1[0] -> l0
+      la t0, l0
+      srli t0, t0, 2
+      ori t0, t0, 1
+      sd t0, 0(t1)
+      la t1, l0                # l0[0] -> page: V R W A D
+      la t0, page
+      srli t0, t0, 2
+      ori t0, t0, 0xc7
+      sd t0, 0(t1)
+      li t0, (0x80000 << 10) | 0xef   # root[2]: the kernel, a global gigapage, V R W X G A D
+      la t1, root
+      sd t0, 16(t1)
+      la t0, root
+      srli t0, t0, 12
+      li t1, (8 << 60) | (5 << 44)    # Sv39, ASID 5
+      or t0, t0, t1
+      csrw satp, t0
+      sfence.vma
+      li a1, 0x40000000
+      sd a1, 8(a1)
+      li a7, 0x53525354
+      li a6, 0
+      li a0, 0
+      li a1, 0
+      ecall
+      .balign 4096
+    root: .zero 4096
+    l1: .zero 4096
+    l0: .zero 4096
+    page: .zero 4096
+    ]], { base = 0x80200000 })
+    local vm <close> = assert(vmlab.vm { image = kernel, firmware = "builtin", tlb = { entries = 8, ways = 2 } })
+    expect(vm:tlb()).to_equal({})
+    expect(vm:run { max_instructions = 1e6 }).to_equal("poweroff")
+    local entries = vm:tlb { vcpu = 0 }
+    expect(#entries).to_equal(2)
+    local by_va = {}
+    for _, e in ipairs(entries) do
+      by_va[e.va] = e
+      expect(e.set >= 0 and e.set < 4 and e.way >= 0 and e.way < 2).to_be(true)
+    end
+    local code, data = by_va[0x80000000], by_va[0x40000000]
+    expect({ code.pa, code.page_size, code.global, code.asid, code.flags_text }).to_equal({ 0x80000000, 1 << 30, true, 5, "DAG-XWRV" })
+    expect({ data.pa, data.page_size, data.global, data.asid, data.flags_text }).to_equal({ symbols.page, 4096, false, 5, "DA---WRV" })
+    expect(data.flags).to_equal({ r = true, w = true, x = false, u = false, g = false, a = true, d = true })
+    expect(function() vm:tlb { vcpu = 1 } end).to_raise("no vCPU 1 %(the VM has 1%)")
+    expect(function() vm:tlb { hart = 0 } end).to_raise("unknown option 'hart'")
+
+    -- Under trap the TLB caches the shadow: 4 KiB entries with U set, the VMM's ASIDs.
+    local trap <close> = assert(vmlab.vm { image = kernel, firmware = "builtin", mode = "trap" })
+    expect(trap:run { max_instructions = 1e6 }).to_equal("poweroff")
+    local shadowed = trap:tlb()
+    expect(#shadowed >= 2).to_be(true)
+    for _, e in ipairs(shadowed) do
+      expect({ e.va, e.page_size, e.flags.u, e.global }).to_equal({ e.va, 4096, true, false })
+    end
+  end)
+
   it("let software set A and D (Svade): a program that expects the hardware to fails", function()
     expect((isa("paging_sv39", {}))).to_equal(0)
     expect((isa("paging_sv39", { ad_bits = "hardware" }))).to_equal(0)

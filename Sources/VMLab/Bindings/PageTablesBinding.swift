@@ -106,8 +106,8 @@ enum PageTablesBinding {
 
     // MARK: plain data
 
-    /// One PTE's bits 0–7 (privileged spec, "Sv39": V R W X U G A D), and the PPN as an address.
-    static func level(_ level: Int, address: UInt64, pte: UInt64) -> LuaValue {
+    /// A PTE's bits 0–7 (privileged spec, "Sv39": V R W X U G A D) by name, and as text.
+    static func flags(_ pte: UInt64) -> (flags: [String: LuaValue], text: String) {
         let names = ["v", "r", "w", "x", "u", "g", "a", "d"]
         var flags: [String: LuaValue] = [:]
         var text = ""
@@ -116,6 +116,12 @@ enum PageTablesBinding {
             flags[name] = .boolean(on)
             text = (on ? name.uppercased() : "-") + text   // printed high bit first, as the spec draws it
         }
+        return (flags, text)
+    }
+
+    /// One PTE's bits 0–7, and the PPN as an address.
+    static func level(_ level: Int, address: UInt64, pte: UInt64) -> LuaValue {
+        let (flags, text) = self.flags(pte)
         let ppn = (pte >> 10) & ((1 << 44) - 1)
         return .record([
             "level": .integer(Int64(level)), "pte_address": .unsigned(address), "pte": .unsigned(pte),

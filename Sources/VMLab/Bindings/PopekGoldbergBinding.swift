@@ -15,6 +15,7 @@ enum PopekGoldbergBinding {
         module.classes.append(PageTablesBinding.walkClass)
         module.classes.append(PageTablesBinding.levelClass)
         module.classes.append(PageTablesBinding.incoherenceClass)
+        module.classes.append(TLBBinding.entryClass)
     }
 
     /// Every spelling `holes` takes, for the documentation and for the error naming an unknown one.

@@ -150,7 +150,7 @@ function vmlab_Comparison:write_json(path) end
 
 ---One run of a comparison: a benchmark under a mode, boot to poweroff.
 ---@class vmlab.ComparisonRow
----@field bench string 
+---@field bench string The benchmark.
 ---@field mode string The mode, or the `label` of its entry in `modes`.
 ---@field instructions integer Guest instructions retired.
 ---@field cycles integer Modelled cycles of the whole run.
@@ -158,8 +158,8 @@ function vmlab_Comparison:write_json(path) end
 ---@field by_category table<string, integer> Cycles by category, as `vm:stats().cycles.by_category`.
 ---@field traps integer Traps taken (exceptions and interrupts).
 ---@field exits integer VM exits (0 where no VMM runs).
----@field tlb_misses integer 
----@field walk_references integer 
+---@field tlb_misses integer TLB misses (`vm:stats().tlb.misses`).
+---@field walk_references integer Page-table entries the page walker read or wrote back (`vm:stats().walk.references`).
 ---@field mmio integer Device register accesses.
 ---@field result string The benchmark's result line (`bench=NAME iterations=N status=ok ...`), or "".
 ---@field guest_cycles? integer The cycles the guest measured itself around its timed loop (its `# bench=` line).
@@ -456,6 +456,19 @@ function vmlab_Switch:write_pcap(path) end
 ---@field capture_discarded integer Frames the capture recorded and let go of to keep only the most recent `capture`.
 local vmlab_SwitchStats = {}
 
+---One valid TLB entry (`vm:tlb()`).
+---@class vmlab.TLBEntry
+---@field va integer The virtual address of the page's first byte.
+---@field pa integer The physical address of the page's first byte (machine-physical under `trap` and `bt`).
+---@field page_size integer 4096, 2 MiB, 1 GiB or 512 GiB: the leaf's level, kept whole (a superpage is one entry).
+---@field asid integer The address-space identifier it is tagged with (0 on an untagged TLB, `tlb = { tagged = false }`).
+---@field global boolean The PTE's G bit: it matches every ASID and survives an ASID's flush.
+---@field flags { r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean } The leaf PTE's permission and status bits it caches.
+---@field flags_text string The same bits as `vmlab.PageWalkLevel.flags_text` writes them (`DAGUXWRV`).
+---@field set integer The set it is in (0 up to entries / ways - 1).
+---@field way integer Its way within the set.
+local vmlab_TLBEntry = {}
+
 ---A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.
 ---@class vmlab.VM
 local vmlab_VM = {}
@@ -560,6 +573,11 @@ function vmlab_VM:page_tables(options) end
 ---The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.
 ---@return vmlab.ShadowIncoherence[] problems
 function vmlab_VM:check_shadows() end
+
+---The valid entries of a vCPU's TLB now, in set and way order, as plain data: what each maps (virtual and physical page, size), its ASID and global bit, its permissions, and where it sits (set, way). Reading changes nothing. Under `trap` and `bt` they are the shadow's entries (machine-physical, 4 KiB, U set, the VMM's ASIDs).
+---@param options? vmlab.TLBReadOptions
+---@return vmlab.TLBEntry[] entries
+function vmlab_VM:tlb(options) end
 
 ---Releases the resources this handle holds.
 function vmlab_VM:close() end
@@ -673,6 +691,9 @@ function vmlab_VM:close() end
 ---@field entries? integer Entries in all (default 64), 1 to 65536; a multiple of `ways`.
 ---@field ways? integer Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped.
 ---@field tagged? boolean Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the whole TLB, as x86's CR3 load did before PCIDs.
+
+---@class vmlab.TLBReadOptions
+---@field vcpu? integer The vCPU whose TLB to read (default 0).
 
 ---@class vmlab.VCPUOptions
 ---@field vcpu? integer The vCPU (default 0).

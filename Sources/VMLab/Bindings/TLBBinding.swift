@@ -1,0 +1,58 @@
+import Hypervisor
+import LuaKit
+import Machine
+
+/// `vm:tlb()`: the architectural TLB's entries as plain data, so that a lab can look inside the
+/// teaching object whose counters `vm:stats().tlb` shows (TLB.swift: unified, set-associative,
+/// FIFO within a set). Under `trap` and `bt` the hart's TLB caches the shadow page tables: its
+/// entries map guest-virtual addresses to machine-physical pages, 4 KiB each, U set (the guest
+/// kernel runs in U-mode), tagged with the VMM's ASID for each cached address space and view.
+enum TLBBinding {
+    static let options: [LuaOption] = [
+        LuaOption("vcpu", .integer, "The vCPU whose TLB to read (default 0)."),
+    ]
+
+    static let methods: [LuaFunction] = [
+        .method("tlb", of: "vmlab.VM",
+                summary: "The valid entries of a vCPU's TLB now, in set and way order, as plain data: what each maps (virtual and physical page, size), its ASID and global bit, its permissions, and where it sits (set, way). Reading changes nothing. Under `trap` and `bt` they are the shadow's entries (machine-physical, 4 KiB, U set, the VMM's ASIDs).",
+                parameters: [.optional("options", .options(name: "vmlab.TLBReadOptions", options))],
+                returns: [LuaReturn(.list(.documented("vmlab.TLBEntry")), "entries")]) { call in
+            let vm = try VMBinding.machine(call)
+            let o = try call.options(2)
+            let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
+            let vcpu = o.integer("vcpu") ?? 0
+            guard vcpu >= 0 && vcpu < Int64(guest.machine.hartCount) else {
+                throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
+            }
+            return [.array(guest.machine.tlbEntries(hart: Int(vcpu)).map(value))]
+        },
+    ]
+
+    static let entryClass = LuaDocClass(
+        "vmlab.TLBEntry", summary: "One valid TLB entry (`vm:tlb()`).",
+        fields: [
+            .required("va", .integer, "The virtual address of the page's first byte."),
+            .required("pa", .integer, "The physical address of the page's first byte (machine-physical under `trap` and `bt`)."),
+            .required("page_size", .integer, "4096, 2 MiB, 1 GiB or 512 GiB: the leaf's level, kept whole (a superpage is one entry)."),
+            .required("asid", .integer, "The address-space identifier it is tagged with (0 on an untagged TLB, `tlb = { tagged = false }`)."),
+            .required("global", .boolean, "The PTE's G bit: it matches every ASID and survives an ASID's flush."),
+            .required("flags", .documented("{ r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean }"), "The leaf PTE's permission and status bits it caches."),
+            .required("flags_text", .string, "The same bits as `vmlab.PageWalkLevel.flags_text` writes them (`DAGUXWRV`)."),
+            .required("set", .integer, "The set it is in (0 up to entries / ways - 1)."),
+            .required("way", .integer, "Its way within the set."),
+        ])
+
+    static func value(_ e: TLBEntry) -> LuaValue {
+        // The leaf PTE's low bits again (V R W X U G A D, bits 0-7), to name them as a walk does.
+        let bits = [true, e.readable, e.writable, e.executable, e.user, e.global, e.accessed, e.dirty]
+        let pte = bits.enumerated().reduce(UInt64(0)) { $1.element ? $0 | 1 << UInt64($1.offset) : $0 }
+        var (flags, text) = PageTablesBinding.flags(pte)
+        flags["v"] = nil   // every entry is valid
+        return .record([
+            "va": .unsigned(e.virtualAddress), "pa": .unsigned(e.physicalAddress),
+            "page_size": .unsigned(1 << (12 + 9 * UInt64(e.level))), "asid": .integer(Int64(e.asid)),
+            "global": .boolean(e.global), "flags": .record(flags), "flags_text": .string(text),
+            "set": .integer(Int64(e.set)), "way": .integer(Int64(e.way)),
+        ])
+    }
+}
