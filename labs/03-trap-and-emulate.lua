@@ -20,7 +20,9 @@
 --   5. write floods: a page-table page the kernel freed and reuses as memory stays mirrored by the
 --      cached shadow of an old address space; the shadow pager stops tracing a table that is
 --      written three times with no shadow fault using it in between (`shadow.unshadow_after`, as
---      KVM's shadow MMU), and the same benchmark without that rule.
+--      KVM's shadow MMU), and the same benchmark without that rule;
+--   6. the shadow cache: ctxsw and fork with the shadows of 16 address spaces kept (the default)
+--      and of one (`shadow.capacity = 1`: every switch of address space rebuilds the shadow).
 --
 -- Questions: which exits dominate the syscall benchmark under trap, and why is a guest system
 -- call at least two hardware traps? tinyos writes to every 4 KiB page of its 128 MiB before it
@@ -28,7 +30,8 @@
 -- guest's "page" is while it runs bare, or under a gigapage)? The pte benchmark writes two PTEs
 -- an iteration: without unshadowing (section 5), why does it make about 500 traced writes an
 -- iteration, and what is the kernel doing with those stores? Could a VMM without the rule tell a
--- freed page table from a live one? Why is the shadow's leaf for a kernel page
+-- freed page table from a live one? Why does keeping more shadows help ctxsw and hurt fork
+-- (section 6: what does fork do with the address spaces it makes)? Why is the shadow's leaf for a kernel page
 -- a 4 KiB page with U set, when the guest mapped a 1 GiB page without U? Why are the
 -- `csr_write:sstatus`, `sfence_vma` and `wfi` holes harmless to tinyos (try them) while `sret`
 -- is fatal — and is "harmless to one guest" the same as "virtualisable"? The mmio benchmark reads
@@ -136,6 +139,25 @@ for _, after in ipairs { 3, 0 } do
     f.traced, f.unshadowed, f.loop / n))
 end
 
+-- 6. The shadow cache -------------------------------------------------------------------------
+-- A shadow kept for an address space the guest returns to saves rebuilding it, one hidden fault
+-- at a time; a shadow kept for one that never comes back keeps its tables write-protected.
+local cache = {}
+print(("\n6. the shadow cache under trap, n = %d: cycles per iteration, hidden faults, traced writes, evictions"):format(n))
+for _, bench in ipairs { "ctxsw", "fork" } do
+  cache[bench] = {}
+  for _, capacity in ipairs { 16, 1 } do
+    local vm <close> = assert(vmlab.vm { mode = "trap", kernel = kernel, profile = profile, shadow = { capacity = capacity },
+                                         bootargs = ("bench=%s n=%d"):format(bench, n) })
+    vm:run { max_instructions = 50e6 }
+    local s = vm:stats().technique.shadow
+    local c = { loop = tonumber(vm:console():match("# bench=%w+ cycles=(%d+)")) / n, hidden = s.hidden_faults,
+                traced = s.traced_writes, evictions = s.evictions, result = vm:console():match("bench=%w+ iterations[^\r\n]*") }
+    cache[bench][capacity] = c
+    print(("   %-6s capacity %2d %12.0f %8d hidden %8d traced %6d evictions"):format(bench, capacity, c.loop, c.hidden, c.traced, c.evictions))
+  end
+end
+
 -- What `vmlab test labs` verifies.
 local function row(bench, mode)
   for _, r in ipairs(t.rows) do if r.bench == bench and r.mode == mode then return r end end
@@ -193,6 +215,19 @@ vmlab.check("a page table reused as memory stops being traced after a write floo
   expect(floods[3].traced < 3 * n).to_be(true)
   expect(floods[0].traced > 100 * n).to_be(true)
   expect(floods[0].loop > 10 * floods[3].loop).to_be(true)
+end)
+
+vmlab.check("a shadow cache of one rebuilds at every switch (ctxsw pays) and mirrors no dead tables (fork gains)", function()
+  expect(cache.fork[16].result).to_equal(row("fork", "native").result)
+  for _, bench in ipairs { "ctxsw", "fork" } do
+    expect(cache[bench][16].result).to_match(("bench=%s iterations=%d status=ok"):format(bench, n))
+    expect(cache[bench][1].result).to_equal(cache[bench][16].result)
+    expect(cache[bench][1].evictions > 0).to_be(true)
+  end
+  expect(cache.ctxsw[1].hidden > cache.ctxsw[16].hidden).to_be(true)
+  expect(cache.ctxsw[1].loop > cache.ctxsw[16].loop).to_be(true)
+  expect(cache.fork[1].traced < cache.fork[16].traced).to_be(true)
+  expect(cache.fork[1].loop < cache.fork[16].loop).to_be(true)
 end)
 
 vmlab.check("the two walks: guest-physical tables of the guest, shadow entries the MMU uses", function()

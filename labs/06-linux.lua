@@ -71,9 +71,9 @@ end
 
 -- 3. The deprivileging VMMs ----------------------------------------------------------------------
 local trap, shadow = runs.trap.technique.trap, runs.trap.technique.shadow
-print("\n3. trap: " .. ("%d exits: %d privileged instructions emulated, %d device register accesses emulated, %d hidden (shadow) faults, %d traced page-table writes, %d exceptions and %d interrupts reflected to the kernel")
+print("\n3. trap: " .. ("%d exits: %d privileged instructions emulated, %d device register accesses emulated, %d hidden (shadow) faults, %d traced page-table writes (%d shadow tables dropped after write floods), %d exceptions and %d interrupts reflected to the kernel")
   :format(trap.traps, trap.privileged_emulated, trap.device_emulated, shadow.hidden_faults, shadow.traced_writes,
-          trap.exceptions_reflected, trap.interrupts_injected))
+          shadow.unshadowed, trap.exceptions_reflected, trap.interrupts_injected))
 local bt = runs.bt.technique.bt
 print(("   bt: %d instructions translated in %d blocks (%.0f executions each on average), %d callouts, %d emulated inline, %d indirect jumps looked up")
   :format(bt.translated_instructions, bt.blocks_translated, runs.bt.instructions / bt.translated_instructions,

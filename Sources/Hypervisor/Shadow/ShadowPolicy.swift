@@ -8,11 +8,19 @@ public struct ShadowPolicy: Sendable, Equatable {
     /// shadow mirrors it, is no longer write-protected (0: never; default 3, KVM's). See
     /// ShadowPageTables+Unshadowing.swift.
     public var unshadowAfter = ShadowPageTables.defaultUnshadowAfter
+    /// Guest address spaces (satp values: root and ASID) whose shadows are kept at once, the least
+    /// recently used evicted; 1 rebuilds the shadow at every switch of address space.
+    public var capacity = ShadowPolicy.defaultCapacity
 
     /// The most `unshadowAfter` may be: more would never unshadow in any lab run, and 0 says "never".
     public static let maximumUnshadowAfter = 1 << 20
+    public static let defaultCapacity = 16
+    /// The most address spaces kept: each takes two roots of the shadow pool (1024 pages) and
+    /// two hardware ASIDs, and a pool that runs dry evicts address spaces anyway.
+    public static let maximumCapacity = 256
 
-    public init(unshadowAfter: Int = ShadowPageTables.defaultUnshadowAfter) {
+    public init(unshadowAfter: Int = ShadowPageTables.defaultUnshadowAfter, capacity: Int = ShadowPolicy.defaultCapacity) {
         self.unshadowAfter = unshadowAfter
+        self.capacity = capacity
     }
 }

@@ -20,8 +20,6 @@ import RISCV
 public final class TrapTechnique: ShadowingTechnique {
     /// RAM after the guest's for shadow tables (1024 pages).
     public static let shadowPoolSize: UInt64 = 4 << 20
-    /// Guest address spaces whose shadows are kept at once.
-    public static let shadowCapacity = 16
 
     public private(set) var monitor: TrapMonitor?
     var sbi: BuiltinSBI?
@@ -69,7 +67,7 @@ public final class TrapTechnique: ShadowingTechnique {
         ])
         let pc = machine.pc(hart: 0), a0 = machine.register(10, hart: 0), a1 = machine.register(11, hart: 0)
         let monitor = TrapMonitor(machine: machine, map: map, poolBase: ramBase + memory, poolSize: Self.shadowPoolSize,
-                                  shadowCapacity: Self.shadowCapacity)
+                                  shadowCapacity: shadowPolicy.capacity)
         monitor.shadow.unshadowAfter = shadowPolicy.unshadowAfter
         let platform = VirtualSBIPlatform(monitor: monitor, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)

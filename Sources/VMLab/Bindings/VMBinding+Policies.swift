@@ -19,6 +19,7 @@ extension VMBinding {
 
     static let shadowOptions: [LuaOption] = [
         LuaOption("unshadow_after", .integer, "Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default \(ShadowPageTables.defaultUnshadowAfter), KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it)."),
+        LuaOption("capacity", .integer, "Guest address spaces (satp values: root and ASID) whose shadows the VMM keeps at once, the least recently used evicted (default \(ShadowPolicy.defaultCapacity), 1 to \(ShadowPolicy.maximumCapacity)): 1 rebuilds the shadow, one hidden fault at a time, at every switch of address space."),
     ]
 
     /// The most traps `adapt_threshold` may wait for: more would never adapt in any lab run, and
@@ -61,6 +62,12 @@ extension VMBinding {
                 throw LuaRaise.argument(argument, context + "option 'shadow.unshadow_after': must be 0 (never unshadow) to \(ShadowPolicy.maximumUnshadowAfter), got \(after)")
             }
             policy.unshadowAfter = Int(after)
+        }
+        if let capacity = shadow["capacity"].int64 {
+            guard capacity >= 1 && capacity <= Int64(ShadowPolicy.maximumCapacity) else {
+                throw LuaRaise.argument(argument, context + "option 'shadow.capacity': must be 1 to \(ShadowPolicy.maximumCapacity), got \(capacity)")
+            }
+            policy.capacity = Int(capacity)
         }
         return policy
     }

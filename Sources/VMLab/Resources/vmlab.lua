@@ -683,6 +683,7 @@ function vmlab_VM:close() end
 
 ---@class vmlab.ShadowOptions
 ---@field unshadow_after? integer Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default 3, KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it).
+---@field capacity? integer Guest address spaces (satp values: root and ASID) whose shadows the VMM keeps at once, the least recently used evicted (default 16, 1 to 256): 1 rebuilds the shadow, one hidden fault at a time, at every switch of address space.
 
 ---@class vmlab.SwitchOptions
 ---@field capture? integer Keep the most recent N frames that enter the switch (default 0: none), for `switch:frames()` and `switch:write_pcap(path)`: a port mirror, which records every frame whatever the switch then does with it.
