@@ -89,7 +89,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables) or pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf). hw comes later.", valueName: "mode"))
     var mode: String = "native"
 
-    @Option(help: ArgumentHelp("The hart's TLB, as vmlab.vm's tlb option: entries (default 64), ways (default 4; = entries for fully associative), tagged=false to flush it on every satp write.", valueName: "entries=N,ways=N,tagged=BOOL"))
+    @Option(help: ArgumentHelp("The hart's TLB, as vmlab.vm's tlb option: entries (default 64), ways (default 4; = entries for fully associative), tagged=false to flush it on every satp write, keep_global=true (with tagged=false) to spare global entries then.", valueName: "entries=N,ways=N,tagged=BOOL,keep_global=BOOL"))
     var tlb: String?
 
     @Option(help: ArgumentHelp("Who sets page-table A/D bits: hardware (the page walker, as QEMU) or fault (a page fault, for software; Svade, as Spike).", valueName: "hardware|fault"))
@@ -142,16 +142,16 @@ struct BootCommand: ParsableCommand {
         return value
     }
 
-    /// `entries=64,ways=4,tagged=false`, each part optional.
+    /// `entries=64,ways=4,tagged=false,keep_global=true`, each part optional.
     static func parseTLB(_ text: String) throws -> TLBConfiguration {
         var fields: [String: String] = [:]
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard !part.isEmpty else {
-                throw ValidationError("--tlb \(text): an empty field (expected entries=N, ways=N or tagged=true|false, separated by commas).")
+                throw ValidationError("--tlb \(text): an empty field (expected entries=N, ways=N, tagged=true|false or keep_global=true|false, separated by commas).")
             }
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pair.count == 2, ["entries", "ways", "tagged"].contains(pair[0]) else {
-                throw ValidationError("--tlb \(text): '\(part)' is not entries=N, ways=N or tagged=true|false.")
+            guard pair.count == 2, ["entries", "ways", "tagged", "keep_global"].contains(pair[0]) else {
+                throw ValidationError("--tlb \(text): '\(part)' is not entries=N, ways=N, tagged=true|false or keep_global=true|false.")
             }
             guard fields[pair[0]] == nil else { throw ValidationError("--tlb \(text): \(pair[0]) is given twice.") }
             fields[pair[0]] = pair[1]
@@ -161,15 +161,17 @@ struct BootCommand: ParsableCommand {
             guard let n = Int64(value) else { throw ValidationError("--tlb: \(field) must be a number, got '\(value)'.") }
             return n
         }
-        var tagged: Bool?
-        switch fields["tagged"] {
-        case nil: break
-        case "true": tagged = true
-        case "false": tagged = false
-        case let other?: throw ValidationError("--tlb: tagged must be true or false, got '\(other)'.")
+        func boolean(_ field: String) throws -> Bool? {
+            switch fields[field] {
+            case nil: return nil
+            case "true": return true
+            case "false": return false
+            case let other?: throw ValidationError("--tlb: \(field) must be true or false, got '\(other)'.")
+            }
         }
         do {
-            return try VMSpec.tlbConfiguration(entries: try number("entries"), ways: try number("ways"), tagged: tagged)
+            return try VMSpec.tlbConfiguration(entries: try number("entries"), ways: try number("ways"), tagged: try boolean("tagged"),
+                                               keepGlobal: try boolean("keep_global"))
         } catch let error as VMSpec.TLBOptionError {
             throw ValidationError("--tlb: \(error.field) \(error.reason).")
         }

@@ -6,8 +6,8 @@ import Machine
 
 @Suite struct TLBTests {
     /// A rig with code identity-mapped by a global gigapage and data pages at 0x4000_0000 + n·4 KiB.
-    static func rig(tagged: Bool = true, entries: Int = 64, ways: Int = 4) -> (Guest.Rig, PageTables) {
-        let r = Guest.Rig { $0.tlb = TLBConfiguration(entries: entries, ways: ways, asidTagged: tagged) }
+    static func rig(tagged: Bool = true, keepsGlobal: Bool = false, entries: Int = 64, ways: Int = 4) -> (Guest.Rig, PageTables) {
+        let r = Guest.Rig { $0.tlb = TLBConfiguration(entries: entries, ways: ways, asidTagged: tagged, keepsGlobalEntries: keepsGlobal) }
         r.machine.grantFullPMPAccess(hart: 0)
         var pt = PageTables(r.machine)
         pt.map(0x8000_0000, to: 0x8000_0000, level: 2, flags: PTEBits.rwxad | PTEBits.g)
@@ -70,6 +70,27 @@ import Machine
         #expect(c.satpFlushes == (tagged ? 0 : 2))
         #expect(c.loadMisses == (tagged ? 1 : 2))
         #expect(c.fetchMisses == (tagged ? 1 : 2), "the code page is refetched after the flush")
+    }
+
+    /// An untagged TLB that keeps global entries (x86's CR4.PGE): a satp write drops the data
+    /// page's entry and spares the global gigapage the code runs from.
+    @Test func anUntaggedSATPWriteCanSpareGlobalEntries() throws {
+        let (r, pt) = TLBTests.rig(tagged: false, keepsGlobal: true)
+        try r.start("""
+            li t0, 0x40000000
+            ld a0, 0(t0)
+            csrr t1, satp
+            csrw satp, t1
+            ld a0, 0(t0)
+            ecall
+        """, mode: .supervisor)
+        r.machine.writeCSR(0x180, pt.satp)
+        _ = r.run(100)
+        let c = r.machine.counters().tlb
+        #expect(c.satpFlushes == 2)
+        #expect(c.loadMisses == 2, "the data page's entry went")
+        #expect(c.fetchMisses == 1, "the global code entry stayed")
+        #expect(r.machine.tlbEntries().contains { $0.global && $0.level == 2 })
     }
 
     @Test func sfenceVMAOperands() throws {

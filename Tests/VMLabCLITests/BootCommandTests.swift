@@ -200,7 +200,9 @@ func guest(_ folder: String, _ program: String) throws -> String {
     let standard = try vmlab(["boot", asid, "--stats"])
     let small = try vmlab(["boot", asid, "--stats", "--tlb", "entries=1,ways=1"])
     let untagged = try vmlab(["boot", asid, "--stats", "--tlb", "tagged=false"])
-    #expect([standard.status, small.status, untagged.status] == [0, 0, 0])
+    let kept = try vmlab(["boot", asid, "--stats", "--tlb", "tagged=false,keep_global=true"])
+    #expect([standard.status, small.status, untagged.status, kept.status] == [0, 0, 0, 0])
+    #expect(stat(kept, "tlb.flushes_by_kind.satp") == stat(untagged, "tlb.flushes_by_kind.satp"))
     #expect((stat(small, "tlb.misses") ?? 0) > (stat(standard, "tlb.misses") ?? .max))
     #expect(stat(standard, "tlb.flushes_by_kind.satp") == 0)
     #expect((stat(untagged, "tlb.flushes_by_kind.satp") ?? 0) > 0)
@@ -210,10 +212,12 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(misaligned.status == 0)
     #expect((stat(misaligned, "traps.by_cause.load_address_misaligned") ?? 0) > 0)
     for (arguments, message) in [(["--tlb", "entries=6"], "--tlb: ways must divide 'entries' (6), got 4 (the default; give 'ways')."),
-                                 (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N or tagged=true|false."),
+                                 (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N, tagged=true|false or keep_global=true|false."),
                                  (["--tlb", "entries=0"], "--tlb: entries must be 1 to 65536, got 0."),
-                                 (["--tlb=,,,"], "--tlb ,,,: an empty field (expected entries=N, ways=N or tagged=true|false, separated by commas)."),
+                                 (["--tlb=,,,"], "--tlb ,,,: an empty field (expected entries=N, ways=N, tagged=true|false or keep_global=true|false, separated by commas)."),
                                  (["--tlb", "entries=8,"], "--tlb entries=8,: an empty field"),
+                                 (["--tlb", "keep_global=true"], "--tlb: keep_global only with tagged = false (a tagged TLB keeps every entry across satp writes)."),
+                                 (["--tlb", "tagged=false,keep_global=1"], "--tlb: keep_global must be true or false, got '1'."),
                                  (["--ad-bits", "soft"], "--ad-bits: unknown policy 'soft' (expected one of: hardware, fault)."),
                                  (["--misaligned", "yes"], "--misaligned: unknown policy 'yes' (expected one of: hardware, trap)."),
                                  (["--plic", "edge"], "--plic: unknown gateway 'edge' (expected one of: qemu, level).")] {

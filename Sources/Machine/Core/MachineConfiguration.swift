@@ -31,11 +31,16 @@ public struct TLBConfiguration: Sendable, Equatable {
     public var ways: Int
     /// Entries carry the ASID of `satp`; when `false` every `satp` write flushes the TLB.
     public var asidTagged: Bool
+    /// With `asidTagged` false: a `satp` write spares global entries (PTE.G), as an x86 CR3 load
+    /// spares global pages with CR4.PGE (Pentium Pro onwards); otherwise it flushes everything,
+    /// as on the 386 and 486.
+    public var keepsGlobalEntries: Bool
 
-    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true) {
+    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true, keepsGlobalEntries: Bool = false) {
         self.entries = max(1, entries)
         self.ways = max(1, min(ways, max(1, entries)))
         self.asidTagged = asidTagged
+        self.keepsGlobalEntries = keepsGlobalEntries
     }
 }
 

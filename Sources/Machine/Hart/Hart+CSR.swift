@@ -204,8 +204,10 @@ extension Hart {
         foldCounters()
         s.pointee.satp = new
         if !tlb.tagged {
-            // Like a classic x86 CR3 load: an untagged TLB cannot keep entries across spaces.
-            tlb.flushAll()
+            // Like an x86 CR3 load: an untagged TLB cannot keep entries across spaces, except
+            // global ones where it keeps them (CR4.PGE): for an untagged TLB an ASID flush is
+            // exactly that, every non-global entry.
+            if tlb.keepsGlobal { tlb.flush(vaddr: nil, asid: 0) } else { tlb.flushAll() }
             tlb.counters.satpFlushes &+= 1
             s.pointee.cycles &+= state.pointee.costs.tlbFlush
         }

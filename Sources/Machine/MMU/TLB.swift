@@ -73,6 +73,8 @@ struct TLB {
     let sets: Int
     let ways: Int
     let tagged: Bool
+    /// Untagged: a satp write spares global entries (`TLBConfiguration.keepsGlobalEntries`).
+    let keepsGlobal: Bool
     let entries: UnsafeMutablePointer<ArchTLBEntry>
     /// Next way to replace, per set.
     let fifo: UnsafeMutablePointer<Int>
@@ -94,6 +96,7 @@ struct TLB {
         ways = c.ways
         sets = max(1, c.entries / c.ways)
         tagged = c.asidTagged
+        keepsGlobal = c.keepsGlobalEntries
         setMask = sets & (sets - 1) == 0 ? UInt64(sets - 1) : nil
         entries = .allocate(capacity: sets * ways)
         entries.initialize(repeating: ArchTLBEntry(), count: sets * ways)

@@ -10,7 +10,8 @@ extension VMBinding {
     static let tlbOptions: [LuaOption] = [
         LuaOption("entries", .integer, "Entries in all (default 64), 1 to \(VMSpec.maximumTLBEntries); a multiple of `ways`."),
         LuaOption("ways", .integer, "Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped."),
-        LuaOption("tagged", .boolean, "Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the whole TLB, as x86's CR3 load did before PCIDs."),
+        LuaOption("tagged", .boolean, "Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs."),
+        LuaOption("keep_global", .boolean, "With `tagged = false`: whether a `satp` write spares the global entries (PTE.G), as an x86 CR3 load spares global pages with CR4.PGE (Pentium Pro onwards); default false, everything goes, as on the 386 and 486. Given with a tagged TLB, it raises."),
     ]
 
     static let hardwareOptions: [LuaOption] = [
@@ -31,7 +32,7 @@ extension VMBinding {
 
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {
         do {
-            return try VMSpec.tlbConfiguration(entries: tlb["entries"].int64, ways: tlb["ways"].int64, tagged: tlb["tagged"].bool)
+            return try VMSpec.tlbConfiguration(entries: tlb["entries"].int64, ways: tlb["ways"].int64, tagged: tlb["tagged"].bool, keepGlobal: tlb["keep_global"].bool)
         } catch {
             throw LuaRaise.argument(argument, "option 'tlb.\(error.field)': \(error.reason)")
         }

@@ -152,7 +152,7 @@ public struct VMSpec: Sendable {
 
     /// The TLB geometry `vmlab.vm{ tlb = ... }` and `vmlab boot --tlb` describe, checked the same
     /// way for both; an omitted field takes the machine's default (`ways` at most `entries`).
-    public static func tlbConfiguration(entries: Int64?, ways: Int64?, tagged: Bool?) throws(TLBOptionError) -> TLBConfiguration {
+    public static func tlbConfiguration(entries: Int64?, ways: Int64?, tagged: Bool?, keepGlobal: Bool? = nil) throws(TLBOptionError) -> TLBConfiguration {
         let defaults = TLBConfiguration()
         let entryCount = entries ?? Int64(defaults.entries)
         guard (1...maximumTLBEntries).contains(entryCount) else {
@@ -163,7 +163,12 @@ public struct VMSpec: Sendable {
             throw TLBOptionError(field: "ways", reason: "must divide 'entries' (\(entryCount)), got \(wayCount)"
                                  + (ways == nil ? " (the default; give 'ways')" : ""))
         }
-        return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: tagged ?? defaults.asidTagged)
+        let isTagged = tagged ?? defaults.asidTagged
+        if keepGlobal != nil && isTagged {
+            throw TLBOptionError(field: "keep_global", reason: "only with tagged = false (a tagged TLB keeps every entry across satp writes)")
+        }
+        return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: isTagged,
+                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries)
     }
 
     /// Whether `path` is an ELF loaded at the RAM base: its lowest loadable segment (by physical
