@@ -31,8 +31,8 @@
 -- an iteration: without unshadowing (section 5), why does it make about 500 traced writes an
 -- iteration, and what is the kernel doing with those stores? Could a VMM without the rule tell a
 -- freed page table from a live one? Why does keeping more shadows help ctxsw and hurt fork
--- (section 6: what does fork do with the address spaces it makes)? Why is the shadow's leaf for a kernel page
--- a 4 KiB page with U set, when the guest mapped a 1 GiB page without U? Why are the
+-- (section 6: what does fork do with the address spaces it makes)? Why is the shadow's leaf for
+-- a kernel page a 4 KiB page with U set, when the guest mapped a 1 GiB page without U? Why are the
 -- `csr_write:sstatus`, `sfence_vma` and `wfi` holes harmless to tinyos (try them) while `sret`
 -- is fatal — and is "harmless to one guest" the same as "virtualisable"? The mmio benchmark reads
 -- a UART register in its loop: what does one read cost under trap against native, and what part

@@ -8,12 +8,12 @@
 -- translated code (`bt_inline_csr`). Translation itself costs (`translation`, per instruction
 -- translated), once per block. Two tricks are *adaptive*: a kernel store that keeps faulting on a
 -- write-protected page-table page is retranslated into a callout that emulates it without a trap
--- (`traced_write_inline`; a table written again and again with nothing walking it in between is
--- no longer traced at all, lab 03's write floods), and a kernel load or store that reaches a device register is
--- retranslated into a direct call of the device model (`bt_inline`). Translated code is not free
--- either: an indirect jump (a return, mostly) must find its target's translation
--- (`bt_indirect_jump`: [AA06]'s call/ret pair, 51 cycles under BT against 11). User code runs
--- directly.
+-- (`traced_write_inline`; a table written again and again with nothing walking it in between
+-- is no longer traced at all, lab 03's write floods), and a kernel load or store that reaches a
+-- device register is retranslated into a direct call of the device model (`bt_inline`).
+-- Translated code is not free either: an indirect jump (a return, mostly) must find its target's
+-- translation (`bt_indirect_jump`: [AA06]'s call/ret pair, 51 cycles under BT against 11). User
+-- code runs directly.
 --
 --   1. five tinyos benchmarks under native, trap and bt (profile classic-2006), with the same
 --      output; the orderings of the cost model that involve bt (cost-model.md, "Results a lab must

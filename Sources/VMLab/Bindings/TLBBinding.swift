@@ -34,7 +34,7 @@ enum TLBBinding {
             .required("va", .integer, "The virtual address of the page's first byte."),
             .required("pa", .integer, "The physical address of the page's first byte (machine-physical under `trap` and `bt`)."),
             .required("page_size", .integer, "4096, 2 MiB, 1 GiB or 512 GiB: the leaf's level, kept whole (a superpage is one entry)."),
-            .required("asid", .integer, "The address-space identifier it is tagged with (0 on an untagged TLB, `tlb = { tagged = false }`)."),
+            .required("asid", .integer, "The ASID of `satp` when it was filled: what it matches on a tagged TLB; an untagged one (`tlb = { tagged = false }`) records it and matches any."),
             .required("global", .boolean, "The PTE's G bit: it matches every ASID and survives an ASID's flush."),
             .required("flags", .documented("{ r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean }"), "The leaf PTE's permission and status bits it caches."),
             .required("flags_text", .string, "The same bits as `vmlab.PageWalkLevel.flags_text` writes them (`DAGUXWRV`)."),

@@ -461,7 +461,7 @@ local vmlab_SwitchStats = {}
 ---@field va integer The virtual address of the page's first byte.
 ---@field pa integer The physical address of the page's first byte (machine-physical under `trap` and `bt`).
 ---@field page_size integer 4096, 2 MiB, 1 GiB or 512 GiB: the leaf's level, kept whole (a superpage is one entry).
----@field asid integer The address-space identifier it is tagged with (0 on an untagged TLB, `tlb = { tagged = false }`).
+---@field asid integer The ASID of `satp` when it was filled: what it matches on a tagged TLB; an untagged one (`tlb = { tagged = false }`) records it and matches any.
 ---@field global boolean The PTE's G bit: it matches every ASID and survives an ASID's flush.
 ---@field flags { r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean } The leaf PTE's permission and status bits it caches.
 ---@field flags_text string The same bits as `vmlab.PageWalkLevel.flags_text` writes them (`DAGUXWRV`).
