@@ -118,6 +118,15 @@ describe("vmlab.compare", function()
     expect(u:text()).to_match("\n[^\n]*compute%s+software%s")
   end)
 
+  it("runs a shadow policy under its label: the pte loop without unshadowing", function()
+    local u = compare { bench = "pte", n = 4, modes = { "trap", { mode = "trap", label = "flooded", shadow = { unshadow_after = 0 } } } }
+    expect(u.rows[2].mode).to_equal("flooded")
+    expect(u.rows[2].result).to_equal(u.rows[1].result)
+    -- Each iteration zeroes a freed page table the cached shadows still mirror: 512 more exits.
+    expect(u.rows[2].exits > u.rows[1].exits + 4 * 500).to_be(true)
+    expect(u.rows[2].guest_cycles > 10 * u.rows[1].guest_cycles).to_be(true)
+  end)
+
   it("gives the same numbers every time", function()
     local again = compare { bench = { "syscall", "compute" }, modes = { "native", "interpret" }, profile = "core2-2006" }
     expect(again:csv()).to_equal(t:csv())
@@ -193,6 +202,10 @@ describe("vmlab.compare misuse", function()
     expect(modes { { mode = "native", bt = { adapt_threshold = -1 } } })
       .to_raise("option 'modes': item 1: option 'bt.adapt_threshold': must be 0 %(never adapt%)")
     expect(modes { { mode = "native", bt = { inline = "yes" } } }).to_raise("option 'inline': boolean expected, got string")
+    expect(modes { "native", { mode = "pv", shadow = { capacity = 2 } } })
+      .to_raise("option 'modes': item 2: option 'shadow' needs mode \"trap\" or \"bt\" %(got mode \"pv\"%)")
+    expect(modes { { mode = "bt", shadow = { capacity = 300 } } })
+      .to_raise("option 'modes': item 1: option 'shadow.capacity': must be 1 to 256, got 300")
     expect(modes { "native", { mode = "native" } }).to_raise("'native' is listed twice")
     expect(modes { "native", { mode = "native", label = "native" } }).to_raise("'native' is listed twice")
     expect(modes { "native", { mode = "interpret", label = "" } }).to_raise("the label is empty")
