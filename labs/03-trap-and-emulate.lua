@@ -51,17 +51,27 @@ print("\n1. native vs trap")
 local t = vmlab.compare { guest = "tinyos", bench = benches, modes = { "native", "trap" }, n = n, profile = profile }
 t:print()
 
--- The shadow pager's counters for each benchmark under trap, and the coherence checker after it.
-local shadow, coherent = {}, {}
-for _, bench in ipairs(benches) do
-  local vm <close> = assert(vmlab.vm { mode = "trap", kernel = kernel, profile = profile,
+-- One benchmark under trap with a shadow policy (nil: the defaults): the monitor's and the
+-- shadow pager's counters, the timed loop's cycles per iteration, the result line, and what the
+-- coherence checker finds after it.
+local function trap_run(bench, policy)
+  local vm <close> = assert(vmlab.vm { mode = "trap", kernel = kernel, profile = profile, shadow = policy,
                                        bootargs = ("bench=%s n=%d"):format(bench, n) })
   vm:run { max_instructions = 50e6 }
   local s = vm:stats()
-  shadow[bench] = { traps = s.technique.trap.traps, hidden = s.technique.shadow.hidden_faults, true_faults = s.technique.shadow.true_faults, traced = s.technique.shadow.traced_writes,
-                    emulated = s.technique.trap.privileged_emulated, reflected = s.technique.trap.exceptions_reflected,
-                    switches = s.technique.shadow.satp_switches, devices = s.technique.trap.device_emulated }
-  coherent[bench] = vm:check_shadows()
+  local monitor, pager, console = s.technique.trap, s.technique.shadow, vm:console()
+  return { traps = monitor.traps, emulated = monitor.privileged_emulated, reflected = monitor.exceptions_reflected,
+           devices = monitor.device_emulated, hidden = pager.hidden_faults, true_faults = pager.true_faults,
+           traced = pager.traced_writes, switches = pager.satp_switches, unshadowed = pager.unshadowed,
+           evictions = pager.evictions, loop = tonumber(console:match("# bench=%w+ cycles=(%d+)")) / n,
+           result = console:match("bench=%w+ iterations[^\r\n]*"), coherent = vm:check_shadows() }
+end
+
+-- The shadow pager's counters for each benchmark under trap, and the coherence checker after it.
+local shadow, coherent = {}, {}
+for _, bench in ipairs(benches) do
+  shadow[bench] = trap_run(bench)
+  coherent[bench] = shadow[bench].coherent
 end
 print(("\n%-10s %9s %9s %9s %8s %8s %8s %8s %8s %s"):format("bench", "VMM traps", "emulated", "devices", "reflected", "hidden", "true", "traced", "satp sw", "shadows"))
 for _, bench in ipairs(benches) do
@@ -123,37 +133,25 @@ print(pg4.violations_table)
 -- The shadow of that address space stays cached (a process often runs again), still mirroring
 -- them, so their pages stay write-protected: every store the kernel makes to zero one, and every
 -- store a program makes to it later, traps as a traced write.
-local floods = {}
-for _, after in ipairs { 3, 0 } do
-  local vm <close> = assert(vmlab.vm { mode = "trap", kernel = kernel, profile = profile, shadow = { unshadow_after = after },
-                                       bootargs = ("bench=pte n=%d"):format(n) })
-  vm:run { max_instructions = 50e6 }
-  local s = vm:stats()
-  floods[after] = { traced = s.technique.shadow.traced_writes, unshadowed = s.technique.shadow.unshadowed,
-                    loop = tonumber(vm:console():match("# bench=pte cycles=(%d+)")), result = vm:console():match("bench=pte iterations[^\r\n]*") }
-end
+-- The default (unshadow_after = 3) is section 1's run.
+local floods = { [3] = shadow.pte, [0] = trap_run("pte", { unshadow_after = 0 }) }
 print(("\n5. pte, n = %d, under trap: traced writes, shadow tables unshadowed, cycles per iteration"):format(n))
 for _, after in ipairs { 3, 0 } do
   local f = floods[after]
   print(("   unshadow_after = %d%-10s %7d traced %4d unshadowed %10.0f cycles/iteration"):format(after, after == 3 and " (default)" or "",
-    f.traced, f.unshadowed, f.loop / n))
+    f.traced, f.unshadowed, f.loop))
 end
 
 -- 6. The shadow cache -------------------------------------------------------------------------
 -- A shadow kept for an address space the guest returns to saves rebuilding it, one hidden fault
 -- at a time; a shadow kept for one that never comes back keeps its tables write-protected.
-local cache = {}
+-- The default capacity (16) for fork is section 1's run.
+local cache = { ctxsw = { [16] = trap_run("ctxsw"), [1] = trap_run("ctxsw", { capacity = 1 }) },
+                fork = { [16] = shadow.fork, [1] = trap_run("fork", { capacity = 1 }) } }
 print(("\n6. the shadow cache under trap, n = %d: cycles per iteration, hidden faults, traced writes, evictions"):format(n))
 for _, bench in ipairs { "ctxsw", "fork" } do
-  cache[bench] = {}
   for _, capacity in ipairs { 16, 1 } do
-    local vm <close> = assert(vmlab.vm { mode = "trap", kernel = kernel, profile = profile, shadow = { capacity = capacity },
-                                         bootargs = ("bench=%s n=%d"):format(bench, n) })
-    vm:run { max_instructions = 50e6 }
-    local s = vm:stats().technique.shadow
-    local c = { loop = tonumber(vm:console():match("# bench=%w+ cycles=(%d+)")) / n, hidden = s.hidden_faults,
-                traced = s.traced_writes, evictions = s.evictions, result = vm:console():match("bench=%w+ iterations[^\r\n]*") }
-    cache[bench][capacity] = c
+    local c = cache[bench][capacity]
     print(("   %-6s capacity %2d %12.0f %8d hidden %8d traced %6d evictions"):format(bench, capacity, c.loop, c.hidden, c.traced, c.evictions))
   end
 end
