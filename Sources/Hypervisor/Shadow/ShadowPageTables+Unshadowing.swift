@@ -20,9 +20,6 @@
 // rebuild them at once); a root of another cached address space takes that view with it.
 
 extension ShadowPageTables {
-    /// KVM's threshold.
-    public static let defaultUnshadowAfter = 3
-
     /// A shadow fault walks through shadow table page `table`: it is in use.
     @inline(__always)
     func markUsed(_ table: UInt64) {

@@ -101,7 +101,7 @@ public final class ShadowPageTables {
     /// Traced writes to a guest table page, with no shadow fault walking through a shadow page
     /// that mirrors it in between, after which that shadow page is dropped (0: never). See
     /// ShadowPageTables+Unshadowing.swift.
-    public var unshadowAfter = ShadowPageTables.defaultUnshadowAfter
+    public var unshadowAfter = ShadowPolicy.defaultUnshadowAfter
 
     struct ContextKey: Hashable {
         var root: UInt64

@@ -7,11 +7,13 @@ public struct ShadowPolicy: Sendable, Equatable {
     /// mirrors it in between, after which that shadow table is dropped and the page, once no
     /// shadow mirrors it, is no longer write-protected (0: never; default 3, KVM's). See
     /// ShadowPageTables+Unshadowing.swift.
-    public var unshadowAfter = ShadowPageTables.defaultUnshadowAfter
+    public var unshadowAfter: Int
     /// Guest address spaces (satp values: root and ASID) whose shadows are kept at once, the least
     /// recently used evicted; 1 rebuilds the shadow at every switch of address space.
-    public var capacity = ShadowPolicy.defaultCapacity
+    public var capacity: Int
 
+    /// KVM's threshold.
+    public static let defaultUnshadowAfter = 3
     /// The most `unshadowAfter` may be: more would never unshadow in any lab run, and 0 says "never".
     public static let maximumUnshadowAfter = 1 << 20
     public static let defaultCapacity = 16
@@ -19,7 +21,7 @@ public struct ShadowPolicy: Sendable, Equatable {
     /// two hardware ASIDs, and a pool that runs dry evicts address spaces anyway.
     public static let maximumCapacity = 256
 
-    public init(unshadowAfter: Int = ShadowPageTables.defaultUnshadowAfter, capacity: Int = ShadowPolicy.defaultCapacity) {
+    public init(unshadowAfter: Int = ShadowPolicy.defaultUnshadowAfter, capacity: Int = ShadowPolicy.defaultCapacity) {
         self.unshadowAfter = unshadowAfter
         self.capacity = capacity
     }

@@ -18,7 +18,7 @@ extension VMBinding {
     ]
 
     static let shadowOptions: [LuaOption] = [
-        LuaOption("unshadow_after", .integer, "Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default \(ShadowPageTables.defaultUnshadowAfter), KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it)."),
+        LuaOption("unshadow_after", .integer, "Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default \(ShadowPolicy.defaultUnshadowAfter), KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it)."),
         LuaOption("capacity", .integer, "Guest address spaces (satp values: root and ASID) whose shadows the VMM keeps at once, the least recently used evicted (default \(ShadowPolicy.defaultCapacity), 1 to \(ShadowPolicy.maximumCapacity)): 1 rebuilds the shadow, one hidden fault at a time, at every switch of address space."),
     ]
 
