@@ -26,7 +26,7 @@ public final class BuiltinSBI {
     /// Per hart: suspended through HSM (as opposed to sleeping in a WFI of its own).
     var suspended: [Bool]
     /// Calls made, by extension ID (unknown IDs included), for statistics.
-    public private(set) var callCounts: [UInt64: UInt64] = [:]
+    public internal(set) var callCounts: [UInt64: UInt64] = [:]
 
     /// Calls made to implemented extensions, by `SBIExtension.name` (plain data for `vm:stats()`).
     public var callsByExtension: [String: UInt64] {

@@ -26,6 +26,10 @@ public final class ConsoleCapture: ConsoleSink {
 
     public func clear() { bytes.removeAll() }
 
+    /// Puts back what was captured at a snapshot (`VirtBoard.restore`): the output of a run the
+    /// restore undid is no longer the guest's. Nothing is echoed again.
+    public func restore(_ captured: [UInt8]) { bytes = captured }
+
     /// Everything captured since the last drain, removing it (for a console read incrementally).
     public func drain() -> [UInt8] {
         defer { bytes.removeAll(keepingCapacity: true) }

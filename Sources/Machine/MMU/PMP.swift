@@ -77,6 +77,13 @@ struct PMP {
         rebuild()
     }
 
+    /// Puts back saved registers as they were, locked entries included (a snapshot's restore is
+    /// not a CSR write: the lock bits bind the guest, not the machine's owner).
+    mutating func restore(configuration: [UInt8], addresses: [UInt64]) {
+        for i in 0..<64 { cfg[i] = configuration[i]; addr[i] = addresses[i] }
+        rebuild()
+    }
+
     private mutating func rebuild() {
         activeLimit = 0
         for i in 0..<count {

@@ -17,6 +17,7 @@ enum VMBinding {
         module.classes.append(EventsBinding.eventClass)
         module.classes.append(EventsBinding.handleClass)
         module.classes.append(runToClass)
+        SnapshotBinding.contribute(to: &module)
         // Profiles are what `profile=` takes, so they come with the VM.
         CostsBinding.contribute(to: &module)
     }
@@ -424,7 +425,8 @@ extension VirtualMachine: LuaObject {
     public static let luaClass = LuaClass(
         "vmlab.VM",
         summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
-        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods + TLBBinding.methods,
+        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods + TLBBinding.methods
+            + SnapshotBinding.methods,
         close: { ($0 as? VirtualMachine)?.close() },
         describe: { object in
             guard let vm = object as? VirtualMachine else { return "vmlab.VM" }

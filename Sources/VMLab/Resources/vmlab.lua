@@ -393,6 +393,25 @@ local vmlab_RunToEvent = {}
 ---@field message string All of it in one line.
 local vmlab_ShadowIncoherence = {}
 
+---A VM's state at one moment (`vm:snapshot()`), which `vm:restore` goes back to. It lives in memory, up to the guest's RAM in size: `:close()` (or a `<close>` variable) lets go of it at once.
+---@class vmlab.Snapshot
+local vmlab_Snapshot = {}
+
+---Where the snapshot was taken, as plain data (see `vmlab.SnapshotInfo`).
+---@return vmlab.SnapshotInfo info
+function vmlab_Snapshot:info() end
+
+---Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.
+function vmlab_Snapshot:close() end
+
+---Where a snapshot was taken (`snapshot:info()`).
+---@class vmlab.SnapshotInfo
+---@field vm string The name of the VM it was taken of (the only VM it restores onto).
+---@field instructions integer `vm:stats().instructions` then.
+---@field cycles integer `vm:stats().cycles.total` then: the modelled clock.
+---@field ram_bytes integer Bytes of guest RAM it keeps: only pages that were not all zero.
+local vmlab_SnapshotInfo = {}
+
 ---The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.
 ---@class vmlab.Stats
 ---@field profile string The cost profile that priced the cycles, with its edits: `classic-2006 (edited: vm_entry=1000)`.
@@ -578,6 +597,14 @@ function vmlab_VM:check_shadows() end
 ---@param options? vmlab.TLBReadOptions
 ---@return vmlab.TLBEntry[] entries
 function vmlab_VM:tlb(options) end
+
+---The VM's whole state now, kept in memory: registers and CSRs of every vCPU, RAM, the TLBs, every device, the built-in firmware, the console so far, the modelled clock and the counters of `vm:stats()`. `vm:restore` goes back to it. Native VMs only for now (the other modes raise: their VMM's own state is not saved). Not inside a hook.
+---@return vmlab.Snapshot snapshot
+function vmlab_VM:snapshot() end
+
+---Puts the VM back in the state `snapshot` holds, this VM's own: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.
+---@param snapshot vmlab.Snapshot
+function vmlab_VM:restore(snapshot) end
 
 ---Releases the resources this handle holds.
 function vmlab_VM:close() end

@@ -1,0 +1,81 @@
+// A board's state as a value: its machine (Machine+Snapshot.swift), every device with guest-visible
+// state (DeviceSnapshot.swift), the built-in firmware's, and the console output so far. Restoring
+// puts all of it back, so the board runs on from there as it did the first time.
+//
+// Not in a snapshot: the host's side of each device (image files, switches, console echo, error
+// logs, device counters) and the board's configuration, which cannot change: a snapshot restores
+// onto a board built from the same configuration (its own, usually).
+import Devices
+import Machine
+
+/// The built-in firmware's state: the SBI's, and console input it has not handed out yet.
+public struct BuiltinFirmwareState: Sendable, Equatable {
+    let sbi: BuiltinSBIState
+    let input: [UInt8]
+}
+
+extension BuiltinFirmware {
+    public func saveState() -> BuiltinFirmwareState {
+        BuiltinFirmwareState(sbi: sbi.saveState(), input: platform.input)
+    }
+
+    @discardableResult
+    public func restoreState(_ state: BuiltinFirmwareState) -> Bool {
+        guard sbi.restoreState(state.sbi) else { return false }
+        platform.input = state.input
+        return true
+    }
+}
+
+/// A board's state at one moment between runs (`VirtBoard.snapshot()`).
+public struct BoardSnapshot {
+    public let machine: MachineSnapshot
+    let devices: [any DeviceState]
+    let firmware: BuiltinFirmwareState?
+    let console: [UInt8]
+    /// Device types in order, to refuse another board's snapshot before changing anything.
+    let deviceKinds: [ObjectIdentifier]
+}
+
+extension VirtBoard {
+    /// The devices with guest-visible state, in a fixed order.
+    var snapshottableDevices: [any SnapshottableDevice] {
+        var all: [any SnapshottableDevice] = [clint, plic, uart, rtc]
+        all.append(contentsOf: virtio as [any SnapshottableDevice])
+        if let htif { all.append(htif) }
+        return all
+    }
+
+    /// The board's state now (between runs).
+    public func snapshot() -> BoardSnapshot {
+        let devices = snapshottableDevices
+        return BoardSnapshot(machine: machine.snapshot(), devices: devices.map { $0.saveState() },
+                             firmware: firmware?.saveState(), console: console.bytes,
+                             deviceKinds: devices.map { ObjectIdentifier(type(of: $0)) })
+    }
+
+    /// Puts the board back in the state `snapshot` holds (between runs). A snapshot of a board
+    /// with other devices or another machine changes nothing and throws.
+    public func restore(_ snapshot: BoardSnapshot) throws(SnapshotError) {
+        let devices = snapshottableDevices
+        guard snapshot.deviceKinds == devices.map({ ObjectIdentifier(type(of: $0)) }),
+              (snapshot.firmware == nil) == (firmware == nil) else {
+            throw SnapshotError("the snapshot is of a board with other devices or firmware")
+        }
+        // The machine first: devices re-drive their interrupt pins, and the CLINT and the SBI
+        // timer compare their deadlines with the machine's clock.
+        try machine.restore(snapshot.machine)
+        for (device, state) in zip(devices, snapshot.devices) {
+            // Only a board built from another configuration (another disk's size, another
+            // card) can refuse here, after the machine went back.
+            guard device.restoreState(state) else {
+                throw SnapshotError("the snapshot's \(type(of: device)) does not fit this board's")
+            }
+        }
+        if let firmware, let saved = snapshot.firmware, !firmware.restoreState(saved) {
+            throw SnapshotError("the snapshot's firmware state does not fit this board's")
+        }
+        console.restore(snapshot.console)
+        machine.refreshAllDeadlines()
+    }
+}

@@ -1,0 +1,73 @@
+// Checkpoints of a VM: `snapshot()` between runs, `restore(_:)` to go back there. A restored VM runs
+// on exactly as it did from the snapshot, counter for counter, since the machine is deterministic
+// and its whole state goes back (VirtBoard+Snapshot.swift, Machine+Snapshot.swift).
+//
+// Only `native` VMs so far: under a VMM technique the VMM's own state (shadow page tables and
+// their caches, translated code, validated page tables, the carve-out's hidden memory, exit
+// counts) would have to go back with the guest's, and a restore onto a shared host would move
+// its clock. Those modes refuse, saying so.
+//
+// What stays as it is: hooks, breakpoints, watchpoints, the cost profile, and the fault
+// injector's plans and record (the experiment around the machine, not the machine). A fault
+// planned for an instruction count the restore goes back before fires again when the VM gets
+// there; one that already fired stays in `faults` as having fired.
+import Boot
+import Machine
+
+/// A VM's state at one moment between runs (`Guest.snapshot()`).
+public struct GuestSnapshot {
+    /// The VM it was taken of: a snapshot restores onto that VM only.
+    weak var guest: Guest?
+    let board: BoardSnapshot
+    let finalStop: StopReason?
+    let lastStop: StopReason?
+    let untilReached: Bool
+    /// Instructions retired and the modelled clock when it was taken.
+    public let instructions: UInt64
+    public let cycles: UInt64
+    /// Bytes of guest RAM it keeps (pages that were not all zero).
+    public var ramBytes: Int { board.machine.ramBytesKept }
+}
+
+extension Guest {
+    /// The VM's state now (between runs).
+    public func snapshot() throws(SnapshotError) -> GuestSnapshot {
+        try checkSnapshotsAvailable()
+        return GuestSnapshot(guest: self, board: board.snapshot(), finalStop: finalStop,
+                             lastStop: lastStop, untilReached: untilReached,
+                             instructions: instructions, cycles: cycles)
+    }
+
+    /// Puts the VM back where `snapshot` was taken (between runs); a VM that had powered off
+    /// since runs again. A snapshot of another VM changes nothing and throws.
+    public func restore(_ snapshot: GuestSnapshot) throws(SnapshotError) {
+        try checkSnapshotsAvailable()
+        guard snapshot.guest === self else {
+            throw SnapshotError("the snapshot is of another VM")
+        }
+        try board.restore(snapshot.board)
+        finalStop = snapshot.finalStop
+        lastStop = snapshot.lastStop
+        untilReached = snapshot.untilReached
+    }
+
+    private func checkSnapshotsAvailable() throws(SnapshotError) {
+        guard mode == .native else {
+            throw SnapshotError("snapshots are available for native VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
+        }
+    }
+}
+
+extension ExecutionMode {
+    /// What a snapshot would have to save besides the guest's machine, in a few words.
+    var snapshotObstacle: String {
+        switch self {
+        case .native: ""
+        case .interpret: "its software CPU's caches and the host's clock"
+        case .trap: "shadow page tables and their cache"
+        case .bt: "translated code and shadow page tables"
+        case .pv: "validated page tables and event channels"
+        case .hw: "the hypervisor extension's state"
+        }
+    }
+}

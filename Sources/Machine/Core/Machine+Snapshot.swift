@@ -1,0 +1,250 @@
+// The machine's state as a value, for checkpoints: `snapshot()` between runs, `restore(_:)` later
+// puts the machine back exactly where it was, so that it runs on as it did from there, counter for
+// counter and cycle for cycle (the whole point of a deterministic machine).
+//
+// What a snapshot holds: each hart's architectural state (registers, CSRs, privilege, the
+// reservation, PMP, triggers, its TLB's entries and replacement state), RAM, the modelled clock,
+// and the machine's counters (instructions, cycles, traps, TLB, walks, MMIO, DMA): the counters
+// and the clock go back together, or the statistics of a restored machine would describe time it
+// never spent. What it does not hold is the host's side: the decoded-code cache and the soft TLB
+// (caches nothing observes; a restore drops them), observers, breakpoints, watchpoints, the cost
+// table, and the devices (their owner saves them: `SnapshottableDevice`).
+
+/// A machine's state at one moment between runs (`Machine.snapshot()`).
+public struct MachineSnapshot {
+    struct HartImage {
+        /// The hart's state record; its pointers and host-side fields are not restored.
+        var state: HartState
+        var registers: [UInt64]
+        var trapCounts: [UInt64]
+        var tlbEntries: [ArchTLBEntry]
+        var tlbReplacement: [Int]
+        var tlbPerLevel: [Int]
+        var tlbCounters: TLBCounters
+        var pmpConfiguration: [UInt8]
+        var pmpAddresses: [UInt64]
+        var triggers: TriggerModule
+        var waits: UInt64
+        var trapVectorLoop: TrapVectorLoop
+        var mmioAccesses: UInt64
+        var privilegedCSRWrites: UInt64
+        var uncountedTrapStreak: Int
+        var uncountedTrapInstret: UInt64
+        var frozenCycle: UInt64
+        var frozenInstret: UInt64
+        var lastTranslationLevel: Int
+    }
+
+    /// The shape of the machine it was taken from; it restores only onto a machine of that shape.
+    let shape: Shape
+    var harts: [HartImage]
+    /// RAM pages that were not all zero: their page numbers (from RAM's base), and their bytes in
+    /// the same order, 4096 each. A guest that has touched little costs little.
+    var ramPages: [UInt32]
+    var ramBytes: [UInt8]
+    var globalCycles: UInt64
+    var sleptCycles: UInt64
+    var pendingStop: StopReason?
+    var reservedPages: Set<UInt64>
+    var interruptedTurn: InterruptedTurn?
+    var lastBreakpoint: (hart: Int, pc: UInt64)?
+    var tally: ObservationTally
+
+    struct Shape: Equatable {
+        var harts: Int
+        var ramBase: UInt64
+        var ramSize: UInt64
+        var tlb: TLBConfiguration
+        var pmpEntries: Int
+        var asidBits: Int
+        var sv57: Bool
+        var quantum: UInt64
+        var cyclesPerTick: UInt64
+
+        init(_ c: MachineConfiguration) {
+            harts = c.harts; ramBase = c.ramBase; ramSize = c.ramSize; tlb = c.tlb
+            pmpEntries = c.pmpEntries; asidBits = c.asidBits; sv57 = c.sv57
+            quantum = c.quantum; cyclesPerTick = c.cyclesPerTick
+        }
+    }
+
+    /// The modelled clock when the snapshot was taken.
+    public var cycles: UInt64 { globalCycles }
+    /// Instructions retired by every hart when the snapshot was taken.
+    public var instructions: UInt64 { harts.reduce(0) { $0 &+ $1.state.instret } }
+    /// Bytes of RAM the snapshot keeps (the pages that were not all zero).
+    public var ramBytesKept: Int { ramBytes.count }
+}
+
+/// Why a snapshot could not be put back.
+public struct SnapshotError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Machine {
+    static let snapshotPageSize = 4096
+
+    /// The machine's state now. Between runs only (not from inside a run's observer).
+    public func snapshot() -> MachineSnapshot {
+        precondition(currentHart == nil, "a machine is snapshotted between runs")
+        var images: [MachineSnapshot.HartImage] = []
+        for h in harts {
+            // Soft TLB hits not yet folded into the architectural counters would be lost.
+            h.foldCounters()
+            images.append(h.image())
+        }
+        let (pages, bytes) = savedRAM()
+        return MachineSnapshot(
+            shape: .init(configuration), harts: images, ramPages: pages, ramBytes: bytes,
+            globalCycles: globalCycles, sleptCycles: sleptCycles, pendingStop: pendingStop,
+            reservedPages: reservedPages, interruptedTurn: interruptedTurn, lastBreakpoint: lastBreakpoint,
+            tally: tally)
+    }
+
+    /// Puts the machine back in the state `snapshot` holds. Between runs only. The snapshot must
+    /// come from a machine of the same shape (harts, RAM, TLB, PMP, timebase); otherwise nothing
+    /// changes and the error says what differs.
+    public func restore(_ snapshot: MachineSnapshot) throws(SnapshotError) {
+        precondition(currentHart == nil, "a machine is restored between runs")
+        let shape = MachineSnapshot.Shape(configuration)
+        guard snapshot.shape == shape else {
+            throw SnapshotError("the snapshot is of another machine (\(snapshot.shape.describe(against: shape)))")
+        }
+        restoreRAM(pages: snapshot.ramPages, bytes: snapshot.ramBytes)
+        // Every decoded instruction came from RAM as it was; translators keep nothing across this.
+        code.dropAll()
+        for (h, image) in zip(harts, snapshot.harts) { h.restore(image) }
+        globalCycles = snapshot.globalCycles
+        sleptCycles = snapshot.sleptCycles
+        pendingStop = snapshot.pendingStop
+        reservedPages = snapshot.reservedPages
+        interruptedTurn = snapshot.interruptedTurn
+        lastBreakpoint = snapshot.lastBreakpoint
+        tally = snapshot.tally
+        refreshAllDeadlines()
+    }
+
+    /// Re-reads every timed device's deadline (after devices were restored behind the machine's
+    /// back).
+    public func refreshAllDeadlines() {
+        for (i, d) in timedDevices.enumerated() { deadlines[i] = d.nextDeadline }
+        recomputeEarliestDeadline()
+    }
+
+    private func savedRAM() -> ([UInt32], [UInt8]) {
+        let ram = bus.ram
+        let pageSize = Machine.snapshotPageSize
+        var pages: [UInt32] = []
+        var bytes: [UInt8] = []
+        for page in 0..<Int(ram.size) / pageSize {
+            let p = ram.host + page * pageSize
+            if isZero(p, count: pageSize) { continue }
+            pages.append(UInt32(page))
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: p, count: pageSize))
+        }
+        return (pages, bytes)
+    }
+
+    private func restoreRAM(pages: [UInt32], bytes: [UInt8]) {
+        let ram = bus.ram
+        let pageSize = Machine.snapshotPageSize
+        var next = 0
+        bytes.withUnsafeBytes { saved in
+            for page in 0..<Int(ram.size) / pageSize {
+                let p = ram.host + page * pageSize
+                if next < pages.count && Int(pages[next]) == page {
+                    p.copyMemory(from: saved.baseAddress! + next * pageSize, byteCount: pageSize)
+                    next += 1
+                } else if !isZero(p, count: pageSize) {
+                    // Only pages that hold something: writing zeros to an untouched page would
+                    // make the host back it.
+                    p.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
+                }
+            }
+        }
+    }
+
+    private func isZero(_ p: UnsafeMutableRawPointer, count: Int) -> Bool {
+        let words = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt64.self), count: count / 8)
+        var any: UInt64 = 0
+        for w in words { any |= w }
+        return any == 0
+    }
+}
+
+extension MachineSnapshot.Shape {
+    func describe(against other: Self) -> String {
+        var d: [String] = []
+        if harts != other.harts { d.append("\(harts) harts, not \(other.harts)") }
+        if ramBase != other.ramBase || ramSize != other.ramSize {
+            d.append("\(ramSize >> 20) MiB of RAM at 0x\(String(ramBase, radix: 16)), not \(other.ramSize >> 20) MiB at 0x\(String(other.ramBase, radix: 16))")
+        }
+        if tlb != other.tlb { d.append("another TLB") }
+        if pmpEntries != other.pmpEntries { d.append("\(pmpEntries) PMP entries, not \(other.pmpEntries)") }
+        if asidBits != other.asidBits || sv57 != other.sv57 { d.append("other satp modes or ASID bits") }
+        if quantum != other.quantum || cyclesPerTick != other.cyclesPerTick { d.append("another quantum or timebase") }
+        return d.joined(separator: "; ")
+    }
+}
+
+extension Hart {
+    func image() -> MachineSnapshot.HartImage {
+        let s = state
+        return .init(
+            state: s.pointee,
+            registers: Array(UnsafeBufferPointer(start: s.pointee.regs, count: 64)),
+            trapCounts: Array(UnsafeBufferPointer(start: exceptionCounts, count: 192)),
+            tlbEntries: Array(UnsafeBufferPointer(start: tlb.entries, count: tlb.count)),
+            tlbReplacement: Array(UnsafeBufferPointer(start: tlb.fifo, count: tlb.sets)),
+            tlbPerLevel: Array(UnsafeBufferPointer(start: tlb.perLevel, count: 5)),
+            tlbCounters: tlb.counters,
+            pmpConfiguration: Array(UnsafeBufferPointer(start: pmp.cfg, count: 64)),
+            pmpAddresses: Array(UnsafeBufferPointer(start: pmp.addr, count: 64)),
+            triggers: triggers, waits: waits, trapVectorLoop: trapVectorLoop,
+            mmioAccesses: mmioAccesses, privilegedCSRWrites: privilegedCSRWrites,
+            uncountedTrapStreak: uncountedTrapStreak, uncountedTrapInstret: uncountedTrapInstret,
+            frozenCycle: frozenCycle, frozenInstret: frozenInstret,
+            lastTranslationLevel: lastTranslationLevel)
+    }
+
+    func restore(_ image: MachineSnapshot.HartImage) {
+        let s = state
+        var restored = image.state
+        // The pointers are this hart's own storage; the observation fields are the host's now.
+        restored.regs = s.pointee.regs
+        restored.soft = s.pointee.soft
+        restored.softPhys = s.pointee.softPhys
+        restored.watchPages = s.pointee.watchPages
+        restored.watching = s.pointee.watching
+        restored.observedMask = s.pointee.observedMask
+        restored.refillHold = s.pointee.refillHold
+        restored.eventsSeen = s.pointee.eventsSeen
+        restored.costs = s.pointee.costs
+        restored.redirectPC = noRedirect
+        restored.fetchBailPC = .max
+        restored.fetchBase = 0
+        restored.fetchOps = refillPage
+        s.pointee = restored
+        image.registers.withUnsafeBufferPointer { s.pointee.regs.update(from: $0.baseAddress!, count: 64) }
+        image.trapCounts.withUnsafeBufferPointer { exceptionCounts.update(from: $0.baseAddress!, count: 192) }
+        image.tlbEntries.withUnsafeBufferPointer { tlb.entries.update(from: $0.baseAddress!, count: tlb.count) }
+        image.tlbReplacement.withUnsafeBufferPointer { tlb.fifo.update(from: $0.baseAddress!, count: tlb.sets) }
+        image.tlbPerLevel.withUnsafeBufferPointer { tlb.perLevel.update(from: $0.baseAddress!, count: 5) }
+        tlb.counters = image.tlbCounters
+        pmp.restore(configuration: image.pmpConfiguration, addresses: image.pmpAddresses)
+        triggers = image.triggers
+        waits = image.waits
+        trapVectorLoop = image.trapVectorLoop
+        mmioAccesses = image.mmioAccesses
+        privilegedCSRWrites = image.privilegedCSRWrites
+        uncountedTrapStreak = image.uncountedTrapStreak
+        uncountedTrapInstret = image.uncountedTrapInstret
+        frozenCycle = image.frozenCycle
+        frozenInstret = image.frozenInstret
+        lastTranslationLevel = image.lastTranslationLevel
+        // The soft TLB mirrors entries of the TLB that was just replaced.
+        fetchMissCompensation = 0
+        flushSoftTLB()
+    }
+}

@@ -1,0 +1,96 @@
+import Hypervisor
+import LuaKit
+import Machine
+
+/// `vm:snapshot()` and `vm:restore(snapshot)`: checkpoints of a VM (Guest+Snapshot.swift). A
+/// restored VM runs on exactly as it did from the snapshot, so a lab can go back to one moment
+/// and try something else from there: another fault, another input, a breakpoint further on.
+enum SnapshotBinding {
+    static func contribute(to module: inout LuaModule) {
+        module.classes.append(LuaDocClass(SnapshotHandle.luaClass))
+        module.classes.append(infoClass)
+    }
+
+    static let methods: [LuaFunction] = [
+        .method("snapshot", of: "vmlab.VM",
+                summary: "The VM's whole state now, kept in memory: registers and CSRs of every vCPU, RAM, the TLBs, every device, the built-in firmware, the console so far, the modelled clock and the counters of `vm:stats()`. `vm:restore` goes back to it. Native VMs only for now (the other modes raise: their VMM's own state is not saved). Not inside a hook.",
+                returns: [LuaReturn(.object("vmlab.Snapshot"), "snapshot")]) { call in
+            let vm = try VMBinding.machine(call)
+            let guest = try checkedGuest(vm, verb: "snapshot")
+            do throws(SnapshotError) {
+                return [.object(SnapshotHandle(try guest.snapshot(), vm: guest.name))]
+            } catch {
+                throw LuaRaise.message(error.description)
+            }
+        },
+        .method("restore", of: "vmlab.VM",
+                summary: "Puts the VM back in the state `snapshot` holds, this VM's own: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.",
+                parameters: [.required("snapshot", .object("vmlab.Snapshot"))]) { call in
+            let vm = try VMBinding.machine(call)
+            let handle = try call.object(2, as: SnapshotHandle.self)
+            let guest = try checkedGuest(vm, verb: "restore")
+            guard let snapshot = handle.snapshot else { throw LuaRaise.argument(2, "the snapshot is closed") }
+            do throws(SnapshotError) {
+                try guest.restore(snapshot)
+            } catch {
+                throw LuaRaise.argument(2, "\(error.description) (it was taken of '\(handle.vmName)')")
+            }
+            return []
+        },
+    ]
+
+    static let snapshotMethods: [LuaFunction] = [
+        .method("info", of: "vmlab.Snapshot", summary: "Where the snapshot was taken, as plain data (see `vmlab.SnapshotInfo`).",
+                returns: [LuaReturn(.documented("vmlab.SnapshotInfo"), "info")]) { call in
+            let handle = try call.object(1, as: SnapshotHandle.self)
+            guard let s = handle.snapshot else { throw LuaRaise.message("the snapshot is closed") }
+            return [.record([
+                "vm": .string(handle.vmName), "instructions": .unsigned(s.instructions),
+                "cycles": .unsigned(s.cycles), "ram_bytes": .integer(Int64(s.ramBytes)),
+            ])]
+        },
+        .method("close", of: "vmlab.Snapshot", summary: "Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.") { call in
+            try call.object(1, as: SnapshotHandle.self).snapshot = nil
+            return []
+        },
+    ]
+
+    static let infoClass = LuaDocClass(
+        "vmlab.SnapshotInfo", summary: "Where a snapshot was taken (`snapshot:info()`).",
+        fields: [
+            .required("vm", .string, "The name of the VM it was taken of (the only VM it restores onto)."),
+            .required("instructions", .integer, "`vm:stats().instructions` then."),
+            .required("cycles", .integer, "`vm:stats().cycles.total` then: the modelled clock."),
+            .required("ram_bytes", .integer, "Bytes of guest RAM it keeps: only pages that were not all zero."),
+        ])
+
+    /// The VM's guest, when a snapshot or restore may be made now.
+    private static func checkedGuest(_ vm: VirtualMachine, verb: String) throws -> Guest {
+        guard vm.hookDepth == 0 && vm.lua == nil else {
+            throw LuaRaise.message("vm:\(verb)() is not allowed while the VM runs (inside a hook)")
+        }
+        return try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
+    }
+}
+
+/// A `GuestSnapshot` as Lua holds it. Nil once closed.
+final class SnapshotHandle: LuaObject {
+    var snapshot: GuestSnapshot?
+    let vmName: String
+
+    init(_ snapshot: GuestSnapshot, vm: String) {
+        self.snapshot = snapshot
+        vmName = vm
+    }
+
+    static let luaClass = LuaClass(
+        "vmlab.Snapshot",
+        summary: "A VM's state at one moment (`vm:snapshot()`), which `vm:restore` goes back to. It lives in memory, up to the guest's RAM in size: `:close()` (or a `<close>` variable) lets go of it at once.",
+        methods: SnapshotBinding.snapshotMethods,
+        close: { ($0 as? SnapshotHandle)?.snapshot = nil },
+        describe: { object in
+            guard let handle = object as? SnapshotHandle else { return "vmlab.Snapshot" }
+            guard let s = handle.snapshot else { return "vmlab.Snapshot (closed)" }
+            return "vmlab.Snapshot (\(handle.vmName) at \(s.instructions) instructions, \(s.cycles) cycles)"
+        })
+}

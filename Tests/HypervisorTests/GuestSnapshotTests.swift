@@ -1,0 +1,83 @@
+import Boot
+import Machine
+import Testing
+@testable import Hypervisor
+
+/// Checkpoints: a VM restored to a snapshot runs on exactly as it did from there (console,
+/// statistics, the modelled clock), also after it powered off; the modes and VMs it does not fit
+/// refuse, changing nothing.
+@Suite(.serialized) struct GuestSnapshotTests {
+    static func tinyos(_ bootargs: String) throws -> Guest? {
+        guard let board = try TinyosBoards.configuration(bootargs, tag: "snapshot", memory: 32 << 20) else { return nil }
+        return try Guest(GuestConfiguration(mode: .native, board: board))
+    }
+
+    /// fork: page tables, ASIDs, timer interrupts; disk: virtio queues, DMA and the PLIC.
+    @Test(arguments: ["bench=fork n=3", "bench=disk n=2"])
+    func aRestoredVMRunsOnAsItDid(_ bootargs: String) throws {
+        guard let g = try Self.tinyos(bootargs) else { return }
+        defer { g.close() }
+        #expect(g.run(maxInstructions: 400_000) == .budgetExhausted)
+        let atSnapshot = g.statistics(), consoleAtSnapshot = g.consoleText
+        let tlbAtSnapshot = g.machine.tlbEntries(), pcAtSnapshot = g.machine.pc()
+        let snapshot = try g.snapshot()
+        #expect(snapshot.instructions == atSnapshot.instructions && snapshot.cycles == atSnapshot.cycles.total)
+        #expect(g.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
+        let first = g.statistics(), firstConsole = g.consoleText
+        #expect(firstConsole.contains("status=ok"), "\(firstConsole)")
+
+        try g.restore(snapshot)
+        #expect(g.finalStop == nil)
+        #expect(g.machine.tlbEntries() == tlbAtSnapshot && g.machine.pc() == pcAtSnapshot)
+        #expect(g.statistics() == atSnapshot)
+        #expect(g.consoleText == consoleAtSnapshot)
+        #expect(g.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
+        #expect(g.statistics() == first)
+        #expect(g.consoleText == firstConsole)
+
+        // Runs split differently from the snapshot reach the same end.
+        try g.restore(snapshot)
+        var runs = 0
+        while runs < 5_000 && g.run(maxInstructions: 77_777) == .budgetExhausted { runs += 1 }
+        #expect(g.statistics() == first)
+    }
+
+    @Test func aSnapshotCanBeRestoredManyTimesAndAfterAnother() throws {
+        guard let g = try Self.tinyos("bench=syscall n=50") else { return }
+        defer { g.close() }
+        _ = g.run(maxInstructions: 100_000)
+        let early = try g.snapshot()
+        _ = g.run(maxInstructions: 100_000)
+        let late = try g.snapshot()
+        let lateStats = g.statistics()
+        _ = g.run(maxInstructions: 100_000)
+        let afterLate = g.statistics()
+        try g.restore(early)
+        try g.restore(late)
+        #expect(g.statistics() == lateStats)
+        _ = g.run(maxInstructions: 100_000)
+        #expect(g.statistics() == afterLate)
+        try g.restore(early)
+        _ = g.run(maxInstructions: 100_000)
+        #expect(g.statistics() == lateStats)
+    }
+
+    @Test func anotherVMsSnapshotAndVMMModesAreRefused() throws {
+        guard let a = try Self.tinyos("bench=syscall n=5"), let b = try Self.tinyos("bench=syscall n=5") else { return }
+        defer { a.close(); b.close() }
+        _ = a.run(maxInstructions: 10_000)
+        let s = try a.snapshot()
+        let before = b.statistics()
+        #expect(throws: SnapshotError("the snapshot is of another VM")) { try b.restore(s) }
+        #expect(b.statistics() == before)
+
+        guard let board = try TinyosBoards.configuration("bench=syscall n=5", tag: "snapshot", memory: 32 << 20) else { return }
+        let trapped = try Guest(GuestConfiguration(mode: .trap, board: board))
+        defer { trapped.close() }
+        #expect {
+            _ = try trapped.snapshot()
+        } throws: { error in
+            "\(error)".contains("native VMs only, not yet under trap")
+        }
+    }
+}

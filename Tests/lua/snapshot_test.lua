@@ -1,0 +1,83 @@
+-- vm:snapshot() and vm:restore(): go back to a moment of a run, and run on from there exactly as
+-- the first time, or try something else.
+local vmlab = require "vmlab"
+local tinyos = require "tinyos_run"
+local guest = require "cell_guest"
+
+describe("vm:snapshot and vm:restore", function()
+  it("go back to a moment, from which the VM runs on as it did: console, counters, clock", function()
+    local vm <close> = tinyos.vm("native", "fork")
+    vm:run { max_instructions = 300000 }
+    local at = vm:stats()
+    local snap <close> = vm:snapshot()
+    local info = snap:info()
+    expect(info.instructions).to_equal(at.instructions)
+    expect(info.cycles).to_equal(at.cycles.total)
+    expect(info.vm).to_equal("vm1")
+    expect(info.ram_bytes > 0).to_be(true)
+    expect(tostring(snap)).to_match("vmlab.Snapshot %(vm1 at %d+ instructions")
+
+    expect((vm:run())).to_equal("poweroff")
+    local first, console = vm:stats(), vm:console()
+    expect(tinyos.result(vm)).to_be_truthy()
+
+    vm:restore(snap)
+    expect(vm:stats("instructions")).to_equal(at.instructions)
+    expect(vm:stats("cycles.total")).to_equal(at.cycles.total)
+    expect(tinyos.result(vm)).to_be_nil()        -- the console went back too
+    expect((vm:run())).to_equal("poweroff")     -- powered off before the restore; runs again
+    expect(vm:console()).to_equal(console)
+    local again = vm:stats()
+    expect(again.cycles).to_equal(first.cycles)
+    expect(again.tlb).to_equal(first.tlb)
+    expect(again.traps).to_equal(first.traps)
+    expect(again.instructions).to_equal(first.instructions)
+  end)
+
+  it("let a lab try something else from the same moment", function()
+    local code, symbols = guest(100)
+    local vm <close> = assert(vmlab.vm { image = code })
+    vm:run { max_instructions = 50 }
+    local snap = vm:snapshot()
+    vm:write_memory(symbols.cell, "\42")
+    local stop, details = vm:run { max_instructions = 10000 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(42)
+    vm:restore(snap)                                      -- RAM goes back: cell is 0 again
+    expect(vm:read_memory(symbols.cell, 1)).to_equal("\0")
+    stop, details = vm:run { max_instructions = 10000 }
+    expect(details.exit_code).to_equal(0)
+    vm:restore(snap)                                      -- as often as wanted
+    vm:inject { fault = "bitflip_memory", address = symbols.cell, bit = 3 }
+    expect((select(2, vm:run { max_instructions = 10000 })).exit_code).to_equal(8)
+  end)
+
+  it("raise on misuse, changing nothing", function()
+    local code = guest(10)
+    local a <close> = assert(vmlab.vm { image = code })
+    local b <close> = assert(vmlab.vm { image = code })
+    a:run { max_instructions = 5 }
+    local snap = a:snapshot()
+    expect(function() b:restore(snap) end).to_raise("the snapshot is of another VM %(it was taken of 'vm1'%)")
+    expect(b:stats("instructions")).to_equal(0)
+    expect(function() b:restore({}) end).to_raise("bad argument #1 to 'restore' %(vmlab.Snapshot expected, got table%)")
+    snap:close()
+    snap:close()
+    expect(tostring(snap)).to_equal("vmlab.Snapshot (closed)")
+    expect(function() a:restore(snap) end).to_raise("the snapshot is closed")
+    expect(function() snap:info() end).to_raise("the snapshot is closed")
+
+    local hooked = false
+    a:on("mmio", function()
+      hooked = true
+      expect(function() a:snapshot() end).to_raise("not allowed while the VM runs")
+    end)
+    a:run { max_instructions = 10000 }
+    expect(hooked).to_be(true)
+
+    local trapped <close> = tinyos.vm("trap", "syscall")
+    expect(function() trapped:snapshot() end).to_raise("native VMs only, not yet under trap")
+    a:close()
+    expect(function() a:snapshot() end).to_raise("the VM is closed")
+  end)
+end)
