@@ -5,8 +5,9 @@ local tinyos = require "tinyos_run"
 local guest = require "cell_guest"
 
 describe("vm:snapshot and vm:restore", function()
-  it("go back to a moment, from which the VM runs on as it did: console, counters, clock", function()
-    local vm <close> = tinyos.vm("native", "fork")
+  for _, mode in ipairs { "native", "interpret" } do
+  it("go back to a moment, from which the VM runs on as it did: console, counters, clock (" .. mode .. ")", function()
+    local vm <close> = tinyos.vm(mode, "fork")
     vm:run { max_instructions = 300000 }
     local at = vm:stats()
     local snap <close> = vm:snapshot()
@@ -32,6 +33,23 @@ describe("vm:snapshot and vm:restore", function()
     expect(again.tlb).to_equal(first.tlb)
     expect(again.traps).to_equal(first.traps)
     expect(again.instructions).to_equal(first.instructions)
+    expect(again.host).to_equal(first.host)              -- interpret: its private host's clock
+  end)
+  end
+
+  it("work for a VM on a shared host, whose clock counts on (it is every VM's time)", function()
+    local host <close> = vmlab.host { memory = "64M" }
+    local vm = host:vm { mode = "interpret", kernel = tinyos.kernel, bootargs = "bench=syscall n=5", memory = "32M" }
+    vm:run { max_instructions = 100000 }
+    local snap = vm:snapshot()
+    expect((vm:run())).to_equal("poweroff")
+    local first, host_cycles = vm:stats(), host:stats().cycles
+    vm:restore(snap)
+    expect(host:stats().cycles).to_equal(host_cycles)
+    expect((vm:run())).to_equal("poweroff")
+    expect(vm:stats().cycles).to_equal(first.cycles)
+    expect(vm:stats().instructions).to_equal(first.instructions)
+    expect(host:stats().cycles > host_cycles).to_be(true)
   end)
 
   it("let a lab try something else from the same moment", function()
@@ -76,7 +94,7 @@ describe("vm:snapshot and vm:restore", function()
     expect(hooked).to_be(true)
 
     local trapped <close> = tinyos.vm("trap", "syscall")
-    expect(function() trapped:snapshot() end).to_raise("native VMs only, not yet under trap")
+    expect(function() trapped:snapshot() end).to_raise("native and interpret VMs only, not yet under trap")
     a:close()
     expect(function() a:snapshot() end).to_raise("the VM is closed")
   end)

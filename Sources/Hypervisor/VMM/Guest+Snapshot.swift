@@ -2,10 +2,12 @@
 // on exactly as it did from the snapshot, counter for counter, since the machine is deterministic
 // and its whole state goes back (VirtBoard+Snapshot.swift, Machine+Snapshot.swift).
 //
-// Only `native` VMs so far: under a VMM technique the VMM's own state (shadow page tables and
-// their caches, translated code, validated page tables, the carve-out's hidden memory, exit
-// counts) would have to go back with the guest's, and a restore onto a shared host would move
-// its clock. Those modes refuse, saying so.
+// `native` and `interpret` VMs: under `interpret` the software CPU is the board's machine, priced
+// by the interpreter's table, and holds no state of its own; a VM alone on its private host also
+// takes its host's clock back (on a shared host, the host's clock and switches count on: they are
+// the other VMs' time too). Under `trap`, `bt` and `pv` the VMM's own state (shadow page tables and
+// their caches, translated code, validated page tables, event channels, its exit counts) would
+// have to go back with the guest's; those modes refuse, saying so.
 //
 // What stays as it is: hooks, breakpoints, watchpoints, the cost profile, and the fault
 // injector's plans and record (the experiment around the machine, not the machine). A fault
@@ -22,6 +24,8 @@ public struct GuestSnapshot {
     let finalStop: StopReason?
     let lastStop: StopReason?
     let untilReached: Bool
+    /// The private host's clock (nil on a shared host, and without one).
+    let hostClock: Host.Clock?
     /// Instructions retired and the modelled clock when it was taken.
     public let instructions: UInt64
     public let cycles: UInt64
@@ -34,7 +38,7 @@ extension Guest {
     public func snapshot() throws(SnapshotError) -> GuestSnapshot {
         try checkSnapshotsAvailable()
         return GuestSnapshot(guest: self, board: board.snapshot(), finalStop: finalStop,
-                             lastStop: lastStop, untilReached: untilReached,
+                             lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
                              instructions: instructions, cycles: cycles)
     }
 
@@ -49,11 +53,12 @@ extension Guest {
         finalStop = snapshot.finalStop
         lastStop = snapshot.lastStop
         untilReached = snapshot.untilReached
+        if let clock = snapshot.hostClock { privateHost?.clock = clock }
     }
 
     private func checkSnapshotsAvailable() throws(SnapshotError) {
-        guard mode == .native else {
-            throw SnapshotError("snapshots are available for native VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
+        guard mode == .native || mode == .interpret else {
+            throw SnapshotError("snapshots are available for native and interpret VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
         }
     }
 }
@@ -62,8 +67,7 @@ extension ExecutionMode {
     /// What a snapshot would have to save besides the guest's machine, in a few words.
     var snapshotObstacle: String {
         switch self {
-        case .native: ""
-        case .interpret: "its software CPU's caches and the host's clock"
+        case .native, .interpret: ""
         case .trap: "shadow page tables and their cache"
         case .bt: "translated code and shadow page tables"
         case .pv: "validated page tables and event channels"

@@ -21,7 +21,7 @@ public final class Guest {
     public private(set) var carveout: Carveout?
     public private(set) weak var host: Host?
     /// A standalone VMM guest's private host, kept alive by the guest.
-    private var privateHost: Host?
+    private(set) var privateHost: Host?
     public let events: EventHub
     public let faults: FaultInjector
     /// Why the run ended for good (powered off, reset): the guest runs no further.

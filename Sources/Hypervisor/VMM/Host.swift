@@ -42,6 +42,14 @@ public final class Host {
     /// Index (into `guests`) of the VM that ran last, to count switches across `run` calls.
     private var lastRan: Int?
 
+    /// The host's clock and switch count, for a snapshot of the only VM of a private host
+    /// (Guest+Snapshot.swift): its host's time is its own.
+    struct Clock { var cycles: UInt64, switches: UInt64, lastRan: Int? }
+    var clock: Clock {
+        get { Clock(cycles: cycles, switches: switches, lastRan: lastRan) }
+        set { cycles = newValue.cycles; switches = newValue.switches; lastRan = newValue.lastRan }
+    }
+
     public init(_ configuration: HostConfiguration) {
         self.configuration = configuration
         var mc = MachineConfiguration()
