@@ -63,14 +63,37 @@ import Testing
         #expect(g.statistics() == lateStats)
     }
 
-    @Test func anotherVMsSnapshotAndVMMModesAreRefused() throws {
-        guard let a = try Self.tinyos("bench=syscall n=5"), let b = try Self.tinyos("bench=syscall n=5") else { return }
+    /// Cold migration: a snapshot restored onto another VM built with the same options, which
+    /// then runs on as the first would have.
+    @Test func anotherVMBuiltAlikeTakesTheSnapshot() throws {
+        guard let a = try Self.tinyos("bench=fork n=2", mode: .interpret),
+              let b = try Self.tinyos("bench=fork n=2", mode: .interpret) else { return }
         defer { a.close(); b.close() }
+        _ = a.run(maxInstructions: 300_000)
+        let s = try a.snapshot()
+        try b.restore(s)
+        #expect(b.statistics().cycles == a.statistics().cycles && b.consoleText == a.consoleText)
+        #expect(a.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
+        #expect(b.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
+        #expect(b.consoleText == a.consoleText)
+        let sa = a.statistics()
+        var sb = b.statistics()
+        sb.name = sa.name
+        #expect(sa == sb)
+    }
+
+    @Test func aVMBuiltOtherwiseAndVMMModesAreRefused() throws {
+        guard let a = try Self.tinyos("bench=syscall n=5"), let b = try Self.tinyos("bench=syscall n=6"),
+              let c = try Self.tinyos("bench=syscall n=5", mode: .interpret) else { return }
+        defer { a.close(); b.close(); c.close() }
         _ = a.run(maxInstructions: 10_000)
         let s = try a.snapshot()
         let before = b.statistics()
-        #expect(throws: SnapshotError("the snapshot is of another VM")) { try b.restore(s) }
+        #expect(throws: SnapshotError("the snapshot is of a VM built with bootargs \"bench=syscall n=5\", not \"bench=syscall n=6\"")) {
+            try b.restore(s)
+        }
         #expect(b.statistics() == before)
+        #expect(throws: SnapshotError("the snapshot is of a VM under native, not interpret")) { try c.restore(s) }
 
         guard let board = try TinyosBoards.configuration("bench=syscall n=5", tag: "snapshot", memory: 32 << 20) else { return }
         let trapped = try Guest(GuestConfiguration(mode: .trap, board: board))

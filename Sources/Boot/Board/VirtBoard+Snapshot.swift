@@ -79,3 +79,25 @@ extension VirtBoard {
         machine.refreshAllDeadlines()
     }
 }
+
+extension VirtBoardConfiguration {
+    /// The first option in which a board built from `other` differs from one built from this
+    /// configuration in a way a snapshot cannot carry across (nil: none). A snapshot holds the
+    /// machine and the devices' registers, not what the devices are connected to (disk images,
+    /// cards), nor what was loaded where: those must be the same. Console echo and the machine's
+    /// own options are not compared (the machine checks its shape itself).
+    public func snapshotDifference(from other: VirtBoardConfiguration) -> String? {
+        func mib(_ bytes: UInt64) -> String { "\(bytes >> 20) MiB" }
+        if memory != other.memory { return "memory \(mib(other.memory)), not \(mib(memory))" }
+        if hiddenMemory != other.hiddenMemory { return "VMM memory \(mib(other.hiddenMemory)), not \(mib(hiddenMemory))" }
+        if harts != other.harts { return "\(other.harts) harts, not \(harts)" }
+        if firmware != other.firmware { return "other firmware" }
+        if kernel != other.kernel || kernelAddress != other.kernelAddress || initrd != other.initrd { return "another kernel or initrd" }
+        if bootargs != other.bootargs { return "bootargs \"\(other.bootargs)\", not \"\(bootargs)\"" }
+        if disks != other.disks { return "other disks" }
+        if nics != other.nics { return "other network cards" }
+        if virtioConsole != other.virtioConsole || rngSeed != other.rngSeed { return "other virtio devices" }
+        if isa != other.isa || htif != other.htif || plicGateway != other.plicGateway { return "another ISA string, HTIF or PLIC gateway" }
+        return nil
+    }
+}

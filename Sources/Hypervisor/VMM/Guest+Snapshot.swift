@@ -9,6 +9,11 @@
 // their caches, translated code, validated page tables, event channels, its exit counts) would
 // have to go back with the guest's; those modes refuse, saying so.
 //
+// A snapshot restores onto the VM it was taken of, or onto another VM built with the same options
+// (mode, profile, board): that is a cold migration, as from one host to another. Whatever the
+// snapshot does not hold (disk images, what the cards plug into) must be the same on both sides,
+// so the options are compared and a difference refuses the restore before anything changes.
+//
 // What stays as it is: hooks, breakpoints, watchpoints, the cost profile, and the fault
 // injector's plans and record (the experiment around the machine, not the machine). A fault
 // planned for an instruction count the restore goes back before fires again when the VM gets
@@ -18,8 +23,11 @@ import Machine
 
 /// A VM's state at one moment between runs (`Guest.snapshot()`).
 public struct GuestSnapshot {
-    /// The VM it was taken of: a snapshot restores onto that VM only.
+    /// The VM it was taken of, and what it was built with.
     weak var guest: Guest?
+    let mode: ExecutionMode
+    let profile: CostProfile
+    let boardConfiguration: VirtBoardConfiguration
     let board: BoardSnapshot
     let finalStop: StopReason?
     let lastStop: StopReason?
@@ -37,17 +45,27 @@ extension Guest {
     /// The VM's state now (between runs).
     public func snapshot() throws(SnapshotError) -> GuestSnapshot {
         try checkSnapshotsAvailable()
-        return GuestSnapshot(guest: self, board: board.snapshot(), finalStop: finalStop,
+        return GuestSnapshot(guest: self, mode: mode, profile: profile, boardConfiguration: board.configuration,
+                             board: board.snapshot(), finalStop: finalStop,
                              lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
                              instructions: instructions, cycles: cycles)
     }
 
     /// Puts the VM back where `snapshot` was taken (between runs); a VM that had powered off
-    /// since runs again. A snapshot of another VM changes nothing and throws.
+    /// since runs again. The snapshot may come from another VM built with the same options; one
+    /// from a VM built otherwise changes nothing and throws, naming the first difference.
     public func restore(_ snapshot: GuestSnapshot) throws(SnapshotError) {
         try checkSnapshotsAvailable()
-        guard snapshot.guest === self else {
-            throw SnapshotError("the snapshot is of another VM")
+        if snapshot.guest !== self {
+            if snapshot.mode != mode {
+                throw SnapshotError("the snapshot is of a VM under \(snapshot.mode.rawValue), not \(mode.rawValue)")
+            }
+            if snapshot.profile != profile {
+                throw SnapshotError("the snapshot is of a VM priced by \(snapshot.profile), not \(profile)")
+            }
+            if let difference = board.configuration.snapshotDifference(from: snapshot.boardConfiguration) {
+                throw SnapshotError("the snapshot is of a VM built with \(difference)")
+            }
         }
         try board.restore(snapshot.board)
         finalStop = snapshot.finalStop

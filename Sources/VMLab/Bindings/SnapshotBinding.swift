@@ -24,7 +24,7 @@ enum SnapshotBinding {
             }
         },
         .method("restore", of: "vmlab.VM",
-                summary: "Puts the VM back in the state `snapshot` holds, this VM's own: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.",
+                summary: "Puts the VM back in the state `snapshot` holds: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The snapshot may also be another VM's, built with the same options (mode, profile, memory, harts, kernel, bootargs, disks, cards): a cold migration, which raises, naming the first difference, for a VM built otherwise. The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.",
                 parameters: [.required("snapshot", .object("vmlab.Snapshot"))]) { call in
             let vm = try VMBinding.machine(call)
             let handle = try call.object(2, as: SnapshotHandle.self)
@@ -58,7 +58,7 @@ enum SnapshotBinding {
     static let infoClass = LuaDocClass(
         "vmlab.SnapshotInfo", summary: "Where a snapshot was taken (`snapshot:info()`).",
         fields: [
-            .required("vm", .string, "The name of the VM it was taken of (the only VM it restores onto)."),
+            .required("vm", .string, "The name of the VM it was taken of."),
             .required("instructions", .integer, "`vm:stats().instructions` then."),
             .required("cycles", .integer, "`vm:stats().cycles.total` then: the modelled clock."),
             .required("ram_bytes", .integer, "Bytes of guest RAM it keeps: only pages that were not all zero."),

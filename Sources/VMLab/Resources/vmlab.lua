@@ -406,7 +406,7 @@ function vmlab_Snapshot:close() end
 
 ---Where a snapshot was taken (`snapshot:info()`).
 ---@class vmlab.SnapshotInfo
----@field vm string The name of the VM it was taken of (the only VM it restores onto).
+---@field vm string The name of the VM it was taken of.
 ---@field instructions integer `vm:stats().instructions` then.
 ---@field cycles integer `vm:stats().cycles.total` then: the modelled clock.
 ---@field ram_bytes integer Bytes of guest RAM it keeps: only pages that were not all zero.
@@ -602,7 +602,7 @@ function vmlab_VM:tlb(options) end
 ---@return vmlab.Snapshot snapshot
 function vmlab_VM:snapshot() end
 
----Puts the VM back in the state `snapshot` holds, this VM's own: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.
+---Puts the VM back in the state `snapshot` holds: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The snapshot may also be another VM's, built with the same options (mode, profile, memory, harts, kernel, bootargs, disks, cards): a cold migration, which raises, naming the first difference, for a VM built otherwise. The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.
 ---@param snapshot vmlab.Snapshot
 function vmlab_VM:restore(snapshot) end
 
