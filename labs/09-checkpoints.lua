@@ -28,9 +28,10 @@
 -- lines. Why could this campaign not be run on a machine that is not deterministic, even with
 -- checkpoints? In section 4, what did the second host's clock pay for, and what would a live
 -- migration add (the VM keeps running while its memory is copied: which pages must be sent
--- again, and when must it stop)? vmlab refuses snapshots of VMs under trap, bt and pv: what would a snapshot of a
--- VM under trap have to keep besides the guest's registers and RAM, and what could it leave out
--- and rebuild after a restore?
+-- again, and when must it stop)? A snapshot of a VM under trap also keeps the VMM's side: the
+-- vCPU's virtual CSRs, the shadow tables (in the VMM's hidden memory) and what the VMM knows of
+-- them. What could a VMM leave out and rebuild after a restore, and what would the restored VM
+-- then pay that the first run did not? Why does bt need more still (what of its work is charged)?
 local vmlab = require "vmlab"
 
 local n = 2000

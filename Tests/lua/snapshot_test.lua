@@ -5,7 +5,7 @@ local tinyos = require "tinyos_run"
 local guest = require "cell_guest"
 
 describe("vm:snapshot and vm:restore", function()
-  for _, mode in ipairs { "native", "interpret" } do
+  for _, mode in ipairs { "native", "interpret", "trap" } do
   it("go back to a moment, from which the VM runs on as it did: console, counters, clock (" .. mode .. ")", function()
     local vm <close> = tinyos.vm(mode, "fork")
     vm:run { max_instructions = 300000 }
@@ -105,8 +105,8 @@ describe("vm:snapshot and vm:restore", function()
     a:run { max_instructions = 10000 }
     expect(hooked).to_be(true)
 
-    local trapped <close> = tinyos.vm("trap", "syscall")
-    expect(function() trapped:snapshot() end).to_raise("native and interpret VMs only, not yet under trap")
+    local translated <close> = tinyos.vm("bt", "syscall")
+    expect(function() translated:snapshot() end).to_raise("native, interpret and trap VMs only, not yet under bt")
     a:close()
     expect(function() a:snapshot() end).to_raise("the VM is closed")
   end)

@@ -127,7 +127,7 @@ public final class TrapMonitor: MachineModeTrapHandler {
     /// What the monitor's work costs on the hart's clock.
     public var prices = TrapPrices()
     /// The hart is stopped because the vCPU executed wfi.
-    public private(set) var asleep = false
+    public internal(set) var asleep = false
     /// `body` applied to the machine without a retain: a method called on the unowned(unsafe)
     /// `machine` retains and releases it around the call (an atomic pair), and every trap and
     /// callout makes several. Safe for the reason `machine` is unchecked: the machine is running

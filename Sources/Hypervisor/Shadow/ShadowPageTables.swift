@@ -89,13 +89,13 @@ public final class ShadowPageTables {
     public let capacity: Int
     public internal(set) var counters = ShadowCounters()
     /// The guest's sstatus.SUM and MXR, which shape the views (`setTranslationControls`).
-    public private(set) var sum = false
-    public private(set) var mxr = false
+    public internal(set) var sum = false
+    public internal(set) var mxr = false
     /// The guest's satp and view the hart is running now.
-    public private(set) var guestSATP: UInt64 = 0
-    public private(set) var view: ShadowView = .kernel
+    public internal(set) var guestSATP: UInt64 = 0
+    public internal(set) var view: ShadowView = .kernel
     /// The satp value loaded into the hart.
-    public private(set) var machineSATP: UInt64 = 0
+    public internal(set) var machineSATP: UInt64 = 0
     /// Modelled cycles charged to the hart's clock per hardware TLB flush made for the guest.
     public var flushPrice: UInt64 = 0
     /// Traced writes to a guest table page, with no shadow fault walking through a shadow page

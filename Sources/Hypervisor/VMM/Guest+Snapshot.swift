@@ -2,11 +2,13 @@
 // on exactly as it did from the snapshot, counter for counter, since the machine is deterministic
 // and its whole state goes back (VirtBoard+Snapshot.swift, Machine+Snapshot.swift).
 //
-// `native` and `interpret` VMs: under `interpret` the software CPU is the board's machine, priced
-// by the interpreter's table, and holds no state of its own; a VM alone on its private host also
-// takes its host's clock back (on a shared host, the host's clock and switches count on: they are
-// the other VMs' time too). Under `trap`, `bt` and `pv` the VMM's own state (shadow page tables and
-// their caches, translated code, validated page tables, event channels, its exit counts) would
+// `native`, `interpret` and `trap` VMs: under `interpret` the software CPU is the board's machine,
+// priced by the interpreter's table, and holds no state of its own; under `trap` the monitor's
+// virtual CPU, the shadow pager's bookkeeping and the virtual SBI go back too
+// (TrapTechnique+Snapshot.swift; the shadow tables are in the machine's hidden RAM). A VM alone on
+// its private host also takes its host's clock back (on a shared host, the host's clock and
+// switches count on: they are the other VMs' time too). Under `bt` and `pv` the VMM's own state
+// (translated code and the translator's adaptation, validated page tables, event channels) would
 // have to go back with the guest's; those modes refuse, saying so.
 //
 // A snapshot restores onto the VM it was taken of, or onto another VM built with the same options
@@ -34,6 +36,8 @@ public struct GuestSnapshot {
     let untilReached: Bool
     /// The private host's clock (nil on a shared host, and without one).
     let hostClock: Host.Clock?
+    /// The VMM's own state (`SnapshottingTechnique`), nil for a technique that keeps none.
+    let techniqueState: Any?
     /// Instructions retired and the modelled clock when it was taken.
     public let instructions: UInt64
     public let cycles: UInt64
@@ -48,6 +52,7 @@ extension Guest {
         return GuestSnapshot(guest: self, mode: mode, profile: profile, boardConfiguration: board.configuration,
                              board: board.snapshot(), finalStop: finalStop,
                              lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
+                             techniqueState: (technique as? any SnapshottingTechnique)?.saveTechniqueState(),
                              instructions: instructions, cycles: cycles)
     }
 
@@ -67,7 +72,12 @@ extension Guest {
                 throw SnapshotError("the snapshot is of a VM built with \(difference)")
             }
         }
+        let vmm = technique as? any SnapshottingTechnique
+        if let vmm, let saved = snapshot.techniqueState, !vmm.fits(saved) {
+            throw SnapshotError("the snapshot's VMM state does not fit this VM's (another shadow policy?)")
+        }
         try board.restore(snapshot.board)
+        if let vmm, let saved = snapshot.techniqueState { vmm.restoreTechniqueState(saved) }
         finalStop = snapshot.finalStop
         lastStop = snapshot.lastStop
         untilReached = snapshot.untilReached
@@ -75,8 +85,8 @@ extension Guest {
     }
 
     private func checkSnapshotsAvailable() throws(SnapshotError) {
-        guard mode == .native || mode == .interpret else {
-            throw SnapshotError("snapshots are available for native and interpret VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
+        guard mode == .native || mode == .interpret || technique is any SnapshottingTechnique else {
+            throw SnapshotError("snapshots are available for native, interpret and trap VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
         }
     }
 }
@@ -85,9 +95,8 @@ extension ExecutionMode {
     /// What a snapshot would have to save besides the guest's machine, in a few words.
     var snapshotObstacle: String {
         switch self {
-        case .native, .interpret: ""
-        case .trap: "shadow page tables and their cache"
-        case .bt: "translated code and shadow page tables"
+        case .native, .interpret, .trap: ""
+        case .bt: "translated code and the translator's adaptation"
         case .pv: "validated page tables and event channels"
         case .hw: "the hypervisor extension's state"
         }

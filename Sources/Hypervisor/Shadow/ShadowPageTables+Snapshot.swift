@@ -1,0 +1,70 @@
+// The shadow pager's bookkeeping as a value, for snapshots of a VM under `trap` (Guest+Snapshot.swift).
+// The shadow tables themselves are pages of the machine's hidden RAM, which the machine's snapshot
+// keeps; this is what the VMM knows about them: the cached address spaces and their roots, what
+// each pool page mirrors, which guest pages are write-protected, the free list, the LRU clock and
+// the counters. With both back, the pager continues exactly where it was.
+
+extension ShadowPageTables {
+    struct State {
+        struct CachedContext {
+            var key: ContextKey, slot: Int, roots: [UInt64?], pages: Set<UInt64>, lastUse: UInt64
+        }
+        var contexts: [CachedContext?]
+        var currentSlot: Int?
+        var hart: Int
+        var pool: ShadowPool
+        var pageInfo: [PageInfo?]
+        var derived: GuestPageLists
+        var protected: ProtectedPages
+        var writableMappings: GuestPageLists
+        var clock: UInt64
+        var counters: ShadowCounters
+        var sum: Bool, mxr: Bool
+        var guestSATP: UInt64, view: ShadowView, machineSATP: UInt64
+    }
+
+    func saveState() -> State {
+        State(contexts: contexts.map { c in
+                  c.map { State.CachedContext(key: $0.key, slot: $0.slot, roots: $0.roots, pages: $0.pages, lastUse: $0.lastUse) }
+              },
+              currentSlot: current?.slot, hart: hart, pool: pool, pageInfo: pageInfo, derived: derived,
+              protected: protected, writableMappings: writableMappings, clock: clock, counters: counters,
+              sum: sum, mxr: mxr, guestSATP: guestSATP, view: view, machineSATP: machineSATP)
+    }
+
+    /// Whether `state` was saved by shadows of this size (cache capacity, pool, guest RAM).
+    func fits(_ state: State) -> Bool {
+        state.contexts.count == contexts.count && state.pageInfo.count == pageInfo.count
+            && state.pool.base == pool.base && state.pool.pages == pool.pages
+            && state.protected.firstPage == protected.firstPage && state.protected.pageCount == protected.pageCount
+    }
+
+    /// Puts back a state for which `fits` holds. The machine's RAM (the shadow pages) and its
+    /// TLB are restored with it by the machine's snapshot.
+    func restoreState(_ state: State) {
+        precondition(fits(state), "a shadow state of another size")
+        contexts = state.contexts.map { saved in
+            saved.map { s in
+                let c = Context(key: s.key, slot: s.slot)
+                c.roots = s.roots
+                c.pages = s.pages
+                c.lastUse = s.lastUse
+                return c
+            }
+        }
+        current = state.currentSlot.flatMap { contexts[$0] }
+        hart = state.hart
+        pool = state.pool
+        pageInfo = state.pageInfo
+        derived = state.derived
+        protected = state.protected
+        writableMappings = state.writableMappings
+        clock = state.clock
+        counters = state.counters
+        sum = state.sum
+        mxr = state.mxr
+        guestSATP = state.guestSATP
+        view = state.view
+        machineSATP = state.machineSATP
+    }
+}

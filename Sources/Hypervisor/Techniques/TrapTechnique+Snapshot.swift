@@ -1,0 +1,51 @@
+// What a VM under `trap` keeps besides its machine, for snapshots (Guest+Snapshot.swift): the
+// monitor's virtual CPU (the guest's S-mode CSRs and privilege, its wfi), its counters, the shadow
+// pager's bookkeeping (ShadowPageTables+Snapshot.swift) and the virtual SBI's timer. The shadow
+// tables are in the machine's hidden RAM, which the machine's snapshot keeps, so nothing is
+// rebuilt: the VM runs on exactly as it did, shadow faults and traced writes included.
+
+import Boot
+import Machine
+
+/// A technique whose VMM state a snapshot can hold.
+protocol SnapshottingTechnique: Technique {
+    func saveTechniqueState() -> Any
+    /// Whether `state` was saved by a technique of this configuration (checked before anything
+    /// is restored).
+    func fits(_ state: Any) -> Bool
+    func restoreTechniqueState(_ state: Any)
+}
+
+struct TrapTechniqueState {
+    var vcpu: VirtualCPU
+    var counters: TrapCounters
+    var trapVectorLoop: TrapVectorLoop
+    var asleep: Bool
+    var shadow: ShadowPageTables.State
+    var sbi: BuiltinSBIState
+}
+
+extension TrapTechnique: SnapshottingTechnique {
+    func saveTechniqueState() -> Any {
+        let m = monitor!
+        return TrapTechniqueState(vcpu: m.vcpu, counters: m.counters, trapVectorLoop: m.trapVectorLoop,
+                                  asleep: m.asleep, shadow: m.shadow.saveState(), sbi: sbi!.saveState())
+    }
+
+    func fits(_ state: Any) -> Bool {
+        guard let s = state as? TrapTechniqueState, let monitor else { return false }
+        return monitor.shadow.fits(s.shadow)
+    }
+
+    func restoreTechniqueState(_ state: Any) {
+        let s = state as! TrapTechniqueState
+        let m = monitor!
+        m.vcpu = s.vcpu
+        m.counters = s.counters
+        m.trapVectorLoop = s.trapVectorLoop
+        m.asleep = s.asleep
+        m.shadow.restoreState(s.shadow)
+        sbi!.restoreState(s.sbi)
+        m.machine.refreshAllDeadlines()
+    }
+}
