@@ -5,9 +5,9 @@ local tinyos = require "tinyos_run"
 local guest = require "cell_guest"
 
 describe("vm:snapshot and vm:restore", function()
-  for _, mode in ipairs { "native", "interpret", "trap" } do
+  for _, mode in ipairs { "native", "interpret", "trap", "pv" } do
   it("go back to a moment, from which the VM runs on as it did: console, counters, clock (" .. mode .. ")", function()
-    local vm <close> = tinyos.vm(mode, "fork")
+    local vm <close> = tinyos.vm(mode, "fork", mode == "pv" and { kernel = vmlab.guest "tinyos-pv" } or nil)
     vm:run { max_instructions = 300000 }
     local at = vm:stats()
     local snap <close> = vm:snapshot()
@@ -106,7 +106,7 @@ describe("vm:snapshot and vm:restore", function()
     expect(hooked).to_be(true)
 
     local translated <close> = tinyos.vm("bt", "syscall")
-    expect(function() translated:snapshot() end).to_raise("native, interpret and trap VMs only, not yet under bt")
+    expect(function() translated:snapshot() end).to_raise("native, interpret, trap and pv VMs only, not yet under bt")
     a:close()
     expect(function() a:snapshot() end).to_raise("the VM is closed")
   end)

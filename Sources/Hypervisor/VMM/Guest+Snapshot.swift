@@ -2,14 +2,15 @@
 // on exactly as it did from the snapshot, counter for counter, since the machine is deterministic
 // and its whole state goes back (VirtBoard+Snapshot.swift, Machine+Snapshot.swift).
 //
-// `native`, `interpret` and `trap` VMs: under `interpret` the software CPU is the board's machine,
-// priced by the interpreter's table, and holds no state of its own; under `trap` the monitor's
-// virtual CPU, the shadow pager's bookkeeping and the virtual SBI go back too
-// (TrapTechnique+Snapshot.swift; the shadow tables are in the machine's hidden RAM). A VM alone on
-// its private host also takes its host's clock back (on a shared host, the host's clock and
-// switches count on: they are the other VMs' time too). Under `bt` and `pv` the VMM's own state
-// (translated code and the translator's adaptation, validated page tables, event channels) would
-// have to go back with the guest's; those modes refuse, saying so.
+// Every mode but `bt`: under `interpret` the software CPU is the board's machine, priced by the
+// interpreter's table, and holds no state of its own; under `trap` the monitor's virtual CPU, the
+// shadow pager's bookkeeping and the virtual SBI go back too (TrapTechnique+Snapshot.swift; the
+// shadow tables are in the machine's hidden RAM); under `pv` the domain's frame table, channels,
+// grants and block ring (ParavirtualTechnique+Snapshot.swift). A VM alone on its private host also
+// takes its host's clock back (on a shared host, the host's clock and switches count on: they are
+// the other VMs' time too). Under `bt` the translation cache is part of what is charged (a block
+// translated again is paid again), and it lives in the machine's decoded-code cache, which a
+// restore drops; so `bt` refuses, saying so.
 //
 // A snapshot restores onto the VM it was taken of, or onto another VM built with the same options
 // (mode, profile, board): that is a cold migration, as from one host to another. Whatever the
@@ -86,7 +87,7 @@ extension Guest {
 
     private func checkSnapshotsAvailable() throws(SnapshotError) {
         guard mode == .native || mode == .interpret || technique is any SnapshottingTechnique else {
-            throw SnapshotError("snapshots are available for native, interpret and trap VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
+            throw SnapshotError("snapshots are available for native, interpret, trap and pv VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
         }
     }
 }
@@ -95,9 +96,8 @@ extension ExecutionMode {
     /// What a snapshot would have to save besides the guest's machine, in a few words.
     var snapshotObstacle: String {
         switch self {
-        case .native, .interpret, .trap: ""
+        case .native, .interpret, .trap, .pv: ""
         case .bt: "translated code and the translator's adaptation"
-        case .pv: "validated page tables and event channels"
         case .hw: "the hypervisor extension's state"
         }
     }

@@ -598,7 +598,7 @@ function vmlab_VM:check_shadows() end
 ---@return vmlab.TLBEntry[] entries
 function vmlab_VM:tlb(options) end
 
----The VM's whole state now, kept in memory: registers and CSRs of every vCPU, RAM, the TLBs, every device, the built-in firmware, the console so far, the modelled clock and the counters of `vm:stats()`. `vm:restore` goes back to it. Native, interpret and trap VMs for now (under `trap` the VMM's virtual CPU and shadow page tables too; `bt` and `pv` raise: their VMM's own state is not saved); a VM alone on its private host takes the host's clock back too. Not inside a hook.
+---The VM's whole state now, kept in memory: registers and CSRs of every vCPU, RAM, the TLBs, every device, the built-in firmware, the console so far, the modelled clock and the counters of `vm:stats()`. `vm:restore` goes back to it. Every mode but `bt` (the VMM's state goes back too: under `trap` its virtual CPU and shadow page tables, under `pv` its domain's validated page tables, channels and grants; `bt` raises: its translation cache, part of what is charged, is not saved); a VM alone on its private host takes the host's clock back too. Not inside a hook.
 ---@return vmlab.Snapshot snapshot
 function vmlab_VM:snapshot() end
 
