@@ -37,6 +37,25 @@ describe("vm:snapshot and vm:restore", function()
   end)
   end
 
+  -- Linux mid-boot: SMP (IPIs, remote fences through the SBI), the PLIC, the timer, and under
+  -- trap the shadow pager of a real kernel.
+  for _, case in ipairs { { mode = "native", harts = 2 }, { mode = "trap", harts = 1 } } do
+    it(("bring Linux back mid-boot to power off as it did (%s, %d hart%s)"):format(case.mode, case.harts, case.harts > 1 and "s" or ""), function()
+      local vm <close> = assert(vmlab.vm { kernel = vmlab.guest "linux", mode = case.mode, harts = case.harts })
+      expect((vm:run { max_instructions = 40e6 })).to_equal("budget")
+      local snap <close> = vm:snapshot()
+      expect((vm:run { max_instructions = 400e6 })).to_equal("poweroff")
+      local first, console = vm:stats(), vm:console()
+      expect(console).to_match("init: all checks passed")
+      vm:restore(snap)
+      expect((vm:run { max_instructions = 400e6 })).to_equal("poweroff")
+      expect(vm:console()).to_equal(console)
+      expect(vm:stats().cycles).to_equal(first.cycles)
+      expect(vm:stats().technique).to_equal(first.technique)
+      expect(vm:stats().vcpus).to_equal(first.vcpus)
+    end)
+  end
+
   it("work for a VM on a shared host, whose clock counts on (it is every VM's time)", function()
     local host <close> = vmlab.host { memory = "64M" }
     local vm = host:vm { mode = "interpret", kernel = tinyos.kernel, bootargs = "bench=syscall n=5", memory = "32M" }
