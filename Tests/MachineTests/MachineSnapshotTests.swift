@@ -10,37 +10,12 @@ import Machine
     /// hart 0 powers off; quantum 3, so a budget of 2000 ends in the middle of a turn.
     static func counting() throws -> Guest.Rig {
         let r = Guest.Rig { $0.harts = 3; $0.quantum = 3 }
-        r.boot(try Guest.assemble("""
-        .globl _start
-        _start:
+        r.boot(try Guest.assemble(SMPTests.counting(prologue: """
             li t1, -1                       # PMP entry 0: everything, NAPOT, RWX, locked
             csrw pmpaddr0, t1
             li t1, 0x9f
             csrw pmpcfg0, t1
-            li s0, 0x80100000
-            li s2, 0x80100008
-            li s3, 0x80100010
-            li s1, 1000
-            li t1, 1
-        1:  amoadd.w zero, t1, (s0)
-        2:  lr.w t2, (s2)
-            addi t2, t2, 1
-            sc.w t3, t2, (s2)
-            bnez t3, 2b
-            addi s1, s1, -1
-            bnez s1, 1b
-            amoadd.w zero, t1, (s3)
-            csrr t0, mhartid
-            bnez t0, 3f
-        4:  lw t2, 0(s3)
-            li t3, 3
-            bne t2, t3, 4b
-            li t5, 0x100000
-            li t6, 0x5555
-            sw t6, 0(t5)
-        3:  wfi
-            j 3b
-        """))
+        """)))
         return r
     }
 

@@ -57,37 +57,45 @@ import Machine
         #expect(r.x(12) == 0)
     }
 
+    /// Three harts each count to 1000 twice, with an AMO and with an LR/SC increment, into
+    /// 0x80100000 and 0x80100008; when all three are done, hart 0 powers off. `prologue` runs
+    /// first on every hart.
+    static func counting(prologue: String = "") -> String {
+        """
+        .globl _start
+        _start:
+        \(prologue)
+            li s0, 0x80100000
+            li s2, 0x80100008
+            li s3, 0x80100010
+            li s1, 1000
+            li t1, 1
+        1:  amoadd.w zero, t1, (s0)
+            # an LR/SC increment too
+        2:  lr.w t2, (s2)
+            addi t2, t2, 1
+            sc.w t3, t2, (s2)
+            bnez t3, 2b
+            addi s1, s1, -1
+            bnez s1, 1b
+            amoadd.w zero, t1, (s3)         # one per finished hart
+            csrr t0, mhartid
+            bnez t0, 3f
+        4:  lw t2, 0(s3)
+            li t3, 3
+            bne t2, t3, 4b
+            li t5, 0x100000
+            li t6, 0x5555
+            sw t6, 0(t5)
+        3:  wfi
+            j 3b
+        """
+    }
+
     @Test func amoCounterAcrossHarts() throws {
         for quantum: UInt64 in [1, 3, 1000] {
             let r = SMPTests.rig(harts: 3, quantum: quantum)
-            r.boot(try Guest.assemble("""
-            .globl _start
-            _start:
-                li s0, 0x80100000
-                li s2, 0x80100008
-                li s3, 0x80100010
-                li s1, 1000
-                li t1, 1
-            1:  amoadd.w zero, t1, (s0)
-                # an LR/SC increment too
-            2:  lr.w t2, (s2)
-                addi t2, t2, 1
-                sc.w t3, t2, (s2)
-                bnez t3, 2b
-                addi s1, s1, -1
-                bnez s1, 1b
-                amoadd.w zero, t1, (s3)         # one per finished hart
-                csrr t0, mhartid
-                bnez t0, 3f
-            4:  lw t2, 0(s3)
-                li t3, 3
-                bne t2, t3, 4b
-                li t5, 0x100000
-                li t6, 0x5555
-                sw t6, 0(t5)
-            3:  wfi
-                j 3b
-            """))
+            r.boot(try Guest.assemble(SMPTests.counting()))
             #expect(r.run(1_000_000) == .poweredOff(code: 0))
             #expect(r.machine.readPhysical(at: 0x8010_0000, count: 4) == [0xB8, 0x0B, 0, 0], "3000 AMO increments")
             #expect(r.machine.readPhysical(at: 0x8010_0008, count: 4) == [0xB8, 0x0B, 0, 0], "3000 LR/SC increments")
