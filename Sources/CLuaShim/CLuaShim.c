@@ -66,6 +66,7 @@ long long luashim_memory_in_use(lua_State *L) {
     return (long long)lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB);
 }
 void luashim_collect_garbage(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
+void luashim_collect_step(lua_State *L, int kilobytes) { lua_gc(L, LUA_GCSTEP, kilobytes); }
 
 // Where Lua looks when a call site gives a function no name (luaL_argerror and luaL_traceback do,
 // Lua 5.4 lauxlib): among the loaded modules, package.loaded[m] itself or a field package.loaded[m][k]

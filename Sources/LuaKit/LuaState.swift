@@ -193,6 +193,15 @@ public final class LuaState {
     /// Runs a full garbage-collection cycle (pending `__gc` metamethods run).
     public func collectGarbage() { luashim_collect_garbage(L) }
 
+    /// Tells the collector that an object just handed to Lua holds `bytes` of memory Lua does not
+    /// see (a snapshot's copy of guest RAM): it takes a collection step as if Lua had allocated
+    /// them. Lua paces its collector by its own allocations only, so a loop that drops such
+    /// objects without closing them would otherwise pile up many before one is collected.
+    public func noteExternalMemory(bytes: Int) {
+        guard bytes > 0 else { return }
+        luashim_collect_step(L, Int32(clamping: bytes / 1024))
+    }
+
     // MARK: Helpers
 
     static func pushString(_ L: OpaquePointer, _ string: String) {

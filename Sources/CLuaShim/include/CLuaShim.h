@@ -53,6 +53,8 @@ void luashim_pushglobaltable(lua_State *L);
 long long luashim_memory_in_use(lua_State *L);
 /// A full garbage-collection cycle.
 void luashim_collect_garbage(lua_State *L);
+/// An incremental collection step, as if `kilobytes` KiB had been allocated (LUA_GCSTEP).
+void luashim_collect_step(lua_State *L, int kilobytes);
 
 /// Catches SIGINT (Ctrl-C) as the standalone `lua` interpreter does: the first one sets the flag
 /// below and makes Lua code running in `L` (which may be NULL: no Lua state) raise "interrupted!"

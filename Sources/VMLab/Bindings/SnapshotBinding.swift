@@ -1,6 +1,7 @@
 import Hypervisor
 import LuaKit
 import Machine
+import Synchronization
 
 /// `vm:snapshot()` and `vm:restore(snapshot)`: checkpoints of a VM (Guest+Snapshot.swift). A
 /// restored VM runs on exactly as it did from the snapshot, so a lab can go back to one moment
@@ -17,11 +18,15 @@ enum SnapshotBinding {
                 returns: [LuaReturn(.object("vmlab.Snapshot"), "snapshot")]) { call in
             let vm = try VMBinding.machine(call)
             let guest = try checkedGuest(vm, verb: "snapshot")
+            let snapshot: GuestSnapshot
             do throws(SnapshotError) {
-                return [.object(SnapshotHandle(try guest.snapshot(), vm: guest.name))]
+                snapshot = try guest.snapshot()
             } catch {
                 throw LuaRaise.message(error.description)
             }
+            // A dropped snapshot's RAM copy is freed when Lua collects its handle.
+            call.state.noteExternalMemory(bytes: snapshot.ramBytes)
+            return [.object(SnapshotHandle(snapshot, vm: guest.name))]
         },
         .method("restore", of: "vmlab.VM",
                 summary: "Puts the VM back in the state `snapshot` holds: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again). The snapshot may also be another VM's, built with the same options (mode, profile, memory, harts, kernel, bootargs, disks, cards): a cold migration, which raises, naming the first difference, for a VM built otherwise. The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.",
@@ -77,11 +82,17 @@ enum SnapshotBinding {
 final class SnapshotHandle: LuaObject {
     var snapshot: GuestSnapshot?
     let vmName: String
+    /// Handles alive in this process: what shows that Lua collects dropped snapshots in time
+    /// (`LuaState.noteExternalMemory`).
+    static let alive = Mutex(0)
 
     init(_ snapshot: GuestSnapshot, vm: String) {
         self.snapshot = snapshot
         vmName = vm
+        Self.alive.withLock { $0 += 1 }
     }
+
+    deinit { Self.alive.withLock { $0 -= 1 } }
 
     static let luaClass = LuaClass(
         "vmlab.Snapshot",
