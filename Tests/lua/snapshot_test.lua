@@ -102,6 +102,26 @@ describe("vm:snapshot and vm:restore", function()
     expect((select(2, vm:run { max_instructions = 10000 })).exit_code).to_equal(8)
   end)
 
+  it("tell which pages changed between two snapshots, by content", function()
+    local code, symbols = guest(10)
+    local vm <close> = assert(vmlab.vm { image = code, memory = "16M" })
+    local before = vm:snapshot()
+    vm:write_memory(0x80200010, "\1")            -- a zero page gets a byte
+    vm:write_memory(0x80300000, "\2\3")
+    vm:write_memory(symbols.cell, "\0")          -- the same value again: not a change
+    local after = vm:snapshot()
+    expect(after:changed_pages(before)).to_equal({ 0x80200000, 0x80300000 })
+    expect(after:changed_pages(after)).to_equal({})
+    vm:write_memory(0x80200010, "\0")            -- back to all zero: a change from `after`
+    local later = vm:snapshot()
+    expect(later:changed_pages(after)).to_equal({ 0x80200000 })
+    expect(later:changed_pages(before)).to_equal({ 0x80300000 })
+    local other <close> = assert(vmlab.vm { image = code, memory = "32M" })
+    expect(function() other:snapshot():changed_pages(before) end).to_raise("the snapshots are of VMs built otherwise")
+    before:close()
+    expect(function() after:changed_pages(before) end).to_raise("the snapshot is closed")
+  end)
+
   it("raise on misuse, changing nothing", function()
     local a <close> = assert(vmlab.vm { image = guest(10) })
     local b <close> = assert(vmlab.vm { image = guest(11) })

@@ -22,6 +22,7 @@
 // planned for an instruction count the restore goes back before fires again when the VM gets
 // there; one that already fired stays in `faults` as having fired.
 import Boot
+import Devices
 import Machine
 
 /// A VM's state at one moment between runs (`Guest.snapshot()`).
@@ -44,6 +45,18 @@ public struct GuestSnapshot {
     public let cycles: UInt64
     /// Bytes of guest RAM it keeps (pages that were not all zero).
     public var ramBytes: Int { board.machine.ramBytesKept }
+
+    /// The guest-physical addresses of the pages of guest RAM whose contents differ from
+    /// `earlier`'s (the VMM's hidden memory left out): what a pre-copy migration that had sent
+    /// `earlier` must send again. Throws for a snapshot of a VM built otherwise.
+    public func changedPages(since earlier: GuestSnapshot) throws(SnapshotError) -> [UInt64] {
+        guard earlier.mode == mode, earlier.boardConfiguration.snapshotDifference(from: boardConfiguration) == nil,
+              let pages = board.machine.changedPages(since: earlier.board.machine) else {
+            throw SnapshotError("the snapshots are of VMs built otherwise")
+        }
+        let guestRAM = boardConfiguration.memory
+        return pages.filter { $0 &- VirtPlatform.ram.base < guestRAM }
+    }
 }
 
 extension Guest {

@@ -10,6 +10,12 @@
 // (caches nothing observes; a restore drops them), observers, breakpoints, watchpoints, the cost
 // table, and the devices (their owner saves them: `SnapshottableDevice`).
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A machine's state at one moment between runs (`Machine.snapshot()`).
 public struct MachineSnapshot {
     struct HartImage {
@@ -74,6 +80,32 @@ public struct MachineSnapshot {
     public var instructions: UInt64 { harts.reduce(0) { $0 &+ $1.state.instret } }
     /// Bytes of RAM the snapshot keeps (the pages that were not all zero).
     public var ramBytesKept: Int { ramBytes.count }
+
+    /// The physical addresses of the RAM pages whose contents differ from `earlier`'s, in order:
+    /// what a migration that had sent `earlier` would have to send again (pre-copy's dirty
+    /// pages, found by comparing contents, so a page written back to what it was does not count).
+    /// Nil for a snapshot of a machine of another shape.
+    public func changedPages(since earlier: MachineSnapshot) -> [UInt64]? {
+        guard shape == earlier.shape else { return nil }
+        let size = Machine.snapshotPageSize
+        var changed: [UInt64] = []
+        var i = 0, j = 0
+        ramBytes.withUnsafeBytes { mine in
+            earlier.ramBytes.withUnsafeBytes { theirs in
+                while i < ramPages.count || j < earlier.ramPages.count {
+                    let a = i < ramPages.count ? ramPages[i] : .max
+                    let b = j < earlier.ramPages.count ? earlier.ramPages[j] : .max
+                    let page = min(a, b)
+                    // A page kept by one side only is all zero on the other: it changed.
+                    let same = a == b && memcmp(mine.baseAddress! + i * size, theirs.baseAddress! + j * size, size) == 0
+                    if !same { changed.append(shape.ramBase + UInt64(page) * UInt64(size)) }
+                    if a == page { i += 1 }
+                    if b == page { j += 1 }
+                }
+            }
+        }
+        return changed
+    }
 }
 
 /// Why a snapshot could not be put back.
@@ -165,12 +197,14 @@ extension Machine {
         }
     }
 
+    /// Through the C library's memcmp against a page of zeros: a loop in Swift takes most of a
+    /// debug build's snapshot of a large guest.
     private func isZero(_ p: UnsafeMutableRawPointer, count: Int) -> Bool {
-        let words = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt64.self), count: count / 8)
-        var any: UInt64 = 0
-        for w in words { any |= w }
-        return any == 0
+        precondition(count == Machine.snapshotPageSize)
+        return Machine.zeroPage.withUnsafeBytes { memcmp(p, $0.baseAddress!, count) == 0 }
     }
+
+    private static let zeroPage = [UInt8](repeating: 0, count: snapshotPageSize)
 }
 
 extension MachineSnapshot.Shape {

@@ -54,6 +54,20 @@ enum SnapshotBinding {
                 "cycles": .unsigned(s.cycles), "ram_bytes": .integer(Int64(s.ramBytes)),
             ])]
         },
+        .method("changed_pages", of: "vmlab.Snapshot",
+                summary: "The guest-physical addresses of the guest's RAM pages whose contents differ between `earlier` and this snapshot, in address order: what a pre-copy live migration that had sent `earlier` must send again (dirty pages, found by comparing contents). Both must be of VMs built with the same options.",
+                parameters: [.required("earlier", .object("vmlab.Snapshot"))],
+                returns: [LuaReturn(.list(.integer), "pages")]) { call in
+            let handle = try call.object(1, as: SnapshotHandle.self)
+            let earlier = try call.object(2, as: SnapshotHandle.self)
+            guard let s = handle.snapshot else { throw LuaRaise.message("the snapshot is closed") }
+            guard let e = earlier.snapshot else { throw LuaRaise.argument(2, "the snapshot is closed") }
+            do throws(SnapshotError) {
+                return [.array(try s.changedPages(since: e).map { .unsigned($0) })]
+            } catch {
+                throw LuaRaise.argument(2, error.description)
+            }
+        },
         .method("close", of: "vmlab.Snapshot", summary: "Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.") { call in
             try call.object(1, as: SnapshotHandle.self).snapshot = nil
             return []

@@ -401,6 +401,11 @@ local vmlab_Snapshot = {}
 ---@return vmlab.SnapshotInfo info
 function vmlab_Snapshot:info() end
 
+---The guest-physical addresses of the guest's RAM pages whose contents differ between `earlier` and this snapshot, in address order: what a pre-copy live migration that had sent `earlier` must send again (dirty pages, found by comparing contents). Both must be of VMs built with the same options.
+---@param earlier vmlab.Snapshot
+---@return integer[] pages
+function vmlab_Snapshot:changed_pages(earlier) end
+
 ---Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.
 function vmlab_Snapshot:close() end
 
