@@ -10,7 +10,8 @@
 -- snapshots (`snapshot:changed_pages(earlier)`), and the final snapshot is restored onto a VM
 -- built alike on another host.
 --
---   1. a VM that computes in registers and a small stack: it converges in two rounds;
+--   1. a VM that computes in registers and a small stack: after the first round, a few pages are
+--      left for the stop-and-copy;
 --   2. a writable working set: tinyos's `tlb` benchmark writes over `pages` pages; the dirty set
 --      stops shrinking at its size, however many rounds are run, and the downtime grows with it;
 --   3. a link ten times slower: the same working set, longer rounds;
