@@ -55,7 +55,11 @@ extension VirtBoard {
     }
 
     /// Puts the board back in the state `snapshot` holds (between runs). A snapshot of a board
-    /// with other devices or another machine changes nothing and throws.
+    /// with other devices or another machine changes nothing and throws. The board must be built
+    /// from the configuration the snapshot's was (`VirtBoardConfiguration.snapshotDifference`
+    /// says whether it is, as `Guest.restore` asks before it calls this): a device that refuses
+    /// its state (a disk of another size) is found only after the machine went back, and the
+    /// board is then left half restored.
     public func restore(_ snapshot: BoardSnapshot) throws(SnapshotError) {
         let devices = snapshottableDevices
         guard snapshot.deviceKinds == devices.map({ ObjectIdentifier(type(of: $0)) }),
