@@ -86,6 +86,25 @@ import Testing
         #expect(sa == sb)
     }
 
+    /// A pre-copy round's dirty pages: guest RAM only, never the VMM's hidden memory, where the
+    /// trap VMM keeps its shadow tables (which change too).
+    @Test func changedPagesAreTheGuestsOnly() throws {
+        guard let g = try Self.tinyos("bench=fork n=3", mode: .trap) else { return }
+        defer { g.close() }
+        _ = g.run(maxInstructions: 300_000)
+        let before = try g.snapshot()
+        _ = g.run(maxInstructions: 100_000)
+        let after = try g.snapshot()
+        let pages = try after.changedPages(since: before)
+        let ram = g.board.guestRAM
+        #expect(!pages.isEmpty)
+        #expect(pages.allSatisfy { $0 >= ram.address && $0 < ram.address + ram.size && $0 % 4096 == 0 })
+        // The machine's own list, hidden memory included, has the shadow pages besides.
+        let all = try #require(after.board.machine.changedPages(since: before.board.machine))
+        #expect(all.count > pages.count)
+        #expect(try after.changedPages(since: after).isEmpty)
+    }
+
     @Test func aVMBuiltOtherwiseAndVMMModesAreRefused() throws {
         guard let a = try Self.tinyos("bench=syscall n=5"), let b = try Self.tinyos("bench=syscall n=6"),
               let c = try Self.tinyos("bench=syscall n=5", mode: .interpret) else { return }
