@@ -210,7 +210,8 @@ public final class VirtBoard {
     /// the VMM's hidden memory, which is not the guest's.
     public var guestRAM: MemoryRange { Self.guestRAM(configuration) }
 
-    static func guestRAM(_ configuration: VirtBoardConfiguration) -> MemoryRange {
+    /// The guest's RAM on a board built from `configuration`.
+    public static func guestRAM(_ configuration: VirtBoardConfiguration) -> MemoryRange {
         MemoryRange(address: VirtPlatform.ram.base, size: configuration.memory)
     }
 

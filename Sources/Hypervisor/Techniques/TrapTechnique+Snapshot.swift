@@ -45,7 +45,6 @@ extension TrapTechnique: SnapshottingTechnique {
         m.trapVectorLoop = s.trapVectorLoop
         m.asleep = s.asleep
         m.shadow.restoreState(s.shadow)
-        sbi!.restoreState(s.sbi)
-        m.machine.refreshAllDeadlines()
+        sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

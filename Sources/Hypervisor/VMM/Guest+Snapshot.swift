@@ -22,7 +22,6 @@
 // planned for an instruction count the restore goes back before fires again when the VM gets
 // there; one that already fired stays in `faults` as having fired.
 import Boot
-import Devices
 import Machine
 
 /// A VM's state at one moment between runs (`Guest.snapshot()`).
@@ -54,8 +53,8 @@ public struct GuestSnapshot {
               let pages = board.machine.changedPages(since: earlier.board.machine) else {
             throw SnapshotError("the snapshots are of VMs built otherwise")
         }
-        let guestRAM = boardConfiguration.memory
-        return pages.filter { $0 &- VirtPlatform.ram.base < guestRAM }
+        let guestRAM = VirtBoard.guestRAM(boardConfiguration)
+        return pages.filter { $0 >= guestRAM.address && $0 < guestRAM.end }
     }
 }
 

@@ -76,8 +76,6 @@ public struct MachineSnapshot {
 
     /// The modelled clock when the snapshot was taken.
     public var cycles: UInt64 { globalCycles }
-    /// Instructions retired by every hart when the snapshot was taken.
-    public var instructions: UInt64 { harts.reduce(0) { $0 &+ $1.state.instret } }
     /// Bytes of RAM the snapshot keeps (the pages that were not all zero).
     public var ramBytesKept: Int { ramBytes.count }
 
@@ -154,7 +152,8 @@ extension Machine {
         interruptedTurn = snapshot.interruptedTurn
         lastBreakpoint = snapshot.lastBreakpoint
         tally = snapshot.tally
-        refreshAllDeadlines()
+        // Timed devices' deadlines are theirs: whoever restores a device re-reads them
+        // (`refreshAllDeadlines`).
     }
 
     /// Re-reads every timed device's deadline (after devices were restored behind the machine's
@@ -171,7 +170,7 @@ extension Machine {
         var bytes: [UInt8] = []
         for page in 0..<Int(ram.size) / pageSize {
             let p = ram.host + page * pageSize
-            if isZero(p, count: pageSize) { continue }
+            if isZeroPage(p) { continue }
             pages.append(UInt32(page))
             bytes.append(contentsOf: UnsafeRawBufferPointer(start: p, count: pageSize))
         }
@@ -188,7 +187,7 @@ extension Machine {
                 if next < pages.count && Int(pages[next]) == page {
                     p.copyMemory(from: saved.baseAddress! + next * pageSize, byteCount: pageSize)
                     next += 1
-                } else if !isZero(p, count: pageSize) {
+                } else if !isZeroPage(p) {
                     // Only pages that hold something: writing zeros to an untouched page would
                     // make the host back it.
                     p.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
@@ -199,9 +198,8 @@ extension Machine {
 
     /// Through the C library's memcmp against a page of zeros: a loop in Swift takes most of a
     /// debug build's snapshot of a large guest.
-    private func isZero(_ p: UnsafeMutableRawPointer, count: Int) -> Bool {
-        precondition(count == Machine.snapshotPageSize)
-        return Machine.zeroPage.withUnsafeBytes { memcmp(p, $0.baseAddress!, count) == 0 }
+    private func isZeroPage(_ p: UnsafeMutableRawPointer) -> Bool {
+        Machine.zeroPage.withUnsafeBytes { memcmp(p, $0.baseAddress!, $0.count) == 0 }
     }
 
     private static let zeroPage = [UInt8](repeating: 0, count: snapshotPageSize)
