@@ -90,12 +90,18 @@ extension Machine {
         PrivilegeMode(rawValue: hart(h).state.pointee.priv) ?? .machine
     }
 
+    /// Sets `hart`'s privilege, keeping its virtualization mode (V stays as it is: a VMM in Swift
+    /// that moves its guest between VS and VU keeps V = 1).
     public func setPrivilege(_ p: PrivilegeMode, hart h: Int = 0) {
         let t = hart(h)
         t.foldCounters()
         t.state.pointee.priv = p.rawValue
         t.privilegeChanged()
     }
+
+    /// Whether `hart` runs a virtual machine (the hypervisor extension's V = 1: VS- or VU-mode,
+    /// `privilege` giving which).
+    public func isVirtualized(hart h: Int = 0) -> Bool { hart(h).state.pointee.virt }
 
     /// CSR `number`. `checked`: as a csrr instruction at the hart's current privilege would (nil
     /// where it would raise illegal instruction); otherwise any implemented CSR, with no checks.
@@ -144,6 +150,7 @@ extension Machine {
         t.state.pointee.regs[11] = a1
         if let a2 { t.state.pointee.regs[12] = a2 }
         t.state.pointee.priv = privilege.rawValue
+        t.state.pointee.virt = false
         t.state.pointee.pc = pc & ~1
         t.state.pointee.runState = .started
         t.privilegeChanged()
@@ -185,7 +192,7 @@ extension Machine {
     public func flushTLB(hart h: Int) {
         let t = hart(h)
         t.tlb.counters.hostFlushes &+= 1
-        t.flushTLB(vaddr: nil, asid: nil)
+        t.flushTLB(vaddr: nil, asid: nil, space: .all)
         if observes(.tlbFlush) { deliver(.tlbFlush(hart: h, va: nil, asid: nil), hart: currentHart) }
     }
 
@@ -406,6 +413,8 @@ extension Machine {
             s.pointee.mtval = 0
             s.pointee.stval = 0
             s.pointee.satp = 0
+            s.pointee.virt = false
+            s.pointee.hyper = HypervisorCSRs()
             s.pointee.fflags = 0
             s.pointee.frm = 0
             s.pointee.reservation = noReservation

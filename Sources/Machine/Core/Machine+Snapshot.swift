@@ -278,5 +278,7 @@ extension Hart {
         // The soft TLB mirrors entries of the TLB that was just replaced.
         fetchMissCompensation = 0
         flushSoftTLB()
+        softTLBVirt = state.pointee.virt
+        trapExtras = TrapExtras()
     }
 }

@@ -87,6 +87,11 @@ public struct MachineConfiguration: Sendable {
     public var asidBits: Int = 16
     /// Sv57 in addition to Sv39 and Sv48.
     public var sv57: Bool = true
+    /// The hypervisor extension (`misa.H`; privileged spec, "Hypervisor Extension"): VS- and
+    /// VU-modes, two-stage address translation (Sv39x4, Sv48x4) with VMID-tagged TLB entries, the
+    /// hypervisor and VS CSRs, HLV/HSV/HFENCE. Off by default: QEMU's `virt` hart has it only
+    /// when asked (`-cpu rv64,h=true`), and software that probes `misa` sees a plain RV64GC.
+    public var hypervisorExtension: Bool = false
     /// Instructions a hart runs before the next hart gets its turn.
     public var quantum: UInt64 = 1000
     /// Modelled cycles per tick of the 10 MHz timebase: 100 is a 1 GHz hart.

@@ -14,6 +14,14 @@ extension Hart {
     @inline(never)
     func executeFloat(_ op: DecodedOp) -> Flow {
         let s = state
+        // The engines send the hypervisor extension's instructions here with F and D (one case
+        // of their dispatch); they have nothing to do with FS.
+        switch op.opcode {
+        case .hfence_vvma, .hfence_gvma, .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu,
+             .hlv_d, .hsv_b, .hsv_h, .hsv_w, .hsv_d:
+            return executeHypervisor(op)  // Execute+Hypervisor.swift
+        default: break
+        }
         guard s.pointee.fpEnabled else { return illegal(op) }
         let x = s.pointee.regs
         let f = x + 32
@@ -47,9 +55,6 @@ extension Hart {
              .fmv_w_x, .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .feq_d, .flt_d, .fle_d, .fclass_d,
              .fmv_x_d, .fmv_d_x:
             usesRM = false
-        case .hfence_vvma, .hfence_gvma, .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu,
-             .hlv_d, .hsv_b, .hsv_h, .hsv_w, .hsv_d:
-            return illegal(op)  // no H extension in this hart (misa.H = 0)
         default:
             usesRM = true
         }

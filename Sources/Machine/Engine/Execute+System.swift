@@ -11,6 +11,15 @@ extension Hart {
         return .trapped
     }
 
+    /// A virtual-instruction exception (hypervisor extension): an instruction that HS-mode could
+    /// execute, attempted in VS- or VU-mode where the hypervisor wants to see it. tval is written
+    /// as for an illegal instruction.
+    @inline(never)
+    func virtualInstruction(_ op: DecodedOp) -> Flow {
+        raise(.virtualInstruction, tval: UInt64(op.raw))
+        return .trapped
+    }
+
     @inline(never)
     func executeSystem(_ op: DecodedOp) -> Flow {
         let s = state
@@ -31,12 +40,12 @@ extension Hart {
     @inline(__always)
     private func executeSystemOp(_ op: DecodedOp) -> Flow {
         let s = state
-        let x = s.pointee.regs
         let priv = s.pointee.priv
         let next = s.pointee.pc &+ UInt64(op.length)
         switch op.opcode {
         case .ecall:
-            raise(8 + UInt64(priv), tval: 0)
+            // Environment call from U (8), S (9), VS (10, hypervisor extension) or M (11); VU-mode's is 8.
+            raise(s.pointee.virt && priv == 1 ? 10 : 8 + UInt64(priv), tval: 0)
             return .trapped
         case .ebreak:
             raise(.breakpoint, tval: s.pointee.pc)
@@ -46,6 +55,12 @@ extension Hart {
             mret()
             return .exit
         case .sret:
+            if s.pointee.virt {
+                // VU-mode, or VS-mode under hstatus.VTSR: the hypervisor's to emulate.
+                if priv == 0 || s.pointee.hyper.hstatus & Hstatus.vtsr != 0 { return virtualInstruction(op) }
+                sret()
+                return .exit
+            }
             guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tsr == 0) else {
                 return refused(op, hole: .sret, next: next)
             }
@@ -53,6 +68,12 @@ extension Hart {
             return .exit
         case .wfi:
             // U-mode WFI, and S-mode WFI under TW, trap at once (the "bounded time" is zero).
+            // With V=1 and TW clear, VU-mode's and (under hstatus.VTW) VS-mode's are virtual
+            // instructions.
+            if s.pointee.virt && s.pointee.mstatus & Mstatus.tw == 0
+                && (priv == 0 || s.pointee.hyper.hstatus & Hstatus.vtw != 0) {
+                return virtualInstruction(op)
+            }
             guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tw == 0) else {
                 return refused(op, hole: .wfi, next: next)
             }
@@ -63,21 +84,18 @@ extension Hart {
             }
             return .exit
         case .sfence_vma:
+            if s.pointee.virt {
+                // VS-mode's flushes its own VMID's translations; VU-mode's, or VS-mode's under
+                // hstatus.VTVM, is the hypervisor's to emulate (mstatus.TVM does not apply).
+                if priv == 0 || s.pointee.hyper.hstatus & Hstatus.vtvm != 0 { return virtualInstruction(op) }
+                return fence(op, space: .guest(guestSpace), next: next)
+            }
             guard priv == 3 || (priv == 1 && s.pointee.mstatus & Mstatus.tvm == 0) else {
                 return refused(op, hole: .sfenceVMA, next: next)
             }
-            let va: UInt64? = op.rs1 == 0 ? nil : x[Int(op.rs1)]
-            let asid: UInt16? = op.rs2 == 0 ? nil : UInt16(truncatingIfNeeded: x[Int(op.rs2)] & ((1 << UInt64(config.asidBits)) - 1))
-            switch (va, asid) {
-            case (nil, nil): tlb.counters.fullFlushes &+= 1
-            case (nil, _): tlb.counters.asidFlushes &+= 1
-            default: tlb.counters.addressFlushes &+= 1
-            }
-            s.pointee.cycles &+= state.pointee.costs.tlbFlush
-            flushTLB(vaddr: va, asid: asid)
-            s.pointee.pc = next
-            if observes(.tlbFlush) { machine.deliver(.tlbFlush(hart: id, va: va, asid: asid), hart: id) }
-            return .exit
+            return fence(op, space: .host, next: next)
+        case .hfence_vvma, .hfence_gvma:
+            return executeHypervisorFence(op, next: next)
         default:
             return executeCSR(op, next: next)
         }
@@ -86,12 +104,19 @@ extension Hart {
     private func executeCSR(_ op: DecodedOp, next: UInt64) -> Flow {
         let s = state
         let x = s.pointee.regs
-        let n = UInt16(truncatingIfNeeded: op.imm) & 0xFFF
+        var n = UInt16(truncatingIfNeeded: op.imm) & 0xFFF
         let isImmediate = op.opcode == .csrrwi || op.opcode == .csrrsi || op.opcode == .csrrci
         let operand = isImmediate ? UInt64(op.rs1) : x[Int(op.rs1)]
         let isWrite = op.opcode == .csrrw || op.opcode == .csrrwi
         // csrrs/csrrc with x0 (or zimm 0) do not write, so read-only CSRs may be read that way.
         let writes = isWrite || op.rs1 != 0
+        if s.pointee.virt {
+            switch virtualCSRAccess(n, write: writes) {
+            case .reach(let reached): n = reached
+            case .virtualInstruction: return virtualInstruction(op)
+            case .illegal: return illegal(op)
+            }
+        }
         guard csrAccessible(n, write: writes), let old = csrRead(n) else {
             return refusedCSR(op, n, writes: writes, next: next)
         }

@@ -247,9 +247,9 @@ extension Hart {
     /// outside the cache, right after `fetchParcel`): from the TLB entry the fetch used, or, if
     /// the second parcel's fetch evicted it, from the page tables.
     func fetchedPhysical(_ pc: UInt64) -> UInt64 {
-        let priv = state.pointee.priv
-        if translationLevels == 0 || priv == 3 { return pc }
-        if let i = tlb.lookup(pc, asid: asid) {
+        if !fetchTranslated { return pc }
+        let virt = state.pointee.virt
+        if let i = tlb.lookup(pc, asid: virt ? guestASID : asid, space: virt ? guestSpace : 0) {
             let e = tlb.entries[i]
             return e.physical | (pc & ((1 << (12 + 9 * UInt64(e.level))) - 1))
         }

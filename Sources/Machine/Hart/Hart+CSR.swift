@@ -7,11 +7,13 @@ extension Hart {
     func csrAccessible(_ n: UInt16, write: Bool) -> Bool {
         let s = state
         let priv = s.pointee.priv
-        if UInt8((n >> 8) & 3) > priv { return false }
+        // Bits 9:8 give the lowest privilege; level 2 is the hypervisor's (HS-mode and up).
+        let level = UInt8((n >> 8) & 3)
+        if (level == 2 && hasHypervisor ? 1 : level) > priv { return false }
         if write && (n >> 10) & 3 == 3 { return false }
         switch n {
-        case CSR.satp:
-            if priv == 1 && s.pointee.mstatus & Mstatus.tvm != 0 { return false }
+        case CSR.satp, CSR.hgatp:
+            if priv == 1 && !s.pointee.virt && s.pointee.mstatus & Mstatus.tvm != 0 { return false }
         case CSR.fflags, CSR.frm, CSR.fcsr:
             if !s.pointee.fpEnabled { return false }
         case CSR.cycle...CSR.hpmcounter31:
@@ -48,13 +50,13 @@ extension Hart {
         case CSR.frm: return s.pointee.frm
         case CSR.fcsr: return s.pointee.frm << 5 | s.pointee.fflags
         case CSR.cycle, CSR.mcycle: return mcycleValue
-        case CSR.time: return machine.mtime
+        case CSR.time: return s.pointee.virt ? machine.mtime &+ s.pointee.hyper.htimedelta : machine.mtime
         case CSR.instret, CSR.minstret: return minstretValue
         case CSR.hpmcounter3...CSR.hpmcounter31, CSR.mhpmcounter3...CSR.mhpmcounter31: return 0
         case CSR.mhpmevent3...CSR.mhpmevent31: return 0
 
         case CSR.sstatus: return readMstatus() & Mstatus.sstatusReadable
-        case CSR.sie: return s.pointee.mie & s.pointee.mideleg
+        case CSR.sie: return s.pointee.mie & s.pointee.mideleg & Irq.supervisor
         case CSR.stvec: return s.pointee.stvec
         case CSR.scounteren: return s.pointee.scounteren
         case CSR.senvcfg: return s.pointee.senvcfg
@@ -62,15 +64,15 @@ extension Hart {
         case CSR.sepc: return s.pointee.sepc & ~1
         case CSR.scause: return s.pointee.scause
         case CSR.stval: return s.pointee.stval
-        case CSR.sip: return s.pointee.mip & s.pointee.mideleg
+        case CSR.sip: return s.pointee.mip & s.pointee.mideleg & Irq.supervisor
         case CSR.satp: return s.pointee.satp
 
         case CSR.mvendorid, CSR.marchid, CSR.mimpid, CSR.mconfigptr: return 0
         case CSR.mhartid: return UInt64(id)
         case CSR.mstatus: return readMstatus()
-        case CSR.misa: return misaValue
+        case CSR.misa: return misa
         case CSR.medeleg: return s.pointee.medeleg
-        case CSR.mideleg: return s.pointee.mideleg
+        case CSR.mideleg: return effectiveMideleg
         case CSR.mie: return s.pointee.mie
         case CSR.mtvec: return s.pointee.mtvec
         case CSR.mcounteren: return s.pointee.mcounteren
@@ -86,7 +88,7 @@ extension Hart {
             return k & 1 == 0 ? pmp.readCfg(k) : nil
         case CSR.pmpaddr0...CSR.pmpaddr63: return pmp.readAddr(Int(n - CSR.pmpaddr0))
         case CSR.tselect...CSR.tinfo: return readTriggerCSR(n)
-        default: return nil
+        default: return hypervisorCSRRead(n)
         }
     }
 
@@ -138,9 +140,11 @@ extension Hart {
             return false
         case CSR.mstatus: writeMstatus(v)
         case CSR.misa: break  // WARL: the extension set is fixed
-        case CSR.medeleg: s.pointee.medeleg = v & medelegWritable
+        case CSR.medeleg: s.pointee.medeleg = v & (hasHypervisor ? medelegWritableH : medelegWritable)
         case CSR.mideleg: s.pointee.mideleg = v & Irq.supervisor; s.pointee.exitSlice = .checkInterrupts
-        case CSR.mie: s.pointee.mie = v & Irq.all; s.pointee.exitSlice = .checkInterrupts
+        case CSR.mie:
+            s.pointee.mie = v & (hasHypervisor ? Irq.all | Irq.virtualSupervisor : Irq.all)
+            s.pointee.exitSlice = .checkInterrupts
         case CSR.mtvec: s.pointee.mtvec = legalTvec(v, old: s.pointee.mtvec)
         case CSR.mcounteren: s.pointee.mcounteren = v & 0xFFFF_FFFF
         case CSR.menvcfg: s.pointee.menvcfg = v & 1  // FIOM; no CBO, PBMT, Sstc or ADUE
@@ -157,7 +161,9 @@ extension Hart {
         case CSR.mcause: s.pointee.mcause = v
         case CSR.mtval: s.pointee.mtval = v
         case CSR.mip:
-            s.pointee.mipSoft = (s.pointee.mipSoft & ~Irq.mipWritable) | (v & Irq.mipWritable)
+            // With the hypervisor extension, mip.VSSIP is hvip's (VSTIP and VSEIP are read-only here).
+            let writable = hasHypervisor ? Irq.mipWritable | Irq.vssi : Irq.mipWritable
+            s.pointee.mipSoft = (s.pointee.mipSoft & ~writable) | (v & writable)
             s.pointee.exitSlice = .checkInterrupts
         case CSR.pmpcfg0...CSR.pmpcfg15:
             let k = Int(n - CSR.pmpcfg0)
@@ -168,27 +174,28 @@ extension Hart {
             pmp.writeAddr(Int(n - CSR.pmpaddr0), v)
             flushSoftTLB()
         case CSR.tselect...CSR.tinfo: return writeTriggerCSR(n, v)
-        default: return false
+        default: return hypervisorCSRWrite(n, v)
         }
         return true
     }
 
     /// mtvec/stvec: MODE 0 (direct) and 1 (vectored) exist; a reserved MODE keeps the old MODE.
-    private func legalTvec(_ v: UInt64, old: UInt64) -> UInt64 {
+    func legalTvec(_ v: UInt64, old: UInt64) -> UInt64 {
         let mode = v & 3
         return (v & ~3) | (mode < 2 ? mode : old & 3)
     }
 
     func writeMstatus(_ v: UInt64) {
         let s = state
-        var new = (s.pointee.mstatus & ~Mstatus.writable) | (v & Mstatus.writable)
+        let writable = hasHypervisor ? Mstatus.writable | Mstatus.mpv | Mstatus.gva : Mstatus.writable
+        var new = (s.pointee.mstatus & ~writable) | (v & writable)
         // MPP is WARL over {U, S, M}: the reserved value 2 keeps the old field.
         if (new >> Mstatus.mppShift) & 3 == 2 {
             new = (new & ~Mstatus.mpp) | (s.pointee.mstatus & Mstatus.mpp)
         }
         let old = s.pointee.mstatus
         s.pointee.mstatus = new | Mstatus.uxlSxl
-        let translationBits = Mstatus.mprv | Mstatus.sum | Mstatus.mxr | Mstatus.mpp
+        let translationBits = Mstatus.mprv | Mstatus.sum | Mstatus.mxr | Mstatus.mpp | Mstatus.mpv
         if (old ^ new) & translationBits != 0 { flushSoftTLB() }
         privilegeChanged()
     }
@@ -216,5 +223,7 @@ extension Hart {
 
     func markFPDirty() {
         state.pointee.mstatus |= Mstatus.fs
+        // With V=1 both mstatus.FS and vsstatus.FS become Dirty.
+        if state.pointee.virt { state.pointee.hyper.vsstatus |= Mstatus.fs }
     }
 }

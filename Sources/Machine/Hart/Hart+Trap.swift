@@ -15,6 +15,9 @@ public struct MachineTrap: Sendable, Equatable {
     public var pc: UInt64
     /// The privilege the trap came from.
     public var privilege: PrivilegeMode
+    /// Whether it came from VS- or VU-mode (the hypervisor extension's V=1; `privilege` is then
+    /// the nominal one, supervisor or user).
+    public var virtualized: Bool = false
 }
 
 /// Firmware in Swift (a built-in SBI) standing where M-mode software would.
@@ -71,15 +74,21 @@ extension Hart {
         exceptionCounts[Int(cause)] &+= 1
         s.pointee.exceptionsTaken &+= 1
         let priv = s.pointee.priv
+        let virt = s.pointee.virt
         let delegated = priv <= 1 && (s.pointee.medeleg >> cause) & 1 != 0
+        // A trap from VS- or VU-mode that HS-mode would take goes on to VS-mode when hedeleg says
+        // so (privileged spec, "Trap Entry" in "Hypervisor Extension").
+        let target: TrapTarget = !delegated ? .machine
+            : virt && (s.pointee.hyper.hedeleg >> cause) & 1 != 0 ? .virtualSupervisor : .supervisor
         if !delegated, priv < 3 {
             let epc = s.pointee.pc
             let isEcall = cause >= 8 && cause <= 11
             if isEcall { s.pointee.pc = epc &+ 4 }
             let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
-                                   privilege: PrivilegeMode(rawValue: priv) ?? .machine)
+                                   privilege: PrivilegeMode(rawValue: priv) ?? .machine, virtualized: virt)
             // A timer the handler programmed is its to report (`Machine.timedDeviceChanged`).
             if offerToTrapHandler(trap) {
+                trapExtras = TrapExtras()
                 handledCounts[Int(cause)] &+= 1
                 s.pointee.cycles &+= costs.handledTrap
                 s.pointee.exitSlice = .checkInterrupts
@@ -96,7 +105,7 @@ extension Hart {
         let epc = s.pointee.pc
         let previous = delegated ? (cause: s.pointee.scause, pc: s.pointee.sepc, tval: s.pointee.stval)
                                  : (cause: s.pointee.mcause, pc: s.pointee.mepc, tval: s.pointee.mtval)
-        enterTrap(cause: cause, tval: tval, interrupt: false, toSupervisor: delegated)
+        enterTrap(cause: cause, tval: tval, interrupt: false, target: target)
         if observes(.exception) {
             machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
                                        from: PrivilegeMode(rawValue: priv) ?? .machine, handledByFirmware: false), hart: id)
@@ -119,7 +128,7 @@ extension Hart {
         // alone, and no M-level interrupt enabled to divert the hart (SIE, now clear, masks
         // S-mode's own). Without translation there is no page table that a device could rewrite;
         // with it, TrapVectorLoop waits for the loop to come back many times with nothing retired.
-        if priv == 1, delegated, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
+        if priv == 1, !virt, target == .supervisor, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
            s.pointee.mie & ~s.pointee.mideleg == 0, machine.trapHandler?.leavesSupervisorAlone == true {
             stop = trapVectorLoop.stop(hart: id, register: "stvec", fault: cause, translated: s.pointee.satp >> 60 != 0,
                                        at: epc, retired: s.pointee.instret, previous: previous)
@@ -142,53 +151,90 @@ extension Hart {
         }
     }
 
-    /// Delivers interrupt `cause` (its mip bit number).
-    func takeInterrupt(_ cause: UInt64, toSupervisor: Bool) {
-        interruptCounts[Int(cause)] &+= 1
+    /// Delivers interrupt `cause` (its mip bit number; for VS-mode, the code VS-mode sees).
+    func takeInterrupt(_ cause: UInt64, target: TrapTarget) {
+        // Counted by mip bit: a VS-level interrupt VS-mode sees as SEI is VSEI here.
+        interruptCounts[Int(target == .virtualSupervisor ? cause + 1 : cause)] &+= 1
         // A trap taken from a mode where an icount trigger is enabled matches it (Sdtrig).
         if triggers.countsInstructions { triggers.countInstruction(priv: state.pointee.priv) }
         state.pointee.cycles &+= state.pointee.costs.interrupt
         let pc = state.pointee.pc
         let from = PrivilegeMode(rawValue: state.pointee.priv) ?? .machine
-        if !toSupervisor, state.pointee.priv < 3 {
-            let trap = MachineTrap(cause: cause, isInterrupt: true, tval: 0, pc: pc, privilege: from)
+        if target == .machine, state.pointee.priv < 3 {
+            let trap = MachineTrap(cause: cause, isInterrupt: true, tval: 0, pc: pc, privilege: from,
+                                   virtualized: state.pointee.virt)
             if offerToTrapHandler(trap) {
                 state.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
                 return
             }
         }
-        enterTrap(cause: cause, tval: 0, interrupt: true, toSupervisor: toSupervisor)
+        enterTrap(cause: cause, tval: 0, interrupt: true, target: target)
         if observes(.interrupt) {
             // Between slices: the observer's changes (pc included) apply directly.
             machine.deliver(.interrupt(hart: id, cause: cause, pc: pc, from: from), hart: nil)
         }
     }
 
-    private func enterTrap(cause: UInt64, tval: UInt64, interrupt: Bool, toSupervisor: Bool) {
+    private func enterTrap(cause: UInt64, tval: UInt64, interrupt: Bool, target: TrapTarget) {
         let s = state
         foldCounters()
         let priv = UInt64(s.pointee.priv)
+        let virt = s.pointee.virt
         if triggers.watchesTraps { triggers.trapTaken(code: cause, interrupt: interrupt, from: UInt8(priv)) }
         let code = interrupt ? cause | (1 << 63) : cause
+        // What the trap carries for a hypervisor: whether tval is a guest virtual address (any
+        // address-reporting trap from V=1, or a fault of HLV/HSV), htval/mtval2, htinst/mtinst.
+        let extras = trapExtras
+        trapExtras = TrapExtras()
+        let gva = !interrupt && (extras.guestVirtual || (virt && Hart.reportsAddress(cause)))
         var ms = s.pointee.mstatus
         let tvec: UInt64
-        if toSupervisor {
+        switch target {
+        case .virtualSupervisor:
+            // V stays 1; hstatus and the HS-level sstatus are not modified.
+            var vs = s.pointee.hyper.vsstatus
+            s.pointee.hyper.vscause = code
+            s.pointee.hyper.vsepc = s.pointee.pc
+            s.pointee.hyper.vstval = tval
+            vs = (vs & ~Mstatus.spp) | (priv == 1 ? Mstatus.spp : 0)
+            vs = (vs & ~Mstatus.spie) | (vs & Mstatus.sie != 0 ? Mstatus.spie : 0)
+            vs &= ~Mstatus.sie
+            s.pointee.hyper.vsstatus = vs
+            s.pointee.priv = 1
+            tvec = s.pointee.hyper.vstvec
+        case .supervisor:
             s.pointee.scause = code
             s.pointee.sepc = s.pointee.pc
             s.pointee.stval = tval
             ms = (ms & ~Mstatus.spp) | (priv == 1 ? Mstatus.spp : 0)
             ms = (ms & ~Mstatus.spie) | (ms & Mstatus.sie != 0 ? Mstatus.spie : 0)
             ms &= ~Mstatus.sie
+            if hasHypervisor {
+                var hs = s.pointee.hyper.hstatus
+                hs = (hs & ~Hstatus.spv) | (virt ? Hstatus.spv : 0)
+                if virt { hs = (hs & ~Hstatus.spvp) | (priv == 1 ? Hstatus.spvp : 0) }
+                hs = (hs & ~Hstatus.gva) | (gva ? Hstatus.gva : 0)
+                s.pointee.hyper.hstatus = hs
+                s.pointee.hyper.htval = extras.guestPhysical
+                s.pointee.hyper.htinst = extras.instruction
+                s.pointee.virt = false
+            }
             s.pointee.priv = 1
             tvec = s.pointee.stvec
-        } else {
+        case .machine:
             s.pointee.mcause = code
             s.pointee.mepc = s.pointee.pc
             s.pointee.mtval = tval
             ms = (ms & ~Mstatus.mpp) | (priv << Mstatus.mppShift)
             ms = (ms & ~Mstatus.mpie) | (ms & Mstatus.mie != 0 ? Mstatus.mpie : 0)
             ms &= ~Mstatus.mie
+            if hasHypervisor {
+                ms = (ms & ~(Mstatus.mpv | Mstatus.gva)) | (virt ? Mstatus.mpv : 0) | (gva ? Mstatus.gva : 0)
+                s.pointee.hyper.mtval2 = extras.guestPhysical
+                s.pointee.hyper.mtinst = extras.instruction
+                s.pointee.virt = false
+            }
             s.pointee.priv = 3
             tvec = s.pointee.mtvec
         }
@@ -198,17 +244,30 @@ extension Hart {
         privilegeChanged()
     }
 
+    /// Whether exception `cause` writes an address to tval (which, from V=1, is a guest virtual
+    /// address): misaligned, access and page faults, guest-page faults, and breakpoints.
+    static func reportsAddress(_ cause: UInt64) -> Bool {
+        switch cause {
+        case 0, 1, 3, 4, 5, 6, 7, 12, 13, 15, 20, 21, 23: true
+        default: false
+        }
+    }
+
     /// mret (privileged spec, "Trap-Return Instructions").
     func mret() {
         let s = state
         foldCounters()
         var ms = s.pointee.mstatus
         let mpp = UInt8((ms >> Mstatus.mppShift) & 3)
+        // MPV is ignored when MPP is M (privileged spec, "Trap Return" in "Hypervisor Extension").
+        let virt = mpp != 3 && ms & Mstatus.mpv != 0
         ms = (ms & ~Mstatus.mie) | (ms & Mstatus.mpie != 0 ? Mstatus.mie : 0)
         ms |= Mstatus.mpie
         ms &= ~Mstatus.mpp  // U, the least-privileged mode
+        ms &= ~Mstatus.mpv
         if mpp != 3 { ms &= ~Mstatus.mprv }
         s.pointee.mstatus = ms
+        s.pointee.virt = virt
         s.pointee.priv = mpp
         s.pointee.pc = s.pointee.mepc & ~1
         privilegeChanged()
@@ -217,6 +276,23 @@ extension Hart {
     func sret() {
         let s = state
         foldCounters()
+        if s.pointee.virt {
+            // In VS-mode, sret returns through vsstatus and vsepc and stays at V=1.
+            var vs = s.pointee.hyper.vsstatus
+            let spp: UInt8 = vs & Mstatus.spp != 0 ? 1 : 0
+            vs = (vs & ~Mstatus.sie) | (vs & Mstatus.spie != 0 ? Mstatus.sie : 0)
+            vs |= Mstatus.spie
+            vs &= ~Mstatus.spp
+            s.pointee.hyper.vsstatus = vs
+            s.pointee.priv = spp
+            s.pointee.pc = s.pointee.hyper.vsepc & ~1
+            privilegeChanged()
+            return
+        }
+        // From HS-mode (or M), V becomes hstatus.SPV, which then clears.
+        let hs = s.pointee.hyper.hstatus
+        s.pointee.virt = hs & Hstatus.spv != 0
+        s.pointee.hyper.hstatus = hs & ~Hstatus.spv
         var ms = s.pointee.mstatus
         let spp: UInt8 = ms & Mstatus.spp != 0 ? 1 : 0
         ms = (ms & ~Mstatus.sie) | (ms & Mstatus.spie != 0 ? Mstatus.sie : 0)
@@ -229,24 +305,38 @@ extension Hart {
         privilegeChanged()
     }
 
-    /// The interrupt to take now, if any, as (cause, toSupervisor).
-    func pendingInterrupt() -> (UInt64, Bool)? {
+    /// The interrupt to take now, if any, and where it goes (privileged spec, "Machine Interrupt
+    /// Registers"; with the hypervisor extension, "Hypervisor Interrupt Registers"): M-level
+    /// interrupts first, then those `mideleg` gives HS-mode, then the VS-level ones `hideleg`
+    /// gives VS-mode, which VS-mode sees one code lower (VSEI as SEI, and so on).
+    func pendingInterrupt() -> (UInt64, TrapTarget)? {
         let s = state
         let pending = s.pointee.mip & s.pointee.mie
         if pending == 0 { return nil }
         let priv = s.pointee.priv
+        let virt = s.pointee.virt
         let ms = s.pointee.mstatus
+        let mideleg = effectiveMideleg
         // M-level interrupts: enabled below M, or in M with MIE.
         let mEnabled = priv < 3 || ms & Mstatus.mie != 0
-        let mPending = pending & ~s.pointee.mideleg
+        let mPending = pending & ~mideleg
         if mEnabled && mPending != 0 {
-            for c in Irq.priorityOrder where (mPending >> c) & 1 != 0 { return (c, false) }
+            for c in Irq.priorityOrder where (mPending >> c) & 1 != 0 { return (c, .machine) }
         }
-        // S-level (delegated) interrupts: never taken in M; enabled below S, or in S with SIE.
-        let sEnabled = priv < 1 || (priv == 1 && ms & Mstatus.sie != 0)
-        let sPending = pending & s.pointee.mideleg
+        // HS-level (delegated) interrupts: never taken in M; always in VS/VU; enabled below S,
+        // or in S with SIE.
+        let hideleg = s.pointee.hyper.hideleg
+        let sEnabled = virt || priv < 1 || (priv == 1 && ms & Mstatus.sie != 0)
+        let sPending = pending & mideleg & ~hideleg
         if sEnabled && sPending != 0 {
-            for c in Irq.priorityOrder where (sPending >> c) & 1 != 0 { return (c, true) }
+            for c in Irq.priorityOrder where (sPending >> c) & 1 != 0 { return (c, .supervisor) }
+        }
+        // VS-level interrupts delegated to VS-mode: only with V=1; in VU always, in VS with
+        // vsstatus.SIE.
+        let vsPending = pending & mideleg & hideleg
+        let vsEnabled = virt && (priv == 0 || s.pointee.hyper.vsstatus & Mstatus.sie != 0)
+        if vsEnabled && vsPending != 0 {
+            for c in Irq.priorityOrder where (vsPending >> c) & 1 != 0 { return (c - 1, .virtualSupervisor) }
         }
         return nil
     }
@@ -261,8 +351,8 @@ extension Hart {
         if s.pointee.runState == .waitingForInterrupt && s.pointee.mip & s.pointee.mie != 0 {
             s.pointee.runState = .started
         }
-        guard s.pointee.runState == .started, let (cause, toS) = pendingInterrupt() else { return false }
-        takeInterrupt(cause, toSupervisor: toS)
+        guard s.pointee.runState == .started, let (cause, target) = pendingInterrupt() else { return false }
+        takeInterrupt(cause, target: target)
         return true
     }
 }

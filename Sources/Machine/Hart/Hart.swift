@@ -60,6 +60,10 @@ final class Hart {
     var frozenCycle: UInt64 = 0, frozenInstret: UInt64 = 0
     /// Instruction fetches the loop will count that the architectural TLB already counted as misses.
     var fetchMissCompensation: UInt64 = 0
+    /// The virtualization mode the soft TLB's entries were filled under (`privilegeChanged`).
+    var softTLBVirt = false
+    /// What the trap being raised carries besides cause and tval (hypervisor extension).
+    var trapExtras = TrapExtras()
     /// Level of the last translation (0 for 4 KiB pages and for physical accesses).
     var lastTranslationLevel = 0
     /// Soft TLB slots filled from superpage translations, so evicting a superpage entry visits only
@@ -188,7 +192,19 @@ final class Hart {
         let ms = s.pointee.mstatus
         let priv = s.pointee.priv
         s.pointee.dataPriv = (priv == 3 && ms & Mstatus.mprv != 0) ? UInt8((ms >> Mstatus.mppShift) & 3) : priv
-        s.pointee.fpEnabled = ms & Mstatus.fs != 0
+        let virt = s.pointee.virt
+        // Loads and stores of M-mode under MPRV with MPV (and MPP below M) translate as V=1.
+        let dataVirt = virt || (priv == 3 && ms & Mstatus.mprv != 0 && ms & Mstatus.mpv != 0
+                                && s.pointee.dataPriv != 3)
+        // With V=1, FS must be on in both mstatus and vsstatus (privileged spec, "Hypervisor
+        // Status Register": FS in vsstatus).
+        s.pointee.fpEnabled = ms & Mstatus.fs != 0 && (!virt || s.pointee.hyper.vsstatus & Mstatus.fs != 0)
+        if dataVirt != s.pointee.dataVirt || virt != softTLBVirt {
+            // The soft TLB's rows are per privilege, not per virtualization mode.
+            s.pointee.dataVirt = dataVirt
+            softTLBVirt = virt
+            flushSoftTLB()
+        }
         invalidateFetch()
         s.pointee.exitSlice = .checkInterrupts
     }
@@ -212,12 +228,21 @@ final class Hart {
 
     var asid: UInt16 { UInt16(truncatingIfNeeded: state.pointee.satp >> 44) }
 
+    /// Whether loads and stores, and fetches, go through the TLB: paging on below M-mode, or
+    /// V=1 (two-stage translation, whose TLB entries are kept even with both stages Bare).
+    var dataTranslated: Bool {
+        state.pointee.dataVirt || (translationLevels != 0 && state.pointee.dataPriv != 3)
+    }
+    var fetchTranslated: Bool {
+        state.pointee.virt || (translationLevels != 0 && state.pointee.priv != 3)
+    }
+
     /// Counts the fast path's TLB hits into the architectural counters. Called whenever the
     /// translation regime may change and before counters are read.
     func foldCounters() {
         let s = state
-        let translatedData = translationLevels != 0 && s.pointee.dataPriv != 3
-        let translatedFetch = translationLevels != 0 && s.pointee.priv != 3
+        let translatedData = dataTranslated
+        let translatedFetch = fetchTranslated
         if translatedData {
             tlb.counters.loadHits &+= s.pointee.softLoadHits
             tlb.counters.storeHits &+= s.pointee.softStoreHits
@@ -328,8 +353,8 @@ final class Hart {
 
     // MARK: TLB operations with soft TLB coherence
 
-    func flushTLB(vaddr: UInt64?, asid: UInt16?) {
-        tlb.flush(vaddr: vaddr, asid: asid)
+    func flushTLB(vaddr: UInt64?, asid: UInt16?, space: TLBSpace = .host) {
+        tlb.flush(vaddr: vaddr, asid: asid, space: space)
         flushSoftTLB()
     }
 }

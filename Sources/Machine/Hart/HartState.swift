@@ -121,6 +121,13 @@ struct HartState {
     var mtval: UInt64 = 0
     var stval: UInt64 = 0
     var satp: UInt64 = 0
+    /// The hypervisor extension: V, the virtualization mode (the hart runs in VS- or VU-mode,
+    /// `priv` being the nominal privilege), and whether loads and stores translate in two
+    /// stages (V, or M-mode with MPRV and MPV). Both stay false in a hart without it.
+    var virt = false
+    var dataVirt = false
+    /// The hypervisor and virtual-supervisor CSRs (Hart+Hypervisor.swift).
+    var hyper = HypervisorCSRs()
     var fflags: UInt64 = 0
     var frm: UInt64 = 0
 

@@ -251,7 +251,7 @@ extension Hart {
         // The fetch that follows is counted by the engine as a hit; this lookup was a miss.
         if tlb.counters.fetchMisses != missesBefore { fetchMissCompensation &+= 1 }
         // The lookup that hit is the fetch's own lookup, which the engine counts again.
-        else if translationLevels != 0 && priv != 3 { tlb.counters.fetchHits &-= 1 }
+        else if fetchTranslated { tlb.counters.fetchHits &-= 1 }
         let (ops, isNew) = code.page(page)
         if isNew { machine.pageBecameCode(page) }
         s.pointee.fetchBase = vpage

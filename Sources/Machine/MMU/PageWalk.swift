@@ -6,6 +6,14 @@
 import RISCV
 
 extension AccessType {
+    /// The guest-page fault of this access type (hypervisor extension: the G stage refused).
+    var guestPageFault: ExceptionCause {
+        switch self {
+        case .load: .loadGuestPageFault
+        case .store: .storeGuestPageFault
+        case .fetch: .instructionGuestPageFault
+        }
+    }
     var pageFault: ExceptionCause {
         switch self {
         case .load: .loadPageFault
@@ -35,15 +43,22 @@ extension Hart {
     @inline(__always)
     func permits(_ flags: UInt64, _ type: AccessType, priv: UInt8) -> Bool {
         let ms = state.pointee.mstatus
+        return Hart.permits(flags, type, priv: priv, sum: ms & Mstatus.sum != 0, mxr: ms & Mstatus.mxr != 0)
+    }
+
+    /// The leaf permission rule with SUM and MXR given: U pages are for U-mode, and for S-mode
+    /// loads and stores with SUM; MXR makes executable pages readable.
+    @inline(__always)
+    static func permits(_ flags: UInt64, _ type: AccessType, priv: UInt8, sum: Bool, mxr: Bool) -> Bool {
         if flags & PTE.u != 0 {
             // S-mode never executes user pages, and reads/writes them only with SUM.
-            if priv == 1 && (type == .fetch || ms & Mstatus.sum == 0) { return false }
+            if priv == 1 && (type == .fetch || !sum) { return false }
         } else if priv == 0 {
             return false
         }
         switch type {
         case .fetch: return flags & PTE.x != 0
-        case .load: return flags & PTE.r != 0 || (ms & Mstatus.mxr != 0 && flags & PTE.x != 0)
+        case .load: return flags & PTE.r != 0 || (mxr && flags & PTE.x != 0)
         case .store: return flags & PTE.w != 0
         }
     }
@@ -51,6 +66,9 @@ extension Hart {
     /// Translates `va` for an access of `type` at effective privilege `priv`. Returns the physical
     /// address, or nil after raising the fault.
     func translate(_ va: UInt64, _ type: AccessType, priv: UInt8) -> UInt64? {
+        if type == .fetch ? state.pointee.virt : state.pointee.dataVirt {
+            return translateGuest(va, type, priv: priv)
+        }
         let levels = translationLevels
         if levels == 0 || priv == 3 { lastTranslationLevel = 0; return va }
         let vaBits = UInt64(12 + 9 * levels)
@@ -88,7 +106,7 @@ extension Hart {
     }
 
     @inline(__always)
-    private func countHit(_ type: AccessType) {
+    func countHit(_ type: AccessType) {
         switch type {
         case .load: tlb.counters.loadHits &+= 1
         case .store: tlb.counters.storeHits &+= 1
@@ -97,7 +115,7 @@ extension Hart {
     }
 
     @inline(__always)
-    private func countMiss(_ type: AccessType) {
+    func countMiss(_ type: AccessType) {
         switch type {
         case .load: tlb.counters.loadMisses &+= 1
         case .store: tlb.counters.storeMisses &+= 1
@@ -153,7 +171,7 @@ extension Hart {
     /// share it, so they agree by construction.
     @inline(__always)
     func walkTables<V: WalkVisitor>(_ va: UInt64, _ type: AccessType, priv: UInt8, levels: Int, root: UInt64,
-                                    visitor: inout V) -> WalkResult {
+                                    rootIndexMask: UInt64 = 0x1FF, visitor: inout V) -> WalkResult {
         var table = root
         var level = levels - 1
         // A G bit in a non-leaf PTE makes every mapping below it global.
@@ -161,7 +179,10 @@ extension Hart {
         var out = WalkResult()
         while true {
             let shift = UInt64(12 + 9 * level)
-            let pteAddress = table &+ ((va >> shift) & 0x1FF) &* 8
+            // The G stage's root table is four times as large (privileged spec, "Guest Physical
+            // Address Translation"): its index has two more bits.
+            let indexMask: UInt64 = level == levels - 1 ? rootIndexMask : 0x1FF
+            let pteAddress = table &+ ((va >> shift) & indexMask) &* 8
             // PTE reads are implicit S-mode accesses for PMP, and must be RAM (PMA).
             guard pmp.check(pteAddress, size: 8, type: .load, priv: 1), inRAM(pteAddress, count: 8),
                   !hasMMIO(pteAddress) else {

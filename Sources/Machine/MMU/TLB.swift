@@ -16,6 +16,9 @@ public struct TLBEntry: Sendable, Equatable {
     public var level: Int
     public var asid: UInt16
     public var global: Bool
+    /// The VMID of a guest's translation (guest virtual to host physical, both stages combined;
+    /// the hypervisor extension), nil for the host's own.
+    public var vmid: UInt16?
     /// PTE permission and status bits R, W, X, U, A, D as in the PTE (bits 1...7).
     public var readable: Bool, writable: Bool, executable: Bool, user: Bool, accessed: Bool, dirty: Bool
     /// Set index and way it occupies.
@@ -54,8 +57,13 @@ struct ArchTLBEntry {
     var level: UInt8 = 0
     var global = false
     var asid: UInt16 = 0
-    /// The leaf PTE's low 8 bits (V R W X U G A D).
+    /// 0 for the host's translations; `0x8000 | VMID` for a guest's (both stages combined).
+    var space: UInt16 = 0
+    /// The leaf PTE's low 8 bits (V R W X U G A D); for a guest's entry, the VS-stage leaf's, or
+    /// 0 when the VS stage is Bare.
     var flags: UInt8 = 0
+    /// A guest's entry: the G-stage leaf's low 8 bits (all set when the G stage is Bare).
+    var guestFlags: UInt8 = 0
     /// Physical address of the page's first byte.
     var physical: UInt64 = 0
     /// Virtual address of the page's first byte (canonical).
@@ -65,6 +73,22 @@ struct ArchTLBEntry {
 enum PTE {
     static let v: UInt64 = 1, r: UInt64 = 2, w: UInt64 = 4, x: UInt64 = 8
     static let u: UInt64 = 16, g: UInt64 = 32, a: UInt64 = 64, d: UInt64 = 128
+}
+
+/// Which translations a flush reaches: the host's, one guest's (`0x8000 | VMID`), every guest's,
+/// or all.
+enum TLBSpace: Equatable {
+    case host, guest(UInt16), allGuests, all
+
+    @inline(__always)
+    func contains(_ space: UInt16) -> Bool {
+        switch self {
+        case .host: space == 0
+        case .guest(let g): space == g
+        case .allGuests: space != 0
+        case .all: true
+        }
+    }
 }
 
 /// The TLB's storage is raw memory owned by its hart (freed in `deallocate`), so lookups and
@@ -112,15 +136,16 @@ struct TLB {
         perLevel.deallocate()
     }
 
-    /// Index of a valid entry translating `vaddr` for `asid`, or nil.
+    /// Index of a valid entry translating `vaddr` for `asid` in `space`, or nil.
     @inline(__always)
-    func lookup(_ vaddr: UInt64, asid: UInt16) -> Int? {
+    func lookup(_ vaddr: UInt64, asid: UInt16, space: UInt16 = 0) -> Int? {
         for level in 0..<5 where perLevel[level] > 0 {
             let tag = vaddr >> (12 + 9 * UInt64(level))
             let base = setIndex(tag) * ways
             for w in 0..<ways {
                 let e = entries[base + w]
-                if e.valid && e.level == level && e.tag == tag && (e.global || !tagged || e.asid == asid) {
+                if e.valid && e.level == level && e.tag == tag && e.space == space
+                    && (e.global || !tagged || e.asid == asid) {
                     return base + w
                 }
             }
@@ -163,10 +188,11 @@ struct TLB {
 
     /// sfence.vma semantics (privileged spec, "Supervisor Memory-Management Fence Instruction"):
     /// `vaddr` nil = all addresses; `asid` nil = all address spaces; global entries are spared by an
-    /// ASID-specific flush.
-    func flush(vaddr: UInt64?, asid: UInt16?) {
-        if vaddr == nil && asid == nil { flushAll(); return }
-        for i in 0..<count where entries[i].valid {
+    /// ASID-specific flush. Only entries of `space` are touched: sfence.vma in HS-mode leaves the
+    /// guests' translations alone, in VS-mode (and hfence.vvma) it reaches the current VMID's.
+    func flush(vaddr: UInt64?, asid: UInt16?, space: TLBSpace = .host) {
+        if vaddr == nil && asid == nil && space == .all { flushAll(); return }
+        for i in 0..<count where entries[i].valid && space.contains(entries[i].space) {
             let e = entries[i]
             if let va = vaddr, (va >> (12 + 9 * UInt64(e.level))) != e.tag { continue }
             // An untagged TLB cannot tell address spaces apart: an ASID flush drops every
@@ -182,7 +208,7 @@ struct TLB {
             let e = entries[i]
             let f = UInt64(e.flags)
             out.append(TLBEntry(virtualAddress: e.virtual, physicalAddress: e.physical, level: Int(e.level),
-                                asid: e.asid, global: e.global,
+                                asid: e.asid, global: e.global, vmid: e.space == 0 ? nil : e.space & 0x7FFF,
                                 readable: f & PTE.r != 0, writable: f & PTE.w != 0, executable: f & PTE.x != 0,
                                 user: f & PTE.u != 0, accessed: f & PTE.a != 0, dirty: f & PTE.d != 0,
                                 set: i / ways, way: i % ways))

@@ -107,6 +107,11 @@ extension Machine {
                                           visitor: inout V) -> TranslationResult {
         let s = t.state
         let priv = privilege?.rawValue ?? (type == .fetch ? s.pointee.priv : s.pointee.dataPriv)
+        if priv != 3, type == .fetch ? s.pointee.virt : s.pointee.dataVirt {
+            // A guest's address (V=1): both stages, the G stage's references included.
+            let found = t.twoStageWalk(va, type, priv: priv, permission: type, commit: false, visitor: &visitor)
+            return found.fault.map { .fault($0) } ?? .physical(found.physical)
+        }
         let levels = t.translationLevels
         if levels == 0 || priv == 3 { return .physical(va) }
         // A non-canonical address faults before any walk (privileged spec, "Sv39": bits 63..39
