@@ -86,7 +86,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The cost profile the machine charges: classic-2006, core2-2006 or modern. Modelled cycles and guest-visible time follow it.", valueName: "name"))
     var profile: String = "classic-2006"
 
-    @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables) or pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf). hw comes later.", valueName: "mode"))
+    @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables), pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf) or hw (hardware-assisted: the kernel in VS-mode under the H extension, two-stage translation).", valueName: "mode"))
     var mode: String = "native"
 
     @Option(help: ArgumentHelp("The hart's TLB, as vmlab.vm's tlb option: entries (default 64), ways (default 4; = entries for fully associative), tagged=false to flush it on every satp write, keep_global=true (with tagged=false) to spare global entries then.", valueName: "entries=N,ways=N,tagged=BOOL,keep_global=BOOL"))

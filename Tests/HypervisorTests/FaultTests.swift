@@ -119,7 +119,7 @@ import Testing
 
     /// Not under pv: the kernel writes satp with tables the pv VMM never validated, which it
     /// refuses (an illegal-instruction trap, before any flip).
-    @Test(arguments: [nil, 2] as [Int?], [ExecutionMode.native, .interpret, .trap, .bt])
+    @Test(arguments: [nil, 2] as [Int?], [ExecutionMode.native, .interpret, .trap, .bt, .hw])
     func pteBitflipMakesTheNextAccessFault(level: Int?, mode: ExecutionMode) throws {
         let g = try Self.guest(FaultKernels.paged, mode)
         defer { g.close() }
@@ -142,7 +142,7 @@ import Testing
         #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
     }
 
-    @Test(arguments: [ExecutionMode.native, .interpret])
+    @Test(arguments: [ExecutionMode.native, .interpret, .hw])
     func timerInterruptDropped(_ mode: ExecutionMode) throws {
         let plain = try Self.guest(FaultKernels.interrupts(armTimer: 50), mode)
         #expect(plain.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))

@@ -18,7 +18,7 @@ import Testing
     /// under `trap`, the monitor's virtual CPU and the shadow pager (the technique's counters are
     /// in the statistics: shadow faults, traced writes, exits by cause); under `pv`, the domain's
     /// frame table, channels, grants and the split block driver's ring (tinyos-pv).
-    @Test(arguments: ["bench=fork n=3", "bench=disk n=2"], [ExecutionMode.native, .interpret, .trap, .pv])
+    @Test(arguments: ["bench=fork n=3", "bench=disk n=2"], [ExecutionMode.native, .interpret, .trap, .pv, .hw])
     func aRestoredVMRunsOnAsItDid(_ bootargs: String, _ mode: ExecutionMode) throws {
         guard let g = try Self.tinyos(bootargs, mode: mode) else { return }
         defer { g.close() }
@@ -124,7 +124,7 @@ import Testing
         #expect {
             _ = try translated.snapshot()
         } throws: { error in
-            "\(error)".contains("native, interpret, trap and pv VMs only, not yet under bt")
+            "\(error)".contains("native, interpret, trap, pv and hw VMs, not yet under bt")
         }
     }
 }

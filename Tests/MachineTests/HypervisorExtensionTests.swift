@@ -322,6 +322,21 @@ enum H {
         #expect(entries.count == 2 && entries.allSatisfy { $0.asid == 7 })
     }
 
+    /// Translations made while the VS stage was Bare do not outlive a vsatp write that turns
+    /// paging on under the same ASID (Linux's relocation expects its next fetch to fault).
+    @Test func turningVSPagingOnDropsBareTranslations() throws {
+        var vs = PageTables(m, levels: 3, at: 0x8070_0000)
+        vs.map(0x4000_0000, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | PTEBits.a | PTEBits.d)
+        try runGuest("""
+            li t0, \((8 << 60) | (0x8070_0000 >> 12))
+            csrw satp, t0
+            nop
+        """)
+        #expect(rig.csr(H.mcause) == 12, "the fetch after the write walks the new tables and faults")
+        #expect(rig.csr(H.mepc) == rig.csr(H.mtval))
+        #expect(rig.csr(H.vsatp) >> 60 == 8)
+    }
+
     @Test func sfenceInHSModeSparesGuestsAndHfenceReachesThem() throws {
         var g = GuestPhysicalTables(m)
         g.identityMapRAM()

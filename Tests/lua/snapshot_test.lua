@@ -5,7 +5,7 @@ local tinyos = require "tinyos_run"
 local guest = require "cell_guest"
 
 describe("vm:snapshot and vm:restore", function()
-  for _, mode in ipairs { "native", "interpret", "trap", "pv" } do
+  for _, mode in ipairs { "native", "interpret", "trap", "pv", "hw" } do
   it("go back to a moment, from which the VM runs on as it did: console, counters, clock (" .. mode .. ")", function()
     local vm <close> = tinyos.vm(mode, "fork", mode == "pv" and { kernel = vmlab.guest "tinyos-pv" } or nil)
     vm:run { max_instructions = 300000 }
@@ -145,7 +145,7 @@ describe("vm:snapshot and vm:restore", function()
     expect(hooked).to_be(true)
 
     local translated <close> = tinyos.vm("bt", "syscall")
-    expect(function() translated:snapshot() end).to_raise("native, interpret, trap and pv VMs only, not yet under bt")
+    expect(function() translated:snapshot() end).to_raise("native, interpret, trap, pv and hw VMs, not yet under bt")
     a:close()
     expect(function() a:snapshot() end).to_raise("the VM is closed")
   end)

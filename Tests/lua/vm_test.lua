@@ -346,10 +346,9 @@ describe("vmlab.vm options", function()
       .to_raise("option 'disks': a list expected, got a table with key 'file'")
   end)
 
-  it("list the modes, and say which are not available yet", function()
+  it("list the modes", function()
     expect(function() vmlab.vm { image = image, mode = "trapp" } end)
       .to_raise("unknown mode 'trapp' %(expected one of: native, interpret, trap, bt, pv, hw%)")
-    expect(function() vmlab.vm { image = image, mode = "hw" } end).to_raise("not available yet")
     local vm <close> = assert(vmlab.vm { image = image, mode = "native" })
   end)
 

@@ -298,6 +298,10 @@ extension FaultInjector {
             if case .timer(let v) = target, let monitor = guest.monitor, monitor.hart == v {
                 monitor.timerFiring = { [weak self] in !(self?.takeTimerTick(vcpu: v) ?? false) }
             }
+            // Under hw, the VMM's, raised through hvip.
+            if case .timer = target, let vmm = guest.hardwareVMM {
+                vmm.timerFiring = { [weak self] vcpu in !(self?.takeTimerTick(vcpu: vcpu) ?? false) }
+            }
             interceptions.append(i)
             updateObservation()
             return kind == .interruptDrop
@@ -311,6 +315,11 @@ extension FaultInjector {
                 guest.monitor?.setInterrupt(.supervisorTimer, pending: true)
             case .software(let v) where guest.monitor?.hart == v:
                 guest.monitor?.setInterrupt(.supervisorSoftware, pending: true)
+            // Under hw they are VS-level interrupts the VMM raises through hvip.
+            case .timer(let v) where guest.hardwareVMM != nil:
+                guest.hardwareVMM?.setVirtualInterrupt(.timer, pending: true, hart: v)
+            case .software(let v) where guest.hardwareVMM != nil:
+                guest.hardwareVMM?.setVirtualInterrupt(.software, pending: true, hart: v)
             case .timer(let v):
                 drivingPin = true
                 m.setPin(.stip, hart: v, level: true)
@@ -450,6 +459,8 @@ extension FaultInjector {
         switch d.target {
         case .timer(let v) where guest.monitor?.hart == v:
             guest.monitor?.setInterrupt(.supervisorTimer, pending: true)
+        case .timer(let v) where guest.hardwareVMM != nil:
+            guest.hardwareVMM?.setVirtualInterrupt(.timer, pending: true, hart: v)
         case .timer(let v):
             drivingPin = true
             guest.machine.setPin(.stip, hart: v, level: true)

@@ -28,4 +28,6 @@ extension Guest {
     /// The trap monitor of a guest under `trap` or `bt`: the keeper of its vCPU's privilege and
     /// supervisor CSRs. Nil in the other modes, where the hart holds the guest's whole state.
     public var monitor: TrapMonitor? { (technique as? ShadowingTechnique)?.monitor }
+    /// The VMM of a `hw` VM (nil in other modes).
+    public var hardwareVMM: HardwareAssistedVMM? { (technique as? HardwareAssistedTechnique)?.vmm }
 }

@@ -173,6 +173,13 @@ public final class TrapTechnique: ShadowingTechnique {
 }
 
 extension ExecutionMode {
-    /// RAM a mode's VMM keeps on the guest's machine beyond the guest's own (hidden from it).
-    var vmmMemory: UInt64 { self == .trap || self == .bt ? TrapTechnique.shadowPoolSize : 0 }
+    /// RAM a mode's VMM keeps on the guest's machine beyond the guest's own (hidden from it): the
+    /// shadow pool of `trap` and `bt`, the G-stage tables of `hw`.
+    func vmmMemory(forGuestMemory memory: UInt64) -> UInt64 {
+        switch self {
+        case .trap, .bt: TrapTechnique.shadowPoolSize
+        case .hw: HardwareAssistedTechnique.vmmMemory(forGuestMemory: memory)
+        default: 0
+        }
+    }
 }

@@ -20,7 +20,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
     case hw
 
     /// The modes this build implements.
-    public static var available: [ExecutionMode] { [.native, .interpret, .trap, .bt, .pv] }
+    public static var available: [ExecutionMode] { [.native, .interpret, .trap, .bt, .pv, .hw] }
 
     public var isAvailable: Bool { Self.available.contains(self) }
 
@@ -29,7 +29,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
 
     /// Whether the mode's VMM serves its guest kernel through the built-in SBI (`trap`, `bt`, `pv`):
     /// its guest is always a kernel under that firmware, never a bare-metal program.
-    public var runsKernelUnderBuiltinSBI: Bool { self == .trap || self == .bt || self == .pv }
+    public var runsKernelUnderBuiltinSBI: Bool { self == .trap || self == .bt || self == .pv || self == .hw }
 
     public var description: String { rawValue }
 
@@ -49,8 +49,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         case .trap: TrapTechnique(shadowPolicy: configuration.shadowPolicy)
         case .pv: ParavirtualTechnique(policy: configuration.paravirtualPolicy)
         case .bt: BinaryTranslationTechnique(policy: configuration.binaryTranslationPolicy, shadowPolicy: configuration.shadowPolicy)
-        case .hw:
-            throw GuestBuildError("mode '\(rawValue)' is not available yet (available: \(Self.available.map(\.rawValue).joined(separator: ", ")))")
+        case .hw: HardwareAssistedTechnique()
         }
     }
 }

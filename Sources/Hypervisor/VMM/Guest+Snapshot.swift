@@ -99,7 +99,7 @@ extension Guest {
 
     private func checkSnapshotsAvailable() throws(SnapshotError) {
         guard mode == .native || mode == .interpret || technique is any SnapshottingTechnique else {
-            throw SnapshotError("snapshots are available for native, interpret, trap and pv VMs only, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
+            throw SnapshotError("snapshots are available for native, interpret, trap, pv and hw VMs, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
         }
     }
 }
@@ -108,9 +108,8 @@ extension ExecutionMode {
     /// What a snapshot would have to save besides the guest's machine, in a few words.
     var snapshotObstacle: String {
         switch self {
-        case .native, .interpret, .trap, .pv: ""
+        case .native, .interpret, .trap, .pv, .hw: ""
         case .bt: "translated code and the translator's adaptation"
-        case .hw: "the hypervisor extension's state"
         }
     }
 }

@@ -51,7 +51,8 @@ public final class Guest {
     /// sized to the VM.
     public convenience init(_ configuration: GuestConfiguration) throws(GuestBuildError) {
         if configuration.mode.needsVMM {
-            let host = Host(HostConfiguration(memory: configuration.board.memory + configuration.mode.vmmMemory,
+            let vmmMemory = configuration.mode.vmmMemory(forGuestMemory: configuration.board.memory)
+            let host = Host(HostConfiguration(memory: configuration.board.memory + vmmMemory,
                                               harts: configuration.board.harts,
                                               profile: configuration.profile))
             try self.init(configuration: configuration, host: host, ownsHost: true)
@@ -63,7 +64,10 @@ public final class Guest {
     /// Builds the VM; with a host, its RAM is a carve-out of the host's and the host schedules it.
     init(configuration: GuestConfiguration, host: Host?, ownsHost: Bool) throws(GuestBuildError) {
         var configuration = configuration
-        configuration.board.hiddenMemory = max(configuration.board.hiddenMemory, configuration.mode.vmmMemory)
+        configuration.board.hiddenMemory = max(configuration.board.hiddenMemory,
+                                               configuration.mode.vmmMemory(forGuestMemory: configuration.board.memory))
+        // A hw guest's machine has the hypervisor extension (its kernel runs in VS-mode).
+        if configuration.mode == .hw { configuration.board.machine.hypervisorExtension = true }
         configuration.board.machine.engine = configuration.mode.engine(given: configuration.board.machine.engine)
         technique = try configuration.mode.makeTechnique(for: configuration)
         var boardConfiguration = configuration.board

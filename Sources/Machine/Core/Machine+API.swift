@@ -103,6 +103,17 @@ extension Machine {
     /// `privilege` giving which).
     public func isVirtualized(hart h: Int = 0) -> Bool { hart(h).state.pointee.virt }
 
+    /// Sets `hart`'s virtualization mode, keeping its privilege: a hypervisor in Swift entering its
+    /// guest (V = 1 in S-mode is VS-mode) or taking it back, as `sret` with SPV or a trap would.
+    /// Needs the hypervisor extension.
+    public func setVirtualized(_ virtualized: Bool, hart h: Int = 0) {
+        let t = hart(h)
+        precondition(t.hasHypervisor || !virtualized, "the machine has no hypervisor extension")
+        t.foldCounters()
+        t.state.pointee.virt = virtualized
+        t.privilegeChanged()
+    }
+
     /// CSR `number`. `checked`: as a csrr instruction at the hart's current privilege would (nil
     /// where it would raise illegal instruction); otherwise any implemented CSR, with no checks.
     public func readCSR(_ number: UInt16, hart h: Int = 0, checked: Bool = false) -> UInt64? {

@@ -18,6 +18,9 @@ public struct MachineTrap: Sendable, Equatable {
     /// Whether it came from VS- or VU-mode (the hypervisor extension's V=1; `privilege` is then
     /// the nominal one, supervisor or user).
     public var virtualized: Bool = false
+    /// For a guest-page fault, the guest physical address that faulted (what `htval`/`mtval2`
+    /// hold, shifted back, with tval's low two bits).
+    public var guestPhysical: UInt64? = nil
 }
 
 /// Firmware in Swift (a built-in SBI) standing where M-mode software would.
@@ -84,8 +87,13 @@ extension Hart {
             let epc = s.pointee.pc
             let isEcall = cause >= 8 && cause <= 11
             if isEcall { s.pointee.pc = epc &+ 4 }
-            let trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
+            var trap = MachineTrap(cause: cause, isInterrupt: false, tval: tval, pc: epc,
                                    privilege: PrivilegeMode(rawValue: priv) ?? .machine, virtualized: virt)
+            if cause == 20 || cause == 21 || cause == 23 {
+                // An explicit access's low bits are tval's; a VS-stage PTE's address is aligned.
+                let low = trapExtras.instruction == 0 ? tval & 3 : 0
+                trap.guestPhysical = trapExtras.guestPhysical << 2 | low
+            }
             // A timer the handler programmed is its to report (`Machine.timedDeviceChanged`).
             if offerToTrapHandler(trap) {
                 trapExtras = TrapExtras()

@@ -257,6 +257,14 @@ struct WalkResult {
 /// Generic, so the hardware walk's visitor is specialised and costs no existential call.
 protocol WalkVisitor {
     mutating func reference(level: Int, pteAddress: UInt64, pte: UInt64?)
+    /// A VS-stage PTE of a two-stage walk, at its guest physical address (after the references
+    /// of the G-stage walk that found it, and its own).
+    mutating func guestReference(level: Int, guestPhysical: UInt64, pte: UInt64)
+}
+
+extension WalkVisitor {
+    @inline(__always)
+    mutating func guestReference(level: Int, guestPhysical: UInt64, pte: UInt64) {}
 }
 
 /// The hardware walk's visitor: counts references and their modelled cycles.

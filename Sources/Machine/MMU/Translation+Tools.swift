@@ -68,6 +68,17 @@ struct WalkRecorder: WalkVisitor {
     }
 }
 
+/// Records the VS-stage steps of a two-stage tool walk, at their guest physical addresses.
+struct GuestWalkRecorder: WalkVisitor {
+    var steps: [PageWalkStep] = []
+
+    mutating func reference(level: Int, pteAddress: UInt64, pte: UInt64?) {}
+
+    mutating func guestReference(level: Int, guestPhysical: UInt64, pte: UInt64) {
+        steps.append(PageWalkStep(level: level, pteAddress: guestPhysical, pte: pte))
+    }
+}
+
 extension Machine {
     /// Translates `va` as an access of kind `access` by `hart` at `privilege` (default: the hart's
     /// effective privilege for that kind: its privilege for fetches, the MPRV-adjusted one for
@@ -84,9 +95,22 @@ extension Machine {
 
     /// The PTEs a walk of `va` by `hart` reads (for a load at the hart's data privilege, or
     /// supervisor when the hart is in M-mode so that the tables are walked at all), and its result.
+    ///
+    /// With V = 1 (hypervisor extension) it is the guest's own walk: the VS stage under vsatp,
+    /// each PTE at its guest physical address (the G-stage references that reached it are not
+    /// listed), the result the host physical address both stages give.
     public func pageWalk(_ va: UInt64, hart: Int) -> PageWalkTrace {
         precondition(harts.indices.contains(hart), "no hart \(hart)")
         let t = harts[hart]
+        if t.state.pointee.dataVirt {
+            let vsatp = t.state.pointee.hyper.vsatp
+            let mode = ["bare", "sv39", "sv48", "sv57"][max(0, Hart.levels(mode: vsatp >> 60) - 2)]
+            var recorder = GuestWalkRecorder()
+            let found = t.twoStageWalk(va, .load, priv: t.state.pointee.dataPriv, permission: .load,
+                                       commit: false, visitor: &recorder)
+            return PageWalkTrace(mode: mode, root: mode == "bare" ? 0 : (vsatp & ((1 << 44) - 1)) << 12,
+                                 steps: recorder.steps, result: found.fault.map { .fault($0) } ?? .physical(found.physical))
+        }
         let satp = t.state.pointee.satp
         let mode: String
         switch t.translationLevels {

@@ -119,6 +119,7 @@ extension Hart {
                 }
                 var pte = host(pteAddress).load(as: UInt64.self)
                 visitor.reference(level: level, pteAddress: pteAddress, pte: pte)
+                visitor.guestReference(level: level, guestPhysical: pteGPA, pte: pte)
                 if pte & PTE.v == 0 || (pte & PTE.r == 0 && pte & PTE.w != 0) || pte >> 54 != 0 {
                     out.fault = type.pageFault
                     return out
@@ -212,13 +213,19 @@ extension Hart {
         if let i = tlb.lookup(va, asid: asid, space: space) {
             let e = tlb.entries[i]
             let clean = type == .store && ((e.flags != 0 && UInt64(e.flags) & PTE.d == 0) || UInt64(e.guestFlags) & PTE.d == 0)
-            if guestPermits(e, checked, priv: priv) && !clean {
+            // An entry made while the VS stage was Bare (flags 0) translates nothing once vsatp
+            // turns paging on, even under the same ASID, and the reverse: the mode is part of the
+            // tag, as a machine that never caches Bare translations behaves (Linux relies on its
+            // first fetch after enabling paging to fault).
+            let sameMode = (e.flags == 0) == (s.pointee.hyper.vsatp >> 60 == 0)
+            if sameMode && guestPermits(e, checked, priv: priv) && !clean {
                 countHit(type)
                 lastTranslationLevel = Int(e.level)
                 return e.physical | (va & ((1 << (12 + 9 * UInt64(e.level))) - 1))
             }
-            // A refusal, or a store through a clean entry: walk again. Which stage refuses (and
-            // the guest physical address a guest-page fault reports) is the walk's to find.
+            // A refusal, a store through a clean entry, or another VS mode: walk again. Which
+            // stage refuses (and the guest physical address a guest-page fault reports) is the
+            // walk's to find.
             tlb.invalidate(i)
             dropSoft(for: e)
         }

@@ -1,0 +1,246 @@
+// The VMM of a `hw` VM: what stands in HS-mode while the guest kernel runs in VS-mode (the H
+// extension, the RISC-V counterpart of VT-x). The hardware runs the guest's privileged work
+// itself — its CSRs are the VS ones, its traps and interrupts are delegated to VS-mode by
+// `hedeleg`/`hideleg`, its page tables are walked in two stages — so the VMM sees only what it
+// chose to: the exits. Each is a trap that reaches this Swift handler, priced as a VM exit and a
+// VM entry ([AA06]'s Core 2 figures in the standard profile):
+//
+// - an SBI call (ecall from VS-mode): the board's SBI serves it (HardwareSBIPlatform.swift);
+// - a guest-page fault on a device address: the guest touched a device register, which the G
+//   stage does not map; the VMM decodes the instruction, performs the access on the device model
+//   and moves the guest past it (the emulated device of I/O virtualisation);
+// - a guest-page fault elsewhere, or a virtual-instruction exception: the guest's own error,
+//   reflected into it as the access fault or illegal instruction a machine without a VMM gives;
+// - the PLIC raising the guest's external interrupt line (SEIP, not delegated): the VMM injects
+//   VSEIP through `hvip` and masks SEIE until a device access (the guest's claim) lowers the line,
+//   the interrupt-controller emulation a PLIC-only platform needs (AIA's guest interrupt files
+//   would deliver it without an exit).
+
+import Boot
+import Machine
+import RISCV
+
+/// What a `hw` VMM did, for statistics and the cycle account.
+public struct HardwareExitCounters: Sendable, Equatable {
+    /// Every exit: traps handled and external interrupts injected.
+    public var exits: UInt64 = 0
+    public var sbiCalls: UInt64 = 0
+    public var deviceEmulated: UInt64 = 0
+    public var interruptsInjected: UInt64 = 0
+    public var exceptionsReflected: UInt64 = 0
+    /// Exits by the cause that made them (exception and interrupt names, as `vm:stats().exits`).
+    public var byCause: [String: UInt64] = [:]
+}
+
+/// The prices of the VMM's software work, charged to the vCPU's clock as it is done.
+struct HardwarePrices {
+    /// An exit the hardware does not charge itself (an interrupt taken into the VMM).
+    var exitRoundTrip: UInt64 = 0
+    var firmwareCall: UInt64 = 0
+    var deviceEmulated: UInt64 = 0
+    var interruptInjected: UInt64 = 0
+    var exceptionReflected: UInt64 = 0
+}
+
+public final class HardwareAssistedVMM: MachineModeTrapHandler {
+    static let vssi: UInt64 = 1 << 2, vsti: UInt64 = 1 << 6, vsei: UInt64 = 1 << 10
+    static let sei: UInt64 = 1 << 9
+
+    unowned let machine: Machine
+    let sbi: BuiltinSBI
+    let map: GuestPhysicalMap
+    /// Per vCPU (hart).
+    public internal(set) var work: [HardwareExitCounters]
+    /// Every vCPU's, added.
+    public var counters: HardwareExitCounters {
+        work.dropFirst().reduce(into: work[0]) { total, w in
+            total.exits &+= w.exits
+            total.sbiCalls &+= w.sbiCalls
+            total.deviceEmulated &+= w.deviceEmulated
+            total.interruptsInjected &+= w.interruptsInjected
+            total.exceptionsReflected &+= w.exceptionsReflected
+            total.byCause.merge(w.byCause, uniquingKeysWith: &+)
+        }
+    }
+    var prices = HardwarePrices()
+    /// Called with every exit's vCPU, pc and cause name (for guest event hooks).
+    var onExit: ((Int, UInt64, String) -> Void)?
+    /// Asked when a vCPU's SBI timer fires whether to raise its VSTIP (fault injection withholds
+    /// ticks this way). The SBI's timer is one-shot, so a withheld tick stays lost until the
+    /// guest's next set_timer, as natively.
+    public var timerFiring: ((_ vcpu: Int) -> Bool)?
+
+    init(machine: Machine, sbi: BuiltinSBI, map: GuestPhysicalMap) {
+        self.machine = machine
+        self.sbi = sbi
+        self.map = map
+        work = Array(repeating: HardwareExitCounters(), count: machine.hartCount)
+    }
+
+    /// The guest's external interrupt line comes here (SEIP is not delegated).
+    public var handlesInterrupts: Bool { true }
+    /// It changes a VS-mode hart only in answer to its exits.
+    public var leavesSupervisorAlone: Bool { true }
+
+    public func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
+        if trap.isInterrupt {
+            guard trap.cause == 9 else { return false }
+            exit(hart, trap, name: RISCV.InterruptCause(rawValue: trap.cause)?.name ?? "interrupt_\(trap.cause)")
+            // The hardware charged the interrupt; the exit's round trip is the VMM's to charge.
+            charge(prices.exitRoundTrip, hart: hart)
+            injectExternalInterrupt(hart: hart)
+            return true
+        }
+        let cause = RISCV.ExceptionCause(rawValue: trap.cause)
+        exit(hart, trap, name: cause?.name ?? "cause_\(trap.cause)")
+        switch cause {
+        case .ecallVS?:
+            work[hart].sbiCalls &+= 1
+            charge(prices.firmwareCall, hart: hart)
+            sbi.handleEcall(hart: hart)
+        case .loadGuestPageFault?, .storeGuestPageFault?:
+            if !emulateDeviceAccess(trap, hart: hart) {
+                reflect(cause == .loadGuestPageFault ? .loadAccessFault : .storeAccessFault, tval: trap.tval, trap: trap, hart: hart)
+            }
+        case .instructionGuestPageFault?:
+            reflect(.instructionAccessFault, tval: trap.tval, trap: trap, hart: hart)
+        case .virtualInstruction?:
+            // A hypervisor that does not emulate it makes it the illegal instruction it is to the
+            // guest (privileged spec, "Virtual Instruction Exceptions", note).
+            reflect(.illegalInstruction, tval: trap.tval, trap: trap, hart: hart)
+        default:
+            let name = cause.map { "\($0)" } ?? "cause \(trap.cause)"
+            machine.requestStop(.hostStop("the hw VMM does not handle \(name) at pc 0x\(String(trap.pc, radix: 16)) on vCPU \(hart)"))
+        }
+        return true
+    }
+
+    private func exit(_ hart: Int, _ trap: MachineTrap, name: String) {
+        work[hart].exits &+= 1
+        work[hart].byCause[name, default: 0] &+= 1
+        onExit?(hart, trap.pc, name)
+    }
+
+    private func charge(_ cycles: UInt64, hart: Int) {
+        if cycles != 0 { machine.charge(cycles, hart: hart) }
+    }
+
+    // MARK: interrupts
+
+    /// The VS-level interrupts a VMM raises for its guest through `hvip`.
+    public enum VirtualInterrupt {
+        case software, timer, external
+        var bit: UInt64 {
+            switch self {
+            case .software: HardwareAssistedVMM.vssi
+            case .timer: HardwareAssistedVMM.vsti
+            case .external: HardwareAssistedVMM.vsei
+            }
+        }
+    }
+
+    /// Raises or lowers a VS-level interrupt of vCPU `hart` (`hvip`); `hideleg` delivers it to the
+    /// guest when the guest enables it.
+    public func setVirtualInterrupt(_ interrupt: VirtualInterrupt, pending: Bool, hart: Int) {
+        let hvip = machine.readCSR(RISCV.CSR.hvip, hart: hart) ?? 0
+        machine.writeCSR(RISCV.CSR.hvip, pending ? hvip | interrupt.bit : hvip & ~interrupt.bit, hart: hart)
+    }
+
+    /// The SBI timer of vCPU `hart` reached its deadline.
+    func timerFired(hart: Int) {
+        if let allow = timerFiring, !allow(hart) { return }
+        setVirtualInterrupt(.timer, pending: true, hart: hart)
+    }
+
+    /// The PLIC holds the guest's external line high: raise VSEIP, and stop taking the line (mask
+    /// SEIE) until it falls.
+    private func injectExternalInterrupt(hart: Int) {
+        work[hart].interruptsInjected &+= 1
+        charge(prices.interruptInjected, hart: hart)
+        setVirtualInterrupt(.external, pending: true, hart: hart)
+        let mie = machine.readCSR(RISCV.CSR.mie, hart: hart) ?? 0
+        machine.writeCSR(RISCV.CSR.mie, mie & ~Self.sei, hart: hart)
+    }
+
+    /// After a device access (a claim or completion may have moved the line): VSEIP follows the
+    /// line, and the VMM takes the line again once it is low.
+    private func syncExternalInterrupt(hart: Int) {
+        let high = machine.interruptRegisters(hart: hart).pending & Self.sei != 0
+        setVirtualInterrupt(.external, pending: high, hart: hart)
+        let mie = machine.readCSR(RISCV.CSR.mie, hart: hart) ?? 0
+        machine.writeCSR(RISCV.CSR.mie, high ? mie & ~Self.sei : mie | Self.sei, hart: hart)
+    }
+
+    // MARK: devices
+
+    /// A guest-page fault of a load or store on a device register: performed on the device.
+    /// False when the address is no device's (or the access is not one a device takes).
+    private func emulateDeviceAccess(_ trap: MachineTrap, hart: Int) -> Bool {
+        guard let gpa = trap.guestPhysical, let (address, isRAM) = map.machineAddress(gpa), !isRAM,
+              let inst = fetchInstruction(at: trap.pc, hart: hart),
+              let access = DeviceAccess(inst, machine: machine, hart: hart),
+              access.isWrite == (trap.cause == RISCV.ExceptionCause.storeGuestPageFault.rawValue),
+              address & UInt64(access.size - 1) == 0,
+              machine.isDevice(physical: address, size: access.size) else { return false }
+        work[hart].deviceEmulated &+= 1
+        charge(prices.deviceEmulated, hart: hart)
+        let done: Bool
+        if access.isWrite {
+            let value = access.isFloat ? machine.floatRegister(Int(inst.rs2), hart: hart) : machine.register(Int(inst.rs2), hart: hart)
+            done = machine.deviceWrite(physical: address, size: access.size, value: value, hart: hart)
+        } else if var value = machine.deviceRead(physical: address, size: access.size, hart: hart) {
+            if access.isFloat {
+                // NaN-boxed single; writing an f register makes FS Dirty (in both status registers).
+                if access.size == 4 { value |= 0xFFFF_FFFF_0000_0000 }
+                machine.setFloatRegister(Int(inst.rd), value, hart: hart)
+                for csr in [RISCV.CSR.mstatus, RISCV.CSR.vsstatus] {
+                    machine.writeCSR(csr, (machine.readCSR(csr, hart: hart) ?? 0) | 3 << 13, hart: hart)
+                }
+            } else {
+                if access.signed && access.size < 8 {
+                    let shift = UInt64(64 - 8 * access.size)
+                    value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> Int64(shift))
+                }
+                if inst.rd != 0 { machine.setRegister(Int(inst.rd), value, hart: hart) }
+            }
+            done = true
+        } else {
+            done = false
+        }
+        guard done else { return false }
+        machine.setPC(trap.pc &+ UInt64(inst.length), hart: hart)
+        // Performed here, it retires for the guest as it would natively.
+        machine.retireEmulatedInstruction(hart: hart)
+        syncExternalInterrupt(hart: hart)
+        return true
+    }
+
+    /// The guest's instruction at `pc`, read through both stages as the hart fetched it.
+    private func fetchInstruction(at pc: UInt64, hart: Int) -> Instruction? {
+        Decoder.decode(at: pc) { va in
+            guard case .physical(let pa) = machine.translate(va, hart: hart, access: .fetch) else { return nil }
+            return machine.readPhysical(littleEndianAt: pa, count: 2).map { UInt16(truncatingIfNeeded: $0) }
+        }
+    }
+
+    // MARK: reflection
+
+    /// Delivers exception `cause` to the guest's VS-mode as the hardware would (privileged spec,
+    /// "Trap Entry": vscause, vsepc, vstval, vsstatus SPP/SPIE/SIE, then vstvec).
+    private func reflect(_ cause: RISCV.ExceptionCause, tval: UInt64, trap: MachineTrap, hart: Int) {
+        work[hart].exceptionsReflected &+= 1
+        charge(prices.exceptionReflected, hart: hart)
+        let m = machine
+        var vsstatus = m.readCSR(RISCV.CSR.vsstatus, hart: hart) ?? 0
+        let sie = vsstatus & (1 << 1) != 0
+        vsstatus &= ~(1 << 1 | 1 << 5 | 1 << 8)
+        if sie { vsstatus |= 1 << 5 }
+        if trap.privilege == .supervisor { vsstatus |= 1 << 8 }
+        m.writeCSR(RISCV.CSR.vsstatus, vsstatus, hart: hart)
+        m.writeCSR(RISCV.CSR.vscause, cause.rawValue, hart: hart)
+        m.writeCSR(RISCV.CSR.vsepc, trap.pc, hart: hart)
+        m.writeCSR(RISCV.CSR.vstval, tval, hart: hart)
+        m.setPrivilege(.supervisor, hart: hart)
+        m.setPC((m.readCSR(RISCV.CSR.vstvec, hart: hart) ?? 0) & ~3, hart: hart)
+    }
+}

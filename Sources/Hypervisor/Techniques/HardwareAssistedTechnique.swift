@@ -1,0 +1,171 @@
+// `hw`: hardware-assisted virtualisation with the H extension (the RISC-V counterpart of VT-x with
+// nested paging, [B08]). The guest's machine has the extension; the unmodified guest kernel runs
+// in VS-mode, its user programs in VU-mode. The VMM (HardwareAssistedVMM.swift) stands in HS-mode
+// and configures which events exit:
+//
+// - `hedeleg` = `medeleg` = the traps the firmware gives a kernel (system calls, page faults,
+//   breakpoints, misaligned accesses, illegal instructions...): delivered by the hardware straight
+//   into VS-mode, no exit; everything else (SBI calls, guest-page faults, virtual instructions)
+//   reaches the VMM;
+// - `hideleg` = the VS-level interrupts, which the VMM raises through `hvip` (the SBI timer, IPIs,
+//   the emulated external line) and the hardware delivers when the guest enables them;
+// - `hstatus` VTW/VTSR/VTVM clear: `wfi`, `sret`, `sfence.vma` and `satp` run in the guest;
+// - the G stage (NestedPageTables.swift, Sv39x4, 4 KiB pages, VMID = the VM's id) maps the guest's
+//   RAM and nothing else, so the guest's page tables are its own and a TLB miss walks both
+//   stages: 15 references for Sv39 on Sv39x4 where a native walk makes 3.
+//
+// Costs (CostEvent rules): the machine charges each trap into the VMM as `vm_exit` + `vm_entry`
+// (the VMM charges them for an interrupt it takes); on top, the VMM's software work is charged
+// to the vCPU's clock as it goes: `firmware_call` per SBI call, `device_emulated` per device
+// register access, `interrupt_injected` per external interrupt, `exception_reflected` per fault
+// reflected into the guest. Guest instructions, walks and the guest's own traps are priced as
+// natively.
+
+import Boot
+import Machine
+import RISCV
+
+public final class HardwareAssistedTechnique: Technique {
+    public private(set) var vmm: HardwareAssistedVMM?
+    var sbi: BuiltinSBI?
+
+    public init() {}
+    public var mode: ExecutionMode { .hw }
+
+    /// The hidden memory behind a guest of `memory` bytes: its G-stage tables, rounded up to a
+    /// MiB (and so 16 KiB-aligned after the guest's MiB-multiple RAM).
+    public static func vmmMemory(forGuestMemory memory: UInt64) -> UInt64 {
+        let size = NestedPageTables.size(forGuestMemory: memory)
+        return (size + (1 << 20) - 1) & ~((1 << 20) - 1)
+    }
+
+    /// The exceptions the guest kernel takes itself, without an exit.
+    static let guestExceptions: UInt64 = BuiltinFirmware.delegatedExceptions & 0xB1FF
+
+    public func install(on guest: Guest) throws(GuestBuildError) {
+        let machine = guest.machine
+        machine.costs = Self.costTable(guest.profile)
+        if let vmm {   // re-pricing only
+            vmm.prices = Self.prices(guest.profile)
+            return
+        }
+        guard let firmware = guest.board.firmware, machine.privilege(hart: 0) == .supervisor else {
+            throw GuestBuildError("hw mode runs the guest kernel under its own virtual SBI: use the built-in firmware")
+        }
+        let memory = guest.board.configuration.memory
+        let ramBase = machine.configuration.ramBase
+        let poolSize = Self.vmmMemory(forGuestMemory: memory)
+        guard memory % (1 << 20) == 0, machine.configuration.ramSize >= memory + poolSize else {
+            throw GuestBuildError("hw mode needs a whole number of MiB of guest memory and \(poolSize) bytes of hidden memory for its G-stage tables")
+        }
+        // Guest-physical = machine-physical for the guest's RAM and its devices (below RAM); the
+        // G-stage tables behind the guest's RAM are in neither.
+        let map = GuestPhysicalMap([
+            .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
+            .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
+        ])
+        var tables = NestedPageTables(machine: machine, base: ramBase + memory, size: poolSize)
+        tables.map(guestPhysical: ramBase, size: memory, to: ramBase)
+        let platform = HardwareSBIPlatform(machine: machine, map: map, console: guest.board.console, input: firmware)
+        let sbi = BuiltinSBI(platform: platform)
+        machine.addTimedDevice(sbi)
+        let vmm = HardwareAssistedVMM(machine: machine, sbi: sbi, map: map)
+        platform.vmm = vmm
+        vmm.prices = Self.prices(guest.profile)
+        vmm.onExit = { [events = guest.events, unowned guest] vcpu, pc, cause in
+            guard events.observes(.exit) else { return }
+            var event = GuestEvent(kind: .exit, vcpu: vcpu, pc: pc, privilege: guest.machine.privilege(hart: vcpu),
+                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            event.cause = cause
+            events.dispatch(event)
+        }
+        machine.trapHandler = vmm
+        let hgatp = tables.hgatp(vmid: UInt64(guest.id) & 0x3FFF)
+        for hart in 0..<machine.hartCount { Self.configure(machine, hart: hart, hgatp: hgatp) }
+        // The boot hart stands at the kernel's entry in S-mode, as the firmware left it: it enters
+        // the guest there (V = 1 makes it VS-mode).
+        machine.setVirtualized(true, hart: 0)
+        self.vmm = vmm
+        self.sbi = sbi
+    }
+
+    /// The M- and HS-level set-up of one vCPU: what exits, the G stage, and the guest's view of the
+    /// firmware's hand-over (FS Initial, as the firmware leaves S-mode).
+    static func configure(_ machine: Machine, hart: Int, hgatp: UInt64) {
+        machine.writeCSR(CSR.hedeleg, guestExceptions, hart: hart)
+        // Nothing goes to HS-mode, where no software stands: what medeleg delegates, hedeleg
+        // delegates on to VS-mode.
+        machine.writeCSR(CSR.medeleg, guestExceptions, hart: hart)
+        machine.writeCSR(CSR.mideleg, 0, hart: hart)
+        machine.writeCSR(CSR.hideleg, HardwareAssistedVMM.vssi | HardwareAssistedVMM.vsti | HardwareAssistedVMM.vsei, hart: hart)
+        let mie = machine.readCSR(CSR.mie, hart: hart) ?? 0
+        machine.writeCSR(CSR.mie, mie | HardwareAssistedVMM.sei, hart: hart)
+        machine.writeCSR(CSR.hstatus, 0, hart: hart)
+        machine.writeCSR(CSR.hcounteren, 0xFFFF_FFFF, hart: hart)
+        machine.writeCSR(CSR.hgatp, hgatp, hart: hart)
+        let mstatus = machine.readCSR(CSR.mstatus, hart: hart) ?? 0
+        machine.writeCSR(CSR.mstatus, mstatus | 3 << 13, hart: hart)   // FS on for the guest's use
+        machine.writeCSR(CSR.vsstatus, 1 << 13, hart: hart)            // the guest's FS: Initial
+    }
+
+    /// The machine's prices: the native table, with a trap into the VMM priced as an exit and an entry.
+    static func costTable(_ p: CostProfile) -> CostTable {
+        var t = p.machineCostTable
+        t.handledTrap = p.cycles(.vmExit) &+ p.cycles(.vmEntry)
+        return t
+    }
+
+    static func prices(_ p: CostProfile) -> HardwarePrices {
+        var prices = HardwarePrices()
+        prices.exitRoundTrip = p.cycles(.vmExit) &+ p.cycles(.vmEntry)
+        prices.firmwareCall = p.cycles(.firmwareCall)
+        prices.deviceEmulated = p.cycles(.deviceEmulated)
+        prices.interruptInjected = p.cycles(.interruptInjected)
+        prices.exceptionReflected = p.cycles(.exceptionReflected)
+        return prices
+    }
+
+    public func account(_ guest: Guest, vcpu: Int) -> CycleAccount {
+        let c = guest.machine.counters(hart: vcpu)
+        var a = CycleAccount(profile: guest.profile)
+        let exceptions = c.exceptions.reduce(0, &+)
+        let handled = c.handledByHost.reduce(0, &+)
+        a.record(.instruction, count: c.instructions)
+        a.record(.walkReference, count: c.tlb.walkReferences)
+        a.record(.tlbMiss, count: c.tlb.misses)
+        a.record(.tlbFlush, count: c.tlb.flushes &- c.tlb.hostFlushes)
+        a.record(.mmioAccess, count: c.mmioAccesses)
+        a.record(.csrWrite, count: c.privilegedCSRWrites)
+        // The guest's own traps, delivered by the hardware into VS-mode.
+        a.record(.trap, count: exceptions &- handled)
+        a.record(.interrupt, count: c.interrupts.reduce(0, &+))
+        if let vmm, vcpu < vmm.work.count {
+            let m = vmm.work[vcpu]
+            a.record(.vmExit, count: m.exits)
+            a.record(.vmEntry, count: m.exits)
+            a.record(.firmwareCall, count: m.sbiCalls)
+            a.record(.deviceEmulated, count: m.deviceEmulated)
+            a.record(.interruptInjected, count: m.interruptsInjected)
+            a.record(.exceptionReflected, count: m.exceptionsReflected)
+        }
+        a.settleWaitedCycles(clock: c.cycles)
+        return a
+    }
+
+    /// Each one performed by the VMM after its guest-page fault.
+    public func deviceAccessesPerformed(_ guest: Guest) -> UInt64 { vmm?.counters.deviceEmulated ?? 0 }
+
+    public func exits(_ guest: Guest) -> [String: UInt64] { vmm?.counters.byCause ?? [:] }
+
+    public func counters(_ guest: Guest) -> [String: [String: UInt64]] {
+        guard let vmm else { return [:] }
+        let m = vmm.counters
+        var groups: [String: [String: UInt64]] = [:]
+        groups["hw"] = ["exits": m.exits, "sbi_calls": m.sbiCalls, "device_emulated": m.deviceEmulated,
+                        "interrupts_injected": m.interruptsInjected, "exceptions_reflected": m.exceptionsReflected]
+        if let sbi {
+            groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })
+        }
+        return groups
+    }
+}
