@@ -4,15 +4,16 @@
 -- (labs/guests/linux: tinyconfig plus a small fragment; `vmlab.guest "linux"` builds it the first
 -- time, in about four minutes). Its only program, /init, checks fork and copy-on-write, the FPU
 -- state of processes, atomics, a timed sleep and /proc, then powers the machine off. The same
--- kernel boots natively and under three VMMs: `interpret` (every instruction run by the software
--- CPU), `trap` (trap-and-emulate with shadow page tables) and `bt` (binary translation of the
--- kernel's code); `pv` needs a kernel written for its hypercalls, and Linux is not one.
+-- kernel boots natively and under four VMMs: `interpret` (every instruction run by the software
+-- CPU), `trap` (trap-and-emulate with shadow page tables), `bt` (binary translation of the
+-- kernel's code) and `hw` (the kernel in VS-mode under the H extension, lab 11); `pv` needs a
+-- kernel written for its hypercalls, and Linux is not one.
 --
---   1. the four boots, from reset to power-off: instructions, modelled cycles, the slowdown against
+--   1. the five boots, from reset to power-off: instructions, modelled cycles, the slowdown against
 --      native, and the time Linux itself measured (printk's last timestamp);
 --   2. where each mode's cycles went, by category;
---   3. what the two deprivileging VMMs did: trap's emulated instructions, device accesses and
---      shadow faults, bt's translations and callouts.
+--   3. what the VMMs did: trap's emulated instructions, device accesses and shadow faults, bt's
+--      translations and callouts, hw's exits.
 --
 -- Questions: the boot runs about 45 M instructions in every mode; why does Linux's own clock say
 -- it took longer under the VMMs, when it counts nothing but its timer? Under bt the translator
@@ -26,7 +27,7 @@ local vmlab = require "vmlab"
 
 local kernel = vmlab.guest "linux"
 local profile = "classic-2006"
-local modes = { "native", "interpret", "trap", "bt" }
+local modes = { "native", "interpret", "trap", "bt", "hw" }
 
 local runs = {}
 for _, mode in ipairs(modes) do
@@ -47,7 +48,7 @@ for _, mode in ipairs(modes) do
   }
 end
 
--- 1. Four boots ----------------------------------------------------------------------------------
+-- 1. Five boots ----------------------------------------------------------------------------------
 print(("cost profile: %s\n\n1. Linux from reset to power-off"):format(profile))
 print(("%-10s %12s %14s %9s %18s %10s"):format("mode", "instructions", "cycles", "x native", "Linux's uptime", "VMM exits"))
 for _, mode in ipairs(modes) do
@@ -78,6 +79,9 @@ local bt = runs.bt.technique.bt
 print(("   bt: %d instructions translated in %d blocks (%.0f executions each on average), %d callouts, %d emulated inline, %d indirect jumps looked up")
   :format(bt.translated_instructions, bt.blocks_translated, runs.bt.instructions / bt.translated_instructions,
           bt.callouts, bt.inline, bt.indirect_jumps))
+local hw = runs.hw.technique.hw
+print(("   hw: %d exits: %d SBI calls, %d device register accesses emulated, %d external interrupts taken (%d injected in all), %d faults reflected; no privileged instruction, page fault or page-table store of the kernel exits")
+  :format(hw.exits, hw.sbi_calls, hw.device_emulated, hw.interrupt_exits, hw.interrupts_injected, hw.exceptions_reflected))
 
 -- What `vmlab test labs` verifies.
 -- The lines /init prints that do not depend on time: its checks and its children's result.
@@ -99,11 +103,11 @@ vmlab.check("Linux boots to power-off in every mode, and /init's checks pass", f
 end)
 
 vmlab.check("every VMM costs cycles, and Linux's own clock sees it", function()
-  for _, mode in ipairs { "interpret", "trap", "bt" } do
+  for _, mode in ipairs { "interpret", "trap", "bt", "hw" } do
     expect(runs[mode].cycles > runs.native.cycles).to_be(true)
     expect(runs[mode].uptime > runs.native.uptime).to_be(true)
   end
-  -- The software CPU pays for every instruction: the dearest of the four.
+  -- The software CPU pays for every instruction: the dearest of them all.
   expect(runs.interpret.cycles > runs.bt.cycles and runs.interpret.cycles > runs.trap.cycles).to_be(true)
 end)
 
@@ -116,4 +120,16 @@ vmlab.check("trap emulates privileged instructions and builds shadows; bt mostly
   -- On a boot, translating the kernel's code costs more than emulating what it does.
   expect(runs.bt.by_category.translation > runs.bt.by_category.emulation).to_be(true)
   expect(runs.bt.exits < runs.trap.exits).to_be(true)
+end)
+
+vmlab.check("hw exits only for SBI calls and device register accesses, and pays for its walks", function()
+  expect(hw.exits).to_equal(hw.sbi_calls + hw.device_emulated + hw.interrupt_exits + hw.exceptions_reflected)
+  expect(hw.exceptions_reflected).to_equal(0)
+  expect(runs.hw.mmio).to_equal(hw.device_emulated)
+  -- The kernel's privileged work stays in the guest: far fewer exits than trap, nearly all of
+  -- them the drivers' device accesses (bt learns those and emulates them inline: fewer still).
+  expect(runs.hw.exits < runs.trap.exits / 5).to_be(true)
+  expect(hw.device_emulated > 0.9 * hw.exits).to_be(true)
+  -- Every TLB miss walks two dimensions: the MMU's share of the cycles grows.
+  expect(runs.hw.by_category.mmu / runs.hw.cycles > 10 * runs.native.by_category.mmu / runs.native.cycles).to_be(true)
 end)

@@ -185,8 +185,9 @@ import Testing
         #expect(g.faults.record[0].cycles >= 20_000)
     }
 
-    @Test func spuriousDeviceInterrupt() throws {
-        let g = try Self.guest(FaultKernels.interrupts(armTimer: nil, plic: true))
+    @Test(arguments: [ExecutionMode.interpret, .hw])
+    func spuriousDeviceInterrupt(_ mode: ExecutionMode) throws {
+        let g = try Self.guest(FaultKernels.interrupts(armTimer: nil, plic: true), mode)
         defer { g.close() }
         try Self.inject(g, .interruptSpurious, ["source": .string("uart")], at: .instructions(500))
         #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
@@ -194,15 +195,22 @@ import Testing
         #expect(g.board.interruptLines[10]!.injectedPulses == 1)
     }
 
-    @Test func deviceInterruptDroppedOrDelivered() throws {
+    /// Under hw the PLIC's line reaches the VMM (SEIP is not delegated), which injects VSEIP.
+    @Test(arguments: [ExecutionMode.interpret, .hw])
+    func deviceInterruptDroppedOrDelivered(_ mode: ExecutionMode) throws {
         for drop in [false, true] {
-            let g = try Self.guest(FaultKernels.interrupts(armTimer: nil, plic: true))
+            let g = try Self.guest(FaultKernels.interrupts(armTimer: nil, plic: true), mode)
             defer { g.close() }
             if drop { try Self.inject(g, .interruptDrop, ["source": .integer(10)]) }
             _ = g.run(maxInstructions: 2000)
             g.input([0x41])   // the UART raises its line once the byte is in
             #expect(g.run(maxInstructions: 1_000_000) == .poweredOff(code: drop ? 1 : 0))
             if drop { #expect(g.faults.record[0].effect.hasPrefix("dropped 1 of 1 assertion of PLIC source 10")) }
+            if let vmm = g.hardwareVMM {
+                #expect(vmm.counters.interruptExits == (drop ? 0 : 1))
+                #expect(vmm.counters.interruptsInjected == (drop ? 0 : 1))
+                #expect(g.statistics().exits["supervisor_external"] == (drop ? nil : 1))
+            }
         }
     }
 

@@ -450,6 +450,67 @@ enum H {
         #expect(rig.csr(H.hstatus) & H.spv != 0)
     }
 
+    /// A hypervisor in Swift that takes the external line (SEIP, not delegated) and injects VSEIP
+    /// in its stead: the guest takes the injected interrupt at once, not when the slice ends.
+    final class Injector: MachineModeTrapHandler {
+        var taken = 0
+        var handlesInterrupts: Bool { true }
+        func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
+            guard trap.isInterrupt, trap.cause == 9, trap.virtualized else { return false }
+            taken += 1
+            machine.writeCSR(H.hvip, 1 << 10, hart: hart)
+            machine.writeCSR(H.mie, (machine.readCSR(H.mie, hart: hart) ?? 0) & ~(1 << 9), hart: hart)
+            return true
+        }
+    }
+
+    @Test func anInterruptAHandlerInjectsIsTakenAtOnce() throws {
+        let injector = Injector()
+        try runGuest("""
+            la t0, vstrap
+            csrw stvec, t0
+            li t0, 0x200
+            csrs sie, t0          # vsie.SEIE
+            csrsi sstatus, 2      # vsstatus.SIE
+            li s0, 0
+        1:  addi s0, s0, 1
+            j 1b
+        .align 2
+        vstrap:
+            csrr a0, scause
+            ecall
+        """, max: 300) {
+            $0.writeCSR(H.hideleg, 1 << 10)
+            $0.writeCSR(H.mie, 1 << 9)
+            $0.trapHandler = injector
+        }
+        let spins = rig.x(8)
+        #expect(spins > 50, "the guest spins with the interrupt enabled")
+        // The line rises between two runs; the next run's first interrupt check takes it into
+        // the handler, which injects VSEIP, taken there and then.
+        m.setPin(.seip, hart: 0, level: true)
+        _ = rig.run(100_000)
+        #expect(injector.taken == 1)
+        #expect(rig.x(10) == UInt64(1) << 63 | 9, "VS-mode saw a supervisor external interrupt")
+        #expect(rig.x(8) == spins, "taken before the guest's loop ran on")
+        #expect(rig.csr(H.mcause) == 10)
+    }
+
+    @Test func aSnapshotNeedsTheExtensionItWasTakenWith() throws {
+        try runGuest("1: j 1b", max: 100)
+        #expect(m.isVirtualized(hart: 0))
+        let snapshot = m.snapshot()
+        let plain = Guest.Rig()
+        #expect(throws: SnapshotError("the snapshot is of another machine (the hypervisor extension, which this machine lacks)")) {
+            try plain.machine.restore(snapshot)
+        }
+        // Onto a machine that has it: V and the guest's CSRs come back.
+        let other = Guest.Rig { $0.hypervisorExtension = true }
+        try other.machine.restore(snapshot)
+        #expect(other.machine.isVirtualized(hart: 0))
+        #expect(other.machine.readCSR(H.mstatus) == m.readCSR(H.mstatus))
+    }
+
     @Test func interruptRegisterAliases() throws {
         m.writeCSR(H.hvip, 0x444)
         #expect(rig.csr(H.hip) == 0x444)

@@ -140,10 +140,12 @@ describe("vmlab.compare under pv", function()
     local t = compare { bench = "syscall", n = 2 }
     local modes = {}
     for i, row in ipairs(t.rows) do modes[i] = row.mode end
-    expect(modes).to_equal({ "native", "interpret", "trap", "bt", "pv" })
+    expect(modes).to_equal({ "native", "interpret", "trap", "bt", "pv", "hw" })
     local pv = t.rows[5]
     expect(pv.result).to_match("^bench=syscall iterations=2 status=ok")
     expect(pv.by_category.hypercall > t.rows[1].by_category.hypercall).to_be(true)
+    -- hw runs the unmodified kernel: its result is native's.
+    expect(t.rows[6].result).to_equal(t.rows[1].result)
   end)
 
   it("runs the guest as given when it names the flavour itself", function()

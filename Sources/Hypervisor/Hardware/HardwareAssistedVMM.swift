@@ -26,6 +26,11 @@ public struct HardwareExitCounters: Sendable, Equatable {
     public var exits: UInt64 = 0
     public var sbiCalls: UInt64 = 0
     public var deviceEmulated: UInt64 = 0
+    /// Exits for the guest's external interrupt line (the PLIC raised it while nothing was
+    /// pending for the guest).
+    public var interruptExits: UInt64 = 0
+    /// Times the VMM raised the guest's VSEIP: at such an exit, or after a device access that
+    /// left the line high (another source pending after a completion).
     public var interruptsInjected: UInt64 = 0
     public var exceptionsReflected: UInt64 = 0
     /// Exits by the cause that made them (exception and interrupt names, as `vm:stats().exits`).
@@ -57,6 +62,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             total.exits &+= w.exits
             total.sbiCalls &+= w.sbiCalls
             total.deviceEmulated &+= w.deviceEmulated
+            total.interruptExits &+= w.interruptExits
             total.interruptsInjected &+= w.interruptsInjected
             total.exceptionsReflected &+= w.exceptionsReflected
             total.byCause.merge(w.byCause, uniquingKeysWith: &+)
@@ -87,6 +93,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             guard trap.cause == 9 else { return false }
             exit(hart, trap, name: RISCV.InterruptCause(rawValue: trap.cause)?.name ?? "interrupt_\(trap.cause)")
             // The hardware charged the interrupt; the exit's round trip is the VMM's to charge.
+            work[hart].interruptExits &+= 1
             charge(prices.exitRoundTrip, hart: hart)
             injectExternalInterrupt(hart: hart)
             return true
@@ -155,18 +162,25 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
     /// The PLIC holds the guest's external line high: raise VSEIP, and stop taking the line (mask
     /// SEIE) until it falls.
     private func injectExternalInterrupt(hart: Int) {
+        raiseExternal(hart: hart)
+        let mie = machine.readCSR(RISCV.CSR.mie, hart: hart) ?? 0
+        machine.writeCSR(RISCV.CSR.mie, mie & ~Self.sei, hart: hart)
+    }
+
+    /// Raises VSEIP (counted and charged as an injection when it was low).
+    private func raiseExternal(hart: Int) {
+        let pending = machine.interruptRegisters(hart: hart).pending & Self.vsei != 0
+        guard !pending else { return }
         work[hart].interruptsInjected &+= 1
         charge(prices.interruptInjected, hart: hart)
         setVirtualInterrupt(.external, pending: true, hart: hart)
-        let mie = machine.readCSR(RISCV.CSR.mie, hart: hart) ?? 0
-        machine.writeCSR(RISCV.CSR.mie, mie & ~Self.sei, hart: hart)
     }
 
     /// After a device access (a claim or completion may have moved the line): VSEIP follows the
     /// line, and the VMM takes the line again once it is low.
     private func syncExternalInterrupt(hart: Int) {
         let high = machine.interruptRegisters(hart: hart).pending & Self.sei != 0
-        setVirtualInterrupt(.external, pending: high, hart: hart)
+        if high { raiseExternal(hart: hart) } else { setVirtualInterrupt(.external, pending: false, hart: hart) }
         let mie = machine.readCSR(RISCV.CSR.mie, hart: hart) ?? 0
         machine.writeCSR(RISCV.CSR.mie, high ? mie & ~Self.sei : mie | Self.sei, hart: hart)
     }

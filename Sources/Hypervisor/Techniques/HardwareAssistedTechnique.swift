@@ -162,7 +162,8 @@ public final class HardwareAssistedTechnique: Technique {
         let m = vmm.counters
         var groups: [String: [String: UInt64]] = [:]
         groups["hw"] = ["exits": m.exits, "sbi_calls": m.sbiCalls, "device_emulated": m.deviceEmulated,
-                        "interrupts_injected": m.interruptsInjected, "exceptions_reflected": m.exceptionsReflected]
+                        "interrupt_exits": m.interruptExits, "interrupts_injected": m.interruptsInjected,
+                        "exceptions_reflected": m.exceptionsReflected]
         if let sbi {
             groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })
         }

@@ -64,12 +64,14 @@ public struct MachineSnapshot {
         var pmpEntries: Int
         var asidBits: Int
         var sv57: Bool
+        var hypervisorExtension: Bool
         var quantum: UInt64
         var cyclesPerTick: UInt64
 
         init(_ c: MachineConfiguration) {
             harts = c.harts; ramBase = c.ramBase; ramSize = c.ramSize; tlb = c.tlb
             pmpEntries = c.pmpEntries; asidBits = c.asidBits; sv57 = c.sv57
+            hypervisorExtension = c.hypervisorExtension
             quantum = c.quantum; cyclesPerTick = c.cyclesPerTick
         }
     }
@@ -215,6 +217,9 @@ extension MachineSnapshot.Shape {
         if tlb != other.tlb { d.append("another TLB") }
         if pmpEntries != other.pmpEntries { d.append("\(pmpEntries) PMP entries, not \(other.pmpEntries)") }
         if asidBits != other.asidBits || sv57 != other.sv57 { d.append("other satp modes or ASID bits") }
+        if hypervisorExtension != other.hypervisorExtension {
+            d.append(hypervisorExtension ? "the hypervisor extension, which this machine lacks" : "no hypervisor extension, which this machine has")
+        }
         if quantum != other.quantum || cyclesPerTick != other.cyclesPerTick { d.append("another quantum or timebase") }
         return d.joined(separator: "; ")
     }

@@ -160,7 +160,9 @@ extension Hart {
     }
 
     /// Delivers interrupt `cause` (its mip bit number; for VS-mode, the code VS-mode sees).
-    func takeInterrupt(_ cause: UInt64, target: TrapTarget) {
+    /// Whether the M-mode trap handler consumed it (no architectural trap was taken).
+    @discardableResult
+    func takeInterrupt(_ cause: UInt64, target: TrapTarget) -> Bool {
         // Counted by mip bit: a VS-level interrupt VS-mode sees as SEI is VSEI here.
         interruptCounts[Int(target == .virtualSupervisor ? cause + 1 : cause)] &+= 1
         // A trap taken from a mode where an icount trigger is enabled matches it (Sdtrig).
@@ -174,7 +176,7 @@ extension Hart {
             if offerToTrapHandler(trap) {
                 state.pointee.exitSlice = .checkInterrupts
                 invalidateFetch()
-                return
+                return true
             }
         }
         enterTrap(cause: cause, tval: 0, interrupt: true, target: target)
@@ -182,6 +184,7 @@ extension Hart {
             // Between slices: the observer's changes (pc included) apply directly.
             machine.deliver(.interrupt(hart: id, cause: cause, pc: pc, from: from), hart: nil)
         }
+        return false
     }
 
     private func enterTrap(cause: UInt64, tval: UInt64, interrupt: Bool, target: TrapTarget) {
@@ -360,7 +363,16 @@ extension Hart {
             s.pointee.runState = .started
         }
         guard s.pointee.runState == .started, let (cause, target) = pendingInterrupt() else { return false }
-        takeInterrupt(cause, target: target)
+        // A handler that consumed an interrupt may have made another one pending in its stead (a
+        // VMM injecting VSEIP for the external line it took): that one is taken now, before the
+        // slice, which would otherwise run on without looking. A handler must quiet the source it
+        // took, so this ends; the bound keeps a handler that does not from hanging the host.
+        var consumed = takeInterrupt(cause, target: target)
+        var rounds = 0
+        while consumed, rounds < 8, s.pointee.runState == .started, let (next, nextTarget) = pendingInterrupt() {
+            consumed = takeInterrupt(next, target: nextTarget)
+            rounds += 1
+        }
         return true
     }
 }

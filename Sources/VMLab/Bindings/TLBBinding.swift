@@ -36,6 +36,7 @@ enum TLBBinding {
             .required("page_size", .integer, "4096, 2 MiB, 1 GiB or 512 GiB: the leaf's level, kept whole (a superpage is one entry)."),
             .required("asid", .integer, "The ASID of `satp` when it was filled: what it matches on a tagged TLB; an untagged one (`tlb = { tagged = false }`) records it and matches any."),
             .required("global", .boolean, "The PTE's G bit: it matches every ASID and survives an ASID's flush."),
+            .optional("vmid", .integer, "Under `hw`: the VMID of the guest whose translation it caches, guest virtual to host physical with both stages combined (`va` is the guest's, `pa` the machine's, `asid` the one of `vsatp`, `flags` the VS-stage leaf's); absent for the host's own translations."),
             .required("flags", .documented("{ r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean }"), "The leaf PTE's permission and status bits it caches."),
             .required("flags_text", .string, "The same bits as `vmlab.PageWalkLevel.flags_text` writes them (`DAGUXWRV`)."),
             .required("set", .integer, "The set it is in (0 up to entries / ways - 1)."),
@@ -48,11 +49,13 @@ enum TLBBinding {
         let pte = bits.enumerated().reduce(UInt64(0)) { $1.element ? $0 | 1 << UInt64($1.offset) : $0 }
         var (flags, text) = PageTablesBinding.flags(pte)
         flags["v"] = nil   // every entry is valid
-        return .record([
+        var record: [String: LuaValue] = [
             "va": .unsigned(e.virtualAddress), "pa": .unsigned(e.physicalAddress),
             "page_size": .unsigned(1 << (12 + 9 * UInt64(e.level))), "asid": .integer(Int64(e.asid)),
             "global": .boolean(e.global), "flags": .record(flags), "flags_text": .string(text),
             "set": .integer(Int64(e.set)), "way": .integer(Int64(e.way)),
-        ])
+        ]
+        if let vmid = e.vmid { record["vmid"] = .integer(Int64(vmid)) }
+        return .record(record)
     }
 }

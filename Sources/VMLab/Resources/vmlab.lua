@@ -487,6 +487,7 @@ local vmlab_SwitchStats = {}
 ---@field page_size integer 4096, 2 MiB, 1 GiB or 512 GiB: the leaf's level, kept whole (a superpage is one entry).
 ---@field asid integer The ASID of `satp` when it was filled: what it matches on a tagged TLB; an untagged one (`tlb = { tagged = false }`) records it and matches any.
 ---@field global boolean The PTE's G bit: it matches every ASID and survives an ASID's flush.
+---@field vmid? integer Under `hw`: the VMID of the guest whose translation it caches, guest virtual to host physical with both stages combined (`va` is the guest's, `pa` the machine's, `asid` the one of `vsatp`, `flags` the VS-stage leaf's); absent for the host's own translations.
 ---@field flags { r: boolean, w: boolean, x: boolean, u: boolean, g: boolean, a: boolean, d: boolean } The leaf PTE's permission and status bits it caches.
 ---@field flags_text string The same bits as `vmlab.PageWalkLevel.flags_text` writes them (`DAGUXWRV`).
 ---@field set integer The set it is in (0 up to entries / ways - 1).

@@ -1,0 +1,79 @@
+-- Mode "hw": the unmodified kernel in VS-mode under the H extension — what labs/11 relies on.
+local vmlab = require "vmlab"
+local tinyos = require "tinyos_run"
+
+describe("mode hw", function()
+  it("runs tinyos as native does, the kernel's own work without an exit", function()
+    local native <close> = tinyos.vm("native", "fork")
+    local hw <close> = tinyos.vm("hw", "fork")
+    expect((native:run())).to_equal("poweroff")
+    expect((hw:run())).to_equal("poweroff")
+    expect(tinyos.result(hw)).to_equal(tinyos.result(native))
+    local s = hw:stats()
+    expect(s.mode).to_equal("hw")
+    expect(s.instructions).to_equal(native:stats "instructions")
+    -- fork's page faults and system calls are the guest's: the exits are its SBI calls and the
+    -- console's device register accesses.
+    for cause, count in pairs(s.exits.by_cause) do
+      if count > 0 then
+        expect(cause == "ecall_vs" or cause == "load_guest_page_fault" or cause == "store_guest_page_fault")
+          .to_be(true)
+      end
+    end
+    expect(s.traps.by_cause.ecall_u > 0).to_be(true)          -- taken in VS-mode, by the hardware
+    local hw_counters = s.technique.hw
+    expect(hw_counters.exits).to_equal(s.exits.total)
+    expect(hw_counters.device_emulated).to_equal(s.mmio.accesses)
+    expect(s.technique.hypercalls.sbi_time ~= nil or s.technique.hypercalls.sbi_srst ~= nil).to_be(true)
+  end)
+
+  it("prices an exit as a VM exit and a VM entry, and accounts for every cycle", function()
+    local vm <close> = tinyos.vm("hw", "syscall")
+    vm:run()
+    local s = vm:stats()
+    local total = 0
+    for _, cycles in pairs(s.cycles.by_category) do total = total + cycles end
+    expect(total).to_equal(s.cycles.total)
+    local prices = vmlab.costs(s.profile)
+    expect(s.cycles.by_event.vm_exit.count).to_equal(s.exits.total)
+    expect(s.cycles.by_event.vm_exit.cycles).to_equal(s.exits.total * prices.vm_exit)
+    expect(s.cycles.by_event.vm_entry.cycles).to_equal(s.exits.total * prices.vm_entry)
+  end)
+
+  it("tags the guest's TLB entries with its VMID and walks two stages on a miss", function()
+    local vm <close> = tinyos.vm("hw", "tlb")
+    vm:run()
+    local entries = vm:tlb()
+    expect(#entries > 0).to_be(true)
+    for _, e in ipairs(entries) do
+      expect(e.vmid).to_equal(1)              -- the VM's id: vm1
+      expect(e.page_size).to_equal(4096)      -- the G stage maps 4 KiB pages
+    end
+    -- The timed loop's misses (two runs of different lengths, differenced): random accesses to
+    -- 4 KiB user pages, each miss reading (3 + 1) x (3 + 1) - 1 = 15 entries, where a native
+    -- walk reads 3.
+    local function loop(mode)
+      local counts = {}
+      for i, n in ipairs { 256, 512 } do
+        local v <close> = assert(vmlab.vm { mode = mode, kernel = tinyos.kernel, bootargs = "bench=tlb n=" .. n })
+        v:run()
+        counts[i] = v:stats()
+      end
+      local misses = counts[2].tlb.misses - counts[1].tlb.misses
+      return (counts[2].walk.references - counts[1].walk.references) / misses
+    end
+    expect(loop("native")).to_equal(3)
+    local hw = loop("hw")
+    expect(hw > 14.5 and hw <= 15).to_be(true)   -- a few misses fault before their walk ends
+  end)
+
+  it("sees each exit as an event, with its cause", function()
+    local vm <close> = tinyos.vm("hw", "syscall")
+    local exits = {}
+    local hook <close> = vm:on("exit", function(ev) exits[ev.cause] = (exits[ev.cause] or 0) + 1 end)
+    vm:run()
+    local by_cause = vm:stats().exits.by_cause
+    for cause, count in pairs(exits) do expect(by_cause[cause]).to_equal(count) end
+    expect(exits.ecall_vs > 0).to_be(true)
+  end)
+end)
