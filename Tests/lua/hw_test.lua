@@ -52,10 +52,10 @@ describe("mode hw", function()
     -- The timed loop's misses (two runs of different lengths, differenced): random accesses to
     -- 4 KiB user pages, each miss reading (3 + 1) x (3 + 1) - 1 = 15 entries, where a native
     -- walk reads 3.
-    local function loop(mode)
+    local function loop(mode, hw)
       local counts = {}
       for i, n in ipairs { 256, 512 } do
-        local v <close> = assert(vmlab.vm { mode = mode, kernel = tinyos.kernel, bootargs = "bench=tlb n=" .. n })
+        local v <close> = assert(vmlab.vm { mode = mode, kernel = tinyos.kernel, bootargs = "bench=tlb n=" .. n, hw = hw })
         v:run()
         counts[i] = v:stats()
       end
@@ -65,6 +65,31 @@ describe("mode hw", function()
     expect(loop("native")).to_equal(3)
     local hw = loop("hw")
     expect(hw > 14.5 and hw <= 15).to_be(true)   -- a few misses fault before their walk ends
+    -- 2 MiB G-stage pages: each G walk ends a level sooner, (3 + 1) x (2 + 1) - 1 = 11.
+    local mega = loop("hw", { gstage_page_size = 2 * 1024 * 1024 })
+    expect(mega > 10.5 and mega <= 11).to_be(true)
+  end)
+
+  it("takes the G stage's page size as its policy, and refuses another", function()
+    local vm <close> = tinyos.vm("hw", "compute", { hw = { gstage_page_size = 2 * 1024 * 1024 } })
+    expect((vm:run())).to_equal("poweroff")
+    -- The kernel's gigapages now make 2 MiB entries (the smaller of the two leaves).
+    local sizes = {}
+    for _, e in ipairs(vm:tlb()) do sizes[e.page_size] = true end
+    expect(sizes[2 * 1024 * 1024]).to_be(true)
+    expect(function() tinyos.vm("hw", "compute", { hw = { gstage_page_size = 8192 } }) end)
+      .to_raise("option 'hw.gstage_page_size': must be 4096 or 2097152 %(2 MiB%), got 8192")
+    expect(function() tinyos.vm("trap", "compute", { hw = { gstage_page_size = 4096 } }) end)
+      .to_raise("'hw'")
+    expect(function() tinyos.vm("hw", "compute", { hw = { page = 1 } }) end).to_raise("unknown option")
+    -- vmlab.compare takes it in a mode entry.
+    local t = vmlab.compare { guest = "tinyos", bench = "tlb", n = 64,
+                              modes = { "hw", { mode = "hw", label = "hw-2mib", hw = { gstage_page_size = 2 * 1024 * 1024 } } } }
+    expect(t.rows[2].mode).to_equal("hw-2mib")
+    expect(t.rows[2].result).to_equal(t.rows[1].result)
+    expect(t.rows[2].cycles < t.rows[1].cycles).to_be(true)
+    expect(function() vmlab.compare { guest = "tinyos", bench = "tlb", modes = { { mode = "trap", hw = {} } } } end)
+      .to_raise("needs mode \"hw\"")
   end)
 
   it("sees each exit as an event, with its cause", function()

@@ -53,12 +53,21 @@ struct NestedPageTables {
         return t
     }
 
-    /// Maps guest physical `[gpa, gpa + size)` onto machine `[ma, ma + size)` with 4 KiB leaves.
-    mutating func map(guestPhysical gpa: UInt64, size: UInt64, to ma: UInt64) {
+    /// Maps guest physical `[gpa, gpa + size)` onto machine `[ma, ma + size)` with leaves of
+    /// `pageSize` (4 KiB or 2 MiB; 4 KiB where a 2 MiB page would not fit the range or the
+    /// alignment). `gpa` and `ma` are equally aligned.
+    mutating func map(guestPhysical gpa: UInt64, size: UInt64, to ma: UInt64, pageSize: UInt64 = 4096) {
+        let mega: UInt64 = 2 << 20
         var offset: UInt64 = 0
         while offset < size {
             let g = gpa + offset
             let l1 = table(at: root + ((g >> 30) & 0x7FF) * 8)
+            if pageSize == mega && g % mega == 0 && (ma + offset) % mega == 0 && size - offset >= mega {
+                let pte = ((ma + offset) >> 12) << 10 | Self.leafFlags
+                machine.loadPhysical(littleEndian: pte, count: 8, at: l1 + ((g >> 21) & 0x1FF) * 8)
+                offset += mega
+                continue
+            }
             let l0 = table(at: l1 + ((g >> 21) & 0x1FF) * 8)
             // A whole level-0 table at once: 512 leaves, as far as the range goes.
             let first = (g >> 12) & 0x1FF

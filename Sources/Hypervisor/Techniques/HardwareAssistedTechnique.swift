@@ -12,7 +12,8 @@
 // - `hstatus` VTW/VTSR/VTVM clear: `wfi`, `sret`, `sfence.vma` and `satp` run in the guest;
 // - the G stage (NestedPageTables.swift, Sv39x4, 4 KiB pages, VMID = the VM's id) maps the guest's
 //   RAM and nothing else, so the guest's page tables are its own and a TLB miss walks both
-//   stages: 15 references for Sv39 on Sv39x4 where a native walk makes 3.
+//   stages: 15 references for Sv39 on Sv39x4 where a native walk makes 3 (11 with the policy's
+//   2 MiB G-stage pages).
 //
 // Costs (CostEvent rules): the machine charges each trap into the VMM as `vm_exit` + `vm_entry`
 // (the VMM charges them for an interrupt it takes); on top, the VMM's software work is charged
@@ -28,8 +29,11 @@ import RISCV
 public final class HardwareAssistedTechnique: Technique {
     public private(set) var vmm: HardwareAssistedVMM?
     var sbi: BuiltinSBI?
+    public let policy: HardwareAssistedPolicy
 
-    public init() {}
+    public init(policy: HardwareAssistedPolicy = HardwareAssistedPolicy()) {
+        self.policy = policy
+    }
     public var mode: ExecutionMode { .hw }
 
     /// The hidden memory behind a guest of `memory` bytes: its G-stage tables, rounded up to a
@@ -65,7 +69,7 @@ public final class HardwareAssistedTechnique: Technique {
             .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
         ])
         var tables = NestedPageTables(machine: machine, base: ramBase + memory, size: poolSize)
-        tables.map(guestPhysical: ramBase, size: memory, to: ramBase)
+        tables.map(guestPhysical: ramBase, size: memory, to: ramBase, pageSize: policy.gStagePageSize)
         let platform = HardwareSBIPlatform(machine: machine, map: map, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)
         machine.addTimedDevice(sbi)

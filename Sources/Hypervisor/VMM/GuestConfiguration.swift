@@ -18,12 +18,15 @@ public struct GuestConfiguration: Sendable {
     public var binaryTranslationPolicy = BinaryTranslationPolicy()
     /// The shadow pager's rules (unshadowing after a write flood); used by `trap` and `bt`.
     public var shadowPolicy = ShadowPolicy()
+    /// The hardware-assisted VMM's rules (the G stage's page size); used by `hw` only.
+    public var hardwarePolicy = HardwareAssistedPolicy()
 
     public init(name: String? = nil, mode: ExecutionMode = .native, profile: CostProfile = .standard,
                 board: VirtBoardConfiguration = VirtBoardConfiguration(),
                 paravirtualPolicy: ParavirtualPolicy = ParavirtualPolicy(),
                 binaryTranslationPolicy: BinaryTranslationPolicy = BinaryTranslationPolicy(),
-                shadowPolicy: ShadowPolicy = ShadowPolicy()) {
+                shadowPolicy: ShadowPolicy = ShadowPolicy(),
+                hardwarePolicy: HardwareAssistedPolicy = HardwareAssistedPolicy()) {
         self.name = name
         self.mode = mode
         self.profile = profile
@@ -31,6 +34,7 @@ public struct GuestConfiguration: Sendable {
         self.paravirtualPolicy = paravirtualPolicy
         self.binaryTranslationPolicy = binaryTranslationPolicy
         self.shadowPolicy = shadowPolicy
+        self.hardwarePolicy = hardwarePolicy
     }
 }
 

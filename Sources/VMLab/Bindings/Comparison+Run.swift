@@ -53,7 +53,7 @@ extension Comparison {
         }
     }
 
-    /// One mode as a comparison runs it: the technique's policy (a mode entry's `bt=`/`pv=`/`shadow=`) and
+    /// One mode as a comparison runs it: the technique's policy (a mode entry's `bt=`/`pv=`/`shadow=`/`hw=`) and
     /// the name of its rows — the mode's own name unless the entry gave a `label`, so one mode can
     /// appear twice with different policies (runtime BT beside afterburning).
     public struct Column: Sendable, Equatable {
@@ -62,6 +62,7 @@ extension Comparison {
         public var paravirtualPolicy = ParavirtualPolicy()
         public var binaryTranslationPolicy = BinaryTranslationPolicy()
         public var shadowPolicy = ShadowPolicy()
+        public var hardwarePolicy = HardwareAssistedPolicy()
 
         public init(_ mode: ExecutionMode, label: String? = nil) {
             self.mode = mode
@@ -161,6 +162,7 @@ extension Comparison {
                 spec.paravirtualPolicy = column.paravirtualPolicy
                 spec.binaryTranslationPolicy = column.binaryTranslationPolicy
                 spec.shadowPolicy = column.shadowPolicy
+                spec.hardwarePolicy = column.hardwarePolicy
                 spec.kernel = column.mode == .pv ? request.paravirtualKernel ?? request.kernel : request.kernel
                 spec.memory = request.memory
                 spec.bootargs = request.commandLine(bench)

@@ -1,7 +1,8 @@
 import Hypervisor
 import LuaKit
 
-/// The techniques' policy tables of `vmlab.vm` — `pv={...}` and `bt={...}` — read into the
+/// The techniques' policy tables of `vmlab.vm` — `pv={...}`, `bt={...}`, `shadow={...}` and
+/// `hw={...}` — read into the
 /// Hypervisor's policies. `vmlab.compare` reads the same tables in a mode entry, so both spell a
 /// policy, and reject a bad one, the same way.
 extension VMBinding {
@@ -20,6 +21,10 @@ extension VMBinding {
     static let shadowOptions: [LuaOption] = [
         LuaOption("unshadow_after", .integer, "Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default \(ShadowPolicy.defaultUnshadowAfter), KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it)."),
         LuaOption("capacity", .integer, "Guest address spaces (satp values: root and ASID) whose shadows the VMM keeps at once, the least recently used evicted (default \(ShadowPolicy.defaultCapacity), 1 to \(ShadowPolicy.maximumCapacity)): 1 rebuilds the shadow, one hidden fault at a time, at every switch of address space."),
+    ]
+
+    static let hardwareAssistOptions: [LuaOption] = [
+        LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry)."),
     ]
 
     /// The most traps `adapt_threshold` may wait for: more would never adapt in any lab run, and
@@ -51,6 +56,18 @@ extension VMBinding {
         }
         if let inline = bt["inline"].bool { policy.inlineEmulation = inline }
         if let afterburn = bt["afterburn"].bool { policy.afterburn = afterburn }
+        return policy
+    }
+
+    /// The hardware-assisted VMM's policy of an `hw={...}` table (checked against its declared options).
+    static func hardwareAssistPolicy(_ hw: LuaValue, argument: Int32, context: String = "") throws -> HardwareAssistedPolicy {
+        var policy = HardwareAssistedPolicy()
+        if let size = hw["gstage_page_size"].int64 {
+            guard size > 0, HardwareAssistedPolicy.gStagePageSizes.contains(UInt64(size)) else {
+                throw LuaRaise.argument(argument, context + "option 'hw.gstage_page_size': must be 4096 or 2097152 (2 MiB), got \(size)")
+            }
+            policy.gStagePageSize = UInt64(size)
+        }
         return policy
     }
 

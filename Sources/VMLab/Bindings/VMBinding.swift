@@ -90,6 +90,7 @@ enum VMBinding {
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
         LuaOption("shadow", .options(name: "vmlab.ShadowOptions", shadowOptions), "The shadow pager's policy (modes \"trap\" and \"bt\", which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation)."),
+        LuaOption("hw", .options(name: "vmlab.HardwareAssistOptions", hardwareAssistOptions), "The hardware-assisted VMM's policy (mode \"hw\" only; see HardwareAssisted in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
         LuaOption("symbols", Assembly.symbolsType, "More names of guest addresses, for `vm:symbols()`, `vm:breakpoint` and `vm:run{ to = }`: name → address, such as the second result of `vmlab.asm` for an `image` (give `vmlab.asm` the `base` the image is loaded at). They are added to the ELF files' symbols, and win over them."),
         LuaOption("echo", .boolean, "Copy the console to standard output as the guest writes it (default false)."),
@@ -202,6 +203,10 @@ enum VMBinding {
         if o["shadow"] != .nil {
             spec.shadowPolicy = try shadowPolicy(o["shadow"], argument: argument)
             try requireMode(shadowingModes, for: "shadow", got: spec.mode, argument: argument)
+        }
+        if o["hw"] != .nil {
+            spec.hardwarePolicy = try hardwareAssistPolicy(o["hw"], argument: argument)
+            try requireMode(.hw, for: "hw", got: spec.mode, argument: argument)
         }
         return spec
     }

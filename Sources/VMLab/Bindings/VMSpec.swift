@@ -72,6 +72,8 @@ public struct VMSpec: Sendable {
     public var binaryTranslationPolicy = BinaryTranslationPolicy()
     /// The shadow pager's policy (`shadow={...}`; modes "trap" and "bt").
     public var shadowPolicy = ShadowPolicy()
+    /// The hardware-assisted VMM's policy (`hw={...}`; mode "hw" only).
+    public var hardwarePolicy = HardwareAssistedPolicy()
     /// The hart's TLB (`tlb={...}`), and the A/D and misaligned-access behaviours: the machine's,
     /// so in every mode (VMBinding+Hardware.swift).
     public var tlb = TLBConfiguration()
@@ -121,7 +123,8 @@ public struct VMSpec: Sendable {
     /// The Hypervisor's description of the VM.
     func guestConfiguration() -> GuestConfiguration {
         GuestConfiguration(mode: mode, profile: profile, board: boardConfiguration(), paravirtualPolicy: paravirtualPolicy,
-                           binaryTranslationPolicy: binaryTranslationPolicy, shadowPolicy: shadowPolicy)
+                           binaryTranslationPolicy: binaryTranslationPolicy, shadowPolicy: shadowPolicy,
+                           hardwarePolicy: hardwarePolicy)
     }
 
     /// A hart policy's values by the names the Lua options and the command line give them, the

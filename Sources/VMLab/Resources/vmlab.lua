@@ -630,6 +630,7 @@ function vmlab_VM:close() end
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy, as `vmlab.vm`'s `bt` (mode "bt" only).
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode "pv" only).
 ---@field shadow? vmlab.ShadowOptions The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes "trap" and "bt" only).
+---@field hw? vmlab.HardwareAssistOptions The hardware-assisted VMM's policy, as `vmlab.vm`'s `hw` (mode "hw" only).
 
 ---@class vmlab.CompareOptions
 ---@field guest string A bundled guest (`"tinyos"`, built on demand as by `vmlab.guest`) or the path of a kernel ELF. Under mode "pv" a bundled guest runs as its para-virtual flavour (`tinyos-pv`: the same sources with the hypercall layer), since an unmodified kernel is refused there. Its command line is `bench=NAME n=N` and then `bootargs`; labs/guests/tinyos/README.md lists the benchmarks.
@@ -659,6 +660,9 @@ function vmlab_VM:close() end
 ---@field privilege? "user"|"supervisor"|"machine" The privilege the guest was in.
 ---@field asid? integer The address-space identifier in use (events that carry one).
 ---@field vcpu? integer The vCPU (hart) the event happened on.
+
+---@class vmlab.HardwareAssistOptions
+---@field gstage_page_size? integer The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry).
 
 ---@class vmlab.HostOptions
 ---@field memory? string|integer Host RAM the VMs are carved from, as `vmlab.vm`'s `memory` (default 1G; only pages a VM touches cost real memory).
@@ -748,6 +752,7 @@ function vmlab_VM:close() end
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
 ---@field shadow? vmlab.ShadowOptions The shadow pager's policy (modes "trap" and "bt", which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation).
+---@field hw? vmlab.HardwareAssistOptions The hardware-assisted VMM's policy (mode "hw" only; see HardwareAssisted in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = "builtin"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode.
 ---@field symbols? table<string, integer> More names of guest addresses, for `vm:symbols()`, `vm:breakpoint` and `vm:run{ to = }`: name → address, such as the second result of `vmlab.asm` for an `image` (give `vmlab.asm` the `base` the image is loaded at). They are added to the ELF files' symbols, and win over them.
 ---@field echo? boolean Copy the console to standard output as the guest writes it (default false).
