@@ -9,11 +9,14 @@ extension Hart {
         let priv = s.pointee.priv
         // Bits 9:8 give the lowest privilege; level 2 is the hypervisor's (HS-mode and up).
         let level = UInt8((n >> 8) & 3)
-        if (level == 2 && hasHypervisor ? 1 : level) > priv { return false }
+        if level > priv && !(level == 2 && priv == 1 && hasHypervisor) { return false }
         if write && (n >> 10) & 3 == 3 { return false }
         switch n {
-        case CSR.satp, CSR.hgatp:
-            if priv == 1 && !s.pointee.virt && s.pointee.mstatus & Mstatus.tvm != 0 { return false }
+        case CSR.satp:
+            if priv == 1 && s.pointee.mstatus & Mstatus.tvm != 0 { return false }
+        case CSR.hgatp:
+            // Only HS-mode reaches hgatp (V=1 raised a virtual instruction before).
+            if priv == 1 && s.pointee.mstatus & Mstatus.tvm != 0 { return false }
         case CSR.fflags, CSR.frm, CSR.fcsr:
             if !s.pointee.fpEnabled { return false }
         case CSR.cycle...CSR.hpmcounter31:

@@ -58,8 +58,6 @@ let hgatpVMIDMask: UInt64 = ((1 << vmidBits) - 1) << 44
 let hgatpPPNMask: UInt64 = ((1 << 44) - 1) & ~3
 
 extension Hart {
-    var hasHypervisor: Bool { config.hypervisorExtension }
-
     /// `misa`: RV64GC, S, U, and H when configured.
     var misa: UInt64 { hasHypervisor ? misaValue | misaH : misaValue }
 
@@ -73,6 +71,25 @@ extension Hart {
     /// `mideleg` as read: with the hypervisor extension, the VS-level bits are read-only one.
     var effectiveMideleg: UInt64 {
         hasHypervisor ? state.pointee.mideleg | Irq.virtualSupervisor : state.pointee.mideleg
+    }
+
+    /// `privilegeChanged`'s part for the hypervisor extension: M-mode loads and stores under MPRV
+    /// with MPV (and MPP below M) translate as V=1; with V=1, FS must be on in both mstatus and
+    /// vsstatus (privileged spec, "Hypervisor Status Register"); the soft TLB's rows are per
+    /// privilege, not per virtualization mode, so a change of either mode empties it.
+    @inline(never)
+    func virtualizationChanged() {
+        let s = state
+        let ms = s.pointee.mstatus
+        let virt = s.pointee.virt
+        let dataVirt = virt || (s.pointee.priv == 3 && ms & Mstatus.mprv != 0 && ms & Mstatus.mpv != 0
+                                && s.pointee.dataPriv != 3)
+        if virt && s.pointee.hyper.vsstatus & Mstatus.fs == 0 { s.pointee.fpEnabled = false }
+        if dataVirt != s.pointee.dataVirt || virt != softTLBVirt {
+            s.pointee.dataVirt = dataVirt
+            softTLBVirt = virt
+            flushSoftTLB()
+        }
     }
 
     /// Which CSR a CSR instruction executed with V=1 reaches, or which exception it raises
@@ -118,7 +135,9 @@ extension Hart {
         }
     }
 
-    /// Reads a hypervisor or VS CSR (nil when it does not exist, as without the extension).
+    /// Reads a hypervisor or VS CSR (nil when it does not exist, as without the extension). Out of
+    /// line, so that `csrRead`'s common cases stay as small as without the extension.
+    @inline(never)
     func hypervisorCSRRead(_ n: UInt16) -> UInt64? {
         guard hasHypervisor else { return nil }
         let s = state
@@ -157,6 +176,7 @@ extension Hart {
     }
 
     /// Writes a hypervisor or VS CSR with its WARL rules; false when it does not exist.
+    @inline(never)
     func hypervisorCSRWrite(_ n: UInt16, _ v: UInt64) -> Bool {
         guard hasHypervisor else { return false }
         let s = state

@@ -187,6 +187,7 @@ extension Hart {
         return false
     }
 
+    @inline(__always)
     private func enterTrap(cause: UInt64, tval: UInt64, interrupt: Bool, target: TrapTarget) {
         let s = state
         foldCounters()
@@ -194,11 +195,6 @@ extension Hart {
         let virt = s.pointee.virt
         if triggers.watchesTraps { triggers.trapTaken(code: cause, interrupt: interrupt, from: UInt8(priv)) }
         let code = interrupt ? cause | (1 << 63) : cause
-        // What the trap carries for a hypervisor: whether tval is a guest virtual address (any
-        // address-reporting trap from V=1, or a fault of HLV/HSV), htval/mtval2, htinst/mtinst.
-        let extras = trapExtras
-        trapExtras = TrapExtras()
-        let gva = !interrupt && (extras.guestVirtual || (virt && Hart.reportsAddress(cause)))
         var ms = s.pointee.mstatus
         let tvec: UInt64
         switch target {
@@ -214,6 +210,7 @@ extension Hart {
             s.pointee.hyper.vsstatus = vs
             s.pointee.priv = 1
             tvec = s.pointee.hyper.vstvec
+            trapExtras = TrapExtras()
         case .supervisor:
             s.pointee.scause = code
             s.pointee.sepc = s.pointee.pc
@@ -221,16 +218,7 @@ extension Hart {
             ms = (ms & ~Mstatus.spp) | (priv == 1 ? Mstatus.spp : 0)
             ms = (ms & ~Mstatus.spie) | (ms & Mstatus.sie != 0 ? Mstatus.spie : 0)
             ms &= ~Mstatus.sie
-            if hasHypervisor {
-                var hs = s.pointee.hyper.hstatus
-                hs = (hs & ~Hstatus.spv) | (virt ? Hstatus.spv : 0)
-                if virt { hs = (hs & ~Hstatus.spvp) | (priv == 1 ? Hstatus.spvp : 0) }
-                hs = (hs & ~Hstatus.gva) | (gva ? Hstatus.gva : 0)
-                s.pointee.hyper.hstatus = hs
-                s.pointee.hyper.htval = extras.guestPhysical
-                s.pointee.hyper.htinst = extras.instruction
-                s.pointee.virt = false
-            }
+            if hasHypervisor { enterHypervisor(fromVirtual: virt, priv: priv, cause: cause, interrupt: interrupt) }
             s.pointee.priv = 1
             tvec = s.pointee.stvec
         case .machine:
@@ -241,10 +229,8 @@ extension Hart {
             ms = (ms & ~Mstatus.mpie) | (ms & Mstatus.mie != 0 ? Mstatus.mpie : 0)
             ms &= ~Mstatus.mie
             if hasHypervisor {
+                let gva = enterMachine(fromVirtual: virt, cause: cause, interrupt: interrupt)
                 ms = (ms & ~(Mstatus.mpv | Mstatus.gva)) | (virt ? Mstatus.mpv : 0) | (gva ? Mstatus.gva : 0)
-                s.pointee.hyper.mtval2 = extras.guestPhysical
-                s.pointee.hyper.mtinst = extras.instruction
-                s.pointee.virt = false
             }
             s.pointee.priv = 3
             tvec = s.pointee.mtvec
@@ -253,6 +239,43 @@ extension Hart {
         let base = tvec & ~3
         s.pointee.pc = (interrupt && tvec & 3 == 1) ? base &+ 4 &* cause : base
         privilegeChanged()
+    }
+
+    /// A trap into HS-mode with the hypervisor extension (privileged spec, "Trap Entry"): SPV,
+    /// SPVP (from V=1 only) and GVA in hstatus, htval and htinst; V becomes 0.
+    @inline(never)
+    private func enterHypervisor(fromVirtual virt: Bool, priv: UInt64, cause: UInt64, interrupt: Bool) {
+        let s = state
+        let extras = takeTrapExtras()
+        var hs = s.pointee.hyper.hstatus
+        hs = (hs & ~Hstatus.spv) | (virt ? Hstatus.spv : 0)
+        if virt { hs = (hs & ~Hstatus.spvp) | (priv == 1 ? Hstatus.spvp : 0) }
+        let gva = !interrupt && (extras.guestVirtual || (virt && Hart.reportsAddress(cause)))
+        hs = (hs & ~Hstatus.gva) | (gva ? Hstatus.gva : 0)
+        s.pointee.hyper.hstatus = hs
+        s.pointee.hyper.htval = extras.guestPhysical
+        s.pointee.hyper.htinst = extras.instruction
+        s.pointee.virt = false
+    }
+
+    /// A trap into M-mode with the hypervisor extension: mtval2 and mtinst; V becomes 0. Returns
+    /// GVA (MPV is the caller's, with the rest of mstatus).
+    @inline(never)
+    private func enterMachine(fromVirtual virt: Bool, cause: UInt64, interrupt: Bool) -> Bool {
+        let s = state
+        let extras = takeTrapExtras()
+        s.pointee.hyper.mtval2 = extras.guestPhysical
+        s.pointee.hyper.mtinst = extras.instruction
+        s.pointee.virt = false
+        return !interrupt && (extras.guestVirtual || (virt && Hart.reportsAddress(cause)))
+    }
+
+    /// What the trap being taken carries (whether tval is a guest virtual address, htval/mtval2,
+    /// htinst/mtinst), cleared for the next one. A trap into VS-mode drops it unread.
+    private func takeTrapExtras() -> TrapExtras {
+        let extras = trapExtras
+        trapExtras = TrapExtras()
+        return extras
     }
 
     /// Whether exception `cause` writes an address to tval (which, from V=1, is a guest virtual
@@ -270,15 +293,17 @@ extension Hart {
         foldCounters()
         var ms = s.pointee.mstatus
         let mpp = UInt8((ms >> Mstatus.mppShift) & 3)
-        // MPV is ignored when MPP is M (privileged spec, "Trap Return" in "Hypervisor Extension").
-        let virt = mpp != 3 && ms & Mstatus.mpv != 0
+        if hasHypervisor {
+            // MPV is ignored when MPP is M (privileged spec, "Trap Return" in "Hypervisor
+            // Extension"), and cleared.
+            s.pointee.virt = mpp != 3 && ms & Mstatus.mpv != 0
+            ms &= ~Mstatus.mpv
+        }
         ms = (ms & ~Mstatus.mie) | (ms & Mstatus.mpie != 0 ? Mstatus.mie : 0)
         ms |= Mstatus.mpie
         ms &= ~Mstatus.mpp  // U, the least-privileged mode
-        ms &= ~Mstatus.mpv
         if mpp != 3 { ms &= ~Mstatus.mprv }
         s.pointee.mstatus = ms
-        s.pointee.virt = virt
         s.pointee.priv = mpp
         s.pointee.pc = s.pointee.mepc & ~1
         privilegeChanged()
@@ -301,9 +326,11 @@ extension Hart {
             return
         }
         // From HS-mode (or M), V becomes hstatus.SPV, which then clears.
-        let hs = s.pointee.hyper.hstatus
-        s.pointee.virt = hs & Hstatus.spv != 0
-        s.pointee.hyper.hstatus = hs & ~Hstatus.spv
+        if hasHypervisor {
+            let hs = s.pointee.hyper.hstatus
+            s.pointee.virt = hs & Hstatus.spv != 0
+            s.pointee.hyper.hstatus = hs & ~Hstatus.spv
+        }
         var ms = s.pointee.mstatus
         let spp: UInt8 = ms & Mstatus.spp != 0 ? 1 : 0
         ms = (ms & ~Mstatus.sie) | (ms & Mstatus.spie != 0 ? Mstatus.sie : 0)

@@ -30,6 +30,8 @@ final class Hart {
     unowned(unsafe) let ram: RAM
     unowned(unsafe) let code: DecodedCode
     let config: MachineConfiguration
+    /// `config.hypervisorExtension`, kept at hand: the trap paths test it on every trap.
+    let hasHypervisor: Bool
     let state: UnsafeMutablePointer<HartState>
     // Plain copies of machine-wide memory facts, so hot paths touch no object at all.
     let ramBase: UInt64
@@ -95,6 +97,7 @@ final class Hart {
         ram = machine.bus.ram
         code = machine.code
         config = c
+        hasHypervisor = c.hypervisorExtension
         usesBlocks = c.engine == .blocks || c.engine == .jit
         jit = c.engine != .jit ? nil : id == 0 ? JIT.make(harts: c.harts) : machine.harts.first?.jit
         ramBase = machine.bus.ram.base
@@ -192,19 +195,8 @@ final class Hart {
         let ms = s.pointee.mstatus
         let priv = s.pointee.priv
         s.pointee.dataPriv = (priv == 3 && ms & Mstatus.mprv != 0) ? UInt8((ms >> Mstatus.mppShift) & 3) : priv
-        let virt = s.pointee.virt
-        // Loads and stores of M-mode under MPRV with MPV (and MPP below M) translate as V=1.
-        let dataVirt = virt || (priv == 3 && ms & Mstatus.mprv != 0 && ms & Mstatus.mpv != 0
-                                && s.pointee.dataPriv != 3)
-        // With V=1, FS must be on in both mstatus and vsstatus (privileged spec, "Hypervisor
-        // Status Register": FS in vsstatus).
-        s.pointee.fpEnabled = ms & Mstatus.fs != 0 && (!virt || s.pointee.hyper.vsstatus & Mstatus.fs != 0)
-        if dataVirt != s.pointee.dataVirt || virt != softTLBVirt {
-            // The soft TLB's rows are per privilege, not per virtualization mode.
-            s.pointee.dataVirt = dataVirt
-            softTLBVirt = virt
-            flushSoftTLB()
-        }
+        s.pointee.fpEnabled = ms & Mstatus.fs != 0
+        if hasHypervisor { virtualizationChanged() }
         invalidateFetch()
         s.pointee.exitSlice = .checkInterrupts
     }
