@@ -17,6 +17,9 @@
 --    walk reads 3 entries; a miss under hw reads (3 + 1) × (3 + 1) − 1 = 15 [B08], since every
 --    VS-stage entry sits at a guest physical address the G stage must translate first.
 -- 3. What exits under hw, by cause.
+-- 4. Execution controls: the VMM may ask for more exits (`hw = { intercept = { "satp" } }` sets
+--    hstatus.VTVM: every satp access and sfence.vma of the guest exits and is emulated, as CR3
+--    loads did under VT-x before nested paging). What does a context switch cost then?
 --
 -- Questions: why does a system call cost nothing extra under hw but ~19× under trap? Why does a
 -- context switch, which makes no exit, still cost more than natively? Why does a
@@ -117,6 +120,18 @@ for _, bench in ipairs { "syscall", "mmio", "fork" } do
   print(("%-10s trap: %d exits"):format("", results[bench].trap.runs[2].exits.total))
 end
 
+-- 4. Execution controls ----------------------------------------------------------------------
+local controlled = {}
+for i, n2 in ipairs { n, 2 * n } do
+  controlled[i] = run("hw", "ctxsw", "n=" .. n2, { intercept = { "satp" } })
+end
+local c_per = (controlled[2].cycles - controlled[1].cycles) / n
+local c_exits = (controlled[2].loop_exits - controlled[1].loop_exits) / n
+print(("\n4. ctxsw under hw with satp intercepted: %.0f cycles per iteration (%.0f without), %g exits per iteration"):format(
+  c_per, results.ctxsw.hw.per, c_exits))
+local intercepted = controlled[2].stats.technique.intercepted
+print(("   emulated by the VMM over the whole run: %d satp accesses, %d sfence.vma"):format(intercepted.satp, intercepted.sfence_vma))
+
 -- What `vmlab test labs` verifies.
 vmlab.check("every run completes and prints what native prints", function()
   for _, bench in ipairs(benches) do
@@ -178,4 +193,12 @@ vmlab.check("a TLB miss under hw walks both stages: 15 references where native a
   -- which recovers part of the difference, not all of it [B08].
   expect(tlb["hw-2mib"].per_miss).to_equal(11)
   expect(tlb["hw-2mib"].per < tlb.hw.per and tlb["hw-2mib"].per > tlb.native.per).to_be(true)
+end)
+
+vmlab.check("an intercepted satp makes every switch of address space an exit", function()
+  expect(controlled[2].result).to_equal(results.ctxsw.native.runs[2].result)
+  -- A ctxsw iteration is a round trip: two switches, each a satp write (and its fence).
+  expect(c_exits >= 2).to_be(true)
+  expect(c_per > results.ctxsw.hw.per + 2 * (prices.vm_exit + prices.vm_entry)).to_be(true)
+  expect(c_per < results.ctxsw.trap.per).to_be(true)
 end)

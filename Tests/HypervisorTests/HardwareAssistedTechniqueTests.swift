@@ -48,6 +48,30 @@ import Testing
         #expect(hw.machine.counters(hart: 0).interrupts[6] == 3, "three VS timer interrupts")
     }
 
+    /// The VMM's execution controls: wfi and sret exit (hstatus VTW, VTSR) and are emulated; the
+    /// guest cannot tell, but pays an exit for each.
+    @Test func interceptedInstructionsAreEmulated() throws {
+        var c = try TestKernels.configuration(TrapTechniqueTests.ticker, mode: .hw)
+        c.hardwarePolicy.intercepts = [.wfi, .sret]
+        let hw = try Guest(c)
+        defer { hw.close() }
+        #expect(hw.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(hw.consoleText == "123\n")
+        let vmm = try #require(hw.hardwareVMM)
+        #expect(vmm.counters.intercepted["wfi"] == 3)
+        #expect(vmm.counters.intercepted["sret"] == 3, "one per tick handler")
+        #expect(hw.statistics().exits["virtual_instruction"] == 6)
+        let account = hw.technique.account(hw)
+        #expect(account.count(.privilegedEmulated) == 6)
+        #expect(account.chargedCycles + account.waitedCycles == hw.machine.cycles)
+        // Not intercepted: the same kernel makes no such exit.
+        let plain = try Guest(TestKernels.configuration(TrapTechniqueTests.ticker, mode: .hw))
+        defer { plain.close() }
+        #expect(plain.run(maxInstructions: 1_000_000) == .poweredOff(code: 0))
+        #expect(plain.statistics().exits["virtual_instruction"] == nil)
+        #expect(plain.instructions == hw.instructions, "emulated instructions retire as executed ones")
+    }
+
     /// A store to a guest physical address with nothing there: the G stage refuses it, and the
     /// VMM reflects the access fault a machine without a VMM gives.
     @Test func aHoleInGuestPhysicalMemoryIsTheGuestsAccessFault() throws {

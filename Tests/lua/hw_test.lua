@@ -92,6 +92,25 @@ describe("mode hw", function()
       .to_raise("needs mode \"hw\"")
   end)
 
+  it("makes what the policy intercepts exit, and emulates it", function()
+    local plain <close> = tinyos.vm("hw", "ctxsw")
+    local controlled <close> = tinyos.vm("hw", "ctxsw", { hw = { intercept = { "satp" } } })
+    plain:run()
+    controlled:run()
+    expect(tinyos.result(controlled)).to_equal(tinyos.result(plain))
+    local a, b = plain:stats(), controlled:stats()
+    expect(a.technique.intercepted.satp).to_equal(0)
+    expect(b.technique.intercepted.satp > 5).to_be(true)     -- every switch of address space
+    expect(b.exits.by_cause.virtual_instruction).to_equal(b.technique.hw.emulated)
+    -- The timed loop retires the same instructions (the whole runs differ by the digits of the
+    -- cycle counts they print).
+    local function instret(vm) return vm:console():match("# bench=ctxsw cycles=%d+ instret=(%d+)") end
+    expect(instret(controlled)).to_equal(instret(plain))
+    expect(b.cycles.total > a.cycles.total).to_be(true)
+    expect(function() tinyos.vm("hw", "ctxsw", { hw = { intercept = { "cr3" } } }) end)
+      .to_raise("unknown intercept 'cr3' %(expected one of: wfi, sret, satp%)")
+  end)
+
   it("sees each exit as an event, with its cause", function()
     local vm <close> = tinyos.vm("hw", "syscall")
     local exits = {}

@@ -33,6 +33,10 @@ public struct HardwareExitCounters: Sendable, Equatable {
     /// left the line high (another source pending after a completion).
     public var interruptsInjected: UInt64 = 0
     public var exceptionsReflected: UInt64 = 0
+    /// Intercepted instructions the VMM emulated (`HardwareAssistedPolicy.intercepts`), in all and
+    /// by kind (`wfi`, `sret`, `satp`, `sfence_vma`).
+    public var emulated: UInt64 = 0
+    public var intercepted: [String: UInt64] = [:]
     /// Exits by the cause that made them (exception and interrupt names, as `vm:stats().exits`).
     public var byCause: [String: UInt64] = [:]
 }
@@ -45,6 +49,7 @@ struct HardwarePrices {
     var deviceEmulated: UInt64 = 0
     var interruptInjected: UInt64 = 0
     var exceptionReflected: UInt64 = 0
+    var privilegedEmulated: UInt64 = 0
 }
 
 public final class HardwareAssistedVMM: MachineModeTrapHandler {
@@ -65,6 +70,8 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             total.interruptExits &+= w.interruptExits
             total.interruptsInjected &+= w.interruptsInjected
             total.exceptionsReflected &+= w.exceptionsReflected
+            total.emulated &+= w.emulated
+            total.intercepted.merge(w.intercepted, uniquingKeysWith: &+)
             total.byCause.merge(w.byCause, uniquingKeysWith: &+)
         }
     }
@@ -112,9 +119,12 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
         case .instructionGuestPageFault?:
             reflect(.instructionAccessFault, tval: trap.tval, trap: trap, hart: hart)
         case .virtualInstruction?:
-            // A hypervisor that does not emulate it makes it the illegal instruction it is to the
-            // guest (privileged spec, "Virtual Instruction Exceptions", note).
-            reflect(.illegalInstruction, tval: trap.tval, trap: trap, hart: hart)
+            // An instruction the VMM intercepts (hstatus VTW/VTSR/VTVM) is emulated; any other
+            // is made the illegal instruction it is to the guest (privileged spec, "Virtual
+            // Instruction Exceptions", note).
+            if !emulateIntercepted(trap, hart: hart) {
+                reflect(.illegalInstruction, tval: trap.tval, trap: trap, hart: hart)
+            }
         default:
             let name = cause.map { "\($0)" } ?? "cause \(trap.cause)"
             machine.requestStop(.hostStop("the hw VMM does not handle \(name) at pc 0x\(String(trap.pc, radix: 16)) on vCPU \(hart)"))
@@ -235,6 +245,69 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             guard case .physical(let pa) = machine.translate(va, hart: hart, access: .fetch) else { return nil }
             return machine.readPhysical(littleEndianAt: pa, count: 2).map { UInt16(truncatingIfNeeded: $0) }
         }
+    }
+
+    // MARK: intercepted instructions
+
+    /// Performs an instruction the guest may execute but the VMM chose to see (tval holds it, as
+    /// for an illegal instruction), as the hardware would have, and moves the guest past it.
+    private func emulateIntercepted(_ trap: MachineTrap, hart: Int) -> Bool {
+        let inst = Decoder.decode(UInt32(truncatingIfNeeded: trap.tval))
+        let m = machine
+        let hstatus = m.readCSR(RISCV.CSR.hstatus, hart: hart) ?? 0
+        let kind: String
+        var next = trap.pc &+ UInt64(inst.length)
+        switch inst.opcode {
+        case .wfi where hstatus & HardwareIntercept.wfi.hstatusBit != 0 && trap.privilege == .supervisor:
+            kind = "wfi"
+            m.setPC(next, hart: hart)
+            // Asleep until an interrupt is pending and enabled, as the wfi would have been.
+            let (pending, enabled) = m.interruptRegisters(hart: hart)
+            if pending & enabled == 0 { m.waitForInterrupt(hart: hart) }
+        case .sret where hstatus & HardwareIntercept.sret.hstatusBit != 0 && trap.privilege == .supervisor:
+            kind = "sret"
+            // vsstatus: the privilege from SPP, SIE from SPIE, SPIE set, SPP cleared; pc = vsepc.
+            var vsstatus = m.readCSR(RISCV.CSR.vsstatus, hart: hart) ?? 0
+            let user = vsstatus & 1 << 8 == 0
+            vsstatus = vsstatus & ~(1 << 1) | (vsstatus & 1 << 5 != 0 ? 1 << 1 : 0)
+            vsstatus |= 1 << 5
+            vsstatus &= ~(1 << 8)
+            m.writeCSR(RISCV.CSR.vsstatus, vsstatus, hart: hart)
+            m.setPrivilege(user ? .user : .supervisor, hart: hart)
+            next = m.readCSR(RISCV.CSR.vsepc, hart: hart) ?? 0
+            m.setPC(next, hart: hart)
+        case .sfence_vma where hstatus & HardwareIntercept.satp.hstatusBit != 0 && trap.privilege == .supervisor:
+            kind = "sfence_vma"
+            // The guest's translations only (an hfence.vvma would do; all of the TLB is correct too).
+            m.flushTLB(hart: hart)
+            m.setPC(next, hart: hart)
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci
+            where inst.csr == RISCV.CSR.satp && hstatus & HardwareIntercept.satp.hstatusBit != 0
+                && trap.privilege == .supervisor:
+            kind = "satp"
+            let immediate = inst.opcode == .csrrwi || inst.opcode == .csrrsi || inst.opcode == .csrrci
+            let operand = immediate ? UInt64(inst.rs1) : m.register(Int(inst.rs1), hart: hart)
+            let old = m.readCSR(RISCV.CSR.vsatp, hart: hart) ?? 0
+            let writes = inst.opcode == .csrrw || inst.opcode == .csrrwi || inst.rs1 != 0
+            if writes {
+                let value: UInt64
+                switch inst.opcode {
+                case .csrrw, .csrrwi: value = operand
+                case .csrrs, .csrrsi: value = old | operand
+                default: value = old & ~operand
+                }
+                m.writeCSR(RISCV.CSR.vsatp, value, hart: hart)   // WARL as the hardware's
+            }
+            if inst.rd != 0 { m.setRegister(Int(inst.rd), old, hart: hart) }
+            m.setPC(next, hart: hart)
+        default:
+            return false
+        }
+        work[hart].emulated &+= 1
+        work[hart].intercepted[kind, default: 0] &+= 1
+        charge(prices.privilegedEmulated, hart: hart)
+        m.retireEmulatedInstruction(hart: hart)
+        return true
     }
 
     // MARK: reflection

@@ -85,7 +85,8 @@ public final class HardwareAssistedTechnique: Technique {
         }
         machine.trapHandler = vmm
         let hgatp = tables.hgatp(vmid: UInt64(guest.id) & 0x3FFF)
-        for hart in 0..<machine.hartCount { Self.configure(machine, hart: hart, hgatp: hgatp) }
+        let hstatus = policy.intercepts.reduce(UInt64(0)) { $0 | $1.hstatusBit }
+        for hart in 0..<machine.hartCount { Self.configure(machine, hart: hart, hgatp: hgatp, hstatus: hstatus) }
         // The boot hart stands at the kernel's entry in S-mode, as the firmware left it: it enters
         // the guest there (V = 1 makes it VS-mode).
         machine.setVirtualized(true, hart: 0)
@@ -95,7 +96,7 @@ public final class HardwareAssistedTechnique: Technique {
 
     /// The M- and HS-level set-up of one vCPU: what exits, the G stage, and the guest's view of the
     /// firmware's hand-over (FS Initial, as the firmware leaves S-mode).
-    static func configure(_ machine: Machine, hart: Int, hgatp: UInt64) {
+    static func configure(_ machine: Machine, hart: Int, hgatp: UInt64, hstatus: UInt64) {
         machine.writeCSR(CSR.hedeleg, guestExceptions, hart: hart)
         // Nothing goes to HS-mode, where no software stands: what medeleg delegates, hedeleg
         // delegates on to VS-mode.
@@ -104,7 +105,7 @@ public final class HardwareAssistedTechnique: Technique {
         machine.writeCSR(CSR.hideleg, HardwareAssistedVMM.vssi | HardwareAssistedVMM.vsti | HardwareAssistedVMM.vsei, hart: hart)
         let mie = machine.readCSR(CSR.mie, hart: hart) ?? 0
         machine.writeCSR(CSR.mie, mie | HardwareAssistedVMM.sei, hart: hart)
-        machine.writeCSR(CSR.hstatus, 0, hart: hart)
+        machine.writeCSR(CSR.hstatus, hstatus, hart: hart)
         machine.writeCSR(CSR.hcounteren, 0xFFFF_FFFF, hart: hart)
         machine.writeCSR(CSR.hgatp, hgatp, hart: hart)
         let mstatus = machine.readCSR(CSR.mstatus, hart: hart) ?? 0
@@ -126,6 +127,7 @@ public final class HardwareAssistedTechnique: Technique {
         prices.deviceEmulated = p.cycles(.deviceEmulated)
         prices.interruptInjected = p.cycles(.interruptInjected)
         prices.exceptionReflected = p.cycles(.exceptionReflected)
+        prices.privilegedEmulated = p.cycles(.privilegedEmulated)
         return prices
     }
 
@@ -151,6 +153,7 @@ public final class HardwareAssistedTechnique: Technique {
             a.record(.deviceEmulated, count: m.deviceEmulated)
             a.record(.interruptInjected, count: m.interruptsInjected)
             a.record(.exceptionReflected, count: m.exceptionsReflected)
+            a.record(.privilegedEmulated, count: m.emulated)
         }
         a.settleWaitedCycles(clock: c.cycles)
         return a
@@ -167,7 +170,8 @@ public final class HardwareAssistedTechnique: Technique {
         var groups: [String: [String: UInt64]] = [:]
         groups["hw"] = ["exits": m.exits, "sbi_calls": m.sbiCalls, "device_emulated": m.deviceEmulated,
                         "interrupt_exits": m.interruptExits, "interrupts_injected": m.interruptsInjected,
-                        "exceptions_reflected": m.exceptionsReflected]
+                        "exceptions_reflected": m.exceptionsReflected, "emulated": m.emulated]
+        groups["intercepted"] = m.intercepted.withZeros(for: HardwareIntercept.allCases.map(\.rawValue) + ["sfence_vma"])
         if let sbi {
             groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })
         }

@@ -25,6 +25,7 @@ extension VMBinding {
 
     static let hardwareAssistOptions: [LuaOption] = [
         LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry)."),
+        LuaOption("intercept", .list(.choice(HardwareIntercept.allCases.map(\.rawValue))), "What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): \"wfi\" (hstatus.VTW), \"sret\" (VTSR), \"satp\" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`."),
     ]
 
     /// The most traps `adapt_threshold` may wait for: more would never adapt in any lab run, and
@@ -67,6 +68,13 @@ extension VMBinding {
                 throw LuaRaise.argument(argument, context + "option 'hw.gstage_page_size': must be 4096 or 2097152 (2 MiB), got \(size)")
             }
             policy.gStagePageSize = UInt64(size)
+        }
+        for item in hw["intercept"].arrayItems {
+            guard let name = item.string, let intercept = HardwareIntercept(rawValue: name) else {
+                let valid = HardwareIntercept.allCases.map(\.rawValue).joined(separator: ", ")
+                throw LuaRaise.argument(argument, context + "option 'hw.intercept': unknown intercept '\(item.string ?? item.typeName)' (expected one of: \(valid))")
+            }
+            policy.intercepts.insert(intercept)
         }
         return policy
     }

@@ -663,6 +663,7 @@ function vmlab_VM:close() end
 
 ---@class vmlab.HardwareAssistOptions
 ---@field gstage_page_size? integer The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry).
+---@field intercept? ("wfi"|"sret"|"satp")[] What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): "wfi" (hstatus.VTW), "sret" (VTSR), "satp" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`.
 
 ---@class vmlab.HostOptions
 ---@field memory? string|integer Host RAM the VMs are carved from, as `vmlab.vm`'s `memory` (default 1G; only pages a VM touches cost real memory).
