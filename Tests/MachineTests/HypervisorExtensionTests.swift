@@ -9,53 +9,20 @@ import Machine
 // Each test runs a small program (Layout): M-mode starts the guest with mret (MPV set), and the
 // first trap into M-mode stops the machine; the test then reads the CSRs that trap wrote.
 
-/// G-stage tables (Sv39x4): a 16 KiB root, leaves checked as U-mode accesses.
+/// G-stage tables (Sv39x4): a 16 KiB root, leaves checked as U-mode accesses (flags with U).
 struct GuestPhysicalTables {
-    let machine: Machine
-    let root: UInt64
-    var next: UInt64
+    var tables: PageTables
 
     init(_ machine: Machine, at base: UInt64 = 0x8080_0000) {
-        self.machine = machine
-        root = base
-        next = base + 0x4000
-        machine.loadPhysical([UInt8](repeating: 0, count: 0x4000), at: root)
+        tables = PageTables(machine, levels: 3, at: base, rootEntries: 2048)
     }
 
-    func hgatp(vmid: UInt64 = 0) -> UInt64 { (8 << 60) | (vmid << 44) | (root >> 12) }
-
-    func write(_ pa: UInt64, _ v: UInt64) {
-        machine.loadPhysical((0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }, at: pa)
-    }
-
-    func read(_ pa: UInt64) -> UInt64 {
-        machine.readPhysical(at: pa, count: 8)!.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-    }
+    func hgatp(vmid: UInt64 = 0) -> UInt64 { (8 << 60) | (vmid << 44) | (tables.root >> 12) }
 
     /// Maps the guest physical page of `gpa` at `level` to `pa` (V added; U is the caller's).
     @discardableResult
     mutating func map(_ gpa: UInt64, to pa: UInt64, level: Int = 0, flags: UInt64) -> UInt64 {
-        var table = root
-        var l = 2
-        while true {
-            let index = (gpa >> (12 + 9 * UInt64(l))) & (l == 2 ? 0x7FF : 0x1FF)
-            let pteAddress = table + index * 8
-            if l == level {
-                write(pteAddress, ((pa >> 12) << 10) | flags | 1)
-                return pteAddress
-            }
-            let pte = read(pteAddress)
-            if pte & 1 == 0 {
-                let t = next
-                next += 0x1000
-                machine.loadPhysical([UInt8](repeating: 0, count: 0x1000), at: t)
-                write(pteAddress, ((t >> 12) << 10) | 1)
-                table = t
-            } else {
-                table = (pte >> 10) << 12
-            }
-            l -= 1
-        }
+        tables.map(gpa, to: pa, level: level, flags: flags)
     }
 
     /// Identity-maps RAM's first GiB for the guest (U, RWX, A, D).

@@ -193,7 +193,7 @@ describe("vmlab.compare misuse", function()
   it("checks mode entries that are tables", function()
     local function modes(list) return function() vmlab.compare { guest = "tinyos", bench = "syscall", modes = list } end end
     expect(modes { "native", { mode = "trap", lable = "x" } })
-      .to_raise("unknown option 'lable' in option 'modes': item 2 to 'compare' %(expected one of: bt, label, mode, pv, shadow%)")
+      .to_raise("unknown option 'lable' in option 'modes': item 2 to 'compare' %(expected one of: bt, hw, label, mode, pv, shadow%)")
     expect(modes { { label = "x" } }).to_raise("option 'modes': item 1: option 'mode' is required")
     expect(modes { { mode = "natve" } }).to_raise("unknown mode 'natve'")
     expect(modes { "native", { mode = "trap", bt = { inline = false } } })

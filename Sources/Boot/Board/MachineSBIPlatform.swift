@@ -48,13 +48,7 @@ final class MachineSBIPlatform: SBIPlatform {
     /// A handled trap ends the slice, so the new deadline bounds the next one.
     func timerDeadlineChanged(_ timer: any TimedDevice) { machine.timedDeviceChanged(timer) }
 
-    func activity(ofHart hart: Int) -> SBIHartActivity {
-        switch machine.runState(hart: hart) {
-        case .started: .running
-        case .stopped: .stopped
-        case .waitingForInterrupt: .waitingForInterrupt
-        }
-    }
+    func activity(ofHart hart: Int) -> SBIHartActivity { machine.sbiActivity(ofHart: hart) }
 
     func isExecutable(physicalAddress address: UInt64) -> Bool {
         address % 2 == 0 && ram.contains(address, length: 2)
@@ -81,12 +75,7 @@ final class MachineSBIPlatform: SBIPlatform {
     /// The machine flushes whole TLBs from the host; flushing more than asked is always correct.
     func flushTLB(hart: Int, _ flush: SBITLBFlush) { machine.flushTLB(hart: hart) }
 
-    func requestReset(_ request: SBIResetRequest) {
-        switch request {
-        case .shutdown(let failure): machine.requestStop(.poweredOff(code: failure ? 1 : 0))
-        case .coldReboot, .warmReboot: machine.requestStop(.reset)
-        }
-    }
+    func requestReset(_ request: SBIResetRequest) { machine.performSBIReset(request) }
 
     func consoleWrite(_ bytes: [UInt8]) { console.consoleWrite(bytes) }
 
@@ -94,5 +83,26 @@ final class MachineSBIPlatform: SBIPlatform {
         let taken = Array(input.prefix(max))
         input.removeFirst(taken.count)
         return taken
+    }
+}
+
+extension Machine {
+    /// What the SBI's HSM says of `hart`, from its run state: for SBI platforms whose harts are
+    /// the machine's (the board's own, a `hw` VMM's).
+    public func sbiActivity(ofHart hart: Int) -> SBIHartActivity {
+        switch runState(hart: hart) {
+        case .started: .running
+        case .stopped: .stopped
+        case .waitingForInterrupt: .waitingForInterrupt
+        }
+    }
+
+    /// An SBI system reset: a shutdown powers the machine off (code 1 for a "system failure"
+    /// reason), a reboot resets it.
+    public func performSBIReset(_ request: SBIResetRequest) {
+        switch request {
+        case .shutdown(let failure): requestStop(.poweredOff(code: failure ? 1 : 0))
+        case .coldReboot, .warmReboot: requestStop(.reset)
+        }
     }
 }

@@ -66,12 +66,7 @@ public final class VirtualSBIPlatform: SBIPlatform {
     public func flushInstructionCache(hart: Int) {}
     public func flushTLB(hart: Int, _ flush: SBITLBFlush) { monitor.shadow.fence(va: nil, asid: nil) }
 
-    public func requestReset(_ request: SBIResetRequest) {
-        switch request {
-        case .shutdown(let failure): machine.requestStop(.poweredOff(code: failure ? 1 : 0))
-        case .coldReboot, .warmReboot: machine.requestStop(.reset)
-        }
-    }
+    public func requestReset(_ request: SBIResetRequest) { machine.performSBIReset(request) }
 
     public func consoleWrite(_ bytes: [UInt8]) { console.consoleWrite(bytes) }
     public func consoleRead(max: Int) -> [UInt8] { input.takeConsoleInput(max: max) }

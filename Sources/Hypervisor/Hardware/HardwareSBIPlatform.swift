@@ -49,13 +49,7 @@ final class HardwareSBIPlatform: SBIPlatform {
 
     func timerDeadlineChanged(_ timer: any TimedDevice) { machine.timedDeviceChanged(timer) }
 
-    func activity(ofHart hart: Int) -> SBIHartActivity {
-        switch machine.runState(hart: hart) {
-        case .started: .running
-        case .stopped: .stopped
-        case .waitingForInterrupt: .waitingForInterrupt
-        }
-    }
+    func activity(ofHart hart: Int) -> SBIHartActivity { machine.sbiActivity(ofHart: hart) }
 
     func isExecutable(physicalAddress address: UInt64) -> Bool {
         address % 2 == 0 && map.machineAddress(address)?.isRAM == true
@@ -77,12 +71,7 @@ final class HardwareSBIPlatform: SBIPlatform {
     /// Flushing more than asked is always correct.
     func flushTLB(hart: Int, _ flush: SBITLBFlush) { machine.flushTLB(hart: hart) }
 
-    func requestReset(_ request: SBIResetRequest) {
-        switch request {
-        case .shutdown(let failure): machine.requestStop(.poweredOff(code: failure ? 1 : 0))
-        case .coldReboot, .warmReboot: machine.requestStop(.reset)
-        }
-    }
+    func requestReset(_ request: SBIResetRequest) { machine.performSBIReset(request) }
 
     func consoleWrite(_ bytes: [UInt8]) { console.consoleWrite(bytes) }
     func consoleRead(max: Int) -> [UInt8] { input.takeConsoleInput(max: max) }

@@ -206,22 +206,32 @@ extension Hart {
     /// satp (privileged spec, "Supervisor Address Translation and Protection Register"): a write
     /// with an unsupported MODE has no effect at all; ASID bits beyond ASIDLEN read as zero.
     func writeSatp(_ v: UInt64) {
-        let s = state
-        let mode = v >> 60
-        guard mode == 0 || mode == 8 || mode == 9 || (mode == 10 && config.sv57) else { return }
-        let asidMask: UInt64 = ((1 << UInt64(config.asidBits)) - 1) << 44
-        let new = (v & ((0xF << 60) | ((1 << 44) - 1))) | (v & asidMask)
+        guard let new = legalSatp(v) else { return }
         foldCounters()
-        s.pointee.satp = new
+        state.pointee.satp = new
         if !tlb.tagged {
             // Like an x86 CR3 load: an untagged TLB cannot keep entries across spaces, except
             // global ones where it keeps them (CR4.PGE): for an untagged TLB an ASID flush is
             // exactly that, every non-global entry.
             if tlb.keepsGlobal { tlb.flush(vaddr: nil, asid: 0) } else { tlb.flushAll() }
-            tlb.counters.satpFlushes &+= 1
-            s.pointee.cycles &+= state.pointee.costs.tlbFlush
+            countSwitchFlush()
         }
         flushSoftTLB()
+    }
+
+    /// What a satp-like register (satp, vsatp) holds after a write of `v`, or nil when its MODE
+    /// is not supported and the write has no effect; ASID bits beyond ASIDLEN read as zero.
+    func legalSatp(_ v: UInt64) -> UInt64? {
+        let mode = v >> 60
+        guard mode == 0 || mode == 8 || mode == 9 || (mode == 10 && config.sv57) else { return nil }
+        let asidMask: UInt64 = ((1 << UInt64(config.asidBits)) - 1) << 44
+        return (v & ((0xF << 60) | ((1 << 44) - 1))) | (v & asidMask)
+    }
+
+    /// Counts and charges the flush an untagged TLB makes when the address space changes.
+    func countSwitchFlush() {
+        tlb.counters.satpFlushes &+= 1
+        state.pointee.cycles &+= state.pointee.costs.tlbFlush
     }
 
     func markFPDirty() {

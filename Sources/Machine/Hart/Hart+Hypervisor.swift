@@ -243,8 +243,7 @@ extension Hart {
         // Guest translations are tagged with their VMID; an untagged TLB cannot keep them apart.
         if !tlb.tagged && new != old {
             tlb.flush(vaddr: nil, asid: nil, space: .allGuests)
-            tlb.counters.satpFlushes &+= 1
-            s.pointee.cycles &+= s.pointee.costs.tlbFlush
+            countSwitchFlush()
         }
         if s.pointee.virt || s.pointee.dataVirt { flushSoftTLB() }
     }
@@ -252,16 +251,12 @@ extension Hart {
     /// vsatp: like satp (an unsupported MODE makes the write have no effect).
     private func writeVsatp(_ v: UInt64) {
         let s = state
-        let mode = v >> 60
-        guard mode == 0 || mode == 8 || mode == 9 || (mode == 10 && config.sv57) else { return }
-        let asidMask: UInt64 = ((1 << UInt64(config.asidBits)) - 1) << 44
-        let new = (v & ((0xF << 60) | ((1 << 44) - 1))) | (v & asidMask)
+        guard let new = legalSatp(v) else { return }
         foldCounters()
         s.pointee.hyper.vsatp = new
         if !tlb.tagged {
             tlb.flush(vaddr: nil, asid: 0, space: .guest(guestSpace))
-            tlb.counters.satpFlushes &+= 1
-            s.pointee.cycles &+= s.pointee.costs.tlbFlush
+            countSwitchFlush()
         }
         if s.pointee.virt || s.pointee.dataVirt { flushSoftTLB() }
     }

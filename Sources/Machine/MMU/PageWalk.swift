@@ -183,9 +183,7 @@ extension Hart {
             // Address Translation"): its index has two more bits.
             let indexMask: UInt64 = level == levels - 1 ? rootIndexMask : 0x1FF
             let pteAddress = table &+ ((va >> shift) & indexMask) &* 8
-            // PTE reads are implicit S-mode accesses for PMP, and must be RAM (PMA).
-            guard pmp.check(pteAddress, size: 8, type: .load, priv: 1), inRAM(pteAddress, count: 8),
-                  !hasMMIO(pteAddress) else {
+            guard pteReadable(pteAddress) else {
                 visitor.reference(level: level, pteAddress: pteAddress, pte: nil)
                 out.fault = type.accessFault
                 return out
@@ -195,21 +193,17 @@ extension Hart {
             out.pte = pte
             out.pteAddress = pteAddress
             out.level = level
-            // V clear, the reserved W-without-R encoding, or reserved high bits (N, PBMT and bits 60:54
-            // are not implemented) are page faults.
-            if pte & PTE.v == 0 || (pte & PTE.r == 0 && pte & PTE.w != 0) || pte >> 54 != 0 {
+            if PTE.isInvalid(pte) {
                 out.fault = type.pageFault
                 return out
             }
-            let ppn = (pte >> 10) & ((1 << 44) - 1)
             global = global || pte & PTE.g != 0
-            if pte & (PTE.r | PTE.x) == 0 {
-                // A pointer to the next level: D, A and U are reserved in non-leaf PTEs.
-                if pte & (PTE.d | PTE.a | PTE.u) != 0 || level == 0 {
+            if !PTE.isLeaf(pte) {
+                if PTE.isBadPointer(pte, level: level) {
                     out.fault = type.pageFault
                     return out
                 }
-                table = ppn << 12
+                table = ((pte >> 10) & ((1 << 44) - 1)) << 12
                 level -= 1
                 continue
             }
@@ -219,8 +213,7 @@ extension Hart {
                 out.fault = type.pageFault
                 return out
             }
-            let lowPPNMask: UInt64 = (1 << (9 * UInt64(level))) - 1
-            if ppn & lowPPNMask != 0 {  // a misaligned superpage
+            if PTE.isMisalignedSuperpage(pte, level: level) {
                 out.fault = type.pageFault
                 return out
             }
@@ -239,6 +232,15 @@ extension Hart {
             }
             return out
         }
+    }
+}
+
+extension Hart {
+    /// Whether the walk may read the 8-byte entry at physical `address`: PTE reads are implicit
+    /// S-mode accesses for PMP, and must be RAM (PMA).
+    @inline(__always)
+    func pteReadable(_ address: UInt64) -> Bool {
+        pmp.check(address, size: 8, type: .load, priv: 1) && inRAM(address, count: 8) && !hasMMIO(address)
     }
 }
 

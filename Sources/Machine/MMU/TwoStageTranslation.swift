@@ -111,8 +111,7 @@ extension Hart {
                 let g = gStage(pteGPA, .load, commit: commit, visitor: &visitor)
                 if let f = g.fault { return implicitFault(f, type, gpa: pteGPA, write: false) }
                 let pteAddress = g.address
-                guard pmp.check(pteAddress, size: 8, type: .load, priv: 1), inRAM(pteAddress, count: 8),
-                      !hasMMIO(pteAddress) else {
+                guard pteReadable(pteAddress) else {
                     visitor.reference(level: level, pteAddress: pteAddress, pte: nil)
                     out.fault = type.accessFault
                     return out
@@ -120,13 +119,13 @@ extension Hart {
                 var pte = host(pteAddress).load(as: UInt64.self)
                 visitor.reference(level: level, pteAddress: pteAddress, pte: pte)
                 visitor.guestReference(level: level, guestPhysical: pteGPA, pte: pte)
-                if pte & PTE.v == 0 || (pte & PTE.r == 0 && pte & PTE.w != 0) || pte >> 54 != 0 {
+                if PTE.isInvalid(pte) {
                     out.fault = type.pageFault
                     return out
                 }
                 let ppn = (pte >> 10) & ((1 << 44) - 1)
-                if pte & (PTE.r | PTE.x) == 0 {
-                    if pte & (PTE.d | PTE.a | PTE.u) != 0 || level == 0 {
+                if !PTE.isLeaf(pte) {
+                    if PTE.isBadPointer(pte, level: level) {
                         out.fault = type.pageFault
                         return out
                     }
@@ -135,7 +134,7 @@ extension Hart {
                     continue
                 }
                 guard Hart.permits(pte, permission, priv: priv, sum: sum, mxr: mxr),
-                      ppn & ((1 << (9 * UInt64(level))) - 1) == 0 else {
+                      !PTE.isMisalignedSuperpage(pte, level: level) else {
                     out.fault = type.pageFault
                     return out
                 }

@@ -53,14 +53,17 @@ struct PageTables {
     let machine: Machine
     let levels: Int
     let root: UInt64
+    /// Entries of the root table: 512, or 2048 for a G stage's (Sv39x4: 16 KiB, two more index bits).
+    let rootEntries: UInt64
     var next: UInt64
 
-    init(_ machine: Machine, levels: Int = 3, at base: UInt64 = Layout.tables) {
+    init(_ machine: Machine, levels: Int = 3, at base: UInt64 = Layout.tables, rootEntries: UInt64 = 512) {
         self.machine = machine
         self.levels = levels
+        self.rootEntries = rootEntries
         root = base
-        next = base + 0x1000
-        machine.loadPhysical([UInt8](repeating: 0, count: 0x1000), at: root)
+        next = base + rootEntries * 8
+        machine.loadPhysical([UInt8](repeating: 0, count: Int(rootEntries * 8)), at: root)
     }
 
     var satp: UInt64 { (UInt64(levels + 5) << 60) | (root >> 12) }   // Sv39 = 8, Sv48 = 9, Sv57 = 10
@@ -82,7 +85,7 @@ struct PageTables {
         var table = root
         var l = levels - 1
         while true {
-            let index = (va >> (12 + 9 * UInt64(l))) & 0x1FF
+            let index = (va >> (12 + 9 * UInt64(l))) & (l == levels - 1 ? rootEntries - 1 : 0x1FF)
             let pteAddress = table + index * 8
             if l == level {
                 write(pteAddress, ((pa >> 12) << 10) | flags | 1)
