@@ -3,7 +3,7 @@
 -- file checks the counts that make modes comparable.)
 local vmlab = require "vmlab"
 
-local MODES = { "native", "interpret", "trap", "bt", "pv" }
+local MODES = { "native", "interpret", "trap", "bt", "pv", "hw" }
 
 describe("instruction counts", function()
   it("count an SBI call that returns as an exception taken, never as retired", function()
@@ -28,7 +28,7 @@ describe("instruction counts", function()
       end
     end
     expect(seen).to_equal({ { "native", 3, 4 }, { "interpret", 3, 4 }, { "trap", 3, 4 }, { "bt", 3, 4 },
-                            { "bt", 3, 4 }, { "pv", 3, 4 } })
+                            { "bt", 3, 4 }, { "pv", 3, 4 }, { "hw", 3, 4 } })
   end)
 end)
 

@@ -3,7 +3,7 @@
 -- them must print the same final state; the vmlab modes must also retire the same number of
 -- instructions. M-mode programs run bare-metal (vmlab's native and
 -- interpret modes, QEMU -bios none); S-mode programs run as a kernel under a firmware (vmlab's
--- native and interpret modes over the built-in SBI and the VMM techniques trap, bt and pv; QEMU
+-- native and interpret modes over the built-in SBI and the VMM techniques trap, bt, pv and hw; QEMU
 -- over its OpenSBI). The generator, and what it leaves out because the specification or QEMU 7.2
 -- leaves it open, is in random_program.lua.
 --
@@ -21,7 +21,7 @@ local P = require "random_program"
 -- The CI seeds: about 12 s on two shared cores.
 local SUITES = {
   { privilege = "M", ci_seeds = 50, modes = { "native", "interpret" } },
-  { privilege = "S", ci_seeds = 20, modes = { "native", "interpret", "trap", "bt", "pv" } },
+  { privilege = "S", ci_seeds = 20, modes = { "native", "interpret", "trap", "bt", "pv", "hw" } },
 }
 
 -- "17", "1-2000", "3,17,40-50"
