@@ -106,6 +106,19 @@ for _, row in ipairs(tlb_rows) do
   print(("%-8s %12d %18.2f %20.1f"):format(row.name, t.misses, t.per_miss, t.per))
 end
 
+-- One of those walks, entry by entry (`vm:page_tables { which = "nested" }`): a vCPU stopped in
+-- the TLB benchmark's loop, in user mode, and the walk of its pc.
+local walker <close> = assert(vmlab.vm { mode = "hw", kernel = vmlab.guest "tinyos", profile = profile,
+                                         bootargs = "bench=tlb n=100000" })
+walker:run { max_instructions = 3e6 }
+local nested = assert(walker:page_tables { va = walker:read("pc"), which = "nested" })
+print(("\nthe walk of pc %s (VU-mode) under hw: %d entries read, %s"):format(vmlab.hex(walker:read("pc")),
+  #nested.levels, nested.ok and "to host physical " .. vmlab.hex(nested.physical) or nested.fault))
+for i, l in ipairs(nested.levels) do
+  print(("  %2d  %-5s level %d  entry at %s%s  %s"):format(i, l.stage, l.level, vmlab.hex(l.pte_address),
+    l.guest_physical and (" (guest physical " .. vmlab.hex(l.guest_physical) .. ")") or "", l.flags_text))
+end
+
 -- 3. Exits by cause -----------------------------------------------------------------------------
 local function exits(r)
   local names, out = {}, {}
@@ -186,6 +199,12 @@ vmlab.check("a TLB miss under hw walks both stages: 15 references where native a
   expect(tlb.native.per_miss).to_equal(3)
   expect(tlb.trap.per_miss).to_equal(3)
   expect(tlb.hw.per_miss).to_equal(15)
+  -- The walk of one user address: three guest entries, each found by a three-level G walk, and
+  -- the G walk of the page itself.
+  expect(#nested.levels).to_equal(15)
+  local guest_entries = 0
+  for _, l in ipairs(nested.levels) do if l.stage == "guest" then guest_entries = guest_entries + 1 end end
+  expect(guest_entries).to_equal(3)
   -- TLB-miss-heavy with 4 KiB pages and no page-table updates: nested paging loses to shadow.
   expect(tlb.hw.per > tlb.trap.per).to_be(true)
   expect(tlb.hw.per > tlb.native.per).to_be(true)

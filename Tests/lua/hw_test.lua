@@ -92,6 +92,27 @@ describe("mode hw", function()
       .to_raise("needs mode \"hw\"")
   end)
 
+  it("shows the two-dimensional walk, entry by entry", function()
+    local vm <close> = tinyos.vm("hw", "tlb", { bootargs = "bench=tlb n=100000" })
+    vm:run { max_instructions = 3000000 }
+    expect(vm:read("priv")).to_equal("U")         -- the benchmark's loop, in VU-mode
+    local w = assert(vm:page_tables { va = vm:read("pc"), which = "nested" })
+    expect(w.ok).to_be(true)
+    expect(#w.levels).to_equal(15)
+    local stages = {}
+    for _, l in ipairs(w.levels) do stages[#stages + 1] = l.stage:sub(1, 1) end
+    expect(table.concat(stages)).to_equal("hhhghhhghhhghhh")
+    -- The guest's own walk of the same address: its three entries, at their guest physical addresses.
+    local g = vm:page_tables { va = vm:read("pc") }
+    expect(#g.levels).to_equal(3)
+    expect(g.levels[1].pte_address).to_equal(w.levels[4].guest_physical)
+    expect(g.physical).to_equal(w.physical)
+    local native <close> = tinyos.vm("native", "tlb")
+    local none, why = native:page_tables { va = 0, which = "nested" }
+    expect(none).to_be_nil()
+    expect(why).to_match("only 'hw' translates in two stages")
+  end)
+
   it("makes what the policy intercepts exit, and emulates it", function()
     local plain <close> = tinyos.vm("hw", "ctxsw")
     local controlled <close> = tinyos.vm("hw", "ctxsw", { hw = { intercept = { "satp" } } })

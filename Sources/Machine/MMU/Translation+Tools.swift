@@ -40,6 +40,41 @@ public struct PageWalkStep: Sendable, Equatable {
     }
 }
 
+/// One reference of a two-stage walk (`Machine.nestedPageWalk`): an entry of the VS stage (the
+/// guest's tables, at a guest physical address) or of the G stage (the VMM's, at a host physical
+/// one).
+public struct NestedWalkStep: Sendable, Equatable {
+    public enum Stage: String, Sendable {
+        /// The guest's own tables (vsatp).
+        case guest
+        /// The VMM's G-stage tables (hgatp).
+        case host
+    }
+    public var stage: Stage
+    public var level: Int
+    /// Host physical address of the entry.
+    public var pteAddress: UInt64
+    /// For a VS-stage entry, its guest physical address (what the G stage translated to reach it).
+    public var guestPhysical: UInt64?
+    public var pte: UInt64
+}
+
+/// Records every reference of a two-stage tool walk, each with its stage.
+struct NestedWalkRecorder: WalkVisitor {
+    var steps: [NestedWalkStep] = []
+
+    mutating func reference(level: Int, pteAddress: UInt64, pte: UInt64?) {
+        if let pte { steps.append(NestedWalkStep(stage: .host, level: level, pteAddress: pteAddress, guestPhysical: nil, pte: pte)) }
+    }
+
+    /// The reference just recorded was the VS-stage entry itself.
+    mutating func guestReference(level: Int, guestPhysical: UInt64, pte: UInt64) {
+        guard !steps.isEmpty else { return }
+        steps[steps.count - 1].stage = .guest
+        steps[steps.count - 1].guestPhysical = guestPhysical
+    }
+}
+
 /// What a walk of one virtual address read and found.
 public struct PageWalkTrace: Sendable, Equatable {
     /// "bare", "sv39", "sv48" or "sv57" (satp.MODE).
@@ -125,6 +160,21 @@ extension Machine {
         var recorder = WalkRecorder()
         let result = toolWalk(va, t, .load, privilege: PrivilegeMode(rawValue: priv), visitor: &recorder)
         return PageWalkTrace(mode: mode, root: root, steps: recorder.steps, result: result)
+    }
+
+    /// Every entry a TLB miss of `hart` at `va` would read with V = 1 (a load at the hart's data
+    /// privilege, as `pageWalk`), in the order the hardware reads them: for each VS-stage entry the
+    /// G-stage walk that finds it first, then the G-stage walk of the final guest physical address
+    /// — the two-dimensional walk, (n + 1)(m + 1) − 1 entries for n VS and m G levels. Nil when
+    /// the hart does not run a guest (V = 0). Reads memory only.
+    public func nestedPageWalk(_ va: UInt64, hart: Int) -> (steps: [NestedWalkStep], result: TranslationResult)? {
+        precondition(harts.indices.contains(hart), "no hart \(hart)")
+        let t = harts[hart]
+        guard t.state.pointee.dataVirt else { return nil }
+        var recorder = NestedWalkRecorder()
+        let found = t.twoStageWalk(va, .load, priv: t.state.pointee.dataPriv, permission: .load, commit: false,
+                                   visitor: &recorder)
+        return (recorder.steps, found.fault.map { .fault($0) } ?? .physical(found.physical))
     }
 
     private func toolWalk<V: WalkVisitor>(_ va: UInt64, _ t: Hart, _ type: AccessType, privilege: PrivilegeMode?,

@@ -15,8 +15,8 @@ import RISCV
 enum PageTablesBinding {
     static let options: [LuaOption] = [
         LuaOption("va", .integer, required: true, "The guest-virtual address to walk."),
-        LuaOption("which", .choice(PageTableSource.allCases.map(\.rawValue)),
-                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`)."),
+        LuaOption("which", .choice(PageTableSource.allCases.map(\.rawValue) + ["nested"]),
+                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or \"nested\" (under `hw`: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`)."),
         LuaOption("view", .choice(ShadowView.allCases.map(\.description)),
                   "Under `trap` and `bt`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Other modes have one view and ignore it."),
         LuaOption("vcpu", .integer, "The vCPU whose satp the walk starts from, in modes other than `trap` and `bt` (default 0)."),
@@ -30,9 +30,20 @@ enum PageTablesBinding {
             let vm = try VMBinding.machine(call)
             let o = try call.options(2)
             let va = o.uint64("va") ?? 0
-            let source = PageTableSource(rawValue: o.string("which") ?? "guest") ?? .guest
+            let which = o.string("which") ?? "guest"
+            let source = PageTableSource(rawValue: which) ?? .guest
             let view = o.string("view").flatMap { name in ShadowView.allCases.first { $0.description == name } }
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
+            if which == "nested" {
+                let vcpu = Int(o.integer("vcpu") ?? 0)
+                guard (0..<guest.machine.hartCount).contains(vcpu) else {
+                    throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
+                }
+                guard let walk = guest.machine.nestedPageWalk(va, hart: vcpu) else {
+                    return LuaValue.failure("no two-dimensional walk under '\(guest.mode.rawValue)': only 'hw' translates in two stages (and its vCPU \(vcpu) is not in the guest now)")
+                }
+                return [nestedValue(walk.steps, walk.result, va: va)]
+            }
             if let shadowing = guest.technique as? ShadowingTechnique {
                 guard let walk = shadowing.pageTables(source, va: va, view: view) else {
                     return LuaValue.failure("the trap monitor has not started")
@@ -69,7 +80,7 @@ enum PageTablesBinding {
         "vmlab.PageWalk", summary: "A page walk (`vm:page_tables`).",
         fields: [
             .required("va", .integer, "The address walked."),
-            .required("which", .string, "\"guest\" or \"shadow\"."),
+            .required("which", .string, "\"guest\", \"shadow\" or \"nested\"."),
             .optional("view", .string, "Under `trap` and `bt`: \"kernel\" or \"user\"."),
             .required("mode", .string, "\"bare\", \"sv39\", \"sv48\" or \"sv57\"."),
             .required("root", .integer, "The root table's address (0 for bare)."),
@@ -90,6 +101,8 @@ enum PageTablesBinding {
             .required("flags_text", .string, "The same bits as text, `DAGUXWRV` with `-` for a clear bit."),
             .required("leaf", .boolean, "Whether it is a leaf (valid, with R or X set)."),
             .required("next", .integer, "The address its PPN names: the next table, or the page for a leaf."),
+            .optional("stage", .string, "In a \"nested\" walk: \"guest\" (the guest's own tables; `pte_address` host-physical, `guest_physical` where the guest put it) or \"host\" (the VMM's G stage)."),
+            .optional("guest_physical", .integer, "In a \"nested\" walk, for a guest entry: its guest physical address."),
         ])
 
     static let incoherenceClass = LuaDocClass(
@@ -121,13 +134,17 @@ enum PageTablesBinding {
 
     /// One PTE's bits 0–7, and the PPN as an address.
     static func level(_ level: Int, address: UInt64, pte: UInt64) -> LuaValue {
+        .record(levelFields(level, address: address, pte: pte))
+    }
+
+    static func levelFields(_ level: Int, address: UInt64, pte: UInt64) -> [String: LuaValue] {
         let (flags, text) = self.flags(pte)
         let ppn = (pte >> 10) & ((1 << 44) - 1)
-        return .record([
+        return [
             "level": .integer(Int64(level)), "pte_address": .unsigned(address), "pte": .unsigned(pte),
             "flags": .record(flags), "flags_text": .string(text),
             "leaf": .boolean(pte & 1 != 0 && pte & 0b1010 != 0), "next": .unsigned(ppn << 12),
-        ])
+        ]
     }
 
     /// A walk by the VMM (`ShadowingTechnique.pageTables`).
@@ -142,6 +159,28 @@ enum PageTablesBinding {
             fields["ok"] = .boolean(true)
             fields["physical"] = .unsigned(physical)
             fields["page_size"] = .unsigned(1 << (12 + 9 * UInt64(level)))
+        case .fault(let cause):
+            fields["ok"] = .boolean(false)
+            fields["fault"] = .string(cause.name)
+        }
+        return .record(fields)
+    }
+
+    /// A two-dimensional walk (`Machine.nestedPageWalk`): every reference, each with its stage.
+    static func nestedValue(_ steps: [NestedWalkStep], _ result: TranslationResult, va: UInt64) -> LuaValue {
+        var fields: [String: LuaValue] = [
+            "va": .unsigned(va), "which": .string("nested"), "mode": .string("two-stage"), "root": .unsigned(0),
+            "levels": .array(steps.map { step in
+                var entry = levelFields(step.level, address: step.pteAddress, pte: step.pte)
+                entry["stage"] = .string(step.stage.rawValue)
+                if let gpa = step.guestPhysical { entry["guest_physical"] = .unsigned(gpa) }
+                return .record(entry)
+            }),
+        ]
+        switch result {
+        case .physical(let physical):
+            fields["ok"] = .boolean(true)
+            fields["physical"] = .unsigned(physical)
         case .fault(let cause):
             fields["ok"] = .boolean(false)
             fields["fault"] = .string(cause.name)

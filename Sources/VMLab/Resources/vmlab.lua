@@ -328,7 +328,7 @@ local vmlab_InjectedFault = {}
 ---A page walk (`vm:page_tables`).
 ---@class vmlab.PageWalk
 ---@field va integer The address walked.
----@field which string "guest" or "shadow".
+---@field which string "guest", "shadow" or "nested".
 ---@field view? string Under `trap` and `bt`: "kernel" or "user".
 ---@field mode string "bare", "sv39", "sv48" or "sv57".
 ---@field root integer The root table's address (0 for bare).
@@ -348,6 +348,8 @@ local vmlab_PageWalk = {}
 ---@field flags_text string The same bits as text, `DAGUXWRV` with `-` for a clear bit.
 ---@field leaf boolean Whether it is a leaf (valid, with R or X set).
 ---@field next integer The address its PPN names: the next table, or the page for a leaf.
+---@field stage? string In a "nested" walk: "guest" (the guest's own tables; `pte_address` host-physical, `guest_physical` where the guest put it) or "host" (the VMM's G stage).
+---@field guest_physical? integer In a "nested" walk, for a guest entry: its guest physical address.
 local vmlab_PageWalkLevel = {}
 
 ---What `vmlab.popek_goldberg` found.
@@ -691,7 +693,7 @@ function vmlab_VM:close() end
 
 ---@class vmlab.PageTablesOptions
 ---@field va integer The guest-virtual address to walk.
----@field which? "guest"|"shadow" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`).
+---@field which? "guest"|"shadow"|"nested" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or "nested" (under `hw`: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`).
 ---@field view? "user"|"kernel" Under `trap` and `bt`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Other modes have one view and ignore it.
 ---@field vcpu? integer The vCPU whose satp the walk starts from, in modes other than `trap` and `bt` (default 0).
 
