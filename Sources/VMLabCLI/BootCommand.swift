@@ -98,6 +98,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What a misaligned load or store does: hardware (performed, as QEMU) or trap (an exception, as Spike).", valueName: "hardware|trap"))
     var misaligned: String = "hardware"
 
+    @Flag(help: "Give the harts the hypervisor extension (misa.H), for a program that is a hypervisor itself (riscv-tests' isa/hypervisor tests); --mode hw gives its guest's machine the extension itself.")
+    var hExtension = false
+
     @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))
     var plic: String = "qemu"
 
@@ -118,6 +121,9 @@ struct BootCommand: ParsableCommand {
         _ = try executionMode()
         _ = try hardware()
         _ = try plicGateway()
+        if hExtension, let mode = try? executionMode(), mode != .native && mode != .interpret {
+            throw ValidationError("--h-extension: only with --mode native or interpret (a VMM does not pass the extension on to its guest).")
+        }
     }
 
     /// `--plic` (VMSpec's names).
@@ -299,6 +305,7 @@ struct BootCommand: ParsableCommand {
         spec.profile = try CostProfile.named(profile)
         spec.mode = try executionMode()
         (spec.tlb, spec.adBits, spec.misaligned) = try hardware()
+        spec.hypervisorExtension = hExtension
         spec.plicGateway = try plicGateway()
         return spec
     }

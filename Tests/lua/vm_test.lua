@@ -338,7 +338,7 @@ describe("vmlab.vm options", function()
 
   it("name the valid options when one is misspelt", function()
     expect(function() vmlab.vm { imgae = image } end)
-      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, harts, holes, hw, image, initrd, kernel, memory, misaligned, mode, nics, plic, profile, pv, rng, shadow, symbols, tlb, virtio_console%)")
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, h_extension, harts, holes, hw, image, initrd, kernel, memory, misaligned, mode, nics, plic, profile, pv, rng, shadow, symbols, tlb, virtio_console%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
     -- One disk's table where the list belongs had built a machine with no disk.
@@ -350,6 +350,16 @@ describe("vmlab.vm options", function()
     expect(function() vmlab.vm { image = image, mode = "trapp" } end)
       .to_raise("unknown mode 'trapp' %(expected one of: native, interpret, trap, bt, pv, hw%)")
     local vm <close> = assert(vmlab.vm { image = image, mode = "native" })
+  end)
+
+  it("give the harts the hypervisor extension when asked, outside the VMMs", function()
+    local plain <close> = assert(vmlab.vm { image = image })
+    local h <close> = assert(vmlab.vm { image = image, h_extension = true })
+    expect(plain:read("csr.misa") & (1 << 7)).to_equal(0)
+    expect(h:read("csr.misa") & (1 << 7)).to_equal(1 << 7)
+    expect(h:read("csr.hstatus")).to_equal(2 << 32)            -- VSXL: VS-mode is 64-bit
+    expect(function() vmlab.vm { image = image, h_extension = true, mode = "trap" } end)
+      .to_raise("option 'h_extension' needs mode \"native\" or \"interpret\"")
   end)
 
   it("check values and combinations", function()

@@ -18,6 +18,7 @@ extension VMBinding {
         LuaOption("tlb", .options(name: "vmlab.TLBOptions", tlbOptions), "The architectural TLB: unified, set-associative, FIFO within a set; its counters are `vm:stats().tlb`."),
         LuaOption("ad_bits", .choice(VMSpec.adBitPolicies.names), "Who sets a PTE's A and D bits: \"hardware\" (default: the page walker, atomically, as QEMU does; Svadu) or \"fault\" (a page fault, for software to set them; Svade)."),
         LuaOption("misaligned", .choice(VMSpec.misalignedPolicies.names), "What a misaligned load or store does: \"hardware\" (default: performed, byte by byte, as QEMU does) or \"trap\" (an address-misaligned exception, as Spike does). Misaligned atomics always trap."),
+        LuaOption("h_extension", .boolean, "Give the harts the hypervisor extension (`misa.H`: VS- and VU-modes, two-stage translation, the hypervisor CSRs and instructions), for a guest that is a hypervisor itself, such as a bare-metal program running a VM of its own (default false; mode \"hw\" gives its guest's machine the extension itself, and its guest does not see it)."),
         LuaOption("plic", .choice(VMSpec.plicGateways.names), "How the PLIC's gateways turn a device's interrupt line into requests: \"qemu\" (default, as QEMU's PLIC: a request each time the device raises its line, none when a handler completes while it is still high) or \"level\" (the PLIC specification's level-triggered gateway: a completion while the line is high makes the source pending again at once). xv6, whose UART handler leaves THR-empty raised, takes an interrupt storm under \"level\"."),
     ]
 
@@ -28,6 +29,7 @@ extension VMBinding {
         if let name = o.string("ad_bits"), let policy = VMSpec.adBitPolicies[name] { spec.adBits = policy }
         if let name = o.string("misaligned"), let policy = VMSpec.misalignedPolicies[name] { spec.misaligned = policy }
         if let name = o.string("plic"), let gateway = VMSpec.plicGateways[name] { spec.plicGateway = gateway }
+        if let h = o.boolean("h_extension") { spec.hypervisorExtension = h }
     }
 
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {

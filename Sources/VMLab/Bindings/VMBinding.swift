@@ -204,6 +204,11 @@ enum VMBinding {
             spec.shadowPolicy = try shadowPolicy(o["shadow"], argument: argument)
             try requireMode(shadowingModes, for: "shadow", got: spec.mode, argument: argument)
         }
+        if o["h_extension"] != .nil {
+            // A VMM that deprivileges its guest does not virtualise the extension, and hw's guest
+            // sees none (nested virtualisation is not modelled): only a machine the guest runs on.
+            try requireMode([.native, .interpret], for: "h_extension", got: spec.mode, argument: argument)
+        }
         if o["hw"] != .nil {
             spec.hardwarePolicy = try hardwareAssistPolicy(o["hw"], argument: argument)
             try requireMode(.hw, for: "hw", got: spec.mode, argument: argument)

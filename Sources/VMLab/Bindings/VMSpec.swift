@@ -79,6 +79,8 @@ public struct VMSpec: Sendable {
     public var tlb = TLBConfiguration()
     public var adBits: ADBitPolicy = .hardwareUpdate
     public var misaligned: MisalignedPolicy = .handleInHardware
+    /// The H extension in the harts (`h_extension =`, `--h-extension`); mode "hw" turns it on itself.
+    public var hypervisorExtension = false
     /// How the PLIC's gateways turn device lines into requests (`plic =`, `--plic`).
     public var plicGateway: PLICGateway = .qemu
 
@@ -98,6 +100,7 @@ public struct VMSpec: Sendable {
         c.machine.tlb = tlb
         c.machine.adBits = adBits
         c.machine.misaligned = misaligned
+        c.machine.hypervisorExtension = hypervisorExtension
         c.plicGateway = plicGateway
         c.initrd = initrd.map { .file($0) }
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
