@@ -287,6 +287,21 @@ enum H {
         #expect(tlb.walkReferences == 30, "two 2-D walks of 15 references each")
         let entries = m.tlbEntries().filter { $0.vmid == 1 }
         #expect(entries.count == 2 && entries.allSatisfy { $0.asid == 7 })
+
+        // The tools, for M-mode's loads under MPRV with MPV (translated as V=1, at MPP = S): the
+        // guest's own walk at guest physical addresses, and the whole 2-D walk in order.
+        m.writeCSR(H.mstatus, 1 << 17 | H.mpv | 1 << 11)
+        let walk = m.pageWalk(0x4000_0010, hart: 0)
+        #expect(walk.mode == "sv39" && walk.root == 0x9000_0000)
+        #expect(walk.steps.count == 3 && walk.steps.allSatisfy { $0.pteAddress >> 16 == 0x9000 }, "guest physical")
+        #expect(walk.result == .physical(0x8000_2010))
+        let nested = try #require(m.nestedPageWalk(0x4000_0010, hart: 0))
+        #expect(nested.steps.map { $0.stage == .guest ? "g" : "h" }.joined() == "hhhghhhghhhghhh")
+        #expect(nested.steps.filter { $0.stage == .guest }.map(\.guestPhysical) == walk.steps.map(\.pteAddress))
+        #expect(nested.result == .physical(0x8000_2010))
+        #expect(m.translate(0x4000_0010, hart: 0, access: .load) == .physical(0x8000_2010))
+        m.writeCSR(H.mstatus, 0)
+        #expect(m.nestedPageWalk(0x4000_0010, hart: 0) == nil, "M-mode's own accesses are not a guest's")
     }
 
     /// Translations made while the VS stage was Bare do not outlive a vsatp write that turns
