@@ -237,6 +237,22 @@ import Machine
         #expect(other.machine.readCSR(H.mstatus) == m.readCSR(H.mstatus))
     }
 
+    /// An untagged TLB has no VMIDs either: entering the guest and leaving it each empty it, as
+    /// VM entries and exits did under VT-x without VPIDs. A tagged one keeps both worlds' entries.
+    @Test func anUntaggedTLBFlushesAtEveryWorldSwitch() throws {
+        let untagged = Guest.Rig {
+            $0.hypervisorExtension = true
+            $0.tlb = TLBConfiguration(entries: 8, ways: 1, asidTagged: false)
+        }
+        try untagged.runGuest("ecall")
+        #expect(untagged.csr(H.mcause) == 10)
+        #expect(untagged.machine.counters(hart: 0).tlb.satpFlushes == 2, "the entry into the guest and the exit from it")
+        #expect(untagged.machine.tlbEntries().isEmpty, "the guest's entries went with the exit")
+        try runGuest("ecall")
+        #expect(m.counters(hart: 0).tlb.satpFlushes == 0)
+        #expect(m.tlbEntries().contains { $0.vmid == 0 }, "a tagged TLB keeps the guest's entries")
+    }
+
     @Test func interruptRegisterAliases() throws {
         m.writeCSR(H.hvip, 0x444)
         #expect(rig.csr(H.hip) == 0x444)

@@ -86,6 +86,12 @@ extension Hart {
                                 && s.pointee.dataPriv != 3)
         if virt && s.pointee.hyper.vsstatus & Mstatus.fs == 0 { s.pointee.fpEnabled = false }
         if dataVirt != s.pointee.dataVirt || virt != softTLBVirt {
+            // An untagged TLB cannot tell a guest's translations from its host's: every world
+            // switch empties it (VT-x without VPIDs).
+            if virt != softTLBVirt && !tlb.tagged {
+                tlb.flushAll()
+                countSwitchFlush()
+            }
             s.pointee.dataVirt = dataVirt
             softTLBVirt = virt
             flushSoftTLB()

@@ -35,7 +35,9 @@ public struct TLBCounters: Sendable, Equatable {
     public var asidFlushes: UInt64 = 0
     /// sfence.vma addr, x0 and sfence.vma addr, asid.
     public var addressFlushes: UInt64 = 0
-    /// Whole-TLB flushes caused by satp writes on an untagged TLB.
+    /// Whole-TLB flushes caused by satp writes on an untagged TLB (and, with the hypervisor
+    /// extension, by vsatp and hgatp writes and by every switch between a guest and its host:
+    /// an untagged TLB has no VMIDs either, as VT-x without VPIDs flushed on every VM entry and exit).
     public var satpFlushes: UInt64 = 0
     /// Flushes requested by the host (`Machine.flushTLB`).
     public var hostFlushes: UInt64 = 0

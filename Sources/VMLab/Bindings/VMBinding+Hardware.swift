@@ -10,7 +10,7 @@ extension VMBinding {
     static let tlbOptions: [LuaOption] = [
         LuaOption("entries", .integer, "Entries in all (default 64), 1 to \(VMSpec.maximumTLBEntries); a multiple of `ways`."),
         LuaOption("ways", .integer, "Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped."),
-        LuaOption("tagged", .boolean, "Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs."),
+        LuaOption("tagged", .boolean, "Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs; under `hw` every switch between the guest and the VMM does too, as VT-x without VPIDs."),
         LuaOption("keep_global", .boolean, "With `tagged = false`: whether a `satp` write spares the global entries (PTE.G), as an x86 CR3 load spares global pages with CR4.PGE (Pentium Pro onwards); default false, everything goes, as on the 386 and 486. Given with a tagged TLB, it raises."),
     ]
 

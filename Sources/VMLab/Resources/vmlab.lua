@@ -731,7 +731,7 @@ function vmlab_VM:close() end
 ---@class vmlab.TLBOptions
 ---@field entries? integer Entries in all (default 64), 1 to 65536; a multiple of `ways`.
 ---@field ways? integer Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped.
----@field tagged? boolean Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs.
+---@field tagged? boolean Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs; under `hw` every switch between the guest and the VMM does too, as VT-x without VPIDs.
 ---@field keep_global? boolean With `tagged = false`: whether a `satp` write spares the global entries (PTE.G), as an x86 CR3 load spares global pages with CR4.PGE (Pentium Pro onwards); default false, everything goes, as on the 386 and 486. Given with a tagged TLB, it raises.
 
 ---@class vmlab.TLBReadOptions
