@@ -10,14 +10,8 @@ import Machine
 // first trap into M-mode stops the machine; the test then reads the CSRs that trap wrote
 // (Support/HypervisorRig.swift).
 
-@Suite struct HypervisorExtensionTests {
+@Suite struct HypervisorExtensionTests: HypervisorSuite {
     let rig = Guest.Rig { $0.hypervisorExtension = true }
-    var m: Machine { rig.machine }
-
-    func runGuest(_ guest: String, user: Bool = false, max: UInt64 = 10_000,
-                  prepare: (Machine) -> Void = { _ in }) throws {
-        try rig.runGuest(guest, user: user, max: max, prepare: prepare)
-    }
 
     @Test func misaShowsHOnlyWhenConfigured() throws {
         #expect(m.readCSR(0x301, hart: 0)! & (1 << 7) != 0)

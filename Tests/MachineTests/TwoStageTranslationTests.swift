@@ -6,14 +6,8 @@ import Machine
 // the VMID-tagged TLB and its fences, the virtual-machine loads and stores. The programs are run
 // as in HypervisorExtensionTests (Support/HypervisorRig.swift).
 
-@Suite struct TwoStageTranslationTests {
+@Suite struct TwoStageTranslationTests: HypervisorSuite {
     let rig = Guest.Rig { $0.hypervisorExtension = true }
-    var m: Machine { rig.machine }
-
-    func runGuest(_ guest: String, user: Bool = false, max: UInt64 = 10_000,
-                  prepare: (Machine) -> Void = { _ in }) throws {
-        try rig.runGuest(guest, user: user, max: max, prepare: prepare)
-    }
 
     @Test func gStageTranslatesGuestPhysicalAddresses() throws {
         var g = GuestPhysicalTables(m)

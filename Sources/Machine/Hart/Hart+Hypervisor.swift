@@ -106,17 +106,18 @@ extension Hart {
     func virtualCSRAccess(_ n: UInt16, write: Bool) -> VirtualCSRAccess {
         let s = state
         let level = (n >> 8) & 3
-        let readOnly = (n >> 10) & 3 == 3
-        // Whether HS-mode (with TVM clear) could make this access at all.
-        let hsCould = csrRead(n) != nil && !(write && readOnly)
+        // Whether HS-mode (with TVM clear) could make this access at all: asked only where the
+        // answer decides, so that a VS-mode access (the common case) reads no CSR here.
+        func hsCould() -> Bool { csrRead(n) != nil && !(write && (n >> 10) & 3 == 3) }
         switch level {
         case 3:
             return .illegal
         case 2:
-            return hsCould ? .virtualInstruction : .illegal
+            return hsCould() ? .virtualInstruction : .illegal
         case 1:
-            guard hsCould else { return .illegal }
-            if s.pointee.priv == 0 { return .virtualInstruction }
+            if s.pointee.priv == 0 { return hsCould() ? .virtualInstruction : .illegal }
+            // VS-mode: the substitutes exist and are writable; any other supervisor CSR is reached
+            // as it is, and the usual checks refuse one that does not exist or is read-only.
             switch n {
             case CSR.sstatus: return .reach(CSR.vsstatus)
             case CSR.sie: return .reach(CSR.vsie)

@@ -134,11 +134,8 @@ extension Hart {
         let found = walkTables(va, type, priv: priv, levels: levels, root: root, visitor: &counter)
         var pte = found.pte
         if found.fault == nil && found.setBits != 0 {
-            // The A/D update is a write of the PTE (already checked like one), counted as a reference.
             pte |= found.setBits
-            host(found.pteAddress).storeBytes(of: pte, as: UInt64.self)
-            noteWrite(found.pteAddress, count: 8)
-            counter.reference(level: found.level, pteAddress: found.pteAddress, pte: pte)
+            writeBack(pte, at: found.pteAddress, level: found.level, visitor: &counter)
         }
         tlb.counters.walkReferences &+= UInt64(counter.references)
         s.pointee.cycles &+= counter.cycles
@@ -217,7 +214,7 @@ extension Hart {
                 out.fault = type.pageFault
                 return out
             }
-            let need = PTE.a | (type == .store ? PTE.d : 0)
+            let need = PTE.accessedDirty(for: type)
             if pte & need != need {
                 if config.adBits == .pageFault {
                     out.fault = type.pageFault
@@ -236,6 +233,15 @@ extension Hart {
 }
 
 extension Hart {
+    /// Writes back a leaf whose A/D bits a hardware walk set (checked as a write already): a
+    /// write of the entry, reported to `visitor` as one more reference.
+    @inline(__always)
+    func writeBack<V: WalkVisitor>(_ pte: UInt64, at address: UInt64, level: Int, visitor: inout V) {
+        host(address).storeBytes(of: pte, as: UInt64.self)
+        noteWrite(address, count: 8)
+        visitor.reference(level: level, pteAddress: address, pte: pte)
+    }
+
     /// Whether the walk may read the 8-byte entry at physical `address`: PTE reads are implicit
     /// S-mode accesses for PMP, and must be RAM (PMA).
     @inline(__always)

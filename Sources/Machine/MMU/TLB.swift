@@ -94,6 +94,10 @@ enum PTE {
     @inline(__always)
     static func isBadPointer(_ pte: UInt64, level: Int) -> Bool { pte & (d | a | u) != 0 || level == 0 }
 
+    /// The status bits an access of `type` needs set in its leaf: A, and D for a store.
+    @inline(__always)
+    static func accessedDirty(for type: AccessType) -> UInt64 { a | (type == .store ? d : 0) }
+
     /// A superpage leaf whose physical page number is not aligned to its size.
     @inline(__always)
     static func isMisalignedSuperpage(_ pte: UInt64, level: Int) -> Bool {

@@ -69,11 +69,7 @@ extension Hart {
         var pte = found.pte
         if found.setBits != 0 {
             pte |= found.setBits
-            if commit {
-                host(found.pteAddress).storeBytes(of: pte, as: UInt64.self)
-                noteWrite(found.pteAddress, count: 8)
-                visitor.reference(level: found.level, pteAddress: found.pteAddress, pte: pte)
-            }
+            if commit { writeBack(pte, at: found.pteAddress, level: found.level, visitor: &visitor) }
         }
         let pageBits = 12 + 9 * UInt64(found.level)
         let offsetMask: UInt64 = (1 << pageBits) - 1
@@ -138,7 +134,7 @@ extension Hart {
                     out.fault = type.pageFault
                     return out
                 }
-                let need = PTE.a | (type == .store ? PTE.d : 0)
+                let need = PTE.accessedDirty(for: type)
                 if pte & need != need {
                     if config.adBits == .pageFault {
                         out.fault = type.pageFault
@@ -152,11 +148,7 @@ extension Hart {
                         return out
                     }
                     pte |= need
-                    if commit {
-                        host(gw.address).storeBytes(of: pte, as: UInt64.self)
-                        noteWrite(gw.address, count: 8)
-                        visitor.reference(level: level, pteAddress: gw.address, pte: pte)
-                    }
+                    if commit { writeBack(pte, at: gw.address, level: level, visitor: &visitor) }
                 }
                 let pageBits = 12 + 9 * UInt64(level)
                 gpa = ((ppn << 12) & ~((1 << pageBits) - 1)) | (va & ((1 << pageBits) - 1))

@@ -67,3 +67,17 @@ extension Guest.Rig {
         _ = run(max)
     }
 }
+
+/// A suite of such tests: a machine with the extension, and the run into its guest.
+protocol HypervisorSuite {
+    var rig: Guest.Rig { get }
+}
+
+extension HypervisorSuite {
+    var m: Machine { rig.machine }
+
+    func runGuest(_ guest: String, user: Bool = false, max: UInt64 = 10_000,
+                  prepare: (Machine) -> Void = { _ in }) throws {
+        try rig.runGuest(guest, user: user, max: max, prepare: prepare)
+    }
+}
