@@ -9,7 +9,8 @@ import Testing
 /// AMOs and jumps through them with SUM and MXR toggled and entries rewritten on the way: every
 /// mode must end with the same registers, the same log of the traps the kernel saw, and the same
 /// memory (page tables included, so A/D updates count), under both A/D policies. Natively the
-/// hart walks the tables; under trap and bt the VMM walks them in software and keeps shadows.
+/// hart walks the tables; under trap and bt the VMM walks them in software and keeps shadows;
+/// under hw the hart walks them in VS-mode and then the G stage.
 /// (Differential fuzzing against Spike found that trap and bt ignored `adBits = .pageFault`.)
 ///
 /// The same for the supervisor CSRs: random writes read back, under the VMM's virtual CSRs.
@@ -17,7 +18,7 @@ import Testing
 /// Twelve seeds of each run in the suite (a few seconds); 400 and 1000 agreed when this was
 /// written.
 @Suite struct CrossModeDifferentialTests {
-    static let modes: [ExecutionMode] = [.native, .interpret, .trap, .bt]
+    static let modes: [ExecutionMode] = [.native, .interpret, .trap, .bt, .hw]
 
     /// Guest-physical layout: the root table at DATA, then the level-1 table and two level-0
     /// tables, then the 32 pages the random leaves point at (each starts with a `ret`, so a jump

@@ -281,9 +281,12 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             // The guest's translations only (an hfence.vvma would do; all of the TLB is correct too).
             m.flushTLB(hart: hart)
             m.setPC(next, hart: hart)
-        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci
-            where inst.csr == RISCV.CSR.satp && hstatus & HardwareIntercept.satp.hstatusBit != 0
-                && trap.privilege == .supervisor:
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            // (A `where` after several patterns guards the last one only: hence a guard.) Any
+            // other CSR instruction that exits is the guest's error: a hypervisor or VS CSR, or a
+            // supervisor CSR from VU-mode.
+            guard inst.csr == RISCV.CSR.satp && hstatus & HardwareIntercept.satp.hstatusBit != 0
+                    && trap.privilege == .supervisor else { return false }
             kind = "satp"
             let immediate = inst.opcode == .csrrwi || inst.opcode == .csrrsi || inst.opcode == .csrrci
             let operand = immediate ? UInt64(inst.rs1) : m.register(Int(inst.rs1), hart: hart)
