@@ -101,6 +101,9 @@ struct BootCommand: ParsableCommand {
     @Flag(help: "Give the harts the hypervisor extension (misa.H), for a program that is a hypervisor itself (riscv-tests' isa/hypervisor tests); --mode hw gives its guest's machine the extension itself.")
     var hExtension = false
 
+    @Option(help: ArgumentHelp("With --mode hw: how the guest's addresses are translated: nested (the G stage, two-stage walks) or shadow (the VMM's shadow page tables in vsatp, the G stage off, as VT-x before EPT; one hart).", valueName: "nested|shadow"))
+    var hwPaging: String?
+
     @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))
     var plic: String = "qemu"
 
@@ -124,6 +127,17 @@ struct BootCommand: ParsableCommand {
         if hExtension, let mode = try? executionMode(), mode != .native && mode != .interpret {
             throw ValidationError("--h-extension: only with --mode native or interpret (a VMM does not pass the extension on to its guest).")
         }
+        _ = try hardwarePaging()
+    }
+
+    /// `--hw-paging`, which only `--mode hw` takes.
+    func hardwarePaging() throws -> HardwarePaging? {
+        guard let hwPaging else { return nil }
+        guard let paging = HardwarePaging(rawValue: hwPaging) else {
+            throw ValidationError("--hw-paging: unknown paging '\(hwPaging)' (expected one of: \(HardwarePaging.allCases.map(\.rawValue).joined(separator: ", "))).")
+        }
+        guard (try? executionMode()) == .hw else { throw ValidationError("--hw-paging: only with --mode hw.") }
+        return paging
     }
 
     /// `--plic` (VMSpec's names).
@@ -306,6 +320,7 @@ struct BootCommand: ParsableCommand {
         spec.mode = try executionMode()
         (spec.tlb, spec.adBits, spec.misaligned) = try hardware()
         spec.hypervisorExtension = hExtension
+        if let paging = try hardwarePaging() { spec.hardwarePolicy.paging = paging }
         spec.plicGateway = try plicGateway()
         return spec
     }

@@ -10,7 +10,8 @@ import Testing
 /// mode must end with the same registers, the same log of the traps the kernel saw, and the same
 /// memory (page tables included, so A/D updates count), under both A/D policies. Natively the
 /// hart walks the tables; under trap and bt the VMM walks them in software and keeps shadows;
-/// under hw the hart walks them in VS-mode and then the G stage.
+/// under hw the hart walks them in VS-mode, through the G stage or (shadow paging) on the VMM's
+/// shadows, which keep the guest's U bits and leave U/S, SUM and MXR to the hardware.
 /// (Differential fuzzing against Spike found that trap and bt ignored `adBits = .pageFault`.)
 ///
 /// The same for the supervisor CSRs: random writes read back, under the VMM's virtual CSRs.
@@ -19,6 +20,9 @@ import Testing
 /// written.
 @Suite struct CrossModeDifferentialTests {
     static let modes: [ExecutionMode] = [.native, .interpret, .trap, .bt, .hw]
+    /// The modes compared with native, hw with both kinds of paging.
+    static let others: [(mode: ExecutionMode, paging: HardwarePaging)] =
+        modes.dropFirst().map { ($0, .nested) } + [(.hw, .shadow)]
 
     /// Guest-physical layout: the root table at DATA, then the level-1 table and two level-0
     /// tables, then the 32 pages the random leaves point at (each starts with a `ret`, so a jump
@@ -263,17 +267,19 @@ import Testing
         // Natively the software interrupt made pending through sip is taken now and then.
         #expect(native.softwareInterrupts > 0, "seed \(seed): no interrupt taken")
         // pv too: its kernel runs in S-mode on the hart, and these CSRs do not trap there.
-        for mode in Self.modes.dropFirst() + [.pv] {
-            let other = try Self.run(kernel, mode: mode)
+        for (mode, paging) in Self.others + [(.pv, .nested)] {
+            let other = try Self.run(kernel, mode: mode, paging: paging)
             #expect(other.stop == native.stop, "seed \(seed), \(mode)")
             #expect(other.registers == native.registers, "seed \(seed), \(mode): \(other) against \(native)")
         }
     }
 
     /// Runs kernel `source` under `mode` to its end and collects what the guest could have seen.
-    static func run(_ source: String, mode: ExecutionMode, adBits: ADBitPolicy = .hardwareUpdate) throws -> Outcome {
+    static func run(_ source: String, mode: ExecutionMode, paging: HardwarePaging = .nested,
+                    adBits: ADBitPolicy = .hardwareUpdate) throws -> Outcome {
         var configuration = try TestKernels.configuration(source, mode: mode)
         configuration.board.machine.adBits = adBits
+        configuration.hardwarePolicy.paging = paging
         let guest = try Guest(configuration)
         defer { guest.close() }
         let stop = guest.run(maxInstructions: 2_000_000)
@@ -297,12 +303,13 @@ import Testing
             // The run took traps (most loads read zeros, so s9 may stay 0) and ran stretches in U-mode.
             #expect(native.registers[26] != 0, "seed \(seed): \(native)")
             #expect(native.userEcalls > 0, "seed \(seed): no stretch in U-mode")
-            for mode in Self.modes.dropFirst() {
-                let other = try Self.run(kernel, mode: mode, adBits: adBits)
-                #expect(other.stop == native.stop, "seed \(seed), \(mode), \(adBits)")
-                #expect(other.registers == native.registers, "seed \(seed), \(mode), \(adBits): \(other) against native \(native)")
+            for (mode, paging) in Self.others {
+                let other = try Self.run(kernel, mode: mode, paging: paging, adBits: adBits)
+                let name = mode == .hw ? "hw (\(paging))" : "\(mode)"
+                #expect(other.stop == native.stop, "seed \(seed), \(name), \(adBits)")
+                #expect(other.registers == native.registers, "seed \(seed), \(name), \(adBits): \(other) against native \(native)")
                 if let i = other.memory.indices.first(where: { other.memory[$0] != native.memory[$0] }) {
-                    Issue.record("seed \(seed), \(mode), \(adBits): memory differs first at 0x\(String(Self.root + UInt64(i), radix: 16))")
+                    Issue.record("seed \(seed), \(name), \(adBits): memory differs first at 0x\(String(Self.root + UInt64(i), radix: 16))")
                 }
             }
         }

@@ -7,10 +7,10 @@ import Testing
 /// statistics, the modelled clock), also after it powered off; the modes and VMs it does not fit
 /// refuse, changing nothing.
 @Suite(.serialized) struct GuestSnapshotTests {
-    static func tinyos(_ bootargs: String, mode: ExecutionMode = .native) throws -> Guest? {
+    static func tinyos(_ bootargs: String, mode: ExecutionMode = .native, paging: HardwarePaging = .nested) throws -> Guest? {
         guard let board = try TinyosBoards.configuration(bootargs, tag: "snapshot", memory: 32 << 20,
                                                          kernel: mode == .pv ? "tinyos-pv.elf" : "tinyos.elf") else { return nil }
-        return try Guest(GuestConfiguration(mode: mode, board: board))
+        return try Guest(GuestConfiguration(mode: mode, board: board, hardwarePolicy: HardwareAssistedPolicy(paging: paging)))
     }
 
     /// fork: page tables, ASIDs, timer interrupts; disk: virtio queues, DMA and the PLIC. Under
@@ -22,6 +22,20 @@ import Testing
     func aRestoredVMRunsOnAsItDid(_ bootargs: String, _ mode: ExecutionMode) throws {
         guard let g = try Self.tinyos(bootargs, mode: mode) else { return }
         defer { g.close() }
+        try Self.restoresAndRunsOn(g)
+    }
+
+    /// The same under `hw` with shadow paging: the shadow pager's bookkeeping and the guest's
+    /// satp, kept by the VMM, come back with the machine (whose hidden RAM holds the shadows).
+    @Test(arguments: ["bench=fork n=3", "bench=disk n=2"])
+    func aRestoredShadowPagedHwVMRunsOnAsItDid(_ bootargs: String) throws {
+        guard let g = try Self.tinyos(bootargs, mode: .hw, paging: .shadow) else { return }
+        defer { g.close() }
+        try Self.restoresAndRunsOn(g)
+        #expect(g.hardwareVMM?.shadow?.checkCoherence() == [])
+    }
+
+    static func restoresAndRunsOn(_ g: Guest) throws {
         #expect(g.run(maxInstructions: 400_000) == .budgetExhausted)
         let atSnapshot = g.statistics(), consoleAtSnapshot = g.consoleText
         let tlbAtSnapshot = g.machine.tlbEntries(), pcAtSnapshot = g.machine.pc()

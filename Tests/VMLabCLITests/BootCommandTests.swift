@@ -148,6 +148,18 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(hw.status == 0)
     #expect(output(hw) == output(native))
     #expect(hw.stderr.split(separator: "\n").contains("mode hw"))
+    // --hw-paging shadow: the same guest on the VMM's shadow page tables, whose hidden faults
+    // the statistics count.
+    let shadowed = try vmlab(["boot", tinyos, "--append", "bench=syscall n=3", "--stats", "--mode", "hw", "--hw-paging", "shadow"])
+    #expect(shadowed.status == 0)
+    #expect(output(shadowed) == output(native))
+    #expect(shadowed.stderr.split(separator: "\n").contains { $0.hasPrefix("technique.shadow.hidden_faults ") && !$0.hasSuffix(" 0") })
+    let paging = try vmlab(["boot", tinyos, "--mode", "trap", "--hw-paging", "shadow"])
+    #expect(paging.status == 64)
+    #expect(paging.stderr.contains("--hw-paging: only with --mode hw."))
+    let badPaging = try vmlab(["boot", tinyos, "--mode", "hw", "--hw-paging", "ept"])
+    #expect(badPaging.status == 64)
+    #expect(badPaging.stderr.contains("--hw-paging: unknown paging 'ept' (expected one of: nested, shadow)."))
     let unknown = try vmlab(["boot", tinyos, "--mode", "fast"])
     #expect(unknown.status == 64)
     #expect(unknown.stderr.contains("--mode: unknown mode 'fast' (expected one of: native, interpret, trap, bt, pv, hw)"))

@@ -239,7 +239,7 @@ describe("shadow = {...}", function()
 
   it("is for the modes that shadow page tables, with a bounded threshold", function()
     expect(function() vmlab.vm { kernel = kernel, shadow = { unshadow_after = 3 } } end)
-      .to_raise("option 'shadow' needs mode \"trap\" or \"bt\" %(got mode \"native\"%)")
+      .to_raise("option 'shadow' needs mode \"trap\" or \"bt\" or \"hw\" %(got mode \"native\"%)")
     expect(function() vmlab.vm { kernel = kernel, mode = "trap", shadow = { unshadow_after = -1 } } end)
       .to_raise("option 'shadow.unshadow_after': must be 0 %(never unshadow%) to 1048576, got %-1")
     expect(function() vmlab.vm { kernel = kernel, mode = "bt", shadow = { after = 3 } } end)

@@ -55,16 +55,21 @@ extension TrapMonitor {
     /// everything with RWX (the entry firmware sets up). From now on every device register access
     /// of the guest traps here and is emulated.
     public func protectDevices() {
-        withMachine { machine in
-            let ramBase = machine.configuration.ramBase
-            let cfg = machine.readCSR(CSR.pmpcfg(0), hart: hart) ?? 0
-            machine.writeCSR(CSR.pmpaddr(1), .max, hart: hart)            // pmpaddr1: NAPOT, all
-            machine.writeCSR(CSR.pmpaddr(0), ramBase >> 2, hart: hart)    // pmpaddr0: TOR top
-            let entry0: UInt64 = 0x08                                     // A = TOR, no R/W/X
-            let entry1: UInt64 = 0x1F                                     // A = NAPOT, R/W/X
-            machine.writeCSR(CSR.pmpcfg(0), (cfg & ~0xFFFF) | entry1 << 8 | entry0, hart: hart)
-        }
+        withMachine { Self.denyDevices(on: $0, hart: hart) }
         emulatesDevices = true
+    }
+
+    /// The PMP set-up of `protectDevices` on `hart` of `machine`: S- and U-mode (VS and VU
+    /// included) lose every address below RAM. Also `hw`'s with shadow paging, whose guest kernel
+    /// runs in VS-mode on shadows that map device pages.
+    static func denyDevices(on machine: Machine, hart: Int) {
+        let ramBase = machine.configuration.ramBase
+        let cfg = machine.readCSR(CSR.pmpcfg(0), hart: hart) ?? 0
+        machine.writeCSR(CSR.pmpaddr(1), .max, hart: hart)            // pmpaddr1: NAPOT, all
+        machine.writeCSR(CSR.pmpaddr(0), ramBase >> 2, hart: hart)    // pmpaddr0: TOR top
+        let entry0: UInt64 = 0x08                                     // A = TOR, no R/W/X
+        let entry1: UInt64 = 0x1F                                     // A = NAPOT, R/W/X
+        machine.writeCSR(CSR.pmpcfg(0), (cfg & ~0xFFFF) | entry1 << 8 | entry0, hart: hart)
     }
 
     /// An access fault of a load or store whose target is a device register (the protection

@@ -112,14 +112,20 @@ public struct VirtualCSRs: Sendable, Equatable {
         case CSR.stval: stval = value
         case CSR.sip: sip = (sip & ~SupervisorBits.sipWritable) | (value & SupervisorBits.sipWritable)
         case CSR.satp:
-            let mode = value >> SupervisorBits.satpModeShift
-            // Shadow paging builds Sv39 tables only, so only Bare and Sv39 are offered (WARL).
-            guard mode == SupervisorBits.satpModeBare || mode == SupervisorBits.satpModeSv39 else { return true }
-            let asidMask: UInt64 = ((1 << UInt64(asidBits)) - 1) << SupervisorBits.satpASIDShift
-            satp = (value & ((0xF << SupervisorBits.satpModeShift) | SupervisorBits.satpPPNMask)) | (value & asidMask)
+            if let legal = Self.shadowedSatp(value, asidBits: asidBits) { satp = legal }
         default: return false
         }
         return true
+    }
+
+    /// The satp value a guest on shadow page tables gets for a write of `value` (WARL), or nil
+    /// when the write has no effect: shadow paging builds Sv39 tables only, so only Bare and Sv39
+    /// are offered, with `asidBits` of ASID.
+    public static func shadowedSatp(_ value: UInt64, asidBits: Int) -> UInt64? {
+        let mode = value >> SupervisorBits.satpModeShift
+        guard mode == SupervisorBits.satpModeBare || mode == SupervisorBits.satpModeSv39 else { return nil }
+        let asidMask: UInt64 = ((1 << UInt64(asidBits)) - 1) << SupervisorBits.satpASIDShift
+        return (value & ((0xF << SupervisorBits.satpModeShift) | SupervisorBits.satpPPNMask)) | (value & asidMask)
     }
 
     /// Sets or clears pending bits driven by the virtual platform (STIP, SEIP, and SSIP from an SBI IPI).

@@ -259,12 +259,11 @@ extension FaultInjector {
             m.setRegister(register, old ^ mask, hart: vcpu)
             return "flipped bit \(bit) of x\(register) (\(RegisterNames.integer[register])) of vCPU \(vcpu): 0x\(String(old, radix: 16)) became 0x\(String(old ^ mask, radix: 16))"
         case .pte(let va, let level, let bit, let vcpu):
-            // The guest's own tables: under trap and bt the hart walks a shadow, which is the
+            // The guest's own tables: under shadow paging the hart walks a shadow, which is the
             // VMM's memory, not the guest's.
             let mode: String
             let steps: [(level: Int, pteAddress: UInt64, pte: UInt64)]
-            if let monitor = guest.monitor, monitor.hart == vcpu {
-                let walk = monitor.shadow.walk(.guest, va: va)
+            if let walk = guest.guestTableWalk(va, vcpu: vcpu, access: .load) {
                 mode = walk.mode
                 steps = walk.steps.map { ($0.level, $0.pteAddress, $0.pte) }
             } else {

@@ -1,7 +1,11 @@
 // The `hw` VMM's choices a lab can change (`vmlab.vm{ mode = "hw", hw = { ... } }`).
 
-/// How the `hw` VMM builds its guest's G stage.
+/// How the `hw` VMM translates its guest's addresses.
 public struct HardwareAssistedPolicy: Sendable, Equatable {
+    /// Nested paging (the default: the G stage, the guest's tables its own) or shadow paging
+    /// (the G stage off, the VMM's shadow tables in `vsatp`, as VT-x before EPT).
+    public var paging: HardwarePaging = .nested
+
     /// The size of the G stage's leaves: 4 KiB (the default, the case [B08] counts: a miss of an
     /// Sv39 guest reads 15 entries) or 2 MiB (megapages: the G walk ends a level sooner, 11
     /// entries, and a guest superpage keeps a 2 MiB TLB entry; where the guest's RAM is not
@@ -16,10 +20,29 @@ public struct HardwareAssistedPolicy: Sendable, Equatable {
     /// runs them itself. The VMM emulates each one it intercepts.
     public var intercepts: Set<HardwareIntercept> = []
 
-    public init(gStagePageSize: UInt64 = 4096, intercepts: Set<HardwareIntercept> = []) {
+    public init(paging: HardwarePaging = .nested, gStagePageSize: UInt64 = 4096, intercepts: Set<HardwareIntercept> = []) {
+        self.paging = paging
         self.gStagePageSize = gStagePageSize
         self.intercepts = intercepts
     }
+
+    /// The intercepts in force: shadow paging needs every satp access and fence of the guest.
+    public var effectiveIntercepts: Set<HardwareIntercept> {
+        paging == .shadow ? intercepts.union([.satp]) : intercepts
+    }
+}
+
+/// How a `hw` VM's guest-virtual addresses reach the machine ([B08]; [AA06] for shadow paging
+/// under VT-x).
+public enum HardwarePaging: String, CaseIterable, Sendable {
+    /// The G stage (two-stage translation): the guest's page tables are its own, and a TLB miss
+    /// walks both stages (15 references for Sv39 on Sv39x4).
+    case nested
+    /// Shadow-on-hw: the G stage is Bare and `vsatp` holds the VMM's shadow tables, which map the
+    /// guest's virtual addresses straight to machine ones (a TLB miss reads 3 entries). The
+    /// guest's satp accesses and fences exit (hstatus.VTVM), and so do its page faults (hidden
+    /// fills, true faults reflected) and its stores to its own page tables (traced writes).
+    case shadow
 }
 
 /// An instruction class a `hw` VMM can make exit (privileged spec, "Hypervisor Status Register").

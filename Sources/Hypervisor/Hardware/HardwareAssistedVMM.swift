@@ -15,6 +15,10 @@
 //   VSEIP through `hvip` and masks SEIE until a device access (the guest's claim) lowers the line,
 //   the interrupt-controller emulation a PLIC-only platform needs (AIA's guest interrupt files
 //   would deliver it without an exit).
+//
+// With shadow paging (`HardwareAssistedPolicy.paging`), the G stage is off and three more kinds of
+// trap exit: the guest's page faults, its satp accesses and fences, and its device accesses (as
+// access faults: PMP denies VS-mode the devices). HardwareAssistedVMM+Shadow.swift has them.
 
 import Boot
 import Machine
@@ -37,6 +41,10 @@ public struct HardwareExitCounters: Sendable, Equatable {
     /// by kind (`wfi`, `sret`, `satp`, `sfence_vma`).
     public var emulated: UInt64 = 0
     public var intercepted: [String: UInt64] = [:]
+    /// Shadow paging only: page faults the VMM filled a shadow entry for (hidden from the guest),
+    /// and stores to the guest's page tables it performed (traced writes).
+    public var shadowFaults: UInt64 = 0
+    public var tracedWrites: UInt64 = 0
     /// Exits by the cause that made them (exception and interrupt names, as `vm:stats().exits`).
     public var byCause: [String: UInt64] = [:]
 }
@@ -50,6 +58,8 @@ struct HardwarePrices {
     var interruptInjected: UInt64 = 0
     var exceptionReflected: UInt64 = 0
     var privilegedEmulated: UInt64 = 0
+    var shadowFault: UInt64 = 0
+    var tracedWrite: UInt64 = 0
 }
 
 public final class HardwareAssistedVMM: MachineModeTrapHandler {
@@ -71,6 +81,8 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             total.interruptsInjected &+= w.interruptsInjected
             total.exceptionsReflected &+= w.exceptionsReflected
             total.emulated &+= w.emulated
+            total.shadowFaults &+= w.shadowFaults
+            total.tracedWrites &+= w.tracedWrites
             total.intercepted.merge(w.intercepted, uniquingKeysWith: &+)
             total.byCause.merge(w.byCause, uniquingKeysWith: &+)
         }
@@ -78,6 +90,13 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
     var prices = HardwarePrices()
     /// Called with every exit's vCPU, pc and cause name (for guest event hooks).
     var onExit: ((Int, UInt64, String) -> Void)?
+    /// Shadow paging: called with each hidden fault (its cause) and traced write (the guest-physical
+    /// address stored to), with the vCPU and pc, for guest event hooks.
+    var onShadowWork: ((GuestEventKind, Int, UInt64, String?, UInt64) -> Void)?
+    /// Shadow paging's tables (nil with nested paging), and the satp the guest believes it wrote
+    /// (vsatp holds the shadow's root). One vCPU.
+    public internal(set) var shadow: ShadowPageTables?
+    public internal(set) var guestSATP: UInt64 = 0
     /// Asked when a vCPU's SBI timer fires whether to raise its VSTIP (fault injection withholds
     /// ticks this way). The SBI's timer is one-shot, so a withheld tick stays lost until the
     /// guest's next set_timer, as natively.
@@ -107,6 +126,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
         }
         let cause = RISCV.ExceptionCause(rawValue: trap.cause)
         exit(hart, trap, name: cause?.name ?? "cause_\(trap.cause)")
+        if let shadow, let cause, handleShadowPagingTrap(trap, cause, shadow: shadow, hart: hart) { return true }
         switch cause {
         case .ecallVS?:
             work[hart].sbiCalls &+= 1
@@ -132,13 +152,13 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
         return true
     }
 
-    private func exit(_ hart: Int, _ trap: MachineTrap, name: String) {
+    func exit(_ hart: Int, _ trap: MachineTrap, name: String) {
         work[hart].exits &+= 1
         work[hart].byCause[name, default: 0] &+= 1
         onExit?(hart, trap.pc, name)
     }
 
-    private func charge(_ cycles: UInt64, hart: Int) {
+    func charge(_ cycles: UInt64, hart: Int) {
         if cycles != 0 { machine.charge(cycles, hart: hart) }
     }
 
@@ -197,13 +217,17 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
 
     // MARK: devices
 
-    /// A guest-page fault of a load or store on a device register: performed on the device.
-    /// False when the address is no device's (or the access is not one a device takes).
-    private func emulateDeviceAccess(_ trap: MachineTrap, hart: Int) -> Bool {
-        guard let gpa = trap.guestPhysical, let (address, isRAM) = map.machineAddress(gpa), !isRAM,
-              let inst = fetchInstruction(at: trap.pc, hart: hart),
+    /// A guest-page fault (nested paging) or access fault (shadow paging) of a load or store on a
+    /// device register: performed on the device. False when the address is no device's (or the
+    /// access is not one a device takes).
+    func emulateDeviceAccess(_ trap: MachineTrap, hart: Int) -> Bool {
+        let isStore = trap.cause == RISCV.ExceptionCause.storeGuestPageFault.rawValue
+            || trap.cause == RISCV.ExceptionCause.storeAccessFault.rawValue
+        guard let inst = fetchInstruction(at: trap.pc, hart: hart),
               let access = DeviceAccess(inst, machine: machine, hart: hart),
-              access.isWrite == (trap.cause == RISCV.ExceptionCause.storeGuestPageFault.rawValue),
+              access.isWrite == isStore,
+              let gpa = trap.guestPhysical ?? shadowGuestPhysical(access, trap: trap, hart: hart),
+              let (address, isRAM) = map.machineAddress(gpa), !isRAM,
               address & UInt64(access.size - 1) == 0,
               machine.isDevice(physical: address, size: access.size) else { return false }
         work[hart].deviceEmulated &+= 1
@@ -278,8 +302,13 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             m.setPC(next, hart: hart)
         case .sfence_vma where hstatus & HardwareIntercept.satp.hstatusBit != 0 && trap.privilege == .supervisor:
             kind = "sfence_vma"
-            // The guest's translations only (an hfence.vvma would do; all of the TLB is correct too).
-            m.flushTLB(hart: hart)
+            if let shadow {
+                // Shadows are kept coherent by write protection: the fence flushes the TLB.
+                shadow.fence(va: nil, asid: nil)
+            } else {
+                // The guest's translations only (an hfence.vvma would do; all of the TLB is correct too).
+                m.flushTLB(hart: hart)
+            }
             m.setPC(next, hart: hart)
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             // (A `where` after several patterns guards the last one only: hence a guard.) Any
@@ -290,7 +319,8 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             kind = "satp"
             let immediate = inst.opcode == .csrrwi || inst.opcode == .csrrsi || inst.opcode == .csrrci
             let operand = immediate ? UInt64(inst.rs1) : m.register(Int(inst.rs1), hart: hart)
-            let old = m.readCSR(RISCV.CSR.vsatp, hart: hart) ?? 0
+            // Under shadow paging the guest's satp is the VMM's to keep; vsatp holds the shadow.
+            let old = shadow != nil ? guestSATP : m.readCSR(RISCV.CSR.vsatp, hart: hart) ?? 0
             let writes = inst.opcode == .csrrw || inst.opcode == .csrrwi || inst.rs1 != 0
             if writes {
                 let value: UInt64
@@ -299,7 +329,11 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
                 case .csrrs, .csrrsi: value = old | operand
                 default: value = old & ~operand
                 }
-                m.writeCSR(RISCV.CSR.vsatp, value, hart: hart)   // WARL as the hardware's
+                if let shadow {
+                    switchGuestAddressSpace(value, shadow: shadow, hart: hart)
+                } else {
+                    m.writeCSR(RISCV.CSR.vsatp, value, hart: hart)   // WARL as the hardware's
+                }
             }
             if inst.rd != 0 { m.setRegister(Int(inst.rd), old, hart: hart) }
             m.setPC(next, hart: hart)
@@ -317,7 +351,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
 
     /// Delivers exception `cause` to the guest's VS-mode as the hardware would (privileged spec,
     /// "Trap Entry": vscause, vsepc, vstval, vsstatus SPP/SPIE/SIE, then vstvec).
-    private func reflect(_ cause: RISCV.ExceptionCause, tval: UInt64, trap: MachineTrap, hart: Int) {
+    func reflect(_ cause: RISCV.ExceptionCause, tval: UInt64, trap: MachineTrap, hart: Int) {
         work[hart].exceptionsReflected &+= 1
         charge(prices.exceptionReflected, hart: hart)
         let m = machine

@@ -41,7 +41,7 @@ extension ShadowPageTables {
         case .guest:
             return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, asGuestAccess: false)
         case .shadow:
-            guard let root = current?.roots[which.rawValue] else {
+            guard let root = current?.roots[keepsGuestPrivilege ? ShadowView.kernel.rawValue : which.rawValue] else {
                 return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
             }
             return shadowWalk(va, root: root)
@@ -87,6 +87,11 @@ extension ShadowPageTables {
                 guard let root = ctx.roots[v.rawValue] else { continue }
                 let context = GuestTranslationContext(satp: satp, privilege: v.guestPrivilege, sum: sum, mxr: mxr)
                 visit(root, level: Sv39.levels - 1, vpn: 0) { va, address, pte in
+                    // A guest that keeps its privileges has one tree: each leaf is checked at the
+                    // privilege its U bit grants it to.
+                    let context = self.keepsGuestPrivilege
+                        ? GuestTranslationContext(satp: satp, privilege: pte & Sv39.u != 0 ? .user : .supervisor, sum: self.sum, mxr: self.mxr)
+                        : context
                     if let p = self.disagreement(va: va, pte: pte, context: context) {
                         problems.append(ShadowIncoherence(guestSATP: satp, view: v, va: va, shadowPTE: pte,
                                                           shadowAddress: address, problem: p))
@@ -153,7 +158,8 @@ extension ShadowPageTables {
     /// Why shadow leaf `pte` for `va` disagrees with the guest's tables, or nil if it does not.
     func disagreement(va: UInt64, pte: UInt64, context: GuestTranslationContext) -> String? {
         if !Sv39.isLeaf(pte) { return "a pointer where a 4 KiB leaf belongs" }
-        if pte & Sv39.u == 0 { return "a leaf without U (the deprivileged guest could not use it)" }
+        if pte & Sv39.u == 0 && !keepsGuestPrivilege { return "a leaf without U (the deprivileged guest could not use it)" }
+        if pte & Sv39.u != 0 && keepsGuestPrivilege && context.isBare { return "a leaf with U while the guest runs bare" }
         let target = Sv39.address(pte)
         if pool.contains(target) { return "maps the VMM's own shadow pool" }
         let accesses: [(GuestAccess, UInt64)] = [(.load, Sv39.r), (.store, Sv39.w), (.fetch, Sv39.x)]
@@ -165,6 +171,7 @@ extension ShadowPageTables {
             guard let (ma, _) = map.machineAddress(gpa & ~(Sv39.pageSize - 1)) else { return "maps memory outside the VM" }
             if ma != target { return "maps machine 0x\(String(target, radix: 16)), the guest's tables say 0x\(String(ma, radix: 16))" }
             if leaf & Sv39.a == 0 && !context.isBare { return "the guest's A bit is clear" }
+            if keepsGuestPrivilege && !context.isBare && leaf & Sv39.u != pte & Sv39.u { return "U differs from the guest's leaf" }
             if access == .store {
                 if leaf & Sv39.d == 0 && !context.isBare { return "writable while the guest's D bit is clear" }
                 if isWriteProtected(guestPhysical: gpa) { return "writable mapping of a guest page-table page" }

@@ -1,5 +1,6 @@
 // What a VM under `hw` keeps besides its machine, for snapshots (Guest+Snapshot.swift): the VMM's
-// counters and its SBI's timers. Everything else a `hw` VM runs on is the machine's: the
+// counters and its SBI's timers, and with shadow paging the shadow pager's bookkeeping and the
+// guest's satp. Everything else a `hw` VM runs on is the machine's: the
 // hypervisor and VS CSRs, V, the VMID-tagged TLB entries, and the G-stage tables in the machine's
 // hidden RAM, which the machine's snapshot keeps.
 
@@ -8,21 +9,28 @@ import Boot
 struct HardwareAssistedTechniqueState {
     var work: [HardwareExitCounters]
     var sbi: BuiltinSBIState
+    var shadow: ShadowPageTables.State?
+    var guestSATP: UInt64
 }
 
 extension HardwareAssistedTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
-        HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState())
+        HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState(), shadow: vmm!.shadow?.saveState(),
+                                       guestSATP: vmm!.guestSATP)
     }
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? HardwareAssistedTechniqueState, let vmm else { return false }
-        return s.work.count == vmm.work.count
+        guard s.work.count == vmm.work.count, (s.shadow == nil) == (vmm.shadow == nil) else { return false }
+        if let saved = s.shadow, let shadow = vmm.shadow { return shadow.fits(saved) }
+        return true
     }
 
     func restoreTechniqueState(_ state: Any) {
         let s = state as! HardwareAssistedTechniqueState
         vmm!.work = s.work
+        if let saved = s.shadow { vmm!.shadow?.restoreState(saved) }
+        vmm!.guestSATP = s.guestSATP
         sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

@@ -15,12 +15,19 @@
 //   stages: 15 references for Sv39 on Sv39x4 where a native walk makes 3 (11 with the policy's
 //   2 MiB G-stage pages).
 //
+// With `paging = "shadow"` (shadow-on-hw, VT-x before EPT) the G stage is Bare and the VMM keeps
+// shadow page tables in vsatp instead (HardwareAssistedVMM+Shadow.swift): page faults and the
+// guest's access faults are not delegated (a device access faults on PMP and is emulated), satp
+// accesses and fences exit (VTVM), and the hidden memory holds the shadow pool. One vCPU, as
+// under `trap` and `bt`, whose shadow pager it shares.
+//
 // Costs (CostEvent rules): the machine charges each trap into the VMM as `vm_exit` + `vm_entry`
 // (the VMM charges them for an interrupt it takes); on top, the VMM's software work is charged
 // to the vCPU's clock as it goes: `firmware_call` per SBI call, `device_emulated` per device
 // register access, `interrupt_injected` per external interrupt, `exception_reflected` per fault
-// reflected into the guest. Guest instructions, walks and the guest's own traps are priced as
-// natively.
+// reflected into the guest; with shadow paging, `shadow_fault` per hidden fault and `traced_write`
+// per store to a guest page table. Guest instructions, walks and the guest's own traps are priced
+// as natively.
 
 import Boot
 import Machine
@@ -30,27 +37,35 @@ public final class HardwareAssistedTechnique: Technique {
     public private(set) var vmm: HardwareAssistedVMM?
     var sbi: BuiltinSBI?
     public let policy: HardwareAssistedPolicy
+    /// The shadow pager's rules, with `paging = .shadow`.
+    public let shadowPolicy: ShadowPolicy
 
-    public init(policy: HardwareAssistedPolicy = HardwareAssistedPolicy()) {
+    public init(policy: HardwareAssistedPolicy = HardwareAssistedPolicy(), shadowPolicy: ShadowPolicy = ShadowPolicy()) {
         self.policy = policy
+        self.shadowPolicy = shadowPolicy
     }
     public var mode: ExecutionMode { .hw }
 
     /// The hidden memory behind a guest of `memory` bytes: its G-stage tables, rounded up to a
-    /// MiB (and so 16 KiB-aligned after the guest's MiB-multiple RAM).
-    public static func vmmMemory(forGuestMemory memory: UInt64) -> UInt64 {
+    /// MiB (and so 16 KiB-aligned after the guest's MiB-multiple RAM), or with shadow paging the
+    /// shadow pool (`trap`'s).
+    public static func vmmMemory(forGuestMemory memory: UInt64, paging: HardwarePaging = .nested) -> UInt64 {
+        if paging == .shadow { return TrapTechnique.shadowPoolSize }
         let size = NestedPageTables.size(forGuestMemory: memory)
         return (size + (1 << 20) - 1) & ~((1 << 20) - 1)
     }
 
     /// The exceptions the guest kernel takes itself, without an exit.
     static let guestExceptions: UInt64 = BuiltinFirmware.delegatedExceptions & 0xB1FF
+    /// With shadow paging, the page faults (12, 13, 15) and load/store access faults (5, 7) exit.
+    static let shadowPagingExits: UInt64 = 1 << 12 | 1 << 13 | 1 << 15 | 1 << 5 | 1 << 7
 
     public func install(on guest: Guest) throws(GuestBuildError) {
         let machine = guest.machine
         machine.costs = Self.costTable(guest.profile)
         if let vmm {   // re-pricing only
             vmm.prices = Self.prices(guest.profile)
+            vmm.shadow?.flushPrice = guest.profile.cycles(.tlbFlush)
             return
         }
         guard let firmware = guest.board.firmware, machine.privilege(hart: 0) == .supervisor else {
@@ -58,9 +73,14 @@ public final class HardwareAssistedTechnique: Technique {
         }
         let memory = guest.board.configuration.memory
         let ramBase = machine.configuration.ramBase
-        let poolSize = Self.vmmMemory(forGuestMemory: memory)
+        let shadowPaging = policy.paging == .shadow
+        let poolSize = Self.vmmMemory(forGuestMemory: memory, paging: policy.paging)
         guard memory % (1 << 20) == 0, machine.configuration.ramSize >= memory + poolSize else {
-            throw GuestBuildError("hw mode needs a whole number of MiB of guest memory and \(poolSize) bytes of hidden memory for its G-stage tables")
+            throw GuestBuildError("hw mode needs a whole number of MiB of guest memory and \(poolSize) bytes of hidden memory for its \(shadowPaging ? "shadow page tables" : "G-stage tables")")
+        }
+        // The shadow pager keeps one address space's state for the vCPU it runs (`trap`'s limit).
+        guard !shadowPaging || machine.hartCount == 1 else {
+            throw GuestBuildError("hw with paging = 'shadow' runs one vCPU (got \(machine.hartCount) harts): nested paging runs several")
         }
         // Guest-physical = machine-physical for the guest's RAM and its devices (below RAM); the
         // G-stage tables behind the guest's RAM are in neither.
@@ -68,8 +88,12 @@ public final class HardwareAssistedTechnique: Technique {
             .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
             .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
         ])
-        var tables = NestedPageTables(machine: machine, base: ramBase + memory, size: poolSize)
-        tables.map(guestPhysical: ramBase, size: memory, to: ramBase, pageSize: policy.gStagePageSize)
+        var hgatp: UInt64 = 0   // Bare: with shadow paging, vsatp's tables give machine addresses
+        if !shadowPaging {
+            var tables = NestedPageTables(machine: machine, base: ramBase + memory, size: poolSize)
+            tables.map(guestPhysical: ramBase, size: memory, to: ramBase, pageSize: policy.gStagePageSize)
+            hgatp = tables.hgatp(vmid: UInt64(guest.id) & 0x3FFF)
+        }
         let platform = HardwareSBIPlatform(machine: machine, map: map, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)
         machine.addTimedDevice(sbi)
@@ -84,23 +108,47 @@ public final class HardwareAssistedTechnique: Technique {
             events.dispatch(event)
         }
         machine.trapHandler = vmm
-        let hgatp = tables.hgatp(vmid: UInt64(guest.id) & 0x3FFF)
-        let hstatus = policy.intercepts.reduce(UInt64(0)) { $0 | $1.hstatusBit }
-        for hart in 0..<machine.hartCount { Self.configure(machine, hart: hart, hgatp: hgatp, hstatus: hstatus) }
+        let hstatus = policy.effectiveIntercepts.reduce(UInt64(0)) { $0 | $1.hstatusBit }
+        let delegated = shadowPaging ? Self.guestExceptions & ~Self.shadowPagingExits : Self.guestExceptions
+        for hart in 0..<machine.hartCount {
+            Self.configure(machine, hart: hart, hgatp: hgatp, hstatus: hstatus, delegated: delegated)
+            if shadowPaging { TrapMonitor.denyDevices(on: machine, hart: hart) }
+        }
         // The boot hart stands at the kernel's entry in S-mode, as the firmware left it: it enters
         // the guest there (V = 1 makes it VS-mode).
         machine.setVirtualized(true, hart: 0)
+        if shadowPaging {
+            let shadow = ShadowPageTables(machine: machine, map: map, poolBase: ramBase + memory, poolSize: poolSize,
+                                          capacity: shadowPolicy.capacity, keepsGuestPrivilege: true)
+            shadow.unshadowAfter = shadowPolicy.unshadowAfter
+            shadow.flushPrice = guest.profile.cycles(.tlbFlush)
+            vmm.shadow = shadow
+            // A device's DMA into a guest page table must reach the shadows (TrapMonitor's reason).
+            machine.dmaWriteObserver = { [weak link = shadow.link] address, count in
+                link?.shadow.machineWrote(machinePhysical: address, count: count)
+            }
+            vmm.onShadowWork = { [events = guest.events, unowned guest] kind, vcpu, pc, cause, address in
+                guard events.observes(kind) else { return }
+                var event = GuestEvent(kind: kind, vcpu: vcpu, pc: pc, privilege: guest.machine.privilege(hart: vcpu),
+                                       instructions: guest.instructions, cycles: guest.machine.cycles)
+                event.cause = cause
+                event.address = address
+                events.dispatch(event)
+            }
+            // The firmware hands over with translation off: the shadow of the bare address space.
+            vmm.switchGuestAddressSpace(0, shadow: shadow, hart: 0)
+        }
         self.vmm = vmm
         self.sbi = sbi
     }
 
     /// The M- and HS-level set-up of one vCPU: what exits, the G stage, and the guest's view of the
     /// firmware's hand-over (FS Initial, as the firmware leaves S-mode).
-    static func configure(_ machine: Machine, hart: Int, hgatp: UInt64, hstatus: UInt64) {
-        machine.writeCSR(CSR.hedeleg, guestExceptions, hart: hart)
+    static func configure(_ machine: Machine, hart: Int, hgatp: UInt64, hstatus: UInt64, delegated: UInt64) {
+        machine.writeCSR(CSR.hedeleg, delegated, hart: hart)
         // Nothing goes to HS-mode, where no software stands: what medeleg delegates, hedeleg
         // delegates on to VS-mode.
-        machine.writeCSR(CSR.medeleg, guestExceptions, hart: hart)
+        machine.writeCSR(CSR.medeleg, delegated, hart: hart)
         machine.writeCSR(CSR.mideleg, 0, hart: hart)
         machine.writeCSR(CSR.hideleg, HardwareAssistedVMM.vssi | HardwareAssistedVMM.vsti | HardwareAssistedVMM.vsei, hart: hart)
         let mie = machine.readCSR(CSR.mie, hart: hart) ?? 0
@@ -128,6 +176,8 @@ public final class HardwareAssistedTechnique: Technique {
         prices.interruptInjected = p.cycles(.interruptInjected)
         prices.exceptionReflected = p.cycles(.exceptionReflected)
         prices.privilegedEmulated = p.cycles(.privilegedEmulated)
+        prices.shadowFault = p.cycles(.shadowFault)
+        prices.tracedWrite = p.cycles(.tracedWrite)
         return prices
     }
 
@@ -139,7 +189,9 @@ public final class HardwareAssistedTechnique: Technique {
         a.record(.instruction, count: c.instructions)
         a.record(.walkReference, count: c.tlb.walkReferences)
         a.record(.tlbMiss, count: c.tlb.misses)
-        a.record(.tlbFlush, count: c.tlb.flushes &- c.tlb.hostFlushes)
+        // The guest's own flushes, and with shadow paging those the VMM makes for it (which the
+        // shadow counts and charges, as under `trap`).
+        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vcpu == 0 ? vmm?.shadow?.counters.flushes ?? 0 : 0))
         a.record(.mmioAccess, count: c.mmioAccesses)
         a.record(.csrWrite, count: c.privilegedCSRWrites)
         // The guest's own traps, delivered by the hardware into VS-mode.
@@ -154,6 +206,8 @@ public final class HardwareAssistedTechnique: Technique {
             a.record(.interruptInjected, count: m.interruptsInjected)
             a.record(.exceptionReflected, count: m.exceptionsReflected)
             a.record(.privilegedEmulated, count: m.emulated)
+            a.record(.shadowFault, count: m.shadowFaults)
+            a.record(.tracedWrite, count: m.tracedWrites)
         }
         a.settleWaitedCycles(clock: c.cycles)
         return a
@@ -170,7 +224,9 @@ public final class HardwareAssistedTechnique: Technique {
         var groups: [String: [String: UInt64]] = [:]
         groups["hw"] = ["exits": m.exits, "sbi_calls": m.sbiCalls, "device_emulated": m.deviceEmulated,
                         "interrupt_exits": m.interruptExits, "interrupts_injected": m.interruptsInjected,
-                        "exceptions_reflected": m.exceptionsReflected, "emulated": m.emulated]
+                        "exceptions_reflected": m.exceptionsReflected, "emulated": m.emulated,
+                        "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites]
+        if let shadow = vmm.shadow { groups["shadow"] = shadow.counters.dictionary }
         groups["intercepted"] = m.intercepted.withZeros(for: HardwareIntercept.allCases.map(\.rawValue) + ["sfence_vma"])
         if let sbi {
             groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })

@@ -172,13 +172,13 @@ public final class TrapTechnique: ShadowingTechnique {
     }
 }
 
-extension ExecutionMode {
-    /// RAM a mode's VMM keeps on the guest's machine beyond the guest's own (hidden from it): the
-    /// shadow pool of `trap` and `bt`, the G-stage tables of `hw`.
-    func vmmMemory(forGuestMemory memory: UInt64) -> UInt64 {
-        switch self {
+extension GuestConfiguration {
+    /// RAM the mode's VMM keeps on the guest's machine beyond the guest's own (hidden from it): the
+    /// shadow pool of `trap` and `bt`, the G-stage tables (or the shadow pool) of `hw`.
+    var vmmMemory: UInt64 {
+        switch mode {
         case .trap, .bt: TrapTechnique.shadowPoolSize
-        case .hw: HardwareAssistedTechnique.vmmMemory(forGuestMemory: memory)
+        case .hw: HardwareAssistedTechnique.vmmMemory(forGuestMemory: board.memory, paging: hardwarePolicy.paging)
         default: 0
         }
     }

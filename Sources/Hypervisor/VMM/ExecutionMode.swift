@@ -49,7 +49,7 @@ public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStrin
         case .trap: TrapTechnique(shadowPolicy: configuration.shadowPolicy)
         case .pv: ParavirtualTechnique(policy: configuration.paravirtualPolicy)
         case .bt: BinaryTranslationTechnique(policy: configuration.binaryTranslationPolicy, shadowPolicy: configuration.shadowPolicy)
-        case .hw: HardwareAssistedTechnique(policy: configuration.hardwarePolicy)
+        case .hw: HardwareAssistedTechnique(policy: configuration.hardwarePolicy, shadowPolicy: configuration.shadowPolicy)
         }
     }
 }

@@ -86,8 +86,8 @@ extension Guest {
         }
         for (pa, slice) in pieces {
             machine.loadPhysical(Array(slice), at: pa)
-            // Under trap and bt, shadows derived from a guest page table follow a tool's write.
-            monitor?.shadow.guestWrote(guestPhysical: pa, size: slice.count)
+            // Under shadow paging, shadows derived from a guest page table follow a tool's write.
+            shadowPageTables?.guestWrote(guestPhysical: pa, size: slice.count)
         }
         return .success(())
     }
@@ -103,13 +103,14 @@ extension Guest {
     }
 
     /// The guest-physical address `va` translates to for vCPU `vcpu` (bare mode: itself), through
-    /// the guest's own tables at the privilege the guest believes it has. Under trap and bt the
-    /// hart walks shadows at U-mode, so the monitor's walk of the guest's tables answers instead.
+    /// the guest's own tables at the privilege the guest believes it has. Where the hart walks
+    /// shadows (under trap and bt at U-mode, and under hw with shadow paging), which hold only what
+    /// has been filled, the VMM's walk of the guest's tables answers instead.
     public func translate(_ va: UInt64, vcpu: Int = 0, access: MemoryAccessKind = .load) -> Result<UInt64, GuestMemoryError> {
         guard (0..<machine.hartCount).contains(vcpu) else { return .failure(.noSuchVCPU(vcpu)) }
-        if let monitor, monitor.hart == vcpu {
-            let kind: GuestAccess = switch access { case .fetch: .fetch; case .load: .load; case .store: .store }
-            switch monitor.shadow.guestTranslation(va, kind).result {
+        let kind: GuestAccess = switch access { case .fetch: .fetch; case .load: .load; case .store: .store }
+        if let walk = guestTableWalk(va, vcpu: vcpu, access: kind) {
+            switch walk.result {
             case .translated(let pa, _, _): return .success(pa)
             case .fault(let cause): return .failure(.translationFault(address: va, cause: cause.name))
             }

@@ -51,7 +51,7 @@ public final class Guest {
     /// sized to the VM.
     public convenience init(_ configuration: GuestConfiguration) throws(GuestBuildError) {
         if configuration.mode.needsVMM {
-            let vmmMemory = configuration.mode.vmmMemory(forGuestMemory: configuration.board.memory)
+            let vmmMemory = configuration.vmmMemory
             let host = Host(HostConfiguration(memory: configuration.board.memory + vmmMemory,
                                               harts: configuration.board.harts,
                                               profile: configuration.profile))
@@ -65,7 +65,7 @@ public final class Guest {
     init(configuration: GuestConfiguration, host: Host?, ownsHost: Bool) throws(GuestBuildError) {
         var configuration = configuration
         configuration.board.hiddenMemory = max(configuration.board.hiddenMemory,
-                                               configuration.mode.vmmMemory(forGuestMemory: configuration.board.memory))
+                                               configuration.vmmMemory)
         // A hw guest's machine has the hypervisor extension (its kernel runs in VS-mode).
         if configuration.mode == .hw { configuration.board.machine.hypervisorExtension = true }
         configuration.board.machine.engine = configuration.mode.engine(given: configuration.board.machine.engine)

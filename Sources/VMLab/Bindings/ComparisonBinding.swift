@@ -22,7 +22,7 @@ enum ComparisonBinding {
         LuaOption("label", .string, "The name of this entry's rows (`row.mode`) and of its column in the printed table (default: the mode's name). Two entries may share a mode, not a label."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", VMBinding.binaryTranslationOptions), "The binary translator's policy, as `vmlab.vm`'s `bt` (mode \"bt\" only)."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", VMBinding.paravirtualOptions), "The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode \"pv\" only)."),
-        LuaOption("shadow", .options(name: "vmlab.ShadowOptions", VMBinding.shadowOptions), "The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes \"trap\" and \"bt\" only)."),
+        LuaOption("shadow", .options(name: "vmlab.ShadowOptions", VMBinding.shadowOptions), "The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes \"trap\" and \"bt\", and \"hw\" with `hw = { paging = \"shadow\" }`)."),
         LuaOption("hw", .options(name: "vmlab.HardwareAssistOptions", VMBinding.hardwareAssistOptions), "The hardware-assisted VMM's policy, as `vmlab.vm`'s `hw` (mode \"hw\" only)."),
     ]
 
@@ -155,11 +155,13 @@ enum ComparisonBinding {
         }
         if entry["shadow"] != .nil {
             column.shadowPolicy = try VMBinding.shadowPolicy(entry["shadow"], argument: 1, context: place)
-            try VMBinding.requireMode(VMBinding.shadowingModes, for: "shadow", got: mode, argument: 1, context: place)
         }
         if entry["hw"] != .nil {
             column.hardwarePolicy = try VMBinding.hardwareAssistPolicy(entry["hw"], argument: 1, context: place)
             try VMBinding.requireMode(.hw, for: "hw", got: mode, argument: 1, context: place)
+        }
+        if entry["shadow"] != .nil {
+            try VMBinding.requireShadowing(got: mode, hardware: column.hardwarePolicy, argument: 1, context: place)
         }
         return column
     }

@@ -16,15 +16,15 @@ enum PageTablesBinding {
     static let options: [LuaOption] = [
         LuaOption("va", .integer, required: true, "The guest-virtual address to walk."),
         LuaOption("which", .choice(PageTableSource.allCases.map(\.rawValue) + ["nested"]),
-                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or \"nested\" (under `hw`: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`)."),
+                  "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap`, `bt` and `hw` with `paging = \"shadow\"`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or \"nested\" (under `hw` with nested paging: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`)."),
         LuaOption("view", .choice(ShadowView.allCases.map(\.description)),
-                  "Under `trap` and `bt`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Other modes have one view and ignore it."),
+                  "Under `trap` and `bt`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Under `hw` with shadow paging, whose one shadow keeps the guest's U bits: the privilege the guest's tables are walked at (default that of the VMM's last walk). Other modes have one view and ignore it."),
         LuaOption("vcpu", .integer, "The vCPU whose satp the walk starts from, in modes other than `trap` and `bt` (default 0)."),
     ]
 
     static let methods: [LuaFunction] = [
         .method("page_tables", of: "vmlab.VM",
-                summary: "The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = \"shadow\"` outside `trap` and `bt` returns `nil, message`.",
+                summary: "The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = \"shadow\"` outside `trap`, `bt` and shadow-paging `hw` returns `nil, message`.",
                 parameters: [.required("options", .options(name: "vmlab.PageTablesOptions", options))],
                 returns: [LuaReturn(.documented("vmlab.PageWalk"), "walk"), LuaReturn(.string, "message", "Why there is no such walk.")]) { call in
             let vm = try VMBinding.machine(call)
@@ -39,20 +39,22 @@ enum PageTablesBinding {
                 guard (0..<guest.machine.hartCount).contains(vcpu) else {
                     throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
                 }
+                if guest.hardwareVMM?.shadow != nil {
+                    return LuaValue.failure("no two-dimensional walk under 'hw' with paging = \"shadow\": the G stage is off (which = \"shadow\" walks the tables the hart walks)")
+                }
                 guard let walk = guest.machine.nestedPageWalk(va, hart: vcpu) else {
                     return LuaValue.failure("no two-dimensional walk under '\(guest.mode.rawValue)': only 'hw' translates in two stages (and its vCPU \(vcpu) is not in the guest now)")
                 }
                 return [nestedValue(walk.steps, walk.result, va: va)]
             }
-            if let shadowing = guest.technique as? ShadowingTechnique {
-                guard let walk = shadowing.pageTables(source, va: va, view: view) else {
-                    return LuaValue.failure("the trap monitor has not started")
-                }
-                let shown = view ?? shadowing.monitor?.shadow.view ?? .kernel
+            if let shadowing = guest.technique as? ShadowPagingTechnique, let shadow = shadowing.shadowPageTables {
+                let walk = shadow.walk(source, va: va, view: view)
+                // One tree for a guest that keeps its privileges: the view is the walk's privilege.
+                let shown = view ?? shadow.view
                 return [value(walk, va: va, which: source, view: shown.description)]
             }
             guard source == .guest else {
-                return LuaValue.failure("no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only 'trap' and 'bt' keep shadows)")
+                return LuaValue.failure("no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only 'trap', 'bt' and 'hw' with paging = \"shadow\" keep shadows)")
             }
             let vcpu = Int(o.integer("vcpu") ?? 0)
             guard (0..<guest.machine.hartCount).contains(vcpu) else {
@@ -61,11 +63,11 @@ enum PageTablesBinding {
             return [value(guest.machine.pageWalk(va, hart: vcpu), va: va)]
         },
         .method("check_shadows", of: "vmlab.VM",
-                summary: "The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.",
+                summary: "The shadow coherence checker (under `trap`, `bt` and shadow-paging `hw`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.",
                 returns: [LuaReturn(.list(.documented("vmlab.ShadowIncoherence")), "problems")]) { call in
             let vm = try VMBinding.machine(call)
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
-            guard let shadowing = guest.technique as? ShadowingTechnique else { return [.array([])] }
+            guard let shadowing = guest.technique as? ShadowPagingTechnique else { return [.array([])] }
             return [.array(shadowing.checkCoherence().map { p in
                 .record([
                     "satp": .unsigned(p.guestSATP), "view": .string(p.view.description), "va": .unsigned(p.va),
@@ -147,7 +149,7 @@ enum PageTablesBinding {
         ]
     }
 
-    /// A walk by the VMM (`ShadowingTechnique.pageTables`).
+    /// A walk by the VMM (`ShadowPagingTechnique.pageTables`).
     static func value(_ walk: PageTableWalk, va: UInt64, which: PageTableSource, view: String) -> LuaValue {
         var fields: [String: LuaValue] = [
             "va": .unsigned(va), "which": .string(which.rawValue), "view": .string(view),

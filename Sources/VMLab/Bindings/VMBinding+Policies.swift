@@ -24,7 +24,8 @@ extension VMBinding {
     ]
 
     static let hardwareAssistOptions: [LuaOption] = [
-        LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry)."),
+        LuaOption("paging", .choice(HardwarePaging.allCases.map(\.rawValue)), "How the guest's addresses are translated: \"nested\" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or \"shadow\" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; one vCPU; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`."),
+        LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry). Nested paging only."),
         LuaOption("intercept", .list(.choice(HardwareIntercept.allCases.map(\.rawValue))), "What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): \"wfi\" (hstatus.VTW), \"sret\" (VTSR), \"satp\" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`."),
     ]
 
@@ -63,7 +64,12 @@ extension VMBinding {
     /// The hardware-assisted VMM's policy of an `hw={...}` table (checked against its declared options).
     static func hardwareAssistPolicy(_ hw: LuaValue, argument: Int32, context: String = "") throws -> HardwareAssistedPolicy {
         var policy = HardwareAssistedPolicy()
+        // `.choice` has checked the name.
+        if let name = hw["paging"].string, let paging = HardwarePaging(rawValue: name) { policy.paging = paging }
         if let size = hw["gstage_page_size"].int64 {
+            guard policy.paging == .nested else {
+                throw LuaRaise.argument(argument, context + "option 'hw.gstage_page_size': shadow paging has no G stage (paging = \"shadow\")")
+            }
             guard size > 0, HardwareAssistedPolicy.gStagePageSizes.contains(UInt64(size)) else {
                 throw LuaRaise.argument(argument, context + "option 'hw.gstage_page_size': must be 4096 or 2097152 (2 MiB), got \(size)")
             }
@@ -109,6 +115,15 @@ extension VMBinding {
         }
     }
 
-    /// The modes that shadow the guest's page tables, which `shadow={...}` applies to.
-    static let shadowingModes: [ExecutionMode] = [.trap, .bt]
+    /// The modes that shadow the guest's page tables, which `shadow={...}` applies to (`hw` with
+    /// `paging = "shadow"` only).
+    static let shadowingModes: [ExecutionMode] = [.trap, .bt, .hw]
+
+    /// Refuses `shadow={...}` for a mode without shadow page tables.
+    static func requireShadowing(got mode: ExecutionMode, hardware: HardwareAssistedPolicy, argument: Int32, context: String = "") throws {
+        try requireMode(shadowingModes, for: "shadow", got: mode, argument: argument, context: context)
+        guard mode != .hw || hardware.paging == .shadow else {
+            throw LuaRaise.argument(argument, context + "option 'shadow' needs hw = { paging = \"shadow\" } under mode \"hw\" (nested paging has no shadows)")
+        }
+    }
 }

@@ -89,7 +89,7 @@ enum VMBinding {
         LuaOption("rng", .oneOf([.boolean, .integer]), "A virtio-rng (virtio 1.2 §5.4) after the disks, cards and console: `true` draws from vmlab's default seed, an integer from that seed (its 64 bits). The bytes are a SplitMix64 stream, the same in every run with the same seed; not cryptographic."),
         LuaOption("pv", .options(name: "vmlab.ParavirtualOptions", paravirtualOptions), "The para-virtual VMM's policy (mode \"pv\" only; see HypercallABI in the Hypervisor documentation)."),
         LuaOption("bt", .options(name: "vmlab.BinaryTranslationOptions", binaryTranslationOptions), "The binary translator's policy (mode \"bt\" only; see BinaryTranslation in the Hypervisor documentation)."),
-        LuaOption("shadow", .options(name: "vmlab.ShadowOptions", shadowOptions), "The shadow pager's policy (modes \"trap\" and \"bt\", which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation)."),
+        LuaOption("shadow", .options(name: "vmlab.ShadowOptions", shadowOptions), "The shadow pager's policy (modes \"trap\" and \"bt\", and \"hw\" with `hw = { paging = \"shadow\" }`, which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation)."),
         LuaOption("hw", .options(name: "vmlab.HardwareAssistOptions", hardwareAssistOptions), "The hardware-assisted VMM's policy (mode \"hw\" only; see HardwareAssisted in the Hypervisor documentation)."),
         LuaOption("image", .string, "Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = \"builtin\"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode."),
         LuaOption("symbols", Assembly.symbolsType, "More names of guest addresses, for `vm:symbols()`, `vm:breakpoint` and `vm:run{ to = }`: name → address, such as the second result of `vmlab.asm` for an `image` (give `vmlab.asm` the `base` the image is loaded at). They are added to the ELF files' symbols, and win over them."),
@@ -202,7 +202,6 @@ enum VMBinding {
         }
         if o["shadow"] != .nil {
             spec.shadowPolicy = try shadowPolicy(o["shadow"], argument: argument)
-            try requireMode(shadowingModes, for: "shadow", got: spec.mode, argument: argument)
         }
         if o["h_extension"] != .nil {
             // A VMM that deprivileges its guest does not virtualise the extension, and hw's guest
@@ -212,6 +211,9 @@ enum VMBinding {
         if o["hw"] != .nil {
             spec.hardwarePolicy = try hardwareAssistPolicy(o["hw"], argument: argument)
             try requireMode(.hw, for: "hw", got: spec.mode, argument: argument)
+        }
+        if o["shadow"] != .nil {
+            try requireShadowing(got: spec.mode, hardware: spec.hardwarePolicy, argument: argument)
         }
         return spec
     }

@@ -591,13 +591,13 @@ function vmlab_VM:watch(options) end
 ---@return integer id # The fault's number in `vm:stats().faults`.
 function vmlab_VM:inject(fault) end
 
----The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = "shadow"` outside `trap` and `bt` returns `nil, message`.
+---The page walk of `va` as plain data: the PTEs read, root first (address, value, decoded flags), and where it ends (a physical address, or the fault the access would raise). Reads memory only: no TLB fill, no A/D update, no trap. `which = "shadow"` outside `trap`, `bt` and shadow-paging `hw` returns `nil, message`.
 ---@param options vmlab.PageTablesOptions
 ---@return vmlab.PageWalk walk
 ---@return string message # Why there is no such walk.
 function vmlab_VM:page_tables(options) end
 
----The shadow coherence checker (under `trap` and `bt`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.
+---The shadow coherence checker (under `trap`, `bt` and shadow-paging `hw`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.
 ---@return vmlab.ShadowIncoherence[] problems
 function vmlab_VM:check_shadows() end
 
@@ -631,7 +631,7 @@ function vmlab_VM:close() end
 ---@field label? string The name of this entry's rows (`row.mode`) and of its column in the printed table (default: the mode's name). Two entries may share a mode, not a label.
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy, as `vmlab.vm`'s `bt` (mode "bt" only).
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy, as `vmlab.vm`'s `pv` (mode "pv" only).
----@field shadow? vmlab.ShadowOptions The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes "trap" and "bt" only).
+---@field shadow? vmlab.ShadowOptions The shadow pager's policy, as `vmlab.vm`'s `shadow` (modes "trap" and "bt", and "hw" with `hw = { paging = "shadow" }`).
 ---@field hw? vmlab.HardwareAssistOptions The hardware-assisted VMM's policy, as `vmlab.vm`'s `hw` (mode "hw" only).
 
 ---@class vmlab.CompareOptions
@@ -664,7 +664,8 @@ function vmlab_VM:close() end
 ---@field vcpu? integer The vCPU (hart) the event happened on.
 
 ---@class vmlab.HardwareAssistOptions
----@field gstage_page_size? integer The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry).
+---@field paging? "nested"|"shadow" How the guest's addresses are translated: "nested" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or "shadow" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; one vCPU; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`.
+---@field gstage_page_size? integer The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry). Nested paging only.
 ---@field intercept? ("wfi"|"sret"|"satp")[] What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): "wfi" (hstatus.VTW), "sret" (VTSR), "satp" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`.
 
 ---@class vmlab.HostOptions
@@ -693,8 +694,8 @@ function vmlab_VM:close() end
 
 ---@class vmlab.PageTablesOptions
 ---@field va integer The guest-virtual address to walk.
----@field which? "guest"|"shadow"|"nested" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap` and `bt`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or "nested" (under `hw`: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`).
----@field view? "user"|"kernel" Under `trap` and `bt`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Other modes have one view and ignore it.
+---@field which? "guest"|"shadow"|"nested" "guest" (default: the guest's own tables, PTE addresses guest-physical) or "shadow" (under `trap`, `bt` and `hw` with `paging = "shadow"`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or "nested" (under `hw` with nested paging: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`).
+---@field view? "user"|"kernel" Under `trap` and `bt`: the guest kernel's ("kernel") or the guest user's ("user") view; default the view the vCPU is in now. Under `hw` with shadow paging, whose one shadow keeps the guest's U bits: the privilege the guest's tables are walked at (default that of the VMM's last walk). Other modes have one view and ignore it.
 ---@field vcpu? integer The vCPU whose satp the walk starts from, in modes other than `trap` and `bt` (default 0).
 
 ---@class vmlab.ParavirtualOptions
@@ -754,7 +755,7 @@ function vmlab_VM:close() end
 ---@field rng? boolean|integer A virtio-rng (virtio 1.2 §5.4) after the disks, cards and console: `true` draws from vmlab's default seed, an integer from that seed (its 64 bits). The bytes are a SplitMix64 stream, the same in every run with the same seed; not cryptographic.
 ---@field pv? vmlab.ParavirtualOptions The para-virtual VMM's policy (mode "pv" only; see HypercallABI in the Hypervisor documentation).
 ---@field bt? vmlab.BinaryTranslationOptions The binary translator's policy (mode "bt" only; see BinaryTranslation in the Hypervisor documentation).
----@field shadow? vmlab.ShadowOptions The shadow pager's policy (modes "trap" and "bt", which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation).
+---@field shadow? vmlab.ShadowOptions The shadow pager's policy (modes "trap" and "bt", and "hw" with `hw = { paging = "shadow" }`, which shadow the guest's page tables; see TrapAndEmulate in the Hypervisor documentation).
 ---@field hw? vmlab.HardwareAssistOptions The hardware-assisted VMM's policy (mode "hw" only; see HardwareAssisted in the Hypervisor documentation).
 ---@field image? string Raw machine code (`vmlab.asm`): loaded at 0x80000000 and entered in M-mode, without firmware; or, with a firmware (`firmware = "builtin"`, the default under trap, bt and pv), the kernel, loaded at 0x80200000 and entered in S-mode.
 ---@field symbols? table<string, integer> More names of guest addresses, for `vm:symbols()`, `vm:breakpoint` and `vm:run{ to = }`: name → address, such as the second result of `vmlab.asm` for an `image` (give `vmlab.asm` the `base` the image is loaded at). They are added to the ELF files' symbols, and win over them.
