@@ -193,6 +193,37 @@ describe("mode hw", function()
       .to_raise("nested paging has no shadows")
   end)
 
+  it("reads and writes the guest's supervisor CSRs, which are the hart's VS CSRs", function()
+    local native <close> = tinyos.vm("native", "tlb", { bootargs = "bench=tlb n=100000" })
+    native:run { max_instructions = 3000000 }
+    for _, hw in ipairs { {}, { paging = "shadow" } } do
+      local vm <close> = tinyos.vm("hw", "tlb", { bootargs = "bench=tlb n=100000", hw = hw })
+      vm:run { max_instructions = 3000000 }
+      -- The same kernel at the same point: the guest's satp, sstatus and stvec are native's.
+      for _, csr in ipairs { "csr.satp", "csr.sstatus", "csr.stvec" } do
+        expect(vm:read(csr)).to_equal(native:read(csr))
+      end
+      -- The HS-mode CSRs of the same names are the VMM's: no translation of its own.
+      expect(vm:read("csr.satp", { view = "hardware" })).to_equal(0)
+      if hw.paging == "shadow" then
+        -- vsatp holds the shadow's root, not the guest's.
+        expect(vm:read("csr.vsatp") ~= vm:read("csr.satp")).to_be(true)
+      else
+        expect(vm:read("csr.vsatp")).to_equal(vm:read("csr.satp"))
+      end
+      vm:write("csr.sscratch", 0x1234)
+      expect(vm:read("csr.vsscratch")).to_equal(0x1234)
+      expect(vm:read("csr.sscratch")).to_equal(0x1234)
+      -- A satp written as the guest would: under shadow paging the VMM switches the shadow.
+      local satp = vm:read("csr.satp")
+      vm:write("csr.satp", satp)
+      expect(vm:read("csr.satp")).to_equal(satp)
+      -- The guest runs on as before (its loop has far to go).
+      expect((vm:run { max_instructions = 1000000 })).to_equal("budget")
+      expect(vm:console()).never.to_match("panic")
+    end
+  end)
+
   it("sees each exit as an event, with its cause", function()
     local vm <close> = tinyos.vm("hw", "syscall")
     local exits = {}

@@ -4,6 +4,8 @@
 // VU-mode reaches, and the VS-level interrupt bits. Trap routing is in Hart+Trap.swift, two-stage
 // translation in MMU/TwoStageTranslation.swift, HLV/HSV/HFENCE in Execute+Hypervisor.swift.
 
+import RISCV
+
 /// The hypervisor and virtual-supervisor CSRs of one hart. The VS-level interrupt bits live in
 /// `mie` (VSSIE, VSTIE, VSEIE, aliased by `hie`) and `mipSoft` (`hvip`'s VSSIP, VSTIP, VSEIP,
 /// aliased by `hip` and `mip`).
@@ -118,19 +120,8 @@ extension Hart {
             if s.pointee.priv == 0 { return hsCould() ? .virtualInstruction : .illegal }
             // VS-mode: the substitutes exist and are writable; any other supervisor CSR is reached
             // as it is, and the usual checks refuse one that does not exist or is read-only.
-            switch n {
-            case CSR.sstatus: return .reach(CSR.vsstatus)
-            case CSR.sie: return .reach(CSR.vsie)
-            case CSR.stvec: return .reach(CSR.vstvec)
-            case CSR.sscratch: return .reach(CSR.vsscratch)
-            case CSR.sepc: return .reach(CSR.vsepc)
-            case CSR.scause: return .reach(CSR.vscause)
-            case CSR.stval: return .reach(CSR.vstval)
-            case CSR.sip: return .reach(CSR.vsip)
-            case CSR.satp:
-                return s.pointee.hyper.hstatus & Hstatus.vtvm != 0 ? .virtualInstruction : .reach(CSR.vsatp)
-            default: return .reach(n)
-            }
+            if n == CSR.satp && s.pointee.hyper.hstatus & Hstatus.vtvm != 0 { return .virtualInstruction }
+            return .reach(RISCV.CSR.virtualSupervisorSubstitute(n) ?? n)
         default:
             if n >= CSR.cycle && n <= CSR.hpmcounter31 {
                 let bit: UInt64 = 1 << UInt64(n - CSR.cycle)

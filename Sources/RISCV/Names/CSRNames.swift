@@ -54,4 +54,22 @@ extension CSR {
     /// Whether this address belongs to the hypervisor or VS CSR ranges (accessible only with the H
     /// extension, and a virtual-instruction trap candidate from VS/VU-mode).
     @inlinable public static func isHypervisor(_ number: UInt16) -> Bool { minimumPrivilege(number) == .hypervisor }
+
+    /// The VS CSR that stands for supervisor CSR `number` while V = 1 (privileged spec, "Hypervisor
+    /// and Virtual Supervisor CSRs": sstatus → vsstatus, ..., satp → vsatp), or nil when the
+    /// supervisor CSR has none and is reached as it is.
+    @inlinable public static func virtualSupervisorSubstitute(_ number: UInt16) -> UInt16? {
+        switch number {
+        case sstatus: vsstatus
+        case sie: vsie
+        case stvec: vstvec
+        case sscratch: vsscratch
+        case sepc: vsepc
+        case scause: vscause
+        case stval: vstval
+        case sip: vsip
+        case satp: vsatp
+        default: nil
+        }
+    }
 }

@@ -335,7 +335,7 @@ enum VMBinding {
 
     static let registerOptions: [LuaOption] = [
         LuaOption("hart", .integer, "The hart (vCPU; default 0)."),
-        LuaOption("view", .choice(["guest", "hardware"]), "\"guest\" (default): the register as the guest sees it. Under `trap` and `bt` the guest kernel runs deprivileged, so \"priv\" and the supervisor CSRs (sstatus, sie, stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, sip, satp) are the vCPU's, kept by the VMM; a write has the effects of the guest's own (a satp write switches the shadow, an unmasked interrupt is taken). \"hardware\": the hart as the VMM runs it (under `trap` and `bt`: U-mode, the shadow's satp). In the other modes both are the hart's."),
+        LuaOption("view", .choice(["guest", "hardware"]), "\"guest\" (default): the register as the guest sees it. Under `trap` and `bt` the guest kernel runs deprivileged, so \"priv\" and the supervisor CSRs (sstatus, sie, stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, sip, satp) are the vCPU's, kept by the VMM; a write has the effects of the guest's own (a satp write switches the shadow, an unmasked interrupt is taken). Under `hw`, while the vCPU runs the guest, the supervisor CSRs with a VS counterpart (sstatus, sie, stvec, sscratch, sepc, scause, stval, sip, satp) are the hart's VS CSRs (vsstatus, ...), and with shadow paging satp is the guest's, kept by the VMM; \"priv\" is the guest's S or U (VS or VU). \"hardware\": the hart as the VMM runs it (under `trap` and `bt`: U-mode, the shadow's satp; under `hw`: the HS-mode CSRs). In the other modes both are the hart's."),
     ]
 
     static func hart(_ o: LuaOptions) -> Int { Int(o.integer("hart") ?? 0) }

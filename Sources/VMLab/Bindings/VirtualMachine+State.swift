@@ -56,7 +56,8 @@ extension VirtualMachine {
     }
 
     /// Whose registers `vm:read` and `vm:write` see: the guest's (its vCPU, whose privilege and
-    /// supervisor CSRs the trap monitor keeps under trap and bt) or the hart's as the VMM runs it.
+    /// supervisor CSRs the trap monitor keeps under trap and bt, and whose supervisor CSRs are the
+    /// hart's VS CSRs under hw) or the hart's as the VMM runs it.
     enum RegisterView {
         case guest
         case hardware
@@ -78,6 +79,9 @@ extension VirtualMachine {
             case .csr(let number, _): if let value = monitor.guestCSR(number) { return .integer(value) }
             default: break
             }
+        }
+        if view == .guest, case .csr(let number, _) = register, let value = guest?.hardwareVMM?.guestCSR(number, hart: h) {
+            return .integer(value)
         }
         switch register {
         case .pc: return .integer(machine.pc(hart: h))
@@ -119,6 +123,8 @@ extension VirtualMachine {
         }
         guard case .integer(let bits) = value else { throw Misuse(message: "integer expected for a register") }
         if case .csr(let number, _) = register, let monitor, monitor.setGuestCSR(number, bits) { return }
+        if view == .guest, case .csr(let number, _) = register, let vmm = guest?.hardwareVMM,
+           vmm.setGuestCSR(number, bits, hart: h) { return }
         switch register {
         case .pc: machine.setPC(bits, hart: h)
         case .privilege: break
