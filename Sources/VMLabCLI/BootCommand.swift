@@ -107,6 +107,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))
     var plic: String = "qemu"
 
+    @Option(help: ArgumentHelp("Wait for GDB on 127.0.0.1:PORT before the first instruction (0: any free port, printed) and serve its remote protocol (gdb-multiarch: target remote :PORT): registers, memory, breakpoints, watchpoints, harts as threads, monitor stats.", valueName: "port"))
+    var gdb: UInt16?
+
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run; the last line names the host engine that ran the guest.")
     var stats = false
 
@@ -365,7 +368,18 @@ struct BootCommand: ParsableCommand {
             return 0
         }
         HostInterrupt.catchInterrupt()
-        let stop = runWithInput(vm)
+        let stop: VirtualMachine.Stop
+        if let gdb {
+            switch debug(vm, port: gdb) {
+            case .failure(let message):
+                StandardStreams.writeError("vmlab: \(message)\n")
+                return 1
+            case .success(.ended(let end)): stop = end
+            case .success(.detached): stop = runWithInput(vm)
+            }
+        } else {
+            stop = runWithInput(vm)
+        }
         if Self.breakLineBeforeReport(console: vm.console, outputIsTerminal: isatty(1) != 0, errorIsTerminal: isatty(2) != 0) {
             StandardStreams.writeError("\n")
         }
@@ -392,6 +406,17 @@ struct BootCommand: ParsableCommand {
         }
         StandardStreams.writeError(message + "\n")
         return 1
+    }
+
+    /// Serves GDB on `port` until it detaches or ends the run.
+    func debug(_ vm: VirtualMachine, port: UInt16) -> Result<GDBServer.Outcome, GDBServer.Failure> {
+        do {
+            let (listener, actual) = try GDBServer.listening(port: port)
+            StandardStreams.writeError("vmlab: waiting for gdb on 127.0.0.1:\(actual) (gdb-multiarch FILE -ex 'target remote :\(actual)')\n")
+            return .success(try GDBServer.serve(vm, listener: listener))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Whether vmlab's own lines after the run (the counters, the reason it ended) need a line

@@ -165,6 +165,18 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(unknown.stderr.contains("--mode: unknown mode 'fast' (expected one of: native, interpret, trap, bt, pv, hw)"))
 }
 
+/// `--gdb` on a port another program holds: a clear error before anything runs. (A whole GDB
+/// session is GDBStubTests' and scripts/check-gdb's.)
+@Test func gdbOnAPortInUseFailsClearly() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let (listener, port) = try GDBServer.listening(port: 0)
+    defer { close(listener) }
+    let t = try vmlab(["boot", tinyos, "--gdb", "\(port)"])
+    #expect(t.status == 1)
+    #expect(t.stderr.contains("vmlab: --gdb: cannot listen on 127.0.0.1:\(port): Address already in use"))
+    #expect(t.stdout.isEmpty, "nothing ran")
+}
+
 @Test func opensbiFirmwareBootsTheKernelGivenWithDashDashKernel() throws {
     let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
     guard FileManager.default.fileExists(atPath: firmware) else { return }

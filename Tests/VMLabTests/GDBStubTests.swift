@@ -1,0 +1,218 @@
+import Foundation
+import Hypervisor
+import RISCV
+import Testing
+@testable import VMLab
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `vmlab boot --gdb`: GDB's remote serial protocol, its framing, the stub's answers on a small
+/// bare-metal program, and one session over TCP.
+@Suite struct GDBStubTests {
+    /// At 0x80000000, in M-mode: a counter in a0 stored to 0x80001000 for ever.
+    static let source = """
+        _start:
+            li a0, 5
+            li t0, 0x80001000
+        loop:
+            addi a0, a0, 1
+            sd a0, 0(t0)
+            j loop
+        """
+
+    static func machine() throws -> (VirtualMachine, AssembledProgram) {
+        let program = try Assembler.assemble(source, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
+        var spec = VMSpec()
+        spec.image = program.bytes
+        return (try VirtualMachine(spec), program)
+    }
+
+    static func checksum(_ s: String) -> String {
+        let sum = s.utf8.reduce(UInt8(0), &+)
+        return String(format: "%02x", sum)
+    }
+
+    @Test func framingSplitsPacketsChecksAndUnescapes() {
+        var framer = GDBFramer()
+        let good = "qSupported:swbreak+"
+        let bytes = Array("+$\(good)#\(Self.checksum(good))".utf8) + [0x03] + Array("$m0,4#00".utf8)
+        // Fed in two pieces, split inside the first packet's checksum.
+        var inputs = framer.feed(bytes[0..<22])
+        inputs += framer.feed(bytes[22...])
+        #expect(inputs == [.packet(good), .interrupt, .corrupt])
+        // A payload with every byte that needs escaping survives framing.
+        let payload = "a#b$c}d*e"
+        let framed = GDBFramer.frame(payload)
+        var again = GDBFramer()
+        #expect(again.feed(framed) == [.packet(payload)])
+        #expect(framed.filter { $0 == UInt8(ascii: "$") }.count == 1, "only the packet's start is a bare '$'")
+        #expect(GDBHex.littleValue("0000008000000000") == 0x8000_0000)
+        #expect(GDBHex.littleValue("00000080") == 0x8000_0000)
+        #expect(GDBHex.little(0x8000_0000) == "0000008000000000")
+    }
+
+    @Test func registersMemoryBreakpointsAndWatchpoints() throws {
+        let (vm, program) = try Self.machine()
+        defer { vm.close() }
+        let stub = GDBStub(vm: vm)
+        func reply(_ packet: String) -> String {
+            guard case .reply(let packets) = stub.handle(packet) else { return "(no reply)" }
+            return packets.last ?? ""
+        }
+        #expect(reply("?") == "T05thread:1;")
+        let g = reply("g")
+        #expect(g.count == 33 * 16)
+        #expect(g.suffix(16) == "0000008000000000", "pc is 0x80000000")
+        #expect(reply("p20") == "0000008000000000")
+        #expect(reply("P0a=2a00000000000000") == "OK")
+        #expect(reply("pa") == "2a00000000000000", "a0 = 42")
+        #expect(reply("m80000000,8") == GDBHex.encode(Array(program.bytes.prefix(8))))
+        #expect(reply("m40000000,4") == "E14", "no memory there")
+        #expect(reply(String(format: "p%x", GDBRegister.privilegeNumber)) == "0300000000000000", "M-mode")
+        #expect(reply(String(format: "p%x", 65 + 0x301)).count == 16, "misa reads")
+        #expect(reply(String(format: "p%x", 65 + 0x003)).count == 8, "fcsr is 32-bit")
+
+        // A breakpoint at `loop`, reached after the two instructions before it.
+        let loop = try #require(program.symbols["loop"])
+        #expect(reply("Z0,\(String(loop, radix: 16)),4") == "OK")
+        #expect(stub.handle("c") == .resume(step: false))
+        let atBreakpoint = vm.run(maxInstructions: 1000)
+        #expect(stub.stopReply(atBreakpoint, stepping: false) == "T05thread:1;swbreak:;")
+        #expect(vm.guest?.machine.pc() == loop)
+        #expect(reply("z0,\(String(loop, radix: 16)),4") == "OK")
+        // One step: the addi.
+        #expect(stub.handle("s") == .resume(step: true))
+        let stepped = vm.run(maxInstructions: 1)
+        #expect(stub.stopReply(stepped, stepping: true) == "T05thread:1;")
+        #expect(vm.guest?.machine.pc() == loop + 4)
+        // A write watchpoint on the counter's word stops after the store.
+        #expect(reply("Z2,80001000,8") == "OK")
+        let watched = vm.run(maxInstructions: 1000)
+        #expect(stub.stopReply(watched, stepping: false) == "T05thread:1;watch:80001000;")
+        #expect(reply("m80001000,8") == "0600000000000000", "li a0, 5 ran after the P above, then the addi")
+        #expect(reply("z2,80001000,8") == "OK")
+        #expect(vm.guest?.watchpoints.isEmpty == true && vm.guest?.breakpoints.isEmpty == true)
+        // A continue that only used up its slice is not a stop.
+        #expect(stub.stopReply(vm.run(maxInstructions: 10), stepping: false) == nil)
+    }
+
+    @Test func queriesDescribeTheTargetAndTheHarts() throws {
+        let (vm, _) = try Self.machine()
+        defer { vm.close() }
+        let stub = GDBStub(vm: vm)
+        guard case .reply(let supported) = stub.handle("qSupported:multiprocess+;swbreak+") else { return }
+        #expect(supported == ["PacketSize=1000;qXfer:features:read+;swbreak+;hwbreak+"])
+        // The target description, read in pieces as GDB reads it.
+        var xml = ""
+        while true {
+            guard case .reply(let r) = stub.handle("qXfer:features:read:target.xml:\(String(xml.utf8.count, radix: 16)),200"),
+                  let piece = r.first, let kind = piece.first else { Issue.record("no piece"); return }
+            xml += piece.dropFirst()
+            if kind == "l" { break }
+            #expect(kind == "m")
+        }
+        #expect(xml == GDBTargetDescription.xml)
+        #expect(xml.contains(#"<feature name="org.gnu.gdb.riscv.cpu">"#) && xml.contains(#"name="pc""#))
+        #expect(xml.contains(#"<reg name="fcsr" bitsize="32" type="int" regnum="68"/>"#))
+        #expect(stub.handle("qfThreadInfo") == .reply(["m1"]))
+        #expect(stub.handle("qsThreadInfo") == .reply(["l"]))
+        #expect(stub.handle("Hg2") == .reply(["E01"]), "one hart")
+        #expect(stub.handle("vCont?") == .reply([""]))
+        #expect(stub.handle("qUnknownThing") == .reply([""]))
+        guard case .reply(let monitor) = stub.handle("qRcmd," + GDBHex.encode(Array("stats".utf8))),
+              let output = monitor.first, let text = GDBHex.decode(output.dropFirst()) else { Issue.record("no monitor output"); return }
+        #expect(monitor.last == "OK")
+        #expect(String(decoding: text, as: UTF8.self).contains("instructions "))
+        #expect(stub.handle("D") == .detach && stub.handle("k") == .kill)
+    }
+
+    /// One session over TCP, as gdb-multiarch holds it: a breakpoint, a continue to it, a
+    /// continue interrupted by Ctrl-C, a kill.
+    @Test func aSessionOverTCP() throws {
+        let (listener, port) = try GDBServer.listening(port: 0)
+        let finished = Finished()
+        let server = Thread {
+            do {
+                let (vm, _) = try Self.machine()
+                defer { vm.close() }
+                if case .ended(let stop) = try GDBServer.serve(vm, listener: listener) { finished.set(stop.name) }
+            } catch {
+                finished.set("error: \(error)")
+            }
+        }
+        server.start()
+        let client = try Client(port: port)
+        defer { client.close() }
+        #expect(try client.exchange("?") == "T05thread:1;")
+        #expect(try client.exchange("Z0,80000008,4") == "OK")
+        #expect(try client.exchange("c") == "T05thread:1;swbreak:;")
+        #expect(try client.exchange("p20") == "0800008000000000")
+        #expect(try client.exchange("z0,80000008,4") == "OK")
+        // No breakpoint left: the loop runs until GDB's Ctrl-C.
+        try client.send(packet: "c")
+        try client.sendRaw([0x03])
+        #expect(try client.receivePacket() == "T02thread:1;")
+        try client.send(packet: "k")
+        for _ in 0..<500 where finished.get() == nil { usleep(10_000) }
+        #expect(finished.get() == "killed")
+    }
+
+    final class Finished: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: String?
+        func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
+        func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
+    }
+
+    struct ClientError: Error, CustomStringConvertible { var description: String }
+
+    /// A minimal GDB: sends packets, acknowledges replies (the server's own acknowledgements are
+    /// dropped by the framer, as bytes between packets).
+    final class Client {
+        let fd: Int32
+        var framer = GDBFramer()
+        var inputs: [GDBInput] = []
+
+        init(port: UInt16) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let ok = GDBServer.withSocketAddress(GDBServer.loopback(port: port)) { connect(fd, $0, $1) }
+            guard ok == 0 else { throw ClientError(description: "connect failed") }
+        }
+
+        func close() { Glibc.close(fd) }
+
+        func sendRaw(_ bytes: [UInt8]) throws {
+            guard Glibc.send(fd, bytes, bytes.count, 0) == bytes.count else { throw ClientError(description: "send failed") }
+        }
+
+        func send(packet: String) throws { try sendRaw(GDBFramer.frame(packet)) }
+
+        private func fill() throws {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { throw ClientError(description: "the server went away or timed out") }
+            inputs += framer.feed(buffer[0..<n])
+        }
+
+        func receivePacket() throws -> String {
+            while true {
+                if let first = inputs.first {
+                    inputs.removeFirst()
+                    try sendRaw([UInt8(ascii: "+")])
+                    if case .packet(let p) = first { return p }
+                    throw ClientError(description: "a corrupt packet")
+                }
+                try fill()
+            }
+        }
+
+        func exchange(_ packet: String) throws -> String {
+            try send(packet: packet)
+            return try receivePacket()
+        }
+    }
+}
