@@ -53,6 +53,38 @@ import Glibc
         #expect(GDBHex.little(0x8000_0000) == "0000008000000000")
     }
 
+    /// Garbage from the connection: unterminated packets, bad hex, absurd lengths and numbers,
+    /// every command letter with random arguments. Each gets an answer or is refused; nothing
+    /// traps, and the guest's state is unharmed where no write succeeded.
+    @Test func hostileInputIsRefused() throws {
+        var framer = GDBFramer()
+        #expect(framer.feed(Array("$".utf8) + [UInt8](repeating: 0x41, count: GDBFramer.longestPacket + 1)) == [.corrupt])
+        #expect(framer.feed(Array("$?#3f".utf8)) == [.packet("?")], "the framer recovers")
+        let (vm, _) = try Self.machine()
+        defer { vm.close() }
+        let stub = GDBStub(vm: vm)
+        for packet in ["m", "mzz,4", "mffffffffffffffff,10", "m80000000,ffffffffffffffff", "M80000000,4:zz",
+                       "M80000000,2:0011aa", "p", "pzz", "p99999", "P20=", "P20=00112233445566778899", "G00",
+                       "Z0", "Z2,80001000,0", "Z2,80000ff8,10", "Z9,0,0", "H", "Hgzz", "qXfer:features:read:target.xml:ffffff,10",
+                       "qXfer:features:read:other.xml:0,10", "qRcmd,zz", "T99", "vKil"] {
+            guard case .reply(let r) = stub.handle(packet) else { Issue.record("\(packet): not a reply"); continue }
+            #expect(r.last.map { $0.isEmpty || $0.hasPrefix("E") || $0 == "OK" } == true, "\(packet) → \(r)")
+        }
+        #expect(vm.guest?.machine.pc() == 0x8000_0000)
+        #expect(vm.guest?.breakpoints.isEmpty == true && vm.guest?.watchpoints.isEmpty == true)
+        // Fixed pseudo-random packets (a linear congruential generator: the same every run).
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33) % n
+        }
+        let letters = Array("?gGpPmMHTZzqvXx"), alphabet = Array("0123456789abcdefz,:=;-")
+        for _ in 0..<2000 {
+            let tail = String((0..<next(25)).map { _ in alphabet[next(alphabet.count)] })
+            _ = stub.handle(String(letters[next(letters.count)]) + tail)
+        }
+    }
+
     @Test func registersMemoryBreakpointsAndWatchpoints() throws {
         let (vm, program) = try Self.machine()
         defer { vm.close() }

@@ -17,6 +17,8 @@ enum GDBInput: Equatable {
 /// Splits the bytes GDB sends into packets, acknowledgements dropped.
 struct GDBFramer {
     private var buffer: [UInt8] = []
+    /// Bytes of a packet beyond which it is taken for garbage: four times the PacketSize offered.
+    static let longestPacket = 4 * GDBStub.packetSize
 
     /// Adds `bytes` and returns every complete input they finish, in order.
     mutating func feed<S: Sequence>(_ bytes: S) -> [GDBInput] where S.Element == UInt8 {
@@ -28,8 +30,15 @@ struct GDBFramer {
                 inputs.append(.interrupt)
                 buffer.removeFirst()
             case UInt8(ascii: "$"):
-                // The data runs to '#', then two checksum digits.
-                guard let hash = buffer.firstIndex(of: UInt8(ascii: "#")), hash + 2 < buffer.count else { return inputs }
+                // The data runs to '#', then two checksum digits. A packet that never ends (longer
+                // than any GDB sends, PacketSize) is dropped rather than buffered for ever.
+                guard let hash = buffer.firstIndex(of: UInt8(ascii: "#")), hash + 2 < buffer.count else {
+                    if buffer.count > Self.longestPacket {
+                        buffer.removeAll()
+                        inputs.append(.corrupt)
+                    }
+                    return inputs
+                }
                 let data = Array(buffer[1..<hash])
                 let sum = data.reduce(UInt8(0), &+)
                 let given = UInt8(String(decoding: buffer[(hash + 1)...(hash + 2)], as: UTF8.self), radix: 16)
