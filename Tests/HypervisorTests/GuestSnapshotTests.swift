@@ -7,9 +7,11 @@ import Testing
 /// statistics, the modelled clock), also after it powered off; the modes and VMs it does not fit
 /// refuse, changing nothing.
 @Suite(.serialized) struct GuestSnapshotTests {
-    static func tinyos(_ bootargs: String, mode: ExecutionMode = .native, paging: HardwarePaging = .nested) throws -> Guest? {
-        guard let board = try TinyosBoards.configuration(bootargs, tag: "snapshot", memory: 32 << 20,
+    static func tinyos(_ bootargs: String, mode: ExecutionMode = .native, paging: HardwarePaging = .nested,
+                       nestedTLB: Int = 0) throws -> Guest? {
+        guard var board = try TinyosBoards.configuration(bootargs, tag: "snapshot", memory: 32 << 20,
                                                          kernel: mode == .pv ? "tinyos-pv.elf" : "tinyos.elf") else { return nil }
+        board.machine.tlb.nestedEntries = nestedTLB
         return try Guest(GuestConfiguration(mode: mode, board: board, hardwarePolicy: HardwareAssistedPolicy(paging: paging)))
     }
 
@@ -33,6 +35,15 @@ import Testing
         defer { g.close() }
         try Self.restoresAndRunsOn(g)
         #expect(g.hardwareVMM?.shadow?.checkCoherence() == [])
+    }
+
+    /// Under `hw` with a nested TLB: its entries and replacement state come back with the TLB's,
+    /// so its hits (and the walk references they save) recur as they did.
+    @Test func aRestoredVMKeepsItsNestedTLB() throws {
+        guard let g = try Self.tinyos("bench=tlb n=400", mode: .hw, nestedTLB: 16) else { return }
+        defer { g.close() }
+        try Self.restoresAndRunsOn(g)
+        #expect(g.machine.counters(hart: 0).tlb.nestedHits > 0)
     }
 
     static func restoresAndRunsOn(_ g: Guest) throws {

@@ -76,29 +76,7 @@ import Machine
     /// TLB miss reads (3 + 1) × (3 + 1) − 1 = 15 PTEs: three G walks for the three VS PTEs, the
     /// three VS PTEs, and the G walk of the final guest physical address.
     @Test func twoDimensionalWalkReferences() throws {
-        var g = GuestPhysicalTables(m)
-        // Guest physical layout: code at 0x8000_0000 (where it is in host memory too), data at
-        // 0x8000_2000, VS tables at guest physical 0x9000_0000.. → host 0x8070_0000..
-        var vs = PageTables(m, levels: 3, at: 0x8070_0000)
-        let ad = PTEBits.a | PTEBits.d
-        vs.map(H.guest & ~0xFFF, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | ad)
-        vs.map(0x4000_0000, to: 0x8000_2000, flags: PTEBits.r | PTEBits.w | ad)
-        // The VS tables hold host addresses where they point to their next level: rewrite those
-        // pointers as guest physical ones, and map the guest physical table pages in the G stage.
-        let tablePages: [UInt64] = Array(stride(from: UInt64(0x8070_0000), to: vs.next, by: 0x1000))
-        let toGuest: (UInt64) -> UInt64 = { 0x9000_0000 + ($0 - 0x8070_0000) }
-        for page in tablePages {
-            for i in 0..<512 {
-                let pte = vs.read(page + UInt64(i) * 8)
-                if pte & 1 != 0 && pte & 0xE == 0 {
-                    vs.write(page + UInt64(i) * 8, ((toGuest((pte >> 10) << 12) >> 12) << 10) | (pte & 0x3FF))
-                }
-            }
-            g.map(toGuest(page), to: page, flags: PTEBits.r | PTEBits.w | ad | PTEBits.u)
-        }
-        g.map(0x8000_0000, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | ad | PTEBits.u)
-        g.map(0x8000_2000, to: 0x8000_2000, flags: PTEBits.r | PTEBits.w | ad | PTEBits.u)
-        m.loadPhysical([0x2A], at: 0x8000_2010)
+        let g = Self.mapTwoDimensionalLayout(m)
         try runGuest("li t0, 0x40000010\n lbu a0, 0(t0)\n ecall") {
             $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
             $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
@@ -108,6 +86,7 @@ import Machine
         let tlb = m.counters(hart: 0).tlb
         #expect(tlb.fetchMisses == 1 && tlb.loadMisses == 1)
         #expect(tlb.walkReferences == 30, "two 2-D walks of 15 references each")
+        #expect(tlb.nestedHits == 0 && tlb.nestedMisses == 0, "no nested TLB")
         let entries = m.tlbEntries().filter { $0.vmid == 1 }
         #expect(entries.count == 2 && entries.allSatisfy { $0.asid == 7 })
 
@@ -125,6 +104,74 @@ import Machine
         #expect(m.translate(0x4000_0010, hart: 0, access: .load) == .physical(0x8000_2010))
         m.writeCSR(H.mstatus, 0)
         #expect(m.nestedPageWalk(0x4000_0010, hart: 0) == nil, "M-mode's own accesses are not a guest's")
+    }
+
+    /// With a nested TLB a walk finds the G-stage translations the walks before it cached ([B08]):
+    /// the fetch's walk reads 15 entries and caches 4 translations (three VS table pages, the code
+    /// page); a load through the same VS tables then reads its 3 VS entries and the data page's G
+    /// walk, 6; a load through other VS tables to the same data page 3 + 3 + 3, 9. hfence.gvma of
+    /// the VMID empties it.
+    @Test func aNestedTLBShortensTheSecondWalk() throws {
+        let rig = Guest.Rig {
+            $0.hypervisorExtension = true
+            $0.tlb = TLBConfiguration(nestedEntries: 8)
+        }
+        let m = rig.machine
+        let g = Self.mapTwoDimensionalLayout(m)
+        try rig.runGuest("li t0, 0x80001010\n lbu a0, 0(t0)\n li t0, 0x40000010\n lbu a1, 0(t0)\n ecall") {
+            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
+            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
+        }
+        #expect(rig.x(10) == 0x2A && rig.x(11) == 0x2A)
+        let tlb = m.counters(hart: 0).tlb
+        #expect(tlb.fetchMisses == 1 && tlb.loadMisses == 2)
+        #expect(tlb.walkReferences == 15 + 6 + 9)
+        // G lookups: the fetch's 4 miss; the first load's 3 hit and 1 misses; the second load's
+        // root and data page hit, its two other tables miss.
+        #expect(tlb.nestedMisses == 4 + 1 + 2 && tlb.nestedHits == 3 + 2)
+        let cached = m.nestedTLBEntries()
+        #expect(cached.count == 7 && cached.allSatisfy { $0.vmid == 1 && $0.level == 0 })
+        #expect(cached.contains { $0.guestPhysical == 0x8000_2000 && $0.physical == 0x8000_2000 })
+        // The tools walk every entry, nested TLB or not.
+        m.writeCSR(H.mstatus, 1 << 17 | H.mpv | 1 << 11)
+        #expect(m.nestedPageWalk(0x4000_0010, hart: 0)?.steps.count == 15)
+        m.writeCSR(H.mstatus, 0)
+        // Another VMID's fence spares them; this VMID's takes them.
+        try rig.start(".option arch, +h\n li t0, 2\n hfence.gvma zero, t0\n ecall")
+        _ = rig.run(100)
+        #expect(m.nestedTLBEntries().count == 7)
+        try rig.start(".option arch, +h\n li t0, 1\n hfence.gvma zero, t0\n ecall")
+        _ = rig.run(100)
+        #expect(m.nestedTLBEntries().isEmpty)
+    }
+
+    /// Guest physical layout for the 2-D walk tests: code at 0x8000_0000 (where it is in host
+    /// memory too), data at 0x8000_2000 (holding 0x2A at 0x10), VS tables at guest physical
+    /// 0x9000_0000.. → host 0x8070_0000..; A/D preset everywhere. Returns the G-stage tables.
+    static func mapTwoDimensionalLayout(_ m: Machine) -> GuestPhysicalTables {
+        var g = GuestPhysicalTables(m)
+        var vs = PageTables(m, levels: 3, at: 0x8070_0000)
+        let ad = PTEBits.a | PTEBits.d
+        vs.map(H.guest & ~0xFFF, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | ad)
+        vs.map(0x4000_0000, to: 0x8000_2000, flags: PTEBits.r | PTEBits.w | ad)
+        vs.map(0x8000_1000, to: 0x8000_2000, flags: PTEBits.r | PTEBits.w | ad)   // the same page again
+        // The VS tables hold host addresses where they point to their next level: rewrite those
+        // pointers as guest physical ones, and map the guest physical table pages in the G stage.
+        let tablePages: [UInt64] = Array(stride(from: UInt64(0x8070_0000), to: vs.next, by: 0x1000))
+        let toGuest: (UInt64) -> UInt64 = { 0x9000_0000 + ($0 - 0x8070_0000) }
+        for page in tablePages {
+            for i in 0..<512 {
+                let pte = vs.read(page + UInt64(i) * 8)
+                if pte & 1 != 0 && pte & 0xE == 0 {
+                    vs.write(page + UInt64(i) * 8, ((toGuest((pte >> 10) << 12) >> 12) << 10) | (pte & 0x3FF))
+                }
+            }
+            g.map(toGuest(page), to: page, flags: PTEBits.r | PTEBits.w | ad | PTEBits.u)
+        }
+        g.map(0x8000_0000, to: 0x8000_0000, flags: PTEBits.r | PTEBits.x | ad | PTEBits.u)
+        g.map(0x8000_2000, to: 0x8000_2000, flags: PTEBits.r | PTEBits.w | ad | PTEBits.u)
+        m.loadPhysical([0x2A], at: 0x8000_2010)
+        return g
     }
 
     /// Translations made while the VS stage was Bare do not outlive a vsatp write that turns

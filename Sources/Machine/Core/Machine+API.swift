@@ -210,6 +210,9 @@ extension Machine {
     /// The valid entries of `hart`'s TLB.
     public func tlbEntries(hart h: Int = 0) -> [TLBEntry] { hart(h).tlb.publicEntries() }
 
+    /// The valid entries of `hart`'s nested TLB (`TLBConfiguration.nestedEntries`), in slot order.
+    public func nestedTLBEntries(hart h: Int = 0) -> [NestedTLBEntryView] { hart(h).tlb.publicNestedEntries() }
+
     /// Counters of `hart` (exact, including the fast path's TLB hits).
     public func counters(hart h: Int = 0) -> HartCounters { hart(h).counters }
 

@@ -26,6 +26,8 @@ public struct MachineSnapshot {
         var tlbEntries: [ArchTLBEntry]
         var tlbReplacement: [Int]
         var tlbPerLevel: [Int]
+        var nestedTLB: [NestedTLBEntry]
+        var nestedTLBNext: Int
         var tlbCounters: TLBCounters
         var pmpConfiguration: [UInt8]
         var pmpAddresses: [UInt64]
@@ -235,6 +237,8 @@ extension Hart {
             tlbEntries: Array(UnsafeBufferPointer(start: tlb.entries, count: tlb.count)),
             tlbReplacement: Array(UnsafeBufferPointer(start: tlb.fifo, count: tlb.sets)),
             tlbPerLevel: Array(UnsafeBufferPointer(start: tlb.perLevel, count: 5)),
+            nestedTLB: Array(UnsafeBufferPointer(start: tlb.nested, count: tlb.nestedCount)),
+            nestedTLBNext: tlb.nestedNext,
             tlbCounters: tlb.counters,
             pmpConfiguration: Array(UnsafeBufferPointer(start: pmp.cfg, count: 64)),
             pmpAddresses: Array(UnsafeBufferPointer(start: pmp.addr, count: 64)),
@@ -268,6 +272,8 @@ extension Hart {
         image.tlbEntries.withUnsafeBufferPointer { tlb.entries.update(from: $0.baseAddress!, count: tlb.count) }
         image.tlbReplacement.withUnsafeBufferPointer { tlb.fifo.update(from: $0.baseAddress!, count: tlb.sets) }
         image.tlbPerLevel.withUnsafeBufferPointer { tlb.perLevel.update(from: $0.baseAddress!, count: 5) }
+        for (i, e) in image.nestedTLB.enumerated() where i < tlb.nestedCount { tlb.nested[i] = e }
+        tlb.nestedNext = image.nestedTLBNext
         tlb.counters = image.tlbCounters
         pmp.restore(configuration: image.pmpConfiguration, addresses: image.pmpAddresses)
         triggers = image.triggers

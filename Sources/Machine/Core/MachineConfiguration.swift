@@ -35,12 +35,19 @@ public struct TLBConfiguration: Sendable, Equatable {
     /// spares global pages with CR4.PGE (Pentium Pro onwards); otherwise it flushes everything,
     /// as on the 386 and 486.
     public var keepsGlobalEntries: Bool
+    /// Entries of the nested TLB ([B08]'s NTLB; AMD's nested paging has one): G-stage translations
+    /// (guest physical page → host physical page) that a two-stage walk looks up before walking
+    /// the G stage, for each VS-stage PTE it reads and for the final guest physical address. 0
+    /// (the default): none, every G walk reads its entries. Only harts with the hypervisor
+    /// extension use it.
+    public var nestedEntries: Int
 
-    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true, keepsGlobalEntries: Bool = false) {
+    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true, keepsGlobalEntries: Bool = false, nestedEntries: Int = 0) {
         self.entries = max(1, entries)
         self.ways = max(1, min(ways, max(1, entries)))
         self.asidTagged = asidTagged
         self.keepsGlobalEntries = keepsGlobalEntries
+        self.nestedEntries = max(0, nestedEntries)
     }
 }
 

@@ -33,7 +33,9 @@ extension Hart {
         let vmid = op.rs2 == 0 ? nil : UInt16(truncatingIfNeeded: s.pointee.regs[Int(op.rs2)] & ((1 << vmidBits) - 1))
         tlb.counters.fullFlushes &+= 1
         s.pointee.cycles &+= s.pointee.costs.tlbFlush
-        flushTLB(vaddr: nil, asid: nil, space: vmid.map { .guest(0x8000 | $0) } ?? .allGuests)
+        let space: TLBSpace = vmid.map { .guest(0x8000 | $0) } ?? .allGuests
+        flushTLB(vaddr: nil, asid: nil, space: space)
+        tlb.flushNested(space)
         s.pointee.pc = next
         if observes(.tlbFlush) { machine.deliver(.tlbFlush(hart: id, va: nil, asid: nil), hart: id) }
         return .exit

@@ -238,6 +238,9 @@ extension Hart {
         let new = (mode << 60) | (v & hgatpVMIDMask) | (v & hgatpPPNMask)
         foldCounters()
         s.pointee.hyper.hgatp = new
+        // The nested TLB caches the G stage itself: new tables, new translations (the spec asks
+        // for an hfence.gvma too; a cache this small may as well not wait for it).
+        if new != old { tlb.flushNested(.all) }
         // Guest translations are tagged with their VMID; an untagged TLB cannot keep them apart.
         if !tlb.tagged && new != old {
             tlb.flush(vaddr: nil, asid: nil, space: .allGuests)

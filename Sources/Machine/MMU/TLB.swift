@@ -25,6 +25,16 @@ public struct TLBEntry: Sendable, Equatable {
     public var set: Int, way: Int
 }
 
+/// One nested TLB entry as plain data: a G-stage translation of one VMID.
+public struct NestedTLBEntryView: Sendable, Equatable {
+    public var vmid: UInt16
+    /// The guest physical and host physical addresses of the page's first byte.
+    public var guestPhysical: UInt64
+    public var physical: UInt64
+    /// 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB.
+    public var level: Int
+}
+
 /// TLB event counters. Loads and stores from the fast path are included.
 public struct TLBCounters: Sendable, Equatable {
     public var fetchHits: UInt64 = 0, loadHits: UInt64 = 0, storeHits: UInt64 = 0
@@ -46,6 +56,10 @@ public struct TLBCounters: Sendable, Equatable {
     public var walkReferences: UInt64 = 0
     /// Entries evicted to make room (capacity or conflict misses follow these).
     public var evictions: UInt64 = 0
+    /// The nested TLB (`TLBConfiguration.nestedEntries`): G-stage translations of a two-stage
+    /// walk found there (each saves that G walk's references) or walked and then cached.
+    public var nestedHits: UInt64 = 0
+    public var nestedMisses: UInt64 = 0
 
     public var hits: UInt64 { fetchHits &+ loadHits &+ storeHits }
     public var misses: UInt64 { fetchMisses &+ loadMisses &+ storeMisses }
@@ -107,6 +121,18 @@ enum PTE {
     }
 }
 
+/// One G-stage translation the nested TLB holds: a guest physical page (at the G leaf's size) of
+/// one VMID, its host physical base and the G leaf's low bits.
+struct NestedTLBEntry {
+    var valid = false
+    var space: UInt16 = 0
+    var level: UInt8 = 0
+    /// Guest physical page number at the entry's size: gpa >> (12 + 9 * level).
+    var tag: UInt64 = 0
+    var base: UInt64 = 0
+    var flags: UInt8 = 0
+}
+
 /// Which translations a flush reaches: the host's, one guest's (`0x8000 | VMID`), every guest's,
 /// or all.
 enum TLBSpace: Equatable {
@@ -137,6 +163,11 @@ struct TLB {
     /// Valid entries per level, so lookups skip sizes not present.
     let perLevel: UnsafeMutablePointer<Int>
     var counters = TLBCounters()
+    /// The nested TLB: fully associative, FIFO (`nestedNext` is the next victim); none when
+    /// `nestedCount` is 0.
+    let nestedCount: Int
+    let nested: UnsafeMutablePointer<NestedTLBEntry>
+    var nestedNext = 0
 
     var count: Int { sets * ways }
     /// `sets - 1` when `sets` is a power of two (the usual case), so indexing is a mask.
@@ -160,12 +191,40 @@ struct TLB {
         fifo.initialize(repeating: 0, count: sets)
         perLevel = .allocate(capacity: 5)
         perLevel.initialize(repeating: 0, count: 5)
+        nestedCount = max(0, c.nestedEntries)
+        nested = .allocate(capacity: max(1, nestedCount))
+        nested.initialize(repeating: NestedTLBEntry(), count: max(1, nestedCount))
     }
 
     func deallocate() {
         entries.deallocate()
         fifo.deallocate()
         perLevel.deallocate()
+        nested.deallocate()
+    }
+
+    // MARK: the nested TLB
+
+    /// The cached G-stage translation of guest physical `gpa` in `space`, if any.
+    @inline(__always)
+    func nestedLookup(_ gpa: UInt64, space: UInt16) -> NestedTLBEntry? {
+        for i in 0..<nestedCount {
+            let e = nested[i]
+            if e.valid && e.space == space && gpa >> (12 + 9 * UInt64(e.level)) == e.tag { return e }
+        }
+        return nil
+    }
+
+    mutating func nestedInsert(_ e: NestedTLBEntry) {
+        guard nestedCount > 0 else { return }
+        nested[nestedNext] = e
+        nestedNext = (nestedNext + 1) % nestedCount
+    }
+
+    /// Drops the nested entries of `space` (hfence.gvma, an hgatp write).
+    mutating func flushNested(_ space: TLBSpace) {
+        for i in 0..<nestedCount where nested[i].valid && space.contains(nested[i].space) { nested[i].valid = false }
+        if space == .all || space == .allGuests { nestedNext = 0 }
     }
 
     /// Index of a valid entry translating `vaddr` for `asid` in `space`, or nil.
@@ -216,6 +275,7 @@ struct TLB {
         for i in 0..<count { entries[i].valid = false }
         for l in 0..<5 { perLevel[l] = 0 }
         for s in 0..<sets { fifo[s] = 0 }
+        for i in 0..<nestedCount { nested[i].valid = false }
     }
 
     /// sfence.vma semantics (privileged spec, "Supervisor Memory-Management Fence Instruction"):
@@ -231,6 +291,15 @@ struct TLB {
             // non-global entry.
             if let a = asid, e.global || (tagged && e.asid != a) { continue }
             invalidate(i)
+        }
+    }
+
+    func publicNestedEntries() -> [NestedTLBEntryView] {
+        (0..<nestedCount).compactMap { i in
+            let e = nested[i]
+            guard e.valid else { return nil }
+            return NestedTLBEntryView(vmid: e.space & 0x7FFF, guestPhysical: e.tag << (12 + 9 * UInt64(e.level)),
+                                      physical: e.base, level: Int(e.level))
         }
     }
 

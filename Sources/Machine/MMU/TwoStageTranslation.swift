@@ -5,7 +5,8 @@
 // up to (n+1)(m+1)-1 references for n VS levels and m G levels. A refusal by the G stage is a
 // guest-page fault, reported with the guest physical address (htval/mtval2) and, for the VS
 // walk's own accesses, a pseudo-instruction (htinst/mtinst). The TLB keeps the combined
-// translation, tagged with the VMID and the VS-stage ASID.
+// translation, tagged with the VMID and the VS-stage ASID. A nested TLB, when configured, keeps G-stage
+// translations themselves, so a walk's G walks that hit it read nothing ([B08]'s NTLB).
 
 import RISCV
 
@@ -61,6 +62,18 @@ extension Hart {
         let levels = Hart.levels(mode: hgatp >> 60)
         if levels == 0 { return GStageResult(address: gpa) }
         guard gpa >> UInt64(12 + 9 * levels + 2) == 0 else { return GStageResult(fault: .pageFault) }
+        // The nested TLB serves the hardware's walks (a tool's walk shows every reference). An
+        // entry that does not grant the access (or lacks its A/D bits) is walked again, which
+        // faults or updates as the tables say.
+        let cached = commit && tlb.nestedCount > 0
+        if cached {
+            if let e = tlb.nestedLookup(gpa, space: guestSpace), nestedEntryGrants(UInt64(e.flags), type) {
+                tlb.counters.nestedHits &+= 1
+                let mask: UInt64 = (1 << (12 + 9 * UInt64(e.level))) - 1
+                return GStageResult(address: e.base | (gpa & mask), level: Int(e.level), flags: UInt64(e.flags))
+            }
+            tlb.counters.nestedMisses &+= 1
+        }
         let root = (hgatp & hgatpPPNMask) << 12
         let found = walkTables(gpa, type, priv: 0, levels: levels, root: root, rootIndexMask: 0x7FF, visitor: &visitor)
         if let cause = found.fault {
@@ -75,7 +88,19 @@ extension Hart {
         let offsetMask: UInt64 = (1 << pageBits) - 1
         let ppn: UInt64 = (pte >> 10) & ((1 << 44) - 1)
         let base: UInt64 = (ppn << 12) & ~offsetMask
+        if cached {
+            tlb.nestedInsert(NestedTLBEntry(valid: true, space: guestSpace, level: UInt8(found.level),
+                                            tag: gpa >> pageBits, base: base, flags: UInt8(truncatingIfNeeded: pte)))
+        }
         return GStageResult(address: base | (gpa & offsetMask), level: found.level, flags: pte & 0xFF)
+    }
+
+    /// Whether a nested TLB entry's G leaf grants an access of `type` as the G walk would check
+    /// it (a U-mode access, HS-level MXR) with its A (and for a store D) bit already set.
+    @inline(__always)
+    private func nestedEntryGrants(_ flags: UInt64, _ type: AccessType) -> Bool {
+        let need = PTE.accessedDirty(for: type)
+        return flags & need == need && permits(flags, type, priv: 0)
     }
 
     /// Both stages for guest virtual `va`, an access of `type` at nominal privilege `priv`

@@ -11,6 +11,7 @@ extension VMBinding {
         LuaOption("entries", .integer, "Entries in all (default 64), 1 to \(VMSpec.maximumTLBEntries); a multiple of `ways`."),
         LuaOption("ways", .integer, "Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped."),
         LuaOption("tagged", .boolean, "Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs; under `hw` every switch between the guest and the VMM does too, as VT-x without VPIDs."),
+        LuaOption("nested", .integer, "Entries of a nested TLB (default 0: none), 0 to \(VMSpec.maximumNestedTLBEntries): G-stage translations (guest physical page to host physical page) a two-stage walk looks up before walking the G stage, for each VS-stage entry it reads and for the final address ([B08]'s NTLB), fully associative, FIFO. Hits and misses are `vm:stats().tlb.nested_hits` and `nested_misses`. Needs the hypervisor extension (mode \"hw\" or `h_extension = true`)."),
         LuaOption("keep_global", .boolean, "With `tagged = false`: whether a `satp` write spares the global entries (PTE.G), as an x86 CR3 load spares global pages with CR4.PGE (Pentium Pro onwards); default false, everything goes, as on the 386 and 486. Given with a tagged TLB, it raises."),
     ]
 
@@ -34,7 +35,8 @@ extension VMBinding {
 
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {
         do {
-            return try VMSpec.tlbConfiguration(entries: tlb["entries"].int64, ways: tlb["ways"].int64, tagged: tlb["tagged"].bool, keepGlobal: tlb["keep_global"].bool)
+            return try VMSpec.tlbConfiguration(entries: tlb["entries"].int64, ways: tlb["ways"].int64, tagged: tlb["tagged"].bool,
+                                               keepGlobal: tlb["keep_global"].bool, nested: tlb["nested"].int64)
         } catch {
             throw LuaRaise.argument(argument, "option 'tlb.\(error.field)': \(error.reason)")
         }

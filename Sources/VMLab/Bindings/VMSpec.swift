@@ -158,7 +158,11 @@ public struct VMSpec: Sendable {
 
     /// The TLB geometry `vmlab.vm{ tlb = ... }` and `vmlab boot --tlb` describe, checked the same
     /// way for both; an omitted field takes the machine's default (`ways` at most `entries`).
-    public static func tlbConfiguration(entries: Int64?, ways: Int64?, tagged: Bool?, keepGlobal: Bool? = nil) throws(TLBOptionError) -> TLBConfiguration {
+    /// The most entries a nested TLB may have (it is searched whole on every G-stage lookup).
+    public static let maximumNestedTLBEntries: Int64 = 256
+
+    public static func tlbConfiguration(entries: Int64?, ways: Int64?, tagged: Bool?, keepGlobal: Bool? = nil,
+                                        nested: Int64? = nil) throws(TLBOptionError) -> TLBConfiguration {
         let defaults = TLBConfiguration()
         let entryCount = entries ?? Int64(defaults.entries)
         guard (1...maximumTLBEntries).contains(entryCount) else {
@@ -173,8 +177,12 @@ public struct VMSpec: Sendable {
         if keepGlobal != nil && isTagged {
             throw TLBOptionError(field: "keep_global", reason: "only with tagged = false (a tagged TLB keeps every entry across satp writes)")
         }
+        let nestedCount = nested ?? 0
+        guard (0...maximumNestedTLBEntries).contains(nestedCount) else {
+            throw TLBOptionError(field: "nested", reason: "must be 0 (none) to \(maximumNestedTLBEntries), got \(nestedCount)")
+        }
         return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: isTagged,
-                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries)
+                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries, nestedEntries: Int(nestedCount))
     }
 
     /// Whether `path` is an ELF loaded at the RAM base: its lowest loadable segment (by physical

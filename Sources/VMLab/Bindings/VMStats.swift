@@ -124,6 +124,7 @@ public indirect enum VMStats: Equatable, Sendable {
             total.tlb.addressFlushes &+= t.addressFlushes; total.tlb.satpFlushes &+= t.satpFlushes
             total.tlb.hostFlushes &+= t.hostFlushes
             total.tlb.walkReferences &+= t.walkReferences; total.tlb.evictions &+= t.evictions
+            total.tlb.nestedHits &+= t.nestedHits; total.tlb.nestedMisses &+= t.nestedMisses
         }
         return total
     }
@@ -178,6 +179,9 @@ public indirect enum VMStats: Equatable, Sendable {
                     ("misses", .count(t.misses)),
                     ("flushes", .count(t.flushes)),
                     ("evictions", .count(t.evictions)),
+                    // The nested TLB's G-stage lookups (zero without one: `tlb = { nested = N }`).
+                    ("nested_hits", .count(t.nestedHits)),
+                    ("nested_misses", .count(t.nestedMisses)),
                     ("fetch", .group([("hits", .count(t.fetchHits)), ("misses", .count(t.fetchMisses))])),
                     ("load", .group([("hits", .count(t.loadHits)), ("misses", .count(t.loadMisses))])),
                     ("store", .group([("hits", .count(t.storeHits)), ("misses", .count(t.storeMisses))])),
