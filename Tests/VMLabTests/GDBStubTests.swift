@@ -191,6 +191,48 @@ import Glibc
         #expect(finished.get() == "killed")
     }
 
+    /// `vm:gdb` from a script: the VM where `vm:run` left it (at a breakpoint), handed to GDB,
+    /// which reads its pc, steps once and detaches; the script goes on from there.
+    @Test func aScriptHandsItsVMToGDB() throws {
+        // A free port: one the system gave and took back.
+        let (probe, port) = try GDBServer.listening(port: 0)
+        close(probe)
+        let replies = Finished()
+        let client = Thread {
+            // The script listens soon; try until it does.
+            for _ in 0..<400 {
+                guard let c = try? Client(port: port) else { usleep(10_000); continue }
+                defer { c.close() }
+                let pc = (try? c.exchange("p20")) ?? "?"
+                let step = (try? c.exchange("s")) ?? "?"
+                let after = (try? c.exchange("p20")) ?? "?"
+                let detach = (try? c.exchange("D")) ?? "?"
+                replies.set([pc, step, after, detach].joined(separator: " "))
+                return
+            }
+            replies.set("could not connect")
+        }
+        client.start()
+        let session = try LabSession()
+        let results = try session.lua.run(#"""
+            local code, symbols = vmlab.asm(...)
+            local vm <close> = assert(vmlab.vm { image = code })
+            vm:breakpoint(symbols.loop)
+            assert(vm:run { max_instructions = 1000 } == "breakpoint")
+            local reason = vm:gdb { port = PORT }
+            return reason, vm:read("pc"), symbols.loop
+            """#.replacingOccurrences(of: "PORT", with: "\(port)"), args: [.string(Self.source)])
+        #expect(results.first == .string("detached"))
+        guard results.count == 3, case .integer(let pc) = results[1], case .integer(let loop) = results[2] else {
+            Issue.record("results: \(results)")
+            return
+        }
+        // One step (the addi, compressed or not) past the breakpoint, kept after the detach.
+        #expect(pc > loop && pc <= loop + 4)
+        let hex = { (v: Int64) in GDBHex.little(UInt64(v)) }
+        #expect(replies.get() == "\(hex(loop)) T05thread:1; \(hex(pc)) OK")
+    }
+
     final class Finished: @unchecked Sendable {
         private let lock = NSLock()
         private var value: String?

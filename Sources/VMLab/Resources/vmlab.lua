@@ -606,6 +606,12 @@ function vmlab_VM:check_shadows() end
 ---@return vmlab.TLBEntry[] entries
 function vmlab_VM:tlb(options) end
 
+---Hands the VM, where it stands, to GDB: waits for gdb-multiarch's `target remote :PORT` and serves GDB's remote protocol (registers and memory as `vm:read` sees them, breakpoints, watchpoints, harts as threads, `monitor stats`; as `vmlab boot --gdb`) until GDB detaches ("detached": the VM stays where GDB left it, and the script goes on), kills the guest ("killed") or the guest powers off ("poweroff"). The script waits meanwhile; hooks fire as in `run`. A port that cannot be listened on returns `nil, message`. Not inside a hook.
+---@param options? vmlab.GDBOptions
+---@return "detached"|"killed"|"poweroff" reason
+---@return vmlab.Stop details # The guest's last stop (for "poweroff", its exit code); or, on failure, why GDB could not be waited for.
+function vmlab_VM:gdb(options) end
+
 ---The VM's whole state now, kept in memory: registers and CSRs of every vCPU, RAM, the TLBs, every device, the built-in firmware, the console so far, the modelled clock and the counters of `vm:stats()`. `vm:restore` goes back to it. Every mode but `bt` (the VMM's state goes back too: under `trap` its virtual CPU and shadow page tables, under `pv` its domain's validated page tables, channels and grants; `bt` raises: its translation cache, part of what is charged, is not saved); a VM alone on its private host takes the host's clock back too. Not inside a hook.
 ---@return vmlab.Snapshot snapshot
 function vmlab_VM:snapshot() end
@@ -662,6 +668,9 @@ function vmlab_VM:close() end
 ---@field privilege? "user"|"supervisor"|"machine" The privilege the guest was in.
 ---@field asid? integer The address-space identifier in use (events that carry one).
 ---@field vcpu? integer The vCPU (hart) the event happened on.
+
+---@class vmlab.GDBOptions
+---@field port? integer The TCP port on 127.0.0.1 to wait on (default 0: any free port); the line `vmlab: waiting for gdb on 127.0.0.1:PORT` on standard error names it.
 
 ---@class vmlab.HardwareAssistOptions
 ---@field paging? "nested"|"shadow" How the guest's addresses are translated: "nested" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or "shadow" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; one vCPU; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`.
