@@ -221,6 +221,12 @@ describe("mode hw", function()
     expect(t.rows[2].cycles > t.rows[1].cycles).to_be(true)
     expect(function() vmlab.compare { guest = "tinyos", bench = "pte", modes = { { mode = "hw", shadow = {} } } } end)
       .to_raise("nested paging has no shadows")
+    -- A checkpoint of one kind of paging does not restore onto the other.
+    local nested <close> = tinyos.vm("hw", "pte")
+    local shadowed <close> = tinyos.vm("hw", "pte", { hw = { paging = "shadow" } })
+    nested:run { max_instructions = 100000 }
+    expect(function() shadowed:restore(nested:snapshot()) end)
+      .to_raise("the snapshot is of a VM under hw with nested paging, not shadow")
   end)
 
   it("reads and writes the guest's supervisor CSRs, which are the hart's VS CSRs", function()

@@ -29,6 +29,8 @@ public struct GuestSnapshot {
     /// The VM it was taken of, and what it was built with.
     weak var guest: Guest?
     let mode: ExecutionMode
+    /// Under `hw`: nested or shadow paging, which the rest of the VMM's state depends on.
+    let hardwarePaging: HardwarePaging?
     let profile: CostProfile
     let boardConfiguration: VirtBoardConfiguration
     let board: BoardSnapshot
@@ -62,7 +64,8 @@ extension Guest {
     /// The VM's state now (between runs).
     public func snapshot() throws(SnapshotError) -> GuestSnapshot {
         try checkSnapshotsAvailable()
-        return GuestSnapshot(guest: self, mode: mode, profile: profile, boardConfiguration: board.configuration,
+        return GuestSnapshot(guest: self, mode: mode, hardwarePaging: hardwarePaging, profile: profile,
+                             boardConfiguration: board.configuration,
                              board: board.snapshot(), finalStop: finalStop,
                              lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
                              techniqueState: (technique as? any SnapshottingTechnique)?.saveTechniqueState(),
@@ -77,6 +80,9 @@ extension Guest {
         if snapshot.guest !== self {
             if snapshot.mode != mode {
                 throw SnapshotError("the snapshot is of a VM under \(snapshot.mode.rawValue), not \(mode.rawValue)")
+            }
+            if let theirs = snapshot.hardwarePaging, let ours = hardwarePaging, theirs != ours {
+                throw SnapshotError("the snapshot is of a VM under hw with \(theirs.rawValue) paging, not \(ours.rawValue)")
             }
             if snapshot.profile != profile {
                 throw SnapshotError("the snapshot is of a VM priced by \(snapshot.profile), not \(profile)")
@@ -96,6 +102,8 @@ extension Guest {
         untilReached = snapshot.untilReached
         if let clock = snapshot.hostClock { privateHost?.clock = clock }
     }
+
+    private var hardwarePaging: HardwarePaging? { (technique as? HardwareAssistedTechnique)?.policy.paging }
 
     private func checkSnapshotsAvailable() throws(SnapshotError) {
         guard mode == .native || mode == .interpret || technique is any SnapshottingTechnique else {
