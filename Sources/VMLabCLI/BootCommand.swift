@@ -101,7 +101,7 @@ struct BootCommand: ParsableCommand {
     @Flag(help: "Give the harts the hypervisor extension (misa.H), for a program that is a hypervisor itself (riscv-tests' isa/hypervisor tests); --mode hw gives its guest's machine the extension itself.")
     var hExtension = false
 
-    @Option(help: ArgumentHelp("With --mode hw: how the guest's addresses are translated: nested (the G stage, two-stage walks) or shadow (the VMM's shadow page tables in vsatp, the G stage off, as VT-x before EPT; one hart).", valueName: "nested|shadow"))
+    @Option(help: ArgumentHelp("With --mode hw: how the guest's addresses are translated: nested (the G stage, two-stage walks) or shadow (the VMM's shadow page tables in vsatp, the G stage off, as VT-x before EPT).", valueName: "nested|shadow"))
     var hwPaging: String?
 
     @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))

@@ -32,7 +32,7 @@ import Testing
         #expect((vsatp & ((1 << 44) - 1)) << 12 >= m.configuration.ramBase + memory, "in the hidden shadow pool")
         #expect(m.configuration.ramSize == memory + TrapTechnique.shadowPoolSize)
         let vmm = try #require(hw.hardwareVMM)
-        #expect(vmm.guestSATP == 0)
+        #expect(vmm.guestSATP(hart: 0) == 0)
         // The UART read is an access fault (PMP), not a guest-page fault; the kernel's first
         // touches of its pages are hidden faults.
         let exits = hw.statistics().exits
@@ -165,12 +165,88 @@ import Testing
         }
     }
 
-    /// The shadow pager keeps one vCPU's address space, as under `trap` and `bt`.
-    @Test func refusesSeveralVCPUs() throws {
-        var c = try Self.configuration(TestKernels.hello())
-        c.board.harts = 2
-        #expect(throws: GuestBuildError("hw with paging = 'shadow' runs one vCPU (got 2 harts): nested paging runs several")) {
-            try Guest(c)
+    /// Two vCPUs, each in an address space of its own (hart 1 started by the SBI's HSM, on the
+    /// shadow of the bare address space until it writes satp): the same virtual address reads
+    /// each hart's own page, as natively and under nested paging.
+    @Test func severalVCPUsEachRunTheirOwnAddressSpace() throws {
+        // Two roots (0x80300000, 0x80301000), each with an identity gigapage at 0x80000000 and
+        // VA 0x40000000 mapped to a page of its own: 0x80310000 (holding 0x11) or 0x80311000 (0x22).
+        func table(root: UInt64, l1: UInt64, l0: UInt64, page: UInt64) -> String {
+            """
+                li t0, \(root)
+                li t1, 0x200000CF
+                sd t1, 16(t0)
+                li t1, \((l1 >> 12) << 10 | 1)
+                sd t1, 8(t0)
+                li t0, \(l1)
+                li t1, \((l0 >> 12) << 10 | 1)
+                sd t1, 0(t0)
+                li t0, \(l0)
+                li t1, \((page >> 12) << 10 | 0xC7)
+                sd t1, 0(t0)
+            """
+        }
+        let kernel = """
+            .option norvc
+            _start:
+            \(table(root: 0x8030_0000, l1: 0x8030_2000, l0: 0x8030_3000, page: 0x8031_0000))
+            \(table(root: 0x8030_1000, l1: 0x8030_4000, l0: 0x8030_5000, page: 0x8031_1000))
+                li t0, 0x80310000
+                li t1, 0x11
+                sd t1, 0(t0)
+                li t0, 0x80311000
+                li t1, 0x22
+                sd t1, 0(t0)
+                li a7, 0x48534D          # SBI HSM hart_start(1, second, 0)
+                li a6, 0
+                li a0, 1
+                la a1, second
+                li a2, 0
+                ecall
+                li t0, 0x8000000000080300
+                csrw satp, t0
+                sfence.vma
+                li t0, 0x40000000
+                ld s2, 0(t0)             # this hart's page
+                li t0, 0x80320000
+            1:  ld s3, 0(t0)             # what hart 1 read, once it has
+                beqz s3, 1b
+                li a0, 0
+                li a1, 0
+                li a7, 0x53525354
+                li a6, 0
+                ecall
+            second:
+                li t0, 0x8000000000080301
+                csrw satp, t0
+                sfence.vma
+                li t0, 0x40000000
+                ld t1, 0(t0)
+                li t0, 0x80320000
+                sd t1, 0(t0)
+            2:  j 2b
+            """
+        for paging in [nil, HardwarePaging.nested, .shadow] {
+            var c = try TestKernels.configuration(kernel, mode: paging == nil ? .native : .hw)
+            c.board.harts = 2
+            if let paging { c.hardwarePolicy.paging = paging }
+            let g = try Guest(c)
+            defer { g.close() }
+            #expect(g.run(maxInstructions: 200_000) == .poweredOff(code: 0), "\(paging.map { "\($0)" } ?? "native")")
+            #expect(g.machine.register(18, hart: 0) == 0x11 && g.machine.register(19, hart: 0) == 0x22,
+                    "\(paging.map { "\($0)" } ?? "native")")
+            if paging == .shadow {
+                let vmm = try #require(g.hardwareVMM)
+                #expect(vmm.guestSATP(hart: 0) == 0x8000_0000_0008_0300 && vmm.guestSATP(hart: 1) == 0x8000_0000_0008_0301)
+                #expect(vmm.shadow?.checkCoherence() == [])
+            }
+        }
+        // The shadow cache keeps every vCPU's address space: at least one per vCPU.
+        var small = try Self.configuration(kernel)
+        small.board.harts = 2
+        small.shadowPolicy.capacity = 1
+        #expect(throws: GuestBuildError("hw with paging = 'shadow' caches at least one address space per vCPU: shadow capacity 1 is less than the 2 harts")) {
+            try Guest(small)
         }
     }
 

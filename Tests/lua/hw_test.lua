@@ -212,8 +212,8 @@ describe("mode hw", function()
       .to_raise("paging")
     expect(function() tinyos.vm("hw", "pte", { shadow = { capacity = 2 } }) end)
       .to_raise("option 'shadow' needs hw = { paging = \"shadow\" } under mode \"hw\"")
-    expect(function() tinyos.vm("hw", "pte", { harts = 2, hw = { paging = "shadow" } }) end)
-      .to_raise("runs one vCPU")
+    expect(function() tinyos.vm("hw", "pte", { harts = 2, hw = { paging = "shadow" }, shadow = { capacity = 1 } }) end)
+      .to_raise("caches at least one address space per vCPU")
     -- vmlab.compare takes the paging in a mode entry, and the shadow policy beside it.
     local t = vmlab.compare { guest = "tinyos", bench = "pte", n = 8,
                               modes = { "hw", { mode = "hw", label = "hw-shadow", hw = { paging = "shadow" }, shadow = { capacity = 2 } } } }

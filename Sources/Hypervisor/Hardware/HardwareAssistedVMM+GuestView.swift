@@ -11,7 +11,7 @@ extension HardwareAssistedVMM {
     /// the guest or the CSR has no VS substitute (it is then read as it is).
     public func guestCSR(_ number: UInt16, hart: Int) -> UInt64? {
         guard machine.isVirtualized(hart: hart), let vs = CSR.virtualSupervisorSubstitute(number) else { return nil }
-        if vs == CSR.vsatp, shadow != nil { return guestSATP }
+        if vs == CSR.vsatp, shadow != nil { return guestSATPs[hart] }
         return machine.readCSR(vs, hart: hart)
     }
 

@@ -65,7 +65,8 @@ extension HardwareAssistedVMM {
     /// own vsstatus.SUM and MXR.
     func prepareGuestWalk(_ shadow: ShadowPageTables, privilege: PrivilegeMode, hart: Int) {
         let vsstatus = machine.readCSR(RISCV.CSR.vsstatus, hart: hart) ?? 0
-        shadow.setGuestAccess(privilege: privilege, sum: vsstatus & SupervisorBits.sum != 0, mxr: vsstatus & SupervisorBits.mxr != 0)
+        shadow.setGuestAccess(privilege: privilege, sum: vsstatus & SupervisorBits.sum != 0, mxr: vsstatus & SupervisorBits.mxr != 0,
+                              hart: hart)
     }
 
     /// The guest-physical address a device access of the trapped instruction reaches through the
@@ -77,11 +78,18 @@ extension HardwareAssistedVMM {
                                                map: map, memory: shadow.words, asGuestAccess: true)
     }
 
+    /// vCPU `hart` entered the guest (the SBI's hart start, with satp 0): under shadow paging it
+    /// runs on the shadow of the bare address space, never on a Bare vsatp (with the G stage
+    /// Bare too, that would reach all of the machine's memory).
+    func enteredGuest(hart: Int) {
+        if let shadow { switchGuestAddressSpace(0, shadow: shadow, hart: hart) }
+    }
+
     /// The guest wrote its satp (an intercepted csrrw/csrrs/csrrc): the VMM keeps the value (WARL:
     /// Bare or Sv39, 16 bits of ASID) and loads the shadow of that address space into vsatp.
     func switchGuestAddressSpace(_ value: UInt64, shadow: ShadowPageTables, hart: Int) {
         guard let legal = VirtualCSRs.shadowedSatp(value, asidBits: 16) else { return }
-        guestSATP = legal
+        guestSATPs[hart] = legal
         shadow.activate(satp: legal, view: .kernel, hart: hart)
     }
 }

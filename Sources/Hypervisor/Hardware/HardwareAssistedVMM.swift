@@ -93,10 +93,11 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
     /// Shadow paging: called with each hidden fault (its cause) and traced write (the guest-physical
     /// address stored to), with the vCPU and pc, for guest event hooks.
     var onShadowWork: ((GuestEventKind, Int, UInt64, String?, UInt64) -> Void)?
-    /// Shadow paging's tables (nil with nested paging), and the satp the guest believes it wrote
-    /// (vsatp holds the shadow's root). One vCPU.
+    /// Shadow paging's tables (nil with nested paging), and per vCPU the satp the guest believes
+    /// it wrote (vsatp holds the shadow's root).
     public internal(set) var shadow: ShadowPageTables?
-    public internal(set) var guestSATP: UInt64 = 0
+    var guestSATPs: [UInt64]
+    public func guestSATP(hart: Int) -> UInt64 { guestSATPs[hart] }
     /// Asked when a vCPU's SBI timer fires whether to raise its VSTIP (fault injection withholds
     /// ticks this way). The SBI's timer is one-shot, so a withheld tick stays lost until the
     /// guest's next set_timer, as natively.
@@ -107,6 +108,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
         self.sbi = sbi
         self.map = map
         work = Array(repeating: HardwareExitCounters(), count: machine.hartCount)
+        guestSATPs = Array(repeating: 0, count: machine.hartCount)
     }
 
     /// The guest's external interrupt line comes here (SEIP is not delegated).
@@ -320,7 +322,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
             let immediate = inst.opcode == .csrrwi || inst.opcode == .csrrsi || inst.opcode == .csrrci
             let operand = immediate ? UInt64(inst.rs1) : m.register(Int(inst.rs1), hart: hart)
             // Under shadow paging the guest's satp is the VMM's to keep; vsatp holds the shadow.
-            let old = shadow != nil ? guestSATP : m.readCSR(RISCV.CSR.vsatp, hart: hart) ?? 0
+            let old = shadow != nil ? guestSATPs[hart] : m.readCSR(RISCV.CSR.vsatp, hart: hart) ?? 0
             let writes = inst.opcode == .csrrw || inst.opcode == .csrrwi || inst.rs1 != 0
             if writes {
                 let value: UInt64

@@ -62,6 +62,7 @@ final class HardwareSBIPlatform: SBIPlatform {
         machine.writeCSR(CSR.vsstatus, vsstatus & ~(1 << 1), hart: hart)
         machine.startHart(hart, privilege: .supervisor, pc: address, a0: a0, a1: a1)
         machine.setVirtualized(true, hart: hart)
+        vmm?.enteredGuest(hart: hart)
     }
 
     func stopHart(_ hart: Int) { machine.stopHart(hart) }

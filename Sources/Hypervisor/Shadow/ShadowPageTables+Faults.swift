@@ -37,7 +37,7 @@ extension ShadowPageTables {
             drop(ctx, view: .user)
             drop(ctx, view: .kernel)
             flushHardwareTLB()
-            load()
+            reloadAll()
             let (again, entries) = GuestPageWalker.walkEntries(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
             guard case .translated(let g, let l, let level) = again, fill(ctx, va: va, entries: entries, level: level, leaf: l, gpa: g) else {
                 preconditionFailure("shadow pool too small for one walk")

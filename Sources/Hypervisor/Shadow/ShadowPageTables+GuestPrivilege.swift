@@ -32,12 +32,13 @@ extension ShadowPageTables {
         return flags
     }
 
-    /// The privilege and the vsstatus SUM and MXR of the access the VMM is about to resolve or
+    /// The hart, privilege and vsstatus SUM and MXR of the access the VMM is about to resolve or
     /// emulate (a page fault, a traced store, a fetch of the trapped instruction): the guest's
-    /// tables are walked with them. Only for a guest that keeps its privileges, whose shadows do
+    /// tables (that hart's satp) are walked with them. Only for a guest that keeps its privileges, whose shadows do
     /// not depend on them (the hardware applies them to the shadow), so nothing is rebuilt.
-    public func setGuestAccess(privilege: PrivilegeMode, sum newSUM: Bool, mxr newMXR: Bool) {
+    public func setGuestAccess(privilege: PrivilegeMode, sum newSUM: Bool, mxr newMXR: Bool, hart h: Int) {
         precondition(keepsGuestPrivilege, "a deprivileged guest's views change through activate and setTranslationControls")
+        hart = h
         view = privilege == .user ? .user : .kernel
         sum = newSUM
         mxr = newMXR

@@ -10,7 +10,8 @@ extension ShadowPageTables {
             var key: ContextKey, slot: Int, roots: [UInt64?], pages: Set<UInt64>, lastUse: UInt64
         }
         var contexts: [CachedContext?]
-        var currentSlot: Int?
+        /// Per hart: the slot of the address space it runs.
+        var currentSlots: [Int?]
         var hart: Int
         var pool: ShadowPool
         var pageInfo: [PageInfo?]
@@ -20,21 +21,22 @@ extension ShadowPageTables {
         var clock: UInt64
         var counters: ShadowCounters
         var sum: Bool, mxr: Bool
-        var guestSATP: UInt64, view: ShadowView, machineSATP: UInt64
+        var guestSATPs: [UInt64], view: ShadowView, machineSATPs: [UInt64]
     }
 
     func saveState() -> State {
         State(contexts: contexts.map { c in
                   c.map { State.CachedContext(key: $0.key, slot: $0.slot, roots: $0.roots, pages: $0.pages, lastUse: $0.lastUse) }
               },
-              currentSlot: current?.slot, hart: hart, pool: pool, pageInfo: pageInfo, derived: derived,
+              currentSlots: currents.map { $0?.slot }, hart: hart, pool: pool, pageInfo: pageInfo, derived: derived,
               protected: protected, writableMappings: writableMappings, clock: clock, counters: counters,
-              sum: sum, mxr: mxr, guestSATP: guestSATP, view: view, machineSATP: machineSATP)
+              sum: sum, mxr: mxr, guestSATPs: guestSATPs, view: view, machineSATPs: machineSATPs)
     }
 
     /// Whether `state` was saved by shadows of this size (cache capacity, pool, guest RAM).
     func fits(_ state: State) -> Bool {
         state.contexts.count == contexts.count && state.pageInfo.count == pageInfo.count
+            && state.currentSlots.count == currents.count
             && state.pool.base == pool.base && state.pool.pages == pool.pages
             && state.protected.firstPage == protected.firstPage && state.protected.pageCount == protected.pageCount
     }
@@ -52,7 +54,7 @@ extension ShadowPageTables {
                 return c
             }
         }
-        current = state.currentSlot.flatMap { contexts[$0] }
+        currents = state.currentSlots.map { slot in slot.flatMap { contexts[$0] } }
         hart = state.hart
         pool = state.pool
         pageInfo = state.pageInfo
@@ -63,8 +65,8 @@ extension ShadowPageTables {
         counters = state.counters
         sum = state.sum
         mxr = state.mxr
-        guestSATP = state.guestSATP
+        guestSATPs = state.guestSATPs
         view = state.view
-        machineSATP = state.machineSATP
+        machineSATPs = state.machineSATPs
     }
 }

@@ -23,6 +23,7 @@ extension ShadowPageTables {
     /// carries the instruction it replaced, decoded from the same bytes); otherwise it is read
     /// from the guest's memory through its own tables.
     public func emulateTracedStore(pc: UInt64, hart h: Int, instruction: Instruction? = nil) -> TracedWriteOutcome {
+        hart = h
         guard let inst = instruction ?? fetchInstruction(at: pc) else { return .retry }
         let x = { (n: UInt8) in self.withMachine { $0.register(Int(n), hart: h) } }
         let address: UInt64

@@ -16,7 +16,7 @@
 // of the guest's tables, rebuilt by shadow faults, which protect the page again if the guest goes
 // back to using it as a table.
 //
-// The roots of the address space the hart runs now are never dropped (the next instruction would
+// The roots of the address spaces harts run now are never dropped (the next instruction would
 // rebuild them at once); a root of another cached address space takes that view with it.
 
 extension ShadowPageTables {
@@ -35,8 +35,8 @@ extension ShadowPageTables {
             guard let i = pool.index(of: page), var info = pageInfo[i] else { continue }
             info.floodCount += 1
             if info.floodCount >= unshadowAfter {
-                if info.parent == nil, let ctx = contexts[info.slot], ctx === current {
-                    info.floodCount = 0   // the root in use: kept
+                if info.parent == nil, let ctx = contexts[info.slot], isCurrent(ctx) {
+                    info.floodCount = 0   // a root in use: kept
                 } else {
                     flooded.append(page)
                 }

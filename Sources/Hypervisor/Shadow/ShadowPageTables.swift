@@ -12,7 +12,9 @@
 //
 // A guest that keeps its own privileges (VS- and VU-mode under `hw` with shadow paging) needs no
 // ring compression: its shadow leaves keep the guest's U bit, one tree per address space, and the
-// hardware checks U/S, SUM and MXR itself (ShadowPageTables+GuestPrivilege.swift).
+// hardware checks U/S, SUM and MXR itself (ShadowPageTables+GuestPrivilege.swift). Such a guest
+// may run several vCPUs: the address spaces are shared, each hart runs its own (`currents`), and
+// whatever drops a tree reloads every hart and flushes every hart's TLB.
 //
 // Shadow leaves are always 4 KiB pages, whatever the guest's page size, so that one write-protected
 // page-table page inside a guest superpage costs one read-only 4 KiB entry, not the whole superpage.
@@ -95,11 +97,14 @@ public final class ShadowPageTables {
     /// The guest's sstatus.SUM and MXR, which shape the views (`setTranslationControls`).
     public internal(set) var sum = false
     public internal(set) var mxr = false
-    /// The guest's satp and view the hart is running now.
-    public internal(set) var guestSATP: UInt64 = 0
+    /// The guest's satp and view the hart (`hart`: the one whose switch, fault or store is being
+    /// handled) is running now, and the satp value loaded into it.
+    public var guestSATP: UInt64 { guestSATPs[hart] }
     public internal(set) var view: ShadowView = .kernel
-    /// The satp value loaded into the hart.
-    public internal(set) var machineSATP: UInt64 = 0
+    public var machineSATP: UInt64 { machineSATPs[hart] }
+    /// Per hart: a guest that keeps its privileges may run on several (`hw`); `trap` and `bt` run one.
+    var guestSATPs: [UInt64]
+    var machineSATPs: [UInt64]
     /// Modelled cycles charged to the hart's clock per hardware TLB flush made for the guest.
     public var flushPrice: UInt64 = 0
     /// Traced writes to a guest table page, with no shadow fault walking through a shadow page
@@ -139,8 +144,17 @@ public final class ShadowPageTables {
     }
 
     var contexts: [Context?]
-    var current: Context?
+    /// The address space each hart runs now.
+    var currents: [Context?]
+    /// The hart whose switch, fault or store is being handled: `current` is its address space.
     var hart = 0
+    var current: Context? {
+        get { currents[hart] }
+        set { currents[hart] = newValue }
+    }
+
+    /// Whether some hart runs address space `ctx` now.
+    func isCurrent(_ ctx: Context) -> Bool { currents.contains { $0 === ctx } }
     var pool: ShadowPool
     /// What each pool page in use is, by its position in the pool (`ShadowPool.index(of:)`).
     var pageInfo: [PageInfo?]
@@ -181,6 +195,10 @@ public final class ShadowPageTables {
         precondition(pool.pages >= 16, "the shadow pool needs at least 16 pages")
         precondition(machine.readPhysical(at: pool.base, count: 8) != nil, "the shadow pool is not RAM")
         contexts = Array(repeating: nil, count: self.capacity)
+        let harts = max(1, machine.hartCount)
+        currents = Array(repeating: nil, count: harts)
+        guestSATPs = Array(repeating: 0, count: harts)
+        machineSATPs = Array(repeating: 0, count: harts)
         pageInfo = Array(repeating: nil, count: pool.pages)
         words = MachineWords(machine: machine)
         protected = ProtectedPages(map: map)
@@ -225,7 +243,7 @@ public final class ShadowPageTables {
         let key = ContextKey(root: bare ? 0 : (satp & ((1 << 44) - 1)) << 12,
                              asid: bare ? 0 : UInt16(truncatingIfNeeded: satp >> 44), bare: bare)
         if current?.key != key { counters.satpSwitches &+= 1 }
-        guestSATP = satp
+        guestSATPs[hart] = satp
         view = newView
         let ctx = context(for: key)
         current = ctx
@@ -255,8 +273,19 @@ public final class ShadowPageTables {
             ctx.roots[view.rawValue] = root
         }
         let asid = UInt64(ctx.slot * 2 + view.rawValue + 1)
-        machineSATP = (Sv39.satpMode << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
-        withMachine { $0.writeCSR(satpCSR, machineSATP, hart: hart) }
+        machineSATPs[hart] = (Sv39.satpMode << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
+        withMachine { $0.writeCSR(satpCSR, machineSATPs[hart], hart: hart) }
+    }
+
+    /// `load` for every hart that runs an address space: after a drop of trees some hart other
+    /// than the current one may have been walking.
+    func reloadAll() {
+        let handling = hart
+        for h in currents.indices where currents[h] != nil {
+            hart = h
+            load()
+        }
+        hart = handling
     }
 
     func context(for key: ContextKey) -> Context {
@@ -265,9 +294,11 @@ public final class ShadowPageTables {
         if let free = contexts.firstIndex(where: { $0 == nil }) {
             slot = free
         } else {
-            // The least recently used; with a cache of one, that is the address space being left.
+            // The least recently used that no other hart runs; with a cache of one, that is the
+            // address space being left. (A cache holds at least one address space per hart.)
             let all = contexts.compactMap { $0 }
-            let victim = all.filter { $0 !== current }.min { $0.lastUse < $1.lastUse } ?? all[0]
+            let others = currents.indices.filter { $0 != hart }.compactMap { currents[$0] }
+            let victim = all.filter { c in !others.contains { $0 === c } }.min { $0.lastUse < $1.lastUse } ?? all[0]
             if victim === current { current = nil }
             slot = victim.slot
             evict(victim)
@@ -302,18 +333,18 @@ public final class ShadowPageTables {
         mxr = newMXR
         for case let ctx? in contexts { for v in views { drop(ctx, view: v) } }
         flushHardwareTLB()
-        load()
+        reloadAll()
     }
 
-    /// Drops every shadow (all cached address spaces) and reloads the current one empty.
+    /// Drops every shadow (all cached address spaces) and reloads the current ones empty.
     public func flushAll() {
-        for case let ctx? in contexts where ctx !== current { evict(ctx) }
-        if let ctx = current {
+        for case let ctx? in contexts where !isCurrent(ctx) { evict(ctx) }
+        for case let ctx? in contexts {
             drop(ctx, view: .user)
             drop(ctx, view: .kernel)
         }
         flushHardwareTLB()
-        load()
+        reloadAll()
     }
 
     /// The guest's sfence.vma. Shadows are kept coherent by write protection, so only the hardware
@@ -336,7 +367,7 @@ public final class ShadowPageTables {
     func allocate(for ctx: Context, level: Int, source: UInt64?, parent: UInt64? = nil) -> UInt64? {
         var page = withMachine { pool.allocate(in: $0) }
         while page == nil {
-            guard let victim = contexts.compactMap({ $0 }).filter({ $0 !== ctx && $0 !== current })
+            guard let victim = contexts.compactMap({ $0 }).filter({ $0 !== ctx && !isCurrent($0) })
                 .min(by: { $0.lastUse < $1.lastUse }) else { return nil }
             evict(victim)
             page = withMachine { pool.allocate(in: $0) }

@@ -10,13 +10,13 @@ struct HardwareAssistedTechniqueState {
     var work: [HardwareExitCounters]
     var sbi: BuiltinSBIState
     var shadow: ShadowPageTables.State?
-    var guestSATP: UInt64
+    var guestSATPs: [UInt64]
 }
 
 extension HardwareAssistedTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
         HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState(), shadow: vmm!.shadow?.saveState(),
-                                       guestSATP: vmm!.guestSATP)
+                                       guestSATPs: vmm!.guestSATPs)
     }
 
     func fits(_ state: Any) -> Bool {
@@ -30,7 +30,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         let s = state as! HardwareAssistedTechniqueState
         vmm!.work = s.work
         if let saved = s.shadow { vmm!.shadow?.restoreState(saved) }
-        vmm!.guestSATP = s.guestSATP
+        vmm!.guestSATPs = s.guestSATPs
         sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

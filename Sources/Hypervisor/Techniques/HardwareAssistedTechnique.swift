@@ -18,8 +18,8 @@
 // With `paging = "shadow"` (shadow-on-hw, VT-x before EPT) the G stage is Bare and the VMM keeps
 // shadow page tables in vsatp instead (HardwareAssistedVMM+Shadow.swift): page faults and the
 // guest's access faults are not delegated (a device access faults on PMP and is emulated), satp
-// accesses and fences exit (VTVM), and the hidden memory holds the shadow pool. One vCPU, as
-// under `trap` and `bt`, whose shadow pager it shares.
+// accesses and fences exit (VTVM), and the hidden memory holds the shadow pool. Several vCPUs
+// share the shadows, each running its own address space (`trap` and `bt` run one).
 //
 // Costs (CostEvent rules): the machine charges each trap into the VMM as `vm_exit` + `vm_entry`
 // (the VMM charges them for an interrupt it takes); on top, the VMM's software work is charged
@@ -78,9 +78,9 @@ public final class HardwareAssistedTechnique: Technique {
         guard memory % (1 << 20) == 0, machine.configuration.ramSize >= memory + poolSize else {
             throw GuestBuildError("hw mode needs a whole number of MiB of guest memory and \(poolSize) bytes of hidden memory for its \(shadowPaging ? "shadow page tables" : "G-stage tables")")
         }
-        // The shadow pager keeps one address space's state for the vCPU it runs (`trap`'s limit).
-        guard !shadowPaging || machine.hartCount == 1 else {
-            throw GuestBuildError("hw with paging = 'shadow' runs one vCPU (got \(machine.hartCount) harts): nested paging runs several")
+        // Every vCPU's address space stays cached while it runs: eviction takes another's.
+        guard !shadowPaging || shadowPolicy.capacity >= machine.hartCount else {
+            throw GuestBuildError("hw with paging = 'shadow' caches at least one address space per vCPU: shadow capacity \(shadowPolicy.capacity) is less than the \(machine.hartCount) harts")
         }
         // Guest-physical = machine-physical for the guest's RAM and its devices (below RAM); the
         // G-stage tables behind the guest's RAM are in neither.

@@ -54,7 +54,7 @@ extension Guest {
     /// filled so far; nil when the machine's own walk is the guest's.
     func guestTableWalk(_ va: UInt64, vcpu: Int, access: GuestAccess) -> PageTableWalk? {
         if let monitor, monitor.hart == vcpu { return monitor.shadow.guestTranslation(va, access) }
-        if let vmm = hardwareVMM, let shadow = vmm.shadow, vcpu == 0 {
+        if let vmm = hardwareVMM, let shadow = vmm.shadow {
             vmm.prepareGuestWalk(shadow, privilege: machine.privilege(hart: vcpu), hart: vcpu)
             return shadow.guestTranslation(va, access)
         }

@@ -24,7 +24,7 @@ extension VMBinding {
     ]
 
     static let hardwareAssistOptions: [LuaOption] = [
-        LuaOption("paging", .choice(HardwarePaging.allCases.map(\.rawValue)), "How the guest's addresses are translated: \"nested\" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or \"shadow\" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; one vCPU; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`."),
+        LuaOption("paging", .choice(HardwarePaging.allCases.map(\.rawValue)), "How the guest's addresses are translated: \"nested\" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or \"shadow\" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`."),
         LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry). Nested paging only."),
         LuaOption("intercept", .list(.choice(HardwareIntercept.allCases.map(\.rawValue))), "What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): \"wfi\" (hstatus.VTW), \"sret\" (VTSR), \"satp\" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`."),
     ]
