@@ -250,6 +250,55 @@ import Testing
         }
     }
 
+    /// Several vCPUs whose address spaces' trees fill the shadow pool: the hart that needs a page
+    /// drops every tree (its own and the other harts'), reloads every hart and fills again —
+    /// slower, never a host crash, and coherent.
+    @Test func aPoolFullOfOtherHartsTreesIsStartedOver() throws {
+        var c = MachineConfiguration()
+        c.harts = 2
+        c.hypervisorExtension = true
+        c.ramSize = 4 << 20
+        let m = Machine(c)
+        func write64(_ a: UInt64, _ v: UInt64) {
+            m.loadPhysical((0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }, at: a)
+        }
+        // Two guest address spaces (roots 0x80100000 and 0x80110000), each mapping the first
+        // page of twelve 2 MiB regions from VA 0x40000000 through twelve level-0 tables: a fill
+        // in each region needs a shadow level-0 table of its own.
+        for (root, base) in [(UInt64(0x8010_0000), UInt64(0x8010_1000)), (0x8011_0000, 0x8011_1000)] {
+            let l1 = base
+            write64(root + 8, Sv39.entry(l1, Sv39.v))
+            for i in 0..<UInt64(12) {
+                let l0 = base + 0x1000 * (i + 1)
+                write64(l1 + 8 * i, Sv39.entry(l0, Sv39.v))
+                write64(l0, Sv39.entry(0x8000_0000 + i * 0x1000, Sv39.v | Sv39.r | Sv39.w | Sv39.a | Sv39.d))
+            }
+        }
+        let map = GuestPhysicalMap([.init(guestBase: 0x8000_0000, size: 2 << 20, machineBase: 0x8000_0000, isRAM: true)])
+        let shadow = ShadowPageTables(machine: m, map: map, poolBase: 0x8030_0000, poolSize: 16 << 12, capacity: 2,
+                                      keepsGuestPrivilege: true)
+        func fault(hart: Int, region: UInt64) -> ShadowFaultResolution {
+            shadow.setGuestAccess(privilege: .supervisor, sum: false, mxr: false, hart: hart)
+            return shadow.handleFault(va: 0x4000_0000 + region * (2 << 20), access: .load)
+        }
+        shadow.activate(satp: ShadowRig.satp(0x8010_0000), view: .kernel, hart: 0)
+        shadow.activate(satp: ShadowRig.satp(0x8011_0000), view: .kernel, hart: 1)
+        for region in 0..<UInt64(12) { #expect(fault(hart: 0, region: region) == .filled) }
+        // Hart 0's tree holds 14 of the 16 pages; hart 1's needs more than the rest.
+        for region in 0..<UInt64(12) { #expect(fault(hart: 1, region: region) == .filled) }
+        #expect(fault(hart: 0, region: 11) == .filled, "hart 0 refills what the start-over took")
+        #expect(shadow.counters.pagesAllocated > 16 && shadow.counters.shadowPages <= 16, "trees were dropped and rebuilt")
+        #expect(shadow.checkCoherence() == [])
+        // Both harts' vsatp name the roots of their own address spaces, live in the pool.
+        for (hart, root) in [(0, UInt64(0x8010_0000)), (1, 0x8011_0000)] {
+            shadow.setGuestAccess(privilege: .supervisor, sum: false, mxr: false, hart: hart)
+            #expect(shadow.guestSATP == ShadowRig.satp(root))
+            #expect(m.readCSR(RISCV.CSR.vsatp, hart: hart) == shadow.machineSATP)
+            guard case .translated(let pa, _, _) = shadow.walk(.shadow, va: 0x4000_0000 + 11 * (2 << 20)).result, hart == 0 else { continue }
+            #expect(pa == 0x8000_B000)
+        }
+    }
+
     /// A guest satp of a mode the shadows do not build (Sv48) is ignored, as WARL allows; the
     /// guest reads back what it had.
     @Test func aGuestSatpOfAnotherModeIsIgnored() throws {

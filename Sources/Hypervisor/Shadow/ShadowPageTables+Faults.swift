@@ -38,9 +38,17 @@ extension ShadowPageTables {
             drop(ctx, view: .kernel)
             flushHardwareTLB()
             reloadAll()
-            let (again, entries) = GuestPageWalker.walkEntries(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
-            guard case .translated(let g, let l, let level) = again, fill(ctx, va: va, entries: entries, level: level, leaf: l, gpa: g) else {
-                preconditionFailure("shadow pool too small for one walk")
+            var (again, entries) = GuestPageWalker.walkEntries(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
+            if case .translated(let g, let l, let level) = again, fill(ctx, va: va, entries: entries, level: level, leaf: l, gpa: g) {
+                // Filled.
+            } else {
+                // Other harts' address spaces hold the pool (several vCPUs): every tree goes.
+                dropEveryTree()
+                reloadAll()
+                (again, entries) = GuestPageWalker.walkEntries(va, access, guestContext(view), map: map, memory: words, asGuestAccess: true)
+                guard case .translated(let g, let l, let level) = again, fill(ctx, va: va, entries: entries, level: level, leaf: l, gpa: g) else {
+                    preconditionFailure("shadow pool too small for one walk")
+                }
             }
         }
         counters.hiddenFaults &+= 1

@@ -269,9 +269,37 @@ public final class ShadowPageTables {
                 flushHardwareTLB()
                 page = allocate(for: ctx, level: 2, source: source)
             }
+            var othersDropped = false
+            if page == nil {
+                // The pool holds only trees other harts run now (several vCPUs): every tree goes,
+                // and those harts get new roots below and refill on demand.
+                dropEveryTree()
+                othersDropped = true
+                page = allocate(for: ctx, level: 2, source: source)
+            }
             guard let root = page else { preconditionFailure("shadow pool too small for one root") }
             ctx.roots[view.rawValue] = root
+            if othersDropped {
+                writeRoot(ctx, view: view)
+                reloadAll()
+                return
+            }
         }
+        writeRoot(ctx, view: view)
+    }
+
+    /// Drops the trees of every cached address space, those harts run now included (they must be
+    /// reloaded), and flushes every hart's TLB.
+    func dropEveryTree() {
+        for case let ctx? in contexts {
+            drop(ctx, view: .user)
+            drop(ctx, view: .kernel)
+        }
+        flushHardwareTLB()
+    }
+
+    /// Loads `ctx`'s root for `view` into the hart.
+    private func writeRoot(_ ctx: Context, view: ShadowView) {
         let asid = UInt64(ctx.slot * 2 + view.rawValue + 1)
         machineSATPs[hart] = (Sv39.satpMode << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
         withMachine { $0.writeCSR(satpCSR, machineSATPs[hart], hart: hart) }
