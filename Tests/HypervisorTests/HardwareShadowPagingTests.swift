@@ -239,6 +239,13 @@ import Testing
                 let vmm = try #require(g.hardwareVMM)
                 #expect(vmm.guestSATP(hart: 0) == 0x8000_0000_0008_0300 && vmm.guestSATP(hart: 1) == 0x8000_0000_0008_0301)
                 #expect(vmm.shadow?.checkCoherence() == [])
+                // Each vCPU's account holds what its own clock paid, the shadow's TLB flushes made
+                // for it (hart 1's sfence.vma) included: nothing charged twice, nothing on another's.
+                for vcpu in 0..<2 {
+                    let account = g.technique.account(g, vcpu: vcpu)
+                    #expect(account.chargedCycles <= g.machine.counters(hart: vcpu).cycles, "vCPU \(vcpu)")
+                    #expect(account.count(.tlbFlush) > 0, "vCPU \(vcpu)")
+                }
             }
         }
         // The shadow cache keeps every vCPU's address space: at least one per vCPU.

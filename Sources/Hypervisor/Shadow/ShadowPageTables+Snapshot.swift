@@ -22,6 +22,7 @@ extension ShadowPageTables {
         var counters: ShadowCounters
         var sum: Bool, mxr: Bool
         var guestSATPs: [UInt64], view: ShadowView, machineSATPs: [UInt64]
+        var flushesByHart: [UInt64]
     }
 
     func saveState() -> State {
@@ -30,7 +31,8 @@ extension ShadowPageTables {
               },
               currentSlots: currents.map { $0?.slot }, hart: hart, pool: pool, pageInfo: pageInfo, derived: derived,
               protected: protected, writableMappings: writableMappings, clock: clock, counters: counters,
-              sum: sum, mxr: mxr, guestSATPs: guestSATPs, view: view, machineSATPs: machineSATPs)
+              sum: sum, mxr: mxr, guestSATPs: guestSATPs, view: view, machineSATPs: machineSATPs,
+              flushesByHart: flushesByHart)
     }
 
     /// Whether `state` was saved by shadows of this size (cache capacity, pool, guest RAM).
@@ -68,5 +70,6 @@ extension ShadowPageTables {
         guestSATPs = state.guestSATPs
         view = state.view
         machineSATPs = state.machineSATPs
+        flushesByHart = state.flushesByHart
     }
 }

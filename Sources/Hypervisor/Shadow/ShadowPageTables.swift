@@ -105,6 +105,8 @@ public final class ShadowPageTables {
     /// Per hart: a guest that keeps its privileges may run on several (`hw`); `trap` and `bt` run one.
     var guestSATPs: [UInt64]
     var machineSATPs: [UInt64]
+    /// `counters.flushes` by the hart whose clock paid for each (the one being handled).
+    public internal(set) var flushesByHart: [UInt64]
     /// Modelled cycles charged to the hart's clock per hardware TLB flush made for the guest.
     public var flushPrice: UInt64 = 0
     /// Traced writes to a guest table page, with no shadow fault walking through a shadow page
@@ -199,6 +201,7 @@ public final class ShadowPageTables {
         currents = Array(repeating: nil, count: harts)
         guestSATPs = Array(repeating: 0, count: harts)
         machineSATPs = Array(repeating: 0, count: harts)
+        flushesByHart = Array(repeating: 0, count: harts)
         pageInfo = Array(repeating: nil, count: pool.pages)
         words = MachineWords(machine: machine)
         protected = ProtectedPages(map: map)
@@ -383,6 +386,7 @@ public final class ShadowPageTables {
 
     func flushHardwareTLB() {
         counters.flushes &+= 1
+        flushesByHart[hart] &+= 1
         withMachine { machine in
             if flushPrice != 0 { machine.charge(flushPrice, hart: hart) }
             for h in 0..<machine.hartCount { machine.flushTLB(hart: h) }

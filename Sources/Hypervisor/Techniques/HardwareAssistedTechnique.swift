@@ -191,7 +191,7 @@ public final class HardwareAssistedTechnique: Technique {
         a.record(.tlbMiss, count: c.tlb.misses)
         // The guest's own flushes, and with shadow paging those the VMM makes for it (which the
         // shadow counts and charges, as under `trap`).
-        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vcpu == 0 ? vmm?.shadow?.counters.flushes ?? 0 : 0))
+        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vmm?.shadow?.flushesByHart[vcpu] ?? 0))
         a.record(.mmioAccess, count: c.mmioAccesses)
         a.record(.csrWrite, count: c.privilegedCSRWrites)
         // The guest's own traps, delivered by the hardware into VS-mode.

@@ -126,7 +126,7 @@ public final class TrapTechnique: ShadowingTechnique {
         a.record(.tlbMiss, count: c.tlb.misses)
         // The guest's own flushes (a satp write on an untagged TLB) and those the VMM makes for it
         // (its sfence.vma, shadow downgrades and drops), which the shadow counts.
-        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (vcpu == 0 ? monitor?.shadow.counters.flushes ?? 0 : 0))
+        a.record(.tlbFlush, count: (c.tlb.flushes &- c.tlb.hostFlushes) &+ (monitor?.shadow.flushesByHart[vcpu] ?? 0))
         a.record(.mmioAccess, count: c.mmioAccesses)
         // Kernel CSR writes trap; only those made holes execute (and pay) as on the hardware.
         a.record(.csrWrite, count: c.privilegedCSRWrites)
