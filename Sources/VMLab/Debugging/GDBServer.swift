@@ -2,8 +2,9 @@
 // connection (`target remote :PORT` in gdb-multiarch). The guest waits, stopped before its first
 // instruction, until GDB connects. While it runs (`continue`) the server runs it in slices and looks
 // for GDB's Ctrl-C between them; a stop the machine reports (a breakpoint, a watchpoint, power-off)
-// is sent as GDB's stop reply. Stops come from instruction counts and addresses, never from host
-// time, so a session replays exactly. Packet handling is in GDBStub.swift.
+// is sent as GDB's stop reply. Those stops come from instruction counts and addresses, never from
+// host time, so the same commands replay a session exactly; only a Ctrl-C lands where the host had
+// got to (at a slice's end). Packet handling is in GDBStub.swift.
 
 #if canImport(Glibc)
 import Glibc
