@@ -205,6 +205,11 @@ import Glibc
                 guard let c = try? Client(port: port) else { usleep(10_000); continue }
                 defer { c.close() }
                 let pc = (try? c.exchange("p20")) ?? "?"
+                // A breakpoint where the script has one: removing it leaves the script's.
+                let at = String(GDBHex.littleValue(Substring(pc)) ?? 0, radix: 16)
+                let inserted = (try? c.exchange("Z0,\(at),4")) ?? "?"
+                let removed = (try? c.exchange("z0,\(at),4")) ?? "?"
+                guard inserted == "OK" && removed == "OK" else { replies.set("Z0/z0: \(inserted) \(removed)"); return }
                 let step = (try? c.exchange("s")) ?? "?"
                 let after = (try? c.exchange("p20")) ?? "?"
                 let detach = (try? c.exchange("D")) ?? "?"
@@ -221,10 +226,12 @@ import Glibc
             vm:breakpoint(symbols.loop)
             assert(vm:run { max_instructions = 1000 } == "breakpoint")
             local reason = vm:gdb { port = PORT }
-            return reason, vm:read("pc"), symbols.loop
+            local pc = vm:read("pc")
+            return reason, pc, symbols.loop, (vm:run { max_instructions = 1000 })
             """#.replacingOccurrences(of: "PORT", with: "\(port)"), args: [.string(Self.source)])
         #expect(results.first == .string("detached"))
-        guard results.count == 3, case .integer(let pc) = results[1], case .integer(let loop) = results[2] else {
+        #expect(results.last == .string("breakpoint"), "the script's breakpoint outlived GDB's insert and remove")
+        guard results.count == 4, case .integer(let pc) = results[1], case .integer(let loop) = results[2] else {
             Issue.record("results: \(results)")
             return
         }

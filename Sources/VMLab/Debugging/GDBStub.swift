@@ -26,7 +26,9 @@ final class GDBStub {
     private(set) var hart = 0
     /// Watchpoints by the packet that set them: the machine watches physical addresses, GDB names
     /// virtual ones (translated when set).
-    private var watches: [WatchKey: (watchpoint: Watchpoint, va: UInt64)] = [:]
+    /// `ours`: this session put it in the machine (not the script, which had one there already).
+    private var watches: [WatchKey: (watchpoint: Watchpoint, va: UInt64, ours: Bool)] = [:]
+    /// The breakpoints this session put in the machine.
     private var breakpoints: Set<UInt64> = []
 
     struct WatchKey: Hashable {
@@ -205,19 +207,18 @@ final class GDBStub {
         switch type {
         case "0", "1":
             // Software and hardware breakpoints alike: the machine stops before executing `address`
-            // (no instruction is patched, so the guest never sees an ebreak).
+            // (no instruction is patched, so the guest never sees an ebreak). One the script had
+            // set already (`vm:breakpoint`) stays the script's: GDB's removal leaves it in place.
             if insert {
-                breakpoints.insert(address)
-                vm.guest?.breakpoints.insert(address)
-            } else {
-                breakpoints.remove(address)
+                if vm.guest?.breakpoints.insert(address).inserted == true { breakpoints.insert(address) }
+            } else if breakpoints.remove(address) != nil {
                 vm.guest?.breakpoints.remove(address)
             }
             return "OK"
         case "2", "3", "4":
             let key = WatchKey(type: type, address: address, length: length)
             if !insert {
-                if let w = watches.removeValue(forKey: key) { vm.guest?.watchpoints.remove(w.watchpoint) }
+                if let w = watches.removeValue(forKey: key), w.ours { vm.guest?.watchpoints.remove(w.watchpoint) }
                 return "OK"
             }
             // The machine watches physical memory: the page `address` maps to now.
@@ -225,8 +226,8 @@ final class GDBStub {
                   length > 0, (address & 0xFFF) + length <= 0x1000 else { return "E01" }
             let access: WatchAccess = type == "2" ? .write : type == "3" ? .read : .readWrite
             let w = Watchpoint(base: physical, size: length, access: access)
-            watches[key] = (w, address)
-            vm.guest?.watchpoints.insert(w)
+            let ours = vm.guest?.watchpoints.insert(w).inserted == true
+            watches[key] = (w, address, ours)
             return "OK"
         default:
             return ""
@@ -236,7 +237,7 @@ final class GDBStub {
     /// Takes every breakpoint and watchpoint of this session out of the machine (detach, kill).
     func removeAllPoints() {
         for pc in breakpoints { vm.guest?.breakpoints.remove(pc) }
-        for w in watches.values { vm.guest?.watchpoints.remove(w.watchpoint) }
+        for w in watches.values where w.ours { vm.guest?.watchpoints.remove(w.watchpoint) }
         breakpoints = []
         watches = [:]
     }
