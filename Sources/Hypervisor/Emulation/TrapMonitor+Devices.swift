@@ -47,6 +47,35 @@ public struct DeviceAccess: Sendable, Equatable {
         default: return nil
         }
     }
+
+    /// Performs this access of `inst` on the device at machine address `target` for `hart`, as
+    /// the hart would have: a store sends rs2's value; a load writes rd, sign-extended, or for a
+    /// float load NaN-boxed (unprivileged spec, "NaN Boxing of Narrower Values") with the FPU state
+    /// made Dirty, in vsstatus too for a guest in VS-mode (`virtualized`). False when the device
+    /// refused it.
+    func perform(_ inst: Instruction, at target: UInt64, on machine: Machine, hart: Int, virtualized: Bool = false) -> Bool {
+        if isWrite {
+            let value = isFloat ? machine.floatRegister(Int(inst.rs2), hart: hart) : machine.register(Int(inst.rs2), hart: hart)
+            return machine.deviceWrite(physical: target, size: size, value: value, hart: hart)
+        }
+        guard var value = machine.deviceRead(physical: target, size: size, hart: hart) else { return false }
+        if isFloat {
+            if size == 4 { value |= 0xFFFF_FFFF_0000_0000 }
+            machine.setFloatRegister(Int(inst.rd), value, hart: hart)
+            func makeDirty(_ csr: UInt16) {
+                if let status = machine.readCSR(csr, hart: hart) { machine.writeCSR(csr, status | SupervisorBits.fs, hart: hart) }
+            }
+            makeDirty(CSR.mstatus)
+            if virtualized { makeDirty(CSR.vsstatus) }
+            return true
+        }
+        if signed && size < 8 {
+            let shift = UInt64(64 - 8 * size)
+            value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> Int64(shift))
+        }
+        if inst.rd != 0 { machine.setRegister(Int(inst.rd), value, hart: hart) }
+        return true
+    }
 }
 
 extension TrapMonitor {
@@ -114,27 +143,7 @@ extension TrapMonitor {
     /// when the device refused it and the access fault was reflected into the guest.
     public func performDeviceAccess(_ access: DeviceAccess, _ inst: Instruction, at target: UInt64, pc: UInt64) -> Bool {
         let h = hart
-        let done: Bool = withMachine { machine in
-            if access.isWrite {
-                let value = access.isFloat ? machine.floatRegister(Int(inst.rs2), hart: h) : machine.register(Int(inst.rs2), hart: h)
-                return machine.deviceWrite(physical: target, size: access.size, value: value, hart: h)
-            }
-            guard var value = machine.deviceRead(physical: target, size: access.size, hart: h) else { return false }
-            if access.isFloat {
-                // A single is NaN-boxed in its 64-bit register (unprivileged spec, "NaN Boxing of
-                // Narrower Values"), and writing an f register makes the FPU state Dirty.
-                if access.size == 4 { value |= 0xFFFF_FFFF_0000_0000 }
-                machine.setFloatRegister(Int(inst.rd), value, hart: h)
-                if let ms = machine.readCSR(CSR.mstatus, hart: h) { machine.writeCSR(CSR.mstatus, ms | SupervisorBits.fs, hart: h) }
-                return true
-            }
-            if access.signed && access.size < 8 {
-                let shift = UInt64(64 - 8 * access.size)
-                value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> Int64(shift))
-            }
-            if inst.rd != 0 { machine.setRegister(Int(inst.rd), value, hart: h) }
-            return true
-        }
+        let done = withMachine { access.perform(inst, at: target, on: $0, hart: h) }
         guard done else {
             reflect(.exception(access.isWrite ? .storeAccessFault : .loadAccessFault, tval: access.va), pc: pc)
             return false

@@ -234,30 +234,7 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
               machine.isDevice(physical: address, size: access.size) else { return false }
         work[hart].deviceEmulated &+= 1
         charge(prices.deviceEmulated, hart: hart)
-        let done: Bool
-        if access.isWrite {
-            let value = access.isFloat ? machine.floatRegister(Int(inst.rs2), hart: hart) : machine.register(Int(inst.rs2), hart: hart)
-            done = machine.deviceWrite(physical: address, size: access.size, value: value, hart: hart)
-        } else if var value = machine.deviceRead(physical: address, size: access.size, hart: hart) {
-            if access.isFloat {
-                // NaN-boxed single; writing an f register makes FS Dirty (in both status registers).
-                if access.size == 4 { value |= 0xFFFF_FFFF_0000_0000 }
-                machine.setFloatRegister(Int(inst.rd), value, hart: hart)
-                for csr in [RISCV.CSR.mstatus, RISCV.CSR.vsstatus] {
-                    machine.writeCSR(csr, (machine.readCSR(csr, hart: hart) ?? 0) | 3 << 13, hart: hart)
-                }
-            } else {
-                if access.signed && access.size < 8 {
-                    let shift = UInt64(64 - 8 * access.size)
-                    value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> Int64(shift))
-                }
-                if inst.rd != 0 { machine.setRegister(Int(inst.rd), value, hart: hart) }
-            }
-            done = true
-        } else {
-            done = false
-        }
-        guard done else { return false }
+        guard access.perform(inst, at: address, on: machine, hart: hart, virtualized: true) else { return false }
         machine.setPC(trap.pc &+ UInt64(inst.length), hart: hart)
         // Performed here, it retires for the guest as it would natively.
         machine.retireEmulatedInstruction(hart: hart)

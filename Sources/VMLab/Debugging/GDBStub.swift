@@ -109,16 +109,19 @@ final class GDBStub {
 
     // MARK: registers
 
-    private func value(_ register: GDBRegister) -> UInt64? {
-        let r: VirtualMachine.Register
+    /// The register as `vm:read` and `vm:write` name it.
+    private func stateRegister(_ register: GDBRegister) -> VirtualMachine.Register {
         switch register {
-        case .integer(let n): r = .integer(n)
-        case .pc: r = .pc
-        case .float(let n): r = .float(n)
-        case .csr(let n): r = .csr(n, name: CSR.name(n) ?? "0x\(String(n, radix: 16))")
-        case .privilege: r = .privilege
+        case .integer(let n): .integer(n)
+        case .pc: .pc
+        case .float(let n): .float(n)
+        case .csr(let n): .csr(n, name: CSR.name(n) ?? "0x\(String(n, radix: 16))")
+        case .privilege: .privilege
         }
-        switch try? vm.read(r, hart: hart) {
+    }
+
+    private func value(_ register: GDBRegister) -> UInt64? {
+        switch try? vm.read(stateRegister(register), hart: hart) {
         case .integer(let v)?: return v
         case .text(let letter)?: return letter == "M" ? 3 : letter == "S" ? 1 : 0
         case nil: return nil
@@ -152,19 +155,12 @@ final class GDBStub {
     }
 
     private func set(_ register: GDBRegister, _ v: UInt64) -> Bool {
-        let r: VirtualMachine.Register
         var written = VirtualMachine.ReadValue.integer(v)
-        switch register {
-        case .integer(let n): r = .integer(n)
-        case .pc: r = .pc
-        case .float(let n): r = .float(n)
-        case .csr(let n): r = .csr(n, name: CSR.name(n) ?? "0x\(String(n, radix: 16))")
-        case .privilege:
-            r = .privilege
+        if register == .privilege {
             guard let letter = [0: "U", 1: "S", 3: "M"][v] else { return false }
             written = .text(letter)
         }
-        do { try vm.write(r, written, hart: hart) } catch { return false }
+        do { try vm.write(stateRegister(register), written, hart: hart) } catch { return false }
         return true
     }
 
