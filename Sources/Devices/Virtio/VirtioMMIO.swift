@@ -55,7 +55,9 @@ public final class VirtioMMIO: MMIODevice, CountingDevice {
     public let mmioSize: UInt64 = 0x1000
     public let name: String
     public let backend: (any VirtioBackend)?
-    public let memory: any DMAMemory
+    /// The memory its DMA reaches: the machine's, or an IOMMU's port when a VMM assigns the
+    /// device to a guest.
+    public var memory: any DMAMemory
     public var counters: DeviceCounters {
         var c = stats
         c.interrupts = irq.risingEdges

@@ -359,6 +359,11 @@ extension Machine: DMAMemory {
         return true
     }
 
+    /// Whether a device may read or write `count` bytes at `address`: RAM, below `dmaLimit`.
+    public func isReachableByDMA(_ address: UInt64, count: Int) -> Bool {
+        reachableByDMA(address, count) && bus.ram.contains(address, count: UInt64(count))
+    }
+
     /// Whether `count` bytes at `address` lie below `dmaLimit`.
     func reachableByDMA(_ address: UInt64, _ count: Int) -> Bool {
         address < dmaLimit && UInt64(count) <= dmaLimit - address
