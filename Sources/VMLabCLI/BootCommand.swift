@@ -104,6 +104,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --mode hw: how the guest's addresses are translated: nested (the G stage, two-stage walks) or shadow (the VMM's shadow page tables in vsatp, the G stage off, as VT-x before EPT).", valueName: "nested|shadow"))
     var hwPaging: String?
 
+    @Option(help: ArgumentHelp("With --mode hw: how the guest reaches its virtio devices: emulated (each register access exits to the VMM) or assigned (direct assignment: the registers mapped into the guest, the devices' DMA translated and confined by an IOMMU; nested paging only).", valueName: "emulated|assigned"))
+    var hwIo: String?
+
     @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))
     var plic: String = "qemu"
 
@@ -131,6 +134,7 @@ struct BootCommand: ParsableCommand {
             throw ValidationError("--h-extension: only with --mode native or interpret (a VMM does not pass the extension on to its guest).")
         }
         _ = try hardwarePaging()
+        _ = try hardwareIO()
         if try hardware().tlb.nestedEntries > 0 && !hExtension && (try? executionMode()) != .hw {
             throw ValidationError("--tlb: nested needs the hypervisor extension (--mode hw or --h-extension).")
         }
@@ -144,6 +148,19 @@ struct BootCommand: ParsableCommand {
         }
         guard (try? executionMode()) == .hw else { throw ValidationError("--hw-paging: only with --mode hw.") }
         return paging
+    }
+
+    /// `--hw-io`, which only `--mode hw` with nested paging takes.
+    func hardwareIO() throws -> HardwareIO? {
+        guard let hwIo else { return nil }
+        guard let io = HardwareIO(rawValue: hwIo) else {
+            throw ValidationError("--hw-io: unknown device access '\(hwIo)' (expected one of: \(HardwareIO.allCases.map(\.rawValue).joined(separator: ", "))).")
+        }
+        guard (try? executionMode()) == .hw else { throw ValidationError("--hw-io: only with --mode hw.") }
+        guard io == .emulated || (try? hardwarePaging()) != .shadow else {
+            throw ValidationError("--hw-io: assigned devices need nested paging (the IOMMU translates their DMA through the G stage), not --hw-paging shadow.")
+        }
+        return io
     }
 
     /// `--plic` (VMSpec's names).
@@ -327,6 +344,7 @@ struct BootCommand: ParsableCommand {
         (spec.tlb, spec.adBits, spec.misaligned) = try hardware()
         spec.hypervisorExtension = hExtension
         if let paging = try hardwarePaging() { spec.hardwarePolicy.paging = paging }
+        if let io = try hardwareIO() { spec.hardwarePolicy.io = io }
         spec.plicGateway = try plicGateway()
         return spec
     }

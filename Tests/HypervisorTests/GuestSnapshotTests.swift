@@ -8,11 +8,11 @@ import Testing
 /// refuse, changing nothing.
 @Suite(.serialized) struct GuestSnapshotTests {
     static func tinyos(_ bootargs: String, mode: ExecutionMode = .native, paging: HardwarePaging = .nested,
-                       nestedTLB: Int = 0) throws -> Guest? {
+                       nestedTLB: Int = 0, io: HardwareIO = .emulated) throws -> Guest? {
         guard var board = try TinyosBoards.configuration(bootargs, tag: "snapshot", memory: 32 << 20,
                                                          kernel: mode == .pv ? "tinyos-pv.elf" : "tinyos.elf") else { return nil }
         board.machine.tlb.nestedEntries = nestedTLB
-        return try Guest(GuestConfiguration(mode: mode, board: board, hardwarePolicy: HardwareAssistedPolicy(paging: paging)))
+        return try Guest(GuestConfiguration(mode: mode, board: board, hardwarePolicy: HardwareAssistedPolicy(paging: paging, io: io)))
     }
 
     /// fork: page tables, ASIDs, timer interrupts; disk: virtio queues, DMA and the PLIC. Under
@@ -44,6 +44,24 @@ import Testing
         defer { g.close() }
         try Self.restoresAndRunsOn(g)
         #expect(g.machine.counters(hart: 0).tlb.nestedHits > 0)
+    }
+
+    /// Under `hw` with assigned devices: the IOMMU's IOTLB and counters come back, so its hits
+    /// recur; a snapshot of emulated devices does not restore onto assigned ones (their G stages
+    /// and DMA paths differ), nor the reverse.
+    @Test func aRestoredVMKeepsItsIOMMU() throws {
+        guard let g = try Self.tinyos("bench=disk n=2", mode: .hw, io: .assigned),
+              let emulated = try Self.tinyos("bench=disk n=2", mode: .hw) else { return }
+        defer { g.close(); emulated.close() }
+        try Self.restoresAndRunsOn(g)
+        let iommu = try #require((g.technique as? HardwareAssistedTechnique)?.iommu)
+        #expect(iommu.counters.iotlbHits > 0 && iommu.counters.faults == 0)
+        #expect(g.statistics().technique["iommu"]?["translations"] == iommu.counters.translations)
+        let message = SnapshotError("the snapshot is of a VM under hw with assigned devices, not emulated ones")
+        #expect(throws: message) { try emulated.restore(try g.snapshot()) }
+        #expect(throws: SnapshotError("the snapshot is of a VM under hw with emulated devices, not assigned ones")) {
+            try g.restore(try emulated.snapshot())
+        }
     }
 
     static func restoresAndRunsOn(_ g: Guest) throws {

@@ -228,20 +228,8 @@ describe("injectors on tinyos", function()
 end)
 
 describe("device_failure on a disk", function()
-  -- The disk benchmark's fixture (labs/guests/tinyos/mkdisk.sh): sectors 0-1023 carry their
-  -- number and a pattern, sectors 1024-2047 are scratch.
-  local function fixture()
-    local path = os.tmpname()
-    local f = assert(io.open(path, "wb"))
-    for s = 0, 1023 do
-      local bytes = { string.pack("<I8", s) }
-      for j = 8, 511 do bytes[#bytes + 1] = string.char((s * 7 + j) & 0xff) end
-      f:write(table.concat(bytes))
-    end
-    f:write(("\0"):rep(1024 * 512))
-    f:close()
-    return path
-  end
+  -- The disk benchmark's fixture (labs/guests/tinyos/mkdisk.sh's layout).
+  local fixture = require("virtio_blk_request").tinyos_fixture
 
   it("fails the next disk request: the benchmark sees an I/O error", function()
     local disk = fixture()

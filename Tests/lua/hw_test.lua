@@ -1,6 +1,7 @@
 -- Mode "hw": the unmodified kernel in VS-mode under the H extension — what labs/11 relies on.
 local vmlab = require "vmlab"
 local tinyos = require "tinyos_run"
+local blk = require "virtio_blk_request"
 
 describe("mode hw", function()
   it("runs tinyos as native does, the kernel's own work without an exit", function()
@@ -227,6 +228,75 @@ describe("mode hw", function()
     nested:run { max_instructions = 100000 }
     expect(function() shadowed:restore(nested:snapshot()) end)
       .to_raise("the snapshot is of a VM under hw with nested paging, not shadow")
+  end)
+
+  it("assigns the virtio devices behind an IOMMU with io = \"assigned\"", function()
+    local path = blk.tinyos_fixture()
+    local function run(hw)
+      local vm <close> = tinyos.vm("hw", "disk", { hw = hw, disks = { { file = path } } })
+      expect((vm:run())).to_equal("poweroff")
+      return tinyos.result(vm), vm:stats()
+    end
+    local emulated_result, emulated = run(nil)
+    local assigned_result, assigned = run { io = "assigned", iotlb = 4 }
+    os.remove(path)
+    expect(assigned_result).to_match("status=ok")
+    expect(assigned_result).to_equal(emulated_result)
+    -- The virtio registers are the guest's own: fewer device exits, the same device accesses.
+    expect(assigned.technique.hw.device_emulated < emulated.technique.hw.device_emulated).to_be(true)
+    expect(assigned.mmio.accesses > assigned.technique.hw.device_emulated).to_be(true)
+    expect(emulated.technique.iommu).to_be_nil()
+    local iommu = assigned.technique.iommu
+    expect(iommu.faults).to_equal(0)
+    expect(iommu.translations).to_equal(iommu.iotlb_hits + iommu.iotlb_misses)
+    expect(iommu.walk_references).to_equal(3 * iommu.iotlb_misses)   -- 4 KiB G-stage pages
+    expect(assigned.cycles.total < emulated.cycles.total).to_be(true)
+    -- What it cannot be combined with.
+    expect(function() tinyos.vm("hw", "disk", { hw = { paging = "shadow", io = "assigned" } }) end)
+      .to_raise("option 'hw.io': assigned devices need nested paging")
+    expect(function() tinyos.vm("hw", "disk", { hw = { iotlb = 8 } }) end)
+      .to_raise("option 'hw.iotlb': there is no IOMMU without io = \"assigned\"")
+    expect(function() tinyos.vm("hw", "disk", { hw = { io = "assigned", iotlb = 0 } }) end)
+      .to_raise("option 'hw.iotlb': must be 1 to 256, got 0")
+    expect(function() tinyos.vm("hw", "disk", { hw = { io = "sriov" } }) end).to_raise("io")
+    -- A checkpoint of emulated devices does not restore onto assigned ones.
+    local a <close> = tinyos.vm("hw", "syscall", { hw = { io = "assigned" } })
+    local e <close> = tinyos.vm("hw", "syscall")
+    expect(function() a:restore(e:snapshot()) end)
+      .to_raise("the snapshot is of a VM under hw with emulated devices, not assigned ones")
+  end)
+
+  it("refuses an assigned device's DMA outside the guest's memory, and reports it", function()
+    -- A kernel that has its virtio-blk (slot 7, the first disk's) read sector 0 into 0x81000000,
+    -- just past its 16 MiB: the VMM's hidden memory, where the G-stage tables are. Then it powers off.
+    local disk = os.tmpname()
+    local f <close> = assert(io.open(disk, "wb"))
+    f:write(string.rep("\255", 4096))
+    f:flush()
+    local ring = 0x80400000
+    local source = blk.read_sector { slot = 0x10008000, ring = ring, header = 0x80500000, status = 0x80500400,
+                                     target = 0x81000000, length = 4096 }
+    source = source .. "\nli a7, 0x53525354\nli a6, 0\nli a0, 0\nli a1, 0\necall"
+    local kernel = os.tmpname()
+    local k <close> = assert(io.open(kernel, "wb"))
+    k:write((vmlab.asm(source)))
+    k:flush()
+    local vm <close> = assert(vmlab.vm { mode = "hw", kernel = kernel, memory = "16M", hw = { io = "assigned" },
+                                         disks = { { file = disk } } })
+    local faults = {}
+    local hook <close> = vm:on("iommu_fault", function(e) faults[#faults + 1] = e end)
+    expect((vm:run { max_instructions = 200000 })).to_equal("poweroff")
+    os.remove(disk)
+    os.remove(kernel)
+    expect(#faults).to_equal(1)
+    expect(faults[1].cause).to_equal("write_guest_page_fault")
+    expect(faults[1].cause_code).to_equal(23)
+    expect(faults[1].address).to_equal(0x81000000)
+    expect(faults[1].write).to_be(true)
+    expect(faults[1].value).to_equal(7)
+    -- (Tools cannot read the VMM's memory; HardwareAssignedDeviceTests checks the tables are intact.)
+    expect(vm:stats().technique.iommu.faults).to_equal(1)
+    expect(blk.used_index(vm, ring)).to_equal(0)                 -- nothing was used: the device gave up
   end)
 
   it("reads and writes the guest's supervisor CSRs, which are the hart's VS CSRs", function()

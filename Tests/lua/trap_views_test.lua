@@ -4,6 +4,7 @@
 local vmlab = require "vmlab"
 
 local run = require "tinyos_run"
+local blk = require "virtio_blk_request"
 local tinyos, result = run.vm, run.result
 
 describe("vm:page_tables", function()
@@ -202,30 +203,17 @@ describe("the VMM's own memory", function()
     f:flush()
     -- A guest that has virtio-blk read sector 0 into 0x81000000, just past its 16 MiB, then
     -- touches fresh pages (shadow faults, under trap and bt).
-    local o = {}
-    local function store(width, address, value) o[#o + 1] = ("li t0, %d\nli t1, %d\n%s t1, 0(t0)"):format(address, value, width) end
-    local function descriptor(at, address, length, flags, next)
-      store("sd", at, address); store("sw", at + 8, length); store("sh", at + 12, flags); store("sh", at + 14, next)
-    end
-    local ring, header, status, slot = 0x80400000, 0x80100000, 0x80100400, 0x10008000
-    descriptor(ring, header, 16, 1, 1)                -- the request: read sector 0
-    descriptor(ring + 16, 0x81000000, 4096, 3, 2)     -- its data, past the end of RAM
-    descriptor(ring + 32, status, 1, 2, 0)
-    store("sd", header, 0); store("sd", header + 8, 0)
-    store("sw", ring + 0x1000, 0x10000)               -- avail: idx 1, ring[0] = descriptor 0
-    for _, w in ipairs { { 0x70, 0 }, { 0x70, 1 }, { 0x70, 3 }, { 0x24, 1 }, { 0x20, 1 }, { 0x70, 11 }, { 0x30, 0 },
-                         { 0x38, 8 }, { 0x80, ring }, { 0x90, ring + 0x1000 }, { 0xa0, ring + 0x2000 }, { 0x44, 1 },
-                         { 0x70, 15 }, { 0x50, 0 } } do
-      store("sw", slot + w[1], w[2])
-    end
-    o[#o + 1] = "li t2, 0x80600000\n1: ld t3, 0(t2)\nli t4, 4096\nadd t2, t2, t4\nj 1b"
-    local code = vmlab.asm(table.concat(o, "\n"))
+    local ring = 0x80400000
+    local source = blk.read_sector { slot = 0x10008000, ring = ring, header = 0x80100000, status = 0x80100400,
+                                     target = 0x81000000, length = 4096 }
+    source = source .. "\nli t2, 0x80600000\n1: ld t3, 0(t2)\nli t4, 4096\nadd t2, t2, t4\nj 1b"
+    local code = vmlab.asm(source)
     local outcome
     for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
       local vm <close> = assert(vmlab.vm { mode = mode, image = code, memory = "16M", disks = { { file = disk } } })
       local stop, details = vm:run { max_instructions = 200000 }
       -- The device refused the transfer (nothing used); the guest then runs off its RAM's end.
-      local used = select(2, string.unpack("<I2I2", vm:read_memory(0x80402000, 4)))
+      local used = blk.used_index(vm, ring)
       local seen = ("%s %d %s"):format(stop, used, details.message:match("load_access_fault at pc %w+ %(tval 0x81000000%)") and "past RAM" or details.message)
       outcome = outcome or seen
       expect(seen).to_equal(outcome)

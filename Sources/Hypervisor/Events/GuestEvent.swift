@@ -29,6 +29,10 @@ public enum GuestEventKind: String, CaseIterable, Sendable, Hashable {
     /// A device moved guest memory.
     case dma
     case worldSwitch = "world_switch"
+    /// The IOMMU refused an assigned device's DMA (`hw` with `io = "assigned"`): cause = the
+    /// fault's name, causeCode = the RISC-V IOMMU cause, address = the address the device
+    /// presented, isWrite, value = the device ID (the virtio slot).
+    case iommuFault = "iommu_fault"
 
     /// The Lua name.
     public var name: String { rawValue }
@@ -50,6 +54,7 @@ public enum GuestEventKind: String, CaseIterable, Sendable, Hashable {
         case .mmio: 1 << 11
         case .dma: 1 << 12
         case .worldSwitch: 1 << 13
+        case .iommuFault: 1 << 14
         }
     }
 
@@ -65,7 +70,7 @@ public enum GuestEventKind: String, CaseIterable, Sendable, Hashable {
         case .tlbFlush: .tlbFlush
         case .mmio: .mmio
         case .dma: .dma
-        case .exit, .shadowFault, .tracedWrite, .translation, .callout, .worldSwitch: []
+        case .exit, .shadowFault, .tracedWrite, .translation, .callout, .worldSwitch, .iommuFault: []
         }
     }
 }

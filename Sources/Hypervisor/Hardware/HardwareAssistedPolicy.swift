@@ -20,10 +20,21 @@ public struct HardwareAssistedPolicy: Sendable, Equatable {
     /// runs them itself. The VMM emulates each one it intercepts.
     public var intercepts: Set<HardwareIntercept> = []
 
-    public init(paging: HardwarePaging = .nested, gStagePageSize: UInt64 = 4096, intercepts: Set<HardwareIntercept> = []) {
+    /// How the guest reaches its virtio devices: emulated by the VMM (the default: every register
+    /// access exits) or assigned to it (the G stage maps their registers, an IOMMU translates their
+    /// DMA through the guest's G-stage table). Assignment needs nested paging.
+    public var io: HardwareIO = .emulated
+
+    /// The IOMMU's IOTLB entries, with assigned devices.
+    public var iotlbEntries = 32
+
+    public init(paging: HardwarePaging = .nested, gStagePageSize: UInt64 = 4096, intercepts: Set<HardwareIntercept> = [],
+                io: HardwareIO = .emulated, iotlbEntries: Int = 32) {
         self.paging = paging
         self.gStagePageSize = gStagePageSize
         self.intercepts = intercepts
+        self.io = io
+        self.iotlbEntries = iotlbEntries
     }
 
     /// The intercepts in force: shadow paging needs every satp access and fence of the guest.
@@ -43,6 +54,20 @@ public enum HardwarePaging: String, CaseIterable, Sendable {
     /// guest's satp accesses and fences exit (hstatus.VTVM), and so do its page faults (hidden
     /// fills, true faults reflected) and its stores to its own page tables (traced writes).
     case shadow
+}
+
+/// How a `hw` VM's virtio devices are virtualised (the I/O half of [B08]'s and the IOMMU
+/// literature's comparison: an emulated device against direct assignment).
+public enum HardwareIO: String, CaseIterable, Sendable {
+    /// The VMM emulates the device: each register access is a guest-page fault, an exit, decoded
+    /// and performed by the VMM; the device's DMA is confined to the guest's RAM by the VMM.
+    case emulated
+    /// Direct assignment (pass-through, VFIO/VT-d style): the G stage maps the virtio registers
+    /// into the guest, which drives the device without exits; the device's DMA goes through an
+    /// IOMMU whose device contexts use the guest's G-stage table, so the guest's driver programs
+    /// guest-physical addresses and the device can reach nothing else. The device's interrupts
+    /// still exit (the PLIC is the VMM's to emulate; AIA's guest interrupt files are not modelled).
+    case assigned
 }
 
 /// An instruction class a `hw` VMM can make exit (privileged spec, "Hypervisor Status Register").

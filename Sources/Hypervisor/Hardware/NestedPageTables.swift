@@ -14,11 +14,12 @@ struct NestedPageTables {
     static let leafFlags: UInt64 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x40 | 0x80
 
     /// The hidden memory the tables for `memory` bytes of guest RAM take: the root, one level-1
-    /// table per GiB and one level-0 table per 2 MiB (4 KiB leaves, the case [B08] counts).
+    /// table per GiB and one level-0 table per 2 MiB (4 KiB leaves, the case [B08] counts), and a
+    /// level-1 and a level-0 table for the virtio registers when devices are assigned.
     static func size(forGuestMemory memory: UInt64) -> UInt64 {
         let gib = (memory + (1 << 30) - 1) >> 30
         let twoMiB = (memory + (2 << 20) - 1) >> 21
-        return rootSize + (gib + twoMiB) * 4096
+        return rootSize + (gib + twoMiB + 2) * 4096
     }
 
     unowned let machine: Machine

@@ -1,27 +1,30 @@
 // What a VM under `hw` keeps besides its machine, for snapshots (Guest+Snapshot.swift): the VMM's
 // counters and its SBI's timers, and with shadow paging the shadow pager's bookkeeping and the
-// guest's satp. Everything else a `hw` VM runs on is the machine's: the
+// guest's satp; with assigned devices the IOMMU's IOTLB, counters and faults. Everything else a `hw` VM runs on is the machine's: the
 // hypervisor and VS CSRs, V, the VMID-tagged TLB entries, and the G-stage tables in the machine's
 // hidden RAM, which the machine's snapshot keeps.
 
 import Boot
+import Devices
 
 struct HardwareAssistedTechniqueState {
     var work: [HardwareExitCounters]
     var sbi: BuiltinSBIState
     var shadow: ShadowPageTables.State?
     var guestSATPs: [UInt64]
+    var iommu: IOMMU.State?
 }
 
 extension HardwareAssistedTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
         HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState(), shadow: vmm!.shadow?.saveState(),
-                                       guestSATPs: vmm!.guestSATPs)
+                                       guestSATPs: vmm!.guestSATPs, iommu: iommu?.saveState())
     }
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? HardwareAssistedTechniqueState, let vmm else { return false }
-        guard s.work.count == vmm.work.count, (s.shadow == nil) == (vmm.shadow == nil) else { return false }
+        guard s.work.count == vmm.work.count, (s.shadow == nil) == (vmm.shadow == nil), (s.iommu == nil) == (iommu == nil) else { return false }
+        if let saved = s.iommu, let iommu, !iommu.fits(saved) { return false }
         if let saved = s.shadow, let shadow = vmm.shadow { return shadow.fits(saved) }
         return true
     }
@@ -31,6 +34,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         vmm!.work = s.work
         if let saved = s.shadow { vmm!.shadow?.restoreState(saved) }
         vmm!.guestSATPs = s.guestSATPs
+        if let saved = s.iommu { iommu?.restoreState(saved) }
         sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

@@ -30,11 +30,14 @@
 // as natively.
 
 import Boot
+import Devices
 import Machine
 import RISCV
 
 public final class HardwareAssistedTechnique: Technique {
     public private(set) var vmm: HardwareAssistedVMM?
+    /// The IOMMU the assigned devices' DMA goes through (`io = .assigned`), nil otherwise.
+    public private(set) var iommu: IOMMU?
     var sbi: BuiltinSBI?
     public let policy: HardwareAssistedPolicy
     /// The shadow pager's rules, with `paging = .shadow`.
@@ -88,11 +91,16 @@ public final class HardwareAssistedTechnique: Technique {
             .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
             .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
         ])
+        guard policy.io == .emulated || !shadowPaging else {
+            throw GuestBuildError("hw with io = 'assigned' needs nested paging: the IOMMU translates the devices' DMA through the guest's G-stage table")
+        }
         var hgatp: UInt64 = 0   // Bare: with shadow paging, vsatp's tables give machine addresses
         if !shadowPaging {
             var tables = NestedPageTables(machine: machine, base: ramBase + memory, size: poolSize)
             tables.map(guestPhysical: ramBase, size: memory, to: ramBase, pageSize: policy.gStagePageSize)
-            hgatp = tables.hgatp(vmid: UInt64(guest.id) & 0x3FFF)
+            let vmid = UInt64(guest.id) & 0x3FFF
+            hgatp = tables.hgatp(vmid: vmid)
+            if policy.io == .assigned { assignDevices(of: guest, tables: &tables, vmid: vmid) }
         }
         let platform = HardwareSBIPlatform(machine: machine, map: map, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)
@@ -140,6 +148,31 @@ public final class HardwareAssistedTechnique: Technique {
         }
         self.vmm = vmm
         self.sbi = sbi
+    }
+
+    /// Direct assignment: the virtio registers mapped into the guest at their own addresses (the
+    /// guest drives the devices without exits), and each transport's DMA through the IOMMU, its
+    /// device context (device ID = slot) the guest's G-stage table under the VM's VMID.
+    private func assignDevices(of guest: Guest, tables: inout NestedPageTables, vmid: UInt64) {
+        let window = VirtPlatform.virtio(slot: 0).base
+        tables.map(guestPhysical: window, size: UInt64(VirtPlatform.virtioSlotCount) * 0x1000, to: window)
+        let iommu = IOMMU(machine: guest.machine, iotlbEntries: policy.iotlbEntries)
+        for (slot, transport) in guest.board.virtio.enumerated() {
+            iommu.setContext(.secondStage(root: tables.root, gscid: UInt16(vmid)), device: slot)
+            transport.memory = iommu.port(device: slot)
+        }
+        iommu.onFault = { [events = guest.events, unowned guest] fault in
+            guard events.observes(.iommuFault) else { return }
+            var event = GuestEvent(kind: .iommuFault, vcpu: 0, pc: guest.machine.pc(hart: 0), privilege: guest.machine.privilege(hart: 0),
+                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            event.cause = fault.cause.name
+            event.causeCode = UInt64(fault.cause.rawValue)
+            event.address = fault.address
+            event.isWrite = fault.isWrite
+            event.value = UInt64(fault.device)
+            events.dispatch(event)
+        }
+        self.iommu = iommu
     }
 
     /// The M- and HS-level set-up of one vCPU: what exits, the G stage, and the guest's view of the
@@ -227,6 +260,7 @@ public final class HardwareAssistedTechnique: Technique {
                         "exceptions_reflected": m.exceptionsReflected, "emulated": m.emulated,
                         "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites]
         if let shadow = vmm.shadow { groups["shadow"] = shadow.counters.dictionary }
+        if let iommu { groups["iommu"] = iommu.counters.dictionary }
         groups["intercepted"] = m.intercepted.withZeros(for: HardwareIntercept.allCases.map(\.rawValue) + ["sfence_vma"])
         if let sbi {
             groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })

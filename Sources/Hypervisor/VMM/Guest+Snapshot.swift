@@ -31,6 +31,8 @@ public struct GuestSnapshot {
     let mode: ExecutionMode
     /// Under `hw`: nested or shadow paging, which the rest of the VMM's state depends on.
     let hardwarePaging: HardwarePaging?
+    /// Under `hw`: emulated or assigned devices (the G stage and the devices' DMA path differ).
+    let hardwareIO: HardwareIO?
     let profile: CostProfile
     let boardConfiguration: VirtBoardConfiguration
     let board: BoardSnapshot
@@ -64,7 +66,8 @@ extension Guest {
     /// The VM's state now (between runs).
     public func snapshot() throws(SnapshotError) -> GuestSnapshot {
         try checkSnapshotsAvailable()
-        return GuestSnapshot(guest: self, mode: mode, hardwarePaging: hardwarePaging, profile: profile,
+        return GuestSnapshot(guest: self, mode: mode, hardwarePaging: hardwarePaging,
+                             hardwareIO: (technique as? HardwareAssistedTechnique)?.policy.io, profile: profile,
                              boardConfiguration: board.configuration,
                              board: board.snapshot(), finalStop: finalStop,
                              lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
@@ -84,6 +87,9 @@ extension Guest {
             if let theirs = snapshot.hardwarePaging, let ours = hardwarePaging, theirs != ours {
                 throw SnapshotError("the snapshot is of a VM under hw with \(theirs.rawValue) paging, not \(ours.rawValue)")
             }
+            if let theirs = snapshot.hardwareIO, let ours = (technique as? HardwareAssistedTechnique)?.policy.io, theirs != ours {
+                throw SnapshotError("the snapshot is of a VM under hw with \(theirs.rawValue) devices, not \(ours.rawValue) ones")
+            }
             if snapshot.profile != profile {
                 throw SnapshotError("the snapshot is of a VM priced by \(snapshot.profile), not \(profile)")
             }
@@ -93,7 +99,7 @@ extension Guest {
         }
         let vmm = technique as? any SnapshottingTechnique
         if let vmm, let saved = snapshot.techniqueState, !vmm.fits(saved) {
-            throw SnapshotError("the snapshot's VMM state does not fit this VM's (another shadow policy?)")
+            throw SnapshotError("the snapshot's VMM state does not fit this VM's (another shadow policy or IOTLB size?)")
         }
         try board.restore(snapshot.board)
         if let vmm, let saved = snapshot.techniqueState { vmm.restoreTechniqueState(saved) }

@@ -1,3 +1,4 @@
+import Devices
 import Hypervisor
 import LuaKit
 
@@ -27,6 +28,8 @@ extension VMBinding {
         LuaOption("paging", .choice(HardwarePaging.allCases.map(\.rawValue)), "How the guest's addresses are translated: \"nested\" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or \"shadow\" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`."),
         LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry). Nested paging only."),
         LuaOption("intercept", .list(.choice(HardwareIntercept.allCases.map(\.rawValue))), "What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): \"wfi\" (hstatus.VTW), \"sret\" (VTSR), \"satp\" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`."),
+        LuaOption("io", .choice(HardwareIO.allCases.map(\.rawValue)), "How the guest reaches its virtio devices: \"emulated\" (default: every register access is a guest-page fault, an exit, performed by the VMM) or \"assigned\" (direct assignment behind an IOMMU: the G stage maps the virtio registers, so the guest drives the devices without exits, and their DMA goes through an IOMMU that translates the guest-physical addresses its driver programs by the guest's G-stage table and refuses any other; their interrupts still exit). Nested paging only. Counted in `vm:stats().technique.iommu`; refused DMA fires `iommu_fault` events."),
+        LuaOption("iotlb", .integer, "The IOMMU's IOTLB entries, with `io = \"assigned\"` (default 32, 1 to \(IOMMU.maximumIOTLBEntries)): translations cached per 4 KiB, 2 MiB or 1 GiB G-stage page; a miss walks the G-stage table (3 references for 4 KiB pages)."),
     ]
 
     /// The most traps `adapt_threshold` may wait for: more would never adapt in any lab run, and
@@ -74,6 +77,21 @@ extension VMBinding {
                 throw LuaRaise.argument(argument, context + "option 'hw.gstage_page_size': must be 4096 or 2097152 (2 MiB), got \(size)")
             }
             policy.gStagePageSize = UInt64(size)
+        }
+        if let name = hw["io"].string, let io = HardwareIO(rawValue: name) {
+            guard io == .emulated || policy.paging == .nested else {
+                throw LuaRaise.argument(argument, context + "option 'hw.io': assigned devices need nested paging (the IOMMU translates their DMA through the G-stage table), not paging = \"shadow\"")
+            }
+            policy.io = io
+        }
+        if let entries = hw["iotlb"].int64 {
+            guard policy.io == .assigned else {
+                throw LuaRaise.argument(argument, context + "option 'hw.iotlb': there is no IOMMU without io = \"assigned\"")
+            }
+            guard entries >= 1 && entries <= Int64(IOMMU.maximumIOTLBEntries) else {
+                throw LuaRaise.argument(argument, context + "option 'hw.iotlb': must be 1 to \(IOMMU.maximumIOTLBEntries), got \(entries)")
+            }
+            policy.iotlbEntries = Int(entries)
         }
         for item in hw["intercept"].arrayItems {
             guard let name = item.string, let intercept = HardwareIntercept(rawValue: name) else {

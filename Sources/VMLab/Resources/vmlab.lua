@@ -223,7 +223,7 @@ function vmlab_CostProfile:basis(event) end
 
 ---What a hook receives: a plain table describing one event, after it took effect.
 ---@class vmlab.Event
----@field kind "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch" The event's kind (the name `vm:on` was given).
+---@field kind "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch"|"iommu_fault" The event's kind (the name `vm:on` was given).
 ---@field vcpu integer The vCPU it happened on.
 ---@field cause? string For traps, exits, hypercalls: `ecall_u`, `store_page_fault`, `sbi_time`...
 ---@field cause_code? integer The cause as `mcause`/`scause` encodes it (interrupts with bit 63 set).
@@ -380,7 +380,7 @@ local vmlab_PopekGoldbergRow = {}
 
 ---A `to` of `vm:run` that waits for events: the filter keys of `vm:on` (`cause`, `address`, `privilege`, `asid`, `vcpu`) may be added.
 ---@class vmlab.RunToEvent
----@field event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch" The kind of event.
+---@field event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch"|"iommu_fault" The kind of event.
 ---@field count? integer Stop after this many matching events of this run (default 1).
 local vmlab_RunToEvent = {}
 
@@ -569,8 +569,8 @@ function vmlab_VM:load(code, options) end
 ---@return string message
 function vmlab_VM:translate(va, options) end
 
----Calls `fn(event)` after every event of kind `event` that matches `filter` (checked in Swift, before Lua runs), while `vm:run`, `vm:step` or `host:run` runs this VM. Kinds: trap, exit, privileged, hypercall, shadow_fault, traced_write, translation, callout, page_walk, tlb_flush, interrupt_injected, mmio, dma, world_switch (kinds a mode never produces simply never fire). The hook runs after the event took effect (a trap has been delivered, an MMIO access completed, a page walk finished), except `privileged`, which runs before the instruction's effect; it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it resumes. Returning "stop" (or false) stops the run after the current instruction (reason "hook"); returning nothing (or true) lets it go on, and any other value is an error. An error in the hook stops the run and `vm:run` raises it: a message as "error in a hook: " with the hook's message and traceback, any other value (`error({ code = 1 })`) unchanged, so `pcall` gets it back. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
----@param event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch"
+---Calls `fn(event)` after every event of kind `event` that matches `filter` (checked in Swift, before Lua runs), while `vm:run`, `vm:step` or `host:run` runs this VM. Kinds: trap, exit, privileged, hypercall, shadow_fault, traced_write, translation, callout, page_walk, tlb_flush, interrupt_injected, mmio, dma, world_switch, iommu_fault (kinds a mode never produces simply never fire). The hook runs after the event took effect (a trap has been delivered, an MMIO access completed, a page walk finished), except `privileged`, which runs before the instruction's effect; it may read and write registers, CSRs and memory with `vm:read`, `vm:write`, `vm:read_memory`, `vm:write_memory`, and the changes are what the vCPU sees when it resumes. Returning "stop" (or false) stops the run after the current instruction (reason "hook"); returning nothing (or true) lets it go on, and any other value is an error. An error in the hook stops the run and `vm:run` raises it: a message as "error in a hook: " with the hook's message and traceback, any other value (`error({ code = 1 })`) unchanged, so `pcall` gets it back. It may not run or step the VM; closing it from a hook stops the run and closes it when the run returns.
+---@param event "trap"|"exit"|"privileged"|"hypercall"|"shadow_fault"|"traced_write"|"translation"|"callout"|"page_walk"|"tlb_flush"|"interrupt_injected"|"mmio"|"dma"|"world_switch"|"iommu_fault"
 ---@param filter? vmlab.EventFilter|function What must match (may be omitted: `vm:on("trap", fn)`).
 ---@param fn? function `function(event: vmlab.Event): "stop"|boolean|nil`
 ---@return vmlab.Hook hook # Remove it with `hook:remove()` (or `:close()`, or a `<close>` variable).
@@ -676,6 +676,8 @@ function vmlab_VM:close() end
 ---@field paging? "nested"|"shadow" How the guest's addresses are translated: "nested" (default: the G stage, the guest's page tables its own, a TLB miss walks both stages) or "shadow" (shadow-on-hw, VT-x before EPT: the G stage off, the VMM's shadow tables in vsatp; page faults, satp accesses, fences, stores to the guest's page tables and device accesses exit; `shadow = {...}` sets the shadow pager's policy). Counted in `vm:stats().technique.shadow`.
 ---@field gstage_page_size? integer The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry). Nested paging only.
 ---@field intercept? ("wfi"|"sret"|"satp")[] What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): "wfi" (hstatus.VTW), "sret" (VTSR), "satp" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`.
+---@field io? "emulated"|"assigned" How the guest reaches its virtio devices: "emulated" (default: every register access is a guest-page fault, an exit, performed by the VMM) or "assigned" (direct assignment behind an IOMMU: the G stage maps the virtio registers, so the guest drives the devices without exits, and their DMA goes through an IOMMU that translates the guest-physical addresses its driver programs by the guest's G-stage table and refuses any other; their interrupts still exit). Nested paging only. Counted in `vm:stats().technique.iommu`; refused DMA fires `iommu_fault` events.
+---@field iotlb? integer The IOMMU's IOTLB entries, with `io = "assigned"` (default 32, 1 to 256): translations cached per 4 KiB, 2 MiB or 1 GiB G-stage page; a miss walks the G-stage table (3 references for 4 KiB pages).
 
 ---@class vmlab.HostOptions
 ---@field memory? string|integer Host RAM the VMs are carved from, as `vmlab.vm`'s `memory` (default 1G; only pages a VM touches cost real memory).
