@@ -111,11 +111,12 @@ import Testing
         let m = iommu(entries: 2)
         for page: UInt64 in [0, 1, 2, 0] { _ = m.translate(device: 0, address: 0x8000_0000 + page * 4096, isWrite: false) }
         #expect(m.counters.iotlbMisses == 4, "page 0 was the first in, so the first out")
+        #expect(m.iotlbByArrival.map(\.tag) == [0x80002, 0x80000], "page 2, then page 0 again")
         m.setContext(.secondStage(root: root, gscid: 9), device: 1)
         _ = m.translate(device: 1, address: 0x8000_2000, isWrite: false)
         #expect(m.counters.iotlbMisses == 5, "another GSCID's entry does not serve it")
         m.invalidate(gscid: 9)
-        #expect(m.iotlb.allSatisfy { $0.gscid == 7 } && m.iotlb.count == 1)
+        #expect(m.iotlbByArrival.map(\.tag) == [0x80000], "page 0 stays, the oldest now")
         m.invalidate()
         #expect(m.iotlb.isEmpty && m.counters.invalidations == 2)
     }

@@ -235,10 +235,29 @@ describe("mode hw", function()
     local function run(hw)
       local vm <close> = tinyos.vm("hw", "disk", { hw = hw, disks = { { file = path } } })
       expect((vm:run())).to_equal("poweroff")
-      return tinyos.result(vm), vm:stats()
+      return tinyos.result(vm), vm:stats(), vm:iommu()
     end
-    local emulated_result, emulated = run(nil)
-    local assigned_result, assigned = run { io = "assigned", iotlb = 4 }
+    local emulated_result, emulated, none = run(nil)
+    local assigned_result, assigned, view = run { io = "assigned", iotlb = 4 }
+    expect(none).to_be_nil()
+    -- The IOMMU as it stands: a context per virtio slot on the guest's G-stage table, a full
+    -- IOTLB of 4 KiB pages (the guest's RAM is mapped at its own addresses here).
+    expect(#view.contexts).to_equal(8)
+    for i, c in ipairs(view.contexts) do
+      expect(c.device).to_equal(i - 1)
+      expect(c.mode).to_equal("second_stage")
+      expect(c.root).to_equal(view.contexts[1].root)
+    end
+    expect(view.iotlb_capacity).to_equal(4)
+    expect(#view.iotlb).to_equal(4)
+    for _, e in ipairs(view.iotlb) do
+      expect(e.page_size).to_equal(4096)
+      expect(e.machine).to_equal(e.guest_physical)
+      expect(e.gscid).to_equal(view.contexts[1].gscid)
+      expect(e.readable and e.writable).to_be(true)
+    end
+    expect(#view.faults).to_equal(0)
+    expect(view.counters.translations).to_equal(assigned.technique.iommu.translations)
     os.remove(path)
     expect(assigned_result).to_match("status=ok")
     expect(assigned_result).to_equal(emulated_result)
@@ -296,6 +315,14 @@ describe("mode hw", function()
     expect(faults[1].value).to_equal(7)
     -- (Tools cannot read the VMM's memory; HardwareAssignedDeviceTests checks the tables are intact.)
     expect(vm:stats().technique.iommu.faults).to_equal(1)
+    local view = vm:iommu()
+    expect(#view.faults).to_equal(1)
+    expect(view.faults[1].cause).to_equal("write_guest_page_fault")
+    expect(view.faults[1].cause_code).to_equal(23)
+    expect(view.faults[1].device).to_equal(7)
+    expect(view.faults[1].address).to_equal(0x81000000)
+    expect(view.faults[1].write).to_be(true)
+    expect(view.contexts[8].root).to_equal(0x81000000)            -- what the DMA aimed at: the G-stage root
     expect(blk.used_index(vm, ring)).to_equal(0)                 -- nothing was used: the device gave up
   end)
 

@@ -134,8 +134,14 @@ public final class IOMMU {
     /// Drops cached translations: those of one GSCID, or all (IOTINVAL.GVMA).
     public func invalidate(gscid: UInt16? = nil) {
         counters.invalidations &+= 1
-        iotlb.removeAll { gscid == nil || $0.gscid == gscid }
+        // Kept in order of arrival, so the next victim is again the first.
+        iotlb = iotlbByArrival.filter { gscid != nil && $0.gscid != gscid }
         nextVictim = 0
+    }
+
+    /// The IOTLB's entries, oldest first: the order in which they will be replaced.
+    public var iotlbByArrival: [IOTLBEntry] {
+        iotlb.count < iotlbCapacity || nextVictim == 0 ? iotlb : Array(iotlb[nextVictim...] + iotlb[..<nextVictim])
     }
 
     /// The machine address of device `device`'s `address`, or nil (the fault recorded) when the

@@ -18,6 +18,7 @@ enum VMBinding {
         module.classes.append(EventsBinding.handleClass)
         module.classes.append(runToClass)
         SnapshotBinding.contribute(to: &module)
+        IOMMUBinding.contribute(to: &module)
         // Profiles are what `profile=` takes, so they come with the VM.
         CostsBinding.contribute(to: &module)
     }
@@ -440,7 +441,7 @@ extension VirtualMachine: LuaObject {
     public static let luaClass = LuaClass(
         "vmlab.VM",
         summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
-        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods + TLBBinding.methods + GDBBinding.methods
+        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods + TLBBinding.methods + IOMMUBinding.methods + GDBBinding.methods
             + SnapshotBinding.methods,
         close: { ($0 as? VirtualMachine)?.close() },
         describe: { object in

@@ -313,6 +313,42 @@ function vmlab_Host:close() end
 ---@field vms { name: string, mode: string, memory: integer, instructions: integer, cycles: integer, stop: string?, stop_message: string? }[] The VMs, in creation order. `stop` and `stop_message` say why a VM's last turn ended (absent before its first), as `vm:run` names it: `"budget"` for one that used its slice, `"poweroff"`, `"halted"` (also a hart stuck on its trap vector) or `"idle"` for one that dropped out.
 local vmlab_HostStats = {}
 
+---How the IOMMU translates one device's DMA (the RISC-V IOMMU's device context).
+---@class vmlab.IOMMUContext
+---@field device integer The device ID: the virtio-mmio slot (0 at 0x10001000).
+---@field mode "bare"|"second_stage" "second_stage": its addresses are guest-physical, translated by a G-stage table; "bare": machine addresses.
+---@field root? integer The G-stage table's root (machine address; the same table as the vCPUs' hgatp).
+---@field gscid? integer The guest-soft-context ID its IOTLB entries are tagged with (the VM's VMID).
+local vmlab_IOMMUContext = {}
+
+---A DMA the IOMMU refused (`vm:iommu().faults`; the event `iommu_fault` reports each as it happens).
+---@class vmlab.IOMMUFault
+---@field cause "read_access_fault"|"write_access_fault"|"read_guest_page_fault"|"write_guest_page_fault"|"device_context_not_valid" The fault: a guest-page fault (the G stage does not map the page for the access), an access fault (the page is not RAM a device may reach) or a device without a context.
+---@field cause_code integer The RISC-V IOMMU's cause code (21, 23, 5, 7, 258).
+---@field device integer The device ID.
+---@field address integer The address the device presented (guest-physical), or for an access fault the machine address it translated to.
+---@field write boolean Whether the device was writing memory.
+local vmlab_IOMMUFault = {}
+
+---A `hw` VM's IOMMU (`vm:iommu()`).
+---@class vmlab.IOMMUView
+---@field contexts vmlab.IOMMUContext[] Each device's context, by device ID (the virtio slot).
+---@field iotlb vmlab.IOTLBEntry[] The IOTLB's entries, oldest first (it replaces in order of arrival).
+---@field iotlb_capacity integer Its entries at most (`hw = { iotlb = }`).
+---@field faults vmlab.IOMMUFault[] The most recent faults, oldest first (at most 64; `counters.faults` counts them all).
+---@field counters { translations: integer, iotlb_hits: integer, iotlb_misses: integer, walk_references: integer, faults: integer, invalidations: integer } As `vm:stats().technique.iommu`.
+local vmlab_IOMMUView = {}
+
+---One cached DMA translation (`vm:iommu().iotlb`).
+---@class vmlab.IOTLBEntry
+---@field gscid integer The context's tag.
+---@field guest_physical integer The first guest-physical address of the page.
+---@field machine integer Where that page is in the machine.
+---@field page_size integer 4096, 2 MiB or 1 GiB: the G-stage leaf's level.
+---@field readable boolean A device may read it.
+---@field writable boolean A device may write it (W and D set).
+local vmlab_IOTLBEntry = {}
+
 ---A fault that fired (`vm:stats().faults`).
 ---@class vmlab.InjectedFault
 ---@field id integer What `vm:inject` returned.
@@ -605,6 +641,10 @@ function vmlab_VM:check_shadows() end
 ---@param options? vmlab.TLBReadOptions
 ---@return vmlab.TLBEntry[] entries
 function vmlab_VM:tlb(options) end
+
+---The IOMMU of a `hw` VM whose devices are assigned (`hw = { io = "assigned" }`) as it stands, as plain data: each device's context, the IOTLB's entries in the order they arrived, the most recent faults (up to 64, oldest first) and the counters of `vm:stats().technique.iommu`. Reading changes nothing. `nil` for a VM without one.
+---@return vmlab.IOMMUView? iommu
+function vmlab_VM:iommu() end
 
 ---Hands the VM, where it stands, to GDB: waits for gdb-multiarch's `target remote :PORT` and serves GDB's remote protocol (registers and memory as `vm:read` sees them, breakpoints, watchpoints, harts as threads, `monitor stats`; as `vmlab boot --gdb`) until GDB detaches ("detached": the VM stays where GDB left it, and the script goes on), kills the guest ("killed") or the guest powers off ("poweroff"). The script waits meanwhile; hooks fire as in `run`. A port that cannot be listened on returns `nil, message`. Not inside a hook.
 ---@param options? vmlab.GDBOptions
