@@ -30,7 +30,9 @@
 --    stage maps the virtio registers into the guest, which drives the disk without exits, and an
 --    IOMMU translates the disk's DMA (the guest-physical addresses its driver wrote into the
 --    queue) through the guest's G-stage table, so the device reaches the guest's memory and
---    nothing else (VT-d / the RISC-V IOMMU, as VFIO pass-through uses them).
+--    nothing else (VT-d / the RISC-V IOMMU, as VFIO pass-through uses them). Then the same
+--    assignment without the IOMMU (`hw = { io = "assigned", iommu = false }`), and a guest that
+--    aims its disk at the VMM's memory.
 --
 -- Questions: why does a system call cost nothing extra under hw but ~19× under trap? Why does a
 -- context switch, which makes no exit, still cost more than natively? Why does a
@@ -42,9 +44,10 @@
 -- Why did VMware's binary translator beat first-generation VT-x on fork (bt against hw-shadow),
 -- and which benchmark does hw-shadow still win against nested paging?
 -- Which exits does direct assignment leave, and what would remove them (AIA's guest interrupt
--- files, VT-d's posted interrupts)? Why must the IOMMU translate at all: what would the disk
--- write, and where, if it took the driver's addresses as machine addresses? What does the IOMMU's
--- walk cost the guest here, and who would pay for it on real hardware?
+-- files, VT-d's posted interrupts)? This VMM places the guest's RAM at the machine addresses of
+-- its guest-physical ones: what does the IOMMU still do for it (`vm:iommu()`, and a descriptor
+-- aimed past the guest's RAM), and what more would a VMM that places RAM elsewhere need? What
+-- does the IOMMU's walk cost the guest here, and who would pay for it on real hardware?
 local vmlab = require "vmlab"
 
 local profile = "classic-2006"
@@ -221,6 +224,70 @@ print(("   hw-assigned, whole run: %d device exits (the PLIC's, the UART's), %d 
 print(("   the IOMMU: %d page translations, %d IOTLB hits, %d misses, %d G-stage entries read, %d faults")
   :format(iommu.translations, iommu.iotlb_hits, iommu.iotlb_misses, iommu.walk_references, iommu.faults))
 
+-- Why assignment needs the IOMMU. A guest of 16 MiB has its disk read one sector into
+-- 0x81000000, past its RAM: where this VMM keeps the guest's G-stage root. The sector holds two
+-- root entries of the attacker's making, 1 GiB leaves onto the same machine addresses (the devices;
+-- RAM, with the VMM's memory behind the guest's). Then the guest reads 0x81000000 itself.
+local root_address = 0x81000000
+local function escape(iommu)
+  local sector = {}
+  for _ = 0, 511 do sector[#sector + 1] = string.pack("<I8", 0) end
+  sector[1] = string.pack("<I8", (0 >> 12) << 10 | 0xDF)             -- V R W X U A D
+  sector[3] = string.pack("<I8", (0x80000000 >> 12) << 10 | 0xDF)
+  local disk = os.tmpname()
+  local f = assert(io.open(disk, "wb"))
+  f:write(table.concat(sector))
+  f:close()
+  local o = {}
+  local function store(width, address, value) o[#o + 1] = ("li t0, %d\nli t1, %d\n%s t1, 0(t0)"):format(address, value, width) end
+  local function descriptor(at, address, length, flags, next)
+    store("sd", at, address); store("sw", at + 8, length); store("sh", at + 12, flags); store("sh", at + 14, next)
+  end
+  -- virtio-blk in slot 7 (the first disk's), queue 0 at 0x80400000: read sector 0 into the root.
+  local ring, header, status, slot = 0x80400000, 0x80500000, 0x80500400, 0x10008000
+  o[#o + 1] = "la t0, 9f\ncsrw stvec, t0"                          -- a fault ends the run with code 1
+  descriptor(ring, header, 16, 1, 1)
+  descriptor(ring + 16, root_address, 512, 3, 2)
+  descriptor(ring + 32, status, 1, 2, 0)
+  store("sd", header, 0); store("sd", header + 8, 0)
+  store("sw", ring + 0x1000, 0x10000)
+  for _, w in ipairs { { 0x70, 1 }, { 0x70, 3 }, { 0x24, 1 }, { 0x20, 1 }, { 0x70, 11 }, { 0x30, 0 }, { 0x38, 8 },
+                       { 0x80, ring }, { 0x90, ring + 0x1000 }, { 0xa0, ring + 0x2000 }, { 0x44, 1 }, { 0x70, 15 },
+                       { 0x50, 0 } } do
+    store("sw", slot + w[1], w[2])
+  end
+  o[#o + 1] = ([[
+    li t0, %d
+    ld s3, 0(t0)              # the VMM's G-stage root, entry 0
+    li a7, 0x53525354         # SBI system reset: shutdown, no failure
+    li a6, 0
+    li a0, 0
+    li a1, 0
+    ecall
+  .align 2
+  9:
+    li a7, 0x53525354         # shutdown, system failure (exit code 1)
+    li a6, 0
+    li a0, 0
+    li a1, 1
+    ecall]]):format(root_address)
+  local kernel = os.tmpname()
+  f = assert(io.open(kernel, "wb"))
+  f:write((vmlab.asm(table.concat(o, "\n"))))
+  f:close()
+  local vm <close> = assert(vmlab.vm { mode = "hw", kernel = kernel, memory = "16M", profile = profile,
+                                       hw = { io = "assigned", iommu = iommu }, disks = { { file = disk } } })
+  local stop, details = vm:run { max_instructions = 1e6 }
+  os.remove(disk)
+  os.remove(kernel)
+  return { stop = stop, code = details.exit_code, read = vm:read("s3"), iommu = vm:iommu() }
+end
+local unprotected, protected = escape(false), escape(true)
+print(("   without an IOMMU: the disk wrote the VMM's G-stage root; the guest then read it: %s (exit code %d)")
+  :format(vmlab.hex(unprotected.read), unprotected.code))
+print(("   with the IOMMU: the DMA was refused (%s at %s), and the guest's read faulted (exit code %d)")
+  :format(protected.iommu.faults[1].cause, vmlab.hex(protected.iommu.faults[1].address), protected.code))
+
 -- What `vmlab test labs` verifies.
 vmlab.check("every run completes and prints what native prints", function()
   for _, bench in ipairs(benches) do
@@ -348,4 +415,16 @@ vmlab.check("direct assignment removes the disk's register exits but not its int
   expect(iommu.walk_references).to_equal(3 * iommu.iotlb_misses)
   expect(iommu.iotlb_hits > iommu.iotlb_misses).to_be(true)
   expect(io_runs.hw.runs[2].stats.technique.iommu).to_be_nil()
+end)
+
+vmlab.check("without an IOMMU an assigned device lets the guest rewrite the VMM's tables; with it, not", function()
+  expect(unprotected.stop).to_equal("poweroff")
+  expect(unprotected.code).to_equal(0)
+  expect(unprotected.read).to_equal(0xDF)             -- its own 1 GiB leaf, read back from the VMM's root
+  expect(unprotected.iommu).to_be_nil()
+  expect(protected.stop).to_equal("poweroff")
+  expect(protected.code).to_equal(1)
+  expect(#protected.iommu.faults).to_equal(1)
+  expect(protected.iommu.faults[1].cause).to_equal("write_guest_page_fault")
+  expect(protected.iommu.faults[1].address).to_equal(root_address)
 end)

@@ -57,9 +57,9 @@ import Testing
         let iommu = try #require((g.technique as? HardwareAssistedTechnique)?.iommu)
         #expect(iommu.counters.iotlbHits > 0 && iommu.counters.faults == 0)
         #expect(g.statistics().technique["iommu"]?["translations"] == iommu.counters.translations)
-        let message = SnapshotError("the snapshot is of a VM under hw with assigned devices, not emulated ones")
+        let message = SnapshotError("the snapshot is of a VM under hw with assigned devices, not emulated devices")
         #expect(throws: message) { try emulated.restore(try g.snapshot()) }
-        #expect(throws: SnapshotError("the snapshot is of a VM under hw with emulated devices, not assigned ones")) {
+        #expect(throws: SnapshotError("the snapshot is of a VM under hw with emulated devices, not assigned devices")) {
             try g.restore(try emulated.snapshot())
         }
     }

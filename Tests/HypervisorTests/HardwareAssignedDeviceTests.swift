@@ -21,7 +21,7 @@ import Testing
     /// it to read sector 0 into guest-physical `target`, then waits for the request to be used
     /// or for the device to need a reset, and powers off. The request (16 bytes) is at DATA +
     /// 0x1000, the status byte at DATA + 0x1100, the queue's rings at DATA, + 0x2000, + 0x3000.
-    static func reader(into target: UInt64) -> String {
+    static func reader(into target: UInt64, then: String = TestKernels.shutdown(0)) -> String {
         """
             li s1, 0x10001000
             li s2, DATA
@@ -100,7 +100,7 @@ import Testing
             andi t0, t0, 0x40        # DEVICE_NEEDS_RESET
             beqz t0, 1b
         2:
-        \(TestKernels.shutdown(0))
+        \(then)
         """
     }
 
@@ -196,6 +196,56 @@ import Testing
         let iommu = try #require((assigned.technique as? HardwareAssistedTechnique)?.iommu)
         #expect(iommu.counters.translations > 0 && iommu.counters.faults == 0)
         #expect(assigned.machine.cycles < emulated.machine.cycles)
+    }
+
+    /// Why assignment needs an IOMMU: without one, a guest has its disk read a sector it wrote
+    /// over the VMM's G-stage root (a 1 GiB leaf mapping the guest-physical range of its RAM, and
+    /// with it the VMM's memory behind it), and then reads the VMM's tables itself. With the
+    /// IOMMU the DMA is refused and the same read is the access fault it always was.
+    @Test func withoutAnIOMMUTheGuestRewritesItsOwnGStage() throws {
+        // Sector 0: root entries 0 and 2 as 1 GiB leaves (V R W X U A D) onto the same machine
+        // addresses: the devices, and RAM with the VMM's memory behind the guest's.
+        var sector = [UInt8](repeating: 0, count: 4096)
+        for (index, base) in [(0, UInt64(0)), (2, 0x8000_0000)] as [(Int, UInt64)] {
+            let pte = (base >> 12) << 10 | 0xDF
+            for b in 0..<8 { sector[index * 8 + b] = UInt8(truncatingIfNeeded: pte >> (8 * UInt64(b))) }
+        }
+        let disk = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-escape-\(UUID().uuidString).img").path
+        try Data(sector).write(to: URL(fileURLWithPath: disk))
+        defer { try? FileManager.default.removeItem(atPath: disk) }
+        let attack = """
+                la t0, 9f
+                csrw stvec, t0
+            \(Self.reader(into: Self.hidden, then: """
+                li t0, \(Self.hidden)
+                ld s3, 0(t0)             # the VMM's G-stage root, entry 0
+            \(TestKernels.shutdown(0))
+            """))
+            .align 2
+            9:
+            \(TestKernels.shutdown(1))
+            """
+        for iommu in [false, true] {
+            var board = try TestKernels.board(attack)
+            board.disks = [DiskConfiguration(path: disk, mode: .copyOnWrite, slot: 0)]
+            let g = try Guest(GuestConfiguration(mode: .hw, board: board,
+                                                 hardwarePolicy: HardwareAssistedPolicy(io: .assigned, iommu: iommu)))
+            defer { g.close() }
+            let before = g.machine.readPhysical(at: Self.hidden, count: 4096)
+            let stop = g.run(maxInstructions: 1_000_000)
+            let root = g.machine.readPhysicalWord(at: Self.hidden)
+            if iommu {
+                #expect(stop == .poweredOff(code: 1), "the read past its RAM faulted, as before")
+                let untouched = g.machine.readPhysical(at: Self.hidden, count: 4096) == before
+                #expect(untouched && root != 0xDF)
+                #expect((g.technique as? HardwareAssistedTechnique)?.iommu?.counters.faults == 1)
+            } else {
+                #expect(stop == .poweredOff(code: 0), "the guest read the VMM's memory")
+                #expect(root == 0xDF, "the disk's sector is the VMM's G-stage root now")
+                #expect(g.machine.register(19) == 0xDF, "s3: what the guest read of the VMM's tables")
+                #expect((g.technique as? HardwareAssistedTechnique)?.iommu == nil)
+            }
+        }
     }
 
     @Test func assignmentNeedsNestedPaging() throws {

@@ -258,7 +258,6 @@ describe("mode hw", function()
     end
     expect(#view.faults).to_equal(0)
     expect(view.counters.translations).to_equal(assigned.technique.iommu.translations)
-    os.remove(path)
     expect(assigned_result).to_match("status=ok")
     expect(assigned_result).to_equal(emulated_result)
     -- The virtio registers are the guest's own: fewer device exits, the same device accesses.
@@ -278,11 +277,25 @@ describe("mode hw", function()
     expect(function() tinyos.vm("hw", "disk", { hw = { io = "assigned", iotlb = 0 } }) end)
       .to_raise("option 'hw.iotlb': must be 1 to 256, got 0")
     expect(function() tinyos.vm("hw", "disk", { hw = { io = "sriov" } }) end).to_raise("io")
+    expect(function() tinyos.vm("hw", "disk", { hw = { iommu = false } }) end)
+      .to_raise("option 'hw.iommu': only assigned devices %(io = \"assigned\"%) have an IOMMU or not")
+    expect(function() tinyos.vm("hw", "disk", { hw = { io = "assigned", iommu = false, iotlb = 4 } }) end)
+      .to_raise("there is no IOMMU without io = \"assigned\" %(and iommu = true%)")
+    -- Without the IOMMU the disk still works (the guest's RAM is at its own machine addresses),
+    -- unconfined.
+    do
+      local vm <close> = tinyos.vm("hw", "disk", { hw = { io = "assigned", iommu = false }, disks = { { file = path } } })
+      expect((vm:run())).to_equal("poweroff")
+      expect(tinyos.result(vm)).to_equal(emulated_result)
+      expect(vm:iommu()).to_be_nil()
+      expect(vm:stats().technique.iommu).to_be_nil()
+    end
+    os.remove(path)
     -- A checkpoint of emulated devices does not restore onto assigned ones.
     local a <close> = tinyos.vm("hw", "syscall", { hw = { io = "assigned" } })
     local e <close> = tinyos.vm("hw", "syscall")
     expect(function() a:restore(e:snapshot()) end)
-      .to_raise("the snapshot is of a VM under hw with emulated devices, not assigned ones")
+      .to_raise("the snapshot is of a VM under hw with emulated devices, not assigned devices")
   end)
 
   it("refuses an assigned device's DMA outside the guest's memory, and reports it", function()

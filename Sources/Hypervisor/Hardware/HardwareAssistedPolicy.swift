@@ -28,16 +28,30 @@ public struct HardwareAssistedPolicy: Sendable, Equatable {
     /// The IOMMU's IOTLB entries, with assigned devices.
     public var iotlbEntries = 32
 
+    /// With assigned devices: whether an IOMMU stands between them and memory (the default). Without
+    /// one, their DMA reaches every byte of the machine's RAM, the VMM's hidden memory included, at
+    /// the addresses the guest's driver wrote: unsafe, and there to show why an IOMMU is needed.
+    public var iommu = true
+
     public init(paging: HardwarePaging = .nested, gStagePageSize: UInt64 = 4096, intercepts: Set<HardwareIntercept> = [],
-                io: HardwareIO = .emulated, iotlbEntries: Int = 32) {
+                io: HardwareIO = .emulated, iotlbEntries: Int = 32, iommu: Bool = true) {
         self.paging = paging
         self.gStagePageSize = gStagePageSize
         self.intercepts = intercepts
         self.io = io
         self.iotlbEntries = iotlbEntries
+        self.iommu = iommu
     }
 
     /// The intercepts in force: shadow paging needs every satp access and fence of the guest.
+    /// How the guest's devices are reached, in words (for messages).
+    public var devicesDescription: String {
+        switch io {
+        case .emulated: "emulated devices"
+        case .assigned: iommu ? "assigned devices" : "assigned devices without an IOMMU"
+        }
+    }
+
     public var effectiveIntercepts: Set<HardwareIntercept> {
         paging == .shadow ? intercepts.union([.satp]) : intercepts
     }

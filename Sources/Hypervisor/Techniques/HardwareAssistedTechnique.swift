@@ -152,10 +152,17 @@ public final class HardwareAssistedTechnique: Technique {
 
     /// Direct assignment: the virtio registers mapped into the guest at their own addresses (the
     /// guest drives the devices without exits), and each transport's DMA through the IOMMU, its
-    /// device context (device ID = slot) the guest's G-stage table under the VM's VMID.
+    /// device context (device ID = slot) the guest's G-stage table under the VM's VMID. Without
+    /// the IOMMU, the transports reach the machine's memory directly, all of it.
     private func assignDevices(of guest: Guest, tables: inout NestedPageTables, vmid: UInt64) {
         let window = VirtPlatform.virtio(slot: 0).base
         tables.map(guestPhysical: window, size: UInt64(VirtPlatform.virtioSlotCount) * 0x1000, to: window)
+        guard policy.iommu else {
+            // The board confines devices to the guest's RAM, as the VMM's own device emulation
+            // would: a device assigned without an IOMMU is not confined at all.
+            guest.machine.dmaLimit = .max
+            return
+        }
         let iommu = IOMMU(machine: guest.machine, iotlbEntries: policy.iotlbEntries)
         for (slot, transport) in guest.board.virtio.enumerated() {
             iommu.setContext(.secondStage(root: tables.root, gscid: UInt16(vmid)), device: slot)

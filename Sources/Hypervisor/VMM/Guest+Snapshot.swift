@@ -31,8 +31,9 @@ public struct GuestSnapshot {
     let mode: ExecutionMode
     /// Under `hw`: nested or shadow paging, which the rest of the VMM's state depends on.
     let hardwarePaging: HardwarePaging?
-    /// Under `hw`: emulated or assigned devices (the G stage and the devices' DMA path differ).
-    let hardwareIO: HardwareIO?
+    /// Under `hw`: emulated or assigned devices, with or without the IOMMU (the G stage and the
+    /// devices' DMA path differ).
+    let hardwareDevices: String?
     let profile: CostProfile
     let boardConfiguration: VirtBoardConfiguration
     let board: BoardSnapshot
@@ -67,7 +68,7 @@ extension Guest {
     public func snapshot() throws(SnapshotError) -> GuestSnapshot {
         try checkSnapshotsAvailable()
         return GuestSnapshot(guest: self, mode: mode, hardwarePaging: hardwarePaging,
-                             hardwareIO: (technique as? HardwareAssistedTechnique)?.policy.io, profile: profile,
+                             hardwareDevices: (technique as? HardwareAssistedTechnique)?.policy.devicesDescription, profile: profile,
                              boardConfiguration: board.configuration,
                              board: board.snapshot(), finalStop: finalStop,
                              lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
@@ -87,8 +88,9 @@ extension Guest {
             if let theirs = snapshot.hardwarePaging, let ours = hardwarePaging, theirs != ours {
                 throw SnapshotError("the snapshot is of a VM under hw with \(theirs.rawValue) paging, not \(ours.rawValue)")
             }
-            if let theirs = snapshot.hardwareIO, let ours = (technique as? HardwareAssistedTechnique)?.policy.io, theirs != ours {
-                throw SnapshotError("the snapshot is of a VM under hw with \(theirs.rawValue) devices, not \(ours.rawValue) ones")
+            if let theirs = snapshot.hardwareDevices, let ours = (technique as? HardwareAssistedTechnique)?.policy.devicesDescription,
+               theirs != ours {
+                throw SnapshotError("the snapshot is of a VM under hw with \(theirs), not \(ours)")
             }
             if snapshot.profile != profile {
                 throw SnapshotError("the snapshot is of a VM priced by \(snapshot.profile), not \(profile)")

@@ -29,6 +29,7 @@ extension VMBinding {
         LuaOption("gstage_page_size", .integer, "The size of the G stage's leaves, in bytes: 4096 (default: a TLB miss of an Sv39 guest reads 15 entries) or 2 MiB, 2097152 (the G walk ends a level sooner: 11 entries; a guest superpage keeps a 2 MiB TLB entry). Nested paging only."),
         LuaOption("intercept", .list(.choice(HardwareIntercept.allCases.map(\.rawValue))), "What else of the guest kernel exits, each emulated by the VMM (its execution controls; default none): \"wfi\" (hstatus.VTW), \"sret\" (VTSR), \"satp\" (VTVM: satp accesses and sfence.vma, as CR3 loads under VT-x without EPT). Counted in `vm:stats().technique.intercepted`."),
         LuaOption("io", .choice(HardwareIO.allCases.map(\.rawValue)), "How the guest reaches its virtio devices: \"emulated\" (default: every register access is a guest-page fault, an exit, performed by the VMM) or \"assigned\" (direct assignment behind an IOMMU: the G stage maps the virtio registers, so the guest drives the devices without exits, and their DMA goes through an IOMMU that translates the guest-physical addresses its driver programs by the guest's G-stage table and refuses any other; their interrupts still exit). Nested paging only. Counted in `vm:stats().technique.iommu`; refused DMA fires `iommu_fault` events."),
+        LuaOption("iommu", .boolean, "With `io = \"assigned\"`: whether an IOMMU stands between the devices and memory (default true). `false` assigns them without one: their DMA goes to the machine addresses the guest's driver wrote, anywhere in the machine's RAM, the VMM's own memory included — unsafe, there to show why an IOMMU is needed (lab 11, part 6)."),
         LuaOption("iotlb", .integer, "The IOMMU's IOTLB entries, with `io = \"assigned\"` (default 32, 1 to \(IOMMU.maximumIOTLBEntries)): translations cached per 4 KiB, 2 MiB or 1 GiB G-stage page; a miss walks the G-stage table (3 references for 4 KiB pages)."),
     ]
 
@@ -84,9 +85,15 @@ extension VMBinding {
             }
             policy.io = io
         }
-        if let entries = hw["iotlb"].int64 {
+        if let iommu = hw["iommu"].bool {
             guard policy.io == .assigned else {
-                throw LuaRaise.argument(argument, context + "option 'hw.iotlb': there is no IOMMU without io = \"assigned\"")
+                throw LuaRaise.argument(argument, context + "option 'hw.iommu': only assigned devices (io = \"assigned\") have an IOMMU or not")
+            }
+            policy.iommu = iommu
+        }
+        if let entries = hw["iotlb"].int64 {
+            guard policy.io == .assigned && policy.iommu else {
+                throw LuaRaise.argument(argument, context + "option 'hw.iotlb': there is no IOMMU without io = \"assigned\" (and iommu = true)")
             }
             guard entries >= 1 && entries <= Int64(IOMMU.maximumIOTLBEntries) else {
                 throw LuaRaise.argument(argument, context + "option 'hw.iotlb': must be 1 to \(IOMMU.maximumIOTLBEntries), got \(entries)")
