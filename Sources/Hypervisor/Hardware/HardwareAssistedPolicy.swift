@@ -43,7 +43,6 @@ public struct HardwareAssistedPolicy: Sendable, Equatable {
         self.iommu = iommu
     }
 
-    /// The intercepts in force: shadow paging needs every satp access and fence of the guest.
     /// How the guest's devices are reached, in words (for messages).
     public var devicesDescription: String {
         switch io {
@@ -52,6 +51,7 @@ public struct HardwareAssistedPolicy: Sendable, Equatable {
         }
     }
 
+    /// The intercepts in force: shadow paging needs every satp access and fence of the guest.
     public var effectiveIntercepts: Set<HardwareIntercept> {
         paging == .shadow ? intercepts.union([.satp]) : intercepts
     }

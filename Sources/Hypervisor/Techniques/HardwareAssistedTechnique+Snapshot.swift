@@ -1,8 +1,8 @@
 // What a VM under `hw` keeps besides its machine, for snapshots (Guest+Snapshot.swift): the VMM's
-// counters and its SBI's timers, and with shadow paging the shadow pager's bookkeeping and the
-// guest's satp; with assigned devices the IOMMU's IOTLB, counters and faults. Everything else a `hw` VM runs on is the machine's: the
-// hypervisor and VS CSRs, V, the VMID-tagged TLB entries, and the G-stage tables in the machine's
-// hidden RAM, which the machine's snapshot keeps.
+// counters and its SBI's timers, with shadow paging the shadow pager's bookkeeping and the guest's
+// satp, and with assigned devices the IOMMU's IOTLB, counters and faults. Everything else a `hw`
+// VM runs on is the machine's: the hypervisor and VS CSRs, V, the VMID-tagged TLB entries, and the
+// G-stage tables in the machine's hidden RAM, which the machine's snapshot keeps.
 
 import Boot
 import Devices
