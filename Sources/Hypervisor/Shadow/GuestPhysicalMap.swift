@@ -28,6 +28,16 @@ public struct GuestPhysicalMap: Sendable, Equatable {
 
     public init(_ regions: [Region]) { self.regions = regions }
 
+    /// The map a VMM of this project gives its guest: guest-physical = machine-physical for the
+    /// guest's `memory` bytes of RAM at `ramBase` and for its devices (everything below RAM); the
+    /// VMM's hidden memory behind the guest's RAM is in neither.
+    public static func identity(ramBase: UInt64, memory: UInt64) -> GuestPhysicalMap {
+        GuestPhysicalMap([
+            .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
+            .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
+        ])
+    }
+
     /// The machine address of guest-physical `gpa` and whether it is RAM; nil outside the VM.
     public func machineAddress(_ gpa: UInt64) -> (address: UInt64, isRAM: Bool)? {
         for r in regions where r.contains(gpa) { return (r.machineBase &+ (gpa - r.guestBase), r.isRAM) }

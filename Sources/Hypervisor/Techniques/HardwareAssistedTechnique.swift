@@ -85,12 +85,8 @@ public final class HardwareAssistedTechnique: Technique {
         guard !shadowPaging || shadowPolicy.capacity >= machine.hartCount else {
             throw GuestBuildError("hw with paging = 'shadow' caches at least one address space per vCPU: shadow capacity \(shadowPolicy.capacity) is less than the \(machine.hartCount) harts")
         }
-        // Guest-physical = machine-physical for the guest's RAM and its devices (below RAM); the
-        // G-stage tables behind the guest's RAM are in neither.
-        let map = GuestPhysicalMap([
-            .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
-            .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
-        ])
+        // The G-stage tables (or the shadow pool) behind the guest's RAM are not the guest's.
+        let map = GuestPhysicalMap.identity(ramBase: ramBase, memory: memory)
         guard policy.io == .emulated || !shadowPaging else {
             throw GuestBuildError("hw with io = 'assigned' needs nested paging: the IOMMU translates the devices' DMA through the guest's G-stage table")
         }

@@ -59,12 +59,8 @@ public final class TrapTechnique: ShadowingTechnique {
             throw GuestBuildError("trap mode runs the guest kernel under its own virtual SBI: use the built-in firmware")
         }
         let ramBase = machine.configuration.ramBase
-        // Guest-physical = machine-physical for the guest's RAM and for its devices (everything
-        // below RAM); the shadow pool behind the guest's RAM is in neither.
-        let map = GuestPhysicalMap([
-            .init(guestBase: 0, size: ramBase, machineBase: 0, isRAM: false),
-            .init(guestBase: ramBase, size: memory, machineBase: ramBase, isRAM: true),
-        ])
+        // The shadow pool behind the guest's RAM is not the guest's.
+        let map = GuestPhysicalMap.identity(ramBase: ramBase, memory: memory)
         let pc = machine.pc(hart: 0), a0 = machine.register(10, hart: 0), a1 = machine.register(11, hart: 0)
         let monitor = TrapMonitor(machine: machine, map: map, poolBase: ramBase + memory, poolSize: Self.shadowPoolSize,
                                   shadowCapacity: shadowPolicy.capacity)
