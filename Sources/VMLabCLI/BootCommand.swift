@@ -89,7 +89,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the guest runs: native (directly on the machine), interpret (under the VMM, every instruction emulated in software and charged for it), trap (trap-and-emulate with shadow page tables), bt (binary translation of the kernel's code, with shadow page tables), pv (para-virtualised: a kernel built for vmlab's hypercalls, e.g. tinyos-pv.elf) or hw (hardware-assisted: the kernel in VS-mode under the H extension, two-stage translation).", valueName: "mode"))
     var mode: String = "native"
 
-    @Option(help: ArgumentHelp("The hart's TLB, as vmlab.vm's tlb option: entries (default 64), ways (default 4; = entries for fully associative), tagged=false to flush it on every satp write, keep_global=true (with tagged=false) to spare global entries then, nested=N for a nested TLB of N G-stage translations (with the H extension: --mode hw or --h-extension).", valueName: "entries=N,ways=N,tagged=BOOL,keep_global=BOOL,nested=N"))
+    @Option(help: ArgumentHelp("The hart's TLB, as vmlab.vm's tlb option: entries (default 64), ways (default 4; = entries for fully associative), tagged=false to flush it on every satp write, keep_global=true (with tagged=false) to spare global entries then, nested=N for a nested TLB of N G-stage translations, pwc=N for a page-walk cache of N guest non-leaf entries (both with the H extension: --mode hw or --h-extension).", valueName: "entries=N,ways=N,tagged=BOOL,keep_global=BOOL,nested=N,pwc=N"))
     var tlb: String?
 
     @Option(help: ArgumentHelp("Who sets page-table A/D bits: hardware (the page walker, as QEMU) or fault (a page fault, for software; Svade, as Spike).", valueName: "hardware|fault"))
@@ -137,6 +137,9 @@ struct BootCommand: ParsableCommand {
         _ = try hardwareIO()
         if try hardware().tlb.nestedEntries > 0 && !hExtension && (try? executionMode()) != .hw {
             throw ValidationError("--tlb: nested needs the hypervisor extension (--mode hw or --h-extension).")
+        }
+        if try hardware().tlb.walkCacheEntries > 0 && !hExtension && (try? executionMode()) != .hw {
+            throw ValidationError("--tlb: pwc needs the hypervisor extension (--mode hw or --h-extension).")
         }
     }
 
@@ -190,11 +193,11 @@ struct BootCommand: ParsableCommand {
         var fields: [String: String] = [:]
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard !part.isEmpty else {
-                throw ValidationError("--tlb \(text): an empty field (expected entries=N, ways=N, tagged=true|false, keep_global=true|false or nested=N, separated by commas).")
+                throw ValidationError("--tlb \(text): an empty field (expected entries=N, ways=N, tagged=true|false, keep_global=true|false, nested=N or pwc=N, separated by commas).")
             }
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pair.count == 2, ["entries", "ways", "tagged", "keep_global", "nested"].contains(pair[0]) else {
-                throw ValidationError("--tlb \(text): '\(part)' is not entries=N, ways=N, tagged=true|false, keep_global=true|false or nested=N.")
+            guard pair.count == 2, ["entries", "ways", "tagged", "keep_global", "nested", "pwc"].contains(pair[0]) else {
+                throw ValidationError("--tlb \(text): '\(part)' is not entries=N, ways=N, tagged=true|false, keep_global=true|false, nested=N or pwc=N.")
             }
             guard fields[pair[0]] == nil else { throw ValidationError("--tlb \(text): \(pair[0]) is given twice.") }
             fields[pair[0]] = pair[1]
@@ -214,7 +217,8 @@ struct BootCommand: ParsableCommand {
         }
         do {
             return try VMSpec.tlbConfiguration(entries: try number("entries"), ways: try number("ways"), tagged: try boolean("tagged"),
-                                               keepGlobal: try boolean("keep_global"), nested: try number("nested"))
+                                               keepGlobal: try boolean("keep_global"), nested: try number("nested"),
+                                               pwc: try number("pwc"))
         } catch let error as VMSpec.TLBOptionError {
             throw ValidationError("--tlb: \(error.field) \(error.reason).")
         }

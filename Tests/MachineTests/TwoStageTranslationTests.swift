@@ -145,6 +145,43 @@ import Machine
         #expect(m.nestedTLBEntries().isEmpty)
     }
 
+    /// With a page-walk cache a walk starts at the deepest VS table the walks before it found
+    /// ([B08]'s PWC): the fetch's walk reads 15 entries and caches its level-1 and level-0
+    /// tables; a load under the same tables reads the leaf and two G walks, 7; a load under other
+    /// tables misses, 15, and caches its own. A fence of another ASID spares them; of this one,
+    /// drops them.
+    @Test func aPageWalkCacheStartsTheWalkBelowTheRoot() throws {
+        let rig = Guest.Rig {
+            $0.hypervisorExtension = true
+            $0.tlb = TLBConfiguration(walkCacheEntries: 8)
+        }
+        let m = rig.machine
+        let g = Self.mapTwoDimensionalLayout(m)
+        try rig.runGuest("li t0, 0x80001010\n lbu a0, 0(t0)\n li t0, 0x40000010\n lbu a1, 0(t0)\n ecall") {
+            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
+            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
+        }
+        #expect(rig.x(10) == 0x2A && rig.x(11) == 0x2A)
+        let tlb = m.counters(hart: 0).tlb
+        #expect(tlb.fetchMisses == 1 && tlb.loadMisses == 2)
+        #expect(tlb.walkReferences == 15 + 7 + 15)
+        #expect(tlb.walkCacheMisses == 2 && tlb.walkCacheHits == 1)
+        let cached = m.walkCacheEntries()
+        #expect(cached.count == 4 && cached.allSatisfy { $0.vmid == 1 && $0.asid == 7 })
+        #expect(cached.map(\.level).sorted() == [0, 0, 1, 1])
+        #expect(cached.allSatisfy { $0.table >> 16 == 0x9000 }, "guest physical table addresses")
+        // The tools walk every entry, cache or not.
+        m.writeCSR(H.mstatus, 1 << 17 | H.mpv | 1 << 11)
+        #expect(m.nestedPageWalk(0x8000_1010, hart: 0)?.steps.count == 15)
+        m.writeCSR(H.mstatus, 0)
+        try rig.start(".option arch, +h\n li t0, 8\n hfence.vvma zero, t0\n ecall")
+        _ = rig.run(100)
+        #expect(m.walkCacheEntries().count == 4, "another ASID's fence")
+        try rig.start(".option arch, +h\n li t0, 7\n hfence.vvma zero, t0\n ecall")
+        _ = rig.run(100)
+        #expect(m.walkCacheEntries().isEmpty)
+    }
+
     /// Guest physical layout for the 2-D walk tests: code at 0x8000_0000 (where it is in host
     /// memory too), data at 0x8000_2000 (holding 0x2A at 0x10), VS tables at guest physical
     /// 0x9000_0000.. → host 0x8070_0000..; A/D preset everywhere. Returns the G-stage tables.

@@ -251,11 +251,13 @@ func guest(_ folder: String, _ program: String) throws -> String {
     #expect(misaligned.status == 0)
     #expect((stat(misaligned, "traps.by_cause.load_address_misaligned") ?? 0) > 0)
     for (arguments, message) in [(["--tlb", "entries=6"], "--tlb: ways must divide 'entries' (6), got 4 (the default; give 'ways')."),
-                                 (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N, tagged=true|false, keep_global=true|false or nested=N."),
+                                 (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N, tagged=true|false, keep_global=true|false, nested=N or pwc=N."),
                                  (["--tlb", "entries=0"], "--tlb: entries must be 1 to 65536, got 0."),
-                                 (["--tlb=,,,"], "--tlb ,,,: an empty field (expected entries=N, ways=N, tagged=true|false, keep_global=true|false or nested=N, separated by commas)."),
+                                 (["--tlb=,,,"], "--tlb ,,,: an empty field (expected entries=N, ways=N, tagged=true|false, keep_global=true|false, nested=N or pwc=N, separated by commas)."),
                                  (["--tlb", "nested=8"], "--tlb: nested needs the hypervisor extension (--mode hw or --h-extension)."),
                                  (["--tlb", "nested=1000", "--mode", "hw"], "--tlb: nested must be 0 (none) to 256, got 1000."),
+                                 (["--tlb", "pwc=8"], "--tlb: pwc needs the hypervisor extension (--mode hw or --h-extension)."),
+                                 (["--tlb", "pwc=257", "--mode", "hw"], "--tlb: pwc must be 0 (none) to 256, got 257."),
                                  (["--tlb", "entries=8,"], "--tlb entries=8,: an empty field"),
                                  (["--tlb", "keep_global=true"], "--tlb: keep_global only with tagged = false (a tagged TLB keeps every entry across satp writes)."),
                                  (["--tlb", "tagged=false,keep_global=1"], "--tlb: keep_global must be true or false, got '1'."),

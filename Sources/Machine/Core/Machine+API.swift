@@ -213,6 +213,9 @@ extension Machine {
     /// The valid entries of `hart`'s nested TLB (`TLBConfiguration.nestedEntries`), in slot order.
     public func nestedTLBEntries(hart h: Int = 0) -> [NestedTLBEntryView] { hart(h).tlb.publicNestedEntries() }
 
+    /// The valid entries of `hart`'s page-walk cache (`TLBConfiguration.walkCacheEntries`), in slot order.
+    public func walkCacheEntries(hart h: Int = 0) -> [WalkCacheEntryView] { hart(h).tlb.publicWalkCacheEntries() }
+
     /// Counters of `hart` (exact, including the fast path's TLB hits).
     public func counters(hart h: Int = 0) -> HartCounters { hart(h).counters }
 

@@ -28,6 +28,8 @@ public struct MachineSnapshot {
         var tlbPerLevel: [Int]
         var nestedTLB: [NestedTLBEntry]
         var nestedTLBNext: Int
+        var walkCache: [WalkCacheEntry]
+        var walkCacheNext: Int
         var tlbCounters: TLBCounters
         var pmpConfiguration: [UInt8]
         var pmpAddresses: [UInt64]
@@ -239,6 +241,8 @@ extension Hart {
             tlbPerLevel: Array(UnsafeBufferPointer(start: tlb.perLevel, count: 5)),
             nestedTLB: Array(UnsafeBufferPointer(start: tlb.nested, count: tlb.nestedCount)),
             nestedTLBNext: tlb.nestedNext,
+            walkCache: Array(UnsafeBufferPointer(start: tlb.walkCache, count: tlb.walkCacheCount)),
+            walkCacheNext: tlb.walkCacheNext,
             tlbCounters: tlb.counters,
             pmpConfiguration: Array(UnsafeBufferPointer(start: pmp.cfg, count: 64)),
             pmpAddresses: Array(UnsafeBufferPointer(start: pmp.addr, count: 64)),
@@ -274,6 +278,8 @@ extension Hart {
         image.tlbPerLevel.withUnsafeBufferPointer { tlb.perLevel.update(from: $0.baseAddress!, count: 5) }
         for (i, e) in image.nestedTLB.enumerated() where i < tlb.nestedCount { tlb.nested[i] = e }
         tlb.nestedNext = image.nestedTLBNext
+        for (i, e) in image.walkCache.enumerated() where i < tlb.walkCacheCount { tlb.walkCache[i] = e }
+        tlb.walkCacheNext = image.walkCacheNext
         tlb.counters = image.tlbCounters
         pmp.restore(configuration: image.pmpConfiguration, addresses: image.pmpAddresses)
         triggers = image.triggers

@@ -41,13 +41,20 @@ public struct TLBConfiguration: Sendable, Equatable {
     /// (the default): none, every G walk reads its entries. Only harts with the hypervisor
     /// extension use it.
     public var nestedEntries: Int
+    /// Entries of the page-walk cache ([B08]'s PWC, Intel's paging-structure caches): the
+    /// guest's non-leaf VS-stage entries a two-stage walk read, so that the next walk under the
+    /// same entries starts at the deepest table it knows, skipping the upper levels' reads and
+    /// their G walks. 0 (the default): none. Only harts with the hypervisor extension use it.
+    public var walkCacheEntries: Int
 
-    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true, keepsGlobalEntries: Bool = false, nestedEntries: Int = 0) {
+    public init(entries: Int = 64, ways: Int = 4, asidTagged: Bool = true, keepsGlobalEntries: Bool = false, nestedEntries: Int = 0,
+                walkCacheEntries: Int = 0) {
         self.entries = max(1, entries)
         self.ways = max(1, min(ways, max(1, entries)))
         self.asidTagged = asidTagged
         self.keepsGlobalEntries = keepsGlobalEntries
         self.nestedEntries = max(0, nestedEntries)
+        self.walkCacheEntries = max(0, walkCacheEntries)
     }
 }
 

@@ -60,6 +60,10 @@ public struct TLBCounters: Sendable, Equatable {
     /// walk found there (each saves that G walk's references) or walked and then cached.
     public var nestedHits: UInt64 = 0
     public var nestedMisses: UInt64 = 0
+    /// The page-walk cache (`TLBConfiguration.walkCacheEntries`): two-stage walks that started
+    /// below the root at a table it knew, and walks it knew nothing for.
+    public var walkCacheHits: UInt64 = 0
+    public var walkCacheMisses: UInt64 = 0
 
     public var hits: UInt64 { fetchHits &+ loadHits &+ storeHits }
     public var misses: UInt64 { fetchMisses &+ loadMisses &+ storeMisses }
@@ -168,6 +172,11 @@ struct TLB {
     let nestedCount: Int
     let nested: UnsafeMutablePointer<NestedTLBEntry>
     var nestedNext = 0
+    /// The page-walk cache (TLB+WalkCache.swift): fully associative, FIFO; none when
+    /// `walkCacheCount` is 0.
+    let walkCacheCount: Int
+    let walkCache: UnsafeMutablePointer<WalkCacheEntry>
+    var walkCacheNext = 0
 
     var count: Int { sets * ways }
     /// `sets - 1` when `sets` is a power of two (the usual case), so indexing is a mask.
@@ -194,6 +203,9 @@ struct TLB {
         nestedCount = max(0, c.nestedEntries)
         nested = .allocate(capacity: max(1, nestedCount))
         nested.initialize(repeating: NestedTLBEntry(), count: max(1, nestedCount))
+        walkCacheCount = max(0, c.walkCacheEntries)
+        walkCache = .allocate(capacity: max(1, walkCacheCount))
+        walkCache.initialize(repeating: WalkCacheEntry(), count: max(1, walkCacheCount))
     }
 
     func deallocate() {
@@ -201,6 +213,7 @@ struct TLB {
         fifo.deallocate()
         perLevel.deallocate()
         nested.deallocate()
+        walkCache.deallocate()
     }
 
     // MARK: the nested TLB
@@ -276,6 +289,7 @@ struct TLB {
         for l in 0..<5 { perLevel[l] = 0 }
         for s in 0..<sets { fifo[s] = 0 }
         for i in 0..<nestedCount { nested[i].valid = false }
+        flushWalkCache(.all, asid: nil)
     }
 
     /// sfence.vma semantics (privileged spec, "Supervisor Memory-Management Fence Instruction"):
@@ -284,6 +298,7 @@ struct TLB {
     /// guests' translations alone, in VS-mode (and hfence.vvma) it reaches the current VMID's.
     func flush(vaddr: UInt64?, asid: UInt16?, space: TLBSpace = .host) {
         if vaddr == nil && asid == nil && space == .all { flushAll(); return }
+        flushWalkCache(space, asid: asid)
         for i in 0..<count where entries[i].valid && space.contains(entries[i].space) {
             let e = entries[i]
             if let va = vaddr, (va >> (12 + 9 * UInt64(e.level))) != e.tag { continue }

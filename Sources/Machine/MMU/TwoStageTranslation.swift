@@ -126,6 +126,18 @@ extension Hart {
             let mxr = (vs | s.pointee.mstatus) & Mstatus.mxr != 0
             var table = (vsatp & ((1 << 44) - 1)) << 12
             var level = levels - 1
+            // The page-walk cache (TLB+WalkCache.swift) serves the hardware's walks: the deepest
+            // table it knows for `va` replaces the levels above it, reads and G walks alike.
+            let cachesWalks = commit && tlb.walkCacheCount > 0
+            if cachesWalks {
+                if let known = tlb.walkCacheLookup(va, space: guestSpace, asid: guestASID, levels: levels) {
+                    table = known.table
+                    level = known.level
+                    tlb.counters.walkCacheHits &+= 1
+                } else {
+                    tlb.counters.walkCacheMisses &+= 1
+                }
+            }
             while true {
                 let pteGPA = table &+ ((va >> UInt64(12 + 9 * level)) & 0x1FF) &* 8
                 // The PTE read is an implicit access: the G stage first, as a read.
@@ -152,6 +164,7 @@ extension Hart {
                     }
                     table = ppn << 12
                     level -= 1
+                    if cachesWalks { tlb.walkCacheInsert(va, level: level, table: table, space: guestSpace, asid: guestASID) }
                     continue
                 }
                 guard Hart.permits(pte, permission, priv: priv, sum: sum, mxr: mxr),

@@ -12,6 +12,7 @@ extension VMBinding {
         LuaOption("ways", .integer, "Entries per set (default 4); `ways = entries` makes it fully associative, `ways = 1` direct-mapped."),
         LuaOption("tagged", .boolean, "Whether entries carry the ASID of `satp` (default true). With false, every `satp` write flushes the TLB, as an x86 CR3 load does without PCIDs; under `hw` every switch between the guest and the VMM does too, as VT-x without VPIDs."),
         LuaOption("nested", .integer, "Entries of a nested TLB (default 0: none), 0 to \(VMSpec.maximumNestedTLBEntries): G-stage translations (guest physical page to host physical page) a two-stage walk looks up before walking the G stage, for each VS-stage entry it reads and for the final address ([B08]'s NTLB), fully associative, FIFO. Hits and misses are `vm:stats().tlb.nested_hits` and `nested_misses`. Needs the hypervisor extension (mode \"hw\" or `h_extension = true`)."),
+        LuaOption("pwc", .integer, "Entries of a page-walk cache (default 0: none), 0 to \(VMSpec.maximumNestedTLBEntries): the guest's non-leaf page-table entries that two-stage walks read, so that a later walk under them starts at the deepest table it knows, skipping the upper levels' reads and their G walks ([B08]'s page-walk cache, Intel's paging-structure caches), tagged with the VMID and the guest's ASID, fully associative, FIFO, dropped by every fence that reaches the guest. Hits and misses are `vm:stats().tlb.pwc_hits` and `pwc_misses`. Needs the hypervisor extension (mode \"hw\" or `h_extension = true`)."),
         LuaOption("keep_global", .boolean, "With `tagged = false`: whether a `satp` write spares the global entries (PTE.G), as an x86 CR3 load spares global pages with CR4.PGE (Pentium Pro onwards); default false, everything goes, as on the 386 and 486. Given with a tagged TLB, it raises."),
     ]
 
@@ -36,7 +37,8 @@ extension VMBinding {
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {
         do {
             return try VMSpec.tlbConfiguration(entries: tlb["entries"].int64, ways: tlb["ways"].int64, tagged: tlb["tagged"].bool,
-                                               keepGlobal: tlb["keep_global"].bool, nested: tlb["nested"].int64)
+                                               keepGlobal: tlb["keep_global"].bool, nested: tlb["nested"].int64,
+                                               pwc: tlb["pwc"].int64)
         } catch {
             throw LuaRaise.argument(argument, "option 'tlb.\(error.field)': \(error.reason)")
         }

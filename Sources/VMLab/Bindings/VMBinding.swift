@@ -219,6 +219,9 @@ enum VMBinding {
         if spec.tlb.nestedEntries > 0 && spec.mode != .hw && !spec.hypervisorExtension {
             throw LuaRaise.argument(argument, "option 'tlb.nested' needs the hypervisor extension (mode \"hw\" or h_extension = true)")
         }
+        if spec.tlb.walkCacheEntries > 0 && spec.mode != .hw && !spec.hypervisorExtension {
+            throw LuaRaise.argument(argument, "option 'tlb.pwc' needs the hypervisor extension (mode \"hw\" or h_extension = true)")
+        }
         return spec
     }
 
@@ -314,7 +317,7 @@ enum VMBinding {
                       "Modelled cycles: `total` is the machine's clock (the one `mtime` follows); `by_category` (`guest`, `mmu`, `trap`, `exit`, `emulation`, `hypercall`, `translation`, `device`, `interpretation`, and `waited`: WFI sleep and catching up with another hart) and `by_event` (every event of `vmlab.costs`, with its count) split the harts' work, priced by `profile`. With one hart `by_category` sums to `total`."),
             .required("traps", .documented("{ total: integer, exceptions: integer, interrupts: integer, by_cause: table<string, integer>, firmware: { total: integer, by_cause: table<string, integer> } }"),
                       "Traps taken, by cause name (`ecall_u`, `store_page_fault`, `supervisor_timer`...; every cause present); `firmware`: those the built-in SBI handled."),
-            .required("tlb", .documented("{ hits: integer, misses: integer, flushes: integer, evictions: integer, nested_hits: integer, nested_misses: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } }"),
+            .required("tlb", .documented("{ hits: integer, misses: integer, flushes: integer, evictions: integer, nested_hits: integer, nested_misses: integer, pwc_hits: integer, pwc_misses: integer, fetch: { hits: integer, misses: integer }, load: { hits: integer, misses: integer }, store: { hits: integer, misses: integer }, flushes_by_kind: { full: integer, asid: integer, address: integer, satp: integer, host: integer } }"),
                       "The architectural TLB."),
             .required("walk", .documented("{ references: integer }"), "Page-table entries read, or written back to set A/D, by the page walker."),
             .required("wfi", .integer, "WFI instructions that put a hart to sleep."),
@@ -389,7 +392,7 @@ enum VMBinding {
             return []
         },
         .method("stats", of: "vmlab.VM",
-                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.{nested_hits,nested_misses}` (the nested TLB's G-stage lookups), `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `nics` (each network card's frames), `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats \"tlb.hits\"`, `\"traps.by_cause\"`, `\"vcpus.1.cycles\"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.",
+                summary: "The counters so far, as a plain nested table: `profile` (the cost profile's name, with edits), `instructions`, `cycles.total` (with `cycles.by_category` and `cycles.by_event` priced by the profile), `traps.{total,exceptions,interrupts}`, `traps.by_cause.<cause>` (every cause, 0 when it never happened), `traps.firmware.by_cause` (handled by the built-in SBI), `tlb.{hits,misses,flushes,evictions}`, `tlb.{nested_hits,nested_misses}` (the nested TLB's G-stage lookups), `tlb.{pwc_hits,pwc_misses}` (the page-walk cache's two-stage walks), `tlb.fetch/load/store.{hits,misses}`, `tlb.flushes_by_kind`, `walk.references`, `wfi`, `mmio.accesses`; and what the VMM adds: `mode`, `exits`, `hypercalls`, `privileged`, `dma`, `nics` (each network card's frames), `events` (by kind), `vcpus[i]`, `technique` (the technique's own counters), `faults` (each fault that fired, with its effect) and, under a VMM, `host`. Summed over harts. Readable at any time, also from inside a hook. With a dotted `path` (`vm:stats \"tlb.hits\"`, `\"traps.by_cause\"`, `\"vcpus.1.cycles\"`) only that part: a number, the profile's name or a table, computing only the top-level entry the path starts with (a hook that runs on every trap should ask for what it reads); a path that names nothing raises, naming what there is at that level.",
                 parameters: [.optional("path", .string)],
                 returns: [LuaReturn(.oneOf([.documented("vmlab.Stats"), .integer, .string, .table]), "stats")]) { call in
             let vm = try machine(call)

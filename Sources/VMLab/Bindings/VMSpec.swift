@@ -158,11 +158,12 @@ public struct VMSpec: Sendable {
 
     /// The TLB geometry `vmlab.vm{ tlb = ... }` and `vmlab boot --tlb` describe, checked the same
     /// way for both; an omitted field takes the machine's default (`ways` at most `entries`).
-    /// The most entries a nested TLB may have (it is searched whole on every G-stage lookup).
+    /// The most entries a nested TLB or a page-walk cache may have (each is searched whole on
+    /// every lookup).
     public static let maximumNestedTLBEntries: Int64 = 256
 
     public static func tlbConfiguration(entries: Int64?, ways: Int64?, tagged: Bool?, keepGlobal: Bool? = nil,
-                                        nested: Int64? = nil) throws(TLBOptionError) -> TLBConfiguration {
+                                        nested: Int64? = nil, pwc: Int64? = nil) throws(TLBOptionError) -> TLBConfiguration {
         let defaults = TLBConfiguration()
         let entryCount = entries ?? Int64(defaults.entries)
         guard (1...maximumTLBEntries).contains(entryCount) else {
@@ -181,8 +182,13 @@ public struct VMSpec: Sendable {
         guard (0...maximumNestedTLBEntries).contains(nestedCount) else {
             throw TLBOptionError(field: "nested", reason: "must be 0 (none) to \(maximumNestedTLBEntries), got \(nestedCount)")
         }
+        let walkCacheCount = pwc ?? 0
+        guard (0...maximumNestedTLBEntries).contains(walkCacheCount) else {
+            throw TLBOptionError(field: "pwc", reason: "must be 0 (none) to \(maximumNestedTLBEntries), got \(walkCacheCount)")
+        }
         return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: isTagged,
-                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries, nestedEntries: Int(nestedCount))
+                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries, nestedEntries: Int(nestedCount),
+                                walkCacheEntries: Int(walkCacheCount))
     }
 
     /// Whether `path` is an ELF loaded at the RAM base: its lowest loadable segment (by physical

@@ -125,6 +125,7 @@ public indirect enum VMStats: Equatable, Sendable {
             total.tlb.hostFlushes &+= t.hostFlushes
             total.tlb.walkReferences &+= t.walkReferences; total.tlb.evictions &+= t.evictions
             total.tlb.nestedHits &+= t.nestedHits; total.tlb.nestedMisses &+= t.nestedMisses
+            total.tlb.walkCacheHits &+= t.walkCacheHits; total.tlb.walkCacheMisses &+= t.walkCacheMisses
         }
         return total
     }
@@ -182,6 +183,9 @@ public indirect enum VMStats: Equatable, Sendable {
                     // The nested TLB's G-stage lookups (zero without one: `tlb = { nested = N }`).
                     ("nested_hits", .count(t.nestedHits)),
                     ("nested_misses", .count(t.nestedMisses)),
+                    // The page-walk cache's (zero without one: `tlb = { pwc = N }`).
+                    ("pwc_hits", .count(t.walkCacheHits)),
+                    ("pwc_misses", .count(t.walkCacheMisses)),
                     ("fetch", .group([("hits", .count(t.fetchHits)), ("misses", .count(t.fetchMisses))])),
                     ("load", .group([("hits", .count(t.loadHits)), ("misses", .count(t.loadMisses))])),
                     ("store", .group([("hits", .count(t.storeHits)), ("misses", .count(t.storeMisses))])),
