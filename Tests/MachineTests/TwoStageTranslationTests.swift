@@ -182,6 +182,34 @@ import Machine
         #expect(m.walkCacheEntries().isEmpty)
     }
 
+    /// The cache's entries belong to the vsatp root they were found under: a guest that moves to
+    /// another root under the same ASID (without the fence software owes) walks the new tables.
+    @Test func aPageWalkCacheEntryServesOnlyItsRoot() throws {
+        let rig = Guest.Rig {
+            $0.hypervisorExtension = true
+            $0.tlb = TLBConfiguration(walkCacheEntries: 8)
+        }
+        let m = rig.machine
+        var g = Self.mapTwoDimensionalLayout(m)
+        // An empty VS root at guest physical 0x9010_0000.
+        g.map(0x9010_0000, to: 0x8078_0000, flags: PTEBits.r | PTEBits.w | PTEBits.a | PTEBits.d | PTEBits.u)
+        m.loadPhysical([UInt8](repeating: 0, count: 4096), at: 0x8078_0000)
+        try rig.runGuest("""
+            li t0, 0x80001010
+            lbu a0, 0(t0)
+            li t1, \((8 << 60) | (7 << 44) | (0x9010_0000 >> 12))
+            csrw satp, t1
+            li t0, 0x80003010
+            lbu a1, 0(t0)
+        """) {
+            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
+            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
+        }
+        #expect(rig.csr(H.mcause) == 13, "the new root maps nothing: a load page fault")
+        let tlb = m.counters(hart: 0).tlb
+        #expect(tlb.walkCacheHits == 1 && tlb.walkCacheMisses == 2, "the last walk started at the new root")
+    }
+
     /// Guest physical layout for the 2-D walk tests: code at 0x8000_0000 (where it is in host
     /// memory too), data at 0x8000_2000 (holding 0x2A at 0x10), VS tables at guest physical
     /// 0x9000_0000.. → host 0x8070_0000..; A/D preset everywhere. Returns the G-stage tables.

@@ -9,7 +9,8 @@
 // The privileged spec lets hardware cache non-leaf entries ("Supervisor Memory-Management Fence
 // Instruction": software that changes a non-leaf PTE runs sfence.vma with rs1 = x0, and the
 // same in VS-mode or hfence.vvma for a guest's). Entries are tagged with the guest's space (its
-// VMID) and the VS-stage ASID; every flush that reaches a guest space drops that space's entries
+// VMID), the VS-stage ASID and the vsatp root and mode they were found under (so a new root under
+// the same ASID, which software should fence, finds nothing stale either); every flush that reaches a guest space drops that space's entries
 // (of the ASID, when tagged), whatever the address, which is more than the spec requires. The G
 // stage is not cached here: each skipped-to table is still found through the G stage (or the
 // nested TLB), so a change of hgatp needs nothing from this cache.
@@ -20,6 +21,8 @@ struct WalkCacheEntry {
     var valid = false
     var space: UInt16 = 0
     var asid: UInt16 = 0
+    /// vsatp's MODE and PPN when it was found.
+    var root: UInt64 = 0
     /// The level of the table it points to (0 ... levels - 2).
     var level: UInt8 = 0
     /// va >> (12 + 9 * (level + 1)): the index bits of every level above the table.
@@ -29,24 +32,24 @@ struct WalkCacheEntry {
 }
 
 extension TLB {
-    /// The deepest table cached for `va` in `space` and `asid`: its level and guest physical
+    /// The deepest table cached for `va` in `space`, `asid` and under `root`: its level and guest physical
     /// address. The deepest first, since it skips the most.
     @inline(__always)
-    func walkCacheLookup(_ va: UInt64, space: UInt16, asid: UInt16, levels: Int) -> (level: Int, table: UInt64)? {
+    func walkCacheLookup(_ va: UInt64, space: UInt16, asid: UInt16, root: UInt64, levels: Int) -> (level: Int, table: UInt64)? {
         var best: (level: Int, table: UInt64)? = nil
         for i in 0..<walkCacheCount {
             let e = walkCache[i]
-            guard e.valid, e.space == space, !tagged || e.asid == asid, Int(e.level) < levels - 1,
+            guard e.valid, e.space == space, e.root == root, !tagged || e.asid == asid, Int(e.level) < levels - 1,
                   va >> (12 + 9 * (UInt64(e.level) + 1)) == e.tag else { continue }
             if best == nil || Int(e.level) < best!.level { best = (Int(e.level), e.table) }
         }
         return best
     }
 
-    /// Remembers that, for `va` in `space` and `asid`, the table for `level` is at `table`.
-    mutating func walkCacheInsert(_ va: UInt64, level: Int, table: UInt64, space: UInt16, asid: UInt16) {
+    /// Remembers that, for `va` in `space`, `asid` and under `root`, the table for `level` is at `table`.
+    mutating func walkCacheInsert(_ va: UInt64, level: Int, table: UInt64, space: UInt16, asid: UInt16, root: UInt64) {
         guard walkCacheCount > 0 else { return }
-        walkCache[walkCacheNext] = WalkCacheEntry(valid: true, space: space, asid: asid, level: UInt8(level),
+        walkCache[walkCacheNext] = WalkCacheEntry(valid: true, space: space, asid: asid, root: root, level: UInt8(level),
                                                   tag: va >> (12 + 9 * (UInt64(level) + 1)), table: table)
         walkCacheNext = (walkCacheNext + 1) % walkCacheCount
     }

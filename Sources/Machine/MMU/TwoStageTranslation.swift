@@ -129,8 +129,9 @@ extension Hart {
             // The page-walk cache (TLB+WalkCache.swift) serves the hardware's walks: the deepest
             // table it knows for `va` replaces the levels above it, reads and G walks alike.
             let cachesWalks = commit && tlb.walkCacheCount > 0
+            let root = vsatp & (0xF << 60 | ((1 << 44) - 1))
             if cachesWalks {
-                if let known = tlb.walkCacheLookup(va, space: guestSpace, asid: guestASID, levels: levels) {
+                if let known = tlb.walkCacheLookup(va, space: guestSpace, asid: guestASID, root: root, levels: levels) {
                     table = known.table
                     level = known.level
                     tlb.counters.walkCacheHits &+= 1
@@ -164,7 +165,7 @@ extension Hart {
                     }
                     table = ppn << 12
                     level -= 1
-                    if cachesWalks { tlb.walkCacheInsert(va, level: level, table: table, space: guestSpace, asid: guestASID) }
+                    if cachesWalks { tlb.walkCacheInsert(va, level: level, table: table, space: guestSpace, asid: guestASID, root: root) }
                     continue
                 }
                 guard Hart.permits(pte, permission, priv: priv, sum: sum, mxr: mxr),
