@@ -126,6 +126,22 @@ describe("mode hw", function()
     expect(function() vmlab.vm { mode = "hw", kernel = tinyos.kernel, tlb = { pwc = -1 } } end)
       .to_raise("option 'tlb.pwc': must be 0 %(none%) to 256, got %-1")
     local ok <close> = assert(vmlab.vm { kernel = tinyos.kernel, h_extension = true, tlb = { pwc = 4 } })
+    -- What the caches hold (vm:tlb { which = }): the benchmark's guest tables, by level, at guest
+    -- physical addresses the nested TLB translates.
+    local v <close> = assert(vmlab.vm { mode = "hw", kernel = tinyos.kernel, bootargs = "bench=tlb n=64",
+                                        tlb = { nested = 8, pwc = 8 } })
+    v:run { max_instructions = 3e6 }
+    local walk_cache, nested = v:tlb { which = "pwc" }, v:tlb { which = "nested" }
+    expect(#walk_cache > 0 and #walk_cache <= 8).to_be(true)
+    expect(#nested > 0 and #nested <= 8).to_be(true)
+    for _, e in ipairs(walk_cache) do
+      expect(e.level == 0 or e.level == 1).to_be(true)           -- Sv39: the tables below the root
+      expect(e.va % (4096 << (9 * (e.level + 1)))).to_equal(0)
+      expect(e.table % 4096).to_equal(0)
+      expect(e.vmid).to_equal(nested[1].vmid)
+    end
+    for _, e in ipairs(nested) do expect(e.page_size).to_equal(4096) end
+    expect(#ok:tlb { which = "pwc" }).to_equal(0)
   end)
 
   it("takes the G stage's page size as its policy, and refuses another", function()

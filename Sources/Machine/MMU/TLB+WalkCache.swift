@@ -79,7 +79,7 @@ public struct WalkCacheEntryView: Sendable, Equatable {
     public var asid: UInt16
     /// The level of the table the entry points to.
     public var level: Int
-    /// The first guest virtual address under the entry (sign bits not extended).
+    /// The first guest virtual address under the entry.
     public var virtualBase: UInt64
     /// The table's guest physical address.
     public var table: UInt64

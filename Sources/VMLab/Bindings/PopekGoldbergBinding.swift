@@ -16,6 +16,8 @@ enum PopekGoldbergBinding {
         module.classes.append(PageTablesBinding.levelClass)
         module.classes.append(PageTablesBinding.incoherenceClass)
         module.classes.append(TLBBinding.entryClass)
+        module.classes.append(TLBBinding.nestedEntryClass)
+        module.classes.append(TLBBinding.walkCacheEntryClass)
     }
 
     /// Every spelling `holes` takes, for the documentation and for the error naming an unknown one.

@@ -10,13 +10,14 @@ import Machine
 enum TLBBinding {
     static let options: [LuaOption] = [
         LuaOption("vcpu", .integer, "The vCPU whose TLB to read (default 0)."),
+        LuaOption("which", .choice(["tlb", "nested", "pwc"]), "Which cache: \"tlb\" (default: the TLB's entries, `vmlab.TLBEntry`), \"nested\" (the nested TLB's G-stage translations, `vmlab.NestedTLBEntry`, in slot order; `tlb = { nested = N }`) or \"pwc\" (the page-walk cache's guest non-leaf entries, `vmlab.WalkCacheEntry`, in slot order; `tlb = { pwc = N }`). Empty for a hart without that cache."),
     ]
 
     static let methods: [LuaFunction] = [
         .method("tlb", of: "vmlab.VM",
-                summary: "The valid entries of a vCPU's TLB now, in set and way order, as plain data: what each maps (virtual and physical page, size), its ASID and global bit, its permissions, and where it sits (set, way). Reading changes nothing. Under `trap` and `bt` they are the shadow's entries (machine-physical, 4 KiB, U set, the VMM's ASIDs).",
+                summary: "The valid entries of a vCPU's TLB now, in set and way order, as plain data: what each maps (virtual and physical page, size), its ASID and global bit, its permissions, and where it sits (set, way). Reading changes nothing. Under `trap` and `bt` they are the shadow's entries (machine-physical, 4 KiB, U set, the VMM's ASIDs). With `which`, the entries of the hart's nested TLB or page-walk cache instead.",
                 parameters: [.optional("options", .options(name: "vmlab.TLBReadOptions", options))],
-                returns: [LuaReturn(.list(.documented("vmlab.TLBEntry")), "entries")]) { call in
+                returns: [LuaReturn(.oneOf([.list(.documented("vmlab.TLBEntry")), .list(.documented("vmlab.NestedTLBEntry")), .list(.documented("vmlab.WalkCacheEntry"))]), "entries")]) { call in
             let vm = try VMBinding.machine(call)
             let o = try call.options(2)
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
@@ -24,9 +25,41 @@ enum TLBBinding {
             guard vcpu >= 0 && vcpu < Int64(guest.machine.hartCount) else {
                 throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
             }
-            return [.array(guest.machine.tlbEntries(hart: Int(vcpu)).map(value))]
+            switch o.string("which") {
+            case "nested"?:
+                return [.array(guest.machine.nestedTLBEntries(hart: Int(vcpu)).map { e in
+                    .record(["vmid": .integer(Int64(e.vmid)), "guest_physical": .unsigned(e.guestPhysical),
+                             "pa": .unsigned(e.physical), "page_size": .unsigned(1 << (12 + 9 * UInt64(e.level)))])
+                })]
+            case "pwc"?:
+                return [.array(guest.machine.walkCacheEntries(hart: Int(vcpu)).map { e in
+                    .record(["vmid": .integer(Int64(e.vmid)), "asid": .integer(Int64(e.asid)), "level": .integer(Int64(e.level)),
+                             "va": .unsigned(e.virtualBase), "table": .unsigned(e.table)])
+                })]
+            default:
+                return [.array(guest.machine.tlbEntries(hart: Int(vcpu)).map(value))]
+            }
         },
     ]
+
+    static let nestedEntryClass = LuaDocClass(
+        "vmlab.NestedTLBEntry", summary: "One nested TLB entry (`vm:tlb { which = \"nested\" }`): a G-stage translation.",
+        fields: [
+            .required("vmid", .integer, "The VMID of the guest whose G stage it caches."),
+            .required("guest_physical", .integer, "The guest physical address of the page's first byte."),
+            .required("pa", .integer, "The host physical address of the page's first byte."),
+            .required("page_size", .integer, "4096, 2 MiB or 1 GiB: the G-stage leaf's level."),
+        ])
+
+    static let walkCacheEntryClass = LuaDocClass(
+        "vmlab.WalkCacheEntry", summary: "One page-walk cache entry (`vm:tlb { which = \"pwc\" }`): where the guest's table for `level` is, for the addresses under `va`.",
+        fields: [
+            .required("vmid", .integer, "The guest's VMID."),
+            .required("asid", .integer, "The guest's ASID (vsatp) when it was found."),
+            .required("level", .integer, "The level of the table it points to (0: the leaf level)."),
+            .required("va", .integer, "The first guest virtual address the entry serves (it serves 512 times the size of one of that table's pages)."),
+            .required("table", .integer, "The table's guest physical address."),
+        ])
 
     static let entryClass = LuaDocClass(
         "vmlab.TLBEntry", summary: "One valid TLB entry (`vm:tlb()`).",

@@ -361,6 +361,14 @@ local vmlab_IOTLBEntry = {}
 ---@field effect string What it did, in a sentence.
 local vmlab_InjectedFault = {}
 
+---One nested TLB entry (`vm:tlb { which = "nested" }`): a G-stage translation.
+---@class vmlab.NestedTLBEntry
+---@field vmid integer The VMID of the guest whose G stage it caches.
+---@field guest_physical integer The guest physical address of the page's first byte.
+---@field pa integer The host physical address of the page's first byte.
+---@field page_size integer 4096, 2 MiB or 1 GiB: the G-stage leaf's level.
+local vmlab_NestedTLBEntry = {}
+
 ---A page walk (`vm:page_tables`).
 ---@class vmlab.PageWalk
 ---@field va integer The address walked.
@@ -637,9 +645,9 @@ function vmlab_VM:page_tables(options) end
 ---@return vmlab.ShadowIncoherence[] problems
 function vmlab_VM:check_shadows() end
 
----The valid entries of a vCPU's TLB now, in set and way order, as plain data: what each maps (virtual and physical page, size), its ASID and global bit, its permissions, and where it sits (set, way). Reading changes nothing. Under `trap` and `bt` they are the shadow's entries (machine-physical, 4 KiB, U set, the VMM's ASIDs).
+---The valid entries of a vCPU's TLB now, in set and way order, as plain data: what each maps (virtual and physical page, size), its ASID and global bit, its permissions, and where it sits (set, way). Reading changes nothing. Under `trap` and `bt` they are the shadow's entries (machine-physical, 4 KiB, U set, the VMM's ASIDs). With `which`, the entries of the hart's nested TLB or page-walk cache instead.
 ---@param options? vmlab.TLBReadOptions
----@return vmlab.TLBEntry[] entries
+---@return vmlab.TLBEntry[]|vmlab.NestedTLBEntry[]|vmlab.WalkCacheEntry[] entries
 function vmlab_VM:tlb(options) end
 
 ---The IOMMU of a `hw` VM whose devices are assigned (`hw = { io = "assigned" }`) as it stands, as plain data: each device's context, the IOTLB's entries in the order they arrived, the most recent faults (up to 64, oldest first) and the counters of `vm:stats().technique.iommu`. Reading changes nothing. `nil` for a VM without one.
@@ -662,6 +670,15 @@ function vmlab_VM:restore(snapshot) end
 
 ---Releases the resources this handle holds.
 function vmlab_VM:close() end
+
+---One page-walk cache entry (`vm:tlb { which = "pwc" }`): where the guest's table for `level` is, for the addresses under `va`.
+---@class vmlab.WalkCacheEntry
+---@field vmid integer The guest's VMID.
+---@field asid integer The guest's ASID (vsatp) when it was found.
+---@field level integer The level of the table it points to (0: the leaf level).
+---@field va integer The first guest virtual address the entry serves (it serves 512 times the size of one of that table's pages).
+---@field table integer The table's guest physical address.
+local vmlab_WalkCacheEntry = {}
 
 ---@class vmlab.AsmOptions
 ---@field base? integer Address of the first byte (default 0x80000000, where `vmlab.vm` loads an image).
@@ -791,6 +808,7 @@ function vmlab_VM:close() end
 
 ---@class vmlab.TLBReadOptions
 ---@field vcpu? integer The vCPU whose TLB to read (default 0).
+---@field which? "tlb"|"nested"|"pwc" Which cache: "tlb" (default: the TLB's entries, `vmlab.TLBEntry`), "nested" (the nested TLB's G-stage translations, `vmlab.NestedTLBEntry`, in slot order; `tlb = { nested = N }`) or "pwc" (the page-walk cache's guest non-leaf entries, `vmlab.WalkCacheEntry`, in slot order; `tlb = { pwc = N }`). Empty for a hart without that cache.
 
 ---@class vmlab.VCPUOptions
 ---@field vcpu? integer The vCPU (default 0).
