@@ -187,22 +187,22 @@ public final class IOMMU {
             guard let pte = machine.readPhysicalWord(at: table + index * 8) else {
                 return .failure(isWrite ? .writeAccessFault : .readAccessFault)
             }
-            let v = pte & 1 != 0, r = pte & 2 != 0, w = pte & 4 != 0, x = pte & 8 != 0
-            // Bits 63:54 are reserved (no Svpbmt, no Svnapot); W without R is reserved.
-            guard v, pte >> 54 == 0, !(w && !r) else { return .failure(pageFault) }
+            // The hart's checks of an entry (Machine's `PTE`): valid, no reserved bits or
+            // encodings; a pointer with no D/A/U and above level 0; an aligned leaf.
+            guard !PTE.isInvalid(pte) else { return .failure(pageFault) }
             let ppn = (pte >> 10) & ((1 << 44) - 1)
-            if !r && !x {
-                guard level > 0, pte & (0x10 | 0x40 | 0x80) == 0 else { return .failure(pageFault) }
+            if !PTE.isLeaf(pte) {
+                guard !PTE.isBadPointer(pte, level: level) else { return .failure(pageFault) }
                 table = ppn << 12
                 level -= 1
                 continue
             }
-            let user = pte & 0x10 != 0, accessed = pte & 0x40 != 0, dirty = pte & 0x80 != 0
-            // A superpage's low PPN bits must be zero.
-            let lowBits: UInt64 = (1 << (9 * UInt64(level))) - 1
-            guard user, ppn & lowBits == 0, accessed, isWrite ? (w && dirty) : r else { return .failure(pageFault) }
+            // Every G-stage access is a U-mode one; A (and D for a write) must already be set.
+            let readable = pte & PTE.r != 0, writable = pte & PTE.w != 0 && pte & PTE.d != 0
+            guard pte & PTE.u != 0, pte & PTE.a != 0, !PTE.isMisalignedSuperpage(pte, level: level),
+                  isWrite ? writable : readable else { return .failure(pageFault) }
             return .success(IOTLBEntry(gscid: 0, tag: address >> (12 + 9 * UInt64(level)), base: ppn << 12,
-                                       level: level, readable: r, writable: w && dirty))
+                                       level: level, readable: readable, writable: writable))
         }
     }
 

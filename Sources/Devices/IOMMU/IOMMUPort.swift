@@ -16,21 +16,26 @@ public final class IOMMUPort: DMAMemory {
     }
 
     public func dmaRead(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        guard let pieces = translate(address, count: buffer.count, isWrite: false), reachable(pieces, isWrite: false) else { return false }
-        var offset = 0
-        for (machineAddress, count) in pieces {
-            _ = iommu.machine.dmaRead(machineAddress, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + count]))
-            offset += count
+        transfer(address, count: buffer.count, isWrite: false) { machineAddress, range in
+            _ = iommu.machine.dmaRead(machineAddress, into: UnsafeMutableRawBufferPointer(rebasing: buffer[range]))
         }
-        return true
     }
 
     public func dmaWrite(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
-        guard let pieces = translate(address, count: buffer.count, isWrite: true), reachable(pieces, isWrite: true) else { return false }
+        transfer(address, count: buffer.count, isWrite: true) { machineAddress, range in
+            _ = iommu.machine.dmaWrite(machineAddress, from: UnsafeRawBufferPointer(rebasing: buffer[range]))
+        }
+    }
+
+    /// Translates the whole transfer, checks every piece, then has `move` copy each piece (its
+    /// machine address and its bytes' range in the buffer); false, moving nothing, when any page
+    /// is refused.
+    private func transfer(_ address: UInt64, count: Int, isWrite: Bool, move: (UInt64, Range<Int>) -> Void) -> Bool {
+        guard let pieces = translate(address, count: count, isWrite: isWrite), reachable(pieces, isWrite: isWrite) else { return false }
         var offset = 0
-        for (machineAddress, count) in pieces {
-            _ = iommu.machine.dmaWrite(machineAddress, from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count]))
-            offset += count
+        for (machineAddress, length) in pieces {
+            move(machineAddress, offset..<offset + length)
+            offset += length
         }
         return true
     }

@@ -90,27 +90,27 @@ struct ArchTLBEntry {
     var virtual: UInt64 = 0
 }
 
-enum PTE {
-    static let v: UInt64 = 1, r: UInt64 = 2, w: UInt64 = 4, x: UInt64 = 8
-    static let u: UInt64 = 16, g: UInt64 = 32, a: UInt64 = 64, d: UInt64 = 128
-
-    // The walk's checks of one entry (privileged spec, "Virtual-Address Translation Process"),
-    // shared by the one-stage walk and the VS stage of the two-stage one.
+/// A page-table entry's bits and the walk's checks of one entry (privileged spec,
+/// "Virtual-Address Translation Process"), shared by the one-stage walk, the VS stage of the
+/// two-stage one and the IOMMU's second stage (Devices).
+public enum PTE {
+    public static let v: UInt64 = 1, r: UInt64 = 2, w: UInt64 = 4, x: UInt64 = 8
+    public static let u: UInt64 = 16, g: UInt64 = 32, a: UInt64 = 64, d: UInt64 = 128
 
     /// V clear, the reserved W-without-R encoding, or reserved high bits (N, PBMT and bits 60:54
     /// are not implemented): a page fault.
     @inline(__always)
-    static func isInvalid(_ pte: UInt64) -> Bool {
+    public static func isInvalid(_ pte: UInt64) -> Bool {
         pte & v == 0 || (pte & r == 0 && pte & w != 0) || pte >> 54 != 0
     }
 
     /// A leaf (R or X set); otherwise a pointer to the next level.
     @inline(__always)
-    static func isLeaf(_ pte: UInt64) -> Bool { pte & (r | x) != 0 }
+    public static func isLeaf(_ pte: UInt64) -> Bool { pte & (r | x) != 0 }
 
     /// A pointer that cannot be one: D, A or U set (reserved in non-leaf entries), or at level 0.
     @inline(__always)
-    static func isBadPointer(_ pte: UInt64, level: Int) -> Bool { pte & (d | a | u) != 0 || level == 0 }
+    public static func isBadPointer(_ pte: UInt64, level: Int) -> Bool { pte & (d | a | u) != 0 || level == 0 }
 
     /// The status bits an access of `type` needs set in its leaf: A, and D for a store.
     @inline(__always)
@@ -118,7 +118,7 @@ enum PTE {
 
     /// A superpage leaf whose physical page number is not aligned to its size.
     @inline(__always)
-    static func isMisalignedSuperpage(_ pte: UInt64, level: Int) -> Bool {
+    public static func isMisalignedSuperpage(_ pte: UInt64, level: Int) -> Bool {
         let ppn: UInt64 = (pte >> 10) & ((1 << 44) - 1)
         let low: UInt64 = (1 << (9 * UInt64(level))) - 1
         return ppn & low != 0
