@@ -128,18 +128,15 @@ struct BootCommand: ParsableCommand {
         for n in nic { _ = try Self.parseNIC(n) }
         do { _ = try CostProfile.named(profile) } catch { throw ValidationError("--profile: \(error.description).") }
         _ = try executionMode()
-        _ = try hardware()
+        let tlbConfiguration = try hardware().tlb
         _ = try plicGateway()
         if hExtension, let mode = try? executionMode(), mode != .native && mode != .interpret {
             throw ValidationError("--h-extension: only with --mode native or interpret (a VMM does not pass the extension on to its guest).")
         }
         _ = try hardwarePaging()
         _ = try hardwareIO()
-        if try hardware().tlb.nestedEntries > 0 && !hExtension && (try? executionMode()) != .hw {
-            throw ValidationError("--tlb: nested needs the hypervisor extension (--mode hw or --h-extension).")
-        }
-        if try hardware().tlb.walkCacheEntries > 0 && !hExtension && (try? executionMode()) != .hw {
-            throw ValidationError("--tlb: pwc needs the hypervisor extension (--mode hw or --h-extension).")
+        if let cache = VMSpec.hypervisorCaches(tlbConfiguration).first, !hExtension && (try? executionMode()) != .hw {
+            throw ValidationError("--tlb: \(cache) needs the hypervisor extension (--mode hw or --h-extension).")
         }
     }
 

@@ -216,11 +216,8 @@ enum VMBinding {
         if o["shadow"] != .nil {
             try requireShadowing(got: spec.mode, hardware: spec.hardwarePolicy, argument: argument)
         }
-        if spec.tlb.nestedEntries > 0 && spec.mode != .hw && !spec.hypervisorExtension {
-            throw LuaRaise.argument(argument, "option 'tlb.nested' needs the hypervisor extension (mode \"hw\" or h_extension = true)")
-        }
-        if spec.tlb.walkCacheEntries > 0 && spec.mode != .hw && !spec.hypervisorExtension {
-            throw LuaRaise.argument(argument, "option 'tlb.pwc' needs the hypervisor extension (mode \"hw\" or h_extension = true)")
+        if let cache = VMSpec.hypervisorCaches(spec.tlb).first, spec.mode != .hw && !spec.hypervisorExtension {
+            throw LuaRaise.argument(argument, "option 'tlb.\(cache)' needs the hypervisor extension (mode \"hw\" or h_extension = true)")
         }
         return spec
     }

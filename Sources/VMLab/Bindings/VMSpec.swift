@@ -178,17 +178,24 @@ public struct VMSpec: Sendable {
         if keepGlobal != nil && isTagged {
             throw TLBOptionError(field: "keep_global", reason: "only with tagged = false (a tagged TLB keeps every entry across satp writes)")
         }
-        let nestedCount = nested ?? 0
-        guard (0...maximumNestedTLBEntries).contains(nestedCount) else {
-            throw TLBOptionError(field: "nested", reason: "must be 0 (none) to \(maximumNestedTLBEntries), got \(nestedCount)")
-        }
-        let walkCacheCount = pwc ?? 0
-        guard (0...maximumNestedTLBEntries).contains(walkCacheCount) else {
-            throw TLBOptionError(field: "pwc", reason: "must be 0 (none) to \(maximumNestedTLBEntries), got \(walkCacheCount)")
+        // The hypervisor extension's caches: none by default.
+        func cacheEntries(_ value: Int64?, field: String) throws(TLBOptionError) -> Int {
+            let count = value ?? 0
+            guard (0...maximumNestedTLBEntries).contains(count) else {
+                throw TLBOptionError(field: field, reason: "must be 0 (none) to \(maximumNestedTLBEntries), got \(count)")
+            }
+            return Int(count)
         }
         return TLBConfiguration(entries: Int(entryCount), ways: Int(wayCount), asidTagged: isTagged,
-                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries, nestedEntries: Int(nestedCount),
-                                walkCacheEntries: Int(walkCacheCount))
+                                keepsGlobalEntries: keepGlobal ?? defaults.keepsGlobalEntries,
+                                nestedEntries: try cacheEntries(nested, field: "nested"),
+                                walkCacheEntries: try cacheEntries(pwc, field: "pwc"))
+    }
+
+    /// The caches of `tlb` that only harts with the hypervisor extension have, by their option
+    /// names (`nested`, `pwc`), where it asks for some.
+    public static func hypervisorCaches(_ tlb: TLBConfiguration) -> [String] {
+        [("nested", tlb.nestedEntries), ("pwc", tlb.walkCacheEntries)].filter { $0.1 > 0 }.map(\.0)
     }
 
     /// Whether `path` is an ELF loaded at the RAM base: its lowest loadable segment (by physical
