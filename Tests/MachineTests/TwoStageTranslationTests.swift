@@ -77,10 +77,7 @@ import Machine
     /// three VS PTEs, and the G walk of the final guest physical address.
     @Test func twoDimensionalWalkReferences() throws {
         let g = Self.mapTwoDimensionalLayout(m)
-        try runGuest("li t0, 0x40000010\n lbu a0, 0(t0)\n ecall") {
-            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
-            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
-        }
+        try runGuest("li t0, 0x40000010\n lbu a0, 0(t0)\n ecall", prepare: Self.enterLayout(g))
         #expect(rig.csr(H.mcause) == 10)
         #expect(rig.x(10) == 0x2A)
         let tlb = m.counters(hart: 0).tlb
@@ -112,16 +109,9 @@ import Machine
     /// walk, 6; a load through other VS tables to the same data page 3 + 3 + 3, 9. hfence.gvma of
     /// the VMID empties it.
     @Test func aNestedTLBShortensTheSecondWalk() throws {
-        let rig = Guest.Rig {
-            $0.hypervisorExtension = true
-            $0.tlb = TLBConfiguration(nestedEntries: 8)
-        }
+        let rig = Self.cachingRig(TLBConfiguration(nestedEntries: 8))
         let m = rig.machine
-        let g = Self.mapTwoDimensionalLayout(m)
-        try rig.runGuest("li t0, 0x80001010\n lbu a0, 0(t0)\n li t0, 0x40000010\n lbu a1, 0(t0)\n ecall") {
-            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
-            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
-        }
+        try rig.runGuest(Self.twoLoads, prepare: Self.enterLayout(Self.mapTwoDimensionalLayout(m)))
         #expect(rig.x(10) == 0x2A && rig.x(11) == 0x2A)
         let tlb = m.counters(hart: 0).tlb
         #expect(tlb.fetchMisses == 1 && tlb.loadMisses == 2)
@@ -151,16 +141,9 @@ import Machine
     /// tables misses, 15, and caches its own. A fence of another ASID spares them; of this one,
     /// drops them.
     @Test func aPageWalkCacheStartsTheWalkBelowTheRoot() throws {
-        let rig = Guest.Rig {
-            $0.hypervisorExtension = true
-            $0.tlb = TLBConfiguration(walkCacheEntries: 8)
-        }
+        let rig = Self.cachingRig(TLBConfiguration(walkCacheEntries: 8))
         let m = rig.machine
-        let g = Self.mapTwoDimensionalLayout(m)
-        try rig.runGuest("li t0, 0x80001010\n lbu a0, 0(t0)\n li t0, 0x40000010\n lbu a1, 0(t0)\n ecall") {
-            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
-            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
-        }
+        try rig.runGuest(Self.twoLoads, prepare: Self.enterLayout(Self.mapTwoDimensionalLayout(m)))
         #expect(rig.x(10) == 0x2A && rig.x(11) == 0x2A)
         let tlb = m.counters(hart: 0).tlb
         #expect(tlb.fetchMisses == 1 && tlb.loadMisses == 2)
@@ -185,10 +168,7 @@ import Machine
     /// The cache's entries belong to the vsatp root they were found under: a guest that moves to
     /// another root under the same ASID (without the fence software owes) walks the new tables.
     @Test func aPageWalkCacheEntryServesOnlyItsRoot() throws {
-        let rig = Guest.Rig {
-            $0.hypervisorExtension = true
-            $0.tlb = TLBConfiguration(walkCacheEntries: 8)
-        }
+        let rig = Self.cachingRig(TLBConfiguration(walkCacheEntries: 8))
         let m = rig.machine
         var g = Self.mapTwoDimensionalLayout(m)
         // An empty VS root at guest physical 0x9010_0000.
@@ -201,13 +181,30 @@ import Machine
             csrw satp, t1
             li t0, 0x80003010
             lbu a1, 0(t0)
-        """) {
-            $0.writeCSR(H.hgatp, g.hgatp(vmid: 1))
-            $0.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
-        }
+        """, prepare: Self.enterLayout(g))
         #expect(rig.csr(H.mcause) == 13, "the new root maps nothing: a load page fault")
         let tlb = m.counters(hart: 0).tlb
         #expect(tlb.walkCacheHits == 1 && tlb.walkCacheMisses == 2, "the last walk started at the new root")
+    }
+
+    /// A rig whose harts have the hypervisor extension and `tlb` (a nested TLB, a page-walk cache).
+    static func cachingRig(_ tlb: TLBConfiguration) -> Guest.Rig {
+        Guest.Rig {
+            $0.hypervisorExtension = true
+            $0.tlb = tlb
+        }
+    }
+
+    /// Two loads of the same data page: one under the code's VS tables, one under others.
+    static let twoLoads = "li t0, 0x80001010\n lbu a0, 0(t0)\n li t0, 0x40000010\n lbu a1, 0(t0)\n ecall"
+
+    /// Runs the guest in `mapTwoDimensionalLayout`'s address space: the G stage `g` under VMID 1,
+    /// the VS tables at guest physical 0x9000_0000 under ASID 7.
+    static func enterLayout(_ g: GuestPhysicalTables) -> (Machine) -> Void {
+        { m in
+            m.writeCSR(H.hgatp, g.hgatp(vmid: 1))
+            m.writeCSR(H.vsatp, (8 << 60) | (7 << 44) | (0x9000_0000 >> 12))
+        }
     }
 
     /// Guest physical layout for the 2-D walk tests: code at 0x8000_0000 (where it is in host

@@ -197,10 +197,7 @@ end)
 describe("the VMM's own memory", function()
   -- Under trap and bt the shadow page tables live in memory right behind the guest's RAM.
   it("is out of reach of the guest's devices and of tools, in every mode alike", function()
-    local disk = os.tmpname()
-    local f <close> = assert(io.open(disk, "wb"))
-    f:write(string.rep("\255", 4096))
-    f:flush()
+    local disk = blk.filled_disk()
     -- A guest that has virtio-blk read sector 0 into 0x81000000, just past its 16 MiB, then
     -- touches fresh pages (shadow faults, under trap and bt).
     local ring = 0x80400000

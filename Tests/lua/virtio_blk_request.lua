@@ -20,6 +20,15 @@ function M.tinyos_fixture()
   return path
 end
 
+-- A disk file of eight sectors of 0xFF, for tests that care where a read lands, not what it
+-- reads. The caller removes it.
+function M.filled_disk()
+  local path = os.tmpname()
+  local f <close> = assert(io.open(path, "wb"))
+  f:write(string.rep("\255", 4096))
+  return path
+end
+
 -- Assembly (absolute addresses only) that sets up queue 0 of the virtio-mmio transport at `slot`
 -- (version 2, 8 entries; rings at `ring`, `ring` + 0x1000, `ring` + 0x2000) and asks it to read
 -- sector 0 into `target` (`length` bytes; the request's header at `header`, its status byte at
