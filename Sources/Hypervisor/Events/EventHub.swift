@@ -123,6 +123,13 @@ public final class EventHub {
                    instructions: instructionCount(), cycles: machine.cycles)
     }
 
+    /// An event of `kind` on vCPU `hart` at `pc`, stamped now as the machine's own are: the
+    /// hart's privilege, the guest's instruction count, the clock (for a VMM whose vCPUs are the
+    /// machine's harts).
+    func stamp(_ kind: GuestEventKind, hart: Int, pc: UInt64) -> GuestEvent {
+        stamp(kind, hart: hart, pc: pc, privilege: machine.privilege(hart: hart))
+    }
+
     /// The `GuestEvent`s one machine event stands for.
     func translate(_ event: MachineEvent) -> [GuestEvent] {
         switch event {

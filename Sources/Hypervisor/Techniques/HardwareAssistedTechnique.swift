@@ -104,10 +104,9 @@ public final class HardwareAssistedTechnique: Technique {
         let vmm = HardwareAssistedVMM(machine: machine, sbi: sbi, map: map)
         platform.vmm = vmm
         vmm.prices = Self.prices(guest.profile)
-        vmm.onExit = { [events = guest.events, unowned guest] vcpu, pc, cause in
+        vmm.onExit = { [events = guest.events] vcpu, pc, cause in
             guard events.observes(.exit) else { return }
-            var event = GuestEvent(kind: .exit, vcpu: vcpu, pc: pc, privilege: guest.machine.privilege(hart: vcpu),
-                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            var event = events.stamp(.exit, hart: vcpu, pc: pc)
             event.cause = cause
             events.dispatch(event)
         }
@@ -131,10 +130,9 @@ public final class HardwareAssistedTechnique: Technique {
             machine.dmaWriteObserver = { [weak link = shadow.link] address, count in
                 link?.shadow.machineWrote(machinePhysical: address, count: count)
             }
-            vmm.onShadowWork = { [events = guest.events, unowned guest] kind, vcpu, pc, cause, address in
+            vmm.onShadowWork = { [events = guest.events] kind, vcpu, pc, cause, address in
                 guard events.observes(kind) else { return }
-                var event = GuestEvent(kind: kind, vcpu: vcpu, pc: pc, privilege: guest.machine.privilege(hart: vcpu),
-                                       instructions: guest.instructions, cycles: guest.machine.cycles)
+                var event = events.stamp(kind, hart: vcpu, pc: pc)
                 event.cause = cause
                 event.address = address
                 events.dispatch(event)
@@ -164,10 +162,9 @@ public final class HardwareAssistedTechnique: Technique {
             iommu.setContext(.secondStage(root: tables.root, gscid: UInt16(vmid)), device: slot)
             transport.memory = iommu.port(device: slot)
         }
-        iommu.onFault = { [events = guest.events, unowned guest] fault in
+        iommu.onFault = { [events = guest.events] fault in
             guard events.observes(.iommuFault) else { return }
-            var event = GuestEvent(kind: .iommuFault, vcpu: 0, pc: guest.machine.pc(hart: 0), privilege: guest.machine.privilege(hart: 0),
-                                   instructions: guest.instructions, cycles: guest.machine.cycles)
+            var event = events.stamp(.iommuFault, hart: 0, pc: events.machine.pc(hart: 0))
             event.cause = fault.cause.name
             event.causeCode = UInt64(fault.cause.rawValue)
             event.address = fault.address
