@@ -29,11 +29,9 @@ public struct GuestSnapshot {
     /// The VM it was taken of, and what it was built with.
     weak var guest: Guest?
     let mode: ExecutionMode
-    /// Under `hw`: nested or shadow paging, which the rest of the VMM's state depends on.
-    let hardwarePaging: HardwarePaging?
-    /// Under `hw`: emulated or assigned devices, with or without the IOMMU (the G stage and the
-    /// devices' DMA path differ).
-    let hardwareDevices: String?
+    /// Under `hw`: the VMM's policy, whose paging (nested or shadow) and devices (emulated,
+    /// assigned, with or without the IOMMU) the rest of the VMM's state depends on.
+    let hardwarePolicy: HardwareAssistedPolicy?
     let profile: CostProfile
     let boardConfiguration: VirtBoardConfiguration
     let board: BoardSnapshot
@@ -67,8 +65,7 @@ extension Guest {
     /// The VM's state now (between runs).
     public func snapshot() throws(SnapshotError) -> GuestSnapshot {
         try checkSnapshotsAvailable()
-        return GuestSnapshot(guest: self, mode: mode, hardwarePaging: hardwarePaging,
-                             hardwareDevices: (technique as? HardwareAssistedTechnique)?.policy.devicesDescription, profile: profile,
+        return GuestSnapshot(guest: self, mode: mode, hardwarePolicy: hardwarePolicy, profile: profile,
                              boardConfiguration: board.configuration,
                              board: board.snapshot(), finalStop: finalStop,
                              lastStop: lastStop, untilReached: untilReached, hostClock: privateHost?.clock,
@@ -85,12 +82,13 @@ extension Guest {
             if snapshot.mode != mode {
                 throw SnapshotError("the snapshot is of a VM under \(snapshot.mode.rawValue), not \(mode.rawValue)")
             }
-            if let theirs = snapshot.hardwarePaging, let ours = hardwarePaging, theirs != ours {
-                throw SnapshotError("the snapshot is of a VM under hw with \(theirs.rawValue) paging, not \(ours.rawValue)")
-            }
-            if let theirs = snapshot.hardwareDevices, let ours = (technique as? HardwareAssistedTechnique)?.policy.devicesDescription,
-               theirs != ours {
-                throw SnapshotError("the snapshot is of a VM under hw with \(theirs), not \(ours)")
+            if let theirs = snapshot.hardwarePolicy, let ours = hardwarePolicy {
+                if theirs.paging != ours.paging {
+                    throw SnapshotError("the snapshot is of a VM under hw with \(theirs.paging.rawValue) paging, not \(ours.paging.rawValue)")
+                }
+                if theirs.devicesDescription != ours.devicesDescription {
+                    throw SnapshotError("the snapshot is of a VM under hw with \(theirs.devicesDescription), not \(ours.devicesDescription)")
+                }
             }
             if snapshot.profile != profile {
                 throw SnapshotError("the snapshot is of a VM priced by \(snapshot.profile), not \(profile)")
@@ -111,7 +109,7 @@ extension Guest {
         if let clock = snapshot.hostClock { privateHost?.clock = clock }
     }
 
-    private var hardwarePaging: HardwarePaging? { (technique as? HardwareAssistedTechnique)?.policy.paging }
+    private var hardwarePolicy: HardwareAssistedPolicy? { (technique as? HardwareAssistedTechnique)?.policy }
 
     private func checkSnapshotsAvailable() throws(SnapshotError) {
         guard mode == .native || mode == .interpret || technique is any SnapshottingTechnique else {
