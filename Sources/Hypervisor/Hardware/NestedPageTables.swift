@@ -15,7 +15,8 @@ struct NestedPageTables {
 
     /// The hidden memory the tables for `memory` bytes of guest RAM take: the root, one level-1
     /// table per GiB and one level-0 table per 2 MiB (4 KiB leaves, the case [B08] counts), and a
-    /// level-1 and a level-0 table for the virtio registers when devices are assigned.
+    /// level-1 and a level-0 table for the virtio registers, which assigned devices need (reserved
+    /// whatever the policy, so the hidden memory's size depends on the paging alone).
     static func size(forGuestMemory memory: UInt64) -> UInt64 {
         let gib = (memory + (1 << 30) - 1) >> 30
         let twoMiB = (memory + (2 << 20) - 1) >> 21
