@@ -205,9 +205,14 @@ extension CLINT: SnapshottableDevice {
         CLINTState(msip: msip, mtimecmp: mtimecmp, mtimeOffset: offset)
     }
 
+    public func accepts(_ state: any DeviceState) -> Bool {
+        guard let s = state as? CLINTState, s.msip.count == hartCount, s.mtimecmp.count == hartCount else { return false }
+        return true
+    }
+
     @discardableResult
     public func restoreState(_ state: any DeviceState) -> Bool {
-        guard let s = state as? CLINTState, s.msip.count == hartCount, s.mtimecmp.count == hartCount else { return false }
+        guard accepts(state), let s = state as? CLINTState else { return false }
         msip = s.msip
         mtimecmp = s.mtimecmp
         offset = s.mtimeOffset

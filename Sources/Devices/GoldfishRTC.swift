@@ -164,9 +164,13 @@ extension GoldfishRTC: SnapshottableDevice {
                          alarmRunning: alarmRunning, irqEnabled: irqEnabled, irqPending: irqPending)
     }
 
+    public func accepts(_ state: any DeviceState) -> Bool {
+        state is GoldfishRTCState
+    }
+
     @discardableResult
     public func restoreState(_ state: any DeviceState) -> Bool {
-        guard let s = state as? GoldfishRTCState else { return false }
+        guard accepts(state), let s = state as? GoldfishRTCState else { return false }
         offsetNs = s.offsetNs
         latchedHigh = s.latchedHigh
         stagedTimeHigh = s.stagedTimeHigh

@@ -228,9 +228,13 @@ extension HTIF: SnapshottableDevice {
         HTIFState(tohost: tohost, fromhost: fromhost, input: input, getcWaiting: getcWaiting)
     }
 
+    public func accepts(_ state: any DeviceState) -> Bool {
+        state is HTIFState
+    }
+
     @discardableResult
     public func restoreState(_ state: any DeviceState) -> Bool {
-        guard let s = state as? HTIFState else { return false }
+        guard accepts(state), let s = state as? HTIFState else { return false }
         tohost = s.tohost
         fromhost = s.fromhost
         input = s.input

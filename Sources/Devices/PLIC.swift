@@ -31,7 +31,7 @@
 import Machine
 
 /// How the PLIC's gateways turn device lines into requests (see PLIC.swift).
-public enum PLICGateway: String, Sendable, CaseIterable {
+public enum PLICGateway: String, Sendable, CaseIterable, Codable {
     /// As QEMU's PLIC: a request each time the device raises its line; completions do not re-sample.
     case qemu
     /// The PLIC specification's level-triggered gateway: a completion re-arms it while the line is high.
@@ -273,10 +273,17 @@ extension PLIC: SnapshottableDevice {
                   threshold: threshold)
     }
 
+    public func accepts(_ state: any DeviceState) -> Bool {
+        guard let s = state as? PLICState, s.priority.count == priority.count, s.level.count == level.count,
+              s.pending.count == pending.count, s.inService.count == inService.count,
+              s.threshold.count == threshold.count, s.enable.count == enable.count,
+              s.enable.allSatisfy({ $0.count == words }) else { return false }
+        return true
+    }
+
     @discardableResult
     public func restoreState(_ state: any DeviceState) -> Bool {
-        guard let s = state as? PLICState, s.priority.count == priority.count, s.enable.count == enable.count,
-              s.enable.allSatisfy({ $0.count == words }) else { return false }
+        guard accepts(state), let s = state as? PLICState else { return false }
         priority = s.priority
         level = s.level
         pending = s.pending

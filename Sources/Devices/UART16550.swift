@@ -367,11 +367,15 @@ extension UART16550: SnapshottableDevice {
                        hostQueue: Array(hostQueue[hostQueueHead...]), pausedUntil: pausedUntil)
     }
 
+    public func accepts(_ state: any DeviceState) -> Bool {
+        guard let s = state as? UART16550State, s.registers.count == 8, s.rxFIFO.count == s.rxFromHost.count,
+              s.rxFIFO.count <= 16, [1, 4, 8, 14].contains(s.triggerLevel) else { return false }
+        return true
+    }
+
     @discardableResult
     public func restoreState(_ state: any DeviceState) -> Bool {
-        guard let s = state as? UART16550State, s.registers.count == 8, s.rxFIFO.count == s.rxFromHost.count else {
-            return false
-        }
+        guard accepts(state), let s = state as? UART16550State else { return false }
         (ier, lcr, mcr, scr) = (s.registers[0], s.registers[1], s.registers[2], s.registers[3])
         (dll, dlm, msrDeltas, lastModemStatus) = (s.registers[4], s.registers[5], s.registers[6], s.registers[7])
         fifoEnabled = s.fifoEnabled

@@ -3,7 +3,7 @@
 // contents and an entry state; the board adds the machine and devices around it.
 
 /// Bytes to load, from a host file or already in memory (a `vmlab.asm` result, a built guest).
-public enum ImageSource: Equatable, Sendable {
+public enum ImageSource: Equatable, Sendable, Codable {
     case file(String)
     case bytes([UInt8], name: String)
 
@@ -29,7 +29,7 @@ public enum ImageSource: Equatable, Sendable {
 }
 
 /// Which code runs in M-mode.
-public enum Firmware: Equatable, Sendable {
+public enum Firmware: Equatable, Sendable, Codable {
     /// vmlab's SBI in Swift: no firmware instructions; the kernel starts in S-mode with
     /// `a0 = hartid`, `a1 = dtb` and traps delegated as OpenSBI delegates them.
     case builtin

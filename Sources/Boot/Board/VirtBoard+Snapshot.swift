@@ -9,7 +9,7 @@ import Devices
 import Machine
 
 /// The built-in firmware's state: the SBI's, and console input it has not handed out yet.
-public struct BuiltinFirmwareState: Sendable, Equatable {
+public struct BuiltinFirmwareState: Sendable, Equatable, Codable {
     let sbi: BuiltinSBIState
     let input: [UInt8]
 }
@@ -18,6 +18,8 @@ extension BuiltinFirmware {
     public func saveState() -> BuiltinFirmwareState {
         BuiltinFirmwareState(sbi: sbi.saveState(), input: platform.input)
     }
+
+    public func accepts(_ state: BuiltinFirmwareState) -> Bool { sbi.accepts(state.sbi) }
 
     @discardableResult
     public func restoreState(_ state: BuiltinFirmwareState) -> Bool {
@@ -28,13 +30,13 @@ extension BuiltinFirmware {
 }
 
 /// A board's state at one moment between runs (`VirtBoard.snapshot()`).
-public struct BoardSnapshot {
-    public let machine: MachineSnapshot
-    let devices: [any DeviceState]
+public struct BoardSnapshot: Codable {
+    public var machine: MachineSnapshot
+    let devices: [CodedDeviceState]
     let firmware: BuiltinFirmwareState?
     let console: [UInt8]
-    /// Device types in order, to refuse another board's snapshot before changing anything.
-    let deviceKinds: [ObjectIdentifier]
+    /// Device types' names in order, to refuse another board's snapshot before changing anything.
+    let deviceKinds: [String]
 }
 
 extension VirtBoard {
@@ -49,39 +51,49 @@ extension VirtBoard {
     /// The board's state now (between runs).
     public func snapshot() -> BoardSnapshot {
         let devices = snapshottableDevices
-        return BoardSnapshot(machine: machine.snapshot(), devices: devices.map { $0.saveState() },
+        return BoardSnapshot(machine: machine.snapshot(), devices: devices.map { CodedDeviceState($0.saveState()) },
                              firmware: firmware?.saveState(), console: console.bytes,
-                             deviceKinds: devices.map { ObjectIdentifier(type(of: $0)) })
+                             deviceKinds: devices.map { Self.kind(of: $0) })
     }
 
     /// Puts the board back in the state `snapshot` holds (between runs). A snapshot of a board
     /// with other devices or another machine changes nothing and throws. The board must be built
     /// from the configuration the snapshot's was (`VirtBoardConfiguration.snapshotDifference`
-    /// says whether it is, as `Guest.restore` asks before it calls this): a device that refuses
-    /// its state (a disk of another size) is found only after the machine went back, and the
-    /// board is then left half restored.
+    /// says whether it is, as `Guest.restore` asks before it calls this). Every device, the
+    /// firmware and the machine check their states before any of them changes.
     public func restore(_ snapshot: BoardSnapshot) throws(SnapshotError) {
         let devices = snapshottableDevices
-        guard snapshot.deviceKinds == devices.map({ ObjectIdentifier(type(of: $0)) }),
+        guard snapshot.deviceKinds == devices.map({ Self.kind(of: $0) }), snapshot.devices.count == devices.count,
               (snapshot.firmware == nil) == (firmware == nil) else {
             throw SnapshotError("the snapshot is of a board with other devices or firmware")
+        }
+        // Every device is asked before anything changes: a state one refuses (another disk's
+        // size, a malformed snapshot file) leaves the whole board as it was.
+        for (device, state) in zip(devices, snapshot.devices) where !device.accepts(state.state) {
+            throw SnapshotError("the snapshot's \(type(of: device)) state does not fit this board's")
+        }
+        if let firmware, let saved = snapshot.firmware, !firmware.accepts(saved) {
+            throw SnapshotError("the snapshot's firmware state does not fit this board's")
         }
         // The machine first: devices re-drive their interrupt pins, and the CLINT and the SBI
         // timer compare their deadlines with the machine's clock.
         try machine.restore(snapshot.machine)
         for (device, state) in zip(devices, snapshot.devices) {
-            // Only a board built from another configuration (another disk's size, another
-            // card) can refuse here, after the machine went back.
-            guard device.restoreState(state) else {
-                throw SnapshotError("the snapshot's \(type(of: device)) does not fit this board's")
-            }
+            let restored = device.restoreState(state.state)
+            precondition(restored, "a device refused a state it accepted")
         }
-        if let firmware, let saved = snapshot.firmware, !firmware.restoreState(saved) {
-            throw SnapshotError("the snapshot's firmware state does not fit this board's")
+        if let firmware, let saved = snapshot.firmware {
+            let restored = firmware.restoreState(saved)
+            precondition(restored, "the firmware refused a state it accepted")
         }
         console.restore(snapshot.console)
         machine.refreshAllDeadlines()
     }
+}
+
+extension VirtBoard {
+    /// A device's type by name (a snapshot file cannot hold a type's identity).
+    static func kind(of device: any SnapshottableDevice) -> String { String(reflecting: type(of: device)) }
 }
 
 extension VirtBoardConfiguration {

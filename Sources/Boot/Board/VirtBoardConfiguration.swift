@@ -4,7 +4,7 @@ import Devices
 import Machine
 
 /// A virtio-blk disk: a raw image file, what writes do to it, and where it sits.
-public struct DiskConfiguration: Equatable, Sendable {
+public struct DiskConfiguration: Equatable, Sendable, Codable {
     public var path: String
     /// `.copyOnWrite` by default: the guest may write, the file never changes.
     public var mode: BlockImage.Mode
@@ -22,7 +22,7 @@ public struct DiskConfiguration: Equatable, Sendable {
 /// A virtio-net card: its MAC address and where it sits. What its cable plugs into (a switch, or
 /// nothing) is wiring, made on the built board (`VirtBoard.nics`, `VirtioNet.connect(to:)`), since
 /// a switch is shared between boards and is no plain data.
-public struct NICConfiguration: Equatable, Sendable {
+public struct NICConfiguration: Equatable, Sendable, Codable {
     /// Six bytes, a unicast address (the group bit, bit 0 of the first byte, clear); nil: QEMU's
     /// default, 52:54:00:12:34:56 for the board's first card without an address, :57 for the
     /// second, and so on.
@@ -45,7 +45,7 @@ public struct NICConfiguration: Equatable, Sendable {
     }
 }
 
-public struct VirtBoardConfiguration: Sendable {
+public struct VirtBoardConfiguration: Sendable, Codable {
     /// Bytes of RAM at 0x80000000 (QEMU virt's default: 128 MiB); whole 4 KiB pages.
     public var memory: UInt64 = 128 << 20
     /// Bytes of RAM after `memory` that the device tree does not describe: pages a VMM keeps for
@@ -86,6 +86,13 @@ public struct VirtBoardConfiguration: Sendable {
     public var machine = MachineConfiguration()
 
     public init() {}
+
+    /// Everything but `machine`, which holds host memory and the engine: a snapshot file keeps
+    /// the board's options, and the machine checks its own shape (`MachineSnapshot.Shape`).
+    private enum CodingKeys: String, CodingKey {
+        case memory, hiddenMemory, harts, firmware, kernel, kernelAddress, initrd, bootargs, disks, nics, virtioConsole,
+             rngSeed, consoleEcho, isa, htif, plicGateway
+    }
 
     /// The machine configuration with this board's memory and hart count.
     var machineConfiguration: MachineConfiguration {

@@ -3,7 +3,7 @@
 // counters do, so that a restored VM's statistics describe the run it restored.
 
 /// The built-in SBI's state at one moment.
-public struct BuiltinSBIState: Sendable, Equatable {
+public struct BuiltinSBIState: Sendable, Equatable, Codable {
     let timerDeadlines: [UInt64?]
     let suspended: [Bool]
     let callCounts: [UInt64: UInt64]
@@ -17,9 +17,14 @@ extension BuiltinSBI {
     /// Puts back a state saved by an SBI with as many harts; returns false, changing nothing,
     /// for any other. The machine's clock must be restored first: the timer's deadline is
     /// compared with it from here on.
+    /// Whether `restoreState` would take `state` (saved by an SBI of as many harts).
+    public func accepts(_ state: BuiltinSBIState) -> Bool {
+        state.timerDeadlines.count == timerDeadlines.count && state.suspended.count == suspended.count
+    }
+
     @discardableResult
     public func restoreState(_ state: BuiltinSBIState) -> Bool {
-        guard state.timerDeadlines.count == timerDeadlines.count else { return false }
+        guard accepts(state) else { return false }
         timerDeadlines = state.timerDeadlines
         suspended = state.suspended
         callCounts = state.callCounts

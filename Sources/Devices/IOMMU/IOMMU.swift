@@ -32,9 +32,9 @@ public enum IOMMUDeviceContext: Sendable, Equatable {
 }
 
 /// A DMA the IOMMU refused (the RISC-V IOMMU's fault record, in part).
-public struct IOMMUFault: Sendable, Equatable {
+public struct IOMMUFault: Sendable, Equatable, Codable {
     /// The specification's fault causes that this IOMMU reports.
-    public enum Cause: UInt16, Error, Sendable, CaseIterable {
+    public enum Cause: UInt16, Error, Sendable, CaseIterable, Codable {
         case readAccessFault = 5
         case writeAccessFault = 7
         case readGuestPageFault = 21
@@ -67,7 +67,7 @@ public struct IOMMUFault: Sendable, Equatable {
 }
 
 /// What the IOMMU did.
-public struct IOMMUCounters: Sendable, Equatable {
+public struct IOMMUCounters: Sendable, Equatable, Codable {
     /// Pages of DMA translated or refused (a transfer that spans pages asks once per page).
     public var translations: UInt64 = 0
     public var iotlbHits: UInt64 = 0
@@ -84,7 +84,7 @@ public struct IOMMUCounters: Sendable, Equatable {
 }
 
 /// One cached translation: the guest page (of 4 KiB, 2 MiB or 1 GiB) and where it is.
-public struct IOTLBEntry: Sendable, Equatable {
+public struct IOTLBEntry: Sendable, Equatable, Codable {
     public var gscid: UInt16
     /// Guest-physical page number at the entry's level (address >> (12 + 9 * level)).
     public var tag: UInt64
@@ -230,7 +230,7 @@ public final class IOMMU {
     }
 
     /// Everything that changes as devices use it (contexts are the VMM's configuration).
-    public struct State: Sendable, Equatable {
+    public struct State: Sendable, Equatable, Codable {
         var counters: IOMMUCounters
         var faultLog: [IOMMUFault]
         var iotlb: [IOTLBEntry]
@@ -240,7 +240,7 @@ public final class IOMMU {
     public func saveState() -> State { State(counters: counters, faultLog: faultLog, iotlb: iotlb, nextVictim: nextVictim) }
 
     /// Whether `state` came from an IOMMU with this one's IOTLB size.
-    public func fits(_ state: State) -> Bool { state.iotlb.count <= iotlbCapacity && state.nextVictim < iotlbCapacity }
+    public func fits(_ state: State) -> Bool { state.iotlb.count <= iotlbCapacity && (0..<iotlbCapacity).contains(state.nextVictim) }
 
     public func restoreState(_ state: State) {
         precondition(fits(state), "an IOMMU state of another IOTLB size")

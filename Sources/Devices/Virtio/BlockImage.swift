@@ -19,7 +19,7 @@ import Darwin
 #endif
 
 public final class BlockImage {
-    public enum Mode: String, Sendable {
+    public enum Mode: String, Sendable, Codable {
         case readOnly = "read-only"
         case copyOnWrite = "copy-on-write"
         case writable
@@ -198,8 +198,18 @@ public struct BlockImageState: DeviceState, Equatable {
 extension BlockImage {
     public func saveState() -> BlockImageState { BlockImageState(overlay: overlay, bytes: fd < 0 ? bytes : []) }
 
-    public func restoreState(_ s: BlockImageState) {
+    /// Puts back a state saved by an image of this size; false, changing nothing, for another
+    /// (sectors beyond the image, or not a sector long, or in-memory bytes of another length).
+    public func accepts(_ s: BlockImageState) -> Bool {
+        s.overlay.allSatisfy({ $0.key < sectorCount && $0.value.count == Self.sectorSize })
+            && (fd >= 0 || s.bytes.count == bytes.count)
+    }
+
+    @discardableResult
+    public func restoreState(_ s: BlockImageState) -> Bool {
+        guard accepts(s) else { return false }
         overlay = s.overlay
         if fd < 0 { bytes = s.bytes }
+        return true
     }
 }

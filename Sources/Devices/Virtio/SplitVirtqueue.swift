@@ -14,7 +14,7 @@
 
 import Machine
 
-public struct SplitVirtqueue: Sendable {
+public struct SplitVirtqueue: Sendable, Codable {
     /// Upper bound on the bytes one chain may describe, so a guest cannot make the host allocate
     /// without limit (32 MiB, above any request Linux issues).
     public static let maxChainBytes = 32 << 20

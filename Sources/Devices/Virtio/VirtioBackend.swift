@@ -24,6 +24,8 @@ public protocol VirtioBackend: AnyObject {
     func queueNotified(_ queue: Int) throws(VirtioRingError)
     /// The device type's own state (see DeviceSnapshot.swift): queued input, backlogs, disk overlays.
     func saveBackendState() -> any DeviceState
+    /// Whether `restoreBackendState` would take `state` (checked before a board changes anything).
+    func acceptsBackendState(_ state: any DeviceState) -> Bool
     /// Puts back a state from `saveBackendState` of the same type; false, changing nothing, otherwise.
     func restoreBackendState(_ state: any DeviceState) -> Bool
 }

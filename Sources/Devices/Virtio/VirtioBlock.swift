@@ -153,9 +153,13 @@ public struct VirtioBlockState: DeviceState, Equatable {
 extension VirtioBlock {
     public func saveBackendState() -> any DeviceState { VirtioBlockState(image: image.saveState()) }
 
+    public func acceptsBackendState(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioBlockState else { return false }
+        return image.accepts(s.image)
+    }
+
     public func restoreBackendState(_ state: any DeviceState) -> Bool {
         guard let s = state as? VirtioBlockState else { return false }
-        image.restoreState(s.image)
-        return true
+        return image.restoreState(s.image)
     }
 }

@@ -77,6 +77,8 @@ public struct VirtioConsoleState: DeviceState, Equatable {
 extension VirtioConsole {
     public func saveBackendState() -> any DeviceState { VirtioConsoleState(input: input) }
 
+    public func acceptsBackendState(_ state: any DeviceState) -> Bool { state is VirtioConsoleState }
+
     public func restoreBackendState(_ state: any DeviceState) -> Bool {
         guard let s = state as? VirtioConsoleState else { return false }
         input = s.input

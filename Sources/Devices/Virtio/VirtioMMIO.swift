@@ -339,6 +339,43 @@ public struct VirtioMMIOState: DeviceState {
     public let selectors: [UInt32]           // DeviceFeaturesSel, DriverFeaturesSel, QueueSel
     public let queues: [SplitVirtqueue]
     public let backend: (any DeviceState)?
+
+    private enum CodingKeys: String, CodingKey {
+        case status, interruptStatus, driverFeatures, configGeneration, selectors, queues, backend
+    }
+
+    init(status: UInt32, interruptStatus: UInt32, driverFeatures: UInt64, configGeneration: UInt32,
+         selectors: [UInt32], queues: [SplitVirtqueue], backend: (any DeviceState)?) {
+        self.status = status
+        self.interruptStatus = interruptStatus
+        self.driverFeatures = driverFeatures
+        self.configGeneration = configGeneration
+        self.selectors = selectors
+        self.queues = queues
+        self.backend = backend
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = try c.decode(UInt32.self, forKey: .status)
+        interruptStatus = try c.decode(UInt32.self, forKey: .interruptStatus)
+        driverFeatures = try c.decode(UInt64.self, forKey: .driverFeatures)
+        configGeneration = try c.decode(UInt32.self, forKey: .configGeneration)
+        selectors = try c.decode([UInt32].self, forKey: .selectors)
+        queues = try c.decode([SplitVirtqueue].self, forKey: .queues)
+        backend = try c.decodeIfPresent(CodedDeviceState.self, forKey: .backend)?.state
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(status, forKey: .status)
+        try c.encode(interruptStatus, forKey: .interruptStatus)
+        try c.encode(driverFeatures, forKey: .driverFeatures)
+        try c.encode(configGeneration, forKey: .configGeneration)
+        try c.encode(selectors, forKey: .selectors)
+        try c.encode(queues, forKey: .queues)
+        try c.encodeIfPresent(backend.map(CodedDeviceState.init), forKey: .backend)
+    }
 }
 
 extension VirtioMMIO: SnapshottableDevice {
@@ -349,10 +386,17 @@ extension VirtioMMIO: SnapshottableDevice {
                         backend: backend?.saveBackendState())
     }
 
+    public func accepts(_ state: any DeviceState) -> Bool {
+        guard let s = state as? VirtioMMIOState, s.queues.count == queues.count, s.selectors.count == 3,
+              (s.backend == nil) == (backend == nil),
+              zip(s.queues, queues).allSatisfy({ $0.maxSize == $1.maxSize && $0.size <= $0.maxSize }) else { return false }
+        if let backend, let b = s.backend { return backend.acceptsBackendState(b) }
+        return true
+    }
+
     @discardableResult
     public func restoreState(_ state: any DeviceState) -> Bool {
-        guard let s = state as? VirtioMMIOState, s.queues.count == queues.count, s.selectors.count == 3,
-              (s.backend == nil) == (backend == nil) else { return false }
+        guard accepts(state), let s = state as? VirtioMMIOState else { return false }
         if let backend, let b = s.backend, !backend.restoreBackendState(b) { return false }
         status = s.status
         interruptStatus = s.interruptStatus

@@ -236,6 +236,8 @@ public struct VirtioNetState: DeviceState, Equatable {
 extension VirtioNet {
     public func saveBackendState() -> any DeviceState { VirtioNetState(backlog: backlog, linkUp: linkUp) }
 
+    public func acceptsBackendState(_ state: any DeviceState) -> Bool { state is VirtioNetState }
+
     public func restoreBackendState(_ state: any DeviceState) -> Bool {
         guard let s = state as? VirtioNetState else { return false }
         backlog = s.backlog

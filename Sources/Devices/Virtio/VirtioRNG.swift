@@ -73,6 +73,8 @@ public struct VirtioRNGState: DeviceState, Equatable {
 extension VirtioRNG {
     public func saveBackendState() -> any DeviceState { VirtioRNGState(state: state, spare: spare) }
 
+    public func acceptsBackendState(_ state: any DeviceState) -> Bool { state is VirtioRNGState }
+
     public func restoreBackendState(_ s: any DeviceState) -> Bool {
         guard let s = s as? VirtioRNGState else { return false }
         state = s.state

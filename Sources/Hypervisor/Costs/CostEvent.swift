@@ -43,7 +43,7 @@ public enum CostCategory: String, CaseIterable, Sendable, Hashable, CustomString
 ///
 /// `name` is the public (Lua) name; the raw value is the event's position in the taxonomy, so
 /// per-event counters are a dense array indexed without hashing.
-public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+public enum CostEvent: Int, CaseIterable, Sendable, Hashable, CustomStringConvertible, Codable {
     // guest
     case instruction
     case csrWrite

@@ -7,7 +7,7 @@
 import Machine
 
 /// How a price was obtained.
-public enum CostBasis: String, Sendable, CaseIterable, CustomStringConvertible {
+public enum CostBasis: String, Sendable, CaseIterable, CustomStringConvertible, Codable {
     /// A published measurement, used as is.
     case measured
     /// Computed from published measurements; the source shows the arithmetic.
@@ -23,7 +23,7 @@ public enum CostBasis: String, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// The price of one event in a profile.
-public struct CostValue: Sendable, Equatable {
+public struct CostValue: Sendable, Equatable, Codable {
     public var cycles: UInt64
     public var basis: CostBasis
     /// Citation (`[AA06] ...`) or derivation, in words a reader can check.
@@ -57,7 +57,7 @@ public enum CostProfileError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A named set of prices, one per `CostEvent`, and the clock rate that converts cycles to time.
-public struct CostProfile: Sendable, Equatable, CustomStringConvertible {
+public struct CostProfile: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The built-in profile this one is (or was edited from): `classic-2006`, `core2-2006`, `modern`.
     public let name: String
     /// One line on what machine the profile describes.

@@ -4,7 +4,7 @@
 
 /// How many traps of each cause, read by the snake_case names of the event vocabulary
 /// (`VirtualTrap.name`).
-public struct CauseCounts: Sendable, Equatable {
+public struct CauseCounts: Sendable, Equatable, Codable {
     /// Exceptions and interrupts with codes below 64 (every cause the privileged spec defines), by code.
     private var exceptions = [UInt64](repeating: 0, count: 64)
     private var interrupts = [UInt64](repeating: 0, count: 64)

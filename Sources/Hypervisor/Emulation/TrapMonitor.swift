@@ -11,7 +11,7 @@ import RISCV
 import Machine
 
 /// What the monitor has done, by kind (the events a technique charges).
-public struct TrapCounters: Sendable, Equatable {
+public struct TrapCounters: Sendable, Equatable, Codable {
     /// Hardware traps from the guest into the monitor.
     public var traps: UInt64 = 0
     /// Hardware interrupts taken into the monitor (the PLIC's, turned into virtual ones).

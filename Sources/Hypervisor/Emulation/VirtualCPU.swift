@@ -7,7 +7,7 @@ import RISCV
 import Machine
 
 /// The vCPU state the hardware does not hold for a deprivileged guest.
-public struct VirtualCPU: Sendable, Equatable {
+public struct VirtualCPU: Sendable, Equatable, Codable {
     public var csrs: VirtualCSRs
     /// The guest's virtual privilege: `.supervisor` while its kernel runs, `.user` for its processes.
     /// Never `.machine`: the VMM is the guest's machine mode.

@@ -44,7 +44,7 @@ public enum SupervisorBits {
 ///
 /// Stored fields hold only legal values: writes go through `write(_:_:)`, which masks them. The
 /// interrupt-pending bits STIP and SEIP are driven by the VMM (`setPending`), never by a guest write.
-public struct VirtualCSRs: Sendable, Equatable {
+public struct VirtualCSRs: Sendable, Equatable, Codable {
     public private(set) var sstatus: UInt64 = SupervisorBits.uxl64
     public private(set) var sie: UInt64 = 0
     public private(set) var sip: UInt64 = 0

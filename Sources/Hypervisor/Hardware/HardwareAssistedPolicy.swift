@@ -1,7 +1,7 @@
 // The `hw` VMM's choices a lab can change (`vmlab.vm{ mode = "hw", hw = { ... } }`).
 
 /// How the `hw` VMM translates its guest's addresses.
-public struct HardwareAssistedPolicy: Sendable, Equatable {
+public struct HardwareAssistedPolicy: Sendable, Equatable, Codable {
     /// Nested paging (the default: the G stage, the guest's tables its own) or shadow paging
     /// (the G stage off, the VMM's shadow tables in `vsatp`, as VT-x before EPT).
     public var paging: HardwarePaging = .nested
@@ -59,7 +59,7 @@ public struct HardwareAssistedPolicy: Sendable, Equatable {
 
 /// How a `hw` VM's guest-virtual addresses reach the machine ([B08]; [AA06] for shadow paging
 /// under VT-x).
-public enum HardwarePaging: String, CaseIterable, Sendable {
+public enum HardwarePaging: String, CaseIterable, Sendable, Codable {
     /// The G stage (two-stage translation): the guest's page tables are its own, and a TLB miss
     /// walks both stages (15 references for Sv39 on Sv39x4).
     case nested
@@ -72,7 +72,7 @@ public enum HardwarePaging: String, CaseIterable, Sendable {
 
 /// How a `hw` VM's virtio devices are virtualised (the I/O half of [B08]'s and the IOMMU
 /// literature's comparison: an emulated device against direct assignment).
-public enum HardwareIO: String, CaseIterable, Sendable {
+public enum HardwareIO: String, CaseIterable, Sendable, Codable {
     /// The VMM emulates the device: each register access is a guest-page fault, an exit, decoded
     /// and performed by the VMM; the device's DMA is confined to the guest's RAM by the VMM.
     case emulated
@@ -85,7 +85,7 @@ public enum HardwareIO: String, CaseIterable, Sendable {
 }
 
 /// An instruction class a `hw` VMM can make exit (privileged spec, "Hypervisor Status Register").
-public enum HardwareIntercept: String, CaseIterable, Sendable, Hashable {
+public enum HardwareIntercept: String, CaseIterable, Sendable, Hashable, Codable {
     /// `wfi` in VS-mode (hstatus.VTW): the VMM puts the vCPU to sleep itself.
     case wfi
     /// `sret` in VS-mode (hstatus.VTSR): the VMM performs the guest's return.

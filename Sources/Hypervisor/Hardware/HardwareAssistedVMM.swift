@@ -25,7 +25,7 @@ import Machine
 import RISCV
 
 /// What a `hw` VMM did, for statistics and the cycle account.
-public struct HardwareExitCounters: Sendable, Equatable {
+public struct HardwareExitCounters: Sendable, Equatable, Codable {
     /// Every exit: traps handled and external interrupts injected.
     public var exits: UInt64 = 0
     public var sbiCalls: UInt64 = 0

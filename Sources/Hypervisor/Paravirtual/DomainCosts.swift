@@ -27,7 +27,7 @@ public struct ParavirtualPrices: Sendable, Equatable {
 }
 
 /// VMM work done for one vCPU, by cost event (what its account records beyond the machine's).
-public struct ParavirtualWork: Sendable, Equatable {
+public struct ParavirtualWork: Sendable, Equatable, Codable {
     public var updates: UInt64 = 0
     public var emulated: UInt64 = 0
     public var reflected: UInt64 = 0

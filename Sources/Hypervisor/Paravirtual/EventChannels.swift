@@ -11,7 +11,7 @@
 import Machine
 
 /// What an event channel is bound to.
-public enum EventSource: UInt64, CaseIterable, Sendable, CustomStringConvertible {
+public enum EventSource: UInt64, CaseIterable, Sendable, CustomStringConvertible, Codable {
     /// Not bound: raised only by `notify` (a self-notification).
     case unbound = 0
     /// The timer set by `set_timer`: raised when the VMM finds the deadline passed.
@@ -32,7 +32,7 @@ public enum EventSource: UInt64, CaseIterable, Sendable, CustomStringConvertible
 }
 
 /// The ports of one domain.
-public struct EventChannelTable: Sendable {
+public struct EventChannelTable: Sendable, Codable {
     /// Per port: nil when free, else its source.
     public private(set) var ports: [EventSource?] = Array(repeating: nil, count: HypercallABI.eventChannels)
 
@@ -159,4 +159,9 @@ extension ParavirtualDomain {
         pendingWithoutPage &= ~(1 << UInt64(p))
         return .success()
     }
+}
+
+extension EventChannelTable {
+    /// Whether it has the ABI's number of ports (a snapshot file's may not).
+    var isWellFormed: Bool { ports.count == HypercallABI.eventChannels }
 }

@@ -8,13 +8,13 @@
 // a back-end behind the validation of direct paging.
 
 /// One grant: a frame and whether back-ends may write it.
-public struct Grant: Sendable, Equatable {
+public struct Grant: Sendable, Equatable, Codable {
     public var frame: UInt64
     public var readOnly: Bool
 }
 
 /// The grants of one domain, by reference.
-public struct GrantTable: Sendable {
+public struct GrantTable: Sendable, Codable {
     public private(set) var entries: [Grant?] = Array(repeating: nil, count: HypercallABI.grants)
     public init() {}
 
@@ -58,4 +58,9 @@ extension ParavirtualDomain {
         grantUses &+= 1
         return g.frame
     }
+}
+
+extension GrantTable {
+    /// Whether it has the ABI's number of grants (a snapshot file's may not).
+    var isWellFormed: Bool { entries.count == HypercallABI.grants }
 }

@@ -28,12 +28,12 @@ public enum FrameType: Equatable, Sendable, CustomStringConvertible {
 
 /// The frame table of one domain: type, type references, pin and writable-mapping count of each
 /// 4 KiB frame of its RAM.
-public struct FrameTable: Sendable {
+public struct FrameTable: Sendable, Codable {
     public let ramBase: UInt64
     public let frames: Int
 
     /// One frame's record; its initial value is an untyped frame nobody maps.
-    struct Frame: Sendable {
+    struct Frame: Sendable, Codable {
         /// -1 untyped, else the page-table level.
         var level: Int8 = -1
         /// References holding the type: validated non-leaf entries pointing here, plus one for a pin.
@@ -134,5 +134,14 @@ public struct FrameTable: Sendable {
     mutating func addWritableMapping(_ frame: Int) { update(frame) { $0.writableMappings &+= 1 } }
     mutating func removeWritableMapping(_ frame: Int) {
         update(frame) { if $0.writableMappings > 0 { $0.writableMappings &-= 1 } }
+    }
+}
+
+extension FrameTable {
+    /// Whether the table has this shape (a snapshot file's may not): its chunks cover `frames`,
+    /// each is whole, and every level is an Sv39 table's or untyped.
+    var isWellFormed: Bool {
+        chunks.count == (frames + Self.chunkFrames - 1) / Self.chunkFrames
+            && chunks.allSatisfy { chunk in chunk.map { $0.count == Self.chunkFrames && $0.allSatisfy { (-1...2).contains($0.level) } } ?? true }
     }
 }

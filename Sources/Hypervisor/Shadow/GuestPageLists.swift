@@ -7,7 +7,7 @@
 // device's, a satp root outside RAM) falls back to a dictionary.
 
 /// Lists of UInt64 by guest-physical page, each in the order appended.
-struct GuestPageLists {
+struct GuestPageLists: Codable {
     /// The first guest-physical page number the array covers, and how many pages it does.
     let firstPage: UInt64
     let pageCount: UInt64
@@ -104,4 +104,9 @@ struct GuestPageLists {
         swap(&list, &inRAM[Int(i)])
         return list
     }
+}
+
+extension GuestPageLists {
+    /// Whether it has a list for every page of its span (a snapshot file's may not).
+    var isWellFormed: Bool { UInt64(inRAM.count) == pageCount }
 }

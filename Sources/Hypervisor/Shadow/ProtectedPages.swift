@@ -7,7 +7,7 @@
 // set) cost about 180 host instructions of each. This answers it with one load and a shift.
 
 /// A bit per guest page of the VM's RAM: set while some shadow table mirrors the page.
-struct ProtectedPages {
+struct ProtectedPages: Codable {
     /// The first guest-physical page number covered, and how many pages are.
     let firstPage: UInt64
     let pageCount: UInt64
@@ -41,4 +41,9 @@ struct ProtectedPages {
         if on { bits[Int(i >> 6)] |= bit } else { bits[Int(i >> 6)] &= ~bit }
         return true
     }
+}
+
+extension ProtectedPages {
+    /// Whether its bitmap covers its span (a snapshot file's may not).
+    var isWellFormed: Bool { bits.count == Int((pageCount + 63) / 64) }
 }

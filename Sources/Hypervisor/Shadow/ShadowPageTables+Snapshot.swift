@@ -5,8 +5,8 @@
 // the counters. With both back, the pager continues exactly where it was.
 
 extension ShadowPageTables {
-    struct State {
-        struct CachedContext {
+    struct State: Codable {
+        struct CachedContext: Codable {
             var key: ContextKey, slot: Int, roots: [UInt64?], pages: Set<UInt64>, lastUse: UInt64
         }
         var contexts: [CachedContext?]
@@ -41,6 +41,17 @@ extension ShadowPageTables {
             && state.currentSlots.count == currents.count
             && state.pool.base == pool.base && state.pool.pages == pool.pages
             && state.protected.firstPage == protected.firstPage && state.protected.pageCount == protected.pageCount
+            && state.derived.firstPage == derived.firstPage && state.derived.pageCount == derived.pageCount
+            && state.writableMappings.firstPage == writableMappings.firstPage
+            && state.writableMappings.pageCount == writableMappings.pageCount
+            && state.pool.isWellFormed && state.protected.isWellFormed && state.derived.isWellFormed
+            && state.writableMappings.isWellFormed
+            && state.guestSATPs.count == guestSATPs.count && state.machineSATPs.count == machineSATPs.count
+            && state.flushesByHart.count == flushesByHart.count && (0..<max(1, currents.count)).contains(state.hart)
+            // Slots index the cache; a file's may point anywhere.
+            && state.contexts.enumerated().allSatisfy { i, c in c.map { $0.slot == i && $0.roots.count == ShadowView.allCases.count } ?? true }
+            && state.currentSlots.allSatisfy { slot in slot.map { state.contexts.indices.contains($0) && state.contexts[$0] != nil } ?? true }
+            && state.pageInfo.allSatisfy { info in info.map { state.contexts.indices.contains($0.slot) && (0...2).contains($0.level) } ?? true }
     }
 
     /// Puts back a state for which `fits` holds. The machine's RAM (the shadow pages) and its

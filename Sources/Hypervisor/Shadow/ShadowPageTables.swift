@@ -23,7 +23,7 @@ import RISCV
 import Machine
 
 /// Which of a guest address space's two shadow views the hart walks.
-public enum ShadowView: Int, Sendable, CaseIterable, CustomStringConvertible {
+public enum ShadowView: Int, Sendable, CaseIterable, CustomStringConvertible, Codable {
     /// The guest's user mode: only its U pages.
     case user = 0
     /// The guest's kernel: its S pages, and its U pages as data when SUM is set.
@@ -35,7 +35,7 @@ public enum ShadowView: Int, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// What the shadow pager has done so far.
-public struct ShadowCounters: Sendable, Equatable {
+public struct ShadowCounters: Sendable, Equatable, Codable {
     /// Faults the guest never sees: a shadow entry filled (or upgraded for a first write).
     public var hiddenFaults: UInt64 = 0
     /// Faults the guest's own tables cause: reflected to the guest kernel.
@@ -114,7 +114,7 @@ public final class ShadowPageTables {
     /// ShadowPageTables+Unshadowing.swift.
     public var unshadowAfter = ShadowPolicy.defaultUnshadowAfter
 
-    struct ContextKey: Hashable {
+    struct ContextKey: Hashable, Codable {
         var root: UInt64
         var asid: UInt16
         var bare: Bool
@@ -132,7 +132,7 @@ public final class ShadowPageTables {
         init(key: ContextKey, slot: Int) { self.key = key; self.slot = slot }
     }
 
-    struct PageInfo {
+    struct PageInfo: Codable {
         /// 2 = root, 0 = leaf table.
         var level: Int
         /// The guest table page (guest-physical) this shadow page mirrors; nil for a table that

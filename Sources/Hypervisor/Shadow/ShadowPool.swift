@@ -5,7 +5,7 @@
 import Machine
 
 /// A fixed pool of 4 KiB machine pages.
-struct ShadowPool {
+struct ShadowPool: Codable {
     let base: UInt64
     let pages: Int
     private var next = 0
@@ -46,4 +46,12 @@ struct ShadowPool {
     mutating func release(_ page: UInt64) { free.append(page) }
 
     static let zeroPage = [UInt8](repeating: 0, count: Int(Sv39.pageSize))
+}
+
+extension ShadowPool {
+    /// Whether every page it would hand out is one of its own (a snapshot file's pool may not be).
+    var isWellFormed: Bool {
+        (0...pages).contains(next) && free.count <= next
+            && free.allSatisfy { $0 >= base && ($0 - base) % Sv39.pageSize == 0 && ($0 - base) / Sv39.pageSize < UInt64(next) }
+    }
 }

@@ -7,7 +7,7 @@
 import Boot
 import Devices
 
-struct HardwareAssistedTechniqueState {
+struct HardwareAssistedTechniqueState: Codable {
     var work: [HardwareExitCounters]
     var sbi: BuiltinSBIState
     var shadow: ShadowPageTables.State?
@@ -23,7 +23,8 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? HardwareAssistedTechniqueState, let vmm else { return false }
-        guard s.work.count == vmm.work.count, (s.shadow == nil) == (vmm.shadow == nil), (s.iommu == nil) == (iommu == nil) else { return false }
+        guard s.work.count == vmm.work.count, (s.shadow == nil) == (vmm.shadow == nil), (s.iommu == nil) == (iommu == nil),
+              s.guestSATPs.count == vmm.guestSATPs.count, sbi!.accepts(s.sbi) else { return false }
         if let saved = s.iommu, let iommu, !iommu.fits(saved) { return false }
         if let saved = s.shadow, let shadow = vmm.shadow { return shadow.fits(saved) }
         return true

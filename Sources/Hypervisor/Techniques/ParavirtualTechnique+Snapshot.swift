@@ -6,7 +6,7 @@
 import Boot
 import Machine
 
-struct ParavirtualState {
+struct ParavirtualState: Codable {
     var frames: FrameTable
     var channels: EventChannelTable
     var grants: GrantTable
@@ -14,7 +14,7 @@ struct ParavirtualState {
     var timerDeadline: UInt64?
     var pendingWithoutPage: UInt64
     var ringGrant: UInt64?
-    var requests: (served: UInt64, failed: UInt64, batches: UInt64)?
+    var requests: BlockRequests?
     var calls: [String: UInt64], errors: [String: UInt64]
     var updatesApplied: UInt64, updatesRefused: UInt64, entriesValidated: UInt64, implicitPins: UInt64
     var inconsistencies: UInt64
@@ -23,6 +23,11 @@ struct ParavirtualState {
     var notifications: [String: UInt64]
     var flushes: UInt64, grantUses: UInt64, grantRefusals: UInt64
     var work: [ParavirtualWork]
+
+    /// The block back-end's request counters.
+    struct BlockRequests: Codable {
+        var served: UInt64, failed: UInt64, batches: UInt64
+    }
 }
 
 extension ParavirtualTechnique: SnapshottingTechnique {
@@ -32,7 +37,7 @@ extension ParavirtualTechnique: SnapshottingTechnique {
         return ParavirtualState(
             frames: d.frames, channels: d.channels, grants: d.grants, sharedInfo: d.sharedInfo,
             timerDeadline: d.timerDeadline, pendingWithoutPage: d.pendingWithoutPage, ringGrant: b?.ringGrant,
-            requests: b.map { ($0.requestsServed, $0.requestsFailed, $0.batches) },
+            requests: b.map { .init(served: $0.requestsServed, failed: $0.requestsFailed, batches: $0.batches) },
             calls: d.calls, errors: d.errors, updatesApplied: d.updatesApplied, updatesRefused: d.updatesRefused,
             entriesValidated: d.entriesValidated, implicitPins: d.implicitPins, inconsistencies: d.inconsistencies,
             emulated: d.emulated, reflected: d.reflected, upcalls: d.upcalls, notifications: d.notifications,
@@ -41,7 +46,8 @@ extension ParavirtualTechnique: SnapshottingTechnique {
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? ParavirtualState, let d = domain else { return false }
-        return s.frames.ramBase == d.frames.ramBase && s.frames.frames == d.frames.frames
+        return s.frames.ramBase == d.frames.ramBase && s.frames.frames == d.frames.frames && s.frames.isWellFormed
+            && s.channels.isWellFormed && s.grants.isWellFormed
             && (s.requests == nil) == (d.blockBackend == nil) && s.work.count == d.work.count
     }
 
@@ -56,7 +62,7 @@ extension ParavirtualTechnique: SnapshottingTechnique {
         d.pendingWithoutPage = s.pendingWithoutPage
         if let b = d.blockBackend, let r = s.requests {
             b.ringGrant = s.ringGrant
-            (b.requestsServed, b.requestsFailed, b.batches) = r
+            (b.requestsServed, b.requestsFailed, b.batches) = (r.served, r.failed, r.batches)
         }
         d.calls = s.calls
         d.errors = s.errors

@@ -16,7 +16,7 @@ protocol SnapshottingTechnique: Technique {
     func restoreTechniqueState(_ state: Any)
 }
 
-struct TrapTechniqueState {
+struct TrapTechniqueState: Codable {
     var vcpu: VirtualCPU
     var counters: TrapCounters
     var trapVectorLoop: TrapVectorLoop
@@ -34,7 +34,7 @@ extension TrapTechnique: SnapshottingTechnique {
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? TrapTechniqueState, let monitor else { return false }
-        return monitor.shadow.fits(s.shadow)
+        return monitor.shadow.fits(s.shadow) && sbi!.accepts(s.sbi)
     }
 
     func restoreTechniqueState(_ state: Any) {

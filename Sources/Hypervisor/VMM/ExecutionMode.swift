@@ -5,7 +5,7 @@
 import Machine
 
 /// How a guest's vCPUs run.
-public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+public enum ExecutionMode: String, CaseIterable, Sendable, Hashable, Codable, CustomStringConvertible {
     /// No VMM: the guest runs on the machine directly (the baseline).
     case native
     /// The VMM runs the guest in a software CPU; every instruction is emulated and charged.

@@ -34,7 +34,7 @@ public struct GuestSnapshot {
     let hardwarePolicy: HardwareAssistedPolicy?
     let profile: CostProfile
     let boardConfiguration: VirtBoardConfiguration
-    let board: BoardSnapshot
+    var board: BoardSnapshot
     let finalStop: StopReason?
     let lastStop: StopReason?
     let untilReached: Bool

@@ -44,7 +44,7 @@ public final class Host {
 
     /// The host's clock and switch count, for a snapshot of the only VM of a private host
     /// (Guest+Snapshot.swift): its host's time is its own.
-    struct Clock { var cycles: UInt64, switches: UInt64, lastRan: Int? }
+    struct Clock: Codable { var cycles: UInt64, switches: UInt64, lastRan: Int? }
     var clock: Clock {
         get { Clock(cycles: cycles, switches: switches, lastRan: lastRan) }
         set { cycles = newValue.cycles; switches = newValue.switches; lastRan = newValue.lastRan }

@@ -244,7 +244,7 @@ extension Machine {
 }
 
 /// Where `run` left the round-robin (`Machine.interruptedTurn`).
-struct InterruptedTurn {
+struct InterruptedTurn: Codable {
     /// The hart whose turn it was.
     var hart: Int
     /// Instructions left of that turn (0: the turn was over; the next hart's comes next).

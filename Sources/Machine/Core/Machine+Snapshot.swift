@@ -17,10 +17,10 @@ import Darwin
 #endif
 
 /// A machine's state at one moment between runs (`Machine.snapshot()`).
-public struct MachineSnapshot {
-    struct HartImage {
-        /// The hart's state record; its pointers and host-side fields are not restored.
-        var state: HartState
+public struct MachineSnapshot: Codable {
+    struct HartImage: Codable {
+        /// The hart's state record's saved fields (not its pointers and host-side fields).
+        var state: SavedHartState
         var registers: [UInt64]
         var trapCounts: [UInt64]
         var tlbEntries: [ArchTLBEntry]
@@ -51,16 +51,29 @@ public struct MachineSnapshot {
     /// RAM pages that were not all zero: their page numbers (from RAM's base), and their bytes in
     /// the same order, 4096 each. A guest that has touched little costs little.
     var ramPages: [UInt32]
-    var ramBytes: [UInt8]
+    /// Not in the coded form: a snapshot file stores RAM as raw bytes beside it
+    /// (`GuestSnapshot.write(to:)`).
+    var ramBytes: [UInt8] = []
     var globalCycles: UInt64
     var sleptCycles: UInt64
     var pendingStop: StopReason?
     var reservedPages: Set<UInt64>
     var interruptedTurn: InterruptedTurn?
-    var lastBreakpoint: (hart: Int, pc: UInt64)?
+    var lastBreakpoint: SavedBreakpoint?
     var tally: ObservationTally
 
-    struct Shape: Equatable {
+    private enum CodingKeys: String, CodingKey {
+        case shape, harts, ramPages, globalCycles, sleptCycles, pendingStop, reservedPages, interruptedTurn,
+             lastBreakpoint, tally
+    }
+
+    /// `Machine.lastBreakpoint`, which is a tuple.
+    struct SavedBreakpoint: Codable {
+        var hart: Int
+        var pc: UInt64
+    }
+
+    struct Shape: Equatable, Codable {
         var harts: Int
         var ramBase: UInt64
         var ramSize: UInt64
@@ -84,6 +97,14 @@ public struct MachineSnapshot {
     public var cycles: UInt64 { globalCycles }
     /// Bytes of RAM the snapshot keeps (the pages that were not all zero).
     public var ramBytesKept: Int { ramBytes.count }
+    /// How many pages it keeps.
+    public var ramPagesKept: Int { ramPages.count }
+    /// Those bytes, page after page: the coded form leaves them out, and a snapshot file stores
+    /// them raw beside it. A restore refuses a snapshot whose bytes are not its pages' length.
+    public var ramContents: [UInt8] {
+        get { ramBytes }
+        set { ramBytes = newValue }
+    }
 
     /// The physical addresses of the RAM pages whose contents differ from `earlier`'s, in order:
     /// what a migration that had sent `earlier` would have to send again (pre-copy's dirty
@@ -134,7 +155,8 @@ extension Machine {
         return MachineSnapshot(
             shape: .init(configuration), harts: images, ramPages: pages, ramBytes: bytes,
             globalCycles: globalCycles, sleptCycles: sleptCycles, pendingStop: pendingStop,
-            reservedPages: reservedPages, interruptedTurn: interruptedTurn, lastBreakpoint: lastBreakpoint,
+            reservedPages: reservedPages, interruptedTurn: interruptedTurn,
+            lastBreakpoint: lastBreakpoint.map { .init(hart: $0.hart, pc: $0.pc) },
             tally: tally)
     }
 
@@ -147,6 +169,7 @@ extension Machine {
         guard snapshot.shape == shape else {
             throw SnapshotError("the snapshot is of another machine (\(snapshot.shape.describe(against: shape)))")
         }
+        if let flaw = snapshot.flaw(for: self) { throw SnapshotError("the snapshot is malformed: \(flaw)") }
         restoreRAM(pages: snapshot.ramPages, bytes: snapshot.ramBytes)
         // Every decoded instruction came from RAM as it was; translators keep nothing across this.
         code.dropAll()
@@ -156,7 +179,7 @@ extension Machine {
         pendingStop = snapshot.pendingStop
         reservedPages = snapshot.reservedPages
         interruptedTurn = snapshot.interruptedTurn
-        lastBreakpoint = snapshot.lastBreakpoint
+        lastBreakpoint = snapshot.lastBreakpoint.map { ($0.hart, $0.pc) }
         tally = snapshot.tally
         // Timed devices' deadlines are theirs: whoever restores a device re-reads them
         // (`refreshAllDeadlines`).
@@ -233,7 +256,7 @@ extension Hart {
     func image() -> MachineSnapshot.HartImage {
         let s = state
         return .init(
-            state: s.pointee,
+            state: SavedHartState(s.pointee),
             registers: Array(UnsafeBufferPointer(start: s.pointee.regs, count: 64)),
             trapCounts: Array(UnsafeBufferPointer(start: exceptionCounts, count: 192)),
             tlbEntries: Array(UnsafeBufferPointer(start: tlb.entries, count: tlb.count)),
@@ -255,17 +278,12 @@ extension Hart {
 
     func restore(_ image: MachineSnapshot.HartImage) {
         let s = state
-        var restored = image.state
         // The pointers are this hart's own storage; the observation fields are the host's now.
-        restored.regs = s.pointee.regs
-        restored.soft = s.pointee.soft
-        restored.softPhys = s.pointee.softPhys
-        restored.watchPages = s.pointee.watchPages
-        restored.watching = s.pointee.watching
-        restored.observedMask = s.pointee.observedMask
-        restored.refillHold = s.pointee.refillHold
-        restored.eventsSeen = s.pointee.eventsSeen
-        restored.costs = s.pointee.costs
+        var restored = s.pointee
+        image.state.apply(to: &restored)
+        restored.softLoadHits = 0
+        restored.softStoreHits = 0
+        restored.translatedFetches = 0
         restored.redirectPC = noRedirect
         restored.fetchBailPC = .max
         restored.fetchBase = 0

@@ -24,7 +24,7 @@ public enum MisalignedPolicy: Sendable, Equatable {
 /// replaces FIFO within a set: a hit changes nothing, so its counters do not depend on any host-side
 /// cache in front of it. Superpage entries live in the set selected by their own virtual page number
 /// at their size, so a lookup probes each page size present.
-public struct TLBConfiguration: Sendable, Equatable {
+public struct TLBConfiguration: Sendable, Equatable, Codable {
     /// Total entries; a multiple of `ways`.
     public var entries: Int
     /// Entries per set (`entries` for fully associative).

@@ -91,7 +91,7 @@ public struct ObservationCounters: Sendable, Equatable {
 
 /// The machine's plain counters behind `ObservationCounters` (no arrays, so updating them on a slow
 /// path touches nothing but integers).
-struct ObservationTally {
+struct ObservationTally: Codable {
     var dmaReads: UInt64 = 0
     var dmaWrites: UInt64 = 0
     var dmaBytesRead: UInt64 = 0

@@ -1,7 +1,7 @@
 import RISCV
 
 /// Why `Machine.run` returned.
-public enum StopReason: Sendable, Equatable, CustomStringConvertible {
+public enum StopReason: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The instruction or cycle budget was used up; the machine can run on.
     case budgetExhausted
     /// A device (syscon, HTIF, SBI system reset) powered the machine off with an exit code.
@@ -72,7 +72,7 @@ extension StopReason {
 
 /// A privilege mode (privileged spec, "Privilege Levels"); the raw value is the encoding of
 /// `mstatus.MPP`.
-public enum PrivilegeMode: UInt8, Sendable, Comparable {
+public enum PrivilegeMode: UInt8, Sendable, Comparable, Codable {
     case user = 0
     case supervisor = 1
     case machine = 3
@@ -81,7 +81,7 @@ public enum PrivilegeMode: UInt8, Sendable, Comparable {
 }
 
 /// Whether a hart fetches instructions (SBI HSM's view of it).
-public enum HartRunState: Sendable, Equatable {
+public enum HartRunState: Sendable, Equatable, Codable {
     /// Running (or about to run) instructions.
     case started
     /// Halted by `stopHart` (SBI `hart_stop`) or never started; ignores interrupts until started.

@@ -57,3 +57,27 @@ public struct TrapVectorLoop: Sendable {
         return count >= Self.reportAfter
     }
 }
+
+/// For snapshot files: the tuple `previous` has no coding of its own.
+extension TrapVectorLoop: Codable {
+    private enum CodingKeys: String, CodingKey { case pc, retired, count, previousCause, previousPC, previousTval }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pc = try c.decode(UInt64.self, forKey: .pc)
+        retired = try c.decode(UInt64.self, forKey: .retired)
+        count = try c.decode(UInt64.self, forKey: .count)
+        previous = (try c.decode(UInt64.self, forKey: .previousCause), try c.decode(UInt64.self, forKey: .previousPC),
+                    try c.decode(UInt64.self, forKey: .previousTval))
+    }
+
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pc, forKey: .pc)
+        try c.encode(retired, forKey: .retired)
+        try c.encode(count, forKey: .count)
+        try c.encode(previous.cause, forKey: .previousCause)
+        try c.encode(previous.pc, forKey: .previousPC)
+        try c.encode(previous.tval, forKey: .previousTval)
+    }
+}

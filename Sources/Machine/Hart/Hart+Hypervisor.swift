@@ -9,7 +9,7 @@ import RISCV
 /// The hypervisor and virtual-supervisor CSRs of one hart. The VS-level interrupt bits live in
 /// `mie` (VSSIE, VSTIE, VSEIE, aliased by `hie`) and `mipSoft` (`hvip`'s VSSIP, VSTIP, VSEIP,
 /// aliased by `hip` and `mip`).
-struct HypervisorCSRs: Equatable {
+struct HypervisorCSRs: Equatable, Codable {
     var hstatus: UInt64 = Hstatus.vsxl
     var hedeleg: UInt64 = 0
     var hideleg: UInt64 = 0

@@ -44,7 +44,7 @@
 import RISCV
 
 /// The hart's debug triggers and the trigger select register.
-struct TriggerModule {
+struct TriggerModule: Codable {
     static let count = 4
 
     var select: UInt64 = 0

@@ -24,7 +24,7 @@ enum AccessType: Int {
 }
 
 /// Why the engine left its inner loop early.
-enum SliceExit: UInt8 {
+enum SliceExit: UInt8, Codable {
     case none = 0
     /// Something changed that may make an interrupt pending, enabled, or a hart state change.
     case checkInterrupts

@@ -17,7 +17,7 @@
 
 /// One cached non-leaf VS-stage entry: where the table for `level` is, for the addresses whose
 /// bits above that table's index match `tag`.
-struct WalkCacheEntry {
+struct WalkCacheEntry: Codable {
     var valid = false
     var space: UInt16 = 0
     var asid: UInt16 = 0

@@ -36,7 +36,7 @@ public struct NestedTLBEntryView: Sendable, Equatable {
 }
 
 /// TLB event counters. Loads and stores from the fast path are included.
-public struct TLBCounters: Sendable, Equatable {
+public struct TLBCounters: Sendable, Equatable, Codable {
     public var fetchHits: UInt64 = 0, loadHits: UInt64 = 0, storeHits: UInt64 = 0
     public var fetchMisses: UInt64 = 0, loadMisses: UInt64 = 0, storeMisses: UInt64 = 0
     /// sfence.vma x0, x0 (or an untagged TLB's satp write, counted in `satpFlushes` instead).
@@ -70,7 +70,7 @@ public struct TLBCounters: Sendable, Equatable {
     public var flushes: UInt64 { fullFlushes &+ asidFlushes &+ addressFlushes &+ satpFlushes &+ hostFlushes }
 }
 
-struct ArchTLBEntry {
+struct ArchTLBEntry: Codable {
     var valid = false
     /// Virtual page number at the entry's size: vaddr >> (12 + 9 * level), masked to the VA width.
     var tag: UInt64 = 0
@@ -127,7 +127,7 @@ public enum PTE {
 
 /// One G-stage translation the nested TLB holds: a guest physical page (at the G leaf's size) of
 /// one VMID, its host physical base and the G leaf's low bits.
-struct NestedTLBEntry {
+struct NestedTLBEntry: Codable {
     var valid = false
     var space: UInt16 = 0
     var level: UInt8 = 0
