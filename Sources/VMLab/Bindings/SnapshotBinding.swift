@@ -10,6 +10,24 @@ enum SnapshotBinding {
     static func contribute(to module: inout LuaModule) {
         module.classes.append(LuaDocClass(SnapshotHandle.luaClass))
         module.classes.append(infoClass)
+        module.functions.append(loadSnapshot)
+    }
+
+    static let loadSnapshot = LuaFunction(
+        "load_snapshot",
+        summary: "Reads a snapshot file written by `snapshot:save`, for `vm:restore` on a VM built with the same options as the one it was taken of (in this process or another: a cold migration across runs). A file that is missing, not a snapshot file, of another format, truncated, damaged (its checksum) or malformed raises, naming the file and what is wrong; what it holds is checked again against the VM by `vm:restore`, which changes nothing when it does not fit.",
+        parameters: [.required("path", .string, "The file.")],
+        returns: [LuaReturn(.object("vmlab.Snapshot"), "snapshot")]
+    ) { call in
+        let path = try call.string(1)
+        let loaded: (snapshot: GuestSnapshot, vm: String)
+        do throws(SnapshotError) {
+            loaded = try GuestSnapshot.read(from: path)
+        } catch {
+            throw LuaRaise.argument(1, error.description)
+        }
+        call.state.noteExternalMemory(bytes: loaded.snapshot.ramBytes)
+        return [.object(SnapshotHandle(loaded.snapshot, vm: loaded.vm))]
     }
 
     static let methods: [LuaFunction] = [
@@ -67,6 +85,19 @@ enum SnapshotBinding {
             } catch {
                 throw LuaRaise.argument(2, error.description)
             }
+        },
+        .method("save", of: "vmlab.Snapshot",
+                summary: "Writes the snapshot to a file (`vmlab.load_snapshot` reads it back): a header, the saved state as JSON, the RAM pages it keeps as raw bytes, and a checksum. The file is written whole and then renamed into place, so a failed save leaves an existing file as it was. Disk images are not in it (only a copy-on-write disk's overlay is): a restore needs the same image files.",
+                parameters: [.required("path", .string, "The file to write (replaced if it exists).")]) { call in
+            let handle = try call.object(1, as: SnapshotHandle.self)
+            let path = try call.string(2)
+            guard let s = handle.snapshot else { throw LuaRaise.message("the snapshot is closed") }
+            do throws(SnapshotError) {
+                try s.write(to: path, vm: handle.vmName)
+            } catch {
+                throw LuaRaise.argument(2, error.description)
+            }
+            return []
         },
         .method("close", of: "vmlab.Snapshot", summary: "Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.") { call in
             try call.object(1, as: SnapshotHandle.self).snapshot = nil

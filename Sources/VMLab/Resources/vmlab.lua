@@ -80,6 +80,11 @@ function vmlab.host(options) end
 ---@param body? function
 function vmlab.it(name, body) end
 
+---Reads a snapshot file written by `snapshot:save`, for `vm:restore` on a VM built with the same options as the one it was taken of (in this process or another: a cold migration across runs). A file that is missing, not a snapshot file, of another format, truncated, damaged (its checksum) or malformed raises, naming the file and what is wrong; what it holds is checked again against the VM by `vm:restore`, which changes nothing when it does not fit.
+---@param path string The file.
+---@return vmlab.Snapshot snapshot
+function vmlab.load_snapshot(path) end
+
 ---Declares a check that is not written yet, or that cannot run here (reported as skipped, with `reason` beneath its SKIP line): `if not found then pending("against QEMU", "qemu-system-riscv64 not found") else it(...) end`.
 ---@param name string
 ---@param reason? string Why it is skipped, shown beneath the SKIP line (and as JUnit's `<skipped message>`).
@@ -451,6 +456,10 @@ function vmlab_Snapshot:info() end
 ---@param earlier vmlab.Snapshot
 ---@return integer[] pages
 function vmlab_Snapshot:changed_pages(earlier) end
+
+---Writes the snapshot to a file (`vmlab.load_snapshot` reads it back): a header, the saved state as JSON, the RAM pages it keeps as raw bytes, and a checksum. The file is written whole and then renamed into place, so a failed save leaves an existing file as it was. Disk images are not in it (only a copy-on-write disk's overlay is): a restore needs the same image files.
+---@param path string The file to write (replaced if it exists).
+function vmlab_Snapshot:save(path) end
 
 ---Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.
 function vmlab_Snapshot:close() end

@@ -1,0 +1,224 @@
+// Snapshot files: a `GuestSnapshot` written to disk and read back by another process, to restore
+// onto a VM built with the same options (a cold migration across runs, a checkpoint a lab ships
+// with, a regression suite's starting point).
+//
+// The layout, all integers little-endian:
+//
+//     "VMLABSNP"            8 bytes, the magic
+//     format                4 bytes (`snapshotFileFormat`)
+//     description length    8 bytes
+//     RAM length            8 bytes
+//     description           JSON: the VM's name and every saved state but RAM's bytes
+//     RAM                   the saved pages' bytes, 4096 each, in the order the description lists them
+//     checksum              8 bytes, over everything before it (`SnapshotChecksum`)
+//
+// The JSON keeps the file readable with ordinary tools (`tail -c +29 F | head -c N | jq`), RAM stays
+// raw so that a large guest costs no more on disk than in memory. Reading refuses, naming the file
+// and what is wrong, anything that is not such a file: another magic, another format, lengths that
+// do not add up to the file's size, a checksum that does not match, a description that does not
+// decode. What decodes is then checked against the VM when it is restored (its shape, every
+// array's length, every saved index: MachineSnapshot+Validation.swift, the devices' `accepts`,
+// the VMM states' `fits`) before anything changes.
+import Boot
+import Foundation
+import Machine
+
+/// The snapshot file format this vmlab writes and reads.
+public let snapshotFileFormat: UInt32 = 1
+
+extension GuestSnapshot: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case mode, hardwarePolicy, profile, boardConfiguration, board, finalStop, lastStop, untilReached, hostClock,
+             techniqueState, instructions, cycles
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guest = nil
+        mode = try c.decode(ExecutionMode.self, forKey: .mode)
+        hardwarePolicy = try c.decodeIfPresent(HardwareAssistedPolicy.self, forKey: .hardwarePolicy)
+        profile = try c.decode(CostProfile.self, forKey: .profile)
+        boardConfiguration = try c.decode(VirtBoardConfiguration.self, forKey: .boardConfiguration)
+        board = try c.decode(BoardSnapshot.self, forKey: .board)
+        finalStop = try c.decodeIfPresent(StopReason.self, forKey: .finalStop)
+        lastStop = try c.decodeIfPresent(StopReason.self, forKey: .lastStop)
+        untilReached = try c.decode(Bool.self, forKey: .untilReached)
+        hostClock = try c.decodeIfPresent(Host.Clock.self, forKey: .hostClock)
+        // The mode says which VMM state there is.
+        switch mode {
+        case .native, .interpret, .bt: techniqueState = nil
+        case .trap: techniqueState = try c.decode(TrapTechniqueState.self, forKey: .techniqueState)
+        case .pv: techniqueState = try c.decode(ParavirtualState.self, forKey: .techniqueState)
+        case .hw: techniqueState = try c.decode(HardwareAssistedTechniqueState.self, forKey: .techniqueState)
+        }
+        instructions = try c.decode(UInt64.self, forKey: .instructions)
+        cycles = try c.decode(UInt64.self, forKey: .cycles)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mode, forKey: .mode)
+        try c.encodeIfPresent(hardwarePolicy, forKey: .hardwarePolicy)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(boardConfiguration, forKey: .boardConfiguration)
+        try c.encode(board, forKey: .board)
+        try c.encodeIfPresent(finalStop, forKey: .finalStop)
+        try c.encodeIfPresent(lastStop, forKey: .lastStop)
+        try c.encode(untilReached, forKey: .untilReached)
+        try c.encodeIfPresent(hostClock, forKey: .hostClock)
+        switch techniqueState {
+        case nil: break
+        case let s as TrapTechniqueState: try c.encode(s, forKey: .techniqueState)
+        case let s as ParavirtualState: try c.encode(s, forKey: .techniqueState)
+        case let s as HardwareAssistedTechniqueState: try c.encode(s, forKey: .techniqueState)
+        case let s?:
+            throw EncodingError.invalidValue(s, .init(codingPath: c.codingPath + [CodingKeys.techniqueState],
+                                                      debugDescription: "no coding for \(type(of: s))"))
+        }
+        try c.encode(instructions, forKey: .instructions)
+        try c.encode(cycles, forKey: .cycles)
+    }
+}
+
+/// A snapshot file's description: the VM's name beside its state.
+private struct SnapshotFileDescription: Codable {
+    var vm: String
+    var snapshot: GuestSnapshot
+}
+
+extension GuestSnapshot {
+    static let fileMagic = Array("VMLABSNP".utf8)
+    /// Magic, format, two lengths.
+    static let fileHeaderSize = 8 + 4 + 8 + 8
+
+    /// Writes the snapshot to `path`, naming the VM it was taken of `vm`. The file is written
+    /// whole under another name and then renamed, so a failed write leaves whatever was at
+    /// `path` as it was.
+    public func write(to path: String, vm: String) throws(SnapshotError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let description: Data
+        do {
+            description = try encoder.encode(SnapshotFileDescription(vm: vm, snapshot: self))
+        } catch {
+            throw SnapshotError("cannot describe the snapshot for \(path): \(error)")
+        }
+        let ram = board.machine.ramContents
+        var file = Data(capacity: Self.fileHeaderSize + description.count + ram.count + 8)
+        file.append(contentsOf: Self.fileMagic)
+        file.appendLittleEndian(snapshotFileFormat)
+        file.appendLittleEndian(UInt64(description.count))
+        file.appendLittleEndian(UInt64(ram.count))
+        file.append(description)
+        file.append(contentsOf: ram)
+        file.appendLittleEndian(SnapshotChecksum.of(file))
+        do {
+            try file.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw SnapshotError("cannot write the snapshot file \(path): \(Self.reason(error))")
+        }
+    }
+
+    /// Reads a snapshot file written by `write(to:vm:)`: the snapshot and the name of the VM it
+    /// was taken of. Anything else throws, naming the file and what is wrong with it.
+    public static func read(from path: String) throws(SnapshotError) -> (snapshot: GuestSnapshot, vm: String) {
+        let file: Data
+        do {
+            file = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SnapshotError("cannot read the snapshot file \(path): \(reason(error))")
+        }
+        func refuse(_ why: String) -> SnapshotError { SnapshotError("\(path) \(why)") }
+        guard file.count >= fileHeaderSize + 8, Array(file.prefix(8)) == fileMagic else {
+            throw refuse("is not a vmlab snapshot file (it does not start with VMLABSNP)")
+        }
+        let format = file.littleEndian(UInt32.self, at: 8)
+        guard format == snapshotFileFormat else {
+            throw refuse("is a snapshot file of format \(format); this vmlab reads format \(snapshotFileFormat)")
+        }
+        let descriptionLength = file.littleEndian(UInt64.self, at: 12)
+        let ramLength = file.littleEndian(UInt64.self, at: 20)
+        let expected = UInt64(fileHeaderSize).addingReportingOverflow(descriptionLength)
+        let total = expected.partialValue.addingReportingOverflow(ramLength)
+        guard !expected.overflow, !total.overflow, total.partialValue <= UInt64(Int.max - 8),
+              Int(total.partialValue) + 8 == file.count else {
+            throw refuse("is truncated or damaged: its lengths say \(descriptionLength) + \(ramLength) bytes, it holds \(file.count - fileHeaderSize - 8)")
+        }
+        let body = file.prefix(file.count - 8)
+        guard SnapshotChecksum.of(body) == file.littleEndian(UInt64.self, at: file.count - 8) else {
+            throw refuse("is damaged: its checksum does not match its contents")
+        }
+        let descriptionStart = fileHeaderSize, ramStart = fileHeaderSize + Int(descriptionLength)
+        let description: SnapshotFileDescription
+        do {
+            description = try JSONDecoder().decode(SnapshotFileDescription.self, from: file.subdata(in: descriptionStart..<ramStart))
+        } catch {
+            throw refuse("is malformed: \(decodingReason(error))")
+        }
+        var snapshot = description.snapshot
+        let ram = [UInt8](file.subdata(in: ramStart..<(ramStart + Int(ramLength))))
+        guard ram.count == snapshot.board.machine.ramPagesKept * 4096 else {
+            throw refuse("is malformed: \(ram.count) bytes of RAM for \(snapshot.board.machine.ramPagesKept) pages")
+        }
+        snapshot.board.machine.ramContents = ram
+        return (snapshot, description.vm)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let e = error as? CocoaError, let underlying = e.userInfo[NSUnderlyingErrorKey] as? NSError,
+           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue))
+        }
+        if let e = error as? CocoaError {
+            switch e.code {
+            case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file"
+            case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+            default: break
+            }
+        }
+        return error.localizedDescription
+    }
+
+    /// Where the description failed to decode, and why, in one line.
+    private static func decodingReason(_ error: any Error) -> String {
+        func place(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return path.isEmpty ? "" : "at \(path.hasPrefix(".") ? String(path.dropFirst()) : path): "
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return "\(place(context))\(key.stringValue) is missing"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
+            return "\(place(context))\(context.debugDescription)"
+        default: return "\(error)"
+        }
+    }
+}
+
+/// The snapshot file's checksum: FNV-1a's mixing over the bytes taken eight at a time (little-
+/// endian, the last word padded with zeros), which finds a damaged or truncated file. It is no
+/// defence against a file made to pass it: that is what the checks at restore are for.
+enum SnapshotChecksum {
+    static func of(_ data: Data) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            let words = bytes.count / 8
+            for i in 0..<words {
+                hash = (hash ^ bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian) &* 0x100_0000_01b3
+            }
+            var last: UInt64 = 0
+            for (k, b) in bytes[(words * 8)...].enumerated() { last |= UInt64(b) << (8 * UInt64(k)) }
+            hash = (hash ^ last ^ UInt64(bytes.count)) &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}
+
+extension Data {
+    fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    fileprivate func littleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}

@@ -1,0 +1,204 @@
+-- Snapshot files: snapshot:save(path) and vmlab.load_snapshot(path). A snapshot read back from its
+-- file restores onto a VM built with the same options, which runs on as the first VM did; a file
+-- that is not one, or is damaged, or says what no VM could be, raises and changes nothing.
+local vmlab = require "vmlab"
+local tinyos = require "tinyos_run"
+local guest = require "cell_guest"
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local bytes = f:read "a"
+  f:close()
+  return bytes
+end
+
+local function write(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+end
+
+-- The file's checksum (GuestSnapshot+File.swift): FNV-1a's mixing over little-endian 8-byte
+-- words, the last padded with zeros and mixed with the length. Lua's integers wrap as UInt64s do.
+local function checksum(bytes)
+  local hash, prime = -3750763034362895579, 0x100000001b3     -- 0xcbf29ce484222325
+  local words = #bytes // 8
+  for i = 0, words - 1 do
+    hash = (hash ~ string.unpack("<i8", bytes, i * 8 + 1)) * prime
+  end
+  local last = 0
+  for k = words * 8 + 1, #bytes do last = last | (bytes:byte(k) << (8 * (k - words * 8 - 1))) end
+  return (hash ~ last ~ #bytes) * prime
+end
+
+-- The file at `path` with its description (the JSON) passed through `edit`, and the checksum
+-- made right again: a file that passes every check but the restore's own.
+local function forge(path, edit)
+  local bytes = read(path)
+  local magic, format, length, ram_length, at = string.unpack("<c8 I4 I8 I8", bytes)
+  local description = bytes:sub(at, at + length - 1)
+  local ram = bytes:sub(at + length, at + length + ram_length - 1)
+  local edited = edit(description)
+  assert(edited ~= description, "the edit changed nothing")
+  local body = string.pack("<c8 I4 I8 I8", magic, format, #edited, #ram) .. edited .. ram
+  local forged = os.tmpname()
+  write(forged, body .. string.pack("<i8", checksum(body)))
+  return forged
+end
+
+-- Replaces the first match of the Lua pattern `pattern` in a text.
+local function replace(text, pattern, by)
+  local edited, count = text:gsub(pattern, by, 1)
+  assert(count == 1, "not in the description: " .. pattern)
+  return edited
+end
+
+describe("snapshot files", function()
+  local cases = {
+    { mode = "native" }, { mode = "interpret" }, { mode = "trap" },
+    { mode = "pv", extra = { kernel = vmlab.guest "tinyos-pv" } },
+    { mode = "hw" }, { mode = "hw", extra = { hw = { paging = "shadow" } }, label = "hw, shadow paging" },
+  }
+  for _, case in ipairs(cases) do
+    it("carry a VM to another built alike, which runs on as the first did (" .. (case.label or case.mode) .. ")", function()
+      local a <close> = tinyos.vm(case.mode, "fork", case.extra)
+      a:run { max_instructions = 300000 }
+      local at = a:stats("instructions")
+      local path = os.tmpname()
+      do
+        local snap <close> = a:snapshot()
+        snap:save(path)
+      end
+      expect((a:run())).to_equal("poweroff")
+
+      local b <close> = tinyos.vm(case.mode, "fork", case.extra)
+      local loaded <close> = vmlab.load_snapshot(path)
+      os.remove(path)
+      expect(loaded:info().vm).to_equal("vm1")
+      expect(loaded:info().instructions).to_equal(at)
+      b:restore(loaded)
+      expect(b:stats("instructions")).to_equal(at)
+      expect((b:run())).to_equal("poweroff")
+      expect(tinyos.result(b)).to_be_truthy()
+      expect(b:console()).to_equal(a:console())
+      local first, second = a:stats(), b:stats()
+      expect(second.cycles).to_equal(first.cycles)
+      expect(second.tlb).to_equal(first.tlb)
+      expect(second.traps).to_equal(first.traps)
+      expect(second.technique).to_equal(first.technique)
+    end)
+  end
+
+  it("keep what a VM wrote to its copy-on-write disk", function()
+    local disk = os.tmpname()
+    write(disk, string.rep("\0", 64 * 512))
+    local function vm() return tinyos.vm("native", "disk", { disks = { { file = disk } } }) end
+    local a <close> = vm()
+    a:run { max_instructions = 2e6 }
+    local path = os.tmpname()
+    a:snapshot():save(path)
+    expect((a:run())).to_equal("poweroff")
+    local b <close> = vm()
+    b:restore(vmlab.load_snapshot(path))
+    expect((b:run())).to_equal("poweroff")
+    expect(b:console()).to_equal(a:console())
+    expect(b:stats().cycles).to_equal(a:stats().cycles)
+    expect(read(disk)).to_equal(string.rep("\0", 64 * 512))   -- the file never changed
+    os.remove(disk)
+    os.remove(path)
+  end)
+
+  it("refuse a file that is not a snapshot file, naming it and what is wrong", function()
+    local a <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
+    a:run { max_instructions = 5 }
+    local path = os.tmpname()
+    a:snapshot():save(path)
+    local good = read(path)
+    local bad = os.tmpname()
+
+    expect(function() vmlab.load_snapshot("/nonexistent/snap") end)
+      .to_raise("bad argument #1 to 'load_snapshot' %(cannot read the snapshot file /nonexistent/snap: no such file")
+    write(bad, "")
+    expect(function() vmlab.load_snapshot(bad) end).to_raise("is not a vmlab snapshot file")
+    write(bad, "-- a Lua script\n" .. string.rep("x", 100))
+    expect(function() vmlab.load_snapshot(bad) end).to_raise("is not a vmlab snapshot file %(it does not start with VMLABSNP%)")
+    write(bad, good:sub(1, 8) .. string.pack("<I4", 99) .. good:sub(13))
+    expect(function() vmlab.load_snapshot(bad) end).to_raise("is a snapshot file of format 99; this vmlab reads format 1")
+    write(bad, good:sub(1, #good - 100))
+    expect(function() vmlab.load_snapshot(bad) end).to_raise("is truncated or damaged: its lengths say")
+    write(bad, good .. "\0")
+    expect(function() vmlab.load_snapshot(bad) end).to_raise("is truncated or damaged")
+    -- One bit of RAM: the checksum.
+    local ram_byte = #good - 8 - 100
+    write(bad, good:sub(1, ram_byte - 1) .. string.char(good:byte(ram_byte) ~ 1) .. good:sub(ram_byte + 1))
+    expect(function() vmlab.load_snapshot(bad) end).to_raise("is damaged: its checksum does not match its contents")
+    -- A description that does not decode, with a checksum that matches.
+    local forged = forge(path, function(d) return replace(d, '"mode":"native"', '"mode":"warp"') end)
+    expect(function() vmlab.load_snapshot(forged) end).to_raise("is malformed: at snapshot.mode: ")
+    forged = forge(path, function(d) return replace(d, '"kind":"CLINTState"', '"kind":"Bogus"') end)
+    expect(function() vmlab.load_snapshot(forged) end).to_raise("is malformed: at snapshot.board.devices%[0%].kind: no device state of kind 'Bogus'")
+    forged = forge(path, function(d) return d:sub(1, #d // 2) end)
+    expect(function() vmlab.load_snapshot(forged) end).to_raise("is malformed")
+    -- The file is still whole: nothing above wrote to it.
+    expect(read(path)).to_equal(good)
+    expect((a:run { max_instructions = 10000 })).to_equal("poweroff")
+    os.remove(path)
+    os.remove(bad)
+  end)
+
+  it("refuse at restore, changing nothing, a state no VM of these options could be in", function()
+    local a <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
+    a:run { max_instructions = 5 }
+    local path = os.tmpname()
+    a:snapshot():save(path)
+    local edits = {
+      { '"priv":3', '"priv":2', "the snapshot is malformed: hart 0: privilege 2/3" },
+      { '("privilegedCSRWrites":%d+,"registers":%[)', '%10,', "the snapshot is malformed: hart 0: 65 registers, 192 trap counts" },
+      { '"tlbReplacement":%[0', '"tlbReplacement":[9', "a TLB replacement pointer beyond its set" },
+      { '"frm":0', '"frm":300', "the snapshot is malformed: hart 0: fcsr 0x2580" },
+      { '"ramPages":%[', '"ramPages":[4096,', "the snapshot is malformed" },
+      { '"msip":%[false%]', '"msip":[false,false]', "the snapshot's CLINT state does not fit this board's" },
+      { '"triggerLevel":1', '"triggerLevel":3', "the snapshot's UART16550 state does not fit this board's" },
+    }
+    for _, e in ipairs(edits) do
+      local forged = forge(path, function(d) return replace(d, e[1], e[2]) end)
+      local ok, loaded = pcall(vmlab.load_snapshot, forged)
+      if ok then
+        local b <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
+        b:run { max_instructions = 3 }
+        local before = b:stats()
+        expect(function() b:restore(loaded) end).to_raise(e[3]:gsub("[%(%)%[%]%-]", "%%%0"))
+        expect(b:stats()).to_equal(before)
+        expect((b:run { max_instructions = 10000 })).to_equal("poweroff")
+      else
+        -- The RAM page list's own check: it is read with the file.
+        expect(loaded).to_match("is malformed")
+      end
+      os.remove(forged)
+    end
+    os.remove(path)
+  end)
+
+  it("restore only onto a VM built with the same options", function()
+    local a <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
+    local path = os.tmpname()
+    a:snapshot():save(path)
+    local other <close> = assert(vmlab.vm { image = guest(10), memory = "32M" })
+    expect(function() other:restore(vmlab.load_snapshot(path)) end)
+      .to_raise("the snapshot is of a VM built with memory 16 MiB, not 32 MiB %(it was taken of 'vm1'%)")
+    local trap <close> = assert(vmlab.vm { image = guest(10), memory = "16M", mode = "trap" })
+    expect(function() trap:restore(vmlab.load_snapshot(path)) end).to_raise("the snapshot is of a VM under native, not trap")
+    os.remove(path)
+  end)
+
+  it("raise on misuse", function()
+    local a <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
+    local snap = a:snapshot()
+    expect(function() snap:save("/nonexistent/dir/snap") end)
+      .to_raise("bad argument #1 to 'save' %(cannot write the snapshot file /nonexistent/dir/snap: ")
+    expect(function() snap:save() end).to_raise("bad argument #1 to 'save' %(string expected, got no value%)")
+    expect(function() vmlab.load_snapshot() end).to_raise("bad argument #1 to 'load_snapshot' %(string expected, got no value%)")
+    snap:close()
+    expect(function() snap:save(os.tmpname()) end).to_raise("the snapshot is closed")
+  end)
+end)
