@@ -179,6 +179,34 @@ describe("snapshot files", function()
     os.remove(path)
   end)
 
+  -- The VMM's own state: indices into its tables and pools, which a file could point anywhere.
+  for _, case in ipairs {
+    { mode = "trap", edit = { '"currentSlots":%[%d+%]', '"currentSlots":[99]' } },
+    { mode = "trap", edit = { '"free":%[%]', '"free":[2147483648]' } },           -- a "free" page in guest RAM
+    { mode = "trap", edit = { '"next":(%d+),"pages":1024', '"next":4096,"pages":1024' } },
+    { mode = "pv", kernel = vmlab.guest "tinyos-pv", edit = { '"entries":%[null,', '"entries":[' } },
+    { mode = "pv", kernel = vmlab.guest "tinyos-pv", edit = { '"ports":%[null,', '"ports":[' } },
+  } do
+    it(("refuse at restore a VMM state that points outside its own tables (%s: %s)"):format(case.mode, case.edit[2]), function()
+      local function vm() return tinyos.vm(case.mode, "fork", { memory = "16M", kernel = case.kernel }) end
+      local a <close> = vm()
+      a:run { max_instructions = 300000 }
+      local path = os.tmpname()
+      a:snapshot():save(path)
+      local forged = forge(path, function(d) return replace(d, case.edit[1], case.edit[2]) end)
+      local b <close> = vm()
+      b:run { max_instructions = 1000 }
+      local before = b:stats()
+      expect(function() b:restore(vmlab.load_snapshot(forged)) end)
+        .to_raise("the snapshot's VMM state does not fit this VM's %(another shadow policy or IOTLB size, or a malformed file%)")
+      expect(b:stats()).to_equal(before)
+      expect((b:run())).to_equal("poweroff")
+      expect(tinyos.result(b)).to_be_truthy()
+      os.remove(path)
+      os.remove(forged)
+    end)
+  end
+
   it("restore only onto a VM built with the same options", function()
     local a <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
     local path = os.tmpname()

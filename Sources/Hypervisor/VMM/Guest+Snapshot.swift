@@ -99,7 +99,7 @@ extension Guest {
         }
         let vmm = technique as? any SnapshottingTechnique
         if let vmm, let saved = snapshot.techniqueState, !vmm.fits(saved) {
-            throw SnapshotError("the snapshot's VMM state does not fit this VM's (another shadow policy or IOTLB size?)")
+            throw SnapshotError("the snapshot's VMM state does not fit this VM's (another shadow policy or IOTLB size, or a malformed file)")
         }
         try board.restore(snapshot.board)
         if let vmm, let saved = snapshot.techniqueState { vmm.restoreTechniqueState(saved) }
