@@ -112,3 +112,31 @@ import Testing
         #expect(unchanged, "\(what)")
     }
 }
+
+/// Sets and integer-keyed dictionaries in saved states code in order, not in their hash table's
+/// (which is seeded per process): one state, one file.
+@Suite struct SortedCodingTests {
+    struct Sample: Codable, Equatable {
+        @SortedSetCoding var pages: Set<UInt64>
+        @SortedKeysCoding var counts: [UInt64: UInt64]
+    }
+
+    @Test func setsAndDictionariesCodeInAscendingOrder() throws {
+        let sample = Sample(pages: Set((0..<200).map { UInt64($0) &* 0x9E37_79B9 }),
+                            counts: Dictionary(uniqueKeysWithValues: (0..<200).map { (UInt64(199 - $0) * 7, UInt64($0)) }))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys   // as the file's description is written
+        let text = String(decoding: try encoder.encode(sample), as: UTF8.self)
+        let pages = sample.pages.sorted().map(String.init).joined(separator: ",")
+        let counts = sample.counts.keys.sorted().map { "\($0),\(sample.counts[$0]!)" }.joined(separator: ",")
+        let inOrder = text == "{\"counts\":[\(counts)],\"pages\":[\(pages)]}"
+        #expect(inOrder)
+        #expect(try JSONDecoder().decode(Sample.self, from: Data(text.utf8)) == sample)
+    }
+
+    @Test func aRepeatedKeyDoesNotDecode() {
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Sample.self, from: Data(#"{"counts":[1,2,1,3],"pages":[]}"#.utf8))
+        }
+    }
+}

@@ -2,11 +2,13 @@
 // pending TIME deadline and HSM suspension. Its call counts go back with it, as the machine's
 // counters do, so that a restored VM's statistics describe the run it restored.
 
+import Machine
+
 /// The built-in SBI's state at one moment.
 public struct BuiltinSBIState: Sendable, Equatable, Codable {
     let timerDeadlines: [UInt64?]
     let suspended: [Bool]
-    let callCounts: [UInt64: UInt64]
+    @SortedKeysCoding var callCounts: [UInt64: UInt64]
 }
 
 extension BuiltinSBI {

@@ -17,6 +17,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Machine
 
 public final class BlockImage {
     public enum Mode: String, Sendable, Codable {
@@ -191,7 +192,7 @@ public final class BlockImage {
 /// What a guest could have changed: the copy-on-write overlay, or an in-memory writable image's
 /// bytes. Writes to a writable image *file* are on disk and cannot be taken back by a restore.
 public struct BlockImageState: DeviceState, Equatable {
-    public let overlay: [UInt64: [UInt8]]
+    @SortedKeysCoding public var overlay: [UInt64: [UInt8]]
     public let bytes: [UInt8]
 }
 

@@ -1,5 +1,7 @@
 // The `hw` VMM's choices a lab can change (`vmlab.vm{ mode = "hw", hw = { ... } }`).
 
+import Machine
+
 /// How the `hw` VMM translates its guest's addresses.
 public struct HardwareAssistedPolicy: Sendable, Equatable, Codable {
     /// Nested paging (the default: the G stage, the guest's tables its own) or shadow paging
@@ -18,7 +20,7 @@ public struct HardwareAssistedPolicy: Sendable, Equatable, Codable {
     /// What else the guest kernel does that exits, as a VMM's execution controls choose (VT-x's
     /// "CR3-load exiting", "HLT exiting"): `hstatus` VTW, VTSR, VTVM. None by default: the guest
     /// runs them itself. The VMM emulates each one it intercepts.
-    public var intercepts: Set<HardwareIntercept> = []
+    @SortedSetCoding public var intercepts: Set<HardwareIntercept> = []
 
     /// How the guest reaches its virtio devices: emulated by the VMM (the default: every register
     /// access exits) or assigned to it (the G stage maps their registers, an IOMMU translates their
@@ -85,7 +87,10 @@ public enum HardwareIO: String, CaseIterable, Sendable, Codable {
 }
 
 /// An instruction class a `hw` VMM can make exit (privileged spec, "Hypervisor Status Register").
-public enum HardwareIntercept: String, CaseIterable, Sendable, Hashable, Codable {
+public enum HardwareIntercept: String, CaseIterable, Sendable, Hashable, Codable, Comparable {
+    /// By name, so that a set of them codes in one order.
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
     /// `wfi` in VS-mode (hstatus.VTW): the VMM puts the vCPU to sleep itself.
     case wfi
     /// `sret` in VS-mode (hstatus.VTSR): the VMM performs the guest's return.

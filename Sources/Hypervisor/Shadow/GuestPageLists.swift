@@ -6,13 +6,15 @@
 // every guest table and nearly every mapped page lies, indexes an array; a page outside it (a
 // device's, a satp root outside RAM) falls back to a dictionary.
 
+import Machine
+
 /// Lists of UInt64 by guest-physical page, each in the order appended.
 struct GuestPageLists: Codable {
     /// The first guest-physical page number the array covers, and how many pages it does.
     let firstPage: UInt64
     let pageCount: UInt64
     private var inRAM: [[UInt64]]
-    private var outside: [UInt64: [UInt64]] = [:]
+    @SortedKeysCoding private var outside: [UInt64: [UInt64]] = [:]
 
     /// Covers the span from the lowest to the highest RAM page of `map`, as `ProtectedPages` does.
     init(map: GuestPhysicalMap) {

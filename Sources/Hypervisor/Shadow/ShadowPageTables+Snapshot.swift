@@ -4,10 +4,14 @@
 // each pool page mirrors, which guest pages are write-protected, the free list, the LRU clock and
 // the counters. With both back, the pager continues exactly where it was.
 
+import Machine
+
 extension ShadowPageTables {
     struct State: Codable {
         struct CachedContext: Codable {
-            var key: ContextKey, slot: Int, roots: [UInt64?], pages: Set<UInt64>, lastUse: UInt64
+            var key: ContextKey, slot: Int, roots: [UInt64?]
+            @SortedSetCoding var pages: Set<UInt64>
+            var lastUse: UInt64
         }
         var contexts: [CachedContext?]
         /// Per hart: the slot of the address space it runs.

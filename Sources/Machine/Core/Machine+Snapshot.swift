@@ -57,7 +57,7 @@ public struct MachineSnapshot: Codable {
     var globalCycles: UInt64
     var sleptCycles: UInt64
     var pendingStop: StopReason?
-    var reservedPages: Set<UInt64>
+    @SortedSetCoding var reservedPages: Set<UInt64>
     var interruptedTurn: InterruptedTurn?
     var lastBreakpoint: SavedBreakpoint?
     var tally: ObservationTally
