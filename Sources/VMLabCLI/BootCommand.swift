@@ -116,6 +116,12 @@ struct BootCommand: ParsableCommand {
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run; the last line names the host engine that ran the guest.")
     var stats = false
 
+    @Option(help: ArgumentHelp("Before running, put the machine in the state a snapshot file holds (--save-snapshot, or Lua's snapshot:save), taken of a VM booted with the same options; the run goes on from there.", valueName: "file"))
+    var restore: String?
+
+    @Option(help: ArgumentHelp("After the run, however it ended (--max-instructions, power-off), write the machine's state to a snapshot file, for --restore or Lua's vmlab.load_snapshot.", valueName: "file"))
+    var saveSnapshot: String?
+
     func validate() throws {
         guard VMSpec.parseMemory(memory) != nil else {
             throw ValidationError("--memory: bad size '\(memory)' (expected a number with K, M, G or T, e.g. 128M).")
@@ -389,6 +395,12 @@ struct BootCommand: ParsableCommand {
             }
             return 0
         }
+        if let restore {
+            do throws(SnapshotError) { try vm.restoreSnapshot(from: restore) } catch {
+                StandardStreams.writeError("vmlab: --restore: \(error)\n")
+                return 1
+            }
+        }
         HostInterrupt.catchInterrupt()
         let stop: VirtualMachine.Stop
         if let gdb {
@@ -404,6 +416,12 @@ struct BootCommand: ParsableCommand {
         }
         if Self.breakLineBeforeReport(console: vm.console, outputIsTerminal: isatty(1) != 0, errorIsTerminal: isatty(2) != 0) {
             StandardStreams.writeError("\n")
+        }
+        if let saveSnapshot {
+            do throws(SnapshotError) { try vm.saveSnapshot(to: saveSnapshot) } catch {
+                StandardStreams.writeError("vmlab: --save-snapshot: \(error)\n")
+                return 1
+            }
         }
         if stats, let counters = vm.stats {
             // The engine last: it is the host's, not the guest's (scripts/bench checks it).

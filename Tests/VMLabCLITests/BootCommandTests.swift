@@ -490,3 +490,33 @@ func aGuestWaitingForInputAfterItEndsStops(mode: String, kernel: String) throws 
     #expect(neither.status != 0)
     #expect(neither.stdout.contains("FAIL virtio-rng found") && neither.stdout.contains("FAIL virtio-console found"))
 }
+
+/// `--save-snapshot` after a budget, `--restore` in another process: the restored run ends with
+/// the console's tail and every counter of a run that was never interrupted. A snapshot of
+/// another mode, or no snapshot file at all, is refused before anything runs.
+@Test func aBootSavedToASnapshotFileRestoresInAnotherProcess() throws {
+    let tinyos = try guest("tinyos", "tinyos")
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-boot-snapshot-\(getpid())")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let file = scratch.appendingPathComponent("fork.snap").path
+    let options = [tinyos, "--append", "bench=fork n=3", "--mode", "trap"]
+
+    let saved = try vmlab(["boot"] + options + ["--max-instructions", "300000", "--save-snapshot", file])
+    #expect(saved.status == 1 && saved.stderr.contains("the budget is used up (300000 instructions"))
+    let whole = try vmlab(["boot"] + options + ["--stats"])
+    let restored = try vmlab(["boot"] + options + ["--restore", file, "--stats"])
+    #expect(whole.status == 0 && restored.status == 0, "\(restored.stderr)")
+    #expect(restored.stderr == whole.stderr, "the counters of the restored run")
+    #expect(whole.stdout.hasSuffix(restored.stdout) && restored.stdout.contains("bench=fork iterations=3 status=ok"))
+    #expect(!restored.stdout.contains("# tinyos: bootargs"), "the boot was not run again")
+
+    let native = try vmlab(["boot", tinyos, "--append", "bench=fork n=3", "--restore", file])
+    #expect(native.status == 1)
+    #expect(native.stderr == "vmlab: --restore: \(file): the snapshot is of a VM under trap, not native (it was taken of 'vm1')\n")
+    #expect(native.stdout.isEmpty)
+    let missing = try vmlab(["boot"] + options + ["--restore", scratch.appendingPathComponent("none").path])
+    #expect(missing.status == 1 && missing.stderr.hasSuffix("none: no such file\n"))
+    let unwritable = try vmlab(["boot"] + options + ["--max-instructions", "10", "--save-snapshot", "/nonexistent/dir/x.snap"])
+    #expect(unwritable.status == 1 && unwritable.stderr.contains("vmlab: --save-snapshot: cannot write the snapshot file /nonexistent/dir/x.snap"))
+}
