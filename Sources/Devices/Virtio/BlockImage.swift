@@ -199,13 +199,14 @@ public struct BlockImageState: DeviceState, Equatable {
 extension BlockImage {
     public func saveState() -> BlockImageState { BlockImageState(overlay: overlay, bytes: fd < 0 ? bytes : []) }
 
-    /// Puts back a state saved by an image of this size; false, changing nothing, for another
-    /// (sectors beyond the image, or not a sector long, or in-memory bytes of another length).
+    /// Whether `restoreState` would take `s`: a state saved by an image of this size (no overlay
+    /// sector beyond the image or not a sector long, no in-memory bytes of another length).
     public func accepts(_ s: BlockImageState) -> Bool {
         s.overlay.allSatisfy({ $0.key < sectorCount && $0.value.count == Self.sectorSize })
             && (fd >= 0 || s.bytes.count == bytes.count)
     }
 
+    /// Puts back a state `accepts` takes; false, changing nothing, for another.
     @discardableResult
     public func restoreState(_ s: BlockImageState) -> Bool {
         guard accepts(s) else { return false }
