@@ -138,6 +138,10 @@ describe("snapshot files", function()
 
     expect(function() vmlab.load_snapshot("/nonexistent/snap") end)
       .to_raise("bad argument #1 to 'load_snapshot' %(cannot read the snapshot file /nonexistent/snap: no such file")
+    -- Not a regular file: refused, not read (/dev/zero would never end).
+    expect(function() vmlab.load_snapshot("/dev/zero") end)
+      .to_raise("cannot read the snapshot file /dev/zero: it is a character device")
+    expect(function() vmlab.load_snapshot("/tmp") end).to_raise("cannot read the snapshot file /tmp: it is a directory")
     write(bad, "")
     expect(function() vmlab.load_snapshot(bad) end).to_raise("is not a vmlab snapshot file")
     write(bad, "-- a Lua script\n" .. string.rep("x", 100))

@@ -16,7 +16,7 @@ public enum HostFile {
     /// must be a regular file. A file that is not an ELF (a raw kernel, an initrd) must fit in
     /// `ram` bytes: that is checked before it is read, so a huge file is refused, not loaded. (An
     /// ELF may be larger than RAM: symbols and debug sections are not loaded.)
-    static func read(_ path: String, role: String, ram: UInt64? = nil) throws(BootError) -> [UInt8] {
+    public static func read(_ path: String, role: String, ram: UInt64? = nil) throws(BootError) -> [UInt8] {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let code = errno

@@ -122,11 +122,12 @@ extension GuestSnapshot {
     /// Reads a snapshot file written by `write(to:vm:)`: the snapshot and the name of the VM it
     /// was taken of. Anything else throws, naming the file and what is wrong with it.
     public static func read(from path: String) throws(SnapshotError) -> (snapshot: GuestSnapshot, vm: String) {
-        let file: Data
+        // Through the boot path's reader: a directory, a device or a pipe is refused, not read.
+        let file: [UInt8]
         do {
-            file = try Data(contentsOf: URL(fileURLWithPath: path))
+            file = try HostFile.read(path, role: "snapshot file")
         } catch {
-            throw SnapshotError("cannot read the snapshot file \(path): \(reason(error))")
+            throw SnapshotError("cannot read the snapshot file \(path): \(readingReason(error))")
         }
         func refuse(_ why: String) -> SnapshotError { SnapshotError("\(path) \(why)") }
         guard file.count >= fileHeaderSize + 8, Array(file.prefix(8)) == fileMagic else {
@@ -144,26 +145,35 @@ extension GuestSnapshot {
               Int(total.partialValue) + 8 == file.count else {
             throw refuse("is truncated or damaged: its lengths say \(descriptionLength) + \(ramLength) bytes, it holds \(file.count - fileHeaderSize - 8)")
         }
-        let body = file.prefix(file.count - 8)
-        guard SnapshotChecksum.of(body) == file.littleEndian(UInt64.self, at: file.count - 8) else {
+        guard SnapshotChecksum.of(file[..<(file.count - 8)]) == file.littleEndian(UInt64.self, at: file.count - 8) else {
             throw refuse("is damaged: its checksum does not match its contents")
         }
         let descriptionStart = fileHeaderSize, ramStart = fileHeaderSize + Int(descriptionLength)
         let description: SnapshotFileDescription
         do {
-            description = try JSONDecoder().decode(SnapshotFileDescription.self, from: file.subdata(in: descriptionStart..<ramStart))
+            description = try JSONDecoder().decode(SnapshotFileDescription.self, from: Data(file[descriptionStart..<ramStart]))
         } catch {
             throw refuse("is malformed: \(decodingReason(error))")
         }
         var snapshot = description.snapshot
-        let ram = [UInt8](file.subdata(in: ramStart..<(ramStart + Int(ramLength))))
-        guard ram.count == snapshot.board.machine.ramPagesKept * 4096 else {
-            throw refuse("is malformed: \(ram.count) bytes of RAM for \(snapshot.board.machine.ramPagesKept) pages")
-        }
-        snapshot.board.machine.ramContents = ram
+        snapshot.board.machine.ramContents = Array(file[ramStart..<(ramStart + Int(ramLength))])
+        // Checked here too, not only at restore: `changed_pages` compares a loaded snapshot's
+        // pages before any restore.
+        if let flaw = snapshot.board.machine.ramFlaw { throw refuse("is malformed: \(flaw)") }
         return (snapshot, description.vm)
     }
 
+    /// Why the boot path's reader could not read a file, in the words these messages use.
+    private static func readingReason(_ error: BootError) -> String {
+        switch error {
+        case .missingFile: "no such file"
+        case .unreadableFile(_, _, let reason): reason
+        case .notRegularFile(_, _, let kind): "it is \(kind)"
+        default: error.description
+        }
+    }
+
+    /// Why Foundation could not write a file.
     private static func reason(_ error: any Error) -> String {
         if let e = error as? CocoaError, let underlying = e.userInfo[NSUnderlyingErrorKey] as? NSError,
            underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
@@ -171,8 +181,8 @@ extension GuestSnapshot {
         }
         if let e = error as? CocoaError {
             switch e.code {
-            case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file"
-            case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+            case .fileNoSuchFile: return "no such file"
+            case .fileWriteNoPermission: return "permission denied"
             default: break
             }
         }
@@ -198,7 +208,7 @@ extension GuestSnapshot {
 /// endian, the last word padded with zeros), which finds a damaged or truncated file. It is no
 /// defence against a file made to pass it: that is what the checks at restore are for.
 enum SnapshotChecksum {
-    static func of(_ data: Data) -> UInt64 {
+    static func of(_ data: some ContiguousBytes) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             let words = bytes.count / 8
@@ -217,7 +227,9 @@ extension Data {
     fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
+}
 
+extension [UInt8] {
     fileprivate func littleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
     }

@@ -97,8 +97,6 @@ public struct MachineSnapshot: Codable {
     public var cycles: UInt64 { globalCycles }
     /// Bytes of RAM the snapshot keeps (the pages that were not all zero).
     public var ramBytesKept: Int { ramBytes.count }
-    /// How many pages it keeps.
-    public var ramPagesKept: Int { ramPages.count }
     /// Those bytes, page after page: the coded form leaves them out, and a snapshot file stores
     /// them raw beside it. A restore refuses a snapshot whose bytes are not its pages' length.
     public var ramContents: [UInt8] {

@@ -11,6 +11,16 @@ extension MachineSnapshot {
         for (hart, image) in zip(machine.harts, harts) {
             if let flaw = image.flaw(for: hart) { return "hart \(hart.id): \(flaw)" }
         }
+        if let flaw = ramFlaw { return flaw }
+        if let turn = interruptedTurn, !(0..<harts.count).contains(turn.hart) { return "the interrupted turn's hart \(turn.hart)" }
+        if let b = lastBreakpoint, !(0..<harts.count).contains(b.hart) { return "the last breakpoint's hart \(b.hart)" }
+        return nil
+    }
+
+    /// What is wrong with the saved RAM (pages out of order or beyond the snapshot's own RAM size,
+    /// bytes that are not its pages' length), or nil. It needs no machine: a snapshot file's
+    /// reader asks it too.
+    public var ramFlaw: String? {
         let pageSize = UInt64(Machine.snapshotPageSize)
         let pagesInRAM = shape.ramSize / pageSize
         var previous: UInt32? = nil
@@ -22,8 +32,6 @@ extension MachineSnapshot {
         if ramBytes.count != ramPages.count * Machine.snapshotPageSize {
             return "\(ramBytes.count) bytes of RAM for \(ramPages.count) pages"
         }
-        if let turn = interruptedTurn, !(0..<harts.count).contains(turn.hart) { return "the interrupted turn's hart \(turn.hart)" }
-        if let b = lastBreakpoint, !(0..<harts.count).contains(b.hart) { return "the last breakpoint's hart \(b.hart)" }
         return nil
     }
 }
