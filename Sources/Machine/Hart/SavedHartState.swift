@@ -1,7 +1,7 @@
 // The part of a hart's state record a snapshot keeps. `HartState` holds pointers to the hart's
 // own storage and host-side caches beside the architectural state; a snapshot taken from one
 // process and restored in another (a snapshot file) can carry only values, so the saved fields
-// are listed here one by one. `SavedHartStateTests` checks that every field of `HartState` is
+// are listed here one by one. `MachineSnapshotCodingTests` checks that every field of `HartState` is
 // either here or in `hostFields`, so a new field cannot be forgotten.
 
 /// A hart's architectural state and counters, as values (`MachineSnapshot`).
