@@ -110,15 +110,15 @@ import Glibc
         // A breakpoint at `loop`, reached after the two instructions before it.
         let loop = try #require(program.symbols["loop"])
         #expect(reply("Z0,\(String(loop, radix: 16)),4") == "OK")
-        #expect(stub.handle("c") == .resume(step: false))
+        #expect(stub.handle("c") == .resume(step: nil))
         let atBreakpoint = vm.run(maxInstructions: 1000)
         #expect(stub.stopReply(atBreakpoint, stepping: false) == "T05thread:1;swbreak:;")
         #expect(vm.guest?.machine.pc() == loop)
         #expect(reply("z0,\(String(loop, radix: 16)),4") == "OK")
         // One step: the addi.
-        #expect(stub.handle("s") == .resume(step: true))
-        let stepped = vm.run(maxInstructions: 1)
-        #expect(stub.stopReply(stepped, stepping: true) == "T05thread:1;")
+        #expect(stub.handle("s") == .resume(step: 0))
+        let (stepReply, stepped) = stub.resume(step: 0, slice: 1000) { "interrupted" }
+        #expect(stepReply == "T05thread:1;" && stepped?.name == "budget")
         #expect(vm.guest?.machine.pc() == loop + 4)
         // A write watchpoint on the counter's word stops after the store.
         #expect(reply("Z2,80001000,8") == "OK")
@@ -152,13 +152,109 @@ import Glibc
         #expect(stub.handle("qfThreadInfo") == .reply(["m1"]))
         #expect(stub.handle("qsThreadInfo") == .reply(["l"]))
         #expect(stub.handle("Hg2") == .reply(["E01"]), "one hart")
-        #expect(stub.handle("vCont?") == .reply([""]))
+        #expect(stub.handle("vCont?") == .reply(["vCont;c;C;s;S"]))
         #expect(stub.handle("qUnknownThing") == .reply([""]))
         guard case .reply(let monitor) = stub.handle("qRcmd," + GDBHex.encode(Array("stats".utf8))),
               let output = monitor.first, let text = GDBHex.decode(output.dropFirst()) else { Issue.record("no monitor output"); return }
         #expect(monitor.last == "OK")
         #expect(String(decoding: text, as: UTF8.self).contains("instructions "))
         #expect(stub.handle("D") == .detach && stub.handle("k") == .kill)
+    }
+
+    /// Two harts, each counting in a loop of its own: at 0x80000000, hart 0 runs `first` and
+    /// hart 1 `second`.
+    static let twoHartSource = """
+        _start:
+            csrr t1, mhartid
+            bnez t1, second
+        first:
+            addi a0, a0, 1
+            j first
+        second:
+            addi a1, a1, 1
+            j second
+        """
+
+    /// A step steps the hart GDB names (`Hc`, `vCont;s:N`), not whichever hart's turn it is: the
+    /// other harts take their turns meanwhile (the schedule a run without GDB would follow), and
+    /// a hart that cannot move yet keeps the step waiting until Ctrl-C.
+    @Test func aStepStepsTheHartGDBNames() throws {
+        let program = try Assembler.assemble(Self.twoHartSource, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
+        var spec = VMSpec()
+        spec.harts = 2
+        spec.image = program.bytes
+        let vm = try VirtualMachine(spec)
+        defer { vm.close() }
+        let machine = try vm.live().machine
+        let quantum = machine.configuration.quantum
+        let stub = GDBStub(vm: vm)
+        func executed() -> [UInt64] { (0..<2).map { machine.instructionsExecuted(hart: $0) } }
+
+        // Hc2, then s: hart 0 finishes its turn (it has the first), then hart 1 moves once.
+        #expect(stub.handle("Hc2") == .reply(["OK"]))
+        #expect(stub.handle("s") == .resume(step: 1))
+        var (reply, stop) = stub.resume(step: 1, slice: 1000) { "interrupted" }
+        #expect(reply == "T05thread:2;" && stop?.name == "budget")
+        #expect(executed() == [quantum, 1])
+        #expect(stub.handle("qC") == .reply(["QC2"]), "the stepped hart is the current thread")
+        // Its turn now: a second step moves hart 1 alone.
+        (reply, _) = stub.resume(step: 1, slice: 1000) { "interrupted" }
+        #expect(reply == "T05thread:2;")
+        #expect(executed() == [quantum, 2])
+        #expect(machine.pc(hart: 1) == program.symbols["second"]!, "csrr, then bnez")
+
+        // vCont names the hart itself; without a thread, a step is the current thread's.
+        #expect(stub.handle("vCont;s:1;c") == .resume(step: 0))
+        #expect(stub.handle("vCont;S05:2;c") == .resume(step: 1))
+        #expect(stub.handle("vCont;c:1") == .resume(step: nil))
+        #expect(stub.handle("vCont;c;s") == .resume(step: 1), "the current thread is hart 1's")
+        #expect(stub.handle("Hc0") == .reply(["OK"]))
+        #expect(stub.handle("s") == .resume(step: 1), "Hc0: the current thread")
+        for bad in ["vCont;s:3", "vCont;t", "vCont;s:zz", "vCont;C5", "vCont;", "vCont;s;q"] {
+            #expect(stub.handle(bad) == .reply(["E01"]), "\(bad)")
+        }
+        (reply, _) = stub.resume(step: 0, slice: 1000) { "interrupted" }
+        #expect(reply == "T05thread:1;")
+        #expect(executed() == [quantum + 1, quantum], "hart 1 finished its turn first")
+
+        // A breakpoint another hart meets during the step is the stop GDB hears of.
+        let first = try #require(program.symbols["first"])
+        #expect(stub.handle("Z0,\(String(first, radix: 16)),4") == .reply(["OK"]))
+        (reply, stop) = stub.resume(step: 1, slice: 1000) { "interrupted" }
+        #expect(reply == "T05thread:1;swbreak:;" && stop?.name == "breakpoint")
+        #expect(stub.handle("z0,\(String(first, radix: 16)),4") == .reply(["OK"]))
+    }
+
+    /// A step of a hart that sleeps in `wfi` with nothing to wake it waits for it, looking for
+    /// GDB's Ctrl-C every `stepPiece` instructions of the other hart.
+    @Test func aStepOfASleepingHartEndsOnCtrlC() throws {
+        let source = """
+            _start:
+                csrr t1, mhartid
+                bnez t1, sleep
+            spin:
+                j spin
+            sleep:
+                wfi
+                j sleep
+            """
+        let program = try Assembler.assemble(source, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
+        var spec = VMSpec()
+        spec.harts = 2
+        spec.image = program.bytes
+        let vm = try VirtualMachine(spec)
+        defer { vm.close() }
+        let machine = try vm.live().machine
+        #expect(vm.run(maxInstructions: 5000).name == "budget")
+        #expect(machine.runState(hart: 1) == .waitingForInterrupt)
+        let stub = GDBStub(vm: vm)
+        var looks = 0
+        let (reply, stop) = stub.resume(step: 1, slice: 1000) {
+            looks += 1
+            return looks == 3 ? "T02thread:1;" : nil
+        }
+        #expect(reply == "T02thread:1;" && stop == nil)
+        #expect(vm.guest?.executedInstructions == 5000 + 3 * GDBStub.stepPiece, "hart 0 ran on meanwhile")
     }
 
     /// One session over TCP, as gdb-multiarch holds it: a breakpoint, a continue to it, a

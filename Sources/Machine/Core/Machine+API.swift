@@ -223,6 +223,13 @@ extension Machine {
     /// counters: a VMM stamps every event it reports with it.
     public func instructionsRetired(hart h: Int = 0) -> UInt64 { hart(h).state.pointee.instret }
 
+    /// Instructions `hart` has retired or trapped: its share of what `run`'s `maxInstructions`
+    /// counts (`totalInstructions`), so a debugger's single step of one hart ends when it moves.
+    public func instructionsExecuted(hart h: Int) -> UInt64 {
+        let s = hart(h).state
+        return s.pointee.instret &+ s.pointee.exceptionsTaken
+    }
+
     /// Cycles of the machine's clock.
     public var cycles: UInt64 { currentCycles }
 

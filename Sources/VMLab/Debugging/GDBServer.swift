@@ -126,7 +126,7 @@ public enum GDBServer {
                         lastStop.message = "GDB killed the guest"
                         return .ended(lastStop)
                     case .resume(let step):
-                        let (reply, stop) = resume(step: step)
+                        let (reply, stop) = stub.resume(step: step, slice: GDBServer.slice, interruption: interruption)
                         sendPacket(reply)
                         if let stop, stop.name == "poweroff" { return .ended(stop) }
                         if let stop { lastStop = stop }
@@ -135,18 +135,15 @@ public enum GDBServer {
             }
         }
 
-        /// Runs the guest until it stops by itself or GDB interrupts it; the stop reply.
-        private func resume(step: Bool) -> (String, VirtualMachine.Stop?) {
-            while true {
-                let stop = stub.vm.run(maxInstructions: step ? 1 : GDBServer.slice)
-                if let reply = stub.stopReply(stop, stepping: step) { return (reply, stop) }
-                // A slice used up: has GDB asked to stop?
-                if readAvailable(wait: false) == false { return ("X09", nil) }
-                if let i = pending.firstIndex(of: .interrupt) {
-                    pending.remove(at: i)
-                    return (stub.interruptReply(), nil)
-                }
+        /// Between slices of a run: the reply that ends it when GDB pressed Ctrl-C, or went away
+        /// (`X09`, as if the guest were killed), else nil.
+        private func interruption() -> String? {
+            if readAvailable(wait: false) == false { return "X09" }
+            if let i = pending.firstIndex(of: .interrupt) {
+                pending.remove(at: i)
+                return stub.interruptReply()
             }
+            return nil
         }
 
         /// The next input, reading from the socket as needed; nil once the connection closed.

@@ -1,8 +1,9 @@
 // A GDB session's answers (GDB manual, "Packets", "General Query Packets", "Stop Reply Packets"):
 // registers and memory as the guest sees them (`vm:read`'s guest view; memory through the selected
 // vCPU's translation), breakpoints on guest-virtual pcs and watchpoints, harts as threads (thread
-// id = hart + 1), and `monitor stats` for vmlab's counters. What GDB asks that is not here gets the
-// empty reply, which tells it the packet is not supported. The transport is GDBServer.swift.
+// id = hart + 1; `Hc` and `vCont` name the hart a step steps), and `monitor stats` for vmlab's
+// counters. What GDB asks that is not here gets the empty reply, which tells it the packet is not
+// supported. The transport is GDBServer.swift.
 
 import Hypervisor
 import Machine
@@ -12,8 +13,9 @@ import RISCV
 enum GDBAction: Equatable {
     /// Send these packets (usually one; `O` console packets before a final one).
     case reply([String])
-    /// Run the guest (`step`: one instruction), then send the stop reply.
-    case resume(step: Bool)
+    /// Run the guest, then send the stop reply: all harts (`step` nil), or until hart `step` has
+    /// executed one instruction, the others taking their turns meanwhile.
+    case resume(step: Int?)
     /// GDB detached: let the guest run on without it.
     case detach
     /// GDB killed the target: end the run.
@@ -24,6 +26,8 @@ final class GDBStub {
     let vm: VirtualMachine
     /// The hart whose registers `g`, `p` and memory accesses use (`Hg`), and whose stop is reported.
     private(set) var hart = 0
+    /// The hart `s` steps (`Hc`); nil (`Hc0`, `Hc-1`, or none yet): `hart`, GDB's current thread.
+    private(set) var resumeHart: Int?
     /// Watchpoints by the packet that set them: the machine watches physical addresses, GDB names
     /// virtual ones (translated when set).
     /// `ours`: this session put it in the machine (not the script, which had one there already).
@@ -58,8 +62,9 @@ final class GDBStub {
         case "P": return .reply([writeRegister(body)])
         case "m": return .reply([readMemory(body)])
         case "M": return .reply([writeMemory(body)])
-        case "c": return .resume(step: false)
-        case "s": return .resume(step: true)
+        // A signal to deliver (C, S) means nothing to a machine: it resumes as c and s do.
+        case "c", "C": return .resume(step: nil)
+        case "s", "S": return .resume(step: resumeHart ?? hart)
         case "H": return .reply([selectThread(body)])
         case "T": return .reply([threadNumber(body).map { (1...hartCount).contains($0) ? "OK" : "E01" } ?? "E01"])
         case "Z", "z": return .reply([point(insert: first == "Z", body)])
@@ -68,10 +73,68 @@ final class GDBStub {
         case "D": return .detach
         case "v":
             if body.hasPrefix("Kill") { return .kill }
-            return .reply([""])   // vCont is not offered: GDB uses c and s
+            if body == "Cont?" { return .reply(["vCont;c;C;s;S"]) }
+            if body.hasPrefix("Cont;") { return resume(actions: body.dropFirst("Cont;".count)) }
+            return .reply([""])
         default: return .reply([""])
         }
     }
+
+    // MARK: resuming
+
+    /// `vCont;ACTION[:THREAD];...`: the first step action names the hart to step (its thread, or
+    /// GDB's current one when it names none); with none, a continue. The other harts run in
+    /// either case, as in GDB's all-stop mode: the machine's round-robin schedule is kept, so a
+    /// stepped hart waits for its turn while the others finish theirs (scheduler locking, a
+    /// `vCont;s:2` without `;c`, cannot stop them).
+    private func resume(actions: Substring) -> GDBAction {
+        var stepped: Int?
+        for action in actions.split(separator: ";", omittingEmptySubsequences: false) {
+            let parts = action.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let verb = parts[0].first, "cCsS".contains(verb) else { return .reply(["E01"]) }
+            // C and S carry a signal number (two hex digits), which the machine has no use for.
+            guard parts[0].count == (verb == "c" || verb == "s" ? 1 : 3) else { return .reply(["E01"]) }
+            var target = hart
+            if parts.count == 2 {
+                guard let id = Int(parts[1], radix: 16) else { return .reply(["E01"]) }
+                if id > 0 {
+                    guard (1...hartCount).contains(id) else { return .reply(["E01"]) }
+                    target = id - 1
+                }
+            }
+            if stepped == nil && (verb == "s" || verb == "S") { stepped = target }
+        }
+        return .resume(step: stepped)
+    }
+
+    /// Runs the guest as `.resume(step:)` asked and returns the stop reply, with the machine's stop
+    /// (nil when `interruption` ended the run). A continue runs in slices of `slice` instructions;
+    /// a step runs one instruction at a time until hart `step` has executed one (retired or
+    /// trapped): a breakpoint or watchpoint another hart meets first is reported instead, as is
+    /// the guest's end. Between slices (and every `stepPiece` instructions of a step that waits
+    /// for its hart: one asleep in `wfi` or not started), `interruption` says whether GDB asked to
+    /// stop, with the reply to end on.
+    func resume(step stepped: Int?, slice: UInt64, interruption: () -> String?) -> (String, VirtualMachine.Stop?) {
+        let machine = vm.guest?.machine
+        let before = stepped.flatMap { machine?.instructionsExecuted(hart: $0) }
+        var pieces: UInt64 = 0
+        while true {
+            let stop = vm.run(maxInstructions: stepped == nil ? slice : 1)
+            if let stepped, let machine, let before, stop.name == "budget" {
+                if machine.instructionsExecuted(hart: stepped) != before {
+                    hart = stepped
+                    return (stopPacket(signal: 5, hart: stepped), stop)
+                }
+            } else if let reply = stopReply(stop, stepping: stepped != nil) {
+                return (reply, stop)
+            }
+            pieces &+= 1
+            if stepped == nil || pieces % Self.stepPiece == 0, let reply = interruption() { return (reply, nil) }
+        }
+    }
+
+    /// Instructions a step that waits for its hart runs between looks for GDB's Ctrl-C.
+    static let stepPiece: UInt64 = 4096
 
     // MARK: stops
 
@@ -245,10 +308,14 @@ final class GDBStub {
     private func selectThread(_ body: Substring) -> String {
         guard let op = body.first else { return "E01" }
         guard let id = Int(body.dropFirst(), radix: 16) else { return "E01" }
-        // 0 and -1: any thread, all threads; the current one stays.
-        if id <= 0 { return "OK" }
+        // 0 and -1: any thread, all threads; the current one stays (and `s` steps it).
+        if id <= 0 {
+            if op == "c" { resumeHart = nil }
+            return "OK"
+        }
         guard (1...hartCount).contains(id) else { return "E01" }
         if op == "g" { hart = id - 1 }
+        if op == "c" { resumeHart = id - 1 }
         return "OK"
     }
 
