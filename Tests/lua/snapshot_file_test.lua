@@ -128,6 +128,44 @@ describe("snapshot files", function()
     os.remove(path)
   end)
 
+  it("refuse disk images other than those they were saved with (a writable disk's file is its own state)", function()
+    local disk = os.tmpname()
+    write(disk, string.rep("\0", 64 * 512))
+    local function vm(writable)
+      return tinyos.vm("native", "disk", { memory = "16M", disks = { { file = disk, writable = writable } } })
+    end
+    local a <close> = vm()
+    a:run { max_instructions = 2e6 }
+    local path = os.tmpname()
+    a:snapshot():save(path)
+    local b <close> = vm()
+    b:restore(vmlab.load_snapshot(path))
+    -- Another image under the same name: refused, changing nothing.
+    write(disk, string.rep("\0", 63 * 512) .. "x" .. string.rep("\0", 511))
+    local c <close> = vm()
+    c:run { max_instructions = 1000 }
+    local before = c:stats()
+    expect(function() c:restore(vmlab.load_snapshot(path)) end)
+      .to_raise(("the disk image %s is not the one the snapshot was saved with: its contents differ"):format(disk:gsub("%p", "%%%0")))
+    expect(c:stats()).to_equal(before)
+    -- A file whose record does not fit the VM's disks.
+    local forged = forge(path, function(d) return replace(d, '"diskContents":%[%-?%d+%]', '"diskContents":[]') end)
+    expect(function() c:restore(vmlab.load_snapshot(forged)) end)
+      .to_raise("the snapshot records 0 disk images and this VM has 1 %(a malformed file%)")
+    os.remove(forged)
+    -- A writable disk: the guest's writes reach the file, which the snapshot cannot hold, so it
+    -- records nothing of it, and another file restores.
+    local w <close> = vm(true)
+    w:run { max_instructions = 2e6 }
+    w:snapshot():save(path)
+    expect(read(path)).to_match('"diskContents":%[null%]')
+    write(disk, string.rep("\0", 64 * 512))
+    local v <close> = vm(true)
+    v:restore(vmlab.load_snapshot(path))
+    os.remove(disk)
+    os.remove(path)
+  end)
+
   it("refuse a file that is not a snapshot file, naming it and what is wrong", function()
     local a <close> = assert(vmlab.vm { image = guest(10), memory = "16M" })
     a:run { max_instructions = 5 }

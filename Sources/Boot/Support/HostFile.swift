@@ -17,15 +17,7 @@ public enum HostFile {
     /// `ram` bytes: that is checked before it is read, so a huge file is refused, not loaded. (An
     /// ELF may be larger than RAM: symbols and debug sections are not loaded.)
     public static func read(_ path: String, role: String, ram: UInt64? = nil) throws(BootError) -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            let code = errno
-            if code == ENOENT || code == ENOTDIR { throw .missingFile(role: role, path: path) }
-            throw .unreadableFile(role: role, path: path, reason: HostFileKind.reason(code))
-        }
-        if let kind = HostFileKind.nonRegular(info.st_mode) { throw .notRegularFile(role: role, path: path, kind: kind) }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadableFile(role: role, path: path, reason: HostFileKind.reason(errno)) }
+        let (fd, info) = try openRegular(path, role: role)
         defer { close(fd) }
 
         let size = UInt64(max(0, info.st_size))   // 0 for files the kernel makes up as they are read (/proc)
@@ -53,8 +45,22 @@ public enum HostFile {
         return bytes
     }
 
+    /// The file at `path` opened for reading, and what stat said of it; it must be a regular file.
+    static func openRegular(_ path: String, role: String) throws(BootError) -> (fd: Int32, info: stat) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw .missingFile(role: role, path: path) }
+            throw .unreadableFile(role: role, path: path, reason: HostFileKind.reason(code))
+        }
+        if let kind = HostFileKind.nonRegular(info.st_mode) { throw .notRegularFile(role: role, path: path, kind: kind) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadableFile(role: role, path: path, reason: HostFileKind.reason(errno)) }
+        return (fd, info)
+    }
+
     /// Reads up to `count` bytes into `buffer`; 0 at the end of the file.
-    private static func readChunk(_ fd: Int32, into buffer: inout [UInt8], count: Int, role: String,
+    static func readChunk(_ fd: Int32, into buffer: inout [UInt8], count: Int, role: String,
                                   path: String) throws(BootError) -> Int {
         while true {
             let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, count) }

@@ -15,7 +15,9 @@
 // A snapshot restores onto the VM it was taken of, or onto another VM built with the same options
 // (mode, profile, board): that is a cold migration, as from one host to another. Whatever the
 // snapshot does not hold (disk images, what the cards plug into) must be the same on both sides,
-// so the options are compared and a difference refuses the restore before anything changes.
+// so the options are compared and a difference refuses the restore before anything changes (and
+// a snapshot read from a file also compares the disk images' contents with those it was saved
+// with).
 //
 // What stays as it is: hooks, breakpoints, watchpoints, the cost profile, and the fault
 // injector's plans and record (the experiment around the machine, not the machine). A fault
@@ -45,6 +47,10 @@ public struct GuestSnapshot {
     /// Instructions retired and the modelled clock when it was taken.
     public let instructions: UInt64
     public let cycles: UInt64
+    /// What a snapshot file recorded of the disk images it was saved with, one entry per disk of
+    /// `boardConfiguration` (GuestSnapshot+File.swift): a restore refuses images whose contents
+    /// differ. Nil for a snapshot taken in this process, which restores onto the same files.
+    var diskContents: [UInt64?]? = nil
     /// Bytes of guest RAM it keeps (pages that were not all zero).
     public var ramBytes: Int { board.machine.ramBytesKept }
 
@@ -96,6 +102,7 @@ extension Guest {
             if let difference = board.configuration.snapshotDifference(from: snapshot.boardConfiguration) {
                 throw SnapshotError("the snapshot is of a VM built with \(difference)")
             }
+            if let recorded = snapshot.diskContents { try GuestSnapshot.checkDisks(board.configuration.disks, against: recorded) }
         }
         let vmm = technique as? any SnapshottingTechnique
         if let vmm, let saved = snapshot.techniqueState, !vmm.fits(saved) {

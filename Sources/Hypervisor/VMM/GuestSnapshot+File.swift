@@ -10,15 +10,19 @@
 //     RAM length            8 bytes
 //     description           JSON: the VM's name and every saved state but RAM's bytes
 //     RAM                   the saved pages' bytes, 4096 each, in the order the description lists them
-//     checksum              8 bytes, over everything before it (`SnapshotChecksum`)
+//     checksum              8 bytes, over everything before it (`ContentHash`), which finds a
+//                           damaged or truncated file: the checks at restore are the defence
+//                           against a file made to pass it
 //
 // The JSON keeps the file readable with ordinary tools (`tail -c +29 F | head -c N | jq`), RAM stays
 // raw so that a large guest costs no more on disk than in memory. Reading refuses, naming the file
 // and what is wrong, anything that is not such a file: another magic, another format, lengths that
 // do not add up to the file's size, a checksum that does not match, a description that does not
-// decode. What decodes is then checked against the VM when it is restored (its shape, every
-// array's length, every saved index: MachineSnapshot+Validation.swift, the devices' `accepts`,
-// the VMM states' `fits`) before anything changes.
+// decode. The description also records the contents of the disk images the VM was built with
+// (`diskContents`), which a restore compares with the target's. What decodes is then checked
+// against the VM when it is restored (its shape, every array's length, every saved index:
+// MachineSnapshot+Validation.swift, the devices' `accepts`, the VMM states' `fits`) before
+// anything changes.
 import Boot
 import Foundation
 import Machine
@@ -29,7 +33,7 @@ public let snapshotFileFormat: UInt32 = 1
 extension GuestSnapshot: Codable {
     private enum CodingKeys: String, CodingKey {
         case mode, hardwarePolicy, profile, boardConfiguration, board, finalStop, lastStop, untilReached, hostClock,
-             techniqueState, instructions, cycles
+             techniqueState, instructions, cycles, diskContents
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +57,7 @@ extension GuestSnapshot: Codable {
         }
         instructions = try c.decode(UInt64.self, forKey: .instructions)
         cycles = try c.decode(UInt64.self, forKey: .cycles)
+        diskContents = try c.decodeIfPresent([UInt64?].self, forKey: .diskContents)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -77,6 +82,7 @@ extension GuestSnapshot: Codable {
         }
         try c.encode(instructions, forKey: .instructions)
         try c.encode(cycles, forKey: .cycles)
+        try c.encodeIfPresent(diskContents, forKey: .diskContents)
     }
 }
 
@@ -94,12 +100,16 @@ extension GuestSnapshot {
     /// Writes the snapshot to `path`, naming the VM it was taken of `vm`. The file is written
     /// whole under another name and then renamed, so a failed write leaves whatever was at
     /// `path` as it was.
+    /// The file records the contents of the disk images (`diskContents`), which a restore from it
+    /// compares.
     public func write(to path: String, vm: String) throws(SnapshotError) {
+        var recorded = self
+        if recorded.diskContents == nil { recorded.diskContents = try Self.contents(of: boardConfiguration.disks, for: path) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let description: Data
         do {
-            description = try encoder.encode(SnapshotFileDescription(vm: vm, snapshot: self))
+            description = try encoder.encode(SnapshotFileDescription(vm: vm, snapshot: recorded))
         } catch {
             throw SnapshotError("cannot describe the snapshot for \(path): \(error)")
         }
@@ -111,7 +121,7 @@ extension GuestSnapshot {
         file.appendLittleEndian(UInt64(ram.count))
         file.append(description)
         file.append(contentsOf: ram)
-        file.appendLittleEndian(SnapshotChecksum.of(file))
+        file.appendLittleEndian(file.withUnsafeBytes { ContentHash.of($0) })
         do {
             try file.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
@@ -145,7 +155,7 @@ extension GuestSnapshot {
               Int(total.partialValue) + 8 == file.count else {
             throw refuse("is truncated or damaged: its lengths say \(descriptionLength) + \(ramLength) bytes, it holds \(file.count - fileHeaderSize - 8)")
         }
-        guard SnapshotChecksum.of(file[..<(file.count - 8)]) == file.littleEndian(UInt64.self, at: file.count - 8) else {
+        guard ContentHash.of(file[..<(file.count - 8)]) == file.littleEndian(UInt64.self, at: file.count - 8) else {
             throw refuse("is damaged: its checksum does not match its contents")
         }
         let descriptionStart = fileHeaderSize, ramStart = fileHeaderSize + Int(descriptionLength)
@@ -161,6 +171,49 @@ extension GuestSnapshot {
         // pages before any restore.
         if let flaw = snapshot.board.machine.ramFlaw { throw refuse("is malformed: \(flaw)") }
         return (snapshot, description.vm)
+    }
+
+    /// The `ContentHash` of each disk's image file, nil for a writable disk: its file is the
+    /// disk's state itself, written as the guest writes, which no snapshot holds (a copy-on-write
+    /// disk's overlay is in the snapshot, its image is not). `file` names the snapshot file.
+    static func contents(of disks: [DiskConfiguration], for file: String) throws(SnapshotError) -> [UInt64?] {
+        var contents: [UInt64?] = []
+        for disk in disks {
+            guard disk.mode != .writable else {
+                contents.append(nil)
+                continue
+            }
+            do {
+                contents.append(try HostFile.contentHash(disk.path, role: "disk image"))
+            } catch {
+                throw SnapshotError("cannot record the disk image \(disk.path) in the snapshot file \(file): \(readingReason(error))")
+            }
+        }
+        return contents
+    }
+
+    /// Refuses `disks` when their images are not those a snapshot file recorded: a guest whose
+    /// RAM caches one image's blocks, restored over another, would read a disk that contradicts
+    /// its own memory.
+    static func checkDisks(_ disks: [DiskConfiguration], against recorded: [UInt64?]) throws(SnapshotError) {
+        guard recorded.count == disks.count else {
+            throw SnapshotError("the snapshot records \(recorded.count) disk image\(recorded.count == 1 ? "" : "s") and this VM has \(disks.count) (a malformed file)")
+        }
+        for (disk, saved) in zip(disks, recorded) {
+            guard disk.mode != .writable else { continue }
+            guard let saved else {
+                throw SnapshotError("the snapshot records no contents for the disk image \(disk.path) (a malformed file)")
+            }
+            let ours: UInt64
+            do {
+                ours = try HostFile.contentHash(disk.path, role: "disk image")
+            } catch {
+                throw SnapshotError("cannot read the disk image \(disk.path) to compare it with the snapshot's: \(readingReason(error))")
+            }
+            guard ours == saved else {
+                throw SnapshotError("the disk image \(disk.path) is not the one the snapshot was saved with: its contents differ")
+            }
+        }
     }
 
     /// Why the boot path's reader could not read a file, in the words these messages use.
@@ -201,25 +254,6 @@ extension GuestSnapshot {
             return "\(place(context))\(context.debugDescription)"
         default: return "\(error)"
         }
-    }
-}
-
-/// The snapshot file's checksum: FNV-1a's mixing over the bytes taken eight at a time (little-
-/// endian, the last word padded with zeros), which finds a damaged or truncated file. It is no
-/// defence against a file made to pass it: that is what the checks at restore are for.
-enum SnapshotChecksum {
-    static func of(_ data: some ContiguousBytes) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            let words = bytes.count / 8
-            for i in 0..<words {
-                hash = (hash ^ bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian) &* 0x100_0000_01b3
-            }
-            var last: UInt64 = 0
-            for (k, b) in bytes[(words * 8)...].enumerated() { last |= UInt64(b) << (8 * UInt64(k)) }
-            hash = (hash ^ last ^ UInt64(bytes.count)) &* 0x100_0000_01b3
-        }
-        return hash
     }
 }
 

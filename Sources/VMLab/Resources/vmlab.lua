@@ -457,7 +457,7 @@ function vmlab_Snapshot:info() end
 ---@return integer[] pages
 function vmlab_Snapshot:changed_pages(earlier) end
 
----Writes the snapshot to a file (`vmlab.load_snapshot` reads it back): a header, the saved state as JSON, the RAM pages it keeps as raw bytes, and a checksum. The file is written whole and then renamed into place, so a failed save leaves an existing file as it was. Disk images are not in it (only a copy-on-write disk's overlay is): a restore needs the same image files.
+---Writes the snapshot to a file (`vmlab.load_snapshot` reads it back): a header, the saved state as JSON, the RAM pages it keeps as raw bytes, and a checksum. The file is written whole and then renamed into place, so a failed save leaves an existing file as it was. Disk images are not in it (only a copy-on-write disk's overlay is): a restore needs the same image files, and the file records the contents of each (but a writable disk's, whose file changes as the guest writes), so that `vm:restore` refuses an image whose contents differ.
 ---@param path string The file to write (replaced if it exists).
 function vmlab_Snapshot:save(path) end
 
