@@ -110,7 +110,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How the PLIC's gateways sample device interrupt lines: qemu (a request each time a device raises its line, as QEMU) or level (the PLIC specification's level-triggered gateway: pending again at completion while the line is high).", valueName: "qemu|level"))
     var plic: String = "qemu"
 
-    @Option(help: ArgumentHelp("Wait for GDB on 127.0.0.1:PORT before the first instruction (0: any free port, printed) and serve its remote protocol (gdb-multiarch: target remote :PORT): registers, memory, breakpoints, watchpoints, harts as threads, monitor stats.", valueName: "port"))
+    @Option(help: ArgumentHelp("Wait for GDB on 127.0.0.1:PORT before the first instruction (0: any free port, printed) and serve its remote protocol (gdb-multiarch: target remote :PORT): registers, memory, breakpoints, watchpoints, harts as threads, monitor stats, tlb and walk VA.", valueName: "port"))
     var gdb: UInt16?
 
     @Flag(help: "Print the machine's counters, with its cycles split by category and event under the profile, to standard error after the run; the last line names the host engine that ran the guest.")

@@ -257,6 +257,51 @@ import Glibc
         #expect(vm.guest?.executedInstructions == 5000 + 3 * GDBStub.stepPiece, "hart 0 ran on meanwhile")
     }
 
+    /// `monitor tlb` and `monitor walk VA`: the selected vCPU's TLB, and a walk through the guest's
+    /// tables (under trap, as the VMM reads them) ending where `vm:read`'s translation does.
+    @Test(arguments: [ExecutionMode.native, .trap])
+    func monitorShowsTheTLBAndAWalk(_ mode: ExecutionMode) throws {
+        var spec = VMSpec()
+        spec.kernel = try Guests.path(of: "tinyos")
+        spec.bootargs = "bench=syscall n=3"
+        spec.memory = 16 << 20
+        spec.mode = mode
+        let vm = try VirtualMachine(spec)
+        defer { vm.close() }
+        let stub = GDBStub(vm: vm)
+        func monitor(_ command: String) -> String {
+            guard case .reply(let r) = stub.handle("qRcmd," + GDBHex.encode(Array(command.utf8))), r.count == 2,
+                  let text = GDBHex.decode(r[0].dropFirst()) else { return "(no output)" }
+            return String(decoding: text, as: UTF8.self)
+        }
+        // Bare at first: a walk is then the address itself.
+        #expect(monitor("walk 80200000") == "0x80200000 through \(mode == .trap ? "the guest's" : "vCPU 0's") tables (bare, root 0x0\(mode == .trap ? "; guest-physical addresses" : ""))\n  -> 0x80200000\n")
+        // On until the kernel has turned paging on.
+        for _ in 0..<100 where !monitor("walk 0").contains("(sv39") {
+            #expect(vm.run(maxInstructions: 20_000).name == "budget")
+        }
+        let tlb = monitor("tlb").split(separator: "\n")
+        let entries = try #require(vm.guest?.machine.tlbEntries(hart: 0))
+        #expect(!entries.isEmpty)
+        #expect(tlb.first == "vCPU 0's TLB: \(entries.count) valid entries")
+        #expect(tlb.count == entries.count + 1)
+        #expect(tlb.dropFirst().allSatisfy { $0.hasPrefix("  set ") && $0.contains(" -> 0x") && $0.contains(" asid ") })
+
+        let pc = try #require(vm.guest?.machine.pc())
+        guard case .done(let physical)? = try? vm.translate(pc, vcpu: 0) else { Issue.record("the pc does not translate"); return }
+        let walk = monitor("walk \(String(pc, radix: 16))").split(separator: "\n")
+        #expect(walk.first?.hasPrefix("0x\(String(pc, radix: 16)) through ") == true)
+        #expect(walk.first?.contains("(sv39, root 0x") == true)
+        #expect((3...5).contains(walk.count), "three levels or fewer, a superpage ending early: \(walk)")
+        #expect(walk.contains { $0.hasPrefix("  level 2: pte at 0x") })
+        #expect(walk.last?.hasPrefix("  -> 0x\(String(physical, radix: 16)) (") == true, "\(walk.last ?? "")")
+        // Not canonical in Sv39: a fault, as a fetch there would take.
+        #expect(monitor("walk 4000000000").hasSuffix("page_fault\n"))
+        #expect(monitor("walk") == "usage: monitor walk VA (a hexadecimal virtual address)\n")
+        #expect(monitor("walk zz") == "usage: monitor walk VA (a hexadecimal virtual address)\n")
+        #expect(monitor("help").contains("walk VA"))
+    }
+
     /// One session over TCP, as gdb-multiarch holds it: a breakpoint, a continue to it, a
     /// continue interrupted by Ctrl-C, a kill.
     @Test(.timeLimit(.minutes(3))) func aSessionOverTCP() throws {

@@ -76,11 +76,15 @@ enum TLBBinding {
             .required("way", .integer, "Its way within the set."),
         ])
 
-    static func value(_ e: TLBEntry) -> LuaValue {
-        // The leaf PTE's low bits again (V R W X U G A D, bits 0-7), to name them as a walk does.
+    /// The leaf PTE's low bits that `e` caches again (V R W X U G A D, bits 0-7), to name them as
+    /// a walk does.
+    static func leafBits(_ e: TLBEntry) -> UInt64 {
         let bits = [true, e.readable, e.writable, e.executable, e.user, e.global, e.accessed, e.dirty]
-        let pte = bits.enumerated().reduce(UInt64(0)) { $1.element ? $0 | 1 << UInt64($1.offset) : $0 }
-        var (flags, text) = PageTablesBinding.flags(pte)
+        return bits.enumerated().reduce(UInt64(0)) { $1.element ? $0 | 1 << UInt64($1.offset) : $0 }
+    }
+
+    static func value(_ e: TLBEntry) -> LuaValue {
+        var (flags, text) = PageTablesBinding.flags(leafBits(e))
         flags["v"] = nil   // every entry is valid
         var record: [String: LuaValue] = [
             "va": .unsigned(e.virtualAddress), "pa": .unsigned(e.physicalAddress),

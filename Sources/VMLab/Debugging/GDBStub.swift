@@ -354,17 +354,8 @@ final class GDBStub {
         return (end == bytes.count ? "l" : "m") + piece
     }
 
-    /// `monitor CMD`: vmlab's own commands, answered on GDB's console.
+    /// `monitor CMD`: vmlab's own commands (GDBMonitor.swift), answered on GDB's console.
     private func monitor(_ command: String) -> GDBAction {
-        let text: String
-        switch command.split(separator: " ").first.map(String.init) ?? "" {
-        case "stats":
-            text = (vm.stats?.lines ?? []).joined(separator: "\n") + "\n"
-        case "help", "":
-            text = "vmlab monitor commands:\n  stats  the machine's counters and modelled cycles, as vmlab boot --stats prints them\n"
-        default:
-            text = "unknown monitor command '\(command)' (try: monitor help)\n"
-        }
-        return .reply(["O" + GDBHex.encode(Array(text.utf8)), "OK"])
+        .reply(["O" + GDBHex.encode(Array(monitorText(command).utf8)), "OK"])
     }
 }

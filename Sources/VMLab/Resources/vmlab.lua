@@ -663,7 +663,7 @@ function vmlab_VM:tlb(options) end
 ---@return vmlab.IOMMUView? iommu
 function vmlab_VM:iommu() end
 
----Hands the VM, where it stands, to GDB: waits for gdb-multiarch's `target remote :PORT` and serves GDB's remote protocol (registers and memory as `vm:read` sees them, breakpoints, watchpoints, harts as threads, `monitor stats`; as `vmlab boot --gdb`) until GDB detaches ("detached": the VM stays where GDB left it, and the script goes on), kills the guest ("killed") or the guest powers off ("poweroff"). The script waits meanwhile; hooks fire as in `run`. A port that cannot be listened on returns `nil, message`. Not inside a hook.
+---Hands the VM, where it stands, to GDB: waits for gdb-multiarch's `target remote :PORT` and serves GDB's remote protocol (registers and memory as `vm:read` sees them, breakpoints, watchpoints, harts as threads, `monitor stats`, `monitor tlb` and `monitor walk VA`; as `vmlab boot --gdb`) until GDB detaches ("detached": the VM stays where GDB left it, and the script goes on), kills the guest ("killed") or the guest powers off ("poweroff"). The script waits meanwhile; hooks fire as in `run`. A port that cannot be listened on returns `nil, message`. Not inside a hook.
 ---@param options? vmlab.GDBOptions
 ---@return "detached"|"killed"|"poweroff" reason
 ---@return vmlab.Stop details # The guest's last stop (for "poweroff", its exit code); or, on failure, why GDB could not be waited for.
