@@ -61,7 +61,7 @@ public enum HostFile {
 
     /// Reads up to `count` bytes into `buffer`; 0 at the end of the file.
     static func readChunk(_ fd: Int32, into buffer: inout [UInt8], count: Int, role: String,
-                                  path: String) throws(BootError) -> Int {
+                          path: String) throws(BootError) -> Int {
         while true {
             let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, count) }
             if n >= 0 { return n }

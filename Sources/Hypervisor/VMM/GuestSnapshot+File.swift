@@ -99,9 +99,8 @@ extension GuestSnapshot {
 
     /// Writes the snapshot to `path`, naming the VM it was taken of `vm`. The file is written
     /// whole under another name and then renamed, so a failed write leaves whatever was at
-    /// `path` as it was.
-    /// The file records the contents of the disk images (`diskContents`), which a restore from it
-    /// compares.
+    /// `path` as it was. The file records the contents of the disk images (`diskContents`), which
+    /// a restore from it compares.
     public func write(to path: String, vm: String) throws(SnapshotError) {
         var recorded = self
         if recorded.diskContents == nil { recorded.diskContents = try Self.contents(of: boardConfiguration.disks, for: path) }
