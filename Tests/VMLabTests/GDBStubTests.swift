@@ -259,7 +259,7 @@ import Glibc
 
     /// `monitor tlb` and `monitor walk VA`: the selected vCPU's TLB, and a walk through the guest's
     /// tables (under trap, as the VMM reads them) ending where `vm:read`'s translation does.
-    @Test(arguments: [ExecutionMode.native, .trap])
+    @Test(arguments: [ExecutionMode.native, .trap, .hw])
     func monitorShowsTheTLBAndAWalk(_ mode: ExecutionMode) throws {
         var spec = VMSpec()
         spec.kernel = try Guests.path(of: "tinyos")
@@ -275,7 +275,7 @@ import Glibc
             return String(decoding: text, as: UTF8.self)
         }
         // Bare at first: a walk is then the address itself.
-        #expect(monitor("walk 80200000") == "0x80200000 through \(mode == .trap ? "the guest's" : "vCPU 0's") tables (bare, root 0x0\(mode == .trap ? "; guest-physical addresses" : ""))\n  -> 0x80200000\n")
+        #expect(monitor("walk 80200000") == "0x80200000 through \(mode == .trap ? "the guest's" : "vCPU 0's") tables (bare, root 0x0\(mode == .native ? "" : "; guest-physical addresses"))\n  -> 0x80200000\n")
         // On until the kernel has turned paging on.
         for _ in 0..<100 where !monitor("walk 0").contains("(sv39") {
             #expect(vm.run(maxInstructions: 20_000).name == "budget")
@@ -297,9 +297,27 @@ import Glibc
         #expect(walk.last?.hasPrefix("  -> 0x\(String(physical, radix: 16)) (") == true, "\(walk.last ?? "")")
         // Not canonical in Sv39: a fault, as a fetch there would take.
         #expect(monitor("walk 4000000000").hasSuffix("page_fault\n"))
-        #expect(monitor("walk") == "usage: monitor walk VA (a hexadecimal virtual address)\n")
-        #expect(monitor("walk zz") == "usage: monitor walk VA (a hexadecimal virtual address)\n")
-        #expect(monitor("help").contains("walk VA"))
+        let usage = "usage: monitor walk VA [guest|shadow|nested] (VA: a hexadecimal virtual address)\n"
+        for bad in ["walk", "walk zz", "walk 1000 sideways", "walk 1000 guest more"] { #expect(monitor(bad) == usage) }
+        #expect(monitor("help").contains("walk VA [guest|shadow|nested]"))
+        // The shadow tables (trap) and both stages (hw), where the mode has them.
+        let shadow = monitor("walk \(String(pc, radix: 16)) shadow"), nested = monitor("walk \(String(pc, radix: 16)) nested")
+        switch mode {
+        case .trap:
+            #expect(shadow.contains("through the shadow tables (sv39, root 0x") && shadow.hasSuffix("(4 KiB page)\n"), "shadow leaves are 4 KiB: \(shadow)")
+            #expect(nested.hasPrefix("no two-dimensional walk under 'trap' with shadow paging"))
+        case .hw:
+            #expect(shadow.hasPrefix("no shadow page tables under 'hw'"))
+            let lines = nested.split(separator: "\n")
+            let references = lines.filter { $0.hasPrefix("  G-stage level ") || $0.hasPrefix("  guest (at 0x") }
+            #expect(lines.first?.contains("two stages (\(references.count) references; host-physical addresses)") == true, "\(nested)")
+            // Each guest entry is reached through a G-stage walk of its own, and so is the page.
+            #expect(references.count > 3 && references.last?.hasPrefix("  G-stage level 0") == true)
+            #expect(lines.last?.hasPrefix("  -> 0x") == true)
+        default:
+            #expect(shadow.hasPrefix("no shadow page tables under 'native'"))
+            #expect(nested.hasPrefix("no two-dimensional walk under 'native': only hw"))
+        }
     }
 
     /// One session over TCP, as gdb-multiarch holds it: a breakpoint, a continue to it, a
