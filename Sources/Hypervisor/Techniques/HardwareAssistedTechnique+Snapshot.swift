@@ -13,12 +13,17 @@ struct HardwareAssistedTechniqueState: Codable {
     var shadow: ShadowPageTables.State?
     var guestSATPs: [UInt64]
     var iommu: IOMMU.State?
+    /// The dirty log's counters and the pages DMA wrote since it was last cleared (its D bits
+    /// are in the G stage, in the machine's hidden RAM); absent from older files.
+    var dirtyLog: DirtyLogCounters?
+    var writtenByDMA: [UInt64]?
 }
 
 extension HardwareAssistedTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
         HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState(), shadow: vmm!.shadow?.saveState(),
-                                       guestSATPs: vmm!.guestSATPs, iommu: iommu?.saveState())
+                                       guestSATPs: vmm!.guestSATPs, iommu: iommu?.saveState(),
+                                       dirtyLog: dirtyLog, writtenByDMA: writtenByDMA.sorted())
     }
 
     func fits(_ state: Any) -> Bool {
@@ -36,6 +41,8 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         if let saved = s.shadow { vmm!.shadow?.restoreState(saved) }
         vmm!.guestSATPs = s.guestSATPs
         if let saved = s.iommu { iommu?.restoreState(saved) }
+        dirtyLog = s.dirtyLog ?? DirtyLogCounters()
+        writtenByDMA = Set(s.writtenByDMA ?? [])
         sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

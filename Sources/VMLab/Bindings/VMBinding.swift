@@ -441,7 +441,7 @@ extension VirtualMachine: LuaObject {
     public static let luaClass = LuaClass(
         "vmlab.VM",
         summary: "A machine built by `vmlab.vm`. Close it (`vm:close()`, or `local vm <close> = ...`) to release its memory at once; a closed VM raises on use.",
-        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods + TLBBinding.methods + IOMMUBinding.methods + GDBBinding.methods
+        methods: VMBinding.methods + MemoryBinding.methods + EventsBinding.methods + FaultsBinding.methods + PageTablesBinding.methods + TLBBinding.methods + IOMMUBinding.methods + DirtyLogBinding.methods + GDBBinding.methods
             + SnapshotBinding.methods,
         close: { ($0 as? VirtualMachine)?.close() },
         describe: { object in

@@ -663,6 +663,12 @@ function vmlab_VM:tlb(options) end
 ---@return vmlab.IOMMUView? iommu
 function vmlab_VM:iommu() end
 
+---The guest-physical addresses of the pages written since the dirty log was last cleared (at first: since the VM was built, so every page of its RAM), in ascending order, as a `hw` VMM with nested paging keeps its log: the G stage's D bits, which the hart sets on a guest's store, and the pages the VMM's devices wrote by DMA, noted as they were written. A page written back with what it held counts, unlike in `snapshot:changed_pages`. With `clear`, the log starts again from here. Reading is the VMM's work on another CPU, counted in `vm:stats().technique.dirty_log`, not charged to the guest; the guest pays for a clear afterwards (the TLB misses of the flush, the walks that set D again). Other modes, shadow paging and `ad_bits = "fault"` keep no such log: `nil, message`. Not inside a hook.
+---@param options? vmlab.DirtyPagesOptions
+---@return integer[] pages
+---@return string message # Why the VM keeps no dirty log.
+function vmlab_VM:dirty_pages(options) end
+
 ---Hands the VM, where it stands, to GDB: waits for gdb-multiarch's `target remote :PORT` and serves GDB's remote protocol (registers and memory as `vm:read` sees them, breakpoints, watchpoints, harts as threads, `monitor stats`, `monitor tlb` and `monitor walk VA`; as `vmlab boot --gdb`) until GDB detaches ("detached": the VM stays where GDB left it, and the script goes on), kills the guest ("killed") or the guest powers off ("poweroff"). The script waits meanwhile; hooks fire as in `run`. A port that cannot be listened on returns `nil, message`. Not inside a hook.
 ---@param options? vmlab.GDBOptions
 ---@return "detached"|"killed"|"poweroff" reason
@@ -717,6 +723,9 @@ local vmlab_WalkCacheEntry = {}
 ---@field max_instructions? integer Instructions one run may take before the comparison fails (default 1e9).
 ---@field csv? string Also write the CSV to this file.
 ---@field json? string Also write the JSON to this file.
+
+---@class vmlab.DirtyPagesOptions
+---@field clear? boolean Clear the log after reading it (default false): the G stage's D bits, and every vCPU's TLB is flushed, so that the next store to each page sets its D bit again.
 
 ---@class vmlab.DisasmOptions
 ---@field base? integer Address of the first byte, used for branch and jump targets (default 0x80000000).
