@@ -228,6 +228,7 @@ describe("snapshot files", function()
     { mode = "trap", edit = { '"next":(%d+),"pages":1024', '"next":4096,"pages":1024' } },
     { mode = "pv", kernel = vmlab.guest "tinyos-pv", edit = { '"entries":%[null,', '"entries":[' } },
     { mode = "pv", kernel = vmlab.guest "tinyos-pv", edit = { '"ports":%[null,', '"ports":[' } },
+    { mode = "hw", edit = { '"writtenByDMA":%[%]', '"writtenByDMA":[4096]' } },    -- a DMA-dirty page below RAM
   } do
     it(("refuse at restore a VMM state that points outside its own tables (%s: %s)"):format(case.mode, case.edit[2]), function()
       local function vm() return tinyos.vm(case.mode, "fork", { memory = "16M", kernel = case.kernel }) end
