@@ -55,10 +55,13 @@ extension HardwareAssistedTechnique {
         var gpa = base
         // One level-1 entry per 2 MiB: a 2 MiB leaf (policy.gStagePageSize), or a table of 512.
         while gpa < base + size {
-            guard let l1Table = Self.nextTable(machine.readPhysicalWord(at: root + ((gpa >> 30) & 0x7FF) * 8)),
-                  let l1Entry = machine.readPhysicalWord(at: l1Table + ((gpa >> 21) & 0x1FF) * 8) else { break }
             let span = min(UInt64(2 << 20), base + size - gpa)
-            if l1Entry & 0b1010 != 0 {
+            defer { gpa += span }
+            // Entries the VMM did not write (only a guest that escaped could change them) are
+            // passed over: nothing there is logged.
+            guard let l1Table = Self.nextTable(machine.readPhysicalWord(at: root + ((gpa >> 30) & 0x7FF) * 8)),
+                  let l1Entry = machine.readPhysicalWord(at: l1Table + ((gpa >> 21) & 0x1FF) * 8) else { continue }
+            if l1Entry & 1 != 0 && l1Entry & 0b1010 != 0 {
                 scanned += 1
                 if l1Entry & dirtyBit != 0 {
                     pages.append(contentsOf: stride(from: gpa, to: gpa + span, by: 4096))
@@ -67,7 +70,7 @@ extension HardwareAssistedTechnique {
             } else if let l0 = Self.nextTable(l1Entry) {
                 let first = (gpa >> 12) & 0x1FF
                 let count = Int(span >> 12)
-                guard let bytes = machine.readPhysical(at: l0 + first * 8, count: count * 8) else { break }
+                guard let bytes = machine.readPhysical(at: l0 + first * 8, count: count * 8) else { continue }
                 var cleared = bytes
                 var changed = false
                 for i in 0..<count {
@@ -83,7 +86,6 @@ extension HardwareAssistedTechnique {
                 }
                 if changed { _ = machine.loadPhysical(cleared, at: l0 + first * 8) }
             }
-            gpa += span
         }
         var all = Set(pages)
         all.formUnion(writtenByDMA)
