@@ -41,52 +41,14 @@ extension HardwareAssistedTechnique {
     /// first: since the VM was built, so every page), in ascending order; with `clear`, the log
     /// starts again from here. Nested paging with the hardware's A/D updates only.
     public func dirtyPages(clear: Bool) throws(DirtyLogError) -> [UInt64] {
-        guard let vmm, let root = gStageRoot else {
+        guard let vmm, let gStage else {
             throw DirtyLogError(description: "no dirty log under hw with paging = \"shadow\": it reads the G stage's D bits, and shadow paging has no G stage")
         }
         let machine = vmm.machine
         guard machine.configuration.adBits == .hardwareUpdate else {
             throw DirtyLogError(description: "no dirty log with ad_bits = \"fault\": the hart does not set the G stage's D bits itself (Svade)")
         }
-        let (base, size) = guestRAM
-        let dirtyBit: UInt64 = 0x80
-        var pages: [UInt64] = []
-        var scanned: UInt64 = 0
-        var gpa = base
-        // One level-1 entry per 2 MiB: a 2 MiB leaf (policy.gStagePageSize), or a table of 512.
-        while gpa < base + size {
-            let span = min(UInt64(2 << 20), base + size - gpa)
-            defer { gpa += span }
-            // Entries the VMM did not write (only a guest that escaped could change them) are
-            // passed over: nothing there is logged.
-            guard let l1Table = Self.nextTable(machine.readPhysicalWord(at: root + ((gpa >> 30) & 0x7FF) * 8)),
-                  let l1Entry = machine.readPhysicalWord(at: l1Table + ((gpa >> 21) & 0x1FF) * 8) else { continue }
-            if l1Entry & 1 != 0 && l1Entry & 0b1010 != 0 {
-                scanned += 1
-                if l1Entry & dirtyBit != 0 {
-                    pages.append(contentsOf: stride(from: gpa, to: gpa + span, by: 4096))
-                    if clear { _ = machine.loadPhysical(littleEndian: l1Entry & ~dirtyBit, count: 8, at: l1Table + ((gpa >> 21) & 0x1FF) * 8) }
-                }
-            } else if let l0 = Self.nextTable(l1Entry) {
-                let first = (gpa >> 12) & 0x1FF
-                let count = Int(span >> 12)
-                guard let bytes = machine.readPhysical(at: l0 + first * 8, count: count * 8) else { continue }
-                var cleared = bytes
-                var changed = false
-                for i in 0..<count {
-                    var pte: UInt64 = 0
-                    for b in 0..<8 { pte |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
-                    scanned += 1
-                    guard pte & 1 != 0, pte & dirtyBit != 0 else { continue }
-                    pages.append(gpa + UInt64(i) * 4096)
-                    if clear {
-                        cleared[i * 8] &= ~UInt8(dirtyBit)
-                        changed = true
-                    }
-                }
-                if changed { _ = machine.loadPhysical(cleared, at: l0 + first * 8) }
-            }
-        }
+        let (pages, scanned) = gStage.dirtyPages(guestPhysical: guestRAM.base, size: guestRAM.size, clear: clear)
         var all = Set(pages)
         all.formUnion(writtenByDMA)
         let sorted = all.sorted()
@@ -100,12 +62,6 @@ extension HardwareAssistedTechnique {
             for hart in 0..<machine.hartCount { machine.flushTLB(hart: hart) }
         }
         return sorted
-    }
-
-    /// The table a non-leaf G-stage entry points to (nil: not valid, or a leaf).
-    private static func nextTable(_ pte: UInt64?) -> UInt64? {
-        guard let pte, pte & 1 != 0, pte & 0b1010 == 0 else { return nil }
-        return ((pte >> 10) & ((1 << 44) - 1)) << 12
     }
 
     /// A device's DMA wrote `[address, address + count)`: the pages it touched are dirty.

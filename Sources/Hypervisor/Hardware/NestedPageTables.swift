@@ -44,6 +44,18 @@ struct NestedPageTables {
         machine.loadPhysical([UInt8](repeating: 0, count: Int(count)), at: address)
     }
 
+    /// Where `gpa`'s entry is in the root (one per GiB) and in a level-1 table (one per 2 MiB).
+    private static func rootIndex(_ gpa: UInt64) -> UInt64 { (gpa >> 30) & 0x7FF }
+    private static func level1Index(_ gpa: UInt64) -> UInt64 { (gpa >> 21) & 0x1FF }
+
+    /// The table the entry at `pteAddress` points to, for the dirty log's scan; nil for an
+    /// invalid entry or a leaf (which only a guest that escaped onto these tables could have
+    /// written where a table belongs).
+    private func existingTable(at pteAddress: UInt64) -> UInt64? {
+        guard let pte = machine.readPhysicalWord(at: pteAddress), pte & 1 != 0, pte & 0b1010 == 0 else { return nil }
+        return ((pte >> 10) & ((1 << 44) - 1)) << 12
+    }
+
     private mutating func table(at pteAddress: UInt64) -> UInt64 {
         let pte = machine.readPhysicalWord(at: pteAddress) ?? 0
         if pte & 1 != 0 { return (pte >> 10) << 12 }
@@ -63,14 +75,14 @@ struct NestedPageTables {
         var offset: UInt64 = 0
         while offset < size {
             let g = gpa + offset
-            let l1 = table(at: root + ((g >> 30) & 0x7FF) * 8)
+            let l1 = table(at: root + Self.rootIndex(g) * 8)
             if pageSize == mega && g % mega == 0 && (ma + offset) % mega == 0 && size - offset >= mega {
                 let pte = ((ma + offset) >> 12) << 10 | Self.leafFlags
-                machine.loadPhysical(littleEndian: pte, count: 8, at: l1 + ((g >> 21) & 0x1FF) * 8)
+                machine.loadPhysical(littleEndian: pte, count: 8, at: l1 + Self.level1Index(g) * 8)
                 offset += mega
                 continue
             }
-            let l0 = table(at: l1 + ((g >> 21) & 0x1FF) * 8)
+            let l0 = table(at: l1 + Self.level1Index(g) * 8)
             // A whole level-0 table at once: 512 leaves, as far as the range goes.
             let first = (g >> 12) & 0x1FF
             let count = min(512 - first, (size - offset) >> 12)
@@ -82,5 +94,45 @@ struct NestedPageTables {
             machine.loadPhysical(leaves, at: l0 + first * 8)
             offset += count * 4096
         }
+    }
+
+    /// The guest pages of `[gpa, gpa + size)` whose leaves have D set (a 2 MiB leaf: all 512 of
+    /// its pages), in ascending order, and how many leaves were read; with `clear`, D is cleared
+    /// in each (the dirty log, DirtyLog.swift). Entries the VMM did not write are passed over.
+    func dirtyPages(guestPhysical gpa: UInt64, size: UInt64, clear: Bool) -> (pages: [UInt64], leavesRead: UInt64) {
+        let dirty: UInt64 = 0x80
+        var pages: [UInt64] = []
+        var leaves: UInt64 = 0
+        var g = gpa
+        while g < gpa + size {
+            let span = min(UInt64(2 << 20), gpa + size - g)
+            defer { g += span }
+            guard let l1 = existingTable(at: root + Self.rootIndex(g) * 8),
+                  let entry = machine.readPhysicalWord(at: l1 + Self.level1Index(g) * 8), entry & 1 != 0 else { continue }
+            if entry & 0b1010 != 0 {
+                leaves += 1
+                guard entry & dirty != 0 else { continue }
+                pages.append(contentsOf: stride(from: g, to: g + span, by: 4096))
+                if clear { machine.loadPhysical(littleEndian: entry & ~dirty, count: 8, at: l1 + Self.level1Index(g) * 8) }
+                continue
+            }
+            guard let l0 = existingTable(at: l1 + Self.level1Index(g) * 8) else { continue }
+            let first = (g >> 12) & 0x1FF
+            let count = Int(span >> 12)
+            guard var entries = machine.readPhysical(at: l0 + first * 8, count: count * 8) else { continue }
+            var cleared = false
+            for i in 0..<count {
+                leaves += 1
+                // D is bit 7: the entry's first byte holds it, and V.
+                guard entries[i * 8] & 1 != 0, entries[i * 8] & UInt8(dirty) != 0 else { continue }
+                pages.append(g + UInt64(i) * 4096)
+                if clear {
+                    entries[i * 8] &= ~UInt8(dirty)
+                    cleared = true
+                }
+            }
+            if cleared { machine.loadPhysical(entries, at: l0 + first * 8) }
+        }
+        return (pages, leaves)
     }
 }

@@ -33,7 +33,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         if let saved = s.iommu, let iommu, !iommu.fits(saved) { return false }
         // The DMA record names pages of the guest's RAM, and only with a G stage to log in.
         if let pages = s.writtenByDMA, !pages.isEmpty {
-            guard gStageRoot != nil, pages.allSatisfy({ $0 % 4096 == 0 && $0 >= guestRAM.base && $0 - guestRAM.base < guestRAM.size })
+            guard gStage != nil, pages.allSatisfy({ $0 % 4096 == 0 && $0 >= guestRAM.base && $0 - guestRAM.base < guestRAM.size })
             else { return false }
         }
         if let saved = s.shadow, let shadow = vmm.shadow { return shadow.fits(saved) }

@@ -42,9 +42,9 @@ public final class HardwareAssistedTechnique: Technique {
     public let policy: HardwareAssistedPolicy
     /// The shadow pager's rules, with `paging = .shadow`.
     public let shadowPolicy: ShadowPolicy
-    /// The G stage's root table (nested paging only) and the guest RAM it maps: what the dirty
-    /// log scans (DirtyLog.swift).
-    private(set) var gStageRoot: UInt64?
+    /// The G stage's tables (nested paging only) and the guest RAM they map: what the dirty log
+    /// scans (DirtyLog.swift).
+    private(set) var gStage: NestedPageTables?
     private(set) var guestRAM: (base: UInt64, size: UInt64) = (0, 0)
     public internal(set) var dirtyLog = DirtyLogCounters()
     /// Guest pages DMA wrote since the dirty log was last cleared (the hart's D bits miss them).
@@ -104,7 +104,7 @@ public final class HardwareAssistedTechnique: Technique {
             let vmid = UInt64(guest.id) & 0x3FFF
             hgatp = tables.hgatp(vmid: vmid)
             if policy.io == .assigned { assignDevices(of: guest, tables: &tables, vmid: vmid) }
-            gStageRoot = tables.root
+            gStage = tables
             guestRAM = (ramBase, memory)
             machine.dmaWriteObserver = { [weak self] address, count in self?.noteDMAWrite(address, count) }
         }
@@ -271,7 +271,7 @@ public final class HardwareAssistedTechnique: Technique {
                         "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites]
         if let shadow = vmm.shadow { groups["shadow"] = shadow.counters.dictionary }
         if let iommu { groups["iommu"] = iommu.counters.dictionary }
-        if gStageRoot != nil { groups["dirty_log"] = dirtyLog.dictionary }
+        if gStage != nil { groups["dirty_log"] = dirtyLog.dictionary }
         groups["intercepted"] = m.intercepted.withZeros(for: HardwareIntercept.allCases.map(\.rawValue) + ["sfence_vma"])
         if let sbi {
             groups["hypercalls"] = Dictionary(uniqueKeysWithValues: sbi.callsByExtension.map { ("sbi_" + $0.key.lowercased(), $0.value) })
