@@ -23,9 +23,11 @@ import Glibc
             j loop
         """
 
-    static func machine() throws -> (VirtualMachine, AssembledProgram) {
-        let program = try Assembler.assemble(source, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
+    /// A VM of `harts` harts running `program` (default: `source`).
+    static func machine(_ program: String = source, harts: Int = 1) throws -> (VirtualMachine, AssembledProgram) {
+        let program = try Assembler.assemble(program, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
         var spec = VMSpec()
+        spec.harts = harts
         spec.image = program.bytes
         return (try VirtualMachine(spec), program)
     }
@@ -179,11 +181,7 @@ import Glibc
     /// other harts take their turns meanwhile (the schedule a run without GDB would follow), and
     /// a hart that cannot move yet keeps the step waiting until Ctrl-C.
     @Test func aStepStepsTheHartGDBNames() throws {
-        let program = try Assembler.assemble(Self.twoHartSource, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
-        var spec = VMSpec()
-        spec.harts = 2
-        spec.image = program.bytes
-        let vm = try VirtualMachine(spec)
+        let (vm, program) = try Self.machine(Self.twoHartSource, harts: 2)
         defer { vm.close() }
         let machine = try vm.live().machine
         let quantum = machine.configuration.quantum
@@ -238,11 +236,7 @@ import Glibc
                 wfi
                 j sleep
             """
-        let program = try Assembler.assemble(source, options: AssemblerOptions(base: 0x8000_0000, compressed: false))
-        var spec = VMSpec()
-        spec.harts = 2
-        spec.image = program.bytes
-        let vm = try VirtualMachine(spec)
+        let (vm, _) = try Self.machine(source, harts: 2)
         defer { vm.close() }
         let machine = try vm.live().machine
         #expect(vm.run(maxInstructions: 5000).name == "budget")

@@ -68,6 +68,14 @@ extension GDBStub {
                 lines.append("  \(label)level \(s.level): pte at \(hex(s.address)) = \(hex(s.pte)) \(PageTablesBinding.flags(s.pte).text) \(next)")
             }
         }
+        // Where a VMM's walk (PageTableWalk) ends; a bare walk reads no entry and has no page.
+        func end(_ walk: PageTableWalk) {
+            switch walk.result {
+            case .translated(let physical, _, let level):
+                lines.append("  -> \(hex(physical))" + (walk.steps.isEmpty ? "" : " (\(size(level: level)) page)"))
+            case .fault(let cause): lines.append("  -> \(cause.name)")
+            }
+        }
         let shadow = (guest.technique as? ShadowPagingTechnique)?.shadowPageTables
         switch which {
         case "shadow":
@@ -77,10 +85,7 @@ extension GDBStub {
             let walk = shadow.walk(.shadow, va: va)
             lines.append("\(hex(va)) through the shadow tables (\(walk.mode), root \(hex(walk.root)), the \(shadow.view.description) view; machine-physical addresses)")
             steps(walk.steps.map { ($0.level, $0.pteAddress, $0.pte) })
-            switch walk.result {
-            case .translated(let physical, _, let level): lines.append("  -> \(hex(physical)) (\(size(level: level)) page)")
-            case .fault(let cause): lines.append("  -> \(cause.name)")
-            }
+            end(walk)
             return lines.joined(separator: "\n") + "\n"
         case "nested":
             if shadow != nil || guest.mode != .hw {
@@ -105,12 +110,7 @@ extension GDBStub {
             let walk = shadow.walk(.guest, va: va)
             lines.append("\(hex(va)) through the guest's tables (\(walk.mode), root \(hex(walk.root)); guest-physical addresses)")
             steps(walk.steps.map { ($0.level, $0.pteAddress, $0.pte) })
-            switch walk.result {
-            case .translated(let physical, _, let level):
-                // Bare: no page, only the address.
-                lines.append("  -> \(hex(physical))" + (walk.steps.isEmpty ? "" : " (\(size(level: level)) page)"))
-            case .fault(let cause): lines.append("  -> \(cause.name)")
-            }
+            end(walk)
         } else {
             let trace = guest.machine.pageWalk(va, hart: hart)
             // Under hw, the VS stage's: the guest's tables, in guest-physical addresses.
