@@ -16,10 +16,7 @@ enum DirtyLogBinding {
                 returns: [LuaReturn(.list(.integer), "pages"), LuaReturn(.string, "message", "Why the VM keeps no dirty log.")]) { call in
             let vm = try VMBinding.machine(call)
             let o = try call.options(2)
-            guard vm.hookDepth == 0 && vm.lua == nil else {
-                throw LuaRaise.message("vm:dirty_pages() is not allowed while the VM runs (inside a hook)")
-            }
-            let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
+            let guest = try SnapshotBinding.checkedGuest(vm, verb: "dirty_pages")
             guard let hw = guest.technique as? HardwareAssistedTechnique else {
                 return LuaValue.failure("no dirty log under '\(guest.mode.rawValue)': only hw (with nested paging) keeps one, in the G stage's D bits")
             }

@@ -114,8 +114,9 @@ enum SnapshotBinding {
             .required("ram_bytes", .integer, "Bytes of guest RAM it keeps: only pages that were not all zero."),
         ])
 
-    /// The VM's guest, when a snapshot or restore may be made now.
-    private static func checkedGuest(_ vm: VirtualMachine, verb: String) throws -> Guest {
+    /// The VM's guest, when a snapshot, a restore or another look at the whole VM may be made now:
+    /// between runs, not from inside a hook.
+    static func checkedGuest(_ vm: VirtualMachine, verb: String) throws -> Guest {
         guard vm.hookDepth == 0 && vm.lua == nil else {
             throw LuaRaise.message("vm:\(verb)() is not allowed while the VM runs (inside a hook)")
         }
