@@ -11,11 +11,12 @@ import RISCV
 /// guest kernel believes) and the shadow (machine-physical, what the MMU uses), each in the guest
 /// kernel's or the guest user's view (ring compression keeps them apart). In the other modes the
 /// hart walks the guest's tables itself: "guest" is the machine's walk (`Machine.pageWalk`) and
-/// there is no shadow.
+/// there is no shadow. `Guest.pageWalk` decides which walks a mode has; GDB's `monitor walk`
+/// prints the same walks.
 enum PageTablesBinding {
     static let options: [LuaOption] = [
         LuaOption("va", .integer, required: true, "The guest-virtual address to walk."),
-        LuaOption("which", .choice(PageTableSource.allCases.map(\.rawValue) + ["nested"]),
+        LuaOption("which", .choice(GuestWalkSource.allCases.map(\.rawValue)),
                   "\"guest\" (default: the guest's own tables, PTE addresses guest-physical) or \"shadow\" (under `trap`, `bt` and `hw` with `paging = \"shadow\"`: the tables the hart walks, PTE addresses machine-physical; other modes have none and return `nil, message`) or \"nested\" (under `hw` with nested paging: every entry the two-dimensional walk reads, the guest's and the VMM's G stage's, in order, each level with its `stage`; other modes return `nil, message`)."),
         LuaOption("view", .choice(ShadowView.allCases.map(\.description)),
                   "Under `trap` and `bt`: the guest kernel's (\"kernel\") or the guest user's (\"user\") view; default the view the vCPU is in now. Under `hw` with shadow paging, whose one shadow keeps the guest's U bits: the privilege the guest's tables are walked at (default that of the VMM's last walk). Other modes have one view and ignore it."),
@@ -29,38 +30,14 @@ enum PageTablesBinding {
                 returns: [LuaReturn(.documented("vmlab.PageWalk"), "walk"), LuaReturn(.string, "message", "Why there is no such walk.")]) { call in
             let vm = try VMBinding.machine(call)
             let o = try call.options(2)
-            let va = o.uint64("va") ?? 0
-            let which = o.string("which") ?? "guest"
-            let source = PageTableSource(rawValue: which) ?? .guest
+            let source = o.string("which").flatMap(GuestWalkSource.init(rawValue:)) ?? .guest
             let view = o.string("view").flatMap { name in ShadowView.allCases.first { $0.description == name } }
             let guest = try VMBinding.misuse { () throws(VirtualMachine.Misuse) in try vm.live() }
-            if which == "nested" {
-                let vcpu = Int(o.integer("vcpu") ?? 0)
-                guard (0..<guest.machine.hartCount).contains(vcpu) else {
-                    throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
-                }
-                if guest.hardwareVMM?.shadow != nil {
-                    return LuaValue.failure("no two-dimensional walk under 'hw' with paging = \"shadow\": the G stage is off (which = \"shadow\" walks the tables the hart walks)")
-                }
-                guard let walk = guest.machine.nestedPageWalk(va, hart: vcpu) else {
-                    return LuaValue.failure("no two-dimensional walk under '\(guest.mode.rawValue)': only 'hw' translates in two stages (and its vCPU \(vcpu) is not in the guest now)")
-                }
-                return [nestedValue(walk.steps, walk.result, va: va)]
+            switch guest.pageWalk(o.uint64("va") ?? 0, source: source, view: view, vcpu: Int(o.integer("vcpu") ?? 0)) {
+            case .success(let walk): return [value(walk)]
+            case .failure(.unavailable(let why)): return LuaValue.failure(why)
+            case .failure(let misuse): throw LuaRaise.message(misuse.description)
             }
-            if let shadowing = guest.technique as? ShadowPagingTechnique, let shadow = shadowing.shadowPageTables {
-                let walk = shadow.walk(source, va: va, view: view)
-                // One tree for a guest that keeps its privileges: the view is the walk's privilege.
-                let shown = view ?? shadow.view
-                return [value(walk, va: va, which: source, view: shown.description)]
-            }
-            guard source == .guest else {
-                return LuaValue.failure("no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only 'trap', 'bt' and 'hw' with paging = \"shadow\" keep shadows)")
-            }
-            let vcpu = Int(o.integer("vcpu") ?? 0)
-            guard (0..<guest.machine.hartCount).contains(vcpu) else {
-                throw LuaRaise.message("no vCPU \(vcpu) (the VM has \(guest.machine.hartCount))")
-            }
-            return [value(guest.machine.pageWalk(va, hart: vcpu), va: va)]
         },
         .method("check_shadows", of: "vmlab.VM",
                 summary: "The shadow coherence checker (under `trap`, `bt` and shadow-paging `hw`): every shadow entry that disagrees with the guest's tables now — mapping another page, or allowing what the guest's tables deny, or writable over a page-table page — and every entry in a vCPU's TLB that the shadows no longer back (its `problem` names the hart and machine ASID). An empty list means coherent. Other modes have no shadows: always empty.",
@@ -135,10 +112,6 @@ enum PageTablesBinding {
     }
 
     /// One PTE's bits 0–7, and the PPN as an address.
-    static func level(_ level: Int, address: UInt64, pte: UInt64) -> LuaValue {
-        .record(levelFields(level, address: address, pte: pte))
-    }
-
     static func levelFields(_ level: Int, address: UInt64, pte: UInt64) -> [String: LuaValue] {
         let (flags, text) = self.flags(pte)
         let ppn = (pte >> 10) & ((1 << 44) - 1)
@@ -149,60 +122,24 @@ enum PageTablesBinding {
         ]
     }
 
-    /// A walk by the VMM (`ShadowPagingTechnique.pageTables`).
-    static func value(_ walk: PageTableWalk, va: UInt64, which: PageTableSource, view: String) -> LuaValue {
+    /// A walk (`Guest.pageWalk`) as plain data.
+    static func value(_ walk: GuestPageWalk) -> LuaValue {
         var fields: [String: LuaValue] = [
-            "va": .unsigned(va), "which": .string(which.rawValue), "view": .string(view),
+            "va": .unsigned(walk.va), "which": .string(walk.source.rawValue),
             "mode": .string(walk.mode), "root": .unsigned(walk.root),
-            "levels": .array(walk.steps.map { level($0.level, address: $0.pteAddress, pte: $0.pte) }),
-        ]
-        switch walk.result {
-        case .translated(let physical, _, let level):
-            fields["ok"] = .boolean(true)
-            fields["physical"] = .unsigned(physical)
-            fields["page_size"] = .unsigned(1 << (12 + 9 * UInt64(level)))
-        case .fault(let cause):
-            fields["ok"] = .boolean(false)
-            fields["fault"] = .string(cause.name)
-        }
-        return .record(fields)
-    }
-
-    /// A two-dimensional walk (`Machine.nestedPageWalk`): every reference, each with its stage.
-    static func nestedValue(_ steps: [NestedWalkStep], _ result: TranslationResult, va: UInt64) -> LuaValue {
-        var fields: [String: LuaValue] = [
-            "va": .unsigned(va), "which": .string("nested"), "mode": .string("two-stage"), "root": .unsigned(0),
-            "levels": .array(steps.map { step in
+            "levels": .array(walk.steps.map { step in
                 var entry = levelFields(step.level, address: step.pteAddress, pte: step.pte)
-                entry["stage"] = .string(step.stage.rawValue)
+                if let stage = step.stage { entry["stage"] = .string(stage.rawValue) }
                 if let gpa = step.guestPhysical { entry["guest_physical"] = .unsigned(gpa) }
                 return .record(entry)
             }),
         ]
-        switch result {
-        case .physical(let physical):
+        if let view = walk.view { fields["view"] = .string(view.description) }
+        switch walk.outcome {
+        case .translated(let physical, let pageLevel):
             fields["ok"] = .boolean(true)
             fields["physical"] = .unsigned(physical)
-        case .fault(let cause):
-            fields["ok"] = .boolean(false)
-            fields["fault"] = .string(cause.name)
-        }
-        return .record(fields)
-    }
-
-    /// A walk by the machine's page walker (`Machine.pageWalk`): the guest's tables in modes
-    /// without shadows.
-    static func value(_ trace: PageWalkTrace, va: UInt64) -> LuaValue {
-        var fields: [String: LuaValue] = [
-            "va": .unsigned(va), "which": .string("guest"), "mode": .string(trace.mode), "root": .unsigned(trace.root),
-            "levels": .array(trace.steps.map { level($0.level, address: $0.pteAddress, pte: $0.pte) }),
-        ]
-        switch trace.result {
-        case .physical(let physical):
-            fields["ok"] = .boolean(true)
-            fields["physical"] = .unsigned(physical)
-            // The last step read is the leaf; bare mode reads none and has no pages.
-            if let leaf = trace.steps.last { fields["page_size"] = .unsigned(1 << (12 + 9 * UInt64(leaf.level))) }
+            if let pageLevel { fields["page_size"] = .unsigned(1 << (12 + 9 * UInt64(pageLevel))) }
         case .fault(let cause):
             fields["ok"] = .boolean(false)
             fields["fault"] = .string(cause.name)

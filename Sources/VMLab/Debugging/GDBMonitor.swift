@@ -25,9 +25,9 @@ extension GDBStub {
         case "tlb":
             return tlbText()
         case "walk":
-            let which = words.count == 3 ? String(words[2]) : "guest"
+            let which = words.count == 3 ? GuestWalkSource(rawValue: String(words[2])) : .guest
             guard (2...3).contains(words.count), let va = GDBHex.number(words[1].hasPrefix("0x") ? words[1].dropFirst(2) : words[1]),
-                  ["guest", "shadow", "nested"].contains(which) else {
+                  let which else {
                 return "usage: monitor walk VA [guest|shadow|nested] (VA: a hexadecimal virtual address)\n"
             }
             return walkText(va, which: which)
@@ -54,74 +54,41 @@ extension GDBStub {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The walk of `va`, with nothing filled or set. `guest`: through the guest's tables, as the
-    /// VMM reads them under a shadowing technique, else as the selected hart's walker would;
-    /// `shadow`: through the shadow tables; `nested`: both stages under `hw`.
-    private func walkText(_ va: UInt64, which: String) -> String {
+    /// The walk of `va` (`Guest.pageWalk`, as `vm:page_tables` has it), for the selected vCPU.
+    private func walkText(_ va: UInt64, which: GuestWalkSource) -> String {
         guard let guest = vm.guest else { return "the VM is closed\n" }
-        var lines: [String] = []
-        func steps(_ all: [(level: Int, address: UInt64, pte: UInt64)], stage: [String]? = nil) {
-            for (i, s) in all.enumerated() {
-                let isLeaf = s.pte & 1 != 0 && s.pte & 0b1010 != 0
-                let next = isLeaf ? "leaf" : s.pte & 1 == 0 ? "invalid" : "table \(hex((s.pte >> 10 & ((1 << 44) - 1)) << 12))"
-                let label = stage.map { "\($0[i]) " } ?? ""
-                lines.append("  \(label)level \(s.level): pte at \(hex(s.address)) = \(hex(s.pte)) \(PageTablesBinding.flags(s.pte).text) \(next)")
-            }
+        let walk: GuestPageWalk
+        switch guest.pageWalk(va, source: which, vcpu: hart) {
+        case .success(let found): walk = found
+        case .failure(let refusal): return refusal.description + "\n"
         }
-        // Where a VMM's walk (PageTableWalk) ends; a bare walk reads no entry and has no page.
-        func end(_ walk: PageTableWalk) {
-            switch walk.result {
-            case .translated(let physical, _, let level):
-                lines.append("  -> \(hex(physical))" + (walk.steps.isEmpty ? "" : " (\(size(level: level)) page)"))
-            case .fault(let cause): lines.append("  -> \(cause.name)")
-            }
+        let space = walk.addresses == .physical ? "" : "; \(walk.addresses.rawValue) addresses"
+        let whose = walk.vcpu.map { "vCPU \($0)'s" } ?? "the"
+        var lines: [String]
+        switch walk.source {
+        case .guest:
+            lines = ["\(hex(va)) through \(walk.vcpu == nil ? "the guest's" : whose) tables (\(walk.mode), root \(hex(walk.root))\(space))"]
+        case .shadow:
+            lines = ["\(hex(va)) through the shadow tables (\(walk.mode), root \(hex(walk.root)), the \(walk.view?.description ?? "") view\(space))"]
+        case .nested:
+            lines = ["\(hex(va)) through \(whose) two stages (\(walk.steps.count) references\(space))"]
         }
-        let shadow = (guest.technique as? ShadowPagingTechnique)?.shadowPageTables
-        switch which {
-        case "shadow":
-            guard let shadow else {
-                return "no shadow page tables under '\(guest.mode.rawValue)': the hart walks the guest's own tables (only trap, bt and hw with shadow paging keep shadows)\n"
+        for step in walk.steps {
+            let pte = step.pte
+            let isLeaf = pte & 1 != 0 && pte & 0b1010 != 0
+            let next = isLeaf ? "leaf" : pte & 1 == 0 ? "invalid" : "table \(hex((pte >> 10 & ((1 << 44) - 1)) << 12))"
+            let stage = switch step.stage {
+            case .guest?: "guest (at \(hex(step.guestPhysical ?? 0))) "
+            case .host?: "G-stage "
+            case nil: ""
             }
-            let walk = shadow.walk(.shadow, va: va)
-            lines.append("\(hex(va)) through the shadow tables (\(walk.mode), root \(hex(walk.root)), the \(shadow.view.description) view; machine-physical addresses)")
-            steps(walk.steps.map { ($0.level, $0.pteAddress, $0.pte) })
-            end(walk)
-            return lines.joined(separator: "\n") + "\n"
-        case "nested":
-            if shadow != nil || guest.mode != .hw {
-                return "no two-dimensional walk under '\(guest.mode.rawValue)\(shadow != nil ? "' with shadow paging" : "'"): only hw with nested paging translates in two stages\n"
-            }
-            guard let walk = guest.machine.nestedPageWalk(va, hart: hart) else {
-                return "no two-dimensional walk: vCPU \(hart) is not in the guest now\n"
-            }
-            lines.append("\(hex(va)) through vCPU \(hart)'s two stages (\(walk.steps.count) references; host-physical addresses)")
-            steps(walk.steps.map { ($0.level, $0.pteAddress, $0.pte) }, stage: walk.steps.map { step in
-                step.stage == .guest ? "guest (at \(hex(step.guestPhysical ?? 0)))" : "G-stage"
-            })
-            switch walk.result {
-            case .physical(let physical): lines.append("  -> \(hex(physical))")
-            case .fault(let cause): lines.append("  -> \(cause.name)")
-            }
-            return lines.joined(separator: "\n") + "\n"
-        default:
-            break
+            lines.append("  \(stage)level \(step.level): pte at \(hex(step.pteAddress)) = \(hex(pte)) \(PageTablesBinding.flags(pte).text) \(next)")
         }
-        if let shadow {
-            let walk = shadow.walk(.guest, va: va)
-            lines.append("\(hex(va)) through the guest's tables (\(walk.mode), root \(hex(walk.root)); guest-physical addresses)")
-            steps(walk.steps.map { ($0.level, $0.pteAddress, $0.pte) })
-            end(walk)
-        } else {
-            let trace = guest.machine.pageWalk(va, hart: hart)
-            // Under hw, the VS stage's: the guest's tables, in guest-physical addresses.
-            let space = guest.mode == .hw ? "; guest-physical addresses" : ""
-            lines.append("\(hex(va)) through vCPU \(hart)'s tables (\(trace.mode), root \(hex(trace.root))\(space))")
-            steps(trace.steps.map { ($0.level, $0.pteAddress, $0.pte) })
-            switch trace.result {
-            case .physical(let physical):
-                lines.append("  -> \(hex(physical))" + (trace.steps.last.map { " (\(size(level: $0.level)) page)" } ?? ""))
-            case .fault(let cause): lines.append("  -> \(cause.name)")
-            }
+        switch walk.outcome {
+        case .translated(let physical, let pageLevel):
+            lines.append("  -> \(hex(physical))" + (pageLevel.map { " (\(size(level: $0)) page)" } ?? ""))
+        case .fault(let cause):
+            lines.append("  -> \(cause.name)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
