@@ -78,6 +78,51 @@ describe("a vmlab.asm guest", function()
     expect(vm:stats().instructions).to_equal(11)
   end)
 
+  it("steps the vCPU it names, the others taking their turns, and says when it waits in wfi", function()
+    -- Hart 0 counts in a0; hart 1 counts in a1, or sleeps in wfi with no interrupt enabled.
+    local function program(second)
+      return vmlab.asm("csrr t0, mhartid\n bnez t0, 2f\n 1: addi a0, a0, 1\n j 1b\n 2: " .. second)
+    end
+    local vm <close> = assert(vmlab.vm { image = program("addi a1, a1, 1\n j 2b"), harts = 2 })
+    for _, vcpu in ipairs { 1, 0, 1, 1 } do
+      local before = vm:stats "instructions"
+      local pc = vm:read("pc", { hart = vcpu })
+      local other = vm:read("pc", { hart = 1 - vcpu })
+      local stop, details = vm:step { vcpu = vcpu }
+      expect(stop).to_equal("budget")
+      expect(details.stepped).to_be(true)
+      expect(details.hart).to_equal(vcpu)
+      expect(vm:read("pc", { hart = vcpu })).never.to_equal(pc)
+      -- The whole step counted; the other vCPU moved only if its turn came first.
+      expect(details.instructions).to_equal(vm:stats "instructions" - before)
+      if details.instructions == 1 then expect(vm:read("pc", { hart = 1 - vcpu })).to_equal(other) end
+    end
+    expect(vm:step()).to_equal("budget")   -- a plain step: no 'stepped'
+    expect(select(2, vm:step()).stepped).to_be_nil()
+
+    local sleeper <close> = assert(vmlab.vm { image = program("wfi\n j 2b"), harts = 2 })
+    sleeper:run { max_instructions = 100 }
+    local stop, details = sleeper:step { vcpu = 1, max_instructions = 500 }
+    expect(stop).to_equal("budget")
+    expect(details.stepped).to_be(false)
+    expect(details.instructions).to_equal(500)
+    expect(details.message).to_match("vCPU 1 executed no instruction while the others ran 500")
+    -- Alone, its wfi executed, nothing can wake it: the machine is idle, and the next step ends
+    -- at once without the vCPU moving.
+    local alone <close> = assert(vmlab.vm { image = vmlab.asm("wfi\n j 0") })
+    stop, details = alone:step { vcpu = 0 }
+    expect(stop).to_equal("idle")
+    expect(details.stepped).to_be(true)
+    stop, details = alone:step { vcpu = 0 }
+    expect(stop).to_equal("idle")
+    expect(details.stepped).to_be(false)
+    expect(details.instructions).to_equal(0)
+
+    expect(function() vm:step { vcpu = 2 } end).to_raise("no vCPU 2 %(the VM has 2%)")
+    expect(function() vm:step { max_instructions = 5 } end).to_raise("option 'max_instructions' needs 'vcpu'")
+    expect(function() vm:step { vcpu = 0, max_instructions = 0 } end).to_raise("must be positive")
+  end)
+
   it("halts when its trap vector cannot be fetched, naming the trap that led there", function()
     local vm <close> = assert(vmlab.vm { image = vmlab.asm(".word 0") })   -- mtvec is 0 at reset
     local stop, details = vm:run { max_instructions = 1000000 }

@@ -275,8 +275,10 @@ enum VMBinding {
     }
 
 
-    static func stopValues(_ stop: VirtualMachine.Stop) -> [LuaValue] {
+    /// A stop as `vm:run`'s two results; `stepped` for `vm:step { vcpu = N }`.
+    static func stopValues(_ stop: VirtualMachine.Stop, stepped: Bool? = nil) -> [LuaValue] {
         var details: [String: LuaValue] = ["message": .string(stop.message), "instructions": .unsigned(stop.instructions)]
+        if let stepped { details["stepped"] = .boolean(stepped) }
         if let code = stop.exitCode { details["exit_code"] = .integer(Int64(code)) }
         if let pc = stop.pc { details["pc"] = .unsigned(pc) }
         if let hart = stop.hart { details["hart"] = .integer(Int64(hart)) }
@@ -302,6 +304,7 @@ enum VMBinding {
             .optional("hart", .integer, "The hart (vCPU) at the breakpoint or watchpoint."),
             .optional("address", .integer, "For \"watchpoint\": the first watched byte the access touched (guest-physical)."),
             .optional("write", .boolean, "For \"watchpoint\": whether the access wrote."),
+            .optional("stepped", .boolean, "For `vm:step { vcpu = N }`: whether vCPU N executed its instruction."),
         ])
 
     static let statsClass = LuaDocClass(
@@ -335,6 +338,11 @@ enum VMBinding {
         LuaReturn(.choice(["budget", "poweroff", "reset", "breakpoint", "watchpoint", "reached", "hook", "idle", "halted"]), "reason",
                   "\"budget\": a budget ran out (run again to go on); \"poweroff\" (test finisher, HTIF or SBI system reset; see `exit_code`) and \"reset\" end the guest for good: later runs return them again at once; \"breakpoint\" (`vm:breakpoint`), \"watchpoint\" (`vm:watch`), \"reached\" (the run reached its `to`) and \"hook\" (a hook returned \"stop\") can run on; \"idle\": every hart waits and nothing can wake one; \"halted\": the machine cannot go on (a trap that no firmware handles, or a one-hart machine stuck on a trap vector it cannot fetch: mtvec in M-mode, or a kernel's stvec with its translation off, under the built-in SBI or any VMM, and with its translation on once the same fault has come back 100000 times with no instruction retired; `pc`, `hart`; run again and it stops again)."),
         LuaReturn(.documented("vmlab.Stop"), "details"),
+    ]
+
+    static let stepOptions: [LuaOption] = [
+        LuaOption("vcpu", .integer, "The vCPU to step (default: the one whose turn it is)."),
+        LuaOption("max_instructions", .integer, "With `vcpu`: the most instructions the step waits for it (default 1000000)."),
     ]
 
     static let registerOptions: [LuaOption] = [
@@ -373,10 +381,23 @@ enum VMBinding {
                 stopValues(vm.run(maxInstructions: o.uint64("max_instructions"), maxCycles: o.uint64("max_cycles"), until: condition))
             }
         },
-        .method("step", of: "vmlab.VM", summary: "Runs one instruction (on the hart whose turn it is); hooks fire as in `run`.",
+        .method("step", of: "vmlab.VM", summary: "Runs one instruction on the hart whose turn it is; hooks fire as in `run`. With `vcpu`, steps that vCPU: runs one instruction at a time, the other vCPUs taking their turns meanwhile, until it has executed one (retired it or trapped on it) — \"budget\" with `stepped = true` and `hart` — or another stop comes (a breakpoint another vCPU meets, an idle machine, the guest's end; `stepped` says whether the vCPU's instruction came first), or `max_instructions` pass with it not moving (asleep in `wfi`, or not started: \"budget\" with `stepped = false`; step again to wait longer). `instructions` counts the whole step, over all vCPUs.",
+                parameters: [.optional("options", .options(name: "vmlab.StepOptions", stepOptions))],
                 returns: stopReturns) { call in
             let vm = try machine(call)
-            return try vm.withLua(call) { stopValues(vm.run(maxInstructions: 1)) }
+            let o = try call.options(2)
+            guard let vcpu = o.integer("vcpu") else {
+                if o.integer("max_instructions") != nil { throw LuaRaise.argument(2, "option 'max_instructions' needs 'vcpu' (a plain step runs one instruction)") }
+                return try vm.withLua(call) { stopValues(vm.run(maxInstructions: 1)) }
+            }
+            let count = try misuse { () throws(VirtualMachine.Misuse) in try vm.live() }.machine.hartCount
+            guard (0..<Int64(count)).contains(vcpu) else { throw LuaRaise.argument(2, "no vCPU \(vcpu) (the VM has \(count))") }
+            let limit = o.integer("max_instructions") ?? 1_000_000
+            guard limit > 0 else { throw LuaRaise.argument(2, "option 'max_instructions': must be positive, got \(limit)") }
+            return try vm.withLua(call) {
+                let (stop, stepped) = vm.step(hart: Int(vcpu), limit: UInt64(limit))
+                return stopValues(stop, stepped: stepped)
+            }
         },
         .method("console", of: "vmlab.VM", summary: "Everything the guest printed so far (UART, SBI console and HTIF, in order).",
                 returns: [LuaReturn(.string, "text")]) { call in

@@ -504,6 +504,7 @@ local vmlab_Stats = {}
 ---@field hart? integer The hart (vCPU) at the breakpoint or watchpoint.
 ---@field address? integer For "watchpoint": the first watched byte the access touched (guest-physical).
 ---@field write? boolean For "watchpoint": whether the access wrote.
+---@field stepped? boolean For `vm:step { vcpu = N }`: whether vCPU N executed its instruction.
 local vmlab_Stop = {}
 
 ---An Ethernet switch made by `vmlab.switch()`; VMs plug cards into it with `nics = { { switch = sw } }`.
@@ -559,10 +560,11 @@ local vmlab_VM = {}
 ---@return vmlab.Stop details
 function vmlab_VM:run(budget) end
 
----Runs one instruction (on the hart whose turn it is); hooks fire as in `run`.
+---Runs one instruction on the hart whose turn it is; hooks fire as in `run`. With `vcpu`, steps that vCPU: runs one instruction at a time, the other vCPUs taking their turns meanwhile, until it has executed one (retired it or trapped on it) — "budget" with `stepped = true` and `hart` — or another stop comes (a breakpoint another vCPU meets, an idle machine, the guest's end; `stepped` says whether the vCPU's instruction came first), or `max_instructions` pass with it not moving (asleep in `wfi`, or not started: "budget" with `stepped = false`; step again to wait longer). `instructions` counts the whole step, over all vCPUs.
+---@param options? vmlab.StepOptions
 ---@return "budget"|"poweroff"|"reset"|"breakpoint"|"watchpoint"|"reached"|"hook"|"idle"|"halted" reason # "budget": a budget ran out (run again to go on); "poweroff" (test finisher, HTIF or SBI system reset; see `exit_code`) and "reset" end the guest for good: later runs return them again at once; "breakpoint" (`vm:breakpoint`), "watchpoint" (`vm:watch`), "reached" (the run reached its `to`) and "hook" (a hook returned "stop") can run on; "idle": every hart waits and nothing can wake one; "halted": the machine cannot go on (a trap that no firmware handles, or a one-hart machine stuck on a trap vector it cannot fetch: mtvec in M-mode, or a kernel's stvec with its translation off, under the built-in SBI or any VMM, and with its translation on once the same fault has come back 100000 times with no instruction retired; `pc`, `hart`; run again and it stops again).
 ---@return vmlab.Stop details
-function vmlab_VM:step() end
+function vmlab_VM:step(options) end
 
 ---Everything the guest printed so far (UART, SBI console and HTIF, in order).
 ---@return string text
@@ -812,6 +814,10 @@ local vmlab_WalkCacheEntry = {}
 ---@class vmlab.ShadowOptions
 ---@field unshadow_after? integer Traced writes to a guest page-table page, with no shadow fault using a shadow table that mirrors it in between, after which that shadow table is dropped, and the page is no longer write-protected once no shadow mirrors it (write-flood detection, as KVM's shadow MMU; default 3, KVM's; 0 never unshadows: a page table the guest freed and reuses as memory stays traced while a cached shadow mirrors it).
 ---@field capacity? integer Guest address spaces (satp values: root and ASID) whose shadows the VMM keeps at once, the least recently used evicted (default 16, 1 to 256): 1 rebuilds the shadow, one hidden fault at a time, at every switch of address space.
+
+---@class vmlab.StepOptions
+---@field vcpu? integer The vCPU to step (default: the one whose turn it is).
+---@field max_instructions? integer With `vcpu`: the most instructions the step waits for it (default 1000000).
 
 ---@class vmlab.SwitchOptions
 ---@field capture? integer Keep the most recent N frames that enter the switch (default 0: none), for `switch:frames()` and `switch:write_pcap(path)`: a port mirror, which records every frame whatever the switch then does with it.
