@@ -1,15 +1,16 @@
--- vm:dirty_pages: the hw VMM's dirty log, from the G stage's D bits and its record of DMA. Every
--- page whose contents changed between two snapshots must be in the log kept meanwhile (a page
--- can be written and not changed, never changed and not written).
+-- vm:dirty_pages: the VMMs' dirty logs — hw's from the G stage's D bits and its record of DMA,
+-- the shadow pager's (trap, bt, hw with shadow paging) by write protection. Every page whose
+-- contents changed between two snapshots must be in the log kept meanwhile (a page can be written
+-- and not changed, never changed and not written).
 local vmlab = require "vmlab"
 local tinyos = require "tinyos_run"
 local blk = require "virtio_blk_request"
 
--- tinyos under hw, 16 MiB, running `bench` (long enough not to finish in these runs).
-local function vm(bench, extra)
+-- tinyos under `mode` (default hw), 16 MiB, running `bench` (long enough not to finish in these runs).
+local function vm(bench, extra, mode)
   local o = { memory = "16M", bootargs = ("bench=%s n=2000"):format(bench) }
   for k, v in pairs(extra or {}) do o[k] = v end
-  return tinyos.vm("hw", bench, o)
+  return tinyos.vm(mode or "hw", bench, o)
 end
 
 -- Whether every element of `inner` is in `outer`.
@@ -56,42 +57,52 @@ describe("vm:dirty_pages", function()
     expect(v:stats().technique.dirty_log.leaves_scanned).to_equal(2 * 8)
   end)
 
-  it("holds the pages an emulated disk wrote by DMA, which no D bit shows", function()
-    local disk = blk.tinyos_fixture()
-    local v <close> = vm("disk", { disks = { { file = disk } } })
-    expect((v:run { max_instructions = 1e6 })).to_equal("budget")
-    v:dirty_pages { clear = true }
-    local before = v:snapshot()
-    local dma = v:stats("dma.writes")
-    expect((v:run { max_instructions = 2e6 })).to_equal("budget")
-    expect(v:stats("dma.writes") > dma).to_be_truthy()
-    expect(v:stats().technique.dirty_log.pages_written_by_dma > 0).to_be_truthy()
-    local ok, missing = within(v:snapshot():changed_pages(before), v:dirty_pages())
-    expect(missing).to_be_nil()
-    expect(ok).to_be_truthy()
-    os.remove(disk)
-  end)
+  -- Under hw no D bit shows what the VMM wrote; under trap no write fault does.
+  for _, mode in ipairs { "hw", "trap" } do
+    it("under " .. mode .. ": holds the pages an emulated disk wrote by DMA and a tool wrote", function()
+      local disk = blk.tinyos_fixture()
+      local v <close> = vm("disk", { disks = { { file = disk } } }, mode)
+      expect((v:run { max_instructions = 1e6 })).to_equal("budget")
+      v:dirty_pages { clear = true }
+      local before = v:snapshot()
+      local dma = v:stats("dma.writes")
+      expect((v:run { max_instructions = 2e6 })).to_equal("budget")
+      expect(v:stats("dma.writes") > dma).to_be_truthy()
+      expect(v:stats().technique.dirty_log.pages_written_by_vmm > 0).to_be_truthy()
+      local ok, missing = within(v:snapshot():changed_pages(before), v:dirty_pages { clear = true })
+      expect(missing).to_be_nil()
+      expect(ok).to_be_truthy()
+      -- A page nothing maps: only the tool's write can dirty it.
+      v:write_memory(0x80f00000, "x")
+      expect(v:dirty_pages()).to_equal({ 0x80f00000 })
+      os.remove(disk)
+    end)
+  end
 
-  it("goes back with a snapshot: D bits, counters and the DMA record", function()
-    local v <close> = vm("fork")
-    v:run { max_instructions = 2e6 }
-    v:dirty_pages { clear = true }
-    local snap = v:snapshot()
-    v:run { max_instructions = 5e5 }
-    local first, counters = v:dirty_pages(), v:stats().technique.dirty_log
-    v:restore(snap)
-    v:run { max_instructions = 5e5 }
-    expect(v:dirty_pages()).to_equal(first)
-    expect(v:stats().technique.dirty_log).to_equal(counters)
-  end)
+  -- hw's D bits are in the G stage and its record of the VMM's writes in its state; trap's
+  -- clean pages in the shadow pager's.
+  for _, mode in ipairs { "hw", "trap" } do
+    it("under " .. mode .. ": goes back with a snapshot, with its counters", function()
+      local v <close> = vm("fork", {}, mode)
+      v:run { max_instructions = 2e6 }
+      v:dirty_pages { clear = true }
+      local snap = v:snapshot()
+      v:run { max_instructions = 5e5 }
+      local first, counters = v:dirty_pages(), v:stats().technique.dirty_log
+      v:restore(snap)
+      v:run { max_instructions = 5e5 }
+      expect(v:dirty_pages()).to_equal(first)
+      expect(v:stats().technique.dirty_log).to_equal(counters)
+    end)
+  end
 
-  it("is kept only by hw with nested paging and the hart's own A/D updates", function()
-    local native <close> = tinyos.vm("native", "fork", { memory = "16M" })
-    local pages, why = native:dirty_pages()
-    expect(pages).to_be_nil()
-    expect(why).to_equal("no dirty log under 'native': only hw (with nested paging) keeps one, in the G stage's D bits")
-    local shadow <close> = vm("fork", { hw = { paging = "shadow" } })
-    expect(select(2, shadow:dirty_pages())).to_match("no dirty log under hw with paging = \"shadow\"")
+  it("is kept only by the VMMs that control the guest's translation; nested paging needs the hart's A/D updates", function()
+    for _, mode in ipairs { "native", "interpret", "pv" } do
+      local other <close> = tinyos.vm(mode, "fork", { memory = "16M" })
+      local pages, why = other:dirty_pages()
+      expect(pages).to_be_nil()
+      expect(why).to_equal(("no dirty log under '%s': only the VMMs that control the guest's translation keep one (trap, bt and hw with shadow paging by write protection, hw with nested paging in the G stage's D bits)"):format(mode))
+    end
     local svade <close> = vm("fork", { ad_bits = "fault" })
     expect(select(2, svade:dirty_pages())).to_match("no dirty log with ad_bits = \"fault\"")
   end)
@@ -103,4 +114,90 @@ describe("vm:dirty_pages", function()
     v:on("exit", function() v:dirty_pages() end)
     expect(function() v:run { max_instructions = 2e6 } end).to_raise("not allowed while the VM runs")
   end)
+
+  -- Under shadow paging the log is write protection: the shadows' writable leaves made read-only
+  -- at each clear, the guest's first store to each page a hidden fault.
+  for _, case in ipairs { { "trap", {} }, { "bt", {} }, { "hw", { hw = { paging = "shadow" } } }, { "trap", { ad_bits = "fault" } } } do
+    local mode, extra = case[1], case[2]
+    local name = mode .. (extra.hw and " with shadow paging" or extra.ad_bits and " with ad_bits = \"fault\"" or "")
+    it("under " .. name .. ": starts with every page, then holds each round's writes, a write fault each", function()
+      local v <close> = vm("pagefault", extra, mode)
+      expect((v:run { max_instructions = 2e6 })).to_equal("budget")
+      expect(#v:dirty_pages { clear = true }).to_equal(4096)
+      expect(v:dirty_pages()).to_equal({})
+      local logged = 0
+      for _ = 1, 3 do
+        -- bt keeps no snapshots: its log is checked by its faults alone.
+        local before = mode ~= "bt" and v:snapshot() or nil
+        expect((v:run { max_instructions = 1e6 })).to_equal("budget")
+        local dirty = v:dirty_pages { clear = true }
+        expect(#dirty > 100 and #dirty < 1000).to_be_truthy()   -- the benchmark's pages, not all of RAM
+        logged = logged + #dirty
+        if before then
+          local ok, missing = within(v:snapshot():changed_pages(before), dirty)
+          expect(missing).to_be_nil()
+          expect(ok).to_be_truthy()
+        end
+      end
+      local log = v:stats().technique.dirty_log
+      expect(log.harvests).to_equal(5)
+      expect(log.clears).to_equal(4)
+      -- Every page logged was clean as its round began: the guest's store faulted on it, or the VMM wrote it.
+      expect(log.write_faults + log.pages_written_by_vmm).to_equal(logged)
+      expect(log.write_faults > 0 and log.leaves_write_protected > 0).to_be_truthy()
+      expect(v:check_shadows()).to_equal({})
+    end)
+  end
+
+  it("under shadow paging: holds a guest table the VMM's walker set an A bit in", function()
+    -- l0[0] maps a page with A clear; the load from it makes the VMM's walker set A (Svadu),
+    -- a write to the guest's memory that no store of the guest made.
+    local kernel, symbols = vmlab.asm([[
+      la t1, root              # root[1] -> l1 (va 0x40000000...)
+      la t0, l1
+      srli t0, t0, 2
+      ori t0, t0, 1
+      sd t0, 8(t1)
+      la t1, l1                # l1[0] -> l0
+      la t0, l0
+      srli t0, t0, 2
+      ori t0, t0, 1
+      sd t0, 0(t1)
+      la t1, l0                # l0[0] -> page: V R W, A = D = 0
+      la t0, page
+      srli t0, t0, 2
+      ori t2, t0, 0x7
+      sd t2, 0(t1)
+      li t0, (0x80000 << 10) | 0xcf   # root[2]: the kernel, a gigapage, V R W X A D
+      la t1, root
+      sd t0, 16(t1)
+      la t0, root
+      srli t0, t0, 12
+      li t1, 8 << 60
+      or t0, t0, t1
+      csrw satp, t0
+      sfence.vma
+    load:
+      li a1, 0x40000000
+      ld a0, 0(a1)
+      li a7, 0x53525354        # SBI system reset
+      li a6, 0
+      li a0, 0
+      li a1, 0
+      ecall
+      .balign 4096
+    root: .zero 4096
+    l1: .zero 4096
+    l0: .zero 4096
+    page: .zero 4096
+    ]], { base = 0x80200000 })   -- where the built-in SBI starts a kernel
+    for _, case in ipairs { { "trap" }, { "bt" }, { "hw", { paging = "shadow" } } } do
+      local v <close> = assert(vmlab.vm { mode = case[1], hw = case[2], image = kernel, firmware = "builtin", symbols = symbols })
+      expect((v:run { to = "load" })).to_equal("reached")
+      v:dirty_pages { clear = true }
+      expect((v:run { max_instructions = 1000 })).to_equal("poweroff")
+      expect({ case[1], v:dirty_pages() }).to_equal({ case[1], { symbols.l0 } })
+    end
+  end)
+
 end)

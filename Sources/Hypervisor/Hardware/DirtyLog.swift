@@ -4,9 +4,9 @@
 // guest's RAM, reports the pages whose D is set and, with `clear`, clears it and flushes every
 // vCPU's TLB (the hfence.gvma a hypervisor issues), so that the next store to such a page walks
 // the G stage again and the hart sets D (hardware A/D updates, privileged spec "Guest Physical
-// Address Translation"). The hart never sees a page written by the VMM itself or by an emulated
-// device's DMA, so those are noted in software as they happen (as KVM marks its own writes) and
-// reported with the rest.
+// Address Translation"). The hart never sees a page written by the VMM itself — an emulated
+// device's DMA, a tool's `vm:write_memory` — so those are noted in software as they happen (as
+// KVM marks its own writes) and reported with the rest.
 //
 // The scan is the migration thread's work on another host CPU, not the guest's: it is counted
 // (`dirty_log` in the technique's statistics), not charged to a vCPU's clock. What the guest pays
@@ -27,12 +27,19 @@ public struct DirtyLogCounters: Sendable, Equatable, Codable {
     /// G-stage leaves read, and pages reported dirty, over all harvests.
     public var leavesScanned: UInt64 = 0
     public var pagesReported: UInt64 = 0
-    /// Pages the VMM noted in software: written by DMA, which the hart's D bits do not see.
-    public var pagesWrittenByDMA: UInt64 = 0
+    /// Pages the VMM noted in software: written by DMA or a tool, which the hart's D bits do
+    /// not see.
+    public var pagesWrittenByVMM: UInt64 = 0
 
     public var dictionary: [String: UInt64] {
         ["harvests": harvests, "clears": clears, "leaves_scanned": leavesScanned, "pages_reported": pagesReported,
-         "pages_written_by_dma": pagesWrittenByDMA]
+         "pages_written_by_vmm": pagesWrittenByVMM]
+    }
+
+    // The name snapshot files of the first version (DMA only) gave the last count.
+    enum CodingKeys: String, CodingKey {
+        case harvests, clears, leavesScanned, pagesReported
+        case pagesWrittenByVMM = "pagesWrittenByDMA"
     }
 }
 
@@ -42,7 +49,7 @@ extension HardwareAssistedTechnique {
     /// starts again from here. Nested paging with the hardware's A/D updates only.
     public func dirtyPages(clear: Bool) throws(DirtyLogError) -> [UInt64] {
         guard let vmm, let gStage else {
-            throw DirtyLogError(description: "no dirty log under hw with paging = \"shadow\": it reads the G stage's D bits, and shadow paging has no G stage")
+            throw DirtyLogError(description: "no G-stage dirty log under hw with paging = \"shadow\": shadow paging has no G stage (the shadow pager keeps the log: ShadowPageTables.dirtyPages)")
         }
         let machine = vmm.machine
         guard machine.configuration.adBits == .hardwareUpdate else {
@@ -50,27 +57,28 @@ extension HardwareAssistedTechnique {
         }
         let (pages, scanned) = gStage.dirtyPages(guestPhysical: guestRAM.base, size: guestRAM.size, clear: clear)
         var all = Set(pages)
-        all.formUnion(writtenByDMA)
+        all.formUnion(writtenByVMM)
         let sorted = all.sorted()
         dirtyLog.harvests &+= 1
         dirtyLog.leavesScanned &+= scanned
         dirtyLog.pagesReported &+= UInt64(sorted.count)
         if clear {
             dirtyLog.clears &+= 1
-            writtenByDMA = []
+            writtenByVMM = []
             // Translations cached with D set would let stores go by without setting it again.
             for hart in 0..<machine.hartCount { machine.flushTLB(hart: hart) }
         }
         return sorted
     }
 
-    /// A device's DMA wrote `[address, address + count)`: the pages it touched are dirty.
-    func noteDMAWrite(_ address: UInt64, _ count: Int) {
+    /// A device's DMA or a tool wrote `[address, address + count)` (guest-physical): the pages
+    /// it touched are dirty.
+    func noteVMMWrite(_ address: UInt64, _ count: Int) {
         guard count > 0 else { return }
         let (base, size) = guestRAM
         var page = address & ~0xFFF
         while page < address &+ UInt64(count) {
-            if page >= base && page < base + size && writtenByDMA.insert(page).inserted { dirtyLog.pagesWrittenByDMA &+= 1 }
+            if page >= base && page < base + size && writtenByVMM.insert(page).inserted { dirtyLog.pagesWrittenByVMM &+= 1 }
             page += 4096
         }
     }

@@ -96,9 +96,25 @@ struct MachineWords {
         Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef { $0.readPhysicalWord(at: ma) }
     }
 
+    /// The dirty log the guest walker's A/D updates go into (held by the shadows; none for a
+    /// walk outside them).
+    unowned(unsafe) let writes: GuestWriteLog?
+
+    init(machine: Machine, writes: GuestWriteLog? = nil) {
+        self.machine = machine
+        self.writes = writes
+    }
+
     @discardableResult
     func write(_ ma: UInt64, _ value: UInt64) -> Bool {
         Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef { $0.loadPhysical(littleEndian: value, count: 8, at: ma) }
+    }
+
+    /// Writes an entry of the guest's own tables (at guest-physical `gpa`): a write to the
+    /// guest's memory, which the dirty log notes.
+    func writeGuestEntry(_ ma: UInt64, _ value: UInt64, guestPhysical gpa: UInt64) {
+        write(ma, value)
+        writes?.noteWrite(guestPhysical: gpa, size: 8)
     }
 }
 
@@ -198,7 +214,7 @@ enum GuestPageWalker {
             }
             if asGuestAccess && pte & need != need {
                 pte |= need
-                memory.write(ma, pte)
+                memory.writeGuestEntry(ma, pte, guestPhysical: pteAddress)
             }
             step(PageTableStep(level: level, pteAddress: pteAddress, pte: pte))
             let physical = (Sv39.address(pte) & ~((1 << pageBits) - 1)) | (va & ((1 << pageBits) - 1))

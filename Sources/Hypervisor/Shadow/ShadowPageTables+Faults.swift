@@ -22,6 +22,9 @@ extension ShadowPageTables {
             return .guestFault(.exception(access.accessFault, tval: va))
         }
         if access == .store && isWriteProtected(guestPhysical: gpa) { return .tracedWrite(guestPhysical: gpa) }
+        // The guest's tables permit the store, which is about to be made: the page is written
+        // (and, if the dirty log had it clean, mapped writable from here on).
+        if access == .store { noteGuestStore(guestPhysical: gpa) }
         let flags = leafFlags(guestLeaf: leaf, frame: gpa & ~(Sv39.pageSize - 1))
         let needed = access == .fetch ? Sv39.x : access == .load ? Sv39.r : Sv39.w
         // A guest that keeps its privileges loads from an execute-only leaf with MXR itself.
@@ -145,8 +148,8 @@ extension ShadowPageTables {
             r = false; w = false; x = false
         }
         // Writable only once the guest's D bit is set (so the first store reaches the VMM, which
-        // sets it), and never for a page the shadows mirror.
-        if pte & Sv39.d == 0 || isWriteProtected(guestPhysical: frame) { w = false }
+        // sets it), never for a page the shadows mirror, nor one the dirty log has clean.
+        if pte & Sv39.d == 0 || isWriteProtected(guestPhysical: frame) || writeLog.isClean(guestPhysical: frame) { w = false }
         // No access at all is no entry: a valid entry without R or X would be a pointer to a table.
         guard r || x else { return 0 }
         var flags = Sv39.v | Sv39.u | Sv39.a | Sv39.d

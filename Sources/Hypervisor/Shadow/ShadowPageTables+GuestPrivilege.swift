@@ -14,14 +14,15 @@ extension ShadowPageTables {
     /// The shadow leaf flags for guest leaf `pte` mapping guest page `frame`, for a guest that
     /// keeps its privileges: R, W, X and U as the guest's (none of U while the guest runs bare,
     /// where the kernel touches everything as S-mode), W only once the guest's D bit is set and
-    /// never over a page the shadows mirror. A and D are set: the hardware never writes a shadow.
+    /// never over a page the shadows mirror or the dirty log has clean. A and D are set: the
+    /// hardware never writes a shadow.
     func privilegedLeafFlags(guestLeaf pte: UInt64, frame: UInt64) -> UInt64 {
         let bare = current?.key.bare == true
         let r = bare || pte & Sv39.r != 0
         let x = bare || pte & Sv39.x != 0
         var w = bare || pte & Sv39.w != 0
         if !bare && pte & Sv39.d == 0 { w = false }
-        if isWriteProtected(guestPhysical: frame) { w = false }
+        if isWriteProtected(guestPhysical: frame) || writeLog.isClean(guestPhysical: frame) { w = false }
         // A leaf that is only X stays only X: the hardware's MXR reads it, as the guest's would be.
         guard r || x else { return 0 }
         var flags = Sv39.v | Sv39.a | Sv39.d

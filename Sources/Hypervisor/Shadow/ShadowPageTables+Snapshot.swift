@@ -1,8 +1,8 @@
 // The shadow pager's bookkeeping as a value, for snapshots of a VM under `trap` (Guest+Snapshot.swift).
 // The shadow tables themselves are pages of the machine's hidden RAM, which the machine's snapshot
 // keeps; this is what the VMM knows about them: the cached address spaces and their roots, what
-// each pool page mirrors, which guest pages are write-protected, the free list, the LRU clock and
-// the counters. With both back, the pager continues exactly where it was.
+// each pool page mirrors, which guest pages are write-protected, the free list, the LRU clock,
+// the counters and the dirty log. With both back, the pager continues exactly where it was.
 
 import Machine
 
@@ -27,6 +27,10 @@ extension ShadowPageTables {
         var sum: Bool, mxr: Bool
         var guestSATPs: [UInt64], view: ShadowView, machineSATPs: [UInt64]
         var flushesByHart: [UInt64]
+        /// The dirty log: its clean pages (nil before its first clear) and its counters. Absent
+        /// from files written before there was a log: never cleared.
+        var dirtyLogClean: ProtectedPages?
+        var dirtyLog: ShadowDirtyLogCounters?
     }
 
     func saveState() -> State {
@@ -36,7 +40,7 @@ extension ShadowPageTables {
               currentSlots: currents.map { $0?.slot }, hart: hart, pool: pool, pageInfo: pageInfo, derived: derived,
               protected: protected, writableMappings: writableMappings, clock: clock, counters: counters,
               sum: sum, mxr: mxr, guestSATPs: guestSATPs, view: view, machineSATPs: machineSATPs,
-              flushesByHart: flushesByHart)
+              flushesByHart: flushesByHart, dirtyLogClean: writeLog.clean, dirtyLog: writeLog.counters)
     }
 
     /// Whether `state` was saved by shadows of this size (cache capacity, pool, guest RAM).
@@ -50,6 +54,7 @@ extension ShadowPageTables {
             && state.writableMappings.pageCount == writableMappings.pageCount
             && state.pool.isWellFormed && state.protected.isWellFormed && state.derived.isWellFormed
             && state.writableMappings.isWellFormed
+            && (state.dirtyLogClean.map { $0.firstPage == protected.firstPage && $0.pageCount == protected.pageCount && $0.isWellFormed } ?? true)
             && state.guestSATPs.count == guestSATPs.count && state.machineSATPs.count == machineSATPs.count
             && state.flushesByHart.count == flushesByHart.count && (0..<max(1, currents.count)).contains(state.hart)
             // Slots index the cache; a file's may point anywhere.
@@ -86,5 +91,7 @@ extension ShadowPageTables {
         view = state.view
         machineSATPs = state.machineSATPs
         flushesByHart = state.flushesByHart
+        writeLog.clean = state.dirtyLogClean
+        writeLog.counters = state.dirtyLog ?? ShadowDirtyLogCounters()
     }
 }

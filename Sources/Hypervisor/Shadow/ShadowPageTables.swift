@@ -172,6 +172,8 @@ public final class ShadowPageTables {
     /// list fills up (`noteWritable`).
     var writableMappings: GuestPageLists
     var clock: UInt64 = 0
+    /// The dirty log (ShadowPageTables+DirtyLog.swift).
+    let writeLog: GuestWriteLog
     let words: MachineWords
     /// Held by these shadows alone: what a holder that must not keep them alive references weakly.
     private(set) lazy var link = ShadowLink(self)
@@ -203,7 +205,8 @@ public final class ShadowPageTables {
         machineSATPs = Array(repeating: 0, count: harts)
         flushesByHart = Array(repeating: 0, count: harts)
         pageInfo = Array(repeating: nil, count: pool.pages)
-        words = MachineWords(machine: machine)
+        writeLog = GuestWriteLog(map: map)
+        words = MachineWords(machine: machine, writes: writeLog)
         protected = ProtectedPages(map: map)
         derived = GuestPageLists(map: map)
         writableMappings = GuestPageLists(map: map)
@@ -444,15 +447,21 @@ public final class ShadowPageTables {
 
     /// Guest page `frame` became a page-table page: no shadow may map it writable any longer.
     func writeProtect(_ frame: UInt64) {
+        if withdrawWrite(frame: frame) > 0 { flushHardwareTLB() }
+    }
+
+    /// Makes every shadow leaf that maps guest page `frame` writable read-only (for page-table
+    /// protection, or the dirty log); how many were. The caller flushes the TLBs.
+    func withdrawWrite(frame: UInt64) -> Int {
         let entries = writableMappings.removeAll(page: frame >> 12)
-        guard !entries.isEmpty, let target = map.machineAddress(frame)?.address else { return }
-        var changed = false
+        guard !entries.isEmpty, let target = map.machineAddress(frame)?.address else { return 0 }
+        var changed = 0
         for a in entries {
             guard let e = words.read(a), e & Sv39.v != 0, e & Sv39.w != 0, Sv39.address(e) == target else { continue }
             words.write(a, e & ~Sv39.w)
-            changed = true
+            changed += 1
         }
-        if changed { flushHardwareTLB() }
+        return changed
     }
 
     /// Records that the shadow entry at machine address `slot` maps guest page `frame` (machine
@@ -495,6 +504,7 @@ public final class ShadowPageTables {
 
     public func guestWrote(guestPhysical gpa: UInt64, size: Int) {
         guard size > 0 else { return }
+        writeLog.noteWrite(guestPhysical: gpa, size: size)
         var changed = false
         var slot = gpa & ~7
         while slot < gpa &+ UInt64(size) {

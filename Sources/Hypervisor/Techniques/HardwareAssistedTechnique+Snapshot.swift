@@ -13,8 +13,9 @@ struct HardwareAssistedTechniqueState: Codable {
     var shadow: ShadowPageTables.State?
     var guestSATPs: [UInt64]
     var iommu: IOMMU.State?
-    /// The dirty log's counters and the pages DMA wrote since it was last cleared (its D bits
-    /// are in the G stage, in the machine's hidden RAM); absent from older files.
+    /// The dirty log's counters and the pages DMA or a tool wrote since it was last cleared (its
+    /// D bits are in the G stage, in the machine's hidden RAM); absent from older files. (Named
+    /// when DMA was all it held.)
     var dirtyLog: DirtyLogCounters?
     var writtenByDMA: [UInt64]?
 }
@@ -23,7 +24,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
         HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState(), shadow: vmm!.shadow?.saveState(),
                                        guestSATPs: vmm!.guestSATPs, iommu: iommu?.saveState(),
-                                       dirtyLog: dirtyLog, writtenByDMA: writtenByDMA.sorted())
+                                       dirtyLog: dirtyLog, writtenByDMA: writtenByVMM.sorted())
     }
 
     func fits(_ state: Any) -> Bool {
@@ -31,7 +32,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         guard s.work.count == vmm.work.count, (s.shadow == nil) == (vmm.shadow == nil), (s.iommu == nil) == (iommu == nil),
               s.guestSATPs.count == vmm.guestSATPs.count, sbi!.accepts(s.sbi) else { return false }
         if let saved = s.iommu, let iommu, !iommu.fits(saved) { return false }
-        // The DMA record names pages of the guest's RAM, and only with a G stage to log in.
+        // The VMM's record names pages of the guest's RAM, and only with a G stage to log in.
         if let pages = s.writtenByDMA, !pages.isEmpty {
             guard gStage != nil, pages.allSatisfy({ $0 % 4096 == 0 && $0 >= guestRAM.base && $0 - guestRAM.base < guestRAM.size })
             else { return false }
@@ -47,7 +48,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         vmm!.guestSATPs = s.guestSATPs
         if let saved = s.iommu { iommu?.restoreState(saved) }
         dirtyLog = s.dirtyLog ?? DirtyLogCounters()
-        writtenByDMA = Set(s.writtenByDMA ?? [])
+        writtenByVMM = Set(s.writtenByDMA ?? [])
         sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

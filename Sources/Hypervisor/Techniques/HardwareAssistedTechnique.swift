@@ -47,8 +47,9 @@ public final class HardwareAssistedTechnique: Technique {
     private(set) var gStage: NestedPageTables?
     private(set) var guestRAM: (base: UInt64, size: UInt64) = (0, 0)
     public internal(set) var dirtyLog = DirtyLogCounters()
-    /// Guest pages DMA wrote since the dirty log was last cleared (the hart's D bits miss them).
-    var writtenByDMA: Set<UInt64> = []
+    /// Guest pages DMA or a tool wrote since the dirty log was last cleared (the hart's D bits
+    /// miss them).
+    var writtenByVMM: Set<UInt64> = []
 
     public init(policy: HardwareAssistedPolicy = HardwareAssistedPolicy(), shadowPolicy: ShadowPolicy = ShadowPolicy()) {
         self.policy = policy
@@ -106,7 +107,7 @@ public final class HardwareAssistedTechnique: Technique {
             if policy.io == .assigned { assignDevices(of: guest, tables: &tables, vmid: vmid) }
             gStage = tables
             guestRAM = (ramBase, memory)
-            machine.dmaWriteObserver = { [weak self] address, count in self?.noteDMAWrite(address, count) }
+            machine.dmaWriteObserver = { [weak self] address, count in self?.noteVMMWrite(address, count) }
         }
         let platform = HardwareSBIPlatform(machine: machine, map: map, console: guest.board.console, input: firmware)
         let sbi = BuiltinSBI(platform: platform)
@@ -269,7 +270,10 @@ public final class HardwareAssistedTechnique: Technique {
                         "interrupt_exits": m.interruptExits, "interrupts_injected": m.interruptsInjected,
                         "exceptions_reflected": m.exceptionsReflected, "emulated": m.emulated,
                         "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites]
-        if let shadow = vmm.shadow { groups["shadow"] = shadow.counters.dictionary }
+        if let shadow = vmm.shadow {
+            groups["shadow"] = shadow.counters.dictionary
+            groups["dirty_log"] = shadow.dirtyLogCounters.dictionary
+        }
         if let iommu { groups["iommu"] = iommu.counters.dictionary }
         if gStage != nil { groups["dirty_log"] = dirtyLog.dictionary }
         groups["intercepted"] = m.intercepted.withZeros(for: HardwareIntercept.allCases.map(\.rawValue) + ["sfence_vma"])

@@ -86,8 +86,10 @@ extension Guest {
         }
         for (pa, slice) in pieces {
             machine.loadPhysical(Array(slice), at: pa)
-            // Under shadow paging, shadows derived from a guest page table follow a tool's write.
+            // Under shadow paging, shadows derived from a guest page table follow a tool's write
+            // (and the shadow pager's dirty log notes it); the G stage's log notes it too.
             shadowPageTables?.guestWrote(guestPhysical: pa, size: slice.count)
+            (technique as? HardwareAssistedTechnique)?.noteVMMWrite(pa, slice.count)
         }
         return .success(())
     }

@@ -665,7 +665,7 @@ function vmlab_VM:tlb(options) end
 ---@return vmlab.IOMMUView? iommu
 function vmlab_VM:iommu() end
 
----The guest-physical addresses of the pages written since the dirty log was last cleared (at first: since the VM was built, so every page of its RAM), in ascending order, as a `hw` VMM with nested paging keeps its log: the G stage's D bits, which the hart sets on a guest's store, and the pages the VMM's devices wrote by DMA, noted as they were written. A page written back with what it held counts, unlike in `snapshot:changed_pages`. With `clear`, the log starts again from here. Reading is the VMM's work on another CPU, counted in `vm:stats().technique.dirty_log`, not charged to the guest; the guest pays for a clear afterwards (the TLB misses of the flush, the walks that set D again). Other modes, shadow paging and `ad_bits = "fault"` keep no such log: `nil, message`. Not inside a hook.
+---The guest-physical addresses of the pages written since the dirty log was last cleared (at first: since the VM was built, so every page of its RAM), in ascending order, as the VMM keeps its log: under `hw` with nested paging the G stage's D bits, which the hart sets on a guest's store, and the pages the VMM's devices wrote by DMA or `vm:write_memory` wrote, noted as they were written; under `trap`, `bt` and `hw` with shadow paging by write protection, the guest's first store to each page after a clear being a hidden fault, and what the VMM wrote itself (DMA, emulated stores, A/D bits, `vm:write_memory`) noted as written. A page written back with what it held counts, unlike in `snapshot:changed_pages`. With `clear`, the log starts again from here. Reading is the VMM's work on another CPU, counted in `vm:stats().technique.dirty_log`, not charged to the guest; the guest pays for a clear afterwards (under nested paging the TLB misses of the flush and the walks that set D again; under shadow paging a write fault per page). `native`, `interpret`, `pv`, and nested paging with `ad_bits = "fault"` keep no such log: `nil, message`. Not inside a hook.
 ---@param options? vmlab.DirtyPagesOptions
 ---@return integer[] pages
 ---@return string message # Why the VM keeps no dirty log.
@@ -727,7 +727,7 @@ local vmlab_WalkCacheEntry = {}
 ---@field json? string Also write the JSON to this file.
 
 ---@class vmlab.DirtyPagesOptions
----@field clear? boolean Clear the log after reading it (default false): the G stage's D bits, and every vCPU's TLB is flushed, so that the next store to each page sets its D bit again.
+---@field clear? boolean Clear the log after reading it (default false), and flush every vCPU's TLB: under nested paging the G stage's D bits are cleared, so that the next store to each page sets its D bit again; under shadow paging every shadow leaf is made read-only, so that the next store to each page is a hidden fault.
 
 ---@class vmlab.DisasmOptions
 ---@field base? integer Address of the first byte, used for branch and jump targets (default 0x80000000).
