@@ -5,6 +5,7 @@
 local vmlab = require "vmlab"
 local tinyos = require "tinyos_run"
 local blk = require "virtio_blk_request"
+local sv39_kernel = require "sv39_kernel"
 
 -- tinyos under `mode` (default hw), 16 MiB, running `bench` (long enough not to finish in these runs).
 local function vm(bench, extra, mode)
@@ -152,45 +153,15 @@ describe("vm:dirty_pages", function()
   it("under shadow paging: holds a guest table the VMM's walker set an A bit in", function()
     -- l0[0] maps a page with A clear; the load from it makes the VMM's walker set A (Svadu),
     -- a write to the guest's memory that no store of the guest made.
-    local kernel, symbols = vmlab.asm([[
-      la t1, root              # root[1] -> l1 (va 0x40000000...)
-      la t0, l1
-      srli t0, t0, 2
-      ori t0, t0, 1
-      sd t0, 8(t1)
-      la t1, l1                # l1[0] -> l0
-      la t0, l0
-      srli t0, t0, 2
-      ori t0, t0, 1
-      sd t0, 0(t1)
-      la t1, l0                # l0[0] -> page: V R W, A = D = 0
-      la t0, page
-      srli t0, t0, 2
-      ori t2, t0, 0x7
-      sd t2, 0(t1)
-      li t0, (0x80000 << 10) | 0xcf   # root[2]: the kernel, a gigapage, V R W X A D
-      la t1, root
-      sd t0, 16(t1)
-      la t0, root
-      srli t0, t0, 12
-      li t1, 8 << 60
-      or t0, t0, t1
-      csrw satp, t0
-      sfence.vma
+    local kernel, symbols = sv39_kernel {
+      leaves = { 0x7 },    -- V R W, A = D = 0
+      kernel = 0xcf,       -- V R W X A D
+      body = [[
     load:
       li a1, 0x40000000
       ld a0, 0(a1)
-      li a7, 0x53525354        # SBI system reset
-      li a6, 0
-      li a0, 0
-      li a1, 0
-      ecall
-      .balign 4096
-    root: .zero 4096
-    l1: .zero 4096
-    l0: .zero 4096
-    page: .zero 4096
-    ]], { base = 0x80200000 })   -- where the built-in SBI starts a kernel
+      ]],
+    }
     for _, case in ipairs { { "trap" }, { "bt" }, { "hw", { paging = "shadow" } } } do
       local v <close> = assert(vmlab.vm { mode = case[1], hw = case[2], image = kernel, firmware = "builtin", symbols = symbols })
       expect((v:run { to = "load" })).to_equal("reached")

@@ -1,6 +1,7 @@
 -- mode = "trap": the guest kernel deprivileged under the VMM, the shadow counters in vm:stats(),
 -- exit events, and holes. (What tools see of a trap guest: trap_views_test.lua.)
 local vmlab = require "vmlab"
+local sv39_kernel = require "sv39_kernel"
 
 local run = require "tinyos_run"
 local tinyos, result, kernel = run.vm, run.result, run.kernel
@@ -127,35 +128,14 @@ describe("mode = \"trap\"", function()
     -- Svade (ad_bits = "fault"): a load through a leaf with A clear and a store through one with
     -- D clear raise page faults, which the guest's handler records in s1; under the default
     -- (Svadu) the walker sets the bits. The VMM's own walk of the guest's tables does the same.
-    local kernel = vmlab.asm [[
+    local kernel = sv39_kernel {
+      prologue = [[
       la t0, handler
       csrw stvec, t0
-      la t1, root              # root[1] -> l1 (va 0x40000000...)
-      la t0, l1
-      srli t0, t0, 2
-      ori t0, t0, 1
-      sd t0, 8(t1)
-      la t1, l1                # l1[0] -> l0
-      la t0, l0
-      srli t0, t0, 2
-      ori t0, t0, 1
-      sd t0, 0(t1)
-      la t1, l0                # l0[0] -> page: V R W, A = D = 0; l0[1] -> page: V R W A, D = 0
-      la t0, page
-      srli t0, t0, 2
-      ori t2, t0, 0x7
-      sd t2, 0(t1)
-      ori t2, t0, 0x47
-      sd t2, 8(t1)
-      li t0, (0x80000 << 10) | 0xcf   # root[2]: the kernel, a gigapage, V R W X A D
-      la t1, root
-      sd t0, 16(t1)
-      la t0, root
-      srli t0, t0, 12
-      li t1, 8 << 60
-      or t0, t0, t1
-      csrw satp, t0
-      sfence.vma
+      ]],
+      leaves = { 0x7, 0x47 },   -- l0[0]: V R W, A = D = 0; l0[1]: V R W A, D = 0
+      kernel = 0xcf,            -- V R W X A D
+      body = [[
       li a1, 0x40000000
       li s1, 0
       ld a0, 0(a1)             # A = 0: a load page fault under Svade
@@ -167,23 +147,16 @@ describe("mode = \"trap\"", function()
       li s1, 0
       sd a0, 0(a1)             # D = 0: a store page fault under Svade
       mv s4, s1
-      li a7, 0x53525354
-      li a6, 0
-      li a0, 0
-      li a1, 0
-      ecall
+      ]],
+      after = [[
     handler:
       csrr s1, scause
       csrr t0, sepc
       addi t0, t0, 4
       csrw sepc, t0
       sret
-      .balign 4096
-    root: .zero 4096
-    l1: .zero 4096
-    l0: .zero 4096
-    page: .zero 4096
-    ]]
+      ]],
+    }
     for ad, want in pairs { fault = { 13, 0, 15 }, hardware = { 0, 0, 0 } } do
       for _, mode in ipairs { "native", "interpret", "trap", "bt" } do
         local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin", ad_bits = ad })

@@ -1,5 +1,6 @@
 -- vmlab.vm: building a machine, running it, and reading what it did.
 local vmlab = require "vmlab"
+local sv39_kernel = require "sv39_kernel"
 
 -- Powers off through the test finisher (0x100000) with exit code `code` (0 = pass).
 local function finisher_program(code)
@@ -558,44 +559,15 @@ describe("the hart's options", function()
   end)
 
   it("list what the TLB holds with vm:tlb(): the kernel's global gigapage, a page of ASID 5", function()
-    local kernel, symbols = vmlab.asm([[
-      la t1, root              # root[1] -> l1 (va 0x40000000...)
-      la t0, l1
-      srli t0, t0, 2
-      ori t0, t0, 1
-      sd t0, 8(t1)
-      la t1, l1                # l1[0] -> l0
-      la t0, l0
-      srli t0, t0, 2
-      ori t0, t0, 1
-      sd t0, 0(t1)
-      la t1, l0                # l0[0] -> page: V R W A D
-      la t0, page
-      srli t0, t0, 2
-      ori t0, t0, 0xc7
-      sd t0, 0(t1)
-      li t0, (0x80000 << 10) | 0xef   # root[2]: the kernel, a global gigapage, V R W X G A D
-      la t1, root
-      sd t0, 16(t1)
-      la t0, root
-      srli t0, t0, 12
-      li t1, (8 << 60) | (5 << 44)    # Sv39, ASID 5
-      or t0, t0, t1
-      csrw satp, t0
-      sfence.vma
+    local kernel, symbols = sv39_kernel {
+      leaves = { 0xc7 },   -- V R W A D
+      kernel = 0xef,       -- V R W X G A D: global
+      asid = 5,
+      body = [[
       li a1, 0x40000000
       sd a1, 8(a1)
-      li a7, 0x53525354
-      li a6, 0
-      li a0, 0
-      li a1, 0
-      ecall
-      .balign 4096
-    root: .zero 4096
-    l1: .zero 4096
-    l0: .zero 4096
-    page: .zero 4096
-    ]], { base = 0x80200000 })
+      ]],
+    }
     local vm <close> = assert(vmlab.vm { image = kernel, firmware = "builtin", tlb = { entries = 8, ways = 2 } })
     expect(vm:tlb()).to_equal({})
     expect(vm:run { max_instructions = 1e6 }).to_equal("poweroff")
