@@ -11,9 +11,14 @@ import Machine
 public final class InterpretTechnique: Technique {
     public init() {}
     public var mode: ExecutionMode { .interpret }
+    /// The guest it runs (weak: the guest holds its technique), for its snapshots.
+    weak var installedGuest: Guest?
+    /// The dirty log's harvests (InterpretTechnique+DirtyLog.swift); the log is the machine's.
+    var dirtyLog = InterpretDirtyLogCounters()
 
     public func install(on guest: Guest) throws(GuestBuildError) {
         guest.machine.costs = Self.costTable(guest.profile)
+        installedGuest = guest
     }
 
     /// The software CPU's prices, event by event (`MachinePricing.interpreted`).
@@ -40,6 +45,7 @@ public final class InterpretTechnique: Technique {
             emulated["software_walk_references", default: 0] &+= c.tlb.walkReferences
         }
         groups["interpreter"] = emulated
+        groups["dirty_log"] = dirtyLogCounters(guest)
         return groups
     }
 }

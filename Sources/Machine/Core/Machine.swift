@@ -62,6 +62,8 @@ public final class Machine {
     /// Host breakpoints: execution stops before the instruction at one of these pcs (any hart).
     /// While any is set, harts run one instruction per slice.
     public var breakpoints: Set<UInt64> = []
+    /// The log of RAM pages written, when a VMM keeps one (`writeLog`, RAMWriteLog.swift).
+    var ramWriteLog: RAMWriteLog?
     /// The binary translator shown every decoded instruction (CodeTranslator.swift); setting it
     /// drops all decoded code so that everything is shown to it. Weak: a VMM owns its translator.
     /// (Kept weakly by the decoded-code cache, whose decode paths consult it; `run` holds it

@@ -172,12 +172,13 @@ final class Hart {
     @inline(__always)
     func isCode(_ address: UInt64) -> Bool { codePages[Int((address &- ramBase) >> 12)] != nil }
 
-    /// Keeps decoded code and other harts' reservations coherent after a store to RAM made
-    /// outside the fast path. A store that kills translated blocks ends the slice after the
-    /// instruction, so the block engine never runs on in a block whose bytes changed (it checks
-    /// nothing per instruction for that).
+    /// Keeps decoded code, other harts' reservations and the write log coherent after a store to
+    /// RAM made outside the fast path. A store that kills translated blocks ends the slice after
+    /// the instruction, so the block engine never runs on in a block whose bytes changed (it
+    /// checks nothing per instruction for that).
     @inline(__always)
     func noteWrite(_ pa: UInt64, count: UInt64) {
+        if let log = machine.ramWriteLog { log.pagesWrittenByHarts &+= log.noteWrite(pa, count: count) }
         if isCode(pa) || isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= ramBase &+ 2 && isCode(pa &- 2))
             || reservedPageCount.pointee != 0 {
             let killed = code.blockCounters.blocksInvalidated

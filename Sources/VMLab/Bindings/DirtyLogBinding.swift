@@ -4,15 +4,16 @@ import LuaKit
 /// `vm:dirty_pages{}`: a VMM's dirty log, the pages a pre-copy migration must send again, as a
 /// hypervisor finds them rather than by comparing contents (`snapshot:changed_pages`): under `hw`
 /// with nested paging from the G stage's D bits and its own record of DMA and tool writes (DirtyLog.swift), under
-/// shadow paging by write protection (ShadowPageTables+DirtyLog.swift).
+/// shadow paging by write protection (ShadowPageTables+DirtyLog.swift), under `interpret` from the
+/// software CPU's stores (InterpretTechnique+DirtyLog.swift).
 enum DirtyLogBinding {
     static let options: [LuaOption] = [
-        LuaOption("clear", .boolean, "Clear the log after reading it (default false), and flush every vCPU's TLB: under nested paging the G stage's D bits are cleared, so that the next store to each page sets its D bit again; under shadow paging every shadow leaf is made read-only, so that the next store to each page is a hidden fault."),
+        LuaOption("clear", .boolean, "Clear the log after reading it (default false), and flush every vCPU's TLB: under nested paging the G stage's D bits are cleared, so that the next store to each page sets its D bit again; under shadow paging every shadow leaf is made read-only, so that the next store to each page is a hidden fault; under `interpret` every page is marked clean, so that the next store to each takes the software CPU's slow path."),
     ]
 
     static let methods: [LuaFunction] = [
         .method("dirty_pages", of: "vmlab.VM",
-                summary: "The guest-physical addresses of the pages written since the dirty log was last cleared (at first: since the VM was built, so every page of its RAM), in ascending order, as the VMM keeps its log: under `hw` with nested paging the G stage's D bits, which the hart sets on a guest's store, and the pages the VMM's devices wrote by DMA or `vm:write_memory` wrote, noted as they were written; under `trap`, `bt` and `hw` with shadow paging by write protection, the guest's first store to each page after a clear being a hidden fault, and what the VMM wrote itself (DMA, emulated stores, A/D bits, `vm:write_memory`) noted as written. A page written back with what it held counts, unlike in `snapshot:changed_pages`. With `clear`, the log starts again from here. Reading is the VMM's work on another CPU, counted in `vm:stats().technique.dirty_log`, not charged to the guest; the guest pays for a clear afterwards (under nested paging the TLB misses of the flush and the walks that set D again; under shadow paging a write fault per page). `native`, `interpret`, `pv`, and nested paging with `ad_bits = \"fault\"` keep no such log: `nil, message`. Not inside a hook.",
+                summary: "The guest-physical addresses of the pages written since the dirty log was last cleared (at first: since the VM was built, so every page of its RAM), in ascending order, as the VMM keeps its log: under `hw` with nested paging the G stage's D bits, which the hart sets on a guest's store, and the pages the VMM's devices wrote by DMA or `vm:write_memory` wrote, noted as they were written; under `trap`, `bt` and `hw` with shadow paging by write protection, the guest's first store to each page after a clear being a hidden fault, and what the VMM wrote itself (DMA, emulated stores, A/D bits, `vm:write_memory`) noted as written; under `interpret` from every store the software CPU makes (the first to each page after a clear takes its slow path) and every DMA or tool write. A page written back with what it held counts, unlike in `snapshot:changed_pages`. With `clear`, the log starts again from here. Reading is the VMM's work on another CPU, counted in `vm:stats().technique.dirty_log`, not charged to the guest; the guest pays for a clear afterwards (under nested paging the TLB misses of the flush and the walks that set D again; under shadow paging a write fault per page; under `interpret` nothing modelled). `native`, `pv`, and nested paging with `ad_bits = \"fault\"` keep no such log: `nil, message`. Not inside a hook.",
                 parameters: [.optional("options", .options(name: "vmlab.DirtyPagesOptions", options))],
                 returns: [LuaReturn(.list(.integer), "pages"), LuaReturn(.string, "message", "Why the VM keeps no dirty log.")]) { call in
             let vm = try VMBinding.machine(call)
@@ -22,8 +23,13 @@ enum DirtyLogBinding {
             if let shadow = guest.shadowPageTables {
                 return [.array(shadow.dirtyPages(clear: clear).map { .unsigned($0) })]
             }
+            if let interpreter = guest.technique as? InterpretTechnique {
+                return [.array(interpreter.dirtyPages(guest, clear: clear).map { .unsigned($0) })]
+            }
             guard let hw = guest.technique as? HardwareAssistedTechnique else {
-                return LuaValue.failure("no dirty log under '\(guest.mode.rawValue)': only the VMMs that control the guest's translation keep one (trap, bt and hw with shadow paging by write protection, hw with nested paging in the G stage's D bits)")
+                let why = guest.mode == .native ? "there is no VMM to keep one"
+                    : "the guest maps its own memory writable and this VMM keeps no shadow of its tables to take that away"
+                return LuaValue.failure("no dirty log under '\(guest.mode.rawValue)': \(why) (interpret, trap, bt and hw keep one)")
             }
             switch Result(catching: { () throws(DirtyLogError) in try hw.dirtyPages(clear: clear) }) {
             case .success(let pages): return [.array(pages.map { .unsigned($0) })]
