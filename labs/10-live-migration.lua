@@ -30,13 +30,13 @@
 -- downtime? When should a VMM give up iterating? In section 3, the working set is the same: why
 -- is the outcome not? What would post-copy migration (start on the target at once, fetch pages on
 -- demand) trade against pre-copy? Why can the target's run be compared with the source's, cycle
--- for cycle, here, and never on real hardware? In section 5, why does each log hold more pages
--- than changed, and why can it never hold fewer? What does the guest pay for each clear under
--- each VMM (compare the instructions it got done while migrating), and why does a VMM comparing
--- contents never know which pages to compare? Why does the shadow pager not need the hardware's
--- D bits? Why does the dirty set under `trap` shrink a little every round, where under `hw` it
--- stays the working set, and would a VMM want that? What does the interpreter's log cost, and
--- whom?
+-- for cycle, here, and never on real hardware? In section 5, why may a log hold more pages than
+-- changed, and why can it never hold fewer? What does the guest pay for each clear under each
+-- VMM (compare the instructions per cycle it got done while migrating), and why does a VMM
+-- comparing contents never know which pages to compare? Why does the shadow pager not need the
+-- hardware's D bits? Why does the dirty set under `trap` shrink a little every round, where under
+-- `hw` it stays the working set, and would a VMM want that? What does the interpreter's log cost,
+-- and whom?
 local vmlab = require "vmlab"
 
 local kernel = vmlab.guest "tinyos"
