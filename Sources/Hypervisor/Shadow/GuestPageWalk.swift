@@ -98,9 +98,9 @@ struct MachineWords {
 
     /// The dirty log the guest walker's A/D updates go into (held by the shadows; none for a
     /// walk outside them).
-    unowned(unsafe) let writes: GuestWriteLog?
+    unowned(unsafe) let writes: RAMWriteLog?
 
-    init(machine: Machine, writes: GuestWriteLog? = nil) {
+    init(machine: Machine, writes: RAMWriteLog? = nil) {
         self.machine = machine
         self.writes = writes
     }
@@ -114,7 +114,7 @@ struct MachineWords {
     /// guest's memory, which the dirty log notes.
     func writeGuestEntry(_ ma: UInt64, _ value: UInt64, guestPhysical gpa: UInt64) {
         write(ma, value)
-        writes?.noteWrite(guestPhysical: gpa, size: 8)
+        writes?.noteOtherWrite(gpa, count: 8)
     }
 }
 

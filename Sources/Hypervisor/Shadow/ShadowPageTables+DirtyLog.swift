@@ -14,53 +14,6 @@
 
 import Machine
 
-/// Which guest pages were written since the log was last cleared: a bit per page of the VM's
-/// RAM span, set while the page is clean. Shared by the shadows and their word access
-/// (`MachineWords`), through which the guest walker writes A/D bits.
-final class GuestWriteLog {
-    let map: GuestPhysicalMap
-    /// Set bits: pages not written since the last clear. Nil before the first clear: every page
-    /// counts as written since the VM was built.
-    var clean: ProtectedPages?
-    var counters = ShadowDirtyLogCounters()
-
-    init(map: GuestPhysicalMap) { self.map = map }
-
-    /// Whether guest page `frame` has not been written since the last clear (and so must not be
-    /// mapped writable).
-    @inline(__always)
-    func isClean(guestPhysical gpa: UInt64) -> Bool {
-        clean?.contains(page: gpa >> 12) ?? false
-    }
-
-    /// `size` bytes at `gpa` were written by the VMM, a device or a tool.
-    func noteWrite(guestPhysical gpa: UInt64, size: Int) {
-        guard clean != nil, size > 0 else { return }
-        var page = gpa >> 12
-        while page <= (gpa &+ UInt64(size) &- 1) >> 12 {
-            if markWritten(page: page) { counters.pagesWrittenByVMM &+= 1 }
-            page &+= 1
-        }
-    }
-
-    /// Clears page `page`'s clean bit; true if it was set.
-    @discardableResult
-    func markWritten(page: UInt64) -> Bool {
-        guard clean?.contains(page: page) == true else { return false }
-        clean?.set(page: page, false)
-        return true
-    }
-
-    /// Every RAM page of the map, clean.
-    func allClean() -> ProtectedPages {
-        var bits = ProtectedPages(map: map)
-        for r in map.regions where r.isRAM && r.size > 0 {
-            for page in (r.guestBase >> 12)..<((r.guestBase &+ r.size &+ 0xFFF) >> 12) { bits.set(page: page, true) }
-        }
-        return bits
-    }
-}
-
 /// What the shadow pager's dirty log has done (`vm:stats().technique.dirty_log`).
 public struct ShadowDirtyLogCounters: Sendable, Equatable, Codable {
     /// Harvests (`dirtyPages`), and how many of them cleared the log.
@@ -70,43 +23,36 @@ public struct ShadowDirtyLogCounters: Sendable, Equatable, Codable {
     public var pagesReported: UInt64 = 0
     /// Writable shadow leaves made read-only by clears.
     public var leavesWriteProtected: UInt64 = 0
-    /// Hidden faults taken on the guest's first store to a page the log had write-protected.
-    public var writeFaults: UInt64 = 0
-    /// Clean pages written by the VMM, a device's DMA or a tool, which no fault showed.
-    public var pagesWrittenByVMM: UInt64 = 0
-
-    public var dictionary: [String: UInt64] {
-        ["harvests": harvests, "clears": clears, "pages_reported": pagesReported,
-         "leaves_write_protected": leavesWriteProtected, "write_faults": writeFaults,
-         "pages_written_by_vmm": pagesWrittenByVMM]
-    }
 }
 
 extension ShadowPageTables {
-    public var dirtyLogCounters: ShadowDirtyLogCounters { writeLog.counters }
+    /// The dirty log's counters under their snake_case names, for `vm:stats()`, with the log's
+    /// own: `write_faults`, the hidden faults taken on the guest's first store to a page the log
+    /// had clean, and `pages_written_by_vmm`, clean pages the VMM, a device's DMA or a tool wrote.
+    public var dirtyLogStatistics: [String: UInt64] {
+        ["harvests": dirtyLog.harvests, "clears": dirtyLog.clears, "pages_reported": dirtyLog.pagesReported,
+         "leaves_write_protected": dirtyLog.leavesWriteProtected, "write_faults": writeLog.pagesWrittenByStores,
+         "pages_written_by_vmm": writeLog.pagesWrittenOtherwise]
+    }
 
     /// The guest-physical addresses of the pages written since the log was last cleared (at
     /// first: since the VM was built, so every page of RAM), in ascending order; with `clear`,
     /// the log starts again from here: every writable shadow leaf is made read-only and every
     /// hart's TLB flushed.
     public func dirtyPages(clear: Bool) -> [UInt64] {
-        var pages: [UInt64] = []
-        for r in map.regions where r.isRAM && r.size > 0 {
-            for page in (r.guestBase >> 12)..<((r.guestBase &+ r.size &+ 0xFFF) >> 12) where !writeLog.isClean(guestPhysical: page << 12) {
-                pages.append(page << 12)
-            }
-        }
-        pages.sort()
-        writeLog.counters.harvests &+= 1
-        writeLog.counters.pagesReported &+= UInt64(pages.count)
+        // The log spans the guest's RAM from its lowest page to its highest: a page between two
+        // regions of RAM is none.
+        let pages = writeLog.writtenPages.filter { map.machineAddress($0)?.isRAM == true }
+        dirtyLog.harvests &+= 1
+        dirtyLog.pagesReported &+= UInt64(pages.count)
         if clear {
-            writeLog.counters.clears &+= 1
-            writeLog.clean = writeLog.allClean()
+            dirtyLog.clears &+= 1
+            writeLog.markAllClean()
             // Only a page written since the last clear can have a writable leaf (a clean page is
             // never mapped writable), so those are the pages to visit.
             var withdrawn = 0
             for page in pages { withdrawn += withdrawWrite(frame: page) }
-            writeLog.counters.leavesWriteProtected &+= UInt64(withdrawn)
+            dirtyLog.leavesWriteProtected &+= UInt64(withdrawn)
             // Translations cached writable would let stores go by unseen. The migration thread's
             // flush: not one of the guest's (`flushHardwareTLB`), and not charged to it.
             if withdrawn > 0 { withMachine { m in for h in 0..<m.hartCount { m.flushTLB(hart: h) } } }
@@ -115,8 +61,8 @@ extension ShadowPageTables {
     }
 
     /// The guest's store at guest-physical `gpa` is about to be given a writable shadow leaf: the
-    /// page is written. Counted as the log's fault when the page was clean.
+    /// page is written. Counted as the log's write fault when the page was clean.
     func noteGuestStore(guestPhysical gpa: UInt64) {
-        if writeLog.markWritten(page: gpa >> 12) { writeLog.counters.writeFaults &+= 1 }
+        writeLog.noteStore(gpa, count: 1)
     }
 }

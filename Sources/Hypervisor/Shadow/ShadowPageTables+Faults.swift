@@ -149,7 +149,7 @@ extension ShadowPageTables {
         }
         // Writable only once the guest's D bit is set (so the first store reaches the VMM, which
         // sets it), never for a page the shadows mirror, nor one the dirty log has clean.
-        if pte & Sv39.d == 0 || isWriteProtected(guestPhysical: frame) || writeLog.isClean(guestPhysical: frame) { w = false }
+        if pte & Sv39.d == 0 || isWriteProtected(guestPhysical: frame) || writeLog.isClean(frame) { w = false }
         // No access at all is no entry: a valid entry without R or X would be a pointer to a table.
         guard r || x else { return 0 }
         var flags = Sv39.v | Sv39.u | Sv39.a | Sv39.d

@@ -22,7 +22,7 @@ extension ShadowPageTables {
         let x = bare || pte & Sv39.x != 0
         var w = bare || pte & Sv39.w != 0
         if !bare && pte & Sv39.d == 0 { w = false }
-        if isWriteProtected(guestPhysical: frame) || writeLog.isClean(guestPhysical: frame) { w = false }
+        if isWriteProtected(guestPhysical: frame) || writeLog.isClean(frame) { w = false }
         // A leaf that is only X stays only X: the hardware's MXR reads it, as the guest's would be.
         guard r || x else { return 0 }
         var flags = Sv39.v | Sv39.a | Sv39.d

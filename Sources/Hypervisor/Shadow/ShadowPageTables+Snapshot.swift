@@ -27,9 +27,9 @@ extension ShadowPageTables {
         var sum: Bool, mxr: Bool
         var guestSATPs: [UInt64], view: ShadowView, machineSATPs: [UInt64]
         var flushesByHart: [UInt64]
-        /// The dirty log: its clean pages (nil before its first clear) and its counters. Absent
-        /// from files written before there was a log: never cleared.
-        var dirtyLogClean: ProtectedPages?
+        /// The dirty log: which pages are clean, and its counters. Absent from files written
+        /// before there was a log: never cleared.
+        var dirtyLogPages: RAMWriteLog.State?
         var dirtyLog: ShadowDirtyLogCounters?
     }
 
@@ -40,7 +40,7 @@ extension ShadowPageTables {
               currentSlots: currents.map { $0?.slot }, hart: hart, pool: pool, pageInfo: pageInfo, derived: derived,
               protected: protected, writableMappings: writableMappings, clock: clock, counters: counters,
               sum: sum, mxr: mxr, guestSATPs: guestSATPs, view: view, machineSATPs: machineSATPs,
-              flushesByHart: flushesByHart, dirtyLogClean: writeLog.clean, dirtyLog: writeLog.counters)
+              flushesByHart: flushesByHart, dirtyLogPages: writeLog.state, dirtyLog: dirtyLog)
     }
 
     /// Whether `state` was saved by shadows of this size (cache capacity, pool, guest RAM).
@@ -54,7 +54,7 @@ extension ShadowPageTables {
             && state.writableMappings.pageCount == writableMappings.pageCount
             && state.pool.isWellFormed && state.protected.isWellFormed && state.derived.isWellFormed
             && state.writableMappings.isWellFormed
-            && (state.dirtyLogClean.map { $0.firstPage == protected.firstPage && $0.pageCount == protected.pageCount && $0.isWellFormed } ?? true)
+            && (state.dirtyLogPages.map(writeLog.fits) ?? true)
             && state.guestSATPs.count == guestSATPs.count && state.machineSATPs.count == machineSATPs.count
             && state.flushesByHart.count == flushesByHart.count && (0..<max(1, currents.count)).contains(state.hart)
             // Slots index the cache; a file's may point anywhere.
@@ -91,7 +91,8 @@ extension ShadowPageTables {
         view = state.view
         machineSATPs = state.machineSATPs
         flushesByHart = state.flushesByHart
-        writeLog.clean = state.dirtyLogClean
-        writeLog.counters = state.dirtyLog ?? ShadowDirtyLogCounters()
+        writeLog.restore(state.dirtyLogPages
+            ?? RAMWriteLog(base: writeLog.base, size: UInt64(writeLog.pageCount) << 12, clean: false).state)
+        dirtyLog = state.dirtyLog ?? ShadowDirtyLogCounters()
     }
 }

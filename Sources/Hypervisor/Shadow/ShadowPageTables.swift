@@ -172,8 +172,11 @@ public final class ShadowPageTables {
     /// list fills up (`noteWritable`).
     var writableMappings: GuestPageLists
     var clock: UInt64 = 0
-    /// The dirty log (ShadowPageTables+DirtyLog.swift).
-    let writeLog: GuestWriteLog
+    /// The dirty log (ShadowPageTables+DirtyLog.swift): which guest pages were written since it
+    /// was last cleared, over the span of the guest's RAM (every page written until the first
+    /// clear), and its harvests.
+    let writeLog: RAMWriteLog
+    var dirtyLog = ShadowDirtyLogCounters()
     let words: MachineWords
     /// Held by these shadows alone: what a holder that must not keep them alive references weakly.
     private(set) lazy var link = ShadowLink(self)
@@ -205,7 +208,7 @@ public final class ShadowPageTables {
         machineSATPs = Array(repeating: 0, count: harts)
         flushesByHart = Array(repeating: 0, count: harts)
         pageInfo = Array(repeating: nil, count: pool.pages)
-        writeLog = GuestWriteLog(map: map)
+        writeLog = RAMWriteLog(base: map.ramPages.lowerBound << 12, size: UInt64(map.ramPages.count) << 12, clean: false)
         words = MachineWords(machine: machine, writes: writeLog)
         protected = ProtectedPages(map: map)
         derived = GuestPageLists(map: map)
@@ -504,7 +507,7 @@ public final class ShadowPageTables {
 
     public func guestWrote(guestPhysical gpa: UInt64, size: Int) {
         guard size > 0 else { return }
-        writeLog.noteWrite(guestPhysical: gpa, size: size)
+        writeLog.noteOtherWrite(gpa, count: UInt64(size))
         var changed = false
         var slot = gpa & ~7
         while slot < gpa &+ UInt64(size) {

@@ -272,7 +272,7 @@ public final class HardwareAssistedTechnique: Technique {
                         "shadow_faults": m.shadowFaults, "traced_writes": m.tracedWrites]
         if let shadow = vmm.shadow {
             groups["shadow"] = shadow.counters.dictionary
-            groups["dirty_log"] = shadow.dirtyLogCounters.dictionary
+            groups["dirty_log"] = shadow.dirtyLogStatistics
         }
         if let iommu { groups["iommu"] = iommu.counters.dictionary }
         if gStage != nil { groups["dirty_log"] = dirtyLog.dictionary }

@@ -18,11 +18,7 @@ public struct InterpretDirtyLogCounters: Sendable, Equatable, Codable {
 
 /// An interpreted VM's state for a snapshot: its dirty log, if it keeps one.
 struct InterpretTechniqueState: Codable {
-    struct WriteLog: Codable {
-        var clean: [UInt64]
-        var writtenByHarts: UInt64, writtenOtherwise: UInt64
-    }
-    var writeLog: WriteLog?
+    var writeLog: RAMWriteLog.State?
     var dirtyLog: InterpretDirtyLogCounters
 }
 
@@ -39,7 +35,7 @@ extension InterpretTechnique {
         if clear {
             dirtyLog.clears &+= 1
             if guest.machine.writeLog == nil {
-                guest.machine.writeLog = RAMWriteLog(base: ram.address, size: ram.size)
+                guest.machine.writeLog = Self.newLog(guest)
             } else {
                 guest.machine.clearWriteLog()
             }
@@ -50,22 +46,24 @@ extension InterpretTechnique {
     func dirtyLogCounters(_ guest: Guest) -> [String: UInt64] {
         let log = guest.machine.writeLog
         return ["harvests": dirtyLog.harvests, "clears": dirtyLog.clears, "pages_reported": dirtyLog.pagesReported,
-                "first_stores": log?.pagesWrittenByHarts ?? 0, "pages_written_by_vmm": log?.pagesWrittenOtherwise ?? 0]
+                "first_stores": log?.pagesWrittenByStores ?? 0, "pages_written_by_vmm": log?.pagesWrittenOtherwise ?? 0]
     }
 }
 
 extension InterpretTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
-        InterpretTechniqueState(writeLog: installedGuest?.machine.writeLog.map {
-            .init(clean: $0.cleanBits, writtenByHarts: $0.pagesWrittenByHarts, writtenOtherwise: $0.pagesWrittenOtherwise)
-        }, dirtyLog: dirtyLog)
+        InterpretTechniqueState(writeLog: installedGuest?.machine.writeLog?.state, dirtyLog: dirtyLog)
     }
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? InterpretTechniqueState, let guest = installedGuest else { return false }
         guard let saved = s.writeLog else { return true }
-        let ram = guest.board.guestRAM
-        return saved.clean.count == Int(((ram.size + 0xFFF) >> 12 + 63) / 64)
+        return Self.newLog(guest).fits(saved)
+    }
+
+    /// A log over the guest's RAM, every page clean.
+    private static func newLog(_ guest: Guest) -> RAMWriteLog {
+        RAMWriteLog(base: guest.board.guestRAM.address, size: guest.board.guestRAM.size)
     }
 
     func restoreTechniqueState(_ state: Any) {
@@ -73,9 +71,8 @@ extension InterpretTechnique: SnapshottingTechnique {
         dirtyLog = s.dirtyLog
         guard let guest = installedGuest else { return }
         if let saved = s.writeLog {
-            let ram = guest.board.guestRAM
-            let log = RAMWriteLog(base: ram.address, size: ram.size)
-            _ = log.restore(cleanBits: saved.clean, writtenByHarts: saved.writtenByHarts, writtenOtherwise: saved.writtenOtherwise)
+            let log = Self.newLog(guest)
+            log.restore(saved)
             guest.machine.writeLog = log
         } else if guest.machine.writeLog != nil {
             guest.machine.writeLog = nil

@@ -151,7 +151,7 @@ public final class TrapTechnique: ShadowingTechnique {
         guard let monitor else { return [:] }
         var groups: [String: [String: UInt64]] = [:]
         groups["shadow"] = monitor.shadow.counters.dictionary
-        groups["dirty_log"] = monitor.shadow.dirtyLogCounters.dictionary
+        groups["dirty_log"] = monitor.shadow.dirtyLogStatistics
         let m = monitor.counters
         groups["trap"] = ["traps": m.traps, "privileged_emulated": m.privilegedEmulated,
                           "exceptions_reflected": m.exceptionsReflected, "interrupts_injected": m.interruptsInjected,

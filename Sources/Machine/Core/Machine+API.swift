@@ -397,7 +397,7 @@ extension Machine: DMAMemory {
     /// Keeps decoded code and reservations coherent after a write to RAM not made by a hart.
     func invalidateWritten(_ address: UInt64, count n: UInt64) {
         code.invalidate(address, count: n)
-        if let log = ramWriteLog { log.pagesWrittenOtherwise &+= log.noteWrite(address, count: n) }
+        ramWriteLog?.noteOtherWrite(address, count: n)
         // A write from outside the harts breaks every hart's reservation on the bytes it covers.
         for h in harts {
             let r = h.state.pointee.reservation

@@ -178,7 +178,7 @@ final class Hart {
     /// checks nothing per instruction for that).
     @inline(__always)
     func noteWrite(_ pa: UInt64, count: UInt64) {
-        if let log = machine.ramWriteLog { log.pagesWrittenByHarts &+= log.noteWrite(pa, count: count) }
+        machine.ramWriteLog?.noteStore(pa, count: count)
         if isCode(pa) || isCode(pa &+ count &- 1) || (pa & 0xFFF < 2 && pa >= ramBase &+ 2 && isCode(pa &- 2))
             || reservedPageCount.pointee != 0 {
             let killed = code.blockCounters.blocksInvalidated
