@@ -110,21 +110,16 @@ final class GDBStub {
     /// Runs the guest as `.resume(step:)` asked and returns the stop reply, with the machine's stop
     /// (nil when `interruption` ended the run). A continue runs in slices of `slice` instructions;
     /// a step runs one instruction at a time until hart `step` has executed one (retired or
-    /// trapped; `VirtualMachine.step(hart:limit:)`): a breakpoint or watchpoint another hart meets first is reported instead, as is
-    /// the guest's end. Between slices (and every `stepPiece` instructions of a step that waits
-    /// for its hart: one asleep in `wfi` or not started), `interruption` says whether GDB asked to
-    /// stop, with the reply to end on.
+    /// trapped; `VirtualMachine.step(hart:limit:)`): a breakpoint or watchpoint another hart
+    /// meets first is reported instead, as is the guest's end. Between slices (and every
+    /// `stepPiece` instructions of a step that waits for its hart: one asleep in `wfi` or not
+    /// started), `interruption` says whether GDB asked to stop, with the reply to end on.
     func resume(step stepped: Int?, slice: UInt64, interruption: () -> String?) -> (String, VirtualMachine.Stop?) {
         while true {
             if let stepped {
+                // A step that moved its hart names it (`stop.hart`); one still waiting goes on.
                 let (stop, moved) = vm.step(hart: stepped, limit: Self.stepPiece)
-                if stop.name != "budget" {
-                    return (stopReply(stop, stepping: true) ?? stopPacket(signal: 5, hart: hart), stop)
-                }
-                if moved {
-                    hart = stepped
-                    return (stopPacket(signal: 5, hart: stepped), stop)
-                }
+                if moved || stop.name != "budget", let reply = stopReply(stop, stepping: true) { return (reply, stop) }
             } else {
                 let stop = vm.run(maxInstructions: slice)
                 if let reply = stopReply(stop, stepping: false) { return (reply, stop) }
