@@ -4,7 +4,7 @@ import Testing
 @testable import Hypervisor
 
 /// Checkpoints: a VM restored to a snapshot runs on exactly as it did from there (console,
-/// statistics, the modelled clock), also after it powered off; the modes and VMs it does not fit
+/// statistics, the modelled clock), also after it powered off, in every mode; the VMs it does not fit
 /// refuse, changing nothing.
 @Suite(.serialized) struct GuestSnapshotTests {
     static func tinyos(_ bootargs: String, mode: ExecutionMode = .native, paging: HardwarePaging = .nested,
@@ -20,8 +20,9 @@ import Testing
     /// `interpret` and `trap` the VM's private host's clock goes back too (`statistics().host`);
     /// under `trap`, the monitor's virtual CPU and the shadow pager (the technique's counters are
     /// in the statistics: shadow faults, traced writes, exits by cause); under `pv`, the domain's
-    /// frame table, channels, grants and the split block driver's ring (tinyos-pv).
-    @Test(arguments: ["bench=fork n=3", "bench=disk n=2"], [ExecutionMode.native, .interpret, .trap, .pv, .hw])
+    /// frame table, channels, grants and the split block driver's ring (tinyos-pv); under `bt`
+    /// the translator's state and its translation cache (nothing is translated twice).
+    @Test(arguments: ["bench=fork n=3", "bench=disk n=2"], [ExecutionMode.native, .interpret, .trap, .bt, .pv, .hw])
     func aRestoredVMRunsOnAsItDid(_ bootargs: String, _ mode: ExecutionMode) throws {
         guard let g = try Self.tinyos(bootargs, mode: mode) else { return }
         defer { g.close() }
@@ -96,17 +97,27 @@ import Testing
         try g.restore(snapshot)
         #expect(g.finalStop == nil)
         #expect(g.machine.tlbEntries() == tlbAtSnapshot && g.machine.pc() == pcAtSnapshot)
-        #expect(g.statistics() == atSnapshot)
+        #expect(modelled(g.statistics()) == modelled(atSnapshot))
         #expect(g.consoleText == consoleAtSnapshot)
         #expect(g.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
-        #expect(g.statistics() == first)
+        #expect(modelled(g.statistics()) == modelled(first))
         #expect(g.consoleText == firstConsole)
 
         // Runs split differently from the snapshot reach the same end.
         try g.restore(snapshot)
         var runs = 0
         while runs < 5_000 && g.run(maxInstructions: 77_777) == .budgetExhausted { runs += 1 }
-        #expect(g.statistics() == first)
+        #expect(modelled(g.statistics()) == modelled(first))
+    }
+
+    /// Statistics without the engine's own counts: under `bt` the blocks the engine builds from
+    /// the translation cache, which it builds again after a restore, charging nothing (the
+    /// machine's block counters are the host's and go on counting). Every other mode: all of them.
+    static func modelled(_ s: GuestStatistics) -> GuestStatistics {
+        var s = s
+        s.technique["block_cache"] = nil
+        s.technique["bt"]?["blocks_translated"] = nil
+        return s
     }
 
     @Test func aSnapshotCanBeRestoredManyTimesAndAfterAnother() throws {
@@ -167,7 +178,7 @@ import Testing
         #expect(try after.changedPages(since: after).isEmpty)
     }
 
-    @Test func aVMBuiltOtherwiseAndVMMModesAreRefused() throws {
+    @Test func aVMBuiltOtherwiseIsRefused() throws {
         guard let a = try Self.tinyos("bench=syscall n=5"), let b = try Self.tinyos("bench=syscall n=6"),
               let c = try Self.tinyos("bench=syscall n=5", mode: .interpret) else { return }
         defer { a.close(); b.close(); c.close() }
@@ -179,14 +190,5 @@ import Testing
         }
         #expect(b.statistics() == before)
         #expect(throws: SnapshotError("the snapshot is of a VM under native, not interpret")) { try c.restore(s) }
-
-        guard let board = try TinyosBoards.configuration("bench=syscall n=5", tag: "snapshot", memory: 32 << 20) else { return }
-        let translated = try Guest(GuestConfiguration(mode: .bt, board: board))
-        defer { translated.close() }
-        #expect {
-            _ = try translated.snapshot()
-        } throws: { error in
-            "\(error)".contains("native, interpret, trap, pv and hw VMs, not yet under bt")
-        }
     }
 }

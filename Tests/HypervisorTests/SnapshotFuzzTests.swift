@@ -78,7 +78,7 @@ import Testing
         return nil
     }
 
-    @Test(arguments: [ExecutionMode.native, .trap, .pv, .hw])
+    @Test(arguments: [ExecutionMode.native, .trap, .bt, .pv, .hw])
     func aChangedDescriptionIsRestoredOrRefusedNeverACrash(_ mode: ExecutionMode) throws {
         guard let g = try GuestSnapshotTests.tinyos("bench=fork n=2", mode: mode) else { return }
         defer { g.close() }

@@ -104,6 +104,44 @@ final class TestTranslator: CodeTranslator {
         #expect(t.callouts.first?.pc == t.targetPhysical)
     }
 
+    /// A translating VMM's snapshot of the cache (DecodedCode+Snapshot.swift): the runs decoded
+    /// and the rewrites, coded and decoded, put back after a restore that dropped them, each
+    /// rewrite as the translator accepts it; runs outside RAM or a page are flaws.
+    @Test(arguments: engines)
+    func theDecodedCodeIsSavedAndPutBack(_ engine: ExecutionEngine) throws {
+        let r = try Self.run(Self.straight, engine: engine) { _ in }
+        let machine = r.rig.machine
+        let target = try #require(r.translator?.targetPhysical)
+        let state = machine.decodedCodeState()
+        #expect(state.rewrites == [.init(address: target, rewrite: .callout(7))])
+        #expect(state.runs.contains { $0.start <= target && target < $0.start + $0.bytes })
+        #expect(try JSONDecoder().decode(DecodedCodeState.self, from: JSONEncoder().encode(state)) == state)
+        #expect(state.flaw(ramBase: machine.configuration.ramBase, ramSize: machine.configuration.ramSize) == nil)
+
+        try machine.restore(machine.snapshot())
+        #expect(machine.decodedCodeState() == DecodedCodeState(), "a machine's restore drops the cache")
+        var asked: [CodeRewrite] = []
+        let decoded = machine.restoreDecodedCode(state) { _, _, saved in asked.append(saved); return saved }
+        #expect(machine.decodedCodeState() == state)
+        #expect(decoded >= 6 && asked.filter { $0 != .keep } == [.callout(7)])
+        // What the translator does not accept runs as decoded.
+        try machine.restore(machine.snapshot())
+        machine.restoreDecodedCode(state) { _, _, _ in .keep }
+        #expect(machine.decodedCodeState().rewrites.isEmpty)
+        #expect(machine.decodedCodeState().runs == state.runs)
+
+        let base = machine.configuration.ramBase, size = machine.configuration.ramSize
+        for run in [DecodedCodeState.Run(start: base + 4094, bytes: 4), .init(start: base - 4096, bytes: 4),
+                    .init(start: base + 1, bytes: 2), .init(start: base, bytes: 0)] {
+            var bad = state
+            bad.runs.append(run)
+            #expect(bad.flaw(ramBase: base, ramSize: size)?.contains("is not a run of one page of RAM") == true)
+        }
+        var bad = state
+        bad.rewrites.append(.init(address: base + size, rewrite: .callout(1)))
+        #expect(bad.flaw(ramBase: base, ramSize: size)?.contains("outside RAM") == true)
+    }
+
     @Test(arguments: engines)
     func abandonedCalloutRetiresNothingAndGoesOnAtItsPC(_ engine: ExecutionEngine) throws {
         let plain = try Self.run(Self.straight, engine: engine, nil)

@@ -53,7 +53,7 @@ public struct AfterburnReport: Sendable, Equatable {
 }
 
 /// What patched code did at run time.
-public struct AfterburnCounters: Sendable, Equatable {
+public struct AfterburnCounters: Sendable, Equatable, Codable {
     /// Patch words executed by the guest kernel and emulated.
     public var patchedCalls: UInt64 = 0
     /// Patch words executed in guest user mode: illegal instructions for the guest.
@@ -71,10 +71,10 @@ public final class Afterburner {
 
     public private(set) var sites: [AfterburnSite] = []
     public private(set) var report = AfterburnReport()
-    public private(set) var counters = AfterburnCounters()
+    public internal(set) var counters = AfterburnCounters()
     /// Patch words executed and emulated, by site index (an array, not a dictionary of kinds:
     /// a callout counts with one increment).
-    public private(set) var callsPerSite: [UInt64] = []
+    public internal(set) var callsPerSite: [UInt64] = []
 
     /// Scans `text` as it is in `machine`'s RAM and records every instruction `classify` calls
     /// sensitive as a site; nothing is written until `patch`.

@@ -1,7 +1,7 @@
 // The knobs of the `bt` mode (what `vmlab.vm{bt={...}}` fills in).
 
 /// How the binary-translating VMM rewrites the guest kernel.
-public struct BinaryTranslationPolicy: Sendable, Equatable {
+public struct BinaryTranslationPolicy: Sendable, Equatable, Codable {
     /// A store in translated code that has faulted this many times on a traced page-table page is
     /// retranslated into a callout that emulates it without a trap (VMware's adaptive binary
     /// translation [AA06]); 0 turns adaptation off.

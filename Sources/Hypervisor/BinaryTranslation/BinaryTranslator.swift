@@ -18,7 +18,7 @@ import Machine
 import RISCV
 
 /// What the translator has done.
-public struct BinaryTranslationCounters: Sendable, Equatable {
+public struct BinaryTranslationCounters: Sendable, Equatable, Codable {
     /// Guest kernel instructions translated (each charged `translation`).
     public var translatedInstructions: UInt64 = 0
     /// Blocks the block engine built from translated kernel code.
@@ -150,6 +150,11 @@ public final class BinaryTranslator: CodeTranslator {
         counters.translatedInstructions &+= 1
         charge(prices.translation)
         translatedPages.insert(physical >> 12)
+        return rewrite(of: instruction, at: physical)
+    }
+
+    /// What translating kernel `instruction` at `physical` makes of it now (nothing counted).
+    func rewrite(of instruction: Instruction, at physical: UInt64) -> CodeRewrite {
         // Learnt kinds first: an adapted instruction is a load or store, never sensitive itself.
         // An adapted store calls out only where it could hit a traced page (`guardedStores`).
         if adaptedStores.contains(physical) {

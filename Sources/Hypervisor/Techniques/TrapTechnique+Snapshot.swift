@@ -13,7 +13,18 @@ protocol SnapshottingTechnique: Technique {
     /// Whether `state` was saved by a technique of this configuration (checked before anything
     /// is restored).
     func fits(_ state: Any) -> Bool
+    /// Why `state` cannot be restored here, when more can be said than that it does not fit
+    /// (nil when it fits).
+    func refusal(_ state: Any) -> String?
     func restoreTechniqueState(_ state: Any)
+}
+
+extension SnapshottingTechnique {
+    func refusal(_ state: Any) -> String? { fits(state) ? nil : SnapshotRefusal.generic }
+}
+
+enum SnapshotRefusal {
+    static let generic = "the snapshot's VMM state does not fit this VM's (another shadow policy or IOTLB size, or a malformed file)"
 }
 
 struct TrapTechniqueState: Codable {

@@ -2,15 +2,18 @@
 // on exactly as it did from the snapshot, counter for counter, since the machine is deterministic
 // and its whole state goes back (VirtBoard+Snapshot.swift, Machine+Snapshot.swift).
 //
-// Every mode but `bt`: under `interpret` the software CPU is the board's machine, priced by the
-// interpreter's table, and holds no state of its own; under `trap` the monitor's virtual CPU, the
-// shadow pager's bookkeeping and the virtual SBI go back too (TrapTechnique+Snapshot.swift; the
-// shadow tables are in the machine's hidden RAM); under `pv` the domain's frame table, channels,
-// grants and block ring (ParavirtualTechnique+Snapshot.swift). A VM alone on its private host also
-// takes its host's clock back (on a shared host, the host's clock and switches count on: they are
-// the other VMs' time too). Under `bt` the translation cache is part of what is charged (a block
-// translated again is paid again), and it lives in the machine's decoded-code cache, which a
-// restore drops; so `bt` refuses, saying so.
+// Every mode: under `interpret` the software CPU is the board's machine, priced by the
+// interpreter's table, and holds no state of its own but its dirty log; under `trap` the monitor's
+// virtual CPU, the shadow pager's bookkeeping and the virtual SBI go back too
+// (TrapTechnique+Snapshot.swift; the shadow tables are in the machine's hidden RAM); under `bt`
+// those and the translator's state, with the translation cache, which is charged for (an
+// instruction translated again is paid again) and lives in the machine's decoded-code cache,
+// which the machine's restore drops: the translator puts back what it held
+// (BinaryTranslator+Snapshot.swift); under `pv` the domain's frame table, channels, grants and
+// block ring (ParavirtualTechnique+Snapshot.swift); under `hw` the VMM's counters, its SBI's
+// timers, its shadow pager or IOMMU (HardwareAssistedTechnique+Snapshot.swift). A VM alone on its private host also takes its
+// host's clock back (on a shared host, the host's clock and switches count on: they are the other
+// VMs' time too).
 //
 // A snapshot restores onto the VM it was taken of, or onto another VM built with the same options
 // (mode, profile, board): that is a cold migration, as from one host to another. Whatever the
@@ -105,8 +108,8 @@ extension Guest {
             if let recorded = snapshot.diskContents { try GuestSnapshot.checkDisks(board.configuration.disks, against: recorded) }
         }
         let vmm = technique as? any SnapshottingTechnique
-        if let vmm, let saved = snapshot.techniqueState, !vmm.fits(saved) {
-            throw SnapshotError("the snapshot's VMM state does not fit this VM's (another shadow policy or IOTLB size, or a malformed file)")
+        if let vmm, let saved = snapshot.techniqueState, let refusal = vmm.refusal(saved) {
+            throw SnapshotError(refusal)
         }
         try board.restore(snapshot.board)
         if let vmm, let saved = snapshot.techniqueState { vmm.restoreTechniqueState(saved) }
@@ -118,19 +121,10 @@ extension Guest {
 
     private var hardwarePolicy: HardwareAssistedPolicy? { (technique as? HardwareAssistedTechnique)?.policy }
 
+    /// Every mode's VMM saves its state (a technique added without doing so would be refused).
     private func checkSnapshotsAvailable() throws(SnapshotError) {
-        guard mode == .native || mode == .interpret || technique is any SnapshottingTechnique else {
-            throw SnapshotError("snapshots are available for native, interpret, trap, pv and hw VMs, not yet under \(mode.rawValue): the VMM's own state (\(mode.snapshotObstacle)) is not saved")
-        }
-    }
-}
-
-extension ExecutionMode {
-    /// What a snapshot would have to save besides the guest's machine, in a few words.
-    var snapshotObstacle: String {
-        switch self {
-        case .native, .interpret, .trap, .pv, .hw: ""
-        case .bt: "translated code and the translator's adaptation"
+        guard mode == .native || technique is any SnapshottingTechnique else {
+            throw SnapshotError("snapshots are not available under \(mode.rawValue): its VMM's own state is not saved")
         }
     }
 }

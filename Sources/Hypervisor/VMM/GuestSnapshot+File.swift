@@ -50,10 +50,11 @@ extension GuestSnapshot: Codable {
         hostClock = try c.decodeIfPresent(Host.Clock.self, forKey: .hostClock)
         // The mode says which VMM state there is.
         switch mode {
-        case .native, .bt: techniqueState = nil
+        case .native: techniqueState = nil
         // Absent from files written before the interpreter kept a dirty log.
         case .interpret: techniqueState = try c.decodeIfPresent(InterpretTechniqueState.self, forKey: .techniqueState)
         case .trap: techniqueState = try c.decode(TrapTechniqueState.self, forKey: .techniqueState)
+        case .bt: techniqueState = try c.decode(BinaryTranslationTechniqueState.self, forKey: .techniqueState)
         case .pv: techniqueState = try c.decode(ParavirtualState.self, forKey: .techniqueState)
         case .hw: techniqueState = try c.decode(HardwareAssistedTechniqueState.self, forKey: .techniqueState)
         }
@@ -76,6 +77,7 @@ extension GuestSnapshot: Codable {
         switch techniqueState {
         case nil: break
         case let s as TrapTechniqueState: try c.encode(s, forKey: .techniqueState)
+        case let s as BinaryTranslationTechniqueState: try c.encode(s, forKey: .techniqueState)
         case let s as ParavirtualState: try c.encode(s, forKey: .techniqueState)
         case let s as HardwareAssistedTechniqueState: try c.encode(s, forKey: .techniqueState)
         case let s as InterpretTechniqueState: try c.encode(s, forKey: .techniqueState)

@@ -67,13 +67,7 @@ extension Hart {
         let rewrite = Unmanaged.passUnretained(machine)._withUnsafeGuaranteedRef {
             $0.translatorRewrite(op, physical: physical, hart: id)
         }
-        switch rewrite {
-        case .keep: return op
-        case .callout(let n): return CalloutSlot.make(n, replacing: op)
-        case .calloutOnMiss(let n):
-            return GuardedStoreSlot.applies(to: op, id: n) ? GuardedStoreSlot.make(n, replacing: op)
-                                                            : CalloutSlot.make(n, replacing: op)
-        }
+        return DecodedCode.slot(op, rewrite: rewrite)
     }
 
     /// The start of a store's slow path (`storeSlow`, with `state.pc` at the store and the counts
