@@ -69,6 +69,35 @@ describe("vm:snapshot and vm:restore", function()
     end
   end)
 
+  it("under bt, restore without the translation cache when asked: the same run, translated and paid for again", function()
+    local vm <close> = tinyos.vm("bt", "fork")
+    vm:run { max_instructions = 900000 }
+    local snap <close> = vm:snapshot()
+    local at = vm:stats()
+    expect((vm:run())).to_equal("poweroff")
+    local warm, result = vm:stats(), tinyos.result(vm)
+    expect(result).to_match("status=ok")
+    vm:restore(snap, { translation_cache = false })
+    expect(vm:stats().technique.bt.translated_instructions).to_equal(at.technique.bt.translated_instructions)
+    expect((vm:run())).to_equal("poweroff")
+    local cold = vm:stats()
+    expect(cold.instructions).to_equal(warm.instructions)
+    expect(tinyos.result(vm)).to_equal(result)
+    local again = cold.technique.bt.translated_instructions - warm.technique.bt.translated_instructions
+    expect(again > 0).to_be(true)
+    expect(cold.cycles.by_event.translation.count - warm.cycles.by_event.translation.count).to_equal(again)
+    expect(cold.cycles.total > warm.cycles.total).to_be(true)
+    vm:restore(snap, { translation_cache = true })               -- the default, said
+    expect((vm:run())).to_equal("poweroff")
+    expect(vm:stats().cycles).to_equal(warm.cycles)
+
+    local trap <close> = tinyos.vm("trap", "syscall")
+    local trap_snap <close> = trap:snapshot()
+    expect(function() trap:restore(trap_snap, { translation_cache = false }) end)
+      .to_raise("bad argument #2 to 'restore' %(option 'translation_cache' is for bt VMs %(this one runs under trap%)%)")
+    expect(function() vm:restore(snap, { translation = false }) end).to_raise("unknown option 'translation'")
+  end)
+
   it("under bt with afterburning, take the patch sites' counts back", function()
     local vm <close> = tinyos.vm("bt", "fork", { bt = { afterburn = true } })
     vm:run { max_instructions = 900000 }

@@ -59,20 +59,22 @@ extension BinaryTranslator {
     }
 
     /// Puts `state` back (after the machine's restore, whose RAM the translation cache is decoded
-    /// from again). `state` passed `refusal`.
-    func restoreState(_ state: BinaryTranslatorState) {
+    /// from again). `state` passed `refusal`. Without `translationCache` the cache stays as the
+    /// machine's restore left it, empty: everything is translated, and charged, again.
+    func restoreState(_ state: BinaryTranslatorState, translationCache: Bool = true) {
         counters = state.counters
         tracedFaults = state.tracedFaults
         adaptedStores = state.adaptedStores
         deviceAccesses = state.deviceAccesses
         deviceAccessesInTranslatedCode = state.deviceAccessesInTranslatedCode
-        translatedPages = state.translatedPages
+        translatedPages = translationCache ? state.translatedPages : []
         guardsSuspended = state.guardsSuspended
         machine.guardedStoresAlwaysCallOut = state.guardsSuspended
         if let afterburner, let saved = state.afterburner {
             afterburner.counters = saved.counters
             afterburner.callsPerSite = saved.callsPerSite
         }
+        guard translationCache else { return }
         machine.restoreDecodedCode(state.code) { instruction, physical, saved in
             restoredRewrite(saved, of: instruction, at: physical)
         }

@@ -24,9 +24,12 @@ extension BinaryTranslationTechnique: SnapshottingTechnique {
         return base.fits(s.trap) ? nil : SnapshotRefusal.generic
     }
 
-    func restoreTechniqueState(_ state: Any) {
+    func restoreTechniqueState(_ state: Any) { restoreTechniqueState(state, translationCache: true) }
+
+    /// `translationCache: false` leaves the translation cache empty (`Guest.restore`).
+    func restoreTechniqueState(_ state: Any, translationCache: Bool) {
         let s = state as! BinaryTranslationTechniqueState
         base.restoreTechniqueState(s.trap)
-        translator!.restoreState(s.translator)
+        translator!.restoreState(s.translator, translationCache: translationCache)
     }
 }

@@ -11,9 +11,9 @@
 // which the machine's restore drops: the translator puts back what it held
 // (BinaryTranslator+Snapshot.swift); under `pv` the domain's frame table, channels, grants and
 // block ring (ParavirtualTechnique+Snapshot.swift); under `hw` the VMM's counters, its SBI's
-// timers, its shadow pager or IOMMU (HardwareAssistedTechnique+Snapshot.swift). A VM alone on its private host also takes its
-// host's clock back (on a shared host, the host's clock and switches count on: they are the other
-// VMs' time too).
+// timers, its shadow pager or IOMMU (HardwareAssistedTechnique+Snapshot.swift). A VM alone on its
+// private host also takes its host's clock back (on a shared host, the host's clock and switches
+// count on: they are the other VMs' time too).
 //
 // A snapshot restores onto the VM it was taken of, or onto another VM built with the same options
 // (mode, profile, board): that is a cold migration, as from one host to another. Whatever the
@@ -85,7 +85,10 @@ extension Guest {
     /// Puts the VM back where `snapshot` was taken (between runs); a VM that had powered off
     /// since runs again. The snapshot may come from another VM built with the same options; one
     /// from a VM built otherwise changes nothing and throws, naming the first difference.
-    public func restore(_ snapshot: GuestSnapshot) throws(SnapshotError) {
+    /// `translationCache: false` restores a `bt` VM with an empty translation cache, as a VMM
+    /// that did not save it would: the VM runs on as before but pays again for every translation
+    /// it needs (an experiment; elsewhere it changes nothing).
+    public func restore(_ snapshot: GuestSnapshot, translationCache: Bool = true) throws(SnapshotError) {
         try checkSnapshotsAvailable()
         if snapshot.guest !== self {
             if snapshot.mode != mode {
@@ -112,7 +115,13 @@ extension Guest {
             throw SnapshotError(refusal)
         }
         try board.restore(snapshot.board)
-        if let vmm, let saved = snapshot.techniqueState { vmm.restoreTechniqueState(saved) }
+        if let vmm, let saved = snapshot.techniqueState {
+            if let bt = vmm as? BinaryTranslationTechnique {
+                bt.restoreTechniqueState(saved, translationCache: translationCache)
+            } else {
+                vmm.restoreTechniqueState(saved)
+            }
+        }
         finalStop = snapshot.finalStop
         lastStop = snapshot.lastStop
         untilReached = snapshot.untilReached

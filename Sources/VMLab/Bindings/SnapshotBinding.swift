@@ -48,18 +48,28 @@ enum SnapshotBinding {
         },
         .method("restore", of: "vmlab.VM",
                 summary: "Puts the VM back in the state `snapshot` holds: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again; under `bt` the engine builds its blocks again, counted in `block_cache` and `bt.blocks_translated` alone). The snapshot may also be another VM's, built with the same options (mode, profile, memory, harts, kernel, bootargs, disks, cards): a cold migration, which raises, naming the first difference, for a VM built otherwise. The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.",
-                parameters: [.required("snapshot", .object("vmlab.Snapshot"))]) { call in
+                parameters: [.required("snapshot", .object("vmlab.Snapshot")),
+                             .optional("options", .options(name: "vmlab.RestoreOptions", restoreOptions))]) { call in
             let vm = try VMBinding.machine(call)
             let handle = try call.object(2, as: SnapshotHandle.self)
+            let o = try call.options(3)
             let guest = try checkedGuest(vm, verb: "restore")
             guard let snapshot = handle.snapshot else { throw LuaRaise.argument(2, "the snapshot is closed") }
+            let translationCache = o.boolean("translation_cache")
+            if translationCache != nil && guest.mode != .bt {
+                throw LuaRaise.argument(3, "option 'translation_cache' is for bt VMs (this one runs under \(guest.mode.rawValue))")
+            }
             do throws(SnapshotError) {
-                try guest.restore(snapshot)
+                try guest.restore(snapshot, translationCache: translationCache ?? true)
             } catch {
                 throw LuaRaise.argument(2, "\(error.description) (it was taken of '\(handle.vmName)')")
             }
             return []
         },
+    ]
+
+    static let restoreOptions: [LuaOption] = [
+        LuaOption("translation_cache", .boolean, "Under `bt`: restore the translation cache the snapshot holds (default true). `false` restores the VM with an empty cache, as a VMM that did not save it would: the VM runs on as before, but translates, and pays `translation` for, every kernel instruction again as it next runs it (`bt.translated_instructions`)."),
     ]
 
     static let snapshotMethods: [LuaFunction] = [

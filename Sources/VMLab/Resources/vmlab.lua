@@ -683,7 +683,8 @@ function vmlab_VM:snapshot() end
 
 ---Puts the VM back in the state `snapshot` holds: it then runs on exactly as it did from there, counters and modelled cycles included (a VM that powered off since runs again; under `bt` the engine builds its blocks again, counted in `block_cache` and `bt.blocks_translated` alone). The snapshot may also be another VM's, built with the same options (mode, profile, memory, harts, kernel, bootargs, disks, cards): a cold migration, which raises, naming the first difference, for a VM built otherwise. The console goes back to what it held; hooks, breakpoints, watchpoints, the profile and planned faults stay as they are (a fault planned for a point the restore goes back before fires again when the VM gets there), and so do the network cards' frame counts and `stats().events` and `faults`, which count what happened. A snapshot may be restored any number of times. Not inside a hook.
 ---@param snapshot vmlab.Snapshot
-function vmlab_VM:restore(snapshot) end
+---@param options? vmlab.RestoreOptions
+function vmlab_VM:restore(snapshot, options) end
 
 ---Releases the resources this handle holds.
 function vmlab_VM:close() end
@@ -805,6 +806,9 @@ local vmlab_WalkCacheEntry = {}
 ---@class vmlab.RegisterOptions
 ---@field hart? integer The hart (vCPU; default 0).
 ---@field view? "guest"|"hardware" "guest" (default): the register as the guest sees it. Under `trap` and `bt` the guest kernel runs deprivileged, so "priv" and the supervisor CSRs (sstatus, sie, stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, sip, satp) are the vCPU's, kept by the VMM; a write has the effects of the guest's own (a satp write switches the shadow, an unmasked interrupt is taken). Under `hw`, while the vCPU runs the guest, the supervisor CSRs with a VS counterpart (sstatus, sie, stvec, sscratch, sepc, scause, stval, sip, satp) are the hart's VS CSRs (vsstatus, ...), and with shadow paging satp is the guest's, kept by the VMM; "priv" is the guest's S or U (VS or VU). "hardware": the hart as the VMM runs it (under `trap` and `bt`: U-mode, the shadow's satp; under `hw`: the HS-mode CSRs). In the other modes both are the hart's.
+
+---@class vmlab.RestoreOptions
+---@field translation_cache? boolean Under `bt`: restore the translation cache the snapshot holds (default true). `false` restores the VM with an empty cache, as a VMM that did not save it would: the VM runs on as before, but translates, and pays `translation` for, every kernel instruction again as it next runs it (`bt.translated_instructions`).
 
 ---@class vmlab.RunOptions
 ---@field max_instructions? integer Stop after this many instructions (summed over harts), retired or trapped: an instruction that raised an exception counts too, so a guest looping through faults comes back; one that a VMM traps and then emulates counts once, as retired. A trap a VMM takes for itself and the guest never sees (a hidden shadow fault) does not count, so the same budget takes a guest exactly as far in every mode; `vm:stats().instructions` counts retired ones only.
