@@ -229,6 +229,7 @@ describe("snapshot files", function()
     { mode = "pv", kernel = vmlab.guest "tinyos-pv", edit = { '"entries":%[null,', '"entries":[' } },
     { mode = "pv", kernel = vmlab.guest "tinyos-pv", edit = { '"ports":%[null,', '"ports":[' } },
     { mode = "hw", edit = { '"writtenByDMA":%[%]', '"writtenByDMA":[4096]' } },    -- a DMA-dirty page below RAM
+    { mode = "hw", edit = { '"gStageAllocation":%d+', '"gStageAllocation":4096' } }, -- G-stage tables over guest RAM
   } do
     it(("refuse at restore a VMM state that points outside its own tables (%s: %s)"):format(case.mode, case.edit[2]), function()
       local function vm() return tinyos.vm(case.mode, "fork", { memory = "16M", kernel = case.kernel }) end

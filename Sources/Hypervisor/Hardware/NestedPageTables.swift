@@ -25,8 +25,13 @@ struct NestedPageTables {
 
     unowned let machine: Machine
     let root: UInt64
+    /// The pool's next free table. It moves when the dirty log splits a 2 MiB leaf, so a snapshot
+    /// keeps it (`allocation`).
     private var next: UInt64
     private let end: UInt64
+    /// Where `next` stood once the guest's RAM and devices were mapped: the tables any VM built
+    /// alike has before its dirty log splits a leaf.
+    private(set) var mapped: UInt64
 
     /// Tables allocated from `[base, base + size)`; `base` is 16 KiB-aligned.
     init(machine: Machine, base: UInt64, size: UInt64) {
@@ -35,8 +40,24 @@ struct NestedPageTables {
         root = base
         next = base + Self.rootSize
         end = base + size
+        mapped = next
         zero(root, count: Self.rootSize)
     }
+
+    /// The pool's allocation, for snapshots: where the next table goes.
+    var allocation: UInt64 {
+        get { next }
+        set { next = newValue }
+    }
+
+    /// Whether `allocation` could be this pool's (a snapshot file's is checked with this): a page
+    /// between the tables mapped at build time and the end of the pool.
+    func accepts(allocation: UInt64) -> Bool {
+        allocation % 4096 == 0 && allocation >= mapped && allocation <= end
+    }
+
+    /// The tables are built: what is allocated now, any VM built alike has (`mapped`).
+    mutating func sealMapping() { mapped = next }
 
     func hgatp(vmid: UInt64) -> UInt64 { Self.mode << 60 | vmid << 44 | root >> 12 }
 
@@ -97,12 +118,16 @@ struct NestedPageTables {
     }
 
     /// The guest pages of `[gpa, gpa + size)` whose leaves have D set (a 2 MiB leaf: all 512 of
-    /// its pages), in ascending order, and how many leaves were read; with `clear`, D is cleared
-    /// in each (the dirty log, DirtyLog.swift). Entries the VMM did not write are passed over.
-    func dirtyPages(guestPhysical gpa: UInt64, size: UInt64, clear: Bool) -> (pages: [UInt64], leavesRead: UInt64) {
+    /// its pages), in ascending order, how many leaves were read, and how many 2 MiB leaves were
+    /// split; with `clear`, D is cleared in each (the dirty log, DirtyLog.swift), and a 2 MiB
+    /// leaf is split into 512 leaves of 4 KiB with D clear, so that from then on the log tells
+    /// the pages apart (as KVM splits huge pages once it logs dirty pages). Entries the VMM did
+    /// not write are passed over.
+    mutating func dirtyPages(guestPhysical gpa: UInt64, size: UInt64, clear: Bool)
+        -> (pages: [UInt64], leavesRead: UInt64, split: UInt64) {
         let dirty: UInt64 = 0x80
         var pages: [UInt64] = []
-        var leaves: UInt64 = 0
+        var leaves: UInt64 = 0, split: UInt64 = 0
         var g = gpa
         while g < gpa + size {
             let span = min(UInt64(2 << 20), gpa + size - g)
@@ -111,9 +136,11 @@ struct NestedPageTables {
                   let entry = machine.readPhysicalWord(at: l1 + Self.level1Index(g) * 8), entry & 1 != 0 else { continue }
             if entry & 0b1010 != 0 {
                 leaves += 1
-                guard entry & dirty != 0 else { continue }
-                pages.append(contentsOf: stride(from: g, to: g + span, by: 4096))
-                if clear { machine.loadPhysical(littleEndian: entry & ~dirty, count: 8, at: l1 + Self.level1Index(g) * 8) }
+                if entry & dirty != 0 { pages.append(contentsOf: stride(from: g, to: g + span, by: 4096)) }
+                if clear {
+                    splitLeaf(entry & ~dirty, at: l1 + Self.level1Index(g) * 8)
+                    split += 1
+                }
                 continue
             }
             guard let l0 = existingTable(at: l1 + Self.level1Index(g) * 8) else { continue }
@@ -133,6 +160,23 @@ struct NestedPageTables {
             }
             if cleared { machine.loadPhysical(entries, at: l0 + first * 8) }
         }
-        return (pages, leaves)
+        return (pages, leaves, split)
+    }
+
+    /// Replaces the 2 MiB leaf `leaf` at `pteAddress` by a table of 512 leaves of 4 KiB over the
+    /// same machine pages, with its permissions and A, D as in `leaf`. The pool holds a table per
+    /// 2 MiB of guest RAM (`size(forGuestMemory:)`), so it has one for every leaf there is.
+    private mutating func splitLeaf(_ leaf: UInt64, at pteAddress: UInt64) {
+        precondition(next + 4096 <= end, "the G-stage pool is too small")
+        let t = next
+        next += 4096
+        let base = (leaf >> 10) << 10, flags = leaf & 0x3FF
+        var leaves = [UInt8](repeating: 0, count: 4096)
+        for i in 0..<512 {
+            let pte = (base + (UInt64(i) << 10)) | flags
+            for b in 0..<8 { leaves[i * 8 + b] = UInt8(truncatingIfNeeded: pte >> (8 * UInt64(b))) }
+        }
+        machine.loadPhysical(leaves, at: t)
+        machine.loadPhysical(littleEndian: (t >> 12) << 10 | 1, count: 8, at: pteAddress)
     }
 }

@@ -18,13 +18,18 @@ struct HardwareAssistedTechniqueState: Codable {
     /// when DMA was all it held.)
     var dirtyLog: DirtyLogCounters?
     var writtenByDMA: [UInt64]?
+    /// Where the G-stage pool's next table goes: the dirty log's splits of 2 MiB leaves take
+    /// tables from it (their contents are in the hidden RAM). Absent from older files, written
+    /// before any leaf was split: the pool as the tables were built.
+    var gStageAllocation: UInt64?
 }
 
 extension HardwareAssistedTechnique: SnapshottingTechnique {
     func saveTechniqueState() -> Any {
         HardwareAssistedTechniqueState(work: vmm!.work, sbi: sbi!.saveState(), shadow: vmm!.shadow?.saveState(),
                                        guestSATPs: vmm!.guestSATPs, iommu: iommu?.saveState(),
-                                       dirtyLog: dirtyLog, writtenByDMA: writtenByVMM.sorted())
+                                       dirtyLog: dirtyLog, writtenByDMA: writtenByVMM.sorted(),
+                                       gStageAllocation: gStage?.allocation)
     }
 
     func fits(_ state: Any) -> Bool {
@@ -36,6 +41,9 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         if let pages = s.writtenByDMA, !pages.isEmpty {
             guard gStage != nil, pages.allSatisfy({ $0 % 4096 == 0 && $0 >= guestRAM.base && $0 - guestRAM.base < guestRAM.size })
             else { return false }
+        }
+        if let allocation = s.gStageAllocation {
+            guard let gStage, gStage.accepts(allocation: allocation) else { return false }
         }
         if let saved = s.shadow, let shadow = vmm.shadow { return shadow.fits(saved) }
         return true
@@ -49,6 +57,7 @@ extension HardwareAssistedTechnique: SnapshottingTechnique {
         if let saved = s.iommu { iommu?.restoreState(saved) }
         dirtyLog = s.dirtyLog ?? DirtyLogCounters()
         writtenByVMM = Set(s.writtenByDMA ?? [])
+        if let mapped = gStage?.mapped { gStage!.allocation = s.gStageAllocation ?? mapped }
         sbi!.restoreState(s.sbi)   // which tells the machine of its timer's deadline
     }
 }

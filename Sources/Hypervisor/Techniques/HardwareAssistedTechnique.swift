@@ -44,7 +44,7 @@ public final class HardwareAssistedTechnique: Technique {
     public let shadowPolicy: ShadowPolicy
     /// The G stage's tables (nested paging only) and the guest RAM they map: what the dirty log
     /// scans (DirtyLog.swift).
-    private(set) var gStage: NestedPageTables?
+    internal(set) var gStage: NestedPageTables?
     private(set) var guestRAM: (base: UInt64, size: UInt64) = (0, 0)
     public internal(set) var dirtyLog = DirtyLogCounters()
     /// Guest pages DMA or a tool wrote since the dirty log was last cleared (the hart's D bits
@@ -105,6 +105,7 @@ public final class HardwareAssistedTechnique: Technique {
             let vmid = UInt64(guest.id) & 0x3FFF
             hgatp = tables.hgatp(vmid: vmid)
             if policy.io == .assigned { assignDevices(of: guest, tables: &tables, vmid: vmid) }
+            tables.sealMapping()
             gStage = tables
             guestRAM = (ramBase, memory)
             machine.dmaWriteObserver = { [weak self] address, count in self?.noteVMMWrite(address, count) }

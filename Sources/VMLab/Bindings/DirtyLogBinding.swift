@@ -8,7 +8,7 @@ import LuaKit
 /// under `interpret` from the software CPU's stores (InterpretTechnique+DirtyLog.swift).
 enum DirtyLogBinding {
     static let options: [LuaOption] = [
-        LuaOption("clear", .boolean, "Clear the log after reading it (default false): under nested paging the G stage's D bits are cleared and every vCPU's TLB flushed, so that the next store to each page sets its D bit again; under shadow paging every shadow leaf is made read-only and every vCPU's TLB flushed, so that the next store to each page is a hidden fault; under `interpret` every page is marked clean and the software CPU's soft TLBs dropped, so that the next store to each page takes its slow path."),
+        LuaOption("clear", .boolean, "Clear the log after reading it (default false): under nested paging the G stage's D bits are cleared and every vCPU's TLB flushed, so that the next store to each page sets its D bit again (and 2 MiB G-stage leaves, `gstage_page_size`, are split into 4 KiB ones, as KVM does, so that the log tells their pages apart from then on: `huge_pages_split`); under shadow paging every shadow leaf is made read-only and every vCPU's TLB flushed, so that the next store to each page is a hidden fault; under `interpret` every page is marked clean and the software CPU's soft TLBs dropped, so that the next store to each page takes its slow path."),
     ]
 
     static let methods: [LuaFunction] = [

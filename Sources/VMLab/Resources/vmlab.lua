@@ -728,7 +728,7 @@ local vmlab_WalkCacheEntry = {}
 ---@field json? string Also write the JSON to this file.
 
 ---@class vmlab.DirtyPagesOptions
----@field clear? boolean Clear the log after reading it (default false): under nested paging the G stage's D bits are cleared and every vCPU's TLB flushed, so that the next store to each page sets its D bit again; under shadow paging every shadow leaf is made read-only and every vCPU's TLB flushed, so that the next store to each page is a hidden fault; under `interpret` every page is marked clean and the software CPU's soft TLBs dropped, so that the next store to each page takes its slow path.
+---@field clear? boolean Clear the log after reading it (default false): under nested paging the G stage's D bits are cleared and every vCPU's TLB flushed, so that the next store to each page sets its D bit again (and 2 MiB G-stage leaves, `gstage_page_size`, are split into 4 KiB ones, as KVM does, so that the log tells their pages apart from then on: `huge_pages_split`); under shadow paging every shadow leaf is made read-only and every vCPU's TLB flushed, so that the next store to each page is a hidden fault; under `interpret` every page is marked clean and the software CPU's soft TLBs dropped, so that the next store to each page takes its slow path.
 
 ---@class vmlab.DisasmOptions
 ---@field base? integer Address of the first byte, used for branch and jump targets (default 0x80000000).
