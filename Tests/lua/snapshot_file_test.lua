@@ -71,11 +71,20 @@ describe("snapshot files", function()
       end
       expect((a:run())).to_equal("poweroff")
 
-      local b <close> = tinyos.vm(case.mode, "fork", case.extra)
       local loaded <close> = vmlab.load_snapshot(path)
       os.remove(path)
       expect(loaded:info().vm).to_equal("vm1")
       expect(loaded:info().instructions).to_equal(at)
+      -- The VM to restore it onto, built from what the file says the first was built with.
+      local info = loaded:info()
+      expect(info.mode).to_equal(case.mode)
+      expect(info.profile).to_equal("classic-2006")
+      expect(info.memory).to_equal(128 * 2^20)
+      expect(info.harts).to_equal(1)
+      local o = { mode = info.mode, profile = info.profile, memory = info.memory, harts = info.harts,
+                  bootargs = info.bootargs, kernel = info.kernel }
+      for k, v in pairs(case.extra or {}) do if k ~= "kernel" then o[k] = v end end
+      local b <close> = assert(vmlab.vm(o))
       b:restore(loaded)
       expect(b:stats("instructions")).to_equal(at)
       expect((b:run())).to_equal("poweroff")

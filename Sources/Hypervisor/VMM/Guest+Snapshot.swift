@@ -33,12 +33,13 @@ import Machine
 public struct GuestSnapshot {
     /// The VM it was taken of, and what it was built with.
     weak var guest: Guest?
-    let mode: ExecutionMode
+    public let mode: ExecutionMode
     /// Under `hw`: the VMM's policy, whose paging (nested or shadow) and devices (emulated,
     /// assigned, with or without the IOMMU) the rest of the VMM's state depends on.
     let hardwarePolicy: HardwareAssistedPolicy?
-    let profile: CostProfile
-    let boardConfiguration: VirtBoardConfiguration
+    public let profile: CostProfile
+    /// The board the VM was built with: what a VM must be built with to take the snapshot.
+    public let boardConfiguration: VirtBoardConfiguration
     var board: BoardSnapshot
     let finalStop: StopReason?
     let lastStop: StopReason?

@@ -77,10 +77,16 @@ enum SnapshotBinding {
                 returns: [LuaReturn(.documented("vmlab.SnapshotInfo"), "info")]) { call in
             let handle = try call.object(1, as: SnapshotHandle.self)
             guard let s = handle.snapshot else { throw LuaRaise.message("the snapshot is closed") }
-            return [.record([
+            let board = s.boardConfiguration
+            var info: [String: LuaValue] = [
                 "vm": .string(handle.vmName), "instructions": .unsigned(s.instructions),
                 "cycles": .unsigned(s.cycles), "ram_bytes": .integer(Int64(s.ramBytes)),
-            ])]
+                "mode": .string(s.mode.rawValue), "profile": .string(s.profile.name),
+                "memory": .unsigned(board.memory), "harts": .integer(Int64(board.harts)),
+                "bootargs": .string(board.bootargs),
+            ]
+            if case .file(let path) = board.kernel { info["kernel"] = .string(path) }
+            return [.record(info)]
         },
         .method("changed_pages", of: "vmlab.Snapshot",
                 summary: "The guest-physical addresses of the guest's RAM pages whose contents differ between `earlier` and this snapshot, in address order: what a pre-copy live migration that had sent `earlier` must send again (dirty pages, found by comparing contents). Both must be of VMs built with the same options.",
@@ -116,12 +122,18 @@ enum SnapshotBinding {
     ]
 
     static let infoClass = LuaDocClass(
-        "vmlab.SnapshotInfo", summary: "Where a snapshot was taken (`snapshot:info()`).",
+        "vmlab.SnapshotInfo", summary: "Where a snapshot was taken (`snapshot:info()`), and what the VM it was taken of was built with: the options a VM needs to take it (with the same disks, cards and policies), for a snapshot read from a file.",
         fields: [
             .required("vm", .string, "The name of the VM it was taken of."),
             .required("instructions", .integer, "`vm:stats().instructions` then."),
             .required("cycles", .integer, "`vm:stats().cycles.total` then: the modelled clock."),
             .required("ram_bytes", .integer, "Bytes of guest RAM it keeps: only pages that were not all zero."),
+            .required("mode", .string, "The VM's mode (`vmlab.vm { mode = }`)."),
+            .required("profile", .string, "The name of its cost profile (of the built-in one it was edited from, if it was)."),
+            .required("memory", .integer, "Its guest RAM, in bytes (`memory`)."),
+            .required("harts", .integer, "Its harts (vCPUs)."),
+            .required("bootargs", .string, "Its kernel command line."),
+            .optional("kernel", .string, "The path of its kernel, when it was loaded from a file (not for `image =` bytes)."),
         ])
 
     /// The VM's guest, when a snapshot, a restore or another look at the whole VM may be made now:

@@ -464,12 +464,18 @@ function vmlab_Snapshot:save(path) end
 ---Lets go of the snapshot's memory now rather than when Lua collects it (also at the end of a `<close>` variable's scope); closing twice is harmless.
 function vmlab_Snapshot:close() end
 
----Where a snapshot was taken (`snapshot:info()`).
+---Where a snapshot was taken (`snapshot:info()`), and what the VM it was taken of was built with: the options a VM needs to take it (with the same disks, cards and policies), for a snapshot read from a file.
 ---@class vmlab.SnapshotInfo
 ---@field vm string The name of the VM it was taken of.
 ---@field instructions integer `vm:stats().instructions` then.
 ---@field cycles integer `vm:stats().cycles.total` then: the modelled clock.
 ---@field ram_bytes integer Bytes of guest RAM it keeps: only pages that were not all zero.
+---@field mode string The VM's mode (`vmlab.vm { mode = }`).
+---@field profile string The name of its cost profile (of the built-in one it was edited from, if it was).
+---@field memory integer Its guest RAM, in bytes (`memory`).
+---@field harts integer Its harts (vCPUs).
+---@field bootargs string Its kernel command line.
+---@field kernel? string The path of its kernel, when it was loaded from a file (not for `image =` bytes).
 local vmlab_SnapshotInfo = {}
 
 ---The counters of `vm:stats()`: a plain table, summed over harts. Every count is an integer.
