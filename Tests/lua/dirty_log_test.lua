@@ -102,9 +102,9 @@ describe("vm:dirty_pages", function()
     end)
   end
 
-  -- hw's D bits are in the G stage and its record of the VMM's writes in its state; trap's
-  -- clean pages in the shadow pager's; interpret's in the technique's.
-  for _, mode in ipairs { "hw", "trap", "interpret" } do
+  -- hw's D bits are in the G stage and its record of the VMM's writes in its state; trap's and
+  -- bt's clean pages in the shadow pager's; interpret's in the technique's.
+  for _, mode in ipairs { "hw", "trap", "bt", "interpret" } do
     it("under " .. mode .. ": goes back with a snapshot, also through a file onto another VM", function()
       local v <close> = vm("fork", {}, mode)
       v:run { max_instructions = 2e6 }
@@ -156,17 +156,14 @@ describe("vm:dirty_pages", function()
       expect(v:dirty_pages()).to_equal({})
       local logged = 0
       for _ = 1, 3 do
-        -- bt keeps no snapshots: its log is checked by its faults alone.
-        local before = mode ~= "bt" and v:snapshot() or nil
+        local before = v:snapshot()
         expect((v:run { max_instructions = 1e6 })).to_equal("budget")
         local dirty = v:dirty_pages { clear = true }
         expect(#dirty > 100 and #dirty < 1000).to_be_truthy()   -- the benchmark's pages, not all of RAM
         logged = logged + #dirty
-        if before then
-          local ok, missing = within(v:snapshot():changed_pages(before), dirty)
-          expect(missing).to_be_nil()
-          expect(ok).to_be_truthy()
-        end
+        local ok, missing = within(v:snapshot():changed_pages(before), dirty)
+        expect(missing).to_be_nil()
+        expect(ok).to_be_truthy()
       end
       local log = v:stats().technique.dirty_log
       expect(log.harvests).to_equal(5)
