@@ -89,10 +89,6 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
         t.prices = prices
     }
 
-    /// The walk of `va` through the guest's own tables or the shadow (as `trap`'s).
-    public func pageTables(_ source: PageTableSource, va: UInt64, view: ShadowView? = nil) -> PageTableWalk? {
-        base.pageTables(source, va: va, view: view)
-    }
 
     /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
     public func checkCoherence() -> [ShadowIncoherence] { base.checkCoherence() }

@@ -27,13 +27,6 @@ extension HardwareAssistedTechnique: ShadowPagingTechnique {
 }
 
 extension ShadowPagingTechnique {
-    /// The walk of `va` through the guest's own tables or through the shadow the hart walks, in
-    /// the vCPU's current view (or `view`), as data. `Guest.pageWalk(_:source:view:vcpu:)`, behind
-    /// `vm:page_tables` and GDB's `monitor walk`, asks the shadow pager the same for a shadowing VMM.
-    public func pageTables(_ source: PageTableSource, va: UInt64, view: ShadowView? = nil) -> PageTableWalk? {
-        shadowPageTables?.walk(source, va: va, view: view)
-    }
-
     /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
     public func checkCoherence() -> [ShadowIncoherence] {
         shadowPageTables?.checkCoherence() ?? []
