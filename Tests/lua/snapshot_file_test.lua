@@ -262,6 +262,33 @@ describe("snapshot files", function()
 
   -- The translation cache of a bt VM: where its runs of decoded code lie is checked before
   -- anything changes; a rewrite is one the translator makes of the instruction, or none.
+  -- The G-stage pool's allocation is checked to lie in the pool; one at its very end leaves no
+  -- table for the dirty log's splits, which then leave the 2 MiB leaves whole.
+  it("restore a G-stage allocation at the pool's end, splitting nothing after (hw, 2 MiB leaves)", function()
+    local function vm() return tinyos.vm("hw", "fork", { memory = "16M", hw = { gstage_page_size = 2 * 2^20 } }) end
+    local a <close> = vm()
+    a:run { max_instructions = 300000 }
+    local path = os.tmpname()
+    a:snapshot():save(path)
+    local allocation = tonumber(read(path):match('"gStageAllocation":(%d+)'))
+    -- The pool is the VMM's hidden memory after the guest's 16 MiB: NestedPageTables.size
+    -- rounded up to 1 MiB.
+    expect(allocation > 0x81000000 and allocation < 0x81100000).to_be(true)
+    local pool_end = 0x81100000
+    local beyond = forge(path, function(d) return replace(d, '"gStageAllocation":%d+', '"gStageAllocation":' .. pool_end + 4096) end)
+    local b <close> = vm()
+    expect(function() b:restore(vmlab.load_snapshot(beyond)) end).to_raise("does not fit this VM's")
+    os.remove(beyond)
+    local forged = forge(path, function(d) return replace(d, '"gStageAllocation":%d+', '"gStageAllocation":' .. pool_end) end)
+    b:restore(vmlab.load_snapshot(forged))
+    expect(#b:dirty_pages { clear = true }).to_equal(4096)
+    expect(b:stats().technique.dirty_log.huge_pages_split).to_equal(0)
+    expect((b:run())).to_equal("poweroff")
+    expect(tinyos.result(b)).to_be_truthy()
+    os.remove(path)
+    os.remove(forged)
+  end)
+
   it("refuse at restore decoded code outside RAM or a page (bt)", function()
     local a <close> = tinyos.vm("bt", "fork", { memory = "16M" })
     a:run { max_instructions = 400000 }   -- mid-run: 16 MiB take half a million

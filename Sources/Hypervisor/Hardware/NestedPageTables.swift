@@ -138,8 +138,11 @@ struct NestedPageTables {
                 leaves += 1
                 if entry & dirty != 0 { pages.append(contentsOf: stride(from: g, to: g + span, by: 4096)) }
                 if clear {
-                    splitLeaf(entry & ~dirty, at: l1 + Self.level1Index(g) * 8)
-                    split += 1
+                    if splitLeaf(entry & ~dirty, at: l1 + Self.level1Index(g) * 8) {
+                        split += 1
+                    } else {
+                        machine.loadPhysical(littleEndian: entry & ~dirty, count: 8, at: l1 + Self.level1Index(g) * 8)
+                    }
                 }
                 continue
             }
@@ -165,9 +168,10 @@ struct NestedPageTables {
 
     /// Replaces the 2 MiB leaf `leaf` at `pteAddress` by a table of 512 leaves of 4 KiB over the
     /// same machine pages, with its permissions and A, D as in `leaf`. The pool holds a table per
-    /// 2 MiB of guest RAM (`size(forGuestMemory:)`), so it has one for every leaf there is.
-    private mutating func splitLeaf(_ leaf: UInt64, at pteAddress: UInt64) {
-        precondition(next + 4096 <= end, "the G-stage pool is too small")
+    /// 2 MiB of guest RAM (`size(forGuestMemory:)`), so it has one for every leaf there is; false
+    /// (nothing split) only when a snapshot file set the allocation past where it could be.
+    private mutating func splitLeaf(_ leaf: UInt64, at pteAddress: UInt64) -> Bool {
+        guard next + 4096 <= end else { return false }
         let t = next
         next += 4096
         let base = (leaf >> 10) << 10, flags = leaf & 0x3FF
@@ -178,5 +182,6 @@ struct NestedPageTables {
         }
         machine.loadPhysical(leaves, at: t)
         machine.loadPhysical(littleEndian: (t >> 12) << 10 | 1, count: 8, at: pteAddress)
+        return true
     }
 }
