@@ -6,9 +6,9 @@
 // the G stage again and the hart sets D (hardware A/D updates, privileged spec "Guest Physical
 // Address Translation"). A clear splits the G stage's 2 MiB leaves (`gstage_page_size`) into
 // 4 KiB ones, so that the log tells pages apart from then on, as KVM splits huge pages for dirty
-// logging; the guest pays with longer G walks. The hart never sees a page written by the VMM itself — an emulated
-// device's DMA, a tool's `vm:write_memory` — so those are noted in software as they happen (as
-// KVM marks its own writes) and reported with the rest.
+// logging; the guest pays with longer G walks. The hart never sees a page written by the VMM
+// itself — an emulated device's DMA, a tool's `vm:write_memory` — so those are noted in software
+// as they happen (as KVM marks its own writes) and reported with the rest.
 //
 // The scan is the migration thread's work on another host CPU, not the guest's: it is counted
 // (`dirty_log` in the technique's statistics), not charged to a vCPU's clock. What the guest pays

@@ -107,12 +107,7 @@ struct NestedPageTables {
             // A whole level-0 table at once: 512 leaves, as far as the range goes.
             let first = (g >> 12) & 0x1FF
             let count = min(512 - first, (size - offset) >> 12)
-            var leaves = [UInt8](repeating: 0, count: Int(count) * 8)
-            for i in 0..<count {
-                let pte = ((ma + offset + i * 4096) >> 12) << 10 | Self.leafFlags
-                for b in 0..<8 { leaves[Int(i) * 8 + b] = UInt8(truncatingIfNeeded: pte >> (8 * UInt64(b))) }
-            }
-            machine.loadPhysical(leaves, at: l0 + first * 8)
+            writeLeaves(count, mapping: ma + offset, flags: Self.leafFlags, at: l0 + first * 8)
             offset += count * 4096
         }
     }
@@ -132,21 +127,22 @@ struct NestedPageTables {
         while g < gpa + size {
             let span = min(UInt64(2 << 20), gpa + size - g)
             defer { g += span }
-            guard let l1 = existingTable(at: root + Self.rootIndex(g) * 8),
-                  let entry = machine.readPhysicalWord(at: l1 + Self.level1Index(g) * 8), entry & 1 != 0 else { continue }
+            guard let l1 = existingTable(at: root + Self.rootIndex(g) * 8) else { continue }
+            let level1Entry = l1 + Self.level1Index(g) * 8
+            guard let entry = machine.readPhysicalWord(at: level1Entry), entry & 1 != 0 else { continue }
             if entry & 0b1010 != 0 {
                 leaves += 1
                 if entry & dirty != 0 { pages.append(contentsOf: stride(from: g, to: g + span, by: 4096)) }
                 if clear {
-                    if splitLeaf(entry & ~dirty, at: l1 + Self.level1Index(g) * 8) {
+                    if splitLeaf(entry & ~dirty, at: level1Entry) {
                         split += 1
                     } else {
-                        machine.loadPhysical(littleEndian: entry & ~dirty, count: 8, at: l1 + Self.level1Index(g) * 8)
+                        machine.loadPhysical(littleEndian: entry & ~dirty, count: 8, at: level1Entry)
                     }
                 }
                 continue
             }
-            guard let l0 = existingTable(at: l1 + Self.level1Index(g) * 8) else { continue }
+            guard let l0 = existingTable(at: level1Entry) else { continue }
             let first = (g >> 12) & 0x1FF
             let count = Int(span >> 12)
             guard var entries = machine.readPhysical(at: l0 + first * 8, count: count * 8) else { continue }
@@ -174,14 +170,19 @@ struct NestedPageTables {
         guard next + 4096 <= end else { return false }
         let t = next
         next += 4096
-        let base = (leaf >> 10) << 10, flags = leaf & 0x3FF
-        var leaves = [UInt8](repeating: 0, count: 4096)
-        for i in 0..<512 {
-            let pte = (base + (UInt64(i) << 10)) | flags
-            for b in 0..<8 { leaves[i * 8 + b] = UInt8(truncatingIfNeeded: pte >> (8 * UInt64(b))) }
-        }
-        machine.loadPhysical(leaves, at: t)
+        writeLeaves(512, mapping: (leaf >> 10) << 12, flags: leaf & 0x3FF, at: t)
         machine.loadPhysical(littleEndian: (t >> 12) << 10 | 1, count: 8, at: pteAddress)
         return true
+    }
+
+    /// Writes `count` consecutive 4 KiB leaves with `flags` at `address`, the first mapping
+    /// machine page `ma`, one write for the lot.
+    private func writeLeaves(_ count: UInt64, mapping ma: UInt64, flags: UInt64, at address: UInt64) {
+        var leaves = [UInt8](repeating: 0, count: Int(count) * 8)
+        for i in 0..<Int(count) {
+            let pte = ((ma >> 12) + UInt64(i)) << 10 | flags
+            for b in 0..<8 { leaves[i * 8 + b] = UInt8(truncatingIfNeeded: pte >> (8 * UInt64(b))) }
+        }
+        machine.loadPhysical(leaves, at: address)
     }
 }

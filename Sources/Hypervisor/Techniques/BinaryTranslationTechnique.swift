@@ -89,7 +89,6 @@ public final class BinaryTranslationTechnique: ShadowingTechnique {
         t.prices = prices
     }
 
-
     /// Every shadow entry that disagrees with the guest's tables now (empty when coherent).
     public func checkCoherence() -> [ShadowIncoherence] { base.checkCoherence() }
 

@@ -141,14 +141,8 @@ extension Machine {
             var offset = Int(run.start - page)
             let end = offset + Int(run.bytes)
             while offset < end {
-                let low = host.load(fromByteOffset: offset, as: UInt16.self)
-                let op: Instruction
-                if low & 3 != 3 {
-                    op = Decoder.decode(UInt32(low))
-                } else {
-                    guard offset + 4 <= end else { break }
-                    op = Decoder.decode(host.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-                }
+                guard let op = DecodedCode.decode(host + offset, pageOffset: offset),
+                      offset + Int(op.length) <= end else { break }
                 let address = page | UInt64(offset)
                 let rewrite = accept(op, address, saved[address] ?? .keep)
                 slots[offset >> 1] = Hart.cacheable(DecodedCode.slot(op, rewrite: rewrite))
@@ -161,6 +155,16 @@ extension Machine {
 }
 
 extension DecodedCode {
+    /// The instruction whose first byte is at `host`, page offset `pageOffset` of a RAM page; nil
+    /// for a 32-bit one whose upper half is on the next page.
+    @inline(__always)
+    static func decode(_ host: UnsafeMutableRawPointer, pageOffset: Int) -> DecodedOp? {
+        let low = host.load(as: UInt16.self)
+        if low & 3 != 3 { return Decoder.decode(UInt32(low)) }
+        guard pageOffset != 0xFFE else { return nil }
+        return Decoder.decode(host.loadUnaligned(as: UInt32.self))
+    }
+
     /// Whether a slot holds an instruction (a callout included) rather than a marker.
     static func isInstruction(_ slot: DecodedOp) -> Bool {
         !(slot.opcode == .illegal && slot.length == 0)

@@ -210,16 +210,9 @@ extension Hart {
     /// An installed translator is shown the instruction and may have a callout stored instead.
     @inline(never)
     func decodeSlot(_ ops: UnsafeMutablePointer<DecodedOp>, phys: UInt64, offset: Int) -> Bool {
-        let host = host(phys | UInt64(offset))
-        let low = host.load(as: UInt16.self)
-        let op: DecodedOp
-        if low & 3 != 3 {
-            op = Decoder.decode(UInt32(low))
-        } else if offset == 0xFFE {
+        guard let op = DecodedCode.decode(host(phys | UInt64(offset)), pageOffset: offset) else {
             ops[offset >> 1] = DecodedOp(opcode: .illegal, length: 0, raw: SlotMarker.crossesPage)
             return false
-        } else {
-            op = Decoder.decode(host.loadUnaligned(as: UInt32.self))
         }
         ops[offset >> 1] = Hart.cacheable(code.translating ? rewritten(op, physical: phys | UInt64(offset)) : op)
         return true
