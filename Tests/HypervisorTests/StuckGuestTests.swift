@@ -9,28 +9,53 @@ import Testing
 /// with translation on, where a page table could still change, once the same fault has come back
 /// `TrapVectorLoop.reportAfter` times with nothing retired.
 @Suite struct StuckGuestTests {
-    static let modes: [ExecutionMode] = [.native, .interpret, .trap, .bt, .pv]
+    /// A mode, and under `hw` its paging: there the guest's trap vector is vstvec, and the loop
+    /// comes back either through the VMM (a G-stage or shadow fault it reflects) or straight
+    /// from the hart (a fault hedeleg delivers).
+    struct Setup: Sendable, CustomTestStringConvertible {
+        let mode: ExecutionMode
+        var paging: HardwarePaging? = nil
+
+        func configuration(_ source: String) throws -> GuestConfiguration {
+            var c = try TestKernels.configuration(source, mode: mode)
+            if let paging { c.hardwarePolicy = HardwareAssistedPolicy(paging: paging) }
+            return c
+        }
+        var register: String { mode == .hw ? "vstvec" : "stvec" }
+        /// Under shadow paging the hart runs on the VMM's tables even while the guest's
+        /// translation is off, and hedeleg hands it the access fault without an exit: the hart
+        /// sees page tables that could change, so it reports the loop once it has repeated.
+        var hartTranslates: Bool { paging == .shadow }
+        var testDescription: String { paging.map { "\(mode)-\($0)" } ?? "\(mode)" }
+    }
+
+    static let withoutTranslation: [Setup] = [.native, .interpret, .trap, .bt, .pv, .hw].map { Setup(mode: $0) }
+        + [Setup(mode: .hw, paging: .shadow)]
+    /// Not pv: its VMM refuses the unvalidated root.
+    static let withTranslation = withoutTranslation.filter { $0.mode != .pv }
 
     /// The kernel's first instruction is illegal and its stvec is 0, where the board has nothing.
-    @Test(arguments: modes)
-    func aKernelWithoutATrapVectorStopsAtOnce(_ mode: ExecutionMode) throws {
-        let guest = try Guest(TestKernels.configuration("_start:\n    .word 0\n", mode: mode))
+    @Test(arguments: withoutTranslation)
+    func aKernelWithoutATrapVectorStopsAtOnce(_ setup: Setup) throws {
+        let guest = try Guest(setup.configuration("_start:\n    .word 0\n"))
         defer { guest.close() }
-        let why = "hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it"
-        #expect(guest.run(maxInstructions: 1_000_000) == .stuck(hart: 0, pc: 0, why: why + "; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)"))
-        #expect(guest.executedInstructions < 10, "\(mode): it stopped at the first fault on stvec")
+        let repeated = setup.hartTranslates ? " (with translation on: it came back 100000 times in a row, no instruction retired)" : ""
+        let why = "hart 0 is stuck: its trap vector 0x0 (\(setup.register)) cannot be fetched (instruction access fault), so every trap returns to it" + repeated
+        let ledThere = "; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)"
+        #expect(guest.run(maxInstructions: 1_000_000) == .stuck(hart: 0, pc: 0, why: why + ledThere))
+        let steps = setup.hartTranslates ? TrapVectorLoop.reportAfter + 10 : 10
+        #expect(guest.executedInstructions < steps, "\(setup): it stopped at the first fault on stvec, or at the report")
         // Run again: still stuck; the trap before this one is now that same fault, so the message
-        // names none.
-        #expect(guest.run(maxInstructions: 1_000_000) == .stuck(hart: 0, pc: 0, why: why))
+        // names none (a loop recognised by repetition goes on counting, and keeps the first).
+        #expect(guest.run(maxInstructions: 1_000_000) == .stuck(hart: 0, pc: 0, why: why + (setup.hartTranslates ? ledThere : "")))
     }
 
     /// The same loop with Sv39 on (a gigapage maps va 0 to guest-physical 0, where nothing is):
     /// the fetch still faults, but the page table is memory that could change, so the loop is
     /// reported only once it has come back `TrapVectorLoop.reportAfter` times with nothing
-    /// retired; a smaller budget runs out first, as on a hart. (Not pv: its VMM refuses the
-    /// unvalidated root.)
-    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
-    func withTranslationOnTheLoopIsReportedOnceItRepeats(_ mode: ExecutionMode) throws {
+    /// retired; a smaller budget runs out first, as on a hart.
+    @Test(arguments: withTranslation)
+    func withTranslationOnTheLoopIsReportedOnceItRepeats(_ setup: Setup) throws {
         let source = """
         _start:
             li t0, DATA
@@ -44,24 +69,24 @@ import Testing
             sfence.vma
             .word 0
         """
-        let guest = try Guest(TestKernels.configuration(source, mode: mode))
+        let guest = try Guest(setup.configuration(source))
         defer { guest.close() }
         #expect(guest.run(maxInstructions: 20_000) == .budgetExhausted)
         #expect(guest.machine.pc(hart: 0) == 0)
         let stop = guest.run(maxInstructions: 2 * TrapVectorLoop.reportAfter)
         guard case .stuck(let hart, let pc, let why) = stop else {
-            Issue.record("\(mode): \(stop), not stuck"); return
+            Issue.record("\(setup): \(stop), not stuck"); return
         }
         #expect(hart == 0 && pc == 0)
-        #expect(why.hasPrefix("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it (with translation on: it came back 100000 times in a row, no instruction retired); the trap that led there: illegal_instruction at pc 0x802"), "\(mode): \(why)")
-        #expect(guest.executedInstructions < TrapVectorLoop.reportAfter + 100, "\(mode): it stopped at the report")
+        #expect(why.hasPrefix("hart 0 is stuck: its trap vector 0x0 (\(setup.register)) cannot be fetched (instruction access fault), so every trap returns to it (with translation on: it came back 100000 times in a row, no instruction retired); the trap that led there: illegal_instruction at pc 0x802"), "\(setup): \(why)")
+        #expect(guest.executedInstructions < TrapVectorLoop.reportAfter + 100, "\(setup): it stopped at the report")
     }
 
     /// The classic bug: the kernel turns paging on with a page table that maps neither its code
     /// nor its stvec. The fetch after the satp write faults, and so does stvec's, for good; the
     /// message names the first fault.
-    @Test(arguments: [ExecutionMode.native, .interpret, .trap, .bt])
-    func aKernelThatUnmapsItselfIsReported(_ mode: ExecutionMode) throws {
+    @Test(arguments: withTranslation)
+    func aKernelThatUnmapsItselfIsReported(_ setup: Setup) throws {
         let source = """
         _start:
             li t0, DATA
@@ -73,13 +98,13 @@ import Testing
             sfence.vma
             nop
         """
-        let guest = try Guest(TestKernels.configuration(source, mode: mode))
+        let guest = try Guest(setup.configuration(source))
         defer { guest.close() }
         guard case .stuck(let hart, let pc, let why) = guest.run() else {
-            Issue.record("\(mode): not reported as stuck"); return
+            Issue.record("\(setup): not reported as stuck"); return
         }
         #expect(hart == 0 && pc == 0)
-        #expect(why.hasPrefix("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction page fault)"), "\(why)")
-        #expect(why.hasSuffix("; the trap that led there: instruction_page_fault at pc 0x80200020 (tval 0x80200020)"), "\(mode): \(why)")
+        #expect(why.hasPrefix("hart 0 is stuck: its trap vector 0x0 (\(setup.register)) cannot be fetched (instruction page fault)"), "\(setup): \(why)")
+        #expect(why.hasSuffix("; the trap that led there: instruction_page_fault at pc 0x80200020 (tval 0x80200020)"), "\(setup): \(why)")
     }
 }

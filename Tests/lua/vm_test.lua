@@ -137,12 +137,14 @@ describe("a vmlab.asm guest", function()
 
   it("halts the same way under every mode when a kernel's stvec cannot be fetched", function()
     local kernel = vmlab.asm(".word 0")   -- illegal, and stvec is 0, where the board has nothing
-    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv", "hw" } do
       local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
       local stop, details = vm:run { max_instructions = 1000000 }
       expect(stop).to_equal("halted")
       expect(details.pc).to_equal(0)
-      expect(details.message).to_equal("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), "
+      -- Under hw the guest's stvec is the hart's vstvec.
+      local register = mode == "hw" and "vstvec" or "stvec"
+      expect(details.message).to_equal("hart 0 is stuck: its trap vector 0x0 (" .. register .. ") cannot be fetched (instruction access fault), "
         .. "so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)")
       expect(vm:stats().instructions).to_equal(0)
     end
@@ -161,12 +163,13 @@ describe("a vmlab.asm guest", function()
     table:
       .zero 4096
     ]]
-    for _, mode in ipairs { "native", "interpret", "trap", "bt" } do
+    for _, mode in ipairs { "native", "interpret", "trap", "bt", "hw" } do
       local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
       local stop, details = vm:run()
       expect(stop).to_equal("halted")
       expect(details.pc).to_equal(0)
-      expect(details.message).to_equal("hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction page fault), "
+      local register = mode == "hw" and "vstvec" or "stvec"
+      expect(details.message).to_equal("hart 0 is stuck: its trap vector 0x0 (" .. register .. ") cannot be fetched (instruction page fault), "
         .. "so every trap returns to it (with translation on: it came back 100000 times in a row, no instruction retired); "
         .. "the trap that led there: instruction_page_fault at pc 0x80200020 (tval 0x80200020)")
       expect(vm:stats().instructions).to_equal(8)   -- la and li are two each
@@ -178,7 +181,7 @@ describe("a vmlab.asm guest", function()
     -- bt the VMM delivers it from a callout, in software; those count against the budget too.
     for _, handler in ipairs { "mret", "csrr t1, mepc" } do
       local kernel = vmlab.asm("la t0, 1f\ncsrw stvec, t0\n1: " .. handler)
-      for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv" } do
+      for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv", "hw" } do
         local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
         expect((vm:run { max_instructions = 1000 })).to_equal("budget")
         expect(vm:read("pc")).to_equal(0x8020000c)   -- the handler, trapping

@@ -115,6 +115,8 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
     public var handlesInterrupts: Bool { true }
     /// It changes a VS-mode hart only in answer to its exits.
     public var leavesSupervisorAlone: Bool { true }
+    /// The external line, whatever it does with it, only raises VSEIP.
+    public var interruptsConsumed: UInt64 { Self.sei }
 
     public func handleMachineTrap(_ trap: MachineTrap, machine: Machine, hart: Int) -> Bool {
         if trap.isInterrupt {
@@ -334,6 +336,8 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
         work[hart].exceptionsReflected &+= 1
         charge(prices.exceptionReflected, hart: hart)
         let m = machine
+        let previous = (cause: m.readCSR(RISCV.CSR.vscause, hart: hart) ?? 0, pc: m.readCSR(RISCV.CSR.vsepc, hart: hart) ?? 0,
+                        tval: m.readCSR(RISCV.CSR.vstval, hart: hart) ?? 0)
         var vsstatus = m.readCSR(RISCV.CSR.vsstatus, hart: hart) ?? 0
         let sie = vsstatus & (1 << 1) != 0
         vsstatus &= ~(1 << 1 | 1 << 5 | 1 << 8)
@@ -344,6 +348,17 @@ public final class HardwareAssistedVMM: MachineModeTrapHandler {
         m.writeCSR(RISCV.CSR.vsepc, trap.pc, hart: hart)
         m.writeCSR(RISCV.CSR.vstval, tval, hart: hart)
         m.setPrivilege(.supervisor, hart: hart)
-        m.setPC((m.readCSR(RISCV.CSR.vstvec, hart: hart) ?? 0) & ~3, hart: hart)
+        let vector = (m.readCSR(RISCV.CSR.vstvec, hart: hart) ?? 0) & ~3
+        m.setPC(vector, hart: hart)
+        // A guest kernel's fetch fault that lands on its own trap vector, which faults again (a
+        // kernel that jumped to an address where it has no RAM before setting stvec): the same
+        // exit comes back at every step. SIE is now clear, so the VS-level interrupts the VMM
+        // raises are masked, and it moves the vCPU only in answer to its exits: the run stops, as
+        // the machine stops it for a fault hedeleg delivers (Hart.raise).
+        guard cause == .instructionAccessFault || cause == .instructionPageFault, trap.privilege == .supervisor,
+              vector == trap.pc else { return }
+        let satp = shadow == nil ? m.readCSR(RISCV.CSR.vsatp, hart: hart) ?? 0 : guestSATPs[hart]
+        m.deliveredFetchFaultToItsVector(hart: hart, register: "vstvec", fault: cause.rawValue, translated: satp >> 60 != 0,
+                                         at: vector, previous: previous)
     }
 }

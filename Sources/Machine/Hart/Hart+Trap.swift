@@ -50,11 +50,18 @@ public protocol MachineModeTrapHandler: AnyObject {
     /// built-in SBI and of the para-virtual VMM; a handler that redirects S-mode at will (on a
     /// timer, say) must say false.
     var leavesSupervisorAlone: Bool { get }
+    /// The M-level interrupts (their `mip` bits) the handler consumes whenever they are offered,
+    /// when it `handlesInterrupts` and `leavesSupervisorAlone`: for those it raises no more than
+    /// S- or VS-level interrupts, which a hart on its trap vector has masked, so they cannot
+    /// rescue it either (a hardware-assisted VMM's external line). Any other M-level interrupt
+    /// enabled in `mie` goes to M-mode code, which could.
+    var interruptsConsumed: UInt64 { get }
 }
 
 extension MachineModeTrapHandler {
     public var handlesInterrupts: Bool { false }
     public var leavesSupervisorAlone: Bool { false }
+    public var interruptsConsumed: UInt64 { 0 }
 }
 
 extension Hart {
@@ -111,8 +118,10 @@ extension Hart {
         }
         s.pointee.cycles &+= costs.exception
         let epc = s.pointee.pc
-        let previous = delegated ? (cause: s.pointee.scause, pc: s.pointee.sepc, tval: s.pointee.stval)
-                                 : (cause: s.pointee.mcause, pc: s.pointee.mepc, tval: s.pointee.mtval)
+        let previous = target == .virtualSupervisor
+            ? (cause: s.pointee.hyper.vscause, pc: s.pointee.hyper.vsepc, tval: s.pointee.hyper.vstval)
+            : delegated ? (cause: s.pointee.scause, pc: s.pointee.sepc, tval: s.pointee.stval)
+            : (cause: s.pointee.mcause, pc: s.pointee.mepc, tval: s.pointee.mtval)
         enterTrap(cause: cause, tval: tval, interrupt: false, target: target)
         if observes(.exception) {
             machine.deliver(.exception(hart: id, cause: cause, tval: tval, pc: epc,
@@ -137,8 +146,22 @@ extension Hart {
         // S-mode's own). Without translation there is no page table that a device could rewrite;
         // with it, TrapVectorLoop waits for the loop to come back many times with nothing retired.
         if priv == 1, !virt, target == .supervisor, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
-           s.pointee.mie & ~s.pointee.mideleg == 0, machine.trapHandler?.leavesSupervisorAlone == true {
+           let handler = machine.trapHandler, handler.leavesSupervisorAlone,
+           s.pointee.mie & ~s.pointee.mideleg & ~handler.interruptsConsumed == 0 {
             stop = trapVectorLoop.stop(hart: id, register: "stvec", fault: cause, translated: s.pointee.satp >> 60 != 0,
+                                       at: epc, retired: s.pointee.instret, previous: previous)
+        }
+        // And in VS-mode, a guest kernel's fault that hedeleg delivers straight to its vstvec under
+        // a hypervisor that leaves it alone: VS-level interrupts are masked (vsstatus.SIE, now
+        // clear), none is left for HS-mode code, and the M-level ones enabled are the handler's.
+        // Both translation stages are tables in memory, so either one on makes it a repetition.
+        let h = s.pointee.hyper
+        if priv == 1, virt, target == .virtualSupervisor, h.vstvec & ~3 == epc, h.vsstatus & Mstatus.sie == 0,
+           let handler = machine.trapHandler, handler.leavesSupervisorAlone,
+           s.pointee.mie & s.pointee.mideleg & ~h.hideleg == 0,
+           s.pointee.mie & ~s.pointee.mideleg & ~handler.interruptsConsumed == 0 {
+            stop = trapVectorLoop.stop(hart: id, register: "vstvec", fault: cause,
+                                       translated: h.vsatp >> 60 != 0 || h.hgatp >> 60 != 0,
                                        at: epc, retired: s.pointee.instret, previous: previous)
         }
         if let stop { machine.requestStop(stop) }
