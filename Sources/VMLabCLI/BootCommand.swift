@@ -440,10 +440,8 @@ struct BootCommand: ParsableCommand {
             message += "\nvmlab: note: '\(kernel ?? file)' is not an ELF file; it ran as a raw image, from its first byte (as qemu's -kernel runs one)"
         }
         // An unmodified kernel under pv writes satp with page tables the VMM never validated and
-        // is refused; what follows (a hang, a halt) does not say why.
-        if vm.spec.mode == .pv, case .success(.count(let refused))? = vm.stats(at: "technique.emulated.satp_refused"), refused > 0 {
-            message += "\nvmlab: note: the VMM refused \(refused) satp write\(refused == 1 ? "" : "s") of the kernel (page tables it never validated) and reflected \(refused == 1 ? "it as an illegal instruction" : "them as illegal instructions"): pv runs a kernel built for vmlab's hypercalls (such as tinyos-pv.elf); an unmodified kernel runs under native, interpret, trap or bt"
-        }
+        // is refused; what follows (a hang, a halt) does not say why. A halt's message says it.
+        if stop.name != "halted", let note = vm.paravirtualRefusal { message += "\nvmlab: note: " + note }
         StandardStreams.writeError(message + "\n")
         return 1
     }

@@ -89,6 +89,25 @@ describe("mode pv", function()
       .to_raise("batch")
   end)
 
+  it("says, when an unmodified kernel halts, that the VMM refused its page tables", function()
+    local vm <close> = assert(vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos", bootargs = "bench=syscall n=2", memory = "16M" })
+    local stop, details = vm:run { max_instructions = 3000000 }
+    expect(stop).to_equal("halted")
+    expect(details.message).to_match("^hart 0 is stuck: ")
+    expect(details.message).to_match("; note: the VMM refused 1 satp write of the kernel %(page tables it never validated%) "
+      .. "and reflected it as an illegal instruction: pv runs a kernel built for vmlab's hypercalls %(such as tinyos%-pv%.elf%); "
+      .. "an unmodified kernel runs under native, interpret, trap or bt$")
+    expect(vm:stats("technique.emulated.satp_refused")).to_equal(1)
+    -- A kernel built for pv halts for its own reasons without the note.
+    local pv <close> = assert(vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos-pv", bootargs = "bench=syscall n=2", memory = "16M" })
+    pv:run { max_instructions = 20000 }
+    pv:write("csr.stvec", 0)
+    pv:write("pc", 0)
+    local stop2, details2 = pv:run { max_instructions = 3000000 }
+    expect(stop2).to_equal("halted")
+    expect(details2.message).never.to_match("note")
+  end)
+
   it("puts the VMM's work on the clock: the account adds up to it", function()
     local _, _, stats = run("pv", "tinyos-pv", "bench=fork n=3")
     local sum = 0

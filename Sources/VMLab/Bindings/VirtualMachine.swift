@@ -153,6 +153,7 @@ public final class VirtualMachine {
     var lastStop: Stop? {
         guard let guest, let reason = guest.lastStop else { return nil }
         var stop = Stop(reason, instructions: 0)
+        explainHalt(&stop)
         if guest.untilReached {
             stop.name = "reached"
             stop.message = "the run reached its 'to' point"
@@ -166,6 +167,7 @@ public final class VirtualMachine {
 
     func stop(_ reason: StopReason, instructions: UInt64) -> Stop {
         var stop = Stop(reason, instructions: instructions)
+        explainHalt(&stop)
         if guest?.untilReached == true {
             stop.name = "reached"
             stop.message = "the run reached its 'to' point"
@@ -175,6 +177,23 @@ public final class VirtualMachine {
         }
         hookStopped = false
         return stop
+    }
+
+    /// Under pv, what an unmodified kernel ran into: the VMM refused its satp writes (page tables
+    /// it never validated) and reflected them as illegal instructions. What follows, a halt on its
+    /// trap vector or a hang, does not say why. Nil in other modes and when nothing was refused.
+    public var paravirtualRefusal: String? {
+        guard spec.mode == .pv, case .success(.count(let refused))? = stats(at: "technique.emulated.satp_refused"),
+              refused > 0 else { return nil }
+        let them = refused == 1 ? "it as an illegal instruction" : "them as illegal instructions"
+        return "the VMM refused \(refused) satp write\(refused == 1 ? "" : "s") of the kernel (page tables it never validated) "
+            + "and reflected \(them): pv runs a kernel built for vmlab's hypercalls (such as tinyos-pv.elf); "
+            + "an unmodified kernel runs under native, interpret, trap or bt"
+    }
+
+    /// A halt's message says what the VMM knows of the cause (`paravirtualRefusal`).
+    private func explainHalt(_ stop: inout Stop) {
+        if stop.name == "halted", let note = paravirtualRefusal { stop.message += "; note: " + note }
     }
 
     /// Why a run ended, in the vocabulary of the Lua API.
