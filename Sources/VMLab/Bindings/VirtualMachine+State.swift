@@ -110,7 +110,8 @@ extension VirtualMachine {
         if case .privilege = register {
             guard case .text(let letter) = value,
                   let mode = Self.privilegeNames.first(where: { $0.value == letter })?.key else {
-                throw Misuse(message: "priv is \"M\", \"S\" or \"U\"")
+                let got = switch value { case .integer(let n): "\(Int64(bitPattern: n))"; case .text(let t): "\"\(t)\"" }
+                throw Misuse(message: "priv is \"M\", \"S\" or \"U\", got \(got)")
             }
             if let monitor {
                 guard monitor.setGuestPrivilege(mode) else {
