@@ -223,7 +223,7 @@ func guest(_ folder: String, _ program: String) throws -> String {
     let tinyos = try guest("tinyos", "tinyos")
     let t = try vmlab(["boot", tinyos, "--mode", "pv", "--append", "bench=syscall n=2", "--max-instructions", "3000000"])
     #expect(t.status == 1)
-    #expect(t.stderr.contains("note: the VMM refused 1 satp write of the kernel (page tables it never validated) and reflected it as an illegal instruction: pv runs a kernel built for vmlab's hypercalls (such as tinyos-pv.elf); an unmodified kernel runs under native, interpret, trap or bt\n"), "\(t.stderr)")
+    #expect(t.stderr.contains("note: the VMM refused 1 satp write of the kernel (page tables it never validated) and reflected it as an illegal instruction: pv runs a kernel built for vmlab's hypercalls (such as tinyos-pv.elf); an unmodified kernel runs under native, interpret, trap, bt or hw\n"), "\(t.stderr)")
     let native = try vmlab(["boot", tinyos, "--append", "bench=syscall n=2", "--max-instructions", "1000"])
     #expect(!native.stderr.contains("refused"))
 }

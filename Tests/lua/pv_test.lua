@@ -96,7 +96,7 @@ describe("mode pv", function()
     expect(details.message).to_match("^hart 0 is stuck: ")
     expect(details.message).to_match("; note: the VMM refused 1 satp write of the kernel %(page tables it never validated%) "
       .. "and reflected it as an illegal instruction: pv runs a kernel built for vmlab's hypercalls %(such as tinyos%-pv%.elf%); "
-      .. "an unmodified kernel runs under native, interpret, trap or bt$")
+      .. "an unmodified kernel runs under native, interpret, trap, bt or hw$")
     expect(vm:stats("technique.emulated.satp_refused")).to_equal(1)
     -- A kernel built for pv halts for its own reasons without the note.
     local pv <close> = assert(vmlab.vm { mode = "pv", kernel = vmlab.guest "tinyos-pv", bootargs = "bench=syscall n=2", memory = "16M" })

@@ -27,6 +27,10 @@ public struct VirtualCPU: Sendable, Equatable, Codable {
         wakeIfInterruptible()
     }
 
+    /// What `init` guarantees and a decoder does not (a snapshot file is not trusted): ASID bits
+    /// from 0 to 16, and a privilege the guest can hold.
+    var isWellFormed: Bool { (0...16).contains(csrs.asidBits) && privilege != .machine }
+
     mutating func wakeIfInterruptible() {
         if waitingForInterrupt && csrs.sip & csrs.sie != 0 { waitingForInterrupt = false }
     }

@@ -124,7 +124,7 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
     public static func shadowedSatp(_ value: UInt64, asidBits: Int) -> UInt64? {
         let mode = value >> SupervisorBits.satpModeShift
         guard mode == SupervisorBits.satpModeBare || mode == SupervisorBits.satpModeSv39 else { return nil }
-        let asidMask: UInt64 = ((1 << UInt64(asidBits)) - 1) << SupervisorBits.satpASIDShift
+        let asidMask: UInt64 = ((1 << UInt64(max(0, min(16, asidBits)))) - 1) << SupervisorBits.satpASIDShift
         return (value & ((0xF << SupervisorBits.satpModeShift) | SupervisorBits.satpPPNMask)) | (value & asidMask)
     }
 

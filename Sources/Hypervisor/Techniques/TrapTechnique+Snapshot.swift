@@ -45,7 +45,7 @@ extension TrapTechnique: SnapshottingTechnique {
 
     func fits(_ state: Any) -> Bool {
         guard let s = state as? TrapTechniqueState, let monitor else { return false }
-        return monitor.shadow.fits(s.shadow) && sbi!.accepts(s.sbi)
+        return s.vcpu.isWellFormed && monitor.shadow.fits(s.shadow) && sbi!.accepts(s.sbi)
     }
 
     func restoreTechniqueState(_ state: Any) {

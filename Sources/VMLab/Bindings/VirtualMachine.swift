@@ -188,7 +188,7 @@ public final class VirtualMachine {
         let them = refused == 1 ? "it as an illegal instruction" : "them as illegal instructions"
         return "the VMM refused \(refused) satp write\(refused == 1 ? "" : "s") of the kernel (page tables it never validated) "
             + "and reflected \(them): pv runs a kernel built for vmlab's hypercalls (such as tinyos-pv.elf); "
-            + "an unmodified kernel runs under native, interpret, trap or bt"
+            + "an unmodified kernel runs under native, interpret, trap, bt or hw"
     }
 
     /// A halt's message says what the VMM knows of the cause (`paravirtualRefusal`).
