@@ -102,6 +102,16 @@ import Testing
         #expect(g.run(maxInstructions: 200_000_000) == .poweredOff(code: 0))
     }
 
+    /// Also found by it: a trap VM's counts by cause, read back with fewer than 64 codes, stopped
+    /// the process at the next `statistics()`. They no longer decode.
+    @Test func causeCountsOfTheWrongLengthDoNotDecode() throws {
+        var counts = CauseCounts()
+        counts.count(VirtualTrap(cause: 8, isInterrupt: false, tval: 0))
+        #expect(try JSONDecoder().decode(CauseCounts.self, from: JSONEncoder().encode(counts)) == counts)
+        let short = #"{"exceptions":[1,2],"interrupts":[],"others":{}}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(CauseCounts.self, from: Data(short.utf8)) }
+    }
+
     @Test(arguments: [ExecutionMode.native, .trap, .bt, .pv, .hw])
     func aChangedDescriptionIsRestoredOrRefusedNeverACrash(_ mode: ExecutionMode) throws {
         guard let g = try GuestSnapshotTests.tinyos("bench=fork n=2", mode: mode) else { return }

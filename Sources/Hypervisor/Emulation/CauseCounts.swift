@@ -31,3 +31,20 @@ public struct CauseCounts: Sendable, Equatable, Codable {
         return named
     }
 }
+
+extension CauseCounts {
+    private enum CodingKeys: String, CodingKey { case exceptions, interrupts, others }
+
+    /// A snapshot file is not trusted: the two tables must have a count for every code below 64,
+    /// or counting and reading them would index past their ends.
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        exceptions = try c.decode([UInt64].self, forKey: .exceptions)
+        interrupts = try c.decode([UInt64].self, forKey: .interrupts)
+        others = try c.decode([String: UInt64].self, forKey: .others)
+        guard exceptions.count == 64, interrupts.count == 64 else {
+            throw DecodingError.dataCorruptedError(forKey: .exceptions, in: c,
+                                                   debugDescription: "cause counts need 64 exceptions and 64 interrupts")
+        }
+    }
+}
