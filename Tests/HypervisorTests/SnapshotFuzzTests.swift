@@ -78,6 +78,14 @@ import Testing
         return nil
     }
 
+    /// The snapshot's description with its keys in order, as a file is written: a dictionary's
+    /// own order changes from one process to the next, and with it what a seed changes.
+    static func description(_ snapshot: GuestSnapshot) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(snapshot)
+    }
+
     /// What the fuzzing found: a vCPU with negative ASID bits stopped the process at the guest's
     /// next satp write; one in M-mode is no vCPU a monitor makes either. Both are refused.
     @Test(arguments: [ExecutionMode.trap, .bt])
@@ -86,9 +94,7 @@ import Testing
         defer { g.close() }
         #expect(g.run(maxInstructions: 300_000) == .budgetExhausted)
         let snapshot = try g.snapshot()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let text = String(decoding: try encoder.encode(snapshot), as: UTF8.self)
+        let text = String(decoding: try Self.description(snapshot), as: UTF8.self)
         let bits = "\"csrs\":{\"asidBits\":"
         for (field, forged) in [(bits + "16", bits + "-1"), (bits + "16", bits + "64"),
                                 ("\"privilege\":1", "\"privilege\":3")] {
@@ -118,11 +124,8 @@ import Testing
         defer { g.close() }
         #expect(g.run(maxInstructions: 300_000) == .budgetExhausted)
         let snapshot = try g.snapshot()
-        // Keys in order, as a file is written: a dictionary's own order changes from one process
-        // to the next, and with it what the seed changes. VMLAB_FUZZ_SEED explores other changes.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let text = [UInt8](try encoder.encode(snapshot))
+        // VMLAB_FUZZ_SEED explores other changes.
+        let text = [UInt8](try Self.description(snapshot))
         let ram = snapshot.board.machine.ramContents
         let exploring = ProcessInfo.processInfo.environment["VMLAB_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0
         var rng = SplitMix64(seed: mode.rawValue.utf8.reduce(0x5AFE ^ exploring) { $0 &* 31 &+ UInt64($1) })
