@@ -142,27 +142,26 @@ extension Hart {
                                        retired: s.pointee.instret, previous: previous)
         }
         // The same in S-mode, where nothing from M-mode can step in: firmware that leaves S-mode
-        // alone, and no M-level interrupt enabled to divert the hart (SIE, now clear, masks
-        // S-mode's own). Without translation there is no page table that a device could rewrite;
-        // with it, TrapVectorLoop waits for the loop to come back many times with nothing retired.
-        if priv == 1, !virt, target == .supervisor, s.pointee.stvec & ~3 == epc, s.pointee.mstatus & Mstatus.sie == 0,
+        // alone, and no M-level interrupt enabled to divert the hart but those it consumes (SIE,
+        // now clear, masks S-mode's own). And in VS-mode, for a guest kernel's fault that hedeleg
+        // delivers straight to vstvec under a hypervisor that leaves it alone, when no interrupt
+        // is left for HS-mode code either (vsstatus.SIE masks the VS-level ones). Without
+        // translation there is no page table that a device could rewrite; with it (in VS-mode,
+        // either stage's), TrapVectorLoop waits for the loop to come back many times with nothing
+        // retired.
+        let virtual = target == .virtualSupervisor
+        if priv == 1, virtual || (target == .supervisor && !virt),
            let handler = machine.trapHandler, handler.leavesSupervisorAlone,
            s.pointee.mie & ~s.pointee.mideleg & ~handler.interruptsConsumed == 0 {
-            stop = trapVectorLoop.stop(hart: id, register: "stvec", fault: cause, translated: s.pointee.satp >> 60 != 0,
-                                       at: epc, retired: s.pointee.instret, previous: previous)
-        }
-        // And in VS-mode, a guest kernel's fault that hedeleg delivers straight to its vstvec under
-        // a hypervisor that leaves it alone: VS-level interrupts are masked (vsstatus.SIE, now
-        // clear), none is left for HS-mode code, and the M-level ones enabled are the handler's.
-        // Both translation stages are tables in memory, so either one on makes it a repetition.
-        let h = s.pointee.hyper
-        if priv == 1, virt, target == .virtualSupervisor, h.vstvec & ~3 == epc, h.vsstatus & Mstatus.sie == 0,
-           let handler = machine.trapHandler, handler.leavesSupervisorAlone,
-           s.pointee.mie & s.pointee.mideleg & ~h.hideleg == 0,
-           s.pointee.mie & ~s.pointee.mideleg & ~handler.interruptsConsumed == 0 {
-            stop = trapVectorLoop.stop(hart: id, register: "vstvec", fault: cause,
-                                       translated: h.vsatp >> 60 != 0 || h.hgatp >> 60 != 0,
-                                       at: epc, retired: s.pointee.instret, previous: previous)
+            let h = s.pointee.hyper
+            let vector = virtual ? h.vstvec : s.pointee.stvec
+            let status = virtual ? h.vsstatus : s.pointee.mstatus
+            let leftForHS = virtual ? s.pointee.mie & s.pointee.mideleg & ~h.hideleg : 0
+            if vector & ~3 == epc, status & Mstatus.sie == 0, leftForHS == 0 {
+                let translated = virtual ? h.vsatp >> 60 != 0 || h.hgatp >> 60 != 0 : s.pointee.satp >> 60 != 0
+                stop = trapVectorLoop.stop(hart: id, register: virtual ? "vstvec" : "stvec", fault: cause,
+                                           translated: translated, at: epc, retired: s.pointee.instret, previous: previous)
+            }
         }
         if let stop { machine.requestStop(stop) }
     }
