@@ -1,5 +1,5 @@
 import Testing
-import Machine
+@testable import Machine
 import RISCV
 
 // Observation: every event kind reaches the observer with the right fields, only when its kind is
@@ -233,6 +233,35 @@ final class Recorder: MachineObserver {
         #expect(rig.x(13) == 0x60, "the load completed")
         #expect(rig.x(11) == 0, "neither path's li a1 ran")
         #expect(rig.x(14) == 3)
+    }
+
+    @Test func aRestoreDropsThePcAnObserverSetInTheStateItReplaces() throws {
+        // The run stops with the observer's pc pending (nothing read the pc since); the restore
+        // goes back before it. The hold on the fetch path must go with the redirect, or every
+        // slice ends before its first instruction and the run never returns (found by fuzzing
+        // the Lua API: a hook wrote the pc and returned "stop", then vm:restore).
+        m.observedEvents = [.mmio]
+        rec.action = { machine, _ in
+            machine.setPC(Layout.main + 0x80)
+            machine.requestStop(.hostStop("moved"))
+        }
+        try rig.start("""
+            li t0, 0x10000000
+            lbu a0, 5(t0)
+            li a1, 1
+            ecall
+            .org 0x80
+            li a1, 2
+            ecall
+            """)
+        let before = m.snapshot()
+        #expect(rig.run(1000) == .hostStop("moved"))
+        rec.action = nil
+        try m.restore(before)
+        try #require(m.harts[0].state.pointee.refillHold & holdRedirect == 0, "no hold is left without its redirect")
+        #expect(m.pc() == Layout.main)
+        #expect(rig.run(1000) == .poweredOff(code: 0))
+        #expect(rig.x(11) == 1, "the restored state ran its own path")
     }
 
     @Test func observerRegisterWritesAreSeenByTheNextInstruction() throws {

@@ -188,6 +188,28 @@ describe("vm:snapshot and vm:restore", function()
     expect((select(2, vm:run { max_instructions = 10000 })).exit_code).to_equal(8)
   end)
 
+  for _, mode in ipairs { "native", "interpret" } do
+  it("drop a pc a hook set before the restore, which belongs to the state it replaces (" .. mode .. ")", function()
+    -- The hook moves the pc and stops the run; nothing reads the pc before the restore.
+    local vm <close> = assert(vmlab.vm { mode = mode, image = vmlab.asm [[
+      li t0, 0x10000000
+      lbu a0, 5(t0)
+      li t0, 0x100000
+      li t1, 0x5555
+      sw t1, 0(t0)
+    1:j 1b
+    ]] })
+    local snap = vm:snapshot()
+    local hook = vm:on("mmio", function() vm:write("pc", 0); return "stop" end)
+    expect((vm:run { max_instructions = 10000 })).to_equal("hook")
+    hook:remove()
+    vm:restore(snap)
+    local stop, details = vm:run { max_instructions = 10000 }
+    expect(stop).to_equal("poweroff")
+    expect(details.exit_code).to_equal(0)
+  end)
+  end
+
   it("tell which pages changed between two snapshots, by content", function()
     local code, symbols = guest(10)
     local vm <close> = assert(vmlab.vm { image = code, memory = "16M" })

@@ -282,7 +282,11 @@ extension Hart {
         restored.softLoadHits = 0
         restored.softStoreHits = 0
         restored.translatedFetches = 0
+        // A pc an observer set before the restore belongs to the state the restore replaces: it
+        // goes, and so does its hold on the fetch path (a hold with no redirect behind it would end
+        // every slice before its first instruction, for ever).
         restored.redirectPC = noRedirect
+        restored.refillHold &= ~holdRedirect
         restored.fetchBailPC = .max
         restored.fetchBase = 0
         restored.fetchOps = refillPage

@@ -181,9 +181,9 @@ extension Hart {
     @inline(never)
     func applyRedirect() {
         let pc = state.pointee.redirectPC
+        state.pointee.refillHold &= ~holdRedirect
         guard pc != noRedirect else { return }
         state.pointee.redirectPC = noRedirect
-        state.pointee.refillHold &= ~holdRedirect
         state.pointee.pc = pc & ~1
         invalidateFetch()
     }
