@@ -31,13 +31,14 @@ public enum TinyosGuest {
     /// progressively, so the image is written under a private name and renamed into place when
     /// complete, under a lock: a suite running in parallel never sees a half-written image, even
     /// when two suites share a tag (a partial image once made tinyos diverge between two boards
-    /// of one lockstep test). Nil when mkdisk.sh fails.
+    /// of one lockstep test). Nil when mkdisk.sh fails. Removed when the process exits.
     public static func disk(tag: String) throws -> String? {
         diskLock.lock()
         defer { diskLock.unlock() }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-\(tag)-tinyos-\(getpid()).img").path
         if FileManager.default.fileExists(atPath: path) { return path }
         let partial = path + ".partial"
+        ProcessScratch.removeAtExit(partial)
         let process = Process()
         process.executableURL = folder.appendingPathComponent("mkdisk.sh")
         process.arguments = [partial]
@@ -45,6 +46,7 @@ public enum TinyosGuest {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         guard rename(partial, path) == 0 else { return nil }
+        ProcessScratch.removeAtExit(path)
         return path
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GuestTestSupport
 import Hypervisor
 import Testing
 @testable import VMLab
@@ -32,15 +33,7 @@ func normalisedConsole(_ bytes: [UInt8]) -> String {
 }
 
 /// A fresh copy of the disk fixture (mkdisk.sh), made once per test process.
-let diskFixture: String = {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vmlab-tinyos-\(getpid()).img").path
-    let process = Process()
-    process.executableURL = packageRoot.appendingPathComponent("labs/guests/tinyos/mkdisk.sh")
-    process.arguments = [path]
-    try? process.run()
-    process.waitUntilExit()
-    return path
-}()
+let diskFixture: String = (try? TinyosGuest.disk(tag: "cases")) ?? "mkdisk.sh failed"
 
 @Test(arguments: TinyosCase.all)
 func tinyosMatchesItsPinnedOutput(_ test: TinyosCase) throws {
