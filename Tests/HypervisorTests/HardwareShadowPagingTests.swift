@@ -306,6 +306,57 @@ import Testing
         }
     }
 
+    /// A bare guest's user mode reaches every page, as its kernel does: the VMM runs it on a
+    /// tree of its own (all U), and the kernel, after the trap, on the kernel tree again (U-mode
+    /// fetched nothing from the kernel tree, where it faulted for ever; found by the privileged
+    /// equivalence test, Tests/lua/privileged_equivalence_test.lua).
+    @Test func aBareGuestsUserModeRunsAsNatively() throws {
+        let kernel = """
+            .option norvc
+            _start:
+                la t0, handler
+                csrw stvec, t0
+                la t0, user
+                csrw sepc, t0
+                li t0, 0x100
+                csrc sstatus, t0
+                sret
+            user:
+                la t1, cell
+                li t2, 42
+                sd t2, 0(t1)
+                ld s2, 0(t1)
+                ecall
+            handler:
+                csrr s3, scause
+                csrr s4, sstatus
+                li a0, 0
+                li a7, 0x53525354
+                li a6, 0
+                li a1, 0
+                ecall
+                .align 3
+            cell:
+                .dword 0
+            """
+        let native = try Guest(TestKernels.configuration(kernel, mode: .native))
+        defer { native.close() }
+        let g = try Guest(Self.configuration(kernel))
+        defer { g.close() }
+        #expect(native.run(maxInstructions: 10_000) == .poweredOff(code: 0))
+        #expect(g.run(maxInstructions: 10_000) == .poweredOff(code: 0))
+        for register in [18, 19, 20] {
+            #expect(g.machine.register(register, hart: 0) == native.machine.register(register, hart: 0), "x\(register)")
+        }
+        #expect(g.machine.register(18, hart: 0) == 42, "U-mode stored and loaded")
+        #expect(g.machine.register(19, hart: 0) == 8, "its ecall reached the kernel")
+        #expect(g.instructions == native.instructions)
+        let shadow = try #require(g.hardwareVMM?.shadow)
+        #expect(shadow.checkCoherence() == [])
+        #expect(shadow.walk(.shadow, va: 0x8020_0000, view: .user).result != shadow.walk(.shadow, va: 0x8020_0000, view: .kernel).result,
+                "two trees: the user tree's leaf has U")
+    }
+
     /// A guest satp of a mode the shadows do not build (Sv48) is ignored, as WARL allows; the
     /// guest reads back what it had.
     @Test func aGuestSatpOfAnotherModeIsIgnored() throws {

@@ -41,7 +41,8 @@ extension ShadowPageTables {
         case .guest:
             return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, asGuestAccess: false)
         case .shadow:
-            guard let root = current?.roots[keepsGuestPrivilege ? ShadowView.kernel.rawValue : which.rawValue] else {
+            let tree = keepsGuestPrivilege && current?.key.bare != true ? ShadowView.kernel : which
+            guard let root = current?.roots[tree.rawValue] else {
                 return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
             }
             return shadowWalk(va, root: root)
@@ -87,9 +88,9 @@ extension ShadowPageTables {
                 guard let root = ctx.roots[v.rawValue] else { continue }
                 let context = GuestTranslationContext(satp: satp, privilege: v.guestPrivilege, sum: sum, mxr: mxr)
                 visit(root, level: Sv39.levels - 1, vpn: 0) { va, address, pte in
-                    // A guest that keeps its privileges has one tree: each leaf is checked at the
-                    // privilege its U bit grants it to.
-                    let context = self.keepsGuestPrivilege
+                    // A guest that keeps its privileges and translates has one tree: each leaf is
+                    // checked at the privilege its U bit grants it to.
+                    let context = self.keepsGuestPrivilege && !ctx.key.bare
                         ? GuestTranslationContext(satp: satp, privilege: pte & Sv39.u != 0 ? .user : .supervisor, sum: self.sum, mxr: self.mxr)
                         : context
                     if let p = self.disagreement(va: va, pte: pte, context: context) {
@@ -159,7 +160,9 @@ extension ShadowPageTables {
     func disagreement(va: UInt64, pte: UInt64, context: GuestTranslationContext) -> String? {
         if !Sv39.isLeaf(pte) { return "a pointer where a 4 KiB leaf belongs" }
         if pte & Sv39.u == 0 && !keepsGuestPrivilege { return "a leaf without U (the deprivileged guest could not use it)" }
-        if pte & Sv39.u != 0 && keepsGuestPrivilege && context.isBare { return "a leaf with U while the guest runs bare" }
+        if keepsGuestPrivilege && context.isBare && (pte & Sv39.u != 0) != (context.privilege == .user) {
+            return pte & Sv39.u != 0 ? "a leaf with U in the kernel tree of a bare guest" : "a leaf without U in the user tree of a bare guest"
+        }
         let target = Sv39.address(pte)
         if pool.contains(target) { return "maps the VMM's own shadow pool" }
         let accesses: [(GuestAccess, UInt64)] = [(.load, Sv39.r), (.store, Sv39.w), (.fetch, Sv39.x)]

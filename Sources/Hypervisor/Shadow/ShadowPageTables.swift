@@ -261,8 +261,11 @@ public final class ShadowPageTables {
         load()
     }
 
-    /// The tree the hart walks: the current view's, or the one tree of a guest that keeps its privileges.
-    var tree: ShadowView { keepsGuestPrivilege ? .kernel : view }
+    /// The tree the hart walks: the current view's, or the one tree of a guest that keeps its
+    /// privileges and translates. A guest that keeps its privileges and runs bare has two: without
+    /// translation its user mode reaches every page, as its kernel does, and no one tree can say
+    /// both (a leaf with U is no kernel code, one without U no user page).
+    var tree: ShadowView { keepsGuestPrivilege && current?.key.bare != true ? .kernel : view }
 
     /// Loads the current context's root for the current view into the hart, building the root if needed.
     func load() {
