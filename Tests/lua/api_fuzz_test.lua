@@ -13,12 +13,14 @@
 -- a message looks like a host failure, or when `vm:check_shadows()` finds a stale shadow entry.
 -- `vmlab test`'s timeout catches a hang.
 --
--- The seeds below run in CI (seed 14, interpret with two harts, hung the run before a restore
--- dropped the fetch hold of a pc a hook had set). VMLAB_FUZZ_SEEDS="FIRST-LAST" runs others
--- instead, to explore: `VMLAB_FUZZ_SEEDS=1-50 vmlab test --timeout 600 Tests/lua/api_fuzz_test.lua`.
+-- The seeds below run in CI (seed 14, interpret with two harts, hung the run at its 76th step
+-- before a restore dropped the fetch hold of a pc a hook had set), a hundred steps each, so that
+-- the file stays well inside the time a worker has. VMLAB_FUZZ_SEEDS="FIRST-LAST" runs others
+-- instead, to explore; `vmlab test`'s --timeout is the whole file's:
+-- `VMLAB_FUZZ_SEEDS=1-50 vmlab test --timeout 3600 Tests/lua/api_fuzz_test.lua`.
 local vmlab = require "vmlab"
 
-local seeds = { 14, 15 }
+local seeds = { 14 }
 do
   local first, last = (os.getenv("VMLAB_FUZZ_SEEDS") or ""):match("^(%d+)%-(%d+)$")
   if first then
@@ -225,18 +227,18 @@ describe("the Lua API under hostile use", function()
       local mode, harts = c[1], c[2]
       it(("hostile values in valid shapes end cleanly and the same each time (%s, %d hart%s, seed %d)"):format(
           mode, harts, harts > 1 and "s" or "", seed), function()
-        local first, problems = hostile(mode, harts, seed, 200)
+        local first, problems = hostile(mode, harts, seed, 100)
         expect(problems).to_equal({})
-        expect((hostile(mode, harts, seed, 200))).to_equal(first)
+        expect((hostile(mode, harts, seed, 100))).to_equal(first)
       end)
     end
   end
   for _, seed in ipairs(seeds) do
     for _, mode in ipairs { "native", "interpret", "trap", "bt", "pv", "hw" } do
       it(("random arguments to every method raise clear errors, the same each time (%s, seed %d)"):format(mode, seed), function()
-        local first, problems = arguments(mode, seed, 150)
+        local first, problems = arguments(mode, seed, 200)
         expect(problems).to_equal({})
-        expect((arguments(mode, seed, 150))).to_equal(first)
+        expect((arguments(mode, seed, 200))).to_equal(first)
       end)
     end
   end
