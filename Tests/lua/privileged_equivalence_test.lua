@@ -22,13 +22,15 @@ do
 end
 
 -- The techniques, with the variants whose paging differs: shadow page tables in a pool of two
--- (every switch evicts), and hw with shadow paging instead of nested.
+-- (every switch evicts), hw's G stage with 2 MiB leaves,
+-- and hw with shadow paging instead of nested.
 local TECHNIQUES = {
   { label = "interpret", mode = "interpret" },
   { label = "trap", mode = "trap" },
   { label = "trap, two shadows", mode = "trap", shadow = { capacity = 2 } },
   { label = "bt", mode = "bt" },
   { label = "hw", mode = "hw" },
+  { label = "hw, 2 MiB G-stage pages", mode = "hw", hw = { gstage_page_size = 2097152 } },
   { label = "hw, shadow paging", mode = "hw", hw = { paging = "shadow" } },
 }
 local LOG_ENTRIES = 48
