@@ -104,7 +104,7 @@ private let suiteFiles = ["suite/01-smoke.lua", "suite/failing_test.lua", "suite
         "ok   timeout/quick_test.lua › is quick",
         "ok   timeout/spin_test.lua › finishes",
         "FAIL timeout/spin_test.lua › spins forever",
-        "     timed out after 3.00s; the worker was killed",
+        "     timed out: the file's worker had run for 3.00s (--timeout counts the whole file); the worker was killed",
         "2 passed, 1 failed",
     ])
 }
@@ -168,7 +168,7 @@ private func write(_ source: String, as name: String, in directory: URL) throws 
 /// hanging check used to hide the rest of its file. The main chunk runs again in the new worker
 /// (it prints "loading" twice), and the log says why.
 @Test(arguments: [
-    ("while true do end", "timed out after 2.00s; the worker was killed"),
+    ("while true do end", "timed out: the file's worker had run for 2.00s (--timeout counts the whole file); the worker was killed"),
     ("os.exit(3)", "the worker exited with status 3 before the file finished"),
     ("os.execute('kill -9 $PPID')", "the worker was killed by signal 9 before the file finished"),
 ])
@@ -322,7 +322,7 @@ func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: 
         #expect(Date().timeIntervalSince(started) < 15)
         #expect(t.status == 1)
         #expect(withoutTimes(t.lines) == [
-            "FAIL loops_test.lua", "     timed out after 2.00s; the worker was killed", "0 passed, 1 failed",
+            "FAIL loops_test.lua", "     timed out: the file's worker had run for 2.00s (--timeout counts the whole file); the worker was killed", "0 passed, 1 failed",
         ], "stdout: \(t.stdout)")
     }
 }

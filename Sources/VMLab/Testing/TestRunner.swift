@@ -169,7 +169,7 @@ public struct TestRunner {
         let checkSeconds = max(0, seconds - (unfinished?.started ?? 0))
         if timedOut {
             results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: checkSeconds,
-                                      message: "timed out after \(ConsoleReport.formatSeconds(timeout))s; the worker was killed"))
+                                      message: "timed out: the file's worker had run for \(ConsoleReport.formatSeconds(timeout))s (--timeout counts the whole file); the worker was killed"))
         } else if !finished {
             let how = process.abnormalEnd ?? "exited with status \(process.exitStatus ?? -1)"
             results.append(TestResult(file: file, names: unfinished?.running ?? [], status: .fail, seconds: checkSeconds,
