@@ -7,19 +7,18 @@
 // has no U bits to keep and both its modes reach every page: it has a kernel tree (no U) and a
 // user tree (all U), and the VMM loads the one for the privilege whose access faulted (VS-mode
 // fetches nothing from the user tree, VU-mode nothing from the kernel's, so after an sret or a
-// trap the guest's next access on the other tree faults into the VMM, which switches). What stays is the shadow's work: machine addresses for
-// guest-physical ones, write protection of the guest's page-table pages (a store to them faults
-// into the VMM, which performs it), and A/D bits kept in the guest's tables by the VMM (a leaf is
-// writable only once the guest's D bit is set).
+// trap the guest's next access on the other tree faults into the VMM, which switches). What stays
+// is the shadow's work: machine addresses for guest-physical ones, write protection of the guest's
+// page-table pages (a store to them faults into the VMM, which performs it), and A/D bits kept in
+// the guest's tables by the VMM (a leaf is writable only once the guest's D bit is set).
 
 import Machine
 
 extension ShadowPageTables {
     /// The shadow leaf flags for guest leaf `pte` mapping guest page `frame`, for a guest that
     /// keeps its privileges: R, W, X and U as the guest's (bare: everything, with U in the user
-    /// tree only), W only once the guest's D bit is set and
-    /// never over a page the shadows mirror or the dirty log has clean. A and D are set: the
-    /// hardware never writes a shadow.
+    /// tree only), W only once the guest's D bit is set and never over a page the shadows mirror
+    /// or the dirty log has clean. A and D are set: the hardware never writes a shadow.
     func privilegedLeafFlags(guestLeaf pte: UInt64, frame: UInt64) -> UInt64 {
         let bare = current?.key.bare == true
         let r = bare || pte & Sv39.r != 0
