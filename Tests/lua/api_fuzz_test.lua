@@ -15,19 +15,13 @@
 --
 -- The seeds below run in CI (seed 14, interpret with two harts, hung the run at its 76th step
 -- before a restore dropped the fetch hold of a pc a hook had set), a hundred steps each, so that
--- the file stays well inside the time a worker has. VMLAB_FUZZ_SEEDS="FIRST-LAST" runs others
--- instead, to explore; `vmlab test`'s --timeout is the whole file's:
+-- the file stays well inside the time a worker has. VMLAB_FUZZ_SEEDS (a seed list, as in
+-- seed_list.lua) runs others instead, to explore; `vmlab test`'s --timeout is the whole file's:
 -- `VMLAB_FUZZ_SEEDS=1-50 vmlab test --timeout 3600 Tests/lua/api_fuzz_test.lua`.
 local vmlab = require "vmlab"
+local seed_list = require "seed_list"
 
-local seeds = { 14 }
-do
-  local first, last = (os.getenv("VMLAB_FUZZ_SEEDS") or ""):match("^(%d+)%-(%d+)$")
-  if first then
-    seeds = {}
-    for s = tonumber(first), tonumber(last) do seeds[#seeds + 1] = s end
-  end
-end
+local seeds = seed_list.from("VMLAB_FUZZ_SEEDS") or { 14 }
 
 local RAM, MEM = 0x80000000, 16 * 1024 * 1024
 

@@ -12,14 +12,12 @@
 -- and under the VMMs trap, bt and hw (each its own SBI) the program must end in the same state:
 -- every register, the supervisor CSRs, the privilege, the trap log, the test pages and their
 -- page-table entries (A and D bits), the instructions retired, and no stale shadow entry.
--- (pv runs only kernels written for it.) VMLAB_EQUIVALENCE_SEEDS="FIRST-LAST" runs other seeds.
+-- (pv runs only kernels written for it.) VMLAB_EQUIVALENCE_SEEDS (a seed list, as in
+-- seed_list.lua) runs other seeds than CI's 1-40.
 local vmlab = require "vmlab"
+local seed_list = require "seed_list"
 
-local seeds = {}
-do
-  local first, last = (os.getenv("VMLAB_EQUIVALENCE_SEEDS") or ""):match("^(%d+)%-(%d+)$")
-  for s = tonumber(first) or 1, tonumber(last) or 40 do seeds[#seeds + 1] = s end
-end
+local seeds = seed_list.from("VMLAB_EQUIVALENCE_SEEDS") or seed_list.parse("1-40", "the CI seeds")
 
 -- The techniques, with the variants whose paging differs: shadow page tables in a pool of two
 -- (every switch evicts), hw's G stage with 2 MiB leaves,
@@ -229,7 +227,10 @@ local function run(technique, code, symbols)
   local stale = vm:check_shadows() or {}
   local out = { "stop " .. tostring(stop), "instructions " .. vm:stats("instructions"), "stale shadow entries " .. #stale }
   for i = 1, 31 do out[#out + 1] = ("x%d %x"):format(i, vm:read("x" .. i)) end
-  for _, name in ipairs(STATE) do out[#out + 1] = name .. " " .. (type(vm:read(name)) == "string" and vm:read(name) or ("%x"):format(vm:read(name))) end
+  for _, name in ipairs(STATE) do
+    local value = vm:read(name)
+    out[#out + 1] = name .. " " .. (type(value) == "string" and value or ("%x"):format(value))
+  end
   local log = vm:read_memory(symbols.log, LOG_ENTRIES * 32)
   for i = 0, LOG_ENTRIES - 1 do
     local cause, epc, tval, status = string.unpack("<i8i8i8i8", log, i * 32 + 1)

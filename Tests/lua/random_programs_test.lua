@@ -17,6 +17,7 @@
 -- each suite is reported skipped, naming what is missing.
 local vmlab = require "vmlab"
 local P = require "random_program"
+local seed_list = require "seed_list"
 
 -- The CI seeds: about 12 s on two shared cores.
 local SUITES = {
@@ -24,23 +25,8 @@ local SUITES = {
   { privilege = "S", ci_seeds = 20, modes = { "native", "interpret", "trap", "bt", "pv", "hw" } },
 }
 
--- "17", "1-2000", "3,17,40-50"
-local function parse_seeds(spec)
-  local seeds = {}
-  for part in spec:gmatch("[^,%s]+") do
-    local a, b = part:match("^(%d+)%-(%d+)$")
-    if a then
-      for s = tonumber(a), tonumber(b) do seeds[#seeds + 1] = s end
-    elseif part:match("^%d+$") then
-      seeds[#seeds + 1] = tonumber(part)
-    else
-      error(("VMLAB_RANDOM_SEEDS: bad seed list %q (expected e.g. 17, 1-2000 or 3,17,40-50)"):format(spec), 0)
-    end
-  end
-  return seeds
-end
-
-local spec = os.getenv("VMLAB_RANDOM_SEEDS")
+local function parse_seeds(spec) return seed_list.parse(spec, "VMLAB_RANDOM_SEEDS") end
+local chosen_seeds = seed_list.from("VMLAB_RANDOM_SEEDS")
 local qemu_name = os.getenv("VMLAB_QEMU") or "qemu-system-riscv64"
 local qemu = P.find_qemu(qemu_name)
 
@@ -172,8 +158,9 @@ end)
 for _, suite in ipairs(SUITES) do
   local privilege, modes = suite.privilege, suite.modes
   local options = { privilege = privilege }
-  local seeds = {}
-  if spec and spec ~= "" then seeds = parse_seeds(spec) else
+  local seeds = chosen_seeds
+  if not seeds then
+    seeds = {}
     for s = 1, suite.ci_seeds do seeds[s] = s end
   end
 

@@ -41,8 +41,7 @@ extension ShadowPageTables {
         case .guest:
             return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, asGuestAccess: false)
         case .shadow:
-            let tree = keepsGuestPrivilege && current?.key.bare != true ? ShadowView.kernel : which
-            guard let root = current?.roots[tree.rawValue] else {
+            guard let root = current?.roots[tree(for: which).rawValue] else {
                 return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
             }
             return shadowWalk(va, root: root)

@@ -265,7 +265,10 @@ public final class ShadowPageTables {
     /// privileges and translates. A guest that keeps its privileges and runs bare has two: without
     /// translation its user mode reaches every page, as its kernel does, and no one tree can say
     /// both (a leaf with U is no kernel code, one without U no user page).
-    var tree: ShadowView { keepsGuestPrivilege && current?.key.bare != true ? .kernel : view }
+    var tree: ShadowView { tree(for: view) }
+
+    /// The tree the hart walks in view `v` of the current address space.
+    func tree(for v: ShadowView) -> ShadowView { keepsGuestPrivilege && current?.key.bare != true ? .kernel : v }
 
     /// Loads the current context's root for the current view into the hart, building the root if needed.
     func load() {
