@@ -82,6 +82,46 @@ import Testing
         #expect(guest.executedInstructions < TrapVectorLoop.reportAfter + 100, "\(setup): it stopped at the report")
     }
 
+    /// Two vCPUs: one stuck hart does not end the run while another can still go on, but once
+    /// none can, it does. Alone, hart 1 waits (stopped, as SBI leaves it) for a hart_start that
+    /// the stuck hart 0 will never make: reported at once. Started (SBI HSM hart_start) into the
+    /// same crash, it is stuck too, and the run stops when the two are, naming both. Not trap and
+    /// bt, which run one vCPU.
+    @Test(arguments: withoutTranslation.filter { $0.mode != .trap && $0.mode != .bt })
+    func twoVCPUsStopOnceNeitherCanRunOn(_ setup: Setup) throws {
+        var alone = try setup.configuration("_start:\n    .word 0\n")
+        alone.board.harts = 2
+        let first = try Guest(alone)
+        defer { first.close() }
+        let repeated = setup.hartTranslates ? " (with translation on: it came back 100000 times in a row, no instruction retired)" : ""
+        let ledThere = "; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)"
+        func why(_ hart: Int, _ rest: String) -> String {
+            "hart \(hart) is stuck: its trap vector 0x0 (\(setup.register)) cannot be fetched (instruction access fault), so every trap returns to it" + repeated + rest
+        }
+        #expect(first.run(maxInstructions: 1_000_000) == .stuck(hart: 0, pc: 0, why: why(0, ledThere + "; and no other hart can run on: hart 1 is stopped")))
+
+        var both = try setup.configuration("""
+        _start:
+            li a0, 1                 # hart_start(1, crash, 0)
+            la a1, crash
+            li a2, 0
+            li a7, 0x48534D
+            li a6, 0
+            ecall
+        crash:
+            .word 0
+        """)
+        both.board.harts = 2
+        let second = try Guest(both)
+        defer { second.close() }
+        guard case .stuck(let hart, 0, let message) = second.run(maxInstructions: 10_000_000) else {
+            Issue.record("\(setup): not reported as stuck"); return
+        }
+        let crash = "; the trap that led there: illegal_instruction at pc 0x80200020 (tval 0x0)"
+        #expect(message == why(hart, crash + "; and no other hart can run on: hart \(1 - hart) is stuck on its own trap vector"), "\(setup)")
+        #expect(second.machine.runState(hart: 1) == .started)
+    }
+
     /// The classic bug: the kernel turns paging on with a page table that maps neither its code
     /// nor its stvec. The fetch after the satp write faults, and so does stvec's, for good; the
     /// message names the first fault.

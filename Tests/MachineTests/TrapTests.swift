@@ -357,11 +357,61 @@ func stuckOnAnUnfetchableTrapVector(_ engine: ExecutionEngine) throws {
     try direct.start("li t0, 0x1000\n csrw mtvec, t0\n jr t0")
     #expect(direct.run(1_000_000) == .stuck(hart: 0, pc: 0x1000, why: "hart 0 is stuck: its trap vector 0x1000 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it"))
 
-    // With a second hart the machine goes on (that hart could still finish the program), so the
-    // stuck one spins as the hardware would.
+    // With a second hart the machine goes on while that hart runs (it could still finish the
+    // program), so the stuck one spins as the hardware would.
     let two = Guest.Rig { $0.engine = engine; $0.harts = 2 }
-    try two.start("csrw mtvec, zero\n .word 0")
+    try two.start("csrr t0, mhartid\n bnez t0, 1f\n csrw mtvec, zero\n .word 0\n1: j 1b")
+    two.machine.startHart(1, privilege: .machine, pc: Layout.main, a0: 1, a1: 0)
     #expect(two.run(10_000) == .budgetExhausted)
+    #expect(two.machine.pc(hart: 0) == 0 && two.machine.pc(hart: 1) != 0)
+
+    // Once every hart is stuck, nothing can move any of them: the run stops, naming the trap that
+    // led the reporting hart there (its first report's) and the others. Each hart reports at
+    // every trap of its loop; the machine stops once, in one run, every hart has reported with
+    // nothing retired anywhere since: here hart 1's csrw came after hart 0's first report, so
+    // it is hart 0's second turn that finds them all stuck.
+    let both = Guest.Rig { $0.engine = engine; $0.harts = 2; $0.quantum = 100 }
+    try both.start("csrw mtvec, zero\n .word 0")
+    both.machine.startHart(1, privilege: .machine, pc: Layout.main, a0: 1, a1: 0)
+    #expect(both.run(1_000_000) == .stuck(hart: 0, pc: 0, why: "hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000044 (tval 0x0); and no other hart can run on: hart 1 is stuck on its own trap vector"))
+    #expect(both.machine.counters(hart: 0).instructions == 1 && both.machine.counters(hart: 1).instructions == 1)
+    #expect(both.machine.instructionsExecuted(hart: 0) == 100 + 1, "hart 0: its first turn, then the trap that found hart 1 stuck")
+    #expect(both.machine.instructionsExecuted(hart: 1) == 100)
+    // A hart asleep in WFI may still be woken (here by its timer), and then finish the program:
+    // the machine goes on while one waits.
+    // (Traps cost cycles here, so that the stuck hart's loop moves the clock.)
+    let waiting = Guest.Rig { $0.engine = engine; $0.harts = 2; $0.quantum = 100; $0.costs.exception = 10 }
+    try waiting.start("""
+        csrr t0, mhartid
+        bnez t0, 1f
+        csrw mtvec, zero
+        .word 0
+    1:  li t1, 0x2004008   # hart 1's mtimecmp
+        li t2, 500
+        sd t2, 0(t1)
+        li t2, 0x80        # mie.MTIE: wakes the wfi (mstatus.MIE stays clear: no trap)
+        csrw mie, t2
+        wfi
+        li t1, 0x100000    # the test finisher: pass
+        li t2, 0x5555
+        sw t2, 0(t1)
+    2:  j 2b
+    """)
+    waiting.machine.startHart(1, privilege: .machine, pc: Layout.main, a0: 1, a1: 0)
+    let woken = waiting.run(1_000_000)
+    guard case .poweredOff = woken else { Issue.record("\(engine): \(woken)"); return }
+
+    // A hart that was never started (or SBI stopped it) waits for another to start it, and none
+    // can: stuck at the first trap.
+    let alone = Guest.Rig { $0.engine = engine; $0.harts = 2 }
+    try alone.start("csrw mtvec, zero\n .word 0")
+    #expect(alone.run(1_000_000) == .stuck(hart: 0, pc: 0, why: "hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000044 (tval 0x0); and no other hart can run on: hart 1 is stopped"))
+    #expect(alone.machine.instructionsExecuted(hart: 0) == 3)
+    // A new run starts afresh (the host may have mended a hart in between): each hart reports
+    // once more. The trap before each one's report is now the loop's own, so none is named, as
+    // for one hart.
+    let again = both.run(1_000_000)
+    #expect(again == .stuck(hart: 1, pc: 0, why: "hart 1 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; and no other hart can run on: hart 0 is stuck on its own trap vector"))
 
     // A handler that itself traps, but from RAM: a loop of traps, not a stuck hart.
     let looping = Guest.Rig { $0.engine = engine }

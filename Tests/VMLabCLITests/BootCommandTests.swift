@@ -72,6 +72,14 @@ func guest(_ folder: String, _ program: String) throws -> String {
             #expect(kernel.status == 1, "--mode \(mode)")
             #expect(kernel.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0)\n" + note, "--mode \(mode)")
         }
+        // With more harts (it used to spin until killed): the kernel's hart 0 is stuck, and the
+        // others wait, stopped, for a hart_start it will never make; bare metal, every hart is stuck.
+        let smp = try vmlab(["boot", image.path, "--harts", "3"])
+        #expect(smp.status == 1)
+        #expect(smp.stderr == "vmlab: hart 0 is stuck: its trap vector 0x0 (stvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80200000 (tval 0x0); and no other hart can run on: harts 1, 2 are stopped\n" + note)
+        let bare = try vmlab(["boot", image.path, "--firmware", "none", "--harts", "2"])
+        #expect(bare.status == 1)
+        #expect(bare.stderr == "vmlab: hart 1 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0); and no other hart can run on: hart 0 is stuck on its own trap vector\n" + note)
         // The loader's own verdict decides the note: raw for this file, not for an ELF kernel.
         var spec = VMSpec()
         spec.kernel = image.path

@@ -176,6 +176,52 @@ describe("a vmlab.asm guest", function()
     end
   end)
 
+  it("halts a machine with several harts once none can run on, naming them", function()
+    -- Both harts run the image: both stuck on mtvec. The run ends at the first trap that finds
+    -- every hart stuck (each reports at every trap of its loop) with nothing retired since: here
+    -- hart 1's first, as neither retired anything.
+    local vm <close> = assert(vmlab.vm { image = vmlab.asm(".word 0"), harts = 2 })
+    local stop, details = vm:run { max_instructions = 1000000 }
+    expect(stop).to_equal("halted")
+    expect(details.hart).to_equal(1)
+    expect(details.message).to_equal("hart 1 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), "
+      .. "so every trap returns to it; the trap that led there: illegal_instruction at pc 0x80000000 (tval 0x0); "
+      .. "and no other hart can run on: hart 0 is stuck on its own trap vector")
+    -- A kernel that crashes before starting its other harts (SBI leaves them stopped), without a
+    -- budget; with translation on, once its loop has come back 100000 times.
+    local kernel = vmlab.asm [[
+      la t0, table
+      srli t0, t0, 12
+      li t1, 8 << 60
+      or t0, t0, t1
+      csrw stvec, zero
+      csrw satp, t0      # Sv39 on an empty table: the next fetch faults, and so does stvec's
+      nop
+      .balign 4096
+    table:
+      .zero 4096
+    ]]
+    for _, mode in ipairs { "native", "interpret", "hw" } do
+      local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin", harts = 4 })
+      local stop, details = vm:run()
+      expect(stop).to_equal("halted")
+      expect(details.hart).to_equal(0)
+      expect(details.message).to_match("^hart 0 is stuck: its trap vector 0x0 %(v?stvec%) cannot be fetched %(instruction page fault%)")
+      expect(details.message).to_match("; and no other hart can run on: harts 1, 2, 3 are stopped$")
+    end
+    -- One hart stuck while another still runs: the run goes on (the other may finish the program).
+    local split <close> = assert(vmlab.vm { harts = 2, image = vmlab.asm [[
+      csrr t0, mhartid
+      bnez t0, 1f
+      .word 0
+    1:
+      addi a0, a0, 1
+      j 1b
+    ]] })
+    expect((split:run { max_instructions = 100000 })).to_equal("budget")
+    expect(split:read("a0", { hart = 1 }) > 0).to_equal(true)
+  end)
+
   it("uses its budget under every mode when its trap handler traps again and again", function()
     -- stvec is a privileged instruction S-mode may not execute: each trap comes back to it. Under
     -- bt the VMM delivers it from a callout, in software; those count against the budget too.

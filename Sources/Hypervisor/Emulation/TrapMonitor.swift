@@ -407,7 +407,8 @@ public final class TrapMonitor: MachineModeTrapHandler {
         // traps; and only the kernel's own code could change stvec. With its translation off no
         // page table decides the fetch, so the run stops here rather than spin until its budget
         // (for ever under `vmlab boot`); with it on, TrapVectorLoop waits for the loop to come
-        // back many times with nothing retired. Reported on a one-hart machine, as the machine does.
+        // back many times with nothing retired. trap and bt run one vCPU; the hart count is
+        // tested all the same, as a reminder that several would need `Machine.hartIsStuck`'s rule.
         guard !t.isInterrupt, target == pc, withMachine({ $0.hartCount }) == 1,
               let stop = trapVectorLoop.stop(hart: hart, register: "stvec", fault: t.cause, translated: vcpu.csrs.satpMode != 0,
                                              at: pc, retired: machine.instructionsRetired(hart: hart), previous: previous)

@@ -88,15 +88,15 @@ extension Machine {
     /// interrupts are masked by the trap, and the VMM moves it only in answer to its traps). The
     /// run stops as when the hart delivers such a fault (`Hart.raise`, `TrapVectorLoop`): at once
     /// when `translated` is false and the fault an access fault, else once the fault has come back
-    /// `TrapVectorLoop.reportAfter` times with nothing retired; on a one-hart machine only.
+    /// `TrapVectorLoop.reportAfter` times with nothing retired; with several harts, once no other
+    /// hart can run on (`Machine.hartIsStuck`).
     /// `previous` is the guest's trap CSRs (cause, epc, tval) before the fault, for the message.
     public func deliveredFetchFaultToItsVector(hart h: Int, register: String, fault: UInt64, translated: Bool,
                                                at pc: UInt64, previous: (cause: UInt64, pc: UInt64, tval: UInt64)) {
-        guard hartCount == 1 else { return }
         let t = hart(h)
         if let stop = t.trapVectorLoop.stop(hart: h, register: register, fault: fault, translated: translated, at: pc,
                                             retired: t.state.pointee.instret, previous: previous) {
-            requestStop(stop)
+            hartIsStuck(h, stop)
         }
     }
 

@@ -43,6 +43,8 @@ extension Machine {
     public func run(maxInstructions: UInt64 = .max, maxCycles: UInt64 = .max) -> StopReason {
         code.runStarted()
         trapHandlerHolds.runStarted(current: trapHandler)
+        // The host may have changed anything since the last run: harts stuck then must say so again.
+        if harts.count > 1 { stuckHarts.forget() }
         defer {
             code.runEnded()
             trapHandlerHolds.runEnded()

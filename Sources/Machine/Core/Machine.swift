@@ -132,6 +132,8 @@ public final class Machine {
     var tally = ObservationTally()
     /// Events delivered to the observer (read by the fetch path to see whether one was).
     var eventsDelivered: UInt64 = 0
+    /// Reports of harts stuck on their trap vectors, on a machine with several (StuckHarts.swift).
+    var stuckHarts: StuckHarts
     /// Physical ranges whose data accesses by harts stop the run; setting it drops every hart's
     /// soft TLB so watched pages leave the fast path for the watched access kind.
     public var watchpoints: Set<Watchpoint> = [] {
@@ -161,6 +163,7 @@ public final class Machine {
         code = DecodedCode(ramBase: configuration.ramBase, ramSize: configuration.ramSize)
         instructionCost = configuration.costs.instruction
         costTable = configuration.costs
+        stuckHarts = StuckHarts(harts: configuration.harts)
         hartTable = .allocate(capacity: configuration.harts)
         for i in 0..<configuration.harts {
             let h = Hart(id: i, machine: self, configuration: configuration)

@@ -134,8 +134,9 @@ extension Hart {
         // so the run stops here instead of spinning until its budget (a bare-metal program that
         // faulted before setting mtvec, or a file that is not a program at all). The state is
         // read after the observers ran: a hook may have moved the pc or mtvec. With other harts
-        // the machine goes on: they may still finish the program.
-        guard s.pointee.pc == epc, machine.harts.count == 1 else { return }
+        // the machine goes on while one of them can: they may still finish the program
+        // (Machine.hartIsStuck).
+        guard s.pointee.pc == epc else { return }
         var stop: StopReason?
         if priv == 3, !delegated, s.pointee.mtvec & ~3 == epc, s.pointee.mstatus & Mstatus.mie == 0 {
             stop = trapVectorLoop.stop(hart: id, register: "mtvec", fault: cause, translated: false, at: epc,
@@ -163,7 +164,7 @@ extension Hart {
                                            translated: translated, at: epc, retired: s.pointee.instret, previous: previous)
             }
         }
-        if let stop { machine.requestStop(stop) }
+        if let stop { machine.hartIsStuck(id, stop) }
     }
 
     /// Offers `trap` to the machine's M-mode trap handler, if one is installed (an interrupt only
