@@ -208,3 +208,26 @@ void luashim_release_interrupt(lua_State *L) {
 }
 
 const volatile sig_atomic_t *luashim_interrupt_flag(void) { return &interrupt_flag; }
+
+static volatile sig_atomic_t termination_signal = 0;
+
+static void on_termination(int signal_number) {
+    signal(signal_number, SIG_DFL);
+    if (termination_signal == 0) termination_signal = signal_number;
+}
+
+void luashim_catch_termination(void) {
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    sigset_t caught;
+    sigemptyset(&caught);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction current;
+        if (sigaction(signals[i], NULL, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+        signal(signals[i], on_termination);
+        sigaddset(&caught, signals[i]);
+    }
+    // As for Ctrl-C above: a blocked signal would never arrive.
+    pthread_sigmask(SIG_UNBLOCK, &caught, NULL);
+}
+
+int luashim_termination_signal(void) { return termination_signal; }

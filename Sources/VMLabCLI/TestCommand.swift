@@ -14,7 +14,10 @@ struct TestCommand: ParsableCommand {
         in its own worker process. A check that ends its worker (--timeout, os.exit, a crash) \
         fails, and a new worker runs the file again, main chunk included, for the checks after it. \
         Output is in sorted path order and ends with the line "N passed, N failed". Exit status: \
-        0 when nothing failed, 1 otherwise (also when --filter selects no check).
+        0 when nothing failed, 1 otherwise (also when --filter selects no check). Ctrl-C (or \
+        SIGTERM, SIGHUP) stops the run: the workers are killed, the results printed so far stay, \
+        and the exit status is 128 plus the signal's number (130 for Ctrl-C); a second one ends \
+        vmlab at once.
         """
     )
 

@@ -332,3 +332,75 @@ func aCheckThatEndsItsWorkerFailsAndTheRestOfTheFileRuns(body: String, message: 
     #expect(t.status == 64)
     #expect(t.stderr.contains("--resume-after needs --worker."), "stderr: \(t.stderr)")
 }
+
+/// Ctrl-C, SIGTERM or SIGHUP while a worker runs: the runner kills its workers, removes its
+/// scratch folder (the signal used to end the runner and leave the folder in TMPDIR), says why
+/// it stopped, and exits with 128 plus the signal's number. SIGINT only where this process does
+/// not ignore it (a background job of a shell without job control does, and passes that on).
+@Test(arguments: [SIGTERM, SIGINT, SIGHUP])
+func aSignalStopsTheRunAndLeavesNothingBehind(_ signal: Int32) throws {
+    var inherited = sigaction()
+    guard sigaction(signal, nil, &inherited) == 0 else { Issue.record("sigaction failed"); return }
+    let ignored = inherited.__sigaction_handler.sa_handler.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false   // SIG_IGN
+    if ignored { return }
+    try withTemporaryDirectory { dir in
+        let (t, worker, tmp) = try runSpinning(in: dir) { run, _ in kill(run.process.processIdentifier, signal) }
+        #expect(t.status == 128 + signal)
+        #expect(t.stderr.hasSuffix("arrived: stopped, with 1 of 1 file unfinished\n"), "stderr: \(t.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == [])
+        #expect(kill(worker, 0) == -1 && errno == ESRCH, "the worker \(worker) still runs")
+    }
+}
+
+/// A signal the runner inherited as ignored (here SIGHUP, as under `nohup`) stays ignored: the
+/// run goes on; SIGTERM then stops it.
+@Test func anInheritedIgnoredSignalStaysIgnored() throws {
+    try withTemporaryDirectory { dir in
+        let (t, _, _) = try runSpinning(in: dir, ignoringHangUp: true) { run, _ in
+            kill(run.process.processIdentifier, SIGHUP)
+            usleep(300_000)
+            #expect(run.process.isRunning)
+            kill(run.process.processIdentifier, SIGTERM)
+        }
+        #expect(t.status == 128 + SIGTERM)
+    }
+}
+
+/// Runs `vmlab test` on a file whose check spins, with TMPDIR in `dir`; once the worker runs,
+/// calls `body` with the runner and the worker's pid. Returns the transcript, the worker's pid
+/// and the TMPDIR. With `ignoringHangUp`, vmlab starts with SIGHUP ignored (through sh's trap).
+private func runSpinning(in dir: URL, ignoringHangUp: Bool = false,
+                         _ body: (VMLabProcess, pid_t) -> Void) throws -> (Transcript, pid_t, URL) {
+    let tmp = dir.appendingPathComponent("tmp")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    try write("""
+        it("spins", function()
+          local pid = assert(io.open("/proc/self/stat")):read("n")
+          local f <close> = assert(io.open(os.getenv("WORKER_PID_FILE"), "w"))
+          f:write(pid)
+          f:close()
+          while true do end
+        end)
+        """, as: "spin_test.lua", in: dir)
+    let pidFile = dir.appendingPathComponent("worker.pid")
+    var worker: pid_t = 0
+    let arguments = ["test", "spin_test.lua", "--timeout", "600"]
+    let environment = ["TMPDIR": tmp.path, "WORKER_PID_FILE": pidFile.path]
+    func watch(_ run: VMLabProcess) {
+        for _ in 0..<600 where worker == 0 {
+            worker = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { pid_t($0) } ?? 0
+            if worker == 0 { usleep(100_000) }
+        }
+        #expect(worker != 0, "the worker never started")
+        body(run, worker)
+    }
+    guard ignoringHangUp else {
+        return (try vmlab(arguments, in: dir, environment: environment, whileRunning: watch), worker, tmp)
+    }
+    let run = try VMLabProcess(arguments, in: dir, environment: environment)
+    let vmlabPath = run.process.executableURL!.path
+    run.process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    run.process.arguments = ["-c", "trap '' HUP; exec \"$0\" \"$@\"", vmlabPath] + arguments
+    try runWithTimeout(run.process, arguments: arguments) { watch(run) }
+    return (try run.finish(), worker, tmp)
+}

@@ -66,6 +66,14 @@ void luashim_release_interrupt(lua_State *L);
 /// simulator's run loop).
 const volatile sig_atomic_t *luashim_interrupt_flag(void);
 
+/// Catches SIGINT, SIGTERM and SIGHUP for a host that must clean up before it ends (a test runner
+/// with child processes and a scratch folder), and polls: the first one is noted (see below) and
+/// its default action restored, so a second ends the process at once. A signal the process
+/// inherited as ignored (`nohup`, a background job of a shell without job control) stays ignored.
+void luashim_catch_termination(void);
+/// The signal number of the first signal `luashim_catch_termination` caught, or 0.
+int luashim_termination_signal(void);
+
 /// Pushes the name the running C function was called by, as luaL_argerror finds it (the call site's
 /// name, else a field of a loaded module holding the function) and returns 1; returns 0 and pushes
 /// nothing when Lua knows no name (where luaL_argerror would say '?').

@@ -1,5 +1,6 @@
 import Boot
 import Foundation
+import LuaKit
 
 /// `vmlab test`: runs files in worker processes (`jobs` at a time, each killed after `timeout`
 /// seconds), prints their results in sorted file order whatever order they finish in, and returns
@@ -64,6 +65,10 @@ public struct TestRunner {
             return 1
         }
         defer { try? FileManager.default.removeItem(at: scratch) }
+        // Ctrl-C (and SIGTERM, SIGHUP) would end this process without that `defer`: the workers
+        // notice and end themselves, but the scratch folder stayed. Noted instead, and handled
+        // in the loop below.
+        TerminationSignals.catchThem()
 
         var outcomes: [FileOutcome?] = Array(repeating: nil, count: files.count)
         var running: [Attempt] = []
@@ -97,6 +102,13 @@ public struct TestRunner {
         }
 
         while printed < files.count {
+            if let signal = TerminationSignals.received {
+                for attempt in running { attempt.process.kill() }
+                StandardStreams.flushOutput()
+                let unfinished = files.count - printed
+                StandardStreams.writeError("vmlab test: \(Self.signalName(signal)) arrived: stopped, with \(unfinished) of \(files.count) file\(files.count == 1 ? "" : "s") unfinished\n")
+                return 128 + signal
+            }
             while running.count < jobs && next < files.count {
                 next += 1
                 start(next - 1)
@@ -153,6 +165,16 @@ public struct TestRunner {
             }
         }
         return all.contains { $0.status == .fail } || nothingSelected ? 1 : 0
+    }
+
+    /// How a person knows the signal: Ctrl-C, not 2.
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "Ctrl-C (SIGINT)"
+        case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
+        default: "signal \(signal)"
+        }
     }
 
     /// What an ended worker produced, and how many declared checks the file's next worker passes
