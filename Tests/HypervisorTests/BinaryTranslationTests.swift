@@ -89,7 +89,7 @@ import Testing
         #expect {
             _ = try Guest(c)
         } throws: { error in
-            "\(error)" == "\(mode.rawValue) mode runs one vCPU (got 2 harts): interpret and pv run several, as native does"
+            "\(error)" == "\(mode.rawValue) mode runs one vCPU (got 2 harts): interpret, pv and hw run several, as native does"
         }
         c.board.harts = 1
         let g = try Guest(c)

@@ -20,7 +20,7 @@ describe("mode = \"trap\"", function()
   it("runs one vCPU, and says so when asked for more", function()
     for _, mode in ipairs { "trap", "bt" } do
       expect(function() tinyos(mode, "pte", { harts = 2 }) end)
-        .to_raise(mode .. " mode runs one vCPU %(got 2 harts%): interpret and pv run several, as native does")
+        .to_raise(mode .. " mode runs one vCPU %(got 2 harts%): interpret, pv and hw run several, as native does")
       local host <close> = vmlab.host { memory = "512M" }
       local vm, message = host:vm { mode = mode, kernel = kernel, harts = 3 }
       expect(vm).to_be(nil)

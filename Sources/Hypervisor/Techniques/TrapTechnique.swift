@@ -53,7 +53,7 @@ public final class TrapTechnique: ShadowingTechnique {
         // The monitor keeps one vCPU's virtual state. More harts would be parked behind the
         // guest's back (its device tree names them, their hart_start fails): refused instead.
         guard machine.hartCount == 1 else {
-            throw GuestBuildError("trap mode runs one vCPU (got \(machine.hartCount) harts): interpret and pv run several, as native does")
+            throw GuestBuildError("trap mode runs one vCPU (got \(machine.hartCount) harts): interpret, pv and hw run several, as native does")
         }
         guard let firmware = guest.board.firmware, machine.privilege(hart: 0) == .supervisor else {
             throw GuestBuildError("trap mode runs the guest kernel under its own virtual SBI: use the built-in firmware")
