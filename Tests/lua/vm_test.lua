@@ -14,6 +14,22 @@ local function finisher_program(code)
   ]]):format(value))
 end
 
+-- A kernel that turns paging on without mapping itself (the classic bug) and has no stvec.
+local function unmapping_kernel()
+  return vmlab.asm [[
+    la t0, table
+    srli t0, t0, 12
+    li t1, 8 << 60
+    or t0, t0, t1
+    csrw stvec, zero
+    csrw satp, t0      # Sv39 on an empty table: the next fetch faults, and so does stvec's
+    nop
+    .balign 4096
+  table:
+    .zero 4096
+  ]]
+end
+
 describe("a vmlab.asm guest", function()
   it("runs in M-mode from 0x80000000 and powers off with its exit code", function()
     local vm <close> = assert(vmlab.vm { image = finisher_program(0) })
@@ -151,18 +167,7 @@ describe("a vmlab.asm guest", function()
   end)
 
   it("halts, without a budget, a kernel that turns paging on without mapping itself", function()
-    local kernel = vmlab.asm [[
-      la t0, table
-      srli t0, t0, 12
-      li t1, 8 << 60
-      or t0, t0, t1
-      csrw stvec, zero
-      csrw satp, t0      # Sv39 on an empty table: the next fetch faults, and so does stvec's
-      nop
-      .balign 4096
-    table:
-      .zero 4096
-    ]]
+    local kernel = unmapping_kernel()
     for _, mode in ipairs { "native", "interpret", "trap", "bt", "hw" } do
       local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin" })
       local stop, details = vm:run()
@@ -189,18 +194,7 @@ describe("a vmlab.asm guest", function()
       .. "and no other hart can run on: hart 0 is stuck on its own trap vector")
     -- A kernel that crashes before starting its other harts (SBI leaves them stopped), without a
     -- budget; with translation on, once its loop has come back 100000 times.
-    local kernel = vmlab.asm [[
-      la t0, table
-      srli t0, t0, 12
-      li t1, 8 << 60
-      or t0, t0, t1
-      csrw stvec, zero
-      csrw satp, t0      # Sv39 on an empty table: the next fetch faults, and so does stvec's
-      nop
-      .balign 4096
-    table:
-      .zero 4096
-    ]]
+    local kernel = unmapping_kernel()
     for _, mode in ipairs { "native", "interpret", "hw" } do
       local vm <close> = assert(vmlab.vm { mode = mode, image = kernel, firmware = "builtin", harts = 4 })
       local stop, details = vm:run()
