@@ -37,7 +37,8 @@ struct BootCommand: ParsableCommand {
         multiple of 256 exits 1); otherwise 1 with a message on standard error (a file that cannot \
         be booted, the instruction budget used up, a reset, a guest that waits for input after \
         standard input ended, a machine that is idle for good or halted by a trap no firmware \
-        handles or a hart stuck on a trap vector it cannot fetch, or Ctrl-C: "vmlab: interrupted", \
+        handles or a hart stuck on a trap vector it cannot fetch (with several harts, once none \
+        can run on), or Ctrl-C: "vmlab: interrupted", \
         after the counters when --stats is given; a second Ctrl-C ends vmlab at once).
         """
     )
