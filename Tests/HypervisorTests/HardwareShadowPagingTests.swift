@@ -330,11 +330,7 @@ import Testing
             handler:
                 csrr s3, scause
                 csrr s4, sstatus
-                li a0, 0
-                li a7, 0x53525354
-                li a6, 0
-                li a1, 0
-                ecall
+            \(TestKernels.shutdown(0))
                 .align 3
             cell:
                 .dword 0
