@@ -154,7 +154,9 @@ vmlab.check("hw-shadow exits for the kernel's page-table work, as first-generati
   expect(hws.device_emulated).to_equal(hw.device_emulated)
   expect(runs["hw-shadow"].exits >= runs.hw.exits + hws.shadow_faults + hws.traced_writes).to_be(true)
   expect(runs["hw-shadow"].by_category.emulation > 0 and runs.hw.by_category.emulation == 0).to_be(true)
-  -- Its walks are one-dimensional again: the MMU's share falls back towards native's.
+  -- Its walks are one-dimensional again: the MMU's share falls back towards native's. (Linux
+  -- translates with Sv57, and the shadows take its mode: a TLB miss reads 5 entries where the
+  -- nested walk over Sv39x4 reads up to 23; the flushes of its satp switches stay.)
   expect(runs["hw-shadow"].by_category.mmu / runs["hw-shadow"].cycles
-         < runs.hw.by_category.mmu / runs.hw.cycles / 4).to_be(true)
+         < runs.hw.by_category.mmu / runs.hw.cycles / 3).to_be(true)
 end)

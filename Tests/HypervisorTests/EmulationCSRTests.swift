@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Machine
 import RISCV
@@ -45,17 +46,38 @@ import RISCV
         #expect(c.senvcfg == 1)
     }
 
-    @Test func satpOnlyBareAndSv39AndASIDLength() {
-        var c = VirtualCSRs(asidBits: 9)
+    @Test func satpModesUpToTheWidestAndASIDLength() {
+        var c = VirtualCSRs(asidBits: 9, widestTranslation: 4)
         c.write(CSR.satp, (8 << 60) | (0xFFFF << 44) | 0x80123)
         #expect(c.satpMode == 8)
         #expect(c.asid == 0x1FF)
         #expect(c.rootTable == 0x8012_3000)
+        c.write(CSR.satp, (9 << 60) | 0x80456)  // Sv48
+        #expect(c.satpMode == 9 && c.rootTable == 0x8045_6000)
         let before = c.satp
-        c.write(CSR.satp, (9 << 60) | 0x80456)  // Sv48: not offered, so the write has no effect
-        #expect(c.satp == before)
+        // Sv57 is wider than offered, 11 and 1 are reserved: such writes have no effect (WARL).
+        for mode: UInt64 in [10, 11, 1, 15] {
+            c.write(CSR.satp, (mode << 60) | 0x80789)
+            #expect(c.satp == before)
+        }
+        var wide = VirtualCSRs(widestTranslation: 5)
+        wide.write(CSR.satp, (10 << 60) | 0x80789)
+        #expect(wide.satpMode == 10)
         c.write(CSR.satp, 0)
         #expect(c.satp == 0)
+    }
+
+    /// A snapshot written when the shadows offered Sv39 alone has no widest translation: Sv39 it stays.
+    @Test func csrsFromAnOlderSnapshotOfferSv39Alone() throws {
+        var c = VirtualCSRs(widestTranslation: 5)
+        c.write(CSR.satp, (8 << 60) | 0x80123)
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as! [String: Any]
+        #expect(json["widestTranslation"] as? Int == 5)
+        json["widestTranslation"] = nil
+        var old = try JSONDecoder().decode(VirtualCSRs.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(old.widestTranslation == 3 && old.satp == c.satp)
+        old.write(CSR.satp, (9 << 60) | 0x80456)
+        #expect(old.satp == c.satp)
     }
 
     @Test func unknownCSRsAreNotVirtualised() {

@@ -353,12 +353,12 @@ import Testing
                 "two trees: the user tree's leaf has U")
     }
 
-    /// A guest satp of a mode the shadows do not build (Sv48) is ignored, as WARL allows; the
-    /// guest reads back what it had.
+    /// A guest satp of a mode no hart implements (11, reserved for Sv64) is ignored, as WARL
+    /// allows; the guest reads back what it had. (Sv48 and Sv57: ShadowTranslationModesTests.)
     @Test func aGuestSatpOfAnotherModeIsIgnored() throws {
         let kernel = """
             _start:
-                li t0, 0x9000000000080300
+                li t0, 0xB000000000080300
                 csrw satp, t0
                 csrr s2, satp
                 li a0, 0

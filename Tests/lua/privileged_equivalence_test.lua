@@ -41,11 +41,13 @@ local FORBIDDEN = { "mstatus", "mie", "mtvec", "mscratch", "medeleg", "hstatus",
 
 local TEST_VA, TEST_PAGES = 0x40000000, 4
 
--- The program of `seed`. With `paging`, it starts with Sv39 on (RAM mapped one to one by a
--- 1 GiB page, and TEST_PAGES pages at TEST_VA whose entries it rewrites at random, then fences)
--- and goes on with loads and stores there, sstatus.SUM and MXR, and satp switching paging off and
--- on: page faults, permissions, A and D bits, which a VMM's shadow or nested paging must get right.
+-- The program of `seed`. With `paging` (39 or 48), it starts with Sv39 or Sv48 on (RAM mapped one
+-- to one by a 1 GiB page, and TEST_PAGES pages at TEST_VA whose entries it rewrites at random,
+-- then fences; under Sv48 the same tables hang below entry 0 of `root48`) and goes on with loads
+-- and stores there, sstatus.SUM and MXR, and satp switching paging off and on: page faults,
+-- permissions, A and D bits, which a VMM's shadow or nested paging must get right.
 local function program(seed, paging)
+  local root, mode = paging == 48 and "root48" or "root", paging == 48 and 9 or 8
   math.randomseed(seed)
   local R = math.random
   local function reg() return REGS[R(#REGS)] end
@@ -82,9 +84,9 @@ local function program(seed, paging)
       emit("li t4, %d", ({ 1 << 18, 1 << 19, 3 << 18 })[R(3)])
       emit(R(2) == 1 and "csrs sstatus, t4" or "csrc sstatus, t4")
     elseif c == 26 then
-      emit("la t4, root")
+      emit("la t4, %s", root)
       emit("srli t4, t4, 12")
-      emit("li t6, %d", (8 << 60) | (R(0, 0xffff) << 44))
+      emit("li t6, %d", (mode << 60) | (R(0, 0xffff) << 44))
       emit("or t4, t4, t6")
       emit("csrw satp, t4")
       emit("sfence.vma")
@@ -192,7 +194,9 @@ l0_test:
   .zero 4096
 test_pages:
   .zero %d
-]]):format(paging and [[
+root48:
+  .zero 4096
+]]):format(paging and ([[
   la t0, l0_test
   srli t0, t0, 12
   slli t0, t0, 10
@@ -209,10 +213,16 @@ test_pages:
   sd t0, 16(t1)
   la t0, root
   srli t0, t0, 12
-  li t1, 8 << 60
+  slli t0, t0, 10
+  ori t0, t0, 1
+  la t1, root48
+  sd t0, 0(t1)
+  la t0, %s
+  srli t0, t0, 12
+  li t1, %d << 60
   or t0, t0, t1
   csrw satp, t0
-  sfence.vma]] or "", table.concat(lines, "\n"), LOG_ENTRIES * 32, TEST_PAGES * 4096)
+  sfence.vma]]):format(root, mode) or "", table.concat(lines, "\n"), LOG_ENTRIES * 32, TEST_PAGES * 4096)
 end
 
 local STATE = { "pc", "priv", "csr.sstatus", "csr.sie", "csr.sip", "csr.sscratch", "csr.sepc", "csr.scause",
@@ -259,8 +269,9 @@ end
 
 describe("a kernel runs under every technique as on the machine", function()
   for _, seed in ipairs(seeds) do
-    local paging = seed % 2 == 0
-    it(("random privileged program, seed %d%s"):format(seed, paging and ", Sv39" or ""), function()
+    -- Even seeds page: Sv39 for multiples of four, Sv48 for the others.
+    local paging = seed % 2 == 0 and (seed % 4 == 0 and 39 or 48) or nil
+    it(("random privileged program, seed %d%s"):format(seed, paging and (", Sv" .. paging) or ""), function()
       local code, symbols = vmlab.asm(program(seed, paging), { base = 0x80200000 })
       local machine = run({ mode = "native" }, code, symbols)
       expect(machine[1]).to_equal("stop reached")

@@ -4,6 +4,7 @@
 local vmlab = require "vmlab"
 
 local run = require "tinyos_run"
+local sv39_kernel = require "sv39_kernel"
 local blk = require "virtio_blk_request"
 local tinyos, result = run.vm, run.result
 
@@ -45,6 +46,34 @@ describe("vm:page_tables", function()
     expect(none.physical).to_be(nil)
     expect(vm:check_shadows()).to_equal({})
    end
+  end)
+
+  it("walks an Sv48 guest's four levels, and its shadow's", function()
+    -- The guest's tables under a fourth level: the shadow tree takes the guest's mode.
+    local kernel, symbols = sv39_kernel {
+      sv48 = true,
+      leaves = { 0xc7 },       -- l0[0]: V R W A D
+      kernel = 0xcf,           -- V R W X A D
+      body = [[
+      li a1, 0x40000000
+      li a0, 0x5eed
+      sd a0, 0(a1)
+      ]],
+    }
+    for _, m in ipairs { "trap", "bt", "hw-shadow" } do
+      local mode, hw = m, nil
+      if m == "hw-shadow" then mode, hw = "hw", { paging = "shadow" } end
+      local vm <close> = assert(vmlab.vm { mode = mode, hw = hw, image = kernel, firmware = "builtin" })
+      expect({ m, (vm:run { max_instructions = 1e5 }) }).to_equal({ m, "poweroff" })
+      expect({ m, vm:read("csr.satp") >> 60 }).to_equal({ m, 9 })
+      local g = vm:page_tables { va = 0x40000000 }
+      expect({ m, g.mode, #g.levels, g.physical }).to_equal({ m, "sv48", 4, symbols.page })
+      expect(g.root).to_equal(symbols.root48)
+      local s = vm:page_tables { which = "shadow", va = 0x40000000 }
+      expect({ m, s.mode, #s.levels }).to_equal({ m, "sv48", 4 })
+      expect(vm:read_memory(0x40000000, 8, { space = "guest-virtual" })).to_equal(string.pack("<i8", 0x5eed))
+      expect(vm:check_shadows()).to_equal({})
+    end
   end)
 
   it("uses the machine's walk in other modes, which have no shadow", function()
@@ -127,8 +156,8 @@ describe("registers", function()
       expect(vm:read("csr.satp", { view = "hardware" })).never.to_equal(shadow)
       vm:write("csr.satp", satp)
       expect(vm:read("csr.satp", { view = "hardware" })).to_equal(shadow)
-      -- WARL as for the guest: Sv48 is not offered under shadow paging, so the write is ignored.
-      vm:write("csr.satp", (9 << 60) | (satp & 0xfffffffffff))
+      -- WARL as for the guest: MODE 11 (Sv64) is reserved, so the write is ignored.
+      vm:write("csr.satp", (11 << 60) | (satp & 0xfffffffffff))
       expect(vm:read("csr.satp")).to_equal(satp)
       vm:write("csr.sscratch", 0x5eed)
       expect(vm:read("csr.sscratch")).to_equal(0x5eed)

@@ -15,8 +15,8 @@ public struct VirtualCPU: Sendable, Equatable, Codable {
     /// Set by an emulated wfi; cleared when a virtual interrupt becomes pending and enabled in sie.
     public var waitingForInterrupt = false
 
-    public init(asidBits: Int = 16) {
-        csrs = VirtualCSRs(asidBits: asidBits)
+    public init(asidBits: Int = 16, widestTranslation: Int = 5) {
+        csrs = VirtualCSRs(asidBits: asidBits, widestTranslation: widestTranslation)
     }
 
     /// Raises or lowers a virtual interrupt line (STIP from the timer, SEIP from the virtual PLIC,
@@ -28,8 +28,10 @@ public struct VirtualCPU: Sendable, Equatable, Codable {
     }
 
     /// What `init` guarantees and a decoder does not (a snapshot file is not trusted): ASID bits
-    /// from 0 to 16, and a privilege the guest can hold.
-    var isWellFormed: Bool { (0...16).contains(csrs.asidBits) && privilege != .machine }
+    /// from 0 to 16, a widest translation from Sv39 to Sv57, and a privilege the guest can hold.
+    var isWellFormed: Bool {
+        (0...16).contains(csrs.asidBits) && (Sv39.levels...5).contains(csrs.widestTranslation) && privilege != .machine
+    }
 
     mutating func wakeIfInterruptible() {
         if waitingForInterrupt && csrs.sip & csrs.sie != 0 { waitingForInterrupt = false }

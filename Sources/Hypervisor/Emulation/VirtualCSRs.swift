@@ -58,9 +58,35 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
     public private(set) var senvcfg: UInt64 = 0
     /// ASID bits the virtual satp implements (the VMM keeps the guest's ASID only as a cache key).
     public let asidBits: Int
+    /// The levels of the widest translation the virtual satp offers: 4 (Sv39 and Sv48, which
+    /// every hart here implements) or 5 (Sv57 too, when the machine has it).
+    public let widestTranslation: Int
 
-    public init(asidBits: Int = 16) {
+    public init(asidBits: Int = 16, widestTranslation: Int = 5) {
         self.asidBits = max(0, min(16, asidBits))
+        self.widestTranslation = max(Sv39.levels, min(5, widestTranslation))
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sstatus, sie, sip, stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg, asidBits, widestTranslation
+    }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sstatus = try c.decode(UInt64.self, forKey: .sstatus)
+        sie = try c.decode(UInt64.self, forKey: .sie)
+        sip = try c.decode(UInt64.self, forKey: .sip)
+        stvec = try c.decode(UInt64.self, forKey: .stvec)
+        sscratch = try c.decode(UInt64.self, forKey: .sscratch)
+        sepc = try c.decode(UInt64.self, forKey: .sepc)
+        scause = try c.decode(UInt64.self, forKey: .scause)
+        stval = try c.decode(UInt64.self, forKey: .stval)
+        satp = try c.decode(UInt64.self, forKey: .satp)
+        scounteren = try c.decode(UInt64.self, forKey: .scounteren)
+        senvcfg = try c.decode(UInt64.self, forKey: .senvcfg)
+        asidBits = try c.decode(Int.self, forKey: .asidBits)
+        // Absent from files written when the shadows offered Sv39 alone.
+        widestTranslation = try c.decodeIfPresent(Int.self, forKey: .widestTranslation) ?? Sv39.levels
     }
 
     /// The CSRs this struct virtualises.
@@ -112,18 +138,20 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
         case CSR.stval: stval = value
         case CSR.sip: sip = (sip & ~SupervisorBits.sipWritable) | (value & SupervisorBits.sipWritable)
         case CSR.satp:
-            if let legal = Self.shadowedSatp(value, asidBits: asidBits) { satp = legal }
+            if let legal = Self.shadowedSatp(value, asidBits: asidBits, widestTranslation: widestTranslation) { satp = legal }
         default: return false
         }
         return true
     }
 
     /// The satp value a guest on shadow page tables gets for a write of `value` (WARL), or nil
-    /// when the write has no effect: shadow paging builds Sv39 tables only, so only Bare and Sv39
-    /// are offered, with `asidBits` of ASID.
-    public static func shadowedSatp(_ value: UInt64, asidBits: Int) -> UInt64? {
+    /// when the write has no effect: Bare, and each translation mode up to the one of
+    /// `widestTranslation` levels (Sv39 3, Sv48 4, Sv57 5: the shadow pager builds tables of the
+    /// guest's own mode, so it offers what the machine's MMU walks), with `asidBits` of ASID.
+    public static func shadowedSatp(_ value: UInt64, asidBits: Int, widestTranslation: Int) -> UInt64? {
         let mode = value >> SupervisorBits.satpModeShift
-        guard mode == SupervisorBits.satpModeBare || mode == SupervisorBits.satpModeSv39 else { return nil }
+        guard mode == SupervisorBits.satpModeBare || Sv39.levels(satpMode: mode).map({ $0 <= widestTranslation }) == true
+        else { return nil }
         let asidMask: UInt64 = ((1 << UInt64(max(0, min(16, asidBits)))) - 1) << SupervisorBits.satpASIDShift
         return (value & ((0xF << SupervisorBits.satpModeShift) | SupervisorBits.satpPPNMask)) | (value & asidMask)
     }

@@ -86,9 +86,11 @@ extension HardwareAssistedVMM {
     }
 
     /// The guest wrote its satp (an intercepted csrrw/csrrs/csrrc): the VMM keeps the value (WARL:
-    /// Bare or Sv39, 16 bits of ASID) and loads the shadow of that address space into vsatp.
+    /// Bare, Sv39, Sv48 and, where the machine has it, Sv57; 16 bits of ASID) and loads the shadow
+    /// of that address space, a tree of the same mode, into vsatp.
     func switchGuestAddressSpace(_ value: UInt64, shadow: ShadowPageTables, hart: Int) {
-        guard let legal = VirtualCSRs.shadowedSatp(value, asidBits: 16) else { return }
+        guard let legal = VirtualCSRs.shadowedSatp(value, asidBits: 16, widestTranslation: TrapMonitor.widestTranslation(of: machine))
+        else { return }
         guestSATPs[hart] = legal
         shadow.activate(satp: legal, view: .kernel, hart: hart)
     }

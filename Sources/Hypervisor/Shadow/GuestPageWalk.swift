@@ -1,6 +1,7 @@
 // The guest's own page walk, done in software by the VMM (privileged spec, "Virtual Address
-// Translation Process", for Sv39): the shadow pager needs to know what the guest's tables say before
-// it may put anything in a shadow entry, and students read the walk as data (`vm:page_tables`).
+// Translation Process", for Sv39, Sv48 and Sv57): the shadow pager needs to know what the guest's
+// tables say before it may put anything in a shadow entry, and students read the walk as data
+// (`vm:page_tables`).
 // Every table read goes through the VM's guest-physical map: a table outside the VM's RAM is an
 // access fault for the guest, never a read of someone else's memory.
 
@@ -15,37 +16,43 @@ public struct PageTableStep: Sendable, Equatable {
     public var pte: UInt64
 }
 
-/// The entry a guest walk read at each level (Sv39: levels 0 to 2), without an array.
+/// The entry a guest walk read at each level (levels 0 to 2 for Sv39, to 4 for Sv57), without an array.
 struct WalkedEntries {
-    private var ptes: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    static let maxLevels = 5
+    private var ptes: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     private var seen: UInt8 = 0
 
     /// Keeps the first entry read at the step's level (a walk reads one per level).
     mutating func record(_ step: PageTableStep) {
+        guard step.level >= 0, step.level < Self.maxLevels else { return }
         let bit = UInt8(1) << step.level
-        guard step.level < Sv39.levels, seen & bit == 0 else { return }
+        guard seen & bit == 0 else { return }
         seen |= bit
         switch step.level {
         case 0: ptes.0 = step.pte
         case 1: ptes.1 = step.pte
-        default: ptes.2 = step.pte
+        case 2: ptes.2 = step.pte
+        case 3: ptes.3 = step.pte
+        default: ptes.4 = step.pte
         }
     }
 
     /// The entry read at `level`, or nil when the walk did not reach it.
     func pte(atLevel level: Int) -> UInt64? {
-        guard level >= 0, level < Sv39.levels, seen & (UInt8(1) << level) != 0 else { return nil }
+        guard level >= 0, level < Self.maxLevels, seen & (UInt8(1) << level) != 0 else { return nil }
         switch level {
         case 0: return ptes.0
         case 1: return ptes.1
-        default: return ptes.2
+        case 2: return ptes.2
+        case 3: return ptes.3
+        default: return ptes.4
         }
     }
 }
 
 /// A walk as data: the entries read and its outcome.
 public struct PageTableWalk: Sendable, Equatable {
-    /// "bare" or "sv39".
+    /// "bare", "sv39", "sv48" or "sv57".
     public var mode: String
     /// The root table's address (0 for bare).
     public var root: UInt64
@@ -81,6 +88,9 @@ public struct GuestTranslationContext: Sendable, Equatable {
     }
 
     var isBare: Bool { satp >> 60 == 0 }
+    /// The levels of the guest's translation (its satp was checked when written:
+    /// `VirtualCSRs.shadowedSatp`; anything else is taken as Sv39).
+    var levels: Int { Sv39.levels(satpMode: satp >> 60) ?? Sv39.levels }
     var root: UInt64 { (satp & ((1 << 44) - 1)) << 12 }
 }
 
@@ -145,7 +155,7 @@ enum GuestPageWalker {
         if c.isBare { return PageTableWalk(mode: "bare", root: 0, steps: [], result: bare(va)) }
         var steps: [PageTableStep] = []
         let result = resolve(va, access, c, map: map, memory: memory, asGuestAccess: asGuestAccess) { steps.append($0) }
-        return PageTableWalk(mode: "sv39", root: c.root, steps: steps, result: result)
+        return PageTableWalk(mode: Sv39.modeName(levels: c.levels), root: c.root, steps: steps, result: result)
     }
 
     /// What `walk` finds, with the entry read at each level kept inline rather than as a list of
@@ -177,16 +187,17 @@ enum GuestPageWalker {
         .translated(physical: va, leaf: Sv39.v | Sv39.r | Sv39.w | Sv39.x | Sv39.a | Sv39.d, level: 0)
     }
 
-    /// The Sv39 walk itself. Each entry read is passed to `step` as the walk leaves it (a leaf
+    /// The walk itself (Sv39, Sv48 or Sv57, as the guest's satp says). Each entry read is passed to `step` as the walk leaves it (a leaf
     /// with the A/D bits it set).
     @inline(__always)
     private static func resolve(_ va: UInt64, _ access: GuestAccess, _ c: GuestTranslationContext, map: GuestPhysicalMap,
                                 memory: MachineWords, asGuestAccess: Bool,
                                 step: (PageTableStep) -> Void) -> PageTableWalk.Result {
         let fault = PageTableWalk.Result.fault(access.pageFault)
-        guard Sv39.isCanonical(va) else { return fault }
+        let levels = c.levels
+        guard Sv39.isCanonical(va, levels: levels) else { return fault }
         var table = c.root
-        var level = Sv39.levels - 1
+        var level = levels - 1
         while true {
             let pteAddress = table &+ Sv39.index(va, level: level) &* 8
             guard let (ma, isRAM) = map.machineAddress(pteAddress), isRAM, let read = memory.read(ma) else {

@@ -41,19 +41,20 @@ extension ShadowPageTables {
         case .guest:
             return GuestPageWalker.walk(va, .load, guestContext(which), map: map, memory: words, asGuestAccess: false)
         case .shadow:
-            guard let root = current?.roots[tree(for: which).rawValue] else {
-                return PageTableWalk(mode: "sv39", root: 0, steps: [], result: .fault(.loadPageFault))
+            guard let ctx = current, let root = ctx.roots[tree(for: which).rawValue] else {
+                return PageTableWalk(mode: Sv39.modeName(levels: current?.key.levels ?? Sv39.levels), root: 0, steps: [],
+                                     result: .fault(.loadPageFault))
             }
-            return shadowWalk(va, root: root)
+            return shadowWalk(va, root: root, levels: ctx.key.levels)
         }
     }
 
-    /// The walk of `va` through the shadow tree at `root`, as the MMU makes it.
-    func shadowWalk(_ va: UInt64, root: UInt64) -> PageTableWalk {
-        var w = PageTableWalk(mode: "sv39", root: root, steps: [], result: .fault(.loadPageFault))
-        guard Sv39.isCanonical(va) else { return w }
+    /// The walk of `va` through the shadow tree of `levels` levels at `root`, as the MMU makes it.
+    func shadowWalk(_ va: UInt64, root: UInt64, levels: Int) -> PageTableWalk {
+        var w = PageTableWalk(mode: Sv39.modeName(levels: levels), root: root, steps: [], result: .fault(.loadPageFault))
+        guard Sv39.isCanonical(va, levels: levels) else { return w }
         var table = root
-        for level in stride(from: Sv39.levels - 1, through: 0, by: -1) {
+        for level in stride(from: levels - 1, through: 0, by: -1) {
             let a = table &+ Sv39.index(va, level: level) &* 8
             guard let e = words.read(a) else { return w }
             w.steps.append(PageTableStep(level: level, pteAddress: a, pte: e))
@@ -86,7 +87,7 @@ extension ShadowPageTables {
             for v in ShadowView.allCases {
                 guard let root = ctx.roots[v.rawValue] else { continue }
                 let context = GuestTranslationContext(satp: satp, privilege: v.guestPrivilege, sum: sum, mxr: mxr)
-                visit(root, level: Sv39.levels - 1, vpn: 0) { va, address, pte in
+                visit(root, level: ctx.key.levels - 1, levels: ctx.key.levels, vpn: 0) { va, address, pte in
                     // A guest that keeps its privileges and translates has one tree: each leaf is
                     // checked at the privilege its U bit grants it to.
                     let context = self.keepsGuestPrivilege && !ctx.key.bare
@@ -123,8 +124,8 @@ extension ShadowPageTables {
                               problem: "hart \(h)'s TLB (asid \(entry.asid)): \(text)")
         }
         if entry.level != 0 || entry.global { return problem("a superpage or global entry, which no shadow makes") }
-        guard let root = ctx?.roots[v.rawValue] else { return problem("stale: the shadow it came from is gone") }
-        let walk = shadowWalk(entry.virtualAddress, root: root)
+        guard let origin = ctx, let root = origin.roots[v.rawValue] else { return problem("stale: the shadow it came from is gone") }
+        let walk = shadowWalk(entry.virtualAddress, root: root, levels: origin.key.levels)
         let last = walk.steps.last
         guard case .translated(_, let leaf, let level) = walk.result, let at = last?.pteAddress else {
             guard let last, last.pte & Sv39.v != 0 else {
@@ -140,17 +141,17 @@ extension ShadowPageTables {
         return nil
     }
 
-    /// Calls `body` for each valid leaf under shadow table `page`.
-    func visit(_ page: UInt64, level: Int, vpn: UInt64, _ body: (UInt64, UInt64, UInt64) -> Void) {
+    /// Calls `body` for each valid leaf under shadow table `page`, at `level` of a tree of `levels`.
+    func visit(_ page: UInt64, level: Int, levels: Int, vpn: UInt64, _ body: (UInt64, UInt64, UInt64) -> Void) {
         guard let bytes = machine.readPhysical(at: page, count: Int(Sv39.pageSize)) else { return }
         for i in 0..<512 {
             let e = Sv39.entry(i, in: bytes)
             guard e & Sv39.v != 0 else { continue }
             let n = vpn << 9 | UInt64(i)
             if Sv39.isLeaf(e) || level == 0 {
-                body(Sv39.virtualAddress(n << (9 * UInt64(level))), page &+ UInt64(i) &* 8, e)
+                body(Sv39.virtualAddress(n << (9 * UInt64(level)), levels: levels), page &+ UInt64(i) &* 8, e)
             } else {
-                visit(Sv39.address(e), level: level - 1, vpn: n, body)
+                visit(Sv39.address(e), level: level - 1, levels: levels, vpn: n, body)
             }
         }
     }

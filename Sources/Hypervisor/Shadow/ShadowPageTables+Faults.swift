@@ -62,7 +62,7 @@ extension ShadowPageTables {
     /// guest walk's `entries` and its `leaf` at `level`. False when the pool ran dry.
     func fill(_ ctx: Context, va: UInt64, entries: WalkedEntries, level leafLevel: Int, leaf: UInt64, gpa: UInt64) -> Bool {
         guard var table = ctx.roots[tree.rawValue] else { return false }
-        for level in stride(from: Sv39.levels - 1, to: 0, by: -1) {
+        for level in stride(from: ctx.key.levels - 1, to: 0, by: -1) {
             markUsed(table)
             let slot = table &+ Sv39.index(va, level: level) &* 8
             let e = words.read(slot) ?? 0

@@ -58,9 +58,15 @@ extension ShadowPageTables {
             && state.guestSATPs.count == guestSATPs.count && state.machineSATPs.count == machineSATPs.count
             && state.flushesByHart.count == flushesByHart.count && (0..<max(1, currents.count)).contains(state.hart)
             // Slots index the cache; a file's may point anywhere.
-            && state.contexts.enumerated().allSatisfy { i, c in c.map { $0.slot == i && $0.roots.count == ShadowView.allCases.count } ?? true }
+            && state.contexts.enumerated().allSatisfy { i, c in
+                c.map { $0.slot == i && $0.roots.count == ShadowView.allCases.count && $0.key.isWellFormed } ?? true
+            }
             && state.currentSlots.allSatisfy { slot in slot.map { state.contexts.indices.contains($0) && state.contexts[$0] != nil } ?? true }
-            && state.pageInfo.allSatisfy { info in info.map { state.contexts.indices.contains($0.slot) && (0...2).contains($0.level) } ?? true }
+            // A page's level is below its tree's root.
+            && state.pageInfo.allSatisfy { info in
+                info.map { state.contexts.indices.contains($0.slot)
+                    && (0..<(state.contexts[$0.slot]?.key.levels ?? WalkedEntries.maxLevels)).contains($0.level) } ?? true
+            }
     }
 
     /// Puts back a state for which `fits` holds. The machine's RAM (the shadow pages) and its

@@ -1,7 +1,7 @@
 // Shadow page tables: the tables the MMU really walks while a deprivileged guest runs. The guest
-// keeps its own Sv39 tables in its memory; the VMM derives from them, lazily, tables that map the
-// guest's virtual addresses straight to machine addresses of the VM's own memory — and never to
-// anything else. Coherence is kept by write protection: every guest page that a shadow table mirrors
+// keeps its own tables (Sv39, Sv48 or Sv57) in its memory; the VMM derives from them, lazily,
+// tables of the same mode that map the guest's virtual addresses straight to machine addresses of
+// the VM's own memory — and never to anything else. Coherence is kept by write protection: every guest page that a shadow table mirrors
 // is mapped read-only in every shadow, so the guest's stores to its own page tables trap, and the
 // VMM performs them (a traced write) and drops the shadow entries they affect.
 //
@@ -118,9 +118,41 @@ public final class ShadowPageTables {
         var root: UInt64
         var asid: UInt16
         var bare: Bool
+        /// The levels of the guest's translation, and of the shadow tree: 3 (Sv39), 4 (Sv48) or 5
+        /// (Sv57). A bare guest's shadow is Sv39: it maps the guest's physical addresses, all
+        /// below 2^38.
+        var levels: Int
+
+        init(root: UInt64, asid: UInt16, bare: Bool, levels: Int) {
+            self.root = root
+            self.asid = asid
+            self.bare = bare
+            self.levels = levels
+        }
+
+        /// The key of the address space guest satp `satp` selects.
+        init(satp: UInt64) {
+            let bare = satp >> 60 == 0
+            self.init(root: bare ? 0 : (satp & ((1 << 44) - 1)) << 12, asid: bare ? 0 : UInt16(truncatingIfNeeded: satp >> 44),
+                      bare: bare, levels: bare ? Sv39.levels : Sv39.levels(satpMode: satp >> 60) ?? Sv39.levels)
+        }
 
         /// The guest satp that selects this address space.
-        var guestSATP: UInt64 { bare ? 0 : (Sv39.satpMode << 60) | (UInt64(asid) << 44) | (root >> 12) }
+        var guestSATP: UInt64 { bare ? 0 : (Sv39.satpMode(levels: levels) << 60) | (UInt64(asid) << 44) | (root >> 12) }
+
+        private enum CodingKeys: String, CodingKey { case root, asid, bare, levels }
+
+        init(from decoder: any Swift.Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            root = try c.decode(UInt64.self, forKey: .root)
+            asid = try c.decode(UInt16.self, forKey: .asid)
+            bare = try c.decode(Bool.self, forKey: .bare)
+            // Absent from files written when every shadow was Sv39.
+            levels = try c.decodeIfPresent(Int.self, forKey: .levels) ?? Sv39.levels
+        }
+
+        /// What `init(satp:)` can make (a snapshot file is not trusted).
+        var isWellFormed: Bool { bare ? levels == Sv39.levels && root == 0 && asid == 0 : (3...5).contains(levels) }
     }
 
     final class Context {
@@ -133,7 +165,7 @@ public final class ShadowPageTables {
     }
 
     struct PageInfo: Codable {
-        /// 2 = root, 0 = leaf table.
+        /// 0 = leaf table; the root is at the tree's levels - 1.
         var level: Int
         /// The guest table page (guest-physical) this shadow page mirrors; nil for a table that
         /// splits a guest superpage or maps bare memory.
@@ -248,9 +280,7 @@ public final class ShadowPageTables {
     /// `hart`'s satp. Call it for every guest satp write and every change of virtual privilege.
     public func activate(satp: UInt64, view newView: ShadowView, hart h: Int) {
         hart = h
-        let bare = satp >> 60 == 0
-        let key = ContextKey(root: bare ? 0 : (satp & ((1 << 44) - 1)) << 12,
-                             asid: bare ? 0 : UInt16(truncatingIfNeeded: satp >> 44), bare: bare)
+        let key = ContextKey(satp: satp)
         if current?.key != key { counters.satpSwitches &+= 1 }
         guestSATPs[hart] = satp
         view = newView
@@ -276,13 +306,14 @@ public final class ShadowPageTables {
         let view = tree
         if ctx.roots[view.rawValue] == nil {
             let source = ctx.key.bare ? nil : ctx.key.root
-            var page = allocate(for: ctx, level: 2, source: source)
+            let level = ctx.key.levels - 1
+            var page = allocate(for: ctx, level: level, source: source)
             if page == nil {
                 // Even the current address space's other view could not make room: start over.
                 // Its entries go from the TLB too: the next tree for that view reuses its machine ASID.
                 drop(ctx, view: view == .user ? .kernel : .user)
                 flushHardwareTLB()
-                page = allocate(for: ctx, level: 2, source: source)
+                page = allocate(for: ctx, level: level, source: source)
             }
             var othersDropped = false
             if page == nil {
@@ -290,7 +321,7 @@ public final class ShadowPageTables {
                 // and those harts get new roots below and refill on demand.
                 dropEveryTree()
                 othersDropped = true
-                page = allocate(for: ctx, level: 2, source: source)
+                page = allocate(for: ctx, level: level, source: source)
             }
             guard let root = page else { preconditionFailure("shadow pool too small for one root") }
             ctx.roots[view.rawValue] = root
@@ -316,7 +347,7 @@ public final class ShadowPageTables {
     /// Loads `ctx`'s root for `view` into the hart.
     private func writeRoot(_ ctx: Context, view: ShadowView) {
         let asid = UInt64(ctx.slot * 2 + view.rawValue + 1)
-        machineSATPs[hart] = (Sv39.satpMode << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
+        machineSATPs[hart] = (Sv39.satpMode(levels: ctx.key.levels) << 60) | (asid << 44) | (ctx.roots[view.rawValue]! >> 12)
         withMachine { $0.writeCSR(satpCSR, machineSATPs[hart], hart: hart) }
     }
 

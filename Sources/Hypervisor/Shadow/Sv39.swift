@@ -1,5 +1,6 @@
-// Sv39 page-table entries (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"),
-// the only format the shadow pager builds and the only one it offers the guest.
+// Page-table entries (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"; Sv48 and
+// Sv57 use the same entry with one and two more levels): the format the shadow pager reads in the
+// guest's tables and builds in its own, each shadow tree with as many levels as the guest's.
 
 import RISCV
 
@@ -31,13 +32,34 @@ public enum Sv39 {
     @inlinable public static func isLeaf(_ pte: UInt64) -> Bool { pte & (r | x) != 0 }
     /// The 9-bit index of `va` at `level`.
     @inlinable public static func index(_ va: UInt64, level: Int) -> UInt64 { (va >> (12 + 9 * UInt64(level))) & 0x1FF }
-    /// Whether `va` is canonical: bits 63:39 copy bit 38.
-    @inlinable public static func isCanonical(_ va: UInt64) -> Bool {
-        UInt64(bitPattern: Int64(bitPattern: va << 25) >> 25) == va
-    }
+    /// Whether `va` is canonical for Sv39: bits 63:39 copy bit 38.
+    @inlinable public static func isCanonical(_ va: UInt64) -> Bool { isCanonical(va, levels: levels) }
     /// The canonical virtual address of `index`es at each level (the top bit sign-extended).
     @inlinable public static func virtualAddress(_ vpn: UInt64) -> UInt64 {
-        UInt64(bitPattern: Int64(bitPattern: (vpn << 12) << 25) >> 25)
+        virtualAddress(vpn, levels: levels)
+    }
+
+    // Sv48 and Sv57: the same entries, 9 more bits of virtual address per level.
+
+    /// The levels of satp MODE `mode` (8 = Sv39, 9 = Sv48, 10 = Sv57), or nil for Bare or a
+    /// reserved mode.
+    @inlinable public static func levels(satpMode mode: UInt64) -> Int? {
+        (8...10).contains(mode) ? Int(mode) - 5 : nil
+    }
+    /// The satp MODE of a translation with `levels` levels.
+    @inlinable public static func satpMode(levels: Int) -> UInt64 { UInt64(levels + 5) }
+    /// "sv39", "sv48" or "sv57".
+    public static func modeName(levels: Int) -> String { "sv\(12 + 9 * levels)" }
+    /// Whether `va` is canonical for a translation of `levels` levels: the bits above the
+    /// virtual address copy its top bit.
+    @inlinable public static func isCanonical(_ va: UInt64, levels: Int) -> Bool {
+        let unused = UInt64(64 - 12 - 9 * levels)
+        return UInt64(bitPattern: Int64(bitPattern: va << unused) >> unused) == va
+    }
+    /// The canonical virtual address of `index`es at each of `levels` levels.
+    @inlinable public static func virtualAddress(_ vpn: UInt64, levels: Int) -> UInt64 {
+        let unused = UInt64(64 - 12 - 9 * levels)
+        return UInt64(bitPattern: Int64(bitPattern: (vpn << 12) << unused) >> unused)
     }
 }
 
