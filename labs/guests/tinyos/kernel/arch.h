@@ -14,6 +14,8 @@ const char *arch_name(void);          /* "native", ... for the boot banner (a "#
 /* Paging. Every write of a page-table entry, every address-space switch and every TLB flush. */
 void arch_pte_write(pte_t *pte, pte_t value);
 void arch_satp_switch(pagetable_t root, unsigned asid); /* asid 0: flushes, since it is shared */
+extern int vm_levels;                 /* vm.c's choice: 3 (Sv39) or 4 (Sv48), satp.MODE is 5 more */
+int arch_paging_levels(void);         /* the most levels it can switch to: 4 (Sv48), or 3 (Sv39) */
 void arch_tlb_flush_page(uint64_t va, unsigned asid);
 void arch_tlb_flush_asid(unsigned asid);
 unsigned arch_asid_bits(void);        /* how many satp.ASID bits the hart implements */

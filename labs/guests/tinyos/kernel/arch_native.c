@@ -30,10 +30,12 @@ void arch_pagetable_free(pagetable_t root) { (void)root; }
 void arch_pte_batch_begin(void) {}
 void arch_pte_batch_end(void) {}
 
+int arch_paging_levels(void) { return 4; }
+
 void arch_satp_switch(pagetable_t root, unsigned asid) {
     /* No fence before: whoever builds or changes a page table flushes its ASID (vm.c), which
        also orders those stores before the walker's reads (4.2.1). */
-    csr_write(satp, SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | ((uintptr_t)root >> PAGE_SHIFT));
+    csr_write(satp, SATP_MODE(vm_levels) | ((uint64_t)asid << SATP_ASID_SHIFT) | ((uintptr_t)root >> PAGE_SHIFT));
     /* ASID 0 is shared by every address space when the hart has no ASIDs: flush it all. With
        ASIDs, entries of other address spaces carry other tags and may stay in the TLB. */
     if (asid == 0) __asm__ volatile("sfence.vma zero, zero" ::: "memory");

@@ -75,6 +75,9 @@ void arch_pagetable_free(pagetable_t root) {
     hypercall(HC_UNPIN_TABLE, (uintptr_t)root, 0);
 }
 
+/* The VMM's direct paging validates Sv39 tables only (its hypercall ABI). */
+int arch_paging_levels(void) { return 3; }
+
 void arch_satp_switch(pagetable_t root, unsigned asid) {
     uint64_t satp = SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | ((uintptr_t)root >> PAGE_SHIFT);
     /* ASID 0 is shared by every address space: flush it all, in the same hypercall. */

@@ -45,7 +45,7 @@ void kref(void *page);                      /* adds a reference */
 int kref_count(void *page);
 uint64_t kalloc_free_pages(void);
 
-/* ---- vm.c: Sv39 address spaces ---- */
+/* ---- vm.c: Sv39 (or Sv48) address spaces ---- */
 void vm_init(void);
 pagetable_t vm_create(void);                /* kernel mappings only; NULL without memory */
 void vm_free(pagetable_t root);             /* releases the user half and the tables */

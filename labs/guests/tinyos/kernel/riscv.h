@@ -32,6 +32,7 @@
 
 /* satp (4.1.11) */
 #define SATP_MODE_SV39 (8UL << 60)
+#define SATP_MODE(levels) ((uint64_t)((levels) + 5) << 60)   /* 3 levels: Sv39 (8), 4: Sv48 (9) */
 #define SATP_ASID_SHIFT 44
 #define SATP_ASID_MASK 0xFFFFUL
 
