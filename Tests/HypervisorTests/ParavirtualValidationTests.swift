@@ -85,7 +85,8 @@ import Testing
         // An unvalidated root: refused, satp untouched.
         #expect(f.call(.setSATP, sv39 | f.page(5) >> 12, 0) == .failure(.denied))
         #expect(f.machine.readCSR(0x180) == 0)
-        #expect(f.call(.setSATP, 9 << 60 | f.page(5) >> 12, 0) == .failure(.invalidParam))  // Sv48: not supported
+        #expect(f.call(.setSATP, 9 << 60 | f.page(5) >> 12, 0) == .failure(.denied))  // nor as an Sv48 root
+        #expect(f.call(.setSATP, 10 << 60 | f.page(5) >> 12, 0) == .failure(.invalidParam))  // Sv57: not offered
         #expect(f.call(.setSATP, sv39 | 0x1_0000_0000 >> 12, 0) == .failure(.invalidAddress))
         #expect(f.buildUserMapping() == .success(3))
         // A table of level 1 is no root.
@@ -95,6 +96,42 @@ import Testing
         #expect(f.domain.flushes == 1)
         // The root in use cannot be unpinned.
         #expect(f.call(.unpinTable, f.page(1)) == .failure(.invalidState))
+    }
+
+    /// Sv48: a root pinned with four levels is a table of level 3, and the tables below it one
+    /// level down each; set_satp takes it as Sv48 only, and an Sv39 root as Sv39 only.
+    @Test func anSv48RootIsPinnedWithFourLevels() {
+        let f = PVFixture()
+        #expect(f.call(.pinTable, f.page(40), 5) == .failure(.invalidParam))
+        #expect(f.call(.pinTable, f.page(40), 2) == .failure(.invalidParam))
+        #expect(f.call(.pinTable, f.page(40), 4) == .success())
+        #expect(f.domain.frames.type(of: f.frame(f.page(40))) == .pageTable(level: 3))
+        // Entry 0 leads through three more tables to a user page at VA 0x4000_0000; a 1 GiB leaf
+        // in the next table over RAM is a kernel gigapage, as under Sv39; a 512 GiB leaf in the
+        // root must be aligned to 512 GiB.
+        let r = f.update([(f.page(40), PTEBits.table(f.page(41))),
+                          (f.page(41) + 8, PTEBits.table(f.page(42))),
+                          (f.page(42), PTEBits.table(f.page(43))),
+                          (f.page(43), PTEBits.leaf(f.page(10), PTEBits.r | PTEBits.w | PTEBits.u)),
+                          (f.page(41) + 16, PTEBits.leaf(0x8000_0000, PTEBits.r | PTEBits.x | PTEBits.g))])
+        #expect(r == .success(5))
+        #expect(f.domain.frames.type(of: f.frame(f.page(41))) == .pageTable(level: 2))
+        #expect(f.domain.frames.type(of: f.frame(f.page(43))) == .pageTable(level: 0))
+        #expect(f.update([(f.page(40) + 8, PTEBits.leaf(0x8000_0000, PTEBits.r))]) == .failure(.invalidParam, value: 0),
+                "a misaligned 512 GiB leaf")
+        // An Sv39 root is no Sv48 root, nor the reverse. (A table of level 2 below an Sv48 root
+        // is an Sv39 root as good as any: its entries were validated for that level.)
+        #expect(f.buildUserMapping() == .success(3))
+        #expect(f.call(.setSATP, 9 << 60 | f.page(1) >> 12, 0) == .failure(.denied))
+        #expect(f.call(.setSATP, 8 << 60 | f.page(40) >> 12, 0) == .failure(.denied))
+        #expect(f.call(.setSATP, 9 << 60 | f.page(42) >> 12, 0) == .failure(.denied))
+        #expect(f.call(.setSATP, 9 << 60 | 5 << 44 | f.page(40) >> 12, 1) == .success())
+        #expect(f.machine.readCSR(0x180) == 9 << 60 | 5 << 44 | f.page(40) >> 12)
+        #expect(f.call(.unpinTable, f.page(40)) == .failure(.invalidState), "the root in use")
+        #expect(f.call(.setSATP, 0, 1) == .success())
+        #expect(f.call(.unpinTable, f.page(40)) == .success())
+        for p in [40, 41, 42, 43] { #expect(f.domain.frames.type(of: f.frame(f.page(p))) == .untyped) }
+        #expect(f.domain.inconsistencies == 0)
     }
 
     @Test func unpinningReleasesTheTreeSoItsFramesAreOrdinaryAgain() {

@@ -38,11 +38,13 @@ public enum Hypercall: UInt64, CaseIterable, Sendable, CustomStringConvertible {
     /// a0 = guest-physical address of `count` requests, a1 = count (≤ the batch limit) → a1 =
     /// requests applied. Stops at the first refused request (its error in a0; a1 = its index).
     case mmuUpdate = 1
-    /// a0 = guest-physical address of a root page table: validates it and pins it as a root.
+    /// a0 = guest-physical address of a root page table, a1 = its levels (0 or 3: Sv39; 4: Sv48):
+    /// validates it and pins it as a root.
     case pinTable = 2
     /// a0 = the pinned root to release.
     case unpinTable = 3
-    /// a0 = the new satp (Bare, or Sv39 with a pinned root); a1 = 1 to flush the whole TLB.
+    /// a0 = the new satp (Bare, or Sv39 or Sv48 with a validated root of its mode); a1 = 1 to
+    /// flush the whole TLB.
     case setSATP = 4
     /// a0 = virtual address, or all ones for every address; a1 = ASID, or all ones for every ASID.
     case tlbFlush = 5

@@ -29,7 +29,8 @@ extension ParavirtualDomain {
         case .mmuUpdate:
             return mmuUpdate(list: request[0], count: request[1], hart: hart)
         case .pinTable:
-            do { try pin(request[0]) } catch { return .failure(error) }
+            // a1: the root's levels, 3 (Sv39, also 0: the ABI's first callers passed nothing) or 4 (Sv48).
+            do { try pin(request[0], levels: request[1] == 0 ? 3 : Int(clamping: request[1])) } catch { return .failure(error) }
             return .success()
         case .unpinTable:
             do { try unpin(request[0]) } catch { return .failure(error) }
@@ -99,7 +100,8 @@ extension ParavirtualDomain {
         }
     }
 
-    /// `set_satp(satp, flush)`: Bare, or Sv39 whose root is a validated (typed level-2) table.
+    /// `set_satp(satp, flush)`: Bare, or Sv39 or Sv48 whose root is a validated table of its
+    /// mode's top level (2 or 3).
     func setSATP(_ satp: UInt64, flush: UInt64, hart: Int) -> HypercallResult {
         guard flush <= 1 else { return .failure(.invalidParam) }
         switch satp >> 60 {
@@ -107,10 +109,11 @@ extension ParavirtualDomain {
             // Bare: the PPN must be zero; an ASID is accepted (a kernel probes satp.ASID's
             // width by writing ones there in Bare mode, Privileged spec 4.1.11).
             guard satp & ((1 << 44) - 1) == 0 else { return .failure(.invalidParam) }
-        case 8:
+        case 8, 9:
+            // Sv39 or Sv48: the root must be a validated table of its mode's top level.
             let root = (satp & ((1 << 44) - 1)) << 12
             guard let frame = frames.frame(of: root) else { return .failure(.invalidAddress) }
-            guard frames.type(of: frame) == .pageTable(level: 2) else { return .failure(.denied) }
+            guard frames.type(of: frame) == .pageTable(level: Int(satp >> 60) - 6) else { return .failure(.denied) }
         default:
             return .failure(.invalidParam)
         }

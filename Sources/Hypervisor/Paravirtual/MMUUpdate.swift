@@ -1,7 +1,8 @@
 // Validated direct paging: the guest kernel's page tables are the ones the MMU walks (no shadow
 // copy), and the guest changes them only through `mmu_update`, which checks every entry before
-// writing it (Xen's model, [X03] §3.3.2). Sv39 only (Privileged spec 4.4): the teaching kernel's
-// format; other satp modes are refused by `set_satp`.
+// writing it (Xen's model, [X03] §3.3.2). Sv39 and Sv48 (Privileged spec 4.4, 4.5): a root is
+// pinned as one or the other (`pin_table`'s levels; an implicit pin makes an Sv39 root), and
+// `set_satp` takes a root of its mode only; other satp modes are refused.
 //
 // Rules for one entry of a table of level L (PTE format, Privileged spec 4.4.1 / 4.3.1):
 // - reserved encodings are refused: W without R, bits 63:54 set (no Svpbmt/Svnapot here),
@@ -17,7 +18,7 @@
 // with itself never releases a table in between.
 import RISCV
 
-/// Sv39 PTE bits (Privileged spec 4.4.1).
+/// Sv39 and Sv48 PTE bits (Privileged spec 4.4.1).
 enum PTE {
     static let v: UInt64 = 1 << 0, r: UInt64 = 1 << 1, w: UInt64 = 1 << 2, x: UInt64 = 1 << 3
     static let u: UInt64 = 1 << 4, g: UInt64 = 1 << 5
@@ -118,12 +119,16 @@ extension ParavirtualDomain {
 
     // MARK: pins
 
-    /// Validates `address` as a root (level 2) and pins it.
-    func pin(_ address: UInt64) throws(HypercallError) {
-        guard address & 0xFFF == 0 else { throw .invalidParam }
+    /// The levels of the roots `pin_table` accepts: Sv39 and Sv48.
+    static let rootLevels = 3...4
+
+    /// Validates `address` as the root of a `levels`-level translation (Sv39: a table of level 2;
+    /// Sv48: of level 3) and pins it.
+    func pin(_ address: UInt64, levels: Int = 3) throws(HypercallError) {
+        guard address & 0xFFF == 0, Self.rootLevels.contains(levels) else { throw .invalidParam }
         guard let frame = frames.frame(of: address) else { throw .invalidAddress }
         guard !frames.isPinned(frame) else { throw .alreadyAvailable }
-        try acquireTable(frame, level: 2)
+        try acquireTable(frame, level: levels - 1)
         frames.setPinned(frame, true)
     }
 
@@ -134,10 +139,11 @@ extension ParavirtualDomain {
         // The MMU may be walking it: a root in use stays typed.
         for h in 0..<machine.hartCount {
             let satp = machine.readCSR(RISCV.CSR.satp, hart: h) ?? 0
-            if satp >> 60 == 8 && (satp & ((1 << 44) - 1)) << 12 == address { throw .invalidState }
+            if satp >> 60 != 0 && (satp & ((1 << 44) - 1)) << 12 == address { throw .invalidState }
         }
+        guard case .pageTable(let level) = frames.type(of: frame) else { throw .invalidState }
         frames.setPinned(frame, false)
-        releaseTable(frame, expectedLevel: 2)
+        releaseTable(frame, expectedLevel: level)
     }
 
     // MARK: mmu_update

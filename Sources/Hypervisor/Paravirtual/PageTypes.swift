@@ -1,8 +1,8 @@
 // Page types with reference counts: the VMM's record of what every frame of a para-virtual guest's
 // RAM is, so that direct paging stays safe (the model is Xen's [X03] §3.3.2, "Physical Memory"):
 // a frame is either *untyped* (ordinary memory, which may be mapped writable) or a *page table of
-// level L* (Sv39: 2 = root, 1, 0). A frame's type is held while something references it as a table
-// — a validated non-leaf entry of a table one level up, or a pin of a root — and the VMM checks
+// level L* (Sv39: 2 = root, 1, 0; an Sv48 root is level 3). A frame's type is held while something
+// references it as a table — a validated non-leaf entry of a table one level up, or a pin of a root — and the VMM checks
 // the invariants when a type is taken:
 //
 // - a frame becomes a page table only while no validated leaf maps it writable, and a leaf may
@@ -15,7 +15,7 @@
 /// What the VMM knows about one frame of guest RAM.
 public enum FrameType: Equatable, Sendable, CustomStringConvertible {
     case untyped
-    /// A page table of this Sv39 level (2 = root).
+    /// A page table of this level (2 = an Sv39 root, 3 = an Sv48 root).
     case pageTable(level: Int)
 
     public var description: String {
@@ -139,9 +139,9 @@ public struct FrameTable: Sendable, Codable {
 
 extension FrameTable {
     /// Whether the table has this shape (a snapshot file's may not): its chunks cover `frames`,
-    /// each is whole, and every level is an Sv39 table's or untyped.
+    /// each is whole, and every level is a page table's (up to an Sv48 root) or untyped.
     var isWellFormed: Bool {
         chunks.count == (frames + Self.chunkFrames - 1) / Self.chunkFrames
-            && chunks.allSatisfy { chunk in chunk.map { $0.count == Self.chunkFrames && $0.allSatisfy { (-1...2).contains($0.level) } } ?? true }
+            && chunks.allSatisfy { chunk in chunk.map { $0.count == Self.chunkFrames && $0.allSatisfy { (-1...3).contains($0.level) } } ?? true }
     }
 }

@@ -15,10 +15,10 @@ const char *arch_name(void);          /* "native", ... for the boot banner (a "#
 void arch_pte_write(pte_t *pte, pte_t value);
 void arch_satp_switch(pagetable_t root, unsigned asid); /* asid 0: flushes, since it is shared */
 extern int vm_levels;                 /* vm.c's choice: 3 (Sv39) or 4 (Sv48), satp.MODE is 5 more */
-int arch_paging_levels(void);         /* the most levels it can switch to: 4 (Sv48), or 3 (Sv39) */
 void arch_tlb_flush_page(uint64_t va, unsigned asid);
 void arch_tlb_flush_asid(unsigned asid);
 unsigned arch_asid_bits(void);        /* how many satp.ASID bits the hart implements */
+void arch_pagetable_new(pagetable_t root);  /* a fresh root, before anything is written in it */
 void arch_pagetable_free(pagetable_t root); /* before vm_free() releases a tree (the PV VMM unpins it) */
 /* Between these, the caller reads back no leaf entry it wrote and needs none of them walked
    before _end, so leaf writes may be deferred and sent together (a para-virtual batch). */

@@ -25,12 +25,11 @@ unsigned arch_asid_bits(void) { return asid_bits; }
 void arch_pte_write(pte_t *pte, pte_t value) { *(volatile pte_t *)pte = value; }
 
 /* Bare hardware keeps no record of page tables. */
+void arch_pagetable_new(pagetable_t root) { (void)root; }
 void arch_pagetable_free(pagetable_t root) { (void)root; }
 /* Stores reach the table at once: nothing to batch. */
 void arch_pte_batch_begin(void) {}
 void arch_pte_batch_end(void) {}
-
-int arch_paging_levels(void) { return 4; }
 
 void arch_satp_switch(pagetable_t root, unsigned asid) {
     /* No fence before: whoever builds or changes a page table flushes its ASID (vm.c), which

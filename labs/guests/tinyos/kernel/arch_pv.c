@@ -68,6 +68,15 @@ void arch_pte_batch_end(void) {
     batch_flush();
 }
 
+/* The VMM's first update into a fresh page pins it as an Sv39 root (an implicit pin): an Sv48
+   root is pinned with its levels before anything is written in it. */
+void arch_pagetable_new(pagetable_t root) {
+    if (vm_levels == 3) return;
+    batch_flush();
+    struct hcret r = hypercall(HC_PIN_TABLE, (uintptr_t)root, (uint64_t)vm_levels);
+    if (r.error) panic("arch_pagetable_new: the VMM refused to pin root %p (error %d)", (void *)root, (int)r.error);
+}
+
 void arch_pagetable_free(pagetable_t root) {
     batch_flush();
     /* The VMM keeps a root in use typed; step onto the kernel's own table first. */
@@ -75,11 +84,8 @@ void arch_pagetable_free(pagetable_t root) {
     hypercall(HC_UNPIN_TABLE, (uintptr_t)root, 0);
 }
 
-/* The VMM's direct paging validates Sv39 tables only (its hypercall ABI). */
-int arch_paging_levels(void) { return 3; }
-
 void arch_satp_switch(pagetable_t root, unsigned asid) {
-    uint64_t satp = SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | ((uintptr_t)root >> PAGE_SHIFT);
+    uint64_t satp = SATP_MODE(vm_levels) | ((uint64_t)asid << SATP_ASID_SHIFT) | ((uintptr_t)root >> PAGE_SHIFT);
     /* ASID 0 is shared by every address space: flush it all, in the same hypercall. */
     batch_flush();
     struct hcret r = hypercall(HC_SET_SATP, satp, asid == 0);

@@ -13,9 +13,9 @@
 enum hypercall {
     HC_DOMAIN_INFO = 0,          /* a0 = selector (DI_*)                     -> value          */
     HC_MMU_UPDATE = 1,           /* a0 = list, a1 = count (<= batch limit)   -> applied        */
-    HC_PIN_TABLE = 2,            /* a0 = root page table                                       */
+    HC_PIN_TABLE = 2,            /* a0 = root page table, a1 = levels (0 or 3: Sv39, 4: Sv48)  */
     HC_UNPIN_TABLE = 3,          /* a0 = pinned root                                           */
-    HC_SET_SATP = 4,             /* a0 = satp (Bare or Sv39, pinned root), a1 = 1: flush all   */
+    HC_SET_SATP = 4,             /* a0 = satp (Bare, Sv39 or Sv48, pinned root), a1 = 1: flush */
     HC_TLB_FLUSH = 5,            /* a0 = va or ~0 (all), a1 = asid or ~0 (all)                 */
     HC_MULTICALL = 6,            /* a0 = list of struct multicall_entry, a1 = count (<= 64)   */
     HC_REGISTER_SHARED_INFO = 7, /* a0 = page for struct vmlab_shared_info                     */

@@ -43,7 +43,6 @@ static pte_t leaf(uint64_t pa, uint64_t perm) { return PA_TO_PTE(pa) | perm | PT
 
 void vm_init(void) {
     if (wants_sv48(boot.bootargs)) {
-        if (arch_paging_levels() < 4) panic("vm_init: paging=sv48, but the %s arch layer pages with Sv39 only", arch_name());
         vm_levels = 4;
         kprintf("# tinyos: paging sv48\n");
     }
@@ -52,10 +51,13 @@ void vm_init(void) {
     if (!kernel_pagetable || !giga) panic("vm_init: no memory");
     uint64_t ram_end = boot.ram_base + boot.ram_size;
     if (boot.ram_base < USER_STACK_TOP) panic("vm_init: RAM at %p overlaps the user half", (void *)boot.ram_base);
+    arch_pagetable_new(kernel_pagetable);
+    /* The root's entry first, so that the gigatable is a table of the tree before its entries
+       are written (a VMM that validates page tables types it as one). */
+    if (giga != kernel_pagetable) arch_pte_write(&kernel_pagetable[0], PA_TO_PTE(giga) | PTE_V);
     arch_pte_write(&giga[0], leaf(0, PTE_R | PTE_W | PTE_G));
     for (uint64_t pa = boot.ram_base & ~(GIGAPAGE - 1); pa < ram_end; pa += GIGAPAGE)
         arch_pte_write(&giga[pa / GIGAPAGE], leaf(pa, PTE_R | PTE_W | PTE_X | PTE_G));
-    if (giga != kernel_pagetable) arch_pte_write(&kernel_pagetable[0], PA_TO_PTE(giga) | PTE_V);
     arch_satp_switch(kernel_pagetable, 0);
 }
 
@@ -67,10 +69,11 @@ pagetable_t vm_create(void) {
         kfree(root);
         return NULL;
     }
+    arch_pagetable_new(root);
+    if (giga != root) arch_pte_write(&root[0], PA_TO_PTE(giga) | PTE_V);   /* first, as in vm_init */
     pagetable_t kernel_giga = gigatable(kernel_pagetable);
     for (int i = 0; i < 512; i++)
         if (kernel_giga[i] & PTE_V) arch_pte_write(&giga[i], kernel_giga[i]);
-    if (giga != root) arch_pte_write(&root[0], PA_TO_PTE(giga) | PTE_V);
     return root;
 }
 
