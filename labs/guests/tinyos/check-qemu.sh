@@ -7,7 +7,8 @@
 # Usage: labs/guests/tinyos/check-qemu.sh [--update] [CASE...]
 #   --update   rewrite the expected files from this run instead of comparing
 # TINYOS_QEMU_FLAGS adds QEMU options, e.g. "-icount shift=7" to run the same cases with another
-# notion of time: the compared output must not change.
+# notion of time; TINYOS_BOOTARGS puts words before each case's bootargs, e.g. "paging=sv48" to run
+# them with Sv48 address spaces: either way the compared output must not change.
 # Exits 0 when every case matches, 1 otherwise; skips (exit 0) without qemu-system-riscv64.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +38,8 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 for entry in "${cases[@]}"; do
     IFS='|' read -r name bootargs disk <<< "$entry"
+    # Before the case's own words: init= takes the rest of the line.
+    bootargs="${TINYOS_BOOTARGS:+$TINYOS_BOOTARGS }$bootargs"
     if ((${#wanted[@]})); then
         match=0
         for w in "${wanted[@]}"; do [[ $w == "$name" ]] && match=1; done
@@ -67,7 +70,7 @@ for entry in "${cases[@]}"; do
         sed 's/^/    /' "$work/diff"
         failures=$((failures + 1))
     else
-        echo "ok       $name"
+        echo "ok       $name${TINYOS_BOOTARGS:+ ($TINYOS_BOOTARGS)}"
     fi
 done
 if ((failures)); then echo "check-qemu: $failures case(s) failed"; exit 1; fi
