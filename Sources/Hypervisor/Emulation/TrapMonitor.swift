@@ -143,7 +143,7 @@ public final class TrapMonitor: MachineModeTrapHandler {
     public init(machine: Machine, map: GuestPhysicalMap, poolBase: UInt64, poolSize: UInt64, shadowCapacity: Int = 8) {
         self.machine = machine
         shadow = ShadowPageTables(machine: machine, map: map, poolBase: poolBase, poolSize: poolSize, capacity: shadowCapacity)
-        vcpu = VirtualCPU(asidBits: 16, widestTranslation: Self.widestTranslation(of: machine))
+        vcpu = VirtualCPU(asidBits: 16, widestTranslation: machine.configuration.widestTranslationLevels)
         machine.trapHandler = self
         // A device's DMA into a guest page table must reach the shadows, as the guest's own
         // stores do through tracing. The machine may outlive them, so the observer holds them
@@ -159,7 +159,7 @@ public final class TrapMonitor: MachineModeTrapHandler {
     /// Enters the guest kernel at `pc` (virtual S-mode, satp Bare, SIE clear) with a0, a1 set, as
     /// an SBI hart start would: the hart itself runs in U-mode under the bare shadow.
     public func start(pc: UInt64, a0: UInt64, a1: UInt64) {
-        vcpu = VirtualCPU(asidBits: 16, widestTranslation: Self.widestTranslation(of: machine))
+        vcpu = VirtualCPU(asidBits: 16, widestTranslation: machine.configuration.widestTranslationLevels)
         vcpu.privilege = .supervisor
         // As firmware leaves it: the FPU on (FS = Initial), so a kernel may use it from the start.
         vcpu.csrs.setStatus(SupervisorBits.fs, 1 << SupervisorBits.fsShift)
@@ -170,10 +170,6 @@ public final class TrapMonitor: MachineModeTrapHandler {
         shadow.activate(satp: 0, view: .kernel, hart: hart)
         machine.startHart(hart, privilege: .user, pc: pc, a0: a0, a1: a1)
     }
-
-    /// The levels of the widest translation `machine`'s MMU walks, and so the shadows offer:
-    /// Sv57 (5) where it has Sv57, else Sv48 (4).
-    static func widestTranslation(of machine: Machine) -> Int { machine.configuration.sv57 ? 5 : 4 }
 
     /// Edits the vCPU directly (tests and tools: set a CSR without the guest executing anything).
     public func vcpuForTesting(_ edit: (inout VirtualCPU) -> Void) {

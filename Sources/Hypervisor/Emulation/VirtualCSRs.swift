@@ -4,6 +4,7 @@
 // each register's field rules (WARL masks, read-only fields) exactly as a real S-mode would see
 // them, so a guest probing its CSRs (write all-ones, read back) learns the same facts as natively.
 
+import Machine
 import RISCV
 
 /// Field layouts of the supervisor CSRs the VMM virtualises.
@@ -147,13 +148,10 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
     /// The satp value a guest on shadow page tables gets for a write of `value` (WARL), or nil
     /// when the write has no effect: Bare, and each translation mode up to the one of
     /// `widestTranslation` levels (Sv39 3, Sv48 4, Sv57 5: the shadow pager builds tables of the
-    /// guest's own mode, so it offers what the machine's MMU walks), with `asidBits` of ASID.
+    /// guest's own mode, so it offers what the machine's MMU walks), with `asidBits` of ASID: the
+    /// harts' own rule (`SatpWARL`).
     public static func shadowedSatp(_ value: UInt64, asidBits: Int, widestTranslation: Int) -> UInt64? {
-        let mode = value >> SupervisorBits.satpModeShift
-        guard mode == SupervisorBits.satpModeBare || Sv39.levels(satpMode: mode).map({ $0 <= widestTranslation }) == true
-        else { return nil }
-        let asidMask: UInt64 = ((1 << UInt64(max(0, min(16, asidBits)))) - 1) << SupervisorBits.satpASIDShift
-        return (value & ((0xF << SupervisorBits.satpModeShift) | SupervisorBits.satpPPNMask)) | (value & asidMask)
+        SatpWARL.legal(value, asidBits: asidBits, widestLevels: widestTranslation)
     }
 
     /// Sets or clears pending bits driven by the virtual platform (STIP, SEIP, and SSIP from an SBI IPI).

@@ -89,7 +89,7 @@ extension HardwareAssistedVMM {
     /// Bare, Sv39, Sv48 and, where the machine has it, Sv57; 16 bits of ASID) and loads the shadow
     /// of that address space, a tree of the same mode, into vsatp.
     func switchGuestAddressSpace(_ value: UInt64, shadow: ShadowPageTables, hart: Int) {
-        guard let legal = VirtualCSRs.shadowedSatp(value, asidBits: 16, widestTranslation: TrapMonitor.widestTranslation(of: machine))
+        guard let legal = VirtualCSRs.shadowedSatp(value, asidBits: 16, widestTranslation: machine.configuration.widestTranslationLevels)
         else { return }
         guestSATPs[hart] = legal
         shadow.activate(satp: legal, view: .kernel, hart: hart)

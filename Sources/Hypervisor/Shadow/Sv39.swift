@@ -2,6 +2,7 @@
 // Sv57 use the same entry with one and two more levels): the format the shadow pager reads in the
 // guest's tables and builds in its own, each shadow tree with as many levels as the guest's.
 
+import Machine
 import RISCV
 
 /// Bits of an Sv39 page-table entry.
@@ -43,9 +44,7 @@ public enum Sv39 {
 
     /// The levels of satp MODE `mode` (8 = Sv39, 9 = Sv48, 10 = Sv57), or nil for Bare or a
     /// reserved mode.
-    @inlinable public static func levels(satpMode mode: UInt64) -> Int? {
-        (8...10).contains(mode) ? Int(mode) - 5 : nil
-    }
+    @inlinable public static func levels(satpMode mode: UInt64) -> Int? { SatpWARL.levels(mode: mode) }
     /// The satp MODE of a translation with `levels` levels.
     @inlinable public static func satpMode(levels: Int) -> UInt64 { UInt64(levels + 5) }
     /// "sv39", "sv48" or "sv57".

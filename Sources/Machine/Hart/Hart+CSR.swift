@@ -222,10 +222,7 @@ extension Hart {
     /// What a satp-like register (satp, vsatp) holds after a write of `v`, or nil when its MODE
     /// is not supported and the write has no effect; ASID bits beyond ASIDLEN read as zero.
     func legalSatp(_ v: UInt64) -> UInt64? {
-        let mode = v >> 60
-        guard mode == 0 || mode == 8 || mode == 9 || (mode == 10 && config.sv57) else { return nil }
-        let asidMask: UInt64 = ((1 << UInt64(config.asidBits)) - 1) << 44
-        return (v & ((0xF << 60) | ((1 << 44) - 1))) | (v & asidMask)
+        SatpWARL.legal(v, asidBits: config.asidBits, widestLevels: config.widestTranslationLevels)
     }
 
     /// Counts and charges the flush an untagged TLB makes when the address space changes.
