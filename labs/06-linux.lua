@@ -14,7 +14,10 @@
 --      native, and the time Linux itself measured (printk's last timestamp);
 --   2. where each mode's cycles went, by category;
 --   3. what the VMMs did: trap's emulated instructions, device accesses and shadow faults, bt's
---      translations and callouts, hw's exits (nested and shadow-paged).
+--      translations and callouts, hw's exits (nested and shadow-paged);
+--   4. Linux's timer: without Sstc the kernel asks the SBI for each timer interrupt (set_timer, an
+--      ecall), with it (`sstc = true`: the harts have `stimecmp` and the device tree says so) it
+--      writes `stimecmp` itself; under trap and under hw, each way.
 --
 -- Questions: the boot runs about 45 M instructions in every mode; why does Linux's own clock say
 -- it took longer under the VMMs, when it counts nothing but its timer? Under bt the translator
@@ -26,7 +29,11 @@
 -- faults for its boot under trap (lab 03); why does Linux pay thousands? hw-shadow exits more
 -- often than hw, for every page fault, address-space switch and page-table store: why is its boot
 -- nevertheless a little cheaper (compare the mmu column), and which workload of lab 11 reverses
--- that?
+-- that? In section 4, why does Sstc take the timer's exits away under hw but not under trap, where
+-- the kernel's write of stimecmp traps as its ecall did? What did the H extension have to add for
+-- a guest's timer to cost no exit (the `vstimecmp` register; compare x86's TSC-deadline timer,
+-- which a VMM long had to emulate, and VT-x's preemption timer)? Why is the total number of exits
+-- under hw with Sstc not lower by exactly the timer's calls (read the two consoles)?
 local vmlab = require "vmlab"
 
 local kernel = vmlab.guest "linux"
@@ -104,6 +111,35 @@ local function checks(console)
   return lines
 end
 
+-- 4. The timer: SBI calls or Sstc ------------------------------------------------------------------
+-- The same boots under trap and hw with Sstc in the harts.
+local timers = {}
+for _, mode in ipairs { "trap", "hw" } do
+  for _, sstc in ipairs { false, true } do
+    local r
+    if sstc then
+      local vm <close> = assert(vmlab.vm { kernel = kernel, mode = mode, profile = profile, sstc = true })
+      local stop = vm:run { max_instructions = 300e6 }
+      local s = vm:stats()
+      r = { stop = stop, console = vm:console(), cycles = s.cycles.total, exits = s.exits.total, technique = s.technique }
+    else
+      r = runs[mode]
+    end
+    local t = r.technique
+    timers[#timers + 1] = {
+      label = mode .. (sstc and " + sstc" or ""), mode = mode, sstc = sstc, stop = r.stop, console = r.console,
+      set_timer = t.hypercalls.sbi_time or 0, sbi_calls = t[mode].sbi_calls,
+      privileged = mode == "trap" and t.trap.privileged_emulated or 0, exits = r.exits, cycles = r.cycles,
+      technique = t,
+    }
+  end
+end
+print("\n4. Linux's timer: SBI set_timer calls, or stimecmp (Sstc)")
+print(("%-12s %10s %10s %14s %10s %14s"):format("mode", "set_timer", "SBI calls", "priv. emulated", "exits", "cycles"))
+for _, r in ipairs(timers) do
+  print(("%-12s %10d %10d %14d %10d %14d"):format(r.label, r.set_timer, r.sbi_calls, r.privileged, r.exits, r.cycles))
+end
+
 vmlab.check("Linux boots to power-off in every mode, and /init's checks pass", function()
   for _, mode in ipairs(modes) do
     expect(runs[mode].stop).to_equal("poweroff")
@@ -159,4 +195,27 @@ vmlab.check("hw-shadow exits for the kernel's page-table work, as first-generati
   -- nested walk over Sv39x4 reads up to 23; the flushes of its satp switches stay.)
   expect(runs["hw-shadow"].by_category.mmu / runs["hw-shadow"].cycles
          < runs.hw.by_category.mmu / runs.hw.cycles / 3).to_be(true)
+end)
+
+vmlab.check("with Sstc Linux programs its timer itself: no SBI call for it, and no exit under hw", function()
+  local by = {}
+  for _, r in ipairs(timers) do
+    expect(r.stop).to_equal("poweroff")
+    expect(r.console).to_match("init: all checks passed")
+    by[r.label] = r
+  end
+  expect(by["trap + sstc"].console).to_match("Timer interrupt in S%-mode is available via sstc extension")
+  for _, mode in ipairs { "trap", "hw" } do
+    local without, with = by[mode], by[mode .. " + sstc"]
+    expect(without.set_timer > 50).to_be(true)
+    expect(with.set_timer).to_equal(0)
+    -- The other SBI calls (probing, fences, power-off) are the same.
+    expect(with.sbi_calls).to_equal(without.sbi_calls - without.set_timer)
+  end
+  -- Under hw an SBI call is an exit: the timer's are gone, vstimecmp needs none.
+  expect(by["hw + sstc"].technique.hw.exits).to_equal(by["hw + sstc"].technique.hw.sbi_calls + by["hw + sstc"].technique.hw.device_emulated)
+  -- Under trap the kernel's csrw stimecmp traps instead, emulated: more privileged instructions,
+  -- about as many exits.
+  expect(by["trap + sstc"].privileged > by.trap.privileged).to_be(true)
+  expect(math.abs(by["trap + sstc"].exits - by.trap.exits) < by.trap.exits / 100).to_be(true)
 end)

@@ -102,6 +102,9 @@ struct BootCommand: ParsableCommand {
     @Flag(help: "Give the harts the hypervisor extension (misa.H), for a program that is a hypervisor itself (riscv-tests' isa/hypervisor tests); --mode hw gives its guest's machine the extension itself.")
     var hExtension = false
 
+    @Flag(help: "Give the harts the Sstc extension (stimecmp, named in the device tree), as vmlab.vm's sstc option: a kernel that finds it programs its timer without an SBI call.")
+    var sstc = false
+
     @Option(help: ArgumentHelp("With --mode hw: how the guest's addresses are translated: nested (the G stage, two-stage walks) or shadow (the VMM's shadow page tables in vsatp, the G stage off, as VT-x before EPT).", valueName: "nested|shadow"))
     var hwPaging: String?
 
@@ -351,6 +354,7 @@ struct BootCommand: ParsableCommand {
         spec.mode = try executionMode()
         (spec.tlb, spec.adBits, spec.misaligned) = try hardware()
         spec.hypervisorExtension = hExtension
+        spec.sstc = sstc
         if let paging = try hardwarePaging() { spec.hardwarePolicy.paging = paging }
         if let io = try hardwareIO() { spec.hardwarePolicy.io = io }
         spec.plicGateway = try plicGateway()

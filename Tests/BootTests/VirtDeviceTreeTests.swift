@@ -148,3 +148,15 @@ import Testing
         #expect(dts == expected, "generated device tree differs from \(golden.path)")
     }
 }
+
+extension VirtDeviceTreeTests {
+    /// A board whose harts have Sstc names it in `riscv,isa` (Linux looks there), once.
+    @Test func sstcIsAdvertisedWhereTheHartsHaveIt() {
+        var c = VirtBoardConfiguration()
+        #expect(c.advertisedISA == "rv64imafdc_zicsr_zifencei")
+        c.machine.sstc = true
+        #expect(c.advertisedISA == "rv64imafdc_zicsr_zifencei_sstc")
+        c.isa = "rv64imafdc_sstc"
+        #expect(c.advertisedISA == "rv64imafdc_sstc")
+    }
+}

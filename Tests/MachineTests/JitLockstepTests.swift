@@ -49,7 +49,7 @@ enum JitLockstep {
     @Test(arguments: ISASuite.programs)
     func isaProgram(_ name: String) throws {
         guard JitLockstep.available else { return }
-        let r = JitLockstep.compare(try ISASuite.image(name))
+        let r = JitLockstep.compare(try ISASuite.image(name), configure: { ISASuite.configure(name, &$0) })
         #expect(r.compared > 10)
         #expect((r.counters?.nativeInstructions ?? 0) > 0, "nothing ran natively")
     }

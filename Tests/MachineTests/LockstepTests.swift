@@ -100,7 +100,7 @@ enum Lockstep {
 @Suite struct LockstepTests {
     @Test(arguments: ISASuite.programs)
     func isaProgram(_ name: String) throws {
-        let n = Lockstep.compare(try ISASuite.image(name))
+        let n = Lockstep.compare(try ISASuite.image(name)) { ISASuite.configure(name, &$0) }
         #expect(n > 10)
     }
 

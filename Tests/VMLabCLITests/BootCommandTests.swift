@@ -258,6 +258,11 @@ func guest(_ folder: String, _ program: String) throws -> String {
     let misaligned = try vmlab(["boot", try guest("isa", "misaligned"), "--stats", "--misaligned", "trap"])
     #expect(misaligned.status == 0)
     #expect((stat(misaligned, "traps.by_cause.load_address_misaligned") ?? 0) > 0)
+    // Sstc: the ISA program passes with it (and the H extension for its VS-mode half), fails at its
+    // first check without.
+    let sstc = try guest("isa", "sstc")
+    #expect(try vmlab(["boot", sstc, "--sstc", "--h-extension"]).status == 0)
+    #expect(try vmlab(["boot", sstc]).status == 1)
     for (arguments, message) in [(["--tlb", "entries=6"], "--tlb: ways must divide 'entries' (6), got 4 (the default; give 'ways')."),
                                  (["--tlb", "size=8"], "--tlb size=8: 'size=8' is not entries=N, ways=N, tagged=true|false, keep_global=true|false, nested=N or pwc=N."),
                                  (["--tlb", "entries=0"], "--tlb: entries must be 1 to 65536, got 0."),

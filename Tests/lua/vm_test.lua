@@ -429,7 +429,7 @@ describe("vmlab.vm options", function()
 
   it("name the valid options when one is misspelt", function()
     expect(function() vmlab.vm { imgae = image } end)
-      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, h_extension, harts, holes, hw, image, initrd, kernel, memory, misaligned, mode, nics, plic, profile, pv, rng, shadow, symbols, tlb, virtio_console%)")
+      .to_raise("unknown option 'imgae' to 'vm' %(expected one of: ad_bits, bootargs, bt, disks, echo, firmware, h_extension, harts, holes, hw, image, initrd, kernel, memory, misaligned, mode, nics, plic, profile, pv, rng, shadow, sstc, symbols, tlb, virtio_console%)")
     expect(function() vmlab.vm { image = image, disks = { { fiel = "x" } } } end)
       .to_raise("unknown option 'fiel'")
     -- One disk's table where the list belongs had built a machine with no disk.

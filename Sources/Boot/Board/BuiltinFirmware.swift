@@ -37,6 +37,9 @@ public final class BuiltinFirmware: MachineModeTrapHandler {
         machine.writeCSR(CSR.medeleg, Self.delegatedExceptions | (hasH ? Self.delegatedHypervisorExceptions : 0), hart: hart)
         machine.writeCSR(CSR.mideleg, Self.delegatedInterrupts, hart: hart)
         machine.writeCSR(CSR.mcounteren, 0xFFFF_FFFF, hart: hart)
+        // Sstc: S-mode's own timer, where the hart has it (the write is ignored where not).
+        let menvcfg = machine.readCSR(CSR.menvcfg, hart: hart) ?? 0
+        machine.writeCSR(CSR.menvcfg, menvcfg | 1 << 63, hart: hart)
         let mstatus = machine.readCSR(CSR.mstatus, hart: hart) ?? 0
         machine.writeCSR(CSR.mstatus, mstatus | (1 << 13), hart: hart)   // FS = Initial
     }

@@ -38,6 +38,11 @@ final class MachineSBIPlatform: SBIPlatform {
         machine.setPin(.stip, hart: hart, level: pending)
     }
 
+    func programSupervisorTimerCompare(hart: Int, _ deadline: UInt64) -> Bool {
+        guard (machine.readCSR(CSR.menvcfg, hart: hart) ?? 0) & (1 << 63) != 0 else { return false }  // STCE
+        return machine.writeCSR(CSR.stimecmp, deadline, hart: hart)
+    }
+
     func raiseSupervisorSoftwareInterrupt(hart: Int) {
         // Through sip, so the bit is the software-writable one S-mode clears (mideleg.SSIP is set
         // by `BuiltinFirmware.prepare`; without it the write is ignored, as for S-mode itself).

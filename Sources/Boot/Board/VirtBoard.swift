@@ -142,7 +142,7 @@ public final class VirtBoard {
 
         var description = VirtMachineDescription(
             ram: RAMRegion(base: VirtPlatform.ram.base, size: configuration.memory), harts: configuration.harts,
-            isa: configuration.isa, mmuType: configuration.mmuType)
+            isa: configuration.advertisedISA, mmuType: configuration.mmuType)
         description.bootargs = configuration.bootargs
         // Images are read once, as QEMU keeps its ROM blobs: a reboot reloads these bytes, whatever
         // happened to the files since.

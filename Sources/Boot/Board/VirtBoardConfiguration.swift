@@ -71,8 +71,14 @@ public struct VirtBoardConfiguration: Sendable, Codable {
     public var rngSeed: UInt64?
     /// Copy console output to the host's standard output as it arrives (it is captured either way).
     public var consoleEcho: Bool = false
-    /// The `riscv,isa` string the device tree advertises.
+    /// The `riscv,isa` string the device tree advertises (with `_sstc` appended where the harts
+    /// have Sstc: `advertisedISA`).
     public var isa: String = "rv64imafdc_zicsr_zifencei"
+    /// `isa`, naming the extensions the harts have beyond it: Sstc, which a kernel looks for here
+    /// before it programs `stimecmp` (Linux since 6.0).
+    public var advertisedISA: String {
+        machine.sstc && !isa.lowercased().split(separator: "_").contains("sstc") ? isa + "_sstc" : isa
+    }
     /// The device tree's `mmu-type`: the widest translation mode the harts implement, Sv57 unless
     /// `machine.sv57` is off (QEMU 7.2 says `riscv,sv48` while it implements Sv57 too; later
     /// QEMUs name the widest mode, as here).

@@ -2,11 +2,19 @@
 // S-mode cannot program a timer itself: `sbi_set_timer(stime_value)` clears the hart's pending
 // supervisor timer interrupt and raises STIP once `mtime` reaches `stime_value`. OpenSBI does this
 // with the CLINT's mtimecmp and an M-mode interrupt; here the SBI is itself a `TimedDevice`, so
-// the machine calls `advance(to:)` exactly when a deadline passes.
+// the machine calls `advance(to:)` exactly when a deadline passes. A hart with Sstc enabled has a
+// timer of its own, `stimecmp`, and the SBI writes it instead, as OpenSBI does.
 import Machine
 
 extension BuiltinSBI: TimedDevice {
     func setTimer(hart: Int, _ deadline: UInt64) -> SBIResult {
+        if platform.programSupervisorTimerCompare(hart: hart, deadline) {
+            if timerDeadlines[hart] != nil {
+                timerDeadlines[hart] = nil
+                platform.timerDeadlineChanged(self)
+            }
+            return .success()
+        }
         platform.setSupervisorTimerPending(hart: hart, false)
         if deadline <= platform.mtime {
             timerDeadlines[hart] = nil
@@ -17,6 +25,12 @@ extension BuiltinSBI: TimedDevice {
         }
         platform.timerDeadlineChanged(self)
         return .success()
+    }
+
+    /// A timer request that is not an SBI call: a VMM's guest wrote its (virtual) `stimecmp`,
+    /// which the VMM serves with the timer it serves set_timer with.
+    public func programTimer(hart: Int, _ deadline: UInt64) {
+        _ = setTimer(hart: hart, deadline)
     }
 
     public func advance(to mtime: UInt64) {

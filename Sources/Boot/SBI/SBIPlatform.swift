@@ -63,6 +63,10 @@ public protocol SBIPlatform: AnyObject {
     /// Drives `mip.STIP` of `hart`: a level the SBI holds until the next `set_timer` (S-mode cannot
     /// clear STIP itself).
     func setSupervisorTimerPending(hart: Int, _ pending: Bool)
+    /// Programs `hart`'s own timer compare for `deadline` and returns true, where the hart has one
+    /// that S-mode's STIP follows (Sstc's `stimecmp`, enabled): OpenSBI serves `set_timer` so when
+    /// the hart has Sstc, and the SBI keeps no deadline of its own. False: the SBI times it.
+    func programSupervisorTimerCompare(hart: Int, _ deadline: UInt64) -> Bool
     /// Sets the software-writable `mip.SSIP` of `hart`, as M-mode firmware does for an IPI; the
     /// receiving S-mode clears it through `sip`, so this is an edge, not a held level.
     func raiseSupervisorSoftwareInterrupt(hart: Int)
@@ -88,4 +92,9 @@ public protocol SBIPlatform: AnyObject {
     func consoleWrite(_ bytes: [UInt8])
     /// Up to `max` bytes of pending console input, possibly none (never blocks).
     func consoleRead(max: Int) -> [UInt8]
+}
+
+extension SBIPlatform {
+    /// A VMM's virtual SBI times the guest's requests itself.
+    public func programSupervisorTimerCompare(hart: Int, _ deadline: UInt64) -> Bool { false }
 }

@@ -22,6 +22,8 @@ public struct EmulationEffects: OptionSet, Sendable, Hashable {
     public static let privilege = EmulationEffects(rawValue: 1 << 3)
     /// sstatus.FS changed: mirrored into the hart's mstatus.FS.
     public static let floatingPoint = EmulationEffects(rawValue: 1 << 4)
+    /// stimecmp was written (Sstc): the guest's timer moves, as with the SBI's set_timer.
+    public static let timer = EmulationEffects(rawValue: 1 << 5)
 }
 
 /// The result of emulating one trapped instruction.
@@ -132,6 +134,15 @@ public enum PrivilegedEmulator {
             let value = machine.readCSR(number, hart: hart) ?? 0
             machine.setRegister(Int(inst.rd), value, hart: hart)
             return []
+        case CSR.stimecmp:
+            // Sstc, where the guest's machine has it: the virtual M-mode (the VMM) enables it for
+            // S-mode (menvcfg.STCE and mcounteren.TM), so the level check above is the only one.
+            guard machine.configuration.sstc, let old = vcpu.csrs.read(number) else { return nil }
+            // Every write moves the timer, even of the value it held (STIP follows it afresh).
+            let effects = writes ? writeCSR(number, combine(inst.opcode, old, operand), vcpu: &vcpu, machine: machine, hart: hart)
+                .union(.timer) : []
+            if reads { machine.setRegister(Int(inst.rd), old, hart: hart) }
+            return effects
         default:
             guard let old = vcpu.csrs.read(number) else { return nil }
             let effects = writes ? writeCSR(number, combine(inst.opcode, old, operand), vcpu: &vcpu, machine: machine, hart: hart) : []
@@ -168,6 +179,7 @@ public enum PrivilegedEmulator {
         if diff & (SupervisorBits.sum | SupervisorBits.mxr) != 0 { e.insert(.translation) }
         if diff & SupervisorBits.fs != 0 { e.insert(.floatingPoint) }
         if diff & SupervisorBits.sie != 0 || a.sie != b.sie || a.sip != b.sip { e.insert(.interrupts) }
+        if a.stimecmp != b.stimecmp { e.insert(.timer) }
         return e
     }
 

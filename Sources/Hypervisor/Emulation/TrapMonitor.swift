@@ -104,6 +104,9 @@ public final class TrapMonitor: MachineModeTrapHandler {
     /// and returns whether the guest continues after the ecall (false: it was stopped or restarted
     /// elsewhere and the monitor must not move its pc).
     public var supervisorCall: ((TrapMonitor, Int) -> Bool)?
+    /// Serves the guest kernel's write of `stimecmp` (Sstc): the virtual SBI's timer takes the
+    /// value as a set_timer deadline (STIP clears, and rises when `time` reaches it).
+    public var timerCompareWritten: ((UInt64) -> Void)?
     public var onEvent: ((TrapMonitorEvent) -> Void)? { didSet { eventHooks = nil } }
     /// The hooks `onEvent` reports to (`Kind.guestKind`), when the closure does no more than that
     /// (`TrapTechnique`'s; setting `onEvent` clears this): an event no hook watches is then not
@@ -356,6 +359,7 @@ public final class TrapMonitor: MachineModeTrapHandler {
             shadow.setTranslationControls(sum: s & SupervisorBits.sum != 0, mxr: s & SupervisorBits.mxr != 0)
         }
         if effects.contains(.satp) || effects.contains(.privilege) { activateShadow() }
+        if effects.contains(.timer) { timerCompareWritten?(vcpu.csrs.stimecmp) }
     }
 
     func activateShadow() {

@@ -57,6 +57,9 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
     public private(set) var satp: UInt64 = 0
     public private(set) var scounteren: UInt64 = 0
     public private(set) var senvcfg: UInt64 = 0
+    /// Sstc's timer compare, where the guest's machine has Sstc (the emulator refuses it where
+    /// not): the VMM serves a write as it serves the SBI's set_timer (`EmulationEffects.timer`).
+    public private(set) var stimecmp: UInt64 = .max
     /// ASID bits the virtual satp implements (the VMM keeps the guest's ASID only as a cache key).
     public let asidBits: Int
     /// The levels of the widest translation the virtual satp offers: 4 (Sv39 and Sv48, which
@@ -69,7 +72,7 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case sstatus, sie, sip, stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg, asidBits, widestTranslation
+        case sstatus, sie, sip, stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg, stimecmp, asidBits, widestTranslation
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -85,6 +88,8 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
         satp = try c.decode(UInt64.self, forKey: .satp)
         scounteren = try c.decode(UInt64.self, forKey: .scounteren)
         senvcfg = try c.decode(UInt64.self, forKey: .senvcfg)
+        // Absent from files written before Sstc.
+        stimecmp = try c.decodeIfPresent(UInt64.self, forKey: .stimecmp) ?? .max
         asidBits = try c.decode(Int.self, forKey: .asidBits)
         // Absent from files written when the shadows offered Sv39 alone.
         widestTranslation = try c.decodeIfPresent(Int.self, forKey: .widestTranslation) ?? Sv39.levels
@@ -92,7 +97,7 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
 
     /// The CSRs this struct virtualises.
     public static let numbers: [UInt16] = [CSR.sstatus, CSR.sie, CSR.stvec, CSR.scounteren, CSR.senvcfg,
-                                           CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.sip, CSR.satp]
+                                           CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.sip, CSR.satp, CSR.stimecmp]
 
     /// Reads CSR `number` as S-mode would; nil when it is not a virtualised supervisor CSR.
     public func read(_ number: UInt16) -> UInt64? {
@@ -108,6 +113,7 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
         case CSR.stval: return stval
         case CSR.sip: return sip
         case CSR.satp: return satp
+        case CSR.stimecmp: return stimecmp
         default: return nil
         }
     }
@@ -140,6 +146,7 @@ public struct VirtualCSRs: Sendable, Equatable, Codable {
         case CSR.sip: sip = (sip & ~SupervisorBits.sipWritable) | (value & SupervisorBits.sipWritable)
         case CSR.satp:
             if let legal = Self.shadowedSatp(value, asidBits: asidBits, widestTranslation: widestTranslation) { satp = legal }
+        case CSR.stimecmp: stimecmp = value
         default: return false
         }
         return true

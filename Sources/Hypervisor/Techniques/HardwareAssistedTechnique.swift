@@ -200,6 +200,10 @@ public final class HardwareAssistedTechnique: Technique {
         machine.writeCSR(CSR.mie, mie | HardwareAssistedVMM.sei, hart: hart)
         machine.writeCSR(CSR.hstatus, hstatus, hart: hart)
         machine.writeCSR(CSR.hcounteren, 0xFFFF_FFFF, hart: hart)
+        // Sstc: the guest's stimecmp is vstimecmp, reached without an exit, its interrupt VSTIP
+        // (the write is ignored where the harts lack Sstc).
+        let henvcfg = machine.readCSR(CSR.henvcfg, hart: hart) ?? 0
+        machine.writeCSR(CSR.henvcfg, henvcfg | 1 << 63, hart: hart)
         machine.writeCSR(CSR.hgatp, hgatp, hart: hart)
         let mstatus = machine.readCSR(CSR.mstatus, hart: hart) ?? 0
         machine.writeCSR(CSR.mstatus, mstatus | 3 << 13, hart: hart)   // FS on for the guest's use

@@ -72,6 +72,7 @@ public final class TrapTechnique: ShadowingTechnique {
             if case .noReturn = sbi.handleEcall(hart: hart) { return false }
             return true
         }
+        monitor.timerCompareWritten = { [unowned sbi] deadline in sbi.programTimer(hart: 0, deadline) }
         // The hub is held, not the guest: with no hook watching, the closure touches nothing else
         // (an unowned reference costs a checked retain on every use, and this runs on every exit).
         monitor.onEvent = { [events = guest.events, unowned guest, unowned monitor] e in

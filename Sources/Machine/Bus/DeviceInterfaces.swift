@@ -46,6 +46,7 @@ public enum InterruptPin: Int, Sendable {
     case ssip = 1   // an SBI implementation in Swift delivering an IPI
     case msip = 3
     case stip = 5   // Sstc's stimecmp, or an SBI implementation in Swift
+    case vstip = 6  // Sstc's vstimecmp (hip.VSTIP is this or hvip.VSTIP)
     case mtip = 7
     case seip = 9
     case meip = 11

@@ -449,6 +449,11 @@ extension Machine {
             s.pointee.stvec = 0
             s.pointee.mcounteren = 0
             s.pointee.scounteren = 0
+            // Sstc's comparators stop driving STIP and VSTIP with STCE cleared.
+            if h.supervisorTimerCompareEnabled { setPin(.stip, hart: h.id, level: false) }
+            if timerCompare != nil { setPin(.vstip, hart: h.id, level: false) }
+            s.pointee.stimecmp = .max
+            s.pointee.vstimecmp = .max
             s.pointee.menvcfg = 0
             s.pointee.senvcfg = 0
             s.pointee.mcountinhibit = 0

@@ -82,6 +82,9 @@ public struct MachineSnapshot: Codable {
         var asidBits: Int
         var sv57: Bool
         var hypervisorExtension: Bool
+        /// true, or nil without Sstc: so a machine without it has the shape (and the coded form)
+        /// it had before Sstc existed, and files from then restore.
+        var sstc: Bool?
         var quantum: UInt64
         var cyclesPerTick: UInt64
 
@@ -89,6 +92,7 @@ public struct MachineSnapshot: Codable {
             harts = c.harts; ramBase = c.ramBase; ramSize = c.ramSize; tlb = c.tlb
             pmpEntries = c.pmpEntries; asidBits = c.asidBits; sv57 = c.sv57
             hypervisorExtension = c.hypervisorExtension
+            sstc = c.sstc ? true : nil
             quantum = c.quantum; cyclesPerTick = c.cyclesPerTick
         }
     }
@@ -180,7 +184,8 @@ extension Machine {
         lastBreakpoint = snapshot.lastBreakpoint.map { ($0.hart, $0.pc) }
         tally = snapshot.tally
         // Timed devices' deadlines are theirs: whoever restores a device re-reads them
-        // (`refreshAllDeadlines`).
+        // (`refreshAllDeadlines`). The harts' own comparators (Sstc) are the machine's.
+        if let timerCompare { refreshDeadline(of: timerCompare) }
     }
 
     /// Re-reads every timed device's deadline (after devices were restored behind the machine's
@@ -244,6 +249,9 @@ extension MachineSnapshot.Shape {
         if asidBits != other.asidBits || sv57 != other.sv57 { d.append("other satp modes or ASID bits") }
         if hypervisorExtension != other.hypervisorExtension {
             d.append(hypervisorExtension ? "the hypervisor extension, which this machine lacks" : "no hypervisor extension, which this machine has")
+        }
+        if (sstc ?? false) != (other.sstc ?? false) {
+            d.append(sstc ?? false ? "the Sstc extension, which this machine lacks" : "no Sstc extension, which this machine has")
         }
         if quantum != other.quantum || cyclesPerTick != other.cyclesPerTick { d.append("another quantum or timebase") }
         return d.joined(separator: "; ")

@@ -13,6 +13,8 @@ public final class Machine {
     var deadlines: [UInt64?] = []
     /// The minimum of `deadlines`.
     var earliestDeadline: UInt64? = nil
+    /// Sstc's comparators, a timed device of the machine's own (nil without Sstc).
+    private(set) var timerCompare: SupervisorTimerCompare?
     /// The installed firmware-in-Swift, offered traps bound for M-mode.
     public var trapHandler: (any MachineModeTrapHandler)? {
         didSet { trapHandlerHolds.installed(trapHandler) }
@@ -171,6 +173,11 @@ public final class Machine {
             harts.append(h)
             (hartTable + i).initialize(to: .passUnretained(h))
         }
+        if configuration.sstc {
+            let compare = SupervisorTimerCompare(machine: self)
+            timerCompare = compare
+            addTimedDevice(compare)
+        }
     }
 
     deinit {
@@ -190,6 +197,8 @@ public final class Machine {
         timedDevices = []
         deadlines = []
         earliestDeadline = nil
+        // The harts' own comparators are not a device of the board's.
+        if let timerCompare { addTimedDevice(timerCompare) }
         trapHandler = nil
         dmaWriteObserver = nil
         for h in harts { h.flushSoftTLB() }
@@ -215,7 +224,10 @@ public final class Machine {
 
     func recomputeEarliestDeadline() {
         var best: UInt64? = nil
-        for d in deadlines { if let t = d { best = min(best ?? t, t) } }
+        // A deadline whose cycle count would not fit in 64 bits never arrives (a guest may write
+        // any value to a timer compare): left out, so that no slice bound wraps around.
+        let last = UInt64.max / configuration.cyclesPerTick
+        for d in deadlines { if let t = d, t <= last { best = min(best ?? t, t) } }
         earliestDeadline = best
     }
 

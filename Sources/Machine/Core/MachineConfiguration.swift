@@ -106,6 +106,12 @@ public struct MachineConfiguration: Sendable {
     /// hypervisor and VS CSRs, HLV/HSV/HFENCE. Off by default: QEMU's `virt` hart has it only
     /// when asked (`-cpu rv64,h=true`), and software that probes `misa` sees a plain RV64GC.
     public var hypervisorExtension: Bool = false
+    /// The Sstc extension (privileged spec, "Sstc"): S-mode's own timer compare, `stimecmp`, and
+    /// with the hypervisor extension VS-mode's, `vstimecmp`, enabled by `menvcfg.STCE` and
+    /// `henvcfg.STCE`. Off by default, so that a guest's device tree and timer path stay as they
+    /// were: a kernel that finds `sstc` in `riscv,isa` (Linux since 6.0) programs its timer
+    /// without an SBI call. QEMU 7.2's `virt` hart has it.
+    public var sstc: Bool = false
     /// Instructions a hart runs before the next hart gets its turn.
     public var quantum: UInt64 = 1000
     /// Modelled cycles per tick of the 10 MHz timebase: 100 is a 1 GHz hart.

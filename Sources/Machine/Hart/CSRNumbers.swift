@@ -37,7 +37,16 @@ enum CSR {
     static let vsstatus: UInt16 = 0x200, vsie: UInt16 = 0x204, vstvec: UInt16 = 0x205
     static let vsscratch: UInt16 = 0x240, vsepc: UInt16 = 0x241, vscause: UInt16 = 0x242
     static let vstval: UInt16 = 0x243, vsip: UInt16 = 0x244, vsatp: UInt16 = 0x280
+    static let vstimecmp: UInt16 = 0x24D
     static let mtinst: UInt16 = 0x34A, mtval2: UInt16 = 0x34B
+}
+
+/// Fields of `menvcfg` and `henvcfg` the hart implements (privileged spec, "Machine Environment
+/// Configuration Register", "Hypervisor Environment Configuration Register").
+enum Envcfg {
+    static let fiom: UInt64 = 1
+    /// Sstc: STimecmp Enable.
+    static let stce: UInt64 = 1 << 63
 }
 
 /// `mstatus` bits (privileged spec, "Machine Status Registers (mstatus and mstatush)").

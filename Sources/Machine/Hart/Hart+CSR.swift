@@ -23,6 +23,11 @@ extension Hart {
             let bit: UInt64 = 1 << UInt64(n - CSR.cycle)
             if priv < 3 && s.pointee.mcounteren & bit == 0 { return false }
             if priv == 0 && s.pointee.scounteren & bit == 0 { return false }
+        case CSR.stimecmp:
+            // Sstc: below M-mode, mcounteren.TM and menvcfg.STCE must both allow it.
+            if priv < 3 && (s.pointee.mcounteren & 2 == 0 || s.pointee.menvcfg & Envcfg.stce == 0) { return false }
+        case CSR.vstimecmp:
+            if priv < 3 && s.pointee.mcounteren & 2 == 0 { return false }
         default: break
         }
         return true
@@ -69,6 +74,7 @@ extension Hart {
         case CSR.stval: return s.pointee.stval
         case CSR.sip: return s.pointee.mip & s.pointee.mideleg & Irq.supervisor
         case CSR.satp: return s.pointee.satp
+        case CSR.stimecmp: return config.sstc ? s.pointee.stimecmp : nil
 
         case CSR.mvendorid, CSR.marchid, CSR.mimpid, CSR.mconfigptr: return 0
         case CSR.mhartid: return UInt64(id)
@@ -139,6 +145,10 @@ extension Hart {
             s.pointee.mipSoft = (s.pointee.mipSoft & ~m) | (v & m)
             s.pointee.exitSlice = .checkInterrupts
         case CSR.satp: writeSatp(v)
+        case CSR.stimecmp:
+            guard config.sstc else { return false }
+            s.pointee.stimecmp = v
+            timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled)
         case CSR.mvendorid, CSR.marchid, CSR.mimpid, CSR.mhartid, CSR.mconfigptr:
             return false
         case CSR.mstatus: writeMstatus(v)
@@ -150,7 +160,11 @@ extension Hart {
             s.pointee.exitSlice = .checkInterrupts
         case CSR.mtvec: s.pointee.mtvec = legalTvec(v, old: s.pointee.mtvec)
         case CSR.mcounteren: s.pointee.mcounteren = v & 0xFFFF_FFFF
-        case CSR.menvcfg: s.pointee.menvcfg = v & 1  // FIOM; no CBO, PBMT, Sstc or ADUE
+        case CSR.menvcfg:
+            // FIOM, and STCE with Sstc; no CBO, PBMT or ADUE.
+            let wasEnabled = supervisorTimerCompareEnabled
+            s.pointee.menvcfg = v & (config.sstc ? Envcfg.fiom | Envcfg.stce : Envcfg.fiom)
+            if config.sstc { timerCompareChanged(wasEnabled: wasEnabled) }
         case CSR.mcountinhibit:
             let old = s.pointee.mcountinhibit
             let new = v & 0xFFFF_FFFD
@@ -164,8 +178,10 @@ extension Hart {
         case CSR.mcause: s.pointee.mcause = v
         case CSR.mtval: s.pointee.mtval = v
         case CSR.mip:
-            // With the hypervisor extension, mip.VSSIP is hvip's (VSTIP and VSEIP are read-only here).
-            let writable = hasHypervisor ? Irq.mipWritable | Irq.vssi : Irq.mipWritable
+            // With the hypervisor extension, mip.VSSIP is hvip's (VSTIP and VSEIP are read-only here);
+            // with Sstc enabled, STIP is the comparator's.
+            var writable = hasHypervisor ? Irq.mipWritable | Irq.vssi : Irq.mipWritable
+            if supervisorTimerCompareEnabled { writable &= ~Irq.sti }
             s.pointee.mipSoft = (s.pointee.mipSoft & ~writable) | (v & writable)
             s.pointee.exitSlice = .checkInterrupts
         case CSR.pmpcfg0...CSR.pmpcfg15:

@@ -117,10 +117,19 @@ extension Hart {
         case 2:
             return hsCould() ? .virtualInstruction : .illegal
         case 1:
-            if s.pointee.priv == 0 { return hsCould() ? .virtualInstruction : .illegal }
+            if s.pointee.priv == 0 {
+                // Whether HS-mode could: for stimecmp, M-mode must allow it below M.
+                if n == CSR.stimecmp && (s.pointee.mcounteren & 2 == 0 || s.pointee.menvcfg & Envcfg.stce == 0) { return .illegal }
+                return hsCould() ? .virtualInstruction : .illegal
+            }
             // VS-mode: the substitutes exist and are writable; any other supervisor CSR is reached
             // as it is, and the usual checks refuse one that does not exist or is read-only.
             if n == CSR.satp && s.pointee.hyper.hstatus & Hstatus.vtvm != 0 { return .virtualInstruction }
+            if n == CSR.stimecmp && config.sstc {
+                // Sstc: vstimecmp stands in when M-mode allows the access and HS-mode does too.
+                if s.pointee.mcounteren & 2 == 0 || s.pointee.menvcfg & Envcfg.stce == 0 { return .illegal }
+                if s.pointee.hyper.hcounteren & 2 == 0 || s.pointee.hyper.henvcfg & Envcfg.stce == 0 { return .virtualInstruction }
+            }
             return .reach(RISCV.CSR.virtualSupervisorSubstitute(n) ?? n)
         default:
             if n >= CSR.cycle && n <= CSR.hpmcounter31 {
@@ -150,7 +159,8 @@ extension Hart {
         case CSR.htimedelta: return h.htimedelta
         case CSR.hcounteren: return h.hcounteren
         case CSR.hgeie, CSR.hgeip: return 0  // GEILEN = 0
-        case CSR.henvcfg: return h.henvcfg
+        case CSR.henvcfg: return supervisorTimerCompareEnabled ? h.henvcfg : h.henvcfg & ~Envcfg.stce
+        case CSR.vstimecmp: return config.sstc ? s.pointee.vstimecmp : nil
         case CSR.htval: return h.htval
         case CSR.htinst: return h.htinst
         case CSR.hgatp: return h.hgatp
@@ -194,10 +204,19 @@ extension Hart {
         case CSR.hvip:
             s.pointee.mipSoft = (s.pointee.mipSoft & ~Irq.virtualSupervisor) | (v & Irq.virtualSupervisor)
             s.pointee.exitSlice = .checkInterrupts
-        case CSR.htimedelta: s.pointee.hyper.htimedelta = v
+        case CSR.htimedelta:
+            s.pointee.hyper.htimedelta = v
+            if config.sstc { timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled) }
         case CSR.hcounteren: s.pointee.hyper.hcounteren = v & 0xFFFF_FFFF
         case CSR.hgeie: break
-        case CSR.henvcfg: s.pointee.hyper.henvcfg = v & 1  // FIOM, as menvcfg
+        case CSR.henvcfg:
+            // FIOM, and STCE with Sstc (read as zero while menvcfg.STCE is clear).
+            s.pointee.hyper.henvcfg = v & (config.sstc ? Envcfg.fiom | Envcfg.stce : Envcfg.fiom)
+            if config.sstc { timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled) }
+        case CSR.vstimecmp:
+            guard config.sstc else { return false }
+            s.pointee.vstimecmp = v
+            timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled)
         case CSR.htval: s.pointee.hyper.htval = v
         case CSR.htinst: s.pointee.hyper.htinst = v
         case CSR.hgatp: writeHgatp(v)

@@ -103,7 +103,8 @@ struct HartState {
     var mie: UInt64 = 0
     /// Software-written `mip` bits (SSIP, STIP, SEIP).
     var mipSoft: UInt64 = 0
-    /// Pin levels driven by the platform (MSIP, MTIP, MEIP, and SSIP/STIP/SEIP from Swift devices).
+    /// Pin levels driven by the platform (MSIP, MTIP, MEIP, and SSIP/STIP/SEIP from Swift devices),
+    /// and Sstc's comparators (STIP while menvcfg.STCE is set, VSTIP while henvcfg.STCE is too).
     var mipPins: UInt64 = 0
     var mtvec: UInt64 = 0
     var stvec: UInt64 = 0
@@ -128,6 +129,10 @@ struct HartState {
     var dataVirt = false
     /// The hypervisor and virtual-supervisor CSRs (Hart+Hypervisor.swift).
     var hyper = HypervisorCSRs()
+    /// Sstc's timer compares (SupervisorTimerCompare.swift). Their reset value is unspecified;
+    /// all ones is "never", so that enabling STCE raises no interrupt by itself.
+    var stimecmp: UInt64 = .max
+    var vstimecmp: UInt64 = .max
     var fflags: UInt64 = 0
     var frm: UInt64 = 0
 

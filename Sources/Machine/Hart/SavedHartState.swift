@@ -53,6 +53,10 @@ struct SavedHartState: Codable, Equatable {
     var virt: Bool
     var dataVirt: Bool
     var hyper: HypervisorCSRs
+    /// nil for all ones (the reset value): so that a hart that never wrote them saves what it
+    /// saved before Sstc, and files from then decode.
+    var stimecmp: UInt64?
+    var vstimecmp: UInt64?
     var fflags: UInt64
     var frm: UInt64
     var reservation: UInt64
@@ -69,6 +73,8 @@ struct SavedHartState: Codable, Equatable {
         mcountinhibit = s.mcountinhibit; mscratch = s.mscratch; sscratch = s.sscratch
         mepc = s.mepc; sepc = s.sepc; mcause = s.mcause; scause = s.scause; mtval = s.mtval; stval = s.stval
         satp = s.satp; virt = s.virt; dataVirt = s.dataVirt; hyper = s.hyper
+        stimecmp = s.stimecmp == .max ? nil : s.stimecmp
+        vstimecmp = s.vstimecmp == .max ? nil : s.vstimecmp
         fflags = s.fflags; frm = s.frm; reservation = s.reservation; runState = s.runState
     }
 
@@ -84,6 +90,7 @@ struct SavedHartState: Codable, Equatable {
         s.mcountinhibit = mcountinhibit; s.mscratch = mscratch; s.sscratch = sscratch
         s.mepc = mepc; s.sepc = sepc; s.mcause = mcause; s.scause = scause; s.mtval = mtval; s.stval = stval
         s.satp = satp; s.virt = virt; s.dataVirt = dataVirt; s.hyper = hyper
+        s.stimecmp = stimecmp ?? .max; s.vstimecmp = vstimecmp ?? .max
         s.fflags = fflags; s.frm = frm; s.reservation = reservation; s.runState = runState
     }
 }

@@ -69,6 +69,7 @@ extension CSR {
         case stval: vstval
         case sip: vsip
         case satp: vsatp
+        case stimecmp: vstimecmp
         default: nil
         }
     }

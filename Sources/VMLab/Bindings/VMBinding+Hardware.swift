@@ -21,6 +21,7 @@ extension VMBinding {
         LuaOption("ad_bits", .choice(VMSpec.adBitPolicies.names), "Who sets a PTE's A and D bits: \"hardware\" (default: the page walker, atomically, as QEMU does; Svadu) or \"fault\" (a page fault, for software to set them; Svade)."),
         LuaOption("misaligned", .choice(VMSpec.misalignedPolicies.names), "What a misaligned load or store does: \"hardware\" (default: performed, byte by byte, as QEMU does) or \"trap\" (an address-misaligned exception, as Spike does). Misaligned atomics always trap."),
         LuaOption("h_extension", .boolean, "Give the harts the hypervisor extension (`misa.H`: VS- and VU-modes, two-stage translation, the hypervisor CSRs and instructions), for a guest that is a hypervisor itself, such as a bare-metal program running a VM of its own (default false; mode \"hw\" gives its guest's machine the extension itself, and its guest does not see it)."),
+        LuaOption("sstc", .boolean, "Give the harts the Sstc extension: S-mode's own timer compare, `stimecmp` (and with the hypervisor extension VS-mode's, `vstimecmp`), which the firmware enables and the device tree names (`riscv,isa` ends in `_sstc`), so that a kernel that looks for it (Linux) programs its timer without an SBI call (default false, as before; QEMU 7.2's hart has it). In every mode: under `trap` and `bt` the VMM emulates the guest's `stimecmp`, under `hw` the guest reaches `vstimecmp` without an exit, under `pv` the kernel runs on the hart's own."),
         LuaOption("plic", .choice(VMSpec.plicGateways.names), "How the PLIC's gateways turn a device's interrupt line into requests: \"qemu\" (default, as QEMU's PLIC: a request each time the device raises its line, none when a handler completes while it is still high) or \"level\" (the PLIC specification's level-triggered gateway: a completion while the line is high makes the source pending again at once). xv6, whose UART handler leaves THR-empty raised, takes an interrupt storm under \"level\"."),
     ]
 
@@ -32,6 +33,7 @@ extension VMBinding {
         if let name = o.string("misaligned"), let policy = VMSpec.misalignedPolicies[name] { spec.misaligned = policy }
         if let name = o.string("plic"), let gateway = VMSpec.plicGateways[name] { spec.plicGateway = gateway }
         if let h = o.boolean("h_extension") { spec.hypervisorExtension = h }
+        if let sstc = o.boolean("sstc") { spec.sstc = sstc }
     }
 
     static func tlbConfiguration(_ tlb: LuaValue, argument: Int32) throws -> TLBConfiguration {

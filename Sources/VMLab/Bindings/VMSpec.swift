@@ -81,6 +81,8 @@ public struct VMSpec: Sendable {
     public var misaligned: MisalignedPolicy = .handleInHardware
     /// The H extension in the harts (`h_extension =`, `--h-extension`); mode "hw" turns it on itself.
     public var hypervisorExtension = false
+    /// Sstc in the harts, named in the device tree (`sstc =`, `--sstc`).
+    public var sstc = false
     /// How the PLIC's gateways turn device lines into requests (`plic =`, `--plic`).
     public var plicGateway: PLICGateway = .qemu
 
@@ -101,6 +103,7 @@ public struct VMSpec: Sendable {
         c.machine.adBits = adBits
         c.machine.misaligned = misaligned
         c.machine.hypervisorExtension = hypervisorExtension
+        c.machine.sstc = sstc
         c.plicGateway = plicGateway
         c.initrd = initrd.map { .file($0) }
         // Without `writable` the file never changes, yet the guest still sees a writable disk:
