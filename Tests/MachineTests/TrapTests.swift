@@ -400,6 +400,19 @@ func stuckOnAnUnfetchableTrapVector(_ engine: ExecutionEngine) throws {
     waiting.machine.startHart(1, privilege: .machine, pc: Layout.main, a0: 1, a1: 0)
     let woken = waiting.run(1_000_000)
     guard case .poweredOff = woken else { Issue.record("\(engine): \(woken)"); return }
+    // But one that waits with no interrupt enabled in mie never wakes: the run stops, naming it.
+    let asleep = Guest.Rig { $0.engine = engine; $0.harts = 2; $0.quantum = 100; $0.costs.exception = 10 }
+    try asleep.start("""
+        csrr t0, mhartid
+        bnez t0, 1f
+        csrw mtvec, zero
+        .word 0
+    1:  csrw mie, zero
+        wfi
+        j 1b
+    """)
+    asleep.machine.startHart(1, privilege: .machine, pc: Layout.main, a0: 1, a1: 0)
+    #expect(asleep.run(1_000_000) == .stuck(hart: 0, pc: 0, why: "hart 0 is stuck: its trap vector 0x0 (mtvec) cannot be fetched (instruction access fault), so every trap returns to it; the trap that led there: illegal_instruction at pc 0x8000004c (tval 0x0); and no other hart can run on: hart 1 waits in wfi with no interrupt enabled (mie = 0)"))
 
     // A hart that was never started (or SBI stopped it) waits for another to start it, and none
     // can: stuck at the first trap.

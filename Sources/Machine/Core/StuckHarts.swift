@@ -6,7 +6,9 @@
 /// any of them (a stuck hart retires nothing, so it can neither start a stopped hart nor send an
 /// interrupt, and each one's interrupts are masked by its trap), and the run would spin until its
 /// budget, for ever under `vmlab boot`. A hart in WFI may still be woken (a timer), so the machine
-/// goes on while one waits.
+/// goes on while one waits — unless `mie` enables no interrupt at all: WFI resumes only for an
+/// interrupt pending and enabled there, whatever the global enables, and only the sleeping hart
+/// itself could write its `mie` (a hook that does so runs before the check, which reads it now).
 ///
 /// Each stuck hart reports again at every trap of its loop (`Machine.hartIsStuck`), so the
 /// decision needs no guess about the others: the machine stops when the hart that reports now
@@ -66,12 +68,14 @@ extension Machine {
         let first = stuckHarts.reports[h].flatMap { $0.stillDescribes(s) ? $0.first : nil } ?? stop
         stuckHarts.reports[h] = StuckHarts.Report(moment: now, pc: s.pointee.pc, priv: s.pointee.priv, virt: s.pointee.virt,
                                                   instret: s.pointee.instret, first: first)
-        var stuck: [Int] = [], stopped: [Int] = []
+        var stuck: [Int] = [], stopped: [Int] = [], asleep: [Int] = []
         for other in harts where other.id != h {
             let o = other.state
             switch o.pointee.runState {
             case .stopped: stopped.append(other.id)
-            case .waitingForInterrupt: return
+            case .waitingForInterrupt:
+                guard o.pointee.mie == 0 else { return }
+                asleep.append(other.id)
             case .started:
                 guard let r = stuckHarts.reports[other.id], r.moment == now, r.stillDescribes(o) else { return }
                 stuck.append(other.id)
@@ -82,7 +86,9 @@ extension Machine {
             ids.isEmpty ? nil : ids.count == 1 ? "hart \(ids[0]) \(one)" : "harts \(ids.map(String.init).joined(separator: ", ")) \(many)"
         }
         let others = [naming(stuck, "is stuck on its own trap vector", "are stuck on their own trap vectors"),
-                      naming(stopped, "is stopped", "are stopped")].compactMap { $0 }
+                      naming(stopped, "is stopped", "are stopped"),
+                      naming(asleep, "waits in wfi with no interrupt enabled (mie = 0)",
+                             "wait in wfi with no interrupt enabled (mie = 0)")].compactMap { $0 }
         requestStop(.stuck(hart: hart, pc: pc, why: why + "; and no other hart can run on: " + others.joined(separator: ", ")))
     }
 }
