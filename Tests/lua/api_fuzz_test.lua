@@ -61,12 +61,12 @@ local function hostile(mode, harts, seed, steps)
   end
   local regs = { "pc", "priv", "a0", "sp", "ra", "t0", "s0", "f3", "fa0", "csr.satp", "csr.stvec", "csr.sstatus",
     "csr.sepc", "csr.sie", "csr.mstatus", "csr.mtvec", "csr.medeleg", "csr.mie", "csr.mip", "csr.fcsr",
-    "csr.pmpcfg0", "csr.pmpaddr0", "csr.hgatp", "csr.vsatp", "csr.0x7c0" }
+    "csr.pmpcfg0", "csr.pmpaddr0", "csr.hgatp", "csr.vsatp", "csr.0x7c0", "csr.stimecmp", "csr.menvcfg" }
   local events = { "trap", "exit", "privileged", "hypercall", "shadow_fault", "traced_write", "translation", "callout",
     "page_walk", "tlb_flush", "interrupt_injected", "mmio", "dma", "world_switch", "iommu_fault" }
   local faults = vmlab.faults()
   local vm <close> = assert(vmlab.vm {
-    mode = mode, harts = harts, memory = MEM,
+    mode = mode, harts = harts, memory = MEM, sstc = seed % 2 == 0,   -- (Sstc's timer: even seeds)
     kernel = vmlab.guest(mode == "pv" and "tinyos-pv" or "tinyos"),
     bootargs = "bench=" .. ({ "syscall", "pagefault", "forktest", "compute" })[R(4)] .. " n=5",
   })
