@@ -134,17 +134,8 @@ public enum PrivilegedEmulator {
             let value = machine.readCSR(number, hart: hart) ?? 0
             machine.setRegister(Int(inst.rd), value, hart: hart)
             return []
-        case CSR.stimecmp:
-            // Sstc, where the guest's machine has it: the virtual M-mode (the VMM) enables it for
-            // S-mode (menvcfg.STCE and mcounteren.TM), so the level check above is the only one.
-            guard machine.configuration.sstc, let old = vcpu.csrs.read(number) else { return nil }
-            // Every write moves the timer, even of the value it held (STIP follows it afresh).
-            let effects = writes ? writeCSR(number, combine(inst.opcode, old, operand), vcpu: &vcpu, machine: machine, hart: hart)
-                .union(.timer) : []
-            if reads { machine.setRegister(Int(inst.rd), old, hart: hart) }
-            return effects
         default:
-            guard let old = vcpu.csrs.read(number) else { return nil }
+            guard guestHas(number, machine: machine), let old = vcpu.csrs.read(number) else { return nil }
             let effects = writes ? writeCSR(number, combine(inst.opcode, old, operand), vcpu: &vcpu, machine: machine, hart: hart) : []
             if reads { machine.setRegister(Int(inst.rd), old, hart: hart) }
             return effects
@@ -157,10 +148,19 @@ public enum PrivilegedEmulator {
     static func writeCSR(_ number: UInt16, _ value: UInt64, vcpu: inout VirtualCPU, machine: Machine, hart: Int) -> EmulationEffects {
         let before = vcpu.csrs
         vcpu.csrs.write(number, value)
-        let effects = changes(from: before, to: vcpu.csrs)
+        var effects = changes(from: before, to: vcpu.csrs)
+        // Every write of stimecmp moves the timer, even of the value it held (STIP follows it afresh).
+        if number == CSR.stimecmp { effects.insert(.timer) }
         if effects.contains(.floatingPoint) { mirrorFloatingPoint(vcpu, machine: machine, hart: hart) }
         vcpu.wakeIfInterruptible()
         return effects
+    }
+
+    /// Whether the guest's machine has virtualised CSR `number`: `stimecmp` only where it has Sstc
+    /// (the virtual M-mode, the VMM, then enables it for S-mode: menvcfg.STCE and mcounteren.TM,
+    /// so the level check is the only one).
+    static func guestHas(_ number: UInt16, machine: Machine) -> Bool {
+        number != CSR.stimecmp || machine.configuration.sstc
     }
 
     static func combine(_ op: Opcode, _ old: UInt64, _ operand: UInt64) -> UInt64 {
@@ -179,7 +179,6 @@ public enum PrivilegedEmulator {
         if diff & (SupervisorBits.sum | SupervisorBits.mxr) != 0 { e.insert(.translation) }
         if diff & SupervisorBits.fs != 0 { e.insert(.floatingPoint) }
         if diff & SupervisorBits.sie != 0 || a.sie != b.sie || a.sip != b.sip { e.insert(.interrupts) }
-        if a.stimecmp != b.stimecmp { e.insert(.timer) }
         return e
     }
 

@@ -23,7 +23,7 @@ extension TrapMonitor {
     /// CSR `number` as the guest reads it; nil for a CSR the monitor does not virtualise (the
     /// hart's own value is then the guest's: counters, the FPU's fcsr).
     public func guestCSR(_ number: UInt16) -> UInt64? {
-        guard virtualises(number) else { return nil }
+        guard PrivilegedEmulator.guestHas(number, machine: machine) else { return nil }
         var seen = vcpu
         PrivilegedEmulator.syncFloatingPoint(&seen, machine: machine, hart: hart)
         return seen.csrs.read(number)
@@ -32,16 +32,11 @@ extension TrapMonitor {
     /// Writes a virtualised CSR with the effects the guest's own write would have. False for a
     /// CSR the monitor does not virtualise.
     public func setGuestCSR(_ number: UInt16, _ value: UInt64) -> Bool {
-        guard virtualises(number), vcpu.csrs.read(number) != nil else { return false }
+        guard PrivilegedEmulator.guestHas(number, machine: machine), vcpu.csrs.read(number) != nil else { return false }
         PrivilegedEmulator.syncFloatingPoint(&vcpu, machine: machine, hart: hart)
         let effects = PrivilegedEmulator.writeCSR(number, value, vcpu: &vcpu, machine: machine, hart: hart)
         apply(effects)
         if effects.contains(.interrupts) { deliverPendingInterrupt() }
         return true
-    }
-
-    /// Whether the guest has CSR `number` to virtualise: `stimecmp` only where the machine has Sstc.
-    private func virtualises(_ number: UInt16) -> Bool {
-        number != CSR.stimecmp || machine.configuration.sstc
     }
 }

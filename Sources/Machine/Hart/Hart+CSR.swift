@@ -25,7 +25,7 @@ extension Hart {
             if priv == 0 && s.pointee.scounteren & bit == 0 { return false }
         case CSR.stimecmp:
             // Sstc: below M-mode, mcounteren.TM and menvcfg.STCE must both allow it.
-            if priv < 3 && (s.pointee.mcounteren & 2 == 0 || s.pointee.menvcfg & Envcfg.stce == 0) { return false }
+            if priv < 3 && !machineAllowsTimerCompare { return false }
         case CSR.vstimecmp:
             if priv < 3 && s.pointee.mcounteren & 2 == 0 { return false }
         default: break
@@ -161,10 +161,9 @@ extension Hart {
         case CSR.mtvec: s.pointee.mtvec = legalTvec(v, old: s.pointee.mtvec)
         case CSR.mcounteren: s.pointee.mcounteren = v & 0xFFFF_FFFF
         case CSR.menvcfg:
-            // FIOM, and STCE with Sstc; no CBO, PBMT or ADUE.
             let wasEnabled = supervisorTimerCompareEnabled
-            s.pointee.menvcfg = v & (config.sstc ? Envcfg.fiom | Envcfg.stce : Envcfg.fiom)
-            if config.sstc { timerCompareChanged(wasEnabled: wasEnabled) }
+            s.pointee.menvcfg = v & envcfgWritable
+            timerCompareChanged(wasEnabled: wasEnabled)
         case CSR.mcountinhibit:
             let old = s.pointee.mcountinhibit
             let new = v & 0xFFFF_FFFD

@@ -119,7 +119,7 @@ extension Hart {
         case 1:
             if s.pointee.priv == 0 {
                 // Whether HS-mode could: for stimecmp, M-mode must allow it below M.
-                if n == CSR.stimecmp && (s.pointee.mcounteren & 2 == 0 || s.pointee.menvcfg & Envcfg.stce == 0) { return .illegal }
+                if n == CSR.stimecmp && !machineAllowsTimerCompare { return .illegal }
                 return hsCould() ? .virtualInstruction : .illegal
             }
             // VS-mode: the substitutes exist and are writable; any other supervisor CSR is reached
@@ -127,7 +127,7 @@ extension Hart {
             if n == CSR.satp && s.pointee.hyper.hstatus & Hstatus.vtvm != 0 { return .virtualInstruction }
             if n == CSR.stimecmp && config.sstc {
                 // Sstc: vstimecmp stands in when M-mode allows the access and HS-mode does too.
-                if s.pointee.mcounteren & 2 == 0 || s.pointee.menvcfg & Envcfg.stce == 0 { return .illegal }
+                if !machineAllowsTimerCompare { return .illegal }
                 if s.pointee.hyper.hcounteren & 2 == 0 || s.pointee.hyper.henvcfg & Envcfg.stce == 0 { return .virtualInstruction }
             }
             return .reach(RISCV.CSR.virtualSupervisorSubstitute(n) ?? n)
@@ -206,13 +206,13 @@ extension Hart {
             s.pointee.exitSlice = .checkInterrupts
         case CSR.htimedelta:
             s.pointee.hyper.htimedelta = v
-            if config.sstc { timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled) }
+            timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled)
         case CSR.hcounteren: s.pointee.hyper.hcounteren = v & 0xFFFF_FFFF
         case CSR.hgeie: break
         case CSR.henvcfg:
-            // FIOM, and STCE with Sstc (read as zero while menvcfg.STCE is clear).
-            s.pointee.hyper.henvcfg = v & (config.sstc ? Envcfg.fiom | Envcfg.stce : Envcfg.fiom)
-            if config.sstc { timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled) }
+            // STCE reads as zero while menvcfg.STCE is clear.
+            s.pointee.hyper.henvcfg = v & envcfgWritable
+            timerCompareChanged(wasEnabled: supervisorTimerCompareEnabled)
         case CSR.vstimecmp:
             guard config.sstc else { return false }
             s.pointee.vstimecmp = v

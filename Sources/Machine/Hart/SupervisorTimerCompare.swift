@@ -47,6 +47,15 @@ extension Hart {
     /// menvcfg.STCE: stimecmp drives STIP, and S-mode may reach stimecmp.
     var supervisorTimerCompareEnabled: Bool { config.sstc && state.pointee.menvcfg & Envcfg.stce != 0 }
 
+    /// Whether M-mode lets modes below it reach stimecmp (and VS-mode's vstimecmp through it):
+    /// mcounteren.TM and menvcfg.STCE.
+    var machineAllowsTimerCompare: Bool {
+        state.pointee.mcounteren & 2 != 0 && state.pointee.menvcfg & Envcfg.stce != 0
+    }
+
+    /// The writable fields of menvcfg and henvcfg: FIOM, and STCE with Sstc (no CBO, PBMT or ADUE).
+    var envcfgWritable: UInt64 { config.sstc ? Envcfg.fiom | Envcfg.stce : Envcfg.fiom }
+
     /// henvcfg.STCE as it acts: read-only zero while menvcfg.STCE is clear.
     var virtualTimerCompareEnabled: Bool {
         supervisorTimerCompareEnabled && state.pointee.hyper.henvcfg & Envcfg.stce != 0
@@ -71,7 +80,7 @@ extension Hart {
     /// A CSR the comparators read was written (stimecmp, vstimecmp, htimedelta, menvcfg, henvcfg):
     /// their pins follow at once, and the slice ends, so that the next one is bounded by the new
     /// deadline. `wasEnabled` is whether STCE was set before the write: clearing it leaves STIP to
-    /// mip and the SBI again, and the comparator's level goes.
+    /// mip and the SBI again, and the comparator's level goes. Nothing without Sstc.
     func timerCompareChanged(wasEnabled: Bool) {
         guard let compare = machine.timerCompare else { return }
         let enabled = supervisorTimerCompareEnabled
